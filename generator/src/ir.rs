@@ -1,0 +1,387 @@
+//! The intermediate representation: what the generated crate will contain, in plain owned data.
+//!
+//! `lower` builds it from the spec (every AtroCore quirk is absorbed there); `emit` turns it into
+//! tokens and never sees the spec. All names in the IR are final Rust identifiers (from
+//! `naming`) next to the wire names they stand for. All collections are in output order.
+
+use serde::Serialize;
+
+/// The API generation a spec belongs to (decides the token endpoint and the upsert route).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Generation {
+    /// 2.2.x: base `/api/v1`, token from `GET /App/user`.
+    V2_2,
+    /// 2.3.x: base `/api`, token from `GET /userSession`.
+    V2_3,
+}
+
+/// The whole API.
+#[derive(Debug, Clone, Serialize)]
+pub struct Api {
+    /// `info.title` of the spec.
+    pub title: String,
+    /// `info.version` of the spec.
+    pub version: String,
+    /// The API generation.
+    pub generation: Generation,
+    /// The API base path from `servers` (`/api/v1`, `/api`).
+    pub base_path: String,
+    /// Entity modules, sorted by wire name.
+    pub entities: Vec<Entity>,
+    /// Modules for non-entity tags (`Global`, `App`, …), sorted by tag.
+    pub groups: Vec<Group>,
+    /// Shared named types from `components/schemas` that are not entity structs.
+    pub shared_types: Vec<TypeDef>,
+    /// Problems in the spec that were worked around.
+    pub warnings: Vec<Warning>,
+}
+
+/// A spec problem the generator absorbed, located by JSON pointer.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Warning {
+    /// JSON pointer into the spec.
+    pub pointer: String,
+    /// What was wrong and what was done.
+    pub message: String,
+}
+
+/// An AtroCore entity: a component schema `E` with `/E` and `/E/{id}` routes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entity {
+    /// Wire name (`Product`).
+    pub name: String,
+    /// Module name (`product`).
+    pub module: String,
+    /// Doc text (tag description), if any.
+    pub doc: Option<String>,
+    /// Read struct name (`Product`).
+    pub type_name: String,
+    /// Field enum name (`ProductField`).
+    pub field_enum: String,
+    /// Operations handle name (`ProductApi`).
+    pub api_type: String,
+    /// Fields of the read struct, in spec order.
+    pub fields: Vec<Field>,
+    /// The create struct, when the spec has `POST /E`.
+    pub create: Option<Struct>,
+    /// The patch struct, when the spec has an update route.
+    pub patch: Option<Struct>,
+    /// Which of the standard routes exist.
+    pub standard: StandardOps,
+    /// Every other route tagged with the entity.
+    pub operations: Vec<Operation>,
+    /// Named types used by this module's structs and operations.
+    pub types: Vec<TypeDef>,
+}
+
+/// The five standard routes of an entity, with their paths' methods.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StandardOps {
+    /// `GET /E`.
+    pub list: Option<OpDoc>,
+    /// `GET /E/{id}`.
+    pub read: Option<OpDoc>,
+    /// `POST /E`.
+    pub create: Option<OpDoc>,
+    /// `PUT` (2.2) or `PATCH` (2.3) `/E/{id}`.
+    pub update: Option<(Method, OpDoc)>,
+    /// `DELETE /E/{id}`.
+    pub delete: Option<OpDoc>,
+}
+
+/// Documentation of one route.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpDoc {
+    /// Summary and description from the spec, joined.
+    pub text: Option<String>,
+    /// `GET /Product/{id}` style line.
+    pub route: String,
+}
+
+/// A group of routes under a tag that is not an entity.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    /// The tag (`Global`).
+    pub tag: String,
+    /// Module name (`global`).
+    pub module: String,
+    /// Operations handle name (`GlobalApi`).
+    pub api_type: String,
+    /// Doc text (tag description).
+    pub doc: Option<String>,
+    /// The routes.
+    pub operations: Vec<Operation>,
+    /// Named types used by these operations.
+    pub types: Vec<TypeDef>,
+}
+
+/// HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Method {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// PATCH
+    Patch,
+    /// DELETE
+    Delete,
+}
+
+impl Method {
+    /// From the spec's lower-case key.
+    pub fn from_key(key: &str) -> Option<Method> {
+        Some(match key {
+            "get" => Method::Get,
+            "post" => Method::Post,
+            "put" => Method::Put,
+            "patch" => Method::Patch,
+            "delete" => Method::Delete,
+            _ => return None,
+        })
+    }
+
+    /// Upper-case name (`GET`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// A route that becomes a typed method.
+#[derive(Debug, Clone, Serialize)]
+pub struct Operation {
+    /// Method name (`add_attributes`).
+    pub name: String,
+    /// HTTP method.
+    pub method: Method,
+    /// The path template as in the spec (`/Product/{id}/addAttributes`).
+    pub path: String,
+    /// The path split into literal text and parameters.
+    pub path_parts: Vec<PathSegment>,
+    /// Docs.
+    pub doc: OpDoc,
+    /// Query and header parameters (collected in a params struct when non-empty).
+    pub params: Vec<Param>,
+    /// Params struct name, when `params` is not empty.
+    pub params_type: Option<String>,
+    /// The JSON request body type, if any.
+    pub body: Option<Body>,
+    /// The success response.
+    pub response: Response,
+    /// The route is marked deprecated.
+    pub deprecated: bool,
+}
+
+/// A piece of a path: literal text or a path parameter.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum PathSegment {
+    /// Text sent as is.
+    Literal(String),
+    /// A path parameter.
+    Param {
+        /// Wire name.
+        wire: String,
+        /// Rust argument name.
+        ident: String,
+        /// `&str` or an integer.
+        ty: Type,
+    },
+}
+
+/// Where a non-path parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ParamLocation {
+    /// Query string.
+    Query,
+    /// Request header.
+    Header,
+}
+
+/// A query or header parameter.
+#[derive(Debug, Clone, Serialize)]
+pub struct Param {
+    /// Wire name.
+    pub wire: String,
+    /// Field name in the params struct.
+    pub ident: String,
+    /// Query or header.
+    pub location: ParamLocation,
+    /// Value type.
+    pub ty: Type,
+    /// Whether the spec marks it required.
+    pub required: bool,
+    /// Doc text.
+    pub doc: Option<String>,
+    /// How the value is put on the wire.
+    pub encoding: ParamEncoding,
+}
+
+/// How a parameter value is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ParamEncoding {
+    /// `Display` of the value.
+    Plain,
+    /// A `where` filter in PHP bracket notation.
+    Where,
+    /// Any JSON value in PHP bracket notation.
+    Json,
+}
+
+/// A request body.
+#[derive(Debug, Clone, Serialize)]
+pub struct Body {
+    /// Its type.
+    pub ty: Type,
+    /// Whether the spec marks it required.
+    pub required: bool,
+}
+
+/// The success answer of a route.
+#[derive(Debug, Clone, Serialize)]
+pub enum Response {
+    /// A JSON body of this type.
+    Json(Type),
+    /// Raw bytes (binary or non-JSON content).
+    Bytes,
+    /// No body described.
+    Empty,
+}
+
+/// A value type.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Type {
+    /// `String`.
+    String,
+    /// `i64`.
+    Integer,
+    /// `f64`.
+    Number,
+    /// `bool`.
+    Boolean,
+    /// Any JSON value (free-form objects, `anyOf`, untyped arrays' items).
+    Json,
+    /// A JSON object with free-form keys.
+    Map(Box<Type>),
+    /// `Vec<T>`.
+    Array(Box<Type>),
+    /// The typed `_meta` object of the runtime.
+    Meta,
+    /// A `where` filter of the runtime.
+    Where,
+    /// A named type: `module` is `None` for the current module, else a crate module.
+    Named {
+        /// Crate module the type lives in (`None`: same module).
+        module: Option<String>,
+        /// Type name.
+        name: String,
+    },
+}
+
+/// The kind of a field for filters: which operators fit it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FieldKind {
+    /// Text.
+    Text,
+    /// Integer or float.
+    Number,
+    /// Boolean.
+    Bool,
+    /// Date (`Y-m-d`).
+    Date,
+    /// Date and time (`Y-m-d H:i:s`).
+    DateTime,
+    /// A link (`brandId`).
+    Link,
+    /// An array.
+    Array,
+    /// Anything else.
+    Any,
+}
+
+/// A struct field.
+#[derive(Debug, Clone, Serialize)]
+pub struct Field {
+    /// Wire name.
+    pub wire: String,
+    /// Rust field name.
+    pub ident: String,
+    /// Variant name in the field enum (entities only).
+    pub variant: String,
+    /// Value type (without the `Option`/`Patch` wrapper).
+    pub ty: Type,
+    /// Required by the spec.
+    pub required: bool,
+    /// `nullable: true` in the spec.
+    pub nullable: bool,
+    /// `readOnly: true` in the spec.
+    pub read_only: bool,
+    /// Kind for filters.
+    pub kind: FieldKind,
+    /// Doc text.
+    pub doc: Option<String>,
+}
+
+/// A named struct.
+#[derive(Debug, Clone, Serialize)]
+pub struct Struct {
+    /// Type name.
+    pub name: String,
+    /// Doc text.
+    pub doc: Option<String>,
+    /// Fields in spec order.
+    pub fields: Vec<Field>,
+    /// How optional fields are represented.
+    pub style: StructStyle,
+}
+
+/// How a struct treats optional fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum StructStyle {
+    /// Every field `Option` (read structs: `select` returns only what was asked for); unknown
+    /// fields kept in `extra`.
+    Read,
+    /// Required fields plain, others `Option` and skipped when `None`; `extra` sent too.
+    Create,
+    /// Every field a `Patch` (unchanged / null / value); `extra` sent too.
+    Patch,
+    /// Plain data type: required plain, others `Option` skipped when `None`.
+    Plain,
+}
+
+/// A named type other than an entity's read/create/patch structs.
+#[derive(Debug, Clone, Serialize)]
+pub enum TypeDef {
+    /// An object with known properties.
+    Struct(Struct),
+    /// A string enum that keeps unknown values.
+    Enum(Enum),
+}
+
+impl TypeDef {
+    /// The type's name.
+    pub fn name(&self) -> &str {
+        match self {
+            TypeDef::Struct(s) => &s.name,
+            TypeDef::Enum(e) => &e.name,
+        }
+    }
+}
+
+/// A string enum; values the spec does not list deserialize into `Other(String)`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Enum {
+    /// Type name.
+    pub name: String,
+    /// Doc text.
+    pub doc: Option<String>,
+    /// `(variant, wire value)` pairs in spec order.
+    pub variants: Vec<(String, String)>,
+}

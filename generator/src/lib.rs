@@ -1,0 +1,130 @@
+//! atrocore-codegen: turns an AtroCore OpenAPI spec into a typed Rust client crate.
+//!
+//! The pipeline has three stages, each in its own module:
+//! [`spec`] (load and resolve, no interpretation) → [`lower`] (spec → [`ir`], every AtroCore
+//! quirk handled there) → [`emit`] (IR → tokens → formatted files). The library does no I/O:
+//! it takes spec text and returns file contents; the `xtask` binary reads and writes the disk.
+//!
+//! ```
+//! let spec = atrocore_codegen::spec::Spec::parse("inline.json", r#"{
+//!   "openapi": "3.0.0", "servers": [{"url": "/api/v1"}],
+//!   "paths": {"/Brand": {"get": {"tags": ["Brand"]}}, "/Brand/{id}": {"get": {"tags": ["Brand"]}}},
+//!   "components": {"schemas": {"Brand": {"type": "object", "properties": {"name": {"type": "string"}}}}}
+//! }"#)?;
+//! let out = atrocore_codegen::generate(&spec, &atrocore_codegen::Settings::default())?;
+//! assert!(out.files.contains_key("src/brand.rs"));
+//! # Ok::<(), atrocore_codegen::Error>(())
+//! ```
+#![deny(missing_docs, missing_debug_implementations)]
+
+pub mod emit;
+pub mod ir;
+pub mod lower;
+pub mod naming;
+pub mod reduce;
+pub mod spec;
+pub mod summary;
+
+use serde_json::Value;
+
+/// Everything that can go wrong, each saying where.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The text is not JSON/YAML.
+    #[error("{origin}: {message}")]
+    Parse {
+        /// File or URL.
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The document is not a usable spec at `pointer`.
+    #[error("{origin}#{pointer}: {message}")]
+    Spec {
+        /// File or URL.
+        origin: String,
+        /// JSON pointer into the document.
+        pointer: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The entity filter names something the spec does not have.
+    #[error("entity filter: {0}")]
+    Filter(String),
+    /// A generated file failed to parse (a generator bug).
+    #[error("internal error while generating {file}: {message}")]
+    Emit {
+        /// The file being generated.
+        file: String,
+        /// The parser's message.
+        message: String,
+    },
+}
+
+/// Which entities to generate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntityFilter {
+    /// Only these entities (all when empty).
+    pub include: Vec<String>,
+    /// Never these entities.
+    pub exclude: Vec<String>,
+}
+
+/// How the generated manifest refers to the runtime crate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuntimeDependency {
+    /// A path, relative to the generated crate's folder.
+    Path(String),
+    /// A crates.io version requirement.
+    Version(String),
+}
+
+/// Generation settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The generated package's name.
+    pub crate_name: String,
+    /// How the manifest points at the runtime.
+    pub runtime: RuntimeDependency,
+    /// Entities to generate.
+    pub filter: EntityFilter,
+    /// Names the spec in file preambles (a relative path or URL; never an absolute local path).
+    pub spec_label: String,
+    /// The command that produced the files, for preambles.
+    pub command: String,
+    /// Add an empty `[workspace]` table so the crate builds outside any workspace.
+    pub standalone_workspace: bool,
+    /// The instance's metadata (`GET …/Metadata`), for real field kinds (dates, links, enums).
+    pub metadata: Option<Value>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            crate_name: "atrocore-client".into(),
+            runtime: RuntimeDependency::Version(env!("CARGO_PKG_VERSION").into()),
+            filter: EntityFilter::default(),
+            spec_label: "(inline)".into(),
+            command: "cargo xtask generate".into(),
+            standalone_workspace: false,
+            metadata: None,
+        }
+    }
+}
+
+/// The result of a generation run.
+#[derive(Debug)]
+pub struct Output {
+    /// The IR the files were emitted from.
+    pub api: ir::Api,
+    /// File path (relative to the crate root) → contents.
+    pub files: emit::Files,
+}
+
+/// Generate a crate from a loaded spec. Pure: same spec and settings → same files.
+pub fn generate(spec: &spec::Spec, settings: &Settings) -> Result<Output, Error> {
+    let api = lower::lower(spec, settings)?;
+    let mut files = emit::emit(&api, settings)?;
+    files.insert(summary::FILE.into(), summary::Summary::of(&api).to_json());
+    Ok(Output { api, files })
+}

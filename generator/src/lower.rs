@@ -1,0 +1,908 @@
+//! Stage 2: spec → IR. Every AtroCore quirk is interpreted here and only here.
+//!
+//! Quirks absorbed (each has a fixture in `tests/fixtures`):
+//! - operationIds are md5 hashes: names come from tags, methods and path shapes (`naming`);
+//! - arrays without `items`, and `items: []` (PHP's encoding of `{}`): any-JSON items, warning;
+//! - `$ref` with sibling keys: the reference wins, a sibling `description` documents it;
+//! - free-form objects and `anyOf`/`oneOf` values: `serde_json::Value`;
+//! - `allOf` bodies: the parts' properties merged into one struct;
+//! - string enums: generated enums that keep unknown values;
+//! - `where` declared as JSON content (2.2) or `anyOf` (2.3): the runtime's `Where` filter;
+//! - 2.2 updates are `PUT` with `required` kept although updates are partial: patch structs
+//!   ignore `required`;
+//! - `servers` gives the base path and with it the API generation.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+use crate::ir::*;
+use crate::naming::{self, Namer};
+use crate::spec::{Spec, escape_pointer_token};
+use crate::{EntityFilter, Error, Settings};
+
+/// Lower a spec to the IR.
+pub fn lower(spec: &Spec, settings: &Settings) -> Result<Api, Error> {
+    Lowerer::new(spec, settings)?.run()
+}
+
+/// The module that holds shared component types.
+pub const TYPES_MODULE: &str = "types";
+
+/// Names of the entities in a spec: component schemas `E` with both `/E` and `/E/{id}` routes.
+pub fn entity_names(spec: &Spec) -> Vec<String> {
+    let paths = spec.paths();
+    spec.schemas()
+        .keys()
+        .filter(|name| paths.contains_key(&format!("/{name}")) && paths.contains_key(&format!("/{name}/{{id}}")))
+        .cloned()
+        .collect()
+}
+
+/// Select entities by an include/exclude filter; unknown names are an error.
+pub fn select_entities(all: &[String], filter: &EntityFilter) -> Result<BTreeSet<String>, Error> {
+    let known: BTreeSet<&str> = all.iter().map(String::as_str).collect();
+    let unknown: Vec<&str> = filter
+        .include
+        .iter()
+        .chain(&filter.exclude)
+        .map(String::as_str)
+        .filter(|n| !known.contains(n))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Error::Filter(format!(
+            "unknown entit{} {} (the spec has: {})",
+            if unknown.len() == 1 { "y" } else { "ies" },
+            unknown.join(", "),
+            all.join(", ")
+        )));
+    }
+    Ok(all
+        .iter()
+        .filter(|n| filter.include.is_empty() || filter.include.contains(n))
+        .filter(|n| !filter.exclude.contains(n))
+        .cloned()
+        .collect())
+}
+
+/// Detect the generation and base path from `servers` (falling back to the token route).
+pub fn generation(spec: &Spec) -> (Generation, String, Option<Warning>) {
+    let base = spec
+        .root
+        .pointer("/servers/0/url")
+        .and_then(Value::as_str)
+        .map(|u| {
+            // `servers` may hold an absolute URL: keep its path.
+            let path = match u.find("://") {
+                Some(i) => u[i + 3..].find('/').map(|j| &u[i + 3 + j..]).unwrap_or(""),
+                None => u,
+            };
+            path.trim_end_matches('/').to_owned()
+        });
+    let by_routes = if spec.paths().contains_key("/userSession") {
+        Some(Generation::V2_3)
+    } else if spec.paths().contains_key("/App/user") {
+        Some(Generation::V2_2)
+    } else {
+        None
+    };
+    match base.as_deref() {
+        Some("/api/v1") => (Generation::V2_2, "/api/v1".into(), None),
+        Some("/api") => (Generation::V2_3, "/api".into(), None),
+        other => {
+            let generation = by_routes.unwrap_or(Generation::V2_3);
+            let default = match generation {
+                Generation::V2_2 => "/api/v1",
+                Generation::V2_3 => "/api",
+            };
+            let path = other.map(str::to_owned).unwrap_or_else(|| default.to_owned());
+            let warning = Warning {
+                pointer: "/servers".into(),
+                message: format!(
+                    "base path {other:?} is not AtroCore's `/api/v1` (2.2) or `/api` (2.3); using {path:?} with the {generation:?} token route"
+                ),
+            };
+            (generation, path, Some(warning))
+        }
+    }
+}
+
+/// Where a named inline type is being created: module sink for types.
+struct Sink {
+    namer: Namer,
+    types: Vec<TypeDef>,
+    /// Canonical schema text → type name, to reuse identical inline types within a module.
+    seen: BTreeMap<String, String>,
+}
+
+impl Sink {
+    fn new(reserved: &[&str]) -> Sink {
+        Sink {
+            namer: Namer::with_reserved(reserved.iter().copied()),
+            types: Vec::new(),
+            seen: BTreeMap::new(),
+        }
+    }
+}
+
+struct Lowerer<'a> {
+    spec: &'a Spec,
+    entities: BTreeSet<String>,
+    all_entities: BTreeSet<String>,
+    warnings: BTreeSet<Warning>,
+    /// Component schemas (non-entity) referenced so far → their type name in `types`.
+    shared_wanted: BTreeMap<String, String>,
+    shared_namer: Namer,
+    tag_docs: BTreeMap<String, String>,
+    metadata: Option<&'a Value>,
+}
+
+impl<'a> Lowerer<'a> {
+    fn new(spec: &'a Spec, settings: &'a Settings) -> Result<Lowerer<'a>, Error> {
+        let all: Vec<String> = entity_names(spec);
+        let entities = select_entities(&all, &settings.filter)?;
+        let tag_docs = spec
+            .root
+            .get("tags")
+            .and_then(Value::as_array)
+            .map(|tags| {
+                tags.iter()
+                    .filter_map(|t| Some((t.get("name")?.as_str()?.to_owned(), t.get("description")?.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Lowerer {
+            spec,
+            entities,
+            all_entities: all.into_iter().collect(),
+            warnings: BTreeSet::new(),
+            shared_wanted: BTreeMap::new(),
+            shared_namer: Namer::default(),
+            tag_docs,
+            metadata: settings.metadata.as_ref(),
+        })
+    }
+
+    fn warn(&mut self, pointer: &str, message: impl Into<String>) {
+        self.warnings.insert(Warning {
+            pointer: pointer.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    fn run(mut self) -> Result<Api, Error> {
+        let (generation, base_path, warning) = generation(self.spec);
+        if let Some(w) = warning {
+            self.warnings.insert(w);
+        }
+        let info = self.spec.root.get("info");
+        let text = |k: &str| info.and_then(|i| i.get(k)).and_then(Value::as_str).unwrap_or("").to_owned();
+        let (title, version) = (text("title"), text("version"));
+
+        // Group operations by module tag.
+        let spec = self.spec;
+        let mut by_tag: BTreeMap<String, Vec<(String, String, &'a Value)>> = BTreeMap::new();
+        for (path, item) in spec.paths() {
+            let Some(item) = item.as_object() else {
+                return Err(self.spec.error(&format!("/paths/{}", escape_pointer_token(path)), "path item is not an object"));
+            };
+            for (method, op) in item {
+                if Method::from_key(method).is_none() {
+                    continue;
+                }
+                let tag = op
+                    .pointer("/tags/0")
+                    .and_then(Value::as_str)
+                    .unwrap_or("Global")
+                    .to_owned();
+                // Routes of entities left out by the filter are left out with them.
+                if self.all_entities.contains(&tag) && !self.entities.contains(&tag) {
+                    continue;
+                }
+                by_tag.entry(tag).or_default().push((path.clone(), method.clone(), op));
+            }
+        }
+
+        let mut entities = Vec::new();
+        let mut groups = Vec::new();
+        for (tag, ops) in &by_tag {
+            if self.entities.contains(tag) {
+                entities.push(self.entity(tag, ops)?);
+            } else {
+                groups.push(self.group(tag, ops)?);
+            }
+        }
+        // Entities whose routes carry another tag still get their module.
+        for name in self.entities.clone() {
+            if !by_tag.contains_key(&name) {
+                entities.push(self.entity(&name, &[])?);
+            }
+        }
+        entities.sort_by(|a, b| a.name.cmp(&b.name));
+        let shared_types = self.shared_types()?;
+        Ok(Api {
+            title,
+            version,
+            generation,
+            base_path,
+            entities,
+            groups,
+            shared_types,
+            warnings: self.warnings.into_iter().collect(),
+        })
+    }
+
+    fn doc_of(op: &Value) -> Option<String> {
+        let summary = op.get("summary").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+        let description = op
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        match (summary, description) {
+            (Some(s), Some(d)) if s == d => Some(s.to_owned()),
+            (Some(s), Some(d)) => Some(format!("{s}\n\n{d}")),
+            (Some(s), None) => Some(s.to_owned()),
+            (None, Some(d)) => Some(d.to_owned()),
+            (None, None) => None,
+        }
+    }
+
+    fn op_doc(op: &Value, method: &str, path: &str) -> OpDoc {
+        OpDoc {
+            text: Self::doc_of(op),
+            route: format!("{} {path}", method.to_uppercase()),
+        }
+    }
+
+    fn entity(&mut self, name: &str, ops: &[(String, String, &'a Value)]) -> Result<Entity, Error> {
+        let module = naming::module_name(name);
+        let type_name = naming::entity_type(name);
+        let create_name = naming::create_type(name);
+        let patch_name = naming::patch_type(name);
+        let field_enum = naming::field_enum(name);
+        let api_type = naming::api_type(name);
+        let mut sink = Sink::new(&[&type_name, &create_name, &patch_name, &field_enum, &api_type]);
+
+        // The read struct.
+        let pointer = format!("/components/schemas/{}", escape_pointer_token(name));
+        let spec = self.spec;
+        let schema = &spec.schemas()[name];
+        let fields = self.object_fields(schema, &pointer, &type_name, &mut sink, StructStyle::Read)?;
+
+        let (collection, item) = (format!("/{name}"), format!("/{name}/{{id}}"));
+        let mut standard = StandardOps::default();
+        let mut create = None;
+        let mut patch = None;
+        let mut rest = Vec::new();
+        let has_patch = ops.iter().any(|(p, m, _)| *p == item && m == "patch");
+        for (path, method, op) in ops {
+            let op_pointer = format!("/paths/{}/{method}", escape_pointer_token(path));
+            let doc = Self::op_doc(op, method, path);
+            match (path == &collection, path == &item, method.as_str()) {
+                (true, _, "get") => standard.list = Some(doc),
+                (true, _, "post") => {
+                    let body = self.body_object(op, &op_pointer, &create_name, &mut sink, StructStyle::Create)?;
+                    create = Some(Struct {
+                        name: create_name.clone(),
+                        doc: Some(format!("The fields of a new `{name}` record (`POST /{name}`).")),
+                        fields: body,
+                        style: StructStyle::Create,
+                    });
+                    standard.create = Some(doc);
+                }
+                (_, true, "get") => standard.read = Some(doc),
+                (_, true, "delete") => standard.delete = Some(doc),
+                (_, true, m @ ("put" | "patch")) if m == "patch" || !has_patch => {
+                    let body = self.body_object(op, &op_pointer, &patch_name, &mut sink, StructStyle::Patch)?;
+                    patch = Some(Struct {
+                        name: patch_name.clone(),
+                        doc: Some(format!(
+                            "Changes to a `{name}` record (`{} /{name}/{{id}}`): fields left `Unchanged` are not sent.",
+                            m.to_uppercase()
+                        )),
+                        fields: body,
+                        style: StructStyle::Patch,
+                    });
+                    let method = if m == "patch" { Method::Patch } else { Method::Put };
+                    standard.update = Some((method, doc));
+                }
+                _ => rest.push((path.clone(), method.clone(), *op)),
+            }
+        }
+        let mut namer = Namer::with_reserved(["list", "read", "create", "update", "delete", "new", "client"]);
+        let mut operations = Vec::new();
+        for (path, method, op) in rest {
+            operations.push(self.operation(name, &path, &method, op, &mut namer, &mut sink)?);
+        }
+        Ok(Entity {
+            name: name.to_owned(),
+            module,
+            doc: self.tag_docs.get(name).cloned(),
+            type_name,
+            field_enum,
+            api_type,
+            fields,
+            create,
+            patch,
+            standard,
+            operations,
+            types: sink.types,
+        })
+    }
+
+    fn group(&mut self, tag: &str, ops: &[(String, String, &'a Value)]) -> Result<Group, Error> {
+        let mut module = naming::module_name(tag);
+        if module == TYPES_MODULE || self.entities.iter().any(|e| naming::module_name(e) == module) {
+            module.push_str("_routes");
+        }
+        let api_type = naming::api_type(tag);
+        let mut sink = Sink::new(&[&api_type]);
+        let mut namer = Namer::with_reserved(["new", "client"]);
+        let mut operations = Vec::new();
+        for (path, method, op) in ops {
+            operations.push(self.operation(tag, path, method, op, &mut namer, &mut sink)?);
+        }
+        Ok(Group {
+            tag: tag.to_owned(),
+            module,
+            api_type,
+            doc: self.tag_docs.get(tag).cloned(),
+            operations,
+            types: sink.types,
+        })
+    }
+
+    /// Fields of the object schema of an operation's JSON body (for create/patch structs).
+    fn body_object(
+        &mut self,
+        op: &'a Value,
+        op_pointer: &str,
+        type_name: &str,
+        sink: &mut Sink,
+        style: StructStyle,
+    ) -> Result<Vec<Field>, Error> {
+        let Some((schema, pointer)) = self.body_schema(op, op_pointer)? else {
+            return Ok(Vec::new());
+        };
+        self.object_fields(schema, &pointer, type_name, sink, style)
+    }
+
+    fn body_schema(&mut self, op: &'a Value, op_pointer: &str) -> Result<Option<(&'a Value, String)>, Error> {
+        let Some(content) = op.pointer("/requestBody/content").and_then(Value::as_object) else {
+            return Ok(None);
+        };
+        let (ct, media) = match content.get_key_value("application/json") {
+            Some(kv) => kv,
+            None => match content.iter().next() {
+                Some(kv) => kv,
+                None => return Ok(None),
+            },
+        };
+        match media.get("schema") {
+            Some(schema) => Ok(Some((
+                schema,
+                format!("{op_pointer}/requestBody/content/{}/schema", escape_pointer_token(ct)),
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    /// Collect properties and required names of an object schema, resolving `$ref` and merging
+    /// `allOf` parts.
+    fn collect_object(
+        &mut self,
+        schema: &'a Value,
+        pointer: &str,
+        props: &mut Vec<(String, &'a Value, String)>,
+        required: &mut BTreeSet<String>,
+    ) -> Result<(), Error> {
+        let (schema, pointer) = self.spec.resolve(schema, pointer)?;
+        if let Some(parts) = schema.get("allOf").and_then(Value::as_array) {
+            for (i, part) in parts.iter().enumerate() {
+                self.collect_object(part, &format!("{pointer}/allOf/{i}"), props, required)?;
+            }
+        }
+        if let Some(p) = schema.get("properties") {
+            let Some(p) = p.as_object() else {
+                if p.as_array().is_some_and(Vec::is_empty) {
+                    self.warn(&format!("{pointer}/properties"), "`properties: []` (PHP's empty object) read as `{}`");
+                    return Ok(());
+                }
+                return Err(self.spec.error(&format!("{pointer}/properties"), "`properties` is not an object"));
+            };
+            for (name, prop) in p {
+                let at = format!("{pointer}/properties/{}", escape_pointer_token(name));
+                if let Some(existing) = props.iter_mut().find(|(n, _, _)| n == name) {
+                    existing.1 = prop;
+                    existing.2 = at;
+                } else {
+                    props.push((name.clone(), prop, at));
+                }
+            }
+        }
+        if let Some(r) = schema.get("required").and_then(Value::as_array) {
+            required.extend(r.iter().filter_map(Value::as_str).map(str::to_owned));
+        }
+        Ok(())
+    }
+
+    fn object_fields(
+        &mut self,
+        schema: &'a Value,
+        pointer: &str,
+        type_name: &str,
+        sink: &mut Sink,
+        style: StructStyle,
+    ) -> Result<Vec<Field>, Error> {
+        let mut props = Vec::new();
+        let mut required = BTreeSet::new();
+        self.collect_object(schema, pointer, &mut props, &mut required)?;
+        let wire: Vec<&str> = props.iter().map(|(n, _, _)| n.as_str()).collect();
+        let idents = naming::field_names(wire.iter().copied(), &["extra"]);
+        let variants = naming::variant_names(wire.iter().copied(), &[]);
+        let mut fields = Vec::new();
+        for (i, (name, prop, at)) in props.iter().enumerate() {
+            let (resolved, _) = self.spec.resolve(prop, at)?;
+            let read_only = resolved.get("readOnly").and_then(Value::as_bool).unwrap_or(false)
+                || prop.get("readOnly").and_then(Value::as_bool).unwrap_or(false);
+            if read_only && matches!(style, StructStyle::Create | StructStyle::Patch) {
+                continue;
+            }
+            let nullable = resolved.get("nullable").and_then(Value::as_bool).unwrap_or(false)
+                || prop.get("nullable").and_then(Value::as_bool).unwrap_or(false);
+            let ty = if name == "_meta" && style == StructStyle::Read {
+                Type::Meta
+            } else {
+                self.ty(prop, at, &naming::nested_type(type_name, name), sink)?
+            };
+            let doc = prop
+                .get("description")
+                .or_else(|| resolved.get("description"))
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned);
+            fields.push(Field {
+                wire: name.clone(),
+                ident: idents[i].clone(),
+                variant: variants[i].clone(),
+                kind: self.kind(type_name, name, &ty),
+                ty,
+                required: required.contains(name),
+                nullable,
+                read_only,
+                doc,
+            });
+        }
+        Ok(fields)
+    }
+
+    /// The filter kind of a field: from instance metadata when given, else from its type.
+    fn kind(&self, type_name: &str, wire: &str, ty: &Type) -> FieldKind {
+        if let Some(meta_type) = self
+            .metadata
+            .and_then(|m| m.pointer(&format!("/entityDefs/{type_name}/fields/{}/type", escape_pointer_token(wire))))
+            .and_then(Value::as_str)
+        {
+            match meta_type {
+                "date" => return FieldKind::Date,
+                "datetime" => return FieldKind::DateTime,
+                "link" | "linkMultiple" => return FieldKind::Link,
+                "array" | "multiEnum" | "extensibleMultiEnum" => return FieldKind::Array,
+                "bool" => return FieldKind::Bool,
+                "int" | "float" => return FieldKind::Number,
+                _ => {}
+            }
+        }
+        match ty {
+            Type::String | Type::Named { .. } => FieldKind::Text,
+            Type::Integer | Type::Number => FieldKind::Number,
+            Type::Boolean => FieldKind::Bool,
+            Type::Array(_) => FieldKind::Array,
+            _ => FieldKind::Any,
+        }
+    }
+
+    /// The type of a schema; inline objects and enums become named types in `sink` under `hint`.
+    fn ty(&mut self, schema: &'a Value, pointer: &str, hint: &str, sink: &mut Sink) -> Result<Type, Error> {
+        if let Some(name) = Spec::ref_name(schema) {
+            // Validate the reference.
+            self.spec.resolve(schema, pointer)?;
+            return Ok(self.named_ref(name));
+        }
+        let (schema, pointer) = self.spec.resolve(schema, pointer)?;
+        let pointer = pointer.as_str();
+        let Some(obj) = schema.as_object() else {
+            if schema.as_array().is_some_and(Vec::is_empty) {
+                self.warn(pointer, "schema `[]` (PHP's empty object) read as `{}`: any JSON value");
+                return Ok(Type::Json);
+            }
+            return Err(self.spec.error(pointer, "schema is not an object"));
+        };
+        if obj.contains_key("anyOf") || obj.contains_key("oneOf") {
+            return Ok(Type::Json);
+        }
+        if obj.contains_key("allOf") {
+            return self.inline_struct(schema, pointer, hint, sink);
+        }
+        let ty = match obj.get("type") {
+            Some(Value::String(t)) => t.as_str(),
+            Some(Value::Array(ts)) => ts
+                .iter()
+                .filter_map(Value::as_str)
+                .find(|t| *t != "null")
+                .unwrap_or("null"),
+            _ if obj.contains_key("properties") => "object",
+            _ => return Ok(Type::Json),
+        };
+        Ok(match ty {
+            "string" => match obj.get("enum").and_then(Value::as_array) {
+                Some(values) if !values.is_empty() && values.iter().all(Value::is_string) => {
+                    let values: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
+                    self.inline_enum(&values, obj.get("description"), hint, sink)
+                }
+                _ => Type::String,
+            },
+            "integer" => Type::Integer,
+            "number" => Type::Number,
+            "boolean" => Type::Boolean,
+            "array" => match obj.get("items") {
+                None => {
+                    self.warn(pointer, "array without `items`: items read as any JSON value");
+                    Type::Array(Box::new(Type::Json))
+                }
+                Some(Value::Array(a)) if a.is_empty() => {
+                    self.warn(
+                        &format!("{pointer}/items"),
+                        "`items: []` is invalid OpenAPI (PHP's encoding of `{}`): items read as any JSON value",
+                    );
+                    Type::Array(Box::new(Type::Json))
+                }
+                Some(items) => {
+                    let item_hint = format!("{hint}Item");
+                    Type::Array(Box::new(self.ty(items, &format!("{pointer}/items"), &item_hint, sink)?))
+                }
+            },
+            "object" => {
+                let has_props = obj.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty());
+                if has_props {
+                    self.inline_struct(schema, pointer, hint, sink)?
+                } else {
+                    match obj.get("additionalProperties") {
+                        Some(ap @ Value::Object(m)) if !m.is_empty() => {
+                            let value_hint = format!("{hint}Value");
+                            Type::Map(Box::new(self.ty(ap, &format!("{pointer}/additionalProperties"), &value_hint, sink)?))
+                        }
+                        _ => Type::Json,
+                    }
+                }
+            }
+            "null" => Type::Json,
+            other => {
+                self.warn(pointer, format!("unknown type {other:?}: read as any JSON value"));
+                Type::Json
+            }
+        })
+    }
+
+    fn named_ref(&mut self, name: &str) -> Type {
+        let entity_of = |suffix: &str| name.strip_suffix(suffix).filter(|e| self.all_entities.contains(*e));
+        if self.all_entities.contains(name) {
+            if !self.entities.contains(name) {
+                return Type::Json;
+            }
+            return Type::Named {
+                module: Some(naming::module_name(name)),
+                name: naming::entity_type(name),
+            };
+        }
+        for (suffix, make) in [("Post", naming::create_type as fn(&str) -> String), ("Patch", naming::patch_type)] {
+            if let Some(entity) = entity_of(suffix) {
+                if !self.entities.contains(entity) {
+                    return Type::Json;
+                }
+                return Type::Named {
+                    module: Some(naming::module_name(entity)),
+                    name: make(entity),
+                };
+            }
+        }
+        let type_name = match self.shared_wanted.get(name) {
+            Some(t) => t.clone(),
+            None => {
+                let t = self.shared_namer.claim_camel(name);
+                self.shared_wanted.insert(name.to_owned(), t.clone());
+                t
+            }
+        };
+        Type::Named {
+            module: Some(TYPES_MODULE.to_owned()),
+            name: type_name,
+        }
+    }
+
+    fn canonical_key(kind: &str, schema: &Value) -> String {
+        format!("{kind}:{}", strip_prose(schema))
+    }
+
+    fn inline_enum(&mut self, values: &[&str], description: Option<&Value>, hint: &str, sink: &mut Sink) -> Type {
+        let key = format!("enum:{}", values.join("\u{0}"));
+        if let Some(name) = sink.seen.get(&key) {
+            return Type::Named { module: None, name: name.clone() };
+        }
+        let name = sink.namer.claim_camel(hint);
+        sink.seen.insert(key, name.clone());
+        let variants = naming::variant_names(values.iter().copied(), &["Other"]);
+        sink.types.push(TypeDef::Enum(Enum {
+            name: name.clone(),
+            doc: description.and_then(Value::as_str).map(str::to_owned),
+            variants: variants.into_iter().zip(values.iter().map(|v| (*v).to_owned())).collect(),
+        }));
+        Type::Named { module: None, name }
+    }
+
+    fn inline_struct(&mut self, schema: &'a Value, pointer: &str, hint: &str, sink: &mut Sink) -> Result<Type, Error> {
+        let key = Self::canonical_key("struct", schema);
+        if let Some(name) = sink.seen.get(&key) {
+            return Ok(Type::Named { module: None, name: name.clone() });
+        }
+        let name = sink.namer.claim_camel(hint);
+        sink.seen.insert(key, name.clone());
+        // Reserve the slot now so nested types come after their parent in output order.
+        let slot = sink.types.len();
+        sink.types.push(TypeDef::Struct(Struct {
+            name: name.clone(),
+            doc: None,
+            fields: Vec::new(),
+            style: StructStyle::Plain,
+        }));
+        let fields = self.object_fields(schema, pointer, &name, sink, StructStyle::Plain)?;
+        let doc = schema.get("description").and_then(Value::as_str).map(str::to_owned);
+        sink.types[slot] = TypeDef::Struct(Struct {
+            name: name.clone(),
+            doc,
+            fields,
+            style: StructStyle::Plain,
+        });
+        Ok(Type::Named { module: None, name })
+    }
+
+    fn operation(
+        &mut self,
+        tag: &str,
+        path: &str,
+        method: &str,
+        op: &'a Value,
+        namer: &mut Namer,
+        sink: &mut Sink,
+    ) -> Result<Operation, Error> {
+        let op_pointer = format!("/paths/{}/{method}", escape_pointer_token(path));
+        let m = Method::from_key(method).expect("caller filters methods");
+        let prefix = format!("/{tag}");
+        let rest = match path.strip_prefix(&prefix) {
+            Some(r) if r.is_empty() || r.starts_with('/') => r,
+            _ => path,
+        };
+        let base = naming::operation_name(method, rest);
+        let name = if namer.is_taken(&base) {
+            let with_verb = format!("{method}_{base}");
+            namer.claim(&with_verb, "_")
+        } else {
+            namer.claim(&base, "_")
+        };
+
+        // Parameters: path ones become arguments; query/header ones a params struct.
+        let mut path_params: BTreeMap<String, Type> = BTreeMap::new();
+        let mut params_raw = Vec::new();
+        if let Some(list) = op.get("parameters").and_then(Value::as_array) {
+            for (i, p) in list.iter().enumerate() {
+                let at = format!("{op_pointer}/parameters/{i}");
+                let (p, at) = self.spec.resolve(p, &at)?;
+                let (Some(pname), Some(location)) = (p.get("name").and_then(Value::as_str), p.get("in").and_then(Value::as_str))
+                else {
+                    return Err(self.spec.error(&at, "parameter without `name` or `in`"));
+                };
+                match location {
+                    "path" => {
+                        let ty = match p.pointer("/schema/type").and_then(Value::as_str) {
+                            Some("integer") => Type::Integer,
+                            _ => Type::String,
+                        };
+                        path_params.insert(pname.to_owned(), ty);
+                    }
+                    "query" | "header" => params_raw.push((pname.to_owned(), location == "query", p, at)),
+                    _ => {} // cookies: the runtime authenticates by header
+                }
+            }
+        }
+        let parts = naming::split_path(path);
+        let arg_names = naming::field_names(
+            parts.iter().filter_map(|p| match p {
+                naming::PathPart::Param(n) => Some(n.as_str()),
+                naming::PathPart::Literal(_) => None,
+            }),
+            &["self", "params", "body"],
+        );
+        let mut arg_iter = arg_names.into_iter();
+        let path_parts = parts
+            .into_iter()
+            .map(|p| match p {
+                naming::PathPart::Literal(l) => PathSegment::Literal(l),
+                naming::PathPart::Param(wire) => PathSegment::Param {
+                    ident: arg_iter.next().unwrap_or_else(|| naming::snake(&wire)),
+                    ty: path_params.get(&wire).cloned().unwrap_or(Type::String),
+                    wire,
+                },
+            })
+            .collect();
+
+        let idents = naming::field_names(params_raw.iter().map(|(n, _, _, _)| n.as_str()), &[]);
+        let mut params = Vec::new();
+        let params_type = naming::params_type(&name);
+        for (i, (wire, is_query, p, at)) in params_raw.into_iter().enumerate() {
+            let required = p.get("required").and_then(Value::as_bool).unwrap_or(false);
+            let doc = p.get("description").and_then(Value::as_str).map(str::to_owned);
+            let (ty, encoding) = if wire == "where" && is_query {
+                (Type::Where, ParamEncoding::Where)
+            } else if let Some(content) = p.get("content").and_then(Value::as_object) {
+                let _ = content;
+                (Type::Json, ParamEncoding::Json)
+            } else if let Some(schema) = p.get("schema") {
+                let hint = naming::nested_type(&params_type, &wire);
+                let ty = self.ty(schema, &format!("{at}/schema"), &hint, sink)?;
+                let enc = match ty {
+                    Type::Array(_) | Type::Json | Type::Map(_) => ParamEncoding::Json,
+                    Type::Named { .. } if !matches!(sink_kind(sink, &ty), Some(true)) => ParamEncoding::Json,
+                    _ => ParamEncoding::Plain,
+                };
+                (ty, enc)
+            } else {
+                (Type::String, ParamEncoding::Plain)
+            };
+            params.push(Param {
+                wire,
+                ident: idents[i].clone(),
+                location: if is_query { ParamLocation::Query } else { ParamLocation::Header },
+                ty,
+                required,
+                doc,
+                encoding,
+            });
+        }
+        let params_type = if params.is_empty() { None } else { Some(sink.namer.claim(&params_type, "")) };
+
+        let body = match self.body_schema(op, &op_pointer)? {
+            Some((schema, at)) => {
+                let hint = naming::body_type(&name);
+                let ty = self.ty(schema, &at, &hint, sink)?;
+                Some(Body {
+                    ty,
+                    required: op.pointer("/requestBody/required").and_then(Value::as_bool).unwrap_or(false),
+                })
+            }
+            None => None,
+        };
+        let response = self.response(op, &op_pointer, &name, sink)?;
+        Ok(Operation {
+            name,
+            method: m,
+            path: path.to_owned(),
+            path_parts,
+            doc: Self::op_doc(op, method, path),
+            params,
+            params_type,
+            body,
+            response,
+            deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
+        })
+    }
+
+    fn response(&mut self, op: &'a Value, op_pointer: &str, name: &str, sink: &mut Sink) -> Result<Response, Error> {
+        let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+            return Ok(Response::Empty);
+        };
+        let mut success: Vec<(&String, &Value)> = responses.iter().filter(|(code, _)| code.starts_with('2')).collect();
+        success.sort_by(|a, b| a.0.cmp(b.0));
+        let Some((code, response)) = success.first() else {
+            return Ok(Response::Empty);
+        };
+        let at = format!("{op_pointer}/responses/{code}");
+        let (response, at) = self.spec.resolve(response, &at)?;
+        let Some(content) = response.get("content").and_then(Value::as_object) else {
+            return Ok(Response::Empty);
+        };
+        let json = content
+            .iter()
+            .find(|(ct, _)| ct.starts_with("application/json") || ct.ends_with("+json"));
+        match json {
+            Some((ct, media)) => match media.get("schema") {
+                Some(schema) => {
+                    let hint = naming::response_type(name);
+                    let ty = self.ty(schema, &format!("{at}/content/{}/schema", escape_pointer_token(ct)), &hint, sink)?;
+                    Ok(Response::Json(ty))
+                }
+                None => Ok(Response::Json(Type::Json)),
+            },
+            None if content.is_empty() => Ok(Response::Empty),
+            None => Ok(Response::Bytes),
+        }
+    }
+
+    /// Lower the component schemas referenced from other types into the `types` module.
+    fn shared_types(&mut self) -> Result<Vec<TypeDef>, Error> {
+        let mut sink = Sink::new(&[]);
+        let mut done: BTreeSet<String> = BTreeSet::new();
+        // Types may reference more shared types: iterate to a fixed point.
+        loop {
+            let pending: Vec<(String, String)> = self
+                .shared_wanted
+                .iter()
+                .filter(|(n, _)| !done.contains(*n))
+                .map(|(n, t)| (n.clone(), t.clone()))
+                .collect();
+            if pending.is_empty() {
+                break;
+            }
+            for (schema_name, type_name) in pending {
+                done.insert(schema_name.clone());
+                sink.namer.claim(&type_name, "");
+                let pointer = format!("/components/schemas/{}", escape_pointer_token(&schema_name));
+                let spec = self.spec;
+                let schema = &spec.schemas()[schema_name.as_str()];
+                let (resolved, _) = self.spec.resolve(schema, &pointer)?;
+                let def = match resolved.get("enum").and_then(Value::as_array) {
+                    Some(values) if values.iter().all(Value::is_string) && !values.is_empty() => {
+                        let values: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
+                        let variants = naming::variant_names(values.iter().copied(), &["Other"]);
+                        Some(TypeDef::Enum(Enum {
+                            name: type_name.clone(),
+                            doc: resolved.get("description").and_then(Value::as_str).map(str::to_owned),
+                            variants: variants.into_iter().zip(values.iter().map(|v| (*v).to_owned())).collect(),
+                        }))
+                    }
+                    _ => None,
+                };
+                let def = match def {
+                    Some(d) => d,
+                    None => {
+                        let fields = self.object_fields(schema, &pointer, &type_name, &mut sink, StructStyle::Plain)?;
+                        TypeDef::Struct(Struct {
+                            name: type_name.clone(),
+                            doc: resolved.get("description").and_then(Value::as_str).map(str::to_owned),
+                            fields,
+                            style: StructStyle::Plain,
+                        })
+                    }
+                };
+                sink.types.push(def);
+            }
+        }
+        let mut types = sink.types;
+        types.sort_by(|a, b| a.name().cmp(b.name()));
+        Ok(types)
+    }
+}
+
+/// Whether a named type in `sink` is an enum (`Some(true)`), a struct, or unknown.
+fn sink_kind(sink: &Sink, ty: &Type) -> Option<bool> {
+    let Type::Named { module: None, name } = ty else { return None };
+    sink.types.iter().find(|t| t.name() == name).map(|t| matches!(t, TypeDef::Enum(_)))
+}
+
+/// The schema without prose (`description`, `summary`, `example`), as canonical text.
+pub fn strip_prose(schema: &Value) -> String {
+    fn strip(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "description" | "summary" | "example" | "examples"))
+                    .map(|(k, v)| (k.clone(), strip(v)))
+                    .collect::<Map<String, Value>>(),
+            ),
+            Value::Array(a) => Value::Array(a.iter().map(strip).collect()),
+            other => other.clone(),
+        }
+    }
+    strip(schema).to_string()
+}

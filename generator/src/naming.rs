@@ -1,0 +1,327 @@
+//! Every naming rule of the generator: casing, keyword escaping, collisions, method names.
+//!
+//! Nothing else in the crate invents an identifier. Rules, each with its reason:
+//! - casing via `heck` (snake_case for modules, fields and methods; UpperCamelCase for types
+//!   and variants), so `nameDeDe` becomes `name_de_de` and `NameDeDe`;
+//! - a Rust keyword (and `self`/`Self`/`crate`/`super`, which cannot be raw) gets a trailing
+//!   `_` (`type` → `type_`), the same way everywhere, so users never see `r#`;
+//! - an empty name or one starting with a digit gets a prefix (`_3d` → `n3d`, ``→ `empty`),
+//!   because identifiers cannot start with digits;
+//! - collisions inside one namespace are resolved by [`Namer`], in a fixed order, by
+//!   appending `_2`, `_3`… (fields) or `2`, `3`… (types and variants);
+//! - the wire name is always kept (`#[serde(rename)]`) so renaming never changes the protocol.
+
+use std::collections::BTreeSet;
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+
+/// Words Rust reserves (strict and reserved keywords of edition 2024).
+const KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn", "else",
+    "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod",
+    "move", "mut", "override", "priv", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait",
+    "true", "try", "type", "typeof", "union", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
+
+/// Names of the standard prelude that generated code uses unqualified (`Option`, `String`,
+/// `Vec`, the derivable traits): no generated type may take them, so they can never be shadowed.
+const PRELUDE: &[&str] = &[
+    "Option", "Some", "None", "Result", "Ok", "Err", "String", "Vec", "Box", "Default", "Debug", "Clone", "Copy",
+    "PartialEq", "Eq", "PartialOrd", "Ord", "Hash", "Send", "Sync", "Sized", "From", "Into", "ToString", "ToOwned",
+    "Iterator", "IntoIterator", "Fn", "FnMut", "FnOnce", "Drop", "AsRef", "AsMut", "Extend",
+];
+
+/// Is `word` a Rust keyword?
+pub fn is_keyword(word: &str) -> bool {
+    KEYWORDS.contains(&word)
+}
+
+/// Keep ASCII letters, digits and separators; everything else becomes a word break.
+fn clean(raw: &str) -> String {
+    raw.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
+        .collect::<String>()
+}
+
+fn fix_start(mut ident: String, prefix: &str) -> String {
+    if ident.is_empty() {
+        ident = "empty".to_owned();
+    }
+    if ident.starts_with(|c: char| c.is_ascii_digit()) {
+        ident = format!("{prefix}{ident}");
+    }
+    if is_keyword(&ident) || PRELUDE.contains(&ident.as_str()) {
+        ident.push('_');
+    }
+    ident
+}
+
+/// snake_case identifier for a field, function, parameter or module.
+pub fn snake(raw: &str) -> String {
+    fix_start(clean(raw).to_snake_case(), "n")
+}
+
+/// UpperCamelCase identifier for a type or enum variant.
+pub fn camel(raw: &str) -> String {
+    fix_start(clean(raw).to_upper_camel_case(), "N")
+}
+
+/// Hands out unique names within one namespace (a struct's fields, a module's items).
+#[derive(Debug, Default, Clone)]
+pub struct Namer {
+    taken: BTreeSet<String>,
+}
+
+impl Namer {
+    /// A namer with some names reserved up front.
+    pub fn with_reserved<'a>(reserved: impl IntoIterator<Item = &'a str>) -> Namer {
+        Namer {
+            taken: reserved.into_iter().map(str::to_owned).collect(),
+        }
+    }
+
+    /// Is this name already taken?
+    pub fn is_taken(&self, name: &str) -> bool {
+        self.taken.contains(name)
+    }
+
+    /// Reserve `wanted` or, if taken, the first free `wanted{sep}N` for N = 2, 3, …
+    pub fn claim(&mut self, wanted: &str, sep: &str) -> String {
+        if self.taken.insert(wanted.to_owned()) {
+            return wanted.to_owned();
+        }
+        let base = wanted.trim_end_matches('_');
+        (2..)
+            .map(|n| format!("{base}{sep}{n}"))
+            .find(|candidate| self.taken.insert(candidate.clone()))
+            .expect("an unbounded range always yields a free name")
+    }
+
+    /// Claim a snake_case name derived from `raw`.
+    pub fn claim_snake(&mut self, raw: &str) -> String {
+        let wanted = snake(raw);
+        self.claim(&wanted, "_")
+    }
+
+    /// Claim an UpperCamelCase name derived from `raw`.
+    pub fn claim_camel(&mut self, raw: &str) -> String {
+        let wanted = camel(raw);
+        self.claim(&wanted, "")
+    }
+}
+
+/// Assign unique snake_case field names to wire names, in a deterministic way: names whose
+/// snake form equals the wire name win first (so `position` keeps `position` when `_position`
+/// also exists), then the others in their given order.
+pub fn field_names<'a>(wire: impl IntoIterator<Item = &'a str>, reserved: &[&str]) -> Vec<String> {
+    let wire: Vec<&str> = wire.into_iter().collect();
+    let mut namer = Namer::with_reserved(reserved.iter().copied());
+    let mut out = vec![String::new(); wire.len()];
+    for pass in 0..2 {
+        for (i, w) in wire.iter().enumerate() {
+            let exact = snake(w) == *w;
+            if (pass == 0) == exact && out[i].is_empty() {
+                out[i] = namer.claim_snake(w);
+            }
+        }
+    }
+    out
+}
+
+/// The variant names of an enum over `values` (unique, deterministic).
+pub fn variant_names<'a>(values: impl IntoIterator<Item = &'a str>, reserved: &[&str]) -> Vec<String> {
+    let mut namer = Namer::with_reserved(reserved.iter().copied());
+    values.into_iter().map(|v| namer.claim_camel(v)).collect()
+}
+
+/// Module name for an entity or operation group (tag).
+pub fn module_name(tag: &str) -> String {
+    snake(tag)
+}
+
+/// The read-struct type name of an entity (`Product`).
+pub fn entity_type(entity: &str) -> String {
+    camel(entity)
+}
+
+/// The create-struct name (`ProductPost`).
+pub fn create_type(entity: &str) -> String {
+    format!("{}Post", camel(entity))
+}
+
+/// The patch-struct name (`ProductPatch`).
+pub fn patch_type(entity: &str) -> String {
+    format!("{}Patch", camel(entity))
+}
+
+/// The field-enum name (`ProductField`).
+pub fn field_enum(entity: &str) -> String {
+    format!("{}Field", camel(entity))
+}
+
+/// The per-module operations handle (`ProductApi`).
+pub fn api_type(tag: &str) -> String {
+    format!("{}Api", camel(tag))
+}
+
+/// The name of a struct for an operation's parameters (`AddAttributesParams`).
+pub fn params_type(method: &str) -> String {
+    format!("{}Params", camel(method))
+}
+
+/// The name of an operation's inline request body type (`AddAttributesBody`).
+pub fn body_type(method: &str) -> String {
+    format!("{}Body", camel(method))
+}
+
+/// The name of an operation's inline response type (`AttributeValuesResponse`).
+pub fn response_type(method: &str) -> String {
+    format!("{}Response", camel(method))
+}
+
+/// The name of a type nested in `parent` under property `prop` (`LayoutSectionRows`).
+pub fn nested_type(parent: &str, prop: &str) -> String {
+    format!("{parent}{}", camel(prop))
+}
+
+/// The HTTP methods an operation can have, lower-case as in the spec.
+pub const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
+
+/// One piece of a path template: literal text or a `{parameter}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathPart {
+    /// Text sent as is.
+    Literal(String),
+    /// A path parameter, by wire name.
+    Param(String),
+}
+
+/// Split a path template (`/Action/{id}/custom{customAction}`) into parts; parameters may sit
+/// inside a segment.
+pub fn split_path(template: &str) -> Vec<PathPart> {
+    let mut parts = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close_rel) = rest[open..].find('}') else { break };
+        let close = open + close_rel;
+        if open > 0 {
+            parts.push(PathPart::Literal(rest[..open].to_owned()));
+        }
+        parts.push(PathPart::Param(rest[open + 1..close].to_owned()));
+        rest = &rest[close + 1..];
+    }
+    if !rest.is_empty() {
+        parts.push(PathPart::Literal(rest.to_owned()));
+    }
+    parts
+}
+
+/// The base method name of an operation that is not one of an entity's five standard ones,
+/// derived from the HTTP method and the path below the module's prefix (operationIds are md5
+/// hashes in real specs, so they carry no name).
+///
+/// Static words give the name (`/action/massUpdate` → `mass_update`; the filler word `action`
+/// is dropped); parameters count only when nothing static is left. AtroCore's shared shapes get
+/// the names of what they do: `GET /{id}/{link}` → `linked`, `POST` → `link`,
+/// `DELETE` → `unlink`, `POST /{link}/relation` → `add_relation`, `DELETE` → `remove_relation`.
+/// Reads are prefixed `get_`, deletes `delete_`; writes keep their verb-like path words.
+pub fn operation_name(method: &str, rest: &str) -> String {
+    let parts = split_path(rest);
+    let literals: Vec<String> = parts
+        .iter()
+        .filter_map(|p| match p {
+            PathPart::Literal(l) => Some(l.split('/').filter(|s| !s.is_empty() && *s != "action").collect::<Vec<_>>()),
+            PathPart::Param(_) => None,
+        })
+        .flatten()
+        .map(str::to_owned)
+        .collect();
+    let params: Vec<&str> = parts
+        .iter()
+        .filter_map(|p| match p {
+            PathPart::Param(n) => Some(n.as_str()),
+            PathPart::Literal(_) => None,
+        })
+        .collect();
+    let shape = (method, params.as_slice(), literals.iter().map(String::as_str).collect::<Vec<_>>());
+    let special = match (shape.0, shape.1, shape.2.as_slice()) {
+        ("get", ["id", "link"], []) => Some("linked"),
+        ("post", ["id", "link"], []) => Some("link"),
+        ("delete", ["id", "link"], []) => Some("unlink"),
+        ("post", ["link"], ["relation"]) => Some("add_relation"),
+        ("delete", ["link"], ["relation"]) => Some("remove_relation"),
+        _ => None,
+    };
+    if let Some(name) = special {
+        return name.to_owned();
+    }
+    let words = if literals.is_empty() {
+        params.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>()
+    } else {
+        literals
+    };
+    let base = snake(&words.join(" "));
+    let base = if words.is_empty() { "root".to_owned() } else { base };
+    match method {
+        "get" => format!("get_{}", base.trim_end_matches('_')),
+        "delete" => format!("delete_{}", base.trim_end_matches('_')),
+        _ => base,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn casing_and_keywords() {
+        assert_eq!(snake("nameDeDe"), "name_de_de");
+        assert_eq!(snake("type"), "type_");
+        assert_eq!(snake("_meta"), "meta");
+        assert_eq!(snake("self"), "self_");
+        assert_eq!(snake("3dModel"), "n3d_model");
+        assert_eq!(snake(""), "empty");
+        assert_eq!(snake("--"), "empty");
+        assert_eq!(camel("in_progress"), "InProgress");
+        assert_eq!(camel("Self"), "Self_");
+        assert_eq!(camel("option"), "Option_");
+        assert_eq!(camel("string"), "String_");
+        assert_eq!(camel("de_DE"), "DeDe");
+        assert_eq!(snake("ref"), "ref_");
+        assert_eq!(snake("in"), "in_");
+    }
+
+    #[test]
+    fn collisions_resolved_in_a_fixed_order() {
+        let names = field_names(["_position", "position", "type", "type_", "extra"], &["extra"]);
+        // `type_` is its own exact snake form, so it wins `type_`; `type` falls back.
+        assert_eq!(names, ["position_2", "position", "type_2", "type_", "extra_2"]);
+        let v = variant_names(["a-b", "a_b", "", "Other"], &["Other"]);
+        assert_eq!(v, ["AB", "AB2", "Empty", "Other2"]);
+    }
+
+    #[test]
+    fn path_templates_split_inside_segments() {
+        assert_eq!(
+            split_path("/Action/{id}/custom{customAction}"),
+            vec![
+                PathPart::Literal("/Action/".into()),
+                PathPart::Param("id".into()),
+                PathPart::Literal("/custom".into()),
+                PathPart::Param("customAction".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn operation_names_from_paths() {
+        assert_eq!(operation_name("put", "/action/massUpdate"), "mass_update");
+        assert_eq!(operation_name("get", "/{id}/attributeValues"), "get_attribute_values");
+        assert_eq!(operation_name("delete", "/{id}/attributeValues"), "delete_attribute_values");
+        assert_eq!(operation_name("get", "/{id}/{link}"), "linked");
+        assert_eq!(operation_name("post", "/{id}/custom{customAction}"), "custom");
+        assert_eq!(operation_name("get", ""), "get_root");
+        assert_eq!(operation_name("get", "/{scope}/layout/{viewType}"), "get_layout");
+        assert_eq!(operation_name("post", "/{id}/delete"), "delete");
+    }
+}

@@ -1,0 +1,147 @@
+//! A compact description of the generated API (entities, fields, operations) written next to
+//! the crate as `api.json`, so a later run can tell a reviewer what changed in the API.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ir::{Api, Operation, Type};
+
+/// File name of the summary in the generated crate.
+pub const FILE: &str = "api.json";
+
+/// The API surface, keyed for diffing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Entity → field wire name → type text.
+    pub entities: BTreeMap<String, BTreeMap<String, String>>,
+    /// Module tag → route (`GET /X/{id}`) → Rust method name.
+    pub operations: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+fn type_text(t: &Type) -> String {
+    match t {
+        Type::String => "string".into(),
+        Type::Integer => "integer".into(),
+        Type::Number => "number".into(),
+        Type::Boolean => "boolean".into(),
+        Type::Json => "json".into(),
+        Type::Map(v) => format!("map<{}>", type_text(v)),
+        Type::Array(i) => format!("array<{}>", type_text(i)),
+        Type::Meta => "meta".into(),
+        Type::Where => "where".into(),
+        Type::Named { name, .. } => name.clone(),
+    }
+}
+
+fn ops(list: &[Operation]) -> impl Iterator<Item = (String, String)> + '_ {
+    list.iter().map(|o| (format!("{} {}", o.method.as_str(), o.path), o.name.clone()))
+}
+
+impl Summary {
+    /// Summarise an IR.
+    pub fn of(api: &Api) -> Summary {
+        let mut s = Summary::default();
+        for e in &api.entities {
+            let fields = e
+                .fields
+                .iter()
+                .map(|f| (f.wire.clone(), format!("{}{}", type_text(&f.ty), if f.required { " (required)" } else { "" })))
+                .collect();
+            s.entities.insert(e.name.clone(), fields);
+            let mut routes: BTreeMap<String, String> = ops(&e.operations).collect();
+            let st = &e.standard;
+            for (doc, name) in [(&st.list, "list"), (&st.read, "read"), (&st.create, "create"), (&st.delete, "delete")] {
+                if let Some(d) = doc {
+                    routes.insert(d.route.clone(), name.into());
+                }
+            }
+            if let Some((_, d)) = &st.update {
+                routes.insert(d.route.clone(), "update".into());
+            }
+            s.operations.insert(e.name.clone(), routes);
+        }
+        for g in &api.groups {
+            s.operations.insert(g.tag.clone(), ops(&g.operations).collect());
+        }
+        s
+    }
+
+    /// Pretty JSON with a trailing newline (stable: all maps are sorted).
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("summary always serializes");
+        text.push('\n');
+        text
+    }
+
+    /// Parse a summary written by an earlier run.
+    pub fn from_json(text: &str) -> Option<Summary> {
+        serde_json::from_str(text).ok()
+    }
+
+    /// Human-readable changes from `old` to `self`, one line each.
+    pub fn changes_since(&self, old: &Summary) -> Vec<String> {
+        let mut out = Vec::new();
+        diff_maps(&old.entities, &self.entities, "entity", &mut out, |name, before, after, out| {
+            diff_maps(before, after, &format!("field {name}."), out, |field, b, a, out| {
+                if b != a {
+                    out.push(format!("~ field {name}.{field}: {b} -> {a}"));
+                }
+            });
+        });
+        diff_maps(&old.operations, &self.operations, "module", &mut out, |tag, before, after, out| {
+            diff_maps(before, after, &format!("operation {tag}:"), out, |route, b, a, out| {
+                if b != a {
+                    out.push(format!("~ operation {tag}: {route} renamed {b} -> {a}"));
+                }
+            });
+        });
+        out
+    }
+}
+
+fn diff_maps<V>(
+    old: &BTreeMap<String, V>,
+    new: &BTreeMap<String, V>,
+    what: &str,
+    out: &mut Vec<String>,
+    mut both: impl FnMut(&str, &V, &V, &mut Vec<String>),
+) {
+    let sep = if what.ends_with('.') || what.ends_with(':') { "" } else { " " };
+    let sep = if what.ends_with(':') { " " } else { sep };
+    for (k, v) in new {
+        match old.get(k) {
+            None => out.push(format!("+ {what}{sep}{k}")),
+            Some(o) => both(k, o, v, out),
+        }
+    }
+    for k in old.keys().filter(|k| !new.contains_key(*k)) {
+        out.push(format!("- {what}{sep}{k}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_added_removed_and_changed() {
+        let mut old = Summary::default();
+        old.entities.insert("Brand".into(), [("name".into(), "string".into()), ("x".into(), "integer".into())].into());
+        old.entities.insert("Gone".into(), BTreeMap::new());
+        let mut new = Summary::default();
+        new.entities.insert("Brand".into(), [("name".into(), "json".into()), ("y".into(), "integer".into())].into());
+        new.operations.insert("Brand".into(), [("GET /Brand".into(), "list".into())].into());
+        let changes = new.changes_since(&old);
+        assert_eq!(
+            changes,
+            [
+                "~ field Brand.name: string -> json",
+                "+ field Brand.y",
+                "- field Brand.x",
+                "- entity Gone",
+                "+ module Brand",
+            ]
+        );
+    }
+}
