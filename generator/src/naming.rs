@@ -43,9 +43,9 @@ fn clean(raw: &str) -> String {
         .collect::<String>()
 }
 
-fn fix_start(mut ident: String, prefix: &str) -> String {
+fn fix_start(mut ident: String, prefix: &str, empty: &str) -> String {
     if ident.is_empty() {
-        ident = "empty".to_owned();
+        ident = empty.to_owned();
     }
     if ident.starts_with(|c: char| c.is_ascii_digit()) {
         ident = format!("{prefix}{ident}");
@@ -58,12 +58,12 @@ fn fix_start(mut ident: String, prefix: &str) -> String {
 
 /// snake_case identifier for a field, function, parameter or module.
 pub fn snake(raw: &str) -> String {
-    fix_start(clean(raw).to_snake_case(), "n")
+    fix_start(clean(raw).to_snake_case(), "n", "empty")
 }
 
 /// UpperCamelCase identifier for a type or enum variant.
 pub fn camel(raw: &str) -> String {
-    fix_start(clean(raw).to_upper_camel_case(), "N")
+    fix_start(clean(raw).to_upper_camel_case(), "N", "Empty")
 }
 
 /// Hands out unique names within one namespace (a struct's fields, a module's items).
