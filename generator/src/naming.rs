@@ -119,7 +119,8 @@ pub fn field_names<'a>(wire: impl IntoIterator<Item = &'a str>, reserved: &[&str
     let mut out = vec![String::new(); wire.len()];
     for pass in 0..2 {
         for (i, w) in wire.iter().enumerate() {
-            let exact = snake(w) == *w;
+            // Already a plain identifier (not one escaped with `_`): it keeps its name first.
+            let exact = snake(w) == *w && !w.ends_with('_');
             if (pass == 0) == exact && out[i].is_empty() {
                 out[i] = namer.claim_snake(w);
             }
@@ -146,42 +147,42 @@ pub fn entity_type(entity: &str) -> String {
 
 /// The create-struct name (`ProductPost`).
 pub fn create_type(entity: &str) -> String {
-    format!("{}Post", camel(entity))
+    camel(&format!("{entity}Post"))
 }
 
 /// The patch-struct name (`ProductPatch`).
 pub fn patch_type(entity: &str) -> String {
-    format!("{}Patch", camel(entity))
+    camel(&format!("{entity}Patch"))
 }
 
 /// The field-enum name (`ProductField`).
 pub fn field_enum(entity: &str) -> String {
-    format!("{}Field", camel(entity))
+    camel(&format!("{entity}Field"))
 }
 
 /// The per-module operations handle (`ProductApi`).
 pub fn api_type(tag: &str) -> String {
-    format!("{}Api", camel(tag))
+    camel(&format!("{tag}Api"))
 }
 
 /// The name of a struct for an operation's parameters (`AddAttributesParams`).
 pub fn params_type(method: &str) -> String {
-    format!("{}Params", camel(method))
+    camel(&format!("{method}Params"))
 }
 
 /// The name of an operation's inline request body type (`AddAttributesBody`).
 pub fn body_type(method: &str) -> String {
-    format!("{}Body", camel(method))
+    camel(&format!("{method}Body"))
 }
 
 /// The name of an operation's inline response type (`AttributeValuesResponse`).
 pub fn response_type(method: &str) -> String {
-    format!("{}Response", camel(method))
+    camel(&format!("{method}Response"))
 }
 
 /// The name of a type nested in `parent` under property `prop` (`LayoutSectionRows`).
 pub fn nested_type(parent: &str, prop: &str) -> String {
-    format!("{parent}{}", camel(prop))
+    camel(&format!("{parent} {prop}"))
 }
 
 /// The HTTP methods an operation can have, lower-case as in the spec.
@@ -294,8 +295,10 @@ mod tests {
     #[test]
     fn collisions_resolved_in_a_fixed_order() {
         let names = field_names(["_position", "position", "type", "type_", "extra"], &["extra"]);
-        // `type_` is its own exact snake form, so it wins `type_`; `type` falls back.
-        assert_eq!(names, ["position_2", "position", "type_2", "type_", "extra_2"]);
+        assert_eq!(names, ["position_2", "position", "type_", "type_2", "extra_2"]);
+        assert_eq!(field_enum("Option"), "OptionField");
+        assert_eq!(entity_type("Option"), "Option_");
+        assert_eq!(nested_type("TypeOption", "some"), "TypeOptionSome");
         let v = variant_names(["a-b", "a_b", "", "Other"], &["Other"]);
         assert_eq!(v, ["AB", "AB2", "Empty", "Other2"]);
     }

@@ -1,0 +1,35 @@
+//! Snapshot tests: one fixture spec per AtroCore quirk (plus a names torture fixture).
+//!
+//! For each `tests/fixtures/*.{json,yaml}`: the IR and every generated file are snapshotted,
+//! and generation must be deterministic. A new case is a new fixture file.
+
+use atrocore_codegen::{Settings, generate, spec::Spec};
+
+fn check(path: &std::path::Path) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let spec = Spec::parse(name.clone(), &text).unwrap();
+    let settings = Settings {
+        spec_label: format!("tests/fixtures/{name}"),
+        command: "cargo test -p atrocore-codegen --test fixtures".into(),
+        ..Settings::default()
+    };
+    let out = generate(&spec, &settings).unwrap();
+    let again = generate(&spec, &settings).unwrap();
+    assert_eq!(out.files, again.files, "{name}: generation is not deterministic");
+
+    let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+    insta::with_settings!({snapshot_suffix => stem.clone(), prepend_module_to_snapshot => false}, {
+        insta::assert_json_snapshot!("ir", out.api);
+        let mut all = String::new();
+        for (file, contents) in &out.files {
+            all.push_str(&format!("===== {file} =====\n{contents}\n"));
+        }
+        insta::assert_snapshot!("files", all);
+    });
+}
+
+#[test]
+fn fixtures() {
+    insta::glob!("fixtures/*.{json,yaml}", |path| check(path));
+}
