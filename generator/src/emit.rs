@@ -32,7 +32,12 @@ fn doc_lines(text: &str) -> TokenStream {
 }
 
 fn docs(parts: &[Option<&str>]) -> TokenStream {
-    let text: Vec<&str> = parts.iter().flatten().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+    let text: Vec<&str> = parts
+        .iter()
+        .flatten()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
     doc_lines(&text.join("\n\n"))
 }
 
@@ -58,7 +63,10 @@ fn ty(t: &Type) -> TokenStream {
             let name = ident(name);
             quote!(#name)
         }
-        Type::Named { module: Some(m), name } => {
+        Type::Named {
+            module: Some(m),
+            name,
+        } => {
             let (m, name) = (ident(m), ident(name));
             quote!(crate::#m::#name)
         }
@@ -174,7 +182,8 @@ fn struct_def(s: &Struct, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
             pub extra: ::atrocore_runtime::serde_json::Map<String, ::atrocore_runtime::serde_json::Value>,
         },
     };
-    let struct_default = (all_default && s.style != StructStyle::Read).then(|| quote!(#[serde(default)]));
+    let struct_default =
+        (all_default && s.style != StructStyle::Read).then(|| quote!(#[serde(default)]));
     let derive = derives(all_default, true);
     quote! {
         #doc
@@ -287,7 +296,9 @@ fn operation(op: &Operation, enums: &dyn Fn(&Type) -> bool) -> (TokenStream, Tok
     for part in &op.path_parts {
         match part {
             PathSegment::Literal(l) => fmt.push_str(&l.replace('{', "{{").replace('}', "}}")),
-            PathSegment::Param { ident: i, ty: t, .. } => {
+            PathSegment::Param {
+                ident: i, ty: t, ..
+            } => {
                 fmt.push_str("{}");
                 let i = ident(i);
                 if *t == Type::Integer {
@@ -321,7 +332,10 @@ fn operation(op: &Operation, enums: &dyn Fn(&Type) -> bool) -> (TokenStream, Tok
                 ParamLocation::Query => "query",
                 ParamLocation::Header => "header",
             };
-            let note = format!("`{wire}` ({where_}{})", if p.required { ", required" } else { "" });
+            let note = format!(
+                "`{wire}` ({where_}{})",
+                if p.required { ", required" } else { "" }
+            );
             let d = docs(&[p.doc.as_deref(), Some(&note)]);
             if p.required {
                 all_default &= has_default(&p.ty, enums);
@@ -330,7 +344,9 @@ fn operation(op: &Operation, enums: &dyn Fn(&Type) -> bool) -> (TokenStream, Tok
                 fields.extend(quote!(#d pub #f: Option<#t>,));
             }
             let setter = match (p.location, p.encoding, p.required) {
-                (ParamLocation::Query, ParamEncoding::Where, true) => quote!(request = request.filter(#wire, &params.#f);),
+                (ParamLocation::Query, ParamEncoding::Where, true) => {
+                    quote!(request = request.filter(#wire, &params.#f);)
+                }
                 (ParamLocation::Query, ParamEncoding::Where, false) => {
                     quote!(if let Some(value) = &params.#f { request = request.filter(#wire, value); })
                 }
@@ -346,7 +362,9 @@ fn operation(op: &Operation, enums: &dyn Fn(&Type) -> bool) -> (TokenStream, Tok
                         quote!(if let Some(value) = &params.#f { request = request.query_json(#wire, &#value); })
                     }
                 }
-                (ParamLocation::Query, ParamEncoding::Plain, true) => quote!(request = request.query(#wire, &params.#f);),
+                (ParamLocation::Query, ParamEncoding::Plain, true) => {
+                    quote!(request = request.query(#wire, &params.#f);)
+                }
                 (ParamLocation::Query, ParamEncoding::Plain, false) => {
                     quote!(request = request.query_opt(#wire, params.#f.as_ref());)
                 }
@@ -368,7 +386,13 @@ fn operation(op: &Operation, enums: &dyn Fn(&Type) -> bool) -> (TokenStream, Tok
             setters.push(setter);
         }
         let default = all_default.then(|| quote!(Default,));
-        let pdoc = doc_lines(&format!("Parameters of [`{}Api::{}`](Self) (`{}`).", "", op.name, op.doc.route).replace("[`Api::", "[`"));
+        let pdoc = doc_lines(
+            &format!(
+                "Parameters of [`{}Api::{}`](Self) (`{}`).",
+                "", op.name, op.doc.route
+            )
+            .replace("[`Api::", "[`"),
+        );
         params_def = quote! {
             #pdoc
             #[derive(Debug, Clone, #default)]
@@ -410,7 +434,9 @@ fn operation(op: &Operation, enums: &dyn Fn(&Type) -> bool) -> (TokenStream, Tok
 
 fn api_handle(api_type: &str, what: &str, methods: TokenStream) -> TokenStream {
     let name = ident(api_type);
-    let doc = doc_lines(&format!("Operations on {what}; get one from [`crate::Client`]."));
+    let doc = doc_lines(&format!(
+        "Operations on {what}; get one from [`crate::Client`]."
+    ));
     quote! {
         #doc
         #[derive(Debug, Clone, Copy)]
@@ -480,7 +506,9 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
         let w = &f.wire;
         quote!(Self::#v => #w,)
     });
-    let field_doc = doc_lines(&format!("The fields of `{wire_name}`, for `select` and `sortBy`."));
+    let field_doc = doc_lines(&format!(
+        "The fields of `{wire_name}`, for `select` and `sortBy`."
+    ));
     let field_enum_def = quote! {
         #field_doc
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -582,7 +610,10 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
     }
     let handle = api_handle(&e.api_type, &format!("`{wire_name}` records"), methods);
     let types = type_defs(&e.types, enums);
-    let inner_docs = module_inner_doc(&format!("The `{wire_name}` entity: record types, fields, filters and operations."), e.doc.as_deref());
+    let inner_docs = module_inner_doc(
+        &format!("The `{wire_name}` entity: record types, fields, filters and operations."),
+        e.doc.as_deref(),
+    );
     quote! {
         #inner_docs
         #read_def
@@ -620,7 +651,10 @@ fn group_module(g: &Group, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
     }
     let handle = api_handle(&g.api_type, &format!("the `{}` routes", g.tag), methods);
     let types = type_defs(&g.types, enums);
-    let inner_docs = module_inner_doc(&format!("Routes tagged `{}` that belong to no entity.", g.tag), g.doc.as_deref());
+    let inner_docs = module_inner_doc(
+        &format!("Routes tagged `{}` that belong to no entity.", g.tag),
+        g.doc.as_deref(),
+    );
     quote! {
         #inner_docs
         #handle
@@ -765,12 +799,19 @@ fn manifest(api: &Api, settings: &Settings) -> String {
         RuntimeDependency::Path(p) => format!("{{ path = {} }}", toml_string(p)),
         RuntimeDependency::Version(v) => toml_string(v),
     };
-    let workspace = if settings.standalone_workspace { "\n[workspace]\n" } else { "" };
+    let workspace = if settings.standalone_workspace {
+        "\n[workspace]\n"
+    } else {
+        ""
+    };
     format!(
         "{pre}\n[package]\nname = {name}\nversion = \"0.1.0\"\nedition = \"2021\"\ndescription = {desc}\npublish = false\n\n[dependencies]\natrocore-runtime = {dep}\n{workspace}",
         pre = preamble(settings, "#"),
         name = toml_string(&settings.crate_name),
-        desc = toml_string(&format!("Typed AtroCore client for {} {}", api.title, api.version)),
+        desc = toml_string(&format!(
+            "Typed AtroCore client for {} {}",
+            api.title, api.version
+        )),
     )
 }
 
@@ -803,9 +844,10 @@ pub fn emit(api: &Api, settings: &Settings) -> Result<Files, Error> {
     }
     let pre = preamble(settings, "//");
     let is_enum_in = |here: &str, t: &Type| match t {
-        Type::Named { module, name } => {
-            enum_names.contains(&(Some(module.clone().unwrap_or_else(|| here.to_owned())), name.clone()))
-        }
+        Type::Named { module, name } => enum_names.contains(&(
+            Some(module.clone().unwrap_or_else(|| here.to_owned())),
+            name.clone(),
+        )),
         _ => false,
     };
     // One job per module file; jobs run on all cores (token building and pretty-printing
@@ -823,8 +865,14 @@ pub fn emit(api: &Api, settings: &Settings) -> Result<Files, Error> {
     }
     let run = |job: &Job| -> Result<(String, String), Error> {
         let (module, tokens) = match job {
-            Job::Entity(e) => (e.module.as_str(), entity_module(e, &|t| is_enum_in(&e.module, t))),
-            Job::Group(g) => (g.module.as_str(), group_module(g, &|t| is_enum_in(&g.module, t))),
+            Job::Entity(e) => (
+                e.module.as_str(),
+                entity_module(e, &|t| is_enum_in(&e.module, t)),
+            ),
+            Job::Group(g) => (
+                g.module.as_str(),
+                group_module(g, &|t| is_enum_in(&g.module, t)),
+            ),
             Job::Types => {
                 let inner = module_inner_doc(
                     "Types shared by several routes (the spec's component schemas that are not entities).",
@@ -838,7 +886,9 @@ pub fn emit(api: &Api, settings: &Settings) -> Result<Files, Error> {
         let text = format_file(&path, tokens, &pre)?;
         Ok((path, text))
     };
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len().max(1));
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<Result<(String, String), Error>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
@@ -864,7 +914,10 @@ pub fn emit(api: &Api, settings: &Settings) -> Result<Files, Error> {
         let (path, text) = r?;
         files.insert(path, text);
     }
-    files.insert("src/lib.rs".into(), format_file("src/lib.rs", lib_rs(api, settings), &pre)?);
+    files.insert(
+        "src/lib.rs".into(),
+        format_file("src/lib.rs", lib_rs(api, settings), &pre)?,
+    );
     files.insert("Cargo.toml".into(), manifest(api, settings));
     Ok(files)
 }

@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::ir::*;
 use crate::naming::{self, Namer};
@@ -34,7 +34,10 @@ pub fn entity_names(spec: &Spec) -> Vec<String> {
     let paths = spec.paths();
     spec.schemas()
         .keys()
-        .filter(|name| paths.contains_key(&format!("/{name}")) && paths.contains_key(&format!("/{name}/{{id}}")))
+        .filter(|name| {
+            paths.contains_key(&format!("/{name}"))
+                && paths.contains_key(&format!("/{name}/{{id}}"))
+        })
         .cloned()
         .collect()
 }
@@ -95,7 +98,9 @@ pub fn generation(spec: &Spec) -> (Generation, String, Option<Warning>) {
                 Generation::V2_2 => "/api/v1",
                 Generation::V2_3 => "/api",
             };
-            let path = other.map(str::to_owned).unwrap_or_else(|| default.to_owned());
+            let path = other
+                .map(str::to_owned)
+                .unwrap_or_else(|| default.to_owned());
             let warning = Warning {
                 pointer: "/servers".into(),
                 message: format!(
@@ -111,7 +116,8 @@ pub fn generation(spec: &Spec) -> (Generation, String, Option<Warning>) {
 struct Sink {
     namer: Namer,
     types: Vec<TypeDef>,
-    /// Canonical schema text → type name, to reuse identical inline types within a module.
+    /// Enum values → type name: an enum repeated on many routes of a module (the `language`
+    /// header) is one type.
     seen: BTreeMap<String, String>,
 }
 
@@ -147,7 +153,12 @@ impl<'a> Lowerer<'a> {
             .and_then(Value::as_array)
             .map(|tags| {
                 tags.iter()
-                    .filter_map(|t| Some((t.get("name")?.as_str()?.to_owned(), t.get("description")?.as_str()?.to_owned())))
+                    .filter_map(|t| {
+                        Some((
+                            t.get("name")?.as_str()?.to_owned(),
+                            t.get("description")?.as_str()?.to_owned(),
+                        ))
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -176,7 +187,12 @@ impl<'a> Lowerer<'a> {
             self.warnings.insert(w);
         }
         let info = self.spec.root.get("info");
-        let text = |k: &str| info.and_then(|i| i.get(k)).and_then(Value::as_str).unwrap_or("").to_owned();
+        let text = |k: &str| {
+            info.and_then(|i| i.get(k))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
         let (title, version) = (text("title"), text("version"));
 
         // Group operations by module tag.
@@ -184,7 +200,10 @@ impl<'a> Lowerer<'a> {
         let mut by_tag: BTreeMap<String, Vec<(String, String, &'a Value)>> = BTreeMap::new();
         for (path, item) in spec.paths() {
             let Some(item) = item.as_object() else {
-                return Err(self.spec.error(&format!("/paths/{}", escape_pointer_token(path)), "path item is not an object"));
+                return Err(self.spec.error(
+                    &format!("/paths/{}", escape_pointer_token(path)),
+                    "path item is not an object",
+                ));
             };
             for (method, op) in item {
                 if Method::from_key(method).is_none() {
@@ -199,7 +218,10 @@ impl<'a> Lowerer<'a> {
                 if self.all_entities.contains(&tag) && !self.entities.contains(&tag) {
                     continue;
                 }
-                by_tag.entry(tag).or_default().push((path.clone(), method.clone(), op));
+                by_tag
+                    .entry(tag)
+                    .or_default()
+                    .push((path.clone(), method.clone(), op));
             }
         }
 
@@ -233,7 +255,11 @@ impl<'a> Lowerer<'a> {
     }
 
     fn doc_of(op: &Value) -> Option<String> {
-        let summary = op.get("summary").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+        let summary = op
+            .get("summary")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
         let description = op
             .get("description")
             .and_then(Value::as_str)
@@ -262,13 +288,20 @@ impl<'a> Lowerer<'a> {
         let patch_name = naming::patch_type(name);
         let field_enum = naming::field_enum(name);
         let api_type = naming::api_type(name);
-        let mut sink = Sink::new(&[&type_name, &create_name, &patch_name, &field_enum, &api_type]);
+        let mut sink = Sink::new(&[
+            &type_name,
+            &create_name,
+            &patch_name,
+            &field_enum,
+            &api_type,
+        ]);
 
         // The read struct.
         let pointer = format!("/components/schemas/{}", escape_pointer_token(name));
         let spec = self.spec;
         let schema = &spec.schemas()[name];
-        let fields = self.object_fields(schema, &pointer, &type_name, &mut sink, StructStyle::Read)?;
+        let fields =
+            self.object_fields(schema, &pointer, &type_name, &mut sink, StructStyle::Read)?;
 
         let (collection, item) = (format!("/{name}"), format!("/{name}/{{id}}"));
         let mut standard = StandardOps::default();
@@ -282,10 +315,18 @@ impl<'a> Lowerer<'a> {
             match (path == &collection, path == &item, method.as_str()) {
                 (true, _, "get") => standard.list = Some(doc),
                 (true, _, "post") => {
-                    let body = self.body_object(op, &op_pointer, &create_name, &mut sink, StructStyle::Create)?;
+                    let body = self.body_object(
+                        op,
+                        &op_pointer,
+                        &create_name,
+                        &mut sink,
+                        StructStyle::Create,
+                    )?;
                     create = Some(Struct {
                         name: create_name.clone(),
-                        doc: Some(format!("The fields of a new `{name}` record (`POST /{name}`).")),
+                        doc: Some(format!(
+                            "The fields of a new `{name}` record (`POST /{name}`)."
+                        )),
                         fields: body,
                         style: StructStyle::Create,
                     });
@@ -294,7 +335,13 @@ impl<'a> Lowerer<'a> {
                 (_, true, "get") => standard.read = Some(doc),
                 (_, true, "delete") => standard.delete = Some(doc),
                 (_, true, m @ ("put" | "patch")) if m == "patch" || !has_patch => {
-                    let body = self.body_object(op, &op_pointer, &patch_name, &mut sink, StructStyle::Patch)?;
+                    let body = self.body_object(
+                        op,
+                        &op_pointer,
+                        &patch_name,
+                        &mut sink,
+                        StructStyle::Patch,
+                    )?;
                     patch = Some(Struct {
                         name: patch_name.clone(),
                         doc: Some(format!(
@@ -304,13 +351,19 @@ impl<'a> Lowerer<'a> {
                         fields: body,
                         style: StructStyle::Patch,
                     });
-                    let method = if m == "patch" { Method::Patch } else { Method::Put };
+                    let method = if m == "patch" {
+                        Method::Patch
+                    } else {
+                        Method::Put
+                    };
                     standard.update = Some((method, doc));
                 }
                 _ => rest.push((path.clone(), method.clone(), *op)),
             }
         }
-        let mut namer = Namer::with_reserved(["list", "read", "create", "update", "delete", "new", "client"]);
+        let mut namer = Namer::with_reserved([
+            "list", "read", "create", "update", "delete", "new", "client",
+        ]);
         let mut operations = Vec::new();
         for (path, method, op) in rest {
             operations.push(self.operation(name, &path, &method, op, &mut namer, &mut sink)?);
@@ -333,7 +386,12 @@ impl<'a> Lowerer<'a> {
 
     fn group(&mut self, tag: &str, ops: &[(String, String, &'a Value)]) -> Result<Group, Error> {
         let mut module = naming::module_name(tag);
-        if module == TYPES_MODULE || self.entities.iter().any(|e| naming::module_name(e) == module) {
+        if module == TYPES_MODULE
+            || self
+                .entities
+                .iter()
+                .any(|e| naming::module_name(e) == module)
+        {
             module.push_str("_routes");
         }
         let api_type = naming::api_type(tag);
@@ -368,8 +426,15 @@ impl<'a> Lowerer<'a> {
         self.object_fields(schema, &pointer, type_name, sink, style)
     }
 
-    fn body_schema(&mut self, op: &'a Value, op_pointer: &str) -> Result<Option<(&'a Value, String)>, Error> {
-        let Some(content) = op.pointer("/requestBody/content").and_then(Value::as_object) else {
+    fn body_schema(
+        &mut self,
+        op: &'a Value,
+        op_pointer: &str,
+    ) -> Result<Option<(&'a Value, String)>, Error> {
+        let Some(content) = op
+            .pointer("/requestBody/content")
+            .and_then(Value::as_object)
+        else {
             return Ok(None);
         };
         let (ct, media) = match content.get_key_value("application/json") {
@@ -382,7 +447,10 @@ impl<'a> Lowerer<'a> {
         match media.get("schema") {
             Some(schema) => Ok(Some((
                 schema,
-                format!("{op_pointer}/requestBody/content/{}/schema", escape_pointer_token(ct)),
+                format!(
+                    "{op_pointer}/requestBody/content/{}/schema",
+                    escape_pointer_token(ct)
+                ),
             ))),
             None => Ok(None),
         }
@@ -406,10 +474,16 @@ impl<'a> Lowerer<'a> {
         if let Some(p) = schema.get("properties") {
             let Some(p) = p.as_object() else {
                 if p.as_array().is_some_and(Vec::is_empty) {
-                    self.warn(&format!("{pointer}/properties"), "`properties: []` (PHP's empty object) read as `{}`");
+                    self.warn(
+                        &format!("{pointer}/properties"),
+                        "`properties: []` (PHP's empty object) read as `{}`",
+                    );
                     return Ok(());
                 }
-                return Err(self.spec.error(&format!("{pointer}/properties"), "`properties` is not an object"));
+                return Err(self.spec.error(
+                    &format!("{pointer}/properties"),
+                    "`properties` is not an object",
+                ));
             };
             for (name, prop) in p {
                 let at = format!("{pointer}/properties/{}", escape_pointer_token(name));
@@ -444,13 +518,25 @@ impl<'a> Lowerer<'a> {
         let mut fields = Vec::new();
         for (i, (name, prop, at)) in props.iter().enumerate() {
             let (resolved, _) = self.spec.resolve(prop, at)?;
-            let read_only = resolved.get("readOnly").and_then(Value::as_bool).unwrap_or(false)
-                || prop.get("readOnly").and_then(Value::as_bool).unwrap_or(false);
+            let read_only = resolved
+                .get("readOnly")
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+                || prop
+                    .get("readOnly")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
             if read_only && matches!(style, StructStyle::Create | StructStyle::Patch) {
                 continue;
             }
-            let nullable = resolved.get("nullable").and_then(Value::as_bool).unwrap_or(false)
-                || prop.get("nullable").and_then(Value::as_bool).unwrap_or(false);
+            let nullable = resolved
+                .get("nullable")
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+                || prop
+                    .get("nullable")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
             let ty = if name == "_meta" && style == StructStyle::Read {
                 Type::Meta
             } else {
@@ -482,7 +568,12 @@ impl<'a> Lowerer<'a> {
     fn kind(&self, type_name: &str, wire: &str, ty: &Type) -> FieldKind {
         if let Some(meta_type) = self
             .metadata
-            .and_then(|m| m.pointer(&format!("/entityDefs/{type_name}/fields/{}/type", escape_pointer_token(wire))))
+            .and_then(|m| {
+                m.pointer(&format!(
+                    "/entityDefs/{type_name}/fields/{}/type",
+                    escape_pointer_token(wire)
+                ))
+            })
             .and_then(Value::as_str)
         {
             match meta_type {
@@ -505,7 +596,13 @@ impl<'a> Lowerer<'a> {
     }
 
     /// The type of a schema; inline objects and enums become named types in `sink` under `hint`.
-    fn ty(&mut self, schema: &'a Value, pointer: &str, hint: &str, sink: &mut Sink) -> Result<Type, Error> {
+    fn ty(
+        &mut self,
+        schema: &'a Value,
+        pointer: &str,
+        hint: &str,
+        sink: &mut Sink,
+    ) -> Result<Type, Error> {
         if let Some(name) = Spec::ref_name(schema) {
             // Validate the reference.
             self.spec.resolve(schema, pointer)?;
@@ -515,7 +612,10 @@ impl<'a> Lowerer<'a> {
         let pointer = pointer.as_str();
         let Some(obj) = schema.as_object() else {
             if schema.as_array().is_some_and(Vec::is_empty) {
-                self.warn(pointer, "schema `[]` (PHP's empty object) read as `{}`: any JSON value");
+                self.warn(
+                    pointer,
+                    "schema `[]` (PHP's empty object) read as `{}`: any JSON value",
+                );
                 return Ok(Type::Json);
             }
             return Err(self.spec.error(pointer, "schema is not an object"));
@@ -549,7 +649,10 @@ impl<'a> Lowerer<'a> {
             "boolean" => Type::Boolean,
             "array" => match obj.get("items") {
                 None => {
-                    self.warn(pointer, "array without `items`: items read as any JSON value");
+                    self.warn(
+                        pointer,
+                        "array without `items`: items read as any JSON value",
+                    );
                     Type::Array(Box::new(Type::Json))
                 }
                 Some(Value::Array(a)) if a.is_empty() => {
@@ -561,18 +664,31 @@ impl<'a> Lowerer<'a> {
                 }
                 Some(items) => {
                     let item_hint = format!("{hint}Item");
-                    Type::Array(Box::new(self.ty(items, &format!("{pointer}/items"), &item_hint, sink)?))
+                    Type::Array(Box::new(self.ty(
+                        items,
+                        &format!("{pointer}/items"),
+                        &item_hint,
+                        sink,
+                    )?))
                 }
             },
             "object" => {
-                let has_props = obj.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty());
+                let has_props = obj
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .is_some_and(|p| !p.is_empty());
                 if has_props {
                     self.inline_struct(schema, pointer, hint, sink)?
                 } else {
                     match obj.get("additionalProperties") {
                         Some(ap @ Value::Object(m)) if !m.is_empty() => {
                             let value_hint = format!("{hint}Value");
-                            Type::Map(Box::new(self.ty(ap, &format!("{pointer}/additionalProperties"), &value_hint, sink)?))
+                            Type::Map(Box::new(self.ty(
+                                ap,
+                                &format!("{pointer}/additionalProperties"),
+                                &value_hint,
+                                sink,
+                            )?))
                         }
                         _ => Type::Json,
                     }
@@ -580,14 +696,20 @@ impl<'a> Lowerer<'a> {
             }
             "null" => Type::Json,
             other => {
-                self.warn(pointer, format!("unknown type {other:?}: read as any JSON value"));
+                self.warn(
+                    pointer,
+                    format!("unknown type {other:?}: read as any JSON value"),
+                );
                 Type::Json
             }
         })
     }
 
     fn named_ref(&mut self, name: &str) -> Type {
-        let entity_of = |suffix: &str| name.strip_suffix(suffix).filter(|e| self.all_entities.contains(*e));
+        let entity_of = |suffix: &str| {
+            name.strip_suffix(suffix)
+                .filter(|e| self.all_entities.contains(*e))
+        };
         if self.all_entities.contains(name) {
             if !self.entities.contains(name) {
                 return Type::Json;
@@ -597,7 +719,10 @@ impl<'a> Lowerer<'a> {
                 name: naming::entity_type(name),
             };
         }
-        for (suffix, make) in [("Post", naming::create_type as fn(&str) -> String), ("Patch", naming::patch_type)] {
+        for (suffix, make) in [
+            ("Post", naming::create_type as fn(&str) -> String),
+            ("Patch", naming::patch_type),
+        ] {
             if let Some(entity) = entity_of(suffix) {
                 if !self.entities.contains(entity) {
                     return Type::Json;
@@ -622,14 +747,19 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn canonical_key(kind: &str, schema: &Value) -> String {
-        format!("{kind}:{}", strip_prose(schema))
-    }
-
-    fn inline_enum(&mut self, values: &[&str], description: Option<&Value>, hint: &str, sink: &mut Sink) -> Type {
+    fn inline_enum(
+        &mut self,
+        values: &[&str],
+        description: Option<&Value>,
+        hint: &str,
+        sink: &mut Sink,
+    ) -> Type {
         let key = format!("enum:{}", values.join("\u{0}"));
         if let Some(name) = sink.seen.get(&key) {
-            return Type::Named { module: None, name: name.clone() };
+            return Type::Named {
+                module: None,
+                name: name.clone(),
+            };
         }
         let name = sink.namer.claim_camel(hint);
         sink.seen.insert(key, name.clone());
@@ -637,18 +767,25 @@ impl<'a> Lowerer<'a> {
         sink.types.push(TypeDef::Enum(Enum {
             name: name.clone(),
             doc: description.and_then(Value::as_str).map(str::to_owned),
-            variants: variants.into_iter().zip(values.iter().map(|v| (*v).to_owned())).collect(),
+            variants: variants
+                .into_iter()
+                .zip(values.iter().map(|v| (*v).to_owned()))
+                .collect(),
         }));
         Type::Named { module: None, name }
     }
 
-    fn inline_struct(&mut self, schema: &'a Value, pointer: &str, hint: &str, sink: &mut Sink) -> Result<Type, Error> {
-        let key = Self::canonical_key("struct", schema);
-        if let Some(name) = sink.seen.get(&key) {
-            return Ok(Type::Named { module: None, name: name.clone() });
-        }
+    /// An inline object becomes a struct named after where it is used. Identical objects used
+    /// in different places are not merged: a shared name like `DeleteAttributeValuesBody` on
+    /// `add_attributes` would mislead, and a spec change in one place must not rename another.
+    fn inline_struct(
+        &mut self,
+        schema: &'a Value,
+        pointer: &str,
+        hint: &str,
+        sink: &mut Sink,
+    ) -> Result<Type, Error> {
         let name = sink.namer.claim_camel(hint);
-        sink.seen.insert(key, name.clone());
         // Reserve the slot now so nested types come after their parent in output order.
         let slot = sink.types.len();
         sink.types.push(TypeDef::Struct(Struct {
@@ -658,7 +795,10 @@ impl<'a> Lowerer<'a> {
             style: StructStyle::Plain,
         }));
         let fields = self.object_fields(schema, pointer, &name, sink, StructStyle::Plain)?;
-        let doc = schema.get("description").and_then(Value::as_str).map(str::to_owned);
+        let doc = schema
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         sink.types[slot] = TypeDef::Struct(Struct {
             name: name.clone(),
             doc,
@@ -699,8 +839,10 @@ impl<'a> Lowerer<'a> {
             for (i, p) in list.iter().enumerate() {
                 let at = format!("{op_pointer}/parameters/{i}");
                 let (p, at) = self.spec.resolve(p, &at)?;
-                let (Some(pname), Some(location)) = (p.get("name").and_then(Value::as_str), p.get("in").and_then(Value::as_str))
-                else {
+                let (Some(pname), Some(location)) = (
+                    p.get("name").and_then(Value::as_str),
+                    p.get("in").and_then(Value::as_str),
+                ) else {
                     return Err(self.spec.error(&at, "parameter without `name` or `in`"));
                 };
                 match location {
@@ -711,7 +853,9 @@ impl<'a> Lowerer<'a> {
                         };
                         path_params.insert(pname.to_owned(), ty);
                     }
-                    "query" | "header" => params_raw.push((pname.to_owned(), location == "query", p, at)),
+                    "query" | "header" => {
+                        params_raw.push((pname.to_owned(), location == "query", p, at))
+                    }
                     _ => {} // cookies: the runtime authenticates by header
                 }
             }
@@ -742,18 +886,24 @@ impl<'a> Lowerer<'a> {
         let params_type = naming::params_type(&name);
         for (i, (wire, is_query, p, at)) in params_raw.into_iter().enumerate() {
             let required = p.get("required").and_then(Value::as_bool).unwrap_or(false);
-            let doc = p.get("description").and_then(Value::as_str).map(str::to_owned);
+            let doc = p
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
             let (ty, encoding) = if wire == "where" && is_query {
                 (Type::Where, ParamEncoding::Where)
             } else if let Some(content) = p.get("content").and_then(Value::as_object) {
                 let _ = content;
                 (Type::Json, ParamEncoding::Json)
             } else if let Some(schema) = p.get("schema") {
-                let hint = naming::nested_type(&params_type, &wire);
-                let ty = self.ty(schema, &format!("{at}/schema"), &hint, sink)?;
+                // Named after the parameter alone, so the enum a module repeats on every route
+                // (the `language` header) is one `Language` type.
+                let ty = self.ty(schema, &format!("{at}/schema"), &wire, sink)?;
                 let enc = match ty {
                     Type::Array(_) | Type::Json | Type::Map(_) => ParamEncoding::Json,
-                    Type::Named { .. } if !matches!(sink_kind(sink, &ty), Some(true)) => ParamEncoding::Json,
+                    Type::Named { .. } if !matches!(sink_kind(sink, &ty), Some(true)) => {
+                        ParamEncoding::Json
+                    }
                     _ => ParamEncoding::Plain,
                 };
                 (ty, enc)
@@ -763,14 +913,22 @@ impl<'a> Lowerer<'a> {
             params.push(Param {
                 wire,
                 ident: idents[i].clone(),
-                location: if is_query { ParamLocation::Query } else { ParamLocation::Header },
+                location: if is_query {
+                    ParamLocation::Query
+                } else {
+                    ParamLocation::Header
+                },
                 ty,
                 required,
                 doc,
                 encoding,
             });
         }
-        let params_type = if params.is_empty() { None } else { Some(sink.namer.claim(&params_type, "")) };
+        let params_type = if params.is_empty() {
+            None
+        } else {
+            Some(sink.namer.claim(&params_type, ""))
+        };
 
         let body = match self.body_schema(op, &op_pointer)? {
             Some((schema, at)) => {
@@ -778,7 +936,10 @@ impl<'a> Lowerer<'a> {
                 let ty = self.ty(schema, &at, &hint, sink)?;
                 Some(Body {
                     ty,
-                    required: op.pointer("/requestBody/required").and_then(Value::as_bool).unwrap_or(false),
+                    required: op
+                        .pointer("/requestBody/required")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
                 })
             }
             None => None,
@@ -794,15 +955,27 @@ impl<'a> Lowerer<'a> {
             params_type,
             body,
             response,
-            deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
+            deprecated: op
+                .get("deprecated")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         })
     }
 
-    fn response(&mut self, op: &'a Value, op_pointer: &str, name: &str, sink: &mut Sink) -> Result<Response, Error> {
+    fn response(
+        &mut self,
+        op: &'a Value,
+        op_pointer: &str,
+        name: &str,
+        sink: &mut Sink,
+    ) -> Result<Response, Error> {
         let Some(responses) = op.get("responses").and_then(Value::as_object) else {
             return Ok(Response::Empty);
         };
-        let mut success: Vec<(&String, &Value)> = responses.iter().filter(|(code, _)| code.starts_with('2')).collect();
+        let mut success: Vec<(&String, &Value)> = responses
+            .iter()
+            .filter(|(code, _)| code.starts_with('2'))
+            .collect();
         success.sort_by(|a, b| a.0.cmp(b.0));
         let Some((code, response)) = success.first() else {
             return Ok(Response::Empty);
@@ -819,7 +992,12 @@ impl<'a> Lowerer<'a> {
             Some((ct, media)) => match media.get("schema") {
                 Some(schema) => {
                     let hint = naming::response_type(name);
-                    let ty = self.ty(schema, &format!("{at}/content/{}/schema", escape_pointer_token(ct)), &hint, sink)?;
+                    let ty = self.ty(
+                        schema,
+                        &format!("{at}/content/{}/schema", escape_pointer_token(ct)),
+                        &hint,
+                        sink,
+                    )?;
                     Ok(Response::Json(ty))
                 }
                 None => Ok(Response::Json(Type::Json)),
@@ -857,8 +1035,14 @@ impl<'a> Lowerer<'a> {
                         let variants = naming::variant_names(values.iter().copied(), &["Other"]);
                         Some(TypeDef::Enum(Enum {
                             name: type_name.clone(),
-                            doc: resolved.get("description").and_then(Value::as_str).map(str::to_owned),
-                            variants: variants.into_iter().zip(values.iter().map(|v| (*v).to_owned())).collect(),
+                            doc: resolved
+                                .get("description")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned),
+                            variants: variants
+                                .into_iter()
+                                .zip(values.iter().map(|v| (*v).to_owned()))
+                                .collect(),
                         }))
                     }
                     _ => None,
@@ -866,10 +1050,19 @@ impl<'a> Lowerer<'a> {
                 let def = match def {
                     Some(d) => d,
                     None => {
-                        let fields = self.object_fields(schema, &pointer, &type_name, &mut sink, StructStyle::Plain)?;
+                        let fields = self.object_fields(
+                            schema,
+                            &pointer,
+                            &type_name,
+                            &mut sink,
+                            StructStyle::Plain,
+                        )?;
                         TypeDef::Struct(Struct {
                             name: type_name.clone(),
-                            doc: resolved.get("description").and_then(Value::as_str).map(str::to_owned),
+                            doc: resolved
+                                .get("description")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned),
                             fields,
                             style: StructStyle::Plain,
                         })
@@ -886,23 +1079,11 @@ impl<'a> Lowerer<'a> {
 
 /// Whether a named type in `sink` is an enum (`Some(true)`), a struct, or unknown.
 fn sink_kind(sink: &Sink, ty: &Type) -> Option<bool> {
-    let Type::Named { module: None, name } = ty else { return None };
-    sink.types.iter().find(|t| t.name() == name).map(|t| matches!(t, TypeDef::Enum(_)))
-}
-
-/// The schema without prose (`description`, `summary`, `example`), as canonical text.
-pub fn strip_prose(schema: &Value) -> String {
-    fn strip(v: &Value) -> Value {
-        match v {
-            Value::Object(m) => Value::Object(
-                m.iter()
-                    .filter(|(k, _)| !matches!(k.as_str(), "description" | "summary" | "example" | "examples"))
-                    .map(|(k, v)| (k.clone(), strip(v)))
-                    .collect::<Map<String, Value>>(),
-            ),
-            Value::Array(a) => Value::Array(a.iter().map(strip).collect()),
-            other => other.clone(),
-        }
-    }
-    strip(schema).to_string()
+    let Type::Named { module: None, name } = ty else {
+        return None;
+    };
+    sink.types
+        .iter()
+        .find(|t| t.name() == name)
+        .map(|t| matches!(t, TypeDef::Enum(_)))
 }

@@ -17,18 +17,50 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 
 /// Words Rust reserves (strict and reserved keywords of edition 2024).
 const KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn", "else",
-    "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod",
-    "move", "mut", "override", "priv", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait",
-    "true", "try", "type", "typeof", "union", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "Self", "static", "struct", "super", "trait", "true", "try", "type",
+    "typeof", "union", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
 /// Names of the standard prelude that generated code uses unqualified (`Option`, `String`,
 /// `Vec`, the derivable traits): no generated type may take them, so they can never be shadowed.
 const PRELUDE: &[&str] = &[
-    "Option", "Some", "None", "Result", "Ok", "Err", "String", "Vec", "Box", "Default", "Debug", "Clone", "Copy",
-    "PartialEq", "Eq", "PartialOrd", "Ord", "Hash", "Send", "Sync", "Sized", "From", "Into", "ToString", "ToOwned",
-    "Iterator", "IntoIterator", "Fn", "FnMut", "FnOnce", "Drop", "AsRef", "AsMut", "Extend",
+    "Option",
+    "Some",
+    "None",
+    "Result",
+    "Ok",
+    "Err",
+    "String",
+    "Vec",
+    "Box",
+    "Default",
+    "Debug",
+    "Clone",
+    "Copy",
+    "PartialEq",
+    "Eq",
+    "PartialOrd",
+    "Ord",
+    "Hash",
+    "Send",
+    "Sync",
+    "Sized",
+    "From",
+    "Into",
+    "ToString",
+    "ToOwned",
+    "Iterator",
+    "IntoIterator",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "Drop",
+    "AsRef",
+    "AsMut",
+    "Extend",
 ];
 
 /// Is `word` a Rust keyword?
@@ -130,7 +162,10 @@ pub fn field_names<'a>(wire: impl IntoIterator<Item = &'a str>, reserved: &[&str
 }
 
 /// The variant names of an enum over `values` (unique, deterministic).
-pub fn variant_names<'a>(values: impl IntoIterator<Item = &'a str>, reserved: &[&str]) -> Vec<String> {
+pub fn variant_names<'a>(
+    values: impl IntoIterator<Item = &'a str>,
+    reserved: &[&str],
+) -> Vec<String> {
     let mut namer = Namer::with_reserved(reserved.iter().copied());
     values.into_iter().map(|v| namer.claim_camel(v)).collect()
 }
@@ -203,7 +238,9 @@ pub fn split_path(template: &str) -> Vec<PathPart> {
     let mut parts = Vec::new();
     let mut rest = template;
     while let Some(open) = rest.find('{') {
-        let Some(close_rel) = rest[open..].find('}') else { break };
+        let Some(close_rel) = rest[open..].find('}') else {
+            break;
+        };
         let close = open + close_rel;
         if open > 0 {
             parts.push(PathPart::Literal(rest[..open].to_owned()));
@@ -231,7 +268,11 @@ pub fn operation_name(method: &str, rest: &str) -> String {
     let literals: Vec<String> = parts
         .iter()
         .filter_map(|p| match p {
-            PathPart::Literal(l) => Some(l.split('/').filter(|s| !s.is_empty() && *s != "action").collect::<Vec<_>>()),
+            PathPart::Literal(l) => Some(
+                l.split('/')
+                    .filter(|s| !s.is_empty() && *s != "action")
+                    .collect::<Vec<_>>(),
+            ),
             PathPart::Param(_) => None,
         })
         .flatten()
@@ -244,7 +285,11 @@ pub fn operation_name(method: &str, rest: &str) -> String {
             PathPart::Literal(_) => None,
         })
         .collect();
-    let shape = (method, params.as_slice(), literals.iter().map(String::as_str).collect::<Vec<_>>());
+    let shape = (
+        method,
+        params.as_slice(),
+        literals.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     let special = match (shape.0, shape.1, shape.2.as_slice()) {
         ("get", ["id", "link"], []) => Some("linked"),
         ("post", ["id", "link"], []) => Some("link"),
@@ -262,7 +307,11 @@ pub fn operation_name(method: &str, rest: &str) -> String {
         literals
     };
     let base = snake(&words.join(" "));
-    let base = if words.is_empty() { "root".to_owned() } else { base };
+    let base = if words.is_empty() {
+        "root".to_owned()
+    } else {
+        base
+    };
     match method {
         "get" => format!("get_{}", base.trim_end_matches('_')),
         "delete" => format!("delete_{}", base.trim_end_matches('_')),
@@ -294,8 +343,14 @@ mod tests {
 
     #[test]
     fn collisions_resolved_in_a_fixed_order() {
-        let names = field_names(["_position", "position", "type", "type_", "extra"], &["extra"]);
-        assert_eq!(names, ["position_2", "position", "type_", "type_2", "extra_2"]);
+        let names = field_names(
+            ["_position", "position", "type", "type_", "extra"],
+            &["extra"],
+        );
+        assert_eq!(
+            names,
+            ["position_2", "position", "type_", "type_2", "extra_2"]
+        );
         assert_eq!(field_enum("Option"), "OptionField");
         assert_eq!(entity_type("Option"), "Option_");
         assert_eq!(nested_type("TypeOption", "some"), "TypeOptionSome");
@@ -319,12 +374,24 @@ mod tests {
     #[test]
     fn operation_names_from_paths() {
         assert_eq!(operation_name("put", "/action/massUpdate"), "mass_update");
-        assert_eq!(operation_name("get", "/{id}/attributeValues"), "get_attribute_values");
-        assert_eq!(operation_name("delete", "/{id}/attributeValues"), "delete_attribute_values");
+        assert_eq!(
+            operation_name("get", "/{id}/attributeValues"),
+            "get_attribute_values"
+        );
+        assert_eq!(
+            operation_name("delete", "/{id}/attributeValues"),
+            "delete_attribute_values"
+        );
         assert_eq!(operation_name("get", "/{id}/{link}"), "linked");
-        assert_eq!(operation_name("post", "/{id}/custom{customAction}"), "custom");
+        assert_eq!(
+            operation_name("post", "/{id}/custom{customAction}"),
+            "custom"
+        );
         assert_eq!(operation_name("get", ""), "get_root");
-        assert_eq!(operation_name("get", "/{scope}/layout/{viewType}"), "get_layout");
+        assert_eq!(
+            operation_name("get", "/{scope}/layout/{viewType}"),
+            "get_layout"
+        );
         assert_eq!(operation_name("post", "/{id}/delete"), "delete");
     }
 }

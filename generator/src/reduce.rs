@@ -23,14 +23,20 @@ pub struct ReduceOptions {
 pub fn reduce(spec: &Spec, options: &ReduceOptions) -> Result<Value, Error> {
     let all = entity_names(spec);
     let keep = select_entities(&all, &options.filter)?;
-    let dropped: BTreeSet<&str> = all.iter().map(String::as_str).filter(|e| !keep.contains(*e)).collect();
+    let dropped: BTreeSet<&str> = all
+        .iter()
+        .map(String::as_str)
+        .filter(|e| !keep.contains(*e))
+        .collect();
     let mut root = spec.root.clone();
     let obj = root.as_object_mut().expect("Spec checked it is an object");
 
     // Paths: drop routes tagged with a dropped entity.
     let mut paths = Map::new();
     for (path, item) in spec.paths() {
-        let Some(item) = item.as_object() else { continue };
+        let Some(item) = item.as_object() else {
+            continue;
+        };
         let kept: Map<String, Value> = item
             .iter()
             .filter(|(_, op)| {
@@ -39,7 +45,10 @@ pub fn reduce(spec: &Spec, options: &ReduceOptions) -> Result<Value, Error> {
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        if kept.keys().any(|k| crate::naming::METHODS.contains(&k.as_str())) {
+        if kept
+            .keys()
+            .any(|k| crate::naming::METHODS.contains(&k.as_str()))
+        {
             paths.insert(path.clone(), Value::Object(kept));
         }
     }
@@ -74,7 +83,11 @@ pub fn reduce(spec: &Spec, options: &ReduceOptions) -> Result<Value, Error> {
         components.insert("schemas".into(), Value::Object(kept_schemas));
     }
     if let Some(tags) = obj.get_mut("tags").and_then(Value::as_array_mut) {
-        tags.retain(|t| !t.get("name").and_then(Value::as_str).is_some_and(|n| dropped.contains(n)));
+        tags.retain(|t| {
+            !t.get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| dropped.contains(n))
+        });
     }
     if options.strip_prose {
         strip(&mut root, false);
@@ -100,7 +113,9 @@ fn strip(v: &mut Value, in_properties: bool) {
     match v {
         Value::Object(m) => {
             if !in_properties {
-                m.retain(|k, v| !(matches!(k.as_str(), "summary" | "description") && v.is_string()));
+                m.retain(|k, v| {
+                    !(matches!(k.as_str(), "summary" | "description") && v.is_string())
+                });
             }
             for (k, x) in m.iter_mut() {
                 strip(x, k == "properties" && !in_properties);

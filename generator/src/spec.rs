@@ -29,7 +29,12 @@ pub enum Format {
 impl Format {
     /// Guess the format from the first non-blank character: JSON documents start with `{`.
     pub fn sniff(text: &str) -> Format {
-        match text.trim_start_matches('\u{feff}').trim_start().chars().next() {
+        match text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .chars()
+            .next()
+        {
             Some('{') => Format::Json,
             _ => Format::Yaml,
         }
@@ -44,7 +49,11 @@ impl Spec {
         let root: Value = match Format::sniff(text) {
             Format::Json => serde_json::from_str(text).map_err(|e| Error::Parse {
                 origin: origin.clone(),
-                message: format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()),
+                message: format!(
+                    "invalid JSON at line {}, column {}: {e}",
+                    e.line(),
+                    e.column()
+                ),
             })?,
             Format::Yaml => serde_yaml_ng::from_str(text).map_err(|e| Error::Parse {
                 origin: origin.clone(),
@@ -66,12 +75,23 @@ impl Spec {
         match obj.get("openapi").and_then(Value::as_str) {
             Some(v) if v.starts_with("3.") => {}
             Some(v) => {
-                return Err(spec.error("/openapi", format!("unsupported OpenAPI version {v:?} (3.x expected)")));
+                return Err(spec.error(
+                    "/openapi",
+                    format!("unsupported OpenAPI version {v:?} (3.x expected)"),
+                ));
             }
             None if obj.contains_key("swagger") => {
-                return Err(spec.error("/swagger", "Swagger 2.0 documents are not supported (OpenAPI 3.x expected)"));
+                return Err(spec.error(
+                    "/swagger",
+                    "Swagger 2.0 documents are not supported (OpenAPI 3.x expected)",
+                ));
             }
-            None => return Err(spec.error("", "missing `openapi` version field: not an OpenAPI document")),
+            None => {
+                return Err(spec.error(
+                    "",
+                    "missing `openapi` version field: not an OpenAPI document",
+                ));
+            }
         }
         if !obj.get("paths").is_some_and(Value::is_object) {
             return Err(spec.error("/paths", "missing or not an object"));
@@ -109,7 +129,11 @@ impl Spec {
     /// Follow `$ref`s from `value` (found at `pointer`) until a non-reference; returns the target
     /// and its pointer. Sibling keys of a `$ref` (an AtroCore habit: `description`, `nullable`)
     /// are reported by [`Spec::ref_siblings`]; the target itself is returned unchanged.
-    pub fn resolve<'a>(&'a self, value: &'a Value, pointer: &str) -> Result<(&'a Value, String), Error> {
+    pub fn resolve<'a>(
+        &'a self,
+        value: &'a Value,
+        pointer: &str,
+    ) -> Result<(&'a Value, String), Error> {
         let mut current = value;
         let mut at = pointer.to_owned();
         for _ in 0..32 {
@@ -135,7 +159,10 @@ impl Spec {
             current = target;
             at = target_pointer;
         }
-        Err(self.error(pointer, "`$ref` chain longer than 32 links (a reference cycle?)"))
+        Err(self.error(
+            pointer,
+            "`$ref` chain longer than 32 links (a reference cycle?)",
+        ))
     }
 
     /// The name of the component schema a `$ref` points at, if `value` is such a reference.

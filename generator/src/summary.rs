@@ -35,7 +35,8 @@ fn type_text(t: &Type) -> String {
 }
 
 fn ops(list: &[Operation]) -> impl Iterator<Item = (String, String)> + '_ {
-    list.iter().map(|o| (format!("{} {}", o.method.as_str(), o.path), o.name.clone()))
+    list.iter()
+        .map(|o| (format!("{} {}", o.method.as_str(), o.path), o.name.clone()))
 }
 
 impl Summary {
@@ -46,12 +47,26 @@ impl Summary {
             let fields = e
                 .fields
                 .iter()
-                .map(|f| (f.wire.clone(), format!("{}{}", type_text(&f.ty), if f.required { " (required)" } else { "" })))
+                .map(|f| {
+                    (
+                        f.wire.clone(),
+                        format!(
+                            "{}{}",
+                            type_text(&f.ty),
+                            if f.required { " (required)" } else { "" }
+                        ),
+                    )
+                })
                 .collect();
             s.entities.insert(e.name.clone(), fields);
             let mut routes: BTreeMap<String, String> = ops(&e.operations).collect();
             let st = &e.standard;
-            for (doc, name) in [(&st.list, "list"), (&st.read, "read"), (&st.create, "create"), (&st.delete, "delete")] {
+            for (doc, name) in [
+                (&st.list, "list"),
+                (&st.read, "read"),
+                (&st.create, "create"),
+                (&st.delete, "delete"),
+            ] {
                 if let Some(d) = doc {
                     routes.insert(d.route.clone(), name.into());
                 }
@@ -62,7 +77,8 @@ impl Summary {
             s.operations.insert(e.name.clone(), routes);
         }
         for g in &api.groups {
-            s.operations.insert(g.tag.clone(), ops(&g.operations).collect());
+            s.operations
+                .insert(g.tag.clone(), ops(&g.operations).collect());
         }
         s
     }
@@ -82,20 +98,44 @@ impl Summary {
     /// Human-readable changes from `old` to `self`, one line each.
     pub fn changes_since(&self, old: &Summary) -> Vec<String> {
         let mut out = Vec::new();
-        diff_maps(&old.entities, &self.entities, "entity", &mut out, |name, before, after, out| {
-            diff_maps(before, after, &format!("field {name}."), out, |field, b, a, out| {
-                if b != a {
-                    out.push(format!("~ field {name}.{field}: {b} -> {a}"));
-                }
-            });
-        });
-        diff_maps(&old.operations, &self.operations, "module", &mut out, |tag, before, after, out| {
-            diff_maps(before, after, &format!("operation {tag}:"), out, |route, b, a, out| {
-                if b != a {
-                    out.push(format!("~ operation {tag}: {route} renamed {b} -> {a}"));
-                }
-            });
-        });
+        diff_maps(
+            &old.entities,
+            &self.entities,
+            "entity",
+            &mut out,
+            |name, before, after, out| {
+                diff_maps(
+                    before,
+                    after,
+                    &format!("field {name}."),
+                    out,
+                    |field, b, a, out| {
+                        if b != a {
+                            out.push(format!("~ field {name}.{field}: {b} -> {a}"));
+                        }
+                    },
+                );
+            },
+        );
+        diff_maps(
+            &old.operations,
+            &self.operations,
+            "module",
+            &mut out,
+            |tag, before, after, out| {
+                diff_maps(
+                    before,
+                    after,
+                    &format!("operation {tag}:"),
+                    out,
+                    |route, b, a, out| {
+                        if b != a {
+                            out.push(format!("~ operation {tag}: {route} renamed {b} -> {a}"));
+                        }
+                    },
+                );
+            },
+        );
         out
     }
 }
@@ -107,7 +147,11 @@ fn diff_maps<V>(
     out: &mut Vec<String>,
     mut both: impl FnMut(&str, &V, &V, &mut Vec<String>),
 ) {
-    let sep = if what.ends_with('.') || what.ends_with(':') { "" } else { " " };
+    let sep = if what.ends_with('.') || what.ends_with(':') {
+        ""
+    } else {
+        " "
+    };
     let sep = if what.ends_with(':') { " " } else { sep };
     for (k, v) in new {
         match old.get(k) {
@@ -127,11 +171,28 @@ mod tests {
     #[test]
     fn reports_added_removed_and_changed() {
         let mut old = Summary::default();
-        old.entities.insert("Brand".into(), [("name".into(), "string".into()), ("x".into(), "integer".into())].into());
+        old.entities.insert(
+            "Brand".into(),
+            [
+                ("name".into(), "string".into()),
+                ("x".into(), "integer".into()),
+            ]
+            .into(),
+        );
         old.entities.insert("Gone".into(), BTreeMap::new());
         let mut new = Summary::default();
-        new.entities.insert("Brand".into(), [("name".into(), "json".into()), ("y".into(), "integer".into())].into());
-        new.operations.insert("Brand".into(), [("GET /Brand".into(), "list".into())].into());
+        new.entities.insert(
+            "Brand".into(),
+            [
+                ("name".into(), "json".into()),
+                ("y".into(), "integer".into()),
+            ]
+            .into(),
+        );
+        new.operations.insert(
+            "Brand".into(),
+            [("GET /Brand".into(), "list".into())].into(),
+        );
         let changes = new.changes_since(&old);
         assert_eq!(
             changes,

@@ -16,7 +16,10 @@ fn check(path: &std::path::Path) {
     };
     let out = generate(&spec, &settings).unwrap();
     let again = generate(&spec, &settings).unwrap();
-    assert_eq!(out.files, again.files, "{name}: generation is not deterministic");
+    assert_eq!(
+        out.files, again.files,
+        "{name}: generation is not deterministic"
+    );
 
     let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
     insta::with_settings!({snapshot_suffix => stem.clone(), prepend_module_to_snapshot => false}, {

@@ -62,7 +62,9 @@ fn get(url: &str, auth: &Auth, extra: &[(&str, &str)]) -> Result<String, String>
         req = req.set(k, v);
     }
     match req.call() {
-        Ok(resp) => resp.into_string().map_err(|e| format!("GET {url}: reading the body failed: {e}")),
+        Ok(resp) => resp
+            .into_string()
+            .map_err(|e| format!("GET {url}: reading the body failed: {e}")),
         Err(ureq::Error::Status(code, resp)) => {
             let reason = resp.header("X-Status-Reason").map(str::to_owned);
             let body = resp.into_string().unwrap_or_default();
@@ -102,7 +104,11 @@ fn base64(input: &str) -> String {
     let bytes = input.as_bytes();
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -121,11 +127,92 @@ mod tests {
 
     #[test]
     fn spec_urls_from_what_users_paste() {
-        assert_eq!(spec_url("https://demo.atropim.com"), "https://demo.atropim.com/openapi.json");
-        assert_eq!(spec_url("https://demo.atropim.com/"), "https://demo.atropim.com/openapi.json");
-        assert_eq!(spec_url("https://demo.atropim.com/apidocs/"), "https://demo.atropim.com/openapi.json");
-        assert_eq!(spec_url("https://x.org/pim/apidocs/index.html"), "https://x.org/pim/openapi.json");
-        assert_eq!(spec_url("https://x.org/openapi.json"), "https://x.org/openapi.json");
+        assert_eq!(
+            spec_url("https://demo.atropim.com"),
+            "https://demo.atropim.com/openapi.json"
+        );
+        assert_eq!(
+            spec_url("https://demo.atropim.com/"),
+            "https://demo.atropim.com/openapi.json"
+        );
+        assert_eq!(
+            spec_url("https://demo.atropim.com/apidocs/"),
+            "https://demo.atropim.com/openapi.json"
+        );
+        assert_eq!(
+            spec_url("https://x.org/pim/apidocs/index.html"),
+            "https://x.org/pim/openapi.json"
+        );
+        assert_eq!(
+            spec_url("https://x.org/openapi.json"),
+            "https://x.org/openapi.json"
+        );
+    }
+
+    /// Serve `responses` (status, headers, body) to one request each on a local port; return the
+    /// base URL and a receiver of the request heads.
+    fn serve(
+        responses: Vec<(u16, &'static str, String)>,
+    ) -> (String, std::sync::mpsc::Receiver<String>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for (status, headers, body) in responses {
+                let (mut stream, _) = listener.accept().unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                tx.send(head).unwrap();
+                let reply = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n{headers}\r\n{body}",
+                    body.len()
+                );
+                stream.write_all(reply.as_bytes()).unwrap();
+            }
+        });
+        (url, rx)
+    }
+
+    #[test]
+    fn fetches_the_spec_from_an_instance_root_with_credentials() {
+        let spec = r#"{"openapi":"3.0.0","paths":{}}"#.to_owned();
+        let (url, heads) = serve(vec![(200, "", spec.clone())]);
+        let (text, from) = super::spec(
+            &format!("{url}/apidocs/"),
+            &Auth::Basic("admin".into(), "admin".into()),
+        )
+        .unwrap();
+        assert_eq!(text, spec);
+        assert_eq!(from, format!("{url}/openapi.json"));
+        let head = heads.recv().unwrap();
+        assert!(head.starts_with("GET /openapi.json "), "{head}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("authorization: basic ywrtaw46ywrtaw4="),
+            "{head}"
+        );
+    }
+
+    #[test]
+    fn http_errors_name_the_url_status_and_reason() {
+        let (url, _heads) = serve(vec![(
+            403,
+            "X-Status-Reason: Access denied\r\n",
+            "Access denied".into(),
+        )]);
+        let err = super::spec(&url, &Auth::Token("t".into())).unwrap_err();
+        assert!(
+            err.contains("/openapi.json") && err.contains("403") && err.contains("Access denied"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -114,7 +114,10 @@ struct ReduceArgs {
 
 /// The workspace root (xtask's parent folder).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 fn main() -> ExitCode {
@@ -165,25 +168,47 @@ pub(crate) fn load(source: &SourceArgs) -> Result<Loaded, String> {
     let root = workspace_root();
     let (spec, label) = if let Some(url) = &source.url {
         let (text, spec_url) = fetch::spec(url, &fetch::Auth::from_args(source))?;
-        (Spec::parse(spec_url.clone(), &text).map_err(|e| e.to_string())?, spec_url)
+        (
+            Spec::parse(spec_url.clone(), &text).map_err(|e| e.to_string())?,
+            spec_url,
+        )
     } else {
-        let path = source.spec.clone().unwrap_or_else(|| root.join(DEFAULT_SPEC));
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let path = source
+            .spec
+            .clone()
+            .unwrap_or_else(|| root.join(DEFAULT_SPEC));
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let label = display_path(&path, &root);
-        (Spec::parse(path.display().to_string(), &text).map_err(|e| e.to_string())?, label)
+        (
+            Spec::parse(path.display().to_string(), &text).map_err(|e| e.to_string())?,
+            label,
+        )
     };
     let metadata = match (&source.metadata, source.fetch_metadata) {
         (Some(path), _) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            Some(serde_json::from_str(&text).map_err(|e| format!("{}: invalid JSON: {e}", path.display()))?)
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Some(
+                serde_json::from_str(&text)
+                    .map_err(|e| format!("{}: invalid JSON: {e}", path.display()))?,
+            )
         }
         (None, true) => {
             let url = source.url.as_deref().expect("clap requires --url");
-            Some(fetch::metadata(url, &spec, &fetch::Auth::from_args(source))?)
+            Some(fetch::metadata(
+                url,
+                &spec,
+                &fetch::Auth::from_args(source),
+            )?)
         }
         (None, false) => None,
     };
-    Ok(Loaded { spec, label, metadata })
+    Ok(Loaded {
+        spec,
+        label,
+        metadata,
+    })
 }
 
 /// A path as written in preambles: relative to the workspace when inside it, else its file name
@@ -199,7 +224,9 @@ pub fn display_path(path: &Path, root: &Path) -> String {
             return format!("../shared/{}", rel.display());
         }
     }
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 fn command_line(args: &GenerateArgs, is_default: bool) -> String {
@@ -258,7 +285,11 @@ pub(crate) fn runtime_path_dep(out: &Path, runtime_dir: &Path) -> RuntimeDepende
 }
 
 fn absolute(p: &Path) -> PathBuf {
-    let joined = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    };
     // Normalise `.` and `..` without touching the disk (the folder may not exist yet).
     let mut out = PathBuf::new();
     for c in joined.components() {
@@ -307,7 +338,8 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
         command_line(&args, is_default),
         args.standalone,
     );
-    let generated = atrocore_codegen::generate(&loaded.spec, &settings).map_err(|e| e.to_string())?;
+    let generated =
+        atrocore_codegen::generate(&loaded.spec, &settings).map_err(|e| e.to_string())?;
     let gen_time = start.elapsed();
     for w in &generated.api.warnings {
         eprintln!("warning: {}#{}: {}", loaded.label, w.pointer, w.message);
@@ -327,7 +359,11 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
     }
     let report = output::write(&out, &generated.files)?;
     let api = &generated.api;
-    let ops: usize = api.entities.iter().map(|e| e.operations.len() + standard_count(e)).sum::<usize>()
+    let ops: usize = api
+        .entities
+        .iter()
+        .map(|e| e.operations.len() + standard_count(e))
+        .sum::<usize>()
         + api.groups.iter().map(|g| g.operations.len()).sum::<usize>();
     println!(
         "generated {} from {} in {:.0} ms: {} entities, {} route groups, {} operations, {} files ({} written, {} unchanged, {} removed)",
@@ -357,10 +393,16 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
 
 fn standard_count(e: &atrocore_codegen::ir::Entity) -> usize {
     let s = &e.standard;
-    [s.list.is_some(), s.read.is_some(), s.create.is_some(), s.update.is_some(), s.delete.is_some()]
-        .iter()
-        .filter(|b| **b)
-        .count()
+    [
+        s.list.is_some(),
+        s.read.is_some(),
+        s.create.is_some(),
+        s.update.is_some(),
+        s.delete.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count()
 }
 
 fn reduce(args: ReduceArgs) -> Result<(), String> {
@@ -372,10 +414,61 @@ fn reduce(args: ReduceArgs) -> Result<(), String> {
         },
         strip_prose: args.strip_prose,
     };
-    let reduced = atrocore_codegen::reduce::reduce(&loaded.spec, &options).map_err(|e| e.to_string())?;
+    let reduced =
+        atrocore_codegen::reduce::reduce(&loaded.spec, &options).map_err(|e| e.to_string())?;
     let mut text = serde_json::to_string_pretty(&reduced).map_err(|e| e.to_string())?;
     text.push('\n');
     output::write_file_atomic(&args.out, text.as_bytes())?;
-    println!("wrote {} ({} bytes) from {}", args.out.display(), text.len(), loaded.label);
+    println!(
+        "wrote {} ({} bytes) from {}",
+        args.out.display(),
+        text.len(),
+        loaded.label
+    );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The checked-in example crate must be what the generator makes of the default spec.
+    #[test]
+    fn example_is_up_to_date() {
+        let root = workspace_root();
+        let loaded = load(&SourceArgs::default()).expect("the default spec loads");
+        let out = root.join(EXAMPLE_DIR);
+        let args = GenerateArgs::default_example();
+        let settings = settings_for(
+            &loaded,
+            &args.source,
+            &out,
+            &args.crate_name,
+            runtime_path_dep(&out, &root.join("runtime")),
+            command_line(&args, true),
+            false,
+        );
+        let generated = atrocore_codegen::generate(&loaded.spec, &settings)
+            .expect("the default spec generates");
+        let problems =
+            output::check(&out, &generated.files).expect("the example folder is readable");
+        assert!(
+            problems.is_empty(),
+            "generated-example/ is out of date with {}:\n  {}\nrun `cargo xtask generate` to regenerate it",
+            DEFAULT_SPEC,
+            problems.join("\n  ")
+        );
+    }
+
+    #[test]
+    fn relative_runtime_paths() {
+        assert_eq!(
+            relative_path(Path::new("/w/generated-example"), Path::new("/w/runtime")),
+            PathBuf::from("../runtime")
+        );
+        assert_eq!(
+            relative_path(Path::new("/w/target/x/y"), Path::new("/w/runtime")),
+            PathBuf::from("../../../runtime")
+        );
+    }
 }

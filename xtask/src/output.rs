@@ -38,7 +38,11 @@ fn existing_generated(out: &Path) -> Result<BTreeSet<String>, String> {
                 } else if path.extension().is_some_and(|x| x == "rs") {
                     let text = std::fs::read_to_string(&path).unwrap_or_default();
                     if text.lines().take(3).any(|l| l.contains(MARKER)) {
-                        let rel = path.strip_prefix(out).expect("walked from out").to_string_lossy().replace('\\', "/");
+                        let rel = path
+                            .strip_prefix(out)
+                            .expect("walked from out")
+                            .to_string_lossy()
+                            .replace('\\', "/");
                         found.insert(rel);
                     }
                 }
@@ -69,14 +73,24 @@ pub(crate) fn write(out: &Path, files: &Files) -> Result<Report, String> {
     if out.exists() && !out.is_dir() {
         return Err(format!("{}: exists and is not a folder", out.display()));
     }
-    let old_summary = std::fs::read_to_string(out.join(SUMMARY)).ok().and_then(|t| Summary::from_json(&t));
+    let old_summary = std::fs::read_to_string(out.join(SUMMARY))
+        .ok()
+        .and_then(|t| Summary::from_json(&t));
     let new_summary = files.get(SUMMARY).and_then(|t| Summary::from_json(t));
     let api_changes = match (old_summary, new_summary) {
         (Some(old), Some(new)) => Some(new.changes_since(&old)),
         _ => None,
     };
-    let orphans: Vec<String> = existing_generated(out)?.into_iter().filter(|p| !files.contains_key(p)).collect();
-    let mut report = Report { written: 0, unchanged: 0, removed: 0, api_changes };
+    let orphans: Vec<String> = existing_generated(out)?
+        .into_iter()
+        .filter(|p| !files.contains_key(p))
+        .collect();
+    let mut report = Report {
+        written: 0,
+        unchanged: 0,
+        removed: 0,
+        api_changes,
+    };
     for (rel, contents) in files {
         let path = out.join(rel);
         if std::fs::read(&path).is_ok_and(|old| old == contents.as_bytes()) {

@@ -43,12 +43,22 @@ pub(crate) struct BenchArgs {
 }
 
 fn spec_files(dir: Option<&Path>, only: Option<&str>) -> Result<Vec<PathBuf>, String> {
-    let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| workspace_root().join("../shared/specs"));
+    let dir = dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| workspace_root().join("../shared/specs"));
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json" || x == "yaml" || x == "yml"))
-        .filter(|p| only.is_none_or(|o| p.file_name().is_some_and(|n| n.to_string_lossy().contains(o))))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| x == "json" || x == "yaml" || x == "yml")
+        })
+        .filter(|p| {
+            only.is_none_or(|o| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().contains(o))
+            })
+        })
         .collect();
     files.sort();
     if files.is_empty() {
@@ -58,7 +68,9 @@ fn spec_files(dir: Option<&Path>, only: Option<&str>) -> Result<Vec<PathBuf>, St
 }
 
 fn stem(p: &Path) -> String {
-    p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Generate a standalone crate for `spec_path` into `out`.
@@ -70,7 +82,12 @@ fn generate_into(spec_path: &Path, out: &Path, include: &[String]) -> Result<Dur
     };
     let start = Instant::now();
     let loaded = crate::load(&source)?;
-    let crate_name = format!("atrocore-{}", stem(spec_path).trim_start_matches("atrocore-").replace('.', "-"));
+    let crate_name = format!(
+        "atrocore-{}",
+        stem(spec_path)
+            .trim_start_matches("atrocore-")
+            .replace('.', "-")
+    );
     let settings = settings_for(
         &loaded,
         &source,
@@ -80,7 +97,8 @@ fn generate_into(spec_path: &Path, out: &Path, include: &[String]) -> Result<Dur
         format!("cargo xtask check-real-specs ({})", loaded.label),
         true,
     );
-    let generated = atrocore_codegen::generate(&loaded.spec, &settings).map_err(|e| e.to_string())?;
+    let generated =
+        atrocore_codegen::generate(&loaded.spec, &settings).map_err(|e| e.to_string())?;
     let took = start.elapsed();
     crate::output::write(out, &generated.files)?;
     Ok(took)
@@ -95,7 +113,11 @@ fn cargo(args: &[&str], dir: &Path, target: &Path) -> Result<Duration, String> {
         .status()
         .map_err(|e| format!("running cargo: {e}"))?;
     if !status.success() {
-        return Err(format!("`cargo {}` failed in {}", args.join(" "), dir.display()));
+        return Err(format!(
+            "`cargo {}` failed in {}",
+            args.join(" "),
+            dir.display()
+        ));
     }
     Ok(start.elapsed())
 }
@@ -124,11 +146,21 @@ pub(crate) fn check(args: CheckArgs) -> Result<(), String> {
                 .status()
                 .map_err(|e| format!("running cargo: {e}"))?;
             if !status.success() {
-                return Err(format!("the crate generated from {} does not compile cleanly ({})", spec.display(), out.display()));
+                return Err(format!(
+                    "the crate generated from {} does not compile cleanly ({})",
+                    spec.display(),
+                    out.display()
+                ));
             }
             start.elapsed()
         };
-        println!("ok {}: generated in {:.0} ms, {} in {:.1} s", stem(&spec), gen_time.as_secs_f64() * 1e3, check_args[0], took.as_secs_f64());
+        println!(
+            "ok {}: generated in {:.0} ms, {} in {:.1} s",
+            stem(&spec),
+            gen_time.as_secs_f64() * 1e3,
+            check_args[0],
+            took.as_secs_f64()
+        );
         rows.push(stem(&spec));
     }
     println!("{} generated crates compile cleanly", rows.len());
@@ -142,7 +174,10 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 pub(crate) fn bench(args: BenchArgs) -> Result<(), String> {
     let root = workspace_root();
-    println!("{:<34} {:>10} {:>10} {:>12} {:>8}", "spec", "parse ms", "gen ms", "gen/parse", "target");
+    println!(
+        "{:<34} {:>10} {:>10} {:>12} {:>8}",
+        "spec", "parse ms", "gen ms", "gen/parse", "target"
+    );
     for spec_path in spec_files(args.specs.as_deref(), args.only.as_deref())? {
         let text = std::fs::read_to_string(&spec_path).map_err(|e| e.to_string())?;
         // Baseline measured in the same run: parsing the spec text into JSON, the least any
@@ -155,8 +190,13 @@ pub(crate) fn bench(args: BenchArgs) -> Result<(), String> {
             parse.push(t.elapsed());
             drop(v);
             let t = Instant::now();
-            let spec = Spec::parse(spec_path.display().to_string(), &text).map_err(|e| e.to_string())?;
-            let loaded = Loaded { spec, label: stem(&spec_path), metadata: None };
+            let spec =
+                Spec::parse(spec_path.display().to_string(), &text).map_err(|e| e.to_string())?;
+            let loaded = Loaded {
+                spec,
+                label: stem(&spec_path),
+                metadata: None,
+            };
             let settings = settings_for(
                 &loaded,
                 &SourceArgs::default(),
@@ -167,7 +207,8 @@ pub(crate) fn bench(args: BenchArgs) -> Result<(), String> {
                 true,
             );
             let t_lower = Instant::now();
-            let api = atrocore_codegen::lower::lower(&loaded.spec, &settings).map_err(|e| e.to_string())?;
+            let api = atrocore_codegen::lower::lower(&loaded.spec, &settings)
+                .map_err(|e| e.to_string())?;
             let lower_time = t_lower.elapsed();
             let t_emit = Instant::now();
             let out = atrocore_codegen::emit::emit(&api, &settings).map_err(|e| e.to_string())?;
@@ -175,7 +216,13 @@ pub(crate) fn bench(args: BenchArgs) -> Result<(), String> {
             generate.push(t.elapsed());
             if std::env::var_os("XTASK_BENCH_STAGES").is_some() {
                 let bytes: usize = out.values().map(String::len).sum();
-                eprintln!("  lower {:.0} ms, emit {:.0} ms, {} files, {} KiB", lower_time.as_secs_f64() * 1e3, emit_time.as_secs_f64() * 1e3, out.len(), bytes / 1024);
+                eprintln!(
+                    "  lower {:.0} ms, emit {:.0} ms, {} files, {} KiB",
+                    lower_time.as_secs_f64() * 1e3,
+                    emit_time.as_secs_f64() * 1e3,
+                    out.len(),
+                    bytes / 1024
+                );
             }
             drop(out);
         }
@@ -186,7 +233,11 @@ pub(crate) fn bench(args: BenchArgs) -> Result<(), String> {
             p.as_secs_f64() * 1e3,
             g.as_secs_f64() * 1e3,
             g.as_secs_f64() / p.as_secs_f64(),
-            if g <= Duration::from_millis(500) { "<=500ms" } else { "MISSED" }
+            if g <= Duration::from_millis(500) {
+                "<=500ms"
+            } else {
+                "MISSED"
+            }
         );
         if args.compile {
             let work = root.join("target/bench-compile").join(stem(&spec_path));
@@ -199,7 +250,11 @@ pub(crate) fn bench(args: BenchArgs) -> Result<(), String> {
             let text = std::fs::read_to_string(&lib).map_err(|e| e.to_string())?;
             std::fs::write(&lib, format!("{text}\n")).map_err(|e| e.to_string())?;
             let warm = cargo(&["check", "--quiet"], &out, &target)?;
-            println!("    cargo check: {:.1} s from an empty target dir, {:.1} s after touching src/lib.rs", cold.as_secs_f64(), warm.as_secs_f64());
+            println!(
+                "    cargo check: {:.1} s from an empty target dir, {:.1} s after touching src/lib.rs",
+                cold.as_secs_f64(),
+                warm.as_secs_f64()
+            );
         }
     }
     Ok(())
