@@ -49,9 +49,12 @@ fn ty(t: &Type) -> TokenStream {
         Type::Number => quote!(f64),
         Type::Boolean => quote!(bool),
         Type::Json => quote!(::atrocore_runtime::serde_json::Value),
+        Type::Map(v) if **v == Type::Json => {
+            quote!(::atrocore_runtime::serde_json::Map<String, ::atrocore_runtime::serde_json::Value>)
+        }
         Type::Map(v) => {
             let v = ty(v);
-            quote!(::atrocore_runtime::serde_json::Map<String, #v>)
+            quote!(::std::collections::BTreeMap<String, #v>)
         }
         Type::Array(item) => {
             let item = ty(item);
@@ -919,5 +922,11 @@ pub fn emit(api: &Api, settings: &Settings) -> Result<Files, Error> {
         format_file("src/lib.rs", lib_rs(api, settings), &pre)?,
     );
     files.insert("Cargo.toml".into(), manifest(api, settings));
+    // The files are formatted by prettyplease; keep `cargo fmt` in a surrounding workspace from
+    // rewriting them (a reformatted file would be reported stale and make noisy diffs).
+    files.insert(
+        "rustfmt.toml".into(),
+        format!("{}disable_all_formatting = true\n", preamble(settings, "#")),
+    );
     Ok(files)
 }

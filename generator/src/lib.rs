@@ -51,6 +51,9 @@ pub enum Error {
     /// The entity filter names something the spec does not have.
     #[error("entity filter: {0}")]
     Filter(String),
+    /// A setting is unusable.
+    #[error("settings: {0}")]
+    Settings(String),
     /// A generated file failed to parse (a generator bug).
     #[error("internal error while generating {file}: {message}")]
     Emit {
@@ -123,6 +126,16 @@ pub struct Output {
 
 /// Generate a crate from a loaded spec. Pure: same spec and settings → same files.
 pub fn generate(spec: &spec::Spec, settings: &Settings) -> Result<Output, Error> {
+    let name = &settings.crate_name;
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        return Err(Error::Settings(format!(
+            "crate name {name:?} is not a valid package name (ASCII letters, digits, `-` and `_`, starting with a letter)"
+        )));
+    }
     let api = lower::lower(spec, settings)?;
     let mut files = emit::emit(&api, settings)?;
     files.insert(summary::FILE.into(), summary::Summary::of(&api).to_json());
