@@ -1,0 +1,368 @@
+//! The HTTP front: shared state, the router, faults, authentication and route dispatch.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::auth::{Auth, Caller};
+use crate::faults::{Fault, FaultState};
+use crate::model::{Generation, Model};
+use crate::phpqs::{self, PhpValue};
+use crate::store::Store;
+use crate::util::{ApiError, json, truthy};
+use crate::{Faults, SimUser, attributes, files, records};
+
+/// Everything a running simulator shares between requests.
+#[derive(Debug)]
+pub struct App {
+    /// The learnt model.
+    pub model: Model,
+    store: Mutex<Store>,
+    spec: Arc<Value>,
+    spec_text: OnceLock<Bytes>,
+    /// Users and tokens.
+    pub auth: Auth,
+    faults: FaultState,
+    /// The instance root URL (`http://127.0.0.1:PORT`).
+    pub root: String,
+    requests: AtomicU64,
+    /// Client used to fetch files by URL.
+    pub http: reqwest::Client,
+}
+
+/// One request's view of the state.
+#[derive(Debug)]
+pub struct Ctx<'a> {
+    /// Shared state.
+    pub app: &'a App,
+    /// The locked database.
+    pub store: &'a Store,
+    /// Who is calling.
+    pub caller: &'a Caller,
+    /// `With-Meta` was sent.
+    pub with_meta: bool,
+    /// `Flatten-Attributes` was sent.
+    pub flatten: bool,
+}
+
+impl Ctx<'_> {
+    /// The generation being served.
+    pub fn generation(&self) -> Generation {
+        self.app.model.generation
+    }
+
+    /// Fails with 403 unless the caller may change records of `entity`.
+    pub fn check_write(&self, entity: &str, action: &str) -> Result<(), ApiError> {
+        if self.caller.user.can_write(entity) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "No '{action}' access to '{entity}'."
+            )))
+        }
+    }
+}
+
+impl App {
+    /// Builds the state.
+    pub fn new(
+        model: Model,
+        store: Store,
+        spec: Arc<Value>,
+        users: Vec<SimUser>,
+        faults: Faults,
+        root: String,
+    ) -> App {
+        App {
+            model,
+            store: Mutex::new(store),
+            spec,
+            spec_text: OnceLock::new(),
+            auth: Auth::new(users, &faults),
+            faults: FaultState::new(faults),
+            root,
+            requests: AtomicU64::new(0),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Locks the database.
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Requests that reached the API base.
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
+
+/// The axum router: one fallback handler that routes by hand (entities come from the spec).
+pub fn router(app: Arc<App>) -> Router {
+    Router::new().fallback(handle).with_state(app)
+}
+
+/// A parsed request.
+#[derive(Debug)]
+pub struct Req {
+    /// HTTP method.
+    pub method: Method,
+    /// Path segments after the API base, percent-decoded.
+    pub segs: Vec<String>,
+    /// Query parameters as PHP would see them.
+    pub query: Vec<(String, PhpValue)>,
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// Raw body.
+    pub body: Bytes,
+}
+
+impl Req {
+    /// A scalar query parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.as_str())
+    }
+
+    /// A query parameter as a PHP value.
+    pub fn param_value(&self, name: &str) -> Option<&PhpValue> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body as JSON; malformed JSON is a 400, an empty body is `null`.
+    pub fn json(&self) -> Result<Value, ApiError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&self.body)
+            .map_err(|e| ApiError::bad(format!("Invalid JSON in request body: {e}.")))
+    }
+}
+
+async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let method = parts.method.clone();
+    if method == Method::GET && path == "/openapi.json" {
+        let text = app
+            .spec_text
+            .get_or_init(|| Bytes::from(app.spec.to_string()))
+            .clone();
+        return ([("content-type", "application/json")], text).into_response();
+    }
+    let query = phpqs::parse_str(parts.uri.query().unwrap_or(""));
+    if method == Method::GET {
+        if let Some(file) = path.strip_prefix("/sharings/") {
+            let view = query.iter().any(|(k, v)| k == "view" && truthy(v.as_str()));
+            return files::public_sharing(&app, &phpqs::urldecode(file), view)
+                .unwrap_or_else(IntoResponse::into_response);
+        }
+        if let Some(file) = path.strip_prefix("/downloads/") {
+            return files::public_download(&app, &phpqs::urldecode(file))
+                .unwrap_or_else(IntoResponse::into_response);
+        }
+    }
+    let base = app.model.generation.api_base();
+    let rest = match path.strip_prefix(base) {
+        Some(r) if r.is_empty() || r.starts_with('/') => r.to_string(),
+        _ => return ApiError::not_found(format!("Page '{path}' not found.")).into_response(),
+    };
+    app.requests.fetch_add(1, Ordering::Relaxed);
+    let latency = app.faults.faults.latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match app.faults.next() {
+        Fault::None => {}
+        Fault::Drop => return dropped_connection(),
+        Fault::Error => {
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable (injected)",
+            )
+            .into_response();
+        }
+        Fault::Throttle => {
+            let mut r = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too Many Requests (injected)",
+            )
+            .into_response();
+            r.headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static("1"));
+            return r;
+        }
+    }
+    let body = match axum::body::to_bytes(body, 1 << 30).await {
+        Ok(b) => b,
+        Err(e) => return ApiError::bad(format!("Cannot read request body: {e}.")).into_response(),
+    };
+    let segs: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(phpqs::urldecode_path)
+        .collect();
+    let req = Req {
+        method,
+        segs,
+        query,
+        headers: parts.headers,
+        body,
+    };
+    match route(&app, req).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A response whose body fails at once: hyper closes the connection without a complete answer.
+fn dropped_connection() -> Response {
+    let stream = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "injected connection drop",
+        ))
+    });
+    let mut r = Response::new(Body::from_stream(stream));
+    r.headers_mut().insert(
+        "content-length",
+        axum::http::HeaderValue::from_static("1048576"),
+    );
+    r
+}
+
+async fn route(app: &Arc<App>, req: Req) -> Result<Response, ApiError> {
+    let g = app.model.generation;
+    let caller = app.auth.authenticate(&req.headers)?;
+    let segs: Vec<&str> = req.segs.iter().map(String::as_str).collect();
+    let m = req.method.clone();
+    let is_token_route = match g {
+        Generation::V22 => segs == ["App", "user"],
+        Generation::V23 => segs == ["userSession"],
+    };
+    if is_token_route && m == Method::GET {
+        return Ok(token_endpoint(app, &req, &caller));
+    }
+    let is_metadata = match g {
+        Generation::V22 => segs == ["Metadata"],
+        Generation::V23 => segs == ["metadata"],
+    };
+    if is_metadata && m == Method::GET {
+        return Ok(json(&app.model.metadata));
+    }
+    // Routes that download first (no lock held across the await).
+    if m == Method::POST && segs == ["File"] {
+        return files::create_file(app, &req, &caller).await;
+    }
+    let store = app.store();
+    let ctx = Ctx {
+        app,
+        store: &store,
+        caller: &caller,
+        with_meta: truthy(req.header("with-meta")),
+        flatten: truthy(req.header("flatten-attributes")),
+    };
+    let is_upsert = match g {
+        Generation::V22 => segs == ["MassActions", "action", "upsert"],
+        Generation::V23 => segs == ["upsert"],
+    };
+    if is_upsert {
+        if m != Method::POST {
+            return Err(method_not_allowed());
+        }
+        return records::upsert(&ctx, &req.json()?).map(|v| json(&v));
+    }
+    if g == Generation::V23 && segs == ["File", "createChunk"] && m == Method::POST {
+        return files::create_chunk(&ctx, &req.json()?).map(|v| json(&v));
+    }
+    let Some(entity) = segs.first().and_then(|n| app.model.entity(n)) else {
+        return Err(ApiError::not_found(format!(
+            "Route '{}' not found.",
+            req.segs.join("/")
+        )));
+    };
+    match (segs.len(), &m) {
+        (1, &Method::GET) => records::list(&ctx, entity, &req).map(|v| json(&v)),
+        (1, &Method::POST) => records::create(&ctx, entity, req.json()?, true).map(|v| json(&v)),
+        (2, &Method::GET) => records::read(&ctx, entity, segs[1]).map(|v| json(&v)),
+        (2, &Method::PUT) | (2, &Method::PATCH) => {
+            records::update(&ctx, entity, segs[1], req.json()?).map(|v| json(&v))
+        }
+        (2, &Method::DELETE) => {
+            records::delete(&ctx, entity, segs[1], truthy(req.header("permanently")))
+                .map(|v| json(&v))
+        }
+        (3, _)
+            if entity.has_attributes
+                && matches!(
+                    segs[2],
+                    "attributeValues" | "addAttributes" | "upsertAttributeValues"
+                ) =>
+        {
+            attributes::route(&ctx, entity, segs[1], segs[2], &m, &req)
+        }
+        (3, &Method::POST) if entity.name == "File" && segs[2] == "createSharedUrl" => {
+            files::create_shared_url(&ctx, segs[1]).map(|v| json(&v))
+        }
+        (3, &Method::GET) => {
+            records::linked_list(&ctx, entity, segs[1], segs[2], &req).map(|v| json(&v))
+        }
+        (3, &Method::POST) => {
+            records::link(&ctx, entity, segs[1], segs[2], &req.json()?).map(|v| json(&v))
+        }
+        (3, &Method::DELETE) => {
+            records::unlink(&ctx, entity, segs[1], segs[2], &req).map(|v| json(&v))
+        }
+        (1..=3, _) => Err(method_not_allowed()),
+        _ => Err(ApiError::not_found(format!(
+            "Route '{}' not found.",
+            req.segs.join("/")
+        ))),
+    }
+}
+
+fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.")
+}
+
+fn token_endpoint(app: &App, req: &Req, caller: &Caller) -> Response {
+    let lifetime = req
+        .header("authorization-token-lifetime")
+        .and_then(|h| h.trim().parse::<u64>().ok());
+    let token = app.auth.issue(caller, lifetime);
+    let header_value = Auth::header_value(caller, &token);
+    if truthy(req.header("authorization-token-only")) {
+        return json(&json!({ "authorizationToken": header_value }));
+    }
+    let u = &caller.user;
+    json(&json!({
+        "authorizationToken": header_value,
+        "token": token,
+        "user": {
+            "id": caller.user_id,
+            "userName": u.user_name,
+            "name": u.user_name,
+            "isAdmin": u.is_admin,
+            "isActive": true,
+            "type": if u.is_admin { "Admin" } else { "Regular" },
+            "token": token,
+        },
+        "acl": { "table": {} },
+        "preferences": {},
+        "settings": {},
+        "appParams": {},
+    }))
+}

@@ -1,0 +1,361 @@
+//! Attribute values of records (entities with attribute routes): the simple endpoints and the
+//! flattened format (`Flatten-Attributes: true`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::http::Method;
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+
+use crate::app::{Ctx, Req};
+use crate::model::Entity;
+use crate::records::AttrSel;
+use crate::store::Record;
+use crate::util::{ApiError, json};
+
+/// An attribute definition from the `Attribute` entity.
+struct AttrDef {
+    id: String,
+    key: String,
+    rec: Record,
+}
+
+fn attribute_entity<'m>(ctx: &Ctx<'m>) -> Result<&'m Entity, ApiError> {
+    ctx.app
+        .model
+        .entity("Attribute")
+        .ok_or_else(|| ApiError::bad("The spec has no 'Attribute' entity."))
+}
+
+fn key_of(rec: &Record) -> String {
+    for k in ["code", "systemName"] {
+        if let Some(s) = rec.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()) {
+            return s.to_string();
+        }
+    }
+    rec.get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn attr_def(ctx: &Ctx, id: &str) -> Result<Option<AttrDef>, ApiError> {
+    let ae = attribute_entity(ctx)?;
+    Ok(ctx.store.get(ae, id)?.map(|rec| AttrDef {
+        id: id.to_string(),
+        key: key_of(&rec),
+        rec,
+    }))
+}
+
+fn all_attr_defs(ctx: &Ctx) -> Result<Vec<AttrDef>, ApiError> {
+    let ae = attribute_entity(ctx)?;
+    let rows = ctx.store.select(
+        ae,
+        "COALESCE(t.\"deleted\", 0) = 0",
+        Vec::new(),
+        "t.rowid",
+        None,
+        0,
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|rec| AttrDef {
+            id: rec
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            key: key_of(&rec),
+            rec,
+        })
+        .collect())
+}
+
+fn ensure_record(ctx: &Ctx, e: &Entity, id: &str) -> Result<(), ApiError> {
+    if ctx.store.get(e, id)?.is_none() {
+        return Err(ApiError::not_found(format!(
+            "Record '{}' with ID '{id}' not found.",
+            e.name
+        )));
+    }
+    Ok(())
+}
+
+fn unit_name(ctx: &Ctx, unit_id: &str) -> Value {
+    ctx.app
+        .model
+        .entity("Unit")
+        .and_then(|u| ctx.store.name_of(u, unit_id))
+        .unwrap_or(Value::Null)
+}
+
+fn ids_from(body: &Value) -> Result<Vec<String>, ApiError> {
+    body.get("attributeIds")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .ok_or_else(|| ApiError::bad("'attributeIds' is required."))
+}
+
+/// Dispatches `/{E}/{id}/attributeValues|addAttributes|upsertAttributeValues`.
+pub fn route(
+    ctx: &Ctx,
+    e: &Entity,
+    id: &str,
+    action: &str,
+    m: &Method,
+    req: &Req,
+) -> Result<Response, ApiError> {
+    ensure_record(ctx, e, id)?;
+    match (action, m) {
+        ("attributeValues", &Method::GET) => Ok(json(&Value::Array(values(ctx, e, id)?))),
+        ("attributeValues", &Method::DELETE) => {
+            ctx.check_write(&e.name, "edit")?;
+            let ids = ids_from(&req.json()?)?;
+            let mut count = 0;
+            for a in ids {
+                if ctx.store.delete_attr_value(&e.name, id, &a)? {
+                    count += 1;
+                }
+            }
+            Ok(json(&json!({ "count": count, "errors": [] })))
+        }
+        ("addAttributes", &Method::POST) => {
+            ctx.check_write(&e.name, "edit")?;
+            for a in ids_from(&req.json()?)? {
+                assign(ctx, e, id, &a)?;
+            }
+            Ok(json(&Value::Bool(true)))
+        }
+        ("upsertAttributeValues", &Method::POST) => {
+            ctx.check_write(&e.name, "edit")?;
+            let body = req.json()?;
+            let items = body.as_array().ok_or_else(|| {
+                ApiError::bad("Request body must be an array of attribute values.")
+            })?;
+            for item in items {
+                let a = item
+                    .get("attributeId")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| ApiError::bad("'attributeId' is required."))?;
+                let mut data = current(ctx, e, id, a)?;
+                if let Some(o) = item.as_object() {
+                    for (k, v) in o.iter().filter(|(k, _)| k.starts_with("value")) {
+                        data.insert(k.clone(), v.clone());
+                    }
+                }
+                ctx.store.put_attr_value(&e.name, id, a, &data)?;
+            }
+            Ok(json(&Value::Bool(true)))
+        }
+        _ => Err(ApiError::new(
+            axum::http::StatusCode::METHOD_NOT_ALLOWED,
+            "Method not allowed.",
+        )),
+    }
+}
+
+fn current(ctx: &Ctx, e: &Entity, id: &str, attribute_id: &str) -> Result<Record, ApiError> {
+    if attr_def(ctx, attribute_id)?.is_none() {
+        return Err(ApiError::not_found(format!(
+            "Attribute '{attribute_id}' not found."
+        )));
+    }
+    Ok(ctx
+        .store
+        .attr_values(&e.name, id)?
+        .into_iter()
+        .find(|(a, _)| a == attribute_id)
+        .map(|(_, d)| d)
+        .unwrap_or_else(|| {
+            let mut m = Map::new();
+            m.insert("value".into(), Value::Null);
+            m
+        }))
+}
+
+fn assign(ctx: &Ctx, e: &Entity, id: &str, attribute_id: &str) -> Result<bool, ApiError> {
+    let assigned = ctx
+        .store
+        .attr_values(&e.name, id)?
+        .iter()
+        .any(|(a, _)| a == attribute_id);
+    if assigned {
+        return Ok(false);
+    }
+    let data = current(ctx, e, id, attribute_id)?;
+    ctx.store.put_attr_value(&e.name, id, attribute_id, &data)?;
+    Ok(true)
+}
+
+/// The attribute values of a record, as `GET …/attributeValues` returns them.
+pub fn values(ctx: &Ctx, e: &Entity, id: &str) -> Result<Vec<Value>, ApiError> {
+    let mut out = Vec::new();
+    for (a, data) in ctx.store.attr_values(&e.name, id)? {
+        let def = attr_def(ctx, &a)?;
+        let rec = def.as_ref().map(|d| &d.rec);
+        let get = |k: &str| rec.and_then(|r| r.get(k)).cloned().unwrap_or(Value::Null);
+        let mut v = json!({
+            "attributeId": a,
+            "name": get("name"),
+            "type": get("type"),
+            "required": get("isRequired").as_bool().unwrap_or(false),
+            "visible": true,
+            "readOnly": get("isReadOnly").as_bool().unwrap_or(false),
+            "protected": get("isProtected").as_bool().unwrap_or(false),
+            "value": Value::Null,
+        });
+        for (k, val) in &data {
+            v[k] = val.clone();
+        }
+        if let Some(u) = data.get("valueUnitId").and_then(Value::as_str) {
+            v["valueUnitName"] = unit_name(ctx, u);
+        }
+        out.push(v);
+    }
+    Ok(out)
+}
+
+/// Adds flattened attribute fields and `attributesDefs` to an output record; returns the keys added.
+pub fn flatten_into(
+    ctx: &Ctx,
+    e: &Entity,
+    id: &str,
+    out: &mut Map<String, Value>,
+    sel: &AttrSel,
+    full_defs: bool,
+) -> Result<BTreeSet<String>, ApiError> {
+    let mut keys = BTreeSet::new();
+    if matches!(sel, AttrSel::None) || ctx.app.model.entity("Attribute").is_none() {
+        return Ok(keys);
+    }
+    let mut defs = Map::new();
+    for (a, data) in ctx.store.attr_values(&e.name, id)? {
+        if let AttrSel::Some(ids) = sel
+            && !ids.contains(&a)
+        {
+            continue;
+        }
+        let Some(def) = attr_def(ctx, &a)? else {
+            continue;
+        };
+        let key = def.key.clone();
+        out.insert(
+            key.clone(),
+            data.get("value").cloned().unwrap_or(Value::Null),
+        );
+        keys.insert(key.clone());
+        for (suffix, field) in [
+            ("UnitId", "valueUnitId"),
+            ("From", "valueFrom"),
+            ("To", "valueTo"),
+            ("Id", "valueId"),
+            ("Ids", "valueIds"),
+        ] {
+            if let Some(v) = data.get(field) {
+                out.insert(format!("{key}{suffix}"), v.clone());
+                keys.insert(format!("{key}{suffix}"));
+            }
+        }
+        if let Some(u) = data.get("valueUnitId").and_then(Value::as_str) {
+            out.insert(format!("{key}UnitName"), unit_name(ctx, u));
+            keys.insert(format!("{key}UnitName"));
+        }
+        for (k, v) in &data {
+            if let Some(lang) = k
+                .strip_prefix("value")
+                .filter(|l| l.len() == 4 && l.chars().all(char::is_alphabetic))
+            {
+                out.insert(format!("{key}{lang}"), v.clone());
+                keys.insert(format!("{key}{lang}"));
+            }
+        }
+        let mut d = json!({ "attributeId": def.id, "type": def.rec.get("type").cloned().unwrap_or(Value::Null) });
+        if full_defs {
+            d["label"] = def.rec.get("name").cloned().unwrap_or(Value::Null);
+            if let Some(m) = def.rec.get("measureId").filter(|m| !m.is_null()) {
+                d["measureId"] = m.clone();
+            }
+        }
+        defs.insert(key, d);
+    }
+    out.insert("attributesDefs".into(), Value::Object(defs));
+    keys.insert("attributesDefs".into());
+    Ok(keys)
+}
+
+/// Applies `__attributes`, `__attributesToRemove` and flattened attribute fields of a body.
+pub fn apply_flat_input(
+    ctx: &Ctx,
+    e: &Entity,
+    id: &str,
+    body: &Map<String, Value>,
+) -> Result<bool, ApiError> {
+    if ctx.app.model.entity("Attribute").is_none() {
+        return Ok(false);
+    }
+    let mut changed = false;
+    let list = |k: &str| -> Vec<String> {
+        body.get(k)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let defs = all_attr_defs(ctx)?;
+    let by_key: BTreeMap<&str, &AttrDef> = defs
+        .iter()
+        .flat_map(|d| [(d.key.as_str(), d), (d.id.as_str(), d)])
+        .collect();
+    for a in list("__attributes") {
+        let def = by_key
+            .get(a.as_str())
+            .ok_or_else(|| ApiError::not_found(format!("Attribute '{a}' not found.")))?;
+        changed |= assign(ctx, e, id, &def.id)?;
+    }
+    for a in list("__attributesToRemove") {
+        if let Some(def) = by_key.get(a.as_str()) {
+            changed |= ctx.store.delete_attr_value(&e.name, id, &def.id)?;
+        }
+    }
+    for (k, v) in body {
+        if k.starts_with("__") || e.field(k).is_some() || e.link(k).is_some() {
+            continue;
+        }
+        let (def, field) = if let Some(d) = by_key.get(k.as_str()) {
+            (*d, "value".to_string())
+        } else {
+            let found = [
+                ("UnitId", "valueUnitId"),
+                ("From", "valueFrom"),
+                ("To", "valueTo"),
+            ]
+            .into_iter()
+            .find_map(|(suffix, field)| {
+                k.strip_suffix(suffix)
+                    .and_then(|b| by_key.get(b))
+                    .map(|d| (*d, field.to_string()))
+            });
+            match found {
+                Some(x) => x,
+                None => continue,
+            }
+        };
+        let mut data = current(ctx, e, id, &def.id)?;
+        if data.get(&field) != Some(v) {
+            data.insert(field, v.clone());
+            ctx.store.put_attr_value(&e.name, id, &def.id, &data)?;
+            changed = true;
+        }
+    }
+    Ok(changed)
+}

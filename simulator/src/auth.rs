@@ -1,0 +1,166 @@
+//! Authentication as AtroCore does it: Basic credentials, tokens from the token endpoint
+//! (`Authorization-Token: base64(userName:token)`), and token expiry.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderMap, StatusCode};
+use base64::Engine as _;
+
+use crate::util::ApiError;
+use crate::{Faults, SimUser};
+
+#[derive(Debug)]
+struct Token {
+    user: usize,
+    issued: Instant,
+    uses: u64,
+    lifetime: Option<Duration>,
+}
+
+/// Users and the tokens issued to them.
+#[derive(Debug)]
+pub struct Auth {
+    users: Vec<SimUser>,
+    tokens: Mutex<HashMap<String, Token>>,
+    max_uses: Option<u64>,
+    ttl: Option<Duration>,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The user.
+    pub user: SimUser,
+    /// The user's record id (`1` for the first administrator).
+    pub user_id: String,
+    /// The token used, if any.
+    pub token: Option<String>,
+}
+
+fn unauthorized() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "Unauthorized")
+}
+
+impl Auth {
+    /// Sets up users and the token expiry faults.
+    pub fn new(users: Vec<SimUser>, faults: &Faults) -> Auth {
+        Auth {
+            users,
+            tokens: Mutex::new(HashMap::new()),
+            max_uses: faults.token_max_requests,
+            ttl: faults.token_ttl,
+        }
+    }
+
+    /// The record id of user number `i`.
+    pub fn user_id(&self, i: usize) -> String {
+        if i == 0 && self.users[0].is_admin {
+            "1".to_string()
+        } else {
+            self.users[i].user_name.clone()
+        }
+    }
+
+    fn caller(&self, i: usize, token: Option<String>) -> Caller {
+        Caller {
+            user: self.users[i].clone(),
+            user_id: self.user_id(i),
+            token,
+        }
+    }
+
+    fn basic(&self, headers: &HeaderMap) -> Option<Result<usize, ApiError>> {
+        let h = headers.get("authorization")?.to_str().ok()?;
+        let (scheme, rest) = h.trim().split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok());
+        let Some((name, pass)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
+            return Some(Err(unauthorized()));
+        };
+        Some(
+            self.users
+                .iter()
+                .position(|u| u.user_name == name && u.password == pass)
+                .ok_or_else(unauthorized),
+        )
+    }
+
+    /// Authenticates a request by `Authorization-Token` or Basic credentials.
+    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
+        if let Some(raw) = headers.get("authorization-token") {
+            let raw = raw.to_str().map_err(|_| unauthorized())?.trim().to_string();
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(raw.as_bytes())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok());
+            let (name, token) = match decoded.as_deref().and_then(|d| d.split_once(':')) {
+                Some((n, t)) => (Some(n.to_string()), t.to_string()),
+                None => (None, raw),
+            };
+            let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(t) = tokens.get_mut(&token) else {
+                return Err(unauthorized());
+            };
+            if name.is_some_and(|n| n != self.users[t.user].user_name) {
+                return Err(unauthorized());
+            }
+            t.uses += 1;
+            let expired_by_uses = self.max_uses.is_some_and(|m| t.uses > m);
+            let ttl = t.lifetime.or(self.ttl);
+            let expired_by_time = ttl.is_some_and(|d| t.issued.elapsed() > d);
+            if expired_by_uses || expired_by_time {
+                tokens.remove(&token);
+                return Err(unauthorized());
+            }
+            let user = t.user;
+            return Ok(self.caller(user, Some(token)));
+        }
+        match self.basic(headers) {
+            Some(Ok(i)) => Ok(self.caller(i, None)),
+            Some(Err(e)) => Err(e),
+            None => Err(unauthorized()),
+        }
+    }
+
+    /// Issues a token for the caller (the token endpoint). `lifetime_hours` 0 = never expires.
+    pub fn issue(&self, caller: &Caller, lifetime_hours: Option<u64>) -> String {
+        if let Some(t) = &caller.token {
+            return t.clone();
+        }
+        let token = format!("{:032x}", rand::random::<u128>());
+        let user = self
+            .users
+            .iter()
+            .position(|u| u.user_name == caller.user.user_name)
+            .unwrap_or(0);
+        let lifetime = lifetime_hours
+            .filter(|h| *h > 0)
+            .map(|h| Duration::from_secs(h.saturating_mul(3600)));
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                token.clone(),
+                Token {
+                    user,
+                    issued: Instant::now(),
+                    uses: 0,
+                    lifetime,
+                },
+            );
+        token
+    }
+
+    /// The header value a client sends: base64 of `userName:token`.
+    pub fn header_value(caller: &Caller, token: &str) -> String {
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", caller.user.user_name, token))
+    }
+}

@@ -1,0 +1,531 @@
+//! Translation of AtroCore `where` conditions (already parsed from PHP bracket notation) to SQL.
+//!
+//! Values arrive as strings, the way PHP hands them over; the SQL compares them against typed
+//! columns, so SQLite's column affinity converts them like MySQL/PostgreSQL would for AtroCore.
+//! Booleans are the exception: `"true"`/`"false"` become 1/0 explicitly.
+
+use rusqlite::types::Value as SqlValue;
+use serde_json::Value;
+
+use crate::model::{Entity, Kind, LinkKind, Model};
+use crate::store::ident;
+
+/// An SQL condition over table alias `t` with its positional parameters.
+#[derive(Debug, Default)]
+pub struct SqlFilter {
+    /// The condition text (empty = no condition).
+    pub sql: String,
+    /// Parameters for the `?` placeholders, in order.
+    pub params: Vec<SqlValue>,
+}
+
+/// Builds the SQL for a whole `where` array. Errors are messages for a 400 answer.
+pub fn build_where(model: &Model, e: &Entity, where_: &Value) -> Result<SqlFilter, String> {
+    let items = as_list(where_).ok_or("Parameter 'where' must be an array of conditions.")?;
+    let mut b = Builder {
+        model,
+        e,
+        params: Vec::new(),
+    };
+    let parts = items
+        .iter()
+        .map(|c| b.cond(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SqlFilter {
+        sql: join(&parts, "AND", "1"),
+        params: b.params,
+    })
+}
+
+/// A PHP array as a list: a JSON array, or an object's values in key order.
+fn as_list(v: &Value) -> Option<Vec<&Value>> {
+    match v {
+        Value::Array(a) => Some(a.iter().collect()),
+        Value::Object(o) => Some(o.values().collect()),
+        _ => None,
+    }
+}
+
+fn join(parts: &[String], op: &str, empty: &str) -> String {
+    if parts.is_empty() {
+        empty.to_string()
+    } else {
+        format!("({})", parts.join(&format!(" {op} ")))
+    }
+}
+
+fn truthy(v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s == "true" || s == "1",
+        Some(Value::Number(n)) => n.as_i64() == Some(1),
+        _ => false,
+    }
+}
+
+fn sql_str(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+struct Builder<'a> {
+    model: &'a Model,
+    e: &'a Entity,
+    params: Vec<SqlValue>,
+}
+
+/// A value expression to compare, and how to convert compared values.
+struct Target {
+    expr: String,
+    kind: Option<Kind>,
+}
+
+impl Builder<'_> {
+    fn push(&mut self, v: SqlValue) -> &'static str {
+        self.params.push(v);
+        "?"
+    }
+
+    fn scalar(&self, t: &Target, v: &Value) -> SqlValue {
+        match (t.kind, v) {
+            (_, Value::Null) => SqlValue::Null,
+            (Some(Kind::Bool), Value::String(s)) => {
+                SqlValue::Integer(i64::from(s == "true" || s == "1"))
+            }
+            (Some(Kind::Bool), Value::Bool(b)) => SqlValue::Integer(i64::from(*b)),
+            (None, Value::String(s)) => match (s.parse::<i64>(), s.parse::<f64>()) {
+                (Ok(i), _) => SqlValue::Integer(i),
+                (_, Ok(f)) if f.is_finite() => SqlValue::Real(f),
+                _ => SqlValue::Text(s.clone()),
+            },
+            (_, Value::String(s)) => SqlValue::Text(s.clone()),
+            (_, Value::Bool(b)) => SqlValue::Integer(i64::from(*b)),
+            (_, Value::Number(n)) => match n.as_i64() {
+                Some(i) => SqlValue::Integer(i),
+                None => SqlValue::Real(n.as_f64().unwrap_or(0.0)),
+            },
+            (_, other) => SqlValue::Text(other.to_string()),
+        }
+    }
+
+    fn text(v: Option<&Value>) -> Result<String, String> {
+        match v {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(Value::Number(n)) => Ok(n.to_string()),
+            Some(Value::Bool(b)) => Ok(b.to_string()),
+            _ => Err("Where condition needs a scalar 'value'.".to_string()),
+        }
+    }
+
+    fn int_value(v: Option<&Value>) -> Result<i64, String> {
+        Self::text(v)?
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| "Where condition needs an integer 'value'.".to_string())
+    }
+
+    fn list(v: Option<&Value>) -> Vec<Value> {
+        match v {
+            Some(Value::Array(a)) => a.clone(),
+            Some(Value::Object(o)) => o.values().cloned().collect(),
+            Some(Value::Null) | None => Vec::new(),
+            Some(other) => vec![other.clone()],
+        }
+    }
+
+    fn target(&self, cond: &Value, attr: &str) -> Result<Target, String> {
+        if truthy(cond.get("isAttribute")) {
+            return Ok(Target {
+                expr: format!(
+                    "(SELECT json_extract(av.data, '$.value') FROM _sim_attr_value av \
+                     WHERE av.entity={} AND av.record_id=t.\"id\" AND av.attribute_id={})",
+                    sql_str(&self.e.name),
+                    sql_str(attr)
+                ),
+                kind: None,
+            });
+        }
+        if let Some(f) = self.e.field(attr) {
+            return Ok(Target {
+                expr: format!("t.{}", ident(&f.name)),
+                kind: Some(f.kind),
+            });
+        }
+        if let Some(col) = self.e.link(attr).and_then(|l| l.column.clone())
+            && let Some(f) = self.e.field(&col)
+        {
+            return Ok(Target {
+                expr: format!("t.{}", ident(&col)),
+                kind: Some(f.kind),
+            });
+        }
+        Err(format!("Unknown field '{attr}' in where."))
+    }
+
+    fn in_list(&mut self, t: &Target, values: &[Value]) -> String {
+        let marks: Vec<&str> = values
+            .iter()
+            .map(|v| {
+                let s = self.scalar(t, v);
+                self.push(s)
+            })
+            .collect();
+        marks.join(",")
+    }
+
+    fn cond(&mut self, c: &Value) -> Result<String, String> {
+        let ty = c
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or("Where condition without 'type'.")?
+            .to_string();
+        let value = c.get("value");
+        match ty.as_str() {
+            "and" | "or" => {
+                let items = value.and_then(as_list).unwrap_or_default();
+                let parts = items
+                    .into_iter()
+                    .map(|i| self.cond(i))
+                    .collect::<Result<Vec<_>, _>>()?;
+                return Ok(join(
+                    &parts,
+                    if ty == "and" { "AND" } else { "OR" },
+                    if ty == "and" { "1" } else { "0" },
+                ));
+            }
+            "not" => {
+                let items = value.and_then(as_list).unwrap_or_default();
+                let parts = items
+                    .into_iter()
+                    .map(|i| self.cond(i))
+                    .collect::<Result<Vec<_>, _>>()?;
+                return Ok(format!("NOT {}", join(&parts, "AND", "(1)")));
+            }
+            "textFilter" => {
+                let text = Self::text(value)?;
+                let fields = self.e.text_filter_fields.clone();
+                let parts: Vec<String> = fields
+                    .iter()
+                    .map(|f| {
+                        let p = self.push(SqlValue::Text(format!("%{text}%")));
+                        format!("t.{} LIKE {p}", ident(f))
+                    })
+                    .collect();
+                return Ok(join(&parts, "OR", "0"));
+            }
+            "linkedWith" | "notLinkedWith" | "isLinked" | "isNotLinked" => {
+                return self.link_cond(c, &ty);
+            }
+            _ => {}
+        }
+        let attr = c
+            .get("attribute")
+            .or_else(|| c.get("field"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("Where condition '{ty}' without 'attribute'."))?
+            .to_string();
+        if !KNOWN.contains(&ty.as_str()) {
+            return Err(format!("Unknown where type '{ty}'."));
+        }
+        let t = self.target(c, &attr)?;
+        let x = t.expr.clone();
+        let like = |b: &mut Self, pat: String, not: bool| {
+            let p = b.push(SqlValue::Text(pat));
+            format!("{x} {}LIKE {p} ESCAPE '\\'", if not { "NOT " } else { "" })
+        };
+        let sql = match ty.as_str() {
+            "equals"
+            | "notEquals"
+            | "greaterThan"
+            | "lessThan"
+            | "greaterThanOrEquals"
+            | "lessThanOrEquals"
+            | "before"
+            | "after" => {
+                let op = match ty.as_str() {
+                    "equals" => "=",
+                    "notEquals" => "<>",
+                    "greaterThan" | "after" => ">",
+                    "lessThan" | "before" => "<",
+                    "greaterThanOrEquals" => ">=",
+                    _ => "<=",
+                };
+                let v = value.cloned().unwrap_or(Value::Null);
+                if v.is_null() && ty == "equals" {
+                    format!("{x} IS NULL")
+                } else {
+                    let s = self.scalar(&t, &v);
+                    let p = self.push(s);
+                    format!("{x} {op} {p}")
+                }
+            }
+            "like" => like(self, Self::text(value)?, false),
+            "notLike" => like(self, Self::text(value)?, true),
+            "contains" => like(self, format!("%{}%", Self::text(value)?), false),
+            "notContains" => like(self, format!("%{}%", Self::text(value)?), true),
+            "startsWith" => like(self, format!("{}%", Self::text(value)?), false),
+            "endsWith" => like(self, format!("%{}", Self::text(value)?), false),
+            "in" | "notIn" => {
+                let values = Self::list(value);
+                if values.is_empty() {
+                    (if ty == "in" { "0" } else { "1" }).to_string()
+                } else {
+                    let marks = self.in_list(&t, &values);
+                    format!("{x} {}IN ({marks})", if ty == "in" { "" } else { "NOT " })
+                }
+            }
+            "isNull" => format!("{x} IS NULL"),
+            "isNotNull" | "ever" => format!("{x} IS NOT NULL"),
+            "isTrue" => format!("{x} = 1"),
+            "isFalse" => format!("({x} = 0 OR {x} IS NULL)"),
+            "between" => {
+                let values = Self::list(value);
+                if values.len() != 2 {
+                    return Err("Where type 'between' needs a value of two items.".to_string());
+                }
+                let a = self.scalar(&t, &values[0]);
+                let pa = self.push(a);
+                let b = self.scalar(&t, &values[1]);
+                let pb = self.push(b);
+                format!("({x} >= {pa} AND {x} <= {pb})")
+            }
+            "on" | "notOn" => {
+                let p = self.push(SqlValue::Text(Self::text(value)?));
+                format!(
+                    "date({x}) {} date({p})",
+                    if ty == "on" { "=" } else { "<>" }
+                )
+            }
+            "today" => format!("date({x}) = date('now')"),
+            "past" => format!("{x} < datetime('now')"),
+            "future" => format!("{x} > datetime('now')"),
+            "lastSevenDays" => {
+                format!("({x} >= datetime('now', '-7 days') AND {x} <= datetime('now'))")
+            }
+            "lastXDays" => {
+                let n = Self::int_value(value)?;
+                format!("({x} >= datetime('now', '-{n} days') AND {x} <= datetime('now'))")
+            }
+            "nextXDays" => {
+                let n = Self::int_value(value)?;
+                format!("({x} >= datetime('now') AND {x} <= datetime('now', '+{n} days'))")
+            }
+            "olderThanXDays" => {
+                let n = Self::int_value(value)?;
+                format!("{x} < datetime('now', '-{n} days')")
+            }
+            "afterXDays" => {
+                let n = Self::int_value(value)?;
+                format!("{x} > datetime('now', '+{n} days')")
+            }
+            "currentMonth" => format!("strftime('%Y-%m', {x}) = strftime('%Y-%m', 'now')"),
+            "lastMonth" => format!(
+                "strftime('%Y-%m', {x}) = strftime('%Y-%m', 'now', 'start of month', '-1 month')"
+            ),
+            "nextMonth" => format!(
+                "strftime('%Y-%m', {x}) = strftime('%Y-%m', 'now', 'start of month', '+1 month')"
+            ),
+            "currentYear" => format!("strftime('%Y', {x}) = strftime('%Y', 'now')"),
+            "lastYear" => format!("strftime('%Y', {x}) = strftime('%Y', 'now', '-1 year')"),
+            "currentQuarter" | "lastQuarter" => {
+                let q = |e: &str| {
+                    format!(
+                        "(CAST(strftime('%Y', {e}) AS INTEGER) * 4 + (CAST(strftime('%m', {e}) AS INTEGER) - 1) / 3)"
+                    )
+                };
+                let shift = if ty == "lastQuarter" { " - 1" } else { "" };
+                format!("{} = {}{shift}", q(&x), q("'now'"))
+            }
+            "arrayAnyOf" | "arrayNoneOf" => {
+                let values = Self::list(value);
+                let marks = if values.is_empty() {
+                    "NULL".to_string()
+                } else {
+                    let t2 = Target {
+                        expr: String::new(),
+                        kind: Some(Kind::Str),
+                    };
+                    self.in_list(&t2, &values)
+                };
+                let exists = format!(
+                    "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid({x}) THEN {x} ELSE '[]' END) j WHERE j.value IN ({marks}))"
+                );
+                if ty == "arrayAnyOf" {
+                    exists
+                } else {
+                    format!("NOT {exists}")
+                }
+            }
+            "arrayIsEmpty" => {
+                format!("({x} IS NULL OR NOT json_valid({x}) OR json_array_length({x}) = 0)")
+            }
+            "arrayIsNotEmpty" => {
+                format!("({x} IS NOT NULL AND json_valid({x}) AND json_array_length({x}) > 0)")
+            }
+            other => {
+                return Err(format!(
+                    "Where type '{other}' is not supported by the simulator."
+                ));
+            }
+        };
+        Ok(sql)
+    }
+
+    fn link_cond(&mut self, c: &Value, ty: &str) -> Result<String, String> {
+        let attr = c
+            .get("attribute")
+            .or_else(|| c.get("field"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("Where condition '{ty}' without 'attribute'."))?;
+        let base = attr
+            .strip_suffix("Ids")
+            .or_else(|| attr.strip_suffix("Id"))
+            .filter(|b| self.e.link(b).is_some())
+            .unwrap_or(attr);
+        let link = self
+            .e
+            .link(base)
+            .cloned()
+            .ok_or_else(|| format!("Unknown link '{attr}' in where."))?;
+        let ids = Self::list(c.get("value"));
+        let id_marks = |b: &mut Self| -> String {
+            if ids.is_empty() {
+                return "NULL".to_string();
+            }
+            ids.iter()
+                .map(|v| {
+                    let s = Self::text(Some(v)).unwrap_or_default();
+                    b.push(SqlValue::Text(s))
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let negate = ty == "notLinkedWith" || ty == "isNotLinked";
+        let with_ids = ty == "linkedWith" || ty == "notLinkedWith";
+        let positive = match (&link.column, link.kind) {
+            (Some(col), LinkKind::BelongsTo) => {
+                let x = format!("t.{}", ident(col));
+                if with_ids {
+                    format!("{x} IN ({})", id_marks(self))
+                } else {
+                    format!("({x} IS NOT NULL AND {x} <> '')")
+                }
+            }
+            (Some(col), LinkKind::HasMany) => {
+                let x = format!("t.{}", ident(col));
+                let src = format!("json_each(CASE WHEN json_valid({x}) THEN {x} ELSE '[]' END)");
+                if with_ids {
+                    format!(
+                        "EXISTS (SELECT 1 FROM {src} j WHERE j.value IN ({}))",
+                        id_marks(self)
+                    )
+                } else {
+                    format!("EXISTS (SELECT 1 FROM {src} j)")
+                }
+            }
+            (None, _) => {
+                let target = link
+                    .entity
+                    .as_deref()
+                    .and_then(|n| self.model.entity(n))
+                    .ok_or_else(|| format!("Link '{base}' cannot be filtered in the simulator."))?;
+                let fcol = link
+                    .foreign
+                    .as_deref()
+                    .and_then(|f| target.link(f))
+                    .and_then(|l| l.column.clone().map(|c| (c, l.kind)));
+                let Some(fcol) = fcol else {
+                    let id_filter = if with_ids {
+                        format!(" AND r.other_id IN ({})", id_marks(self))
+                    } else {
+                        String::new()
+                    };
+                    let positive = format!(
+                        "EXISTS (SELECT 1 FROM _sim_rel r WHERE r.entity = {} AND r.id = t.\"id\" AND r.link = {}{id_filter})",
+                        sql_str(&self.e.name),
+                        sql_str(base)
+                    );
+                    return Ok(if negate {
+                        format!("NOT ({positive})")
+                    } else {
+                        positive
+                    });
+                };
+                let tt = ident(&target.name);
+                let id_filter = if with_ids {
+                    format!(" AND x.\"id\" IN ({})", id_marks(self))
+                } else {
+                    String::new()
+                };
+                match fcol.1 {
+                    LinkKind::BelongsTo => format!(
+                        "EXISTS (SELECT 1 FROM {tt} x WHERE x.{} = t.\"id\" AND COALESCE(x.\"deleted\", 0) = 0{id_filter})",
+                        ident(&fcol.0)
+                    ),
+                    LinkKind::HasMany => format!(
+                        "EXISTS (SELECT 1 FROM {tt} x, json_each(CASE WHEN json_valid(x.{c}) THEN x.{c} ELSE '[]' END) j \
+                         WHERE j.value = t.\"id\" AND COALESCE(x.\"deleted\", 0) = 0{id_filter})",
+                        c = ident(&fcol.0)
+                    ),
+                }
+            }
+        };
+        Ok(if negate {
+            format!("NOT COALESCE(({positive}), 0)")
+        } else {
+            positive
+        })
+    }
+}
+
+/// Operator types that take an `attribute` (besides the group, text and link types).
+const KNOWN: &[&str] = &[
+    "equals",
+    "notEquals",
+    "like",
+    "notLike",
+    "contains",
+    "notContains",
+    "startsWith",
+    "endsWith",
+    "in",
+    "notIn",
+    "isNull",
+    "isNotNull",
+    "isTrue",
+    "isFalse",
+    "greaterThan",
+    "lessThan",
+    "greaterThanOrEquals",
+    "lessThanOrEquals",
+    "between",
+    "on",
+    "notOn",
+    "before",
+    "after",
+    "ever",
+    "today",
+    "past",
+    "future",
+    "lastSevenDays",
+    "lastXDays",
+    "nextXDays",
+    "olderThanXDays",
+    "afterXDays",
+    "currentMonth",
+    "lastMonth",
+    "nextMonth",
+    "currentQuarter",
+    "lastQuarter",
+    "currentYear",
+    "lastYear",
+    "arrayAnyOf",
+    "arrayNoneOf",
+    "arrayIsEmpty",
+    "arrayIsNotEmpty",
+    "similar",
+    "bool",
+    "primary",
+    "savedSearch",
+    "subQuery",
+    "innerSql",
+];

@@ -1,0 +1,343 @@
+//! AtroCore simulator: an AtroCore stand-in over real HTTP, driven by any AtroCore OpenAPI spec.
+//!
+//! The simulator learns entities, fields and required fields from the spec, detects the
+//! generation (2.2 `/api/v1` or 2.3 `/api`) and serves the API the way AtroCore does: token
+//! authentication, CRUD with SQLite storage, `where` filters in PHP bracket notation, bulk upsert,
+//! find-or-create links, files (Base64, URL, chunks), sharing links, attributes, `With-Meta`, and
+//! configurable faults. It shares no code with `atrocore-runtime`, on purpose.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), atrocore_sim::SimError> {
+//! use atrocore_sim::{SimConfig, Simulator};
+//! let sim = Simulator::start(SimConfig::from_spec_path("specs/atrocore-pim-multilang.json")).await?;
+//! println!("{} (API at {})", sim.base_url(), sim.api_url());
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod app;
+mod attributes;
+mod auth;
+mod demo;
+mod faults;
+mod files;
+pub mod filter;
+pub mod model;
+pub mod phpqs;
+mod records;
+pub mod store;
+mod util;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use model::Generation;
+
+/// Where a JSON document (spec or metadata) comes from.
+#[derive(Debug, Clone)]
+pub enum JsonSource {
+    /// A file on disk.
+    Path(PathBuf),
+    /// An already parsed document (cheap to share between many simulators in one test binary).
+    Value(Arc<Value>),
+}
+
+impl JsonSource {
+    fn load(&self) -> Result<Arc<Value>, SimError> {
+        match self {
+            JsonSource::Value(v) => Ok(v.clone()),
+            JsonSource::Path(p) => {
+                let text = std::fs::read(p).map_err(|e| SimError::Io(p.clone(), e))?;
+                let v = serde_json::from_slice(&text)
+                    .map_err(|e| SimError::Json(p.display().to_string(), e))?;
+                Ok(Arc::new(v))
+            }
+        }
+    }
+}
+
+/// A user the simulator accepts.
+#[derive(Debug, Clone)]
+pub struct SimUser {
+    /// Login name.
+    pub user_name: String,
+    /// Password for Basic authentication.
+    pub password: String,
+    /// Administrators may do everything.
+    pub is_admin: bool,
+    /// Entities this user may read but not create, update or delete (`*` = all entities).
+    pub read_only: Vec<String>,
+}
+
+impl SimUser {
+    /// An administrator.
+    pub fn admin(user_name: impl Into<String>, password: impl Into<String>) -> SimUser {
+        SimUser {
+            user_name: user_name.into(),
+            password: password.into(),
+            is_admin: true,
+            read_only: Vec::new(),
+        }
+    }
+
+    /// A non-admin user, read-only on the given entities (`"*"` = all) and read-write elsewhere.
+    pub fn limited(
+        user_name: impl Into<String>,
+        password: impl Into<String>,
+        read_only: impl IntoIterator<Item = impl Into<String>>,
+    ) -> SimUser {
+        SimUser {
+            user_name: user_name.into(),
+            password: password.into(),
+            is_admin: false,
+            read_only: read_only.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// Whether this user may change records of `entity`.
+    pub fn can_write(&self, entity: &str) -> bool {
+        self.is_admin || !self.read_only.iter().any(|e| e == "*" || e == entity)
+    }
+}
+
+/// Faults injected into API requests (under the API base), all deterministic for a seed.
+///
+/// For every API request one random number decides, in this order: drop the connection
+/// (`drop_rate`), answer 503 (`error_rate`), answer 429 with `Retry-After: 1` (`throttle_rate`).
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Delay added before every API answer.
+    pub latency: Duration,
+    /// Share of requests answered with 503 Service Unavailable (0.0–1.0).
+    pub error_rate: f64,
+    /// Share of requests answered with 429 Too Many Requests (0.0–1.0).
+    pub throttle_rate: f64,
+    /// Share of requests whose connection is closed without a complete answer (0.0–1.0).
+    pub drop_rate: f64,
+    /// Seed of the random generator deciding which requests fail.
+    pub seed: u64,
+    /// A token stops working after this many authenticated requests.
+    pub token_max_requests: Option<u64>,
+    /// A token stops working this long after it was issued.
+    pub token_ttl: Option<Duration>,
+}
+
+/// Settings of one simulator run.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// The OpenAPI spec to serve.
+    pub spec: JsonSource,
+    /// The instance metadata (`GET /Metadata`); derived from the spec when absent.
+    pub metadata: Option<JsonSource>,
+    /// Accepted users; default `admin`/`admin` (admin) and `reader`/`reader` (read-only everywhere).
+    pub users: Vec<SimUser>,
+    /// Injected faults; none by default.
+    pub faults: Faults,
+    /// SQLite file that survives restarts; in memory when absent.
+    pub db_path: Option<PathBuf>,
+    /// TCP port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Fill the database with demo brands, categories, products and files on start.
+    pub seed_demo_data: bool,
+}
+
+impl SimConfig {
+    /// Settings for the spec at `path`, with default users and no faults.
+    pub fn from_spec_path(path: impl Into<PathBuf>) -> SimConfig {
+        SimConfig::new(JsonSource::Path(path.into()))
+    }
+
+    /// Settings for an already parsed spec.
+    pub fn from_spec_value(spec: Arc<Value>) -> SimConfig {
+        SimConfig::new(JsonSource::Value(spec))
+    }
+
+    fn new(spec: JsonSource) -> SimConfig {
+        SimConfig {
+            spec,
+            metadata: None,
+            users: vec![
+                SimUser::admin("admin", "admin"),
+                SimUser::limited("reader", "reader", ["*"]),
+            ],
+            faults: Faults::default(),
+            db_path: None,
+            port: 0,
+            seed_demo_data: false,
+        }
+    }
+
+    /// Uses the metadata file at `path`.
+    pub fn metadata_path(mut self, path: impl Into<PathBuf>) -> SimConfig {
+        self.metadata = Some(JsonSource::Path(path.into()));
+        self
+    }
+
+    /// Uses an already parsed metadata document.
+    pub fn metadata_value(mut self, metadata: Arc<Value>) -> SimConfig {
+        self.metadata = Some(JsonSource::Value(metadata));
+        self
+    }
+
+    /// Replaces the accepted users.
+    pub fn users(mut self, users: Vec<SimUser>) -> SimConfig {
+        self.users = users;
+        self
+    }
+
+    /// Sets the injected faults.
+    pub fn faults(mut self, faults: Faults) -> SimConfig {
+        self.faults = faults;
+        self
+    }
+
+    /// Stores records in the SQLite file at `path`.
+    pub fn db_path(mut self, path: impl Into<PathBuf>) -> SimConfig {
+        self.db_path = Some(path.into());
+        self
+    }
+
+    /// Listens on `port` (0 = any free port).
+    pub fn port(mut self, port: u16) -> SimConfig {
+        self.port = port;
+        self
+    }
+
+    /// Seeds demo data on start.
+    pub fn seed_demo_data(mut self, yes: bool) -> SimConfig {
+        self.seed_demo_data = yes;
+        self
+    }
+}
+
+/// Why the simulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// A file could not be read.
+    #[error("cannot read {0}: {1}")]
+    Io(PathBuf, #[source] std::io::Error),
+    /// A document is not JSON.
+    #[error("{0} is not valid JSON: {1}")]
+    Json(String, #[source] serde_json::Error),
+    /// The spec cannot be understood.
+    #[error(transparent)]
+    Model(#[from] model::ModelError),
+    /// The database could not be opened.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// The port could not be bound.
+    #[error("cannot listen on 127.0.0.1:{0}: {1}")]
+    Bind(u16, #[source] std::io::Error),
+}
+
+/// A running simulator; stops when dropped or on [`Simulator::shutdown`].
+#[derive(Debug)]
+pub struct Simulator {
+    addr: SocketAddr,
+    base_url: String,
+    generation: Generation,
+    app: Arc<app::App>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Loads the spec, opens the database, binds 127.0.0.1 and starts serving.
+    pub async fn start(config: SimConfig) -> Result<Simulator, SimError> {
+        let spec = config.spec.load()?;
+        let metadata = match &config.metadata {
+            Some(m) => Some(m.load()?),
+            None => None,
+        };
+        let model = model::Model::from_spec(&spec, metadata.as_deref())?;
+        let store = store::Store::open(config.db_path.as_deref(), &model)?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
+            .await
+            .map_err(|e| SimError::Bind(config.port, e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| SimError::Bind(config.port, e))?;
+        let base_url = format!("http://{addr}");
+        let generation = model.generation;
+        let app = Arc::new(app::App::new(
+            model,
+            store,
+            spec,
+            config.users.clone(),
+            config.faults.clone(),
+            base_url.clone(),
+        ));
+        if config.seed_demo_data {
+            demo::seed(&app).map_err(SimError::Store)?;
+        }
+        let (stop, stopped) = oneshot::channel::<()>();
+        let router = app::router(app.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(Simulator {
+            addr,
+            base_url,
+            generation,
+            app,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// The instance root, e.g. `http://127.0.0.1:PORT` (the spec is at `/openapi.json`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The API root: the base URL plus `/api/v1` (2.2) or `/api` (2.3).
+    pub fn api_url(&self) -> String {
+        format!("{}{}", self.base_url, self.generation.api_base())
+    }
+
+    /// The bound socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The generation detected from the spec.
+    pub fn generation(&self) -> Generation {
+        self.generation
+    }
+
+    /// How many requests reached the API base so far (faulted ones included).
+    pub fn request_count(&self) -> u64 {
+        self.app.request_count()
+    }
+
+    /// Stops serving and waits until the server task has ended.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! `atrocore-sim`: serves an AtroCore simulator for a spec until interrupted.
+
+use std::path::PathBuf;
+
+use atrocore_sim::{SimConfig, Simulator};
+use clap::Parser;
+
+/// An AtroCore stand-in over real HTTP, driven by an AtroCore OpenAPI spec.
+#[derive(Debug, Parser)]
+#[command(name = "atrocore-sim", version)]
+struct Args {
+    /// The OpenAPI spec (JSON) to serve.
+    #[arg(long)]
+    spec: PathBuf,
+    /// TCP port on 127.0.0.1 (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// The instance metadata (JSON) served at the Metadata route.
+    #[arg(long)]
+    metadata: Option<PathBuf>,
+    /// SQLite file that keeps records across restarts (in memory when absent).
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// Fill the database with demo brands, categories, files and products.
+    #[arg(long)]
+    seed_demo_data: bool,
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let mut config = SimConfig::from_spec_path(&args.spec)
+        .port(args.port)
+        .seed_demo_data(args.seed_demo_data);
+    if let Some(m) = &args.metadata {
+        config = config.metadata_path(m);
+    }
+    if let Some(db) = &args.db {
+        config = config.db_path(db);
+    }
+    let sim = match Simulator::start(config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("atrocore-sim: {e}");
+            std::process::exit(1);
+        }
+    };
+    println!(
+        "AtroCore {} simulator listening on {}",
+        sim.generation().label(),
+        sim.base_url()
+    );
+    println!("API base: {}", sim.api_url());
+    println!("Spec: {}/openapi.json", sim.base_url());
+    println!("Credentials: admin/admin (administrator), reader/reader (read-only)");
+    let _ = tokio::signal::ctrl_c().await;
+    sim.shutdown().await;
+}

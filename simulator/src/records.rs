@@ -1,0 +1,1227 @@
+//! Records: create, read, update, delete, lists with `where`, linked records, find-or-create
+//! links, bulk upsert, and the output shape (link names, `_meta`, `select`).
+
+use std::collections::BTreeSet;
+
+use rusqlite::types::Value as SqlValue;
+use serde_json::{Map, Value, json};
+
+use crate::app::{Ctx, Req};
+use crate::filter;
+use crate::model::{Entity, Generation, Kind, LinkKind};
+use crate::phpqs::PhpValue;
+use crate::store::{Record, ident, to_sql};
+use crate::util::{ApiError, new_id, now_ts, truthy};
+use crate::{attributes, files};
+
+const MAX_SIZE_LIMIT: i64 = 200;
+const SYSTEM_FIELDS: &[&str] = &[
+    "deleted",
+    "createdAt",
+    "modifiedAt",
+    "createdById",
+    "modifiedById",
+];
+
+fn label(field: &str) -> String {
+    let mut c = field.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// Converts an input value to the field's storage kind, as PHP/AtroCore would accept it.
+pub fn coerce(kind: Kind, name: &str, v: &Value) -> Result<Value, ApiError> {
+    let bad = || ApiError::bad(format!("Field '{name}' has an invalid value."));
+    Ok(match (kind, v) {
+        (_, Value::Null) | (Kind::Json, _) => v.clone(),
+        (Kind::Str, Value::String(_)) => v.clone(),
+        (Kind::Str, Value::Number(n)) => Value::String(n.to_string()),
+        (Kind::Str, Value::Bool(b)) => Value::String(if *b { "1".into() } else { String::new() }),
+        (Kind::Int, Value::Number(n)) => match n.as_i64() {
+            Some(i) => Value::from(i),
+            None => Value::from(n.as_f64().map(|f| f.trunc() as i64).ok_or_else(bad)?),
+        },
+        (Kind::Int, Value::String(s)) => Value::from(s.trim().parse::<i64>().map_err(|_| bad())?),
+        (Kind::Int, Value::Bool(b)) => Value::from(i64::from(*b)),
+        (Kind::Float, Value::Number(_)) => v.clone(),
+        (Kind::Float, Value::String(s)) => {
+            let f = s.trim().parse::<f64>().map_err(|_| bad())?;
+            serde_json::Number::from_f64(f)
+                .map(Value::Number)
+                .ok_or_else(bad)?
+        }
+        (Kind::Bool, Value::Bool(_)) => v.clone(),
+        (Kind::Bool, Value::Number(n)) => Value::Bool(n.as_f64() != Some(0.0)),
+        (Kind::Bool, Value::String(s)) => match s.as_str() {
+            "true" | "1" => Value::Bool(true),
+            "false" | "0" | "" => Value::Bool(false),
+            _ => return Err(bad()),
+        },
+        _ => return Err(bad()),
+    })
+}
+
+fn body_object(body: Value) -> Result<Map<String, Value>, ApiError> {
+    match body {
+        Value::Object(o) => Ok(o),
+        _ => Err(ApiError::bad("Request body must be a JSON object.")),
+    }
+}
+
+/// Replaces link objects (`"brand": {"name": "Apple"}`) by ids, finding or creating the records.
+fn resolve_links(
+    ctx: &Ctx,
+    e: &Entity,
+    body: &mut Map<String, Value>,
+) -> Result<Pending, ApiError> {
+    let mut pending = Pending::new();
+    let keys: Vec<String> = body.keys().cloned().collect();
+    for k in keys {
+        // `xIds` of a many-to-many link without a column: relate after saving.
+        if let Some(base) = k.strip_suffix("Ids")
+            && e.field(&k).is_none()
+            && let Some(l) = e
+                .link(base)
+                .filter(|l| l.column.is_none() && l.kind == LinkKind::HasMany)
+        {
+            pending.push((l.name.clone(), ids_of(&body[&k])));
+            continue;
+        }
+        let v = body[&k].clone();
+        if let Some(list_id) = e.enum_lists.get(&k) {
+            let resolved = match &v {
+                Value::Object(o) => Value::String(find_or_create_option(ctx, list_id, &k, o)?),
+                Value::Array(items) if items.iter().any(Value::is_object) => Value::Array(
+                    items
+                        .iter()
+                        .map(|i| match i {
+                            Value::Object(o) => {
+                                find_or_create_option(ctx, list_id, &k, o).map(Value::String)
+                            }
+                            other => Ok(other.clone()),
+                        })
+                        .collect::<Result<_, _>>()?,
+                ),
+                _ => continue,
+            };
+            body.insert(k, resolved);
+            continue;
+        }
+        let Some(link) = e.link(&k) else { continue };
+        if link.column.is_none()
+            && link.kind == LinkKind::HasMany
+            && let Value::Array(items) = &v
+            && let Some(te) = link.entity.as_deref().and_then(|t| ctx.app.model.entity(t))
+        {
+            let mut ids = Vec::new();
+            for item in items {
+                match item {
+                    Value::Object(o) => ids.push(find_or_create(ctx, te, &k, o, None)?),
+                    Value::String(s) => ids.push(s.clone()),
+                    _ => return Err(ApiError::bad(format!("Invalid item in link '{k}'."))),
+                }
+            }
+            body.remove(&k);
+            pending.push((k.clone(), ids));
+            continue;
+        }
+        let (Some(col), Some(target)) = (link.column.clone(), link.entity.clone()) else {
+            if v.is_object() {
+                return Err(ApiError::bad(format!(
+                    "Link '{k}' cannot be resolved from an object."
+                )));
+            }
+            continue;
+        };
+        let Some(te) = ctx.app.model.entity(&target) else {
+            continue;
+        };
+        match (link.kind, &v) {
+            (LinkKind::BelongsTo, Value::Object(o)) => {
+                let id = find_or_create(ctx, te, &k, o, None)?;
+                body.remove(&k);
+                body.insert(col, Value::String(id));
+            }
+            (LinkKind::HasMany, Value::Array(items)) if items.iter().any(Value::is_object) => {
+                let mut ids = Vec::new();
+                for item in items {
+                    match item {
+                        Value::Object(o) => {
+                            ids.push(Value::String(find_or_create(ctx, te, &k, o, None)?))
+                        }
+                        Value::String(s) => ids.push(Value::String(s.clone())),
+                        _ => return Err(ApiError::bad(format!("Invalid item in link '{k}'."))),
+                    }
+                }
+                body.remove(&k);
+                body.insert(col, Value::Array(ids));
+            }
+            _ => {}
+        }
+    }
+    Ok(pending)
+}
+
+/// Many-to-many relations to set once the record is saved: link name and related ids.
+type Pending = Vec<(String, Vec<String>)>;
+
+fn apply_pending(ctx: &Ctx, e: &Entity, id: &str, pending: Pending) -> Result<bool, ApiError> {
+    let mut changed = false;
+    for (link, ids) in pending {
+        let current = related_ids(ctx, e, id, &link)?;
+        for old in current.iter().filter(|c| !ids.contains(c)) {
+            set_m2m(ctx, e, id, &link, old, false)?;
+            changed = true;
+        }
+        for new in ids.iter().filter(|i| !current.contains(i)) {
+            set_m2m(ctx, e, id, &link, new, true)?;
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
+fn related_ids(ctx: &Ctx, e: &Entity, id: &str, link: &str) -> Result<Vec<String>, ApiError> {
+    let mut st = ctx
+        .store
+        .conn()
+        .prepare("SELECT other_id FROM _sim_rel WHERE entity=? AND id=? AND link=? ORDER BY rowid")
+        .map_err(crate::store::StoreError::from)?;
+    let rows = st
+        .query_map([e.name.as_str(), id, link], |r| r.get::<_, String>(0))
+        .map_err(crate::store::StoreError::from)?;
+    Ok(rows
+        .collect::<Result<_, _>>()
+        .map_err(crate::store::StoreError::from)?)
+}
+
+fn set_m2m(
+    ctx: &Ctx,
+    e: &Entity,
+    id: &str,
+    link: &str,
+    other: &str,
+    add: bool,
+) -> Result<(), ApiError> {
+    let l = e.link(link);
+    let back = l.and_then(|l| Some((l.entity.clone()?, l.foreign.clone()?)));
+    if add {
+        ctx.store.rel_add(&e.name, id, link, other)?;
+        if let Some((te, f)) = &back {
+            ctx.store.rel_add(te, other, f, id)?;
+        }
+    } else {
+        ctx.store.rel_remove(&e.name, id, link, other)?;
+        if let Some((te, f)) = &back {
+            ctx.store.rel_remove(te, other, f, id)?;
+        }
+    }
+    Ok(())
+}
+
+fn find_or_create_option(
+    ctx: &Ctx,
+    list_id: &str,
+    field: &str,
+    o: &Map<String, Value>,
+) -> Result<String, ApiError> {
+    let te = ctx
+        .app
+        .model
+        .entity("ExtensibleEnumOption")
+        .ok_or_else(|| ApiError::bad("Entity 'ExtensibleEnumOption' is not available."))?;
+    let list_col = te
+        .field("extensibleEnumsIds")
+        .map(|_| "extensibleEnumsIds")
+        .or_else(|| te.field("extensibleEnumId").map(|_| "extensibleEnumId"));
+    find_or_create(ctx, te, field, o, list_col.map(|c| (c, list_id)))
+}
+
+/// Finds a record of `te` whose fields equal `o`, or creates it. `list` restricts options to a list.
+fn find_or_create(
+    ctx: &Ctx,
+    te: &Entity,
+    link: &str,
+    o: &Map<String, Value>,
+    list: Option<(&str, &str)>,
+) -> Result<String, ApiError> {
+    if o.is_empty() {
+        return Err(ApiError::bad(format!(
+            "Link '{link}' needs at least one field to search by."
+        )));
+    }
+    let mut conds = vec!["COALESCE(t.\"deleted\", 0) = 0".to_string()];
+    let mut params = Vec::new();
+    for (k, v) in o {
+        if v.is_object() || v.is_array() {
+            return Err(ApiError::bad(format!(
+                "Nested linking is not supported: '{link}.{k}'. Only one level of link resolution is allowed."
+            )));
+        }
+        let f = te.field(k).ok_or_else(|| {
+            ApiError::bad(format!("Field '{k}' does not exist in '{}'.", te.name))
+        })?;
+        let val = coerce(f.kind, k, v)?;
+        if val.is_null() {
+            conds.push(format!("t.{} IS NULL", ident(k)));
+        } else {
+            conds.push(format!("t.{} = ?", ident(k)));
+            params.push(to_sql(f.kind, &val));
+        }
+    }
+    if let Some((col, list_id)) = list {
+        if col.ends_with("Ids") {
+            conds.push(format!(
+                "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(t.{c}) THEN t.{c} ELSE '[]' END) j WHERE j.value = ?)",
+                c = ident(col)
+            ));
+        } else {
+            conds.push(format!("t.{} = ?", ident(col)));
+        }
+        params.push(SqlValue::Text(list_id.to_string()));
+    }
+    let found = ctx
+        .store
+        .select(te, &conds.join(" AND "), params, "t.rowid", Some(1), 0)?;
+    if let Some(r) = found.first() {
+        return Ok(r
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string());
+    }
+    let mut body = o.clone();
+    if let Some((col, list_id)) = list {
+        let v = if col.ends_with("Ids") {
+            json!([list_id])
+        } else {
+            json!(list_id)
+        };
+        body.insert(col.to_string(), v);
+    }
+    create_record(ctx, te, body, Record::new(), false)
+}
+
+fn apply_defaults(ctx: &Ctx, e: &Entity, rec: &mut Record) {
+    if !ctx.app.model.metadata_given {
+        return;
+    }
+    let Some(fields) = ctx
+        .app
+        .model
+        .metadata
+        .pointer(&format!("/entityDefs/{}/fields", e.name))
+        .and_then(Value::as_object)
+    else {
+        return;
+    };
+    for f in &e.fields {
+        if rec.contains_key(&f.name) || SYSTEM_FIELDS.contains(&f.name.as_str()) {
+            continue;
+        }
+        if let Some(d) = fields.get(&f.name).and_then(|d| d.get("default"))
+            && !d.is_null()
+            && let Ok(v) = coerce(f.kind, &f.name, d)
+        {
+            rec.insert(f.name.clone(), v);
+        }
+    }
+}
+
+fn is_empty_value(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.trim().is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        _ => false,
+    }
+}
+
+fn check_required(e: &Entity, rec: &Record, creating: bool) -> Result<(), ApiError> {
+    for r in &e.required {
+        if (creating || rec.contains_key(r)) && is_empty_value(rec.get(r)) {
+            return Err(ApiError::bad(format!(
+                "Validation failed. '{}' is required.",
+                label(r)
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_unique(ctx: &Ctx, e: &Entity, rec: &Record, self_id: &str) -> Result<(), ApiError> {
+    for u in &e.unique {
+        let Some(v) = rec.get(u).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let Some(f) = e.field(u) else { continue };
+        let n = ctx.store.count(
+            e,
+            &format!(
+                "t.{} = ? AND t.\"id\" <> ? AND COALESCE(t.\"deleted\", 0) = 0",
+                ident(u)
+            ),
+            vec![to_sql(f.kind, v), SqlValue::Text(self_id.to_string())],
+        )?;
+        if n > 0 {
+            return Err(ApiError::conflict(format!(
+                "The value of the field '{}' must be unique.",
+                label(u)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Copies the writable fields of `body` into a record, converting their types.
+fn input_fields(e: &Entity, body: &Map<String, Value>, out: &mut Record) -> Result<(), ApiError> {
+    for f in &e.fields {
+        if f.name == "id" || f.read_only || SYSTEM_FIELDS.contains(&f.name.as_str()) {
+            continue;
+        }
+        if let Some(v) = body.get(&f.name) {
+            out.insert(f.name.clone(), coerce(f.kind, &f.name, v)?);
+        }
+    }
+    Ok(())
+}
+
+/// Creates a record and returns its id. `overrides` are server-set fields (file size, …).
+pub fn create_record(
+    ctx: &Ctx,
+    e: &Entity,
+    mut body: Map<String, Value>,
+    overrides: Record,
+    resolve: bool,
+) -> Result<String, ApiError> {
+    ctx.check_write(&e.name, "create")?;
+    let pending = if resolve {
+        resolve_links(ctx, e, &mut body)?
+    } else {
+        Pending::new()
+    };
+    let mut rec = Record::new();
+    input_fields(e, &body, &mut rec)?;
+    for (k, v) in overrides {
+        rec.insert(k, v);
+    }
+    apply_defaults(ctx, e, &mut rec);
+    check_required(e, &rec, true)?;
+    let id = match body.get("id") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => new_id(ctx.generation()),
+    };
+    if let Some(existing) = ctx.store.get_any(e, &id)? {
+        if existing.get("deleted") == Some(&Value::Bool(true)) {
+            ctx.store.purge(e, &id)?;
+        } else {
+            return Err(ApiError::conflict(format!(
+                "Record with ID '{id}' already exists."
+            )));
+        }
+    }
+    check_unique(ctx, e, &rec, &id)?;
+    let now = now_ts();
+    rec.insert("id".into(), Value::String(id.clone()));
+    rec.insert("deleted".into(), Value::Bool(false));
+    rec.insert("createdAt".into(), Value::String(now.clone()));
+    rec.insert("modifiedAt".into(), Value::String(now));
+    rec.insert(
+        "createdById".into(),
+        Value::String(ctx.caller.user_id.clone()),
+    );
+    rec.insert(
+        "modifiedById".into(),
+        Value::String(ctx.caller.user_id.clone()),
+    );
+    ctx.store.insert(e, &rec)?;
+    apply_pending(ctx, e, &id, pending)?;
+    if ctx.flatten && e.has_attributes {
+        attributes::apply_flat_input(ctx, e, &id, &body)?;
+    }
+    Ok(id)
+}
+
+/// `POST /E`: creates a record and returns it.
+pub fn create(ctx: &Ctx, e: &Entity, body: Value, resolve: bool) -> Result<Value, ApiError> {
+    let body = body_object(body)?;
+    let id = create_record(ctx, e, body, Record::new(), resolve)?;
+    read(ctx, e, &id)
+}
+
+fn fetch(ctx: &Ctx, e: &Entity, id: &str) -> Result<Record, ApiError> {
+    if let Some(r) = ctx.store.get(e, id)? {
+        return Ok(r);
+    }
+    // 2.3: "If the entity has a field marked as code, its value can be passed instead of the ID".
+    if ctx.generation() == Generation::V23 && e.field("code").is_some() {
+        let rows = ctx.store.select(
+            e,
+            "t.\"code\" = ? AND COALESCE(t.\"deleted\", 0) = 0",
+            vec![SqlValue::Text(id.to_string())],
+            "t.rowid",
+            Some(1),
+            0,
+        )?;
+        if let Some(r) = rows.into_iter().next() {
+            return Ok(r);
+        }
+    }
+    Err(ApiError::not_found(format!(
+        "Record '{}' with ID '{id}' not found.",
+        e.name
+    )))
+}
+
+/// `GET /E/{id}`.
+pub fn read(ctx: &Ctx, e: &Entity, id: &str) -> Result<Value, ApiError> {
+    let rec = fetch(ctx, e, id)?;
+    output(
+        ctx,
+        e,
+        &rec,
+        &Shape {
+            single: true,
+            ..Shape::default()
+        },
+    )
+}
+
+/// Updates a record; returns whether anything changed.
+fn update_record(
+    ctx: &Ctx,
+    e: &Entity,
+    id: &str,
+    mut body: Map<String, Value>,
+) -> Result<(String, bool), ApiError> {
+    let existing = fetch(ctx, e, id)?;
+    let id = existing
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or(id)
+        .to_string();
+    ctx.check_write(&e.name, "edit")?;
+    let pending = resolve_links(ctx, e, &mut body)?;
+    let mut attr_changed = apply_pending(ctx, e, &id, pending)?;
+    if ctx.flatten && e.has_attributes {
+        attr_changed |= attributes::apply_flat_input(ctx, e, &id, &body)?;
+    }
+    let mut rec = Record::new();
+    input_fields(e, &body, &mut rec)?;
+    rec.retain(|k, v| existing.get(k).is_none_or(|old| !same(old, v)));
+    check_required(e, &rec, false)?;
+    check_unique(ctx, e, &rec, &id)?;
+    let changed = !rec.is_empty();
+    if changed || attr_changed {
+        rec.insert("modifiedAt".into(), Value::String(now_ts()));
+        rec.insert(
+            "modifiedById".into(),
+            Value::String(ctx.caller.user_id.clone()),
+        );
+        ctx.store.update(e, &id, &rec)?;
+    }
+    Ok((id, changed || attr_changed))
+}
+
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+/// `PUT`/`PATCH /E/{id}`: partial update; returns the record.
+pub fn update(ctx: &Ctx, e: &Entity, id: &str, body: Value) -> Result<Value, ApiError> {
+    let body = body_object(body)?;
+    let (id, _) = update_record(ctx, e, id, body)?;
+    read(ctx, e, &id)
+}
+
+/// `DELETE /E/{id}`: soft delete, or for good with the `permanently` header.
+pub fn delete(ctx: &Ctx, e: &Entity, id: &str, permanently: bool) -> Result<Value, ApiError> {
+    let rec = fetch(ctx, e, id)?;
+    let id = rec
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or(id)
+        .to_string();
+    ctx.check_write(&e.name, "delete")?;
+    if permanently {
+        ctx.store.purge(e, &id)?;
+    } else {
+        let mut upd = Record::new();
+        upd.insert("deleted".into(), Value::Bool(true));
+        upd.insert("modifiedAt".into(), Value::String(now_ts()));
+        ctx.store.update(e, &id, &upd)?;
+    }
+    Ok(Value::Bool(true))
+}
+
+/// Which attributes to add to list items in the flattened format.
+#[derive(Debug, Default, Clone)]
+pub enum AttrSel {
+    /// None (lists without `allAttributes`/`attributes`).
+    #[default]
+    None,
+    /// All assigned attributes.
+    All,
+    /// Only these attribute ids.
+    Some(Vec<String>),
+}
+
+/// How to shape an output record.
+#[derive(Debug, Default)]
+pub struct Shape {
+    /// Fields asked for with `select` (none = all).
+    pub select: Option<Vec<String>>,
+    /// A single-record answer (full attribute definitions).
+    pub single: bool,
+    /// Attributes for list items.
+    pub attrs: AttrSel,
+    /// The record is listed as linked to another (adds `unlink` permission).
+    pub linked: bool,
+}
+
+/// Turns a stored record into the API's JSON shape.
+pub fn output(ctx: &Ctx, e: &Entity, rec: &Record, shape: &Shape) -> Result<Value, ApiError> {
+    let mut out = Map::new();
+    for f in &e.fields {
+        let v = rec.get(&f.name).cloned().unwrap_or(Value::Null);
+        let v = if f.name == "deleted" {
+            Value::Bool(v == Value::Bool(true))
+        } else {
+            v
+        };
+        out.insert(f.name.clone(), v);
+    }
+    let id = rec
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    for l in e.links.values() {
+        let (Some(col), Some(target)) = (&l.column, &l.entity) else {
+            continue;
+        };
+        let Some(te) = ctx.app.model.entity(target) else {
+            continue;
+        };
+        match l.kind {
+            LinkKind::BelongsTo => {
+                let key = format!("{}Name", l.name);
+                if !e.properties.contains(&key) {
+                    continue;
+                }
+                let name = match out.get(col).and_then(Value::as_str) {
+                    Some(tid) => ctx.store.name_of(te, tid).unwrap_or(Value::Null),
+                    None => Value::Null,
+                };
+                out.insert(key, name);
+            }
+            LinkKind::HasMany => {
+                let key = format!("{}Names", l.name);
+                if !e.properties.contains(&key) {
+                    continue;
+                }
+                let mut names = Map::new();
+                if let Some(ids) = out.get(col).and_then(Value::as_array) {
+                    for tid in ids.iter().filter_map(Value::as_str) {
+                        names.insert(
+                            tid.to_string(),
+                            ctx.store.name_of(te, tid).unwrap_or(Value::Null),
+                        );
+                    }
+                }
+                out.insert(key, Value::Object(names));
+            }
+        }
+    }
+    files::decorate(ctx, e, &mut out)?;
+    let mut keep_extra: BTreeSet<String> = BTreeSet::new();
+    if ctx.flatten && e.has_attributes {
+        let sel = if shape.single {
+            AttrSel::All
+        } else {
+            shape.attrs.clone()
+        };
+        keep_extra = attributes::flatten_into(ctx, e, &id, &mut out, &sel, shape.single)?;
+    }
+    if let Some(select) = &shape.select {
+        let wanted: BTreeSet<&str> = select.iter().map(String::as_str).collect();
+        out.retain(|k, _| {
+            k == "id"
+                || wanted.contains(k.as_str())
+                || keep_extra.contains(k)
+                || k.strip_suffix("Name").is_some_and(|b| {
+                    wanted.contains(format!("{b}Id").as_str()) || wanted.contains(b)
+                })
+                || k.strip_suffix("Names").is_some_and(|b| {
+                    wanted.contains(format!("{b}Ids").as_str()) || wanted.contains(b)
+                })
+                || k.strip_suffix("Id").is_some_and(|b| wanted.contains(b))
+                || k.strip_suffix("Ids").is_some_and(|b| wanted.contains(b))
+        });
+    }
+    if ctx.with_meta {
+        let w = ctx.caller.user.can_write(&e.name);
+        let mut perms = json!({ "edit": w, "delete": w, "stream": true });
+        if shape.linked {
+            perms["unlink"] = json!(w);
+        }
+        let mut meta = json!({ "permissions": perms });
+        let options = enum_options_meta(ctx, e, rec)?;
+        if !options.is_empty() {
+            meta["options"] = Value::Object(options);
+        }
+        out.insert("_meta".into(), meta);
+    }
+    Ok(Value::Object(out))
+}
+
+fn enum_options_meta(ctx: &Ctx, e: &Entity, rec: &Record) -> Result<Map<String, Value>, ApiError> {
+    let mut options = Map::new();
+    let Some(oe) = ctx.app.model.entity("ExtensibleEnumOption") else {
+        return Ok(options);
+    };
+    let option = |oid: &str| -> Result<Option<Value>, ApiError> {
+        Ok(ctx.store.get(oe, oid)?.map(|o| {
+            let mut m = Map::new();
+            for k in ["id", "code", "name", "color", "sortOrder"] {
+                m.insert(k.to_string(), o.get(k).cloned().unwrap_or(Value::Null));
+            }
+            Value::Object(m)
+        }))
+    };
+    for field in e.enum_lists.keys() {
+        match rec.get(field) {
+            Some(Value::String(oid)) => {
+                if let Some(o) = option(oid)? {
+                    options.insert(field.clone(), o);
+                }
+            }
+            Some(Value::Array(ids)) => {
+                let mut list = Vec::new();
+                for oid in ids.iter().filter_map(Value::as_str) {
+                    if let Some(o) = option(oid)? {
+                        list.push(o);
+                    }
+                }
+                options.insert(field.clone(), Value::Array(list));
+            }
+            _ => {}
+        }
+    }
+    Ok(options)
+}
+
+struct ListParams {
+    select: Option<Vec<String>>,
+    offset: i64,
+    max_size: i64,
+    order: String,
+    filter: filter::SqlFilter,
+    attrs: AttrSel,
+}
+
+fn php_int(s: Option<&str>) -> i64 {
+    let s = s.unwrap_or("").trim();
+    let digits: String = s
+        .chars()
+        .enumerate()
+        .take_while(|(i, c)| c.is_ascii_digit() || (*i == 0 && *c == '-'))
+        .map(|(_, c)| c)
+        .collect();
+    digits.parse().unwrap_or(0)
+}
+
+fn list_params(ctx: &Ctx, e: &Entity, req: &Req) -> Result<ListParams, ApiError> {
+    let select = req.param("select").map(|s| {
+        s.split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect::<Vec<_>>()
+    });
+    let offset = php_int(req.param("offset")).max(0);
+    let mut max_size = php_int(req.param("maxSize"));
+    if max_size <= 0 {
+        max_size = MAX_SIZE_LIMIT;
+    }
+    if max_size > MAX_SIZE_LIMIT {
+        return Err(ApiError::forbidden(format!(
+            "Max size should not exceed {MAX_SIZE_LIMIT}. Use offset and limit."
+        )));
+    }
+    let sort_col = req.param("sortBy").and_then(|s| {
+        e.field(s)
+            .map(|f| f.name.clone())
+            .or_else(|| e.link(s).and_then(|l| l.column.clone()))
+    });
+    let order = match sort_col {
+        Some(col) => format!(
+            "t.{} {}, t.rowid",
+            ident(&col),
+            if truthy(req.param("asc")) {
+                "ASC"
+            } else {
+                "DESC"
+            }
+        ),
+        None => match &e.default_sort {
+            Some((col, asc)) => format!(
+                "t.{} {}, t.rowid",
+                ident(col),
+                if *asc { "ASC" } else { "DESC" }
+            ),
+            None => "t.rowid".to_string(),
+        },
+    };
+    let filter = match req.param_value("where") {
+        None => filter::SqlFilter::default(),
+        Some(PhpValue::Str(s)) if s.is_empty() => filter::SqlFilter::default(),
+        Some(PhpValue::Str(_)) => {
+            return Err(ApiError::bad(
+                "Parameter 'where' must be an array in PHP bracket notation (where[0][type]=…).",
+            ));
+        }
+        Some(w) => filter::build_where(&ctx.app.model, e, &w.to_json()).map_err(ApiError::bad)?,
+    };
+    let attrs = if truthy(req.param("allAttributes")) {
+        AttrSel::All
+    } else if let Some(a) = req.param("attributes") {
+        AttrSel::Some(
+            a.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        )
+    } else {
+        AttrSel::None
+    };
+    Ok(ListParams {
+        select,
+        offset,
+        max_size,
+        order,
+        filter,
+        attrs,
+    })
+}
+
+fn run_list(
+    ctx: &Ctx,
+    e: &Entity,
+    p: ListParams,
+    extra: Option<(String, Vec<SqlValue>)>,
+    linked: bool,
+) -> Result<Value, ApiError> {
+    let mut sql = "COALESCE(t.\"deleted\", 0) = 0".to_string();
+    let mut params = Vec::new();
+    if let Some((x, xp)) = extra {
+        sql.push_str(&format!(" AND ({x})"));
+        params.extend(xp);
+    }
+    if !p.filter.sql.is_empty() {
+        sql.push_str(&format!(" AND {}", p.filter.sql));
+        params.extend(p.filter.params);
+    }
+    let total = ctx.store.count(e, &sql, params.clone())?;
+    let rows = ctx
+        .store
+        .select(e, &sql, params, &p.order, Some(p.max_size), p.offset)?;
+    let shape = Shape {
+        select: p.select,
+        single: false,
+        attrs: p.attrs,
+        linked,
+    };
+    let list = rows
+        .iter()
+        .map(|r| output(ctx, e, r, &shape))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(json!({ "total": total, "list": list }))
+}
+
+/// `GET /E`: `{total, list}` with select, paging, order and `where`.
+pub fn list(ctx: &Ctx, e: &Entity, req: &Req) -> Result<Value, ApiError> {
+    let p = list_params(ctx, e, req)?;
+    run_list(ctx, e, p, None, false)
+}
+
+/// The ids linked to record `id` through `link`, with the related entity.
+fn linked_condition<'m>(
+    ctx: &Ctx<'m>,
+    e: &Entity,
+    id: &str,
+    link_name: &str,
+) -> Result<(&'m Entity, String, Vec<SqlValue>), ApiError> {
+    let rec = fetch(ctx, e, id)?;
+    let link = e.link(link_name).ok_or_else(|| {
+        ApiError::not_found(format!("Link '{link_name}' not found in '{}'.", e.name))
+    })?;
+    let te = link
+        .entity
+        .as_deref()
+        .and_then(|t| ctx.app.model.entity(t))
+        .ok_or_else(|| {
+            ApiError::bad(format!(
+                "Link '{link_name}' is not available in the simulator."
+            ))
+        })?;
+    let id = rec
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or(id)
+        .to_string();
+    if let Some(col) = &link.column {
+        let ids: Vec<SqlValue> = match rec.get(col) {
+            Some(Value::String(s)) => vec![SqlValue::Text(s.clone())],
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|s| SqlValue::Text(s.into()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if ids.is_empty() {
+            return Ok((te, "0".into(), Vec::new()));
+        }
+        let marks = vec!["?"; ids.len()].join(",");
+        return Ok((te, format!("t.\"id\" IN ({marks})"), ids));
+    }
+    let fl = link
+        .foreign
+        .as_deref()
+        .and_then(|f| te.link(f))
+        .and_then(|l| l.column.clone().map(|c| (c, l.kind)));
+    let Some(fl) = fl else {
+        return Ok((
+            te,
+            "t.\"id\" IN (SELECT r.other_id FROM _sim_rel r WHERE r.entity = ? AND r.id = ? AND r.link = ?)".into(),
+            vec![SqlValue::Text(e.name.clone()), SqlValue::Text(id), SqlValue::Text(link_name.to_string())],
+        ));
+    };
+    let sql = match fl.1 {
+        LinkKind::BelongsTo => format!("t.{} = ?", ident(&fl.0)),
+        LinkKind::HasMany => format!(
+            "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(t.{c}) THEN t.{c} ELSE '[]' END) j WHERE j.value = ?)",
+            c = ident(&fl.0)
+        ),
+    };
+    Ok((te, sql, vec![SqlValue::Text(id)]))
+}
+
+/// `GET /E/{id}/{link}`: the related records as `{total, list}`.
+pub fn linked_list(
+    ctx: &Ctx,
+    e: &Entity,
+    id: &str,
+    link: &str,
+    req: &Req,
+) -> Result<Value, ApiError> {
+    let (te, sql, params) = linked_condition(ctx, e, id, link)?;
+    let p = list_params(ctx, te, req)?;
+    run_list(ctx, te, p, Some((sql, params)), true)
+}
+
+fn ids_of(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(a) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        Value::String(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn relate(
+    ctx: &Ctx,
+    e: &Entity,
+    id: &str,
+    link_name: &str,
+    ids: &[String],
+    add: bool,
+) -> Result<Value, ApiError> {
+    let rec = fetch(ctx, e, id)?;
+    ctx.check_write(&e.name, "edit")?;
+    let link = e.link(link_name).ok_or_else(|| {
+        ApiError::not_found(format!("Link '{link_name}' not found in '{}'.", e.name))
+    })?;
+    let id = rec
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or(id)
+        .to_string();
+    let now = Value::String(now_ts());
+    if let Some(col) = &link.column {
+        let mut upd = Record::new();
+        match link.kind {
+            LinkKind::BelongsTo => {
+                let v = if add {
+                    ids.first()
+                        .map(|s| Value::String(s.clone()))
+                        .unwrap_or(Value::Null)
+                } else {
+                    Value::Null
+                };
+                upd.insert(col.clone(), v);
+            }
+            LinkKind::HasMany => {
+                let mut cur = rec.get(col).map(ids_of).unwrap_or_default();
+                if add {
+                    for i in ids {
+                        if !cur.contains(i) {
+                            cur.push(i.clone());
+                        }
+                    }
+                } else {
+                    cur.retain(|c| !ids.contains(c));
+                }
+                upd.insert(col.clone(), json!(cur));
+            }
+        }
+        upd.insert("modifiedAt".into(), now);
+        ctx.store.update(e, &id, &upd)?;
+        return Ok(Value::Bool(true));
+    }
+    let te = link.entity.as_deref().and_then(|t| ctx.app.model.entity(t));
+    let fl = te.and_then(|te| {
+        link.foreign
+            .as_deref()
+            .and_then(|f| te.link(f))
+            .and_then(|l| l.column.clone().map(|c| (te, c, l.kind)))
+    });
+    let Some((te, col, kind)) = fl else {
+        if link.entity.is_none() {
+            return Err(ApiError::bad(format!(
+                "Link '{link_name}' is not available in the simulator."
+            )));
+        }
+        for other in ids {
+            set_m2m(ctx, e, &id, link_name, other, add)?;
+        }
+        return Ok(Value::Bool(true));
+    };
+    for other in ids {
+        let Some(orec) = ctx.store.get(te, other)? else {
+            continue;
+        };
+        let mut upd = Record::new();
+        match kind {
+            LinkKind::BelongsTo => {
+                upd.insert(
+                    col.clone(),
+                    if add {
+                        Value::String(id.clone())
+                    } else {
+                        Value::Null
+                    },
+                );
+            }
+            LinkKind::HasMany => {
+                let mut cur = orec.get(&col).map(ids_of).unwrap_or_default();
+                cur.retain(|c| c != &id);
+                if add {
+                    cur.push(id.clone());
+                }
+                upd.insert(col.clone(), json!(cur));
+            }
+        }
+        ctx.store.update(te, other, &upd)?;
+    }
+    Ok(Value::Bool(true))
+}
+
+/// `POST /E/{id}/{link}` with `{ids}` (or `{id}`).
+pub fn link(ctx: &Ctx, e: &Entity, id: &str, link: &str, body: &Value) -> Result<Value, ApiError> {
+    let ids = body
+        .get("ids")
+        .map(ids_of)
+        .or_else(|| body.get("id").map(ids_of))
+        .unwrap_or_default();
+    if ids.is_empty() {
+        return Err(ApiError::bad("No 'ids' given."));
+    }
+    relate(ctx, e, id, link, &ids, true)
+}
+
+/// `DELETE /E/{id}/{link}?ids=a,b`.
+pub fn unlink(ctx: &Ctx, e: &Entity, id: &str, link: &str, req: &Req) -> Result<Value, ApiError> {
+    let ids = match req.param_value("ids") {
+        Some(v) => ids_of(&v.to_json()),
+        None => req.json()?.get("ids").map(ids_of).unwrap_or_default(),
+    };
+    if ids.is_empty() {
+        return Err(ApiError::bad("No 'ids' given."));
+    }
+    relate(ctx, e, id, link, &ids, false)
+}
+
+fn upsert_lookup(
+    ctx: &Ctx,
+    e: &Entity,
+    payload: &Map<String, Value>,
+) -> Result<Option<String>, ApiError> {
+    if let Some(id) = payload.get("id").and_then(Value::as_str)
+        && ctx.store.get(e, id)?.is_some()
+    {
+        return Ok(Some(id.to_string()));
+    }
+    let mut conds = Vec::new();
+    let mut params = Vec::new();
+    let mut add = |field: &str, v: &Value| -> Result<(), ApiError> {
+        let f = e
+            .field(field)
+            .ok_or_else(|| ApiError::bad(format!("Unknown field '{field}'.")))?;
+        let v = coerce(f.kind, field, v)?;
+        if v.is_null() {
+            conds.push(format!("t.{} IS NULL", ident(field)));
+        } else {
+            conds.push(format!("t.{} = ?", ident(field)));
+            params.push(to_sql(f.kind, &v));
+        }
+        Ok(())
+    };
+    if !e.unique.is_empty() {
+        for u in &e.unique {
+            if let Some(v) = payload.get(u).filter(|v| !v.is_null()) {
+                add(u, v)?;
+            }
+        }
+    } else if let Some(indexes) = ctx
+        .app
+        .model
+        .metadata
+        .pointer(&format!("/entityDefs/{}/uniqueIndexes", e.name))
+        .and_then(Value::as_object)
+    {
+        for cols in indexes.values().filter_map(Value::as_array) {
+            let fields: Vec<String> = cols
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|c| *c != "deleted")
+                .map(camel)
+                .collect();
+            if !fields.is_empty()
+                && fields
+                    .iter()
+                    .all(|f| payload.contains_key(f) && e.field(f).is_some())
+            {
+                for f in &fields {
+                    add(f, &payload[f])?;
+                }
+            }
+        }
+    }
+    if conds.is_empty() {
+        return Ok(None);
+    }
+    conds.push("COALESCE(t.\"deleted\", 0) = 0".into());
+    let rows = ctx
+        .store
+        .select(e, &conds.join(" AND "), params, "t.rowid", Some(1), 0)?;
+    Ok(rows
+        .first()
+        .and_then(|r| r.get("id"))
+        .and_then(Value::as_str)
+        .map(str::to_string))
+}
+
+fn camel(s: &str) -> String {
+    let mut out = String::new();
+    let mut up = false;
+    for c in s.chars() {
+        if c == '_' {
+            up = true;
+        } else if up {
+            out.extend(c.to_uppercase());
+            up = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Bulk upsert: one result per item, in input order; HTTP 200 even when items fail.
+pub fn upsert(ctx: &Ctx, body: &Value) -> Result<Value, ApiError> {
+    let items = body
+        .as_array()
+        .ok_or_else(|| ApiError::bad("Request body must be an array of {entity, payload}."))?;
+    let g = ctx.generation();
+    let mut results = Vec::with_capacity(items.len());
+    for item in items {
+        let entity_name = item
+            .get("entity")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let outcome = upsert_one(ctx, &entity_name, item);
+        results.push(match (outcome, g) {
+            (Ok((status, id)), Generation::V22) => {
+                if status == "NotModified" {
+                    json!({ "status": status, "stored": true })
+                } else {
+                    let e = ctx
+                        .app
+                        .model
+                        .entity(&entity_name)
+                        .ok_or_else(|| ApiError::bad("entity"))?;
+                    json!({ "status": status, "stored": true, "entity": read(ctx, e, &id)? })
+                }
+            }
+            (Ok((status, id)), Generation::V23) => {
+                json!({ "status": status, "stored": true, "entity": entity_name, "id": id })
+            }
+            (Err(err), Generation::V22) => json!({
+                "status": "Failed",
+                "stored": false,
+                "message": format!("Code: {}. Message: {}", err.status.as_u16(), err.message),
+            }),
+            (Err(err), Generation::V23) => json!({
+                "status": "Failed",
+                "stored": false,
+                "entity": entity_name,
+                "message": err.message,
+                "code": err.status.as_u16(),
+            }),
+        });
+    }
+    Ok(Value::Array(results))
+}
+
+fn upsert_one(
+    ctx: &Ctx,
+    entity_name: &str,
+    item: &Value,
+) -> Result<(&'static str, String), ApiError> {
+    let e = ctx
+        .app
+        .model
+        .entity(entity_name)
+        .ok_or_else(|| ApiError::not_found(format!("Entity '{entity_name}' not found.")))?;
+    let payload = item
+        .get("payload")
+        .and_then(Value::as_object)
+        .cloned()
+        .ok_or_else(|| ApiError::bad("Item has no 'payload' object."))?;
+    match upsert_lookup(ctx, e, &payload)? {
+        Some(id) => {
+            let (id, changed) = update_record(ctx, e, &id, payload)?;
+            Ok((if changed { "Updated" } else { "NotModified" }, id))
+        }
+        None => Ok((
+            "Created",
+            create_record(ctx, e, payload, Record::new(), true)?,
+        )),
+    }
+}

@@ -1,0 +1,1109 @@
+//! Conformance tests over real HTTP against both real specs, replaying the REST guide's examples.
+
+mod common;
+
+use std::time::Duration;
+
+use atrocore_sim::{Faults, SimConfig, SimUser, Simulator};
+use base64::Engine as _;
+use common::{BOTH, Gen, H, config, login, start, start_with, token_path};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn product(h: &H, name: &str, number: &str) -> Value {
+    h.post_ok("/Product", json!({ "name": name, "number": number }))
+        .await
+}
+
+#[tokio::test]
+async fn generation_routes_spec_and_metadata() {
+    for g in BOTH {
+        let h = start(g).await;
+        assert_eq!(
+            h.api,
+            format!(
+                "{}{}",
+                h.sim.base_url(),
+                if g == Gen::V22 { "/api/v1" } else { "/api" }
+            )
+        );
+        let spec: Value =
+            h.c.get(format!("{}/openapi.json", h.sim.base_url()))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        assert!(spec["paths"]["/Product"].is_object());
+        let meta_path = if g == Gen::V22 {
+            "/Metadata"
+        } else {
+            "/metadata"
+        };
+        let meta = h.get_ok(meta_path).await;
+        assert_eq!(
+            meta["entityDefs"]["Product"]["fields"]["status"]["type"],
+            "enum"
+        );
+    }
+}
+
+#[tokio::test]
+async fn metadata_is_derived_without_a_file() {
+    let h = start_with(Gen::V23, SimConfig::from_spec_value(common::spec23())).await;
+    let meta = h.get_ok("/metadata").await;
+    assert_eq!(
+        meta["entityDefs"]["Product"]["fields"]["name"]["required"],
+        true
+    );
+    assert_eq!(
+        meta["entityDefs"]["Product"]["links"]["brand"]["entity"],
+        "Brand"
+    );
+}
+
+#[tokio::test]
+async fn auth_as_in_the_guide() {
+    for g in BOTH {
+        let h = start(g).await;
+        let url = format!("{}{}", h.api, token_path(g));
+        // Step 2 of the guide: Basic + Authorization-Token-Only.
+        let r =
+            h.c.get(&url)
+                .header("Authorization", "Basic YWRtaW46YWRtaW4=")
+                .header("Authorization-Token-Only", "true")
+                .send()
+                .await
+                .unwrap();
+        assert_eq!(r.status(), 200);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v.as_object().unwrap().len(), 1);
+        let tok = v["authorizationToken"].as_str().unwrap();
+        let decoded = String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(tok)
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(decoded.starts_with("admin:"));
+        // Without the header: the user record with the token.
+        let full: Value =
+            h.c.get(&url)
+                .basic_auth("admin", Some("admin"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        assert_eq!(full["user"]["userName"], "admin");
+        assert!(full["authorizationToken"].is_string());
+        // The token works (the guide's Metadata example), Basic on every call too.
+        let meta = if g == Gen::V22 {
+            "/Metadata"
+        } else {
+            "/metadata"
+        };
+        let r = h.send_as(tok, Method::GET, meta, None, &[]).await;
+        assert_eq!(r.status, 200);
+        let r =
+            h.c.get(format!("{}/Product", h.api))
+                .basic_auth("admin", Some("admin"))
+                .send()
+                .await
+                .unwrap();
+        assert_eq!(r.status(), 200);
+        // 401 otherwise, with a plain-text reason.
+        for bad in [
+            h.c.get(format!("{}/Product", h.api)).send().await.unwrap(),
+            h.c.get(format!("{}/Product", h.api))
+                .basic_auth("admin", Some("wrong"))
+                .send()
+                .await
+                .unwrap(),
+            h.c.get(format!("{}/Product", h.api))
+                .header("Authorization-Token", "bm9wZTpub3Bl")
+                .send()
+                .await
+                .unwrap(),
+        ] {
+            assert_eq!(bad.status(), 401);
+            assert!(bad.headers().contains_key("x-status-reason"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn crud_roundtrip_and_errors() {
+    for g in BOTH {
+        let h = start(g).await;
+        let p = product(&h, "Iphone", "n-1").await;
+        let id = p["id"].as_str().unwrap().to_string();
+        assert_eq!(p["status"], "draft", "metadata default applied");
+        assert_eq!(p["isActive"], false);
+        let ts = p["createdAt"].as_str().unwrap();
+        assert_eq!(ts.len(), 19);
+        assert_eq!(&ts[10..11], " ");
+        // Required fields.
+        let r = h
+            .send(Method::POST, "/Product", Some(&json!({ "name": "x" })), &[])
+            .await;
+        assert_eq!(r.status, 400);
+        assert!(r.text.contains("Number"), "{}", r.text);
+        assert_eq!(r.reason(), r.text);
+        // Malformed JSON.
+        let r =
+            h.c.post(format!("{}/Product", h.api))
+                .header("Authorization-Token", &h.token)
+                .body("{\"name\": ")
+                .send()
+                .await
+                .unwrap();
+        assert_eq!(r.status(), 400);
+        // Partial update with both PUT and PATCH; unknown fields ignored.
+        for m in [Method::PUT, Method::PATCH] {
+            let r = h
+                .send(
+                    m,
+                    &format!("/Product/{id}"),
+                    Some(&json!({ "price": 9.5, "unknownField": 1 })),
+                    &[],
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            assert_eq!(r.json()["name"], "Iphone");
+            assert_eq!(r.json()["price"], 9.5);
+        }
+        let r = h
+            .send(
+                h.update_method(),
+                "/Product/nope",
+                Some(&json!({ "price": 1 })),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 404);
+        let r = h.send(Method::GET, "/Product/nope", None, &[]).await;
+        assert_eq!(r.status, 404);
+        // Delete → true, then 404.
+        let r = h
+            .send(Method::DELETE, &format!("/Product/{id}"), None, &[])
+            .await;
+        assert_eq!((r.status.as_u16(), r.text.as_str()), (200, "true"));
+        assert_eq!(
+            h.send(Method::GET, &format!("/Product/{id}"), None, &[])
+                .await
+                .status,
+            404
+        );
+        let p2 = product(&h, "b", "n-2").await;
+        let r = h
+            .send(
+                Method::DELETE,
+                &format!("/Product/{}", p2["id"].as_str().unwrap()),
+                None,
+                &[("permanently", "true")],
+            )
+            .await;
+        assert_eq!(r.text, "true");
+        assert_eq!(h.get_ok("/Product").await["total"], 0);
+        // Client-chosen id, duplicate id.
+        let p3 = h
+            .post_ok(
+                "/Product",
+                json!({ "id": "my-id", "name": "c", "number": "3" }),
+            )
+            .await;
+        assert_eq!(p3["id"], "my-id");
+        let r = h
+            .send(
+                Method::POST,
+                "/Product",
+                Some(&json!({ "id": "my-id", "name": "c", "number": "3" })),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 409);
+    }
+}
+
+#[tokio::test]
+async fn lists_replay_the_guide() {
+    for g in BOTH {
+        let h = start(g).await;
+        for (i, name) in ["alpha test", "beta", "gamma test", "delta"]
+            .iter()
+            .enumerate()
+        {
+            h.post_ok("/Product", json!({ "name": name, "number": format!("{i}"), "isActive": i % 2 == 0, "price": (i * 10) as f64 }))
+                .await;
+        }
+        let v = h.get_ok("/Product?select=id,name,isActive").await;
+        assert_eq!(v["total"], 4);
+        let item = v["list"][0].as_object().unwrap();
+        let mut keys: Vec<&str> = item.keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(keys, ["id", "isActive", "name"]);
+        let v = h
+            .get_ok("/Product?select=id,name,isActive&offset=0&maxSize=2")
+            .await;
+        assert_eq!(
+            (v["total"].as_i64(), v["list"].as_array().unwrap().len()),
+            (Some(4), 2)
+        );
+        let v = h
+            .get_ok("/Product?select=id,name,isActive&offset=0&maxSize=2&sortBy=name&asc=false")
+            .await;
+        assert_eq!(v["list"][0]["name"], "gamma test");
+        assert_eq!(v["list"][1]["name"], "delta");
+        let v = h.get_ok("/Product?offset=3&sortBy=name&asc=true").await;
+        assert_eq!(v["list"][0]["name"], "gamma test");
+        // The guide's where example, verbatim.
+        let v = h
+            .get_ok("/Product?where[0][attribute]=name&where[0][type]=like&where[0][value]=%test%&where[0][isAttribute]=false")
+            .await;
+        assert_eq!(v["total"], 2);
+        // maxSize above the limit.
+        let r = h.send(Method::GET, "/Product?maxSize=201", None, &[]).await;
+        assert_eq!(r.status, 403);
+    }
+}
+
+async fn count(h: &H, q: &str) -> i64 {
+    h.get_ok(&format!("/Product?{q}")).await["total"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn where_operators() {
+    let h = start(Gen::V22).await;
+    let brand = h.post_ok("/Brand", json!({ "name": "Apple" })).await;
+    let bid = brand["id"].as_str().unwrap();
+    let cat = h
+        .post_ok(
+            "/Category",
+            json!({ "name": "Phones", "ownerUserId": "1", "assignedUserId": "1" }),
+        )
+        .await;
+    let cid = cat["id"].as_str().unwrap();
+    h.post_ok("/Product", json!({ "name": "A", "number": "1", "price": 5, "isActive": true, "brandId": bid, "tag": ["x", "y"], "categoriesIds": [cid] })).await;
+    h.post_ok(
+        "/Product",
+        json!({ "name": "B", "number": "2", "price": 50, "isActive": false, "tag": ["z"] }),
+    )
+    .await;
+    h.post_ok(
+        "/Product",
+        json!({ "name": "C+D", "number": "3", "price": 500 }),
+    )
+    .await;
+    let cases: Vec<(String, i64)> = vec![
+        ("where[0][type]=equals&where[0][attribute]=name&where[0][value]=A".into(), 1),
+        ("where[0][type]=notEquals&where[0][attribute]=name&where[0][value]=A".into(), 2),
+        ("where[0][type]=equals&where[0][attribute]=name&where[0][value]=C%2BD".into(), 1),
+        ("where[0][type]=greaterThan&where[0][attribute]=price&where[0][value]=10".into(), 2),
+        ("where[0][type]=lessThanOrEquals&where[0][attribute]=price&where[0][value]=50".into(), 2),
+        ("where[0][type]=between&where[0][attribute]=price&where[0][value][]=6&where[0][value][]=500".into(), 2),
+        ("where[0][type]=in&where[0][attribute]=name&where[0][value][]=A&where[0][value][]=B".into(), 2),
+        ("where[0][type]=notIn&where[0][attribute]=name&where[0][value][0]=A".into(), 2),
+        ("where[0][type]=isTrue&where[0][attribute]=isActive".into(), 1),
+        ("where[0][type]=isFalse&where[0][attribute]=isActive".into(), 2),
+        ("where[0][type]=equals&where[0][attribute]=isActive&where[0][value]=false".into(), 2),
+        ("where[0][type]=isNull&where[0][attribute]=brandId".into(), 2),
+        ("where[0][type]=isNotNull&where[0][attribute]=brandId".into(), 1),
+        ("where[0][type]=startsWith&where[0][attribute]=name&where[0][value]=C".into(), 1),
+        ("where[0][type]=contains&where[0][attribute]=name&where[0][value]=%2B".into(), 1),
+        ("where[0][type]=notContains&where[0][attribute]=name&where[0][value]=%2B".into(), 2),
+        ("where[0][type]=linkedWith&where[0][attribute]=brand&where[0][value][]=".to_string() + bid, 1),
+        ("where[0][type]=notLinkedWith&where[0][attribute]=brand&where[0][value][]=".to_string() + bid, 2),
+        ("where[0][type]=linkedWith&where[0][attribute]=categories&where[0][value][]=".to_string() + cid, 1),
+        ("where[0][type]=isLinked&where[0][attribute]=categories".into(), 1),
+        ("where[0][type]=isNotLinked&where[0][attribute]=categories".into(), 2),
+        ("where[0][type]=arrayAnyOf&where[0][attribute]=tag&where[0][value][]=y&where[0][value][]=z".into(), 2),
+        ("where[0][type]=arrayNoneOf&where[0][attribute]=tag&where[0][value][]=y".into(), 2),
+        ("where[0][type]=arrayIsEmpty&where[0][attribute]=tag".into(), 1),
+        ("where[0][type]=arrayIsNotEmpty&where[0][attribute]=tag".into(), 2),
+        ("where[0][type]=today&where[0][attribute]=createdAt".into(), 3),
+        ("where[0][type]=lastXDays&where[0][attribute]=createdAt&where[0][value]=2".into(), 3),
+        ("where[0][type]=future&where[0][attribute]=createdAt".into(), 0),
+        ("where[0][type]=after&where[0][attribute]=createdAt&where[0][value]=2000-01-01".into(), 3),
+        ("where[0][type]=or&where[0][value][0][type]=equals&where[0][value][0][attribute]=name&where[0][value][0][value]=A\
+          &where[0][value][1][type]=like&where[0][value][1][attribute]=name&where[0][value][1][value]=b"
+            .into(), 2),
+        ("where[0][type]=not&where[0][value][0][type]=equals&where[0][value][0][attribute]=name&where[0][value][0][value]=A".into(), 2),
+        ("where[0][type]=equals&where[0][attribute]=name&where[0][value]=A&where[1][type]=isTrue&where[1][attribute]=isActive".into(), 1),
+        ("where[0][type]=textFilter&where[0][value]=b".into(), 1),
+    ];
+    for (q, want) in cases {
+        assert_eq!(count(&h, &q).await, want, "{q}");
+    }
+    for bad in [
+        "where[0][type]=unknownOp&where[0][attribute]=name&where[0][value]=A",
+        "where[0][type]=equals&where[0][attribute]=noSuchField&where[0][value]=A",
+        "where=%5B%7B%22type%22%3A%22equals%22%7D%5D",
+        "where[0][type]=lastXDays&where[0][attribute]=createdAt&where[0][value]=abc",
+    ] {
+        let r = h
+            .send(Method::GET, &format!("/Product?{bad}"), None, &[])
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+        assert!(!r.reason().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn limited_user_is_read_only() {
+    for g in BOTH {
+        let cfg = config(g).users(vec![
+            SimUser::admin("admin", "admin"),
+            SimUser::limited("api", "secret", ["Product"]),
+        ]);
+        let h = start_with(g, cfg).await;
+        let p = product(&h, "a", "1").await;
+        let tok = login(&h.c, &h.api, g, "api", "secret").await.unwrap();
+        let r = h
+            .send_as(
+                &tok,
+                Method::GET,
+                "/Product",
+                None,
+                &[("With-Meta", "true")],
+            )
+            .await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.json()["list"][0]["_meta"]["permissions"]["edit"], false);
+        let r = h
+            .send_as(
+                &tok,
+                Method::POST,
+                "/Product",
+                Some(&json!({ "name": "b", "number": "2" })),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 403);
+        let path = format!("/Product/{}", p["id"].as_str().unwrap());
+        assert_eq!(
+            h.send_as(&tok, Method::DELETE, &path, None, &[])
+                .await
+                .status,
+            403
+        );
+        assert_eq!(
+            h.send_as(&tok, Method::PATCH, &path, Some(&json!({"name": "x"})), &[])
+                .await
+                .status,
+            403
+        );
+        // Other entities remain writable.
+        let r = h
+            .send_as(
+                &tok,
+                Method::POST,
+                "/Brand",
+                Some(&json!({ "name": "b" })),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 200);
+        // Admin sees edit: true.
+        let r = h
+            .send(Method::GET, &path, None, &[("With-Meta", "1")])
+            .await;
+        assert_eq!(
+            r.json()["_meta"]["permissions"],
+            json!({ "edit": true, "delete": true, "stream": true })
+        );
+    }
+}
+
+#[tokio::test]
+async fn bulk_upsert_replays_the_guide() {
+    for g in BOTH {
+        let h = start(g).await;
+        h.post_ok(
+            "/Product",
+            json!({ "id": "2348924928743", "name": "old", "number": "x1" }),
+        )
+        .await;
+        h.post_ok("/Brand", json!({ "name": "Apple", "code": "apple" }))
+            .await;
+        let body = json!([
+            { "entity": "Product", "payload": { "name": "Apple iPhone 15", "sku": "iphone15", "number": "i15" } },
+            { "entity": "Product", "payload": { "id": "2348924928743", "name": "Apple iPhone 15 Pro Max" } },
+            { "entity": "Product", "payload": { "id": "2348924928743", "name": "Apple iPhone 15 Pro Max" } },
+            { "entity": "Product", "payload": { "name": "no number" } },
+            { "entity": "Brand", "payload": { "code": "apple", "name": "Apple Inc." } },
+            { "entity": "NoSuchEntity", "payload": {} },
+        ]);
+        let r = h
+            .send(Method::POST, h.upsert_path(), Some(&body), &[])
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let v = r.json();
+        let statuses: Vec<&str> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                "Created",
+                "Updated",
+                "NotModified",
+                "Failed",
+                "Updated",
+                "Failed"
+            ]
+        );
+        assert_eq!(v[0]["stored"], true);
+        assert_eq!(v[2]["stored"], true);
+        assert_eq!(v[3]["stored"], false);
+        match g {
+            Gen::V22 => {
+                assert_eq!(v[0]["entity"]["name"], "Apple iPhone 15");
+                assert_eq!(v[1]["entity"]["id"], "2348924928743");
+                assert!(
+                    v[3]["message"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("Code: 400. Message: ")
+                );
+            }
+            Gen::V23 => {
+                assert_eq!(v[0]["entity"], "Product");
+                assert!(v[0]["id"].is_string());
+                assert_eq!(v[1]["id"], "2348924928743");
+                assert_eq!(v[3]["code"], 400);
+                assert!(v[3]["message"].is_string());
+            }
+        }
+        let brands = h.get_ok("/Brand").await;
+        assert_eq!(brands["total"], 1);
+        assert_eq!(brands["list"][0]["name"], "Apple Inc.");
+        assert_eq!(
+            h.get_ok("/Product/2348924928743").await["name"],
+            "Apple iPhone 15 Pro Max"
+        );
+        let r = h
+            .send(
+                Method::POST,
+                h.upsert_path(),
+                Some(&json!({ "entity": "Product" })),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 400);
+    }
+}
+
+#[tokio::test]
+async fn find_or_create_links_replays_the_guide() {
+    for g in BOTH {
+        let h = start(g).await;
+        // Standard behaviour (using id).
+        let b = h.post_ok("/Brand", json!({ "name": "Samsung" })).await;
+        let p = h
+            .post_ok(
+                "/Product",
+                json!({ "name": "Galaxy", "number": "g", "brandId": b["id"] }),
+            )
+            .await;
+        assert_eq!(p["brandName"], "Samsung");
+        // Single link object: creates the brand, then finds it.
+        let body = json!({ "name": "Iphone", "number": "1", "brand": { "name": "Apple" }, "color": { "name": "green" },
+                           "colors": [{ "name": "red" }, { "name": "green" }, { "name": "pink" }] });
+        let p1 = h.post_ok("/Product", body).await;
+        let p2 = h
+            .post_ok(
+                "/Product",
+                json!({ "name": "Iphone 2", "number": "2", "brand": { "name": "Apple" } }),
+            )
+            .await;
+        assert_eq!(p1["brandId"], p2["brandId"]);
+        assert_eq!(p1["brandName"], "Apple");
+        assert_eq!(h.get_ok("/Brand").await["total"], 2);
+        // Multi link array.
+        let cats = if g == Gen::V22 {
+            json!([{ "name": "A", "ownerUserId": "1", "assignedUserId": "1" }, { "name": "B", "ownerUserId": "1", "assignedUserId": "1" }])
+        } else {
+            json!([{ "name": "A" }, { "name": "B" }])
+        };
+        let p3 = h
+            .send(
+                h.update_method(),
+                &format!("/Product/{}", p1["id"].as_str().unwrap()),
+                Some(&json!({ "categories": cats })),
+                &[],
+            )
+            .await
+            .json();
+        let pid = p3["id"].as_str().unwrap();
+        if g == Gen::V23 {
+            assert_eq!(p3["categoriesIds"].as_array().unwrap().len(), 2);
+            assert_eq!(p3["categoriesNames"].as_object().unwrap().len(), 2);
+        }
+        assert_eq!(
+            h.get_ok(&format!("/Product/{pid}/categories")).await["total"],
+            2
+        );
+        let q = "/Product?where[0][type]=isLinked&where[0][attribute]=categories";
+        assert_eq!(h.get_ok(q).await["total"], 1);
+        // Nested linking is not supported.
+        let r = h
+            .send(Method::POST, "/Product", Some(&json!({ "name": "x", "number": "3", "brand": { "name": "Apple", "country": { "name": "USA" } } })), &[])
+            .await;
+        assert_eq!(r.status, 400);
+    }
+}
+
+#[tokio::test]
+async fn extensible_enum_option_is_resolved_in_its_list() {
+    let h = start(Gen::V22).await;
+    // ContentItem.type is an extensibleEnum of list `content_items` in 2.2.
+    let body = json!({ "name": "c1", "type": { "name": "In Progress" } });
+    let r = h
+        .send(
+            Method::POST,
+            "/ContentItem",
+            Some(&body),
+            &[("With-Meta", "true")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let c1 = r.json();
+    let opt = c1["type"].as_str().unwrap().to_string();
+    let c2 = h
+        .post_ok(
+            "/ContentItem",
+            json!({ "name": "c2", "type": { "name": "In Progress" } }),
+        )
+        .await;
+    assert_eq!(c2["type"], opt.as_str());
+    let o = h.get_ok(&format!("/ExtensibleEnumOption/{opt}")).await;
+    assert_eq!(o["extensibleEnumsIds"], json!(["content_items"]));
+    let r = h
+        .send(
+            Method::GET,
+            &format!("/ContentItem/{}", c1["id"].as_str().unwrap()),
+            None,
+            &[("With-Meta", "true")],
+        )
+        .await;
+    assert_eq!(r.json()["_meta"]["options"]["type"]["name"], "In Progress");
+}
+
+#[tokio::test]
+async fn files_base64_url_download_and_sharing() {
+    for g in BOTH {
+        let h = start(g).await;
+        // The guide's Base64 example.
+        let f = h.post_ok("/File", json!({ "id": "a99060ec2fc0ddad2", "name": "Test.txt", "fileContents": "data:text/plain;base64,MTEx" })).await;
+        assert_eq!(f["id"], "a99060ec2fc0ddad2");
+        assert_eq!(f["fileSize"], 3);
+        assert_eq!(f["mimeType"], "text/plain");
+        let dl = f["downloadUrl"].as_str().unwrap();
+        assert_eq!(
+            h.c.get(dl)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+                .as_ref(),
+            b"111"
+        );
+        // The URL method, downloading from the simulator itself.
+        let f2 = h
+            .post_ok(
+                "/File",
+                json!({ "id": "a62860ec2fc0ddete", "name": "picsum.txt", "url": dl }),
+            )
+            .await;
+        assert_eq!(f2["fileSize"], 3);
+        let r = h
+            .send(
+                Method::POST,
+                "/File",
+                Some(&json!({ "name": "x.txt", "fileContents": "data:text/plain;base64,@@" })),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 400);
+        let r = h
+            .send(
+                Method::POST,
+                "/File",
+                Some(&json!({ "fileContents": "data:text/plain;base64,MTEx" })),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 400);
+        // The guide's Sharing example.
+        let s = h
+            .post_ok(
+                "/Sharing",
+                json!({ "name": "My public version", "fileId": "a62860ec2fc0ddete" }),
+            )
+            .await;
+        let link = s["link"].as_str().unwrap();
+        let sid = s["id"].as_str().unwrap();
+        assert_eq!(link, format!("{}/sharings/{sid}.txt", h.sim.base_url()));
+        assert_eq!(s["viewLink"], format!("{link}?view=1"));
+        assert_eq!(s["fileName"], "picsum.txt");
+        assert_eq!(s["active"], true);
+        assert!(
+            s["filePathsData"]["download"]
+                .as_str()
+                .unwrap()
+                .contains("/downloads/a62860ec2fc0ddete.")
+        );
+        let public = h.c.get(link).send().await.unwrap();
+        assert_eq!(public.status(), 200);
+        assert_eq!(public.bytes().await.unwrap().as_ref(), b"111");
+        assert_eq!(h.get_ok(&format!("/Sharing/{sid}")).await["used"], 1);
+        h.send(
+            h.update_method(),
+            &format!("/Sharing/{sid}"),
+            Some(&json!({ "active": false })),
+            &[],
+        )
+        .await;
+        assert_eq!(h.c.get(link).send().await.unwrap().status(), 404);
+        let r = h
+            .send(
+                Method::POST,
+                "/Sharing",
+                Some(&json!({ "name": "no file" })),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 400);
+    }
+}
+
+#[tokio::test]
+async fn chunked_upload_out_of_order_with_duplicates() {
+    for g in BOTH {
+        let h = start(g).await;
+        let path = if g == Gen::V22 {
+            "/File"
+        } else {
+            "/File/createChunk"
+        };
+        let data = b"0123456789abcdefghij";
+        let chunk = |start: usize, end: usize, count: Value| {
+            json!({
+                "id": "a99060ec2fc0dda33", "name": "some.pdf", "fileUniqueHash": "22551854", "start": start,
+                "piece": format!("data:application/octet-stream;base64,{}", base64::engine::general_purpose::STANDARD.encode(&data[start..end])),
+                "piecesCount": count,
+            })
+        };
+        let v = h.post_ok(path, chunk(14, 20, json!(3))).await;
+        assert_eq!(v, json!({ "chunks": ["14"] }));
+        let v = h.post_ok(path, chunk(14, 20, json!(3))).await;
+        assert_eq!(
+            v,
+            json!({ "chunks": ["14"] }),
+            "a duplicate does not count twice"
+        );
+        let v = h.post_ok(path, chunk(0, 7, json!(3))).await;
+        assert_eq!(v, json!({ "chunks": ["0", "14"] }));
+        let v = h.post_ok(path, chunk(7, 14, json!(3))).await;
+        assert_eq!(v["id"], "a99060ec2fc0dda33");
+        assert_eq!(v["name"], "some.pdf");
+        assert_eq!(v["chunks"], json!(["0", "7", "14"]));
+        assert_eq!(v["fileSize"], 20);
+        let got =
+            h.c.get(v["downloadUrl"].as_str().unwrap())
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+        assert_eq!(got.as_ref(), data);
+        let v = h.post_ok(path, chunk(0, 7, json!(3))).await;
+        assert_eq!(v["created"], true);
+        // piecesCount means chunk mode: id required; a string count never completes.
+        let mut no_id = chunk(0, 7, json!(1));
+        no_id.as_object_mut().unwrap().remove("id");
+        assert_eq!(
+            h.send(Method::POST, path, Some(&no_id), &[]).await.status,
+            400
+        );
+        let mut s = chunk(0, 20, json!("1"));
+        s["id"] = json!("other");
+        assert_eq!(h.post_ok(path, s).await, json!({ "chunks": ["0"] }));
+        let mut no_name = chunk(0, 7, json!(1));
+        no_name["id"] = json!("third");
+        no_name.as_object_mut().unwrap().remove("name");
+        assert_eq!(
+            h.send(Method::POST, path, Some(&no_name), &[]).await.status,
+            400
+        );
+    }
+}
+
+async fn attribute(h: &H, name: &str, code: &str, ty: &str) -> String {
+    let body = json!({ "name": name, "code": code, "systemName": code, "type": ty, "attributePanelId": "p", "entityId": "Product" });
+    h.post_ok("/Attribute", body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn attributes_simple_endpoints_and_flattened_format() {
+    for g in BOTH {
+        let h = start(g).await;
+        let text = attribute(&h, "Main headline text", "headlineText", "text").await;
+        let price = attribute(&h, "Price", "priceAttr", "float").await;
+        let other = attribute(&h, "Other", "other", "int").await;
+        let unit = h
+            .post_ok(
+                "/Unit",
+                json!({ "name": "USD", "measureId": "currency", "multiplier": 1 }),
+            )
+            .await;
+        let usd = unit["id"].as_str().unwrap();
+        let p = product(&h, "Example Product", "e1").await;
+        let base = format!("/Product/{}", p["id"].as_str().unwrap());
+        assert_eq!(
+            h.post_ok(
+                &format!("{base}/addAttributes"),
+                json!({ "attributeIds": [text, price] })
+            )
+            .await,
+            json!(true)
+        );
+        let v = h
+            .post_ok(
+                &format!("{base}/upsertAttributeValues"),
+                json!([{ "attributeId": text, "value": "Updated text" }, { "attributeId": price, "value": 150, "valueUnitId": usd }]),
+            )
+            .await;
+        assert_eq!(v, json!(true));
+        let vals = h.get_ok(&format!("{base}/attributeValues")).await;
+        assert_eq!(vals[0]["attributeId"], text.as_str());
+        assert_eq!(vals[0]["value"], "Updated text");
+        assert_eq!(vals[0]["type"], "text");
+        assert_eq!(vals[1]["value"], 150);
+        assert_eq!(vals[1]["valueUnitName"], "USD");
+        assert_eq!(vals[1]["visible"], true);
+        // Flattened read.
+        let r = h
+            .send(Method::GET, &base, None, &[("Flatten-Attributes", "true")])
+            .await;
+        let flat = r.json();
+        assert_eq!(flat["headlineText"], "Updated text");
+        assert_eq!(flat["priceAttr"], 150);
+        assert_eq!(flat["priceAttrUnitId"], usd);
+        assert_eq!(flat["priceAttrUnitName"], "USD");
+        assert_eq!(
+            flat["attributesDefs"]["headlineText"]["label"],
+            "Main headline text"
+        );
+        assert_eq!(
+            flat["attributesDefs"]["priceAttr"]["attributeId"],
+            price.as_str()
+        );
+        // Not flattened without the header.
+        assert!(h.get_ok(&base).await.get("headlineText").is_none());
+        // Lists: only with allAttributes or attributes.
+        let hdr = [("Flatten-Attributes", "true")];
+        let l = h
+            .send(Method::GET, "/Product?select=name&maxSize=1", None, &hdr)
+            .await
+            .json();
+        assert!(l["list"][0].get("headlineText").is_none());
+        let l = h
+            .send(
+                Method::GET,
+                "/Product?select=name&maxSize=1&allAttributes=true",
+                None,
+                &hdr,
+            )
+            .await
+            .json();
+        assert_eq!(l["list"][0]["headlineText"], "Updated text");
+        assert_eq!(l["list"][0]["priceAttr"], 150);
+        let l = h
+            .send(
+                Method::GET,
+                &format!("/Product?select=name&attributes={price}"),
+                None,
+                &hdr,
+            )
+            .await
+            .json();
+        assert!(l["list"][0].get("headlineText").is_none());
+        assert_eq!(l["list"][0]["priceAttr"], 150);
+        // Flattened PATCH: update, add, remove.
+        let r = h
+            .send(
+                Method::PATCH,
+                &base,
+                Some(&json!({ "headlineText": "Flat", "priceAttr": 200 })),
+                &hdr,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.json()["headlineText"], "Flat");
+        assert_eq!(r.json()["priceAttr"], 200);
+        let r = h
+            .send(
+                Method::PATCH,
+                &base,
+                Some(&json!({ "__attributes": [other] })),
+                &hdr,
+            )
+            .await;
+        assert!(r.json().as_object().unwrap().contains_key("other"));
+        let r = h
+            .send(
+                Method::PATCH,
+                &base,
+                Some(&json!({ "headlineText": "Again", "__attributesToRemove": [price, other] })),
+                &hdr,
+            )
+            .await;
+        let v = r.json();
+        assert_eq!(v["headlineText"], "Again");
+        assert!(v.get("priceAttr").is_none() && v.get("other").is_none());
+        // isAttribute where.
+        let q = format!(
+            "/Product?where[0][type]=equals&where[0][attribute]={text}&where[0][value]=Again&where[0][isAttribute]=true"
+        );
+        assert_eq!(h.get_ok(&q).await["total"], 1);
+        // Delete attribute values with a JSON body.
+        let r = h
+            .send(
+                Method::DELETE,
+                &format!("{base}/attributeValues"),
+                Some(&json!({ "attributeIds": [text, "nope"] })),
+                &[],
+            )
+            .await;
+        assert_eq!(r.json(), json!({ "count": 1, "errors": [] }));
+        assert_eq!(
+            h.get_ok(&format!("{base}/attributeValues")).await,
+            json!([])
+        );
+        let r = h
+            .send(
+                Method::POST,
+                &format!("{base}/addAttributes"),
+                Some(&json!({ "attributeIds": ["missing"] })),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 404);
+    }
+}
+
+#[tokio::test]
+async fn linked_records_and_with_meta() {
+    let h = start(Gen::V22).await;
+    let b = h.post_ok("/Brand", json!({ "name": "Apple" })).await;
+    let bid = b["id"].as_str().unwrap();
+    for i in 0..3 {
+        h.post_ok(
+            "/Product",
+            json!({ "name": format!("p{i}"), "number": format!("{i}"), "brandId": bid }),
+        )
+        .await;
+    }
+    let r = h
+        .send(
+            Method::GET,
+            &format!("/Brand/{bid}/products"),
+            None,
+            &[("With-Meta", "true")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let v = r.json();
+    assert_eq!(v["total"], 3);
+    assert_eq!(v["list"][0]["_meta"]["permissions"]["unlink"], true);
+    let c = h.post_ok("/Channel", json!({ "name": "web" })).await;
+    let cid = c["id"].as_str().unwrap();
+    let pid = v["list"][0]["id"].as_str().unwrap();
+    let r = h
+        .send(
+            Method::POST,
+            &format!("/Product/{pid}/channels"),
+            Some(&json!({ "ids": [cid] })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.text, "true");
+    assert_eq!(
+        h.get_ok(&format!("/Product/{pid}/channels")).await["total"],
+        1
+    );
+    let r = h
+        .send(
+            Method::DELETE,
+            &format!("/Product/{pid}/channels?ids={cid}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.text, "true");
+    assert_eq!(
+        h.get_ok(&format!("/Product/{pid}/channels")).await["total"],
+        0
+    );
+}
+
+#[tokio::test]
+async fn injected_faults_are_deterministic() {
+    let faults = Faults {
+        error_rate: 0.3,
+        throttle_rate: 0.2,
+        seed: 7,
+        ..Faults::default()
+    };
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let h = start_with(Gen::V23, config(Gen::V23).faults(faults.clone())).await;
+        let mut seen = Vec::new();
+        for _ in 0..30 {
+            let r =
+                h.c.get(format!("{}/Product", h.api))
+                    .basic_auth("admin", Some("admin"))
+                    .send()
+                    .await
+                    .unwrap();
+            if r.status() == 429 {
+                assert_eq!(r.headers()["retry-after"], "1");
+            }
+            seen.push(r.status().as_u16());
+        }
+        assert!(
+            seen.contains(&503) && seen.contains(&429) && seen.contains(&200),
+            "{seen:?}"
+        );
+        runs.push(seen);
+    }
+    assert_eq!(runs[0], runs[1]);
+    // Dropped connections.
+    let h = start_with(
+        Gen::V23,
+        config(Gen::V23).faults(Faults {
+            drop_rate: 1.0,
+            ..Faults::default()
+        }),
+    )
+    .await;
+    let r =
+        h.c.get(format!("{}/Product", h.api))
+            .basic_auth("admin", Some("admin"))
+            .send()
+            .await;
+    let failed = match r {
+        Err(_) => true,
+        Ok(resp) => resp.bytes().await.is_err(),
+    };
+    assert!(failed);
+    // Latency.
+    let h = start_with(
+        Gen::V23,
+        config(Gen::V23).faults(Faults {
+            latency: Duration::from_millis(150),
+            ..Faults::default()
+        }),
+    )
+    .await;
+    let t = std::time::Instant::now();
+    h.get_ok("/Product").await;
+    assert!(t.elapsed() >= Duration::from_millis(150));
+}
+
+#[tokio::test]
+async fn tokens_expire() {
+    let faults = Faults {
+        token_max_requests: Some(2),
+        ..Faults::default()
+    };
+    let h = start_with(Gen::V22, config(Gen::V22).faults(faults)).await;
+    assert_eq!(h.send(Method::GET, "/Product", None, &[]).await.status, 200);
+    assert_eq!(h.send(Method::GET, "/Product", None, &[]).await.status, 200);
+    assert_eq!(h.send(Method::GET, "/Product", None, &[]).await.status, 401);
+    let fresh = login(&h.c, &h.api, Gen::V22, "admin", "admin")
+        .await
+        .unwrap();
+    assert_eq!(
+        h.send_as(&fresh, Method::GET, "/Product", None, &[])
+            .await
+            .status,
+        200
+    );
+    let faults = Faults {
+        token_ttl: Some(Duration::from_millis(50)),
+        ..Faults::default()
+    };
+    let h = start_with(Gen::V22, config(Gen::V22).faults(faults)).await;
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    assert_eq!(h.send(Method::GET, "/Product", None, &[]).await.status, 401);
+}
+
+#[tokio::test]
+async fn db_file_survives_restart_and_demo_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sim.sqlite");
+    let id = {
+        let h = start_with(Gen::V23, config(Gen::V23).db_path(&db)).await;
+        let p = product(&h, "persist", "p1").await;
+        h.sim.shutdown().await;
+        p["id"].as_str().unwrap().to_string()
+    };
+    let h = start_with(Gen::V23, config(Gen::V23).db_path(&db)).await;
+    assert_eq!(h.get_ok(&format!("/Product/{id}")).await["name"], "persist");
+    drop(h);
+    let sim = Simulator::start(config(Gen::V22).seed_demo_data(true))
+        .await
+        .unwrap();
+    let c = reqwest::Client::new();
+    let v: Value = c
+        .get(format!(
+            "{}/Product?maxSize=5&where[0][type]=isNotNull&where[0][attribute]=brandId",
+            sim.api_url()
+        ))
+        .basic_auth("admin", Some("admin"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["total"], 300);
+    assert!(
+        v["list"][0]["brandName"]
+            .as_str()
+            .unwrap()
+            .starts_with("Brand ")
+    );
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods() {
+    let h = start(Gen::V23).await;
+    assert_eq!(
+        h.send(Method::GET, "/NoSuchEntity", None, &[]).await.status,
+        404
+    );
+    assert_eq!(h.send(Method::PUT, "/Product", None, &[]).await.status, 405);
+    let r =
+        h.c.get(format!("{}/nothing", h.sim.base_url()))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 404);
+}
