@@ -61,6 +61,8 @@ fn ty(t: &Type) -> TokenStream {
             quote!(Vec<#item>)
         }
         Type::Meta => quote!(::atrocore_runtime::Meta),
+        Type::Date => quote!(::atrocore_runtime::Date),
+        Type::DateTime => quote!(::atrocore_runtime::DateTime),
         Type::Where => quote!(::atrocore_runtime::Where),
         Type::Named { module: None, name } => {
             let name = ident(name);
@@ -91,10 +93,11 @@ fn arg_ty(t: &Type) -> TokenStream {
     }
 }
 
-/// Enums (spec enums keep unknown values) and `Where` have no `Default`.
+/// `Where`, dates and enums without a metadata default have no `Default` (`enums` tells which
+/// named types are such enums).
 fn has_default(t: &Type, enums: &dyn Fn(&Type) -> bool) -> bool {
     match t {
-        Type::Where => false,
+        Type::Where | Type::Date | Type::DateTime => false,
         Type::Named { .. } => !enums(t),
         _ => true,
     }
@@ -127,7 +130,7 @@ fn field_doc(f: &Field) -> TokenStream {
         notes.push("nullable".into());
     }
     let summary = notes.join(", ");
-    docs(&[f.doc.as_deref(), Some(&summary)])
+    docs(&[Some(&summary), f.doc.as_deref()])
 }
 
 /// A struct in the given style.
@@ -202,6 +205,17 @@ fn struct_def(s: &Struct, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
 
 fn enum_def(e: &Enum) -> TokenStream {
     let name = ident(&e.name);
+    let default_impl = e.default.as_ref().map(|v| {
+        let v = ident(v);
+        quote! {
+            /// The field's default value on the instance.
+            impl Default for #name {
+                fn default() -> Self {
+                    Self::#v
+                }
+            }
+        }
+    });
     let doc = docs(&[e.doc.as_deref()]);
     let variants = e.variants.iter().map(|(v, wire)| {
         let v = ident(v);
@@ -233,6 +247,7 @@ fn enum_def(e: &Enum) -> TokenStream {
                 }
             }
         }
+        #default_impl
         impl From<&str> for #name {
             fn from(value: &str) -> Self {
                 match value {
@@ -545,7 +560,32 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
         }
     };
 
-    let filters = selectable.iter().map(|f| filter_fn(&type_name, f));
+    let mut filters: Vec<TokenStream> = selectable
+        .iter()
+        .map(|f| filter_fn(&type_name, f))
+        .collect();
+    // One link condition builder per link (`brand()` next to `brand_id()`), unless a field
+    // already has that name.
+    let mut filter_names: std::collections::BTreeSet<String> =
+        selectable.iter().map(|f| f.ident.clone()).collect();
+    for f in &selectable {
+        let Some(link) = &f.link else { continue };
+        let fn_name = crate::naming::snake(link);
+        if !filter_names.insert(fn_name.clone()) {
+            continue;
+        }
+        let name = ident(&fn_name);
+        let doc = doc_lines(&format!(
+            "Link conditions on `{link}` (`linkedWith`, `isLinked`, …); ids are compared on `{}`.",
+            f.wire
+        ));
+        filters.push(quote! {
+            #doc
+            pub const fn #name() -> ::atrocore_runtime::LinkField<super::#type_name> {
+                ::atrocore_runtime::LinkField::new(#link)
+            }
+        });
+    }
     let filter_doc = doc_lines(&format!(
         "Typed `where` conditions on `{wire_name}` fields: `filter::name().like(\"%x%\")`; combine with `and`, `or`, `not`."
     ));
@@ -829,7 +869,9 @@ pub fn emit(api: &Api, settings: &Settings) -> Result<Files, Error> {
     for e in &api.entities {
         for t in &e.types {
             if let TypeDef::Enum(en) = t {
-                enum_names.insert((Some(e.module.clone()), en.name.clone()));
+                if en.default.is_none() {
+                    enum_names.insert((Some(e.module.clone()), en.name.clone()));
+                }
             }
         }
     }

@@ -274,6 +274,10 @@ pub enum Type {
     Array(Box<Type>),
     /// The typed `_meta` object of the runtime.
     Meta,
+    /// A date (`Y-m-d`), the runtime's `Date` (from instance metadata).
+    Date,
+    /// A date and time (`Y-m-d H:i:s`), the runtime's `DateTime` (from instance metadata).
+    DateTime,
     /// A `where` filter of the runtime.
     Where,
     /// A named type: `module` is `None` for the current module, else a crate module.
@@ -325,6 +329,9 @@ pub struct Field {
     pub read_only: bool,
     /// Kind for filters.
     pub kind: FieldKind,
+    /// For `brandId`/`teamsIds`: the link behind the ids (`brand`, `teams`), from instance
+    /// metadata; link conditions (`linkedWith`, `isLinked`) name the link, not the ids field.
+    pub link: Option<String>,
     /// Doc text.
     pub doc: Option<String>,
 }
@@ -384,4 +391,6 @@ pub struct Enum {
     pub doc: Option<String>,
     /// `(variant, wire value)` pairs in spec order.
     pub variants: Vec<(String, String)>,
+    /// The variant `Default` gives (the field's default in the instance metadata), if any.
+    pub default: Option<String>,
 }

@@ -300,8 +300,14 @@ impl<'a> Lowerer<'a> {
         let pointer = format!("/components/schemas/{}", escape_pointer_token(name));
         let spec = self.spec;
         let schema = &spec.schemas()[name];
-        let fields =
-            self.object_fields(schema, &pointer, &type_name, &mut sink, StructStyle::Read)?;
+        let fields = self.fields_of(
+            schema,
+            &pointer,
+            &type_name,
+            Some(name),
+            &mut sink,
+            StructStyle::Read,
+        )?;
 
         let (collection, item) = (format!("/{name}"), format!("/{name}/{{id}}"));
         let mut standard = StandardOps::default();
@@ -319,6 +325,7 @@ impl<'a> Lowerer<'a> {
                         op,
                         &op_pointer,
                         &create_name,
+                        name,
                         &mut sink,
                         StructStyle::Create,
                     )?;
@@ -339,6 +346,7 @@ impl<'a> Lowerer<'a> {
                         op,
                         &op_pointer,
                         &patch_name,
+                        name,
                         &mut sink,
                         StructStyle::Patch,
                     )?;
@@ -417,13 +425,14 @@ impl<'a> Lowerer<'a> {
         op: &'a Value,
         op_pointer: &str,
         type_name: &str,
+        entity: &str,
         sink: &mut Sink,
         style: StructStyle,
     ) -> Result<Vec<Field>, Error> {
         let Some((schema, pointer)) = self.body_schema(op, op_pointer)? else {
             return Ok(Vec::new());
         };
-        self.object_fields(schema, &pointer, type_name, sink, style)
+        self.fields_of(schema, &pointer, type_name, Some(entity), sink, style)
     }
 
     fn body_schema(
@@ -509,6 +518,19 @@ impl<'a> Lowerer<'a> {
         sink: &mut Sink,
         style: StructStyle,
     ) -> Result<Vec<Field>, Error> {
+        self.fields_of(schema, pointer, type_name, None, sink, style)
+    }
+
+    /// Fields of an object schema; `entity` (the wire name) enables instance metadata.
+    fn fields_of(
+        &mut self,
+        schema: &'a Value,
+        pointer: &str,
+        type_name: &str,
+        entity: Option<&str>,
+        sink: &mut Sink,
+        style: StructStyle,
+    ) -> Result<Vec<Field>, Error> {
         let mut props = Vec::new();
         let mut required = BTreeSet::new();
         self.collect_object(schema, pointer, &mut props, &mut required)?;
@@ -537,23 +559,45 @@ impl<'a> Lowerer<'a> {
                     .get("nullable")
                     .and_then(Value::as_bool)
                     .unwrap_or(false);
-            let ty = if name == "_meta" && style == StructStyle::Read {
+            let meta = entity.and_then(|e| self.meta_field(e, name));
+            let spec_ty = if name == "_meta" && style == StructStyle::Read {
                 Type::Meta
             } else {
-                self.ty(prop, at, &naming::nested_type(type_name, name), sink)?
+                let hint = naming::nested_type(entity.map_or(type_name, |e| e), name);
+                self.ty(prop, at, &hint, sink)?
             };
-            let doc = prop
+            let ty = match &meta {
+                Some(m) => self.meta_type(m, spec_ty, entity.unwrap_or(type_name), name, sink),
+                None => spec_ty,
+            };
+            let mut doc = prop
                 .get("description")
                 .or_else(|| resolved.get("description"))
                 .and_then(Value::as_str)
                 .map(str::trim)
                 .filter(|d| !d.is_empty())
                 .map(str::to_owned);
+            if let Some(note) = meta.as_ref().and_then(MetaField::note) {
+                doc = Some(match doc {
+                    Some(d) => format!("{d}\n\n{note}"),
+                    None => note,
+                });
+            }
+            let kind = match &meta {
+                // `brandId` compares ids (equals, in); `teamsIds` is no column at all: the
+                // link conditions go on the link's own filter (`Field::link`).
+                Some(m) if m.link.is_some() && m.field_type == "link" => FieldKind::Text,
+                Some(m) if m.link.is_some() => FieldKind::Any,
+                Some(m) => m.kind().unwrap_or_else(|| Self::spec_kind(&ty)),
+                None => Self::spec_kind(&ty),
+            };
+            let link = meta.as_ref().and_then(|m| m.link.clone());
             fields.push(Field {
                 wire: name.clone(),
                 ident: idents[i].clone(),
                 variant: variants[i].clone(),
-                kind: self.kind(type_name, name, &ty),
+                kind,
+                link,
                 ty,
                 required: required.contains(name),
                 nullable,
@@ -564,34 +608,97 @@ impl<'a> Lowerer<'a> {
         Ok(fields)
     }
 
-    /// The filter kind of a field: from instance metadata when given, else from its type.
-    fn kind(&self, type_name: &str, wire: &str, ty: &Type) -> FieldKind {
-        if let Some(meta_type) = self
-            .metadata
-            .and_then(|m| {
-                m.pointer(&format!(
-                    "/entityDefs/{type_name}/fields/{}/type",
-                    escape_pointer_token(wire)
-                ))
-            })
-            .and_then(Value::as_str)
-        {
-            match meta_type {
-                "date" => return FieldKind::Date,
-                "datetime" => return FieldKind::DateTime,
-                "link" | "linkMultiple" => return FieldKind::Link,
-                "array" | "multiEnum" | "extensibleMultiEnum" => return FieldKind::Array,
-                "bool" => return FieldKind::Bool,
-                "int" | "float" => return FieldKind::Number,
-                _ => {}
-            }
-        }
+    /// The filter kind a spec type suggests (without metadata).
+    fn spec_kind(ty: &Type) -> FieldKind {
         match ty {
             Type::String | Type::Named { .. } => FieldKind::Text,
             Type::Integer | Type::Number => FieldKind::Number,
             Type::Boolean => FieldKind::Bool,
             Type::Array(_) => FieldKind::Array,
+            Type::Date => FieldKind::Date,
+            Type::DateTime => FieldKind::DateTime,
             _ => FieldKind::Any,
+        }
+    }
+
+    /// What the instance metadata says about the spec field `wire` of `entity`: the field
+    /// itself, or the link behind `brandId` / `teamsIds` (the spec flattens links to ids).
+    fn meta_field(&self, entity: &str, wire: &str) -> Option<MetaField> {
+        let fields = self.metadata?.pointer(&format!(
+            "/entityDefs/{}/fields",
+            escape_pointer_token(entity)
+        ))?;
+        let def = |name: &str| fields.get(name).filter(|d| d.is_object());
+        let links = self.metadata?.pointer(&format!(
+            "/entityDefs/{}/links",
+            escape_pointer_token(entity)
+        ));
+        let target = |link: &str| {
+            links
+                .and_then(|l| l.get(link))
+                .and_then(|l| l.get("entity"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        if let Some(d) = def(wire) {
+            let field_type = d
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let link_target = matches!(field_type.as_str(), "link" | "linkMultiple")
+                .then(|| target(wire))
+                .flatten();
+            return Some(MetaField {
+                def: d.clone(),
+                field_type,
+                link: None,
+                link_target,
+            });
+        }
+        for (suffix, expected) in [("Ids", "linkMultiple"), ("Id", "link")] {
+            if let Some(link) = wire.strip_suffix(suffix) {
+                if let Some(d) =
+                    def(link).filter(|d| d.get("type").and_then(Value::as_str) == Some(expected))
+                {
+                    return Some(MetaField {
+                        def: d.clone(),
+                        field_type: expected.to_owned(),
+                        link: Some(link.to_owned()),
+                        link_target: target(link),
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// The Rust type of a field, refined by metadata: dates and date-times become the
+    /// runtime's date types, enums with options a generated enum (the spec says `string`).
+    fn meta_type(
+        &mut self,
+        m: &MetaField,
+        spec_ty: Type,
+        entity: &str,
+        wire: &str,
+        sink: &mut Sink,
+    ) -> Type {
+        if spec_ty != Type::String || m.link.is_some() {
+            return spec_ty;
+        }
+        match m.field_type.as_str() {
+            "date" => Type::Date,
+            "datetime" => Type::DateTime,
+            "enum" => match m.def.get("options").and_then(Value::as_array) {
+                Some(options) if !options.is_empty() && options.iter().all(Value::is_string) => {
+                    let values: Vec<&str> = options.iter().filter_map(Value::as_str).collect();
+                    let hint = naming::nested_type(entity, wire);
+                    let default = m.def.get("default").and_then(Value::as_str);
+                    self.inline_enum(&values, None, default, &hint, sink)
+                }
+                _ => spec_ty,
+            },
+            _ => spec_ty,
         }
     }
 
@@ -640,7 +747,7 @@ impl<'a> Lowerer<'a> {
             "string" => match obj.get("enum").and_then(Value::as_array) {
                 Some(values) if !values.is_empty() && values.iter().all(Value::is_string) => {
                     let values: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
-                    self.inline_enum(&values, obj.get("description"), hint, sink)
+                    self.inline_enum(&values, obj.get("description"), None, hint, sink)
                 }
                 _ => Type::String,
             },
@@ -751,10 +858,11 @@ impl<'a> Lowerer<'a> {
         &mut self,
         values: &[&str],
         description: Option<&Value>,
+        default: Option<&str>,
         hint: &str,
         sink: &mut Sink,
     ) -> Type {
-        let key = format!("enum:{}", values.join("\u{0}"));
+        let key = format!("enum:{}:{}", default.unwrap_or(""), values.join("\u{0}"));
         if let Some(name) = sink.seen.get(&key) {
             return Type::Named {
                 module: None,
@@ -764,6 +872,9 @@ impl<'a> Lowerer<'a> {
         let name = sink.namer.claim_camel(hint);
         sink.seen.insert(key, name.clone());
         let variants = naming::variant_names(values.iter().copied(), &["Other"]);
+        let default = default
+            .and_then(|d| values.iter().position(|v| *v == d))
+            .map(|i| variants[i].clone());
         sink.types.push(TypeDef::Enum(Enum {
             name: name.clone(),
             doc: description.and_then(Value::as_str).map(str::to_owned),
@@ -771,6 +882,7 @@ impl<'a> Lowerer<'a> {
                 .into_iter()
                 .zip(values.iter().map(|v| (*v).to_owned()))
                 .collect(),
+            default,
         }));
         Type::Named { module: None, name }
     }
@@ -1043,6 +1155,7 @@ impl<'a> Lowerer<'a> {
                                 .into_iter()
                                 .zip(values.iter().map(|v| (*v).to_owned()))
                                 .collect(),
+                            default: None,
                         }))
                     }
                     _ => None,
@@ -1074,6 +1187,54 @@ impl<'a> Lowerer<'a> {
         let mut types = sink.types;
         types.sort_by(|a, b| a.name().cmp(b.name()));
         Ok(types)
+    }
+}
+
+/// A field's definition in the instance metadata.
+struct MetaField {
+    def: Value,
+    /// `date`, `datetime`, `enum`, `link`, `linkMultiple`, …
+    field_type: String,
+    /// For `brandId`/`teamsIds`: the link's name (`brand`, `teams`).
+    link: Option<String>,
+    /// The entity a link points at.
+    link_target: Option<String>,
+}
+
+impl MetaField {
+    fn kind(&self) -> Option<FieldKind> {
+        Some(match self.field_type.as_str() {
+            "date" => FieldKind::Date,
+            "datetime" => FieldKind::DateTime,
+            "link" | "linkMultiple" => FieldKind::Link,
+            "array" | "multiEnum" | "extensibleMultiEnum" => FieldKind::Array,
+            "bool" => FieldKind::Bool,
+            "int" | "float" => FieldKind::Number,
+            "varchar" | "text" | "wysiwyg" | "enum" | "extensibleEnum" | "email" | "url"
+            | "markdown" => FieldKind::Text,
+            _ => return None,
+        })
+    }
+
+    /// A doc line from what the metadata knows.
+    fn note(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(target) = &self.link_target {
+            let many = self.field_type == "linkMultiple";
+            parts.push(format!("Link{} to `{target}`", if many { "s" } else { "" }));
+        } else if !self.field_type.is_empty() {
+            parts.push(format!("AtroCore type `{}`", self.field_type));
+        }
+        if self.def.get("unique").and_then(Value::as_bool) == Some(true) {
+            parts.push("unique".into());
+        }
+        if self.def.get("isMultilang").and_then(Value::as_bool) == Some(true) {
+            parts.push("multilingual".into());
+        }
+        if let Some(measure) = self.def.get("measureId").and_then(Value::as_str) {
+            parts.push(format!("measure `{measure}`"));
+        }
+        (!parts.is_empty()).then(|| format!("{}.", parts.join(", ")))
     }
 }
 

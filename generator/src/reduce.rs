@@ -125,3 +125,22 @@ fn strip(v: &mut Value, in_properties: bool) {
         _ => {}
     }
 }
+
+/// Cut instance metadata down to what the generator reads (`entityDefs` fields, links and
+/// unique indexes) for the entities `spec_reduced` still has.
+pub fn reduce_metadata(metadata: &Value, spec_reduced: &Spec) -> Value {
+    let keep: BTreeSet<String> = entity_names(spec_reduced).into_iter().collect();
+    let mut defs = Map::new();
+    if let Some(all) = metadata.get("entityDefs").and_then(Value::as_object) {
+        for (name, def) in all.iter().filter(|(n, _)| keep.contains(*n)) {
+            let mut cut = Map::new();
+            for key in ["fields", "links", "uniqueIndexes"] {
+                if let Some(v) = def.get(key) {
+                    cut.insert(key.to_owned(), v.clone());
+                }
+            }
+            defs.insert(name.clone(), Value::Object(cut));
+        }
+    }
+    serde_json::json!({ "entityDefs": defs })
+}

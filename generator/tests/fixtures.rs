@@ -9,7 +9,18 @@ fn check(path: &std::path::Path) {
     let text = std::fs::read_to_string(path).unwrap();
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let spec = Spec::parse(name.clone(), &text).unwrap();
+    let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+    // Instance metadata for a fixture, when it has some, lives in `fixtures/metadata/<stem>.json`.
+    let metadata_path = path
+        .parent()
+        .unwrap()
+        .join("metadata")
+        .join(format!("{stem}.json"));
+    let metadata = std::fs::read_to_string(&metadata_path)
+        .ok()
+        .map(|t| serde_json::from_str(&t).unwrap());
     let settings = Settings {
+        metadata,
         spec_label: format!("tests/fixtures/{name}"),
         command: "cargo test -p atrocore-codegen --test fixtures".into(),
         ..Settings::default()
@@ -21,7 +32,6 @@ fn check(path: &std::path::Path) {
         "{name}: generation is not deterministic"
     );
 
-    let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
     insta::with_settings!({snapshot_suffix => stem.clone(), prepend_module_to_snapshot => false}, {
         insta::assert_json_snapshot!("ir", out.api);
         let mut all = String::new();

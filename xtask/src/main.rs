@@ -21,6 +21,8 @@ use clap::{Args, Parser, Subcommand};
 
 /// The project's default spec, relative to the workspace root.
 pub const DEFAULT_SPEC: &str = "specs/atrocore-2.2-pim-default.json";
+/// Instance metadata for the default spec (cut from the real instance's), relative to the root.
+pub const DEFAULT_METADATA: &str = "specs/atrocore-2.2-pim-default.metadata.json";
 /// Where the example crate lives.
 pub const EXAMPLE_DIR: &str = "generated-example";
 
@@ -110,6 +112,9 @@ struct ReduceArgs {
     /// Remove summary/description prose.
     #[arg(long)]
     strip_prose: bool,
+    /// Also cut the --metadata file down to the kept entities and write it here.
+    #[arg(long, requires = "metadata")]
+    metadata_out: Option<PathBuf>,
 }
 
 /// The workspace root (xtask's parent folder).
@@ -185,7 +190,11 @@ pub(crate) fn load(source: &SourceArgs) -> Result<Loaded, String> {
             label,
         )
     };
-    let metadata = match (&source.metadata, source.fetch_metadata) {
+    let default_metadata = (source.spec.is_none() && source.url.is_none())
+        .then(|| root.join(DEFAULT_METADATA))
+        .filter(|p| p.exists());
+    let metadata_path = source.metadata.clone().or(default_metadata);
+    let metadata = match (&metadata_path, source.fetch_metadata) {
         (Some(path), _) => {
             let text =
                 std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -425,6 +434,15 @@ fn reduce(args: ReduceArgs) -> Result<(), String> {
         text.len(),
         loaded.label
     );
+    if let (Some(out), Some(metadata)) = (&args.metadata_out, &loaded.metadata) {
+        let reduced_spec =
+            Spec::from_value(args.out.display().to_string(), reduced).map_err(|e| e.to_string())?;
+        let cut = atrocore_codegen::reduce::reduce_metadata(metadata, &reduced_spec);
+        let mut text = serde_json::to_string_pretty(&cut).map_err(|e| e.to_string())?;
+        text.push('\n');
+        output::write_file_atomic(out, text.as_bytes())?;
+        println!("wrote {} ({} bytes)", out.display(), text.len());
+    }
     Ok(())
 }
 
