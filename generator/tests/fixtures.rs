@@ -44,5 +44,5 @@ fn check(path: &std::path::Path) {
 
 #[test]
 fn fixtures() {
-    insta::glob!("fixtures/*.{json,yaml}", |path| check(path));
+    insta::glob!("fixtures/*.{json,yaml}", check);
 }

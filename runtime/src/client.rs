@@ -1,0 +1,702 @@
+//! [`Client`] and [`ClientBuilder`]: connection settings, the retry policy, and the shared
+//! token cache (one login for all clones and tasks, renewed once on `401`).
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::HeaderValue;
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use crate::entity::{
+    CreateRequest, DeleteRequest, Entity, ListRequest, ReadRequest, UpdateRequest,
+};
+use crate::error::{Error, ErrorKind, Result};
+use crate::request::{AuthMode, Prepared, RequestBuilder};
+
+/// Which AtroCore API generation a spec (and so a generated client) comes from.
+///
+/// The generations differ in the API base path (`/api/v1` and `/api`) and the route that turns
+/// credentials into a token (`GET /App/user` and `GET /userSession`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiGeneration {
+    /// AtroCore 2.2.x: base path `/api/v1`, token from `GET /App/user`.
+    V2_2,
+    /// AtroCore 2.3.x: base path `/api`, token from `GET /userSession`.
+    V2_3,
+}
+
+impl ApiGeneration {
+    /// The API base path of this generation's specs.
+    pub fn default_base_path(self) -> &'static str {
+        match self {
+            Self::V2_2 => "/api/v1",
+            Self::V2_3 => "/api",
+        }
+    }
+
+    /// The route, relative to the base path, that exchanges credentials for a token.
+    pub fn token_path(self) -> &'static str {
+        match self {
+            Self::V2_2 => "/App/user",
+            Self::V2_3 => "/userSession",
+        }
+    }
+}
+
+/// When and how often failed requests are retried, with exponential backoff and full jitter.
+///
+/// Only *safe* requests are retried: `GET`, `HEAD`, `OPTIONS`, and requests marked with
+/// [`RequestBuilder::idempotent`]. They are retried after a connection failure, a timeout, a
+/// transport error, `429 Too Many Requests` (waiting as long as its `Retry-After` says), and
+/// `502`, `503`, `504`. The wait before retry `n` (from 0) is a random duration between zero and
+/// `min(max_backoff, base_backoff * 2^n)`.
+///
+/// ```
+/// use std::time::Duration;
+/// use atrocore_runtime::RetryPolicy;
+///
+/// let patient = RetryPolicy { max_retries: 6, max_backoff: Duration::from_secs(30), ..RetryPolicy::default() };
+/// let never = RetryPolicy::none();
+/// # let _ = (patient, never);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt; `0` disables retries. Default 3.
+    pub max_retries: u32,
+    /// The backoff ceiling of the first retry; doubles with each retry. Default 200 ms.
+    pub base_backoff: Duration,
+    /// The largest backoff ceiling. Default 10 s.
+    pub max_backoff: Duration,
+    /// The longest `Retry-After` to honour; a `429` asking for longer is returned as an error
+    /// at once. Default 60 s.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            base_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(10),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn none() -> Self {
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+
+    /// A random wait before retry number `retry` (0-based): full jitter below the exponential
+    /// ceiling.
+    pub(crate) fn backoff(&self, retry: u32) -> Duration {
+        let factor = 1u32.checked_shl(retry.min(31)).unwrap_or(u32::MAX);
+        let ceiling = self
+            .base_backoff
+            .checked_mul(factor)
+            .unwrap_or(self.max_backoff)
+            .min(self.max_backoff);
+        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+        if nanos == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_nanos(rand::random_range(0..=nanos))
+    }
+}
+
+/// A password or token: never printed.
+#[derive(Clone)]
+pub(crate) struct Secret(Arc<str>);
+
+impl Secret {
+    pub(crate) fn new(s: impl Into<String>) -> Self {
+        Self(Arc::from(s.into()))
+    }
+
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The value as a header value flagged sensitive (kept out of HTTP/2 header tables).
+    pub(crate) fn header_value(&self) -> Result<HeaderValue> {
+        let mut v = HeaderValue::from_str(&self.0)
+            .map_err(|_| Error::builder("the token is not a valid header value"))?;
+        v.set_sensitive(true);
+        Ok(v)
+    }
+
+    pub(crate) fn same(&self, other: &Secret) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// User name and password, exchanged for a token.
+#[derive(Clone)]
+pub(crate) struct Credentials {
+    pub(crate) user: String,
+    pub(crate) password: Secret,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password", &self.password)
+            .finish()
+    }
+}
+
+/// The token cache, shared by every clone of a [`Client`].
+struct Auth {
+    credentials: Option<Credentials>,
+    token: Mutex<Option<Secret>>,
+}
+
+impl Auth {
+    /// The token to send, logging in first if there is none yet. Concurrent callers wait for the
+    /// one login in progress (the lock is held across it), so there is exactly one.
+    async fn current(&self, client: &ClientRef) -> Result<Option<Secret>> {
+        let mut guard = self.token.lock().await;
+        if let Some(t) = &*guard {
+            return Ok(Some(t.clone()));
+        }
+        let Some(credentials) = &self.credentials else {
+            return Ok(None);
+        };
+        let token = client.login(credentials).await?;
+        *guard = Some(token.clone());
+        Ok(Some(token))
+    }
+
+    /// After a `401` with `stale`: log in again, unless another task already did.
+    async fn renew(&self, client: &ClientRef, stale: Option<&Secret>) -> Result<()> {
+        let Some(credentials) = &self.credentials else {
+            return Ok(());
+        };
+        let mut guard = self.token.lock().await;
+        match (&*guard, stale) {
+            (Some(current), Some(stale)) if !current.same(stale) => return Ok(()),
+            (Some(_), None) => return Ok(()),
+            _ => {}
+        }
+        *guard = None;
+        let token = client.login(credentials).await?;
+        *guard = Some(token);
+        Ok(())
+    }
+
+    fn can_renew(&self) -> bool {
+        self.credentials.is_some()
+    }
+}
+
+/// What every clone of a [`Client`] shares.
+pub(crate) struct ClientRef {
+    pub(crate) http: reqwest::Client,
+    /// Instance root plus API base path, without a trailing slash.
+    pub(crate) base_url: String,
+    pub(crate) api_base_path: String,
+    pub(crate) generation: ApiGeneration,
+    auth: Auth,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) timeout: Option<Duration>,
+    /// Sent per request when the user brought their own reqwest client and set a user agent.
+    pub(crate) user_agent: Option<HeaderValue>,
+}
+
+impl ClientRef {
+    /// Exchanges credentials for a token at the generation's token route. (Boxed: sending a
+    /// request may log in, so the future types would otherwise contain themselves.)
+    fn login<'a>(
+        &'a self,
+        credentials: &'a Credentials,
+    ) -> Pin<Box<dyn Future<Output = Result<Secret>> + Send + 'a>> {
+        Box::pin(self.login_inner(credentials))
+    }
+
+    async fn login_inner(&self, credentials: &Credentials) -> Result<Secret> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            #[serde(rename = "authorizationToken")]
+            authorization_token: String,
+        }
+        let path = self.generation.token_path();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("Authorization-Token-Only", HeaderValue::from_static("true"));
+        let prepared = Prepared {
+            method: Method::GET,
+            path: path.to_owned(),
+            query: Vec::new(),
+            headers,
+            body: None,
+            idempotent: true,
+            timeout: None,
+        };
+        tracing::debug!(user = %credentials.user, path, "logging in to AtroCore");
+        let response = prepared
+            .execute(self, AuthMode::Basic(credentials))
+            .await
+            .map_err(|e| {
+                if e.kind() == ErrorKind::Auth {
+                    e.with_message(format!("could not log in as `{}`", credentials.user))
+                } else {
+                    e
+                }
+            })?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| Error::from_reqwest(e).with_request(&Method::GET, path))?;
+        // No serde error as source: its message could quote the answer, which holds the token.
+        let answer: Answer = serde_json::from_slice(&bytes).map_err(|_| {
+            Error::new(ErrorKind::Decode)
+                .with_message("the token route answered without `authorizationToken`")
+                .with_request(&Method::GET, path)
+        })?;
+        Ok(Secret::new(answer.authorization_token))
+    }
+}
+
+/// A client of one AtroCore instance: settings, connection pool and token cache.
+///
+/// Cheap to clone (an [`Arc`] inside): clones share the connection pool and the token, so one
+/// login serves every task. Generated crates wrap it in their own `Client` with one accessor per
+/// entity; every route is also reachable here with [`request`](Self::request).
+///
+/// ```no_run
+/// # async fn demo() -> atrocore_runtime::Result<()> {
+/// use atrocore_runtime::{ApiGeneration, Client, Method};
+///
+/// let client = Client::builder("https://pim.example.com")
+///     .generation(ApiGeneration::V2_2)
+///     .basic_auth("api-user", "secret")
+///     .build()?;
+/// let metadata: serde_json::Value = client.request(Method::GET, "/Metadata").send_json().await?;
+/// # let _ = metadata;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<ClientRef>,
+}
+
+impl Client {
+    /// A builder for a client of the instance whose web root is `instance_url`.
+    pub fn builder(instance_url: impl AsRef<str>) -> ClientBuilder<Client> {
+        ClientBuilder::new(instance_url)
+    }
+
+    /// Starts a request to `path`, relative to the API base path (`"/Product/abc"`).
+    ///
+    /// `path` must already be percent-encoded: build it with
+    /// [`encode_path_segment`](crate::encode_path_segment) for each parameter.
+    pub fn request(&self, method: Method, path: impl Into<String>) -> RequestBuilder {
+        RequestBuilder::new(self.clone(), method, path.into())
+    }
+
+    /// Lists records of `E`: `GET /{E}`.
+    pub fn list<E: Entity>(&self) -> ListRequest<E> {
+        ListRequest::new(self.clone())
+    }
+
+    /// Reads one record of `E`: `GET /{E}/{id}`.
+    pub fn read<E: Entity>(&self, id: &str) -> ReadRequest<E> {
+        ReadRequest::new(self.clone(), id)
+    }
+
+    /// Creates a record of `E` from `body`: `POST /{E}`.
+    pub fn create<E: Entity, B: Serialize + ?Sized>(&self, body: &B) -> CreateRequest<E> {
+        CreateRequest::new(self.clone(), body)
+    }
+
+    /// Updates the record `id` of `E` with the fields of `body`: `PUT` (2.2 specs) or `PATCH`
+    /// (2.3) `/{E}/{id}`.
+    pub fn update<E: Entity, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        id: &str,
+        body: &B,
+    ) -> UpdateRequest<E> {
+        UpdateRequest::new(self.clone(), method, id, body)
+    }
+
+    /// Deletes the record `id` of `E`: `DELETE /{E}/{id}`; resolves to AtroCore's `true`.
+    pub fn delete<E: Entity>(&self, id: &str) -> DeleteRequest<E> {
+        DeleteRequest::new(self.clone(), id)
+    }
+
+    /// Logs in now if this client has credentials and no token yet; otherwise does nothing.
+    /// Useful to check credentials at start-up (requests log in on their own when needed).
+    pub async fn login(&self) -> Result<()> {
+        self.inner.auth.current(&self.inner).await.map(|_| ())
+    }
+
+    /// The instance URL joined with the API base path, e.g. `https://pim.example.com/api/v1`.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The API base path, e.g. `/api/v1`.
+    pub fn api_base_path(&self) -> &str {
+        &self.inner.api_base_path
+    }
+
+    /// The API generation this client speaks.
+    pub fn generation(&self) -> ApiGeneration {
+        self.inner.generation
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    pub(crate) async fn current_token(&self) -> Result<Option<Secret>> {
+        self.inner.auth.current(&self.inner).await
+    }
+
+    pub(crate) async fn renew_token(&self, stale: Option<&Secret>) -> Result<()> {
+        self.inner.auth.renew(&self.inner, stale).await
+    }
+
+    pub(crate) fn can_renew(&self) -> bool {
+        self.inner.auth.can_renew()
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("atrocore_runtime::Client")
+            .field("base_url", &i.base_url)
+            .field("generation", &i.generation)
+            .field(
+                "user",
+                &i.auth.credentials.as_ref().map(|c| c.user.as_str()),
+            )
+            .field("retry", &i.retry)
+            .field("timeout", &i.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sets up a [`Client`]; `build()` returns a `T` made from it (a generated crate's client type).
+///
+/// Required input goes to [`new`](Self::new); everything else has a default:
+///
+/// | setting | default |
+/// |---|---|
+/// | [`api_base_path`](Self::api_base_path) | the generation's: `/api/v1` (2.2), `/api` (2.3) |
+/// | [`generation`](Self::generation) | [`ApiGeneration::V2_2`] |
+/// | credentials | none: [`basic_auth`](Self::basic_auth) or [`token`](Self::token) |
+/// | [`timeout`](Self::timeout) | 60 s per attempt |
+/// | [`connect_timeout`](Self::connect_timeout) | 10 s |
+/// | [`user_agent`](Self::user_agent) | `atrocore-rs/<version>` |
+/// | [`proxy`](Self::proxy) | the system's (`HTTPS_PROXY`, …) |
+/// | [`retry_policy`](Self::retry_policy) | [`RetryPolicy::default`] |
+pub struct ClientBuilder<T = Client> {
+    instance_url: String,
+    api_base_path: Option<String>,
+    generation: ApiGeneration,
+    credentials: Option<Credentials>,
+    token: Option<Secret>,
+    timeout: Option<Duration>,
+    connect_timeout: Duration,
+    user_agent: Option<String>,
+    proxy: Option<reqwest::Proxy>,
+    retry: RetryPolicy,
+    http: Option<reqwest::Client>,
+    _output: PhantomData<fn() -> T>,
+}
+
+impl<T: From<Client>> ClientBuilder<T> {
+    /// A builder for the instance whose web root is `instance_url`
+    /// (`https://pim.example.com`, or `https://example.com/atro` for an instance in a folder).
+    pub fn new(instance_url: impl AsRef<str>) -> Self {
+        Self {
+            instance_url: instance_url.as_ref().to_owned(),
+            api_base_path: None,
+            generation: ApiGeneration::V2_2,
+            credentials: None,
+            token: None,
+            timeout: Some(Duration::from_secs(60)),
+            connect_timeout: Duration::from_secs(10),
+            user_agent: None,
+            proxy: None,
+            retry: RetryPolicy::default(),
+            http: None,
+            _output: PhantomData,
+        }
+    }
+
+    /// The API base path under the web root: `/api/v1` for 2.2, `/api` for 2.3 (a generated
+    /// crate sets it from its spec's `servers`).
+    #[must_use]
+    pub fn api_base_path(mut self, path: impl Into<String>) -> Self {
+        self.api_base_path = Some(path.into());
+        self
+    }
+
+    /// The API generation (decides the token route, and the base path unless one is set).
+    #[must_use]
+    pub fn generation(mut self, g: ApiGeneration) -> Self {
+        self.generation = g;
+        self
+    }
+
+    /// Log in with user name and password: they are exchanged for a token on first use, the
+    /// token is shared by every clone, and renewed once when a request gets `401`.
+    #[must_use]
+    pub fn basic_auth(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.credentials = Some(Credentials {
+            user: user.into(),
+            password: Secret::new(password),
+        });
+        self
+    }
+
+    /// Send this token as `Authorization-Token` as is. With [`basic_auth`](Self::basic_auth)
+    /// too, the token is used first and the credentials only to renew it.
+    #[must_use]
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(Secret::new(token));
+        self
+    }
+
+    /// The time limit of each attempt of a request, from sending to the end of the answer.
+    #[must_use]
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
+        self
+    }
+
+    /// No time limit on requests (the connect timeout still applies).
+    #[must_use]
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = None;
+        self
+    }
+
+    /// The time limit for opening a connection.
+    #[must_use]
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// The `User-Agent` header.
+    #[must_use]
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = Some(ua.into());
+        self
+    }
+
+    /// Send requests through this proxy.
+    #[must_use]
+    pub fn proxy(mut self, proxy: reqwest::Proxy) -> Self {
+        self.proxy = Some(proxy);
+        self
+    }
+
+    /// When and how often to retry safe requests.
+    #[must_use]
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Use this reqwest client (its TLS, proxy, pool and connect settings) instead of building
+    /// one; [`connect_timeout`](Self::connect_timeout) and [`proxy`](Self::proxy) are then
+    /// ignored, while [`timeout`](Self::timeout) and an explicit
+    /// [`user_agent`](Self::user_agent) still apply per request.
+    #[must_use]
+    pub fn with_reqwest_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    ///
+    /// Fails with [`ErrorKind::Builder`] when the instance URL is not an `http(s)` URL, or the
+    /// HTTP client cannot be set up. No request is sent: credentials are checked on first use
+    /// (or by [`Client::login`]).
+    pub fn build(self) -> Result<T> {
+        let root = self.instance_url.trim().trim_end_matches('/');
+        let parsed = reqwest::Url::parse(root)
+            .map_err(|e| Error::builder("invalid instance URL").with_source(e))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(Error::builder(
+                "the instance URL must be an http or https URL with a host",
+            ));
+        }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(Error::builder(
+                "the instance URL must not have a query or fragment",
+            ));
+        }
+        let base = self
+            .api_base_path
+            .unwrap_or_else(|| self.generation.default_base_path().to_owned());
+        let base = base.trim().trim_matches('/');
+        let api_base_path = if base.is_empty() {
+            String::new()
+        } else {
+            format!("/{base}")
+        };
+        let base_url = format!("{root}{api_base_path}");
+        reqwest::Url::parse(&base_url)
+            .map_err(|e| Error::builder("invalid API base path").with_source(e))?;
+
+        let (http, user_agent) = match self.http {
+            Some(http) => {
+                let ua = match self.user_agent {
+                    Some(ua) => Some(
+                        HeaderValue::from_str(&ua)
+                            .map_err(|e| Error::builder("invalid user agent").with_source(e))?,
+                    ),
+                    None => None,
+                };
+                (http, ua)
+            }
+            None => {
+                let ua = self.user_agent.unwrap_or_else(|| {
+                    concat!("atrocore-rs/", env!("CARGO_PKG_VERSION")).to_owned()
+                });
+                let mut b = reqwest::Client::builder()
+                    .user_agent(ua)
+                    .connect_timeout(self.connect_timeout);
+                if let Some(proxy) = self.proxy {
+                    b = b.proxy(proxy);
+                }
+                let http = b.build().map_err(|e| {
+                    Error::builder("could not set up the HTTP client").with_source(e)
+                })?;
+                (http, None)
+            }
+        };
+        let client = Client {
+            inner: Arc::new(ClientRef {
+                http,
+                base_url,
+                api_base_path,
+                generation: self.generation,
+                auth: Auth {
+                    credentials: self.credentials,
+                    token: Mutex::new(self.token),
+                },
+                retry: self.retry,
+                timeout: self.timeout,
+                user_agent,
+            }),
+        };
+        Ok(T::from(client))
+    }
+}
+
+impl<T> fmt::Debug for ClientBuilder<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("atrocore_runtime::ClientBuilder")
+            .field("instance_url", &self.instance_url)
+            .field("api_base_path", &self.api_base_path)
+            .field("generation", &self.generation)
+            .field("credentials", &self.credentials)
+            .field("token", &self.token)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("user_agent", &self.user_agent)
+            .field("proxy", &self.proxy.is_some())
+            .field("retry", &self.retry)
+            .field("custom_http_client", &self.http.is_some())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_joins_root_and_base_path() {
+        let c = Client::builder("https://pim.example.com/").build().unwrap();
+        assert_eq!(c.base_url(), "https://pim.example.com/api/v1");
+        let c = Client::builder("https://x.example/atro")
+            .generation(ApiGeneration::V2_3)
+            .build()
+            .unwrap();
+        assert_eq!(c.base_url(), "https://x.example/atro/api");
+        let c = Client::builder("http://127.0.0.1:8080")
+            .api_base_path("api/v1/")
+            .build()
+            .unwrap();
+        assert_eq!(c.base_url(), "http://127.0.0.1:8080/api/v1");
+        assert_eq!(c.api_base_path(), "/api/v1");
+    }
+
+    #[test]
+    fn invalid_urls_are_builder_errors() {
+        for url in [
+            "",
+            "pim.example.com",
+            "ftp://x.example",
+            "https://x.example/?a=1",
+        ] {
+            let e = Client::builder(url).build().unwrap_err();
+            assert!(e.is_builder(), "{url}: {e}");
+        }
+    }
+
+    #[test]
+    fn backoff_stays_below_the_ceiling() {
+        let p = RetryPolicy {
+            max_retries: 10,
+            base_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(250),
+            ..RetryPolicy::default()
+        };
+        for _ in 0..100 {
+            assert!(p.backoff(0) <= Duration::from_millis(100));
+            assert!(p.backoff(1) <= Duration::from_millis(200));
+            assert!(p.backoff(5) <= Duration::from_millis(250));
+            assert!(p.backoff(40) <= Duration::from_millis(250));
+        }
+        let zero = RetryPolicy {
+            base_backoff: Duration::ZERO,
+            ..p
+        };
+        assert_eq!(zero.backoff(3), Duration::ZERO);
+    }
+
+    #[test]
+    fn client_is_send_sync_and_wraps() {
+        fn check<T: Send + Sync + Clone + 'static>() {}
+        check::<Client>();
+        struct Wrapper(#[allow(dead_code)] Client);
+        impl From<Client> for Wrapper {
+            fn from(c: Client) -> Self {
+                Self(c)
+            }
+        }
+        let _w: Wrapper = ClientBuilder::<Wrapper>::new("http://localhost")
+            .build()
+            .unwrap();
+    }
+}

@@ -1,0 +1,713 @@
+//! The [`Entity`] and [`EntityField`] traits that generated record types implement, and the
+//! generic list / read / create / update / delete requests built on them, with paging streams.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::client::Client;
+use crate::encode::encode_path_segment;
+use crate::error::{Error, ErrorKind, Result};
+use crate::filter::{Condition, Filter, Where};
+use crate::request::RequestBuilder;
+
+/// Implemented by each generated record type (the read struct of an entity, e.g. `Product`).
+pub trait Entity: Send + Sync + 'static {
+    /// The wire name of the entity, e.g. `"Product"`.
+    const NAME: &'static str;
+    /// The record as read from the API.
+    type Record: DeserializeOwned + Send + 'static;
+    /// The enum of the entity's fields, for `select` and `sortBy`.
+    type Field: EntityField;
+}
+
+/// Implemented by each generated field enum.
+pub trait EntityField: Copy + Send + Sync + 'static {
+    /// The wire name of the field, e.g. `"modifiedAt"`.
+    fn name(self) -> &'static str;
+}
+
+/// The answer of `GET /{E}`: the number of matching records and one page of them.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ListResult<T> {
+    /// How many records match the filter in all; `-1` when unknown (AtroCore may send a negative
+    /// number when it did not count, and a missing `total` is read as `-1`).
+    #[serde(default = "unknown_total")]
+    pub total: i64,
+    /// This page.
+    #[serde(default = "Vec::new")]
+    pub list: Vec<T>,
+}
+
+fn unknown_total() -> i64 {
+    -1
+}
+
+/// A boxed future, the `IntoFuture` type of the request builders.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
+
+/// A boxed stream of records, as returned by [`ListRequest::stream`] and
+/// [`ListRequest::keyset_stream`] (boxed so that it is `Unpin` and has a name).
+pub type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T>> + Send + 'static>>;
+
+/// Page size of the streams when none is set.
+pub const DEFAULT_PAGE_SIZE: u64 = 200;
+
+fn entity_path<E: Entity>(id: &str) -> String {
+    format!("/{}/{}", E::NAME, encode_path_segment(id))
+}
+
+fn serialize_body<B: Serialize + ?Sized>(body: &B) -> Result<Bytes> {
+    serde_json::to_vec(body)
+        .map(Bytes::from)
+        .map_err(|e| Error::builder("the request body cannot be serialized as JSON").with_source(e))
+}
+
+fn flag(on: bool) -> Option<&'static str> {
+    on.then_some("true")
+}
+
+// ---------------------------------------------------------------------------------------------
+// List
+// ---------------------------------------------------------------------------------------------
+
+/// `GET /{E}`: a page of records, or all of them as a stream. `.await` sends it.
+///
+/// ```ignore
+/// // With a generated crate `pim` (entity `Product`, filters in `product::filter`):
+/// use pim::product::{filter, ProductField};
+/// let page = client.product().list()
+///     .select([ProductField::Id, ProductField::Name])
+///     .filter(filter::name().like("%chair%") & filter::is_active().is_true())
+///     .sort_by(ProductField::ModifiedAt).asc(false)
+///     .max_size(50)
+///     .await?;
+/// println!("{} of {}", page.list.len(), page.total);
+/// ```
+pub struct ListRequest<E> {
+    client: Client,
+    select: Vec<Cow<'static, str>>,
+    filter: Where,
+    offset: Option<u64>,
+    max_size: Option<u64>,
+    sort_by: Option<Cow<'static, str>>,
+    asc: Option<bool>,
+    with_meta: bool,
+    flatten_attributes: bool,
+    all_attributes: bool,
+    attributes: Vec<String>,
+    language: Option<String>,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E: Entity> ListRequest<E> {
+    pub(crate) fn new(client: Client) -> Self {
+        Self {
+            client,
+            select: Vec::new(),
+            filter: Where::new(),
+            offset: None,
+            max_size: None,
+            sort_by: None,
+            asc: None,
+            with_meta: false,
+            flatten_attributes: false,
+            all_attributes: false,
+            attributes: Vec::new(),
+            language: None,
+            _entity: PhantomData,
+        }
+    }
+
+    /// Only these fields (`select=id,name`); AtroCore may add a few it always sends.
+    #[must_use]
+    pub fn select(mut self, fields: impl IntoIterator<Item = E::Field>) -> Self {
+        self.select
+            .extend(fields.into_iter().map(|f| Cow::Borrowed(f.name())));
+        self
+    }
+
+    /// Only these fields, by wire name: for fields the spec does not know (custom fields,
+    /// flattened attributes).
+    #[must_use]
+    pub fn select_names<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.select
+            .extend(names.into_iter().map(|n| Cow::Owned(n.into())));
+        self
+    }
+
+    /// Only records matching `filter`; several calls must all hold.
+    #[must_use]
+    pub fn filter(mut self, filter: Filter<E>) -> Self {
+        self.filter.extend(filter.into_where());
+        self
+    }
+
+    /// Skip this many records.
+    #[must_use]
+    pub fn offset(mut self, offset: u64) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+
+    /// At most this many records (`maxSize`; AtroCore caps it, often at 200). Also the page size
+    /// of [`stream`](Self::stream) and [`keyset_stream`](Self::keyset_stream).
+    #[must_use]
+    pub fn max_size(mut self, max_size: u64) -> Self {
+        self.max_size = Some(max_size);
+        self
+    }
+
+    /// Sort by `field` (`sortBy`).
+    #[must_use]
+    pub fn sort_by(mut self, field: E::Field) -> Self {
+        self.sort_by = Some(Cow::Borrowed(field.name()));
+        self
+    }
+
+    /// Sort by the field with this wire name.
+    #[must_use]
+    pub fn sort_by_name(mut self, name: impl Into<String>) -> Self {
+        self.sort_by = Some(Cow::Owned(name.into()));
+        self
+    }
+
+    /// Ascending (`true`, AtroCore's default) or descending.
+    #[must_use]
+    pub fn asc(mut self, asc: bool) -> Self {
+        self.asc = Some(asc);
+        self
+    }
+
+    /// Ask for `_meta` on each record (header `With-Meta: true`).
+    #[must_use]
+    pub fn with_meta(mut self, on: bool) -> Self {
+        self.with_meta = on;
+        self
+    }
+
+    /// Attributes as virtual fields of the records (header `Flatten-Attributes: true`); they land
+    /// in the records' `extra` map.
+    #[must_use]
+    pub fn flatten_attributes(mut self, on: bool) -> Self {
+        self.flatten_attributes = on;
+        self
+    }
+
+    /// With [`flatten_attributes`](Self::flatten_attributes): every attribute
+    /// (`allAttributes=true`).
+    #[must_use]
+    pub fn all_attributes(mut self, on: bool) -> Self {
+        self.all_attributes = on;
+        self
+    }
+
+    /// With [`flatten_attributes`](Self::flatten_attributes): these attributes
+    /// (`attributes=id1,id2`).
+    #[must_use]
+    pub fn attributes<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
+        self.attributes.extend(ids.into_iter().map(Into::into));
+        self
+    }
+
+    /// Values of multilingual fields in this language (header `language`, e.g. `de_DE`).
+    #[must_use]
+    pub fn language(mut self, language: &str) -> Self {
+        self.language = Some(language.to_owned());
+        self
+    }
+
+    /// The plain request, to add parameters or headers this builder does not know.
+    pub fn into_request(self) -> RequestBuilder {
+        self.to_request()
+    }
+
+    fn to_request(&self) -> RequestBuilder {
+        let select = (!self.select.is_empty()).then(|| self.select.join(","));
+        let attributes = (!self.attributes.is_empty()).then(|| self.attributes.join(","));
+        self.client
+            .request(Method::GET, format!("/{}", E::NAME))
+            .query_opt("select", select)
+            .filter("where", &self.filter)
+            .query_opt("offset", self.offset)
+            .query_opt("maxSize", self.max_size)
+            .query_opt("sortBy", self.sort_by.as_deref())
+            .query_opt("asc", self.asc)
+            .query_opt("allAttributes", flag(self.all_attributes))
+            .query_opt("attributes", attributes)
+            .header_opt("With-Meta", flag(self.with_meta))
+            .header_opt("Flatten-Attributes", flag(self.flatten_attributes))
+            .header_opt("language", self.language.as_deref())
+    }
+
+    fn page_size(&self) -> u64 {
+        self.max_size
+            .filter(|&n| n > 0)
+            .unwrap_or(DEFAULT_PAGE_SIZE)
+    }
+
+    /// Every matching record, fetched page by page with `offset` (page size
+    /// [`max_size`](Self::max_size), default 200), starting at [`offset`](Self::offset). Only one
+    /// page is held in memory. The stream ends after the first error.
+    ///
+    /// Offset paging is simple and keeps any sort order, but it is not a snapshot: records
+    /// created or deleted while paging shift the pages, so a record may be skipped or seen twice,
+    /// and deep offsets get slow on large tables. Sort by a field that does not change while you
+    /// page. For large or busy tables use [`keyset_stream`](Self::keyset_stream).
+    pub fn stream(self) -> BoxStream<E::Record> {
+        let state = OffsetPaging {
+            next_offset: self.offset.unwrap_or(0),
+            page_size: self.page_size(),
+            request: self,
+            page: Vec::new().into_iter(),
+            done: false,
+        };
+        Box::pin(futures_util::stream::unfold(state, |mut st| async move {
+            loop {
+                if let Some(record) = st.page.next() {
+                    return Some((Ok(record), st));
+                }
+                if st.done {
+                    return None;
+                }
+                let mut request = st.request.clone();
+                request.offset = Some(st.next_offset);
+                request.max_size = Some(st.page_size);
+                match request
+                    .to_request()
+                    .send_json::<ListResult<E::Record>>()
+                    .await
+                {
+                    Ok(page) => {
+                        let n = page.list.len() as u64;
+                        st.next_offset += n;
+                        st.done = n == 0
+                            || if page.total >= 0 {
+                                st.next_offset >= page.total as u64
+                            } else {
+                                n < st.page_size
+                            };
+                        st.page = page.list.into_iter();
+                    }
+                    Err(e) => {
+                        st.done = true;
+                        return Some((Err(e), st));
+                    }
+                }
+            }
+        }))
+    }
+
+    /// Every matching record in ascending `id` order, fetched with keyset paging: each page asks
+    /// for `id > <last id seen>` (a `greaterThan` condition added to the filter) sorted by `id`,
+    /// so every page costs the same however deep, and records created or deleted meanwhile never
+    /// shift the pages: each record that exists throughout is seen exactly once. Records created
+    /// during the run show up only if their id sorts after the current position.
+    ///
+    /// Any [`sort_by`](Self::sort_by), [`asc`](Self::asc) and [`offset`](Self::offset) are
+    /// replaced; `id` is added to [`select`](Self::select) when a selection is given. Ids compare
+    /// as strings, in the database's collation, which is also the order of `sortBy=id`.
+    pub fn keyset_stream(self) -> BoxStream<E::Record> {
+        let mut request = self;
+        if !request.select.is_empty() && !request.select.iter().any(|s| s == "id") {
+            request.select.insert(0, Cow::Borrowed("id"));
+        }
+        request.sort_by = Some(Cow::Borrowed("id"));
+        request.asc = Some(true);
+        request.offset = None;
+        let state = KeysetPaging {
+            page_size: request.page_size(),
+            request,
+            last_id: None,
+            page: Vec::new().into_iter(),
+            done: false,
+        };
+        Box::pin(futures_util::stream::unfold(state, |mut st| async move {
+            loop {
+                if let Some(value) = st.page.next() {
+                    let item = serde_json::from_value::<E::Record>(value).map_err(|e| {
+                        Error::decode(e).with_request(&Method::GET, &format!("/{}", E::NAME))
+                    });
+                    if item.is_err() {
+                        st.done = true;
+                        st.page = Vec::new().into_iter();
+                    }
+                    return Some((item, st));
+                }
+                if st.done {
+                    return None;
+                }
+                let mut request = st.request.clone();
+                request.max_size = Some(st.page_size);
+                if let Some(last) = &st.last_id {
+                    request.filter.push(
+                        Condition::new("greaterThan")
+                            .attribute("id")
+                            .value(last.as_str()),
+                    );
+                }
+                match request.to_request().send_json::<ListResult<Value>>().await {
+                    Ok(page) => {
+                        let n = page.list.len() as u64;
+                        match page
+                            .list
+                            .last()
+                            .map(|r| r.get("id").and_then(Value::as_str))
+                        {
+                            None => st.done = true,
+                            Some(None) => {
+                                st.done = true;
+                                let e = Error::new(ErrorKind::Decode)
+                                    .with_message("keyset paging needs records with a string `id`")
+                                    .with_request(&Method::GET, &format!("/{}", E::NAME));
+                                return Some((Err(e), st));
+                            }
+                            Some(Some(id)) => {
+                                st.last_id = Some(id.to_owned());
+                                st.done = if page.total >= 0 {
+                                    n >= page.total as u64
+                                } else {
+                                    n < st.page_size
+                                };
+                            }
+                        }
+                        st.page = page.list.into_iter();
+                    }
+                    Err(e) => {
+                        st.done = true;
+                        return Some((Err(e), st));
+                    }
+                }
+            }
+        }))
+    }
+}
+
+struct OffsetPaging<E: Entity> {
+    request: ListRequest<E>,
+    next_offset: u64,
+    page_size: u64,
+    page: std::vec::IntoIter<E::Record>,
+    done: bool,
+}
+
+struct KeysetPaging<E> {
+    request: ListRequest<E>,
+    page_size: u64,
+    last_id: Option<String>,
+    page: std::vec::IntoIter<Value>,
+    done: bool,
+}
+
+impl<E> Clone for ListRequest<E> {
+    fn clone(&self) -> Self {
+        Self {
+            client: self.client.clone(),
+            select: self.select.clone(),
+            filter: self.filter.clone(),
+            offset: self.offset,
+            max_size: self.max_size,
+            sort_by: self.sort_by.clone(),
+            asc: self.asc,
+            with_meta: self.with_meta,
+            flatten_attributes: self.flatten_attributes,
+            all_attributes: self.all_attributes,
+            attributes: self.attributes.clone(),
+            language: self.language.clone(),
+            _entity: PhantomData,
+        }
+    }
+}
+
+impl<E> fmt::Debug for ListRequest<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListRequest")
+            .field("select", &self.select)
+            .field("filter", &self.filter)
+            .field("offset", &self.offset)
+            .field("max_size", &self.max_size)
+            .field("sort_by", &self.sort_by)
+            .field("asc", &self.asc)
+            .field("with_meta", &self.with_meta)
+            .field("flatten_attributes", &self.flatten_attributes)
+            .field("all_attributes", &self.all_attributes)
+            .field("attributes", &self.attributes)
+            .field("language", &self.language)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: Entity> IntoFuture for ListRequest<E> {
+    type Output = Result<ListResult<E::Record>>;
+    type IntoFuture = BoxFuture<ListResult<E::Record>>;
+    fn into_future(self) -> Self::IntoFuture {
+        let request = self.to_request();
+        Box::pin(request.send_json())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read, create, update, delete
+// ---------------------------------------------------------------------------------------------
+
+/// `GET /{E}/{id}`: one record. `.await` sends it.
+pub struct ReadRequest<E> {
+    client: Client,
+    id: String,
+    with_meta: bool,
+    flatten_attributes: bool,
+    language: Option<String>,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E: Entity> ReadRequest<E> {
+    pub(crate) fn new(client: Client, id: &str) -> Self {
+        Self {
+            client,
+            id: id.to_owned(),
+            with_meta: false,
+            flatten_attributes: false,
+            language: None,
+            _entity: PhantomData,
+        }
+    }
+
+    /// Ask for `_meta` (header `With-Meta: true`).
+    #[must_use]
+    pub fn with_meta(mut self, on: bool) -> Self {
+        self.with_meta = on;
+        self
+    }
+
+    /// Attributes as virtual fields (header `Flatten-Attributes: true`).
+    #[must_use]
+    pub fn flatten_attributes(mut self, on: bool) -> Self {
+        self.flatten_attributes = on;
+        self
+    }
+
+    /// Values of multilingual fields in this language (header `language`).
+    #[must_use]
+    pub fn language(mut self, language: &str) -> Self {
+        self.language = Some(language.to_owned());
+        self
+    }
+
+    /// The plain request.
+    pub fn into_request(self) -> RequestBuilder {
+        self.client
+            .request(Method::GET, entity_path::<E>(&self.id))
+            .header_opt("With-Meta", flag(self.with_meta))
+            .header_opt("Flatten-Attributes", flag(self.flatten_attributes))
+            .header_opt("language", self.language)
+    }
+}
+
+impl<E: Entity> IntoFuture for ReadRequest<E> {
+    type Output = Result<E::Record>;
+    type IntoFuture = BoxFuture<E::Record>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.into_request().send_json())
+    }
+}
+
+/// `POST /{E}`: creates a record and resolves to it. `.await` sends it (never retried: a
+/// `POST` is not idempotent).
+pub struct CreateRequest<E> {
+    client: Client,
+    body: Result<Bytes>,
+    with_meta: bool,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E: Entity> CreateRequest<E> {
+    pub(crate) fn new<B: Serialize + ?Sized>(client: Client, body: &B) -> Self {
+        Self {
+            client,
+            body: serialize_body(body),
+            with_meta: false,
+            _entity: PhantomData,
+        }
+    }
+
+    /// Ask for `_meta` in the answer (header `With-Meta: true`).
+    #[must_use]
+    pub fn with_meta(mut self, on: bool) -> Self {
+        self.with_meta = on;
+        self
+    }
+
+    /// The plain request.
+    pub fn into_request(self) -> RequestBuilder {
+        let request = self
+            .client
+            .request(Method::POST, format!("/{}", E::NAME))
+            .header_opt("With-Meta", flag(self.with_meta));
+        with_body(request, self.body)
+    }
+}
+
+fn with_body(request: RequestBuilder, body: Result<Bytes>) -> RequestBuilder {
+    match body {
+        Ok(bytes) => request.json_bytes(bytes),
+        Err(e) => request.fail(e),
+    }
+}
+
+impl<E: Entity> IntoFuture for CreateRequest<E> {
+    type Output = Result<E::Record>;
+    type IntoFuture = BoxFuture<E::Record>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.into_request().send_json())
+    }
+}
+
+/// `PUT` or `PATCH /{E}/{id}`: changes the given fields and resolves to the record. `.await`
+/// sends it (never retried).
+pub struct UpdateRequest<E> {
+    client: Client,
+    method: Method,
+    id: String,
+    body: Result<Bytes>,
+    with_meta: bool,
+    flatten_attributes: bool,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E: Entity> UpdateRequest<E> {
+    pub(crate) fn new<B: Serialize + ?Sized>(
+        client: Client,
+        method: Method,
+        id: &str,
+        body: &B,
+    ) -> Self {
+        Self {
+            client,
+            method,
+            id: id.to_owned(),
+            body: serialize_body(body),
+            with_meta: false,
+            flatten_attributes: false,
+            _entity: PhantomData,
+        }
+    }
+
+    /// Ask for `_meta` in the answer (header `With-Meta: true`).
+    #[must_use]
+    pub fn with_meta(mut self, on: bool) -> Self {
+        self.with_meta = on;
+        self
+    }
+
+    /// Send and receive attributes as virtual fields (header `Flatten-Attributes: true`).
+    #[must_use]
+    pub fn flatten_attributes(mut self, on: bool) -> Self {
+        self.flatten_attributes = on;
+        self
+    }
+
+    /// The plain request.
+    pub fn into_request(self) -> RequestBuilder {
+        let request = self
+            .client
+            .request(self.method, entity_path::<E>(&self.id))
+            .header_opt("With-Meta", flag(self.with_meta))
+            .header_opt("Flatten-Attributes", flag(self.flatten_attributes));
+        with_body(request, self.body)
+    }
+}
+
+impl<E: Entity> IntoFuture for UpdateRequest<E> {
+    type Output = Result<E::Record>;
+    type IntoFuture = BoxFuture<E::Record>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.into_request().send_json())
+    }
+}
+
+/// `DELETE /{E}/{id}`: resolves to AtroCore's answer, `true`. `.await` sends it.
+pub struct DeleteRequest<E> {
+    client: Client,
+    id: String,
+    permanently: bool,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E: Entity> DeleteRequest<E> {
+    pub(crate) fn new(client: Client, id: &str) -> Self {
+        Self {
+            client,
+            id: id.to_owned(),
+            permanently: false,
+            _entity: PhantomData,
+        }
+    }
+
+    /// Delete for good instead of moving to the trash (header `permanently: true`).
+    #[must_use]
+    pub fn permanently(mut self, on: bool) -> Self {
+        self.permanently = on;
+        self
+    }
+
+    /// The plain request.
+    pub fn into_request(self) -> RequestBuilder {
+        self.client
+            .request(Method::DELETE, entity_path::<E>(&self.id))
+            .header_opt("permanently", flag(self.permanently))
+    }
+}
+
+impl<E: Entity> IntoFuture for DeleteRequest<E> {
+    type Output = Result<bool>;
+    type IntoFuture = BoxFuture<bool>;
+    fn into_future(self) -> Self::IntoFuture {
+        let path = entity_path::<E>(&self.id);
+        let request = self.into_request();
+        Box::pin(async move {
+            let body = request.send_bytes().await?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(true);
+            }
+            serde_json::from_slice::<bool>(&body)
+                .map_err(|e| Error::decode(e).with_request(&Method::DELETE, &path))
+        })
+    }
+}
+
+macro_rules! debug_request {
+    ($name:ident { $($field:ident),* }) => {
+        impl<E> fmt::Debug for $name<E> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("entity", &std::any::type_name::<E>())
+                    $(.field(stringify!($field), &self.$field))*
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+
+debug_request!(ReadRequest {
+    id,
+    with_meta,
+    flatten_attributes,
+    language
+});
+debug_request!(CreateRequest { with_meta });
+debug_request!(UpdateRequest {
+    method,
+    id,
+    with_meta,
+    flatten_attributes
+});
+debug_request!(DeleteRequest { id, permanently });
