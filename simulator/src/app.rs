@@ -14,6 +14,7 @@ use crate::auth::{Auth, Caller};
 use crate::faults::{Fault, FaultState};
 use crate::model::{Generation, Model};
 use crate::phpqs::{self, PhpValue};
+use crate::spec_check::{self, Hit, SpecCheck};
 use crate::store::Store;
 use crate::util::{ApiError, json, truthy};
 use crate::{Faults, SimUser, attributes, files, records};
@@ -26,6 +27,7 @@ pub struct App {
     store: Mutex<Store>,
     spec: Arc<Value>,
     spec_text: OnceLock<Bytes>,
+    metadata_text: OnceLock<Bytes>,
     /// Users and tokens.
     pub auth: Auth,
     faults: FaultState,
@@ -34,6 +36,8 @@ pub struct App {
     requests: AtomicU64,
     /// Client used to fetch files by URL.
     pub http: reqwest::Client,
+    /// Request validation and the optional response check.
+    pub check: SpecCheck,
 }
 
 /// One request's view of the state.
@@ -78,12 +82,15 @@ impl App {
         users: Vec<SimUser>,
         faults: Faults,
         root: String,
+        check: SpecCheck,
     ) -> App {
         App {
+            check,
             model,
             store: Mutex::new(store),
             spec,
             spec_text: OnceLock::new(),
+            metadata_text: OnceLock::new(),
             auth: Auth::new(users, &faults),
             faults: FaultState::new(faults),
             root,
@@ -222,10 +229,64 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         headers: parts.headers,
         body,
     };
-    match route(&app, req).await {
+    let spec = app.spec.clone();
+    let hit = app.check.find(&spec, &req.method, &req.segs);
+    let method = req.method.clone();
+    let has_select = req.param_value("select").is_some();
+    let resp = match route(&app, req, hit.as_ref()).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
+    };
+    match hit {
+        Some(hit) if app.check.validate_responses && resp.status() == StatusCode::OK => {
+            check_response(&app, &spec, &method, &hit, has_select, resp).await
+        }
+        _ => resp,
     }
+}
+
+/// The debug layer: checks a 200 JSON answer against the route's documented schema and replaces
+/// it by a 500 naming the route, JSON pointer and reason when it does not match.
+async fn check_response(
+    app: &App,
+    spec: &Value,
+    method: &Method,
+    hit: &Hit<'_>,
+    has_select: bool,
+    resp: Response,
+) -> Response {
+    let is_json = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/json"));
+    if !is_json {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(e) => {
+            return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
+        }
+    };
+    let problems = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(v) => app
+            .check
+            .check_response(app.model.generation, spec, method, hit, has_select, &v),
+        Err(e) => vec![format!("{method} {}: not JSON: {e}", hit.template)],
+    };
+    if problems.is_empty() {
+        return Response::from_parts(parts, Body::from(bytes));
+    }
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!(
+            "Simulator answer does not match the spec: {}",
+            problems.join("; ")
+        ),
+    )
+    .into_response()
 }
 
 /// A response whose body fails at once: hyper closes the connection without a complete answer.
@@ -244,9 +305,15 @@ fn dropped_connection() -> Response {
     r
 }
 
-async fn route(app: &Arc<App>, req: Req) -> Result<Response, ApiError> {
+async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Response, ApiError> {
     let g = app.model.generation;
     let caller = app.auth.authenticate(&req.headers)?;
+    // Like the real pipeline: routing (404), authentication (401), then validation (400).
+    if app.check.validate_requests
+        && let Some(hit) = hit
+    {
+        spec_check::validate_request(g, &app.model, &app.spec, hit, &req)?;
+    }
     let segs: Vec<&str> = req.segs.iter().map(String::as_str).collect();
     let m = req.method.clone();
     let is_token_route = match g {
@@ -261,7 +328,11 @@ async fn route(app: &Arc<App>, req: Req) -> Result<Response, ApiError> {
         Generation::V23 => segs == ["metadata"],
     };
     if is_metadata && m == Method::GET {
-        return Ok(json(&app.model.metadata));
+        let text = app
+            .metadata_text
+            .get_or_init(|| Bytes::from(app.model.metadata.to_string()))
+            .clone();
+        return Ok(([("content-type", "application/json; charset=utf-8")], text).into_response());
     }
     // Routes that download first (no lock held across the await).
     if m == Method::POST && segs == ["File"] {
@@ -283,7 +354,29 @@ async fn route(app: &Arc<App>, req: Req) -> Result<Response, ApiError> {
         if m != Method::POST {
             return Err(method_not_allowed());
         }
-        return records::upsert(&ctx, &req.json()?).map(|v| json(&v));
+        let body = req.json()?;
+        // 2.2: `Use-Queue: true` (or `1`) queues a job (`app/Atro/Controllers/MassActions.php`).
+        let queued = req
+            .header("use-queue")
+            .is_some_and(|h| h == "1" || h.eq_ignore_ascii_case("true"));
+        if g == Generation::V22 && queued {
+            return records::upsert_via_job(&ctx, &body).map(|v| json(&v));
+        }
+        return records::upsert(&ctx, &body).map(|v| json(&v));
+    }
+    if g == Generation::V23 && segs == ["upsertAsync"] {
+        if m != Method::POST {
+            return Err(method_not_allowed());
+        }
+        return records::upsert_via_job(&ctx, &req.json()?).map(|v| json(&v));
+    }
+    if g == Generation::V23 && segs == ["entityRelation"] {
+        return match m {
+            Method::GET => records::relation_list(&ctx, &req).map(|v| json(&v)),
+            Method::POST => records::relation_link(&ctx, &req.json()?).map(|v| json(&v)),
+            Method::DELETE => records::relation_unlink(&ctx, &req).map(|v| json(&v)),
+            _ => Err(method_not_allowed()),
+        };
     }
     if g == Generation::V23 && segs == ["File", "createChunk"] && m == Method::POST {
         return files::create_chunk(&ctx, &req.json()?).map(|v| json(&v));

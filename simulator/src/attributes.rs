@@ -123,7 +123,13 @@ pub fn route(
                     count += 1;
                 }
             }
-            Ok(json(&json!({ "count": count, "errors": [] })))
+            // 2.2 documents `{count, errors}`; 2.3 documents `boolean`, and its server checks its
+            // own answers against the route's schema (`ApiValidationMiddleware` →
+            // `Validator::validateHandlerResponse`), so it must answer `true`.
+            Ok(json(&match ctx.generation() {
+                crate::model::Generation::V22 => json!({ "count": count, "errors": [] }),
+                crate::model::Generation::V23 => json!(true),
+            }))
         }
         ("addAttributes", &Method::POST) => {
             ctx.check_write(&e.name, "edit")?;

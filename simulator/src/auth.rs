@@ -37,6 +37,22 @@ pub struct Caller {
     pub user_id: String,
     /// The token used, if any.
     pub token: Option<String>,
+    /// Set in a delegated session: the user acts on behalf of another one.
+    pub delegation: Option<Delegation>,
+}
+
+/// A delegated session: `actor` performs the request on behalf of `delegator`, whose id the
+/// records get as `createdById`/`modifiedById`; `_meta.audit` names both.
+#[derive(Debug, Clone)]
+pub struct Delegation {
+    /// The user who really acts (the authenticated one).
+    pub actor_id: String,
+    /// Their name.
+    pub actor_name: String,
+    /// The user on whose behalf they act.
+    pub delegator_id: String,
+    /// Their name.
+    pub delegator_name: String,
 }
 
 fn unauthorized() -> ApiError {
@@ -64,10 +80,30 @@ impl Auth {
     }
 
     fn caller(&self, i: usize, token: Option<String>) -> Caller {
-        Caller {
-            user: self.users[i].clone(),
-            user_id: self.user_id(i),
-            token,
+        let user = self.users[i].clone();
+        let delegator = user
+            .on_behalf_of
+            .as_deref()
+            .and_then(|n| self.users.iter().position(|u| u.user_name == n))
+            .filter(|j| *j != i);
+        match delegator {
+            Some(j) => Caller {
+                user_id: self.user_id(j),
+                delegation: Some(Delegation {
+                    actor_id: self.user_id(i),
+                    actor_name: user.user_name.clone(),
+                    delegator_id: self.user_id(j),
+                    delegator_name: self.users[j].user_name.clone(),
+                }),
+                user,
+                token,
+            },
+            None => Caller {
+                user,
+                user_id: self.user_id(i),
+                token,
+                delegation: None,
+            },
         }
     }
 

@@ -50,6 +50,7 @@ pub fn seed(app: &App) -> Result<(), StoreError> {
         user: SimUser::admin("admin", "admin"),
         user_id: "1".into(),
         token: None,
+        delegation: None,
     };
     let ctx = Ctx {
         app,

@@ -2,18 +2,55 @@
 //!
 //! The simulator learns entities, fields and required fields from the spec, detects the
 //! generation (2.2 `/api/v1` or 2.3 `/api`) and serves the API the way AtroCore does: token
-//! authentication, CRUD with SQLite storage, `where` filters in PHP bracket notation, bulk upsert,
-//! find-or-create links, files (Base64, URL, chunks), sharing links, attributes, `With-Meta`, and
-//! configurable faults. It shares no code with `atrocore-runtime`, on purpose.
+//! authentication, CRUD with SQLite storage, `where` filters in PHP bracket notation, bulk upsert
+//! (also queued: 2.2 `Use-Queue`, 2.3 `/upsertAsync`), find-or-create links, linked records (2.2
+//! `/{E}/{id}/{link}`, 2.3 `/entityRelation`), files (Base64, URL, chunks), sharing links,
+//! attributes, `With-Meta` (permissions, options, `audit` for delegated sessions) and configurable
+//! faults. It shares no code with `atrocore-runtime`, on purpose.
+//!
+//! Like the real server it validates requests against the spec it serves (2.3: every documented
+//! route; 2.2: the routes its route config documents) and answers 400 with the PHP validator's
+//! message. [`SimConfig::validate_responses`] (or `ATROCORE_SIM_VALIDATE_RESPONSES=1` in the
+//! environment, for any test) adds a debug layer that checks every JSON answer against the
+//! route's documented schema; [`openapi`] holds the validator.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), atrocore_sim::SimError> {
 //! use atrocore_sim::{SimConfig, Simulator};
-//! let sim = Simulator::start(SimConfig::from_spec_path("specs/atrocore-pim-multilang.json")).await?;
+//! let config = SimConfig::from_spec_path("specs/atrocore-pim-multilang.json").validate_responses(true);
+//! let sim = Simulator::start(config).await?;
 //! println!("{} (API at {})", sim.base_url(), sim.api_url());
+//! assert!(sim.response_violations().is_empty());
 //! sim.shutdown().await;
 //! # Ok(()) }
 //! ```
+//!
+//! # Confirmed defaults (AtroCore source paths in the code comments)
+//! - Lists: `maxSize` defaults to 200 and is not capped; `asc` is ascending unless it is anything
+//!   but the exact string `true`.
+//! - An update that changes nothing answers 304 with an empty body (upsert reports `NotModified`).
+//! - Duplicate ids and unique values answer 400 ("The record cannot be created/updated due to
+//!   database constraints. …"), not 409; empty required fields answer 400 "Validation failed.
+//!   'Name' is required.".
+//!
+//! # Not modelled
+//! - Request validation of headers, path parameters, `Content-Type` and `format`; the real 2.3
+//!   server also checks its own answers and turns a mismatch into a 400, the simulator answers
+//!   conformingly instead (see the debug layer).
+//! - Translated labels: messages capitalise the field name where the server uses its label.
+//! - `language` and `timezone` headers/parameters, `totalOnly`, `collectionOnly`, `q`,
+//!   `primaryFilter`, `boolFilterList`, `withRelationships`; sorting by a link sorts by its id.
+//! - Mass update/delete/restore, merge, follow, stream, layouts, i18n, settings, the
+//!   `entityRelationBulk*` routes and other administrative routes.
+//! - ACL beyond "read-only on these entities" (teams, owners, field level); edit-conflict
+//!   detection (`_prev` → 409); `Authorization-Token-Idletime`, expired passwords, login limits.
+//! - The job manager: queued upserts run at once and their `Job` is already `Success`.
+//! - How a delegated session is started on the real system: a [`SimUser`] is configured to act
+//!   [`on behalf of`](SimUser::on_behalf_of) another.
+//! - Files: thumbnails, `duplicate` detection by hash, `reupload`, `localFileName`, storages,
+//!   folders and file types.
+//! - Attributes: channels, inheritance, attribute groups and panels, unit conversion.
+//! - Per-entity link routes are also served on 2.3, where the spec documents `/entityRelation`.
 
 mod app;
 mod attributes;
@@ -23,8 +60,10 @@ mod faults;
 mod files;
 pub mod filter;
 pub mod model;
+pub mod openapi;
 pub mod phpqs;
 mod records;
+mod spec_check;
 pub mod store;
 mod util;
 
@@ -73,6 +112,9 @@ pub struct SimUser {
     pub is_admin: bool,
     /// Entities this user may read but not create, update or delete (`*` = all entities).
     pub read_only: Vec<String>,
+    /// A delegated session: this user acts on behalf of the user with this name (records get that
+    /// user as creator/modifier, `_meta.audit` names both).
+    pub on_behalf_of: Option<String>,
 }
 
 impl SimUser {
@@ -83,6 +125,7 @@ impl SimUser {
             password: password.into(),
             is_admin: true,
             read_only: Vec::new(),
+            on_behalf_of: None,
         }
     }
 
@@ -97,7 +140,14 @@ impl SimUser {
             password: password.into(),
             is_admin: false,
             read_only: read_only.into_iter().map(Into::into).collect(),
+            on_behalf_of: None,
         }
+    }
+
+    /// Makes this user act on behalf of the user named `delegator` (a delegated session).
+    pub fn on_behalf_of(mut self, delegator: impl Into<String>) -> SimUser {
+        self.on_behalf_of = Some(delegator.into());
+        self
     }
 
     /// Whether this user may change records of `entity`.
@@ -145,6 +195,13 @@ pub struct SimConfig {
     pub port: u16,
     /// Fill the database with demo brands, categories, products and files on start.
     pub seed_demo_data: bool,
+    /// Validate requests to documented routes like the real server (400 with the validator's
+    /// message); on by default.
+    pub validate_requests: bool,
+    /// Debug layer: check every JSON answer to a documented route against its 200 schema and
+    /// answer 500 (naming route, JSON pointer and reason) when it does not match. Off by default
+    /// unless the environment variable `ATROCORE_SIM_VALIDATE_RESPONSES` is `1` or `true`.
+    pub validate_responses: bool,
 }
 
 impl SimConfig {
@@ -170,6 +227,9 @@ impl SimConfig {
             db_path: None,
             port: 0,
             seed_demo_data: false,
+            validate_requests: true,
+            validate_responses: std::env::var("ATROCORE_SIM_VALIDATE_RESPONSES")
+                .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
         }
     }
 
@@ -212,6 +272,19 @@ impl SimConfig {
     /// Seeds demo data on start.
     pub fn seed_demo_data(mut self, yes: bool) -> SimConfig {
         self.seed_demo_data = yes;
+        self
+    }
+
+    /// Validates requests to documented routes like the real server (default on).
+    pub fn validate_requests(mut self, yes: bool) -> SimConfig {
+        self.validate_requests = yes;
+        self
+    }
+
+    /// Checks every JSON answer against the spec (default off); see
+    /// [`Simulator::response_violations`].
+    pub fn validate_responses(mut self, yes: bool) -> SimConfig {
+        self.validate_responses = yes;
         self
     }
 }
@@ -265,6 +338,8 @@ impl Simulator {
             .map_err(|e| SimError::Bind(config.port, e))?;
         let base_url = format!("http://{addr}");
         let generation = model.generation;
+        let check =
+            spec_check::SpecCheck::new(&spec, config.validate_requests, config.validate_responses);
         let app = Arc::new(app::App::new(
             model,
             store,
@@ -272,6 +347,7 @@ impl Simulator {
             config.users.clone(),
             config.faults.clone(),
             base_url.clone(),
+            check,
         ));
         if config.seed_demo_data {
             demo::seed(&app).map_err(SimError::Store)?;
@@ -318,6 +394,17 @@ impl Simulator {
     /// How many requests reached the API base so far (faulted ones included).
     pub fn request_count(&self) -> u64 {
         self.app.request_count()
+    }
+
+    /// Answers checked against the spec so far (with [`SimConfig::validate_responses`]).
+    pub fn checked_responses(&self) -> u64 {
+        self.app.check.checked()
+    }
+
+    /// Every mismatch between an answer and the spec found so far, one line each
+    /// (`METHOD template: at pointer: reason`); empty when all answers matched.
+    pub fn response_violations(&self) -> Vec<String> {
+        self.app.check.violations()
     }
 
     /// Stops serving and waits until the server task has ended.

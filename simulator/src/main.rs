@@ -24,6 +24,13 @@ struct Args {
     /// Fill the database with demo brands, categories, files and products.
     #[arg(long)]
     seed_demo_data: bool,
+    /// Do not validate requests against the spec (the real server does).
+    #[arg(long)]
+    no_request_validation: bool,
+    /// Check every JSON answer against the spec; a mismatch becomes a 500 naming route, JSON
+    /// pointer and reason.
+    #[arg(long)]
+    validate_responses: bool,
 }
 
 #[tokio::main]
@@ -31,7 +38,9 @@ async fn main() {
     let args = Args::parse();
     let mut config = SimConfig::from_spec_path(&args.spec)
         .port(args.port)
-        .seed_demo_data(args.seed_demo_data);
+        .seed_demo_data(args.seed_demo_data)
+        .validate_requests(!args.no_request_validation)
+        .validate_responses(args.validate_responses);
     if let Some(m) = &args.metadata {
         config = config.metadata_path(m);
     }

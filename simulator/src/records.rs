@@ -14,7 +14,13 @@ use crate::store::{Record, ident, to_sql};
 use crate::util::{ApiError, new_id, now_ts, truthy};
 use crate::{attributes, files};
 
-const MAX_SIZE_LIMIT: i64 = 200;
+/// `maxSize` when the parameter is absent, empty or `0` (PHP `empty()`); larger values are not
+/// capped. 2.2: `Espo\Core\Controllers\Record::actionList` (`MAX_SIZE_LIMIT = 200` used only as
+/// the default); 2.3: `app/Atro/Handlers/AbstractHandler.php::buildListParams` (`$maxSizeLimit =
+/// 200` likewise); the select manager passes it on as the SQL limit
+/// (`app/Atro/Core/SelectManagers/Base.php::limit`). No "Max size should not exceed" 403: that is
+/// newer EspoCRM, not AtroCore.
+const DEFAULT_MAX_SIZE: i64 = 200;
 const SYSTEM_FIELDS: &[&str] = &[
     "deleted",
     "createdAt",
@@ -23,12 +29,73 @@ const SYSTEM_FIELDS: &[&str] = &[
     "modifiedById",
 ];
 
-fn label(field: &str) -> String {
+fn ucfirst(field: &str) -> String {
     let mut c = field.chars();
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
         None => String::new(),
     }
+}
+
+/// A field's label in messages. The server uses the translated label; without translations the
+/// simulator capitalises the name, and names a language field like the guide does
+/// (`nameDeDe` → `Name / de_DE`).
+fn label(e: &Entity, field: &str) -> String {
+    if field.len() > 4 && field.is_char_boundary(field.len() - 4) {
+        let (base, suffix) = field.split_at(field.len() - 4);
+        let b = suffix.as_bytes();
+        if b[0].is_ascii_uppercase()
+            && b[1].is_ascii_lowercase()
+            && b[2].is_ascii_uppercase()
+            && b[3].is_ascii_lowercase()
+            && e.field(base).is_some()
+        {
+            return format!(
+                "{} / {}_{}",
+                ucfirst(base),
+                suffix[..2].to_ascii_lowercase(),
+                suffix[2..].to_ascii_uppercase()
+            );
+        }
+    }
+    ucfirst(field)
+}
+
+/// A unique-constraint violation as the server reports it: `Espo\Services\Record::storeEntity`
+/// catches the database's `UniqueConstraintViolationException` and throws `NotUnique`, which is
+/// HTTP 400 (`app/Atro/Core/Exceptions/NotUnique.php`), not 409, with the message
+/// `exceptions.notUniqueValue` (`app/Atro/Resources/i18n/en_US/Global.json`) followed by the
+/// database error as hidden HTML details. 409 (`Conflict`) is only for edit conflicts and the
+/// duplicate check, which AtroCore's base `getDuplicateWhereClause` disables.
+fn not_unique(e: &Entity, field: &str, value: &Value) -> ApiError {
+    let value = match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let table = camel_to_snake(&e.name);
+    let key = if field == "id" {
+        "PRIMARY".to_string()
+    } else {
+        format!("IDX_{}_UNIQUE_{}", table, camel_to_snake(field)).to_ascii_uppercase()
+    };
+    ApiError::bad(format!(
+        "The record cannot be created/updated due to database constraints. <a href=\"javascript:\" class=\"show-hidden\">Details</a><textarea class=\"hidden\">SQLSTATE[23000]: Integrity constraint violation: 1062 Duplicate entry '{value}' for key '{table}.{key}'</textarea>"
+    ))
+}
+
+fn camel_to_snake(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Converts an input value to the field's storage kind, as PHP/AtroCore would accept it.
@@ -339,12 +406,15 @@ fn is_empty_value(v: Option<&Value>) -> bool {
     }
 }
 
+/// Required fields: `Espo\Services\Record::checkRequiredFields` throws `BadRequest` with
+/// `exceptions.fieldIsRequired` = "Validation failed. '%s' is required." and the field's label
+/// (`app/Atro/Resources/i18n/en_US/Global.json`).
 fn check_required(e: &Entity, rec: &Record, creating: bool) -> Result<(), ApiError> {
     for r in &e.required {
         if (creating || rec.contains_key(r)) && is_empty_value(rec.get(r)) {
             return Err(ApiError::bad(format!(
                 "Validation failed. '{}' is required.",
-                label(r)
+                label(e, r)
             )));
         }
     }
@@ -366,10 +436,7 @@ fn check_unique(ctx: &Ctx, e: &Entity, rec: &Record, self_id: &str) -> Result<()
             vec![to_sql(f.kind, v), SqlValue::Text(self_id.to_string())],
         )?;
         if n > 0 {
-            return Err(ApiError::conflict(format!(
-                "The value of the field '{}' must be unique.",
-                label(u)
-            )));
+            return Err(not_unique(e, u, v));
         }
     }
     Ok(())
@@ -418,9 +485,7 @@ pub fn create_record(
         if existing.get("deleted") == Some(&Value::Bool(true)) {
             ctx.store.purge(e, &id)?;
         } else {
-            return Err(ApiError::conflict(format!(
-                "Record with ID '{id}' already exists."
-            )));
+            return Err(not_unique(e, "id", &Value::String(id)));
         }
     }
     check_unique(ctx, e, &rec, &id)?;
@@ -438,6 +503,12 @@ pub fn create_record(
         Value::String(ctx.caller.user_id.clone()),
     );
     ctx.store.insert(e, &rec)?;
+    if let Some(entry) = audit_entry(ctx) {
+        ctx.store
+            .set_audit(&e.name, &id, "createdBy", Some(&entry))?;
+        ctx.store
+            .set_audit(&e.name, &id, "modifiedBy", Some(&entry))?;
+    }
     apply_pending(ctx, e, &id, pending)?;
     if ctx.flatten && e.has_attributes {
         attributes::apply_flat_input(ctx, e, &id, &body)?;
@@ -522,6 +593,8 @@ fn update_record(
             Value::String(ctx.caller.user_id.clone()),
         );
         ctx.store.update(e, &id, &rec)?;
+        ctx.store
+            .set_audit(&e.name, &id, "modifiedBy", audit_entry(ctx).as_ref())?;
     }
     Ok((id, changed || attr_changed))
 }
@@ -533,10 +606,14 @@ fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// `PUT`/`PATCH /E/{id}`: partial update; returns the record.
+/// `PUT`/`PATCH /E/{id}`: partial update; returns the record, or 304 when nothing changes
+/// (`updateEntity` throws `NotModified` unless `isEntityUpdated`; unknown fields do not count).
 pub fn update(ctx: &Ctx, e: &Entity, id: &str, body: Value) -> Result<Value, ApiError> {
     let body = body_object(body)?;
-    let (id, _) = update_record(ctx, e, id, body)?;
+    let (id, changed) = update_record(ctx, e, id, body)?;
+    if !changed {
+        return Err(ApiError::not_modified());
+    }
     read(ctx, e, &id)
 }
 
@@ -676,9 +753,23 @@ pub fn output(ctx: &Ctx, e: &Entity, rec: &Record, shape: &Shape) -> Result<Valu
         if !options.is_empty() {
             meta["options"] = Value::Object(options);
         }
+        let audit = ctx.store.audit(&e.name, &id)?;
+        if !audit.is_empty() {
+            meta["audit"] = Value::Object(audit);
+        }
         out.insert("_meta".into(), meta);
     }
     Ok(Value::Object(out))
+}
+
+/// `_meta.audit` entry of a change made in a delegated session: the real actor and the user on
+/// whose behalf they acted (the REST guide's "With-Meta" section). Absent for ordinary sessions.
+fn audit_entry(ctx: &Ctx) -> Option<Value> {
+    let d = ctx.caller.delegation.as_ref()?;
+    Some(json!({
+        "actor": { "id": d.actor_id, "name": d.actor_name, "isSystem": false },
+        "delegator": { "id": d.delegator_id, "name": d.delegator_name, "isSystem": false },
+    }))
 }
 
 fn enum_options_meta(ctx: &Ctx, e: &Entity, rec: &Record) -> Result<Map<String, Value>, ApiError> {
@@ -745,15 +836,16 @@ fn list_params(ctx: &Ctx, e: &Entity, req: &Req) -> Result<ListParams, ApiError>
             .collect::<Vec<_>>()
     });
     let offset = php_int(req.param("offset")).max(0);
+    // Negative or non-numeric values (2.3 rejects non-integers in its request validation) are
+    // unconfirmed on 2.2 and fall back to the default here.
     let mut max_size = php_int(req.param("maxSize"));
     if max_size <= 0 {
-        max_size = MAX_SIZE_LIMIT;
+        max_size = DEFAULT_MAX_SIZE;
     }
-    if max_size > MAX_SIZE_LIMIT {
-        return Err(ApiError::forbidden(format!(
-            "Max size should not exceed {MAX_SIZE_LIMIT}. Use offset and limit."
-        )));
-    }
+    // `asc` is ascending unless given as anything but the exact string `true`: 2.2
+    // `$request->get('asc', 'true') === 'true'` (`Espo\Core\Controllers\Record::actionList`),
+    // 2.3 `($qp['asc'] ?? 'true') === 'true'` (`AbstractHandler::buildListParams`).
+    let asc = req.param("asc").unwrap_or("true") == "true";
     let sort_col = req.param("sortBy").and_then(|s| {
         e.field(s)
             .map(|f| f.name.clone())
@@ -763,11 +855,7 @@ fn list_params(ctx: &Ctx, e: &Entity, req: &Req) -> Result<ListParams, ApiError>
         Some(col) => format!(
             "t.{} {}, t.rowid",
             ident(&col),
-            if truthy(req.param("asc")) {
-                "ASC"
-            } else {
-                "DESC"
-            }
+            if asc { "ASC" } else { "DESC" }
         ),
         None => match &e.default_sort {
             Some((col, asc)) => format!(
@@ -778,13 +866,24 @@ fn list_params(ctx: &Ctx, e: &Entity, req: &Req) -> Result<ListParams, ApiError>
             None => "t.rowid".to_string(),
         },
     };
+    // A string `where` is JSON: `prepareWhereQuery` strips quoted braces and escapes, then
+    // `json_decode`s it; what does not decode becomes `null`, i.e. no filter
+    // (2.3 `app/Atro/Handlers/AbstractHandler.php::prepareWhereQuery`, 2.2 the record controller).
     let filter = match req.param_value("where") {
         None => filter::SqlFilter::default(),
-        Some(PhpValue::Str(s)) if s.is_empty() => filter::SqlFilter::default(),
-        Some(PhpValue::Str(_)) => {
-            return Err(ApiError::bad(
-                "Parameter 'where' must be an array in PHP bracket notation (where[0][type]=…).",
-            ));
+        Some(PhpValue::Str(s)) => {
+            let cleaned = s
+                .replace("\"{", "{")
+                .replace("}\"", "}")
+                .replace("\\\"", "\"")
+                .replace("\\n", "")
+                .replace("\\t", "");
+            match serde_json::from_str::<Value>(&cleaned) {
+                Ok(w @ (Value::Array(_) | Value::Object(_))) => {
+                    filter::build_where(&ctx.app.model, e, &w).map_err(ApiError::bad)?
+                }
+                _ => filter::SqlFilter::default(),
+            }
         }
         Some(w) => filter::build_where(&ctx.app.model, e, &w.to_json()).map_err(ApiError::bad)?,
     };
@@ -1160,6 +1259,24 @@ pub fn upsert(ctx: &Ctx, body: &Value) -> Result<Value, ApiError> {
     let g = ctx.generation();
     let mut results = Vec::with_capacity(items.len());
     for item in items {
+        // Items without `entity` or `payload` fail on their own, with these plain messages
+        // (`app/Atro/Services/MassActions.php::upsert`); 2.3 rejects such a request as a whole
+        // in its request validation (both are `required`).
+        let missing = ["entity", "payload"]
+            .into_iter()
+            .find(|k| item.get(k).is_none_or(Value::is_null));
+        if let Some(k) = missing {
+            let mut failed = json!({
+                "status": "Failed",
+                "stored": false,
+                "message": format!("'{k}' parameter is required."),
+            });
+            if g == Generation::V23 {
+                failed["code"] = json!(400);
+            }
+            results.push(failed);
+            continue;
+        }
         let entity_name = item
             .get("entity")
             .and_then(Value::as_str)
@@ -1181,6 +1298,11 @@ pub fn upsert(ctx: &Ctx, body: &Value) -> Result<Value, ApiError> {
             }
             (Ok((status, id)), Generation::V23) => {
                 json!({ "status": status, "stored": true, "entity": entity_name, "id": id })
+            }
+            // An unknown entity fails while creating its service, before the `Code: N.` wrapping
+            // of create/update errors (`MassActions::upsert`).
+            (Err(err), Generation::V22) if ctx.app.model.entity(&entity_name).is_none() => {
+                json!({ "status": "Failed", "stored": false, "message": err.message })
             }
             (Err(err), Generation::V22) => json!({
                 "status": "Failed",
@@ -1224,4 +1346,128 @@ fn upsert_one(
             create_record(ctx, e, payload, Record::new(), true)?,
         )),
     }
+}
+
+/// Queued bulk upsert (2.2 `Use-Queue: true`, 2.3 `POST /upsertAsync`): answers `{jobId}`.
+///
+/// The server stores a `Job` (name "Action Upsert", type "Upsert", the items as payload;
+/// `app/Atro/Services/MassActions.php::upsertViaJob`) that its job manager runs later. The
+/// simulator runs it at once, so the job is already `Success` when a client polls `GET /Job/{id}`.
+pub fn upsert_via_job(ctx: &Ctx, body: &Value) -> Result<Value, ApiError> {
+    if !body.is_array() {
+        return Err(ApiError::bad(
+            "Request body must be an array of {entity, payload}.",
+        ));
+    }
+    let job_id = match ctx.app.model.entity("Job") {
+        Some(je) => {
+            let now = now_ts();
+            let mut rec = Record::new();
+            for (k, v) in [
+                ("name", json!("Action Upsert")),
+                ("type", json!("Upsert")),
+                ("status", json!("Pending")),
+                ("executeTime", json!(now)),
+                ("priority", json!(100)),
+                ("payload", body.clone()),
+            ] {
+                if let Some(f) = je.field(k) {
+                    rec.insert(k.to_string(), coerce(f.kind, k, &v)?);
+                }
+            }
+            let id = new_id(ctx.generation());
+            rec.insert("id".into(), json!(id));
+            rec.insert("deleted".into(), json!(false));
+            rec.insert("createdAt".into(), json!(now));
+            rec.insert("modifiedAt".into(), json!(now));
+            rec.insert("createdById".into(), json!(ctx.caller.user_id));
+            rec.insert("modifiedById".into(), json!(ctx.caller.user_id));
+            if je.field("ownerUserId").is_some() {
+                rec.insert("ownerUserId".into(), json!(ctx.caller.user_id));
+            }
+            ctx.store.insert(je, &rec)?;
+            upsert(ctx, body)?;
+            let mut done = Record::new();
+            for (k, v) in [
+                ("status", json!("Success")),
+                ("startedAt", json!(now)),
+                ("endedAt", json!(now_ts())),
+            ] {
+                if je.field(k).is_some() {
+                    done.insert(k.to_string(), v);
+                }
+            }
+            ctx.store.update(je, &id, &done)?;
+            id
+        }
+        None => {
+            upsert(ctx, body)?;
+            new_id(ctx.generation())
+        }
+    };
+    Ok(json!({ "jobId": job_id }))
+}
+
+fn relation_target<'m>(ctx: &Ctx<'m>, entity: Option<&str>) -> Result<&'m Entity, ApiError> {
+    let name = entity.unwrap_or_default();
+    ctx.app
+        .model
+        .entity(name)
+        .ok_or_else(|| ApiError::not_found(format!("Entity '{name}' not found.")))
+}
+
+/// 2.3 `GET /entityRelation?entityName=&id=&link=` (`Atro\Handlers\Global\
+/// EntityRelationListHandler`): the linked records, with the usual list parameters.
+pub fn relation_list(ctx: &Ctx, req: &Req) -> Result<Value, ApiError> {
+    let e = relation_target(ctx, req.param("entityName"))?;
+    let (id, link) = (
+        req.param("id").unwrap_or_default(),
+        req.param("link").unwrap_or_default(),
+    );
+    if id.is_empty() || link.is_empty() {
+        return Err(ApiError::not_found("Not Found"));
+    }
+    linked_list(ctx, e, id, link, req)
+}
+
+/// 2.3 `POST /entityRelation` with `{entityName, id, link, ids | id}`: links records; `true`.
+pub fn relation_link(ctx: &Ctx, body: &Value) -> Result<Value, ApiError> {
+    let e = relation_target(ctx, body.get("entityName").and_then(Value::as_str))?;
+    let id = body.get("id").and_then(Value::as_str).unwrap_or_default();
+    let link_name = body.get("link").and_then(Value::as_str).unwrap_or_default();
+    let ids = body.get("ids").map(ids_of).unwrap_or_default();
+    if ids.is_empty() {
+        return Err(ApiError::bad("No 'ids' given."));
+    }
+    relate(ctx, e, id, link_name, &ids, true)
+}
+
+/// 2.3 `DELETE /entityRelation?entityName=&id=&link=&ids=a,b` (or `all=true`, or `ids`/`id` in
+/// a JSON body): unlinks records; `true`.
+pub fn relation_unlink(ctx: &Ctx, req: &Req) -> Result<Value, ApiError> {
+    let e = relation_target(ctx, req.param("entityName"))?;
+    let id = req.param("id").unwrap_or_default();
+    let link_name = req.param("link").unwrap_or_default();
+    let ids = if truthy(req.param("all")) {
+        let (te, sql, params) = linked_condition(ctx, e, id, link_name)?;
+        ctx.store
+            .select(te, &sql, params, "t.rowid", None, 0)?
+            .iter()
+            .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_string))
+            .collect()
+    } else if let Some(v) = req.param_value("ids") {
+        ids_of(&v.to_json())
+    } else {
+        let body = req.json()?;
+        let mut ids = body.get("ids").map(ids_of).unwrap_or_default();
+        ids.extend(body.get("id").map(ids_of).unwrap_or_default());
+        ids
+    };
+    if ids.is_empty() {
+        if truthy(req.param("all")) {
+            return Ok(Value::Bool(true));
+        }
+        return Err(ApiError::bad("No 'ids' given."));
+    }
+    relate(ctx, e, id, link_name, &ids, false)
 }

@@ -46,7 +46,9 @@ impl Store {
              CREATE TABLE IF NOT EXISTS _sim_rel (entity TEXT NOT NULL, id TEXT NOT NULL, link TEXT NOT NULL,
                 other_id TEXT NOT NULL, PRIMARY KEY (entity, id, link, other_id));
              CREATE TABLE IF NOT EXISTS _sim_chunk (key TEXT NOT NULL, start INTEGER NOT NULL,
-                bytes BLOB NOT NULL, PRIMARY KEY (key, start));",
+                bytes BLOB NOT NULL, PRIMARY KEY (key, start));
+             CREATE TABLE IF NOT EXISTS _sim_audit (entity TEXT NOT NULL, id TEXT NOT NULL,
+                kind TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (entity, id, kind));",
         )?;
         let tx = conn.unchecked_transaction()?;
         for e in model.entities.values() {
@@ -150,6 +152,10 @@ impl Store {
         )?;
         self.conn.execute(
             "DELETE FROM _sim_attr_value WHERE entity=? AND record_id=?",
+            [&e.name, id],
+        )?;
+        self.conn.execute(
+            "DELETE FROM _sim_audit WHERE entity=? AND id=?",
             [&e.name, id],
         )?;
         Ok(())
@@ -275,6 +281,44 @@ impl Store {
             [entity, id, link, other],
         )?;
         Ok(())
+    }
+
+    /// Sets (or with `None` clears) the delegated-session audit entry `kind` (`createdBy`,
+    /// `modifiedBy`) of a record.
+    pub fn set_audit(
+        &self,
+        entity: &str,
+        id: &str,
+        kind: &str,
+        data: Option<&Value>,
+    ) -> Result<(), StoreError> {
+        match data {
+            Some(d) => self.conn.execute(
+                "INSERT OR REPLACE INTO _sim_audit (entity, id, kind, data) VALUES (?, ?, ?, ?)",
+                [entity, id, kind, d.to_string().as_str()],
+            )?,
+            None => self.conn.execute(
+                "DELETE FROM _sim_audit WHERE entity=? AND id=? AND kind=?",
+                [entity, id, kind],
+            )?,
+        };
+        Ok(())
+    }
+
+    /// The audit entries of a record by kind (empty when no delegated session touched it).
+    pub fn audit(&self, entity: &str, id: &str) -> Result<Map<String, Value>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT kind, data FROM _sim_audit WHERE entity=? AND id=? ORDER BY kind",
+        )?;
+        let rows = st.query_map([entity, id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Map::new();
+        for row in rows {
+            let (kind, data) = row?;
+            out.insert(kind, serde_json::from_str(&data).unwrap_or(Value::Null));
+        }
+        Ok(out)
     }
 
     /// Stores the bytes of a file.

@@ -40,9 +40,10 @@ impl ApiError {
     pub fn forbidden(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::FORBIDDEN, message)
     }
-    /// 409 Conflict.
-    pub fn conflict(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::CONFLICT, message)
+    /// 304 Not Modified: an update that changes nothing (`Atro\Core\Exceptions\NotModified`,
+    /// thrown by `Espo\Services\Record::updateEntity` when `isEntityUpdated` is false).
+    pub fn not_modified() -> ApiError {
+        ApiError::new(StatusCode::NOT_MODIFIED, "")
     }
 }
 
@@ -54,6 +55,9 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if self.status == StatusCode::NOT_MODIFIED {
+            return StatusCode::NOT_MODIFIED.into_response();
+        }
         let reason: String = self
             .message
             .chars()

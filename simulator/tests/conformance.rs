@@ -10,9 +10,13 @@ use common::{BOTH, Gen, H, config, login, start, start_with, token_path};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+/// Creates a product with every field `ProductPost` requires (2.3 validates them).
 async fn product(h: &H, name: &str, number: &str) -> Value {
-    h.post_ok("/Product", json!({ "name": name, "number": number }))
-        .await
+    h.post_ok(
+        "/Product",
+        json!({ "name": name, "number": number, "status": "draft" }),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -138,20 +142,64 @@ async fn auth_as_in_the_guide() {
 async fn crud_roundtrip_and_errors() {
     for g in BOTH {
         let h = start(g).await;
-        let p = product(&h, "Iphone", "n-1").await;
+        // 2.3 validates the body against ProductPost (status required); 2.2 does not validate
+        // entity routes and applies the metadata default.
+        let r = h
+            .send(
+                Method::POST,
+                "/Product",
+                Some(&json!({ "name": "Iphone", "number": "n-1" })),
+                &[],
+            )
+            .await;
+        let p = match g {
+            Gen::V22 => {
+                assert_eq!(r.status, 200, "{}", r.text);
+                assert_eq!(r.json()["status"], "draft", "metadata default applied");
+                r.json()
+            }
+            Gen::V23 => {
+                assert_eq!(r.status, 400);
+                assert_eq!(
+                    r.text,
+                    "Body does not match schema for content-type \"application/json\" for Request [post /{entityName}], Keyword validation failed: Required property 'status' must be present in the object"
+                );
+                assert_eq!(r.reason(), r.text);
+                product(&h, "Iphone", "n-1").await
+            }
+        };
         let id = p["id"].as_str().unwrap().to_string();
-        assert_eq!(p["status"], "draft", "metadata default applied");
         assert_eq!(p["isActive"], false);
         let ts = p["createdAt"].as_str().unwrap();
         assert_eq!(ts.len(), 19);
         assert_eq!(&ts[10..11], " ");
-        // Required fields.
+        // Required fields: the server's own check ("fieldIsRequired") catches empty values.
         let r = h
-            .send(Method::POST, "/Product", Some(&json!({ "name": "x" })), &[])
+            .send(
+                Method::POST,
+                "/Product",
+                Some(&json!({ "name": "x", "number": "", "status": "draft" })),
+                &[],
+            )
             .await;
         assert_eq!(r.status, 400);
-        assert!(r.text.contains("Number"), "{}", r.text);
+        assert_eq!(r.text, "Validation failed. 'Number' is required.");
         assert_eq!(r.reason(), r.text);
+        // Wrong types are rejected by 2.3's request validation only.
+        let r = h
+            .send(
+                Method::PATCH,
+                &format!("/Product/{id}"),
+                Some(&json!({ "price": "cheap" })),
+                &[],
+            )
+            .await;
+        if g == Gen::V23 {
+            assert_eq!(
+                r.text,
+                "Body does not match schema for content-type \"application/json\" for Request [patch /{entityName}/{id}], Value expected to be 'number', 'string' given."
+            );
+        }
         // Malformed JSON.
         let r =
             h.c.post(format!("{}/Product", h.api))
@@ -161,20 +209,30 @@ async fn crud_roundtrip_and_errors() {
                 .await
                 .unwrap();
         assert_eq!(r.status(), 400);
-        // Partial update with both PUT and PATCH; unknown fields ignored.
-        for m in [Method::PUT, Method::PATCH] {
+        // Partial update with both PUT and PATCH (2.2 PUT schemas keep `required`, but 2.2 does
+        // not validate entity routes); unknown fields ignored; no change at all → 304.
+        for (m, price) in [(Method::PUT, 9.5), (Method::PATCH, 10.5)] {
             let r = h
                 .send(
                     m,
                     &format!("/Product/{id}"),
-                    Some(&json!({ "price": 9.5, "unknownField": 1 })),
+                    Some(&json!({ "price": price, "unknownField": 1 })),
                     &[],
                 )
                 .await;
             assert_eq!(r.status, 200, "{}", r.text);
             assert_eq!(r.json()["name"], "Iphone");
-            assert_eq!(r.json()["price"], 9.5);
+            assert_eq!(r.json()["price"], price);
         }
+        let r = h
+            .send(
+                h.update_method(),
+                &format!("/Product/{id}"),
+                Some(&json!({ "price": 10.5, "unknownField": 2 })),
+                &[],
+            )
+            .await;
+        assert_eq!((r.status.as_u16(), r.text.as_str()), (304, ""));
         let r = h
             .send(
                 h.update_method(),
@@ -209,22 +267,18 @@ async fn crud_roundtrip_and_errors() {
         assert_eq!(r.text, "true");
         assert_eq!(h.get_ok("/Product").await["total"], 0);
         // Client-chosen id, duplicate id.
-        let p3 = h
-            .post_ok(
-                "/Product",
-                json!({ "id": "my-id", "name": "c", "number": "3" }),
-            )
-            .await;
+        let body = json!({ "id": "my-id", "name": "c", "number": "3", "status": "draft" });
+        let p3 = h.post_ok("/Product", body.clone()).await;
         assert_eq!(p3["id"], "my-id");
-        let r = h
-            .send(
-                Method::POST,
-                "/Product",
-                Some(&json!({ "id": "my-id", "name": "c", "number": "3" })),
-                &[],
-            )
-            .await;
-        assert_eq!(r.status, 409);
+        // A duplicate id or unique value is a database constraint violation: 400, not 409.
+        let r = h.send(Method::POST, "/Product", Some(&body), &[]).await;
+        assert_eq!(r.status, 400);
+        assert!(
+            r.text
+                .starts_with("The record cannot be created/updated due to database constraints."),
+            "{}",
+            r.text
+        );
     }
 }
 
@@ -236,7 +290,7 @@ async fn lists_replay_the_guide() {
             .iter()
             .enumerate()
         {
-            h.post_ok("/Product", json!({ "name": name, "number": format!("{i}"), "isActive": i % 2 == 0, "price": (i * 10) as f64 }))
+            h.post_ok("/Product", json!({ "name": name, "number": format!("{i}"), "status": "draft", "isActive": i % 2 == 0, "price": (i * 10) as f64 }))
                 .await;
         }
         let v = h.get_ok("/Product?select=id,name,isActive").await;
@@ -264,9 +318,28 @@ async fn lists_replay_the_guide() {
             .get_ok("/Product?where[0][attribute]=name&where[0][type]=like&where[0][value]=%test%&where[0][isAttribute]=false")
             .await;
         assert_eq!(v["total"], 2);
-        // maxSize above the limit.
-        let r = h.send(Method::GET, "/Product?maxSize=201", None, &[]).await;
-        assert_eq!(r.status, 403);
+        // `asc` defaults to ascending; anything but `true` is descending.
+        let v = h.get_ok("/Product?sortBy=name").await;
+        assert_eq!(v["list"][0]["name"], "alpha test");
+        let v = h.get_ok("/Product?sortBy=name&asc=1").await;
+        assert_eq!(v["list"][0]["name"], "gamma test");
+        // maxSize is not capped (200 is only the default).
+        assert_eq!(
+            h.get_ok("/Product?maxSize=1000").await["list"]
+                .as_array()
+                .unwrap()
+                .len(),
+            4
+        );
+        // 2.3 validates query parameters' types.
+        let r = h.send(Method::GET, "/Product?maxSize=abc", None, &[]).await;
+        match g {
+            Gen::V22 => assert_eq!(r.status, 200),
+            Gen::V23 => assert_eq!(
+                r.text,
+                "Value \"abc\" for argument \"maxSize\" is invalid for Request [get /{entityName}], Value expected to be 'integer', 'string' given."
+            ),
+        }
     }
 }
 
@@ -335,6 +408,9 @@ async fn where_operators() {
         ("where[0][type]=not&where[0][value][0][type]=equals&where[0][value][0][attribute]=name&where[0][value][0][value]=A".into(), 2),
         ("where[0][type]=equals&where[0][attribute]=name&where[0][value]=A&where[1][type]=isTrue&where[1][attribute]=isActive".into(), 1),
         ("where[0][type]=textFilter&where[0][value]=b".into(), 1),
+        // A string `where` is decoded as JSON; one that does not decode filters nothing.
+        ("where=%5B%7B%22type%22%3A%22equals%22%2C%22attribute%22%3A%22name%22%2C%22value%22%3A%22A%22%7D%5D".into(), 1),
+        ("where=not-json".into(), 3),
     ];
     for (q, want) in cases {
         assert_eq!(count(&h, &q).await, want, "{q}");
@@ -342,7 +418,6 @@ async fn where_operators() {
     for bad in [
         "where[0][type]=unknownOp&where[0][attribute]=name&where[0][value]=A",
         "where[0][type]=equals&where[0][attribute]=noSuchField&where[0][value]=A",
-        "where=%5B%7B%22type%22%3A%22equals%22%7D%5D",
         "where[0][type]=lastXDays&where[0][attribute]=createdAt&where[0][value]=abc",
     ] {
         let r = h
@@ -379,7 +454,7 @@ async fn limited_user_is_read_only() {
                 &tok,
                 Method::POST,
                 "/Product",
-                Some(&json!({ "name": "b", "number": "2" })),
+                Some(&json!({ "name": "b", "number": "2", "status": "draft" })),
                 &[],
             )
             .await;
@@ -425,7 +500,7 @@ async fn bulk_upsert_replays_the_guide() {
         let h = start(g).await;
         h.post_ok(
             "/Product",
-            json!({ "id": "2348924928743", "name": "old", "number": "x1" }),
+            json!({ "id": "2348924928743", "name": "old", "number": "x1", "status": "draft" }),
         )
         .await;
         h.post_ok("/Brand", json!({ "name": "Apple", "code": "apple" }))
@@ -510,18 +585,18 @@ async fn find_or_create_links_replays_the_guide() {
         let p = h
             .post_ok(
                 "/Product",
-                json!({ "name": "Galaxy", "number": "g", "brandId": b["id"] }),
+                json!({ "name": "Galaxy", "number": "g", "status": "draft", "brandId": b["id"] }),
             )
             .await;
         assert_eq!(p["brandName"], "Samsung");
         // Single link object: creates the brand, then finds it.
-        let body = json!({ "name": "Iphone", "number": "1", "brand": { "name": "Apple" }, "color": { "name": "green" },
+        let body = json!({ "name": "Iphone", "number": "1", "status": "draft", "brand": { "name": "Apple" }, "color": { "name": "green" },
                            "colors": [{ "name": "red" }, { "name": "green" }, { "name": "pink" }] });
         let p1 = h.post_ok("/Product", body).await;
         let p2 = h
             .post_ok(
                 "/Product",
-                json!({ "name": "Iphone 2", "number": "2", "brand": { "name": "Apple" } }),
+                json!({ "name": "Iphone 2", "number": "2", "status": "draft", "brand": { "name": "Apple" } }),
             )
             .await;
         assert_eq!(p1["brandId"], p2["brandId"]);
@@ -555,7 +630,7 @@ async fn find_or_create_links_replays_the_guide() {
         assert_eq!(h.get_ok(q).await["total"], 1);
         // Nested linking is not supported.
         let r = h
-            .send(Method::POST, "/Product", Some(&json!({ "name": "x", "number": "3", "brand": { "name": "Apple", "country": { "name": "USA" } } })), &[])
+            .send(Method::POST, "/Product", Some(&json!({ "name": "x", "number": "3", "status": "draft", "brand": { "name": "Apple", "country": { "name": "USA" } } })), &[])
             .await;
         assert_eq!(r.status, 400);
     }
@@ -737,9 +812,13 @@ async fn chunked_upload_out_of_order_with_duplicates() {
             h.send(Method::POST, path, Some(&no_id), &[]).await.status,
             400
         );
+        // A string count never completes on 2.2 (compared strictly); 2.3's validation rejects it.
         let mut s = chunk(0, 20, json!("1"));
         s["id"] = json!("other");
-        assert_eq!(h.post_ok(path, s).await, json!({ "chunks": ["0"] }));
+        match g {
+            Gen::V22 => assert_eq!(h.post_ok(path, s).await, json!({ "chunks": ["0"] })),
+            Gen::V23 => assert_eq!(h.send(Method::POST, path, Some(&s), &[]).await.status, 400),
+        }
         let mut no_name = chunk(0, 7, json!(1));
         no_name["id"] = json!("third");
         no_name.as_object_mut().unwrap().remove("name");
@@ -890,7 +969,11 @@ async fn attributes_simple_endpoints_and_flattened_format() {
                 &[],
             )
             .await;
-        assert_eq!(r.json(), json!({ "count": 1, "errors": [] }));
+        let want = match g {
+            Gen::V22 => json!({ "count": 1, "errors": [] }),
+            Gen::V23 => json!(true),
+        };
+        assert_eq!(r.json(), want);
         assert_eq!(
             h.get_ok(&format!("{base}/attributeValues")).await,
             json!([])
@@ -915,7 +998,7 @@ async fn linked_records_and_with_meta() {
     for i in 0..3 {
         h.post_ok(
             "/Product",
-            json!({ "name": format!("p{i}"), "number": format!("{i}"), "brandId": bid }),
+            json!({ "name": format!("p{i}"), "number": format!("{i}"), "status": "draft", "brandId": bid }),
         )
         .await;
     }

@@ -43,12 +43,14 @@ pub enum Gen {
 /// Both generations.
 pub const BOTH: [Gen; 2] = [Gen::V22, Gen::V23];
 
-/// Settings for a generation, with metadata.
+/// Settings for a generation, with metadata; every JSON answer is checked against the spec (a
+/// mismatch turns into a 500 naming the route, JSON pointer and reason).
 pub fn config(g: Gen) -> SimConfig {
-    match g {
+    let cfg = match g {
         Gen::V22 => SimConfig::from_spec_value(spec22()).metadata_value(meta22()),
         Gen::V23 => SimConfig::from_spec_value(spec23()).metadata_value(meta23()),
-    }
+    };
+    cfg.validate_responses(true)
 }
 
 /// A running simulator with a client logged in as admin.
