@@ -61,6 +61,7 @@ fn ty(t: &Type) -> TokenStream {
             quote!(Vec<#item>)
         }
         Type::Meta => quote!(::atrocore_runtime::Meta),
+        Type::LinkTo => quote!(::atrocore_runtime::LinkTo),
         Type::Date => quote!(::atrocore_runtime::Date),
         Type::DateTime => quote!(::atrocore_runtime::DateTime),
         Type::Where => quote!(::atrocore_runtime::Where),
@@ -97,7 +98,7 @@ fn arg_ty(t: &Type) -> TokenStream {
 /// named types are such enums).
 fn has_default(t: &Type, enums: &dyn Fn(&Type) -> bool) -> bool {
     match t {
-        Type::Where | Type::Date | Type::DateTime => false,
+        Type::Where | Type::Date | Type::DateTime | Type::LinkTo => false,
         Type::Named { .. } => !enums(t),
         _ => true,
     }

@@ -274,6 +274,8 @@ pub enum Type {
     Array(Box<Type>),
     /// The typed `_meta` object of the runtime.
     Meta,
+    /// A linked record for find-or-create: an id or simple field values (the runtime's `LinkTo`).
+    LinkTo,
     /// A date (`Y-m-d`), the runtime's `Date` (from instance metadata).
     Date,
     /// A date and time (`Y-m-d H:i:s`), the runtime's `DateTime` (from instance metadata).

@@ -605,7 +605,55 @@ impl<'a> Lowerer<'a> {
                 doc,
             });
         }
+        if matches!(style, StructStyle::Create | StructStyle::Patch) {
+            self.add_find_or_create_links(&mut fields);
+        }
         Ok(fields)
+    }
+
+    /// For every link field (`brandId`, `teamsIds`, known from instance metadata) of a create or
+    /// patch body, add the find-or-create form of the link (`brand`, `teams`): an id or simple
+    /// field values per record, resolved by the server (first level only).
+    fn add_find_or_create_links(&self, fields: &mut Vec<Field>) {
+        let wires: BTreeSet<String> = fields.iter().map(|f| f.wire.clone()).collect();
+        let mut namer =
+            Namer::with_reserved(fields.iter().map(|f| f.ident.as_str()).chain(["extra"]));
+        let mut added = Vec::new();
+        for f in fields.iter() {
+            let Some(link) = &f.link else { continue };
+            if wires.contains(link) {
+                continue;
+            }
+            let many = matches!(f.ty, Type::Array(_));
+            let ty = if many {
+                Type::Array(Box::new(Type::LinkTo))
+            } else {
+                Type::LinkTo
+            };
+            let doc = format!(
+                "Find-or-create form of `{}`: {} by id or by simple field values; the server links the \
+                 record it finds, creating it when none matches (one level deep).",
+                f.wire,
+                if many {
+                    "the linked records"
+                } else {
+                    "the linked record"
+                }
+            );
+            added.push(Field {
+                wire: link.clone(),
+                ident: namer.claim_snake(link),
+                variant: naming::camel(link),
+                ty,
+                required: false,
+                nullable: false,
+                read_only: false,
+                kind: FieldKind::Any,
+                doc: Some(doc),
+                link: None,
+            });
+        }
+        fields.extend(added);
     }
 
     /// The filter kind a spec type suggests (without metadata).

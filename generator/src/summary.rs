@@ -29,6 +29,7 @@ fn type_text(t: &Type) -> String {
         Type::Map(v) => format!("map<{}>", type_text(v)),
         Type::Array(i) => format!("array<{}>", type_text(i)),
         Type::Meta => "meta".into(),
+        Type::LinkTo => "link".into(),
         Type::Date => "date".into(),
         Type::DateTime => "datetime".into(),
         Type::Where => "where".into(),
