@@ -395,6 +395,48 @@ pub struct AssociatedProductPost {
     /// AtroCore type `int`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sorting: Option<i64>,
+    /// `modifiedBy`
+    ///
+    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
+    pub modified_by: Option<::atrocore_runtime::LinkTo>,
+    /// `associatingItem`
+    ///
+    /// Find-or-create form of `associatingItemId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "associatingItem",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub associating_item: Option<::atrocore_runtime::LinkTo>,
+    /// `associatedItem`
+    ///
+    /// Find-or-create form of `associatedItemId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "associatedItem", default, skip_serializing_if = "Option::is_none")]
+    pub associated_item: Option<::atrocore_runtime::LinkTo>,
+    /// `association`
+    ///
+    /// Find-or-create form of `associationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub association: Option<::atrocore_runtime::LinkTo>,
+    /// `reverseAssociation`
+    ///
+    /// Find-or-create form of `reverseAssociationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "reverseAssociation",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reverse_association: Option<::atrocore_runtime::LinkTo>,
+    /// `reverseAssociatedProduct`
+    ///
+    /// Find-or-create form of `reverseAssociatedProductId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "reverseAssociatedProduct",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reverse_associated_product: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -502,6 +544,58 @@ pub struct AssociatedProductPatch {
     /// AtroCore type `int`.
     #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sorting: ::atrocore_runtime::Patch<i64>,
+    /// `modifiedBy`
+    ///
+    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "modifiedBy",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `associatingItem`
+    ///
+    /// Find-or-create form of `associatingItemId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "associatingItem",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub associating_item: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `associatedItem`
+    ///
+    /// Find-or-create form of `associatedItemId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "associatedItem",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub associated_item: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `association`
+    ///
+    /// Find-or-create form of `associationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub association: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `reverseAssociation`
+    ///
+    /// Find-or-create form of `reverseAssociationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "reverseAssociation",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub reverse_association: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `reverseAssociatedProduct`
+    ///
+    /// Find-or-create form of `reverseAssociatedProductId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "reverseAssociatedProduct",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub reverse_associated_product: ::atrocore_runtime::Patch<
+        ::atrocore_runtime::LinkTo,
+    >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]

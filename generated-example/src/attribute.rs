@@ -1243,6 +1243,93 @@ pub struct AttributePost {
     /// AtroCore type `varchar`.
     #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
+    /// `modifiedBy`
+    ///
+    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
+    pub modified_by: Option<::atrocore_runtime::LinkTo>,
+    /// `attributeGroup`
+    ///
+    /// Find-or-create form of `attributeGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "attributeGroup", default, skip_serializing_if = "Option::is_none")]
+    pub attribute_group: Option<::atrocore_runtime::LinkTo>,
+    /// `attributePanel`
+    ///
+    /// Find-or-create form of `attributePanelId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "attributePanel", default, skip_serializing_if = "Option::is_none")]
+    pub attribute_panel: Option<::atrocore_runtime::LinkTo>,
+    /// `extensibleEnum`
+    ///
+    /// Find-or-create form of `extensibleEnumId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "extensibleEnum", default, skip_serializing_if = "Option::is_none")]
+    pub extensible_enum: Option<::atrocore_runtime::LinkTo>,
+    /// `entity`
+    ///
+    /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<::atrocore_runtime::LinkTo>,
+    /// `compositeAttribute`
+    ///
+    /// Find-or-create form of `compositeAttributeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "compositeAttribute",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub composite_attribute: Option<::atrocore_runtime::LinkTo>,
+    /// `nestedAttributes`
+    ///
+    /// Find-or-create form of `nestedAttributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "nestedAttributes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub nested_attributes: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `fileType`
+    ///
+    /// Find-or-create form of `fileTypeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "fileType", default, skip_serializing_if = "Option::is_none")]
+    pub file_type: Option<::atrocore_runtime::LinkTo>,
+    /// `measure`
+    ///
+    /// Find-or-create form of `measureId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measure: Option<::atrocore_runtime::LinkTo>,
+    /// `htmlSanitizer`
+    ///
+    /// Find-or-create form of `htmlSanitizerId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "htmlSanitizer", default, skip_serializing_if = "Option::is_none")]
+    pub html_sanitizer: Option<::atrocore_runtime::LinkTo>,
+    /// `channel`
+    ///
+    /// Find-or-create form of `channelId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<::atrocore_runtime::LinkTo>,
+    /// `variantSpecificProducts`
+    ///
+    /// Find-or-create form of `variantSpecificProductsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "variantSpecificProducts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub variant_specific_products: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `ownerUser`
+    ///
+    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "ownerUser", default, skip_serializing_if = "Option::is_none")]
+    pub owner_user: Option<::atrocore_runtime::LinkTo>,
+    /// `assignedUser`
+    ///
+    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "assignedUser", default, skip_serializing_if = "Option::is_none")]
+    pub assigned_user: Option<::atrocore_runtime::LinkTo>,
+    /// `teams`
+    ///
+    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -1766,6 +1853,127 @@ pub struct AttributePatch {
         skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
     )]
     pub bookmark_id: ::atrocore_runtime::Patch<String>,
+    /// `modifiedBy`
+    ///
+    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "modifiedBy",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `attributeGroup`
+    ///
+    /// Find-or-create form of `attributeGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "attributeGroup",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub attribute_group: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `attributePanel`
+    ///
+    /// Find-or-create form of `attributePanelId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "attributePanel",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub attribute_panel: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `extensibleEnum`
+    ///
+    /// Find-or-create form of `extensibleEnumId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "extensibleEnum",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub extensible_enum: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `entity`
+    ///
+    /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub entity: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `compositeAttribute`
+    ///
+    /// Find-or-create form of `compositeAttributeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "compositeAttribute",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub composite_attribute: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `nestedAttributes`
+    ///
+    /// Find-or-create form of `nestedAttributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "nestedAttributes",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub nested_attributes: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
+    /// `fileType`
+    ///
+    /// Find-or-create form of `fileTypeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "fileType",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub file_type: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `measure`
+    ///
+    /// Find-or-create form of `measureId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub measure: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `htmlSanitizer`
+    ///
+    /// Find-or-create form of `htmlSanitizerId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "htmlSanitizer",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub html_sanitizer: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `channel`
+    ///
+    /// Find-or-create form of `channelId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub channel: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `variantSpecificProducts`
+    ///
+    /// Find-or-create form of `variantSpecificProductsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "variantSpecificProducts",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub variant_specific_products: ::atrocore_runtime::Patch<
+        Vec<::atrocore_runtime::LinkTo>,
+    >,
+    /// `ownerUser`
+    ///
+    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "ownerUser",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub owner_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `assignedUser`
+    ///
+    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "assignedUser",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub assigned_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `teams`
+    ///
+    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]

@@ -503,6 +503,31 @@ pub struct CategoryPost {
         skip_serializing_if = "Option::is_none"
     )]
     pub inherited_fields: Option<Vec<String>>,
+    /// `modifiedBy`
+    ///
+    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
+    pub modified_by: Option<::atrocore_runtime::LinkTo>,
+    /// `ownerUser`
+    ///
+    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "ownerUser", default, skip_serializing_if = "Option::is_none")]
+    pub owner_user: Option<::atrocore_runtime::LinkTo>,
+    /// `assignedUser`
+    ///
+    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "assignedUser", default, skip_serializing_if = "Option::is_none")]
+    pub assigned_user: Option<::atrocore_runtime::LinkTo>,
+    /// `teams`
+    ///
+    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `parents`
+    ///
+    /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parents: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -698,6 +723,43 @@ pub struct CategoryPatch {
         skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
     )]
     pub inherited_fields: ::atrocore_runtime::Patch<Vec<String>>,
+    /// `modifiedBy`
+    ///
+    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "modifiedBy",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `ownerUser`
+    ///
+    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "ownerUser",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub owner_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `assignedUser`
+    ///
+    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "assignedUser",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub assigned_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `teams`
+    ///
+    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
+    /// `parents`
+    ///
+    /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub parents: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]

@@ -993,6 +993,61 @@ pub struct FilePatch {
         skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
     )]
     pub small_logo_thumbnail_url: ::atrocore_runtime::Patch<String>,
+    /// `storage`
+    ///
+    /// Find-or-create form of `storageId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub storage: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `folder`
+    ///
+    /// Find-or-create form of `folderId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub folder: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `type`
+    ///
+    /// Find-or-create form of `typeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub type_: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `modifiedBy`
+    ///
+    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "modifiedBy",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `widthUnit`
+    ///
+    /// Find-or-create form of `widthUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "widthUnit",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub width_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `heightUnit`
+    ///
+    /// Find-or-create form of `heightUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "heightUnit",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub height_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `sizeUnit`
+    ///
+    /// Find-or-create form of `sizeUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "sizeUnit",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub size_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]

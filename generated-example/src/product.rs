@@ -1068,6 +1068,83 @@ pub struct ProductPost {
         skip_serializing_if = "Option::is_none"
     )]
     pub classifications_ids: Option<Vec<String>>,
+    /// `modifiedBy`
+    ///
+    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
+    pub modified_by: Option<::atrocore_runtime::LinkTo>,
+    /// `parents`
+    ///
+    /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parents: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `productGroup`
+    ///
+    /// Find-or-create form of `productGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "productGroup", default, skip_serializing_if = "Option::is_none")]
+    pub product_group: Option<::atrocore_runtime::LinkTo>,
+    /// `countryOfOrigin`
+    ///
+    /// Find-or-create form of `countryOfOriginId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "countryOfOrigin",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub country_of_origin: Option<::atrocore_runtime::LinkTo>,
+    /// `defaultSupplier`
+    ///
+    /// Find-or-create form of `defaultSupplierId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "defaultSupplier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_supplier: Option<::atrocore_runtime::LinkTo>,
+    /// `brand`
+    ///
+    /// Find-or-create form of `brandId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<::atrocore_runtime::LinkTo>,
+    /// `variantSpecificAttributes`
+    ///
+    /// Find-or-create form of `variantSpecificAttributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "variantSpecificAttributes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub variant_specific_attributes: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `ownerUser`
+    ///
+    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "ownerUser", default, skip_serializing_if = "Option::is_none")]
+    pub owner_user: Option<::atrocore_runtime::LinkTo>,
+    /// `assignedUser`
+    ///
+    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "assignedUser", default, skip_serializing_if = "Option::is_none")]
+    pub assigned_user: Option<::atrocore_runtime::LinkTo>,
+    /// `teams`
+    ///
+    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `priceUnit`
+    ///
+    /// Find-or-create form of `priceUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "priceUnit", default, skip_serializing_if = "Option::is_none")]
+    pub price_unit: Option<::atrocore_runtime::LinkTo>,
+    /// `rrpUnit`
+    ///
+    /// Find-or-create form of `rrpUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "rrpUnit", default, skip_serializing_if = "Option::is_none")]
+    pub rrp_unit: Option<::atrocore_runtime::LinkTo>,
+    /// `classifications`
+    ///
+    /// Find-or-create form of `classificationsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classifications: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -1510,6 +1587,109 @@ pub struct ProductPatch {
         skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
     )]
     pub classifications_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    /// `modifiedBy`
+    ///
+    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "modifiedBy",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `parents`
+    ///
+    /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub parents: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
+    /// `productGroup`
+    ///
+    /// Find-or-create form of `productGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "productGroup",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub product_group: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `countryOfOrigin`
+    ///
+    /// Find-or-create form of `countryOfOriginId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "countryOfOrigin",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub country_of_origin: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `defaultSupplier`
+    ///
+    /// Find-or-create form of `defaultSupplierId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "defaultSupplier",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub default_supplier: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `brand`
+    ///
+    /// Find-or-create form of `brandId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub brand: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `variantSpecificAttributes`
+    ///
+    /// Find-or-create form of `variantSpecificAttributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "variantSpecificAttributes",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub variant_specific_attributes: ::atrocore_runtime::Patch<
+        Vec<::atrocore_runtime::LinkTo>,
+    >,
+    /// `ownerUser`
+    ///
+    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "ownerUser",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub owner_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `assignedUser`
+    ///
+    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "assignedUser",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub assigned_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `teams`
+    ///
+    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
+    /// `priceUnit`
+    ///
+    /// Find-or-create form of `priceUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "priceUnit",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub price_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `rrpUnit`
+    ///
+    /// Find-or-create form of `rrpUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "rrpUnit",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub rrp_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `classifications`
+    ///
+    /// Find-or-create form of `classificationsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub classifications: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]

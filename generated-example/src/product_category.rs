@@ -208,6 +208,21 @@ pub struct ProductCategoryPost {
     /// AtroCore type `bool`.
     #[serde(rename = "mainCategory", default, skip_serializing_if = "Option::is_none")]
     pub main_category: Option<bool>,
+    /// `modifiedBy`
+    ///
+    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
+    pub modified_by: Option<::atrocore_runtime::LinkTo>,
+    /// `product`
+    ///
+    /// Find-or-create form of `productId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<::atrocore_runtime::LinkTo>,
+    /// `category`
+    ///
+    /// Find-or-create form of `categoryId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -269,6 +284,25 @@ pub struct ProductCategoryPatch {
         skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
     )]
     pub main_category: ::atrocore_runtime::Patch<bool>,
+    /// `modifiedBy`
+    ///
+    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "modifiedBy",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `product`
+    ///
+    /// Find-or-create form of `productId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub product: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `category`
+    ///
+    /// Find-or-create form of `categoryId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub category: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]

@@ -281,6 +281,11 @@ pub struct SharingPost {
     /// Link to `User`.
     #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
+    /// `modifiedBy`
+    ///
+    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
+    pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -374,6 +379,15 @@ pub struct SharingPatch {
         skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
     )]
     pub modified_by_id: ::atrocore_runtime::Patch<String>,
+    /// `modifiedBy`
+    ///
+    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "modifiedBy",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]

@@ -163,6 +163,11 @@ pub struct TeamPost {
     /// AtroCore type `varchar`.
     #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
+    /// `roles`
+    ///
+    /// Find-or-create form of `rolesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -215,6 +220,11 @@ pub struct TeamPatch {
         skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
     )]
     pub bookmark_id: ::atrocore_runtime::Patch<String>,
+    /// `roles`
+    ///
+    /// Find-or-create form of `rolesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub roles: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]

@@ -362,6 +362,21 @@ pub struct UnitPost {
     /// AtroCore type `varchar`.
     #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
+    /// `measure`
+    ///
+    /// Find-or-create form of `measureId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measure: Option<::atrocore_runtime::LinkTo>,
+    /// `convertTo`
+    ///
+    /// Find-or-create form of `convertToId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "convertTo", default, skip_serializing_if = "Option::is_none")]
+    pub convert_to: Option<::atrocore_runtime::LinkTo>,
+    /// `modifiedBy`
+    ///
+    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
+    pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -497,6 +512,29 @@ pub struct UnitPatch {
         skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
     )]
     pub bookmark_id: ::atrocore_runtime::Patch<String>,
+    /// `measure`
+    ///
+    /// Find-or-create form of `measureId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub measure: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `convertTo`
+    ///
+    /// Find-or-create form of `convertToId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "convertTo",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub convert_to: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `modifiedBy`
+    ///
+    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "modifiedBy",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]

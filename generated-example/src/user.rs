@@ -1043,6 +1043,63 @@ pub struct UserPost {
     /// AtroCore type `varchar`.
     #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
+    /// `defaultTeam`
+    ///
+    /// Find-or-create form of `defaultTeamId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "defaultTeam", default, skip_serializing_if = "Option::is_none")]
+    pub default_team: Option<::atrocore_runtime::LinkTo>,
+    /// `teams`
+    ///
+    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `roles`
+    ///
+    /// Find-or-create form of `rolesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `passwordUpdatedBy`
+    ///
+    /// Find-or-create form of `passwordUpdatedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "passwordUpdatedBy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub password_updated_by: Option<::atrocore_runtime::LinkTo>,
+    /// `layoutProfile`
+    ///
+    /// Find-or-create form of `layoutProfileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(rename = "layoutProfile", default, skip_serializing_if = "Option::is_none")]
+    pub layout_profile: Option<::atrocore_runtime::LinkTo>,
+    /// `locale`
+    ///
+    /// Find-or-create form of `localeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<::atrocore_runtime::LinkTo>,
+    /// `style`
+    ///
+    /// Find-or-create form of `styleId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<::atrocore_runtime::LinkTo>,
+    /// `notificationProfile`
+    ///
+    /// Find-or-create form of `notificationProfileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "notificationProfile",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub notification_profile: Option<::atrocore_runtime::LinkTo>,
+    /// `currentSelection`
+    ///
+    /// Find-or-create form of `currentSelectionId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "currentSelection",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub current_selection: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -1470,6 +1527,71 @@ pub struct UserPatch {
         skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
     )]
     pub bookmark_id: ::atrocore_runtime::Patch<String>,
+    /// `defaultTeam`
+    ///
+    /// Find-or-create form of `defaultTeamId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "defaultTeam",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub default_team: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `teams`
+    ///
+    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
+    /// `roles`
+    ///
+    /// Find-or-create form of `rolesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub roles: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
+    /// `passwordUpdatedBy`
+    ///
+    /// Find-or-create form of `passwordUpdatedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "passwordUpdatedBy",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub password_updated_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `layoutProfile`
+    ///
+    /// Find-or-create form of `layoutProfileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "layoutProfile",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub layout_profile: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `locale`
+    ///
+    /// Find-or-create form of `localeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub locale: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `style`
+    ///
+    /// Find-or-create form of `styleId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    pub style: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `notificationProfile`
+    ///
+    /// Find-or-create form of `notificationProfileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "notificationProfile",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub notification_profile: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `currentSelection`
+    ///
+    /// Find-or-create form of `currentSelectionId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
+    #[serde(
+        rename = "currentSelection",
+        default,
+        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
+    )]
+    pub current_selection: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]

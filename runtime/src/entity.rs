@@ -629,8 +629,25 @@ impl<E: Entity> UpdateRequest<E> {
 impl<E: Entity> IntoFuture for UpdateRequest<E> {
     type Output = Result<E::Record>;
     type IntoFuture = BoxFuture<E::Record>;
+    /// AtroCore answers an update that changes nothing with `304 Not Modified` and no body; the
+    /// record is then read back, so an update always resolves to the current record.
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.into_request().send_json())
+        let client = self.client.clone();
+        let id = self.id.clone();
+        let (with_meta, flatten) = (self.with_meta, self.flatten_attributes);
+        Box::pin(async move {
+            match self.into_request().send_json().await {
+                Err(e) if e.status() == Some(304) => {
+                    client
+                        .request(Method::GET, entity_path::<E>(&id))
+                        .header_opt("With-Meta", flag(with_meta))
+                        .header_opt("Flatten-Attributes", flag(flatten))
+                        .send_json()
+                        .await
+                }
+                other => other,
+            }
+        })
     }
 }
 

@@ -1,0 +1,126 @@
+//! Find-or-create links: a link field of a create or update body given as a record's id or as
+//! simple field values that AtroCore looks up, creating the record when none matches.
+//!
+//! AtroCore resolves one level only: the looked-up record's values must be simple (text,
+//! numbers, booleans), which is all [`Lookup`] can hold, so a nested object cannot even be
+//! written. For links to list options (`ExtensibleEnumOption`) the server finds the option in
+//! the list bound to the field: no list id is needed.
+//!
+//! ```
+//! use atrocore_runtime::{LinkTo, Lookup};
+//!
+//! let brand = LinkTo::find(Lookup::new().field("name", "Apple"));
+//! assert_eq!(serde_json::to_value(&brand).unwrap(), serde_json::json!({"name": "Apple"}));
+//! let existing = LinkTo::id("a01k5c597f5ef1s75edb6gkcbh0");
+//! assert_eq!(serde_json::to_value(&existing).unwrap(), serde_json::json!({"id": "a01k5c597f5ef1s75edb6gkcbh0"}));
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A simple value a lookup may hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    /// Text.
+    Text(String),
+    /// An integer.
+    Integer(i64),
+    /// A number.
+    Number(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+macro_rules! scalar_from {
+    ($($t:ty => $v:ident $(as $c:ty)?),*) => {
+        $(impl From<$t> for Scalar {
+            fn from(value: $t) -> Scalar {
+                Scalar::$v((value $(as $c)?).into())
+            }
+        })*
+    };
+}
+
+scalar_from!(String => Text, &str => Text, i64 => Integer, i32 => Integer as i64, u32 => Integer as i64, f64 => Number, bool => Bool);
+
+/// Field values that identify (or, when nothing matches, create) a linked record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Lookup(BTreeMap<String, Scalar>);
+
+impl Lookup {
+    /// An empty lookup.
+    pub fn new() -> Lookup {
+        Lookup::default()
+    }
+
+    /// Add a field value.
+    pub fn field(mut self, name: impl Into<String>, value: impl Into<Scalar>) -> Lookup {
+        self.0.insert(name.into(), value.into());
+        self
+    }
+
+    /// The values, by field name.
+    pub fn values(&self) -> &BTreeMap<String, Scalar> {
+        &self.0
+    }
+}
+
+/// One linked record: by id, or found (or created) by simple field values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LinkTo {
+    /// An existing record, by id (sent as `{"id": …}`).
+    Id {
+        /// The record's id.
+        id: String,
+    },
+    /// Find a record with these values, or create one.
+    Find(Lookup),
+}
+
+impl LinkTo {
+    /// An existing record by id.
+    pub fn id(id: impl Into<String>) -> LinkTo {
+        LinkTo::Id { id: id.into() }
+    }
+
+    /// A record found by (or created with) `lookup`.
+    pub fn find(lookup: Lookup) -> LinkTo {
+        LinkTo::Find(lookup)
+    }
+
+    /// Shorthand for the common case: find or create by `name`.
+    pub fn named(name: impl Into<String>) -> LinkTo {
+        LinkTo::Find(Lookup::new().field("name", name.into()))
+    }
+}
+
+impl From<Lookup> for LinkTo {
+    fn from(lookup: Lookup) -> LinkTo {
+        LinkTo::Find(lookup)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_forms() {
+        let many = vec![
+            LinkTo::named("red"),
+            LinkTo::id("x1"),
+            LinkTo::find(Lookup::new().field("code", "g").field("rank", 2)),
+        ];
+        assert_eq!(
+            serde_json::to_value(&many).unwrap(),
+            serde_json::json!([{"name": "red"}, {"id": "x1"}, {"code": "g", "rank": 2}])
+        );
+        let back: Vec<LinkTo> =
+            serde_json::from_value(serde_json::json!([{"id": "a"}, {"name": "b"}])).unwrap();
+        assert_eq!(back, vec![LinkTo::id("a"), LinkTo::named("b")]);
+    }
+}
