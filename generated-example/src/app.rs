@@ -74,7 +74,7 @@ impl<'a> AppApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`get_user`](Self) (`GET /App/user`).
+/// Query and header parameters of `get_user` (`GET /App/user`).
 #[derive(Debug, Clone, Default)]
 pub struct GetUserParams {
     /// `Authorization-Token-Only` (header)

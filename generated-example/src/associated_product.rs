@@ -964,7 +964,7 @@ impl<'a> AssociatedProductApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /AssociatedProduct/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /AssociatedProduct/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -972,7 +972,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /AssociatedProduct/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /AssociatedProduct/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

@@ -970,7 +970,7 @@ impl<'a> AssociationApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /Association/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /Association/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -978,7 +978,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /Association/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /Association/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

@@ -2588,7 +2588,7 @@ impl<'a> AttributeApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /Attribute/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /Attribute/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -2596,7 +2596,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /Attribute/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /Attribute/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

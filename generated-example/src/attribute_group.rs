@@ -918,7 +918,7 @@ impl<'a> AttributeGroupApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /AttributeGroup/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /AttributeGroup/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -926,7 +926,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /AttributeGroup/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /AttributeGroup/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

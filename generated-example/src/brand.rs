@@ -634,7 +634,7 @@ impl<'a> BrandApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /Brand/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /Brand/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -642,7 +642,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /Brand/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /Brand/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

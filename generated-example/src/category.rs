@@ -1100,7 +1100,7 @@ impl<'a> CategoryApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /Category/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /Category/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -1108,7 +1108,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /Category/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /Category/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

@@ -660,7 +660,7 @@ impl<'a> ChannelApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /Channel/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /Channel/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -668,7 +668,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /Channel/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /Channel/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

@@ -1183,7 +1183,7 @@ impl<'a> ClassificationApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /Classification/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /Classification/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -1191,7 +1191,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /Classification/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /Classification/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

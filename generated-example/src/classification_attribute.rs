@@ -2389,7 +2389,7 @@ impl<'a> ClassificationAttributeApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /ClassificationAttribute/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /ClassificationAttribute/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -2397,7 +2397,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /ClassificationAttribute/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /ClassificationAttribute/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

@@ -100,7 +100,7 @@ impl<'a> ComposerApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`get_list`](Self) (`GET /Composer/list`).
+/// Query and header parameters of `get_list` (`GET /Composer/list`).
 #[derive(Debug, Clone, Default)]
 pub struct GetListParams {
     /// `select` (query)
@@ -114,13 +114,13 @@ pub struct GetListParams {
     /// `asc` (query)
     pub asc: Option<bool>,
 }
-/// Parameters of [`delete_delete_module`](Self) (`DELETE /Composer/deleteModule`).
+/// Query and header parameters of `delete_delete_module` (`DELETE /Composer/deleteModule`).
 #[derive(Debug, Clone, Default)]
 pub struct DeleteDeleteModuleParams {
     /// `id` (query, required)
     pub id: String,
 }
-/// Parameters of [`get_logs`](Self) (`GET /Composer/logs`).
+/// Query and header parameters of `get_logs` (`GET /Composer/logs`).
 #[derive(Debug, Clone, Default)]
 pub struct GetLogsParams {
     /// `select` (query)

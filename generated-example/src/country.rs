@@ -403,7 +403,7 @@ impl<'a> CountryApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /Country/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /Country/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -411,7 +411,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /Country/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /Country/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

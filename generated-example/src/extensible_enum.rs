@@ -696,7 +696,7 @@ impl<'a> ExtensibleEnumApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /ExtensibleEnum/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /ExtensibleEnum/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -704,7 +704,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /ExtensibleEnum/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /ExtensibleEnum/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

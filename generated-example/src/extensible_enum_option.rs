@@ -871,7 +871,7 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /ExtensibleEnumOption/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /ExtensibleEnumOption/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -879,7 +879,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /ExtensibleEnumOption/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /ExtensibleEnumOption/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

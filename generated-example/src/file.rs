@@ -1504,7 +1504,7 @@ impl<'a> FileApi<'a> {
         request.send_bytes().await.map(Into::into)
     }
 }
-/// Parameters of [`linked`](Self) (`GET /File/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /File/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -1512,7 +1512,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /File/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /File/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

@@ -797,7 +797,7 @@ impl<'a> FolderApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /Folder/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /Folder/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -805,7 +805,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /Folder/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /Folder/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

@@ -25,7 +25,7 @@ impl<'a> I18nApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`get_root`](Self) (`GET /I18n`).
+/// Query and header parameters of `get_root` (`GET /I18n`).
 #[derive(Debug, Clone, Default)]
 pub struct GetRootParams {
     /// `locale` (query)

@@ -26,7 +26,7 @@ impl<'a> LastViewedApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`get_tree`](Self) (`GET /LastViewed/action/Tree`).
+/// Query and header parameters of `get_tree` (`GET /LastViewed/action/Tree`).
 #[derive(Debug, Clone, Default)]
 pub struct GetTreeParams {
     /// `scope` (query, required)

@@ -28,7 +28,7 @@ impl<'a> MassActionsApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`upsert`](Self) (`POST /MassActions/action/upsert`).
+/// Query and header parameters of `upsert` (`POST /MassActions/action/upsert`).
 #[derive(Debug, Clone, Default)]
 pub struct UpsertParams {
     /// `Use-Queue` (header)

@@ -567,7 +567,7 @@ impl<'a> MeasureApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /Measure/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /Measure/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -575,7 +575,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /Measure/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /Measure/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

@@ -2352,7 +2352,7 @@ impl<'a> ProductApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /Product/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /Product/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -2360,13 +2360,13 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /Product/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /Product/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)
     pub ids: Vec<String>,
 }
-/// Parameters of [`get_attribute_values`](Self) (`GET /Product/{id}/attributeValues`).
+/// Query and header parameters of `get_attribute_values` (`GET /Product/{id}/attributeValues`).
 #[derive(Debug, Clone, Default)]
 pub struct GetAttributeValuesParams {
     /// `language` (header)

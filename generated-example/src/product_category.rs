@@ -577,7 +577,7 @@ impl<'a> ProductCategoryApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /ProductCategory/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /ProductCategory/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -585,7 +585,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /ProductCategory/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /ProductCategory/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

@@ -572,7 +572,7 @@ impl<'a> ProductFileApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /ProductFile/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /ProductFile/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -580,7 +580,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /ProductFile/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /ProductFile/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

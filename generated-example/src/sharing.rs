@@ -642,7 +642,7 @@ impl<'a> SharingApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /Sharing/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /Sharing/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -650,7 +650,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /Sharing/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /Sharing/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

@@ -425,7 +425,7 @@ impl<'a> TeamApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /Team/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /Team/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -433,7 +433,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /Team/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /Team/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

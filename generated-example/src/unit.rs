@@ -811,7 +811,7 @@ impl<'a> UnitApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /Unit/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /Unit/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -819,7 +819,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /Unit/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /Unit/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

@@ -2104,7 +2104,7 @@ impl<'a> UserApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`linked`](Self) (`GET /User/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /User/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -2112,7 +2112,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /User/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /User/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

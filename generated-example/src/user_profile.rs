@@ -116,7 +116,7 @@ impl<'a> UserProfileApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`get_id`](Self) (`GET /UserProfile/{id}`).
+/// Query and header parameters of `get_id` (`GET /UserProfile/{id}`).
 #[derive(Debug, Clone, Default)]
 pub struct GetIdParams {
     /// `timezone` (query)
@@ -126,7 +126,7 @@ pub struct GetIdParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`linked`](Self) (`GET /UserProfile/{id}/{link}`).
+/// Query and header parameters of `linked` (`GET /UserProfile/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct LinkedParams {
     /// `timezone` (query)
@@ -134,7 +134,7 @@ pub struct LinkedParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
-/// Parameters of [`unlink`](Self) (`DELETE /UserProfile/{id}/{link}`).
+/// Query and header parameters of `unlink` (`DELETE /UserProfile/{id}/{link}`).
 #[derive(Debug, Clone, Default)]
 pub struct UnlinkParams {
     /// `ids` (query, required)

@@ -405,13 +405,10 @@ fn operation(op: &Operation, enums: &dyn Fn(&Type) -> bool) -> (TokenStream, Tok
             setters.push(setter);
         }
         let default = all_default.then(|| quote!(Default,));
-        let pdoc = doc_lines(
-            &format!(
-                "Parameters of [`{}Api::{}`](Self) (`{}`).",
-                "", op.name, op.doc.route
-            )
-            .replace("[`Api::", "[`"),
-        );
+        let pdoc = doc_lines(&format!(
+            "Query and header parameters of `{}` (`{}`).",
+            op.name, op.doc.route
+        ));
         params_def = quote! {
             #pdoc
             #[derive(Debug, Clone, #default)]

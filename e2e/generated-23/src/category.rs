@@ -1124,7 +1124,7 @@ impl<'a> CategoryApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`get_tree_data`](Self) (`GET /Category/treeData`).
+/// Query and header parameters of `get_tree_data` (`GET /Category/treeData`).
 #[derive(Debug, Clone, Default)]
 pub struct GetTreeDataParams {
     /// `ids` (query)

@@ -516,7 +516,7 @@ impl<'a> GlobalApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`get_dynamic_actions`](Self) (`GET /dynamicActions`).
+/// Query and header parameters of `get_dynamic_actions` (`GET /dynamicActions`).
 #[derive(Debug, Clone, Default)]
 pub struct GetDynamicActionsParams {
     /// `entityName` (query, required)
@@ -528,7 +528,7 @@ pub struct GetDynamicActionsParams {
     /// `display` (query)
     pub display: Option<String>,
 }
-/// Parameters of [`get_entity_duplicate_values`](Self) (`GET /entityDuplicateValues`).
+/// Query and header parameters of `get_entity_duplicate_values` (`GET /entityDuplicateValues`).
 #[derive(Debug, Clone, Default)]
 pub struct GetEntityDuplicateValuesParams {
     /// `entityName` (query, required)
@@ -536,7 +536,7 @@ pub struct GetEntityDuplicateValuesParams {
     /// `id` (query, required)
     pub id: String,
 }
-/// Parameters of [`get_entity_relation`](Self) (`GET /entityRelation`).
+/// Query and header parameters of `get_entity_relation` (`GET /entityRelation`).
 #[derive(Debug, Clone, Default)]
 pub struct GetEntityRelationParams {
     /// `entityName` (query, required)
@@ -556,7 +556,7 @@ pub struct GetEntityRelationParams {
     /// `where` (query)
     pub where_: Option<::atrocore_runtime::Where>,
 }
-/// Parameters of [`delete_entity_relation`](Self) (`DELETE /entityRelation`).
+/// Query and header parameters of `delete_entity_relation` (`DELETE /entityRelation`).
 #[derive(Debug, Clone, Default)]
 pub struct DeleteEntityRelationParams {
     /// `entityName` (query, required)
@@ -570,7 +570,7 @@ pub struct DeleteEntityRelationParams {
     /// `all` (query)
     pub all: Option<bool>,
 }
-/// Parameters of [`get_entity_stream`](Self) (`GET /entityStream`).
+/// Query and header parameters of `get_entity_stream` (`GET /entityStream`).
 #[derive(Debug, Clone, Default)]
 pub struct GetEntityStreamParams {
     /// `entityName` (query, required)
@@ -588,7 +588,7 @@ pub struct GetEntityStreamParams {
     /// `sortBy` (query)
     pub sort_by: Option<String>,
 }
-/// Parameters of [`get_entity_tree`](Self) (`GET /entityTree`).
+/// Query and header parameters of `get_entity_tree` (`GET /entityTree`).
 #[derive(Debug, Clone, Default)]
 pub struct GetEntityTreeParams {
     /// `entityName` (query, required)
@@ -616,13 +616,13 @@ pub struct GetEntityTreeParams {
     /// `maxSize` (query)
     pub max_size: Option<i64>,
 }
-/// Parameters of [`get_global_search`](Self) (`GET /globalSearch`).
+/// Query and header parameters of `get_global_search` (`GET /globalSearch`).
 #[derive(Debug, Clone, Default)]
 pub struct GetGlobalSearchParams {
     /// `q` (query, required)
     pub q: String,
 }
-/// Parameters of [`get_i18n`](Self) (`GET /i18n`).
+/// Query and header parameters of `get_i18n` (`GET /i18n`).
 #[derive(Debug, Clone, Default)]
 pub struct GetI18nParams {
     /// `locale` (query)
@@ -630,7 +630,7 @@ pub struct GetI18nParams {
     /// `default` (query)
     pub default: Option<bool>,
 }
-/// Parameters of [`get_user_session`](Self) (`GET /userSession`).
+/// Query and header parameters of `get_user_session` (`GET /userSession`).
 #[derive(Debug, Clone, Default)]
 pub struct GetUserSessionParams {
     /// `Authorization-Token-Only` (header)

@@ -27,7 +27,7 @@ impl<'a> LastViewedApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`get_root`](Self) (`GET /LastViewed`).
+/// Query and header parameters of `get_root` (`GET /LastViewed`).
 #[derive(Debug, Clone, Default)]
 pub struct GetRootParams {
     /// `offset` (query)

@@ -53,7 +53,7 @@ impl<'a> MatchedRecordApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`get_root`](Self) (`GET /MatchedRecord`).
+/// Query and header parameters of `get_root` (`GET /MatchedRecord`).
 #[derive(Debug, Clone, Default)]
 pub struct GetRootParams {
     /// `offset` (query)

@@ -2491,7 +2491,7 @@ impl<'a> ProductApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`get_tree_data`](Self) (`GET /Product/treeData`).
+/// Query and header parameters of `get_tree_data` (`GET /Product/treeData`).
 #[derive(Debug, Clone, Default)]
 pub struct GetTreeDataParams {
     /// `ids` (query)

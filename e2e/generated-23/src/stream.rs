@@ -63,7 +63,7 @@ impl<'a> StreamApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`get_root`](Self) (`GET /Stream`).
+/// Query and header parameters of `get_root` (`GET /Stream`).
 #[derive(Debug, Clone, Default)]
 pub struct GetRootParams {
     /// `offset` (query)
@@ -77,7 +77,7 @@ pub struct GetRootParams {
     /// `sortBy` (query)
     pub sort_by: Option<String>,
 }
-/// Parameters of [`get_scope`](Self) (`GET /Stream/{scope}`).
+/// Query and header parameters of `get_scope` (`GET /Stream/{scope}`).
 #[derive(Debug, Clone, Default)]
 pub struct GetScopeParams {
     /// `offset` (query)

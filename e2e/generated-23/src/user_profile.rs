@@ -53,13 +53,13 @@ impl<'a> UserProfileApi<'a> {
         request.send_json().await
     }
 }
-/// Parameters of [`get_id`](Self) (`GET /UserProfile/{id}`).
+/// Query and header parameters of `get_id` (`GET /UserProfile/{id}`).
 #[derive(Debug, Clone, Default)]
 pub struct GetIdParams {
     /// `withRelationships` (query)
     pub with_relationships: Option<String>,
 }
-/// Parameters of [`id`](Self) (`PATCH /UserProfile/{id}`).
+/// Query and header parameters of `id` (`PATCH /UserProfile/{id}`).
 #[derive(Debug, Clone, Default)]
 pub struct IdParams {
     /// `withRelationships` (query)
