@@ -84,6 +84,7 @@ pub struct GetUserParams {
     /// `Authorization-Token-Idletime` (header)
     pub authorization_token_idletime: Option<i64>,
 }
+/// Answer of `GET /App/user`.
 #[derive(
     Debug,
     Clone,
@@ -103,6 +104,7 @@ pub struct GetUserResponse {
     )]
     pub authorization_token: Option<String>,
 }
+/// Answer of `GET /background`.
 #[derive(
     Debug,
     Clone,
@@ -130,6 +132,7 @@ pub struct GetBackgroundResponse {
     #[serde(rename = "authorLink", default, skip_serializing_if = "Option::is_none")]
     pub author_link: Option<String>,
 }
+/// Answer of `GET /background`, property `till`.
 #[derive(
     Debug,
     Clone,
@@ -151,6 +154,7 @@ pub struct GetBackgroundResponseTill {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
 }
+/// Request body of `POST /App/action/recalculateScriptField`.
 #[derive(
     Debug,
     Clone,
@@ -169,6 +173,7 @@ pub struct RecalculateScriptFieldBody {
     /// `field`, required
     pub field: String,
 }
+/// Request body of `POST /App/action/merge`.
 #[derive(
     Debug,
     Clone,
@@ -193,6 +198,7 @@ pub struct MergeBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<MergeBodyAttributes>,
 }
+/// Request body of `POST /App/action/merge`, property `attributes`.
 #[derive(
     Debug,
     Clone,

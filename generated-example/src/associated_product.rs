@@ -978,6 +978,7 @@ pub struct UnlinkParams {
     /// `ids` (query, required)
     pub ids: Vec<String>,
 }
+/// Values of a parameter of `GET /AssociatedProduct/{id}/{link}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `de_DE`
@@ -1029,6 +1030,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /AssociatedProduct/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -1047,6 +1049,7 @@ pub struct LinkedResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /AssociatedProduct/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -1062,6 +1065,7 @@ pub struct LinkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `PUT /AssociatedProduct/action/massUpdate`.
 #[derive(
     Debug,
     Clone,
@@ -1080,6 +1084,7 @@ pub struct MassUpdateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `POST /AssociatedProduct/action/massDelete`.
 #[derive(
     Debug,
     Clone,
@@ -1098,6 +1103,7 @@ pub struct MassDeleteBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+/// Request body of `POST /AssociatedProduct/{link}/relation`.
 #[derive(
     Debug,
     Clone,
@@ -1116,6 +1122,7 @@ pub struct AddRelationBody {
     #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+/// Request body of `DELETE /AssociatedProduct/{link}/relation`.
 #[derive(
     Debug,
     Clone,

@@ -984,6 +984,7 @@ pub struct UnlinkParams {
     /// `ids` (query, required)
     pub ids: Vec<String>,
 }
+/// Values of a parameter of `GET /Association/{id}/{link}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `de_DE`
@@ -1035,6 +1036,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /Association/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -1053,6 +1055,7 @@ pub struct LinkedResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /Association/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -1068,6 +1071,7 @@ pub struct LinkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `PUT /Association/action/massUpdate`.
 #[derive(
     Debug,
     Clone,
@@ -1086,6 +1090,7 @@ pub struct MassUpdateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `POST /Association/action/massDelete`.
 #[derive(
     Debug,
     Clone,
@@ -1104,6 +1109,7 @@ pub struct MassDeleteBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+/// Request body of `POST /Association/{link}/relation`.
 #[derive(
     Debug,
     Clone,
@@ -1122,6 +1128,7 @@ pub struct AddRelationBody {
     #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+/// Request body of `DELETE /Association/{link}/relation`.
 #[derive(
     Debug,
     Clone,

@@ -2602,6 +2602,7 @@ pub struct UnlinkParams {
     /// `ids` (query, required)
     pub ids: Vec<String>,
 }
+/// Values of a parameter of `GET /Attribute/{id}/{link}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `de_DE`
@@ -2653,6 +2654,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /Attribute/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -2671,6 +2673,7 @@ pub struct LinkedResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /Attribute/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -2686,6 +2689,7 @@ pub struct LinkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `PUT /Attribute/action/massUpdate`.
 #[derive(
     Debug,
     Clone,
@@ -2704,6 +2708,7 @@ pub struct MassUpdateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `POST /Attribute/action/massDelete`.
 #[derive(
     Debug,
     Clone,
@@ -2722,6 +2727,7 @@ pub struct MassDeleteBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+/// Request body of `POST /Attribute/{link}/relation`.
 #[derive(
     Debug,
     Clone,
@@ -2740,6 +2746,7 @@ pub struct AddRelationBody {
     #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+/// Request body of `DELETE /Attribute/{link}/relation`.
 #[derive(
     Debug,
     Clone,

@@ -932,6 +932,7 @@ pub struct UnlinkParams {
     /// `ids` (query, required)
     pub ids: Vec<String>,
 }
+/// Values of a parameter of `GET /AttributeGroup/{id}/{link}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `de_DE`
@@ -983,6 +984,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /AttributeGroup/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -1001,6 +1003,7 @@ pub struct LinkedResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /AttributeGroup/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -1016,6 +1019,7 @@ pub struct LinkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `PUT /AttributeGroup/action/massUpdate`.
 #[derive(
     Debug,
     Clone,
@@ -1034,6 +1038,7 @@ pub struct MassUpdateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `POST /AttributeGroup/action/massDelete`.
 #[derive(
     Debug,
     Clone,
@@ -1052,6 +1057,7 @@ pub struct MassDeleteBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+/// Request body of `POST /AttributeGroup/{link}/relation`.
 #[derive(
     Debug,
     Clone,
@@ -1070,6 +1076,7 @@ pub struct AddRelationBody {
     #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+/// Request body of `DELETE /AttributeGroup/{link}/relation`.
 #[derive(
     Debug,
     Clone,

@@ -1197,6 +1197,7 @@ pub struct UnlinkParams {
     /// `ids` (query, required)
     pub ids: Vec<String>,
 }
+/// The options of `Classification.type` on the instance (from its metadata).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ClassificationType {
     /// `general`
@@ -1250,6 +1251,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ClassificationType {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Values of a parameter of `GET /Classification/{id}/{link}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `de_DE`
@@ -1301,6 +1303,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /Classification/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -1319,6 +1322,7 @@ pub struct LinkedResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /Classification/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -1334,6 +1338,7 @@ pub struct LinkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `PUT /Classification/action/massUpdate`.
 #[derive(
     Debug,
     Clone,
@@ -1352,6 +1357,7 @@ pub struct MassUpdateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `POST /Classification/action/massDelete`.
 #[derive(
     Debug,
     Clone,
@@ -1370,6 +1376,7 @@ pub struct MassDeleteBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+/// Request body of `POST /Classification/{link}/relation`.
 #[derive(
     Debug,
     Clone,
@@ -1388,6 +1395,7 @@ pub struct AddRelationBody {
     #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+/// Request body of `DELETE /Classification/{link}/relation`.
 #[derive(
     Debug,
     Clone,

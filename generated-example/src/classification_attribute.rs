@@ -2403,6 +2403,7 @@ pub struct UnlinkParams {
     /// `ids` (query, required)
     pub ids: Vec<String>,
 }
+/// Values of a parameter of `GET /ClassificationAttribute/{id}/{link}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `de_DE`
@@ -2454,6 +2455,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /ClassificationAttribute/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -2472,6 +2474,7 @@ pub struct LinkedResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /ClassificationAttribute/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -2487,6 +2490,7 @@ pub struct LinkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `PUT /ClassificationAttribute/action/massUpdate`.
 #[derive(
     Debug,
     Clone,
@@ -2505,6 +2509,7 @@ pub struct MassUpdateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `POST /ClassificationAttribute/action/massDelete`.
 #[derive(
     Debug,
     Clone,
@@ -2523,6 +2528,7 @@ pub struct MassDeleteBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+/// Request body of `POST /ClassificationAttribute/{link}/relation`.
 #[derive(
     Debug,
     Clone,
@@ -2541,6 +2547,7 @@ pub struct AddRelationBody {
     #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+/// Request body of `DELETE /ClassificationAttribute/{link}/relation`.
 #[derive(
     Debug,
     Clone,

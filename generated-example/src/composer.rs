@@ -134,6 +134,7 @@ pub struct GetLogsParams {
     /// `asc` (query)
     pub asc: Option<bool>,
 }
+/// Request body of `PUT /Composer/updateModule`.
 #[derive(
     Debug,
     Clone,
@@ -151,6 +152,7 @@ pub struct UpdateModuleBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
+/// Answer of `GET /Composer/list`.
 #[derive(
     Debug,
     Clone,
@@ -169,6 +171,7 @@ pub struct GetListResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetListResponseListItem>>,
 }
+/// Answer of `GET /Composer/list`, property `list`, one item.
 #[derive(
     Debug,
     Clone,
@@ -199,6 +202,7 @@ pub struct GetListResponseListItem {
     #[serde(rename = "isComposer", default, skip_serializing_if = "Option::is_none")]
     pub is_composer: Option<bool>,
 }
+/// Request body of `POST /Composer/installModule`.
 #[derive(
     Debug,
     Clone,
@@ -214,6 +218,7 @@ pub struct InstallModuleBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
+/// Request body of `POST /Composer/cancel`.
 #[derive(
     Debug,
     Clone,
@@ -229,6 +234,7 @@ pub struct CancelBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
+/// Answer of `GET /Composer/logs`.
 #[derive(
     Debug,
     Clone,
@@ -247,6 +253,7 @@ pub struct GetLogsResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetLogsResponseListItem>>,
 }
+/// Answer of `GET /Composer/logs`, property `list`, one item.
 #[derive(
     Debug,
     Clone,

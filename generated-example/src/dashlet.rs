@@ -30,6 +30,7 @@ impl<'a> DashletApi<'a> {
         request.send_json().await
     }
 }
+/// Answer of `GET /Dashlet/{dashletName}`.
 #[derive(
     Debug,
     Clone,

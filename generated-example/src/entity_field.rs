@@ -29,6 +29,7 @@ impl<'a> EntityFieldApi<'a> {
         request.send_json().await
     }
 }
+/// Request body of `POST /EntityField/action/updateOptionCode`.
 #[derive(
     Debug,
     Clone,

@@ -710,6 +710,7 @@ pub struct UnlinkParams {
     /// `ids` (query, required)
     pub ids: Vec<String>,
 }
+/// Values of a parameter of `GET /ExtensibleEnum/{id}/{link}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `de_DE`
@@ -761,6 +762,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /ExtensibleEnum/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -779,6 +781,7 @@ pub struct LinkedResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /ExtensibleEnum/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -794,6 +797,7 @@ pub struct LinkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `PUT /ExtensibleEnum/action/massUpdate`.
 #[derive(
     Debug,
     Clone,
@@ -812,6 +816,7 @@ pub struct MassUpdateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `POST /ExtensibleEnum/action/massDelete`.
 #[derive(
     Debug,
     Clone,
@@ -830,6 +835,7 @@ pub struct MassDeleteBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+/// Request body of `POST /ExtensibleEnum/{link}/relation`.
 #[derive(
     Debug,
     Clone,
@@ -848,6 +854,7 @@ pub struct AddRelationBody {
     #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+/// Request body of `DELETE /ExtensibleEnum/{link}/relation`.
 #[derive(
     Debug,
     Clone,

@@ -885,6 +885,7 @@ pub struct UnlinkParams {
     /// `ids` (query, required)
     pub ids: Vec<String>,
 }
+/// Values of a parameter of `GET /ExtensibleEnumOption/{id}/{link}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `de_DE`
@@ -936,6 +937,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /ExtensibleEnumOption/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -954,6 +956,7 @@ pub struct LinkedResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /ExtensibleEnumOption/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -969,6 +972,7 @@ pub struct LinkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `PUT /ExtensibleEnumOption/action/massUpdate`.
 #[derive(
     Debug,
     Clone,
@@ -987,6 +991,7 @@ pub struct MassUpdateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `POST /ExtensibleEnumOption/action/massDelete`.
 #[derive(
     Debug,
     Clone,
@@ -1005,6 +1010,7 @@ pub struct MassDeleteBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+/// Request body of `POST /ExtensibleEnumOption/{link}/relation`.
 #[derive(
     Debug,
     Clone,
@@ -1023,6 +1029,7 @@ pub struct AddRelationBody {
     #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+/// Request body of `DELETE /ExtensibleEnumOption/{link}/relation`.
 #[derive(
     Debug,
     Clone,

@@ -1518,6 +1518,7 @@ pub struct UnlinkParams {
     /// `ids` (query, required)
     pub ids: Vec<String>,
 }
+/// Request body of `PUT /File/action/reupload`.
 #[derive(
     Debug,
     Clone,
@@ -1541,6 +1542,7 @@ pub struct ReuploadBody {
     #[serde(rename = "piecesCount", default, skip_serializing_if = "Option::is_none")]
     pub pieces_count: Option<i64>,
 }
+/// Values of a parameter of `GET /File/{id}/{link}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `de_DE`
@@ -1592,6 +1594,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /File/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -1610,6 +1613,7 @@ pub struct LinkedResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /File/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -1625,6 +1629,7 @@ pub struct LinkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `PUT /File/action/massUpdate`.
 #[derive(
     Debug,
     Clone,
@@ -1643,6 +1648,7 @@ pub struct MassUpdateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `POST /File/action/massDelete`.
 #[derive(
     Debug,
     Clone,
@@ -1661,6 +1667,7 @@ pub struct MassDeleteBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+/// Request body of `POST /File/{link}/relation`.
 #[derive(
     Debug,
     Clone,
@@ -1679,6 +1686,7 @@ pub struct AddRelationBody {
     #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+/// Request body of `DELETE /File/{link}/relation`.
 #[derive(
     Debug,
     Clone,
@@ -1697,6 +1705,7 @@ pub struct RemoveRelationBody {
     #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+/// Request body of `POST /File/action/upload-proxy`.
 #[derive(
     Debug,
     Clone,

@@ -32,6 +32,7 @@ pub struct GetTreeParams {
     /// `scope` (query, required)
     pub scope: String,
 }
+/// Answer of `GET /LastViewed/action/Tree`.
 #[derive(
     Debug,
     Clone,
@@ -50,6 +51,7 @@ pub struct GetTreeResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetTreeResponseListItem>>,
 }
+/// Answer of `GET /LastViewed/action/Tree`, property `list`, one item.
 #[derive(
     Debug,
     Clone,

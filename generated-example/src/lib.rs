@@ -22,6 +22,7 @@
 //! # Ok(())
 //! # }
 //! ```
+#![warn(missing_docs)]
 pub mod associated_product;
 pub mod association;
 pub mod attribute;

@@ -34,6 +34,7 @@ pub struct UpsertParams {
     /// `Use-Queue` (header)
     pub use_queue: Option<bool>,
 }
+/// Request body of `POST /MassActions/action/upsert`, one item.
 #[derive(
     Debug,
     Clone,
@@ -52,6 +53,7 @@ pub struct UpsertBodyItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// Answer of `POST /MassActions/action/upsert`, one item.
 #[derive(
     Debug,
     Clone,
@@ -72,6 +74,7 @@ pub struct UpsertResponseItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// Answer of `POST /MassActions/action/upsert`, property `status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UpsertResponseItemStatus {
     /// `Created`

@@ -581,6 +581,7 @@ pub struct UnlinkParams {
     /// `ids` (query, required)
     pub ids: Vec<String>,
 }
+/// The options of `Measure.displayFormat` on the instance (from its metadata).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MeasureDisplayFormat {
     /// `format1`
@@ -632,6 +633,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MeasureDisplayFormat {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Values of a parameter of `GET /Measure/{id}/{link}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `de_DE`
@@ -683,6 +685,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /Measure/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -701,6 +704,7 @@ pub struct LinkedResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /Measure/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -716,6 +720,7 @@ pub struct LinkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `PUT /Measure/action/massUpdate`.
 #[derive(
     Debug,
     Clone,
@@ -734,6 +739,7 @@ pub struct MassUpdateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `POST /Measure/action/massDelete`.
 #[derive(
     Debug,
     Clone,
@@ -752,6 +758,7 @@ pub struct MassDeleteBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+/// Request body of `POST /Measure/{link}/relation`.
 #[derive(
     Debug,
     Clone,
@@ -770,6 +777,7 @@ pub struct AddRelationBody {
     #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+/// Request body of `DELETE /Measure/{link}/relation`.
 #[derive(
     Debug,
     Clone,

@@ -2372,6 +2372,7 @@ pub struct GetAttributeValuesParams {
     /// `language` (header)
     pub language: Option<Language>,
 }
+/// The options of `Product.status` on the instance (from its metadata).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ProductStatus {
     /// `draft`
@@ -2441,6 +2442,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductStatus {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Values of a parameter of `GET /Product/{id}/{link}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `de_DE`
@@ -2492,6 +2494,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /Product/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -2510,6 +2513,7 @@ pub struct LinkedResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /Product/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -2525,6 +2529,7 @@ pub struct LinkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `PUT /Product/action/massUpdate`.
 #[derive(
     Debug,
     Clone,
@@ -2543,6 +2548,7 @@ pub struct MassUpdateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Answer of `GET /Product/{id}/attributeValues`, one item.
 #[derive(
     Debug,
     Clone,
@@ -2629,6 +2635,7 @@ pub struct GetAttributeValuesResponseItem {
     #[serde(rename = "valueFrFr", default, skip_serializing_if = "Option::is_none")]
     pub value_fr_fr: Option<String>,
 }
+/// Request body of `DELETE /Product/{id}/attributeValues`.
 #[derive(
     Debug,
     Clone,
@@ -2644,6 +2651,7 @@ pub struct DeleteAttributeValuesBody {
     #[serde(rename = "attributeIds")]
     pub attribute_ids: Vec<String>,
 }
+/// Answer of `DELETE /Product/{id}/attributeValues`.
 #[derive(
     Debug,
     Clone,
@@ -2662,6 +2670,7 @@ pub struct DeleteAttributeValuesResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
 }
+/// Request body of `POST /Product/{id}/addAttributes`.
 #[derive(
     Debug,
     Clone,
@@ -2677,6 +2686,7 @@ pub struct AddAttributesBody {
     #[serde(rename = "attributeIds")]
     pub attribute_ids: Vec<String>,
 }
+/// Request body of `POST /Product/{id}/upsertAttributeValues`, one item.
 #[derive(
     Debug,
     Clone,
@@ -2748,6 +2758,7 @@ pub struct UpsertAttributeValuesBodyItem {
     #[serde(rename = "valueFrFr", default, skip_serializing_if = "Option::is_none")]
     pub value_fr_fr: Option<String>,
 }
+/// Request body of `POST /Product/action/massRemoveAttribute`.
 #[derive(
     Debug,
     Clone,
@@ -2766,6 +2777,7 @@ pub struct MassRemoveAttributeBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `POST /Product/action/massRemoveAttribute`, property `attributes`.
 #[derive(
     Debug,
     Clone,
@@ -2781,6 +2793,7 @@ pub struct MassRemoveAttributeBodyAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `POST /Product/action/massDelete`.
 #[derive(
     Debug,
     Clone,
@@ -2799,6 +2812,7 @@ pub struct MassDeleteBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+/// Request body of `POST /Product/{link}/relation`.
 #[derive(
     Debug,
     Clone,
@@ -2817,6 +2831,7 @@ pub struct AddRelationBody {
     #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+/// Request body of `DELETE /Product/{link}/relation`.
 #[derive(
     Debug,
     Clone,
@@ -2835,6 +2850,7 @@ pub struct RemoveRelationBody {
     #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+/// Answer of `PUT /Product/{id}/subscription`.
 #[derive(
     Debug,
     Clone,

@@ -591,6 +591,7 @@ pub struct UnlinkParams {
     /// `ids` (query, required)
     pub ids: Vec<String>,
 }
+/// Values of a parameter of `GET /ProductCategory/{id}/{link}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `de_DE`
@@ -642,6 +643,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /ProductCategory/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -660,6 +662,7 @@ pub struct LinkedResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /ProductCategory/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -675,6 +678,7 @@ pub struct LinkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `PUT /ProductCategory/action/massUpdate`.
 #[derive(
     Debug,
     Clone,
@@ -693,6 +697,7 @@ pub struct MassUpdateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `POST /ProductCategory/action/massDelete`.
 #[derive(
     Debug,
     Clone,
@@ -711,6 +716,7 @@ pub struct MassDeleteBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+/// Request body of `POST /ProductCategory/{link}/relation`.
 #[derive(
     Debug,
     Clone,
@@ -729,6 +735,7 @@ pub struct AddRelationBody {
     #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+/// Request body of `DELETE /ProductCategory/{link}/relation`.
 #[derive(
     Debug,
     Clone,

@@ -586,6 +586,7 @@ pub struct UnlinkParams {
     /// `ids` (query, required)
     pub ids: Vec<String>,
 }
+/// Values of a parameter of `GET /ProductFile/{id}/{link}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `de_DE`
@@ -637,6 +638,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /ProductFile/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -655,6 +657,7 @@ pub struct LinkedResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /ProductFile/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -670,6 +673,7 @@ pub struct LinkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `PUT /ProductFile/action/massUpdate`.
 #[derive(
     Debug,
     Clone,
@@ -688,6 +692,7 @@ pub struct MassUpdateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `POST /ProductFile/action/massDelete`.
 #[derive(
     Debug,
     Clone,
@@ -706,6 +711,7 @@ pub struct MassDeleteBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+/// Request body of `POST /ProductFile/{link}/relation`.
 #[derive(
     Debug,
     Clone,
@@ -724,6 +730,7 @@ pub struct AddRelationBody {
     #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+/// Request body of `DELETE /ProductFile/{link}/relation`.
 #[derive(
     Debug,
     Clone,

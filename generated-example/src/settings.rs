@@ -36,6 +36,7 @@ impl<'a> SettingsApi<'a> {
         request.send_json().await
     }
 }
+/// Request body of `PATCH /Settings`.
 #[derive(
     Debug,
     Clone,

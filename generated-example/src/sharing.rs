@@ -656,6 +656,7 @@ pub struct UnlinkParams {
     /// `ids` (query, required)
     pub ids: Vec<String>,
 }
+/// Values of a parameter of `GET /Sharing/{id}/{link}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `de_DE`
@@ -707,6 +708,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /Sharing/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -725,6 +727,7 @@ pub struct LinkedResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /Sharing/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -740,6 +743,7 @@ pub struct LinkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `PUT /Sharing/action/massUpdate`.
 #[derive(
     Debug,
     Clone,
@@ -758,6 +762,7 @@ pub struct MassUpdateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `POST /Sharing/action/massDelete`.
 #[derive(
     Debug,
     Clone,
@@ -776,6 +781,7 @@ pub struct MassDeleteBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+/// Request body of `POST /Sharing/{link}/relation`.
 #[derive(
     Debug,
     Clone,
@@ -794,6 +800,7 @@ pub struct AddRelationBody {
     #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+/// Request body of `DELETE /Sharing/{link}/relation`.
 #[derive(
     Debug,
     Clone,

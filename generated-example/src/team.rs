@@ -439,6 +439,7 @@ pub struct UnlinkParams {
     /// `ids` (query, required)
     pub ids: Vec<String>,
 }
+/// Values of a parameter of `GET /Team/{id}/{link}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `de_DE`
@@ -490,6 +491,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /Team/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -508,6 +510,7 @@ pub struct LinkedResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /Team/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -523,6 +526,7 @@ pub struct LinkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `PUT /Team/action/massUpdate`.
 #[derive(
     Debug,
     Clone,
@@ -541,6 +545,7 @@ pub struct MassUpdateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `POST /Team/action/massDelete`.
 #[derive(
     Debug,
     Clone,
@@ -559,6 +564,7 @@ pub struct MassDeleteBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+/// Request body of `POST /Team/{link}/relation`.
 #[derive(
     Debug,
     Clone,
@@ -577,6 +583,7 @@ pub struct AddRelationBody {
     #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+/// Request body of `DELETE /Team/{link}/relation`.
 #[derive(
     Debug,
     Clone,

@@ -4,6 +4,7 @@
 // Entities: all
 
 //! Types shared by several routes (the spec's component schemas that are not entities).
+/// The spec's `Settings` schema.
 #[derive(
     Debug,
     Clone,
@@ -322,6 +323,7 @@ pub struct Settings {
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// The spec's `UserProfile` schema.
 #[derive(
     Debug,
     Clone,

@@ -2118,6 +2118,7 @@ pub struct UnlinkParams {
     /// `ids` (query, required)
     pub ids: Vec<String>,
 }
+/// The options of `User.type` on the instance (from its metadata).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UserType {
     /// `Token`
@@ -2175,6 +2176,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserType {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Request body of `POST /User/passwordChangeRequest`.
 #[derive(
     Debug,
     Clone,
@@ -2196,6 +2198,7 @@ pub struct PasswordChangeRequestBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+/// Request body of `POST /User/changePasswordByRequest`.
 #[derive(
     Debug,
     Clone,
@@ -2213,6 +2216,7 @@ pub struct ChangePasswordByRequestBody {
     /// `password`, required
     pub password: String,
 }
+/// Values of a parameter of `GET /User/{id}/{link}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `de_DE`
@@ -2264,6 +2268,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /User/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -2282,6 +2287,7 @@ pub struct LinkedResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /User/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -2297,6 +2303,7 @@ pub struct LinkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `PUT /User/action/massUpdate`.
 #[derive(
     Debug,
     Clone,
@@ -2315,6 +2322,7 @@ pub struct MassUpdateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `POST /User/action/massDelete`.
 #[derive(
     Debug,
     Clone,
@@ -2333,6 +2341,7 @@ pub struct MassDeleteBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+/// Request body of `POST /User/{link}/relation`.
 #[derive(
     Debug,
     Clone,
@@ -2351,6 +2360,7 @@ pub struct AddRelationBody {
     #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+/// Request body of `DELETE /User/{link}/relation`.
 #[derive(
     Debug,
     Clone,

@@ -140,6 +140,7 @@ pub struct UnlinkParams {
     /// `ids` (query, required)
     pub ids: Vec<String>,
 }
+/// Values of a parameter of `GET /UserProfile/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Language {
     /// `de_DE`
@@ -191,6 +192,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Request body of `PUT /UserProfile/{id}`.
 #[derive(
     Debug,
     Clone,
@@ -378,6 +380,7 @@ pub struct IdBody {
     )]
     pub current_selection_id: Option<String>,
 }
+/// Answer of `GET /UserProfile/{id}/{link}`.
 #[derive(
     Debug,
     Clone,
@@ -396,6 +399,7 @@ pub struct LinkedResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /UserProfile/{id}/{link}`.
 #[derive(
     Debug,
     Clone,

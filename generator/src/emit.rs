@@ -766,6 +766,7 @@ fn lib_rs(api: &Api, settings: &Settings) -> TokenStream {
     let base_path = &api.base_path;
     quote! {
         #inner
+        #![warn(missing_docs)]
         #mods
 
         pub use ::atrocore_runtime as runtime;

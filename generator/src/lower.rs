@@ -742,7 +742,10 @@ impl<'a> Lowerer<'a> {
                     let values: Vec<&str> = options.iter().filter_map(Value::as_str).collect();
                     let hint = naming::nested_type(entity, wire);
                     let default = m.def.get("default").and_then(Value::as_str);
-                    self.inline_enum(&values, None, default, &hint, sink)
+                    let doc = format!(
+                        "The options of `{entity}.{wire}` on the instance (from its metadata)."
+                    );
+                    self.inline_enum(&values, Some(doc), default, &hint, sink)
                 }
                 _ => spec_ty,
             },
@@ -795,7 +798,12 @@ impl<'a> Lowerer<'a> {
             "string" => match obj.get("enum").and_then(Value::as_array) {
                 Some(values) if !values.is_empty() && values.iter().all(Value::is_string) => {
                     let values: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
-                    self.inline_enum(&values, obj.get("description"), None, hint, sink)
+                    let doc = obj
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| describe_pointer(pointer));
+                    self.inline_enum(&values, Some(doc), None, hint, sink)
                 }
                 _ => Type::String,
             },
@@ -905,7 +913,7 @@ impl<'a> Lowerer<'a> {
     fn inline_enum(
         &mut self,
         values: &[&str],
-        description: Option<&Value>,
+        doc: Option<String>,
         default: Option<&str>,
         hint: &str,
         sink: &mut Sink,
@@ -925,7 +933,7 @@ impl<'a> Lowerer<'a> {
             .map(|i| variants[i].clone());
         sink.types.push(TypeDef::Enum(Enum {
             name: name.clone(),
-            doc: description.and_then(Value::as_str).map(str::to_owned),
+            doc,
             variants: variants
                 .into_iter()
                 .zip(values.iter().map(|v| (*v).to_owned()))
@@ -958,7 +966,8 @@ impl<'a> Lowerer<'a> {
         let doc = schema
             .get("description")
             .and_then(Value::as_str)
-            .map(str::to_owned);
+            .map(str::to_owned)
+            .or_else(|| Some(describe_pointer(pointer)));
         sink.types[slot] = TypeDef::Struct(Struct {
             name: name.clone(),
             doc,
@@ -1195,10 +1204,15 @@ impl<'a> Lowerer<'a> {
                         let variants = naming::variant_names(values.iter().copied(), &["Other"]);
                         Some(TypeDef::Enum(Enum {
                             name: type_name.clone(),
-                            doc: resolved
-                                .get("description")
-                                .and_then(Value::as_str)
-                                .map(str::to_owned),
+                            doc: Some(
+                                resolved
+                                    .get("description")
+                                    .and_then(Value::as_str)
+                                    .map_or_else(
+                                        || format!("The spec's `{schema_name}` schema."),
+                                        str::to_owned,
+                                    ),
+                            ),
                             variants: variants
                                 .into_iter()
                                 .zip(values.iter().map(|v| (*v).to_owned()))
@@ -1220,10 +1234,15 @@ impl<'a> Lowerer<'a> {
                         )?;
                         TypeDef::Struct(Struct {
                             name: type_name.clone(),
-                            doc: resolved
-                                .get("description")
-                                .and_then(Value::as_str)
-                                .map(str::to_owned),
+                            doc: Some(
+                                resolved
+                                    .get("description")
+                                    .and_then(Value::as_str)
+                                    .map_or_else(
+                                        || format!("The spec's `{schema_name}` schema."),
+                                        str::to_owned,
+                                    ),
+                            ),
                             fields,
                             style: StructStyle::Plain,
                         })
@@ -1295,4 +1314,42 @@ fn sink_kind(sink: &Sink, ty: &Type) -> Option<bool> {
         .iter()
         .find(|t| t.name() == name)
         .map(|t| matches!(t, TypeDef::Enum(_)))
+}
+
+/// A readable description of where in the spec an unnamed schema sits, for doc comments of the
+/// types made from it: "Request body of `POST /Product/{id}/addAttributes`, property `items`."
+pub fn describe_pointer(pointer: &str) -> String {
+    let tokens: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let mut what = match tokens.as_slice() {
+        [p, path, method, rest @ ..] if p == "paths" => {
+            let route = format!("`{} {path}`", method.to_uppercase());
+            match rest.first().map(String::as_str) {
+                Some("requestBody") => format!("Request body of {route}"),
+                Some("responses") => format!("Answer of {route}"),
+                Some("parameters") => format!("Values of a parameter of {route}"),
+                _ => format!("Part of {route}"),
+            }
+        }
+        [c, s, name, ..] if c == "components" && s == "schemas" => {
+            format!("Part of the `{name}` schema")
+        }
+        _ => format!("The schema at `{pointer}`"),
+    };
+    let props: Vec<&str> = tokens
+        .windows(2)
+        .filter(|w| w[0] == "properties")
+        .map(|w| w[1].as_str())
+        .collect();
+    if !props.is_empty() {
+        what.push_str(&format!(", property `{}`", props.join(".")));
+    }
+    if tokens.last().is_some_and(|t| t == "items") {
+        what.push_str(", one item");
+    }
+    what.push('.');
+    what
 }

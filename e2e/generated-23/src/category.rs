@@ -1142,6 +1142,7 @@ pub struct GetTreeDataParams {
     /// `asc` (query)
     pub asc: Option<Asc>,
 }
+/// Request body of `POST /Category/inheritAllFromParentAsync`.
 #[derive(
     Debug,
     Clone,
@@ -1157,6 +1158,7 @@ pub struct InheritAllFromParentAsyncBody {
     #[serde(rename = "where")]
     pub where_: Vec<InheritAllFromParentAsyncBodyWhereItem>,
 }
+/// Request body of `POST /Category/inheritAllFromParentAsync`, property `where`, one item.
 #[derive(
     Debug,
     Clone,
@@ -1178,6 +1180,7 @@ pub struct InheritAllFromParentAsyncBodyWhereItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// Answer of `POST /Category/inheritAllFromParentAsync`.
 #[derive(
     Debug,
     Clone,
@@ -1193,6 +1196,7 @@ pub struct InheritAllFromParentAsyncResponse {
     #[serde(rename = "jobId", default, skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
 }
+/// Values of a parameter of `GET /Category/treeData`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Asc {
     /// `true`
@@ -1244,6 +1248,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Asc {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /Category/treeData`.
 #[derive(
     Debug,
     Clone,
@@ -1262,6 +1267,7 @@ pub struct GetTreeDataResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tree: Option<Vec<GetTreeDataResponseTreeItem>>,
 }
+/// Answer of `GET /Category/treeData`, property `tree`, one item.
 #[derive(
     Debug,
     Clone,
@@ -1289,6 +1295,7 @@ pub struct GetTreeDataResponseTreeItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /Category/{id}/inheritField`.
 #[derive(
     Debug,
     Clone,
@@ -1303,6 +1310,7 @@ pub struct InheritFieldBody {
     /// `field`, required
     pub field: String,
 }
+/// Request body of `POST /Category/{id}/inheritLink`.
 #[derive(
     Debug,
     Clone,
@@ -1317,6 +1325,7 @@ pub struct InheritLinkBody {
     /// `link`, required
     pub link: String,
 }
+/// Request body of `POST /Category/{id}/inheritRelation`.
 #[derive(
     Debug,
     Clone,
@@ -1335,6 +1344,7 @@ pub struct InheritRelationBody {
     #[serde(rename = "relationId")]
     pub relation_id: String,
 }
+/// Request body of `POST /Category/{id}/notInheritRelation`.
 #[derive(
     Debug,
     Clone,

@@ -1708,6 +1708,7 @@ impl<'a> FileApi<'a> {
         request.send_json().await
     }
 }
+/// Request body of `POST /File/createChunk`.
 #[derive(
     Debug,
     Clone,
@@ -1921,6 +1922,7 @@ pub struct CreateChunkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reupload: Option<String>,
 }
+/// Request body of `POST /File/massDownload`.
 #[derive(
     Debug,
     Clone,
@@ -1942,6 +1944,7 @@ pub struct MassDownloadBody {
     #[serde(rename = "byWhere", default, skip_serializing_if = "Option::is_none")]
     pub by_where: Option<bool>,
 }
+/// Request body of `POST /File/uploadProxy`.
 #[derive(
     Debug,
     Clone,
@@ -1956,6 +1959,7 @@ pub struct UploadProxyBody {
     /// `url`, required
     pub url: String,
 }
+/// Answer of `POST /File/{id}/createSharedUrl`.
 #[derive(
     Debug,
     Clone,
@@ -1971,6 +1975,7 @@ pub struct CreateSharedUrlResponse {
     #[serde(rename = "sharedUrl")]
     pub shared_url: String,
 }
+/// Request body of `PATCH /File/{id}/reupload`.
 #[derive(
     Debug,
     Clone,

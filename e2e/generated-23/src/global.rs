@@ -640,6 +640,7 @@ pub struct GetUserSessionParams {
     /// `Authorization-Token-Idletime` (header)
     pub authorization_token_idletime: Option<i64>,
 }
+/// Request body of `POST /computeEntityScriptField`.
 #[derive(
     Debug,
     Clone,
@@ -659,6 +660,7 @@ pub struct ComputeEntityScriptFieldBody {
     /// `field`, required
     pub field: String,
 }
+/// Request body of `POST /destroyAuthToken`.
 #[derive(
     Debug,
     Clone,
@@ -673,6 +675,7 @@ pub struct DestroyAuthTokenBody {
     /// `token`, required
     pub token: String,
 }
+/// Values of a parameter of `GET /dynamicActions`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Type {
     /// `record`
@@ -724,6 +727,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Type {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /dynamicActions`, one item.
 #[derive(
     Debug,
     Clone,
@@ -760,6 +764,7 @@ pub struct GetDynamicActionsResponseItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<GetDynamicActionsResponseItemData>,
 }
+/// Answer of `GET /dynamicActions`, property `data`.
 #[derive(
     Debug,
     Clone,
@@ -781,6 +786,7 @@ pub struct GetDynamicActionsResponseItemData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
 }
+/// Request body of `POST /entityMassDelete`.
 #[derive(
     Debug,
     Clone,
@@ -801,6 +807,7 @@ pub struct EntityMassDeleteBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+/// Answer of `POST /entityMassDelete`.
 #[derive(
     Debug,
     Clone,
@@ -819,6 +826,7 @@ pub struct EntityMassDeleteResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
 }
+/// Request body of `POST /entityMassDeleteAsync`.
 #[derive(
     Debug,
     Clone,
@@ -840,6 +848,7 @@ pub struct EntityMassDeleteAsyncBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+/// Request body of `POST /entityMassDeleteAsync`, property `where`, one item.
 #[derive(
     Debug,
     Clone,
@@ -861,6 +870,7 @@ pub struct EntityMassDeleteAsyncBodyWhereItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// Answer of `POST /entityMassDeleteAsync`.
 #[derive(
     Debug,
     Clone,
@@ -876,6 +886,7 @@ pub struct EntityMassDeleteAsyncResponse {
     #[serde(rename = "jobId")]
     pub job_id: String,
 }
+/// Request body of `PATCH /entityMassUpdate`.
 #[derive(
     Debug,
     Clone,
@@ -895,6 +906,7 @@ pub struct EntityMassUpdateBody {
     /// `values`, required
     pub values: ::atrocore_runtime::serde_json::Value,
 }
+/// Answer of `PATCH /entityMassUpdate`.
 #[derive(
     Debug,
     Clone,
@@ -913,6 +925,7 @@ pub struct EntityMassUpdateResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
 }
+/// Request body of `PATCH /entityMassUpdateAsync`.
 #[derive(
     Debug,
     Clone,
@@ -933,6 +946,7 @@ pub struct EntityMassUpdateAsyncBody {
     /// `values`, required
     pub values: ::atrocore_runtime::serde_json::Value,
 }
+/// Request body of `PATCH /entityMassUpdateAsync`, property `where`, one item.
 #[derive(
     Debug,
     Clone,
@@ -954,6 +968,7 @@ pub struct EntityMassUpdateAsyncBodyWhereItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// Answer of `PATCH /entityMassUpdateAsync`.
 #[derive(
     Debug,
     Clone,
@@ -969,6 +984,7 @@ pub struct EntityMassUpdateAsyncResponse {
     #[serde(rename = "jobId")]
     pub job_id: String,
 }
+/// Request body of `POST /entityMerge`.
 #[derive(
     Debug,
     Clone,
@@ -992,6 +1008,7 @@ pub struct EntityMergeBody {
     /// `attributes`, required
     pub attributes: ::atrocore_runtime::serde_json::Value,
 }
+/// Answer of `GET /entityRelation`.
 #[derive(
     Debug,
     Clone,
@@ -1010,6 +1027,7 @@ pub struct GetEntityRelationResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /entityRelation`.
 #[derive(
     Debug,
     Clone,
@@ -1048,6 +1066,7 @@ pub struct EntityRelationBody {
     )]
     pub should_duplicate_foreign: Option<bool>,
 }
+/// Request body of `DELETE /entityRelationBulk`.
 #[derive(
     Debug,
     Clone,
@@ -1073,6 +1092,7 @@ pub struct DeleteEntityRelationBulkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// Answer of `DELETE /entityRelationBulk`.
 #[derive(
     Debug,
     Clone,
@@ -1087,6 +1107,7 @@ pub struct DeleteEntityRelationBulkResponse {
     /// `message`, required
     pub message: String,
 }
+/// Request body of `POST /entityRelationBulk`.
 #[derive(
     Debug,
     Clone,
@@ -1112,6 +1133,7 @@ pub struct EntityRelationBulkBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// Answer of `POST /entityRelationBulk`.
 #[derive(
     Debug,
     Clone,
@@ -1126,6 +1148,7 @@ pub struct EntityRelationBulkResponse {
     /// `message`, required
     pub message: String,
 }
+/// Request body of `POST /entityRelationBulkAsync`.
 #[derive(
     Debug,
     Clone,
@@ -1152,6 +1175,7 @@ pub struct EntityRelationBulkAsyncBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// Answer of `POST /entityRelationBulkAsync`.
 #[derive(
     Debug,
     Clone,
@@ -1167,6 +1191,7 @@ pub struct EntityRelationBulkAsyncResponse {
     #[serde(rename = "jobId")]
     pub job_id: String,
 }
+/// Request body of `DELETE /entityRelationBulkAsync`.
 #[derive(
     Debug,
     Clone,
@@ -1193,6 +1218,7 @@ pub struct DeleteEntityRelationBulkAsyncBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// Answer of `DELETE /entityRelationBulkAsync`.
 #[derive(
     Debug,
     Clone,
@@ -1208,6 +1234,7 @@ pub struct DeleteEntityRelationBulkAsyncResponse {
     #[serde(rename = "jobId")]
     pub job_id: String,
 }
+/// Request body of `POST /entityRestore`.
 #[derive(
     Debug,
     Clone,
@@ -1225,6 +1252,7 @@ pub struct EntityRestoreBody {
     /// `ids`, required
     pub ids: Vec<String>,
 }
+/// Answer of `POST /entityRestore`.
 #[derive(
     Debug,
     Clone,
@@ -1243,6 +1271,7 @@ pub struct EntityRestoreResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
 }
+/// Request body of `POST /entityRestoreAsync`.
 #[derive(
     Debug,
     Clone,
@@ -1261,6 +1290,7 @@ pub struct EntityRestoreAsyncBody {
     #[serde(rename = "where")]
     pub where_: Vec<EntityRestoreAsyncBodyWhereItem>,
 }
+/// Request body of `POST /entityRestoreAsync`, property `where`, one item.
 #[derive(
     Debug,
     Clone,
@@ -1282,6 +1312,7 @@ pub struct EntityRestoreAsyncBodyWhereItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// Answer of `POST /entityRestoreAsync`.
 #[derive(
     Debug,
     Clone,
@@ -1297,6 +1328,7 @@ pub struct EntityRestoreAsyncResponse {
     #[serde(rename = "jobId")]
     pub job_id: String,
 }
+/// Request body of `POST /entityScriptDefaultFields`.
 #[derive(
     Debug,
     Clone,
@@ -1312,6 +1344,7 @@ pub struct EntityScriptDefaultFieldsBody {
     #[serde(rename = "entityName")]
     pub entity_name: String,
 }
+/// Answer of `GET /entityStream`.
 #[derive(
     Debug,
     Clone,
@@ -1330,6 +1363,7 @@ pub struct GetEntityStreamResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `DELETE /entitySubscription`.
 #[derive(
     Debug,
     Clone,
@@ -1357,6 +1391,7 @@ pub struct DeleteEntitySubscriptionBody {
     #[serde(rename = "byWhere", default, skip_serializing_if = "Option::is_none")]
     pub by_where: Option<bool>,
 }
+/// Answer of `DELETE /entitySubscription`.
 #[derive(
     Debug,
     Clone,
@@ -1375,6 +1410,7 @@ pub struct DeleteEntitySubscriptionResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Request body of `POST /entitySubscription`.
 #[derive(
     Debug,
     Clone,
@@ -1402,6 +1438,7 @@ pub struct EntitySubscriptionBody {
     #[serde(rename = "byWhere", default, skip_serializing_if = "Option::is_none")]
     pub by_where: Option<bool>,
 }
+/// Answer of `POST /entitySubscription`.
 #[derive(
     Debug,
     Clone,
@@ -1420,6 +1457,7 @@ pub struct EntitySubscriptionResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+/// Answer of `GET /entityTree`.
 #[derive(
     Debug,
     Clone,
@@ -1438,6 +1476,7 @@ pub struct GetEntityTreeResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetEntityTreeResponseListItem>>,
 }
+/// Answer of `GET /entityTree`, property `list`, one item.
 #[derive(
     Debug,
     Clone,
@@ -1474,6 +1513,7 @@ pub struct GetEntityTreeResponseListItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /evaluateScriptFieldDefault`.
 #[derive(
     Debug,
     Clone,
@@ -1491,6 +1531,7 @@ pub struct EvaluateScriptFieldDefaultBody {
     /// `field`, required
     pub field: String,
 }
+/// Answer of `POST /evaluateScriptFieldDefault`.
 #[derive(
     Debug,
     Clone,
@@ -1506,6 +1547,7 @@ pub struct EvaluateScriptFieldDefaultResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
 }
+/// Request body of `POST /generateScriptAttributesSnippet`.
 #[derive(
     Debug,
     Clone,
@@ -1524,6 +1566,7 @@ pub struct GenerateScriptAttributesSnippetBody {
     #[serde(rename = "attributesIds")]
     pub attributes_ids: Vec<String>,
 }
+/// Answer of `POST /generateScriptAttributesSnippet`.
 #[derive(
     Debug,
     Clone,
@@ -1539,6 +1582,7 @@ pub struct GenerateScriptAttributesSnippetResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
+/// Request body of `POST /generateScriptFieldsSnippet`.
 #[derive(
     Debug,
     Clone,
@@ -1556,6 +1600,7 @@ pub struct GenerateScriptFieldsSnippetBody {
     /// `fields`, required
     pub fields: Vec<String>,
 }
+/// Answer of `POST /generateScriptFieldsSnippet`.
 #[derive(
     Debug,
     Clone,
@@ -1571,6 +1616,7 @@ pub struct GenerateScriptFieldsSnippetResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
+/// Answer of `GET /globalSearch`.
 #[derive(
     Debug,
     Clone,
@@ -1589,6 +1635,7 @@ pub struct GetGlobalSearchResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetGlobalSearchResponseListItem>>,
 }
+/// Answer of `GET /globalSearch`, property `list`, one item.
 #[derive(
     Debug,
     Clone,
@@ -1610,6 +1657,7 @@ pub struct GetGlobalSearchResponseListItem {
     #[serde(rename = "_scope", default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
 }
+/// Request body of `POST /jobManagerPause`.
 #[derive(
     Debug,
     Clone,
@@ -1624,6 +1672,7 @@ pub struct JobManagerPauseBody {
     /// `pause`, required
     pub pause: bool,
 }
+/// Answer of `GET /metadata`.
 #[derive(
     Debug,
     Clone,
@@ -1648,6 +1697,7 @@ pub struct GetMetadataResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// Request body of `POST /removeAssociates`.
 #[derive(
     Debug,
     Clone,
@@ -1672,6 +1722,7 @@ pub struct RemoveAssociatesBody {
     #[serde(rename = "associationId", default, skip_serializing_if = "Option::is_none")]
     pub association_id: Option<String>,
 }
+/// Request body of `POST /resetDashboard`.
 #[derive(
     Debug,
     Clone,
@@ -1686,6 +1737,7 @@ pub struct ResetDashboardBody {
     /// `id`, required
     pub id: String,
 }
+/// Answer of `POST /resetDashboard`.
 #[derive(
     Debug,
     Clone,
@@ -1712,6 +1764,7 @@ pub struct ResetDashboardResponse {
     )]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// Request body of `POST /upsert`, one item.
 #[derive(
     Debug,
     Clone,
@@ -1728,6 +1781,7 @@ pub struct UpsertBodyItem {
     /// `payload`, required
     pub payload: ::atrocore_runtime::serde_json::Value,
 }
+/// Answer of `POST /upsert`, one item.
 #[derive(
     Debug,
     Clone,
@@ -1751,6 +1805,7 @@ pub struct UpsertResponseItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
+/// Answer of `POST /upsert`, property `status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UpsertResponseItemStatus {
     /// `Created`
@@ -1810,6 +1865,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertResponseItemStat
         Ok(Self::from(value.as_str()))
     }
 }
+/// Request body of `POST /upsertAsync`, one item.
 #[derive(
     Debug,
     Clone,
@@ -1826,6 +1882,7 @@ pub struct UpsertAsyncBodyItem {
     /// `payload`, required
     pub payload: ::atrocore_runtime::serde_json::Value,
 }
+/// Answer of `POST /upsertAsync`.
 #[derive(
     Debug,
     Clone,
@@ -1841,6 +1898,7 @@ pub struct UpsertAsyncResponse {
     #[serde(rename = "jobId")]
     pub job_id: String,
 }
+/// Answer of `GET /userSession`.
 #[derive(
     Debug,
     Clone,

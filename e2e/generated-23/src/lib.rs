@@ -22,6 +22,7 @@
 //! # Ok(())
 //! # }
 //! ```
+#![warn(missing_docs)]
 pub mod brand;
 pub mod category;
 pub mod file;

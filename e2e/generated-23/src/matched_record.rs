@@ -79,6 +79,7 @@ pub struct GetRootParams {
     /// `allAttributes` (query)
     pub all_attributes: Option<String>,
 }
+/// Answer of `GET /MatchedRecord`.
 #[derive(
     Debug,
     Clone,

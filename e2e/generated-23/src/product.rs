@@ -2509,6 +2509,7 @@ pub struct GetTreeDataParams {
     /// `asc` (query)
     pub asc: Option<Asc>,
 }
+/// The options of `Product.status` on the instance (from its metadata).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ProductStatus {
     /// `draft`
@@ -2578,6 +2579,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductStatus {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /Product/channelStatistics`.
 #[derive(
     Debug,
     Clone,
@@ -2596,6 +2598,7 @@ pub struct GetChannelStatisticsResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetChannelStatisticsResponseListItem>>,
 }
+/// Answer of `GET /Product/channelStatistics`, property `list`, one item.
 #[derive(
     Debug,
     Clone,
@@ -2623,6 +2626,7 @@ pub struct GetChannelStatisticsResponseListItem {
     #[serde(rename = "notActive", default, skip_serializing_if = "Option::is_none")]
     pub not_active: Option<i64>,
 }
+/// Request body of `POST /Product/inheritAllFromParentAsync`.
 #[derive(
     Debug,
     Clone,
@@ -2638,6 +2642,7 @@ pub struct InheritAllFromParentAsyncBody {
     #[serde(rename = "where")]
     pub where_: Vec<InheritAllFromParentAsyncBodyWhereItem>,
 }
+/// Request body of `POST /Product/inheritAllFromParentAsync`, property `where`, one item.
 #[derive(
     Debug,
     Clone,
@@ -2659,6 +2664,7 @@ pub struct InheritAllFromParentAsyncBodyWhereItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// Answer of `POST /Product/inheritAllFromParentAsync`.
 #[derive(
     Debug,
     Clone,
@@ -2674,6 +2680,7 @@ pub struct InheritAllFromParentAsyncResponse {
     #[serde(rename = "jobId", default, skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
 }
+/// Request body of `POST /Product/massRemoveAttributeAsync`.
 #[derive(
     Debug,
     Clone,
@@ -2692,6 +2699,7 @@ pub struct MassRemoveAttributeAsyncBody {
     #[serde(rename = "recordWhere")]
     pub record_where: Vec<::atrocore_runtime::serde_json::Value>,
 }
+/// Answer of `POST /Product/massRemoveAttributeAsync`.
 #[derive(
     Debug,
     Clone,
@@ -2707,6 +2715,7 @@ pub struct MassRemoveAttributeAsyncResponse {
     #[serde(rename = "jobId", default, skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
 }
+/// Answer of `GET /Product/productByStatusStatistics`.
 #[derive(
     Debug,
     Clone,
@@ -2725,6 +2734,7 @@ pub struct GetProductByStatusStatisticsResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetProductByStatusStatisticsResponseListItem>>,
 }
+/// Answer of `GET /Product/productByStatusStatistics`, property `list`, one item.
 #[derive(
     Debug,
     Clone,
@@ -2746,6 +2756,7 @@ pub struct GetProductByStatusStatisticsResponseListItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
 }
+/// Answer of `GET /Product/productByTagStatistics`.
 #[derive(
     Debug,
     Clone,
@@ -2764,6 +2775,7 @@ pub struct GetProductByTagStatisticsResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetProductByTagStatisticsResponseListItem>>,
 }
+/// Answer of `GET /Product/productByTagStatistics`, property `list`, one item.
 #[derive(
     Debug,
     Clone,
@@ -2785,6 +2797,7 @@ pub struct GetProductByTagStatisticsResponseListItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
 }
+/// Answer of `GET /Product/productTypeStatistics`.
 #[derive(
     Debug,
     Clone,
@@ -2803,6 +2816,7 @@ pub struct GetProductTypeStatisticsResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetProductTypeStatisticsResponseListItem>>,
 }
+/// Answer of `GET /Product/productTypeStatistics`, property `list`, one item.
 #[derive(
     Debug,
     Clone,
@@ -2830,6 +2844,7 @@ pub struct GetProductTypeStatisticsResponseListItem {
     #[serde(rename = "notActive", default, skip_serializing_if = "Option::is_none")]
     pub not_active: Option<i64>,
 }
+/// Values of a parameter of `GET /Product/treeData`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Asc {
     /// `true`
@@ -2881,6 +2896,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Asc {
         Ok(Self::from(value.as_str()))
     }
 }
+/// Answer of `GET /Product/treeData`.
 #[derive(
     Debug,
     Clone,
@@ -2899,6 +2915,7 @@ pub struct GetTreeDataResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tree: Option<Vec<GetTreeDataResponseTreeItem>>,
 }
+/// Answer of `GET /Product/treeData`, property `tree`, one item.
 #[derive(
     Debug,
     Clone,
@@ -2926,6 +2943,7 @@ pub struct GetTreeDataResponseTreeItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Request body of `POST /Product/{id}/addAttributes`.
 #[derive(
     Debug,
     Clone,
@@ -2941,6 +2959,7 @@ pub struct AddAttributesBody {
     #[serde(rename = "attributeIds")]
     pub attribute_ids: Vec<String>,
 }
+/// Request body of `DELETE /Product/{id}/attributeValues`.
 #[derive(
     Debug,
     Clone,
@@ -2956,6 +2975,7 @@ pub struct DeleteAttributeValuesBody {
     #[serde(rename = "attributeIds")]
     pub attribute_ids: Vec<String>,
 }
+/// Request body of `POST /Product/{id}/inheritField`.
 #[derive(
     Debug,
     Clone,
@@ -2970,6 +2990,7 @@ pub struct InheritFieldBody {
     /// `field`, required
     pub field: String,
 }
+/// Request body of `POST /Product/{id}/inheritLink`.
 #[derive(
     Debug,
     Clone,
@@ -2984,6 +3005,7 @@ pub struct InheritLinkBody {
     /// `link`, required
     pub link: String,
 }
+/// Request body of `POST /Product/{id}/inheritRelation`.
 #[derive(
     Debug,
     Clone,
@@ -3002,6 +3024,7 @@ pub struct InheritRelationBody {
     #[serde(rename = "relationId")]
     pub relation_id: String,
 }
+/// Request body of `POST /Product/{id}/notInheritRelation`.
 #[derive(
     Debug,
     Clone,

@@ -91,6 +91,7 @@ pub struct GetScopeParams {
     /// `sortBy` (query)
     pub sort_by: Option<String>,
 }
+/// Answer of `GET /Stream`.
 #[derive(
     Debug,
     Clone,
@@ -109,6 +110,7 @@ pub struct GetRootResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+/// Answer of `GET /Stream/{scope}`.
 #[derive(
     Debug,
     Clone,

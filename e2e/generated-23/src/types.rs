@@ -4,6 +4,7 @@
 // Entities: all
 
 //! Types shared by several routes (the spec's component schemas that are not entities).
+/// The spec's `AttributeValue` schema.
 #[derive(
     Debug,
     Clone,
@@ -90,6 +91,7 @@ pub struct AttributeValue {
     #[serde(rename = "valueFrFr", default, skip_serializing_if = "Option::is_none")]
     pub value_fr_fr: Option<String>,
 }
+/// The spec's `AttributeValuePost` schema.
 #[derive(
     Debug,
     Clone,
@@ -129,6 +131,7 @@ pub struct AttributeValuePost {
     #[serde(rename = "valueFrFr", default, skip_serializing_if = "Option::is_none")]
     pub value_fr_fr: Option<String>,
 }
+/// The spec's `UserProfile` schema.
 #[derive(
     Debug,
     Clone,
@@ -392,6 +395,7 @@ pub struct UserProfile {
     )]
     pub disable_navigation_path: Option<bool>,
 }
+/// The spec's `UserProfilePatch` schema.
 #[derive(
     Debug,
     Clone,

@@ -70,6 +70,7 @@ impl<'a> VariableApi<'a> {
         request.send_json().await
     }
 }
+/// Request body of `POST /Variable`.
 #[derive(
     Debug,
     Clone,
@@ -93,6 +94,7 @@ pub struct RootBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// Answer of `POST /Variable`.
 #[derive(
     Debug,
     Clone,
@@ -117,6 +119,7 @@ pub struct RootResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// Answer of `GET /Variable`.
 #[derive(
     Debug,
     Clone,
@@ -135,6 +138,7 @@ pub struct GetRootResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetRootResponseListItem>>,
 }
+/// Answer of `GET /Variable`, property `list`, one item.
 #[derive(
     Debug,
     Clone,
@@ -159,6 +163,7 @@ pub struct GetRootResponseListItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// Request body of `PATCH /Variable/{id}`.
 #[derive(
     Debug,
     Clone,
@@ -180,6 +185,7 @@ pub struct IdBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// Answer of `PATCH /Variable/{id}`.
 #[derive(
     Debug,
     Clone,
@@ -204,6 +210,7 @@ pub struct IdResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
+/// Answer of `GET /Variable/{id}`.
 #[derive(
     Debug,
     Clone,
