@@ -95,13 +95,10 @@ pub struct GetUserParams {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetUserResponse {
     /// `authorizationToken`
-    #[serde(
-        rename = "authorizationToken",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_token: Option<String>,
 }
 /// Answer of `GET /background`.
@@ -115,21 +112,22 @@ pub struct GetUserResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetBackgroundResponse {
     /// `till`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub till: Option<GetBackgroundResponseTill>,
     /// `imageName`
-    #[serde(rename = "imageName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_name: Option<String>,
     /// `imagePath`
-    #[serde(rename = "imagePath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_path: Option<String>,
     /// `authorName`
-    #[serde(rename = "authorName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub author_name: Option<String>,
     /// `authorLink`
-    #[serde(rename = "authorLink", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub author_link: Option<String>,
 }
 /// Answer of `GET /background`, property `till`.
@@ -143,15 +141,16 @@ pub struct GetBackgroundResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetBackgroundResponseTill {
     /// `date`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
     /// `timezone_type`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "timezone_type", skip_serializing_if = "Option::is_none")]
     pub timezone_type: Option<i64>,
     /// `timezone`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
 }
 /// Request body of `POST /App/action/recalculateScriptField`.
@@ -165,6 +164,7 @@ pub struct GetBackgroundResponseTill {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct RecalculateScriptFieldBody {
     /// `scope`, required
     pub scope: String,
@@ -184,18 +184,19 @@ pub struct RecalculateScriptFieldBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MergeBody {
     /// `scope`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// `targetId`
-    #[serde(rename = "targetId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_id: Option<String>,
     /// `sourceIds`
-    #[serde(rename = "sourceIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_ids: Option<Vec<String>>,
     /// `attributes`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<MergeBodyAttributes>,
 }
 /// Request body of `POST /App/action/merge`, property `attributes`.
@@ -209,15 +210,12 @@ pub struct MergeBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MergeBodyAttributes {
     /// `input`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub input: Option<::atrocore_runtime::serde_json::Value>,
     /// `relationshipData`
-    #[serde(
-        rename = "relationshipData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub relationship_data: Option<::atrocore_runtime::serde_json::Value>,
 }

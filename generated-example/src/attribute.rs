@@ -14,490 +14,376 @@
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct Attribute {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "nameDeDe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "nameFrFr", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `createdAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "modifiedAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`
     ///
     /// Link to `User`.
-    #[serde(rename = "createdById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`
-    #[serde(rename = "createdByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedByName`
-    #[serde(rename = "modifiedByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `attributeGroupId`
     ///
     /// Link to `AttributeGroup`.
-    #[serde(
-        rename = "attributeGroupId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_group_id: Option<String>,
     /// `attributeGroupName`
-    #[serde(
-        rename = "attributeGroupName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_group_name: Option<String>,
     /// `attributePanelId`, required
     ///
     /// AtroCore type `link`.
-    #[serde(
-        rename = "attributePanelId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_panel_id: Option<String>,
     /// `attributePanelName`
-    #[serde(
-        rename = "attributePanelName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_panel_name: Option<String>,
     /// `extensibleEnumId`
     ///
     /// Link to `ExtensibleEnum`.
-    #[serde(
-        rename = "extensibleEnumId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extensible_enum_id: Option<String>,
     /// `extensibleEnumName`
-    #[serde(
-        rename = "extensibleEnumName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extensible_enum_name: Option<String>,
     /// `allowedOptions`
     ///
     /// AtroCore type `array`.
-    #[serde(rename = "allowedOptions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_options: Option<Vec<String>>,
     /// `entityId`, required
     ///
     /// AtroCore type `link`.
-    #[serde(rename = "entityId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_id: Option<String>,
     /// `entityName`
-    #[serde(rename = "entityName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_name: Option<String>,
     /// `code`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `type`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `compositeAttributeId`
     ///
     /// Link to `Attribute`.
-    #[serde(
-        rename = "compositeAttributeId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub composite_attribute_id: Option<String>,
     /// `compositeAttributeName`
-    #[serde(
-        rename = "compositeAttributeName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub composite_attribute_name: Option<String>,
     /// `nestedAttributesIds`
     ///
     /// Links to `Attribute`.
-    #[serde(
-        rename = "nestedAttributesIds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nested_attributes_ids: Option<Vec<String>>,
     /// `nestedAttributesNames`
-    #[serde(
-        rename = "nestedAttributesNames",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nested_attributes_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `fileTypeId`
     ///
     /// Link to `FileType`.
-    #[serde(rename = "fileTypeId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_type_id: Option<String>,
     /// `fileTypeName`
-    #[serde(rename = "fileTypeName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_type_name: Option<String>,
     /// `isMultilang`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isMultilang", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_multilang: Option<bool>,
     /// `pattern`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
     /// `min`
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
     /// `max`
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
     /// `maxLength`
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "maxLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_length: Option<i64>,
     /// `countBytesInsteadOfCharacters`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "countBytesInsteadOfCharacters",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub count_bytes_instead_of_characters: Option<bool>,
     /// `entityType`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "entityType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_type: Option<String>,
     /// `entityField`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "entityField", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_field: Option<String>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `measureId`
     ///
     /// Link to `Measure`.
-    #[serde(rename = "measureId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub measure_id: Option<String>,
     /// `measureName`
-    #[serde(rename = "measureName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub measure_name: Option<String>,
     /// `defaultUnit`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "defaultUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_unit: Option<String>,
     /// `defaultDate`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "defaultDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_date: Option<String>,
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isRequired", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_required: Option<bool>,
     /// `isReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isReadOnly", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_read_only: Option<bool>,
     /// `isProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isProtected", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_protected: Option<bool>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "sortOrder", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `attributeGroupSortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(
-        rename = "attributeGroupSortOrder",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_group_sort_order: Option<i64>,
     /// `tooltip`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tooltip: Option<String>,
     /// `tooltipDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(rename = "tooltipDeDe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tooltip_de_de: Option<String>,
     /// `tooltipFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(rename = "tooltipFrFr", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tooltip_fr_fr: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionDeDe",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionFrFr",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `amountOfDigitsAfterComma`
     ///
     /// AtroCore type `int`.
-    #[serde(
-        rename = "amountOfDigitsAfterComma",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_of_digits_after_comma: Option<i64>,
     /// `useDisabledTextareaInViewMode`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "useDisabledTextareaInViewMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_disabled_textarea_in_view_mode: Option<bool>,
     /// `dropdown`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dropdown: Option<bool>,
     /// `selectPageSize`
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "selectPageSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub select_page_size: Option<i64>,
     /// `allowNullForBool`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "allowNullForBool",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_null_for_bool: Option<bool>,
     /// `notNull`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "notNull", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub not_null: Option<bool>,
     /// `trim`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trim: Option<bool>,
     /// `htmlSanitizerId`
     ///
     /// AtroCore type `link`.
-    #[serde(
-        rename = "htmlSanitizerId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_sanitizer_id: Option<String>,
     /// `htmlSanitizerName`
-    #[serde(
-        rename = "htmlSanitizerName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_sanitizer_name: Option<String>,
     /// `fullWidth`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "fullWidth", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub full_width: Option<bool>,
     /// `conditionalRequired`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_required: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalReadOnly`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalReadOnly",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_read_only: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalProtected`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalProtected",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_protected: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalVisible`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalVisible",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_visible: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalDisableOptions`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "conditionalDisableOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_disable_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalProperties`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalProperties",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_properties: Option<::atrocore_runtime::serde_json::Value>,
     /// `modifiedExtendedDisabled`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "modifiedExtendedDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_extended_disabled: Option<bool>,
     /// `channelId`
     ///
     /// Link to `Channel`.
-    #[serde(rename = "channelId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<String>,
     /// `channelName`
-    #[serde(rename = "channelName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_name: Option<String>,
     /// `variantSpecificProductsIds`
     ///
     /// Links to `Product`.
-    #[serde(
-        rename = "variantSpecificProductsIds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_products_ids: Option<Vec<String>>,
     /// `variantSpecificProductsNames`
-    #[serde(
-        rename = "variantSpecificProductsNames",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_products_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
-    #[serde(rename = "ownerUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<String>,
     /// `ownerUserName`
-    #[serde(rename = "ownerUserName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
-    #[serde(rename = "assignedUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<String>,
     /// `assignedUserName`
-    #[serde(
-        rename = "assignedUserName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(rename = "teamsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`
-    #[serde(rename = "teamsNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -863,11 +749,12 @@ impl ::atrocore_runtime::Entity for Attribute {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct AttributePost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`, required
     ///
@@ -876,459 +763,364 @@ pub struct AttributePost {
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "nameDeDe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "nameFrFr", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `attributeGroupId`
     ///
     /// Link to `AttributeGroup`.
-    #[serde(
-        rename = "attributeGroupId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_group_id: Option<String>,
     /// `attributePanelId`, required
     ///
     /// AtroCore type `link`.
-    #[serde(rename = "attributePanelId")]
     pub attribute_panel_id: String,
     /// `extensibleEnumId`
     ///
     /// Link to `ExtensibleEnum`.
-    #[serde(
-        rename = "extensibleEnumId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extensible_enum_id: Option<String>,
     /// `allowedOptions`
     ///
     /// AtroCore type `array`.
-    #[serde(rename = "allowedOptions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_options: Option<Vec<String>>,
     /// `entityId`, required
     ///
     /// AtroCore type `link`.
-    #[serde(rename = "entityId")]
     pub entity_id: String,
     /// `code`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `type`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "type")]
     pub type_: String,
     /// `compositeAttributeId`
     ///
     /// Link to `Attribute`.
-    #[serde(
-        rename = "compositeAttributeId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub composite_attribute_id: Option<String>,
     /// `nestedAttributesIds`
     ///
     /// Links to `Attribute`.
-    #[serde(
-        rename = "nestedAttributesIds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nested_attributes_ids: Option<Vec<String>>,
     /// `fileTypeId`
     ///
     /// Link to `FileType`.
-    #[serde(rename = "fileTypeId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_type_id: Option<String>,
     /// `isMultilang`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isMultilang", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_multilang: Option<bool>,
     /// `pattern`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
     /// `min`
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
     /// `max`
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
     /// `maxLength`
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "maxLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_length: Option<i64>,
     /// `countBytesInsteadOfCharacters`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "countBytesInsteadOfCharacters",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub count_bytes_instead_of_characters: Option<bool>,
     /// `entityType`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "entityType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_type: Option<String>,
     /// `entityField`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "entityField", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_field: Option<String>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `measureId`
     ///
     /// Link to `Measure`.
-    #[serde(rename = "measureId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub measure_id: Option<String>,
     /// `defaultUnit`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "defaultUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_unit: Option<String>,
     /// `defaultDate`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "defaultDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_date: Option<String>,
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isRequired", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_required: Option<bool>,
     /// `isReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isReadOnly", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_read_only: Option<bool>,
     /// `isProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isProtected", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_protected: Option<bool>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "sortOrder", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `attributeGroupSortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(
-        rename = "attributeGroupSortOrder",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_group_sort_order: Option<i64>,
     /// `tooltip`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tooltip: Option<String>,
     /// `tooltipDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(rename = "tooltipDeDe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tooltip_de_de: Option<String>,
     /// `tooltipFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(rename = "tooltipFrFr", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tooltip_fr_fr: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionDeDe",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionFrFr",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `amountOfDigitsAfterComma`
     ///
     /// AtroCore type `int`.
-    #[serde(
-        rename = "amountOfDigitsAfterComma",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_of_digits_after_comma: Option<i64>,
     /// `useDisabledTextareaInViewMode`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "useDisabledTextareaInViewMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_disabled_textarea_in_view_mode: Option<bool>,
     /// `dropdown`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dropdown: Option<bool>,
     /// `selectPageSize`
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "selectPageSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub select_page_size: Option<i64>,
     /// `allowNullForBool`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "allowNullForBool",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_null_for_bool: Option<bool>,
     /// `notNull`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "notNull", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub not_null: Option<bool>,
     /// `trim`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trim: Option<bool>,
     /// `htmlSanitizerId`
     ///
     /// AtroCore type `link`.
-    #[serde(
-        rename = "htmlSanitizerId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_sanitizer_id: Option<String>,
     /// `fullWidth`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "fullWidth", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub full_width: Option<bool>,
     /// `conditionalRequired`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_required: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalReadOnly`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalReadOnly",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_read_only: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalProtected`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalProtected",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_protected: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalVisible`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalVisible",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_visible: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalDisableOptions`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "conditionalDisableOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_disable_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalProperties`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalProperties",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_properties: Option<::atrocore_runtime::serde_json::Value>,
     /// `modifiedExtendedDisabled`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "modifiedExtendedDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_extended_disabled: Option<bool>,
     /// `channelId`
     ///
     /// Link to `Channel`.
-    #[serde(rename = "channelId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<String>,
     /// `variantSpecificProductsIds`
     ///
     /// Links to `Product`.
-    #[serde(
-        rename = "variantSpecificProductsIds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_products_ids: Option<Vec<String>>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
-    #[serde(rename = "ownerUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<String>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
-    #[serde(rename = "assignedUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(rename = "teamsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `modifiedBy`
     ///
     /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// `attributeGroup`
     ///
     /// Find-or-create form of `attributeGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "attributeGroup", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_group: Option<::atrocore_runtime::LinkTo>,
     /// `attributePanel`
     ///
     /// Find-or-create form of `attributePanelId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "attributePanel", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_panel: Option<::atrocore_runtime::LinkTo>,
     /// `extensibleEnum`
     ///
     /// Find-or-create form of `extensibleEnumId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "extensibleEnum", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extensible_enum: Option<::atrocore_runtime::LinkTo>,
     /// `entity`
     ///
     /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity: Option<::atrocore_runtime::LinkTo>,
     /// `compositeAttribute`
     ///
     /// Find-or-create form of `compositeAttributeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "compositeAttribute",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub composite_attribute: Option<::atrocore_runtime::LinkTo>,
     /// `nestedAttributes`
     ///
     /// Find-or-create form of `nestedAttributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "nestedAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nested_attributes: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `fileType`
     ///
     /// Find-or-create form of `fileTypeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "fileType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_type: Option<::atrocore_runtime::LinkTo>,
     /// `measure`
     ///
     /// Find-or-create form of `measureId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub measure: Option<::atrocore_runtime::LinkTo>,
     /// `htmlSanitizer`
     ///
     /// Find-or-create form of `htmlSanitizerId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "htmlSanitizer", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_sanitizer: Option<::atrocore_runtime::LinkTo>,
     /// `channel`
     ///
     /// Find-or-create form of `channelId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<::atrocore_runtime::LinkTo>,
     /// `variantSpecificProducts`
     ///
     /// Find-or-create form of `variantSpecificProductsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "variantSpecificProducts",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_products: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "ownerUser", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<::atrocore_runtime::LinkTo>,
     /// `assignedUser`
     ///
     /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "assignedUser", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -1349,630 +1141,391 @@ pub struct AttributePost {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct AttributePatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name: ::atrocore_runtime::Patch<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "nameDeDe",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_de_de: ::atrocore_runtime::Patch<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "nameFrFr",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "modifiedById",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `attributeGroupId`
     ///
     /// Link to `AttributeGroup`.
-    #[serde(
-        rename = "attributeGroupId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_group_id: ::atrocore_runtime::Patch<String>,
     /// `attributePanelId`, required
     ///
     /// AtroCore type `link`.
-    #[serde(
-        rename = "attributePanelId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_panel_id: ::atrocore_runtime::Patch<String>,
     /// `extensibleEnumId`
     ///
     /// Link to `ExtensibleEnum`.
-    #[serde(
-        rename = "extensibleEnumId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub extensible_enum_id: ::atrocore_runtime::Patch<String>,
     /// `allowedOptions`
     ///
     /// AtroCore type `array`.
-    #[serde(
-        rename = "allowedOptions",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub allowed_options: ::atrocore_runtime::Patch<Vec<String>>,
     /// `entityId`, required
     ///
     /// AtroCore type `link`.
-    #[serde(
-        rename = "entityId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub entity_id: ::atrocore_runtime::Patch<String>,
     /// `code`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub code: ::atrocore_runtime::Patch<String>,
     /// `type`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub type_: ::atrocore_runtime::Patch<String>,
     /// `compositeAttributeId`
     ///
     /// Link to `Attribute`.
-    #[serde(
-        rename = "compositeAttributeId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub composite_attribute_id: ::atrocore_runtime::Patch<String>,
     /// `nestedAttributesIds`
     ///
     /// Links to `Attribute`.
-    #[serde(
-        rename = "nestedAttributesIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub nested_attributes_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `fileTypeId`
     ///
     /// Link to `FileType`.
-    #[serde(
-        rename = "fileTypeId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub file_type_id: ::atrocore_runtime::Patch<String>,
     /// `isMultilang`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isMultilang",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_multilang: ::atrocore_runtime::Patch<bool>,
     /// `pattern`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub pattern: ::atrocore_runtime::Patch<String>,
     /// `min`
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub min: ::atrocore_runtime::Patch<f64>,
     /// `max`
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub max: ::atrocore_runtime::Patch<f64>,
     /// `maxLength`
     ///
     /// AtroCore type `int`.
-    #[serde(
-        rename = "maxLength",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub max_length: ::atrocore_runtime::Patch<i64>,
     /// `countBytesInsteadOfCharacters`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "countBytesInsteadOfCharacters",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub count_bytes_instead_of_characters: ::atrocore_runtime::Patch<bool>,
     /// `entityType`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "entityType",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub entity_type: ::atrocore_runtime::Patch<String>,
     /// `entityField`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "entityField",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub entity_field: ::atrocore_runtime::Patch<String>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `measureId`
     ///
     /// Link to `Measure`.
-    #[serde(
-        rename = "measureId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub measure_id: ::atrocore_runtime::Patch<String>,
     /// `defaultUnit`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "defaultUnit",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub default_unit: ::atrocore_runtime::Patch<String>,
     /// `defaultDate`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "defaultDate",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub default_date: ::atrocore_runtime::Patch<String>,
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isRequired",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_required: ::atrocore_runtime::Patch<bool>,
     /// `isReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isReadOnly",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_read_only: ::atrocore_runtime::Patch<bool>,
     /// `isProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isProtected",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_protected: ::atrocore_runtime::Patch<bool>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(
-        rename = "sortOrder",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sort_order: ::atrocore_runtime::Patch<i64>,
     /// `attributeGroupSortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(
-        rename = "attributeGroupSortOrder",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_group_sort_order: ::atrocore_runtime::Patch<i64>,
     /// `tooltip`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tooltip: ::atrocore_runtime::Patch<String>,
     /// `tooltipDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "tooltipDeDe",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tooltip_de_de: ::atrocore_runtime::Patch<String>,
     /// `tooltipFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "tooltipFrFr",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tooltip_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionDeDe",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_de_de: ::atrocore_runtime::Patch<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionFrFr",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `amountOfDigitsAfterComma`
     ///
     /// AtroCore type `int`.
-    #[serde(
-        rename = "amountOfDigitsAfterComma",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub amount_of_digits_after_comma: ::atrocore_runtime::Patch<i64>,
     /// `useDisabledTextareaInViewMode`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "useDisabledTextareaInViewMode",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub use_disabled_textarea_in_view_mode: ::atrocore_runtime::Patch<bool>,
     /// `dropdown`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub dropdown: ::atrocore_runtime::Patch<bool>,
     /// `selectPageSize`
     ///
     /// AtroCore type `int`.
-    #[serde(
-        rename = "selectPageSize",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub select_page_size: ::atrocore_runtime::Patch<i64>,
     /// `allowNullForBool`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "allowNullForBool",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub allow_null_for_bool: ::atrocore_runtime::Patch<bool>,
     /// `notNull`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "notNull",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub not_null: ::atrocore_runtime::Patch<bool>,
     /// `trim`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub trim: ::atrocore_runtime::Patch<bool>,
     /// `htmlSanitizerId`
     ///
     /// AtroCore type `link`.
-    #[serde(
-        rename = "htmlSanitizerId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub html_sanitizer_id: ::atrocore_runtime::Patch<String>,
     /// `fullWidth`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "fullWidth",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub full_width: ::atrocore_runtime::Patch<bool>,
     /// `conditionalRequired`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalRequired",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_required: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `conditionalReadOnly`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalReadOnly",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_read_only: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `conditionalProtected`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalProtected",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_protected: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `conditionalVisible`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalVisible",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_visible: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `conditionalDisableOptions`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "conditionalDisableOptions",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_disable_options: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `conditionalProperties`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalProperties",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_properties: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `modifiedExtendedDisabled`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "modifiedExtendedDisabled",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_extended_disabled: ::atrocore_runtime::Patch<bool>,
     /// `channelId`
     ///
     /// Link to `Channel`.
-    #[serde(
-        rename = "channelId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub channel_id: ::atrocore_runtime::Patch<String>,
     /// `variantSpecificProductsIds`
     ///
     /// Links to `Product`.
-    #[serde(
-        rename = "variantSpecificProductsIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub variant_specific_products_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "ownerUserId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub owner_user_id: ::atrocore_runtime::Patch<String>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "assignedUserId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub assigned_user_id: ::atrocore_runtime::Patch<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(
-        rename = "teamsIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "bookmarkId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub bookmark_id: ::atrocore_runtime::Patch<String>,
     /// `modifiedBy`
     ///
     /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "modifiedBy",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `attributeGroup`
     ///
     /// Find-or-create form of `attributeGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "attributeGroup",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_group: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `attributePanel`
     ///
     /// Find-or-create form of `attributePanelId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "attributePanel",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_panel: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `extensibleEnum`
     ///
     /// Find-or-create form of `extensibleEnumId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "extensibleEnum",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub extensible_enum: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `entity`
     ///
     /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub entity: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `compositeAttribute`
     ///
     /// Find-or-create form of `compositeAttributeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "compositeAttribute",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub composite_attribute: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `nestedAttributes`
     ///
     /// Find-or-create form of `nestedAttributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "nestedAttributes",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub nested_attributes: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// `fileType`
     ///
     /// Find-or-create form of `fileTypeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "fileType",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub file_type: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `measure`
     ///
     /// Find-or-create form of `measureId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub measure: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `htmlSanitizer`
     ///
     /// Find-or-create form of `htmlSanitizerId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "htmlSanitizer",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub html_sanitizer: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `channel`
     ///
     /// Find-or-create form of `channelId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub channel: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `variantSpecificProducts`
     ///
     /// Find-or-create form of `variantSpecificProductsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "variantSpecificProducts",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub variant_specific_products: ::atrocore_runtime::Patch<
         Vec<::atrocore_runtime::LinkTo>,
     >,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "ownerUser",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub owner_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `assignedUser`
     ///
     /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "assignedUser",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub assigned_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -2665,12 +2218,13 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct LinkedResponse {
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
 /// Request body of `POST /Attribute/{id}/{link}`.
@@ -2684,9 +2238,10 @@ pub struct LinkedResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct LinkBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
 /// Request body of `PUT /Attribute/action/massUpdate`.
@@ -2700,12 +2255,13 @@ pub struct LinkBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MassUpdateBody {
     /// `attributes`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<::atrocore_runtime::serde_json::Value>,
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
 /// Request body of `POST /Attribute/action/massDelete`.
@@ -2719,12 +2275,13 @@ pub struct MassUpdateBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MassDeleteBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `permanently`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
 /// Request body of `POST /Attribute/{link}/relation`.
@@ -2738,12 +2295,13 @@ pub struct MassDeleteBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct AddRelationBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `foreignIds`
-    #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
 /// Request body of `DELETE /Attribute/{link}/relation`.
@@ -2757,11 +2315,12 @@ pub struct AddRelationBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct RemoveRelationBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `foreignIds`
-    #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }

@@ -14,444 +14,334 @@
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct ClassificationAttribute {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `classificationId`, required
     ///
     /// Link to `Classification`.
-    #[serde(
-        rename = "classificationId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub classification_id: Option<String>,
     /// `classificationName`
-    #[serde(
-        rename = "classificationName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub classification_name: Option<String>,
     /// `attributeId`, required
     ///
     /// Link to `Attribute`.
-    #[serde(rename = "attributeId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_id: Option<String>,
     /// `attributeName`
-    #[serde(rename = "attributeName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_name: Option<String>,
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isRequired", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_required: Option<bool>,
     /// `isReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isReadOnly", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_read_only: Option<bool>,
     /// `isProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isProtected", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_protected: Option<bool>,
     /// `isInherited`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isInherited", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherited: Option<bool>,
     /// `attributeGroupId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeGroupId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_group_id: Option<String>,
     /// `attributeFileTypeId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeFileTypeId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_file_type_id: Option<String>,
     /// `attributeNotNull`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "attributeNotNull",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_not_null: Option<bool>,
     /// `attributeIsMultilang`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "attributeIsMultilang",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_is_multilang: Option<bool>,
     /// `attributeGroupName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeGroupName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_group_name: Option<String>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "sortOrder", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `value`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// `valueFrom`
     ///
     /// AtroCore type `float`.
-    #[serde(rename = "valueFrom", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_from: Option<f64>,
     /// `valueTo`
     ///
     /// AtroCore type `float`.
-    #[serde(rename = "valueTo", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_to: Option<f64>,
     /// `valueCurrency`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "valueCurrency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_currency: Option<String>,
     /// `valueUnitId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "valueUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit_id: Option<String>,
     /// `valueUnit`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "valueUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit: Option<String>,
     /// `valueAllUnits`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "valueAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueUnitData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "valueUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "valueId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_id: Option<String>,
     /// `valueName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "valueName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_name: Option<String>,
     /// `valueOptionData`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "valueOptionData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_option_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valuePathsData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "valuePathsData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_paths_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueIds`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(rename = "valueIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_ids: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueNames`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "valueNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueOptionsData`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "valueOptionsData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_options_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `attributeType`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "attributeType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_type: Option<String>,
     /// `attributeEntityType`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeEntityType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_entity_type: Option<String>,
     /// `attributeEntityId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeEntityId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_entity_id: Option<String>,
     /// `attributeMeasureId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeMeasureId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_measure_id: Option<String>,
     /// `attributeExtensibleEnumId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeExtensibleEnumId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_extensible_enum_id: Option<String>,
     /// `attributeData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "attributeData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `allowedOptions`
     ///
     /// AtroCore type `array`.
-    #[serde(rename = "allowedOptions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_options: Option<Vec<String>>,
     /// `min`
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
     /// `max`
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
     /// `maxLength`
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "maxLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_length: Option<i64>,
     /// `countBytesInsteadOfCharacters`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "countBytesInsteadOfCharacters",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub count_bytes_instead_of_characters: Option<bool>,
     /// `enableConditionalRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "enableConditionalRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_conditional_required: Option<bool>,
     /// `conditionalRequired`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_required: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "enableConditionalReadOnly",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_conditional_read_only: Option<bool>,
     /// `conditionalReadOnly`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalReadOnly",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_read_only: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "enableConditionalProtected",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_conditional_protected: Option<bool>,
     /// `conditionalProtected`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalProtected",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_protected: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalVisible`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "enableConditionalVisible",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_conditional_visible: Option<bool>,
     /// `conditionalVisible`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalVisible",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_visible: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalDisableOptions`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "enableConditionalDisableOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_conditional_disable_options: Option<bool>,
     /// `conditionalDisableOptions`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "conditionalDisableOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_disable_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalProperties`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalProperties",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_properties: Option<::atrocore_runtime::serde_json::Value>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `createdAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "modifiedAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`
     ///
     /// Link to `User`.
-    #[serde(rename = "createdById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`
-    #[serde(rename = "createdByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedByName`
-    #[serde(rename = "modifiedByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
-    #[serde(rename = "ownerUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<String>,
     /// `ownerUserName`
-    #[serde(rename = "ownerUserName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
-    #[serde(rename = "assignedUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<String>,
     /// `assignedUserName`
-    #[serde(
-        rename = "assignedUserName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(rename = "teamsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`
-    #[serde(rename = "teamsNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `attributeNameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeNameDeDe",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_name_de_de: Option<String>,
     /// `attributeNameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeNameFrFr",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_name_fr_fr: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -769,421 +659,320 @@ impl ::atrocore_runtime::Entity for ClassificationAttribute {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct ClassificationAttributePost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `classificationId`, required
     ///
     /// Link to `Classification`.
-    #[serde(rename = "classificationId")]
     pub classification_id: String,
     /// `attributeId`, required
     ///
     /// Link to `Attribute`.
-    #[serde(rename = "attributeId")]
     pub attribute_id: String,
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isRequired", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_required: Option<bool>,
     /// `isReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isReadOnly", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_read_only: Option<bool>,
     /// `isProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isProtected", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_protected: Option<bool>,
     /// `isInherited`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isInherited", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherited: Option<bool>,
     /// `attributeGroupId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeGroupId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_group_id: Option<String>,
     /// `attributeFileTypeId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeFileTypeId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_file_type_id: Option<String>,
     /// `attributeNotNull`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "attributeNotNull",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_not_null: Option<bool>,
     /// `attributeIsMultilang`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "attributeIsMultilang",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_is_multilang: Option<bool>,
     /// `attributeGroupName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeGroupName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_group_name: Option<String>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "sortOrder", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `value`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// `valueFrom`
     ///
     /// AtroCore type `float`.
-    #[serde(rename = "valueFrom", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_from: Option<f64>,
     /// `valueTo`
     ///
     /// AtroCore type `float`.
-    #[serde(rename = "valueTo", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_to: Option<f64>,
     /// `valueCurrency`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "valueCurrency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_currency: Option<String>,
     /// `valueUnitId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "valueUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit_id: Option<String>,
     /// `valueUnit`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "valueUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit: Option<String>,
     /// `valueAllUnits`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "valueAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueUnitData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "valueUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "valueId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_id: Option<String>,
     /// `valueName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "valueName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_name: Option<String>,
     /// `valueOptionData`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "valueOptionData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_option_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valuePathsData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "valuePathsData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_paths_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueIds`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(rename = "valueIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_ids: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueNames`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "valueNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueOptionsData`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "valueOptionsData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_options_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `attributeType`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "attributeType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_type: Option<String>,
     /// `attributeEntityType`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeEntityType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_entity_type: Option<String>,
     /// `attributeEntityId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeEntityId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_entity_id: Option<String>,
     /// `attributeMeasureId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeMeasureId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_measure_id: Option<String>,
     /// `attributeExtensibleEnumId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeExtensibleEnumId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_extensible_enum_id: Option<String>,
     /// `attributeData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "attributeData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `allowedOptions`
     ///
     /// AtroCore type `array`.
-    #[serde(rename = "allowedOptions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_options: Option<Vec<String>>,
     /// `min`
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
     /// `max`
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
     /// `maxLength`
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "maxLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_length: Option<i64>,
     /// `countBytesInsteadOfCharacters`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "countBytesInsteadOfCharacters",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub count_bytes_instead_of_characters: Option<bool>,
     /// `enableConditionalRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "enableConditionalRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_conditional_required: Option<bool>,
     /// `conditionalRequired`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_required: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "enableConditionalReadOnly",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_conditional_read_only: Option<bool>,
     /// `conditionalReadOnly`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalReadOnly",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_read_only: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "enableConditionalProtected",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_conditional_protected: Option<bool>,
     /// `conditionalProtected`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalProtected",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_protected: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalVisible`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "enableConditionalVisible",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_conditional_visible: Option<bool>,
     /// `conditionalVisible`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalVisible",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_visible: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalDisableOptions`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "enableConditionalDisableOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_conditional_disable_options: Option<bool>,
     /// `conditionalDisableOptions`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "conditionalDisableOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_disable_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalProperties`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalProperties",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_properties: Option<::atrocore_runtime::serde_json::Value>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
-    #[serde(rename = "ownerUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<String>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
-    #[serde(rename = "assignedUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(rename = "teamsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `attributeNameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeNameDeDe",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_name_de_de: Option<String>,
     /// `attributeNameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeNameFrFr",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_name_fr_fr: Option<String>,
     /// `classification`
     ///
     /// Find-or-create form of `classificationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub classification: Option<::atrocore_runtime::LinkTo>,
     /// `attribute`
     ///
     /// Find-or-create form of `attributeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute: Option<::atrocore_runtime::LinkTo>,
     /// `modifiedBy`
     ///
     /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "ownerUser", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<::atrocore_runtime::LinkTo>,
     /// `assignedUser`
     ///
     /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "assignedUser", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -1204,558 +993,339 @@ pub struct ClassificationAttributePost {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct ClassificationAttributePatch {
     /// `classificationId`, required
     ///
     /// Link to `Classification`.
-    #[serde(
-        rename = "classificationId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub classification_id: ::atrocore_runtime::Patch<String>,
     /// `attributeId`, required
     ///
     /// Link to `Attribute`.
-    #[serde(
-        rename = "attributeId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_id: ::atrocore_runtime::Patch<String>,
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isRequired",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_required: ::atrocore_runtime::Patch<bool>,
     /// `isReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isReadOnly",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_read_only: ::atrocore_runtime::Patch<bool>,
     /// `isProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isProtected",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_protected: ::atrocore_runtime::Patch<bool>,
     /// `isInherited`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isInherited",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_inherited: ::atrocore_runtime::Patch<bool>,
     /// `attributeGroupId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeGroupId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_group_id: ::atrocore_runtime::Patch<String>,
     /// `attributeFileTypeId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeFileTypeId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_file_type_id: ::atrocore_runtime::Patch<String>,
     /// `attributeNotNull`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "attributeNotNull",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_not_null: ::atrocore_runtime::Patch<bool>,
     /// `attributeIsMultilang`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "attributeIsMultilang",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_is_multilang: ::atrocore_runtime::Patch<bool>,
     /// `attributeGroupName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeGroupName",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_group_name: ::atrocore_runtime::Patch<String>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(
-        rename = "sortOrder",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sort_order: ::atrocore_runtime::Patch<i64>,
     /// `value`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub value: ::atrocore_runtime::Patch<String>,
     /// `valueFrom`
     ///
     /// AtroCore type `float`.
-    #[serde(
-        rename = "valueFrom",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub value_from: ::atrocore_runtime::Patch<f64>,
     /// `valueTo`
     ///
     /// AtroCore type `float`.
-    #[serde(
-        rename = "valueTo",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub value_to: ::atrocore_runtime::Patch<f64>,
     /// `valueCurrency`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "valueCurrency",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub value_currency: ::atrocore_runtime::Patch<String>,
     /// `valueUnitId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "valueUnitId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub value_unit_id: ::atrocore_runtime::Patch<String>,
     /// `valueUnit`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "valueUnit",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub value_unit: ::atrocore_runtime::Patch<String>,
     /// `valueAllUnits`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "valueAllUnits",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub value_all_units: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `valueUnitData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "valueUnitData",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub value_unit_data: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `valueId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "valueId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub value_id: ::atrocore_runtime::Patch<String>,
     /// `valueName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "valueName",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub value_name: ::atrocore_runtime::Patch<String>,
     /// `valueOptionData`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "valueOptionData",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub value_option_data: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `valuePathsData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "valuePathsData",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub value_paths_data: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `valueIds`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "valueIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub value_ids: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `valueNames`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "valueNames",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub value_names: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `valueOptionsData`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "valueOptionsData",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub value_options_data: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `attributeType`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeType",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_type: ::atrocore_runtime::Patch<String>,
     /// `attributeEntityType`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeEntityType",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_entity_type: ::atrocore_runtime::Patch<String>,
     /// `attributeEntityId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeEntityId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_entity_id: ::atrocore_runtime::Patch<String>,
     /// `attributeMeasureId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeMeasureId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_measure_id: ::atrocore_runtime::Patch<String>,
     /// `attributeExtensibleEnumId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeExtensibleEnumId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_extensible_enum_id: ::atrocore_runtime::Patch<String>,
     /// `attributeData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "attributeData",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `allowedOptions`
     ///
     /// AtroCore type `array`.
-    #[serde(
-        rename = "allowedOptions",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub allowed_options: ::atrocore_runtime::Patch<Vec<String>>,
     /// `min`
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub min: ::atrocore_runtime::Patch<f64>,
     /// `max`
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub max: ::atrocore_runtime::Patch<f64>,
     /// `maxLength`
     ///
     /// AtroCore type `int`.
-    #[serde(
-        rename = "maxLength",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub max_length: ::atrocore_runtime::Patch<i64>,
     /// `countBytesInsteadOfCharacters`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "countBytesInsteadOfCharacters",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub count_bytes_instead_of_characters: ::atrocore_runtime::Patch<bool>,
     /// `enableConditionalRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "enableConditionalRequired",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub enable_conditional_required: ::atrocore_runtime::Patch<bool>,
     /// `conditionalRequired`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalRequired",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_required: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `enableConditionalReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "enableConditionalReadOnly",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub enable_conditional_read_only: ::atrocore_runtime::Patch<bool>,
     /// `conditionalReadOnly`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalReadOnly",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_read_only: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `enableConditionalProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "enableConditionalProtected",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub enable_conditional_protected: ::atrocore_runtime::Patch<bool>,
     /// `conditionalProtected`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalProtected",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_protected: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `enableConditionalVisible`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "enableConditionalVisible",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub enable_conditional_visible: ::atrocore_runtime::Patch<bool>,
     /// `conditionalVisible`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalVisible",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_visible: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `enableConditionalDisableOptions`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "enableConditionalDisableOptions",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub enable_conditional_disable_options: ::atrocore_runtime::Patch<bool>,
     /// `conditionalDisableOptions`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "conditionalDisableOptions",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_disable_options: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `conditionalProperties`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "conditionalProperties",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_properties: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "modifiedById",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "ownerUserId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub owner_user_id: ::atrocore_runtime::Patch<String>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "assignedUserId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub assigned_user_id: ::atrocore_runtime::Patch<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(
-        rename = "teamsIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `attributeNameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeNameDeDe",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_name_de_de: ::atrocore_runtime::Patch<String>,
     /// `attributeNameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "attributeNameFrFr",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_name_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `classification`
     ///
     /// Find-or-create form of `classificationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub classification: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `attribute`
     ///
     /// Find-or-create form of `attributeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `modifiedBy`
     ///
     /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "modifiedBy",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "ownerUser",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub owner_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `assignedUser`
     ///
     /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "assignedUser",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub assigned_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -2466,12 +2036,13 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct LinkedResponse {
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
 /// Request body of `POST /ClassificationAttribute/{id}/{link}`.
@@ -2485,9 +2056,10 @@ pub struct LinkedResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct LinkBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
 /// Request body of `PUT /ClassificationAttribute/action/massUpdate`.
@@ -2501,12 +2073,13 @@ pub struct LinkBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MassUpdateBody {
     /// `attributes`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<::atrocore_runtime::serde_json::Value>,
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
 /// Request body of `POST /ClassificationAttribute/action/massDelete`.
@@ -2520,12 +2093,13 @@ pub struct MassUpdateBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MassDeleteBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `permanently`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
 /// Request body of `POST /ClassificationAttribute/{link}/relation`.
@@ -2539,12 +2113,13 @@ pub struct MassDeleteBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct AddRelationBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `foreignIds`
-    #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
 /// Request body of `DELETE /ClassificationAttribute/{link}/relation`.
@@ -2558,11 +2133,12 @@ pub struct AddRelationBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct RemoveRelationBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `foreignIds`
-    #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }

@@ -145,11 +145,12 @@ pub struct GetLogsParams {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct UpdateModuleBody {
     /// `id`, required
     pub id: String,
     /// `version`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
 /// Answer of `GET /Composer/list`.
@@ -163,12 +164,13 @@ pub struct UpdateModuleBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetListResponse {
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetListResponseListItem>>,
 }
 /// Answer of `GET /Composer/list`, property `list`, one item.
@@ -182,24 +184,25 @@ pub struct GetListResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetListResponseListItem {
     /// `id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `description`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `currentVersion`
-    #[serde(rename = "currentVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<String>,
     /// `status`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// `isSystem`
-    #[serde(rename = "isSystem", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_system: Option<bool>,
     /// `isComposer`
-    #[serde(rename = "isComposer", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_composer: Option<bool>,
 }
 /// Request body of `POST /Composer/installModule`.
@@ -213,9 +216,10 @@ pub struct GetListResponseListItem {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct InstallModuleBody {
     /// `id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
 /// Request body of `POST /Composer/cancel`.
@@ -229,9 +233,10 @@ pub struct InstallModuleBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct CancelBody {
     /// `id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
 /// Answer of `GET /Composer/logs`.
@@ -245,12 +250,13 @@ pub struct CancelBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetLogsResponse {
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetLogsResponseListItem>>,
 }
 /// Answer of `GET /Composer/logs`, property `list`, one item.
@@ -264,104 +270,81 @@ pub struct GetLogsResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetLogsResponseListItem {
     /// `id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `_meta`
-    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::serde_json::Value>,
     /// `post`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub post: Option<String>,
     /// `fieldDefs`
-    #[serde(rename = "fieldDefs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub field_defs: Option<::atrocore_runtime::serde_json::Value>,
     /// `data`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `type`
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `parentId`
-    #[serde(rename = "parentId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
     /// `parentName`
-    #[serde(rename = "parentName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_name: Option<String>,
     /// `relatedType`
-    #[serde(rename = "relatedType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub related_type: Option<String>,
     /// `relatedId`
-    #[serde(rename = "relatedId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub related_id: Option<String>,
     /// `relatedName`
-    #[serde(rename = "relatedName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub related_name: Option<String>,
     /// `relatedEntityData`
-    #[serde(
-        rename = "relatedEntityData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub related_entity_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `attachmentsIds`
-    #[serde(rename = "attachmentsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments_ids: Option<Vec<String>>,
     /// `attachmentsNames`
-    #[serde(
-        rename = "attachmentsNames",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `attachmentsTypes`
-    #[serde(
-        rename = "attachmentsTypes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments_types: Option<::atrocore_runtime::serde_json::Value>,
     /// `attachmentsPathsDatas`
-    #[serde(
-        rename = "attachmentsPathsDatas",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments_paths_datas: Option<::atrocore_runtime::serde_json::Value>,
     /// `createdByGender`
-    #[serde(
-        rename = "createdByGender",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_gender: Option<String>,
     /// `notifiedUserIdList`
-    #[serde(
-        rename = "notifiedUserIdList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notified_user_id_list: Option<::atrocore_runtime::serde_json::Value>,
     /// `diff`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<::atrocore_runtime::serde_json::Value>,
     /// `createdAt`
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `modifiedAt`
-    #[serde(rename = "modifiedAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<String>,
     /// `createdById`
-    #[serde(rename = "createdById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`
-    #[serde(rename = "createdByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedByName`
-    #[serde(rename = "modifiedByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
 }

@@ -40,17 +40,18 @@ impl<'a> EntityFieldApi<'a> {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct UpdateOptionCodeBody {
     /// `scope`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// `field`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// `oldValue`
-    #[serde(rename = "oldValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub old_value: Option<String>,
     /// `newValue`
-    #[serde(rename = "newValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_value: Option<String>,
 }

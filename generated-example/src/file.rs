@@ -14,314 +14,292 @@
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct File {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `preview`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<String>,
     /// `tags`
     ///
     /// AtroCore type `extensibleMultiEnum`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `tagsNames`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(rename = "tagsNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `tagsOptionsData`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "tagsOptionsData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags_options_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `url`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// `hasOpen`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "hasOpen", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_open: Option<bool>,
     /// `extension`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extension: Option<String>,
     /// `downloadUrl`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "downloadUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
     /// `mimeType`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "mimeType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
     /// `fileSize`
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "fileSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_size: Option<i64>,
     /// `fileMtime`
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "fileMtime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_mtime: Option<::atrocore_runtime::DateTime>,
     /// `hash`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
     /// `storageId`
     ///
     /// Link to `Storage`.
-    #[serde(rename = "storageId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_id: Option<String>,
     /// `storageName`
-    #[serde(rename = "storageName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_name: Option<String>,
     /// `folderId`
     ///
     /// Link to `Folder`.
-    #[serde(rename = "folderId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_id: Option<String>,
     /// `folderName`
-    #[serde(rename = "folderName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_name: Option<String>,
     /// `folderPath`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "folderPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_path: Option<::atrocore_runtime::serde_json::Value>,
     /// `path`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// `thumbnailsPath`
     ///
     /// AtroCore type `text`.
-    #[serde(rename = "thumbnailsPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnails_path: Option<String>,
     /// `typeId`
     ///
     /// Link to `FileType`.
-    #[serde(rename = "typeId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_id: Option<String>,
     /// `typeName`
-    #[serde(rename = "typeName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_name: Option<String>,
     /// `uploadUrl`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "uploadUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub upload_url: Option<String>,
     /// `remoteUrl`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "remoteUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_url: Option<String>,
     /// `files`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<String>,
     /// `createdAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "modifiedAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`
     ///
     /// Link to `User`.
-    #[serde(rename = "createdById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`
-    #[serde(rename = "createdByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedByName`
-    #[serde(rename = "modifiedByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `extensionCorrected`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "extensionCorrected",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extension_corrected: Option<bool>,
     /// `width`
     ///
     /// AtroCore type `float`, measure `dimension`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<f64>,
     /// `height`
     ///
     /// AtroCore type `float`, measure `dimension`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<f64>,
     /// `size`
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
     /// `colorSpace`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "colorSpace", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub color_space: Option<String>,
     /// `scanId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "scanId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scan_id: Option<String>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `widthUnitId`
     ///
     /// Link to `Unit`, measure `dimension`.
-    #[serde(rename = "widthUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_id: Option<String>,
     /// `widthUnitName`
-    #[serde(rename = "widthUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_name: Option<String>,
     /// `unitWidth`
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(rename = "unitWidth", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_width: Option<String>,
     /// `widthAllUnits`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "widthAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `widthUnitData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "widthUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `heightUnitId`
     ///
     /// Link to `Unit`, measure `dimension`.
-    #[serde(rename = "heightUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_id: Option<String>,
     /// `heightUnitName`
-    #[serde(rename = "heightUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_name: Option<String>,
     /// `unitHeight`
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(rename = "unitHeight", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_height: Option<String>,
     /// `heightAllUnits`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "heightAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `heightUnitData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "heightUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitId`
     ///
     /// Link to `Unit`, measure `dimension`.
-    #[serde(rename = "sizeUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_id: Option<String>,
     /// `sizeUnitName`
-    #[serde(rename = "sizeUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_name: Option<String>,
     /// `unitSize`
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(rename = "unitSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_size: Option<String>,
     /// `sizeAllUnits`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "sizeAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "sizeUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `smallThumbnailUrl`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "smallThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub small_thumbnail_url: Option<String>,
     /// `mediumThumbnailUrl`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "mediumThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub medium_thumbnail_url: Option<String>,
     /// `largeThumbnailUrl`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "largeThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub large_thumbnail_url: Option<String>,
     /// `smallLogoThumbnailUrl`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "smallLogoThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub small_logo_thumbnail_url: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -607,446 +585,287 @@ impl ::atrocore_runtime::Entity for File {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct FilePatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name: ::atrocore_runtime::Patch<String>,
     /// `description`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
     /// `preview`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub preview: ::atrocore_runtime::Patch<String>,
     /// `tags`
     ///
     /// AtroCore type `extensibleMultiEnum`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tags: ::atrocore_runtime::Patch<Vec<String>>,
     /// `tagsNames`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "tagsNames",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tags_names: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `tagsOptionsData`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "tagsOptionsData",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tags_options_data: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `url`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub url: ::atrocore_runtime::Patch<String>,
     /// `hasOpen`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "hasOpen",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub has_open: ::atrocore_runtime::Patch<bool>,
     /// `extension`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub extension: ::atrocore_runtime::Patch<String>,
     /// `downloadUrl`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "downloadUrl",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub download_url: ::atrocore_runtime::Patch<String>,
     /// `mimeType`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "mimeType",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub mime_type: ::atrocore_runtime::Patch<String>,
     /// `fileSize`
     ///
     /// AtroCore type `int`.
-    #[serde(
-        rename = "fileSize",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub file_size: ::atrocore_runtime::Patch<i64>,
     /// `fileMtime`
     ///
     /// AtroCore type `datetime`.
-    #[serde(
-        rename = "fileMtime",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub file_mtime: ::atrocore_runtime::Patch<::atrocore_runtime::DateTime>,
     /// `hash`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub hash: ::atrocore_runtime::Patch<String>,
     /// `storageId`
     ///
     /// Link to `Storage`.
-    #[serde(
-        rename = "storageId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub storage_id: ::atrocore_runtime::Patch<String>,
     /// `folderId`
     ///
     /// Link to `Folder`.
-    #[serde(
-        rename = "folderId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub folder_id: ::atrocore_runtime::Patch<String>,
     /// `folderPath`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "folderPath",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub folder_path: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `path`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub path: ::atrocore_runtime::Patch<String>,
     /// `thumbnailsPath`
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "thumbnailsPath",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub thumbnails_path: ::atrocore_runtime::Patch<String>,
     /// `typeId`
     ///
     /// Link to `FileType`.
-    #[serde(
-        rename = "typeId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub type_id: ::atrocore_runtime::Patch<String>,
     /// `uploadUrl`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "uploadUrl",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub upload_url: ::atrocore_runtime::Patch<String>,
     /// `remoteUrl`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "remoteUrl",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub remote_url: ::atrocore_runtime::Patch<String>,
     /// `files`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub files: ::atrocore_runtime::Patch<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "modifiedById",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `extensionCorrected`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "extensionCorrected",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub extension_corrected: ::atrocore_runtime::Patch<bool>,
     /// `width`
     ///
     /// AtroCore type `float`, measure `dimension`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub width: ::atrocore_runtime::Patch<f64>,
     /// `height`
     ///
     /// AtroCore type `float`, measure `dimension`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub height: ::atrocore_runtime::Patch<f64>,
     /// `size`
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub size: ::atrocore_runtime::Patch<String>,
     /// `colorSpace`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "colorSpace",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub color_space: ::atrocore_runtime::Patch<String>,
     /// `scanId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "scanId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub scan_id: ::atrocore_runtime::Patch<String>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "bookmarkId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub bookmark_id: ::atrocore_runtime::Patch<String>,
     /// `widthUnitId`
     ///
     /// Link to `Unit`, measure `dimension`.
-    #[serde(
-        rename = "widthUnitId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub width_unit_id: ::atrocore_runtime::Patch<String>,
     /// `unitWidth`
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(
-        rename = "unitWidth",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub unit_width: ::atrocore_runtime::Patch<String>,
     /// `widthAllUnits`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "widthAllUnits",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub width_all_units: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `widthUnitData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "widthUnitData",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub width_unit_data: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `heightUnitId`
     ///
     /// Link to `Unit`, measure `dimension`.
-    #[serde(
-        rename = "heightUnitId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub height_unit_id: ::atrocore_runtime::Patch<String>,
     /// `unitHeight`
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(
-        rename = "unitHeight",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub unit_height: ::atrocore_runtime::Patch<String>,
     /// `heightAllUnits`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "heightAllUnits",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub height_all_units: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `heightUnitData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "heightUnitData",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub height_unit_data: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `sizeUnitId`
     ///
     /// Link to `Unit`, measure `dimension`.
-    #[serde(
-        rename = "sizeUnitId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub size_unit_id: ::atrocore_runtime::Patch<String>,
     /// `unitSize`
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(
-        rename = "unitSize",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub unit_size: ::atrocore_runtime::Patch<String>,
     /// `sizeAllUnits`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "sizeAllUnits",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub size_all_units: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "sizeUnitData",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub size_unit_data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `smallThumbnailUrl`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "smallThumbnailUrl",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub small_thumbnail_url: ::atrocore_runtime::Patch<String>,
     /// `mediumThumbnailUrl`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "mediumThumbnailUrl",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub medium_thumbnail_url: ::atrocore_runtime::Patch<String>,
     /// `largeThumbnailUrl`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "largeThumbnailUrl",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub large_thumbnail_url: ::atrocore_runtime::Patch<String>,
     /// `smallLogoThumbnailUrl`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "smallLogoThumbnailUrl",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub small_logo_thumbnail_url: ::atrocore_runtime::Patch<String>,
     /// `storage`
     ///
     /// Find-or-create form of `storageId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub storage: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `folder`
     ///
     /// Find-or-create form of `folderId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub folder: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `type`
     ///
     /// Find-or-create form of `typeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub type_: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `modifiedBy`
     ///
     /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "modifiedBy",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `widthUnit`
     ///
     /// Find-or-create form of `widthUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "widthUnit",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub width_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `heightUnit`
     ///
     /// Find-or-create form of `heightUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "heightUnit",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub height_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `sizeUnit`
     ///
     /// Find-or-create form of `sizeUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "sizeUnit",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub size_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -1529,17 +1348,18 @@ pub struct UnlinkParams {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct ReuploadBody {
     /// `reupload`, required
     pub reupload: String,
     /// `fileContents`
-    #[serde(rename = "fileContents", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_contents: Option<String>,
     /// `piece`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub piece: Option<String>,
     /// `piecesCount`
-    #[serde(rename = "piecesCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pieces_count: Option<i64>,
 }
 /// Values of a parameter of `GET /File/{id}/{link}`.
@@ -1605,12 +1425,13 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct LinkedResponse {
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
 /// Request body of `POST /File/{id}/{link}`.
@@ -1624,9 +1445,10 @@ pub struct LinkedResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct LinkBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
 /// Request body of `PUT /File/action/massUpdate`.
@@ -1640,12 +1462,13 @@ pub struct LinkBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MassUpdateBody {
     /// `attributes`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<::atrocore_runtime::serde_json::Value>,
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
 /// Request body of `POST /File/action/massDelete`.
@@ -1659,12 +1482,13 @@ pub struct MassUpdateBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MassDeleteBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `permanently`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
 /// Request body of `POST /File/{link}/relation`.
@@ -1678,12 +1502,13 @@ pub struct MassDeleteBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct AddRelationBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `foreignIds`
-    #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
 /// Request body of `DELETE /File/{link}/relation`.
@@ -1697,12 +1522,13 @@ pub struct AddRelationBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct RemoveRelationBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `foreignIds`
-    #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
 /// Request body of `POST /File/action/upload-proxy`.
@@ -1716,6 +1542,7 @@ pub struct RemoveRelationBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct UploadProxyBody {
     /// `url`, required
     pub url: String,

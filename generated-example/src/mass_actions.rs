@@ -45,12 +45,13 @@ pub struct UpsertParams {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct UpsertBodyItem {
     /// `entity`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
     /// `payload`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payload: Option<::atrocore_runtime::serde_json::Value>,
 }
 /// Answer of `POST /MassActions/action/upsert`, one item.
@@ -62,6 +63,7 @@ pub struct UpsertBodyItem {
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
+#[serde(rename_all = "camelCase")]
 pub struct UpsertResponseItem {
     /// `status`, required
     pub status: UpsertResponseItemStatus,

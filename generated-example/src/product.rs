@@ -14,412 +14,342 @@
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct Product {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "nameDeDe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "nameFrFr", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionDeDe",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionFrFr",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `longDescription`
     ///
     /// AtroCore type `wysiwyg`, multilingual.
-    #[serde(
-        rename = "longDescription",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_description: Option<String>,
     /// `longDescriptionDeDe`
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(
-        rename = "longDescriptionDeDe",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_description_de_de: Option<String>,
     /// `longDescriptionFrFr`
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(
-        rename = "longDescriptionFrFr",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_description_fr_fr: Option<String>,
     /// `createdAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "modifiedAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`
     ///
     /// Link to `User`.
-    #[serde(rename = "createdById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`
-    #[serde(rename = "createdByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedByName`
-    #[serde(rename = "modifiedByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `parentsIds`
     ///
     /// Links to `Product`.
-    #[serde(rename = "parentsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_ids: Option<Vec<String>>,
     /// `parentsNames`
-    #[serde(rename = "parentsNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "sortOrder", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `imageId`
-    #[serde(rename = "imageId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
     /// `imageName`
-    #[serde(rename = "imageName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_name: Option<String>,
     /// `number`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
     /// `price`
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<f64>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isActive", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `quantity`
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<f64>,
     /// `productGroupId`
     ///
     /// Link to `ProductGroup`.
-    #[serde(rename = "productGroupId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_group_id: Option<String>,
     /// `productGroupName`
-    #[serde(
-        rename = "productGroupName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_group_name: Option<String>,
     /// `customsNumber`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "customsNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub customs_number: Option<String>,
     /// `countryOfOriginId`
     ///
     /// Link to `Country`.
-    #[serde(
-        rename = "countryOfOriginId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_of_origin_id: Option<String>,
     /// `countryOfOriginName`
-    #[serde(
-        rename = "countryOfOriginName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_of_origin_name: Option<String>,
     /// `defaultSupplierId`
     ///
     /// Link to `Account`.
-    #[serde(
-        rename = "defaultSupplierId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_supplier_id: Option<String>,
     /// `defaultSupplierName`
-    #[serde(
-        rename = "defaultSupplierName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_supplier_name: Option<String>,
     /// `mpn`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mpn: Option<String>,
     /// `note`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `brandId`
     ///
     /// Link to `Brand`.
-    #[serde(rename = "brandId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub brand_id: Option<String>,
     /// `brandName`
-    #[serde(rename = "brandName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub brand_name: Option<String>,
     /// `status`, required
     ///
     /// AtroCore type `enum`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatus>,
     /// `ean`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ean: Option<String>,
     /// `rrp`
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp: Option<f64>,
     /// `tag`
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<Vec<String>>,
     /// `mainImageId`
-    #[serde(rename = "mainImageId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_image_id: Option<String>,
     /// `mainImageName`
-    #[serde(rename = "mainImageName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_image_name: Option<String>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `variantSpecificAttributesIds`
     ///
     /// Links to `Attribute`.
-    #[serde(
-        rename = "variantSpecificAttributesIds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes_ids: Option<Vec<String>>,
     /// `variantSpecificAttributesNames`
-    #[serde(
-        rename = "variantSpecificAttributesNames",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `isInheritAssignedUser`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isInheritAssignedUser",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherit_assigned_user: Option<bool>,
     /// `isInheritOwnerUser`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isInheritOwnerUser",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherit_owner_user: Option<bool>,
     /// `isInheritTeams`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isInheritTeams", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherit_teams: Option<bool>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
-    #[serde(rename = "ownerUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<String>,
     /// `ownerUserName`
-    #[serde(rename = "ownerUserName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
-    #[serde(rename = "assignedUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<String>,
     /// `assignedUserName`
-    #[serde(
-        rename = "assignedUserName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(rename = "teamsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`
-    #[serde(rename = "teamsNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `attributesDefs`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "attributesDefs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes_defs: Option<::atrocore_runtime::serde_json::Value>,
     /// `routes`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub routes: Option<::atrocore_runtime::serde_json::Value>,
     /// `routesNames`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(rename = "routesNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub routes_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `isRoot`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isRoot", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_root: Option<bool>,
     /// `hasChildren`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "hasChildren", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_children: Option<bool>,
     /// `inheritedFields`
     ///
     /// AtroCore type `array`.
-    #[serde(
-        rename = "inheritedFields",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub inherited_fields: Option<Vec<String>>,
     /// `priceUnitId`
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(rename = "priceUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit_id: Option<String>,
     /// `priceUnitName`
-    #[serde(rename = "priceUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit_name: Option<String>,
     /// `unitPrice`
     ///
     /// AtroCore type `varchar`, measure `currency`.
-    #[serde(rename = "unitPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_price: Option<String>,
     /// `priceAllUnits`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "priceAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `priceUnitData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "priceUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `rrpUnitId`
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(rename = "rrpUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit_id: Option<String>,
     /// `rrpUnitName`
-    #[serde(rename = "rrpUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit_name: Option<String>,
     /// `unitRrp`
     ///
     /// AtroCore type `varchar`, measure `currency`.
-    #[serde(rename = "unitRrp", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_rrp: Option<String>,
     /// `rrpAllUnits`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "rrpAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `rrpUnitData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "rrpUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `classificationsIds`
     ///
     /// Links to `Classification`.
-    #[serde(
-        rename = "classificationsIds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub classifications_ids: Option<Vec<String>>,
     /// `classificationsNames`
-    #[serde(
-        rename = "classificationsNames",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub classifications_names: Option<::atrocore_runtime::serde_json::Value>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -761,11 +691,12 @@ impl ::atrocore_runtime::Entity for Product {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct ProductPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`, required
     ///
@@ -774,80 +705,60 @@ pub struct ProductPost {
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "nameDeDe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "nameFrFr", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionDeDe",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionFrFr",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `longDescription`
     ///
     /// AtroCore type `wysiwyg`, multilingual.
-    #[serde(
-        rename = "longDescription",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_description: Option<String>,
     /// `longDescriptionDeDe`
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(
-        rename = "longDescriptionDeDe",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_description_de_de: Option<String>,
     /// `longDescriptionFrFr`
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(
-        rename = "longDescriptionFrFr",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_description_fr_fr: Option<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `parentsIds`
     ///
     /// Links to `Product`.
-    #[serde(rename = "parentsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_ids: Option<Vec<String>>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "sortOrder", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `imageId`
-    #[serde(rename = "imageId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
     /// `number`, required
     ///
@@ -856,60 +767,52 @@ pub struct ProductPost {
     /// `price`
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<f64>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isActive", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `quantity`
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<f64>,
     /// `productGroupId`
     ///
     /// Link to `ProductGroup`.
-    #[serde(rename = "productGroupId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_group_id: Option<String>,
     /// `customsNumber`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "customsNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub customs_number: Option<String>,
     /// `countryOfOriginId`
     ///
     /// Link to `Country`.
-    #[serde(
-        rename = "countryOfOriginId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_of_origin_id: Option<String>,
     /// `defaultSupplierId`
     ///
     /// Link to `Account`.
-    #[serde(
-        rename = "defaultSupplierId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_supplier_id: Option<String>,
     /// `mpn`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mpn: Option<String>,
     /// `note`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `brandId`
     ///
     /// Link to `Brand`.
-    #[serde(rename = "brandId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub brand_id: Option<String>,
     /// `status`, required
     ///
@@ -918,232 +821,200 @@ pub struct ProductPost {
     /// `ean`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ean: Option<String>,
     /// `rrp`
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp: Option<f64>,
     /// `tag`
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<Vec<String>>,
     /// `mainImageId`
-    #[serde(rename = "mainImageId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_image_id: Option<String>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `variantSpecificAttributesIds`
     ///
     /// Links to `Attribute`.
-    #[serde(
-        rename = "variantSpecificAttributesIds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes_ids: Option<Vec<String>>,
     /// `isInheritAssignedUser`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isInheritAssignedUser",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherit_assigned_user: Option<bool>,
     /// `isInheritOwnerUser`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isInheritOwnerUser",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherit_owner_user: Option<bool>,
     /// `isInheritTeams`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isInheritTeams", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherit_teams: Option<bool>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
-    #[serde(rename = "ownerUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<String>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
-    #[serde(rename = "assignedUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(rename = "teamsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `attributesDefs`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "attributesDefs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes_defs: Option<::atrocore_runtime::serde_json::Value>,
     /// `routesNames`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(rename = "routesNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub routes_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `isRoot`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isRoot", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_root: Option<bool>,
     /// `hasChildren`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "hasChildren", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_children: Option<bool>,
     /// `inheritedFields`
     ///
     /// AtroCore type `array`.
-    #[serde(
-        rename = "inheritedFields",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub inherited_fields: Option<Vec<String>>,
     /// `priceUnitId`
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(rename = "priceUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit_id: Option<String>,
     /// `unitPrice`
     ///
     /// AtroCore type `varchar`, measure `currency`.
-    #[serde(rename = "unitPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_price: Option<String>,
     /// `priceAllUnits`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "priceAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `priceUnitData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "priceUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `rrpUnitId`
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(rename = "rrpUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit_id: Option<String>,
     /// `unitRrp`
     ///
     /// AtroCore type `varchar`, measure `currency`.
-    #[serde(rename = "unitRrp", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_rrp: Option<String>,
     /// `rrpAllUnits`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "rrpAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `rrpUnitData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "rrpUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `classificationsIds`
     ///
     /// Links to `Classification`.
-    #[serde(
-        rename = "classificationsIds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub classifications_ids: Option<Vec<String>>,
     /// `modifiedBy`
     ///
     /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// `parents`
     ///
     /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `productGroup`
     ///
     /// Find-or-create form of `productGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "productGroup", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_group: Option<::atrocore_runtime::LinkTo>,
     /// `countryOfOrigin`
     ///
     /// Find-or-create form of `countryOfOriginId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "countryOfOrigin",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_of_origin: Option<::atrocore_runtime::LinkTo>,
     /// `defaultSupplier`
     ///
     /// Find-or-create form of `defaultSupplierId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "defaultSupplier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_supplier: Option<::atrocore_runtime::LinkTo>,
     /// `brand`
     ///
     /// Find-or-create form of `brandId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub brand: Option<::atrocore_runtime::LinkTo>,
     /// `variantSpecificAttributes`
     ///
     /// Find-or-create form of `variantSpecificAttributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "variantSpecificAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "ownerUser", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<::atrocore_runtime::LinkTo>,
     /// `assignedUser`
     ///
     /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "assignedUser", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `priceUnit`
     ///
     /// Find-or-create form of `priceUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "priceUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit: Option<::atrocore_runtime::LinkTo>,
     /// `rrpUnit`
     ///
     /// Find-or-create form of `rrpUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "rrpUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit: Option<::atrocore_runtime::LinkTo>,
     /// `classifications`
     ///
     /// Find-or-create form of `classificationsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub classifications: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -1164,531 +1035,336 @@ pub struct ProductPost {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct ProductPatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name: ::atrocore_runtime::Patch<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "nameDeDe",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_de_de: ::atrocore_runtime::Patch<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "nameFrFr",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionDeDe",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_de_de: ::atrocore_runtime::Patch<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionFrFr",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `longDescription`
     ///
     /// AtroCore type `wysiwyg`, multilingual.
-    #[serde(
-        rename = "longDescription",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub long_description: ::atrocore_runtime::Patch<String>,
     /// `longDescriptionDeDe`
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(
-        rename = "longDescriptionDeDe",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub long_description_de_de: ::atrocore_runtime::Patch<String>,
     /// `longDescriptionFrFr`
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(
-        rename = "longDescriptionFrFr",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub long_description_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "modifiedById",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `parentsIds`
     ///
     /// Links to `Product`.
-    #[serde(
-        rename = "parentsIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub parents_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(
-        rename = "sortOrder",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sort_order: ::atrocore_runtime::Patch<i64>,
     /// `imageId`
-    #[serde(
-        rename = "imageId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub image_id: ::atrocore_runtime::Patch<String>,
     /// `number`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub number: ::atrocore_runtime::Patch<String>,
     /// `price`
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub price: ::atrocore_runtime::Patch<f64>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isActive",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_active: ::atrocore_runtime::Patch<bool>,
     /// `quantity`
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub quantity: ::atrocore_runtime::Patch<f64>,
     /// `productGroupId`
     ///
     /// Link to `ProductGroup`.
-    #[serde(
-        rename = "productGroupId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub product_group_id: ::atrocore_runtime::Patch<String>,
     /// `customsNumber`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "customsNumber",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub customs_number: ::atrocore_runtime::Patch<String>,
     /// `countryOfOriginId`
     ///
     /// Link to `Country`.
-    #[serde(
-        rename = "countryOfOriginId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub country_of_origin_id: ::atrocore_runtime::Patch<String>,
     /// `defaultSupplierId`
     ///
     /// Link to `Account`.
-    #[serde(
-        rename = "defaultSupplierId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub default_supplier_id: ::atrocore_runtime::Patch<String>,
     /// `mpn`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub mpn: ::atrocore_runtime::Patch<String>,
     /// `note`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub note: ::atrocore_runtime::Patch<String>,
     /// `brandId`
     ///
     /// Link to `Brand`.
-    #[serde(
-        rename = "brandId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub brand_id: ::atrocore_runtime::Patch<String>,
     /// `status`, required
     ///
     /// AtroCore type `enum`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub status: ::atrocore_runtime::Patch<ProductStatus>,
     /// `ean`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub ean: ::atrocore_runtime::Patch<String>,
     /// `rrp`
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub rrp: ::atrocore_runtime::Patch<f64>,
     /// `tag`
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tag: ::atrocore_runtime::Patch<Vec<String>>,
     /// `mainImageId`
-    #[serde(
-        rename = "mainImageId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub main_image_id: ::atrocore_runtime::Patch<String>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `variantSpecificAttributesIds`
     ///
     /// Links to `Attribute`.
-    #[serde(
-        rename = "variantSpecificAttributesIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub variant_specific_attributes_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `isInheritAssignedUser`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isInheritAssignedUser",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_inherit_assigned_user: ::atrocore_runtime::Patch<bool>,
     /// `isInheritOwnerUser`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isInheritOwnerUser",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_inherit_owner_user: ::atrocore_runtime::Patch<bool>,
     /// `isInheritTeams`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isInheritTeams",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_inherit_teams: ::atrocore_runtime::Patch<bool>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "ownerUserId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub owner_user_id: ::atrocore_runtime::Patch<String>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "assignedUserId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub assigned_user_id: ::atrocore_runtime::Patch<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(
-        rename = "teamsIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "bookmarkId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub bookmark_id: ::atrocore_runtime::Patch<String>,
     /// `attributesDefs`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "attributesDefs",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attributes_defs: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `routesNames`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "routesNames",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub routes_names: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `isRoot`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isRoot",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_root: ::atrocore_runtime::Patch<bool>,
     /// `hasChildren`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "hasChildren",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub has_children: ::atrocore_runtime::Patch<bool>,
     /// `inheritedFields`
     ///
     /// AtroCore type `array`.
-    #[serde(
-        rename = "inheritedFields",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub inherited_fields: ::atrocore_runtime::Patch<Vec<String>>,
     /// `priceUnitId`
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(
-        rename = "priceUnitId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub price_unit_id: ::atrocore_runtime::Patch<String>,
     /// `unitPrice`
     ///
     /// AtroCore type `varchar`, measure `currency`.
-    #[serde(
-        rename = "unitPrice",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub unit_price: ::atrocore_runtime::Patch<String>,
     /// `priceAllUnits`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "priceAllUnits",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub price_all_units: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `priceUnitData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "priceUnitData",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub price_unit_data: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `rrpUnitId`
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(
-        rename = "rrpUnitId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub rrp_unit_id: ::atrocore_runtime::Patch<String>,
     /// `unitRrp`
     ///
     /// AtroCore type `varchar`, measure `currency`.
-    #[serde(
-        rename = "unitRrp",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub unit_rrp: ::atrocore_runtime::Patch<String>,
     /// `rrpAllUnits`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "rrpAllUnits",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub rrp_all_units: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `rrpUnitData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "rrpUnitData",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub rrp_unit_data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `classificationsIds`
     ///
     /// Links to `Classification`.
-    #[serde(
-        rename = "classificationsIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub classifications_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `modifiedBy`
     ///
     /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "modifiedBy",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `parents`
     ///
     /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub parents: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// `productGroup`
     ///
     /// Find-or-create form of `productGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "productGroup",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub product_group: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `countryOfOrigin`
     ///
     /// Find-or-create form of `countryOfOriginId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "countryOfOrigin",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub country_of_origin: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `defaultSupplier`
     ///
     /// Find-or-create form of `defaultSupplierId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "defaultSupplier",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub default_supplier: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `brand`
     ///
     /// Find-or-create form of `brandId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub brand: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `variantSpecificAttributes`
     ///
     /// Find-or-create form of `variantSpecificAttributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "variantSpecificAttributes",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub variant_specific_attributes: ::atrocore_runtime::Patch<
         Vec<::atrocore_runtime::LinkTo>,
     >,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "ownerUser",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub owner_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `assignedUser`
     ///
     /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "assignedUser",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub assigned_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// `priceUnit`
     ///
     /// Find-or-create form of `priceUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "priceUnit",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub price_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `rrpUnit`
     ///
     /// Find-or-create form of `rrpUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "rrpUnit",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub rrp_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `classifications`
     ///
     /// Find-or-create form of `classificationsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub classifications: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -2505,12 +2181,13 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct LinkedResponse {
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
 /// Request body of `POST /Product/{id}/{link}`.
@@ -2524,9 +2201,10 @@ pub struct LinkedResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct LinkBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
 /// Request body of `PUT /Product/action/massUpdate`.
@@ -2540,12 +2218,13 @@ pub struct LinkBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MassUpdateBody {
     /// `attributes`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<::atrocore_runtime::serde_json::Value>,
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
 /// Answer of `GET /Product/{id}/attributeValues`, one item.
@@ -2559,80 +2238,73 @@ pub struct MassUpdateBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetAttributeValuesResponseItem {
     /// `attributeId`
-    #[serde(rename = "attributeId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_id: Option<String>,
     /// `type`
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `required`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
     /// `visible`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub visible: Option<bool>,
     /// `readOnly`
-    #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// `protected`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub protected: Option<bool>,
     /// `value`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// `valueName`, nullable
-    #[serde(rename = "valueName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_name: Option<String>,
     /// `valueUnitId`, nullable
-    #[serde(rename = "valueUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit_id: Option<String>,
     /// `valueUnitName`, nullable
-    #[serde(rename = "valueUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit_name: Option<String>,
     /// `valueId`, nullable
-    #[serde(rename = "valueId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_id: Option<String>,
     /// `valueIds`, nullable
-    #[serde(rename = "valueIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_ids: Option<Vec<String>>,
     /// `valueNames`, nullable
-    #[serde(rename = "valueNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueOptionsData`, nullable
-    #[serde(
-        rename = "valueOptionsData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_options_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueOptionData`, nullable
-    #[serde(
-        rename = "valueOptionData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_option_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valuePathsData`, nullable
-    #[serde(rename = "valuePathsData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_paths_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueUnitData`, nullable
-    #[serde(rename = "valueUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueAllUnits`, nullable
-    #[serde(rename = "valueAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueFrom`, nullable
-    #[serde(rename = "valueFrom", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_from: Option<f64>,
     /// `valueTo`, nullable
-    #[serde(rename = "valueTo", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_to: Option<f64>,
     /// `valueDeDe`, nullable
-    #[serde(rename = "valueDeDe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_de_de: Option<String>,
     /// `valueFrFr`, nullable
-    #[serde(rename = "valueFrFr", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_fr_fr: Option<String>,
 }
 /// Request body of `DELETE /Product/{id}/attributeValues`.
@@ -2646,9 +2318,9 @@ pub struct GetAttributeValuesResponseItem {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct DeleteAttributeValuesBody {
     /// `attributeIds`, required
-    #[serde(rename = "attributeIds")]
     pub attribute_ids: Vec<String>,
 }
 /// Answer of `DELETE /Product/{id}/attributeValues`.
@@ -2662,12 +2334,13 @@ pub struct DeleteAttributeValuesBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct DeleteAttributeValuesResponse {
     /// `count`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
     /// `errors`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
 }
 /// Request body of `POST /Product/{id}/addAttributes`.
@@ -2681,9 +2354,9 @@ pub struct DeleteAttributeValuesResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct AddAttributesBody {
     /// `attributeIds`, required
-    #[serde(rename = "attributeIds")]
     pub attribute_ids: Vec<String>,
 }
 /// Request body of `POST /Product/{id}/upsertAttributeValues`, one item.
@@ -2697,65 +2370,57 @@ pub struct AddAttributesBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct UpsertAttributeValuesBodyItem {
     /// `attributeId`, required
-    #[serde(rename = "attributeId")]
     pub attribute_id: String,
     /// `value`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// `valueName`, nullable
-    #[serde(rename = "valueName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_name: Option<String>,
     /// `valueUnitId`, nullable
-    #[serde(rename = "valueUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit_id: Option<String>,
     /// `valueUnitName`, nullable
-    #[serde(rename = "valueUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit_name: Option<String>,
     /// `valueId`, nullable
-    #[serde(rename = "valueId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_id: Option<String>,
     /// `valueIds`, nullable
-    #[serde(rename = "valueIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_ids: Option<Vec<String>>,
     /// `valueNames`, nullable
-    #[serde(rename = "valueNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueOptionsData`, nullable
-    #[serde(
-        rename = "valueOptionsData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_options_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueOptionData`, nullable
-    #[serde(
-        rename = "valueOptionData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_option_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valuePathsData`, nullable
-    #[serde(rename = "valuePathsData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_paths_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueUnitData`, nullable
-    #[serde(rename = "valueUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueAllUnits`, nullable
-    #[serde(rename = "valueAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueFrom`, nullable
-    #[serde(rename = "valueFrom", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_from: Option<f64>,
     /// `valueTo`, nullable
-    #[serde(rename = "valueTo", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_to: Option<f64>,
     /// `valueDeDe`, nullable
-    #[serde(rename = "valueDeDe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_de_de: Option<String>,
     /// `valueFrFr`, nullable
-    #[serde(rename = "valueFrFr", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_fr_fr: Option<String>,
 }
 /// Request body of `POST /Product/action/massRemoveAttribute`.
@@ -2769,12 +2434,13 @@ pub struct UpsertAttributeValuesBodyItem {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MassRemoveAttributeBody {
     /// `attributes`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<MassRemoveAttributeBodyAttributes>,
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
 /// Request body of `POST /Product/action/massRemoveAttribute`, property `attributes`.
@@ -2788,9 +2454,10 @@ pub struct MassRemoveAttributeBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MassRemoveAttributeBodyAttributes {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
 /// Request body of `POST /Product/action/massDelete`.
@@ -2804,12 +2471,13 @@ pub struct MassRemoveAttributeBodyAttributes {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MassDeleteBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `permanently`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
 /// Request body of `POST /Product/{link}/relation`.
@@ -2823,12 +2491,13 @@ pub struct MassDeleteBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct AddRelationBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `foreignIds`
-    #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
 /// Request body of `DELETE /Product/{link}/relation`.
@@ -2842,12 +2511,13 @@ pub struct AddRelationBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct RemoveRelationBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `foreignIds`
-    #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
 /// Answer of `PUT /Product/{id}/subscription`.
@@ -2861,8 +2531,9 @@ pub struct RemoveRelationBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionResponse {
     /// `message`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }

@@ -14,73 +14,75 @@
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct ProductFile {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `createdAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "modifiedAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`
     ///
     /// Link to `User`.
-    #[serde(rename = "createdById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`
-    #[serde(rename = "createdByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedByName`
-    #[serde(rename = "modifiedByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `fileId`, required
     ///
     /// Link to `File`.
-    #[serde(rename = "fileId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_id: Option<String>,
     /// `fileName`
-    #[serde(rename = "fileName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_name: Option<String>,
     /// `productId`, required
     ///
     /// Link to `Product`.
-    #[serde(rename = "productId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_id: Option<String>,
     /// `productName`
-    #[serde(rename = "productName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_name: Option<String>,
     /// `isMainImage`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isMainImage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_main_image: Option<bool>,
     /// `sorting`
     ///
     /// AtroCore type `int`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sorting: Option<i64>,
     /// `tags`
     ///
     /// AtroCore type `array`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -186,56 +188,55 @@ impl ::atrocore_runtime::Entity for ProductFile {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct ProductFilePost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `fileId`, required
     ///
     /// Link to `File`.
-    #[serde(rename = "fileId")]
     pub file_id: String,
     /// `productId`, required
     ///
     /// Link to `Product`.
-    #[serde(rename = "productId")]
     pub product_id: String,
     /// `isMainImage`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isMainImage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_main_image: Option<bool>,
     /// `sorting`
     ///
     /// AtroCore type `int`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sorting: Option<i64>,
     /// `tags`
     ///
     /// AtroCore type `array`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `modifiedBy`
     ///
     /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// `file`
     ///
     /// Find-or-create form of `fileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<::atrocore_runtime::LinkTo>,
     /// `product`
     ///
     /// Find-or-create form of `productId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -256,71 +257,52 @@ pub struct ProductFilePost {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct ProductFilePatch {
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "modifiedById",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `fileId`, required
     ///
     /// Link to `File`.
-    #[serde(
-        rename = "fileId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub file_id: ::atrocore_runtime::Patch<String>,
     /// `productId`, required
     ///
     /// Link to `Product`.
-    #[serde(
-        rename = "productId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub product_id: ::atrocore_runtime::Patch<String>,
     /// `isMainImage`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isMainImage",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_main_image: ::atrocore_runtime::Patch<bool>,
     /// `sorting`
     ///
     /// AtroCore type `int`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sorting: ::atrocore_runtime::Patch<i64>,
     /// `tags`
     ///
     /// AtroCore type `array`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tags: ::atrocore_runtime::Patch<Vec<String>>,
     /// `modifiedBy`
     ///
     /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "modifiedBy",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `file`
     ///
     /// Find-or-create form of `fileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub file: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `product`
     ///
     /// Find-or-create form of `productId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub product: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -649,12 +631,13 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct LinkedResponse {
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
 /// Request body of `POST /ProductFile/{id}/{link}`.
@@ -668,9 +651,10 @@ pub struct LinkedResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct LinkBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
 /// Request body of `PUT /ProductFile/action/massUpdate`.
@@ -684,12 +668,13 @@ pub struct LinkBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MassUpdateBody {
     /// `attributes`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<::atrocore_runtime::serde_json::Value>,
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
 /// Request body of `POST /ProductFile/action/massDelete`.
@@ -703,12 +688,13 @@ pub struct MassUpdateBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MassDeleteBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `permanently`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
 /// Request body of `POST /ProductFile/{link}/relation`.
@@ -722,12 +708,13 @@ pub struct MassDeleteBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct AddRelationBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `foreignIds`
-    #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
 /// Request body of `DELETE /ProductFile/{link}/relation`.
@@ -741,11 +728,12 @@ pub struct AddRelationBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct RemoveRelationBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `foreignIds`
-    #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }

@@ -47,311 +47,159 @@ impl<'a> SettingsApi<'a> {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct PatchRootBody {
     /// `appId`
-    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
     /// `isMultilangActive`
-    #[serde(
-        rename = "isMultilangActive",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_multilang_active: Option<bool>,
     /// `disableActionHistory`
-    #[serde(
-        rename = "disableActionHistory",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,
     /// `useCache`
-    #[serde(rename = "useCache", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_cache: Option<bool>,
     /// `onlyStableReleases`
-    #[serde(
-        rename = "onlyStableReleases",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub only_stable_releases: Option<bool>,
     /// `maxConcurrentWorkers`, required
-    #[serde(rename = "maxConcurrentWorkers")]
     pub max_concurrent_workers: i64,
     /// `recordsPerPage`, required
-    #[serde(rename = "recordsPerPage")]
     pub records_per_page: i64,
     /// `recordsPerPageSmall`, required
-    #[serde(rename = "recordsPerPageSmall")]
     pub records_per_page_small: i64,
     /// `locale`, required
     pub locale: String,
     /// `globalSearchEntityList`
-    #[serde(
-        rename = "globalSearchEntityList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub global_search_entity_list: Option<Vec<String>>,
     /// `companyLogoId`
-    #[serde(rename = "companyLogoId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub company_logo_id: Option<String>,
     /// `companyLogoName`
-    #[serde(
-        rename = "companyLogoName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub company_logo_name: Option<String>,
     /// `faviconId`
-    #[serde(rename = "faviconId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub favicon_id: Option<String>,
     /// `faviconName`
-    #[serde(rename = "faviconName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub favicon_name: Option<String>,
     /// `avatarsDisabled`
-    #[serde(
-        rename = "avatarsDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatars_disabled: Option<bool>,
     /// `adminPanelIframeUrl`
-    #[serde(
-        rename = "adminPanelIframeUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_panel_iframe_url: Option<String>,
     /// `displayListViewRecordCount`
-    #[serde(
-        rename = "displayListViewRecordCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_list_view_record_count: Option<bool>,
     /// `userThemesDisabled`
-    #[serde(
-        rename = "userThemesDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_themes_disabled: Option<bool>,
     /// `authTokenLifetime`
-    #[serde(
-        rename = "authTokenLifetime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token_lifetime: Option<f64>,
     /// `authTokenMaxIdleTime`
-    #[serde(
-        rename = "authTokenMaxIdleTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token_max_idle_time: Option<f64>,
     /// `authTokenPreventConcurrent`
-    #[serde(
-        rename = "authTokenPreventConcurrent",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token_prevent_concurrent: Option<bool>,
     /// `dashletsOptions`
-    #[serde(
-        rename = "dashletsOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `siteUrl`
-    #[serde(rename = "siteUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_url: Option<String>,
     /// `applicationName`
-    #[serde(
-        rename = "applicationName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub application_name: Option<String>,
     /// `readableDateFormatDisabled`
-    #[serde(
-        rename = "readableDateFormatDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub readable_date_format_disabled: Option<bool>,
     /// `notificationSoundsDisabled`
-    #[serde(
-        rename = "notificationSoundsDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_sounds_disabled: Option<bool>,
     /// `aclStrictMode`
-    #[serde(rename = "aclStrictMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub acl_strict_mode: Option<bool>,
     /// `lastViewedCount`, required
-    #[serde(rename = "lastViewedCount")]
     pub last_viewed_count: i64,
     /// `adminNotificationsNewVersion`
-    #[serde(
-        rename = "adminNotificationsNewVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_notifications_new_version: Option<bool>,
     /// `textFilterUseContainsForVarchar`
-    #[serde(
-        rename = "textFilterUseContainsForVarchar",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub text_filter_use_contains_for_varchar: Option<bool>,
     /// `scopeColorsDisabled`
-    #[serde(
-        rename = "scopeColorsDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope_colors_disabled: Option<bool>,
     /// `tabIconsDisabled`
-    #[serde(
-        rename = "tabIconsDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tab_icons_disabled: Option<bool>,
     /// `emailAddressIsOptedOutByDefault`
-    #[serde(
-        rename = "emailAddressIsOptedOutByDefault",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address_is_opted_out_by_default: Option<bool>,
     /// `fileNameRegexPattern`
-    #[serde(
-        rename = "fileNameRegexPattern",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_name_regex_pattern: Option<String>,
     /// `passwordRegexPattern`
-    #[serde(
-        rename = "passwordRegexPattern",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_regex_pattern: Option<String>,
     /// `passwordExpireDays`
-    #[serde(
-        rename = "passwordExpireDays",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_expire_days: Option<i64>,
     /// `customStylesheetPath`
-    #[serde(
-        rename = "customStylesheetPath",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_stylesheet_path: Option<String>,
     /// `customStylesheet`
-    #[serde(
-        rename = "customStylesheet",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_stylesheet: Option<String>,
     /// `customHeadCode`
-    #[serde(rename = "customHeadCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_head_code: Option<String>,
     /// `customHeadCodePath`
-    #[serde(
-        rename = "customHeadCodePath",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_head_code_path: Option<String>,
     /// `notificationSmtpConnectionId`
-    #[serde(
-        rename = "notificationSmtpConnectionId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_smtp_connection_id: Option<String>,
     /// `notificationSmtpConnectionName`
-    #[serde(
-        rename = "notificationSmtpConnectionName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_smtp_connection_name: Option<String>,
     /// `defaultNotificationProfileId`
-    #[serde(
-        rename = "defaultNotificationProfileId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_notification_profile_id: Option<String>,
     /// `defaultNotificationProfileName`
-    #[serde(
-        rename = "defaultNotificationProfileName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_notification_profile_name: Option<String>,
     /// `sendOutNotifications`
-    #[serde(
-        rename = "sendOutNotifications",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub send_out_notifications: Option<bool>,
     /// `defaultStyleId`
-    #[serde(rename = "defaultStyleId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_style_id: Option<String>,
     /// `defaultStyleName`
-    #[serde(
-        rename = "defaultStyleName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_style_name: Option<String>,
     /// `automaticFileExtensionCorrection`
-    #[serde(
-        rename = "automaticFileExtensionCorrection",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub automatic_file_extension_correction: Option<bool>,
     /// `favoritesIconsDisabled`
-    #[serde(
-        rename = "favoritesIconsDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub favorites_icons_disabled: Option<bool>,
     /// `disableToolbarLogo`
-    #[serde(
-        rename = "disableToolbarLogo",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_toolbar_logo: Option<bool>,
     /// `productCanLinkedWithNonLeafCategories`
-    #[serde(
-        rename = "productCanLinkedWithNonLeafCategories",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_can_linked_with_non_leaf_categories: Option<bool>,
     /// `behaviorOnCategoryDelete`, required
-    #[serde(rename = "behaviorOnCategoryDelete")]
     pub behavior_on_category_delete: String,
     /// `_meta`
-    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::serde_json::Value>,
 }

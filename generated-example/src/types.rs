@@ -15,312 +15,160 @@
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct Settings {
     /// `appId`
-    #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
     /// `isMultilangActive`
-    #[serde(
-        rename = "isMultilangActive",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_multilang_active: Option<bool>,
     /// `disableActionHistory`
-    #[serde(
-        rename = "disableActionHistory",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,
     /// `useCache`
-    #[serde(rename = "useCache", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_cache: Option<bool>,
     /// `onlyStableReleases`
-    #[serde(
-        rename = "onlyStableReleases",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub only_stable_releases: Option<bool>,
     /// `maxConcurrentWorkers`, required
-    #[serde(rename = "maxConcurrentWorkers")]
     pub max_concurrent_workers: i64,
     /// `recordsPerPage`, required
-    #[serde(rename = "recordsPerPage")]
     pub records_per_page: i64,
     /// `recordsPerPageSmall`, required
-    #[serde(rename = "recordsPerPageSmall")]
     pub records_per_page_small: i64,
     /// `locale`, required
     pub locale: String,
     /// `globalSearchEntityList`
-    #[serde(
-        rename = "globalSearchEntityList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub global_search_entity_list: Option<Vec<String>>,
     /// `companyLogoId`
-    #[serde(rename = "companyLogoId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub company_logo_id: Option<String>,
     /// `companyLogoName`
-    #[serde(
-        rename = "companyLogoName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub company_logo_name: Option<String>,
     /// `faviconId`
-    #[serde(rename = "faviconId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub favicon_id: Option<String>,
     /// `faviconName`
-    #[serde(rename = "faviconName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub favicon_name: Option<String>,
     /// `avatarsDisabled`
-    #[serde(
-        rename = "avatarsDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatars_disabled: Option<bool>,
     /// `adminPanelIframeUrl`
-    #[serde(
-        rename = "adminPanelIframeUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_panel_iframe_url: Option<String>,
     /// `displayListViewRecordCount`
-    #[serde(
-        rename = "displayListViewRecordCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_list_view_record_count: Option<bool>,
     /// `userThemesDisabled`
-    #[serde(
-        rename = "userThemesDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_themes_disabled: Option<bool>,
     /// `authTokenLifetime`
-    #[serde(
-        rename = "authTokenLifetime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token_lifetime: Option<f64>,
     /// `authTokenMaxIdleTime`
-    #[serde(
-        rename = "authTokenMaxIdleTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token_max_idle_time: Option<f64>,
     /// `authTokenPreventConcurrent`
-    #[serde(
-        rename = "authTokenPreventConcurrent",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token_prevent_concurrent: Option<bool>,
     /// `dashletsOptions`
-    #[serde(
-        rename = "dashletsOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `siteUrl`
-    #[serde(rename = "siteUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_url: Option<String>,
     /// `applicationName`
-    #[serde(
-        rename = "applicationName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub application_name: Option<String>,
     /// `readableDateFormatDisabled`
-    #[serde(
-        rename = "readableDateFormatDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub readable_date_format_disabled: Option<bool>,
     /// `notificationSoundsDisabled`
-    #[serde(
-        rename = "notificationSoundsDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_sounds_disabled: Option<bool>,
     /// `aclStrictMode`
-    #[serde(rename = "aclStrictMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub acl_strict_mode: Option<bool>,
     /// `lastViewedCount`, required
-    #[serde(rename = "lastViewedCount")]
     pub last_viewed_count: i64,
     /// `adminNotificationsNewVersion`
-    #[serde(
-        rename = "adminNotificationsNewVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_notifications_new_version: Option<bool>,
     /// `textFilterUseContainsForVarchar`
-    #[serde(
-        rename = "textFilterUseContainsForVarchar",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub text_filter_use_contains_for_varchar: Option<bool>,
     /// `scopeColorsDisabled`
-    #[serde(
-        rename = "scopeColorsDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope_colors_disabled: Option<bool>,
     /// `tabIconsDisabled`
-    #[serde(
-        rename = "tabIconsDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tab_icons_disabled: Option<bool>,
     /// `emailAddressIsOptedOutByDefault`
-    #[serde(
-        rename = "emailAddressIsOptedOutByDefault",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address_is_opted_out_by_default: Option<bool>,
     /// `fileNameRegexPattern`
-    #[serde(
-        rename = "fileNameRegexPattern",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_name_regex_pattern: Option<String>,
     /// `passwordRegexPattern`
-    #[serde(
-        rename = "passwordRegexPattern",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_regex_pattern: Option<String>,
     /// `passwordExpireDays`
-    #[serde(
-        rename = "passwordExpireDays",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_expire_days: Option<i64>,
     /// `customStylesheetPath`
-    #[serde(
-        rename = "customStylesheetPath",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_stylesheet_path: Option<String>,
     /// `customStylesheet`
-    #[serde(
-        rename = "customStylesheet",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_stylesheet: Option<String>,
     /// `customHeadCode`
-    #[serde(rename = "customHeadCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_head_code: Option<String>,
     /// `customHeadCodePath`
-    #[serde(
-        rename = "customHeadCodePath",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_head_code_path: Option<String>,
     /// `notificationSmtpConnectionId`
-    #[serde(
-        rename = "notificationSmtpConnectionId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_smtp_connection_id: Option<String>,
     /// `notificationSmtpConnectionName`
-    #[serde(
-        rename = "notificationSmtpConnectionName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_smtp_connection_name: Option<String>,
     /// `defaultNotificationProfileId`
-    #[serde(
-        rename = "defaultNotificationProfileId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_notification_profile_id: Option<String>,
     /// `defaultNotificationProfileName`
-    #[serde(
-        rename = "defaultNotificationProfileName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_notification_profile_name: Option<String>,
     /// `sendOutNotifications`
-    #[serde(
-        rename = "sendOutNotifications",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub send_out_notifications: Option<bool>,
     /// `defaultStyleId`
-    #[serde(rename = "defaultStyleId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_style_id: Option<String>,
     /// `defaultStyleName`
-    #[serde(
-        rename = "defaultStyleName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_style_name: Option<String>,
     /// `automaticFileExtensionCorrection`
-    #[serde(
-        rename = "automaticFileExtensionCorrection",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub automatic_file_extension_correction: Option<bool>,
     /// `favoritesIconsDisabled`
-    #[serde(
-        rename = "favoritesIconsDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub favorites_icons_disabled: Option<bool>,
     /// `disableToolbarLogo`
-    #[serde(
-        rename = "disableToolbarLogo",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_toolbar_logo: Option<bool>,
     /// `productCanLinkedWithNonLeafCategories`
-    #[serde(
-        rename = "productCanLinkedWithNonLeafCategories",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_can_linked_with_non_leaf_categories: Option<bool>,
     /// `behaviorOnCategoryDelete`, required
-    #[serde(rename = "behaviorOnCategoryDelete")]
     pub behavior_on_category_delete: String,
     /// `_meta`
-    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::serde_json::Value>,
 }
 /// The spec's `UserProfile` schema.
@@ -334,250 +182,166 @@ pub struct Settings {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct UserProfile {
     /// `id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `_meta`
-    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::serde_json::Value>,
     /// `disableActionHistory`
-    #[serde(
-        rename = "disableActionHistory",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,
     /// `isAdmin`
-    #[serde(rename = "isAdmin", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
     /// `userName`, required
-    #[serde(rename = "userName")]
     pub user_name: String,
     /// `name`, required
     pub name: String,
     /// `department`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// `firstName`
-    #[serde(rename = "firstName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// `lastName`
-    #[serde(rename = "lastName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// `isActive`
-    #[serde(rename = "isActive", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `title`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `emailAddress`
-    #[serde(rename = "emailAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// `phoneNumber`
-    #[serde(rename = "phoneNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// `teamsIds`
-    #[serde(rename = "teamsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`
-    #[serde(rename = "teamsNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `rolesIds`
-    #[serde(rename = "rolesIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles_ids: Option<Vec<String>>,
     /// `rolesNames`
-    #[serde(rename = "rolesNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `avatarId`
-    #[serde(rename = "avatarId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_id: Option<String>,
     /// `avatarName`
-    #[serde(rename = "avatarName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_name: Option<String>,
     /// `gender`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
     /// `genderName`
-    #[serde(rename = "genderName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender_name: Option<String>,
     /// `genderOptionData`
-    #[serde(
-        rename = "genderOptionData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender_option_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `createdAt`
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `createdById`
-    #[serde(rename = "createdById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`
-    #[serde(rename = "createdByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `passwordUpdatedAt`
-    #[serde(
-        rename = "passwordUpdatedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_at: Option<String>,
     /// `passwordUpdatedById`
-    #[serde(
-        rename = "passwordUpdatedById",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by_id: Option<String>,
     /// `passwordUpdatedByName`
-    #[serde(
-        rename = "passwordUpdatedByName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by_name: Option<String>,
     /// `layoutProfileId`
-    #[serde(
-        rename = "layoutProfileId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub layout_profile_id: Option<String>,
     /// `layoutProfileName`
-    #[serde(
-        rename = "layoutProfileName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub layout_profile_name: Option<String>,
     /// `localeId`
-    #[serde(rename = "localeId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale_id: Option<String>,
     /// `localeName`
-    #[serde(rename = "localeName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale_name: Option<String>,
     /// `disabledLanguages`
-    #[serde(
-        rename = "disabledLanguages",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled_languages: Option<::atrocore_runtime::serde_json::Value>,
     /// `styleId`
-    #[serde(rename = "styleId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub style_id: Option<String>,
     /// `styleName`
-    #[serde(rename = "styleName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub style_name: Option<String>,
     /// `dashboardLayout`
-    #[serde(
-        rename = "dashboardLayout",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashboard_layout: Option<::atrocore_runtime::serde_json::Value>,
     /// `dashletsOptions`
-    #[serde(
-        rename = "dashletsOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `useCustomTabList`
-    #[serde(
-        rename = "useCustomTabList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_custom_tab_list: Option<bool>,
     /// `followEntityOnStreamPost`
-    #[serde(
-        rename = "followEntityOnStreamPost",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_stream_post: Option<bool>,
     /// `followCreatedEntities`
-    #[serde(
-        rename = "followCreatedEntities",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_created_entities: Option<bool>,
     /// `followEntityOnAssignment`
-    #[serde(
-        rename = "followEntityOnAssignment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_assignment: Option<bool>,
     /// `closedPanelOptions`
-    #[serde(
-        rename = "closedPanelOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_panel_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `receiveNotifications`
-    #[serde(
-        rename = "receiveNotifications",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub receive_notifications: Option<bool>,
     /// `notificationProfileId`
-    #[serde(
-        rename = "notificationProfileId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_profile_id: Option<String>,
     /// `notificationProfileName`
-    #[serde(
-        rename = "notificationProfileName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_profile_name: Option<String>,
     /// `lpNavigation`
-    #[serde(rename = "lpNavigation", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lp_navigation: Option<::atrocore_runtime::serde_json::Value>,
     /// `hideShowFullList`
-    #[serde(
-        rename = "hideShowFullList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hide_show_full_list: Option<bool>,
     /// `favoritesList`
-    #[serde(rename = "favoritesList", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub favorites_list: Option<Vec<String>>,
     /// `currentSelectionId`
-    #[serde(
-        rename = "currentSelectionId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_id: Option<String>,
     /// `currentSelectionName`
-    #[serde(
-        rename = "currentSelectionName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_name: Option<String>,
     /// `actorId`
-    #[serde(rename = "actorId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_id: Option<String>,
     /// `actorName`
-    #[serde(rename = "actorName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_name: Option<String>,
     /// `delegatorId`
-    #[serde(rename = "delegatorId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub delegator_id: Option<String>,
     /// `delegatorName`
-    #[serde(rename = "delegatorName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub delegator_name: Option<String>,
 }

@@ -14,408 +14,310 @@
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct User {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `type`
     ///
     /// AtroCore type `enum`.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<UserType>,
     /// `disableActionHistory`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "disableActionHistory",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,
     /// `isAdmin`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isAdmin", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
     /// `userName`, required
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(rename = "userName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `department`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// `password`
     ///
     /// AtroCore type `password`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
     /// `passwordConfirm`
     ///
     /// AtroCore type `password`.
-    #[serde(
-        rename = "passwordConfirm",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_confirm: Option<String>,
     /// `firstName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "firstName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// `lastName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "lastName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isActive", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `title`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `emailAddress`
     ///
     /// AtroCore type `email`.
-    #[serde(rename = "emailAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// `phoneNumber`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "phoneNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// `token`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// `authTokenId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "authTokenId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token_id: Option<String>,
     /// `authLogRecordId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "authLogRecordId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_log_record_id: Option<String>,
     /// `ipAddress`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "ipAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
     /// `defaultTeamId`
     ///
     /// Link to `Team`.
-    #[serde(rename = "defaultTeamId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_team_id: Option<String>,
     /// `defaultTeamName`
-    #[serde(
-        rename = "defaultTeamName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_team_name: Option<String>,
     /// `acceptanceStatus`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "acceptanceStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub acceptance_status: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(rename = "teamsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`
-    #[serde(rename = "teamsNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `rolesIds`
     ///
     /// Links to `Role`.
-    #[serde(rename = "rolesIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles_ids: Option<Vec<String>>,
     /// `rolesNames`
-    #[serde(rename = "rolesNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `avatarId`
-    #[serde(rename = "avatarId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_id: Option<String>,
     /// `avatarName`
-    #[serde(rename = "avatarName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_name: Option<String>,
     /// `sendAccessInfo`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "sendAccessInfo", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub send_access_info: Option<bool>,
     /// `gender`
     ///
     /// AtroCore type `extensibleEnum`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
     /// `genderName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "genderName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender_name: Option<String>,
     /// `genderOptionData`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "genderOptionData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender_option_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `createdAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`
     ///
     /// Link to `User`.
-    #[serde(rename = "createdById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`
-    #[serde(rename = "createdByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `passwordUpdatedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(
-        rename = "passwordUpdatedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_at: Option<::atrocore_runtime::DateTime>,
     /// `passwordUpdatedById`
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "passwordUpdatedById",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by_id: Option<String>,
     /// `passwordUpdatedByName`
-    #[serde(
-        rename = "passwordUpdatedByName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by_name: Option<String>,
     /// `layoutProfileId`
     ///
     /// Link to `LayoutProfile`.
-    #[serde(
-        rename = "layoutProfileId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub layout_profile_id: Option<String>,
     /// `layoutProfileName`
-    #[serde(
-        rename = "layoutProfileName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub layout_profile_name: Option<String>,
     /// `localeId`
     ///
     /// AtroCore type `link`.
-    #[serde(rename = "localeId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale_id: Option<String>,
     /// `localeName`
-    #[serde(rename = "localeName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale_name: Option<String>,
     /// `disabledLanguages`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "disabledLanguages",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled_languages: Option<::atrocore_runtime::serde_json::Value>,
     /// `styleId`
     ///
     /// AtroCore type `link`.
-    #[serde(rename = "styleId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub style_id: Option<String>,
     /// `styleName`
-    #[serde(rename = "styleName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub style_name: Option<String>,
     /// `dashboardLayout`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "dashboardLayout",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashboard_layout: Option<::atrocore_runtime::serde_json::Value>,
     /// `dashletsOptions`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "dashletsOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `useCustomTabList`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "useCustomTabList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_custom_tab_list: Option<bool>,
     /// `followEntityOnStreamPost`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "followEntityOnStreamPost",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_stream_post: Option<bool>,
     /// `followCreatedEntities`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "followCreatedEntities",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_created_entities: Option<bool>,
     /// `followEntityOnAssignment`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "followEntityOnAssignment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_assignment: Option<bool>,
     /// `closedPanelOptions`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "closedPanelOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_panel_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `receiveNotifications`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "receiveNotifications",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub receive_notifications: Option<bool>,
     /// `notificationProfileId`
     ///
     /// Link to `NotificationProfile`.
-    #[serde(
-        rename = "notificationProfileId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_profile_id: Option<String>,
     /// `notificationProfileName`
-    #[serde(
-        rename = "notificationProfileName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_profile_name: Option<String>,
     /// `lpNavigation`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "lpNavigation", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lp_navigation: Option<::atrocore_runtime::serde_json::Value>,
     /// `hideShowFullList`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "hideShowFullList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hide_show_full_list: Option<bool>,
     /// `favoritesList`
     ///
     /// AtroCore type `array`.
-    #[serde(rename = "favoritesList", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub favorites_list: Option<Vec<String>>,
     /// `currentSelectionId`
     ///
     /// Link to `Selection`.
-    #[serde(
-        rename = "currentSelectionId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_id: Option<String>,
     /// `currentSelectionName`
-    #[serde(
-        rename = "currentSelectionName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_name: Option<String>,
     /// `actorId`
     ///
     /// Link to `User`.
-    #[serde(rename = "actorId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_id: Option<String>,
     /// `actorName`
-    #[serde(rename = "actorName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_name: Option<String>,
     /// `delegatorId`
     ///
     /// Link to `User`.
-    #[serde(rename = "delegatorId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub delegator_id: Option<String>,
     /// `delegatorName`
-    #[serde(rename = "delegatorName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub delegator_name: Option<String>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -725,35 +627,31 @@ impl ::atrocore_runtime::Entity for User {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct UserPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `type`
     ///
     /// AtroCore type `enum`.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<UserType>,
     /// `disableActionHistory`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "disableActionHistory",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,
     /// `isAdmin`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isAdmin", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
     /// `userName`, required
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(rename = "userName")]
     pub user_name: String,
     /// `name`, required
     ///
@@ -762,343 +660,255 @@ pub struct UserPost {
     /// `department`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// `password`
     ///
     /// AtroCore type `password`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
     /// `passwordConfirm`
     ///
     /// AtroCore type `password`.
-    #[serde(
-        rename = "passwordConfirm",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_confirm: Option<String>,
     /// `firstName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "firstName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// `lastName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "lastName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isActive", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `title`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `emailAddress`
     ///
     /// AtroCore type `email`.
-    #[serde(rename = "emailAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// `phoneNumber`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "phoneNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// `token`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// `authTokenId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "authTokenId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token_id: Option<String>,
     /// `authLogRecordId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "authLogRecordId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_log_record_id: Option<String>,
     /// `ipAddress`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "ipAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
     /// `defaultTeamId`
     ///
     /// Link to `Team`.
-    #[serde(rename = "defaultTeamId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_team_id: Option<String>,
     /// `acceptanceStatus`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "acceptanceStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub acceptance_status: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(rename = "teamsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `rolesIds`
     ///
     /// Links to `Role`.
-    #[serde(rename = "rolesIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles_ids: Option<Vec<String>>,
     /// `avatarId`
-    #[serde(rename = "avatarId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_id: Option<String>,
     /// `sendAccessInfo`
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "sendAccessInfo", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub send_access_info: Option<bool>,
     /// `gender`
     ///
     /// AtroCore type `extensibleEnum`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
     /// `genderName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "genderName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender_name: Option<String>,
     /// `genderOptionData`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "genderOptionData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender_option_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `passwordUpdatedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(
-        rename = "passwordUpdatedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_at: Option<::atrocore_runtime::DateTime>,
     /// `passwordUpdatedById`
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "passwordUpdatedById",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by_id: Option<String>,
     /// `layoutProfileId`
     ///
     /// Link to `LayoutProfile`.
-    #[serde(
-        rename = "layoutProfileId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub layout_profile_id: Option<String>,
     /// `localeId`
     ///
     /// AtroCore type `link`.
-    #[serde(rename = "localeId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale_id: Option<String>,
     /// `disabledLanguages`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "disabledLanguages",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled_languages: Option<::atrocore_runtime::serde_json::Value>,
     /// `styleId`
     ///
     /// AtroCore type `link`.
-    #[serde(rename = "styleId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub style_id: Option<String>,
     /// `dashboardLayout`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "dashboardLayout",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashboard_layout: Option<::atrocore_runtime::serde_json::Value>,
     /// `dashletsOptions`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "dashletsOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `useCustomTabList`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "useCustomTabList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_custom_tab_list: Option<bool>,
     /// `followEntityOnStreamPost`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "followEntityOnStreamPost",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_stream_post: Option<bool>,
     /// `followCreatedEntities`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "followCreatedEntities",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_created_entities: Option<bool>,
     /// `followEntityOnAssignment`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "followEntityOnAssignment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_assignment: Option<bool>,
     /// `closedPanelOptions`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "closedPanelOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_panel_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `receiveNotifications`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "receiveNotifications",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub receive_notifications: Option<bool>,
     /// `notificationProfileId`
     ///
     /// Link to `NotificationProfile`.
-    #[serde(
-        rename = "notificationProfileId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_profile_id: Option<String>,
     /// `lpNavigation`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "lpNavigation", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lp_navigation: Option<::atrocore_runtime::serde_json::Value>,
     /// `hideShowFullList`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "hideShowFullList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hide_show_full_list: Option<bool>,
     /// `favoritesList`
     ///
     /// AtroCore type `array`.
-    #[serde(rename = "favoritesList", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub favorites_list: Option<Vec<String>>,
     /// `currentSelectionId`
     ///
     /// Link to `Selection`.
-    #[serde(
-        rename = "currentSelectionId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_id: Option<String>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `defaultTeam`
     ///
     /// Find-or-create form of `defaultTeamId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "defaultTeam", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_team: Option<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `roles`
     ///
     /// Find-or-create form of `rolesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `passwordUpdatedBy`
     ///
     /// Find-or-create form of `passwordUpdatedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "passwordUpdatedBy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by: Option<::atrocore_runtime::LinkTo>,
     /// `layoutProfile`
     ///
     /// Find-or-create form of `layoutProfileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "layoutProfile", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub layout_profile: Option<::atrocore_runtime::LinkTo>,
     /// `locale`
     ///
     /// Find-or-create form of `localeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale: Option<::atrocore_runtime::LinkTo>,
     /// `style`
     ///
     /// Find-or-create form of `styleId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub style: Option<::atrocore_runtime::LinkTo>,
     /// `notificationProfile`
     ///
     /// Find-or-create form of `notificationProfileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "notificationProfile",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_profile: Option<::atrocore_runtime::LinkTo>,
     /// `currentSelection`
     ///
     /// Find-or-create form of `currentSelectionId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "currentSelection",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -1119,478 +929,295 @@ pub struct UserPost {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct UserPatch {
     /// `type`
     ///
     /// AtroCore type `enum`.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub type_: ::atrocore_runtime::Patch<UserType>,
     /// `disableActionHistory`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "disableActionHistory",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub disable_action_history: ::atrocore_runtime::Patch<bool>,
     /// `isAdmin`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isAdmin",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_admin: ::atrocore_runtime::Patch<bool>,
     /// `userName`, required
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(
-        rename = "userName",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub user_name: ::atrocore_runtime::Patch<String>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name: ::atrocore_runtime::Patch<String>,
     /// `department`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub department: ::atrocore_runtime::Patch<String>,
     /// `password`
     ///
     /// AtroCore type `password`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub password: ::atrocore_runtime::Patch<String>,
     /// `passwordConfirm`
     ///
     /// AtroCore type `password`.
-    #[serde(
-        rename = "passwordConfirm",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub password_confirm: ::atrocore_runtime::Patch<String>,
     /// `firstName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "firstName",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub first_name: ::atrocore_runtime::Patch<String>,
     /// `lastName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "lastName",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub last_name: ::atrocore_runtime::Patch<String>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isActive",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_active: ::atrocore_runtime::Patch<bool>,
     /// `title`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub title: ::atrocore_runtime::Patch<String>,
     /// `emailAddress`
     ///
     /// AtroCore type `email`.
-    #[serde(
-        rename = "emailAddress",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub email_address: ::atrocore_runtime::Patch<String>,
     /// `phoneNumber`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "phoneNumber",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub phone_number: ::atrocore_runtime::Patch<String>,
     /// `token`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub token: ::atrocore_runtime::Patch<String>,
     /// `authTokenId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "authTokenId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub auth_token_id: ::atrocore_runtime::Patch<String>,
     /// `authLogRecordId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "authLogRecordId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub auth_log_record_id: ::atrocore_runtime::Patch<String>,
     /// `ipAddress`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "ipAddress",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub ip_address: ::atrocore_runtime::Patch<String>,
     /// `defaultTeamId`
     ///
     /// Link to `Team`.
-    #[serde(
-        rename = "defaultTeamId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub default_team_id: ::atrocore_runtime::Patch<String>,
     /// `acceptanceStatus`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "acceptanceStatus",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub acceptance_status: ::atrocore_runtime::Patch<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(
-        rename = "teamsIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `rolesIds`
     ///
     /// Links to `Role`.
-    #[serde(
-        rename = "rolesIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub roles_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `avatarId`
-    #[serde(
-        rename = "avatarId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub avatar_id: ::atrocore_runtime::Patch<String>,
     /// `sendAccessInfo`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "sendAccessInfo",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub send_access_info: ::atrocore_runtime::Patch<bool>,
     /// `gender`
     ///
     /// AtroCore type `extensibleEnum`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub gender: ::atrocore_runtime::Patch<String>,
     /// `genderName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "genderName",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub gender_name: ::atrocore_runtime::Patch<String>,
     /// `genderOptionData`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "genderOptionData",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub gender_option_data: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `passwordUpdatedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(
-        rename = "passwordUpdatedAt",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub password_updated_at: ::atrocore_runtime::Patch<::atrocore_runtime::DateTime>,
     /// `passwordUpdatedById`
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "passwordUpdatedById",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub password_updated_by_id: ::atrocore_runtime::Patch<String>,
     /// `layoutProfileId`
     ///
     /// Link to `LayoutProfile`.
-    #[serde(
-        rename = "layoutProfileId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub layout_profile_id: ::atrocore_runtime::Patch<String>,
     /// `localeId`
     ///
     /// AtroCore type `link`.
-    #[serde(
-        rename = "localeId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub locale_id: ::atrocore_runtime::Patch<String>,
     /// `disabledLanguages`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "disabledLanguages",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub disabled_languages: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `styleId`
     ///
     /// AtroCore type `link`.
-    #[serde(
-        rename = "styleId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub style_id: ::atrocore_runtime::Patch<String>,
     /// `dashboardLayout`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "dashboardLayout",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub dashboard_layout: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `dashletsOptions`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "dashletsOptions",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub dashlets_options: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `useCustomTabList`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "useCustomTabList",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub use_custom_tab_list: ::atrocore_runtime::Patch<bool>,
     /// `followEntityOnStreamPost`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "followEntityOnStreamPost",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub follow_entity_on_stream_post: ::atrocore_runtime::Patch<bool>,
     /// `followCreatedEntities`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "followCreatedEntities",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub follow_created_entities: ::atrocore_runtime::Patch<bool>,
     /// `followEntityOnAssignment`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "followEntityOnAssignment",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub follow_entity_on_assignment: ::atrocore_runtime::Patch<bool>,
     /// `closedPanelOptions`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "closedPanelOptions",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub closed_panel_options: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `receiveNotifications`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "receiveNotifications",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub receive_notifications: ::atrocore_runtime::Patch<bool>,
     /// `notificationProfileId`
     ///
     /// Link to `NotificationProfile`.
-    #[serde(
-        rename = "notificationProfileId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub notification_profile_id: ::atrocore_runtime::Patch<String>,
     /// `lpNavigation`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "lpNavigation",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub lp_navigation: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `hideShowFullList`
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "hideShowFullList",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub hide_show_full_list: ::atrocore_runtime::Patch<bool>,
     /// `favoritesList`
     ///
     /// AtroCore type `array`.
-    #[serde(
-        rename = "favoritesList",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub favorites_list: ::atrocore_runtime::Patch<Vec<String>>,
     /// `currentSelectionId`
     ///
     /// Link to `Selection`.
-    #[serde(
-        rename = "currentSelectionId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub current_selection_id: ::atrocore_runtime::Patch<String>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "bookmarkId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub bookmark_id: ::atrocore_runtime::Patch<String>,
     /// `defaultTeam`
     ///
     /// Find-or-create form of `defaultTeamId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "defaultTeam",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub default_team: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// `roles`
     ///
     /// Find-or-create form of `rolesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub roles: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// `passwordUpdatedBy`
     ///
     /// Find-or-create form of `passwordUpdatedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "passwordUpdatedBy",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub password_updated_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `layoutProfile`
     ///
     /// Find-or-create form of `layoutProfileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "layoutProfile",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub layout_profile: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `locale`
     ///
     /// Find-or-create form of `localeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub locale: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `style`
     ///
     /// Find-or-create form of `styleId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub style: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `notificationProfile`
     ///
     /// Find-or-create form of `notificationProfileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "notificationProfile",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub notification_profile: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `currentSelection`
     ///
     /// Find-or-create form of `currentSelectionId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "currentSelection",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub current_selection: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -2187,15 +1814,14 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserType {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct PasswordChangeRequestBody {
     /// `userName`, required
-    #[serde(rename = "userName")]
     pub user_name: String,
     /// `emailAddress`, required
-    #[serde(rename = "emailAddress")]
     pub email_address: String,
     /// `url`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
 /// Request body of `POST /User/changePasswordByRequest`.
@@ -2209,9 +1835,9 @@ pub struct PasswordChangeRequestBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct ChangePasswordByRequestBody {
     /// `requestId`, required
-    #[serde(rename = "requestId")]
     pub request_id: String,
     /// `password`, required
     pub password: String,
@@ -2279,12 +1905,13 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct LinkedResponse {
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
 /// Request body of `POST /User/{id}/{link}`.
@@ -2298,9 +1925,10 @@ pub struct LinkedResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct LinkBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
 /// Request body of `PUT /User/action/massUpdate`.
@@ -2314,12 +1942,13 @@ pub struct LinkBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MassUpdateBody {
     /// `attributes`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<::atrocore_runtime::serde_json::Value>,
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
 /// Request body of `POST /User/action/massDelete`.
@@ -2333,12 +1962,13 @@ pub struct MassUpdateBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MassDeleteBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `permanently`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
 /// Request body of `POST /User/{link}/relation`.
@@ -2352,12 +1982,13 @@ pub struct MassDeleteBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct AddRelationBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `foreignIds`
-    #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
 /// Request body of `DELETE /User/{link}/relation`.
@@ -2371,11 +2002,12 @@ pub struct AddRelationBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct RemoveRelationBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `foreignIds`
-    #[serde(rename = "foreignIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }

@@ -203,181 +203,113 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct IdBody {
     /// `disableActionHistory`
-    #[serde(
-        rename = "disableActionHistory",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,
     /// `isAdmin`
-    #[serde(rename = "isAdmin", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
     /// `userName`, required
-    #[serde(rename = "userName")]
     pub user_name: String,
     /// `name`, required
     pub name: String,
     /// `department`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// `firstName`
-    #[serde(rename = "firstName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// `lastName`
-    #[serde(rename = "lastName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// `isActive`
-    #[serde(rename = "isActive", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `title`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `emailAddress`
-    #[serde(rename = "emailAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// `phoneNumber`
-    #[serde(rename = "phoneNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// `teamsIds`
-    #[serde(rename = "teamsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `rolesIds`
-    #[serde(rename = "rolesIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles_ids: Option<Vec<String>>,
     /// `avatarId`
-    #[serde(rename = "avatarId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_id: Option<String>,
     /// `gender`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
     /// `genderName`
-    #[serde(rename = "genderName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender_name: Option<String>,
     /// `genderOptionData`
-    #[serde(
-        rename = "genderOptionData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender_option_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `passwordUpdatedAt`
-    #[serde(
-        rename = "passwordUpdatedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_at: Option<String>,
     /// `passwordUpdatedById`
-    #[serde(
-        rename = "passwordUpdatedById",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by_id: Option<String>,
     /// `layoutProfileId`
-    #[serde(
-        rename = "layoutProfileId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub layout_profile_id: Option<String>,
     /// `localeId`
-    #[serde(rename = "localeId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale_id: Option<String>,
     /// `disabledLanguages`
-    #[serde(
-        rename = "disabledLanguages",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled_languages: Option<::atrocore_runtime::serde_json::Value>,
     /// `styleId`
-    #[serde(rename = "styleId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub style_id: Option<String>,
     /// `dashboardLayout`
-    #[serde(
-        rename = "dashboardLayout",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashboard_layout: Option<::atrocore_runtime::serde_json::Value>,
     /// `dashletsOptions`
-    #[serde(
-        rename = "dashletsOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `useCustomTabList`
-    #[serde(
-        rename = "useCustomTabList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_custom_tab_list: Option<bool>,
     /// `followEntityOnStreamPost`
-    #[serde(
-        rename = "followEntityOnStreamPost",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_stream_post: Option<bool>,
     /// `followCreatedEntities`
-    #[serde(
-        rename = "followCreatedEntities",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_created_entities: Option<bool>,
     /// `followEntityOnAssignment`
-    #[serde(
-        rename = "followEntityOnAssignment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_assignment: Option<bool>,
     /// `closedPanelOptions`
-    #[serde(
-        rename = "closedPanelOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_panel_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `receiveNotifications`
-    #[serde(
-        rename = "receiveNotifications",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub receive_notifications: Option<bool>,
     /// `notificationProfileId`
-    #[serde(
-        rename = "notificationProfileId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_profile_id: Option<String>,
     /// `lpNavigation`
-    #[serde(rename = "lpNavigation", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lp_navigation: Option<::atrocore_runtime::serde_json::Value>,
     /// `hideShowFullList`
-    #[serde(
-        rename = "hideShowFullList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hide_show_full_list: Option<bool>,
     /// `favoritesList`
-    #[serde(rename = "favoritesList", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub favorites_list: Option<Vec<String>>,
     /// `currentSelectionId`
-    #[serde(
-        rename = "currentSelectionId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_id: Option<String>,
 }
 /// Answer of `GET /UserProfile/{id}/{link}`.
@@ -391,12 +323,13 @@ pub struct IdBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct LinkedResponse {
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
 /// Request body of `POST /UserProfile/{id}/{link}`.
@@ -410,8 +343,9 @@ pub struct LinkedResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct LinkBody {
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }

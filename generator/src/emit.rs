@@ -79,6 +79,25 @@ fn ty(t: &Type) -> TokenStream {
     }
 }
 
+/// The name serde's `rename_all = "camelCase"` gives a field (serde_derive's own rule: drop
+/// each `_` and upper-case the next character).
+fn serde_camel_case(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut capitalize = false;
+    for ch in field.chars() {
+        if ch == '_' {
+            capitalize = true;
+        } else if capitalize && !out.is_empty() {
+            out.push(ch.to_ascii_uppercase());
+            capitalize = false;
+        } else {
+            out.push(ch);
+            capitalize = false;
+        }
+    }
+    out
+}
+
 /// Borrowed argument type for a request body.
 fn arg_ty(t: &Type) -> TokenStream {
     match t {
@@ -139,46 +158,54 @@ fn struct_def(s: &Struct, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
     let name = ident(&s.name);
     let doc = docs(&[s.doc.as_deref()]);
     let serde_crate = serde_crate();
+    // Can the struct take `#[serde(default)]` as a whole? Then no field needs its own.
+    let all_default = s.fields.iter().all(|f| {
+        !matches!(s.style, StructStyle::Create | StructStyle::Plain)
+            || !f.required
+            || f.nullable
+            || has_default(&f.ty, enums)
+    });
     let mut fields = TokenStream::new();
-    let mut all_default = true;
     for f in &s.fields {
         let fname = ident(&f.ident);
         let wire = &f.wire;
-        let rename = (f.ident != f.wire).then(|| quote!(rename = #wire,));
+        // `rename_all = "camelCase"` on the struct covers most fields (`name_de_de` ↔ `nameDeDe`).
+        let mut attrs: Vec<TokenStream> = Vec::new();
+        if serde_camel_case(&f.ident) != f.wire {
+            attrs.push(quote!(rename = #wire));
+        }
+        let own_default = !all_default;
         let t = ty(&f.ty);
         let fdoc = field_doc(f);
-        let field = match s.style {
-            StructStyle::Read => quote! {
-                #fdoc
-                #[serde(#rename default, skip_serializing_if = "Option::is_none")]
-                pub #fname: Option<#t>,
-            },
-            StructStyle::Patch => quote! {
-                #fdoc
-                #[serde(#rename default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-                pub #fname: ::atrocore_runtime::Patch<#t>,
-            },
+        let (field_ty, skip, default) = match s.style {
+            StructStyle::Read => (quote!(Option<#t>), Some("Option::is_none"), true),
+            StructStyle::Patch => (
+                quote!(::atrocore_runtime::Patch<#t>),
+                Some("::atrocore_runtime::Patch::is_unchanged"),
+                true,
+            ),
             StructStyle::Create | StructStyle::Plain if f.required && !f.nullable => {
-                all_default &= has_default(&f.ty, enums);
-                let rename = rename.map(|r| quote!(#[serde(#r)]));
-                quote! {
-                    #fdoc
-                    #rename
-                    pub #fname: #t,
-                }
+                (quote!(#t), None, false)
             }
-            StructStyle::Create | StructStyle::Plain if f.required => quote! {
-                #fdoc
-                #[serde(#rename default)]
-                pub #fname: Option<#t>,
-            },
-            StructStyle::Create | StructStyle::Plain => quote! {
-                #fdoc
-                #[serde(#rename default, skip_serializing_if = "Option::is_none")]
-                pub #fname: Option<#t>,
-            },
+            StructStyle::Create | StructStyle::Plain if f.required => {
+                (quote!(Option<#t>), None, true)
+            }
+            StructStyle::Create | StructStyle::Plain => {
+                (quote!(Option<#t>), Some("Option::is_none"), true)
+            }
         };
-        fields.extend(field);
+        if default && own_default {
+            attrs.push(quote!(default));
+        }
+        if let Some(skip) = skip {
+            attrs.push(quote!(skip_serializing_if = #skip));
+        }
+        let attr = (!attrs.is_empty()).then(|| quote!(#[serde(#(#attrs),*)]));
+        fields.extend(quote! {
+            #fdoc
+            #attr
+            pub #fname: #field_ty,
+        });
     }
     let extra = match s.style {
         StructStyle::Plain => TokenStream::new(),
@@ -189,14 +216,15 @@ fn struct_def(s: &Struct, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
             pub extra: ::atrocore_runtime::serde_json::Map<String, ::atrocore_runtime::serde_json::Value>,
         },
     };
-    let struct_default =
-        (all_default && s.style != StructStyle::Read).then(|| quote!(#[serde(default)]));
+    let struct_default = all_default.then(|| quote!(#[serde(default)]));
+    let rename_all = (!s.fields.is_empty()).then(|| quote!(#[serde(rename_all = "camelCase")]));
     let derive = derives(all_default, true);
     quote! {
         #doc
         #derive
         #serde_crate
         #struct_default
+        #rename_all
         pub struct #name {
             #fields
             #extra
@@ -970,4 +998,47 @@ pub fn emit(api: &Api, settings: &Settings) -> Result<Files, Error> {
         format!("{}disable_all_formatting = true\n", preamble(settings, "#")),
     );
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::serde_camel_case;
+
+    /// Our copy of serde's rule must agree with serde itself on the shapes `naming` produces.
+    #[test]
+    fn camel_case_matches_serde() {
+        #[derive(serde::Serialize, Default)]
+        #[serde(rename_all = "camelCase")]
+        #[allow(non_snake_case)]
+        struct S {
+            name_de_de: u8,
+            n3d_model: u8,
+            type_: u8,
+            a_b_2: u8,
+            position_2: u8,
+            id: u8,
+            is_active: u8,
+            _meta: u8,
+        }
+        let value = serde_json::to_value(S::default()).unwrap();
+        let keys: Vec<&String> = value.as_object().unwrap().keys().collect();
+        let ours: Vec<String> = [
+            "name_de_de",
+            "n3d_model",
+            "type_",
+            "a_b_2",
+            "position_2",
+            "id",
+            "is_active",
+            "_meta",
+        ]
+        .iter()
+        .map(|f| serde_camel_case(f))
+        .collect();
+        let mut keys: Vec<String> = keys.into_iter().cloned().collect();
+        let mut ours_sorted = ours.clone();
+        keys.sort();
+        ours_sorted.sort();
+        assert_eq!(keys, ours_sorted);
+    }
 }

@@ -14,186 +14,172 @@
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct Category {
     /// `id`, read-only, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `_meta`, read-only, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nameDeDe`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "nameDeDe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "nameFrFr", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionDeDe",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionFrFr",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `code`, nullable
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `mainImageId`, nullable
-    #[serde(rename = "mainImageId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_image_id: Option<String>,
     /// `mainImageName`, read-only, nullable
-    #[serde(rename = "mainImageName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_image_name: Option<String>,
     /// `isActive`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isActive", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `createdAt`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "modifiedAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "createdById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`, read-only, nullable
-    #[serde(rename = "createdByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedByName`, read-only, nullable
-    #[serde(rename = "modifiedByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `sortOrder`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "sortOrder", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `_position`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "_position", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_position", skip_serializing_if = "Option::is_none")]
     pub position: Option<String>,
     /// `_target`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "_target", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_target", skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     /// `childrenCount`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "childrenCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub children_count: Option<i64>,
     /// `hasChildren`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "hasChildren", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_children: Option<bool>,
     /// `parentsIds`, nullable
     ///
     /// Links to `Category`.
-    #[serde(rename = "parentsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_ids: Option<Vec<String>>,
     /// `parentsNames`, read-only, nullable
-    #[serde(rename = "parentsNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `ownerUserId`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "ownerUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<String>,
     /// `ownerUserName`, read-only, nullable
-    #[serde(rename = "ownerUserName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
     /// `assignedUserId`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "assignedUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<String>,
     /// `assignedUserName`, read-only, nullable
-    #[serde(
-        rename = "assignedUserName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
     /// `teamsIds`, nullable
     ///
     /// Links to `Team`.
-    #[serde(rename = "teamsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`, read-only, nullable
-    #[serde(rename = "teamsNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `bookmarkId`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `routes`, read-only, nullable
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub routes: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `routesNames`, nullable
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(rename = "routesNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub routes_names: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `isRoot`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isRoot", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_root: Option<bool>,
     /// `inheritedFields`, nullable
     ///
     /// AtroCore type `array`.
-    #[serde(
-        rename = "inheritedFields",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub inherited_fields: Option<Vec<String>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -383,11 +369,12 @@ impl ::atrocore_runtime::Entity for Category {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct CategoryPost {
     /// `id`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`, required
     ///
@@ -396,137 +383,125 @@ pub struct CategoryPost {
     /// `nameDeDe`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "nameDeDe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "nameFrFr", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionDeDe",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionFrFr",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `code`, nullable
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `mainImageId`, nullable
-    #[serde(rename = "mainImageId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_image_id: Option<String>,
     /// `isActive`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isActive", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `modifiedById`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `sortOrder`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "sortOrder", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `childrenCount`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "childrenCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub children_count: Option<i64>,
     /// `hasChildren`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "hasChildren", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_children: Option<bool>,
     /// `parentsIds`, nullable
     ///
     /// Links to `Category`.
-    #[serde(rename = "parentsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_ids: Option<Vec<String>>,
     /// `ownerUserId`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "ownerUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<String>,
     /// `assignedUserId`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "assignedUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<String>,
     /// `teamsIds`, nullable
     ///
     /// Links to `Team`.
-    #[serde(rename = "teamsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `bookmarkId`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `routesNames`, nullable
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(rename = "routesNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub routes_names: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `isRoot`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isRoot", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_root: Option<bool>,
     /// `inheritedFields`, nullable
     ///
     /// AtroCore type `array`.
-    #[serde(
-        rename = "inheritedFields",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub inherited_fields: Option<Vec<String>>,
     /// `modifiedBy`
     ///
     /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// `parents`
     ///
     /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "ownerUser", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<::atrocore_runtime::LinkTo>,
     /// `assignedUser`
     ///
     /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "assignedUser", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -547,220 +522,137 @@ pub struct CategoryPost {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct CategoryPatch {
     /// `name`
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name: ::atrocore_runtime::Patch<String>,
     /// `nameDeDe`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "nameDeDe",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_de_de: ::atrocore_runtime::Patch<String>,
     /// `nameFrFr`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "nameFrFr",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
     /// `descriptionDeDe`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionDeDe",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_de_de: ::atrocore_runtime::Patch<String>,
     /// `descriptionFrFr`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionFrFr",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `code`, nullable
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub code: ::atrocore_runtime::Patch<String>,
     /// `mainImageId`, nullable
-    #[serde(
-        rename = "mainImageId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub main_image_id: ::atrocore_runtime::Patch<String>,
     /// `isActive`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isActive",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_active: ::atrocore_runtime::Patch<bool>,
     /// `modifiedById`, nullable
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "modifiedById",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `sortOrder`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(
-        rename = "sortOrder",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sort_order: ::atrocore_runtime::Patch<i64>,
     /// `childrenCount`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(
-        rename = "childrenCount",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub children_count: ::atrocore_runtime::Patch<i64>,
     /// `hasChildren`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "hasChildren",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub has_children: ::atrocore_runtime::Patch<bool>,
     /// `parentsIds`, nullable
     ///
     /// Links to `Category`.
-    #[serde(
-        rename = "parentsIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub parents_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `ownerUserId`, nullable
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "ownerUserId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub owner_user_id: ::atrocore_runtime::Patch<String>,
     /// `assignedUserId`, nullable
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "assignedUserId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub assigned_user_id: ::atrocore_runtime::Patch<String>,
     /// `teamsIds`, nullable
     ///
     /// Links to `Team`.
-    #[serde(
-        rename = "teamsIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `bookmarkId`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "bookmarkId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub bookmark_id: ::atrocore_runtime::Patch<String>,
     /// `routesNames`, nullable
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "routesNames",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub routes_names: ::atrocore_runtime::Patch<
         Vec<::atrocore_runtime::serde_json::Value>,
     >,
     /// `isRoot`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isRoot",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_root: ::atrocore_runtime::Patch<bool>,
     /// `inheritedFields`, nullable
     ///
     /// AtroCore type `array`.
-    #[serde(
-        rename = "inheritedFields",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub inherited_fields: ::atrocore_runtime::Patch<Vec<String>>,
     /// `modifiedBy`
     ///
     /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "modifiedBy",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `parents`
     ///
     /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub parents: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "ownerUser",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub owner_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `assignedUser`
     ///
     /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "assignedUser",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub assigned_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -1153,9 +1045,9 @@ pub struct GetTreeDataParams {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct InheritAllFromParentAsyncBody {
     /// `where`, required
-    #[serde(rename = "where")]
     pub where_: Vec<InheritAllFromParentAsyncBodyWhereItem>,
 }
 /// Request body of `POST /Category/inheritAllFromParentAsync`, property `where`, one item.
@@ -1169,15 +1061,16 @@ pub struct InheritAllFromParentAsyncBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct InheritAllFromParentAsyncBodyWhereItem {
     /// `type`
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `attribute`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
     /// `value`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
 /// Answer of `POST /Category/inheritAllFromParentAsync`.
@@ -1191,9 +1084,10 @@ pub struct InheritAllFromParentAsyncBodyWhereItem {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct InheritAllFromParentAsyncResponse {
     /// `jobId`
-    #[serde(rename = "jobId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
 }
 /// Values of a parameter of `GET /Category/treeData`.
@@ -1259,12 +1153,13 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Asc {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetTreeDataResponse {
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `tree`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tree: Option<Vec<GetTreeDataResponseTreeItem>>,
 }
 /// Answer of `GET /Category/treeData`, property `tree`, one item.
@@ -1278,21 +1173,22 @@ pub struct GetTreeDataResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetTreeDataResponseTreeItem {
     /// `id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `scope`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// `disabled`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
     /// `children`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
 /// Request body of `POST /Category/{id}/inheritField`.
@@ -1306,6 +1202,7 @@ pub struct GetTreeDataResponseTreeItem {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct InheritFieldBody {
     /// `field`, required
     pub field: String,
@@ -1321,6 +1218,7 @@ pub struct InheritFieldBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct InheritLinkBody {
     /// `link`, required
     pub link: String,
@@ -1336,12 +1234,11 @@ pub struct InheritLinkBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct InheritRelationBody {
     /// `relationName`, required
-    #[serde(rename = "relationName")]
     pub relation_name: String,
     /// `relationId`, required
-    #[serde(rename = "relationId")]
     pub relation_id: String,
 }
 /// Request body of `POST /Category/{id}/notInheritRelation`.
@@ -1355,11 +1252,10 @@ pub struct InheritRelationBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct NotInheritRelationBody {
     /// `relationName`, required
-    #[serde(rename = "relationName")]
     pub relation_name: String,
     /// `relationId`, required
-    #[serde(rename = "relationId")]
     pub relation_id: String,
 }

@@ -14,300 +14,282 @@
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct File {
     /// `id`, read-only, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `_meta`, read-only, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `preview`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<String>,
     /// `tags`, nullable
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `url`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// `hasOpen`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "hasOpen", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_open: Option<bool>,
     /// `extension`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extension: Option<String>,
     /// `downloadUrl`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "downloadUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
     /// `mimeType`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "mimeType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
     /// `fileSize`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "fileSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_size: Option<i64>,
     /// `fileMtime`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "fileMtime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_mtime: Option<::atrocore_runtime::DateTime>,
     /// `hash`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
     /// `storageId`, nullable
     ///
     /// Link to `Storage`.
-    #[serde(rename = "storageId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_id: Option<String>,
     /// `storageName`, read-only, nullable
-    #[serde(rename = "storageName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_name: Option<String>,
     /// `folderId`, nullable
     ///
     /// Link to `Folder`.
-    #[serde(rename = "folderId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_id: Option<String>,
     /// `folderName`, read-only, nullable
-    #[serde(rename = "folderName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_name: Option<String>,
     /// `folderPath`, nullable
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(rename = "folderPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_path: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `path`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// `thumbnailsPath`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(rename = "thumbnailsPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnails_path: Option<String>,
     /// `typeId`, nullable
     ///
     /// Link to `FileType`.
-    #[serde(rename = "typeId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_id: Option<String>,
     /// `typeName`, read-only, nullable
-    #[serde(rename = "typeName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_name: Option<String>,
     /// `uploadUrl`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "uploadUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub upload_url: Option<String>,
     /// `remoteUrl`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "remoteUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_url: Option<String>,
     /// `files`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<String>,
     /// `createdAt`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "modifiedAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "createdById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`, read-only, nullable
-    #[serde(rename = "createdByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedByName`, read-only, nullable
-    #[serde(rename = "modifiedByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `extensionCorrected`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "extensionCorrected",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extension_corrected: Option<bool>,
     /// `width`, nullable
     ///
     /// AtroCore type `float`, measure `dimension`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<f64>,
     /// `height`, nullable
     ///
     /// AtroCore type `float`, measure `dimension`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<f64>,
     /// `size`, nullable
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
     /// `colorSpace`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "colorSpace", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub color_space: Option<String>,
     /// `scanId`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "scanId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scan_id: Option<String>,
     /// `bookmarkId`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `widthUnitId`, nullable
     ///
     /// Link to `Unit`, measure `dimension`.
-    #[serde(rename = "widthUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_id: Option<String>,
     /// `widthUnitName`, read-only, nullable
-    #[serde(rename = "widthUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_name: Option<String>,
     /// `combinedWidth`, nullable
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(rename = "combinedWidth", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_width: Option<String>,
     /// `widthAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "widthAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `widthUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "widthUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `heightUnitId`, nullable
     ///
     /// Link to `Unit`, measure `dimension`.
-    #[serde(rename = "heightUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_id: Option<String>,
     /// `heightUnitName`, read-only, nullable
-    #[serde(rename = "heightUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_name: Option<String>,
     /// `combinedHeight`, nullable
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(rename = "combinedHeight", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_height: Option<String>,
     /// `heightAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "heightAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `heightUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "heightUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitId`, nullable
     ///
     /// Link to `Unit`, measure `dimension`.
-    #[serde(rename = "sizeUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_id: Option<String>,
     /// `sizeUnitName`, read-only, nullable
-    #[serde(rename = "sizeUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_name: Option<String>,
     /// `combinedSize`, nullable
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(rename = "combinedSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_size: Option<String>,
     /// `sizeAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "sizeAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "sizeUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `smallThumbnailUrl`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(
-        rename = "smallThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub small_thumbnail_url: Option<String>,
     /// `mediumThumbnailUrl`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(
-        rename = "mediumThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub medium_thumbnail_url: Option<String>,
     /// `largeThumbnailUrl`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(
-        rename = "largeThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub large_thumbnail_url: Option<String>,
     /// `smallLogoThumbnailUrl`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(
-        rename = "smallLogoThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub small_logo_thumbnail_url: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -585,6 +567,7 @@ impl ::atrocore_runtime::Entity for File {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct FilePost {
     /// `name`, required
     ///
@@ -593,303 +576,283 @@ pub struct FilePost {
     /// `description`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `preview`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<String>,
     /// `tags`, nullable
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `url`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// `hasOpen`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "hasOpen", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_open: Option<bool>,
     /// `extension`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extension: Option<String>,
     /// `downloadUrl`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "downloadUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
     /// `mimeType`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "mimeType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
     /// `fileSize`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "fileSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_size: Option<i64>,
     /// `fileMtime`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "fileMtime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_mtime: Option<::atrocore_runtime::DateTime>,
     /// `hash`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
     /// `storageId`, nullable
     ///
     /// Link to `Storage`.
-    #[serde(rename = "storageId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_id: Option<String>,
     /// `folderId`, nullable
     ///
     /// Link to `Folder`.
-    #[serde(rename = "folderId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_id: Option<String>,
     /// `folderPath`, nullable
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(rename = "folderPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_path: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `path`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// `thumbnailsPath`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(rename = "thumbnailsPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnails_path: Option<String>,
     /// `typeId`, nullable
     ///
     /// Link to `FileType`.
-    #[serde(rename = "typeId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_id: Option<String>,
     /// `uploadUrl`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "uploadUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub upload_url: Option<String>,
     /// `remoteUrl`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "remoteUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_url: Option<String>,
     /// `files`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<String>,
     /// `createdAt`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "modifiedAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "createdById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `modifiedById`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `extensionCorrected`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "extensionCorrected",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extension_corrected: Option<bool>,
     /// `width`, nullable
     ///
     /// AtroCore type `float`, measure `dimension`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<f64>,
     /// `height`, nullable
     ///
     /// AtroCore type `float`, measure `dimension`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<f64>,
     /// `size`, nullable
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
     /// `colorSpace`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "colorSpace", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub color_space: Option<String>,
     /// `scanId`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "scanId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scan_id: Option<String>,
     /// `bookmarkId`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `widthUnitId`, nullable
     ///
     /// Link to `Unit`, measure `dimension`.
-    #[serde(rename = "widthUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_id: Option<String>,
     /// `combinedWidth`, nullable
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(rename = "combinedWidth", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_width: Option<String>,
     /// `widthAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "widthAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `widthUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "widthUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `heightUnitId`, nullable
     ///
     /// Link to `Unit`, measure `dimension`.
-    #[serde(rename = "heightUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_id: Option<String>,
     /// `combinedHeight`, nullable
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(rename = "combinedHeight", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_height: Option<String>,
     /// `heightAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "heightAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `heightUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "heightUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitId`, nullable
     ///
     /// Link to `Unit`, measure `dimension`.
-    #[serde(rename = "sizeUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_id: Option<String>,
     /// `combinedSize`, nullable
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(rename = "combinedSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_size: Option<String>,
     /// `sizeAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "sizeAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "sizeUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `smallThumbnailUrl`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(
-        rename = "smallThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub small_thumbnail_url: Option<String>,
     /// `mediumThumbnailUrl`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(
-        rename = "mediumThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub medium_thumbnail_url: Option<String>,
     /// `largeThumbnailUrl`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(
-        rename = "largeThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub large_thumbnail_url: Option<String>,
     /// `smallLogoThumbnailUrl`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(
-        rename = "smallLogoThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub small_logo_thumbnail_url: Option<String>,
     /// `fileContents`
-    #[serde(rename = "fileContents", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_contents: Option<String>,
     /// `share`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub share: Option<bool>,
     /// `storage`
     ///
     /// Find-or-create form of `storageId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage: Option<::atrocore_runtime::LinkTo>,
     /// `folder`
     ///
     /// Find-or-create form of `folderId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder: Option<::atrocore_runtime::LinkTo>,
     /// `type`
     ///
     /// Find-or-create form of `typeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<::atrocore_runtime::LinkTo>,
     /// `createdBy`
     ///
     /// Find-or-create form of `createdById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<::atrocore_runtime::LinkTo>,
     /// `modifiedBy`
     ///
     /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// `widthUnit`
     ///
     /// Find-or-create form of `widthUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "widthUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit: Option<::atrocore_runtime::LinkTo>,
     /// `heightUnit`
     ///
     /// Find-or-create form of `heightUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "heightUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit: Option<::atrocore_runtime::LinkTo>,
     /// `sizeUnit`
     ///
     /// Find-or-create form of `sizeUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "sizeUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -910,428 +873,277 @@ pub struct FilePost {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct FilePatch {
     /// `name`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name: ::atrocore_runtime::Patch<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
     /// `preview`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub preview: ::atrocore_runtime::Patch<String>,
     /// `tags`, nullable
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tags: ::atrocore_runtime::Patch<Vec<String>>,
     /// `url`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub url: ::atrocore_runtime::Patch<String>,
     /// `hasOpen`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "hasOpen",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub has_open: ::atrocore_runtime::Patch<bool>,
     /// `extension`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub extension: ::atrocore_runtime::Patch<String>,
     /// `downloadUrl`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "downloadUrl",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub download_url: ::atrocore_runtime::Patch<String>,
     /// `mimeType`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "mimeType",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub mime_type: ::atrocore_runtime::Patch<String>,
     /// `fileSize`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(
-        rename = "fileSize",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub file_size: ::atrocore_runtime::Patch<i64>,
     /// `fileMtime`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(
-        rename = "fileMtime",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub file_mtime: ::atrocore_runtime::Patch<::atrocore_runtime::DateTime>,
     /// `hash`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub hash: ::atrocore_runtime::Patch<String>,
     /// `storageId`, nullable
     ///
     /// Link to `Storage`.
-    #[serde(
-        rename = "storageId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub storage_id: ::atrocore_runtime::Patch<String>,
     /// `folderId`, nullable
     ///
     /// Link to `Folder`.
-    #[serde(
-        rename = "folderId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub folder_id: ::atrocore_runtime::Patch<String>,
     /// `folderPath`, nullable
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "folderPath",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub folder_path: ::atrocore_runtime::Patch<
         Vec<::atrocore_runtime::serde_json::Value>,
     >,
     /// `path`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub path: ::atrocore_runtime::Patch<String>,
     /// `thumbnailsPath`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "thumbnailsPath",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub thumbnails_path: ::atrocore_runtime::Patch<String>,
     /// `typeId`, nullable
     ///
     /// Link to `FileType`.
-    #[serde(
-        rename = "typeId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub type_id: ::atrocore_runtime::Patch<String>,
     /// `uploadUrl`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "uploadUrl",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub upload_url: ::atrocore_runtime::Patch<String>,
     /// `remoteUrl`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "remoteUrl",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub remote_url: ::atrocore_runtime::Patch<String>,
     /// `files`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub files: ::atrocore_runtime::Patch<String>,
     /// `modifiedById`, nullable
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "modifiedById",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `extensionCorrected`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "extensionCorrected",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub extension_corrected: ::atrocore_runtime::Patch<bool>,
     /// `width`, nullable
     ///
     /// AtroCore type `float`, measure `dimension`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub width: ::atrocore_runtime::Patch<f64>,
     /// `height`, nullable
     ///
     /// AtroCore type `float`, measure `dimension`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub height: ::atrocore_runtime::Patch<f64>,
     /// `size`, nullable
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub size: ::atrocore_runtime::Patch<String>,
     /// `colorSpace`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "colorSpace",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub color_space: ::atrocore_runtime::Patch<String>,
     /// `scanId`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "scanId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub scan_id: ::atrocore_runtime::Patch<String>,
     /// `bookmarkId`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "bookmarkId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub bookmark_id: ::atrocore_runtime::Patch<String>,
     /// `widthUnitId`, nullable
     ///
     /// Link to `Unit`, measure `dimension`.
-    #[serde(
-        rename = "widthUnitId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub width_unit_id: ::atrocore_runtime::Patch<String>,
     /// `combinedWidth`, nullable
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(
-        rename = "combinedWidth",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub combined_width: ::atrocore_runtime::Patch<String>,
     /// `widthAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "widthAllUnits",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub width_all_units: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `widthUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "widthUnitData",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub width_unit_data: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `heightUnitId`, nullable
     ///
     /// Link to `Unit`, measure `dimension`.
-    #[serde(
-        rename = "heightUnitId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub height_unit_id: ::atrocore_runtime::Patch<String>,
     /// `combinedHeight`, nullable
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(
-        rename = "combinedHeight",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub combined_height: ::atrocore_runtime::Patch<String>,
     /// `heightAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "heightAllUnits",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub height_all_units: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `heightUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "heightUnitData",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub height_unit_data: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `sizeUnitId`, nullable
     ///
     /// Link to `Unit`, measure `dimension`.
-    #[serde(
-        rename = "sizeUnitId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub size_unit_id: ::atrocore_runtime::Patch<String>,
     /// `combinedSize`, nullable
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(
-        rename = "combinedSize",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub combined_size: ::atrocore_runtime::Patch<String>,
     /// `sizeAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "sizeAllUnits",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub size_all_units: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "sizeUnitData",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub size_unit_data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `smallThumbnailUrl`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(
-        rename = "smallThumbnailUrl",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub small_thumbnail_url: ::atrocore_runtime::Patch<String>,
     /// `mediumThumbnailUrl`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(
-        rename = "mediumThumbnailUrl",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub medium_thumbnail_url: ::atrocore_runtime::Patch<String>,
     /// `largeThumbnailUrl`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(
-        rename = "largeThumbnailUrl",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub large_thumbnail_url: ::atrocore_runtime::Patch<String>,
     /// `smallLogoThumbnailUrl`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(
-        rename = "smallLogoThumbnailUrl",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub small_logo_thumbnail_url: ::atrocore_runtime::Patch<String>,
     /// `storage`
     ///
     /// Find-or-create form of `storageId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub storage: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `folder`
     ///
     /// Find-or-create form of `folderId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub folder: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `type`
     ///
     /// Find-or-create form of `typeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub type_: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `modifiedBy`
     ///
     /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "modifiedBy",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `widthUnit`
     ///
     /// Find-or-create form of `widthUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "widthUnit",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub width_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `heightUnit`
     ///
     /// Find-or-create form of `heightUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "heightUnit",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub height_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `sizeUnit`
     ///
     /// Find-or-create form of `sizeUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "sizeUnit",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub size_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -1719,207 +1531,187 @@ impl<'a> FileApi<'a> {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct CreateChunkBody {
     /// `id`, required
     pub id: String,
     /// `_meta`, read-only, nullable
-    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::serde_json::Value>,
     /// `name`, required
     pub name: String,
     /// `description`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `preview`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<String>,
     /// `tags`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `url`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// `hasOpen`, nullable
-    #[serde(rename = "hasOpen", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_open: Option<bool>,
     /// `extension`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extension: Option<String>,
     /// `downloadUrl`, nullable
-    #[serde(rename = "downloadUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
     /// `mimeType`, nullable
-    #[serde(rename = "mimeType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
     /// `fileSize`, nullable
-    #[serde(rename = "fileSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_size: Option<i64>,
     /// `fileMtime`, nullable
-    #[serde(rename = "fileMtime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_mtime: Option<String>,
     /// `hash`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
     /// `storageId`, nullable
-    #[serde(rename = "storageId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_id: Option<String>,
     /// `storageName`, read-only, nullable
-    #[serde(rename = "storageName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_name: Option<String>,
     /// `folderId`
-    #[serde(rename = "folderId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_id: Option<String>,
     /// `folderName`, read-only, nullable
-    #[serde(rename = "folderName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_name: Option<String>,
     /// `folderPath`, nullable
-    #[serde(rename = "folderPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_path: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `path`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// `thumbnailsPath`, nullable
-    #[serde(rename = "thumbnailsPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnails_path: Option<String>,
     /// `typeId`
-    #[serde(rename = "typeId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_id: Option<String>,
     /// `typeName`, read-only, nullable
-    #[serde(rename = "typeName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_name: Option<String>,
     /// `uploadUrl`, nullable
-    #[serde(rename = "uploadUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub upload_url: Option<String>,
     /// `remoteUrl`, nullable
-    #[serde(rename = "remoteUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_url: Option<String>,
     /// `files`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<String>,
     /// `createdAt`, nullable
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `modifiedAt`, nullable
-    #[serde(rename = "modifiedAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<String>,
     /// `createdById`, nullable
-    #[serde(rename = "createdById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`, read-only, nullable
-    #[serde(rename = "createdByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`, nullable
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedByName`, read-only, nullable
-    #[serde(rename = "modifiedByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `extensionCorrected`, nullable
-    #[serde(
-        rename = "extensionCorrected",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extension_corrected: Option<bool>,
     /// `width`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<f64>,
     /// `height`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<f64>,
     /// `size`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
     /// `colorSpace`, nullable
-    #[serde(rename = "colorSpace", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub color_space: Option<String>,
     /// `scanId`, nullable
-    #[serde(rename = "scanId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scan_id: Option<String>,
     /// `bookmarkId`, nullable
-    #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `widthUnitId`, nullable
-    #[serde(rename = "widthUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_id: Option<String>,
     /// `widthUnitName`, read-only, nullable
-    #[serde(rename = "widthUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_name: Option<String>,
     /// `combinedWidth`, nullable
-    #[serde(rename = "combinedWidth", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_width: Option<String>,
     /// `widthAllUnits`, nullable
-    #[serde(rename = "widthAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `widthUnitData`, nullable
-    #[serde(rename = "widthUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `heightUnitId`, nullable
-    #[serde(rename = "heightUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_id: Option<String>,
     /// `heightUnitName`, read-only, nullable
-    #[serde(rename = "heightUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_name: Option<String>,
     /// `combinedHeight`, nullable
-    #[serde(rename = "combinedHeight", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_height: Option<String>,
     /// `heightAllUnits`, nullable
-    #[serde(rename = "heightAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `heightUnitData`, nullable
-    #[serde(rename = "heightUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitId`, nullable
-    #[serde(rename = "sizeUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_id: Option<String>,
     /// `sizeUnitName`, read-only, nullable
-    #[serde(rename = "sizeUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_name: Option<String>,
     /// `combinedSize`, nullable
-    #[serde(rename = "combinedSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_size: Option<String>,
     /// `sizeAllUnits`, nullable
-    #[serde(rename = "sizeAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitData`, nullable
-    #[serde(rename = "sizeUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `smallThumbnailUrl`, nullable
-    #[serde(
-        rename = "smallThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub small_thumbnail_url: Option<String>,
     /// `mediumThumbnailUrl`, nullable
-    #[serde(
-        rename = "mediumThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub medium_thumbnail_url: Option<String>,
     /// `largeThumbnailUrl`, nullable
-    #[serde(
-        rename = "largeThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub large_thumbnail_url: Option<String>,
     /// `smallLogoThumbnailUrl`, nullable
-    #[serde(
-        rename = "smallLogoThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub small_logo_thumbnail_url: Option<String>,
     /// `piece`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub piece: Option<String>,
     /// `piecesCount`, required
-    #[serde(rename = "piecesCount")]
     pub pieces_count: i64,
     /// `reupload`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reupload: Option<String>,
 }
 /// Request body of `POST /File/massDownload`.
@@ -1933,15 +1725,16 @@ pub struct CreateChunkBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MassDownloadBody {
     /// `idList`
-    #[serde(rename = "idList", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id_list: Option<Vec<String>>,
     /// `where`
-    #[serde(rename = "where", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub where_: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `byWhere`
-    #[serde(rename = "byWhere", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub by_where: Option<bool>,
 }
 /// Request body of `POST /File/uploadProxy`.
@@ -1955,6 +1748,7 @@ pub struct MassDownloadBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct UploadProxyBody {
     /// `url`, required
     pub url: String,
@@ -1970,9 +1764,9 @@ pub struct UploadProxyBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct CreateSharedUrlResponse {
     /// `sharedUrl`, required
-    #[serde(rename = "sharedUrl")]
     pub shared_url: String,
 }
 /// Request body of `PATCH /File/{id}/reupload`.
@@ -1986,201 +1780,182 @@ pub struct CreateSharedUrlResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct ReuploadBody {
     /// `id`, read-only, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `_meta`, read-only, nullable
-    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::serde_json::Value>,
     /// `name`, required
     pub name: String,
     /// `description`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `preview`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<String>,
     /// `tags`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `url`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// `hasOpen`, nullable
-    #[serde(rename = "hasOpen", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_open: Option<bool>,
     /// `extension`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extension: Option<String>,
     /// `downloadUrl`, nullable
-    #[serde(rename = "downloadUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
     /// `mimeType`, nullable
-    #[serde(rename = "mimeType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
     /// `fileSize`, nullable
-    #[serde(rename = "fileSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_size: Option<i64>,
     /// `fileMtime`, nullable
-    #[serde(rename = "fileMtime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_mtime: Option<String>,
     /// `hash`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
     /// `storageId`, nullable
-    #[serde(rename = "storageId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_id: Option<String>,
     /// `storageName`, read-only, nullable
-    #[serde(rename = "storageName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_name: Option<String>,
     /// `folderId`, nullable
-    #[serde(rename = "folderId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_id: Option<String>,
     /// `folderName`, read-only, nullable
-    #[serde(rename = "folderName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_name: Option<String>,
     /// `folderPath`, nullable
-    #[serde(rename = "folderPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_path: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `path`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// `thumbnailsPath`, nullable
-    #[serde(rename = "thumbnailsPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnails_path: Option<String>,
     /// `typeId`, nullable
-    #[serde(rename = "typeId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_id: Option<String>,
     /// `typeName`, read-only, nullable
-    #[serde(rename = "typeName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_name: Option<String>,
     /// `uploadUrl`, nullable
-    #[serde(rename = "uploadUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub upload_url: Option<String>,
     /// `remoteUrl`, nullable
-    #[serde(rename = "remoteUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_url: Option<String>,
     /// `files`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<String>,
     /// `createdAt`, nullable
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `modifiedAt`, nullable
-    #[serde(rename = "modifiedAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<String>,
     /// `createdById`, nullable
-    #[serde(rename = "createdById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`, read-only, nullable
-    #[serde(rename = "createdByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`, nullable
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedByName`, read-only, nullable
-    #[serde(rename = "modifiedByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `extensionCorrected`, nullable
-    #[serde(
-        rename = "extensionCorrected",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extension_corrected: Option<bool>,
     /// `width`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<f64>,
     /// `height`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<f64>,
     /// `size`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
     /// `colorSpace`, nullable
-    #[serde(rename = "colorSpace", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub color_space: Option<String>,
     /// `scanId`, nullable
-    #[serde(rename = "scanId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scan_id: Option<String>,
     /// `bookmarkId`, nullable
-    #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `widthUnitId`, nullable
-    #[serde(rename = "widthUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_id: Option<String>,
     /// `widthUnitName`, read-only, nullable
-    #[serde(rename = "widthUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_name: Option<String>,
     /// `combinedWidth`, nullable
-    #[serde(rename = "combinedWidth", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_width: Option<String>,
     /// `widthAllUnits`, nullable
-    #[serde(rename = "widthAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `widthUnitData`, nullable
-    #[serde(rename = "widthUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `heightUnitId`, nullable
-    #[serde(rename = "heightUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_id: Option<String>,
     /// `heightUnitName`, read-only, nullable
-    #[serde(rename = "heightUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_name: Option<String>,
     /// `combinedHeight`, nullable
-    #[serde(rename = "combinedHeight", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_height: Option<String>,
     /// `heightAllUnits`, nullable
-    #[serde(rename = "heightAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `heightUnitData`, nullable
-    #[serde(rename = "heightUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitId`, nullable
-    #[serde(rename = "sizeUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_id: Option<String>,
     /// `sizeUnitName`, read-only, nullable
-    #[serde(rename = "sizeUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_name: Option<String>,
     /// `combinedSize`, nullable
-    #[serde(rename = "combinedSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_size: Option<String>,
     /// `sizeAllUnits`, nullable
-    #[serde(rename = "sizeAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitData`, nullable
-    #[serde(rename = "sizeUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `smallThumbnailUrl`, nullable
-    #[serde(
-        rename = "smallThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub small_thumbnail_url: Option<String>,
     /// `mediumThumbnailUrl`, nullable
-    #[serde(
-        rename = "mediumThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub medium_thumbnail_url: Option<String>,
     /// `largeThumbnailUrl`, nullable
-    #[serde(
-        rename = "largeThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub large_thumbnail_url: Option<String>,
     /// `smallLogoThumbnailUrl`, nullable
-    #[serde(
-        rename = "smallLogoThumbnailUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub small_logo_thumbnail_url: Option<String>,
     /// `fileContents`
-    #[serde(rename = "fileContents", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_contents: Option<String>,
 }

@@ -651,9 +651,9 @@ pub struct GetUserSessionParams {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct ComputeEntityScriptFieldBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `id`, required
     pub id: String,
@@ -671,6 +671,7 @@ pub struct ComputeEntityScriptFieldBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct DestroyAuthTokenBody {
     /// `token`, required
     pub token: String,
@@ -738,30 +739,31 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Type {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetDynamicActionsResponseItem {
     /// `action`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
     /// `label`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// `type`, nullable
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `display`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub display: Option<String>,
     /// `html`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
     /// `tooltip`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tooltip: Option<String>,
     /// `displayField`, nullable
-    #[serde(rename = "displayField", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_field: Option<String>,
     /// `data`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<GetDynamicActionsResponseItemData>,
 }
 /// Answer of `GET /dynamicActions`, property `data`.
@@ -775,15 +777,16 @@ pub struct GetDynamicActionsResponseItem {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetDynamicActionsResponseItemData {
     /// `action_id`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "action_id", skip_serializing_if = "Option::is_none")]
     pub action_id: Option<String>,
     /// `entity_id`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "entity_id", skip_serializing_if = "Option::is_none")]
     pub entity_id: Option<String>,
     /// `bookmark_id`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "bookmark_id", skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
 }
 /// Request body of `POST /entityMassDelete`.
@@ -797,14 +800,14 @@ pub struct GetDynamicActionsResponseItemData {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityMassDeleteBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `ids`, required
     pub ids: Vec<String>,
     /// `permanently`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
 /// Answer of `POST /entityMassDelete`.
@@ -818,12 +821,13 @@ pub struct EntityMassDeleteBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityMassDeleteResponse {
     /// `deleted`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<i64>,
     /// `errors`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
 }
 /// Request body of `POST /entityMassDeleteAsync`.
@@ -837,15 +841,14 @@ pub struct EntityMassDeleteResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityMassDeleteAsyncBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `where`, required
-    #[serde(rename = "where")]
     pub where_: Vec<EntityMassDeleteAsyncBodyWhereItem>,
     /// `permanently`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
 /// Request body of `POST /entityMassDeleteAsync`, property `where`, one item.
@@ -859,15 +862,16 @@ pub struct EntityMassDeleteAsyncBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityMassDeleteAsyncBodyWhereItem {
     /// `type`
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `attribute`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
     /// `value`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
 /// Answer of `POST /entityMassDeleteAsync`.
@@ -881,9 +885,9 @@ pub struct EntityMassDeleteAsyncBodyWhereItem {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityMassDeleteAsyncResponse {
     /// `jobId`, required
-    #[serde(rename = "jobId")]
     pub job_id: String,
 }
 /// Request body of `PATCH /entityMassUpdate`.
@@ -897,9 +901,9 @@ pub struct EntityMassDeleteAsyncResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityMassUpdateBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `ids`, required
     pub ids: Vec<String>,
@@ -917,12 +921,13 @@ pub struct EntityMassUpdateBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityMassUpdateResponse {
     /// `updated`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<i64>,
     /// `errors`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
 }
 /// Request body of `PATCH /entityMassUpdateAsync`.
@@ -936,12 +941,11 @@ pub struct EntityMassUpdateResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityMassUpdateAsyncBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `where`, required
-    #[serde(rename = "where")]
     pub where_: Vec<EntityMassUpdateAsyncBodyWhereItem>,
     /// `values`, required
     pub values: ::atrocore_runtime::serde_json::Value,
@@ -957,15 +961,16 @@ pub struct EntityMassUpdateAsyncBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityMassUpdateAsyncBodyWhereItem {
     /// `type`
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `attribute`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
     /// `value`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
 /// Answer of `PATCH /entityMassUpdateAsync`.
@@ -979,9 +984,9 @@ pub struct EntityMassUpdateAsyncBodyWhereItem {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityMassUpdateAsyncResponse {
     /// `jobId`, required
-    #[serde(rename = "jobId")]
     pub job_id: String,
 }
 /// Request body of `POST /entityMerge`.
@@ -995,15 +1000,14 @@ pub struct EntityMassUpdateAsyncResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityMergeBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `sourceIds`, required
-    #[serde(rename = "sourceIds")]
     pub source_ids: Vec<String>,
     /// `targetId`
-    #[serde(rename = "targetId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_id: Option<String>,
     /// `attributes`, required
     pub attributes: ::atrocore_runtime::serde_json::Value,
@@ -1019,12 +1023,13 @@ pub struct EntityMergeBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetEntityRelationResponse {
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
 /// Request body of `POST /entityRelation`.
@@ -1038,32 +1043,28 @@ pub struct GetEntityRelationResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityRelationBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `id`, required
     pub id: String,
     /// `link`, required
     pub link: String,
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `massRelate`
-    #[serde(rename = "massRelate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mass_relate: Option<bool>,
     /// `where`
-    #[serde(rename = "where", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub where_: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `selectData`
-    #[serde(rename = "selectData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub select_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `shouldDuplicateForeign`
-    #[serde(
-        rename = "shouldDuplicateForeign",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub should_duplicate_foreign: Option<bool>,
 }
 /// Request body of `DELETE /entityRelationBulk`.
@@ -1077,19 +1078,18 @@ pub struct EntityRelationBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct DeleteEntityRelationBulkBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `link`, required
     pub link: String,
     /// `ids`, required
     pub ids: Vec<String>,
     /// `foreignIds`, required
-    #[serde(rename = "foreignIds")]
     pub foreign_ids: Vec<String>,
     /// `data`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
 }
 /// Answer of `DELETE /entityRelationBulk`.
@@ -1103,6 +1103,7 @@ pub struct DeleteEntityRelationBulkBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct DeleteEntityRelationBulkResponse {
     /// `message`, required
     pub message: String,
@@ -1118,19 +1119,18 @@ pub struct DeleteEntityRelationBulkResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityRelationBulkBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `link`, required
     pub link: String,
     /// `ids`, required
     pub ids: Vec<String>,
     /// `foreignIds`, required
-    #[serde(rename = "foreignIds")]
     pub foreign_ids: Vec<String>,
     /// `data`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
 }
 /// Answer of `POST /entityRelationBulk`.
@@ -1144,6 +1144,7 @@ pub struct EntityRelationBulkBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityRelationBulkResponse {
     /// `message`, required
     pub message: String,
@@ -1159,20 +1160,18 @@ pub struct EntityRelationBulkResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityRelationBulkAsyncBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `link`, required
     pub link: String,
     /// `where`, required
-    #[serde(rename = "where")]
     pub where_: Vec<::atrocore_runtime::serde_json::Value>,
     /// `foreignWhere`, required
-    #[serde(rename = "foreignWhere")]
     pub foreign_where: Vec<::atrocore_runtime::serde_json::Value>,
     /// `data`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
 }
 /// Answer of `POST /entityRelationBulkAsync`.
@@ -1186,9 +1185,9 @@ pub struct EntityRelationBulkAsyncBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityRelationBulkAsyncResponse {
     /// `jobId`, required
-    #[serde(rename = "jobId")]
     pub job_id: String,
 }
 /// Request body of `DELETE /entityRelationBulkAsync`.
@@ -1202,20 +1201,18 @@ pub struct EntityRelationBulkAsyncResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct DeleteEntityRelationBulkAsyncBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `link`, required
     pub link: String,
     /// `where`, required
-    #[serde(rename = "where")]
     pub where_: Vec<::atrocore_runtime::serde_json::Value>,
     /// `foreignWhere`, required
-    #[serde(rename = "foreignWhere")]
     pub foreign_where: Vec<::atrocore_runtime::serde_json::Value>,
     /// `data`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
 }
 /// Answer of `DELETE /entityRelationBulkAsync`.
@@ -1229,9 +1226,9 @@ pub struct DeleteEntityRelationBulkAsyncBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct DeleteEntityRelationBulkAsyncResponse {
     /// `jobId`, required
-    #[serde(rename = "jobId")]
     pub job_id: String,
 }
 /// Request body of `POST /entityRestore`.
@@ -1245,9 +1242,9 @@ pub struct DeleteEntityRelationBulkAsyncResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityRestoreBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `ids`, required
     pub ids: Vec<String>,
@@ -1263,12 +1260,13 @@ pub struct EntityRestoreBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityRestoreResponse {
     /// `restored`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub restored: Option<i64>,
     /// `errors`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
 }
 /// Request body of `POST /entityRestoreAsync`.
@@ -1282,12 +1280,11 @@ pub struct EntityRestoreResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityRestoreAsyncBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `where`, required
-    #[serde(rename = "where")]
     pub where_: Vec<EntityRestoreAsyncBodyWhereItem>,
 }
 /// Request body of `POST /entityRestoreAsync`, property `where`, one item.
@@ -1301,15 +1298,16 @@ pub struct EntityRestoreAsyncBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityRestoreAsyncBodyWhereItem {
     /// `type`
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `attribute`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
     /// `value`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
 /// Answer of `POST /entityRestoreAsync`.
@@ -1323,9 +1321,9 @@ pub struct EntityRestoreAsyncBodyWhereItem {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityRestoreAsyncResponse {
     /// `jobId`, required
-    #[serde(rename = "jobId")]
     pub job_id: String,
 }
 /// Request body of `POST /entityScriptDefaultFields`.
@@ -1339,9 +1337,9 @@ pub struct EntityRestoreAsyncResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntityScriptDefaultFieldsBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
 }
 /// Answer of `GET /entityStream`.
@@ -1355,12 +1353,13 @@ pub struct EntityScriptDefaultFieldsBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetEntityStreamResponse {
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
 /// Request body of `DELETE /entitySubscription`.
@@ -1374,21 +1373,21 @@ pub struct GetEntityStreamResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct DeleteEntitySubscriptionBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `where`
-    #[serde(rename = "where", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub where_: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `selectData`
-    #[serde(rename = "selectData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub select_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `byWhere`
-    #[serde(rename = "byWhere", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub by_where: Option<bool>,
 }
 /// Answer of `DELETE /entitySubscription`.
@@ -1402,12 +1401,13 @@ pub struct DeleteEntitySubscriptionBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct DeleteEntitySubscriptionResponse {
     /// `count`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
 /// Request body of `POST /entitySubscription`.
@@ -1421,21 +1421,21 @@ pub struct DeleteEntitySubscriptionResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntitySubscriptionBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `where`
-    #[serde(rename = "where", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub where_: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `selectData`
-    #[serde(rename = "selectData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub select_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `byWhere`
-    #[serde(rename = "byWhere", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub by_where: Option<bool>,
 }
 /// Answer of `POST /entitySubscription`.
@@ -1449,12 +1449,13 @@ pub struct EntitySubscriptionBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EntitySubscriptionResponse {
     /// `count`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
     /// `ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
 /// Answer of `GET /entityTree`.
@@ -1468,12 +1469,13 @@ pub struct EntitySubscriptionResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetEntityTreeResponse {
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetEntityTreeResponseListItem>>,
 }
 /// Answer of `GET /entityTree`, property `list`, one item.
@@ -1487,30 +1489,31 @@ pub struct GetEntityTreeResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetEntityTreeResponseListItem {
     /// `id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `offset`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `disabled`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
     /// `load_on_demand`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "load_on_demand", skip_serializing_if = "Option::is_none")]
     pub load_on_demand: Option<bool>,
     /// `scope`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// `children`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
 /// Request body of `POST /evaluateScriptFieldDefault`.
@@ -1524,9 +1527,9 @@ pub struct GetEntityTreeResponseListItem {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EvaluateScriptFieldDefaultBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `field`, required
     pub field: String,
@@ -1542,9 +1545,10 @@ pub struct EvaluateScriptFieldDefaultBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct EvaluateScriptFieldDefaultResponse {
     /// `default`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
 }
 /// Request body of `POST /generateScriptAttributesSnippet`.
@@ -1558,12 +1562,11 @@ pub struct EvaluateScriptFieldDefaultResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GenerateScriptAttributesSnippetBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `attributesIds`, required
-    #[serde(rename = "attributesIds")]
     pub attributes_ids: Vec<String>,
 }
 /// Answer of `POST /generateScriptAttributesSnippet`.
@@ -1577,9 +1580,10 @@ pub struct GenerateScriptAttributesSnippetBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GenerateScriptAttributesSnippetResponse {
     /// `text`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
 /// Request body of `POST /generateScriptFieldsSnippet`.
@@ -1593,9 +1597,9 @@ pub struct GenerateScriptAttributesSnippetResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GenerateScriptFieldsSnippetBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `fields`, required
     pub fields: Vec<String>,
@@ -1611,9 +1615,10 @@ pub struct GenerateScriptFieldsSnippetBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GenerateScriptFieldsSnippetResponse {
     /// `text`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
 /// Answer of `GET /globalSearch`.
@@ -1627,12 +1632,13 @@ pub struct GenerateScriptFieldsSnippetResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetGlobalSearchResponse {
     /// `count`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
     /// `list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetGlobalSearchResponseListItem>>,
 }
 /// Answer of `GET /globalSearch`, property `list`, one item.
@@ -1646,15 +1652,16 @@ pub struct GetGlobalSearchResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetGlobalSearchResponseListItem {
     /// `id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `_scope`
-    #[serde(rename = "_scope", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_scope", skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
 }
 /// Request body of `POST /jobManagerPause`.
@@ -1668,6 +1675,7 @@ pub struct GetGlobalSearchResponseListItem {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct JobManagerPauseBody {
     /// `pause`, required
     pub pause: bool,
@@ -1683,18 +1691,19 @@ pub struct JobManagerPauseBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetMetadataResponse {
     /// `entityDefs`
-    #[serde(rename = "entityDefs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_defs: Option<::atrocore_runtime::serde_json::Value>,
     /// `clientDefs`
-    #[serde(rename = "clientDefs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_defs: Option<::atrocore_runtime::serde_json::Value>,
     /// `scopes`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scopes: Option<::atrocore_runtime::serde_json::Value>,
     /// `app`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub app: Option<::atrocore_runtime::serde_json::Value>,
 }
 /// Request body of `POST /removeAssociates`.
@@ -1708,18 +1717,16 @@ pub struct GetMetadataResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct RemoveAssociatesBody {
     /// `entityName`, required
-    #[serde(rename = "entityName")]
     pub entity_name: String,
     /// `mainRecordId`, required
-    #[serde(rename = "mainRecordId")]
     pub main_record_id: String,
     /// `relatedRecordId`, required
-    #[serde(rename = "relatedRecordId")]
     pub related_record_id: String,
     /// `associationId`
-    #[serde(rename = "associationId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub association_id: Option<String>,
 }
 /// Request body of `POST /resetDashboard`.
@@ -1733,6 +1740,7 @@ pub struct RemoveAssociatesBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct ResetDashboardBody {
     /// `id`, required
     pub id: String,
@@ -1748,20 +1756,13 @@ pub struct ResetDashboardBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct ResetDashboardResponse {
     /// `dashboardLayout`, nullable
-    #[serde(
-        rename = "dashboardLayout",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashboard_layout: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `dashletsOptions`, nullable
-    #[serde(
-        rename = "dashletsOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
 }
 /// Request body of `POST /upsert`, one item.
@@ -1775,6 +1776,7 @@ pub struct ResetDashboardResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct UpsertBodyItem {
     /// `entity`, required
     pub entity: String,
@@ -1790,6 +1792,7 @@ pub struct UpsertBodyItem {
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
+#[serde(rename_all = "camelCase")]
 pub struct UpsertResponseItem {
     /// `status`, required
     pub status: UpsertResponseItemStatus,
@@ -1876,6 +1879,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertResponseItemStat
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct UpsertAsyncBodyItem {
     /// `entity`, required
     pub entity: String,
@@ -1893,9 +1897,9 @@ pub struct UpsertAsyncBodyItem {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct UpsertAsyncResponse {
     /// `jobId`, required
-    #[serde(rename = "jobId")]
     pub job_id: String,
 }
 /// Answer of `GET /userSession`.
@@ -1909,26 +1913,26 @@ pub struct UpsertAsyncResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetUserSessionResponse {
     /// `authorizationToken`, required
-    #[serde(rename = "authorizationToken")]
     pub authorization_token: String,
     /// `token`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// `user`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<::atrocore_runtime::serde_json::Value>,
     /// `acl`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub acl: Option<::atrocore_runtime::serde_json::Value>,
     /// `preferences`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub preferences: Option<::atrocore_runtime::serde_json::Value>,
     /// `settings`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<::atrocore_runtime::serde_json::Value>,
     /// `appParams`
-    #[serde(rename = "appParams", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_params: Option<::atrocore_runtime::serde_json::Value>,
 }

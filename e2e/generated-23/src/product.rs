@@ -14,432 +14,358 @@
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct Product {
     /// `id`, read-only, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `_meta`, read-only, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nameDeDe`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "nameDeDe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "nameFrFr", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionDeDe",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionFrFr",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `longDescription`, nullable
     ///
     /// AtroCore type `wysiwyg`, multilingual.
-    #[serde(
-        rename = "longDescription",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_description: Option<String>,
     /// `longDescriptionDeDe`, nullable
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(
-        rename = "longDescriptionDeDe",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_description_de_de: Option<String>,
     /// `longDescriptionFrFr`, nullable
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(
-        rename = "longDescriptionFrFr",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_description_fr_fr: Option<String>,
     /// `createdAt`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "modifiedAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "createdById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`, read-only, nullable
-    #[serde(rename = "createdByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedByName`, read-only, nullable
-    #[serde(rename = "modifiedByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `parentsIds`, nullable
     ///
     /// Links to `Product`.
-    #[serde(rename = "parentsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_ids: Option<Vec<String>>,
     /// `parentsNames`, read-only, nullable
-    #[serde(rename = "parentsNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `sortOrder`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "sortOrder", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `imageId`, nullable
-    #[serde(rename = "imageId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
     /// `imageName`, read-only, nullable
-    #[serde(rename = "imageName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_name: Option<String>,
     /// `number`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
     /// `price`, nullable
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<f64>,
     /// `isActive`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isActive", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `quantity`, nullable
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<f64>,
     /// `productGroupId`, nullable
     ///
     /// Link to `ProductGroup`.
-    #[serde(rename = "productGroupId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_group_id: Option<String>,
     /// `productGroupName`, read-only, nullable
-    #[serde(
-        rename = "productGroupName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_group_name: Option<String>,
     /// `customsNumber`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "customsNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub customs_number: Option<String>,
     /// `countryOfOriginId`, nullable
     ///
     /// Link to `Country`.
-    #[serde(
-        rename = "countryOfOriginId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_of_origin_id: Option<String>,
     /// `countryOfOriginName`, read-only, nullable
-    #[serde(
-        rename = "countryOfOriginName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_of_origin_name: Option<String>,
     /// `defaultSupplierId`, nullable
     ///
     /// Link to `Account`.
-    #[serde(
-        rename = "defaultSupplierId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_supplier_id: Option<String>,
     /// `defaultSupplierName`, read-only, nullable
-    #[serde(
-        rename = "defaultSupplierName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_supplier_name: Option<String>,
     /// `mpn`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mpn: Option<String>,
     /// `note`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `brandId`, nullable
     ///
     /// Link to `Brand`.
-    #[serde(rename = "brandId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub brand_id: Option<String>,
     /// `brandName`, read-only, nullable
-    #[serde(rename = "brandName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub brand_name: Option<String>,
     /// `status`, required
     ///
     /// AtroCore type `enum`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatus>,
     /// `ean`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ean: Option<String>,
     /// `rrp`, nullable
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp: Option<f64>,
     /// `tag`, nullable
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<Vec<String>>,
     /// `mainImageId`, nullable
-    #[serde(rename = "mainImageId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_image_id: Option<String>,
     /// `mainImageName`, read-only, nullable
-    #[serde(rename = "mainImageName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_image_name: Option<String>,
     /// `data`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `channelsIds`, nullable
     ///
     /// Links to `Channel`.
-    #[serde(rename = "channelsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channels_ids: Option<Vec<String>>,
     /// `channelsNames`, read-only, nullable
-    #[serde(rename = "channelsNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channels_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `variantSpecificAttributesIds`, nullable
     ///
     /// Links to `Attribute`.
-    #[serde(
-        rename = "variantSpecificAttributesIds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes_ids: Option<Vec<String>>,
     /// `variantSpecificAttributesNames`, read-only, nullable
-    #[serde(
-        rename = "variantSpecificAttributesNames",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `categoriesIds`, nullable
     ///
     /// Links to `Category`.
-    #[serde(rename = "categoriesIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub categories_ids: Option<Vec<String>>,
     /// `categoriesNames`, read-only, nullable
-    #[serde(
-        rename = "categoriesNames",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub categories_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `isInheritAssignedUser`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isInheritAssignedUser",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherit_assigned_user: Option<bool>,
     /// `isInheritOwnerUser`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isInheritOwnerUser",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherit_owner_user: Option<bool>,
     /// `isInheritTeams`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isInheritTeams", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherit_teams: Option<bool>,
     /// `ownerUserId`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "ownerUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<String>,
     /// `ownerUserName`, read-only, nullable
-    #[serde(rename = "ownerUserName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
     /// `assignedUserId`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "assignedUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<String>,
     /// `assignedUserName`, read-only, nullable
-    #[serde(
-        rename = "assignedUserName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
     /// `teamsIds`, nullable
     ///
     /// Links to `Team`.
-    #[serde(rename = "teamsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`, read-only, nullable
-    #[serde(rename = "teamsNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `bookmarkId`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `attributesDefs`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "attributesDefs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes_defs: Option<::atrocore_runtime::serde_json::Value>,
     /// `routes`, read-only, nullable
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub routes: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `routesNames`, nullable
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(rename = "routesNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub routes_names: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `isRoot`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isRoot", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_root: Option<bool>,
     /// `hasChildren`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "hasChildren", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_children: Option<bool>,
     /// `inheritedFields`, nullable
     ///
     /// AtroCore type `array`.
-    #[serde(
-        rename = "inheritedFields",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub inherited_fields: Option<Vec<String>>,
     /// `priceUnitId`, nullable
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(rename = "priceUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit_id: Option<String>,
     /// `priceUnitName`, read-only, nullable
-    #[serde(rename = "priceUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit_name: Option<String>,
     /// `combinedPrice`, nullable
     ///
     /// AtroCore type `varchar`, measure `currency`.
-    #[serde(rename = "combinedPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_price: Option<String>,
     /// `priceAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "priceAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `priceUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "priceUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `rrpUnitId`, nullable
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(rename = "rrpUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit_id: Option<String>,
     /// `rrpUnitName`, read-only, nullable
-    #[serde(rename = "rrpUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit_name: Option<String>,
     /// `combinedRrp`, nullable
     ///
     /// AtroCore type `varchar`, measure `currency`.
-    #[serde(rename = "combinedRrp", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_rrp: Option<String>,
     /// `rrpAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "rrpAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `rrpUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "rrpUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `classificationsIds`, nullable
     ///
     /// Links to `Classification`.
-    #[serde(
-        rename = "classificationsIds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub classifications_ids: Option<Vec<String>>,
     /// `classificationsNames`, read-only, nullable
-    #[serde(
-        rename = "classificationsNames",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub classifications_names: Option<::atrocore_runtime::serde_json::Value>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -797,11 +723,12 @@ impl ::atrocore_runtime::Entity for Product {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct ProductPost {
     /// `id`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`, required
     ///
@@ -810,80 +737,60 @@ pub struct ProductPost {
     /// `nameDeDe`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "nameDeDe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "nameFrFr", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionDeDe",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionFrFr",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `longDescription`, nullable
     ///
     /// AtroCore type `wysiwyg`, multilingual.
-    #[serde(
-        rename = "longDescription",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_description: Option<String>,
     /// `longDescriptionDeDe`, nullable
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(
-        rename = "longDescriptionDeDe",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_description_de_de: Option<String>,
     /// `longDescriptionFrFr`, nullable
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(
-        rename = "longDescriptionFrFr",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_description_fr_fr: Option<String>,
     /// `modifiedById`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `parentsIds`, nullable
     ///
     /// Links to `Product`.
-    #[serde(rename = "parentsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_ids: Option<Vec<String>>,
     /// `sortOrder`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "sortOrder", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `imageId`, nullable
-    #[serde(rename = "imageId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
     /// `number`, required
     ///
@@ -892,60 +799,52 @@ pub struct ProductPost {
     /// `price`, nullable
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<f64>,
     /// `isActive`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isActive", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `quantity`, nullable
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<f64>,
     /// `productGroupId`, nullable
     ///
     /// Link to `ProductGroup`.
-    #[serde(rename = "productGroupId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_group_id: Option<String>,
     /// `customsNumber`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "customsNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub customs_number: Option<String>,
     /// `countryOfOriginId`, nullable
     ///
     /// Link to `Country`.
-    #[serde(
-        rename = "countryOfOriginId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_of_origin_id: Option<String>,
     /// `defaultSupplierId`, nullable
     ///
     /// Link to `Account`.
-    #[serde(
-        rename = "defaultSupplierId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_supplier_id: Option<String>,
     /// `mpn`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mpn: Option<String>,
     /// `note`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `brandId`, nullable
     ///
     /// Link to `Brand`.
-    #[serde(rename = "brandId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub brand_id: Option<String>,
     /// `status`, required
     ///
@@ -954,252 +853,220 @@ pub struct ProductPost {
     /// `ean`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ean: Option<String>,
     /// `rrp`, nullable
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp: Option<f64>,
     /// `tag`, nullable
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<Vec<String>>,
     /// `mainImageId`, nullable
-    #[serde(rename = "mainImageId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_image_id: Option<String>,
     /// `data`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `channelsIds`, nullable
     ///
     /// Links to `Channel`.
-    #[serde(rename = "channelsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channels_ids: Option<Vec<String>>,
     /// `variantSpecificAttributesIds`, nullable
     ///
     /// Links to `Attribute`.
-    #[serde(
-        rename = "variantSpecificAttributesIds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes_ids: Option<Vec<String>>,
     /// `categoriesIds`, nullable
     ///
     /// Links to `Category`.
-    #[serde(rename = "categoriesIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub categories_ids: Option<Vec<String>>,
     /// `isInheritAssignedUser`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isInheritAssignedUser",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherit_assigned_user: Option<bool>,
     /// `isInheritOwnerUser`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isInheritOwnerUser",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherit_owner_user: Option<bool>,
     /// `isInheritTeams`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isInheritTeams", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherit_teams: Option<bool>,
     /// `ownerUserId`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "ownerUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<String>,
     /// `assignedUserId`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "assignedUserId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<String>,
     /// `teamsIds`, nullable
     ///
     /// Links to `Team`.
-    #[serde(rename = "teamsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `bookmarkId`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(rename = "bookmarkId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `attributesDefs`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "attributesDefs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes_defs: Option<::atrocore_runtime::serde_json::Value>,
     /// `routesNames`, nullable
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(rename = "routesNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub routes_names: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `isRoot`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "isRoot", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_root: Option<bool>,
     /// `hasChildren`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(rename = "hasChildren", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_children: Option<bool>,
     /// `inheritedFields`, nullable
     ///
     /// AtroCore type `array`.
-    #[serde(
-        rename = "inheritedFields",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub inherited_fields: Option<Vec<String>>,
     /// `priceUnitId`, nullable
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(rename = "priceUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit_id: Option<String>,
     /// `combinedPrice`, nullable
     ///
     /// AtroCore type `varchar`, measure `currency`.
-    #[serde(rename = "combinedPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_price: Option<String>,
     /// `priceAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "priceAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `priceUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "priceUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `rrpUnitId`, nullable
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(rename = "rrpUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit_id: Option<String>,
     /// `combinedRrp`, nullable
     ///
     /// AtroCore type `varchar`, measure `currency`.
-    #[serde(rename = "combinedRrp", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_rrp: Option<String>,
     /// `rrpAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "rrpAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `rrpUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "rrpUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `classificationsIds`, nullable
     ///
     /// Links to `Classification`.
-    #[serde(
-        rename = "classificationsIds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub classifications_ids: Option<Vec<String>>,
     /// `modifiedBy`
     ///
     /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// `parents`
     ///
     /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `productGroup`
     ///
     /// Find-or-create form of `productGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "productGroup", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_group: Option<::atrocore_runtime::LinkTo>,
     /// `countryOfOrigin`
     ///
     /// Find-or-create form of `countryOfOriginId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "countryOfOrigin",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_of_origin: Option<::atrocore_runtime::LinkTo>,
     /// `defaultSupplier`
     ///
     /// Find-or-create form of `defaultSupplierId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "defaultSupplier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_supplier: Option<::atrocore_runtime::LinkTo>,
     /// `brand`
     ///
     /// Find-or-create form of `brandId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub brand: Option<::atrocore_runtime::LinkTo>,
     /// `channels`
     ///
     /// Find-or-create form of `channelsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channels: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `variantSpecificAttributes`
     ///
     /// Find-or-create form of `variantSpecificAttributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "variantSpecificAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `categories`
     ///
     /// Find-or-create form of `categoriesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub categories: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "ownerUser", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<::atrocore_runtime::LinkTo>,
     /// `assignedUser`
     ///
     /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "assignedUser", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `priceUnit`
     ///
     /// Find-or-create form of `priceUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "priceUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit: Option<::atrocore_runtime::LinkTo>,
     /// `rrpUnit`
     ///
     /// Find-or-create form of `rrpUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "rrpUnit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit: Option<::atrocore_runtime::LinkTo>,
     /// `classifications`
     ///
     /// Find-or-create form of `classificationsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub classifications: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -1220,561 +1087,358 @@ pub struct ProductPost {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct ProductPatch {
     /// `name`
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name: ::atrocore_runtime::Patch<String>,
     /// `nameDeDe`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "nameDeDe",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_de_de: ::atrocore_runtime::Patch<String>,
     /// `nameFrFr`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "nameFrFr",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
     /// `descriptionDeDe`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionDeDe",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_de_de: ::atrocore_runtime::Patch<String>,
     /// `descriptionFrFr`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(
-        rename = "descriptionFrFr",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `longDescription`, nullable
     ///
     /// AtroCore type `wysiwyg`, multilingual.
-    #[serde(
-        rename = "longDescription",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub long_description: ::atrocore_runtime::Patch<String>,
     /// `longDescriptionDeDe`, nullable
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(
-        rename = "longDescriptionDeDe",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub long_description_de_de: ::atrocore_runtime::Patch<String>,
     /// `longDescriptionFrFr`, nullable
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(
-        rename = "longDescriptionFrFr",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub long_description_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `modifiedById`, nullable
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "modifiedById",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `parentsIds`, nullable
     ///
     /// Links to `Product`.
-    #[serde(
-        rename = "parentsIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub parents_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `sortOrder`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(
-        rename = "sortOrder",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sort_order: ::atrocore_runtime::Patch<i64>,
     /// `imageId`, nullable
-    #[serde(
-        rename = "imageId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub image_id: ::atrocore_runtime::Patch<String>,
     /// `number`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub number: ::atrocore_runtime::Patch<String>,
     /// `price`, nullable
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub price: ::atrocore_runtime::Patch<f64>,
     /// `isActive`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isActive",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_active: ::atrocore_runtime::Patch<bool>,
     /// `quantity`, nullable
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub quantity: ::atrocore_runtime::Patch<f64>,
     /// `productGroupId`, nullable
     ///
     /// Link to `ProductGroup`.
-    #[serde(
-        rename = "productGroupId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub product_group_id: ::atrocore_runtime::Patch<String>,
     /// `customsNumber`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "customsNumber",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub customs_number: ::atrocore_runtime::Patch<String>,
     /// `countryOfOriginId`, nullable
     ///
     /// Link to `Country`.
-    #[serde(
-        rename = "countryOfOriginId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub country_of_origin_id: ::atrocore_runtime::Patch<String>,
     /// `defaultSupplierId`, nullable
     ///
     /// Link to `Account`.
-    #[serde(
-        rename = "defaultSupplierId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub default_supplier_id: ::atrocore_runtime::Patch<String>,
     /// `mpn`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub mpn: ::atrocore_runtime::Patch<String>,
     /// `note`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub note: ::atrocore_runtime::Patch<String>,
     /// `brandId`, nullable
     ///
     /// Link to `Brand`.
-    #[serde(
-        rename = "brandId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub brand_id: ::atrocore_runtime::Patch<String>,
     /// `status`
     ///
     /// AtroCore type `enum`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub status: ::atrocore_runtime::Patch<ProductStatus>,
     /// `ean`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub ean: ::atrocore_runtime::Patch<String>,
     /// `rrp`, nullable
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub rrp: ::atrocore_runtime::Patch<f64>,
     /// `tag`, nullable
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tag: ::atrocore_runtime::Patch<Vec<String>>,
     /// `mainImageId`, nullable
-    #[serde(
-        rename = "mainImageId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub main_image_id: ::atrocore_runtime::Patch<String>,
     /// `data`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `channelsIds`, nullable
     ///
     /// Links to `Channel`.
-    #[serde(
-        rename = "channelsIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub channels_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `variantSpecificAttributesIds`, nullable
     ///
     /// Links to `Attribute`.
-    #[serde(
-        rename = "variantSpecificAttributesIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub variant_specific_attributes_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `categoriesIds`, nullable
     ///
     /// Links to `Category`.
-    #[serde(
-        rename = "categoriesIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub categories_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `isInheritAssignedUser`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isInheritAssignedUser",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_inherit_assigned_user: ::atrocore_runtime::Patch<bool>,
     /// `isInheritOwnerUser`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isInheritOwnerUser",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_inherit_owner_user: ::atrocore_runtime::Patch<bool>,
     /// `isInheritTeams`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isInheritTeams",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_inherit_teams: ::atrocore_runtime::Patch<bool>,
     /// `ownerUserId`, nullable
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "ownerUserId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub owner_user_id: ::atrocore_runtime::Patch<String>,
     /// `assignedUserId`, nullable
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "assignedUserId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub assigned_user_id: ::atrocore_runtime::Patch<String>,
     /// `teamsIds`, nullable
     ///
     /// Links to `Team`.
-    #[serde(
-        rename = "teamsIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `bookmarkId`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(
-        rename = "bookmarkId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub bookmark_id: ::atrocore_runtime::Patch<String>,
     /// `attributesDefs`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "attributesDefs",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attributes_defs: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `routesNames`, nullable
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(
-        rename = "routesNames",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub routes_names: ::atrocore_runtime::Patch<
         Vec<::atrocore_runtime::serde_json::Value>,
     >,
     /// `isRoot`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "isRoot",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_root: ::atrocore_runtime::Patch<bool>,
     /// `hasChildren`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(
-        rename = "hasChildren",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub has_children: ::atrocore_runtime::Patch<bool>,
     /// `inheritedFields`, nullable
     ///
     /// AtroCore type `array`.
-    #[serde(
-        rename = "inheritedFields",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub inherited_fields: ::atrocore_runtime::Patch<Vec<String>>,
     /// `priceUnitId`, nullable
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(
-        rename = "priceUnitId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub price_unit_id: ::atrocore_runtime::Patch<String>,
     /// `combinedPrice`, nullable
     ///
     /// AtroCore type `varchar`, measure `currency`.
-    #[serde(
-        rename = "combinedPrice",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub combined_price: ::atrocore_runtime::Patch<String>,
     /// `priceAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "priceAllUnits",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub price_all_units: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `priceUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "priceUnitData",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub price_unit_data: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `rrpUnitId`, nullable
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(
-        rename = "rrpUnitId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub rrp_unit_id: ::atrocore_runtime::Patch<String>,
     /// `combinedRrp`, nullable
     ///
     /// AtroCore type `varchar`, measure `currency`.
-    #[serde(
-        rename = "combinedRrp",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub combined_rrp: ::atrocore_runtime::Patch<String>,
     /// `rrpAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "rrpAllUnits",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub rrp_all_units: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `rrpUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(
-        rename = "rrpUnitData",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub rrp_unit_data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `classificationsIds`, nullable
     ///
     /// Links to `Classification`.
-    #[serde(
-        rename = "classificationsIds",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub classifications_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `modifiedBy`
     ///
     /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "modifiedBy",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `parents`
     ///
     /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub parents: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// `productGroup`
     ///
     /// Find-or-create form of `productGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "productGroup",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub product_group: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `countryOfOrigin`
     ///
     /// Find-or-create form of `countryOfOriginId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "countryOfOrigin",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub country_of_origin: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `defaultSupplier`
     ///
     /// Find-or-create form of `defaultSupplierId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "defaultSupplier",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub default_supplier: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `brand`
     ///
     /// Find-or-create form of `brandId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub brand: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `channels`
     ///
     /// Find-or-create form of `channelsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub channels: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// `variantSpecificAttributes`
     ///
     /// Find-or-create form of `variantSpecificAttributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "variantSpecificAttributes",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub variant_specific_attributes: ::atrocore_runtime::Patch<
         Vec<::atrocore_runtime::LinkTo>,
     >,
     /// `categories`
     ///
     /// Find-or-create form of `categoriesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub categories: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "ownerUser",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub owner_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `assignedUser`
     ///
     /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "assignedUser",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub assigned_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// `priceUnit`
     ///
     /// Find-or-create form of `priceUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "priceUnit",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub price_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `rrpUnit`
     ///
     /// Find-or-create form of `rrpUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "rrpUnit",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub rrp_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `classifications`
     ///
     /// Find-or-create form of `classificationsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub classifications: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -2590,12 +2254,13 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductStatus {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetChannelStatisticsResponse {
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetChannelStatisticsResponseListItem>>,
 }
 /// Answer of `GET /Product/channelStatistics`, property `list`, one item.
@@ -2609,21 +2274,22 @@ pub struct GetChannelStatisticsResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetChannelStatisticsResponseListItem {
     /// `id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `products`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub products: Option<i64>,
     /// `active`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<i64>,
     /// `notActive`
-    #[serde(rename = "notActive", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub not_active: Option<i64>,
 }
 /// Request body of `POST /Product/inheritAllFromParentAsync`.
@@ -2637,9 +2303,9 @@ pub struct GetChannelStatisticsResponseListItem {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct InheritAllFromParentAsyncBody {
     /// `where`, required
-    #[serde(rename = "where")]
     pub where_: Vec<InheritAllFromParentAsyncBodyWhereItem>,
 }
 /// Request body of `POST /Product/inheritAllFromParentAsync`, property `where`, one item.
@@ -2653,15 +2319,16 @@ pub struct InheritAllFromParentAsyncBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct InheritAllFromParentAsyncBodyWhereItem {
     /// `type`
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `attribute`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
     /// `value`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
 /// Answer of `POST /Product/inheritAllFromParentAsync`.
@@ -2675,9 +2342,10 @@ pub struct InheritAllFromParentAsyncBodyWhereItem {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct InheritAllFromParentAsyncResponse {
     /// `jobId`
-    #[serde(rename = "jobId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
 }
 /// Request body of `POST /Product/massRemoveAttributeAsync`.
@@ -2691,12 +2359,11 @@ pub struct InheritAllFromParentAsyncResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MassRemoveAttributeAsyncBody {
     /// `attributeWhere`, required
-    #[serde(rename = "attributeWhere")]
     pub attribute_where: Vec<::atrocore_runtime::serde_json::Value>,
     /// `recordWhere`, required
-    #[serde(rename = "recordWhere")]
     pub record_where: Vec<::atrocore_runtime::serde_json::Value>,
 }
 /// Answer of `POST /Product/massRemoveAttributeAsync`.
@@ -2710,9 +2377,10 @@ pub struct MassRemoveAttributeAsyncBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct MassRemoveAttributeAsyncResponse {
     /// `jobId`
-    #[serde(rename = "jobId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
 }
 /// Answer of `GET /Product/productByStatusStatistics`.
@@ -2726,12 +2394,13 @@ pub struct MassRemoveAttributeAsyncResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetProductByStatusStatisticsResponse {
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetProductByStatusStatisticsResponseListItem>>,
 }
 /// Answer of `GET /Product/productByStatusStatistics`, property `list`, one item.
@@ -2745,15 +2414,16 @@ pub struct GetProductByStatusStatisticsResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetProductByStatusStatisticsResponseListItem {
     /// `id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `amount`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
 }
 /// Answer of `GET /Product/productByTagStatistics`.
@@ -2767,12 +2437,13 @@ pub struct GetProductByStatusStatisticsResponseListItem {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetProductByTagStatisticsResponse {
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetProductByTagStatisticsResponseListItem>>,
 }
 /// Answer of `GET /Product/productByTagStatistics`, property `list`, one item.
@@ -2786,15 +2457,16 @@ pub struct GetProductByTagStatisticsResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetProductByTagStatisticsResponseListItem {
     /// `id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `amount`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
 }
 /// Answer of `GET /Product/productTypeStatistics`.
@@ -2808,12 +2480,13 @@ pub struct GetProductByTagStatisticsResponseListItem {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetProductTypeStatisticsResponse {
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetProductTypeStatisticsResponseListItem>>,
 }
 /// Answer of `GET /Product/productTypeStatistics`, property `list`, one item.
@@ -2827,21 +2500,22 @@ pub struct GetProductTypeStatisticsResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetProductTypeStatisticsResponseListItem {
     /// `id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `active`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<i64>,
     /// `notActive`
-    #[serde(rename = "notActive", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub not_active: Option<i64>,
 }
 /// Values of a parameter of `GET /Product/treeData`.
@@ -2907,12 +2581,13 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Asc {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetTreeDataResponse {
     /// `total`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `tree`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tree: Option<Vec<GetTreeDataResponseTreeItem>>,
 }
 /// Answer of `GET /Product/treeData`, property `tree`, one item.
@@ -2926,21 +2601,22 @@ pub struct GetTreeDataResponse {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct GetTreeDataResponseTreeItem {
     /// `id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `scope`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// `disabled`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
     /// `children`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
 /// Request body of `POST /Product/{id}/addAttributes`.
@@ -2954,9 +2630,9 @@ pub struct GetTreeDataResponseTreeItem {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct AddAttributesBody {
     /// `attributeIds`, required
-    #[serde(rename = "attributeIds")]
     pub attribute_ids: Vec<String>,
 }
 /// Request body of `DELETE /Product/{id}/attributeValues`.
@@ -2970,9 +2646,9 @@ pub struct AddAttributesBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct DeleteAttributeValuesBody {
     /// `attributeIds`, required
-    #[serde(rename = "attributeIds")]
     pub attribute_ids: Vec<String>,
 }
 /// Request body of `POST /Product/{id}/inheritField`.
@@ -2986,6 +2662,7 @@ pub struct DeleteAttributeValuesBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct InheritFieldBody {
     /// `field`, required
     pub field: String,
@@ -3001,6 +2678,7 @@ pub struct InheritFieldBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct InheritLinkBody {
     /// `link`, required
     pub link: String,
@@ -3016,12 +2694,11 @@ pub struct InheritLinkBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct InheritRelationBody {
     /// `relationName`, required
-    #[serde(rename = "relationName")]
     pub relation_name: String,
     /// `relationId`, required
-    #[serde(rename = "relationId")]
     pub relation_id: String,
 }
 /// Request body of `POST /Product/{id}/notInheritRelation`.
@@ -3035,11 +2712,10 @@ pub struct InheritRelationBody {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct NotInheritRelationBody {
     /// `relationName`, required
-    #[serde(rename = "relationName")]
     pub relation_name: String,
     /// `relationId`, required
-    #[serde(rename = "relationId")]
     pub relation_id: String,
 }

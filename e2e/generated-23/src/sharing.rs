@@ -14,93 +14,95 @@
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct Sharing {
     /// `id`, read-only, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `_meta`, read-only, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `active`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// `available`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub available: Option<bool>,
     /// `fileId`, required
-    #[serde(rename = "fileId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_id: Option<String>,
     /// `fileName`, read-only, nullable
-    #[serde(rename = "fileName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_name: Option<String>,
     /// `validTill`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "validTill", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_till: Option<::atrocore_runtime::DateTime>,
     /// `allowedUsage`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "allowedUsage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_usage: Option<i64>,
     /// `used`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub used: Option<i64>,
     /// `link`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
     /// `viewLink`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(rename = "viewLink", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub view_link: Option<String>,
     /// `createdAt`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "modifiedAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "createdById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`, read-only, nullable
-    #[serde(rename = "createdByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedByName`, read-only, nullable
-    #[serde(rename = "modifiedByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -222,69 +224,69 @@ impl ::atrocore_runtime::Entity for Sharing {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct SharingPost {
     /// `id`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `active`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// `available`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub available: Option<bool>,
     /// `fileId`, required
-    #[serde(rename = "fileId")]
     pub file_id: String,
     /// `validTill`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(rename = "validTill", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_till: Option<::atrocore_runtime::DateTime>,
     /// `allowedUsage`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(rename = "allowedUsage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_usage: Option<i64>,
     /// `used`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub used: Option<i64>,
     /// `link`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
     /// `viewLink`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(rename = "viewLink", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub view_link: Option<String>,
     /// `modifiedById`, nullable
     ///
     /// Link to `User`.
-    #[serde(rename = "modifiedById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedBy`
     ///
     /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(rename = "modifiedBy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -305,88 +307,65 @@ pub struct SharingPost {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct SharingPatch {
     /// `name`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name: ::atrocore_runtime::Patch<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
     /// `active`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub active: ::atrocore_runtime::Patch<bool>,
     /// `available`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub available: ::atrocore_runtime::Patch<bool>,
     /// `fileId`
-    #[serde(
-        rename = "fileId",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub file_id: ::atrocore_runtime::Patch<String>,
     /// `validTill`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(
-        rename = "validTill",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub valid_till: ::atrocore_runtime::Patch<::atrocore_runtime::DateTime>,
     /// `allowedUsage`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(
-        rename = "allowedUsage",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub allowed_usage: ::atrocore_runtime::Patch<i64>,
     /// `used`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub used: ::atrocore_runtime::Patch<i64>,
     /// `link`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(default, skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub link: ::atrocore_runtime::Patch<String>,
     /// `viewLink`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(
-        rename = "viewLink",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub view_link: ::atrocore_runtime::Patch<String>,
     /// `modifiedById`, nullable
     ///
     /// Link to `User`.
-    #[serde(
-        rename = "modifiedById",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `modifiedBy`
     ///
     /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(
-        rename = "modifiedBy",
-        default,
-        skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged"
-    )]
+    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.

@@ -15,80 +15,72 @@
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct AttributeValue {
     /// `attributeId`, required
-    #[serde(rename = "attributeId")]
     pub attribute_id: String,
     /// `type`
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `required`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
     /// `visible`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub visible: Option<bool>,
     /// `readOnly`
-    #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// `protected`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub protected: Option<bool>,
     /// `value`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueName`, nullable
-    #[serde(rename = "valueName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_name: Option<String>,
     /// `valueUnitId`, nullable
-    #[serde(rename = "valueUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit_id: Option<String>,
     /// `valueUnitName`, nullable
-    #[serde(rename = "valueUnitName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit_name: Option<String>,
     /// `valueId`, nullable
-    #[serde(rename = "valueId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_id: Option<String>,
     /// `valueIds`, nullable
-    #[serde(rename = "valueIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_ids: Option<Vec<String>>,
     /// `valueNames`, nullable
-    #[serde(rename = "valueNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueOptionsData`, nullable
-    #[serde(
-        rename = "valueOptionsData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_options_data: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `valueOptionData`, nullable
-    #[serde(
-        rename = "valueOptionData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_option_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valuePathsData`, nullable
-    #[serde(rename = "valuePathsData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_paths_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueUnitData`, nullable
-    #[serde(rename = "valueUnitData", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueAllUnits`, nullable
-    #[serde(rename = "valueAllUnits", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueFrom`, nullable
-    #[serde(rename = "valueFrom", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_from: Option<f64>,
     /// `valueTo`, nullable
-    #[serde(rename = "valueTo", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_to: Option<f64>,
     /// `valueDeDe`, nullable
-    #[serde(rename = "valueDeDe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_de_de: Option<String>,
     /// `valueFrFr`, nullable
-    #[serde(rename = "valueFrFr", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_fr_fr: Option<String>,
 }
 /// The spec's `AttributeValuePost` schema.
@@ -102,33 +94,33 @@ pub struct AttributeValue {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct AttributeValuePost {
     /// `attributeId`, required
-    #[serde(rename = "attributeId")]
     pub attribute_id: String,
     /// `value`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueUnitId`, nullable
-    #[serde(rename = "valueUnitId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit_id: Option<String>,
     /// `valueId`, nullable
-    #[serde(rename = "valueId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_id: Option<String>,
     /// `valueIds`, nullable
-    #[serde(rename = "valueIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_ids: Option<Vec<String>>,
     /// `valueFrom`, nullable
-    #[serde(rename = "valueFrom", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_from: Option<f64>,
     /// `valueTo`, nullable
-    #[serde(rename = "valueTo", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_to: Option<f64>,
     /// `valueDeDe`, nullable
-    #[serde(rename = "valueDeDe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_de_de: Option<String>,
     /// `valueFrFr`, nullable
-    #[serde(rename = "valueFrFr", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_fr_fr: Option<String>,
 }
 /// The spec's `UserProfile` schema.
@@ -142,257 +134,173 @@ pub struct AttributeValuePost {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct UserProfile {
     /// `id`, read-only, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `_meta`, read-only, nullable
-    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::serde_json::Value>,
     /// `disableActionHistory`, nullable
-    #[serde(
-        rename = "disableActionHistory",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,
     /// `isAdmin`, nullable
-    #[serde(rename = "isAdmin", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
     /// `isEntityAdmin`, nullable
-    #[serde(rename = "isEntityAdmin", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_entity_admin: Option<bool>,
     /// `isRoleAdmin`, nullable
-    #[serde(rename = "isRoleAdmin", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_role_admin: Option<bool>,
     /// `isUserAdmin`, nullable
-    #[serde(rename = "isUserAdmin", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_user_admin: Option<bool>,
     /// `userName`, required
-    #[serde(rename = "userName")]
     pub user_name: String,
     /// `name`, required
     pub name: String,
     /// `department`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// `firstName`, nullable
-    #[serde(rename = "firstName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// `lastName`, nullable
-    #[serde(rename = "lastName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// `isActive`, nullable
-    #[serde(rename = "isActive", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `title`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `emailAddress`, nullable
-    #[serde(rename = "emailAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// `phoneNumber`, nullable
-    #[serde(rename = "phoneNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// `teamsIds`, nullable
-    #[serde(rename = "teamsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`, read-only, nullable
-    #[serde(rename = "teamsNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `rolesIds`, nullable
-    #[serde(rename = "rolesIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles_ids: Option<Vec<String>>,
     /// `rolesNames`, read-only, nullable
-    #[serde(rename = "rolesNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `avatarId`, nullable
-    #[serde(rename = "avatarId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_id: Option<String>,
     /// `avatarName`, read-only, nullable
-    #[serde(rename = "avatarName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_name: Option<String>,
     /// `gender`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
     /// `createdAt`, nullable
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `createdById`, nullable
-    #[serde(rename = "createdById", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`, read-only, nullable
-    #[serde(rename = "createdByName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `passwordUpdatedAt`, nullable
-    #[serde(
-        rename = "passwordUpdatedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_at: Option<String>,
     /// `passwordUpdatedById`, nullable
-    #[serde(
-        rename = "passwordUpdatedById",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by_id: Option<String>,
     /// `passwordUpdatedByName`, read-only, nullable
-    #[serde(
-        rename = "passwordUpdatedByName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by_name: Option<String>,
     /// `layoutProfileId`, nullable
-    #[serde(
-        rename = "layoutProfileId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub layout_profile_id: Option<String>,
     /// `layoutProfileName`, read-only, nullable
-    #[serde(
-        rename = "layoutProfileName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub layout_profile_name: Option<String>,
     /// `localeId`, nullable
-    #[serde(rename = "localeId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale_id: Option<String>,
     /// `localeName`, read-only, nullable
-    #[serde(rename = "localeName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale_name: Option<String>,
     /// `disabledLanguages`, nullable
-    #[serde(
-        rename = "disabledLanguages",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled_languages: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `styleId`, nullable
-    #[serde(rename = "styleId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub style_id: Option<String>,
     /// `styleName`, read-only, nullable
-    #[serde(rename = "styleName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub style_name: Option<String>,
     /// `dashboardLayout`, nullable
-    #[serde(
-        rename = "dashboardLayout",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashboard_layout: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `dashletsOptions`, nullable
-    #[serde(
-        rename = "dashletsOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `useCustomTabList`, nullable
-    #[serde(
-        rename = "useCustomTabList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_custom_tab_list: Option<bool>,
     /// `followEntityOnStreamPost`, nullable
-    #[serde(
-        rename = "followEntityOnStreamPost",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_stream_post: Option<bool>,
     /// `followCreatedEntities`, nullable
-    #[serde(
-        rename = "followCreatedEntities",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_created_entities: Option<bool>,
     /// `followEntityOnAssignment`, nullable
-    #[serde(
-        rename = "followEntityOnAssignment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_assignment: Option<bool>,
     /// `closedPanelOptions`, nullable
-    #[serde(
-        rename = "closedPanelOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_panel_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `receiveNotifications`, nullable
-    #[serde(
-        rename = "receiveNotifications",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub receive_notifications: Option<bool>,
     /// `notificationProfileId`, nullable
-    #[serde(
-        rename = "notificationProfileId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_profile_id: Option<String>,
     /// `notificationProfileName`, read-only, nullable
-    #[serde(
-        rename = "notificationProfileName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_profile_name: Option<String>,
     /// `lpNavigation`, nullable
-    #[serde(rename = "lpNavigation", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lp_navigation: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `hideShowFullList`, nullable
-    #[serde(
-        rename = "hideShowFullList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hide_show_full_list: Option<bool>,
     /// `favoritesList`, nullable
-    #[serde(rename = "favoritesList", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub favorites_list: Option<Vec<String>>,
     /// `currentSelectionId`, nullable
-    #[serde(
-        rename = "currentSelectionId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_id: Option<String>,
     /// `currentSelectionName`, read-only, nullable
-    #[serde(
-        rename = "currentSelectionName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_name: Option<String>,
     /// `actorId`, read-only, nullable
-    #[serde(rename = "actorId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_id: Option<String>,
     /// `actorName`, read-only, nullable
-    #[serde(rename = "actorName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_name: Option<String>,
     /// `delegatorId`, read-only, nullable
-    #[serde(rename = "delegatorId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub delegator_id: Option<String>,
     /// `delegatorName`, read-only, nullable
-    #[serde(rename = "delegatorName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub delegator_name: Option<String>,
     /// `disableNavigationPath`, nullable
-    #[serde(
-        rename = "disableNavigationPath",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_navigation_path: Option<bool>,
 }
 /// The spec's `UserProfilePatch` schema.
@@ -406,187 +314,120 @@ pub struct UserProfile {
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct UserProfilePatch {
     /// `disableActionHistory`, nullable
-    #[serde(
-        rename = "disableActionHistory",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,
     /// `isAdmin`, nullable
-    #[serde(rename = "isAdmin", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
     /// `isEntityAdmin`, nullable
-    #[serde(rename = "isEntityAdmin", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_entity_admin: Option<bool>,
     /// `isRoleAdmin`, nullable
-    #[serde(rename = "isRoleAdmin", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_role_admin: Option<bool>,
     /// `isUserAdmin`, nullable
-    #[serde(rename = "isUserAdmin", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_user_admin: Option<bool>,
     /// `userName`
-    #[serde(rename = "userName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
     /// `name`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `department`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// `firstName`, nullable
-    #[serde(rename = "firstName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// `lastName`, nullable
-    #[serde(rename = "lastName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// `isActive`, nullable
-    #[serde(rename = "isActive", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `title`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `emailAddress`, nullable
-    #[serde(rename = "emailAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// `phoneNumber`, nullable
-    #[serde(rename = "phoneNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// `teamsIds`, nullable
-    #[serde(rename = "teamsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `rolesIds`, nullable
-    #[serde(rename = "rolesIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles_ids: Option<Vec<String>>,
     /// `avatarId`, nullable
-    #[serde(rename = "avatarId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_id: Option<String>,
     /// `gender`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
     /// `passwordUpdatedAt`, nullable
-    #[serde(
-        rename = "passwordUpdatedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_at: Option<String>,
     /// `passwordUpdatedById`, nullable
-    #[serde(
-        rename = "passwordUpdatedById",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by_id: Option<String>,
     /// `layoutProfileId`, nullable
-    #[serde(
-        rename = "layoutProfileId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub layout_profile_id: Option<String>,
     /// `localeId`, nullable
-    #[serde(rename = "localeId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale_id: Option<String>,
     /// `disabledLanguages`, nullable
-    #[serde(
-        rename = "disabledLanguages",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled_languages: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `styleId`, nullable
-    #[serde(rename = "styleId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub style_id: Option<String>,
     /// `dashboardLayout`, nullable
-    #[serde(
-        rename = "dashboardLayout",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashboard_layout: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `dashletsOptions`, nullable
-    #[serde(
-        rename = "dashletsOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `useCustomTabList`, nullable
-    #[serde(
-        rename = "useCustomTabList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_custom_tab_list: Option<bool>,
     /// `followEntityOnStreamPost`, nullable
-    #[serde(
-        rename = "followEntityOnStreamPost",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_stream_post: Option<bool>,
     /// `followCreatedEntities`, nullable
-    #[serde(
-        rename = "followCreatedEntities",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_created_entities: Option<bool>,
     /// `followEntityOnAssignment`, nullable
-    #[serde(
-        rename = "followEntityOnAssignment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_assignment: Option<bool>,
     /// `closedPanelOptions`, nullable
-    #[serde(
-        rename = "closedPanelOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_panel_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `receiveNotifications`, nullable
-    #[serde(
-        rename = "receiveNotifications",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub receive_notifications: Option<bool>,
     /// `notificationProfileId`, nullable
-    #[serde(
-        rename = "notificationProfileId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_profile_id: Option<String>,
     /// `lpNavigation`, nullable
-    #[serde(rename = "lpNavigation", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lp_navigation: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `hideShowFullList`, nullable
-    #[serde(
-        rename = "hideShowFullList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hide_show_full_list: Option<bool>,
     /// `favoritesList`, nullable
-    #[serde(rename = "favoritesList", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub favorites_list: Option<Vec<String>>,
     /// `currentSelectionId`, nullable
-    #[serde(
-        rename = "currentSelectionId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_id: Option<String>,
     /// `disableNavigationPath`, nullable
-    #[serde(
-        rename = "disableNavigationPath",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_navigation_path: Option<bool>,
 }
