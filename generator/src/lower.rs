@@ -540,25 +540,17 @@ impl<'a> Lowerer<'a> {
         let mut fields = Vec::new();
         for (i, (name, prop, at)) in props.iter().enumerate() {
             let (resolved, _) = self.spec.resolve(prop, at)?;
-            let read_only = resolved
-                .get("readOnly")
-                .and_then(Value::as_bool)
-                .unwrap_or(false)
-                || prop
-                    .get("readOnly")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
+            // A flag holds when the reference or its target sets it (`$ref` with siblings).
+            let flag = |key: &str| {
+                [prop, resolved]
+                    .iter()
+                    .any(|v| v.get(key).and_then(Value::as_bool) == Some(true))
+            };
+            let read_only = flag("readOnly");
             if read_only && matches!(style, StructStyle::Create | StructStyle::Patch) {
                 continue;
             }
-            let nullable = resolved
-                .get("nullable")
-                .and_then(Value::as_bool)
-                .unwrap_or(false)
-                || prop
-                    .get("nullable")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
+            let nullable = flag("nullable");
             let meta = entity.and_then(|e| self.meta_field(e, name));
             let spec_ty = if name == "_meta" && style == StructStyle::Read {
                 Type::Meta
