@@ -390,6 +390,12 @@ fn operation(op: &Operation, enums: &dyn Fn(&Type) -> bool) -> (TokenStream, Tok
             } else {
                 fields.extend(quote!(#d pub #f: Option<#t>,));
             }
+            // Copy scalars are passed by value (clippy: needless borrow), others by reference.
+            let value = if matches!(p.ty, Type::Integer | Type::Number | Type::Boolean) {
+                quote!(params.#f)
+            } else {
+                quote!(&params.#f)
+            };
             let setter = match (p.location, p.encoding, p.required) {
                 (ParamLocation::Query, ParamEncoding::Where, true) => {
                     quote!(request = request.filter(#wire, &params.#f);)
@@ -410,7 +416,7 @@ fn operation(op: &Operation, enums: &dyn Fn(&Type) -> bool) -> (TokenStream, Tok
                     }
                 }
                 (ParamLocation::Query, ParamEncoding::Plain, true) => {
-                    quote!(request = request.query(#wire, &params.#f);)
+                    quote!(request = request.query(#wire, #value);)
                 }
                 (ParamLocation::Query, ParamEncoding::Plain, false) => {
                     quote!(request = request.query_opt(#wire, params.#f.as_ref());)
@@ -419,7 +425,7 @@ fn operation(op: &Operation, enums: &dyn Fn(&Type) -> bool) -> (TokenStream, Tok
                     if matches!(p.ty, Type::Json | Type::Array(_) | Type::Map(_)) {
                         quote!(request = request.header(#wire, ::atrocore_runtime::serde_json::to_string(&params.#f).unwrap_or_default());)
                     } else {
-                        quote!(request = request.header(#wire, &params.#f);)
+                        quote!(request = request.header(#wire, #value);)
                     }
                 }
                 (ParamLocation::Header, _, false) => {
