@@ -189,8 +189,7 @@ async fn upsert_creates_updates_and_reports_per_item() {
 async fn upsert_retries_batches_through_server_errors() {
     for g in BOTH {
         let faults = Faults {
-            error_rate: 0.3,
-            throttle_rate: 0.1,
+            error_rate: 0.4,
             seed: 7,
             ..Faults::default()
         };

@@ -203,19 +203,22 @@ impl<E: Entity> ListRequest<E> {
         self
     }
 
-    /// With [`flatten_attributes`](Self::flatten_attributes): every attribute
-    /// (`allAttributes=true`).
+    /// Every attribute of each record as virtual fields (`allAttributes=true`; turns on
+    /// [`flatten_attributes`](Self::flatten_attributes), without which AtroCore ignores it).
+    /// Read them with [`FlatAttributes`](crate::FlatAttributes).
     #[must_use]
     pub fn all_attributes(mut self, on: bool) -> Self {
         self.all_attributes = on;
+        self.flatten_attributes |= on;
         self
     }
 
-    /// With [`flatten_attributes`](Self::flatten_attributes): these attributes
-    /// (`attributes=id1,id2`).
+    /// These attributes (by id) of each record as virtual fields (`attributes=id1,id2`; turns on
+    /// [`flatten_attributes`](Self::flatten_attributes)).
     #[must_use]
     pub fn attributes<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
         self.attributes.extend(ids.into_iter().map(Into::into));
+        self.flatten_attributes |= !self.attributes.is_empty();
         self
     }
 

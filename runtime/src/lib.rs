@@ -140,6 +140,7 @@ mod encode;
 mod entity;
 mod error;
 pub mod filter;
+mod link;
 mod meta;
 mod patch;
 mod request;
@@ -160,7 +161,37 @@ pub use filter::{
     AnyField, ArrayField, AttributeFilter, BoolField, Condition, DateField, DateTimeField, Filter,
     LinkField, NumberField, NumberValue, TextField, Where, WhereValue, and, not, or,
 };
+pub use link::{LinkTo, Lookup, Scalar};
 pub use meta::{Meta, OptionRecords, Permissions};
 pub use patch::Patch;
 pub use request::RequestBuilder;
 pub use time::{Date, DateTime, ParseDateError};
+
+// Bulk upsert, files, sharing and attribute values (see each type for examples).
+mod attributes;
+mod files;
+mod sharing;
+mod upsert;
+
+pub use attributes::{AttrValue, AttributeValue, RecordAttributes, RemovedAttributes};
+pub use files::{
+    ChunkSession, DEFAULT_CHUNK_SIZE, DEFAULT_PARALLEL_CHUNKS, FileDownload, FileUpload,
+    UploadMethod, UploadProgress, UploadedFile,
+};
+pub use sharing::{ShareRequest, SharedLink};
+pub use upsert::{
+    BatchOutcome, DEFAULT_UPSERT_BATCH_SIZE, FailedBatch, UpsertItem, UpsertReport, UpsertRequest,
+    UpsertResult, UpsertStatus,
+};
+
+// Attributes in the flattened format (`Flatten-Attributes: true`).
+pub mod flat;
+
+pub use flat::{AttributeChanges, AttributeDef, FlatAttribute, FlatAttributes};
+/// An HTTP(S) proxy for [`ClientBuilder::proxy`] (reqwest's), e.g.
+/// `Proxy::https("http://proxy.internal:3128")`.
+pub use reqwest::Proxy;
+
+/// One example per feature: authentication, filters, streams, `With-Meta`, Flatten-Attributes,
+/// errors and retries, timeouts, proxy and user agent.
+pub mod guide;

@@ -1,0 +1,536 @@
+//! Flatten-Attributes, attribute filters, `With-Meta` options, paging streams over thousands of
+//! records and linked-record lists, end to end: the generated client → runtime → HTTP →
+//! simulator.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use atrocore_client::Client;
+use atrocore_client::attribute::AttributePost;
+use atrocore_client::brand::{self, BrandField, BrandPost};
+use atrocore_client::extensible_enum_option::ExtensibleEnumOptionPost;
+use atrocore_client::measure::MeasurePost;
+use atrocore_client::product::{self, LinkedParams, ProductPatch, ProductPost};
+use atrocore_client::unit::UnitPost;
+use atrocore_client::user::UserPost;
+use atrocore_runtime::{AttributeChanges, Filter, FlatAttributes, OptionRecords};
+use atrocore_sim::Faults;
+use futures_util::TryStreamExt;
+use serde_json::{Value, json};
+use support::{client, seed_brands, seed_brands_in_db, start_with};
+
+async fn new_product(c: &Client, name: &str) -> String {
+    c.product()
+        .create(&ProductPost {
+            name: name.into(),
+            number: format!("N-{name}"),
+            status: "draft".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id
+        .unwrap()
+}
+
+async fn new_attribute(c: &Client, code: &str, kind: &str, measure_id: Option<String>) -> String {
+    c.attribute()
+        .create(&AttributePost {
+            name: format!("Attr {code}"),
+            code: Some(code.into()),
+            type_: kind.into(),
+            entity_id: "Product".into(),
+            attribute_panel_id: "main".into(),
+            measure_id,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id
+        .unwrap()
+}
+
+/// A measure `mass` with the unit `kg`, a float attribute `weight` measured in it and a text
+/// attribute `colour`; returns (weight id, colour id, kg id).
+async fn attributes(c: &Client) -> (String, String, String) {
+    let mass = c
+        .measure()
+        .create(&MeasurePost {
+            name: "Mass".into(),
+            code: Some("mass".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let kg = c
+        .unit()
+        .create(&UnitPost {
+            name: "Kilogram".into(),
+            code: Some("kg".into()),
+            measure_id: mass.clone(),
+            multiplier: 1.0,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let weight = new_attribute(c, "weight", "float", Some(mass)).await;
+    let colour = new_attribute(c, "colour", "varchar", None).await;
+    (weight, colour, kg)
+}
+
+#[tokio::test]
+async fn flatten_attributes_read_patch_add_and_remove() {
+    let sim = start_with(Faults::default()).await;
+    let c = client(&sim, 0);
+    let (weight, colour, kg) = attributes(&c).await;
+    let id = new_product(&c, "Chair").await;
+
+    // Assign both attributes and set values (with a unit) in one flattened PUT, through the
+    // generated patch struct's `extra` map.
+    let mut patch = ProductPatch::default();
+    AttributeChanges::new()
+        .assign([weight.clone(), colour.clone()])
+        .set_with_unit("weight", 12.5, kg.clone())
+        .set("colour", "red")
+        .apply_to(&mut patch.extra);
+    let updated = c
+        .product()
+        .update(&id, &patch)
+        .flatten_attributes(true)
+        .await
+        .unwrap();
+    let attrs = FlatAttributes::from_parts(&updated.extra, updated.attributes_defs.as_ref());
+    assert_eq!(attrs.len(), 2, "{:?}", updated.extra);
+    let w = attrs.get("weight").expect("weight is a virtual field");
+    assert_eq!(w.as_f64(), Some(12.5));
+    assert_eq!(w.unit_id(), Some(kg.as_str()));
+    assert_eq!(w.unit_name(), Some("Kilogram"));
+    assert_eq!(w.attribute_id(), Some(weight.as_str()));
+    assert_eq!(w.kind(), Some("float"));
+    let def = attrs.def("weight").unwrap();
+    assert_eq!(
+        def.label.as_deref(),
+        Some("Attr weight"),
+        "full defs on one record"
+    );
+    assert!(def.measure_id.is_some());
+    assert_eq!(attrs.get("colour").and_then(|a| a.as_str()), Some("red"));
+    assert_eq!(attrs.code_of(&colour), Some("colour"));
+
+    // A read without the header has no attribute fields.
+    let plain = c.product().read(&id).await.unwrap();
+    assert!(FlatAttributes::from_record(&plain).unwrap().is_empty());
+    assert!(plain.attributes_defs.is_none());
+    assert!(!plain.extra.contains_key("weight"));
+
+    // Change a value by code, remove the other attribute (AttributeChanges as the whole body).
+    let changes = AttributeChanges::new()
+        .set("weight", 13)
+        .unassign([colour.clone()]);
+    let _: Value = c
+        .runtime()
+        .update::<product::Product, _>(atrocore_runtime::Method::PATCH, &id, &changes)
+        .flatten_attributes(true)
+        .into_request()
+        .send_json()
+        .await
+        .unwrap();
+    let read = c
+        .product()
+        .read(&id)
+        .flatten_attributes(true)
+        .await
+        .unwrap();
+    let attrs = FlatAttributes::from_record(&read).unwrap();
+    assert_eq!(attrs.codes().collect::<Vec<_>>(), ["weight"]);
+    assert_eq!(attrs.value_as::<f64>("weight").unwrap(), Some(13.0));
+    assert_eq!(attrs.get("weight").unwrap().unit_id(), Some(kg.as_str()));
+    assert!(attrs.get("colour").is_none());
+    // The simple endpoint agrees.
+    let values = c
+        .runtime()
+        .attributes::<product::Product>(&id)
+        .list()
+        .await
+        .unwrap();
+    assert_eq!(values.len(), 1);
+    assert_eq!(values[0].attribute_id, weight);
+}
+
+#[tokio::test]
+async fn lists_take_all_attributes_or_selected_ones() {
+    let sim = start_with(Faults::default()).await;
+    let c = client(&sim, 0);
+    let (weight, colour, kg) = attributes(&c).await;
+    for (i, name) in ["A", "B", "C"].into_iter().enumerate() {
+        let id = new_product(&c, name).await;
+        let mut patch = ProductPatch::default();
+        AttributeChanges::new()
+            .assign([weight.clone(), colour.clone()])
+            .set_with_unit("weight", i as f64 + 0.5, kg.clone())
+            .set("colour", format!("c{i}"))
+            .apply_to(&mut patch.extra);
+        c.product()
+            .update(&id, &patch)
+            .flatten_attributes(true)
+            .await
+            .unwrap();
+    }
+    let page = c
+        .product()
+        .list()
+        .sort_by(product::ProductField::Name)
+        .all_attributes(true)
+        .await
+        .unwrap();
+    assert_eq!(page.list.len(), 3);
+    for (i, p) in page.list.iter().enumerate() {
+        let attrs = FlatAttributes::from_parts(&p.extra, p.attributes_defs.as_ref());
+        assert_eq!(attrs.get("weight").unwrap().as_f64(), Some(i as f64 + 0.5));
+        assert_eq!(attrs.get("weight").unwrap().unit_id(), Some(kg.as_str()));
+        assert_eq!(
+            attrs.get("colour").unwrap().as_str(),
+            Some(format!("c{i}").as_str())
+        );
+        // List answers carry the minimal definitions.
+        assert_eq!(
+            attrs.def("weight").unwrap().attribute_id.as_deref(),
+            Some(weight.as_str())
+        );
+        assert_eq!(attrs.def("weight").unwrap().label, None);
+    }
+    let only_colour = c
+        .product()
+        .list()
+        .attributes([colour.clone()])
+        .await
+        .unwrap();
+    for p in &only_colour.list {
+        let attrs = FlatAttributes::from_record(p).unwrap();
+        assert_eq!(attrs.codes().collect::<Vec<_>>(), ["colour"]);
+        assert!(!p.extra.contains_key("weight"));
+    }
+    // Without allAttributes/attributes a flattened list carries no attribute fields.
+    let none = c.product().list().await.unwrap();
+    assert!(none.list.iter().all(|p| !p.extra.contains_key("colour")));
+}
+
+#[tokio::test]
+async fn attribute_conditions_filter_on_attribute_values() {
+    let sim = start_with(Faults::default()).await;
+    let c = client(&sim, 0);
+    let (weight, colour, kg) = attributes(&c).await;
+    for (name, w, col) in [
+        ("Light", 1.0, "red"),
+        ("Medium", 5.0, "blue"),
+        ("Heavy", 20.0, "red"),
+    ] {
+        let id = new_product(&c, name).await;
+        let mut patch = ProductPatch::default();
+        AttributeChanges::new()
+            .assign([weight.clone(), colour.clone()])
+            .set_with_unit("weight", w, kg.clone())
+            .set("colour", col)
+            .apply_to(&mut patch.extra);
+        c.product()
+            .update(&id, &patch)
+            .flatten_attributes(true)
+            .await
+            .unwrap();
+    }
+    new_product(&c, "No attributes").await;
+
+    let names = |page: atrocore_runtime::ListResult<product::Product>| -> Vec<String> {
+        page.list.into_iter().filter_map(|p| p.name).collect()
+    };
+    let heavier = c
+        .product()
+        .list()
+        .filter(Filter::attribute(weight.clone()).greater_than(2))
+        .sort_by(product::ProductField::Name)
+        .await
+        .unwrap();
+    assert_eq!(names(heavier), ["Heavy", "Medium"]);
+
+    // Attribute and field conditions combine like any other.
+    let red_and_light = c
+        .product()
+        .list()
+        .filter(
+            Filter::attribute(colour.clone()).equals("red")
+                & Filter::attribute(weight.clone()).less_than_or_equals(10)
+                & product::filter::name().starts_with("L"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(names(red_and_light), ["Light"]);
+
+    let no_colour = c
+        .product()
+        .list()
+        .filter(Filter::attribute(colour.clone()).is_null())
+        .await
+        .unwrap();
+    assert_eq!(names(no_colour), ["No attributes"]);
+
+    let either = c
+        .product()
+        .list()
+        .filter(
+            Filter::attribute(colour).in_(["blue", "green"])
+                | product::filter::name().equals("Heavy"),
+        )
+        .sort_by(product::ProductField::Name)
+        .await
+        .unwrap();
+    assert_eq!(names(either), ["Heavy", "Medium"]);
+}
+
+#[tokio::test]
+async fn with_meta_gives_option_records_of_extensible_enum_fields() {
+    let sim = start_with(Faults::default()).await;
+    let c = client(&sim, 0);
+    // `User.gender` is an extensibleEnum field on the list `gender` in the default spec.
+    let female = c
+        .extensible_enum_option()
+        .create(&ExtensibleEnumOptionPost {
+            name: Some("Female".into()),
+            code: Some("female".into()),
+            extensible_enums_ids: Some(vec!["gender".into()]),
+            color: Some("#ff00ff".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let user = c
+        .user()
+        .create(&UserPost {
+            user_name: "jane".into(),
+            name: "Jane".into(),
+            gender: Some(female.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let read = c.user().read(&user).with_meta(true).await.unwrap();
+    let meta = read.meta.expect("_meta with With-Meta");
+    match meta.options_of("gender") {
+        Some(OptionRecords::One(o)) => {
+            assert_eq!(o["id"], json!(female));
+            assert_eq!(o["code"], "female");
+            assert_eq!(o["name"], "Female");
+            assert_eq!(o["color"], "#ff00ff");
+        }
+        other => panic!("option record expected, got {other:?}"),
+    }
+    assert!(meta.can_edit());
+
+    // Lists carry `_meta` per record too; without the header there is none.
+    let page = c
+        .user()
+        .list()
+        .filter(atrocore_client::user::filter::user_name().equals("jane"))
+        .with_meta(true)
+        .await
+        .unwrap();
+    let listed = page.list[0].meta.as_ref().expect("_meta on list items");
+    assert!(
+        matches!(listed.options_of("gender"), Some(OptionRecords::One(o)) if o["code"] == "female")
+    );
+    assert!(c.user().read(&user).await.unwrap().meta.is_none());
+}
+
+#[tokio::test]
+async fn keyset_and_offset_streams_agree_over_thousands_of_records() {
+    const N: usize = 3000;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sim.sqlite");
+    seed_brands_in_db(&db, N);
+    let sim = atrocore_sim::Simulator::start(support::config().db_path(&db))
+        .await
+        .unwrap();
+    let c = client(&sim, 0);
+
+    let by_offset: Vec<_> = c
+        .brand()
+        .list()
+        .select([BrandField::Id, BrandField::Name])
+        .sort_by(BrandField::Id)
+        .max_size(200)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let by_keyset: Vec<_> = c
+        .brand()
+        .list()
+        .select([BrandField::Name])
+        .max_size(200)
+        .keyset_stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(by_offset.len(), N);
+    assert_eq!(by_keyset.len(), N);
+    let offset_ids: Vec<_> = by_offset.iter().map(|b| b.id.clone().unwrap()).collect();
+    let keyset_ids: Vec<_> = by_keyset.iter().map(|b| b.id.clone().unwrap()).collect();
+    assert_eq!(
+        offset_ids, keyset_ids,
+        "same records in the same (id) order"
+    );
+    assert_eq!(
+        keyset_ids.iter().collect::<BTreeSet<_>>().len(),
+        N,
+        "no duplicates"
+    );
+
+    // A filter applies to every page of both.
+    let filtered: Vec<_> = c
+        .brand()
+        .list()
+        .filter(brand::filter::name().starts_with("Brand 0012"))
+        .max_size(7)
+        .keyset_stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(filtered.len(), 100);
+    let mut stream = c
+        .brand()
+        .list()
+        .filter(brand::filter::name().starts_with("Brand 0012"))
+        .max_size(7)
+        .stream();
+    let mut n = 0;
+    while let Some(b) = stream.try_next().await.unwrap() {
+        assert!(b.name.unwrap().starts_with("Brand 0012"));
+        n += 1;
+    }
+    assert_eq!(n, 100);
+}
+
+#[tokio::test]
+async fn keyset_stream_sees_every_survivor_while_records_are_deleted() {
+    let sim = start_with(Faults::default()).await;
+    let c = client(&sim, 0);
+    seed_brands(&c, 1000, 1000).await;
+
+    // Delete 50 already-seen records after the first page of each stream.
+    async fn run(c: &Client, keyset: bool) -> (usize, usize) {
+        let list = c.brand().list().sort_by(BrandField::Id).max_size(100);
+        let mut stream = if keyset {
+            list.keyset_stream()
+        } else {
+            list.stream()
+        };
+        let mut seen = Vec::new();
+        for _ in 0..100 {
+            seen.push(stream.try_next().await.unwrap().unwrap().id.unwrap());
+        }
+        for id in &seen[..50] {
+            assert!(c.brand().delete(id).await.unwrap());
+        }
+        while let Some(b) = stream.try_next().await.unwrap() {
+            seen.push(b.id.unwrap());
+        }
+        let total = c.brand().list().max_size(1).await.unwrap().total as usize;
+        (seen.len(), total)
+    }
+    // Offset paging skips as many records as were deleted before its position.
+    let (seen, remaining) = run(&c, false).await;
+    assert_eq!(remaining, 950);
+    assert_eq!(seen, 1000 - 50, "offset paging skipped 50 survivors");
+    // Keyset paging sees every record that still exists exactly once.
+    let (seen, remaining) = run(&c, true).await;
+    assert_eq!(remaining, 900);
+    assert_eq!(seen, 950);
+}
+
+#[tokio::test]
+async fn linked_record_lists_through_the_generated_linked_method() {
+    let sim = start_with(Faults::default()).await;
+    let c = client(&sim, 0);
+    let acme = c
+        .brand()
+        .create(&BrandPost {
+            name: "Acme".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let other = c
+        .brand()
+        .create(&BrandPost {
+            name: "Other".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    for (name, brand) in [("P1", &acme), ("P2", &acme), ("P3", &other), ("P4", &acme)] {
+        c.product()
+            .create(&ProductPost {
+                name: name.into(),
+                number: name.into(),
+                status: "draft".into(),
+                brand_id: Some(brand.clone()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    // has-many: the products of a brand.
+    let linked = c
+        .brand()
+        .linked(&acme, "products", &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(linked.total, Some(3));
+    let mut names: Vec<_> = linked
+        .list
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| p["name"].as_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["P1", "P2", "P4"]);
+
+    // belongs-to: the brand of a product, as a one-record list.
+    let p3 = c
+        .product()
+        .list()
+        .filter(product::filter::name().equals("P3"))
+        .await
+        .unwrap()
+        .list
+        .remove(0)
+        .id
+        .unwrap();
+    let brand_of = c
+        .product()
+        .linked(&p3, "brand", &LinkedParams::default())
+        .await
+        .unwrap();
+    assert_eq!(brand_of.total, Some(1));
+    assert_eq!(brand_of.list.unwrap()[0]["id"], json!(other));
+
+    // An unknown link is a clear 404.
+    let err = c
+        .brand()
+        .linked(&acme, "nope", &Default::default())
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+}

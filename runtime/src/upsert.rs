@@ -1,0 +1,568 @@
+//! Bulk upsert: [`UpsertItem`]s sent in batches to `POST /MassActions/action/upsert` (2.2) or
+//! `POST /upsert` (2.3), with one [`UpsertResult`] per input item.
+//!
+//! AtroCore looks every item up by `payload.id`, else by the entity's unique fields, and creates
+//! or updates it; the call answers `200` even when items fail, with one result per item in input
+//! order. An upsert is idempotent, so a batch is retried like a `GET` (see
+//! [`RetryPolicy`](crate::RetryPolicy)). A batch that still fails is reported as a
+//! [`FailedBatch`] with the input indices it covered; the other batches' results are kept.
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::ops::Range;
+use std::pin::Pin;
+
+use futures_util::{Stream, StreamExt, stream};
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::client::{ApiGeneration, Client};
+use crate::entity::Entity;
+use crate::error::{Error, ErrorKind, Result};
+
+/// Items per request when [`UpsertRequest::batch_size`] is not set.
+pub const DEFAULT_UPSERT_BATCH_SIZE: usize = 500;
+
+/// One record to create or update: the entity's wire name and the fields to store.
+///
+/// Build it from any entity's create struct (the payload is serialized now), or from a name and
+/// a JSON value when the entity is known only at run time:
+///
+/// ```
+/// use atrocore_runtime::UpsertItem;
+/// # use atrocore_runtime::{Entity, EntityField};
+/// # #[derive(serde::Deserialize)] struct Brand;
+/// # #[derive(Clone, Copy)] struct BrandField;
+/// # impl EntityField for BrandField { fn name(self) -> &'static str { "id" } }
+/// # impl Entity for Brand { const NAME: &'static str = "Brand"; type Record = Brand; type Field = BrandField; }
+/// # #[derive(serde::Serialize)] struct BrandPost { code: String, name: String }
+///
+/// # fn main() -> atrocore_runtime::Result<()> {
+/// // From a generated create struct (`BrandPost`) of the entity `Brand`:
+/// let typed = UpsertItem::new::<Brand>(&BrandPost { code: "acme".into(), name: "Acme".into() })?;
+/// assert_eq!(typed.entity(), "Brand");
+/// assert_eq!(typed.payload()["code"], "acme");
+///
+/// let untyped = UpsertItem::from_value("Product", serde_json::json!({ "id": "p1", "name": "Phone" }));
+/// assert_eq!(untyped.entity(), "Product");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpsertItem {
+    entity: String,
+    payload: Value,
+}
+
+impl UpsertItem {
+    /// An item of the entity `E` whose fields are `payload` (usually `E`'s generated `…Post`
+    /// struct). Fails when `payload` does not serialize to a JSON object.
+    pub fn new<E: Entity>(payload: &(impl Serialize + ?Sized)) -> Result<Self> {
+        let payload = serde_json::to_value(payload).map_err(|e| {
+            Error::builder("the upsert payload cannot be serialized as JSON").with_source(e)
+        })?;
+        if !payload.is_object() {
+            return Err(Error::builder(format!(
+                "the upsert payload of `{}` is not a JSON object",
+                E::NAME
+            )));
+        }
+        Ok(Self {
+            entity: E::NAME.to_owned(),
+            payload,
+        })
+    }
+
+    /// An item of the entity named `entity` with the fields of `payload` (a JSON object).
+    pub fn from_value(entity: impl Into<String>, payload: Value) -> Self {
+        Self {
+            entity: entity.into(),
+            payload,
+        }
+    }
+
+    /// The entity's wire name.
+    pub fn entity(&self) -> &str {
+        &self.entity
+    }
+
+    /// The fields to store.
+    pub fn payload(&self) -> &Value {
+        &self.payload
+    }
+}
+
+impl<S: Into<String>> From<(S, Value)> for UpsertItem {
+    fn from((entity, payload): (S, Value)) -> Self {
+        Self::from_value(entity, payload)
+    }
+}
+
+/// What AtroCore did with one item.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UpsertStatus {
+    /// A new record was created.
+    Created,
+    /// An existing record was found and changed.
+    Updated,
+    /// An existing record was found and already had these values.
+    NotModified,
+    /// The item was rejected; [`UpsertResult::message`] says why.
+    Failed,
+}
+
+impl UpsertStatus {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "Created" => Self::Created,
+            "Updated" => Self::Updated,
+            "NotModified" => Self::NotModified,
+            "Failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+
+    /// The wire name: `Created`, `Updated`, `NotModified` or `Failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "Created",
+            Self::Updated => "Updated",
+            Self::NotModified => "NotModified",
+            Self::Failed => "Failed",
+        }
+    }
+}
+
+impl fmt::Display for UpsertStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The result of one item, read from either generation's answer.
+///
+/// 2.2 answers `{status, stored, entity: <the full record>}` or, on failure,
+/// `{status: "Failed", stored: false, message: "Code: 400. Message: …"}`; 2.3 answers
+/// `{status, stored, entity: <the entity name>, id}` or `{…, message, code}`. Both become this.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpsertResult {
+    /// The position of the item in the input (over all batches).
+    pub index: usize,
+    /// What happened.
+    pub status: UpsertStatus,
+    /// Whether the record was written to the database.
+    pub stored: bool,
+    /// The entity name of the item.
+    pub entity: String,
+    /// The record's id (2.3: `id`; 2.2: the record's `id`), when the server tells it.
+    pub id: Option<String>,
+    /// The full record after the upsert (2.2 sends it for `Created` and `Updated`).
+    pub record: Option<Value>,
+    /// The server's message of a `Failed` item (2.2's `Code: N. Message: ` prefix removed).
+    pub message: Option<String>,
+    /// The HTTP-like status code of a `Failed` item (2.3's `code`, or parsed from 2.2's message).
+    pub code: Option<u16>,
+}
+
+impl UpsertResult {
+    /// `Created`, `Updated` or `NotModified`.
+    pub fn is_ok(&self) -> bool {
+        self.status != UpsertStatus::Failed
+    }
+
+    /// Reads one result object of the answer; `item` is the input item it belongs to.
+    fn from_wire(index: usize, item_entity: &str, v: Value) -> Result<Self> {
+        let Value::Object(mut o) = v else {
+            return Err(decode_error("an upsert result is not an object"));
+        };
+        let status = o
+            .get("status")
+            .and_then(Value::as_str)
+            .and_then(UpsertStatus::parse)
+            .ok_or_else(|| decode_error("an upsert result has no known `status`"))?;
+        let stored = o
+            .get("stored")
+            .and_then(Value::as_bool)
+            .unwrap_or(status != UpsertStatus::Failed);
+        let mut id = o.get("id").and_then(Value::as_str).map(str::to_owned);
+        let mut record = None;
+        let mut entity = item_entity.to_owned();
+        match o.remove("entity") {
+            Some(Value::String(name)) if !name.is_empty() => entity = name,
+            Some(rec @ Value::Object(_)) => {
+                if id.is_none() {
+                    id = rec.get("id").and_then(Value::as_str).map(str::to_owned);
+                }
+                record = Some(rec);
+            }
+            _ => {}
+        }
+        let mut code = o
+            .get("code")
+            .and_then(|c| match c {
+                Value::Number(n) => n.as_u64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            })
+            .and_then(|c| u16::try_from(c).ok());
+        let message = o.get("message").and_then(Value::as_str).map(|m| {
+            let (parsed, rest) = split_coded_message(m);
+            if code.is_none() {
+                code = parsed;
+            }
+            rest.to_owned()
+        });
+        Ok(Self {
+            index,
+            status,
+            stored,
+            entity,
+            id,
+            record,
+            message,
+            code,
+        })
+    }
+}
+
+/// Splits 2.2's `Code: 400. Message: text` into `(Some(400), "text")`.
+fn split_coded_message(m: &str) -> (Option<u16>, &str) {
+    let Some(rest) = m.strip_prefix("Code: ") else {
+        return (None, m);
+    };
+    let Some((num, tail)) = rest.split_once('.') else {
+        return (None, m);
+    };
+    let Ok(code) = num.trim().parse::<u16>() else {
+        return (None, m);
+    };
+    let tail = tail.trim_start();
+    (
+        Some(code),
+        tail.strip_prefix("Message:").unwrap_or(tail).trim(),
+    )
+}
+
+fn decode_error(message: &'static str) -> Error {
+    Error::new(ErrorKind::Decode).with_message(message)
+}
+
+/// A batch whose request failed (after the retries allowed): none of its items has a result.
+#[derive(Debug)]
+pub struct FailedBatch {
+    /// The input indices the batch covered.
+    pub indices: Range<usize>,
+    /// Why the request failed.
+    pub error: Error,
+}
+
+/// The outcome of one batch, as yielded by [`UpsertRequest::stream`].
+pub type BatchOutcome = std::result::Result<Vec<UpsertResult>, FailedBatch>;
+
+/// Everything a bulk upsert did: per-item results in input order and the batches that failed.
+#[derive(Debug, Default)]
+pub struct UpsertReport {
+    /// One result per item of every successful batch, sorted by [`UpsertResult::index`].
+    pub results: Vec<UpsertResult>,
+    /// The batches whose request failed, sorted by their first index.
+    pub failed_batches: Vec<FailedBatch>,
+}
+
+impl UpsertReport {
+    /// Whether every item has a result and none is `Failed`.
+    pub fn is_success(&self) -> bool {
+        self.failed_batches.is_empty() && self.results.iter().all(UpsertResult::is_ok)
+    }
+
+    /// How many results have `status`.
+    pub fn count(&self, status: UpsertStatus) -> usize {
+        self.results.iter().filter(|r| r.status == status).count()
+    }
+
+    /// The results of the items the server rejected.
+    pub fn failed_items(&self) -> impl Iterator<Item = &UpsertResult> {
+        self.results.iter().filter(|r| !r.is_ok())
+    }
+
+    /// The input indices that have no result because their batch failed.
+    pub fn unsent_indices(&self) -> impl Iterator<Item = usize> + '_ {
+        self.failed_batches.iter().flat_map(|b| b.indices.clone())
+    }
+
+    /// The result of the item at input position `index`, if its batch succeeded.
+    pub fn result(&self, index: usize) -> Option<&UpsertResult> {
+        self.results
+            .binary_search_by_key(&index, |r| r.index)
+            .ok()
+            .map(|i| &self.results[i])
+    }
+}
+
+/// A bulk upsert of any number of items, split in batches. `.await` sends it and collects an
+/// [`UpsertReport`]; [`stream`](Self::stream) yields each batch's outcome instead (constant
+/// memory for millions of items).
+///
+/// ```no_run
+/// # async fn demo(client: atrocore_runtime::Client) -> atrocore_runtime::Result<()> {
+/// use atrocore_runtime::{UpsertItem, UpsertStatus};
+/// use serde_json::json;
+///
+/// let items = (0..10_000).map(|i| {
+///     UpsertItem::from_value("Brand", json!({ "code": format!("b{i}"), "name": format!("Brand {i}") }))
+/// });
+/// let report = client.upsert(items).batch_size(500).concurrency(2).await?;
+/// println!("{} created, {} updated", report.count(UpsertStatus::Created), report.count(UpsertStatus::Updated));
+/// for failed in report.failed_items() {
+///     println!("item {} rejected: {:?}", failed.index, failed.message);
+/// }
+/// for batch in &report.failed_batches {
+///     println!("items {:?} not sent: {}", batch.indices, batch.error);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub struct UpsertRequest {
+    client: Client,
+    items: Box<dyn Iterator<Item = UpsertItem> + Send>,
+    batch_size: usize,
+    concurrency: usize,
+}
+
+impl fmt::Debug for UpsertRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpsertRequest")
+            .field("batch_size", &self.batch_size)
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UpsertRequest {
+    /// Items per request (at least 1); default [`DEFAULT_UPSERT_BATCH_SIZE`]. Use
+    /// `usize::MAX` to send everything in one call.
+    #[must_use]
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch_size = n.max(1);
+        self
+    }
+
+    /// Batches in flight at once (at least 1); default 1.
+    #[must_use]
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Sends the batches and yields each one's outcome as it completes (in input order when
+    /// `concurrency` is 1). Items are pulled from the input only when their batch is sent.
+    pub fn stream(self) -> Pin<Box<dyn Stream<Item = BatchOutcome> + Send>> {
+        let Self {
+            client,
+            items,
+            batch_size,
+            concurrency,
+        } = self;
+        let path = upsert_path(client.generation());
+        let batches = stream::iter(Batches {
+            items,
+            batch_size,
+            next_index: 0,
+        });
+        let sends = batches.map(move |(start, batch)| {
+            let client = client.clone();
+            async move { send_batch(&client, path, start, batch).await }
+        });
+        Box::pin(sends.buffer_unordered(concurrency))
+    }
+}
+
+impl IntoFuture for UpsertRequest {
+    type Output = Result<UpsertReport>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<UpsertReport>> + Send>>;
+
+    /// Sends every batch and collects the report. Never fails as a whole: failures are in the
+    /// report (the `Result` is for symmetry with the other requests).
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let mut report = UpsertReport::default();
+            let mut outcomes = self.stream();
+            while let Some(outcome) = outcomes.next().await {
+                match outcome {
+                    Ok(results) => report.results.extend(results),
+                    Err(failed) => report.failed_batches.push(failed),
+                }
+            }
+            report.results.sort_by_key(|r| r.index);
+            report.failed_batches.sort_by_key(|b| b.indices.start);
+            Ok(report)
+        })
+    }
+}
+
+/// The upsert route of a generation.
+fn upsert_path(generation: ApiGeneration) -> &'static str {
+    match generation {
+        ApiGeneration::V2_2 => "/MassActions/action/upsert",
+        _ => "/upsert",
+    }
+}
+
+/// Cuts the item iterator into `(first index, items)` batches.
+struct Batches {
+    items: Box<dyn Iterator<Item = UpsertItem> + Send>,
+    batch_size: usize,
+    next_index: usize,
+}
+
+impl Iterator for Batches {
+    type Item = (usize, Vec<UpsertItem>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let batch: Vec<UpsertItem> = self
+            .items
+            .by_ref()
+            .take(self.batch_size.min(1 << 20))
+            .collect();
+        if batch.is_empty() {
+            return None;
+        }
+        let start = self.next_index;
+        self.next_index += batch.len();
+        Some((start, batch))
+    }
+}
+
+async fn send_batch(
+    client: &Client,
+    path: &str,
+    start: usize,
+    batch: Vec<UpsertItem>,
+) -> BatchOutcome {
+    let indices = start..start + batch.len();
+    let fail = |error: Error| FailedBatch {
+        indices: indices.clone(),
+        error,
+    };
+    let answer: Vec<Value> = client
+        .request(Method::POST, path)
+        .json(&batch)
+        .idempotent(true)
+        .send_json()
+        .await
+        .map_err(fail)?;
+    if answer.len() != batch.len() {
+        return Err(fail(
+            Error::new(ErrorKind::Decode)
+                .with_message(format!(
+                    "the upsert answered {} results for {} items",
+                    answer.len(),
+                    batch.len()
+                ))
+                .with_request(&Method::POST, path),
+        ));
+    }
+    answer
+        .into_iter()
+        .zip(&batch)
+        .enumerate()
+        .map(|(i, (v, item))| UpsertResult::from_wire(start + i, &item.entity, v))
+        .collect::<Result<Vec<_>>>()
+        .map_err(|e| fail(e.with_request(&Method::POST, path)))
+}
+
+impl Client {
+    /// A bulk upsert of `items` (anything that turns into [`UpsertItem`]s), sent in batches when
+    /// awaited; see [`UpsertRequest`].
+    pub fn upsert<I>(&self, items: I) -> UpsertRequest
+    where
+        I: IntoIterator,
+        I::Item: Into<UpsertItem> + 'static,
+        I::IntoIter: Send + 'static,
+    {
+        UpsertRequest {
+            client: self.clone(),
+            items: Box::new(items.into_iter().map(Into::into)),
+            batch_size: DEFAULT_UPSERT_BATCH_SIZE,
+            concurrency: 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_22_results() {
+        let ok = UpsertResult::from_wire(
+            3,
+            "Brand",
+            json!({"status": "Created", "stored": true, "entity": {"id": "b1", "name": "A"}}),
+        )
+        .unwrap();
+        assert_eq!(ok.status, UpsertStatus::Created);
+        assert_eq!(ok.id.as_deref(), Some("b1"));
+        assert_eq!(ok.entity, "Brand");
+        assert_eq!(ok.record.unwrap()["name"], "A");
+        let failed = UpsertResult::from_wire(
+            4,
+            "Brand",
+            json!({"status": "Failed", "stored": false, "message": "Code: 400. Message: Validation failed. 'Name' is required."}),
+        )
+        .unwrap();
+        assert_eq!(failed.status, UpsertStatus::Failed);
+        assert!(!failed.stored);
+        assert_eq!(failed.code, Some(400));
+        assert_eq!(
+            failed.message.as_deref(),
+            Some("Validation failed. 'Name' is required.")
+        );
+    }
+
+    #[test]
+    fn reads_23_results() {
+        let ok = UpsertResult::from_wire(
+            0,
+            "Brand",
+            json!({"status": "NotModified", "stored": true, "entity": "Brand", "id": "b1"}),
+        )
+        .unwrap();
+        assert_eq!(ok.status, UpsertStatus::NotModified);
+        assert_eq!(ok.id.as_deref(), Some("b1"));
+        assert!(ok.record.is_none());
+        let failed = UpsertResult::from_wire(
+            1,
+            "Brand",
+            json!({"status": "Failed", "stored": false, "entity": "Brand", "message": "Duplicate.", "code": 409}),
+        )
+        .unwrap();
+        assert_eq!(failed.code, Some(409));
+        assert_eq!(failed.message.as_deref(), Some("Duplicate."));
+        assert!(UpsertResult::from_wire(0, "B", json!({"status": "Weird"})).is_err());
+    }
+
+    #[test]
+    fn batches_cover_every_index_once() {
+        let items = (0..7).map(|i| UpsertItem::from_value("B", json!({ "i": i })));
+        let batches: Vec<_> = Batches {
+            items: Box::new(items),
+            batch_size: 3,
+            next_index: 0,
+        }
+        .map(|(s, b)| (s, b.len()))
+        .collect();
+        assert_eq!(batches, [(0, 3), (3, 3), (6, 1)]);
+    }
+
+    #[test]
+    fn coded_messages() {
+        assert_eq!(
+            split_coded_message("Code: 409. Message: Dup"),
+            (Some(409), "Dup")
+        );
+        assert_eq!(split_coded_message("plain"), (None, "plain"));
+    }
+}
