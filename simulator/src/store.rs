@@ -85,6 +85,20 @@ impl Store {
                 )?;
             }
         }
+        // Every list query filters on `deleted` and keyset paging on `id`: a covering index
+        // keeps `COUNT(*) … WHERE deleted = 0 AND id > ?` off the table rows, as AtroCore's own
+        // indexes on `deleted` do in MySQL/PostgreSQL.
+        for e in model
+            .entities
+            .values()
+            .filter(|e| e.fields.iter().any(|f| f.name == "deleted"))
+        {
+            let (t, index) = (ident(&e.name), ident(&format!("{}_id_deleted", e.name)));
+            tx.execute(
+                &format!("CREATE INDEX IF NOT EXISTS {index} ON {t} (\"id\", \"deleted\")"),
+                [],
+            )?;
+        }
         tx.commit()?;
         Ok(Store { conn })
     }
