@@ -112,7 +112,7 @@ impl RetryPolicy {
         if nanos == 0 {
             return Duration::ZERO;
         }
-        Duration::from_nanos(rand::random_range(0..=nanos))
+        Duration::from_nanos(crate::rng::range_inclusive(0, nanos))
     }
 }
 

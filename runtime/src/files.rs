@@ -107,7 +107,7 @@ impl ChunkSession {
     pub fn with_id(file_id: impl Into<String>) -> Self {
         Self {
             file_id: file_id.into(),
-            unique_hash: rand::random_range(10_000_000u64..100_000_000_000).to_string(),
+            unique_hash: crate::rng::range_inclusive(10_000_000, 99_999_999_999).to_string(),
         }
     }
 
@@ -127,7 +127,9 @@ fn random_id() -> String {
     const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let mut s = String::from("a01");
     for _ in 0..24 {
-        s.push(char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]));
+        s.push(char::from(
+            ALPHABET[crate::rng::range_inclusive(0, ALPHABET.len() as u64 - 1) as usize],
+        ));
     }
     s
 }

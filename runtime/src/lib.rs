@@ -144,6 +144,7 @@ mod link;
 mod meta;
 mod patch;
 mod request;
+mod rng;
 mod time;
 
 pub use reqwest::Method;
