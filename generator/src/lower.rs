@@ -1053,8 +1053,8 @@ impl<'a> Lowerer<'a> {
                 .map(str::to_owned);
             let (ty, encoding) = if wire == "where" && is_query {
                 (Type::Where, ParamEncoding::Where)
-            } else if let Some(content) = p.get("content").and_then(Value::as_object) {
-                let _ = content;
+            } else if p.get("content").is_some_and(Value::is_object) {
+                // A JSON-content parameter: any value, sent in bracket notation.
                 (Type::Json, ParamEncoding::Json)
             } else if let Some(schema) = p.get("schema") {
                 // Named after the parameter alone, so the enum a module repeats on every route

@@ -310,13 +310,11 @@ fn command_line(args: &GenerateArgs, is_default: bool) -> String {
 pub(crate) fn settings_for(
     loaded: &Loaded,
     source: &SourceArgs,
-    out: &Path,
     crate_name: &str,
     runtime: RuntimeDependency,
     command: String,
     standalone: bool,
 ) -> Settings {
-    let _ = out;
     Settings {
         crate_name: crate_name.to_owned(),
         runtime,
@@ -389,7 +387,6 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
     let settings = settings_for(
         &loaded,
         &args.source,
-        &out,
         &args.crate_name,
         runtime,
         command_line(&args, is_default),
@@ -509,7 +506,6 @@ mod tests {
             let settings = settings_for(
                 &loaded,
                 &args.source,
-                &out,
                 &args.crate_name,
                 runtime_path_dep(&out, &root.join("runtime")),
                 command_line(&args, true),

@@ -91,7 +91,6 @@ fn generate_into(spec_path: &Path, out: &Path, include: &[String]) -> Result<Dur
     let settings = settings_for(
         &loaded,
         &source,
-        out,
         &crate_name,
         runtime_path_dep(out, &workspace_root().join("runtime")),
         format!("cargo xtask check-real-specs ({})", loaded.label),
@@ -200,7 +199,6 @@ pub(crate) fn bench(args: BenchArgs) -> Result<(), String> {
             let settings = settings_for(
                 &loaded,
                 &SourceArgs::default(),
-                Path::new("out"),
                 "bench",
                 atrocore_codegen::RuntimeDependency::Version("0.1".into()),
                 "bench".into(),
