@@ -3,10 +3,10 @@
 use serde_json::{Map, Value, json};
 
 use crate::SimUser;
-use crate::app::{App, Ctx};
-use crate::auth::Caller;
+use crate::http::auth::Caller;
 use crate::model::{Entity, Kind};
-use crate::records::create_record;
+use crate::services::records::create_record;
+use crate::state::{App, Ctx};
 use crate::store::{Record, StoreError};
 
 fn fill_required(e: &Entity, body: &mut Map<String, Value>, i: usize) {

@@ -52,20 +52,17 @@
 //! - Attributes: channels, inheritance, attribute groups and panels, unit conversion.
 //! - Per-entity link routes are also served on 2.3, where the spec documents `/entityRelation`.
 
-mod app;
-mod attributes;
-mod auth;
 mod demo;
-mod faults;
-mod files;
-pub mod filter;
+mod http;
 pub mod model;
 pub mod openapi;
-pub mod phpqs;
-mod records;
-mod spec_check;
+pub mod query;
+mod services;
+mod state;
 pub mod store;
 mod util;
+
+pub use query::{phpqs, where_sql};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -315,7 +312,7 @@ pub struct Simulator {
     addr: SocketAddr,
     base_url: String,
     generation: Generation,
-    app: Arc<app::App>,
+    app: Arc<state::App>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -338,9 +335,12 @@ impl Simulator {
             .map_err(|e| SimError::Bind(config.port, e))?;
         let base_url = format!("http://{addr}");
         let generation = model.generation;
-        let check =
-            spec_check::SpecCheck::new(&spec, config.validate_requests, config.validate_responses);
-        let app = Arc::new(app::App::new(
+        let check = http::spec_check::SpecCheck::new(
+            &spec,
+            config.validate_requests,
+            config.validate_responses,
+        );
+        let app = Arc::new(state::App::new(
             model,
             store,
             spec,
@@ -353,7 +353,7 @@ impl Simulator {
             demo::seed(&app).map_err(SimError::Store)?;
         }
         let (stop, stopped) = oneshot::channel::<()>();
-        let router = app::router(app.clone());
+        let router = http::router::router(app.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router)
                 .with_graceful_shutdown(async {

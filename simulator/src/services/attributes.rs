@@ -7,9 +7,9 @@ use axum::http::Method;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use crate::app::{Ctx, Req};
+use crate::http::request::Req;
 use crate::model::Entity;
-use crate::records::AttrSel;
+use crate::state::Ctx;
 use crate::store::Record;
 use crate::util::{ApiError, json};
 
@@ -364,4 +364,16 @@ pub fn apply_flat_input(
         }
     }
     Ok(changed)
+}
+
+/// Which attributes to add to list items in the flattened format.
+#[derive(Debug, Default, Clone)]
+pub enum AttrSel {
+    /// None (lists without `allAttributes`/`attributes`).
+    #[default]
+    None,
+    /// All assigned attributes.
+    All,
+    /// Only these attribute ids.
+    Some(Vec<String>),
 }

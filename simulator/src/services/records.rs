@@ -6,13 +6,15 @@ use std::collections::BTreeSet;
 use rusqlite::types::Value as SqlValue;
 use serde_json::{Map, Value, json};
 
-use crate::app::{Ctx, Req};
-use crate::filter;
+use crate::http::request::Req;
 use crate::model::{Entity, Generation, Kind, LinkKind};
-use crate::phpqs::PhpValue;
+use crate::query::phpqs::PhpValue;
+use crate::query::where_sql;
+use crate::services::attributes::{self, AttrSel};
+use crate::services::file_output;
+use crate::state::Ctx;
 use crate::store::{Record, ident, to_sql};
 use crate::util::{ApiError, new_id, now_ts, truthy};
-use crate::{attributes, files};
 
 /// `maxSize` when the parameter is absent, empty or `0` (PHP `empty()`); larger values are not
 /// capped. 2.2: `Espo\Core\Controllers\Record::actionList` (`MAX_SIZE_LIMIT = 200` used only as
@@ -40,7 +42,7 @@ fn ucfirst(field: &str) -> String {
 /// A field's label in messages. The server uses the translated label; without translations the
 /// simulator capitalises the name, and names a language field like the guide does
 /// (`nameDeDe` → `Name / de_DE`).
-fn label(e: &Entity, field: &str) -> String {
+pub(crate) fn label(e: &Entity, field: &str) -> String {
     if field.len() > 4 && field.is_char_boundary(field.len() - 4) {
         let (base, suffix) = field.split_at(field.len() - 4);
         let b = suffix.as_bytes();
@@ -130,7 +132,7 @@ pub fn coerce(kind: Kind, name: &str, v: &Value) -> Result<Value, ApiError> {
     })
 }
 
-fn body_object(body: Value) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn body_object(body: Value) -> Result<Map<String, Value>, ApiError> {
     match body {
         Value::Object(o) => Ok(o),
         _ => Err(ApiError::bad("Request body must be a JSON object.")),
@@ -264,7 +266,7 @@ fn related_ids(ctx: &Ctx, e: &Entity, id: &str, link: &str) -> Result<Vec<String
         .map_err(crate::store::StoreError::from)?)
 }
 
-fn set_m2m(
+pub(crate) fn set_m2m(
     ctx: &Ctx,
     e: &Entity,
     id: &str,
@@ -523,7 +525,7 @@ pub fn create(ctx: &Ctx, e: &Entity, body: Value, resolve: bool) -> Result<Value
     read(ctx, e, &id)
 }
 
-fn fetch(ctx: &Ctx, e: &Entity, id: &str) -> Result<Record, ApiError> {
+pub(crate) fn fetch(ctx: &Ctx, e: &Entity, id: &str) -> Result<Record, ApiError> {
     if let Some(r) = ctx.store.get(e, id)? {
         return Ok(r);
     }
@@ -562,7 +564,7 @@ pub fn read(ctx: &Ctx, e: &Entity, id: &str) -> Result<Value, ApiError> {
 }
 
 /// Updates a record; returns whether anything changed.
-fn update_record(
+pub(crate) fn update_record(
     ctx: &Ctx,
     e: &Entity,
     id: &str,
@@ -599,7 +601,7 @@ fn update_record(
     Ok((id, changed || attr_changed))
 }
 
-fn same(a: &Value, b: &Value) -> bool {
+pub(crate) fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
         _ => a == b,
@@ -635,18 +637,6 @@ pub fn delete(ctx: &Ctx, e: &Entity, id: &str, permanently: bool) -> Result<Valu
         ctx.store.update(e, &id, &upd)?;
     }
     Ok(Value::Bool(true))
-}
-
-/// Which attributes to add to list items in the flattened format.
-#[derive(Debug, Default, Clone)]
-pub enum AttrSel {
-    /// None (lists without `allAttributes`/`attributes`).
-    #[default]
-    None,
-    /// All assigned attributes.
-    All,
-    /// Only these attribute ids.
-    Some(Vec<String>),
 }
 
 /// How to shape an output record.
@@ -716,7 +706,7 @@ pub fn output(ctx: &Ctx, e: &Entity, rec: &Record, shape: &Shape) -> Result<Valu
             }
         }
     }
-    files::decorate(ctx, e, &mut out)?;
+    file_output::decorate(ctx, e, &mut out)?;
     let mut keep_extra: BTreeSet<String> = BTreeSet::new();
     if ctx.flatten && e.has_attributes {
         let sel = if shape.single {
@@ -808,12 +798,12 @@ fn enum_options_meta(ctx: &Ctx, e: &Entity, rec: &Record) -> Result<Map<String, 
     Ok(options)
 }
 
-struct ListParams {
+pub(crate) struct ListParams {
     select: Option<Vec<String>>,
     offset: i64,
     max_size: i64,
     order: String,
-    filter: filter::SqlFilter,
+    filter: where_sql::SqlFilter,
     attrs: AttrSel,
 }
 
@@ -828,7 +818,7 @@ fn php_int(s: Option<&str>) -> i64 {
     digits.parse().unwrap_or(0)
 }
 
-fn list_params(ctx: &Ctx, e: &Entity, req: &Req) -> Result<ListParams, ApiError> {
+pub(crate) fn list_params(ctx: &Ctx, e: &Entity, req: &Req) -> Result<ListParams, ApiError> {
     let select = req.param("select").map(|s| {
         s.split(',')
             .map(|x| x.trim().to_string())
@@ -870,7 +860,7 @@ fn list_params(ctx: &Ctx, e: &Entity, req: &Req) -> Result<ListParams, ApiError>
     // `json_decode`s it; what does not decode becomes `null`, i.e. no filter
     // (2.3 `app/Atro/Handlers/AbstractHandler.php::prepareWhereQuery`, 2.2 the record controller).
     let filter = match req.param_value("where") {
-        None => filter::SqlFilter::default(),
+        None => where_sql::SqlFilter::default(),
         Some(PhpValue::Str(s)) => {
             let cleaned = s
                 .replace("\"{", "{")
@@ -880,12 +870,14 @@ fn list_params(ctx: &Ctx, e: &Entity, req: &Req) -> Result<ListParams, ApiError>
                 .replace("\\t", "");
             match serde_json::from_str::<Value>(&cleaned) {
                 Ok(w @ (Value::Array(_) | Value::Object(_))) => {
-                    filter::build_where(&ctx.app.model, e, &w).map_err(ApiError::bad)?
+                    where_sql::build_where(&ctx.app.model, e, &w).map_err(ApiError::bad)?
                 }
-                _ => filter::SqlFilter::default(),
+                _ => where_sql::SqlFilter::default(),
             }
         }
-        Some(w) => filter::build_where(&ctx.app.model, e, &w.to_json()).map_err(ApiError::bad)?,
+        Some(w) => {
+            where_sql::build_where(&ctx.app.model, e, &w.to_json()).map_err(ApiError::bad)?
+        }
     };
     let attrs = if truthy(req.param("allAttributes")) {
         AttrSel::All
@@ -909,7 +901,7 @@ fn list_params(ctx: &Ctx, e: &Entity, req: &Req) -> Result<ListParams, ApiError>
     })
 }
 
-fn run_list(
+pub(crate) fn run_list(
     ctx: &Ctx,
     e: &Entity,
     p: ListParams,
@@ -949,83 +941,7 @@ pub fn list(ctx: &Ctx, e: &Entity, req: &Req) -> Result<Value, ApiError> {
     run_list(ctx, e, p, None, false)
 }
 
-/// The ids linked to record `id` through `link`, with the related entity.
-fn linked_condition<'m>(
-    ctx: &Ctx<'m>,
-    e: &Entity,
-    id: &str,
-    link_name: &str,
-) -> Result<(&'m Entity, String, Vec<SqlValue>), ApiError> {
-    let rec = fetch(ctx, e, id)?;
-    let link = e.link(link_name).ok_or_else(|| {
-        ApiError::not_found(format!("Link '{link_name}' not found in '{}'.", e.name))
-    })?;
-    let te = link
-        .entity
-        .as_deref()
-        .and_then(|t| ctx.app.model.entity(t))
-        .ok_or_else(|| {
-            ApiError::bad(format!(
-                "Link '{link_name}' is not available in the simulator."
-            ))
-        })?;
-    let id = rec
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or(id)
-        .to_string();
-    if let Some(col) = &link.column {
-        let ids: Vec<SqlValue> = match rec.get(col) {
-            Some(Value::String(s)) => vec![SqlValue::Text(s.clone())],
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(Value::as_str)
-                .map(|s| SqlValue::Text(s.into()))
-                .collect(),
-            _ => Vec::new(),
-        };
-        if ids.is_empty() {
-            return Ok((te, "0".into(), Vec::new()));
-        }
-        let marks = vec!["?"; ids.len()].join(",");
-        return Ok((te, format!("t.\"id\" IN ({marks})"), ids));
-    }
-    let fl = link
-        .foreign
-        .as_deref()
-        .and_then(|f| te.link(f))
-        .and_then(|l| l.column.clone().map(|c| (c, l.kind)));
-    let Some(fl) = fl else {
-        return Ok((
-            te,
-            "t.\"id\" IN (SELECT r.other_id FROM _sim_rel r WHERE r.entity = ? AND r.id = ? AND r.link = ?)".into(),
-            vec![SqlValue::Text(e.name.clone()), SqlValue::Text(id), SqlValue::Text(link_name.to_string())],
-        ));
-    };
-    let sql = match fl.1 {
-        LinkKind::BelongsTo => format!("t.{} = ?", ident(&fl.0)),
-        LinkKind::HasMany => format!(
-            "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(t.{c}) THEN t.{c} ELSE '[]' END) j WHERE j.value = ?)",
-            c = ident(&fl.0)
-        ),
-    };
-    Ok((te, sql, vec![SqlValue::Text(id)]))
-}
-
-/// `GET /E/{id}/{link}`: the related records as `{total, list}`.
-pub fn linked_list(
-    ctx: &Ctx,
-    e: &Entity,
-    id: &str,
-    link: &str,
-    req: &Req,
-) -> Result<Value, ApiError> {
-    let (te, sql, params) = linked_condition(ctx, e, id, link)?;
-    let p = list_params(ctx, te, req)?;
-    run_list(ctx, te, p, Some((sql, params)), true)
-}
-
-fn ids_of(v: &Value) -> Vec<String> {
+pub(crate) fn ids_of(v: &Value) -> Vec<String> {
     match v {
         Value::Array(a) => a
             .iter()
@@ -1040,434 +956,4 @@ fn ids_of(v: &Value) -> Vec<String> {
             .collect(),
         _ => Vec::new(),
     }
-}
-
-fn relate(
-    ctx: &Ctx,
-    e: &Entity,
-    id: &str,
-    link_name: &str,
-    ids: &[String],
-    add: bool,
-) -> Result<Value, ApiError> {
-    let rec = fetch(ctx, e, id)?;
-    ctx.check_write(&e.name, "edit")?;
-    let link = e.link(link_name).ok_or_else(|| {
-        ApiError::not_found(format!("Link '{link_name}' not found in '{}'.", e.name))
-    })?;
-    let id = rec
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or(id)
-        .to_string();
-    let now = Value::String(now_ts());
-    if let Some(col) = &link.column {
-        let mut upd = Record::new();
-        match link.kind {
-            LinkKind::BelongsTo => {
-                let v = if add {
-                    ids.first()
-                        .map(|s| Value::String(s.clone()))
-                        .unwrap_or(Value::Null)
-                } else {
-                    Value::Null
-                };
-                upd.insert(col.clone(), v);
-            }
-            LinkKind::HasMany => {
-                let mut cur = rec.get(col).map(ids_of).unwrap_or_default();
-                if add {
-                    for i in ids {
-                        if !cur.contains(i) {
-                            cur.push(i.clone());
-                        }
-                    }
-                } else {
-                    cur.retain(|c| !ids.contains(c));
-                }
-                upd.insert(col.clone(), json!(cur));
-            }
-        }
-        upd.insert("modifiedAt".into(), now);
-        ctx.store.update(e, &id, &upd)?;
-        return Ok(Value::Bool(true));
-    }
-    let te = link.entity.as_deref().and_then(|t| ctx.app.model.entity(t));
-    let fl = te.and_then(|te| {
-        link.foreign
-            .as_deref()
-            .and_then(|f| te.link(f))
-            .and_then(|l| l.column.clone().map(|c| (te, c, l.kind)))
-    });
-    let Some((te, col, kind)) = fl else {
-        if link.entity.is_none() {
-            return Err(ApiError::bad(format!(
-                "Link '{link_name}' is not available in the simulator."
-            )));
-        }
-        for other in ids {
-            set_m2m(ctx, e, &id, link_name, other, add)?;
-        }
-        return Ok(Value::Bool(true));
-    };
-    for other in ids {
-        let Some(orec) = ctx.store.get(te, other)? else {
-            continue;
-        };
-        let mut upd = Record::new();
-        match kind {
-            LinkKind::BelongsTo => {
-                upd.insert(
-                    col.clone(),
-                    if add {
-                        Value::String(id.clone())
-                    } else {
-                        Value::Null
-                    },
-                );
-            }
-            LinkKind::HasMany => {
-                let mut cur = orec.get(&col).map(ids_of).unwrap_or_default();
-                cur.retain(|c| c != &id);
-                if add {
-                    cur.push(id.clone());
-                }
-                upd.insert(col.clone(), json!(cur));
-            }
-        }
-        ctx.store.update(te, other, &upd)?;
-    }
-    Ok(Value::Bool(true))
-}
-
-/// `POST /E/{id}/{link}` with `{ids}` (or `{id}`).
-pub fn link(ctx: &Ctx, e: &Entity, id: &str, link: &str, body: &Value) -> Result<Value, ApiError> {
-    let ids = body
-        .get("ids")
-        .map(ids_of)
-        .or_else(|| body.get("id").map(ids_of))
-        .unwrap_or_default();
-    if ids.is_empty() {
-        return Err(ApiError::bad("No 'ids' given."));
-    }
-    relate(ctx, e, id, link, &ids, true)
-}
-
-/// `DELETE /E/{id}/{link}?ids=a,b`.
-pub fn unlink(ctx: &Ctx, e: &Entity, id: &str, link: &str, req: &Req) -> Result<Value, ApiError> {
-    let ids = match req.param_value("ids") {
-        Some(v) => ids_of(&v.to_json()),
-        None => req.json()?.get("ids").map(ids_of).unwrap_or_default(),
-    };
-    if ids.is_empty() {
-        return Err(ApiError::bad("No 'ids' given."));
-    }
-    relate(ctx, e, id, link, &ids, false)
-}
-
-fn upsert_lookup(
-    ctx: &Ctx,
-    e: &Entity,
-    payload: &Map<String, Value>,
-) -> Result<Option<String>, ApiError> {
-    if let Some(id) = payload.get("id").and_then(Value::as_str)
-        && ctx.store.get(e, id)?.is_some()
-    {
-        return Ok(Some(id.to_string()));
-    }
-    let mut conds = Vec::new();
-    let mut params = Vec::new();
-    let mut add = |field: &str, v: &Value| -> Result<(), ApiError> {
-        let f = e
-            .field(field)
-            .ok_or_else(|| ApiError::bad(format!("Unknown field '{field}'.")))?;
-        let v = coerce(f.kind, field, v)?;
-        if v.is_null() {
-            conds.push(format!("t.{} IS NULL", ident(field)));
-        } else {
-            conds.push(format!("t.{} = ?", ident(field)));
-            params.push(to_sql(f.kind, &v));
-        }
-        Ok(())
-    };
-    if !e.unique.is_empty() {
-        for u in &e.unique {
-            if let Some(v) = payload.get(u).filter(|v| !v.is_null()) {
-                add(u, v)?;
-            }
-        }
-    } else if let Some(indexes) = ctx
-        .app
-        .model
-        .metadata
-        .pointer(&format!("/entityDefs/{}/uniqueIndexes", e.name))
-        .and_then(Value::as_object)
-    {
-        for cols in indexes.values().filter_map(Value::as_array) {
-            let fields: Vec<String> = cols
-                .iter()
-                .filter_map(Value::as_str)
-                .filter(|c| *c != "deleted")
-                .map(camel)
-                .collect();
-            if !fields.is_empty()
-                && fields
-                    .iter()
-                    .all(|f| payload.contains_key(f) && e.field(f).is_some())
-            {
-                for f in &fields {
-                    add(f, &payload[f])?;
-                }
-            }
-        }
-    }
-    if conds.is_empty() {
-        return Ok(None);
-    }
-    conds.push("COALESCE(t.\"deleted\", 0) = 0".into());
-    let rows = ctx
-        .store
-        .select(e, &conds.join(" AND "), params, "t.rowid", Some(1), 0)?;
-    Ok(rows
-        .first()
-        .and_then(|r| r.get("id"))
-        .and_then(Value::as_str)
-        .map(str::to_string))
-}
-
-fn camel(s: &str) -> String {
-    let mut out = String::new();
-    let mut up = false;
-    for c in s.chars() {
-        if c == '_' {
-            up = true;
-        } else if up {
-            out.extend(c.to_uppercase());
-            up = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Bulk upsert: one result per item, in input order; HTTP 200 even when items fail.
-pub fn upsert(ctx: &Ctx, body: &Value) -> Result<Value, ApiError> {
-    let items = body
-        .as_array()
-        .ok_or_else(|| ApiError::bad("Request body must be an array of {entity, payload}."))?;
-    let g = ctx.generation();
-    let mut results = Vec::with_capacity(items.len());
-    for item in items {
-        // Items without `entity` or `payload` fail on their own, with these plain messages
-        // (`app/Atro/Services/MassActions.php::upsert`); 2.3 rejects such a request as a whole
-        // in its request validation (both are `required`).
-        let missing = ["entity", "payload"]
-            .into_iter()
-            .find(|k| item.get(k).is_none_or(Value::is_null));
-        if let Some(k) = missing {
-            let mut failed = json!({
-                "status": "Failed",
-                "stored": false,
-                "message": format!("'{k}' parameter is required."),
-            });
-            if g == Generation::V23 {
-                failed["code"] = json!(400);
-            }
-            results.push(failed);
-            continue;
-        }
-        let entity_name = item
-            .get("entity")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let outcome = upsert_one(ctx, &entity_name, item);
-        results.push(match (outcome, g) {
-            (Ok((status, id)), Generation::V22) => {
-                if status == "NotModified" {
-                    json!({ "status": status, "stored": true })
-                } else {
-                    let e = ctx
-                        .app
-                        .model
-                        .entity(&entity_name)
-                        .ok_or_else(|| ApiError::bad("entity"))?;
-                    json!({ "status": status, "stored": true, "entity": read(ctx, e, &id)? })
-                }
-            }
-            (Ok((status, id)), Generation::V23) => {
-                json!({ "status": status, "stored": true, "entity": entity_name, "id": id })
-            }
-            // An unknown entity fails while creating its service, before the `Code: N.` wrapping
-            // of create/update errors (`MassActions::upsert`).
-            (Err(err), Generation::V22) if ctx.app.model.entity(&entity_name).is_none() => {
-                json!({ "status": "Failed", "stored": false, "message": err.message })
-            }
-            (Err(err), Generation::V22) => json!({
-                "status": "Failed",
-                "stored": false,
-                "message": format!("Code: {}. Message: {}", err.status.as_u16(), err.message),
-            }),
-            (Err(err), Generation::V23) => json!({
-                "status": "Failed",
-                "stored": false,
-                "entity": entity_name,
-                "message": err.message,
-                "code": err.status.as_u16(),
-            }),
-        });
-    }
-    Ok(Value::Array(results))
-}
-
-fn upsert_one(
-    ctx: &Ctx,
-    entity_name: &str,
-    item: &Value,
-) -> Result<(&'static str, String), ApiError> {
-    let e = ctx
-        .app
-        .model
-        .entity(entity_name)
-        .ok_or_else(|| ApiError::not_found(format!("Entity '{entity_name}' not found.")))?;
-    let payload = item
-        .get("payload")
-        .and_then(Value::as_object)
-        .cloned()
-        .ok_or_else(|| ApiError::bad("Item has no 'payload' object."))?;
-    match upsert_lookup(ctx, e, &payload)? {
-        Some(id) => {
-            let (id, changed) = update_record(ctx, e, &id, payload)?;
-            Ok((if changed { "Updated" } else { "NotModified" }, id))
-        }
-        None => Ok((
-            "Created",
-            create_record(ctx, e, payload, Record::new(), true)?,
-        )),
-    }
-}
-
-/// Queued bulk upsert (2.2 `Use-Queue: true`, 2.3 `POST /upsertAsync`): answers `{jobId}`.
-///
-/// The server stores a `Job` (name "Action Upsert", type "Upsert", the items as payload;
-/// `app/Atro/Services/MassActions.php::upsertViaJob`) that its job manager runs later. The
-/// simulator runs it at once, so the job is already `Success` when a client polls `GET /Job/{id}`.
-pub fn upsert_via_job(ctx: &Ctx, body: &Value) -> Result<Value, ApiError> {
-    if !body.is_array() {
-        return Err(ApiError::bad(
-            "Request body must be an array of {entity, payload}.",
-        ));
-    }
-    let job_id = match ctx.app.model.entity("Job") {
-        Some(je) => {
-            let now = now_ts();
-            let mut rec = Record::new();
-            for (k, v) in [
-                ("name", json!("Action Upsert")),
-                ("type", json!("Upsert")),
-                ("status", json!("Pending")),
-                ("executeTime", json!(now)),
-                ("priority", json!(100)),
-                ("payload", body.clone()),
-            ] {
-                if let Some(f) = je.field(k) {
-                    rec.insert(k.to_string(), coerce(f.kind, k, &v)?);
-                }
-            }
-            let id = new_id(ctx.generation());
-            rec.insert("id".into(), json!(id));
-            rec.insert("deleted".into(), json!(false));
-            rec.insert("createdAt".into(), json!(now));
-            rec.insert("modifiedAt".into(), json!(now));
-            rec.insert("createdById".into(), json!(ctx.caller.user_id));
-            rec.insert("modifiedById".into(), json!(ctx.caller.user_id));
-            if je.field("ownerUserId").is_some() {
-                rec.insert("ownerUserId".into(), json!(ctx.caller.user_id));
-            }
-            ctx.store.insert(je, &rec)?;
-            upsert(ctx, body)?;
-            let mut done = Record::new();
-            for (k, v) in [
-                ("status", json!("Success")),
-                ("startedAt", json!(now)),
-                ("endedAt", json!(now_ts())),
-            ] {
-                if je.field(k).is_some() {
-                    done.insert(k.to_string(), v);
-                }
-            }
-            ctx.store.update(je, &id, &done)?;
-            id
-        }
-        None => {
-            upsert(ctx, body)?;
-            new_id(ctx.generation())
-        }
-    };
-    Ok(json!({ "jobId": job_id }))
-}
-
-fn relation_target<'m>(ctx: &Ctx<'m>, entity: Option<&str>) -> Result<&'m Entity, ApiError> {
-    let name = entity.unwrap_or_default();
-    ctx.app
-        .model
-        .entity(name)
-        .ok_or_else(|| ApiError::not_found(format!("Entity '{name}' not found.")))
-}
-
-/// 2.3 `GET /entityRelation?entityName=&id=&link=` (`Atro\Handlers\Global\
-/// EntityRelationListHandler`): the linked records, with the usual list parameters.
-pub fn relation_list(ctx: &Ctx, req: &Req) -> Result<Value, ApiError> {
-    let e = relation_target(ctx, req.param("entityName"))?;
-    let (id, link) = (
-        req.param("id").unwrap_or_default(),
-        req.param("link").unwrap_or_default(),
-    );
-    if id.is_empty() || link.is_empty() {
-        return Err(ApiError::not_found("Not Found"));
-    }
-    linked_list(ctx, e, id, link, req)
-}
-
-/// 2.3 `POST /entityRelation` with `{entityName, id, link, ids | id}`: links records; `true`.
-pub fn relation_link(ctx: &Ctx, body: &Value) -> Result<Value, ApiError> {
-    let e = relation_target(ctx, body.get("entityName").and_then(Value::as_str))?;
-    let id = body.get("id").and_then(Value::as_str).unwrap_or_default();
-    let link_name = body.get("link").and_then(Value::as_str).unwrap_or_default();
-    let ids = body.get("ids").map(ids_of).unwrap_or_default();
-    if ids.is_empty() {
-        return Err(ApiError::bad("No 'ids' given."));
-    }
-    relate(ctx, e, id, link_name, &ids, true)
-}
-
-/// 2.3 `DELETE /entityRelation?entityName=&id=&link=&ids=a,b` (or `all=true`, or `ids`/`id` in
-/// a JSON body): unlinks records; `true`.
-pub fn relation_unlink(ctx: &Ctx, req: &Req) -> Result<Value, ApiError> {
-    let e = relation_target(ctx, req.param("entityName"))?;
-    let id = req.param("id").unwrap_or_default();
-    let link_name = req.param("link").unwrap_or_default();
-    let ids = if truthy(req.param("all")) {
-        let (te, sql, params) = linked_condition(ctx, e, id, link_name)?;
-        ctx.store
-            .select(te, &sql, params, "t.rowid", None, 0)?
-            .iter()
-            .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_string))
-            .collect()
-    } else if let Some(v) = req.param_value("ids") {
-        ids_of(&v.to_json())
-    } else {
-        let body = req.json()?;
-        let mut ids = body.get("ids").map(ids_of).unwrap_or_default();
-        ids.extend(body.get("id").map(ids_of).unwrap_or_default());
-        ids
-    };
-    if ids.is_empty() {
-        if truthy(req.param("all")) {
-            return Ok(Value::Bool(true));
-        }
-        return Err(ApiError::bad("No 'ids' given."));
-    }
-    relate(ctx, e, id, link_name, &ids, false)
 }

@@ -27,10 +27,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::http::Method;
 use serde_json::Value;
 
-use crate::app::Req;
+use crate::http::request::Req;
 use crate::model::{Generation, Model};
 use crate::openapi::{self, Direction, Routes, Validator, Violation};
-use crate::phpqs::PhpValue;
+use crate::query::phpqs::PhpValue;
 use crate::util::ApiError;
 
 /// A documented operation a request hit: its path template and operation object.

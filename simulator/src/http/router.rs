@@ -1,162 +1,29 @@
-//! The HTTP front: shared state, the router, faults, authentication and route dispatch.
+//! The HTTP front: the router, faults, authentication and route dispatch to the services.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::auth::{Auth, Caller};
-use crate::faults::{Fault, FaultState};
-use crate::model::{Generation, Model};
-use crate::phpqs::{self, PhpValue};
-use crate::spec_check::{self, Hit, SpecCheck};
-use crate::store::Store;
+use crate::http::auth::{Auth, Caller};
+use crate::http::faults::Fault;
+use crate::http::request::Req;
+use crate::http::spec_check::{self, Hit};
+use crate::model::Generation;
+use crate::query::phpqs;
+use crate::services::{attributes, file_output, files, links, records, upsert};
+use crate::state::App;
+use crate::state::Ctx;
 use crate::util::{ApiError, json, truthy};
-use crate::{Faults, SimUser, attributes, files, records};
-
-/// Everything a running simulator shares between requests.
-#[derive(Debug)]
-pub struct App {
-    /// The learnt model.
-    pub model: Model,
-    store: Mutex<Store>,
-    spec: Arc<Value>,
-    spec_text: OnceLock<Bytes>,
-    metadata_text: OnceLock<Bytes>,
-    /// Users and tokens.
-    pub auth: Auth,
-    faults: FaultState,
-    /// The instance root URL (`http://127.0.0.1:PORT`).
-    pub root: String,
-    requests: AtomicU64,
-    /// Client used to fetch files by URL.
-    pub http: reqwest::Client,
-    /// Request validation and the optional response check.
-    pub check: SpecCheck,
-}
-
-/// One request's view of the state.
-#[derive(Debug)]
-pub struct Ctx<'a> {
-    /// Shared state.
-    pub app: &'a App,
-    /// The locked database.
-    pub store: &'a Store,
-    /// Who is calling.
-    pub caller: &'a Caller,
-    /// `With-Meta` was sent.
-    pub with_meta: bool,
-    /// `Flatten-Attributes` was sent.
-    pub flatten: bool,
-}
-
-impl Ctx<'_> {
-    /// The generation being served.
-    pub fn generation(&self) -> Generation {
-        self.app.model.generation
-    }
-
-    /// Fails with 403 unless the caller may change records of `entity`.
-    pub fn check_write(&self, entity: &str, action: &str) -> Result<(), ApiError> {
-        if self.caller.user.can_write(entity) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!(
-                "No '{action}' access to '{entity}'."
-            )))
-        }
-    }
-}
-
-impl App {
-    /// Builds the state.
-    pub fn new(
-        model: Model,
-        store: Store,
-        spec: Arc<Value>,
-        users: Vec<SimUser>,
-        faults: Faults,
-        root: String,
-        check: SpecCheck,
-    ) -> App {
-        App {
-            check,
-            model,
-            store: Mutex::new(store),
-            spec,
-            spec_text: OnceLock::new(),
-            metadata_text: OnceLock::new(),
-            auth: Auth::new(users, &faults),
-            faults: FaultState::new(faults),
-            root,
-            requests: AtomicU64::new(0),
-            http: reqwest::Client::new(),
-        }
-    }
-
-    /// Locks the database.
-    pub fn store(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Requests that reached the API base.
-    pub fn request_count(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
-    }
-}
 
 /// The axum router: one fallback handler that routes by hand (entities come from the spec).
 pub fn router(app: Arc<App>) -> Router {
     Router::new().fallback(handle).with_state(app)
-}
-
-/// A parsed request.
-#[derive(Debug)]
-pub struct Req {
-    /// HTTP method.
-    pub method: Method,
-    /// Path segments after the API base, percent-decoded.
-    pub segs: Vec<String>,
-    /// Query parameters as PHP would see them.
-    pub query: Vec<(String, PhpValue)>,
-    /// Request headers.
-    pub headers: HeaderMap,
-    /// Raw body.
-    pub body: Bytes,
-}
-
-impl Req {
-    /// A scalar query parameter.
-    pub fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .and_then(|(_, v)| v.as_str())
-    }
-
-    /// A query parameter as a PHP value.
-    pub fn param_value(&self, name: &str) -> Option<&PhpValue> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v)
-    }
-
-    /// A header as text.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// The body as JSON; malformed JSON is a 400, an empty body is `null`.
-    pub fn json(&self) -> Result<Value, ApiError> {
-        if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&self.body)
-            .map_err(|e| ApiError::bad(format!("Invalid JSON in request body: {e}.")))
-    }
 }
 
 async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
@@ -174,11 +41,11 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     if method == Method::GET {
         if let Some(file) = path.strip_prefix("/sharings/") {
             let view = query.iter().any(|(k, v)| k == "view" && truthy(v.as_str()));
-            return files::public_sharing(&app, &phpqs::urldecode(file), view)
+            return file_output::public_sharing(&app, &phpqs::urldecode(file), view)
                 .unwrap_or_else(IntoResponse::into_response);
         }
         if let Some(file) = path.strip_prefix("/downloads/") {
-            return files::public_download(&app, &phpqs::urldecode(file))
+            return file_output::public_download(&app, &phpqs::urldecode(file))
                 .unwrap_or_else(IntoResponse::into_response);
         }
     }
@@ -360,21 +227,21 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
             .header("use-queue")
             .is_some_and(|h| h == "1" || h.eq_ignore_ascii_case("true"));
         if g == Generation::V22 && queued {
-            return records::upsert_via_job(&ctx, &body).map(|v| json(&v));
+            return upsert::upsert_via_job(&ctx, &body).map(|v| json(&v));
         }
-        return records::upsert(&ctx, &body).map(|v| json(&v));
+        return upsert::upsert(&ctx, &body).map(|v| json(&v));
     }
     if g == Generation::V23 && segs == ["upsertAsync"] {
         if m != Method::POST {
             return Err(method_not_allowed());
         }
-        return records::upsert_via_job(&ctx, &req.json()?).map(|v| json(&v));
+        return upsert::upsert_via_job(&ctx, &req.json()?).map(|v| json(&v));
     }
     if g == Generation::V23 && segs == ["entityRelation"] {
         return match m {
-            Method::GET => records::relation_list(&ctx, &req).map(|v| json(&v)),
-            Method::POST => records::relation_link(&ctx, &req.json()?).map(|v| json(&v)),
-            Method::DELETE => records::relation_unlink(&ctx, &req).map(|v| json(&v)),
+            Method::GET => links::relation_list(&ctx, &req).map(|v| json(&v)),
+            Method::POST => links::relation_link(&ctx, &req.json()?).map(|v| json(&v)),
+            Method::DELETE => links::relation_unlink(&ctx, &req).map(|v| json(&v)),
             _ => Err(method_not_allowed()),
         };
     }
@@ -411,13 +278,13 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
             files::create_shared_url(&ctx, segs[1]).map(|v| json(&v))
         }
         (3, &Method::GET) => {
-            records::linked_list(&ctx, entity, segs[1], segs[2], &req).map(|v| json(&v))
+            links::linked_list(&ctx, entity, segs[1], segs[2], &req).map(|v| json(&v))
         }
         (3, &Method::POST) => {
-            records::link(&ctx, entity, segs[1], segs[2], &req.json()?).map(|v| json(&v))
+            links::link(&ctx, entity, segs[1], segs[2], &req.json()?).map(|v| json(&v))
         }
         (3, &Method::DELETE) => {
-            records::unlink(&ctx, entity, segs[1], segs[2], &req).map(|v| json(&v))
+            links::unlink(&ctx, entity, segs[1], segs[2], &req).map(|v| json(&v))
         }
         (1..=3, _) => Err(method_not_allowed()),
         _ => Err(ApiError::not_found(format!(

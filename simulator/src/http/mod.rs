@@ -1,0 +1,8 @@
+//! The HTTP layer: router and dispatch, parsed requests, authentication, faults, spec checks.
+//! Handlers call the services; nothing below calls back up.
+
+pub mod auth;
+pub mod faults;
+pub mod request;
+pub mod router;
+pub mod spec_check;

@@ -1,0 +1,4 @@
+//! Query strings as PHP reads them, and AtroCore's `where` semantics translated to SQL.
+
+pub mod phpqs;
+pub mod where_sql;

@@ -1,0 +1,177 @@
+//! How File and Sharing records look from outside: derived fields, downloads, sharing links.
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::model::Entity;
+use crate::state::App;
+use crate::state::Ctx;
+use crate::store::Record;
+use crate::util::{ApiError, extension, format_ts, mime_for, unix_now};
+
+fn download_url(root: &str, id: &str, name: &str) -> String {
+    format!("{root}/downloads/{id}.{}", extension(name))
+}
+
+/// Adds the derived fields of File and Sharing records to an output record.
+pub fn decorate(ctx: &Ctx, e: &Entity, out: &mut Map<String, Value>) -> Result<(), ApiError> {
+    let root = &ctx.app.root;
+    let id = out
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    match e.name.as_str() {
+        "File" => {
+            let name = out
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let url = download_url(root, &id, &name);
+            out.insert("extension".into(), json!(extension(&name)));
+            out.insert("downloadUrl".into(), json!(url));
+            out.insert("url".into(), json!(url));
+        }
+        "Sharing" => {
+            let fe = file_entity(ctx.app)?;
+            let file = match out.get("fileId").and_then(Value::as_str) {
+                Some(fid) => ctx.store.get(fe, fid)?,
+                None => None,
+            };
+            let fname = file
+                .as_ref()
+                .and_then(|f| f.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let link = format!("{root}/sharings/{id}.{}", extension(&fname));
+            out.insert("available".into(), json!(available(out)));
+            out.insert("viewLink".into(), json!(format!("{link}?view=1")));
+            out.insert("link".into(), json!(link));
+            out.insert(
+                "fileName".into(),
+                if file.is_some() {
+                    json!(fname)
+                } else {
+                    Value::Null
+                },
+            );
+            let fid = out
+                .get("fileId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            out.insert(
+                "filePathsData".into(),
+                json!({
+                    "download": download_url(root, &fid, &fname),
+                    "thumbnails": { "small": null, "medium": null, "large": null },
+                }),
+            );
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn available(s: &Map<String, Value>) -> bool {
+    if s.get("active") == Some(&Value::Bool(false)) {
+        return false;
+    }
+    if let Some(till) = s.get("validTill").and_then(Value::as_str)
+        && !till.is_empty()
+        && till < format_ts(unix_now()).as_str()
+    {
+        return false;
+    }
+    let allowed = s.get("allowedUsage").and_then(Value::as_i64).unwrap_or(0);
+    let used = s.get("used").and_then(Value::as_i64).unwrap_or(0);
+    allowed <= 0 || used < allowed
+}
+
+fn bytes_response(bytes: Vec<u8>, mime: &str, name: &str, inline: bool) -> Response {
+    let mut r = (StatusCode::OK, bytes).into_response();
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(mime) {
+        h.insert("content-type", v);
+    }
+    let disp = format!(
+        "{}; filename=\"{}\"",
+        if inline { "inline" } else { "attachment" },
+        name.replace(['"', '\\', '\r', '\n'], "_")
+    );
+    if let Ok(v) = HeaderValue::from_str(&disp) {
+        h.insert("content-disposition", v);
+    }
+    r
+}
+
+fn file_bytes(
+    app: &App,
+    store: &crate::store::Store,
+    file_id: &str,
+) -> Result<(Vec<u8>, String, String), ApiError> {
+    let fe = file_entity(app)?;
+    let rec = store
+        .get(fe, file_id)?
+        .ok_or_else(|| ApiError::not_found("File not found."))?;
+    let bytes = store
+        .blob(file_id)?
+        .ok_or_else(|| ApiError::not_found("File content not found."))?;
+    let name = rec
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("file")
+        .to_string();
+    let mime = rec
+        .get("mimeType")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| mime_for(&name).to_string());
+    Ok((bytes, mime, name))
+}
+
+/// `GET /downloads/{id}.{ext}`: the stored bytes of a file.
+pub fn public_download(app: &App, file: &str) -> Result<Response, ApiError> {
+    let id = file.split('.').next().unwrap_or_default();
+    let store = app.store();
+    let (bytes, mime, name) = file_bytes(app, &store, id)?;
+    Ok(bytes_response(bytes, &mime, &name, false))
+}
+
+/// `GET /sharings/{id}.{ext}`: the shared file, while the Sharing is available; counts the use.
+pub fn public_sharing(app: &App, file: &str, view: bool) -> Result<Response, ApiError> {
+    let id = file.split('.').next().unwrap_or_default();
+    let store = app.store();
+    let se = app
+        .model
+        .entity("Sharing")
+        .ok_or_else(|| ApiError::not_found("Sharing not found."))?;
+    let s = store
+        .get(se, id)?
+        .ok_or_else(|| ApiError::not_found("Sharing not found."))?;
+    if !available(&s) {
+        return Err(ApiError::not_found("Sharing not found."));
+    }
+    let fid = s
+        .get("fileId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let (bytes, mime, name) = file_bytes(app, &store, &fid)?;
+    let mut upd = Record::new();
+    upd.insert(
+        "used".into(),
+        json!(s.get("used").and_then(Value::as_i64).unwrap_or(0) + 1),
+    );
+    store.update(se, id, &upd)?;
+    Ok(bytes_response(bytes, &mime, &name, view))
+}
+
+pub(crate) fn file_entity(app: &App) -> Result<&Entity, ApiError> {
+    app.model
+        .entity("File")
+        .ok_or_else(|| ApiError::not_found("The spec has no 'File' entity."))
+}

@@ -1,0 +1,107 @@
+//! The state a running simulator shares between requests (model, store, users, faults), and
+//! [`Ctx`], one request's view of it: what the services take.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use axum::body::Bytes;
+use serde_json::Value;
+
+use crate::http::auth::{Auth, Caller};
+use crate::http::faults::FaultState;
+use crate::http::spec_check::SpecCheck;
+use crate::model::{Generation, Model};
+use crate::store::Store;
+use crate::util::ApiError;
+use crate::{Faults, SimUser};
+
+/// Everything a running simulator shares between requests.
+#[derive(Debug)]
+pub struct App {
+    /// The learnt model.
+    pub model: Model,
+    store: Mutex<Store>,
+    pub(crate) spec: Arc<Value>,
+    pub(crate) spec_text: OnceLock<Bytes>,
+    pub(crate) metadata_text: OnceLock<Bytes>,
+    /// Users and tokens.
+    pub auth: Auth,
+    pub(crate) faults: FaultState,
+    /// The instance root URL (`http://127.0.0.1:PORT`).
+    pub root: String,
+    pub(crate) requests: AtomicU64,
+    /// Client used to fetch files by URL.
+    pub http: reqwest::Client,
+    /// Request validation and the optional response check.
+    pub check: SpecCheck,
+}
+
+impl App {
+    /// Builds the state.
+    pub fn new(
+        model: Model,
+        store: Store,
+        spec: Arc<Value>,
+        users: Vec<SimUser>,
+        faults: Faults,
+        root: String,
+        check: SpecCheck,
+    ) -> App {
+        App {
+            check,
+            model,
+            store: Mutex::new(store),
+            spec,
+            spec_text: OnceLock::new(),
+            metadata_text: OnceLock::new(),
+            auth: Auth::new(users, &faults),
+            faults: FaultState::new(faults),
+            root,
+            requests: AtomicU64::new(0),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Locks the database.
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Requests that reached the API base.
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
+
+/// One request's view of the state.
+#[derive(Debug)]
+pub struct Ctx<'a> {
+    /// Shared state.
+    pub app: &'a App,
+    /// The locked database.
+    pub store: &'a Store,
+    /// Who is calling.
+    pub caller: &'a Caller,
+    /// `With-Meta` was sent.
+    pub with_meta: bool,
+    /// `Flatten-Attributes` was sent.
+    pub flatten: bool,
+}
+
+impl Ctx<'_> {
+    /// The generation being served.
+    pub fn generation(&self) -> Generation {
+        self.app.model.generation
+    }
+
+    /// Fails with 403 unless the caller may change records of `entity`.
+    pub fn check_write(&self, entity: &str, action: &str) -> Result<(), ApiError> {
+        if self.caller.user.can_write(entity) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "No '{action}' access to '{entity}'."
+            )))
+        }
+    }
+}
