@@ -208,6 +208,52 @@ impl Auth {
     }
 }
 
+/// PHP's limits on the query string (`php.ini`), which AtroCore's server applies silently.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PhpLimits {
+    pub(crate) max_input_vars: usize,
+    pub(crate) max_input_nesting_level: usize,
+}
+
+impl Default for PhpLimits {
+    fn default() -> Self {
+        Self {
+            max_input_vars: 1000,
+            max_input_nesting_level: 64,
+        }
+    }
+}
+
+impl PhpLimits {
+    /// Fails when PHP would not read all of `query` (see `main/php_variables.c`: every non-empty
+    /// `&`-separated variable counts one, and a variable nested deeper than the limit is dropped
+    /// with its whole top-level array).
+    pub(crate) fn check(&self, query: &[(String, String)]) -> Result<()> {
+        if query.len() > self.max_input_vars {
+            return Err(Error::query(format!(
+                "the query string has {} variables but the server reads at most {} \
+                 (PHP max_input_vars) and would silently drop the rest; shorten the filter or \
+                 raise the limit with ClientBuilder::max_input_vars if the server's php.ini allows more",
+                query.len(),
+                self.max_input_vars
+            )));
+        }
+        if let Some((name, depth)) = query
+            .iter()
+            .map(|(k, _)| (k, k.matches('[').count()))
+            .find(|(_, d)| *d > self.max_input_nesting_level)
+        {
+            let base = name.split('[').next().unwrap_or_default();
+            return Err(Error::query(format!(
+                "query parameter `{base}` nests {depth} levels deep but the server reads at most \
+                 {} (PHP max_input_nesting_level) and would silently drop all of `{base}`",
+                self.max_input_nesting_level
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// What every clone of a [`Client`] shares.
 pub(crate) struct ClientRef {
     pub(crate) http: reqwest::Client,
@@ -220,6 +266,8 @@ pub(crate) struct ClientRef {
     pub(crate) timeout: Option<Duration>,
     /// Sent per request when the user brought their own reqwest client and set a user agent.
     pub(crate) user_agent: Option<HeaderValue>,
+    /// The server's PHP input limits, checked before every request.
+    pub(crate) php_limits: PhpLimits,
 }
 
 impl ClientRef {
@@ -425,6 +473,7 @@ pub struct ClientBuilder<T = Client> {
     proxy: Option<reqwest::Proxy>,
     retry: RetryPolicy,
     http: Option<reqwest::Client>,
+    php_limits: PhpLimits,
     _output: PhantomData<fn() -> T>,
 }
 
@@ -444,6 +493,7 @@ impl<T: From<Client>> ClientBuilder<T> {
             proxy: None,
             retry: RetryPolicy::default(),
             http: None,
+            php_limits: PhpLimits::default(),
             _output: PhantomData,
         }
     }
@@ -521,6 +571,26 @@ impl<T: From<Client>> ClientBuilder<T> {
     #[must_use]
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
+        self
+    }
+
+    /// The server's PHP `max_input_vars` (default 1000, PHP's default). PHP reads only that many
+    /// query variables (each `name[..][..]=value` pair counts one) and silently drops the rest,
+    /// so a long `in` list or a big filter tree would lose conditions; a request with more is
+    /// refused before sending with [`ErrorKind::Query`](crate::ErrorKind::Query). Raise it
+    /// when the instance's `php.ini` does.
+    #[must_use]
+    pub fn max_input_vars(mut self, n: usize) -> Self {
+        self.php_limits.max_input_vars = n;
+        self
+    }
+
+    /// The server's PHP `max_input_nesting_level` (default 64): PHP drops a whole query
+    /// parameter (all of `where`) whose brackets nest deeper. A deeper request is refused before
+    /// sending with [`ErrorKind::Query`](crate::ErrorKind::Query).
+    #[must_use]
+    pub fn max_input_nesting_level(mut self, n: usize) -> Self {
+        self.php_limits.max_input_nesting_level = n;
         self
     }
 
@@ -606,6 +676,7 @@ impl<T: From<Client>> ClientBuilder<T> {
                 retry: self.retry,
                 timeout: self.timeout,
                 user_agent,
+                php_limits: self.php_limits,
             }),
         };
         Ok(T::from(client))

@@ -50,6 +50,11 @@ pub enum ErrorKind {
     Builder,
     /// Any other status (for example `405`, `413`, or `304 Not Modified`).
     Other,
+    /// Refused before sending because the server would not read the request as meant: the query
+    /// string has more variables than PHP's `max_input_vars` or nests deeper than
+    /// `max_input_nesting_level` (PHP would drop the rest silently), or a `where` uses an
+    /// operator the runtime does not know (AtroCore would skip it silently).
+    Query,
 }
 
 impl ErrorKind {
@@ -81,6 +86,7 @@ impl ErrorKind {
             Self::Decode => "unexpected answer",
             Self::Builder => "invalid setup",
             Self::Other => "request failed",
+            Self::Query => "request not sent: the server would not read it as meant",
         }
     }
 }
@@ -142,6 +148,10 @@ impl Error {
                 source: None,
             }),
         }
+    }
+
+    pub(crate) fn query(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::Query).with_message(message)
     }
 
     pub(crate) fn builder(message: impl Into<Cow<'static, str>>) -> Self {
@@ -277,7 +287,13 @@ impl Error {
         self.inner.kind == ErrorKind::Decode
     }
 
-    /// The client or request was set up wrongly.
+    /// The request was refused before sending because the server would not read it as meant
+    /// ([`ErrorKind::Query`]).
+    pub fn is_query(&self) -> bool {
+        self.inner.kind == ErrorKind::Query
+    }
+
+    /// The request was set up wrongly ([`ErrorKind::Builder`]).
     pub fn is_builder(&self) -> bool {
         self.inner.kind == ErrorKind::Builder
     }

@@ -102,9 +102,17 @@ impl RequestBuilder {
 
     /// Adds a `where` filter as parameter `name`, in PHP bracket notation; an empty `where`
     /// sends nothing.
+    ///
+    /// A `not` inside an `and`/`or` group, which AtroCore would drop together with the rest of
+    /// the group, is first rewritten into an equivalent form the server reads (see
+    /// [`Condition::not`](crate::Condition::not)); an operator AtroCore does not know makes the
+    /// request fail with [`ErrorKind::Query`](crate::ErrorKind::Query) before anything is sent.
     #[must_use]
     pub fn filter(self, name: &str, w: &Where) -> Self {
-        self.query_json(name, &w.to_json())
+        match crate::filter::server_form(w) {
+            Ok(w) => self.query_json(name, &w.to_json()),
+            Err(e) => self.fail(e),
+        }
     }
 
     /// Sets the header `name` (replacing an earlier value).
@@ -293,6 +301,10 @@ fn retry_after(response: &Response) -> Option<Duration> {
 
 impl Prepared {
     fn url(&self, client: &ClientRef) -> Result<reqwest::Url> {
+        client
+            .php_limits
+            .check(&self.query)
+            .map_err(|e| e.with_request(&self.method, &self.path))?;
         let mut s = String::with_capacity(client.base_url.len() + self.path.len() + 1);
         s.push_str(&client.base_url);
         if !self.path.starts_with('/') {

@@ -199,6 +199,13 @@ pub struct SimConfig {
     /// answer 500 (naming route, JSON pointer and reason) when it does not match. Off by default
     /// unless the environment variable `ATROCORE_SIM_VALIDATE_RESPONSES` is `1` or `true`.
     pub validate_responses: bool,
+    /// PHP's `max_input_vars` (default 1000): a query string with more variables is cut there,
+    /// silently, the way PHP's query parser does (see [`phpqs::parse_str_limited`]).
+    pub max_input_vars: usize,
+    /// The time zone of the users (default `UTC`), an IANA name such as `Europe/Berlin`: date
+    /// filters on date-time fields use its local midnights, as AtroCore does with the user's
+    /// `timeZone` preference.
+    pub time_zone: String,
 }
 
 impl SimConfig {
@@ -227,6 +234,8 @@ impl SimConfig {
             validate_requests: true,
             validate_responses: std::env::var("ATROCORE_SIM_VALIDATE_RESPONSES")
                 .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
+            max_input_vars: 1000,
+            time_zone: "UTC".to_string(),
         }
     }
 
@@ -275,6 +284,18 @@ impl SimConfig {
     /// Validates requests to documented routes like the real server (default on).
     pub fn validate_requests(mut self, yes: bool) -> SimConfig {
         self.validate_requests = yes;
+        self
+    }
+
+    /// Sets PHP's `max_input_vars` (default 1000).
+    pub fn max_input_vars(mut self, n: usize) -> SimConfig {
+        self.max_input_vars = n;
+        self
+    }
+
+    /// Sets the users' time zone (an IANA name; default `UTC`).
+    pub fn time_zone(mut self, tz: impl Into<String>) -> SimConfig {
+        self.time_zone = tz.into();
         self
     }
 
@@ -344,8 +365,7 @@ impl Simulator {
             model,
             store,
             spec,
-            config.users.clone(),
-            config.faults.clone(),
+            &config,
             base_url.clone(),
             check,
         ));

@@ -7,13 +7,13 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use axum::body::Bytes;
 use serde_json::Value;
 
+use crate::SimConfig;
 use crate::http::auth::{Auth, Caller};
 use crate::http::faults::FaultState;
 use crate::http::spec_check::SpecCheck;
 use crate::model::{Generation, Model};
 use crate::store::Store;
 use crate::util::ApiError;
-use crate::{Faults, SimUser};
 
 /// Everything a running simulator shares between requests.
 #[derive(Debug)]
@@ -34,6 +34,10 @@ pub struct App {
     pub http: reqwest::Client,
     /// Request validation and the optional response check.
     pub check: SpecCheck,
+    /// PHP's `max_input_vars`: query variables past this many are dropped.
+    pub max_input_vars: usize,
+    /// The IANA time zone of every user (AtroCore's user/system `timeZone` setting).
+    pub time_zone: String,
 }
 
 impl App {
@@ -42,11 +46,11 @@ impl App {
         model: Model,
         store: Store,
         spec: Arc<Value>,
-        users: Vec<SimUser>,
-        faults: Faults,
+        config: &SimConfig,
         root: String,
         check: SpecCheck,
     ) -> App {
+        let (users, faults) = (config.users.clone(), config.faults.clone());
         App {
             check,
             model,
@@ -59,6 +63,8 @@ impl App {
             root,
             requests: AtomicU64::new(0),
             http: reqwest::Client::new(),
+            max_input_vars: config.max_input_vars,
+            time_zone: config.time_zone.clone(),
         }
     }
 

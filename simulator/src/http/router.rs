@@ -37,7 +37,16 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             .clone();
         return ([("content-type", "application/json")], text).into_response();
     }
-    let query = phpqs::parse_str(parts.uri.query().unwrap_or(""));
+    // PHP cuts the query at `max_input_vars` with only a warning in its log: the request goes on
+    // with what was parsed so far.
+    let (query, cut) =
+        phpqs::parse_str_limited(parts.uri.query().unwrap_or(""), app.max_input_vars);
+    if cut {
+        tracing::warn!(
+            limit = app.max_input_vars,
+            "Input variables exceeded; query string cut"
+        );
+    }
     if method == Method::GET {
         if let Some(file) = path.strip_prefix("/sharings/") {
             let view = query.iter().any(|(k, v)| k == "view" && truthy(v.as_str()));

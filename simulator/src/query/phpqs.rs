@@ -90,10 +90,24 @@ pub fn urldecode_path(s: &str) -> String {
 
 /// Parses a whole query string (without the leading `?`) into an ordered top-level map.
 pub fn parse_str(query: &str) -> Vec<(String, PhpValue)> {
+    parse_str_limited(query, usize::MAX).0
+}
+
+/// Parses like [`parse_str`] but keeps only the first `max_input_vars` variables, as PHP does:
+/// every non-empty `&`-separated piece counts as one variable, however deep its brackets go, and
+/// at the first piece past the limit PHP warns ("Input variables exceeded N") and stops parsing
+/// (php-src `main/php_variables.c`, `php_default_treat_data`, which `$_GET` and `parse_str` share).
+/// The second value tells whether anything was dropped.
+pub fn parse_str_limited(query: &str, max_input_vars: usize) -> (Vec<(String, PhpValue)>, bool) {
     let mut root: Vec<(String, PhpValue)> = Vec::new();
+    let mut count = 0usize;
     for pair in query.split('&') {
         if pair.is_empty() {
             continue;
+        }
+        count += 1;
+        if count > max_input_vars {
+            return (root, true);
         }
         let (raw_key, raw_val) = match pair.find('=') {
             Some(i) => (&pair[..i], &pair[i + 1..]),
@@ -107,7 +121,7 @@ pub fn parse_str(query: &str) -> Vec<(String, PhpValue)> {
         }
         insert(&mut root, base, &path, value);
     }
-    root
+    (root, false)
 }
 
 /// Splits `a[b][c]` into `a` and `[Some("b"), Some("c")]`; `[]` becomes `None` (append).

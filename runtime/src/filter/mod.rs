@@ -24,6 +24,9 @@ use serde_json::{Map, Number, Value};
 
 use crate::encode::{form_encode, php_query_pairs};
 
+mod server_form;
+pub(crate) use server_form::server_form;
+
 // ---------------------------------------------------------------------------------------------
 // The untyped tree
 // ---------------------------------------------------------------------------------------------
@@ -247,7 +250,12 @@ impl Condition {
         Self::group("or", conditions)
     }
 
-    /// Not all of `conditions` hold (AtroCore negates their conjunction).
+    /// Not all of `conditions` hold: the complement of the records their conjunction matches
+    /// (AtroCore sends `id NOT IN (…)`, so a record whose field is `NULL` is in `not(x > 5)`).
+    ///
+    /// AtroCore reads a `not` only at the top level of a `where` or of another `not`; the
+    /// runtime rewrites any other placement into an equivalent one before sending (De Morgan:
+    /// `a or not b` goes out as `not(not a and b)`), so a `not` can be used anywhere.
     pub fn not(conditions: impl IntoIterator<Item = Condition>) -> Self {
         Self::group("not", conditions)
     }
