@@ -103,10 +103,10 @@ impl RequestBuilder {
     /// Adds a `where` filter as parameter `name`, in PHP bracket notation; an empty `where`
     /// sends nothing.
     ///
-    /// A `not` inside an `and`/`or` group, which AtroCore would drop together with the rest of
-    /// the group, is first rewritten into an equivalent form the server reads (see
-    /// [`Condition::not`](crate::Condition::not)); an operator AtroCore does not know makes the
-    /// request fail with [`ErrorKind::Query`](crate::ErrorKind::Query) before anything is sent.
+    /// AtroCore ignores `not`, so negations are pushed down to the leaves first (see
+    /// [`Condition::not`](crate::Condition::not)); a negation the server cannot express, or an
+    /// operator it does not know, makes the request fail with
+    /// [`ErrorKind::Query`](crate::ErrorKind::Query) before anything is sent.
     #[must_use]
     pub fn filter(self, name: &str, w: &Where) -> Self {
         match crate::filter::server_form(w) {

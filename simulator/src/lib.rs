@@ -202,10 +202,6 @@ pub struct SimConfig {
     /// PHP's `max_input_vars` (default 1000): a query string with more variables is cut there,
     /// silently, the way PHP's query parser does (see [`phpqs::parse_str_limited`]).
     pub max_input_vars: usize,
-    /// The time zone of the users (default `UTC`), an IANA name such as `Europe/Berlin`: date
-    /// filters on date-time fields use its local midnights, as AtroCore does with the user's
-    /// `timeZone` preference.
-    pub time_zone: String,
 }
 
 impl SimConfig {
@@ -235,7 +231,6 @@ impl SimConfig {
             validate_responses: std::env::var("ATROCORE_SIM_VALIDATE_RESPONSES")
                 .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
             max_input_vars: 1000,
-            time_zone: "UTC".to_string(),
         }
     }
 
@@ -290,12 +285,6 @@ impl SimConfig {
     /// Sets PHP's `max_input_vars` (default 1000).
     pub fn max_input_vars(mut self, n: usize) -> SimConfig {
         self.max_input_vars = n;
-        self
-    }
-
-    /// Sets the users' time zone (an IANA name; default `UTC`).
-    pub fn time_zone(mut self, tz: impl Into<String>) -> SimConfig {
-        self.time_zone = tz.into();
         self
     }
 

@@ -36,8 +36,6 @@ pub struct App {
     pub check: SpecCheck,
     /// PHP's `max_input_vars`: query variables past this many are dropped.
     pub max_input_vars: usize,
-    /// The IANA time zone of every user (AtroCore's user/system `timeZone` setting).
-    pub time_zone: String,
 }
 
 impl App {
@@ -64,7 +62,6 @@ impl App {
             requests: AtomicU64::new(0),
             http: reqwest::Client::new(),
             max_input_vars: config.max_input_vars,
-            time_zone: config.time_zone.clone(),
         }
     }
 

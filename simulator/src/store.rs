@@ -38,7 +38,7 @@ impl Store {
             None => Connection::open_in_memory()?,
         };
         conn.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA case_sensitive_like=ON;
              CREATE TABLE IF NOT EXISTS _sim_attr_value (entity TEXT NOT NULL, record_id TEXT NOT NULL,
                 attribute_id TEXT NOT NULL, data TEXT NOT NULL, seq INTEGER NOT NULL,
                 PRIMARY KEY (entity, record_id, attribute_id));

@@ -403,9 +403,29 @@ async fn where_operators() {
         ("where[0][type]=future&where[0][attribute]=createdAt".into(), 0),
         ("where[0][type]=after&where[0][attribute]=createdAt&where[0][value]=2000-01-01".into(), 3),
         ("where[0][type]=or&where[0][value][0][type]=equals&where[0][value][0][attribute]=name&where[0][value][0][value]=A\
-          &where[0][value][1][type]=like&where[0][value][1][attribute]=name&where[0][value][1][value]=b"
+          &where[0][value][1][type]=like&where[0][value][1][attribute]=name&where[0][value][1][value]=%25b"
             .into(), 2),
-        ("where[0][type]=not&where[0][value][0][type]=equals&where[0][value][0][attribute]=name&where[0][value][0][value]=A".into(), 2),
+        // `like` without `%` compares case-sensitively; with `%` both sides are lower-cased.
+        ("where[0][type]=like&where[0][attribute]=name&where[0][value]=b".into(), 0),
+        ("where[0][type]=like&where[0][attribute]=name&where[0][value]=B".into(), 1),
+        ("where[0][type]=notLike&where[0][attribute]=name&where[0][value]=%25b".into(), 2),
+        // `not` never negates: at the top level it matches nothing, inside a group it is
+        // dropped and its siblings stay.
+        ("where[0][type]=not&where[0][value][0][type]=equals&where[0][value][0][attribute]=name&where[0][value][0][value]=A".into(), 0),
+        ("where[0][type]=or&where[0][value][0][type]=equals&where[0][value][0][attribute]=name&where[0][value][0][value]=A\
+          &where[0][value][1][type]=not&where[0][value][1][value][0][type]=equals&where[0][value][1][value][0][attribute]=name&where[0][value][1][value][0][value]=A\
+          &where[0][value][2][type]=equals&where[0][value][2][attribute]=name&where[0][value][2][value]=B"
+            .into(), 2),
+        ("where[0][type]=and&where[0][value][0][type]=not&where[0][value][0][value][0][type]=equals&where[0][value][0][value][0][attribute]=name&where[0][value][0][value][0][value]=A".into(), 3),
+        // Empty groups and lists: no condition (an empty `in` is FALSE only at the top level).
+        ("where[0][type]=or&where[0][value]=".into(), 3),
+        ("where[0][type]=in&where[0][attribute]=name".into(), 0),
+        ("where[0][type]=or&where[0][value][0][type]=in&where[0][value][0][attribute]=name".into(), 3),
+        // An item without a type, or with an unknown one, is skipped.
+        ("where[0][attribute]=name&where[0][value]=A".into(), 3),
+        ("where[0][type]=unknownOp&where[0][attribute]=name&where[0][value]=A".into(), 3),
+        // 2.2: an unknown field matches nothing (`:false`).
+        ("where[0][type]=equals&where[0][attribute]=noSuchField&where[0][value]=A".into(), 0),
         ("where[0][type]=equals&where[0][attribute]=name&where[0][value]=A&where[1][type]=isTrue&where[1][attribute]=isActive".into(), 1),
         ("where[0][type]=textFilter&where[0][value]=b".into(), 1),
         // A string `where` is decoded as JSON; one that does not decode filters nothing.
@@ -415,11 +435,7 @@ async fn where_operators() {
     for (q, want) in cases {
         assert_eq!(count(&h, &q).await, want, "{q}");
     }
-    for bad in [
-        "where[0][type]=unknownOp&where[0][attribute]=name&where[0][value]=A",
-        "where[0][type]=equals&where[0][attribute]=noSuchField&where[0][value]=A",
-        "where[0][type]=lastXDays&where[0][attribute]=createdAt&where[0][value]=abc",
-    ] {
+    for bad in ["where[0][type]=lastXDays&where[0][attribute]=createdAt&where[0][value]=abc"] {
         let r = h
             .send(Method::GET, &format!("/Product?{bad}"), None, &[])
             .await;
@@ -1189,4 +1205,28 @@ async fn unknown_routes_and_methods() {
             .await
             .unwrap();
     assert_eq!(r.status(), 404);
+}
+
+/// PHP's `max_input_vars`: variables past the limit are dropped silently (php-src
+/// `main/php_variables.c`), so the last values of a long `in` list are lost.
+#[tokio::test]
+async fn query_strings_are_cut_at_max_input_vars() {
+    let long_in = |n: usize| {
+        let mut q = "where[0][type]=in&where[0][attribute]=name".to_string();
+        for i in 0..n {
+            q.push_str(&format!("&where[0][value][]=x{i}"));
+        }
+        q + "&where[0][value][]=A"
+    };
+    let h = start(Gen::V22).await;
+    h.post_ok("/Product", json!({ "name": "A", "number": "1" }))
+        .await;
+    // 2 + 997 + 1 = 1000 variables: all read.
+    assert_eq!(count(&h, &long_in(997)).await, 1);
+    // 1001 variables: the value `A` is the one PHP drops.
+    assert_eq!(count(&h, &long_in(998)).await, 0);
+    let h = start_with(Gen::V22, config(Gen::V22).max_input_vars(5000)).await;
+    h.post_ok("/Product", json!({ "name": "A", "number": "1" }))
+        .await;
+    assert_eq!(count(&h, &long_in(998)).await, 1);
 }

@@ -250,12 +250,14 @@ impl Condition {
         Self::group("or", conditions)
     }
 
-    /// Not all of `conditions` hold: the complement of the records their conjunction matches
-    /// (AtroCore sends `id NOT IN (…)`, so a record whose field is `NULL` is in `not(x > 5)`).
+    /// Not all of `conditions` hold: the complement of the records their conjunction matches,
+    /// so a record whose field is `NULL` is in `not(x > 5)`.
     ///
-    /// AtroCore reads a `not` only at the top level of a `where` or of another `not`; the
-    /// runtime rewrites any other placement into an equivalent one before sending (De Morgan:
-    /// `a or not b` goes out as `not(not a and b)`), so a `not` can be used anywhere.
+    /// AtroCore itself ignores `not` (at the top level it matches nothing, inside a group it is
+    /// dropped), so requests never carry one: the runtime pushes the negation down to the leaves
+    /// before sending (`not(x > 5)` goes out as `x <= 5 or x is null`) and refuses, before
+    /// sending, a negation the server cannot express exactly (day windows, link, array and
+    /// attribute conditions).
     pub fn not(conditions: impl IntoIterator<Item = Condition>) -> Self {
         Self::group("not", conditions)
     }

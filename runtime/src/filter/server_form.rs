@@ -1,33 +1,28 @@
-//! The form of a `where` that AtroCore evaluates as meant: `not` only where the server reads it,
-//! and only operators it knows.
+//! The form of a `where` that AtroCore evaluates as meant: no `not` at all, and only operators the
+//! server knows.
 //!
-//! AtroCore turns a `not` item into `id NOT IN (sub-query of its conditions)`: the complement of
-//! the records its conditions match, so records for which the inner condition is `NULL` are
-//! kept (`not(price > 5)` also matches products without a price). But it does so only for a
-//! `not` at the top level of `where`, or at the top level of another `not`'s conditions (which
-//! are converted as a fresh `where`). Inside an `and`/`or` group the server drops the `not`
-//! *and every later condition of that group*, silently (`app/Atro/ORM/DB/RDB/Query/
-//! QueryConverter.php::getWhere`, `NOT` handled at level ≤ 1 only; the item comes from
-//! `app/Atro/Core/SelectManagers/Base.php::getWherePart`).
+//! AtroCore has no working `not` (read in `app/Atro/Core/SelectManagers/Base.php::getWherePart`
+//! and `app/Atro/ORM/DB/RDB/Query/QueryConverter.php::getWhere`, 2.2.31 and 2.3.16):
+//! - a `not` at the top level of `where` becomes `id!=s` with the inner conditions as a nested
+//!   array, which the converter turns into `t1.id IN (:array)`: the negation is lost and the
+//!   query matches nothing (or fails, depending on the database driver);
+//! - a `not` inside an `and`/`or` group is reached at level 3 and hits `break`: that `not` is
+//!   dropped silently and the group is evaluated without it (`a or not b` returns only `a`).
 //!
-//! [`server_form`] rewrites a tree so that every `not` sits where the server reads it, with the
-//! same meaning (a `not` is a set complement on both sides):
-//! - an `and` holding a `not` is flattened into the list around it (a list is a conjunction);
-//! - an `or` holding a `not` becomes a `not` of the conjunction of its negated members
-//!   (`A or not B` = `not(not A and B)`), the members without a `not` kept together as one
-//!   `or` under a single `not`;
-//! - double negations cancel (`not(not X)` = `X`), and the negation of an `or` is the list of
-//!   its negated members.
-//!
-//! Every boolean combination has such a form, so no filter is refused for its shape. A tree with
-//! no `not` inside a group is sent unchanged. An operator outside AtroCore's list (which the
-//! server would skip silently, `getWherePart`'s `default` branch) is an error before sending.
+//! So the runtime never sends a `not`. [`server_form`] pushes every negation down to the leaves
+//! (De Morgan), replacing each negated condition by its complement with the `NULL` rows made
+//! explicit, because AtroCore's positive operators never match `NULL` (`<>`, `NOT IN`,
+//! `NOT LIKE` and `= FALSE` exclude it): `not(price > 5)` goes out as
+//! `price <= 5 or price is null`. A `not` means "the records this does not match", the set
+//! complement. Operators whose complement AtroCore cannot express exactly (day windows such as
+//! `on` or `lastXDays`, link and array operators, full-text filters, attribute conditions) make
+//! the request fail before sending, with an error that names the operator. A `where` without
+//! `not` is sent unchanged; one with an operator the server does not know (which it would skip
+//! silently, `getWherePart`'s `default` branch) is an error before sending.
 
 use super::{Condition, Where, WhereValue};
 use crate::error::{Error, Result};
 
-/// The operator types AtroCore's select manager knows (`app/Atro/Core/SelectManagers/Base.php`,
-/// `getWherePart` and the `convertDateTimeWhere` family). Anything else is skipped by the server.
 pub(crate) const KNOWN_OPERATORS: &[&str] = &[
     // groups
     "and",
@@ -109,25 +104,13 @@ fn has_not(c: &Condition) -> bool {
     c.op == "not" || (is_group(c) && members(c).iter().any(has_not))
 }
 
-/// Whether the server would drop a `not` somewhere in `c`, read at the top level of a list.
-fn misplaced(c: &Condition) -> bool {
-    match c.op.as_str() {
-        "not" => members(c).iter().any(misplaced),
-        "and" | "or" => members(c).iter().any(has_not),
-        _ => false,
-    }
-}
-
 fn check_operators(c: &Condition) -> Result<()> {
     if !KNOWN_OPERATORS.contains(&c.op.as_str()) {
         return Err(Error::query(format!(
             "`where` operator `{}`{} is not one AtroCore knows: the server would skip the \
              condition silently and return records it does not match",
             c.op,
-            c.attribute
-                .as_deref()
-                .map(|a| format!(" (on `{a}`)"))
-                .unwrap_or_default()
+            on(c)
         )));
     }
     if is_group(c) {
@@ -136,53 +119,331 @@ fn check_operators(c: &Condition) -> Result<()> {
     Ok(())
 }
 
-/// The `where` to send for `w`: the same records, in a form the server reads as meant (see the
-/// module docs). Fails, before anything is sent, on an operator AtroCore does not know.
+fn on(c: &Condition) -> String {
+    c.attribute
+        .as_deref()
+        .map(|a| format!(" on `{a}`"))
+        .unwrap_or_default()
+}
+
+/// The `where` to send for `w`: the same records, with no `not` (see the module docs). Fails,
+/// before anything is sent, on an operator AtroCore does not know or a negation it cannot
+/// express.
 pub(crate) fn server_form(w: &Where) -> Result<Where> {
     w.conditions().iter().try_for_each(check_operators)?;
-    if !w.conditions().iter().any(misplaced) {
+    if !w.conditions().iter().any(has_not) {
         return Ok(w.clone());
     }
-    Ok(Where::from(list(w.conditions())))
+    Ok(match all(w.conditions().iter().map(positive))? {
+        Node::True => Where::new(),
+        Node::False => Where::from(nothing()),
+        Node::Cond(c) if c.op == "and" => Where::from(members(&c).to_vec()),
+        Node::Cond(c) => Where::from(c),
+    })
 }
 
-/// A list (conjunction) of server-readable conditions equivalent to the conjunction of `cs`.
-fn list(cs: &[Condition]) -> Vec<Condition> {
-    cs.iter().flat_map(top).collect()
+/// A condition tree without `not`, or a constant (AtroCore has no literal for either: an empty
+/// group is dropped, so constants are folded away before sending).
+enum Node {
+    True,
+    False,
+    Cond(Condition),
 }
 
-/// A list of server-readable conditions equivalent to `c`.
-fn top(c: &Condition) -> Vec<Condition> {
-    match c.op.as_str() {
-        "not" => vec![Condition::not(list(members(c)))],
-        "and" if members(c).iter().any(has_not) => list(members(c)),
-        "or" if members(c).iter().any(has_not) => {
-            let (plain, negated): (Vec<&Condition>, Vec<&Condition>) =
-                members(c).iter().partition(|m| !has_not(m));
-            let mut inner = Vec::new();
-            match plain.as_slice() {
-                [] => {}
-                [one] => inner.push(Condition::not([(*one).clone()])),
-                many => inner.push(Condition::not([Condition::or(
-                    many.iter().map(|m| (*m).clone()),
-                )])),
-            }
-            inner.extend(negated.into_iter().flat_map(negation));
-            vec![Condition::not(inner)]
+/// No record: every record has an id (the runtime's `Filter::none`).
+fn nothing() -> Condition {
+    Condition::new("isNull").attribute("id")
+}
+
+fn all(nodes: impl Iterator<Item = Result<Node>>) -> Result<Node> {
+    let mut out = Vec::new();
+    for n in nodes {
+        match n? {
+            Node::False => return Ok(Node::False),
+            Node::True => {}
+            Node::Cond(c) if c.op == "and" => out.extend(members(&c).iter().cloned()),
+            Node::Cond(c) => out.push(c),
         }
-        _ => vec![c.clone()],
+    }
+    Ok(match out.len() {
+        0 => Node::True,
+        1 => Node::Cond(out.remove(0)),
+        _ => Node::Cond(Condition::and(out)),
+    })
+}
+
+fn any(nodes: impl Iterator<Item = Result<Node>>) -> Result<Node> {
+    let mut out = Vec::new();
+    for n in nodes {
+        match n? {
+            Node::True => return Ok(Node::True),
+            Node::False => {}
+            Node::Cond(c) if c.op == "or" => out.extend(members(&c).iter().cloned()),
+            Node::Cond(c) => out.push(c),
+        }
+    }
+    Ok(match out.len() {
+        0 => Node::False,
+        1 => Node::Cond(out.remove(0)),
+        _ => Node::Cond(Condition::or(out)),
+    })
+}
+
+/// `c` without `not`.
+fn positive(c: &Condition) -> Result<Node> {
+    match c.op.as_str() {
+        "and" => all(members(c).iter().map(positive)),
+        "or" => any(members(c).iter().map(positive)),
+        // `not` holds a list: the complement of its conjunction.
+        "not" => any(members(c).iter().map(negative)),
+        _ => Ok(Node::Cond(c.clone())),
     }
 }
 
-/// A list of server-readable conditions equivalent to `not c`.
-fn negation(c: &Condition) -> Vec<Condition> {
+/// The complement of `c`, without `not`.
+fn negative(c: &Condition) -> Result<Node> {
     match c.op.as_str() {
-        // not(not(A, B)) = A and B
-        "not" => list(members(c)),
-        // not(A or B) = not A and not B
-        "or" => members(c).iter().flat_map(negation).collect(),
-        // not(A and B), or not(leaf): one complement of the server-readable form
-        "and" => vec![Condition::not(list(members(c)))],
-        _ => vec![Condition::not(top(c))],
+        "and" => any(members(c).iter().map(negative)),
+        "or" => all(members(c).iter().map(negative)),
+        "not" => all(members(c).iter().map(positive)),
+        _ => negate_leaf(c).map(Node::Cond),
+    }
+}
+
+/// The complement of one condition: its opposite operator, or-ed with `isNull` where the
+/// opposite (like the original) does not match `NULL`.
+fn negate_leaf(c: &Condition) -> Result<Condition> {
+    let refuse = |why: &str| {
+        Err(Error::query(format!(
+            "cannot send `not` around `where` operator `{}`{}: AtroCore ignores `not` (a \
+             top-level `not` matches nothing, one inside a group is dropped), so the runtime \
+             sends the complement of each negated condition, and {why}; write the complement \
+             explicitly",
+            c.op,
+            on(c)
+        )))
+    };
+    if c.is_attribute {
+        return refuse(
+            "an attribute condition has none that is exact (a record may have no value row at all)",
+        );
+    }
+    let swap = |op: &str| Condition {
+        op: op.to_owned(),
+        ..c.clone()
+    };
+    let or_null = |opposite: Condition| {
+        let attribute = c.attribute.clone().unwrap_or_default();
+        Condition::or([opposite, Condition::new("isNull").attribute(attribute)])
+    };
+    let value_is_null = matches!(c.value, None | Some(WhereValue::Null));
+    Ok(match c.op.as_str() {
+        "isNull" => swap("isNotNull"),
+        "isNotNull" => swap("isNull"),
+        // `equals null` is `IS NULL`, `notEquals null` is `IS NOT NULL`.
+        "equals" if value_is_null => swap("isNotNull"),
+        "notEquals" if value_is_null => swap("isNull"),
+        "equals" => or_null(swap("notEquals")),
+        "notEquals" => or_null(swap("equals")),
+        "greaterThan" => or_null(swap("lessThanOrEquals")),
+        "lessThanOrEquals" => or_null(swap("greaterThan")),
+        "lessThan" => or_null(swap("greaterThanOrEquals")),
+        "greaterThanOrEquals" => or_null(swap("lessThan")),
+        // `before`/`after` compare with the same instant (`timeZone` kept) as `<`/`>` do.
+        "before" => or_null(swap("greaterThanOrEquals")),
+        "after" => or_null(swap("lessThanOrEquals")),
+        "in" | "notIn" if !matches!(&c.value, Some(WhereValue::List(l)) if !l.is_empty()) => {
+            return refuse("an empty list is dropped by the server inside a group");
+        }
+        "in" => or_null(swap("notIn")),
+        "notIn" => or_null(swap("in")),
+        "isTrue" => or_null(swap("isFalse")),
+        "isFalse" => or_null(swap("isTrue")),
+        "like" => or_null(swap("notLike")),
+        "notLike" => or_null(swap("like")),
+        "contains" => or_null(swap("notContains")),
+        "notContains" => or_null(swap("contains")),
+        // `startsWith x` is `LIKE 'x%'`, `endsWith x` is `LIKE '%x'` (the value is not escaped).
+        "startsWith" | "endsWith" => {
+            let Some(WhereValue::String(v)) = &c.value else {
+                return refuse("it needs a text value");
+            };
+            let pattern = if c.op == "startsWith" {
+                format!("{v}%")
+            } else {
+                format!("%{v}")
+            };
+            or_null(Condition {
+                op: "notLike".into(),
+                value: Some(pattern.into()),
+                ..c.clone()
+            })
+        }
+        "isLinked" => swap("isNotLinked"),
+        "isNotLinked" => swap("isLinked"),
+        "between" => {
+            let Some(WhereValue::List(ends)) = &c.value else {
+                return refuse("it needs a list of two ends");
+            };
+            let [from, to] = ends.as_slice() else {
+                return refuse("it needs a list of two ends");
+            };
+            let lt = Condition {
+                op: "lessThan".into(),
+                value: Some(from.clone()),
+                ..c.clone()
+            };
+            let gt = Condition {
+                op: "greaterThan".into(),
+                value: Some(to.clone()),
+                ..c.clone()
+            };
+            let attribute = c.attribute.clone().unwrap_or_default();
+            Condition::or([lt, gt, Condition::new("isNull").attribute(attribute)])
+        }
+        "linkedWith" | "notLinkedWith" => {
+            return refuse(
+                "the server's `notLinkedWith` is not the complement of `linkedWith` (it skips \
+                 records whose link is empty, and on 2.3 can match nothing)",
+            );
+        }
+        "arrayAnyOf" | "arrayNoneOf" | "arrayIsEmpty" | "arrayIsNotEmpty" => {
+            return refuse("the array operators have no exact complement");
+        }
+        _ => return refuse("it has no exact complement among AtroCore's operators"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn eq(a: &str, v: &str) -> Condition {
+        Condition::new("equals").attribute(a).value(v)
+    }
+
+    fn sent(w: Where) -> serde_json::Value {
+        server_form(&w).expect("sendable").to_json()
+    }
+
+    #[test]
+    fn a_where_without_not_is_sent_unchanged() {
+        let w = Where::from(vec![
+            Condition::or([eq("a", "1"), eq("b", "2")]),
+            eq("c", "3"),
+        ]);
+        assert_eq!(server_form(&w).unwrap(), w);
+    }
+
+    #[test]
+    fn negations_reach_the_leaves_with_null_rows_explicit() {
+        let w = Where::from(Condition::not([Condition::new("greaterThan")
+            .attribute("price")
+            .value(5)]));
+        assert_eq!(
+            sent(w),
+            json!([{"type": "or", "value": [
+                {"type": "lessThanOrEquals", "attribute": "price", "value": 5},
+                {"type": "isNull", "attribute": "price"},
+            ]}])
+        );
+    }
+
+    #[test]
+    fn de_morgan_through_groups_and_double_negation() {
+        // a or not(b and not c)  =  a or not b or c
+        let w = Where::from(Condition::or([
+            eq("a", "1"),
+            Condition::not([eq("b", "2"), Condition::not([eq("c", "3")])]),
+        ]));
+        assert_eq!(
+            sent(w),
+            json!([{"type": "or", "value": [
+                {"type": "equals", "attribute": "a", "value": "1"},
+                {"type": "notEquals", "attribute": "b", "value": "2"},
+                {"type": "isNull", "attribute": "b"},
+                {"type": "equals", "attribute": "c", "value": "3"},
+            ]}])
+        );
+    }
+
+    #[test]
+    fn constants_fold_away() {
+        // not(and()) is "no record"; not(or()) is "every record".
+        assert_eq!(
+            sent(Where::from(Condition::not([Condition::and([])]))),
+            json!([{"type": "isNull", "attribute": "id"}])
+        );
+        assert_eq!(
+            sent(Where::from(Condition::not([Condition::or([])]))),
+            json!([])
+        );
+        assert_eq!(
+            sent(Where::from(vec![
+                Condition::not([Condition::new("isNull").attribute("x")]),
+                eq("y", "1")
+            ])),
+            json!([
+                {"type": "isNotNull", "attribute": "x"},
+                {"type": "equals", "attribute": "y", "value": "1"},
+            ])
+        );
+    }
+
+    #[test]
+    fn starts_with_and_between_have_exact_complements() {
+        let w = Where::from(Condition::not([Condition::new("startsWith")
+            .attribute("name")
+            .value("Ch")]));
+        assert_eq!(
+            sent(w),
+            json!([{"type": "or", "value": [
+                {"type": "notLike", "attribute": "name", "value": "Ch%"},
+                {"type": "isNull", "attribute": "name"},
+            ]}])
+        );
+        let w = Where::from(Condition::not([Condition::new("between")
+            .attribute("n")
+            .value(vec![1, 9])]));
+        assert_eq!(
+            sent(w),
+            json!([{"type": "or", "value": [
+                {"type": "lessThan", "attribute": "n", "value": 1},
+                {"type": "greaterThan", "attribute": "n", "value": 9},
+                {"type": "isNull", "attribute": "n"},
+            ]}])
+        );
+    }
+
+    #[test]
+    fn inexact_negations_and_unknown_operators_are_refused() {
+        for c in [
+            Condition::new("lastXDays").attribute("createdAt").value(3),
+            Condition::new("linkedWith")
+                .attribute("brand")
+                .value(vec!["b1"]),
+            Condition::new("equals")
+                .attribute("weightId")
+                .value("1")
+                .is_attribute(true),
+            Condition::new("in")
+                .attribute("status")
+                .value(Vec::<String>::new()),
+        ] {
+            let op = c.op.clone();
+            let e = server_form(&Where::from(Condition::not([c]))).unwrap_err();
+            assert!(e.is_query(), "{e}");
+            assert!(e.to_string().contains(&format!("`{op}`")), "{e}");
+        }
+        let e = server_form(&Where::from(Condition::new("equalz").attribute("a"))).unwrap_err();
+        assert!(e.is_query() && e.to_string().contains("`equalz`"), "{e}");
+        // The positive forms are fine.
+        assert!(
+            server_form(&Where::from(
+                Condition::new("lastXDays").attribute("c").value(3)
+            ))
+            .is_ok()
+        );
     }
 }

@@ -1,14 +1,29 @@
-//! Translation of AtroCore `where` conditions (already parsed from PHP bracket notation) to SQL.
+//! Translation of AtroCore `where` conditions (already parsed from PHP bracket notation) to SQL,
+//! with AtroCore's semantics, defects included (`app/Atro/Core/SelectManagers/Base.php`
+//! `convertWhere`/`getWherePart` and `app/Atro/ORM/DB/RDB/Query/QueryConverter.php::getWhere`,
+//! 2.2.31 and 2.3.16; see `FIDELITY.md`):
+//! - an item without `type`, or with a type the select manager does not know, adds no condition;
+//!   so does an `and`/`or` with no members (it is dropped from the group around it);
+//! - `not` never negates: at the top level the converter turns it into `id IN (<array>)`, which
+//!   matches nothing; inside a group it is dropped (its siblings stay);
+//! - an empty `in`/`notIn` list is `FALSE`/`TRUE` at the top level and dropped inside a group;
+//! - positive operators never match `NULL` (`<>`, `NOT IN`, `NOT LIKE`, `= FALSE`);
+//! - `like`/`notLike` lower-case both sides only when the pattern holds `%` (so `contains`,
+//!   `startsWith`, `endsWith` are case-insensitive, an exact `like` is case-sensitive as on
+//!   PostgreSQL; the store sets `case_sensitive_like`);
+//! - an unknown field matches nothing on 2.2 (`:false`) and fails with a database error (500) on 2.3.
 //!
 //! Values arrive as strings, the way PHP hands them over; the SQL compares them against typed
 //! columns, so SQLite's column affinity converts them like MySQL/PostgreSQL would for AtroCore.
 //! Booleans are the exception: `"true"`/`"false"` become 1/0 explicitly.
 
+use axum::http::StatusCode;
 use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
 
-use crate::model::{Entity, Kind, LinkKind, Model};
+use crate::model::{Entity, Generation, Kind, LinkKind, Model};
 use crate::store::ident;
+use crate::util::ApiError;
 
 /// An SQL condition over table alias `t` with its positional parameters.
 #[derive(Debug, Default)]
@@ -19,18 +34,51 @@ pub struct SqlFilter {
     pub params: Vec<SqlValue>,
 }
 
-/// Builds the SQL for a whole `where` array. Errors are messages for a 400 answer.
-pub fn build_where(model: &Model, e: &Entity, where_: &Value) -> Result<SqlFilter, String> {
+/// Why a `where` cannot be run: a bad request (400) or what AtroCore answers with a database
+/// error (500).
+#[derive(Debug)]
+pub enum WhereError {
+    /// 400 with this message.
+    Bad(String),
+    /// 500 with this message (2.3 builds SQL on a column that does not exist).
+    Server(String),
+}
+
+impl From<WhereError> for ApiError {
+    fn from(e: WhereError) -> Self {
+        match e {
+            WhereError::Bad(m) => ApiError::bad(m),
+            WhereError::Server(m) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, m),
+        }
+    }
+}
+
+impl From<String> for WhereError {
+    fn from(s: String) -> Self {
+        WhereError::Bad(s)
+    }
+}
+
+impl From<&str> for WhereError {
+    fn from(s: &str) -> Self {
+        WhereError::Bad(s.to_string())
+    }
+}
+
+/// Builds the SQL for a whole `where` array.
+pub fn build_where(model: &Model, e: &Entity, where_: &Value) -> Result<SqlFilter, WhereError> {
     let items = as_list(where_).ok_or("Parameter 'where' must be an array of conditions.")?;
     let mut b = Builder {
         model,
         e,
         params: Vec::new(),
     };
-    let parts = items
-        .iter()
-        .map(|c| b.cond(c))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut parts = Vec::new();
+    for c in items {
+        if let Some(p) = b.cond(c, false)? {
+            parts.push(p);
+        }
+    }
     Ok(SqlFilter {
         sql: join(&parts, "AND", "1"),
         params: b.params,
@@ -132,9 +180,9 @@ impl Builder<'_> {
         }
     }
 
-    fn target(&self, cond: &Value, attr: &str) -> Result<Target, String> {
+    fn target(&self, cond: &Value, attr: &str) -> Option<Target> {
         if truthy(cond.get("isAttribute")) {
-            return Ok(Target {
+            return Some(Target {
                 expr: format!(
                     "(SELECT json_extract(av.data, '$.value') FROM _sim_attr_value av \
                      WHERE av.entity={} AND av.record_id=t.\"id\" AND av.attribute_id={})",
@@ -145,7 +193,7 @@ impl Builder<'_> {
             });
         }
         if let Some(f) = self.e.field(attr) {
-            return Ok(Target {
+            return Some(Target {
                 expr: format!("t.{}", ident(&f.name)),
                 kind: Some(f.kind),
             });
@@ -153,12 +201,12 @@ impl Builder<'_> {
         if let Some(col) = self.e.link(attr).and_then(|l| l.column.clone())
             && let Some(f) = self.e.field(&col)
         {
-            return Ok(Target {
+            return Some(Target {
                 expr: format!("t.{}", ident(&col)),
                 kind: Some(f.kind),
             });
         }
-        Err(format!("Unknown field '{attr}' in where."))
+        None
     }
 
     fn in_list(&mut self, t: &Target, values: &[Value]) -> String {
@@ -172,33 +220,39 @@ impl Builder<'_> {
         marks.join(",")
     }
 
-    fn cond(&mut self, c: &Value) -> Result<String, String> {
-        let ty = c
-            .get("type")
-            .and_then(Value::as_str)
-            .ok_or("Where condition without 'type'.")?
-            .to_string();
+    /// The SQL of one item, or `None` when AtroCore adds no condition for it. `in_group`: the item
+    /// sits inside an `and`/`or`/`not` (the converter's level 3 or deeper).
+    fn cond(&mut self, c: &Value, in_group: bool) -> Result<Option<String>, WhereError> {
+        // No type, or one the select manager does not know: no condition (`convertWhere` skips
+        // it, `getWherePart`'s switch has no branch for it).
+        let Some(ty) = c.get("type").and_then(Value::as_str).map(str::to_string) else {
+            return Ok(None);
+        };
         let value = c.get("value");
         match ty.as_str() {
             "and" | "or" => {
                 let items = value.and_then(as_list).unwrap_or_default();
-                let parts = items
-                    .into_iter()
-                    .map(|i| self.cond(i))
-                    .collect::<Result<Vec<_>, _>>()?;
-                return Ok(join(
+                let mut parts = Vec::new();
+                for i in items {
+                    if let Some(p) = self.cond(i, true)? {
+                        parts.push(p);
+                    }
+                }
+                // An empty group adds nothing (`getWhere` skips an empty sub-result).
+                if parts.is_empty() {
+                    return Ok(None);
+                }
+                return Ok(Some(join(
                     &parts,
                     if ty == "and" { "AND" } else { "OR" },
-                    if ty == "and" { "1" } else { "0" },
-                ));
+                    "1",
+                )));
             }
             "not" => {
-                let items = value.and_then(as_list).unwrap_or_default();
-                let parts = items
-                    .into_iter()
-                    .map(|i| self.cond(i))
-                    .collect::<Result<Vec<_>, _>>()?;
-                return Ok(format!("NOT {}", join(&parts, "AND", "(1)")));
+                // `QueryConverter::getWhere`: a `NOT` at level > 1 hits `break` (dropped); at the
+                // top level it becomes `id!=s`, i.e. `t1.id IN (:array)` (the negation is lost)
+                // and no row matches.
+                return Ok((!in_group).then(|| "0".to_string()));
             }
             "textFilter" => {
                 let text = Self::text(value)?;
@@ -207,30 +261,49 @@ impl Builder<'_> {
                     .iter()
                     .map(|f| {
                         let p = self.push(SqlValue::Text(format!("%{text}%")));
-                        format!("t.{} LIKE {p}", ident(f))
+                        format!("LOWER(t.{}) LIKE LOWER({p}) ESCAPE '\\'", ident(f))
                     })
                     .collect();
-                return Ok(join(&parts, "OR", "0"));
+                return Ok(Some(join(&parts, "OR", "0")));
             }
             "linkedWith" | "notLinkedWith" | "isLinked" | "isNotLinked" => {
-                return self.link_cond(c, &ty);
+                return self.link_cond(c, &ty).map(Some).map_err(WhereError::Bad);
             }
             _ => {}
         }
-        let attr = c
+        if !KNOWN.contains(&ty.as_str()) {
+            return Ok(None);
+        }
+        let Some(attr) = c
             .get("attribute")
             .or_else(|| c.get("field"))
             .and_then(Value::as_str)
-            .ok_or_else(|| format!("Where condition '{ty}' without 'attribute'."))?
-            .to_string();
-        if !KNOWN.contains(&ty.as_str()) {
-            return Err(format!("Unknown where type '{ty}'."));
-        }
-        let t = self.target(c, &attr)?;
+            .map(str::to_string)
+        else {
+            return Ok(None);
+        };
+        let t = match self.target(c, &attr) {
+            Some(t) => t,
+            // 2.2 `QueryConverter::getWhere` emits `:false` for a field the entity does not
+            // have; 2.3 dropped that guard and the database rejects the unknown column.
+            None if self.model.generation == Generation::V22 => return Ok(Some("0".to_string())),
+            None => {
+                return Err(WhereError::Server(format!(
+                    "SQLSTATE[42703]: Undefined column: column t1.{attr} does not exist"
+                )));
+            }
+        };
         let x = t.expr.clone();
+        // `QueryConverter::getWhere`: `LOWER(col) LIKE LOWER(:p)` only when the value holds `%`.
         let like = |b: &mut Self, pat: String, not: bool| {
+            let not = if not { "NOT " } else { "" };
+            let lower = pat.contains('%');
             let p = b.push(SqlValue::Text(pat));
-            format!("{x} {}LIKE {p} ESCAPE '\\'", if not { "NOT " } else { "" })
+            if lower {
+                format!("LOWER({x}) {not}LIKE LOWER({p}) ESCAPE '\\'")
+            } else {
+                format!("{x} {not}LIKE {p} ESCAPE '\\'")
+            }
         };
         let sql = match ty.as_str() {
             "equals"
@@ -267,6 +340,11 @@ impl Builder<'_> {
             "in" | "notIn" => {
                 let values = Self::list(value);
                 if values.is_empty() {
+                    // `:emptyValue` at the top level; inside a group `getWherePart` drops an
+                    // entry whose value is an empty array.
+                    if in_group {
+                        return Ok(None);
+                    }
                     (if ty == "in" { "0" } else { "1" }).to_string()
                 } else {
                     let marks = self.in_list(&t, &values);
@@ -276,11 +354,12 @@ impl Builder<'_> {
             "isNull" => format!("{x} IS NULL"),
             "isNotNull" | "ever" => format!("{x} IS NOT NULL"),
             "isTrue" => format!("{x} = 1"),
-            "isFalse" => format!("({x} = 0 OR {x} IS NULL)"),
+            // `attr= => false`: `col = FALSE`, so NULL rows are not matched.
+            "isFalse" => format!("{x} = 0"),
             "between" => {
                 let values = Self::list(value);
                 if values.len() != 2 {
-                    return Err("Where type 'between' needs a value of two items.".to_string());
+                    return Err("Where type 'between' needs a value of two items.".into());
                 }
                 let a = self.scalar(&t, &values[0]);
                 let pa = self.push(a);
@@ -362,12 +441,12 @@ impl Builder<'_> {
                 format!("({x} IS NOT NULL AND json_valid({x}) AND json_array_length({x}) > 0)")
             }
             other => {
-                return Err(format!(
-                    "Where type '{other}' is not supported by the simulator."
-                ));
+                return Err(
+                    format!("Where type '{other}' is not supported by the simulator.").into(),
+                );
             }
         };
-        Ok(sql)
+        Ok(Some(sql))
     }
 
     fn link_cond(&mut self, c: &Value, ty: &str) -> Result<String, String> {

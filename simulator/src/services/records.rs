@@ -870,14 +870,12 @@ pub(crate) fn list_params(ctx: &Ctx, e: &Entity, req: &Req) -> Result<ListParams
                 .replace("\\t", "");
             match serde_json::from_str::<Value>(&cleaned) {
                 Ok(w @ (Value::Array(_) | Value::Object(_))) => {
-                    where_sql::build_where(&ctx.app.model, e, &w).map_err(ApiError::bad)?
+                    where_sql::build_where(&ctx.app.model, e, &w)?
                 }
                 _ => where_sql::SqlFilter::default(),
             }
         }
-        Some(w) => {
-            where_sql::build_where(&ctx.app.model, e, &w.to_json()).map_err(ApiError::bad)?
-        }
+        Some(w) => where_sql::build_where(&ctx.app.model, e, &w.to_json())?,
     };
     let attrs = if truthy(req.param("allAttributes")) {
         AttrSel::All
