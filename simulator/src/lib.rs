@@ -202,6 +202,11 @@ pub struct SimConfig {
     /// PHP's `max_input_vars` (default 1000): a query string with more variables is cut there,
     /// silently, the way PHP's query parser does (see [`phpqs::parse_str_limited`]).
     pub max_input_vars: usize,
+    /// File names are unique per folder, as on an AtroCore storage that syncs folders (or is
+    /// not local): a second file of the same name in the same folder is a 400, on create, on
+    /// rename or move, and on every chunk, including a chunk sent after its file was completed.
+    /// Off by default, like AtroCore's default local storage, which checks nothing.
+    pub unique_file_names: bool,
 }
 
 impl SimConfig {
@@ -231,6 +236,7 @@ impl SimConfig {
             validate_responses: std::env::var("ATROCORE_SIM_VALIDATE_RESPONSES")
                 .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
             max_input_vars: 1000,
+            unique_file_names: false,
         }
     }
 
@@ -285,6 +291,12 @@ impl SimConfig {
     /// Sets PHP's `max_input_vars` (default 1000).
     pub fn max_input_vars(mut self, n: usize) -> SimConfig {
         self.max_input_vars = n;
+        self
+    }
+
+    /// Makes file names unique per folder (see [`SimConfig::unique_file_names`]).
+    pub fn unique_file_names(mut self, yes: bool) -> SimConfig {
+        self.unique_file_names = yes;
         self
     }
 

@@ -36,6 +36,8 @@ pub struct App {
     pub check: SpecCheck,
     /// PHP's `max_input_vars`: query variables past this many are dropped.
     pub max_input_vars: usize,
+    /// File names are unique per folder (a folder-syncing storage).
+    pub unique_file_names: bool,
 }
 
 impl App {
@@ -62,6 +64,7 @@ impl App {
             requests: AtomicU64::new(0),
             http: reqwest::Client::new(),
             max_input_vars: config.max_input_vars,
+            unique_file_names: config.unique_file_names,
         }
     }
 

@@ -819,8 +819,13 @@ async fn chunked_upload_out_of_order_with_duplicates() {
                 .await
                 .unwrap();
         assert_eq!(got.as_ref(), data);
+        // A chunk sent after completion lands in a fresh chunk folder (default local storage:
+        // no name check); a completing one tries to create the record again: a database error.
         let v = h.post_ok(path, chunk(0, 7, json!(3))).await;
-        assert_eq!(v["created"], true);
+        assert_eq!(v, json!({ "chunks": ["0"] }));
+        let mut whole = chunk(0, 20, json!(1));
+        whole["fileUniqueHash"] = json!("other-hash");
+        assert_eq!(h.send(Method::POST, path, Some(&whole), &[]).await.status, 500);
         // piecesCount means chunk mode: id required; a string count never completes.
         let mut no_id = chunk(0, 7, json!(1));
         no_id.as_object_mut().unwrap().remove("id");
@@ -1229,4 +1234,38 @@ async fn query_strings_are_cut_at_max_input_vars() {
     h.post_ok("/Product", json!({ "name": "A", "number": "1" }))
         .await;
     assert_eq!(count(&h, &long_in(998)).await, 1);
+}
+
+/// `Repositories/File.php::validateItemName`: on a folder-syncing storage a name is unique per
+/// folder, on create, rename and every chunk (so also a chunk sent after its file completed);
+/// AtroCore's default local storage checks nothing.
+#[tokio::test]
+async fn file_names_are_unique_per_folder_only_on_syncing_storage() {
+    let file = |name: &str| {
+        json!({ "name": name, "fileContents": "data:text/plain;base64,aGk=" })
+    };
+    for g in BOTH {
+        let h = start(g).await;
+        h.post_ok("/File", file("same.txt")).await;
+        h.post_ok("/File", file("same.txt")).await;
+
+        let h = start_with(g, config(g).unique_file_names(true)).await;
+        h.post_ok("/File", file("a.txt")).await;
+        let r = h.send(Method::POST, "/File", Some(&file("a.txt")), &[]).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(r.reason().contains("a.txt"), "{}", r.reason());
+        let b = h.post_ok("/File", file("b.txt")).await;
+        let path = format!("/File/{}", b["id"].as_str().unwrap());
+        let method = if g == Gen::V22 { Method::PUT } else { Method::PATCH };
+        let r = h.send(method, &path, Some(&json!({ "name": "a.txt" })), &[]).await;
+        assert_eq!(r.status, 400, "rename onto a taken name: {}", r.text);
+        let chunk_path = if g == Gen::V22 { "/File" } else { "/File/createChunk" };
+        let chunk = json!({
+            "id": "c1", "name": "c.bin", "fileUniqueHash": "h1", "start": 0,
+            "piece": "data:application/octet-stream;base64,aGk=", "piecesCount": 1,
+        });
+        assert_eq!(h.post_ok(chunk_path, chunk.clone()).await["id"], "c1");
+        let r = h.send(Method::POST, chunk_path, Some(&chunk), &[]).await;
+        assert_eq!(r.status, 400, "a chunk after completion: {}", r.text);
+    }
 }

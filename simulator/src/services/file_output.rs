@@ -2,6 +2,7 @@
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use rusqlite::types::Value as SqlValue;
 use serde_json::{Map, Value, json};
 
 use crate::model::Entity;
@@ -174,4 +175,44 @@ pub(crate) fn file_entity(app: &App) -> Result<&Entity, ApiError> {
     app.model
         .entity("File")
         .ok_or_else(|| ApiError::not_found("The spec has no 'File' entity."))
+}
+
+/// `Repositories/File.php::validateItemName` (2.2.31 and 2.3.16, called from `beforeSave` and on
+/// every chunk by `Services/File.php`): a file name is unique in its folder (the root folder
+/// counts as one), among records not deleted. AtroCore checks it in its folder-link table, which
+/// only storages that sync folders (or are not local) write: on the default local storage
+/// nothing is checked, so the simulator checks only with [`crate::SimConfig::unique_file_names`].
+pub(crate) fn validate_item_name(
+    ctx: &Ctx,
+    e: &Entity,
+    name: &str,
+    folder_id: Option<&str>,
+    self_id: Option<&str>,
+) -> Result<(), ApiError> {
+    if !ctx.app.unique_file_names || e.field("name").is_none() {
+        return Ok(());
+    }
+    let folder_col = if e.field("folderId").is_some() {
+        "COALESCE(t.\"folderId\", '')"
+    } else {
+        "''"
+    };
+    let n = ctx.store.count(
+        e,
+        &format!(
+            "t.\"name\" = ? AND {folder_col} = ? AND t.\"id\" <> ? AND COALESCE(t.\"deleted\", 0) = 0"
+        ),
+        vec![
+            SqlValue::Text(name.to_string()),
+            SqlValue::Text(folder_id.unwrap_or_default().to_string()),
+            SqlValue::Text(self_id.unwrap_or_default().to_string()),
+        ],
+    )?;
+    if n > 0 {
+        let folder = folder_id.map_or("the root folder".to_string(), |f| format!("folder '{f}'"));
+        return Err(ApiError::bad(format!(
+            "A file or folder named '{name}' already exists in {folder}: choose another name or folder."
+        )));
+    }
+    Ok(())
 }

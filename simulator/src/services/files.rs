@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use crate::http::auth::Caller;
 use crate::http::request::Req;
 use crate::model::Entity;
-use crate::services::file_output::file_entity;
+use crate::services::file_output::{self, file_entity};
 use crate::services::records::{self, create_record};
 use crate::state::{App, Ctx};
 use crate::store::Record;
@@ -185,6 +186,15 @@ pub fn create_chunk(ctx: &Ctx, body: &Value) -> Result<Value, ApiError> {
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::bad("'piece' is required for chunk uploads."))?;
     let (_, bytes) = decode_data_uri(piece).map_err(ApiError::bad)?;
+    // Every chunk checks the name (`Services/File.php` createEntity 2.2 / createChunk 2.3): with
+    // folder-syncing storage a chunk sent after its file was completed is a 400 here.
+    file_output::validate_item_name(
+        ctx,
+        e,
+        body.get("name").and_then(Value::as_str).unwrap_or_default(),
+        body.get("folderId").and_then(Value::as_str),
+        None,
+    )?;
     let key = match body.get("fileUniqueHash") {
         Some(Value::String(h)) if !h.is_empty() => format!("{id}/{h}"),
         Some(Value::Number(h)) => format!("{id}/{h}"),
@@ -195,12 +205,24 @@ pub fn create_chunk(ctx: &Ctx, body: &Value) -> Result<Value, ApiError> {
         .iter()
         .map(|s| Value::String(s.to_string()))
         .collect();
-    if ctx.store.get(e, &id)?.is_some() {
-        return Ok(json!({ "created": true, "chunks": chunks }));
-    }
+    // Complete when the number of stored chunks equals `piecesCount` (compared strictly: a JSON
+    // integer). A chunk resent after completion lands in a fresh chunk folder (the old one was
+    // removed with the assembled file).
     let complete = pieces.as_u64().is_some_and(|n| n == starts.len() as u64) && pieces.is_u64();
     if !complete {
         return Ok(json!({ "chunks": chunks }));
+    }
+    if ctx.store.get(e, &id)?.is_some() {
+        // The record exists (a completing chunk sent twice): creating it again violates the
+        // primary key, which AtroCore answers with a database error. (`{created: true}` comes
+        // only from a NotUnique at completion, a race the simulator's lock rules out.)
+        ctx.store.take_chunks(&key)?;
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!(
+                "SQLSTATE[23505]: Unique violation: duplicate key value (id)=({id}) already exists"
+            ),
+        ));
     }
     let all = ctx.store.take_chunks(&key)?;
     let mut out = store_new_file(ctx, body, &all, None)?;

@@ -491,6 +491,16 @@ pub fn create_record(
         }
     }
     check_unique(ctx, e, &rec, &id)?;
+    if e.name == "File" {
+        let pick = |k: &str| rec.get(k).and_then(Value::as_str);
+        file_output::validate_item_name(
+            ctx,
+            e,
+            pick("name").unwrap_or_default(),
+            pick("folderId"),
+            None,
+        )?;
+    }
     let now = now_ts();
     rec.insert("id".into(), Value::String(id.clone()));
     rec.insert("deleted".into(), Value::Bool(false));
@@ -587,6 +597,20 @@ pub(crate) fn update_record(
     rec.retain(|k, v| existing.get(k).is_none_or(|old| !same(old, v)));
     check_required(e, &rec, false)?;
     check_unique(ctx, e, &rec, &id)?;
+    if e.name == "File" && (rec.contains_key("name") || rec.contains_key("folderId")) {
+        let pick = |k: &str| {
+            rec.get(k)
+                .or_else(|| existing.get(k))
+                .and_then(Value::as_str)
+        };
+        file_output::validate_item_name(
+            ctx,
+            e,
+            pick("name").unwrap_or_default(),
+            pick("folderId"),
+            Some(&id),
+        )?;
+    }
     let changed = !rec.is_empty();
     if changed || attr_changed {
         rec.insert("modifiedAt".into(), Value::String(now_ts()));
