@@ -128,7 +128,9 @@ fn brand_items(g: Gen, n: usize, suffix: &str) -> Vec<UpsertItem> {
                     ..Default::default()
                 })
                 .unwrap(),
-                Gen::V23 => UpsertItem::from_value("Brand", json!({ "code": code, "name": name })),
+                // Untyped: the unique field named by hand, so that the item can be retried.
+                Gen::V23 => UpsertItem::from_value("Brand", json!({ "code": code, "name": name }))
+                    .with_unique_fields(&["code"]),
             }
         })
         .collect()

@@ -285,6 +285,7 @@ impl ::std::fmt::Display for AssociationField {
 }
 impl ::atrocore_runtime::Entity for Association {
     const NAME: &'static str = "Association";
+    const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = Association;
     type Field = AssociationField;
 }

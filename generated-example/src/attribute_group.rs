@@ -269,6 +269,7 @@ impl ::std::fmt::Display for AttributeGroupField {
 }
 impl ::atrocore_runtime::Entity for AttributeGroup {
     const NAME: &'static str = "AttributeGroup";
+    const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = AttributeGroup;
     type Field = AttributeGroupField;
 }

@@ -355,6 +355,7 @@ impl ::std::fmt::Display for CategoryField {
 }
 impl ::atrocore_runtime::Entity for Category {
     const NAME: &'static str = "Category";
+    const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = Category;
     type Field = CategoryField;
 }

@@ -205,6 +205,7 @@ impl ::std::fmt::Display for ChannelField {
 }
 impl ::atrocore_runtime::Entity for Channel {
     const NAME: &'static str = "Channel";
+    const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = Channel;
     type Field = ChannelField;
 }

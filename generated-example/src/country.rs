@@ -110,6 +110,7 @@ impl ::std::fmt::Display for CountryField {
 }
 impl ::atrocore_runtime::Entity for Country {
     const NAME: &'static str = "Country";
+    const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = Country;
     type Field = CountryField;
 }

@@ -199,6 +199,7 @@ impl ::std::fmt::Display for ExtensibleEnumField {
 }
 impl ::atrocore_runtime::Entity for ExtensibleEnum {
     const NAME: &'static str = "ExtensibleEnum";
+    const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = ExtensibleEnum;
     type Field = ExtensibleEnumField;
 }

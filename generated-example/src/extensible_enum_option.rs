@@ -242,6 +242,7 @@ impl ::std::fmt::Display for ExtensibleEnumOptionField {
 }
 impl ::atrocore_runtime::Entity for ExtensibleEnumOption {
     const NAME: &'static str = "ExtensibleEnumOption";
+    const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = ExtensibleEnumOption;
     type Field = ExtensibleEnumOptionField;
 }

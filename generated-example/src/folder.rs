@@ -255,6 +255,7 @@ impl ::std::fmt::Display for FolderField {
 }
 impl ::atrocore_runtime::Entity for Folder {
     const NAME: &'static str = "Folder";
+    const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = Folder;
     type Field = FolderField;
 }

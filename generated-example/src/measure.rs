@@ -178,6 +178,7 @@ impl ::std::fmt::Display for MeasureField {
 }
 impl ::atrocore_runtime::Entity for Measure {
     const NAME: &'static str = "Measure";
+    const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = Measure;
     type Field = MeasureField;
 }

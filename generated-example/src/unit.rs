@@ -255,6 +255,7 @@ impl ::std::fmt::Display for UnitField {
 }
 impl ::atrocore_runtime::Entity for Unit {
     const NAME: &'static str = "Unit";
+    const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = Unit;
     type Field = UnitField;
 }

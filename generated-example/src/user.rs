@@ -613,6 +613,7 @@ impl ::std::fmt::Display for UserField {
 }
 impl ::atrocore_runtime::Entity for User {
     const NAME: &'static str = "User";
+    const UNIQUE_FIELDS: &'static [&'static str] = &["userName"];
     type Record = User;
     type Field = UserField;
 }

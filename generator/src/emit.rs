@@ -542,6 +542,10 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
     let patch_def = e.patch.as_ref().map(|s| struct_def(s, enums));
 
     let selectable: Vec<&Field> = e.fields.iter().filter(|f| f.ty != Type::Meta).collect();
+    let unique_fields = (!e.unique_fields.is_empty()).then(|| {
+        let names = &e.unique_fields;
+        quote!(const UNIQUE_FIELDS: &'static [&'static str] = &[#(#names),*];)
+    });
     let variants = selectable.iter().map(|f| {
         let v = ident(&f.variant);
         let d = doc_lines(&format!("`{}`", f.wire));
@@ -587,6 +591,7 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
         }
         impl ::atrocore_runtime::Entity for #type_name {
             const NAME: &'static str = #wire_name;
+            #unique_fields
             type Record = #type_name;
             type Field = #field_enum;
         }

@@ -58,6 +58,10 @@ pub struct Entity {
     pub type_name: String,
     /// Field enum name (`ProductField`).
     pub field_enum: String,
+    /// Wire names of the fields marked `unique` in the instance metadata (what a bulk upsert
+    /// looks records up by besides `id`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unique_fields: Vec<String>,
     /// Operations handle name (`ProductApi`).
     pub api_type: String,
     /// Fields of the read struct, in spec order.

@@ -376,10 +376,22 @@ impl<'a> Lowerer<'a> {
         for (path, method, op) in rest {
             operations.push(self.operation(name, &path, &method, op, &mut namer, &mut sink)?);
         }
+        // The fields AtroCore's bulk upsert looks records up by (`unique: true` in the instance
+        // metadata; `app/Atro/Services/MassActions.php::upsert`).
+        let unique_fields = fields
+            .iter()
+            .filter(|f| {
+                self.meta_field(name, &f.wire).is_some_and(|m| {
+                    m.link.is_none() && m.def.get("unique").and_then(Value::as_bool) == Some(true)
+                })
+            })
+            .map(|f| f.wire.clone())
+            .collect();
         Ok(Entity {
             name: name.to_owned(),
             module,
             doc: self.tag_docs.get(name).cloned(),
+            unique_fields,
             type_name,
             field_enum,
             api_type,

@@ -24,6 +24,11 @@ use crate::request::RequestBuilder;
 pub trait Entity: Send + Sync + 'static {
     /// The wire name of the entity, e.g. `"Product"`.
     const NAME: &'static str;
+    /// The fields marked `unique` in the instance metadata (e.g. `Brand`'s `code`): besides
+    /// `id`, what a bulk upsert finds an existing record by, so that an item carrying one can be
+    /// sent again safely (see [`UpsertItem`](crate::UpsertItem)). Empty when the crate was
+    /// generated without metadata.
+    const UNIQUE_FIELDS: &'static [&'static str] = &[];
     /// The record as read from the API.
     type Record: DeserializeOwned + Send + 'static;
     /// The enum of the entity's fields, for `select` and `sortBy`.

@@ -33,6 +33,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt
 use crate::client::{ApiGeneration, Client};
 use crate::encode::encode_path_segment;
 use crate::error::{Error, ErrorKind, Result, cap_reason};
+use crate::file_names::{NameConflict, NameDecision, decide};
 
 /// Chunk size when none is set: 4 MiB.
 pub const DEFAULT_CHUNK_SIZE: usize = 4 << 20;
@@ -229,6 +230,7 @@ pub struct FileUpload {
     share: bool,
     session: ChunkSession,
     progress: Option<ProgressFn>,
+    on_conflict: NameConflict,
     error: Option<Error>,
 }
 
@@ -245,6 +247,7 @@ impl fmt::Debug for FileUpload {
             .field("chunk_retries", &self.chunk_retries)
             .field("share", &self.share)
             .field("session", &self.session)
+            .field("on_conflict", &self.on_conflict)
             .finish_non_exhaustive()
     }
 }
@@ -265,6 +268,7 @@ impl FileUpload {
             share: false,
             session: ChunkSession::new(),
             progress: None,
+            on_conflict: NameConflict::default(),
             error: None,
         }
     }
@@ -370,6 +374,16 @@ impl FileUpload {
         &self.session
     }
 
+    /// What to do when the target folder (`folderId`, or the root) already holds a file of the
+    /// same name: fail naming file and folder (the default), reuse that file, or upload under a
+    /// free name. Checked before anything is uploaded, whatever the server's storage enforces
+    /// (see [`NameConflict`]).
+    #[must_use]
+    pub fn on_name_conflict(mut self, policy: NameConflict) -> Self {
+        self.on_conflict = policy;
+        self
+    }
+
     /// Calls `f` after each chunk (and once for skipped chunks when resuming).
     #[must_use]
     pub fn on_progress(mut self, f: impl Fn(&UploadProgress) + Send + Sync + 'static) -> Self {
@@ -400,6 +414,11 @@ impl FileUpload {
         if name.trim().is_empty() {
             return Err(Error::builder("a file upload needs a name"));
         }
+        let folder = self.fields.get("folderId").and_then(Value::as_str);
+        let name = match decide(&self.client, self.on_conflict, &name, folder).await? {
+            NameDecision::Upload(name) => name,
+            NameDecision::Existing(record) => return finish(record, 0, 0),
+        };
         let mut base = self.fields.clone();
         base.insert("name".into(), Value::String(name.clone()));
         if self.share {
@@ -707,10 +726,37 @@ impl ChunkPlan {
         m
     }
 
+    /// The file record, if the server has created it (a `404` is `None`).
+    async fn created_record(&self) -> Result<Option<Value>> {
+        let path = format!("/File/{}", encode_path_segment(&self.session.file_id));
+        match self
+            .client
+            .request(Method::GET, path)
+            .send_json::<Value>()
+            .await
+        {
+            Ok(r) => Ok(Some(r)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Sends one chunk, retrying transport errors, timeouts, `429` and `5xx` up to the client's
     /// `max_retries` plus `retries` more times (renewing the token once on `401`), and folds
     /// its answer into `state`.
-    async fn send_chunk(&self, start: u64, data: Bytes, state: &Mutex<ChunkState>) -> Result<()> {
+    ///
+    /// The `completing` chunk (sent alone, after every other one was acknowledged) is never
+    /// sent again blindly: when its answer is lost the server may already have assembled the
+    /// file, and a second copy would be refused (AtroCore checks the name on every chunk: 400 on
+    /// storages with unique names) or would create the record twice (a database error). So the
+    /// record is looked up by its id first, and the upload finishes from it when it exists.
+    async fn send_chunk(
+        &self,
+        start: u64,
+        data: Bytes,
+        state: &Mutex<ChunkState>,
+        completing: bool,
+    ) -> Result<()> {
         let len = data.len();
         let prefix = self.chunk_prefix(start)?;
         let max = self
@@ -721,7 +767,31 @@ impl ChunkPlan {
             .saturating_add(self.retries);
         let mut failures = 0;
         let mut renewed = false;
+        // Whether an earlier attempt of this chunk may have reached the server.
+        let mut maybe_sent = false;
         let answer: Value = loop {
+            if completing && maybe_sent {
+                match self.created_record().await {
+                    Ok(Some(record)) => {
+                        tracing::debug!(
+                            start,
+                            "the completing chunk's answer was lost, but the file exists"
+                        );
+                        break record;
+                    }
+                    Ok(None) => {}
+                    Err(e)
+                        if failures < max
+                            && (e.is_transport() || e.is_timeout() || e.is_server()) =>
+                    {
+                        let delay = self.client.inner.retry.backoff(failures);
+                        failures += 1;
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
             let token = self.client.current_token().await?;
             match self
                 .post_chunk(prefix.clone(), data.clone(), token.as_ref())
@@ -739,10 +809,19 @@ impl ChunkPlan {
                             || e.is_server()
                             || e.kind() == ErrorKind::RateLimited) =>
                 {
+                    maybe_sent |= e.kind() != ErrorKind::RateLimited;
                     let delay = self.client.inner.retry.backoff(failures);
                     failures += 1;
                     tracing::debug!(start, failures, error = %e, "chunk failed, sending it again");
                     tokio::time::sleep(delay).await;
+                }
+                Err(e) if completing && maybe_sent => {
+                    // The resend was refused (the name is taken, or the record exists): by the
+                    // first attempt, if the file is there now.
+                    match self.created_record().await? {
+                        Some(record) => break record,
+                        None => return Err(e),
+                    }
                 }
                 Err(e) => return Err(e),
             }
@@ -866,7 +945,7 @@ impl ChunkPlan {
         // The first chunk alone: its answer says which chunks the server already holds (a
         // resumed upload), so that the others are sent only when missing.
         let first = reader.read_at(0, plan.len_at(0)).await?;
-        plan.send_chunk(0, first, &state).await?;
+        plan.send_chunk(0, first, &state, plan.count() == 1).await?;
         let done = {
             let st = state.lock().unwrap_or_else(|p| p.into_inner());
             st.record.is_some() || st.created
@@ -887,35 +966,43 @@ impl ChunkPlan {
         plan.finish_run(st).await
     }
 
-    /// Sends chunks 1.. that the server does not hold yet, at most `parallel` at once.
+    /// Sends chunks 1.. that the server does not hold yet, at most `parallel` at once, the last
+    /// of them alone once all others are acknowledged: AtroCore assembles the file when the
+    /// number of stored chunks reaches `piecesCount`, so a completing chunk racing others could
+    /// assemble a file whose other chunks are still being written.
     async fn send_rest(
         self: &Arc<Self>,
         reader: &mut ChunkReader,
         state: &Arc<Mutex<ChunkState>>,
         tasks: &mut tokio::task::JoinSet<Result<()>>,
     ) -> Result<()> {
-        for i in 1..self.count() {
-            let start = i * self.chunk_size;
-            let stored = {
-                let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-                let stored = st.stored.contains(&start);
-                st.skipped += u64::from(stored);
-                stored
-            };
-            if stored {
-                continue;
-            }
+        let missing: Vec<u64> = {
+            let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+            let all: Vec<u64> = (1..self.count()).map(|i| i * self.chunk_size).collect();
+            let missing: Vec<u64> = all
+                .iter()
+                .copied()
+                .filter(|s| !st.stored.contains(s))
+                .collect();
+            st.skipped += (all.len() - missing.len()) as u64;
+            missing
+        };
+        let Some((&completing, rest)) = missing.split_last() else {
+            return Ok(());
+        };
+        for &start in rest {
             while tasks.len() >= self.parallel {
                 join_one(tasks).await?;
             }
             let data = reader.read_at(start, self.len_at(start)).await?;
             let (p, s) = (self.clone(), state.clone());
-            tasks.spawn(async move { p.send_chunk(start, data, &s).await });
+            tasks.spawn(async move { p.send_chunk(start, data, &s, false).await });
         }
         while !tasks.is_empty() {
             join_one(tasks).await?;
         }
-        Ok(())
+        let data = reader.read_at(completing, self.len_at(completing)).await?;
+        self.send_chunk(completing, data, state, true).await
     }
 
     /// After the last chunk: the File record (from the completing answer, else read back),

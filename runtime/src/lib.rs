@@ -170,11 +170,13 @@ pub use time::{Date, DateTime, ParseDateError};
 
 // Bulk upsert, files, sharing and attribute values (see each type for examples).
 mod attributes;
+mod file_names;
 mod files;
 mod sharing;
 mod upsert;
 
 pub use attributes::{AttrValue, AttributeValue, RecordAttributes, RemovedAttributes};
+pub use file_names::NameConflict;
 pub use files::{
     ChunkSession, DEFAULT_CHUNK_SIZE, DEFAULT_PARALLEL_CHUNKS, FileDownload, FileUpload,
     UploadMethod, UploadProgress, UploadedFile,

@@ -3,8 +3,12 @@
 //!
 //! AtroCore looks every item up by `payload.id`, else by the entity's unique fields, and creates
 //! or updates it; the call answers `200` even when items fail, with one result per item in input
-//! order. An upsert is idempotent, so a batch is retried like a `GET` (see
-//! [`RetryPolicy`](crate::RetryPolicy)). A batch that still fails is reported as a
+//! order. An item carrying its `id` or a unique field of its entity finds the same record when
+//! sent twice, so a batch of such items is retried like a `GET` (see
+//! [`RetryPolicy`](crate::RetryPolicy)). An item without either would be created twice, so a
+//! batch holding one is never sent again: when its request fails after the server may have acted
+//! (a dropped connection, a timeout, a `5xx`), the keyed items are re-sent on their own and the
+//! others get [`UpsertStatus::OutcomeUnknown`]. A batch that still fails is reported as a
 //! [`FailedBatch`] with the input indices it covered; the other batches' results are kept.
 
 use std::fmt;
@@ -53,6 +57,9 @@ pub const DEFAULT_UPSERT_BATCH_SIZE: usize = 500;
 pub struct UpsertItem {
     entity: String,
     payload: Value,
+    /// The entity's unique fields: with `id`, what makes sending the item twice safe.
+    #[serde(skip)]
+    key_fields: &'static [&'static str],
 }
 
 impl UpsertItem {
@@ -71,15 +78,38 @@ impl UpsertItem {
         Ok(Self {
             entity: E::NAME.to_owned(),
             payload,
+            key_fields: E::UNIQUE_FIELDS,
         })
     }
 
-    /// An item of the entity named `entity` with the fields of `payload` (a JSON object).
+    /// An item of the entity named `entity` with the fields of `payload` (a JSON object). Only
+    /// its `id` is known to identify a record; name the entity's unique fields with
+    /// [`with_unique_fields`](Self::with_unique_fields) so that it can be retried by those too.
     pub fn from_value(entity: impl Into<String>, payload: Value) -> Self {
         Self {
             entity: entity.into(),
             payload,
+            key_fields: &[],
         }
+    }
+
+    /// Declares the entity's unique fields (`unique` in the instance metadata), by which AtroCore
+    /// finds an existing record when the item has no `id`.
+    #[must_use]
+    pub fn with_unique_fields(mut self, fields: &'static [&'static str]) -> Self {
+        self.key_fields = fields;
+        self
+    }
+
+    /// Whether the server finds the same record each time this item is sent (it has an `id` or
+    /// a value for a unique field), so that sending it again cannot create a duplicate.
+    pub fn is_keyed(&self) -> bool {
+        let set = |k: &str| match self.payload.get(k) {
+            None | Some(Value::Null) => false,
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(_) => true,
+        };
+        set("id") || self.key_fields.iter().any(|k| set(k))
     }
 
     /// The entity's wire name.
@@ -111,6 +141,10 @@ pub enum UpsertStatus {
     NotModified,
     /// The item was rejected; [`UpsertResult::message`] says why.
     Failed,
+    /// Unknown: the request carrying the item failed after the server may have acted on it, and
+    /// the item has neither an `id` nor a unique field to find its record by, so it was not sent
+    /// again (that could create it twice). Look for it before sending it again.
+    OutcomeUnknown,
 }
 
 impl UpsertStatus {
@@ -124,13 +158,15 @@ impl UpsertStatus {
         })
     }
 
-    /// The wire name: `Created`, `Updated`, `NotModified` or `Failed`.
+    /// The wire name: `Created`, `Updated`, `NotModified` or `Failed` (and `OutcomeUnknown`,
+    /// which only the runtime gives).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Created => "Created",
             Self::Updated => "Updated",
             Self::NotModified => "NotModified",
             Self::Failed => "Failed",
+            Self::OutcomeUnknown => "OutcomeUnknown",
         }
     }
 }
@@ -169,7 +205,26 @@ pub struct UpsertResult {
 impl UpsertResult {
     /// `Created`, `Updated` or `NotModified`.
     pub fn is_ok(&self) -> bool {
-        self.status != UpsertStatus::Failed
+        matches!(
+            self.status,
+            UpsertStatus::Created | UpsertStatus::Updated | UpsertStatus::NotModified
+        )
+    }
+
+    fn outcome_unknown(index: usize, item: &UpsertItem, error: &Error) -> Self {
+        Self {
+            index,
+            status: UpsertStatus::OutcomeUnknown,
+            stored: false,
+            entity: item.entity.clone(),
+            id: None,
+            record: None,
+            message: Some(format!(
+                "the request failed after the server may have stored the item ({error}); it has \
+                 no id or unique field, so it was not sent again"
+            )),
+            code: None,
+        }
     }
 
     /// Reads one result object of the answer; `item` is the input item it belongs to.
@@ -256,6 +311,9 @@ pub struct FailedBatch {
     pub indices: Range<usize>,
     /// Why the request failed.
     pub error: Error,
+    /// Whether the server may have stored some items before the request failed (a dropped
+    /// connection, a timeout, a `5xx`), rather than rejecting the request as a whole.
+    pub may_have_been_applied: bool,
 }
 
 /// The outcome of one batch, as yielded by [`UpsertRequest::stream`].
@@ -289,6 +347,13 @@ impl UpsertReport {
     /// The input indices that have no result because their batch failed.
     pub fn unsent_indices(&self) -> impl Iterator<Item = usize> + '_ {
         self.failed_batches.iter().flat_map(|b| b.indices.clone())
+    }
+
+    /// The results whose outcome is unknown ([`UpsertStatus::OutcomeUnknown`]).
+    pub fn unknown_items(&self) -> impl Iterator<Item = &UpsertResult> {
+        self.results
+            .iter()
+            .filter(|r| r.status == UpsertStatus::OutcomeUnknown)
     }
 
     /// The result of the item at input position `index`, if its batch succeeded.
@@ -434,6 +499,55 @@ impl Iterator for Batches {
     }
 }
 
+/// Whether a failed request may have been carried out by the server before it failed.
+fn may_have_been_applied(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::Server | ErrorKind::Decode
+    ) || (e.kind() == ErrorKind::Other && e.status().is_none_or(|s| s >= 500))
+}
+
+async fn post_items(
+    client: &Client,
+    path: &str,
+    items: &[&UpsertItem],
+    safe: bool,
+) -> Result<Vec<Value>> {
+    let answer: Vec<Value> = client
+        .request(Method::POST, path)
+        .json(&items)
+        .idempotent(safe)
+        .send_json()
+        .await?;
+    if answer.len() != items.len() {
+        return Err(Error::new(ErrorKind::Decode)
+            .with_message(format!(
+                "the upsert answered {} results for {} items",
+                answer.len(),
+                items.len()
+            ))
+            .with_request(&Method::POST, path));
+    }
+    Ok(answer)
+}
+
+/// Sends `items` (input indices and items) in one request and reads one result per item.
+async fn send_items(
+    client: &Client,
+    path: &str,
+    items: &[(usize, &UpsertItem)],
+    safe: bool,
+) -> Result<Vec<UpsertResult>> {
+    let payload: Vec<&UpsertItem> = items.iter().map(|(_, item)| *item).collect();
+    post_items(client, path, &payload, safe)
+        .await?
+        .into_iter()
+        .zip(items)
+        .map(|(v, (i, item))| UpsertResult::from_wire(*i, &item.entity, v))
+        .collect::<Result<Vec<_>>>()
+        .map_err(|e| e.with_request(&Method::POST, path))
+}
+
 async fn send_batch(
     client: &Client,
     path: &str,
@@ -441,35 +555,48 @@ async fn send_batch(
     batch: Vec<UpsertItem>,
 ) -> BatchOutcome {
     let indices = start..start + batch.len();
-    let fail = |error: Error| FailedBatch {
-        indices: indices.clone(),
-        error,
+    let items: Vec<(usize, &UpsertItem)> = (start..).zip(&batch).collect();
+    // Retried by the request core only when every item finds its record again.
+    let safe = batch.iter().all(UpsertItem::is_keyed);
+    let error = match send_items(client, path, &items, safe).await {
+        Ok(results) => return Ok(results),
+        Err(e) => e,
     };
-    let answer: Vec<Value> = client
-        .request(Method::POST, path)
-        .json(&batch)
-        .idempotent(true)
-        .send_json()
-        .await
-        .map_err(fail)?;
-    if answer.len() != batch.len() {
-        return Err(fail(
-            Error::new(ErrorKind::Decode)
-                .with_message(format!(
-                    "the upsert answered {} results for {} items",
-                    answer.len(),
-                    batch.len()
-                ))
-                .with_request(&Method::POST, path),
-        ));
+    let applied = may_have_been_applied(&error);
+    if safe || !applied {
+        return Err(FailedBatch {
+            indices,
+            error,
+            may_have_been_applied: applied,
+        });
     }
-    answer
-        .into_iter()
-        .zip(&batch)
-        .enumerate()
-        .map(|(i, (v, item))| UpsertResult::from_wire(start + i, &item.entity, v))
-        .collect::<Result<Vec<_>>>()
-        .map_err(|e| fail(e.with_request(&Method::POST, path)))
+    // The server may have stored some items: the keyed ones are safe to send again; the others
+    // are not (a second create), so their outcome is unknown.
+    let (keyed, unkeyed): (Vec<_>, Vec<_>) = items.into_iter().partition(|(_, i)| i.is_keyed());
+    tracing::debug!(
+        error = %error,
+        resent = keyed.len(),
+        unknown = unkeyed.len(),
+        "upsert batch failed after it may have been applied"
+    );
+    let mut results: Vec<UpsertResult> = unkeyed
+        .iter()
+        .map(|(i, item)| UpsertResult::outcome_unknown(*i, item, &error))
+        .collect();
+    if !keyed.is_empty() {
+        match send_items(client, path, &keyed, true).await {
+            Ok(r) => results.extend(r),
+            Err(error) => {
+                return Err(FailedBatch {
+                    indices,
+                    error,
+                    may_have_been_applied: true,
+                });
+            }
+        }
+    }
+    results.sort_by_key(|r| r.index);
+    Ok(results)
 }
 
 impl Client {

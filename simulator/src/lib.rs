@@ -157,6 +157,9 @@ impl SimUser {
 ///
 /// For every API request one random number decides, in this order: drop the connection
 /// (`drop_rate`), answer 503 (`error_rate`), answer 429 with `Retry-After: 1` (`throttle_rate`).
+/// Those faults strike before the server acts. A write that succeeded draws once more: its
+/// answer is lost after the change was stored (`after_write_drop_rate`, `after_write_error_rate`),
+/// the case where a client must not repeat what it cannot repeat safely.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
     /// Delay added before every API answer.
@@ -169,6 +172,12 @@ pub struct Faults {
     pub drop_rate: f64,
     /// Seed of the random generator deciding which requests fail.
     pub seed: u64,
+    /// Share of writes (`POST`, `PUT`, `PATCH`, `DELETE` answered with a success) whose
+    /// connection is closed after the write was carried out: the change is stored, the client
+    /// never hears of it (0.0–1.0).
+    pub after_write_drop_rate: f64,
+    /// Share of writes answered with 503 after they were carried out (0.0–1.0).
+    pub after_write_error_rate: f64,
     /// A token stops working after this many authenticated requests.
     pub token_max_requests: Option<u64>,
     /// A token stops working this long after it was issued.

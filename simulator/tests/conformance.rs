@@ -825,7 +825,10 @@ async fn chunked_upload_out_of_order_with_duplicates() {
         assert_eq!(v, json!({ "chunks": ["0"] }));
         let mut whole = chunk(0, 20, json!(1));
         whole["fileUniqueHash"] = json!("other-hash");
-        assert_eq!(h.send(Method::POST, path, Some(&whole), &[]).await.status, 500);
+        assert_eq!(
+            h.send(Method::POST, path, Some(&whole), &[]).await.status,
+            500
+        );
         // piecesCount means chunk mode: id required; a string count never completes.
         let mut no_id = chunk(0, 7, json!(1));
         no_id.as_object_mut().unwrap().remove("id");
@@ -1241,9 +1244,7 @@ async fn query_strings_are_cut_at_max_input_vars() {
 /// AtroCore's default local storage checks nothing.
 #[tokio::test]
 async fn file_names_are_unique_per_folder_only_on_syncing_storage() {
-    let file = |name: &str| {
-        json!({ "name": name, "fileContents": "data:text/plain;base64,aGk=" })
-    };
+    let file = |name: &str| json!({ "name": name, "fileContents": "data:text/plain;base64,aGk=" });
     for g in BOTH {
         let h = start(g).await;
         h.post_ok("/File", file("same.txt")).await;
@@ -1251,15 +1252,27 @@ async fn file_names_are_unique_per_folder_only_on_syncing_storage() {
 
         let h = start_with(g, config(g).unique_file_names(true)).await;
         h.post_ok("/File", file("a.txt")).await;
-        let r = h.send(Method::POST, "/File", Some(&file("a.txt")), &[]).await;
+        let r = h
+            .send(Method::POST, "/File", Some(&file("a.txt")), &[])
+            .await;
         assert_eq!(r.status, 400, "{}", r.text);
         assert!(r.reason().contains("a.txt"), "{}", r.reason());
         let b = h.post_ok("/File", file("b.txt")).await;
         let path = format!("/File/{}", b["id"].as_str().unwrap());
-        let method = if g == Gen::V22 { Method::PUT } else { Method::PATCH };
-        let r = h.send(method, &path, Some(&json!({ "name": "a.txt" })), &[]).await;
+        let method = if g == Gen::V22 {
+            Method::PUT
+        } else {
+            Method::PATCH
+        };
+        let r = h
+            .send(method, &path, Some(&json!({ "name": "a.txt" })), &[])
+            .await;
         assert_eq!(r.status, 400, "rename onto a taken name: {}", r.text);
-        let chunk_path = if g == Gen::V22 { "/File" } else { "/File/createChunk" };
+        let chunk_path = if g == Gen::V22 {
+            "/File"
+        } else {
+            "/File/createChunk"
+        };
         let chunk = json!({
             "id": "c1", "name": "c.bin", "fileUniqueHash": "h1", "start": 0,
             "piece": "data:application/octet-stream;base64,aGk=", "piecesCount": 1,

@@ -196,6 +196,7 @@ impl ::std::fmt::Display for BrandField {
 }
 impl ::atrocore_runtime::Entity for Brand {
     const NAME: &'static str = "Brand";
+    const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = Brand;
     type Field = BrandField;
 }

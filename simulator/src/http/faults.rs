@@ -1,4 +1,5 @@
-//! Deterministic fault injection: latency, 503/429 answers and dropped connections.
+//! Deterministic fault injection: latency, 503/429 answers and dropped connections, before the
+//! server acts or after a write was carried out.
 
 use std::sync::Mutex;
 
@@ -50,6 +51,25 @@ impl FaultState {
             Fault::Throttle
         } else {
             Fault::None
+        }
+    }
+}
+
+impl FaultState {
+    /// Decides whether the answer of a write that was carried out is lost: the connection
+    /// dropped (`Some(Fault::Drop)`) or a 503 instead of the answer (`Some(Fault::Error)`).
+    pub fn after_write(&self) -> Option<Fault> {
+        let f = &self.faults;
+        if f.after_write_drop_rate <= 0.0 && f.after_write_error_rate <= 0.0 {
+            return None;
+        }
+        let x: f64 = self.rng.lock().unwrap_or_else(|p| p.into_inner()).random();
+        if x < f.after_write_drop_rate {
+            Some(Fault::Drop)
+        } else if x < f.after_write_drop_rate + f.after_write_error_rate {
+            Some(Fault::Error)
+        } else {
+            None
         }
     }
 }

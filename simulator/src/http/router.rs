@@ -113,6 +113,23 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         Ok(r) => r,
         Err(e) => e.into_response(),
     };
+    let is_write = matches!(
+        method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    );
+    if is_write && resp.status().is_success() {
+        match app.faults.after_write() {
+            Some(Fault::Drop) => return dropped_connection(),
+            Some(_) => {
+                return ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service Unavailable (injected after the write)",
+                )
+                .into_response();
+            }
+            None => {}
+        }
+    }
     match hit {
         Some(hit) if app.check.validate_responses && resp.status() == StatusCode::OK => {
             check_response(&app, &spec, &method, &hit, has_select, resp).await
