@@ -986,7 +986,77 @@ async fn attributes_simple_endpoints_and_flattened_format() {
                 &[],
             )
             .await;
-        assert_eq!(r.status, 404);
+        // 2.2 `Services/Attribute.php::addAttributeValue`: no matching attribute → `false`.
+        match g {
+            Gen::V22 => assert_eq!((r.status.as_u16(), r.json()), (200, json!(false))),
+            Gen::V23 => assert_eq!(r.status, 404),
+        }
+    }
+}
+
+#[tokio::test]
+async fn attribute_writes_that_change_nothing() {
+    for g in BOTH {
+        let h = start(g).await;
+        let colour = attribute(&h, "Colour", "colour", "varchar").await;
+        let size = attribute(&h, "Size", "size", "varchar").await;
+        let p = product(&h, "No-op Product", "noop1").await;
+        let base = format!("/Product/{}", p["id"].as_str().unwrap());
+        let send = |m: Method, action: &str, body: Value| {
+            let (h, path) = (&h, format!("{base}/{action}"));
+            async move { h.send(m, &path, Some(&body), &[]).await }
+        };
+        let add = json!({ "attributeIds": [colour] });
+        for _ in 0..2 {
+            // Adding an attribute already present is `true` in both generations.
+            let r = send(Method::POST, "addAttributes", add.clone()).await;
+            assert_eq!((r.status.as_u16(), r.json()), (200, json!(true)), "{g:?}");
+        }
+        let upsert = json!([{ "attributeId": colour, "value": "red" }]);
+        let r = send(Method::POST, "upsertAttributeValues", upsert.clone()).await;
+        assert_eq!((r.status.as_u16(), r.json()), (200, json!(true)), "{g:?}");
+        // The same values again: 304 with an empty body.
+        let r = send(Method::POST, "upsertAttributeValues", upsert).await;
+        assert_eq!((r.status.as_u16(), r.text.as_str()), (304, ""), "{g:?}");
+        let r = send(Method::POST, "upsertAttributeValues", json!([])).await;
+        assert_eq!(r.status, 400, "{g:?}: empty upsert");
+        // Removing an attribute that is not on the record.
+        let r = send(
+            Method::DELETE,
+            "attributeValues",
+            json!({ "attributeIds": [size] }),
+        )
+        .await;
+        match g {
+            Gen::V22 => assert_eq!(
+                (r.status.as_u16(), r.json()),
+                (200, json!({ "count": 0, "errors": [] }))
+            ),
+            Gen::V23 => assert_eq!((r.status.as_u16(), r.text.as_str()), (304, "")),
+        }
+        let r = send(
+            Method::DELETE,
+            "attributeValues",
+            json!({ "attributeIds": [] }),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{g:?}: empty delete");
+        // 2.3 also takes an attribute's code (`getAttributeIdsByIdOrCode`).
+        let by = match g {
+            Gen::V22 => colour.clone(),
+            Gen::V23 => "colour".to_string(),
+        };
+        let r = send(
+            Method::DELETE,
+            "attributeValues",
+            json!({ "attributeIds": [by] }),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{g:?}: {}", r.text);
+        assert_eq!(
+            h.get_ok(&format!("{base}/attributeValues")).await,
+            json!([])
+        );
     }
 }
 
