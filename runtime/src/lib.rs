@@ -174,7 +174,9 @@ mod files;
 mod sharing;
 mod upsert;
 
-pub use attributes::{AttrValue, AttributeValue, RecordAttributes, RemovedAttributes};
+pub use attributes::{
+    AttrValue, AttributeValue, RecordAttributes, RemovedAttributes, WriteOutcome,
+};
 pub use files::{
     ChunkSession, DEFAULT_CHUNK_SIZE, DEFAULT_PARALLEL_CHUNKS, FileDownload, FileUpload,
     UploadMethod, UploadProgress, UploadedFile,
