@@ -234,9 +234,16 @@ fn resolve_links(
 }
 
 /// Link targets whose records a fresh instance ships (the admin user `1`, teams, measures such
-/// as `currency`, attribute panels, entity definitions) but the simulator does not seed; ids of
-/// these are not checked.
-const SHIPPED_TARGETS: [&str; 5] = ["User", "Team", "Measure", "AttributePanel", "Entity"];
+/// as `currency`, attribute panels, entity definitions, the option lists its metadata names in
+/// `extensibleEnumId`) but the simulator does not seed; ids of these are not checked.
+const SHIPPED_TARGETS: [&str; 6] = [
+    "User",
+    "Team",
+    "Measure",
+    "AttributePanel",
+    "Entity",
+    "ExtensibleEnum",
+];
 
 /// A create or update that links a record by id needs that record to exist (and not be
 /// deleted): 400 naming the field and the id otherwise.
