@@ -353,3 +353,40 @@ async fn an_update_that_changes_nothing_still_returns_the_record() {
     assert_eq!(same.name.as_deref(), Some("Same"));
     assert_eq!(same.id.as_deref(), Some(id.as_str()));
 }
+
+#[tokio::test]
+async fn a_brand_code_is_not_an_id_and_a_missing_brand_id_is_a_validation_error() {
+    let (_sim, c) = start().await;
+    let brand = c
+        .brand()
+        .create(&BrandPost {
+            name: "Acme".into(),
+            code: Some("acme".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // 2.2 reads by id only.
+    let err = c.brand().read("acme").await.unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    assert!(c.brand().read(brand.id.as_deref().unwrap()).await.is_ok());
+
+    // A link id naming no record fails (the REST guide); the server's message is kept.
+    let err = c
+        .product()
+        .create(&ProductPost {
+            name: "Phone".into(),
+            number: "P-1".into(),
+            status: "draft".into(),
+            brand_id: Some("no-such-brand".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_validation(), "{err}");
+    let reason = err.reason().unwrap_or_default();
+    assert!(
+        reason.contains("brandId") && reason.contains("no-such-brand"),
+        "{reason}"
+    );
+}

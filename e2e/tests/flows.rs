@@ -9,7 +9,7 @@ use atrocore_client::brand::{Brand, BrandPost};
 use atrocore_client::product::Product;
 use atrocore_runtime::{
     ApiGeneration, AttrValue, AttributeValue, ChunkSession, Client, DateTime, Method, RetryPolicy,
-    UploadMethod, UploadProgress, UpsertItem, UpsertStatus,
+    UploadMethod, UploadProgress, UpsertItem, UpsertStatus, WriteOutcome,
 };
 use atrocore_sim::{Faults, SimConfig, Simulator};
 use serde_json::{Value, json};
@@ -580,7 +580,15 @@ async fn attribute_values_add_upsert_with_units_and_remove() {
             ])
             .await
             .unwrap_or_else(|e| panic!("{g:?}: {e}"));
-        assert!(ok);
+        assert_eq!(ok, WriteOutcome::Changed, "{g:?}");
+        // The same value again: AtroCore answers 304, reported as "not modified", not an error.
+        let again = attrs
+            .upsert(&[AttributeValue::new(weight.clone(), 12.5).unit(kg.clone())])
+            .await
+            .unwrap_or_else(|e| panic!("{g:?}: a no-op upsert is not an error: {e}"));
+        assert_eq!(again, WriteOutcome::NotModified, "{g:?}");
+        // Adding an attribute already present is a plain `true` in both generations.
+        assert!(attrs.add([weight.clone()]).await.unwrap(), "{g:?}");
         let values = attrs.list().await.unwrap();
         let w = values.iter().find(|v| v.attribute_id == weight).unwrap();
         assert_eq!(w.value.as_ref().and_then(AttrValue::as_f64), Some(12.5));
@@ -596,6 +604,13 @@ async fn attribute_values_add_upsert_with_units_and_remove() {
         if g == Gen::V22 {
             assert_eq!(removed.count, Some(1), "{g:?}");
         }
+        assert_eq!(removed.outcome, WriteOutcome::Changed, "{g:?}");
+        // Removing it again changes nothing: 2.3 answers 304, 2.2 `{count: 0}`.
+        let again = attrs
+            .remove([colour.clone()])
+            .await
+            .unwrap_or_else(|e| panic!("{g:?}: a no-op removal is not an error: {e}"));
+        assert_eq!(again.outcome, WriteOutcome::NotModified, "{g:?}");
         let values = attrs.list().await.unwrap();
         assert_eq!(values.len(), 1);
         assert_eq!(values[0].attribute_id, weight);

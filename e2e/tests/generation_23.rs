@@ -102,3 +102,64 @@ async fn crud_filters_and_streams_on_2_3() {
     assert!(client.brand().delete(&id).await.unwrap());
     assert!(client.brand().read(&id).await.unwrap_err().is_not_found());
 }
+
+#[tokio::test]
+async fn reads_by_code_need_an_is_code_field_and_link_ids_must_exist_on_2_3() {
+    let sim = Simulator::start(config()).await.unwrap();
+    let client = Client::builder(sim.base_url())
+        .basic_auth("admin", "admin")
+        .build()
+        .unwrap();
+    let brand = client
+        .brand()
+        .create(&BrandPost {
+            name: "Acme".into(),
+            code: Some("acme".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // `Brand.code` is unique but not `isCode`, so 2.3 does not read a Brand by its code.
+    let err = client.brand().read("acme").await.unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+
+    // A create or update naming a brand that does not exist fails with the server's message.
+    let err = client
+        .product()
+        .create(&ProductPost {
+            name: "Phone".into(),
+            number: "P-1".into(),
+            brand_id: Some("no-such-brand".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_validation(), "{err}");
+    let reason = err.reason().unwrap_or_default();
+    assert!(
+        reason.contains("brandId") && reason.contains("no-such-brand"),
+        "{reason}"
+    );
+    let product = client
+        .product()
+        .create(&ProductPost {
+            name: "Phone".into(),
+            number: "P-1".into(),
+            brand_id: brand.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let err = client
+        .product()
+        .update(
+            product.id.as_deref().unwrap(),
+            &atrocore_client_23::product::ProductPatch {
+                brand_id: Patch::Set("no-such-brand".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_validation(), "{err}");
+}

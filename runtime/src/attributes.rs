@@ -1,10 +1,14 @@
 //! Attribute values of records, through the simple endpoints of any entity with attributes
 //! (`Product`, `Listing`, …): `GET /{E}/{id}/attributeValues`, `POST …/addAttributes`,
 //! `POST …/upsertAttributeValues`, `DELETE …/attributeValues` (with a JSON body).
+//!
+//! A write that changes nothing is not an error: AtroCore answers some of them with
+//! `304 Not Modified` and no body, which these calls report as [`WriteOutcome::NotModified`].
 
 use std::fmt;
 
 use reqwest::Method;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Number, Value};
 
@@ -12,6 +16,7 @@ use crate::client::Client;
 use crate::encode::encode_path_segment;
 use crate::entity::Entity;
 use crate::error::Result;
+use crate::request::RequestBuilder;
 
 /// The `value` of an attribute: its JSON shape as an enum.
 ///
@@ -274,13 +279,61 @@ fn is_language_value(k: &str) -> bool {
     })
 }
 
-/// The answer of `DELETE …/attributeValues`: `{count, errors}`, or a bare `true`.
+/// Whether an attribute write changed the record.
+///
+/// ```
+/// use atrocore_runtime::WriteOutcome;
+///
+/// assert!(WriteOutcome::Changed.is_changed());
+/// assert!(WriteOutcome::NotModified.is_not_modified());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum WriteOutcome {
+    /// The server applied the write (`200`).
+    #[default]
+    Changed,
+    /// Nothing changed: the server answered `304 Not Modified` (the values were already
+    /// there, or none of the attributes to remove was on the record), or, for a removal on
+    /// 2.2, said it removed none.
+    NotModified,
+}
+
+impl WriteOutcome {
+    /// The write changed the record.
+    pub fn is_changed(self) -> bool {
+        self == Self::Changed
+    }
+
+    /// Nothing changed.
+    pub fn is_not_modified(self) -> bool {
+        self == Self::NotModified
+    }
+}
+
+/// The answer of `DELETE …/attributeValues`: 2.2 sends `{count, errors}` (never `304`), 2.3 a
+/// bare `true`, or `304 Not Modified` when none of the attributes was on the record.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RemovedAttributes {
-    /// How many values were removed, when the server says.
+    /// How many values were removed, when the server says (2.2).
     pub count: Option<u64>,
     /// The server's errors, if any.
     pub errors: Vec<Value>,
+    /// [`WriteOutcome::NotModified`] when the server answered `304` (2.3) or a `count` of `0`
+    /// (2.2).
+    pub outcome: WriteOutcome,
+}
+
+/// Sends a write and reads `304 Not Modified` as "nothing changed" (`None`), not as an error.
+///
+/// AtroCore's attribute handlers pass the write to `updateEntity` and let its `NotModified`
+/// through (2.2 `Base::actionUpsertAttributeValues`, 2.3 `UpsertAttributeValuesHandler`,
+/// `DeleteAttributeValuesHandler`), so `304` is an ordinary answer of these routes.
+async fn send_write<T: DeserializeOwned>(request: RequestBuilder) -> Result<Option<T>> {
+    match request.send_json().await {
+        Ok(answer) => Ok(Some(answer)),
+        Err(e) if e.status() == Some(304) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The attribute endpoints of one record; see [`Client::attributes`].
@@ -297,11 +350,14 @@ pub struct RemovedAttributes {
 ///         AttributeValue::new("a01colour", "red"),
 ///     ])
 ///     .await?;
+/// // The same values again change nothing: AtroCore answers 304, reported as `NotModified`.
+/// let again = attrs.upsert(&[AttributeValue::new("a01colour", "red")]).await?;
+/// assert!(again.is_not_modified());
 /// for v in attrs.list().await? {
 ///     println!("{} = {:?} {:?}", v.attribute_id, v.value, v.value_unit_name);
 /// }
 /// let removed = attrs.remove(["a01colour"]).await?;
-/// println!("{:?} removed", removed.count);
+/// println!("{:?} removed ({:?})", removed.count, removed.outcome);
 /// # Ok(())
 /// # }
 /// ```
@@ -347,7 +403,9 @@ impl RecordAttributes {
             .await
     }
 
-    /// `POST …/addAttributes`: assigns attributes without values.
+    /// `POST …/addAttributes`: assigns attributes without values. Attributes already on the
+    /// record are skipped and the answer is still `true`; 2.2 answers `false` when none of the
+    /// ids names an attribute.
     pub async fn add<I>(&self, attribute_ids: I) -> Result<bool>
     where
         I: IntoIterator,
@@ -363,41 +421,69 @@ impl RecordAttributes {
     }
 
     /// `POST …/upsertAttributeValues`: creates or changes these values (others stay).
-    pub async fn upsert(&self, values: &[AttributeValue]) -> Result<bool> {
+    ///
+    /// Values that change nothing are answered `304 Not Modified` by both generations; that
+    /// resolves to [`WriteOutcome::NotModified`], not to an error.
+    pub async fn upsert(&self, values: &[AttributeValue]) -> Result<WriteOutcome> {
         let body: Vec<Value> = values.iter().map(AttributeValue::to_input).collect();
-        self.client
-            .request(Method::POST, self.path("upsertAttributeValues"))
-            .json(&body)
-            .idempotent(true)
-            .send_json()
-            .await
+        let answer: Option<Value> = send_write(
+            self.client
+                .request(Method::POST, self.path("upsertAttributeValues"))
+                .json(&body)
+                .idempotent(true),
+        )
+        .await?;
+        Ok(match answer {
+            Some(_) => WriteOutcome::Changed,
+            None => WriteOutcome::NotModified,
+        })
     }
 
     /// `DELETE …/attributeValues` with the body `{attributeIds}`: removes these attributes.
+    ///
+    /// Removing nothing is not an error: [`RemovedAttributes::outcome`] is then
+    /// [`WriteOutcome::NotModified`] (2.3 answers `304`, 2.2 a `count` of `0`).
     pub async fn remove<I>(&self, attribute_ids: I) -> Result<RemovedAttributes>
     where
         I: IntoIterator,
         I::Item: Into<String>,
     {
         let ids: Vec<String> = attribute_ids.into_iter().map(Into::into).collect();
-        let answer: Value = self
-            .client
-            .request(Method::DELETE, self.path("attributeValues"))
-            .json(&serde_json::json!({ "attributeIds": ids }))
-            .idempotent(true)
-            .send_json()
-            .await?;
-        Ok(match answer {
-            Value::Object(o) => RemovedAttributes {
-                count: o.get("count").and_then(Value::as_u64),
+        let answer: Option<Value> = send_write(
+            self.client
+                .request(Method::DELETE, self.path("attributeValues"))
+                .json(&serde_json::json!({ "attributeIds": ids }))
+                .idempotent(true),
+        )
+        .await?;
+        Ok(removed_from(answer))
+    }
+}
+
+/// Reads the answer of `DELETE …/attributeValues` (`None`: `304 Not Modified`).
+fn removed_from(answer: Option<Value>) -> RemovedAttributes {
+    match answer {
+        None => RemovedAttributes {
+            outcome: WriteOutcome::NotModified,
+            ..RemovedAttributes::default()
+        },
+        Some(Value::Object(o)) => {
+            let count = o.get("count").and_then(Value::as_u64);
+            RemovedAttributes {
+                count,
                 errors: o
                     .get("errors")
                     .and_then(Value::as_array)
                     .cloned()
                     .unwrap_or_default(),
-            },
-            _ => RemovedAttributes::default(),
-        })
+                outcome: if count == Some(0) {
+                    WriteOutcome::NotModified
+                } else {
+                    WriteOutcome::Changed
+                },
+            }
+        }
+        Some(_) => RemovedAttributes::default(),
     }
 }
 
@@ -441,5 +527,22 @@ mod tests {
         let read: AttributeValue =
             serde_json::from_value(json!({"attributeId": "a", "value": null})).unwrap();
         assert_eq!(read.value, None);
+    }
+
+    #[test]
+    fn removal_answers_tell_whether_anything_changed() {
+        let not_modified = removed_from(None);
+        assert_eq!(not_modified.outcome, WriteOutcome::NotModified);
+        let none = removed_from(Some(json!({"count": 0, "errors": []})));
+        assert_eq!(
+            (none.count, none.outcome),
+            (Some(0), WriteOutcome::NotModified)
+        );
+        let one = removed_from(Some(json!({"count": 1, "errors": []})));
+        assert_eq!((one.count, one.outcome), (Some(1), WriteOutcome::Changed));
+        assert_eq!(
+            removed_from(Some(json!(true))).outcome,
+            WriteOutcome::Changed
+        );
     }
 }

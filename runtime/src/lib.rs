@@ -175,7 +175,9 @@ mod files;
 mod sharing;
 mod upsert;
 
-pub use attributes::{AttrValue, AttributeValue, RecordAttributes, RemovedAttributes};
+pub use attributes::{
+    AttrValue, AttributeValue, RecordAttributes, RemovedAttributes, WriteOutcome,
+};
 pub use file_names::NameConflict;
 pub use files::{
     ChunkSession, DEFAULT_CHUNK_SIZE, DEFAULT_PARALLEL_CHUNKS, FileDownload, FileUpload,

@@ -28,7 +28,13 @@
 //! # Confirmed defaults (AtroCore source paths in the code comments)
 //! - Lists: `maxSize` defaults to 200 and is not capped; `asc` is ascending unless it is anything
 //!   but the exact string `true`.
-//! - An update that changes nothing answers 304 with an empty body (upsert reports `NotModified`).
+//! - An update that changes nothing answers 304 with an empty body (upsert reports `NotModified`),
+//!   and so does an attribute upsert (both generations) or a 2.3 attribute removal that changes
+//!   nothing; adding attributes already present answers `true`.
+//! - 2.3 reads (`GET /E/{id}`, `GET /entityRelation`) take the value of the entity's `isCode`
+//!   field in place of the id; every other route, and 2.2, takes ids only.
+//! - A create or update whose link id names no record answers 400 (the REST guide; see
+//!   `FIDELITY.md`).
 //! - Duplicate ids and unique values answer 400 ("The record cannot be created/updated due to
 //!   database constraints. …"), not 409; empty required fields answer 400 "Validation failed.
 //!   'Name' is required.".

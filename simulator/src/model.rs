@@ -124,6 +124,9 @@ pub struct Entity {
     pub enum_lists: BTreeMap<String, String>,
     /// For enum fields from metadata: the allowed options.
     pub enum_options: BTreeMap<String, Vec<String>>,
+    /// 2.3: the field whose value a read accepts in place of the id: the first field marked
+    /// `isCode: true` in the metadata (`app/Atro/Services/Record.php::getCodeField`).
+    pub code_field: Option<String>,
 }
 
 impl Entity {
@@ -406,8 +409,18 @@ impl Model {
             let mut unique = Vec::new();
             let mut enum_lists = BTreeMap::new();
             let mut enum_options = BTreeMap::new();
+            let mut code_field = None;
             if let Some(mf) = meta_fields {
                 for (fname, f) in mf {
+                    if code_field.is_none()
+                        && f.get("isCode").is_some_and(|v| {
+                            // PHP `!empty(...)`.
+                            v.as_bool() == Some(true) || v.as_f64().is_some_and(|n| n != 0.0)
+                        })
+                        && fields.iter().any(|x| &x.name == fname)
+                    {
+                        code_field = Some(fname.clone());
+                    }
                     if f.get("unique").and_then(Value::as_bool) == Some(true)
                         && fields.iter().any(|x| &x.name == fname)
                     {
@@ -474,6 +487,7 @@ impl Model {
                     text_filter_fields,
                     enum_lists,
                     enum_options,
+                    code_field,
                 },
             );
         }

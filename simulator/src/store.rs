@@ -254,6 +254,17 @@ impl Store {
             .query_row(&sql, params_from_iter(params), |r| r.get(0))?)
     }
 
+    /// The next number of an `autoincrement` column: its largest value (deleted rows included)
+    /// plus one.
+    pub fn next_number(&self, e: &Entity, column: &str) -> Result<i64, StoreError> {
+        let sql = format!(
+            "SELECT COALESCE(MAX(CAST({} AS INTEGER)), 0) + 1 FROM {}",
+            ident(column),
+            ident(&e.name)
+        );
+        Ok(self.conn.query_row(&sql, [], |r| r.get(0))?)
+    }
+
     /// The `name` of record `id` of entity `table`, if both exist.
     pub fn name_of(&self, table: &Entity, id: &str) -> Option<Value> {
         table.field("name")?;

@@ -1010,7 +1010,234 @@ async fn attributes_simple_endpoints_and_flattened_format() {
                 &[],
             )
             .await;
-        assert_eq!(r.status, 404);
+        // 2.2 `Services/Attribute.php::addAttributeValue`: no matching attribute → `false`.
+        match g {
+            Gen::V22 => assert_eq!((r.status.as_u16(), r.json()), (200, json!(false))),
+            Gen::V23 => assert_eq!(r.status, 404),
+        }
+    }
+}
+
+#[tokio::test]
+async fn attribute_writes_that_change_nothing() {
+    for g in BOTH {
+        let h = start(g).await;
+        let colour = attribute(&h, "Colour", "colour", "varchar").await;
+        let size = attribute(&h, "Size", "size", "varchar").await;
+        let p = product(&h, "No-op Product", "noop1").await;
+        let base = format!("/Product/{}", p["id"].as_str().unwrap());
+        let send = |m: Method, action: &str, body: Value| {
+            let (h, path) = (&h, format!("{base}/{action}"));
+            async move { h.send(m, &path, Some(&body), &[]).await }
+        };
+        let add = json!({ "attributeIds": [colour] });
+        for _ in 0..2 {
+            // Adding an attribute already present is `true` in both generations.
+            let r = send(Method::POST, "addAttributes", add.clone()).await;
+            assert_eq!((r.status.as_u16(), r.json()), (200, json!(true)), "{g:?}");
+        }
+        let upsert = json!([{ "attributeId": colour, "value": "red" }]);
+        let r = send(Method::POST, "upsertAttributeValues", upsert.clone()).await;
+        assert_eq!((r.status.as_u16(), r.json()), (200, json!(true)), "{g:?}");
+        // The same values again: 304 with an empty body.
+        let r = send(Method::POST, "upsertAttributeValues", upsert).await;
+        assert_eq!((r.status.as_u16(), r.text.as_str()), (304, ""), "{g:?}");
+        let r = send(Method::POST, "upsertAttributeValues", json!([])).await;
+        assert_eq!(r.status, 400, "{g:?}: empty upsert");
+        // Removing an attribute that is not on the record.
+        let r = send(
+            Method::DELETE,
+            "attributeValues",
+            json!({ "attributeIds": [size] }),
+        )
+        .await;
+        match g {
+            Gen::V22 => assert_eq!(
+                (r.status.as_u16(), r.json()),
+                (200, json!({ "count": 0, "errors": [] }))
+            ),
+            Gen::V23 => assert_eq!((r.status.as_u16(), r.text.as_str()), (304, "")),
+        }
+        let r = send(
+            Method::DELETE,
+            "attributeValues",
+            json!({ "attributeIds": [] }),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{g:?}: empty delete");
+        // 2.3 also takes an attribute's code (`getAttributeIdsByIdOrCode`).
+        let by = match g {
+            Gen::V22 => colour.clone(),
+            Gen::V23 => "colour".to_string(),
+        };
+        let r = send(
+            Method::DELETE,
+            "attributeValues",
+            json!({ "attributeIds": [by] }),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{g:?}: {}", r.text);
+        assert_eq!(
+            h.get_ok(&format!("{base}/attributeValues")).await,
+            json!([])
+        );
+    }
+}
+
+#[tokio::test]
+async fn read_by_code_only_on_2_3_reads_through_the_is_code_field() {
+    // The real metadata: `Selection.number` is the only isCode field among these entities
+    // (autoincrement); `Brand.code` is unique but not isCode, so a Brand code is not an id.
+    for g in BOTH {
+        let h = start(g).await;
+        let brand = h
+            .post_ok("/Brand", json!({ "name": "Acme", "code": "acme" }))
+            .await;
+        assert_eq!(
+            h.send(Method::GET, "/Brand/acme", None, &[]).await.status,
+            404,
+            "{g:?}"
+        );
+        let by_id = format!("/Brand/{}", brand["id"].as_str().unwrap());
+        assert_eq!(h.get_ok(&by_id).await["code"], "acme");
+    }
+    let h = start(Gen::V23).await;
+    let first = h.post_ok("/Selection", json!({ "type": "single" })).await;
+    let second = h.post_ok("/Selection", json!({ "type": "single" })).await;
+    assert_eq!(
+        (first["number"].clone(), second["number"].clone()),
+        (json!(1), json!(2))
+    );
+    assert_eq!(h.get_ok("/Selection/2").await["id"], second["id"]);
+    for (m, path) in [
+        (Method::GET, "/Selection/abc"),
+        (Method::GET, "/Selection/9"),
+        (Method::PATCH, "/Selection/2"),
+        (Method::DELETE, "/Selection/2"),
+    ] {
+        let body = (m == Method::PATCH).then(|| json!({ "description": "x" }));
+        let r = h.send(m.clone(), path, body.as_ref(), &[]).await;
+        assert_eq!(r.status, 404, "{m} {path}: {}", r.text);
+    }
+
+    // Marking `Brand.code` isCode makes a Brand code readable on 2.3 (GET and
+    // /entityRelation only), never on 2.2 (no isCode there).
+    for g in BOTH {
+        let mut meta = match g {
+            Gen::V22 => (*common::meta22()).clone(),
+            Gen::V23 => (*common::meta23()).clone(),
+        };
+        meta["entityDefs"]["Brand"]["fields"]["code"]["isCode"] = json!(true);
+        let h = start_with(g, config(g).metadata_value(meta.into())).await;
+        let brand = h
+            .post_ok("/Brand", json!({ "name": "Acme", "code": "acme" }))
+            .await;
+        let r = h.send(Method::GET, "/Brand/acme", None, &[]).await;
+        match g {
+            Gen::V22 => assert_eq!(r.status, 404),
+            Gen::V23 => {
+                assert_eq!(r.status, 200, "{}", r.text);
+                assert_eq!(r.json()["id"], brand["id"]);
+                let rel = h
+                    .get_ok("/entityRelation?entityName=Brand&id=acme&link=products")
+                    .await;
+                assert_eq!(rel["total"], 0);
+                let r = h
+                    .send(
+                        Method::PATCH,
+                        "/Brand/acme",
+                        Some(&json!({ "name": "B" })),
+                        &[],
+                    )
+                    .await;
+                assert_eq!(r.status, 404, "{}", r.text);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn link_ids_must_name_existing_records() {
+    // The REST guide, "Standard Behavior (Using ID)": if the id does not exist, the request
+    // fails (the core source has no generic check; the simulator answers 400).
+    for g in BOTH {
+        let h = start(g).await;
+        let product_body = |extra: Value| {
+            let mut b = json!({ "name": "Linked", "number": "L-1", "status": "draft" });
+            b.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            b
+        };
+        let r = h
+            .send(
+                Method::POST,
+                "/Product",
+                Some(&product_body(json!({ "brandId": "nope" }))),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 400, "{g:?}: {}", r.text);
+        assert!(
+            r.text.contains("brandId") && r.text.contains("'nope'"),
+            "{}",
+            r.text
+        );
+        assert_eq!(r.reason(), r.text);
+        let r = h
+            .send(
+                Method::POST,
+                "/Product",
+                Some(&product_body(json!({ "categoriesIds": ["nope2"] }))),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 400, "{g:?}: {}", r.text);
+        assert!(
+            r.text.contains("categoriesIds") && r.text.contains("'nope2'"),
+            "{}",
+            r.text
+        );
+        // A deleted brand does not count.
+        let gone = h.post_ok("/Brand", json!({ "name": "Gone" })).await;
+        let gone = gone["id"].as_str().unwrap();
+        let r = h
+            .send(Method::DELETE, &format!("/Brand/{gone}"), None, &[])
+            .await;
+        assert_eq!(r.status, 200);
+        let r = h
+            .send(
+                Method::POST,
+                "/Product",
+                Some(&product_body(json!({ "brandId": gone }))),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 400, "{g:?}: {}", r.text);
+        // Existing ids and find-or-create objects are fine.
+        let brand = h.post_ok("/Brand", json!({ "name": "Here" })).await;
+        let p = h
+            .post_ok("/Product", product_body(json!({ "brandId": brand["id"] })))
+            .await;
+        let made = h
+            .post_ok(
+                "/Product",
+                json!({ "name": "FoC", "number": "L-2", "status": "draft", "brand": { "name": "New brand" } }),
+            )
+            .await;
+        assert!(made["brandId"].is_string());
+        // Updates too.
+        let path = format!("/Product/{}", p["id"].as_str().unwrap());
+        let r = h
+            .send(
+                h.update_method(),
+                &path,
+                Some(&json!({ "brandId": "nope" })),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 400, "{g:?}: {}", r.text);
+        assert_eq!(h.get_ok(&path).await["brandId"], brand["id"]);
     }
 }
 

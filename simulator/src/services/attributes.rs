@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use crate::http::request::Req;
-use crate::model::Entity;
+use crate::model::{Entity, Generation};
 use crate::state::Ctx;
 use crate::store::Record;
 use crate::util::{ApiError, json};
@@ -102,6 +102,16 @@ fn ids_from(body: &Value) -> Result<Vec<String>, ApiError> {
         .ok_or_else(|| ApiError::bad("'attributeIds' is required."))
 }
 
+/// An empty `attributeIds` is a Bad Request (2.2 `Core/Templates/Controllers/Base.php`
+/// `actionAddAttributes`/`actionDeleteAttributeValues`, 2.3 `AddAttributesHandler.php`,
+/// `DeleteAttributeValuesHandler.php`).
+fn non_empty(ids: Vec<String>) -> Result<Vec<String>, ApiError> {
+    if ids.is_empty() {
+        return Err(ApiError::bad("Bad Request"));
+    }
+    Ok(ids)
+}
+
 /// Dispatches `/{E}/{id}/attributeValues|addAttributes|upsertAttributeValues`.
 pub fn route(
     ctx: &Ctx,
@@ -116,27 +126,67 @@ pub fn route(
         ("attributeValues", &Method::GET) => Ok(json(&Value::Array(values(ctx, e, id)?))),
         ("attributeValues", &Method::DELETE) => {
             ctx.check_write(&e.name, "edit")?;
-            let ids = ids_from(&req.json()?)?;
-            let mut count = 0;
-            for a in ids {
-                if ctx.store.delete_attr_value(&e.name, id, &a)? {
-                    count += 1;
+            let ids = non_empty(ids_from(&req.json()?)?)?;
+            match ctx.generation() {
+                // 2.2 `Core/Templates/Controllers/Base.php::actionDeleteAttributeValues` →
+                // `Services/Attribute.php::removeAttributeValues`: only values on the record are
+                // removed; the answer is `{count, errors}`, never 304.
+                Generation::V22 => {
+                    let mut count = 0;
+                    for a in ids {
+                        if ctx.store.delete_attr_value(&e.name, id, &a)? {
+                            count += 1;
+                        }
+                    }
+                    Ok(json(&json!({ "count": count, "errors": [] })))
+                }
+                // 2.3 `Core/EntityTypeHandlers/DeleteAttributeValuesHandler.php`: the ids (or
+                // codes, `Repositories/Attribute.php::getAttributeIdsByIdOrCode`) go to
+                // `updateEntity` as `__attributesToRemove`; its `NotModified` is not caught, so
+                // removing nothing answers 304. Otherwise `true`: the server checks its answers
+                // against the route's `boolean` schema (`ApiValidationMiddleware`).
+                Generation::V23 => {
+                    let defs = all_attr_defs(ctx)?;
+                    let mut removed = false;
+                    for a in &ids {
+                        if let Some(def) = defs.iter().find(|d| &d.id == a || &d.key == a) {
+                            removed |= ctx.store.delete_attr_value(&e.name, id, &def.id)?;
+                        }
+                    }
+                    if !removed {
+                        return Err(ApiError::not_modified());
+                    }
+                    Ok(json(&json!(true)))
                 }
             }
-            // 2.2 documents `{count, errors}`; 2.3 documents `boolean`, and its server checks its
-            // own answers against the route's schema (`ApiValidationMiddleware` →
-            // `Validator::validateHandlerResponse`), so it must answer `true`.
-            Ok(json(&match ctx.generation() {
-                crate::model::Generation::V22 => json!({ "count": count, "errors": [] }),
-                crate::model::Generation::V23 => json!(true),
-            }))
         }
         ("addAttributes", &Method::POST) => {
             ctx.check_write(&e.name, "edit")?;
-            for a in ids_from(&req.json()?)? {
-                assign(ctx, e, id, &a)?;
+            let ids = non_empty(ids_from(&req.json()?)?)?;
+            match ctx.generation() {
+                // 2.2 `Services/Attribute.php::addAttributeValue`: ids that name no attribute are
+                // skipped, none at all answers `false`; an attribute already on the record is
+                // ignored (its unique-constraint error is caught), so the answer is `true`.
+                Generation::V22 => {
+                    let mut matched = false;
+                    for a in ids {
+                        if attr_def(ctx, &a)?.is_some() {
+                            matched = true;
+                            assign(ctx, e, id, &a)?;
+                        }
+                    }
+                    Ok(json(&Value::Bool(matched)))
+                }
+                // 2.3 `Core/EntityTypeHandlers/AddAttributesHandler.php`: catches `NotModified`
+                // and answers `true`; attributes already present are skipped
+                // (`ORM/DB/RDB/Mapper.php::upsertAttributes` checks `hasAttributeValue`).
+                Generation::V23 => {
+                    for a in ids {
+                        assign(ctx, e, id, &a)?;
+                    }
+                    Ok(json(&Value::Bool(true)))
+                }
             }
-            Ok(json(&Value::Bool(true)))
         }
         ("upsertAttributeValues", &Method::POST) => {
             ctx.check_write(&e.name, "edit")?;
@@ -144,18 +194,36 @@ pub fn route(
             let items = body.as_array().ok_or_else(|| {
                 ApiError::bad("Request body must be an array of attribute values.")
             })?;
+            // An empty body is a Bad Request (2.2 `Base.php::actionUpsertAttributeValues`,
+            // 2.3 `UpsertAttributeValuesHandler.php`).
+            if items.is_empty() {
+                return Err(ApiError::bad("Bad Request"));
+            }
+            let mut changed = false;
             for item in items {
                 let a = item
                     .get("attributeId")
                     .and_then(Value::as_str)
                     .ok_or_else(|| ApiError::bad("'attributeId' is required."))?;
-                let mut data = current(ctx, e, id, a)?;
+                let assigned = is_assigned(ctx, e, id, a)?;
+                let old = current(ctx, e, id, a)?;
+                let mut data = old.clone();
                 if let Some(o) = item.as_object() {
                     for (k, v) in o.iter().filter(|(k, _)| k.starts_with("value")) {
                         data.insert(k.clone(), v.clone());
                     }
                 }
-                ctx.store.put_attr_value(&e.name, id, a, &data)?;
+                if !assigned || !same_data(&data, &old) {
+                    ctx.store.put_attr_value(&e.name, id, a, &data)?;
+                    changed = true;
+                }
+            }
+            // Both generations pass the values to `updateEntity` without catching its
+            // `NotModified`: values that change nothing answer 304 with an empty body (2.2
+            // `Core/Templates/Controllers/Base.php::actionUpsertAttributeValues`, 2.3
+            // `Core/EntityTypeHandlers/UpsertAttributeValuesHandler.php`).
+            if !changed {
+                return Err(ApiError::not_modified());
             }
             Ok(json(&Value::Bool(true)))
         }
@@ -185,13 +253,28 @@ fn current(ctx: &Ctx, e: &Entity, id: &str, attribute_id: &str) -> Result<Record
         }))
 }
 
-fn assign(ctx: &Ctx, e: &Entity, id: &str, attribute_id: &str) -> Result<bool, ApiError> {
-    let assigned = ctx
+/// Equal attribute data, numbers compared by value (`150` and `150.0` are the same).
+fn same_data(a: &Record, b: &Record) -> bool {
+    let num = |v: &Value| v.as_f64();
+    a.len() == b.len()
+        && a.iter().all(|(k, x)| {
+            b.get(k).is_some_and(|y| match (num(x), num(y)) {
+                (Some(x), Some(y)) => x == y,
+                _ => x == y,
+            })
+        })
+}
+
+fn is_assigned(ctx: &Ctx, e: &Entity, id: &str, attribute_id: &str) -> Result<bool, ApiError> {
+    Ok(ctx
         .store
         .attr_values(&e.name, id)?
         .iter()
-        .any(|(a, _)| a == attribute_id);
-    if assigned {
+        .any(|(a, _)| a == attribute_id))
+}
+
+fn assign(ctx: &Ctx, e: &Entity, id: &str, attribute_id: &str) -> Result<bool, ApiError> {
+    if is_assigned(ctx, e, id, attribute_id)? {
         return Ok(false);
     }
     let data = current(ctx, e, id, attribute_id)?;

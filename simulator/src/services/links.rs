@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::http::request::Req;
 use crate::model::{Entity, LinkKind};
-use crate::services::records::{fetch, ids_of, list_params, run_list, set_m2m};
+use crate::services::records::{fetch, ids_of, list_params, resolve_code, run_list, set_m2m};
 use crate::state::Ctx;
 use crate::store::{Record, ident};
 use crate::util::{ApiError, now_ts, truthy};
@@ -218,7 +218,8 @@ fn relation_target<'m>(ctx: &Ctx<'m>, entity: Option<&str>) -> Result<&'m Entity
 }
 
 /// 2.3 `GET /entityRelation?entityName=&id=&link=` (`Atro\Handlers\Global\
-/// EntityRelationListHandler`): the linked records, with the usual list parameters.
+/// EntityRelationListHandler`): the linked records, with the usual list parameters. `id` may be
+/// the record's code (`resolveIdByCode`, `EntityRelationListHandler.php` line 172).
 pub fn relation_list(ctx: &Ctx, req: &Req) -> Result<Value, ApiError> {
     let e = relation_target(ctx, req.param("entityName"))?;
     let (id, link) = (
@@ -228,7 +229,7 @@ pub fn relation_list(ctx: &Ctx, req: &Req) -> Result<Value, ApiError> {
     if id.is_empty() || link.is_empty() {
         return Err(ApiError::not_found("Not Found"));
     }
-    linked_list(ctx, e, id, link, req)
+    linked_list(ctx, e, &resolve_code(ctx, e, id)?, link, req)
 }
 
 /// 2.3 `POST /entityRelation` with `{entityName, id, link, ids | id}`: links records; `true`.

@@ -233,6 +233,62 @@ fn resolve_links(
     Ok(pending)
 }
 
+/// Link targets whose records a fresh instance ships (the admin user `1`, teams, measures such
+/// as `currency`, attribute panels, entity definitions, the option lists its metadata names in
+/// `extensibleEnumId`) but the simulator does not seed; ids of these are not checked.
+const SHIPPED_TARGETS: [&str; 6] = [
+    "User",
+    "Team",
+    "Measure",
+    "AttributePanel",
+    "Entity",
+    "ExtensibleEnum",
+];
+
+/// A create or update that links a record by id needs that record to exist (and not be
+/// deleted): 400 naming the field and the id otherwise.
+///
+/// This follows the REST guide ("Standard Behavior (Using ID)": "The related record must
+/// already exist. If the ID does not exist — the request fails."); the core source has no
+/// generic check (`app/Atro/Core/ORM/Repositories/RDB.php` validates types only), only
+/// entity-specific ones such as `app/Atro/Repositories/Attribute.php` ("Attribute panel '<id>'
+/// does not exist.", 400). Find-or-create objects are resolved before this and always exist.
+fn check_link_ids(
+    ctx: &Ctx,
+    e: &Entity,
+    body: &Map<String, Value>,
+    pending: &Pending,
+) -> Result<(), ApiError> {
+    let given = e.links.values().filter_map(|l| {
+        let col = l.column.as_deref()?;
+        Some((
+            col.to_string(),
+            l.entity.as_deref()?,
+            body.get(col).map(ids_of)?,
+        ))
+    });
+    let related = pending.iter().filter_map(|(link, ids)| {
+        let target = e.link(link)?.entity.as_deref()?;
+        Some((format!("{link}Ids"), target, ids.clone()))
+    });
+    for (field, target, ids) in given.chain(related) {
+        let Some(te) = ctx.app.model.entity(target) else {
+            continue;
+        };
+        if SHIPPED_TARGETS.contains(&target) {
+            continue;
+        }
+        for id in ids.iter().filter(|i| !i.is_empty()) {
+            if ctx.store.get(te, id)?.is_none() {
+                return Err(ApiError::bad(format!(
+                    "Field '{field}': {target} '{id}' does not exist."
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Many-to-many relations to set once the record is saved: link name and related ids.
 type Pending = Vec<(String, Vec<String>)>;
 
@@ -466,8 +522,11 @@ pub fn create_record(
     resolve: bool,
 ) -> Result<String, ApiError> {
     ctx.check_write(&e.name, "create")?;
+    // `resolve`: the body comes from a client (links are resolved and their ids checked).
     let pending = if resolve {
-        resolve_links(ctx, e, &mut body)?
+        let pending = resolve_links(ctx, e, &mut body)?;
+        check_link_ids(ctx, e, &body, &pending)?;
+        pending
     } else {
         Pending::new()
     };
@@ -477,6 +536,18 @@ pub fn create_record(
         rec.insert(k, v);
     }
     apply_defaults(ctx, e, &mut rec);
+    // `autoincrement` fields (`Cluster.number`, `Selection.number`) are numbered by the
+    // database, whatever the input says (read-only in the spec).
+    for f in e
+        .fields
+        .iter()
+        .filter(|f| f.meta_type.as_deref() == Some("autoincrement"))
+    {
+        if rec.get(&f.name).is_none_or(Value::is_null) {
+            let n = ctx.store.next_number(e, &f.name)?;
+            rec.insert(f.name.clone(), json!(n));
+        }
+    }
     check_required(e, &rec, true)?;
     let id = match body.get("id") {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
@@ -535,33 +606,57 @@ pub fn create(ctx: &Ctx, e: &Entity, body: Value, resolve: bool) -> Result<Value
     read(ctx, e, &id)
 }
 
+/// The record `id` of `e` (not deleted), or 404. Ids only: only a read resolves codes
+/// ([`resolve_code`]).
 pub(crate) fn fetch(ctx: &Ctx, e: &Entity, id: &str) -> Result<Record, ApiError> {
-    if let Some(r) = ctx.store.get(e, id)? {
-        return Ok(r);
+    ctx.store.get(e, id)?.ok_or_else(|| {
+        ApiError::not_found(format!("Record '{}' with ID '{id}' not found.", e.name))
+    })
+}
+
+/// 2.3: the id of the record whose id or code field (`isCode` in the metadata) is `id`; `id`
+/// itself when there is no code field or no match, so the caller's id lookup then answers 404.
+/// `app/Atro/Services/Record.php::resolveIdByCode`, called only by
+/// `Core/EntityTypeHandlers/ReadHandler.php` (`GET /E/{id}`) and
+/// `Handlers/Global/EntityRelationListHandler.php` (`GET /entityRelation`); 2.2 has no
+/// `isCode`, and every other route takes ids only.
+pub(crate) fn resolve_code(ctx: &Ctx, e: &Entity, id: &str) -> Result<String, ApiError> {
+    let Some(code) = e.code_field.as_deref().and_then(|c| e.field(c)) else {
+        return Ok(id.to_string());
+    };
+    if ctx.generation() != Generation::V23 || ctx.store.get(e, id)?.is_some() {
+        return Ok(id.to_string());
     }
-    // 2.3: "If the entity has a field marked as code, its value can be passed instead of the ID".
-    if ctx.generation() == Generation::V23 && e.field("code").is_some() {
-        let rows = ctx.store.select(
-            e,
-            "t.\"code\" = ? AND COALESCE(t.\"deleted\", 0) = 0",
-            vec![SqlValue::Text(id.to_string())],
-            "t.rowid",
-            Some(1),
-            0,
-        )?;
-        if let Some(r) = rows.into_iter().next() {
-            return Ok(r);
+    // An `int`/`autoincrement` code matches only a numeric id (PHP `is_numeric`, then `(int)`).
+    let value = if matches!(code.meta_type.as_deref(), Some("int" | "autoincrement")) {
+        match id.trim().parse::<f64>() {
+            Ok(n) if n.is_finite() => SqlValue::Integer(n.trunc() as i64),
+            _ => return Ok(id.to_string()),
         }
-    }
-    Err(ApiError::not_found(format!(
-        "Record '{}' with ID '{id}' not found.",
-        e.name
-    )))
+    } else {
+        SqlValue::Text(id.to_string())
+    };
+    let rows = ctx.store.select(
+        e,
+        &format!(
+            "t.{} = ? AND COALESCE(t.\"deleted\", 0) = 0",
+            ident(&code.name)
+        ),
+        vec![value],
+        "t.rowid",
+        Some(1),
+        0,
+    )?;
+    Ok(rows
+        .first()
+        .and_then(|r| r.get("id").and_then(Value::as_str))
+        .unwrap_or(id)
+        .to_string())
 }
 
 /// `GET /E/{id}`.
 pub fn read(ctx: &Ctx, e: &Entity, id: &str) -> Result<Value, ApiError> {
-    let rec = fetch(ctx, e, id)?;
+    let rec = fetch(ctx, e, &resolve_code(ctx, e, id)?)?;
     output(
         ctx,
         e,
@@ -588,6 +683,7 @@ pub(crate) fn update_record(
         .to_string();
     ctx.check_write(&e.name, "edit")?;
     let pending = resolve_links(ctx, e, &mut body)?;
+    check_link_ids(ctx, e, &body, &pending)?;
     let mut attr_changed = apply_pending(ctx, e, &id, pending)?;
     if ctx.flatten && e.has_attributes {
         attr_changed |= attributes::apply_flat_input(ctx, e, &id, &body)?;
