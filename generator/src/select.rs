@@ -359,6 +359,39 @@ mod tests {
     }
 
     #[test]
+    fn generate_and_lower_use_the_same_selection() {
+        let route =
+            |e: &str| json!({"get": {"tags": [e], "responses": {"200": {"description": "ok"}}}});
+        let mut paths = serde_json::Map::new();
+        let mut schemas = serde_json::Map::new();
+        for e in ["Attribute", "AttributePanel", "Product"] {
+            paths.insert(format!("/{e}"), route(e));
+            paths.insert(format!("/{e}/{{id}}"), route(e));
+            schemas.insert(e.into(), json!({"type": "object", "properties": {}}));
+        }
+        let spec = crate::spec::Spec::from_value(
+            "inline.json",
+            json!({"openapi": "3.0.0", "servers": [{"url": "/api/v1"}],
+                   "paths": paths, "components": {"schemas": schemas}}),
+        )
+        .unwrap();
+        let settings = crate::Settings {
+            filter: filter(&["Attribute"], &[]),
+            metadata: Some(metadata()),
+            ..crate::Settings::default()
+        };
+        let out = crate::generate(&spec, &settings).unwrap();
+        assert!(out.files.contains_key("src/attribute_panel.rs"));
+        assert!(!out.files.contains_key("src/product.rs"));
+        assert_eq!(
+            out.selection.added,
+            [link("Attribute", "attributePanel", "AttributePanel")]
+        );
+        let api = crate::lower::lower(&spec, &settings).unwrap();
+        assert_eq!(api.entities.len(), 2);
+    }
+
+    #[test]
     fn unknown_names_are_an_error() {
         let err = select_entities(&all(), &filter(&["Prodcut"], &[]), Some(&metadata()))
             .unwrap_err()
