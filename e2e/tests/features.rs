@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use atrocore_client::Client;
 use atrocore_client::attribute::AttributePost;
+use atrocore_client::attribute_panel::AttributePanelPost;
 use atrocore_client::brand::{self, BrandField, BrandPost};
 use atrocore_client::extensible_enum_option::ExtensibleEnumOptionPost;
 use atrocore_client::measure::MeasurePost;
@@ -34,14 +35,20 @@ async fn new_product(c: &Client, name: &str) -> String {
         .unwrap()
 }
 
-async fn new_attribute(c: &Client, code: &str, kind: &str, measure_id: Option<String>) -> String {
+async fn new_attribute(
+    c: &Client,
+    panel: &str,
+    code: &str,
+    kind: &str,
+    measure_id: Option<String>,
+) -> String {
     c.attribute()
         .create(&AttributePost {
             name: format!("Attr {code}"),
             code: Some(code.into()),
             type_: kind.into(),
             entity_id: "Product".into(),
-            attribute_panel_id: "main".into(),
+            attribute_panel_id: panel.into(),
             measure_id,
             ..Default::default()
         })
@@ -51,8 +58,8 @@ async fn new_attribute(c: &Client, code: &str, kind: &str, measure_id: Option<St
         .unwrap()
 }
 
-/// A measure `mass` with the unit `kg`, a float attribute `weight` measured in it and a text
-/// attribute `colour`; returns (weight id, colour id, kg id).
+/// A measure `mass` with the unit `kg`, an attribute panel `main`, a float attribute `weight`
+/// measured in it and a text attribute `colour`; returns (weight id, colour id, kg id).
 async fn attributes(c: &Client) -> (String, String, String) {
     let mass = c
         .measure()
@@ -78,8 +85,21 @@ async fn attributes(c: &Client) -> (String, String, String) {
         .unwrap()
         .id
         .unwrap();
-    let weight = new_attribute(c, "weight", "float", Some(mass)).await;
-    let colour = new_attribute(c, "colour", "varchar", None).await;
+    // AtroCore requires every attribute to sit on an existing panel.
+    let panel = c
+        .attribute_panel()
+        .create(&AttributePanelPost {
+            name: "Main".into(),
+            code: "main".into(),
+            entity_id: "Product".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let weight = new_attribute(c, &panel, "weight", "float", Some(mass)).await;
+    let colour = new_attribute(c, &panel, "colour", "varchar", None).await;
     (weight, colour, kg)
 }
 

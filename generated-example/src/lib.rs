@@ -27,6 +27,7 @@ pub mod associated_product;
 pub mod association;
 pub mod attribute;
 pub mod attribute_group;
+pub mod attribute_panel;
 pub mod brand;
 pub mod category;
 pub mod channel;
@@ -102,6 +103,10 @@ impl Client {
     /// Operations on `AttributeGroup` records.
     pub fn attribute_group(&self) -> attribute_group::AttributeGroupApi<'_> {
         attribute_group::AttributeGroupApi::new(&self.inner)
+    }
+    /// Operations on `AttributePanel` records.
+    pub fn attribute_panel(&self) -> attribute_panel::AttributePanelApi<'_> {
+        attribute_panel::AttributePanelApi::new(&self.inner)
     }
     /// Operations on `Brand` records.
     pub fn brand(&self) -> brand::BrandApi<'_> {

@@ -22,6 +22,7 @@ pub mod ir;
 pub mod lower;
 pub mod naming;
 pub mod reduce;
+pub mod select;
 pub mod spec;
 pub mod summary;
 
@@ -65,12 +66,25 @@ pub enum Error {
 }
 
 /// Which entities to generate.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntityFilter {
     /// Only these entities (all when empty).
     pub include: Vec<String>,
     /// Never these entities.
     pub exclude: Vec<String>,
+    /// With instance metadata, also select the targets of the selected entities' required
+    /// links, transitively (on by default; see [`select`]).
+    pub required_links: bool,
+}
+
+impl Default for EntityFilter {
+    fn default() -> EntityFilter {
+        EntityFilter {
+            include: Vec::new(),
+            exclude: Vec::new(),
+            required_links: true,
+        }
+    }
 }
 
 /// How the generated manifest refers to the runtime crate.
@@ -122,6 +136,8 @@ pub struct Output {
     pub api: ir::Api,
     /// File path (relative to the crate root) → contents.
     pub files: emit::Files,
+    /// Which entities were generated, and what following required links added or left unmet.
+    pub selection: select::Selection,
 }
 
 /// Generate a crate from a loaded spec. Pure: same spec and settings → same files.
@@ -136,8 +152,17 @@ pub fn generate(spec: &spec::Spec, settings: &Settings) -> Result<Output, Error>
             "crate name {name:?} is not a valid package name (ASCII letters, digits, `-` and `_`, starting with a letter)"
         )));
     }
-    let api = lower::lower(spec, settings)?;
+    let selection = select::select_entities(
+        &lower::entity_names(spec),
+        &settings.filter,
+        settings.metadata.as_ref(),
+    )?;
+    let api = lower::lower_entities(spec, settings, selection.entities.clone())?;
     let mut files = emit::emit(&api, settings)?;
     files.insert(summary::FILE.into(), summary::Summary::of(&api).to_json());
-    Ok(Output { api, files })
+    Ok(Output {
+        api,
+        files,
+        selection,
+    })
 }

@@ -18,12 +18,24 @@ use serde_json::Value;
 
 use crate::ir::*;
 use crate::naming::{self, Namer};
+use crate::select::select_entities;
 use crate::spec::{Spec, escape_pointer_token};
-use crate::{EntityFilter, Error, Settings};
+use crate::{Error, Settings};
 
-/// Lower a spec to the IR.
+/// Lower a spec to the IR (the entities chosen by `settings.filter`, see [`select_entities`]).
 pub fn lower(spec: &Spec, settings: &Settings) -> Result<Api, Error> {
-    Lowerer::new(spec, settings)?.run()
+    let all = entity_names(spec);
+    let selection = select_entities(&all, &settings.filter, settings.metadata.as_ref())?;
+    lower_entities(spec, settings, selection.entities)
+}
+
+/// Lower a spec to the IR, generating exactly `entities` (already selected).
+pub fn lower_entities(
+    spec: &Spec,
+    settings: &Settings,
+    entities: BTreeSet<String>,
+) -> Result<Api, Error> {
+    Lowerer::new(spec, settings, entities).run()
 }
 
 /// The module that holds shared component types.
@@ -40,32 +52,6 @@ pub fn entity_names(spec: &Spec) -> Vec<String> {
         })
         .cloned()
         .collect()
-}
-
-/// Select entities by an include/exclude filter; unknown names are an error.
-pub fn select_entities(all: &[String], filter: &EntityFilter) -> Result<BTreeSet<String>, Error> {
-    let known: BTreeSet<&str> = all.iter().map(String::as_str).collect();
-    let unknown: Vec<&str> = filter
-        .include
-        .iter()
-        .chain(&filter.exclude)
-        .map(String::as_str)
-        .filter(|n| !known.contains(n))
-        .collect();
-    if !unknown.is_empty() {
-        return Err(Error::Filter(format!(
-            "unknown entit{} {} (the spec has: {})",
-            if unknown.len() == 1 { "y" } else { "ies" },
-            unknown.join(", "),
-            all.join(", ")
-        )));
-    }
-    Ok(all
-        .iter()
-        .filter(|n| filter.include.is_empty() || filter.include.contains(n))
-        .filter(|n| !filter.exclude.contains(n))
-        .cloned()
-        .collect())
 }
 
 /// Detect the generation and base path from `servers` (falling back to the token route).
@@ -144,9 +130,8 @@ struct Lowerer<'a> {
 }
 
 impl<'a> Lowerer<'a> {
-    fn new(spec: &'a Spec, settings: &'a Settings) -> Result<Lowerer<'a>, Error> {
+    fn new(spec: &'a Spec, settings: &'a Settings, entities: BTreeSet<String>) -> Lowerer<'a> {
         let all: Vec<String> = entity_names(spec);
-        let entities = select_entities(&all, &settings.filter)?;
         let tag_docs = spec
             .root
             .get("tags")
@@ -162,7 +147,7 @@ impl<'a> Lowerer<'a> {
                     .collect()
             })
             .unwrap_or_default();
-        Ok(Lowerer {
+        Lowerer {
             spec,
             entities,
             all_entities: all.into_iter().collect(),
@@ -171,7 +156,7 @@ impl<'a> Lowerer<'a> {
             shared_namer: Namer::default(),
             tag_docs,
             metadata: settings.metadata.as_ref(),
-        })
+        }
     }
 
     fn warn(&mut self, pointer: &str, message: impl Into<String>) {

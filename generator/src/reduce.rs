@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use crate::lower::{entity_names, select_entities};
+use crate::lower::entity_names;
+use crate::select::{Selection, select_entities};
 use crate::spec::Spec;
 use crate::{EntityFilter, Error};
 
@@ -19,10 +20,25 @@ pub struct ReduceOptions {
     pub strip_prose: bool,
 }
 
-/// The reduced document.
-pub fn reduce(spec: &Spec, options: &ReduceOptions) -> Result<Value, Error> {
+/// A reduced spec and how its entities were chosen.
+#[derive(Debug, Clone)]
+pub struct Reduced {
+    /// The reduced document.
+    pub spec: Value,
+    /// The kept entities, and the targets of required links added to them (or left unmet).
+    pub selection: Selection,
+}
+
+/// Reduce `spec` to the entities `options.filter` selects; with instance `metadata`, the
+/// targets of their required links are kept too (see [`select_entities`]).
+pub fn reduce(
+    spec: &Spec,
+    metadata: Option<&Value>,
+    options: &ReduceOptions,
+) -> Result<Reduced, Error> {
     let all = entity_names(spec);
-    let keep = select_entities(&all, &options.filter)?;
+    let selection = select_entities(&all, &options.filter, metadata)?;
+    let keep = &selection.entities;
     let dropped: BTreeSet<&str> = all
         .iter()
         .map(String::as_str)
@@ -58,7 +74,7 @@ pub fn reduce(spec: &Spec, options: &ReduceOptions) -> Result<Value, Error> {
     let schemas = spec.schemas();
     let mut wanted: BTreeSet<String> = BTreeSet::new();
     let mut queue: Vec<String> = Vec::new();
-    for e in &keep {
+    for e in keep {
         for name in [e.clone(), format!("{e}Post"), format!("{e}Patch")] {
             if schemas.contains_key(&name) {
                 queue.push(name);
@@ -92,7 +108,10 @@ pub fn reduce(spec: &Spec, options: &ReduceOptions) -> Result<Value, Error> {
     if options.strip_prose {
         strip(&mut root, false);
     }
-    Ok(root)
+    Ok(Reduced {
+        spec: root,
+        selection,
+    })
 }
 
 fn collect_refs(v: &Value, out: &mut Vec<String>) {

@@ -99,6 +99,20 @@ pub(crate) struct SourceArgs {
     /// Never these entities (comma-separated).
     #[arg(long, value_delimiter = ',')]
     exclude: Vec<String>,
+    /// With metadata, do not add the targets of required links (Attribute → AttributePanel) to
+    /// the selected entities; they are only reported.
+    #[arg(long)]
+    no_required_links: bool,
+}
+
+impl SourceArgs {
+    fn filter(&self) -> EntityFilter {
+        EntityFilter {
+            include: self.include.clone(),
+            exclude: self.exclude.clone(),
+            required_links: !self.no_required_links,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -303,6 +317,9 @@ fn command_line(args: &GenerateArgs, is_default: bool) -> String {
     if !args.source.exclude.is_empty() {
         cmd.push(format!("--exclude {}", args.source.exclude.join(",")));
     }
+    if args.source.no_required_links {
+        cmd.push("--no-required-links".into());
+    }
     cmd.join(" ")
 }
 
@@ -318,10 +335,7 @@ pub(crate) fn settings_for(
     Settings {
         crate_name: crate_name.to_owned(),
         runtime,
-        filter: EntityFilter {
-            include: source.include.clone(),
-            exclude: source.exclude.clone(),
-        },
+        filter: source.filter(),
         spec_label: loaded.label.clone(),
         command,
         standalone_workspace: standalone,
@@ -395,6 +409,7 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
     let generated =
         atrocore_codegen::generate(&loaded.spec, &settings).map_err(|e| e.to_string())?;
     let gen_time = start.elapsed();
+    report_selection(&generated.selection, &loaded.label);
     for w in &generated.api.warnings {
         eprintln!("warning: {}#{}: {}", loaded.label, w.pointer, w.message);
     }
@@ -459,25 +474,43 @@ fn standard_count(e: &atrocore_codegen::ir::Entity) -> usize {
     .count()
 }
 
+/// Print (to stderr) which entities following required links added, and which required links
+/// stay unmet.
+fn report_selection(selection: &atrocore_codegen::select::Selection, label: &str) {
+    for added in &selection.added {
+        eprintln!("note: {label}: {added}");
+    }
+    for unmet in &selection.unmet {
+        eprintln!("warning: {label}: {unmet}");
+    }
+}
+
 fn reduce(args: ReduceArgs) -> Result<(), String> {
     let loaded = load(&args.source)?;
     let options = atrocore_codegen::reduce::ReduceOptions {
-        filter: EntityFilter {
-            include: args.source.include.clone(),
-            exclude: args.source.exclude.clone(),
-        },
+        filter: args.source.filter(),
         strip_prose: args.strip_prose,
     };
-    let reduced =
-        atrocore_codegen::reduce::reduce(&loaded.spec, &options).map_err(|e| e.to_string())?;
+    let atrocore_codegen::reduce::Reduced {
+        spec: reduced,
+        selection,
+    } = atrocore_codegen::reduce::reduce(&loaded.spec, loaded.metadata.as_ref(), &options)
+        .map_err(|e| e.to_string())?;
+    report_selection(&selection, &loaded.label);
     let mut text = serde_json::to_string_pretty(&reduced).map_err(|e| e.to_string())?;
     text.push('\n');
     output::write_file_atomic(&args.out, text.as_bytes())?;
     println!(
-        "wrote {} ({} bytes) from {}",
+        "wrote {} ({} bytes) from {}, entities: {}",
         args.out.display(),
         text.len(),
-        loaded.label
+        loaded.label,
+        selection
+            .entities
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     if let (Some(out), Some(metadata)) = (&args.metadata_out, &loaded.metadata) {
         let reduced_spec =
