@@ -8,8 +8,8 @@ use std::time::Duration;
 use atrocore_client::brand::{Brand, BrandPost};
 use atrocore_client::product::Product;
 use atrocore_runtime::{
-    ApiGeneration, AttrValue, AttributeValue, ChunkSession, Client, DateTime, Method, RetryPolicy,
-    UploadMethod, UploadProgress, UpsertItem, UpsertStatus, WriteOutcome,
+    ApiGeneration, AttrValue, AttributeValue, ChunkSession, Client, DateTime, Method, NameConflict,
+    RetryPolicy, UploadMethod, UploadProgress, UpsertItem, UpsertStatus, WriteOutcome,
 };
 use atrocore_sim::{Faults, SimConfig, Simulator};
 use serde_json::{Value, json};
@@ -614,5 +614,179 @@ async fn attribute_values_add_upsert_with_units_and_remove() {
         let values = attrs.list().await.unwrap();
         assert_eq!(values.len(), 1);
         assert_eq!(values[0].attribute_id, weight);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults after the server acted: the write is stored, its answer is lost
+// ---------------------------------------------------------------------------------------------
+
+/// Answers lost after one write in three was stored.
+fn lost_answers(seed: u64) -> Faults {
+    Faults {
+        after_write_drop_rate: 0.2,
+        after_write_error_rate: 0.15,
+        seed,
+        ..Faults::default()
+    }
+}
+
+async fn all_brands(c: &Client) -> Vec<Value> {
+    let page: Value = c
+        .request(Method::GET, "/Brand")
+        .query("maxSize", 1000)
+        .send_json()
+        .await
+        .unwrap();
+    page["list"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn upserts_whose_answers_are_lost_create_nothing_twice() {
+    for g in BOTH {
+        let (_sim, c) = start(g, lost_answers(11)).await;
+        login(&c).await;
+        // Keyed brands (by `code`) mixed with unkeyed ones (no id, no code): batches of both.
+        let keyed = brand_items(g, 30, "");
+        let mut items = Vec::new();
+        for (i, k) in keyed.into_iter().enumerate() {
+            items.push(k);
+            if i % 2 == 0 {
+                items.push(UpsertItem::from_value(
+                    "Brand",
+                    json!({ "name": format!("Loose {i}") }),
+                ));
+            }
+        }
+        let n = items.len();
+        let report = c.upsert(items.clone()).batch_size(4).await.unwrap();
+        let unknown: Vec<usize> = report.unknown_items().map(|r| r.index).collect();
+        assert!(
+            !unknown.is_empty(),
+            "{g:?}: the seed loses some answers of mixed batches"
+        );
+        for r in report.unknown_items() {
+            assert!(!items[r.index].is_keyed(), "{g:?}: keyed items are re-sent");
+        }
+        let stored = all_brands(&c).await;
+        let named = |name: &str| stored.iter().filter(|b| b["name"] == name).count();
+        for (i, item) in items.iter().enumerate() {
+            let name = item.payload()["name"].as_str().unwrap();
+            let copies = named(name);
+            assert!(
+                copies <= 1,
+                "{g:?}: item {i} ({name}) stored {copies} times"
+            );
+            match report.result(i).map(|r| r.status) {
+                Some(UpsertStatus::Created | UpsertStatus::Updated | UpsertStatus::NotModified) => {
+                    assert_eq!(copies, 1, "{g:?}: item {i} reported stored")
+                }
+                Some(UpsertStatus::OutcomeUnknown) | None => {}
+                Some(other) => panic!("{g:?}: item {i}: {other}"),
+            }
+        }
+        // Every index is accounted for once: a result or a failed batch.
+        let mut seen: Vec<usize> = report.results.iter().map(|r| r.index).collect();
+        seen.extend(report.unsent_indices());
+        seen.sort_unstable();
+        assert_eq!(seen, (0..n).collect::<Vec<_>>(), "{g:?}");
+        // The keyed items can simply be sent again: still no duplicates, all present.
+        let again: Vec<UpsertItem> = items.iter().filter(|i| i.is_keyed()).cloned().collect();
+        let fixed = client(&_sim, g, fast_retries());
+        let mut second = fixed.upsert(again.clone()).batch_size(4).await.unwrap();
+        for _ in 0..5 {
+            if second.failed_batches.is_empty() {
+                break;
+            }
+            let rest: Vec<UpsertItem> = second.unsent_indices().map(|i| again[i].clone()).collect();
+            second = fixed.upsert(rest).batch_size(4).await.unwrap();
+        }
+        let stored = all_brands(&c).await;
+        for k in &again {
+            let code = k.payload()["code"].as_str().unwrap();
+            let copies = stored.iter().filter(|b| b["code"] == code).count();
+            assert_eq!(copies, 1, "{g:?}: brand {code}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn chunked_uploads_whose_answers_are_lost_are_byte_exact_and_single() {
+    let data = content(420_000, 9);
+    for g in BOTH {
+        // On a storage with unique names a completing chunk sent again is a 400; on the default
+        // storage a single chunk sent again re-creates the record (a 500): both must be avoided.
+        for (unique, chunk_size) in [(true, 50_000), (false, 500_000), (true, 500_000)] {
+            for seed in [1, 2, 3, 4, 5, 6] {
+                let faults = lost_answers(seed);
+                let sim = Simulator::start(config(g).faults(faults).unique_file_names(unique))
+                    .await
+                    .unwrap();
+                let c = client(&sim, g, fast_retries());
+                login(&c).await;
+                let name = format!("lost-{seed}.bin");
+                let up = c
+                    .upload_bytes(name.clone(), data.clone())
+                    .method(UploadMethod::Chunked)
+                    .chunk_size(chunk_size)
+                    .parallel_chunks(3)
+                    .chunk_retries(10)
+                    .await
+                    .unwrap_or_else(|e| panic!("{g:?} {unique} {chunk_size} seed {seed}: {e}"));
+                assert_eq!(downloaded(&c, &up.id).await, data, "{g:?} seed {seed}");
+                let files: Value = c
+                    .request(Method::GET, "/File")
+                    .query("maxSize", 100)
+                    .send_json()
+                    .await
+                    .unwrap();
+                let copies = files["list"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|f| f["name"] == name.as_str())
+                    .count();
+                assert_eq!(copies, 1, "{g:?} seed {seed}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_second_upload_of_a_name_follows_the_conflict_policy() {
+    for g in BOTH {
+        let (_sim, c) = start(g, Faults::default()).await;
+        let first = c.upload_bytes("same.txt", b"one".to_vec()).await.unwrap();
+        let e = c
+            .upload_bytes("same.txt", b"two".to_vec())
+            .await
+            .unwrap_err();
+        assert!(e.is_conflict(), "{g:?}: {e}");
+        assert!(
+            e.to_string().contains("same.txt") && e.to_string().contains("root folder"),
+            "{g:?}: {e}"
+        );
+        let reused = c
+            .upload_bytes("same.txt", b"two".to_vec())
+            .on_name_conflict(NameConflict::Reuse)
+            .await
+            .unwrap();
+        assert_eq!(reused.id, first.id, "{g:?}");
+        let renamed = c
+            .upload_bytes("same.txt", b"two".to_vec())
+            .on_name_conflict(NameConflict::Rename)
+            .await
+            .unwrap();
+        assert_ne!(renamed.id, first.id);
+        assert_eq!(renamed.record["name"], "same (1).txt", "{g:?}");
+        assert_eq!(downloaded(&c, &renamed.id).await, b"two");
+        // A server that enforces unique names itself gives the same answer.
+        let sim = Simulator::start(config(g).unique_file_names(true))
+            .await
+            .unwrap();
+        let c = client(&sim, g, fast_retries());
+        c.upload_bytes("x.txt", b"1".to_vec()).await.unwrap();
+        let e = c.upload_bytes("x.txt", b"2".to_vec()).await.unwrap_err();
+        assert!(e.is_conflict(), "{g:?}: {e}");
     }
 }
