@@ -22,6 +22,7 @@ use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
 
 use crate::model::{Entity, Generation, Kind, LinkKind, Model};
+use crate::query::dates::{self, DateCond, Temporal};
 use crate::store::ident;
 use crate::util::ApiError;
 
@@ -125,6 +126,8 @@ struct Builder<'a> {
 struct Target {
     expr: String,
     kind: Option<Kind>,
+    /// A `date` or `datetime` field (from the instance metadata).
+    temporal: Option<Temporal>,
 }
 
 impl Builder<'_> {
@@ -190,12 +193,19 @@ impl Builder<'_> {
                     sql_str(attr)
                 ),
                 kind: None,
+                temporal: None,
             });
         }
         if let Some(f) = self.e.field(attr) {
+            let temporal = match f.meta_type.as_deref() {
+                Some("date") => Some(Temporal::Date),
+                Some("datetime") => Some(Temporal::DateTime),
+                _ => None,
+            };
             return Some(Target {
                 expr: format!("t.{}", ident(&f.name)),
                 kind: Some(f.kind),
+                temporal,
             });
         }
         if let Some(col) = self.e.link(attr).and_then(|l| l.column.clone())
@@ -204,9 +214,36 @@ impl Builder<'_> {
             return Some(Target {
                 expr: format!("t.{}", ident(&col)),
                 kind: Some(f.kind),
+                temporal: None,
             });
         }
         None
+    }
+
+    fn date_sql(&mut self, x: &str, cond: DateCond) -> String {
+        match cond {
+            DateCond::Equals(v) => {
+                let p = self.push(SqlValue::Text(v));
+                format!("{x} = {p}")
+            }
+            DateCond::NotEquals(v) => {
+                let p = self.push(SqlValue::Text(v));
+                format!("{x} <> {p}")
+            }
+            DateCond::Window(lo, hi) => {
+                let mut parts = Vec::new();
+                if let Some(b) = lo {
+                    let p = self.push(SqlValue::Text(b.value));
+                    parts.push(format!("{x} {} {p}", if b.inclusive { ">=" } else { ">" }));
+                }
+                if let Some(b) = hi {
+                    let p = self.push(SqlValue::Text(b.value));
+                    parts.push(format!("{x} {} {p}", if b.inclusive { "<=" } else { "<" }));
+                }
+                join(&parts, "AND", &format!("{x} IS NOT NULL"))
+            }
+            DateCond::Nothing => "1".to_string(),
+        }
     }
 
     fn in_list(&mut self, t: &Target, values: &[Value]) -> String {
@@ -294,6 +331,31 @@ impl Builder<'_> {
             }
         };
         let x = t.expr.clone();
+        let mut value = value.cloned();
+        if let Some(kind) = t.temporal {
+            let tz = c.get("timeZone").and_then(Value::as_str);
+            let texts: Vec<String> = Self::list(value.as_ref())
+                .iter()
+                .filter_map(|v| Self::text(Some(v)).ok())
+                .collect();
+            let now = jiff::Timestamp::now();
+            match dates::condition(&ty, &texts, kind, tz, now)
+                .map_err(|e| WhereError::Server(e.0))?
+            {
+                Some(DateCond::Nothing) => return Ok(None),
+                Some(cond) => return Ok(Some(self.date_sql(&x, cond))),
+                None => {}
+            }
+            // Other operators compare with the value converted from the item's zone to UTC.
+            if kind == Temporal::DateTime
+                && let Some(Value::String(v)) = &value
+                && !v.trim().is_empty()
+            {
+                let utc = dates::convert_value(v, tz).map_err(|e| WhereError::Server(e.0))?;
+                value = Some(Value::String(utc));
+            }
+        }
+        let value = value.as_ref();
         // `QueryConverter::getWhere`: `LOWER(col) LIKE LOWER(:p)` only when the value holds `%`.
         let like = |b: &mut Self, pat: String, not: bool| {
             let not = if not { "NOT " } else { "" };
@@ -422,6 +484,7 @@ impl Builder<'_> {
                     let t2 = Target {
                         expr: String::new(),
                         kind: Some(Kind::Str),
+                        temporal: None,
                     };
                     self.in_list(&t2, &values)
                 };
