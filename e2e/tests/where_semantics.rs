@@ -308,3 +308,80 @@ async fn unreadable_filters_are_refused_before_sending() {
     assert_eq!(page.total, 0);
     sim.shutdown().await;
 }
+
+/// Date-time conditions read their days in the time zone sent with them (AtroCore's
+/// `convertDateTimeWhere`: the item's `timeZone`, else UTC): per filter or per client.
+#[tokio::test]
+async fn date_time_days_are_read_in_the_requested_time_zone() {
+    use atrocore_client::sharing::{SharingPost, filter as s};
+    let sim = support::start_with(Default::default()).await;
+    let c = support::client(&sim, 0);
+    let file = c
+        .runtime()
+        .upload_bytes("tz.txt", b"tz".to_vec())
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for at in [
+        "2026-01-14 22:30:00",
+        "2026-01-14 23:30:00",
+        "2026-01-15 22:30:00",
+        "2026-01-15 23:30:00",
+    ] {
+        let post = SharingPost {
+            file_id: file.id.clone(),
+            valid_till: Some(at.parse().unwrap()),
+            ..Default::default()
+        };
+        ids.push(c.sharing().create(&post).await.unwrap().id.unwrap());
+    }
+    let found = |page: atrocore_runtime::ListResult<atrocore_client::sharing::Sharing>| {
+        let mut got: Vec<String> = page.list.into_iter().filter_map(|r| r.id).collect();
+        got.sort();
+        got
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    // UTC: the 15th is 00:00:00–23:59:59 UTC.
+    let utc = c
+        .sharing()
+        .list()
+        .filter(s::valid_till().on("2026-01-15"))
+        .await
+        .unwrap();
+    assert_eq!(found(utc), sorted(vec![ids[2].clone(), ids[3].clone()]));
+    // Berlin (UTC+1 in January): 14th 23:00 to 15th 22:59:59 UTC.
+    let berlin = c
+        .sharing()
+        .list()
+        .filter(s::valid_till().on("2026-01-15").time_zone("Europe/Berlin"))
+        .await
+        .unwrap();
+    assert_eq!(found(berlin), sorted(vec![ids[1].clone(), ids[2].clone()]));
+    // The client's default zone, and its negation (with the zone kept on the complement).
+    let c = atrocore_client::Client::builder(sim.base_url())
+        .basic_auth("admin", "admin")
+        .time_zone("Europe/Berlin")
+        .build()
+        .unwrap();
+    let berlin = c
+        .sharing()
+        .list()
+        .filter(s::valid_till().before("2026-01-15"))
+        .await
+        .unwrap();
+    assert_eq!(found(berlin), vec![ids[0].clone()]);
+    let not_before = c
+        .sharing()
+        .list()
+        .filter(s::valid_till().before("2026-01-15").not())
+        .await
+        .unwrap();
+    assert_eq!(
+        found(not_before),
+        sorted(vec![ids[1].clone(), ids[2].clone(), ids[3].clone()])
+    );
+    sim.shutdown().await;
+}

@@ -268,6 +268,8 @@ pub(crate) struct ClientRef {
     pub(crate) user_agent: Option<HeaderValue>,
     /// The server's PHP input limits, checked before every request.
     pub(crate) php_limits: PhpLimits,
+    /// The default `timeZone` of date-time filter conditions.
+    pub(crate) time_zone: Option<String>,
 }
 
 impl ClientRef {
@@ -474,6 +476,7 @@ pub struct ClientBuilder<T = Client> {
     retry: RetryPolicy,
     http: Option<reqwest::Client>,
     php_limits: PhpLimits,
+    time_zone: Option<String>,
     _output: PhantomData<fn() -> T>,
 }
 
@@ -494,6 +497,7 @@ impl<T: From<Client>> ClientBuilder<T> {
             retry: RetryPolicy::default(),
             http: None,
             php_limits: PhpLimits::default(),
+            time_zone: None,
             _output: PhantomData,
         }
     }
@@ -582,6 +586,16 @@ impl<T: From<Client>> ClientBuilder<T> {
     #[must_use]
     pub fn max_input_vars(mut self, n: usize) -> Self {
         self.php_limits.max_input_vars = n;
+        self
+    }
+
+    /// The IANA time zone (e.g. `"Europe/Berlin"`) in which date-time filter conditions read
+    /// their days, unless a filter names its own with [`Filter::time_zone`](crate::Filter::time_zone).
+    /// AtroCore takes the zone from each condition only (not from the user's preferences), and
+    /// uses UTC when none is sent.
+    #[must_use]
+    pub fn time_zone(mut self, tz: impl Into<String>) -> Self {
+        self.time_zone = Some(tz.into());
         self
     }
 
@@ -677,6 +691,7 @@ impl<T: From<Client>> ClientBuilder<T> {
                 timeout: self.timeout,
                 user_agent,
                 php_limits: self.php_limits,
+                time_zone: self.time_zone,
             }),
         };
         Ok(T::from(client))

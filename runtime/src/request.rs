@@ -109,7 +109,7 @@ impl RequestBuilder {
     /// [`ErrorKind::Query`](crate::ErrorKind::Query) before anything is sent.
     #[must_use]
     pub fn filter(self, name: &str, w: &Where) -> Self {
-        match crate::filter::server_form(w) {
+        match crate::filter::server_form(w, self.client.inner.time_zone.as_deref()) {
             Ok(w) => self.query_json(name, &w.to_json()),
             Err(e) => self.fail(e),
         }

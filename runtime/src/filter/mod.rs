@@ -589,6 +589,21 @@ impl<E> Filter<E> {
         Self::one(Condition::not(self.conditions))
     }
 
+    /// Reads the days of this filter's date-time conditions (`on`, `today`, `lastXDays`, …; those
+    /// built from a [`DateTimeField`]) in the IANA time zone `tz`, e.g. `"Europe/Berlin"`:
+    /// AtroCore then uses that zone's midnights (it takes the zone from each condition's
+    /// `timeZone`, UTC when absent; month, quarter and year windows stay on the UTC calendar).
+    /// Conditions that already name a zone keep it. See also
+    /// [`ClientBuilder::time_zone`](crate::ClientBuilder::time_zone) for a default.
+    #[must_use]
+    pub fn time_zone(mut self, tz: impl Into<String>) -> Self {
+        let tz = tz.into();
+        for c in &mut self.conditions {
+            set_time_zone(c, &tz);
+        }
+        self
+    }
+
     /// No conditions: matches every record.
     pub fn is_empty(&self) -> bool {
         self.conditions.is_empty()
@@ -611,6 +626,21 @@ impl<E> Filter<E> {
         } else {
             Condition::and(self.conditions)
         }
+    }
+}
+
+/// Sets `timeZone` on every date-time condition in `c` (those carrying `dateTime: true`) that has
+/// none yet.
+pub(crate) fn set_time_zone(c: &mut Condition, tz: &str) {
+    if let Some(WhereValue::Conditions(inner)) = &mut c.value {
+        for i in inner {
+            set_time_zone(i, tz);
+        }
+        return;
+    }
+    if c.extra.get("dateTime") == Some(&Value::Bool(true)) && !c.extra.contains_key("timeZone") {
+        c.extra
+            .insert("timeZone".into(), Value::String(tz.to_owned()));
     }
 }
 

@@ -129,8 +129,22 @@ fn on(c: &Condition) -> String {
 /// The `where` to send for `w`: the same records, with no `not` (see the module docs). Fails,
 /// before anything is sent, on an operator AtroCore does not know or a negation it cannot
 /// express.
-pub(crate) fn server_form(w: &Where) -> Result<Where> {
+///
+/// `time_zone`: the client's default zone, set on date-time conditions that name none.
+pub(crate) fn server_form(w: &Where, time_zone: Option<&str>) -> Result<Where> {
     w.conditions().iter().try_for_each(check_operators)?;
+    let zoned;
+    let w = match time_zone {
+        Some(tz) => {
+            let mut conditions = w.conditions().to_vec();
+            for c in &mut conditions {
+                super::set_time_zone(c, tz);
+            }
+            zoned = Where::from(conditions);
+            &zoned
+        }
+        None => w,
+    };
     if !w.conditions().iter().any(has_not) {
         return Ok(w.clone());
     }
@@ -324,7 +338,7 @@ mod tests {
     }
 
     fn sent(w: Where) -> serde_json::Value {
-        server_form(&w).expect("sendable").to_json()
+        server_form(&w, None).expect("sendable").to_json()
     }
 
     #[test]
@@ -333,7 +347,7 @@ mod tests {
             Condition::or([eq("a", "1"), eq("b", "2")]),
             eq("c", "3"),
         ]);
-        assert_eq!(server_form(&w).unwrap(), w);
+        assert_eq!(server_form(&w, None).unwrap(), w);
     }
 
     #[test]
@@ -432,18 +446,43 @@ mod tests {
                 .value(Vec::<String>::new()),
         ] {
             let op = c.op.clone();
-            let e = server_form(&Where::from(Condition::not([c]))).unwrap_err();
+            let e = server_form(&Where::from(Condition::not([c])), None).unwrap_err();
             assert!(e.is_query(), "{e}");
             assert!(e.to_string().contains(&format!("`{op}`")), "{e}");
         }
-        let e = server_form(&Where::from(Condition::new("equalz").attribute("a"))).unwrap_err();
+        let e =
+            server_form(&Where::from(Condition::new("equalz").attribute("a")), None).unwrap_err();
         assert!(e.is_query() && e.to_string().contains("`equalz`"), "{e}");
         // The positive forms are fine.
         assert!(
-            server_form(&Where::from(
-                Condition::new("lastXDays").attribute("c").value(3)
-            ))
+            server_form(
+                &Where::from(Condition::new("lastXDays").attribute("c").value(3)),
+                None
+            )
             .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_client_time_zone_goes_on_date_time_conditions_without_one() {
+        let w = Where::from(vec![
+            Condition::new("today")
+                .attribute("createdAt")
+                .with("dateTime", true),
+            Condition::new("on")
+                .attribute("modifiedAt")
+                .value("2026-01-01")
+                .with("dateTime", true)
+                .with("timeZone", "Asia/Tokyo"),
+            Condition::new("equals").attribute("name").value("x"),
+        ]);
+        assert_eq!(
+            server_form(&w, Some("Europe/Berlin")).unwrap().to_json(),
+            json!([
+                {"type": "today", "attribute": "createdAt", "dateTime": true, "timeZone": "Europe/Berlin"},
+                {"type": "on", "attribute": "modifiedAt", "value": "2026-01-01", "dateTime": true, "timeZone": "Asia/Tokyo"},
+                {"type": "equals", "attribute": "name", "value": "x"},
+            ])
         );
     }
 }
