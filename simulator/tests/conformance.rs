@@ -1515,3 +1515,39 @@ async fn file_names_are_unique_per_folder_only_on_syncing_storage() {
         assert_eq!(r.status, 400, "a chunk after completion: {}", r.text);
     }
 }
+
+/// `AttributeFieldConverter::prepareFieldName`: 2.2 names flattened fields by the attribute's
+/// code only when it is an identifier (`^[a-zA-Z][a-zA-Z0-9_]*$`), else by its id; 2.3 by its
+/// `systemName`.
+#[tokio::test]
+async fn flattened_attribute_names_follow_the_generation() {
+    for g in BOTH {
+        let h = start(g).await;
+        let body = |code: &str, system: &str| {
+            json!({ "name": code, "code": code, "systemName": system, "type": "text",
+                    "attributePanelId": "p", "entityId": "Product" })
+        };
+        let good = h
+            .post_ok("/Attribute", body("headline", "headlineSys"))
+            .await;
+        let bad = h.post_ok("/Attribute", body("2-fast", "fastSys")).await;
+        let (good, bad) = (good["id"].as_str().unwrap(), bad["id"].as_str().unwrap());
+        let p = product(&h, "P", "p1").await;
+        let base = format!("/Product/{}", p["id"].as_str().unwrap());
+        h.post_ok(
+            &format!("{base}/upsertAttributeValues"),
+            json!([{ "attributeId": good, "value": "a" }, { "attributeId": bad, "value": "b" }]),
+        )
+        .await;
+        let flat = h
+            .send(Method::GET, &base, None, &[("Flatten-Attributes", "true")])
+            .await
+            .json();
+        let (k_good, k_bad) = match g {
+            Gen::V22 => ("headline".to_string(), bad.to_string()),
+            Gen::V23 => ("headlineSys".to_string(), "fastSys".to_string()),
+        };
+        assert_eq!(flat[&k_good], "a", "{g:?}: {flat}");
+        assert_eq!(flat[&k_bad], "b", "{g:?}: {flat}");
+    }
+}

@@ -27,23 +27,34 @@ fn attribute_entity<'m>(ctx: &Ctx<'m>) -> Result<&'m Entity, ApiError> {
         .ok_or_else(|| ApiError::bad("The spec has no 'Attribute' entity."))
 }
 
-fn key_of(rec: &Record) -> String {
-    for k in ["code", "systemName"] {
-        if let Some(s) = rec.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()) {
-            return s.to_string();
-        }
+/// The name of an attribute's flattened fields (`Core/AttributeFieldConverter.php::prepareFieldName`):
+/// 2.2 uses the `code` when it is a valid identifier (`^[a-zA-Z][a-zA-Z0-9_]*$`, `isValidCode`),
+/// else the id; 2.3 uses `systemName` (migration `V2Dot3Dot5` renamed `code` to it and filled it
+/// in; the simulator falls back to the id when it is empty).
+fn key_of(rec: &Record, generation: Generation) -> String {
+    let text = |k: &str| rec.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let id = || text("id").unwrap_or_default().to_string();
+    match generation {
+        Generation::V22 => match text("code") {
+            Some(code) if is_valid_code(code) => code.to_string(),
+            _ => id(),
+        },
+        Generation::V23 => text("systemName").map_or_else(id, str::to_string),
     }
-    rec.get("id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
+}
+
+/// `^[a-zA-Z][a-zA-Z0-9_]*$`.
+fn is_valid_code(code: &str) -> bool {
+    let mut chars = code.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn attr_def(ctx: &Ctx, id: &str) -> Result<Option<AttrDef>, ApiError> {
     let ae = attribute_entity(ctx)?;
     Ok(ctx.store.get(ae, id)?.map(|rec| AttrDef {
         id: id.to_string(),
-        key: key_of(&rec),
+        key: key_of(&rec, ctx.generation()),
         rec,
     }))
 }
@@ -66,7 +77,7 @@ fn all_attr_defs(ctx: &Ctx) -> Result<Vec<AttrDef>, ApiError> {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string(),
-            key: key_of(&rec),
+            key: key_of(&rec, ctx.generation()),
             rec,
         })
         .collect())
