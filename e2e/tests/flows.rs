@@ -790,3 +790,89 @@ async fn a_second_upload_of_a_name_follows_the_conflict_policy() {
         assert!(e.is_conflict(), "{g:?}: {e}");
     }
 }
+
+/// Creates a record through lost answers: sent once per attempt (never retried by the
+/// client), then looked up by `field`, until it is there.
+async fn create_until_found(c: &Client, entity: &str, body: Value, field: &str) -> String {
+    for _ in 0..30 {
+        let _ = c
+            .request(Method::POST, format!("/{entity}"))
+            .json(&body)
+            .send_json::<Value>()
+            .await;
+        let list: Value = c
+            .request(Method::GET, format!("/{entity}"))
+            .query("maxSize", 1000)
+            .send_json()
+            .await
+            .unwrap();
+        if let Some(r) = list["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r[field] == body[field])
+        {
+            return r["id"].as_str().unwrap().to_owned();
+        }
+    }
+    panic!("{entity} {body} never stored");
+}
+
+#[tokio::test]
+async fn creates_and_attribute_writes_whose_answers_are_lost() {
+    for g in BOTH {
+        let (_sim, c) = start(g, lost_answers(21)).await;
+        login(&c).await;
+        // Creates are never sent twice: an error may hide a stored record, never a second one.
+        for i in 0..25 {
+            let name = format!("Created {i}");
+            let sent = c
+                .request(Method::POST, "/Brand")
+                .json(&json!({ "name": name }))
+                .send_json::<Value>()
+                .await;
+            let copies = all_brands(&c)
+                .await
+                .iter()
+                .filter(|b| b["name"] == name.as_str())
+                .count();
+            match sent {
+                Ok(_) => assert_eq!(copies, 1, "{g:?} {name}"),
+                Err(e) => assert!(copies <= 1, "{g:?} {name}: {e}"),
+            }
+        }
+        // Attribute writes are idempotent: retried through lost answers, and a repeat that
+        // finds the value stored is "not modified", never an error.
+        let product = create_until_found(
+            &c,
+            "Product",
+            json!({ "name": "Scale", "number": "S-1", "status": "draft" }),
+            "number",
+        )
+        .await;
+        let attr = create_until_found(
+            &c,
+            "Attribute",
+            json!({ "name": "note", "code": "note", "systemName": "note", "type": "varchar",
+                    "entityId": "Product", "attributePanelId": "main" }),
+            "name",
+        )
+        .await;
+        let attrs = c.attributes_of("Product", &product);
+        for round in 0..6 {
+            let value = format!("v{}", round / 2);
+            let outcome = attrs
+                .upsert(&[AttributeValue::new(&attr, value.as_str())])
+                .await
+                .unwrap_or_else(|e| panic!("{g:?} round {round}: {e}"));
+            if round % 2 == 1 {
+                assert_eq!(outcome, WriteOutcome::NotModified, "{g:?} round {round}");
+            }
+            let values = attrs.list().await.unwrap();
+            let mine: Vec<_> = values.iter().filter(|v| v.attribute_id == attr).collect();
+            assert_eq!(mine.len(), 1, "{g:?}");
+            let stored = mine[0].value.as_ref().and_then(|v| v.as_str());
+            assert_eq!(stored, Some(value.as_str()), "{g:?}");
+        }
+    }
+}

@@ -35,6 +35,14 @@
 //!   field in place of the id; every other route, and 2.2, takes ids only.
 //! - A create or update whose link id names no record answers 400 (the REST guide; see
 //!   `FIDELITY.md`).
+//! - `where` as AtroCore evaluates it, defects included: `not` never negates (at the top level
+//!   nothing matches, inside a group it is dropped), unknown or missing types are skipped,
+//!   positive operators never match `NULL`, `like` is case-sensitive unless the value holds `%`,
+//!   date operators use the item's `timeZone`; the query string is cut at PHP's
+//!   `max_input_vars` ([`SimConfig::max_input_vars`]).
+//! - File names are unique per folder only with [`SimConfig::unique_file_names`] (a storage
+//!   that syncs folders; the default local storage checks nothing).
+//! - Faults can strike after a write was stored ([`Faults::after_write_drop_rate`]).
 //! - Duplicate ids and unique values answer 400 ("The record cannot be created/updated due to
 //!   database constraints. …"), not 409; empty required fields answer 400 "Validation failed.
 //!   'Name' is required.".
@@ -44,7 +52,7 @@
 //!   server also checks its own answers and turns a mismatch into a 400, the simulator answers
 //!   conformingly instead (see the debug layer).
 //! - Translated labels: messages capitalise the field name where the server uses its label.
-//! - `language` and `timezone` headers/parameters, `totalOnly`, `collectionOnly`, `q`,
+//! - `language` header/parameter, `totalOnly`, `collectionOnly`, `q`,
 //!   `primaryFilter`, `boolFilterList`, `withRelationships`; sorting by a link sorts by its id.
 //! - Mass update/delete/restore, merge, follow, stream, layouts, i18n, settings, the
 //!   `entityRelationBulk*` routes and other administrative routes.
