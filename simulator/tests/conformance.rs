@@ -1551,3 +1551,22 @@ async fn flattened_attribute_names_follow_the_generation() {
         assert_eq!(flat[&k_bad], "b", "{g:?}: {flat}");
     }
 }
+
+/// An unknown field in `where`: 2.2's converter emits `:false` (nothing matches); 2.3 removed
+/// that guard and the database rejects the column (500).
+#[tokio::test]
+async fn unknown_where_fields_by_generation() {
+    for g in BOTH {
+        let h = start(g).await;
+        product(&h, "A", "1").await;
+        let q = "/Product?where[0][type]=equals&where[0][attribute]=noSuchField&where[0][value]=A";
+        let r = h.send(Method::GET, q, None, &[]).await;
+        match g {
+            Gen::V22 => {
+                assert_eq!(r.status, 200, "{}", r.text);
+                assert_eq!(r.json()["total"], 0);
+            }
+            Gen::V23 => assert_eq!(r.status, 500, "{}", r.text),
+        }
+    }
+}
