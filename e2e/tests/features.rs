@@ -554,3 +554,41 @@ async fn linked_record_lists_through_the_generated_linked_method() {
         .unwrap_err();
     assert!(err.is_not_found(), "{err}");
 }
+
+/// An attribute write that changes nothing is answered 304 by AtroCore; the generated method
+/// reports it as `WriteOutcome::NotModified`, not as an error.
+#[tokio::test]
+async fn generated_attribute_writes_report_not_modified() {
+    use atrocore_client::product::UpsertAttributeValuesBodyItem;
+    use atrocore_runtime::WriteOutcome;
+    let sim = start_with(Faults::default()).await;
+    let c = client(&sim, 0);
+    let (_weight, colour, _kg) = attributes(&c).await;
+    let id = new_product(&c, "Painted").await;
+    let set = |v: &str| {
+        vec![UpsertAttributeValuesBodyItem {
+            attribute_id: colour.clone(),
+            value: Some(v.into()),
+            ..Default::default()
+        }]
+    };
+    let first = c
+        .product()
+        .upsert_attribute_values(&id, &set("red"))
+        .await
+        .unwrap();
+    assert_eq!(first, WriteOutcome::Changed);
+    let again = c
+        .product()
+        .upsert_attribute_values(&id, &set("red"))
+        .await
+        .unwrap();
+    assert_eq!(again, WriteOutcome::NotModified);
+    let changed = c
+        .product()
+        .upsert_attribute_values(&id, &set("blue"))
+        .await
+        .unwrap();
+    assert_eq!(changed, WriteOutcome::Changed);
+    sim.shutdown().await;
+}

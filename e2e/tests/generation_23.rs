@@ -163,3 +163,83 @@ async fn reads_by_code_need_an_is_code_field_and_link_ids_must_exist_on_2_3() {
         .unwrap_err();
     assert!(err.is_validation(), "{err}");
 }
+
+/// 2.3 attribute writes that change nothing (upsert, removal) are answered 304; the generated
+/// methods report `WriteOutcome::NotModified`.
+#[tokio::test]
+async fn attribute_writes_report_not_modified_on_2_3() {
+    use atrocore_client_23::product::DeleteAttributeValuesBody;
+    use atrocore_client_23::types::AttributeValuePost;
+    use atrocore_runtime::{Method, WriteOutcome};
+    // The full 2.3 PIM spec (the small one has no Attribute routes); the crate's Product
+    // routes are the same.
+    let load =
+        |p: String| Arc::new(serde_json::from_slice::<Value>(&std::fs::read(&p).unwrap()).unwrap());
+    let full = SimConfig::from_spec_value(load(format!(
+        "{ROOT}/../shared/specs/atrocore-pim-multilang.json"
+    )))
+    .metadata_value(load(format!(
+        "{ROOT}/../shared/metadata/atrocore-pim-multilang.metadata.json"
+    )));
+    let sim = Simulator::start(full).await.unwrap();
+    let client = Client::builder(sim.base_url())
+        .basic_auth("admin", "admin")
+        .build()
+        .unwrap();
+    let attr: Value = client
+        .runtime()
+        .request(Method::POST, "/Attribute")
+        .json(
+            &serde_json::json!({ "name": "Colour", "systemName": "colour", "type": "varchar",
+                                   "entityId": "Product", "attributePanelId": "main" }),
+        )
+        .send_json()
+        .await
+        .unwrap();
+    let attr = attr["id"].as_str().unwrap().to_owned();
+    let product = client
+        .product()
+        .create(&ProductPost {
+            name: "Painted".into(),
+            number: "P-1".into(),
+            status: "draft".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let set = |v: &str| {
+        vec![AttributeValuePost {
+            attribute_id: attr.clone(),
+            value: Some(v.into()),
+            ..Default::default()
+        }]
+    };
+    let p = client.product();
+    assert_eq!(
+        p.upsert_attribute_values(&product, &set("red"))
+            .await
+            .unwrap(),
+        WriteOutcome::Changed
+    );
+    assert_eq!(
+        p.upsert_attribute_values(&product, &set("red"))
+            .await
+            .unwrap(),
+        WriteOutcome::NotModified
+    );
+    let remove = DeleteAttributeValuesBody {
+        attribute_ids: vec![attr.clone()],
+        ..Default::default()
+    };
+    assert_eq!(
+        p.delete_attribute_values(&product, &remove).await.unwrap(),
+        WriteOutcome::Changed
+    );
+    assert_eq!(
+        p.delete_attribute_values(&product, &remove).await.unwrap(),
+        WriteOutcome::NotModified
+    );
+    sim.shutdown().await;
+}

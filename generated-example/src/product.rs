@@ -1923,7 +1923,7 @@ impl<'a> ProductApi<'a> {
         &self,
         id: &str,
         body: &[UpsertAttributeValuesBodyItem],
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Result<::atrocore_runtime::WriteOutcome> {
         let request = self
             .client
             .request(
@@ -1934,7 +1934,7 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        request.send_outcome().await
     }
     /// `POST /Product/action/massRemoveAttribute`
     pub async fn mass_remove_attribute(

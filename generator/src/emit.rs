@@ -463,6 +463,10 @@ fn operation(op: &Operation, enums: &dyn Fn(&Type) -> bool) -> (TokenStream, Tok
             (quote!(#t), quote!(request.send_json().await))
         }
         Response::Empty => (quote!(()), quote!(request.send_empty().await)),
+        Response::WriteOutcome => (
+            quote!(::atrocore_runtime::WriteOutcome),
+            quote!(request.send_outcome().await),
+        ),
         Response::Bytes => (
             quote!(Vec<u8>),
             quote!(request.send_bytes().await.map(Into::into)),

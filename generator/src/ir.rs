@@ -257,6 +257,9 @@ pub enum Response {
     Bytes,
     /// No body described.
     Empty,
+    /// A write documented as answering `true` whose route lets AtroCore's `NotModified` through:
+    /// `304` when nothing changed. Returned as the runtime's `WriteOutcome`.
+    WriteOutcome,
 }
 
 /// A value type.

@@ -1102,7 +1102,17 @@ impl<'a> Lowerer<'a> {
             }
             None => None,
         };
-        let response = self.response(op, &op_pointer, &name, sink)?;
+        let mut response = self.response(op, &op_pointer, &name, sink)?;
+        // Attribute writes answer `true`, or `304` when they change nothing (2.2
+        // `Base::actionUpsertAttributeValues`, 2.3 `UpsertAttributeValuesHandler` and
+        // `DeleteAttributeValuesHandler` let `NotModified` through).
+        let attribute_write = matches!(
+            (method, path.rsplit('/').next()),
+            ("post", Some("upsertAttributeValues")) | ("delete", Some("attributeValues"))
+        );
+        if attribute_write && matches!(response, Response::Json(Type::Boolean)) {
+            response = Response::WriteOutcome;
+        }
         Ok(Operation {
             name,
             method: m,

@@ -16,6 +16,7 @@ use crate::client::Client;
 use crate::encode::encode_path_segment;
 use crate::entity::Entity;
 use crate::error::Result;
+use crate::outcome::WriteOutcome;
 use crate::request::RequestBuilder;
 
 /// The `value` of an attribute: its JSON shape as an enum.
@@ -279,37 +280,6 @@ fn is_language_value(k: &str) -> bool {
     })
 }
 
-/// Whether an attribute write changed the record.
-///
-/// ```
-/// use atrocore_runtime::WriteOutcome;
-///
-/// assert!(WriteOutcome::Changed.is_changed());
-/// assert!(WriteOutcome::NotModified.is_not_modified());
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum WriteOutcome {
-    /// The server applied the write (`200`).
-    #[default]
-    Changed,
-    /// Nothing changed: the server answered `304 Not Modified` (the values were already
-    /// there, or none of the attributes to remove was on the record), or, for a removal on
-    /// 2.2, said it removed none.
-    NotModified,
-}
-
-impl WriteOutcome {
-    /// The write changed the record.
-    pub fn is_changed(self) -> bool {
-        self == Self::Changed
-    }
-
-    /// Nothing changed.
-    pub fn is_not_modified(self) -> bool {
-        self == Self::NotModified
-    }
-}
-
 /// The answer of `DELETE …/attributeValues`: 2.2 sends `{count, errors}` (never `304`), 2.3 a
 /// bare `true`, or `304 Not Modified` when none of the attributes was on the record.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -329,11 +299,7 @@ pub struct RemovedAttributes {
 /// through (2.2 `Base::actionUpsertAttributeValues`, 2.3 `UpsertAttributeValuesHandler`,
 /// `DeleteAttributeValuesHandler`), so `304` is an ordinary answer of these routes.
 async fn send_write<T: DeserializeOwned>(request: RequestBuilder) -> Result<Option<T>> {
-    match request.send_json().await {
-        Ok(answer) => Ok(Some(answer)),
-        Err(e) if e.status() == Some(304) => Ok(None),
-        Err(e) => Err(e),
-    }
+    request.send_json_unless_not_modified().await
 }
 
 /// The attribute endpoints of one record; see [`Client::attributes`].

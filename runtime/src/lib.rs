@@ -142,6 +142,7 @@ mod error;
 pub mod filter;
 mod link;
 mod meta;
+mod outcome;
 mod patch;
 mod request;
 mod rng;
@@ -164,6 +165,7 @@ pub use filter::{
 };
 pub use link::{LinkTo, Lookup, Scalar};
 pub use meta::{Meta, OptionRecords, Permissions};
+pub use outcome::WriteOutcome;
 pub use patch::Patch;
 pub use request::RequestBuilder;
 pub use time::{Date, DateTime, ParseDateError};
@@ -175,9 +177,7 @@ mod files;
 mod sharing;
 mod upsert;
 
-pub use attributes::{
-    AttrValue, AttributeValue, RecordAttributes, RemovedAttributes, WriteOutcome,
-};
+pub use attributes::{AttrValue, AttributeValue, RecordAttributes, RemovedAttributes};
 pub use file_names::NameConflict;
 pub use files::{
     ChunkSession, DEFAULT_CHUNK_SIZE, DEFAULT_PARALLEL_CHUNKS, FileDownload, FileUpload,

@@ -15,6 +15,7 @@ use crate::client::{Client, ClientRef, Credentials, Secret};
 use crate::encode::php_query_pairs;
 use crate::error::{Error, Result, cap_reason};
 use crate::filter::Where;
+use crate::outcome::WriteOutcome;
 
 /// Most bytes of an error answer read to find its reason.
 const MAX_ERROR_BODY: usize = 4096;
@@ -217,6 +218,27 @@ impl RequestBuilder {
         let (method, path) = (self.method.clone(), self.path.clone());
         let bytes = self.send_bytes().await?;
         serde_json::from_slice(&bytes).map_err(|e| Error::decode(e).with_request(&method, &path))
+    }
+
+    /// Sends the request and decodes the JSON body of a `2xx` answer as `T`; a `304 Not
+    /// Modified` answer (no body) is `None`, not an error.
+    pub async fn send_json_unless_not_modified<T: DeserializeOwned>(self) -> Result<Option<T>> {
+        match self.send_json().await {
+            Ok(answer) => Ok(Some(answer)),
+            Err(e) if e.status() == Some(304) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends a write whose answer says only that it was done: [`WriteOutcome::Changed`] for a
+    /// `2xx` answer (its body is not read), [`WriteOutcome::NotModified`] for `304 Not
+    /// Modified`, which AtroCore sends when the write changed nothing (attribute writes).
+    pub async fn send_outcome(self) -> Result<WriteOutcome> {
+        match self.send_bytes().await {
+            Ok(_) => Ok(WriteOutcome::Changed),
+            Err(e) if e.status() == Some(304) => Ok(WriteOutcome::NotModified),
+            Err(e) => Err(e),
+        }
     }
 
     /// Sends the request and ignores the body of a `2xx` answer.

@@ -2019,7 +2019,7 @@ impl<'a> ProductApi<'a> {
         &self,
         id: &str,
         body: &DeleteAttributeValuesBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Result<::atrocore_runtime::WriteOutcome> {
         let request = self
             .client
             .request(
@@ -2030,7 +2030,7 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        request.send_outcome().await
     }
     /// `POST /Product/{id}/inheritAllForChildren`
     pub async fn inherit_all_for_children(
@@ -2141,7 +2141,7 @@ impl<'a> ProductApi<'a> {
         &self,
         id: &str,
         body: &[crate::types::AttributeValuePost],
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Result<::atrocore_runtime::WriteOutcome> {
         let request = self
             .client
             .request(
@@ -2152,7 +2152,7 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        request.send_outcome().await
     }
 }
 /// Query and header parameters of `get_tree_data` (`GET /Product/treeData`).
