@@ -231,7 +231,6 @@ async fn attribute_writes_report_not_modified_on_2_3() {
     );
     let remove = DeleteAttributeValuesBody {
         attribute_ids: vec![attr.clone()],
-        ..Default::default()
     };
     assert_eq!(
         p.delete_attribute_values(&product, &remove).await.unwrap(),

@@ -1016,27 +1016,15 @@ impl ChunkPlan {
         }
         let record = match st.record {
             Some(r) => r,
-            None => {
-                let path = format!("/File/{}", encode_path_segment(&self.session.file_id));
-                match self
-                    .client
-                    .request(Method::GET, path)
-                    .send_json::<Value>()
-                    .await
-                {
-                    Ok(r) => r,
-                    Err(e) if e.is_not_found() => {
-                        return Err(Error::new(ErrorKind::Other)
-                            .with_message(format!(
-                                "the server holds {} of {} chunks but created no file",
-                                st.stored.len(),
-                                count
-                            ))
-                            .with_request(&Method::POST, self.path));
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
+            None => self.created_record().await?.ok_or_else(|| {
+                Error::new(ErrorKind::Other)
+                    .with_message(format!(
+                        "the server holds {} of {} chunks but created no file",
+                        st.stored.len(),
+                        count
+                    ))
+                    .with_request(&Method::POST, self.path)
+            })?,
         };
         if let Some(stored_size) = record.get("fileSize").and_then(Value::as_u64)
             && stored_size != self.size

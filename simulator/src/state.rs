@@ -10,10 +10,11 @@ use serde_json::Value;
 use crate::SimConfig;
 use crate::http::auth::{Auth, Caller};
 use crate::http::faults::FaultState;
+use crate::http::request::Req;
 use crate::http::spec_check::SpecCheck;
 use crate::model::{Generation, Model};
 use crate::store::Store;
-use crate::util::ApiError;
+use crate::util::{ApiError, truthy};
 
 /// Everything a running simulator shares between requests.
 #[derive(Debug)]
@@ -94,10 +95,22 @@ pub struct Ctx<'a> {
     pub flatten: bool,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     /// The generation being served.
     pub fn generation(&self) -> Generation {
         self.app.model.generation
+    }
+
+    /// The view of `app` for a request of `caller` (its `With-Meta` and `Flatten-Attributes`
+    /// headers), with the store locked.
+    pub fn for_request(app: &'a App, store: &'a Store, caller: &'a Caller, req: &Req) -> Ctx<'a> {
+        Ctx {
+            app,
+            store,
+            caller,
+            with_meta: truthy(req.header("with-meta")),
+            flatten: truthy(req.header("flatten-attributes")),
+        }
     }
 
     /// Fails with 403 unless the caller may change records of `entity`.

@@ -232,13 +232,7 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
         return files::create_file(app, &req, &caller).await;
     }
     let store = app.store();
-    let ctx = Ctx {
-        app,
-        store: &store,
-        caller: &caller,
-        with_meta: truthy(req.header("with-meta")),
-        flatten: truthy(req.header("flatten-attributes")),
-    };
+    let ctx = Ctx::for_request(app, &store, &caller, &req);
     let is_upsert = match g {
         Generation::V22 => segs == ["MassActions", "action", "upsert"],
         Generation::V23 => segs == ["upsert"],

@@ -13,7 +13,7 @@ use crate::services::file_output::{self, file_entity};
 use crate::services::records::{self, create_record};
 use crate::state::{App, Ctx};
 use crate::store::Record;
-use crate::util::{ApiError, content_hash, decode_data_uri, json, mime_for, now_ts, truthy};
+use crate::util::{ApiError, content_hash, decode_data_uri, json, mime_for, now_ts};
 
 const UPLOAD_KEYS: &[&str] = &[
     "fileContents",
@@ -43,19 +43,9 @@ fn check_name(body: &Map<String, Value>) -> Result<(), ApiError> {
 /// `POST /File`: Base64 content, URL download, or (when `piecesCount` is present) one chunk.
 pub async fn create_file(app: &Arc<App>, req: &Req, caller: &Caller) -> Result<Response, ApiError> {
     let mut body = body_object(req.json()?)?;
-    let ctx_flags = (
-        truthy(req.header("with-meta")),
-        truthy(req.header("flatten-attributes")),
-    );
     if body.contains_key("piecesCount") {
         let store = app.store();
-        let ctx = Ctx {
-            app,
-            store: &store,
-            caller,
-            with_meta: ctx_flags.0,
-            flatten: ctx_flags.1,
-        };
+        let ctx = Ctx::for_request(app, &store, caller, req);
         return create_chunk(&ctx, &Value::Object(body)).map(|v| json(&v));
     }
     let (bytes, mime) = if let Some(contents) = body.get("fileContents").and_then(Value::as_str) {
@@ -102,13 +92,7 @@ pub async fn create_file(app: &Arc<App>, req: &Req, caller: &Caller) -> Result<R
         ));
     };
     let store = app.store();
-    let ctx = Ctx {
-        app,
-        store: &store,
-        caller,
-        with_meta: ctx_flags.0,
-        flatten: ctx_flags.1,
-    };
+    let ctx = Ctx::for_request(app, &store, caller, req);
     store_new_file(&ctx, body, &bytes, mime).map(|v| json(&v))
 }
 
