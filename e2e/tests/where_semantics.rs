@@ -7,8 +7,8 @@ mod support;
 
 use atrocore_client::Client;
 use atrocore_client::product::Product;
-use atrocore_client::product::{ProductPost, filter as p};
-use atrocore_runtime::Filter;
+use atrocore_client::product::{ProductPatch, ProductPost, filter as p};
+use atrocore_runtime::{Filter, Patch};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::Value;
@@ -164,7 +164,20 @@ async fn seed(c: &Client) -> Vec<Row> {
                     is_active: active,
                     ..Default::default()
                 };
-                c.product().create(&post).await.expect("seed product");
+                let created = c.product().create(&post).await.expect("seed product");
+                if active.is_none() {
+                    // A create without the flag gets the default; clear it to have NULL flags.
+                    let id = created.id.unwrap();
+                    let clear = ProductPatch {
+                        is_active: Patch::Null,
+                        ..Default::default()
+                    };
+                    match c.product().update(&id, &clear).await {
+                        Ok(_) => {}
+                        Err(e) if e.status() == Some(304) => {}
+                        Err(e) => panic!("clear isActive: {e}"),
+                    }
+                }
             }
         }
     }
@@ -188,6 +201,11 @@ fn filters_with_not_return_what_the_reference_evaluator_returns() {
     let c = support::client(&sim, 0);
     let rows = rt.block_on(seed(&c));
     assert!(rows.len() > 30, "seeded {}", rows.len());
+    assert!(
+        rows.iter().any(|r| r.active.is_none()),
+        "some flags are NULL"
+    );
+    assert!(rows.iter().any(|r| r.price.is_none() && r.mpn.is_some()));
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -1570,3 +1570,21 @@ async fn unknown_where_fields_by_generation() {
         }
     }
 }
+
+/// `isTrue`/`isFalse` are `= TRUE`/`= FALSE` (`getWherePart`): a record whose flag is `NULL`
+/// matches neither.
+#[tokio::test]
+async fn null_flags_match_neither_is_true_nor_is_false() {
+    let h = start(Gen::V22).await;
+    for (n, flag) in [("1", json!(true)), ("2", json!(false)), ("3", Value::Null)] {
+        h.post_ok(
+            "/Product",
+            json!({ "name": n, "number": n, "status": "draft", "isActive": flag }),
+        )
+        .await;
+    }
+    let q = |op: &str| format!("where[0][type]={op}&where[0][attribute]=isActive");
+    assert_eq!(count(&h, &q("isTrue")).await, 1);
+    assert_eq!(count(&h, &q("isFalse")).await, 1);
+    assert_eq!(count(&h, &q("isNull")).await, 1);
+}
