@@ -306,6 +306,28 @@ pub(crate) struct Prepared {
     pub(crate) timeout: Option<Duration>,
 }
 
+/// Refuses a path with an empty, `.` or `..` segment (also percent-encoded): the URL parser
+/// would resolve it, so `read("..")` would request the API root and `read("")` the list route.
+fn check_path_segments(path: &str) -> Result<()> {
+    if path == "/" {
+        return Ok(());
+    }
+    for segment in path.trim_start_matches('/').split('/') {
+        let plain = segment.replace("%2e", ".").replace("%2E", ".");
+        if matches!(plain.as_str(), "" | "." | "..") {
+            return Err(Error::builder(format!(
+                "a path value is {}: ids and other path values cannot be empty, `.` or `..`",
+                if segment.is_empty() {
+                    "empty".to_owned()
+                } else {
+                    format!("`{segment}`")
+                }
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Statuses worth retrying for a safe request.
 fn retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 502 | 503 | 504)
@@ -323,6 +345,7 @@ fn retry_after(response: &Response) -> Option<Duration> {
 
 impl Prepared {
     fn url(&self, client: &ClientRef) -> Result<reqwest::Url> {
+        check_path_segments(&self.path).map_err(|e| e.with_request(&self.method, &self.path))?;
         client
             .php_limits
             .check(&self.query)
@@ -563,5 +586,30 @@ mod tests {
             !text.contains("hidden-value") && !text.contains("hidden-header"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn dot_and_empty_segments_are_refused() {
+        for ok in [
+            "/Product",
+            "/Product/a01x",
+            "/Product/a.b",
+            "/Product/...",
+            "/",
+        ] {
+            assert!(super::check_path_segments(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "/Product/",
+            "/Product/.",
+            "/Product/..",
+            "/Product/%2e%2E",
+            "/Product/.%2e/x",
+            "/Product//x",
+            "",
+        ] {
+            let e = super::check_path_segments(bad).unwrap_err();
+            assert!(e.is_builder(), "{bad}");
+        }
     }
 }

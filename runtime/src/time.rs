@@ -222,30 +222,38 @@ impl FromStr for Date {
 impl FromStr for DateTime {
     type Err = ParseDateError;
 
-    /// `Y-m-d H:i:s` (AtroCore), `Y-m-d H:i`, or ISO 8601 with `T` and an optional `Z`,
-    /// `+00:00` or fraction of a second (ignored). Other offsets are refused rather than
-    /// silently shifted.
+    /// `Y-m-d H:i:s` (AtroCore), `Y-m-d H:i`, or ISO 8601 with `T`, an optional fraction of a
+    /// second (dropped: the type holds whole seconds) and an optional offset (`Z`, `+02:00`,
+    /// `+0200`, `-05`), which is applied: the result is always UTC.
     fn from_str(s: &str) -> Result<DateTime, ParseDateError> {
         let err = || ParseDateError {
             input: s.to_owned(),
             expected: "date-time (Y-m-d H:i:s)",
         };
         let t = s.trim();
-        if t.len() < 16 {
-            return Err(err());
-        }
-        let (date, rest) = t.split_at(10);
+        // `get`, not `split_at`: byte 10 may sit inside a multi-byte character.
+        let (date, rest) = (t.get(..10).ok_or_else(err)?, t.get(10..).ok_or_else(err)?);
         let date = parse_date(date).ok_or_else(err)?;
         let rest = rest
             .strip_prefix(' ')
             .or_else(|| rest.strip_prefix('T'))
             .ok_or_else(err)?;
-        let rest = rest
-            .strip_suffix('Z')
-            .or_else(|| rest.strip_suffix("+00:00"))
-            .unwrap_or(rest);
-        let rest = rest.split('.').next().unwrap_or(rest);
-        let mut hms = rest.split(':');
+        // The time is made of digits and colons; what follows is a fraction and an offset.
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == ':'))
+            .unwrap_or(rest.len());
+        let (time, mut tail) = rest.split_at(end);
+        if let Some(fraction) = tail.strip_prefix('.') {
+            let digits = fraction
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(fraction.len());
+            if digits == 0 {
+                return Err(err());
+            }
+            tail = &fraction[digits..];
+        }
+        let offset = parse_offset(tail).ok_or_else(err)?;
+        let mut hms = time.split(':');
         let h = number(hms.next().ok_or_else(err)?, 2).ok_or_else(err)? as u8;
         let m = number(hms.next().ok_or_else(err)?, 2).ok_or_else(err)? as u8;
         let sec = match hms.next() {
@@ -255,8 +263,34 @@ impl FromStr for DateTime {
         if hms.next().is_some() {
             return Err(err());
         }
-        date.at(h, m, sec).ok_or_else(err)
+        let local = date.at(h, m, sec).ok_or_else(err)?;
+        Ok(if offset == 0 {
+            local
+        } else {
+            DateTime::from_unix_seconds(local.unix_seconds() - offset)
+        })
     }
+}
+
+/// A UTC offset in seconds: empty (UTC), `Z`, `±hh:mm`, `±hhmm` or `±hh`; `None` when malformed.
+fn parse_offset(s: &str) -> Option<i64> {
+    if s.is_empty() || s == "Z" || s == "z" {
+        return Some(0);
+    }
+    let sign = match s.as_bytes()[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let body = &s[1..];
+    let (h, m) = match body.len() {
+        2 => (body, "00"),
+        4 => (body.get(..2)?, body.get(2..)?),
+        5 if body.as_bytes()[2] == b':' => (body.get(..2)?, body.get(3..)?),
+        _ => return None,
+    };
+    let (h, m) = (number(h, 2)?, number(m, 2)?);
+    (h <= 23 && m <= 59).then(|| sign * i64::from(h * 3600 + m * 60))
 }
 
 impl fmt::Display for Date {
@@ -330,11 +364,39 @@ mod tests {
             "2024-1-01",
             "",
             "2024-05-01 25:00:00",
-            "2024-05-01T10:00:00+02:00",
+            "2024-05-01T10:00:00+2:00",
+            "2024-05-01T10:00:00+24:00",
+            "2024-05-01T10:00:00.+00:00",
+            "2024-05-01T10:00:00 UTC",
+            // Byte 10 inside a multi-byte character: an error, not a panic.
+            "2024-05-0é 10:00:00",
+            "2024-05-01é10:00:00",
+            "日本語日本語日本語",
         ] {
             assert!(bad.parse::<DateTime>().is_err() || bad.len() == 10, "{bad}");
         }
         assert!("2023-02-29".parse::<Date>().is_err());
+    }
+
+    #[test]
+    fn offsets_are_applied_not_dropped() {
+        let utc: DateTime = "2025-09-17 13:39:24".parse().unwrap();
+        for s in [
+            "2025-09-17T15:39:24.123+02:00",
+            "2025-09-17T15:39:24+0200",
+            "2025-09-17T15:39:24+02",
+            "2025-09-17T08:39:24-05:00",
+        ] {
+            assert_eq!(s.parse::<DateTime>().unwrap(), utc, "{s}");
+        }
+        // Across a day and a year boundary.
+        assert_eq!(
+            "2025-01-01T00:30:00+01:00"
+                .parse::<DateTime>()
+                .unwrap()
+                .to_string(),
+            "2024-12-31 23:30:00"
+        );
     }
 
     #[test]
