@@ -6,7 +6,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use reqwest::header::HeaderValue;
@@ -17,7 +17,8 @@ use crate::entity::{
     CreateRequest, DeleteRequest, Entity, ListRequest, ReadRequest, UpdateRequest,
 };
 use crate::error::{Error, ErrorKind, Result};
-use crate::request::{AuthMode, Prepared, RequestBuilder};
+use crate::http::execute::{AuthMode, Prepared, Resend, Target, redirect_policy};
+use crate::request::RequestBuilder;
 
 /// Which AtroCore API generation a spec (and so a generated client) comes from.
 ///
@@ -168,12 +169,19 @@ impl fmt::Debug for Credentials {
 struct Auth {
     credentials: Option<Credentials>,
     token: Mutex<Option<Secret>>,
+    /// The last failed login and when it failed. Callers that were waiting for that attempt get
+    /// its error instead of an attempt of their own; when the credentials were refused (`401`,
+    /// `403`), so does every caller within `failure_ttl` (many tasks with a wrong password must
+    /// not make many attempts, which can lock the account).
+    failure: std::sync::Mutex<Option<(Instant, Error)>>,
+    failure_ttl: Duration,
 }
 
 impl Auth {
     /// The token to send, logging in first if there is none yet. Concurrent callers wait for the
     /// one login in progress (the lock is held across it), so there is exactly one.
     async fn current(&self, client: &ClientRef) -> Result<Option<Secret>> {
+        let waiting_since = Instant::now();
         let mut guard = self.token.lock().await;
         if let Some(t) = &*guard {
             return Ok(Some(t.clone()));
@@ -181,9 +189,39 @@ impl Auth {
         let Some(credentials) = &self.credentials else {
             return Ok(None);
         };
-        let token = client.login(credentials).await?;
+        let token = self
+            .login_shared(client, credentials, waiting_since)
+            .await?;
         *guard = Some(token.clone());
         Ok(Some(token))
+    }
+
+    /// Logs in, unless a login failed less than `failure_ttl` ago: then that failure again.
+    /// Called with the token lock held, so concurrent callers share one attempt.
+    async fn login_shared(
+        &self,
+        client: &ClientRef,
+        credentials: &Credentials,
+        waiting_since: Instant,
+    ) -> Result<Secret> {
+        if let Some((at, e)) = &*self.failure.lock().unwrap_or_else(|p| p.into_inner()) {
+            let refused = e.is_auth() || e.is_forbidden();
+            let waited_for_it = *at >= waiting_since;
+            if waited_for_it || (refused && at.elapsed() < self.failure_ttl) {
+                return Err(e.duplicate());
+            }
+        }
+        match client.login(credentials).await {
+            Ok(token) => {
+                *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                Ok(token)
+            }
+            Err(e) => {
+                *self.failure.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some((Instant::now(), e.duplicate()));
+                Err(e)
+            }
+        }
     }
 
     /// After a `401` with `stale`: log in again, unless another task already did.
@@ -191,6 +229,7 @@ impl Auth {
         let Some(credentials) = &self.credentials else {
             return Ok(());
         };
+        let waiting_since = Instant::now();
         let mut guard = self.token.lock().await;
         match (&*guard, stale) {
             (Some(current), Some(stale)) if !current.same(stale) => return Ok(()),
@@ -198,7 +237,9 @@ impl Auth {
             _ => {}
         }
         *guard = None;
-        let token = client.login(credentials).await?;
+        let token = self
+            .login_shared(client, credentials, waiting_since)
+            .await?;
         *guard = Some(token);
         Ok(())
     }
@@ -207,6 +248,9 @@ impl Auth {
         self.credentials.is_some()
     }
 }
+
+/// The largest answer read whole when not set: 64 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
 
 /// PHP's limits on the query string (`php.ini`), which AtroCore's server applies silently.
 #[derive(Debug, Clone, Copy)]
@@ -270,9 +314,18 @@ pub(crate) struct ClientRef {
     pub(crate) php_limits: PhpLimits,
     /// The default `timeZone` of date-time filter conditions.
     pub(crate) time_zone: Option<String>,
+    /// Most bytes of an answer read whole (JSON).
+    pub(crate) max_response_bytes: usize,
+    /// The origin of the instance: the only one a token is sent to.
+    origin: reqwest::Url,
 }
 
 impl ClientRef {
+    /// Whether `url` is on the instance's origin (scheme, host and port).
+    pub(crate) fn same_origin(&self, url: &reqwest::Url) -> bool {
+        url.origin() == self.origin.origin()
+    }
+
     /// Exchanges credentials for a token at the generation's token route. (Boxed: sending a
     /// request may log in, so the future types would otherwise contain themselves.)
     fn login<'a>(
@@ -293,16 +346,18 @@ impl ClientRef {
         headers.insert("Authorization-Token-Only", HeaderValue::from_static("true"));
         let prepared = Prepared {
             method: Method::GET,
-            path: path.to_owned(),
+            target: Target::Api(path.to_owned()),
             query: Vec::new(),
             headers,
             body: None,
-            idempotent: true,
+            // Never sent again after a 401 or a 429.
+            resend: Resend::Login,
+            extra_retries: 0,
             timeout: None,
         };
         tracing::debug!(user = %credentials.user, path, "logging in to AtroCore");
-        let response = prepared
-            .execute(self, AuthMode::Basic(credentials))
+        let bytes = prepared
+            .execute_bytes(self, AuthMode::Basic(credentials))
             .await
             .map_err(|e| {
                 if e.kind() == ErrorKind::Auth {
@@ -311,10 +366,6 @@ impl ClientRef {
                     e
                 }
             })?;
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| Error::from_reqwest(e).with_request(&Method::GET, path))?;
         // No serde error as source: its message could quote the answer, which holds the token.
         let answer: Answer = serde_json::from_slice(&bytes).map_err(|_| {
             Error::new(ErrorKind::Decode)
@@ -477,6 +528,8 @@ pub struct ClientBuilder<T = Client> {
     http: Option<reqwest::Client>,
     php_limits: PhpLimits,
     time_zone: Option<String>,
+    max_response_bytes: usize,
+    login_failure_ttl: Duration,
     _output: PhantomData<fn() -> T>,
 }
 
@@ -498,6 +551,8 @@ impl<T: From<Client>> ClientBuilder<T> {
             http: None,
             php_limits: PhpLimits::default(),
             time_zone: None,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            login_failure_ttl: Duration::from_secs(10),
             _output: PhantomData,
         }
     }
@@ -589,6 +644,27 @@ impl<T: From<Client>> ClientBuilder<T> {
         self
     }
 
+    /// The largest answer read whole (JSON answers, error bodies aside), in bytes; default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`]. A larger answer fails with
+    /// [`ErrorKind::Decode`](crate::ErrorKind::Decode) as soon as it is known to be larger
+    /// (from its `Content-Length`, else while reading), instead of filling memory. Downloads
+    /// stream and are not limited.
+    #[must_use]
+    pub fn max_response_bytes(mut self, n: usize) -> Self {
+        self.max_response_bytes = n;
+        self
+    }
+
+    /// How long a login whose credentials were refused (`401`, `403`) is handed to every caller
+    /// instead of a new attempt (default 10 seconds): many tasks with a wrong password make one
+    /// login, not one each, which could lock the account. Other failures are shared only with
+    /// the callers that were waiting for that attempt.
+    #[must_use]
+    pub fn login_failure_ttl(mut self, d: Duration) -> Self {
+        self.login_failure_ttl = d;
+        self
+    }
+
     /// The IANA time zone (e.g. `"Europe/Berlin"`) in which date-time filter conditions read
     /// their days, unless a filter names its own with [`Filter::time_zone`](crate::Filter::time_zone).
     /// AtroCore takes the zone from each condition only (not from the user's preferences), and
@@ -647,7 +723,7 @@ impl<T: From<Client>> ClientBuilder<T> {
             format!("/{base}")
         };
         let base_url = format!("{root}{api_base_path}");
-        reqwest::Url::parse(&base_url)
+        let origin = reqwest::Url::parse(&base_url)
             .map_err(|e| Error::builder("invalid API base path").with_source(e))?;
 
         let (http, user_agent) = match self.http {
@@ -667,6 +743,7 @@ impl<T: From<Client>> ClientBuilder<T> {
                 });
                 let mut b = reqwest::Client::builder()
                     .user_agent(ua)
+                    .redirect(redirect_policy())
                     .connect_timeout(self.connect_timeout);
                 if let Some(proxy) = self.proxy {
                     b = b.proxy(proxy);
@@ -686,12 +763,16 @@ impl<T: From<Client>> ClientBuilder<T> {
                 auth: Auth {
                     credentials: self.credentials,
                     token: Mutex::new(self.token),
+                    failure: std::sync::Mutex::new(None),
+                    failure_ttl: self.login_failure_ttl,
                 },
                 retry: self.retry,
                 timeout: self.timeout,
                 user_agent,
                 php_limits: self.php_limits,
                 time_zone: self.time_zone,
+                max_response_bytes: self.max_response_bytes,
+                origin,
             }),
         };
         Ok(T::from(client))

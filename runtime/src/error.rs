@@ -154,6 +154,24 @@ impl Error {
         Self::new(ErrorKind::Query).with_message(message)
     }
 
+    /// A copy without the source error (errors are not `Clone`): what a shared failure hands
+    /// to every caller.
+    pub(crate) fn duplicate(&self) -> Self {
+        let i = &self.inner;
+        Self {
+            inner: Box::new(Inner {
+                kind: i.kind,
+                method: i.method.clone(),
+                path: i.path.clone(),
+                status: i.status,
+                reason: i.reason.clone(),
+                message: i.message.clone(),
+                password_expired: i.password_expired,
+                source: None,
+            }),
+        }
+    }
+
     pub(crate) fn builder(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorKind::Builder).with_message(message)
     }

@@ -32,8 +32,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt
 
 use crate::client::{ApiGeneration, Client};
 use crate::encode::encode_path_segment;
-use crate::error::{Error, ErrorKind, Result, cap_reason};
+use crate::error::{Error, ErrorKind, Result};
 use crate::file_names::{NameConflict, NameDecision, decide};
+use crate::http::execute::{AuthMode, Prepared, Resend, Target};
 
 /// Chunk size when none is set: 4 MiB.
 pub const DEFAULT_CHUNK_SIZE: usize = 4 << 20;
@@ -741,9 +742,9 @@ impl ChunkPlan {
         }
     }
 
-    /// Sends one chunk, retrying transport errors, timeouts, `429` and `5xx` up to the client's
-    /// `max_retries` plus `retries` more times (renewing the token once on `401`), and folds
-    /// its answer into `state`.
+    /// Sends one chunk and folds its answer into `state`. A chunk is sent through the request
+    /// core like any safe request (retried on failures without an answer, `429`, `502`–`504`,
+    /// with `retries` more attempts than the client's policy; the token renewed on `401`).
     ///
     /// The `completing` chunk (sent alone, after every other one was acknowledged) is never
     /// sent again blindly: when its answer is lost the server may already have assembled the
@@ -758,75 +759,16 @@ impl ChunkPlan {
         completing: bool,
     ) -> Result<()> {
         let len = data.len();
-        let prefix = self.chunk_prefix(start)?;
-        let max = self
-            .client
-            .inner
-            .retry
-            .max_retries
-            .saturating_add(self.retries);
-        let mut failures = 0;
-        let mut renewed = false;
-        // Whether an earlier attempt of this chunk may have reached the server.
-        let mut maybe_sent = false;
-        let answer: Value = loop {
-            if completing && maybe_sent {
-                match self.created_record().await {
-                    Ok(Some(record)) => {
-                        tracing::debug!(
-                            start,
-                            "the completing chunk's answer was lost, but the file exists"
-                        );
-                        break record;
-                    }
-                    Ok(None) => {}
-                    Err(e)
-                        if failures < max
-                            && (e.is_transport() || e.is_timeout() || e.is_server()) =>
-                    {
-                        let delay = self.client.inner.retry.backoff(failures);
-                        failures += 1;
-                        tokio::time::sleep(delay).await;
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            let token = self.client.current_token().await?;
-            match self
-                .post_chunk(prefix.clone(), data.clone(), token.as_ref())
-                .await
-            {
-                Ok(v) => break v,
-                Err(e) if e.is_auth() && !renewed && self.client.can_renew() => {
-                    renewed = true;
-                    self.client.renew_token(token.as_ref()).await?;
-                }
-                Err(e)
-                    if failures < max
-                        && (e.is_transport()
-                            || e.is_timeout()
-                            || e.is_server()
-                            || e.kind() == ErrorKind::RateLimited) =>
-                {
-                    maybe_sent |= e.kind() != ErrorKind::RateLimited;
-                    let delay = self.client.inner.retry.backoff(failures);
-                    failures += 1;
-                    tracing::debug!(start, failures, error = %e, "chunk failed, sending it again");
-                    tokio::time::sleep(delay).await;
-                }
-                Err(e) if completing && maybe_sent => {
-                    // The resend was refused (the name is taken, or the record exists): by the
-                    // first attempt, if the file is there now.
-                    match self.created_record().await? {
-                        Some(record) => break record,
-                        None => return Err(e),
-                    }
-                }
-                Err(e) => return Err(e),
-            }
+        let answer = if completing {
+            self.send_completing(start, data).await?
+        } else {
+            let body = self
+                .chunk_request(start, data)?
+                .idempotent(true)
+                .send_bytes_with_retries(self.retries)
+                .await?;
+            self.decode_answer(&body)?
         };
-        drop(data);
         let progress = {
             let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
             st.sent += 1;
@@ -841,6 +783,63 @@ impl ChunkPlan {
         Ok(())
     }
 
+    fn decode_answer(&self, body: &[u8]) -> Result<Value> {
+        serde_json::from_slice(body)
+            .map_err(|e| Error::decode(e).with_request(&Method::POST, self.path))
+    }
+
+    /// The completing chunk: sent once per attempt; after a failure that may have reached the
+    /// server, the record is looked up before the chunk is sent again.
+    async fn send_completing(&self, start: u64, data: Bytes) -> Result<Value> {
+        let max = self
+            .client
+            .inner
+            .retry
+            .max_retries
+            .saturating_add(self.retries);
+        let mut failures = 0;
+        let mut maybe_sent = false;
+        loop {
+            if maybe_sent && let Some(record) = self.created_record().await? {
+                tracing::debug!(
+                    start,
+                    "the completing chunk's answer was lost, but the file exists"
+                );
+                return Ok(record);
+            }
+            match self
+                .chunk_request(start, data.clone())?
+                .idempotent(false)
+                .send_bytes()
+                .await
+            {
+                Ok(body) => return self.decode_answer(&body),
+                Err(e)
+                    if failures < max
+                        && (e.is_transport()
+                            || e.is_timeout()
+                            || e.is_server()
+                            || e.kind() == ErrorKind::RateLimited) =>
+                {
+                    maybe_sent |= e.kind() != ErrorKind::RateLimited;
+                    let delay = self.client.inner.retry.backoff(failures);
+                    failures += 1;
+                    tracing::debug!(start, failures, error = %e, "completing chunk failed");
+                    tokio::time::sleep(delay).await;
+                }
+                // The resend was refused (the name is taken, or the record exists): by the
+                // first attempt, if the file is there now.
+                Err(e) if maybe_sent => {
+                    return match self.created_record().await? {
+                        Some(record) => Ok(record),
+                        None => Err(e),
+                    };
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// The JSON of a chunk up to the opening of the `piece` data URI's Base64 text.
     fn chunk_prefix(&self, start: u64) -> Result<Bytes> {
         let mut body = serde_json::to_vec(&self.chunk_fields(start)).map_err(|e| {
@@ -851,56 +850,34 @@ impl ChunkPlan {
         Ok(Bytes::from(body))
     }
 
-    /// One `POST` of a chunk. The body streams: the prefix, then the chunk Base64-encoded
-    /// piece by piece as the connection takes it, then the closing `"}`; so a chunk in flight
-    /// costs its raw bytes only, and a retry encodes again from them.
-    async fn post_chunk(
-        &self,
-        prefix: Bytes,
-        data: Bytes,
-        token: Option<&crate::client::Secret>,
-    ) -> Result<Value> {
+    /// The `POST` of a chunk, its body streamed: the prefix, then the chunk Base64-encoded piece
+    /// by piece as the connection takes it, then the closing `"}`; so a chunk in flight costs
+    /// its raw bytes only, and a retry encodes again from them.
+    fn chunk_request(&self, start: u64, data: Bytes) -> Result<crate::RequestBuilder> {
         const PIECE: usize = 3 * 16 * 1024; // a multiple of 3: no padding inside the text
         const SUFFIX: &[u8] = b"\"}";
+        let prefix = self.chunk_prefix(start)?;
         let encoded = base64::encoded_len(data.len(), true)
             .ok_or_else(|| Error::builder("the chunk is too large to encode"))?;
-        let total = prefix.len() + encoded + SUFFIX.len();
-        let pieces = data.len().div_ceil(PIECE);
-        let body = stream::once(std::future::ready(prefix))
-            .chain(stream::iter(0..pieces).map(move |i| {
-                let end = ((i + 1) * PIECE).min(data.len());
-                let text = base64::engine::general_purpose::STANDARD.encode(&data[i * PIECE..end]);
-                Bytes::from(text)
-            }))
-            .chain(stream::once(std::future::ready(Bytes::from_static(SUFFIX))))
-            .map(Ok::<Bytes, io::Error>);
-        let inner = &self.client.inner;
-        let url = format!("{}{}", inner.base_url, self.path);
-        let mut req = inner
-            .http
-            .post(url)
-            .header(CONTENT_TYPE, "application/json")
-            .header(reqwest::header::ACCEPT, "application/json")
-            .header(CONTENT_LENGTH, total)
-            .body(reqwest::Body::wrap_stream(body));
-        if let Some(ua) = &inner.user_agent {
-            req = req.header(reqwest::header::USER_AGENT, ua.clone());
-        }
-        if let Some(t) = inner.timeout {
-            req = req.timeout(t);
-        }
-        if let Some(t) = token {
-            req = req.header("Authorization-Token", t.header_value()?);
-        }
-        let result = match req.send().await {
-            Ok(resp) if resp.status().is_success() => match resp.bytes().await {
-                Ok(b) => serde_json::from_slice(&b).map_err(Error::decode),
-                Err(e) => Err(Error::from_reqwest(e)),
-            },
-            Ok(resp) => Err(status_error(resp).await),
-            Err(e) => Err(Error::from_reqwest(e)),
+        let total = (prefix.len() + encoded + SUFFIX.len()) as u64;
+        let make = move || {
+            let data = data.clone();
+            let pieces = data.len().div_ceil(PIECE);
+            let body = stream::once(std::future::ready(prefix.clone()))
+                .chain(stream::iter(0..pieces).map(move |i| {
+                    let end = ((i + 1) * PIECE).min(data.len());
+                    let text =
+                        base64::engine::general_purpose::STANDARD.encode(&data[i * PIECE..end]);
+                    Bytes::from(text)
+                }))
+                .chain(stream::once(std::future::ready(Bytes::from_static(SUFFIX))))
+                .map(Ok::<Bytes, io::Error>);
+            reqwest::Body::wrap_stream(body)
         };
-        result.map_err(|e| e.with_request(&Method::POST, self.path))
+        Ok(self
+            .client
+            .request(Method::POST, self.path)
+            .json_stream(total, make))
     }
 
     /// Reads a chunk answer: the offsets stored, and the record when it completed the file.
@@ -1143,58 +1120,28 @@ impl Client {
                 .with_source(e)
                 .with_request(&Method::GET, &shown)
         })?;
-        let same_origin = reqwest::Url::parse(root)
-            .map(|r| r.origin() == parsed.origin())
-            .unwrap_or(false);
-        let policy = self.retry_policy().clone();
-        let mut retries = 0;
-        loop {
-            let mut req = self.inner.http.get(parsed.clone());
-            if let Some(ua) = &self.inner.user_agent {
-                req = req.header(reqwest::header::USER_AGENT, ua.clone());
-            }
-            if let Some(t) = self.inner.timeout {
-                req = req.timeout(t);
-            }
-            if auth
-                && same_origin
-                && let Some(token) = self.current_token().await?
-            {
-                req = req.header("Authorization-Token", token.header_value()?);
-            }
-            let err = match req.send().await {
-                Ok(resp) if resp.status().is_success() => {
-                    return Ok(FileDownload::from_response(resp, shown));
-                }
-                Ok(resp) => status_error(resp).await,
-                Err(e) => Error::from_reqwest(e),
-            }
-            .with_request(&Method::GET, &shown);
-            let retryable = err.is_transport()
-                || err.is_timeout()
-                || matches!(err.status(), Some(429 | 502 | 503 | 504));
-            if retryable && retries < policy.max_retries {
-                tokio::time::sleep(policy.backoff(retries)).await;
-                retries += 1;
-                continue;
-            }
-            return Err(err);
-        }
+        let prepared = Prepared {
+            method: Method::GET,
+            target: Target::Url {
+                url: parsed,
+                shown: shown.clone(),
+            },
+            query: Vec::new(),
+            headers: reqwest::header::HeaderMap::new(),
+            body: None,
+            resend: Resend::Safe,
+            extra_retries: 0,
+            timeout: None,
+        };
+        // The token goes only to the instance's origin (the core checks it).
+        let mode = if auth {
+            AuthMode::Session(self)
+        } else {
+            AuthMode::Anonymous
+        };
+        let response = prepared.execute(&self.inner, mode).await?;
+        Ok(FileDownload::from_response(response, shown))
     }
-}
-
-/// The error of a non-success answer: the reason from `X-Status-Reason`, else the body.
-async fn status_error(resp: reqwest::Response) -> Error {
-    let status = resp.status().as_u16();
-    let reason = resp
-        .headers()
-        .get("X-Status-Reason")
-        .and_then(|v| cap_reason(&String::from_utf8_lossy(v.as_bytes())));
-    let reason = match reason {
-        Some(r) => Some(r),
-        None => resp.text().await.ok().and_then(|t| cap_reason(&t)),
-    };
-    Error::from_status(status, reason)
 }
 
 /// The URL without query string (it may carry a secret), for error messages.

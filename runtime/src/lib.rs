@@ -140,6 +140,7 @@ mod encode;
 mod entity;
 mod error;
 pub mod filter;
+mod http;
 mod link;
 mod meta;
 mod outcome;

@@ -1,24 +1,22 @@
-//! [`RequestBuilder`]: one request to any route, and the send loop shared by every request
-//! (token, retries with backoff, re-login on `401`, error mapping, tracing).
+//! [`RequestBuilder`]: one request to any route, sent through the request core
+//! ([`crate::http`]).
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
-use reqwest::{Method, Response, StatusCode};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tracing::Instrument;
 
-use crate::client::{Client, ClientRef, Credentials, Secret};
+use crate::client::Client;
 use crate::encode::php_query_pairs;
-use crate::error::{Error, Result, cap_reason};
+use crate::error::{Error, Result};
 use crate::filter::Where;
+use crate::http::body::RequestBody;
+use crate::http::execute::{AuthMode, Prepared, Resend, Target};
 use crate::outcome::WriteOutcome;
-
-/// Most bytes of an error answer read to find its reason.
-const MAX_ERROR_BODY: usize = 4096;
 
 /// A request to any route of the API, built by [`Client::request`] and sent by one of the
 /// `send_*` methods.
@@ -49,7 +47,7 @@ pub struct RequestBuilder {
     path: String,
     query: Vec<(String, String)>,
     headers: HeaderMap,
-    body: Option<Bytes>,
+    body: Option<RequestBody>,
     idempotent: Option<bool>,
     timeout: Option<Duration>,
     error: Option<Error>,
@@ -150,7 +148,7 @@ impl RequestBuilder {
     pub fn json<B: Serialize + ?Sized>(mut self, body: &B) -> Self {
         match serde_json::to_vec(body) {
             Ok(bytes) => {
-                self.body = Some(Bytes::from(bytes));
+                self.body = Some(RequestBody::Json(Bytes::from(bytes)));
                 self
             }
             Err(e) => self.fail(
@@ -162,7 +160,22 @@ impl RequestBuilder {
     /// Sends this already serialized JSON body.
     #[must_use]
     pub fn json_bytes(mut self, body: impl Into<Bytes>) -> Self {
-        self.body = Some(body.into());
+        self.body = Some(RequestBody::Json(body.into()));
+        self
+    }
+
+    /// Sends a JSON body that is streamed as it is sent: `make` builds a fresh stream of exactly
+    /// `len` bytes for every attempt (a file chunk Base64-encoded piece by piece).
+    #[must_use]
+    pub(crate) fn json_stream(
+        mut self,
+        len: u64,
+        make: impl Fn() -> reqwest::Body + Send + Sync + 'static,
+    ) -> Self {
+        self.body = Some(RequestBody::Stream {
+            make: std::sync::Arc::new(make),
+            len,
+        });
         self
     }
 
@@ -182,7 +195,8 @@ impl RequestBuilder {
         self
     }
 
-    pub(crate) fn into_prepared(self) -> Result<(Client, Prepared)> {
+    /// Retries on top of the client's `max_retries` (file chunks).
+    pub(crate) fn into_prepared(self, extra_retries: u32) -> Result<(Client, Prepared)> {
         if let Some(e) = self.error {
             return Err(e.with_request(&self.method, &self.path));
         }
@@ -194,20 +208,25 @@ impl RequestBuilder {
             self.client,
             Prepared {
                 method: self.method,
-                path: self.path,
+                target: Target::Api(self.path),
                 query: self.query,
                 headers: self.headers,
                 body: self.body,
-                idempotent,
+                resend: if idempotent {
+                    Resend::Safe
+                } else {
+                    Resend::Never
+                },
+                extra_retries,
                 timeout: self.timeout,
             },
         ))
     }
 
     /// Sends the request and returns the answer of a `2xx` status; any other status is an
-    /// [`Error`]. The body is not read.
+    /// [`Error`]. The body is not read (nor limited in size).
     pub async fn send(self) -> Result<Response> {
-        let (client, prepared) = self.into_prepared()?;
+        let (client, prepared) = self.into_prepared(0)?;
         prepared
             .execute(&client.inner, AuthMode::Session(&client))
             .await
@@ -246,14 +265,18 @@ impl RequestBuilder {
         self.send_bytes().await.map(drop)
     }
 
-    /// Sends the request and returns the body of a `2xx` answer.
+    /// Sends the request and returns the body of a `2xx` answer, read whole within the client's
+    /// [size limit](crate::ClientBuilder::max_response_bytes); a safe request whose answer is
+    /// cut short is sent again.
     pub async fn send_bytes(self) -> Result<Bytes> {
-        let (method, path) = (self.method.clone(), self.path.clone());
-        let response = self.send().await?;
-        response
-            .bytes()
+        self.send_bytes_with_retries(0).await
+    }
+
+    pub(crate) async fn send_bytes_with_retries(self, extra_retries: u32) -> Result<Bytes> {
+        let (client, prepared) = self.into_prepared(extra_retries)?;
+        prepared
+            .execute_bytes(&client.inner, AuthMode::Session(&client))
             .await
-            .map_err(|e| Error::from_reqwest(e).with_request(&method, &path))
     }
 }
 
@@ -280,264 +303,11 @@ impl fmt::Debug for RequestBuilder {
                     .map(HeaderName::as_str)
                     .collect::<Vec<_>>(),
             )
-            .field("body_len", &self.body.as_ref().map(Bytes::len))
+            .field("body_len", &self.body.as_ref().map(RequestBody::len))
             .field("idempotent", &self.idempotent)
             .field("error", &self.error)
             .finish_non_exhaustive()
     }
-}
-
-/// How a request authenticates.
-pub(crate) enum AuthMode<'a> {
-    /// The client's token (logging in first if needed), renewed once on `401`.
-    Session(&'a Client),
-    /// Basic credentials: the login request itself.
-    Basic(&'a Credentials),
-}
-
-/// A request ready to send any number of times.
-pub(crate) struct Prepared {
-    pub(crate) method: Method,
-    pub(crate) path: String,
-    pub(crate) query: Vec<(String, String)>,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: Option<Bytes>,
-    pub(crate) idempotent: bool,
-    pub(crate) timeout: Option<Duration>,
-}
-
-/// Refuses a path with an empty, `.` or `..` segment (also percent-encoded): the URL parser
-/// would resolve it, so `read("..")` would request the API root and `read("")` the list route.
-fn check_path_segments(path: &str) -> Result<()> {
-    if path == "/" {
-        return Ok(());
-    }
-    for segment in path.trim_start_matches('/').split('/') {
-        let plain = segment.replace("%2e", ".").replace("%2E", ".");
-        if matches!(plain.as_str(), "" | "." | "..") {
-            return Err(Error::builder(format!(
-                "a path value is {}: ids and other path values cannot be empty, `.` or `..`",
-                if segment.is_empty() {
-                    "empty".to_owned()
-                } else {
-                    format!("`{segment}`")
-                }
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Statuses worth retrying for a safe request.
-fn retryable_status(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 429 | 502 | 503 | 504)
-}
-
-/// `Retry-After` in seconds (the HTTP-date form is ignored: the backoff applies then).
-fn retry_after(response: &Response) -> Option<Duration> {
-    let v = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?;
-    v.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
-impl Prepared {
-    fn url(&self, client: &ClientRef) -> Result<reqwest::Url> {
-        check_path_segments(&self.path).map_err(|e| e.with_request(&self.method, &self.path))?;
-        client
-            .php_limits
-            .check(&self.query)
-            .map_err(|e| e.with_request(&self.method, &self.path))?;
-        let mut s = String::with_capacity(client.base_url.len() + self.path.len() + 1);
-        s.push_str(&client.base_url);
-        if !self.path.starts_with('/') {
-            s.push('/');
-        }
-        s.push_str(&self.path);
-        let mut url = reqwest::Url::parse(&s).map_err(|e| {
-            Error::builder("invalid request path")
-                .with_source(e)
-                .with_request(&self.method, &self.path)
-        })?;
-        if !self.query.is_empty() {
-            url.query_pairs_mut().extend_pairs(&self.query);
-        }
-        Ok(url)
-    }
-
-    fn build(
-        &self,
-        client: &ClientRef,
-        url: &reqwest::Url,
-        auth: &AuthMode<'_>,
-        token: Option<&Secret>,
-    ) -> Result<reqwest::Request> {
-        let mut req = client
-            .http
-            .request(self.method.clone(), url.clone())
-            .header(ACCEPT, "application/json")
-            .headers(self.headers.clone());
-        if let Some(ua) = &client.user_agent {
-            req = req.header(USER_AGENT, ua.clone());
-        }
-        match auth {
-            AuthMode::Basic(c) => {
-                req = req.basic_auth(&c.user, Some(c.password.expose()));
-            }
-            AuthMode::Session(_) => {
-                if let Some(t) = token {
-                    req = req.header("Authorization-Token", t.header_value()?);
-                }
-            }
-        }
-        if let Some(body) = &self.body {
-            req = req
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone());
-        }
-        if let Some(t) = self.timeout.or(client.timeout) {
-            req = req.timeout(t);
-        }
-        req.build()
-            .map_err(|e| Error::from_reqwest(e).with_request(&self.method, &self.path))
-    }
-
-    /// Sends until success or a final failure: retries safe requests, renews the token once on
-    /// `401`. Runs inside one tracing span with method, path, status, attempt and duration.
-    pub(crate) async fn execute(&self, client: &ClientRef, auth: AuthMode<'_>) -> Result<Response> {
-        let span = tracing::debug_span!(
-            "atrocore_request",
-            method = %self.method,
-            path = %self.path,
-            status = tracing::field::Empty,
-            attempt = tracing::field::Empty,
-            duration_ms = tracing::field::Empty,
-        );
-        let started = Instant::now();
-        let result = self.run(client, auth, &span).instrument(span.clone()).await;
-        span.record(
-            "duration_ms",
-            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        );
-        match &result {
-            Ok(r) => {
-                span.record("status", r.status().as_u16());
-            }
-            Err(e) => {
-                if let Some(s) = e.status() {
-                    span.record("status", s);
-                }
-                span.in_scope(|| tracing::debug!(error = %e, "request failed"));
-            }
-        }
-        result
-    }
-
-    async fn run(
-        &self,
-        client: &ClientRef,
-        auth: AuthMode<'_>,
-        span: &tracing::Span,
-    ) -> Result<Response> {
-        let url = self.url(client)?;
-        let policy = &client.retry;
-        let mut attempt: u32 = 0;
-        let mut retries: u32 = 0;
-        let mut renewed = false;
-        loop {
-            attempt += 1;
-            span.record("attempt", attempt);
-            let token = match &auth {
-                AuthMode::Session(c) => c.current_token().await?,
-                AuthMode::Basic(_) => None,
-            };
-            let request = self.build(client, &url, &auth, token.as_ref())?;
-            match client.http.execute(request).await {
-                Ok(response) => {
-                    let status = response.status();
-                    if status.is_success() {
-                        return Ok(response);
-                    }
-                    if status == StatusCode::UNAUTHORIZED && !renewed {
-                        if let AuthMode::Session(c) = &auth {
-                            if c.can_renew() {
-                                renewed = true;
-                                drop(response);
-                                tracing::debug!(
-                                    attempt,
-                                    "401: logging in again, then replaying once"
-                                );
-                                c.renew_token(token.as_ref()).await?;
-                                continue;
-                            }
-                        }
-                    }
-                    if self.idempotent && retries < policy.max_retries && retryable_status(status) {
-                        let wait = retry_after(&response);
-                        if wait.is_none_or(|w| w <= policy.max_retry_after) {
-                            let delay = wait.unwrap_or_else(|| policy.backoff(retries));
-                            retries += 1;
-                            tracing::debug!(
-                                attempt,
-                                status = status.as_u16(),
-                                delay_ms = delay.as_millis() as u64,
-                                "retrying"
-                            );
-                            drop(response);
-                            tokio::time::sleep(delay).await;
-                            continue;
-                        }
-                    }
-                    return Err(error_from_response(response)
-                        .await
-                        .with_request(&self.method, &self.path));
-                }
-                Err(e) => {
-                    let err = Error::from_reqwest(e).with_request(&self.method, &self.path);
-                    if self.idempotent
-                        && retries < policy.max_retries
-                        && (err.is_transport() || err.is_timeout())
-                    {
-                        let delay = policy.backoff(retries);
-                        retries += 1;
-                        tracing::debug!(attempt, error = %err, delay_ms = delay.as_millis() as u64, "retrying");
-                        tokio::time::sleep(delay).await;
-                        continue;
-                    }
-                    return Err(err);
-                }
-            }
-        }
-    }
-}
-
-/// The error for a non-success answer: the reason from `X-Status-Reason`, else from the body.
-async fn error_from_response(mut response: Response) -> Error {
-    let status = response.status().as_u16();
-    let headers = response.headers();
-    let header_reason = headers
-        .get("X-Status-Reason")
-        .and_then(|v| cap_reason(&String::from_utf8_lossy(v.as_bytes())));
-    let password_expired = headers
-        .get("Password-Expired")
-        .is_some_and(|v| matches!(v.as_bytes(), b"true" | b"1"));
-    let reason = match header_reason {
-        Some(r) => Some(r),
-        None => {
-            let mut body = Vec::new();
-            while body.len() < MAX_ERROR_BODY {
-                match response.chunk().await {
-                    Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-                    _ => break,
-                }
-            }
-            body.truncate(MAX_ERROR_BODY);
-            cap_reason(&String::from_utf8_lossy(&body))
-        }
-    };
-    Error::from_status(status, reason).with_password_expired(password_expired)
 }
 
 #[cfg(test)]
@@ -565,10 +335,14 @@ mod tests {
     #[test]
     fn retryable_statuses() {
         for s in [429, 502, 503, 504] {
-            assert!(retryable_status(StatusCode::from_u16(s).unwrap()));
+            assert!(crate::http::execute::retryable_status(
+                reqwest::StatusCode::from_u16(s).unwrap()
+            ));
         }
         for s in [400, 401, 404, 409, 500, 501] {
-            assert!(!retryable_status(StatusCode::from_u16(s).unwrap()));
+            assert!(!crate::http::execute::retryable_status(
+                reqwest::StatusCode::from_u16(s).unwrap()
+            ));
         }
     }
 
@@ -597,7 +371,10 @@ mod tests {
             "/Product/...",
             "/",
         ] {
-            assert!(super::check_path_segments(ok).is_ok(), "{ok}");
+            assert!(
+                crate::http::execute::check_path_segments(ok).is_ok(),
+                "{ok}"
+            );
         }
         for bad in [
             "/Product/",
@@ -608,7 +385,7 @@ mod tests {
             "/Product//x",
             "",
         ] {
-            let e = super::check_path_segments(bad).unwrap_err();
+            let e = crate::http::execute::check_path_segments(bad).unwrap_err();
             assert!(e.is_builder(), "{bad}");
         }
     }
