@@ -485,4 +485,63 @@ mod tests {
             ])
         );
     }
+
+    fn has_not_anywhere(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Object(o) => {
+                o.get("type") == Some(&json!("not")) || o.values().any(has_not_anywhere)
+            }
+            serde_json::Value::Array(a) => a.iter().any(has_not_anywhere),
+            _ => false,
+        }
+    }
+
+    fn arb_condition() -> impl proptest::strategy::Strategy<Value = Condition> {
+        use proptest::prelude::*;
+        let leaf = (
+            prop::sample::select(vec![
+                "equals",
+                "in",
+                "isNull",
+                "like",
+                "between",
+                "lastXDays",
+                "linkedWith",
+                "isTrue",
+                "startsWith",
+                "zzz",
+            ]),
+            prop::sample::select(vec!["a", "b"]),
+            prop_oneof![
+                Just(None),
+                Just(Some(WhereValue::from("x"))),
+                Just(Some(WhereValue::from(vec![1, 2]))),
+                Just(Some(WhereValue::from(Vec::<i32>::new()))),
+            ],
+            any::<bool>(),
+        )
+            .prop_map(|(op, a, v, attr)| {
+                let mut c = Condition::new(op).attribute(a).is_attribute(attr);
+                c.value = v;
+                c
+            });
+        leaf.prop_recursive(4, 30, 4, |inner| {
+            (
+                prop::sample::select(vec!["and", "or", "not"]),
+                prop::collection::vec(inner, 0..4),
+            )
+                .prop_map(|(op, cs)| Condition::group(op, cs))
+        })
+    }
+
+    proptest::proptest! {
+        /// Any tree: no panic; what is sent holds no `not`; a refusal is a query error.
+        #[test]
+        fn any_tree_is_sent_without_not_or_refused(cs in proptest::collection::vec(arb_condition(), 0..4)) {
+            match server_form(&Where::from(cs), Some("UTC")) {
+                Ok(w) => proptest::prop_assert!(!has_not_anywhere(&w.to_json())),
+                Err(e) => proptest::prop_assert!(e.is_query()),
+            }
+        }
+    }
 }
