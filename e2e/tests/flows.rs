@@ -876,3 +876,60 @@ async fn creates_and_attribute_writes_whose_answers_are_lost() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_resume_with_another_chunk_size_or_content_starts_over() {
+    let data = content(300_000, 12);
+    for g in BOTH {
+        let (_sim, c) = start(g, Faults::default()).await;
+        let session = ChunkSession::new();
+        // Interrupt after the first chunks with 50 kB chunks.
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let tx = Mutex::new(Some(tx));
+        let upload = c
+            .upload_bytes("mixed.bin", data.clone())
+            .chunk_size(50_000)
+            .parallel_chunks(1)
+            .session(session.clone())
+            .on_progress(move |p| {
+                if p.chunks_done >= 2
+                    && let Some(tx) = tx.lock().unwrap().take()
+                {
+                    let _ = tx.send(());
+                }
+            });
+        tokio::select! {
+            r = upload => panic!("stopped early expected: {r:?}"),
+            _ = rx => {}
+        }
+        // Resumed with another chunk size: nothing is reused, the file is whole.
+        let other = c
+            .upload_bytes("mixed.bin", data.clone())
+            .chunk_size(40_000)
+            .session(session.clone())
+            .await
+            .unwrap();
+        assert_eq!(other.chunks_skipped, 0, "{g:?}");
+        assert_eq!(downloaded(&c, &other.id).await, data, "{g:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_reader_longer_than_declared_is_refused() {
+    for g in BOTH {
+        let (_sim, c) = start(g, Faults::default()).await;
+        let data = content(120_000, 13);
+        for chunk in [200_000usize, 50_000] {
+            let reader = std::io::Cursor::new(data.clone());
+            let e = c
+                .upload_reader(format!("long-{chunk}.bin"), reader, 100_000)
+                .chunk_size(chunk)
+                .method(UploadMethod::Chunked)
+                .await
+                .unwrap_err();
+            assert!(e.to_string().contains("100000"), "{g:?} {chunk}: {e}");
+        }
+        let files: Value = c.request(Method::GET, "/File").send_json().await.unwrap();
+        assert_eq!(files["total"], 0, "{g:?}: no truncated file was created");
+    }
+}

@@ -45,6 +45,9 @@ pub enum AttrValue {
     List(Vec<Value>),
     /// Anything else the server sends.
     Object(Map<String, Value>),
+    /// A float JSON cannot carry (NaN or an infinity), from `AttrValue::from(f64)`: kept so that
+    /// sending it fails with an error naming the attribute, instead of storing `null`.
+    NotFinite(f64),
 }
 
 impl AttrValue {
@@ -100,6 +103,8 @@ impl From<AttrValue> for Value {
             AttrValue::Text(s) => Value::String(s),
             AttrValue::List(a) => Value::Array(a),
             AttrValue::Object(o) => Value::Object(o),
+            // JSON has no NaN: serializing an `AttrValue` fails instead.
+            AttrValue::NotFinite(_) => Value::Null,
         }
     }
 }
@@ -121,7 +126,7 @@ attr_from! {
     i64 => |v: i64| AttrValue::Number(v.into()),
     u32 => |v: u32| AttrValue::Number(v.into()),
     u64 => |v: u64| AttrValue::Number(v.into()),
-    f64 => |v: f64| Number::from_f64(v).map_or(AttrValue::Null, AttrValue::Number),
+    f64 => |v: f64| Number::from_f64(v).map_or(AttrValue::NotFinite(v), AttrValue::Number),
     String => AttrValue::Text,
     &str => |v: &str| AttrValue::Text(v.to_owned()),
     Vec<String> => |v: Vec<String>| AttrValue::List(v.into_iter().map(Value::String).collect()),
@@ -136,6 +141,9 @@ impl Serialize for AttrValue {
             Self::Text(t) => s.serialize_str(t),
             Self::List(a) => a.serialize(s),
             Self::Object(o) => o.serialize(s),
+            Self::NotFinite(f) => Err(serde::ser::Error::custom(format!(
+                "the attribute value {f} is not a finite number: JSON cannot carry it"
+            ))),
         }
     }
 }
@@ -238,7 +246,13 @@ impl AttributeValue {
     }
 
     /// The form sent to `upsertAttributeValues`: `attributeId` and the input `value…` fields.
-    fn to_input(&self) -> Value {
+    fn to_input(&self) -> Result<Value> {
+        if let Some(AttrValue::NotFinite(f)) = &self.value {
+            return Err(crate::error::Error::builder(format!(
+                "attribute `{}`: the value {f} is not a finite number and cannot be sent",
+                self.attribute_id
+            )));
+        }
         let mut m = Map::new();
         m.insert(
             "attributeId".into(),
@@ -267,7 +281,7 @@ impl AttributeValue {
                 m.insert(k.clone(), v.clone());
             }
         }
-        Value::Object(m)
+        Ok(Value::Object(m))
     }
 }
 
@@ -391,7 +405,10 @@ impl RecordAttributes {
     /// Values that change nothing are answered `304 Not Modified` by both generations; that
     /// resolves to [`WriteOutcome::NotModified`], not to an error.
     pub async fn upsert(&self, values: &[AttributeValue]) -> Result<WriteOutcome> {
-        let body: Vec<Value> = values.iter().map(AttributeValue::to_input).collect();
+        let body: Vec<Value> = values
+            .iter()
+            .map(AttributeValue::to_input)
+            .collect::<Result<_>>()?;
         let answer: Option<Value> = send_write(
             self.client
                 .request(Method::POST, self.path("upsertAttributeValues"))
@@ -485,11 +502,18 @@ mod tests {
         assert_eq!(v.value_unit_name.as_deref(), Some("Kilogram"));
         assert_eq!(v.value.as_ref().and_then(AttrValue::as_f64), Some(3.0));
         assert_eq!(
-            v.to_input(),
+            v.to_input().unwrap(),
             json!({"attributeId": "a1", "value": 3, "valueUnitId": "kg", "valueDeDe": "x"})
         );
         v.value = Some(AttrValue::Null);
-        assert_eq!(v.to_input()["value"], Value::Null);
+        assert_eq!(v.to_input().unwrap()["value"], Value::Null);
+        // NaN is an error naming the attribute, not a silent null.
+        for bad in [f64::NAN, f64::INFINITY] {
+            v.value = Some(AttrValue::from(bad));
+            let e = v.to_input().unwrap_err();
+            assert!(e.is_builder() && e.to_string().contains("a1"), "{e}");
+            assert!(serde_json::to_string(&AttrValue::from(bad)).is_err());
+        }
         let read: AttributeValue =
             serde_json::from_value(json!({"attributeId": "a", "value": null})).unwrap();
         assert_eq!(read.value, None);

@@ -202,6 +202,23 @@ impl Error {
         err
     }
 
+    /// A body that could not be read to its end (the connection dropped mid-body): a transport
+    /// failure, whatever reqwest calls it, so that safe requests are sent again.
+    pub(crate) fn body_cut(e: reqwest::Error) -> Self {
+        let timeout = e.is_timeout();
+        let err = Self::new(if timeout {
+            ErrorKind::Timeout
+        } else {
+            ErrorKind::Transport
+        })
+        .with_source(e.without_url());
+        if timeout {
+            err
+        } else {
+            err.with_message("the answer was cut short")
+        }
+    }
+
     pub(crate) fn decode(source: serde_json::Error) -> Self {
         Self::new(ErrorKind::Decode)
             .with_message("the answer does not have the expected shape")

@@ -464,6 +464,7 @@ impl FileUpload {
             let len = usize::try_from(size)
                 .map_err(|_| Error::builder("the file is too large for one Base64 request"))?;
             let content = reader.read_at(0, len).await?;
+            reader.ensure_end(size).await?;
             let mime = self
                 .mime_type
                 .clone()
@@ -489,6 +490,7 @@ impl FileUpload {
             parallel: self.parallel,
             retries: self.chunk_retries,
             progress: self.progress,
+            wire_hash: String::new(),
         };
         plan.run(reader).await
     }
@@ -620,6 +622,48 @@ enum ChunkReader {
 }
 
 impl ChunkReader {
+    /// After the last byte was read: fails when the source holds more than `size` bytes (a
+    /// reader longer than declared, a file that grew), which would upload a truncated file.
+    async fn ensure_end(&mut self, size: u64) -> Result<()> {
+        let longer = || {
+            Error::builder(format!(
+                "the source holds more than its declared {size} bytes: the upload would be cut"
+            ))
+        };
+        match self {
+            Self::Bytes(b) => {
+                if b.len() as u64 > size {
+                    return Err(longer());
+                }
+            }
+            Self::File { file, .. } => {
+                let len = file
+                    .metadata()
+                    .await
+                    .map_err(|e| io_error("cannot read the file's size", e))?
+                    .len();
+                if len != size {
+                    return Err(Error::builder(format!(
+                        "the file changed size during the upload ({size} bytes, now {len})"
+                    )));
+                }
+            }
+            Self::Stream { reader, pos } => {
+                if *pos == size {
+                    let mut one = [0u8; 1];
+                    let n = reader
+                        .read(&mut one)
+                        .await
+                        .map_err(|e| io_error("cannot read the source", e))?;
+                    if n > 0 {
+                        return Err(longer());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The `len` bytes at `start` (`start` never goes back for a stream).
     async fn read_at(&mut self, start: u64, len: usize) -> Result<Bytes> {
         let short = || {
@@ -692,6 +736,8 @@ struct ChunkPlan {
     parallel: usize,
     retries: u32,
     progress: Option<ProgressFn>,
+    /// The `fileUniqueHash` sent: the session's, mixed with the upload's fingerprint.
+    wire_hash: String,
 }
 
 /// What the chunk answers told so far.
@@ -714,13 +760,30 @@ impl ChunkPlan {
         (self.size - start).min(self.chunk_size) as usize
     }
 
+    /// A number from the session's hash, the chunk size, the file size and the first chunk
+    /// (FNV-1a, stable across versions and platforms).
+    fn fingerprint(&self, first: &[u8]) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut feed = |bytes: &[u8]| {
+            for b in bytes {
+                h ^= u64::from(*b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        feed(self.session.unique_hash.as_bytes());
+        feed(&self.chunk_size.to_le_bytes());
+        feed(&self.size.to_le_bytes());
+        feed(first);
+        (h % 100_000_000_000).to_string()
+    }
+
     /// The fields every chunk carries (everything but `start` and `piece`).
     fn chunk_fields(&self, start: u64) -> Map<String, Value> {
         let mut m = self.base.clone();
         m.insert("id".into(), Value::String(self.session.file_id.clone()));
         m.insert(
             "fileUniqueHash".into(),
-            Value::String(self.session.unique_hash.clone()),
+            Value::String(self.wire_hash.clone()),
         );
         m.insert("start".into(), Value::from(start));
         m.insert("piecesCount".into(), Value::from(self.count()));
@@ -917,11 +980,19 @@ impl ChunkPlan {
     }
 
     async fn run(self, mut reader: ChunkReader) -> Result<UploadedFile> {
-        let plan = Arc::new(self);
         let state = Arc::new(Mutex::new(ChunkState::default()));
         // The first chunk alone: its answer says which chunks the server already holds (a
         // resumed upload), so that the others are sent only when missing.
-        let first = reader.read_at(0, plan.len_at(0)).await?;
+        let first = reader.read_at(0, self.len_at(0)).await?;
+        if self.count() == 1 {
+            reader.ensure_end(self.size).await?;
+        }
+        // The chunk folder on the server is named by a hash of the session, the chunk size, the
+        // file size and the first chunk: a resume with other content or another chunk size
+        // finds nothing stored and starts over, instead of mixing chunks of two files.
+        let mut this = self;
+        this.wire_hash = this.fingerprint(&first);
+        let plan = Arc::new(this);
         plan.send_chunk(0, first, &state, plan.count() == 1).await?;
         let done = {
             let st = state.lock().unwrap_or_else(|p| p.into_inner());
@@ -979,6 +1050,9 @@ impl ChunkPlan {
             join_one(tasks).await?;
         }
         let data = reader.read_at(completing, self.len_at(completing)).await?;
+        if completing + data.len() as u64 == self.size {
+            reader.ensure_end(self.size).await?;
+        }
         self.send_chunk(completing, data, state, true).await
     }
 
@@ -1198,7 +1272,7 @@ impl FileDownload {
         let shown = url.clone();
         let stream = resp
             .bytes_stream()
-            .map(move |r| r.map_err(|e| Error::from_reqwest(e).with_request(&Method::GET, &shown)));
+            .map(move |r| r.map_err(|e| Error::body_cut(e).with_request(&Method::GET, &shown)));
         Self {
             content_length,
             content_type,
@@ -1251,12 +1325,41 @@ impl FileDownload {
         Ok(n)
     }
 
-    /// Writes the content to a new file at `path`; returns the number of bytes.
+    /// Writes the content to the file at `path`; returns the number of bytes. The content goes
+    /// to a temporary file beside it, renamed to `path` only once complete: an interrupted
+    /// download never leaves a partial file under the final name (nor replaces an older one).
     pub async fn save(self, path: impl AsRef<Path>) -> Result<u64> {
-        let mut file = tokio::fs::File::create(path.as_ref())
-            .await
-            .map_err(|e| io_error("cannot create the download file", e))?;
-        self.write_to(&mut file).await
+        let path = path.as_ref();
+        let name = path
+            .file_name()
+            .ok_or_else(|| Error::builder("the download path has no file name"))?;
+        let temp = path.with_file_name(format!(
+            ".{}.part-{}",
+            name.to_string_lossy(),
+            crate::rng::range_inclusive(0, u64::MAX)
+        ));
+        let result = async {
+            let mut file = tokio::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)
+                .await
+                .map_err(|e| io_error("cannot create the download file", e))?;
+            let n = self.write_to(&mut file).await?;
+            file.sync_all()
+                .await
+                .map_err(|e| io_error("cannot write the download", e))?;
+            drop(file);
+            tokio::fs::rename(&temp, path)
+                .await
+                .map_err(|e| io_error("cannot move the download into place", e))?;
+            Ok(n)
+        }
+        .await;
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&temp).await;
+        }
+        result
     }
 
     /// Whether the content equals `expected`, compared piece by piece as it arrives.

@@ -102,6 +102,24 @@ async fn handle(State(st): State<St>, req: Request) -> Response {
         "/api/v1/Redirect/home" => {
             (StatusCode::FOUND, [("location", "/api/v1/Ok".to_owned())]).into_response()
         }
+        "/files/cut.bin" => {
+            // The headers and a first piece go out; then the connection breaks.
+            let body = Body::from_stream(stream::unfold(0, |step| async move {
+                match step {
+                    0 => Some((Ok(Bytes::from(vec![b'x'; 256 << 10])), 1)),
+                    1 => {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        let cut = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cut");
+                        Some((Err(cut), 2))
+                    }
+                    _ => None,
+                }
+            }));
+            let mut r = Response::new(body);
+            r.headers_mut()
+                .insert("content-length", (1u64 << 20).to_string().parse().unwrap());
+            r
+        }
         "/api/v1/Ok" | "/api/v1/Collect" | "/files/x.bin" => {
             axum::Json(serde_json::json!({ "ok": true })).into_response()
         }
@@ -127,18 +145,26 @@ async fn handle(State(st): State<St>, req: Request) -> Response {
             ([("content-type", "application/json")], "{\"list\": [1, 2").into_response()
         }
         "/api/v1/Truncated" => {
-            // The first answer announces 64 bytes and stops after 10; the next is whole.
+            // The first answer sends its head and part of the body, then breaks; the next is
+            // whole.
             if seen.attempts.fetch_add(1, Ordering::SeqCst) == 0 {
-                let body = Body::from_stream(stream::iter([
-                    Ok::<Bytes, std::io::Error>(Bytes::from_static(b"{\"total\": ")),
-                    Err(std::io::Error::new(
-                        std::io::ErrorKind::ConnectionReset,
-                        "cut",
-                    )),
-                ]));
+                let body = Body::from_stream(stream::unfold(0, |step| async move {
+                    match step {
+                        0 => Some((Ok(Bytes::from(vec![b' '; 256 << 10])), 1)),
+                        1 => {
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            let cut =
+                                std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cut");
+                            Some((Err(cut), 2))
+                        }
+                        _ => None,
+                    }
+                }));
                 let mut r = Response::new(body);
-                r.headers_mut()
-                    .insert("content-length", "64".parse().unwrap());
+                r.headers_mut().insert(
+                    "content-length",
+                    (512u64 << 10).to_string().parse().unwrap(),
+                );
                 r
             } else {
                 axum::Json(serde_json::json!({ "total": 1 })).into_response()
@@ -352,4 +378,33 @@ async fn fifty_tasks_with_a_wrong_password_make_one_login() {
         .await
         .unwrap_err();
     assert!(!format!("{e} {e:?}").contains("wrong"), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_download_cut_short_leaves_no_file_behind() {
+    let api = serve(None).await;
+    let c = client(&api.url, PASSWORD);
+    let dir = std::env::temp_dir().join(format!("atrocore-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("cut.bin");
+    std::fs::write(&target, b"the previous version").unwrap();
+    let download = c
+        .download_url(&format!("{}/files/cut.bin", api.url))
+        .await
+        .unwrap();
+    assert!(download.save(&target).await.is_err());
+    // The old file is untouched and no temporary file is left.
+    assert_eq!(std::fs::read(&target).unwrap(), b"the previous version");
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    let ok = c
+        .download_url(&format!("{}/files/x.bin", api.url))
+        .await
+        .unwrap();
+    ok.save(&target).await.unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), br#"{"ok":true}"#);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

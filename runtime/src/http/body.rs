@@ -79,7 +79,7 @@ pub(crate) async fn read_limited(mut response: Response, limit: usize) -> Result
             .map_or(0, |l| l as usize)
             .min(limit),
     );
-    while let Some(chunk) = response.chunk().await.map_err(Error::from_reqwest)? {
+    while let Some(chunk) = response.chunk().await.map_err(Error::body_cut)? {
         if out.len() + chunk.len() > limit {
             return Err(too_large(None, limit));
         }
