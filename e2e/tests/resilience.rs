@@ -222,13 +222,14 @@ async fn throttled_reads_wait_for_retry_after() {
         .unwrap();
     let mut saw = false;
     for _ in 0..20 {
-        let started = Instant::now();
+        let before = sim.request_count();
         match impatient.brand().list().await {
             Ok(_) => continue,
             Err(e) => {
                 assert_eq!(e.kind(), ErrorKind::RateLimited, "{e}");
                 assert_eq!(e.status(), Some(429));
-                assert!(started.elapsed() < Duration::from_millis(900));
+                // Given up at once: one request, not a wait of Retry-After and a retry.
+                assert_eq!(sim.request_count() - before, 1);
                 saw = true;
                 break;
             }
@@ -324,8 +325,9 @@ async fn dropped_connections_are_retried_for_reads_but_not_for_creates() {
 
 #[tokio::test]
 async fn slow_answers_time_out_with_is_timeout() {
+    // Answers take 2 s; the timeouts are 100 ms: bounds far apart, so load cannot flake them.
     let sim = start_with(Faults {
-        latency: Duration::from_millis(300),
+        latency: Duration::from_secs(2),
         ..Faults::default()
     })
     .await;
@@ -340,12 +342,12 @@ async fn slow_answers_time_out_with_is_timeout() {
     let err = hasty.brand().list().await.unwrap_err();
     assert!(err.is_timeout(), "{err}");
     assert_eq!(err.kind(), ErrorKind::Timeout);
-    assert!(started.elapsed() < Duration::from_millis(290));
+    assert!(started.elapsed() < Duration::from_millis(1500));
 
     // A per-request timeout below the latency; a timed-out read is retried, then reported.
     let c = Client::builder(sim.base_url())
         .basic_auth("admin", "admin")
-        .timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(20))
         .retry_policy(fast_retries(2))
         .build()
         .unwrap();
