@@ -315,7 +315,10 @@ async fn retry_after_is_honoured_within_the_limit() {
         .body("Slow down")]);
     let started = std::time::Instant::now();
     let e = get(&client, "/Faulty").await.unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(60), "not the 120 s asked");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "not the 120 s asked"
+    );
     assert_eq!(e.kind(), ErrorKind::RateLimited);
     assert_eq!(e.reason(), Some("Slow down"));
     assert_eq!(server.mock.seen_at("/Faulty").len(), 3);

@@ -366,6 +366,9 @@ pub enum WhereValue {
     Conditions(Vec<Condition>),
     /// Any other JSON object, sent key by key.
     Object(Map<String, Value>),
+    /// A float that cannot be sent (NaN or an infinity), from `WhereValue::from(f64)`: a request
+    /// carrying it fails before sending, rather than comparing with an empty value.
+    NotFinite(f64),
 }
 
 impl WhereValue {
@@ -379,6 +382,7 @@ impl WhereValue {
             Self::List(items) => Value::Array(items.iter().map(Self::to_json).collect()),
             Self::Conditions(c) => Value::Array(c.iter().map(Condition::to_json).collect()),
             Self::Object(m) => Value::Object(m.clone()),
+            Self::NotFinite(_) => Value::Null,
         }
     }
 }
@@ -432,9 +436,10 @@ macro_rules! where_value_from_int {
 where_value_from_int!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 impl From<f64> for WhereValue {
-    /// A finite float; NaN and infinities become [`WhereValue::Null`] (not sent).
+    /// A finite float; NaN and infinities become [`WhereValue::NotFinite`], which a request
+    /// refuses to send.
     fn from(v: f64) -> Self {
-        Number::from_f64(v).map_or(Self::Null, Self::Number)
+        Number::from_f64(v).map_or(Self::NotFinite(v), Self::Number)
     }
 }
 

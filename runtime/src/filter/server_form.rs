@@ -104,7 +104,23 @@ fn has_not(c: &Condition) -> bool {
     c.op == "not" || (is_group(c) && members(c).iter().any(has_not))
 }
 
+fn not_finite(v: &WhereValue) -> Option<f64> {
+    match v {
+        WhereValue::NotFinite(f) => Some(*f),
+        WhereValue::List(items) => items.iter().find_map(not_finite),
+        _ => None,
+    }
+}
+
 fn check_operators(c: &Condition) -> Result<()> {
+    if let Some(f) = c.value.as_ref().and_then(not_finite) {
+        return Err(Error::query(format!(
+            "`where` operator `{}`{} has the value {f}, which is not a finite number and cannot \
+             be sent",
+            c.op,
+            on(c)
+        )));
+    }
     if !KNOWN_OPERATORS.contains(&c.op.as_str()) {
         return Err(Error::query(format!(
             "`where` operator `{}`{} is not one AtroCore knows: the server would skip the \
@@ -453,6 +469,11 @@ mod tests {
         let e =
             server_form(&Where::from(Condition::new("equalz").attribute("a")), None).unwrap_err();
         assert!(e.is_query() && e.to_string().contains("`equalz`"), "{e}");
+        let nan = Condition::new("lessThan")
+            .attribute("price")
+            .value(f64::NAN);
+        let e = server_form(&Where::from(nan), None).unwrap_err();
+        assert!(e.is_query() && e.to_string().contains("NaN"), "{e}");
         // The positive forms are fine.
         assert!(
             server_form(
