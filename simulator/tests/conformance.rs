@@ -1588,3 +1588,32 @@ async fn null_flags_match_neither_is_true_nor_is_false() {
     assert_eq!(count(&h, &q("isFalse")).await, 1);
     assert_eq!(count(&h, &q("isNull")).await, 1);
 }
+
+/// 2.3's `isNull`/`isNotNull` on a link id count a link to a deleted record as empty
+/// (`buildForeignDeletedNullCheck`); 2.2 compares the column only.
+#[tokio::test]
+async fn links_to_deleted_records_are_empty_on_2_3() {
+    for g in BOTH {
+        let h = start(g).await;
+        let brand = h.post_ok("/Brand", json!({ "name": "Gone" })).await;
+        let bid = brand["id"].as_str().unwrap();
+        h.post_ok(
+            "/Product",
+            json!({ "name": "P", "number": "1", "status": "draft", "brandId": bid }),
+        )
+        .await;
+        let r = h
+            .send(Method::DELETE, &format!("/Brand/{bid}"), None, &[])
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let q = |op: &str| format!("where[0][type]={op}&where[0][attribute]=brandId");
+        let (null, not_null) = (
+            count(&h, &q("isNull")).await,
+            count(&h, &q("isNotNull")).await,
+        );
+        match g {
+            Gen::V22 => assert_eq!((null, not_null), (0, 1)),
+            Gen::V23 => assert_eq!((null, not_null), (1, 0)),
+        }
+    }
+}

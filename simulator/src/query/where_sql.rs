@@ -220,6 +220,23 @@ impl Builder<'_> {
         None
     }
 
+    /// On 2.3, for `<link>Id` of a belongs-to link: "the linked record exists but is deleted".
+    fn deleted_target(&self, attr: &str) -> Option<String> {
+        if self.model.generation != Generation::V23 {
+            return None;
+        }
+        let link = self.e.link(attr.strip_suffix("Id")?)?;
+        if link.kind != LinkKind::BelongsTo || link.column.as_deref() != Some(attr) {
+            return None;
+        }
+        let target = self.model.entity(link.entity.as_deref()?)?;
+        Some(format!(
+            "EXISTS (SELECT 1 FROM {} d WHERE d.\"id\" = t.{} AND COALESCE(d.\"deleted\", 0) = 1)",
+            ident(&target.name),
+            ident(attr)
+        ))
+    }
+
     fn date_sql(&mut self, x: &str, cond: DateCond) -> String {
         match cond {
             DateCond::Equals(v) => {
@@ -413,8 +430,17 @@ impl Builder<'_> {
                     format!("{x} {}IN ({marks})", if ty == "in" { "" } else { "NOT " })
                 }
             }
-            "isNull" => format!("{x} IS NULL"),
-            "isNotNull" | "ever" => format!("{x} IS NOT NULL"),
+            // 2.3 treats a link id whose record is deleted as empty
+            // (`SelectManagers/Base.php::buildForeignDeletedNullCheck`).
+            "isNull" => match self.deleted_target(&attr) {
+                Some(deleted) => format!("({x} IS NULL OR {deleted})"),
+                None => format!("{x} IS NULL"),
+            },
+            "isNotNull" => match self.deleted_target(&attr) {
+                Some(deleted) => format!("({x} IS NOT NULL AND NOT {deleted})"),
+                None => format!("{x} IS NOT NULL"),
+            },
+            "ever" => format!("{x} IS NOT NULL"),
             "isTrue" => format!("{x} = 1"),
             // `attr= => false`: `col = FALSE`, so NULL rows are not matched.
             "isFalse" => format!("{x} = 0"),
