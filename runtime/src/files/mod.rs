@@ -1,0 +1,676 @@
+//! Files: upload from bytes (a Base64 data URI), from a URL, or by chunks streamed from a path
+//! or any [`AsyncRead`]; download of a file's bytes as a stream.
+//!
+//! Both generations take `POST /File` with `fileContents` (a `data:<mime>;base64,…` URI) or
+//! `url`. Large files go in chunks: `POST /File` (2.2) or `POST /File/createChunk` (2.3) with
+//! the same client-made `id` and `fileUniqueHash` on every chunk, its `start` offset, the
+//! `piece` as a data URI and `piecesCount`. Each answer lists the offsets the server holds
+//! (`chunks`); the one that completes the set returns the File record.
+//!
+//! A chunked upload reads one chunk at a time per slot (never the whole file), sends up to
+//! [`parallel_chunks`](FileUpload::parallel_chunks) at once, retries failed chunks, and reports
+//! progress. It is resumable: an upload with the same [`ChunkSession`] first asks the server
+//! which chunks it already holds and sends only the others.
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use bytes::Bytes;
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tokio::io::AsyncRead;
+
+use crate::client::{ApiGeneration, Client};
+use crate::error::{Error, ErrorKind, Result};
+use crate::file_names::{NameConflict, NameDecision, decide};
+
+mod chunks;
+mod download;
+
+use chunks::{ChunkPlan, ChunkReader};
+pub use download::FileDownload;
+use download::download_url_of;
+
+/// Chunk size when none is set: 4 MiB.
+pub const DEFAULT_CHUNK_SIZE: usize = 4 << 20;
+/// Chunks in flight at once when not set.
+pub const DEFAULT_PARALLEL_CHUNKS: usize = 3;
+
+/// How a file's content travels; see [`FileUpload::method`].
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum UploadMethod {
+    /// Base64 up to the [chunk threshold](FileUpload::chunk_threshold) (by default one chunk
+    /// size), chunks above.
+    #[default]
+    Auto,
+    /// One request with `fileContents` (the whole file in memory).
+    Base64,
+    /// Chunks, whatever the size (an empty file still goes in one Base64 request).
+    Chunked,
+}
+
+/// Where a chunked upload stands, passed to the [progress callback](FileUpload::on_progress)
+/// after each chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadProgress {
+    /// Bytes the server holds so far (sent in this run or found stored).
+    pub bytes_done: u64,
+    /// The file size.
+    pub total_bytes: u64,
+    /// Chunks the server holds so far.
+    pub chunks_done: u64,
+    /// Chunks found already stored (a resumed upload) and not sent again.
+    pub chunks_skipped: u64,
+    /// `piecesCount`.
+    pub chunks_total: u64,
+}
+
+/// The identity of a chunked upload: the File `id` and `fileUniqueHash` sent with every chunk.
+///
+/// Uploading again with the same session (and the same file and chunk size) resumes: chunks the
+/// server already holds are skipped. It serializes, so it can be saved across runs.
+///
+/// ```
+/// use atrocore_runtime::ChunkSession;
+///
+/// let session = ChunkSession::new();
+/// let saved = serde_json::to_string(&session).unwrap();
+/// let restored: ChunkSession = serde_json::from_str(&saved).unwrap();
+/// assert_eq!(session, restored);
+/// assert_eq!(ChunkSession::with_id("a01abc").file_id(), "a01abc");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ChunkSession {
+    #[serde(rename = "id")]
+    file_id: String,
+    #[serde(rename = "fileUniqueHash")]
+    unique_hash: String,
+}
+
+impl Default for ChunkSession {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ChunkSession {
+    /// A new session with a random File id and hash.
+    pub fn new() -> Self {
+        Self::with_id(random_id())
+    }
+
+    /// A new session for the File id `file_id` (the record the upload creates).
+    pub fn with_id(file_id: impl Into<String>) -> Self {
+        Self {
+            file_id: file_id.into(),
+            unique_hash: crate::rng::range_inclusive(10_000_000, 99_999_999_999).to_string(),
+        }
+    }
+
+    /// The id of the File record the upload creates.
+    pub fn file_id(&self) -> &str {
+        &self.file_id
+    }
+
+    /// The `fileUniqueHash` naming the server's chunk folder.
+    pub fn unique_hash(&self) -> &str {
+        &self.unique_hash
+    }
+}
+
+/// An AtroCore-like record id: `a01` and 24 lower-case letters and digits.
+fn random_id() -> String {
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut s = String::from("a01");
+    for _ in 0..24 {
+        s.push(char::from(
+            ALPHABET[crate::rng::range_inclusive(0, ALPHABET.len() as u64 - 1) as usize],
+        ));
+    }
+    s
+}
+
+/// The result of an upload: the File record the server created.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UploadedFile {
+    /// The File record's id.
+    pub id: String,
+    /// The File record as the server returned it.
+    pub record: Value,
+    /// The public link, when [`share`](FileUpload::share) was set.
+    pub shared_url: Option<String>,
+    /// Chunks sent by this run (0 for Base64 and URL uploads).
+    pub chunks_sent: u64,
+    /// Chunks found already stored on the server and skipped (a resumed upload).
+    pub chunks_skipped: u64,
+}
+
+impl UploadedFile {
+    /// The record as a typed struct, e.g. a generated crate's `File`.
+    pub fn record_as<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        T::deserialize(&self.record).map_err(Error::decode)
+    }
+
+    /// The `downloadUrl` (or `url`) field of the record, when present.
+    pub fn download_url(&self) -> Option<&str> {
+        download_url_of(&self.record)
+    }
+}
+
+type ProgressFn = Arc<dyn Fn(&UploadProgress) + Send + Sync>;
+
+enum Source {
+    Bytes(Bytes),
+    Url(String),
+    Path(PathBuf),
+    Reader {
+        reader: Box<dyn AsyncRead + Send + Unpin>,
+        len: u64,
+    },
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            Self::Url(_) => f.write_str("Url"),
+            Self::Path(p) => write!(f, "Path({})", p.display()),
+            Self::Reader { len, .. } => write!(f, "Reader({len} bytes)"),
+        }
+    }
+}
+
+/// An upload of one file. Start it with [`Client::upload_bytes`], [`Client::upload_url`],
+/// [`Client::upload_path`] or [`Client::upload_reader`]; `.await` sends it and returns the
+/// [`UploadedFile`].
+///
+/// ```no_run
+/// # async fn demo(client: atrocore_runtime::Client) -> atrocore_runtime::Result<()> {
+/// use atrocore_runtime::{ChunkSession, UploadMethod};
+///
+/// // Small content: one request with a Base64 data URI.
+/// let note = client.upload_bytes("note.txt", b"hello".to_vec()).await?;
+///
+/// // A URL the server downloads itself.
+/// let logo = client.upload_url("https://example.com/logo.png").name("logo.png").await?;
+///
+/// // A large file from disk: 8 MiB chunks, 4 in flight, progress, resumable.
+/// let upload = client
+///     .upload_path("/data/video.mp4")
+///     .chunk_size(8 << 20)
+///     .parallel_chunks(4)
+///     .field("folderId", "f01")
+///     .on_progress(|p| println!("{}/{} bytes", p.bytes_done, p.total_bytes));
+/// let session: ChunkSession = upload.chunk_session().clone(); // keep it to resume after a failure
+/// let video = match upload.await {
+///     Ok(file) => file,
+///     Err(_) => client.upload_path("/data/video.mp4").chunk_size(8 << 20).session(session).await?,
+/// };
+/// println!("{} {:?} {}", note.id, logo.download_url(), video.chunks_skipped);
+/// # let _ = UploadMethod::Chunked;
+/// # Ok(())
+/// # }
+/// ```
+pub struct FileUpload {
+    client: Client,
+    name: Option<String>,
+    source: Source,
+    fields: Map<String, Value>,
+    method: UploadMethod,
+    mime_type: Option<String>,
+    chunk_size: usize,
+    parallel: usize,
+    threshold: Option<u64>,
+    chunk_retries: u32,
+    share: bool,
+    session: ChunkSession,
+    progress: Option<ProgressFn>,
+    on_conflict: NameConflict,
+    error: Option<Error>,
+}
+
+impl fmt::Debug for FileUpload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileUpload")
+            .field("name", &self.name)
+            .field("source", &self.source)
+            .field("fields", &self.fields.keys().collect::<Vec<_>>())
+            .field("method", &self.method)
+            .field("chunk_size", &self.chunk_size)
+            .field("parallel", &self.parallel)
+            .field("threshold", &self.threshold)
+            .field("chunk_retries", &self.chunk_retries)
+            .field("share", &self.share)
+            .field("session", &self.session)
+            .field("on_conflict", &self.on_conflict)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FileUpload {
+    fn new(client: &Client, name: Option<String>, source: Source) -> Self {
+        Self {
+            client: client.clone(),
+            name,
+            source,
+            fields: Map::new(),
+            method: UploadMethod::Auto,
+            mime_type: None,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            parallel: DEFAULT_PARALLEL_CHUNKS,
+            threshold: None,
+            chunk_retries: 3,
+            share: false,
+            session: ChunkSession::new(),
+            progress: None,
+            on_conflict: NameConflict::default(),
+            error: None,
+        }
+    }
+
+    /// The file name (with its extension); required by AtroCore. Defaults to the path's file
+    /// name, or the URL's last segment.
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets one more field of the File record (`folderId`, `typeId`, `description`, …).
+    #[must_use]
+    pub fn field(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.fields.insert(name.into(), value.into());
+        self
+    }
+
+    /// Sets the fields of `fields` (a struct or map serializing to a JSON object, e.g. a
+    /// generated `File` with only some fields set).
+    #[must_use]
+    pub fn fields<T: Serialize + ?Sized>(mut self, fields: &T) -> Self {
+        match serde_json::to_value(fields) {
+            Ok(Value::Object(o)) => {
+                self.fields
+                    .extend(o.into_iter().filter(|(_, v)| !v.is_null()));
+            }
+            Ok(_) => self.error = Some(Error::builder("the file fields are not a JSON object")),
+            Err(e) => {
+                self.error = Some(
+                    Error::builder("the file fields cannot be serialized as JSON").with_source(e),
+                );
+            }
+        }
+        self
+    }
+
+    /// Base64, chunks, or chosen by size (the default).
+    #[must_use]
+    pub fn method(mut self, method: UploadMethod) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// The MIME type in the Base64 data URI; guessed from the name's extension by default.
+    #[must_use]
+    pub fn mime_type(mut self, mime: impl Into<String>) -> Self {
+        self.mime_type = Some(mime.into());
+        self
+    }
+
+    /// Bytes per chunk (at least 1 KiB); default [`DEFAULT_CHUNK_SIZE`]. A resumed upload must
+    /// use the size of the interrupted one.
+    #[must_use]
+    pub fn chunk_size(mut self, bytes: usize) -> Self {
+        self.chunk_size = bytes.max(1024);
+        self
+    }
+
+    /// Chunks in flight at once (at least 1); default [`DEFAULT_PARALLEL_CHUNKS`]. Memory use is
+    /// about `chunk_size × (parallel + 1)`: the raw chunks in flight and the one being read (the
+    /// Base64 request bodies are encoded piece by piece while they are sent).
+    #[must_use]
+    pub fn parallel_chunks(mut self, n: usize) -> Self {
+        self.parallel = n.max(1);
+        self
+    }
+
+    /// With [`UploadMethod::Auto`], the largest size sent in one Base64 request; default
+    /// the chunk size (a file of one chunk goes in one request).
+    #[must_use]
+    pub fn chunk_threshold(mut self, bytes: u64) -> Self {
+        self.threshold = Some(bytes);
+        self
+    }
+
+    /// How often a chunk that failed (after the client's own request retries) is sent again
+    /// before the upload gives up; default 3.
+    #[must_use]
+    pub fn chunk_retries(mut self, n: u32) -> Self {
+        self.chunk_retries = n;
+        self
+    }
+
+    /// Asks the server for a public link too (`share: true`): see
+    /// [`UploadedFile::shared_url`].
+    #[must_use]
+    pub fn share(mut self, share: bool) -> Self {
+        self.share = share;
+        self
+    }
+
+    /// The chunk session to use: pass the one of an interrupted upload to resume it.
+    #[must_use]
+    pub fn session(mut self, session: ChunkSession) -> Self {
+        self.session = session;
+        self
+    }
+
+    /// The chunk session this upload uses (random unless set): keep it to resume later.
+    pub fn chunk_session(&self) -> &ChunkSession {
+        &self.session
+    }
+
+    /// What to do when the target folder (`folderId`, or the root) already holds a file of the
+    /// same name: fail naming file and folder (the default), reuse that file, or upload under a
+    /// free name. Checked before anything is uploaded, whatever the server's storage enforces
+    /// (see [`NameConflict`]).
+    #[must_use]
+    pub fn on_name_conflict(mut self, policy: NameConflict) -> Self {
+        self.on_conflict = policy;
+        self
+    }
+
+    /// Calls `f` after each chunk (and once for skipped chunks when resuming).
+    #[must_use]
+    pub fn on_progress(mut self, f: impl Fn(&UploadProgress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+
+    async fn run(self) -> Result<UploadedFile> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let name = match (&self.name, &self.source) {
+            (Some(n), _) => n.clone(),
+            (None, Source::Path(p)) => p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            (None, Source::Url(u)) => u
+                .split(['?', '#'])
+                .next()
+                .unwrap_or("")
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .to_owned(),
+            (None, _) => String::new(),
+        };
+        if name.trim().is_empty() {
+            return Err(Error::builder("a file upload needs a name"));
+        }
+        let folder = self.fields.get("folderId").and_then(Value::as_str);
+        let name = match decide(&self.client, self.on_conflict, &name, folder).await? {
+            NameDecision::Upload(name) => name,
+            NameDecision::Existing(record) => return finish(record, 0, 0),
+        };
+        let mut base = self.fields.clone();
+        base.insert("name".into(), Value::String(name.clone()));
+        if self.share {
+            base.insert("share".into(), Value::Bool(true));
+        }
+        let size = match &self.source {
+            Source::Url(url) => {
+                base.insert("url".into(), Value::String(url.clone()));
+                let record: Value = self
+                    .client
+                    .request(Method::POST, "/File")
+                    .json(&base)
+                    .send_json()
+                    .await?;
+                return finish(record, 0, 0);
+            }
+            Source::Bytes(b) => b.len() as u64,
+            Source::Path(p) => tokio::fs::metadata(p)
+                .await
+                .map_err(|e| io_error("cannot read the file's size", e))?
+                .len(),
+            Source::Reader { len, .. } => *len,
+        };
+        let chunked = size > 0
+            && match self.method {
+                UploadMethod::Base64 => false,
+                UploadMethod::Chunked => true,
+                _ => size > self.threshold.unwrap_or(self.chunk_size as u64),
+            };
+        let mut reader = match self.source {
+            Source::Bytes(b) => ChunkReader::Bytes(b),
+            Source::Path(p) => ChunkReader::File {
+                file: tokio::fs::File::open(&p)
+                    .await
+                    .map_err(|e| io_error("cannot open the file", e))?,
+                pos: 0,
+            },
+            Source::Reader { reader, .. } => ChunkReader::Stream { reader, pos: 0 },
+            Source::Url(_) => unreachable!("handled above"),
+        };
+        if !chunked {
+            let len = usize::try_from(size)
+                .map_err(|_| Error::builder("the file is too large for one Base64 request"))?;
+            let content = reader.read_at(0, len).await?;
+            reader.ensure_end(size).await?;
+            let mime = self
+                .mime_type
+                .clone()
+                .unwrap_or_else(|| guess_mime(&name).to_owned());
+            let body = json_with_data_uri(&base, "fileContents", &mime, &content)?;
+            drop(content);
+            let record: Value = self
+                .client
+                .request(Method::POST, "/File")
+                .json_bytes(body)
+                .send_json()
+                .await?;
+            return finish(record, 0, 0);
+        }
+        let path = chunk_path(self.client.generation());
+        let plan = ChunkPlan {
+            client: self.client,
+            path,
+            base,
+            session: self.session,
+            size,
+            chunk_size: self.chunk_size as u64,
+            parallel: self.parallel,
+            retries: self.chunk_retries,
+            progress: self.progress,
+            wire_hash: String::new(),
+        };
+        plan.run(reader).await
+    }
+}
+
+impl IntoFuture for FileUpload {
+    type Output = Result<UploadedFile>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<UploadedFile>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}
+
+fn io_error(message: &'static str, e: io::Error) -> Error {
+    Error::new(ErrorKind::Builder)
+        .with_message(message)
+        .with_source(e)
+}
+
+/// The chunk route of a generation.
+fn chunk_path(generation: ApiGeneration) -> &'static str {
+    match generation {
+        ApiGeneration::V2_2 => "/File",
+        _ => "/File/createChunk",
+    }
+}
+
+/// The upload result from the File record the server answered.
+fn finish(record: Value, sent: u64, skipped: u64) -> Result<UploadedFile> {
+    let id = record
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            Error::new(ErrorKind::Decode).with_message("the upload answer has no File `id`")
+        })?;
+    let shared_url = record
+        .get("sharedUrl")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    Ok(UploadedFile {
+        id,
+        record,
+        shared_url,
+        chunks_sent: sent,
+        chunks_skipped: skipped,
+    })
+}
+
+/// Serializes `fields` as a JSON object with one more string member `key` holding a Base64 data
+/// URI of `content`, encoded straight into the body (no intermediate string).
+fn json_with_data_uri(
+    fields: &Map<String, Value>,
+    key: &str,
+    mime: &str,
+    content: &[u8],
+) -> Result<Bytes> {
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let encoded_len = base64::encoded_len(content.len(), true)
+        .ok_or_else(|| Error::builder("the content is too large to encode"))?;
+    let mut body = serde_json::to_vec(fields).map_err(|e| {
+        Error::builder("the file fields cannot be serialized as JSON").with_source(e)
+    })?;
+    body.reserve(encoded_len + key.len() + mime.len() + 32);
+    body.pop(); // the closing brace
+    if !fields.is_empty() {
+        body.push(b',');
+    }
+    serde_json::to_writer(&mut body, key).map_err(Error::decode)?;
+    body.extend_from_slice(b":\"data:");
+    // A MIME type is plain ASCII without quotes; anything else is left out.
+    if mime
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\' && b != b',')
+    {
+        body.extend_from_slice(mime.as_bytes());
+    }
+    body.extend_from_slice(b";base64,");
+    let at = body.len();
+    body.resize(at + encoded_len, 0);
+    let written = engine
+        .encode_slice(content, &mut body[at..])
+        .map_err(|_| Error::builder("Base64 encoding failed"))?;
+    body.truncate(at + written);
+    body.extend_from_slice(b"\"}");
+    Ok(Bytes::from(body))
+}
+
+/// A MIME type from the extension of `name`.
+fn guess_mime(name: &str) -> &'static str {
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "txt" => "text/plain",
+        "csv" => "text/csv",
+        "html" | "htm" => "text/html",
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "pdf" => "application/pdf",
+        "zip" => "application/zip",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "svg" => "image/svg+xml",
+        "mp4" => "video/mp4",
+        "mp3" => "audio/mpeg",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _ => "application/octet-stream",
+    }
+}
+
+impl Client {
+    /// Uploads `content` as the file `name` (Base64, or chunks above the threshold).
+    pub fn upload_bytes(&self, name: impl Into<String>, content: impl Into<Bytes>) -> FileUpload {
+        FileUpload::new(self, Some(name.into()), Source::Bytes(content.into()))
+    }
+
+    /// Has the server download `url` (`POST /File` with `url`); the name defaults to the URL's
+    /// last segment.
+    pub fn upload_url(&self, url: impl Into<String>) -> FileUpload {
+        FileUpload::new(self, None, Source::Url(url.into()))
+    }
+
+    /// Uploads the file at `path`, streamed from disk in chunks when larger than the threshold;
+    /// the name defaults to the path's file name.
+    pub fn upload_path(&self, path: impl AsRef<Path>) -> FileUpload {
+        FileUpload::new(self, None, Source::Path(path.as_ref().to_owned()))
+    }
+
+    /// Uploads `len` bytes read from `reader` as the file `name`.
+    pub fn upload_reader<R>(&self, name: impl Into<String>, reader: R, len: u64) -> FileUpload
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+    {
+        FileUpload::new(
+            self,
+            Some(name.into()),
+            Source::Reader {
+                reader: Box::new(reader),
+                len,
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_uri_bodies_are_json() {
+        let mut fields = Map::new();
+        fields.insert("name".into(), Value::String("a \"b\".txt".into()));
+        let body = json_with_data_uri(&fields, "fileContents", "text/plain", b"hello").unwrap();
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["name"], "a \"b\".txt");
+        assert_eq!(v["fileContents"], "data:text/plain;base64,aGVsbG8=");
+        let empty = json_with_data_uri(&Map::new(), "piece", "x\"y", b"").unwrap();
+        let v: Value = serde_json::from_slice(&empty).unwrap();
+        assert_eq!(v["piece"], "data:;base64,");
+    }
+
+    #[test]
+    fn ids_and_mimes() {
+        let id = random_id();
+        assert_eq!(id.len(), 27);
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        );
+        assert_ne!(ChunkSession::new(), ChunkSession::new());
+        assert_eq!(guess_mime("A.PNG"), "image/png");
+        assert_eq!(guess_mime("noext"), "application/octet-stream");
+    }
+}
