@@ -39,7 +39,7 @@ pub fn lower_entities(
 }
 
 /// The module that holds shared component types.
-pub const TYPES_MODULE: &str = "types";
+pub const TYPES_MODULE: &str = naming::TYPES_MODULE;
 
 /// Names of the entities in a spec: component schemas `E` with both `/E` and `/E/{id}` routes.
 pub fn entity_names(spec: &Spec) -> Vec<String> {
@@ -144,6 +144,10 @@ struct Lowerer<'a> {
     shared_namer: Namer,
     tag_docs: BTreeMap<String, String>,
     metadata: Option<&'a Value>,
+    /// Module of each generated entity and route group (by entity name or tag), collisions
+    /// resolved ([`naming::module_names`]).
+    entity_modules: BTreeMap<String, String>,
+    group_modules: BTreeMap<String, String>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -174,6 +178,8 @@ impl<'a> Lowerer<'a> {
             shared_namer: Namer::default(),
             tag_docs,
             metadata: settings.metadata.as_ref(),
+            entity_modules: BTreeMap::new(),
+            group_modules: BTreeMap::new(),
         }
     }
 
@@ -212,6 +218,14 @@ impl<'a> Lowerer<'a> {
 
     fn leave(&mut self, walk: Nesting) {
         self.inside[walk as usize].pop();
+    }
+
+    /// The module of a generated entity.
+    fn entity_module(&self, entity: &str) -> String {
+        self.entity_modules
+            .get(entity)
+            .cloned()
+            .unwrap_or_else(|| naming::module_name(entity))
     }
 
     fn warn(&mut self, pointer: &str, message: impl Into<String>) {
@@ -264,6 +278,25 @@ impl<'a> Lowerer<'a> {
                     .push((path.clone(), method.clone(), op));
             }
         }
+
+        // Module names first: references between modules need them. Both lists are sorted.
+        let entity_list: Vec<&str> = self.entities.iter().map(String::as_str).collect();
+        let group_list: Vec<&str> = by_tag
+            .keys()
+            .map(String::as_str)
+            .filter(|t| !self.entities.contains(*t))
+            .collect();
+        let (entity_modules, group_modules) = naming::module_names(&entity_list, &group_list);
+        self.entity_modules = entity_list
+            .iter()
+            .map(|e| (*e).to_owned())
+            .zip(entity_modules)
+            .collect();
+        self.group_modules = group_list
+            .iter()
+            .map(|g| (*g).to_owned())
+            .zip(group_modules)
+            .collect();
 
         let mut entities = Vec::new();
         let mut groups = Vec::new();
@@ -322,7 +355,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn entity(&mut self, name: &str, ops: &[(String, String, &'a Value)]) -> Result<Entity, Error> {
-        let module = naming::module_name(name);
+        let module = self.entity_module(name);
         let type_name = naming::entity_type(name);
         let create_name = naming::create_type(name);
         let patch_name = naming::patch_type(name);
@@ -447,15 +480,11 @@ impl<'a> Lowerer<'a> {
     }
 
     fn group(&mut self, tag: &str, ops: &[(String, String, &'a Value)]) -> Result<Group, Error> {
-        let mut module = naming::module_name(tag);
-        if module == TYPES_MODULE
-            || self
-                .entities
-                .iter()
-                .any(|e| naming::module_name(e) == module)
-        {
-            module.push_str("_routes");
-        }
+        let module = self
+            .group_modules
+            .get(tag)
+            .cloned()
+            .unwrap_or_else(|| naming::module_name(tag));
         let api_type = naming::api_type(tag);
         let mut sink = Sink::new(&[&api_type]);
         let mut namer = Namer::with_reserved(["new", "client"]);
@@ -951,7 +980,7 @@ impl<'a> Lowerer<'a> {
                 return Type::Json;
             }
             return Type::Named {
-                module: Some(naming::module_name(name)),
+                module: Some(self.entity_module(name)),
                 name: naming::entity_type(name),
             };
         }
@@ -964,7 +993,7 @@ impl<'a> Lowerer<'a> {
                     return Type::Json;
                 }
                 return Type::Named {
-                    module: Some(naming::module_name(entity)),
+                    module: Some(self.entity_module(entity)),
                     name: make(entity),
                 };
             }
