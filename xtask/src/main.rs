@@ -137,6 +137,9 @@ struct GenerateArgs {
     /// Do not write: fail when the output folder differs.
     #[arg(long)]
     check: bool,
+    /// Overwrite existing files that lack the `@generated` marker (hand-written ones).
+    #[arg(long, conflicts_with = "check")]
+    force: bool,
     /// Set for the checked-in examples (their preamble names plain `cargo xtask generate`).
     #[arg(skip)]
     example: bool,
@@ -220,6 +223,7 @@ impl GenerateArgs {
             runtime_path: None,
             standalone: false,
             check: false,
+            force: false,
             example: true,
         }
     }
@@ -426,7 +430,7 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
         msg.push_str("run `cargo xtask generate` to regenerate it");
         return Err(msg);
     }
-    let report = output::write(&out, &generated.files)?;
+    let report = output::write(&out, &generated.files, args.force)?;
     let api = &generated.api;
     let ops: usize = api
         .entities
