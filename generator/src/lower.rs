@@ -39,7 +39,7 @@ pub fn lower_entities(
 }
 
 /// The module that holds shared component types.
-pub const TYPES_MODULE: &str = "types";
+pub const TYPES_MODULE: &str = naming::TYPES_MODULE;
 
 /// Names of the entities in a spec: component schemas `E` with both `/E` and `/E/{id}` routes.
 pub fn entity_names(spec: &Spec) -> Vec<String> {
@@ -117,8 +117,25 @@ impl Sink {
     }
 }
 
+/// How deep schemas may nest (inline types in inline types, `allOf` parts in `allOf` parts,
+/// across references): far beyond any real spec, well within the stack.
+const MAX_NESTING: usize = 64;
+
+/// The two recursive walks over schemas, each with its own stack of what it is inside.
+#[derive(Clone, Copy)]
+enum Nesting {
+    /// [`Lowerer::ty`]: a type inside a type (properties, items, map values).
+    Type,
+    /// [`Lowerer::collect_object`]: an `allOf` part inside an `allOf`.
+    AllOf,
+}
+
 struct Lowerer<'a> {
     spec: &'a Spec,
+    /// The schemas each walk is inside, outermost first, by identity (every schema lives in
+    /// the spec's tree), with their pointers: meeting one again means the schema contains
+    /// itself, which is an error, not endless recursion.
+    inside: [Vec<(&'a Value, String)>; 2],
     entities: BTreeSet<String>,
     all_entities: BTreeSet<String>,
     warnings: BTreeSet<Warning>,
@@ -127,6 +144,10 @@ struct Lowerer<'a> {
     shared_namer: Namer,
     tag_docs: BTreeMap<String, String>,
     metadata: Option<&'a Value>,
+    /// Module of each generated entity and route group (by entity name or tag), collisions
+    /// resolved ([`naming::module_names`]).
+    entity_modules: BTreeMap<String, String>,
+    group_modules: BTreeMap<String, String>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -149,6 +170,7 @@ impl<'a> Lowerer<'a> {
             .unwrap_or_default();
         Lowerer {
             spec,
+            inside: [Vec::new(), Vec::new()],
             entities,
             all_entities: all.into_iter().collect(),
             warnings: BTreeSet::new(),
@@ -156,7 +178,54 @@ impl<'a> Lowerer<'a> {
             shared_namer: Namer::default(),
             tag_docs,
             metadata: settings.metadata.as_ref(),
+            entity_modules: BTreeMap::new(),
+            group_modules: BTreeMap::new(),
         }
+    }
+
+    /// Step into `schema` (at `pointer`) in the `walk`; an error when the walk is inside it
+    /// already (a cycle through `$ref`s or `allOf`) or nests too deep.
+    fn enter(&mut self, walk: Nesting, schema: &'a Value, pointer: &str) -> Result<(), Error> {
+        let stack = &self.inside[walk as usize];
+        if let Some((_, outer)) = stack.iter().find(|(v, _)| std::ptr::eq(*v, schema)) {
+            let what = match walk {
+                Nesting::Type => "the schema contains itself",
+                Nesting::AllOf => "the `allOf` includes itself",
+            };
+            let path: Vec<&str> = stack
+                .iter()
+                .skip_while(|(v, _)| !std::ptr::eq(*v, schema))
+                .map(|(_, p)| p.as_str())
+                .collect();
+            return Err(self.spec.error(
+                pointer,
+                format!(
+                    "{what} (a cycle through {}; first met at {outer}): only a `$ref` to a \
+                     component schema (`#/components/schemas/…`) may be recursive",
+                    path.join(" → ")
+                ),
+            ));
+        }
+        if stack.len() >= MAX_NESTING {
+            return Err(self.spec.error(
+                pointer,
+                format!("schemas nested more than {MAX_NESTING} levels deep"),
+            ));
+        }
+        self.inside[walk as usize].push((schema, pointer.to_owned()));
+        Ok(())
+    }
+
+    fn leave(&mut self, walk: Nesting) {
+        self.inside[walk as usize].pop();
+    }
+
+    /// The module of a generated entity.
+    fn entity_module(&self, entity: &str) -> String {
+        self.entity_modules
+            .get(entity)
+            .cloned()
+            .unwrap_or_else(|| naming::module_name(entity))
     }
 
     fn warn(&mut self, pointer: &str, message: impl Into<String>) {
@@ -209,6 +278,25 @@ impl<'a> Lowerer<'a> {
                     .push((path.clone(), method.clone(), op));
             }
         }
+
+        // Module names first: references between modules need them. Both lists are sorted.
+        let entity_list: Vec<&str> = self.entities.iter().map(String::as_str).collect();
+        let group_list: Vec<&str> = by_tag
+            .keys()
+            .map(String::as_str)
+            .filter(|t| !self.entities.contains(*t))
+            .collect();
+        let (entity_modules, group_modules) = naming::module_names(&entity_list, &group_list);
+        self.entity_modules = entity_list
+            .iter()
+            .map(|e| (*e).to_owned())
+            .zip(entity_modules)
+            .collect();
+        self.group_modules = group_list
+            .iter()
+            .map(|g| (*g).to_owned())
+            .zip(group_modules)
+            .collect();
 
         let mut entities = Vec::new();
         let mut groups = Vec::new();
@@ -267,7 +355,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn entity(&mut self, name: &str, ops: &[(String, String, &'a Value)]) -> Result<Entity, Error> {
-        let module = naming::module_name(name);
+        let module = self.entity_module(name);
         let type_name = naming::entity_type(name);
         let create_name = naming::create_type(name);
         let patch_name = naming::patch_type(name);
@@ -284,7 +372,9 @@ impl<'a> Lowerer<'a> {
         // The read struct.
         let pointer = format!("/components/schemas/{}", escape_pointer_token(name));
         let spec = self.spec;
-        let schema = &spec.schemas()[name];
+        let Some(schema) = spec.schemas().get(name) else {
+            return Err(spec.error(&pointer, "no such component schema"));
+        };
         let fields = self.fields_of(
             schema,
             &pointer,
@@ -390,15 +480,11 @@ impl<'a> Lowerer<'a> {
     }
 
     fn group(&mut self, tag: &str, ops: &[(String, String, &'a Value)]) -> Result<Group, Error> {
-        let mut module = naming::module_name(tag);
-        if module == TYPES_MODULE
-            || self
-                .entities
-                .iter()
-                .any(|e| naming::module_name(e) == module)
-        {
-            module.push_str("_routes");
-        }
+        let module = self
+            .group_modules
+            .get(tag)
+            .cloned()
+            .unwrap_or_else(|| naming::module_name(tag));
         let api_type = naming::api_type(tag);
         let mut sink = Sink::new(&[&api_type]);
         let mut namer = Namer::with_reserved(["new", "client"]);
@@ -472,6 +558,20 @@ impl<'a> Lowerer<'a> {
         required: &mut BTreeSet<String>,
     ) -> Result<(), Error> {
         let (schema, pointer) = self.spec.resolve(schema, pointer)?;
+        self.enter(Nesting::AllOf, schema, &pointer)?;
+        let collected = self.collect_object_of(schema, &pointer, props, required);
+        self.leave(Nesting::AllOf);
+        collected
+    }
+
+    /// [`Lowerer::collect_object`] of a resolved schema.
+    fn collect_object_of(
+        &mut self,
+        schema: &'a Value,
+        pointer: &str,
+        props: &mut Vec<(String, &'a Value, String)>,
+        required: &mut BTreeSet<String>,
+    ) -> Result<(), Error> {
         if let Some(parts) = schema.get("allOf").and_then(Value::as_array) {
             for (i, part) in parts.iter().enumerate() {
                 self.collect_object(part, &format!("{pointer}/allOf/{i}"), props, required)?;
@@ -753,10 +853,23 @@ impl<'a> Lowerer<'a> {
         if let Some(name) = Spec::ref_name(schema) {
             // Validate the reference.
             self.spec.resolve(schema, pointer)?;
-            return Ok(self.named_ref(name));
+            return Ok(self.named_ref(&name));
         }
         let (schema, pointer) = self.spec.resolve(schema, pointer)?;
-        let pointer = pointer.as_str();
+        self.enter(Nesting::Type, schema, &pointer)?;
+        let ty = self.ty_of(schema, &pointer, hint, sink);
+        self.leave(Nesting::Type);
+        ty
+    }
+
+    /// [`Lowerer::ty`] of a schema that is not a reference to a component.
+    fn ty_of(
+        &mut self,
+        schema: &'a Value,
+        pointer: &str,
+        hint: &str,
+        sink: &mut Sink,
+    ) -> Result<Type, Error> {
         let Some(obj) = schema.as_object() else {
             if schema.as_array().is_some_and(Vec::is_empty) {
                 self.warn(
@@ -867,7 +980,7 @@ impl<'a> Lowerer<'a> {
                 return Type::Json;
             }
             return Type::Named {
-                module: Some(naming::module_name(name)),
+                module: Some(self.entity_module(name)),
                 name: naming::entity_type(name),
             };
         }
@@ -880,7 +993,7 @@ impl<'a> Lowerer<'a> {
                     return Type::Json;
                 }
                 return Type::Named {
-                    module: Some(naming::module_name(entity)),
+                    module: Some(self.entity_module(entity)),
                     name: make(entity),
                 };
             }
@@ -1195,7 +1308,9 @@ impl<'a> Lowerer<'a> {
                 sink.namer.claim(&type_name, "");
                 let pointer = format!("/components/schemas/{}", escape_pointer_token(&schema_name));
                 let spec = self.spec;
-                let schema = &spec.schemas()[schema_name.as_str()];
+                let Some(schema) = spec.schemas().get(&schema_name) else {
+                    return Err(spec.error(&pointer, "no such component schema"));
+                };
                 let (resolved, _) = self.spec.resolve(schema, &pointer)?;
                 let def = match resolved.get("enum").and_then(Value::as_array) {
                     Some(values) if values.iter().all(Value::is_string) && !values.is_empty() => {

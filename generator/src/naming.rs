@@ -9,6 +9,9 @@
 //!   because identifiers cannot start with digits;
 //! - collisions inside one namespace are resolved by [`Namer`], in a fixed order, by
 //!   appending `_2`, `_3`… (fields) or `2`, `3`… (types and variants);
+//! - module names are resolved the same way over all entities and route groups at once
+//!   ([`module_names`]: `foo` keeps `foo`, `Foo` gets `foo_2`), never taking a reserved name
+//!   (`lib`, `main`, `types`, the `Client`'s own items), whatever the spec's order;
 //! - the wire name is always kept (`#[serde(rename)]`) so renaming never changes the protocol.
 
 use std::collections::BTreeSet;
@@ -170,9 +173,67 @@ pub fn variant_names<'a>(
     values.into_iter().map(|v| namer.claim_camel(v)).collect()
 }
 
-/// Module name for an entity or operation group (tag).
+/// Module name for an entity or operation group (tag), before collisions are resolved (see
+/// [`module_names`]).
 pub fn module_name(tag: &str) -> String {
     snake(tag)
+}
+
+/// The module that holds shared component types.
+pub const TYPES_MODULE: &str = "types";
+
+/// Module names no entity or group may take: the files `src/lib.rs` (the crate root) and
+/// `src/main.rs` (cargo would build a binary), the shared `types` module, and names that would
+/// become `Client` accessors clashing with its own items (`runtime`, `builder`) or shadowing
+/// the methods of the traits it implements (`clone`, `fmt`, `from`, …).
+pub const RESERVED_MODULES: &[&str] = &[
+    "lib",
+    "main",
+    TYPES_MODULE,
+    "runtime",
+    "builder",
+    "inner",
+    "clone",
+    "clone_from",
+    "fmt",
+    "from",
+    "into",
+    "to_owned",
+    "try_from",
+    "try_into",
+];
+
+/// Unique module names for `entities` and route groups (`groups`, by tag), each list in a fixed
+/// order (sorted by the caller), so the result does not depend on the spec's order. Like
+/// [`field_names`], a name already in module form (`foo`) keeps it before one that only
+/// becomes it (`Foo` → `foo_2`); entities come before groups, and a group whose name is taken
+/// gets `_routes` (`types` → `types_routes`) before a number. Reserved names
+/// ([`RESERVED_MODULES`]) are never handed out.
+pub fn module_names(entities: &[&str], groups: &[&str]) -> (Vec<String>, Vec<String>) {
+    let mut namer = Namer::with_reserved(RESERVED_MODULES.iter().copied());
+    let exact = |w: &str| snake(w) == w && !w.ends_with('_');
+    let mut entity_modules = vec![String::new(); entities.len()];
+    for pass in [true, false] {
+        for (i, e) in entities.iter().enumerate() {
+            if exact(e) == pass {
+                entity_modules[i] = namer.claim_snake(e);
+            }
+        }
+    }
+    let mut group_modules = vec![String::new(); groups.len()];
+    for pass in [true, false] {
+        for (i, g) in groups.iter().enumerate() {
+            if exact(g) == pass {
+                let wanted = module_name(g);
+                group_modules[i] = if namer.is_taken(&wanted) {
+                    namer.claim(&format!("{}_routes", wanted.trim_end_matches('_')), "_")
+                } else {
+                    namer.claim(&wanted, "_")
+                };
+            }
+        }
+    }
+    (entity_modules, group_modules)
 }
 
 /// The read-struct type name of an entity (`Product`).
@@ -356,6 +417,30 @@ mod tests {
         assert_eq!(nested_type("TypeOption", "some"), "TypeOptionSome");
         let v = variant_names(["a-b", "a_b", "", "Other"], &["Other"]);
         assert_eq!(v, ["AB", "AB2", "Empty", "Other2"]);
+    }
+
+    #[test]
+    fn module_names_are_unique() {
+        let (e, g) = module_names(
+            &["Foo", "Lib", "Main", "Types", "foo", "Продукт", "Товар"],
+            &["Client", "Global", "Runtime", "foo", "types"],
+        );
+        assert_eq!(
+            e,
+            [
+                "foo_2", "lib_2", "main_2", "types_2", "foo", "empty", "empty_2"
+            ]
+        );
+        assert_eq!(
+            g,
+            [
+                "client",
+                "global",
+                "runtime_routes",
+                "foo_routes",
+                "types_routes"
+            ]
+        );
     }
 
     #[test]

@@ -117,8 +117,8 @@ pub fn reduce(
 fn collect_refs(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => {
-            if let Some(name) = Spec::ref_name(v) {
-                out.push(name.to_owned());
+            if let Some(name) = Spec::ref_component(v) {
+                out.push(name);
             }
             m.values().for_each(|x| collect_refs(x, out));
         }

@@ -165,27 +165,56 @@ impl Spec {
         ))
     }
 
-    /// The name of the component schema a `$ref` points at, if `value` is such a reference.
-    pub fn ref_name(value: &Value) -> Option<&str> {
-        value
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+    /// The name of the component schema a `$ref` names, if `value` is exactly such a reference
+    /// (`#/components/schemas/Name`); the name is unescaped (`%20` → ` `, `~1` → `/`,
+    /// `~0` → `~`), so it is the key in [`Spec::schemas`]. A reference into a schema
+    /// (`#/components/schemas/Name/properties/x`) or elsewhere names none.
+    pub fn ref_name(value: &Value) -> Option<String> {
+        match ref_tokens(value)?.as_slice() {
+            [c, s, name] if c == "components" && s == "schemas" => Some(name.clone()),
+            _ => None,
+        }
+    }
+
+    /// The component schema a `$ref` points at or into (`#/components/schemas/Name/…` →
+    /// `Name`, unescaped as in [`Spec::ref_name`]).
+    pub fn ref_component(value: &Value) -> Option<String> {
+        match ref_tokens(value)?.as_slice() {
+            [c, s, name, ..] if c == "components" && s == "schemas" => Some(name.clone()),
+            _ => None,
+        }
     }
 }
 
+/// The unescaped tokens of a local `$ref` (`#/a/b~1c` → `["a", "b/c"]`).
+fn ref_tokens(value: &Value) -> Option<Vec<String>> {
+    let fragment = value.get("$ref")?.as_str()?.strip_prefix('#')?;
+    let pointer = decode_pointer_uri(fragment);
+    let rest = pointer.strip_prefix('/')?;
+    Some(
+        rest.split('/')
+            .map(|t| t.replace("~1", "/").replace("~0", "~"))
+            .collect(),
+    )
+}
+
 /// Undo URI fragment escaping of a JSON pointer (`%7B` → `{`); `~0`/`~1` stay for `Value::pointer`.
+/// Works on bytes: a `%` before a multi-byte character is kept as is, never sliced through.
 fn decode_pointer_uri(pointer: &str) -> String {
     if !pointer.contains('%') {
         return pointer.to_owned();
     }
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     let bytes = pointer.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&pointer[i + 1..i + 3], 16) {
-                out.push(b);
+        if bytes[i] == b'%' {
+            if let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            ) {
+                out.push(hi << 4 | lo);
                 i += 3;
                 continue;
             }
@@ -241,5 +270,29 @@ mod tests {
         let bad = serde_json::json!({"$ref": "#/components/schemas/Nope"});
         let e = spec.resolve(&bad, "/x").unwrap_err().to_string();
         assert!(e.contains("/x/$ref") && e.contains("Nope"), "{e}");
+    }
+
+    #[test]
+    fn references_unescape_without_slicing_characters() {
+        assert_eq!(decode_pointer_uri("/a%20b/%7B%7d"), "/a b/{}");
+        // Broken escapes stay as they are; a `%` before a multi-byte character is no escape.
+        assert_eq!(decode_pointer_uri("/%aé/%é/%/%z1"), "/%aé/%é/%/%z1");
+        // Percent-decoding to invalid UTF-8 keeps the original text.
+        assert_eq!(decode_pointer_uri("/%C3"), "/%C3");
+        let r = |s: &str| serde_json::json!({ "$ref": s });
+        assert_eq!(
+            Spec::ref_name(&r("#/components/schemas/a~1b~0c%20d")).as_deref(),
+            Some("a/b~c d")
+        );
+        assert_eq!(
+            Spec::ref_name(&r("#/components/schemas/A/properties/x")),
+            None
+        );
+        assert_eq!(
+            Spec::ref_component(&r("#/components/schemas/A/properties/x")).as_deref(),
+            Some("A")
+        );
+        assert_eq!(Spec::ref_name(&r("#/paths/~1A")), None);
+        assert_eq!(Spec::ref_name(&r("x.json#/components/schemas/A")), None);
     }
 }

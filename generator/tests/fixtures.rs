@@ -46,3 +46,42 @@ fn check(path: &std::path::Path) {
 fn fixtures() {
     insta::glob!("fixtures/*.{json,yaml}", check);
 }
+
+/// Module names are unique and do not depend on the order of the spec: the collisions fixture
+/// read with `paths` and `components/schemas` reversed gives the same files.
+#[test]
+fn module_names_are_unique_and_independent_of_spec_order() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/module_collisions.json"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let spec = Spec::parse("module_collisions.json", &text).unwrap();
+    let out = generate(&spec, &Settings::default()).unwrap();
+    let lib = &out.files["src/lib.rs"];
+    let mods: Vec<&str> = lib
+        .lines()
+        .filter_map(|l| l.strip_prefix("pub mod ")?.strip_suffix(';'))
+        .collect();
+    let unique: std::collections::BTreeSet<&&str> = mods.iter().collect();
+    assert_eq!(unique.len(), mods.len(), "{mods:?}");
+    for m in &mods {
+        assert!(
+            !["lib", "main"].contains(m),
+            "{m} is a crate root file name"
+        );
+        assert!(out.files.contains_key(&format!("src/{m}.rs")), "{m}");
+    }
+    let modules = out.api.entities.len() + out.api.groups.len() + 1; // + types
+    assert_eq!(mods.len(), modules, "{mods:?}");
+
+    let mut reversed = spec.root.clone();
+    for at in ["/paths", "/components/schemas"] {
+        let map = reversed.pointer_mut(at).unwrap().as_object_mut().unwrap();
+        let entries: Vec<_> = std::mem::take(map).into_iter().rev().collect();
+        map.extend(entries);
+    }
+    let reversed = Spec::from_value("module_collisions.json", reversed).unwrap();
+    let again = generate(&reversed, &Settings::default()).unwrap();
+    assert_eq!(out.files, again.files);
+}

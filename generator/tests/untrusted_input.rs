@@ -54,8 +54,35 @@ fn junk() -> impl Strategy<Value = Value> {
         Just(json!({"allOf": [{"$ref": "#/components/schemas/Missing"}]})),
         Just(json!({"type": "object", "properties": []})),
         Just(json!({"enum": ["", "", "a-b", "a_b"], "type": "string"})),
+        Just(json!({"$ref": "#/components/schemas/%aé"})),
+        Just(json!({"$ref": "#/components/schemas/a~1b%20c"})),
+        Just(json!({"$ref": "#"})),
+        // References to a random place of the same document (`@` is replaced by its
+        // pointer): cycles through `$ref`, `allOf` and `items`.
+        Just(json!({"$ref": "@"})),
+        Just(json!({"allOf": [{"$ref": "@"}]})),
+        Just(json!({"type": "array", "items": {"$ref": "@"}})),
+        Just(json!({"type": "object", "properties": {"self": {"$ref": "@"}}})),
         "[a-zA-Z0-9_{}/ -]{0,12}".prop_map(Value::String),
+        "\\PC{0,12}".prop_map(Value::String),
     ]
+}
+
+/// Replace `$ref: "@"` by a reference to `pointer`.
+fn point_refs_at(v: &mut Value, pointer: &str) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if k == "$ref" && x == "@" {
+                    *x = Value::String(format!("#{pointer}"));
+                } else {
+                    point_refs_at(x, pointer);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| point_refs_at(x, pointer)),
+        _ => {}
+    }
 }
 
 fn mutate(mut doc: Value, picks: &[(usize, Value)]) -> Value {
@@ -66,15 +93,18 @@ fn mutate(mut doc: Value, picks: &[(usize, Value)]) -> Value {
         if target.is_empty() {
             continue;
         }
+        let mut replacement = replacement.clone();
+        let to = &all[pick.wrapping_mul(31) % all.len()];
+        point_refs_at(&mut replacement, to);
         if let Some(slot) = doc.pointer_mut(target) {
-            *slot = replacement.clone();
+            *slot = replacement;
         }
     }
     doc
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 400, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn mutated_specs_never_panic(which in 0usize..64, picks in proptest::collection::vec((any::<usize>(), junk()), 1..4)) {
@@ -122,4 +152,234 @@ fn errors_say_where() {
     };
     let err = generate(&spec, &settings).unwrap_err().to_string();
     assert!(err.contains("unknown entity Prodcut"), "{err}");
+}
+
+/// A spec with one entity `Brand` whose read schema is `brand` plus more component schemas.
+fn brand_spec(brand: Value, more: Value) -> Spec {
+    let mut schemas = json!({ "Brand": brand });
+    for (k, v) in more.as_object().unwrap() {
+        schemas[k] = v.clone();
+    }
+    Spec::from_value(
+        "hostile.json",
+        json!({
+            "openapi": "3.0.0",
+            "paths": {
+                "/Brand": {"get": {"tags": ["Brand"]}},
+                "/Brand/{id}": {"get": {"tags": ["Brand"]}}
+            },
+            "components": {"schemas": schemas}
+        }),
+    )
+    .unwrap()
+}
+
+/// Generate on a small stack: a runaway recursion fails the test instead of hiding in 8 MiB.
+fn generate_small_stack(spec: Spec) -> Result<atrocore_codegen::Output, String> {
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(move || generate(&spec, &Settings::default()).map_err(|e| e.to_string()))
+        .unwrap()
+        .join()
+        .expect("generation panicked")
+}
+
+#[test]
+fn all_of_cycles_are_located_errors() {
+    // Directly…
+    let spec = brand_spec(
+        json!({"allOf": [{"$ref": "#/components/schemas/Brand"}]}),
+        json!({}),
+    );
+    let err = generate_small_stack(spec).unwrap_err();
+    assert!(
+        err.starts_with("hostile.json#/components/schemas/Brand") && err.contains("itself"),
+        "{err}"
+    );
+    // …and through other schemas.
+    let spec = brand_spec(
+        json!({"allOf": [{"$ref": "#/components/schemas/A"}]}),
+        json!({
+            "A": {"allOf": [{"$ref": "#/components/schemas/B"}, {"properties": {"a": {"type": "string"}}}]},
+            "B": {"allOf": [{"$ref": "#/components/schemas/Brand"}]}
+        }),
+    );
+    let err = generate_small_stack(spec).unwrap_err();
+    assert!(
+        err.starts_with("hostile.json#/components/schemas/Brand") && err.contains("allOf"),
+        "{err}"
+    );
+    // A shared (non-entity) type whose `allOf` includes itself.
+    let spec = brand_spec(
+        json!({"properties": {"x": {"$ref": "#/components/schemas/Loop"}}}),
+        json!({"Loop": {"allOf": [{"$ref": "#/components/schemas/Loop"}]}}),
+    );
+    let err = generate_small_stack(spec).unwrap_err();
+    assert!(
+        err.starts_with("hostile.json#/components/schemas/Loop"),
+        "{err}"
+    );
+}
+
+#[test]
+fn inline_schemas_that_contain_themselves_are_located_errors() {
+    // A reference into a schema (not to a component) is inlined: a loop of those never ends.
+    let spec = brand_spec(
+        json!({"properties": {
+            "x": {"$ref": "#/components/schemas/Brand/properties/y"},
+            "y": {"type": "object", "properties": {"z": {"$ref": "#/components/schemas/Brand/properties/y"}}}
+        }}),
+        json!({}),
+    );
+    let err = generate_small_stack(spec).unwrap_err();
+    assert!(
+        err.starts_with("hostile.json#/components/schemas/Brand/properties/y")
+            && err.contains("contains itself"),
+        "{err}"
+    );
+    // Arrays of themselves, through `paths`.
+    let spec = brand_spec(
+        json!({"properties": {"x": {"$ref": "#/paths/~1Brand/get/x-schema"}}}),
+        json!({}),
+    );
+    let mut root = spec.root.clone();
+    root["paths"]["/Brand"]["get"]["x-schema"] =
+        json!({"type": "array", "items": {"$ref": "#/paths/~1Brand/get/x-schema"}});
+    let err = generate_small_stack(Spec::from_value("hostile.json", root).unwrap()).unwrap_err();
+    assert!(
+        err.starts_with("hostile.json#/paths/~1Brand/get/x-schema"),
+        "{err}"
+    );
+}
+
+#[test]
+fn long_chains_of_schemas_are_refused_not_overflowed() {
+    let mut more = serde_json::Map::new();
+    for i in 0..2000 {
+        more.insert(
+            format!("S{i}"),
+            json!({"allOf": [{"$ref": format!("#/components/schemas/S{}", i + 1)}]}),
+        );
+    }
+    more.insert(
+        "S2000".into(),
+        json!({"properties": {"a": {"type": "string"}}}),
+    );
+    let spec = brand_spec(
+        json!({"allOf": [{"$ref": "#/components/schemas/S0"}]}),
+        Value::Object(more),
+    );
+    let err = generate_small_stack(spec).unwrap_err();
+    assert!(err.contains("nested more than"), "{err}");
+
+    // Inline types in inline types, through references outside components.
+    let chain: Vec<Value> = (0..2000)
+        .map(|i| json!({"type": "object", "properties": {"n": {"$ref": format!("#/x-chain/{}", i + 1)}}}))
+        .collect();
+    let mut root = brand_spec(
+        json!({"properties": {"x": {"$ref": "#/x-chain/0"}}}),
+        json!({}),
+    )
+    .root;
+    root["x-chain"] = Value::Array(chain);
+    let err = generate_small_stack(Spec::from_value("hostile.json", root).unwrap()).unwrap_err();
+    assert!(err.contains("nested more than"), "{err}");
+}
+
+#[test]
+fn escaped_references_resolve_to_the_named_schema() {
+    // `~1` (a `/` in the name), `~0` (a `~`) and percent-escapes (a space, non-ASCII).
+    for (name, reference) in [
+        ("a/b", "#/components/schemas/a~1b"),
+        ("a~b", "#/components/schemas/a~0b"),
+        ("Shared Type", "#/components/schemas/Shared%20Type"),
+        ("Größe", "#/components/schemas/Gr%C3%B6%C3%9Fe"),
+        ("Größe", "#/components/schemas/Größe"),
+    ] {
+        let spec = brand_spec(
+            json!({"properties": {"x": {"$ref": reference}}}),
+            json!({ name: {"type": "object", "properties": {"v": {"type": "integer"}}} }),
+        );
+        let out = generate_small_stack(spec).unwrap_or_else(|e| panic!("{reference}: {e}"));
+        let types = &out.files["src/types.rs"];
+        assert!(
+            types.contains("pub v: Option<i64>"),
+            "{reference}:\n{types}"
+        );
+    }
+}
+
+#[test]
+fn odd_references_resolve_or_say_where() {
+    let odd = [
+        // Into a component, and outside components: inlined.
+        ("#/components/schemas/Other/properties/p", true),
+        ("#/paths/~1Brand/get/x-schema", true),
+        // Broken escapes, non-ASCII right after `%`, dangling and non-local references.
+        ("#/components/schemas/%", false),
+        ("#/components/schemas/%zz", false),
+        ("#/components/schemas/%aé", false),
+        ("#/components/schemas/%é", false),
+        ("#/components/schemas/%C3", false),
+        ("#/components/schemas/~2", false),
+        ("#/components/schemas/", false),
+        // Resolve to documents that are no schema: read as any JSON value.
+        ("#/components/schemas", true),
+        ("#", true),
+        ("#components", false),
+        ("other.json#/components/schemas/Other", false),
+        ("", false),
+    ];
+    for (reference, resolves) in odd {
+        let spec = brand_spec(
+            json!({"properties": {"x": {"$ref": reference}}}),
+            json!({"Other": {"properties": {"p": {"type": "object", "properties": {"q": {"type": "boolean"}}}}}}),
+        );
+        let mut root = spec.root.clone();
+        root["paths"]["/Brand"]["get"]["x-schema"] =
+            json!({"type": "object", "properties": {"q": {"type": "boolean"}}});
+        let spec = Spec::from_value("hostile.json", root).unwrap();
+        match generate_small_stack(spec) {
+            Ok(out) => {
+                assert!(resolves, "{reference}: expected an error");
+                let brand = &out.files["src/brand.rs"];
+                assert!(
+                    brand.contains("pub q: Option<bool>")
+                        || brand.contains("pub x: Option<::atrocore_runtime::serde_json::Value>"),
+                    "{reference}"
+                );
+            }
+            Err(err) => {
+                assert!(!resolves, "{reference}: {err}");
+                assert!(
+                    err.starts_with("hostile.json#/components/schemas/Brand/properties/x"),
+                    "{reference}: {err}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn huge_and_non_ascii_names_do_not_panic() {
+    let huge = "Ab".repeat(20_000);
+    for name in [
+        huge.as_str(),
+        "Продукт",
+        "製品",
+        "e\u{301}x",
+        "a\u{0}b",
+        "🦀",
+        "_",
+        "9",
+    ] {
+        let mut root = brand_spec(json!({"properties": {}}), json!({})).root;
+        root["components"]["schemas"][name] =
+            json!({"properties": {name: {"type": "string", "enum": [name, "é", ""]}}});
+        root["paths"][format!("/{name}")] = json!({"get": {"tags": [name]}});
+        root["paths"][format!("/{name}/{{id}}")] = json!({"get": {"tags": [name]}});
+        root["paths"][format!("/{name}/{{é}}/ü{{{name}}}")] = json!({"post": {"tags": [name], "parameters": [{"name": name, "in": "query", "schema": {"type": "string"}}]}});
+        let spec = Spec::from_value("hostile.json", root).unwrap();
+        generate_small_stack(spec).unwrap_or_else(|e| panic!("{name:.40}: {e}"));
+    }
 }

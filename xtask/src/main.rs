@@ -75,17 +75,20 @@ pub(crate) struct SourceArgs {
     /// Spec file (JSON or YAML).
     #[arg(long, conflicts_with = "url")]
     spec: Option<PathBuf>,
-    /// A live instance: its root, its /apidocs/ page, or the spec URL itself.
+    /// A live instance: its root, its /apidocs/ page, or the spec URL itself. Credentials in
+    /// it (`https://user:password@host`) are used for Basic auth and never written or printed.
     #[arg(long)]
     url: Option<String>,
-    /// User for Basic auth when fetching (instances behind a proxy).
-    #[arg(long, requires = "password")]
+    /// User for Basic auth when fetching (instances behind a proxy); the password comes from
+    /// --password or ATROCORE_PASSWORD.
+    #[arg(long)]
     user: Option<String>,
-    /// Password for Basic auth.
-    #[arg(long, requires = "user")]
+    /// Password for Basic auth (prefer the environment variable: arguments show in `ps`).
+    #[arg(long, env = "ATROCORE_PASSWORD", hide_env_values = true)]
     password: Option<String>,
-    /// An AtroCore token (sent as Authorization-Token).
-    #[arg(long, conflicts_with = "user")]
+    /// An AtroCore token, sent as Authorization-Token (used when no --user is given; prefer the
+    /// environment variable: arguments show in `ps`).
+    #[arg(long, env = "ATROCORE_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Instance metadata JSON (`GET …/Metadata`) for real field kinds.
     #[arg(long)]
@@ -137,6 +140,9 @@ struct GenerateArgs {
     /// Do not write: fail when the output folder differs.
     #[arg(long)]
     check: bool,
+    /// Overwrite existing files that lack the `@generated` marker (hand-written ones).
+    #[arg(long, conflicts_with = "check")]
+    force: bool,
     /// Set for the checked-in examples (their preamble names plain `cargo xtask generate`).
     #[arg(skip)]
     example: bool,
@@ -220,6 +226,7 @@ impl GenerateArgs {
             runtime_path: None,
             standalone: false,
             check: false,
+            force: false,
             example: true,
         }
     }
@@ -234,8 +241,12 @@ pub(crate) struct Loaded {
 
 pub(crate) fn load(source: &SourceArgs) -> Result<Loaded, String> {
     let root = workspace_root();
-    let (spec, label) = if let Some(url) = &source.url {
-        let (text, spec_url) = fetch::spec(url, &fetch::Auth::from_args(source))?;
+    let remote = match &source.url {
+        Some(url) => Some(fetch::Source::new(url, fetch::Auth::from_args(source)?)?),
+        None => None,
+    };
+    let (spec, label) = if let Some(remote) = &remote {
+        let (text, spec_url) = fetch::spec(remote)?;
         (
             Spec::parse(spec_url.clone(), &text).map_err(|e| e.to_string())?,
             spec_url,
@@ -263,12 +274,8 @@ pub(crate) fn load(source: &SourceArgs) -> Result<Loaded, String> {
             )
         }
         (None, true) => {
-            let url = source.url.as_deref().expect("clap requires --url");
-            Some(fetch::metadata(
-                url,
-                &spec,
-                &fetch::Auth::from_args(source),
-            )?)
+            let remote = remote.as_ref().expect("clap requires --url");
+            Some(fetch::metadata(remote, &spec)?)
         }
         (None, false) => None,
     };
@@ -303,7 +310,7 @@ fn command_line(args: &GenerateArgs, is_default: bool) -> String {
     }
     let mut cmd = vec!["cargo xtask generate".to_owned()];
     if let Some(url) = &args.source.url {
-        cmd.push(format!("--url {url}"));
+        cmd.push(format!("--url {}", fetch::redact(url)));
     }
     if let Some(spec) = &args.source.spec {
         cmd.push(format!("--spec {}", display_path(spec, &workspace_root())));
@@ -426,7 +433,7 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
         msg.push_str("run `cargo xtask generate` to regenerate it");
         return Err(msg);
     }
-    let report = output::write(&out, &generated.files)?;
+    let report = output::write(&out, &generated.files, args.force)?;
     let api = &generated.api;
     let ops: usize = api
         .entities
@@ -556,6 +563,47 @@ mod tests {
                 problems.join("\n  ")
             );
         }
+    }
+
+    /// Secrets can come from the environment, so they need not be on the command line (`ps`).
+    #[test]
+    fn secrets_can_come_from_the_environment() {
+        use clap::CommandFactory;
+        let cli = Cli::command();
+        let generate = cli.find_subcommand("generate").unwrap();
+        for (arg, var) in [
+            ("password", "ATROCORE_PASSWORD"),
+            ("token", "ATROCORE_TOKEN"),
+        ] {
+            let arg = generate
+                .get_arguments()
+                .find(|a| a.get_id() == arg)
+                .unwrap();
+            assert_eq!(arg.get_env().and_then(|e| e.to_str()), Some(var));
+            assert!(arg.is_hide_env_values_set());
+        }
+    }
+
+    #[test]
+    fn preambles_name_the_url_without_credentials() {
+        let args = GenerateArgs {
+            source: SourceArgs {
+                url: Some("https://admin:hunter2@x.org/?token=abc".into()),
+                ..SourceArgs::default()
+            },
+            out: None,
+            crate_name: "atrocore-client".into(),
+            runtime_version: None,
+            runtime_path: None,
+            standalone: false,
+            check: false,
+            force: false,
+            example: false,
+        };
+        assert_eq!(
+            command_line(&args, false),
+            "cargo xtask generate --url https://x.org/"
+        );
     }
 
     #[test]

@@ -1,12 +1,17 @@
 //! Writing a generated crate safely, and checking one against fresh output.
 //!
 //! Everything is generated in memory before the disk is touched; each file is then replaced
-//! atomically (written beside, then renamed), so an error or a crash never leaves a
-//! half-written file. Orphans (files we generated before that are no longer produced) are
-//! removed only when they carry our `@generated` marker: hand-written files are never deleted.
+//! atomically (written to a fresh, uniquely named file beside it, then renamed), so an error or
+//! a crash never leaves a half-written file. A file that exists without our `@generated`
+//! marker (a hand-written `Cargo.toml` or `src/lib.rs`) is never overwritten unless forced, and
+//! orphans (files we generated before that are no longer produced) are removed only when they
+//! carry the marker. Nothing is read, written or removed through a symlink that leads out of
+//! the output folder.
 
 use std::collections::BTreeSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use atrocore_codegen::emit::Files;
 use atrocore_codegen::summary::{FILE as SUMMARY, Summary};
@@ -23,26 +28,81 @@ pub(crate) struct Report {
     pub api_changes: Option<Vec<String>>,
 }
 
+/// Is `text`, found at `rel`, a file we generated? Rust and TOML files carry the marker in
+/// their preamble; the API summary (JSON, no comments) is ours when it reads as one.
+fn is_generated(rel: &str, text: &str) -> bool {
+    text.lines().take(3).any(|l| l.contains(MARKER))
+        || (rel == SUMMARY && Summary::from_json(text).is_some())
+}
+
+/// `path` (inside `out`) when it is no symlink, or one whose target stays inside `out`;
+/// otherwise an error naming it. `out_real` is `out` canonicalized.
+fn check_inside(path: &Path, out_real: &Path) -> Result<(), String> {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(()); // Not there: nothing to follow.
+    };
+    if !meta.file_type().is_symlink() {
+        return Ok(());
+    }
+    match std::fs::canonicalize(path) {
+        Ok(target) if target.starts_with(out_real) => Ok(()),
+        Ok(target) => Err(format!(
+            "{}: a symlink to {}, outside the output folder; refusing to follow it",
+            path.display(),
+            target.display()
+        )),
+        Err(e) => Err(format!(
+            "{}: a symlink whose target cannot be resolved ({e}); refusing to follow it",
+            path.display()
+        )),
+    }
+}
+
+/// Check every existing component of `out/rel` (folders and the file) with [`check_inside`].
+fn check_path_inside(out: &Path, out_real: &Path, rel: &str) -> Result<(), String> {
+    let mut path = out.to_path_buf();
+    for part in Path::new(rel).components() {
+        path.push(part);
+        check_inside(&path, out_real)?;
+    }
+    Ok(())
+}
+
+fn canonical_out(out: &Path) -> Result<PathBuf, String> {
+    std::fs::canonicalize(out).map_err(|e| format!("{}: {e}", out.display()))
+}
+
 /// Generated files present in `out` (under `src/` plus the manifest and summary).
 fn existing_generated(out: &Path) -> Result<BTreeSet<String>, String> {
     let mut found = BTreeSet::new();
+    if !out.is_dir() {
+        return Ok(found);
+    }
+    let out_real = canonical_out(out)?;
     let src = out.join("src");
+    check_inside(&src, &out_real)?;
     if src.is_dir() {
         let mut stack = vec![src];
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
                 let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
                 let path = entry.path();
-                if path.is_dir() {
+                let kind = entry
+                    .file_type()
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                if kind.is_symlink() {
+                    // Never ours (we write plain files); one leading outside is an error.
+                    check_inside(&path, &out_real)?;
+                } else if kind.is_dir() {
                     stack.push(path);
                 } else if path.extension().is_some_and(|x| x == "rs") {
                     let text = std::fs::read_to_string(&path).unwrap_or_default();
-                    if text.lines().take(3).any(|l| l.contains(MARKER)) {
-                        let rel = path
-                            .strip_prefix(out)
-                            .expect("walked from out")
-                            .to_string_lossy()
-                            .replace('\\', "/");
+                    let rel = path
+                        .strip_prefix(out)
+                        .expect("walked from out")
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    if is_generated(&rel, &text) {
                         found.insert(rel);
                     }
                 }
@@ -52,26 +112,77 @@ fn existing_generated(out: &Path) -> Result<BTreeSet<String>, String> {
     Ok(found)
 }
 
+/// A fresh file beside `path` (`.<name>.<pid>-<n>.tmp`), created exclusively: never an
+/// existing file, never through a symlink planted at that name.
+fn create_temp_beside(path: &Path) -> Result<(PathBuf, std::fs::File), String> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    loop {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(file) => return Ok((tmp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("{}: {e}", tmp.display())),
+        }
+    }
+}
+
+/// Replace `path` with `contents` atomically: a unique temporary file in the same folder,
+/// written and flushed, then renamed over `path` (a symlink at `path` is replaced, not followed).
 pub(crate) fn write_file_atomic(path: &Path, contents: &[u8]) -> Result<(), String> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
-    let tmp: PathBuf = {
-        let mut name = path.file_name().unwrap_or_default().to_os_string();
-        name.push(format!(".tmp-{}", std::process::id()));
-        path.with_file_name(name)
-    };
-    std::fs::write(&tmp, contents).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    let (tmp, mut file) = create_temp_beside(path)?;
+    let written = file.write_all(contents).and_then(|()| file.sync_all());
+    drop(file);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("{}: {e}", tmp.display()));
+    }
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         format!("{}: {e}", path.display())
     })
 }
 
-/// Write `files` into `out`.
-pub(crate) fn write(out: &Path, files: &Files) -> Result<Report, String> {
+/// Write `files` into `out`. Existing files without the `@generated` marker are an error
+/// (naming them) unless `force`; nothing is written then.
+pub(crate) fn write(out: &Path, files: &Files, force: bool) -> Result<Report, String> {
     if out.exists() && !out.is_dir() {
         return Err(format!("{}: exists and is not a folder", out.display()));
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let out_real = canonical_out(out)?;
+    // Everything is checked before anything is written.
+    let mut hand_written = Vec::new();
+    let mut to_write = Vec::new();
+    let mut unchanged = 0;
+    for (rel, contents) in files {
+        check_path_inside(out, &out_real, rel)?;
+        let path = out.join(rel);
+        match std::fs::read(&path) {
+            Ok(old) if old == contents.as_bytes() => unchanged += 1,
+            Ok(old) => {
+                if !is_generated(rel, &String::from_utf8_lossy(&old)) {
+                    hand_written.push(path.display().to_string());
+                }
+                to_write.push((path, contents));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => to_write.push((path, contents)),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        }
+    }
+    if !hand_written.is_empty() && !force {
+        return Err(format!(
+            "refusing to overwrite files that atrocore-codegen did not write (no `{MARKER}` marker):\n  {}\nmove them away, or pass --force to overwrite them",
+            hand_written.join("\n  ")
+        ));
     }
     let old_summary = std::fs::read_to_string(out.join(SUMMARY))
         .ok()
@@ -87,16 +198,11 @@ pub(crate) fn write(out: &Path, files: &Files) -> Result<Report, String> {
         .collect();
     let mut report = Report {
         written: 0,
-        unchanged: 0,
+        unchanged,
         removed: 0,
         api_changes,
     };
-    for (rel, contents) in files {
-        let path = out.join(rel);
-        if std::fs::read(&path).is_ok_and(|old| old == contents.as_bytes()) {
-            report.unchanged += 1;
-            continue;
-        }
+    for (path, contents) in to_write {
         write_file_atomic(&path, contents.as_bytes())?;
         report.written += 1;
     }
@@ -111,6 +217,12 @@ pub(crate) fn write(out: &Path, files: &Files) -> Result<Report, String> {
 /// Differences between `out` and `files`: stale, missing and orphaned files.
 pub(crate) fn check(out: &Path, files: &Files) -> Result<Vec<String>, String> {
     let mut problems = Vec::new();
+    if out.is_dir() {
+        let out_real = canonical_out(out)?;
+        for rel in files.keys() {
+            check_path_inside(out, &out_real, rel)?;
+        }
+    }
     for (rel, contents) in files {
         match std::fs::read(out.join(rel)) {
             Ok(old) if old == contents.as_bytes() => {}
@@ -124,4 +236,234 @@ pub(crate) fn check(out: &Path, files: &Files) -> Result<Vec<String>, String> {
         }
     }
     Ok(problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PRE: &str = "// @generated by atrocore-codegen: do not edit by hand.\n";
+
+    fn files(entries: &[(&str, &str)]) -> Files {
+        entries
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn crate_files(lib: &str) -> Files {
+        files(&[
+            ("Cargo.toml", &format!("# {}\n[package]\n", &PRE[3..])),
+            ("src/lib.rs", &format!("{PRE}{lib}")),
+            ("src/brand.rs", &format!("{PRE}pub struct Brand;\n")),
+        ])
+    }
+
+    /// Every file below `dir`, relative, sorted (temporary files included).
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let rel = p.strip_prefix(dir).unwrap().to_string_lossy();
+                    out.push(rel.replace('\\', "/"));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn writes_atomically_and_leaves_no_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("crate");
+        let r = write(&out, &crate_files("pub mod brand;\n"), false).unwrap();
+        assert_eq!((r.written, r.unchanged, r.removed), (3, 0, 0));
+        assert_eq!(listing(&out), ["Cargo.toml", "src/brand.rs", "src/lib.rs"]);
+        // The same files again: nothing written.
+        let r = write(&out, &crate_files("pub mod brand;\n"), false).unwrap();
+        assert_eq!((r.written, r.unchanged), (0, 3));
+        // A changed file is replaced whole.
+        write(&out, &crate_files("pub mod brand; // v2\n"), false).unwrap();
+        let lib = std::fs::read_to_string(out.join("src/lib.rs")).unwrap();
+        assert!(lib.ends_with("// v2\n"), "{lib}");
+        assert_eq!(listing(&out).len(), 3);
+    }
+
+    #[test]
+    fn temporary_files_are_fresh_never_a_planted_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("crate");
+        std::fs::create_dir_all(out.join("src")).unwrap();
+        let victim = out.join("victim.txt");
+        std::fs::write(&victim, "precious").unwrap();
+        // Symlinks at the names a predictable scheme would use for its temporary files.
+        #[cfg(unix)]
+        for name in [
+            format!("lib.rs.tmp-{}", std::process::id()),
+            format!(".lib.rs.{}-0.tmp", std::process::id()),
+        ] {
+            std::os::unix::fs::symlink(&victim, out.join("src").join(name)).unwrap();
+        }
+        write(&out, &crate_files(""), false).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(
+            std::fs::read_to_string(out.join("src/lib.rs"))
+                .unwrap()
+                .starts_with(PRE)
+        );
+    }
+
+    #[test]
+    fn refuses_to_overwrite_hand_written_files_unless_forced() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        std::fs::create_dir_all(out.join("src")).unwrap();
+        std::fs::write(out.join("Cargo.toml"), "[package]\nname = \"mine\"\n").unwrap();
+        std::fs::write(out.join("src/lib.rs"), "//! My own crate.\n").unwrap();
+        let err = write(out, &crate_files(""), false).err().unwrap();
+        assert!(
+            err.contains(&out.join("Cargo.toml").display().to_string())
+                && err.contains(&out.join("src/lib.rs").display().to_string())
+                && err.contains("--force"),
+            "{err}"
+        );
+        // Nothing was written, not even the files that were free.
+        assert!(!out.join("src/brand.rs").exists());
+        assert_eq!(
+            std::fs::read_to_string(out.join("src/lib.rs")).unwrap(),
+            "//! My own crate.\n"
+        );
+        let r = write(out, &crate_files(""), true).unwrap();
+        assert_eq!(r.written, 3);
+        assert!(
+            std::fs::read_to_string(out.join("src/lib.rs"))
+                .unwrap()
+                .starts_with(PRE)
+        );
+    }
+
+    #[test]
+    fn an_earlier_summary_is_ours_a_foreign_json_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let summary = "{\"entities\": {}, \"operations\": {}}\n";
+        assert!(
+            Summary::from_json(summary).is_some(),
+            "test summary must parse"
+        );
+        let mut f = crate_files("");
+        f.insert(SUMMARY.into(), summary.into());
+        std::fs::write(
+            out.join(SUMMARY),
+            "{\"entities\": {\"Old\": {}}, \"operations\": {}}\n",
+        )
+        .unwrap();
+        write(out, &f, false).unwrap();
+        std::fs::write(out.join(SUMMARY), "[\"my notes\"]\n").unwrap();
+        let err = write(out, &f, false).err().unwrap();
+        assert!(err.contains(SUMMARY), "{err}");
+    }
+
+    #[test]
+    fn removes_only_generated_orphans() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        write(out, &crate_files(""), false).unwrap();
+        std::fs::write(out.join("src/old.rs"), format!("{PRE}pub struct Old;\n")).unwrap();
+        std::fs::create_dir_all(out.join("src/nested")).unwrap();
+        std::fs::write(out.join("src/nested/gone.rs"), PRE).unwrap();
+        std::fs::write(out.join("src/mine.rs"), "pub fn mine() {}\n").unwrap();
+        std::fs::write(out.join("notes.txt"), PRE).unwrap();
+        let r = write(out, &crate_files(""), false).unwrap();
+        assert_eq!(r.removed, 2);
+        assert_eq!(
+            listing(out),
+            [
+                "Cargo.toml",
+                "notes.txt",
+                "src/brand.rs",
+                "src/lib.rs",
+                "src/mine.rs"
+            ]
+        );
+    }
+
+    #[test]
+    fn check_reports_stale_missing_and_orphaned_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let f = crate_files("");
+        write(out, &f, false).unwrap();
+        assert_eq!(check(out, &f).unwrap(), Vec::<String>::new());
+        std::fs::write(out.join("src/lib.rs"), format!("{PRE}// edited\n")).unwrap();
+        std::fs::remove_file(out.join("src/brand.rs")).unwrap();
+        std::fs::write(out.join("src/old.rs"), PRE).unwrap();
+        std::fs::write(out.join("src/mine.rs"), "fn mine() {}\n").unwrap();
+        assert_eq!(
+            check(out, &f).unwrap(),
+            [
+                "missing: src/brand.rs",
+                "stale: src/lib.rs",
+                "orphaned (no longer generated): src/old.rs"
+            ]
+        );
+        // Check mode writes nothing.
+        assert!(!out.join("src/brand.rs").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_out_of_the_output_folder_are_errors() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("lib.rs"), PRE).unwrap();
+        std::fs::write(outside.join("orphan.rs"), PRE).unwrap();
+
+        // A symlinked file: neither written through nor replaced.
+        let out = dir.path().join("a");
+        std::fs::create_dir_all(out.join("src")).unwrap();
+        symlink(outside.join("lib.rs"), out.join("src/lib.rs")).unwrap();
+        let err = write(&out, &crate_files(""), false).err().unwrap();
+        assert!(
+            err.contains("src/lib.rs") && err.contains("outside the output folder"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(outside.join("lib.rs")).unwrap(),
+            PRE
+        );
+        assert!(check(&out, &crate_files("")).is_err());
+
+        // A symlinked folder: nothing written into it, no orphan deleted from it.
+        let out = dir.path().join("b");
+        std::fs::create_dir_all(&out).unwrap();
+        symlink(&outside, out.join("src")).unwrap();
+        let err = write(&out, &crate_files(""), false).err().unwrap();
+        assert!(err.contains("outside the output folder"), "{err}");
+        assert!(outside.join("orphan.rs").exists());
+        assert!(!outside.join("brand.rs").exists());
+
+        // A symlinked orphan candidate inside src/.
+        let out = dir.path().join("c");
+        std::fs::create_dir_all(out.join("src")).unwrap();
+        symlink(outside.join("orphan.rs"), out.join("src/orphan.rs")).unwrap();
+        let err = write(&out, &crate_files(""), false).err().unwrap();
+        assert!(err.contains("orphan.rs"), "{err}");
+        assert!(outside.join("orphan.rs").exists());
+
+        // Symlinks that stay inside the folder are fine.
+        let out = dir.path().join("d");
+        std::fs::create_dir_all(out.join("real-src")).unwrap();
+        symlink(out.join("real-src"), out.join("src")).unwrap();
+        write(&out, &crate_files(""), false).unwrap();
+        assert!(out.join("real-src/lib.rs").exists());
+    }
 }

@@ -99,7 +99,7 @@ fn generate_into(spec_path: &Path, out: &Path, include: &[String]) -> Result<Dur
     let generated =
         atrocore_codegen::generate(&loaded.spec, &settings).map_err(|e| e.to_string())?;
     let took = start.elapsed();
-    crate::output::write(out, &generated.files)?;
+    crate::output::write(out, &generated.files, false)?;
     Ok(took)
 }
 
