@@ -365,6 +365,41 @@ mod tests {
     }
 
     #[test]
+    fn fetch_metadata_reads_the_generations_route_with_credentials() {
+        let parse = |servers: &str| {
+            atrocore_codegen::spec::Spec::parse(
+                "spec.json",
+                &format!(r#"{{"openapi":"3.0.0","servers":[{{"url":"{servers}"}}],"paths":{{}}}}"#),
+            )
+            .unwrap()
+        };
+        for (servers, route) in [("/api/v1", "/api/v1/Metadata"), ("/api", "/api/metadata")] {
+            let (url, heads) = serve(vec![(200, "", r#"{"entityDefs":{}}"#.into())]);
+            let source = Source::new(&format!("{url}/pim/"), Auth::Token("tok".into())).unwrap();
+            let meta = super::metadata(&source, &parse(servers)).unwrap();
+            assert_eq!(meta, serde_json::json!({ "entityDefs": {} }));
+            let head = heads.recv().unwrap();
+            assert!(head.starts_with(&format!("GET /pim{route} ")), "{head}");
+            assert!(
+                head.to_ascii_lowercase()
+                    .contains("authorization-token: tok"),
+                "{head}"
+            );
+        }
+        // Without credentials, nothing is sent; an answer that is not JSON names the URL.
+        let source = Source::new("http://127.0.0.1:9", Auth::None).unwrap();
+        let err = super::metadata(&source, &parse("/api/v1")).unwrap_err();
+        assert!(err.contains("--fetch-metadata needs credentials"), "{err}");
+        let (url, _heads) = serve(vec![(200, "", "<html>login</html>".into())]);
+        let source = Source::new(&url, Auth::Token("tok".into())).unwrap();
+        let err = super::metadata(&source, &parse("/api/v1")).unwrap_err();
+        assert!(
+            err.contains("/api/v1/Metadata") && err.contains("not JSON"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn http_errors_name_the_url_status_and_reason() {
         let (url, _heads) = serve(vec![(
             403,
