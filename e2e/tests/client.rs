@@ -169,6 +169,31 @@ async fn stream_pages_through_every_record() {
     let mut ids: Vec<_> = by_keyset.iter().filter_map(|b| b.id.clone()).collect();
     ids.dedup();
     assert_eq!(ids.len(), 45, "no record twice");
+    // Descending by id, and a sort that keyset paging cannot keep is refused, not dropped.
+    let down: Vec<_> = client
+        .brand()
+        .list()
+        .max_size(10)
+        .sort_by(BrandField::Id)
+        .asc(false)
+        .keyset_stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let down_ids: Vec<_> = down.iter().filter_map(|b| b.id.clone()).collect();
+    let mut expected = ids.clone();
+    expected.sort();
+    expected.reverse();
+    assert_eq!(down_ids, expected);
+    let refused: Result<Vec<_>, _> = client
+        .brand()
+        .list()
+        .sort_by(BrandField::Name)
+        .keyset_stream()
+        .try_collect()
+        .await;
+    let e = refused.unwrap_err();
+    assert!(e.is_builder() && e.to_string().contains("`name`"), "{e}");
 }
 
 #[tokio::test]

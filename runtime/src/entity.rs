@@ -321,16 +321,29 @@ impl<E: Entity> ListRequest<E> {
     /// shift the pages: each record that exists throughout is seen exactly once. Records created
     /// during the run show up only if their id sorts after the current position.
     ///
-    /// Any [`sort_by`](Self::sort_by), [`asc`](Self::asc) and [`offset`](Self::offset) are
-    /// replaced; `id` is added to [`select`](Self::select) when a selection is given. Ids compare
-    /// as strings, in the database's collation, which is also the order of `sortBy=id`.
+    /// The pages follow `id`: ascending, or descending with [`asc(false)`](Self::asc) and
+    /// [`sort_by`](Self::sort_by)`(id)`. A sort by another field cannot be kept (a page boundary
+    /// inside a run of equal values would skip or repeat records), so the stream then yields one
+    /// [`ErrorKind::Builder`] error instead of silently changing the order: use
+    /// [`stream`](Self::stream) for that order. [`offset`](Self::offset) is ignored; `id` is added
+    /// to [`select`](Self::select) when a selection is given. Ids compare as strings, in the
+    /// database's collation, which is also the order of `sortBy=id`.
     pub fn keyset_stream(self) -> BoxStream<E::Record> {
         let mut request = self;
+        if let Some(field) = request.sort_by.as_deref().filter(|f| *f != "id") {
+            let e = Error::builder(format!(
+                "keyset_stream pages by `id` and cannot keep the sort by `{field}`: use stream() \
+                 (offset paging) for that order, or drop sort_by"
+            ))
+            .with_request(&Method::GET, &format!("/{}", E::NAME));
+            return Box::pin(futures_util::stream::once(async move { Err(e) }));
+        }
         if !request.select.is_empty() && !request.select.iter().any(|s| s == "id") {
             request.select.insert(0, Cow::Borrowed("id"));
         }
+        let ascending = request.sort_by.is_none() || request.asc != Some(false);
         request.sort_by = Some(Cow::Borrowed("id"));
-        request.asc = Some(true);
+        request.asc = Some(ascending);
         request.offset = None;
         let state = KeysetPaging {
             page_size: request.page_size(),
@@ -357,11 +370,14 @@ impl<E: Entity> ListRequest<E> {
                 let mut request = st.request.clone();
                 request.max_size = Some(st.page_size);
                 if let Some(last) = &st.last_id {
-                    request.filter.push(
-                        Condition::new("greaterThan")
-                            .attribute("id")
-                            .value(last.as_str()),
-                    );
+                    let beyond = if request.asc == Some(false) {
+                        "lessThan"
+                    } else {
+                        "greaterThan"
+                    };
+                    request
+                        .filter
+                        .push(Condition::new(beyond).attribute("id").value(last.as_str()));
                 }
                 match request.to_request().send_json::<ListResult<Value>>().await {
                     Ok(page) => {

@@ -201,3 +201,4 @@ pub use reqwest::Proxy;
 /// One example per feature: authentication, filters, streams, `With-Meta`, Flatten-Attributes,
 /// errors and retries, timeouts, proxy and user agent.
 pub mod guide;
+pub mod prelude;
