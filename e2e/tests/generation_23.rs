@@ -242,3 +242,31 @@ async fn attribute_writes_report_not_modified_on_2_3() {
     );
     sim.shutdown().await;
 }
+
+/// Typed bulk upsert on 2.3 (`POST /upsert`), keyed by the unique `code`.
+#[tokio::test]
+async fn typed_upsert_on_2_3() {
+    use atrocore_runtime::UpsertStatus;
+    let sim = Simulator::start(config()).await.unwrap();
+    let client = Client::builder(sim.base_url())
+        .basic_auth("admin", "admin")
+        .build()
+        .unwrap();
+    let brands: Vec<BrandPost> = (0..300)
+        .map(|i| BrandPost {
+            name: format!("Brand {i}"),
+            code: Some(format!("b{i:03}")),
+            ..Default::default()
+        })
+        .collect();
+    let report = client
+        .brand()
+        .upsert(&brands)
+        .batch_size(100)
+        .await
+        .unwrap();
+    assert!(report.is_success(), "{:?}", report.failed_batches);
+    assert_eq!(report.count(UpsertStatus::Created), 300);
+    let again = client.brand().upsert(brands.iter()).await.unwrap();
+    assert_eq!(again.count(UpsertStatus::NotModified), 300);
+}

@@ -669,6 +669,14 @@ impl<'a> AssociatedProductApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<AssociatedProduct> {
         self.client.create::<AssociatedProduct, AssociatedProductPost>(record)
     }
+    /// Bulk upsert of `AssociatedProduct` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<AssociatedProduct>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<AssociatedProduct, I>(self.client, items)
+    }
     /// `PUT /AssociatedProduct/{id}`
     pub fn update(
         &self,
@@ -819,6 +827,11 @@ impl<'a> AssociatedProductApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<AssociatedProduct> for AssociatedProductPost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<AssociatedProduct>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /AssociatedProduct/{id}/{link}`).

@@ -732,6 +732,14 @@ impl<'a> AssociationApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<Association> {
         self.client.create::<Association, AssociationPost>(record)
     }
+    /// Bulk upsert of `Association` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<Association>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<Association, I>(self.client, items)
+    }
     /// `PUT /Association/{id}`
     pub fn update(
         &self,
@@ -870,6 +878,11 @@ impl<'a> AssociationApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<Association> for AssociationPost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<Association>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /Association/{id}/{link}`).

@@ -2001,6 +2001,14 @@ impl<'a> AttributeApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<Attribute> {
         self.client.create::<Attribute, AttributePost>(record)
     }
+    /// Bulk upsert of `Attribute` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<Attribute>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<Attribute, I>(self.client, items)
+    }
     /// `PUT /Attribute/{id}`
     pub fn update(
         &self,
@@ -2139,6 +2147,11 @@ impl<'a> AttributeApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<Attribute> for AttributePost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<Attribute>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /Attribute/{id}/{link}`).

@@ -696,6 +696,14 @@ impl<'a> AttributeGroupApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<AttributeGroup> {
         self.client.create::<AttributeGroup, AttributeGroupPost>(record)
     }
+    /// Bulk upsert of `AttributeGroup` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<AttributeGroup>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<AttributeGroup, I>(self.client, items)
+    }
     /// `PUT /AttributeGroup/{id}`
     pub fn update(
         &self,
@@ -840,6 +848,11 @@ impl<'a> AttributeGroupApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<AttributeGroup> for AttributeGroupPost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<AttributeGroup>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /AttributeGroup/{id}/{link}`).

@@ -541,6 +541,14 @@ impl<'a> AttributePanelApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<AttributePanel> {
         self.client.create::<AttributePanel, AttributePanelPost>(record)
     }
+    /// Bulk upsert of `AttributePanel` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<AttributePanel>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<AttributePanel, I>(self.client, items)
+    }
     /// `PUT /AttributePanel/{id}`
     pub fn update(
         &self,
@@ -556,5 +564,10 @@ impl<'a> AttributePanelApi<'a> {
     /// `DELETE /AttributePanel/{id}`
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<AttributePanel> {
         self.client.delete::<AttributePanel>(id)
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<AttributePanel> for AttributePanelPost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<AttributePanel>(self)
     }
 }

@@ -851,6 +851,14 @@ impl<'a> CategoryApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<Category> {
         self.client.create::<Category, CategoryPost>(record)
     }
+    /// Bulk upsert of `Category` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<Category>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<Category, I>(self.client, items)
+    }
     /// `PUT /Category/{id}`
     pub fn update(
         &self,
@@ -989,6 +997,11 @@ impl<'a> CategoryApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<Category> for CategoryPost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<Category>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /Category/{id}/{link}`).

@@ -479,6 +479,14 @@ impl<'a> ChannelApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<Channel> {
         self.client.create::<Channel, ChannelPost>(record)
     }
+    /// Bulk upsert of `Channel` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<Channel>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<Channel, I>(self.client, items)
+    }
     /// `PUT /Channel/{id}`
     pub fn update(
         &self,
@@ -615,6 +623,11 @@ impl<'a> ChannelApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<Channel> for ChannelPost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<Channel>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /Channel/{id}/{link}`).

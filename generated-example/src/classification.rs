@@ -939,6 +939,14 @@ impl<'a> ClassificationApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<Classification> {
         self.client.create::<Classification, ClassificationPost>(record)
     }
+    /// Bulk upsert of `Classification` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<Classification>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<Classification, I>(self.client, items)
+    }
     /// `PUT /Classification/{id}`
     pub fn update(
         &self,
@@ -1083,6 +1091,11 @@ impl<'a> ClassificationApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<Classification> for ClassificationPost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<Classification>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /Classification/{id}/{link}`).

@@ -1807,6 +1807,17 @@ impl<'a> ClassificationAttributeApi<'a> {
         self.client
             .create::<ClassificationAttribute, ClassificationAttributePost>(record)
     }
+    /// Bulk upsert of `ClassificationAttribute` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<ClassificationAttribute>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<
+            ClassificationAttribute,
+            I,
+        >(self.client, items)
+    }
     /// `PUT /ClassificationAttribute/{id}`
     pub fn update(
         &self,
@@ -1957,6 +1968,12 @@ impl<'a> ClassificationAttributeApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<ClassificationAttribute>
+for ClassificationAttributePost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<ClassificationAttribute>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /ClassificationAttribute/{id}/{link}`).

@@ -262,6 +262,14 @@ impl<'a> CountryApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<Country> {
         self.client.create::<Country, CountryPost>(record)
     }
+    /// Bulk upsert of `Country` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<Country>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<Country, I>(self.client, items)
+    }
     /// `PUT /Country/{id}`
     pub fn update(
         &self,
@@ -398,6 +406,11 @@ impl<'a> CountryApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<Country> for CountryPost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<Country>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /Country/{id}/{link}`).

@@ -507,6 +507,14 @@ impl<'a> ExtensibleEnumApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<ExtensibleEnum> {
         self.client.create::<ExtensibleEnum, ExtensibleEnumPost>(record)
     }
+    /// Bulk upsert of `ExtensibleEnum` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<ExtensibleEnum>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<ExtensibleEnum, I>(self.client, items)
+    }
     /// `PUT /ExtensibleEnum/{id}`
     pub fn update(
         &self,
@@ -663,6 +671,11 @@ impl<'a> ExtensibleEnumApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<ExtensibleEnum> for ExtensibleEnumPost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<ExtensibleEnum>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /ExtensibleEnum/{id}/{link}`).

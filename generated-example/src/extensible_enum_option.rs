@@ -652,6 +652,17 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<ExtensibleEnumOption> {
         self.client.create::<ExtensibleEnumOption, ExtensibleEnumOptionPost>(record)
     }
+    /// Bulk upsert of `ExtensibleEnumOption` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<ExtensibleEnumOption>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<
+            ExtensibleEnumOption,
+            I,
+        >(self.client, items)
+    }
     /// `PUT /ExtensibleEnumOption/{id}`
     pub fn update(
         &self,
@@ -802,6 +813,12 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<ExtensibleEnumOption>
+for ExtensibleEnumOptionPost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<ExtensibleEnumOption>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /ExtensibleEnumOption/{id}/{link}`).

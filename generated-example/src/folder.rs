@@ -611,6 +611,14 @@ impl<'a> FolderApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<Folder> {
         self.client.create::<Folder, FolderPost>(record)
     }
+    /// Bulk upsert of `Folder` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<Folder>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<Folder, I>(self.client, items)
+    }
     /// `PUT /Folder/{id}`
     pub fn update(
         &self,
@@ -744,6 +752,11 @@ impl<'a> FolderApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<Folder> for FolderPost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<Folder>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /Folder/{id}/{link}`).

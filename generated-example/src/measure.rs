@@ -410,6 +410,14 @@ impl<'a> MeasureApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<Measure> {
         self.client.create::<Measure, MeasurePost>(record)
     }
+    /// Bulk upsert of `Measure` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<Measure>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<Measure, I>(self.client, items)
+    }
     /// `PUT /Measure/{id}`
     pub fn update(
         &self,
@@ -546,6 +554,11 @@ impl<'a> MeasureApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<Measure> for MeasurePost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<Measure>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /Measure/{id}/{link}`).

@@ -407,6 +407,14 @@ impl<'a> ProductCategoryApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<ProductCategory> {
         self.client.create::<ProductCategory, ProductCategoryPost>(record)
     }
+    /// Bulk upsert of `ProductCategory` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<ProductCategory>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<ProductCategory, I>(self.client, items)
+    }
     /// `PUT /ProductCategory/{id}`
     pub fn update(
         &self,
@@ -557,6 +565,11 @@ impl<'a> ProductCategoryApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<ProductCategory> for ProductCategoryPost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<ProductCategory>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /ProductCategory/{id}/{link}`).

@@ -414,6 +414,14 @@ impl<'a> ProductFileApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<ProductFile> {
         self.client.create::<ProductFile, ProductFilePost>(record)
     }
+    /// Bulk upsert of `ProductFile` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<ProductFile>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<ProductFile, I>(self.client, items)
+    }
     /// `PUT /ProductFile/{id}`
     pub fn update(
         &self,
@@ -552,6 +560,11 @@ impl<'a> ProductFileApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<ProductFile> for ProductFilePost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<ProductFile>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /ProductFile/{id}/{link}`).

@@ -483,6 +483,14 @@ impl<'a> SharingApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<Sharing> {
         self.client.create::<Sharing, SharingPost>(record)
     }
+    /// Bulk upsert of `Sharing` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<Sharing>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<Sharing, I>(self.client, items)
+    }
     /// `PUT /Sharing/{id}`
     pub fn update(
         &self,
@@ -619,6 +627,11 @@ impl<'a> SharingApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<Sharing> for SharingPost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<Sharing>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /Sharing/{id}/{link}`).

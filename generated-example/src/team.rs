@@ -274,6 +274,14 @@ impl<'a> TeamApi<'a> {
     pub fn create(&self, record: &TeamPost) -> ::atrocore_runtime::CreateRequest<Team> {
         self.client.create::<Team, TeamPost>(record)
     }
+    /// Bulk upsert of `Team` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<Team>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<Team, I>(self.client, items)
+    }
     /// `PUT /Team/{id}`
     pub fn update(
         &self,
@@ -407,6 +415,11 @@ impl<'a> TeamApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<Team> for TeamPost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<Team>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /Team/{id}/{link}`).

@@ -616,6 +616,14 @@ impl<'a> UnitApi<'a> {
     pub fn create(&self, record: &UnitPost) -> ::atrocore_runtime::CreateRequest<Unit> {
         self.client.create::<Unit, UnitPost>(record)
     }
+    /// Bulk upsert of `Unit` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<Unit>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<Unit, I>(self.client, items)
+    }
     /// `PUT /Unit/{id}`
     pub fn update(
         &self,
@@ -749,6 +757,11 @@ impl<'a> UnitApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<Unit> for UnitPost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<Unit>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /Unit/{id}/{link}`).

@@ -1575,6 +1575,14 @@ impl<'a> UserApi<'a> {
     pub fn create(&self, record: &UserPost) -> ::atrocore_runtime::CreateRequest<User> {
         self.client.create::<User, UserPost>(record)
     }
+    /// Bulk upsert of `User` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<User>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<User, I>(self.client, items)
+    }
     /// `PUT /User/{id}`
     pub fn update(
         &self,
@@ -1730,6 +1738,11 @@ impl<'a> UserApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<User> for UserPost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<User>(self)
     }
 }
 /// Query and header parameters of `linked` (`GET /User/{id}/{link}`).

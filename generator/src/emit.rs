@@ -666,6 +666,34 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
             }
         });
     }
+    // Every entity with a create struct can be bulk-upserted (the route is global).
+    let mut payload_impls = TokenStream::new();
+    if let Some(c) = &e.create {
+        let c = ident(&c.name);
+        let doc = doc_lines(&format!(
+            "Bulk upsert of `{wire_name}` records (`POST /MassActions/action/upsert` on 2.2, \
+             `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique \
+             field finds a record. Items may be owned or borrowed; batching, concurrency and \
+             per-item results are those of the runtime's `UpsertRequest`."
+        ));
+        methods.extend(quote! {
+            #doc
+            pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+            where
+                I: ::std::iter::IntoIterator,
+                I::Item: ::atrocore_runtime::UpsertPayload<#type_name>,
+            {
+                ::atrocore_runtime::UpsertRequest::of::<#type_name, I>(self.client, items)
+            }
+        });
+        payload_impls.extend(quote! {
+            impl ::atrocore_runtime::UpsertPayload<#type_name> for #c {
+                fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+                    ::atrocore_runtime::UpsertItem::new::<#type_name>(self)
+                }
+            }
+        });
+    }
     if let (Some((m, d)), Some(p)) = (&e.standard.update, &e.patch) {
         let doc = op_doc_tokens(d);
         let p = ident(&p.name);
@@ -706,6 +734,7 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
         #patch_def
         #filter_mod
         #handle
+        #payload_impls
         #params_defs
         #types
     }

@@ -445,7 +445,7 @@ impl<'a> Lowerer<'a> {
             }
         }
         let mut namer = Namer::with_reserved([
-            "list", "read", "create", "update", "delete", "new", "client",
+            "list", "read", "create", "update", "delete", "upsert", "new", "client",
         ]);
         let mut operations = Vec::new();
         for (path, method, op) in rest {

@@ -186,8 +186,8 @@ pub use files::{
 };
 pub use sharing::{ShareRequest, SharedLink};
 pub use upsert::{
-    BatchOutcome, DEFAULT_UPSERT_BATCH_SIZE, FailedBatch, UpsertItem, UpsertReport, UpsertRequest,
-    UpsertResult, UpsertStatus,
+    BatchOutcome, DEFAULT_UPSERT_BATCH_SIZE, FailedBatch, UpsertItem, UpsertPayload, UpsertReport,
+    UpsertRequest, UpsertResult, UpsertStatus,
 };
 
 // Attributes in the flattened format (`Flatten-Attributes: true`).

@@ -123,6 +123,20 @@ impl UpsertItem {
     }
 }
 
+/// A value that can be upserted as a record of `E`: the entity's generated create struct, owned
+/// or borrowed (generated crates implement it). Its `id` or a unique field finds an existing
+/// record; otherwise a record is created.
+pub trait UpsertPayload<E: Entity> {
+    /// The item to send.
+    fn upsert_item(&self) -> Result<UpsertItem>;
+}
+
+impl<E: Entity, T: UpsertPayload<E> + ?Sized> UpsertPayload<E> for &T {
+    fn upsert_item(&self) -> Result<UpsertItem> {
+        (**self).upsert_item()
+    }
+}
+
 impl<S: Into<String>> From<(S, Value)> for UpsertItem {
     fn from((entity, payload): (S, Value)) -> Self {
         Self::from_value(entity, payload)
@@ -393,6 +407,8 @@ pub struct UpsertRequest {
     items: Box<dyn Iterator<Item = UpsertItem> + Send>,
     batch_size: usize,
     concurrency: usize,
+    /// An item that could not be turned into JSON: reported when awaited.
+    error: Option<Error>,
 }
 
 impl fmt::Debug for UpsertRequest {
@@ -428,7 +444,16 @@ impl UpsertRequest {
             items,
             batch_size,
             concurrency,
+            error,
         } = self;
+        if let Some(error) = error {
+            let failed = FailedBatch {
+                indices: 0..0,
+                error,
+                may_have_been_applied: false,
+            };
+            return Box::pin(stream::once(async move { Err(failed) }));
+        }
         let path = upsert_path(client.generation());
         let batches = stream::iter(Batches {
             items,
@@ -447,10 +472,13 @@ impl IntoFuture for UpsertRequest {
     type Output = Result<UpsertReport>;
     type IntoFuture = Pin<Box<dyn Future<Output = Result<UpsertReport>> + Send>>;
 
-    /// Sends every batch and collects the report. Never fails as a whole: failures are in the
-    /// report (the `Result` is for symmetry with the other requests).
+    /// Sends every batch and collects the report. Fails as a whole only when an item could not
+    /// be serialized (nothing is sent then); request failures are in the report.
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
+            if let Some(e) = self.error {
+                return Err(e);
+            }
             let mut report = UpsertReport::default();
             let mut outcomes = self.stream();
             while let Some(outcome) = outcomes.next().await {
@@ -599,6 +627,29 @@ async fn send_batch(
     Ok(results)
 }
 
+impl UpsertRequest {
+    /// A bulk upsert of typed values of the entity `E` (what a generated `upsert` method calls).
+    /// The items are serialized at once (so they may be borrowed); one that does not serialize
+    /// makes the whole request fail when awaited, before anything is sent.
+    pub fn of<E: Entity, I>(client: &Client, items: I) -> UpsertRequest
+    where
+        I: IntoIterator,
+        I::Item: UpsertPayload<E>,
+    {
+        let items: Result<Vec<UpsertItem>> = items.into_iter().map(|i| i.upsert_item()).collect();
+        match items {
+            Ok(items) => client.upsert(items),
+            Err(e) => UpsertRequest {
+                client: client.clone(),
+                items: Box::new(std::iter::empty()),
+                batch_size: DEFAULT_UPSERT_BATCH_SIZE,
+                concurrency: 1,
+                error: Some(e),
+            },
+        }
+    }
+}
+
 impl Client {
     /// A bulk upsert of `items` (anything that turns into [`UpsertItem`]s), sent in batches when
     /// awaited; see [`UpsertRequest`].
@@ -613,6 +664,7 @@ impl Client {
             items: Box::new(items.into_iter().map(Into::into)),
             batch_size: DEFAULT_UPSERT_BATCH_SIZE,
             concurrency: 1,
+            error: None,
         }
     }
 }

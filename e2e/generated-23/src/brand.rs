@@ -456,6 +456,14 @@ impl<'a> BrandApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<Brand> {
         self.client.create::<Brand, BrandPost>(record)
     }
+    /// Bulk upsert of `Brand` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<Brand>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<Brand, I>(self.client, items)
+    }
     /// `PATCH /Brand/{id}`
     pub fn update(
         &self,
@@ -468,5 +476,10 @@ impl<'a> BrandApi<'a> {
     /// `DELETE /Brand/{id}`
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Brand> {
         self.client.delete::<Brand>(id)
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<Brand> for BrandPost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<Brand>(self)
     }
 }

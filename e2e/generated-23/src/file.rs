@@ -1440,6 +1440,14 @@ impl<'a> FileApi<'a> {
     pub fn create(&self, record: &FilePost) -> ::atrocore_runtime::CreateRequest<File> {
         self.client.create::<File, FilePost>(record)
     }
+    /// Bulk upsert of `File` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<File>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<File, I>(self.client, items)
+    }
     /// `PATCH /File/{id}`
     pub fn update(
         &self,
@@ -1518,6 +1526,11 @@ impl<'a> FileApi<'a> {
             );
         let request = request.json(body);
         request.send_json().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<File> for FilePost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<File>(self)
     }
 }
 /// Request body of `POST /File/createChunk`.

@@ -1870,6 +1870,14 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<Product> {
         self.client.create::<Product, ProductPost>(record)
     }
+    /// Bulk upsert of `Product` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    where
+        I: ::std::iter::IntoIterator,
+        I::Item: ::atrocore_runtime::UpsertPayload<Product>,
+    {
+        ::atrocore_runtime::UpsertRequest::of::<Product, I>(self.client, items)
+    }
     /// `PATCH /Product/{id}`
     pub fn update(
         &self,
@@ -2153,6 +2161,11 @@ impl<'a> ProductApi<'a> {
             );
         let request = request.json(body);
         request.send_outcome().await
+    }
+}
+impl ::atrocore_runtime::UpsertPayload<Product> for ProductPost {
+    fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
+        ::atrocore_runtime::UpsertItem::new::<Product>(self)
     }
 }
 /// Query and header parameters of `get_tree_data` (`GET /Product/treeData`).
