@@ -270,3 +270,31 @@ async fn typed_upsert_on_2_3() {
     let again = client.brand().upsert(brands.iter()).await.unwrap();
     assert_eq!(again.count(UpsertStatus::NotModified), 300);
 }
+
+/// Typed uploads on 2.3 (`POST /File`, chunks through `POST /File/createChunk`).
+#[tokio::test]
+async fn typed_file_uploads_on_2_3() {
+    let sim = Simulator::start(config()).await.unwrap();
+    let client = Client::builder(sim.base_url())
+        .basic_auth("admin", "admin")
+        .build()
+        .unwrap();
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+    let up = client
+        .file()
+        .upload_bytes("data.bin", data.clone())
+        .chunk_size(50_000)
+        .await
+        .unwrap();
+    assert!(up.chunks_sent >= 4);
+    assert_eq!(up.record.name.as_deref(), Some("data.bin"));
+    let back = client
+        .file()
+        .download(&up.id)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&back[..], &data[..]);
+}

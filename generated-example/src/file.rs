@@ -1166,6 +1166,52 @@ impl<'a> FileApi<'a> {
     pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<File> {
         self.client.read::<File>(id)
     }
+    /// Uploads `content` as the file `name` (Base64, or chunks above the threshold); the
+    /// upload answers the created `File`. Set fields (`folderId`, …) with `.fields(&FilePost)`
+    /// or `.field(..)`, the name-conflict policy with `.on_name_conflict(..)`.
+    pub fn upload_bytes(
+        &self,
+        name: impl ::std::convert::Into<::std::string::String>,
+        content: impl ::std::convert::Into<::atrocore_runtime::bytes::Bytes>,
+    ) -> ::atrocore_runtime::FileUpload<File> {
+        self.client.upload_bytes(name, content).typed::<File>()
+    }
+    /// Uploads the file at `path`, streamed from disk in chunks when large (resumable,
+    /// with progress); answers the created `File`.
+    pub fn upload_path(
+        &self,
+        path: impl ::std::convert::AsRef<::std::path::Path>,
+    ) -> ::atrocore_runtime::FileUpload<File> {
+        self.client.upload_path(path).typed::<File>()
+    }
+    /// Uploads `len` bytes read from `reader` as the file `name`; answers the created
+    /// `File`.
+    pub fn upload_reader<R>(
+        &self,
+        name: impl ::std::convert::Into<::std::string::String>,
+        reader: R,
+        len: u64,
+    ) -> ::atrocore_runtime::FileUpload<File>
+    where
+        R: ::atrocore_runtime::AsyncRead + ::std::marker::Send + ::std::marker::Unpin
+            + 'static,
+    {
+        self.client.upload_reader(name, reader, len).typed::<File>()
+    }
+    /// Has the server download `url`; answers the created `File`.
+    pub fn upload_url(
+        &self,
+        url: impl ::std::convert::Into<::std::string::String>,
+    ) -> ::atrocore_runtime::FileUpload<File> {
+        self.client.upload_url(url).typed::<File>()
+    }
+    /// Streams the content of the file `id` (`.bytes()`, `.save(path)`, or as a stream).
+    pub async fn download(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::Result<::atrocore_runtime::FileDownload> {
+        self.client.download_file(id).await
+    }
     /// `PUT /File/{id}`
     pub fn update(
         &self,

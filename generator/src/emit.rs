@@ -694,6 +694,55 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
             }
         });
     }
+    if e.holds_files {
+        methods.extend(quote! {
+            /// Uploads `content` as the file `name` (Base64, or chunks above the threshold); the
+            /// upload answers the created `File`. Set fields (`folderId`, …) with `.fields(&FilePost)`
+            /// or `.field(..)`, the name-conflict policy with `.on_name_conflict(..)`.
+            pub fn upload_bytes(
+                &self,
+                name: impl ::std::convert::Into<::std::string::String>,
+                content: impl ::std::convert::Into<::atrocore_runtime::bytes::Bytes>,
+            ) -> ::atrocore_runtime::FileUpload<#type_name> {
+                self.client.upload_bytes(name, content).typed::<#type_name>()
+            }
+            /// Uploads the file at `path`, streamed from disk in chunks when large (resumable,
+            /// with progress); answers the created `File`.
+            pub fn upload_path(
+                &self,
+                path: impl ::std::convert::AsRef<::std::path::Path>,
+            ) -> ::atrocore_runtime::FileUpload<#type_name> {
+                self.client.upload_path(path).typed::<#type_name>()
+            }
+            /// Uploads `len` bytes read from `reader` as the file `name`; answers the created
+            /// `File`.
+            pub fn upload_reader<R>(
+                &self,
+                name: impl ::std::convert::Into<::std::string::String>,
+                reader: R,
+                len: u64,
+            ) -> ::atrocore_runtime::FileUpload<#type_name>
+            where
+                R: ::atrocore_runtime::AsyncRead + ::std::marker::Send + ::std::marker::Unpin + 'static,
+            {
+                self.client.upload_reader(name, reader, len).typed::<#type_name>()
+            }
+            /// Has the server download `url`; answers the created `File`.
+            pub fn upload_url(
+                &self,
+                url: impl ::std::convert::Into<::std::string::String>,
+            ) -> ::atrocore_runtime::FileUpload<#type_name> {
+                self.client.upload_url(url).typed::<#type_name>()
+            }
+            /// Streams the content of the file `id` (`.bytes()`, `.save(path)`, or as a stream).
+            pub async fn download(
+                &self,
+                id: &str,
+            ) -> ::atrocore_runtime::Result<::atrocore_runtime::FileDownload> {
+                self.client.download_file(id).await
+            }
+        });
+    }
     if let (Some((m, d)), Some(p)) = (&e.standard.update, &e.patch) {
         let doc = op_doc_tokens(d);
         let p = ident(&p.name);

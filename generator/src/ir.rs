@@ -62,6 +62,10 @@ pub struct Entity {
     /// looks records up by besides `id`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unique_fields: Vec<String>,
+    /// The entity holds AtroCore's files (`File`): its handle gets typed upload and download
+    /// methods on top of the routes.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub holds_files: bool,
     /// Operations handle name (`ProductApi`).
     pub api_type: String,
     /// Fields of the read struct, in spec order.

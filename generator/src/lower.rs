@@ -445,7 +445,19 @@ impl<'a> Lowerer<'a> {
             }
         }
         let mut namer = Namer::with_reserved([
-            "list", "read", "create", "update", "delete", "upsert", "new", "client",
+            "list",
+            "read",
+            "create",
+            "update",
+            "delete",
+            "upsert",
+            "new",
+            "client",
+            "upload_bytes",
+            "upload_path",
+            "upload_reader",
+            "upload_url",
+            "download",
         ]);
         let mut operations = Vec::new();
         for (path, method, op) in rest {
@@ -467,6 +479,9 @@ impl<'a> Lowerer<'a> {
             module,
             doc: self.tag_docs.get(name).cloned(),
             unique_fields,
+            // AtroCore keeps file contents on `File` records (`POST /File`, chunks; 2.2 serves
+            // `POST /File` without documenting it).
+            holds_files: name == "File",
             type_name,
             field_enum,
             api_type,

@@ -149,9 +149,12 @@ mod request;
 mod rng;
 mod time;
 
+pub use bytes;
 pub use reqwest::Method;
 pub use serde;
 pub use serde_json;
+/// What [`Client::upload_reader`] reads from (tokio's `AsyncRead`), for generated crates.
+pub use tokio::io::AsyncRead;
 
 pub use client::{ApiGeneration, Client, ClientBuilder, RetryPolicy};
 pub use encode::encode_path_segment;

@@ -15,6 +15,7 @@
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::io;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 
 use reqwest::Method;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::io::AsyncRead;
@@ -138,13 +140,14 @@ fn random_id() -> String {
     s
 }
 
-/// The result of an upload: the File record the server created.
+/// The result of an upload: the File record the server created, as JSON or (from a generated
+/// crate's `file()` API) as its typed `File`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct UploadedFile {
+pub struct UploadedFile<T = Value> {
     /// The File record's id.
     pub id: String,
     /// The File record as the server returned it.
-    pub record: Value,
+    pub record: T,
     /// The public link, when [`share`](FileUpload::share) was set.
     pub shared_url: Option<String>,
     /// Chunks sent by this run (0 for Base64 and URL uploads).
@@ -153,7 +156,7 @@ pub struct UploadedFile {
     pub chunks_skipped: u64,
 }
 
-impl UploadedFile {
+impl UploadedFile<Value> {
     /// The record as a typed struct, e.g. a generated crate's `File`.
     pub fn record_as<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
         T::deserialize(&self.record).map_err(Error::decode)
@@ -219,7 +222,7 @@ impl fmt::Debug for Source {
 /// # Ok(())
 /// # }
 /// ```
-pub struct FileUpload {
+pub struct FileUpload<T = Value> {
     client: Client,
     name: Option<String>,
     source: Source,
@@ -235,9 +238,10 @@ pub struct FileUpload {
     progress: Option<ProgressFn>,
     on_conflict: NameConflict,
     error: Option<Error>,
+    _record: PhantomData<fn() -> T>,
 }
 
-impl fmt::Debug for FileUpload {
+impl<T> fmt::Debug for FileUpload<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FileUpload")
             .field("name", &self.name)
@@ -273,6 +277,31 @@ impl FileUpload {
             progress: None,
             on_conflict: NameConflict::default(),
             error: None,
+            _record: PhantomData,
+        }
+    }
+}
+
+impl<T> FileUpload<T> {
+    /// The same upload, its File record read as `U` (a generated crate's `File`) when awaited.
+    pub fn typed<U>(self) -> FileUpload<U> {
+        FileUpload {
+            client: self.client,
+            name: self.name,
+            source: self.source,
+            fields: self.fields,
+            method: self.method,
+            mime_type: self.mime_type,
+            chunk_size: self.chunk_size,
+            parallel: self.parallel,
+            threshold: self.threshold,
+            chunk_retries: self.chunk_retries,
+            share: self.share,
+            session: self.session,
+            progress: self.progress,
+            on_conflict: self.on_conflict,
+            error: self.error,
+            _record: PhantomData,
         }
     }
 
@@ -294,7 +323,7 @@ impl FileUpload {
     /// Sets the fields of `fields` (a struct or map serializing to a JSON object, e.g. a
     /// generated `File` with only some fields set).
     #[must_use]
-    pub fn fields<T: Serialize + ?Sized>(mut self, fields: &T) -> Self {
+    pub fn fields<F: Serialize + ?Sized>(mut self, fields: &F) -> Self {
         match serde_json::to_value(fields) {
             Ok(Value::Object(o)) => {
                 self.fields
@@ -498,12 +527,23 @@ impl FileUpload {
     }
 }
 
-impl IntoFuture for FileUpload {
-    type Output = Result<UploadedFile>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<UploadedFile>> + Send>>;
+impl<T: DeserializeOwned + Send + 'static> IntoFuture for FileUpload<T> {
+    type Output = Result<UploadedFile<T>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<UploadedFile<T>>> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
+        Box::pin(async move {
+            let up = self.run().await?;
+            let record = T::deserialize(&up.record)
+                .map_err(|e| Error::decode(e).with_request(&Method::POST, "/File"))?;
+            Ok(UploadedFile {
+                id: up.id,
+                record,
+                shared_url: up.shared_url,
+                chunks_sent: up.chunks_sent,
+                chunks_skipped: up.chunks_skipped,
+            })
+        })
     }
 }
 
