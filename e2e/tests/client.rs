@@ -502,3 +502,57 @@ async fn typed_file_uploads_and_downloads() {
         .unwrap();
     assert_eq!(&back[..], &data[..]);
 }
+
+/// One typed list per to-many link (from the instance metadata): `brand().products(id)` with
+/// filter, select, sort, paging and streams.
+#[tokio::test]
+async fn link_lists_are_typed_list_requests() {
+    use atrocore_client::product::{ProductField, ProductPost, filter as p};
+    let (_sim, client) = start().await;
+    let brand = client
+        .brand()
+        .create(&BrandPost {
+            name: "Acme".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let bid = brand.id.unwrap();
+    for i in 0..7 {
+        client
+            .product()
+            .create(&ProductPost {
+                name: format!("Chair {i}"),
+                number: format!("C{i}"),
+                status: "draft".into(),
+                brand_id: (i < 5).then(|| bid.clone()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let page = client
+        .brand()
+        .products(&bid)
+        .filter(p::name().like("Chair%"))
+        .select([ProductField::Id, ProductField::Name])
+        .sort_by(ProductField::Name)
+        .asc(false)
+        .max_size(2)
+        .await
+        .unwrap();
+    assert_eq!(page.total, 5);
+    let names: Vec<_> = page.list.iter().filter_map(|r| r.name.clone()).collect();
+    assert_eq!(names, ["Chair 4", "Chair 3"]);
+    let all: Vec<_> = client
+        .brand()
+        .products(&bid)
+        .max_size(2)
+        .keyset_stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 5);
+    let e = client.brand().products("").await.unwrap_err();
+    assert!(e.is_builder(), "{e}");
+}

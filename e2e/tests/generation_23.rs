@@ -298,3 +298,47 @@ async fn typed_file_uploads_on_2_3() {
         .unwrap();
     assert_eq!(&back[..], &data[..]);
 }
+
+/// Link lists on 2.3 go through `GET /entityRelation`.
+#[tokio::test]
+async fn link_lists_on_2_3() {
+    let sim = Simulator::start(config()).await.unwrap();
+    let client = Client::builder(sim.base_url())
+        .basic_auth("admin", "admin")
+        .build()
+        .unwrap();
+    let bid = client
+        .brand()
+        .create(&BrandPost {
+            name: "Acme".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    for i in 0..4 {
+        client
+            .product()
+            .create(&ProductPost {
+                name: format!("P{i}"),
+                number: format!("N{i}"),
+                status: "draft".into(),
+                brand_id: (i % 2 == 0).then(|| bid.clone()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let linked: Vec<_> = client
+        .brand()
+        .products(&bid)
+        .max_size(1)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let mut names: Vec<_> = linked.iter().filter_map(|p| p.name.clone()).collect();
+    names.sort();
+    assert_eq!(names, ["P0", "P2"]);
+}

@@ -756,6 +756,18 @@ impl<'a> AssociationApi<'a> {
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Association> {
         self.client.delete::<Association>(id)
     }
+    /// The `Team` records linked to the `Association` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client.linked::<crate::team::Team>("Association", id, "teams")
+    }
+    /// The `Association` records linked to the `Association` `id` through `associations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn associations(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::association::Association> {
+        self.client
+            .linked::<crate::association::Association>("Association", id, "associations")
+    }
     /// `GET /Association/{id}/{link}`
     pub async fn linked(
         &self,

@@ -2025,6 +2025,40 @@ impl<'a> AttributeApi<'a> {
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Attribute> {
         self.client.delete::<Attribute>(id)
     }
+    /// The `Attribute` records linked to the `Attribute` `id` through `nestedAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn nested_attributes(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
+        self.client
+            .linked::<crate::attribute::Attribute>("Attribute", id, "nestedAttributes")
+    }
+    /// The `ClassificationAttribute` records linked to the `Attribute` `id` through `classificationAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn classification_attributes(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::classification_attribute::ClassificationAttribute,
+    > {
+        self.client
+            .linked::<
+                crate::classification_attribute::ClassificationAttribute,
+            >("Attribute", id, "classificationAttributes")
+    }
+    /// The `Product` records linked to the `Attribute` `id` through `variantSpecificProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn variant_specific_products(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
+        self.client
+            .linked::<
+                crate::product::Product,
+            >("Attribute", id, "variantSpecificProducts")
+    }
+    /// The `Team` records linked to the `Attribute` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client.linked::<crate::team::Team>("Attribute", id, "teams")
+    }
     /// `GET /Attribute/{id}/{link}`
     pub async fn linked(
         &self,

@@ -720,6 +720,18 @@ impl<'a> AttributeGroupApi<'a> {
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<AttributeGroup> {
         self.client.delete::<AttributeGroup>(id)
     }
+    /// The `Attribute` records linked to the `AttributeGroup` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn attributes(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
+        self.client
+            .linked::<crate::attribute::Attribute>("AttributeGroup", id, "attributes")
+    }
+    /// The `Team` records linked to the `AttributeGroup` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client.linked::<crate::team::Team>("AttributeGroup", id, "teams")
+    }
     /// `GET /AttributeGroup/{id}/{link}`
     pub async fn linked(
         &self,

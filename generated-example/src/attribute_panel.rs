@@ -565,6 +565,14 @@ impl<'a> AttributePanelApi<'a> {
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<AttributePanel> {
         self.client.delete::<AttributePanel>(id)
     }
+    /// The `Attribute` records linked to the `AttributePanel` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn attributes(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
+        self.client
+            .linked::<crate::attribute::Attribute>("AttributePanel", id, "attributes")
+    }
 }
 impl ::atrocore_runtime::UpsertPayload<AttributePanel> for AttributePanelPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {

@@ -477,6 +477,17 @@ impl<'a> BrandApi<'a> {
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Brand> {
         self.client.delete::<Brand>(id)
     }
+    /// The `File` records linked to the `Brand` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
+        self.client.linked::<crate::file::File>("Brand", id, "files")
+    }
+    /// The `Product` records linked to the `Brand` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn products(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
+        self.client.linked::<crate::product::Product>("Brand", id, "products")
+    }
     /// `GET /Brand/{id}/{link}`
     pub async fn linked(
         &self,

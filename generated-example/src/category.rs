@@ -875,6 +875,52 @@ impl<'a> CategoryApi<'a> {
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Category> {
         self.client.delete::<Category>(id)
     }
+    /// The `File` records linked to the `Category` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
+        self.client.linked::<crate::file::File>("Category", id, "files")
+    }
+    /// The `Team` records linked to the `Category` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client.linked::<crate::team::Team>("Category", id, "teams")
+    }
+    /// The `Category` records linked to the `Category` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn children(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
+        self.client.linked::<crate::category::Category>("Category", id, "children")
+    }
+    /// The `Category` records linked to the `Category` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn parents(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
+        self.client.linked::<crate::category::Category>("Category", id, "parents")
+    }
+    /// The `Product` records linked to the `Category` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn products(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
+        self.client.linked::<crate::product::Product>("Category", id, "products")
+    }
+    /// The `Channel` records linked to the `Category` `id` through `channels`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn channels(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::channel::Channel> {
+        self.client.linked::<crate::channel::Channel>("Category", id, "channels")
+    }
+    /// The `ProductCategory` records linked to the `Category` `id` through `categoryProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn category_products(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product_category::ProductCategory> {
+        self.client
+            .linked::<
+                crate::product_category::ProductCategory,
+            >("Category", id, "categoryProducts")
+    }
     /// `GET /Category/{id}/{link}`
     pub async fn linked(
         &self,

@@ -503,6 +503,37 @@ impl<'a> ChannelApi<'a> {
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Channel> {
         self.client.delete::<Channel>(id)
     }
+    /// The `Product` records linked to the `Channel` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn products(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
+        self.client.linked::<crate::product::Product>("Channel", id, "products")
+    }
+    /// The `Category` records linked to the `Channel` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn categories(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
+        self.client.linked::<crate::category::Category>("Channel", id, "categories")
+    }
+    /// The `Attribute` records linked to the `Channel` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn attributes(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
+        self.client.linked::<crate::attribute::Attribute>("Channel", id, "attributes")
+    }
+    /// The `Classification` records linked to the `Channel` `id` through `classifications`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn classifications(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::classification::Classification> {
+        self.client
+            .linked::<
+                crate::classification::Classification,
+            >("Channel", id, "classifications")
+    }
     /// `GET /Channel/{id}/{link}`
     pub async fn linked(
         &self,

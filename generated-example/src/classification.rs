@@ -963,6 +963,29 @@ impl<'a> ClassificationApi<'a> {
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Classification> {
         self.client.delete::<Classification>(id)
     }
+    /// The `ClassificationAttribute` records linked to the `Classification` `id` through `classificationAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn classification_attributes(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::classification_attribute::ClassificationAttribute,
+    > {
+        self.client
+            .linked::<
+                crate::classification_attribute::ClassificationAttribute,
+            >("Classification", id, "classificationAttributes")
+    }
+    /// The `Team` records linked to the `Classification` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client.linked::<crate::team::Team>("Classification", id, "teams")
+    }
+    /// The `Product` records linked to the `Classification` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn products(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
+        self.client.linked::<crate::product::Product>("Classification", id, "products")
+    }
     /// `GET /Classification/{id}/{link}`
     pub async fn linked(
         &self,

@@ -1837,6 +1837,10 @@ impl<'a> ClassificationAttributeApi<'a> {
     ) -> ::atrocore_runtime::DeleteRequest<ClassificationAttribute> {
         self.client.delete::<ClassificationAttribute>(id)
     }
+    /// The `Team` records linked to the `ClassificationAttribute` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client.linked::<crate::team::Team>("ClassificationAttribute", id, "teams")
+    }
     /// `GET /ClassificationAttribute/{id}/{link}`
     pub async fn linked(
         &self,

@@ -286,6 +286,13 @@ impl<'a> CountryApi<'a> {
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Country> {
         self.client.delete::<Country>(id)
     }
+    /// The `Product` records linked to the `Country` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn products(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
+        self.client.linked::<crate::product::Product>("Country", id, "products")
+    }
     /// `GET /Country/{id}/{link}`
     pub async fn linked(
         &self,

@@ -531,6 +531,30 @@ impl<'a> ExtensibleEnumApi<'a> {
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<ExtensibleEnum> {
         self.client.delete::<ExtensibleEnum>(id)
     }
+    /// The `ExtensibleEnumOption` records linked to the `ExtensibleEnum` `id` through `extensibleEnumOptions`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn extensible_enum_options(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::extensible_enum_option::ExtensibleEnumOption,
+    > {
+        self.client
+            .linked::<
+                crate::extensible_enum_option::ExtensibleEnumOption,
+            >("ExtensibleEnum", id, "extensibleEnumOptions")
+    }
+    /// The `Attribute` records linked to the `ExtensibleEnum` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn attributes(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
+        self.client
+            .linked::<crate::attribute::Attribute>("ExtensibleEnum", id, "attributes")
+    }
+    /// The `Team` records linked to the `ExtensibleEnum` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client.linked::<crate::team::Team>("ExtensibleEnum", id, "teams")
+    }
     /// `GET /ExtensibleEnum/action/getExtensibleEnumsOptions`
     pub async fn get_get_extensible_enums_options(
         &self,

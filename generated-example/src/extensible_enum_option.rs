@@ -682,6 +682,20 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
     ) -> ::atrocore_runtime::DeleteRequest<ExtensibleEnumOption> {
         self.client.delete::<ExtensibleEnumOption>(id)
     }
+    /// The `ExtensibleEnum` records linked to the `ExtensibleEnumOption` `id` through `extensibleEnums`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn extensible_enums(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::extensible_enum::ExtensibleEnum> {
+        self.client
+            .linked::<
+                crate::extensible_enum::ExtensibleEnum,
+            >("ExtensibleEnumOption", id, "extensibleEnums")
+    }
+    /// The `Team` records linked to the `ExtensibleEnumOption` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client.linked::<crate::team::Team>("ExtensibleEnumOption", id, "teams")
+    }
     /// `GET /ExtensibleEnumOption/{id}/{link}`
     pub async fn linked(
         &self,

@@ -632,6 +632,24 @@ impl<'a> FolderApi<'a> {
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Folder> {
         self.client.delete::<Folder>(id)
     }
+    /// The `Folder` records linked to the `Folder` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn children(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::folder::Folder> {
+        self.client.linked::<crate::folder::Folder>("Folder", id, "children")
+    }
+    /// The `Folder` records linked to the `Folder` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn parents(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::folder::Folder> {
+        self.client.linked::<crate::folder::Folder>("Folder", id, "parents")
+    }
+    /// The `File` records linked to the `Folder` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
+        self.client.linked::<crate::file::File>("Folder", id, "files")
+    }
     /// `GET /Folder/{id}/{link}`
     pub async fn linked(
         &self,

@@ -434,6 +434,17 @@ impl<'a> MeasureApi<'a> {
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Measure> {
         self.client.delete::<Measure>(id)
     }
+    /// The `Unit` records linked to the `Measure` `id` through `units`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn units(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::unit::Unit> {
+        self.client.linked::<crate::unit::Unit>("Measure", id, "units")
+    }
+    /// The `Attribute` records linked to the `Measure` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn attributes(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
+        self.client.linked::<crate::attribute::Attribute>("Measure", id, "attributes")
+    }
     /// `GET /Measure/{id}/{link}`
     pub async fn linked(
         &self,

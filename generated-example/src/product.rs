@@ -1796,6 +1796,121 @@ impl<'a> ProductApi<'a> {
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Product> {
         self.client.delete::<Product>(id)
     }
+    /// The `Product` records linked to the `Product` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn children(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
+        self.client.linked::<crate::product::Product>("Product", id, "children")
+    }
+    /// The `Product` records linked to the `Product` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn parents(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
+        self.client.linked::<crate::product::Product>("Product", id, "parents")
+    }
+    /// The `File` records linked to the `Product` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
+        self.client.linked::<crate::file::File>("Product", id, "files")
+    }
+    /// The `Attribute` records linked to the `Product` `id` through `variantSpecificAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn variant_specific_attributes(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
+        self.client
+            .linked::<
+                crate::attribute::Attribute,
+            >("Product", id, "variantSpecificAttributes")
+    }
+    /// The `Channel` records linked to the `Product` `id` through `channels`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn channels(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::channel::Channel> {
+        self.client.linked::<crate::channel::Channel>("Product", id, "channels")
+    }
+    /// The `Category` records linked to the `Product` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn categories(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
+        self.client.linked::<crate::category::Category>("Product", id, "categories")
+    }
+    /// The `User` records linked to the `Product` `id` through `followers`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn followers(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::user::User> {
+        self.client.linked::<crate::user::User>("Product", id, "followers")
+    }
+    /// The `Team` records linked to the `Product` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client.linked::<crate::team::Team>("Product", id, "teams")
+    }
+    /// The `Product` records linked to the `Product` `id` through `associatedItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn associated_items(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
+        self.client.linked::<crate::product::Product>("Product", id, "associatedItems")
+    }
+    /// The `Product` records linked to the `Product` `id` through `associatingItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn associating_items(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
+        self.client.linked::<crate::product::Product>("Product", id, "associatingItems")
+    }
+    /// The `AssociatedProduct` records linked to the `Product` `id` through `associatedItemRelations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn associated_item_relations(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::associated_product::AssociatedProduct> {
+        self.client
+            .linked::<
+                crate::associated_product::AssociatedProduct,
+            >("Product", id, "associatedItemRelations")
+    }
+    /// The `AssociatedProduct` records linked to the `Product` `id` through `associatingItemRelations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn associating_item_relations(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::associated_product::AssociatedProduct> {
+        self.client
+            .linked::<
+                crate::associated_product::AssociatedProduct,
+            >("Product", id, "associatingItemRelations")
+    }
+    /// The `Classification` records linked to the `Product` `id` through `classifications`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn classifications(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::classification::Classification> {
+        self.client
+            .linked::<
+                crate::classification::Classification,
+            >("Product", id, "classifications")
+    }
+    /// The `ProductFile` records linked to the `Product` `id` through `productFiles`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn product_files(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product_file::ProductFile> {
+        self.client
+            .linked::<crate::product_file::ProductFile>("Product", id, "productFiles")
+    }
+    /// The `ProductCategory` records linked to the `Product` `id` through `productCategories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn product_categories(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product_category::ProductCategory> {
+        self.client
+            .linked::<
+                crate::product_category::ProductCategory,
+            >("Product", id, "productCategories")
+    }
     /// `GET /Product/{id}/{link}`
     pub async fn linked(
         &self,

@@ -295,6 +295,10 @@ impl<'a> TeamApi<'a> {
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Team> {
         self.client.delete::<Team>(id)
     }
+    /// The `User` records linked to the `Team` `id` through `users`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn users(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::user::User> {
+        self.client.linked::<crate::user::User>("Team", id, "users")
+    }
     /// `GET /Team/{id}/{link}`
     pub async fn linked(
         &self,

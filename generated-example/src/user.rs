@@ -1596,6 +1596,17 @@ impl<'a> UserApi<'a> {
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<User> {
         self.client.delete::<User>(id)
     }
+    /// The `Team` records linked to the `User` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client.linked::<crate::team::Team>("User", id, "teams")
+    }
+    /// The `Product` records linked to the `User` `id` through `followedProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn followed_products(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
+        self.client.linked::<crate::product::Product>("User", id, "followedProducts")
+    }
     /// `POST /User/passwordChangeRequest`
     pub async fn password_change_request(
         &self,

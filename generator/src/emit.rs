@@ -763,6 +763,23 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
             }
         });
     }
+    for l in &e.link_lists {
+        let method = ident(&l.method);
+        let module = ident(&l.target_module);
+        let ty = ident(&l.target_type);
+        let link = &l.link;
+        let doc = doc_lines(&format!(
+            "The `{}` records linked to the `{wire_name}` `id` through `{link}`: a list request \
+             (select, filter, paging, sort, `With-Meta`, streams).",
+            l.target
+        ));
+        methods.extend(quote! {
+            #doc
+            pub fn #method(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::#module::#ty> {
+                self.client.linked::<crate::#module::#ty>(#wire_name, id, #link)
+            }
+        });
+    }
     let mut params_defs = TokenStream::new();
     for op in &e.operations {
         let (m, p) = operation(op, enums);

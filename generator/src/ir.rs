@@ -66,6 +66,10 @@ pub struct Entity {
     /// methods on top of the routes.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub holds_files: bool,
+    /// One list method per to-many link of the instance metadata whose target is generated
+    /// (`brand.products(id)`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub link_lists: Vec<LinkList>,
     /// Operations handle name (`ProductApi`).
     pub api_type: String,
     /// Fields of the read struct, in spec order.
@@ -80,6 +84,21 @@ pub struct Entity {
     pub operations: Vec<Operation>,
     /// Named types used by this module's structs and operations.
     pub types: Vec<TypeDef>,
+}
+
+/// A to-many link listed as records of its target entity.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkList {
+    /// Method name (`products`).
+    pub method: String,
+    /// Wire name of the link (`products`).
+    pub link: String,
+    /// Target entity's wire name (`Product`).
+    pub target: String,
+    /// Target entity's module (`product`).
+    pub target_module: String,
+    /// Target entity's read type (`Product`).
+    pub target_type: String,
 }
 
 /// The five standard routes of an entity, with their paths' methods.

@@ -463,6 +463,7 @@ impl<'a> Lowerer<'a> {
         for (path, method, op) in rest {
             operations.push(self.operation(name, &path, &method, op, &mut namer, &mut sink)?);
         }
+        let link_lists = self.link_lists(name, &mut namer);
         // The fields AtroCore's bulk upsert looks records up by (`unique: true` in the instance
         // metadata; `app/Atro/Services/MassActions.php::upsert`).
         let unique_fields = fields
@@ -482,6 +483,7 @@ impl<'a> Lowerer<'a> {
             // AtroCore keeps file contents on `File` records (`POST /File`, chunks; 2.2 serves
             // `POST /File` without documenting it).
             holds_files: name == "File",
+            link_lists,
             type_name,
             field_enum,
             api_type,
@@ -771,6 +773,43 @@ impl<'a> Lowerer<'a> {
             Type::DateTime => FieldKind::DateTime,
             _ => FieldKind::Any,
         }
+    }
+
+    /// One list method per `hasMany` link of `entity` in the instance metadata whose target is a
+    /// generated entity, named after the link (after the routes' names, so those stay stable).
+    fn link_lists(&self, entity: &str, namer: &mut Namer) -> Vec<LinkList> {
+        let Some(links) = self
+            .metadata
+            .and_then(|m| {
+                m.pointer(&format!(
+                    "/entityDefs/{}/links",
+                    escape_pointer_token(entity)
+                ))
+            })
+            .and_then(Value::as_object)
+        else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (link, def) in links {
+            if def.get("type").and_then(Value::as_str) != Some("hasMany") {
+                continue;
+            }
+            let Some(target) = def.get("entity").and_then(Value::as_str) else {
+                continue;
+            };
+            let Some(module) = self.entity_modules.get(target) else {
+                continue;
+            };
+            out.push(LinkList {
+                method: namer.claim_snake(link),
+                link: link.clone(),
+                target: target.to_owned(),
+                target_module: module.clone(),
+                target_type: naming::entity_type(target),
+            });
+        }
+        out
     }
 
     /// What the instance metadata says about the spec field `wire` of `entity`: the field

@@ -419,6 +419,17 @@ impl Client {
         ListRequest::new(self.clone())
     }
 
+    /// The `E` records linked to the `entity` record `id` through `link` (generated crates call
+    /// it from their link methods, e.g. `brand().products(id)`).
+    pub fn linked<E: Entity>(
+        &self,
+        entity: &'static str,
+        id: &str,
+        link: &'static str,
+    ) -> ListRequest<E> {
+        ListRequest::linked(self.clone(), entity, id, link)
+    }
+
     /// Reads one record of `E`: `GET /{E}/{id}`.
     pub fn read<E: Entity>(&self, id: &str) -> ReadRequest<E> {
         ReadRequest::new(self.clone(), id)

@@ -111,7 +111,17 @@ pub struct ListRequest<E> {
     all_attributes: bool,
     attributes: Vec<String>,
     language: Option<String>,
+    /// Records linked to another record, rather than all records of `E`.
+    linked: Option<Linked>,
     _entity: PhantomData<fn() -> E>,
+}
+
+/// The record a linked list starts from.
+#[derive(Debug, Clone)]
+struct Linked {
+    entity: &'static str,
+    id: String,
+    link: &'static str,
 }
 
 impl<E: Entity> ListRequest<E> {
@@ -129,8 +139,27 @@ impl<E: Entity> ListRequest<E> {
             all_attributes: false,
             attributes: Vec::new(),
             language: None,
+            linked: None,
             _entity: PhantomData,
         }
+    }
+
+    /// The records of `E` linked to the `entity` record `id` through `link` (what generated link
+    /// methods such as `brand().products(id)` call): 2.2 `GET /{entity}/{id}/{link}`, 2.3
+    /// `GET /entityRelation`. Every list option applies.
+    pub(crate) fn linked(
+        client: Client,
+        entity: &'static str,
+        id: &str,
+        link: &'static str,
+    ) -> Self {
+        let mut request = Self::new(client);
+        request.linked = Some(Linked {
+            entity,
+            id: id.to_owned(),
+            link,
+        });
+        request
     }
 
     /// Only these fields (`select=id,name`); AtroCore may add a few it always sends.
@@ -242,8 +271,29 @@ impl<E: Entity> ListRequest<E> {
     fn to_request(&self) -> RequestBuilder {
         let select = (!self.select.is_empty()).then(|| self.select.join(","));
         let attributes = (!self.attributes.is_empty()).then(|| self.attributes.join(","));
-        self.client
-            .request(Method::GET, format!("/{}", E::NAME))
+        let request = match &self.linked {
+            None => self.client.request(Method::GET, format!("/{}", E::NAME)),
+            Some(l) if self.client.generation() == crate::ApiGeneration::V2_2 => {
+                self.client.request(
+                    Method::GET,
+                    format!("/{}/{}/{}", l.entity, encode_path_segment(&l.id), l.link),
+                )
+            }
+            Some(l) => {
+                if l.id.is_empty() {
+                    return self
+                        .client
+                        .request(Method::GET, "/entityRelation")
+                        .fail(Error::builder("a path value is empty: ids cannot be empty"));
+                }
+                self.client
+                    .request(Method::GET, "/entityRelation")
+                    .query("entityName", l.entity)
+                    .query("id", &l.id)
+                    .query("link", l.link)
+            }
+        };
+        request
             .query_opt("select", select)
             .filter("where", &self.filter)
             .query_opt("offset", self.offset)
@@ -447,6 +497,7 @@ impl<E> Clone for ListRequest<E> {
             all_attributes: self.all_attributes,
             attributes: self.attributes.clone(),
             language: self.language.clone(),
+            linked: self.linked.clone(),
             _entity: PhantomData,
         }
     }
@@ -466,6 +517,7 @@ impl<E> fmt::Debug for ListRequest<E> {
             .field("all_attributes", &self.all_attributes)
             .field("attributes", &self.attributes)
             .field("language", &self.language)
+            .field("linked", &self.linked)
             .finish_non_exhaustive()
     }
 }

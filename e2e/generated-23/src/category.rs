@@ -879,6 +879,31 @@ impl<'a> CategoryApi<'a> {
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Category> {
         self.client.delete::<Category>(id)
     }
+    /// The `File` records linked to the `Category` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
+        self.client.linked::<crate::file::File>("Category", id, "files")
+    }
+    /// The `Category` records linked to the `Category` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn children(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
+        self.client.linked::<crate::category::Category>("Category", id, "children")
+    }
+    /// The `Category` records linked to the `Category` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn parents(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
+        self.client.linked::<crate::category::Category>("Category", id, "parents")
+    }
+    /// The `Product` records linked to the `Category` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn products(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
+        self.client.linked::<crate::product::Product>("Category", id, "products")
+    }
     /// `POST /Category/inheritAllFromParentAsync`
     pub async fn inherit_all_from_parent_async(
         &self,

@@ -1507,6 +1507,27 @@ impl<'a> FileApi<'a> {
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<File> {
         self.client.delete::<File>(id)
     }
+    /// The `Product` records linked to the `File` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn products(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
+        self.client.linked::<crate::product::Product>("File", id, "products")
+    }
+    /// The `Category` records linked to the `File` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn categories(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
+        self.client.linked::<crate::category::Category>("File", id, "categories")
+    }
+    /// The `Brand` records linked to the `File` `id` through `brands`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn brands(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::brand::Brand> {
+        self.client.linked::<crate::brand::Brand>("File", id, "brands")
+    }
     /// `POST /File/createChunk`
     pub async fn create_chunk(
         &self,

@@ -1894,6 +1894,45 @@ impl<'a> ProductApi<'a> {
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Product> {
         self.client.delete::<Product>(id)
     }
+    /// The `Product` records linked to the `Product` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn children(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
+        self.client.linked::<crate::product::Product>("Product", id, "children")
+    }
+    /// The `Product` records linked to the `Product` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn parents(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
+        self.client.linked::<crate::product::Product>("Product", id, "parents")
+    }
+    /// The `File` records linked to the `Product` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
+        self.client.linked::<crate::file::File>("Product", id, "files")
+    }
+    /// The `Category` records linked to the `Product` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn categories(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
+        self.client.linked::<crate::category::Category>("Product", id, "categories")
+    }
+    /// The `Product` records linked to the `Product` `id` through `associatedItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn associated_items(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
+        self.client.linked::<crate::product::Product>("Product", id, "associatedItems")
+    }
+    /// The `Product` records linked to the `Product` `id` through `associatingItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    pub fn associating_items(
+        &self,
+        id: &str,
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
+        self.client.linked::<crate::product::Product>("Product", id, "associatingItems")
+    }
     /// `GET /Product/channelStatistics`
     pub async fn get_channel_statistics(
         &self,
