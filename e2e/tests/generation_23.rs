@@ -24,14 +24,19 @@ fn config() -> SimConfig {
     SimConfig::from_spec_value(spec.clone()).metadata_value(meta.clone())
 }
 
+/// The generated 2.3 client logged in as the simulator's admin.
+fn client(sim: &Simulator) -> Client {
+    Client::builder(sim.base_url())
+        .basic_auth("admin", "admin")
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn crud_filters_and_streams_on_2_3() {
     let sim = Simulator::start(config()).await.unwrap();
     assert_eq!(atrocore_client_23::API_BASE_PATH, "/api");
-    let client = Client::builder(sim.base_url())
-        .basic_auth("admin", "admin")
-        .build()
-        .unwrap();
+    let client = client(&sim);
 
     let created = client
         .brand()
@@ -106,10 +111,7 @@ async fn crud_filters_and_streams_on_2_3() {
 #[tokio::test]
 async fn reads_by_code_need_an_is_code_field_and_link_ids_must_exist_on_2_3() {
     let sim = Simulator::start(config()).await.unwrap();
-    let client = Client::builder(sim.base_url())
-        .basic_auth("admin", "admin")
-        .build()
-        .unwrap();
+    let client = client(&sim);
     let brand = client
         .brand()
         .create(&BrandPost {
@@ -182,10 +184,7 @@ async fn attribute_writes_report_not_modified_on_2_3() {
         "{ROOT}/../shared/metadata/atrocore-pim-multilang.metadata.json"
     )));
     let sim = Simulator::start(full).await.unwrap();
-    let client = Client::builder(sim.base_url())
-        .basic_auth("admin", "admin")
-        .build()
-        .unwrap();
+    let client = client(&sim);
     let attr: Value = client
         .runtime()
         .request(Method::POST, "/Attribute")
@@ -248,10 +247,7 @@ async fn attribute_writes_report_not_modified_on_2_3() {
 async fn typed_upsert_on_2_3() {
     use atrocore_runtime::UpsertStatus;
     let sim = Simulator::start(config()).await.unwrap();
-    let client = Client::builder(sim.base_url())
-        .basic_auth("admin", "admin")
-        .build()
-        .unwrap();
+    let client = client(&sim);
     let brands: Vec<BrandPost> = (0..300)
         .map(|i| BrandPost {
             name: format!("Brand {i}"),
@@ -275,10 +271,7 @@ async fn typed_upsert_on_2_3() {
 #[tokio::test]
 async fn typed_file_uploads_on_2_3() {
     let sim = Simulator::start(config()).await.unwrap();
-    let client = Client::builder(sim.base_url())
-        .basic_auth("admin", "admin")
-        .build()
-        .unwrap();
+    let client = client(&sim);
     let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
     let up = client
         .file()
@@ -303,10 +296,7 @@ async fn typed_file_uploads_on_2_3() {
 #[tokio::test]
 async fn link_lists_on_2_3() {
     let sim = Simulator::start(config()).await.unwrap();
-    let client = Client::builder(sim.base_url())
-        .basic_auth("admin", "admin")
-        .build()
-        .unwrap();
+    let client = client(&sim);
     let bid = client
         .brand()
         .create(&BrandPost {

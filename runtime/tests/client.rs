@@ -739,10 +739,18 @@ async fn keyset_stream_pages_by_id() {
     let server = Server::start().await;
     server.mock.seed_products(45);
     let client = server.client(ApiGeneration::V2_2);
+    // A sort keyset paging cannot keep is refused (nothing is sent), not silently dropped.
+    let refused: Result<Vec<Product>, _> = client
+        .list::<Product>()
+        .sort_by(ProductField::Price)
+        .keyset_stream()
+        .try_collect()
+        .await;
+    assert!(refused.unwrap_err().is_builder());
+    assert!(server.mock.seen_at("/Product").is_empty());
     let all: Vec<Product> = client
         .list::<Product>()
         .select([ProductField::Name])
-        .sort_by(ProductField::Price)
         .offset(7)
         .max_size(10)
         .keyset_stream()
