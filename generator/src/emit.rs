@@ -176,6 +176,11 @@ fn struct_def(s: &Struct, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
         }
         let own_default = !all_default;
         let t = ty(&f.ty);
+        let t = if f.boxed {
+            quote!(::std::boxed::Box<#t>)
+        } else {
+            t
+        };
         let fdoc = field_doc(f);
         let (field_ty, skip, default) = match s.style {
             StructStyle::Read => (quote!(Option<#t>), Some("Option::is_none"), true),

@@ -361,6 +361,9 @@ pub struct Field {
     pub read_only: bool,
     /// Kind for filters.
     pub kind: FieldKind,
+    /// Held in a `Box`: the field closes a cycle of structs holding each other by value.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub boxed: bool,
     /// For `brandId`/`teamsIds`: the link behind the ids (`brand`, `teams`), from instance
     /// metadata; link conditions (`linkedWith`, `isLinked`) name the link, not the ids field.
     pub link: Option<String>,

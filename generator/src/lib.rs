@@ -17,6 +17,7 @@
 //! ```
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod boxing;
 pub mod emit;
 pub mod ir;
 pub mod lower;

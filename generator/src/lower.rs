@@ -35,7 +35,9 @@ pub fn lower_entities(
     settings: &Settings,
     entities: BTreeSet<String>,
 ) -> Result<Api, Error> {
-    Lowerer::new(spec, settings, entities).run()
+    let mut api = Lowerer::new(spec, settings, entities).run()?;
+    crate::boxing::box_cycles(&mut api);
+    Ok(api)
 }
 
 /// The module that holds shared component types.
@@ -709,6 +711,7 @@ impl<'a> Lowerer<'a> {
                 nullable,
                 read_only,
                 doc,
+                boxed: false,
             });
         }
         if matches!(style, StructStyle::Create | StructStyle::Patch) {
@@ -757,6 +760,7 @@ impl<'a> Lowerer<'a> {
                 kind: FieldKind::Any,
                 doc: Some(doc),
                 link: None,
+                boxed: false,
             });
         }
         fields.extend(added);
