@@ -383,3 +383,21 @@ fn huge_and_non_ascii_names_do_not_panic() {
         generate_small_stack(spec).unwrap_or_else(|e| panic!("{name:.40}: {e}"));
     }
 }
+
+/// A YAML "billion laughs" (aliases of aliases) is refused by the parser's repetition limit
+/// instead of expanding into gigabytes.
+#[test]
+fn yaml_alias_bombs_are_refused() {
+    let mut yaml = String::from(
+        "openapi: 3.0.0\ninfo: {title: bomb, version: \"1\"}\npaths: {}\nx0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n",
+    );
+    for i in 1..9 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        yaml.push_str(&format!("x{i}: &a{i} [{refs}]\n"));
+    }
+    let err = Spec::parse("bomb.yaml", &yaml).unwrap_err().to_string();
+    assert!(
+        err.contains("bomb.yaml") && err.contains("repetition limit"),
+        "{err}"
+    );
+}
