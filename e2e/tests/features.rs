@@ -592,3 +592,31 @@ async fn generated_attribute_writes_report_not_modified() {
     assert_eq!(changed, WriteOutcome::Changed);
     sim.shutdown().await;
 }
+
+/// Attribute values through the generated entity API: `product().attributes(id)` (typed values,
+/// a no-op upsert is `NotModified`) and the flattened view as `Product::flat_attributes()`.
+#[tokio::test]
+async fn generated_attributes_and_flat_view() {
+    use atrocore_runtime::{AttributeValue, WriteOutcome};
+    let sim = start_with(Faults::default()).await;
+    let c = client(&sim, 0);
+    let (_weight, colour, _kg) = attributes(&c).await;
+    let id = new_product(&c, "Lamp").await;
+    let attrs = c.product().attributes(&id);
+    assert!(attrs.add([colour.clone()]).await.unwrap());
+    let set = [AttributeValue::new(&colour, "red")];
+    assert_eq!(attrs.upsert(&set).await.unwrap(), WriteOutcome::Changed);
+    assert_eq!(attrs.upsert(&set).await.unwrap(), WriteOutcome::NotModified);
+    let values = attrs.list().await.unwrap();
+    let red = values.iter().find(|v| v.attribute_id == colour).unwrap();
+    assert_eq!(red.value.as_ref().and_then(|v| v.as_str()), Some("red"));
+    let p = c
+        .product()
+        .read(&id)
+        .flatten_attributes(true)
+        .await
+        .unwrap();
+    let flat = p.flat_attributes();
+    assert_eq!(flat.value("colour"), Some(&json!("red")));
+    sim.shutdown().await;
+}

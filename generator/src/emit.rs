@@ -768,6 +768,16 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
             }
         });
     }
+    if e.has_attributes {
+        methods.extend(quote! {
+            /// The attribute values of the record `id`: list them typed (value by attribute type,
+            /// units, per-language values), add, upsert (a no-op is `WriteOutcome::NotModified`)
+            /// and remove attributes.
+            pub fn attributes(&self, id: &str) -> ::atrocore_runtime::RecordAttributes {
+                self.client.attributes::<#type_name>(id)
+            }
+        });
+    }
     for l in &e.link_lists {
         let method = ident(&l.method);
         let module = ident(&l.target_module);
@@ -791,6 +801,17 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
         methods.extend(m);
         params_defs.extend(p);
     }
+    let flat_view = e.flat_attributes.then(|| {
+        quote! {
+            impl #type_name {
+                /// The attributes of a record read with `Flatten-Attributes` (`.flatten_attributes(true)`):
+                /// values, units and definitions by attribute code.
+                pub fn flat_attributes(&self) -> ::atrocore_runtime::FlatAttributes {
+                    ::atrocore_runtime::FlatAttributes::from_parts(&self.extra, self.attributes_defs.as_ref())
+                }
+            }
+        }
+    });
     let handle = api_handle(&e.api_type, &format!("`{wire_name}` records"), methods);
     let types = type_defs(&e.types, enums);
     let inner_docs = module_inner_doc(
@@ -804,6 +825,7 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
         #create_def
         #patch_def
         #filter_mod
+        #flat_view
         #handle
         #payload_impls
         #params_defs

@@ -66,6 +66,14 @@ pub struct Entity {
     /// methods on top of the routes.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub holds_files: bool,
+    /// The entity has attribute values (`GET /E/{id}/attributeValues`): its handle gets
+    /// `attributes(id)` (the runtime's `RecordAttributes`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub has_attributes: bool,
+    /// The read struct carries `attributesDefs` (a `Value`): it gets a `flat_attributes()`
+    /// accessor for the `Flatten-Attributes` view.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub flat_attributes: bool,
     /// One list method per to-many link of the instance metadata whose target is generated
     /// (`brand.products(id)`).
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -461,11 +461,23 @@ impl<'a> Lowerer<'a> {
             "upload_url",
             "download",
         ]);
+        let has_attributes = self
+            .spec
+            .paths()
+            .get(&format!("/{name}/{{id}}/attributeValues"))
+            .and_then(|p| p.get("get"))
+            .is_some();
+        if has_attributes {
+            namer.claim("attributes", "_");
+        }
         let mut operations = Vec::new();
         for (path, method, op) in rest {
             operations.push(self.operation(name, &path, &method, op, &mut namer, &mut sink)?);
         }
         let link_lists = self.link_lists(name, &mut namer);
+        let flat_attributes = fields.iter().any(|f| {
+            f.wire == "attributesDefs" && f.ty == Type::Json && f.ident == "attributes_defs"
+        });
         // The fields AtroCore's bulk upsert looks records up by (`unique: true` in the instance
         // metadata; `app/Atro/Services/MassActions.php::upsert`).
         let unique_fields = fields
@@ -486,6 +498,8 @@ impl<'a> Lowerer<'a> {
             // `POST /File` without documenting it).
             holds_files: name == "File",
             link_lists,
+            has_attributes,
+            flat_attributes,
             type_name,
             field_enum,
             api_type,

@@ -1845,6 +1845,16 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("classifications")
     }
 }
+impl Product {
+    /// The attributes of a record read with `Flatten-Attributes` (`.flatten_attributes(true)`):
+    /// values, units and definitions by attribute code.
+    pub fn flat_attributes(&self) -> ::atrocore_runtime::FlatAttributes {
+        ::atrocore_runtime::FlatAttributes::from_parts(
+            &self.extra,
+            self.attributes_defs.as_ref(),
+        )
+    }
+}
 /// Operations on `Product` records; get one from [`crate::Client`].
 #[derive(Debug, Clone, Copy)]
 pub struct ProductApi<'a> {
@@ -1893,6 +1903,12 @@ impl<'a> ProductApi<'a> {
     /// `DELETE /Product/{id}`
     pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Product> {
         self.client.delete::<Product>(id)
+    }
+    /// The attribute values of the record `id`: list them typed (value by attribute type,
+    /// units, per-language values), add, upsert (a no-op is `WriteOutcome::NotModified`)
+    /// and remove attributes.
+    pub fn attributes(&self, id: &str) -> ::atrocore_runtime::RecordAttributes {
+        self.client.attributes::<Product>(id)
     }
     /// The `Product` records linked to the `Product` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn children(
