@@ -556,3 +556,56 @@ async fn link_lists_are_typed_list_requests() {
     let e = client.brand().products("").await.unwrap_err();
     assert!(e.is_builder(), "{e}");
 }
+
+/// Typed link and unlink for each to-many link, read back through the link list.
+#[tokio::test]
+async fn typed_link_and_unlink() {
+    use atrocore_client::category::CategoryPost;
+    use atrocore_client::product::ProductPost;
+    let (_sim, client) = start().await;
+    let pid = client
+        .product()
+        .create(&ProductPost {
+            name: "Desk".into(),
+            number: "D1".into(),
+            status: "draft".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let mut cats = Vec::new();
+    for name in ["Office", "Home"] {
+        let c = client
+            .category()
+            .create(&CategoryPost {
+                name: name.into(),
+                owner_user_id: "1".into(),
+                assigned_user_id: "1".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        cats.push(c.id.unwrap());
+    }
+    client.product().link_categories(&pid, &cats).await.unwrap();
+    let linked = client.product().categories(&pid).await.unwrap();
+    assert_eq!(linked.total, 2);
+    // The other side sees it too.
+    assert_eq!(client.category().products(&cats[0]).await.unwrap().total, 1);
+    client
+        .product()
+        .unlink_categories(&pid, &cats[..1])
+        .await
+        .unwrap();
+    let left = client.product().categories(&pid).await.unwrap();
+    assert_eq!(left.list.len(), 1);
+    assert_eq!(left.list[0].id.as_deref(), Some(cats[1].as_str()));
+    let e = client
+        .product()
+        .link_categories::<&str>(&pid, &[])
+        .await
+        .unwrap_err();
+    assert!(e.is_builder(), "{e}");
+}

@@ -332,3 +332,45 @@ async fn link_lists_on_2_3() {
     names.sort();
     assert_eq!(names, ["P0", "P2"]);
 }
+
+/// Typed link and unlink on 2.3 (`/entityRelation`).
+#[tokio::test]
+async fn typed_link_and_unlink_on_2_3() {
+    use atrocore_client_23::category::CategoryPost;
+    let sim = Simulator::start(config()).await.unwrap();
+    let client = client(&sim);
+    let pid = client
+        .product()
+        .create(&ProductPost {
+            name: "Desk".into(),
+            number: "D1".into(),
+            status: "draft".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let cid = client
+        .category()
+        .create(&CategoryPost {
+            name: "Office".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    client
+        .product()
+        .link_categories(&pid, &[&cid])
+        .await
+        .unwrap();
+    assert_eq!(client.product().categories(&pid).await.unwrap().total, 1);
+    client
+        .product()
+        .unlink_categories(&pid, &[&cid])
+        .await
+        .unwrap();
+    assert_eq!(client.product().categories(&pid).await.unwrap().total, 0);
+}

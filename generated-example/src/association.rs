@@ -760,6 +760,22 @@ impl<'a> AssociationApi<'a> {
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("Association", id, "teams")
     }
+    /// Links the `Team` records `ids` to the `Association` `id` through `teams`.
+    pub async fn link_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Association", id, "teams", ids).await
+    }
+    /// Unlinks the `Team` records `ids` from the `Association` `id` (`teams`); they stay.
+    pub async fn unlink_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Association", id, "teams", ids).await
+    }
     /// The `Association` records linked to the `Association` `id` through `associations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associations(
         &self,
@@ -767,6 +783,22 @@ impl<'a> AssociationApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::association::Association> {
         self.client
             .linked::<crate::association::Association>("Association", id, "associations")
+    }
+    /// Links the `Association` records `ids` to the `Association` `id` through `associations`.
+    pub async fn link_associations<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Association", id, "associations", ids).await
+    }
+    /// Unlinks the `Association` records `ids` from the `Association` `id` (`associations`); they stay.
+    pub async fn unlink_associations<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Association", id, "associations", ids).await
     }
     /// `GET /Association/{id}/{link}`
     pub async fn linked(

@@ -2033,6 +2033,22 @@ impl<'a> AttributeApi<'a> {
         self.client
             .linked::<crate::attribute::Attribute>("Attribute", id, "nestedAttributes")
     }
+    /// Links the `Attribute` records `ids` to the `Attribute` `id` through `nestedAttributes`.
+    pub async fn link_nested_attributes<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Attribute", id, "nestedAttributes", ids).await
+    }
+    /// Unlinks the `Attribute` records `ids` from the `Attribute` `id` (`nestedAttributes`); they stay.
+    pub async fn unlink_nested_attributes<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Attribute", id, "nestedAttributes", ids).await
+    }
     /// The `ClassificationAttribute` records linked to the `Attribute` `id` through `classificationAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn classification_attributes(
         &self,
@@ -2045,6 +2061,24 @@ impl<'a> AttributeApi<'a> {
                 crate::classification_attribute::ClassificationAttribute,
             >("Attribute", id, "classificationAttributes")
     }
+    /// Links the `ClassificationAttribute` records `ids` to the `Attribute` `id` through `classificationAttributes`.
+    pub async fn link_classification_attributes<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Attribute", id, "classificationAttributes", ids).await
+    }
+    /// Unlinks the `ClassificationAttribute` records `ids` from the `Attribute` `id` (`classificationAttributes`); they stay.
+    pub async fn unlink_classification_attributes<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client
+            .unlink_records("Attribute", id, "classificationAttributes", ids)
+            .await
+    }
     /// The `Product` records linked to the `Attribute` `id` through `variantSpecificProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn variant_specific_products(
         &self,
@@ -2055,9 +2089,41 @@ impl<'a> AttributeApi<'a> {
                 crate::product::Product,
             >("Attribute", id, "variantSpecificProducts")
     }
+    /// Links the `Product` records `ids` to the `Attribute` `id` through `variantSpecificProducts`.
+    pub async fn link_variant_specific_products<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Attribute", id, "variantSpecificProducts", ids).await
+    }
+    /// Unlinks the `Product` records `ids` from the `Attribute` `id` (`variantSpecificProducts`); they stay.
+    pub async fn unlink_variant_specific_products<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Attribute", id, "variantSpecificProducts", ids).await
+    }
     /// The `Team` records linked to the `Attribute` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("Attribute", id, "teams")
+    }
+    /// Links the `Team` records `ids` to the `Attribute` `id` through `teams`.
+    pub async fn link_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Attribute", id, "teams", ids).await
+    }
+    /// Unlinks the `Team` records `ids` from the `Attribute` `id` (`teams`); they stay.
+    pub async fn unlink_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Attribute", id, "teams", ids).await
     }
     /// `GET /Attribute/{id}/{link}`
     pub async fn linked(

@@ -728,9 +728,41 @@ impl<'a> AttributeGroupApi<'a> {
         self.client
             .linked::<crate::attribute::Attribute>("AttributeGroup", id, "attributes")
     }
+    /// Links the `Attribute` records `ids` to the `AttributeGroup` `id` through `attributes`.
+    pub async fn link_attributes<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("AttributeGroup", id, "attributes", ids).await
+    }
+    /// Unlinks the `Attribute` records `ids` from the `AttributeGroup` `id` (`attributes`); they stay.
+    pub async fn unlink_attributes<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("AttributeGroup", id, "attributes", ids).await
+    }
     /// The `Team` records linked to the `AttributeGroup` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("AttributeGroup", id, "teams")
+    }
+    /// Links the `Team` records `ids` to the `AttributeGroup` `id` through `teams`.
+    pub async fn link_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("AttributeGroup", id, "teams", ids).await
+    }
+    /// Unlinks the `Team` records `ids` from the `AttributeGroup` `id` (`teams`); they stay.
+    pub async fn unlink_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("AttributeGroup", id, "teams", ids).await
     }
     /// `GET /AttributeGroup/{id}/{link}`
     pub async fn linked(

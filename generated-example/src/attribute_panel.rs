@@ -573,6 +573,22 @@ impl<'a> AttributePanelApi<'a> {
         self.client
             .linked::<crate::attribute::Attribute>("AttributePanel", id, "attributes")
     }
+    /// Links the `Attribute` records `ids` to the `AttributePanel` `id` through `attributes`.
+    pub async fn link_attributes<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("AttributePanel", id, "attributes", ids).await
+    }
+    /// Unlinks the `Attribute` records `ids` from the `AttributePanel` `id` (`attributes`); they stay.
+    pub async fn unlink_attributes<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("AttributePanel", id, "attributes", ids).await
+    }
 }
 impl ::atrocore_runtime::UpsertPayload<AttributePanel> for AttributePanelPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {

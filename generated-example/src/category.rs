@@ -879,9 +879,41 @@ impl<'a> CategoryApi<'a> {
     pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
         self.client.linked::<crate::file::File>("Category", id, "files")
     }
+    /// Links the `File` records `ids` to the `Category` `id` through `files`.
+    pub async fn link_files<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Category", id, "files", ids).await
+    }
+    /// Unlinks the `File` records `ids` from the `Category` `id` (`files`); they stay.
+    pub async fn unlink_files<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Category", id, "files", ids).await
+    }
     /// The `Team` records linked to the `Category` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("Category", id, "teams")
+    }
+    /// Links the `Team` records `ids` to the `Category` `id` through `teams`.
+    pub async fn link_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Category", id, "teams", ids).await
+    }
+    /// Unlinks the `Team` records `ids` from the `Category` `id` (`teams`); they stay.
+    pub async fn unlink_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Category", id, "teams", ids).await
     }
     /// The `Category` records linked to the `Category` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn children(
@@ -890,12 +922,44 @@ impl<'a> CategoryApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
         self.client.linked::<crate::category::Category>("Category", id, "children")
     }
+    /// Links the `Category` records `ids` to the `Category` `id` through `children`.
+    pub async fn link_children<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Category", id, "children", ids).await
+    }
+    /// Unlinks the `Category` records `ids` from the `Category` `id` (`children`); they stay.
+    pub async fn unlink_children<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Category", id, "children", ids).await
+    }
     /// The `Category` records linked to the `Category` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
         &self,
         id: &str,
     ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
         self.client.linked::<crate::category::Category>("Category", id, "parents")
+    }
+    /// Links the `Category` records `ids` to the `Category` `id` through `parents`.
+    pub async fn link_parents<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Category", id, "parents", ids).await
+    }
+    /// Unlinks the `Category` records `ids` from the `Category` `id` (`parents`); they stay.
+    pub async fn unlink_parents<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Category", id, "parents", ids).await
     }
     /// The `Product` records linked to the `Category` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn products(
@@ -904,12 +968,44 @@ impl<'a> CategoryApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
         self.client.linked::<crate::product::Product>("Category", id, "products")
     }
+    /// Links the `Product` records `ids` to the `Category` `id` through `products`.
+    pub async fn link_products<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Category", id, "products", ids).await
+    }
+    /// Unlinks the `Product` records `ids` from the `Category` `id` (`products`); they stay.
+    pub async fn unlink_products<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Category", id, "products", ids).await
+    }
     /// The `Channel` records linked to the `Category` `id` through `channels`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn channels(
         &self,
         id: &str,
     ) -> ::atrocore_runtime::ListRequest<crate::channel::Channel> {
         self.client.linked::<crate::channel::Channel>("Category", id, "channels")
+    }
+    /// Links the `Channel` records `ids` to the `Category` `id` through `channels`.
+    pub async fn link_channels<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Category", id, "channels", ids).await
+    }
+    /// Unlinks the `Channel` records `ids` from the `Category` `id` (`channels`); they stay.
+    pub async fn unlink_channels<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Category", id, "channels", ids).await
     }
     /// The `ProductCategory` records linked to the `Category` `id` through `categoryProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn category_products(
@@ -920,6 +1016,22 @@ impl<'a> CategoryApi<'a> {
             .linked::<
                 crate::product_category::ProductCategory,
             >("Category", id, "categoryProducts")
+    }
+    /// Links the `ProductCategory` records `ids` to the `Category` `id` through `categoryProducts`.
+    pub async fn link_category_products<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Category", id, "categoryProducts", ids).await
+    }
+    /// Unlinks the `ProductCategory` records `ids` from the `Category` `id` (`categoryProducts`); they stay.
+    pub async fn unlink_category_products<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Category", id, "categoryProducts", ids).await
     }
     /// `GET /Category/{id}/{link}`
     pub async fn linked(

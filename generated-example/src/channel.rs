@@ -510,6 +510,22 @@ impl<'a> ChannelApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
         self.client.linked::<crate::product::Product>("Channel", id, "products")
     }
+    /// Links the `Product` records `ids` to the `Channel` `id` through `products`.
+    pub async fn link_products<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Channel", id, "products", ids).await
+    }
+    /// Unlinks the `Product` records `ids` from the `Channel` `id` (`products`); they stay.
+    pub async fn unlink_products<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Channel", id, "products", ids).await
+    }
     /// The `Category` records linked to the `Channel` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn categories(
         &self,
@@ -517,12 +533,44 @@ impl<'a> ChannelApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
         self.client.linked::<crate::category::Category>("Channel", id, "categories")
     }
+    /// Links the `Category` records `ids` to the `Channel` `id` through `categories`.
+    pub async fn link_categories<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Channel", id, "categories", ids).await
+    }
+    /// Unlinks the `Category` records `ids` from the `Channel` `id` (`categories`); they stay.
+    pub async fn unlink_categories<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Channel", id, "categories", ids).await
+    }
     /// The `Attribute` records linked to the `Channel` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn attributes(
         &self,
         id: &str,
     ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
         self.client.linked::<crate::attribute::Attribute>("Channel", id, "attributes")
+    }
+    /// Links the `Attribute` records `ids` to the `Channel` `id` through `attributes`.
+    pub async fn link_attributes<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Channel", id, "attributes", ids).await
+    }
+    /// Unlinks the `Attribute` records `ids` from the `Channel` `id` (`attributes`); they stay.
+    pub async fn unlink_attributes<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Channel", id, "attributes", ids).await
     }
     /// The `Classification` records linked to the `Channel` `id` through `classifications`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn classifications(
@@ -533,6 +581,22 @@ impl<'a> ChannelApi<'a> {
             .linked::<
                 crate::classification::Classification,
             >("Channel", id, "classifications")
+    }
+    /// Links the `Classification` records `ids` to the `Channel` `id` through `classifications`.
+    pub async fn link_classifications<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Channel", id, "classifications", ids).await
+    }
+    /// Unlinks the `Classification` records `ids` from the `Channel` `id` (`classifications`); they stay.
+    pub async fn unlink_classifications<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Channel", id, "classifications", ids).await
     }
     /// `GET /Channel/{id}/{link}`
     pub async fn linked(

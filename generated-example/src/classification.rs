@@ -975,9 +975,45 @@ impl<'a> ClassificationApi<'a> {
                 crate::classification_attribute::ClassificationAttribute,
             >("Classification", id, "classificationAttributes")
     }
+    /// Links the `ClassificationAttribute` records `ids` to the `Classification` `id` through `classificationAttributes`.
+    pub async fn link_classification_attributes<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client
+            .link_records("Classification", id, "classificationAttributes", ids)
+            .await
+    }
+    /// Unlinks the `ClassificationAttribute` records `ids` from the `Classification` `id` (`classificationAttributes`); they stay.
+    pub async fn unlink_classification_attributes<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client
+            .unlink_records("Classification", id, "classificationAttributes", ids)
+            .await
+    }
     /// The `Team` records linked to the `Classification` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("Classification", id, "teams")
+    }
+    /// Links the `Team` records `ids` to the `Classification` `id` through `teams`.
+    pub async fn link_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Classification", id, "teams", ids).await
+    }
+    /// Unlinks the `Team` records `ids` from the `Classification` `id` (`teams`); they stay.
+    pub async fn unlink_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Classification", id, "teams", ids).await
     }
     /// The `Product` records linked to the `Classification` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn products(
@@ -985,6 +1021,22 @@ impl<'a> ClassificationApi<'a> {
         id: &str,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
         self.client.linked::<crate::product::Product>("Classification", id, "products")
+    }
+    /// Links the `Product` records `ids` to the `Classification` `id` through `products`.
+    pub async fn link_products<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Classification", id, "products", ids).await
+    }
+    /// Unlinks the `Product` records `ids` from the `Classification` `id` (`products`); they stay.
+    pub async fn unlink_products<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Classification", id, "products", ids).await
     }
     /// `GET /Classification/{id}/{link}`
     pub async fn linked(

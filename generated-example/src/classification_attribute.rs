@@ -1841,6 +1841,22 @@ impl<'a> ClassificationAttributeApi<'a> {
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("ClassificationAttribute", id, "teams")
     }
+    /// Links the `Team` records `ids` to the `ClassificationAttribute` `id` through `teams`.
+    pub async fn link_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("ClassificationAttribute", id, "teams", ids).await
+    }
+    /// Unlinks the `Team` records `ids` from the `ClassificationAttribute` `id` (`teams`); they stay.
+    pub async fn unlink_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("ClassificationAttribute", id, "teams", ids).await
+    }
     /// `GET /ClassificationAttribute/{id}/{link}`
     pub async fn linked(
         &self,

@@ -293,6 +293,22 @@ impl<'a> CountryApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
         self.client.linked::<crate::product::Product>("Country", id, "products")
     }
+    /// Links the `Product` records `ids` to the `Country` `id` through `products`.
+    pub async fn link_products<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Country", id, "products", ids).await
+    }
+    /// Unlinks the `Product` records `ids` from the `Country` `id` (`products`); they stay.
+    pub async fn unlink_products<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Country", id, "products", ids).await
+    }
     /// `GET /Country/{id}/{link}`
     pub async fn linked(
         &self,

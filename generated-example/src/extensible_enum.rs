@@ -543,6 +543,26 @@ impl<'a> ExtensibleEnumApi<'a> {
                 crate::extensible_enum_option::ExtensibleEnumOption,
             >("ExtensibleEnum", id, "extensibleEnumOptions")
     }
+    /// Links the `ExtensibleEnumOption` records `ids` to the `ExtensibleEnum` `id` through `extensibleEnumOptions`.
+    pub async fn link_extensible_enum_options<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client
+            .link_records("ExtensibleEnum", id, "extensibleEnumOptions", ids)
+            .await
+    }
+    /// Unlinks the `ExtensibleEnumOption` records `ids` from the `ExtensibleEnum` `id` (`extensibleEnumOptions`); they stay.
+    pub async fn unlink_extensible_enum_options<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client
+            .unlink_records("ExtensibleEnum", id, "extensibleEnumOptions", ids)
+            .await
+    }
     /// The `Attribute` records linked to the `ExtensibleEnum` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn attributes(
         &self,
@@ -551,9 +571,41 @@ impl<'a> ExtensibleEnumApi<'a> {
         self.client
             .linked::<crate::attribute::Attribute>("ExtensibleEnum", id, "attributes")
     }
+    /// Links the `Attribute` records `ids` to the `ExtensibleEnum` `id` through `attributes`.
+    pub async fn link_attributes<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("ExtensibleEnum", id, "attributes", ids).await
+    }
+    /// Unlinks the `Attribute` records `ids` from the `ExtensibleEnum` `id` (`attributes`); they stay.
+    pub async fn unlink_attributes<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("ExtensibleEnum", id, "attributes", ids).await
+    }
     /// The `Team` records linked to the `ExtensibleEnum` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("ExtensibleEnum", id, "teams")
+    }
+    /// Links the `Team` records `ids` to the `ExtensibleEnum` `id` through `teams`.
+    pub async fn link_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("ExtensibleEnum", id, "teams", ids).await
+    }
+    /// Unlinks the `Team` records `ids` from the `ExtensibleEnum` `id` (`teams`); they stay.
+    pub async fn unlink_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("ExtensibleEnum", id, "teams", ids).await
     }
     /// `GET /ExtensibleEnum/action/getExtensibleEnumsOptions`
     pub async fn get_get_extensible_enums_options(

@@ -692,9 +692,45 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
                 crate::extensible_enum::ExtensibleEnum,
             >("ExtensibleEnumOption", id, "extensibleEnums")
     }
+    /// Links the `ExtensibleEnum` records `ids` to the `ExtensibleEnumOption` `id` through `extensibleEnums`.
+    pub async fn link_extensible_enums<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client
+            .link_records("ExtensibleEnumOption", id, "extensibleEnums", ids)
+            .await
+    }
+    /// Unlinks the `ExtensibleEnum` records `ids` from the `ExtensibleEnumOption` `id` (`extensibleEnums`); they stay.
+    pub async fn unlink_extensible_enums<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client
+            .unlink_records("ExtensibleEnumOption", id, "extensibleEnums", ids)
+            .await
+    }
     /// The `Team` records linked to the `ExtensibleEnumOption` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("ExtensibleEnumOption", id, "teams")
+    }
+    /// Links the `Team` records `ids` to the `ExtensibleEnumOption` `id` through `teams`.
+    pub async fn link_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("ExtensibleEnumOption", id, "teams", ids).await
+    }
+    /// Unlinks the `Team` records `ids` from the `ExtensibleEnumOption` `id` (`teams`); they stay.
+    pub async fn unlink_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("ExtensibleEnumOption", id, "teams", ids).await
     }
     /// `GET /ExtensibleEnumOption/{id}/{link}`
     pub async fn linked(

@@ -639,6 +639,22 @@ impl<'a> FolderApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::folder::Folder> {
         self.client.linked::<crate::folder::Folder>("Folder", id, "children")
     }
+    /// Links the `Folder` records `ids` to the `Folder` `id` through `children`.
+    pub async fn link_children<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Folder", id, "children", ids).await
+    }
+    /// Unlinks the `Folder` records `ids` from the `Folder` `id` (`children`); they stay.
+    pub async fn unlink_children<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Folder", id, "children", ids).await
+    }
     /// The `Folder` records linked to the `Folder` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
         &self,
@@ -646,9 +662,41 @@ impl<'a> FolderApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::folder::Folder> {
         self.client.linked::<crate::folder::Folder>("Folder", id, "parents")
     }
+    /// Links the `Folder` records `ids` to the `Folder` `id` through `parents`.
+    pub async fn link_parents<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Folder", id, "parents", ids).await
+    }
+    /// Unlinks the `Folder` records `ids` from the `Folder` `id` (`parents`); they stay.
+    pub async fn unlink_parents<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Folder", id, "parents", ids).await
+    }
     /// The `File` records linked to the `Folder` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
         self.client.linked::<crate::file::File>("Folder", id, "files")
+    }
+    /// Links the `File` records `ids` to the `Folder` `id` through `files`.
+    pub async fn link_files<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Folder", id, "files", ids).await
+    }
+    /// Unlinks the `File` records `ids` from the `Folder` `id` (`files`); they stay.
+    pub async fn unlink_files<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Folder", id, "files", ids).await
     }
     /// `GET /Folder/{id}/{link}`
     pub async fn linked(

@@ -438,12 +438,44 @@ impl<'a> MeasureApi<'a> {
     pub fn units(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::unit::Unit> {
         self.client.linked::<crate::unit::Unit>("Measure", id, "units")
     }
+    /// Links the `Unit` records `ids` to the `Measure` `id` through `units`.
+    pub async fn link_units<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Measure", id, "units", ids).await
+    }
+    /// Unlinks the `Unit` records `ids` from the `Measure` `id` (`units`); they stay.
+    pub async fn unlink_units<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Measure", id, "units", ids).await
+    }
     /// The `Attribute` records linked to the `Measure` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn attributes(
         &self,
         id: &str,
     ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
         self.client.linked::<crate::attribute::Attribute>("Measure", id, "attributes")
+    }
+    /// Links the `Attribute` records `ids` to the `Measure` `id` through `attributes`.
+    pub async fn link_attributes<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Measure", id, "attributes", ids).await
+    }
+    /// Unlinks the `Attribute` records `ids` from the `Measure` `id` (`attributes`); they stay.
+    pub async fn unlink_attributes<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Measure", id, "attributes", ids).await
     }
     /// `GET /Measure/{id}/{link}`
     pub async fn linked(

@@ -1819,6 +1819,22 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
         self.client.linked::<crate::product::Product>("Product", id, "children")
     }
+    /// Links the `Product` records `ids` to the `Product` `id` through `children`.
+    pub async fn link_children<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "children", ids).await
+    }
+    /// Unlinks the `Product` records `ids` from the `Product` `id` (`children`); they stay.
+    pub async fn unlink_children<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "children", ids).await
+    }
     /// The `Product` records linked to the `Product` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
         &self,
@@ -1826,9 +1842,41 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
         self.client.linked::<crate::product::Product>("Product", id, "parents")
     }
+    /// Links the `Product` records `ids` to the `Product` `id` through `parents`.
+    pub async fn link_parents<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "parents", ids).await
+    }
+    /// Unlinks the `Product` records `ids` from the `Product` `id` (`parents`); they stay.
+    pub async fn unlink_parents<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "parents", ids).await
+    }
     /// The `File` records linked to the `Product` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
         self.client.linked::<crate::file::File>("Product", id, "files")
+    }
+    /// Links the `File` records `ids` to the `Product` `id` through `files`.
+    pub async fn link_files<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "files", ids).await
+    }
+    /// Unlinks the `File` records `ids` from the `Product` `id` (`files`); they stay.
+    pub async fn unlink_files<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "files", ids).await
     }
     /// The `Attribute` records linked to the `Product` `id` through `variantSpecificAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn variant_specific_attributes(
@@ -1840,12 +1888,44 @@ impl<'a> ProductApi<'a> {
                 crate::attribute::Attribute,
             >("Product", id, "variantSpecificAttributes")
     }
+    /// Links the `Attribute` records `ids` to the `Product` `id` through `variantSpecificAttributes`.
+    pub async fn link_variant_specific_attributes<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "variantSpecificAttributes", ids).await
+    }
+    /// Unlinks the `Attribute` records `ids` from the `Product` `id` (`variantSpecificAttributes`); they stay.
+    pub async fn unlink_variant_specific_attributes<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "variantSpecificAttributes", ids).await
+    }
     /// The `Channel` records linked to the `Product` `id` through `channels`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn channels(
         &self,
         id: &str,
     ) -> ::atrocore_runtime::ListRequest<crate::channel::Channel> {
         self.client.linked::<crate::channel::Channel>("Product", id, "channels")
+    }
+    /// Links the `Channel` records `ids` to the `Product` `id` through `channels`.
+    pub async fn link_channels<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "channels", ids).await
+    }
+    /// Unlinks the `Channel` records `ids` from the `Product` `id` (`channels`); they stay.
+    pub async fn unlink_channels<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "channels", ids).await
     }
     /// The `Category` records linked to the `Product` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn categories(
@@ -1854,6 +1934,22 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
         self.client.linked::<crate::category::Category>("Product", id, "categories")
     }
+    /// Links the `Category` records `ids` to the `Product` `id` through `categories`.
+    pub async fn link_categories<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "categories", ids).await
+    }
+    /// Unlinks the `Category` records `ids` from the `Product` `id` (`categories`); they stay.
+    pub async fn unlink_categories<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "categories", ids).await
+    }
     /// The `User` records linked to the `Product` `id` through `followers`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn followers(
         &self,
@@ -1861,9 +1957,41 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::user::User> {
         self.client.linked::<crate::user::User>("Product", id, "followers")
     }
+    /// Links the `User` records `ids` to the `Product` `id` through `followers`.
+    pub async fn link_followers<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "followers", ids).await
+    }
+    /// Unlinks the `User` records `ids` from the `Product` `id` (`followers`); they stay.
+    pub async fn unlink_followers<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "followers", ids).await
+    }
     /// The `Team` records linked to the `Product` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("Product", id, "teams")
+    }
+    /// Links the `Team` records `ids` to the `Product` `id` through `teams`.
+    pub async fn link_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "teams", ids).await
+    }
+    /// Unlinks the `Team` records `ids` from the `Product` `id` (`teams`); they stay.
+    pub async fn unlink_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "teams", ids).await
     }
     /// The `Product` records linked to the `Product` `id` through `associatedItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associated_items(
@@ -1872,12 +2000,44 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
         self.client.linked::<crate::product::Product>("Product", id, "associatedItems")
     }
+    /// Links the `Product` records `ids` to the `Product` `id` through `associatedItems`.
+    pub async fn link_associated_items<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "associatedItems", ids).await
+    }
+    /// Unlinks the `Product` records `ids` from the `Product` `id` (`associatedItems`); they stay.
+    pub async fn unlink_associated_items<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "associatedItems", ids).await
+    }
     /// The `Product` records linked to the `Product` `id` through `associatingItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associating_items(
         &self,
         id: &str,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
         self.client.linked::<crate::product::Product>("Product", id, "associatingItems")
+    }
+    /// Links the `Product` records `ids` to the `Product` `id` through `associatingItems`.
+    pub async fn link_associating_items<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "associatingItems", ids).await
+    }
+    /// Unlinks the `Product` records `ids` from the `Product` `id` (`associatingItems`); they stay.
+    pub async fn unlink_associating_items<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "associatingItems", ids).await
     }
     /// The `AssociatedProduct` records linked to the `Product` `id` through `associatedItemRelations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associated_item_relations(
@@ -1889,6 +2049,22 @@ impl<'a> ProductApi<'a> {
                 crate::associated_product::AssociatedProduct,
             >("Product", id, "associatedItemRelations")
     }
+    /// Links the `AssociatedProduct` records `ids` to the `Product` `id` through `associatedItemRelations`.
+    pub async fn link_associated_item_relations<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "associatedItemRelations", ids).await
+    }
+    /// Unlinks the `AssociatedProduct` records `ids` from the `Product` `id` (`associatedItemRelations`); they stay.
+    pub async fn unlink_associated_item_relations<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "associatedItemRelations", ids).await
+    }
     /// The `AssociatedProduct` records linked to the `Product` `id` through `associatingItemRelations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associating_item_relations(
         &self,
@@ -1898,6 +2074,22 @@ impl<'a> ProductApi<'a> {
             .linked::<
                 crate::associated_product::AssociatedProduct,
             >("Product", id, "associatingItemRelations")
+    }
+    /// Links the `AssociatedProduct` records `ids` to the `Product` `id` through `associatingItemRelations`.
+    pub async fn link_associating_item_relations<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "associatingItemRelations", ids).await
+    }
+    /// Unlinks the `AssociatedProduct` records `ids` from the `Product` `id` (`associatingItemRelations`); they stay.
+    pub async fn unlink_associating_item_relations<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "associatingItemRelations", ids).await
     }
     /// The `Classification` records linked to the `Product` `id` through `classifications`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn classifications(
@@ -1909,6 +2101,22 @@ impl<'a> ProductApi<'a> {
                 crate::classification::Classification,
             >("Product", id, "classifications")
     }
+    /// Links the `Classification` records `ids` to the `Product` `id` through `classifications`.
+    pub async fn link_classifications<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "classifications", ids).await
+    }
+    /// Unlinks the `Classification` records `ids` from the `Product` `id` (`classifications`); they stay.
+    pub async fn unlink_classifications<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "classifications", ids).await
+    }
     /// The `ProductFile` records linked to the `Product` `id` through `productFiles`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn product_files(
         &self,
@@ -1916,6 +2124,22 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::product_file::ProductFile> {
         self.client
             .linked::<crate::product_file::ProductFile>("Product", id, "productFiles")
+    }
+    /// Links the `ProductFile` records `ids` to the `Product` `id` through `productFiles`.
+    pub async fn link_product_files<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "productFiles", ids).await
+    }
+    /// Unlinks the `ProductFile` records `ids` from the `Product` `id` (`productFiles`); they stay.
+    pub async fn unlink_product_files<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "productFiles", ids).await
     }
     /// The `ProductCategory` records linked to the `Product` `id` through `productCategories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn product_categories(
@@ -1926,6 +2150,22 @@ impl<'a> ProductApi<'a> {
             .linked::<
                 crate::product_category::ProductCategory,
             >("Product", id, "productCategories")
+    }
+    /// Links the `ProductCategory` records `ids` to the `Product` `id` through `productCategories`.
+    pub async fn link_product_categories<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "productCategories", ids).await
+    }
+    /// Unlinks the `ProductCategory` records `ids` from the `Product` `id` (`productCategories`); they stay.
+    pub async fn unlink_product_categories<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "productCategories", ids).await
     }
     /// `GET /Product/{id}/{link}`
     pub async fn linked(

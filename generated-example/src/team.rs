@@ -299,6 +299,22 @@ impl<'a> TeamApi<'a> {
     pub fn users(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::user::User> {
         self.client.linked::<crate::user::User>("Team", id, "users")
     }
+    /// Links the `User` records `ids` to the `Team` `id` through `users`.
+    pub async fn link_users<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Team", id, "users", ids).await
+    }
+    /// Unlinks the `User` records `ids` from the `Team` `id` (`users`); they stay.
+    pub async fn unlink_users<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Team", id, "users", ids).await
+    }
     /// `GET /Team/{id}/{link}`
     pub async fn linked(
         &self,

@@ -1600,12 +1600,44 @@ impl<'a> UserApi<'a> {
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("User", id, "teams")
     }
+    /// Links the `Team` records `ids` to the `User` `id` through `teams`.
+    pub async fn link_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("User", id, "teams", ids).await
+    }
+    /// Unlinks the `Team` records `ids` from the `User` `id` (`teams`); they stay.
+    pub async fn unlink_teams<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("User", id, "teams", ids).await
+    }
     /// The `Product` records linked to the `User` `id` through `followedProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn followed_products(
         &self,
         id: &str,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
         self.client.linked::<crate::product::Product>("User", id, "followedProducts")
+    }
+    /// Links the `Product` records `ids` to the `User` `id` through `followedProducts`.
+    pub async fn link_followed_products<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("User", id, "followedProducts", ids).await
+    }
+    /// Unlinks the `Product` records `ids` from the `User` `id` (`followedProducts`); they stay.
+    pub async fn unlink_followed_products<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("User", id, "followedProducts", ids).await
     }
     /// `POST /User/passwordChangeRequest`
     pub async fn password_change_request(

@@ -788,10 +788,36 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
              (select, filter, paging, sort, `With-Meta`, streams).",
             l.target
         ));
+        let link_method = ident(&l.link_method);
+        let unlink_method = ident(&l.unlink_method);
+        let link_doc = doc_lines(&format!(
+            "Links the `{}` records `ids` to the `{wire_name}` `id` through `{link}`.",
+            l.target
+        ));
+        let unlink_doc = doc_lines(&format!(
+            "Unlinks the `{}` records `ids` from the `{wire_name}` `id` (`{link}`); they stay.",
+            l.target
+        ));
         methods.extend(quote! {
             #doc
             pub fn #method(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::#module::#ty> {
                 self.client.linked::<crate::#module::#ty>(#wire_name, id, #link)
+            }
+            #link_doc
+            pub async fn #link_method<S: ::std::convert::AsRef<str>>(
+                &self,
+                id: &str,
+                ids: &[S],
+            ) -> ::atrocore_runtime::Result<()> {
+                self.client.link_records(#wire_name, id, #link, ids).await
+            }
+            #unlink_doc
+            pub async fn #unlink_method<S: ::std::convert::AsRef<str>>(
+                &self,
+                id: &str,
+                ids: &[S],
+            ) -> ::atrocore_runtime::Result<()> {
+                self.client.unlink_records(#wire_name, id, #link, ids).await
             }
         });
     }

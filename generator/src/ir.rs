@@ -99,6 +99,10 @@ pub struct Entity {
 pub struct LinkList {
     /// Method name (`products`).
     pub method: String,
+    /// Method that links records (`link_products`).
+    pub link_method: String,
+    /// Method that unlinks records (`unlink_products`).
+    pub unlink_method: String,
     /// Wire name of the link (`products`).
     pub link: String,
     /// Target entity's wire name (`Product`).

@@ -819,8 +819,13 @@ impl<'a> Lowerer<'a> {
             let Some(module) = self.entity_modules.get(target) else {
                 continue;
             };
+            let method = namer.claim_snake(link);
+            let link_method = namer.claim_snake(&format!("link_{link}"));
+            let unlink_method = namer.claim_snake(&format!("unlink_{link}"));
             out.push(LinkList {
-                method: namer.claim_snake(link),
+                method,
+                link_method,
+                unlink_method,
                 link: link.clone(),
                 target: target.to_owned(),
                 target_module: module.clone(),

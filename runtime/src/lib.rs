@@ -142,6 +142,7 @@ mod error;
 pub mod filter;
 mod http;
 mod link;
+mod links;
 mod meta;
 mod outcome;
 mod patch;

@@ -883,12 +883,44 @@ impl<'a> CategoryApi<'a> {
     pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
         self.client.linked::<crate::file::File>("Category", id, "files")
     }
+    /// Links the `File` records `ids` to the `Category` `id` through `files`.
+    pub async fn link_files<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Category", id, "files", ids).await
+    }
+    /// Unlinks the `File` records `ids` from the `Category` `id` (`files`); they stay.
+    pub async fn unlink_files<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Category", id, "files", ids).await
+    }
     /// The `Category` records linked to the `Category` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn children(
         &self,
         id: &str,
     ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
         self.client.linked::<crate::category::Category>("Category", id, "children")
+    }
+    /// Links the `Category` records `ids` to the `Category` `id` through `children`.
+    pub async fn link_children<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Category", id, "children", ids).await
+    }
+    /// Unlinks the `Category` records `ids` from the `Category` `id` (`children`); they stay.
+    pub async fn unlink_children<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Category", id, "children", ids).await
     }
     /// The `Category` records linked to the `Category` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
@@ -897,12 +929,44 @@ impl<'a> CategoryApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
         self.client.linked::<crate::category::Category>("Category", id, "parents")
     }
+    /// Links the `Category` records `ids` to the `Category` `id` through `parents`.
+    pub async fn link_parents<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Category", id, "parents", ids).await
+    }
+    /// Unlinks the `Category` records `ids` from the `Category` `id` (`parents`); they stay.
+    pub async fn unlink_parents<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Category", id, "parents", ids).await
+    }
     /// The `Product` records linked to the `Category` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn products(
         &self,
         id: &str,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
         self.client.linked::<crate::product::Product>("Category", id, "products")
+    }
+    /// Links the `Product` records `ids` to the `Category` `id` through `products`.
+    pub async fn link_products<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Category", id, "products", ids).await
+    }
+    /// Unlinks the `Product` records `ids` from the `Category` `id` (`products`); they stay.
+    pub async fn unlink_products<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Category", id, "products", ids).await
     }
     /// `POST /Category/inheritAllFromParentAsync`
     pub async fn inherit_all_from_parent_async(

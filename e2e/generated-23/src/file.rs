@@ -1514,6 +1514,22 @@ impl<'a> FileApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
         self.client.linked::<crate::product::Product>("File", id, "products")
     }
+    /// Links the `Product` records `ids` to the `File` `id` through `products`.
+    pub async fn link_products<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("File", id, "products", ids).await
+    }
+    /// Unlinks the `Product` records `ids` from the `File` `id` (`products`); they stay.
+    pub async fn unlink_products<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("File", id, "products", ids).await
+    }
     /// The `Category` records linked to the `File` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn categories(
         &self,
@@ -1521,12 +1537,44 @@ impl<'a> FileApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
         self.client.linked::<crate::category::Category>("File", id, "categories")
     }
+    /// Links the `Category` records `ids` to the `File` `id` through `categories`.
+    pub async fn link_categories<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("File", id, "categories", ids).await
+    }
+    /// Unlinks the `Category` records `ids` from the `File` `id` (`categories`); they stay.
+    pub async fn unlink_categories<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("File", id, "categories", ids).await
+    }
     /// The `Brand` records linked to the `File` `id` through `brands`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn brands(
         &self,
         id: &str,
     ) -> ::atrocore_runtime::ListRequest<crate::brand::Brand> {
         self.client.linked::<crate::brand::Brand>("File", id, "brands")
+    }
+    /// Links the `Brand` records `ids` to the `File` `id` through `brands`.
+    pub async fn link_brands<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("File", id, "brands", ids).await
+    }
+    /// Unlinks the `Brand` records `ids` from the `File` `id` (`brands`); they stay.
+    pub async fn unlink_brands<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("File", id, "brands", ids).await
     }
     /// `POST /File/createChunk`
     pub async fn create_chunk(

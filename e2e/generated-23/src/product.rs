@@ -1917,6 +1917,22 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
         self.client.linked::<crate::product::Product>("Product", id, "children")
     }
+    /// Links the `Product` records `ids` to the `Product` `id` through `children`.
+    pub async fn link_children<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "children", ids).await
+    }
+    /// Unlinks the `Product` records `ids` from the `Product` `id` (`children`); they stay.
+    pub async fn unlink_children<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "children", ids).await
+    }
     /// The `Product` records linked to the `Product` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
         &self,
@@ -1924,9 +1940,41 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
         self.client.linked::<crate::product::Product>("Product", id, "parents")
     }
+    /// Links the `Product` records `ids` to the `Product` `id` through `parents`.
+    pub async fn link_parents<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "parents", ids).await
+    }
+    /// Unlinks the `Product` records `ids` from the `Product` `id` (`parents`); they stay.
+    pub async fn unlink_parents<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "parents", ids).await
+    }
     /// The `File` records linked to the `Product` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
         self.client.linked::<crate::file::File>("Product", id, "files")
+    }
+    /// Links the `File` records `ids` to the `Product` `id` through `files`.
+    pub async fn link_files<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "files", ids).await
+    }
+    /// Unlinks the `File` records `ids` from the `Product` `id` (`files`); they stay.
+    pub async fn unlink_files<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "files", ids).await
     }
     /// The `Category` records linked to the `Product` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn categories(
@@ -1935,6 +1983,22 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
         self.client.linked::<crate::category::Category>("Product", id, "categories")
     }
+    /// Links the `Category` records `ids` to the `Product` `id` through `categories`.
+    pub async fn link_categories<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "categories", ids).await
+    }
+    /// Unlinks the `Category` records `ids` from the `Product` `id` (`categories`); they stay.
+    pub async fn unlink_categories<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "categories", ids).await
+    }
     /// The `Product` records linked to the `Product` `id` through `associatedItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associated_items(
         &self,
@@ -1942,12 +2006,44 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
         self.client.linked::<crate::product::Product>("Product", id, "associatedItems")
     }
+    /// Links the `Product` records `ids` to the `Product` `id` through `associatedItems`.
+    pub async fn link_associated_items<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "associatedItems", ids).await
+    }
+    /// Unlinks the `Product` records `ids` from the `Product` `id` (`associatedItems`); they stay.
+    pub async fn unlink_associated_items<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "associatedItems", ids).await
+    }
     /// The `Product` records linked to the `Product` `id` through `associatingItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associating_items(
         &self,
         id: &str,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
         self.client.linked::<crate::product::Product>("Product", id, "associatingItems")
+    }
+    /// Links the `Product` records `ids` to the `Product` `id` through `associatingItems`.
+    pub async fn link_associating_items<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.link_records("Product", id, "associatingItems", ids).await
+    }
+    /// Unlinks the `Product` records `ids` from the `Product` `id` (`associatingItems`); they stay.
+    pub async fn unlink_associating_items<S: ::std::convert::AsRef<str>>(
+        &self,
+        id: &str,
+        ids: &[S],
+    ) -> ::atrocore_runtime::Result<()> {
+        self.client.unlink_records("Product", id, "associatingItems", ids).await
     }
     /// `GET /Product/channelStatistics`
     pub async fn get_channel_statistics(
