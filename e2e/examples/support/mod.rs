@@ -42,3 +42,20 @@ pub async fn connect() -> Result<(Client, Option<Simulator>), Box<dyn std::error
         .build()?;
     Ok((client, Some(sim)))
 }
+
+/// The generated client (typed entity API) on the same connection as [`connect`].
+#[allow(dead_code)]
+pub async fn connect_typed()
+-> Result<(atrocore_client::Client, Option<Simulator>), Box<dyn std::error::Error>> {
+    let (runtime, sim) = connect().await?;
+    Ok((atrocore_client::Client::from(runtime), sim))
+}
+
+/// A size from the environment variable `name` (for small runs in CI), else `default`.
+#[allow(dead_code)]
+pub fn size(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
