@@ -120,6 +120,11 @@ async fn handle(State(st): State<St>, req: Request) -> Response {
                 .insert("content-length", (1u64 << 20).to_string().parse().unwrap());
             r
         }
+        // A server whose stored copy differs from what was sent.
+        "/api/v1/File" => axum::Json(serde_json::json!({
+            "id": "f1", "name": "x.txt", "hash": "00000000000000000000000000000000"
+        }))
+        .into_response(),
         "/api/v1/Ok" | "/api/v1/Collect" | "/files/x.bin" => {
             axum::Json(serde_json::json!({ "ok": true })).into_response()
         }
@@ -407,4 +412,20 @@ async fn a_download_cut_short_leaves_no_file_behind() {
     ok.save(&target).await.unwrap();
     assert_eq!(std::fs::read(&target).unwrap(), br#"{"ok":true}"#);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_stored_copy_that_differs_is_an_error() {
+    let api = serve(None).await;
+    let c = client(&api.url, PASSWORD);
+    let e = c
+        .upload_bytes("x.txt", b"hello".to_vec())
+        .on_name_conflict(atrocore_runtime::NameConflict::Reuse)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Decode, "{e}");
+    assert!(
+        e.to_string().contains("5d41402abc4b2a76b9719d911017c592"),
+        "{e}"
+    );
 }

@@ -210,14 +210,11 @@ pub fn mime_for(name: &str) -> &'static str {
     }
 }
 
-/// A content hash (FNV-1a 128-bit, hex): stable, fast, and as long as an MD5.
+/// The MD5 of a file's content, in hex, as AtroCore stores it in `hash`.
 pub fn content_hash(bytes: &[u8]) -> String {
-    let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
-    for b in bytes {
-        h ^= u128::from(*b);
-        h = h.wrapping_mul(0x0000000001000000000000000000013B);
-    }
-    format!("{h:032x}")
+    // AtroCore stores the MD5 of the content (`Core/FileStorage/LocalStorage.php`, `md5File`).
+    use md5::Digest as _;
+    format!("{:x}", md5::Md5::digest(bytes))
 }
 
 /// True for PHP-ish truthy header/query values (`true`, `1`).

@@ -388,7 +388,8 @@ impl ChunkPlan {
         }
     }
 
-    pub(super) async fn run(self, mut reader: ChunkReader) -> Result<UploadedFile> {
+    pub(super) async fn run(self, reader: ChunkReader) -> Result<UploadedFile> {
+        let mut reader = Hashed::new(reader);
         let state = Arc::new(Mutex::new(ChunkState::default()));
         // The first chunk alone: its answer says which chunks the server already holds (a
         // resumed upload), so that the others are sent only when missing.
@@ -420,7 +421,8 @@ impl ChunkPlan {
             sent?;
         }
         let st = std::mem::take(&mut *state.lock().unwrap_or_else(|p| p.into_inner()));
-        plan.finish_run(st).await
+        let md5 = reader.md5(plan.size);
+        plan.finish_run(st, md5).await
     }
 
     /// Sends chunks 1.. that the server does not hold yet, at most `parallel` at once, the last
@@ -429,7 +431,7 @@ impl ChunkPlan {
     /// assemble a file whose other chunks are still being written.
     async fn send_rest(
         self: &Arc<Self>,
-        reader: &mut ChunkReader,
+        reader: &mut Hashed,
         state: &Arc<Mutex<ChunkState>>,
         tasks: &mut tokio::task::JoinSet<Result<()>>,
     ) -> Result<()> {
@@ -466,8 +468,8 @@ impl ChunkPlan {
     }
 
     /// After the last chunk: the File record (from the completing answer, else read back),
-    /// checked against the source's size.
-    async fn finish_run(&self, st: ChunkState) -> Result<UploadedFile> {
+    /// checked against the source's size and, when every byte passed through this run, its MD5.
+    async fn finish_run(&self, st: ChunkState, md5: Option<String>) -> Result<UploadedFile> {
         let count = self.count();
         if st.skipped > 0
             && let Some(f) = &self.progress
@@ -496,7 +498,71 @@ impl ChunkPlan {
                 ))
                 .with_request(&Method::POST, self.path));
         }
+        check_md5(&record, md5.as_deref()).map_err(|e| e.with_request(&Method::POST, self.path))?;
         finish(record, st.sent, st.skipped)
+    }
+}
+
+/// Compares the server's `hash` of the assembled file (AtroCore stores the content's MD5:
+/// `Core/FileStorage/LocalStorage.php`) with the MD5 of what was sent, when both are known.
+pub(super) fn check_md5(record: &Value, sent: Option<&str>) -> Result<()> {
+    let stored = record
+        .get("hash")
+        .and_then(Value::as_str)
+        .filter(|h| h.len() == 32);
+    match (stored, sent) {
+        (Some(stored), Some(sent)) if !stored.eq_ignore_ascii_case(sent) => {
+            Err(Error::new(ErrorKind::Decode).with_message(format!(
+                "the server's copy differs from the source: MD5 {stored}, sent {sent}"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The source read in order, hashed on the way (MD5, what AtroCore stores) as long as the reads
+/// are contiguous from the start; a resume that skips stored chunks has no digest.
+pub(super) struct Hashed {
+    reader: ChunkReader,
+    md5: Option<md5::Md5>,
+    upto: u64,
+}
+
+impl Hashed {
+    pub(super) fn new(reader: ChunkReader) -> Self {
+        use md5::Digest as _;
+        Self {
+            reader,
+            md5: Some(md5::Md5::new()),
+            upto: 0,
+        }
+    }
+
+    pub(super) async fn read_at(&mut self, start: u64, len: usize) -> Result<Bytes> {
+        use md5::Digest as _;
+        let data = self.reader.read_at(start, len).await?;
+        if start == self.upto {
+            if let Some(h) = &mut self.md5 {
+                h.update(&data);
+            }
+            self.upto += data.len() as u64;
+        } else {
+            self.md5 = None;
+        }
+        Ok(data)
+    }
+
+    pub(super) async fn ensure_end(&mut self, size: u64) -> Result<()> {
+        self.reader.ensure_end(size).await
+    }
+
+    /// The hex MD5 of the whole content, if all `size` bytes were read in order.
+    pub(super) fn md5(&mut self, size: u64) -> Option<String> {
+        use md5::Digest as _;
+        (self.upto == size)
+            .then(|| self.md5.take())
+            .flatten()
+            .map(|h| format!("{:x}", h.finalize()))
     }
 }
 

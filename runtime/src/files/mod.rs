@@ -496,6 +496,10 @@ impl<T> FileUpload<T> {
                 .map_err(|_| Error::builder("the file is too large for one Base64 request"))?;
             let content = reader.read_at(0, len).await?;
             reader.ensure_end(size).await?;
+            let md5 = {
+                use md5::Digest as _;
+                format!("{:x}", md5::Md5::digest(&content))
+            };
             let mime = self
                 .mime_type
                 .clone()
@@ -508,6 +512,8 @@ impl<T> FileUpload<T> {
                 .json_bytes(body)
                 .send_json()
                 .await?;
+            chunks::check_md5(&record, Some(&md5))
+                .map_err(|e| e.with_request(&Method::POST, "/File"))?;
             return finish(record, 0, 0);
         }
         let path = chunk_path(self.client.generation());
