@@ -471,6 +471,8 @@ async fn typed_file_uploads_and_downloads() {
         .await
         .unwrap();
     assert_eq!(&bytes[..], b"hello");
+    let shared = client.file().share(&up.id).await.unwrap();
+    assert!(shared.link.contains("/sharings/"), "{shared:?}");
     // Large enough for chunks, from a reader; the same name again follows the policy.
     let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
     let big = client

@@ -739,6 +739,11 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
             ) -> ::atrocore_runtime::FileUpload<#type_name> {
                 self.client.upload_url(url).typed::<#type_name>()
             }
+            /// A public sharing link to the file `id` (name, expiry, allowed usage): answers the
+            /// runtime's typed `SharedLink`.
+            pub fn share(&self, id: &str) -> ::atrocore_runtime::ShareRequest {
+                self.client.share_file(id)
+            }
             /// Streams the content of the file `id` (`.bytes()`, `.save(path)`, or as a stream).
             pub async fn download(
                 &self,

@@ -460,6 +460,7 @@ impl<'a> Lowerer<'a> {
             "upload_reader",
             "upload_url",
             "download",
+            "share",
         ]);
         let has_attributes = self
             .spec

@@ -1487,6 +1487,11 @@ impl<'a> FileApi<'a> {
     ) -> ::atrocore_runtime::FileUpload<File> {
         self.client.upload_url(url).typed::<File>()
     }
+    /// A public sharing link to the file `id` (name, expiry, allowed usage): answers the
+    /// runtime's typed `SharedLink`.
+    pub fn share(&self, id: &str) -> ::atrocore_runtime::ShareRequest {
+        self.client.share_file(id)
+    }
     /// Streams the content of the file `id` (`.bytes()`, `.save(path)`, or as a stream).
     pub async fn download(
         &self,
