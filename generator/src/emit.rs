@@ -1034,16 +1034,25 @@ fn preamble(settings: &Settings, comment: &str) -> String {
 
 fn manifest(api: &Api, settings: &Settings) -> String {
     let dep = match &settings.runtime {
-        RuntimeDependency::Path(p) => format!("{{ path = {} }}", toml_string(p)),
-        RuntimeDependency::Version(v) => toml_string(v),
+        RuntimeDependency::Path(p) => {
+            format!("{{ path = {}, default-features = false }}", toml_string(p))
+        }
+        RuntimeDependency::Version(v) => {
+            format!(
+                "{{ version = {}, default-features = false }}",
+                toml_string(v)
+            )
+        }
     };
+    // The TLS backend passes through to the runtime: rustls by default.
+    let features = "\n[features]\ndefault = [\"rustls\"]\nrustls = [\"atrocore-runtime/rustls\"]\nnative-tls = [\"atrocore-runtime/native-tls\"]\n";
     let workspace = if settings.standalone_workspace {
         "\n[workspace]\n"
     } else {
         ""
     };
     format!(
-        "{pre}\n[package]\nname = {name}\nversion = \"0.1.0\"\nedition = \"2021\"\ndescription = {desc}\npublish = false\n\n[dependencies]\natrocore-runtime = {dep}\n{workspace}",
+        "{pre}\n[package]\nname = {name}\nversion = \"0.1.0\"\nedition = \"2021\"\ndescription = {desc}\npublish = false\n\n[dependencies]\natrocore-runtime = {dep}\n{features}{workspace}",
         pre = preamble(settings, "#"),
         name = toml_string(&settings.crate_name),
         desc = toml_string(&format!(
