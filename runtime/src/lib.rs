@@ -157,7 +157,7 @@ pub use serde_json;
 /// What [`Client::upload_reader`] reads from (tokio's `AsyncRead`), for generated crates.
 pub use tokio::io::AsyncRead;
 
-pub use client::{ApiGeneration, Client, ClientBuilder, RetryPolicy};
+pub use client::{ApiGeneration, Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy};
 pub use encode::encode_path_segment;
 pub use entity::{
     BoxFuture, BoxStream, CreateRequest, DEFAULT_PAGE_SIZE, DeleteRequest, Entity, EntityField,
