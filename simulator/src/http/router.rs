@@ -16,7 +16,7 @@ use crate::http::request::Req;
 use crate::http::spec_check::{self, Hit};
 use crate::model::Generation;
 use crate::query::phpqs;
-use crate::services::{attributes, file_output, files, links, records, upsert};
+use crate::services::{attributes, file_output, files, links, lists, records, upsert};
 use crate::state::App;
 use crate::state::Ctx;
 use crate::util::{ApiError, json, truthy};
@@ -275,7 +275,7 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
         )));
     };
     match (segs.len(), &m) {
-        (1, &Method::GET) => records::list(&ctx, entity, &req).map(|v| json(&v)),
+        (1, &Method::GET) => lists::list(&ctx, entity, &req).map(|v| json(&v)),
         (1, &Method::POST) => records::create(&ctx, entity, req.json()?, true).map(|v| json(&v)),
         (2, &Method::GET) => records::read(&ctx, entity, segs[1]).map(|v| json(&v)),
         (2, &Method::PUT) | (2, &Method::PATCH) => {

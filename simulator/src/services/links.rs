@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 
 use crate::http::request::Req;
 use crate::model::{Entity, LinkKind};
-use crate::services::records::{fetch, ids_of, list_params, resolve_code, run_list, set_m2m};
+use crate::services::lists::{list_params, run_list};
+use crate::services::records::{fetch, ids_of, resolve_code, set_m2m};
 use crate::state::Ctx;
 use crate::store::{Record, ident};
 use crate::util::{ApiError, now_ts, truthy};

@@ -1,12 +1,15 @@
 //! What AtroCore's services do, over the store: records, links, upsert, attributes, files.
 //!
 //! Layers, lowest first: `attributes` and `file_output` (read and write per-record extras) ←
-//! `records` (CRUD, output shape, lists) ← `links`, `upsert`, `files` (flows over records).
+//! `output` (a record's answer shape) ← `records` (CRUD and the checks of a write) ← `lists`
+//! (`GET /E` and linked lists) ← `links`, `upsert`, `files` (flows over records).
 //! A lower module never calls a higher one.
 
 pub mod attributes;
 pub mod file_output;
 pub mod files;
 pub mod links;
+pub mod lists;
+pub mod output;
 pub mod records;
 pub mod upsert;
