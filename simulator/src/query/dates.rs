@@ -12,6 +12,31 @@ use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 
+/// Operators that only make sense on dates (`between` and comparisons also fit numbers).
+pub fn is_day_operator(op: &str) -> bool {
+    matches!(
+        op,
+        "on" | "notOn"
+            | "before"
+            | "after"
+            | "today"
+            | "past"
+            | "future"
+            | "lastSevenDays"
+            | "lastXDays"
+            | "nextXDays"
+            | "olderThanXDays"
+            | "afterXDays"
+            | "currentMonth"
+            | "lastMonth"
+            | "nextMonth"
+            | "currentQuarter"
+            | "lastQuarter"
+            | "currentYear"
+            | "lastYear"
+    )
+}
+
 /// Whether a field holds dates or date-times (from the instance metadata type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Temporal {

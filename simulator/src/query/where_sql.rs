@@ -167,13 +167,6 @@ impl Builder<'_> {
         }
     }
 
-    fn int_value(v: Option<&Value>) -> Result<i64, String> {
-        Self::text(v)?
-            .trim()
-            .parse::<i64>()
-            .map_err(|_| "Where condition needs an integer 'value'.".to_string())
-    }
-
     fn list(v: Option<&Value>) -> Vec<Value> {
         match v {
             Some(Value::Array(a)) => a.clone(),
@@ -349,7 +342,12 @@ impl Builder<'_> {
         };
         let x = t.expr.clone();
         let mut value = value.cloned();
-        if let Some(kind) = t.temporal {
+        // Day operators on a field of unknown type (no instance metadata) read it as a
+        // date-time, which the fields they are used on (`createdAt`, …) are.
+        let date_kind = t
+            .temporal
+            .or_else(|| dates::is_day_operator(&ty).then_some(Temporal::DateTime));
+        if let Some(kind) = date_kind {
             let tz = c.get("timeZone").and_then(Value::as_str);
             let texts: Vec<String> = Self::list(value.as_ref())
                 .iter()
@@ -390,14 +388,12 @@ impl Builder<'_> {
             | "greaterThan"
             | "lessThan"
             | "greaterThanOrEquals"
-            | "lessThanOrEquals"
-            | "before"
-            | "after" => {
+            | "lessThanOrEquals" => {
                 let op = match ty.as_str() {
                     "equals" => "=",
                     "notEquals" => "<>",
-                    "greaterThan" | "after" => ">",
-                    "lessThan" | "before" => "<",
+                    "greaterThan" => ">",
+                    "lessThan" => "<",
                     "greaterThanOrEquals" => ">=",
                     _ => "<=",
                 };
@@ -454,53 +450,6 @@ impl Builder<'_> {
                 let b = self.scalar(&t, &values[1]);
                 let pb = self.push(b);
                 format!("({x} >= {pa} AND {x} <= {pb})")
-            }
-            "on" | "notOn" => {
-                let p = self.push(SqlValue::Text(Self::text(value)?));
-                format!(
-                    "date({x}) {} date({p})",
-                    if ty == "on" { "=" } else { "<>" }
-                )
-            }
-            "today" => format!("date({x}) = date('now')"),
-            "past" => format!("{x} < datetime('now')"),
-            "future" => format!("{x} > datetime('now')"),
-            "lastSevenDays" => {
-                format!("({x} >= datetime('now', '-7 days') AND {x} <= datetime('now'))")
-            }
-            "lastXDays" => {
-                let n = Self::int_value(value)?;
-                format!("({x} >= datetime('now', '-{n} days') AND {x} <= datetime('now'))")
-            }
-            "nextXDays" => {
-                let n = Self::int_value(value)?;
-                format!("({x} >= datetime('now') AND {x} <= datetime('now', '+{n} days'))")
-            }
-            "olderThanXDays" => {
-                let n = Self::int_value(value)?;
-                format!("{x} < datetime('now', '-{n} days')")
-            }
-            "afterXDays" => {
-                let n = Self::int_value(value)?;
-                format!("{x} > datetime('now', '+{n} days')")
-            }
-            "currentMonth" => format!("strftime('%Y-%m', {x}) = strftime('%Y-%m', 'now')"),
-            "lastMonth" => format!(
-                "strftime('%Y-%m', {x}) = strftime('%Y-%m', 'now', 'start of month', '-1 month')"
-            ),
-            "nextMonth" => format!(
-                "strftime('%Y-%m', {x}) = strftime('%Y-%m', 'now', 'start of month', '+1 month')"
-            ),
-            "currentYear" => format!("strftime('%Y', {x}) = strftime('%Y', 'now')"),
-            "lastYear" => format!("strftime('%Y', {x}) = strftime('%Y', 'now', '-1 year')"),
-            "currentQuarter" | "lastQuarter" => {
-                let q = |e: &str| {
-                    format!(
-                        "(CAST(strftime('%Y', {e}) AS INTEGER) * 4 + (CAST(strftime('%m', {e}) AS INTEGER) - 1) / 3)"
-                    )
-                };
-                let shift = if ty == "lastQuarter" { " - 1" } else { "" };
-                format!("{} = {}{shift}", q(&x), q("'now'"))
             }
             "arrayAnyOf" | "arrayNoneOf" => {
                 let values = Self::list(value);
