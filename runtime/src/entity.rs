@@ -280,11 +280,8 @@ impl<E: Entity> ListRequest<E> {
                 )
             }
             Some(l) => {
-                if l.id.is_empty() {
-                    return self
-                        .client
-                        .request(Method::GET, "/entityRelation")
-                        .fail(Error::builder("a path value is empty: ids cannot be empty"));
+                if let Err(e) = crate::http::execute::check_path_value(&l.id) {
+                    return self.client.request(Method::GET, "/entityRelation").fail(e);
                 }
                 self.client
                     .request(Method::GET, "/entityRelation")

@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::client::{ApiGeneration, Client};
 use crate::encode::encode_path_segment;
 use crate::error::{Error, Result};
+use crate::http::execute::check_path_value;
 
 impl Client {
     /// Links the `entity` record `id` to the records `ids` through `link`. Linking a record
@@ -27,9 +28,11 @@ impl Client {
             ApiGeneration::V2_2 => self
                 .request(Method::POST, relation_path(entity, id, link))
                 .json(&json!({ "ids": ids })),
-            _ => self
-                .request(Method::POST, "/entityRelation")
-                .json(&json!({ "entityName": entity, "id": id, "link": link, "ids": ids })),
+            _ => {
+                check_path_value(id)?;
+                self.request(Method::POST, "/entityRelation")
+                    .json(&json!({ "entityName": entity, "id": id, "link": link, "ids": ids }))
+            }
         };
         request.idempotent(true).send_empty().await
     }
@@ -49,9 +52,7 @@ impl Client {
         let request = match self.generation() {
             ApiGeneration::V2_2 => self.request(Method::DELETE, relation_path(entity, id, link)),
             _ => {
-                if id.is_empty() {
-                    return Err(Error::builder("a path value is empty: ids cannot be empty"));
-                }
+                check_path_value(id)?;
                 self.request(Method::DELETE, "/entityRelation")
                     .query("entityName", entity)
                     .query("id", id)

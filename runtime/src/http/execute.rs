@@ -76,18 +76,24 @@ pub(crate) fn check_path_segments(path: &str) -> Result<()> {
     if path == "/" {
         return Ok(());
     }
-    for segment in path.trim_start_matches('/').split('/') {
-        let plain = segment.replace("%2e", ".").replace("%2E", ".");
-        if matches!(plain.as_str(), "" | "." | "..") {
-            return Err(Error::builder(format!(
-                "a path value is {}: ids and other path values cannot be empty, `.` or `..`",
-                if segment.is_empty() {
-                    "empty".to_owned()
-                } else {
-                    format!("`{segment}`")
-                }
-            )));
-        }
+    path.trim_start_matches('/')
+        .split('/')
+        .try_for_each(check_path_value)
+}
+
+/// Refuses an id or other path value that is empty, `.` or `..` (also percent-encoded), naming
+/// it; also for ids sent as query parameters (2.3 `/entityRelation`).
+pub(crate) fn check_path_value(value: &str) -> Result<()> {
+    let plain = value.replace("%2e", ".").replace("%2E", ".");
+    if matches!(plain.as_str(), "" | "." | "..") {
+        return Err(Error::builder(format!(
+            "a path value is {}: ids and other path values cannot be empty, `.` or `..`",
+            if value.is_empty() {
+                "empty".to_owned()
+            } else {
+                format!("`{value}`")
+            }
+        )));
     }
     Ok(())
 }
