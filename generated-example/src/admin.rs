@@ -15,24 +15,24 @@ impl<'a> AdminApi<'a> {
         Self { client }
     }
     /// `GET /Admin/getSchemaDiff`
-    pub async fn get_get_schema_diff(&self) -> ::atrocore_runtime::Result<()> {
+    pub fn get_get_schema_diff(&self) -> ::atrocore_runtime::Operation<()> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/Admin/getSchemaDiff");
-        request.send_empty().await
+        ::atrocore_runtime::Operation::empty(request)
     }
     /// `POST /Admin/clearCache`
-    pub async fn clear_cache(&self) -> ::atrocore_runtime::Result<bool> {
+    pub fn clear_cache(&self) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/Admin/clearCache");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Admin/rebuildDb`
-    pub async fn rebuild_db(&self) -> ::atrocore_runtime::Result<bool> {
+    pub fn rebuild_db(&self) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/Admin/rebuildDb");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }

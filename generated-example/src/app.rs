@@ -15,10 +15,10 @@ impl<'a> AppApi<'a> {
         Self { client }
     }
     /// `GET /App/user`
-    pub async fn get_user(
+    pub fn get_user(
         &self,
         params: &GetUserParams,
-    ) -> ::atrocore_runtime::Result<GetUserResponse> {
+    ) -> ::atrocore_runtime::Operation<GetUserResponse> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/App/user");
@@ -37,22 +37,22 @@ impl<'a> AppApi<'a> {
                 "Authorization-Token-Idletime",
                 params.authorization_token_idletime.as_ref(),
             );
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /background`
-    pub async fn get_background(
+    pub fn get_background(
         &self,
-    ) -> ::atrocore_runtime::Result<GetBackgroundResponse> {
+    ) -> ::atrocore_runtime::Operation<GetBackgroundResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/background");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /App/action/recalculateScriptField`
-    pub async fn recalculate_script_field(
+    pub fn recalculate_script_field(
         &self,
         body: &RecalculateScriptFieldBody,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::serde_json::Value> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let request = self
             .client
             .request(
@@ -60,18 +60,18 @@ impl<'a> AppApi<'a> {
                 "/App/action/recalculateScriptField",
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /App/action/merge`
-    pub async fn merge(
+    pub fn merge(
         &self,
         body: &MergeBody,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::serde_json::Value> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/App/action/merge");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 /// Query and header parameters of `get_user` (`GET /App/user`).

@@ -761,20 +761,20 @@ impl<'a> AssociationApi<'a> {
         self.client.linked::<crate::team::Team>("Association", id, "teams")
     }
     /// Links the `Team` records `ids` to the `Association` `id` through `teams`.
-    pub async fn link_teams<S: ::std::convert::AsRef<str>>(
+    pub fn link_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Association", id, "teams", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Association", id, "teams", ids)
     }
     /// Unlinks the `Team` records `ids` from the `Association` `id` (`teams`); they stay.
-    pub async fn unlink_teams<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Association", id, "teams", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Association", id, "teams", ids)
     }
     /// The `Association` records linked to the `Association` `id` through `associations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associations(
@@ -785,28 +785,28 @@ impl<'a> AssociationApi<'a> {
             .linked::<crate::association::Association>("Association", id, "associations")
     }
     /// Links the `Association` records `ids` to the `Association` `id` through `associations`.
-    pub async fn link_associations<S: ::std::convert::AsRef<str>>(
+    pub fn link_associations<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Association", id, "associations", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Association", id, "associations", ids)
     }
     /// Unlinks the `Association` records `ids` from the `Association` `id` (`associations`); they stay.
-    pub async fn unlink_associations<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_associations<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Association", id, "associations", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Association", id, "associations", ids)
     }
     /// `GET /Association/{id}/{link}`
-    pub async fn linked(
+    pub fn linked(
         &self,
         id: &str,
         link: &str,
         params: &LinkedParams,
-    ) -> ::atrocore_runtime::Result<LinkedResponse> {
+    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -818,15 +818,15 @@ impl<'a> AssociationApi<'a> {
             );
         request = request.query_opt("timezone", params.timezone.as_ref());
         request = request.header_opt("language", params.language.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Association/{id}/{link}`
-    pub async fn link(
+    pub fn link(
         &self,
         id: &str,
         link: &str,
         body: &LinkBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -837,15 +837,15 @@ impl<'a> AssociationApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Association/{id}/{link}`
-    pub async fn unlink(
+    pub fn unlink(
         &self,
         id: &str,
         link: &str,
         params: &UnlinkParams,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
             .request(
@@ -855,44 +855,37 @@ impl<'a> AssociationApi<'a> {
                     ::atrocore_runtime::encode_path_segment(link)
                 ),
             );
-        {
-            let value = &params.ids;
-            request = request
-                .query_json(
-                    "ids",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
-        }
-        request.send_json().await
+        request = request.query_serialized("ids", &params.ids);
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PUT /Association/action/massUpdate`
-    pub async fn mass_update(
+    pub fn mass_update(
         &self,
         body: &MassUpdateBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::PUT, "/Association/action/massUpdate");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Association/action/massDelete`
-    pub async fn mass_delete(
+    pub fn mass_delete(
         &self,
         body: &MassDeleteBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/Association/action/massDelete");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Association/{link}/relation`
-    pub async fn add_relation(
+    pub fn add_relation(
         &self,
         link: &str,
         body: &AddRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -903,14 +896,14 @@ impl<'a> AssociationApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Association/{link}/relation`
-    pub async fn remove_relation(
+    pub fn remove_relation(
         &self,
         link: &str,
         body: &RemoveRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -921,7 +914,7 @@ impl<'a> AssociationApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<Association> for AssociationPost {

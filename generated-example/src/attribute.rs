@@ -2034,20 +2034,20 @@ impl<'a> AttributeApi<'a> {
             .linked::<crate::attribute::Attribute>("Attribute", id, "nestedAttributes")
     }
     /// Links the `Attribute` records `ids` to the `Attribute` `id` through `nestedAttributes`.
-    pub async fn link_nested_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn link_nested_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Attribute", id, "nestedAttributes", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Attribute", id, "nestedAttributes", ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `Attribute` `id` (`nestedAttributes`); they stay.
-    pub async fn unlink_nested_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_nested_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Attribute", id, "nestedAttributes", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Attribute", id, "nestedAttributes", ids)
     }
     /// The `ClassificationAttribute` records linked to the `Attribute` `id` through `classificationAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn classification_attributes(
@@ -2062,22 +2062,20 @@ impl<'a> AttributeApi<'a> {
             >("Attribute", id, "classificationAttributes")
     }
     /// Links the `ClassificationAttribute` records `ids` to the `Attribute` `id` through `classificationAttributes`.
-    pub async fn link_classification_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn link_classification_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Attribute", id, "classificationAttributes", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Attribute", id, "classificationAttributes", ids)
     }
     /// Unlinks the `ClassificationAttribute` records `ids` from the `Attribute` `id` (`classificationAttributes`); they stay.
-    pub async fn unlink_classification_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_classification_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client
-            .unlink_records("Attribute", id, "classificationAttributes", ids)
-            .await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Attribute", id, "classificationAttributes", ids)
     }
     /// The `Product` records linked to the `Attribute` `id` through `variantSpecificProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn variant_specific_products(
@@ -2090,48 +2088,48 @@ impl<'a> AttributeApi<'a> {
             >("Attribute", id, "variantSpecificProducts")
     }
     /// Links the `Product` records `ids` to the `Attribute` `id` through `variantSpecificProducts`.
-    pub async fn link_variant_specific_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_variant_specific_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Attribute", id, "variantSpecificProducts", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Attribute", id, "variantSpecificProducts", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Attribute` `id` (`variantSpecificProducts`); they stay.
-    pub async fn unlink_variant_specific_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_variant_specific_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Attribute", id, "variantSpecificProducts", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Attribute", id, "variantSpecificProducts", ids)
     }
     /// The `Team` records linked to the `Attribute` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("Attribute", id, "teams")
     }
     /// Links the `Team` records `ids` to the `Attribute` `id` through `teams`.
-    pub async fn link_teams<S: ::std::convert::AsRef<str>>(
+    pub fn link_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Attribute", id, "teams", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Attribute", id, "teams", ids)
     }
     /// Unlinks the `Team` records `ids` from the `Attribute` `id` (`teams`); they stay.
-    pub async fn unlink_teams<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Attribute", id, "teams", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Attribute", id, "teams", ids)
     }
     /// `GET /Attribute/{id}/{link}`
-    pub async fn linked(
+    pub fn linked(
         &self,
         id: &str,
         link: &str,
         params: &LinkedParams,
-    ) -> ::atrocore_runtime::Result<LinkedResponse> {
+    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -2143,15 +2141,15 @@ impl<'a> AttributeApi<'a> {
             );
         request = request.query_opt("timezone", params.timezone.as_ref());
         request = request.header_opt("language", params.language.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Attribute/{id}/{link}`
-    pub async fn link(
+    pub fn link(
         &self,
         id: &str,
         link: &str,
         body: &LinkBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -2162,15 +2160,15 @@ impl<'a> AttributeApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Attribute/{id}/{link}`
-    pub async fn unlink(
+    pub fn unlink(
         &self,
         id: &str,
         link: &str,
         params: &UnlinkParams,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
             .request(
@@ -2180,44 +2178,37 @@ impl<'a> AttributeApi<'a> {
                     ::atrocore_runtime::encode_path_segment(link)
                 ),
             );
-        {
-            let value = &params.ids;
-            request = request
-                .query_json(
-                    "ids",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
-        }
-        request.send_json().await
+        request = request.query_serialized("ids", &params.ids);
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PUT /Attribute/action/massUpdate`
-    pub async fn mass_update(
+    pub fn mass_update(
         &self,
         body: &MassUpdateBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::PUT, "/Attribute/action/massUpdate");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Attribute/action/massDelete`
-    pub async fn mass_delete(
+    pub fn mass_delete(
         &self,
         body: &MassDeleteBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/Attribute/action/massDelete");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Attribute/{link}/relation`
-    pub async fn add_relation(
+    pub fn add_relation(
         &self,
         link: &str,
         body: &AddRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -2228,14 +2219,14 @@ impl<'a> AttributeApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Attribute/{link}/relation`
-    pub async fn remove_relation(
+    pub fn remove_relation(
         &self,
         link: &str,
         body: &RemoveRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -2246,7 +2237,7 @@ impl<'a> AttributeApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<Attribute> for AttributePost {

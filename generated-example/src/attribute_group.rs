@@ -729,48 +729,48 @@ impl<'a> AttributeGroupApi<'a> {
             .linked::<crate::attribute::Attribute>("AttributeGroup", id, "attributes")
     }
     /// Links the `Attribute` records `ids` to the `AttributeGroup` `id` through `attributes`.
-    pub async fn link_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn link_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("AttributeGroup", id, "attributes", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("AttributeGroup", id, "attributes", ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `AttributeGroup` `id` (`attributes`); they stay.
-    pub async fn unlink_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("AttributeGroup", id, "attributes", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("AttributeGroup", id, "attributes", ids)
     }
     /// The `Team` records linked to the `AttributeGroup` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("AttributeGroup", id, "teams")
     }
     /// Links the `Team` records `ids` to the `AttributeGroup` `id` through `teams`.
-    pub async fn link_teams<S: ::std::convert::AsRef<str>>(
+    pub fn link_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("AttributeGroup", id, "teams", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("AttributeGroup", id, "teams", ids)
     }
     /// Unlinks the `Team` records `ids` from the `AttributeGroup` `id` (`teams`); they stay.
-    pub async fn unlink_teams<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("AttributeGroup", id, "teams", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("AttributeGroup", id, "teams", ids)
     }
     /// `GET /AttributeGroup/{id}/{link}`
-    pub async fn linked(
+    pub fn linked(
         &self,
         id: &str,
         link: &str,
         params: &LinkedParams,
-    ) -> ::atrocore_runtime::Result<LinkedResponse> {
+    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -782,15 +782,15 @@ impl<'a> AttributeGroupApi<'a> {
             );
         request = request.query_opt("timezone", params.timezone.as_ref());
         request = request.header_opt("language", params.language.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /AttributeGroup/{id}/{link}`
-    pub async fn link(
+    pub fn link(
         &self,
         id: &str,
         link: &str,
         body: &LinkBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -801,15 +801,15 @@ impl<'a> AttributeGroupApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /AttributeGroup/{id}/{link}`
-    pub async fn unlink(
+    pub fn unlink(
         &self,
         id: &str,
         link: &str,
         params: &UnlinkParams,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
             .request(
@@ -819,21 +819,14 @@ impl<'a> AttributeGroupApi<'a> {
                     ::atrocore_runtime::encode_path_segment(link)
                 ),
             );
-        {
-            let value = &params.ids;
-            request = request
-                .query_json(
-                    "ids",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
-        }
-        request.send_json().await
+        request = request.query_serialized("ids", &params.ids);
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PUT /AttributeGroup/action/massUpdate`
-    pub async fn mass_update(
+    pub fn mass_update(
         &self,
         body: &MassUpdateBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -841,13 +834,13 @@ impl<'a> AttributeGroupApi<'a> {
                 "/AttributeGroup/action/massUpdate",
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /AttributeGroup/action/massDelete`
-    pub async fn mass_delete(
+    pub fn mass_delete(
         &self,
         body: &MassDeleteBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -855,14 +848,14 @@ impl<'a> AttributeGroupApi<'a> {
                 "/AttributeGroup/action/massDelete",
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /AttributeGroup/{link}/relation`
-    pub async fn add_relation(
+    pub fn add_relation(
         &self,
         link: &str,
         body: &AddRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -873,14 +866,14 @@ impl<'a> AttributeGroupApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /AttributeGroup/{link}/relation`
-    pub async fn remove_relation(
+    pub fn remove_relation(
         &self,
         link: &str,
         body: &RemoveRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -891,7 +884,7 @@ impl<'a> AttributeGroupApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<AttributeGroup> for AttributeGroupPost {

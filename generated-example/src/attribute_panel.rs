@@ -574,20 +574,20 @@ impl<'a> AttributePanelApi<'a> {
             .linked::<crate::attribute::Attribute>("AttributePanel", id, "attributes")
     }
     /// Links the `Attribute` records `ids` to the `AttributePanel` `id` through `attributes`.
-    pub async fn link_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn link_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("AttributePanel", id, "attributes", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("AttributePanel", id, "attributes", ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `AttributePanel` `id` (`attributes`); they stay.
-    pub async fn unlink_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("AttributePanel", id, "attributes", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("AttributePanel", id, "attributes", ids)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<AttributePanel> for AttributePanelPost {

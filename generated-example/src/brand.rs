@@ -482,20 +482,20 @@ impl<'a> BrandApi<'a> {
         self.client.linked::<crate::file::File>("Brand", id, "files")
     }
     /// Links the `File` records `ids` to the `Brand` `id` through `files`.
-    pub async fn link_files<S: ::std::convert::AsRef<str>>(
+    pub fn link_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Brand", id, "files", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Brand", id, "files", ids)
     }
     /// Unlinks the `File` records `ids` from the `Brand` `id` (`files`); they stay.
-    pub async fn unlink_files<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Brand", id, "files", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Brand", id, "files", ids)
     }
     /// The `Product` records linked to the `Brand` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn products(
@@ -505,28 +505,28 @@ impl<'a> BrandApi<'a> {
         self.client.linked::<crate::product::Product>("Brand", id, "products")
     }
     /// Links the `Product` records `ids` to the `Brand` `id` through `products`.
-    pub async fn link_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Brand", id, "products", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Brand", id, "products", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Brand` `id` (`products`); they stay.
-    pub async fn unlink_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Brand", id, "products", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Brand", id, "products", ids)
     }
     /// `GET /Brand/{id}/{link}`
-    pub async fn linked(
+    pub fn linked(
         &self,
         id: &str,
         link: &str,
         params: &LinkedParams,
-    ) -> ::atrocore_runtime::Result<LinkedResponse> {
+    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -538,15 +538,15 @@ impl<'a> BrandApi<'a> {
             );
         request = request.query_opt("timezone", params.timezone.as_ref());
         request = request.header_opt("language", params.language.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Brand/{id}/{link}`
-    pub async fn link(
+    pub fn link(
         &self,
         id: &str,
         link: &str,
         body: &LinkBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -557,15 +557,15 @@ impl<'a> BrandApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Brand/{id}/{link}`
-    pub async fn unlink(
+    pub fn unlink(
         &self,
         id: &str,
         link: &str,
         params: &UnlinkParams,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
             .request(
@@ -575,44 +575,37 @@ impl<'a> BrandApi<'a> {
                     ::atrocore_runtime::encode_path_segment(link)
                 ),
             );
-        {
-            let value = &params.ids;
-            request = request
-                .query_json(
-                    "ids",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
-        }
-        request.send_json().await
+        request = request.query_serialized("ids", &params.ids);
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PUT /Brand/action/massUpdate`
-    pub async fn mass_update(
+    pub fn mass_update(
         &self,
         body: &MassUpdateBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::PUT, "/Brand/action/massUpdate");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Brand/action/massDelete`
-    pub async fn mass_delete(
+    pub fn mass_delete(
         &self,
         body: &MassDeleteBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/Brand/action/massDelete");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Brand/{link}/relation`
-    pub async fn add_relation(
+    pub fn add_relation(
         &self,
         link: &str,
         body: &AddRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -622,14 +615,14 @@ impl<'a> BrandApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Brand/{link}/relation`
-    pub async fn remove_relation(
+    pub fn remove_relation(
         &self,
         link: &str,
         body: &RemoveRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -639,7 +632,7 @@ impl<'a> BrandApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<Brand> for BrandPost {

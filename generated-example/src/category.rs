@@ -880,40 +880,40 @@ impl<'a> CategoryApi<'a> {
         self.client.linked::<crate::file::File>("Category", id, "files")
     }
     /// Links the `File` records `ids` to the `Category` `id` through `files`.
-    pub async fn link_files<S: ::std::convert::AsRef<str>>(
+    pub fn link_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Category", id, "files", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Category", id, "files", ids)
     }
     /// Unlinks the `File` records `ids` from the `Category` `id` (`files`); they stay.
-    pub async fn unlink_files<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Category", id, "files", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Category", id, "files", ids)
     }
     /// The `Team` records linked to the `Category` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("Category", id, "teams")
     }
     /// Links the `Team` records `ids` to the `Category` `id` through `teams`.
-    pub async fn link_teams<S: ::std::convert::AsRef<str>>(
+    pub fn link_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Category", id, "teams", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Category", id, "teams", ids)
     }
     /// Unlinks the `Team` records `ids` from the `Category` `id` (`teams`); they stay.
-    pub async fn unlink_teams<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Category", id, "teams", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Category", id, "teams", ids)
     }
     /// The `Category` records linked to the `Category` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn children(
@@ -923,20 +923,20 @@ impl<'a> CategoryApi<'a> {
         self.client.linked::<crate::category::Category>("Category", id, "children")
     }
     /// Links the `Category` records `ids` to the `Category` `id` through `children`.
-    pub async fn link_children<S: ::std::convert::AsRef<str>>(
+    pub fn link_children<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Category", id, "children", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Category", id, "children", ids)
     }
     /// Unlinks the `Category` records `ids` from the `Category` `id` (`children`); they stay.
-    pub async fn unlink_children<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_children<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Category", id, "children", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Category", id, "children", ids)
     }
     /// The `Category` records linked to the `Category` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
@@ -946,20 +946,20 @@ impl<'a> CategoryApi<'a> {
         self.client.linked::<crate::category::Category>("Category", id, "parents")
     }
     /// Links the `Category` records `ids` to the `Category` `id` through `parents`.
-    pub async fn link_parents<S: ::std::convert::AsRef<str>>(
+    pub fn link_parents<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Category", id, "parents", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Category", id, "parents", ids)
     }
     /// Unlinks the `Category` records `ids` from the `Category` `id` (`parents`); they stay.
-    pub async fn unlink_parents<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_parents<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Category", id, "parents", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Category", id, "parents", ids)
     }
     /// The `Product` records linked to the `Category` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn products(
@@ -969,20 +969,20 @@ impl<'a> CategoryApi<'a> {
         self.client.linked::<crate::product::Product>("Category", id, "products")
     }
     /// Links the `Product` records `ids` to the `Category` `id` through `products`.
-    pub async fn link_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Category", id, "products", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Category", id, "products", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Category` `id` (`products`); they stay.
-    pub async fn unlink_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Category", id, "products", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Category", id, "products", ids)
     }
     /// The `Channel` records linked to the `Category` `id` through `channels`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn channels(
@@ -992,20 +992,20 @@ impl<'a> CategoryApi<'a> {
         self.client.linked::<crate::channel::Channel>("Category", id, "channels")
     }
     /// Links the `Channel` records `ids` to the `Category` `id` through `channels`.
-    pub async fn link_channels<S: ::std::convert::AsRef<str>>(
+    pub fn link_channels<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Category", id, "channels", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Category", id, "channels", ids)
     }
     /// Unlinks the `Channel` records `ids` from the `Category` `id` (`channels`); they stay.
-    pub async fn unlink_channels<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_channels<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Category", id, "channels", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Category", id, "channels", ids)
     }
     /// The `ProductCategory` records linked to the `Category` `id` through `categoryProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn category_products(
@@ -1018,28 +1018,28 @@ impl<'a> CategoryApi<'a> {
             >("Category", id, "categoryProducts")
     }
     /// Links the `ProductCategory` records `ids` to the `Category` `id` through `categoryProducts`.
-    pub async fn link_category_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_category_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Category", id, "categoryProducts", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Category", id, "categoryProducts", ids)
     }
     /// Unlinks the `ProductCategory` records `ids` from the `Category` `id` (`categoryProducts`); they stay.
-    pub async fn unlink_category_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_category_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Category", id, "categoryProducts", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Category", id, "categoryProducts", ids)
     }
     /// `GET /Category/{id}/{link}`
-    pub async fn linked(
+    pub fn linked(
         &self,
         id: &str,
         link: &str,
         params: &LinkedParams,
-    ) -> ::atrocore_runtime::Result<LinkedResponse> {
+    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -1051,15 +1051,15 @@ impl<'a> CategoryApi<'a> {
             );
         request = request.query_opt("timezone", params.timezone.as_ref());
         request = request.header_opt("language", params.language.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Category/{id}/{link}`
-    pub async fn link(
+    pub fn link(
         &self,
         id: &str,
         link: &str,
         body: &LinkBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -1070,15 +1070,15 @@ impl<'a> CategoryApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Category/{id}/{link}`
-    pub async fn unlink(
+    pub fn unlink(
         &self,
         id: &str,
         link: &str,
         params: &UnlinkParams,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
             .request(
@@ -1088,44 +1088,37 @@ impl<'a> CategoryApi<'a> {
                     ::atrocore_runtime::encode_path_segment(link)
                 ),
             );
-        {
-            let value = &params.ids;
-            request = request
-                .query_json(
-                    "ids",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
-        }
-        request.send_json().await
+        request = request.query_serialized("ids", &params.ids);
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PUT /Category/action/massUpdate`
-    pub async fn mass_update(
+    pub fn mass_update(
         &self,
         body: &MassUpdateBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::PUT, "/Category/action/massUpdate");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Category/action/massDelete`
-    pub async fn mass_delete(
+    pub fn mass_delete(
         &self,
         body: &MassDeleteBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/Category/action/massDelete");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Category/{link}/relation`
-    pub async fn add_relation(
+    pub fn add_relation(
         &self,
         link: &str,
         body: &AddRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -1136,14 +1129,14 @@ impl<'a> CategoryApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Category/{link}/relation`
-    pub async fn remove_relation(
+    pub fn remove_relation(
         &self,
         link: &str,
         body: &RemoveRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -1154,7 +1147,7 @@ impl<'a> CategoryApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<Category> for CategoryPost {

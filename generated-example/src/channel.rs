@@ -511,20 +511,20 @@ impl<'a> ChannelApi<'a> {
         self.client.linked::<crate::product::Product>("Channel", id, "products")
     }
     /// Links the `Product` records `ids` to the `Channel` `id` through `products`.
-    pub async fn link_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Channel", id, "products", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Channel", id, "products", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Channel` `id` (`products`); they stay.
-    pub async fn unlink_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Channel", id, "products", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Channel", id, "products", ids)
     }
     /// The `Category` records linked to the `Channel` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn categories(
@@ -534,20 +534,20 @@ impl<'a> ChannelApi<'a> {
         self.client.linked::<crate::category::Category>("Channel", id, "categories")
     }
     /// Links the `Category` records `ids` to the `Channel` `id` through `categories`.
-    pub async fn link_categories<S: ::std::convert::AsRef<str>>(
+    pub fn link_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Channel", id, "categories", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Channel", id, "categories", ids)
     }
     /// Unlinks the `Category` records `ids` from the `Channel` `id` (`categories`); they stay.
-    pub async fn unlink_categories<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Channel", id, "categories", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Channel", id, "categories", ids)
     }
     /// The `Attribute` records linked to the `Channel` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn attributes(
@@ -557,20 +557,20 @@ impl<'a> ChannelApi<'a> {
         self.client.linked::<crate::attribute::Attribute>("Channel", id, "attributes")
     }
     /// Links the `Attribute` records `ids` to the `Channel` `id` through `attributes`.
-    pub async fn link_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn link_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Channel", id, "attributes", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Channel", id, "attributes", ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `Channel` `id` (`attributes`); they stay.
-    pub async fn unlink_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Channel", id, "attributes", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Channel", id, "attributes", ids)
     }
     /// The `Classification` records linked to the `Channel` `id` through `classifications`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn classifications(
@@ -583,28 +583,28 @@ impl<'a> ChannelApi<'a> {
             >("Channel", id, "classifications")
     }
     /// Links the `Classification` records `ids` to the `Channel` `id` through `classifications`.
-    pub async fn link_classifications<S: ::std::convert::AsRef<str>>(
+    pub fn link_classifications<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Channel", id, "classifications", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Channel", id, "classifications", ids)
     }
     /// Unlinks the `Classification` records `ids` from the `Channel` `id` (`classifications`); they stay.
-    pub async fn unlink_classifications<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_classifications<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Channel", id, "classifications", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Channel", id, "classifications", ids)
     }
     /// `GET /Channel/{id}/{link}`
-    pub async fn linked(
+    pub fn linked(
         &self,
         id: &str,
         link: &str,
         params: &LinkedParams,
-    ) -> ::atrocore_runtime::Result<LinkedResponse> {
+    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -616,15 +616,15 @@ impl<'a> ChannelApi<'a> {
             );
         request = request.query_opt("timezone", params.timezone.as_ref());
         request = request.header_opt("language", params.language.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Channel/{id}/{link}`
-    pub async fn link(
+    pub fn link(
         &self,
         id: &str,
         link: &str,
         body: &LinkBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -635,15 +635,15 @@ impl<'a> ChannelApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Channel/{id}/{link}`
-    pub async fn unlink(
+    pub fn unlink(
         &self,
         id: &str,
         link: &str,
         params: &UnlinkParams,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
             .request(
@@ -653,44 +653,37 @@ impl<'a> ChannelApi<'a> {
                     ::atrocore_runtime::encode_path_segment(link)
                 ),
             );
-        {
-            let value = &params.ids;
-            request = request
-                .query_json(
-                    "ids",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
-        }
-        request.send_json().await
+        request = request.query_serialized("ids", &params.ids);
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PUT /Channel/action/massUpdate`
-    pub async fn mass_update(
+    pub fn mass_update(
         &self,
         body: &MassUpdateBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::PUT, "/Channel/action/massUpdate");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Channel/action/massDelete`
-    pub async fn mass_delete(
+    pub fn mass_delete(
         &self,
         body: &MassDeleteBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/Channel/action/massDelete");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Channel/{link}/relation`
-    pub async fn add_relation(
+    pub fn add_relation(
         &self,
         link: &str,
         body: &AddRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -700,14 +693,14 @@ impl<'a> ChannelApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Channel/{link}/relation`
-    pub async fn remove_relation(
+    pub fn remove_relation(
         &self,
         link: &str,
         body: &RemoveRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -717,7 +710,7 @@ impl<'a> ChannelApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<Channel> for ChannelPost {

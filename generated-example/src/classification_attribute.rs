@@ -1842,28 +1842,28 @@ impl<'a> ClassificationAttributeApi<'a> {
         self.client.linked::<crate::team::Team>("ClassificationAttribute", id, "teams")
     }
     /// Links the `Team` records `ids` to the `ClassificationAttribute` `id` through `teams`.
-    pub async fn link_teams<S: ::std::convert::AsRef<str>>(
+    pub fn link_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("ClassificationAttribute", id, "teams", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("ClassificationAttribute", id, "teams", ids)
     }
     /// Unlinks the `Team` records `ids` from the `ClassificationAttribute` `id` (`teams`); they stay.
-    pub async fn unlink_teams<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("ClassificationAttribute", id, "teams", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("ClassificationAttribute", id, "teams", ids)
     }
     /// `GET /ClassificationAttribute/{id}/{link}`
-    pub async fn linked(
+    pub fn linked(
         &self,
         id: &str,
         link: &str,
         params: &LinkedParams,
-    ) -> ::atrocore_runtime::Result<LinkedResponse> {
+    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -1876,15 +1876,15 @@ impl<'a> ClassificationAttributeApi<'a> {
             );
         request = request.query_opt("timezone", params.timezone.as_ref());
         request = request.header_opt("language", params.language.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /ClassificationAttribute/{id}/{link}`
-    pub async fn link(
+    pub fn link(
         &self,
         id: &str,
         link: &str,
         body: &LinkBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -1896,15 +1896,15 @@ impl<'a> ClassificationAttributeApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /ClassificationAttribute/{id}/{link}`
-    pub async fn unlink(
+    pub fn unlink(
         &self,
         id: &str,
         link: &str,
         params: &UnlinkParams,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
             .request(
@@ -1915,21 +1915,14 @@ impl<'a> ClassificationAttributeApi<'a> {
                     ::atrocore_runtime::encode_path_segment(link)
                 ),
             );
-        {
-            let value = &params.ids;
-            request = request
-                .query_json(
-                    "ids",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
-        }
-        request.send_json().await
+        request = request.query_serialized("ids", &params.ids);
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PUT /ClassificationAttribute/action/massUpdate`
-    pub async fn mass_update(
+    pub fn mass_update(
         &self,
         body: &MassUpdateBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -1937,13 +1930,13 @@ impl<'a> ClassificationAttributeApi<'a> {
                 "/ClassificationAttribute/action/massUpdate",
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /ClassificationAttribute/action/massDelete`
-    pub async fn mass_delete(
+    pub fn mass_delete(
         &self,
         body: &MassDeleteBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -1951,14 +1944,14 @@ impl<'a> ClassificationAttributeApi<'a> {
                 "/ClassificationAttribute/action/massDelete",
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /ClassificationAttribute/{link}/relation`
-    pub async fn add_relation(
+    pub fn add_relation(
         &self,
         link: &str,
         body: &AddRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -1969,14 +1962,14 @@ impl<'a> ClassificationAttributeApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /ClassificationAttribute/{link}/relation`
-    pub async fn remove_relation(
+    pub fn remove_relation(
         &self,
         link: &str,
         body: &RemoveRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -1987,7 +1980,7 @@ impl<'a> ClassificationAttributeApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<ClassificationAttribute>

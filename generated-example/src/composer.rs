@@ -15,35 +15,35 @@ impl<'a> ComposerApi<'a> {
         Self { client }
     }
     /// `PUT /Composer/updateModule`
-    pub async fn update_module(
+    pub fn update_module(
         &self,
         body: &UpdateModuleBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::PUT, "/Composer/updateModule");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Composer/runUpdate`
-    pub async fn run_update(&self) -> ::atrocore_runtime::Result<bool> {
+    pub fn run_update(&self) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/Composer/runUpdate");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Composer/cancelUpdate`
-    pub async fn delete_cancel_update(&self) -> ::atrocore_runtime::Result<bool> {
+    pub fn delete_cancel_update(&self) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::DELETE, "/Composer/cancelUpdate");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /Composer/list`
-    pub async fn get_list(
+    pub fn get_list(
         &self,
         params: &GetListParams,
-    ) -> ::atrocore_runtime::Result<GetListResponse> {
+    ) -> ::atrocore_runtime::Operation<GetListResponse> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/Composer/list");
@@ -52,43 +52,43 @@ impl<'a> ComposerApi<'a> {
         request = request.query_opt("maxSize", params.max_size.as_ref());
         request = request.query_opt("sortBy", params.sort_by.as_ref());
         request = request.query_opt("asc", params.asc.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Composer/installModule`
-    pub async fn install_module(
+    pub fn install_module(
         &self,
         body: &InstallModuleBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/Composer/installModule");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Composer/deleteModule`
-    pub async fn delete_delete_module(
+    pub fn delete_delete_module(
         &self,
         params: &DeleteDeleteModuleParams,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::DELETE, "/Composer/deleteModule");
         request = request.query("id", &params.id);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Composer/cancel`
-    pub async fn cancel(&self, body: &CancelBody) -> ::atrocore_runtime::Result<bool> {
+    pub fn cancel(&self, body: &CancelBody) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/Composer/cancel");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /Composer/logs`
-    pub async fn get_logs(
+    pub fn get_logs(
         &self,
         params: &GetLogsParams,
-    ) -> ::atrocore_runtime::Result<GetLogsResponse> {
+    ) -> ::atrocore_runtime::Operation<GetLogsResponse> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/Composer/logs");
@@ -97,7 +97,7 @@ impl<'a> ComposerApi<'a> {
         request = request.query_opt("maxSize", params.max_size.as_ref());
         request = request.query_opt("sortBy", params.sort_by.as_ref());
         request = request.query_opt("asc", params.asc.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 /// Query and header parameters of `get_list` (`GET /Composer/list`).

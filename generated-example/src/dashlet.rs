@@ -15,10 +15,10 @@ impl<'a> DashletApi<'a> {
         Self { client }
     }
     /// `GET /Dashlet/{dashletName}`
-    pub async fn get_dashlet_name(
+    pub fn get_dashlet_name(
         &self,
         dashlet_name: &str,
-    ) -> ::atrocore_runtime::Result<GetDashletNameResponse> {
+    ) -> ::atrocore_runtime::Operation<GetDashletNameResponse> {
         let request = self
             .client
             .request(
@@ -27,7 +27,7 @@ impl<'a> DashletApi<'a> {
                     "/Dashlet/{}", ::atrocore_runtime::encode_path_segment(dashlet_name)
                 ),
             );
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 /// Answer of `GET /Dashlet/{dashletName}`.

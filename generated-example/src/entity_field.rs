@@ -15,10 +15,10 @@ impl<'a> EntityFieldApi<'a> {
         Self { client }
     }
     /// `POST /EntityField/action/updateOptionCode`
-    pub async fn update_option_code(
+    pub fn update_option_code(
         &self,
         body: &UpdateOptionCodeBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -26,7 +26,7 @@ impl<'a> EntityFieldApi<'a> {
                 "/EntityField/action/updateOptionCode",
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 /// Request body of `POST /EntityField/action/updateOptionCode`.

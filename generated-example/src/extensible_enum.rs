@@ -544,24 +544,20 @@ impl<'a> ExtensibleEnumApi<'a> {
             >("ExtensibleEnum", id, "extensibleEnumOptions")
     }
     /// Links the `ExtensibleEnumOption` records `ids` to the `ExtensibleEnum` `id` through `extensibleEnumOptions`.
-    pub async fn link_extensible_enum_options<S: ::std::convert::AsRef<str>>(
+    pub fn link_extensible_enum_options<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client
-            .link_records("ExtensibleEnum", id, "extensibleEnumOptions", ids)
-            .await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("ExtensibleEnum", id, "extensibleEnumOptions", ids)
     }
     /// Unlinks the `ExtensibleEnumOption` records `ids` from the `ExtensibleEnum` `id` (`extensibleEnumOptions`); they stay.
-    pub async fn unlink_extensible_enum_options<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_extensible_enum_options<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client
-            .unlink_records("ExtensibleEnum", id, "extensibleEnumOptions", ids)
-            .await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("ExtensibleEnum", id, "extensibleEnumOptions", ids)
     }
     /// The `Attribute` records linked to the `ExtensibleEnum` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn attributes(
@@ -572,60 +568,60 @@ impl<'a> ExtensibleEnumApi<'a> {
             .linked::<crate::attribute::Attribute>("ExtensibleEnum", id, "attributes")
     }
     /// Links the `Attribute` records `ids` to the `ExtensibleEnum` `id` through `attributes`.
-    pub async fn link_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn link_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("ExtensibleEnum", id, "attributes", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("ExtensibleEnum", id, "attributes", ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `ExtensibleEnum` `id` (`attributes`); they stay.
-    pub async fn unlink_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("ExtensibleEnum", id, "attributes", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("ExtensibleEnum", id, "attributes", ids)
     }
     /// The `Team` records linked to the `ExtensibleEnum` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("ExtensibleEnum", id, "teams")
     }
     /// Links the `Team` records `ids` to the `ExtensibleEnum` `id` through `teams`.
-    pub async fn link_teams<S: ::std::convert::AsRef<str>>(
+    pub fn link_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("ExtensibleEnum", id, "teams", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("ExtensibleEnum", id, "teams", ids)
     }
     /// Unlinks the `Team` records `ids` from the `ExtensibleEnum` `id` (`teams`); they stay.
-    pub async fn unlink_teams<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("ExtensibleEnum", id, "teams", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("ExtensibleEnum", id, "teams", ids)
     }
     /// `GET /ExtensibleEnum/action/getExtensibleEnumsOptions`
-    pub async fn get_get_extensible_enums_options(
+    pub fn get_get_extensible_enums_options(
         &self,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::serde_json::Value> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let request = self
             .client
             .request(
                 ::atrocore_runtime::Method::GET,
                 "/ExtensibleEnum/action/getExtensibleEnumsOptions",
             );
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /ExtensibleEnum/{id}/{link}`
-    pub async fn linked(
+    pub fn linked(
         &self,
         id: &str,
         link: &str,
         params: &LinkedParams,
-    ) -> ::atrocore_runtime::Result<LinkedResponse> {
+    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -637,15 +633,15 @@ impl<'a> ExtensibleEnumApi<'a> {
             );
         request = request.query_opt("timezone", params.timezone.as_ref());
         request = request.header_opt("language", params.language.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /ExtensibleEnum/{id}/{link}`
-    pub async fn link(
+    pub fn link(
         &self,
         id: &str,
         link: &str,
         body: &LinkBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -656,15 +652,15 @@ impl<'a> ExtensibleEnumApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /ExtensibleEnum/{id}/{link}`
-    pub async fn unlink(
+    pub fn unlink(
         &self,
         id: &str,
         link: &str,
         params: &UnlinkParams,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
             .request(
@@ -674,21 +670,14 @@ impl<'a> ExtensibleEnumApi<'a> {
                     ::atrocore_runtime::encode_path_segment(link)
                 ),
             );
-        {
-            let value = &params.ids;
-            request = request
-                .query_json(
-                    "ids",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
-        }
-        request.send_json().await
+        request = request.query_serialized("ids", &params.ids);
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PUT /ExtensibleEnum/action/massUpdate`
-    pub async fn mass_update(
+    pub fn mass_update(
         &self,
         body: &MassUpdateBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -696,13 +685,13 @@ impl<'a> ExtensibleEnumApi<'a> {
                 "/ExtensibleEnum/action/massUpdate",
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /ExtensibleEnum/action/massDelete`
-    pub async fn mass_delete(
+    pub fn mass_delete(
         &self,
         body: &MassDeleteBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -710,14 +699,14 @@ impl<'a> ExtensibleEnumApi<'a> {
                 "/ExtensibleEnum/action/massDelete",
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /ExtensibleEnum/{link}/relation`
-    pub async fn add_relation(
+    pub fn add_relation(
         &self,
         link: &str,
         body: &AddRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -728,14 +717,14 @@ impl<'a> ExtensibleEnumApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /ExtensibleEnum/{link}/relation`
-    pub async fn remove_relation(
+    pub fn remove_relation(
         &self,
         link: &str,
         body: &RemoveRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -746,7 +735,7 @@ impl<'a> ExtensibleEnumApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<ExtensibleEnum> for ExtensibleEnumPost {

@@ -693,52 +693,48 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
             >("ExtensibleEnumOption", id, "extensibleEnums")
     }
     /// Links the `ExtensibleEnum` records `ids` to the `ExtensibleEnumOption` `id` through `extensibleEnums`.
-    pub async fn link_extensible_enums<S: ::std::convert::AsRef<str>>(
+    pub fn link_extensible_enums<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client
-            .link_records("ExtensibleEnumOption", id, "extensibleEnums", ids)
-            .await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("ExtensibleEnumOption", id, "extensibleEnums", ids)
     }
     /// Unlinks the `ExtensibleEnum` records `ids` from the `ExtensibleEnumOption` `id` (`extensibleEnums`); they stay.
-    pub async fn unlink_extensible_enums<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_extensible_enums<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client
-            .unlink_records("ExtensibleEnumOption", id, "extensibleEnums", ids)
-            .await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("ExtensibleEnumOption", id, "extensibleEnums", ids)
     }
     /// The `Team` records linked to the `ExtensibleEnumOption` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("ExtensibleEnumOption", id, "teams")
     }
     /// Links the `Team` records `ids` to the `ExtensibleEnumOption` `id` through `teams`.
-    pub async fn link_teams<S: ::std::convert::AsRef<str>>(
+    pub fn link_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("ExtensibleEnumOption", id, "teams", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("ExtensibleEnumOption", id, "teams", ids)
     }
     /// Unlinks the `Team` records `ids` from the `ExtensibleEnumOption` `id` (`teams`); they stay.
-    pub async fn unlink_teams<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("ExtensibleEnumOption", id, "teams", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("ExtensibleEnumOption", id, "teams", ids)
     }
     /// `GET /ExtensibleEnumOption/{id}/{link}`
-    pub async fn linked(
+    pub fn linked(
         &self,
         id: &str,
         link: &str,
         params: &LinkedParams,
-    ) -> ::atrocore_runtime::Result<LinkedResponse> {
+    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -751,15 +747,15 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
             );
         request = request.query_opt("timezone", params.timezone.as_ref());
         request = request.header_opt("language", params.language.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /ExtensibleEnumOption/{id}/{link}`
-    pub async fn link(
+    pub fn link(
         &self,
         id: &str,
         link: &str,
         body: &LinkBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -771,15 +767,15 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /ExtensibleEnumOption/{id}/{link}`
-    pub async fn unlink(
+    pub fn unlink(
         &self,
         id: &str,
         link: &str,
         params: &UnlinkParams,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
             .request(
@@ -790,21 +786,14 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
                     ::atrocore_runtime::encode_path_segment(link)
                 ),
             );
-        {
-            let value = &params.ids;
-            request = request
-                .query_json(
-                    "ids",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
-        }
-        request.send_json().await
+        request = request.query_serialized("ids", &params.ids);
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PUT /ExtensibleEnumOption/action/massUpdate`
-    pub async fn mass_update(
+    pub fn mass_update(
         &self,
         body: &MassUpdateBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -812,13 +801,13 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
                 "/ExtensibleEnumOption/action/massUpdate",
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /ExtensibleEnumOption/action/massDelete`
-    pub async fn mass_delete(
+    pub fn mass_delete(
         &self,
         body: &MassDeleteBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -826,14 +815,14 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
                 "/ExtensibleEnumOption/action/massDelete",
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /ExtensibleEnumOption/{link}/relation`
-    pub async fn add_relation(
+    pub fn add_relation(
         &self,
         link: &str,
         body: &AddRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -844,14 +833,14 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /ExtensibleEnumOption/{link}/relation`
-    pub async fn remove_relation(
+    pub fn remove_relation(
         &self,
         link: &str,
         body: &RemoveRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -862,7 +851,7 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<ExtensibleEnumOption>

@@ -1238,20 +1238,20 @@ impl<'a> FileApi<'a> {
         self.client.linked::<crate::product::Product>("File", id, "products")
     }
     /// Links the `Product` records `ids` to the `File` `id` through `products`.
-    pub async fn link_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("File", id, "products", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("File", id, "products", ids)
     }
     /// Unlinks the `Product` records `ids` from the `File` `id` (`products`); they stay.
-    pub async fn unlink_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("File", id, "products", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("File", id, "products", ids)
     }
     /// The `Category` records linked to the `File` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn categories(
@@ -1261,20 +1261,20 @@ impl<'a> FileApi<'a> {
         self.client.linked::<crate::category::Category>("File", id, "categories")
     }
     /// Links the `Category` records `ids` to the `File` `id` through `categories`.
-    pub async fn link_categories<S: ::std::convert::AsRef<str>>(
+    pub fn link_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("File", id, "categories", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("File", id, "categories", ids)
     }
     /// Unlinks the `Category` records `ids` from the `File` `id` (`categories`); they stay.
-    pub async fn unlink_categories<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("File", id, "categories", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("File", id, "categories", ids)
     }
     /// The `Brand` records linked to the `File` `id` through `brands`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn brands(
@@ -1284,20 +1284,20 @@ impl<'a> FileApi<'a> {
         self.client.linked::<crate::brand::Brand>("File", id, "brands")
     }
     /// Links the `Brand` records `ids` to the `File` `id` through `brands`.
-    pub async fn link_brands<S: ::std::convert::AsRef<str>>(
+    pub fn link_brands<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("File", id, "brands", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("File", id, "brands", ids)
     }
     /// Unlinks the `Brand` records `ids` from the `File` `id` (`brands`); they stay.
-    pub async fn unlink_brands<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_brands<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("File", id, "brands", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("File", id, "brands", ids)
     }
     /// The `ProductFile` records linked to the `File` `id` through `fileProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn file_products(
@@ -1308,39 +1308,39 @@ impl<'a> FileApi<'a> {
             .linked::<crate::product_file::ProductFile>("File", id, "fileProducts")
     }
     /// Links the `ProductFile` records `ids` to the `File` `id` through `fileProducts`.
-    pub async fn link_file_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_file_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("File", id, "fileProducts", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("File", id, "fileProducts", ids)
     }
     /// Unlinks the `ProductFile` records `ids` from the `File` `id` (`fileProducts`); they stay.
-    pub async fn unlink_file_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_file_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("File", id, "fileProducts", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("File", id, "fileProducts", ids)
     }
     /// `PUT /File/action/reupload`
-    pub async fn reupload(
+    pub fn reupload(
         &self,
         body: &ReuploadBody,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::serde_json::Value> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::PUT, "/File/action/reupload");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /File/{id}/{link}`
-    pub async fn linked(
+    pub fn linked(
         &self,
         id: &str,
         link: &str,
         params: &LinkedParams,
-    ) -> ::atrocore_runtime::Result<LinkedResponse> {
+    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -1352,15 +1352,15 @@ impl<'a> FileApi<'a> {
             );
         request = request.query_opt("timezone", params.timezone.as_ref());
         request = request.header_opt("language", params.language.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /File/{id}/{link}`
-    pub async fn link(
+    pub fn link(
         &self,
         id: &str,
         link: &str,
         body: &LinkBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -1371,15 +1371,15 @@ impl<'a> FileApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /File/{id}/{link}`
-    pub async fn unlink(
+    pub fn unlink(
         &self,
         id: &str,
         link: &str,
         params: &UnlinkParams,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
             .request(
@@ -1389,44 +1389,37 @@ impl<'a> FileApi<'a> {
                     ::atrocore_runtime::encode_path_segment(link)
                 ),
             );
-        {
-            let value = &params.ids;
-            request = request
-                .query_json(
-                    "ids",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
-        }
-        request.send_json().await
+        request = request.query_serialized("ids", &params.ids);
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PUT /File/action/massUpdate`
-    pub async fn mass_update(
+    pub fn mass_update(
         &self,
         body: &MassUpdateBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::PUT, "/File/action/massUpdate");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /File/action/massDelete`
-    pub async fn mass_delete(
+    pub fn mass_delete(
         &self,
         body: &MassDeleteBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/File/action/massDelete");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /File/{link}/relation`
-    pub async fn add_relation(
+    pub fn add_relation(
         &self,
         link: &str,
         body: &AddRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -1436,14 +1429,14 @@ impl<'a> FileApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /File/{link}/relation`
-    pub async fn remove_relation(
+    pub fn remove_relation(
         &self,
         link: &str,
         body: &RemoveRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -1453,18 +1446,18 @@ impl<'a> FileApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /File/action/upload-proxy`
-    pub async fn upload_proxy(
+    pub fn upload_proxy(
         &self,
         body: &UploadProxyBody,
-    ) -> ::atrocore_runtime::Result<Vec<u8>> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::bytes::Bytes> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/File/action/upload-proxy");
         let request = request.json(body);
-        request.send_bytes().await.map(Into::into)
+        ::atrocore_runtime::Operation::bytes(request)
     }
 }
 /// Query and header parameters of `linked` (`GET /File/{id}/{link}`).

@@ -640,20 +640,20 @@ impl<'a> FolderApi<'a> {
         self.client.linked::<crate::folder::Folder>("Folder", id, "children")
     }
     /// Links the `Folder` records `ids` to the `Folder` `id` through `children`.
-    pub async fn link_children<S: ::std::convert::AsRef<str>>(
+    pub fn link_children<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Folder", id, "children", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Folder", id, "children", ids)
     }
     /// Unlinks the `Folder` records `ids` from the `Folder` `id` (`children`); they stay.
-    pub async fn unlink_children<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_children<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Folder", id, "children", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Folder", id, "children", ids)
     }
     /// The `Folder` records linked to the `Folder` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
@@ -663,48 +663,48 @@ impl<'a> FolderApi<'a> {
         self.client.linked::<crate::folder::Folder>("Folder", id, "parents")
     }
     /// Links the `Folder` records `ids` to the `Folder` `id` through `parents`.
-    pub async fn link_parents<S: ::std::convert::AsRef<str>>(
+    pub fn link_parents<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Folder", id, "parents", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Folder", id, "parents", ids)
     }
     /// Unlinks the `Folder` records `ids` from the `Folder` `id` (`parents`); they stay.
-    pub async fn unlink_parents<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_parents<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Folder", id, "parents", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Folder", id, "parents", ids)
     }
     /// The `File` records linked to the `Folder` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
         self.client.linked::<crate::file::File>("Folder", id, "files")
     }
     /// Links the `File` records `ids` to the `Folder` `id` through `files`.
-    pub async fn link_files<S: ::std::convert::AsRef<str>>(
+    pub fn link_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Folder", id, "files", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Folder", id, "files", ids)
     }
     /// Unlinks the `File` records `ids` from the `Folder` `id` (`files`); they stay.
-    pub async fn unlink_files<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Folder", id, "files", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Folder", id, "files", ids)
     }
     /// `GET /Folder/{id}/{link}`
-    pub async fn linked(
+    pub fn linked(
         &self,
         id: &str,
         link: &str,
         params: &LinkedParams,
-    ) -> ::atrocore_runtime::Result<LinkedResponse> {
+    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -716,15 +716,15 @@ impl<'a> FolderApi<'a> {
             );
         request = request.query_opt("timezone", params.timezone.as_ref());
         request = request.header_opt("language", params.language.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Folder/{id}/{link}`
-    pub async fn link(
+    pub fn link(
         &self,
         id: &str,
         link: &str,
         body: &LinkBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -735,15 +735,15 @@ impl<'a> FolderApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Folder/{id}/{link}`
-    pub async fn unlink(
+    pub fn unlink(
         &self,
         id: &str,
         link: &str,
         params: &UnlinkParams,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
             .request(
@@ -753,44 +753,37 @@ impl<'a> FolderApi<'a> {
                     ::atrocore_runtime::encode_path_segment(link)
                 ),
             );
-        {
-            let value = &params.ids;
-            request = request
-                .query_json(
-                    "ids",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
-        }
-        request.send_json().await
+        request = request.query_serialized("ids", &params.ids);
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PUT /Folder/action/massUpdate`
-    pub async fn mass_update(
+    pub fn mass_update(
         &self,
         body: &MassUpdateBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::PUT, "/Folder/action/massUpdate");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Folder/action/massDelete`
-    pub async fn mass_delete(
+    pub fn mass_delete(
         &self,
         body: &MassDeleteBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/Folder/action/massDelete");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Folder/{link}/relation`
-    pub async fn add_relation(
+    pub fn add_relation(
         &self,
         link: &str,
         body: &AddRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -800,14 +793,14 @@ impl<'a> FolderApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Folder/{link}/relation`
-    pub async fn remove_relation(
+    pub fn remove_relation(
         &self,
         link: &str,
         body: &RemoveRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -817,7 +810,7 @@ impl<'a> FolderApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<Folder> for FolderPost {

@@ -15,14 +15,14 @@ impl<'a> I18nApi<'a> {
         Self { client }
     }
     /// `GET /I18n`
-    pub async fn get_root(
+    pub fn get_root(
         &self,
         params: &GetRootParams,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::serde_json::Value> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let mut request = self.client.request(::atrocore_runtime::Method::GET, "/I18n");
         request = request.query_opt("locale", params.locale.as_ref());
         request = request.query_opt("default", params.default.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 /// Query and header parameters of `get_root` (`GET /I18n`).

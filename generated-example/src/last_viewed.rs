@@ -15,15 +15,15 @@ impl<'a> LastViewedApi<'a> {
         Self { client }
     }
     /// `GET /LastViewed/action/Tree`
-    pub async fn get_tree(
+    pub fn get_tree(
         &self,
         params: &GetTreeParams,
-    ) -> ::atrocore_runtime::Result<GetTreeResponse> {
+    ) -> ::atrocore_runtime::Operation<GetTreeResponse> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/LastViewed/action/Tree");
         request = request.query("scope", &params.scope);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 /// Query and header parameters of `get_tree` (`GET /LastViewed/action/Tree`).

@@ -15,17 +15,17 @@ impl<'a> MassActionsApi<'a> {
         Self { client }
     }
     /// `POST /MassActions/action/upsert`
-    pub async fn upsert(
+    pub fn upsert(
         &self,
         params: &UpsertParams,
         body: &[UpsertBodyItem],
-    ) -> ::atrocore_runtime::Result<Vec<UpsertResponseItem>> {
+    ) -> ::atrocore_runtime::Operation<Vec<UpsertResponseItem>> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/MassActions/action/upsert");
         request = request.header_opt("Use-Queue", params.use_queue.as_ref());
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 /// Query and header parameters of `upsert` (`POST /MassActions/action/upsert`).

@@ -439,20 +439,20 @@ impl<'a> MeasureApi<'a> {
         self.client.linked::<crate::unit::Unit>("Measure", id, "units")
     }
     /// Links the `Unit` records `ids` to the `Measure` `id` through `units`.
-    pub async fn link_units<S: ::std::convert::AsRef<str>>(
+    pub fn link_units<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Measure", id, "units", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Measure", id, "units", ids)
     }
     /// Unlinks the `Unit` records `ids` from the `Measure` `id` (`units`); they stay.
-    pub async fn unlink_units<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_units<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Measure", id, "units", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Measure", id, "units", ids)
     }
     /// The `Attribute` records linked to the `Measure` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn attributes(
@@ -462,28 +462,28 @@ impl<'a> MeasureApi<'a> {
         self.client.linked::<crate::attribute::Attribute>("Measure", id, "attributes")
     }
     /// Links the `Attribute` records `ids` to the `Measure` `id` through `attributes`.
-    pub async fn link_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn link_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Measure", id, "attributes", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Measure", id, "attributes", ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `Measure` `id` (`attributes`); they stay.
-    pub async fn unlink_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Measure", id, "attributes", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Measure", id, "attributes", ids)
     }
     /// `GET /Measure/{id}/{link}`
-    pub async fn linked(
+    pub fn linked(
         &self,
         id: &str,
         link: &str,
         params: &LinkedParams,
-    ) -> ::atrocore_runtime::Result<LinkedResponse> {
+    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -495,15 +495,15 @@ impl<'a> MeasureApi<'a> {
             );
         request = request.query_opt("timezone", params.timezone.as_ref());
         request = request.header_opt("language", params.language.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Measure/{id}/{link}`
-    pub async fn link(
+    pub fn link(
         &self,
         id: &str,
         link: &str,
         body: &LinkBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -514,15 +514,15 @@ impl<'a> MeasureApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Measure/{id}/{link}`
-    pub async fn unlink(
+    pub fn unlink(
         &self,
         id: &str,
         link: &str,
         params: &UnlinkParams,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
             .request(
@@ -532,44 +532,37 @@ impl<'a> MeasureApi<'a> {
                     ::atrocore_runtime::encode_path_segment(link)
                 ),
             );
-        {
-            let value = &params.ids;
-            request = request
-                .query_json(
-                    "ids",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
-        }
-        request.send_json().await
+        request = request.query_serialized("ids", &params.ids);
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PUT /Measure/action/massUpdate`
-    pub async fn mass_update(
+    pub fn mass_update(
         &self,
         body: &MassUpdateBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::PUT, "/Measure/action/massUpdate");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Measure/action/massDelete`
-    pub async fn mass_delete(
+    pub fn mass_delete(
         &self,
         body: &MassDeleteBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/Measure/action/massDelete");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Measure/{link}/relation`
-    pub async fn add_relation(
+    pub fn add_relation(
         &self,
         link: &str,
         body: &AddRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -579,14 +572,14 @@ impl<'a> MeasureApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Measure/{link}/relation`
-    pub async fn remove_relation(
+    pub fn remove_relation(
         &self,
         link: &str,
         body: &RemoveRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -596,7 +589,7 @@ impl<'a> MeasureApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<Measure> for MeasurePost {

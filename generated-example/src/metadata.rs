@@ -15,10 +15,10 @@ impl<'a> MetadataApi<'a> {
         Self { client }
     }
     /// `GET /Metadata`
-    pub async fn get_root(
+    pub fn get_root(
         &self,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::serde_json::Value> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let request = self.client.request(::atrocore_runtime::Method::GET, "/Metadata");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }

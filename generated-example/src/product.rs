@@ -1820,20 +1820,20 @@ impl<'a> ProductApi<'a> {
         self.client.linked::<crate::product::Product>("Product", id, "children")
     }
     /// Links the `Product` records `ids` to the `Product` `id` through `children`.
-    pub async fn link_children<S: ::std::convert::AsRef<str>>(
+    pub fn link_children<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "children", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "children", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Product` `id` (`children`); they stay.
-    pub async fn unlink_children<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_children<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "children", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "children", ids)
     }
     /// The `Product` records linked to the `Product` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
@@ -1843,40 +1843,40 @@ impl<'a> ProductApi<'a> {
         self.client.linked::<crate::product::Product>("Product", id, "parents")
     }
     /// Links the `Product` records `ids` to the `Product` `id` through `parents`.
-    pub async fn link_parents<S: ::std::convert::AsRef<str>>(
+    pub fn link_parents<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "parents", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "parents", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Product` `id` (`parents`); they stay.
-    pub async fn unlink_parents<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_parents<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "parents", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "parents", ids)
     }
     /// The `File` records linked to the `Product` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
         self.client.linked::<crate::file::File>("Product", id, "files")
     }
     /// Links the `File` records `ids` to the `Product` `id` through `files`.
-    pub async fn link_files<S: ::std::convert::AsRef<str>>(
+    pub fn link_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "files", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "files", ids)
     }
     /// Unlinks the `File` records `ids` from the `Product` `id` (`files`); they stay.
-    pub async fn unlink_files<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "files", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "files", ids)
     }
     /// The `Attribute` records linked to the `Product` `id` through `variantSpecificAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn variant_specific_attributes(
@@ -1889,20 +1889,20 @@ impl<'a> ProductApi<'a> {
             >("Product", id, "variantSpecificAttributes")
     }
     /// Links the `Attribute` records `ids` to the `Product` `id` through `variantSpecificAttributes`.
-    pub async fn link_variant_specific_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn link_variant_specific_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "variantSpecificAttributes", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "variantSpecificAttributes", ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `Product` `id` (`variantSpecificAttributes`); they stay.
-    pub async fn unlink_variant_specific_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_variant_specific_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "variantSpecificAttributes", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "variantSpecificAttributes", ids)
     }
     /// The `Channel` records linked to the `Product` `id` through `channels`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn channels(
@@ -1912,20 +1912,20 @@ impl<'a> ProductApi<'a> {
         self.client.linked::<crate::channel::Channel>("Product", id, "channels")
     }
     /// Links the `Channel` records `ids` to the `Product` `id` through `channels`.
-    pub async fn link_channels<S: ::std::convert::AsRef<str>>(
+    pub fn link_channels<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "channels", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "channels", ids)
     }
     /// Unlinks the `Channel` records `ids` from the `Product` `id` (`channels`); they stay.
-    pub async fn unlink_channels<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_channels<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "channels", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "channels", ids)
     }
     /// The `Category` records linked to the `Product` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn categories(
@@ -1935,20 +1935,20 @@ impl<'a> ProductApi<'a> {
         self.client.linked::<crate::category::Category>("Product", id, "categories")
     }
     /// Links the `Category` records `ids` to the `Product` `id` through `categories`.
-    pub async fn link_categories<S: ::std::convert::AsRef<str>>(
+    pub fn link_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "categories", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "categories", ids)
     }
     /// Unlinks the `Category` records `ids` from the `Product` `id` (`categories`); they stay.
-    pub async fn unlink_categories<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "categories", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "categories", ids)
     }
     /// The `User` records linked to the `Product` `id` through `followers`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn followers(
@@ -1958,40 +1958,40 @@ impl<'a> ProductApi<'a> {
         self.client.linked::<crate::user::User>("Product", id, "followers")
     }
     /// Links the `User` records `ids` to the `Product` `id` through `followers`.
-    pub async fn link_followers<S: ::std::convert::AsRef<str>>(
+    pub fn link_followers<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "followers", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "followers", ids)
     }
     /// Unlinks the `User` records `ids` from the `Product` `id` (`followers`); they stay.
-    pub async fn unlink_followers<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_followers<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "followers", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "followers", ids)
     }
     /// The `Team` records linked to the `Product` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("Product", id, "teams")
     }
     /// Links the `Team` records `ids` to the `Product` `id` through `teams`.
-    pub async fn link_teams<S: ::std::convert::AsRef<str>>(
+    pub fn link_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "teams", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "teams", ids)
     }
     /// Unlinks the `Team` records `ids` from the `Product` `id` (`teams`); they stay.
-    pub async fn unlink_teams<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "teams", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "teams", ids)
     }
     /// The `Product` records linked to the `Product` `id` through `associatedItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associated_items(
@@ -2001,20 +2001,20 @@ impl<'a> ProductApi<'a> {
         self.client.linked::<crate::product::Product>("Product", id, "associatedItems")
     }
     /// Links the `Product` records `ids` to the `Product` `id` through `associatedItems`.
-    pub async fn link_associated_items<S: ::std::convert::AsRef<str>>(
+    pub fn link_associated_items<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "associatedItems", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "associatedItems", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Product` `id` (`associatedItems`); they stay.
-    pub async fn unlink_associated_items<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_associated_items<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "associatedItems", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "associatedItems", ids)
     }
     /// The `Product` records linked to the `Product` `id` through `associatingItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associating_items(
@@ -2024,20 +2024,20 @@ impl<'a> ProductApi<'a> {
         self.client.linked::<crate::product::Product>("Product", id, "associatingItems")
     }
     /// Links the `Product` records `ids` to the `Product` `id` through `associatingItems`.
-    pub async fn link_associating_items<S: ::std::convert::AsRef<str>>(
+    pub fn link_associating_items<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "associatingItems", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "associatingItems", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Product` `id` (`associatingItems`); they stay.
-    pub async fn unlink_associating_items<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_associating_items<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "associatingItems", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "associatingItems", ids)
     }
     /// The `AssociatedProduct` records linked to the `Product` `id` through `associatedItemRelations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associated_item_relations(
@@ -2050,20 +2050,20 @@ impl<'a> ProductApi<'a> {
             >("Product", id, "associatedItemRelations")
     }
     /// Links the `AssociatedProduct` records `ids` to the `Product` `id` through `associatedItemRelations`.
-    pub async fn link_associated_item_relations<S: ::std::convert::AsRef<str>>(
+    pub fn link_associated_item_relations<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "associatedItemRelations", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "associatedItemRelations", ids)
     }
     /// Unlinks the `AssociatedProduct` records `ids` from the `Product` `id` (`associatedItemRelations`); they stay.
-    pub async fn unlink_associated_item_relations<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_associated_item_relations<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "associatedItemRelations", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "associatedItemRelations", ids)
     }
     /// The `AssociatedProduct` records linked to the `Product` `id` through `associatingItemRelations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associating_item_relations(
@@ -2076,20 +2076,20 @@ impl<'a> ProductApi<'a> {
             >("Product", id, "associatingItemRelations")
     }
     /// Links the `AssociatedProduct` records `ids` to the `Product` `id` through `associatingItemRelations`.
-    pub async fn link_associating_item_relations<S: ::std::convert::AsRef<str>>(
+    pub fn link_associating_item_relations<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "associatingItemRelations", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "associatingItemRelations", ids)
     }
     /// Unlinks the `AssociatedProduct` records `ids` from the `Product` `id` (`associatingItemRelations`); they stay.
-    pub async fn unlink_associating_item_relations<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_associating_item_relations<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "associatingItemRelations", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "associatingItemRelations", ids)
     }
     /// The `Classification` records linked to the `Product` `id` through `classifications`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn classifications(
@@ -2102,20 +2102,20 @@ impl<'a> ProductApi<'a> {
             >("Product", id, "classifications")
     }
     /// Links the `Classification` records `ids` to the `Product` `id` through `classifications`.
-    pub async fn link_classifications<S: ::std::convert::AsRef<str>>(
+    pub fn link_classifications<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "classifications", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "classifications", ids)
     }
     /// Unlinks the `Classification` records `ids` from the `Product` `id` (`classifications`); they stay.
-    pub async fn unlink_classifications<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_classifications<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "classifications", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "classifications", ids)
     }
     /// The `ProductFile` records linked to the `Product` `id` through `productFiles`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn product_files(
@@ -2126,20 +2126,20 @@ impl<'a> ProductApi<'a> {
             .linked::<crate::product_file::ProductFile>("Product", id, "productFiles")
     }
     /// Links the `ProductFile` records `ids` to the `Product` `id` through `productFiles`.
-    pub async fn link_product_files<S: ::std::convert::AsRef<str>>(
+    pub fn link_product_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "productFiles", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "productFiles", ids)
     }
     /// Unlinks the `ProductFile` records `ids` from the `Product` `id` (`productFiles`); they stay.
-    pub async fn unlink_product_files<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_product_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "productFiles", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "productFiles", ids)
     }
     /// The `ProductCategory` records linked to the `Product` `id` through `productCategories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn product_categories(
@@ -2152,28 +2152,28 @@ impl<'a> ProductApi<'a> {
             >("Product", id, "productCategories")
     }
     /// Links the `ProductCategory` records `ids` to the `Product` `id` through `productCategories`.
-    pub async fn link_product_categories<S: ::std::convert::AsRef<str>>(
+    pub fn link_product_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "productCategories", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "productCategories", ids)
     }
     /// Unlinks the `ProductCategory` records `ids` from the `Product` `id` (`productCategories`); they stay.
-    pub async fn unlink_product_categories<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_product_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "productCategories", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "productCategories", ids)
     }
     /// `GET /Product/{id}/{link}`
-    pub async fn linked(
+    pub fn linked(
         &self,
         id: &str,
         link: &str,
         params: &LinkedParams,
-    ) -> ::atrocore_runtime::Result<LinkedResponse> {
+    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -2185,15 +2185,15 @@ impl<'a> ProductApi<'a> {
             );
         request = request.query_opt("timezone", params.timezone.as_ref());
         request = request.header_opt("language", params.language.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Product/{id}/{link}`
-    pub async fn link(
+    pub fn link(
         &self,
         id: &str,
         link: &str,
         body: &LinkBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -2204,15 +2204,15 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Product/{id}/{link}`
-    pub async fn unlink(
+    pub fn unlink(
         &self,
         id: &str,
         link: &str,
         params: &UnlinkParams,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
             .request(
@@ -2222,33 +2222,26 @@ impl<'a> ProductApi<'a> {
                     ::atrocore_runtime::encode_path_segment(link)
                 ),
             );
-        {
-            let value = &params.ids;
-            request = request
-                .query_json(
-                    "ids",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
-        }
-        request.send_json().await
+        request = request.query_serialized("ids", &params.ids);
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PUT /Product/action/massUpdate`
-    pub async fn mass_update(
+    pub fn mass_update(
         &self,
         body: &MassUpdateBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::PUT, "/Product/action/massUpdate");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /Product/{id}/attributeValues`
-    pub async fn get_attribute_values(
+    pub fn get_attribute_values(
         &self,
         id: &str,
         params: &GetAttributeValuesParams,
-    ) -> ::atrocore_runtime::Result<Vec<GetAttributeValuesResponseItem>> {
+    ) -> ::atrocore_runtime::Operation<Vec<GetAttributeValuesResponseItem>> {
         let mut request = self
             .client
             .request(
@@ -2259,14 +2252,14 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         request = request.header_opt("language", params.language.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Product/{id}/attributeValues`
-    pub async fn delete_attribute_values(
+    pub fn delete_attribute_values(
         &self,
         id: &str,
         body: &DeleteAttributeValuesBody,
-    ) -> ::atrocore_runtime::Result<DeleteAttributeValuesResponse> {
+    ) -> ::atrocore_runtime::Operation<DeleteAttributeValuesResponse> {
         let request = self
             .client
             .request(
@@ -2277,14 +2270,14 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Product/{id}/addAttributes`
-    pub async fn add_attributes(
+    pub fn add_attributes(
         &self,
         id: &str,
         body: &AddAttributesBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -2295,14 +2288,14 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Product/{id}/upsertAttributeValues`
-    pub async fn upsert_attribute_values(
+    pub fn upsert_attribute_values(
         &self,
         id: &str,
         body: &[UpsertAttributeValuesBodyItem],
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::WriteOutcome> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::WriteOutcome> {
         let request = self
             .client
             .request(
@@ -2313,13 +2306,13 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_outcome().await
+        ::atrocore_runtime::Operation::outcome(request)
     }
     /// `POST /Product/action/massRemoveAttribute`
-    pub async fn mass_remove_attribute(
+    pub fn mass_remove_attribute(
         &self,
         body: &MassRemoveAttributeBody,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::serde_json::Value> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let request = self
             .client
             .request(
@@ -2327,25 +2320,25 @@ impl<'a> ProductApi<'a> {
                 "/Product/action/massRemoveAttribute",
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Product/action/massDelete`
-    pub async fn mass_delete(
+    pub fn mass_delete(
         &self,
         body: &MassDeleteBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/Product/action/massDelete");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Product/{link}/relation`
-    pub async fn add_relation(
+    pub fn add_relation(
         &self,
         link: &str,
         body: &AddRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -2355,14 +2348,14 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Product/{link}/relation`
-    pub async fn remove_relation(
+    pub fn remove_relation(
         &self,
         link: &str,
         body: &RemoveRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -2372,13 +2365,13 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PUT /Product/{id}/subscription`
-    pub async fn subscription(
+    pub fn subscription(
         &self,
         id: &str,
-    ) -> ::atrocore_runtime::Result<SubscriptionResponse> {
+    ) -> ::atrocore_runtime::Operation<SubscriptionResponse> {
         let request = self
             .client
             .request(
@@ -2388,13 +2381,10 @@ impl<'a> ProductApi<'a> {
                     ::atrocore_runtime::encode_path_segment(id)
                 ),
             );
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Product/{id}/subscription`
-    pub async fn delete_subscription(
-        &self,
-        id: &str,
-    ) -> ::atrocore_runtime::Result<bool> {
+    pub fn delete_subscription(&self, id: &str) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -2404,7 +2394,7 @@ impl<'a> ProductApi<'a> {
                     ::atrocore_runtime::encode_path_segment(id)
                 ),
             );
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<Product> for ProductPost {

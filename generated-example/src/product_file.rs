@@ -439,12 +439,12 @@ impl<'a> ProductFileApi<'a> {
         self.client.delete::<ProductFile>(id)
     }
     /// `GET /ProductFile/{id}/{link}`
-    pub async fn linked(
+    pub fn linked(
         &self,
         id: &str,
         link: &str,
         params: &LinkedParams,
-    ) -> ::atrocore_runtime::Result<LinkedResponse> {
+    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -456,15 +456,15 @@ impl<'a> ProductFileApi<'a> {
             );
         request = request.query_opt("timezone", params.timezone.as_ref());
         request = request.header_opt("language", params.language.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /ProductFile/{id}/{link}`
-    pub async fn link(
+    pub fn link(
         &self,
         id: &str,
         link: &str,
         body: &LinkBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -475,15 +475,15 @@ impl<'a> ProductFileApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /ProductFile/{id}/{link}`
-    pub async fn unlink(
+    pub fn unlink(
         &self,
         id: &str,
         link: &str,
         params: &UnlinkParams,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
             .request(
@@ -493,44 +493,37 @@ impl<'a> ProductFileApi<'a> {
                     ::atrocore_runtime::encode_path_segment(link)
                 ),
             );
-        {
-            let value = &params.ids;
-            request = request
-                .query_json(
-                    "ids",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
-        }
-        request.send_json().await
+        request = request.query_serialized("ids", &params.ids);
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PUT /ProductFile/action/massUpdate`
-    pub async fn mass_update(
+    pub fn mass_update(
         &self,
         body: &MassUpdateBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::PUT, "/ProductFile/action/massUpdate");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /ProductFile/action/massDelete`
-    pub async fn mass_delete(
+    pub fn mass_delete(
         &self,
         body: &MassDeleteBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/ProductFile/action/massDelete");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /ProductFile/{link}/relation`
-    pub async fn add_relation(
+    pub fn add_relation(
         &self,
         link: &str,
         body: &AddRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -541,14 +534,14 @@ impl<'a> ProductFileApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /ProductFile/{link}/relation`
-    pub async fn remove_relation(
+    pub fn remove_relation(
         &self,
         link: &str,
         body: &RemoveRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -559,7 +552,7 @@ impl<'a> ProductFileApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<ProductFile> for ProductFilePost {

@@ -15,25 +15,25 @@ impl<'a> SettingsApi<'a> {
         Self { client }
     }
     /// `PUT /Settings`
-    pub async fn root(&self) -> ::atrocore_runtime::Result<crate::types::Settings> {
+    pub fn root(&self) -> ::atrocore_runtime::Operation<crate::types::Settings> {
         let request = self.client.request(::atrocore_runtime::Method::PUT, "/Settings");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /Settings`
-    pub async fn get_root(&self) -> ::atrocore_runtime::Result<crate::types::Settings> {
+    pub fn get_root(&self) -> ::atrocore_runtime::Operation<crate::types::Settings> {
         let request = self.client.request(::atrocore_runtime::Method::GET, "/Settings");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PATCH /Settings`
-    pub async fn patch_root(
+    pub fn patch_root(
         &self,
         body: &PatchRootBody,
-    ) -> ::atrocore_runtime::Result<crate::types::Settings> {
+    ) -> ::atrocore_runtime::Operation<crate::types::Settings> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::PATCH, "/Settings");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 /// Request body of `PATCH /Settings`.

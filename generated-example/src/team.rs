@@ -300,28 +300,28 @@ impl<'a> TeamApi<'a> {
         self.client.linked::<crate::user::User>("Team", id, "users")
     }
     /// Links the `User` records `ids` to the `Team` `id` through `users`.
-    pub async fn link_users<S: ::std::convert::AsRef<str>>(
+    pub fn link_users<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Team", id, "users", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Team", id, "users", ids)
     }
     /// Unlinks the `User` records `ids` from the `Team` `id` (`users`); they stay.
-    pub async fn unlink_users<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_users<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Team", id, "users", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Team", id, "users", ids)
     }
     /// `GET /Team/{id}/{link}`
-    pub async fn linked(
+    pub fn linked(
         &self,
         id: &str,
         link: &str,
         params: &LinkedParams,
-    ) -> ::atrocore_runtime::Result<LinkedResponse> {
+    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -333,15 +333,15 @@ impl<'a> TeamApi<'a> {
             );
         request = request.query_opt("timezone", params.timezone.as_ref());
         request = request.header_opt("language", params.language.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Team/{id}/{link}`
-    pub async fn link(
+    pub fn link(
         &self,
         id: &str,
         link: &str,
         body: &LinkBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -352,15 +352,15 @@ impl<'a> TeamApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Team/{id}/{link}`
-    pub async fn unlink(
+    pub fn unlink(
         &self,
         id: &str,
         link: &str,
         params: &UnlinkParams,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
             .request(
@@ -370,44 +370,37 @@ impl<'a> TeamApi<'a> {
                     ::atrocore_runtime::encode_path_segment(link)
                 ),
             );
-        {
-            let value = &params.ids;
-            request = request
-                .query_json(
-                    "ids",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
-        }
-        request.send_json().await
+        request = request.query_serialized("ids", &params.ids);
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PUT /Team/action/massUpdate`
-    pub async fn mass_update(
+    pub fn mass_update(
         &self,
         body: &MassUpdateBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::PUT, "/Team/action/massUpdate");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Team/action/massDelete`
-    pub async fn mass_delete(
+    pub fn mass_delete(
         &self,
         body: &MassDeleteBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/Team/action/massDelete");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Team/{link}/relation`
-    pub async fn add_relation(
+    pub fn add_relation(
         &self,
         link: &str,
         body: &AddRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -417,14 +410,14 @@ impl<'a> TeamApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Team/{link}/relation`
-    pub async fn remove_relation(
+    pub fn remove_relation(
         &self,
         link: &str,
         body: &RemoveRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -434,7 +427,7 @@ impl<'a> TeamApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<Team> for TeamPost {

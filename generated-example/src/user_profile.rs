@@ -15,11 +15,11 @@ impl<'a> UserProfileApi<'a> {
         Self { client }
     }
     /// `GET /UserProfile/{id}`
-    pub async fn get_id(
+    pub fn get_id(
         &self,
         id: &str,
         params: &GetIdParams,
-    ) -> ::atrocore_runtime::Result<crate::types::UserProfile> {
+    ) -> ::atrocore_runtime::Operation<crate::types::UserProfile> {
         let mut request = self
             .client
             .request(
@@ -31,14 +31,14 @@ impl<'a> UserProfileApi<'a> {
         request = request.query_opt("timezone", params.timezone.as_ref());
         request = request.header_opt("With-Meta", params.with_meta.as_ref());
         request = request.header_opt("language", params.language.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PUT /UserProfile/{id}`
-    pub async fn id(
+    pub fn id(
         &self,
         id: &str,
         body: &IdBody,
-    ) -> ::atrocore_runtime::Result<crate::types::UserProfile> {
+    ) -> ::atrocore_runtime::Operation<crate::types::UserProfile> {
         let request = self
             .client
             .request(
@@ -48,15 +48,15 @@ impl<'a> UserProfileApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /UserProfile/{id}/{link}`
-    pub async fn linked(
+    pub fn linked(
         &self,
         id: &str,
         link: &str,
         params: &LinkedParams,
-    ) -> ::atrocore_runtime::Result<LinkedResponse> {
+    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -68,15 +68,15 @@ impl<'a> UserProfileApi<'a> {
             );
         request = request.query_opt("timezone", params.timezone.as_ref());
         request = request.header_opt("language", params.language.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /UserProfile/{id}/{link}`
-    pub async fn link(
+    pub fn link(
         &self,
         id: &str,
         link: &str,
         body: &LinkBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -87,15 +87,15 @@ impl<'a> UserProfileApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /UserProfile/{id}/{link}`
-    pub async fn unlink(
+    pub fn unlink(
         &self,
         id: &str,
         link: &str,
         params: &UnlinkParams,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
             .request(
@@ -105,15 +105,8 @@ impl<'a> UserProfileApi<'a> {
                     ::atrocore_runtime::encode_path_segment(link)
                 ),
             );
-        {
-            let value = &params.ids;
-            request = request
-                .query_json(
-                    "ids",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
-        }
-        request.send_json().await
+        request = request.query_serialized("ids", &params.ids);
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 /// Query and header parameters of `get_id` (`GET /UserProfile/{id}`).

@@ -409,15 +409,15 @@ fn operation(op: &Operation, enums: &dyn Fn(&Type) -> bool) -> (TokenStream, Tok
                     quote!(if let Some(value) = &params.#f { request = request.filter(#wire, value); })
                 }
                 (ParamLocation::Query, ParamEncoding::Json, required) => {
-                    let value = if p.ty == Type::Json {
-                        quote!(value.clone())
+                    let call = if p.ty == Type::Json {
+                        quote!(query_json)
                     } else {
-                        quote!(::atrocore_runtime::serde_json::to_value(value).unwrap_or_default())
+                        quote!(query_serialized)
                     };
                     if required {
-                        quote!({ let value = &params.#f; request = request.query_json(#wire, &#value); })
+                        quote!(request = request.#call(#wire, &params.#f);)
                     } else {
-                        quote!(if let Some(value) = &params.#f { request = request.query_json(#wire, &#value); })
+                        quote!(if let Some(value) = &params.#f { request = request.#call(#wire, value); })
                     }
                 }
                 (ParamLocation::Query, ParamEncoding::Plain, true) => {
@@ -428,14 +428,14 @@ fn operation(op: &Operation, enums: &dyn Fn(&Type) -> bool) -> (TokenStream, Tok
                 }
                 (ParamLocation::Header, _, true) => {
                     if matches!(p.ty, Type::Json | Type::Array(_) | Type::Map(_)) {
-                        quote!(request = request.header(#wire, ::atrocore_runtime::serde_json::to_string(&params.#f).unwrap_or_default());)
+                        quote!(request = request.header_json(#wire, &params.#f);)
                     } else {
                         quote!(request = request.header(#wire, #value);)
                     }
                 }
                 (ParamLocation::Header, _, false) => {
                     if matches!(p.ty, Type::Json | Type::Array(_) | Type::Map(_)) {
-                        quote!(request = request.header_opt(#wire, params.#f.as_ref().map(|v| ::atrocore_runtime::serde_json::to_string(v).unwrap_or_default()));)
+                        quote!(if let Some(value) = &params.#f { request = request.header_json(#wire, value); })
                     } else {
                         quote!(request = request.header_opt(#wire, params.#f.as_ref());)
                     }
@@ -462,30 +462,24 @@ fn operation(op: &Operation, enums: &dyn Fn(&Type) -> bool) -> (TokenStream, Tok
         args.push(quote!(body: #t));
         body_call = quote!(let request = request.json(body););
     }
-    let (ret, send) = match &op.response {
+    let (ret, make) = match &op.response {
         Response::Json(t) => {
             let t = ty(t);
-            (quote!(#t), quote!(request.send_json().await))
+            (quote!(#t), quote!(json))
         }
-        Response::Empty => (quote!(()), quote!(request.send_empty().await)),
-        Response::WriteOutcome => (
-            quote!(::atrocore_runtime::WriteOutcome),
-            quote!(request.send_outcome().await),
-        ),
-        Response::Bytes => (
-            quote!(Vec<u8>),
-            quote!(request.send_bytes().await.map(Into::into)),
-        ),
+        Response::Empty => (quote!(()), quote!(empty)),
+        Response::WriteOutcome => (quote!(::atrocore_runtime::WriteOutcome), quote!(outcome)),
+        Response::Bytes => (quote!(::atrocore_runtime::bytes::Bytes), quote!(bytes)),
     };
     let mutable = (!setters.is_empty()).then(|| quote!(mut));
     let method_def = quote! {
         #doc
         #deprecated
-        pub async fn #name(&self, #(#args),*) -> ::atrocore_runtime::Result<#ret> {
+        pub fn #name(&self, #(#args),*) -> ::atrocore_runtime::Operation<#ret> {
             let #mutable request = self.client.request(#method, #path);
             #(#setters)*
             #body_call
-            #send
+            ::atrocore_runtime::Operation::#make(request)
         }
     };
     (method_def, params_def)
@@ -809,20 +803,20 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
                 self.client.linked::<crate::#module::#ty>(#wire_name, id, #link)
             }
             #link_doc
-            pub async fn #link_method<S: ::std::convert::AsRef<str>>(
+            pub fn #link_method<S: ::std::convert::AsRef<str>>(
                 &self,
                 id: &str,
                 ids: &[S],
-            ) -> ::atrocore_runtime::Result<()> {
-                self.client.link_records(#wire_name, id, #link, ids).await
+            ) -> ::atrocore_runtime::Operation<()> {
+                self.client.link_records(#wire_name, id, #link, ids)
             }
             #unlink_doc
-            pub async fn #unlink_method<S: ::std::convert::AsRef<str>>(
+            pub fn #unlink_method<S: ::std::convert::AsRef<str>>(
                 &self,
                 id: &str,
                 ids: &[S],
-            ) -> ::atrocore_runtime::Result<()> {
-                self.client.unlink_records(#wire_name, id, #link, ids).await
+            ) -> ::atrocore_runtime::Operation<()> {
+                self.client.unlink_records(#wire_name, id, #link, ids)
             }
         });
     }

@@ -6,6 +6,7 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::Stream;
@@ -113,6 +114,7 @@ pub struct ListRequest<E> {
     language: Option<String>,
     /// Records linked to another record, rather than all records of `E`.
     linked: Option<Linked>,
+    timeout: Option<Duration>,
     _entity: PhantomData<fn() -> E>,
 }
 
@@ -140,6 +142,7 @@ impl<E: Entity> ListRequest<E> {
             attributes: Vec::new(),
             language: None,
             linked: None,
+            timeout: None,
             _entity: PhantomData,
         }
     }
@@ -263,6 +266,13 @@ impl<E: Entity> ListRequest<E> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    #[must_use]
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
+        self
+    }
+
     /// The plain request, to add parameters or headers this builder does not know.
     pub fn into_request(self) -> RequestBuilder {
         self.to_request()
@@ -302,6 +312,7 @@ impl<E: Entity> ListRequest<E> {
             .header_opt("With-Meta", flag(self.with_meta))
             .header_opt("Flatten-Attributes", flag(self.flatten_attributes))
             .header_opt("language", self.language.as_deref())
+            .timeout_opt(self.timeout)
     }
 
     fn page_size(&self) -> u64 {
@@ -495,6 +506,7 @@ impl<E> Clone for ListRequest<E> {
             attributes: self.attributes.clone(),
             language: self.language.clone(),
             linked: self.linked.clone(),
+            timeout: None,
             _entity: PhantomData,
         }
     }
@@ -539,6 +551,7 @@ pub struct ReadRequest<E> {
     with_meta: bool,
     flatten_attributes: bool,
     language: Option<String>,
+    timeout: Option<Duration>,
     _entity: PhantomData<fn() -> E>,
 }
 
@@ -550,6 +563,7 @@ impl<E: Entity> ReadRequest<E> {
             with_meta: false,
             flatten_attributes: false,
             language: None,
+            timeout: None,
             _entity: PhantomData,
         }
     }
@@ -575,6 +589,13 @@ impl<E: Entity> ReadRequest<E> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    #[must_use]
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
+        self
+    }
+
     /// The plain request.
     pub fn into_request(self) -> RequestBuilder {
         self.client
@@ -582,6 +603,7 @@ impl<E: Entity> ReadRequest<E> {
             .header_opt("With-Meta", flag(self.with_meta))
             .header_opt("Flatten-Attributes", flag(self.flatten_attributes))
             .header_opt("language", self.language)
+            .timeout_opt(self.timeout)
     }
 }
 
@@ -599,6 +621,7 @@ pub struct CreateRequest<E> {
     client: Client,
     body: Result<Bytes>,
     with_meta: bool,
+    timeout: Option<Duration>,
     _entity: PhantomData<fn() -> E>,
 }
 
@@ -608,6 +631,7 @@ impl<E: Entity> CreateRequest<E> {
             client,
             body: serialize_body(body),
             with_meta: false,
+            timeout: None,
             _entity: PhantomData,
         }
     }
@@ -619,12 +643,20 @@ impl<E: Entity> CreateRequest<E> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    #[must_use]
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
+        self
+    }
+
     /// The plain request.
     pub fn into_request(self) -> RequestBuilder {
         let request = self
             .client
             .request(Method::POST, format!("/{}", E::NAME))
-            .header_opt("With-Meta", flag(self.with_meta));
+            .header_opt("With-Meta", flag(self.with_meta))
+            .timeout_opt(self.timeout);
         with_body(request, self.body)
     }
 }
@@ -653,6 +685,7 @@ pub struct UpdateRequest<E> {
     body: Result<Bytes>,
     with_meta: bool,
     flatten_attributes: bool,
+    timeout: Option<Duration>,
     _entity: PhantomData<fn() -> E>,
 }
 
@@ -670,6 +703,7 @@ impl<E: Entity> UpdateRequest<E> {
             body: serialize_body(body),
             with_meta: false,
             flatten_attributes: false,
+            timeout: None,
             _entity: PhantomData,
         }
     }
@@ -688,13 +722,21 @@ impl<E: Entity> UpdateRequest<E> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    #[must_use]
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
+        self
+    }
+
     /// The plain request.
     pub fn into_request(self) -> RequestBuilder {
         let request = self
             .client
             .request(self.method, entity_path::<E>(&self.id))
             .header_opt("With-Meta", flag(self.with_meta))
-            .header_opt("Flatten-Attributes", flag(self.flatten_attributes));
+            .header_opt("Flatten-Attributes", flag(self.flatten_attributes))
+            .timeout_opt(self.timeout);
         with_body(request, self.body)
     }
 }
@@ -707,7 +749,7 @@ impl<E: Entity> IntoFuture for UpdateRequest<E> {
     fn into_future(self) -> Self::IntoFuture {
         let client = self.client.clone();
         let id = self.id.clone();
-        let (with_meta, flatten) = (self.with_meta, self.flatten_attributes);
+        let (with_meta, flatten, timeout) = (self.with_meta, self.flatten_attributes, self.timeout);
         Box::pin(async move {
             match self.into_request().send_json().await {
                 Err(e) if e.status() == Some(304) => {
@@ -715,6 +757,7 @@ impl<E: Entity> IntoFuture for UpdateRequest<E> {
                         .request(Method::GET, entity_path::<E>(&id))
                         .header_opt("With-Meta", flag(with_meta))
                         .header_opt("Flatten-Attributes", flag(flatten))
+                        .timeout_opt(timeout)
                         .send_json()
                         .await
                 }
@@ -729,6 +772,7 @@ pub struct DeleteRequest<E> {
     client: Client,
     id: String,
     permanently: bool,
+    timeout: Option<Duration>,
     _entity: PhantomData<fn() -> E>,
 }
 
@@ -738,6 +782,7 @@ impl<E: Entity> DeleteRequest<E> {
             client,
             id: id.to_owned(),
             permanently: false,
+            timeout: None,
             _entity: PhantomData,
         }
     }
@@ -749,11 +794,19 @@ impl<E: Entity> DeleteRequest<E> {
         self
     }
 
+    /// The time limit of each attempt of this request, instead of the client's.
+    #[must_use]
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
+        self
+    }
+
     /// The plain request.
     pub fn into_request(self) -> RequestBuilder {
         self.client
             .request(Method::DELETE, entity_path::<E>(&self.id))
             .header_opt("permanently", flag(self.permanently))
+            .timeout_opt(self.timeout)
     }
 }
 

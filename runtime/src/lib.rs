@@ -144,6 +144,7 @@ mod http;
 mod link;
 mod links;
 mod meta;
+mod operation;
 mod outcome;
 mod patch;
 mod request;
@@ -170,6 +171,7 @@ pub use filter::{
 };
 pub use link::{LinkTo, Lookup, Scalar};
 pub use meta::{Meta, OptionRecords, Permissions};
+pub use operation::Operation;
 pub use outcome::WriteOutcome;
 pub use patch::Patch;
 pub use request::RequestBuilder;

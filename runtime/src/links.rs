@@ -7,64 +7,73 @@ use serde_json::json;
 
 use crate::client::{ApiGeneration, Client};
 use crate::encode::encode_path_segment;
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::http::execute::check_path_value;
+use crate::operation::Operation;
 
 impl Client {
     /// Links the `entity` record `id` to the records `ids` through `link`. Linking a record
     /// that is already linked changes nothing, so the call is retried like a read.
-    pub async fn link_records<S: AsRef<str>>(
+    pub fn link_records<S: AsRef<str>>(
         &self,
         entity: &str,
         id: &str,
         link: &str,
         ids: &[S],
-    ) -> Result<()> {
+    ) -> Operation<()> {
         let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
-        if ids.is_empty() {
-            return Err(Error::builder("no ids to link"));
-        }
         let request = match self.generation() {
             ApiGeneration::V2_2 => self
                 .request(Method::POST, relation_path(entity, id, link))
                 .json(&json!({ "ids": ids })),
             _ => {
-                check_path_value(id)?;
-                self.request(Method::POST, "/entityRelation")
-                    .json(&json!({ "entityName": entity, "id": id, "link": link, "ids": ids }))
+                let request = self
+                    .request(Method::POST, "/entityRelation")
+                    .json(&json!({ "entityName": entity, "id": id, "link": link, "ids": ids }));
+                match check_path_value(id) {
+                    Ok(()) => request,
+                    Err(e) => request.fail(e),
+                }
             }
         };
-        request.idempotent(true).send_empty().await
+        let request = if ids.is_empty() {
+            request.fail(Error::builder("no ids to link"))
+        } else {
+            request
+        };
+        Operation::empty(request.idempotent(true))
     }
 
     /// Unlinks the records `ids` from the `entity` record `id` (link `link`); the records stay.
-    pub async fn unlink_records<S: AsRef<str>>(
+    pub fn unlink_records<S: AsRef<str>>(
         &self,
         entity: &str,
         id: &str,
         link: &str,
         ids: &[S],
-    ) -> Result<()> {
+    ) -> Operation<()> {
         let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
-        if ids.is_empty() {
-            return Err(Error::builder("no ids to unlink"));
-        }
         let request = match self.generation() {
             ApiGeneration::V2_2 => self.request(Method::DELETE, relation_path(entity, id, link)),
             _ => {
-                check_path_value(id)?;
-                self.request(Method::DELETE, "/entityRelation")
+                let request = self
+                    .request(Method::DELETE, "/entityRelation")
                     .query("entityName", entity)
                     .query("id", id)
-                    .query("link", link)
+                    .query("link", link);
+                match check_path_value(id) {
+                    Ok(()) => request,
+                    Err(e) => request.fail(e),
+                }
             }
         };
+        let request = if ids.is_empty() {
+            request.fail(Error::builder("no ids to unlink"))
+        } else {
+            request
+        };
         // Both generations document `ids` as one comma-separated string.
-        request
-            .query("ids", ids.join(","))
-            .idempotent(true)
-            .send_empty()
-            .await
+        Operation::empty(request.query("ids", ids.join(",")).idempotent(true))
     }
 }
 

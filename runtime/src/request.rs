@@ -99,6 +99,30 @@ impl RequestBuilder {
         self
     }
 
+    /// Adds any serializable value in PHP bracket notation, as [`query_json`](Self::query_json)
+    /// does; a value that cannot be serialized makes the request fail before it is sent.
+    #[must_use]
+    pub fn query_serialized<V: Serialize + ?Sized>(self, name: &str, value: &V) -> Self {
+        match serde_json::to_value(value) {
+            Ok(v) => self.query_json(name, &v),
+            Err(e) => self.fail(
+                Error::builder(format!("query parameter `{name}` cannot be serialized"))
+                    .with_source(e),
+            ),
+        }
+    }
+
+    /// Sets the header `name` to `value` written as JSON (structured header parameters).
+    #[must_use]
+    pub fn header_json<V: Serialize + ?Sized>(self, name: &str, value: &V) -> Self {
+        match serde_json::to_string(value) {
+            Ok(v) => self.header(name, v),
+            Err(e) => self.fail(
+                Error::builder(format!("header `{name}` cannot be serialized")).with_source(e),
+            ),
+        }
+    }
+
     /// Adds a `where` filter as parameter `name`, in PHP bracket notation; an empty `where`
     /// sends nothing.
     ///
@@ -192,6 +216,13 @@ impl RequestBuilder {
     #[must_use]
     pub fn timeout(mut self, d: Duration) -> Self {
         self.timeout = Some(d);
+        self
+    }
+
+    pub(crate) fn timeout_opt(mut self, d: Option<Duration>) -> Self {
+        if d.is_some() {
+            self.timeout = d;
+        }
         self
     }
 

@@ -482,20 +482,20 @@ impl<'a> BrandApi<'a> {
         self.client.linked::<crate::file::File>("Brand", id, "files")
     }
     /// Links the `File` records `ids` to the `Brand` `id` through `files`.
-    pub async fn link_files<S: ::std::convert::AsRef<str>>(
+    pub fn link_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Brand", id, "files", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Brand", id, "files", ids)
     }
     /// Unlinks the `File` records `ids` from the `Brand` `id` (`files`); they stay.
-    pub async fn unlink_files<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Brand", id, "files", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Brand", id, "files", ids)
     }
     /// The `Product` records linked to the `Brand` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn products(
@@ -505,20 +505,20 @@ impl<'a> BrandApi<'a> {
         self.client.linked::<crate::product::Product>("Brand", id, "products")
     }
     /// Links the `Product` records `ids` to the `Brand` `id` through `products`.
-    pub async fn link_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Brand", id, "products", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Brand", id, "products", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Brand` `id` (`products`); they stay.
-    pub async fn unlink_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Brand", id, "products", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Brand", id, "products", ids)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<Brand> for BrandPost {

@@ -884,20 +884,20 @@ impl<'a> CategoryApi<'a> {
         self.client.linked::<crate::file::File>("Category", id, "files")
     }
     /// Links the `File` records `ids` to the `Category` `id` through `files`.
-    pub async fn link_files<S: ::std::convert::AsRef<str>>(
+    pub fn link_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Category", id, "files", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Category", id, "files", ids)
     }
     /// Unlinks the `File` records `ids` from the `Category` `id` (`files`); they stay.
-    pub async fn unlink_files<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Category", id, "files", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Category", id, "files", ids)
     }
     /// The `Category` records linked to the `Category` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn children(
@@ -907,20 +907,20 @@ impl<'a> CategoryApi<'a> {
         self.client.linked::<crate::category::Category>("Category", id, "children")
     }
     /// Links the `Category` records `ids` to the `Category` `id` through `children`.
-    pub async fn link_children<S: ::std::convert::AsRef<str>>(
+    pub fn link_children<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Category", id, "children", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Category", id, "children", ids)
     }
     /// Unlinks the `Category` records `ids` from the `Category` `id` (`children`); they stay.
-    pub async fn unlink_children<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_children<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Category", id, "children", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Category", id, "children", ids)
     }
     /// The `Category` records linked to the `Category` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
@@ -930,20 +930,20 @@ impl<'a> CategoryApi<'a> {
         self.client.linked::<crate::category::Category>("Category", id, "parents")
     }
     /// Links the `Category` records `ids` to the `Category` `id` through `parents`.
-    pub async fn link_parents<S: ::std::convert::AsRef<str>>(
+    pub fn link_parents<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Category", id, "parents", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Category", id, "parents", ids)
     }
     /// Unlinks the `Category` records `ids` from the `Category` `id` (`parents`); they stay.
-    pub async fn unlink_parents<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_parents<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Category", id, "parents", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Category", id, "parents", ids)
     }
     /// The `Product` records linked to the `Category` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn products(
@@ -953,26 +953,26 @@ impl<'a> CategoryApi<'a> {
         self.client.linked::<crate::product::Product>("Category", id, "products")
     }
     /// Links the `Product` records `ids` to the `Category` `id` through `products`.
-    pub async fn link_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Category", id, "products", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Category", id, "products", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Category` `id` (`products`); they stay.
-    pub async fn unlink_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Category", id, "products", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Category", id, "products", ids)
     }
     /// `POST /Category/inheritAllFromParentAsync`
-    pub async fn inherit_all_from_parent_async(
+    pub fn inherit_all_from_parent_async(
         &self,
         body: &InheritAllFromParentAsyncBody,
-    ) -> ::atrocore_runtime::Result<InheritAllFromParentAsyncResponse> {
+    ) -> ::atrocore_runtime::Operation<InheritAllFromParentAsyncResponse> {
         let request = self
             .client
             .request(
@@ -980,40 +980,36 @@ impl<'a> CategoryApi<'a> {
                 "/Category/inheritAllFromParentAsync",
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /Category/treeData`
-    pub async fn get_tree_data(
+    pub fn get_tree_data(
         &self,
         params: &GetTreeDataParams,
-    ) -> ::atrocore_runtime::Result<GetTreeDataResponse> {
+    ) -> ::atrocore_runtime::Operation<GetTreeDataResponse> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/Category/treeData");
         if let Some(value) = &params.ids {
-            request = request
-                .query_json(
-                    "ids",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
+            request = request.query_serialized("ids", value);
         }
         if let Some(value) = &params.where_ {
             request = request.filter("where", value);
         }
         if let Some(value) = &params.foreign_where {
-            request = request.query_json("foreignWhere", &value.clone());
+            request = request.query_json("foreignWhere", value);
         }
         request = request.query_opt("link", params.link.as_ref());
         request = request.query_opt("scope", params.scope.as_ref());
         request = request.query_opt("sortBy", params.sort_by.as_ref());
         request = request.query_opt("asc", params.asc.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Category/{id}/inheritAllForChildren`
-    pub async fn inherit_all_for_children(
+    pub fn inherit_all_for_children(
         &self,
         id: &str,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -1023,13 +1019,13 @@ impl<'a> CategoryApi<'a> {
                     ::atrocore_runtime::encode_path_segment(id)
                 ),
             );
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Category/{id}/inheritAllFromParent`
-    pub async fn inherit_all_from_parent(
+    pub fn inherit_all_from_parent(
         &self,
         id: &str,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -1039,14 +1035,14 @@ impl<'a> CategoryApi<'a> {
                     ::atrocore_runtime::encode_path_segment(id)
                 ),
             );
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Category/{id}/inheritField`
-    pub async fn inherit_field(
+    pub fn inherit_field(
         &self,
         id: &str,
         body: &InheritFieldBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -1057,14 +1053,14 @@ impl<'a> CategoryApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Category/{id}/inheritLink`
-    pub async fn inherit_link(
+    pub fn inherit_link(
         &self,
         id: &str,
         body: &InheritLinkBody,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::serde_json::Value> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let request = self
             .client
             .request(
@@ -1075,14 +1071,14 @@ impl<'a> CategoryApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Category/{id}/inheritRelation`
-    pub async fn inherit_relation(
+    pub fn inherit_relation(
         &self,
         id: &str,
         body: &InheritRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -1093,14 +1089,14 @@ impl<'a> CategoryApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Category/{id}/notInheritRelation`
-    pub async fn not_inherit_relation(
+    pub fn not_inherit_relation(
         &self,
         id: &str,
         body: &NotInheritRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -1111,7 +1107,7 @@ impl<'a> CategoryApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<Category> for CategoryPost {

@@ -15,10 +15,10 @@ impl<'a> DashletApi<'a> {
         Self { client }
     }
     /// `GET /Dashlet/{dashletName}`
-    pub async fn get_dashlet_name(
+    pub fn get_dashlet_name(
         &self,
         dashlet_name: &str,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::serde_json::Value> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let request = self
             .client
             .request(
@@ -27,6 +27,6 @@ impl<'a> DashletApi<'a> {
                     "/Dashlet/{}", ::atrocore_runtime::encode_path_segment(dashlet_name)
                 ),
             );
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }

@@ -1520,20 +1520,20 @@ impl<'a> FileApi<'a> {
         self.client.linked::<crate::product::Product>("File", id, "products")
     }
     /// Links the `Product` records `ids` to the `File` `id` through `products`.
-    pub async fn link_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("File", id, "products", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("File", id, "products", ids)
     }
     /// Unlinks the `Product` records `ids` from the `File` `id` (`products`); they stay.
-    pub async fn unlink_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("File", id, "products", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("File", id, "products", ids)
     }
     /// The `Category` records linked to the `File` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn categories(
@@ -1543,20 +1543,20 @@ impl<'a> FileApi<'a> {
         self.client.linked::<crate::category::Category>("File", id, "categories")
     }
     /// Links the `Category` records `ids` to the `File` `id` through `categories`.
-    pub async fn link_categories<S: ::std::convert::AsRef<str>>(
+    pub fn link_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("File", id, "categories", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("File", id, "categories", ids)
     }
     /// Unlinks the `Category` records `ids` from the `File` `id` (`categories`); they stay.
-    pub async fn unlink_categories<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("File", id, "categories", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("File", id, "categories", ids)
     }
     /// The `Brand` records linked to the `File` `id` through `brands`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn brands(
@@ -1566,59 +1566,59 @@ impl<'a> FileApi<'a> {
         self.client.linked::<crate::brand::Brand>("File", id, "brands")
     }
     /// Links the `Brand` records `ids` to the `File` `id` through `brands`.
-    pub async fn link_brands<S: ::std::convert::AsRef<str>>(
+    pub fn link_brands<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("File", id, "brands", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("File", id, "brands", ids)
     }
     /// Unlinks the `Brand` records `ids` from the `File` `id` (`brands`); they stay.
-    pub async fn unlink_brands<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_brands<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("File", id, "brands", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("File", id, "brands", ids)
     }
     /// `POST /File/createChunk`
-    pub async fn create_chunk(
+    pub fn create_chunk(
         &self,
         body: &CreateChunkBody,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::serde_json::Value> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/File/createChunk");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /File/massDownload`
-    pub async fn mass_download(
+    pub fn mass_download(
         &self,
         body: &MassDownloadBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/File/massDownload");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /File/uploadProxy`
-    pub async fn upload_proxy(
+    pub fn upload_proxy(
         &self,
         body: &UploadProxyBody,
-    ) -> ::atrocore_runtime::Result<()> {
+    ) -> ::atrocore_runtime::Operation<()> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/File/uploadProxy");
         let request = request.json(body);
-        request.send_empty().await
+        ::atrocore_runtime::Operation::empty(request)
     }
     /// `POST /File/{id}/createSharedUrl`
-    pub async fn create_shared_url(
+    pub fn create_shared_url(
         &self,
         id: &str,
-    ) -> ::atrocore_runtime::Result<CreateSharedUrlResponse> {
+    ) -> ::atrocore_runtime::Operation<CreateSharedUrlResponse> {
         let request = self
             .client
             .request(
@@ -1628,14 +1628,14 @@ impl<'a> FileApi<'a> {
                     ::atrocore_runtime::encode_path_segment(id)
                 ),
             );
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PATCH /File/{id}/reupload`
-    pub async fn reupload(
+    pub fn reupload(
         &self,
         id: &str,
         body: &ReuploadBody,
-    ) -> ::atrocore_runtime::Result<crate::file::File> {
+    ) -> ::atrocore_runtime::Operation<crate::file::File> {
         let request = self
             .client
             .request(
@@ -1645,7 +1645,7 @@ impl<'a> FileApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<File> for FilePost {

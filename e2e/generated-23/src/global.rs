@@ -15,53 +15,53 @@ impl<'a> GlobalApi<'a> {
         Self { client }
     }
     /// `GET /`
-    pub async fn get_root(&self) -> ::atrocore_runtime::Result<bool> {
+    pub fn get_root(&self) -> ::atrocore_runtime::Operation<bool> {
         let request = self.client.request(::atrocore_runtime::Method::GET, "/");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /checkBackgroundProcessing`
-    pub async fn get_check_background_processing(
+    pub fn get_check_background_processing(
         &self,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/checkBackgroundProcessing");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /clearCache`
-    pub async fn clear_cache(&self) -> ::atrocore_runtime::Result<bool> {
+    pub fn clear_cache(&self) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/clearCache");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /computeEntityScriptField`
-    pub async fn compute_entity_script_field(
+    pub fn compute_entity_script_field(
         &self,
         body: &ComputeEntityScriptFieldBody,
-    ) -> ::atrocore_runtime::Result<()> {
+    ) -> ::atrocore_runtime::Operation<()> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/computeEntityScriptField");
         let request = request.json(body);
-        request.send_empty().await
+        ::atrocore_runtime::Operation::empty(request)
     }
     /// `POST /destroyAuthToken`
-    pub async fn destroy_auth_token(
+    pub fn destroy_auth_token(
         &self,
         body: &DestroyAuthTokenBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/destroyAuthToken");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /dynamicActions`
-    pub async fn get_dynamic_actions(
+    pub fn get_dynamic_actions(
         &self,
         params: &GetDynamicActionsParams,
-    ) -> ::atrocore_runtime::Result<Vec<GetDynamicActionsResponseItem>> {
+    ) -> ::atrocore_runtime::Operation<Vec<GetDynamicActionsResponseItem>> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/dynamicActions");
@@ -69,80 +69,80 @@ impl<'a> GlobalApi<'a> {
         request = request.query_opt("id", params.id.as_ref());
         request = request.query_opt("type", params.type_.as_ref());
         request = request.query_opt("display", params.display.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /entityDuplicateValues`
-    pub async fn get_entity_duplicate_values(
+    pub fn get_entity_duplicate_values(
         &self,
         params: &GetEntityDuplicateValuesParams,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::serde_json::Value> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/entityDuplicateValues");
         request = request.query("entityName", &params.entity_name);
         request = request.query("id", &params.id);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /entityMassDelete`
-    pub async fn entity_mass_delete(
+    pub fn entity_mass_delete(
         &self,
         body: &EntityMassDeleteBody,
-    ) -> ::atrocore_runtime::Result<EntityMassDeleteResponse> {
+    ) -> ::atrocore_runtime::Operation<EntityMassDeleteResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/entityMassDelete");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /entityMassDeleteAsync`
-    pub async fn entity_mass_delete_async(
+    pub fn entity_mass_delete_async(
         &self,
         body: &EntityMassDeleteAsyncBody,
-    ) -> ::atrocore_runtime::Result<EntityMassDeleteAsyncResponse> {
+    ) -> ::atrocore_runtime::Operation<EntityMassDeleteAsyncResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/entityMassDeleteAsync");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PATCH /entityMassUpdate`
-    pub async fn entity_mass_update(
+    pub fn entity_mass_update(
         &self,
         body: &EntityMassUpdateBody,
-    ) -> ::atrocore_runtime::Result<EntityMassUpdateResponse> {
+    ) -> ::atrocore_runtime::Operation<EntityMassUpdateResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::PATCH, "/entityMassUpdate");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PATCH /entityMassUpdateAsync`
-    pub async fn entity_mass_update_async(
+    pub fn entity_mass_update_async(
         &self,
         body: &EntityMassUpdateAsyncBody,
-    ) -> ::atrocore_runtime::Result<EntityMassUpdateAsyncResponse> {
+    ) -> ::atrocore_runtime::Operation<EntityMassUpdateAsyncResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::PATCH, "/entityMassUpdateAsync");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /entityMerge`
-    pub async fn entity_merge(
+    pub fn entity_merge(
         &self,
         body: &EntityMergeBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/entityMerge");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /entityRelation`
-    pub async fn get_entity_relation(
+    pub fn get_entity_relation(
         &self,
         params: &GetEntityRelationParams,
-    ) -> ::atrocore_runtime::Result<GetEntityRelationResponse> {
+    ) -> ::atrocore_runtime::Operation<GetEntityRelationResponse> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/entityRelation");
@@ -153,18 +153,18 @@ impl<'a> GlobalApi<'a> {
         request = request.query_opt("maxSize", params.max_size.as_ref());
         request = request.query_opt("sortBy", params.sort_by.as_ref());
         if let Some(value) = &params.asc {
-            request = request.query_json("asc", &value.clone());
+            request = request.query_json("asc", value);
         }
         if let Some(value) = &params.where_ {
             request = request.filter("where", value);
         }
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /entityRelation`
-    pub async fn delete_entity_relation(
+    pub fn delete_entity_relation(
         &self,
         params: &DeleteEntityRelationParams,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::DELETE, "/entityRelation");
@@ -173,101 +173,101 @@ impl<'a> GlobalApi<'a> {
         request = request.query("link", &params.link);
         request = request.query_opt("ids", params.ids.as_ref());
         request = request.query_opt("all", params.all.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /entityRelation`
-    pub async fn entity_relation(
+    pub fn entity_relation(
         &self,
         body: &EntityRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/entityRelation");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /entityRelationBulk`
-    pub async fn delete_entity_relation_bulk(
+    pub fn delete_entity_relation_bulk(
         &self,
         body: &DeleteEntityRelationBulkBody,
-    ) -> ::atrocore_runtime::Result<DeleteEntityRelationBulkResponse> {
+    ) -> ::atrocore_runtime::Operation<DeleteEntityRelationBulkResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::DELETE, "/entityRelationBulk");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /entityRelationBulk`
-    pub async fn entity_relation_bulk(
+    pub fn entity_relation_bulk(
         &self,
         body: &EntityRelationBulkBody,
-    ) -> ::atrocore_runtime::Result<EntityRelationBulkResponse> {
+    ) -> ::atrocore_runtime::Operation<EntityRelationBulkResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/entityRelationBulk");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /entityRelationBulkAsync`
-    pub async fn entity_relation_bulk_async(
+    pub fn entity_relation_bulk_async(
         &self,
         body: &EntityRelationBulkAsyncBody,
-    ) -> ::atrocore_runtime::Result<EntityRelationBulkAsyncResponse> {
+    ) -> ::atrocore_runtime::Operation<EntityRelationBulkAsyncResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/entityRelationBulkAsync");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /entityRelationBulkAsync`
-    pub async fn delete_entity_relation_bulk_async(
+    pub fn delete_entity_relation_bulk_async(
         &self,
         body: &DeleteEntityRelationBulkAsyncBody,
-    ) -> ::atrocore_runtime::Result<DeleteEntityRelationBulkAsyncResponse> {
+    ) -> ::atrocore_runtime::Operation<DeleteEntityRelationBulkAsyncResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::DELETE, "/entityRelationBulkAsync");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /entityRestore`
-    pub async fn entity_restore(
+    pub fn entity_restore(
         &self,
         body: &EntityRestoreBody,
-    ) -> ::atrocore_runtime::Result<EntityRestoreResponse> {
+    ) -> ::atrocore_runtime::Operation<EntityRestoreResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/entityRestore");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /entityRestoreAsync`
-    pub async fn entity_restore_async(
+    pub fn entity_restore_async(
         &self,
         body: &EntityRestoreAsyncBody,
-    ) -> ::atrocore_runtime::Result<EntityRestoreAsyncResponse> {
+    ) -> ::atrocore_runtime::Operation<EntityRestoreAsyncResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/entityRestoreAsync");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /entityScriptDefaultFields`
-    pub async fn entity_script_default_fields(
+    pub fn entity_script_default_fields(
         &self,
         body: &EntityScriptDefaultFieldsBody,
-    ) -> ::atrocore_runtime::Result<::std::collections::BTreeMap<String, String>> {
+    ) -> ::atrocore_runtime::Operation<::std::collections::BTreeMap<String, String>> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/entityScriptDefaultFields");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /entityStream`
-    pub async fn get_entity_stream(
+    pub fn get_entity_stream(
         &self,
         params: &GetEntityStreamParams,
-    ) -> ::atrocore_runtime::Result<GetEntityStreamResponse> {
+    ) -> ::atrocore_runtime::Operation<GetEntityStreamResponse> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/entityStream");
@@ -277,42 +277,38 @@ impl<'a> GlobalApi<'a> {
         request = request.query_opt("maxSize", params.max_size.as_ref());
         request = request.query_opt("after", params.after.as_ref());
         if let Some(value) = &params.filter {
-            request = request
-                .query_json(
-                    "filter",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
+            request = request.query_serialized("filter", value);
         }
         request = request.query_opt("sortBy", params.sort_by.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /entitySubscription`
-    pub async fn delete_entity_subscription(
+    pub fn delete_entity_subscription(
         &self,
         body: &DeleteEntitySubscriptionBody,
-    ) -> ::atrocore_runtime::Result<DeleteEntitySubscriptionResponse> {
+    ) -> ::atrocore_runtime::Operation<DeleteEntitySubscriptionResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::DELETE, "/entitySubscription");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /entitySubscription`
-    pub async fn entity_subscription(
+    pub fn entity_subscription(
         &self,
         body: &EntitySubscriptionBody,
-    ) -> ::atrocore_runtime::Result<EntitySubscriptionResponse> {
+    ) -> ::atrocore_runtime::Operation<EntitySubscriptionResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/entitySubscription");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /entityTree`
-    pub async fn get_entity_tree(
+    pub fn get_entity_tree(
         &self,
         params: &GetEntityTreeParams,
-    ) -> ::atrocore_runtime::Result<GetEntityTreeResponse> {
+    ) -> ::atrocore_runtime::Operation<GetEntityTreeResponse> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/entityTree");
@@ -325,33 +321,33 @@ impl<'a> GlobalApi<'a> {
             request = request.filter("where", value);
         }
         if let Some(value) = &params.foreign_where {
-            request = request.query_json("foreignWhere", &value.clone());
+            request = request.query_json("foreignWhere", value);
         }
         request = request.query_opt("sortBy", params.sort_by.as_ref());
         if let Some(value) = &params.asc {
-            request = request.query_json("asc", &value.clone());
+            request = request.query_json("asc", value);
         }
         request = request.query_opt("isTreePanel", params.is_tree_panel.as_ref());
         request = request.query_opt("offset", params.offset.as_ref());
         request = request.query_opt("maxSize", params.max_size.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /evaluateScriptFieldDefault`
-    pub async fn evaluate_script_field_default(
+    pub fn evaluate_script_field_default(
         &self,
         body: &EvaluateScriptFieldDefaultBody,
-    ) -> ::atrocore_runtime::Result<EvaluateScriptFieldDefaultResponse> {
+    ) -> ::atrocore_runtime::Operation<EvaluateScriptFieldDefaultResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/evaluateScriptFieldDefault");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /generateScriptAttributesSnippet`
-    pub async fn generate_script_attributes_snippet(
+    pub fn generate_script_attributes_snippet(
         &self,
         body: &GenerateScriptAttributesSnippetBody,
-    ) -> ::atrocore_runtime::Result<GenerateScriptAttributesSnippetResponse> {
+    ) -> ::atrocore_runtime::Operation<GenerateScriptAttributesSnippetResponse> {
         let request = self
             .client
             .request(
@@ -359,142 +355,144 @@ impl<'a> GlobalApi<'a> {
                 "/generateScriptAttributesSnippet",
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /generateScriptFieldsSnippet`
-    pub async fn generate_script_fields_snippet(
+    pub fn generate_script_fields_snippet(
         &self,
         body: &GenerateScriptFieldsSnippetBody,
-    ) -> ::atrocore_runtime::Result<GenerateScriptFieldsSnippetResponse> {
+    ) -> ::atrocore_runtime::Operation<GenerateScriptFieldsSnippetResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/generateScriptFieldsSnippet");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /getSchemaDiff`
-    pub async fn get_get_schema_diff(&self) -> ::atrocore_runtime::Result<Vec<u8>> {
+    pub fn get_get_schema_diff(
+        &self,
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::bytes::Bytes> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/getSchemaDiff");
-        request.send_bytes().await.map(Into::into)
+        ::atrocore_runtime::Operation::bytes(request)
     }
     /// `GET /globalSearch`
-    pub async fn get_global_search(
+    pub fn get_global_search(
         &self,
         params: &GetGlobalSearchParams,
-    ) -> ::atrocore_runtime::Result<GetGlobalSearchResponse> {
+    ) -> ::atrocore_runtime::Operation<GetGlobalSearchResponse> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/globalSearch");
         request = request.query("q", &params.q);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /i18n`
-    pub async fn get_i18n(
+    pub fn get_i18n(
         &self,
         params: &GetI18nParams,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::serde_json::Value> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let mut request = self.client.request(::atrocore_runtime::Method::GET, "/i18n");
         request = request.query_opt("locale", params.locale.as_ref());
         request = request.query_opt("default", params.default.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /jobManagerPause`
-    pub async fn job_manager_pause(
+    pub fn job_manager_pause(
         &self,
         body: &JobManagerPauseBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/jobManagerPause");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /metadata`
-    pub async fn get_metadata(&self) -> ::atrocore_runtime::Result<GetMetadataResponse> {
+    pub fn get_metadata(&self) -> ::atrocore_runtime::Operation<GetMetadataResponse> {
         let request = self.client.request(::atrocore_runtime::Method::GET, "/metadata");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /rebuildDb`
-    pub async fn rebuild_db(&self) -> ::atrocore_runtime::Result<bool> {
+    pub fn rebuild_db(&self) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/rebuildDb");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /removeAssociates`
-    pub async fn remove_associates(
+    pub fn remove_associates(
         &self,
         body: &RemoveAssociatesBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/removeAssociates");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /resetDashboard`
-    pub async fn reset_dashboard(
+    pub fn reset_dashboard(
         &self,
         body: &ResetDashboardBody,
-    ) -> ::atrocore_runtime::Result<ResetDashboardResponse> {
+    ) -> ::atrocore_runtime::Operation<ResetDashboardResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/resetDashboard");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /sendTestEmail`
-    pub async fn send_test_email(&self) -> ::atrocore_runtime::Result<bool> {
+    pub fn send_test_email(&self) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/sendTestEmail");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /settings`
-    pub async fn get_settings(
+    pub fn get_settings(
         &self,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::serde_json::Value> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let request = self.client.request(::atrocore_runtime::Method::GET, "/settings");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PATCH /settings`
-    pub async fn settings(
+    pub fn settings(
         &self,
         body: &::atrocore_runtime::serde_json::Value,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::serde_json::Value> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::PATCH, "/settings");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /upsert`
-    pub async fn upsert(
+    pub fn upsert(
         &self,
         body: &[UpsertBodyItem],
-    ) -> ::atrocore_runtime::Result<Vec<UpsertResponseItem>> {
+    ) -> ::atrocore_runtime::Operation<Vec<UpsertResponseItem>> {
         let request = self.client.request(::atrocore_runtime::Method::POST, "/upsert");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /upsertAsync`
-    pub async fn upsert_async(
+    pub fn upsert_async(
         &self,
         body: &[UpsertAsyncBodyItem],
-    ) -> ::atrocore_runtime::Result<UpsertAsyncResponse> {
+    ) -> ::atrocore_runtime::Operation<UpsertAsyncResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/upsertAsync");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /userSession`
-    pub async fn get_user_session(
+    pub fn get_user_session(
         &self,
         params: &GetUserSessionParams,
-    ) -> ::atrocore_runtime::Result<GetUserSessionResponse> {
+    ) -> ::atrocore_runtime::Operation<GetUserSessionResponse> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/userSession");
@@ -513,7 +511,7 @@ impl<'a> GlobalApi<'a> {
                 "Authorization-Token-Idletime",
                 params.authorization_token_idletime.as_ref(),
             );
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 /// Query and header parameters of `get_dynamic_actions` (`GET /dynamicActions`).

@@ -15,16 +15,16 @@ impl<'a> LastViewedApi<'a> {
         Self { client }
     }
     /// `GET /LastViewed`
-    pub async fn get_root(
+    pub fn get_root(
         &self,
         params: &GetRootParams,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::serde_json::Value> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/LastViewed");
         request = request.query_opt("offset", params.offset.as_ref());
         request = request.query_opt("maxSize", params.max_size.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 /// Query and header parameters of `get_root` (`GET /LastViewed`).

@@ -15,10 +15,10 @@ impl<'a> MatchedRecordApi<'a> {
         Self { client }
     }
     /// `GET /MatchedRecord`
-    pub async fn get_root(
+    pub fn get_root(
         &self,
         params: &GetRootParams,
-    ) -> ::atrocore_runtime::Result<GetRootResponse> {
+    ) -> ::atrocore_runtime::Operation<GetRootResponse> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/MatchedRecord");
@@ -35,13 +35,13 @@ impl<'a> MatchedRecordApi<'a> {
         request = request.query_opt("totalOnly", params.total_only.as_ref());
         request = request.query_opt("attributes", params.attributes.as_ref());
         request = request.query_opt("allAttributes", params.all_attributes.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /MatchedRecord/{id}`
-    pub async fn get_id(
+    pub fn get_id(
         &self,
         id: &str,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::serde_json::Value> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let request = self
             .client
             .request(
@@ -50,7 +50,7 @@ impl<'a> MatchedRecordApi<'a> {
                     "/MatchedRecord/{}", ::atrocore_runtime::encode_path_segment(id)
                 ),
             );
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 /// Query and header parameters of `get_root` (`GET /MatchedRecord`).

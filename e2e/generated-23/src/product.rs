@@ -1918,20 +1918,20 @@ impl<'a> ProductApi<'a> {
         self.client.linked::<crate::product::Product>("Product", id, "children")
     }
     /// Links the `Product` records `ids` to the `Product` `id` through `children`.
-    pub async fn link_children<S: ::std::convert::AsRef<str>>(
+    pub fn link_children<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "children", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "children", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Product` `id` (`children`); they stay.
-    pub async fn unlink_children<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_children<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "children", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "children", ids)
     }
     /// The `Product` records linked to the `Product` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
@@ -1941,40 +1941,40 @@ impl<'a> ProductApi<'a> {
         self.client.linked::<crate::product::Product>("Product", id, "parents")
     }
     /// Links the `Product` records `ids` to the `Product` `id` through `parents`.
-    pub async fn link_parents<S: ::std::convert::AsRef<str>>(
+    pub fn link_parents<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "parents", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "parents", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Product` `id` (`parents`); they stay.
-    pub async fn unlink_parents<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_parents<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "parents", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "parents", ids)
     }
     /// The `File` records linked to the `Product` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
         self.client.linked::<crate::file::File>("Product", id, "files")
     }
     /// Links the `File` records `ids` to the `Product` `id` through `files`.
-    pub async fn link_files<S: ::std::convert::AsRef<str>>(
+    pub fn link_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "files", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "files", ids)
     }
     /// Unlinks the `File` records `ids` from the `Product` `id` (`files`); they stay.
-    pub async fn unlink_files<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "files", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "files", ids)
     }
     /// The `Category` records linked to the `Product` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn categories(
@@ -1984,20 +1984,20 @@ impl<'a> ProductApi<'a> {
         self.client.linked::<crate::category::Category>("Product", id, "categories")
     }
     /// Links the `Category` records `ids` to the `Product` `id` through `categories`.
-    pub async fn link_categories<S: ::std::convert::AsRef<str>>(
+    pub fn link_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "categories", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "categories", ids)
     }
     /// Unlinks the `Category` records `ids` from the `Product` `id` (`categories`); they stay.
-    pub async fn unlink_categories<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "categories", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "categories", ids)
     }
     /// The `Product` records linked to the `Product` `id` through `associatedItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associated_items(
@@ -2007,20 +2007,20 @@ impl<'a> ProductApi<'a> {
         self.client.linked::<crate::product::Product>("Product", id, "associatedItems")
     }
     /// Links the `Product` records `ids` to the `Product` `id` through `associatedItems`.
-    pub async fn link_associated_items<S: ::std::convert::AsRef<str>>(
+    pub fn link_associated_items<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "associatedItems", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "associatedItems", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Product` `id` (`associatedItems`); they stay.
-    pub async fn unlink_associated_items<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_associated_items<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "associatedItems", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "associatedItems", ids)
     }
     /// The `Product` records linked to the `Product` `id` through `associatingItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associating_items(
@@ -2030,35 +2030,35 @@ impl<'a> ProductApi<'a> {
         self.client.linked::<crate::product::Product>("Product", id, "associatingItems")
     }
     /// Links the `Product` records `ids` to the `Product` `id` through `associatingItems`.
-    pub async fn link_associating_items<S: ::std::convert::AsRef<str>>(
+    pub fn link_associating_items<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.link_records("Product", id, "associatingItems", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_records("Product", id, "associatingItems", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Product` `id` (`associatingItems`); they stay.
-    pub async fn unlink_associating_items<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_associating_items<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
         ids: &[S],
-    ) -> ::atrocore_runtime::Result<()> {
-        self.client.unlink_records("Product", id, "associatingItems", ids).await
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_records("Product", id, "associatingItems", ids)
     }
     /// `GET /Product/channelStatistics`
-    pub async fn get_channel_statistics(
+    pub fn get_channel_statistics(
         &self,
-    ) -> ::atrocore_runtime::Result<GetChannelStatisticsResponse> {
+    ) -> ::atrocore_runtime::Operation<GetChannelStatisticsResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/Product/channelStatistics");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Product/inheritAllFromParentAsync`
-    pub async fn inherit_all_from_parent_async(
+    pub fn inherit_all_from_parent_async(
         &self,
         body: &InheritAllFromParentAsyncBody,
-    ) -> ::atrocore_runtime::Result<InheritAllFromParentAsyncResponse> {
+    ) -> ::atrocore_runtime::Operation<InheritAllFromParentAsyncResponse> {
         let request = self
             .client
             .request(
@@ -2066,13 +2066,13 @@ impl<'a> ProductApi<'a> {
                 "/Product/inheritAllFromParentAsync",
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Product/massRemoveAttributeAsync`
-    pub async fn mass_remove_attribute_async(
+    pub fn mass_remove_attribute_async(
         &self,
         body: &MassRemoveAttributeAsyncBody,
-    ) -> ::atrocore_runtime::Result<MassRemoveAttributeAsyncResponse> {
+    ) -> ::atrocore_runtime::Operation<MassRemoveAttributeAsyncResponse> {
         let request = self
             .client
             .request(
@@ -2080,71 +2080,67 @@ impl<'a> ProductApi<'a> {
                 "/Product/massRemoveAttributeAsync",
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /Product/productByStatusStatistics`
-    pub async fn get_product_by_status_statistics(
+    pub fn get_product_by_status_statistics(
         &self,
-    ) -> ::atrocore_runtime::Result<GetProductByStatusStatisticsResponse> {
+    ) -> ::atrocore_runtime::Operation<GetProductByStatusStatisticsResponse> {
         let request = self
             .client
             .request(
                 ::atrocore_runtime::Method::GET,
                 "/Product/productByStatusStatistics",
             );
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /Product/productByTagStatistics`
-    pub async fn get_product_by_tag_statistics(
+    pub fn get_product_by_tag_statistics(
         &self,
-    ) -> ::atrocore_runtime::Result<GetProductByTagStatisticsResponse> {
+    ) -> ::atrocore_runtime::Operation<GetProductByTagStatisticsResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/Product/productByTagStatistics");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /Product/productTypeStatistics`
-    pub async fn get_product_type_statistics(
+    pub fn get_product_type_statistics(
         &self,
-    ) -> ::atrocore_runtime::Result<GetProductTypeStatisticsResponse> {
+    ) -> ::atrocore_runtime::Operation<GetProductTypeStatisticsResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/Product/productTypeStatistics");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /Product/treeData`
-    pub async fn get_tree_data(
+    pub fn get_tree_data(
         &self,
         params: &GetTreeDataParams,
-    ) -> ::atrocore_runtime::Result<GetTreeDataResponse> {
+    ) -> ::atrocore_runtime::Operation<GetTreeDataResponse> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/Product/treeData");
         if let Some(value) = &params.ids {
-            request = request
-                .query_json(
-                    "ids",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
+            request = request.query_serialized("ids", value);
         }
         if let Some(value) = &params.where_ {
             request = request.filter("where", value);
         }
         if let Some(value) = &params.foreign_where {
-            request = request.query_json("foreignWhere", &value.clone());
+            request = request.query_json("foreignWhere", value);
         }
         request = request.query_opt("link", params.link.as_ref());
         request = request.query_opt("scope", params.scope.as_ref());
         request = request.query_opt("sortBy", params.sort_by.as_ref());
         request = request.query_opt("asc", params.asc.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Product/{id}/addAttributes`
-    pub async fn add_attributes(
+    pub fn add_attributes(
         &self,
         id: &str,
         body: &AddAttributesBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -2155,13 +2151,13 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /Product/{id}/attributeValues`
-    pub async fn get_attribute_values(
+    pub fn get_attribute_values(
         &self,
         id: &str,
-    ) -> ::atrocore_runtime::Result<Vec<crate::types::AttributeValue>> {
+    ) -> ::atrocore_runtime::Operation<Vec<crate::types::AttributeValue>> {
         let request = self
             .client
             .request(
@@ -2171,14 +2167,14 @@ impl<'a> ProductApi<'a> {
                     ::atrocore_runtime::encode_path_segment(id)
                 ),
             );
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Product/{id}/attributeValues`
-    pub async fn delete_attribute_values(
+    pub fn delete_attribute_values(
         &self,
         id: &str,
         body: &DeleteAttributeValuesBody,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::WriteOutcome> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::WriteOutcome> {
         let request = self
             .client
             .request(
@@ -2189,13 +2185,13 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_outcome().await
+        ::atrocore_runtime::Operation::outcome(request)
     }
     /// `POST /Product/{id}/inheritAllForChildren`
-    pub async fn inherit_all_for_children(
+    pub fn inherit_all_for_children(
         &self,
         id: &str,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -2205,13 +2201,13 @@ impl<'a> ProductApi<'a> {
                     ::atrocore_runtime::encode_path_segment(id)
                 ),
             );
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Product/{id}/inheritAllFromParent`
-    pub async fn inherit_all_from_parent(
+    pub fn inherit_all_from_parent(
         &self,
         id: &str,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -2221,14 +2217,14 @@ impl<'a> ProductApi<'a> {
                     ::atrocore_runtime::encode_path_segment(id)
                 ),
             );
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Product/{id}/inheritField`
-    pub async fn inherit_field(
+    pub fn inherit_field(
         &self,
         id: &str,
         body: &InheritFieldBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -2239,14 +2235,14 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Product/{id}/inheritLink`
-    pub async fn inherit_link(
+    pub fn inherit_link(
         &self,
         id: &str,
         body: &InheritLinkBody,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::serde_json::Value> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let request = self
             .client
             .request(
@@ -2257,14 +2253,14 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Product/{id}/inheritRelation`
-    pub async fn inherit_relation(
+    pub fn inherit_relation(
         &self,
         id: &str,
         body: &InheritRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -2275,14 +2271,14 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Product/{id}/notInheritRelation`
-    pub async fn not_inherit_relation(
+    pub fn not_inherit_relation(
         &self,
         id: &str,
         body: &NotInheritRelationBody,
-    ) -> ::atrocore_runtime::Result<bool> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -2293,14 +2289,14 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /Product/{id}/upsertAttributeValues`
-    pub async fn upsert_attribute_values(
+    pub fn upsert_attribute_values(
         &self,
         id: &str,
         body: &[crate::types::AttributeValuePost],
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::WriteOutcome> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::WriteOutcome> {
         let request = self
             .client
             .request(
@@ -2311,7 +2307,7 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_outcome().await
+        ::atrocore_runtime::Operation::outcome(request)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<Product> for ProductPost {

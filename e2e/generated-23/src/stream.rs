@@ -15,10 +15,10 @@ impl<'a> StreamApi<'a> {
         Self { client }
     }
     /// `GET /Stream`
-    pub async fn get_root(
+    pub fn get_root(
         &self,
         params: &GetRootParams,
-    ) -> ::atrocore_runtime::Result<GetRootResponse> {
+    ) -> ::atrocore_runtime::Operation<GetRootResponse> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/Stream");
@@ -26,21 +26,17 @@ impl<'a> StreamApi<'a> {
         request = request.query_opt("maxSize", params.max_size.as_ref());
         request = request.query_opt("after", params.after.as_ref());
         if let Some(value) = &params.filter {
-            request = request
-                .query_json(
-                    "filter",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
+            request = request.query_serialized("filter", value);
         }
         request = request.query_opt("sortBy", params.sort_by.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /Stream/{scope}`
-    pub async fn get_scope(
+    pub fn get_scope(
         &self,
         scope: &str,
         params: &GetScopeParams,
-    ) -> ::atrocore_runtime::Result<GetScopeResponse> {
+    ) -> ::atrocore_runtime::Operation<GetScopeResponse> {
         let mut request = self
             .client
             .request(
@@ -53,14 +49,10 @@ impl<'a> StreamApi<'a> {
         request = request.query_opt("maxSize", params.max_size.as_ref());
         request = request.query_opt("after", params.after.as_ref());
         if let Some(value) = &params.filter {
-            request = request
-                .query_json(
-                    "filter",
-                    &::atrocore_runtime::serde_json::to_value(value).unwrap_or_default(),
-                );
+            request = request.query_serialized("filter", value);
         }
         request = request.query_opt("sortBy", params.sort_by.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 /// Query and header parameters of `get_root` (`GET /Stream`).

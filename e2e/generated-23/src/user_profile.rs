@@ -15,11 +15,11 @@ impl<'a> UserProfileApi<'a> {
         Self { client }
     }
     /// `GET /UserProfile/{id}`
-    pub async fn get_id(
+    pub fn get_id(
         &self,
         id: &str,
         params: &GetIdParams,
-    ) -> ::atrocore_runtime::Result<crate::types::UserProfile> {
+    ) -> ::atrocore_runtime::Operation<crate::types::UserProfile> {
         let mut request = self
             .client
             .request(
@@ -30,15 +30,15 @@ impl<'a> UserProfileApi<'a> {
             );
         request = request
             .query_opt("withRelationships", params.with_relationships.as_ref());
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PATCH /UserProfile/{id}`
-    pub async fn id(
+    pub fn id(
         &self,
         id: &str,
         params: &IdParams,
         body: &crate::types::UserProfilePatch,
-    ) -> ::atrocore_runtime::Result<crate::types::UserProfile> {
+    ) -> ::atrocore_runtime::Operation<crate::types::UserProfile> {
         let mut request = self
             .client
             .request(
@@ -50,7 +50,7 @@ impl<'a> UserProfileApi<'a> {
         request = request
             .query_opt("withRelationships", params.with_relationships.as_ref());
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 /// Query and header parameters of `get_id` (`GET /UserProfile/{id}`).

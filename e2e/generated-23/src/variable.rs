@@ -15,21 +15,18 @@ impl<'a> VariableApi<'a> {
         Self { client }
     }
     /// `POST /Variable`
-    pub async fn root(
-        &self,
-        body: &RootBody,
-    ) -> ::atrocore_runtime::Result<RootResponse> {
+    pub fn root(&self, body: &RootBody) -> ::atrocore_runtime::Operation<RootResponse> {
         let request = self.client.request(::atrocore_runtime::Method::POST, "/Variable");
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /Variable`
-    pub async fn get_root(&self) -> ::atrocore_runtime::Result<GetRootResponse> {
+    pub fn get_root(&self) -> ::atrocore_runtime::Operation<GetRootResponse> {
         let request = self.client.request(::atrocore_runtime::Method::GET, "/Variable");
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Variable/{id}`
-    pub async fn delete_id(&self, id: &str) -> ::atrocore_runtime::Result<bool> {
+    pub fn delete_id(&self, id: &str) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
@@ -38,14 +35,14 @@ impl<'a> VariableApi<'a> {
                     "/Variable/{}", ::atrocore_runtime::encode_path_segment(id)
                 ),
             );
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `PATCH /Variable/{id}`
-    pub async fn id(
+    pub fn id(
         &self,
         id: &str,
         body: &IdBody,
-    ) -> ::atrocore_runtime::Result<IdResponse> {
+    ) -> ::atrocore_runtime::Operation<IdResponse> {
         let request = self
             .client
             .request(
@@ -55,10 +52,10 @@ impl<'a> VariableApi<'a> {
                 ),
             );
         let request = request.json(body);
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /Variable/{id}`
-    pub async fn get_id(&self, id: &str) -> ::atrocore_runtime::Result<GetIdResponse> {
+    pub fn get_id(&self, id: &str) -> ::atrocore_runtime::Operation<GetIdResponse> {
         let request = self
             .client
             .request(
@@ -67,7 +64,7 @@ impl<'a> VariableApi<'a> {
                     "/Variable/{}", ::atrocore_runtime::encode_path_segment(id)
                 ),
             );
-        request.send_json().await
+        ::atrocore_runtime::Operation::json(request)
     }
 }
 /// Request body of `POST /Variable`.
