@@ -26,10 +26,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let product: Value = client
         .request(Method::POST, "/Product")
         .json(&ProductPost {
-            name: "Kitchen scale".into(),
-            number: format!("KS-{}", std::process::id()),
-            status: "draft".into(),
-            ..Default::default()
+            status: Some("draft".into()),
+            ..ProductPost::new("Kitchen scale", format!("KS-{}", std::process::id()))
         })
         .send_json()
         .await?;

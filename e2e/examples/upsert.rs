@@ -16,9 +16,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n = support::size("EXAMPLE_ITEMS", 1_000);
     let mut brands: Vec<BrandPost> = (0..n)
         .map(|i| BrandPost {
-            name: format!("Example brand {i}"),
             code: Some(format!("example-{i}")),
-            ..Default::default()
+            ..BrandPost::new(format!("Example brand {i}"))
         })
         .collect();
     // One item the server rejects (the name is required): reported by its index.

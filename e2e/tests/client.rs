@@ -45,9 +45,8 @@ async fn crud_roundtrip() {
     let created = client
         .brand()
         .create(&BrandPost {
-            name: "Apple".into(),
             code: Some("apple".into()),
-            ..Default::default()
+            ..BrandPost::new("Apple")
         })
         .await
         .unwrap();
@@ -64,7 +63,7 @@ async fn crud_roundtrip() {
         .update(
             &id,
             &BrandPatch {
-                name: Patch::Set("Apple Inc.".into()),
+                name: Some("Apple Inc.".into()),
                 code: Patch::Null,
                 ..Default::default()
             },
@@ -92,9 +91,8 @@ async fn list_with_select_typed_filter_sort_and_paging() {
         client
             .brand()
             .create(&BrandPost {
-                name: name.into(),
                 is_active: Some(active),
-                ..Default::default()
+                ..BrandPost::new(name)
             })
             .await
             .unwrap();
@@ -141,10 +139,7 @@ async fn stream_pages_through_every_record() {
     for i in 0..45 {
         client
             .brand()
-            .create(&BrandPost {
-                name: format!("Brand {i:02}"),
-                ..Default::default()
-            })
+            .create(&BrandPost::new(format!("Brand {i:02}")))
             .await
             .unwrap();
     }
@@ -201,10 +196,7 @@ async fn with_meta_gives_typed_permissions() {
     let (_sim, client) = start().await;
     let b = client
         .brand()
-        .create(&BrandPost {
-            name: "Meta".into(),
-            ..Default::default()
-        })
+        .create(&BrandPost::new("Meta"))
         .await
         .unwrap();
     let read = client
@@ -223,10 +215,8 @@ async fn entity_specific_routes_are_typed_methods() {
     let product = client
         .product()
         .create(&ProductPost {
-            name: "Phone".into(),
-            number: "P-1".into(),
-            status: "draft".into(),
-            ..Default::default()
+            status: Some("draft".into()),
+            ..ProductPost::new("Phone", "P-1")
         })
         .await
         .unwrap();
@@ -290,10 +280,7 @@ async fn wrong_credentials_and_forbidden_writes_are_clear_errors() {
     assert_eq!(reader.brand().list().await.unwrap().total, 0);
     let err = reader
         .brand()
-        .create(&BrandPost {
-            name: "x".into(),
-            ..Default::default()
-        })
+        .create(&BrandPost::new("x"))
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(403), "{err}");
@@ -305,10 +292,8 @@ async fn find_or_create_links_from_typed_create_structs() {
     let first = client
         .product()
         .create(&ProductPost {
-            name: "Phone".into(),
-            number: "P-1".into(),
             brand: Some(atrocore_runtime::LinkTo::named("Apple")),
-            ..Default::default()
+            ..ProductPost::new("Phone", "P-1")
         })
         .await
         .unwrap();
@@ -320,12 +305,10 @@ async fn find_or_create_links_from_typed_create_structs() {
     let second = client
         .product()
         .create(&ProductPost {
-            name: "Tablet".into(),
-            number: "P-2".into(),
             brand: Some(atrocore_runtime::LinkTo::find(
                 atrocore_runtime::Lookup::new().field("name", "Apple"),
             )),
-            ..Default::default()
+            ..ProductPost::new("Tablet", "P-2")
         })
         .await
         .unwrap();
@@ -341,10 +324,8 @@ async fn find_or_create_links_from_typed_create_structs() {
     let third = client
         .product()
         .create(&ProductPost {
-            name: "Watch".into(),
-            number: "P-3".into(),
             brand: Some(atrocore_runtime::LinkTo::id(brand_id.clone())),
-            ..Default::default()
+            ..ProductPost::new("Watch", "P-3")
         })
         .await
         .unwrap();
@@ -356,10 +337,7 @@ async fn an_update_that_changes_nothing_still_returns_the_record() {
     let (_sim, client) = start().await;
     let b = client
         .brand()
-        .create(&BrandPost {
-            name: "Same".into(),
-            ..Default::default()
-        })
+        .create(&BrandPost::new("Same"))
         .await
         .unwrap();
     let id = b.id.unwrap();
@@ -369,7 +347,7 @@ async fn an_update_that_changes_nothing_still_returns_the_record() {
         .update(
             &id,
             &BrandPatch {
-                name: Patch::Set("Same".into()),
+                name: Some("Same".into()),
                 ..Default::default()
             },
         )
@@ -385,9 +363,8 @@ async fn a_brand_code_is_not_an_id_and_a_missing_brand_id_is_a_validation_error(
     let brand = c
         .brand()
         .create(&BrandPost {
-            name: "Acme".into(),
             code: Some("acme".into()),
-            ..Default::default()
+            ..BrandPost::new("Acme")
         })
         .await
         .unwrap();
@@ -400,11 +377,9 @@ async fn a_brand_code_is_not_an_id_and_a_missing_brand_id_is_a_validation_error(
     let err = c
         .product()
         .create(&ProductPost {
-            name: "Phone".into(),
-            number: "P-1".into(),
-            status: "draft".into(),
+            status: Some("draft".into()),
             brand_id: Some("no-such-brand".into()),
-            ..Default::default()
+            ..ProductPost::new("Phone", "P-1")
         })
         .await
         .unwrap_err();
@@ -424,9 +399,8 @@ async fn typed_upsert_of_create_structs() {
     let (_sim, client) = start().await;
     let mut brands: Vec<BrandPost> = (0..1200)
         .map(|i| BrandPost {
-            name: format!("Brand {i}"),
             code: Some(format!("b{i:04}")),
-            ..Default::default()
+            ..BrandPost::new(format!("Brand {i}"))
         })
         .collect();
     brands[700].name = String::new(); // rejected: the name is required
@@ -513,10 +487,7 @@ async fn link_lists_are_typed_list_requests() {
     let (_sim, client) = start().await;
     let brand = client
         .brand()
-        .create(&BrandPost {
-            name: "Acme".into(),
-            ..Default::default()
-        })
+        .create(&BrandPost::new("Acme"))
         .await
         .unwrap();
     let bid = brand.id.unwrap();
@@ -524,11 +495,9 @@ async fn link_lists_are_typed_list_requests() {
         client
             .product()
             .create(&ProductPost {
-                name: format!("Chair {i}"),
-                number: format!("C{i}"),
-                status: "draft".into(),
+                status: Some("draft".into()),
                 brand_id: (i < 5).then(|| bid.clone()),
-                ..Default::default()
+                ..ProductPost::new(format!("Chair {i}"), format!("C{i}"))
             })
             .await
             .unwrap();
@@ -568,10 +537,8 @@ async fn typed_link_and_unlink() {
     let pid = client
         .product()
         .create(&ProductPost {
-            name: "Desk".into(),
-            number: "D1".into(),
-            status: "draft".into(),
-            ..Default::default()
+            status: Some("draft".into()),
+            ..ProductPost::new("Desk", "D1")
         })
         .await
         .unwrap()
@@ -581,12 +548,7 @@ async fn typed_link_and_unlink() {
     for name in ["Office", "Home"] {
         let c = client
             .category()
-            .create(&CategoryPost {
-                name: name.into(),
-                owner_user_id: "1".into(),
-                assigned_user_id: "1".into(),
-                ..Default::default()
-            })
+            .create(&CategoryPost::new(name, "1", "1"))
             .await
             .unwrap();
         cats.push(c.id.unwrap());

@@ -24,10 +24,8 @@ use support::{client, seed_brands, seed_brands_in_db, start_with};
 async fn new_product(c: &Client, name: &str) -> String {
     c.product()
         .create(&ProductPost {
-            name: name.into(),
-            number: format!("N-{name}"),
-            status: "draft".into(),
-            ..Default::default()
+            status: Some("draft".into()),
+            ..ProductPost::new(name, format!("N-{name}"))
         })
         .await
         .unwrap()
@@ -44,13 +42,10 @@ async fn new_attribute(
 ) -> String {
     c.attribute()
         .create(&AttributePost {
-            name: format!("Attr {code}"),
             code: Some(code.into()),
-            type_: kind.into(),
-            entity_id: "Product".into(),
-            attribute_panel_id: panel.into(),
+            type_: Some(kind.into()),
             measure_id,
-            ..Default::default()
+            ..AttributePost::new(format!("Attr {code}"), panel, "Product")
         })
         .await
         .unwrap()
@@ -64,9 +59,8 @@ async fn attributes(c: &Client) -> (String, String, String) {
     let mass = c
         .measure()
         .create(&MeasurePost {
-            name: "Mass".into(),
             code: Some("mass".into()),
-            ..Default::default()
+            ..MeasurePost::new("Mass")
         })
         .await
         .unwrap()
@@ -75,11 +69,9 @@ async fn attributes(c: &Client) -> (String, String, String) {
     let kg = c
         .unit()
         .create(&UnitPost {
-            name: "Kilogram".into(),
             code: Some("kg".into()),
-            measure_id: mass.clone(),
-            multiplier: 1.0,
-            ..Default::default()
+            multiplier: Some(1.0),
+            ..UnitPost::new("Kilogram", mass.clone())
         })
         .await
         .unwrap()
@@ -88,12 +80,7 @@ async fn attributes(c: &Client) -> (String, String, String) {
     // AtroCore requires every attribute to sit on an existing panel.
     let panel = c
         .attribute_panel()
-        .create(&AttributePanelPost {
-            name: "Main".into(),
-            code: "main".into(),
-            entity_id: "Product".into(),
-            ..Default::default()
-        })
+        .create(&AttributePanelPost::new("Main", "main", "Product", 0.0))
         .await
         .unwrap()
         .id
@@ -332,10 +319,8 @@ async fn with_meta_gives_option_records_of_extensible_enum_fields() {
     let user = c
         .user()
         .create(&UserPost {
-            user_name: "jane".into(),
-            name: "Jane".into(),
             gender: Some(female.clone()),
-            ..Default::default()
+            ..UserPost::new("jane", "Jane")
         })
         .await
         .unwrap()
@@ -481,20 +466,14 @@ async fn linked_record_lists_through_the_generated_linked_method() {
     let c = client(&sim, 0);
     let acme = c
         .brand()
-        .create(&BrandPost {
-            name: "Acme".into(),
-            ..Default::default()
-        })
+        .create(&BrandPost::new("Acme"))
         .await
         .unwrap()
         .id
         .unwrap();
     let other = c
         .brand()
-        .create(&BrandPost {
-            name: "Other".into(),
-            ..Default::default()
-        })
+        .create(&BrandPost::new("Other"))
         .await
         .unwrap()
         .id
@@ -502,11 +481,9 @@ async fn linked_record_lists_through_the_generated_linked_method() {
     for (name, brand) in [("P1", &acme), ("P2", &acme), ("P3", &other), ("P4", &acme)] {
         c.product()
             .create(&ProductPost {
-                name: name.into(),
-                number: name.into(),
-                status: "draft".into(),
+                status: Some("draft".into()),
                 brand_id: Some(brand.clone()),
-                ..Default::default()
+                ..ProductPost::new(name, name)
             })
             .await
             .unwrap();

@@ -123,9 +123,8 @@ fn brand_items(g: Gen, n: usize, suffix: &str) -> Vec<UpsertItem> {
             match g {
                 // Typed: the generated create struct of the generated entity.
                 Gen::V22 => UpsertItem::new::<Brand>(&BrandPost {
-                    name,
                     code: Some(code),
-                    ..Default::default()
+                    ..BrandPost::new(name)
                 })
                 .unwrap(),
                 // Untyped: the unique field named by hand, so that the item can be retried.

@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use atrocore_client_23::Client;
 use atrocore_client_23::brand::{self, BrandField, BrandPatch, BrandPost};
-use atrocore_client_23::product::ProductPost;
+use atrocore_client_23::product::{ProductPost, ProductStatus};
 use atrocore_runtime::{LinkTo, Patch};
 use atrocore_sim::{SimConfig, Simulator};
 use futures_util::TryStreamExt;
@@ -40,10 +40,7 @@ async fn crud_filters_and_streams_on_2_3() {
 
     let created = client
         .brand()
-        .create(&BrandPost {
-            name: "Acme".into(),
-            ..Default::default()
-        })
+        .create(&BrandPost::new("Acme"))
         .await
         .unwrap();
     let id = created.id.clone().unwrap();
@@ -52,7 +49,7 @@ async fn crud_filters_and_streams_on_2_3() {
         .update(
             &id,
             &BrandPatch {
-                name: Patch::Set("Acme Corp".into()),
+                name: Some("Acme Corp".into()),
                 ..Default::default()
             },
         )
@@ -63,10 +60,7 @@ async fn crud_filters_and_streams_on_2_3() {
     for i in 0..25 {
         client
             .brand()
-            .create(&BrandPost {
-                name: format!("B{i:02}"),
-                ..Default::default()
-            })
+            .create(&BrandPost::new(format!("B{i:02}")))
             .await
             .unwrap();
     }
@@ -95,10 +89,8 @@ async fn crud_filters_and_streams_on_2_3() {
     let product = client
         .product()
         .create(&ProductPost {
-            name: "Phone".into(),
-            number: "P-1".into(),
             brand: Some(LinkTo::named("Acme Corp")),
-            ..Default::default()
+            ..ProductPost::new("Phone", "P-1", ProductStatus::Draft)
         })
         .await
         .unwrap();
@@ -115,9 +107,8 @@ async fn reads_by_code_need_an_is_code_field_and_link_ids_must_exist_on_2_3() {
     let brand = client
         .brand()
         .create(&BrandPost {
-            name: "Acme".into(),
             code: Some("acme".into()),
-            ..Default::default()
+            ..BrandPost::new("Acme")
         })
         .await
         .unwrap();
@@ -129,10 +120,8 @@ async fn reads_by_code_need_an_is_code_field_and_link_ids_must_exist_on_2_3() {
     let err = client
         .product()
         .create(&ProductPost {
-            name: "Phone".into(),
-            number: "P-1".into(),
             brand_id: Some("no-such-brand".into()),
-            ..Default::default()
+            ..ProductPost::new("Phone", "P-1", ProductStatus::Draft)
         })
         .await
         .unwrap_err();
@@ -145,10 +134,8 @@ async fn reads_by_code_need_an_is_code_field_and_link_ids_must_exist_on_2_3() {
     let product = client
         .product()
         .create(&ProductPost {
-            name: "Phone".into(),
-            number: "P-1".into(),
             brand_id: brand.id.clone(),
-            ..Default::default()
+            ..ProductPost::new("Phone", "P-1", ProductStatus::Draft)
         })
         .await
         .unwrap();
@@ -199,10 +186,7 @@ async fn attribute_writes_report_not_modified_on_2_3() {
     let product = client
         .product()
         .create(&ProductPost {
-            name: "Painted".into(),
-            number: "P-1".into(),
-            status: "draft".into(),
-            ..Default::default()
+            ..ProductPost::new("Painted", "P-1", ProductStatus::Draft)
         })
         .await
         .unwrap()
@@ -250,9 +234,8 @@ async fn typed_upsert_on_2_3() {
     let client = client(&sim);
     let brands: Vec<BrandPost> = (0..300)
         .map(|i| BrandPost {
-            name: format!("Brand {i}"),
             code: Some(format!("b{i:03}")),
-            ..Default::default()
+            ..BrandPost::new(format!("Brand {i}"))
         })
         .collect();
     let report = client
@@ -299,10 +282,7 @@ async fn link_lists_on_2_3() {
     let client = client(&sim);
     let bid = client
         .brand()
-        .create(&BrandPost {
-            name: "Acme".into(),
-            ..Default::default()
-        })
+        .create(&BrandPost::new("Acme"))
         .await
         .unwrap()
         .id
@@ -311,11 +291,8 @@ async fn link_lists_on_2_3() {
         client
             .product()
             .create(&ProductPost {
-                name: format!("P{i}"),
-                number: format!("N{i}"),
-                status: "draft".into(),
                 brand_id: (i % 2 == 0).then(|| bid.clone()),
-                ..Default::default()
+                ..ProductPost::new(format!("P{i}"), format!("N{i}"), ProductStatus::Draft)
             })
             .await
             .unwrap();
@@ -342,10 +319,7 @@ async fn typed_link_and_unlink_on_2_3() {
     let pid = client
         .product()
         .create(&ProductPost {
-            name: "Desk".into(),
-            number: "D1".into(),
-            status: "draft".into(),
-            ..Default::default()
+            ..ProductPost::new("Desk", "D1", ProductStatus::Draft)
         })
         .await
         .unwrap()
@@ -353,10 +327,7 @@ async fn typed_link_and_unlink_on_2_3() {
         .unwrap();
     let cid = client
         .category()
-        .create(&CategoryPost {
-            name: "Office".into(),
-            ..Default::default()
-        })
+        .create(&CategoryPost::new("Office"))
         .await
         .unwrap()
         .id
@@ -386,10 +357,7 @@ async fn keyset_paging_while_records_are_created_on_2_3() {
     for i in 0..60 {
         let b = client
             .brand()
-            .create(&BrandPost {
-                name: format!("Old {i:02}"),
-                ..Default::default()
-            })
+            .create(&BrandPost::new(format!("Old {i:02}")))
             .await
             .unwrap();
         before.insert(b.id.unwrap());
@@ -402,10 +370,7 @@ async fn keyset_paging_while_records_are_created_on_2_3() {
         if seen.len() % 5 == 0 {
             client
                 .brand()
-                .create(&BrandPost {
-                    name: format!("New {created:02}"),
-                    ..Default::default()
-                })
+                .create(&BrandPost::new(format!("New {created:02}")))
                 .await
                 .unwrap();
             created += 1;

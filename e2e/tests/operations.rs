@@ -35,14 +35,7 @@ async fn generated_routes_and_crud_builders_take_a_per_request_timeout() {
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
 
     // CRUD builders take the same option.
-    let brand = c
-        .brand()
-        .create(&BrandPost {
-            name: "Timeout".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let brand = c.brand().create(&BrandPost::new("Timeout")).await.unwrap();
     let brand_id = brand.id.as_deref().unwrap();
     let err = c
         .brand()
@@ -65,14 +58,7 @@ async fn generated_routes_and_crud_builders_take_a_per_request_timeout() {
 async fn generated_routes_give_their_plain_request_and_check_before_sending() {
     let sim = start_with(Faults::default()).await;
     let c = client(&sim, 0);
-    let brand = c
-        .brand()
-        .create(&BrandPost {
-            name: "Plain".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let brand = c.brand().create(&BrandPost::new("Plain")).await.unwrap();
     let brand_id = brand.id.as_deref().unwrap();
 
     // `into_request()` hands over the prepared request: decode it another way.

@@ -136,10 +136,7 @@ async fn reads_and_idempotent_writes_are_retried_through_injected_503s() {
         while ids.len() < 3 {
             if let Ok(b) = c
                 .brand()
-                .create(&BrandPost {
-                    name: format!("B{}", ids.len()),
-                    ..Default::default()
-                })
+                .create(&BrandPost::new(format!("B{}", ids.len())))
                 .await
             {
                 ids.push(b.id.unwrap());
@@ -162,7 +159,7 @@ async fn reads_and_idempotent_writes_are_retried_through_injected_503s() {
     for (i, id) in ids.iter().enumerate() {
         for round in 0..4 {
             let patch = BrandPatch {
-                name: Patch::Set(format!("B{i} v{round}")),
+                name: Some(format!("B{i} v{round}")),
                 ..Default::default()
             };
             let b: serde_json::Value = c
@@ -251,13 +248,7 @@ async fn a_create_is_never_retried() {
     let (mut created, mut failed) = (0, 0);
     for i in 0..20 {
         let before = sim.request_count();
-        let result = c
-            .brand()
-            .create(&BrandPost {
-                name: format!("Once {i}"),
-                ..Default::default()
-            })
-            .await;
+        let result = c.brand().create(&BrandPost::new(format!("Once {i}"))).await;
         assert_eq!(
             sim.request_count() - before,
             1,
@@ -294,14 +285,7 @@ async fn dropped_connections_are_retried_for_reads_but_not_for_creates() {
     let mut created = 0;
     for i in 0..20 {
         let before = sim.request_count();
-        match c
-            .brand()
-            .create(&BrandPost {
-                name: format!("D{i}"),
-                ..Default::default()
-            })
-            .await
-        {
+        match c.brand().create(&BrandPost::new(format!("D{i}"))).await {
             Ok(_) => created += 1,
             Err(e) => {
                 assert!(e.is_transport(), "{e}");

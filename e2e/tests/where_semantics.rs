@@ -157,12 +157,10 @@ async fn seed(c: &Client) -> Vec<Row> {
                     continue;
                 }
                 let post = ProductPost {
-                    name: format!("P{k}"),
-                    number: format!("N{k}"),
                     price: price.map(f64::from),
                     mpn: mpn.map(str::to_string),
                     is_active: active,
-                    ..Default::default()
+                    ..ProductPost::new(format!("P{k}"), format!("N{k}"))
                 };
                 let created = c.product().create(&post).await.expect("seed product");
                 if active.is_none() {
@@ -347,9 +345,8 @@ async fn date_time_days_are_read_in_the_requested_time_zone() {
         "2026-01-15 23:30:00",
     ] {
         let post = SharingPost {
-            file_id: file.id.clone(),
             valid_till: Some(at.parse().unwrap()),
-            ..Default::default()
+            ..SharingPost::new(file.id.clone())
         };
         ids.push(c.sharing().create(&post).await.unwrap().id.unwrap());
     }

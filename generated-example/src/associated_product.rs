@@ -257,25 +257,18 @@ impl ::atrocore_runtime::Entity for AssociatedProduct {
 #[derive(
     Debug,
     Clone,
-    Default,
     PartialEq,
     ::atrocore_runtime::serde::Serialize,
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct AssociatedProductPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
     /// `associatingItemId`, required
     ///
     /// Link to `Product`.
@@ -285,70 +278,40 @@ pub struct AssociatedProductPost {
     /// Link to `Product`.
     pub associated_item_id: String,
     /// `associatingItemImageId`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub associating_item_image_id: Option<String>,
     /// `associatedItemImageId`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub associated_item_image_id: Option<String>,
     /// `amount`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// `associationId`, required
     ///
     /// Link to `Association`.
     pub association_id: String,
-    /// `reverseAssociationId`
-    ///
-    /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reverse_association_id: Option<String>,
-    /// `reverseAssociatedProductId`
-    ///
-    /// Link to `AssociatedProduct`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reverse_associated_product_id: Option<String>,
-    /// `associateEverything`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub associate_everything: Option<bool>,
     /// `sorting`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sorting: Option<i64>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// `associatingItem`
     ///
     /// Find-or-create form of `associatingItemId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub associating_item: Option<::atrocore_runtime::LinkTo>,
     /// `associatedItem`
     ///
     /// Find-or-create form of `associatedItemId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub associated_item: Option<::atrocore_runtime::LinkTo>,
     /// `association`
     ///
     /// Find-or-create form of `associationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub association: Option<::atrocore_runtime::LinkTo>,
-    /// `reverseAssociation`
-    ///
-    /// Find-or-create form of `reverseAssociationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reverse_association: Option<::atrocore_runtime::LinkTo>,
-    /// `reverseAssociatedProduct`
-    ///
-    /// Find-or-create form of `reverseAssociatedProductId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reverse_associated_product: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -356,6 +319,29 @@ pub struct AssociatedProductPost {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl AssociatedProductPost {
+    /// A new record with the fields the server requires (`associatingItemId`, `associatedItemId`, `associationId`); the others are unset. Set them with struct update syntax: `AssociatedProductPost { field: Some(value), ..AssociatedProductPost::new(…) }`.
+    pub fn new(
+        associating_item_id: impl ::std::convert::Into<String>,
+        associated_item_id: impl ::std::convert::Into<String>,
+        association_id: impl ::std::convert::Into<String>,
+    ) -> Self {
+        Self {
+            id: None,
+            associating_item_id: associating_item_id.into(),
+            associated_item_id: associated_item_id.into(),
+            associating_item_image_id: None,
+            associated_item_image_id: None,
+            amount: None,
+            association_id: association_id.into(),
+            sorting: None,
+            associating_item: None,
+            associated_item: None,
+            association: None,
+            extra: ::atrocore_runtime::serde_json::Map::new(),
+        }
+    }
 }
 /// Changes to a `AssociatedProduct` record (`PUT /AssociatedProduct/{id}`): fields left `Unchanged` are not sent.
 #[derive(
@@ -370,21 +356,16 @@ pub struct AssociatedProductPost {
 #[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct AssociatedProductPatch {
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `associatingItemId`, required
     ///
     /// Link to `Product`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub associating_item_id: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub associating_item_id: Option<String>,
     /// `associatedItemId`, required
     ///
     /// Link to `Product`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub associated_item_id: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub associated_item_id: Option<String>,
     /// `associatingItemImageId`
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub associating_item_image_id: ::atrocore_runtime::Patch<String>,
@@ -399,33 +380,13 @@ pub struct AssociatedProductPatch {
     /// `associationId`, required
     ///
     /// Link to `Association`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub association_id: ::atrocore_runtime::Patch<String>,
-    /// `reverseAssociationId`
-    ///
-    /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub reverse_association_id: ::atrocore_runtime::Patch<String>,
-    /// `reverseAssociatedProductId`
-    ///
-    /// Link to `AssociatedProduct`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub reverse_associated_product_id: ::atrocore_runtime::Patch<String>,
-    /// `associateEverything`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub associate_everything: ::atrocore_runtime::Patch<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
     /// `sorting`
     ///
     /// AtroCore type `int`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sorting: ::atrocore_runtime::Patch<i64>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `associatingItem`
     ///
     /// Find-or-create form of `associatingItemId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -441,18 +402,6 @@ pub struct AssociatedProductPatch {
     /// Find-or-create form of `associationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub association: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `reverseAssociation`
-    ///
-    /// Find-or-create form of `reverseAssociationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub reverse_association: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `reverseAssociatedProduct`
-    ///
-    /// Find-or-create form of `reverseAssociatedProductId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub reverse_associated_product: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::LinkTo,
-    >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]

@@ -293,19 +293,17 @@ impl ::atrocore_runtime::Entity for Association {
 #[derive(
     Debug,
     Clone,
-    Default,
     PartialEq,
     ::atrocore_runtime::serde::Serialize,
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct AssociationPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`, required
     ///
@@ -314,12 +312,12 @@ pub struct AssociationPost {
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `entityId`, required
     ///
@@ -328,38 +326,33 @@ pub struct AssociationPost {
     /// `default`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<bool>,
     /// `code`
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
     /// `ownerUserId`, required
     ///
     /// Link to `User`.
@@ -371,47 +364,37 @@ pub struct AssociationPost {
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `reverseAssociationId`
     ///
     /// Link to `Association`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reverse_association_id: Option<String>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bookmark_id: Option<String>,
     /// `entity`
     ///
     /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity: Option<::atrocore_runtime::LinkTo>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<::atrocore_runtime::LinkTo>,
     /// `assignedUser`
     ///
     /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `reverseAssociation`
     ///
     /// Find-or-create form of `reverseAssociationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reverse_association: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -420,6 +403,39 @@ pub struct AssociationPost {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl AssociationPost {
+    /// A new record with the fields the server requires (`name`, `entityId`, `ownerUserId`, `assignedUserId`); the others are unset. Set them with struct update syntax: `AssociationPost { field: Some(value), ..AssociationPost::new(…) }`.
+    pub fn new(
+        name: impl ::std::convert::Into<String>,
+        entity_id: impl ::std::convert::Into<String>,
+        owner_user_id: impl ::std::convert::Into<String>,
+        assigned_user_id: impl ::std::convert::Into<String>,
+    ) -> Self {
+        Self {
+            id: None,
+            name: name.into(),
+            name_de_de: None,
+            name_fr_fr: None,
+            entity_id: entity_id.into(),
+            default: None,
+            code: None,
+            description: None,
+            description_de_de: None,
+            description_fr_fr: None,
+            is_active: None,
+            owner_user_id: owner_user_id.into(),
+            assigned_user_id: assigned_user_id.into(),
+            teams_ids: None,
+            reverse_association_id: None,
+            entity: None,
+            owner_user: None,
+            assigned_user: None,
+            teams: None,
+            reverse_association: None,
+            extra: ::atrocore_runtime::serde_json::Map::new(),
+        }
+    }
 }
 /// Changes to a `Association` record (`PUT /Association/{id}`): fields left `Unchanged` are not sent.
 #[derive(
@@ -437,8 +453,8 @@ pub struct AssociationPatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub name: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
@@ -452,8 +468,8 @@ pub struct AssociationPatch {
     /// `entityId`, required
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub entity_id: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
     /// `default`
     ///
     /// AtroCore type `bool`.
@@ -484,21 +500,16 @@ pub struct AssociationPatch {
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_active: ::atrocore_runtime::Patch<bool>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `ownerUserId`, required
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user_id: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_user_id: Option<String>,
     /// `assignedUserId`, required
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user_id: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assigned_user_id: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
@@ -509,21 +520,11 @@ pub struct AssociationPatch {
     /// Link to `Association`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub reverse_association_id: ::atrocore_runtime::Patch<String>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub bookmark_id: ::atrocore_runtime::Patch<String>,
     /// `entity`
     ///
     /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub entity: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).

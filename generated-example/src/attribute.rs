@@ -742,19 +742,17 @@ impl ::atrocore_runtime::Entity for Attribute {
 #[derive(
     Debug,
     Clone,
-    Default,
     PartialEq,
     ::atrocore_runtime::serde::Serialize,
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct AttributePost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`, required
     ///
@@ -763,22 +761,17 @@ pub struct AttributePost {
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
     /// `attributeGroupId`
     ///
     /// Link to `AttributeGroup`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribute_group_id: Option<String>,
     /// `attributePanelId`, required
     ///
@@ -787,13 +780,8 @@ pub struct AttributePost {
     /// `extensibleEnumId`
     ///
     /// Link to `ExtensibleEnum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extensible_enum_id: Option<String>,
-    /// `allowedOptions`
-    ///
-    /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allowed_options: Option<Vec<String>>,
     /// `entityId`, required
     ///
     /// AtroCore type `link`.
@@ -801,326 +789,262 @@ pub struct AttributePost {
     /// `code`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    /// `type`, required
+    /// `type`
     ///
     /// AtroCore type `varchar`.
-    pub type_: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
     /// `compositeAttributeId`
     ///
     /// Link to `Attribute`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub composite_attribute_id: Option<String>,
     /// `nestedAttributesIds`
     ///
     /// Links to `Attribute`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nested_attributes_ids: Option<Vec<String>>,
     /// `fileTypeId`
     ///
     /// Link to `FileType`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_type_id: Option<String>,
     /// `isMultilang`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_multilang: Option<bool>,
     /// `pattern`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
-    /// `min`
-    ///
-    /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min: Option<f64>,
-    /// `max`
-    ///
-    /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max: Option<f64>,
-    /// `maxLength`
-    ///
-    /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<i64>,
-    /// `countBytesInsteadOfCharacters`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub count_bytes_instead_of_characters: Option<bool>,
-    /// `entityType`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub entity_type: Option<String>,
-    /// `entityField`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub entity_field: Option<String>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `measureId`
     ///
     /// Link to `Measure`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measure_id: Option<String>,
     /// `defaultUnit`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_unit: Option<String>,
     /// `defaultDate`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_date: Option<String>,
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_required: Option<bool>,
     /// `isReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_read_only: Option<bool>,
     /// `isProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_protected: Option<bool>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `attributeGroupSortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribute_group_sort_order: Option<i64>,
     /// `tooltip`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tooltip: Option<String>,
     /// `tooltipDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tooltip_de_de: Option<String>,
     /// `tooltipFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tooltip_fr_fr: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `amountOfDigitsAfterComma`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount_of_digits_after_comma: Option<i64>,
     /// `useDisabledTextareaInViewMode`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_disabled_textarea_in_view_mode: Option<bool>,
-    /// `dropdown`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dropdown: Option<bool>,
-    /// `selectPageSize`
-    ///
-    /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub select_page_size: Option<i64>,
-    /// `allowNullForBool`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_null_for_bool: Option<bool>,
     /// `notNull`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_null: Option<bool>,
     /// `trim`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trim: Option<bool>,
     /// `htmlSanitizerId`
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html_sanitizer_id: Option<String>,
-    /// `fullWidth`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub full_width: Option<bool>,
     /// `conditionalRequired`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_required: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalReadOnly`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_read_only: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalProtected`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_protected: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalVisible`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_visible: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalDisableOptions`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_disable_options: Option<::atrocore_runtime::serde_json::Value>,
-    /// `conditionalProperties`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub conditional_properties: Option<::atrocore_runtime::serde_json::Value>,
     /// `modifiedExtendedDisabled`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified_extended_disabled: Option<bool>,
     /// `channelId`
     ///
     /// Link to `Channel`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<String>,
     /// `variantSpecificProductsIds`
     ///
     /// Links to `Product`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_specific_products_ids: Option<Vec<String>>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<String>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bookmark_id: Option<String>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// `attributeGroup`
     ///
     /// Find-or-create form of `attributeGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribute_group: Option<::atrocore_runtime::LinkTo>,
     /// `attributePanel`
     ///
     /// Find-or-create form of `attributePanelId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribute_panel: Option<::atrocore_runtime::LinkTo>,
     /// `extensibleEnum`
     ///
     /// Find-or-create form of `extensibleEnumId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extensible_enum: Option<::atrocore_runtime::LinkTo>,
     /// `entity`
     ///
     /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity: Option<::atrocore_runtime::LinkTo>,
     /// `compositeAttribute`
     ///
     /// Find-or-create form of `compositeAttributeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub composite_attribute: Option<::atrocore_runtime::LinkTo>,
     /// `nestedAttributes`
     ///
     /// Find-or-create form of `nestedAttributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nested_attributes: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `fileType`
     ///
     /// Find-or-create form of `fileTypeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_type: Option<::atrocore_runtime::LinkTo>,
     /// `measure`
     ///
     /// Find-or-create form of `measureId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measure: Option<::atrocore_runtime::LinkTo>,
     /// `htmlSanitizer`
     ///
     /// Find-or-create form of `htmlSanitizerId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html_sanitizer: Option<::atrocore_runtime::LinkTo>,
     /// `channel`
     ///
     /// Find-or-create form of `channelId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<::atrocore_runtime::LinkTo>,
     /// `variantSpecificProducts`
     ///
     /// Find-or-create form of `variantSpecificProductsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_specific_products: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<::atrocore_runtime::LinkTo>,
     /// `assignedUser`
     ///
     /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -1129,6 +1053,78 @@ pub struct AttributePost {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl AttributePost {
+    /// A new record with the fields the server requires (`name`, `attributePanelId`, `entityId`); the others are unset. Set them with struct update syntax: `AttributePost { field: Some(value), ..AttributePost::new(…) }`.
+    pub fn new(
+        name: impl ::std::convert::Into<String>,
+        attribute_panel_id: impl ::std::convert::Into<String>,
+        entity_id: impl ::std::convert::Into<String>,
+    ) -> Self {
+        Self {
+            id: None,
+            name: name.into(),
+            name_de_de: None,
+            name_fr_fr: None,
+            attribute_group_id: None,
+            attribute_panel_id: attribute_panel_id.into(),
+            extensible_enum_id: None,
+            entity_id: entity_id.into(),
+            code: None,
+            type_: None,
+            composite_attribute_id: None,
+            nested_attributes_ids: None,
+            file_type_id: None,
+            is_multilang: None,
+            pattern: None,
+            data: None,
+            measure_id: None,
+            default_unit: None,
+            default_date: None,
+            is_required: None,
+            is_read_only: None,
+            is_protected: None,
+            sort_order: None,
+            attribute_group_sort_order: None,
+            tooltip: None,
+            tooltip_de_de: None,
+            tooltip_fr_fr: None,
+            description: None,
+            description_de_de: None,
+            description_fr_fr: None,
+            amount_of_digits_after_comma: None,
+            use_disabled_textarea_in_view_mode: None,
+            not_null: None,
+            trim: None,
+            html_sanitizer_id: None,
+            conditional_required: None,
+            conditional_read_only: None,
+            conditional_protected: None,
+            conditional_visible: None,
+            conditional_disable_options: None,
+            modified_extended_disabled: None,
+            channel_id: None,
+            variant_specific_products_ids: None,
+            owner_user_id: None,
+            assigned_user_id: None,
+            teams_ids: None,
+            attribute_group: None,
+            attribute_panel: None,
+            extensible_enum: None,
+            entity: None,
+            composite_attribute: None,
+            nested_attributes: None,
+            file_type: None,
+            measure: None,
+            html_sanitizer: None,
+            channel: None,
+            variant_specific_products: None,
+            owner_user: None,
+            assigned_user: None,
+            teams: None,
+            extra: ::atrocore_runtime::serde_json::Map::new(),
+        }
+    }
 }
 /// Changes to a `Attribute` record (`PUT /Attribute/{id}`): fields left `Unchanged` are not sent.
 #[derive(
@@ -1146,8 +1142,8 @@ pub struct AttributePatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub name: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
@@ -1158,11 +1154,6 @@ pub struct AttributePatch {
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `attributeGroupId`
     ///
     /// Link to `AttributeGroup`.
@@ -1171,23 +1162,18 @@ pub struct AttributePatch {
     /// `attributePanelId`, required
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_panel_id: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribute_panel_id: Option<String>,
     /// `extensibleEnumId`
     ///
     /// Link to `ExtensibleEnum`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub extensible_enum_id: ::atrocore_runtime::Patch<String>,
-    /// `allowedOptions`
-    ///
-    /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub allowed_options: ::atrocore_runtime::Patch<Vec<String>>,
     /// `entityId`, required
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub entity_id: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
     /// `code`
     ///
     /// AtroCore type `varchar`.
@@ -1196,8 +1182,8 @@ pub struct AttributePatch {
     /// `type`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub type_: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
     /// `compositeAttributeId`
     ///
     /// Link to `Attribute`.
@@ -1223,36 +1209,6 @@ pub struct AttributePatch {
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub pattern: ::atrocore_runtime::Patch<String>,
-    /// `min`
-    ///
-    /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub min: ::atrocore_runtime::Patch<f64>,
-    /// `max`
-    ///
-    /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub max: ::atrocore_runtime::Patch<f64>,
-    /// `maxLength`
-    ///
-    /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub max_length: ::atrocore_runtime::Patch<i64>,
-    /// `countBytesInsteadOfCharacters`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub count_bytes_instead_of_characters: ::atrocore_runtime::Patch<bool>,
-    /// `entityType`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub entity_type: ::atrocore_runtime::Patch<String>,
-    /// `entityField`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub entity_field: ::atrocore_runtime::Patch<String>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
@@ -1338,21 +1294,6 @@ pub struct AttributePatch {
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub use_disabled_textarea_in_view_mode: ::atrocore_runtime::Patch<bool>,
-    /// `dropdown`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub dropdown: ::atrocore_runtime::Patch<bool>,
-    /// `selectPageSize`
-    ///
-    /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub select_page_size: ::atrocore_runtime::Patch<i64>,
-    /// `allowNullForBool`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub allow_null_for_bool: ::atrocore_runtime::Patch<bool>,
     /// `notNull`
     ///
     /// AtroCore type `bool`.
@@ -1368,11 +1309,6 @@ pub struct AttributePatch {
     /// AtroCore type `link`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub html_sanitizer_id: ::atrocore_runtime::Patch<String>,
-    /// `fullWidth`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub full_width: ::atrocore_runtime::Patch<bool>,
     /// `conditionalRequired`
     ///
     /// AtroCore type `jsonObject`.
@@ -1408,13 +1344,6 @@ pub struct AttributePatch {
     pub conditional_disable_options: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
-    /// `conditionalProperties`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub conditional_properties: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
     /// `modifiedExtendedDisabled`
     ///
     /// AtroCore type `bool`.
@@ -1445,16 +1374,6 @@ pub struct AttributePatch {
     /// Links to `Team`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub bookmark_id: ::atrocore_runtime::Patch<String>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `attributeGroup`
     ///
     /// Find-or-create form of `attributeGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).

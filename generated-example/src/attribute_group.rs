@@ -277,19 +277,17 @@ impl ::atrocore_runtime::Entity for AttributeGroup {
 #[derive(
     Debug,
     Clone,
-    Default,
     PartialEq,
     ::atrocore_runtime::serde::Serialize,
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct AttributeGroupPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`, required
     ///
@@ -298,27 +296,27 @@ pub struct AttributeGroupPost {
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `entityId`, required
     ///
@@ -327,67 +325,52 @@ pub struct AttributeGroupPost {
     /// `code`
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<String>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bookmark_id: Option<String>,
     /// `entity`
     ///
     /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity: Option<::atrocore_runtime::LinkTo>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<::atrocore_runtime::LinkTo>,
     /// `assignedUser`
     ///
     /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -396,6 +379,35 @@ pub struct AttributeGroupPost {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl AttributeGroupPost {
+    /// A new record with the fields the server requires (`name`, `entityId`); the others are unset. Set them with struct update syntax: `AttributeGroupPost { field: Some(value), ..AttributeGroupPost::new(…) }`.
+    pub fn new(
+        name: impl ::std::convert::Into<String>,
+        entity_id: impl ::std::convert::Into<String>,
+    ) -> Self {
+        Self {
+            id: None,
+            name: name.into(),
+            name_de_de: None,
+            name_fr_fr: None,
+            description: None,
+            description_de_de: None,
+            description_fr_fr: None,
+            entity_id: entity_id.into(),
+            code: None,
+            is_active: None,
+            sort_order: None,
+            owner_user_id: None,
+            assigned_user_id: None,
+            teams_ids: None,
+            entity: None,
+            owner_user: None,
+            assigned_user: None,
+            teams: None,
+            extra: ::atrocore_runtime::serde_json::Map::new(),
+        }
+    }
 }
 /// Changes to a `AttributeGroup` record (`PUT /AttributeGroup/{id}`): fields left `Unchanged` are not sent.
 #[derive(
@@ -413,8 +425,8 @@ pub struct AttributeGroupPatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub name: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
@@ -443,8 +455,8 @@ pub struct AttributeGroupPatch {
     /// `entityId`, required
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub entity_id: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
     /// `code`
     ///
     /// AtroCore type `varchar`, unique.
@@ -455,11 +467,6 @@ pub struct AttributeGroupPatch {
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_active: ::atrocore_runtime::Patch<bool>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
@@ -480,21 +487,11 @@ pub struct AttributeGroupPatch {
     /// Links to `Team`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub bookmark_id: ::atrocore_runtime::Patch<String>,
     /// `entity`
     ///
     /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub entity: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).

@@ -363,19 +363,17 @@ impl ::atrocore_runtime::Entity for Category {
 #[derive(
     Debug,
     Clone,
-    Default,
     PartialEq,
     ::atrocore_runtime::serde::Serialize,
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct CategoryPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`, required
     ///
@@ -384,46 +382,41 @@ pub struct CategoryPost {
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `code`
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `mainImageId`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub main_image_id: Option<String>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
     /// `ownerUserId`, required
     ///
     /// Link to `User`.
@@ -435,72 +428,37 @@ pub struct CategoryPost {
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
-    /// `childrenCount`
-    ///
-    /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub children_count: Option<i64>,
-    /// `hasChildren`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub has_children: Option<bool>,
     /// `parentsIds`
     ///
     /// Links to `Category`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parents_ids: Option<Vec<String>>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bookmark_id: Option<String>,
-    /// `routesNames`
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub routes_names: Option<::atrocore_runtime::serde_json::Value>,
-    /// `isRoot`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_root: Option<bool>,
-    /// `inheritedFields`
-    ///
-    /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub inherited_fields: Option<Vec<String>>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<::atrocore_runtime::LinkTo>,
     /// `assignedUser`
     ///
     /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `parents`
     ///
     /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parents: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -509,6 +467,37 @@ pub struct CategoryPost {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl CategoryPost {
+    /// A new record with the fields the server requires (`name`, `ownerUserId`, `assignedUserId`); the others are unset. Set them with struct update syntax: `CategoryPost { field: Some(value), ..CategoryPost::new(…) }`.
+    pub fn new(
+        name: impl ::std::convert::Into<String>,
+        owner_user_id: impl ::std::convert::Into<String>,
+        assigned_user_id: impl ::std::convert::Into<String>,
+    ) -> Self {
+        Self {
+            id: None,
+            name: name.into(),
+            name_de_de: None,
+            name_fr_fr: None,
+            description: None,
+            description_de_de: None,
+            description_fr_fr: None,
+            code: None,
+            main_image_id: None,
+            is_active: None,
+            owner_user_id: owner_user_id.into(),
+            assigned_user_id: assigned_user_id.into(),
+            teams_ids: None,
+            sort_order: None,
+            parents_ids: None,
+            owner_user: None,
+            assigned_user: None,
+            teams: None,
+            parents: None,
+            extra: ::atrocore_runtime::serde_json::Map::new(),
+        }
+    }
 }
 /// Changes to a `Category` record (`PUT /Category/{id}`): fields left `Unchanged` are not sent.
 #[derive(
@@ -526,8 +515,8 @@ pub struct CategoryPatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub name: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
@@ -566,21 +555,16 @@ pub struct CategoryPatch {
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_active: ::atrocore_runtime::Patch<bool>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `ownerUserId`, required
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user_id: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_user_id: Option<String>,
     /// `assignedUserId`, required
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user_id: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assigned_user_id: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
@@ -591,46 +575,11 @@ pub struct CategoryPatch {
     /// AtroCore type `int`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sort_order: ::atrocore_runtime::Patch<i64>,
-    /// `childrenCount`
-    ///
-    /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub children_count: ::atrocore_runtime::Patch<i64>,
-    /// `hasChildren`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub has_children: ::atrocore_runtime::Patch<bool>,
     /// `parentsIds`
     ///
     /// Links to `Category`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub parents_ids: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub bookmark_id: ::atrocore_runtime::Patch<String>,
-    /// `routesNames`
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub routes_names: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `isRoot`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub is_root: ::atrocore_runtime::Patch<bool>,
-    /// `inheritedFields`
-    ///
-    /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub inherited_fields: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).

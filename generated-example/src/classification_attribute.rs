@@ -652,19 +652,17 @@ impl ::atrocore_runtime::Entity for ClassificationAttribute {
 #[derive(
     Debug,
     Clone,
-    Default,
     PartialEq,
     ::atrocore_runtime::serde::Serialize,
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct ClassificationAttributePost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `classificationId`, required
     ///
@@ -677,302 +675,112 @@ pub struct ClassificationAttributePost {
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_required: Option<bool>,
     /// `isReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_read_only: Option<bool>,
     /// `isProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_protected: Option<bool>,
-    /// `isInherited`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_inherited: Option<bool>,
-    /// `attributeGroupId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_group_id: Option<String>,
-    /// `attributeFileTypeId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_file_type_id: Option<String>,
-    /// `attributeNotNull`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_not_null: Option<bool>,
-    /// `attributeIsMultilang`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_is_multilang: Option<bool>,
-    /// `attributeGroupName`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_group_name: Option<String>,
-    /// `sortOrder`
-    ///
-    /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sort_order: Option<i64>,
-    /// `value`
-    ///
-    /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// `valueFrom`
-    ///
-    /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_from: Option<f64>,
-    /// `valueTo`
-    ///
-    /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_to: Option<f64>,
-    /// `valueCurrency`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_currency: Option<String>,
-    /// `valueUnitId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_unit_id: Option<String>,
-    /// `valueUnit`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_unit: Option<String>,
-    /// `valueAllUnits`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valueUnitData`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_unit_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valueId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_id: Option<String>,
-    /// `valueName`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_name: Option<String>,
-    /// `valueOptionData`
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_option_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valuePathsData`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_paths_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valueIds`
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_ids: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valueNames`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_names: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valueOptionsData`
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_options_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `attributeType`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_type: Option<String>,
-    /// `attributeEntityType`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_entity_type: Option<String>,
-    /// `attributeEntityId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_entity_id: Option<String>,
-    /// `attributeMeasureId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_measure_id: Option<String>,
-    /// `attributeExtensibleEnumId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_extensible_enum_id: Option<String>,
-    /// `attributeData`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `allowedOptions`
-    ///
-    /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allowed_options: Option<Vec<String>>,
-    /// `min`
-    ///
-    /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min: Option<f64>,
-    /// `max`
-    ///
-    /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max: Option<f64>,
-    /// `maxLength`
-    ///
-    /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<i64>,
-    /// `countBytesInsteadOfCharacters`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub count_bytes_instead_of_characters: Option<bool>,
     /// `enableConditionalRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_conditional_required: Option<bool>,
     /// `conditionalRequired`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_required: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_conditional_read_only: Option<bool>,
     /// `conditionalReadOnly`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_read_only: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_conditional_protected: Option<bool>,
     /// `conditionalProtected`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_protected: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalVisible`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_conditional_visible: Option<bool>,
     /// `conditionalVisible`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_visible: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalDisableOptions`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_conditional_disable_options: Option<bool>,
     /// `conditionalDisableOptions`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_disable_options: Option<::atrocore_runtime::serde_json::Value>,
-    /// `conditionalProperties`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub conditional_properties: Option<::atrocore_runtime::serde_json::Value>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<String>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
-    /// `attributeNameDeDe`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_name_de_de: Option<String>,
-    /// `attributeNameFrFr`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_name_fr_fr: Option<String>,
     /// `classification`
     ///
     /// Find-or-create form of `classificationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classification: Option<::atrocore_runtime::LinkTo>,
     /// `attribute`
     ///
     /// Find-or-create form of `attributeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribute: Option<::atrocore_runtime::LinkTo>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<::atrocore_runtime::LinkTo>,
     /// `assignedUser`
     ///
     /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -981,6 +789,42 @@ pub struct ClassificationAttributePost {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl ClassificationAttributePost {
+    /// A new record with the fields the server requires (`classificationId`, `attributeId`); the others are unset. Set them with struct update syntax: `ClassificationAttributePost { field: Some(value), ..ClassificationAttributePost::new(…) }`.
+    pub fn new(
+        classification_id: impl ::std::convert::Into<String>,
+        attribute_id: impl ::std::convert::Into<String>,
+    ) -> Self {
+        Self {
+            id: None,
+            classification_id: classification_id.into(),
+            attribute_id: attribute_id.into(),
+            is_required: None,
+            is_read_only: None,
+            is_protected: None,
+            enable_conditional_required: None,
+            conditional_required: None,
+            enable_conditional_read_only: None,
+            conditional_read_only: None,
+            enable_conditional_protected: None,
+            conditional_protected: None,
+            enable_conditional_visible: None,
+            conditional_visible: None,
+            enable_conditional_disable_options: None,
+            conditional_disable_options: None,
+            data: None,
+            owner_user_id: None,
+            assigned_user_id: None,
+            teams_ids: None,
+            classification: None,
+            attribute: None,
+            owner_user: None,
+            assigned_user: None,
+            teams: None,
+            extra: ::atrocore_runtime::serde_json::Map::new(),
+        }
+    }
 }
 /// Changes to a `ClassificationAttribute` record (`PUT /ClassificationAttribute/{id}`): fields left `Unchanged` are not sent.
 #[derive(
@@ -998,13 +842,13 @@ pub struct ClassificationAttributePatch {
     /// `classificationId`, required
     ///
     /// Link to `Classification`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub classification_id: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classification_id: Option<String>,
     /// `attributeId`, required
     ///
     /// Link to `Attribute`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_id: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribute_id: Option<String>,
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
@@ -1020,181 +864,6 @@ pub struct ClassificationAttributePatch {
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_protected: ::atrocore_runtime::Patch<bool>,
-    /// `isInherited`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub is_inherited: ::atrocore_runtime::Patch<bool>,
-    /// `attributeGroupId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_group_id: ::atrocore_runtime::Patch<String>,
-    /// `attributeFileTypeId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_file_type_id: ::atrocore_runtime::Patch<String>,
-    /// `attributeNotNull`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_not_null: ::atrocore_runtime::Patch<bool>,
-    /// `attributeIsMultilang`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_is_multilang: ::atrocore_runtime::Patch<bool>,
-    /// `attributeGroupName`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_group_name: ::atrocore_runtime::Patch<String>,
-    /// `sortOrder`
-    ///
-    /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub sort_order: ::atrocore_runtime::Patch<i64>,
-    /// `value`
-    ///
-    /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub value: ::atrocore_runtime::Patch<String>,
-    /// `valueFrom`
-    ///
-    /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub value_from: ::atrocore_runtime::Patch<f64>,
-    /// `valueTo`
-    ///
-    /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub value_to: ::atrocore_runtime::Patch<f64>,
-    /// `valueCurrency`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub value_currency: ::atrocore_runtime::Patch<String>,
-    /// `valueUnitId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub value_unit_id: ::atrocore_runtime::Patch<String>,
-    /// `valueUnit`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub value_unit: ::atrocore_runtime::Patch<String>,
-    /// `valueAllUnits`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub value_all_units: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `valueUnitData`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub value_unit_data: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `valueId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub value_id: ::atrocore_runtime::Patch<String>,
-    /// `valueName`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub value_name: ::atrocore_runtime::Patch<String>,
-    /// `valueOptionData`
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub value_option_data: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `valuePathsData`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub value_paths_data: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `valueIds`
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub value_ids: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `valueNames`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub value_names: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `valueOptionsData`
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub value_options_data: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `attributeType`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_type: ::atrocore_runtime::Patch<String>,
-    /// `attributeEntityType`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_entity_type: ::atrocore_runtime::Patch<String>,
-    /// `attributeEntityId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_entity_id: ::atrocore_runtime::Patch<String>,
-    /// `attributeMeasureId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_measure_id: ::atrocore_runtime::Patch<String>,
-    /// `attributeExtensibleEnumId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_extensible_enum_id: ::atrocore_runtime::Patch<String>,
-    /// `attributeData`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `allowedOptions`
-    ///
-    /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub allowed_options: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `min`
-    ///
-    /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub min: ::atrocore_runtime::Patch<f64>,
-    /// `max`
-    ///
-    /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub max: ::atrocore_runtime::Patch<f64>,
-    /// `maxLength`
-    ///
-    /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub max_length: ::atrocore_runtime::Patch<i64>,
-    /// `countBytesInsteadOfCharacters`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub count_bytes_instead_of_characters: ::atrocore_runtime::Patch<bool>,
     /// `enableConditionalRequired`
     ///
     /// AtroCore type `bool`.
@@ -1255,23 +924,11 @@ pub struct ClassificationAttributePatch {
     pub conditional_disable_options: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
-    /// `conditionalProperties`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub conditional_properties: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
@@ -1287,16 +944,6 @@ pub struct ClassificationAttributePatch {
     /// Links to `Team`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `attributeNameDeDe`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_name_de_de: ::atrocore_runtime::Patch<String>,
-    /// `attributeNameFrFr`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_name_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `classification`
     ///
     /// Find-or-create form of `classificationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -1307,11 +954,6 @@ pub struct ClassificationAttributePatch {
     /// Find-or-create form of `attributeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).

@@ -590,253 +590,28 @@ pub struct FilePatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub name: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
-    /// `preview`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub preview: ::atrocore_runtime::Patch<String>,
     /// `tags`
     ///
     /// AtroCore type `extensibleMultiEnum`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tags: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `tagsNames`
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub tags_names: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `tagsOptionsData`
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub tags_options_data: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `url`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub url: ::atrocore_runtime::Patch<String>,
-    /// `hasOpen`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub has_open: ::atrocore_runtime::Patch<bool>,
-    /// `extension`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub extension: ::atrocore_runtime::Patch<String>,
-    /// `downloadUrl`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub download_url: ::atrocore_runtime::Patch<String>,
-    /// `mimeType`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub mime_type: ::atrocore_runtime::Patch<String>,
-    /// `fileSize`
-    ///
-    /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub file_size: ::atrocore_runtime::Patch<i64>,
-    /// `fileMtime`
-    ///
-    /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub file_mtime: ::atrocore_runtime::Patch<::atrocore_runtime::DateTime>,
-    /// `hash`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub hash: ::atrocore_runtime::Patch<String>,
-    /// `storageId`
-    ///
-    /// Link to `Storage`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub storage_id: ::atrocore_runtime::Patch<String>,
     /// `folderId`
     ///
     /// Link to `Folder`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub folder_id: ::atrocore_runtime::Patch<String>,
-    /// `folderPath`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub folder_path: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `path`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub path: ::atrocore_runtime::Patch<String>,
-    /// `thumbnailsPath`
-    ///
-    /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub thumbnails_path: ::atrocore_runtime::Patch<String>,
     /// `typeId`
     ///
     /// Link to `FileType`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub type_id: ::atrocore_runtime::Patch<String>,
-    /// `uploadUrl`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub upload_url: ::atrocore_runtime::Patch<String>,
-    /// `remoteUrl`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub remote_url: ::atrocore_runtime::Patch<String>,
-    /// `files`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub files: ::atrocore_runtime::Patch<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by_id: ::atrocore_runtime::Patch<String>,
-    /// `extensionCorrected`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub extension_corrected: ::atrocore_runtime::Patch<bool>,
-    /// `width`
-    ///
-    /// AtroCore type `float`, measure `dimension`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub width: ::atrocore_runtime::Patch<f64>,
-    /// `height`
-    ///
-    /// AtroCore type `float`, measure `dimension`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub height: ::atrocore_runtime::Patch<f64>,
-    /// `size`
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub size: ::atrocore_runtime::Patch<String>,
-    /// `colorSpace`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub color_space: ::atrocore_runtime::Patch<String>,
-    /// `scanId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub scan_id: ::atrocore_runtime::Patch<String>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub bookmark_id: ::atrocore_runtime::Patch<String>,
-    /// `widthUnitId`
-    ///
-    /// Link to `Unit`, measure `dimension`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub width_unit_id: ::atrocore_runtime::Patch<String>,
-    /// `unitWidth`
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub unit_width: ::atrocore_runtime::Patch<String>,
-    /// `widthAllUnits`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub width_all_units: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `widthUnitData`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub width_unit_data: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `heightUnitId`
-    ///
-    /// Link to `Unit`, measure `dimension`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub height_unit_id: ::atrocore_runtime::Patch<String>,
-    /// `unitHeight`
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub unit_height: ::atrocore_runtime::Patch<String>,
-    /// `heightAllUnits`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub height_all_units: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `heightUnitData`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub height_unit_data: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `sizeUnitId`
-    ///
-    /// Link to `Unit`, measure `dimension`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub size_unit_id: ::atrocore_runtime::Patch<String>,
-    /// `unitSize`
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub unit_size: ::atrocore_runtime::Patch<String>,
-    /// `sizeAllUnits`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub size_all_units: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `sizeUnitData`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub size_unit_data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `smallThumbnailUrl`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub small_thumbnail_url: ::atrocore_runtime::Patch<String>,
-    /// `mediumThumbnailUrl`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub medium_thumbnail_url: ::atrocore_runtime::Patch<String>,
-    /// `largeThumbnailUrl`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub large_thumbnail_url: ::atrocore_runtime::Patch<String>,
-    /// `smallLogoThumbnailUrl`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub small_logo_thumbnail_url: ::atrocore_runtime::Patch<String>,
-    /// `storage`
-    ///
-    /// Find-or-create form of `storageId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub storage: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `folder`
     ///
     /// Find-or-create form of `folderId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -847,26 +622,6 @@ pub struct FilePatch {
     /// Find-or-create form of `typeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub type_: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `widthUnit`
-    ///
-    /// Find-or-create form of `widthUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub width_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `heightUnit`
-    ///
-    /// Find-or-create form of `heightUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub height_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `sizeUnit`
-    ///
-    /// Find-or-create form of `sizeUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub size_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]

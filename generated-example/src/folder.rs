@@ -263,19 +263,17 @@ impl ::atrocore_runtime::Entity for Folder {
 #[derive(
     Debug,
     Clone,
-    Default,
     PartialEq,
     ::atrocore_runtime::serde::Serialize,
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct FolderPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`, required
     ///
@@ -284,83 +282,28 @@ pub struct FolderPost {
     /// `description`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `parentsIds`
     ///
     /// Links to `Folder`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parents_ids: Option<Vec<String>>,
-    /// `folderPath`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub folder_path: Option<::atrocore_runtime::serde_json::Value>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `code`
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    /// `storageId`
-    ///
-    /// Link to `Storage`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub storage_id: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
-    /// `scanId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scan_id: Option<String>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bookmark_id: Option<String>,
-    /// `routesNames`
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub routes_names: Option<::atrocore_runtime::serde_json::Value>,
-    /// `isRoot`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_root: Option<bool>,
-    /// `hasChildren`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub has_children: Option<bool>,
-    /// `inheritedFields`
-    ///
-    /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub inherited_fields: Option<Vec<String>>,
     /// `parents`
     ///
     /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parents: Option<Vec<::atrocore_runtime::LinkTo>>,
-    /// `storage`
-    ///
-    /// Find-or-create form of `storageId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub storage: Option<::atrocore_runtime::LinkTo>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -368,6 +311,21 @@ pub struct FolderPost {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl FolderPost {
+    /// A new record with the fields the server requires (`name`); the others are unset. Set them with struct update syntax: `FolderPost { field: Some(value), ..FolderPost::new(…) }`.
+    pub fn new(name: impl ::std::convert::Into<String>) -> Self {
+        Self {
+            id: None,
+            name: name.into(),
+            description: None,
+            parents_ids: None,
+            sort_order: None,
+            code: None,
+            parents: None,
+            extra: ::atrocore_runtime::serde_json::Map::new(),
+        }
+    }
 }
 /// Changes to a `Folder` record (`PUT /Folder/{id}`): fields left `Unchanged` are not sent.
 #[derive(
@@ -385,8 +343,8 @@ pub struct FolderPatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub name: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`.
@@ -397,11 +355,6 @@ pub struct FolderPatch {
     /// Links to `Folder`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub parents_ids: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `folderPath`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub folder_path: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
@@ -412,61 +365,11 @@ pub struct FolderPatch {
     /// AtroCore type `varchar`, unique.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub code: ::atrocore_runtime::Patch<String>,
-    /// `storageId`
-    ///
-    /// Link to `Storage`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub storage_id: ::atrocore_runtime::Patch<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by_id: ::atrocore_runtime::Patch<String>,
-    /// `scanId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub scan_id: ::atrocore_runtime::Patch<String>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub bookmark_id: ::atrocore_runtime::Patch<String>,
-    /// `routesNames`
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub routes_names: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `isRoot`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub is_root: ::atrocore_runtime::Patch<bool>,
-    /// `hasChildren`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub has_children: ::atrocore_runtime::Patch<bool>,
-    /// `inheritedFields`
-    ///
-    /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub inherited_fields: ::atrocore_runtime::Patch<Vec<String>>,
     /// `parents`
     ///
     /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub parents: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
-    /// `storage`
-    ///
-    /// Find-or-create form of `storageId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub storage: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]

@@ -186,19 +186,17 @@ impl ::atrocore_runtime::Entity for Measure {
 #[derive(
     Debug,
     Clone,
-    Default,
     PartialEq,
     ::atrocore_runtime::serde::Serialize,
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct MeasurePost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`, required
     ///
@@ -207,43 +205,28 @@ pub struct MeasurePost {
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `code`
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `displayFormat`
     ///
     /// AtroCore type `enum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_format: Option<MeasureDisplayFormat>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bookmark_id: Option<String>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -251,6 +234,21 @@ pub struct MeasurePost {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl MeasurePost {
+    /// A new record with the fields the server requires (`name`); the others are unset. Set them with struct update syntax: `MeasurePost { field: Some(value), ..MeasurePost::new(…) }`.
+    pub fn new(name: impl ::std::convert::Into<String>) -> Self {
+        Self {
+            id: None,
+            name: name.into(),
+            name_de_de: None,
+            name_fr_fr: None,
+            code: None,
+            description: None,
+            display_format: None,
+            extra: ::atrocore_runtime::serde_json::Map::new(),
+        }
+    }
 }
 /// Changes to a `Measure` record (`PUT /Measure/{id}`): fields left `Unchanged` are not sent.
 #[derive(
@@ -268,8 +266,8 @@ pub struct MeasurePatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub name: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
@@ -295,21 +293,6 @@ pub struct MeasurePatch {
     /// AtroCore type `enum`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub display_format: ::atrocore_runtime::Patch<MeasureDisplayFormat>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by_id: ::atrocore_runtime::Patch<String>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub bookmark_id: ::atrocore_runtime::Patch<String>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]

@@ -684,19 +684,17 @@ impl ::atrocore_runtime::Entity for Product {
 #[derive(
     Debug,
     Clone,
-    Default,
     PartialEq,
     ::atrocore_runtime::serde::Serialize,
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`, required
     ///
@@ -705,60 +703,55 @@ pub struct ProductPost {
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `longDescription`
     ///
     /// AtroCore type `wysiwyg`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_description: Option<String>,
     /// `longDescriptionDeDe`
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_description_de_de: Option<String>,
     /// `longDescriptionFrFr`
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_description_fr_fr: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
     /// `parentsIds`
     ///
     /// Links to `Product`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parents_ids: Option<Vec<String>>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `imageId`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
     /// `number`, required
     ///
@@ -767,254 +760,190 @@ pub struct ProductPost {
     /// `price`
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<f64>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `quantity`
     ///
     /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<f64>,
     /// `productGroupId`
     ///
     /// Link to `ProductGroup`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_group_id: Option<String>,
     /// `customsNumber`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customs_number: Option<String>,
     /// `countryOfOriginId`
     ///
     /// Link to `Country`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_of_origin_id: Option<String>,
     /// `defaultSupplierId`
     ///
     /// Link to `Account`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_supplier_id: Option<String>,
     /// `mpn`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mpn: Option<String>,
     /// `note`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `brandId`
     ///
     /// Link to `Brand`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand_id: Option<String>,
-    /// `status`, required
+    /// `status`
     ///
     /// AtroCore type `enum`.
-    pub status: ProductStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ProductStatus>,
     /// `ean`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ean: Option<String>,
     /// `rrp`
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rrp: Option<f64>,
     /// `tag`
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<Vec<String>>,
     /// `mainImageId`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub main_image_id: Option<String>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `variantSpecificAttributesIds`
     ///
     /// Links to `Attribute`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes_ids: Option<Vec<String>>,
     /// `isInheritAssignedUser`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_inherit_assigned_user: Option<bool>,
     /// `isInheritOwnerUser`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_inherit_owner_user: Option<bool>,
     /// `isInheritTeams`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_inherit_teams: Option<bool>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<String>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bookmark_id: Option<String>,
-    /// `attributesDefs`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attributes_defs: Option<::atrocore_runtime::serde_json::Value>,
-    /// `routesNames`
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub routes_names: Option<::atrocore_runtime::serde_json::Value>,
-    /// `isRoot`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_root: Option<bool>,
-    /// `hasChildren`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub has_children: Option<bool>,
-    /// `inheritedFields`
-    ///
-    /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub inherited_fields: Option<Vec<String>>,
     /// `priceUnitId`
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_unit_id: Option<String>,
-    /// `unitPrice`
-    ///
-    /// AtroCore type `varchar`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unit_price: Option<String>,
-    /// `priceAllUnits`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub price_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `priceUnitData`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub price_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `rrpUnitId`
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rrp_unit_id: Option<String>,
-    /// `unitRrp`
-    ///
-    /// AtroCore type `varchar`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unit_rrp: Option<String>,
-    /// `rrpAllUnits`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rrp_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `rrpUnitData`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rrp_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `classificationsIds`
     ///
     /// Links to `Classification`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classifications_ids: Option<Vec<String>>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// `parents`
     ///
     /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parents: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `productGroup`
     ///
     /// Find-or-create form of `productGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_group: Option<::atrocore_runtime::LinkTo>,
     /// `countryOfOrigin`
     ///
     /// Find-or-create form of `countryOfOriginId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_of_origin: Option<::atrocore_runtime::LinkTo>,
     /// `defaultSupplier`
     ///
     /// Find-or-create form of `defaultSupplierId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_supplier: Option<::atrocore_runtime::LinkTo>,
     /// `brand`
     ///
     /// Find-or-create form of `brandId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<::atrocore_runtime::LinkTo>,
     /// `variantSpecificAttributes`
     ///
     /// Find-or-create form of `variantSpecificAttributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<::atrocore_runtime::LinkTo>,
     /// `assignedUser`
     ///
     /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `priceUnit`
     ///
     /// Find-or-create form of `priceUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_unit: Option<::atrocore_runtime::LinkTo>,
     /// `rrpUnit`
     ///
     /// Find-or-create form of `rrpUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rrp_unit: Option<::atrocore_runtime::LinkTo>,
     /// `classifications`
     ///
     /// Find-or-create form of `classificationsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classifications: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -1023,6 +952,69 @@ pub struct ProductPost {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl ProductPost {
+    /// A new record with the fields the server requires (`name`, `number`); the others are unset. Set them with struct update syntax: `ProductPost { field: Some(value), ..ProductPost::new(…) }`.
+    pub fn new(
+        name: impl ::std::convert::Into<String>,
+        number: impl ::std::convert::Into<String>,
+    ) -> Self {
+        Self {
+            id: None,
+            name: name.into(),
+            name_de_de: None,
+            name_fr_fr: None,
+            description: None,
+            description_de_de: None,
+            description_fr_fr: None,
+            long_description: None,
+            long_description_de_de: None,
+            long_description_fr_fr: None,
+            parents_ids: None,
+            sort_order: None,
+            image_id: None,
+            number: number.into(),
+            price: None,
+            is_active: None,
+            quantity: None,
+            product_group_id: None,
+            customs_number: None,
+            country_of_origin_id: None,
+            default_supplier_id: None,
+            mpn: None,
+            note: None,
+            brand_id: None,
+            status: None,
+            ean: None,
+            rrp: None,
+            tag: None,
+            main_image_id: None,
+            data: None,
+            variant_specific_attributes_ids: None,
+            is_inherit_assigned_user: None,
+            is_inherit_owner_user: None,
+            is_inherit_teams: None,
+            owner_user_id: None,
+            assigned_user_id: None,
+            teams_ids: None,
+            price_unit_id: None,
+            rrp_unit_id: None,
+            classifications_ids: None,
+            parents: None,
+            product_group: None,
+            country_of_origin: None,
+            default_supplier: None,
+            brand: None,
+            variant_specific_attributes: None,
+            owner_user: None,
+            assigned_user: None,
+            teams: None,
+            price_unit: None,
+            rrp_unit: None,
+            classifications: None,
+            extra: ::atrocore_runtime::serde_json::Map::new(),
+        }
+    }
 }
 /// Changes to a `Product` record (`PUT /Product/{id}`): fields left `Unchanged` are not sent.
 #[derive(
@@ -1040,8 +1032,8 @@ pub struct ProductPatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub name: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
@@ -1082,11 +1074,6 @@ pub struct ProductPatch {
     /// AtroCore type `wysiwyg`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub long_description_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `parentsIds`
     ///
     /// Links to `Product`.
@@ -1103,8 +1090,8 @@ pub struct ProductPatch {
     /// `number`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub number: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
     /// `price`
     ///
     /// AtroCore type `float`, measure `currency`.
@@ -1158,8 +1145,8 @@ pub struct ProductPatch {
     /// `status`, required
     ///
     /// AtroCore type `enum`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub status: ::atrocore_runtime::Patch<ProductStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<ProductStatus>,
     /// `ean`
     ///
     /// AtroCore type `varchar`.
@@ -1218,92 +1205,21 @@ pub struct ProductPatch {
     /// Links to `Team`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub bookmark_id: ::atrocore_runtime::Patch<String>,
-    /// `attributesDefs`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attributes_defs: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `routesNames`
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub routes_names: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `isRoot`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub is_root: ::atrocore_runtime::Patch<bool>,
-    /// `hasChildren`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub has_children: ::atrocore_runtime::Patch<bool>,
-    /// `inheritedFields`
-    ///
-    /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub inherited_fields: ::atrocore_runtime::Patch<Vec<String>>,
     /// `priceUnitId`
     ///
     /// Link to `Unit`, measure `currency`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub price_unit_id: ::atrocore_runtime::Patch<String>,
-    /// `unitPrice`
-    ///
-    /// AtroCore type `varchar`, measure `currency`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub unit_price: ::atrocore_runtime::Patch<String>,
-    /// `priceAllUnits`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub price_all_units: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `priceUnitData`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub price_unit_data: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
     /// `rrpUnitId`
     ///
     /// Link to `Unit`, measure `currency`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub rrp_unit_id: ::atrocore_runtime::Patch<String>,
-    /// `unitRrp`
-    ///
-    /// AtroCore type `varchar`, measure `currency`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub unit_rrp: ::atrocore_runtime::Patch<String>,
-    /// `rrpAllUnits`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub rrp_all_units: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `rrpUnitData`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub rrp_unit_data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `classificationsIds`
     ///
     /// Links to `Classification`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub classifications_ids: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `parents`
     ///
     /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).

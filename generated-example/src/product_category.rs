@@ -172,25 +172,18 @@ impl ::atrocore_runtime::Entity for ProductCategory {
 #[derive(
     Debug,
     Clone,
-    Default,
     PartialEq,
     ::atrocore_runtime::serde::Serialize,
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductCategoryPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
     /// `productId`, required
     ///
     /// Link to `Product`.
@@ -202,27 +195,22 @@ pub struct ProductCategoryPost {
     /// `sorting`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sorting: Option<i64>,
     /// `mainCategory`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub main_category: Option<bool>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// `product`
     ///
     /// Find-or-create form of `productId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<::atrocore_runtime::LinkTo>,
     /// `category`
     ///
     /// Find-or-create form of `categoryId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -231,6 +219,24 @@ pub struct ProductCategoryPost {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl ProductCategoryPost {
+    /// A new record with the fields the server requires (`productId`, `categoryId`); the others are unset. Set them with struct update syntax: `ProductCategoryPost { field: Some(value), ..ProductCategoryPost::new(…) }`.
+    pub fn new(
+        product_id: impl ::std::convert::Into<String>,
+        category_id: impl ::std::convert::Into<String>,
+    ) -> Self {
+        Self {
+            id: None,
+            product_id: product_id.into(),
+            category_id: category_id.into(),
+            sorting: None,
+            main_category: None,
+            product: None,
+            category: None,
+            extra: ::atrocore_runtime::serde_json::Map::new(),
+        }
+    }
 }
 /// Changes to a `ProductCategory` record (`PUT /ProductCategory/{id}`): fields left `Unchanged` are not sent.
 #[derive(
@@ -245,21 +251,16 @@ pub struct ProductCategoryPost {
 #[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductCategoryPatch {
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `productId`, required
     ///
     /// Link to `Product`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub product_id: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
     /// `categoryId`, required
     ///
     /// Link to `Category`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub category_id: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category_id: Option<String>,
     /// `sorting`
     ///
     /// AtroCore type `int`.
@@ -270,11 +271,6 @@ pub struct ProductCategoryPatch {
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub main_category: ::atrocore_runtime::Patch<bool>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `product`
     ///
     /// Find-or-create form of `productId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).

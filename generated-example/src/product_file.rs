@@ -181,25 +181,18 @@ impl ::atrocore_runtime::Entity for ProductFile {
 #[derive(
     Debug,
     Clone,
-    Default,
     PartialEq,
     ::atrocore_runtime::serde::Serialize,
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductFilePost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
     /// `fileId`, required
     ///
     /// Link to `File`.
@@ -211,32 +204,27 @@ pub struct ProductFilePost {
     /// `isMainImage`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_main_image: Option<bool>,
     /// `sorting`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sorting: Option<i64>,
     /// `tags`
     ///
     /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// `file`
     ///
     /// Find-or-create form of `fileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<::atrocore_runtime::LinkTo>,
     /// `product`
     ///
     /// Find-or-create form of `productId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -245,6 +233,25 @@ pub struct ProductFilePost {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl ProductFilePost {
+    /// A new record with the fields the server requires (`fileId`, `productId`); the others are unset. Set them with struct update syntax: `ProductFilePost { field: Some(value), ..ProductFilePost::new(…) }`.
+    pub fn new(
+        file_id: impl ::std::convert::Into<String>,
+        product_id: impl ::std::convert::Into<String>,
+    ) -> Self {
+        Self {
+            id: None,
+            file_id: file_id.into(),
+            product_id: product_id.into(),
+            is_main_image: None,
+            sorting: None,
+            tags: None,
+            file: None,
+            product: None,
+            extra: ::atrocore_runtime::serde_json::Map::new(),
+        }
+    }
 }
 /// Changes to a `ProductFile` record (`PUT /ProductFile/{id}`): fields left `Unchanged` are not sent.
 #[derive(
@@ -259,21 +266,16 @@ pub struct ProductFilePost {
 #[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductFilePatch {
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `fileId`, required
     ///
     /// Link to `File`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub file_id: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_id: Option<String>,
     /// `productId`, required
     ///
     /// Link to `Product`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub product_id: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
     /// `isMainImage`
     ///
     /// AtroCore type `bool`.
@@ -289,11 +291,6 @@ pub struct ProductFilePatch {
     /// AtroCore type `array`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tags: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `file`
     ///
     /// Find-or-create form of `fileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).

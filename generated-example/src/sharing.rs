@@ -217,77 +217,45 @@ impl ::atrocore_runtime::Entity for Sharing {
 #[derive(
     Debug,
     Clone,
-    Default,
     PartialEq,
     ::atrocore_runtime::serde::Serialize,
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct SharingPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `active`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
-    /// `available`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub available: Option<bool>,
     /// `fileId`, required
     pub file_id: String,
     /// `validTill`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_till: Option<::atrocore_runtime::DateTime>,
     /// `allowedUsage`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_usage: Option<i64>,
-    /// `used`
-    ///
-    /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub used: Option<i64>,
-    /// `link`
-    ///
-    /// AtroCore type `url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub link: Option<String>,
-    /// `viewLink`
-    ///
-    /// AtroCore type `url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub view_link: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -295,6 +263,21 @@ pub struct SharingPost {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl SharingPost {
+    /// A new record with the fields the server requires (`fileId`); the others are unset. Set them with struct update syntax: `SharingPost { field: Some(value), ..SharingPost::new(…) }`.
+    pub fn new(file_id: impl ::std::convert::Into<String>) -> Self {
+        Self {
+            id: None,
+            name: None,
+            description: None,
+            active: None,
+            file_id: file_id.into(),
+            valid_till: None,
+            allowed_usage: None,
+            extra: ::atrocore_runtime::serde_json::Map::new(),
+        }
+    }
 }
 /// Changes to a `Sharing` record (`PUT /Sharing/{id}`): fields left `Unchanged` are not sent.
 #[derive(
@@ -324,14 +307,9 @@ pub struct SharingPatch {
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub active: ::atrocore_runtime::Patch<bool>,
-    /// `available`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub available: ::atrocore_runtime::Patch<bool>,
     /// `fileId`, required
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub file_id: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_id: Option<String>,
     /// `validTill`
     ///
     /// AtroCore type `datetime`.
@@ -342,31 +320,6 @@ pub struct SharingPatch {
     /// AtroCore type `int`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub allowed_usage: ::atrocore_runtime::Patch<i64>,
-    /// `used`
-    ///
-    /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub used: ::atrocore_runtime::Patch<i64>,
-    /// `link`
-    ///
-    /// AtroCore type `url`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub link: ::atrocore_runtime::Patch<String>,
-    /// `viewLink`
-    ///
-    /// AtroCore type `url`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub view_link: ::atrocore_runtime::Patch<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by_id: ::atrocore_runtime::Patch<String>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]

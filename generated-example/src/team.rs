@@ -153,11 +153,6 @@ pub struct TeamPost {
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language_restricted: Option<bool>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bookmark_id: Option<String>,
     /// `roles`
     ///
     /// Find-or-create form of `rolesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -199,11 +194,6 @@ pub struct TeamPatch {
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub language_restricted: ::atrocore_runtime::Patch<bool>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub bookmark_id: ::atrocore_runtime::Patch<String>,
     /// `roles`
     ///
     /// Find-or-create form of `rolesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).

@@ -621,34 +621,32 @@ impl ::atrocore_runtime::Entity for User {
 #[derive(
     Debug,
     Clone,
-    Default,
     PartialEq,
     ::atrocore_runtime::serde::Serialize,
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct UserPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `type`
     ///
     /// AtroCore type `enum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<UserType>,
     /// `disableActionHistory`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,
     /// `isAdmin`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
     /// `userName`, required
     ///
@@ -661,255 +659,180 @@ pub struct UserPost {
     /// `department`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// `password`
     ///
     /// AtroCore type `password`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
-    /// `passwordConfirm`
-    ///
-    /// AtroCore type `password`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub password_confirm: Option<String>,
     /// `firstName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// `lastName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `title`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `emailAddress`
     ///
     /// AtroCore type `email`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// `phoneNumber`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
-    /// `token`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-    /// `authTokenId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth_token_id: Option<String>,
-    /// `authLogRecordId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth_log_record_id: Option<String>,
-    /// `ipAddress`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ip_address: Option<String>,
     /// `defaultTeamId`
     ///
     /// Link to `Team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_team_id: Option<String>,
-    /// `acceptanceStatus`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub acceptance_status: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `rolesIds`
     ///
     /// Links to `Role`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles_ids: Option<Vec<String>>,
     /// `avatarId`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar_id: Option<String>,
-    /// `sendAccessInfo`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub send_access_info: Option<bool>,
     /// `gender`
     ///
     /// AtroCore type `extensibleEnum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
-    /// `genderName`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gender_name: Option<String>,
-    /// `genderOptionData`
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gender_option_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `passwordUpdatedAt`
-    ///
-    /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub password_updated_at: Option<::atrocore_runtime::DateTime>,
-    /// `passwordUpdatedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub password_updated_by_id: Option<String>,
     /// `layoutProfileId`
     ///
     /// Link to `LayoutProfile`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layout_profile_id: Option<String>,
     /// `localeId`
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale_id: Option<String>,
     /// `disabledLanguages`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_languages: Option<::atrocore_runtime::serde_json::Value>,
     /// `styleId`
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub style_id: Option<String>,
     /// `dashboardLayout`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dashboard_layout: Option<::atrocore_runtime::serde_json::Value>,
     /// `dashletsOptions`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `useCustomTabList`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_custom_tab_list: Option<bool>,
     /// `followEntityOnStreamPost`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_stream_post: Option<bool>,
     /// `followCreatedEntities`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_created_entities: Option<bool>,
     /// `followEntityOnAssignment`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_assignment: Option<bool>,
     /// `closedPanelOptions`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_panel_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `receiveNotifications`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receive_notifications: Option<bool>,
     /// `notificationProfileId`
     ///
     /// Link to `NotificationProfile`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notification_profile_id: Option<String>,
-    /// `lpNavigation`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lp_navigation: Option<::atrocore_runtime::serde_json::Value>,
-    /// `hideShowFullList`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hide_show_full_list: Option<bool>,
     /// `favoritesList`
     ///
     /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub favorites_list: Option<Vec<String>>,
     /// `currentSelectionId`
     ///
     /// Link to `Selection`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_selection_id: Option<String>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bookmark_id: Option<String>,
     /// `defaultTeam`
     ///
     /// Find-or-create form of `defaultTeamId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_team: Option<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `roles`
     ///
     /// Find-or-create form of `rolesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<::atrocore_runtime::LinkTo>>,
-    /// `passwordUpdatedBy`
-    ///
-    /// Find-or-create form of `passwordUpdatedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub password_updated_by: Option<::atrocore_runtime::LinkTo>,
     /// `layoutProfile`
     ///
     /// Find-or-create form of `layoutProfileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layout_profile: Option<::atrocore_runtime::LinkTo>,
     /// `locale`
     ///
     /// Find-or-create form of `localeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<::atrocore_runtime::LinkTo>,
     /// `style`
     ///
     /// Find-or-create form of `styleId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub style: Option<::atrocore_runtime::LinkTo>,
     /// `notificationProfile`
     ///
     /// Find-or-create form of `notificationProfileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notification_profile: Option<::atrocore_runtime::LinkTo>,
     /// `currentSelection`
     ///
     /// Find-or-create form of `currentSelectionId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_selection: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -918,6 +841,59 @@ pub struct UserPost {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl UserPost {
+    /// A new record with the fields the server requires (`userName`, `name`); the others are unset. Set them with struct update syntax: `UserPost { field: Some(value), ..UserPost::new(…) }`.
+    pub fn new(
+        user_name: impl ::std::convert::Into<String>,
+        name: impl ::std::convert::Into<String>,
+    ) -> Self {
+        Self {
+            id: None,
+            type_: None,
+            disable_action_history: None,
+            is_admin: None,
+            user_name: user_name.into(),
+            name: name.into(),
+            department: None,
+            password: None,
+            first_name: None,
+            last_name: None,
+            is_active: None,
+            title: None,
+            email_address: None,
+            phone_number: None,
+            default_team_id: None,
+            teams_ids: None,
+            roles_ids: None,
+            avatar_id: None,
+            gender: None,
+            layout_profile_id: None,
+            locale_id: None,
+            disabled_languages: None,
+            style_id: None,
+            dashboard_layout: None,
+            dashlets_options: None,
+            use_custom_tab_list: None,
+            follow_entity_on_stream_post: None,
+            follow_created_entities: None,
+            follow_entity_on_assignment: None,
+            closed_panel_options: None,
+            receive_notifications: None,
+            notification_profile_id: None,
+            favorites_list: None,
+            current_selection_id: None,
+            default_team: None,
+            teams: None,
+            roles: None,
+            layout_profile: None,
+            locale: None,
+            style: None,
+            notification_profile: None,
+            current_selection: None,
+            extra: ::atrocore_runtime::serde_json::Map::new(),
+        }
+    }
 }
 /// Changes to a `User` record (`PUT /User/{id}`): fields left `Unchanged` are not sent.
 #[derive(
@@ -950,13 +926,13 @@ pub struct UserPatch {
     /// `userName`, required
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub user_name: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub name: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// `department`
     ///
     /// AtroCore type `varchar`.
@@ -967,11 +943,6 @@ pub struct UserPatch {
     /// AtroCore type `password`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub password: ::atrocore_runtime::Patch<String>,
-    /// `passwordConfirm`
-    ///
-    /// AtroCore type `password`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub password_confirm: ::atrocore_runtime::Patch<String>,
     /// `firstName`
     ///
     /// AtroCore type `varchar`.
@@ -1002,36 +973,11 @@ pub struct UserPatch {
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub phone_number: ::atrocore_runtime::Patch<String>,
-    /// `token`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub token: ::atrocore_runtime::Patch<String>,
-    /// `authTokenId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub auth_token_id: ::atrocore_runtime::Patch<String>,
-    /// `authLogRecordId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub auth_log_record_id: ::atrocore_runtime::Patch<String>,
-    /// `ipAddress`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub ip_address: ::atrocore_runtime::Patch<String>,
     /// `defaultTeamId`
     ///
     /// Link to `Team`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub default_team_id: ::atrocore_runtime::Patch<String>,
-    /// `acceptanceStatus`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub acceptance_status: ::atrocore_runtime::Patch<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
@@ -1045,38 +991,11 @@ pub struct UserPatch {
     /// `avatarId`
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub avatar_id: ::atrocore_runtime::Patch<String>,
-    /// `sendAccessInfo`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub send_access_info: ::atrocore_runtime::Patch<bool>,
     /// `gender`
     ///
     /// AtroCore type `extensibleEnum`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub gender: ::atrocore_runtime::Patch<String>,
-    /// `genderName`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub gender_name: ::atrocore_runtime::Patch<String>,
-    /// `genderOptionData`
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub gender_option_data: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `passwordUpdatedAt`
-    ///
-    /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub password_updated_at: ::atrocore_runtime::Patch<::atrocore_runtime::DateTime>,
-    /// `passwordUpdatedById`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub password_updated_by_id: ::atrocore_runtime::Patch<String>,
     /// `layoutProfileId`
     ///
     /// Link to `LayoutProfile`.
@@ -1150,16 +1069,6 @@ pub struct UserPatch {
     /// Link to `NotificationProfile`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub notification_profile_id: ::atrocore_runtime::Patch<String>,
-    /// `lpNavigation`
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub lp_navigation: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `hideShowFullList`
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub hide_show_full_list: ::atrocore_runtime::Patch<bool>,
     /// `favoritesList`
     ///
     /// AtroCore type `array`.
@@ -1170,11 +1079,6 @@ pub struct UserPatch {
     /// Link to `Selection`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub current_selection_id: ::atrocore_runtime::Patch<String>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub bookmark_id: ::atrocore_runtime::Patch<String>,
     /// `defaultTeam`
     ///
     /// Find-or-create form of `defaultTeamId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -1190,11 +1094,6 @@ pub struct UserPatch {
     /// Find-or-create form of `rolesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub roles: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
-    /// `passwordUpdatedBy`
-    ///
-    /// Find-or-create form of `passwordUpdatedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub password_updated_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `layoutProfile`
     ///
     /// Find-or-create form of `layoutProfileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).

@@ -158,12 +158,13 @@ fn struct_def(s: &Struct, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
     let name = ident(&s.name);
     let doc = docs(&[s.doc.as_deref()]);
     let serde_crate = serde_crate();
-    // Can the struct take `#[serde(default)]` as a whole? Then no field needs its own.
-    let all_default = s.fields.iter().all(|f| {
-        !matches!(s.style, StructStyle::Create | StructStyle::Plain)
-            || !f.required
-            || f.nullable
-            || has_default(&f.ty, enums)
+    // Can the struct take `#[serde(default)]` as a whole? Then no field needs its own. A create
+    // struct never has a `Default` that would fill a required field (`""` for a required name
+    // is a 400 from the server): it has a constructor taking the required fields instead.
+    let all_default = s.fields.iter().all(|f| match s.style {
+        StructStyle::Read | StructStyle::Patch => true,
+        StructStyle::Create => !f.required || f.nullable,
+        StructStyle::Plain => !f.required || f.nullable || has_default(&f.ty, enums),
     });
     let mut fields = TokenStream::new();
     for f in &s.fields {
@@ -184,6 +185,8 @@ fn struct_def(s: &Struct, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
         let fdoc = field_doc(f);
         let (field_ty, skip, default) = match s.style {
             StructStyle::Read => (quote!(Option<#t>), Some("Option::is_none"), true),
+            // A field the instance requires can be set, never cleared: no `Null`.
+            StructStyle::Patch if f.required => (quote!(Option<#t>), Some("Option::is_none"), true),
             StructStyle::Patch => (
                 quote!(::atrocore_runtime::Patch<#t>),
                 Some("::atrocore_runtime::Patch::is_unchanged"),
@@ -224,6 +227,7 @@ fn struct_def(s: &Struct, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
     let struct_default = all_default.then(|| quote!(#[serde(default)]));
     let rename_all = (!s.fields.is_empty()).then(|| quote!(#[serde(rename_all = "camelCase")]));
     let derive = derives(all_default, true);
+    let constructor = (s.style == StructStyle::Create && !all_default).then(|| constructor(s));
     quote! {
         #doc
         #derive
@@ -233,6 +237,59 @@ fn struct_def(s: &Struct, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
         pub struct #name {
             #fields
             #extra
+        }
+        #constructor
+    }
+}
+
+/// `ProductPost::new(name, number)`: a create struct from the fields the server requires, the
+/// others unset (set them with struct update syntax).
+fn constructor(s: &Struct) -> TokenStream {
+    let name = ident(&s.name);
+    let mut args = Vec::new();
+    let mut inits = Vec::new();
+    let mut arg_names = Vec::new();
+    for f in &s.fields {
+        let fname = ident(&f.ident);
+        if f.required && !f.nullable {
+            let t = ty(&f.ty);
+            let (arg, value) = match &f.ty {
+                Type::String => (
+                    quote!(#fname: impl ::std::convert::Into<String>),
+                    quote!(#fname.into()),
+                ),
+                _ => (quote!(#fname: #t), quote!(#fname)),
+            };
+            let value = if f.boxed {
+                quote!(::std::boxed::Box::new(#value))
+            } else {
+                value
+            };
+            args.push(arg);
+            inits.push(quote!(#fname: #value));
+            arg_names.push(format!("`{}`", f.wire));
+        } else {
+            inits.push(quote!(#fname: None));
+        }
+    }
+    let doc = doc_lines(&format!(
+        "A new record with the fields the server requires ({}); the others are unset. Set \
+         them with struct update syntax: `{} {{ field: Some(value), ..{}::new(…) }}`.",
+        arg_names.join(", "),
+        s.name,
+        s.name
+    ));
+    let allow = (args.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+    quote! {
+        impl #name {
+            #doc
+            #allow
+            pub fn new(#(#args),*) -> Self {
+                Self {
+                    #(#inits,)*
+                    extra: ::atrocore_runtime::serde_json::Map::new(),
+                }
+            }
         }
     }
 }

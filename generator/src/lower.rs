@@ -146,6 +146,8 @@ struct Lowerer<'a> {
     shared_namer: Namer,
     tag_docs: BTreeMap<String, String>,
     metadata: Option<&'a Value>,
+    /// 2.3 validates request bodies against the spec before defaults apply; 2.2 does not.
+    validates_bodies: bool,
     /// Module of each generated entity and route group (by entity name or tag), collisions
     /// resolved ([`naming::module_names`]).
     entity_modules: BTreeMap<String, String>,
@@ -180,6 +182,7 @@ impl<'a> Lowerer<'a> {
             shared_namer: Namer::default(),
             tag_docs,
             metadata: settings.metadata.as_ref(),
+            validates_bodies: generation(spec).0 == Generation::V2_3,
             entity_modules: BTreeMap::new(),
             group_modules: BTreeMap::new(),
         }
@@ -683,6 +686,20 @@ impl<'a> Lowerer<'a> {
             }
             let nullable = flag("nullable");
             let meta = entity.and_then(|e| self.meta_field(e, name));
+            // Create and patch bodies carry only what a client may set: what the instance's
+            // metadata marks as computed by the server, and the `*Name(s)` companions of links
+            // that AtroCore fills on read, stay in the read struct.
+            let writes = matches!(style, StructStyle::Create | StructStyle::Patch);
+            // An update names its record in the path; an `id` in its body changes nothing.
+            if style == StructStyle::Patch && name == "id" {
+                continue;
+            }
+            if writes
+                && (meta.as_ref().is_some_and(MetaField::server_computed)
+                    || entity.is_some_and(|e| self.is_link_name_companion(e, name)))
+            {
+                continue;
+            }
             let spec_ty = if name == "_meta" && style == StructStyle::Read {
                 Type::Meta
             } else {
@@ -715,6 +732,19 @@ impl<'a> Lowerer<'a> {
                 None => Self::spec_kind(&ty),
             };
             let link = meta.as_ref().and_then(|m| m.link.clone());
+            let spec_required = required.contains(name);
+            let required = match (style, &meta) {
+                // 2.2 fills a missing field with its metadata default before it checks
+                // `required`, so such a field is optional to a client there. 2.3 checks the body
+                // against the spec first (`app/Atro/Core/Middleware/ApiValidationMiddleware.php`):
+                // the spec's `required` holds as written.
+                (StructStyle::Create, Some(m)) if !self.validates_bodies => {
+                    spec_required && !m.has_server_default()
+                }
+                // A field the instance requires can be changed but never cleared.
+                (StructStyle::Patch, Some(m)) => spec_required || m.required(),
+                _ => spec_required,
+            };
             fields.push(Field {
                 wire: name.clone(),
                 ident: idents[i].clone(),
@@ -722,7 +752,7 @@ impl<'a> Lowerer<'a> {
                 kind,
                 link,
                 ty,
-                required: required.contains(name),
+                required,
                 nullable,
                 read_only,
                 doc,
@@ -886,6 +916,35 @@ impl<'a> Lowerer<'a> {
             }
         }
         None
+    }
+
+    /// `brandName`, `teamsNames`, `imageName`: the names AtroCore adds on read next to a link's
+    /// ids (no field of their own in the metadata).
+    fn is_link_name_companion(&self, entity: &str, wire: &str) -> bool {
+        let Some(fields) = self.metadata.and_then(|m| {
+            m.pointer(&format!(
+                "/entityDefs/{}/fields",
+                escape_pointer_token(entity)
+            ))
+        }) else {
+            return false;
+        };
+        if fields.get(wire).is_some() {
+            return false;
+        }
+        let kind_of = |name: &str| {
+            fields
+                .get(name)
+                .and_then(|d| d.get("type"))
+                .and_then(Value::as_str)
+        };
+        match (wire.strip_suffix("Names"), wire.strip_suffix("Name")) {
+            (Some(link), _) => kind_of(link) == Some("linkMultiple"),
+            (None, Some(link)) => {
+                matches!(kind_of(link), Some("link" | "file" | "image" | "asset"))
+            }
+            _ => false,
+        }
     }
 
     /// The Rust type of a field, refined by metadata: dates and date-times become the
@@ -1473,6 +1532,27 @@ impl MetaField {
             | "markdown" => FieldKind::Text,
             _ => return None,
         })
+    }
+
+    fn flag(&self, key: &str) -> bool {
+        self.def.get(key).and_then(Value::as_bool) == Some(true)
+    }
+
+    /// Set by the server, never by a client: `readOnly` fields (`createdAt`, and the ids of
+    /// read-only links such as `modifiedById`) and `notStorable` ones, computed on read
+    /// (`hasChildren`, `attributesDefs`, the unit views of a measured field).
+    fn server_computed(&self) -> bool {
+        self.flag("readOnly") || self.flag("notStorable")
+    }
+
+    /// The field has a default the server applies to a new record that lacks it.
+    fn has_server_default(&self) -> bool {
+        self.link.is_none() && self.def.get("default").is_some_and(|d| !d.is_null())
+    }
+
+    /// The instance requires a value (it can be changed, never emptied).
+    fn required(&self) -> bool {
+        self.flag("required")
     }
 
     /// A doc line from what the metadata knows.

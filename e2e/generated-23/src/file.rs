@@ -560,13 +560,11 @@ impl ::atrocore_runtime::Entity for File {
 #[derive(
     Debug,
     Clone,
-    Default,
     PartialEq,
     ::atrocore_runtime::serde::Serialize,
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct FilePost {
     /// `name`, required
@@ -576,284 +574,39 @@ pub struct FilePost {
     /// `description`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `preview`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub preview: Option<String>,
     /// `tags`, nullable
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
-    /// `url`
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// `hasOpen`, nullable
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub has_open: Option<bool>,
-    /// `extension`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub extension: Option<String>,
-    /// `downloadUrl`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub download_url: Option<String>,
-    /// `mimeType`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mime_type: Option<String>,
-    /// `fileSize`, nullable
-    ///
-    /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_size: Option<i64>,
-    /// `fileMtime`, nullable
-    ///
-    /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_mtime: Option<::atrocore_runtime::DateTime>,
-    /// `hash`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hash: Option<String>,
-    /// `storageId`, nullable
-    ///
-    /// Link to `Storage`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub storage_id: Option<String>,
     /// `folderId`, nullable
     ///
     /// Link to `Folder`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folder_id: Option<String>,
-    /// `folderPath`, nullable
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub folder_path: Option<Vec<::atrocore_runtime::serde_json::Value>>,
-    /// `path`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// `thumbnailsPath`, nullable
-    ///
-    /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub thumbnails_path: Option<String>,
     /// `typeId`, nullable
     ///
     /// Link to `FileType`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_id: Option<String>,
-    /// `uploadUrl`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub upload_url: Option<String>,
-    /// `remoteUrl`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub remote_url: Option<String>,
-    /// `files`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub files: Option<String>,
-    /// `createdAt`, nullable
-    ///
-    /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`, nullable
-    ///
-    /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`, nullable
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
-    /// `modifiedById`, nullable
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
-    /// `extensionCorrected`, nullable
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub extension_corrected: Option<bool>,
-    /// `width`, nullable
-    ///
-    /// AtroCore type `float`, measure `dimension`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub width: Option<f64>,
-    /// `height`, nullable
-    ///
-    /// AtroCore type `float`, measure `dimension`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub height: Option<f64>,
-    /// `size`, nullable
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size: Option<String>,
-    /// `colorSpace`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub color_space: Option<String>,
-    /// `scanId`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scan_id: Option<String>,
-    /// `bookmarkId`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bookmark_id: Option<String>,
-    /// `widthUnitId`, nullable
-    ///
-    /// Link to `Unit`, measure `dimension`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub width_unit_id: Option<String>,
-    /// `combinedWidth`, nullable
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub combined_width: Option<String>,
-    /// `widthAllUnits`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub width_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `widthUnitData`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub width_unit_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `heightUnitId`, nullable
-    ///
-    /// Link to `Unit`, measure `dimension`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub height_unit_id: Option<String>,
-    /// `combinedHeight`, nullable
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub combined_height: Option<String>,
-    /// `heightAllUnits`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub height_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `heightUnitData`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub height_unit_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `sizeUnitId`, nullable
-    ///
-    /// Link to `Unit`, measure `dimension`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size_unit_id: Option<String>,
-    /// `combinedSize`, nullable
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub combined_size: Option<String>,
-    /// `sizeAllUnits`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `sizeUnitData`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size_unit_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `smallThumbnailUrl`, nullable
-    ///
-    /// AtroCore type `url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub small_thumbnail_url: Option<String>,
-    /// `mediumThumbnailUrl`, nullable
-    ///
-    /// AtroCore type `url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub medium_thumbnail_url: Option<String>,
-    /// `largeThumbnailUrl`, nullable
-    ///
-    /// AtroCore type `url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub large_thumbnail_url: Option<String>,
-    /// `smallLogoThumbnailUrl`, nullable
-    ///
-    /// AtroCore type `url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub small_logo_thumbnail_url: Option<String>,
     /// `fileContents`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_contents: Option<String>,
     /// `share`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share: Option<bool>,
-    /// `storage`
-    ///
-    /// Find-or-create form of `storageId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub storage: Option<::atrocore_runtime::LinkTo>,
     /// `folder`
     ///
     /// Find-or-create form of `folderId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folder: Option<::atrocore_runtime::LinkTo>,
     /// `type`
     ///
     /// Find-or-create form of `typeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<::atrocore_runtime::LinkTo>,
-    /// `createdBy`
-    ///
-    /// Find-or-create form of `createdById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<::atrocore_runtime::LinkTo>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by: Option<::atrocore_runtime::LinkTo>,
-    /// `widthUnit`
-    ///
-    /// Find-or-create form of `widthUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub width_unit: Option<::atrocore_runtime::LinkTo>,
-    /// `heightUnit`
-    ///
-    /// Find-or-create form of `heightUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub height_unit: Option<::atrocore_runtime::LinkTo>,
-    /// `sizeUnit`
-    ///
-    /// Find-or-create form of `sizeUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size_unit: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -861,6 +614,23 @@ pub struct FilePost {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl FilePost {
+    /// A new record with the fields the server requires (`name`); the others are unset. Set them with struct update syntax: `FilePost { field: Some(value), ..FilePost::new(…) }`.
+    pub fn new(name: impl ::std::convert::Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            description: None,
+            tags: None,
+            folder_id: None,
+            type_id: None,
+            file_contents: None,
+            share: None,
+            folder: None,
+            type_: None,
+            extra: ::atrocore_runtime::serde_json::Map::new(),
+        }
+    }
 }
 /// Changes to a `File` record (`PATCH /File/{id}`): fields left `Unchanged` are not sent.
 #[derive(
@@ -875,246 +645,31 @@ pub struct FilePost {
 #[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct FilePatch {
-    /// `name`
+    /// `name`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub name: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
-    /// `preview`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub preview: ::atrocore_runtime::Patch<String>,
     /// `tags`, nullable
     ///
     /// AtroCore type `multiEnum`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tags: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `url`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub url: ::atrocore_runtime::Patch<String>,
-    /// `hasOpen`, nullable
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub has_open: ::atrocore_runtime::Patch<bool>,
-    /// `extension`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub extension: ::atrocore_runtime::Patch<String>,
-    /// `downloadUrl`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub download_url: ::atrocore_runtime::Patch<String>,
-    /// `mimeType`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub mime_type: ::atrocore_runtime::Patch<String>,
-    /// `fileSize`, nullable
-    ///
-    /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub file_size: ::atrocore_runtime::Patch<i64>,
-    /// `fileMtime`, nullable
-    ///
-    /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub file_mtime: ::atrocore_runtime::Patch<::atrocore_runtime::DateTime>,
-    /// `hash`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub hash: ::atrocore_runtime::Patch<String>,
-    /// `storageId`, nullable
-    ///
-    /// Link to `Storage`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub storage_id: ::atrocore_runtime::Patch<String>,
     /// `folderId`, nullable
     ///
     /// Link to `Folder`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub folder_id: ::atrocore_runtime::Patch<String>,
-    /// `folderPath`, nullable
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub folder_path: ::atrocore_runtime::Patch<
-        Vec<::atrocore_runtime::serde_json::Value>,
-    >,
-    /// `path`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub path: ::atrocore_runtime::Patch<String>,
-    /// `thumbnailsPath`, nullable
-    ///
-    /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub thumbnails_path: ::atrocore_runtime::Patch<String>,
     /// `typeId`, nullable
     ///
     /// Link to `FileType`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub type_id: ::atrocore_runtime::Patch<String>,
-    /// `uploadUrl`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub upload_url: ::atrocore_runtime::Patch<String>,
-    /// `remoteUrl`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub remote_url: ::atrocore_runtime::Patch<String>,
-    /// `files`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub files: ::atrocore_runtime::Patch<String>,
-    /// `modifiedById`, nullable
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by_id: ::atrocore_runtime::Patch<String>,
-    /// `extensionCorrected`, nullable
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub extension_corrected: ::atrocore_runtime::Patch<bool>,
-    /// `width`, nullable
-    ///
-    /// AtroCore type `float`, measure `dimension`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub width: ::atrocore_runtime::Patch<f64>,
-    /// `height`, nullable
-    ///
-    /// AtroCore type `float`, measure `dimension`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub height: ::atrocore_runtime::Patch<f64>,
-    /// `size`, nullable
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub size: ::atrocore_runtime::Patch<String>,
-    /// `colorSpace`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub color_space: ::atrocore_runtime::Patch<String>,
-    /// `scanId`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub scan_id: ::atrocore_runtime::Patch<String>,
-    /// `bookmarkId`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub bookmark_id: ::atrocore_runtime::Patch<String>,
-    /// `widthUnitId`, nullable
-    ///
-    /// Link to `Unit`, measure `dimension`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub width_unit_id: ::atrocore_runtime::Patch<String>,
-    /// `combinedWidth`, nullable
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub combined_width: ::atrocore_runtime::Patch<String>,
-    /// `widthAllUnits`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub width_all_units: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `widthUnitData`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub width_unit_data: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `heightUnitId`, nullable
-    ///
-    /// Link to `Unit`, measure `dimension`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub height_unit_id: ::atrocore_runtime::Patch<String>,
-    /// `combinedHeight`, nullable
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub combined_height: ::atrocore_runtime::Patch<String>,
-    /// `heightAllUnits`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub height_all_units: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `heightUnitData`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub height_unit_data: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `sizeUnitId`, nullable
-    ///
-    /// Link to `Unit`, measure `dimension`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub size_unit_id: ::atrocore_runtime::Patch<String>,
-    /// `combinedSize`, nullable
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub combined_size: ::atrocore_runtime::Patch<String>,
-    /// `sizeAllUnits`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub size_all_units: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `sizeUnitData`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub size_unit_data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `smallThumbnailUrl`, nullable
-    ///
-    /// AtroCore type `url`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub small_thumbnail_url: ::atrocore_runtime::Patch<String>,
-    /// `mediumThumbnailUrl`, nullable
-    ///
-    /// AtroCore type `url`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub medium_thumbnail_url: ::atrocore_runtime::Patch<String>,
-    /// `largeThumbnailUrl`, nullable
-    ///
-    /// AtroCore type `url`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub large_thumbnail_url: ::atrocore_runtime::Patch<String>,
-    /// `smallLogoThumbnailUrl`, nullable
-    ///
-    /// AtroCore type `url`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub small_logo_thumbnail_url: ::atrocore_runtime::Patch<String>,
-    /// `storage`
-    ///
-    /// Find-or-create form of `storageId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub storage: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `folder`
     ///
     /// Find-or-create form of `folderId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -1125,26 +680,6 @@ pub struct FilePatch {
     /// Find-or-create form of `typeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub type_: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `widthUnit`
-    ///
-    /// Find-or-create form of `widthUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub width_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `heightUnit`
-    ///
-    /// Find-or-create form of `heightUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub height_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `sizeUnit`
-    ///
-    /// Find-or-create form of `sizeUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub size_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]

@@ -716,19 +716,17 @@ impl ::atrocore_runtime::Entity for Product {
 #[derive(
     Debug,
     Clone,
-    Default,
     PartialEq,
     ::atrocore_runtime::serde::Serialize,
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductPost {
     /// `id`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`, required
     ///
@@ -737,60 +735,55 @@ pub struct ProductPost {
     /// `nameDeDe`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `longDescription`, nullable
     ///
     /// AtroCore type `wysiwyg`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_description: Option<String>,
     /// `longDescriptionDeDe`, nullable
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_description_de_de: Option<String>,
     /// `longDescriptionFrFr`, nullable
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_description_fr_fr: Option<String>,
-    /// `modifiedById`, nullable
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
     /// `parentsIds`, nullable
     ///
     /// Links to `Product`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parents_ids: Option<Vec<String>>,
     /// `sortOrder`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `imageId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
     /// `number`, required
     ///
@@ -799,52 +792,52 @@ pub struct ProductPost {
     /// `price`, nullable
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<f64>,
     /// `isActive`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `quantity`, nullable
     ///
     /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<f64>,
     /// `productGroupId`, nullable
     ///
     /// Link to `ProductGroup`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_group_id: Option<String>,
     /// `customsNumber`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customs_number: Option<String>,
     /// `countryOfOriginId`, nullable
     ///
     /// Link to `Country`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_of_origin_id: Option<String>,
     /// `defaultSupplierId`, nullable
     ///
     /// Link to `Account`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_supplier_id: Option<String>,
     /// `mpn`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mpn: Option<String>,
     /// `note`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `brandId`, nullable
     ///
     /// Link to `Brand`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand_id: Option<String>,
     /// `status`, required
     ///
@@ -853,220 +846,155 @@ pub struct ProductPost {
     /// `ean`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ean: Option<String>,
     /// `rrp`, nullable
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rrp: Option<f64>,
     /// `tag`, nullable
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<Vec<String>>,
     /// `mainImageId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub main_image_id: Option<String>,
     /// `data`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `channelsIds`, nullable
     ///
     /// Links to `Channel`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels_ids: Option<Vec<String>>,
     /// `variantSpecificAttributesIds`, nullable
     ///
     /// Links to `Attribute`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes_ids: Option<Vec<String>>,
     /// `categoriesIds`, nullable
     ///
     /// Links to `Category`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub categories_ids: Option<Vec<String>>,
     /// `isInheritAssignedUser`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_inherit_assigned_user: Option<bool>,
     /// `isInheritOwnerUser`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_inherit_owner_user: Option<bool>,
     /// `isInheritTeams`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_inherit_teams: Option<bool>,
     /// `ownerUserId`, nullable
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<String>,
     /// `assignedUserId`, nullable
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<String>,
     /// `teamsIds`, nullable
     ///
     /// Links to `Team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
-    /// `bookmarkId`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bookmark_id: Option<String>,
-    /// `attributesDefs`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attributes_defs: Option<::atrocore_runtime::serde_json::Value>,
-    /// `routesNames`, nullable
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub routes_names: Option<Vec<::atrocore_runtime::serde_json::Value>>,
-    /// `isRoot`, nullable
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_root: Option<bool>,
-    /// `hasChildren`, nullable
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub has_children: Option<bool>,
-    /// `inheritedFields`, nullable
-    ///
-    /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub inherited_fields: Option<Vec<String>>,
     /// `priceUnitId`, nullable
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_unit_id: Option<String>,
-    /// `combinedPrice`, nullable
-    ///
-    /// AtroCore type `varchar`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub combined_price: Option<String>,
-    /// `priceAllUnits`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub price_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `priceUnitData`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub price_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `rrpUnitId`, nullable
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rrp_unit_id: Option<String>,
-    /// `combinedRrp`, nullable
-    ///
-    /// AtroCore type `varchar`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub combined_rrp: Option<String>,
-    /// `rrpAllUnits`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rrp_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `rrpUnitData`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rrp_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `classificationsIds`, nullable
     ///
     /// Links to `Classification`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classifications_ids: Option<Vec<String>>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by: Option<::atrocore_runtime::LinkTo>,
     /// `parents`
     ///
     /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parents: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `productGroup`
     ///
     /// Find-or-create form of `productGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_group: Option<::atrocore_runtime::LinkTo>,
     /// `countryOfOrigin`
     ///
     /// Find-or-create form of `countryOfOriginId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_of_origin: Option<::atrocore_runtime::LinkTo>,
     /// `defaultSupplier`
     ///
     /// Find-or-create form of `defaultSupplierId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_supplier: Option<::atrocore_runtime::LinkTo>,
     /// `brand`
     ///
     /// Find-or-create form of `brandId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<::atrocore_runtime::LinkTo>,
     /// `channels`
     ///
     /// Find-or-create form of `channelsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `variantSpecificAttributes`
     ///
     /// Find-or-create form of `variantSpecificAttributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `categories`
     ///
     /// Find-or-create form of `categoriesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub categories: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<::atrocore_runtime::LinkTo>,
     /// `assignedUser`
     ///
     /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<::atrocore_runtime::LinkTo>,
     /// `teams`
     ///
     /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `priceUnit`
     ///
     /// Find-or-create form of `priceUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_unit: Option<::atrocore_runtime::LinkTo>,
     /// `rrpUnit`
     ///
     /// Find-or-create form of `rrpUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rrp_unit: Option<::atrocore_runtime::LinkTo>,
     /// `classifications`
     ///
     /// Find-or-create form of `classificationsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classifications: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -1075,6 +1003,74 @@ pub struct ProductPost {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl ProductPost {
+    /// A new record with the fields the server requires (`name`, `number`, `status`); the others are unset. Set them with struct update syntax: `ProductPost { field: Some(value), ..ProductPost::new(…) }`.
+    pub fn new(
+        name: impl ::std::convert::Into<String>,
+        number: impl ::std::convert::Into<String>,
+        status: ProductStatus,
+    ) -> Self {
+        Self {
+            id: None,
+            name: name.into(),
+            name_de_de: None,
+            name_fr_fr: None,
+            description: None,
+            description_de_de: None,
+            description_fr_fr: None,
+            long_description: None,
+            long_description_de_de: None,
+            long_description_fr_fr: None,
+            parents_ids: None,
+            sort_order: None,
+            image_id: None,
+            number: number.into(),
+            price: None,
+            is_active: None,
+            quantity: None,
+            product_group_id: None,
+            customs_number: None,
+            country_of_origin_id: None,
+            default_supplier_id: None,
+            mpn: None,
+            note: None,
+            brand_id: None,
+            status: status,
+            ean: None,
+            rrp: None,
+            tag: None,
+            main_image_id: None,
+            data: None,
+            channels_ids: None,
+            variant_specific_attributes_ids: None,
+            categories_ids: None,
+            is_inherit_assigned_user: None,
+            is_inherit_owner_user: None,
+            is_inherit_teams: None,
+            owner_user_id: None,
+            assigned_user_id: None,
+            teams_ids: None,
+            price_unit_id: None,
+            rrp_unit_id: None,
+            classifications_ids: None,
+            parents: None,
+            product_group: None,
+            country_of_origin: None,
+            default_supplier: None,
+            brand: None,
+            channels: None,
+            variant_specific_attributes: None,
+            categories: None,
+            owner_user: None,
+            assigned_user: None,
+            teams: None,
+            price_unit: None,
+            rrp_unit: None,
+            classifications: None,
+            extra: ::atrocore_runtime::serde_json::Map::new(),
+        }
+    }
 }
 /// Changes to a `Product` record (`PATCH /Product/{id}`): fields left `Unchanged` are not sent.
 #[derive(
@@ -1089,11 +1085,11 @@ pub struct ProductPost {
 #[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductPatch {
-    /// `name`
+    /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub name: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// `nameDeDe`, nullable
     ///
     /// AtroCore type `varchar`.
@@ -1134,11 +1130,6 @@ pub struct ProductPatch {
     /// AtroCore type `wysiwyg`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub long_description_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `modifiedById`, nullable
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by_id: ::atrocore_runtime::Patch<String>,
     /// `parentsIds`, nullable
     ///
     /// Links to `Product`.
@@ -1152,11 +1143,11 @@ pub struct ProductPatch {
     /// `imageId`, nullable
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub image_id: ::atrocore_runtime::Patch<String>,
-    /// `number`
+    /// `number`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub number: ::atrocore_runtime::Patch<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
     /// `price`, nullable
     ///
     /// AtroCore type `float`, measure `currency`.
@@ -1207,11 +1198,11 @@ pub struct ProductPatch {
     /// Link to `Brand`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub brand_id: ::atrocore_runtime::Patch<String>,
-    /// `status`
+    /// `status`, required
     ///
     /// AtroCore type `enum`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub status: ::atrocore_runtime::Patch<ProductStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<ProductStatus>,
     /// `ean`, nullable
     ///
     /// AtroCore type `varchar`.
@@ -1280,94 +1271,21 @@ pub struct ProductPatch {
     /// Links to `Team`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `bookmarkId`, nullable
-    ///
-    /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub bookmark_id: ::atrocore_runtime::Patch<String>,
-    /// `attributesDefs`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attributes_defs: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `routesNames`, nullable
-    ///
-    /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub routes_names: ::atrocore_runtime::Patch<
-        Vec<::atrocore_runtime::serde_json::Value>,
-    >,
-    /// `isRoot`, nullable
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub is_root: ::atrocore_runtime::Patch<bool>,
-    /// `hasChildren`, nullable
-    ///
-    /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub has_children: ::atrocore_runtime::Patch<bool>,
-    /// `inheritedFields`, nullable
-    ///
-    /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub inherited_fields: ::atrocore_runtime::Patch<Vec<String>>,
     /// `priceUnitId`, nullable
     ///
     /// Link to `Unit`, measure `currency`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub price_unit_id: ::atrocore_runtime::Patch<String>,
-    /// `combinedPrice`, nullable
-    ///
-    /// AtroCore type `varchar`, measure `currency`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub combined_price: ::atrocore_runtime::Patch<String>,
-    /// `priceAllUnits`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub price_all_units: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
-    /// `priceUnitData`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub price_unit_data: ::atrocore_runtime::Patch<
-        ::atrocore_runtime::serde_json::Value,
-    >,
     /// `rrpUnitId`, nullable
     ///
     /// Link to `Unit`, measure `currency`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub rrp_unit_id: ::atrocore_runtime::Patch<String>,
-    /// `combinedRrp`, nullable
-    ///
-    /// AtroCore type `varchar`, measure `currency`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub combined_rrp: ::atrocore_runtime::Patch<String>,
-    /// `rrpAllUnits`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub rrp_all_units: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `rrpUnitData`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub rrp_unit_data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `classificationsIds`, nullable
     ///
     /// Links to `Classification`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub classifications_ids: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `modifiedBy`
-    ///
-    /// Find-or-create form of `modifiedById`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub modified_by: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `parents`
     ///
     /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
