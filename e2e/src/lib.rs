@@ -1,4 +1,7 @@
 //! End-to-end tests live in `tests/`: the generated example client (`atrocore-client`) calls
 //! the runtime, which talks real HTTP to the simulator (`atrocore-sim`). This crate has no code
-//! of its own; it exists so the generated crate's manifest stays exactly what the generator
-//! writes.
+//! of its own besides [`tour`] (the guide's tasks through the typed API of both generated
+//! crates, run by `examples/tour.rs` and `tests/tour.rs`); it exists so the generated crates'
+//! manifests stay exactly what the generator writes.
+
+pub mod tour;

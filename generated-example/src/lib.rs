@@ -88,6 +88,11 @@ impl Client {
     pub fn runtime(&self) -> &::atrocore_runtime::Client {
         &self.inner
     }
+    /// Logs in now (it happens on first use otherwise), to fail early on wrong
+    /// credentials: an error of kind `Auth` for a `401`.
+    pub async fn login(&self) -> ::atrocore_runtime::Result<()> {
+        self.inner.login().await
+    }
     /// Operations on `AssociatedProduct` records.
     pub fn associated_product(&self) -> associated_product::AssociatedProductApi<'_> {
         associated_product::AssociatedProductApi::new(&self.inner)

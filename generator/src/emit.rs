@@ -1048,6 +1048,11 @@ fn lib_rs(api: &Api, settings: &Settings) -> TokenStream {
             pub fn runtime(&self) -> &::atrocore_runtime::Client {
                 &self.inner
             }
+            /// Logs in now (it happens on first use otherwise), to fail early on wrong
+            /// credentials: an error of kind `Auth` for a `401`.
+            pub async fn login(&self) -> ::atrocore_runtime::Result<()> {
+                self.inner.login().await
+            }
             #accessors
         }
     }

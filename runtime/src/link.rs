@@ -15,6 +15,7 @@
 //! assert_eq!(serde_json::to_value(&existing).unwrap(), serde_json::json!({"id": "a01k5c597f5ef1s75edb6gkcbh0"}));
 //! ```
 
+use crate::entity::EntityField;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -62,6 +63,12 @@ impl Lookup {
         self
     }
 
+    /// Add the value of a field named by the target entity's field enum
+    /// (`Lookup::new().by(BrandField::Code, "acme")`).
+    pub fn by<F: EntityField>(self, field: F, value: impl Into<Scalar>) -> Lookup {
+        self.field(field.name(), value)
+    }
+
     /// The values, by field name.
     pub fn values(&self) -> &BTreeMap<String, Scalar> {
         &self.0
@@ -90,6 +97,12 @@ impl LinkTo {
     /// A record found by (or created with) `lookup`.
     pub fn find(lookup: Lookup) -> LinkTo {
         LinkTo::Find(lookup)
+    }
+
+    /// Find or create the record whose `field` (of the target entity's field enum) has
+    /// `value`: `LinkTo::find_by(BrandField::Code, "acme")`.
+    pub fn find_by<F: EntityField>(field: F, value: impl Into<Scalar>) -> LinkTo {
+        LinkTo::Find(Lookup::new().by(field, value))
     }
 
     /// Shorthand for the common case: find or create by `name`.

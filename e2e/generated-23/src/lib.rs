@@ -66,6 +66,11 @@ impl Client {
     pub fn runtime(&self) -> &::atrocore_runtime::Client {
         &self.inner
     }
+    /// Logs in now (it happens on first use otherwise), to fail early on wrong
+    /// credentials: an error of kind `Auth` for a `401`.
+    pub async fn login(&self) -> ::atrocore_runtime::Result<()> {
+        self.inner.login().await
+    }
     /// Operations on `Brand` records.
     pub fn brand(&self) -> brand::BrandApi<'_> {
         brand::BrandApi::new(&self.inner)
