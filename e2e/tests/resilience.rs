@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use atrocore_client::Client;
 use atrocore_client::brand::{BrandPatch, BrandPost};
-use atrocore_runtime::{ErrorKind, Patch, RetryPolicy};
+use atrocore_runtime::{ErrorKind, RetryPolicy};
 use atrocore_sim::{Faults, Simulator};
 use support::{CountingProxy, client, fast_retries, start_with};
 

@@ -314,7 +314,7 @@ impl AttributePanelPost {
             description: None,
             entity_id: entity_id.into(),
             default: None,
-            sort_order: sort_order,
+            sort_order,
             attributes_ids: None,
             entity: None,
             attributes: None,

@@ -260,13 +260,13 @@ fn constructor(s: &Struct) -> TokenStream {
                 ),
                 _ => (quote!(#fname: #t), quote!(#fname)),
             };
-            let value = if f.boxed {
-                quote!(::std::boxed::Box::new(#value))
-            } else {
-                value
-            };
             args.push(arg);
-            inits.push(quote!(#fname: #value));
+            inits.push(match (f.boxed, &f.ty) {
+                (true, _) => quote!(#fname: ::std::boxed::Box::new(#value)),
+                (false, Type::String) => quote!(#fname: #value),
+                // The argument is the value: field init shorthand.
+                (false, _) => quote!(#fname),
+            });
             arg_names.push(format!("`{}`", f.wire));
         } else {
             inits.push(quote!(#fname: None));

@@ -1036,7 +1036,7 @@ impl ProductPost {
             mpn: None,
             note: None,
             brand_id: None,
-            status: status,
+            status,
             ean: None,
             rrp: None,
             tag: None,
