@@ -136,6 +136,7 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod client;
+mod dynamic;
 mod encode;
 mod entity;
 mod error;
@@ -158,6 +159,7 @@ pub use serde_json;
 pub use tokio::io::AsyncRead;
 
 pub use client::{ApiGeneration, Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy};
+pub use dynamic::{DynamicList, Records};
 pub use encode::encode_path_segment;
 pub use entity::{
     BoxFuture, BoxStream, CreateRequest, DEFAULT_PAGE_SIZE, DeleteRequest, Entity, EntityField,
