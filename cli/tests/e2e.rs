@@ -1,0 +1,511 @@
+//! The built `atro` binary against the simulator, in both API generations: export totals, resume,
+//! import rejects by line, upload/download round trips, the filter language against the
+//! runtime's filter, exit codes, and the progress bar in a real pseudo-terminal.
+
+mod support;
+
+use atrocore_runtime::{Condition, Where};
+use futures_util::TryStreamExt;
+use serde_json::Value;
+use support::{Env, Gen, jsonl_ids, read};
+
+/// `N of M records` from `atro list`'s stderr.
+fn list_total(stderr: &str) -> u64 {
+    let line = stderr
+        .lines()
+        .find(|l| l.ends_with(" records") && l.contains(" of "))
+        .unwrap_or_else(|| panic!("no total in {stderr}"));
+    line.split(" of ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(" records")
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn export_count_equals_the_list_total_and_resumes_without_loss() {
+    for generation in Gen::BOTH {
+        let env = Env::start(generation);
+        env.seed_brands(450);
+        let listed = env
+            .atro(&[
+                "list", "Brand", "--where", "isActive", "--limit", "1", "--format", "json",
+            ])
+            .ok();
+        let total = list_total(&listed.stderr);
+        assert_eq!(total, 300, "{generation:?}");
+
+        let run = env
+            .atro(&[
+                "export",
+                "Brand",
+                "--where",
+                "isActive",
+                "-o",
+                "active.jsonl",
+                "--page-size",
+                "70",
+            ])
+            .ok();
+        // Not a terminal: plain progress lines, the last one complete.
+        assert!(
+            run.stderr.contains("export: 300/300 records"),
+            "{}",
+            run.stderr
+        );
+        let full = read(&env.path("active.jsonl"));
+        let ids = jsonl_ids(&full);
+        assert_eq!(ids.len() as u64, total, "{generation:?}");
+        let mut sorted = ids.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted, ids, "ascending ids, no duplicates");
+
+        // CSV with a selection.
+        env.atro(&[
+            "export",
+            "Brand",
+            "-w",
+            "isActive",
+            "-s",
+            "name,code",
+            "-o",
+            "active.csv",
+        ])
+        .ok();
+        let mut csv = csv::Reader::from_path(env.path("active.csv")).unwrap();
+        assert_eq!(csv.headers().unwrap(), vec!["id", "name", "code"]);
+        assert_eq!(csv.records().count() as u64, total);
+
+        // An interrupted export (cut inside record 151) resumes to the same file.
+        let cut = full.match_indices('\n').nth(149).unwrap().0 + 1 + 10;
+        std::fs::write(env.path("part.jsonl"), &full[..cut]).unwrap();
+        let refused = env
+            .atro(&["export", "Brand", "-w", "isActive", "-o", "part.jsonl"])
+            .code(2);
+        assert!(refused.stderr.contains("--resume"), "{}", refused.stderr);
+        let resumed = env
+            .atro(&[
+                "export",
+                "Brand",
+                "-w",
+                "isActive",
+                "-o",
+                "part.jsonl",
+                "--resume",
+                "--page-size",
+                "40",
+            ])
+            .ok();
+        assert!(
+            resumed.stderr.contains("exported 150 records"),
+            "{}",
+            resumed.stderr
+        );
+        assert_eq!(read(&env.path("part.jsonl")), full, "{generation:?}");
+
+        // The same for CSV, cut inside a record.
+        let full_csv = read(&env.path("active.csv"));
+        let cut = full_csv.match_indices('\n').nth(100).unwrap().0 + 5;
+        std::fs::write(env.path("part.csv"), &full_csv[..cut]).unwrap();
+        env.atro(&[
+            "export",
+            "Brand",
+            "-w",
+            "isActive",
+            "-s",
+            "name,code",
+            "-o",
+            "part.csv",
+            "--resume",
+        ])
+        .ok();
+        assert_eq!(read(&env.path("part.csv")), full_csv, "{generation:?}");
+    }
+}
+
+#[test]
+fn import_reports_bad_rows_by_line_and_exits_1() {
+    for generation in Gen::BOTH {
+        let env = Env::start(generation);
+        let input = "code,name,isActive,description\n\
+                     imp1,Imported 1,true,x\n\
+                     imp2,Imported 2,maybe,x\n\
+                     imp3,,true,x\n\
+                     imp4,\"Imported, 4\",0,x\n\
+                     imp5,\"Two\nlines\",1,x\n\
+                     imp6,Imported 6,perhaps,x\n";
+        std::fs::write(env.path("brands.csv"), input).unwrap();
+
+        let dry = env
+            .atro(&["import", "Brand", "brands.csv", "--dry-run"])
+            .code(1);
+        assert!(
+            dry.stdout.contains("4 rows valid, 2 invalid"),
+            "{}",
+            dry.stdout
+        );
+
+        let run = env
+            .atro(&[
+                "import",
+                "Brand",
+                "brands.csv",
+                "--batch-size",
+                "2",
+                "--concurrency",
+                "2",
+            ])
+            .code(1);
+        assert!(
+            run.stdout
+                .contains("created 3, updated 0, unchanged 0, failed 3"),
+            "{generation:?}\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+        let mut rejects = csv::Reader::from_path(env.path("brands.rejects.csv")).unwrap();
+        assert_eq!(
+            rejects.headers().unwrap(),
+            vec!["line", "error", "code", "name", "isActive", "description"]
+        );
+        let mut rows: Vec<csv::StringRecord> = rejects.records().map(Result::unwrap).collect();
+        // Batches run concurrently: rejects come in the order they were decided.
+        rows.sort_by_key(|r| r[0].parse::<u64>().unwrap());
+        let lines: Vec<&str> = rows.iter().map(|r| &r[0]).collect();
+        // imp5 spans lines 6 and 7: imp6 is on line 8.
+        assert_eq!(lines, ["3", "4", "8"], "{rows:?}");
+        assert!(
+            rows[0][1].contains("isActive") && rows[0][1].contains("true or false"),
+            "{rows:?}"
+        );
+        // Refused by the server: its message.
+        assert!(rows[1][1].contains("'Name' is required"), "{rows:?}");
+        assert_eq!(&rows[1][2], "imp3");
+
+        // The stored records; importing again changes nothing, a changed name updates.
+        let listed = env
+            .atro(&[
+                "list",
+                "Brand",
+                "-w",
+                "code starts with imp",
+                "-s",
+                "code,name",
+                "-f",
+                "csv",
+                "--sort",
+                "code",
+            ])
+            .ok();
+        let codes: Vec<String> = csv::Reader::from_reader(listed.stdout.as_bytes())
+            .records()
+            .map(|r| r.unwrap()[1].to_owned())
+            .collect();
+        assert_eq!(codes, ["imp1", "imp4", "imp5"]);
+        std::fs::write(
+            env.path("again.jsonl"),
+            "{\"code\":\"imp1\",\"name\":\"Imported 1\"}\n{\"code\":\"imp4\",\"name\":\"Renamed\"}\n",
+        )
+        .unwrap();
+        let again = env.atro(&["import", "Brand", "again.jsonl"]).ok();
+        assert!(
+            again
+                .stdout
+                .contains("created 0, updated 1, unchanged 1, failed 0"),
+            "{}",
+            again.stdout
+        );
+    }
+}
+
+#[test]
+fn upload_then_download_is_byte_identical() {
+    for generation in Gen::BOTH {
+        let env = Env::start(generation);
+        // 300 KiB of varied bytes: 5 chunks of 64 KiB.
+        let big: Vec<u8> = (0u32..300 * 1024)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        std::fs::write(env.path("big.bin"), &big).unwrap();
+        std::fs::write(env.path("small.txt"), b"hello atro\n").unwrap();
+        let up = env
+            .atro(&[
+                "upload",
+                "big.bin",
+                "small.txt",
+                "--chunk-kib",
+                "64",
+                "--parallel-chunks",
+                "3",
+            ])
+            .ok();
+        let ids: Vec<(String, String)> = up
+            .stdout
+            .lines()
+            .map(|l| {
+                let mut parts = l.split('\t');
+                (
+                    parts.next().unwrap().to_owned(),
+                    parts.next().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(ids.len(), 2, "{}", up.stdout);
+        for (id, name) in &ids {
+            let out = format!("copy-{name}");
+            env.atro(&["download", id, "-o", &out]).ok();
+            let original = std::fs::read(env.path(name)).unwrap();
+            assert_eq!(
+                std::fs::read(env.path(&out)).unwrap(),
+                original,
+                "{generation:?} {name}"
+            );
+        }
+        // The state folder holds no unfinished session.
+        let left = std::fs::read_dir(env.path("state/uploads"))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        assert_eq!(left, 0);
+        // Uploading the same name again: fail (default), reuse, rename.
+        env.atro(&["upload", "small.txt"]).code(5);
+        let reused = env
+            .atro(&["upload", "small.txt", "--on-conflict", "reuse"])
+            .ok();
+        assert!(reused.stdout.starts_with(&ids[1].0), "{}", reused.stdout);
+        let renamed = env
+            .atro(&["upload", "small.txt", "--on-conflict", "rename"])
+            .ok();
+        assert!(
+            renamed.stdout.contains("small (1).txt"),
+            "{}",
+            renamed.stdout
+        );
+        // Downloading over an existing file needs --force.
+        env.atro(&["download", &ids[1].0, "-o", "copy-small.txt"])
+            .code(2);
+    }
+}
+
+/// The ids `atro list --where` gives, and those of the runtime's own filter.
+fn same_records(env: &Env, expr: &str, w: Where) -> usize {
+    let run = env
+        .atro(&[
+            "list", "Brand", "-w", expr, "-s", "code", "-f", "jsonl", "-n", "1000",
+        ])
+        .ok();
+    let mut cli = jsonl_ids(&run.stdout);
+    cli.sort();
+    let client = env.client();
+    let records: Vec<Value> = env
+        .rt
+        .block_on(async move {
+            client
+                .records("Brand")
+                .list()
+                .filter(w)
+                .max_size(200)
+                .keyset_stream()
+                .try_collect()
+                .await
+        })
+        .unwrap();
+    let runtime: Vec<String> = records
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(cli, runtime, "{:?} {expr}", env.generation);
+    cli.len()
+}
+
+#[test]
+fn filter_expressions_give_the_records_of_the_runtime_filter() {
+    for generation in Gen::BOTH {
+        let env = Env::start(generation);
+        env.seed_brands(60);
+        let cases = [
+            (
+                r#"name like "Brand 00001%" and not isActive"#,
+                Where::from(vec![
+                    Condition::new("like")
+                        .attribute("name")
+                        .value("Brand 00001%"),
+                    Condition::not([Condition::new("isTrue").attribute("isActive")]),
+                ]),
+                3,
+            ),
+            (
+                r#"code in (b000001, b000002, b000003) or name = "Brand 000010""#,
+                Where::from(Condition::or([
+                    Condition::new("in")
+                        .attribute("code")
+                        .value(vec!["b000001", "b000002", "b000003"]),
+                    Condition::new("equals")
+                        .attribute("name")
+                        .value("Brand 000010"),
+                ])),
+                4,
+            ),
+            (
+                "not (isActive and name starts with \"Brand 00002\") and code < b000030",
+                Where::from(vec![
+                    Condition::not([
+                        Condition::new("isTrue").attribute("isActive"),
+                        Condition::new("startsWith")
+                            .attribute("name")
+                            .value("Brand 00002"),
+                    ]),
+                    Condition::new("lessThan")
+                        .attribute("code")
+                        .value("b000030"),
+                ]),
+                // 0..30 without the active ones of 20..29 (all but 21, 24, 27).
+                23,
+            ),
+            (
+                "createdAt in last 7 days and code ends with 5",
+                Where::from(vec![
+                    Condition::new("lastXDays")
+                        .attribute("createdAt")
+                        .value(7)
+                        .with("dateTime", true),
+                    Condition::new("endsWith").attribute("code").value("5"),
+                ]),
+                6,
+            ),
+        ];
+        for (expr, w, expected) in cases {
+            assert_eq!(
+                same_records(&env, expr, w),
+                expected,
+                "{generation:?} {expr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn exit_codes_for_scripts() {
+    for generation in Gen::BOTH {
+        let env = Env::start(generation);
+        let bad = env
+            .cmd(&["entities", "--no-counts"])
+            .env("ATROCORE_PASSWORD", "not-the-password")
+            .output()
+            .unwrap();
+        let bad = support::Run::of(bad).code(3);
+        assert!(!bad.stderr.contains("not-the-password"), "{}", bad.stderr);
+
+        let missing = env.atro(&["get", "Brand", "a01doesnotexist"]).code(4);
+        assert!(missing.stderr.contains("404"), "{}", missing.stderr);
+        env.atro(&["delete", "Brand", "a01doesnotexist"]).code(4);
+
+        let syntax = env
+            .atro(&["list", "Brand", "--where", "name lik \"x\""])
+            .code(2);
+        assert!(
+            syntax.stderr.contains("column 6") && syntax.stderr.contains("\n       ^^^"),
+            "{}",
+            syntax.stderr
+        );
+        let name = env
+            .atro(&["list", "Brand", "--where", "isActive and nmae = x"])
+            .code(2);
+        assert!(
+            name.stderr.contains("did you mean `name`"),
+            "{}",
+            name.stderr
+        );
+        let entity = env.atro(&["list", "Brnd"]).code(2);
+        assert!(
+            entity.stderr.contains("did you mean `Brand`"),
+            "{}",
+            entity.stderr
+        );
+        env.cmd(&["entities"])
+            .env_remove("ATROCORE_URL")
+            .output()
+            .map(support::Run::of)
+            .unwrap()
+            .code(2);
+
+        // The generation is detected; naming it works too.
+        let label = if generation == Gen::V22 { "2.2" } else { "2.3" };
+        env.atro(&["--generation", label, "fields", "Brand"]).ok();
+        let entities = env.atro(&["entities"]).ok();
+        assert!(entities.stdout.contains("Brand"), "{}", entities.stdout);
+    }
+}
+
+#[test]
+fn profiles_name_the_connection() {
+    let env = Env::start(Gen::V23);
+    let config = format!(
+        "default = \"sim\"\n[profiles.sim]\nurl = \"{}\"\nuser = \"admin\"\npassword_env = \"SIM_PW\"\ngeneration = \"2.3\"\n",
+        env.url
+    );
+    std::fs::write(env.path("atro.toml"), config).unwrap();
+    let run = env
+        .cmd(&["--config", "atro.toml", "fields", "Brand"])
+        .env_remove("ATROCORE_URL")
+        .env_remove("ATROCORE_USER")
+        .env_remove("ATROCORE_PASSWORD")
+        .env("SIM_PW", "admin")
+        .output()
+        .unwrap();
+    let run = support::Run::of(run).ok();
+    assert!(run.stdout.contains("isActive"), "{}", run.stdout);
+}
+
+/// The progress bar as a person sees it: `script` runs `atro` in a pseudo-terminal.
+#[test]
+fn progress_bar_in_a_pseudo_terminal() {
+    let env = Env::start(Gen::V22);
+    env.seed_brands(120);
+    let command = format!(
+        "{} export Brand -o tty.jsonl --page-size 30",
+        env!("CARGO_BIN_EXE_atro")
+    );
+    let mut cmd = env.cmd(&[]);
+    cmd.env("COLUMNS", "120").env("LINES", "40");
+    let out = cmd.output_with_script(&command);
+    let run = support::Run::of(out).ok();
+    let screen = run.stdout;
+    // A drawn bar (redrawn in place with escape sequences), complete at the end.
+    assert!(screen.contains("120/120 records"), "{screen:?}");
+    assert!(
+        screen.contains('\u{1b}') || screen.contains('\r'),
+        "{screen:?}"
+    );
+    assert!(screen.contains("[====="), "{screen:?}");
+    assert!(
+        !screen.contains("export: 120/120"),
+        "plain lines instead of a bar: {screen:?}"
+    );
+    assert_eq!(jsonl_ids(&read(&env.path("tty.jsonl"))).len(), 120);
+}
+
+trait Script {
+    fn output_with_script(self, command: &str) -> std::process::Output;
+}
+
+impl Script for std::process::Command {
+    /// Runs `command` under `script` (util-linux), which gives it a pseudo-terminal and copies
+    /// what it draws to our stdout.
+    fn output_with_script(self, command: &str) -> std::process::Output {
+        let mut c = std::process::Command::new("script");
+        c.args(["-q", "-e", "-c", command, "/dev/null"]);
+        for (k, v) in self.get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        if let Some(d) = self.get_current_dir() {
+            c.current_dir(d);
+        }
+        c.stdin(std::process::Stdio::null());
+        c.output().expect("script runs (util-linux)")
+    }
+}
