@@ -14,7 +14,7 @@ use futures_util::TryStreamExt;
 use serde_json::Value;
 
 use super::Session;
-use super::records::{check_names, compile_where};
+use super::records::{check_names, compile_where, display_columns};
 use crate::args::{ExportArgs, FileFormat};
 use crate::exit::{CliError, CliResult, Exit};
 use crate::output::cell;
@@ -199,7 +199,7 @@ fn ends_line(path: &Path, pos: u64) -> CliResult<bool> {
 enum Sink {
     Jsonl(BufWriter<File>),
     Csv {
-        writer: csv::Writer<File>,
+        writer: Box<csv::Writer<File>>,
         columns: Option<Vec<String>>,
         warned: bool,
     },
@@ -314,7 +314,7 @@ pub async fn run(s: &mut Session, args: &ExportArgs) -> CliResult<Exit> {
     let mut columns = if select.is_empty() {
         None
     } else {
-        Some(select.clone())
+        Some(display_columns(&entity, &select))
     };
     if let Some(header) = point.as_ref().and_then(|p| p.columns.clone()) {
         if columns.as_ref().is_some_and(|c| *c != header) {
@@ -348,7 +348,7 @@ pub async fn run(s: &mut Session, args: &ExportArgs) -> CliResult<Exit> {
     let mut sink = match format {
         FileFormat::Jsonl => Sink::Jsonl(BufWriter::new(file)),
         FileFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(file);
+            let mut writer = Box::new(csv::Writer::from_writer(file));
             let header_written = keep > 0;
             if let (Some(c), false) = (&columns, header_written) {
                 writer

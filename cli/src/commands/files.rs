@@ -68,6 +68,9 @@ fn save_session(file: Option<&Path>, session: &ChunkSession) {
     }
 }
 
+/// An uploaded file: id, name, size.
+type Uploaded = (String, String, u64);
+
 /// Uploads every path; prints `id<TAB>name<TAB>path` per file.
 pub async fn upload(s: &Session, args: &UploadArgs) -> CliResult<Exit> {
     for p in &args.paths {
@@ -82,7 +85,7 @@ pub async fn upload(s: &Session, args: &UploadArgs) -> CliResult<Exit> {
     };
     let chunk = args.chunk_kib.max(1) * 1024;
     let multi = MultiProgress::new();
-    let results: Vec<(PathBuf, CliResult<(String, String, u64)>)> =
+    let results: Vec<(PathBuf, CliResult<Uploaded>)> =
         stream::iter(args.paths.clone())
             .map(|path| {
                 let client = s.client.clone();

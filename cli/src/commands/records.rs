@@ -8,7 +8,7 @@ use super::Session;
 use crate::args::ListArgs;
 use crate::exit::{CliError, CliResult, Exit};
 use crate::filter_lang;
-use crate::metadata::Entity;
+use crate::metadata::{Entity, Kind};
 use crate::output;
 
 /// Checks `--select` and `--sort` names against the entity.
@@ -20,6 +20,26 @@ pub fn check_names(entity: &Entity, names: &[String], what: &str) -> CliResult<(
         }
     }
     Ok(())
+}
+
+/// The columns a selection shows: a link field's answer carries `brandId` and `brandName`
+/// (`categoriesIds`, `categoriesNames`) rather than `brand`.
+pub fn display_columns(entity: &Entity, select: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in select {
+        match entity.fields.get(name).map(|f| f.kind) {
+            Some(Kind::Link) => {
+                out.push(format!("{name}Id"));
+                out.push(format!("{name}Name"));
+            }
+            Some(Kind::LinkMultiple) => {
+                out.push(format!("{name}Ids"));
+                out.push(format!("{name}Names"));
+            }
+            _ => out.push(name.clone()),
+        }
+    }
+    out
 }
 
 /// The compiled `--where` (empty when not given).
@@ -58,7 +78,10 @@ pub async fn list(s: &mut Session, args: &ListArgs) -> CliResult<Exit> {
     let page = request.await?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    output::write_records(&mut out, args.format, &args.select, &page.list)?;
+    let columns = display_columns(&entity, &args.select);
+    output::write_records(&mut out, args.format, &columns, &page.list)?;
+    out.flush()
+        .map_err(|e| CliError::other(format!("cannot write the output: {e}")))?;
     if page.total >= 0 {
         eprintln!("{} of {} records", page.list.len(), page.total);
     }
