@@ -85,81 +85,80 @@ pub async fn upload(s: &Session, args: &UploadArgs) -> CliResult<Exit> {
     };
     let chunk = args.chunk_kib.max(1) * 1024;
     let multi = MultiProgress::new();
-    let results: Vec<(PathBuf, CliResult<Uploaded>)> =
-        stream::iter(args.paths.clone())
-            .map(|path| {
-                let client = s.client.clone();
-                let multi = multi.clone();
-                let folder = args.folder.clone();
-                let parallel = args.parallel_chunks.max(1);
-                async move {
-                    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-                    let label = path
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default();
-                    let progress = Arc::new(Mutex::new(Progress::in_multi(
-                        &multi,
-                        &label,
-                        Unit::Bytes,
-                        Some(size),
-                    )));
-                    let state = session_file(client.base_url(), &path, folder.as_deref(), chunk);
-                    let (session, resumed) = load_session(state.as_deref());
-                    save_session(state.as_deref(), &session);
-                    let shown = progress.clone();
-                    let mut upload = client
-                        .upload_path(&path)
-                        .chunk_size(chunk)
-                        .parallel_chunks(parallel)
-                        .on_name_conflict(policy)
-                        .session(session)
-                        .on_progress(move |p| {
-                            if let Ok(mut bar) = shown.lock() {
-                                bar.set(p.bytes_done);
-                            }
-                        });
-                    if let Some(f) = &folder {
-                        upload = upload.field("folderId", f.as_str());
-                    }
-                    let result = upload.await;
-                    let bar = progress
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    let out = match result {
-                        Ok(file) => {
-                            if let Some(f) = &state {
-                                let _ = std::fs::remove_file(f);
-                            }
-                            let mut bar = bar;
-                            bar.set(size);
-                            bar.finish();
-                            if resumed && file.chunks_skipped > 0 {
-                                eprintln!(
-                                    "{}: resumed, {} chunks were on the server already",
-                                    path.display(),
-                                    file.chunks_skipped
-                                );
-                            }
-                            let name = file
-                                .record
-                                .get("name")
-                                .and_then(serde_json::Value::as_str)
-                                .unwrap_or(&label)
-                                .to_owned();
-                            Ok((file.id, name, size))
+    let results: Vec<(PathBuf, CliResult<Uploaded>)> = stream::iter(args.paths.clone())
+        .map(|path| {
+            let client = s.client.clone();
+            let multi = multi.clone();
+            let folder = args.folder.clone();
+            let parallel = args.parallel_chunks.max(1);
+            async move {
+                let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                let label = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let progress = Arc::new(Mutex::new(Progress::in_multi(
+                    &multi,
+                    &label,
+                    Unit::Bytes,
+                    Some(size),
+                )));
+                let state = session_file(client.base_url(), &path, folder.as_deref(), chunk);
+                let (session, resumed) = load_session(state.as_deref());
+                save_session(state.as_deref(), &session);
+                let shown = progress.clone();
+                let mut upload = client
+                    .upload_path(&path)
+                    .chunk_size(chunk)
+                    .parallel_chunks(parallel)
+                    .on_name_conflict(policy)
+                    .session(session)
+                    .on_progress(move |p| {
+                        if let Ok(mut bar) = shown.lock() {
+                            bar.set(p.bytes_done);
                         }
-                        Err(e) => {
-                            bar.abandon();
-                            Err(CliError::from(e))
-                        }
-                    };
-                    (path, out)
+                    });
+                if let Some(f) = &folder {
+                    upload = upload.field("folderId", f.as_str());
                 }
-            })
-            .buffered(args.jobs.max(1))
-            .collect()
-            .await;
+                let result = upload.await;
+                let bar = progress
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let out = match result {
+                    Ok(file) => {
+                        if let Some(f) = &state {
+                            let _ = std::fs::remove_file(f);
+                        }
+                        let mut bar = bar;
+                        bar.set(size);
+                        bar.finish();
+                        if resumed && file.chunks_skipped > 0 {
+                            eprintln!(
+                                "{}: resumed, {} chunks were on the server already",
+                                path.display(),
+                                file.chunks_skipped
+                            );
+                        }
+                        let name = file
+                            .record
+                            .get("name")
+                            .and_then(serde_json::Value::as_str)
+                            .unwrap_or(&label)
+                            .to_owned();
+                        Ok((file.id, name, size))
+                    }
+                    Err(e) => {
+                        bar.abandon();
+                        Err(CliError::from(e))
+                    }
+                };
+                (path, out)
+            }
+        })
+        .buffered(args.jobs.max(1))
+        .collect()
+        .await;
     let mut failed = Vec::new();
     for (path, r) in results {
         match r {
