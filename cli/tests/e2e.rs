@@ -217,6 +217,40 @@ fn import_reports_bad_rows_by_line_and_exits_1() {
             "{}",
             again.stdout
         );
+
+        // Links: find-or-create by name, and an option outside the enum refused before sending.
+        std::fs::write(
+            env.path("products.csv"),
+            "name,number,status,brand.name,price\n\
+             Lamp,P-1,draft,Lookup Brand,12.5\n\
+             Desk,P-2,drafty,Lookup Brand,80\n",
+        )
+        .unwrap();
+        let products = env.atro(&["import", "Product", "products.csv"]).code(1);
+        assert!(
+            products.stdout.contains("created 1,"),
+            "{}",
+            products.stdout
+        );
+        let rejects = read(&env.path("products.rejects.csv"));
+        assert!(
+            rejects.contains("\n3,") && rejects.contains("no option \"\"drafty\"\""),
+            "{rejects}"
+        );
+        let lamp = env
+            .atro(&[
+                "list",
+                "Product",
+                "-w",
+                "number = P-1",
+                "-s",
+                "brand",
+                "-f",
+                "jsonl",
+            ])
+            .ok();
+        let lamp: Value = serde_json::from_str(lamp.stdout.trim()).unwrap();
+        assert_eq!(lamp["brandName"], "Lookup Brand", "{generation:?}");
     }
 }
 
@@ -285,6 +319,66 @@ fn upload_then_download_is_byte_identical() {
         // Downloading over an existing file needs --force.
         env.atro(&["download", &ids[1].0, "-o", "copy-small.txt"])
             .code(2);
+    }
+}
+
+#[test]
+fn an_interrupted_upload_resumes_where_it_stopped() {
+    for generation in Gen::BOTH {
+        // Every answer takes 30 ms: 40 chunks sent one at a time take over a second.
+        let faults = atrocore_sim::Faults {
+            latency: std::time::Duration::from_millis(30),
+            ..Default::default()
+        };
+        let env = Env::start_with(generation, faults);
+        let data: Vec<u8> = (0u32..40 * 16 * 1024)
+            .map(|i| (i.wrapping_mul(2_246_822_519) >> 11) as u8)
+            .collect();
+        std::fs::write(env.path("video.bin"), &data).unwrap();
+        let args = [
+            "upload",
+            "video.bin",
+            "--chunk-kib",
+            "16",
+            "--parallel-chunks",
+            "1",
+        ];
+        let mut child = env.cmd(&args).spawn().unwrap();
+        // Stop it (our own child, by its handle) once some chunks are stored.
+        let sim = env.sim.as_ref().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while sim.request_count() < 15 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.kill().unwrap();
+        let _ = child.wait();
+        let saved = std::fs::read_dir(env.path("state/uploads"))
+            .unwrap()
+            .count();
+        assert_eq!(saved, 1, "the chunk session is kept for the next run");
+
+        let run = env.atro(&args).ok();
+        let skipped: u64 = run
+            .stderr
+            .split("resumed, ")
+            .nth(1)
+            .and_then(|t| t.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("not resumed: {}", run.stderr));
+        assert!(skipped > 0 && skipped < 40, "{skipped}");
+        let id = run.stdout.split('\t').next().unwrap().to_owned();
+        env.atro(&["download", &id, "-o", "copy.bin"]).ok();
+        assert_eq!(
+            std::fs::read(env.path("copy.bin")).unwrap(),
+            data,
+            "{generation:?}"
+        );
+        assert_eq!(
+            std::fs::read_dir(env.path("state/uploads"))
+                .unwrap()
+                .count(),
+            0
+        );
     }
 }
 

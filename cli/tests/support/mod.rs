@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use atrocore_runtime::{ApiGeneration, Client, UpsertItem};
-use atrocore_sim::{SimConfig, Simulator};
+use atrocore_sim::{Faults, SimConfig, Simulator};
 use serde_json::{Value, json};
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
@@ -59,13 +59,20 @@ pub struct Env {
 
 impl Env {
     pub fn start(generation: Gen) -> Env {
+        Self::start_with(generation, Faults::default())
+    }
+
+    /// The simulator with injected faults (latency, errors).
+    pub fn start_with(generation: Gen, faults: Faults) -> Env {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
         let (spec, meta) = generation.files();
-        let config = SimConfig::from_spec_value(load(spec)).metadata_value(load(meta));
+        let config = SimConfig::from_spec_value(load(spec))
+            .metadata_value(load(meta))
+            .faults(faults);
         let sim = rt
             .block_on(Simulator::start(config))
             .expect("simulator starts");
