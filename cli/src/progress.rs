@@ -38,9 +38,9 @@ pub fn is_terminal() -> bool {
 fn style(unit: Unit, known_total: bool) -> ProgressStyle {
     let template = match (unit, known_total) {
         (Unit::Records, true) => {
-            "{msg:12} [{bar:30.cyan/blue}] {pos}/{len} records ({per_sec}, {eta} left)"
+            "{msg:12} [{bar:30.cyan/blue}] {pos}/{len} records ({rate}, {eta} left)"
         }
-        (Unit::Records, false) => "{msg:12} {spinner} {pos} records ({per_sec})",
+        (Unit::Records, false) => "{msg:12} {spinner} {pos} records ({rate})",
         (Unit::Bytes, true) => {
             "{msg:24} [{bar:30.cyan/blue}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)"
         }
@@ -48,6 +48,12 @@ fn style(unit: Unit, known_total: bool) -> ProgressStyle {
     };
     ProgressStyle::with_template(template)
         .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", state.per_sec());
+            },
+        )
         .progress_chars("=> ")
 }
 
