@@ -35,6 +35,18 @@ fn export_count_equals_the_list_total_and_resumes_without_loss() {
             .ok();
         let total = list_total(&listed.stderr);
         assert_eq!(total, 300, "{generation:?}");
+        // More than a page: read page by page.
+        let many = env
+            .atro(&[
+                "list", "Brand", "-n", "420", "-s", "code", "-f", "jsonl", "--sort", "code",
+            ])
+            .ok();
+        assert_eq!(jsonl_ids(&many.stdout).len(), 420);
+        assert!(
+            many.stderr.contains("420 of 450 records"),
+            "{}",
+            many.stderr
+        );
 
         let run = env
             .atro(&[
@@ -216,6 +228,34 @@ fn import_reports_bad_rows_by_line_and_exits_1() {
                 .contains("created 0, updated 1, unchanged 1, failed 0"),
             "{}",
             again.stdout
+        );
+
+        // JSONL rejects: one entry per line, with the line number and the record.
+        std::fs::write(
+            env.path("bad.jsonl"),
+            "{\"name\":\"Ok\",\"code\":\"j1\"}\n\n{\"name\":\"X\",\"isActive\":\"maybe\"}\nnot json\n",
+        )
+        .unwrap();
+        let bad = env.atro(&["import", "Brand", "bad.jsonl"]).code(1);
+        assert!(
+            bad.stdout
+                .contains("created 1, updated 0, unchanged 0, failed 2"),
+            "{}",
+            bad.stdout
+        );
+        let entries: Vec<Value> = read(&env.path("bad.rejects.jsonl"))
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let mut lines: Vec<u64> = entries
+            .iter()
+            .map(|e| e["line"].as_u64().unwrap())
+            .collect();
+        lines.sort();
+        assert_eq!(lines, [3, 4], "{entries:?}");
+        assert!(
+            entries.iter().any(|e| e["record"]["isActive"] == "maybe"),
+            "{entries:?}"
         );
 
         // Links: find-or-create by name, and an option outside the enum refused before sending.
@@ -511,6 +551,13 @@ fn exit_codes_for_scripts() {
             "{}",
             name.stderr
         );
+        let help = env.atro(&["--help"]).ok();
+        assert!(
+            help.stdout.contains("Exit codes:\n  0  success"),
+            "{}",
+            help.stdout
+        );
+        env.atro(&["list"]).code(2);
         let entity = env.atro(&["list", "Brnd"]).code(2);
         assert!(
             entity.stderr.contains("did you mean `Brand`"),

@@ -50,6 +50,9 @@ pub fn compile_where(entity: &Entity, filter: Option<&str>) -> CliResult<Where> 
     }
 }
 
+/// The largest page asked for at once.
+const PAGE: u64 = 200;
+
 /// One page of records in the chosen format; the total goes to stderr.
 pub async fn list(s: &mut Session, args: &ListArgs) -> CliResult<Exit> {
     let client = s.client.clone();
@@ -59,12 +62,8 @@ pub async fn list(s: &mut Session, args: &ListArgs) -> CliResult<Exit> {
     if let Some(sort) = &args.sort {
         check_names(&entity, std::slice::from_ref(sort), "--sort")?;
     }
-    let mut request = client
-        .records(&entity.name)
-        .list()
-        .filter(filter)
-        .offset(args.offset)
-        .max_size(args.limit.max(1));
+    let limit = args.limit.max(1);
+    let mut request = client.records(&entity.name).list().filter(filter);
     if !args.select.is_empty() {
         let mut select = vec!["id".to_owned()];
         select.extend(args.select.iter().filter(|s| *s != "id").cloned());
@@ -75,7 +74,27 @@ pub async fn list(s: &mut Session, args: &ListArgs) -> CliResult<Exit> {
     } else if args.desc {
         request = request.sort_by("id").asc(false);
     }
-    let page = request.await?;
+    // AtroCore caps a page (often at 200): larger limits are read page by page.
+    let mut page = request
+        .clone()
+        .offset(args.offset)
+        .max_size(limit.min(PAGE))
+        .await?;
+    while (page.list.len() as u64) < limit {
+        let got = page.list.len() as u64;
+        if page.total >= 0 && args.offset + got >= page.total as u64 {
+            break;
+        }
+        let more = request
+            .clone()
+            .offset(args.offset + got)
+            .max_size((limit - got).min(PAGE))
+            .await?;
+        if more.list.is_empty() {
+            break;
+        }
+        page.list.extend(more.list);
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let columns = display_columns(&entity, &args.select);
