@@ -294,6 +294,28 @@ mod tests {
         })
     }
 
+    /// The metadata documents of real instances (2.2 and 2.3, core and PIM).
+    #[test]
+    fn reads_real_instance_metadata() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/metadata");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let doc: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            let m = Metadata::from_json(&doc).unwrap();
+            let file = m
+                .entity("File")
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(
+                file.field("folder").unwrap().link_entity.as_deref(),
+                Some("Folder")
+            );
+            assert!(m.entities.len() > 40, "{}", path.display());
+            seen += 1;
+        }
+        assert!(seen >= 4);
+    }
+
     #[test]
     fn reads_fields_links_and_scopes() {
         let m = Metadata::from_json(&doc()).unwrap();

@@ -87,7 +87,7 @@ pub fn load(path: Option<&Path>) -> CliResult<Config> {
 pub fn parse(text: &str) -> CliResult<Config> {
     toml::from_str(text).map_err(|e| {
         let at = e.span().map(|s| {
-            let before = &text[..s.start.min(text.len())];
+            let before = text.get(..s.start).unwrap_or(text);
             let line = before.matches('\n').count() + 1;
             let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
             format!(" (line {line}, column {column})")

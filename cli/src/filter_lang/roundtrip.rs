@@ -137,7 +137,7 @@ proptest! {
     }
 
     #[test]
-    fn any_input_parses_or_fails_with_a_column_inside_it(input in "[ -~]{0,40}") {
+    fn any_input_parses_or_fails_with_a_column_inside_it(input in "[ -~]{0,40}|\\PC{0,30}") {
         if let Err(e) = parse(&input) {
             prop_assert!(e.span.start <= input.len() && e.span.end <= input.len());
             prop_assert!(e.column(&input) <= input.chars().count() + 1);
