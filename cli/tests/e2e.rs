@@ -650,3 +650,63 @@ impl Script for std::process::Command {
         c.output().expect("script runs (util-linux)")
     }
 }
+
+/// `atro sim` serves a simulator that `atro` itself can use.
+#[test]
+fn sim_runs_the_simulator_by_hand() {
+    use std::io::BufRead;
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let dir = tempfile::tempdir().unwrap();
+    /// Our own child, stopped by its handle when the test ends (also on failure).
+    struct Child(std::process::Child);
+    impl Drop for Child {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut sim = std::process::Command::new(env!("CARGO_BIN_EXE_atro"))
+        .args([
+            "sim",
+            "--spec",
+            &format!("{root}/specs/atrocore-2.3-pim-small.json"),
+            "--metadata",
+            &format!("{root}/specs/atrocore-2.3-pim-small.metadata.json"),
+            "--seed-demo-data",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map(Child)
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(sim.0.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_owned();
+    assert!(first.contains("2.3"), "{first}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_atro"))
+        .args(["entities"])
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env_remove("ATROCORE_TOKEN")
+        .env_remove("ATRO_PROFILE")
+        .env_remove("ATRO_CONFIG")
+        .env("ATROCORE_URL", &url)
+        .env("ATROCORE_USER", "admin")
+        .env("ATROCORE_PASSWORD", "admin")
+        .output()
+        .unwrap();
+    drop(sim);
+    let run = support::Run::of(out).ok();
+    let brands = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("Brand"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(!brands.contains(" 0 "), "demo data seeded: {brands}");
+}
