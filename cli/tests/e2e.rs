@@ -111,7 +111,8 @@ fn export_count_equals_the_list_total_and_resumes_without_loss() {
             ])
             .ok();
         assert!(
-            resumed.stderr.contains("exported 150 records"),
+            resumed.stderr.contains("exported 150 records")
+                && resumed.stderr.contains("export: 300/300 records"),
             "{}",
             resumed.stderr
         );

@@ -363,13 +363,9 @@ pub async fn run(s: &mut Session, args: &ExportArgs) -> CliResult<Exit> {
         }
     };
 
-    let remaining = if total >= 0 { Some(total as u64) } else { None };
-    let mut progress = Progress::new(
-        "export",
-        Unit::Records,
-        remaining.map(|r| r + already),
-        already,
-    );
+    // The count is of every matching record, those already in a resumed file included.
+    let total = u64::try_from(total).ok();
+    let mut progress = Progress::new("export", Unit::Records, total, already);
     let mut list = client
         .records(&entity.name)
         .list()
