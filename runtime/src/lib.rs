@@ -78,6 +78,9 @@
 //! # }
 //! ```
 //!
+//! For an entity known only by its name at run time (a tool driven by the instance's metadata),
+//! [`Client::records`] lists, streams (resumable keyset paging), reads and deletes JSON records.
+//!
 //! # Any route
 //!
 //! [`Client::request`] reaches every route, with the same authentication, retries and errors:
