@@ -711,3 +711,31 @@ fn sim_runs_the_simulator_by_hand() {
         .unwrap_or_else(|| panic!("{}", run.stdout));
     assert!(!brands.contains(" 0 "), "demo data seeded: {brands}");
 }
+
+/// Batches whose answer is lost: every row is reported, with the warning that it may be stored.
+#[test]
+fn import_reports_rows_of_lost_batches() {
+    let faults = atrocore_sim::Faults {
+        after_write_error_rate: 1.0,
+        ..Default::default()
+    };
+    let env = Env::start_with(Gen::V23, faults);
+    std::fs::write(
+        env.path("lost.csv"),
+        "code,name\nl1,Lost 1\nl2,Lost 2\nl3,Lost 3\n",
+    )
+    .unwrap();
+    let run = env
+        .atro(&["import", "Brand", "lost.csv", "--batch-size", "2"])
+        .code(5);
+    assert!(run.stderr.contains("503"), "{}", run.stderr);
+    assert!(
+        run.stdout.contains("failed 3"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    let rejects = read(&env.path("lost.rejects.csv"));
+    assert_eq!(rejects.lines().count(), 4, "{rejects}");
+    assert!(rejects.contains("may have stored the row"), "{rejects}");
+}

@@ -459,9 +459,18 @@ pub async fn run(s: &mut Session, args: &ImportArgs) -> CliResult<Exit> {
                     }
                 }
                 Some(Err(batch)) => {
+                    let why = if batch.may_have_been_applied {
+                        format!(
+                            "the request failed after the server may have stored the row \
+                             (check before importing it again): {}",
+                            batch.error
+                        )
+                    } else {
+                        format!("not stored: {}", batch.error)
+                    };
                     for i in batch.indices.clone() {
                         if let Some((line, raw)) = st.pending.remove(&i) {
-                            done.push((line, raw, None, Some(batch.error.to_string())));
+                            done.push((line, raw, None, Some(why.clone())));
                         }
                     }
                     if first_batch_error.is_none() {
@@ -497,7 +506,7 @@ pub async fn run(s: &mut Session, args: &ImportArgs) -> CliResult<Exit> {
                 },
                 (None, Some(e)) => {
                     summary.failed += 1;
-                    rejects.write(line, &raw, &format!("not sent: {e}"))?;
+                    rejects.write(line, &raw, &e)?;
                 }
                 (None, None) => {}
             }
