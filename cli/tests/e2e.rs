@@ -739,3 +739,45 @@ fn import_reports_rows_of_lost_batches() {
     assert_eq!(rejects.lines().count(), 4, "{rejects}");
     assert!(rejects.contains("may have stored the row"), "{rejects}");
 }
+
+/// A token instead of a password, in both generations (detection works with it too).
+#[test]
+fn a_token_from_the_environment() {
+    for generation in Gen::BOTH {
+        let env = Env::start(generation);
+        let client = env.client();
+        let path = generation.runtime().token_path();
+        let session: Value = env
+            .rt
+            .block_on(async move {
+                client
+                    .request(atrocore_runtime::Method::GET, path)
+                    .header("Authorization-Token-Only", "true")
+                    .send_json()
+                    .await
+            })
+            .unwrap();
+        let token = session["authorizationToken"].as_str().unwrap().to_owned();
+        let run = env
+            .cmd(&["fields", "Brand"])
+            .env_remove("ATROCORE_USER")
+            .env_remove("ATROCORE_PASSWORD")
+            .env("ATROCORE_TOKEN", &token)
+            .output()
+            .unwrap();
+        let run = support::Run::of(run).ok();
+        assert!(run.stdout.contains("isActive"), "{}", run.stdout);
+        let refused = env
+            .cmd(&["fields", "Brand"])
+            .env_remove("ATROCORE_PASSWORD")
+            .env("ATROCORE_TOKEN", "not-a-token")
+            .output()
+            .unwrap();
+        let refused = support::Run::of(refused).code(3);
+        assert!(
+            !refused.stderr.contains("not-a-token"),
+            "{}",
+            refused.stderr
+        );
+    }
+}
