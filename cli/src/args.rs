@@ -26,11 +26,11 @@ pub struct Cli {
 /// Where the instance is and who we are.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ConnectionArgs {
-    /// The instance's web root, e.g. https://pim.example.com.
-    #[arg(long, env = "ATROCORE_URL", global = true)]
+    /// The instance's web root, e.g. https://pim.example.com [env: ATROCORE_URL].
+    #[arg(long, global = true)]
     pub url: Option<String>,
-    /// The user name (the password comes from ATROCORE_PASSWORD).
-    #[arg(long, env = "ATROCORE_USER", global = true)]
+    /// The user name [env: ATROCORE_USER]; the password comes from ATROCORE_PASSWORD.
+    #[arg(long, global = true)]
     pub user: Option<String>,
     /// The API generation; detected from the instance when not given.
     #[arg(long, value_enum, global = true)]

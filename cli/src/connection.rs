@@ -45,20 +45,44 @@ fn parse_generation(text: &str) -> CliResult<ApiGeneration> {
 
 impl Settings {
     /// Resolves flags, environment and profile.
+    ///
+    /// A flag always wins. A profile named with `--profile` (or `ATRO_PROFILE`) wins over the
+    /// `ATROCORE_*` environment; the config file's default profile only fills what the
+    /// environment leaves open. Secrets come as a pair from one place: the named profile's
+    /// variables when they are set, else `ATROCORE_PASSWORD` / `ATROCORE_TOKEN`, else the
+    /// default profile's variables.
     pub fn resolve(args: &ConnectionArgs) -> CliResult<Settings> {
         let config = profiles::load(args.config.as_deref())?;
-        let profile = config.profile(args.profile.as_deref())?.cloned();
-        let profile = profile.unwrap_or_default();
-        let url = args.url.clone().or(profile.url).ok_or_else(|| {
+        let explicit = args.profile.is_some();
+        let profile = config
+            .profile(args.profile.as_deref())?
+            .cloned()
+            .unwrap_or_default();
+        let pick = |flag: Option<String>, from_profile: Option<String>, var: &str| {
+            flag.or(if explicit {
+                from_profile.or_else(|| env(var))
+            } else {
+                env(var).or(from_profile)
+            })
+        };
+        let url = pick(args.url.clone(), profile.url.clone(), "ATROCORE_URL").ok_or_else(|| {
             CliError::usage(
                 "no instance URL: pass --url, set ATROCORE_URL, or name a profile with --profile",
             )
         })?;
         check_url(&url)?;
-        let user = args.user.clone().or(profile.user);
-        let password =
-            env("ATROCORE_PASSWORD").or_else(|| profile.password_env.as_deref().and_then(env));
-        let token = env("ATROCORE_TOKEN").or_else(|| profile.token_env.as_deref().and_then(env));
+        let user = pick(args.user.clone(), profile.user.clone(), "ATROCORE_USER");
+        let from_profile = (
+            profile.password_env.as_deref().and_then(env),
+            profile.token_env.as_deref().and_then(env),
+        );
+        let from_env = (env("ATROCORE_PASSWORD"), env("ATROCORE_TOKEN"));
+        let set = |s: &(Option<String>, Option<String>)| s.0.is_some() || s.1.is_some();
+        let (password, token) = if (explicit && set(&from_profile)) || !set(&from_env) {
+            from_profile
+        } else {
+            from_env
+        };
         let secret = match (token, password) {
             (Some(t), _) => Some(Secret::Token(t)),
             (None, Some(p)) => {

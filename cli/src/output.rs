@@ -9,6 +9,22 @@ use serde_json::{Map, Value};
 use crate::args::ListFormat;
 use crate::exit::{CliError, CliResult};
 
+/// The result of writing to stdout: a pipe closed by the reader (`atro list … | head`) ends the
+/// output quietly, any other failure is an error.
+pub fn written(r: std::io::Result<()>) -> CliResult<()> {
+    match r {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(CliError::other(format!("cannot write the output: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Prints one line to stdout (see [`written`]).
+pub fn line(text: impl std::fmt::Display) -> CliResult<()> {
+    written(writeln!(std::io::stdout(), "{text}"))
+}
+
 /// The text of a value in a table or CSV cell: strings as they are, `null` empty, lists and
 /// objects as JSON.
 pub fn cell(v: Option<&Value>) -> String {
@@ -63,7 +79,6 @@ pub fn write_records(
     select: &[String],
     records: &[Value],
 ) -> CliResult<()> {
-    let io = |e: std::io::Error| CliError::other(format!("cannot write the output: {e}"));
     match format {
         ListFormat::Table => {
             let cols = columns(select, records, true);
@@ -75,7 +90,7 @@ pub fn write_records(
             for r in records {
                 table.add_row(cols.iter().map(|c| cell(r.get(c))));
             }
-            writeln!(out, "{table}").map_err(io)?;
+            written(writeln!(out, "{table}"))?;
         }
         ListFormat::Jsonl => {
             for r in records {
@@ -84,7 +99,7 @@ pub fn write_records(
                 } else {
                     project(r, &columns(select, records, false))
                 };
-                writeln!(out, "{r}").map_err(io)?;
+                written(writeln!(out, "{r}"))?;
             }
         }
         ListFormat::Json => {
@@ -99,20 +114,21 @@ pub fn write_records(
                     }
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut *out, &list)
-                .map_err(|e| CliError::other(e.to_string()))?;
-            writeln!(out).map_err(io)?;
+            let text =
+                serde_json::to_string_pretty(&list).map_err(|e| CliError::other(e.to_string()))?;
+            written(writeln!(out, "{text}"))?;
         }
         ListFormat::Csv => {
             let cols = columns(select, records, false);
-            let mut w = csv::Writer::from_writer(&mut *out);
+            let mut w = csv::Writer::from_writer(Vec::new());
             let csv_err = |e: csv::Error| CliError::other(format!("cannot write CSV: {e}"));
             w.write_record(&cols).map_err(csv_err)?;
             for r in records {
                 w.write_record(cols.iter().map(|c| cell(r.get(c))))
                     .map_err(csv_err)?;
             }
-            w.flush().map_err(io)?;
+            let bytes = w.into_inner().map_err(|e| CliError::other(e.to_string()))?;
+            written(out.write_all(&bytes))?;
         }
     }
     Ok(())

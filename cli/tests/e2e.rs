@@ -598,6 +598,31 @@ fn profiles_name_the_connection() {
         .unwrap();
     let run = support::Run::of(run).ok();
     assert!(run.stdout.contains("isActive"), "{}", run.stdout);
+
+    // A profile named on the command line wins over the environment.
+    let named = env
+        .cmd(&[
+            "--config",
+            "atro.toml",
+            "--profile",
+            "sim",
+            "fields",
+            "Brand",
+        ])
+        .env("ATROCORE_URL", "http://127.0.0.1:9")
+        .env("ATROCORE_PASSWORD", "wrong")
+        .env("SIM_PW", "admin")
+        .output()
+        .unwrap();
+    support::Run::of(named).ok();
+    // The default profile does not: the environment's wrong password is used.
+    let default = env
+        .cmd(&["--config", "atro.toml", "fields", "Brand"])
+        .env("ATROCORE_PASSWORD", "wrong")
+        .env("SIM_PW", "admin")
+        .output()
+        .unwrap();
+    support::Run::of(default).code(3);
 }
 
 /// The progress bar as a person sees it: `script` runs `atro` in a pseudo-terminal.
@@ -780,4 +805,28 @@ fn a_token_from_the_environment() {
             refused.stderr
         );
     }
+}
+
+/// `atro list … | head -1`: the closed pipe ends the output quietly.
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    use std::io::BufRead;
+    let env = Env::start(Gen::V22);
+    env.seed_brands(450);
+    let mut child = env
+        .cmd(&["list", "Brand", "-n", "450", "-f", "jsonl"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("{\"id\""), "{first}");
+    // The reader is gone now (dropped above); the rest (over 64 KiB) cannot be written.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

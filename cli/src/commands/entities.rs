@@ -1,12 +1,11 @@
 //! `atro entities` and `atro fields`.
 
-use std::io::Write;
-
 use comfy_table::{Table, presets};
 use futures_util::{StreamExt, stream};
 
 use super::Session;
-use crate::exit::{CliError, CliResult, Exit};
+use crate::exit::{CliResult, Exit};
+use crate::output;
 
 /// Entity names and, unless `no_counts`, their record counts (several count requests at once;
 /// an entity the user may not read shows its error instead).
@@ -43,7 +42,7 @@ pub async fn entities(s: &mut Session, no_counts: bool) -> CliResult<Exit> {
             table.add_row([name, count]);
         }
     }
-    writeln!(std::io::stdout(), "{table}").map_err(|e| CliError::other(e.to_string()))?;
+    output::line(table)?;
     Ok(Exit::Ok)
 }
 
@@ -71,6 +70,6 @@ pub async fn fields(s: &mut Session, entity: &str) -> CliResult<Exit> {
             f.link_entity.as_deref().unwrap_or(""),
         ]);
     }
-    writeln!(std::io::stdout(), "{table}").map_err(|e| CliError::other(e.to_string()))?;
+    output::line(table)?;
     Ok(Exit::Ok)
 }

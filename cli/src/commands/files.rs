@@ -17,6 +17,7 @@ use indicatif::MultiProgress;
 use super::Session;
 use crate::args::{OnConflict, UploadArgs};
 use crate::exit::{CliError, CliResult, Exit};
+use crate::output;
 use crate::progress::{Progress, Unit};
 
 /// Where resumable upload sessions are kept: `ATRO_STATE_DIR`, else the user's cache folder.
@@ -162,7 +163,7 @@ pub async fn upload(s: &Session, args: &UploadArgs) -> CliResult<Exit> {
     let mut failed = Vec::new();
     for (path, r) in results {
         match r {
-            Ok((id, name, _)) => println!("{id}\t{name}\t{}", path.display()),
+            Ok((id, name, _)) => output::line(format_args!("{id}\t{name}\t{}", path.display()))?,
             Err(e) => {
                 eprintln!("atro: {}: {}", path.display(), e.message);
                 failed.push(e);

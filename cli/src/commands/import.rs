@@ -20,6 +20,7 @@ use super::import_values::{Column, cell_value, column, missing_required, put, pu
 use crate::args::{FileFormat, ImportArgs};
 use crate::exit::{CliError, CliResult, Exit, code_of};
 use crate::metadata::Entity;
+use crate::output;
 use crate::progress::{Progress, Unit};
 
 /// One input row as read: its line and its original form (for the reject file).
@@ -387,9 +388,12 @@ pub async fn run(s: &mut Session, args: &ImportArgs) -> CliResult<Exit> {
             }
         }
         rejects.finish()?;
-        println!("dry run: {valid} rows valid, {} invalid", summary.failed);
+        output::line(format_args!(
+            "dry run: {valid} rows valid, {} invalid",
+            summary.failed
+        ))?;
         if summary.failed > 0 {
-            println!("invalid rows: {}", rejects.path.display());
+            output::line(format_args!("invalid rows: {}", rejects.path.display()))?;
             return Ok(Exit::Partial);
         }
         return Ok(Exit::Ok);
@@ -527,12 +531,12 @@ pub async fn run(s: &mut Session, args: &ImportArgs) -> CliResult<Exit> {
             summary.failed
         )));
     }
-    println!(
+    output::line(format_args!(
         "created {}, updated {}, unchanged {}, failed {}",
         summary.created, summary.updated, summary.unchanged, summary.failed
-    );
+    ))?;
     if summary.failed > 0 {
-        println!("rejected rows: {}", rejects.path.display());
+        output::line(format_args!("rejected rows: {}", rejects.path.display()))?;
         let sent_ok = summary.created + summary.updated + summary.unchanged;
         // Nothing got through and every batch failed the same way (login, network): that error.
         if let (0, Some(e)) = (sent_ok, first_batch_error) {

@@ -99,8 +99,7 @@ pub async fn list(s: &mut Session, args: &ListArgs) -> CliResult<Exit> {
     let mut out = stdout.lock();
     let columns = display_columns(&entity, &args.select);
     output::write_records(&mut out, args.format, &columns, &page.list)?;
-    out.flush()
-        .map_err(|e| CliError::other(format!("cannot write the output: {e}")))?;
+    output::written(out.flush())?;
     if page.total >= 0 {
         eprintln!("{} of {} records", page.list.len(), page.total);
     }
@@ -113,7 +112,7 @@ pub async fn get(s: &mut Session, entity: &str, id: &str) -> CliResult<Exit> {
     let entity = s.metadata().await?.entity(entity)?.name.clone();
     let record = client.records(&entity).read(id).await?;
     let text = serde_json::to_string_pretty(&record).map_err(|e| CliError::other(e.to_string()))?;
-    writeln!(std::io::stdout(), "{text}").map_err(|e| CliError::other(e.to_string()))?;
+    output::line(text)?;
     Ok(Exit::Ok)
 }
 

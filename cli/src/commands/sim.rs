@@ -20,16 +20,16 @@ pub async fn run(args: &SimArgs) -> CliResult<Exit> {
     let sim = Simulator::start(config)
         .await
         .map_err(|e| CliError::usage(format!("the simulator did not start: {e}")))?;
-    println!(
+    crate::output::line(format_args!(
         "AtroCore {} simulator on {} (API {}); users admin/admin and reader/reader",
         sim.generation().label(),
         sim.base_url(),
         sim.api_url()
-    );
-    println!(
+    ))?;
+    crate::output::line(format_args!(
         "try: ATROCORE_URL={} ATROCORE_USER=admin ATROCORE_PASSWORD=admin atro entities",
         sim.base_url()
-    );
+    ))?;
     let _ = tokio::signal::ctrl_c().await;
     sim.shutdown().await;
     Ok(Exit::Ok)
