@@ -678,6 +678,7 @@ impl Script for std::process::Command {
 }
 
 /// `atro sim` serves a simulator that `atro` itself can use.
+#[cfg(feature = "sim")]
 #[test]
 fn sim_runs_the_simulator_by_hand() {
     use std::io::BufRead;
