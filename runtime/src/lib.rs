@@ -78,6 +78,9 @@
 //! # }
 //! ```
 //!
+//! For an entity known only by its name at run time (a tool driven by the instance's metadata),
+//! [`Client::records`] lists, streams (resumable keyset paging), reads and deletes JSON records.
+//!
 //! # Any route
 //!
 //! [`Client::request`] reaches every route, with the same authentication, retries and errors:
@@ -136,6 +139,7 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod client;
+mod dynamic;
 mod encode;
 mod entity;
 mod error;
@@ -159,6 +163,7 @@ pub use serde_json;
 pub use tokio::io::AsyncRead;
 
 pub use client::{ApiGeneration, Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy};
+pub use dynamic::{DynamicList, Records};
 pub use encode::encode_path_segment;
 pub use entity::{
     BoxFuture, BoxStream, CreateRequest, DEFAULT_PAGE_SIZE, DeleteRequest, Entity, EntityField,

@@ -1,0 +1,272 @@
+//! The command line, as clap derive types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit::EXIT_CODES_HELP;
+
+/// atro: work with any AtroCore instance from the shell.
+///
+/// Entities and fields are read from the instance's metadata; lists take a filter language;
+/// export, import and file uploads run in batches with progress. Credentials come from
+/// ATROCORE_PASSWORD or ATROCORE_TOKEN (never from the command line), or from the variables a
+/// profile of the config file names.
+#[derive(Debug, Parser)]
+#[command(name = "atro", version, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    /// Connection settings.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the instance is and who we are.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConnectionArgs {
+    /// The instance's web root, e.g. https://pim.example.com [env: ATROCORE_URL].
+    #[arg(long, global = true)]
+    pub url: Option<String>,
+    /// The user name [env: ATROCORE_USER]; the password comes from ATROCORE_PASSWORD.
+    #[arg(long, global = true)]
+    pub user: Option<String>,
+    /// The API generation; detected from the instance when not given.
+    #[arg(long, value_enum, global = true)]
+    pub generation: Option<GenerationArg>,
+    /// A named profile of the config file.
+    #[arg(long, short = 'P', env = "ATRO_PROFILE", global = true)]
+    pub profile: Option<String>,
+    /// The config file with the profiles (default: the user's config folder, atro/config.toml).
+    #[arg(long, env = "ATRO_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Seconds one request may take.
+    #[arg(long, default_value_t = 60, global = true)]
+    pub timeout: u64,
+}
+
+/// An API generation on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GenerationArg {
+    /// AtroCore 2.2 (`/api/v1`).
+    #[value(name = "2.2")]
+    V22,
+    /// AtroCore 2.3 (`/api`).
+    #[value(name = "2.3")]
+    V23,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Entities of the instance with their record counts.
+    Entities {
+        /// Names only (no count requests).
+        #[arg(long)]
+        no_counts: bool,
+    },
+    /// Fields of an entity: name, kind, required, unique, link target.
+    Fields {
+        /// The entity, e.g. Product.
+        entity: String,
+    },
+    /// Records of an entity.
+    List(ListArgs),
+    /// One record as JSON.
+    Get {
+        /// The entity.
+        entity: String,
+        /// The record id.
+        id: String,
+    },
+    /// Deletes one record.
+    Delete {
+        /// The entity.
+        entity: String,
+        /// The record id.
+        id: String,
+    },
+    /// Every matching record to a file (keyset paging, resumable).
+    Export(ExportArgs),
+    /// Creates or updates records from a CSV or JSONL file (bulk upsert).
+    Import(ImportArgs),
+    /// Uploads files (chunked, parallel, resumable).
+    Upload(UploadArgs),
+    /// Downloads the content of a File record.
+    Download {
+        /// The File id.
+        id: String,
+        /// Where to write (default: the file's name in the current folder).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Runs the AtroCore simulator (a stand-in server on SQLite) until interrupted.
+    #[cfg(feature = "sim")]
+    Sim(SimArgs),
+}
+
+/// `atro list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The entity, e.g. Product.
+    pub entity: String,
+    /// A filter, e.g. 'name like "%chair%" and isActive and not sortOrder > 5'.
+    #[arg(long = "where", short = 'w')]
+    pub filter: Option<String>,
+    /// Fields to show, comma-separated.
+    #[arg(long, short = 's', value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Sort by this field.
+    #[arg(long)]
+    pub sort: Option<String>,
+    /// Sort descending.
+    #[arg(long)]
+    pub desc: bool,
+    /// At most this many records.
+    #[arg(long, short = 'n', default_value_t = 20)]
+    pub limit: u64,
+    /// Skip this many records.
+    #[arg(long, default_value_t = 0)]
+    pub offset: u64,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// Output formats of `list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// An aligned table.
+    Table,
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated values with a header.
+    Csv,
+    /// One JSON array.
+    Json,
+}
+
+/// File formats of `export` and `import`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FileFormat {
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated values with a header.
+    Csv,
+}
+
+/// `atro export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The entity.
+    pub entity: String,
+    /// A filter (see `atro list --help`).
+    #[arg(long = "where", short = 'w')]
+    pub filter: Option<String>,
+    /// Fields to write, comma-separated (default: every field the server sends).
+    #[arg(long, short = 's', value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// The file format (default: from the file's extension).
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<FileFormat>,
+    /// The file to write.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Continue an interrupted export: keep the file's complete records and fetch the ones after
+    /// its last id.
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+    /// Records per request.
+    #[arg(long, default_value_t = 200)]
+    pub page_size: u64,
+}
+
+/// `atro import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The entity.
+    pub entity: String,
+    /// A .csv or .jsonl file; columns named by field (`brand`/`brandId` an id, `brand.name` find
+    /// or create by name; lists separated by `|` in CSV).
+    pub file: PathBuf,
+    /// The file format (default: from the extension).
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<FileFormat>,
+    /// Check every row against the metadata and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where failed rows go (default: FILE with `.rejects` before the extension).
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
+    /// Records per upsert request.
+    #[arg(long, default_value_t = 200)]
+    pub batch_size: usize,
+    /// Upsert requests in flight at once.
+    #[arg(long, default_value_t = 2)]
+    pub concurrency: usize,
+    /// Skip columns that are not fields of the entity instead of refusing the file.
+    #[arg(long)]
+    pub ignore_unknown: bool,
+}
+
+/// What to do when the folder holds a file of the same name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnConflict {
+    /// Fail that file.
+    Fail,
+    /// Keep the existing file and report its id.
+    Reuse,
+    /// Upload as `name (1).ext`.
+    Rename,
+}
+
+/// `atro upload`.
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// Files to upload.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The folder id to upload into.
+    #[arg(long)]
+    pub folder: Option<String>,
+    /// When the folder holds the name already.
+    #[arg(long, value_enum, default_value_t = OnConflict::Fail)]
+    pub on_conflict: OnConflict,
+    /// Files uploaded at once.
+    #[arg(long, short = 'j', default_value_t = 2)]
+    pub jobs: usize,
+    /// Chunk size in KiB (files larger go in chunks).
+    #[arg(long, default_value_t = 4096)]
+    pub chunk_kib: usize,
+    /// Chunks of one file in flight at once.
+    #[arg(long, default_value_t = 3)]
+    pub parallel_chunks: usize,
+}
+
+/// `atro sim`.
+#[cfg(feature = "sim")]
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// The OpenAPI spec (JSON) to serve.
+    #[arg(long)]
+    pub spec: PathBuf,
+    /// The instance metadata (JSON) served at the Metadata route.
+    #[arg(long)]
+    pub metadata: Option<PathBuf>,
+    /// TCP port on 127.0.0.1 (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// SQLite file that keeps records across restarts (in memory when absent).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Fill the database with demo records.
+    #[arg(long)]
+    pub seed_demo_data: bool,
+}

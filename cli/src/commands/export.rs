@@ -1,0 +1,475 @@
+//! `atro export`: every matching record to a JSONL or CSV file by keyset paging, with progress,
+//! resumable after an interruption.
+//!
+//! Records are written in ascending `id` order, and the file is flushed after every page. A
+//! resumed export (`--resume`) reads the file back, keeps every complete record (a record cut by
+//! the interruption is removed), and continues after the last kept id: nothing is lost or
+//! written twice, since the keyset stream asks only for ids after it.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+
+use futures_util::TryStreamExt;
+use serde_json::Value;
+
+use super::Session;
+use super::records::{check_names, compile_where, display_columns};
+use crate::args::{ExportArgs, FileFormat};
+use crate::exit::{CliError, CliResult, Exit};
+use crate::output::cell;
+use crate::progress::{Progress, Unit};
+
+/// The format named by a file's extension.
+pub fn format_of(path: &Path) -> Option<FileFormat> {
+    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "csv" => Some(FileFormat::Csv),
+        "jsonl" | "ndjson" => Some(FileFormat::Jsonl),
+        _ => None,
+    }
+}
+
+/// Where an interrupted export stands.
+#[derive(Debug, PartialEq)]
+pub struct ResumePoint {
+    /// Bytes of the file that hold complete records (and the CSV header).
+    pub keep_len: u64,
+    /// The id of the last complete record.
+    pub last_id: Option<String>,
+    /// Complete records.
+    pub count: u64,
+    /// The CSV header, when the file has one.
+    pub columns: Option<Vec<String>>,
+}
+
+fn bad_file(path: &Path, what: impl std::fmt::Display) -> CliError {
+    CliError::usage(format!(
+        "cannot resume {}: {what}; remove it or export again with --force",
+        path.display()
+    ))
+}
+
+/// Reads a JSONL export back: every line must be a JSON object with a string `id`, except a last
+/// line cut short (no newline, or not JSON), which is dropped.
+pub fn scan_jsonl(path: &Path) -> CliResult<ResumePoint> {
+    let mut reader = BufReader::new(File::open(path)?);
+    let mut point = ResumePoint {
+        keep_len: 0,
+        last_id: None,
+        count: 0,
+        columns: None,
+    };
+    let mut line = Vec::new();
+    let mut line_no = 0u64;
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line)?;
+        if n == 0 {
+            return Ok(point);
+        }
+        line_no += 1;
+        let complete = line.ends_with(b"\n");
+        let id = serde_json::from_slice::<Value>(&line)
+            .ok()
+            .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_owned));
+        match (complete, id) {
+            (true, Some(id)) => {
+                point.keep_len += n as u64;
+                point.count += 1;
+                point.last_id = Some(id);
+            }
+            _ => {
+                // Only the last line may be cut short.
+                let mut rest = Vec::new();
+                std::io::Read::read_to_end(&mut reader, &mut rest)?;
+                if !rest.is_empty() {
+                    return Err(bad_file(
+                        path,
+                        format!("line {line_no} is not a record with an id"),
+                    ));
+                }
+                return Ok(point);
+            }
+        }
+    }
+}
+
+/// The bytes the CSV writer makes of one record.
+fn csv_bytes(record: &csv::ByteRecord) -> Option<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_byte_record(record).ok()?;
+    w.into_inner().ok()
+}
+
+/// Reads a CSV export back: the header must name an `id` column; the last record is kept only
+/// when the file ends with exactly the bytes this tool writes for it (a record cut inside a
+/// quoted field could otherwise pass for a complete one).
+pub fn scan_csv(path: &Path) -> CliResult<ResumePoint> {
+    let text_len = std::fs::metadata(path)?.len();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| bad_file(path, e))?;
+    let empty = ResumePoint {
+        keep_len: 0,
+        last_id: None,
+        count: 0,
+        columns: None,
+    };
+    let header = match reader.byte_headers() {
+        Ok(h) => h.clone(),
+        Err(_) => return Ok(empty),
+    };
+    let header_end = reader.position().byte();
+    // A header without its line end was cut: start over.
+    if header.is_empty() || header_end > text_len || !ends_line(path, header_end)? {
+        return Ok(empty);
+    }
+    let columns: Vec<String> = header
+        .iter()
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    let Some(id_col) = columns.iter().position(|c| c == "id") else {
+        return Err(bad_file(path, "its header has no `id` column"));
+    };
+    let mut point = ResumePoint {
+        keep_len: header_end,
+        last_id: None,
+        count: 0,
+        columns: Some(columns.clone()),
+    };
+    let mut record = csv::ByteRecord::new();
+    let mut last: Option<(u64, csv::ByteRecord)> = None;
+    loop {
+        let start = reader.position().byte();
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                if let Some((prev_start, prev)) = last.take() {
+                    // Not the last record: it was followed by more, so it was written whole.
+                    if prev.len() != columns.len() {
+                        return Err(bad_file(
+                            path,
+                            format!("the record at byte {prev_start} has {} fields", prev.len()),
+                        ));
+                    }
+                    point.count += 1;
+                    point.keep_len = start;
+                    point.last_id = Some(String::from_utf8_lossy(&prev[id_col]).into_owned());
+                }
+                last = Some((start, record.clone()));
+            }
+            // A broken last record (an open quote at the end): dropped below.
+            Err(_) => break,
+        }
+    }
+    if let Some((start, rec)) = last {
+        let tail = {
+            let bytes = std::fs::read(path)?;
+            bytes
+                .get(start as usize..)
+                .map(<[u8]>::to_vec)
+                .unwrap_or_default()
+        };
+        if rec.len() == columns.len() && csv_bytes(&rec).is_some_and(|b| b == tail) {
+            point.count += 1;
+            point.keep_len = text_len;
+            point.last_id = Some(String::from_utf8_lossy(&rec[id_col]).into_owned());
+        } else {
+            point.keep_len = start;
+        }
+    }
+    Ok(point)
+}
+
+/// Whether the byte before `pos` in the file is a line end.
+fn ends_line(path: &Path, pos: u64) -> CliResult<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    if pos == 0 {
+        return Ok(false);
+    }
+    let mut f = File::open(path)?;
+    f.seek(SeekFrom::Start(pos - 1))?;
+    let mut b = [0u8; 1];
+    f.read_exact(&mut b)?;
+    Ok(b[0] == b'\n')
+}
+
+enum Sink {
+    Jsonl(BufWriter<File>),
+    Csv {
+        writer: Box<csv::Writer<File>>,
+        columns: Option<Vec<String>>,
+        warned: bool,
+    },
+}
+
+impl Sink {
+    fn write(&mut self, record: &Value) -> CliResult<()> {
+        let io = |e: std::io::Error| CliError::other(format!("cannot write the export: {e}"));
+        match self {
+            Sink::Jsonl(w) => {
+                serde_json::to_writer(&mut *w, record)
+                    .map_err(|e| CliError::other(e.to_string()))?;
+                w.write_all(b"\n").map_err(io)
+            }
+            Sink::Csv {
+                writer,
+                columns,
+                warned,
+            } => {
+                let csv_err = |e: csv::Error| CliError::other(format!("cannot write CSV: {e}"));
+                let cols = match columns {
+                    Some(c) => c,
+                    None => {
+                        // No header yet (a new file without --select): the first record's fields.
+                        let mut c = vec!["id".to_owned()];
+                        if let Some(o) = record.as_object() {
+                            c.extend(o.keys().filter(|k| *k != "id").cloned());
+                        }
+                        writer.write_record(&c).map_err(csv_err)?;
+                        columns.insert(c)
+                    }
+                };
+                if !*warned {
+                    if let Some(o) = record.as_object() {
+                        let extra: Vec<&str> = o
+                            .keys()
+                            .filter(|k| !cols.contains(k))
+                            .map(String::as_str)
+                            .collect();
+                        if !extra.is_empty() {
+                            *warned = true;
+                            eprintln!(
+                                "note: fields not in the CSV header are not written: {}",
+                                extra.join(", ")
+                            );
+                        }
+                    }
+                }
+                writer
+                    .write_record(cols.iter().map(|c| cell(record.get(c))))
+                    .map_err(csv_err)
+            }
+        }
+    }
+
+    fn flush(&mut self) -> CliResult<()> {
+        let r = match self {
+            Sink::Jsonl(w) => w.flush(),
+            Sink::Csv { writer, .. } => writer.flush(),
+        };
+        r.map_err(|e| CliError::other(format!("cannot write the export: {e}")))
+    }
+
+    fn sync(self) -> CliResult<()> {
+        let file = match self {
+            Sink::Jsonl(w) => w.into_inner().map_err(|e| e.into_error())?,
+            Sink::Csv { writer, .. } => writer
+                .into_inner()
+                .map_err(|e| CliError::other(format!("cannot write the export: {}", e.error())))?,
+        };
+        file.sync_all()?;
+        Ok(())
+    }
+}
+
+/// Runs the export.
+pub async fn run(s: &mut Session, args: &ExportArgs) -> CliResult<Exit> {
+    let path = args.output.as_path();
+    let format = args.format.or_else(|| format_of(path)).ok_or_else(|| {
+        CliError::usage(format!(
+            "cannot tell the format from the name {}: pass --format csv or --format jsonl",
+            path.display()
+        ))
+    })?;
+    let client = s.client.clone();
+    let entity = s.metadata().await?.entity(&args.entity)?.clone();
+    let filter = compile_where(&entity, args.filter.as_deref())?;
+    check_names(&entity, &args.select, "--select")?;
+    let select: Vec<String> = if args.select.is_empty() {
+        Vec::new()
+    } else {
+        let mut s = vec!["id".to_owned()];
+        s.extend(args.select.iter().filter(|c| *c != "id").cloned());
+        s
+    };
+
+    let existing = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if existing > 0 && !args.resume && !args.force {
+        return Err(CliError::usage(format!(
+            "{} exists: pass --resume to continue it or --force to overwrite it",
+            path.display()
+        )));
+    }
+    let point = if args.resume && existing > 0 {
+        Some(match format {
+            FileFormat::Jsonl => scan_jsonl(path)?,
+            FileFormat::Csv => scan_csv(path)?,
+        })
+    } else {
+        None
+    };
+    let mut columns = if select.is_empty() {
+        None
+    } else {
+        Some(display_columns(&entity, &select))
+    };
+    if let Some(header) = point.as_ref().and_then(|p| p.columns.clone()) {
+        if columns.as_ref().is_some_and(|c| *c != header) {
+            return Err(CliError::usage(format!(
+                "--select differs from the columns of {} ({}): resume with the same selection",
+                path.display(),
+                header.join(",")
+            )));
+        }
+        columns = Some(header);
+    }
+    let already = point.as_ref().map_or(0, |p| p.count);
+    let total = client
+        .records(&entity.name)
+        .list()
+        .filter(filter.clone())
+        .count()
+        .await?;
+
+    // Open the file: cut to the complete records, or empty.
+    let file = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| CliError::other(format!("cannot open {}: {e}", path.display())))?;
+    let keep = point.as_ref().map_or(0, |p| p.keep_len);
+    file.set_len(keep)?;
+    drop(file);
+    let file = OpenOptions::new().append(true).open(path)?;
+    let mut sink = match format {
+        FileFormat::Jsonl => Sink::Jsonl(BufWriter::new(file)),
+        FileFormat::Csv => {
+            let mut writer = Box::new(csv::Writer::from_writer(file));
+            let header_written = keep > 0;
+            if let (Some(c), false) = (&columns, header_written) {
+                writer
+                    .write_record(c)
+                    .map_err(|e| CliError::other(format!("cannot write CSV: {e}")))?;
+            }
+            Sink::Csv {
+                writer,
+                columns,
+                warned: false,
+            }
+        }
+    };
+
+    // The count is of every matching record, those already in a resumed file included.
+    let total = u64::try_from(total).ok();
+    let mut progress = Progress::new("export", Unit::Records, total, already);
+    let mut list = client
+        .records(&entity.name)
+        .list()
+        .filter(filter)
+        .max_size(args.page_size.max(1));
+    if !select.is_empty() {
+        list = list.select(select);
+    }
+    if let Some(last) = point.as_ref().and_then(|p| p.last_id.clone()) {
+        list = list.after_id(last);
+    }
+    let mut stream = list.keyset_stream();
+    let mut written = 0u64;
+    let result: CliResult<()> = async {
+        while let Some(record) = stream.try_next().await? {
+            sink.write(&record)?;
+            written += 1;
+            if written % args.page_size.max(1) == 0 {
+                sink.flush()?;
+            }
+            progress.inc(1);
+        }
+        Ok(())
+    }
+    .await;
+    let flushed = sink.flush();
+    match result.and(flushed) {
+        Ok(()) => {
+            sink.sync()?;
+            progress.finish();
+            eprintln!(
+                "exported {written} records to {} ({} in the file)",
+                path.display(),
+                already + written
+            );
+            Ok(Exit::Ok)
+        }
+        Err(e) => {
+            progress.abandon();
+            Err(e.context(format!(
+                "export stopped after {written} more records ({} in {}; run again with --resume \
+                 to continue)",
+                already + written,
+                path.display()
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(bytes: &[u8]) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(bytes).unwrap();
+        f
+    }
+
+    #[test]
+    fn jsonl_keeps_complete_lines_only() {
+        let f = file_with(b"{\"id\":\"a1\"}\n{\"id\":\"a2\",\"n\":1}\n{\"id\":\"a3\",\"na");
+        let p = scan_jsonl(f.path()).unwrap();
+        assert_eq!(
+            (p.count, p.last_id.as_deref(), p.keep_len),
+            (2, Some("a2"), 30)
+        );
+        // A complete last line without its newline is cut too: the newline is part of a record.
+        let f = file_with(b"{\"id\":\"a1\"}\n{\"id\":\"a2\"}");
+        assert_eq!(scan_jsonl(f.path()).unwrap().count, 1);
+        let f = file_with(b"{\"id\":\"a1\"}\nnot json\n{\"id\":\"a2\"}\n");
+        assert!(scan_jsonl(f.path()).unwrap_err().message.contains("line 2"));
+    }
+
+    #[test]
+    fn csv_keeps_complete_records_only() {
+        let full = b"id,name\na1,\"x\ny\"\na2,plain\n";
+        let f = file_with(full);
+        let p = scan_csv(f.path()).unwrap();
+        assert_eq!(
+            (p.count, p.last_id.as_deref(), p.keep_len),
+            (2, Some("a2"), full.len() as u64)
+        );
+        assert_eq!(p.columns.unwrap(), ["id", "name"]);
+        // Cut inside a quoted field, right after an embedded newline: dropped.
+        let cut = b"id,name\na1,plain\na2,\"x\n";
+        let p = scan_csv(file_with(cut).path()).unwrap();
+        assert_eq!(
+            (p.count, p.last_id.as_deref(), p.keep_len),
+            (1, Some("a1"), 17)
+        );
+        // Cut before the line end.
+        let p = scan_csv(file_with(b"id,name\na1,plain\na2,pl").path()).unwrap();
+        assert_eq!((p.count, p.keep_len), (1, 17));
+        // Only part of the header.
+        let p = scan_csv(file_with(b"id,na").path()).unwrap();
+        assert_eq!((p.count, p.keep_len, p.columns), (0, 0, None));
+        assert!(scan_csv(file_with(b"name\nx\n").path()).is_err());
+    }
+
+    #[test]
+    fn formats_from_extensions() {
+        assert_eq!(format_of(Path::new("a.CSV")), Some(FileFormat::Csv));
+        assert_eq!(format_of(Path::new("a.ndjson")), Some(FileFormat::Jsonl));
+        assert_eq!(format_of(Path::new("a.txt")), None);
+    }
+}
