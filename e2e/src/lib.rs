@@ -5,3 +5,8 @@
 //! manifests stay exactly what the generator writes.
 
 pub mod tour;
+
+/// The README's examples, compiled (and not run) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
