@@ -23,12 +23,12 @@ async fn generated_routes_and_crud_builders_take_a_per_request_timeout() {
     c.runtime().login().await.unwrap();
 
     // A non-CRUD generated route: the client's timeout (none here) lets it through …
-    let metadata = c.metadata().get_root().await.unwrap();
+    let metadata = c.metadata().get().await.unwrap();
     assert!(metadata.get("entityDefs").is_some());
     // … and the per-request one cuts it short.
     let err = c
         .metadata()
-        .get_root()
+        .get()
         .timeout(Duration::from_millis(50))
         .await
         .unwrap_err();
@@ -62,13 +62,7 @@ async fn generated_routes_give_their_plain_request_and_check_before_sending() {
     let brand_id = brand.id.as_deref().unwrap();
 
     // `into_request()` hands over the prepared request: decode it another way.
-    let raw: Value = c
-        .metadata()
-        .get_root()
-        .into_request()
-        .send_json()
-        .await
-        .unwrap();
+    let raw: Value = c.metadata().get().into_request().send_json().await.unwrap();
     assert!(raw["entityDefs"]["Brand"].is_object());
 
     // `with_meta` on a generated link list route, and a header set by hand.

@@ -15,7 +15,7 @@ impl<'a> AdminApi<'a> {
         Self { client }
     }
     /// `GET /Admin/getSchemaDiff`
-    pub fn get_get_schema_diff(&self) -> ::atrocore_runtime::Operation<()> {
+    pub fn get_schema_diff(&self) -> ::atrocore_runtime::Operation<()> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/Admin/getSchemaDiff");

@@ -66,9 +66,9 @@ impl<'a> ComposerApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Composer/deleteModule`
-    pub fn delete_delete_module(
+    pub fn delete_module(
         &self,
-        params: &DeleteDeleteModuleParams,
+        params: &DeleteModuleParams,
     ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
@@ -114,9 +114,9 @@ pub struct GetListParams {
     /// `asc` (query)
     pub asc: Option<bool>,
 }
-/// Query and header parameters of `delete_delete_module` (`DELETE /Composer/deleteModule`).
+/// Query and header parameters of `delete_module` (`DELETE /Composer/deleteModule`).
 #[derive(Debug, Clone, Default)]
-pub struct DeleteDeleteModuleParams {
+pub struct DeleteModuleParams {
     /// `id` (query, required)
     pub id: String,
 }

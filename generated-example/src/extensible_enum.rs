@@ -590,7 +590,7 @@ impl<'a> ExtensibleEnumApi<'a> {
         self.client.unlink_records("ExtensibleEnum", id, "teams", ids)
     }
     /// `GET /ExtensibleEnum/action/getExtensibleEnumsOptions`
-    pub fn get_get_extensible_enums_options(
+    pub fn get_extensible_enums_options(
         &self,
     ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let request = self

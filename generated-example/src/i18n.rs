@@ -15,9 +15,9 @@ impl<'a> I18nApi<'a> {
         Self { client }
     }
     /// `GET /I18n`
-    pub fn get_root(
+    pub fn get(
         &self,
-        params: &GetRootParams,
+        params: &GetParams,
     ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let mut request = self.client.request(::atrocore_runtime::Method::GET, "/I18n");
         request = request.query_opt("locale", params.locale.as_ref());
@@ -25,9 +25,9 @@ impl<'a> I18nApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
-/// Query and header parameters of `get_root` (`GET /I18n`).
+/// Query and header parameters of `get` (`GET /I18n`).
 #[derive(Debug, Clone, Default)]
-pub struct GetRootParams {
+pub struct GetParams {
     /// `locale` (query)
     pub locale: Option<String>,
     /// `default` (query)

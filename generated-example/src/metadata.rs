@@ -15,7 +15,7 @@ impl<'a> MetadataApi<'a> {
         Self { client }
     }
     /// `GET /Metadata`
-    pub fn get_root(
+    pub fn get(
         &self,
     ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let request = self.client.request(::atrocore_runtime::Method::GET, "/Metadata");

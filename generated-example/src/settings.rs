@@ -15,19 +15,19 @@ impl<'a> SettingsApi<'a> {
         Self { client }
     }
     /// `PUT /Settings`
-    pub fn root(&self) -> ::atrocore_runtime::Operation<crate::types::Settings> {
+    pub fn update(&self) -> ::atrocore_runtime::Operation<crate::types::Settings> {
         let request = self.client.request(::atrocore_runtime::Method::PUT, "/Settings");
         ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /Settings`
-    pub fn get_root(&self) -> ::atrocore_runtime::Operation<crate::types::Settings> {
+    pub fn get(&self) -> ::atrocore_runtime::Operation<crate::types::Settings> {
         let request = self.client.request(::atrocore_runtime::Method::GET, "/Settings");
         ::atrocore_runtime::Operation::json(request)
     }
     /// `PATCH /Settings`
-    pub fn patch_root(
+    pub fn patch(
         &self,
-        body: &PatchRootBody,
+        body: &PatchBody,
     ) -> ::atrocore_runtime::Operation<crate::types::Settings> {
         let request = self
             .client
@@ -48,7 +48,7 @@ impl<'a> SettingsApi<'a> {
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
 #[serde(rename_all = "camelCase")]
-pub struct PatchRootBody {
+pub struct PatchBody {
     /// `appId`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,

@@ -1234,8 +1234,8 @@ impl<'a> Lowerer<'a> {
         };
         let base = naming::operation_name(method, rest);
         let name = if namer.is_taken(&base) {
-            let with_verb = format!("{method}_{base}");
-            namer.claim(&with_verb, "_")
+            let other = naming::operation_name_on_collision(method, rest, &base);
+            namer.claim(&other, "_")
         } else {
             namer.claim(&base, "_")
         };

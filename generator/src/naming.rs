@@ -315,6 +315,31 @@ pub fn split_path(template: &str) -> Vec<PathPart> {
     parts
 }
 
+/// The name of an operation whose [`operation_name`] is taken in its module: qualified by the
+/// path's parameters (`DELETE /Cluster/{id}/purge` next to `DELETE /Cluster/purge` →
+/// `delete_purge_by_id`), else by the method when the name lacks it (`patch_update`); the
+/// caller numbers it when even that is taken.
+pub fn operation_name_on_collision(method: &str, rest: &str, base: &str) -> String {
+    let params: Vec<String> = split_path(rest)
+        .into_iter()
+        .filter_map(|p| match p {
+            PathPart::Param(n) => Some(n),
+            PathPart::Literal(_) => None,
+        })
+        .collect();
+    let bare = base.trim_end_matches('_');
+    if !params.is_empty() {
+        format!(
+            "{bare}_by_{}",
+            snake(&params.join(" ")).trim_end_matches('_')
+        )
+    } else if bare == method || bare.starts_with(&format!("{method}_")) {
+        base.to_owned()
+    } else {
+        format!("{method}_{bare}")
+    }
+}
+
 /// The base method name of an operation that is not one of an entity's five standard ones,
 /// derived from the HTTP method and the path below the module's prefix (operationIds are md5
 /// hashes in real specs, so they carry no name).
@@ -367,15 +392,22 @@ pub fn operation_name(method: &str, rest: &str) -> String {
     } else {
         literals
     };
+    if words.is_empty() {
+        // The group's own path (`GET /Metadata`, `PUT /Settings`): the verb says it all.
+        return match method {
+            "put" => "update",
+            "post" => "create",
+            other => other,
+        }
+        .to_owned();
+    }
+    // `snake` escapes keywords with a trailing `_` (`move_`): kept unless a verb is put first.
     let base = snake(&words.join(" "));
-    let base = if words.is_empty() {
-        "root".to_owned()
-    } else {
-        base
-    };
+    let bare = base.trim_end_matches('_');
     match method {
-        "get" => format!("get_{}", base.trim_end_matches('_')),
-        "delete" => format!("delete_{}", base.trim_end_matches('_')),
+        // A path that starts with the verb already (`/getSchemaDiff`) does not get it twice.
+        "get" | "delete" if bare.starts_with(&format!("{method}_")) => bare.to_owned(),
+        "get" | "delete" => format!("{method}_{bare}"),
         _ => base,
     }
 }
@@ -472,7 +504,27 @@ mod tests {
             operation_name("post", "/{id}/custom{customAction}"),
             "custom"
         );
-        assert_eq!(operation_name("get", ""), "get_root");
+        assert_eq!(operation_name("get", ""), "get");
+        assert_eq!(operation_name("put", ""), "update");
+        assert_eq!(operation_name("patch", ""), "patch");
+        assert_eq!(operation_name("post", ""), "create");
+        assert_eq!(
+            operation_name("get", "/action/getSchemaDiff"),
+            "get_schema_diff"
+        );
+        assert_eq!(operation_name("delete", "/deleteModule"), "delete_module");
+        assert_eq!(operation_name("get", "/getaway"), "get_getaway");
+        assert_eq!(operation_name("get", "/get"), "get_get");
+        assert_eq!(operation_name("post", "/move"), "move_");
+        assert_eq!(
+            operation_name_on_collision("delete", "/{id}/purge", "delete_purge"),
+            "delete_purge_by_id"
+        );
+        assert_eq!(
+            operation_name_on_collision("patch", "", "update"),
+            "patch_update"
+        );
+        assert_eq!(operation_name_on_collision("get", "", "get"), "get");
         assert_eq!(
             operation_name("get", "/{scope}/layout/{viewType}"),
             "get_layout"

@@ -304,30 +304,72 @@ pub fn display_path(path: &Path, root: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
+/// The command that reproduces this generation, for the files' preamble: every option that
+/// shaped the output, secrets left out (passwords and tokens are never arguments here; a URL is
+/// shown without its credentials), values quoted for a POSIX shell where needed.
 fn command_line(args: &GenerateArgs, is_default: bool) -> String {
     if is_default {
         return "cargo xtask generate".into();
     }
+    let root = workspace_root();
     let mut cmd = vec!["cargo xtask generate".to_owned()];
+    let mut opt = |name: &str, value: Option<String>| {
+        cmd.push(match value {
+            Some(v) => format!("--{name} {}", shell_word(&v)),
+            None => format!("--{name}"),
+        });
+    };
     if let Some(url) = &args.source.url {
-        cmd.push(format!("--url {}", fetch::redact(url)));
+        opt("url", Some(fetch::redact(url)));
     }
     if let Some(spec) = &args.source.spec {
-        cmd.push(format!("--spec {}", display_path(spec, &workspace_root())));
+        opt("spec", Some(display_path(spec, &root)));
     }
-    if args.crate_name != "atrocore-client" {
-        cmd.push(format!("--crate-name {}", args.crate_name));
+    if let Some(user) = &args.source.user {
+        opt("user", Some(user.clone()));
+    }
+    if let Some(metadata) = &args.source.metadata {
+        opt("metadata", Some(display_path(metadata, &root)));
+    }
+    if args.source.fetch_metadata {
+        opt("fetch-metadata", None);
     }
     if !args.source.include.is_empty() {
-        cmd.push(format!("--include {}", args.source.include.join(",")));
+        opt("include", Some(args.source.include.join(",")));
     }
     if !args.source.exclude.is_empty() {
-        cmd.push(format!("--exclude {}", args.source.exclude.join(",")));
+        opt("exclude", Some(args.source.exclude.join(",")));
     }
     if args.source.no_required_links {
-        cmd.push("--no-required-links".into());
+        opt("no-required-links", None);
+    }
+    if let Some(out) = &args.out {
+        opt("out", Some(display_path(out, &root)));
+    }
+    if args.crate_name != "atrocore-client" {
+        opt("crate-name", Some(args.crate_name.clone()));
+    }
+    if let Some(v) = &args.runtime_version {
+        opt("runtime-version", Some(v.clone()));
+    }
+    if let Some(p) = &args.runtime_path {
+        opt("runtime-path", Some(display_path(p, &root)));
+    }
+    if args.standalone {
+        opt("standalone", None);
     }
     cmd.join(" ")
+}
+
+/// `value` as one word of a POSIX shell command: as it is when it holds only safe characters,
+/// else single-quoted.
+fn shell_word(value: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:,=@+%".contains(c);
+    if !value.is_empty() && value.chars().all(safe) {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    }
 }
 
 /// Settings for generating into `out`.
@@ -582,6 +624,38 @@ mod tests {
             assert_eq!(arg.get_env().and_then(|e| e.to_str()), Some(var));
             assert!(arg.is_hide_env_values_set());
         }
+    }
+
+    #[test]
+    fn preambles_name_every_option_that_shaped_the_output() {
+        let args = GenerateArgs {
+            source: SourceArgs {
+                spec: Some(PathBuf::from("/nowhere/my spec.json")),
+                user: Some("api".into()),
+                password: Some("hunter2".into()),
+                metadata: Some(PathBuf::from("/nowhere/meta.json")),
+                include: vec!["Product".into(), "Brand".into()],
+                no_required_links: true,
+                ..SourceArgs::default()
+            },
+            out: Some(PathBuf::from("/nowhere/out")),
+            crate_name: "pim-client".into(),
+            runtime_version: Some("0.1".into()),
+            runtime_path: None,
+            standalone: true,
+            check: false,
+            force: false,
+            example: false,
+        };
+        let line = command_line(&args, false);
+        assert_eq!(
+            line,
+            "cargo xtask generate --spec 'my spec.json' --user api --metadata meta.json \
+             --include Product,Brand --no-required-links --out out --crate-name pim-client \
+             --runtime-version 0.1 --standalone"
+        );
+        assert!(!line.contains("hunter2"));
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
     }
 
     #[test]

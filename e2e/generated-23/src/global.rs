@@ -15,7 +15,7 @@ impl<'a> GlobalApi<'a> {
         Self { client }
     }
     /// `GET /`
-    pub fn get_root(&self) -> ::atrocore_runtime::Operation<bool> {
+    pub fn get(&self) -> ::atrocore_runtime::Operation<bool> {
         let request = self.client.request(::atrocore_runtime::Method::GET, "/");
         ::atrocore_runtime::Operation::json(request)
     }
@@ -369,7 +369,7 @@ impl<'a> GlobalApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /getSchemaDiff`
-    pub fn get_get_schema_diff(
+    pub fn get_schema_diff(
         &self,
     ) -> ::atrocore_runtime::Operation<::atrocore_runtime::bytes::Bytes> {
         let request = self

@@ -15,9 +15,9 @@ impl<'a> LastViewedApi<'a> {
         Self { client }
     }
     /// `GET /LastViewed`
-    pub fn get_root(
+    pub fn get(
         &self,
-        params: &GetRootParams,
+        params: &GetParams,
     ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let mut request = self
             .client
@@ -27,9 +27,9 @@ impl<'a> LastViewedApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
-/// Query and header parameters of `get_root` (`GET /LastViewed`).
+/// Query and header parameters of `get` (`GET /LastViewed`).
 #[derive(Debug, Clone, Default)]
-pub struct GetRootParams {
+pub struct GetParams {
     /// `offset` (query)
     pub offset: Option<i64>,
     /// `maxSize` (query)

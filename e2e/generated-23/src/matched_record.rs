@@ -15,10 +15,7 @@ impl<'a> MatchedRecordApi<'a> {
         Self { client }
     }
     /// `GET /MatchedRecord`
-    pub fn get_root(
-        &self,
-        params: &GetRootParams,
-    ) -> ::atrocore_runtime::Operation<GetRootResponse> {
+    pub fn get(&self, params: &GetParams) -> ::atrocore_runtime::Operation<GetResponse> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/MatchedRecord");
@@ -53,9 +50,9 @@ impl<'a> MatchedRecordApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
-/// Query and header parameters of `get_root` (`GET /MatchedRecord`).
+/// Query and header parameters of `get` (`GET /MatchedRecord`).
 #[derive(Debug, Clone, Default)]
-pub struct GetRootParams {
+pub struct GetParams {
     /// `offset` (query)
     pub offset: Option<i64>,
     /// `maxSize` (query)
@@ -91,7 +88,7 @@ pub struct GetRootParams {
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
 #[serde(rename_all = "camelCase")]
-pub struct GetRootResponse {
+pub struct GetResponse {
     /// `total`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,

@@ -15,10 +15,7 @@ impl<'a> StreamApi<'a> {
         Self { client }
     }
     /// `GET /Stream`
-    pub fn get_root(
-        &self,
-        params: &GetRootParams,
-    ) -> ::atrocore_runtime::Operation<GetRootResponse> {
+    pub fn get(&self, params: &GetParams) -> ::atrocore_runtime::Operation<GetResponse> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/Stream");
@@ -55,9 +52,9 @@ impl<'a> StreamApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
-/// Query and header parameters of `get_root` (`GET /Stream`).
+/// Query and header parameters of `get` (`GET /Stream`).
 #[derive(Debug, Clone, Default)]
-pub struct GetRootParams {
+pub struct GetParams {
     /// `offset` (query)
     pub offset: Option<i64>,
     /// `maxSize` (query)
@@ -95,7 +92,7 @@ pub struct GetScopeParams {
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
 #[serde(rename_all = "camelCase")]
-pub struct GetRootResponse {
+pub struct GetResponse {
     /// `total`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,

@@ -15,13 +15,16 @@ impl<'a> VariableApi<'a> {
         Self { client }
     }
     /// `POST /Variable`
-    pub fn root(&self, body: &RootBody) -> ::atrocore_runtime::Operation<RootResponse> {
+    pub fn create(
+        &self,
+        body: &CreateBody,
+    ) -> ::atrocore_runtime::Operation<CreateResponse> {
         let request = self.client.request(::atrocore_runtime::Method::POST, "/Variable");
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
     /// `GET /Variable`
-    pub fn get_root(&self) -> ::atrocore_runtime::Operation<GetRootResponse> {
+    pub fn get(&self) -> ::atrocore_runtime::Operation<GetResponse> {
         let request = self.client.request(::atrocore_runtime::Method::GET, "/Variable");
         ::atrocore_runtime::Operation::json(request)
     }
@@ -79,7 +82,7 @@ impl<'a> VariableApi<'a> {
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
 #[serde(rename_all = "camelCase")]
-pub struct RootBody {
+pub struct CreateBody {
     /// `id`, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -103,7 +106,7 @@ pub struct RootBody {
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
 #[serde(rename_all = "camelCase")]
-pub struct RootResponse {
+pub struct CreateResponse {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -129,13 +132,13 @@ pub struct RootResponse {
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
 #[serde(rename_all = "camelCase")]
-pub struct GetRootResponse {
+pub struct GetResponse {
     /// `total`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<GetRootResponseListItem>>,
+    pub list: Option<Vec<GetResponseListItem>>,
 }
 /// Answer of `GET /Variable`, property `list`, one item.
 #[derive(
@@ -149,7 +152,7 @@ pub struct GetRootResponse {
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(default)]
 #[serde(rename_all = "camelCase")]
-pub struct GetRootResponseListItem {
+pub struct GetResponseListItem {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
