@@ -987,8 +987,8 @@ impl<'a> CategoryApi<'a> {
         &self,
         id: &str,
         link: &str,
-        params: &LinkedParams,
-    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
+        params: &crate::types::LinkedParams,
+    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -1007,7 +1007,7 @@ impl<'a> CategoryApi<'a> {
         &self,
         id: &str,
         link: &str,
-        body: &LinkBody,
+        body: &crate::types::LinkBody,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
@@ -1026,7 +1026,7 @@ impl<'a> CategoryApi<'a> {
         &self,
         id: &str,
         link: &str,
-        params: &UnlinkParams,
+        params: &crate::types::UnlinkParams,
     ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
@@ -1043,7 +1043,7 @@ impl<'a> CategoryApi<'a> {
     /// `PUT /Category/action/massUpdate`
     pub fn mass_update(
         &self,
-        body: &MassUpdateBody,
+        body: &crate::types::MassUpdateBody,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
@@ -1054,7 +1054,7 @@ impl<'a> CategoryApi<'a> {
     /// `POST /Category/action/massDelete`
     pub fn mass_delete(
         &self,
-        body: &MassDeleteBody,
+        body: &crate::types::MassDeleteBody,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
@@ -1066,7 +1066,7 @@ impl<'a> CategoryApi<'a> {
     pub fn add_relation(
         &self,
         link: &str,
-        body: &AddRelationBody,
+        body: &crate::types::AddRelationBody,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
@@ -1084,7 +1084,7 @@ impl<'a> CategoryApi<'a> {
     pub fn remove_relation(
         &self,
         link: &str,
-        body: &RemoveRelationBody,
+        body: &crate::types::RemoveRelationBody,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
@@ -1104,186 +1104,7 @@ impl ::atrocore_runtime::UpsertPayload<Category> for CategoryPost {
         ::atrocore_runtime::UpsertItem::new::<Category>(self)
     }
 }
-/// Query and header parameters of `linked` (`GET /Category/{id}/{link}`).
-#[derive(Debug, Clone, Default)]
-pub struct LinkedParams {
-    /// `timezone` (query)
-    pub timezone: Option<String>,
-    /// `language` (header)
-    pub language: Option<Language>,
-}
-/// Query and header parameters of `unlink` (`DELETE /Category/{id}/{link}`).
-#[derive(Debug, Clone, Default)]
-pub struct UnlinkParams {
-    /// `ids` (query, required)
-    pub ids: Vec<String>,
-}
-/// Values of a parameter of `GET /Category/{id}/{link}`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Language {
-    /// `de_DE`
-    DeDe,
-    /// `fr_FR`
-    FrFr,
-    /// A value this client does not know (the server may add values).
-    Other(String),
-}
-impl Language {
-    /// The wire value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::DeDe => "de_DE",
-            Self::FrFr => "fr_FR",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for Language {
-    fn from(value: &str) -> Self {
-        match value {
-            "de_DE" => Self::DeDe,
-            "fr_FR" => Self::FrFr,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl ::std::fmt::Display for Language {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::atrocore_runtime::serde::Serialize for Language {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        Ok(Self::from(value.as_str()))
-    }
-}
-/// Answer of `GET /Category/{id}/{link}`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct LinkedResponse {
-    /// `total`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub total: Option<i64>,
-    /// `list`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
-}
-/// Request body of `POST /Category/{id}/{link}`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct LinkBody {
-    /// `ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ids: Option<Vec<String>>,
-}
-/// Request body of `PUT /Category/action/massUpdate`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct MassUpdateBody {
-    /// `attributes`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<::atrocore_runtime::serde_json::Value>,
-    /// `ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ids: Option<Vec<String>>,
-}
-/// Request body of `POST /Category/action/massDelete`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct MassDeleteBody {
-    /// `ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ids: Option<Vec<String>>,
-    /// `permanently`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub permanently: Option<bool>,
-}
-/// Request body of `POST /Category/{link}/relation`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct AddRelationBody {
-    /// `ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ids: Option<Vec<String>>,
-    /// `foreignIds`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub foreign_ids: Option<Vec<String>>,
-}
-/// Request body of `DELETE /Category/{link}/relation`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct RemoveRelationBody {
-    /// `ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ids: Option<Vec<String>>,
-    /// `foreignIds`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub foreign_ids: Option<Vec<String>>,
-}
+pub use crate::types::{
+    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
+    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+};

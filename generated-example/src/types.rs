@@ -4,6 +4,175 @@
 // Entities: all
 
 //! Types shared by several routes (the spec's component schemas that are not entities).
+/// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 18 more.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    ::atrocore_runtime::serde::Serialize,
+    ::atrocore_runtime::serde::Deserialize
+)]
+#[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct AddRelationBody {
+    /// `ids`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<String>>,
+    /// `foreignIds`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub foreign_ids: Option<Vec<String>>,
+}
+/// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 19 more.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Language {
+    /// `de_DE`
+    DeDe,
+    /// `fr_FR`
+    FrFr,
+    /// A value this client does not know (the server may add values).
+    Other(String),
+}
+impl Language {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::DeDe => "de_DE",
+            Self::FrFr => "fr_FR",
+            Self::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for Language {
+    fn from(value: &str) -> Self {
+        match value {
+            "de_DE" => Self::DeDe,
+            "fr_FR" => Self::FrFr,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::fmt::Display for Language {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::atrocore_runtime::serde::Serialize for Language {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        Ok(Self::from(value.as_str()))
+    }
+}
+/// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 19 more.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    ::atrocore_runtime::serde::Serialize,
+    ::atrocore_runtime::serde::Deserialize
+)]
+#[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkBody {
+    /// `ids`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<String>>,
+}
+/// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 19 more.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    ::atrocore_runtime::serde::Serialize,
+    ::atrocore_runtime::serde::Deserialize
+)]
+#[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkedResponse {
+    /// `total`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+    /// `list`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
+}
+/// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 18 more.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    ::atrocore_runtime::serde::Serialize,
+    ::atrocore_runtime::serde::Deserialize
+)]
+#[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct MassDeleteBody {
+    /// `ids`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<String>>,
+    /// `permanently`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permanently: Option<bool>,
+}
+/// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 18 more.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    ::atrocore_runtime::serde::Serialize,
+    ::atrocore_runtime::serde::Deserialize
+)]
+#[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct MassUpdateBody {
+    /// `attributes`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<::atrocore_runtime::serde_json::Value>,
+    /// `ids`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<String>>,
+}
+/// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 18 more.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    ::atrocore_runtime::serde::Serialize,
+    ::atrocore_runtime::serde::Deserialize
+)]
+#[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoveRelationBody {
+    /// `ids`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<String>>,
+    /// `foreignIds`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub foreign_ids: Option<Vec<String>>,
+}
 /// The spec's `Settings` schema.
 #[derive(
     Debug,
@@ -344,4 +513,18 @@ pub struct UserProfile {
     /// `delegatorName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delegator_name: Option<String>,
+}
+/// Query and header parameters of `linked`, the same on 23 routes (`GET /AssociatedProduct/{id}/{link}`, `GET /Association/{id}/{link}`, …).
+#[derive(Debug, Clone, Default)]
+pub struct LinkedParams {
+    /// `timezone` (query)
+    pub timezone: Option<String>,
+    /// `language` (header)
+    pub language: Option<crate::types::Language>,
+}
+/// Query and header parameters of `unlink`, the same on 23 routes (`DELETE /AssociatedProduct/{id}/{link}`, `DELETE /Association/{id}/{link}`, …).
+#[derive(Debug, Clone, Default)]
+pub struct UnlinkParams {
+    /// `ids` (query, required)
+    pub ids: Vec<String>,
 }

@@ -55,8 +55,8 @@ impl<'a> UserProfileApi<'a> {
         &self,
         id: &str,
         link: &str,
-        params: &LinkedParams,
-    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
+        params: &crate::types::LinkedParams,
+    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -75,7 +75,7 @@ impl<'a> UserProfileApi<'a> {
         &self,
         id: &str,
         link: &str,
-        body: &LinkBody,
+        body: &crate::types::LinkBody,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
@@ -94,7 +94,7 @@ impl<'a> UserProfileApi<'a> {
         &self,
         id: &str,
         link: &str,
-        params: &UnlinkParams,
+        params: &crate::types::UnlinkParams,
     ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
@@ -117,73 +117,7 @@ pub struct GetIdParams {
     /// `With-Meta` (header)
     pub with_meta: Option<bool>,
     /// `language` (header)
-    pub language: Option<Language>,
-}
-/// Query and header parameters of `linked` (`GET /UserProfile/{id}/{link}`).
-#[derive(Debug, Clone, Default)]
-pub struct LinkedParams {
-    /// `timezone` (query)
-    pub timezone: Option<String>,
-    /// `language` (header)
-    pub language: Option<Language>,
-}
-/// Query and header parameters of `unlink` (`DELETE /UserProfile/{id}/{link}`).
-#[derive(Debug, Clone, Default)]
-pub struct UnlinkParams {
-    /// `ids` (query, required)
-    pub ids: Vec<String>,
-}
-/// Values of a parameter of `GET /UserProfile/{id}`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Language {
-    /// `de_DE`
-    DeDe,
-    /// `fr_FR`
-    FrFr,
-    /// A value this client does not know (the server may add values).
-    Other(String),
-}
-impl Language {
-    /// The wire value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::DeDe => "de_DE",
-            Self::FrFr => "fr_FR",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for Language {
-    fn from(value: &str) -> Self {
-        match value {
-            "de_DE" => Self::DeDe,
-            "fr_FR" => Self::FrFr,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl ::std::fmt::Display for Language {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::atrocore_runtime::serde::Serialize for Language {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        Ok(Self::from(value.as_str()))
-    }
+    pub language: Option<crate::types::Language>,
 }
 /// Request body of `PUT /UserProfile/{id}`.
 #[derive(
@@ -305,40 +239,4 @@ pub struct IdBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_id: Option<String>,
 }
-/// Answer of `GET /UserProfile/{id}/{link}`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct LinkedResponse {
-    /// `total`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub total: Option<i64>,
-    /// `list`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
-}
-/// Request body of `POST /UserProfile/{id}/{link}`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct LinkBody {
-    /// `ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ids: Option<Vec<String>>,
-}
+pub use crate::types::{Language, LinkBody, LinkedParams, LinkedResponse, UnlinkParams};

@@ -430,28 +430,20 @@ fn operation(op: &Operation, enums: &dyn Fn(&Type) -> bool) -> (TokenStream, Tok
     let mut setters = Vec::new();
     if let Some(pt) = &op.params_type {
         let pt_ident = ident(pt);
-        args.push(quote!(params: &#pt_ident));
-        let mut fields = TokenStream::new();
-        let mut all_default = true;
+        if op.params_shared {
+            let types = ident(TYPES_MODULE);
+            args.push(quote!(params: &crate::#types::#pt_ident));
+        } else {
+            args.push(quote!(params: &#pt_ident));
+            let doc = format!(
+                "Query and header parameters of `{}` (`{}`).",
+                op.name, op.doc.route
+            );
+            params_def = params_struct(pt, &doc, &op.params, enums);
+        }
         for p in &op.params {
             let f = ident(&p.ident);
-            let t = ty(&p.ty);
             let wire = &p.wire;
-            let where_ = match p.location {
-                ParamLocation::Query => "query",
-                ParamLocation::Header => "header",
-            };
-            let note = format!(
-                "`{wire}` ({where_}{})",
-                if p.required { ", required" } else { "" }
-            );
-            let d = docs(&[p.doc.as_deref(), Some(&note)]);
-            if p.required {
-                all_default &= has_default(&p.ty, enums);
-                fields.extend(quote!(#d pub #f: #t,));
-            } else {
-                fields.extend(quote!(#d pub #f: Option<#t>,));
-            }
             // Copy scalars are passed by value (clippy: needless borrow), others by reference.
             let value = if matches!(p.ty, Type::Integer | Type::Number | Type::Boolean) {
                 quote!(params.#f)
@@ -500,18 +492,6 @@ fn operation(op: &Operation, enums: &dyn Fn(&Type) -> bool) -> (TokenStream, Tok
             };
             setters.push(setter);
         }
-        let default = all_default.then(|| quote!(Default,));
-        let pdoc = doc_lines(&format!(
-            "Query and header parameters of `{}` (`{}`).",
-            op.name, op.doc.route
-        ));
-        params_def = quote! {
-            #pdoc
-            #[derive(Debug, Clone, #default)]
-            pub struct #pt_ident {
-                #fields
-            }
-        };
     }
     let mut body_call = TokenStream::new();
     if let Some(body) = &op.body {
@@ -540,6 +520,59 @@ fn operation(op: &Operation, enums: &dyn Fn(&Type) -> bool) -> (TokenStream, Tok
         }
     };
     (method_def, params_def)
+}
+
+/// The struct of an operation's query and header parameters (`Default` when every required
+/// one has a default).
+fn params_struct(
+    name: &str,
+    doc: &str,
+    params: &[Param],
+    enums: &dyn Fn(&Type) -> bool,
+) -> TokenStream {
+    let pt_ident = ident(name);
+    let mut fields = TokenStream::new();
+    let mut all_default = true;
+    for p in params {
+        let f = ident(&p.ident);
+        let t = ty(&p.ty);
+        let where_ = match p.location {
+            ParamLocation::Query => "query",
+            ParamLocation::Header => "header",
+        };
+        let note = format!(
+            "`{}` ({where_}{})",
+            p.wire,
+            if p.required { ", required" } else { "" }
+        );
+        let d = docs(&[p.doc.as_deref(), Some(&note)]);
+        if p.required {
+            all_default &= has_default(&p.ty, enums);
+            fields.extend(quote!(#d pub #f: #t,));
+        } else {
+            fields.extend(quote!(#d pub #f: Option<#t>,));
+        }
+    }
+    let default = all_default.then(|| quote!(Default,));
+    let pdoc = doc_lines(doc);
+    quote! {
+        #pdoc
+        #[derive(Debug, Clone, #default)]
+        pub struct #pt_ident {
+            #fields
+        }
+    }
+}
+
+/// `pub use crate::types::{…}` for the shared types a module uses, so that their paths through
+/// the module keep working (a glob import of two modules sees one item, not a clash).
+fn shared_uses(names: &[String]) -> TokenStream {
+    if names.is_empty() {
+        return TokenStream::new();
+    }
+    let types = ident(TYPES_MODULE);
+    let names = names.iter().map(|n| ident(n));
+    quote!(pub use crate::#types::{#(#names),*};)
 }
 
 fn api_handle(api_type: &str, what: &str, methods: TokenStream) -> TokenStream {
@@ -896,6 +929,7 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
     });
     let handle = api_handle(&e.api_type, &format!("`{wire_name}` records"), methods);
     let types = type_defs(&e.types, enums);
+    let shared_uses = shared_uses(&e.shared_uses);
     let inner_docs = module_inner_doc(
         &format!("The `{wire_name}` entity: record types, fields, filters and operations."),
         e.doc.as_deref(),
@@ -912,6 +946,7 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
         #payload_impls
         #params_defs
         #types
+        #shared_uses
     }
 }
 
@@ -939,6 +974,7 @@ fn group_module(g: &Group, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
     }
     let handle = api_handle(&g.api_type, &format!("the `{}` routes", g.tag), methods);
     let types = type_defs(&g.types, enums);
+    let shared_uses = shared_uses(&g.shared_uses);
     let inner_docs = module_inner_doc(
         &format!("Routes tagged `{}` that belong to no entity.", g.tag),
         g.doc.as_deref(),
@@ -948,6 +984,7 @@ fn group_module(g: &Group, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
         #handle
         #params_defs
         #types
+        #shared_uses
     }
 }
 
@@ -1006,7 +1043,7 @@ fn lib_rs(api: &Api, settings: &Settings) -> TokenStream {
             }
         });
     }
-    if !api.shared_types.is_empty() {
+    if !api.shared_types.is_empty() || !api.shared_params.is_empty() {
         let m = ident(TYPES_MODULE);
         mods.extend(quote!(pub mod #m;));
     }
@@ -1165,7 +1202,7 @@ pub fn emit(api: &Api, settings: &Settings) -> Result<Files, Error> {
     }
     let mut jobs: Vec<Job> = api.entities.iter().map(Job::Entity).collect();
     jobs.extend(api.groups.iter().map(Job::Group));
-    if !api.shared_types.is_empty() {
+    if !api.shared_types.is_empty() || !api.shared_params.is_empty() {
         jobs.push(Job::Types);
     }
     let run = |job: &Job| -> Result<(String, String), Error> {
@@ -1183,8 +1220,13 @@ pub fn emit(api: &Api, settings: &Settings) -> Result<Files, Error> {
                     "Types shared by several routes (the spec's component schemas that are not entities).",
                     None,
                 );
-                let defs = type_defs(&api.shared_types, &|t| is_enum_in(TYPES_MODULE, t));
-                (TYPES_MODULE, quote!(#inner #defs))
+                let enums = |t: &Type| is_enum_in(TYPES_MODULE, t);
+                let defs = type_defs(&api.shared_types, &enums);
+                let params = api
+                    .shared_params
+                    .iter()
+                    .map(|p| params_struct(&p.name, &p.doc, &p.params, &enums));
+                (TYPES_MODULE, quote!(#inner #defs #(#params)*))
             }
         };
         let path = format!("src/{module}.rs");

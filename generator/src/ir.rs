@@ -32,6 +32,10 @@ pub struct Api {
     pub groups: Vec<Group>,
     /// Shared named types from `components/schemas` that are not entity structs.
     pub shared_types: Vec<TypeDef>,
+    /// Query and header parameter structs that several modules' routes share, defined once in
+    /// `types`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shared_params: Vec<ParamsDef>,
     /// Problems in the spec that were worked around.
     pub warnings: Vec<Warning>,
 }
@@ -90,6 +94,10 @@ pub struct Entity {
     pub standard: StandardOps,
     /// Every other route tagged with the entity.
     pub operations: Vec<Operation>,
+    /// Shared types (in `types`) this module's routes use, re-exported here so that
+    /// `module::Name` paths keep working.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shared_uses: Vec<String>,
     /// Named types used by this module's structs and operations.
     pub types: Vec<TypeDef>,
 }
@@ -150,6 +158,10 @@ pub struct Group {
     pub doc: Option<String>,
     /// The routes.
     pub operations: Vec<Operation>,
+    /// Shared types (in `types`) this module's routes use, re-exported here so that
+    /// `module::Name` paths keep working.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shared_uses: Vec<String>,
     /// Named types used by these operations.
     pub types: Vec<TypeDef>,
 }
@@ -211,6 +223,10 @@ pub struct Operation {
     pub params: Vec<Param>,
     /// Params struct name, when `params` is not empty.
     pub params_type: Option<String>,
+    /// The params struct is defined once in `types` (the same parameters on every entity's
+    /// route, [`Api::shared_params`]), not in this module.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub params_shared: bool,
     /// The JSON request body type, if any.
     pub body: Option<Body>,
     /// The success response.
@@ -408,6 +424,17 @@ pub enum StructStyle {
     Patch,
     /// Plain data type: required plain, others `Option` skipped when `None`.
     Plain,
+}
+
+/// A params struct shared by routes of several modules (`LinkedParams`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ParamsDef {
+    /// Type name.
+    pub name: String,
+    /// Doc text.
+    pub doc: String,
+    /// The parameters, in spec order.
+    pub params: Vec<Param>,
 }
 
 /// A named type other than an entity's read/create/patch structs.

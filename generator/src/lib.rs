@@ -24,6 +24,7 @@ pub mod lower;
 pub mod naming;
 pub mod reduce;
 pub mod select;
+mod share;
 pub mod spec;
 pub mod summary;
 

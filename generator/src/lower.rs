@@ -37,6 +37,7 @@ pub fn lower_entities(
 ) -> Result<Api, Error> {
     let mut api = Lowerer::new(spec, settings, entities).run()?;
     crate::boxing::box_cycles(&mut api);
+    crate::share::share_repeated(&mut api);
     Ok(api)
 }
 
@@ -328,6 +329,7 @@ impl<'a> Lowerer<'a> {
             entities,
             groups,
             shared_types,
+            shared_params: Vec::new(),
             warnings: self.warnings.into_iter().collect(),
         })
     }
@@ -512,6 +514,7 @@ impl<'a> Lowerer<'a> {
             patch,
             standard,
             operations,
+            shared_uses: Vec::new(),
             types: sink.types,
         })
     }
@@ -535,6 +538,7 @@ impl<'a> Lowerer<'a> {
             api_type,
             doc: self.tag_docs.get(tag).cloned(),
             operations,
+            shared_uses: Vec::new(),
             types: sink.types,
         })
     }
@@ -1371,6 +1375,7 @@ impl<'a> Lowerer<'a> {
             doc: Self::op_doc(op, method, path),
             params,
             params_type,
+            params_shared: false,
             body,
             response,
             deprecated: op

@@ -914,8 +914,8 @@ impl<'a> CategoryApi<'a> {
     /// `POST /Category/inheritAllFromParentAsync`
     pub fn inherit_all_from_parent_async(
         &self,
-        body: &InheritAllFromParentAsyncBody,
-    ) -> ::atrocore_runtime::Operation<InheritAllFromParentAsyncResponse> {
+        body: &crate::types::InheritAllFromParentAsyncBody,
+    ) -> ::atrocore_runtime::Operation<crate::types::InheritAllFromParentAsyncResponse> {
         let request = self
             .client
             .request(
@@ -928,8 +928,8 @@ impl<'a> CategoryApi<'a> {
     /// `GET /Category/treeData`
     pub fn get_tree_data(
         &self,
-        params: &GetTreeDataParams,
-    ) -> ::atrocore_runtime::Operation<GetTreeDataResponse> {
+        params: &crate::types::GetTreeDataParams,
+    ) -> ::atrocore_runtime::Operation<crate::types::GetTreeDataResponse> {
         let mut request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/Category/treeData");
@@ -984,7 +984,7 @@ impl<'a> CategoryApi<'a> {
     pub fn inherit_field(
         &self,
         id: &str,
-        body: &InheritFieldBody,
+        body: &crate::types::InheritFieldBody,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
@@ -1002,7 +1002,7 @@ impl<'a> CategoryApi<'a> {
     pub fn inherit_link(
         &self,
         id: &str,
-        body: &InheritLinkBody,
+        body: &crate::types::InheritLinkBody,
     ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let request = self
             .client
@@ -1020,7 +1020,7 @@ impl<'a> CategoryApi<'a> {
     pub fn inherit_relation(
         &self,
         id: &str,
-        body: &InheritRelationBody,
+        body: &crate::types::InheritRelationBody,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
@@ -1038,7 +1038,7 @@ impl<'a> CategoryApi<'a> {
     pub fn not_inherit_relation(
         &self,
         id: &str,
-        body: &NotInheritRelationBody,
+        body: &crate::types::NotInheritRelationBody,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
@@ -1058,246 +1058,9 @@ impl ::atrocore_runtime::UpsertPayload<Category> for CategoryPost {
         ::atrocore_runtime::UpsertItem::new::<Category>(self)
     }
 }
-/// Query and header parameters of `get_tree_data` (`GET /Category/treeData`).
-#[derive(Debug, Clone, Default)]
-pub struct GetTreeDataParams {
-    /// `ids` (query)
-    pub ids: Option<Vec<String>>,
-    /// `where` (query)
-    pub where_: Option<::atrocore_runtime::Where>,
-    /// `foreignWhere` (query)
-    pub foreign_where: Option<::atrocore_runtime::serde_json::Value>,
-    /// `link` (query)
-    pub link: Option<String>,
-    /// `scope` (query)
-    pub scope: Option<String>,
-    /// `sortBy` (query)
-    pub sort_by: Option<String>,
-    /// `asc` (query)
-    pub asc: Option<Asc>,
-}
-/// Request body of `POST /Category/inheritAllFromParentAsync`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct InheritAllFromParentAsyncBody {
-    /// `where`, required
-    pub where_: Vec<InheritAllFromParentAsyncBodyWhereItem>,
-}
-/// Request body of `POST /Category/inheritAllFromParentAsync`, property `where`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct InheritAllFromParentAsyncBodyWhereItem {
-    /// `type`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-    /// `attribute`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute: Option<String>,
-    /// `value`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<::atrocore_runtime::serde_json::Value>,
-}
-/// Answer of `POST /Category/inheritAllFromParentAsync`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct InheritAllFromParentAsyncResponse {
-    /// `jobId`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub job_id: Option<String>,
-}
-/// Values of a parameter of `GET /Category/treeData`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Asc {
-    /// `true`
-    True,
-    /// `false`
-    False,
-    /// A value this client does not know (the server may add values).
-    Other(String),
-}
-impl Asc {
-    /// The wire value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::True => "true",
-            Self::False => "false",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for Asc {
-    fn from(value: &str) -> Self {
-        match value {
-            "true" => Self::True,
-            "false" => Self::False,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl ::std::fmt::Display for Asc {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::atrocore_runtime::serde::Serialize for Asc {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Asc {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        Ok(Self::from(value.as_str()))
-    }
-}
-/// Answer of `GET /Category/treeData`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct GetTreeDataResponse {
-    /// `total`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub total: Option<i64>,
-    /// `tree`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tree: Option<Vec<GetTreeDataResponseTreeItem>>,
-}
-/// Answer of `GET /Category/treeData`, property `tree`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct GetTreeDataResponseTreeItem {
-    /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// `scope`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// `disabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub disabled: Option<bool>,
-    /// `children`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub children: Option<Vec<::atrocore_runtime::serde_json::Value>>,
-}
-/// Request body of `POST /Category/{id}/inheritField`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct InheritFieldBody {
-    /// `field`, required
-    pub field: String,
-}
-/// Request body of `POST /Category/{id}/inheritLink`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct InheritLinkBody {
-    /// `link`, required
-    pub link: String,
-}
-/// Request body of `POST /Category/{id}/inheritRelation`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct InheritRelationBody {
-    /// `relationName`, required
-    pub relation_name: String,
-    /// `relationId`, required
-    pub relation_id: String,
-}
-/// Request body of `POST /Category/{id}/notInheritRelation`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct NotInheritRelationBody {
-    /// `relationName`, required
-    pub relation_name: String,
-    /// `relationId`, required
-    pub relation_id: String,
-}
+pub use crate::types::{
+    Asc, GetTreeDataParams, GetTreeDataResponse, GetTreeDataResponseTreeItem,
+    InheritAllFromParentAsyncBody, InheritAllFromParentAsyncBodyWhereItem,
+    InheritAllFromParentAsyncResponse, InheritFieldBody, InheritLinkBody,
+    InheritRelationBody, NotInheritRelationBody,
+};

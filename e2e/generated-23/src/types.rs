@@ -4,6 +4,58 @@
 // Entities: all
 
 //! Types shared by several routes (the spec's component schemas that are not entities).
+/// Used by the modules `category`, `product`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Asc {
+    /// `true`
+    True,
+    /// `false`
+    False,
+    /// A value this client does not know (the server may add values).
+    Other(String),
+}
+impl Asc {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::True => "true",
+            Self::False => "false",
+            Self::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for Asc {
+    fn from(value: &str) -> Self {
+        match value {
+            "true" => Self::True,
+            "false" => Self::False,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::fmt::Display for Asc {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::atrocore_runtime::serde::Serialize for Asc {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Asc {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        Ok(Self::from(value.as_str()))
+    }
+}
 /// The spec's `AttributeValue` schema.
 #[derive(
     Debug,
@@ -122,6 +174,179 @@ pub struct AttributeValuePost {
     /// `valueFrFr`, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value_fr_fr: Option<String>,
+}
+/// Used by the modules `category`, `product`.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    ::atrocore_runtime::serde::Serialize,
+    ::atrocore_runtime::serde::Deserialize
+)]
+#[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct GetTreeDataResponse {
+    /// `total`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+    /// `tree`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tree: Option<Vec<GetTreeDataResponseTreeItem>>,
+}
+/// Used by the modules `category`, `product`.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    ::atrocore_runtime::serde::Serialize,
+    ::atrocore_runtime::serde::Deserialize
+)]
+#[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct GetTreeDataResponseTreeItem {
+    /// `id`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `name`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `scope`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// `disabled`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+    /// `children`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub children: Option<Vec<::atrocore_runtime::serde_json::Value>>,
+}
+/// Used by the modules `category`, `product`.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    ::atrocore_runtime::serde::Serialize,
+    ::atrocore_runtime::serde::Deserialize
+)]
+#[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct InheritAllFromParentAsyncBody {
+    /// `where`, required
+    pub where_: Vec<InheritAllFromParentAsyncBodyWhereItem>,
+}
+/// Used by the modules `category`, `product`.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    ::atrocore_runtime::serde::Serialize,
+    ::atrocore_runtime::serde::Deserialize
+)]
+#[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct InheritAllFromParentAsyncBodyWhereItem {
+    /// `type`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// `attribute`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
+    /// `value`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<::atrocore_runtime::serde_json::Value>,
+}
+/// Used by the modules `category`, `product`.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    ::atrocore_runtime::serde::Serialize,
+    ::atrocore_runtime::serde::Deserialize
+)]
+#[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct InheritAllFromParentAsyncResponse {
+    /// `jobId`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+}
+/// Used by the modules `category`, `product`.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    ::atrocore_runtime::serde::Serialize,
+    ::atrocore_runtime::serde::Deserialize
+)]
+#[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct InheritFieldBody {
+    /// `field`, required
+    pub field: String,
+}
+/// Used by the modules `category`, `product`.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    ::atrocore_runtime::serde::Serialize,
+    ::atrocore_runtime::serde::Deserialize
+)]
+#[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct InheritLinkBody {
+    /// `link`, required
+    pub link: String,
+}
+/// Used by the modules `category`, `product`.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    ::atrocore_runtime::serde::Serialize,
+    ::atrocore_runtime::serde::Deserialize
+)]
+#[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct InheritRelationBody {
+    /// `relationName`, required
+    pub relation_name: String,
+    /// `relationId`, required
+    pub relation_id: String,
+}
+/// Used by the modules `category`, `product`.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    ::atrocore_runtime::serde::Serialize,
+    ::atrocore_runtime::serde::Deserialize
+)]
+#[serde(crate = "::atrocore_runtime::serde")]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct NotInheritRelationBody {
+    /// `relationName`, required
+    pub relation_name: String,
+    /// `relationId`, required
+    pub relation_id: String,
 }
 /// The spec's `UserProfile` schema.
 #[derive(
@@ -430,4 +655,22 @@ pub struct UserProfilePatch {
     /// `disableNavigationPath`, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_navigation_path: Option<bool>,
+}
+/// Query and header parameters of `get_tree_data`, the same on 2 routes (`GET /Category/treeData`, `GET /Product/treeData`).
+#[derive(Debug, Clone, Default)]
+pub struct GetTreeDataParams {
+    /// `ids` (query)
+    pub ids: Option<Vec<String>>,
+    /// `where` (query)
+    pub where_: Option<::atrocore_runtime::Where>,
+    /// `foreignWhere` (query)
+    pub foreign_where: Option<::atrocore_runtime::serde_json::Value>,
+    /// `link` (query)
+    pub link: Option<String>,
+    /// `scope` (query)
+    pub scope: Option<String>,
+    /// `sortBy` (query)
+    pub sort_by: Option<String>,
+    /// `asc` (query)
+    pub asc: Option<crate::types::Asc>,
 }

@@ -1,0 +1,85 @@
+//! What AtroCore's specs repeat per entity (the `language` header enum, link bodies,
+//! mass-action bodies, linked-list parameters) is defined once, in `types`, in the crate
+//! generated from every real spec; the entity modules re-export it.
+
+use std::collections::BTreeMap;
+
+use atrocore_codegen::{Settings, generate, spec::Spec};
+
+const REPEATED: &[&str] = &[
+    "Language",
+    "LinkBody",
+    "LinkedParams",
+    "UnlinkParams",
+    "MassUpdateBody",
+    "MassDeleteBody",
+    "AddRelationBody",
+    "RemoveRelationBody",
+];
+
+#[test]
+fn repeated_types_are_defined_once_in_every_real_spec() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/specs");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        eprintln!("no {dir}: skipped");
+        return;
+    };
+    let mut specs: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
+    specs.sort();
+    for path in specs {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let spec = Spec::parse(name.clone(), &text).unwrap();
+        let out = generate(&spec, &Settings::default()).unwrap();
+        // Every `pub struct X` / `pub enum X` by name → the files defining it.
+        let mut defined: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (file, text) in &out.files {
+            for line in text.lines() {
+                let rest = line
+                    .strip_prefix("pub struct ")
+                    .or_else(|| line.strip_prefix("pub enum "));
+                if let Some(rest) = rest {
+                    let ty: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    defined.entry(ty).or_default().push(file.clone());
+                }
+            }
+        }
+        for ty in REPEATED {
+            if let Some(files) = defined.get(*ty) {
+                // An entity of the same name (2.2 core has `Language`) has its own module.
+                let entity_module = format!("src/{}.rs", ty.to_lowercase());
+                let elsewhere: Vec<_> = files
+                    .iter()
+                    .filter(|f| *f != "src/types.rs" && **f != entity_module)
+                    .collect();
+                assert!(
+                    elsewhere.is_empty(),
+                    "{name}: `{ty}` also defined in {elsewhere:?}"
+                );
+            }
+        }
+        // 2.2 specs repeat these per entity; 2.3 has generic routes (`/entityRelation`).
+        assert!(
+            !name.contains("2.2")
+                || REPEATED
+                    .iter()
+                    .filter(|t| defined
+                        .get(**t)
+                        .is_some_and(|f| f.iter().any(|f| f == "src/types.rs")))
+                    .count()
+                    >= 4,
+            "{name}: the repeated types were expected in this spec"
+        );
+        // The entity modules keep the old paths.
+        let product = out
+            .files
+            .get("src/product.rs")
+            .or(out.files.get("src/brand.rs"));
+        if let Some(module) = product {
+            assert!(module.contains("pub use crate::types::{"), "{name}");
+        }
+    }
+}
