@@ -82,7 +82,11 @@ fn existing_generated(out: &Path) -> Result<BTreeSet<String>, String> {
     }
     let out_real = canonical_out(out)?;
     collect_generated(out, &out_real, "src", true, &mut found)?;
-    collect_generated(out, &out_real, crate::vendor::DIR, false, &mut found)?;
+    // A `vendor` folder may be the user's own (a symlink to a shared folder, say): it is looked
+    // into only when it stays inside the output folder (writing into it is checked anyway).
+    if check_path_inside(out, &out_real, crate::vendor::DIR).is_ok() {
+        collect_generated(out, &out_real, crate::vendor::DIR, false, &mut found)?;
+    }
     Ok(found)
 }
 
@@ -488,6 +492,20 @@ mod tests {
         let err = write(&out, &crate_files(""), false).err().unwrap();
         assert!(err.contains("orphan.rs"), "{err}");
         assert!(outside.join("orphan.rs").exists());
+
+        // A `vendor` folder of the user's that leads elsewhere is left alone (never walked for
+        // orphans), unless something is to be written into it.
+        let out = dir.path().join("e");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::create_dir_all(outside.join("atrocore-runtime")).unwrap();
+        std::fs::write(outside.join("atrocore-runtime/old.rs"), PRE).unwrap();
+        symlink(&outside, out.join("vendor")).unwrap();
+        write(&out, &crate_files(""), false).unwrap();
+        assert!(outside.join("atrocore-runtime/old.rs").exists());
+        let mut vendored = crate_files("");
+        vendored.insert("vendor/atrocore-runtime/Cargo.toml".into(), PRE.into());
+        let err = write(&out, &vendored, false).err().unwrap();
+        assert!(err.contains("outside the output folder"), "{err}");
 
         // Symlinks that stay inside the folder are fine.
         let out = dir.path().join("d");

@@ -356,7 +356,11 @@ fn vendored_and_git_crates_build_outside_the_workspace() {
 
     // --runtime-git: a repository holding the runtime (here the vendored copy, whose manifest
     // needs no workspace), at a given commit; the crate is in no workspace at all.
-    let repo = tmp.path().join("runtime-repo");
+    // (At the same place on every run, so cargo's git cache holds one entry for it.)
+    let repo = Path::new(env!("CARGO_TARGET_TMPDIR")).join("vendoring-runtime-repo");
+    if repo.exists() {
+        std::fs::remove_dir_all(&repo).unwrap();
+    }
     copy_dir(&generated.join(VENDORED), &repo);
     git(&repo, &["init", "--quiet"]);
     git(&repo, &["add", "--all"]);
