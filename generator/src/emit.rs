@@ -1136,6 +1136,16 @@ fn manifest(api: &Api, settings: &Settings) -> String {
                 toml_string(v)
             )
         }
+        RuntimeDependency::Git { url, rev } => {
+            let rev = rev
+                .as_deref()
+                .map(|r| format!(", rev = {}", toml_string(r)))
+                .unwrap_or_default();
+            format!(
+                "{{ git = {}{rev}, default-features = false }}",
+                toml_string(url)
+            )
+        }
     };
     // The TLS backend passes through to the runtime: rustls by default.
     let features = "\n[features]\ndefault = [\"rustls\"]\nrustls = [\"atrocore-runtime/rustls\"]\nnative-tls = [\"atrocore-runtime/native-tls\"]\n";

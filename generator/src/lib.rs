@@ -96,6 +96,13 @@ pub enum RuntimeDependency {
     Path(String),
     /// A crates.io version requirement.
     Version(String),
+    /// A git repository holding the runtime (cargo finds the package by name in it).
+    Git {
+        /// The repository's URL (`https://…`, `ssh://…`, `file://…`).
+        url: String,
+        /// The commit (or other revision) to build; the default branch's head when `None`.
+        rev: Option<String>,
+    },
 }
 
 /// Generation settings.

@@ -25,6 +25,65 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # A test server for your integration tests
+//!
+//! Start it with the spec (and metadata) your client was generated from, seed the records a
+//! test starts from ([`Simulator::seed`], checked like `POST /{entity}`), point your code at
+//! [`Simulator::base_url`] (users `admin`/`admin` and `reader`/`reader` unless
+//! [`SimConfig::users`]), inject faults ([`SimConfig::faults`] at start,
+//! [`Simulator::set_faults`] while serving), and assert on what it received
+//! ([`Simulator::requests`], [`Simulator::take_requests`]: method, path, decoded query,
+//! headers and JSON body, secrets redacted, the status answered). Add it as a dev-dependency
+//! (`atrocore-sim`, from this repository by git or path); `examples/user-crate/` is a complete
+//! crate testing its own code on a generated client this way.
+//!
+//! ```
+//! use atrocore_sim::{Faults, SimConfig, Simulator};
+//! use serde_json::json;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let specs = concat!(env!("CARGO_MANIFEST_DIR"), "/../specs");
+//! let sim = Simulator::start(
+//!     SimConfig::from_spec_path(format!("{specs}/atrocore-2.2-pim-default.json"))
+//!         .metadata_path(format!("{specs}/atrocore-2.2-pim-default.metadata.json")),
+//! )
+//! .await?;
+//!
+//! // The records the test starts from; the answers carry their ids.
+//! let brands = sim.seed("Brand", [json!({"name": "Acme", "code": "acme"}), json!({"name": "Globex"})])?;
+//! let acme = brands[0]["id"].as_str().unwrap_or_default();
+//! sim.seed("Product", [json!({"name": "Chair", "number": "C-1", "status": "draft", "brandId": acme})])?;
+//!
+//! // The code under test talks to `sim.base_url()`; here it is plain HTTP.
+//! let http = reqwest::Client::new();
+//! let page: serde_json::Value = http
+//!     .get(format!("{}/Product", sim.api_url()))
+//!     .basic_auth("admin", Some("admin"))
+//!     .query(&[("where[0][type]", "equals"), ("where[0][attribute]", "brandId"), ("where[0][value]", acme)])
+//!     .send()
+//!     .await?
+//!     .json()
+//!     .await?;
+//! assert_eq!(page["total"], 1);
+//!
+//! // What the server received (secrets redacted) and what it answered.
+//! let seen = sim.take_requests();
+//! assert_eq!(seen.len(), 1);
+//! assert_eq!(seen[0].line(), "GET /api/v1/Product");
+//! assert_eq!(seen[0].query_value("where[0][value]"), Some(acme));
+//! assert_eq!(seen[0].header("authorization"), Some("Basic [redacted]"));
+//! assert_eq!(seen[0].status, Some(200));
+//!
+//! // Faults from now on: every request answered 503.
+//! sim.set_faults(Faults { error_rate: 1.0, ..Faults::default() });
+//! let answer = http.get(format!("{}/Brand", sim.api_url())).basic_auth("admin", Some("admin")).send().await?;
+//! assert_eq!(answer.status(), 503);
+//! assert_eq!(sim.take_requests()[0].status, Some(503));
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
 //! # Confirmed defaults (AtroCore source paths in the code comments)
 //! - Lists: `maxSize` defaults to 200 and is not capped; `asc` is ascending unless it is anything
 //!   but the exact string `true`.
@@ -71,9 +130,11 @@ mod http;
 pub mod model;
 pub mod openapi;
 pub mod query;
+pub mod request_log;
 mod services;
 mod state;
 pub mod store;
+mod test_server;
 mod util;
 
 pub use query::{phpqs, where_sql};
@@ -88,6 +149,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use model::Generation;
+pub use request_log::{LoggedBody, LoggedRequest};
+pub use test_server::SeedError;
 
 /// Where a JSON document (spec or metadata) comes from.
 #[derive(Debug, Clone)]
@@ -230,6 +293,8 @@ pub struct SimConfig {
     /// rename or move, and on every chunk, including a chunk sent after its file was completed.
     /// Off by default, like AtroCore's default local storage, which checks nothing.
     pub unique_file_names: bool,
+    /// How many of the last requests [`Simulator::requests`] keeps (default 1000; 0: no log).
+    pub request_log: usize,
 }
 
 impl SimConfig {
@@ -260,6 +325,7 @@ impl SimConfig {
                 .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
             max_input_vars: 1000,
             unique_file_names: false,
+            request_log: 1000,
         }
     }
 
@@ -320,6 +386,13 @@ impl SimConfig {
     /// Makes file names unique per folder (see [`SimConfig::unique_file_names`]).
     pub fn unique_file_names(mut self, yes: bool) -> SimConfig {
         self.unique_file_names = yes;
+        self
+    }
+
+    /// Keeps the last `capacity` requests for [`Simulator::requests`] (default 1000; 0 turns
+    /// the log off).
+    pub fn request_log(mut self, capacity: usize) -> SimConfig {
+        self.request_log = capacity;
         self
     }
 
@@ -397,7 +470,13 @@ impl Simulator {
             demo::seed(&app).map_err(SimError::Store)?;
         }
         let (stop, stopped) = oneshot::channel::<()>();
-        let router = http::router::router(app.clone());
+        let mut router = http::router::router(app.clone());
+        if app.request_log.enabled() {
+            router = router.layer(axum::middleware::from_fn_with_state(
+                app.clone(),
+                request_log::record,
+            ));
+        }
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router)
                 .with_graceful_shutdown(async {

@@ -13,6 +13,7 @@ use crate::http::faults::FaultState;
 use crate::http::request::Req;
 use crate::http::spec_check::SpecCheck;
 use crate::model::{Generation, Model};
+use crate::request_log::RequestLog;
 use crate::store::Store;
 use crate::util::{ApiError, truthy};
 
@@ -39,6 +40,8 @@ pub struct App {
     pub max_input_vars: usize,
     /// File names are unique per folder (a folder-syncing storage).
     pub unique_file_names: bool,
+    /// What was received, for tests.
+    pub(crate) request_log: RequestLog,
 }
 
 impl App {
@@ -66,12 +69,31 @@ impl App {
             http: reqwest::Client::new(),
             max_input_vars: config.max_input_vars,
             unique_file_names: config.unique_file_names,
+            request_log: RequestLog::new(config.request_log),
         }
     }
 
     /// Locks the database.
     pub fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` as the built-in administrator, outside any request (seeding).
+    pub(crate) fn as_admin<R>(&self, f: impl FnOnce(&Ctx) -> R) -> R {
+        let store = self.store();
+        let caller = Caller {
+            user: crate::SimUser::admin("admin", "admin"),
+            user_id: "1".into(),
+            token: None,
+            delegation: None,
+        };
+        f(&Ctx {
+            app: self,
+            store: &store,
+            caller: &caller,
+            with_meta: false,
+            flatten: false,
+        })
     }
 
     /// Requests that reached the API base.

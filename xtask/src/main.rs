@@ -11,6 +11,7 @@
 mod fetch;
 mod output;
 mod real_specs;
+mod vendor;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -129,11 +130,21 @@ struct GenerateArgs {
     #[arg(long, default_value = "atrocore-client")]
     crate_name: String,
     /// Depend on the runtime by this crates.io version instead of by path.
-    #[arg(long, conflicts_with = "runtime_path")]
+    #[arg(long, conflicts_with_all = ["runtime_path", "runtime_git", "vendor_runtime"])]
     runtime_version: Option<String>,
     /// Depend on the runtime by this path (default: the workspace's runtime/, relative).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["runtime_git", "vendor_runtime"])]
     runtime_path: Option<PathBuf>,
+    /// Copy the runtime's sources into the output folder (vendor/atrocore-runtime/, marked
+    /// @generated, refreshed on every run) and depend on that copy: the folder builds anywhere.
+    #[arg(long, conflicts_with = "runtime_git")]
+    vendor_runtime: bool,
+    /// Depend on the runtime in this git repository (https://, ssh:// or file:// URL).
+    #[arg(long, value_name = "URL")]
+    runtime_git: Option<String>,
+    /// With --runtime-git: the commit (or tag, or branch) to build.
+    #[arg(long, requires = "runtime_git", value_name = "REV")]
+    rev: Option<String>,
     /// Add an empty [workspace] so the crate builds on its own inside another workspace.
     #[arg(long)]
     standalone: bool,
@@ -180,8 +191,10 @@ fn main() -> ExitCode {
         Some(Command::Generate(args))
             if args.source.spec.is_none() && args.source.url.is_none() =>
         {
-            if args.out.is_some() {
-                Err("--out needs --spec or --url (without them, the checked-in examples are regenerated)".into())
+            if let Some(option) = args.output_option() {
+                Err(format!(
+                    "{option} needs --spec or --url (without them, the checked-in examples are regenerated)"
+                ))
             } else {
                 EXAMPLES.iter().try_for_each(|ex| {
                     generate(GenerateArgs {
@@ -212,6 +225,19 @@ fn main() -> ExitCode {
 }
 
 impl GenerateArgs {
+    /// The first option given that only makes sense for a crate of one's own.
+    fn output_option(&self) -> Option<&'static str> {
+        [
+            (self.out.is_some(), "--out"),
+            (self.vendor_runtime, "--vendor-runtime"),
+            (self.runtime_git.is_some(), "--runtime-git"),
+            (self.runtime_version.is_some(), "--runtime-version"),
+            (self.runtime_path.is_some(), "--runtime-path"),
+        ]
+        .into_iter()
+        .find_map(|(given, name)| given.then_some(name))
+    }
+
     fn example(ex: &Example) -> GenerateArgs {
         let root = workspace_root();
         GenerateArgs {
@@ -224,6 +250,9 @@ impl GenerateArgs {
             crate_name: ex.crate_name.into(),
             runtime_version: None,
             runtime_path: None,
+            vendor_runtime: false,
+            runtime_git: None,
+            rev: None,
             standalone: false,
             check: false,
             force: false,
@@ -358,6 +387,15 @@ fn command_line(args: &GenerateArgs, is_default: bool) -> String {
     if args.standalone {
         opt("standalone", None);
     }
+    if args.vendor_runtime {
+        opt("vendor-runtime", None);
+    }
+    if let Some(url) = &args.runtime_git {
+        opt("runtime-git", Some(url.clone()));
+    }
+    if let Some(rev) = &args.rev {
+        opt("rev", Some(rev.clone()));
+    }
     cmd.join(" ")
 }
 
@@ -442,10 +480,19 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
         .out
         .clone()
         .unwrap_or_else(|| root.join(EXAMPLES[0].out));
-    let runtime = match (&args.runtime_version, &args.runtime_path) {
-        (Some(v), _) => RuntimeDependency::Version(v.clone()),
-        (None, Some(p)) => runtime_path_dep(&out, p),
-        (None, None) => runtime_path_dep(&out, &root.join("runtime")),
+    let runtime = if args.vendor_runtime {
+        RuntimeDependency::Path(vendor::DIR.into())
+    } else if let Some(url) = &args.runtime_git {
+        RuntimeDependency::Git {
+            url: git_url(url)?,
+            rev: args.rev.clone(),
+        }
+    } else {
+        match (&args.runtime_version, &args.runtime_path) {
+            (Some(v), _) => RuntimeDependency::Version(v.clone()),
+            (None, Some(p)) => runtime_path_dep(&out, p),
+            (None, None) => runtime_path_dep(&out, &root.join("runtime")),
+        }
     };
     let settings = settings_for(
         &loaded,
@@ -455,8 +502,12 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
         command_line(&args, is_default),
         args.standalone,
     );
-    let generated =
+    let mut generated =
         atrocore_codegen::generate(&loaded.spec, &settings).map_err(|e| e.to_string())?;
+    if args.vendor_runtime {
+        // Read whole before anything is written, like the generated modules.
+        generated.files.extend(vendor::runtime_files(&root)?);
+    }
     let gen_time = start.elapsed();
     report_selection(&generated.selection, &loaded.label);
     for w in &generated.api.warnings {
@@ -507,6 +558,29 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `url` checked as a git URL cargo can fetch, and with no password in it (the manifest is
+/// written to disk and usually committed: credentials belong in git's credential helper).
+fn git_url(url: &str) -> Result<String, String> {
+    let parsed = url::Url::parse(url).map_err(|e| {
+        format!(
+            "--runtime-git {url}: not a URL ({e}); cargo needs https://, ssh://, git:// or file://"
+        )
+    })?;
+    if !matches!(parsed.scheme(), "https" | "http" | "ssh" | "git" | "file") {
+        return Err(format!(
+            "--runtime-git: scheme `{}` is not one cargo fetches (https, http, ssh, git, file)",
+            parsed.scheme()
+        ));
+    }
+    if parsed.password().is_some() {
+        return Err(format!(
+            "--runtime-git {}: the URL holds a password, which would be written into Cargo.toml; configure git's credential helper (or cargo's net.git-fetch-with-cli) instead",
+            fetch::redact(url)
+        ));
+    }
+    Ok(url.to_owned())
 }
 
 fn standard_count(e: &atrocore_codegen::ir::Entity) -> usize {
@@ -642,6 +716,9 @@ mod tests {
             crate_name: "pim-client".into(),
             runtime_version: Some("0.1".into()),
             runtime_path: None,
+            vendor_runtime: false,
+            runtime_git: None,
+            rev: None,
             standalone: true,
             check: false,
             force: false,
@@ -669,6 +746,9 @@ mod tests {
             crate_name: "atrocore-client".into(),
             runtime_version: None,
             runtime_path: None,
+            vendor_runtime: false,
+            runtime_git: None,
+            rev: None,
             standalone: false,
             check: false,
             force: false,

@@ -72,44 +72,77 @@ fn canonical_out(out: &Path) -> Result<PathBuf, String> {
     std::fs::canonicalize(out).map_err(|e| format!("{}: {e}", out.display()))
 }
 
-/// Generated files present in `out` (under `src/` plus the manifest and summary).
+/// Generated files present in `out`: the marked Rust files under `src/`, and every marked
+/// file of the vendored runtime (`vendor/atrocore-runtime/`, see `vendor.rs`). The manifest
+/// and summary are always regenerated, so never orphans.
 fn existing_generated(out: &Path) -> Result<BTreeSet<String>, String> {
     let mut found = BTreeSet::new();
     if !out.is_dir() {
         return Ok(found);
     }
     let out_real = canonical_out(out)?;
-    let src = out.join("src");
-    check_inside(&src, &out_real)?;
-    if src.is_dir() {
-        let mut stack = vec![src];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
-                let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
-                let path = entry.path();
-                let kind = entry
-                    .file_type()
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                if kind.is_symlink() {
-                    // Never ours (we write plain files); one leading outside is an error.
-                    check_inside(&path, &out_real)?;
-                } else if kind.is_dir() {
-                    stack.push(path);
-                } else if path.extension().is_some_and(|x| x == "rs") {
-                    let text = std::fs::read_to_string(&path).unwrap_or_default();
-                    let rel = path
-                        .strip_prefix(out)
-                        .expect("walked from out")
-                        .to_string_lossy()
-                        .replace('\\', "/");
-                    if is_generated(&rel, &text) {
-                        found.insert(rel);
-                    }
+    collect_generated(out, &out_real, "src", true, &mut found)?;
+    // A `vendor` folder may be the user's own (a symlink to a shared folder, say): it is looked
+    // into only when it stays inside the output folder (writing into it is checked anyway).
+    if check_path_inside(out, &out_real, crate::vendor::DIR).is_ok() {
+        collect_generated(out, &out_real, crate::vendor::DIR, false, &mut found)?;
+    }
+    Ok(found)
+}
+
+/// Adds the marked files below `out/under` to `found` (only `.rs` files when `rust_only`).
+fn collect_generated(
+    out: &Path,
+    out_real: &Path,
+    under: &str,
+    rust_only: bool,
+    found: &mut BTreeSet<String>,
+) -> Result<(), String> {
+    check_path_inside(out, out_real, under)?;
+    let top = out.join(under);
+    if !top.is_dir() {
+        return Ok(());
+    }
+    let mut stack = vec![top];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+            let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
+            let path = entry.path();
+            let kind = entry
+                .file_type()
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            if kind.is_symlink() {
+                // Never ours (we write plain files); one leading outside is an error.
+                check_inside(&path, out_real)?;
+            } else if kind.is_dir() {
+                stack.push(path);
+            } else if !rust_only || path.extension().is_some_and(|x| x == "rs") {
+                let text =
+                    String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()).into_owned();
+                let rel = path
+                    .strip_prefix(out)
+                    .expect("walked from out")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                if is_generated(&rel, &text) {
+                    found.insert(rel);
                 }
             }
         }
     }
-    Ok(found)
+    Ok(())
+}
+
+/// Removes the folders of `rel` (a removed file) that are now empty, up to `out`.
+fn remove_empty_parents(out: &Path, rel: &str) {
+    let mut dir = Path::new(rel).parent();
+    while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+        // `remove_dir` fails on a folder that still holds anything: then we stop.
+        if std::fs::remove_dir(out.join(d)).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
 }
 
 /// A fresh file beside `path` (`.<name>.<pid>-<n>.tmp`), created exclusively: never an
@@ -209,6 +242,7 @@ pub(crate) fn write(out: &Path, files: &Files, force: bool) -> Result<Report, St
     for rel in orphans {
         let path = out.join(&rel);
         std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        remove_empty_parents(out, &rel);
         report.removed += 1;
     }
     Ok(report)
@@ -458,6 +492,20 @@ mod tests {
         let err = write(&out, &crate_files(""), false).err().unwrap();
         assert!(err.contains("orphan.rs"), "{err}");
         assert!(outside.join("orphan.rs").exists());
+
+        // A `vendor` folder of the user's that leads elsewhere is left alone (never walked for
+        // orphans), unless something is to be written into it.
+        let out = dir.path().join("e");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::create_dir_all(outside.join("atrocore-runtime")).unwrap();
+        std::fs::write(outside.join("atrocore-runtime/old.rs"), PRE).unwrap();
+        symlink(&outside, out.join("vendor")).unwrap();
+        write(&out, &crate_files(""), false).unwrap();
+        assert!(outside.join("atrocore-runtime/old.rs").exists());
+        let mut vendored = crate_files("");
+        vendored.insert("vendor/atrocore-runtime/Cargo.toml".into(), PRE.into());
+        let err = write(&out, &vendored, false).err().unwrap();
+        assert!(err.contains("outside the output folder"), "{err}");
 
         // Symlinks that stay inside the folder are fine.
         let out = dir.path().join("d");

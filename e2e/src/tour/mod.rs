@@ -82,9 +82,14 @@ pub struct Report {
     pub unauthorized: bool,
 }
 
-/// The indexes (in the items given) of the upsert items that failed, ascending.
+/// The indexes (in the items given) of the upsert items that failed, ascending: those the
+/// server refused, and those of batches whose request failed as a whole.
 pub fn failed_indexes(report: &UpsertReport) -> Vec<usize> {
-    let mut failed: Vec<usize> = report.failed_items().map(|r| r.index).collect();
+    let mut failed: Vec<usize> = report
+        .failed_items()
+        .map(|r| r.index)
+        .chain(report.unsent_indices())
+        .collect();
     failed.sort_unstable();
     failed
 }

@@ -21,28 +21,43 @@ pub enum Fault {
     Throttle,
 }
 
-/// The fault settings with their seeded random generator.
+/// The fault settings with their seeded random generator; replaceable while serving
+/// ([`FaultState::set`]).
 #[derive(Debug)]
 pub struct FaultState {
-    /// The settings.
-    pub faults: Faults,
-    rng: Mutex<StdRng>,
+    inner: Mutex<(Faults, StdRng)>,
 }
 
 impl FaultState {
     /// Seeds the generator from the settings.
     pub fn new(faults: Faults) -> FaultState {
-        let rng = Mutex::new(StdRng::seed_from_u64(faults.seed));
-        FaultState { faults, rng }
+        let rng = StdRng::seed_from_u64(faults.seed);
+        FaultState {
+            inner: Mutex::new((faults, rng)),
+        }
+    }
+
+    /// Replaces the settings, the generator seeded anew from them.
+    pub fn set(&self, faults: Faults) {
+        *self.lock() = (faults.clone(), StdRng::seed_from_u64(faults.seed));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Faults, StdRng)> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The delay added before every API answer.
+    pub fn latency(&self) -> std::time::Duration {
+        self.lock().0.latency
     }
 
     /// Decides the fate of the next request (one draw per request, in arrival order).
     pub fn next(&self) -> Fault {
-        let f = &self.faults;
+        let (f, rng) = &mut *self.lock();
         if f.drop_rate <= 0.0 && f.error_rate <= 0.0 && f.throttle_rate <= 0.0 {
             return Fault::None;
         }
-        let x: f64 = self.rng.lock().unwrap_or_else(|p| p.into_inner()).random();
+        let x: f64 = rng.random();
         if x < f.drop_rate {
             Fault::Drop
         } else if x < f.drop_rate + f.error_rate {
@@ -53,17 +68,15 @@ impl FaultState {
             Fault::None
         }
     }
-}
 
-impl FaultState {
     /// Decides whether the answer of a write that was carried out is lost: the connection
     /// dropped (`Some(Fault::Drop)`) or a 503 instead of the answer (`Some(Fault::Error)`).
     pub fn after_write(&self) -> Option<Fault> {
-        let f = &self.faults;
+        let (f, rng) = &mut *self.lock();
         if f.after_write_drop_rate <= 0.0 && f.after_write_error_rate <= 0.0 {
             return None;
         }
-        let x: f64 = self.rng.lock().unwrap_or_else(|p| p.into_inner()).random();
+        let x: f64 = rng.random();
         if x < f.after_write_drop_rate {
             Some(Fault::Drop)
         } else if x < f.after_write_drop_rate + f.after_write_error_rate {

@@ -64,7 +64,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         _ => return ApiError::not_found(format!("Page '{path}' not found.")).into_response(),
     };
     app.requests.fetch_add(1, Ordering::Relaxed);
-    let latency = app.faults.faults.latency;
+    let latency = app.faults.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -195,6 +195,8 @@ fn dropped_connection() -> Response {
         "content-length",
         axum::http::HeaderValue::from_static("1048576"),
     );
+    // The request log records a dropped connection, not the status it never completed.
+    r.extensions_mut().insert(crate::request_log::Dropped);
     r
 }
 
