@@ -130,6 +130,7 @@ pub struct AssociatedProduct {
 }
 /// The fields of `AssociatedProduct`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AssociatedProductField {
     /// `id`
     Id,

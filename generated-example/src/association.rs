@@ -153,6 +153,7 @@ pub struct Association {
 }
 /// The fields of `Association`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AssociationField {
     /// `id`
     Id,

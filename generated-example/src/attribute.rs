@@ -395,6 +395,7 @@ pub struct Attribute {
 }
 /// The fields of `Attribute`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AttributeField {
     /// `id`
     Id,

@@ -145,6 +145,7 @@ pub struct AttributeGroup {
 }
 /// The fields of `AttributeGroup`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AttributeGroupField {
     /// `id`
     Id,

@@ -119,6 +119,7 @@ pub struct AttributePanel {
 }
 /// The fields of `AttributePanel`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum AttributePanelField {
     /// `id`
     Id,

@@ -191,6 +191,7 @@ pub struct Category {
 }
 /// The fields of `Category`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum CategoryField {
     /// `id`
     Id,

@@ -113,6 +113,7 @@ pub struct Channel {
 }
 /// The fields of `Channel`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ChannelField {
     /// `id`
     Id,

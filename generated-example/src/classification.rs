@@ -189,6 +189,7 @@ pub struct Classification {
 }
 /// The fields of `Classification`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ClassificationField {
     /// `id`
     Id,
@@ -809,8 +810,11 @@ pub mod filter {
         ::atrocore_runtime::TextField::new("modifiedByName")
     }
     /// Conditions on `type`.
-    pub const fn type_() -> ::atrocore_runtime::TextField<super::Classification> {
-        ::atrocore_runtime::TextField::new("type")
+    pub const fn type_() -> ::atrocore_runtime::EnumField<
+        super::Classification,
+        super::ClassificationType,
+    > {
+        ::atrocore_runtime::EnumField::new("type")
     }
     /// Conditions on `channelId`.
     pub const fn channel_id() -> ::atrocore_runtime::TextField<super::Classification> {
@@ -1201,6 +1205,11 @@ impl From<&str> for ClassificationType {
 impl ::std::fmt::Display for ClassificationType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl ::atrocore_runtime::EnumValue for ClassificationType {
+    fn wire_value(&self) -> &str {
+        self.as_str()
     }
 }
 impl ::atrocore_runtime::serde::Serialize for ClassificationType {

@@ -353,6 +353,7 @@ pub struct ClassificationAttribute {
 }
 /// The fields of `ClassificationAttribute`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ClassificationAttributeField {
     /// `id`
     Id,

@@ -62,6 +62,7 @@ pub struct Country {
 }
 /// The fields of `Country`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum CountryField {
     /// `id`
     Id,

@@ -107,6 +107,7 @@ pub struct ExtensibleEnum {
 }
 /// The fields of `ExtensibleEnum`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ExtensibleEnumField {
     /// `id`
     Id,

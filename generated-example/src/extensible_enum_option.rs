@@ -130,6 +130,7 @@ pub struct ExtensibleEnumOption {
 }
 /// The fields of `ExtensibleEnumOption`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ExtensibleEnumOptionField {
     /// `id`
     Id,

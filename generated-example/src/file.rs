@@ -311,6 +311,7 @@ pub struct File {
 }
 /// The fields of `File`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum FileField {
     /// `id`
     Id,

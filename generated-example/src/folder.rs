@@ -139,6 +139,7 @@ pub struct Folder {
 }
 /// The fields of `Folder`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum FolderField {
     /// `id`
     Id,

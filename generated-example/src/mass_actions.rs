@@ -118,6 +118,11 @@ impl ::std::fmt::Display for UpsertResponseItemStatus {
         f.write_str(self.as_str())
     }
 }
+impl ::atrocore_runtime::EnumValue for UpsertResponseItemStatus {
+    fn wire_value(&self) -> &str {
+        self.as_str()
+    }
+}
 impl ::atrocore_runtime::serde::Serialize for UpsertResponseItemStatus {
     fn serialize<S: ::atrocore_runtime::serde::Serializer>(
         &self,

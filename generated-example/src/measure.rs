@@ -98,6 +98,7 @@ pub struct Measure {
 }
 /// The fields of `Measure`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum MeasureField {
     /// `id`
     Id,
@@ -328,8 +329,11 @@ pub mod filter {
         ::atrocore_runtime::TextField::new("description")
     }
     /// Conditions on `displayFormat`.
-    pub const fn display_format() -> ::atrocore_runtime::TextField<super::Measure> {
-        ::atrocore_runtime::TextField::new("displayFormat")
+    pub const fn display_format() -> ::atrocore_runtime::EnumField<
+        super::Measure,
+        super::MeasureDisplayFormat,
+    > {
+        ::atrocore_runtime::EnumField::new("displayFormat")
     }
     /// Conditions on `createdAt`.
     pub const fn created_at() -> ::atrocore_runtime::DateTimeField<super::Measure> {
@@ -612,6 +616,11 @@ impl From<&str> for MeasureDisplayFormat {
 impl ::std::fmt::Display for MeasureDisplayFormat {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl ::atrocore_runtime::EnumValue for MeasureDisplayFormat {
+    fn wire_value(&self) -> &str {
+        self.as_str()
     }
 }
 impl ::atrocore_runtime::serde::Serialize for MeasureDisplayFormat {

@@ -89,6 +89,7 @@ pub struct ProductCategory {
 }
 /// The fields of `ProductCategory`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ProductCategoryField {
     /// `id`
     Id,

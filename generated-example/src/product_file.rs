@@ -94,6 +94,7 @@ pub struct ProductFile {
 }
 /// The fields of `ProductFile`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ProductFileField {
     /// `id`
     Id,

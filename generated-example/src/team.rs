@@ -65,6 +65,7 @@ pub struct Team {
 }
 /// The fields of `Team`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum TeamField {
     /// `id`
     Id,

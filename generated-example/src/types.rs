@@ -58,6 +58,11 @@ impl ::std::fmt::Display for Language {
         f.write_str(self.as_str())
     }
 }
+impl ::atrocore_runtime::EnumValue for Language {
+    fn wire_value(&self) -> &str {
+        self.as_str()
+    }
+}
 impl ::atrocore_runtime::serde::Serialize for Language {
     fn serialize<S: ::atrocore_runtime::serde::Serializer>(
         &self,

@@ -139,6 +139,7 @@ pub struct Unit {
 }
 /// The fields of `Unit`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum UnitField {
     /// `id`
     Id,

@@ -329,6 +329,7 @@ pub struct User {
 }
 /// The fields of `User`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum UserField {
     /// `id`
     Id,
@@ -1134,8 +1135,8 @@ pub mod filter {
         ::atrocore_runtime::TextField::new("id")
     }
     /// Conditions on `type`.
-    pub const fn type_() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("type")
+    pub const fn type_() -> ::atrocore_runtime::EnumField<super::User, super::UserType> {
+        ::atrocore_runtime::EnumField::new("type")
     }
     /// Conditions on `disableActionHistory`.
     pub const fn disable_action_history() -> ::atrocore_runtime::BoolField<super::User> {
@@ -1718,6 +1719,11 @@ impl From<&str> for UserType {
 impl ::std::fmt::Display for UserType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl ::atrocore_runtime::EnumValue for UserType {
+    fn wire_value(&self) -> &str {
+        self.as_str()
     }
 }
 impl ::atrocore_runtime::serde::Serialize for UserType {

@@ -352,6 +352,11 @@ fn enum_def(e: &Enum) -> TokenStream {
                 f.write_str(self.as_str())
             }
         }
+        impl ::atrocore_runtime::EnumValue for #name {
+            fn wire_value(&self) -> &str {
+                self.as_str()
+            }
+        }
         impl ::atrocore_runtime::serde::Serialize for #name {
             fn serialize<S: ::atrocore_runtime::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
@@ -610,6 +615,30 @@ fn filter_fn(entity_type: &Ident, f: &Field) -> TokenStream {
         FieldKind::Any => quote!(AnyField),
     };
     let doc = doc_lines(&format!("Conditions on `{wire}`."));
+    // A field whose values are a generated enum takes that enum, not strings.
+    if let (
+        FieldKind::Text,
+        Type::Named {
+            module,
+            name: value,
+        },
+    ) = (f.kind, &f.ty)
+    {
+        let value = ident(value);
+        let value = match module {
+            None => quote!(super::#value),
+            Some(m) => {
+                let m = ident(m);
+                quote!(crate::#m::#value)
+            }
+        };
+        return quote! {
+            #doc
+            pub const fn #name() -> ::atrocore_runtime::EnumField<super::#entity_type, #value> {
+                ::atrocore_runtime::EnumField::new(#wire)
+            }
+        };
+    }
     quote! {
         #doc
         pub const fn #name() -> ::atrocore_runtime::#handle<super::#entity_type> {
@@ -659,6 +688,7 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
     let field_enum_def = quote! {
         #field_doc
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
         pub enum #field_enum {
             #(#variants)*
         }

@@ -108,6 +108,7 @@ pub struct Brand {
 }
 /// The fields of `Brand`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum BrandField {
     /// `id`
     Id,

@@ -708,6 +708,11 @@ impl ::std::fmt::Display for Type {
         f.write_str(self.as_str())
     }
 }
+impl ::atrocore_runtime::EnumValue for Type {
+    fn wire_value(&self) -> &str {
+        self.as_str()
+    }
+}
 impl ::atrocore_runtime::serde::Serialize for Type {
     fn serialize<S: ::atrocore_runtime::serde::Serializer>(
         &self,
@@ -1846,6 +1851,11 @@ impl From<&str> for UpsertResponseItemStatus {
 impl ::std::fmt::Display for UpsertResponseItemStatus {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl ::atrocore_runtime::EnumValue for UpsertResponseItemStatus {
+    fn wire_value(&self) -> &str {
+        self.as_str()
     }
 }
 impl ::atrocore_runtime::serde::Serialize for UpsertResponseItemStatus {

@@ -377,6 +377,7 @@ pub struct Product {
 }
 /// The fields of `Product`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ProductField {
     /// `id`
     Id,
@@ -1523,8 +1524,11 @@ pub mod filter {
         ::atrocore_runtime::TextField::new("brandName")
     }
     /// Conditions on `status`.
-    pub const fn status() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("status")
+    pub const fn status() -> ::atrocore_runtime::EnumField<
+        super::Product,
+        super::ProductStatus,
+    > {
+        ::atrocore_runtime::EnumField::new("status")
     }
     /// Conditions on `ean`.
     pub const fn ean() -> ::atrocore_runtime::TextField<super::Product> {
@@ -2283,6 +2287,11 @@ impl From<&str> for ProductStatus {
 impl ::std::fmt::Display for ProductStatus {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl ::atrocore_runtime::EnumValue for ProductStatus {
+    fn wire_value(&self) -> &str {
+        self.as_str()
     }
 }
 impl ::atrocore_runtime::serde::Serialize for ProductStatus {

@@ -114,6 +114,7 @@ pub struct Sharing {
 }
 /// The fields of `Sharing`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum SharingField {
     /// `id`
     Id,

@@ -38,6 +38,11 @@ impl ::std::fmt::Display for Asc {
         f.write_str(self.as_str())
     }
 }
+impl ::atrocore_runtime::EnumValue for Asc {
+    fn wire_value(&self) -> &str {
+        self.as_str()
+    }
+}
 impl ::atrocore_runtime::serde::Serialize for Asc {
     fn serialize<S: ::atrocore_runtime::serde::Serializer>(
         &self,

@@ -15,11 +15,13 @@
 //! [`NumberField`], …) whose operators return a [`Filter<E>`]; a `Filter<E>` fits only lists of
 //! `E`. For names known only at run time, build a [`Where`] and wrap it with [`Filter::raw`].
 
+mod enums;
 mod handles;
 mod server_form;
 mod tree;
 mod typed;
 
+pub use enums::{EnumField, EnumValue};
 pub use handles::{
     AnyField, ArrayField, AttributeFilter, BoolField, DateField, DateTimeField, LinkField,
     NumberField, NumberValue, TextField,
