@@ -81,3 +81,56 @@ async fn generated_routes_give_their_plain_request_and_check_before_sending() {
     assert_eq!(sim.request_count(), before);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn enum_fields_filter_with_their_enum_and_link_names_are_typed() {
+    use atrocore_client::product::{self, ProductPost, ProductStatus};
+    use atrocore_client::team::TeamPost;
+
+    let sim = start_with(Faults::default()).await;
+    let c = client(&sim, 0);
+    let team = TeamPost {
+        name: Some("Sales".into()),
+        ..TeamPost::default()
+    };
+    let team_id = c.team().create(&team).await.unwrap().id;
+    for (i, status) in [
+        ProductStatus::Draft,
+        ProductStatus::Ready,
+        ProductStatus::Ready,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let post = ProductPost {
+            status: Some(status),
+            teams_ids: team_id.clone().map(|t| vec![t]),
+            ..ProductPost::new(format!("P{i}"), format!("N{i}"))
+        };
+        c.product().create(&post).await.unwrap();
+    }
+    let ready = c
+        .product()
+        .list()
+        .filter(product::filter::status().in_([ProductStatus::Ready]))
+        .await
+        .unwrap();
+    assert_eq!(ready.total, 2);
+    let not_draft = c
+        .product()
+        .list()
+        .filter(product::filter::status().not_equals(ProductStatus::Draft))
+        .await
+        .unwrap();
+    assert_eq!(not_draft.total, 2);
+    // `teamsNames` reads as the names by id (PHP's `[]` when empty is read as empty too).
+    let team_id = team_id.unwrap();
+    let p = c
+        .product()
+        .read(ready.list[0].id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let names = p.teams_names.unwrap_or_default();
+    assert_eq!(names.get(&team_id), Some("Sales"), "{names:?}");
+    sim.shutdown().await;
+}

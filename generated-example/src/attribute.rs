@@ -130,7 +130,7 @@ pub struct Attribute {
     pub nested_attributes_ids: Option<Vec<String>>,
     /// `nestedAttributesNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub nested_attributes_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub nested_attributes_names: Option<::atrocore_runtime::LinkNames>,
     /// `fileTypeId`
     ///
     /// Link to `FileType`.
@@ -355,7 +355,7 @@ pub struct Attribute {
     pub variant_specific_products_ids: Option<Vec<String>>,
     /// `variantSpecificProductsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub variant_specific_products_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub variant_specific_products_names: Option<::atrocore_runtime::LinkNames>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
@@ -379,7 +379,7 @@ pub struct Attribute {
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub teams_names: Option<::atrocore_runtime::LinkNames>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.

@@ -77,7 +77,7 @@ pub struct AttributePanel {
     pub attributes_ids: Option<Vec<String>>,
     /// `attributesNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attributes_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub attributes_names: Option<::atrocore_runtime::LinkNames>,
     /// `createdAt`
     ///
     /// AtroCore type `datetime`.

@@ -122,7 +122,7 @@ pub struct Category {
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub teams_names: Option<::atrocore_runtime::LinkNames>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
@@ -155,7 +155,7 @@ pub struct Category {
     pub parents_ids: Option<Vec<String>>,
     /// `parentsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub parents_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub parents_names: Option<::atrocore_runtime::LinkNames>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.

@@ -152,7 +152,7 @@ pub struct Classification {
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub teams_names: Option<::atrocore_runtime::LinkNames>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
@@ -170,7 +170,7 @@ pub struct Classification {
     pub products_ids: Option<Vec<String>>,
     /// `productsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub products_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub products_names: Option<::atrocore_runtime::LinkNames>,
     /// `listingsIds`
     ///
     /// Links to `Listing`.
@@ -178,7 +178,7 @@ pub struct Classification {
     pub listings_ids: Option<Vec<String>>,
     /// `listingsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub listings_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub listings_names: Option<::atrocore_runtime::LinkNames>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]

@@ -332,7 +332,7 @@ pub struct ClassificationAttribute {
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub teams_names: Option<::atrocore_runtime::LinkNames>,
     /// `attributeNameDeDe`
     ///
     /// AtroCore type `varchar`.

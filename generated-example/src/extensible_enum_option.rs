@@ -54,7 +54,7 @@ pub struct ExtensibleEnumOption {
     pub extensible_enums_ids: Option<Vec<String>>,
     /// `extensibleEnumsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub extensible_enums_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub extensible_enums_names: Option<::atrocore_runtime::LinkNames>,
     /// `color`
     ///
     /// AtroCore type `color`.
@@ -114,7 +114,7 @@ pub struct ExtensibleEnumOption {
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub teams_names: Option<::atrocore_runtime::LinkNames>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.

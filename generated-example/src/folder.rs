@@ -44,7 +44,7 @@ pub struct Folder {
     pub parents_ids: Option<Vec<String>>,
     /// `parentsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub parents_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub parents_names: Option<::atrocore_runtime::LinkNames>,
     /// `folderPath`
     ///
     /// AtroCore type `jsonObject`.

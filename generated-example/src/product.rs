@@ -105,7 +105,7 @@ pub struct Product {
     pub parents_ids: Option<Vec<String>>,
     /// `parentsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub parents_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub parents_names: Option<::atrocore_runtime::LinkNames>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
@@ -222,7 +222,7 @@ pub struct Product {
     pub variant_specific_attributes_ids: Option<Vec<String>>,
     /// `variantSpecificAttributesNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub variant_specific_attributes_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub variant_specific_attributes_names: Option<::atrocore_runtime::LinkNames>,
     /// `isInheritAssignedUser`
     ///
     /// AtroCore type `bool`.
@@ -261,7 +261,7 @@ pub struct Product {
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub teams_names: Option<::atrocore_runtime::LinkNames>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
@@ -350,7 +350,7 @@ pub struct Product {
     pub classifications_ids: Option<Vec<String>>,
     /// `classificationsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub classifications_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub classifications_names: Option<::atrocore_runtime::LinkNames>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]

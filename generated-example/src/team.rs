@@ -39,7 +39,7 @@ pub struct Team {
     pub roles_ids: Option<Vec<String>>,
     /// `rolesNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub roles_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub roles_names: Option<::atrocore_runtime::LinkNames>,
     /// `languageRestricted`
     ///
     /// AtroCore type `bool`.

@@ -137,7 +137,7 @@ pub struct User {
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub teams_names: Option<::atrocore_runtime::LinkNames>,
     /// `rolesIds`
     ///
     /// Links to `Role`.
@@ -145,7 +145,7 @@ pub struct User {
     pub roles_ids: Option<Vec<String>>,
     /// `rolesNames`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub roles_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub roles_names: Option<::atrocore_runtime::LinkNames>,
     /// `avatarId`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_id: Option<String>,

@@ -62,6 +62,7 @@ fn ty(t: &Type) -> TokenStream {
         }
         Type::Meta => quote!(::atrocore_runtime::Meta),
         Type::LinkTo => quote!(::atrocore_runtime::LinkTo),
+        Type::LinkNames => quote!(::atrocore_runtime::LinkNames),
         Type::Date => quote!(::atrocore_runtime::Date),
         Type::DateTime => quote!(::atrocore_runtime::DateTime),
         Type::Where => quote!(::atrocore_runtime::Where),

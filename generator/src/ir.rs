@@ -328,6 +328,9 @@ pub enum Type {
     Json,
     /// A JSON object with free-form keys.
     Map(Box<Type>),
+    /// The names of a link's records by id (`teamsNames`): the runtime's `LinkNames`, which also
+    /// reads PHP's `[]` for an empty map.
+    LinkNames,
     /// `Vec<T>`.
     Array(Box<Type>),
     /// The typed `_meta` object of the runtime.

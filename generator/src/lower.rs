@@ -712,6 +712,13 @@ impl<'a> Lowerer<'a> {
             };
             let ty = match &meta {
                 Some(m) => self.meta_type(m, spec_ty, entity.unwrap_or(type_name), name, sink),
+                // `teamsNames`: the names of the linked records by id (the spec says `object`).
+                None if ty_is_free_object(&spec_ty)
+                    && name.ends_with("Names")
+                    && entity.is_some_and(|e| self.is_link_name_companion(e, name)) =>
+                {
+                    Type::LinkNames
+                }
                 None => spec_ty,
             };
             let mut doc = prop
@@ -1579,6 +1586,15 @@ impl MetaField {
             parts.push(format!("measure `{measure}`"));
         }
         (!parts.is_empty()).then(|| format!("{}.", parts.join(", ")))
+    }
+}
+
+/// A free-form JSON object or value (what the spec gives for maps it does not describe).
+fn ty_is_free_object(t: &Type) -> bool {
+    match t {
+        Type::Json => true,
+        Type::Map(v) => **v == Type::Json,
+        _ => false,
     }
 }
 

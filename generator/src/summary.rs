@@ -30,6 +30,7 @@ fn type_text(t: &Type) -> String {
         Type::Array(i) => format!("array<{}>", type_text(i)),
         Type::Meta => "meta".into(),
         Type::LinkTo => "link".into(),
+        Type::LinkNames => "link names".into(),
         Type::Date => "date".into(),
         Type::DateTime => "datetime".into(),
         Type::Where => "where".into(),

@@ -175,7 +175,7 @@ pub use filter::{
     EnumField, EnumValue, Filter, LinkField, NumberField, NumberValue, TextField, Where,
     WhereValue, and, not, or,
 };
-pub use link::{LinkTo, Lookup, Scalar};
+pub use link::{LinkNames, LinkTo, Lookup, Scalar};
 pub use meta::{Meta, OptionRecords, Permissions};
 pub use operation::Operation;
 pub use outcome::WriteOutcome;

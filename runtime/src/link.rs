@@ -137,3 +137,80 @@ mod tests {
         assert_eq!(back, vec![LinkTo::id("a"), LinkTo::named("b")]);
     }
 }
+
+/// The names of linked records by id, as AtroCore adds them on read next to a link's ids
+/// (`teamsNames`, `parentsNames`).
+///
+/// PHP encodes an empty array as `[]` and an array whose keys happen to be `0, 1, …` as a list,
+/// so besides an object this reads `[]`, `null` (both empty) and a list (keyed by position).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct LinkNames(BTreeMap<String, String>);
+
+impl LinkNames {
+    /// The name of the linked record `id`.
+    pub fn get(&self, id: &str) -> Option<&str> {
+        self.0.get(id).map(String::as_str)
+    }
+
+    /// `(id, name)` pairs, by id.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// How many names there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// No names.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The map of names by id.
+    pub fn into_inner(self) -> BTreeMap<String, String> {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for LinkNames {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Map(BTreeMap<String, Option<String>>),
+            List(Vec<Option<String>>),
+        }
+        let names = match Option::<Wire>::deserialize(d)? {
+            None => BTreeMap::new(),
+            Some(Wire::Map(m)) => m
+                .into_iter()
+                .map(|(k, v)| (k, v.unwrap_or_default()))
+                .collect(),
+            Some(Wire::List(l)) => l
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (i.to_string(), v.unwrap_or_default()))
+                .collect(),
+        };
+        Ok(LinkNames(names))
+    }
+}
+
+#[cfg(test)]
+mod link_names_tests {
+    use super::LinkNames;
+
+    #[test]
+    fn link_names_read_what_php_writes() {
+        let read = |s: &str| serde_json::from_str::<LinkNames>(s).unwrap();
+        assert_eq!(read(r#"{"a1":"Sales","b2":"Ops"}"#).get("b2"), Some("Ops"));
+        assert!(read("[]").is_empty());
+        assert!(read("null").is_empty());
+        // `[0 => 'Admin']` (a user with id "0") comes as a list.
+        assert_eq!(read(r#"["Admin"]"#).get("0"), Some("Admin"));
+        assert_eq!(read(r#"{"1":null}"#).get("1"), Some(""));
+        assert!(serde_json::from_str::<LinkNames>("7").is_err());
+    }
+}

@@ -131,7 +131,7 @@ pub struct Category {
     pub parents_ids: Option<Vec<String>>,
     /// `parentsNames`, read-only, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub parents_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub parents_names: Option<::atrocore_runtime::LinkNames>,
     /// `ownerUserId`, nullable
     ///
     /// Link to `User`.
@@ -155,7 +155,7 @@ pub struct Category {
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`, read-only, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub teams_names: Option<::atrocore_runtime::LinkNames>,
     /// `bookmarkId`, nullable
     ///
     /// AtroCore type `varchar`.

@@ -105,7 +105,7 @@ pub struct Product {
     pub parents_ids: Option<Vec<String>>,
     /// `parentsNames`, read-only, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub parents_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub parents_names: Option<::atrocore_runtime::LinkNames>,
     /// `sortOrder`, nullable
     ///
     /// AtroCore type `int`.
@@ -222,7 +222,7 @@ pub struct Product {
     pub channels_ids: Option<Vec<String>>,
     /// `channelsNames`, read-only, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub channels_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub channels_names: Option<::atrocore_runtime::LinkNames>,
     /// `variantSpecificAttributesIds`, nullable
     ///
     /// Links to `Attribute`.
@@ -230,7 +230,7 @@ pub struct Product {
     pub variant_specific_attributes_ids: Option<Vec<String>>,
     /// `variantSpecificAttributesNames`, read-only, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub variant_specific_attributes_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub variant_specific_attributes_names: Option<::atrocore_runtime::LinkNames>,
     /// `categoriesIds`, nullable
     ///
     /// Links to `Category`.
@@ -238,7 +238,7 @@ pub struct Product {
     pub categories_ids: Option<Vec<String>>,
     /// `categoriesNames`, read-only, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub categories_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub categories_names: Option<::atrocore_runtime::LinkNames>,
     /// `isInheritAssignedUser`, nullable
     ///
     /// AtroCore type `bool`.
@@ -277,7 +277,7 @@ pub struct Product {
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`, read-only, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub teams_names: Option<::atrocore_runtime::LinkNames>,
     /// `bookmarkId`, nullable
     ///
     /// AtroCore type `varchar`.
@@ -366,7 +366,7 @@ pub struct Product {
     pub classifications_ids: Option<Vec<String>>,
     /// `classificationsNames`, read-only, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub classifications_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub classifications_names: Option<::atrocore_runtime::LinkNames>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
