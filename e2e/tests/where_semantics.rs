@@ -359,11 +359,12 @@ async fn date_time_days_are_read_in_the_requested_time_zone() {
         v.sort();
         v
     };
+    let day15: atrocore_runtime::Date = "2026-01-15".parse().unwrap();
     // UTC: the 15th is 00:00:00–23:59:59 UTC.
     let utc = c
         .sharing()
         .list()
-        .filter(s::valid_till().on("2026-01-15"))
+        .filter(s::valid_till().on(day15))
         .await
         .unwrap();
     assert_eq!(found(utc), sorted(vec![ids[2].clone(), ids[3].clone()]));
@@ -371,7 +372,7 @@ async fn date_time_days_are_read_in_the_requested_time_zone() {
     let berlin = c
         .sharing()
         .list()
-        .filter(s::valid_till().on("2026-01-15").time_zone("Europe/Berlin"))
+        .filter(s::valid_till().on(day15).time_zone("Europe/Berlin"))
         .await
         .unwrap();
     assert_eq!(found(berlin), sorted(vec![ids[1].clone(), ids[2].clone()]));
@@ -384,14 +385,14 @@ async fn date_time_days_are_read_in_the_requested_time_zone() {
     let berlin = c
         .sharing()
         .list()
-        .filter(s::valid_till().before("2026-01-15"))
+        .filter(s::valid_till().before(day15))
         .await
         .unwrap();
     assert_eq!(found(berlin), vec![ids[0].clone()]);
     let not_before = c
         .sharing()
         .list()
-        .filter(s::valid_till().before("2026-01-15").not())
+        .filter(s::valid_till().before(day15).not())
         .await
         .unwrap();
     assert_eq!(

@@ -171,9 +171,9 @@ pub use entity::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use filter::{
-    AnyField, ArrayField, AttributeFilter, BoolField, Condition, DateField, DateTimeField,
-    EnumField, EnumValue, Filter, LinkField, NumberField, NumberValue, TextField, Where,
-    WhereValue, and, not, or,
+    AnyField, ArrayField, AttributeFilter, BoolField, Condition, DateBound, DateField,
+    DateTimeField, EnumField, EnumValue, Filter, LinkField, NumberField, NumberValue, TextField,
+    Where, WhereValue, and, not, or,
 };
 pub use link::{LinkNames, LinkTo, Lookup, Scalar};
 pub use meta::{Meta, OptionRecords, Permissions};

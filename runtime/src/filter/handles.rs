@@ -1,6 +1,7 @@
 //! Field handles per kind ([`TextField`], [`NumberField`], …) and attribute conditions: what
 //! generated crates expose per entity field, each operator giving a [`Filter<E>`].
 
+use crate::time::{Date, DateTime};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -246,6 +247,23 @@ impl<E> BoolField<E> {
     }
 }
 
+/// What a date condition compares with: a [`Date`] or a [`DateTime`] (typed, so that a
+/// mistyped date cannot be sent; parse text with `"2026-01-15".parse::<Date>()`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateBound(String);
+
+impl From<Date> for DateBound {
+    fn from(d: Date) -> Self {
+        DateBound(d.to_string())
+    }
+}
+
+impl From<DateTime> for DateBound {
+    fn from(d: DateTime) -> Self {
+        DateBound(d.to_string())
+    }
+}
+
 macro_rules! date_ops {
     ($name:ident, $extra:expr) => {
         impl<E> $name<E> {
@@ -257,27 +275,34 @@ macro_rules! date_ops {
                 }
                 Filter::one(c)
             }
-            /// On the day `date` (`YYYY-MM-DD`) (`on`).
-            pub fn on(&self, date: impl Into<String>) -> Filter<E> {
-                self.date("on", Some(text(date)))
+            /// On the day `date` (`on`).
+            pub fn on(&self, date: Date) -> Filter<E> {
+                self.date("on", Some(text(date.to_string())))
             }
             /// Not on the day `date` (`notOn`).
-            pub fn not_on(&self, date: impl Into<String>) -> Filter<E> {
-                self.date("notOn", Some(text(date)))
+            pub fn not_on(&self, date: Date) -> Filter<E> {
+                self.date("notOn", Some(text(date.to_string())))
             }
-            /// After `date` (`after`).
-            pub fn after(&self, date: impl Into<String>) -> Filter<E> {
-                self.date("after", Some(text(date)))
+            /// After `bound`, a [`Date`] or a [`DateTime`] (`after`).
+            pub fn after(&self, bound: impl Into<DateBound>) -> Filter<E> {
+                self.date("after", Some(text(bound.into().0)))
             }
-            /// Before `date` (`before`).
-            pub fn before(&self, date: impl Into<String>) -> Filter<E> {
-                self.date("before", Some(text(date)))
+            /// Before `bound`, a [`Date`] or a [`DateTime`] (`before`).
+            pub fn before(&self, bound: impl Into<DateBound>) -> Filter<E> {
+                self.date("before", Some(text(bound.into().0)))
             }
-            /// From `from` to `to` (`between`).
-            pub fn between(&self, from: impl Into<String>, to: impl Into<String>) -> Filter<E> {
+            /// From `from` to `to`, each a [`Date`] or a [`DateTime`] (`between`).
+            pub fn between(
+                &self,
+                from: impl Into<DateBound>,
+                to: impl Into<DateBound>,
+            ) -> Filter<E> {
                 self.date(
                     "between",
-                    Some(WhereValue::List(vec![text(from), text(to)])),
+                    Some(WhereValue::List(vec![
+                        text(from.into().0),
+                        text(to.into().0),
+                    ])),
                 )
             }
             /// Today (`today`).

@@ -23,8 +23,8 @@ mod typed;
 
 pub use enums::{EnumField, EnumValue};
 pub use handles::{
-    AnyField, ArrayField, AttributeFilter, BoolField, DateField, DateTimeField, LinkField,
-    NumberField, NumberValue, TextField,
+    AnyField, ArrayField, AttributeFilter, BoolField, DateBound, DateField, DateTimeField,
+    LinkField, NumberField, NumberValue, TextField,
 };
 pub(crate) use server_form::server_form;
 pub use tree::{Condition, Where, WhereValue};
