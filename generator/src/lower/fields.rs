@@ -1,0 +1,298 @@
+//! Object schemas to struct fields: request bodies, properties (`allOf` merged), instance
+//! metadata applied, server-computed fields kept out of writes, find-or-create link fields.
+
+use super::*;
+
+impl<'a> Lowerer<'a> {
+    /// Fields of the object schema of an operation's JSON body (for create/patch structs).
+    pub(super) fn body_object(
+        &mut self,
+        op: &'a Value,
+        op_pointer: &str,
+        type_name: &str,
+        entity: &str,
+        sink: &mut Sink,
+        style: StructStyle,
+    ) -> Result<Vec<Field>, Error> {
+        let Some((schema, pointer)) = self.body_schema(op, op_pointer)? else {
+            return Ok(Vec::new());
+        };
+        self.fields_of(schema, &pointer, type_name, Some(entity), sink, style)
+    }
+
+    pub(super) fn body_schema(
+        &mut self,
+        op: &'a Value,
+        op_pointer: &str,
+    ) -> Result<Option<(&'a Value, String)>, Error> {
+        let Some(content) = op
+            .pointer("/requestBody/content")
+            .and_then(Value::as_object)
+        else {
+            return Ok(None);
+        };
+        let (ct, media) = match content.get_key_value("application/json") {
+            Some(kv) => kv,
+            None => match content.iter().next() {
+                Some(kv) => kv,
+                None => return Ok(None),
+            },
+        };
+        match media.get("schema") {
+            Some(schema) => Ok(Some((
+                schema,
+                format!(
+                    "{op_pointer}/requestBody/content/{}/schema",
+                    escape_pointer_token(ct)
+                ),
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    /// Collect properties and required names of an object schema, resolving `$ref` and merging
+    /// `allOf` parts.
+    pub(super) fn collect_object(
+        &mut self,
+        schema: &'a Value,
+        pointer: &str,
+        props: &mut Vec<(String, &'a Value, String)>,
+        required: &mut BTreeSet<String>,
+    ) -> Result<(), Error> {
+        let (schema, pointer) = self.spec.resolve(schema, pointer)?;
+        self.enter(Nesting::AllOf, schema, &pointer)?;
+        let collected = self.collect_object_of(schema, &pointer, props, required);
+        self.leave(Nesting::AllOf);
+        collected
+    }
+
+    /// [`Lowerer::collect_object`] of a resolved schema.
+    pub(super) fn collect_object_of(
+        &mut self,
+        schema: &'a Value,
+        pointer: &str,
+        props: &mut Vec<(String, &'a Value, String)>,
+        required: &mut BTreeSet<String>,
+    ) -> Result<(), Error> {
+        if let Some(parts) = schema.get("allOf").and_then(Value::as_array) {
+            for (i, part) in parts.iter().enumerate() {
+                self.collect_object(part, &format!("{pointer}/allOf/{i}"), props, required)?;
+            }
+        }
+        if let Some(p) = schema.get("properties") {
+            let Some(p) = p.as_object() else {
+                if p.as_array().is_some_and(Vec::is_empty) {
+                    self.warn(
+                        &format!("{pointer}/properties"),
+                        "`properties: []` (PHP's empty object) read as `{}`",
+                    );
+                    return Ok(());
+                }
+                return Err(self.spec.error(
+                    &format!("{pointer}/properties"),
+                    "`properties` is not an object",
+                ));
+            };
+            for (name, prop) in p {
+                let at = format!("{pointer}/properties/{}", escape_pointer_token(name));
+                if let Some(existing) = props.iter_mut().find(|(n, _, _)| n == name) {
+                    existing.1 = prop;
+                    existing.2 = at;
+                } else {
+                    props.push((name.clone(), prop, at));
+                }
+            }
+        }
+        if let Some(r) = schema.get("required").and_then(Value::as_array) {
+            required.extend(r.iter().filter_map(Value::as_str).map(str::to_owned));
+        }
+        Ok(())
+    }
+
+    pub(super) fn object_fields(
+        &mut self,
+        schema: &'a Value,
+        pointer: &str,
+        type_name: &str,
+        sink: &mut Sink,
+        style: StructStyle,
+    ) -> Result<Vec<Field>, Error> {
+        self.fields_of(schema, pointer, type_name, None, sink, style)
+    }
+
+    /// Fields of an object schema; `entity` (the wire name) enables instance metadata.
+    pub(super) fn fields_of(
+        &mut self,
+        schema: &'a Value,
+        pointer: &str,
+        type_name: &str,
+        entity: Option<&str>,
+        sink: &mut Sink,
+        style: StructStyle,
+    ) -> Result<Vec<Field>, Error> {
+        let mut props = Vec::new();
+        let mut required = BTreeSet::new();
+        self.collect_object(schema, pointer, &mut props, &mut required)?;
+        let wire: Vec<&str> = props.iter().map(|(n, _, _)| n.as_str()).collect();
+        let idents = naming::field_names(wire.iter().copied(), &["extra"]);
+        let variants = naming::variant_names(wire.iter().copied(), &[]);
+        let mut fields = Vec::new();
+        for (i, (name, prop, at)) in props.iter().enumerate() {
+            let (resolved, _) = self.spec.resolve(prop, at)?;
+            // A flag holds when the reference or its target sets it (`$ref` with siblings).
+            let flag = |key: &str| {
+                [prop, resolved]
+                    .iter()
+                    .any(|v| v.get(key).and_then(Value::as_bool) == Some(true))
+            };
+            let read_only = flag("readOnly");
+            if read_only && matches!(style, StructStyle::Create | StructStyle::Patch) {
+                continue;
+            }
+            let nullable = flag("nullable");
+            let meta = entity.and_then(|e| self.meta_field(e, name));
+            // Create and patch bodies carry only what a client may set: what the instance's
+            // metadata marks as computed by the server, and the `*Name(s)` companions of links
+            // that AtroCore fills on read, stay in the read struct.
+            let writes = matches!(style, StructStyle::Create | StructStyle::Patch);
+            // An update names its record in the path; an `id` in its body changes nothing.
+            if style == StructStyle::Patch && name == "id" {
+                continue;
+            }
+            if writes
+                && (meta.as_ref().is_some_and(MetaField::server_computed)
+                    || entity.is_some_and(|e| self.is_link_name_companion(e, name)))
+            {
+                continue;
+            }
+            let spec_ty = if name == "_meta" && style == StructStyle::Read {
+                Type::Meta
+            } else {
+                let hint = naming::nested_type(entity.map_or(type_name, |e| e), name);
+                self.ty(prop, at, &hint, sink)?
+            };
+            let ty = match &meta {
+                Some(m) => self.meta_type(m, spec_ty, entity.unwrap_or(type_name), name, sink),
+                // `teamsNames`: the names of the linked records by id (the spec says `object`).
+                None if ty_is_free_object(&spec_ty)
+                    && name.ends_with("Names")
+                    && entity.is_some_and(|e| self.is_link_name_companion(e, name)) =>
+                {
+                    Type::LinkNames
+                }
+                None => spec_ty,
+            };
+            let mut doc = prop
+                .get("description")
+                .or_else(|| resolved.get("description"))
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned);
+            if let Some(note) = meta.as_ref().and_then(MetaField::note) {
+                doc = Some(match doc {
+                    Some(d) => format!("{d}\n\n{note}"),
+                    None => note,
+                });
+            }
+            let kind = match &meta {
+                // `brandId` compares ids (equals, in); `teamsIds` is no column at all: the
+                // link conditions go on the link's own filter (`Field::link`).
+                Some(m) if m.link.is_some() && m.field_type == "link" => FieldKind::Text,
+                Some(m) if m.link.is_some() => FieldKind::Any,
+                Some(m) => m.kind().unwrap_or_else(|| Self::spec_kind(&ty)),
+                None => Self::spec_kind(&ty),
+            };
+            let link = meta.as_ref().and_then(|m| m.link.clone());
+            let spec_required = required.contains(name);
+            let required = match (style, &meta) {
+                // 2.2 fills a missing field with its metadata default before it checks
+                // `required`, so such a field is optional to a client there. 2.3 checks the body
+                // against the spec first (`app/Atro/Core/Middleware/ApiValidationMiddleware.php`):
+                // the spec's `required` holds as written.
+                (StructStyle::Create, Some(m)) if !self.validates_bodies => {
+                    spec_required && !m.has_server_default()
+                }
+                // A field the instance requires can be changed but never cleared.
+                (StructStyle::Patch, Some(m)) => spec_required || m.required(),
+                _ => spec_required,
+            };
+            fields.push(Field {
+                wire: name.clone(),
+                ident: idents[i].clone(),
+                variant: variants[i].clone(),
+                kind,
+                link,
+                ty,
+                required,
+                nullable,
+                read_only,
+                doc,
+                boxed: false,
+            });
+        }
+        if matches!(style, StructStyle::Create | StructStyle::Patch) {
+            self.add_find_or_create_links(&mut fields);
+        }
+        Ok(fields)
+    }
+
+    /// For every link field (`brandId`, `teamsIds`, known from instance metadata) of a create or
+    /// patch body, add the find-or-create form of the link (`brand`, `teams`): an id or simple
+    /// field values per record, resolved by the server (first level only).
+    pub(super) fn add_find_or_create_links(&self, fields: &mut Vec<Field>) {
+        let wires: BTreeSet<String> = fields.iter().map(|f| f.wire.clone()).collect();
+        let mut namer =
+            Namer::with_reserved(fields.iter().map(|f| f.ident.as_str()).chain(["extra"]));
+        let mut added = Vec::new();
+        for f in fields.iter() {
+            let Some(link) = &f.link else { continue };
+            if wires.contains(link) {
+                continue;
+            }
+            let many = matches!(f.ty, Type::Array(_));
+            let ty = if many {
+                Type::Array(Box::new(Type::LinkTo))
+            } else {
+                Type::LinkTo
+            };
+            let doc = format!(
+                "Find-or-create form of `{}`: {} by id or by simple field values; the server links the \
+                 record it finds, creating it when none matches (one level deep).",
+                f.wire,
+                if many {
+                    "the linked records"
+                } else {
+                    "the linked record"
+                }
+            );
+            added.push(Field {
+                wire: link.clone(),
+                ident: namer.claim_snake(link),
+                variant: naming::camel(link),
+                ty,
+                required: false,
+                nullable: false,
+                read_only: false,
+                kind: FieldKind::Any,
+                doc: Some(doc),
+                link: None,
+                boxed: false,
+            });
+        }
+        fields.extend(added);
+    }
+
+    /// The filter kind a spec type suggests (without metadata).
+    pub(super) fn spec_kind(ty: &Type) -> FieldKind {
+        match ty {
+            Type::String | Type::Named { .. } => FieldKind::Text,
+            Type::Integer | Type::Number => FieldKind::Number,
+            Type::Boolean => FieldKind::Bool,
+            Type::Array(_) => FieldKind::Array,
+            Type::Date => FieldKind::Date,
+            Type::DateTime => FieldKind::DateTime,
+            _ => FieldKind::Any,
+        }
+    }
+}

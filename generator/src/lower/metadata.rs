@@ -1,0 +1,230 @@
+//! What the instance metadata says about a field: its kind, link target, default, whether the
+//! server computes it; the typed link lists of an entity.
+
+use super::*;
+
+impl<'a> Lowerer<'a> {
+    /// One list method per `hasMany` link of `entity` in the instance metadata whose target is a
+    /// generated entity, named after the link (after the routes' names, so those stay stable).
+    pub(super) fn link_lists(&self, entity: &str, namer: &mut Namer) -> Vec<LinkList> {
+        let Some(links) = self
+            .metadata
+            .and_then(|m| {
+                m.pointer(&format!(
+                    "/entityDefs/{}/links",
+                    escape_pointer_token(entity)
+                ))
+            })
+            .and_then(Value::as_object)
+        else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (link, def) in links {
+            if def.get("type").and_then(Value::as_str) != Some("hasMany") {
+                continue;
+            }
+            let Some(target) = def.get("entity").and_then(Value::as_str) else {
+                continue;
+            };
+            let Some(module) = self.entity_modules.get(target) else {
+                continue;
+            };
+            let method = namer.claim_snake(link);
+            let link_method = namer.claim_snake(&format!("link_{link}"));
+            let unlink_method = namer.claim_snake(&format!("unlink_{link}"));
+            out.push(LinkList {
+                method,
+                link_method,
+                unlink_method,
+                link: link.clone(),
+                target: target.to_owned(),
+                target_module: module.clone(),
+                target_type: naming::entity_type(target),
+            });
+        }
+        out
+    }
+
+    /// What the instance metadata says about the spec field `wire` of `entity`: the field
+    /// itself, or the link behind `brandId` / `teamsIds` (the spec flattens links to ids).
+    pub(super) fn meta_field(&self, entity: &str, wire: &str) -> Option<MetaField> {
+        let fields = self.metadata?.pointer(&format!(
+            "/entityDefs/{}/fields",
+            escape_pointer_token(entity)
+        ))?;
+        let def = |name: &str| fields.get(name).filter(|d| d.is_object());
+        let links = self.metadata?.pointer(&format!(
+            "/entityDefs/{}/links",
+            escape_pointer_token(entity)
+        ));
+        let target = |link: &str| {
+            links
+                .and_then(|l| l.get(link))
+                .and_then(|l| l.get("entity"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        if let Some(d) = def(wire) {
+            let field_type = d
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let link_target = matches!(field_type.as_str(), "link" | "linkMultiple")
+                .then(|| target(wire))
+                .flatten();
+            return Some(MetaField {
+                def: d.clone(),
+                field_type,
+                link: None,
+                link_target,
+            });
+        }
+        for (suffix, expected) in [("Ids", "linkMultiple"), ("Id", "link")] {
+            if let Some(link) = wire.strip_suffix(suffix) {
+                if let Some(d) =
+                    def(link).filter(|d| d.get("type").and_then(Value::as_str) == Some(expected))
+                {
+                    return Some(MetaField {
+                        def: d.clone(),
+                        field_type: expected.to_owned(),
+                        link: Some(link.to_owned()),
+                        link_target: target(link),
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// `brandName`, `teamsNames`, `imageName`: the names AtroCore adds on read next to a link's
+    /// ids (no field of their own in the metadata).
+    pub(super) fn is_link_name_companion(&self, entity: &str, wire: &str) -> bool {
+        let Some(fields) = self.metadata.and_then(|m| {
+            m.pointer(&format!(
+                "/entityDefs/{}/fields",
+                escape_pointer_token(entity)
+            ))
+        }) else {
+            return false;
+        };
+        if fields.get(wire).is_some() {
+            return false;
+        }
+        let kind_of = |name: &str| {
+            fields
+                .get(name)
+                .and_then(|d| d.get("type"))
+                .and_then(Value::as_str)
+        };
+        match (wire.strip_suffix("Names"), wire.strip_suffix("Name")) {
+            (Some(link), _) => kind_of(link) == Some("linkMultiple"),
+            (None, Some(link)) => {
+                matches!(kind_of(link), Some("link" | "file" | "image" | "asset"))
+            }
+            _ => false,
+        }
+    }
+
+    /// The Rust type of a field, refined by metadata: dates and date-times become the
+    /// runtime's date types, enums with options a generated enum (the spec says `string`).
+    pub(super) fn meta_type(
+        &mut self,
+        m: &MetaField,
+        spec_ty: Type,
+        entity: &str,
+        wire: &str,
+        sink: &mut Sink,
+    ) -> Type {
+        if spec_ty != Type::String || m.link.is_some() {
+            return spec_ty;
+        }
+        match m.field_type.as_str() {
+            "date" => Type::Date,
+            "datetime" => Type::DateTime,
+            "enum" => match m.def.get("options").and_then(Value::as_array) {
+                Some(options) if !options.is_empty() && options.iter().all(Value::is_string) => {
+                    let values: Vec<&str> = options.iter().filter_map(Value::as_str).collect();
+                    let hint = naming::nested_type(entity, wire);
+                    let default = m.def.get("default").and_then(Value::as_str);
+                    let doc = format!(
+                        "The options of `{entity}.{wire}` on the instance (from its metadata)."
+                    );
+                    self.inline_enum(&values, Some(doc), default, &hint, sink)
+                }
+                _ => spec_ty,
+            },
+            _ => spec_ty,
+        }
+    }
+}
+
+/// A field's definition in the instance metadata.
+pub(super) struct MetaField {
+    pub(super) def: Value,
+    /// `date`, `datetime`, `enum`, `link`, `linkMultiple`, …
+    pub(super) field_type: String,
+    /// For `brandId`/`teamsIds`: the link's name (`brand`, `teams`).
+    pub(super) link: Option<String>,
+    /// The entity a link points at.
+    pub(super) link_target: Option<String>,
+}
+
+impl MetaField {
+    pub(super) fn kind(&self) -> Option<FieldKind> {
+        Some(match self.field_type.as_str() {
+            "date" => FieldKind::Date,
+            "datetime" => FieldKind::DateTime,
+            "link" | "linkMultiple" => FieldKind::Link,
+            "array" | "multiEnum" | "extensibleMultiEnum" => FieldKind::Array,
+            "bool" => FieldKind::Bool,
+            "int" | "float" => FieldKind::Number,
+            "varchar" | "text" | "wysiwyg" | "enum" | "extensibleEnum" | "email" | "url"
+            | "markdown" => FieldKind::Text,
+            _ => return None,
+        })
+    }
+
+    pub(super) fn flag(&self, key: &str) -> bool {
+        self.def.get(key).and_then(Value::as_bool) == Some(true)
+    }
+
+    /// Set by the server, never by a client: `readOnly` fields (`createdAt`, and the ids of
+    /// read-only links such as `modifiedById`) and `notStorable` ones, computed on read
+    /// (`hasChildren`, `attributesDefs`, the unit views of a measured field).
+    pub(super) fn server_computed(&self) -> bool {
+        self.flag("readOnly") || self.flag("notStorable")
+    }
+
+    /// The field has a default the server applies to a new record that lacks it.
+    pub(super) fn has_server_default(&self) -> bool {
+        self.link.is_none() && self.def.get("default").is_some_and(|d| !d.is_null())
+    }
+
+    /// The instance requires a value (it can be changed, never emptied).
+    pub(super) fn required(&self) -> bool {
+        self.flag("required")
+    }
+
+    /// A doc line from what the metadata knows.
+    pub(super) fn note(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(target) = &self.link_target {
+            let many = self.field_type == "linkMultiple";
+            parts.push(format!("Link{} to `{target}`", if many { "s" } else { "" }));
+        } else if !self.field_type.is_empty() {
+            parts.push(format!("AtroCore type `{}`", self.field_type));
+        }
+        if self.def.get("unique").and_then(Value::as_bool) == Some(true) {
+            parts.push("unique".into());
+        }
+        if self.def.get("isMultilang").and_then(Value::as_bool) == Some(true) {
+            parts.push("multilingual".into());
+        }
+        if let Some(measure) = self.def.get("measureId").and_then(Value::as_str) {
+            parts.push(format!("measure `{measure}`"));
+        }
+        (!parts.is_empty()).then(|| format!("{}.", parts.join(", ")))
+    }
+}

@@ -1,0 +1,216 @@
+//! One route to an IR operation: its name, path template, parameters (path arguments, a
+//! params struct), body and response.
+
+use super::*;
+
+impl<'a> Lowerer<'a> {
+    pub(super) fn operation(
+        &mut self,
+        tag: &str,
+        path: &str,
+        method: &str,
+        op: &'a Value,
+        namer: &mut Namer,
+        sink: &mut Sink,
+    ) -> Result<Operation, Error> {
+        let op_pointer = format!("/paths/{}/{method}", escape_pointer_token(path));
+        let m = Method::from_key(method).expect("caller filters methods");
+        let prefix = format!("/{tag}");
+        let rest = match path.strip_prefix(&prefix) {
+            Some(r) if r.is_empty() || r.starts_with('/') => r,
+            _ => path,
+        };
+        let base = naming::operation_name(method, rest);
+        let name = if namer.is_taken(&base) {
+            let other = naming::operation_name_on_collision(method, rest, &base);
+            namer.claim(&other, "_")
+        } else {
+            namer.claim(&base, "_")
+        };
+
+        // Parameters: path ones become arguments; query/header ones a params struct.
+        let mut path_params: BTreeMap<String, Type> = BTreeMap::new();
+        let mut params_raw = Vec::new();
+        if let Some(list) = op.get("parameters").and_then(Value::as_array) {
+            for (i, p) in list.iter().enumerate() {
+                let at = format!("{op_pointer}/parameters/{i}");
+                let (p, at) = self.spec.resolve(p, &at)?;
+                let (Some(pname), Some(location)) = (
+                    p.get("name").and_then(Value::as_str),
+                    p.get("in").and_then(Value::as_str),
+                ) else {
+                    return Err(self.spec.error(&at, "parameter without `name` or `in`"));
+                };
+                match location {
+                    "path" => {
+                        let ty = match p.pointer("/schema/type").and_then(Value::as_str) {
+                            Some("integer") => Type::Integer,
+                            _ => Type::String,
+                        };
+                        path_params.insert(pname.to_owned(), ty);
+                    }
+                    "query" | "header" => {
+                        params_raw.push((pname.to_owned(), location == "query", p, at))
+                    }
+                    _ => {} // cookies: the runtime authenticates by header
+                }
+            }
+        }
+        let parts = naming::split_path(path);
+        let arg_names = naming::field_names(
+            parts.iter().filter_map(|p| match p {
+                naming::PathPart::Param(n) => Some(n.as_str()),
+                naming::PathPart::Literal(_) => None,
+            }),
+            &["self", "params", "body"],
+        );
+        let mut arg_iter = arg_names.into_iter();
+        let path_parts = parts
+            .into_iter()
+            .map(|p| match p {
+                naming::PathPart::Literal(l) => PathSegment::Literal(l),
+                naming::PathPart::Param(wire) => PathSegment::Param {
+                    ident: arg_iter.next().unwrap_or_else(|| naming::snake(&wire)),
+                    ty: path_params.get(&wire).cloned().unwrap_or(Type::String),
+                    wire,
+                },
+            })
+            .collect();
+
+        let idents = naming::field_names(params_raw.iter().map(|(n, _, _, _)| n.as_str()), &[]);
+        let mut params = Vec::new();
+        let params_type = naming::params_type(&name);
+        for (i, (wire, is_query, p, at)) in params_raw.into_iter().enumerate() {
+            let required = p.get("required").and_then(Value::as_bool).unwrap_or(false);
+            let doc = p
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            let (ty, encoding) = if wire == "where" && is_query {
+                (Type::Where, ParamEncoding::Where)
+            } else if p.get("content").is_some_and(Value::is_object) {
+                // A JSON-content parameter: any value, sent in bracket notation.
+                (Type::Json, ParamEncoding::Json)
+            } else if let Some(schema) = p.get("schema") {
+                // Named after the parameter alone, so the enum a module repeats on every route
+                // (the `language` header) is one `Language` type.
+                let ty = self.ty(schema, &format!("{at}/schema"), &wire, sink)?;
+                let enc = match ty {
+                    Type::Array(_) | Type::Json | Type::Map(_) => ParamEncoding::Json,
+                    Type::Named { .. } if !matches!(sink_kind(sink, &ty), Some(true)) => {
+                        ParamEncoding::Json
+                    }
+                    _ => ParamEncoding::Plain,
+                };
+                (ty, enc)
+            } else {
+                (Type::String, ParamEncoding::Plain)
+            };
+            params.push(Param {
+                wire,
+                ident: idents[i].clone(),
+                location: if is_query {
+                    ParamLocation::Query
+                } else {
+                    ParamLocation::Header
+                },
+                ty,
+                required,
+                doc,
+                encoding,
+            });
+        }
+        let params_type = if params.is_empty() {
+            None
+        } else {
+            Some(sink.namer.claim(&params_type, ""))
+        };
+
+        let body = match self.body_schema(op, &op_pointer)? {
+            Some((schema, at)) => {
+                let hint = naming::body_type(&name);
+                let ty = self.ty(schema, &at, &hint, sink)?;
+                Some(Body {
+                    ty,
+                    required: op
+                        .pointer("/requestBody/required")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                })
+            }
+            None => None,
+        };
+        let mut response = self.response(op, &op_pointer, &name, sink)?;
+        // Attribute writes answer `true`, or `304` when they change nothing (2.2
+        // `Base::actionUpsertAttributeValues`, 2.3 `UpsertAttributeValuesHandler` and
+        // `DeleteAttributeValuesHandler` let `NotModified` through).
+        let attribute_write = matches!(
+            (method, path.rsplit('/').next()),
+            ("post", Some("upsertAttributeValues")) | ("delete", Some("attributeValues"))
+        );
+        if attribute_write && matches!(response, Response::Json(Type::Boolean)) {
+            response = Response::WriteOutcome;
+        }
+        Ok(Operation {
+            name,
+            method: m,
+            path: path.to_owned(),
+            path_parts,
+            doc: Self::op_doc(op, method, path),
+            params,
+            params_type,
+            params_shared: false,
+            body,
+            response,
+            deprecated: op
+                .get("deprecated")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        })
+    }
+
+    pub(super) fn response(
+        &mut self,
+        op: &'a Value,
+        op_pointer: &str,
+        name: &str,
+        sink: &mut Sink,
+    ) -> Result<Response, Error> {
+        let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+            return Ok(Response::Empty);
+        };
+        let mut success: Vec<(&String, &Value)> = responses
+            .iter()
+            .filter(|(code, _)| code.starts_with('2'))
+            .collect();
+        success.sort_by(|a, b| a.0.cmp(b.0));
+        let Some((code, response)) = success.first() else {
+            return Ok(Response::Empty);
+        };
+        let at = format!("{op_pointer}/responses/{code}");
+        let (response, at) = self.spec.resolve(response, &at)?;
+        let Some(content) = response.get("content").and_then(Value::as_object) else {
+            return Ok(Response::Empty);
+        };
+        let json = content
+            .iter()
+            .find(|(ct, _)| ct.starts_with("application/json") || ct.ends_with("+json"));
+        match json {
+            Some((ct, media)) => match media.get("schema") {
+                Some(schema) => {
+                    let hint = naming::response_type(name);
+                    let ty = self.ty(
+                        schema,
+                        &format!("{at}/content/{}/schema", escape_pointer_token(ct)),
+                        &hint,
+                        sink,
+                    )?;
+                    Ok(Response::Json(ty))
+                }
+                None => Ok(Response::Json(Type::Json)),
+            },
+            None if content.is_empty() => Ok(Response::Empty),
+            None => Ok(Response::Bytes),
+        }
+    }
+}
