@@ -29,8 +29,10 @@ pub(crate) enum Role {
     Upload,
     /// Baseline: the same chunks, Base64 in JSON, same parallelism.
     RawUpload,
-    /// Generated client: `product().upsert(posts)`.
+    /// Generated client: `product().upsert(posts).stream()`, each batch's results checked.
     Upsert,
+    /// Generated client: `product().upsert(posts).await`, the full report.
+    UpsertReport,
     /// Baseline: pre-serialized batches, answers read and checked.
     RawUpsert,
 }
@@ -87,7 +89,8 @@ pub(crate) fn run(args: ClientArgs) -> Result<(), String> {
             Role::RawStreamKeyset => stream::raw(&args, true).await,
             Role::Upload => upload::runtime(&args).await,
             Role::RawUpload => upload::raw(&args).await,
-            Role::Upsert => upsert::runtime(&args).await,
+            Role::Upsert => upsert::runtime(&args, false).await,
+            Role::UpsertReport => upsert::runtime(&args, true).await,
             Role::RawUpsert => upsert::raw(&args).await,
         }
     })?;

@@ -105,6 +105,8 @@ fn router(shared: App) -> Router {
         .route("/api/v1/MassActions/action/upsert", post(upsert::upsert))
         .route("/bench/stats", get(stats))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not served by the bench server") })
+        // Chunks of up to 256 MiB (Base64 in JSON: a third more).
+        .layer(axum::extract::DefaultBodyLimit::max(384 << 20))
         .with_state(shared)
 }
 

@@ -204,22 +204,23 @@ fn num(v: &Value, key: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("a client line without `{key}`: {v}"))
 }
 
-/// Runs ours and the baseline `runs` times, alternating; `check` sees each line (and the run's
-/// role and index) and fails the bench when the work was not done.
-fn pairs(
+/// Runs each role `runs` times, the order rotating from run to run (so that no role always
+/// runs first, on a warmer or colder machine); `check` sees each line (and its role) and fails
+/// the bench when the work was not done. The lines, by role.
+fn runs_of(
     exe: &Path,
     url: &str,
-    roles: [&str; 2],
+    roles: &[&str],
     runs: u32,
     args: &dyn Fn(&str, u32) -> Vec<String>,
-    check: &mut dyn FnMut(&str, u32, &Value) -> Result<(), String>,
-) -> Result<[Vec<Value>; 2], String> {
-    let mut lines: [Vec<Value>; 2] = [Vec::new(), Vec::new()];
+    check: &mut dyn FnMut(&str, &Value) -> Result<(), String>,
+) -> Result<Vec<Vec<Value>>, String> {
+    let mut lines: Vec<Vec<Value>> = vec![Vec::new(); roles.len()];
     for run in 0..runs {
-        let order = if run % 2 == 0 { [0, 1] } else { [1, 0] };
-        for i in order {
+        for k in 0..roles.len() {
+            let i = (k + run as usize) % roles.len();
             let line = client(exe, roles[i], url, &args(roles[i], run))?;
-            check(roles[i], run, &line)?;
+            check(roles[i], &line)?;
             lines[i].push(line);
         }
     }
@@ -269,7 +270,7 @@ fn streams(cfg: &Config, exe: &Path, server: &Server, rows: &mut Vec<Row>) -> Re
                 cfg.page.to_string(),
             ]
         };
-        let mut check = |role: &str, _: u32, l: &Value| {
+        let mut check = |role: &str, l: &Value| {
             let (n, d) = (num(l, "records")?, num(l, "distinct")?);
             if n as usize != cfg.records || d as usize != cfg.records {
                 return Err(format!(
@@ -279,14 +280,15 @@ fn streams(cfg: &Config, exe: &Path, server: &Server, rows: &mut Vec<Row>) -> Re
             }
             Ok(())
         };
-        let [ours, base] = pairs(
+        let lines = runs_of(
             exe,
             &server.url,
-            [&roles[0], &roles[1]],
+            &[&roles[0], &roles[1]],
             cfg.runs,
             &args,
             &mut check,
         )?;
+        let (ours, base) = (&lines[0], &lines[1]);
         let n = cfg.records as f64;
         rows.push(Row::ratio(
             format!(
@@ -294,10 +296,10 @@ fn streams(cfg: &Config, exe: &Path, server: &Server, rows: &mut Vec<Row>) -> Re
                 cfg.records, cfg.page
             ),
             "records/s",
-            rate(&ours, n)?,
-            rate(&base, n)?,
+            rate(ours, n)?,
+            rate(base, n)?,
             0.9,
-            format!("client CPU {:.2} s vs {:.2} s", cpu(&ours), cpu(&base)),
+            format!("client CPU {:.2} s vs {:.2} s", cpu(ours), cpu(base)),
         ));
     }
     Ok(())
@@ -342,7 +344,7 @@ fn upload(cfg: &Config, exe: &Path, server: &Server, rows: &mut Vec<Row>) -> Res
                 format!("u{run}"),
             ]
         };
-        let mut check = |role: &str, _: u32, l: &Value| {
+        let mut check = |role: &str, l: &Value| {
             let id = l["id"]
                 .as_str()
                 .ok_or_else(|| format!("{role}: no file id"))?;
@@ -361,14 +363,15 @@ fn upload(cfg: &Config, exe: &Path, server: &Server, rows: &mut Vec<Row>) -> Res
             }
             Ok(())
         };
-        let [ours, base] = pairs(
+        let lines = runs_of(
             exe,
             &server.url,
-            ["upload", "raw-upload"],
+            &["upload", "raw-upload"],
             cfg.upload_runs,
             &args,
             &mut check,
         )?;
+        let (ours, base) = (&lines[0], &lines[1]);
         let mib = size as f64 / MIB as f64;
         rows.push(Row::ratio(
             format!(
@@ -378,16 +381,16 @@ fn upload(cfg: &Config, exe: &Path, server: &Server, rows: &mut Vec<Row>) -> Res
                 cfg.parallel
             ),
             "MiB/s",
-            rate(&ours, mib)?,
-            rate(&base, mib)?,
+            rate(ours, mib)?,
+            rate(base, mib)?,
             0.8,
-            format!("client CPU {:.2} s vs {:.2} s", cpu(&ours), cpu(&base)),
+            format!("client CPU {:.2} s vs {:.2} s", cpu(ours), cpu(base)),
         ));
         let limit = 64 * MIB + cfg.chunk * cfg.parallel as u64;
         rows.push(Row::limit(
             "upload peak RSS of the client (VmHWM)".into(),
-            peak(&ours),
-            peak(&base),
+            peak(ours),
+            peak(base),
             limit,
         ));
         Ok(())
@@ -416,7 +419,7 @@ fn upsert(cfg: &Config, exe: &Path, server: &Server, rows: &mut Vec<Row>) -> Res
         )
     };
     let mut before = counts(&server.stats()?);
-    let mut check = |role: &str, _: u32, l: &Value| {
+    let mut check = |role: &str, l: &Value| {
         let after = counts(&server.stats()?);
         let created = after.0.zip(before.0).map(|(a, b)| a - b);
         let failed = after.1.zip(before.1).map(|(a, b)| a - b);
@@ -429,25 +432,45 @@ fn upsert(cfg: &Config, exe: &Path, server: &Server, rows: &mut Vec<Row>) -> Res
         }
         Ok(())
     };
-    let [ours, base] = pairs(
+    let lines = runs_of(
         exe,
         &server.url,
-        ["upsert", "raw-upsert"],
+        &["upsert", "raw-upsert", "upsert-report"],
         cfg.runs,
         &args,
         &mut check,
     )?;
+    let (ours, base, report) = (&lines[0], &lines[1], &lines[2]);
     let n = cfg.items as f64;
+    let name = format!(
+        "bulk upsert, {} items, batches of {} x {}",
+        cfg.items, cfg.batch, cfg.concurrency
+    );
     rows.push(Row::ratio(
-        format!(
-            "bulk upsert, {} items, batches of {} x {}",
-            cfg.items, cfg.batch, cfg.concurrency
-        ),
+        format!("{name}: .stream()"),
         "items/s",
-        rate(&ours, n)?,
-        rate(&base, n)?,
+        rate(ours, n)?,
+        rate(base, n)?,
         0.95,
-        format!("client CPU {:.2} s vs {:.2} s", cpu(&ours), cpu(&base)),
+        format!(
+            "client CPU {:.2} s vs {:.2} s; peak RSS {:.0} MiB vs {:.0} MiB",
+            cpu(ours),
+            cpu(base),
+            peak(ours) as f64 / MIB as f64,
+            peak(base) as f64 / MIB as f64
+        ),
+    ));
+    rows.push(Row::ratio(
+        format!("{name}: .await (report)"),
+        "items/s",
+        rate(report, n)?,
+        rate(base, n)?,
+        0.95,
+        format!(
+            "keeps every result and record: client CPU {:.2} s, peak RSS {:.0} MiB",
+            cpu(report),
+            peak(report) as f64 / MIB as f64
+        ),
     ));
     Ok(())
 }
