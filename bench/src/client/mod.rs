@@ -25,8 +25,10 @@ pub(crate) enum Role {
     RawStreamOffset,
     /// Baseline: reqwest + serde_json, keyset pages.
     RawStreamKeyset,
-    /// Runtime: chunked `upload_path`.
+    /// Runtime: chunked `upload_path` (MD5 of the content checked against the server's).
     Upload,
+    /// Runtime: chunked `upload_path` with `checksum(false)` (no MD5, like the baseline).
+    UploadNoChecksum,
     /// Baseline: the same chunks, Base64 in JSON, same parallelism.
     RawUpload,
     /// Generated client: `product().upsert(posts).stream()`, each batch's results checked.
@@ -87,7 +89,8 @@ pub(crate) fn run(args: ClientArgs) -> Result<(), String> {
             Role::StreamKeyset => stream::runtime(&args, true).await,
             Role::RawStreamOffset => stream::raw(&args, false).await,
             Role::RawStreamKeyset => stream::raw(&args, true).await,
-            Role::Upload => upload::runtime(&args).await,
+            Role::Upload => upload::runtime(&args, true).await,
+            Role::UploadNoChecksum => upload::runtime(&args, false).await,
             Role::RawUpload => upload::raw(&args).await,
             Role::Upsert => upsert::runtime(&args, false).await,
             Role::UpsertReport => upsert::runtime(&args, true).await,

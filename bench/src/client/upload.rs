@@ -2,7 +2,8 @@
 //! the same work: the same chunk requests (JSON with the piece as a Base64 data URI), the first
 //! chunk alone, then at most `parallel` in flight, each encoded in its own task, the completing
 //! one alone and last, every answer read. The runtime also MD5-hashes the source on the way
-//! (to compare with the server's `hash`); the baseline does not.
+//! (to compare with the server's `hash`); the baseline does not, nor does the runtime with
+//! `checksum(false)`.
 
 use std::path::Path;
 use std::time::Instant;
@@ -30,8 +31,8 @@ fn answer_line(secs: f64, id: &str, record: &Value) -> Value {
     })
 }
 
-/// The runtime.
-pub(super) async fn runtime(args: &ClientArgs) -> Result<Value, String> {
+/// The runtime, with or without its MD5 check of the content.
+pub(super) async fn runtime(args: &ClientArgs, checksum: bool) -> Result<Value, String> {
     let path = source(args)?;
     let client = generated_client(&args.url).await?;
     let started = Instant::now();
@@ -41,6 +42,7 @@ pub(super) async fn runtime(args: &ClientArgs) -> Result<Value, String> {
         .method(UploadMethod::Chunked)
         .chunk_size(args.chunk)
         .parallel_chunks(args.parallel)
+        .checksum(checksum)
         .await
         .map_err(|e| e.to_string())?;
     let secs = started.elapsed().as_secs_f64();

@@ -53,6 +53,8 @@ pub(super) async fn runtime(args: &ClientArgs, report: bool) -> Result<Value, St
         .upsert(items)
         .batch_size(args.batch)
         .concurrency(args.concurrency);
+    // The items turned into upsert items (each payload serialized), before anything is sent.
+    let prepared = started.elapsed().as_secs_f64();
     let (mut answered, mut failed) = (0, 0);
     if report {
         let report = request.await.map_err(|e| e.to_string())?;
@@ -71,7 +73,9 @@ pub(super) async fn runtime(args: &ClientArgs, report: bool) -> Result<Value, St
         }
     }
     let secs = started.elapsed().as_secs_f64();
-    line(args, secs, answered, failed)
+    let mut out = line(args, secs, answered, failed)?;
+    out["prepare_secs"] = json!(prepared);
+    Ok(out)
 }
 
 #[derive(Serialize)]

@@ -16,7 +16,7 @@ use md5::Digest as _;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{App, authorize, error, json_bytes};
+use super::{App, error, json_bytes, unauthorized};
 
 /// The fields of a chunk the sink reads.
 #[derive(Deserialize)]
@@ -117,7 +117,7 @@ impl Uploads {
 
 /// `POST /File`: one chunk.
 pub(crate) async fn chunk(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = authorize(&app, &headers) {
+    if let Some(r) = unauthorized(&app, &headers) {
         return r;
     }
     // Decoding and hashing are CPU work: off the I/O threads.

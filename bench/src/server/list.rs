@@ -4,7 +4,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{App, authorize, error, json_bytes};
+use super::{App, error, json_bytes, unauthorized};
 use crate::data::{product_id, product_record};
 
 /// The served records, sorted by `id` (the order of `sortBy=id`), each serialized once.
@@ -125,7 +125,7 @@ pub(crate) async fn products(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    if let Err(r) = authorize(&app, &headers) {
+    if let Some(r) = unauthorized(&app, &headers) {
         return r;
     }
     let q = match parse_query(raw.as_deref().unwrap_or("")) {

@@ -131,12 +131,12 @@ pub(crate) fn json_bytes(body: Vec<u8>) -> Response {
         .into_response()
 }
 
-/// Counts the request and checks its `Authorization-Token`.
-pub(crate) fn authorize(app: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+/// Counts the request and checks its `Authorization-Token`: the `401` answer when it is wrong.
+pub(crate) fn unauthorized(app: &Shared, headers: &HeaderMap) -> Option<Response> {
     app.requests.fetch_add(1, Ordering::Relaxed);
     match headers.get("Authorization-Token") {
-        Some(t) if t.as_bytes() == TOKEN.as_bytes() => Ok(()),
-        _ => Err(error(
+        Some(t) if t.as_bytes() == TOKEN.as_bytes() => None,
+        _ => Some(error(
             StatusCode::UNAUTHORIZED,
             "no valid Authorization-Token",
         )),
@@ -174,7 +174,7 @@ async fn no_files(
     axum::extract::State(app): axum::extract::State<App>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = authorize(&app, &headers) {
+    if let Some(r) = unauthorized(&app, &headers) {
         return r;
     }
     json_bytes(br#"{"total":0,"list":[]}"#.to_vec())

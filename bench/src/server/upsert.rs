@@ -12,7 +12,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{App, authorize, error, json_bytes};
+use super::{App, error, json_bytes, unauthorized};
 
 #[derive(Deserialize)]
 struct Item {
@@ -80,7 +80,7 @@ impl Upserts {
 
 /// `POST /MassActions/action/upsert`.
 pub(crate) async fn upsert(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = authorize(&app, &headers) {
+    if let Some(r) = unauthorized(&app, &headers) {
         return r;
     }
     let work = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
