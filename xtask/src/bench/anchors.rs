@@ -26,10 +26,17 @@ pub(super) enum Anchor {
     OpenApiGenerator(PathBuf),
 }
 
-/// The last lines of a failed command's output, for a skip reason.
+/// Why a command failed, for a skip reason: its first line that reads as an error, else its
+/// last lines.
 fn tail(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    if let Some(e) = lines
+        .iter()
+        .find(|l| l.starts_with("Error") || l.starts_with("error") || l.contains("Exception"))
+    {
+        return (*e).to_owned();
+    }
     let start = lines.len().saturating_sub(3);
     lines[start..].join(" | ")
 }
@@ -161,6 +168,8 @@ impl Anchor {
         for _ in 0..runs.max(1) {
             let _ = std::fs::remove_dir_all(out);
             let mut cmd = self.command(spec, out, crate_name);
+            // No backtraces in the reasons.
+            cmd.env("RUST_BACKTRACE", "0").env("RUST_LIB_BACKTRACE", "0");
             let t = Instant::now();
             let output = cmd
                 .output()

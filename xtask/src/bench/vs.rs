@@ -69,7 +69,8 @@ pub(super) fn run(args: &BenchArgs) -> Result<(), String> {
     println!(
         "== generation: wall time of the command a user runs, spec file → crate folder \
          (ours: `cargo xtask generate --metadata …`, median of {}; progenitor \
-         {}: median of 3; openapi-generator {} `-g rust`: 1 run, a JVM start included)",
+         {}: median of 3; openapi-generator {} `-g rust`: 1 run, a JVM start included); \
+         ratio = ours / anchor, below 1 = ours is faster",
         args.iterations,
         anchors::PROGENITOR_VERSION,
         anchors::OPENAPI_GENERATOR_VERSION
@@ -123,7 +124,7 @@ pub(super) fn run(args: &BenchArgs) -> Result<(), String> {
         println!(
             "== cargo check, cold (empty target dir, dependencies downloaded beforehand) and after \
              touching src/lib.rs; ours without TLS (--no-default-features) like progenitor's \
-             crate (reqwest without TLS)"
+             crate (reqwest without TLS); ratio = ours / progenitor, below 1 = ours is faster"
         );
         let floor_none = compile::floor(&work, false)?;
         let floor_tls = compile::floor(&work, true)?;
