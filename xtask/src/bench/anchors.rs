@@ -30,7 +30,11 @@ pub(super) enum Anchor {
 /// last lines.
 fn tail(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     if let Some(e) = lines
         .iter()
         .find(|l| l.starts_with("Error") || l.starts_with("error") || l.contains("Exception"))
@@ -169,7 +173,8 @@ impl Anchor {
             let _ = std::fs::remove_dir_all(out);
             let mut cmd = self.command(spec, out, crate_name);
             // No backtraces in the reasons.
-            cmd.env("RUST_BACKTRACE", "0").env("RUST_LIB_BACKTRACE", "0");
+            cmd.env("RUST_BACKTRACE", "0")
+                .env("RUST_LIB_BACKTRACE", "0");
             let t = Instant::now();
             let output = cmd
                 .output()
