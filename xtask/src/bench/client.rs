@@ -291,10 +291,7 @@ fn streams(cfg: &Config, exe: &Path, server: &Server, rows: &mut Vec<Row>) -> Re
         let (ours, base) = (&lines[0], &lines[1]);
         let n = cfg.records as f64;
         rows.push(Row::ratio(
-            format!(
-                "stream {mode}, {} records, pages of {}",
-                cfg.records, cfg.page
-            ),
+            format!("stream {mode} ({} records, page {})", cfg.records, cfg.page),
             "records/s",
             rate(ours, n)?,
             rate(base, n)?,
@@ -374,7 +371,7 @@ fn upload(cfg: &Config, exe: &Path, server: &Server, rows: &mut Vec<Row>) -> Res
         let (ours, base, unhashed) = (&lines[0], &lines[1], &lines[2]);
         let mib = size as f64 / MIB as f64;
         let name = format!(
-            "chunked upload, {:.0} MiB, chunks of {} MiB x {}",
+            "upload {:.0} MiB ({} MiB x {})",
             mib,
             cfg.chunk / MIB,
             cfg.parallel
@@ -392,7 +389,7 @@ fn upload(cfg: &Config, exe: &Path, server: &Server, rows: &mut Vec<Row>) -> Res
             ),
         ));
         rows.push(Row::ratio(
-            format!("{name}, checksum(false)"),
+            "upload, checksum(false)".to_owned(),
             "MiB/s",
             rate(unhashed, mib)?,
             rate(base, mib)?,
@@ -404,7 +401,7 @@ fn upload(cfg: &Config, exe: &Path, server: &Server, rows: &mut Vec<Row>) -> Res
         ));
         let limit = 64 * MIB + cfg.chunk * cfg.parallel as u64;
         rows.push(Row::limit(
-            "upload peak RSS of the client (VmHWM)".into(),
+            "upload peak RSS of the client".into(),
             peak(ours).max(peak(unhashed)),
             peak(base),
             limit,
@@ -458,12 +455,9 @@ fn upsert(cfg: &Config, exe: &Path, server: &Server, rows: &mut Vec<Row>) -> Res
     )?;
     let (ours, base, report) = (&lines[0], &lines[1], &lines[2]);
     let n = cfg.items as f64;
-    let name = format!(
-        "bulk upsert, {} items, batches of {} x {}",
-        cfg.items, cfg.batch, cfg.concurrency
-    );
+    let name = format!("upsert {} ({} x {})", cfg.items, cfg.batch, cfg.concurrency);
     rows.push(Row::ratio(
-        format!("{name}: .stream()"),
+        format!("{name} .stream()"),
         "items/s",
         rate(ours, n)?,
         rate(base, n)?,
@@ -492,7 +486,7 @@ fn upsert(cfg: &Config, exe: &Path, server: &Server, rows: &mut Vec<Row>) -> Res
             .collect(),
     );
     rows.push(Row::ratio(
-        format!("{name}: .stream(), after serializing"),
+        "upsert .stream(), after serializing".to_owned(),
         "items/s",
         rate(&sent, n)?,
         rate(base, n)?,
@@ -504,7 +498,7 @@ fn upsert(cfg: &Config, exe: &Path, server: &Server, rows: &mut Vec<Row>) -> Res
         ),
     ));
     rows.push(Row::ratio(
-        format!("{name}: .await (report)"),
+        "upsert .await (report)".to_owned(),
         "items/s",
         rate(report, n)?,
         rate(base, n)?,

@@ -92,7 +92,7 @@ pub(crate) fn print_client(rows: &[Row], cfg: &Config) {
         );
     }
     println!(
-        "{:<48} {:>17} {:>17} {:>6} {:>12} {:>7}  note",
+        "{:<38} {:>17} {:>17} {:>6} {:>12} {:>7}  note",
         "benchmark", "ours", "baseline", "ratio", "goal", ""
     );
     for r in rows {
@@ -104,7 +104,7 @@ pub(crate) fn print_client(rows: &[Row], cfg: &Config) {
             "MISSED"
         };
         println!(
-            "{:<48} {:>17} {:>17} {:>6} {:>12} {:>7}  {}",
+            "{:<38} {:>17} {:>17} {:>6} {:>12} {:>7}  {}",
             r.name,
             r.ours,
             r.base,
