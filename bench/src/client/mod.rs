@@ -37,6 +37,8 @@ pub(crate) enum Role {
     UpsertReport,
     /// Baseline: pre-serialized batches, answers read and checked.
     RawUpsert,
+    /// Breakdown: the baseline's batches sent through the runtime's request core.
+    CoreUpsert,
 }
 
 /// `client` arguments.
@@ -95,6 +97,7 @@ pub(crate) fn run(args: ClientArgs) -> Result<(), String> {
             Role::Upsert => upsert::runtime(&args, false).await,
             Role::UpsertReport => upsert::runtime(&args, true).await,
             Role::RawUpsert => upsert::raw(&args).await,
+            Role::CoreUpsert => upsert::core(&args).await,
         }
     })?;
     out["hwm"] = json!(peak_rss());

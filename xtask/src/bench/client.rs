@@ -448,12 +448,12 @@ fn upsert(cfg: &Config, exe: &Path, server: &Server, rows: &mut Vec<Row>) -> Res
     let lines = runs_of(
         exe,
         &server.url,
-        &["upsert", "raw-upsert", "upsert-report"],
+        &["upsert", "raw-upsert", "upsert-report", "core-upsert"],
         cfg.runs,
         &args,
         &mut check,
     )?;
-    let (ours, base, report) = (&lines[0], &lines[1], &lines[2]);
+    let (ours, base, report, core) = (&lines[0], &lines[1], &lines[2], &lines[3]);
     let n = cfg.items as f64;
     let name = format!("upsert {} ({} x {})", cfg.items, cfg.batch, cfg.concurrency);
     rows.push(Row::ratio(
@@ -496,6 +496,14 @@ fn upsert(cfg: &Config, exe: &Path, server: &Server, rows: &mut Vec<Row>) -> Res
              before its clock",
             prepare * 1e3
         ),
+    ));
+    rows.push(Row::breakdown(
+        "upsert batches via the request core".to_owned(),
+        "items/s",
+        rate(core, n)?,
+        rate(base, n)?,
+        "the baseline's bodies and checks, sent with Client::request: the request core's share"
+            .into(),
     ));
     rows.push(Row::ratio(
         "upsert .await (report)".to_owned(),

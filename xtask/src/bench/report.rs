@@ -60,6 +60,15 @@ impl Row {
         }
     }
 
+    /// A throughput against the baseline's with no goal: a timing breakdown.
+    pub(super) fn breakdown(name: String, unit: &str, ours: f64, base: f64, note: String) -> Self {
+        Self {
+            goal: "(breakdown)".into(),
+            met: true,
+            ..Self::ratio(name, unit, ours, base, 0.0, note)
+        }
+    }
+
     /// A figure of ours against a limit (the baseline's shown for reference).
     pub(super) fn limit(name: String, ours: u64, base: u64, limit: u64) -> Self {
         let mib = |b: u64| format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64);
@@ -96,7 +105,7 @@ pub(crate) fn print_client(rows: &[Row], cfg: &Config) {
         "benchmark", "ours", "baseline", "ratio", "goal", ""
     );
     for r in rows {
-        let verdict = if cfg.smoke {
+        let verdict = if cfg.smoke || r.goal == "(breakdown)" {
             "-"
         } else if r.met {
             "met"
