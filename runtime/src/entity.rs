@@ -412,15 +412,8 @@ impl<E: Entity> ListRequest<E> {
         };
         Box::pin(futures_util::stream::unfold(state, |mut st| async move {
             loop {
-                if let Some(value) = st.page.next() {
-                    let item = serde_json::from_value::<E::Record>(value).map_err(|e| {
-                        Error::decode(e).with_request(&Method::GET, &format!("/{}", E::NAME))
-                    });
-                    if item.is_err() {
-                        st.done = true;
-                        st.page = Vec::new().into_iter();
-                    }
-                    return Some((item, st));
+                if let Some(record) = st.page.next() {
+                    return Some((Ok(record), st));
                 }
                 if st.done {
                     return None;
@@ -437,14 +430,15 @@ impl<E: Entity> ListRequest<E> {
                         .filter
                         .push(Condition::new(beyond).attribute("id").value(last.as_str()));
                 }
-                match request.to_request().send_json::<ListResult<Value>>().await {
+                let page = match request.to_request().send_bytes().await {
+                    Ok(bytes) => keyset_page::<E::Record>(&bytes)
+                        .map_err(|e| e.with_request(&Method::GET, &format!("/{}", E::NAME))),
+                    Err(e) => Err(e),
+                };
+                match page {
                     Ok(page) => {
-                        let n = page.list.len() as u64;
-                        match page
-                            .list
-                            .last()
-                            .map(|r| r.get("id").and_then(Value::as_str))
-                        {
+                        let n = page.records.len() as u64;
+                        match page.last_id {
                             None => st.done = true,
                             Some(None) => {
                                 st.done = true;
@@ -454,7 +448,7 @@ impl<E: Entity> ListRequest<E> {
                                 return Some((Err(e), st));
                             }
                             Some(Some(id)) => {
-                                st.last_id = Some(id.to_owned());
+                                st.last_id = Some(id);
                                 st.done = if page.total >= 0 {
                                     n >= page.total as u64
                                 } else {
@@ -462,7 +456,7 @@ impl<E: Entity> ListRequest<E> {
                                 };
                             }
                         }
-                        st.page = page.list.into_iter();
+                        st.page = page.records.into_iter();
                     }
                     Err(e) => {
                         st.done = true;
@@ -474,6 +468,48 @@ impl<E: Entity> ListRequest<E> {
     }
 }
 
+/// One keyset page: its records decoded straight into `R` (no `Value` tree in between: the
+/// page is split into raw records first), and the `id` of its last record (`Some(None)` when
+/// that record has no string `id`; `None` for an empty page).
+struct KeysetPage<R> {
+    total: i64,
+    records: Vec<R>,
+    last_id: Option<Option<String>>,
+}
+
+fn keyset_page<R: DeserializeOwned>(bytes: &[u8]) -> Result<KeysetPage<R>> {
+    #[derive(Deserialize)]
+    struct IdOf {
+        #[serde(default)]
+        id: Option<Value>,
+    }
+    let page: ListResult<&serde_json::value::RawValue> =
+        serde_json::from_slice(bytes).map_err(Error::decode)?;
+    let last_id = match page.list.last() {
+        None => None,
+        Some(raw) => {
+            let id = serde_json::from_str::<IdOf>(raw.get())
+                .map_err(Error::decode)?
+                .id;
+            Some(match id {
+                Some(Value::String(s)) => Some(s),
+                _ => None,
+            })
+        }
+    };
+    let records = page
+        .list
+        .iter()
+        .map(|raw| serde_json::from_str(raw.get()))
+        .collect::<serde_json::Result<Vec<R>>>()
+        .map_err(Error::decode)?;
+    Ok(KeysetPage {
+        total: page.total,
+        records,
+        last_id,
+    })
+}
+
 struct OffsetPaging<E: Entity> {
     request: ListRequest<E>,
     next_offset: u64,
@@ -482,11 +518,11 @@ struct OffsetPaging<E: Entity> {
     done: bool,
 }
 
-struct KeysetPaging<E> {
+struct KeysetPaging<E: Entity> {
     request: ListRequest<E>,
     page_size: u64,
     last_id: Option<String>,
-    page: std::vec::IntoIter<Value>,
+    page: std::vec::IntoIter<E::Record>,
     done: bool,
 }
 
@@ -854,3 +890,44 @@ debug_request!(UpdateRequest {
     flatten_attributes
 });
 debug_request!(DeleteRequest { id, permanently });
+
+#[cfg(test)]
+mod keyset_page_tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Rec {
+        id: Option<String>,
+        n: i64,
+    }
+
+    #[test]
+    fn decodes_records_and_the_last_id() {
+        let page =
+            keyset_page::<Rec>(br#"{"total":5,"list":[{"id":"a","n":1},{"n":2,"id":"b\u0063"}]}"#)
+                .unwrap();
+        assert_eq!(page.total, 5);
+        assert_eq!(
+            page.records[1],
+            Rec {
+                id: Some("bc".into()),
+                n: 2
+            }
+        );
+        assert_eq!(page.last_id, Some(Some("bc".into())));
+    }
+
+    #[test]
+    fn empty_pages_and_odd_ids() {
+        let empty = keyset_page::<Rec>(br#"{"list":[]}"#).unwrap();
+        assert_eq!((empty.total, empty.last_id), (-1, None));
+        let numeric = keyset_page::<Rec>(br#"{"total":1,"list":[{"id":7,"n":1}]}"#);
+        assert!(
+            numeric.is_err(),
+            "a record that does not decode fails the page"
+        );
+        let page = keyset_page::<Value>(br#"{"total":1,"list":[{"id":7}]}"#).unwrap();
+        assert_eq!(page.last_id, Some(None));
+        assert!(keyset_page::<Rec>(br#"{"total":1,"list":[{"id":"x","n":"no"}]}"#).is_err());
+    }
+}

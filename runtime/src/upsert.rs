@@ -15,11 +15,14 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::ops::Range;
 use std::pin::Pin;
+use std::sync::OnceLock;
 
+use bytes::Bytes;
 use futures_util::{Stream, StreamExt, stream};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::client::{ApiGeneration, Client};
 use crate::entity::Entity;
@@ -53,23 +56,136 @@ pub const DEFAULT_UPSERT_BATCH_SIZE: usize = 500;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(from = "ItemWire")]
 pub struct UpsertItem {
     entity: String,
-    payload: Value,
+    payload: Payload,
     /// The entity's unique fields: with `id`, what makes sending the item twice safe.
-    #[serde(skip)]
     key_fields: &'static [&'static str],
+}
+
+/// An item's fields: the JSON text a typed payload was serialized to (written into request
+/// bodies as is, parsed only when [`UpsertItem::payload`] asks), or a value given as one.
+#[derive(Debug, Clone)]
+enum Payload {
+    Json {
+        text: Box<RawValue>,
+        parsed: OnceLock<Value>,
+    },
+    Value(Value),
+}
+
+/// The serialized form of an item: `{entity, payload}` (what the request bodies carry).
+#[derive(Deserialize)]
+struct ItemWire {
+    entity: String,
+    payload: Value,
+}
+
+impl From<ItemWire> for UpsertItem {
+    fn from(w: ItemWire) -> Self {
+        Self::from_value(w.entity, w.payload)
+    }
+}
+
+impl Serialize for UpsertItem {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a, P: Serialize> {
+            entity: &'a str,
+            payload: &'a P,
+        }
+        match &self.payload {
+            Payload::Json { text, .. } => Wire {
+                entity: &self.entity,
+                payload: text,
+            }
+            .serialize(serializer),
+            Payload::Value(v) => Wire {
+                entity: &self.entity,
+                payload: v,
+            }
+            .serialize(serializer),
+        }
+    }
+}
+
+/// Items are equal when their entities, unique fields and payloads (as JSON values) are.
+impl PartialEq for UpsertItem {
+    fn eq(&self, other: &Self) -> bool {
+        self.entity == other.entity
+            && self.key_fields == other.key_fields
+            && self.payload() == other.payload()
+    }
+}
+
+/// Whether a field's value identifies a record: present, not `null`, not an empty string.
+fn is_set(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        _ => true,
+    }
+}
+
+/// Whether the JSON object `text` sets `id` or one of `keys`, read without building the object:
+/// the other members are skipped.
+fn sets_a_key(text: &str, keys: &[&str]) -> bool {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+    struct Wanted<'k>(&'k [&'k str]);
+    impl<'de> DeserializeSeed<'de> for Wanted<'_> {
+        type Value = bool;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<bool, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    impl Visitor<'_> for Wanted<'_> {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a field name")
+        }
+        fn visit_str<E: serde::de::Error>(self, k: &str) -> std::result::Result<bool, E> {
+            Ok(k == "id" || self.0.contains(&k))
+        }
+    }
+    struct Find<'k>(&'k [&'k str]);
+    impl<'de> Visitor<'de> for Find<'_> {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<bool, A::Error> {
+            let mut found = false;
+            while let Some(wanted) = map.next_key_seed(Wanted(self.0))? {
+                if wanted && !found {
+                    found = is_set(&map.next_value::<Value>()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+    serde_json::Deserializer::from_str(text)
+        .deserialize_map(Find(keys))
+        .unwrap_or(false)
 }
 
 impl UpsertItem {
     /// An item of the entity `E` whose fields are `payload` (usually `E`'s generated `…Post`
-    /// struct). Fails when `payload` does not serialize to a JSON object.
+    /// struct). Fails when `payload` does not serialize to a JSON object. The payload is
+    /// serialized to its JSON text now, which goes into the request body as is.
     pub fn new<E: Entity>(payload: &(impl Serialize + ?Sized)) -> Result<Self> {
-        let payload = serde_json::to_value(payload).map_err(|e| {
+        let text = serde_json::value::to_raw_value(payload).map_err(|e| {
             Error::builder("the upsert payload cannot be serialized as JSON").with_source(e)
         })?;
-        if !payload.is_object() {
+        // Serialized compactly: an object starts with its brace.
+        if !text.get().starts_with('{') {
             return Err(Error::builder(format!(
                 "the upsert payload of `{}` is not a JSON object",
                 E::NAME
@@ -77,7 +193,10 @@ impl UpsertItem {
         }
         Ok(Self {
             entity: E::NAME.to_owned(),
-            payload,
+            payload: Payload::Json {
+                text,
+                parsed: OnceLock::new(),
+            },
             key_fields: E::UNIQUE_FIELDS,
         })
     }
@@ -88,7 +207,7 @@ impl UpsertItem {
     pub fn from_value(entity: impl Into<String>, payload: Value) -> Self {
         Self {
             entity: entity.into(),
-            payload,
+            payload: Payload::Value(payload),
             key_fields: &[],
         }
     }
@@ -104,11 +223,17 @@ impl UpsertItem {
     /// Whether the server finds the same record each time this item is sent (it has an `id` or
     /// a value for a unique field), so that sending it again cannot create a duplicate.
     pub fn is_keyed(&self) -> bool {
-        let set = |k: &str| match self.payload.get(k) {
-            None | Some(Value::Null) => false,
-            Some(Value::String(s)) => !s.is_empty(),
-            Some(_) => true,
-        };
+        match &self.payload {
+            Payload::Json { text, parsed } => match parsed.get() {
+                Some(v) => self.value_is_keyed(v),
+                None => sets_a_key(text.get(), self.key_fields),
+            },
+            Payload::Value(v) => self.value_is_keyed(v),
+        }
+    }
+
+    fn value_is_keyed(&self, v: &Value) -> bool {
+        let set = |k: &str| v.get(k).is_some_and(is_set);
         set("id") || self.key_fields.iter().any(|k| set(k))
     }
 
@@ -119,7 +244,13 @@ impl UpsertItem {
 
     /// The fields to store.
     pub fn payload(&self) -> &Value {
-        &self.payload
+        match &self.payload {
+            Payload::Json { text, parsed } => parsed.get_or_init(|| {
+                // The text was serialized by serde_json: it parses.
+                serde_json::from_str(text.get()).unwrap_or(Value::Null)
+            }),
+            Payload::Value(v) => v,
+        }
     }
 }
 
@@ -437,7 +568,8 @@ impl UpsertRequest {
     }
 
     /// Sends the batches and yields each one's outcome as it completes (in input order when
-    /// `concurrency` is 1). Items are pulled from the input only when their batch is sent.
+    /// `concurrency` is 1). Items are pulled from the input one batch ahead of the requests (that
+    /// batch is serialized while the others are in flight).
     pub fn stream(self) -> Pin<Box<dyn Stream<Item = BatchOutcome> + Send>> {
         let Self {
             client,
@@ -460,9 +592,32 @@ impl UpsertRequest {
             batch_size,
             next_index: 0,
         });
-        let sends = batches.map(move |(start, batch)| {
+        // Each batch's body is serialized on the blocking pool ahead of its turn (one batch more
+        // than are in flight), so that encoding overlaps the requests instead of preceding each.
+        let encoded = batches
+            .map(|(start, batch)| async move {
+                let len = batch.len();
+                tokio::task::spawn_blocking(move || {
+                    let body = encode_items(batch.iter());
+                    (batch, body)
+                })
+                .await
+                .map(|(batch, body)| (start, batch, body))
+                .map_err(|e| FailedBatch {
+                    indices: start..start + len,
+                    error: Error::new(ErrorKind::Other)
+                        .with_message("encoding an upsert batch failed")
+                        .with_source(e),
+                    may_have_been_applied: false,
+                })
+            })
+            .buffered(concurrency + 1);
+        let sends = encoded.map(move |encoded| {
             let client = client.clone();
-            async move { send_batch(&client, path, start, batch).await }
+            async move {
+                let (start, batch, body) = encoded?;
+                send_batch(&client, path, start, batch, body).await
+            }
         });
         Box::pin(sends.buffer_unordered(concurrency))
     }
@@ -535,39 +690,52 @@ fn may_have_been_applied(e: &Error) -> bool {
     ) || (e.kind() == ErrorKind::Other && e.status().is_none_or(|s| s >= 500))
 }
 
+/// The JSON body of a request carrying `items`.
+fn encode_items<'a>(items: impl Iterator<Item = &'a UpsertItem>) -> Result<Bytes> {
+    let items: Vec<&UpsertItem> = items.collect();
+    serde_json::to_vec(&items)
+        .map(Bytes::from)
+        .map_err(|e| Error::builder("the upsert items cannot be serialized as JSON").with_source(e))
+}
+
 async fn post_items(
     client: &Client,
     path: &str,
-    items: &[&UpsertItem],
+    body: Bytes,
+    count: usize,
     safe: bool,
 ) -> Result<Vec<Value>> {
     let answer: Vec<Value> = client
         .request(Method::POST, path)
-        .json(&items)
+        .json_bytes(body)
         .idempotent(safe)
         .send_json()
         .await?;
-    if answer.len() != items.len() {
+    if answer.len() != count {
         return Err(Error::new(ErrorKind::Decode)
             .with_message(format!(
-                "the upsert answered {} results for {} items",
+                "the upsert answered {} results for {count} items",
                 answer.len(),
-                items.len()
             ))
             .with_request(&Method::POST, path));
     }
     Ok(answer)
 }
 
-/// Sends `items` (input indices and items) in one request and reads one result per item.
+/// Sends `items` (input indices and items) in one request, its `body` (their JSON) already
+/// encoded or not yet, and reads one result per item.
 async fn send_items(
     client: &Client,
     path: &str,
     items: &[(usize, &UpsertItem)],
+    body: Option<Result<Bytes>>,
     safe: bool,
 ) -> Result<Vec<UpsertResult>> {
-    let payload: Vec<&UpsertItem> = items.iter().map(|(_, item)| *item).collect();
-    post_items(client, path, &payload, safe)
+    let body = match body {
+        Some(body) => body?,
+        None => encode_items(items.iter().map(|(_, item)| *item))?,
+    };
+    post_items(client, path, body, items.len(), safe)
         .await?
         .into_iter()
         .zip(items)
@@ -581,12 +749,13 @@ async fn send_batch(
     path: &str,
     start: usize,
     batch: Vec<UpsertItem>,
+    body: Result<Bytes>,
 ) -> BatchOutcome {
     let indices = start..start + batch.len();
     let items: Vec<(usize, &UpsertItem)> = (start..).zip(&batch).collect();
     // Retried by the request core only when every item finds its record again.
     let safe = batch.iter().all(UpsertItem::is_keyed);
-    let error = match send_items(client, path, &items, safe).await {
+    let error = match send_items(client, path, &items, Some(body), safe).await {
         Ok(results) => return Ok(results),
         Err(e) => e,
     };
@@ -612,7 +781,7 @@ async fn send_batch(
         .map(|(i, item)| UpsertResult::outcome_unknown(*i, item, &error))
         .collect();
     if !keyed.is_empty() {
-        match send_items(client, path, &keyed, true).await {
+        match send_items(client, path, &keyed, None, true).await {
             Ok(r) => results.extend(r),
             Err(error) => {
                 return Err(FailedBatch {
@@ -673,6 +842,79 @@ impl Client {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[derive(Serialize)]
+    struct Post {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        code: Option<String>,
+        name: &'static str,
+    }
+
+    struct Brand;
+    #[derive(Clone, Copy)]
+    struct BrandField;
+    impl crate::EntityField for BrandField {
+        fn name(self) -> &'static str {
+            "id"
+        }
+    }
+    impl Entity for Brand {
+        const NAME: &'static str = "Brand";
+        const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
+        type Record = Value;
+        type Field = BrandField;
+    }
+
+    #[test]
+    fn typed_items_are_keyed_by_id_or_unique_field() {
+        let item = |id: Option<&str>, code: Option<&str>| {
+            UpsertItem::new::<Brand>(&Post {
+                id: id.map(str::to_owned),
+                code: code.map(str::to_owned),
+                name: "A \"quoted\" name",
+            })
+            .unwrap()
+        };
+        assert!(item(Some("b1"), None).is_keyed());
+        assert!(item(None, Some("acme")).is_keyed());
+        assert!(!item(None, None).is_keyed(), "code is null");
+        assert!(
+            !item(Some(""), Some("")).is_keyed(),
+            "empty strings find nothing"
+        );
+        let plain = item(None, Some("acme")).with_unique_fields(&[]);
+        assert!(!plain.is_keyed());
+        // Read lazily, equal to the value form, and serialized the same way.
+        let typed = item(Some("b1"), Some("acme"));
+        let untyped = UpsertItem::from_value(
+            "Brand",
+            json!({"id": "b1", "code": "acme", "name": "A \"quoted\" name"}),
+        )
+        .with_unique_fields(&["code"]);
+        assert_eq!(typed.payload()["name"], "A \"quoted\" name");
+        assert!(typed.is_keyed(), "also once parsed");
+        assert_eq!(typed, untyped);
+        assert_eq!(
+            serde_json::to_value(&typed).unwrap(),
+            serde_json::to_value(&untyped).unwrap()
+        );
+        let back: UpsertItem =
+            serde_json::from_value(serde_json::to_value(&typed).unwrap()).unwrap();
+        assert_eq!(back.payload(), typed.payload());
+        assert!(UpsertItem::new::<Brand>(&["not", "an", "object"]).is_err());
+    }
+
+    #[test]
+    fn scans_escaped_and_nested_keys() {
+        assert!(sets_a_key(r#"{"\u0069d":"x"}"#, &[]), "an escaped `id`");
+        assert!(
+            !sets_a_key(r#"{"data":{"id":"x"},"id":null}"#, &[]),
+            "only top-level keys"
+        );
+        assert!(sets_a_key(r#"{"n":[1,{"a":2}],"sku":7}"#, &["sku"]));
+        assert!(!sets_a_key("not json", &["sku"]));
+    }
 
     #[test]
     fn reads_22_results() {

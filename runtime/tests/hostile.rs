@@ -429,3 +429,16 @@ async fn a_stored_copy_that_differs_is_an_error() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn without_checksum_the_stored_hash_is_not_compared() {
+    let api = serve(None).await;
+    let c = client(&api.url, PASSWORD);
+    let up = c
+        .upload_bytes("x.txt", b"hello".to_vec())
+        .on_name_conflict(atrocore_runtime::NameConflict::Reuse)
+        .checksum(false)
+        .await
+        .unwrap();
+    assert_eq!(up.id, "f1");
+}

@@ -6,8 +6,10 @@
 //! - `verify`: check mode: fail when the example crate is stale or has orphaned files;
 //! - `reduce`: cut a spec down to some entities (how `specs/` was made);
 //! - `check-real-specs`: generate a crate from every spec in `../shared/specs` and compile it;
-//! - `bench`: time generation of the real specs (and optionally their compile times).
+//! - `bench`: time generation of the real specs, their compile times, the client's overhead,
+//!   and all of it side by side with other generators (`--vs`).
 
+mod bench;
 mod fetch;
 mod output;
 mod real_specs;
@@ -67,8 +69,8 @@ enum Command {
     Reduce(ReduceArgs),
     /// Generate and compile (check + clippy) a crate from every spec in ../shared/specs.
     CheckRealSpecs(real_specs::CheckArgs),
-    /// Time generation of every real spec (release-like: the generator is optimised in dev).
-    Bench(real_specs::BenchArgs),
+    /// Benchmarks: generation, compile times, client overhead, and --vs the anchors.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Args, Default, Clone)]
@@ -213,7 +215,7 @@ fn main() -> ExitCode {
         }),
         Some(Command::Reduce(args)) => reduce(args),
         Some(Command::CheckRealSpecs(args)) => real_specs::check(args),
-        Some(Command::Bench(args)) => real_specs::bench(args),
+        Some(Command::Bench(args)) => bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -145,6 +145,8 @@ pub(super) struct ChunkPlan {
     pub(super) parallel: usize,
     pub(super) retries: u32,
     pub(super) progress: Option<ProgressFn>,
+    /// Whether the content is MD5-hashed and compared with the server's `hash`.
+    pub(super) checksum: bool,
     /// The `fileUniqueHash` sent: the session's, mixed with the upload's fingerprint.
     pub(super) wire_hash: String,
 }
@@ -389,7 +391,7 @@ impl ChunkPlan {
     }
 
     pub(super) async fn run(self, reader: ChunkReader) -> Result<UploadedFile> {
-        let mut reader = Hashed::new(reader);
+        let mut reader = Hashed::new(reader, self.checksum);
         let state = Arc::new(Mutex::new(ChunkState::default()));
         // The first chunk alone: its answer says which chunks the server already holds (a
         // resumed upload), so that the others are sent only when missing.
@@ -529,11 +531,12 @@ pub(super) struct Hashed {
 }
 
 impl Hashed {
-    pub(super) fn new(reader: ChunkReader) -> Self {
+    /// A reader that hashes what it reads when `hash` is set.
+    pub(super) fn new(reader: ChunkReader, hash: bool) -> Self {
         use md5::Digest as _;
         Self {
             reader,
-            md5: Some(md5::Md5::new()),
+            md5: hash.then(md5::Md5::new),
             upto: 0,
         }
     }

@@ -237,6 +237,7 @@ pub struct FileUpload<T = Value> {
     session: ChunkSession,
     progress: Option<ProgressFn>,
     on_conflict: NameConflict,
+    checksum: bool,
     error: Option<Error>,
     _record: PhantomData<fn() -> T>,
 }
@@ -255,6 +256,7 @@ impl<T> fmt::Debug for FileUpload<T> {
             .field("share", &self.share)
             .field("session", &self.session)
             .field("on_conflict", &self.on_conflict)
+            .field("checksum", &self.checksum)
             .finish_non_exhaustive()
     }
 }
@@ -276,6 +278,7 @@ impl FileUpload {
             session: ChunkSession::new(),
             progress: None,
             on_conflict: NameConflict::default(),
+            checksum: true,
             error: None,
             _record: PhantomData,
         }
@@ -300,6 +303,7 @@ impl<T> FileUpload<T> {
             session: self.session,
             progress: self.progress,
             on_conflict: self.on_conflict,
+            checksum: self.checksum,
             error: self.error,
             _record: PhantomData,
         }
@@ -367,6 +371,15 @@ impl<T> FileUpload<T> {
     #[must_use]
     pub fn parallel_chunks(mut self, n: usize) -> Self {
         self.parallel = n.max(1);
+        self
+    }
+
+    /// Whether to hash the content (MD5, as it is read) and compare it with the `hash` the
+    /// server stores for the file, failing the upload when they differ; default on. Off saves
+    /// the hashing (about a second of CPU per 600 MB); the size is still checked.
+    #[must_use]
+    pub fn checksum(mut self, on: bool) -> Self {
+        self.checksum = on;
         self
     }
 
@@ -496,10 +509,10 @@ impl<T> FileUpload<T> {
                 .map_err(|_| Error::builder("the file is too large for one Base64 request"))?;
             let content = reader.read_at(0, len).await?;
             reader.ensure_end(size).await?;
-            let md5 = {
+            let md5 = self.checksum.then(|| {
                 use md5::Digest as _;
                 format!("{:x}", md5::Md5::digest(&content))
-            };
+            });
             let mime = self
                 .mime_type
                 .clone()
@@ -512,7 +525,7 @@ impl<T> FileUpload<T> {
                 .json_bytes(body)
                 .send_json()
                 .await?;
-            chunks::check_md5(&record, Some(&md5))
+            chunks::check_md5(&record, md5.as_deref())
                 .map_err(|e| e.with_request(&Method::POST, "/File"))?;
             return finish(record, 0, 0);
         }
@@ -527,6 +540,7 @@ impl<T> FileUpload<T> {
             parallel: self.parallel,
             retries: self.chunk_retries,
             progress: self.progress,
+            checksum: self.checksum,
             wire_hash: String::new(),
         };
         plan.run(reader).await

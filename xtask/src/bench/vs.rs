@@ -1,0 +1,202 @@
+//! `cargo xtask bench --vs`: our figures and the anchors' side by side, in one run: generation
+//! time per real spec (us, progenitor, openapi-generator), cold and touched `cargo check` of our
+//! crates and progenitor's, the runtime's dependency floor, and the client-overhead benchmarks.
+//! Everything left out is listed at the end with the reason.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use super::anchors::{self, Anchor, Skip};
+use super::compile::{self, CheckTimes};
+use super::report::{ms, secs};
+use super::{BenchArgs, cache_dir, client, generation, report};
+use crate::real_specs::{spec_files, stem};
+
+fn ratio(ours: Duration, theirs: Duration) -> String {
+    format!("{:.2}", ours.as_secs_f64() / theirs.as_secs_f64())
+}
+
+fn crate_name(prefix: &str, spec: &Path) -> String {
+    format!("{prefix}-{}", stem(spec).replace('.', "-"))
+}
+
+fn tool_version(cmd: &str, arg: &str) -> String {
+    Command::new(cmd)
+        .arg(arg)
+        .output()
+        .ok()
+        .map(|o| {
+            let text = if o.stdout.is_empty() {
+                o.stderr
+            } else {
+                o.stdout
+            };
+            String::from_utf8_lossy(&text)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Runs the whole comparison.
+pub(super) fn run(args: &BenchArgs) -> Result<(), String> {
+    let cache = cache_dir(args)?;
+    let work = cache.join("work");
+    let specs = spec_files(args.specs.as_deref(), args.only.as_deref())?;
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "atrocore-rs bench --vs: {cores} cores, {}, {}; cache {}",
+        tool_version("rustc", "-V"),
+        tool_version("java", "-version"),
+        cache.display()
+    );
+    let mut skipped: Vec<String> = Vec::new();
+    let mut anchor = |r: Result<Anchor, Skip>, what: &str| match r {
+        Ok(a) => Some(a),
+        Err(Skip(why)) => {
+            skipped.push(format!("{what}: {why}"));
+            None
+        }
+    };
+    let progenitor = anchor(anchors::progenitor(&cache), "progenitor");
+    let oag = anchor(anchors::openapi_generator(&cache), "openapi-generator");
+
+    // 1. Generation.
+    println!();
+    println!(
+        "== generation: wall time of the command a user runs, spec file → crate folder \
+         (ours: `cargo xtask generate --metadata …`, median of {}; progenitor \
+         {}: median of 3; openapi-generator {} `-g rust`: 1 run, a JVM start included); \
+         ratio = ours / anchor, below 1 = ours is faster",
+        args.iterations,
+        anchors::PROGENITOR_VERSION,
+        anchors::OPENAPI_GENERATOR_VERSION
+    );
+    println!(
+        "{:<30} {:>10} {:>12} {:>7} {:>12} {:>7}",
+        "spec", "ours ms", "progenitor", "ratio", "openapi-gen", "ratio"
+    );
+    let mut accepted = Vec::new();
+    for spec in &specs {
+        let dir = work.join(stem(spec));
+        let ours = generation::process_time(spec, &dir.join("ours"), args.iterations)?;
+        let mut cells = Vec::new();
+        for (a, runs) in [(&progenitor, 3), (&oag, 1)] {
+            let Some(a) = a else {
+                cells.push(("skipped".to_owned(), String::new()));
+                continue;
+            };
+            let out = dir.join(a.name());
+            match a.generate(spec, &out, &crate_name("anchor", spec), runs) {
+                Ok(t) => {
+                    if matches!(a, Anchor::Progenitor(_)) {
+                        accepted.push((spec.clone(), out));
+                    }
+                    cells.push((ms(t), ratio(ours, t)));
+                }
+                Err(Skip(why)) => {
+                    skipped.push(format!("{} on {}: {why}", a.name(), stem(spec)));
+                    cells.push(("rejected".to_owned(), String::new()));
+                }
+            }
+        }
+        println!(
+            "{:<30} {:>10} {:>12} {:>7} {:>12} {:>7}",
+            stem(spec),
+            ms(ours),
+            cells[0].0,
+            cells[0].1,
+            cells[1].0,
+            cells[1].1
+        );
+    }
+    println!();
+    generation::print_stages(&specs, args.iterations)?;
+
+    // 2. Compile times.
+    if args.no_compile {
+        skipped.push("cargo check timings: --no-compile".into());
+    } else {
+        println!();
+        println!(
+            "== cargo check, cold (empty target dir, dependencies downloaded beforehand) and after \
+             touching src/lib.rs; ours without TLS (--no-default-features) like progenitor's \
+             crate (reqwest without TLS); ratio = ours / progenitor, below 1 = ours is faster"
+        );
+        let floor_none = compile::floor(&work, false)?;
+        let floor_tls = compile::floor(&work, true)?;
+        println!(
+            "runtime dependency floor (an empty crate on atrocore-runtime): {} without TLS, {} \
+             with rustls",
+            secs(floor_none),
+            secs(floor_tls)
+        );
+        println!(
+            "{:<30} {:>10} {:>12} {:>7} {:>12} {:>14} {:>7}",
+            "spec", "ours cold", "progenitor", "ratio", "ours touched", "prog. touched", "ratio"
+        );
+        for spec in &specs {
+            let dir = work.join(stem(spec));
+            let ours = compile::check_crate(
+                &dir.join("ours"),
+                &dir.join("target-ours"),
+                &["--no-default-features"],
+            )?;
+            let theirs: Option<CheckTimes> = match accepted.iter().find(|(s, _)| s == spec) {
+                Some((_, out)) => {
+                    match compile::check_crate(out, &dir.join("target-progenitor"), &[]) {
+                        Ok(t) => Some(t),
+                        Err(e) => {
+                            skipped.push(format!(
+                                "cargo check of progenitor's crate for {}: {e}",
+                                stem(spec)
+                            ));
+                            None
+                        }
+                    }
+                }
+                None => None,
+            };
+            let (pc, rc, pt, rt) = match theirs {
+                Some(t) => (
+                    secs(t.cold),
+                    ratio(ours.cold, t.cold),
+                    secs(t.touched),
+                    ratio(ours.touched, t.touched),
+                ),
+                None => ("-".into(), String::new(), "-".into(), String::new()),
+            };
+            println!(
+                "{:<30} {:>10} {:>12} {:>7} {:>12} {:>14} {:>7}",
+                stem(spec),
+                secs(ours.cold),
+                pc,
+                rc,
+                secs(ours.touched),
+                pt,
+                rt
+            );
+        }
+    }
+
+    // 3. Client overhead.
+    println!();
+    println!("== client overhead");
+    let cfg = args.sizes.resolve(false);
+    let rows = client::run(&cfg)?;
+    report::print_client(&rows, &cfg);
+
+    println!();
+    if skipped.is_empty() {
+        println!("nothing skipped");
+    } else {
+        println!("skipped:");
+        for s in &skipped {
+            println!("- {s}");
+        }
+    }
+    Ok(())
+}
