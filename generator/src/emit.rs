@@ -606,7 +606,7 @@ fn filter_fn(entity_type: &Ident, f: &Field) -> TokenStream {
     let name = ident(&f.ident);
     let wire = &f.wire;
     let handle = match f.kind {
-        FieldKind::Text => quote!(TextField),
+        FieldKind::Text | FieldKind::Enum => quote!(TextField),
         FieldKind::Number => quote!(NumberField),
         FieldKind::Bool => quote!(BoolField),
         FieldKind::Date => quote!(DateField),
@@ -618,7 +618,7 @@ fn filter_fn(entity_type: &Ident, f: &Field) -> TokenStream {
     let doc = doc_lines(&format!("Conditions on `{wire}`."));
     // A field whose values are a generated enum takes that enum, not strings.
     if let (
-        FieldKind::Text,
+        FieldKind::Enum,
         Type::Named {
             module,
             name: value,

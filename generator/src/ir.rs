@@ -357,6 +357,8 @@ pub enum Type {
 pub enum FieldKind {
     /// Text.
     Text,
+    /// The values of a generated enum (the field's type is that enum): conditions take it.
+    Enum,
     /// Integer or float.
     Number,
     /// Boolean.

@@ -203,6 +203,16 @@ impl<'a> Lowerer<'a> {
                 Some(m) => m.kind().unwrap_or_else(|| Self::spec_kind(&ty)),
                 None => Self::spec_kind(&ty),
             };
+            // Known to be one of this module's generated enums (from a metadata `enum` or an
+            // inline spec enum): conditions take the enum.
+            let kind = match (kind, &ty) {
+                (FieldKind::Text, Type::Named { .. })
+                    if super::sink_kind(sink, &ty) == Some(true) =>
+                {
+                    FieldKind::Enum
+                }
+                (kind, _) => kind,
+            };
             let link = meta.as_ref().and_then(|m| m.link.clone());
             let spec_required = required.contains(name);
             let required = match (style, &meta) {
