@@ -759,10 +759,12 @@ impl<'a> AssociationApi<'a> {
         self.client.delete::<Association>(id)
     }
     /// The `Team` records linked to the `Association` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "team")]
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("Association", id, "teams")
     }
     /// Links the `Team` records `ids` to the `Association` `id` through `teams`.
+    #[cfg(feature = "team")]
     pub fn link_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -771,6 +773,7 @@ impl<'a> AssociationApi<'a> {
         self.client.link_records("Association", id, "teams", ids)
     }
     /// Unlinks the `Team` records `ids` from the `Association` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
     pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

@@ -1970,6 +1970,7 @@ impl<'a> AttributeApi<'a> {
         self.client.unlink_records("Attribute", id, "nestedAttributes", ids)
     }
     /// The `ClassificationAttribute` records linked to the `Attribute` `id` through `classificationAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "classification-attribute")]
     pub fn classification_attributes(
         &self,
         id: &str,
@@ -1982,6 +1983,7 @@ impl<'a> AttributeApi<'a> {
             >("Attribute", id, "classificationAttributes")
     }
     /// Links the `ClassificationAttribute` records `ids` to the `Attribute` `id` through `classificationAttributes`.
+    #[cfg(feature = "classification-attribute")]
     pub fn link_classification_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1990,6 +1992,7 @@ impl<'a> AttributeApi<'a> {
         self.client.link_records("Attribute", id, "classificationAttributes", ids)
     }
     /// Unlinks the `ClassificationAttribute` records `ids` from the `Attribute` `id` (`classificationAttributes`); they stay.
+    #[cfg(feature = "classification-attribute")]
     pub fn unlink_classification_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1998,6 +2001,7 @@ impl<'a> AttributeApi<'a> {
         self.client.unlink_records("Attribute", id, "classificationAttributes", ids)
     }
     /// The `Product` records linked to the `Attribute` `id` through `variantSpecificProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "product")]
     pub fn variant_specific_products(
         &self,
         id: &str,
@@ -2008,6 +2012,7 @@ impl<'a> AttributeApi<'a> {
             >("Attribute", id, "variantSpecificProducts")
     }
     /// Links the `Product` records `ids` to the `Attribute` `id` through `variantSpecificProducts`.
+    #[cfg(feature = "product")]
     pub fn link_variant_specific_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -2016,6 +2021,7 @@ impl<'a> AttributeApi<'a> {
         self.client.link_records("Attribute", id, "variantSpecificProducts", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Attribute` `id` (`variantSpecificProducts`); they stay.
+    #[cfg(feature = "product")]
     pub fn unlink_variant_specific_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -2024,10 +2030,12 @@ impl<'a> AttributeApi<'a> {
         self.client.unlink_records("Attribute", id, "variantSpecificProducts", ids)
     }
     /// The `Team` records linked to the `Attribute` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "team")]
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("Attribute", id, "teams")
     }
     /// Links the `Team` records `ids` to the `Attribute` `id` through `teams`.
+    #[cfg(feature = "team")]
     pub fn link_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -2036,6 +2044,7 @@ impl<'a> AttributeApi<'a> {
         self.client.link_records("Attribute", id, "teams", ids)
     }
     /// Unlinks the `Team` records `ids` from the `Attribute` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
     pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

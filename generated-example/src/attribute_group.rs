@@ -719,6 +719,7 @@ impl<'a> AttributeGroupApi<'a> {
         self.client.delete::<AttributeGroup>(id)
     }
     /// The `Attribute` records linked to the `AttributeGroup` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "attribute")]
     pub fn attributes(
         &self,
         id: &str,
@@ -727,6 +728,7 @@ impl<'a> AttributeGroupApi<'a> {
             .linked::<crate::attribute::Attribute>("AttributeGroup", id, "attributes")
     }
     /// Links the `Attribute` records `ids` to the `AttributeGroup` `id` through `attributes`.
+    #[cfg(feature = "attribute")]
     pub fn link_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -735,6 +737,7 @@ impl<'a> AttributeGroupApi<'a> {
         self.client.link_records("AttributeGroup", id, "attributes", ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `AttributeGroup` `id` (`attributes`); they stay.
+    #[cfg(feature = "attribute")]
     pub fn unlink_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -743,10 +746,12 @@ impl<'a> AttributeGroupApi<'a> {
         self.client.unlink_records("AttributeGroup", id, "attributes", ids)
     }
     /// The `Team` records linked to the `AttributeGroup` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "team")]
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("AttributeGroup", id, "teams")
     }
     /// Links the `Team` records `ids` to the `AttributeGroup` `id` through `teams`.
+    #[cfg(feature = "team")]
     pub fn link_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -755,6 +760,7 @@ impl<'a> AttributeGroupApi<'a> {
         self.client.link_records("AttributeGroup", id, "teams", ids)
     }
     /// Unlinks the `Team` records `ids` from the `AttributeGroup` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
     pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

@@ -560,6 +560,7 @@ impl<'a> AttributePanelApi<'a> {
         self.client.delete::<AttributePanel>(id)
     }
     /// The `Attribute` records linked to the `AttributePanel` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "attribute")]
     pub fn attributes(
         &self,
         id: &str,
@@ -568,6 +569,7 @@ impl<'a> AttributePanelApi<'a> {
             .linked::<crate::attribute::Attribute>("AttributePanel", id, "attributes")
     }
     /// Links the `Attribute` records `ids` to the `AttributePanel` `id` through `attributes`.
+    #[cfg(feature = "attribute")]
     pub fn link_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -576,6 +578,7 @@ impl<'a> AttributePanelApi<'a> {
         self.client.link_records("AttributePanel", id, "attributes", ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `AttributePanel` `id` (`attributes`); they stay.
+    #[cfg(feature = "attribute")]
     pub fn unlink_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

@@ -464,10 +464,12 @@ impl<'a> BrandApi<'a> {
         self.client.delete::<Brand>(id)
     }
     /// The `File` records linked to the `Brand` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "file")]
     pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
         self.client.linked::<crate::file::File>("Brand", id, "files")
     }
     /// Links the `File` records `ids` to the `Brand` `id` through `files`.
+    #[cfg(feature = "file")]
     pub fn link_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -476,6 +478,7 @@ impl<'a> BrandApi<'a> {
         self.client.link_records("Brand", id, "files", ids)
     }
     /// Unlinks the `File` records `ids` from the `Brand` `id` (`files`); they stay.
+    #[cfg(feature = "file")]
     pub fn unlink_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -484,6 +487,7 @@ impl<'a> BrandApi<'a> {
         self.client.unlink_records("Brand", id, "files", ids)
     }
     /// The `Product` records linked to the `Brand` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "product")]
     pub fn products(
         &self,
         id: &str,
@@ -491,6 +495,7 @@ impl<'a> BrandApi<'a> {
         self.client.linked::<crate::product::Product>("Brand", id, "products")
     }
     /// Links the `Product` records `ids` to the `Brand` `id` through `products`.
+    #[cfg(feature = "product")]
     pub fn link_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -499,6 +504,7 @@ impl<'a> BrandApi<'a> {
         self.client.link_records("Brand", id, "products", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Brand` `id` (`products`); they stay.
+    #[cfg(feature = "product")]
     pub fn unlink_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

@@ -826,10 +826,12 @@ impl<'a> CategoryApi<'a> {
         self.client.delete::<Category>(id)
     }
     /// The `File` records linked to the `Category` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "file")]
     pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
         self.client.linked::<crate::file::File>("Category", id, "files")
     }
     /// Links the `File` records `ids` to the `Category` `id` through `files`.
+    #[cfg(feature = "file")]
     pub fn link_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -838,6 +840,7 @@ impl<'a> CategoryApi<'a> {
         self.client.link_records("Category", id, "files", ids)
     }
     /// Unlinks the `File` records `ids` from the `Category` `id` (`files`); they stay.
+    #[cfg(feature = "file")]
     pub fn unlink_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -846,10 +849,12 @@ impl<'a> CategoryApi<'a> {
         self.client.unlink_records("Category", id, "files", ids)
     }
     /// The `Team` records linked to the `Category` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "team")]
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("Category", id, "teams")
     }
     /// Links the `Team` records `ids` to the `Category` `id` through `teams`.
+    #[cfg(feature = "team")]
     pub fn link_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -858,6 +863,7 @@ impl<'a> CategoryApi<'a> {
         self.client.link_records("Category", id, "teams", ids)
     }
     /// Unlinks the `Team` records `ids` from the `Category` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
     pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -912,6 +918,7 @@ impl<'a> CategoryApi<'a> {
         self.client.unlink_records("Category", id, "parents", ids)
     }
     /// The `Product` records linked to the `Category` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "product")]
     pub fn products(
         &self,
         id: &str,
@@ -919,6 +926,7 @@ impl<'a> CategoryApi<'a> {
         self.client.linked::<crate::product::Product>("Category", id, "products")
     }
     /// Links the `Product` records `ids` to the `Category` `id` through `products`.
+    #[cfg(feature = "product")]
     pub fn link_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -927,6 +935,7 @@ impl<'a> CategoryApi<'a> {
         self.client.link_records("Category", id, "products", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Category` `id` (`products`); they stay.
+    #[cfg(feature = "product")]
     pub fn unlink_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -935,6 +944,7 @@ impl<'a> CategoryApi<'a> {
         self.client.unlink_records("Category", id, "products", ids)
     }
     /// The `Channel` records linked to the `Category` `id` through `channels`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "channel")]
     pub fn channels(
         &self,
         id: &str,
@@ -942,6 +952,7 @@ impl<'a> CategoryApi<'a> {
         self.client.linked::<crate::channel::Channel>("Category", id, "channels")
     }
     /// Links the `Channel` records `ids` to the `Category` `id` through `channels`.
+    #[cfg(feature = "channel")]
     pub fn link_channels<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -950,6 +961,7 @@ impl<'a> CategoryApi<'a> {
         self.client.link_records("Category", id, "channels", ids)
     }
     /// Unlinks the `Channel` records `ids` from the `Category` `id` (`channels`); they stay.
+    #[cfg(feature = "channel")]
     pub fn unlink_channels<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -958,6 +970,7 @@ impl<'a> CategoryApi<'a> {
         self.client.unlink_records("Category", id, "channels", ids)
     }
     /// The `ProductCategory` records linked to the `Category` `id` through `categoryProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "product-category")]
     pub fn category_products(
         &self,
         id: &str,
@@ -968,6 +981,7 @@ impl<'a> CategoryApi<'a> {
             >("Category", id, "categoryProducts")
     }
     /// Links the `ProductCategory` records `ids` to the `Category` `id` through `categoryProducts`.
+    #[cfg(feature = "product-category")]
     pub fn link_category_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -976,6 +990,7 @@ impl<'a> CategoryApi<'a> {
         self.client.link_records("Category", id, "categoryProducts", ids)
     }
     /// Unlinks the `ProductCategory` records `ids` from the `Category` `id` (`categoryProducts`); they stay.
+    #[cfg(feature = "product-category")]
     pub fn unlink_category_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

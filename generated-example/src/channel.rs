@@ -491,6 +491,7 @@ impl<'a> ChannelApi<'a> {
         self.client.delete::<Channel>(id)
     }
     /// The `Product` records linked to the `Channel` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "product")]
     pub fn products(
         &self,
         id: &str,
@@ -498,6 +499,7 @@ impl<'a> ChannelApi<'a> {
         self.client.linked::<crate::product::Product>("Channel", id, "products")
     }
     /// Links the `Product` records `ids` to the `Channel` `id` through `products`.
+    #[cfg(feature = "product")]
     pub fn link_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -506,6 +508,7 @@ impl<'a> ChannelApi<'a> {
         self.client.link_records("Channel", id, "products", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Channel` `id` (`products`); they stay.
+    #[cfg(feature = "product")]
     pub fn unlink_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -514,6 +517,7 @@ impl<'a> ChannelApi<'a> {
         self.client.unlink_records("Channel", id, "products", ids)
     }
     /// The `Category` records linked to the `Channel` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "category")]
     pub fn categories(
         &self,
         id: &str,
@@ -521,6 +525,7 @@ impl<'a> ChannelApi<'a> {
         self.client.linked::<crate::category::Category>("Channel", id, "categories")
     }
     /// Links the `Category` records `ids` to the `Channel` `id` through `categories`.
+    #[cfg(feature = "category")]
     pub fn link_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -529,6 +534,7 @@ impl<'a> ChannelApi<'a> {
         self.client.link_records("Channel", id, "categories", ids)
     }
     /// Unlinks the `Category` records `ids` from the `Channel` `id` (`categories`); they stay.
+    #[cfg(feature = "category")]
     pub fn unlink_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -537,6 +543,7 @@ impl<'a> ChannelApi<'a> {
         self.client.unlink_records("Channel", id, "categories", ids)
     }
     /// The `Attribute` records linked to the `Channel` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "attribute")]
     pub fn attributes(
         &self,
         id: &str,
@@ -544,6 +551,7 @@ impl<'a> ChannelApi<'a> {
         self.client.linked::<crate::attribute::Attribute>("Channel", id, "attributes")
     }
     /// Links the `Attribute` records `ids` to the `Channel` `id` through `attributes`.
+    #[cfg(feature = "attribute")]
     pub fn link_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -552,6 +560,7 @@ impl<'a> ChannelApi<'a> {
         self.client.link_records("Channel", id, "attributes", ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `Channel` `id` (`attributes`); they stay.
+    #[cfg(feature = "attribute")]
     pub fn unlink_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -560,6 +569,7 @@ impl<'a> ChannelApi<'a> {
         self.client.unlink_records("Channel", id, "attributes", ids)
     }
     /// The `Classification` records linked to the `Channel` `id` through `classifications`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "classification")]
     pub fn classifications(
         &self,
         id: &str,
@@ -570,6 +580,7 @@ impl<'a> ChannelApi<'a> {
             >("Channel", id, "classifications")
     }
     /// Links the `Classification` records `ids` to the `Channel` `id` through `classifications`.
+    #[cfg(feature = "classification")]
     pub fn link_classifications<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -578,6 +589,7 @@ impl<'a> ChannelApi<'a> {
         self.client.link_records("Channel", id, "classifications", ids)
     }
     /// Unlinks the `Classification` records `ids` from the `Channel` `id` (`classifications`); they stay.
+    #[cfg(feature = "classification")]
     pub fn unlink_classifications<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

@@ -973,6 +973,7 @@ impl<'a> ClassificationApi<'a> {
         self.client.delete::<Classification>(id)
     }
     /// The `ClassificationAttribute` records linked to the `Classification` `id` through `classificationAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "classification-attribute")]
     pub fn classification_attributes(
         &self,
         id: &str,
@@ -985,6 +986,7 @@ impl<'a> ClassificationApi<'a> {
             >("Classification", id, "classificationAttributes")
     }
     /// Links the `ClassificationAttribute` records `ids` to the `Classification` `id` through `classificationAttributes`.
+    #[cfg(feature = "classification-attribute")]
     pub fn link_classification_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -993,6 +995,7 @@ impl<'a> ClassificationApi<'a> {
         self.client.link_records("Classification", id, "classificationAttributes", ids)
     }
     /// Unlinks the `ClassificationAttribute` records `ids` from the `Classification` `id` (`classificationAttributes`); they stay.
+    #[cfg(feature = "classification-attribute")]
     pub fn unlink_classification_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1001,10 +1004,12 @@ impl<'a> ClassificationApi<'a> {
         self.client.unlink_records("Classification", id, "classificationAttributes", ids)
     }
     /// The `Team` records linked to the `Classification` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "team")]
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("Classification", id, "teams")
     }
     /// Links the `Team` records `ids` to the `Classification` `id` through `teams`.
+    #[cfg(feature = "team")]
     pub fn link_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1013,6 +1018,7 @@ impl<'a> ClassificationApi<'a> {
         self.client.link_records("Classification", id, "teams", ids)
     }
     /// Unlinks the `Team` records `ids` from the `Classification` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
     pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1021,6 +1027,7 @@ impl<'a> ClassificationApi<'a> {
         self.client.unlink_records("Classification", id, "teams", ids)
     }
     /// The `Product` records linked to the `Classification` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "product")]
     pub fn products(
         &self,
         id: &str,
@@ -1028,6 +1035,7 @@ impl<'a> ClassificationApi<'a> {
         self.client.linked::<crate::product::Product>("Classification", id, "products")
     }
     /// Links the `Product` records `ids` to the `Classification` `id` through `products`.
+    #[cfg(feature = "product")]
     pub fn link_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1036,6 +1044,7 @@ impl<'a> ClassificationApi<'a> {
         self.client.link_records("Classification", id, "products", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Classification` `id` (`products`); they stay.
+    #[cfg(feature = "product")]
     pub fn unlink_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

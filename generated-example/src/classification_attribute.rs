@@ -1481,10 +1481,12 @@ impl<'a> ClassificationAttributeApi<'a> {
         self.client.delete::<ClassificationAttribute>(id)
     }
     /// The `Team` records linked to the `ClassificationAttribute` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "team")]
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("ClassificationAttribute", id, "teams")
     }
     /// Links the `Team` records `ids` to the `ClassificationAttribute` `id` through `teams`.
+    #[cfg(feature = "team")]
     pub fn link_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1493,6 +1495,7 @@ impl<'a> ClassificationAttributeApi<'a> {
         self.client.link_records("ClassificationAttribute", id, "teams", ids)
     }
     /// Unlinks the `Team` records `ids` from the `ClassificationAttribute` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
     pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

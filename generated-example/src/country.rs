@@ -289,6 +289,7 @@ impl<'a> CountryApi<'a> {
         self.client.delete::<Country>(id)
     }
     /// The `Product` records linked to the `Country` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "product")]
     pub fn products(
         &self,
         id: &str,
@@ -296,6 +297,7 @@ impl<'a> CountryApi<'a> {
         self.client.linked::<crate::product::Product>("Country", id, "products")
     }
     /// Links the `Product` records `ids` to the `Country` `id` through `products`.
+    #[cfg(feature = "product")]
     pub fn link_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -304,6 +306,7 @@ impl<'a> CountryApi<'a> {
         self.client.link_records("Country", id, "products", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Country` `id` (`products`); they stay.
+    #[cfg(feature = "product")]
     pub fn unlink_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

@@ -519,6 +519,7 @@ impl<'a> ExtensibleEnumApi<'a> {
         self.client.delete::<ExtensibleEnum>(id)
     }
     /// The `ExtensibleEnumOption` records linked to the `ExtensibleEnum` `id` through `extensibleEnumOptions`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "extensible-enum-option")]
     pub fn extensible_enum_options(
         &self,
         id: &str,
@@ -531,6 +532,7 @@ impl<'a> ExtensibleEnumApi<'a> {
             >("ExtensibleEnum", id, "extensibleEnumOptions")
     }
     /// Links the `ExtensibleEnumOption` records `ids` to the `ExtensibleEnum` `id` through `extensibleEnumOptions`.
+    #[cfg(feature = "extensible-enum-option")]
     pub fn link_extensible_enum_options<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -539,6 +541,7 @@ impl<'a> ExtensibleEnumApi<'a> {
         self.client.link_records("ExtensibleEnum", id, "extensibleEnumOptions", ids)
     }
     /// Unlinks the `ExtensibleEnumOption` records `ids` from the `ExtensibleEnum` `id` (`extensibleEnumOptions`); they stay.
+    #[cfg(feature = "extensible-enum-option")]
     pub fn unlink_extensible_enum_options<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -547,6 +550,7 @@ impl<'a> ExtensibleEnumApi<'a> {
         self.client.unlink_records("ExtensibleEnum", id, "extensibleEnumOptions", ids)
     }
     /// The `Attribute` records linked to the `ExtensibleEnum` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "attribute")]
     pub fn attributes(
         &self,
         id: &str,
@@ -555,6 +559,7 @@ impl<'a> ExtensibleEnumApi<'a> {
             .linked::<crate::attribute::Attribute>("ExtensibleEnum", id, "attributes")
     }
     /// Links the `Attribute` records `ids` to the `ExtensibleEnum` `id` through `attributes`.
+    #[cfg(feature = "attribute")]
     pub fn link_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -563,6 +568,7 @@ impl<'a> ExtensibleEnumApi<'a> {
         self.client.link_records("ExtensibleEnum", id, "attributes", ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `ExtensibleEnum` `id` (`attributes`); they stay.
+    #[cfg(feature = "attribute")]
     pub fn unlink_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -571,10 +577,12 @@ impl<'a> ExtensibleEnumApi<'a> {
         self.client.unlink_records("ExtensibleEnum", id, "attributes", ids)
     }
     /// The `Team` records linked to the `ExtensibleEnum` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "team")]
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("ExtensibleEnum", id, "teams")
     }
     /// Links the `Team` records `ids` to the `ExtensibleEnum` `id` through `teams`.
+    #[cfg(feature = "team")]
     pub fn link_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -583,6 +591,7 @@ impl<'a> ExtensibleEnumApi<'a> {
         self.client.link_records("ExtensibleEnum", id, "teams", ids)
     }
     /// Unlinks the `Team` records `ids` from the `ExtensibleEnum` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
     pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

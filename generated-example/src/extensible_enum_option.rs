@@ -654,6 +654,7 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
         self.client.delete::<ExtensibleEnumOption>(id)
     }
     /// The `ExtensibleEnum` records linked to the `ExtensibleEnumOption` `id` through `extensibleEnums`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "extensible-enum")]
     pub fn extensible_enums(
         &self,
         id: &str,
@@ -664,6 +665,7 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
             >("ExtensibleEnumOption", id, "extensibleEnums")
     }
     /// Links the `ExtensibleEnum` records `ids` to the `ExtensibleEnumOption` `id` through `extensibleEnums`.
+    #[cfg(feature = "extensible-enum")]
     pub fn link_extensible_enums<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -672,6 +674,7 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
         self.client.link_records("ExtensibleEnumOption", id, "extensibleEnums", ids)
     }
     /// Unlinks the `ExtensibleEnum` records `ids` from the `ExtensibleEnumOption` `id` (`extensibleEnums`); they stay.
+    #[cfg(feature = "extensible-enum")]
     pub fn unlink_extensible_enums<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -680,10 +683,12 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
         self.client.unlink_records("ExtensibleEnumOption", id, "extensibleEnums", ids)
     }
     /// The `Team` records linked to the `ExtensibleEnumOption` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "team")]
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("ExtensibleEnumOption", id, "teams")
     }
     /// Links the `Team` records `ids` to the `ExtensibleEnumOption` `id` through `teams`.
+    #[cfg(feature = "team")]
     pub fn link_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -692,6 +697,7 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
         self.client.link_records("ExtensibleEnumOption", id, "teams", ids)
     }
     /// Unlinks the `Team` records `ids` from the `ExtensibleEnumOption` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
     pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

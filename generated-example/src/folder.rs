@@ -583,10 +583,12 @@ impl<'a> FolderApi<'a> {
         self.client.unlink_records("Folder", id, "parents", ids)
     }
     /// The `File` records linked to the `Folder` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "file")]
     pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
         self.client.linked::<crate::file::File>("Folder", id, "files")
     }
     /// Links the `File` records `ids` to the `Folder` `id` through `files`.
+    #[cfg(feature = "file")]
     pub fn link_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -595,6 +597,7 @@ impl<'a> FolderApi<'a> {
         self.client.link_records("Folder", id, "files", ids)
     }
     /// Unlinks the `File` records `ids` from the `Folder` `id` (`files`); they stay.
+    #[cfg(feature = "file")]
     pub fn unlink_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

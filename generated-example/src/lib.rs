@@ -23,28 +23,51 @@
 //! # }
 //! ```
 #![warn(missing_docs)]
+#[cfg(feature = "associated-product")]
 pub mod associated_product;
+#[cfg(feature = "association")]
 pub mod association;
+#[cfg(feature = "attribute")]
 pub mod attribute;
+#[cfg(feature = "attribute-group")]
 pub mod attribute_group;
+#[cfg(feature = "attribute-panel")]
 pub mod attribute_panel;
+#[cfg(feature = "brand")]
 pub mod brand;
+#[cfg(feature = "category")]
 pub mod category;
+#[cfg(feature = "channel")]
 pub mod channel;
+#[cfg(feature = "classification")]
 pub mod classification;
+#[cfg(feature = "classification-attribute")]
 pub mod classification_attribute;
+#[cfg(feature = "country")]
 pub mod country;
+#[cfg(feature = "extensible-enum")]
 pub mod extensible_enum;
+#[cfg(feature = "extensible-enum-option")]
 pub mod extensible_enum_option;
+#[cfg(feature = "file")]
 pub mod file;
+#[cfg(feature = "folder")]
 pub mod folder;
+#[cfg(feature = "measure")]
 pub mod measure;
+#[cfg(feature = "product")]
 pub mod product;
+#[cfg(feature = "product-category")]
 pub mod product_category;
+#[cfg(feature = "product-file")]
 pub mod product_file;
+#[cfg(feature = "sharing")]
 pub mod sharing;
+#[cfg(feature = "team")]
 pub mod team;
+#[cfg(feature = "unit")]
 pub mod unit;
+#[cfg(feature = "user")]
 pub mod user;
 pub mod admin;
 pub mod app;
@@ -94,98 +117,121 @@ impl Client {
         self.inner.login().await
     }
     /// Operations on `AssociatedProduct` records.
+    #[cfg(feature = "associated-product")]
     pub fn associated_product(&self) -> associated_product::AssociatedProductApi<'_> {
         associated_product::AssociatedProductApi::new(&self.inner)
     }
     /// Operations on `Association` records.
+    #[cfg(feature = "association")]
     pub fn association(&self) -> association::AssociationApi<'_> {
         association::AssociationApi::new(&self.inner)
     }
     /// Operations on `Attribute` records.
+    #[cfg(feature = "attribute")]
     pub fn attribute(&self) -> attribute::AttributeApi<'_> {
         attribute::AttributeApi::new(&self.inner)
     }
     /// Operations on `AttributeGroup` records.
+    #[cfg(feature = "attribute-group")]
     pub fn attribute_group(&self) -> attribute_group::AttributeGroupApi<'_> {
         attribute_group::AttributeGroupApi::new(&self.inner)
     }
     /// Operations on `AttributePanel` records.
+    #[cfg(feature = "attribute-panel")]
     pub fn attribute_panel(&self) -> attribute_panel::AttributePanelApi<'_> {
         attribute_panel::AttributePanelApi::new(&self.inner)
     }
     /// Operations on `Brand` records.
+    #[cfg(feature = "brand")]
     pub fn brand(&self) -> brand::BrandApi<'_> {
         brand::BrandApi::new(&self.inner)
     }
     /// Operations on `Category` records.
+    #[cfg(feature = "category")]
     pub fn category(&self) -> category::CategoryApi<'_> {
         category::CategoryApi::new(&self.inner)
     }
     /// Operations on `Channel` records.
+    #[cfg(feature = "channel")]
     pub fn channel(&self) -> channel::ChannelApi<'_> {
         channel::ChannelApi::new(&self.inner)
     }
     /// Operations on `Classification` records.
+    #[cfg(feature = "classification")]
     pub fn classification(&self) -> classification::ClassificationApi<'_> {
         classification::ClassificationApi::new(&self.inner)
     }
     /// Operations on `ClassificationAttribute` records.
+    #[cfg(feature = "classification-attribute")]
     pub fn classification_attribute(
         &self,
     ) -> classification_attribute::ClassificationAttributeApi<'_> {
         classification_attribute::ClassificationAttributeApi::new(&self.inner)
     }
     /// Operations on `Country` records.
+    #[cfg(feature = "country")]
     pub fn country(&self) -> country::CountryApi<'_> {
         country::CountryApi::new(&self.inner)
     }
     /// Operations on `ExtensibleEnum` records.
+    #[cfg(feature = "extensible-enum")]
     pub fn extensible_enum(&self) -> extensible_enum::ExtensibleEnumApi<'_> {
         extensible_enum::ExtensibleEnumApi::new(&self.inner)
     }
     /// Operations on `ExtensibleEnumOption` records.
+    #[cfg(feature = "extensible-enum-option")]
     pub fn extensible_enum_option(
         &self,
     ) -> extensible_enum_option::ExtensibleEnumOptionApi<'_> {
         extensible_enum_option::ExtensibleEnumOptionApi::new(&self.inner)
     }
     /// Operations on `File` records.
+    #[cfg(feature = "file")]
     pub fn file(&self) -> file::FileApi<'_> {
         file::FileApi::new(&self.inner)
     }
     /// Operations on `Folder` records.
+    #[cfg(feature = "folder")]
     pub fn folder(&self) -> folder::FolderApi<'_> {
         folder::FolderApi::new(&self.inner)
     }
     /// Operations on `Measure` records.
+    #[cfg(feature = "measure")]
     pub fn measure(&self) -> measure::MeasureApi<'_> {
         measure::MeasureApi::new(&self.inner)
     }
     /// Operations on `Product` records.
+    #[cfg(feature = "product")]
     pub fn product(&self) -> product::ProductApi<'_> {
         product::ProductApi::new(&self.inner)
     }
     /// Operations on `ProductCategory` records.
+    #[cfg(feature = "product-category")]
     pub fn product_category(&self) -> product_category::ProductCategoryApi<'_> {
         product_category::ProductCategoryApi::new(&self.inner)
     }
     /// Operations on `ProductFile` records.
+    #[cfg(feature = "product-file")]
     pub fn product_file(&self) -> product_file::ProductFileApi<'_> {
         product_file::ProductFileApi::new(&self.inner)
     }
     /// Operations on `Sharing` records.
+    #[cfg(feature = "sharing")]
     pub fn sharing(&self) -> sharing::SharingApi<'_> {
         sharing::SharingApi::new(&self.inner)
     }
     /// Operations on `Team` records.
+    #[cfg(feature = "team")]
     pub fn team(&self) -> team::TeamApi<'_> {
         team::TeamApi::new(&self.inner)
     }
     /// Operations on `Unit` records.
+    #[cfg(feature = "unit")]
     pub fn unit(&self) -> unit::UnitApi<'_> {
         unit::UnitApi::new(&self.inner)
     }
     /// Operations on `User` records.
+    #[cfg(feature = "user")]
     pub fn user(&self) -> user::UserApi<'_> {
         user::UserApi::new(&self.inner)
     }

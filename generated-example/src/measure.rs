@@ -422,10 +422,12 @@ impl<'a> MeasureApi<'a> {
         self.client.delete::<Measure>(id)
     }
     /// The `Unit` records linked to the `Measure` `id` through `units`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "unit")]
     pub fn units(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::unit::Unit> {
         self.client.linked::<crate::unit::Unit>("Measure", id, "units")
     }
     /// Links the `Unit` records `ids` to the `Measure` `id` through `units`.
+    #[cfg(feature = "unit")]
     pub fn link_units<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -434,6 +436,7 @@ impl<'a> MeasureApi<'a> {
         self.client.link_records("Measure", id, "units", ids)
     }
     /// Unlinks the `Unit` records `ids` from the `Measure` `id` (`units`); they stay.
+    #[cfg(feature = "unit")]
     pub fn unlink_units<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -442,6 +445,7 @@ impl<'a> MeasureApi<'a> {
         self.client.unlink_records("Measure", id, "units", ids)
     }
     /// The `Attribute` records linked to the `Measure` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "attribute")]
     pub fn attributes(
         &self,
         id: &str,
@@ -449,6 +453,7 @@ impl<'a> MeasureApi<'a> {
         self.client.linked::<crate::attribute::Attribute>("Measure", id, "attributes")
     }
     /// Links the `Attribute` records `ids` to the `Measure` `id` through `attributes`.
+    #[cfg(feature = "attribute")]
     pub fn link_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -457,6 +462,7 @@ impl<'a> MeasureApi<'a> {
         self.client.link_records("Measure", id, "attributes", ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `Measure` `id` (`attributes`); they stay.
+    #[cfg(feature = "attribute")]
     pub fn unlink_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

@@ -1779,10 +1779,12 @@ impl<'a> ProductApi<'a> {
         self.client.unlink_records("Product", id, "parents", ids)
     }
     /// The `File` records linked to the `Product` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "file")]
     pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
         self.client.linked::<crate::file::File>("Product", id, "files")
     }
     /// Links the `File` records `ids` to the `Product` `id` through `files`.
+    #[cfg(feature = "file")]
     pub fn link_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1791,6 +1793,7 @@ impl<'a> ProductApi<'a> {
         self.client.link_records("Product", id, "files", ids)
     }
     /// Unlinks the `File` records `ids` from the `Product` `id` (`files`); they stay.
+    #[cfg(feature = "file")]
     pub fn unlink_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1799,6 +1802,7 @@ impl<'a> ProductApi<'a> {
         self.client.unlink_records("Product", id, "files", ids)
     }
     /// The `Attribute` records linked to the `Product` `id` through `variantSpecificAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "attribute")]
     pub fn variant_specific_attributes(
         &self,
         id: &str,
@@ -1809,6 +1813,7 @@ impl<'a> ProductApi<'a> {
             >("Product", id, "variantSpecificAttributes")
     }
     /// Links the `Attribute` records `ids` to the `Product` `id` through `variantSpecificAttributes`.
+    #[cfg(feature = "attribute")]
     pub fn link_variant_specific_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1817,6 +1822,7 @@ impl<'a> ProductApi<'a> {
         self.client.link_records("Product", id, "variantSpecificAttributes", ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `Product` `id` (`variantSpecificAttributes`); they stay.
+    #[cfg(feature = "attribute")]
     pub fn unlink_variant_specific_attributes<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1825,6 +1831,7 @@ impl<'a> ProductApi<'a> {
         self.client.unlink_records("Product", id, "variantSpecificAttributes", ids)
     }
     /// The `Channel` records linked to the `Product` `id` through `channels`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "channel")]
     pub fn channels(
         &self,
         id: &str,
@@ -1832,6 +1839,7 @@ impl<'a> ProductApi<'a> {
         self.client.linked::<crate::channel::Channel>("Product", id, "channels")
     }
     /// Links the `Channel` records `ids` to the `Product` `id` through `channels`.
+    #[cfg(feature = "channel")]
     pub fn link_channels<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1840,6 +1848,7 @@ impl<'a> ProductApi<'a> {
         self.client.link_records("Product", id, "channels", ids)
     }
     /// Unlinks the `Channel` records `ids` from the `Product` `id` (`channels`); they stay.
+    #[cfg(feature = "channel")]
     pub fn unlink_channels<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1848,6 +1857,7 @@ impl<'a> ProductApi<'a> {
         self.client.unlink_records("Product", id, "channels", ids)
     }
     /// The `Category` records linked to the `Product` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "category")]
     pub fn categories(
         &self,
         id: &str,
@@ -1855,6 +1865,7 @@ impl<'a> ProductApi<'a> {
         self.client.linked::<crate::category::Category>("Product", id, "categories")
     }
     /// Links the `Category` records `ids` to the `Product` `id` through `categories`.
+    #[cfg(feature = "category")]
     pub fn link_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1863,6 +1874,7 @@ impl<'a> ProductApi<'a> {
         self.client.link_records("Product", id, "categories", ids)
     }
     /// Unlinks the `Category` records `ids` from the `Product` `id` (`categories`); they stay.
+    #[cfg(feature = "category")]
     pub fn unlink_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1871,6 +1883,7 @@ impl<'a> ProductApi<'a> {
         self.client.unlink_records("Product", id, "categories", ids)
     }
     /// The `User` records linked to the `Product` `id` through `followers`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "user")]
     pub fn followers(
         &self,
         id: &str,
@@ -1878,6 +1891,7 @@ impl<'a> ProductApi<'a> {
         self.client.linked::<crate::user::User>("Product", id, "followers")
     }
     /// Links the `User` records `ids` to the `Product` `id` through `followers`.
+    #[cfg(feature = "user")]
     pub fn link_followers<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1886,6 +1900,7 @@ impl<'a> ProductApi<'a> {
         self.client.link_records("Product", id, "followers", ids)
     }
     /// Unlinks the `User` records `ids` from the `Product` `id` (`followers`); they stay.
+    #[cfg(feature = "user")]
     pub fn unlink_followers<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1894,10 +1909,12 @@ impl<'a> ProductApi<'a> {
         self.client.unlink_records("Product", id, "followers", ids)
     }
     /// The `Team` records linked to the `Product` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "team")]
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("Product", id, "teams")
     }
     /// Links the `Team` records `ids` to the `Product` `id` through `teams`.
+    #[cfg(feature = "team")]
     pub fn link_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1906,6 +1923,7 @@ impl<'a> ProductApi<'a> {
         self.client.link_records("Product", id, "teams", ids)
     }
     /// Unlinks the `Team` records `ids` from the `Product` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
     pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1960,6 +1978,7 @@ impl<'a> ProductApi<'a> {
         self.client.unlink_records("Product", id, "associatingItems", ids)
     }
     /// The `AssociatedProduct` records linked to the `Product` `id` through `associatedItemRelations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "associated-product")]
     pub fn associated_item_relations(
         &self,
         id: &str,
@@ -1970,6 +1989,7 @@ impl<'a> ProductApi<'a> {
             >("Product", id, "associatedItemRelations")
     }
     /// Links the `AssociatedProduct` records `ids` to the `Product` `id` through `associatedItemRelations`.
+    #[cfg(feature = "associated-product")]
     pub fn link_associated_item_relations<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1978,6 +1998,7 @@ impl<'a> ProductApi<'a> {
         self.client.link_records("Product", id, "associatedItemRelations", ids)
     }
     /// Unlinks the `AssociatedProduct` records `ids` from the `Product` `id` (`associatedItemRelations`); they stay.
+    #[cfg(feature = "associated-product")]
     pub fn unlink_associated_item_relations<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1986,6 +2007,7 @@ impl<'a> ProductApi<'a> {
         self.client.unlink_records("Product", id, "associatedItemRelations", ids)
     }
     /// The `AssociatedProduct` records linked to the `Product` `id` through `associatingItemRelations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "associated-product")]
     pub fn associating_item_relations(
         &self,
         id: &str,
@@ -1996,6 +2018,7 @@ impl<'a> ProductApi<'a> {
             >("Product", id, "associatingItemRelations")
     }
     /// Links the `AssociatedProduct` records `ids` to the `Product` `id` through `associatingItemRelations`.
+    #[cfg(feature = "associated-product")]
     pub fn link_associating_item_relations<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -2004,6 +2027,7 @@ impl<'a> ProductApi<'a> {
         self.client.link_records("Product", id, "associatingItemRelations", ids)
     }
     /// Unlinks the `AssociatedProduct` records `ids` from the `Product` `id` (`associatingItemRelations`); they stay.
+    #[cfg(feature = "associated-product")]
     pub fn unlink_associating_item_relations<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -2012,6 +2036,7 @@ impl<'a> ProductApi<'a> {
         self.client.unlink_records("Product", id, "associatingItemRelations", ids)
     }
     /// The `Classification` records linked to the `Product` `id` through `classifications`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "classification")]
     pub fn classifications(
         &self,
         id: &str,
@@ -2022,6 +2047,7 @@ impl<'a> ProductApi<'a> {
             >("Product", id, "classifications")
     }
     /// Links the `Classification` records `ids` to the `Product` `id` through `classifications`.
+    #[cfg(feature = "classification")]
     pub fn link_classifications<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -2030,6 +2056,7 @@ impl<'a> ProductApi<'a> {
         self.client.link_records("Product", id, "classifications", ids)
     }
     /// Unlinks the `Classification` records `ids` from the `Product` `id` (`classifications`); they stay.
+    #[cfg(feature = "classification")]
     pub fn unlink_classifications<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -2038,6 +2065,7 @@ impl<'a> ProductApi<'a> {
         self.client.unlink_records("Product", id, "classifications", ids)
     }
     /// The `ProductFile` records linked to the `Product` `id` through `productFiles`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "product-file")]
     pub fn product_files(
         &self,
         id: &str,
@@ -2046,6 +2074,7 @@ impl<'a> ProductApi<'a> {
             .linked::<crate::product_file::ProductFile>("Product", id, "productFiles")
     }
     /// Links the `ProductFile` records `ids` to the `Product` `id` through `productFiles`.
+    #[cfg(feature = "product-file")]
     pub fn link_product_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -2054,6 +2083,7 @@ impl<'a> ProductApi<'a> {
         self.client.link_records("Product", id, "productFiles", ids)
     }
     /// Unlinks the `ProductFile` records `ids` from the `Product` `id` (`productFiles`); they stay.
+    #[cfg(feature = "product-file")]
     pub fn unlink_product_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -2062,6 +2092,7 @@ impl<'a> ProductApi<'a> {
         self.client.unlink_records("Product", id, "productFiles", ids)
     }
     /// The `ProductCategory` records linked to the `Product` `id` through `productCategories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "product-category")]
     pub fn product_categories(
         &self,
         id: &str,
@@ -2072,6 +2103,7 @@ impl<'a> ProductApi<'a> {
             >("Product", id, "productCategories")
     }
     /// Links the `ProductCategory` records `ids` to the `Product` `id` through `productCategories`.
+    #[cfg(feature = "product-category")]
     pub fn link_product_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -2080,6 +2112,7 @@ impl<'a> ProductApi<'a> {
         self.client.link_records("Product", id, "productCategories", ids)
     }
     /// Unlinks the `ProductCategory` records `ids` from the `Product` `id` (`productCategories`); they stay.
+    #[cfg(feature = "product-category")]
     pub fn unlink_product_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

@@ -287,10 +287,12 @@ impl<'a> TeamApi<'a> {
         self.client.delete::<Team>(id)
     }
     /// The `User` records linked to the `Team` `id` through `users`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "user")]
     pub fn users(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::user::User> {
         self.client.linked::<crate::user::User>("Team", id, "users")
     }
     /// Links the `User` records `ids` to the `Team` `id` through `users`.
+    #[cfg(feature = "user")]
     pub fn link_users<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -299,6 +301,7 @@ impl<'a> TeamApi<'a> {
         self.client.link_records("Team", id, "users", ids)
     }
     /// Unlinks the `User` records `ids` from the `Team` `id` (`users`); they stay.
+    #[cfg(feature = "user")]
     pub fn unlink_users<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

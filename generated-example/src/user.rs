@@ -1497,10 +1497,12 @@ impl<'a> UserApi<'a> {
         self.client.delete::<User>(id)
     }
     /// The `Team` records linked to the `User` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "team")]
     pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
         self.client.linked::<crate::team::Team>("User", id, "teams")
     }
     /// Links the `Team` records `ids` to the `User` `id` through `teams`.
+    #[cfg(feature = "team")]
     pub fn link_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1509,6 +1511,7 @@ impl<'a> UserApi<'a> {
         self.client.link_records("User", id, "teams", ids)
     }
     /// Unlinks the `Team` records `ids` from the `User` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
     pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1517,6 +1520,7 @@ impl<'a> UserApi<'a> {
         self.client.unlink_records("User", id, "teams", ids)
     }
     /// The `Product` records linked to the `User` `id` through `followedProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "product")]
     pub fn followed_products(
         &self,
         id: &str,
@@ -1524,6 +1528,7 @@ impl<'a> UserApi<'a> {
         self.client.linked::<crate::product::Product>("User", id, "followedProducts")
     }
     /// Links the `Product` records `ids` to the `User` `id` through `followedProducts`.
+    #[cfg(feature = "product")]
     pub fn link_followed_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1532,6 +1537,7 @@ impl<'a> UserApi<'a> {
         self.client.link_records("User", id, "followedProducts", ids)
     }
     /// Unlinks the `Product` records `ids` from the `User` `id` (`followedProducts`); they stay.
+    #[cfg(feature = "product")]
     pub fn unlink_followed_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

@@ -570,6 +570,14 @@ fn params_struct(
     }
 }
 
+/// `#[cfg(feature = "…")]` for code that exists only with an entity's feature.
+fn cfg_feature(feature: Option<&str>) -> TokenStream {
+    match feature {
+        Some(f) => quote!(#[cfg(feature = #f)]),
+        None => TokenStream::new(),
+    }
+}
+
 /// `pub use crate::types::{…}` for the shared types a module uses, so that their paths through
 /// the module keep working (a glob import of two modules sees one item, not a clash).
 fn shared_uses(names: &[String]) -> TokenStream {
@@ -918,12 +926,15 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
             "Unlinks the `{}` records `ids` from the `{wire_name}` `id` (`{link}`); they stay.",
             l.target
         ));
+        let cfg = cfg_feature(l.target_feature.as_deref());
         methods.extend(quote! {
             #doc
+            #cfg
             pub fn #method(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::#module::#ty> {
                 self.client.linked::<crate::#module::#ty>(#wire_name, id, #link)
             }
             #link_doc
+            #cfg
             pub fn #link_method<S: ::std::convert::AsRef<str>>(
                 &self,
                 id: &str,
@@ -932,6 +943,7 @@ fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
                 self.client.link_records(#wire_name, id, #link, ids)
             }
             #unlink_doc
+            #cfg
             pub fn #unlink_method<S: ::std::convert::AsRef<str>>(
                 &self,
                 id: &str,
@@ -1054,9 +1066,11 @@ fn lib_rs(api: &Api, settings: &Settings) -> TokenStream {
         let m = ident(&e.module);
         let a = ident(&e.api_type);
         let d = doc_lines(&format!("Operations on `{}` records.", e.name));
-        mods.extend(quote!(pub mod #m;));
+        let cfg = cfg_feature(e.feature.as_deref());
+        mods.extend(quote!(#cfg pub mod #m;));
         accessors.extend(quote! {
             #d
+            #cfg
             pub fn #m(&self) -> #m::#a<'_> {
                 #m::#a::new(&self.inner)
             }
@@ -1178,8 +1192,38 @@ fn manifest(api: &Api, settings: &Settings) -> String {
             )
         }
     };
-    // The TLS backend passes through to the runtime: rustls by default.
-    let features = "\n[features]\ndefault = [\"rustls\"]\nrustls = [\"atrocore-runtime/rustls\"]\nnative-tls = [\"atrocore-runtime/native-tls\"]\n";
+    // The TLS backend passes through to the runtime: rustls by default. One feature per entity
+    // module, all on by default (`full`); with `default-features = false` a crate compiles only
+    // the entities it names (plus a TLS feature).
+    let entity_features: Vec<(&str, &[String])> = api
+        .entities
+        .iter()
+        .filter_map(|e| e.feature.as_deref().map(|f| (f, e.feature_deps.as_slice())))
+        .collect();
+    let mut features = String::from("\n[features]\n");
+    if entity_features.is_empty() {
+        features.push_str("default = [\"rustls\"]\n");
+    } else {
+        features.push_str("default = [\"rustls\", \"full\"]\n");
+    }
+    features.push_str(
+        "rustls = [\"atrocore-runtime/rustls\"]\nnative-tls = [\"atrocore-runtime/native-tls\"]\n",
+    );
+    if !entity_features.is_empty() {
+        let list = |names: &mut dyn Iterator<Item = &str>| {
+            names.map(toml_string).collect::<Vec<_>>().join(", ")
+        };
+        features.push_str(&format!(
+            "# Every entity module; each one below also turns on the entities its types use.\nfull = [{}]\n",
+            list(&mut entity_features.iter().map(|(f, _)| *f))
+        ));
+        for (f, deps) in &entity_features {
+            features.push_str(&format!(
+                "{f} = [{}]\n",
+                list(&mut deps.iter().map(String::as_str))
+            ));
+        }
+    }
     let workspace = if settings.standalone_workspace {
         "\n[workspace]\n"
     } else {

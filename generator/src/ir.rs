@@ -82,6 +82,13 @@ pub struct Entity {
     /// (`brand.products(id)`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub link_lists: Vec<LinkList>,
+    /// The cargo feature that compiles this module (`None`: always compiled, because route
+    /// groups or shared types refer to it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feature: Option<String>,
+    /// The features of the other entity modules this module's types refer to.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub feature_deps: Vec<String>,
     /// Operations handle name (`ProductApi`).
     pub api_type: String,
     /// Fields of the read struct, in spec order.
@@ -119,6 +126,10 @@ pub struct LinkList {
     pub target_module: String,
     /// Target entity's read type (`Product`).
     pub target_type: String,
+    /// The cargo feature of the target's module (`None`: always compiled); the method exists
+    /// only with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_feature: Option<String>,
 }
 
 /// The five standard routes of an entity, with their paths' methods.

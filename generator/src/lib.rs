@@ -19,6 +19,7 @@
 
 mod boxing;
 pub mod emit;
+mod features;
 pub mod ir;
 pub mod lower;
 pub mod naming;

@@ -340,6 +340,16 @@ pub fn operation_name_on_collision(method: &str, rest: &str, base: &str) -> Stri
     }
 }
 
+/// The cargo feature of an entity module: its name in kebab case (`product_category` →
+/// `product-category`), prefixed `entity-` where it would take a name the manifest uses already.
+pub fn feature_name(module: &str) -> String {
+    let name = module.trim_end_matches('_').replace('_', "-");
+    match name.as_str() {
+        "default" | "full" | "rustls" | "native-tls" => format!("entity-{name}"),
+        _ => name,
+    }
+}
+
 /// The base method name of an operation that is not one of an entity's five standard ones,
 /// derived from the HTTP method and the path below the module's prefix (operationIds are md5
 /// hashes in real specs, so they carry no name).
@@ -516,6 +526,9 @@ mod tests {
         assert_eq!(operation_name("get", "/getaway"), "get_getaway");
         assert_eq!(operation_name("get", "/get"), "get_get");
         assert_eq!(operation_name("post", "/move"), "move_");
+        assert_eq!(feature_name("product_category"), "product-category");
+        assert_eq!(feature_name("default"), "entity-default");
+        assert_eq!(feature_name("type_"), "type");
         assert_eq!(
             operation_name_on_collision("delete", "/{id}/purge", "delete_purge"),
             "delete_purge_by_id"

@@ -824,10 +824,12 @@ impl<'a> CategoryApi<'a> {
         self.client.delete::<Category>(id)
     }
     /// The `File` records linked to the `Category` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "file")]
     pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
         self.client.linked::<crate::file::File>("Category", id, "files")
     }
     /// Links the `File` records `ids` to the `Category` `id` through `files`.
+    #[cfg(feature = "file")]
     pub fn link_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -836,6 +838,7 @@ impl<'a> CategoryApi<'a> {
         self.client.link_records("Category", id, "files", ids)
     }
     /// Unlinks the `File` records `ids` from the `Category` `id` (`files`); they stay.
+    #[cfg(feature = "file")]
     pub fn unlink_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -890,6 +893,7 @@ impl<'a> CategoryApi<'a> {
         self.client.unlink_records("Category", id, "parents", ids)
     }
     /// The `Product` records linked to the `Category` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "product")]
     pub fn products(
         &self,
         id: &str,
@@ -897,6 +901,7 @@ impl<'a> CategoryApi<'a> {
         self.client.linked::<crate::product::Product>("Category", id, "products")
     }
     /// Links the `Product` records `ids` to the `Category` `id` through `products`.
+    #[cfg(feature = "product")]
     pub fn link_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -905,6 +910,7 @@ impl<'a> CategoryApi<'a> {
         self.client.link_records("Category", id, "products", ids)
     }
     /// Unlinks the `Product` records `ids` from the `Category` `id` (`products`); they stay.
+    #[cfg(feature = "product")]
     pub fn unlink_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

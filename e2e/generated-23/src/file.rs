@@ -1049,6 +1049,7 @@ impl<'a> FileApi<'a> {
         self.client.delete::<File>(id)
     }
     /// The `Product` records linked to the `File` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "product")]
     pub fn products(
         &self,
         id: &str,
@@ -1056,6 +1057,7 @@ impl<'a> FileApi<'a> {
         self.client.linked::<crate::product::Product>("File", id, "products")
     }
     /// Links the `Product` records `ids` to the `File` `id` through `products`.
+    #[cfg(feature = "product")]
     pub fn link_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1064,6 +1066,7 @@ impl<'a> FileApi<'a> {
         self.client.link_records("File", id, "products", ids)
     }
     /// Unlinks the `Product` records `ids` from the `File` `id` (`products`); they stay.
+    #[cfg(feature = "product")]
     pub fn unlink_products<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1072,6 +1075,7 @@ impl<'a> FileApi<'a> {
         self.client.unlink_records("File", id, "products", ids)
     }
     /// The `Category` records linked to the `File` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "category")]
     pub fn categories(
         &self,
         id: &str,
@@ -1079,6 +1083,7 @@ impl<'a> FileApi<'a> {
         self.client.linked::<crate::category::Category>("File", id, "categories")
     }
     /// Links the `Category` records `ids` to the `File` `id` through `categories`.
+    #[cfg(feature = "category")]
     pub fn link_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1087,6 +1092,7 @@ impl<'a> FileApi<'a> {
         self.client.link_records("File", id, "categories", ids)
     }
     /// Unlinks the `Category` records `ids` from the `File` `id` (`categories`); they stay.
+    #[cfg(feature = "category")]
     pub fn unlink_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1095,6 +1101,7 @@ impl<'a> FileApi<'a> {
         self.client.unlink_records("File", id, "categories", ids)
     }
     /// The `Brand` records linked to the `File` `id` through `brands`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "brand")]
     pub fn brands(
         &self,
         id: &str,
@@ -1102,6 +1109,7 @@ impl<'a> FileApi<'a> {
         self.client.linked::<crate::brand::Brand>("File", id, "brands")
     }
     /// Links the `Brand` records `ids` to the `File` `id` through `brands`.
+    #[cfg(feature = "brand")]
     pub fn link_brands<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1110,6 +1118,7 @@ impl<'a> FileApi<'a> {
         self.client.link_records("File", id, "brands", ids)
     }
     /// Unlinks the `Brand` records `ids` from the `File` `id` (`brands`); they stay.
+    #[cfg(feature = "brand")]
     pub fn unlink_brands<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

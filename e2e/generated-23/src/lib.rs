@@ -23,10 +23,15 @@
 //! # }
 //! ```
 #![warn(missing_docs)]
+#[cfg(feature = "brand")]
 pub mod brand;
+#[cfg(feature = "category")]
 pub mod category;
+#[cfg(feature = "file")]
 pub mod file;
+#[cfg(feature = "product")]
 pub mod product;
+#[cfg(feature = "sharing")]
 pub mod sharing;
 pub mod dashlet;
 pub mod global;
@@ -72,22 +77,27 @@ impl Client {
         self.inner.login().await
     }
     /// Operations on `Brand` records.
+    #[cfg(feature = "brand")]
     pub fn brand(&self) -> brand::BrandApi<'_> {
         brand::BrandApi::new(&self.inner)
     }
     /// Operations on `Category` records.
+    #[cfg(feature = "category")]
     pub fn category(&self) -> category::CategoryApi<'_> {
         category::CategoryApi::new(&self.inner)
     }
     /// Operations on `File` records.
+    #[cfg(feature = "file")]
     pub fn file(&self) -> file::FileApi<'_> {
         file::FileApi::new(&self.inner)
     }
     /// Operations on `Product` records.
+    #[cfg(feature = "product")]
     pub fn product(&self) -> product::ProductApi<'_> {
         product::ProductApi::new(&self.inner)
     }
     /// Operations on `Sharing` records.
+    #[cfg(feature = "sharing")]
     pub fn sharing(&self) -> sharing::SharingApi<'_> {
         sharing::SharingApi::new(&self.inner)
     }

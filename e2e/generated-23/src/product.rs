@@ -1879,10 +1879,12 @@ impl<'a> ProductApi<'a> {
         self.client.unlink_records("Product", id, "parents", ids)
     }
     /// The `File` records linked to the `Product` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "file")]
     pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
         self.client.linked::<crate::file::File>("Product", id, "files")
     }
     /// Links the `File` records `ids` to the `Product` `id` through `files`.
+    #[cfg(feature = "file")]
     pub fn link_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1891,6 +1893,7 @@ impl<'a> ProductApi<'a> {
         self.client.link_records("Product", id, "files", ids)
     }
     /// Unlinks the `File` records `ids` from the `Product` `id` (`files`); they stay.
+    #[cfg(feature = "file")]
     pub fn unlink_files<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1899,6 +1902,7 @@ impl<'a> ProductApi<'a> {
         self.client.unlink_records("Product", id, "files", ids)
     }
     /// The `Category` records linked to the `Product` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    #[cfg(feature = "category")]
     pub fn categories(
         &self,
         id: &str,
@@ -1906,6 +1910,7 @@ impl<'a> ProductApi<'a> {
         self.client.linked::<crate::category::Category>("Product", id, "categories")
     }
     /// Links the `Category` records `ids` to the `Product` `id` through `categories`.
+    #[cfg(feature = "category")]
     pub fn link_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,
@@ -1914,6 +1919,7 @@ impl<'a> ProductApi<'a> {
         self.client.link_records("Product", id, "categories", ids)
     }
     /// Unlinks the `Category` records `ids` from the `Product` `id` (`categories`); they stay.
+    #[cfg(feature = "category")]
     pub fn unlink_categories<S: ::std::convert::AsRef<str>>(
         &self,
         id: &str,

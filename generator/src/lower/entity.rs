@@ -155,6 +155,8 @@ impl<'a> Lowerer<'a> {
             flat_attributes,
             type_name,
             field_enum,
+            feature: None,
+            feature_deps: Vec::new(),
             api_type,
             fields,
             create,

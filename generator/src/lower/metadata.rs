@@ -41,6 +41,7 @@ impl<'a> Lowerer<'a> {
                 target: target.to_owned(),
                 target_module: module.clone(),
                 target_type: naming::entity_type(target),
+                target_feature: None,
             });
         }
         out

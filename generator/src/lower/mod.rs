@@ -46,6 +46,7 @@ pub fn lower_entities(
     let mut api = Lowerer::new(spec, settings, entities).run()?;
     crate::boxing::box_cycles(&mut api);
     crate::share::share_repeated(&mut api);
+    crate::features::assign_features(&mut api);
     Ok(api)
 }
 
