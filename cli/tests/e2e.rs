@@ -454,6 +454,49 @@ fn same_records(env: &Env, expr: &str, w: Where) -> usize {
     cli.len()
 }
 
+/// `--where` gives the records of the generated crates' typed filters (both generations).
+#[test]
+fn filter_expressions_give_the_records_of_the_generated_typed_filter() {
+    for generation in Gen::BOTH {
+        let env = Env::start(generation);
+        env.seed_brands(60);
+        let expr = r#"(name like "Brand 00001%" and not isActive) or code in (b000040, b000041)"#;
+        let run = env
+            .atro(&[
+                "list", "Brand", "-w", expr, "-s", "code", "-f", "jsonl", "-n", "1000",
+            ])
+            .ok();
+        let mut cli = jsonl_ids(&run.stdout);
+        cli.sort();
+        let runtime = env.client();
+        let typed: Vec<String> = env.rt.block_on(async move {
+            match generation {
+                Gen::V22 => {
+                    use atrocore_client::brand::{BrandField, filter as b};
+                    let c = atrocore_client::Client::from(runtime);
+                    let f = (b::name().like("Brand 00001%") & !b::is_active().is_true())
+                        | b::code().in_(["b000040", "b000041"]);
+                    let list = c.brand().list().filter(f).select([BrandField::Id]);
+                    let all: Vec<_> = list.keyset_stream().try_collect().await.unwrap();
+                    all.into_iter().filter_map(|r| r.id).collect()
+                }
+                Gen::V23 => {
+                    use atrocore_client_23::brand::{BrandField, filter as b};
+                    let c = atrocore_client_23::Client::from(runtime);
+                    let f = (b::name().like("Brand 00001%") & !b::is_active().is_true())
+                        | b::code().in_(["b000040", "b000041"]);
+                    let list = c.brand().list().filter(f).select([BrandField::Id]);
+                    let all: Vec<_> = list.keyset_stream().try_collect().await.unwrap();
+                    all.into_iter().filter_map(|r| r.id).collect()
+                }
+            }
+        });
+        assert_eq!(cli, typed, "{generation:?}");
+        // The inactive ones of 10..19 (12, 15, 18; every third brand is inactive) and two codes.
+        assert_eq!(cli.len(), 5, "{generation:?}");
+    }
+}
+
 #[test]
 fn filter_expressions_give_the_records_of_the_runtime_filter() {
     for generation in Gen::BOTH {
