@@ -51,6 +51,18 @@ async fn generated_routes_and_crud_builders_take_a_per_request_timeout() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    // The streams' pages keep it too.
+    use futures_util::StreamExt;
+    for mut stream in [
+        c.brand().list().timeout(Duration::from_millis(50)).stream(),
+        c.brand()
+            .list()
+            .timeout(Duration::from_millis(50))
+            .keyset_stream(),
+    ] {
+        let err = stream.next().await.unwrap().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    }
     sim.shutdown().await;
 }
 

@@ -38,9 +38,10 @@ use serde_json::Value;
 use crate::client::Client;
 use crate::encode::encode_path_segment;
 use crate::entity::{BoxFuture, BoxStream, DEFAULT_PAGE_SIZE, ListResult};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::filter::{Condition, Where};
 use crate::http::execute::check_path_value;
+use crate::paging::{self, Pager};
 use crate::request::RequestBuilder;
 
 impl Client {
@@ -239,50 +240,8 @@ impl DynamicList {
     /// [`ListRequest::stream`](crate::ListRequest::stream): simple, but records created or
     /// deleted meanwhile shift the pages; prefer [`keyset_stream`](Self::keyset_stream).
     pub fn stream(self) -> BoxStream<Value> {
-        struct Offset {
-            request: DynamicList,
-            next: u64,
-            page_size: u64,
-            page: std::vec::IntoIter<Value>,
-            done: bool,
-        }
-        let state = Offset {
-            next: self.offset.unwrap_or(0),
-            page_size: self.page_size(),
-            request: self,
-            page: Vec::new().into_iter(),
-            done: false,
-        };
-        Box::pin(futures_util::stream::unfold(state, |mut st| async move {
-            loop {
-                if let Some(record) = st.page.next() {
-                    return Some((Ok(record), st));
-                }
-                if st.done {
-                    return None;
-                }
-                let mut request = st.request.clone();
-                request.offset = Some(st.next);
-                request.max_size = Some(st.page_size);
-                match request.to_request().send_json::<ListResult<Value>>().await {
-                    Ok(page) => {
-                        let n = page.list.len() as u64;
-                        st.next += n;
-                        st.done = n == 0
-                            || if page.total >= 0 {
-                                st.next >= page.total as u64
-                            } else {
-                                n < st.page_size
-                            };
-                        st.page = page.list.into_iter();
-                    }
-                    Err(e) => {
-                        st.done = true;
-                        return Some((Err(e), st));
-                    }
-                }
-            }
-        }))
+        let (start, page_size) = (self.offset.unwrap_or(0), self.page_size());
+        paging::offset_stream(self, start, page_size)
     }
 
     /// Every matching record in `id` order with keyset paging (each page asks for
@@ -308,74 +267,37 @@ impl DynamicList {
         request.sort_by = Some("id".to_owned());
         request.asc = Some(ascending);
         request.offset = None;
-        struct Keyset {
-            request: DynamicList,
-            path: String,
-            page_size: u64,
-            page: std::vec::IntoIter<Value>,
-            done: bool,
+        let (after, page_size) = (request.after_id.take(), request.page_size());
+        paging::keyset_stream(request, after, page_size)
+    }
+}
+
+impl Pager for DynamicList {
+    fn offset_page(&self, offset: u64, size: u64) -> RequestBuilder {
+        let mut request = self.clone();
+        request.offset = Some(offset);
+        request.max_size = Some(size);
+        request.to_request()
+    }
+
+    fn keyset_page(&self, after: Option<&str>, size: u64) -> RequestBuilder {
+        let mut request = self.clone();
+        request.max_size = Some(size);
+        if let Some(last) = after {
+            let beyond = if request.asc == Some(false) {
+                "lessThan"
+            } else {
+                "greaterThan"
+            };
+            request
+                .filter
+                .push(Condition::new(beyond).attribute("id").value(last));
         }
-        let state = Keyset {
-            page_size: request.page_size(),
-            request,
-            path,
-            page: Vec::new().into_iter(),
-            done: false,
-        };
-        Box::pin(futures_util::stream::unfold(state, |mut st| async move {
-            loop {
-                if let Some(record) = st.page.next() {
-                    return Some((Ok(record), st));
-                }
-                if st.done {
-                    return None;
-                }
-                let mut request = st.request.clone();
-                request.max_size = Some(st.page_size);
-                if let Some(last) = &st.request.after_id {
-                    let beyond = if request.asc == Some(false) {
-                        "lessThan"
-                    } else {
-                        "greaterThan"
-                    };
-                    request
-                        .filter
-                        .push(Condition::new(beyond).attribute("id").value(last.as_str()));
-                }
-                match request.to_request().send_json::<ListResult<Value>>().await {
-                    Ok(page) => {
-                        let n = page.list.len() as u64;
-                        match page
-                            .list
-                            .last()
-                            .map(|r| r.get("id").and_then(Value::as_str))
-                        {
-                            None => st.done = true,
-                            Some(None) => {
-                                st.done = true;
-                                let e = Error::new(ErrorKind::Decode)
-                                    .with_message("keyset paging needs records with a string `id`")
-                                    .with_request(&Method::GET, &st.path);
-                                return Some((Err(e), st));
-                            }
-                            Some(Some(id)) => {
-                                st.request.after_id = Some(id.to_owned());
-                                st.done = if page.total >= 0 {
-                                    n >= page.total as u64
-                                } else {
-                                    n < st.page_size
-                                };
-                            }
-                        }
-                        st.page = page.list.into_iter();
-                    }
-                    Err(e) => {
-                        st.done = true;
-                        return Some((Err(e), st));
-                    }
-                }
-            }
-        }))
+        request.to_request()
+    }
+
+    fn path(&self) -> String {
+        format!("/{}", self.entity)
     }
 }
 

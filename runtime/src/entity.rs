@@ -13,12 +13,12 @@ use futures_util::Stream;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::client::Client;
 use crate::encode::encode_path_segment;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::filter::{Condition, Filter, Where};
+use crate::paging::{self, Pager};
 use crate::request::RequestBuilder;
 
 /// Implemented by each generated record type (the read struct of an entity, e.g. `Product`).
@@ -330,47 +330,8 @@ impl<E: Entity> ListRequest<E> {
     /// and deep offsets get slow on large tables. Sort by a field that does not change while you
     /// page. For large or busy tables use [`keyset_stream`](Self::keyset_stream).
     pub fn stream(self) -> BoxStream<E::Record> {
-        let state = OffsetPaging {
-            next_offset: self.offset.unwrap_or(0),
-            page_size: self.page_size(),
-            request: self,
-            page: Vec::new().into_iter(),
-            done: false,
-        };
-        Box::pin(futures_util::stream::unfold(state, |mut st| async move {
-            loop {
-                if let Some(record) = st.page.next() {
-                    return Some((Ok(record), st));
-                }
-                if st.done {
-                    return None;
-                }
-                let mut request = st.request.clone();
-                request.offset = Some(st.next_offset);
-                request.max_size = Some(st.page_size);
-                match request
-                    .to_request()
-                    .send_json::<ListResult<E::Record>>()
-                    .await
-                {
-                    Ok(page) => {
-                        let n = page.list.len() as u64;
-                        st.next_offset += n;
-                        st.done = n == 0
-                            || if page.total >= 0 {
-                                st.next_offset >= page.total as u64
-                            } else {
-                                n < st.page_size
-                            };
-                        st.page = page.list.into_iter();
-                    }
-                    Err(e) => {
-                        st.done = true;
-                        return Some((Err(e), st));
-                    }
-                }
-            }
-        }))
+        let (start, page_size) = (self.offset.unwrap_or(0), self.page_size());
+        paging::offset_stream(self, start, page_size)
     }
 
     /// Every matching record in ascending `id` order, fetched with keyset paging: each page asks
@@ -403,127 +364,38 @@ impl<E: Entity> ListRequest<E> {
         request.sort_by = Some(Cow::Borrowed("id"));
         request.asc = Some(ascending);
         request.offset = None;
-        let state = KeysetPaging {
-            page_size: request.page_size(),
-            request,
-            last_id: None,
-            page: Vec::new().into_iter(),
-            done: false,
-        };
-        Box::pin(futures_util::stream::unfold(state, |mut st| async move {
-            loop {
-                if let Some(record) = st.page.next() {
-                    return Some((Ok(record), st));
-                }
-                if st.done {
-                    return None;
-                }
-                let mut request = st.request.clone();
-                request.max_size = Some(st.page_size);
-                if let Some(last) = &st.last_id {
-                    let beyond = if request.asc == Some(false) {
-                        "lessThan"
-                    } else {
-                        "greaterThan"
-                    };
-                    request
-                        .filter
-                        .push(Condition::new(beyond).attribute("id").value(last.as_str()));
-                }
-                let page = match request.to_request().send_bytes().await {
-                    Ok(bytes) => keyset_page::<E::Record>(&bytes)
-                        .map_err(|e| e.with_request(&Method::GET, &format!("/{}", E::NAME))),
-                    Err(e) => Err(e),
-                };
-                match page {
-                    Ok(page) => {
-                        let n = page.records.len() as u64;
-                        match page.last_id {
-                            None => st.done = true,
-                            Some(None) => {
-                                st.done = true;
-                                let e = Error::new(ErrorKind::Decode)
-                                    .with_message("keyset paging needs records with a string `id`")
-                                    .with_request(&Method::GET, &format!("/{}", E::NAME));
-                                return Some((Err(e), st));
-                            }
-                            Some(Some(id)) => {
-                                st.last_id = Some(id);
-                                st.done = if page.total >= 0 {
-                                    n >= page.total as u64
-                                } else {
-                                    n < st.page_size
-                                };
-                            }
-                        }
-                        st.page = page.records.into_iter();
-                    }
-                    Err(e) => {
-                        st.done = true;
-                        return Some((Err(e), st));
-                    }
-                }
-            }
-        }))
+        let page_size = request.page_size();
+        paging::keyset_stream(request, None, page_size)
     }
 }
 
-/// One keyset page: its records decoded straight into `R` (no `Value` tree in between: the
-/// page is split into raw records first), and the `id` of its last record (`Some(None)` when
-/// that record has no string `id`; `None` for an empty page).
-struct KeysetPage<R> {
-    total: i64,
-    records: Vec<R>,
-    last_id: Option<Option<String>>,
-}
-
-fn keyset_page<R: DeserializeOwned>(bytes: &[u8]) -> Result<KeysetPage<R>> {
-    #[derive(Deserialize)]
-    struct IdOf {
-        #[serde(default)]
-        id: Option<Value>,
+impl<E: Entity> Pager for ListRequest<E> {
+    fn offset_page(&self, offset: u64, size: u64) -> RequestBuilder {
+        let mut request = self.clone();
+        request.offset = Some(offset);
+        request.max_size = Some(size);
+        request.to_request()
     }
-    let page: ListResult<&serde_json::value::RawValue> =
-        serde_json::from_slice(bytes).map_err(Error::decode)?;
-    let last_id = match page.list.last() {
-        None => None,
-        Some(raw) => {
-            let id = serde_json::from_str::<IdOf>(raw.get())
-                .map_err(Error::decode)?
-                .id;
-            Some(match id {
-                Some(Value::String(s)) => Some(s),
-                _ => None,
-            })
+
+    fn keyset_page(&self, after: Option<&str>, size: u64) -> RequestBuilder {
+        let mut request = self.clone();
+        request.max_size = Some(size);
+        if let Some(last) = after {
+            let beyond = if request.asc == Some(false) {
+                "lessThan"
+            } else {
+                "greaterThan"
+            };
+            request
+                .filter
+                .push(Condition::new(beyond).attribute("id").value(last));
         }
-    };
-    let records = page
-        .list
-        .iter()
-        .map(|raw| serde_json::from_str(raw.get()))
-        .collect::<serde_json::Result<Vec<R>>>()
-        .map_err(Error::decode)?;
-    Ok(KeysetPage {
-        total: page.total,
-        records,
-        last_id,
-    })
-}
+        request.to_request()
+    }
 
-struct OffsetPaging<E: Entity> {
-    request: ListRequest<E>,
-    next_offset: u64,
-    page_size: u64,
-    page: std::vec::IntoIter<E::Record>,
-    done: bool,
-}
-
-struct KeysetPaging<E: Entity> {
-    request: ListRequest<E>,
-    page_size: u64,
-    last_id: Option<String>,
-    page: std::vec::IntoIter<E::Record>,
-    done: bool,
+    fn path(&self) -> String {
+        format!("/{}", E::NAME)
+    }
 }
 
 impl<E> Clone for ListRequest<E> {
@@ -542,7 +414,7 @@ impl<E> Clone for ListRequest<E> {
             attributes: self.attributes.clone(),
             language: self.language.clone(),
             linked: self.linked.clone(),
-            timeout: None,
+            timeout: self.timeout,
             _entity: PhantomData,
         }
     }
@@ -890,44 +762,3 @@ debug_request!(UpdateRequest {
     flatten_attributes
 });
 debug_request!(DeleteRequest { id, permanently });
-
-#[cfg(test)]
-mod keyset_page_tests {
-    use super::*;
-
-    #[derive(Debug, Deserialize, PartialEq)]
-    struct Rec {
-        id: Option<String>,
-        n: i64,
-    }
-
-    #[test]
-    fn decodes_records_and_the_last_id() {
-        let page =
-            keyset_page::<Rec>(br#"{"total":5,"list":[{"id":"a","n":1},{"n":2,"id":"b\u0063"}]}"#)
-                .unwrap();
-        assert_eq!(page.total, 5);
-        assert_eq!(
-            page.records[1],
-            Rec {
-                id: Some("bc".into()),
-                n: 2
-            }
-        );
-        assert_eq!(page.last_id, Some(Some("bc".into())));
-    }
-
-    #[test]
-    fn empty_pages_and_odd_ids() {
-        let empty = keyset_page::<Rec>(br#"{"list":[]}"#).unwrap();
-        assert_eq!((empty.total, empty.last_id), (-1, None));
-        let numeric = keyset_page::<Rec>(br#"{"total":1,"list":[{"id":7,"n":1}]}"#);
-        assert!(
-            numeric.is_err(),
-            "a record that does not decode fails the page"
-        );
-        let page = keyset_page::<Value>(br#"{"total":1,"list":[{"id":7}]}"#).unwrap();
-        assert_eq!(page.last_id, Some(None));
-        assert!(keyset_page::<Rec>(br#"{"total":1,"list":[{"id":"x","n":"no"}]}"#).is_err());
-    }
-}

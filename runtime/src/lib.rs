@@ -150,6 +150,7 @@ mod links;
 mod meta;
 mod operation;
 mod outcome;
+mod paging;
 mod patch;
 mod request;
 mod rng;
