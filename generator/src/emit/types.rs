@@ -1,0 +1,345 @@
+//! Type definitions: Rust types of IR types, structs (read, create with its constructor, patch,
+//! plain), enums that keep unknown values.
+
+use super::*;
+
+/// Rust type tokens for an IR type.
+pub(super) fn ty(t: &Type) -> TokenStream {
+    match t {
+        Type::String => quote!(String),
+        Type::Integer => quote!(i64),
+        Type::Number => quote!(f64),
+        Type::Boolean => quote!(bool),
+        Type::Json => quote!(::atrocore_runtime::serde_json::Value),
+        Type::Map(v) if **v == Type::Json => {
+            quote!(::atrocore_runtime::serde_json::Map<String, ::atrocore_runtime::serde_json::Value>)
+        }
+        Type::Map(v) => {
+            let v = ty(v);
+            quote!(::std::collections::BTreeMap<String, #v>)
+        }
+        Type::Array(item) => {
+            let item = ty(item);
+            quote!(Vec<#item>)
+        }
+        Type::Meta => quote!(::atrocore_runtime::Meta),
+        Type::LinkTo => quote!(::atrocore_runtime::LinkTo),
+        Type::LinkNames => quote!(::atrocore_runtime::LinkNames),
+        Type::Date => quote!(::atrocore_runtime::Date),
+        Type::DateTime => quote!(::atrocore_runtime::DateTime),
+        Type::Where => quote!(::atrocore_runtime::Where),
+        Type::Named { module: None, name } => {
+            let name = ident(name);
+            quote!(#name)
+        }
+        Type::Named {
+            module: Some(m),
+            name,
+        } => {
+            let (m, name) = (ident(m), ident(name));
+            quote!(crate::#m::#name)
+        }
+    }
+}
+
+/// The name serde's `rename_all = "camelCase"` gives a field (serde_derive's own rule: drop
+/// each `_` and upper-case the next character).
+pub(super) fn serde_camel_case(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut capitalize = false;
+    for ch in field.chars() {
+        if ch == '_' {
+            capitalize = true;
+        } else if capitalize && !out.is_empty() {
+            out.push(ch.to_ascii_uppercase());
+            capitalize = false;
+        } else {
+            out.push(ch);
+            capitalize = false;
+        }
+    }
+    out
+}
+
+/// Borrowed argument type for a request body.
+pub(super) fn arg_ty(t: &Type) -> TokenStream {
+    match t {
+        Type::String => quote!(&str),
+        Type::Array(item) => {
+            let item = ty(item);
+            quote!(&[#item])
+        }
+        other => {
+            let t = ty(other);
+            quote!(&#t)
+        }
+    }
+}
+
+/// `Where`, dates and enums without a metadata default have no `Default` (`enums` tells which
+/// named types are such enums).
+pub(super) fn has_default(t: &Type, enums: &dyn Fn(&Type) -> bool) -> bool {
+    match t {
+        Type::Where | Type::Date | Type::DateTime | Type::LinkTo => false,
+        Type::Named { .. } => !enums(t),
+        _ => true,
+    }
+}
+
+pub(super) fn serde_crate() -> TokenStream {
+    quote!(#[serde(crate = "::atrocore_runtime::serde")])
+}
+
+pub(super) fn derives(default: bool, eq: bool) -> TokenStream {
+    let default = default.then(|| quote!(Default,));
+    let eq = eq.then(|| quote!(PartialEq,));
+    quote! {
+        #[derive(
+            Debug, Clone, #default #eq
+            ::atrocore_runtime::serde::Serialize, ::atrocore_runtime::serde::Deserialize
+        )]
+    }
+}
+
+pub(super) fn field_doc(f: &Field) -> TokenStream {
+    let mut notes = vec![format!("`{}`", f.wire)];
+    if f.required {
+        notes.push("required".into());
+    }
+    if f.read_only {
+        notes.push("read-only".into());
+    }
+    if f.nullable {
+        notes.push("nullable".into());
+    }
+    let summary = notes.join(", ");
+    docs(&[Some(&summary), f.doc.as_deref()])
+}
+
+/// A struct in the given style.
+pub(super) fn struct_def(s: &Struct, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
+    let name = ident(&s.name);
+    let doc = docs(&[s.doc.as_deref()]);
+    let serde_crate = serde_crate();
+    // Can the struct take `#[serde(default)]` as a whole? Then no field needs its own. A create
+    // struct never has a `Default` that would fill a required field (`""` for a required name
+    // is a 400 from the server): it has a constructor taking the required fields instead.
+    let all_default = s.fields.iter().all(|f| match s.style {
+        StructStyle::Read | StructStyle::Patch => true,
+        StructStyle::Create => !f.required || f.nullable,
+        StructStyle::Plain => !f.required || f.nullable || has_default(&f.ty, enums),
+    });
+    let mut fields = TokenStream::new();
+    for f in &s.fields {
+        let fname = ident(&f.ident);
+        let wire = &f.wire;
+        // `rename_all = "camelCase"` on the struct covers most fields (`name_de_de` ↔ `nameDeDe`).
+        let mut attrs: Vec<TokenStream> = Vec::new();
+        if serde_camel_case(&f.ident) != f.wire {
+            attrs.push(quote!(rename = #wire));
+        }
+        let own_default = !all_default;
+        let t = ty(&f.ty);
+        let t = if f.boxed {
+            quote!(::std::boxed::Box<#t>)
+        } else {
+            t
+        };
+        let fdoc = field_doc(f);
+        let (field_ty, skip, default) = match s.style {
+            StructStyle::Read => (quote!(Option<#t>), Some("Option::is_none"), true),
+            // A field the instance requires can be set, never cleared: no `Null`.
+            StructStyle::Patch if f.required => (quote!(Option<#t>), Some("Option::is_none"), true),
+            StructStyle::Patch => (
+                quote!(::atrocore_runtime::Patch<#t>),
+                Some("::atrocore_runtime::Patch::is_unchanged"),
+                true,
+            ),
+            StructStyle::Create | StructStyle::Plain if f.required && !f.nullable => {
+                (quote!(#t), None, false)
+            }
+            StructStyle::Create | StructStyle::Plain if f.required => {
+                (quote!(Option<#t>), None, true)
+            }
+            StructStyle::Create | StructStyle::Plain => {
+                (quote!(Option<#t>), Some("Option::is_none"), true)
+            }
+        };
+        if default && own_default {
+            attrs.push(quote!(default));
+        }
+        if let Some(skip) = skip {
+            attrs.push(quote!(skip_serializing_if = #skip));
+        }
+        let attr = (!attrs.is_empty()).then(|| quote!(#[serde(#(#attrs),*)]));
+        fields.extend(quote! {
+            #fdoc
+            #attr
+            pub #fname: #field_ty,
+        });
+    }
+    let extra = match s.style {
+        StructStyle::Plain => TokenStream::new(),
+        _ => quote! {
+            /// Fields the spec does not describe (custom fields of the instance, attribute
+            /// fields with `Flatten-Attributes`), kept as received and sent as given.
+            #[serde(flatten)]
+            pub extra: ::atrocore_runtime::serde_json::Map<String, ::atrocore_runtime::serde_json::Value>,
+        },
+    };
+    let struct_default = all_default.then(|| quote!(#[serde(default)]));
+    let rename_all = (!s.fields.is_empty()).then(|| quote!(#[serde(rename_all = "camelCase")]));
+    let derive = derives(all_default, true);
+    let constructor = (s.style == StructStyle::Create && !all_default).then(|| constructor(s));
+    quote! {
+        #doc
+        #derive
+        #serde_crate
+        #struct_default
+        #rename_all
+        pub struct #name {
+            #fields
+            #extra
+        }
+        #constructor
+    }
+}
+
+/// `ProductPost::new(name, number)`: a create struct from the fields the server requires, the
+/// others unset (set them with struct update syntax).
+pub(super) fn constructor(s: &Struct) -> TokenStream {
+    let name = ident(&s.name);
+    let mut args = Vec::new();
+    let mut inits = Vec::new();
+    let mut arg_names = Vec::new();
+    for f in &s.fields {
+        let fname = ident(&f.ident);
+        if f.required && !f.nullable {
+            let t = ty(&f.ty);
+            let (arg, value) = match &f.ty {
+                Type::String => (
+                    quote!(#fname: impl ::std::convert::Into<String>),
+                    quote!(#fname.into()),
+                ),
+                _ => (quote!(#fname: #t), quote!(#fname)),
+            };
+            args.push(arg);
+            inits.push(match (f.boxed, &f.ty) {
+                (true, _) => quote!(#fname: ::std::boxed::Box::new(#value)),
+                (false, Type::String) => quote!(#fname: #value),
+                // The argument is the value: field init shorthand.
+                (false, _) => quote!(#fname),
+            });
+            arg_names.push(format!("`{}`", f.wire));
+        } else {
+            inits.push(quote!(#fname: None));
+        }
+    }
+    let doc = doc_lines(&format!(
+        "A new record with the fields the server requires ({}); the others are unset. Set \
+         them with struct update syntax: `{} {{ field: Some(value), ..{}::new(…) }}`.",
+        arg_names.join(", "),
+        s.name,
+        s.name
+    ));
+    let allow = (args.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+    quote! {
+        impl #name {
+            #doc
+            #allow
+            pub fn new(#(#args),*) -> Self {
+                Self {
+                    #(#inits,)*
+                    extra: ::atrocore_runtime::serde_json::Map::new(),
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn enum_def(e: &Enum) -> TokenStream {
+    let name = ident(&e.name);
+    let default_impl = e.default.as_ref().map(|v| {
+        let v = ident(v);
+        quote! {
+            /// The field's default value on the instance.
+            impl Default for #name {
+                fn default() -> Self {
+                    Self::#v
+                }
+            }
+        }
+    });
+    let doc = docs(&[e.doc.as_deref()]);
+    let variants = e.variants.iter().map(|(v, wire)| {
+        let v = ident(v);
+        let d = doc_lines(&format!("`{wire}`"));
+        quote!(#d #v,)
+    });
+    let to_str = e.variants.iter().map(|(v, wire)| {
+        let v = ident(v);
+        quote!(Self::#v => #wire,)
+    });
+    let from_str = e.variants.iter().map(|(v, wire)| {
+        let v = ident(v);
+        quote!(#wire => Self::#v,)
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum #name {
+            #(#variants)*
+            /// A value this client does not know (the server may add values).
+            Other(String),
+        }
+        impl #name {
+            /// The wire value.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(#to_str)*
+                    Self::Other(value) => value,
+                }
+            }
+        }
+        #default_impl
+        impl From<&str> for #name {
+            fn from(value: &str) -> Self {
+                match value {
+                    #(#from_str)*
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+        }
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl ::atrocore_runtime::EnumValue for #name {
+            fn wire_value(&self) -> &str {
+                self.as_str()
+            }
+        }
+        impl ::atrocore_runtime::serde::Serialize for #name {
+            fn serialize<S: ::atrocore_runtime::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(deserializer)?;
+                Ok(Self::from(value.as_str()))
+            }
+        }
+    }
+}
+
+pub(super) fn type_defs(types: &[TypeDef], all_enums: &dyn Fn(&Type) -> bool) -> TokenStream {
+    types
+        .iter()
+        .map(|t| match t {
+            TypeDef::Struct(s) => struct_def(s, all_enums),
+            TypeDef::Enum(e) => enum_def(e),
+        })
+        .collect()
+}
