@@ -82,7 +82,7 @@ pub(crate) fn product_record(k: u64) -> serde_json::Value {
         "sortOrder": k,
         "number": format!("P-{k:07}"),
         "price": (k % 1000) as f64 + 0.99,
-        "isActive": k % 3 != 0,
+        "isActive": !k.is_multiple_of(3),
         "quantity": (k % 50) as f64,
         "productGroupId": null,
         "productGroupName": null,

@@ -418,10 +418,10 @@ impl fmt::Display for Error {
         }
         if let Some(r) = &i.reason {
             write!(f, ": {r}")?;
-        } else if i.status.is_none() {
-            if let Some(s) = &i.source {
-                write!(f, ": {s}")?;
-            }
+        } else if i.status.is_none()
+            && let Some(s) = &i.source
+        {
+            write!(f, ": {s}")?;
         }
         Ok(())
     }

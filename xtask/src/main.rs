@@ -325,10 +325,10 @@ pub fn display_path(path: &Path, root: &Path) -> String {
     if let Ok(rel) = abs.strip_prefix(&root) {
         return rel.display().to_string();
     }
-    if let Some(shared) = root.parent().map(|p| p.join("shared")) {
-        if let Ok(rel) = abs.strip_prefix(&shared) {
-            return format!("../shared/{}", rel.display());
-        }
+    if let Some(shared) = root.parent().map(|p| p.join("shared"))
+        && let Ok(rel) = abs.strip_prefix(&shared)
+    {
+        return format!("../shared/{}", rel.display());
     }
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -232,20 +232,18 @@ impl Sink {
                         columns.insert(c)
                     }
                 };
-                if !*warned {
-                    if let Some(o) = record.as_object() {
-                        let extra: Vec<&str> = o
-                            .keys()
-                            .filter(|k| !cols.contains(k))
-                            .map(String::as_str)
-                            .collect();
-                        if !extra.is_empty() {
-                            *warned = true;
-                            eprintln!(
-                                "note: fields not in the CSV header are not written: {}",
-                                extra.join(", ")
-                            );
-                        }
+                if !*warned && let Some(o) = record.as_object() {
+                    let extra: Vec<&str> = o
+                        .keys()
+                        .filter(|k| !cols.contains(k))
+                        .map(String::as_str)
+                        .collect();
+                    if !extra.is_empty() {
+                        *warned = true;
+                        eprintln!(
+                            "note: fields not in the CSV header are not written: {}",
+                            extra.join(", ")
+                        );
                     }
                 }
                 writer
@@ -383,7 +381,7 @@ pub async fn run(s: &mut Session, args: &ExportArgs) -> CliResult<Exit> {
         while let Some(record) = stream.try_next().await? {
             sink.write(&record)?;
             written += 1;
-            if written % args.page_size.max(1) == 0 {
+            if written.is_multiple_of(args.page_size.max(1)) {
                 sink.flush()?;
             }
             progress.inc(1);

@@ -115,14 +115,15 @@ impl Ctx<'_> {
 
     fn check_option(&self, lit: &Lit) -> Result<(), LangError> {
         let enumish = matches!(self.field.ty.as_str(), "enum" | "multiEnum");
-        if let (true, Some(options)) = (enumish, &self.field.options) {
-            if !options.is_empty() && !options.iter().any(|o| o == lit.text()) {
-                return Err(self.err(format!(
-                    "`{}` has no option {lit}; options: {}",
-                    self.field.name,
-                    options.join(", ")
-                )));
-            }
+        if let (true, Some(options)) = (enumish, &self.field.options)
+            && !options.is_empty()
+            && !options.iter().any(|o| o == lit.text())
+        {
+            return Err(self.err(format!(
+                "`{}` has no option {lit}; options: {}",
+                self.field.name,
+                options.join(", ")
+            )));
         }
         Ok(())
     }

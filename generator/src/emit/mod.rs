@@ -67,10 +67,10 @@ pub fn emit(api: &Api, settings: &Settings) -> Result<Files, Error> {
     let mut enum_names: std::collections::BTreeSet<(Option<String>, String)> = Default::default();
     for e in &api.entities {
         for t in &e.types {
-            if let TypeDef::Enum(en) = t {
-                if en.default.is_none() {
-                    enum_names.insert((Some(e.module.clone()), en.name.clone()));
-                }
+            if let TypeDef::Enum(en) = t
+                && en.default.is_none()
+            {
+                enum_names.insert((Some(e.module.clone()), en.name.clone()));
             }
         }
     }

@@ -83,17 +83,16 @@ impl<'a> Lowerer<'a> {
             });
         }
         for (suffix, expected) in [("Ids", "linkMultiple"), ("Id", "link")] {
-            if let Some(link) = wire.strip_suffix(suffix) {
-                if let Some(d) =
+            if let Some(link) = wire.strip_suffix(suffix)
+                && let Some(d) =
                     def(link).filter(|d| d.get("type").and_then(Value::as_str) == Some(expected))
-                {
-                    return Some(MetaField {
-                        def: d.clone(),
-                        field_type: expected.to_owned(),
-                        link: Some(link.to_owned()),
-                        link_target: target(link),
-                    });
-                }
+            {
+                return Some(MetaField {
+                    def: d.clone(),
+                    field_type: expected.to_owned(),
+                    link: Some(link.to_owned()),
+                    link_target: target(link),
+                });
             }
         }
         None
