@@ -220,7 +220,7 @@ impl<'a> Lowerer<'a> {
                 // `required`, so such a field is optional to a client there. 2.3 checks the body
                 // against the spec first (`app/Atro/Core/Middleware/ApiValidationMiddleware.php`):
                 // the spec's `required` holds as written.
-                (StructStyle::Create, Some(m)) if !self.validates_bodies => {
+                (StructStyle::Create, Some(m)) if !self.validates_bodies() => {
                     spec_required && !m.has_server_default()
                 }
                 // A field the instance requires can be changed but never cleared.

@@ -156,8 +156,9 @@ struct Lowerer<'a> {
     shared_namer: Namer,
     tag_docs: BTreeMap<String, String>,
     metadata: Option<&'a Value>,
-    /// 2.3 validates request bodies against the spec before defaults apply; 2.2 does not.
-    validates_bodies: bool,
+    /// From `servers` (or the token route), detected once.
+    generation: Generation,
+    base_path: String,
     /// Module of each generated entity and route group (by entity name or tag), collisions
     /// resolved ([`naming::module_names`]).
     entity_modules: BTreeMap<String, String>,
@@ -167,6 +168,7 @@ struct Lowerer<'a> {
 impl<'a> Lowerer<'a> {
     fn new(spec: &'a Spec, settings: &'a Settings, entities: BTreeSet<String>) -> Lowerer<'a> {
         let all: Vec<String> = entity_names(spec);
+        let (generation, base_path, warning) = generation(spec);
         let tag_docs = spec
             .root
             .get("tags")
@@ -187,15 +189,22 @@ impl<'a> Lowerer<'a> {
             inside: [Vec::new(), Vec::new()],
             entities,
             all_entities: all.into_iter().collect(),
-            warnings: BTreeSet::new(),
+            warnings: warning.into_iter().collect(),
             shared_wanted: BTreeMap::new(),
             shared_namer: Namer::default(),
             tag_docs,
             metadata: settings.metadata.as_ref(),
-            validates_bodies: generation(spec).0 == Generation::V2_3,
+            generation,
+            base_path,
             entity_modules: BTreeMap::new(),
             group_modules: BTreeMap::new(),
         }
+    }
+
+    /// 2.3 validates request bodies against the spec before defaults apply
+    /// (`app/Atro/Core/Middleware/ApiValidationMiddleware.php`); 2.2 does not.
+    fn validates_bodies(&self) -> bool {
+        self.generation == Generation::V2_3
     }
 
     /// Step into `schema` (at `pointer`) in the `walk`; an error when the walk is inside it
@@ -251,10 +260,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn run(mut self) -> Result<Api, Error> {
-        let (generation, base_path, warning) = generation(self.spec);
-        if let Some(w) = warning {
-            self.warnings.insert(w);
-        }
+        let (generation, base_path) = (self.generation, self.base_path.clone());
         let info = self.spec.root.get("info");
         let text = |k: &str| {
             info.and_then(|i| i.get(k))
