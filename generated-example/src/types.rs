@@ -525,7 +525,7 @@ pub struct LinkedParams {
     /// `timezone` (query)
     pub timezone: Option<String>,
     /// `language` (header)
-    pub language: Option<crate::types::Language>,
+    pub language: Option<Language>,
 }
 /// Query and header parameters of `unlink`, the same on 23 routes (`DELETE /AssociatedProduct/{id}/{link}`, `DELETE /Association/{id}/{link}`, …).
 #[derive(Debug, Clone, Default)]

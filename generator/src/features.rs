@@ -12,26 +12,32 @@ use crate::naming;
 /// Sets `Entity::feature`, `Entity::feature_deps` and `LinkList::target_feature`.
 pub fn assign_features(api: &mut Api) {
     let entity_modules: BTreeSet<String> = api.entities.iter().map(|e| e.module.clone()).collect();
+    let types = &api.types;
     // Entity modules referred to from code that is always compiled.
     let mut always = BTreeSet::new();
-    for t in &api.shared_types {
-        def_modules(t, &mut always);
+    for id in &api.shared_types {
+        def_modules(types, *id, &mut always);
     }
     for p in &api.shared_params {
-        p.params.iter().for_each(|p| modules_of(&p.ty, &mut always));
+        p.params
+            .iter()
+            .for_each(|p| modules_of(types, &p.ty, &mut always));
     }
     for g in &api.groups {
-        g.types.iter().for_each(|t| def_modules(t, &mut always));
+        g.types
+            .iter()
+            .for_each(|id| def_modules(types, *id, &mut always));
         g.operations
             .iter()
-            .for_each(|op| op_modules(op, &mut always));
+            .flat_map(Operation::types)
+            .for_each(|t| modules_of(types, t, &mut always));
     }
     always.retain(|m| entity_modules.contains(m));
     // Every module that an always-compiled module refers to is always compiled too.
     let refs: BTreeMap<String, BTreeSet<String>> = api
         .entities
         .iter()
-        .map(|e| (e.module.clone(), entity_refs(e, &entity_modules)))
+        .map(|e| (e.module.clone(), entity_refs(types, e, &entity_modules)))
         .collect();
     let mut todo: Vec<String> = always.iter().cloned().collect();
     while let Some(m) = todo.pop() {
@@ -56,47 +62,41 @@ pub fn assign_features(api: &mut Api) {
 }
 
 /// The other entity modules the types of `e` refer to.
-fn entity_refs(e: &Entity, entity_modules: &BTreeSet<String>) -> BTreeSet<String> {
+fn entity_refs(
+    types: &TypeSpace,
+    e: &Entity,
+    entity_modules: &BTreeSet<String>,
+) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    e.fields.iter().for_each(|f| modules_of(&f.ty, &mut out));
+    e.fields
+        .iter()
+        .for_each(|f| modules_of(types, &f.ty, &mut out));
     for s in e.create.iter().chain(e.patch.iter()) {
-        s.fields.iter().for_each(|f| modules_of(&f.ty, &mut out));
+        s.fields
+            .iter()
+            .for_each(|f| modules_of(types, &f.ty, &mut out));
     }
-    e.types.iter().for_each(|t| def_modules(t, &mut out));
-    e.operations.iter().for_each(|op| op_modules(op, &mut out));
+    e.types
+        .iter()
+        .for_each(|id| def_modules(types, *id, &mut out));
+    e.operations
+        .iter()
+        .flat_map(Operation::types)
+        .for_each(|t| modules_of(types, t, &mut out));
     out.retain(|m| m != &e.module && entity_modules.contains(m));
     out
 }
 
-fn def_modules(t: &TypeDef, out: &mut BTreeSet<String>) {
-    if let TypeDef::Struct(s) = t {
-        s.fields.iter().for_each(|f| modules_of(&f.ty, out));
+/// The modules the fields of a defined struct refer to.
+fn def_modules(types: &TypeSpace, id: TypeId, out: &mut BTreeSet<String>) {
+    if let Some(TypeDef::Struct(s)) = types.def(id) {
+        s.fields.iter().for_each(|f| modules_of(types, &f.ty, out));
     }
 }
 
-fn op_modules(op: &Operation, out: &mut BTreeSet<String>) {
-    for part in &op.path_parts {
-        if let PathSegment::Param { ty, .. } = part {
-            modules_of(ty, out);
-        }
-    }
-    op.params.iter().for_each(|p| modules_of(&p.ty, out));
-    if let Some(b) = &op.body {
-        modules_of(&b.ty, out);
-    }
-    if let Response::Json(t) = &op.response {
-        modules_of(t, out);
-    }
-}
-
-fn modules_of(t: &Type, out: &mut BTreeSet<String>) {
-    match t {
-        Type::Named {
-            module: Some(m), ..
-        } => {
-            out.insert(m.clone());
-        }
-        Type::Array(inner) | Type::Map(inner) => modules_of(inner, out),
-        _ => {}
+/// The modules of the named types inside `t`.
+fn modules_of(types: &TypeSpace, t: &Type, out: &mut BTreeSet<String>) {
+    for id in t.named() {
+        out.insert(types.get(id).module.clone());
     }
 }

@@ -30,8 +30,11 @@ pub struct Api {
     pub entities: Vec<Entity>,
     /// Modules for non-entity tags (`Global`, `App`, …), sorted by tag.
     pub groups: Vec<Group>,
-    /// Shared named types from `components/schemas` that are not entity structs.
-    pub shared_types: Vec<TypeDef>,
+    /// Every named type of the crate, each defined once; [`Type::Named`] refers to it by id.
+    pub types: TypeSpace,
+    /// The types defined in the `types` module (shared component schemas that are not entity
+    /// structs, and what several modules repeat), sorted by name.
+    pub shared_types: Vec<TypeId>,
     /// Query and header parameter structs that several modules' routes share, defined once in
     /// `types`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -105,8 +108,22 @@ pub struct Entity {
     /// `module::Name` paths keep working.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub shared_uses: Vec<String>,
-    /// Named types used by this module's structs and operations.
-    pub types: Vec<TypeDef>,
+    /// The arena ids of the read, create and patch structs.
+    pub ids: EntityTypeIds,
+    /// Named types defined in this module (used by its structs and operations), in output
+    /// order.
+    pub types: Vec<TypeId>,
+}
+
+/// The arena ids of an entity's own structs.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct EntityTypeIds {
+    /// The read struct (`Product`).
+    pub read: TypeId,
+    /// The create struct (`ProductPost`), when the entity has one.
+    pub create: Option<TypeId>,
+    /// The patch struct (`ProductPatch`), when the entity has one.
+    pub patch: Option<TypeId>,
 }
 
 /// A to-many link listed as records of its target entity.
@@ -173,8 +190,8 @@ pub struct Group {
     /// `module::Name` paths keep working.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub shared_uses: Vec<String>,
-    /// Named types used by these operations.
-    pub types: Vec<TypeDef>,
+    /// Named types defined in this module (used by its operations), in output order.
+    pub types: Vec<TypeId>,
 }
 
 /// HTTP method.
@@ -354,13 +371,37 @@ pub enum Type {
     DateTime,
     /// A `where` filter of the runtime.
     Where,
-    /// A named type: `module` is `None` for the current module, else a crate module.
-    Named {
-        /// Crate module the type lives in (`None`: same module).
-        module: Option<String>,
-        /// Type name.
-        name: String,
-    },
+    /// A named type of the crate: its entry in [`Api::types`].
+    Named(TypeId),
+}
+
+impl Type {
+    /// Calls `f` with every type inside this one, itself first (arrays' items, maps' values).
+    pub fn walk(&self, f: &mut impl FnMut(&Type)) {
+        f(self);
+        if let Type::Array(inner) | Type::Map(inner) = self {
+            inner.walk(f);
+        }
+    }
+
+    /// Calls `f` with every type inside this one, itself last.
+    pub fn walk_mut(&mut self, f: &mut impl FnMut(&mut Type)) {
+        if let Type::Array(inner) | Type::Map(inner) = self {
+            inner.walk_mut(f);
+        }
+        f(self);
+    }
+
+    /// The named types inside this one (`Vec<Brand>` → `Brand`).
+    pub fn named(&self) -> Vec<TypeId> {
+        let mut out = Vec::new();
+        self.walk(&mut |t| {
+            if let Type::Named(id) = t {
+                out.push(*id);
+            }
+        });
+        out
+    }
 }
 
 /// The kind of a field for filters: which operators fit it.
@@ -483,4 +524,233 @@ pub struct Enum {
     pub variants: Vec<(String, String)>,
     /// The variant `Default` gives (the field's default in the instance metadata), if any.
     pub default: Option<String>,
+}
+
+/// A named type's index in [`Api::types`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct TypeId(pub usize);
+
+/// Every named type of the generated crate, each defined once and referred to by [`TypeId`]
+/// (as typify's `TypeSpace`). The facts emit needs about a type (its module, whether it is an
+/// enum, whether it has a `Default`) are answered here, computed once by `lower`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(transparent)]
+pub struct TypeSpace {
+    entries: Vec<TypeEntry>,
+}
+
+/// One named type.
+#[derive(Debug, Clone, Serialize)]
+pub struct TypeEntry {
+    /// Type name (unique in its module).
+    pub name: String,
+    /// The crate module that defines it.
+    pub module: String,
+    /// What it is.
+    pub def: Definition,
+    /// It implements `Default` (computed by `lower` once the IR is complete).
+    pub has_default: bool,
+}
+
+/// What a named type is.
+#[derive(Debug, Clone, Serialize)]
+pub enum Definition {
+    /// One of an entity's own structs, defined by its [`Entity`].
+    Entity(EntityStruct),
+    /// A type defined in its module's `types` list.
+    Def(TypeDef),
+    /// Reserved by a reference before its schema is lowered; never left in a finished IR.
+    Pending,
+}
+
+/// Which of an entity's structs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum EntityStruct {
+    /// The read struct.
+    Read,
+    /// The create struct.
+    Create,
+    /// The patch struct.
+    Patch,
+}
+
+impl TypeSpace {
+    /// Adds a type; answers its id.
+    pub fn push(&mut self, name: String, module: String, def: Definition) -> TypeId {
+        self.entries.push(TypeEntry {
+            name,
+            module,
+            def,
+            has_default: true,
+        });
+        TypeId(self.entries.len() - 1)
+    }
+
+    /// The entry of `id`.
+    pub fn get(&self, id: TypeId) -> &TypeEntry {
+        &self.entries[id.0]
+    }
+
+    /// The entry of `id`, to change.
+    pub fn get_mut(&mut self, id: TypeId) -> &mut TypeEntry {
+        &mut self.entries[id.0]
+    }
+
+    /// The definition of `id`, when the arena holds it (not an entity's own struct).
+    pub fn def(&self, id: TypeId) -> Option<&TypeDef> {
+        match &self.get(id).def {
+            Definition::Def(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Whether `id` is a generated string enum.
+    pub fn is_enum(&self, id: TypeId) -> bool {
+        matches!(self.def(id), Some(TypeDef::Enum(_)))
+    }
+
+    /// Every entry with its id.
+    pub fn iter(&self) -> impl Iterator<Item = (TypeId, &TypeEntry)> {
+        self.entries.iter().enumerate().map(|(i, e)| (TypeId(i), e))
+    }
+
+    /// Every definition held by the arena, to change.
+    pub fn defs_mut(&mut self) -> impl Iterator<Item = &mut TypeDef> {
+        self.entries.iter_mut().filter_map(|e| match &mut e.def {
+            Definition::Def(d) => Some(d),
+            _ => None,
+        })
+    }
+
+    /// Keeps the entries `keep` answers true for, in order; answers the new id of each old id
+    /// (`None`: dropped).
+    pub fn retain(
+        &mut self,
+        mut keep: impl FnMut(TypeId, &TypeEntry) -> bool,
+    ) -> Vec<Option<TypeId>> {
+        let mut map = Vec::with_capacity(self.entries.len());
+        let mut kept = Vec::with_capacity(self.entries.len());
+        for (i, e) in std::mem::take(&mut self.entries).into_iter().enumerate() {
+            if keep(TypeId(i), &e) {
+                map.push(Some(TypeId(kept.len())));
+                kept.push(e);
+            } else {
+                map.push(None);
+            }
+        }
+        self.entries = kept;
+        map
+    }
+
+    /// Whether a value of `t` has a `Default`.
+    pub fn has_default(&self, t: &Type) -> bool {
+        match t {
+            Type::Where | Type::Date | Type::DateTime | Type::LinkTo => false,
+            Type::Named(id) => self.get(*id).has_default,
+            _ => true,
+        }
+    }
+}
+
+impl Operation {
+    /// Every type the operation mentions: path parameters, query and header parameters, body,
+    /// answer.
+    pub fn types(&self) -> impl Iterator<Item = &Type> {
+        let path = self.path_parts.iter().filter_map(|p| match p {
+            PathSegment::Param { ty, .. } => Some(ty),
+            PathSegment::Literal(_) => None,
+        });
+        let response = match &self.response {
+            Response::Json(t) => Some(t),
+            _ => None,
+        };
+        path.chain(self.params.iter().map(|p| &p.ty))
+            .chain(self.body.iter().map(|b| &b.ty))
+            .chain(response)
+    }
+
+    /// [`Operation::types`], to change.
+    pub fn types_mut(&mut self) -> impl Iterator<Item = &mut Type> {
+        let path = self.path_parts.iter_mut().filter_map(|p| match p {
+            PathSegment::Param { ty, .. } => Some(ty),
+            PathSegment::Literal(_) => None,
+        });
+        let response = match &mut self.response {
+            Response::Json(t) => Some(t),
+            _ => None,
+        };
+        path.chain(self.params.iter_mut().map(|p| &mut p.ty))
+            .chain(self.body.iter_mut().map(|b| &mut b.ty))
+            .chain(response)
+    }
+}
+
+impl Api {
+    /// Calls `f` with every type the IR mentions at the top level of a field, parameter, body
+    /// or answer (walk into each with [`Type::walk_mut`]).
+    pub fn for_each_type_mut(&mut self, mut f: impl FnMut(&mut Type)) {
+        for e in &mut self.entities {
+            e.fields.iter_mut().for_each(|x| f(&mut x.ty));
+            for s in e.create.iter_mut().chain(e.patch.iter_mut()) {
+                s.fields.iter_mut().for_each(|x| f(&mut x.ty));
+            }
+            e.operations
+                .iter_mut()
+                .for_each(|op| op.types_mut().for_each(&mut f));
+        }
+        for g in &mut self.groups {
+            g.operations
+                .iter_mut()
+                .for_each(|op| op.types_mut().for_each(&mut f));
+        }
+        for p in &mut self.shared_params {
+            p.params.iter_mut().for_each(|x| f(&mut x.ty));
+        }
+        for d in self.types.defs_mut() {
+            if let TypeDef::Struct(s) = d {
+                s.fields.iter_mut().for_each(|x| f(&mut x.ty));
+            }
+        }
+    }
+
+    /// Replaces every type id in the IR by `map(id)` (references, module lists, entity ids).
+    pub fn remap_types(&mut self, map: impl Fn(TypeId) -> TypeId) {
+        self.for_each_type_mut(|t| {
+            t.walk_mut(&mut |t| {
+                if let Type::Named(id) = t {
+                    *id = map(*id);
+                }
+            })
+        });
+        for e in &mut self.entities {
+            e.ids.read = map(e.ids.read);
+            e.ids.create = e.ids.create.map(&map);
+            e.ids.patch = e.ids.patch.map(&map);
+            e.types.iter_mut().for_each(|id| *id = map(*id));
+        }
+        for g in &mut self.groups {
+            g.types.iter_mut().for_each(|id| *id = map(*id));
+        }
+        self.shared_types.iter_mut().for_each(|id| *id = map(*id));
+    }
+
+    /// The fields of a struct entry: an entity's own struct or a struct definition.
+    pub fn struct_fields(&self, id: TypeId) -> Option<&[Field]> {
+        let entry = self.types.get(id);
+        match &entry.def {
+            Definition::Def(TypeDef::Struct(s)) => Some(&s.fields),
+            Definition::Def(TypeDef::Enum(_)) | Definition::Pending => None,
+            Definition::Entity(which) => {
+                let e = self.entities.iter().find(|e| {
+                    e.ids.read == id || e.ids.create == Some(id) || e.ids.patch == Some(id)
+                })?;
+                match which {
+                    EntityStruct::Read => Some(&e.fields),
+                    EntityStruct::Create => e.create.as_ref().map(|s| s.fields.as_slice()),
+                    EntityStruct::Patch => e.patch.as_ref().map(|s| s.fields.as_slice()),
+                }
+            }
+        }
+    }
 }

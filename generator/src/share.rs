@@ -48,79 +48,105 @@ fn shared_params_of(ops: &[Operation]) -> impl Iterator<Item = String> + '_ {
         .filter_map(|op| op.params_type.clone())
 }
 
-/// Everything about a value but its docs, for comparing definitions.
-fn shape<T: serde::Serialize>(value: &T) -> Value {
-    fn strip(v: &mut Value) {
+/// Everything about a value but its docs, for comparing definitions; a named type inside is
+/// compared by name, and as local when it lives in `owner`'s module.
+fn shape<T: serde::Serialize>(value: &T, types: &TypeSpace, owner: &str) -> Value {
+    fn strip(v: &mut Value, types: &TypeSpace, owner: &str) {
         match v {
             Value::Object(map) => {
                 map.remove("doc");
-                map.values_mut().for_each(strip);
+                if let (1, Some(Value::Number(n))) = (map.len(), map.get("Named"))
+                    && let Some(i) = n.as_u64()
+                {
+                    let entry = types.get(TypeId(i as usize));
+                    let name = if entry.module == owner {
+                        entry.name.clone()
+                    } else {
+                        format!("{}::{}", entry.module, entry.name)
+                    };
+                    map.insert("Named".into(), Value::String(name));
+                    return;
+                }
+                map.values_mut().for_each(|v| strip(v, types, owner));
             }
-            Value::Array(items) => items.iter_mut().for_each(strip),
+            Value::Array(items) => items.iter_mut().for_each(|v| strip(v, types, owner)),
             _ => {}
         }
     }
     let mut v = serde_json::to_value(value).expect("the IR serializes");
-    strip(&mut v);
+    strip(&mut v, types, owner);
     v
 }
 
-/// The type definitions of each module, by module name (entities, then groups).
-fn owners_types(api: &mut Api) -> Vec<(String, &mut Vec<TypeDef>)> {
-    let mut out: Vec<(String, &mut Vec<TypeDef>)> = Vec::new();
-    for e in &mut api.entities {
-        out.push((e.module.clone(), &mut e.types));
-    }
-    for g in &mut api.groups {
-        out.push((g.module.clone(), &mut g.types));
-    }
-    out
+/// The types each module defines, by module name (entities, then groups).
+fn owners_types(api: &Api) -> Vec<(String, Vec<TypeId>)> {
+    let entities = api
+        .entities
+        .iter()
+        .map(|e| (e.module.clone(), e.types.clone()));
+    let groups = api
+        .groups
+        .iter()
+        .map(|g| (g.module.clone(), g.types.clone()));
+    entities.chain(groups).collect()
+}
+
+/// A type name several modules define: its shape, the copies, whether all agree.
+struct Copies {
+    shape: Value,
+    ids: Vec<(String, TypeId)>,
+    same: bool,
 }
 
 /// Moves the repeated type definitions; answers, by module, the names it moved out of it.
 fn share_type_defs(api: &mut Api) -> BTreeMap<String, BTreeSet<String>> {
-    let taken: BTreeMap<String, Value> = api
+    let types = &api.types;
+    let def_shape = |id: TypeId, owner: &str| shape(&types.def(id), types, owner);
+    let taken: BTreeMap<String, (TypeId, Value)> = api
         .shared_types
         .iter()
-        .map(|t| (t.name().to_owned(), shape(t)))
+        .map(|id| {
+            (
+                types.get(*id).name.clone(),
+                (*id, def_shape(*id, TYPES_MODULE)),
+            )
+        })
         .collect();
-    // name → (shape, modules defining it, consistent so far)
-    let mut seen: BTreeMap<String, (Value, Vec<String>, bool)> = BTreeMap::new();
-    for (module, types) in owners_types(api) {
-        for t in types.iter() {
-            let sh = shape(t);
+    let mut seen: BTreeMap<String, Copies> = BTreeMap::new();
+    for (module, ids) in owners_types(api) {
+        for id in ids {
+            let sh = def_shape(id, &module);
             let entry = seen
-                .entry(t.name().to_owned())
-                .or_insert_with(|| (sh.clone(), Vec::new(), true));
-            entry.2 &= entry.0 == sh;
-            entry.1.push(module.clone());
+                .entry(types.get(id).name.clone())
+                .or_insert_with(|| Copies {
+                    shape: sh.clone(),
+                    ids: Vec::new(),
+                    same: true,
+                });
+            entry.same &= entry.shape == sh;
+            entry.ids.push((module.clone(), id));
         }
     }
     let mut shared: BTreeSet<String> = seen
         .iter()
-        .filter(|(name, (sh, modules, same))| {
-            *same && modules.len() >= 2 && taken.get(*name).is_none_or(|t| t == sh)
+        .filter(|(name, c)| {
+            c.same && c.ids.len() >= 2 && taken.get(*name).is_none_or(|(_, t)| *t == c.shape)
         })
         .map(|(name, _)| name.clone())
         .collect();
     // Drop the ones that refer to a local type that stays local, until nothing changes.
-    let defs: BTreeMap<String, TypeDef> = owners_types(api)
-        .into_iter()
-        .flat_map(|(_, types)| types.to_vec())
-        .filter(|t| shared.contains(t.name()))
-        .map(|t| (t.name().to_owned(), t))
-        .collect();
     loop {
         let keep: BTreeSet<String> = shared
             .iter()
             .filter(|name| {
-                let mut ok = true;
-                if let Some(TypeDef::Struct(s)) = defs.get(name.as_str()) {
-                    for f in &s.fields {
-                        visit(&f.ty, &mut |n| ok &= shared.contains(n));
-                    }
-                }
-                ok
+                let (owner, id) = &seen[name.as_str()].ids[0];
+                let Some(TypeDef::Struct(s)) = types.def(*id) else {
+                    return true;
+                };
+                s.fields.iter().flat_map(|f| f.ty.named()).all(|r| {
+                    let entry = types.get(r);
+                    entry.module != *owner || shared.contains(&entry.name)
+                })
             })
             .cloned()
             .collect();
@@ -132,39 +158,59 @@ fn share_type_defs(api: &mut Api) -> BTreeMap<String, BTreeSet<String>> {
     if shared.is_empty() {
         return BTreeMap::new();
     }
-    let mut moved: BTreeMap<String, (TypeDef, Vec<String>)> = BTreeMap::new();
-    for (module, types) in owners_types(api) {
-        types.retain(|t| {
-            if !shared.contains(t.name()) {
-                return true;
-            }
-            moved
-                .entry(t.name().to_owned())
-                .or_insert_with(|| (t.clone(), Vec::new()))
-                .1
-                .push(module.clone());
-            false
-        });
-    }
+    // Every copy points at one definition in `types`: the one there already, or the first.
+    let mut redirect: BTreeMap<TypeId, TypeId> = BTreeMap::new();
     let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (name, (_, modules)) in &moved {
-        for m in modules {
-            uses.entry(m.clone()).or_default().insert(name.clone());
+    let mut moved = Vec::new();
+    for name in &shared {
+        let copies = &seen[name.as_str()];
+        let modules: Vec<String> = copies.ids.iter().map(|(m, _)| m.clone()).collect();
+        let target = match taken.get(name) {
+            Some((id, _)) => *id,
+            None => {
+                let first = copies.ids[0].1;
+                moved.push((first, module_list(&modules)));
+                first
+            }
+        };
+        for (module, id) in &copies.ids {
+            redirect.insert(*id, target);
+            uses.entry(module.clone()).or_default().insert(name.clone());
         }
     }
-    for (name, (mut def, modules)) in moved {
-        if taken.contains_key(&name) {
-            continue;
+    for (id, modules) in moved {
+        let entry = api.types.get_mut(id);
+        entry.module = TYPES_MODULE.to_owned();
+        let note = Some(format!("Used by the modules {modules}."));
+        match &mut entry.def {
+            Definition::Def(TypeDef::Struct(s)) => s.doc = note,
+            Definition::Def(TypeDef::Enum(e)) => e.doc = note,
+            _ => {}
         }
-        let note = format!("Used by the modules {}.", module_list(&modules));
-        match &mut def {
-            TypeDef::Struct(s) => s.doc = Some(note),
-            TypeDef::Enum(e) => e.doc = Some(note),
-        }
-        api.shared_types.push(def);
+        api.shared_types.push(id);
     }
-    api.shared_types.sort_by(|a, b| a.name().cmp(b.name()));
-    retarget(api, &shared);
+    let types_of_modules = api
+        .entities
+        .iter_mut()
+        .map(|e| &mut e.types)
+        .chain(api.groups.iter_mut().map(|g| &mut g.types));
+    for ids in types_of_modules {
+        ids.retain(|id| !redirect.contains_key(id));
+    }
+    // The copies left behind are dropped from the arena; ids are renumbered.
+    let dropped: BTreeSet<TypeId> = redirect
+        .iter()
+        .filter(|(from, to)| from != to)
+        .map(|(from, _)| *from)
+        .collect();
+    let renumber = api.types.retain(|id, _| !dropped.contains(&id));
+    api.remap_types(|id| {
+        let id = redirect.get(&id).copied().unwrap_or(id);
+        renumber[id.0].expect("a type in use is kept")
+    });
+    let types = &api.types;
+    api.shared_types
+        .sort_by(|a, b| types.get(*a).name.cmp(&types.get(*b).name));
     uses
 }
 
@@ -172,7 +218,7 @@ fn share_params(api: &mut Api) {
     let taken: BTreeSet<String> = api
         .shared_types
         .iter()
-        .map(|t| t.name().to_owned())
+        .map(|id| api.types.get(*id).name.clone())
         .collect();
     let mut seen: BTreeMap<String, Candidate> = BTreeMap::new();
     let ops = api
@@ -184,7 +230,7 @@ fn share_params(api: &mut Api) {
         let Some(name) = &op.params_type else {
             continue;
         };
-        let sh = shape(&op.params);
+        let sh = shape(&op.params, &api.types, "");
         let entry = seen.entry(name.clone()).or_insert_with(|| Candidate {
             shape: sh.clone(),
             routes: Vec::new(),
@@ -251,64 +297,4 @@ fn module_list(modules: &[String]) -> String {
         String::new()
     };
     format!("{}{more}", shown.join(", "))
-}
-
-/// Calls `f` with the name of every module-local named type inside `t`.
-fn visit(t: &Type, f: &mut impl FnMut(&str)) {
-    match t {
-        Type::Named { module: None, name } => f(name),
-        Type::Array(inner) | Type::Map(inner) => visit(inner, f),
-        _ => {}
-    }
-}
-
-/// Points every local reference to a shared type at `types`.
-fn retarget(api: &mut Api, shared: &BTreeSet<String>) {
-    let fix = &mut |t: &mut Type| retarget_type(t, shared);
-    for e in &mut api.entities {
-        for f in &mut e.fields {
-            fix(&mut f.ty);
-        }
-        for s in e.create.iter_mut().chain(e.patch.iter_mut()) {
-            s.fields.iter_mut().for_each(|f| fix(&mut f.ty));
-        }
-        e.operations.iter_mut().for_each(|op| retarget_op(op, fix));
-        e.types.iter_mut().for_each(|t| retarget_def(t, fix));
-    }
-    for g in &mut api.groups {
-        g.operations.iter_mut().for_each(|op| retarget_op(op, fix));
-        g.types.iter_mut().for_each(|t| retarget_def(t, fix));
-    }
-    // Inside `types` the shared types refer to each other by plain name.
-}
-
-fn retarget_type(t: &mut Type, shared: &BTreeSet<String>) {
-    match t {
-        Type::Named { module, name } if module.is_none() && shared.contains(name.as_str()) => {
-            *module = Some(TYPES_MODULE.to_owned());
-        }
-        Type::Array(inner) | Type::Map(inner) => retarget_type(inner, shared),
-        _ => {}
-    }
-}
-
-fn retarget_def(t: &mut TypeDef, fix: &mut impl FnMut(&mut Type)) {
-    if let TypeDef::Struct(s) = t {
-        s.fields.iter_mut().for_each(|f| fix(&mut f.ty));
-    }
-}
-
-fn retarget_op(op: &mut Operation, fix: &mut impl FnMut(&mut Type)) {
-    for part in &mut op.path_parts {
-        if let PathSegment::Param { ty, .. } = part {
-            fix(ty);
-        }
-    }
-    op.params.iter_mut().for_each(|p| fix(&mut p.ty));
-    if let Some(b) = &mut op.body {
-        fix(&mut b.ty);
-    }
-    if let Response::Json(t) = &mut op.response {
-        fix(t);
-    }
 }

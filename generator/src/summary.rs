@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ir::{Api, Operation, Type};
+use crate::ir::{Api, Operation, Type, TypeSpace};
 
 /// File name of the summary in the generated crate.
 pub const FILE: &str = "api.json";
@@ -19,22 +19,22 @@ pub struct Summary {
     pub operations: BTreeMap<String, BTreeMap<String, String>>,
 }
 
-fn type_text(t: &Type) -> String {
+fn type_text(types: &TypeSpace, t: &Type) -> String {
     match t {
         Type::String => "string".into(),
         Type::Integer => "integer".into(),
         Type::Number => "number".into(),
         Type::Boolean => "boolean".into(),
         Type::Json => "json".into(),
-        Type::Map(v) => format!("map<{}>", type_text(v)),
-        Type::Array(i) => format!("array<{}>", type_text(i)),
+        Type::Map(v) => format!("map<{}>", type_text(types, v)),
+        Type::Array(i) => format!("array<{}>", type_text(types, i)),
         Type::Meta => "meta".into(),
         Type::LinkTo => "link".into(),
         Type::LinkNames => "link names".into(),
         Type::Date => "date".into(),
         Type::DateTime => "datetime".into(),
         Type::Where => "where".into(),
-        Type::Named { name, .. } => name.clone(),
+        Type::Named(id) => types.get(*id).name.clone(),
     }
 }
 
@@ -56,7 +56,7 @@ impl Summary {
                         f.wire.clone(),
                         format!(
                             "{}{}",
-                            type_text(&f.ty),
+                            type_text(&api.types, &f.ty),
                             if f.required { " (required)" } else { "" }
                         ),
                     )

@@ -1180,7 +1180,7 @@ impl<'a> FileApi<'a> {
         &self,
         id: &str,
         body: &ReuploadBody,
-    ) -> ::atrocore_runtime::Operation<crate::file::File> {
+    ) -> ::atrocore_runtime::Operation<File> {
         let request = self
             .client
             .request(

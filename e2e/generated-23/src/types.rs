@@ -677,5 +677,5 @@ pub struct GetTreeDataParams {
     /// `sortBy` (query)
     pub sort_by: Option<String>,
     /// `asc` (query)
-    pub asc: Option<crate::types::Asc>,
+    pub asc: Option<Asc>,
 }

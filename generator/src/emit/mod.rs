@@ -51,6 +51,39 @@ use module::*;
 use operation::*;
 use types::*;
 
+/// What emitting into one module needs besides its IR: the type arena, and the module the
+/// tokens go into (its own types are named plainly, others by their `crate::` path).
+#[derive(Clone, Copy)]
+pub(super) struct Ctx<'a> {
+    types: &'a TypeSpace,
+    here: &'a str,
+}
+
+impl Api {
+    fn ctx<'a>(&'a self, here: &'a str) -> Ctx<'a> {
+        Ctx {
+            types: &self.types,
+            here,
+        }
+    }
+}
+
+impl Ctx<'_> {
+    /// The path of a named type from this module (`nested`: from a module inside it).
+    fn named(&self, id: TypeId, nested: bool) -> TokenStream {
+        let entry = self.types.get(id);
+        let name = ident(&entry.name);
+        match (entry.module == self.here, nested) {
+            (true, false) => quote!(#name),
+            (true, true) => quote!(super::#name),
+            (false, _) => {
+                let m = ident(&entry.module);
+                quote!(crate::#m::#name)
+            }
+        }
+    }
+}
+
 /// Format tokens as a Rust file with the preamble.
 fn format_file(path: &str, tokens: TokenStream, preamble: &str) -> Result<String, Error> {
     let file: syn::File = syn::parse2(tokens).map_err(|e| Error::Emit {
@@ -63,37 +96,7 @@ fn format_file(path: &str, tokens: TokenStream, preamble: &str) -> Result<String
 
 /// Emit every file of the generated crate.
 pub fn emit(api: &Api, settings: &Settings) -> Result<Files, Error> {
-    // Which named types are enums (they have no `Default`).
-    let mut enum_names: std::collections::BTreeSet<(Option<String>, String)> = Default::default();
-    for e in &api.entities {
-        for t in &e.types {
-            if let TypeDef::Enum(en) = t
-                && en.default.is_none()
-            {
-                enum_names.insert((Some(e.module.clone()), en.name.clone()));
-            }
-        }
-    }
-    for g in &api.groups {
-        for t in &g.types {
-            if let TypeDef::Enum(en) = t {
-                enum_names.insert((Some(g.module.clone()), en.name.clone()));
-            }
-        }
-    }
-    for t in &api.shared_types {
-        if let TypeDef::Enum(en) = t {
-            enum_names.insert((Some(TYPES_MODULE.to_owned()), en.name.clone()));
-        }
-    }
     let pre = preamble(settings, "//");
-    let is_enum_in = |here: &str, t: &Type| match t {
-        Type::Named { module, name } => enum_names.contains(&(
-            Some(module.clone().unwrap_or_else(|| here.to_owned())),
-            name.clone(),
-        )),
-        _ => false,
-    };
     // One job per module file; jobs run on all cores (token building and pretty-printing
     // dominate the run time, and modules are independent). Output order does not depend on
     // scheduling: results are collected into a sorted map.
@@ -109,25 +112,19 @@ pub fn emit(api: &Api, settings: &Settings) -> Result<Files, Error> {
     }
     let run = |job: &Job| -> Result<(String, String), Error> {
         let (module, tokens) = match job {
-            Job::Entity(e) => (
-                e.module.as_str(),
-                entity_module(e, &|t| is_enum_in(&e.module, t)),
-            ),
-            Job::Group(g) => (
-                g.module.as_str(),
-                group_module(g, &|t| is_enum_in(&g.module, t)),
-            ),
+            Job::Entity(e) => (e.module.as_str(), entity_module(api.ctx(&e.module), e)),
+            Job::Group(g) => (g.module.as_str(), group_module(api.ctx(&g.module), g)),
             Job::Types => {
                 let inner = module_inner_doc(
                     "Types shared by several routes (the spec's component schemas that are not entities).",
                     None,
                 );
-                let enums = |t: &Type| is_enum_in(TYPES_MODULE, t);
-                let defs = type_defs(&api.shared_types, &enums);
+                let cx = api.ctx(TYPES_MODULE);
+                let defs = type_defs(cx, &api.shared_types);
                 let params = api
                     .shared_params
                     .iter()
-                    .map(|p| params_struct(&p.name, &p.doc, &p.params, &enums));
+                    .map(|p| params_struct(cx, &p.name, &p.doc, &p.params));
                 (TYPES_MODULE, quote!(#inner #defs #(#params)*))
             }
         };

@@ -43,7 +43,7 @@ pub(super) fn api_handle(api_type: &str, what: &str, methods: TokenStream) -> To
     }
 }
 
-pub(super) fn filter_fn(entity_type: &Ident, f: &Field) -> TokenStream {
+pub(super) fn filter_fn(cx: Ctx, entity_type: &Ident, f: &Field) -> TokenStream {
     let name = ident(&f.ident);
     let wire = &f.wire;
     let handle = match f.kind {
@@ -58,22 +58,9 @@ pub(super) fn filter_fn(entity_type: &Ident, f: &Field) -> TokenStream {
     };
     let doc = doc_lines(&format!("Conditions on `{wire}`."));
     // A field whose values are a generated enum takes that enum, not strings.
-    if let (
-        FieldKind::Enum,
-        Type::Named {
-            module,
-            name: value,
-        },
-    ) = (f.kind, &f.ty)
-    {
-        let value = ident(value);
-        let value = match module {
-            None => quote!(super::#value),
-            Some(m) => {
-                let m = ident(m);
-                quote!(crate::#m::#value)
-            }
-        };
+    if let (FieldKind::Enum, Type::Named(id)) = (f.kind, &f.ty) {
+        // The filter functions sit in a module inside the entity's.
+        let value = cx.named(*id, true);
         return quote! {
             #doc
             pub const fn #name() -> ::atrocore_runtime::EnumField<super::#entity_type, #value> {
@@ -89,7 +76,7 @@ pub(super) fn filter_fn(entity_type: &Ident, f: &Field) -> TokenStream {
     }
 }
 
-pub(super) fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
+pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
     let type_name = ident(&e.type_name);
     let field_enum = ident(&e.field_enum);
     let wire_name = &e.name;
@@ -101,9 +88,16 @@ pub(super) fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenS
         fields: e.fields.clone(),
         style: StructStyle::Read,
     };
-    let read_def = struct_def(&read, enums);
-    let create_def = e.create.as_ref().map(|s| struct_def(s, enums));
-    let patch_def = e.patch.as_ref().map(|s| struct_def(s, enums));
+    let default_of = |id: Option<TypeId>| id.is_none_or(|id| cx.types.get(id).has_default);
+    let read_def = struct_def(cx, &read, default_of(Some(e.ids.read)));
+    let create_def = e
+        .create
+        .as_ref()
+        .map(|s| struct_def(cx, s, default_of(e.ids.create)));
+    let patch_def = e
+        .patch
+        .as_ref()
+        .map(|s| struct_def(cx, s, default_of(e.ids.patch)));
 
     let selectable: Vec<&Field> = e.fields.iter().filter(|f| f.ty != Type::Meta).collect();
     let unique_fields = (!e.unique_fields.is_empty()).then(|| {
@@ -164,7 +158,7 @@ pub(super) fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenS
 
     let mut filters: Vec<TokenStream> = selectable
         .iter()
-        .map(|f| filter_fn(&type_name, f))
+        .map(|f| filter_fn(cx, &type_name, f))
         .collect();
     // One link condition builder per link (`brand()` next to `brand_id()`), unless a field
     // already has that name.
@@ -388,7 +382,7 @@ pub(super) fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenS
     }
     let mut params_defs = TokenStream::new();
     for op in &e.operations {
-        let (m, p) = operation(op, enums);
+        let (m, p) = operation(op, cx);
         methods.extend(m);
         params_defs.extend(p);
     }
@@ -404,7 +398,7 @@ pub(super) fn entity_module(e: &Entity, enums: &dyn Fn(&Type) -> bool) -> TokenS
         }
     });
     let handle = api_handle(&e.api_type, &format!("`{wire_name}` records"), methods);
-    let types = type_defs(&e.types, enums);
+    let types = type_defs(cx, &e.types);
     let shared_uses = shared_uses(&e.shared_uses);
     let inner_docs = module_inner_doc(
         &format!("The `{wire_name}` entity: record types, fields, filters and operations."),
@@ -440,16 +434,16 @@ pub(super) fn module_inner_doc(first: &str, more: Option<&str>) -> TokenStream {
         .collect()
 }
 
-pub(super) fn group_module(g: &Group, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
+pub(super) fn group_module(cx: Ctx, g: &Group) -> TokenStream {
     let mut methods = TokenStream::new();
     let mut params_defs = TokenStream::new();
     for op in &g.operations {
-        let (m, p) = operation(op, enums);
+        let (m, p) = operation(op, cx);
         methods.extend(m);
         params_defs.extend(p);
     }
     let handle = api_handle(&g.api_type, &format!("the `{}` routes", g.tag), methods);
-    let types = type_defs(&g.types, enums);
+    let types = type_defs(cx, &g.types);
     let shared_uses = shared_uses(&g.shared_uses);
     let inner_docs = module_inner_doc(
         &format!("Routes tagged `{}` that belong to no entity.", g.tag),

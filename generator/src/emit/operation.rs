@@ -18,10 +18,7 @@ pub(super) fn op_doc_tokens(doc: &OpDoc) -> TokenStream {
 }
 
 /// A typed method for one route, and its params struct if any.
-pub(super) fn operation(
-    op: &Operation,
-    enums: &dyn Fn(&Type) -> bool,
-) -> (TokenStream, TokenStream) {
+pub(super) fn operation(op: &Operation, cx: Ctx) -> (TokenStream, TokenStream) {
     let name = ident(&op.name);
     let doc = op_doc_tokens(&op.doc);
     let method = method_tokens(op.method);
@@ -68,7 +65,7 @@ pub(super) fn operation(
                 "Query and header parameters of `{}` (`{}`).",
                 op.name, op.doc.route
             );
-            params_def = params_struct(pt, &doc, &op.params, enums);
+            params_def = params_struct(cx, pt, &doc, &op.params);
         }
         for p in &op.params {
             let f = ident(&p.ident);
@@ -124,13 +121,13 @@ pub(super) fn operation(
     }
     let mut body_call = TokenStream::new();
     if let Some(body) = &op.body {
-        let t = arg_ty(&body.ty);
+        let t = arg_ty(cx, &body.ty);
         args.push(quote!(body: #t));
         body_call = quote!(let request = request.json(body););
     }
     let (ret, make) = match &op.response {
         Response::Json(t) => {
-            let t = ty(t);
+            let t = ty(cx, t);
             (quote!(#t), quote!(json))
         }
         Response::Empty => (quote!(()), quote!(empty)),
@@ -153,18 +150,13 @@ pub(super) fn operation(
 
 /// The struct of an operation's query and header parameters (`Default` when every required
 /// one has a default).
-pub(super) fn params_struct(
-    name: &str,
-    doc: &str,
-    params: &[Param],
-    enums: &dyn Fn(&Type) -> bool,
-) -> TokenStream {
+pub(super) fn params_struct(cx: Ctx, name: &str, doc: &str, params: &[Param]) -> TokenStream {
     let pt_ident = ident(name);
     let mut fields = TokenStream::new();
     let mut all_default = true;
     for p in params {
         let f = ident(&p.ident);
-        let t = ty(&p.ty);
+        let t = ty(cx, &p.ty);
         let where_ = match p.location {
             ParamLocation::Query => "query",
             ParamLocation::Header => "header",
@@ -176,7 +168,7 @@ pub(super) fn params_struct(
         );
         let d = docs(&[p.doc.as_deref(), Some(&note)]);
         if p.required {
-            all_default &= has_default(&p.ty, enums);
+            all_default &= cx.types.has_default(&p.ty);
             fields.extend(quote!(#d pub #f: #t,));
         } else {
             fields.extend(quote!(#d pub #f: Option<#t>,));

@@ -4,7 +4,7 @@
 use super::*;
 
 /// Rust type tokens for an IR type.
-pub(super) fn ty(t: &Type) -> TokenStream {
+pub(super) fn ty(cx: Ctx, t: &Type) -> TokenStream {
     match t {
         Type::String => quote!(String),
         Type::Integer => quote!(i64),
@@ -15,11 +15,11 @@ pub(super) fn ty(t: &Type) -> TokenStream {
             quote!(::atrocore_runtime::serde_json::Map<String, ::atrocore_runtime::serde_json::Value>)
         }
         Type::Map(v) => {
-            let v = ty(v);
+            let v = ty(cx, v);
             quote!(::std::collections::BTreeMap<String, #v>)
         }
         Type::Array(item) => {
-            let item = ty(item);
+            let item = ty(cx, item);
             quote!(Vec<#item>)
         }
         Type::Meta => quote!(::atrocore_runtime::Meta),
@@ -28,17 +28,7 @@ pub(super) fn ty(t: &Type) -> TokenStream {
         Type::Date => quote!(::atrocore_runtime::Date),
         Type::DateTime => quote!(::atrocore_runtime::DateTime),
         Type::Where => quote!(::atrocore_runtime::Where),
-        Type::Named { module: None, name } => {
-            let name = ident(name);
-            quote!(#name)
-        }
-        Type::Named {
-            module: Some(m),
-            name,
-        } => {
-            let (m, name) = (ident(m), ident(name));
-            quote!(crate::#m::#name)
-        }
+        Type::Named(id) => cx.named(*id, false),
     }
 }
 
@@ -62,27 +52,17 @@ pub(super) fn serde_camel_case(field: &str) -> String {
 }
 
 /// Borrowed argument type for a request body.
-pub(super) fn arg_ty(t: &Type) -> TokenStream {
+pub(super) fn arg_ty(cx: Ctx, t: &Type) -> TokenStream {
     match t {
         Type::String => quote!(&str),
         Type::Array(item) => {
-            let item = ty(item);
+            let item = ty(cx, item);
             quote!(&[#item])
         }
         other => {
-            let t = ty(other);
+            let t = ty(cx, other);
             quote!(&#t)
         }
-    }
-}
-
-/// `Where`, dates and enums without a metadata default have no `Default` (`enums` tells which
-/// named types are such enums).
-pub(super) fn has_default(t: &Type, enums: &dyn Fn(&Type) -> bool) -> bool {
-    match t {
-        Type::Where | Type::Date | Type::DateTime | Type::LinkTo => false,
-        Type::Named { .. } => !enums(t),
-        _ => true,
     }
 }
 
@@ -116,19 +96,13 @@ pub(super) fn field_doc(f: &Field) -> TokenStream {
     docs(&[Some(&summary), f.doc.as_deref()])
 }
 
-/// A struct in the given style.
-pub(super) fn struct_def(s: &Struct, enums: &dyn Fn(&Type) -> bool) -> TokenStream {
+/// A struct in the given style; `all_default`: it has a `Default` (the arena's answer).
+pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream {
     let name = ident(&s.name);
     let doc = docs(&[s.doc.as_deref()]);
     let serde_crate = serde_crate();
-    // Can the struct take `#[serde(default)]` as a whole? Then no field needs its own. A create
-    // struct never has a `Default` that would fill a required field (`""` for a required name
-    // is a 400 from the server): it has a constructor taking the required fields instead.
-    let all_default = s.fields.iter().all(|f| match s.style {
-        StructStyle::Read | StructStyle::Patch => true,
-        StructStyle::Create => !f.required || f.nullable,
-        StructStyle::Plain => !f.required || f.nullable || has_default(&f.ty, enums),
-    });
+    // With a `Default`, the struct takes `#[serde(default)]` as a whole and no field needs its
+    // own.
     let mut fields = TokenStream::new();
     for f in &s.fields {
         let fname = ident(&f.ident);
@@ -139,7 +113,7 @@ pub(super) fn struct_def(s: &Struct, enums: &dyn Fn(&Type) -> bool) -> TokenStre
             attrs.push(quote!(rename = #wire));
         }
         let own_default = !all_default;
-        let t = ty(&f.ty);
+        let t = ty(cx, &f.ty);
         let t = if f.boxed {
             quote!(::std::boxed::Box<#t>)
         } else {
@@ -190,7 +164,7 @@ pub(super) fn struct_def(s: &Struct, enums: &dyn Fn(&Type) -> bool) -> TokenStre
     let struct_default = all_default.then(|| quote!(#[serde(default)]));
     let rename_all = (!s.fields.is_empty()).then(|| quote!(#[serde(rename_all = "camelCase")]));
     let derive = derives(all_default, true);
-    let constructor = (s.style == StructStyle::Create && !all_default).then(|| constructor(s));
+    let constructor = (s.style == StructStyle::Create && !all_default).then(|| constructor(cx, s));
     quote! {
         #doc
         #derive
@@ -207,7 +181,7 @@ pub(super) fn struct_def(s: &Struct, enums: &dyn Fn(&Type) -> bool) -> TokenStre
 
 /// `ProductPost::new(name, number)`: a create struct from the fields the server requires, the
 /// others unset (set them with struct update syntax).
-pub(super) fn constructor(s: &Struct) -> TokenStream {
+pub(super) fn constructor(cx: Ctx, s: &Struct) -> TokenStream {
     let name = ident(&s.name);
     let mut args = Vec::new();
     let mut inits = Vec::new();
@@ -215,7 +189,7 @@ pub(super) fn constructor(s: &Struct) -> TokenStream {
     for f in &s.fields {
         let fname = ident(&f.ident);
         if f.required && !f.nullable {
-            let t = ty(&f.ty);
+            let t = ty(cx, &f.ty);
             let (arg, value) = match &f.ty {
                 Type::String => (
                     quote!(#fname: impl ::std::convert::Into<String>),
@@ -334,12 +308,14 @@ pub(super) fn enum_def(e: &Enum) -> TokenStream {
     }
 }
 
-pub(super) fn type_defs(types: &[TypeDef], all_enums: &dyn Fn(&Type) -> bool) -> TokenStream {
-    types
-        .iter()
-        .map(|t| match t {
-            TypeDef::Struct(s) => struct_def(s, all_enums),
-            TypeDef::Enum(e) => enum_def(e),
+/// The definitions of a module's named types, in order.
+pub(super) fn type_defs(cx: Ctx, ids: &[TypeId]) -> TokenStream {
+    ids.iter()
+        .filter_map(|id| {
+            Some(match cx.types.def(*id)? {
+                TypeDef::Struct(s) => struct_def(cx, s, cx.types.get(*id).has_default),
+                TypeDef::Enum(e) => enum_def(e),
+            })
         })
         .collect()
 }

@@ -15,13 +15,16 @@ impl<'a> Lowerer<'a> {
         let patch_name = naming::patch_type(name);
         let field_enum = naming::field_enum(name);
         let api_type = naming::api_type(name);
-        let mut sink = Sink::new(&[
-            &type_name,
-            &create_name,
-            &patch_name,
-            &field_enum,
-            &api_type,
-        ]);
+        let mut sink = Sink::new(
+            &module,
+            &[
+                &type_name,
+                &create_name,
+                &patch_name,
+                &field_enum,
+                &api_type,
+            ],
+        );
 
         // The read struct.
         let pointer = format!("/components/schemas/{}", escape_pointer_token(name));
@@ -142,6 +145,7 @@ impl<'a> Lowerer<'a> {
             })
             .map(|f| f.wire.clone())
             .collect();
+        let (has_create, has_patch_struct) = (create.is_some(), patch.is_some());
         Ok(Entity {
             name: name.to_owned(),
             module,
@@ -164,7 +168,12 @@ impl<'a> Lowerer<'a> {
             standard,
             operations,
             shared_uses: Vec::new(),
-            types: sink.types,
+            ids: EntityTypeIds {
+                read: self.entity_struct(name, EntityStruct::Read),
+                create: has_create.then(|| self.entity_struct(name, EntityStruct::Create)),
+                patch: has_patch_struct.then(|| self.entity_struct(name, EntityStruct::Patch)),
+            },
+            types: sink.ids,
         })
     }
 
@@ -179,7 +188,7 @@ impl<'a> Lowerer<'a> {
             .cloned()
             .unwrap_or_else(|| naming::module_name(tag));
         let api_type = naming::api_type(tag);
-        let mut sink = Sink::new(&[&api_type]);
+        let mut sink = Sink::new(&module, &[&api_type]);
         let mut namer = Namer::with_reserved(["new", "client"]);
         let mut operations = Vec::new();
         for (path, method, op) in ops {
@@ -192,7 +201,7 @@ impl<'a> Lowerer<'a> {
             doc: self.tag_docs.get(tag).cloned(),
             operations,
             shared_uses: Vec::new(),
-            types: sink.types,
+            types: sink.ids,
         })
     }
 }

@@ -206,11 +206,7 @@ impl<'a> Lowerer<'a> {
             // Known to be one of this module's generated enums (from a metadata `enum` or an
             // inline spec enum): conditions take the enum.
             let kind = match (kind, &ty) {
-                (FieldKind::Text, Type::Named { .. })
-                    if super::sink_kind(sink, &ty) == Some(true) =>
-                {
-                    FieldKind::Enum
-                }
+                (FieldKind::Text, Type::Named(_)) if self.local_enum(sink, &ty) => FieldKind::Enum,
                 (kind, _) => kind,
             };
             let link = meta.as_ref().and_then(|m| m.link.clone());
@@ -296,7 +292,7 @@ impl<'a> Lowerer<'a> {
     /// The filter kind a spec type suggests (without metadata).
     pub(super) fn spec_kind(ty: &Type) -> FieldKind {
         match ty {
-            Type::String | Type::Named { .. } => FieldKind::Text,
+            Type::String | Type::Named(_) => FieldKind::Text,
             Type::Integer | Type::Number => FieldKind::Number,
             Type::Boolean => FieldKind::Bool,
             Type::Array(_) => FieldKind::Array,

@@ -47,6 +47,7 @@ pub fn lower_entities(
     crate::boxing::box_cycles(&mut api);
     crate::share::share_repeated(&mut api);
     crate::features::assign_features(&mut api);
+    compute_defaults(&mut api);
     Ok(api)
 }
 
@@ -110,20 +111,24 @@ pub fn generation(spec: &Spec) -> (Generation, String, Option<Warning>) {
     }
 }
 
-/// Where a named inline type is being created: module sink for types.
+/// Where a named inline type is being created: the module that will define it.
 struct Sink {
+    /// The module.
+    module: String,
     namer: Namer,
-    types: Vec<TypeDef>,
-    /// Enum values → type name: an enum repeated on many routes of a module (the `language`
+    /// The types defined in the module so far, in output order.
+    ids: Vec<TypeId>,
+    /// Enum values → type: an enum repeated on many routes of a module (the `language`
     /// header) is one type.
-    seen: BTreeMap<String, String>,
+    seen: BTreeMap<String, TypeId>,
 }
 
 impl Sink {
-    fn new(reserved: &[&str]) -> Sink {
+    fn new(module: &str, reserved: &[&str]) -> Sink {
         Sink {
+            module: module.to_owned(),
             namer: Namer::with_reserved(reserved.iter().copied()),
-            types: Vec::new(),
+            ids: Vec::new(),
             seen: BTreeMap::new(),
         }
     }
@@ -151,8 +156,12 @@ struct Lowerer<'a> {
     entities: BTreeSet<String>,
     all_entities: BTreeSet<String>,
     warnings: BTreeSet<Warning>,
-    /// Component schemas (non-entity) referenced so far → their type name in `types`.
-    shared_wanted: BTreeMap<String, String>,
+    /// Every named type made so far.
+    types: TypeSpace,
+    /// The entities' own structs referred to or made so far.
+    entity_ids: BTreeMap<(String, EntityStruct), TypeId>,
+    /// Component schemas (non-entity) referenced so far → their type in `types`.
+    shared_wanted: BTreeMap<String, TypeId>,
     shared_namer: Namer,
     tag_docs: BTreeMap<String, String>,
     metadata: Option<&'a Value>,
@@ -190,6 +199,8 @@ impl<'a> Lowerer<'a> {
             entities,
             all_entities: all.into_iter().collect(),
             warnings: warning.into_iter().collect(),
+            types: TypeSpace::default(),
+            entity_ids: BTreeMap::new(),
             shared_wanted: BTreeMap::new(),
             shared_namer: Namer::default(),
             tag_docs,
@@ -242,6 +253,30 @@ impl<'a> Lowerer<'a> {
 
     fn leave(&mut self, walk: Nesting) {
         self.inside[walk as usize].pop();
+    }
+
+    /// The arena id of one of an entity's own structs (made on first use).
+    fn entity_struct(&mut self, entity: &str, which: EntityStruct) -> TypeId {
+        if let Some(id) = self.entity_ids.get(&(entity.to_owned(), which)) {
+            return *id;
+        }
+        let name = match which {
+            EntityStruct::Read => naming::entity_type(entity),
+            EntityStruct::Create => naming::create_type(entity),
+            EntityStruct::Patch => naming::patch_type(entity),
+        };
+        let module = self.entity_module(entity);
+        let id = self.types.push(name, module, Definition::Entity(which));
+        self.entity_ids.insert((entity.to_owned(), which), id);
+        id
+    }
+
+    /// Whether `ty` is a string enum defined in the module of `sink`.
+    fn local_enum(&self, sink: &Sink, ty: &Type) -> bool {
+        match ty {
+            Type::Named(id) => self.types.get(*id).module == sink.module && self.types.is_enum(*id),
+            _ => false,
+        }
     }
 
     /// The module of a generated entity.
@@ -343,6 +378,7 @@ impl<'a> Lowerer<'a> {
             base_path,
             entities,
             groups,
+            types: self.types,
             shared_types,
             shared_params: Vec::new(),
             warnings: self.warnings.into_iter().collect(),
@@ -386,17 +422,6 @@ fn ty_is_free_object(t: &Type) -> bool {
     }
 }
 
-/// Whether a named type in `sink` is an enum (`Some(true)`), a struct, or unknown.
-fn sink_kind(sink: &Sink, ty: &Type) -> Option<bool> {
-    let Type::Named { module: None, name } = ty else {
-        return None;
-    };
-    sink.types
-        .iter()
-        .find(|t| t.name() == name)
-        .map(|t| matches!(t, TypeDef::Enum(_)))
-}
-
 /// A readable description of where in the spec an unnamed schema sits, for doc comments of the
 /// types made from it: "Request body of `POST /Product/{id}/addAttributes`, property `items`."
 pub fn describe_pointer(pointer: &str) -> String {
@@ -433,4 +458,43 @@ pub fn describe_pointer(pointer: &str) -> String {
     }
     what.push('.');
     what
+}
+
+/// Sets [`TypeEntry::has_default`] of every type: a fixed point, since a struct has a `Default`
+/// only when every field it must fill has one.
+fn compute_defaults(api: &mut Api) {
+    loop {
+        let mut changed = false;
+        let ids: Vec<TypeId> = api.types.iter().map(|(id, _)| id).collect();
+        for id in ids {
+            let entry = api.types.get(id);
+            let default = match &entry.def {
+                Definition::Def(TypeDef::Enum(e)) => e.default.is_some(),
+                Definition::Def(TypeDef::Struct(s)) => struct_has_default(&api.types, s),
+                Definition::Entity(EntityStruct::Create) => {
+                    let fields = api.struct_fields(id).unwrap_or_default();
+                    fields.iter().all(|f| !f.required || f.nullable)
+                }
+                Definition::Entity(_) | Definition::Pending => true,
+            };
+            if default != entry.has_default {
+                api.types.get_mut(id).has_default = default;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
+/// Whether a struct can derive `Default` given what its fields' types have. A create struct
+/// never has a `Default` that would fill a required field (`""` for a required name is a 400
+/// from the server): it has a constructor taking the required fields instead.
+pub(crate) fn struct_has_default(types: &TypeSpace, s: &Struct) -> bool {
+    s.fields.iter().all(|f| match s.style {
+        StructStyle::Read | StructStyle::Patch => true,
+        StructStyle::Create => !f.required || f.nullable,
+        StructStyle::Plain => !f.required || f.nullable || types.has_default(&f.ty),
+    })
 }

@@ -97,9 +97,7 @@ impl<'a> Lowerer<'a> {
                 let ty = self.ty(schema, &format!("{at}/schema"), &wire, sink)?;
                 let enc = match ty {
                     Type::Array(_) | Type::Json | Type::Map(_) => ParamEncoding::Json,
-                    Type::Named { .. } if !matches!(sink_kind(sink, &ty), Some(true)) => {
-                        ParamEncoding::Json
-                    }
+                    Type::Named(_) if !self.local_enum(sink, &ty) => ParamEncoding::Json,
                     _ => ParamEncoding::Plain,
                 };
                 (ty, enc)

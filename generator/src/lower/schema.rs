@@ -141,37 +141,30 @@ impl<'a> Lowerer<'a> {
             if !self.entities.contains(name) {
                 return Type::Json;
             }
-            return Type::Named {
-                module: Some(self.entity_module(name)),
-                name: naming::entity_type(name),
-            };
+            return Type::Named(self.entity_struct(name, EntityStruct::Read));
         }
-        for (suffix, make) in [
-            ("Post", naming::create_type as fn(&str) -> String),
-            ("Patch", naming::patch_type),
+        for (suffix, which) in [
+            ("Post", EntityStruct::Create),
+            ("Patch", EntityStruct::Patch),
         ] {
             if let Some(entity) = entity_of(suffix) {
                 if !self.entities.contains(entity) {
                     return Type::Json;
                 }
-                return Type::Named {
-                    module: Some(self.entity_module(entity)),
-                    name: make(entity),
-                };
+                let entity = entity.to_owned();
+                return Type::Named(self.entity_struct(&entity, which));
             }
         }
-        let type_name = match self.shared_wanted.get(name) {
-            Some(t) => t.clone(),
-            None => {
-                let t = self.shared_namer.claim_camel(name);
-                self.shared_wanted.insert(name.to_owned(), t.clone());
-                t
-            }
-        };
-        Type::Named {
-            module: Some(TYPES_MODULE.to_owned()),
-            name: type_name,
+        if let Some(id) = self.shared_wanted.get(name) {
+            return Type::Named(*id);
         }
+        // Reserved now, defined by `shared_types` once every reference is known.
+        let type_name = self.shared_namer.claim_camel(name);
+        let id = self
+            .types
+            .push(type_name, TYPES_MODULE.to_owned(), Definition::Pending);
+        self.shared_wanted.insert(name.to_owned(), id);
+        Type::Named(id)
     }
 
     pub(super) fn inline_enum(
@@ -183,19 +176,15 @@ impl<'a> Lowerer<'a> {
         sink: &mut Sink,
     ) -> Type {
         let key = format!("enum:{}:{}", default.unwrap_or(""), values.join("\u{0}"));
-        if let Some(name) = sink.seen.get(&key) {
-            return Type::Named {
-                module: None,
-                name: name.clone(),
-            };
+        if let Some(id) = sink.seen.get(&key) {
+            return Type::Named(*id);
         }
         let name = sink.namer.claim_camel(hint);
-        sink.seen.insert(key, name.clone());
         let variants = naming::variant_names(values.iter().copied(), &["Other"]);
         let default = default
             .and_then(|d| values.iter().position(|v| *v == d))
             .map(|i| variants[i].clone());
-        sink.types.push(TypeDef::Enum(Enum {
+        let def = TypeDef::Enum(Enum {
             name: name.clone(),
             doc,
             variants: variants
@@ -203,8 +192,13 @@ impl<'a> Lowerer<'a> {
                 .zip(values.iter().map(|v| (*v).to_owned()))
                 .collect(),
             default,
-        }));
-        Type::Named { module: None, name }
+        });
+        let id = self
+            .types
+            .push(name, sink.module.clone(), Definition::Def(def));
+        sink.seen.insert(key, id);
+        sink.ids.push(id);
+        Type::Named(id)
     }
 
     /// An inline object becomes a struct named after where it is used. Identical objects used
@@ -219,46 +213,44 @@ impl<'a> Lowerer<'a> {
     ) -> Result<Type, Error> {
         let name = sink.namer.claim_camel(hint);
         // Reserve the slot now so nested types come after their parent in output order.
-        let slot = sink.types.len();
-        sink.types.push(TypeDef::Struct(Struct {
-            name: name.clone(),
-            doc: None,
-            fields: Vec::new(),
-            style: StructStyle::Plain,
-        }));
+        let id = self
+            .types
+            .push(name.clone(), sink.module.clone(), Definition::Pending);
+        sink.ids.push(id);
         let fields = self.object_fields(schema, pointer, &name, sink, StructStyle::Plain)?;
         let doc = schema
             .get("description")
             .and_then(Value::as_str)
             .map(str::to_owned)
             .or_else(|| Some(describe_pointer(pointer)));
-        sink.types[slot] = TypeDef::Struct(Struct {
-            name: name.clone(),
+        self.types.get_mut(id).def = Definition::Def(TypeDef::Struct(Struct {
+            name,
             doc,
             fields,
             style: StructStyle::Plain,
-        });
-        Ok(Type::Named { module: None, name })
+        }));
+        Ok(Type::Named(id))
     }
 }
 
 impl<'a> Lowerer<'a> {
     /// Lower the component schemas referenced from other types into the `types` module.
-    pub(super) fn shared_types(&mut self) -> Result<Vec<TypeDef>, Error> {
-        let mut sink = Sink::new(&[]);
+    pub(super) fn shared_types(&mut self) -> Result<Vec<TypeId>, Error> {
+        let mut sink = Sink::new(TYPES_MODULE, &[]);
         let mut done: BTreeSet<String> = BTreeSet::new();
         // Types may reference more shared types: iterate to a fixed point.
         loop {
-            let pending: Vec<(String, String)> = self
+            let pending: Vec<(String, TypeId)> = self
                 .shared_wanted
                 .iter()
                 .filter(|(n, _)| !done.contains(*n))
-                .map(|(n, t)| (n.clone(), t.clone()))
+                .map(|(n, id)| (n.clone(), *id))
                 .collect();
             if pending.is_empty() {
                 break;
             }
-            for (schema_name, type_name) in pending {
+            for (schema_name, id) in pending {
+                let type_name = self.types.get(id).name.clone();
                 done.insert(schema_name.clone());
                 sink.namer.claim(&type_name, "");
                 let pointer = format!("/components/schemas/{}", escape_pointer_token(&schema_name));
@@ -317,11 +309,12 @@ impl<'a> Lowerer<'a> {
                         })
                     }
                 };
-                sink.types.push(def);
+                self.types.get_mut(id).def = Definition::Def(def);
+                sink.ids.push(id);
             }
         }
-        let mut types = sink.types;
-        types.sort_by(|a, b| a.name().cmp(b.name()));
-        Ok(types)
+        let mut ids = sink.ids;
+        ids.sort_by(|a, b| self.types.get(*a).name.cmp(&self.types.get(*b).name));
+        Ok(ids)
     }
 }
