@@ -222,6 +222,17 @@ impl Method {
         })
     }
 
+    /// Lower-case name, as the spec's key (`get`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Method::Get => "get",
+            Method::Post => "post",
+            Method::Put => "put",
+            Method::Patch => "patch",
+            Method::Delete => "delete",
+        }
+    }
+
     /// Upper-case name (`GET`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -23,6 +23,7 @@ mod features;
 pub mod ir;
 pub mod lower;
 pub mod naming;
+pub mod path;
 pub mod reduce;
 pub mod select;
 mod share;

@@ -18,6 +18,9 @@ use std::collections::BTreeSet;
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
+use crate::ir::Method;
+use crate::path::PathTemplate;
+
 /// Words Rust reserves (strict and reserved keywords of edition 2024).
 const KEYWORDS: &[&str] = &[
     "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
@@ -281,52 +284,13 @@ pub fn nested_type(parent: &str, prop: &str) -> String {
     camel(&format!("{parent} {prop}"))
 }
 
-/// The HTTP methods an operation can have, lower-case as in the spec.
-pub const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
-
-/// One piece of a path template: literal text or a `{parameter}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PathPart {
-    /// Text sent as is.
-    Literal(String),
-    /// A path parameter, by wire name.
-    Param(String),
-}
-
-/// Split a path template (`/Action/{id}/custom{customAction}`) into parts; parameters may sit
-/// inside a segment.
-pub fn split_path(template: &str) -> Vec<PathPart> {
-    let mut parts = Vec::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        let Some(close_rel) = rest[open..].find('}') else {
-            break;
-        };
-        let close = open + close_rel;
-        if open > 0 {
-            parts.push(PathPart::Literal(rest[..open].to_owned()));
-        }
-        parts.push(PathPart::Param(rest[open + 1..close].to_owned()));
-        rest = &rest[close + 1..];
-    }
-    if !rest.is_empty() {
-        parts.push(PathPart::Literal(rest.to_owned()));
-    }
-    parts
-}
-
 /// The name of an operation whose [`operation_name`] is taken in its module: qualified by the
 /// path's parameters (`DELETE /Cluster/{id}/purge` next to `DELETE /Cluster/purge` →
 /// `delete_purge_by_id`), else by the method when the name lacks it (`patch_update`); the
 /// caller numbers it when even that is taken.
-pub fn operation_name_on_collision(method: &str, rest: &str, base: &str) -> String {
-    let params: Vec<String> = split_path(rest)
-        .into_iter()
-        .filter_map(|p| match p {
-            PathPart::Param(n) => Some(n),
-            PathPart::Literal(_) => None,
-        })
-        .collect();
+pub fn operation_name_on_collision(method: Method, rest: &PathTemplate, base: &str) -> String {
+    let method = method.key();
+    let params: Vec<&str> = rest.params().collect();
     let bare = base.trim_end_matches('_');
     if !params.is_empty() {
         format!(
@@ -359,28 +323,14 @@ pub fn feature_name(module: &str) -> String {
 /// the names of what they do: `GET /{id}/{link}` → `linked`, `POST` → `link`,
 /// `DELETE` → `unlink`, `POST /{link}/relation` → `add_relation`, `DELETE` → `remove_relation`.
 /// Reads are prefixed `get_`, deletes `delete_`; writes keep their verb-like path words.
-pub fn operation_name(method: &str, rest: &str) -> String {
-    let parts = split_path(rest);
-    let literals: Vec<String> = parts
-        .iter()
-        .filter_map(|p| match p {
-            PathPart::Literal(l) => Some(
-                l.split('/')
-                    .filter(|s| !s.is_empty() && *s != "action")
-                    .collect::<Vec<_>>(),
-            ),
-            PathPart::Param(_) => None,
-        })
-        .flatten()
+pub fn operation_name(method: Method, rest: &PathTemplate) -> String {
+    let method = method.key();
+    let literals: Vec<String> = rest
+        .words()
+        .filter(|w| *w != "action")
         .map(str::to_owned)
         .collect();
-    let params: Vec<&str> = parts
-        .iter()
-        .filter_map(|p| match p {
-            PathPart::Param(n) => Some(n.as_str()),
-            PathPart::Literal(_) => None,
-        })
-        .collect();
+    let params: Vec<&str> = rest.params().collect();
     let shape = (
         method,
         params.as_slice(),
@@ -485,63 +435,48 @@ mod tests {
         );
     }
 
-    #[test]
-    fn path_templates_split_inside_segments() {
-        assert_eq!(
-            split_path("/Action/{id}/custom{customAction}"),
-            vec![
-                PathPart::Literal("/Action/".into()),
-                PathPart::Param("id".into()),
-                PathPart::Literal("/custom".into()),
-                PathPart::Param("customAction".into()),
-            ]
-        );
+    fn op_name(method: &str, rest: &str) -> String {
+        let method = Method::from_key(method).unwrap();
+        operation_name(method, &PathTemplate::parse(rest).unwrap())
+    }
+
+    fn op_name_on_collision(method: &str, rest: &str, base: &str) -> String {
+        let method = Method::from_key(method).unwrap();
+        operation_name_on_collision(method, &PathTemplate::parse(rest).unwrap(), base)
     }
 
     #[test]
     fn operation_names_from_paths() {
-        assert_eq!(operation_name("put", "/action/massUpdate"), "mass_update");
+        assert_eq!(op_name("put", "/action/massUpdate"), "mass_update");
         assert_eq!(
-            operation_name("get", "/{id}/attributeValues"),
+            op_name("get", "/{id}/attributeValues"),
             "get_attribute_values"
         );
         assert_eq!(
-            operation_name("delete", "/{id}/attributeValues"),
+            op_name("delete", "/{id}/attributeValues"),
             "delete_attribute_values"
         );
-        assert_eq!(operation_name("get", "/{id}/{link}"), "linked");
-        assert_eq!(
-            operation_name("post", "/{id}/custom{customAction}"),
-            "custom"
-        );
-        assert_eq!(operation_name("get", ""), "get");
-        assert_eq!(operation_name("put", ""), "update");
-        assert_eq!(operation_name("patch", ""), "patch");
-        assert_eq!(operation_name("post", ""), "create");
-        assert_eq!(
-            operation_name("get", "/action/getSchemaDiff"),
-            "get_schema_diff"
-        );
-        assert_eq!(operation_name("delete", "/deleteModule"), "delete_module");
-        assert_eq!(operation_name("get", "/getaway"), "get_getaway");
-        assert_eq!(operation_name("get", "/get"), "get_get");
-        assert_eq!(operation_name("post", "/move"), "move_");
+        assert_eq!(op_name("get", "/{id}/{link}"), "linked");
+        assert_eq!(op_name("post", "/{id}/custom{customAction}"), "custom");
+        assert_eq!(op_name("get", ""), "get");
+        assert_eq!(op_name("put", ""), "update");
+        assert_eq!(op_name("patch", ""), "patch");
+        assert_eq!(op_name("post", ""), "create");
+        assert_eq!(op_name("get", "/action/getSchemaDiff"), "get_schema_diff");
+        assert_eq!(op_name("delete", "/deleteModule"), "delete_module");
+        assert_eq!(op_name("get", "/getaway"), "get_getaway");
+        assert_eq!(op_name("get", "/get"), "get_get");
+        assert_eq!(op_name("post", "/move"), "move_");
         assert_eq!(feature_name("product_category"), "product-category");
         assert_eq!(feature_name("default"), "entity-default");
         assert_eq!(feature_name("type_"), "type");
         assert_eq!(
-            operation_name_on_collision("delete", "/{id}/purge", "delete_purge"),
+            op_name_on_collision("delete", "/{id}/purge", "delete_purge"),
             "delete_purge_by_id"
         );
-        assert_eq!(
-            operation_name_on_collision("patch", "", "update"),
-            "patch_update"
-        );
-        assert_eq!(operation_name_on_collision("get", "", "get"), "get");
-        assert_eq!(
-            operation_name("get", "/{scope}/layout/{viewType}"),
-            "get_layout"
-        );
-        assert_eq!(operation_name("post", "/{id}/delete"), "delete");
+        assert_eq!(op_name_on_collision("patch", "", "update"), "patch_update");
+        assert_eq!(op_name_on_collision("get", "", "get"), "get");
+        assert_eq!(op_name("get", "/{scope}/layout/{viewType}"), "get_layout");
+        assert_eq!(op_name("post", "/{id}/delete"), "delete");
     }
 }

@@ -63,7 +63,7 @@ pub fn reduce(
             .collect();
         if kept
             .keys()
-            .any(|k| crate::naming::METHODS.contains(&k.as_str()))
+            .any(|k| crate::ir::Method::from_key(k).is_some())
         {
             paths.insert(path.clone(), Value::Object(kept));
         }

@@ -7,7 +7,7 @@ impl<'a> Lowerer<'a> {
     pub(super) fn entity(
         &mut self,
         name: &str,
-        ops: &[(String, String, &'a Value)],
+        ops: &[(String, Method, &'a Value)],
     ) -> Result<Entity, Error> {
         let module = self.entity_module(name);
         let type_name = naming::entity_type(name);
@@ -46,13 +46,15 @@ impl<'a> Lowerer<'a> {
         let mut create = None;
         let mut patch = None;
         let mut rest = Vec::new();
-        let has_patch = ops.iter().any(|(p, m, _)| *p == item && m == "patch");
+        let has_patch = ops
+            .iter()
+            .any(|(p, m, _)| *p == item && *m == Method::Patch);
         for (path, method, op) in ops {
-            let op_pointer = format!("/paths/{}/{method}", escape_pointer_token(path));
-            let doc = Self::op_doc(op, method, path);
-            match (path == &collection, path == &item, method.as_str()) {
-                (true, _, "get") => standard.list = Some(doc),
-                (true, _, "post") => {
+            let op_pointer = format!("/paths/{}/{}", escape_pointer_token(path), method.key());
+            let doc = Self::op_doc(op, *method, path);
+            match (path == &collection, path == &item, method) {
+                (true, _, Method::Get) => standard.list = Some(doc),
+                (true, _, Method::Post) => {
                     let body = self.body_object(
                         op,
                         &op_pointer,
@@ -71,9 +73,11 @@ impl<'a> Lowerer<'a> {
                     });
                     standard.create = Some(doc);
                 }
-                (_, true, "get") => standard.read = Some(doc),
-                (_, true, "delete") => standard.delete = Some(doc),
-                (_, true, m @ ("put" | "patch")) if m == "patch" || !has_patch => {
+                (_, true, Method::Get) => standard.read = Some(doc),
+                (_, true, Method::Delete) => standard.delete = Some(doc),
+                (_, true, m @ (Method::Put | Method::Patch))
+                    if *m == Method::Patch || !has_patch =>
+                {
                     let body = self.body_object(
                         op,
                         &op_pointer,
@@ -86,19 +90,14 @@ impl<'a> Lowerer<'a> {
                         name: patch_name.clone(),
                         doc: Some(format!(
                             "Changes to a `{name}` record (`{} /{name}/{{id}}`): fields left `Unchanged` are not sent.",
-                            m.to_uppercase()
+                            m.as_str()
                         )),
                         fields: body,
                         style: StructStyle::Patch,
                     });
-                    let method = if m == "patch" {
-                        Method::Patch
-                    } else {
-                        Method::Put
-                    };
-                    standard.update = Some((method, doc));
+                    standard.update = Some((*m, doc));
                 }
-                _ => rest.push((path.clone(), method.clone(), *op)),
+                _ => rest.push((path.clone(), *method, *op)),
             }
         }
         let mut namer = Namer::with_reserved([
@@ -128,7 +127,7 @@ impl<'a> Lowerer<'a> {
         }
         let mut operations = Vec::new();
         for (path, method, op) in rest {
-            operations.push(self.operation(name, &path, &method, op, &mut namer, &mut sink)?);
+            operations.push(self.operation(name, &path, method, op, &mut namer, &mut sink)?);
         }
         let link_lists = self.link_lists(name, &mut namer);
         let flat_attributes = fields.iter().any(|f| {
@@ -180,7 +179,7 @@ impl<'a> Lowerer<'a> {
     pub(super) fn group(
         &mut self,
         tag: &str,
-        ops: &[(String, String, &'a Value)],
+        ops: &[(String, Method, &'a Value)],
     ) -> Result<Group, Error> {
         let module = self
             .group_modules
@@ -192,7 +191,7 @@ impl<'a> Lowerer<'a> {
         let mut namer = Namer::with_reserved(["new", "client"]);
         let mut operations = Vec::new();
         for (path, method, op) in ops {
-            operations.push(self.operation(tag, path, method, op, &mut namer, &mut sink)?);
+            operations.push(self.operation(tag, path, *method, op, &mut namer, &mut sink)?);
         }
         Ok(Group {
             tag: tag.to_owned(),

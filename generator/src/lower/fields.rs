@@ -198,7 +198,9 @@ impl<'a> Lowerer<'a> {
             let kind = match &meta {
                 // `brandId` compares ids (equals, in); `teamsIds` is no column at all: the
                 // link conditions go on the link's own filter (`Field::link`).
-                Some(m) if m.link.is_some() && m.field_type == "link" => FieldKind::Text,
+                Some(m) if m.link.is_some() && m.field_type == metadata::MetaType::Link => {
+                    FieldKind::Text
+                }
                 Some(m) if m.link.is_some() => FieldKind::Any,
                 Some(m) => m.kind().unwrap_or_else(|| Self::spec_kind(&ty)),
                 None => Self::spec_kind(&ty),

@@ -67,12 +67,8 @@ impl<'a> Lowerer<'a> {
                 .map(str::to_owned)
         };
         if let Some(d) = def(wire) {
-            let field_type = d
-                .get("type")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned();
-            let link_target = matches!(field_type.as_str(), "link" | "linkMultiple")
+            let field_type = MetaType::of(d);
+            let link_target = matches!(field_type, MetaType::Link | MetaType::LinkMultiple)
                 .then(|| target(wire))
                 .flatten();
             return Some(MetaField {
@@ -82,14 +78,13 @@ impl<'a> Lowerer<'a> {
                 link_target,
             });
         }
-        for (suffix, expected) in [("Ids", "linkMultiple"), ("Id", "link")] {
+        for (suffix, expected) in [("Ids", MetaType::LinkMultiple), ("Id", MetaType::Link)] {
             if let Some(link) = wire.strip_suffix(suffix)
-                && let Some(d) =
-                    def(link).filter(|d| d.get("type").and_then(Value::as_str) == Some(expected))
+                && let Some(d) = def(link).filter(|d| MetaType::of(d) == expected)
             {
                 return Some(MetaField {
                     def: d.clone(),
-                    field_type: expected.to_owned(),
+                    field_type: expected,
                     link: Some(link.to_owned()),
                     link_target: target(link),
                 });
@@ -112,17 +107,13 @@ impl<'a> Lowerer<'a> {
         if fields.get(wire).is_some() {
             return false;
         }
-        let kind_of = |name: &str| {
-            fields
-                .get(name)
-                .and_then(|d| d.get("type"))
-                .and_then(Value::as_str)
-        };
+        let kind_of = |name: &str| fields.get(name).map(MetaType::of);
         match (wire.strip_suffix("Names"), wire.strip_suffix("Name")) {
-            (Some(link), _) => kind_of(link) == Some("linkMultiple"),
-            (None, Some(link)) => {
-                matches!(kind_of(link), Some("link" | "file" | "image" | "asset"))
-            }
+            (Some(link), _) => kind_of(link) == Some(MetaType::LinkMultiple),
+            (None, Some(link)) => matches!(
+                kind_of(link),
+                Some(MetaType::Link | MetaType::File | MetaType::Image | MetaType::Asset)
+            ),
             _ => false,
         }
     }
@@ -140,10 +131,10 @@ impl<'a> Lowerer<'a> {
         if spec_ty != Type::String || m.link.is_some() {
             return spec_ty;
         }
-        match m.field_type.as_str() {
-            "date" => Type::Date,
-            "datetime" => Type::DateTime,
-            "enum" => match m.def.get("options").and_then(Value::as_array) {
+        match m.field_type {
+            MetaType::Date => Type::Date,
+            MetaType::DateTime => Type::DateTime,
+            MetaType::Enum => match m.def.get("options").and_then(Value::as_array) {
                 Some(options) if !options.is_empty() && options.iter().all(Value::is_string) => {
                     let values: Vec<&str> = options.iter().filter_map(Value::as_str).collect();
                     let hint = naming::nested_type(entity, wire);
@@ -160,11 +151,87 @@ impl<'a> Lowerer<'a> {
     }
 }
 
+/// The `type` of a field in the instance metadata (`entityDefs.E.fields.f.type`); the kinds the
+/// generator treats alike share a variant's arm, the rest are kept by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum MetaType {
+    Varchar,
+    Text,
+    Wysiwyg,
+    Markdown,
+    Email,
+    Url,
+    Enum,
+    ExtensibleEnum,
+    MultiEnum,
+    ExtensibleMultiEnum,
+    Array,
+    Bool,
+    Int,
+    Float,
+    Date,
+    DateTime,
+    Link,
+    LinkMultiple,
+    File,
+    Image,
+    Asset,
+    /// Any other type (`jsonObject`, `color`, `password`, `linkParent`, …), or none.
+    Other(String),
+}
+
+/// Wire names of the known types.
+const META_TYPES: &[(&str, MetaType)] = &[
+    ("varchar", MetaType::Varchar),
+    ("text", MetaType::Text),
+    ("wysiwyg", MetaType::Wysiwyg),
+    ("markdown", MetaType::Markdown),
+    ("email", MetaType::Email),
+    ("url", MetaType::Url),
+    ("enum", MetaType::Enum),
+    ("extensibleEnum", MetaType::ExtensibleEnum),
+    ("multiEnum", MetaType::MultiEnum),
+    ("extensibleMultiEnum", MetaType::ExtensibleMultiEnum),
+    ("array", MetaType::Array),
+    ("bool", MetaType::Bool),
+    ("int", MetaType::Int),
+    ("float", MetaType::Float),
+    ("date", MetaType::Date),
+    ("datetime", MetaType::DateTime),
+    ("link", MetaType::Link),
+    ("linkMultiple", MetaType::LinkMultiple),
+    ("file", MetaType::File),
+    ("image", MetaType::Image),
+    ("asset", MetaType::Asset),
+];
+
+impl MetaType {
+    /// The type of a field definition.
+    pub(super) fn of(def: &Value) -> MetaType {
+        let name = def.get("type").and_then(Value::as_str).unwrap_or("");
+        META_TYPES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or_else(|| MetaType::Other(name.to_owned()), |(_, t)| t.clone())
+    }
+
+    /// The wire name (`linkMultiple`).
+    pub(super) fn as_str(&self) -> &str {
+        match self {
+            MetaType::Other(name) => name,
+            known => META_TYPES
+                .iter()
+                .find(|(_, t)| t == known)
+                .map_or("", |(n, _)| n),
+        }
+    }
+}
+
 /// A field's definition in the instance metadata.
 pub(super) struct MetaField {
     pub(super) def: Value,
     /// `date`, `datetime`, `enum`, `link`, `linkMultiple`, …
-    pub(super) field_type: String,
+    pub(super) field_type: MetaType,
     /// For `brandId`/`teamsIds`: the link's name (`brand`, `teams`).
     pub(super) link: Option<String>,
     /// The entity a link points at.
@@ -173,15 +240,22 @@ pub(super) struct MetaField {
 
 impl MetaField {
     pub(super) fn kind(&self) -> Option<FieldKind> {
-        Some(match self.field_type.as_str() {
-            "date" => FieldKind::Date,
-            "datetime" => FieldKind::DateTime,
-            "link" | "linkMultiple" => FieldKind::Link,
-            "array" | "multiEnum" | "extensibleMultiEnum" => FieldKind::Array,
-            "bool" => FieldKind::Bool,
-            "int" | "float" => FieldKind::Number,
-            "varchar" | "text" | "wysiwyg" | "enum" | "extensibleEnum" | "email" | "url"
-            | "markdown" => FieldKind::Text,
+        use MetaType as M;
+        Some(match self.field_type {
+            M::Date => FieldKind::Date,
+            M::DateTime => FieldKind::DateTime,
+            M::Link | M::LinkMultiple => FieldKind::Link,
+            M::Array | M::MultiEnum | M::ExtensibleMultiEnum => FieldKind::Array,
+            M::Bool => FieldKind::Bool,
+            M::Int | M::Float => FieldKind::Number,
+            M::Varchar
+            | M::Text
+            | M::Wysiwyg
+            | M::Enum
+            | M::ExtensibleEnum
+            | M::Email
+            | M::Url
+            | M::Markdown => FieldKind::Text,
             _ => return None,
         })
     }
@@ -211,10 +285,10 @@ impl MetaField {
     pub(super) fn note(&self) -> Option<String> {
         let mut parts = Vec::new();
         if let Some(target) = &self.link_target {
-            let many = self.field_type == "linkMultiple";
+            let many = self.field_type == MetaType::LinkMultiple;
             parts.push(format!("Link{} to `{target}`", if many { "s" } else { "" }));
-        } else if !self.field_type.is_empty() {
-            parts.push(format!("AtroCore type `{}`", self.field_type));
+        } else if !self.field_type.as_str().is_empty() {
+            parts.push(format!("AtroCore type `{}`", self.field_type.as_str()));
         }
         if self.def.get("unique").and_then(Value::as_bool) == Some(true) {
             parts.push("unique".into());
@@ -226,5 +300,23 @@ impl MetaField {
             parts.push(format!("measure `{measure}`"));
         }
         (!parts.is_empty()).then(|| format!("{}.", parts.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MetaType;
+
+    #[test]
+    fn meta_types_round_trip() {
+        for (name, ty) in super::META_TYPES {
+            let def = serde_json::json!({ "type": name });
+            assert_eq!(&MetaType::of(&def), ty);
+            assert_eq!(ty.as_str(), *name);
+        }
+        let other = MetaType::of(&serde_json::json!({ "type": "jsonObject" }));
+        assert_eq!(other, MetaType::Other("jsonObject".into()));
+        assert_eq!(other.as_str(), "jsonObject");
+        assert_eq!(MetaType::of(&serde_json::json!({})).as_str(), "");
     }
 }

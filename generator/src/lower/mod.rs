@@ -307,7 +307,7 @@ impl<'a> Lowerer<'a> {
 
         // Group operations by module tag.
         let spec = self.spec;
-        let mut by_tag: BTreeMap<String, Vec<(String, String, &'a Value)>> = BTreeMap::new();
+        let mut by_tag: BTreeMap<String, Vec<(String, Method, &'a Value)>> = BTreeMap::new();
         for (path, item) in spec.paths() {
             let Some(item) = item.as_object() else {
                 return Err(self.spec.error(
@@ -315,10 +315,10 @@ impl<'a> Lowerer<'a> {
                     "path item is not an object",
                 ));
             };
-            for (method, op) in item {
-                if Method::from_key(method).is_none() {
+            for (key, op) in item {
+                let Some(method) = Method::from_key(key) else {
                     continue;
-                }
+                };
                 let tag = op
                     .pointer("/tags/0")
                     .and_then(Value::as_str)
@@ -331,7 +331,7 @@ impl<'a> Lowerer<'a> {
                 by_tag
                     .entry(tag)
                     .or_default()
-                    .push((path.clone(), method.clone(), op));
+                    .push((path.clone(), method, op));
             }
         }
 
@@ -405,10 +405,10 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn op_doc(op: &Value, method: &str, path: &str) -> OpDoc {
+    fn op_doc(op: &Value, method: Method, path: &str) -> OpDoc {
         OpDoc {
             text: Self::doc_of(op),
-            route: format!("{} {path}", method.to_uppercase()),
+            route: format!("{} {path}", method.as_str()),
         }
     }
 }

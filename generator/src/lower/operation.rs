@@ -2,27 +2,31 @@
 //! params struct), body and response.
 
 use super::*;
+use crate::path::{PathPart, PathTemplate};
 
 impl<'a> Lowerer<'a> {
     pub(super) fn operation(
         &mut self,
         tag: &str,
         path: &str,
-        method: &str,
+        method: Method,
         op: &'a Value,
         namer: &mut Namer,
         sink: &mut Sink,
     ) -> Result<Operation, Error> {
-        let op_pointer = format!("/paths/{}/{method}", escape_pointer_token(path));
-        let m = Method::from_key(method).expect("caller filters methods");
-        let prefix = format!("/{tag}");
-        let rest = match path.strip_prefix(&prefix) {
-            Some(r) if r.is_empty() || r.starts_with('/') => r,
-            _ => path,
-        };
-        let base = naming::operation_name(method, rest);
+        let op_pointer = format!("/paths/{}/{}", escape_pointer_token(path), method.key());
+        let template = PathTemplate::parse(path).map_err(|e| {
+            self.spec.error(
+                &format!("/paths/{}", escape_pointer_token(path)),
+                format!("{} (at byte {})", e.message, e.at),
+            )
+        })?;
+        // Named by what follows the module's own prefix.
+        let rest =
+            PathTemplate::below(path, &format!("/{tag}")).unwrap_or_else(|| template.clone());
+        let base = naming::operation_name(method, &rest);
         let name = if namer.is_taken(&base) {
-            let other = naming::operation_name_on_collision(method, rest, &base);
+            let other = naming::operation_name_on_collision(method, &rest, &base);
             namer.claim(&other, "_")
         } else {
             namer.claim(&base, "_")
@@ -56,23 +60,17 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
-        let parts = naming::split_path(path);
-        let arg_names = naming::field_names(
-            parts.iter().filter_map(|p| match p {
-                naming::PathPart::Param(n) => Some(n.as_str()),
-                naming::PathPart::Literal(_) => None,
-            }),
-            &["self", "params", "body"],
-        );
+        let arg_names = naming::field_names(template.params(), &["self", "params", "body"]);
         let mut arg_iter = arg_names.into_iter();
-        let path_parts = parts
-            .into_iter()
+        let path_parts = template
+            .parts()
+            .iter()
             .map(|p| match p {
-                naming::PathPart::Literal(l) => PathSegment::Literal(l),
-                naming::PathPart::Param(wire) => PathSegment::Param {
-                    ident: arg_iter.next().unwrap_or_else(|| naming::snake(&wire)),
-                    ty: path_params.get(&wire).cloned().unwrap_or(Type::String),
-                    wire,
+                PathPart::Literal(l) => PathSegment::Literal(l.clone()),
+                PathPart::Param(wire) => PathSegment::Param {
+                    ident: arg_iter.next().unwrap_or_else(|| naming::snake(wire)),
+                    ty: path_params.get(wire).cloned().unwrap_or(Type::String),
+                    wire: wire.clone(),
                 },
             })
             .collect();
@@ -144,14 +142,15 @@ impl<'a> Lowerer<'a> {
         // `DeleteAttributeValuesHandler` let `NotModified` through).
         let attribute_write = matches!(
             (method, path.rsplit('/').next()),
-            ("post", Some("upsertAttributeValues")) | ("delete", Some("attributeValues"))
+            (Method::Post, Some("upsertAttributeValues"))
+                | (Method::Delete, Some("attributeValues"))
         );
         if attribute_write && matches!(response, Response::Json(Type::Boolean)) {
             response = Response::WriteOutcome;
         }
         Ok(Operation {
             name,
-            method: m,
+            method,
             path: path.to_owned(),
             path_parts,
             doc: Self::op_doc(op, method, path),
