@@ -478,7 +478,9 @@ fn filter_expressions_give_the_records_of_the_generated_typed_filter() {
                         | b::code().in_(["b000040", "b000041"]);
                     let list = c.brand().list().filter(f).select([BrandField::Id]);
                     let all: Vec<_> = list.keyset_stream().try_collect().await.unwrap();
-                    all.into_iter().filter_map(|r| r.id).collect()
+                    all.into_iter()
+                        .filter_map(|r| r.id.map(String::from))
+                        .collect()
                 }
                 Gen::V23 => {
                     use atrocore_client_23::brand::{BrandField, filter as b};
@@ -487,7 +489,9 @@ fn filter_expressions_give_the_records_of_the_generated_typed_filter() {
                         | b::code().in_(["b000040", "b000041"]);
                     let list = c.brand().list().filter(f).select([BrandField::Id]);
                     let all: Vec<_> = list.keyset_stream().try_collect().await.unwrap();
-                    all.into_iter().filter_map(|r| r.id).collect()
+                    all.into_iter()
+                        .filter_map(|r| r.id.map(String::from))
+                        .collect()
                 }
             }
         });

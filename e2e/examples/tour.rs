@@ -23,6 +23,9 @@ use atrocore_client::unit::UnitPost;
 use atrocore_e2e::tour::{self, Config};
 use atrocore_runtime::ApiGeneration;
 
+/// A create answered without the record's id.
+const NO_ID: &str = "the server answered a create without the record's id";
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (runtime, sim) = support::connect().await?;
@@ -38,22 +41,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ if sim.is_some() => {
             // The simulator starts empty: a measure, a unit and a measured attribute first.
             let mass = client.measure().create(&MeasurePost::new("Mass")).await?;
-            let mass = mass.id.unwrap_or_default();
+            let mass = mass.id.ok_or(NO_ID)?;
             let kg = UnitPost {
                 multiplier: Some(1.0),
                 ..UnitPost::new("Kilogram", mass.clone())
             };
-            let kg = client.unit().create(&kg).await?.id.unwrap_or_default();
+            let kg = client.unit().create(&kg).await?.id.ok_or(NO_ID)?;
             let panel = AttributePanelPost::new("Main", "main", "Product", 0.0);
             let panel = client.attribute_panel().create(&panel).await?;
             let weight = AttributePost {
                 code: Some("weight".into()),
                 type_: Some("float".into()),
                 measure_id: Some(mass),
-                ..AttributePost::new("Weight", panel.id.unwrap_or_default(), "Product")
+                ..AttributePost::new("Weight", panel.id.ok_or(NO_ID)?, "Product")
             };
             let weight = client.attribute().create(&weight).await?;
-            (weight.id.unwrap_or_default(), kg)
+            (weight.id.ok_or(NO_ID)?.into_string(), kg.into_string())
         }
         _ => return Err("set ATROCORE_ATTRIBUTE_ID and ATROCORE_UNIT_ID for this instance".into()),
     };

@@ -234,7 +234,7 @@ async fn entity_specific_routes_are_typed_methods() {
         .add_attributes(
             &id,
             &AddAttributesBody {
-                attribute_ids: vec![attr_id.clone()],
+                attribute_ids: vec![attr_id.as_str().into()],
             },
         )
         .await

@@ -11,6 +11,7 @@ use atrocore_client::attribute::AttributePost;
 use atrocore_client::attribute_panel::AttributePanelPost;
 use atrocore_client::brand::{self, BrandField, BrandPost};
 use atrocore_client::extensible_enum_option::ExtensibleEnumOptionPost;
+use atrocore_client::ids::{AttributeId, MeasureId, ProductId, UnitId};
 use atrocore_client::measure::MeasurePost;
 use atrocore_client::product::{self, LinkedParams, ProductPatch, ProductPost};
 use atrocore_client::unit::UnitPost;
@@ -21,7 +22,7 @@ use futures_util::TryStreamExt;
 use serde_json::{Value, json};
 use support::{client, seed_brands, seed_brands_in_db, start_with};
 
-async fn new_product(c: &Client, name: &str) -> String {
+async fn new_product(c: &Client, name: &str) -> ProductId {
     c.product()
         .create(&ProductPost {
             status: Some("draft".into()),
@@ -38,8 +39,8 @@ async fn new_attribute(
     panel: &str,
     code: &str,
     kind: &str,
-    measure_id: Option<String>,
-) -> String {
+    measure_id: Option<MeasureId>,
+) -> AttributeId {
     c.attribute()
         .create(&AttributePost {
             code: Some(code.into()),
@@ -55,7 +56,7 @@ async fn new_attribute(
 
 /// A measure `mass` with the unit `kg`, an attribute panel `main`, a float attribute `weight`
 /// measured in it and a text attribute `colour`; returns (weight id, colour id, kg id).
-async fn attributes(c: &Client) -> (String, String, String) {
+async fn attributes(c: &Client) -> (AttributeId, AttributeId, UnitId) {
     let mass = c
         .measure()
         .create(&MeasurePost {
@@ -319,7 +320,7 @@ async fn with_meta_gives_option_records_of_extensible_enum_fields() {
     let user = c
         .user()
         .create(&UserPost {
-            gender: Some(female.clone()),
+            gender: Some(female.to_string()),
             ..UserPost::new("jane", "Jane")
         })
         .await
@@ -544,9 +545,8 @@ async fn generated_attribute_writes_report_not_modified() {
     let id = new_product(&c, "Painted").await;
     let set = |v: &str| {
         vec![UpsertAttributeValuesBodyItem {
-            attribute_id: colour.clone(),
             value: Some(v.into()),
-            ..Default::default()
+            ..UpsertAttributeValuesBodyItem::new(&colour)
         }]
     };
     let first = c
@@ -567,6 +567,54 @@ async fn generated_attribute_writes_report_not_modified() {
         .await
         .unwrap();
     assert_eq!(changed, WriteOutcome::Changed);
+    sim.shutdown().await;
+}
+
+/// The raw attribute route answers each value as the attribute's type holds it (the spec says
+/// `string`): a float attribute's number reads as a number, its unit id as a `UnitId`.
+#[tokio::test]
+async fn raw_attribute_values_keep_their_types() {
+    use atrocore_client::product::UpsertAttributeValuesBodyItem;
+    use atrocore_runtime::AttrValue;
+    let sim = start_with(Faults::default()).await;
+    let c = client(&sim, 0);
+    let (weight, colour, kg) = attributes(&c).await;
+    let id = new_product(&c, "Weighed").await;
+    let items = [
+        UpsertAttributeValuesBodyItem {
+            value: Some(AttrValue::from(2.5)),
+            value_unit_id: Some(kg.clone()),
+            ..UpsertAttributeValuesBodyItem::new(&weight)
+        },
+        UpsertAttributeValuesBodyItem {
+            value: Some(AttrValue::from("red")),
+            ..UpsertAttributeValuesBodyItem::new(&colour)
+        },
+    ];
+    c.product()
+        .upsert_attribute_values(&id, &items)
+        .await
+        .unwrap();
+    let values = c
+        .product()
+        .get_attribute_values(&id, &Default::default())
+        .await
+        .unwrap();
+    let of = |a: &AttributeId| {
+        values
+            .iter()
+            .find(|v| v.attribute_id.as_ref() == Some(a))
+            .unwrap_or_else(|| panic!("{a} in {values:?}"))
+    };
+    assert_eq!(
+        of(&weight).value.as_ref().and_then(AttrValue::as_f64),
+        Some(2.5)
+    );
+    assert_eq!(of(&weight).value_unit_id.as_ref(), Some(&kg));
+    assert_eq!(
+        of(&colour).value.as_ref().and_then(AttrValue::as_str),
+        Some("red")
+    );
     sim.shutdown().await;
 }
 

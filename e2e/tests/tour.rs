@@ -134,10 +134,10 @@ async fn the_tour_on_2_2() {
         .unwrap();
 
     let file = big_file(3);
-    let (config, calls) = config(&sim, &file, (weight.clone(), kg.clone()));
+    let (config, calls) = config(&sim, &file, (weight.to_string(), kg.to_string()));
     let report = tour::v22::run(&client, &config).await.unwrap();
     check(&report, &calls, 3 << 20, seed_products().len());
-    assert_eq!(report.weight, Some((Some(2.5), Some(kg))));
+    assert_eq!(report.weight, Some((Some(2.5), Some(kg.into_string()))));
     sim.shutdown().await;
 }
 

@@ -184,7 +184,7 @@ async fn seed(c: &Client) -> Vec<Row> {
     all.list
         .into_iter()
         .map(|p| Row {
-            id: p.id.clone().unwrap_or_default(),
+            id: p.id.clone().map(String::from).unwrap_or_default(),
             price: p.price,
             mpn: p.mpn.clone(),
             active: p.is_active,
@@ -218,7 +218,11 @@ fn filters_with_not_return_what_the_reference_evaluator_returns() {
             let got =
                 rt.block_on(async { c.product().list().filter(filter(&t)).max_size(200).await });
             let got = got.map_err(|e| TestCaseError::fail(format!("{t:?}: {e}")))?;
-            let mut got: Vec<String> = got.list.into_iter().filter_map(|p| p.id).collect();
+            let mut got: Vec<String> = got
+                .list
+                .into_iter()
+                .filter_map(|p| p.id.map(String::from))
+                .collect();
             let mut want: Vec<String> = rows
                 .iter()
                 .filter(|r| eval(&t, r))
@@ -348,10 +352,16 @@ async fn date_time_days_are_read_in_the_requested_time_zone() {
             valid_till: Some(at.parse().unwrap()),
             ..SharingPost::new(file.id.clone())
         };
-        ids.push(c.sharing().create(&post).await.unwrap().id.unwrap());
+        ids.push(String::from(
+            c.sharing().create(&post).await.unwrap().id.unwrap(),
+        ));
     }
     let found = |page: atrocore_runtime::ListResult<atrocore_client::sharing::Sharing>| {
-        let mut got: Vec<String> = page.list.into_iter().filter_map(|r| r.id).collect();
+        let mut got: Vec<String> = page
+            .list
+            .into_iter()
+            .filter_map(|r| r.id.map(String::from))
+            .collect();
         got.sort();
         got
     };

@@ -21,7 +21,7 @@ pub struct AssociatedProduct {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::AssociatedProductId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -41,7 +41,7 @@ pub struct AssociatedProduct {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -49,7 +49,7 @@ pub struct AssociatedProduct {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
+    pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
@@ -57,7 +57,7 @@ pub struct AssociatedProduct {
     ///
     /// Link to `Product`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub associating_item_id: Option<String>,
+    pub associating_item_id: Option<crate::ids::ProductId>,
     /// `associatingItemName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associating_item_name: Option<String>,
@@ -65,7 +65,7 @@ pub struct AssociatedProduct {
     ///
     /// Link to `Product`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub associated_item_id: Option<String>,
+    pub associated_item_id: Option<crate::ids::ProductId>,
     /// `associatedItemName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associated_item_name: Option<String>,
@@ -90,7 +90,7 @@ pub struct AssociatedProduct {
     ///
     /// Link to `Association`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub association_id: Option<String>,
+    pub association_id: Option<crate::ids::AssociationId>,
     /// `associationName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub association_name: Option<String>,
@@ -106,7 +106,7 @@ pub struct AssociatedProduct {
     ///
     /// Link to `AssociatedProduct`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reverse_associated_product_id: Option<String>,
+    pub reverse_associated_product_id: Option<crate::ids::AssociatedProductId>,
     /// `reverseAssociatedProductName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reverse_associated_product_name: Option<String>,
@@ -269,15 +269,15 @@ pub struct AssociatedProductPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::AssociatedProductId>,
     /// `associatingItemId`, required
     ///
     /// Link to `Product`.
-    pub associating_item_id: String,
+    pub associating_item_id: crate::ids::ProductId,
     /// `associatedItemId`, required
     ///
     /// Link to `Product`.
-    pub associated_item_id: String,
+    pub associated_item_id: crate::ids::ProductId,
     /// `associatingItemImageId`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub associating_item_image_id: Option<String>,
@@ -292,7 +292,7 @@ pub struct AssociatedProductPost {
     /// `associationId`, required
     ///
     /// Link to `Association`.
-    pub association_id: String,
+    pub association_id: crate::ids::AssociationId,
     /// `sorting`
     ///
     /// AtroCore type `int`.
@@ -324,9 +324,9 @@ pub struct AssociatedProductPost {
 impl AssociatedProductPost {
     /// A new record with the fields the server requires (`associatingItemId`, `associatedItemId`, `associationId`); the others are unset. Set them with struct update syntax: `AssociatedProductPost { field: Some(value), ..AssociatedProductPost::new(…) }`.
     pub fn new(
-        associating_item_id: impl ::std::convert::Into<String>,
-        associated_item_id: impl ::std::convert::Into<String>,
-        association_id: impl ::std::convert::Into<String>,
+        associating_item_id: impl ::std::convert::Into<crate::ids::ProductId>,
+        associated_item_id: impl ::std::convert::Into<crate::ids::ProductId>,
+        association_id: impl ::std::convert::Into<crate::ids::AssociationId>,
     ) -> Self {
         Self {
             id: None,
@@ -361,12 +361,12 @@ pub struct AssociatedProductPatch {
     ///
     /// Link to `Product`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub associating_item_id: Option<String>,
+    pub associating_item_id: Option<crate::ids::ProductId>,
     /// `associatedItemId`, required
     ///
     /// Link to `Product`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub associated_item_id: Option<String>,
+    pub associated_item_id: Option<crate::ids::ProductId>,
     /// `associatingItemImageId`
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub associating_item_image_id: ::atrocore_runtime::Patch<String>,
@@ -382,7 +382,7 @@ pub struct AssociatedProductPatch {
     ///
     /// Link to `Association`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub association_id: Option<String>,
+    pub association_id: Option<crate::ids::AssociationId>,
     /// `sorting`
     ///
     /// AtroCore type `int`.
@@ -609,8 +609,11 @@ impl<'a> AssociatedProductApi<'a> {
         self.client.list::<AssociatedProduct>()
     }
     /// `GET /AssociatedProduct/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<AssociatedProduct> {
-        self.client.read::<AssociatedProduct>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AssociatedProductId>,
+    ) -> ::atrocore_runtime::ReadRequest<AssociatedProduct> {
+        self.client.read::<AssociatedProduct>(id.id_str())
     }
     /// `POST /AssociatedProduct`
     pub fn create(
@@ -630,21 +633,21 @@ impl<'a> AssociatedProductApi<'a> {
     /// `PUT /AssociatedProduct/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AssociatedProductId>,
         changes: &AssociatedProductPatch,
     ) -> ::atrocore_runtime::UpdateRequest<AssociatedProduct> {
         self.client
             .update::<
                 AssociatedProduct,
                 AssociatedProductPatch,
-            >(::atrocore_runtime::Method::PUT, id, changes)
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /AssociatedProduct/{id}`
     pub fn delete(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AssociatedProductId>,
     ) -> ::atrocore_runtime::DeleteRequest<AssociatedProduct> {
-        self.client.delete::<AssociatedProduct>(id)
+        self.client.delete::<AssociatedProduct>(id.id_str())
     }
     /// `GET /AssociatedProduct/{id}/{link}`
     pub fn linked(

@@ -21,7 +21,7 @@ pub struct Association {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::AssociationId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -94,7 +94,7 @@ pub struct Association {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -102,7 +102,7 @@ pub struct Association {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
+    pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
@@ -110,7 +110,7 @@ pub struct Association {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
@@ -118,7 +118,7 @@ pub struct Association {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
+    pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
@@ -126,7 +126,7 @@ pub struct Association {
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
@@ -134,7 +134,7 @@ pub struct Association {
     ///
     /// Link to `Association`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reverse_association_id: Option<String>,
+    pub reverse_association_id: Option<crate::ids::AssociationId>,
     /// `reverseAssociationName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reverse_association_name: Option<String>,
@@ -305,7 +305,7 @@ pub struct AssociationPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::AssociationId>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
@@ -357,21 +357,21 @@ pub struct AssociationPost {
     /// `ownerUserId`, required
     ///
     /// Link to `User`.
-    pub owner_user_id: String,
+    pub owner_user_id: crate::ids::UserId,
     /// `assignedUserId`, required
     ///
     /// Link to `User`.
-    pub assigned_user_id: String,
+    pub assigned_user_id: crate::ids::UserId,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `reverseAssociationId`
     ///
     /// Link to `Association`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reverse_association_id: Option<String>,
+    pub reverse_association_id: Option<crate::ids::AssociationId>,
     /// `entity`
     ///
     /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -410,8 +410,8 @@ impl AssociationPost {
     pub fn new(
         name: impl ::std::convert::Into<String>,
         entity_id: impl ::std::convert::Into<String>,
-        owner_user_id: impl ::std::convert::Into<String>,
-        assigned_user_id: impl ::std::convert::Into<String>,
+        owner_user_id: impl ::std::convert::Into<crate::ids::UserId>,
+        assigned_user_id: impl ::std::convert::Into<crate::ids::UserId>,
     ) -> Self {
         Self {
             id: None,
@@ -505,22 +505,22 @@ pub struct AssociationPatch {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<crate::ids::UserId>,
     /// `assignedUserId`, required
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
+    pub assigned_user_id: Option<crate::ids::UserId>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub teams_ids: ::atrocore_runtime::Patch<Vec<crate::ids::TeamId>>,
     /// `reverseAssociationId`
     ///
     /// Link to `Association`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub reverse_association_id: ::atrocore_runtime::Patch<String>,
+    pub reverse_association_id: ::atrocore_runtime::Patch<crate::ids::AssociationId>,
     /// `entity`
     ///
     /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -724,8 +724,11 @@ impl<'a> AssociationApi<'a> {
         self.client.list::<Association>()
     }
     /// `GET /Association/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<Association> {
-        self.client.read::<Association>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
+    ) -> ::atrocore_runtime::ReadRequest<Association> {
+        self.client.read::<Association>(id.id_str())
     }
     /// `POST /Association`
     pub fn create(
@@ -745,65 +748,77 @@ impl<'a> AssociationApi<'a> {
     /// `PUT /Association/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
         changes: &AssociationPatch,
     ) -> ::atrocore_runtime::UpdateRequest<Association> {
         self.client
             .update::<
                 Association,
                 AssociationPatch,
-            >(::atrocore_runtime::Method::PUT, id, changes)
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /Association/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Association> {
-        self.client.delete::<Association>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
+    ) -> ::atrocore_runtime::DeleteRequest<Association> {
+        self.client.delete::<Association>(id.id_str())
     }
     /// The `Team` records linked to the `Association` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "team")]
-    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client.linked::<crate::team::Team>("Association", id, "teams")
+    pub fn teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client.linked::<crate::team::Team>("Association", id.id_str(), "teams")
     }
     /// Links the `Team` records `ids` to the `Association` `id` through `teams`.
     #[cfg(feature = "team")]
-    pub fn link_teams<S: ::std::convert::AsRef<str>>(
+    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Association", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Association", id.id_str(), "teams", &ids)
     }
     /// Unlinks the `Team` records `ids` from the `Association` `id` (`teams`); they stay.
     #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Association", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Association", id.id_str(), "teams", &ids)
     }
     /// The `Association` records linked to the `Association` `id` through `associations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associations(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
     ) -> ::atrocore_runtime::ListRequest<crate::association::Association> {
         self.client
-            .linked::<crate::association::Association>("Association", id, "associations")
+            .linked::<
+                crate::association::Association,
+            >("Association", id.id_str(), "associations")
     }
     /// Links the `Association` records `ids` to the `Association` `id` through `associations`.
-    pub fn link_associations<S: ::std::convert::AsRef<str>>(
+    pub fn link_associations<S: ::atrocore_runtime::AsId<crate::ids::AssociationId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Association", id, "associations", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Association", id.id_str(), "associations", &ids)
     }
     /// Unlinks the `Association` records `ids` from the `Association` `id` (`associations`); they stay.
-    pub fn unlink_associations<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_associations<S: ::atrocore_runtime::AsId<crate::ids::AssociationId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Association", id, "associations", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Association", id.id_str(), "associations", &ids)
     }
     /// `GET /Association/{id}/{link}`
     pub fn linked(

@@ -21,7 +21,7 @@ pub struct Attribute {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::AttributeId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -56,7 +56,7 @@ pub struct Attribute {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -64,7 +64,7 @@ pub struct Attribute {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
+    pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
@@ -72,7 +72,7 @@ pub struct Attribute {
     ///
     /// Link to `AttributeGroup`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_group_id: Option<String>,
+    pub attribute_group_id: Option<crate::ids::AttributeGroupId>,
     /// `attributeGroupName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_group_name: Option<String>,
@@ -88,7 +88,7 @@ pub struct Attribute {
     ///
     /// Link to `ExtensibleEnum`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub extensible_enum_id: Option<String>,
+    pub extensible_enum_id: Option<crate::ids::ExtensibleEnumId>,
     /// `extensibleEnumName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extensible_enum_name: Option<String>,
@@ -119,7 +119,7 @@ pub struct Attribute {
     ///
     /// Link to `Attribute`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub composite_attribute_id: Option<String>,
+    pub composite_attribute_id: Option<crate::ids::AttributeId>,
     /// `compositeAttributeName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub composite_attribute_name: Option<String>,
@@ -127,7 +127,7 @@ pub struct Attribute {
     ///
     /// Links to `Attribute`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub nested_attributes_ids: Option<Vec<String>>,
+    pub nested_attributes_ids: Option<Vec<crate::ids::AttributeId>>,
     /// `nestedAttributesNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nested_attributes_names: Option<::atrocore_runtime::LinkNames>,
@@ -188,7 +188,7 @@ pub struct Attribute {
     ///
     /// Link to `Measure`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub measure_id: Option<String>,
+    pub measure_id: Option<crate::ids::MeasureId>,
     /// `measureName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measure_name: Option<String>,
@@ -344,7 +344,7 @@ pub struct Attribute {
     ///
     /// Link to `Channel`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub channel_id: Option<String>,
+    pub channel_id: Option<crate::ids::ChannelId>,
     /// `channelName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_name: Option<String>,
@@ -352,7 +352,7 @@ pub struct Attribute {
     ///
     /// Links to `Product`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub variant_specific_products_ids: Option<Vec<String>>,
+    pub variant_specific_products_ids: Option<Vec<crate::ids::ProductId>>,
     /// `variantSpecificProductsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_products_names: Option<::atrocore_runtime::LinkNames>,
@@ -360,7 +360,7 @@ pub struct Attribute {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
@@ -368,7 +368,7 @@ pub struct Attribute {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
+    pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
@@ -376,7 +376,7 @@ pub struct Attribute {
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
@@ -754,7 +754,7 @@ pub struct AttributePost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::AttributeId>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
@@ -773,7 +773,7 @@ pub struct AttributePost {
     ///
     /// Link to `AttributeGroup`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attribute_group_id: Option<String>,
+    pub attribute_group_id: Option<crate::ids::AttributeGroupId>,
     /// `attributePanelId`, required
     ///
     /// AtroCore type `link`.
@@ -782,7 +782,7 @@ pub struct AttributePost {
     ///
     /// Link to `ExtensibleEnum`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extensible_enum_id: Option<String>,
+    pub extensible_enum_id: Option<crate::ids::ExtensibleEnumId>,
     /// `entityId`, required
     ///
     /// AtroCore type `link`.
@@ -801,12 +801,12 @@ pub struct AttributePost {
     ///
     /// Link to `Attribute`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub composite_attribute_id: Option<String>,
+    pub composite_attribute_id: Option<crate::ids::AttributeId>,
     /// `nestedAttributesIds`
     ///
     /// Links to `Attribute`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nested_attributes_ids: Option<Vec<String>>,
+    pub nested_attributes_ids: Option<Vec<crate::ids::AttributeId>>,
     /// `fileTypeId`
     ///
     /// Link to `FileType`.
@@ -831,7 +831,7 @@ pub struct AttributePost {
     ///
     /// Link to `Measure`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub measure_id: Option<String>,
+    pub measure_id: Option<crate::ids::MeasureId>,
     /// `defaultUnit`
     ///
     /// AtroCore type `varchar`.
@@ -956,27 +956,27 @@ pub struct AttributePost {
     ///
     /// Link to `Channel`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel_id: Option<String>,
+    pub channel_id: Option<crate::ids::ChannelId>,
     /// `variantSpecificProductsIds`
     ///
     /// Links to `Product`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant_specific_products_ids: Option<Vec<String>>,
+    pub variant_specific_products_ids: Option<Vec<crate::ids::ProductId>>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<crate::ids::UserId>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
+    pub assigned_user_id: Option<crate::ids::UserId>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `attributeGroup`
     ///
     /// Find-or-create form of `attributeGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -1159,7 +1159,7 @@ pub struct AttributePatch {
     ///
     /// Link to `AttributeGroup`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_group_id: ::atrocore_runtime::Patch<String>,
+    pub attribute_group_id: ::atrocore_runtime::Patch<crate::ids::AttributeGroupId>,
     /// `attributePanelId`, required
     ///
     /// AtroCore type `link`.
@@ -1169,7 +1169,7 @@ pub struct AttributePatch {
     ///
     /// Link to `ExtensibleEnum`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub extensible_enum_id: ::atrocore_runtime::Patch<String>,
+    pub extensible_enum_id: ::atrocore_runtime::Patch<crate::ids::ExtensibleEnumId>,
     /// `entityId`, required
     ///
     /// AtroCore type `link`.
@@ -1189,12 +1189,12 @@ pub struct AttributePatch {
     ///
     /// Link to `Attribute`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub composite_attribute_id: ::atrocore_runtime::Patch<String>,
+    pub composite_attribute_id: ::atrocore_runtime::Patch<crate::ids::AttributeId>,
     /// `nestedAttributesIds`
     ///
     /// Links to `Attribute`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub nested_attributes_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub nested_attributes_ids: ::atrocore_runtime::Patch<Vec<crate::ids::AttributeId>>,
     /// `fileTypeId`
     ///
     /// Link to `FileType`.
@@ -1219,7 +1219,7 @@ pub struct AttributePatch {
     ///
     /// Link to `Measure`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub measure_id: ::atrocore_runtime::Patch<String>,
+    pub measure_id: ::atrocore_runtime::Patch<crate::ids::MeasureId>,
     /// `defaultUnit`
     ///
     /// AtroCore type `varchar`.
@@ -1354,27 +1354,29 @@ pub struct AttributePatch {
     ///
     /// Link to `Channel`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub channel_id: ::atrocore_runtime::Patch<String>,
+    pub channel_id: ::atrocore_runtime::Patch<crate::ids::ChannelId>,
     /// `variantSpecificProductsIds`
     ///
     /// Links to `Product`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub variant_specific_products_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub variant_specific_products_ids: ::atrocore_runtime::Patch<
+        Vec<crate::ids::ProductId>,
+    >,
     /// `ownerUserId`
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user_id: ::atrocore_runtime::Patch<String>,
+    pub owner_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user_id: ::atrocore_runtime::Patch<String>,
+    pub assigned_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub teams_ids: ::atrocore_runtime::Patch<Vec<crate::ids::TeamId>>,
     /// `attributeGroup`
     ///
     /// Find-or-create form of `attributeGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -1911,8 +1913,11 @@ impl<'a> AttributeApi<'a> {
         self.client.list::<Attribute>()
     }
     /// `GET /Attribute/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<Attribute> {
-        self.client.read::<Attribute>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
+    ) -> ::atrocore_runtime::ReadRequest<Attribute> {
+        self.client.read::<Attribute>(id.id_str())
     }
     /// `POST /Attribute`
     pub fn create(
@@ -1932,125 +1937,155 @@ impl<'a> AttributeApi<'a> {
     /// `PUT /Attribute/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
         changes: &AttributePatch,
     ) -> ::atrocore_runtime::UpdateRequest<Attribute> {
         self.client
             .update::<
                 Attribute,
                 AttributePatch,
-            >(::atrocore_runtime::Method::PUT, id, changes)
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /Attribute/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Attribute> {
-        self.client.delete::<Attribute>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
+    ) -> ::atrocore_runtime::DeleteRequest<Attribute> {
+        self.client.delete::<Attribute>(id.id_str())
     }
     /// The `Attribute` records linked to the `Attribute` `id` through `nestedAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn nested_attributes(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
     ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
         self.client
-            .linked::<crate::attribute::Attribute>("Attribute", id, "nestedAttributes")
+            .linked::<
+                crate::attribute::Attribute,
+            >("Attribute", id.id_str(), "nestedAttributes")
     }
     /// Links the `Attribute` records `ids` to the `Attribute` `id` through `nestedAttributes`.
-    pub fn link_nested_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn link_nested_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Attribute", id, "nestedAttributes", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Attribute", id.id_str(), "nestedAttributes", &ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `Attribute` `id` (`nestedAttributes`); they stay.
-    pub fn unlink_nested_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_nested_attributes<
+        S: ::atrocore_runtime::AsId<crate::ids::AttributeId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Attribute", id, "nestedAttributes", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Attribute", id.id_str(), "nestedAttributes", &ids)
     }
     /// The `ClassificationAttribute` records linked to the `Attribute` `id` through `classificationAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "classification-attribute")]
     pub fn classification_attributes(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
     ) -> ::atrocore_runtime::ListRequest<
         crate::classification_attribute::ClassificationAttribute,
     > {
         self.client
             .linked::<
                 crate::classification_attribute::ClassificationAttribute,
-            >("Attribute", id, "classificationAttributes")
+            >("Attribute", id.id_str(), "classificationAttributes")
     }
     /// Links the `ClassificationAttribute` records `ids` to the `Attribute` `id` through `classificationAttributes`.
     #[cfg(feature = "classification-attribute")]
-    pub fn link_classification_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn link_classification_attributes<
+        S: ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Attribute", id, "classificationAttributes", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client
+            .link_records("Attribute", id.id_str(), "classificationAttributes", &ids)
     }
     /// Unlinks the `ClassificationAttribute` records `ids` from the `Attribute` `id` (`classificationAttributes`); they stay.
     #[cfg(feature = "classification-attribute")]
-    pub fn unlink_classification_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_classification_attributes<
+        S: ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Attribute", id, "classificationAttributes", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client
+            .unlink_records("Attribute", id.id_str(), "classificationAttributes", &ids)
     }
     /// The `Product` records linked to the `Attribute` `id` through `variantSpecificProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product")]
     pub fn variant_specific_products(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
         self.client
             .linked::<
                 crate::product::Product,
-            >("Attribute", id, "variantSpecificProducts")
+            >("Attribute", id.id_str(), "variantSpecificProducts")
     }
     /// Links the `Product` records `ids` to the `Attribute` `id` through `variantSpecificProducts`.
     #[cfg(feature = "product")]
-    pub fn link_variant_specific_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_variant_specific_products<
+        S: ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Attribute", id, "variantSpecificProducts", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client
+            .link_records("Attribute", id.id_str(), "variantSpecificProducts", &ids)
     }
     /// Unlinks the `Product` records `ids` from the `Attribute` `id` (`variantSpecificProducts`); they stay.
     #[cfg(feature = "product")]
-    pub fn unlink_variant_specific_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_variant_specific_products<
+        S: ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Attribute", id, "variantSpecificProducts", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client
+            .unlink_records("Attribute", id.id_str(), "variantSpecificProducts", &ids)
     }
     /// The `Team` records linked to the `Attribute` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "team")]
-    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client.linked::<crate::team::Team>("Attribute", id, "teams")
+    pub fn teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client.linked::<crate::team::Team>("Attribute", id.id_str(), "teams")
     }
     /// Links the `Team` records `ids` to the `Attribute` `id` through `teams`.
     #[cfg(feature = "team")]
-    pub fn link_teams<S: ::std::convert::AsRef<str>>(
+    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Attribute", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Attribute", id.id_str(), "teams", &ids)
     }
     /// Unlinks the `Team` records `ids` from the `Attribute` `id` (`teams`); they stay.
     #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Attribute", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Attribute", id.id_str(), "teams", &ids)
     }
     /// `GET /Attribute/{id}/{link}`
     pub fn linked(

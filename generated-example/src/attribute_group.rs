@@ -21,7 +21,7 @@ pub struct AttributeGroup {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::AttributeGroupId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -89,7 +89,7 @@ pub struct AttributeGroup {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -97,7 +97,7 @@ pub struct AttributeGroup {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
+    pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
@@ -110,7 +110,7 @@ pub struct AttributeGroup {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
@@ -118,7 +118,7 @@ pub struct AttributeGroup {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
+    pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
@@ -126,7 +126,7 @@ pub struct AttributeGroup {
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
@@ -289,7 +289,7 @@ pub struct AttributeGroupPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::AttributeGroupId>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
@@ -342,17 +342,17 @@ pub struct AttributeGroupPost {
     ///
     /// Link to `User`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<crate::ids::UserId>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
+    pub assigned_user_id: Option<crate::ids::UserId>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `entity`
     ///
     /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -477,17 +477,17 @@ pub struct AttributeGroupPatch {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user_id: ::atrocore_runtime::Patch<String>,
+    pub owner_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user_id: ::atrocore_runtime::Patch<String>,
+    pub assigned_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub teams_ids: ::atrocore_runtime::Patch<Vec<crate::ids::TeamId>>,
     /// `entity`
     ///
     /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -684,8 +684,11 @@ impl<'a> AttributeGroupApi<'a> {
         self.client.list::<AttributeGroup>()
     }
     /// `GET /AttributeGroup/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<AttributeGroup> {
-        self.client.read::<AttributeGroup>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
+    ) -> ::atrocore_runtime::ReadRequest<AttributeGroup> {
+        self.client.read::<AttributeGroup>(id.id_str())
     }
     /// `POST /AttributeGroup`
     pub fn create(
@@ -705,68 +708,80 @@ impl<'a> AttributeGroupApi<'a> {
     /// `PUT /AttributeGroup/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
         changes: &AttributeGroupPatch,
     ) -> ::atrocore_runtime::UpdateRequest<AttributeGroup> {
         self.client
             .update::<
                 AttributeGroup,
                 AttributeGroupPatch,
-            >(::atrocore_runtime::Method::PUT, id, changes)
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /AttributeGroup/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<AttributeGroup> {
-        self.client.delete::<AttributeGroup>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
+    ) -> ::atrocore_runtime::DeleteRequest<AttributeGroup> {
+        self.client.delete::<AttributeGroup>(id.id_str())
     }
     /// The `Attribute` records linked to the `AttributeGroup` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "attribute")]
     pub fn attributes(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
     ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
         self.client
-            .linked::<crate::attribute::Attribute>("AttributeGroup", id, "attributes")
+            .linked::<
+                crate::attribute::Attribute,
+            >("AttributeGroup", id.id_str(), "attributes")
     }
     /// Links the `Attribute` records `ids` to the `AttributeGroup` `id` through `attributes`.
     #[cfg(feature = "attribute")]
-    pub fn link_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn link_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("AttributeGroup", id, "attributes", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("AttributeGroup", id.id_str(), "attributes", &ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `AttributeGroup` `id` (`attributes`); they stay.
     #[cfg(feature = "attribute")]
-    pub fn unlink_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("AttributeGroup", id, "attributes", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("AttributeGroup", id.id_str(), "attributes", &ids)
     }
     /// The `Team` records linked to the `AttributeGroup` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "team")]
-    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client.linked::<crate::team::Team>("AttributeGroup", id, "teams")
+    pub fn teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client.linked::<crate::team::Team>("AttributeGroup", id.id_str(), "teams")
     }
     /// Links the `Team` records `ids` to the `AttributeGroup` `id` through `teams`.
     #[cfg(feature = "team")]
-    pub fn link_teams<S: ::std::convert::AsRef<str>>(
+    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("AttributeGroup", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("AttributeGroup", id.id_str(), "teams", &ids)
     }
     /// Unlinks the `Team` records `ids` from the `AttributeGroup` `id` (`teams`); they stay.
     #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("AttributeGroup", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("AttributeGroup", id.id_str(), "teams", &ids)
     }
     /// `GET /AttributeGroup/{id}/{link}`
     pub fn linked(

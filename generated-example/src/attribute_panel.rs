@@ -21,7 +21,7 @@ pub struct AttributePanel {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::AttributePanelId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -74,7 +74,7 @@ pub struct AttributePanel {
     ///
     /// Links to `Attribute`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attributes_ids: Option<Vec<String>>,
+    pub attributes_ids: Option<Vec<crate::ids::AttributeId>>,
     /// `attributesNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes_names: Option<::atrocore_runtime::LinkNames>,
@@ -92,7 +92,7 @@ pub struct AttributePanel {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -100,7 +100,7 @@ pub struct AttributePanel {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
+    pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
@@ -238,7 +238,7 @@ pub struct AttributePanelPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::AttributePanelId>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
@@ -279,7 +279,7 @@ pub struct AttributePanelPost {
     ///
     /// Links to `Attribute`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attributes_ids: Option<Vec<String>>,
+    pub attributes_ids: Option<Vec<crate::ids::AttributeId>>,
     /// `entity`
     ///
     /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -380,7 +380,7 @@ pub struct AttributePanelPatch {
     ///
     /// Links to `Attribute`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attributes_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub attributes_ids: ::atrocore_runtime::Patch<Vec<crate::ids::AttributeId>>,
     /// `entity`
     ///
     /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -525,8 +525,11 @@ impl<'a> AttributePanelApi<'a> {
         self.client.list::<AttributePanel>()
     }
     /// `GET /AttributePanel/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<AttributePanel> {
-        self.client.read::<AttributePanel>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributePanelId>,
+    ) -> ::atrocore_runtime::ReadRequest<AttributePanel> {
+        self.client.read::<AttributePanel>(id.id_str())
     }
     /// `POST /AttributePanel`
     pub fn create(
@@ -546,45 +549,52 @@ impl<'a> AttributePanelApi<'a> {
     /// `PUT /AttributePanel/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributePanelId>,
         changes: &AttributePanelPatch,
     ) -> ::atrocore_runtime::UpdateRequest<AttributePanel> {
         self.client
             .update::<
                 AttributePanel,
                 AttributePanelPatch,
-            >(::atrocore_runtime::Method::PUT, id, changes)
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /AttributePanel/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<AttributePanel> {
-        self.client.delete::<AttributePanel>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributePanelId>,
+    ) -> ::atrocore_runtime::DeleteRequest<AttributePanel> {
+        self.client.delete::<AttributePanel>(id.id_str())
     }
     /// The `Attribute` records linked to the `AttributePanel` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "attribute")]
     pub fn attributes(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributePanelId>,
     ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
         self.client
-            .linked::<crate::attribute::Attribute>("AttributePanel", id, "attributes")
+            .linked::<
+                crate::attribute::Attribute,
+            >("AttributePanel", id.id_str(), "attributes")
     }
     /// Links the `Attribute` records `ids` to the `AttributePanel` `id` through `attributes`.
     #[cfg(feature = "attribute")]
-    pub fn link_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn link_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributePanelId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("AttributePanel", id, "attributes", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("AttributePanel", id.id_str(), "attributes", &ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `AttributePanel` `id` (`attributes`); they stay.
     #[cfg(feature = "attribute")]
-    pub fn unlink_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributePanelId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("AttributePanel", id, "attributes", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("AttributePanel", id.id_str(), "attributes", &ids)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<AttributePanel> for AttributePanelPost {

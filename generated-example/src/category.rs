@@ -21,7 +21,7 @@ pub struct Category {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::CategoryId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -87,7 +87,7 @@ pub struct Category {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -95,7 +95,7 @@ pub struct Category {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
+    pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
@@ -103,7 +103,7 @@ pub struct Category {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
@@ -111,7 +111,7 @@ pub struct Category {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
+    pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
@@ -119,7 +119,7 @@ pub struct Category {
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
@@ -152,7 +152,7 @@ pub struct Category {
     ///
     /// Links to `Category`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub parents_ids: Option<Vec<String>>,
+    pub parents_ids: Option<Vec<crate::ids::CategoryId>>,
     /// `parentsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_names: Option<::atrocore_runtime::LinkNames>,
@@ -375,7 +375,7 @@ pub struct CategoryPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::CategoryId>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
@@ -421,16 +421,16 @@ pub struct CategoryPost {
     /// `ownerUserId`, required
     ///
     /// Link to `User`.
-    pub owner_user_id: String,
+    pub owner_user_id: crate::ids::UserId,
     /// `assignedUserId`, required
     ///
     /// Link to `User`.
-    pub assigned_user_id: String,
+    pub assigned_user_id: crate::ids::UserId,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
@@ -440,7 +440,7 @@ pub struct CategoryPost {
     ///
     /// Links to `Category`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parents_ids: Option<Vec<String>>,
+    pub parents_ids: Option<Vec<crate::ids::CategoryId>>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -473,8 +473,8 @@ impl CategoryPost {
     /// A new record with the fields the server requires (`name`, `ownerUserId`, `assignedUserId`); the others are unset. Set them with struct update syntax: `CategoryPost { field: Some(value), ..CategoryPost::new(…) }`.
     pub fn new(
         name: impl ::std::convert::Into<String>,
-        owner_user_id: impl ::std::convert::Into<String>,
-        assigned_user_id: impl ::std::convert::Into<String>,
+        owner_user_id: impl ::std::convert::Into<crate::ids::UserId>,
+        assigned_user_id: impl ::std::convert::Into<crate::ids::UserId>,
     ) -> Self {
         Self {
             id: None,
@@ -560,17 +560,17 @@ pub struct CategoryPatch {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<crate::ids::UserId>,
     /// `assignedUserId`, required
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
+    pub assigned_user_id: Option<crate::ids::UserId>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub teams_ids: ::atrocore_runtime::Patch<Vec<crate::ids::TeamId>>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
@@ -580,7 +580,7 @@ pub struct CategoryPatch {
     ///
     /// Links to `Category`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub parents_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub parents_ids: ::atrocore_runtime::Patch<Vec<crate::ids::CategoryId>>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -791,8 +791,11 @@ impl<'a> CategoryApi<'a> {
         self.client.list::<Category>()
     }
     /// `GET /Category/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<Category> {
-        self.client.read::<Category>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+    ) -> ::atrocore_runtime::ReadRequest<Category> {
+        self.client.read::<Category>(id.id_str())
     }
     /// `POST /Category`
     pub fn create(
@@ -812,191 +815,222 @@ impl<'a> CategoryApi<'a> {
     /// `PUT /Category/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         changes: &CategoryPatch,
     ) -> ::atrocore_runtime::UpdateRequest<Category> {
         self.client
             .update::<
                 Category,
                 CategoryPatch,
-            >(::atrocore_runtime::Method::PUT, id, changes)
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /Category/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Category> {
-        self.client.delete::<Category>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+    ) -> ::atrocore_runtime::DeleteRequest<Category> {
+        self.client.delete::<Category>(id.id_str())
     }
     /// The `File` records linked to the `Category` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "file")]
-    pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
-        self.client.linked::<crate::file::File>("Category", id, "files")
+    pub fn files(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+    ) -> ::atrocore_runtime::ListRequest<crate::file::File> {
+        self.client.linked::<crate::file::File>("Category", id.id_str(), "files")
     }
     /// Links the `File` records `ids` to the `Category` `id` through `files`.
     #[cfg(feature = "file")]
-    pub fn link_files<S: ::std::convert::AsRef<str>>(
+    pub fn link_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Category", id, "files", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Category", id.id_str(), "files", &ids)
     }
     /// Unlinks the `File` records `ids` from the `Category` `id` (`files`); they stay.
     #[cfg(feature = "file")]
-    pub fn unlink_files<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Category", id, "files", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Category", id.id_str(), "files", &ids)
     }
     /// The `Team` records linked to the `Category` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "team")]
-    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client.linked::<crate::team::Team>("Category", id, "teams")
+    pub fn teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client.linked::<crate::team::Team>("Category", id.id_str(), "teams")
     }
     /// Links the `Team` records `ids` to the `Category` `id` through `teams`.
     #[cfg(feature = "team")]
-    pub fn link_teams<S: ::std::convert::AsRef<str>>(
+    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Category", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Category", id.id_str(), "teams", &ids)
     }
     /// Unlinks the `Team` records `ids` from the `Category` `id` (`teams`); they stay.
     #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Category", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Category", id.id_str(), "teams", &ids)
     }
     /// The `Category` records linked to the `Category` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn children(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
     ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
-        self.client.linked::<crate::category::Category>("Category", id, "children")
+        self.client
+            .linked::<crate::category::Category>("Category", id.id_str(), "children")
     }
     /// Links the `Category` records `ids` to the `Category` `id` through `children`.
-    pub fn link_children<S: ::std::convert::AsRef<str>>(
+    pub fn link_children<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Category", id, "children", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Category", id.id_str(), "children", &ids)
     }
     /// Unlinks the `Category` records `ids` from the `Category` `id` (`children`); they stay.
-    pub fn unlink_children<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_children<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Category", id, "children", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Category", id.id_str(), "children", &ids)
     }
     /// The `Category` records linked to the `Category` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
     ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
-        self.client.linked::<crate::category::Category>("Category", id, "parents")
+        self.client
+            .linked::<crate::category::Category>("Category", id.id_str(), "parents")
     }
     /// Links the `Category` records `ids` to the `Category` `id` through `parents`.
-    pub fn link_parents<S: ::std::convert::AsRef<str>>(
+    pub fn link_parents<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Category", id, "parents", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Category", id.id_str(), "parents", &ids)
     }
     /// Unlinks the `Category` records `ids` from the `Category` `id` (`parents`); they stay.
-    pub fn unlink_parents<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_parents<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Category", id, "parents", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Category", id.id_str(), "parents", &ids)
     }
     /// The `Product` records linked to the `Category` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product")]
     pub fn products(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Category", id, "products")
+        self.client
+            .linked::<crate::product::Product>("Category", id.id_str(), "products")
     }
     /// Links the `Product` records `ids` to the `Category` `id` through `products`.
     #[cfg(feature = "product")]
-    pub fn link_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Category", id, "products", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Category", id.id_str(), "products", &ids)
     }
     /// Unlinks the `Product` records `ids` from the `Category` `id` (`products`); they stay.
     #[cfg(feature = "product")]
-    pub fn unlink_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Category", id, "products", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Category", id.id_str(), "products", &ids)
     }
     /// The `Channel` records linked to the `Category` `id` through `channels`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "channel")]
     pub fn channels(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
     ) -> ::atrocore_runtime::ListRequest<crate::channel::Channel> {
-        self.client.linked::<crate::channel::Channel>("Category", id, "channels")
+        self.client
+            .linked::<crate::channel::Channel>("Category", id.id_str(), "channels")
     }
     /// Links the `Channel` records `ids` to the `Category` `id` through `channels`.
     #[cfg(feature = "channel")]
-    pub fn link_channels<S: ::std::convert::AsRef<str>>(
+    pub fn link_channels<S: ::atrocore_runtime::AsId<crate::ids::ChannelId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Category", id, "channels", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Category", id.id_str(), "channels", &ids)
     }
     /// Unlinks the `Channel` records `ids` from the `Category` `id` (`channels`); they stay.
     #[cfg(feature = "channel")]
-    pub fn unlink_channels<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_channels<S: ::atrocore_runtime::AsId<crate::ids::ChannelId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Category", id, "channels", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Category", id.id_str(), "channels", &ids)
     }
     /// The `ProductCategory` records linked to the `Category` `id` through `categoryProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product-category")]
     pub fn category_products(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product_category::ProductCategory> {
         self.client
             .linked::<
                 crate::product_category::ProductCategory,
-            >("Category", id, "categoryProducts")
+            >("Category", id.id_str(), "categoryProducts")
     }
     /// Links the `ProductCategory` records `ids` to the `Category` `id` through `categoryProducts`.
     #[cfg(feature = "product-category")]
-    pub fn link_category_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_category_products<
+        S: ::atrocore_runtime::AsId<crate::ids::ProductCategoryId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Category", id, "categoryProducts", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Category", id.id_str(), "categoryProducts", &ids)
     }
     /// Unlinks the `ProductCategory` records `ids` from the `Category` `id` (`categoryProducts`); they stay.
     #[cfg(feature = "product-category")]
-    pub fn unlink_category_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_category_products<
+        S: ::atrocore_runtime::AsId<crate::ids::ProductCategoryId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Category", id, "categoryProducts", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Category", id.id_str(), "categoryProducts", &ids)
     }
     /// `GET /Category/{id}/{link}`
     pub fn linked(

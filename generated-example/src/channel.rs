@@ -21,7 +21,7 @@ pub struct Channel {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ChannelId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -76,7 +76,7 @@ pub struct Channel {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -84,7 +84,7 @@ pub struct Channel {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
+    pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
@@ -225,7 +225,7 @@ pub struct ChannelPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ChannelId>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
@@ -456,8 +456,11 @@ impl<'a> ChannelApi<'a> {
         self.client.list::<Channel>()
     }
     /// `GET /Channel/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<Channel> {
-        self.client.read::<Channel>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
+    ) -> ::atrocore_runtime::ReadRequest<Channel> {
+        self.client.read::<Channel>(id.id_str())
     }
     /// `POST /Channel`
     pub fn create(
@@ -477,125 +480,142 @@ impl<'a> ChannelApi<'a> {
     /// `PUT /Channel/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
         changes: &ChannelPatch,
     ) -> ::atrocore_runtime::UpdateRequest<Channel> {
         self.client
             .update::<
                 Channel,
                 ChannelPatch,
-            >(::atrocore_runtime::Method::PUT, id, changes)
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /Channel/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Channel> {
-        self.client.delete::<Channel>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
+    ) -> ::atrocore_runtime::DeleteRequest<Channel> {
+        self.client.delete::<Channel>(id.id_str())
     }
     /// The `Product` records linked to the `Channel` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product")]
     pub fn products(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Channel", id, "products")
+        self.client.linked::<crate::product::Product>("Channel", id.id_str(), "products")
     }
     /// Links the `Product` records `ids` to the `Channel` `id` through `products`.
     #[cfg(feature = "product")]
-    pub fn link_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Channel", id, "products", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Channel", id.id_str(), "products", &ids)
     }
     /// Unlinks the `Product` records `ids` from the `Channel` `id` (`products`); they stay.
     #[cfg(feature = "product")]
-    pub fn unlink_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Channel", id, "products", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Channel", id.id_str(), "products", &ids)
     }
     /// The `Category` records linked to the `Channel` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "category")]
     pub fn categories(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
     ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
-        self.client.linked::<crate::category::Category>("Channel", id, "categories")
+        self.client
+            .linked::<crate::category::Category>("Channel", id.id_str(), "categories")
     }
     /// Links the `Category` records `ids` to the `Channel` `id` through `categories`.
     #[cfg(feature = "category")]
-    pub fn link_categories<S: ::std::convert::AsRef<str>>(
+    pub fn link_categories<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Channel", id, "categories", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Channel", id.id_str(), "categories", &ids)
     }
     /// Unlinks the `Category` records `ids` from the `Channel` `id` (`categories`); they stay.
     #[cfg(feature = "category")]
-    pub fn unlink_categories<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_categories<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Channel", id, "categories", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Channel", id.id_str(), "categories", &ids)
     }
     /// The `Attribute` records linked to the `Channel` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "attribute")]
     pub fn attributes(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
     ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
-        self.client.linked::<crate::attribute::Attribute>("Channel", id, "attributes")
+        self.client
+            .linked::<crate::attribute::Attribute>("Channel", id.id_str(), "attributes")
     }
     /// Links the `Attribute` records `ids` to the `Channel` `id` through `attributes`.
     #[cfg(feature = "attribute")]
-    pub fn link_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn link_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Channel", id, "attributes", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Channel", id.id_str(), "attributes", &ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `Channel` `id` (`attributes`); they stay.
     #[cfg(feature = "attribute")]
-    pub fn unlink_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Channel", id, "attributes", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Channel", id.id_str(), "attributes", &ids)
     }
     /// The `Classification` records linked to the `Channel` `id` through `classifications`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "classification")]
     pub fn classifications(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
     ) -> ::atrocore_runtime::ListRequest<crate::classification::Classification> {
         self.client
             .linked::<
                 crate::classification::Classification,
-            >("Channel", id, "classifications")
+            >("Channel", id.id_str(), "classifications")
     }
     /// Links the `Classification` records `ids` to the `Channel` `id` through `classifications`.
     #[cfg(feature = "classification")]
-    pub fn link_classifications<S: ::std::convert::AsRef<str>>(
+    pub fn link_classifications<
+        S: ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Channel", id, "classifications", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Channel", id.id_str(), "classifications", &ids)
     }
     /// Unlinks the `Classification` records `ids` from the `Channel` `id` (`classifications`); they stay.
     #[cfg(feature = "classification")]
-    pub fn unlink_classifications<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_classifications<
+        S: ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Channel", id, "classifications", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Channel", id.id_str(), "classifications", &ids)
     }
     /// `GET /Channel/{id}/{link}`
     pub fn linked(

@@ -21,7 +21,7 @@ pub struct Classification {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ClassificationId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -104,7 +104,7 @@ pub struct Classification {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -112,7 +112,7 @@ pub struct Classification {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
+    pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
@@ -125,7 +125,7 @@ pub struct Classification {
     ///
     /// Link to `Channel`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub channel_id: Option<String>,
+    pub channel_id: Option<crate::ids::ChannelId>,
     /// `channelName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_name: Option<String>,
@@ -133,7 +133,7 @@ pub struct Classification {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
@@ -141,7 +141,7 @@ pub struct Classification {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
+    pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
@@ -149,7 +149,7 @@ pub struct Classification {
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
@@ -167,7 +167,7 @@ pub struct Classification {
     ///
     /// Links to `Product`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub products_ids: Option<Vec<String>>,
+    pub products_ids: Option<Vec<crate::ids::ProductId>>,
     /// `productsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub products_names: Option<::atrocore_runtime::LinkNames>,
@@ -372,7 +372,7 @@ pub struct ClassificationPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ClassificationId>,
     /// `name`
     ///
     /// AtroCore type `varchar`, multilingual.
@@ -441,22 +441,22 @@ pub struct ClassificationPost {
     ///
     /// Link to `Channel`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel_id: Option<String>,
+    pub channel_id: Option<crate::ids::ChannelId>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<crate::ids::UserId>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
+    pub assigned_user_id: Option<crate::ids::UserId>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
@@ -466,7 +466,7 @@ pub struct ClassificationPost {
     ///
     /// Links to `Product`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub products_ids: Option<Vec<String>>,
+    pub products_ids: Option<Vec<crate::ids::ProductId>>,
     /// `listingsIds`
     ///
     /// Links to `Listing`.
@@ -633,22 +633,22 @@ pub struct ClassificationPatch {
     ///
     /// Link to `Channel`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub channel_id: ::atrocore_runtime::Patch<String>,
+    pub channel_id: ::atrocore_runtime::Patch<crate::ids::ChannelId>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user_id: ::atrocore_runtime::Patch<String>,
+    pub owner_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user_id: ::atrocore_runtime::Patch<String>,
+    pub assigned_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub teams_ids: ::atrocore_runtime::Patch<Vec<crate::ids::TeamId>>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
@@ -658,7 +658,7 @@ pub struct ClassificationPatch {
     ///
     /// Links to `Product`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub products_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub products_ids: ::atrocore_runtime::Patch<Vec<crate::ids::ProductId>>,
     /// `listingsIds`
     ///
     /// Links to `Listing`.
@@ -938,8 +938,11 @@ impl<'a> ClassificationApi<'a> {
         self.client.list::<Classification>()
     }
     /// `GET /Classification/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<Classification> {
-        self.client.read::<Classification>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
+    ) -> ::atrocore_runtime::ReadRequest<Classification> {
+        self.client.read::<Classification>(id.id_str())
     }
     /// `POST /Classification`
     pub fn create(
@@ -959,98 +962,127 @@ impl<'a> ClassificationApi<'a> {
     /// `PUT /Classification/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
         changes: &ClassificationPatch,
     ) -> ::atrocore_runtime::UpdateRequest<Classification> {
         self.client
             .update::<
                 Classification,
                 ClassificationPatch,
-            >(::atrocore_runtime::Method::PUT, id, changes)
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /Classification/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Classification> {
-        self.client.delete::<Classification>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
+    ) -> ::atrocore_runtime::DeleteRequest<Classification> {
+        self.client.delete::<Classification>(id.id_str())
     }
     /// The `ClassificationAttribute` records linked to the `Classification` `id` through `classificationAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "classification-attribute")]
     pub fn classification_attributes(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
     ) -> ::atrocore_runtime::ListRequest<
         crate::classification_attribute::ClassificationAttribute,
     > {
         self.client
             .linked::<
                 crate::classification_attribute::ClassificationAttribute,
-            >("Classification", id, "classificationAttributes")
+            >("Classification", id.id_str(), "classificationAttributes")
     }
     /// Links the `ClassificationAttribute` records `ids` to the `Classification` `id` through `classificationAttributes`.
     #[cfg(feature = "classification-attribute")]
-    pub fn link_classification_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn link_classification_attributes<
+        S: ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Classification", id, "classificationAttributes", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client
+            .link_records(
+                "Classification",
+                id.id_str(),
+                "classificationAttributes",
+                &ids,
+            )
     }
     /// Unlinks the `ClassificationAttribute` records `ids` from the `Classification` `id` (`classificationAttributes`); they stay.
     #[cfg(feature = "classification-attribute")]
-    pub fn unlink_classification_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_classification_attributes<
+        S: ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Classification", id, "classificationAttributes", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client
+            .unlink_records(
+                "Classification",
+                id.id_str(),
+                "classificationAttributes",
+                &ids,
+            )
     }
     /// The `Team` records linked to the `Classification` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "team")]
-    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client.linked::<crate::team::Team>("Classification", id, "teams")
+    pub fn teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client.linked::<crate::team::Team>("Classification", id.id_str(), "teams")
     }
     /// Links the `Team` records `ids` to the `Classification` `id` through `teams`.
     #[cfg(feature = "team")]
-    pub fn link_teams<S: ::std::convert::AsRef<str>>(
+    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Classification", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Classification", id.id_str(), "teams", &ids)
     }
     /// Unlinks the `Team` records `ids` from the `Classification` `id` (`teams`); they stay.
     #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Classification", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Classification", id.id_str(), "teams", &ids)
     }
     /// The `Product` records linked to the `Classification` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product")]
     pub fn products(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Classification", id, "products")
+        self.client
+            .linked::<crate::product::Product>("Classification", id.id_str(), "products")
     }
     /// Links the `Product` records `ids` to the `Classification` `id` through `products`.
     #[cfg(feature = "product")]
-    pub fn link_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Classification", id, "products", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Classification", id.id_str(), "products", &ids)
     }
     /// Unlinks the `Product` records `ids` from the `Classification` `id` (`products`); they stay.
     #[cfg(feature = "product")]
-    pub fn unlink_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Classification", id, "products", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Classification", id.id_str(), "products", &ids)
     }
     /// `GET /Classification/{id}/{link}`
     pub fn linked(

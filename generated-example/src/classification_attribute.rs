@@ -21,7 +21,7 @@ pub struct ClassificationAttribute {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ClassificationAttributeId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -31,7 +31,7 @@ pub struct ClassificationAttribute {
     ///
     /// Link to `Classification`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub classification_id: Option<String>,
+    pub classification_id: Option<crate::ids::ClassificationId>,
     /// `classificationName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub classification_name: Option<String>,
@@ -39,7 +39,7 @@ pub struct ClassificationAttribute {
     ///
     /// Link to `Attribute`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_id: Option<String>,
+    pub attribute_id: Option<crate::ids::AttributeId>,
     /// `attributeName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_name: Option<String>,
@@ -297,7 +297,7 @@ pub struct ClassificationAttribute {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -305,7 +305,7 @@ pub struct ClassificationAttribute {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
+    pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
@@ -313,7 +313,7 @@ pub struct ClassificationAttribute {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
@@ -321,7 +321,7 @@ pub struct ClassificationAttribute {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
+    pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
@@ -329,7 +329,7 @@ pub struct ClassificationAttribute {
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
@@ -664,15 +664,15 @@ pub struct ClassificationAttributePost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ClassificationAttributeId>,
     /// `classificationId`, required
     ///
     /// Link to `Classification`.
-    pub classification_id: String,
+    pub classification_id: crate::ids::ClassificationId,
     /// `attributeId`, required
     ///
     /// Link to `Attribute`.
-    pub attribute_id: String,
+    pub attribute_id: crate::ids::AttributeId,
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
@@ -747,17 +747,17 @@ pub struct ClassificationAttributePost {
     ///
     /// Link to `User`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<crate::ids::UserId>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
+    pub assigned_user_id: Option<crate::ids::UserId>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `classification`
     ///
     /// Find-or-create form of `classificationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -794,8 +794,8 @@ pub struct ClassificationAttributePost {
 impl ClassificationAttributePost {
     /// A new record with the fields the server requires (`classificationId`, `attributeId`); the others are unset. Set them with struct update syntax: `ClassificationAttributePost { field: Some(value), ..ClassificationAttributePost::new(…) }`.
     pub fn new(
-        classification_id: impl ::std::convert::Into<String>,
-        attribute_id: impl ::std::convert::Into<String>,
+        classification_id: impl ::std::convert::Into<crate::ids::ClassificationId>,
+        attribute_id: impl ::std::convert::Into<crate::ids::AttributeId>,
     ) -> Self {
         Self {
             id: None,
@@ -844,12 +844,12 @@ pub struct ClassificationAttributePatch {
     ///
     /// Link to `Classification`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub classification_id: Option<String>,
+    pub classification_id: Option<crate::ids::ClassificationId>,
     /// `attributeId`, required
     ///
     /// Link to `Attribute`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_id: Option<String>,
+    pub attribute_id: Option<crate::ids::AttributeId>,
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
@@ -934,17 +934,17 @@ pub struct ClassificationAttributePatch {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user_id: ::atrocore_runtime::Patch<String>,
+    pub owner_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user_id: ::atrocore_runtime::Patch<String>,
+    pub assigned_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub teams_ids: ::atrocore_runtime::Patch<Vec<crate::ids::TeamId>>,
     /// `classification`
     ///
     /// Find-or-create form of `classificationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -1438,9 +1438,9 @@ impl<'a> ClassificationAttributeApi<'a> {
     /// `GET /ClassificationAttribute/{id}`
     pub fn read(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
     ) -> ::atrocore_runtime::ReadRequest<ClassificationAttribute> {
-        self.client.read::<ClassificationAttribute>(id)
+        self.client.read::<ClassificationAttribute>(id.id_str())
     }
     /// `POST /ClassificationAttribute`
     pub fn create(
@@ -1464,44 +1464,50 @@ impl<'a> ClassificationAttributeApi<'a> {
     /// `PUT /ClassificationAttribute/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
         changes: &ClassificationAttributePatch,
     ) -> ::atrocore_runtime::UpdateRequest<ClassificationAttribute> {
         self.client
             .update::<
                 ClassificationAttribute,
                 ClassificationAttributePatch,
-            >(::atrocore_runtime::Method::PUT, id, changes)
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /ClassificationAttribute/{id}`
     pub fn delete(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
     ) -> ::atrocore_runtime::DeleteRequest<ClassificationAttribute> {
-        self.client.delete::<ClassificationAttribute>(id)
+        self.client.delete::<ClassificationAttribute>(id.id_str())
     }
     /// The `Team` records linked to the `ClassificationAttribute` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "team")]
-    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client.linked::<crate::team::Team>("ClassificationAttribute", id, "teams")
+    pub fn teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client
+            .linked::<crate::team::Team>("ClassificationAttribute", id.id_str(), "teams")
     }
     /// Links the `Team` records `ids` to the `ClassificationAttribute` `id` through `teams`.
     #[cfg(feature = "team")]
-    pub fn link_teams<S: ::std::convert::AsRef<str>>(
+    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("ClassificationAttribute", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("ClassificationAttribute", id.id_str(), "teams", &ids)
     }
     /// Unlinks the `Team` records `ids` from the `ClassificationAttribute` `id` (`teams`); they stay.
     #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("ClassificationAttribute", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("ClassificationAttribute", id.id_str(), "teams", &ids)
     }
     /// `GET /ClassificationAttribute/{id}/{link}`
     pub fn linked(

@@ -277,7 +277,7 @@ pub struct GetLogsResponseListItem {
     pub id: Option<String>,
     /// `_meta`
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
-    pub meta: Option<::atrocore_runtime::serde_json::Value>,
+    pub meta: Option<::atrocore_runtime::Meta>,
     /// `post`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub post: Option<String>,

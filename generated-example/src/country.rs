@@ -21,7 +21,7 @@ pub struct Country {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::CountryId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -130,7 +130,7 @@ pub struct CountryPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::CountryId>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`.
@@ -254,8 +254,11 @@ impl<'a> CountryApi<'a> {
         self.client.list::<Country>()
     }
     /// `GET /Country/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<Country> {
-        self.client.read::<Country>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CountryId>,
+    ) -> ::atrocore_runtime::ReadRequest<Country> {
+        self.client.read::<Country>(id.id_str())
     }
     /// `POST /Country`
     pub fn create(
@@ -275,44 +278,49 @@ impl<'a> CountryApi<'a> {
     /// `PUT /Country/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CountryId>,
         changes: &CountryPatch,
     ) -> ::atrocore_runtime::UpdateRequest<Country> {
         self.client
             .update::<
                 Country,
                 CountryPatch,
-            >(::atrocore_runtime::Method::PUT, id, changes)
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /Country/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Country> {
-        self.client.delete::<Country>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CountryId>,
+    ) -> ::atrocore_runtime::DeleteRequest<Country> {
+        self.client.delete::<Country>(id.id_str())
     }
     /// The `Product` records linked to the `Country` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product")]
     pub fn products(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CountryId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Country", id, "products")
+        self.client.linked::<crate::product::Product>("Country", id.id_str(), "products")
     }
     /// Links the `Product` records `ids` to the `Country` `id` through `products`.
     #[cfg(feature = "product")]
-    pub fn link_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CountryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Country", id, "products", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Country", id.id_str(), "products", &ids)
     }
     /// Unlinks the `Product` records `ids` from the `Country` `id` (`products`); they stay.
     #[cfg(feature = "product")]
-    pub fn unlink_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CountryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Country", id, "products", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Country", id.id_str(), "products", &ids)
     }
     /// `GET /Country/{id}/{link}`
     pub fn linked(

@@ -21,7 +21,7 @@ pub struct ExtensibleEnum {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ExtensibleEnumId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -56,7 +56,7 @@ pub struct ExtensibleEnum {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -64,7 +64,7 @@ pub struct ExtensibleEnum {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
+    pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
@@ -72,7 +72,7 @@ pub struct ExtensibleEnum {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
@@ -80,7 +80,7 @@ pub struct ExtensibleEnum {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
+    pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
@@ -88,7 +88,7 @@ pub struct ExtensibleEnum {
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
@@ -219,7 +219,7 @@ pub struct ExtensibleEnumPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ExtensibleEnumId>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`.
@@ -238,17 +238,17 @@ pub struct ExtensibleEnumPost {
     ///
     /// Link to `User`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<crate::ids::UserId>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
+    pub assigned_user_id: Option<crate::ids::UserId>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -322,17 +322,17 @@ pub struct ExtensibleEnumPatch {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user_id: ::atrocore_runtime::Patch<String>,
+    pub owner_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user_id: ::atrocore_runtime::Patch<String>,
+    pub assigned_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub teams_ids: ::atrocore_runtime::Patch<Vec<crate::ids::TeamId>>,
     /// `ownerUser`
     ///
     /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -484,8 +484,11 @@ impl<'a> ExtensibleEnumApi<'a> {
         self.client.list::<ExtensibleEnum>()
     }
     /// `GET /ExtensibleEnum/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<ExtensibleEnum> {
-        self.client.read::<ExtensibleEnum>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
+    ) -> ::atrocore_runtime::ReadRequest<ExtensibleEnum> {
+        self.client.read::<ExtensibleEnum>(id.id_str())
     }
     /// `POST /ExtensibleEnum`
     pub fn create(
@@ -505,99 +508,119 @@ impl<'a> ExtensibleEnumApi<'a> {
     /// `PUT /ExtensibleEnum/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
         changes: &ExtensibleEnumPatch,
     ) -> ::atrocore_runtime::UpdateRequest<ExtensibleEnum> {
         self.client
             .update::<
                 ExtensibleEnum,
                 ExtensibleEnumPatch,
-            >(::atrocore_runtime::Method::PUT, id, changes)
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /ExtensibleEnum/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<ExtensibleEnum> {
-        self.client.delete::<ExtensibleEnum>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
+    ) -> ::atrocore_runtime::DeleteRequest<ExtensibleEnum> {
+        self.client.delete::<ExtensibleEnum>(id.id_str())
     }
     /// The `ExtensibleEnumOption` records linked to the `ExtensibleEnum` `id` through `extensibleEnumOptions`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "extensible-enum-option")]
     pub fn extensible_enum_options(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
     ) -> ::atrocore_runtime::ListRequest<
         crate::extensible_enum_option::ExtensibleEnumOption,
     > {
         self.client
             .linked::<
                 crate::extensible_enum_option::ExtensibleEnumOption,
-            >("ExtensibleEnum", id, "extensibleEnumOptions")
+            >("ExtensibleEnum", id.id_str(), "extensibleEnumOptions")
     }
     /// Links the `ExtensibleEnumOption` records `ids` to the `ExtensibleEnum` `id` through `extensibleEnumOptions`.
     #[cfg(feature = "extensible-enum-option")]
-    pub fn link_extensible_enum_options<S: ::std::convert::AsRef<str>>(
+    pub fn link_extensible_enum_options<
+        S: ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("ExtensibleEnum", id, "extensibleEnumOptions", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client
+            .link_records("ExtensibleEnum", id.id_str(), "extensibleEnumOptions", &ids)
     }
     /// Unlinks the `ExtensibleEnumOption` records `ids` from the `ExtensibleEnum` `id` (`extensibleEnumOptions`); they stay.
     #[cfg(feature = "extensible-enum-option")]
-    pub fn unlink_extensible_enum_options<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_extensible_enum_options<
+        S: ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("ExtensibleEnum", id, "extensibleEnumOptions", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client
+            .unlink_records("ExtensibleEnum", id.id_str(), "extensibleEnumOptions", &ids)
     }
     /// The `Attribute` records linked to the `ExtensibleEnum` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "attribute")]
     pub fn attributes(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
     ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
         self.client
-            .linked::<crate::attribute::Attribute>("ExtensibleEnum", id, "attributes")
+            .linked::<
+                crate::attribute::Attribute,
+            >("ExtensibleEnum", id.id_str(), "attributes")
     }
     /// Links the `Attribute` records `ids` to the `ExtensibleEnum` `id` through `attributes`.
     #[cfg(feature = "attribute")]
-    pub fn link_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn link_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("ExtensibleEnum", id, "attributes", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("ExtensibleEnum", id.id_str(), "attributes", &ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `ExtensibleEnum` `id` (`attributes`); they stay.
     #[cfg(feature = "attribute")]
-    pub fn unlink_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("ExtensibleEnum", id, "attributes", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("ExtensibleEnum", id.id_str(), "attributes", &ids)
     }
     /// The `Team` records linked to the `ExtensibleEnum` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "team")]
-    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client.linked::<crate::team::Team>("ExtensibleEnum", id, "teams")
+    pub fn teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client.linked::<crate::team::Team>("ExtensibleEnum", id.id_str(), "teams")
     }
     /// Links the `Team` records `ids` to the `ExtensibleEnum` `id` through `teams`.
     #[cfg(feature = "team")]
-    pub fn link_teams<S: ::std::convert::AsRef<str>>(
+    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("ExtensibleEnum", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("ExtensibleEnum", id.id_str(), "teams", &ids)
     }
     /// Unlinks the `Team` records `ids` from the `ExtensibleEnum` `id` (`teams`); they stay.
     #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("ExtensibleEnum", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("ExtensibleEnum", id.id_str(), "teams", &ids)
     }
     /// `GET /ExtensibleEnum/action/getExtensibleEnumsOptions`
     pub fn get_extensible_enums_options(

@@ -21,7 +21,7 @@ pub struct ExtensibleEnumOption {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ExtensibleEnumOptionId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -51,7 +51,7 @@ pub struct ExtensibleEnumOption {
     ///
     /// Links to `ExtensibleEnum`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub extensible_enums_ids: Option<Vec<String>>,
+    pub extensible_enums_ids: Option<Vec<crate::ids::ExtensibleEnumId>>,
     /// `extensibleEnumsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extensible_enums_names: Option<::atrocore_runtime::LinkNames>,
@@ -79,7 +79,7 @@ pub struct ExtensibleEnumOption {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -87,7 +87,7 @@ pub struct ExtensibleEnumOption {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
+    pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
@@ -95,7 +95,7 @@ pub struct ExtensibleEnumOption {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
@@ -103,7 +103,7 @@ pub struct ExtensibleEnumOption {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
+    pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
@@ -111,7 +111,7 @@ pub struct ExtensibleEnumOption {
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
@@ -264,7 +264,7 @@ pub struct ExtensibleEnumOptionPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ExtensibleEnumOptionId>,
     /// `name`
     ///
     /// AtroCore type `varchar`, multilingual.
@@ -289,7 +289,7 @@ pub struct ExtensibleEnumOptionPost {
     ///
     /// Links to `ExtensibleEnum`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub extensible_enums_ids: Option<Vec<String>>,
+    pub extensible_enums_ids: Option<Vec<crate::ids::ExtensibleEnumId>>,
     /// `color`
     ///
     /// AtroCore type `color`.
@@ -304,17 +304,17 @@ pub struct ExtensibleEnumOptionPost {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<crate::ids::UserId>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
+    pub assigned_user_id: Option<crate::ids::UserId>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `extensibleEnums`
     ///
     /// Find-or-create form of `extensibleEnumsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -380,7 +380,9 @@ pub struct ExtensibleEnumOptionPatch {
     ///
     /// Links to `ExtensibleEnum`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub extensible_enums_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub extensible_enums_ids: ::atrocore_runtime::Patch<
+        Vec<crate::ids::ExtensibleEnumId>,
+    >,
     /// `color`
     ///
     /// AtroCore type `color`.
@@ -395,17 +397,17 @@ pub struct ExtensibleEnumOptionPatch {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user_id: ::atrocore_runtime::Patch<String>,
+    pub owner_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user_id: ::atrocore_runtime::Patch<String>,
+    pub assigned_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub teams_ids: ::atrocore_runtime::Patch<Vec<crate::ids::TeamId>>,
     /// `extensibleEnums`
     ///
     /// Find-or-create form of `extensibleEnumsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -612,9 +614,9 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
     /// `GET /ExtensibleEnumOption/{id}`
     pub fn read(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
     ) -> ::atrocore_runtime::ReadRequest<ExtensibleEnumOption> {
-        self.client.read::<ExtensibleEnumOption>(id)
+        self.client.read::<ExtensibleEnumOption>(id.id_str())
     }
     /// `POST /ExtensibleEnumOption`
     pub fn create(
@@ -637,73 +639,87 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
     /// `PUT /ExtensibleEnumOption/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
         changes: &ExtensibleEnumOptionPatch,
     ) -> ::atrocore_runtime::UpdateRequest<ExtensibleEnumOption> {
         self.client
             .update::<
                 ExtensibleEnumOption,
                 ExtensibleEnumOptionPatch,
-            >(::atrocore_runtime::Method::PUT, id, changes)
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /ExtensibleEnumOption/{id}`
     pub fn delete(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
     ) -> ::atrocore_runtime::DeleteRequest<ExtensibleEnumOption> {
-        self.client.delete::<ExtensibleEnumOption>(id)
+        self.client.delete::<ExtensibleEnumOption>(id.id_str())
     }
     /// The `ExtensibleEnum` records linked to the `ExtensibleEnumOption` `id` through `extensibleEnums`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "extensible-enum")]
     pub fn extensible_enums(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
     ) -> ::atrocore_runtime::ListRequest<crate::extensible_enum::ExtensibleEnum> {
         self.client
             .linked::<
                 crate::extensible_enum::ExtensibleEnum,
-            >("ExtensibleEnumOption", id, "extensibleEnums")
+            >("ExtensibleEnumOption", id.id_str(), "extensibleEnums")
     }
     /// Links the `ExtensibleEnum` records `ids` to the `ExtensibleEnumOption` `id` through `extensibleEnums`.
     #[cfg(feature = "extensible-enum")]
-    pub fn link_extensible_enums<S: ::std::convert::AsRef<str>>(
+    pub fn link_extensible_enums<
+        S: ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("ExtensibleEnumOption", id, "extensibleEnums", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client
+            .link_records("ExtensibleEnumOption", id.id_str(), "extensibleEnums", &ids)
     }
     /// Unlinks the `ExtensibleEnum` records `ids` from the `ExtensibleEnumOption` `id` (`extensibleEnums`); they stay.
     #[cfg(feature = "extensible-enum")]
-    pub fn unlink_extensible_enums<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_extensible_enums<
+        S: ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("ExtensibleEnumOption", id, "extensibleEnums", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client
+            .unlink_records("ExtensibleEnumOption", id.id_str(), "extensibleEnums", &ids)
     }
     /// The `Team` records linked to the `ExtensibleEnumOption` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "team")]
-    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client.linked::<crate::team::Team>("ExtensibleEnumOption", id, "teams")
+    pub fn teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client
+            .linked::<crate::team::Team>("ExtensibleEnumOption", id.id_str(), "teams")
     }
     /// Links the `Team` records `ids` to the `ExtensibleEnumOption` `id` through `teams`.
     #[cfg(feature = "team")]
-    pub fn link_teams<S: ::std::convert::AsRef<str>>(
+    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("ExtensibleEnumOption", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("ExtensibleEnumOption", id.id_str(), "teams", &ids)
     }
     /// Unlinks the `Team` records `ids` from the `ExtensibleEnumOption` `id` (`teams`); they stay.
     #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("ExtensibleEnumOption", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("ExtensibleEnumOption", id.id_str(), "teams", &ids)
     }
     /// `GET /ExtensibleEnumOption/{id}/{link}`
     pub fn linked(

@@ -21,7 +21,7 @@ pub struct File {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::FileId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -109,7 +109,7 @@ pub struct File {
     ///
     /// Link to `Folder`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub folder_id: Option<String>,
+    pub folder_id: Option<crate::ids::FolderId>,
     /// `folderName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_name: Option<String>,
@@ -165,7 +165,7 @@ pub struct File {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -173,7 +173,7 @@ pub struct File {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
+    pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
@@ -216,7 +216,7 @@ pub struct File {
     ///
     /// Link to `Unit`, measure `dimension`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub width_unit_id: Option<String>,
+    pub width_unit_id: Option<crate::ids::UnitId>,
     /// `widthUnitName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_name: Option<String>,
@@ -239,7 +239,7 @@ pub struct File {
     ///
     /// Link to `Unit`, measure `dimension`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub height_unit_id: Option<String>,
+    pub height_unit_id: Option<crate::ids::UnitId>,
     /// `heightUnitName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_name: Option<String>,
@@ -262,7 +262,7 @@ pub struct File {
     ///
     /// Link to `Unit`, measure `dimension`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub size_unit_id: Option<String>,
+    pub size_unit_id: Option<crate::ids::UnitId>,
     /// `sizeUnitName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_name: Option<String>,
@@ -607,7 +607,7 @@ pub struct FilePatch {
     ///
     /// Link to `Folder`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub folder_id: ::atrocore_runtime::Patch<String>,
+    pub folder_id: ::atrocore_runtime::Patch<crate::ids::FolderId>,
     /// `typeId`
     ///
     /// Link to `FileType`.
@@ -919,8 +919,11 @@ impl<'a> FileApi<'a> {
         self.client.list::<File>()
     }
     /// `GET /File/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<File> {
-        self.client.read::<File>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+    ) -> ::atrocore_runtime::ReadRequest<File> {
+        self.client.read::<File>(id.id_str())
     }
     /// Uploads `content` as the file `name` (Base64, or chunks above the threshold); the
     /// upload answers the created `File`. Set fields (`folderId`, …) with `.fields(&FilePost)`
@@ -963,133 +966,153 @@ impl<'a> FileApi<'a> {
     }
     /// A public sharing link to the file `id` (name, expiry, allowed usage): answers the
     /// runtime's typed `SharedLink`.
-    pub fn share(&self, id: &str) -> ::atrocore_runtime::ShareRequest {
-        self.client.share_file(id)
+    pub fn share(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+    ) -> ::atrocore_runtime::ShareRequest {
+        self.client.share_file(id.id_str())
     }
     /// Streams the content of the file `id` (`.bytes()`, `.save(path)`, or as a stream).
     pub async fn download(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
     ) -> ::atrocore_runtime::Result<::atrocore_runtime::FileDownload> {
-        self.client.download_file(id).await
+        self.client.download_file(id.id_str()).await
     }
     /// `PUT /File/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
         changes: &FilePatch,
     ) -> ::atrocore_runtime::UpdateRequest<File> {
         self.client
-            .update::<File, FilePatch>(::atrocore_runtime::Method::PUT, id, changes)
+            .update::<
+                File,
+                FilePatch,
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /File/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<File> {
-        self.client.delete::<File>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+    ) -> ::atrocore_runtime::DeleteRequest<File> {
+        self.client.delete::<File>(id.id_str())
     }
     /// The `Product` records linked to the `File` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product")]
     pub fn products(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("File", id, "products")
+        self.client.linked::<crate::product::Product>("File", id.id_str(), "products")
     }
     /// Links the `Product` records `ids` to the `File` `id` through `products`.
     #[cfg(feature = "product")]
-    pub fn link_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("File", id, "products", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("File", id.id_str(), "products", &ids)
     }
     /// Unlinks the `Product` records `ids` from the `File` `id` (`products`); they stay.
     #[cfg(feature = "product")]
-    pub fn unlink_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("File", id, "products", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("File", id.id_str(), "products", &ids)
     }
     /// The `Category` records linked to the `File` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "category")]
     pub fn categories(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
     ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
-        self.client.linked::<crate::category::Category>("File", id, "categories")
+        self.client
+            .linked::<crate::category::Category>("File", id.id_str(), "categories")
     }
     /// Links the `Category` records `ids` to the `File` `id` through `categories`.
     #[cfg(feature = "category")]
-    pub fn link_categories<S: ::std::convert::AsRef<str>>(
+    pub fn link_categories<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("File", id, "categories", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("File", id.id_str(), "categories", &ids)
     }
     /// Unlinks the `Category` records `ids` from the `File` `id` (`categories`); they stay.
     #[cfg(feature = "category")]
-    pub fn unlink_categories<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_categories<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("File", id, "categories", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("File", id.id_str(), "categories", &ids)
     }
     /// The `Brand` records linked to the `File` `id` through `brands`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "brand")]
     pub fn brands(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
     ) -> ::atrocore_runtime::ListRequest<crate::brand::Brand> {
-        self.client.linked::<crate::brand::Brand>("File", id, "brands")
+        self.client.linked::<crate::brand::Brand>("File", id.id_str(), "brands")
     }
     /// Links the `Brand` records `ids` to the `File` `id` through `brands`.
     #[cfg(feature = "brand")]
-    pub fn link_brands<S: ::std::convert::AsRef<str>>(
+    pub fn link_brands<S: ::atrocore_runtime::AsId<crate::ids::BrandId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("File", id, "brands", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("File", id.id_str(), "brands", &ids)
     }
     /// Unlinks the `Brand` records `ids` from the `File` `id` (`brands`); they stay.
     #[cfg(feature = "brand")]
-    pub fn unlink_brands<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_brands<S: ::atrocore_runtime::AsId<crate::ids::BrandId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("File", id, "brands", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("File", id.id_str(), "brands", &ids)
     }
     /// The `ProductFile` records linked to the `File` `id` through `fileProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product-file")]
     pub fn file_products(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product_file::ProductFile> {
         self.client
-            .linked::<crate::product_file::ProductFile>("File", id, "fileProducts")
+            .linked::<
+                crate::product_file::ProductFile,
+            >("File", id.id_str(), "fileProducts")
     }
     /// Links the `ProductFile` records `ids` to the `File` `id` through `fileProducts`.
     #[cfg(feature = "product-file")]
-    pub fn link_file_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_file_products<S: ::atrocore_runtime::AsId<crate::ids::ProductFileId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("File", id, "fileProducts", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("File", id.id_str(), "fileProducts", &ids)
     }
     /// Unlinks the `ProductFile` records `ids` from the `File` `id` (`fileProducts`); they stay.
     #[cfg(feature = "product-file")]
-    pub fn unlink_file_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_file_products<S: ::atrocore_runtime::AsId<crate::ids::ProductFileId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("File", id, "fileProducts", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("File", id.id_str(), "fileProducts", &ids)
     }
     /// `PUT /File/action/reupload`
     pub fn reupload(

@@ -21,7 +21,7 @@ pub struct Folder {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::FolderId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -41,7 +41,7 @@ pub struct Folder {
     ///
     /// Links to `Folder`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub parents_ids: Option<Vec<String>>,
+    pub parents_ids: Option<Vec<crate::ids::FolderId>>,
     /// `parentsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_names: Option<::atrocore_runtime::LinkNames>,
@@ -82,7 +82,7 @@ pub struct Folder {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -90,7 +90,7 @@ pub struct Folder {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
+    pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
@@ -275,7 +275,7 @@ pub struct FolderPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::FolderId>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`.
@@ -289,7 +289,7 @@ pub struct FolderPost {
     ///
     /// Links to `Folder`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parents_ids: Option<Vec<String>>,
+    pub parents_ids: Option<Vec<crate::ids::FolderId>>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
@@ -355,7 +355,7 @@ pub struct FolderPatch {
     ///
     /// Links to `Folder`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub parents_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub parents_ids: ::atrocore_runtime::Patch<Vec<crate::ids::FolderId>>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
@@ -505,8 +505,11 @@ impl<'a> FolderApi<'a> {
         self.client.list::<Folder>()
     }
     /// `GET /Folder/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<Folder> {
-        self.client.read::<Folder>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
+    ) -> ::atrocore_runtime::ReadRequest<Folder> {
+        self.client.read::<Folder>(id.id_str())
     }
     /// `POST /Folder`
     pub fn create(
@@ -526,84 +529,99 @@ impl<'a> FolderApi<'a> {
     /// `PUT /Folder/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
         changes: &FolderPatch,
     ) -> ::atrocore_runtime::UpdateRequest<Folder> {
         self.client
-            .update::<Folder, FolderPatch>(::atrocore_runtime::Method::PUT, id, changes)
+            .update::<
+                Folder,
+                FolderPatch,
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /Folder/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Folder> {
-        self.client.delete::<Folder>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
+    ) -> ::atrocore_runtime::DeleteRequest<Folder> {
+        self.client.delete::<Folder>(id.id_str())
     }
     /// The `Folder` records linked to the `Folder` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn children(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
     ) -> ::atrocore_runtime::ListRequest<crate::folder::Folder> {
-        self.client.linked::<crate::folder::Folder>("Folder", id, "children")
+        self.client.linked::<crate::folder::Folder>("Folder", id.id_str(), "children")
     }
     /// Links the `Folder` records `ids` to the `Folder` `id` through `children`.
-    pub fn link_children<S: ::std::convert::AsRef<str>>(
+    pub fn link_children<S: ::atrocore_runtime::AsId<crate::ids::FolderId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Folder", id, "children", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Folder", id.id_str(), "children", &ids)
     }
     /// Unlinks the `Folder` records `ids` from the `Folder` `id` (`children`); they stay.
-    pub fn unlink_children<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_children<S: ::atrocore_runtime::AsId<crate::ids::FolderId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Folder", id, "children", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Folder", id.id_str(), "children", &ids)
     }
     /// The `Folder` records linked to the `Folder` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
     ) -> ::atrocore_runtime::ListRequest<crate::folder::Folder> {
-        self.client.linked::<crate::folder::Folder>("Folder", id, "parents")
+        self.client.linked::<crate::folder::Folder>("Folder", id.id_str(), "parents")
     }
     /// Links the `Folder` records `ids` to the `Folder` `id` through `parents`.
-    pub fn link_parents<S: ::std::convert::AsRef<str>>(
+    pub fn link_parents<S: ::atrocore_runtime::AsId<crate::ids::FolderId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Folder", id, "parents", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Folder", id.id_str(), "parents", &ids)
     }
     /// Unlinks the `Folder` records `ids` from the `Folder` `id` (`parents`); they stay.
-    pub fn unlink_parents<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_parents<S: ::atrocore_runtime::AsId<crate::ids::FolderId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Folder", id, "parents", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Folder", id.id_str(), "parents", &ids)
     }
     /// The `File` records linked to the `Folder` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "file")]
-    pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
-        self.client.linked::<crate::file::File>("Folder", id, "files")
+    pub fn files(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
+    ) -> ::atrocore_runtime::ListRequest<crate::file::File> {
+        self.client.linked::<crate::file::File>("Folder", id.id_str(), "files")
     }
     /// Links the `File` records `ids` to the `Folder` `id` through `files`.
     #[cfg(feature = "file")]
-    pub fn link_files<S: ::std::convert::AsRef<str>>(
+    pub fn link_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Folder", id, "files", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Folder", id.id_str(), "files", &ids)
     }
     /// Unlinks the `File` records `ids` from the `Folder` `id` (`files`); they stay.
     #[cfg(feature = "file")]
-    pub fn unlink_files<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Folder", id, "files", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Folder", id.id_str(), "files", &ids)
     }
     /// `GET /Folder/{id}/{link}`
     pub fn linked(

@@ -81,6 +81,7 @@ pub mod metadata;
 pub mod settings;
 pub mod user_profile;
 pub mod types;
+pub mod ids;
 pub use ::atrocore_runtime as runtime;
 /// The API base path of the spec this crate was generated from.
 pub const API_BASE_PATH: &str = "/api/v1";

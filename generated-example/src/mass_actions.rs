@@ -76,6 +76,17 @@ pub struct UpsertResponseItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity: Option<::atrocore_runtime::serde_json::Value>,
 }
+impl UpsertResponseItem {
+    /// A new record with the fields the server requires (`status`, `stored`); the others are unset. Set them with struct update syntax: `UpsertResponseItem { field: Some(value), ..UpsertResponseItem::new(…) }`.
+    pub fn new(status: UpsertResponseItemStatus, stored: bool) -> Self {
+        Self {
+            status,
+            stored,
+            message: None,
+            entity: None,
+        }
+    }
+}
 /// Answer of `POST /MassActions/action/upsert`, property `status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UpsertResponseItemStatus {

@@ -21,7 +21,7 @@ pub struct Measure {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::MeasureId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -71,7 +71,7 @@ pub struct Measure {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -79,7 +79,7 @@ pub struct Measure {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
+    pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
@@ -198,7 +198,7 @@ pub struct MeasurePost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::MeasureId>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
@@ -387,8 +387,11 @@ impl<'a> MeasureApi<'a> {
         self.client.list::<Measure>()
     }
     /// `GET /Measure/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<Measure> {
-        self.client.read::<Measure>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
+    ) -> ::atrocore_runtime::ReadRequest<Measure> {
+        self.client.read::<Measure>(id.id_str())
     }
     /// `POST /Measure`
     pub fn create(
@@ -408,67 +411,78 @@ impl<'a> MeasureApi<'a> {
     /// `PUT /Measure/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
         changes: &MeasurePatch,
     ) -> ::atrocore_runtime::UpdateRequest<Measure> {
         self.client
             .update::<
                 Measure,
                 MeasurePatch,
-            >(::atrocore_runtime::Method::PUT, id, changes)
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /Measure/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Measure> {
-        self.client.delete::<Measure>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
+    ) -> ::atrocore_runtime::DeleteRequest<Measure> {
+        self.client.delete::<Measure>(id.id_str())
     }
     /// The `Unit` records linked to the `Measure` `id` through `units`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "unit")]
-    pub fn units(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::unit::Unit> {
-        self.client.linked::<crate::unit::Unit>("Measure", id, "units")
+    pub fn units(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
+    ) -> ::atrocore_runtime::ListRequest<crate::unit::Unit> {
+        self.client.linked::<crate::unit::Unit>("Measure", id.id_str(), "units")
     }
     /// Links the `Unit` records `ids` to the `Measure` `id` through `units`.
     #[cfg(feature = "unit")]
-    pub fn link_units<S: ::std::convert::AsRef<str>>(
+    pub fn link_units<S: ::atrocore_runtime::AsId<crate::ids::UnitId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Measure", id, "units", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Measure", id.id_str(), "units", &ids)
     }
     /// Unlinks the `Unit` records `ids` from the `Measure` `id` (`units`); they stay.
     #[cfg(feature = "unit")]
-    pub fn unlink_units<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_units<S: ::atrocore_runtime::AsId<crate::ids::UnitId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Measure", id, "units", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Measure", id.id_str(), "units", &ids)
     }
     /// The `Attribute` records linked to the `Measure` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "attribute")]
     pub fn attributes(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
     ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
-        self.client.linked::<crate::attribute::Attribute>("Measure", id, "attributes")
+        self.client
+            .linked::<crate::attribute::Attribute>("Measure", id.id_str(), "attributes")
     }
     /// Links the `Attribute` records `ids` to the `Measure` `id` through `attributes`.
     #[cfg(feature = "attribute")]
-    pub fn link_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn link_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Measure", id, "attributes", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Measure", id.id_str(), "attributes", &ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `Measure` `id` (`attributes`); they stay.
     #[cfg(feature = "attribute")]
-    pub fn unlink_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Measure", id, "attributes", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Measure", id.id_str(), "attributes", &ids)
     }
     /// `GET /Measure/{id}/{link}`
     pub fn linked(

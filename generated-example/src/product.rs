@@ -21,7 +21,7 @@ pub struct Product {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ProductId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -86,7 +86,7 @@ pub struct Product {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -94,7 +94,7 @@ pub struct Product {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
+    pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
@@ -102,7 +102,7 @@ pub struct Product {
     ///
     /// Links to `Product`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub parents_ids: Option<Vec<String>>,
+    pub parents_ids: Option<Vec<crate::ids::ProductId>>,
     /// `parentsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_names: Option<::atrocore_runtime::LinkNames>,
@@ -154,7 +154,7 @@ pub struct Product {
     ///
     /// Link to `Country`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub country_of_origin_id: Option<String>,
+    pub country_of_origin_id: Option<crate::ids::CountryId>,
     /// `countryOfOriginName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub country_of_origin_name: Option<String>,
@@ -180,7 +180,7 @@ pub struct Product {
     ///
     /// Link to `Brand`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub brand_id: Option<String>,
+    pub brand_id: Option<crate::ids::BrandId>,
     /// `brandName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub brand_name: Option<String>,
@@ -219,7 +219,7 @@ pub struct Product {
     ///
     /// Links to `Attribute`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub variant_specific_attributes_ids: Option<Vec<String>>,
+    pub variant_specific_attributes_ids: Option<Vec<crate::ids::AttributeId>>,
     /// `variantSpecificAttributesNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes_names: Option<::atrocore_runtime::LinkNames>,
@@ -242,7 +242,7 @@ pub struct Product {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
@@ -250,7 +250,7 @@ pub struct Product {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
+    pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
@@ -258,7 +258,7 @@ pub struct Product {
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
@@ -271,7 +271,7 @@ pub struct Product {
     ///
     /// AtroCore type `jsonObject`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attributes_defs: Option<::atrocore_runtime::serde_json::Value>,
+    pub attributes_defs: Option<::atrocore_runtime::AttributeDefs>,
     /// `routes`
     ///
     /// AtroCore type `jsonArray`.
@@ -301,7 +301,7 @@ pub struct Product {
     ///
     /// Link to `Unit`, measure `currency`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub price_unit_id: Option<String>,
+    pub price_unit_id: Option<crate::ids::UnitId>,
     /// `priceUnitName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit_name: Option<String>,
@@ -324,7 +324,7 @@ pub struct Product {
     ///
     /// Link to `Unit`, measure `currency`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rrp_unit_id: Option<String>,
+    pub rrp_unit_id: Option<crate::ids::UnitId>,
     /// `rrpUnitName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit_name: Option<String>,
@@ -347,7 +347,7 @@ pub struct Product {
     ///
     /// Links to `Classification`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub classifications_ids: Option<Vec<String>>,
+    pub classifications_ids: Option<Vec<crate::ids::ClassificationId>>,
     /// `classificationsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub classifications_names: Option<::atrocore_runtime::LinkNames>,
@@ -696,7 +696,7 @@ pub struct ProductPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ProductId>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
@@ -745,7 +745,7 @@ pub struct ProductPost {
     ///
     /// Links to `Product`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parents_ids: Option<Vec<String>>,
+    pub parents_ids: Option<Vec<crate::ids::ProductId>>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
@@ -787,7 +787,7 @@ pub struct ProductPost {
     ///
     /// Link to `Country`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country_of_origin_id: Option<String>,
+    pub country_of_origin_id: Option<crate::ids::CountryId>,
     /// `defaultSupplierId`
     ///
     /// Link to `Account`.
@@ -807,7 +807,7 @@ pub struct ProductPost {
     ///
     /// Link to `Brand`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub brand_id: Option<String>,
+    pub brand_id: Option<crate::ids::BrandId>,
     /// `status`
     ///
     /// AtroCore type `enum`.
@@ -840,7 +840,7 @@ pub struct ProductPost {
     ///
     /// Links to `Attribute`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant_specific_attributes_ids: Option<Vec<String>>,
+    pub variant_specific_attributes_ids: Option<Vec<crate::ids::AttributeId>>,
     /// `isInheritAssignedUser`
     ///
     /// AtroCore type `bool`.
@@ -860,32 +860,32 @@ pub struct ProductPost {
     ///
     /// Link to `User`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
+    pub owner_user_id: Option<crate::ids::UserId>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
+    pub assigned_user_id: Option<crate::ids::UserId>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `priceUnitId`
     ///
     /// Link to `Unit`, measure `currency`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price_unit_id: Option<String>,
+    pub price_unit_id: Option<crate::ids::UnitId>,
     /// `rrpUnitId`
     ///
     /// Link to `Unit`, measure `currency`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rrp_unit_id: Option<String>,
+    pub rrp_unit_id: Option<crate::ids::UnitId>,
     /// `classificationsIds`
     ///
     /// Links to `Classification`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub classifications_ids: Option<Vec<String>>,
+    pub classifications_ids: Option<Vec<crate::ids::ClassificationId>>,
     /// `parents`
     ///
     /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -1079,7 +1079,7 @@ pub struct ProductPatch {
     ///
     /// Links to `Product`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub parents_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub parents_ids: ::atrocore_runtime::Patch<Vec<crate::ids::ProductId>>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
@@ -1122,7 +1122,7 @@ pub struct ProductPatch {
     ///
     /// Link to `Country`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub country_of_origin_id: ::atrocore_runtime::Patch<String>,
+    pub country_of_origin_id: ::atrocore_runtime::Patch<crate::ids::CountryId>,
     /// `defaultSupplierId`
     ///
     /// Link to `Account`.
@@ -1142,7 +1142,7 @@ pub struct ProductPatch {
     ///
     /// Link to `Brand`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub brand_id: ::atrocore_runtime::Patch<String>,
+    pub brand_id: ::atrocore_runtime::Patch<crate::ids::BrandId>,
     /// `status`, required
     ///
     /// AtroCore type `enum`.
@@ -1175,7 +1175,9 @@ pub struct ProductPatch {
     ///
     /// Links to `Attribute`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub variant_specific_attributes_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub variant_specific_attributes_ids: ::atrocore_runtime::Patch<
+        Vec<crate::ids::AttributeId>,
+    >,
     /// `isInheritAssignedUser`
     ///
     /// AtroCore type `bool`.
@@ -1195,32 +1197,34 @@ pub struct ProductPatch {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user_id: ::atrocore_runtime::Patch<String>,
+    pub owner_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user_id: ::atrocore_runtime::Patch<String>,
+    pub assigned_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub teams_ids: ::atrocore_runtime::Patch<Vec<crate::ids::TeamId>>,
     /// `priceUnitId`
     ///
     /// Link to `Unit`, measure `currency`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub price_unit_id: ::atrocore_runtime::Patch<String>,
+    pub price_unit_id: ::atrocore_runtime::Patch<crate::ids::UnitId>,
     /// `rrpUnitId`
     ///
     /// Link to `Unit`, measure `currency`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub rrp_unit_id: ::atrocore_runtime::Patch<String>,
+    pub rrp_unit_id: ::atrocore_runtime::Patch<crate::ids::UnitId>,
     /// `classificationsIds`
     ///
     /// Links to `Classification`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub classifications_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub classifications_ids: ::atrocore_runtime::Patch<
+        Vec<crate::ids::ClassificationId>,
+    >,
     /// `parents`
     ///
     /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -1692,8 +1696,11 @@ impl<'a> ProductApi<'a> {
         self.client.list::<Product>()
     }
     /// `GET /Product/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<Product> {
-        self.client.read::<Product>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::ReadRequest<Product> {
+        self.client.read::<Product>(id.id_str())
     }
     /// `POST /Product`
     pub fn create(
@@ -1713,412 +1720,486 @@ impl<'a> ProductApi<'a> {
     /// `PUT /Product/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         changes: &ProductPatch,
     ) -> ::atrocore_runtime::UpdateRequest<Product> {
         self.client
             .update::<
                 Product,
                 ProductPatch,
-            >(::atrocore_runtime::Method::PUT, id, changes)
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /Product/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Product> {
-        self.client.delete::<Product>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::DeleteRequest<Product> {
+        self.client.delete::<Product>(id.id_str())
     }
     /// The attribute values of the record `id`: list them typed (value by attribute type,
     /// units, per-language values), add, upsert (a no-op is `WriteOutcome::NotModified`)
     /// and remove attributes.
-    pub fn attributes(&self, id: &str) -> ::atrocore_runtime::RecordAttributes {
-        self.client.attributes::<Product>(id)
+    pub fn attributes(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::RecordAttributes {
+        self.client.attributes::<Product>(id.id_str())
     }
     /// The `Product` records linked to the `Product` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn children(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Product", id, "children")
+        self.client.linked::<crate::product::Product>("Product", id.id_str(), "children")
     }
     /// Links the `Product` records `ids` to the `Product` `id` through `children`.
-    pub fn link_children<S: ::std::convert::AsRef<str>>(
+    pub fn link_children<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "children", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "children", &ids)
     }
     /// Unlinks the `Product` records `ids` from the `Product` `id` (`children`); they stay.
-    pub fn unlink_children<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_children<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "children", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Product", id.id_str(), "children", &ids)
     }
     /// The `Product` records linked to the `Product` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Product", id, "parents")
+        self.client.linked::<crate::product::Product>("Product", id.id_str(), "parents")
     }
     /// Links the `Product` records `ids` to the `Product` `id` through `parents`.
-    pub fn link_parents<S: ::std::convert::AsRef<str>>(
+    pub fn link_parents<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "parents", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "parents", &ids)
     }
     /// Unlinks the `Product` records `ids` from the `Product` `id` (`parents`); they stay.
-    pub fn unlink_parents<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_parents<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "parents", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Product", id.id_str(), "parents", &ids)
     }
     /// The `File` records linked to the `Product` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "file")]
-    pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
-        self.client.linked::<crate::file::File>("Product", id, "files")
+    pub fn files(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::ListRequest<crate::file::File> {
+        self.client.linked::<crate::file::File>("Product", id.id_str(), "files")
     }
     /// Links the `File` records `ids` to the `Product` `id` through `files`.
     #[cfg(feature = "file")]
-    pub fn link_files<S: ::std::convert::AsRef<str>>(
+    pub fn link_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "files", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "files", &ids)
     }
     /// Unlinks the `File` records `ids` from the `Product` `id` (`files`); they stay.
     #[cfg(feature = "file")]
-    pub fn unlink_files<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "files", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Product", id.id_str(), "files", &ids)
     }
     /// The `Attribute` records linked to the `Product` `id` through `variantSpecificAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "attribute")]
     pub fn variant_specific_attributes(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
         self.client
             .linked::<
                 crate::attribute::Attribute,
-            >("Product", id, "variantSpecificAttributes")
+            >("Product", id.id_str(), "variantSpecificAttributes")
     }
     /// Links the `Attribute` records `ids` to the `Product` `id` through `variantSpecificAttributes`.
     #[cfg(feature = "attribute")]
-    pub fn link_variant_specific_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn link_variant_specific_attributes<
+        S: ::atrocore_runtime::AsId<crate::ids::AttributeId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "variantSpecificAttributes", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client
+            .link_records("Product", id.id_str(), "variantSpecificAttributes", &ids)
     }
     /// Unlinks the `Attribute` records `ids` from the `Product` `id` (`variantSpecificAttributes`); they stay.
     #[cfg(feature = "attribute")]
-    pub fn unlink_variant_specific_attributes<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_variant_specific_attributes<
+        S: ::atrocore_runtime::AsId<crate::ids::AttributeId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "variantSpecificAttributes", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client
+            .unlink_records("Product", id.id_str(), "variantSpecificAttributes", &ids)
     }
     /// The `Channel` records linked to the `Product` `id` through `channels`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "channel")]
     pub fn channels(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::channel::Channel> {
-        self.client.linked::<crate::channel::Channel>("Product", id, "channels")
+        self.client.linked::<crate::channel::Channel>("Product", id.id_str(), "channels")
     }
     /// Links the `Channel` records `ids` to the `Product` `id` through `channels`.
     #[cfg(feature = "channel")]
-    pub fn link_channels<S: ::std::convert::AsRef<str>>(
+    pub fn link_channels<S: ::atrocore_runtime::AsId<crate::ids::ChannelId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "channels", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "channels", &ids)
     }
     /// Unlinks the `Channel` records `ids` from the `Product` `id` (`channels`); they stay.
     #[cfg(feature = "channel")]
-    pub fn unlink_channels<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_channels<S: ::atrocore_runtime::AsId<crate::ids::ChannelId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "channels", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Product", id.id_str(), "channels", &ids)
     }
     /// The `Category` records linked to the `Product` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "category")]
     pub fn categories(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
-        self.client.linked::<crate::category::Category>("Product", id, "categories")
+        self.client
+            .linked::<crate::category::Category>("Product", id.id_str(), "categories")
     }
     /// Links the `Category` records `ids` to the `Product` `id` through `categories`.
     #[cfg(feature = "category")]
-    pub fn link_categories<S: ::std::convert::AsRef<str>>(
+    pub fn link_categories<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "categories", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "categories", &ids)
     }
     /// Unlinks the `Category` records `ids` from the `Product` `id` (`categories`); they stay.
     #[cfg(feature = "category")]
-    pub fn unlink_categories<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_categories<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "categories", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Product", id.id_str(), "categories", &ids)
     }
     /// The `User` records linked to the `Product` `id` through `followers`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "user")]
     pub fn followers(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::user::User> {
-        self.client.linked::<crate::user::User>("Product", id, "followers")
+        self.client.linked::<crate::user::User>("Product", id.id_str(), "followers")
     }
     /// Links the `User` records `ids` to the `Product` `id` through `followers`.
     #[cfg(feature = "user")]
-    pub fn link_followers<S: ::std::convert::AsRef<str>>(
+    pub fn link_followers<S: ::atrocore_runtime::AsId<crate::ids::UserId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "followers", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "followers", &ids)
     }
     /// Unlinks the `User` records `ids` from the `Product` `id` (`followers`); they stay.
     #[cfg(feature = "user")]
-    pub fn unlink_followers<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_followers<S: ::atrocore_runtime::AsId<crate::ids::UserId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "followers", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Product", id.id_str(), "followers", &ids)
     }
     /// The `Team` records linked to the `Product` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "team")]
-    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client.linked::<crate::team::Team>("Product", id, "teams")
+    pub fn teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client.linked::<crate::team::Team>("Product", id.id_str(), "teams")
     }
     /// Links the `Team` records `ids` to the `Product` `id` through `teams`.
     #[cfg(feature = "team")]
-    pub fn link_teams<S: ::std::convert::AsRef<str>>(
+    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "teams", &ids)
     }
     /// Unlinks the `Team` records `ids` from the `Product` `id` (`teams`); they stay.
     #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Product", id.id_str(), "teams", &ids)
     }
     /// The `Product` records linked to the `Product` `id` through `associatedItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associated_items(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Product", id, "associatedItems")
+        self.client
+            .linked::<crate::product::Product>("Product", id.id_str(), "associatedItems")
     }
     /// Links the `Product` records `ids` to the `Product` `id` through `associatedItems`.
-    pub fn link_associated_items<S: ::std::convert::AsRef<str>>(
+    pub fn link_associated_items<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "associatedItems", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "associatedItems", &ids)
     }
     /// Unlinks the `Product` records `ids` from the `Product` `id` (`associatedItems`); they stay.
-    pub fn unlink_associated_items<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_associated_items<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "associatedItems", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Product", id.id_str(), "associatedItems", &ids)
     }
     /// The `Product` records linked to the `Product` `id` through `associatingItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associating_items(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Product", id, "associatingItems")
+        self.client
+            .linked::<
+                crate::product::Product,
+            >("Product", id.id_str(), "associatingItems")
     }
     /// Links the `Product` records `ids` to the `Product` `id` through `associatingItems`.
-    pub fn link_associating_items<S: ::std::convert::AsRef<str>>(
+    pub fn link_associating_items<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "associatingItems", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "associatingItems", &ids)
     }
     /// Unlinks the `Product` records `ids` from the `Product` `id` (`associatingItems`); they stay.
-    pub fn unlink_associating_items<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_associating_items<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "associatingItems", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Product", id.id_str(), "associatingItems", &ids)
     }
     /// The `AssociatedProduct` records linked to the `Product` `id` through `associatedItemRelations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "associated-product")]
     pub fn associated_item_relations(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::associated_product::AssociatedProduct> {
         self.client
             .linked::<
                 crate::associated_product::AssociatedProduct,
-            >("Product", id, "associatedItemRelations")
+            >("Product", id.id_str(), "associatedItemRelations")
     }
     /// Links the `AssociatedProduct` records `ids` to the `Product` `id` through `associatedItemRelations`.
     #[cfg(feature = "associated-product")]
-    pub fn link_associated_item_relations<S: ::std::convert::AsRef<str>>(
+    pub fn link_associated_item_relations<
+        S: ::atrocore_runtime::AsId<crate::ids::AssociatedProductId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "associatedItemRelations", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "associatedItemRelations", &ids)
     }
     /// Unlinks the `AssociatedProduct` records `ids` from the `Product` `id` (`associatedItemRelations`); they stay.
     #[cfg(feature = "associated-product")]
-    pub fn unlink_associated_item_relations<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_associated_item_relations<
+        S: ::atrocore_runtime::AsId<crate::ids::AssociatedProductId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "associatedItemRelations", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client
+            .unlink_records("Product", id.id_str(), "associatedItemRelations", &ids)
     }
     /// The `AssociatedProduct` records linked to the `Product` `id` through `associatingItemRelations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "associated-product")]
     pub fn associating_item_relations(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::associated_product::AssociatedProduct> {
         self.client
             .linked::<
                 crate::associated_product::AssociatedProduct,
-            >("Product", id, "associatingItemRelations")
+            >("Product", id.id_str(), "associatingItemRelations")
     }
     /// Links the `AssociatedProduct` records `ids` to the `Product` `id` through `associatingItemRelations`.
     #[cfg(feature = "associated-product")]
-    pub fn link_associating_item_relations<S: ::std::convert::AsRef<str>>(
+    pub fn link_associating_item_relations<
+        S: ::atrocore_runtime::AsId<crate::ids::AssociatedProductId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "associatingItemRelations", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client
+            .link_records("Product", id.id_str(), "associatingItemRelations", &ids)
     }
     /// Unlinks the `AssociatedProduct` records `ids` from the `Product` `id` (`associatingItemRelations`); they stay.
     #[cfg(feature = "associated-product")]
-    pub fn unlink_associating_item_relations<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_associating_item_relations<
+        S: ::atrocore_runtime::AsId<crate::ids::AssociatedProductId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "associatingItemRelations", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client
+            .unlink_records("Product", id.id_str(), "associatingItemRelations", &ids)
     }
     /// The `Classification` records linked to the `Product` `id` through `classifications`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "classification")]
     pub fn classifications(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::classification::Classification> {
         self.client
             .linked::<
                 crate::classification::Classification,
-            >("Product", id, "classifications")
+            >("Product", id.id_str(), "classifications")
     }
     /// Links the `Classification` records `ids` to the `Product` `id` through `classifications`.
     #[cfg(feature = "classification")]
-    pub fn link_classifications<S: ::std::convert::AsRef<str>>(
+    pub fn link_classifications<
+        S: ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "classifications", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "classifications", &ids)
     }
     /// Unlinks the `Classification` records `ids` from the `Product` `id` (`classifications`); they stay.
     #[cfg(feature = "classification")]
-    pub fn unlink_classifications<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_classifications<
+        S: ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "classifications", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Product", id.id_str(), "classifications", &ids)
     }
     /// The `ProductFile` records linked to the `Product` `id` through `productFiles`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product-file")]
     pub fn product_files(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product_file::ProductFile> {
         self.client
-            .linked::<crate::product_file::ProductFile>("Product", id, "productFiles")
+            .linked::<
+                crate::product_file::ProductFile,
+            >("Product", id.id_str(), "productFiles")
     }
     /// Links the `ProductFile` records `ids` to the `Product` `id` through `productFiles`.
     #[cfg(feature = "product-file")]
-    pub fn link_product_files<S: ::std::convert::AsRef<str>>(
+    pub fn link_product_files<S: ::atrocore_runtime::AsId<crate::ids::ProductFileId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "productFiles", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "productFiles", &ids)
     }
     /// Unlinks the `ProductFile` records `ids` from the `Product` `id` (`productFiles`); they stay.
     #[cfg(feature = "product-file")]
-    pub fn unlink_product_files<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_product_files<S: ::atrocore_runtime::AsId<crate::ids::ProductFileId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "productFiles", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Product", id.id_str(), "productFiles", &ids)
     }
     /// The `ProductCategory` records linked to the `Product` `id` through `productCategories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product-category")]
     pub fn product_categories(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product_category::ProductCategory> {
         self.client
             .linked::<
                 crate::product_category::ProductCategory,
-            >("Product", id, "productCategories")
+            >("Product", id.id_str(), "productCategories")
     }
     /// Links the `ProductCategory` records `ids` to the `Product` `id` through `productCategories`.
     #[cfg(feature = "product-category")]
-    pub fn link_product_categories<S: ::std::convert::AsRef<str>>(
+    pub fn link_product_categories<
+        S: ::atrocore_runtime::AsId<crate::ids::ProductCategoryId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "productCategories", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "productCategories", &ids)
     }
     /// Unlinks the `ProductCategory` records `ids` from the `Product` `id` (`productCategories`); they stay.
     #[cfg(feature = "product-category")]
-    pub fn unlink_product_categories<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_product_categories<
+        S: ::atrocore_runtime::AsId<crate::ids::ProductCategoryId>,
+    >(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "productCategories", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Product", id.id_str(), "productCategories", &ids)
     }
     /// `GET /Product/{id}/{link}`
     pub fn linked(
@@ -2451,7 +2532,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductStatus {
 pub struct GetAttributeValuesResponseItem {
     /// `attributeId`
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_id: Option<String>,
+    pub attribute_id: Option<crate::ids::AttributeId>,
     /// `type`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
@@ -2469,13 +2550,13 @@ pub struct GetAttributeValuesResponseItem {
     pub protected: Option<bool>,
     /// `value`, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
+    pub value: Option<::atrocore_runtime::AttrValue>,
     /// `valueName`, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value_name: Option<String>,
     /// `valueUnitId`, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_unit_id: Option<String>,
+    pub value_unit_id: Option<crate::ids::UnitId>,
     /// `valueUnitName`, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit_name: Option<String>,
@@ -2487,7 +2568,7 @@ pub struct GetAttributeValuesResponseItem {
     pub value_ids: Option<Vec<String>>,
     /// `valueNames`, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_names: Option<::atrocore_runtime::serde_json::Value>,
+    pub value_names: Option<::atrocore_runtime::LinkNames>,
     /// `valueOptionsData`, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value_options_data: Option<::atrocore_runtime::serde_json::Value>,
@@ -2530,7 +2611,7 @@ pub struct GetAttributeValuesResponseItem {
 #[serde(rename_all = "camelCase")]
 pub struct DeleteAttributeValuesBody {
     /// `attributeIds`, required
-    pub attribute_ids: Vec<String>,
+    pub attribute_ids: Vec<crate::ids::AttributeId>,
 }
 /// Answer of `DELETE /Product/{id}/attributeValues`.
 #[derive(
@@ -2566,71 +2647,95 @@ pub struct DeleteAttributeValuesResponse {
 #[serde(rename_all = "camelCase")]
 pub struct AddAttributesBody {
     /// `attributeIds`, required
-    pub attribute_ids: Vec<String>,
+    pub attribute_ids: Vec<crate::ids::AttributeId>,
 }
 /// Request body of `POST /Product/{id}/upsertAttributeValues`, one item.
 #[derive(
     Debug,
     Clone,
-    Default,
     PartialEq,
     ::atrocore_runtime::serde::Serialize,
     ::atrocore_runtime::serde::Deserialize
 )]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct UpsertAttributeValuesBodyItem {
     /// `attributeId`, required
-    pub attribute_id: String,
+    pub attribute_id: crate::ids::AttributeId,
     /// `value`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<::atrocore_runtime::AttrValue>,
     /// `valueName`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_name: Option<String>,
     /// `valueUnitId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_unit_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_unit_id: Option<crate::ids::UnitId>,
     /// `valueUnitName`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_unit_name: Option<String>,
     /// `valueId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_id: Option<String>,
     /// `valueIds`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_ids: Option<Vec<String>>,
     /// `valueNames`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_names: Option<::atrocore_runtime::serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_names: Option<::atrocore_runtime::LinkNames>,
     /// `valueOptionsData`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_options_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueOptionData`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_option_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valuePathsData`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_paths_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueUnitData`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueAllUnits`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueFrom`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_from: Option<f64>,
     /// `valueTo`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_to: Option<f64>,
     /// `valueDeDe`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_de_de: Option<String>,
     /// `valueFrFr`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_fr_fr: Option<String>,
+}
+impl UpsertAttributeValuesBodyItem {
+    /// A new record with the fields the server requires (`attributeId`); the others are unset. Set them with struct update syntax: `UpsertAttributeValuesBodyItem { field: Some(value), ..UpsertAttributeValuesBodyItem::new(…) }`.
+    pub fn new(
+        attribute_id: impl ::std::convert::Into<crate::ids::AttributeId>,
+    ) -> Self {
+        Self {
+            attribute_id: attribute_id.into(),
+            value: None,
+            value_name: None,
+            value_unit_id: None,
+            value_unit_name: None,
+            value_id: None,
+            value_ids: None,
+            value_names: None,
+            value_options_data: None,
+            value_option_data: None,
+            value_paths_data: None,
+            value_unit_data: None,
+            value_all_units: None,
+            value_from: None,
+            value_to: None,
+            value_de_de: None,
+            value_fr_fr: None,
+        }
+    }
 }
 /// Request body of `POST /Product/action/massRemoveAttribute`.
 #[derive(

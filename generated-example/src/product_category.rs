@@ -21,7 +21,7 @@ pub struct ProductCategory {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ProductCategoryId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -41,7 +41,7 @@ pub struct ProductCategory {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -49,7 +49,7 @@ pub struct ProductCategory {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
+    pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
@@ -57,7 +57,7 @@ pub struct ProductCategory {
     ///
     /// Link to `Product`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub product_id: Option<String>,
+    pub product_id: Option<crate::ids::ProductId>,
     /// `productName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product_name: Option<String>,
@@ -65,7 +65,7 @@ pub struct ProductCategory {
     ///
     /// Link to `Category`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub category_id: Option<String>,
+    pub category_id: Option<crate::ids::CategoryId>,
     /// `categoryName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category_name: Option<String>,
@@ -184,15 +184,15 @@ pub struct ProductCategoryPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ProductCategoryId>,
     /// `productId`, required
     ///
     /// Link to `Product`.
-    pub product_id: String,
+    pub product_id: crate::ids::ProductId,
     /// `categoryId`, required
     ///
     /// Link to `Category`.
-    pub category_id: String,
+    pub category_id: crate::ids::CategoryId,
     /// `sorting`
     ///
     /// AtroCore type `int`.
@@ -224,8 +224,8 @@ pub struct ProductCategoryPost {
 impl ProductCategoryPost {
     /// A new record with the fields the server requires (`productId`, `categoryId`); the others are unset. Set them with struct update syntax: `ProductCategoryPost { field: Some(value), ..ProductCategoryPost::new(…) }`.
     pub fn new(
-        product_id: impl ::std::convert::Into<String>,
-        category_id: impl ::std::convert::Into<String>,
+        product_id: impl ::std::convert::Into<crate::ids::ProductId>,
+        category_id: impl ::std::convert::Into<crate::ids::CategoryId>,
     ) -> Self {
         Self {
             id: None,
@@ -256,12 +256,12 @@ pub struct ProductCategoryPatch {
     ///
     /// Link to `Product`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub product_id: Option<String>,
+    pub product_id: Option<crate::ids::ProductId>,
     /// `categoryId`, required
     ///
     /// Link to `Category`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub category_id: Option<String>,
+    pub category_id: Option<crate::ids::CategoryId>,
     /// `sorting`
     ///
     /// AtroCore type `int`.
@@ -394,8 +394,11 @@ impl<'a> ProductCategoryApi<'a> {
         self.client.list::<ProductCategory>()
     }
     /// `GET /ProductCategory/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<ProductCategory> {
-        self.client.read::<ProductCategory>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductCategoryId>,
+    ) -> ::atrocore_runtime::ReadRequest<ProductCategory> {
+        self.client.read::<ProductCategory>(id.id_str())
     }
     /// `POST /ProductCategory`
     pub fn create(
@@ -415,21 +418,21 @@ impl<'a> ProductCategoryApi<'a> {
     /// `PUT /ProductCategory/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductCategoryId>,
         changes: &ProductCategoryPatch,
     ) -> ::atrocore_runtime::UpdateRequest<ProductCategory> {
         self.client
             .update::<
                 ProductCategory,
                 ProductCategoryPatch,
-            >(::atrocore_runtime::Method::PUT, id, changes)
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /ProductCategory/{id}`
     pub fn delete(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductCategoryId>,
     ) -> ::atrocore_runtime::DeleteRequest<ProductCategory> {
-        self.client.delete::<ProductCategory>(id)
+        self.client.delete::<ProductCategory>(id.id_str())
     }
     /// `GET /ProductCategory/{id}/{link}`
     pub fn linked(

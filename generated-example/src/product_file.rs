@@ -21,7 +21,7 @@ pub struct ProductFile {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ProductFileId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -41,7 +41,7 @@ pub struct ProductFile {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -49,7 +49,7 @@ pub struct ProductFile {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
+    pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
@@ -57,7 +57,7 @@ pub struct ProductFile {
     ///
     /// Link to `File`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_id: Option<String>,
+    pub file_id: Option<crate::ids::FileId>,
     /// `fileName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file_name: Option<String>,
@@ -65,7 +65,7 @@ pub struct ProductFile {
     ///
     /// Link to `Product`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub product_id: Option<String>,
+    pub product_id: Option<crate::ids::ProductId>,
     /// `productName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product_name: Option<String>,
@@ -193,15 +193,15 @@ pub struct ProductFilePost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ProductFileId>,
     /// `fileId`, required
     ///
     /// Link to `File`.
-    pub file_id: String,
+    pub file_id: crate::ids::FileId,
     /// `productId`, required
     ///
     /// Link to `Product`.
-    pub product_id: String,
+    pub product_id: crate::ids::ProductId,
     /// `isMainImage`
     ///
     /// AtroCore type `bool`.
@@ -238,8 +238,8 @@ pub struct ProductFilePost {
 impl ProductFilePost {
     /// A new record with the fields the server requires (`fileId`, `productId`); the others are unset. Set them with struct update syntax: `ProductFilePost { field: Some(value), ..ProductFilePost::new(…) }`.
     pub fn new(
-        file_id: impl ::std::convert::Into<String>,
-        product_id: impl ::std::convert::Into<String>,
+        file_id: impl ::std::convert::Into<crate::ids::FileId>,
+        product_id: impl ::std::convert::Into<crate::ids::ProductId>,
     ) -> Self {
         Self {
             id: None,
@@ -271,12 +271,12 @@ pub struct ProductFilePatch {
     ///
     /// Link to `File`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_id: Option<String>,
+    pub file_id: Option<crate::ids::FileId>,
     /// `productId`, required
     ///
     /// Link to `Product`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub product_id: Option<String>,
+    pub product_id: Option<crate::ids::ProductId>,
     /// `isMainImage`
     ///
     /// AtroCore type `bool`.
@@ -402,8 +402,11 @@ impl<'a> ProductFileApi<'a> {
         self.client.list::<ProductFile>()
     }
     /// `GET /ProductFile/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<ProductFile> {
-        self.client.read::<ProductFile>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductFileId>,
+    ) -> ::atrocore_runtime::ReadRequest<ProductFile> {
+        self.client.read::<ProductFile>(id.id_str())
     }
     /// `POST /ProductFile`
     pub fn create(
@@ -423,18 +426,21 @@ impl<'a> ProductFileApi<'a> {
     /// `PUT /ProductFile/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductFileId>,
         changes: &ProductFilePatch,
     ) -> ::atrocore_runtime::UpdateRequest<ProductFile> {
         self.client
             .update::<
                 ProductFile,
                 ProductFilePatch,
-            >(::atrocore_runtime::Method::PUT, id, changes)
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /ProductFile/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<ProductFile> {
-        self.client.delete::<ProductFile>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductFileId>,
+    ) -> ::atrocore_runtime::DeleteRequest<ProductFile> {
+        self.client.delete::<ProductFile>(id.id_str())
     }
     /// `GET /ProductFile/{id}/{link}`
     pub fn linked(

@@ -201,5 +201,5 @@ pub struct PatchBody {
     pub behavior_on_category_delete: String,
     /// `_meta`
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
-    pub meta: Option<::atrocore_runtime::serde_json::Value>,
+    pub meta: Option<::atrocore_runtime::Meta>,
 }

@@ -21,7 +21,7 @@ pub struct Team {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::TeamId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -138,7 +138,7 @@ pub struct TeamPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::TeamId>,
     /// `name`
     ///
     /// AtroCore type `varchar`.
@@ -258,8 +258,11 @@ impl<'a> TeamApi<'a> {
         self.client.list::<Team>()
     }
     /// `GET /Team/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<Team> {
-        self.client.read::<Team>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::TeamId>,
+    ) -> ::atrocore_runtime::ReadRequest<Team> {
+        self.client.read::<Team>(id.id_str())
     }
     /// `POST /Team`
     pub fn create(&self, record: &TeamPost) -> ::atrocore_runtime::CreateRequest<Team> {
@@ -276,38 +279,49 @@ impl<'a> TeamApi<'a> {
     /// `PUT /Team/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::TeamId>,
         changes: &TeamPatch,
     ) -> ::atrocore_runtime::UpdateRequest<Team> {
         self.client
-            .update::<Team, TeamPatch>(::atrocore_runtime::Method::PUT, id, changes)
+            .update::<
+                Team,
+                TeamPatch,
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /Team/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Team> {
-        self.client.delete::<Team>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::TeamId>,
+    ) -> ::atrocore_runtime::DeleteRequest<Team> {
+        self.client.delete::<Team>(id.id_str())
     }
     /// The `User` records linked to the `Team` `id` through `users`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "user")]
-    pub fn users(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::user::User> {
-        self.client.linked::<crate::user::User>("Team", id, "users")
+    pub fn users(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::TeamId>,
+    ) -> ::atrocore_runtime::ListRequest<crate::user::User> {
+        self.client.linked::<crate::user::User>("Team", id.id_str(), "users")
     }
     /// Links the `User` records `ids` to the `Team` `id` through `users`.
     #[cfg(feature = "user")]
-    pub fn link_users<S: ::std::convert::AsRef<str>>(
+    pub fn link_users<S: ::atrocore_runtime::AsId<crate::ids::UserId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::TeamId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Team", id, "users", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Team", id.id_str(), "users", &ids)
     }
     /// Unlinks the `User` records `ids` from the `Team` `id` (`users`); they stay.
     #[cfg(feature = "user")]
-    pub fn unlink_users<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_users<S: ::atrocore_runtime::AsId<crate::ids::UserId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::TeamId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Team", id, "users", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Team", id.id_str(), "users", &ids)
     }
     /// `GET /Team/{id}/{link}`
     pub fn linked(

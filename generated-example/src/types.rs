@@ -343,7 +343,7 @@ pub struct Settings {
     pub behavior_on_category_delete: String,
     /// `_meta`
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
-    pub meta: Option<::atrocore_runtime::serde_json::Value>,
+    pub meta: Option<::atrocore_runtime::Meta>,
 }
 /// The spec's `UserProfile` schema.
 #[derive(
@@ -363,7 +363,7 @@ pub struct UserProfile {
     pub id: Option<String>,
     /// `_meta`
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
-    pub meta: Option<::atrocore_runtime::serde_json::Value>,
+    pub meta: Option<::atrocore_runtime::Meta>,
     /// `disableActionHistory`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,

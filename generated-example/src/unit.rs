@@ -21,7 +21,7 @@ pub struct Unit {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::UnitId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -76,7 +76,7 @@ pub struct Unit {
     ///
     /// Link to `Measure`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub measure_id: Option<String>,
+    pub measure_id: Option<crate::ids::MeasureId>,
     /// `measureName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measure_name: Option<String>,
@@ -94,7 +94,7 @@ pub struct Unit {
     ///
     /// Link to `Unit`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub convert_to_id: Option<String>,
+    pub convert_to_id: Option<crate::ids::UnitId>,
     /// `convertToName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub convert_to_name: Option<String>,
@@ -112,7 +112,7 @@ pub struct Unit {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -120,7 +120,7 @@ pub struct Unit {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub modified_by_id: Option<String>,
+    pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
@@ -275,7 +275,7 @@ pub struct UnitPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::UnitId>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
@@ -323,7 +323,7 @@ pub struct UnitPost {
     /// `measureId`, required
     ///
     /// Link to `Measure`.
-    pub measure_id: String,
+    pub measure_id: crate::ids::MeasureId,
     /// `isMain`
     ///
     /// AtroCore type `bool`.
@@ -338,7 +338,7 @@ pub struct UnitPost {
     ///
     /// Link to `Unit`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub convert_to_id: Option<String>,
+    pub convert_to_id: Option<crate::ids::UnitId>,
     /// `measure`
     ///
     /// Find-or-create form of `measureId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -361,7 +361,7 @@ impl UnitPost {
     /// A new record with the fields the server requires (`name`, `measureId`); the others are unset. Set them with struct update syntax: `UnitPost { field: Some(value), ..UnitPost::new(…) }`.
     pub fn new(
         name: impl ::std::convert::Into<String>,
-        measure_id: impl ::std::convert::Into<String>,
+        measure_id: impl ::std::convert::Into<crate::ids::MeasureId>,
     ) -> Self {
         Self {
             id: None,
@@ -446,7 +446,7 @@ pub struct UnitPatch {
     ///
     /// Link to `Measure`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub measure_id: Option<String>,
+    pub measure_id: Option<crate::ids::MeasureId>,
     /// `isMain`
     ///
     /// AtroCore type `bool`.
@@ -461,7 +461,7 @@ pub struct UnitPatch {
     ///
     /// Link to `Unit`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub convert_to_id: ::atrocore_runtime::Patch<String>,
+    pub convert_to_id: ::atrocore_runtime::Patch<crate::ids::UnitId>,
     /// `measure`
     ///
     /// Find-or-create form of `measureId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
@@ -606,8 +606,11 @@ impl<'a> UnitApi<'a> {
         self.client.list::<Unit>()
     }
     /// `GET /Unit/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<Unit> {
-        self.client.read::<Unit>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::UnitId>,
+    ) -> ::atrocore_runtime::ReadRequest<Unit> {
+        self.client.read::<Unit>(id.id_str())
     }
     /// `POST /Unit`
     pub fn create(&self, record: &UnitPost) -> ::atrocore_runtime::CreateRequest<Unit> {
@@ -624,15 +627,21 @@ impl<'a> UnitApi<'a> {
     /// `PUT /Unit/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::UnitId>,
         changes: &UnitPatch,
     ) -> ::atrocore_runtime::UpdateRequest<Unit> {
         self.client
-            .update::<Unit, UnitPatch>(::atrocore_runtime::Method::PUT, id, changes)
+            .update::<
+                Unit,
+                UnitPatch,
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /Unit/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Unit> {
-        self.client.delete::<Unit>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::UnitId>,
+    ) -> ::atrocore_runtime::DeleteRequest<Unit> {
+        self.client.delete::<Unit>(id.id_str())
     }
     /// `GET /Unit/{id}/{link}`
     pub fn linked(

@@ -21,7 +21,7 @@ pub struct User {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::UserId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
@@ -121,7 +121,7 @@ pub struct User {
     ///
     /// Link to `Team`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_team_id: Option<String>,
+    pub default_team_id: Option<crate::ids::TeamId>,
     /// `defaultTeamName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_team_name: Option<String>,
@@ -134,7 +134,7 @@ pub struct User {
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
@@ -181,7 +181,7 @@ pub struct User {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
@@ -194,7 +194,7 @@ pub struct User {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub password_updated_by_id: Option<String>,
+    pub password_updated_by_id: Option<crate::ids::UserId>,
     /// `passwordUpdatedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by_name: Option<String>,
@@ -302,7 +302,7 @@ pub struct User {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub actor_id: Option<String>,
+    pub actor_id: Option<crate::ids::UserId>,
     /// `actorName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_name: Option<String>,
@@ -310,7 +310,7 @@ pub struct User {
     ///
     /// Link to `User`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub delegator_id: Option<String>,
+    pub delegator_id: Option<crate::ids::UserId>,
     /// `delegatorName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delegator_name: Option<String>,
@@ -633,7 +633,7 @@ pub struct UserPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::UserId>,
     /// `type`
     ///
     /// AtroCore type `enum`.
@@ -701,12 +701,12 @@ pub struct UserPost {
     ///
     /// Link to `Team`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_team_id: Option<String>,
+    pub default_team_id: Option<crate::ids::TeamId>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
+    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `rolesIds`
     ///
     /// Links to `Role`.
@@ -978,12 +978,12 @@ pub struct UserPatch {
     ///
     /// Link to `Team`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub default_team_id: ::atrocore_runtime::Patch<String>,
+    pub default_team_id: ::atrocore_runtime::Patch<crate::ids::TeamId>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub teams_ids: ::atrocore_runtime::Patch<Vec<crate::ids::TeamId>>,
     /// `rolesIds`
     ///
     /// Links to `Role`.
@@ -1468,8 +1468,11 @@ impl<'a> UserApi<'a> {
         self.client.list::<User>()
     }
     /// `GET /User/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<User> {
-        self.client.read::<User>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
+    ) -> ::atrocore_runtime::ReadRequest<User> {
+        self.client.read::<User>(id.id_str())
     }
     /// `POST /User`
     pub fn create(&self, record: &UserPost) -> ::atrocore_runtime::CreateRequest<User> {
@@ -1486,64 +1489,78 @@ impl<'a> UserApi<'a> {
     /// `PUT /User/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
         changes: &UserPatch,
     ) -> ::atrocore_runtime::UpdateRequest<User> {
         self.client
-            .update::<User, UserPatch>(::atrocore_runtime::Method::PUT, id, changes)
+            .update::<
+                User,
+                UserPatch,
+            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
     /// `DELETE /User/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<User> {
-        self.client.delete::<User>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
+    ) -> ::atrocore_runtime::DeleteRequest<User> {
+        self.client.delete::<User>(id.id_str())
     }
     /// The `Team` records linked to the `User` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "team")]
-    pub fn teams(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client.linked::<crate::team::Team>("User", id, "teams")
+    pub fn teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
+        self.client.linked::<crate::team::Team>("User", id.id_str(), "teams")
     }
     /// Links the `Team` records `ids` to the `User` `id` through `teams`.
     #[cfg(feature = "team")]
-    pub fn link_teams<S: ::std::convert::AsRef<str>>(
+    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("User", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("User", id.id_str(), "teams", &ids)
     }
     /// Unlinks the `Team` records `ids` from the `User` `id` (`teams`); they stay.
     #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("User", id, "teams", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("User", id.id_str(), "teams", &ids)
     }
     /// The `Product` records linked to the `User` `id` through `followedProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product")]
     pub fn followed_products(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("User", id, "followedProducts")
+        self.client
+            .linked::<crate::product::Product>("User", id.id_str(), "followedProducts")
     }
     /// Links the `Product` records `ids` to the `User` `id` through `followedProducts`.
     #[cfg(feature = "product")]
-    pub fn link_followed_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_followed_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("User", id, "followedProducts", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("User", id.id_str(), "followedProducts", &ids)
     }
     /// Unlinks the `Product` records `ids` from the `User` `id` (`followedProducts`); they stay.
     #[cfg(feature = "product")]
-    pub fn unlink_followed_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_followed_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("User", id, "followedProducts", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("User", id.id_str(), "followedProducts", &ids)
     }
     /// `POST /User/passwordChangeRequest`
     pub fn password_change_request(

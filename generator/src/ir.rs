@@ -35,6 +35,8 @@ pub struct Api {
     /// The types defined in the `types` module (shared component schemas that are not entity
     /// structs, and what several modules repeat), sorted by name.
     pub shared_types: Vec<TypeId>,
+    /// The typed ids of the entities, in the `ids` module, sorted by entity.
+    pub id_types: Vec<TypeId>,
     /// Query and header parameter structs that several modules' routes share, defined once in
     /// `types`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -118,6 +120,8 @@ pub struct Entity {
 /// The arena ids of an entity's own structs.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct EntityTypeIds {
+    /// The id type (`ProductId`, in `ids`).
+    pub id: TypeId,
     /// The read struct (`Product`).
     pub read: TypeId,
     /// The create struct (`ProductPost`), when the entity has one.
@@ -143,6 +147,8 @@ pub struct LinkList {
     pub target_module: String,
     /// Target entity's read type (`Product`).
     pub target_type: String,
+    /// Target entity's id type (`ProductId`).
+    pub target_id: TypeId,
     /// The cargo feature of the target's module (`None`: always compiled); the method exists
     /// only with it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -374,6 +380,12 @@ pub enum Type {
     Array(Box<Type>),
     /// The typed `_meta` object of the runtime.
     Meta,
+    /// The value of an attribute on the attribute routes: the runtime's `AttrValue` (null, bool,
+    /// number, text, list or object, whatever the attribute's type holds).
+    AttrValue,
+    /// `attributesDefs` of a flattened record: the runtime's `AttributeDefs` (definitions by
+    /// virtual field name; PHP's `[]` reads as none).
+    AttributeDefs,
     /// A linked record for find-or-create: an id or simple field values (the runtime's `LinkTo`).
     LinkTo,
     /// A date (`Y-m-d`), the runtime's `Date` (from instance metadata).
@@ -571,6 +583,14 @@ pub enum Definition {
     Entity(EntityStruct),
     /// A type defined in its module's `types` list.
     Def(TypeDef),
+    /// The typed id of an entity's records (`ProductId` = the runtime's `Id<Product>`), in the
+    /// `ids` module.
+    Id {
+        /// The entity's wire name.
+        entity: String,
+        /// The marker type's name in `ids` (`Product`).
+        marker: String,
+    },
     /// Reserved by a reference before its schema is lowered; never left in a finished IR.
     Pending,
 }
@@ -735,6 +755,10 @@ impl Api {
             })
         });
         for e in &mut self.entities {
+            e.ids.id = map(e.ids.id);
+            e.link_lists
+                .iter_mut()
+                .for_each(|l| l.target_id = map(l.target_id));
             e.ids.read = map(e.ids.read);
             e.ids.create = e.ids.create.map(&map);
             e.ids.patch = e.ids.patch.map(&map);
@@ -744,6 +768,7 @@ impl Api {
             g.types.iter_mut().for_each(|id| *id = map(*id));
         }
         self.shared_types.iter_mut().for_each(|id| *id = map(*id));
+        self.id_types.iter_mut().for_each(|id| *id = map(*id));
     }
 
     /// The fields of a struct entry: an entity's own struct or a struct definition.
@@ -751,7 +776,7 @@ impl Api {
         let entry = self.types.get(id);
         match &entry.def {
             Definition::Def(TypeDef::Struct(s)) => Some(&s.fields),
-            Definition::Def(TypeDef::Enum(_)) | Definition::Pending => None,
+            Definition::Def(TypeDef::Enum(_)) | Definition::Id { .. } | Definition::Pending => None,
             Definition::Entity(which) => {
                 let e = self.entities.iter().find(|e| {
                     e.ids.read == id || e.ids.create == Some(id) || e.ids.patch == Some(id)

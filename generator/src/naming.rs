@@ -185,6 +185,27 @@ pub fn module_name(tag: &str) -> String {
 /// The module that holds shared component types.
 pub const TYPES_MODULE: &str = "types";
 
+/// The module that holds the entities' typed ids (`ProductId`).
+pub const IDS_MODULE: &str = "ids";
+
+/// The names in [`IDS_MODULE`] of the entities' id markers and id types, in the order of
+/// `entities` (sorted by the caller): the id type is `{Type}Id` (`ProductId`), the marker the
+/// entity's type name (`Product`). Id types are named first, since users write them: with
+/// entities `Product` and `ProductId`, `ProductId` is the product's id (the other entity's id is
+/// `ProductIdId` and its marker `ProductId2`).
+pub fn id_type_names(entities: &[&str]) -> Vec<(String, String)> {
+    let mut namer = Namer::default();
+    let aliases: Vec<String> = entities
+        .iter()
+        .map(|e| namer.claim_camel(&format!("{}Id", entity_type(e))))
+        .collect();
+    entities
+        .iter()
+        .zip(aliases)
+        .map(|(e, alias)| (namer.claim_camel(&entity_type(e)), alias))
+        .collect()
+}
+
 /// Module names no entity or group may take: the files `src/lib.rs` (the crate root) and
 /// `src/main.rs` (cargo would build a binary), the shared `types` module, and names that would
 /// become `Client` accessors clashing with its own items (`runtime`, `builder`) or shadowing
@@ -193,6 +214,7 @@ pub const RESERVED_MODULES: &[&str] = &[
     "lib",
     "main",
     TYPES_MODULE,
+    IDS_MODULE,
     "runtime",
     "builder",
     "inner",

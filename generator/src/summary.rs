@@ -29,6 +29,8 @@ fn type_text(types: &TypeSpace, t: &Type) -> String {
         Type::Map(v) => format!("map<{}>", type_text(types, v)),
         Type::Array(i) => format!("array<{}>", type_text(types, i)),
         Type::Meta => "meta".into(),
+        Type::AttributeDefs => "attribute definitions".into(),
+        Type::AttrValue => "attribute value".into(),
         Type::LinkTo => "link".into(),
         Type::LinkNames => "link names".into(),
         Type::Date => "date".into(),

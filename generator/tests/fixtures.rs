@@ -72,7 +72,7 @@ fn module_names_are_unique_and_independent_of_spec_order() {
         );
         assert!(out.files.contains_key(&format!("src/{m}.rs")), "{m}");
     }
-    let modules = out.api.entities.len() + out.api.groups.len() + 1; // + types
+    let modules = out.api.entities.len() + out.api.groups.len() + 2; // + types, ids
     assert_eq!(mods.len(), modules, "{mods:?}");
 
     let mut reversed = spec.root.clone();

@@ -131,18 +131,18 @@ impl FlatAttributes {
     /// For record types whose spec declares `attributesDefs` as a field (the 2.2 PIM specs do
     /// for `Product`), the generated type keeps the definitions in its own field:
     /// `FlatAttributes::from_parts(&product.extra, product.attributes_defs.as_ref())`.
-    pub fn from_parts(extra: &Map<String, Value>, attributes_defs: Option<&Value>) -> Self {
+    pub fn from_parts(
+        extra: &Map<String, Value>,
+        attributes_defs: Option<&crate::AttributeDefs>,
+    ) -> Self {
         let mut fields = extra.clone();
         let in_extra = fields.remove(ATTRIBUTES_DEFS);
-        let defs = match attributes_defs.or(in_extra.as_ref()) {
-            Some(Value::Object(m)) => m
-                .iter()
-                .map(|(k, v)| {
-                    let def = AttributeDef::deserialize(v).unwrap_or_default();
-                    (k.clone(), def)
-                })
-                .collect(),
-            _ => Vec::new(),
+        let defs = match attributes_defs {
+            Some(defs) => defs.clone().into_vec(),
+            None => in_extra
+                .and_then(|v| crate::AttributeDefs::deserialize(v).ok())
+                .unwrap_or_default()
+                .into_vec(),
         };
         Self { fields, defs }
     }
@@ -630,7 +630,9 @@ mod tests {
         assert_eq!(from_record.get("n").unwrap().as_i64(), Some(3));
         assert!(FlatAttributes::from_record(&json!([1])).is_err());
         // Definitions from a typed field win over (absent) ones in `extra`.
-        let defs = json!({"colour": {"attributeId": "a7", "type": "varchar"}});
+        let defs: crate::AttributeDefs =
+            serde_json::from_value(json!({"colour": {"attributeId": "a7", "type": "varchar"}}))
+                .unwrap();
         let a =
             FlatAttributes::from_parts(json!({"colour": "red"}).as_object().unwrap(), Some(&defs));
         assert_eq!(a.by_id("a7").unwrap().as_str(), Some("red"));

@@ -145,6 +145,7 @@ mod entity;
 mod error;
 pub mod filter;
 mod http;
+mod id;
 mod link;
 mod links;
 mod meta;
@@ -176,6 +177,7 @@ pub use filter::{
     DateTimeField, EnumField, EnumValue, Filter, LinkField, NumberField, NumberValue, TextField,
     Where, WhereValue, and, not, or,
 };
+pub use id::{AsId, Id};
 pub use link::{LinkNames, LinkTo, Lookup, Scalar};
 pub use meta::{Meta, OptionRecords, Permissions};
 pub use operation::Operation;
@@ -185,12 +187,14 @@ pub use request::RequestBuilder;
 pub use time::{Date, DateTime, ParseDateError};
 
 // Bulk upsert, files, sharing and attribute values (see each type for examples).
+mod attribute_defs;
 mod attributes;
 mod file_names;
 mod files;
 mod sharing;
 mod upsert;
 
+pub use attribute_defs::AttributeDefs;
 pub use attributes::{AttrValue, AttributeValue, RecordAttributes, RemovedAttributes};
 pub use file_names::NameConflict;
 pub use files::{

@@ -28,7 +28,7 @@ pub(super) async fn runtime(args: &ClientArgs, keyset: bool) -> Result<Value, St
     };
     let mut ids = Vec::with_capacity(args.records);
     while let Some(p) = stream.try_next().await.map_err(|e| e.to_string())? {
-        ids.push(p.id.ok_or("a record without id")?);
+        ids.push(p.id.map(String::from).ok_or("a record without id")?);
     }
     let secs = started.elapsed().as_secs_f64();
     report(args, ids, secs)
@@ -77,7 +77,7 @@ pub(super) async fn raw(args: &ClientArgs, keyset: bool) -> Result<Value, String
         let page: Page = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
         let n = page.list.len() as u64;
         for p in page.list {
-            ids.push(p.id.ok_or("a record without id")?);
+            ids.push(p.id.map(String::from).ok_or("a record without id")?);
         }
         offset += n;
         // The last page: nothing more, or (keyset) everything that matched was in this one.

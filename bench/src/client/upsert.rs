@@ -17,7 +17,7 @@ use super::{ClientArgs, generated_client, raw_login};
 fn posts(tag: &str, n: usize) -> Vec<ProductPost> {
     (0..n)
         .map(|i| ProductPost {
-            id: Some(format!("u{tag}x{i:07}")),
+            id: Some(format!("u{tag}x{i:07}").into()),
             status: Some(ProductStatus::Draft),
             description: Some("A product upserted by the benchmark.".into()),
             price: Some((i % 1000) as f64 + 0.5),

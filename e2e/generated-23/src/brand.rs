@@ -21,7 +21,7 @@ pub struct Brand {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::BrandId>,
     /// `_meta`, read-only, nullable
     ///
     /// AtroCore type `jsonObject`.
@@ -216,7 +216,7 @@ pub struct BrandPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::BrandId>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
@@ -432,8 +432,11 @@ impl<'a> BrandApi<'a> {
         self.client.list::<Brand>()
     }
     /// `GET /Brand/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<Brand> {
-        self.client.read::<Brand>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
+    ) -> ::atrocore_runtime::ReadRequest<Brand> {
+        self.client.read::<Brand>(id.id_str())
     }
     /// `POST /Brand`
     pub fn create(
@@ -453,64 +456,77 @@ impl<'a> BrandApi<'a> {
     /// `PATCH /Brand/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
         changes: &BrandPatch,
     ) -> ::atrocore_runtime::UpdateRequest<Brand> {
         self.client
-            .update::<Brand, BrandPatch>(::atrocore_runtime::Method::PATCH, id, changes)
+            .update::<
+                Brand,
+                BrandPatch,
+            >(::atrocore_runtime::Method::PATCH, id.id_str(), changes)
     }
     /// `DELETE /Brand/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Brand> {
-        self.client.delete::<Brand>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
+    ) -> ::atrocore_runtime::DeleteRequest<Brand> {
+        self.client.delete::<Brand>(id.id_str())
     }
     /// The `File` records linked to the `Brand` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "file")]
-    pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
-        self.client.linked::<crate::file::File>("Brand", id, "files")
+    pub fn files(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
+    ) -> ::atrocore_runtime::ListRequest<crate::file::File> {
+        self.client.linked::<crate::file::File>("Brand", id.id_str(), "files")
     }
     /// Links the `File` records `ids` to the `Brand` `id` through `files`.
     #[cfg(feature = "file")]
-    pub fn link_files<S: ::std::convert::AsRef<str>>(
+    pub fn link_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Brand", id, "files", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Brand", id.id_str(), "files", &ids)
     }
     /// Unlinks the `File` records `ids` from the `Brand` `id` (`files`); they stay.
     #[cfg(feature = "file")]
-    pub fn unlink_files<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Brand", id, "files", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Brand", id.id_str(), "files", &ids)
     }
     /// The `Product` records linked to the `Brand` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product")]
     pub fn products(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Brand", id, "products")
+        self.client.linked::<crate::product::Product>("Brand", id.id_str(), "products")
     }
     /// Links the `Product` records `ids` to the `Brand` `id` through `products`.
     #[cfg(feature = "product")]
-    pub fn link_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Brand", id, "products", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Brand", id.id_str(), "products", &ids)
     }
     /// Unlinks the `Product` records `ids` from the `Brand` `id` (`products`); they stay.
     #[cfg(feature = "product")]
-    pub fn unlink_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Brand", id, "products", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Brand", id.id_str(), "products", &ids)
     }
 }
 impl ::atrocore_runtime::UpsertPayload<Brand> for BrandPost {

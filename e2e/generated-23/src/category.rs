@@ -21,7 +21,7 @@ pub struct Category {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::CategoryId>,
     /// `_meta`, read-only, nullable
     ///
     /// AtroCore type `jsonObject`.
@@ -128,7 +128,7 @@ pub struct Category {
     ///
     /// Links to `Category`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub parents_ids: Option<Vec<String>>,
+    pub parents_ids: Option<Vec<crate::ids::CategoryId>>,
     /// `parentsNames`, read-only, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_names: Option<::atrocore_runtime::LinkNames>,
@@ -375,7 +375,7 @@ pub struct CategoryPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::CategoryId>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
@@ -427,7 +427,7 @@ pub struct CategoryPost {
     ///
     /// Links to `Category`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parents_ids: Option<Vec<String>>,
+    pub parents_ids: Option<Vec<crate::ids::CategoryId>>,
     /// `ownerUserId`, nullable
     ///
     /// Link to `User`.
@@ -563,7 +563,7 @@ pub struct CategoryPatch {
     ///
     /// Links to `Category`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub parents_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub parents_ids: ::atrocore_runtime::Patch<Vec<crate::ids::CategoryId>>,
     /// `ownerUserId`, nullable
     ///
     /// Link to `User`.
@@ -789,8 +789,11 @@ impl<'a> CategoryApi<'a> {
         self.client.list::<Category>()
     }
     /// `GET /Category/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<Category> {
-        self.client.read::<Category>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+    ) -> ::atrocore_runtime::ReadRequest<Category> {
+        self.client.read::<Category>(id.id_str())
     }
     /// `POST /Category`
     pub fn create(
@@ -810,113 +813,130 @@ impl<'a> CategoryApi<'a> {
     /// `PATCH /Category/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         changes: &CategoryPatch,
     ) -> ::atrocore_runtime::UpdateRequest<Category> {
         self.client
             .update::<
                 Category,
                 CategoryPatch,
-            >(::atrocore_runtime::Method::PATCH, id, changes)
+            >(::atrocore_runtime::Method::PATCH, id.id_str(), changes)
     }
     /// `DELETE /Category/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Category> {
-        self.client.delete::<Category>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+    ) -> ::atrocore_runtime::DeleteRequest<Category> {
+        self.client.delete::<Category>(id.id_str())
     }
     /// The `File` records linked to the `Category` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "file")]
-    pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
-        self.client.linked::<crate::file::File>("Category", id, "files")
+    pub fn files(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+    ) -> ::atrocore_runtime::ListRequest<crate::file::File> {
+        self.client.linked::<crate::file::File>("Category", id.id_str(), "files")
     }
     /// Links the `File` records `ids` to the `Category` `id` through `files`.
     #[cfg(feature = "file")]
-    pub fn link_files<S: ::std::convert::AsRef<str>>(
+    pub fn link_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Category", id, "files", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Category", id.id_str(), "files", &ids)
     }
     /// Unlinks the `File` records `ids` from the `Category` `id` (`files`); they stay.
     #[cfg(feature = "file")]
-    pub fn unlink_files<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Category", id, "files", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Category", id.id_str(), "files", &ids)
     }
     /// The `Category` records linked to the `Category` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn children(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
     ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
-        self.client.linked::<crate::category::Category>("Category", id, "children")
+        self.client
+            .linked::<crate::category::Category>("Category", id.id_str(), "children")
     }
     /// Links the `Category` records `ids` to the `Category` `id` through `children`.
-    pub fn link_children<S: ::std::convert::AsRef<str>>(
+    pub fn link_children<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Category", id, "children", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Category", id.id_str(), "children", &ids)
     }
     /// Unlinks the `Category` records `ids` from the `Category` `id` (`children`); they stay.
-    pub fn unlink_children<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_children<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Category", id, "children", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Category", id.id_str(), "children", &ids)
     }
     /// The `Category` records linked to the `Category` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
     ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
-        self.client.linked::<crate::category::Category>("Category", id, "parents")
+        self.client
+            .linked::<crate::category::Category>("Category", id.id_str(), "parents")
     }
     /// Links the `Category` records `ids` to the `Category` `id` through `parents`.
-    pub fn link_parents<S: ::std::convert::AsRef<str>>(
+    pub fn link_parents<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Category", id, "parents", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Category", id.id_str(), "parents", &ids)
     }
     /// Unlinks the `Category` records `ids` from the `Category` `id` (`parents`); they stay.
-    pub fn unlink_parents<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_parents<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Category", id, "parents", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Category", id.id_str(), "parents", &ids)
     }
     /// The `Product` records linked to the `Category` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product")]
     pub fn products(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Category", id, "products")
+        self.client
+            .linked::<crate::product::Product>("Category", id.id_str(), "products")
     }
     /// Links the `Product` records `ids` to the `Category` `id` through `products`.
     #[cfg(feature = "product")]
-    pub fn link_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Category", id, "products", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Category", id.id_str(), "products", &ids)
     }
     /// Unlinks the `Product` records `ids` from the `Category` `id` (`products`); they stay.
     #[cfg(feature = "product")]
-    pub fn unlink_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Category", id, "products", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Category", id.id_str(), "products", &ids)
     }
     /// `POST /Category/inheritAllFromParentAsync`
     pub fn inherit_all_from_parent_async(

@@ -21,7 +21,7 @@ pub struct File {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::FileId>,
     /// `_meta`, read-only, nullable
     ///
     /// AtroCore type `jsonObject`.
@@ -969,8 +969,11 @@ impl<'a> FileApi<'a> {
         self.client.list::<File>()
     }
     /// `GET /File/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<File> {
-        self.client.read::<File>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+    ) -> ::atrocore_runtime::ReadRequest<File> {
+        self.client.read::<File>(id.id_str())
     }
     /// `POST /File`
     pub fn create(&self, record: &FilePost) -> ::atrocore_runtime::CreateRequest<File> {
@@ -1025,106 +1028,122 @@ impl<'a> FileApi<'a> {
     }
     /// A public sharing link to the file `id` (name, expiry, allowed usage): answers the
     /// runtime's typed `SharedLink`.
-    pub fn share(&self, id: &str) -> ::atrocore_runtime::ShareRequest {
-        self.client.share_file(id)
+    pub fn share(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+    ) -> ::atrocore_runtime::ShareRequest {
+        self.client.share_file(id.id_str())
     }
     /// Streams the content of the file `id` (`.bytes()`, `.save(path)`, or as a stream).
     pub async fn download(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
     ) -> ::atrocore_runtime::Result<::atrocore_runtime::FileDownload> {
-        self.client.download_file(id).await
+        self.client.download_file(id.id_str()).await
     }
     /// `PATCH /File/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
         changes: &FilePatch,
     ) -> ::atrocore_runtime::UpdateRequest<File> {
         self.client
-            .update::<File, FilePatch>(::atrocore_runtime::Method::PATCH, id, changes)
+            .update::<
+                File,
+                FilePatch,
+            >(::atrocore_runtime::Method::PATCH, id.id_str(), changes)
     }
     /// `DELETE /File/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<File> {
-        self.client.delete::<File>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+    ) -> ::atrocore_runtime::DeleteRequest<File> {
+        self.client.delete::<File>(id.id_str())
     }
     /// The `Product` records linked to the `File` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product")]
     pub fn products(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("File", id, "products")
+        self.client.linked::<crate::product::Product>("File", id.id_str(), "products")
     }
     /// Links the `Product` records `ids` to the `File` `id` through `products`.
     #[cfg(feature = "product")]
-    pub fn link_products<S: ::std::convert::AsRef<str>>(
+    pub fn link_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("File", id, "products", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("File", id.id_str(), "products", &ids)
     }
     /// Unlinks the `Product` records `ids` from the `File` `id` (`products`); they stay.
     #[cfg(feature = "product")]
-    pub fn unlink_products<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("File", id, "products", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("File", id.id_str(), "products", &ids)
     }
     /// The `Category` records linked to the `File` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "category")]
     pub fn categories(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
     ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
-        self.client.linked::<crate::category::Category>("File", id, "categories")
+        self.client
+            .linked::<crate::category::Category>("File", id.id_str(), "categories")
     }
     /// Links the `Category` records `ids` to the `File` `id` through `categories`.
     #[cfg(feature = "category")]
-    pub fn link_categories<S: ::std::convert::AsRef<str>>(
+    pub fn link_categories<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("File", id, "categories", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("File", id.id_str(), "categories", &ids)
     }
     /// Unlinks the `Category` records `ids` from the `File` `id` (`categories`); they stay.
     #[cfg(feature = "category")]
-    pub fn unlink_categories<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_categories<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("File", id, "categories", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("File", id.id_str(), "categories", &ids)
     }
     /// The `Brand` records linked to the `File` `id` through `brands`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "brand")]
     pub fn brands(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
     ) -> ::atrocore_runtime::ListRequest<crate::brand::Brand> {
-        self.client.linked::<crate::brand::Brand>("File", id, "brands")
+        self.client.linked::<crate::brand::Brand>("File", id.id_str(), "brands")
     }
     /// Links the `Brand` records `ids` to the `File` `id` through `brands`.
     #[cfg(feature = "brand")]
-    pub fn link_brands<S: ::std::convert::AsRef<str>>(
+    pub fn link_brands<S: ::atrocore_runtime::AsId<crate::ids::BrandId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("File", id, "brands", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("File", id.id_str(), "brands", &ids)
     }
     /// Unlinks the `Brand` records `ids` from the `File` `id` (`brands`); they stay.
     #[cfg(feature = "brand")]
-    pub fn unlink_brands<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_brands<S: ::atrocore_runtime::AsId<crate::ids::BrandId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("File", id, "brands", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("File", id.id_str(), "brands", &ids)
     }
     /// `POST /File/createChunk`
     pub fn create_chunk(
@@ -1215,7 +1234,7 @@ pub struct CreateChunkBody {
     pub id: String,
     /// `_meta`, read-only, nullable
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
-    pub meta: Option<::atrocore_runtime::serde_json::Value>,
+    pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, required
     pub name: String,
     /// `description`, nullable
@@ -1465,7 +1484,7 @@ pub struct ReuploadBody {
     pub id: Option<String>,
     /// `_meta`, read-only, nullable
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
-    pub meta: Option<::atrocore_runtime::serde_json::Value>,
+    pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, required
     pub name: String,
     /// `description`, nullable

@@ -1811,6 +1811,18 @@ pub struct UpsertResponseItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
+impl UpsertResponseItem {
+    /// A new record with the fields the server requires (`status`, `stored`); the others are unset. Set them with struct update syntax: `UpsertResponseItem { field: Some(value), ..UpsertResponseItem::new(…) }`.
+    pub fn new(status: UpsertResponseItemStatus, stored: bool) -> Self {
+        Self {
+            status,
+            stored,
+            entity: None,
+            id: None,
+            message: None,
+        }
+    }
+}
 /// Answer of `POST /upsert`, property `status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UpsertResponseItemStatus {

@@ -41,6 +41,7 @@ pub mod stream;
 pub mod user_profile;
 pub mod variable;
 pub mod types;
+pub mod ids;
 pub use ::atrocore_runtime as runtime;
 /// The API base path of the spec this crate was generated from.
 pub const API_BASE_PATH: &str = "/api";

@@ -21,7 +21,7 @@ pub struct Product {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ProductId>,
     /// `_meta`, read-only, nullable
     ///
     /// AtroCore type `jsonObject`.
@@ -102,7 +102,7 @@ pub struct Product {
     ///
     /// Links to `Product`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub parents_ids: Option<Vec<String>>,
+    pub parents_ids: Option<Vec<crate::ids::ProductId>>,
     /// `parentsNames`, read-only, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_names: Option<::atrocore_runtime::LinkNames>,
@@ -180,7 +180,7 @@ pub struct Product {
     ///
     /// Link to `Brand`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub brand_id: Option<String>,
+    pub brand_id: Option<crate::ids::BrandId>,
     /// `brandName`, read-only, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
     pub brand_name: Option<String>,
@@ -235,7 +235,7 @@ pub struct Product {
     ///
     /// Links to `Category`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub categories_ids: Option<Vec<String>>,
+    pub categories_ids: Option<Vec<crate::ids::CategoryId>>,
     /// `categoriesNames`, read-only, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
     pub categories_names: Option<::atrocore_runtime::LinkNames>,
@@ -287,7 +287,7 @@ pub struct Product {
     ///
     /// AtroCore type `jsonObject`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attributes_defs: Option<::atrocore_runtime::serde_json::Value>,
+    pub attributes_defs: Option<::atrocore_runtime::AttributeDefs>,
     /// `routes`, read-only, nullable
     ///
     /// AtroCore type `jsonArray`.
@@ -728,7 +728,7 @@ pub struct ProductPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ProductId>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
@@ -777,7 +777,7 @@ pub struct ProductPost {
     ///
     /// Links to `Product`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parents_ids: Option<Vec<String>>,
+    pub parents_ids: Option<Vec<crate::ids::ProductId>>,
     /// `sortOrder`, nullable
     ///
     /// AtroCore type `int`.
@@ -839,7 +839,7 @@ pub struct ProductPost {
     ///
     /// Link to `Brand`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub brand_id: Option<String>,
+    pub brand_id: Option<crate::ids::BrandId>,
     /// `status`, required
     ///
     /// AtroCore type `enum`.
@@ -881,7 +881,7 @@ pub struct ProductPost {
     ///
     /// Links to `Category`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub categories_ids: Option<Vec<String>>,
+    pub categories_ids: Option<Vec<crate::ids::CategoryId>>,
     /// `isInheritAssignedUser`, nullable
     ///
     /// AtroCore type `bool`.
@@ -1135,7 +1135,7 @@ pub struct ProductPatch {
     ///
     /// Links to `Product`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub parents_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub parents_ids: ::atrocore_runtime::Patch<Vec<crate::ids::ProductId>>,
     /// `sortOrder`, nullable
     ///
     /// AtroCore type `int`.
@@ -1198,7 +1198,7 @@ pub struct ProductPatch {
     ///
     /// Link to `Brand`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub brand_id: ::atrocore_runtime::Patch<String>,
+    pub brand_id: ::atrocore_runtime::Patch<crate::ids::BrandId>,
     /// `status`, required
     ///
     /// AtroCore type `enum`.
@@ -1241,7 +1241,7 @@ pub struct ProductPatch {
     ///
     /// Links to `Category`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub categories_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    pub categories_ids: ::atrocore_runtime::Patch<Vec<crate::ids::CategoryId>>,
     /// `isInheritAssignedUser`, nullable
     ///
     /// AtroCore type `bool`.
@@ -1792,8 +1792,11 @@ impl<'a> ProductApi<'a> {
         self.client.list::<Product>()
     }
     /// `GET /Product/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<Product> {
-        self.client.read::<Product>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::ReadRequest<Product> {
+        self.client.read::<Product>(id.id_str())
     }
     /// `POST /Product`
     pub fn create(
@@ -1813,165 +1816,191 @@ impl<'a> ProductApi<'a> {
     /// `PATCH /Product/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         changes: &ProductPatch,
     ) -> ::atrocore_runtime::UpdateRequest<Product> {
         self.client
             .update::<
                 Product,
                 ProductPatch,
-            >(::atrocore_runtime::Method::PATCH, id, changes)
+            >(::atrocore_runtime::Method::PATCH, id.id_str(), changes)
     }
     /// `DELETE /Product/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Product> {
-        self.client.delete::<Product>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::DeleteRequest<Product> {
+        self.client.delete::<Product>(id.id_str())
     }
     /// The attribute values of the record `id`: list them typed (value by attribute type,
     /// units, per-language values), add, upsert (a no-op is `WriteOutcome::NotModified`)
     /// and remove attributes.
-    pub fn attributes(&self, id: &str) -> ::atrocore_runtime::RecordAttributes {
-        self.client.attributes::<Product>(id)
+    pub fn attributes(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::RecordAttributes {
+        self.client.attributes::<Product>(id.id_str())
     }
     /// The `Product` records linked to the `Product` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn children(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Product", id, "children")
+        self.client.linked::<crate::product::Product>("Product", id.id_str(), "children")
     }
     /// Links the `Product` records `ids` to the `Product` `id` through `children`.
-    pub fn link_children<S: ::std::convert::AsRef<str>>(
+    pub fn link_children<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "children", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "children", &ids)
     }
     /// Unlinks the `Product` records `ids` from the `Product` `id` (`children`); they stay.
-    pub fn unlink_children<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_children<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "children", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Product", id.id_str(), "children", &ids)
     }
     /// The `Product` records linked to the `Product` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Product", id, "parents")
+        self.client.linked::<crate::product::Product>("Product", id.id_str(), "parents")
     }
     /// Links the `Product` records `ids` to the `Product` `id` through `parents`.
-    pub fn link_parents<S: ::std::convert::AsRef<str>>(
+    pub fn link_parents<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "parents", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "parents", &ids)
     }
     /// Unlinks the `Product` records `ids` from the `Product` `id` (`parents`); they stay.
-    pub fn unlink_parents<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_parents<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "parents", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Product", id.id_str(), "parents", &ids)
     }
     /// The `File` records linked to the `Product` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "file")]
-    pub fn files(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::file::File> {
-        self.client.linked::<crate::file::File>("Product", id, "files")
+    pub fn files(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::ListRequest<crate::file::File> {
+        self.client.linked::<crate::file::File>("Product", id.id_str(), "files")
     }
     /// Links the `File` records `ids` to the `Product` `id` through `files`.
     #[cfg(feature = "file")]
-    pub fn link_files<S: ::std::convert::AsRef<str>>(
+    pub fn link_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "files", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "files", &ids)
     }
     /// Unlinks the `File` records `ids` from the `Product` `id` (`files`); they stay.
     #[cfg(feature = "file")]
-    pub fn unlink_files<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "files", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Product", id.id_str(), "files", &ids)
     }
     /// The `Category` records linked to the `Product` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "category")]
     pub fn categories(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
-        self.client.linked::<crate::category::Category>("Product", id, "categories")
+        self.client
+            .linked::<crate::category::Category>("Product", id.id_str(), "categories")
     }
     /// Links the `Category` records `ids` to the `Product` `id` through `categories`.
     #[cfg(feature = "category")]
-    pub fn link_categories<S: ::std::convert::AsRef<str>>(
+    pub fn link_categories<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "categories", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "categories", &ids)
     }
     /// Unlinks the `Category` records `ids` from the `Product` `id` (`categories`); they stay.
     #[cfg(feature = "category")]
-    pub fn unlink_categories<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_categories<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "categories", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Product", id.id_str(), "categories", &ids)
     }
     /// The `Product` records linked to the `Product` `id` through `associatedItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associated_items(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Product", id, "associatedItems")
+        self.client
+            .linked::<crate::product::Product>("Product", id.id_str(), "associatedItems")
     }
     /// Links the `Product` records `ids` to the `Product` `id` through `associatedItems`.
-    pub fn link_associated_items<S: ::std::convert::AsRef<str>>(
+    pub fn link_associated_items<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "associatedItems", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "associatedItems", &ids)
     }
     /// Unlinks the `Product` records `ids` from the `Product` `id` (`associatedItems`); they stay.
-    pub fn unlink_associated_items<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_associated_items<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "associatedItems", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Product", id.id_str(), "associatedItems", &ids)
     }
     /// The `Product` records linked to the `Product` `id` through `associatingItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associating_items(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Product", id, "associatingItems")
+        self.client
+            .linked::<
+                crate::product::Product,
+            >("Product", id.id_str(), "associatingItems")
     }
     /// Links the `Product` records `ids` to the `Product` `id` through `associatingItems`.
-    pub fn link_associating_items<S: ::std::convert::AsRef<str>>(
+    pub fn link_associating_items<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_records("Product", id, "associatingItems", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.link_records("Product", id.id_str(), "associatingItems", &ids)
     }
     /// Unlinks the `Product` records `ids` from the `Product` `id` (`associatingItems`); they stay.
-    pub fn unlink_associating_items<S: ::std::convert::AsRef<str>>(
+    pub fn unlink_associating_items<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         ids: &[S],
     ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_records("Product", id, "associatingItems", ids)
+        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+        self.client.unlink_records("Product", id.id_str(), "associatingItems", &ids)
     }
     /// `GET /Product/channelStatistics`
     pub fn get_channel_statistics(

@@ -21,7 +21,7 @@ pub struct Sharing {
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::SharingId>,
     /// `_meta`, read-only, nullable
     ///
     /// AtroCore type `jsonObject`.
@@ -229,7 +229,7 @@ pub struct SharingPost {
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::ids::SharingId>,
     /// `name`, nullable
     ///
     /// AtroCore type `varchar`.
@@ -427,8 +427,11 @@ impl<'a> SharingApi<'a> {
         self.client.list::<Sharing>()
     }
     /// `GET /Sharing/{id}`
-    pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<Sharing> {
-        self.client.read::<Sharing>(id)
+    pub fn read(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::SharingId>,
+    ) -> ::atrocore_runtime::ReadRequest<Sharing> {
+        self.client.read::<Sharing>(id.id_str())
     }
     /// `POST /Sharing`
     pub fn create(
@@ -448,18 +451,21 @@ impl<'a> SharingApi<'a> {
     /// `PATCH /Sharing/{id}`
     pub fn update(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::SharingId>,
         changes: &SharingPatch,
     ) -> ::atrocore_runtime::UpdateRequest<Sharing> {
         self.client
             .update::<
                 Sharing,
                 SharingPatch,
-            >(::atrocore_runtime::Method::PATCH, id, changes)
+            >(::atrocore_runtime::Method::PATCH, id.id_str(), changes)
     }
     /// `DELETE /Sharing/{id}`
-    pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<Sharing> {
-        self.client.delete::<Sharing>(id)
+    pub fn delete(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::SharingId>,
+    ) -> ::atrocore_runtime::DeleteRequest<Sharing> {
+        self.client.delete::<Sharing>(id.id_str())
     }
 }
 impl ::atrocore_runtime::UpsertPayload<Sharing> for SharingPost {

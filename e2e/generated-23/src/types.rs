@@ -371,7 +371,7 @@ pub struct UserProfile {
     pub id: Option<String>,
     /// `_meta`, read-only, nullable
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
-    pub meta: Option<::atrocore_runtime::serde_json::Value>,
+    pub meta: Option<::atrocore_runtime::Meta>,
     /// `disableActionHistory`, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,

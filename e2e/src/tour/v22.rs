@@ -50,7 +50,12 @@ pub async fn run(client: &Client, config: &Config) -> Result<Report> {
             ..ProductPost::new("Tour chair", "TOUR-1")
         })
         .await?;
-    let product_id = created.id.clone().unwrap_or_default();
+    // AtroCore answers a create with the record, id included
+    // (`app/Atro/Core/Controllers/AbstractRecordController.php::actionCreate`).
+    let product_id = created
+        .id
+        .clone()
+        .expect("a created record comes back with its id");
 
     // Set one field, clear another; fields left out stay as they are.
     let updated = client
@@ -130,8 +135,8 @@ pub async fn run(client: &Client, config: &Config) -> Result<Report> {
     Ok(Report {
         matching,
         streamed,
-        product_id,
-        brand_id: created.brand_id,
+        product_id: product_id.into_string(),
+        brand_id: created.brand_id.map(String::from),
         price: updated.price,
         ean_cleared: updated.ean.is_none(),
         upsert_ok: upsert.count(UpsertStatus::Created) + upsert.count(UpsertStatus::Updated),

@@ -64,6 +64,10 @@ pub(super) fn lib_rs(api: &Api, settings: &Settings) -> TokenStream {
         let m = ident(TYPES_MODULE);
         mods.extend(quote!(pub mod #m;));
     }
+    if !api.id_types.is_empty() {
+        let m = ident(crate::naming::IDS_MODULE);
+        mods.extend(quote!(pub mod #m;));
+    }
     let base_path = &api.base_path;
     quote! {
         #inner

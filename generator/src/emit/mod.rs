@@ -104,11 +104,15 @@ pub fn emit(api: &Api, settings: &Settings) -> Result<Files, Error> {
         Entity(&'a Entity),
         Group(&'a Group),
         Types,
+        Ids,
     }
     let mut jobs: Vec<Job> = api.entities.iter().map(Job::Entity).collect();
     jobs.extend(api.groups.iter().map(Job::Group));
     if !api.shared_types.is_empty() || !api.shared_params.is_empty() {
         jobs.push(Job::Types);
+    }
+    if !api.id_types.is_empty() {
+        jobs.push(Job::Ids);
     }
     let run = |job: &Job| -> Result<(String, String), Error> {
         let (module, tokens) = match job {
@@ -127,6 +131,7 @@ pub fn emit(api: &Api, settings: &Settings) -> Result<Files, Error> {
                     .map(|p| params_struct(cx, &p.name, &p.doc, &p.params));
                 (TYPES_MODULE, quote!(#inner #defs #(#params)*))
             }
+            Job::Ids => (crate::naming::IDS_MODULE, ids_module(api)),
         };
         let path = format!("src/{module}.rs");
         let text = format_file(&path, tokens, &pre)?;

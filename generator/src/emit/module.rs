@@ -80,6 +80,7 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
     let type_name = ident(&e.type_name);
     let field_enum = ident(&e.field_enum);
     let wire_name = &e.name;
+    let id_ty = cx.named(e.ids.id, false);
     let read = Struct {
         name: e.type_name.clone(),
         doc: Some(format!(
@@ -206,8 +207,8 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
         let doc = op_doc_tokens(d);
         methods.extend(quote! {
             #doc
-            pub fn read(&self, id: &str) -> ::atrocore_runtime::ReadRequest<#type_name> {
-                self.client.read::<#type_name>(id)
+            pub fn read(&self, id: impl ::atrocore_runtime::AsId<#id_ty>) -> ::atrocore_runtime::ReadRequest<#type_name> {
+                self.client.read::<#type_name>(id.id_str())
             }
         });
     }
@@ -291,15 +292,15 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
             }
             /// A public sharing link to the file `id` (name, expiry, allowed usage): answers the
             /// runtime's typed `SharedLink`.
-            pub fn share(&self, id: &str) -> ::atrocore_runtime::ShareRequest {
-                self.client.share_file(id)
+            pub fn share(&self, id: impl ::atrocore_runtime::AsId<#id_ty>) -> ::atrocore_runtime::ShareRequest {
+                self.client.share_file(id.id_str())
             }
             /// Streams the content of the file `id` (`.bytes()`, `.save(path)`, or as a stream).
             pub async fn download(
                 &self,
-                id: &str,
+                id: impl ::atrocore_runtime::AsId<#id_ty>,
             ) -> ::atrocore_runtime::Result<::atrocore_runtime::FileDownload> {
-                self.client.download_file(id).await
+                self.client.download_file(id.id_str()).await
             }
         });
     }
@@ -309,8 +310,8 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
         let m = method_tokens(*m);
         methods.extend(quote! {
             #doc
-            pub fn update(&self, id: &str, changes: &#p) -> ::atrocore_runtime::UpdateRequest<#type_name> {
-                self.client.update::<#type_name, #p>(#m, id, changes)
+            pub fn update(&self, id: impl ::atrocore_runtime::AsId<#id_ty>, changes: &#p) -> ::atrocore_runtime::UpdateRequest<#type_name> {
+                self.client.update::<#type_name, #p>(#m, id.id_str(), changes)
             }
         });
     }
@@ -318,8 +319,8 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
         let doc = op_doc_tokens(d);
         methods.extend(quote! {
             #doc
-            pub fn delete(&self, id: &str) -> ::atrocore_runtime::DeleteRequest<#type_name> {
-                self.client.delete::<#type_name>(id)
+            pub fn delete(&self, id: impl ::atrocore_runtime::AsId<#id_ty>) -> ::atrocore_runtime::DeleteRequest<#type_name> {
+                self.client.delete::<#type_name>(id.id_str())
             }
         });
     }
@@ -328,8 +329,8 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
             /// The attribute values of the record `id`: list them typed (value by attribute type,
             /// units, per-language values), add, upsert (a no-op is `WriteOutcome::NotModified`)
             /// and remove attributes.
-            pub fn attributes(&self, id: &str) -> ::atrocore_runtime::RecordAttributes {
-                self.client.attributes::<#type_name>(id)
+            pub fn attributes(&self, id: impl ::atrocore_runtime::AsId<#id_ty>) -> ::atrocore_runtime::RecordAttributes {
+                self.client.attributes::<#type_name>(id.id_str())
             }
         });
     }
@@ -354,29 +355,32 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
             l.target
         ));
         let cfg = cfg_feature(l.target_feature.as_deref());
+        let target_id = cx.named(l.target_id, false);
         methods.extend(quote! {
             #doc
             #cfg
-            pub fn #method(&self, id: &str) -> ::atrocore_runtime::ListRequest<crate::#module::#ty> {
-                self.client.linked::<crate::#module::#ty>(#wire_name, id, #link)
+            pub fn #method(&self, id: impl ::atrocore_runtime::AsId<#id_ty>) -> ::atrocore_runtime::ListRequest<crate::#module::#ty> {
+                self.client.linked::<crate::#module::#ty>(#wire_name, id.id_str(), #link)
             }
             #link_doc
             #cfg
-            pub fn #link_method<S: ::std::convert::AsRef<str>>(
+            pub fn #link_method<S: ::atrocore_runtime::AsId<#target_id>>(
                 &self,
-                id: &str,
+                id: impl ::atrocore_runtime::AsId<#id_ty>,
                 ids: &[S],
             ) -> ::atrocore_runtime::Operation<()> {
-                self.client.link_records(#wire_name, id, #link, ids)
+                let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+                self.client.link_records(#wire_name, id.id_str(), #link, &ids)
             }
             #unlink_doc
             #cfg
-            pub fn #unlink_method<S: ::std::convert::AsRef<str>>(
+            pub fn #unlink_method<S: ::atrocore_runtime::AsId<#target_id>>(
                 &self,
-                id: &str,
+                id: impl ::atrocore_runtime::AsId<#id_ty>,
                 ids: &[S],
             ) -> ::atrocore_runtime::Operation<()> {
-                self.client.unlink_records(#wire_name, id, #link, ids)
+                let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
+                self.client.unlink_records(#wire_name, id.id_str(), #link, &ids)
             }
         });
     }

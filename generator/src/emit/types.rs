@@ -23,6 +23,8 @@ pub(super) fn ty(cx: Ctx, t: &Type) -> TokenStream {
             quote!(Vec<#item>)
         }
         Type::Meta => quote!(::atrocore_runtime::Meta),
+        Type::AttributeDefs => quote!(::atrocore_runtime::AttributeDefs),
+        Type::AttrValue => quote!(::atrocore_runtime::AttrValue),
         Type::LinkTo => quote!(::atrocore_runtime::LinkTo),
         Type::LinkNames => quote!(::atrocore_runtime::LinkNames),
         Type::Date => quote!(::atrocore_runtime::Date),
@@ -164,7 +166,10 @@ pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream 
     let struct_default = all_default.then(|| quote!(#[serde(default)]));
     let rename_all = (!s.fields.is_empty()).then(|| quote!(#[serde(rename_all = "camelCase")]));
     let derive = derives(all_default, true);
-    let constructor = (s.style == StructStyle::Create && !all_default).then(|| constructor(cx, s));
+    // Without a `Default`, a constructor from the required fields (struct update syntax needs a
+    // base value).
+    let constructor = (matches!(s.style, StructStyle::Create | StructStyle::Plain) && !all_default)
+        .then(|| constructor(cx, s));
     quote! {
         #doc
         #derive
@@ -179,8 +184,8 @@ pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream 
     }
 }
 
-/// `ProductPost::new(name, number)`: a create struct from the fields the server requires, the
-/// others unset (set them with struct update syntax).
+/// `ProductPost::new(name, number)`: a create (or plain) struct from the fields the server
+/// requires, the others unset (set them with struct update syntax).
 pub(super) fn constructor(cx: Ctx, s: &Struct) -> TokenStream {
     let name = ident(&s.name);
     let mut args = Vec::new();
@@ -190,19 +195,26 @@ pub(super) fn constructor(cx: Ctx, s: &Struct) -> TokenStream {
         let fname = ident(&f.ident);
         if f.required && !f.nullable {
             let t = ty(cx, &f.ty);
-            let (arg, value) = match &f.ty {
-                Type::String => (
-                    quote!(#fname: impl ::std::convert::Into<String>),
+            // Text and ids take anything that converts (`&str`, `String`, a typed id).
+            let converts = match &f.ty {
+                Type::String => true,
+                Type::Named(id) => matches!(cx.types.get(*id).def, Definition::Id { .. }),
+                _ => false,
+            };
+            let (arg, value) = if converts {
+                (
+                    quote!(#fname: impl ::std::convert::Into<#t>),
                     quote!(#fname.into()),
-                ),
-                _ => (quote!(#fname: #t), quote!(#fname)),
+                )
+            } else {
+                (quote!(#fname: #t), quote!(#fname))
             };
             args.push(arg);
-            inits.push(match (f.boxed, &f.ty) {
+            inits.push(match (f.boxed, converts) {
                 (true, _) => quote!(#fname: ::std::boxed::Box::new(#value)),
-                (false, Type::String) => quote!(#fname: #value),
+                (false, true) => quote!(#fname: #value),
                 // The argument is the value: field init shorthand.
-                (false, _) => quote!(#fname),
+                (false, false) => quote!(#fname),
             });
             arg_names.push(format!("`{}`", f.wire));
         } else {
@@ -217,6 +229,8 @@ pub(super) fn constructor(cx: Ctx, s: &Struct) -> TokenStream {
         s.name
     ));
     let allow = (args.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+    let extra = (s.style != StructStyle::Plain)
+        .then(|| quote!(extra: ::atrocore_runtime::serde_json::Map::new(),));
     quote! {
         impl #name {
             #doc
@@ -224,7 +238,7 @@ pub(super) fn constructor(cx: Ctx, s: &Struct) -> TokenStream {
             pub fn new(#(#args),*) -> Self {
                 Self {
                     #(#inits,)*
-                    extra: ::atrocore_runtime::serde_json::Map::new(),
+                    #extra
                 }
             }
         }
@@ -318,4 +332,37 @@ pub(super) fn type_defs(cx: Ctx, ids: &[TypeId]) -> TokenStream {
             })
         })
         .collect()
+}
+
+/// The `ids` module: per entity an uninhabited marker and the id type over it
+/// (`pub type ProductId = Id<Product>;`). Always compiled, whatever entity features are on, so
+/// a field can name the id of an entity whose module is left out.
+pub(super) fn ids_module(api: &Api) -> TokenStream {
+    let inner = module_inner_doc(
+        "Typed record ids: one type per entity (`ProductId`), so that the id of one entity's \
+         record cannot be passed where another's is expected. On the wire they are the plain \
+         strings AtroCore sends; convert with `ProductId::from(\"…\")`, `id.as_str()`, or use \
+         `&id` as a `&str`.",
+        None,
+    );
+    let items = api.id_types.iter().filter_map(|id| {
+        let entry = api.types.get(*id);
+        let Definition::Id { entity, marker } = &entry.def else {
+            return None;
+        };
+        let (marker, alias) = (ident(marker), ident(&entry.name));
+        let marker_doc = doc_lines(&format!(
+            "Marks the ids of `{entity}` records: the `E` of [`{}`].",
+            entry.name
+        ));
+        let alias_doc = doc_lines(&format!("The id of one `{entity}` record."));
+        Some(quote! {
+            #marker_doc
+            #[derive(Debug)]
+            pub enum #marker {}
+            #alias_doc
+            pub type #alias = ::atrocore_runtime::Id<#marker>;
+        })
+    });
+    quote!(#inner #(#items)*)
 }

@@ -131,7 +131,9 @@ impl<'a> Lowerer<'a> {
         }
         let link_lists = self.link_lists(name, &mut namer);
         let flat_attributes = fields.iter().any(|f| {
-            f.wire == "attributesDefs" && f.ty == Type::Json && f.ident == "attributes_defs"
+            f.wire == "attributesDefs"
+                && f.ty == Type::AttributeDefs
+                && f.ident == "attributes_defs"
         });
         // The fields AtroCore's bulk upsert looks records up by (`unique: true` in the instance
         // metadata; `app/Atro/Services/MassActions.php::upsert`).
@@ -168,6 +170,7 @@ impl<'a> Lowerer<'a> {
             operations,
             shared_uses: Vec::new(),
             ids: EntityTypeIds {
+                id: self.id_types[name],
                 read: self.entity_struct(name, EntityStruct::Read),
                 create: has_create.then(|| self.entity_struct(name, EntityStruct::Create)),
                 patch: has_patch_struct.then(|| self.entity_struct(name, EntityStruct::Patch)),

@@ -165,11 +165,15 @@ impl<'a> Lowerer<'a> {
             {
                 continue;
             }
-            let spec_ty = if name == "_meta" && style == StructStyle::Read {
-                Type::Meta
-            } else {
-                let hint = naming::nested_type(entity.map_or(type_name, |e| e), name);
-                self.ty(prop, at, &hint, sink)?
+            let hint = naming::nested_type(entity.map_or(type_name, |e| e), name);
+            let spec_ty = self.ty(prop, at, &hint, sink)?;
+            // What AtroCore puts in every record's `_meta` (permissions, `With-Meta` options)
+            // and the definitions of flattened attributes have runtime types; the spec says
+            // `object`.
+            let spec_ty = match name.as_str() {
+                "_meta" if ty_is_free_object(&spec_ty) => Type::Meta,
+                "attributesDefs" if ty_is_free_object(&spec_ty) => Type::AttributeDefs,
+                _ => spec_ty,
             };
             let ty = match &meta {
                 Some(m) => self.meta_type(m, spec_ty, entity.unwrap_or(type_name), name, sink),
@@ -181,6 +185,12 @@ impl<'a> Lowerer<'a> {
                     Type::LinkNames
                 }
                 None => spec_ty,
+            };
+            let ty = self.typed_ids(entity, name, meta.as_ref(), ty);
+            let ty = if self.attribute_route {
+                self.attribute_field(name, ty)
+            } else {
+                ty
             };
             let mut doc = prop
                 .get("description")
@@ -289,6 +299,50 @@ impl<'a> Lowerer<'a> {
             });
         }
         fields.extend(added);
+    }
+
+    /// Ids typed by their entity: an entity's own `id`, and the ids of a link to a generated
+    /// entity (`brandId` → `BrandId`, `teamsIds` → `Vec<TeamId>`, targets from the metadata).
+    fn typed_ids(
+        &self,
+        entity: Option<&str>,
+        wire: &str,
+        meta: Option<&MetaField>,
+        ty: Type,
+    ) -> Type {
+        let id_of = |e: &str| self.id_types.get(e).map(|id| Type::Named(*id));
+        let target = match (entity, meta) {
+            (Some(e), _) if wire == "id" => Some(e),
+            (_, Some(m)) if m.link.is_some() => m.link_target.as_deref(),
+            _ => None,
+        };
+        let Some(id) = target.and_then(id_of) else {
+            return ty;
+        };
+        match ty {
+            Type::String => id,
+            Type::Array(item) if *item == Type::String => Type::Array(Box::new(id)),
+            other => other,
+        }
+    }
+
+    /// A field of an attribute value on the attribute routes: the value is whatever the
+    /// attribute's type holds (a number, a boolean, a list, text; the spec says `string`, and
+    /// a float attribute's value would not read), the runtime's `AttrValue`; the attribute and
+    /// unit ids are typed when their entities are generated, the names of linked values are
+    /// `LinkNames`.
+    fn attribute_field(&self, wire: &str, ty: Type) -> Type {
+        let id_of = |e: &str| self.id_types.get(e).map(|id| Type::Named(*id));
+        match (wire, ty) {
+            ("value", Type::String) => Type::AttrValue,
+            ("attributeId", Type::String) => id_of("Attribute").unwrap_or(Type::String),
+            ("attributeIds", Type::Array(item)) if *item == Type::String => {
+                id_of("Attribute").map_or(Type::Array(item), |id| Type::Array(Box::new(id)))
+            }
+            ("valueUnitId", Type::String) => id_of("Unit").unwrap_or(Type::String),
+            ("valueNames", t) if ty_is_free_object(&t) => Type::LinkNames,
+            (_, t) => t,
+        }
     }
 
     /// The filter kind a spec type suggests (without metadata).

@@ -27,7 +27,9 @@ impl<'a> Lowerer<'a> {
             let Some(target) = def.get("entity").and_then(Value::as_str) else {
                 continue;
             };
-            let Some(module) = self.entity_modules.get(target) else {
+            let (Some(module), Some(target_id)) =
+                (self.entity_modules.get(target), self.id_types.get(target))
+            else {
                 continue;
             };
             let method = namer.claim_snake(link);
@@ -41,6 +43,7 @@ impl<'a> Lowerer<'a> {
                 target: target.to_owned(),
                 target_module: module.clone(),
                 target_type: naming::entity_type(target),
+                target_id: *target_id,
                 target_feature: None,
             });
         }

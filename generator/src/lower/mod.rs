@@ -158,6 +158,10 @@ struct Lowerer<'a> {
     warnings: BTreeSet<Warning>,
     /// Every named type made so far.
     types: TypeSpace,
+    /// Lowering the body or answer of an attribute route (`/E/{id}/attributeValues`, …).
+    attribute_route: bool,
+    /// The typed id of each generated entity (`ProductId`), made before anything refers to it.
+    id_types: BTreeMap<String, TypeId>,
     /// The entities' own structs referred to or made so far.
     entity_ids: BTreeMap<(String, EntityStruct), TypeId>,
     /// Component schemas (non-entity) referenced so far → their type in `types`.
@@ -200,6 +204,8 @@ impl<'a> Lowerer<'a> {
             all_entities: all.into_iter().collect(),
             warnings: warning.into_iter().collect(),
             types: TypeSpace::default(),
+            attribute_route: false,
+            id_types: BTreeMap::new(),
             entity_ids: BTreeMap::new(),
             shared_wanted: BTreeMap::new(),
             shared_namer: Namer::default(),
@@ -354,6 +360,17 @@ impl<'a> Lowerer<'a> {
             .zip(group_modules)
             .collect();
 
+        // The typed ids, all at once in entity order (names do not depend on what refers to them).
+        for (entity, (marker, alias)) in entity_list.iter().zip(naming::id_type_names(&entity_list))
+        {
+            let def = Definition::Id {
+                entity: (*entity).to_owned(),
+                marker,
+            };
+            let id = self.types.push(alias, naming::IDS_MODULE.to_owned(), def);
+            self.id_types.insert((*entity).to_owned(), id);
+        }
+
         let mut entities = Vec::new();
         let mut groups = Vec::new();
         for (tag, ops) in &by_tag {
@@ -378,6 +395,7 @@ impl<'a> Lowerer<'a> {
             base_path,
             entities,
             groups,
+            id_types: self.id_types.values().copied().collect(),
             types: self.types,
             shared_types,
             shared_params: Vec::new(),
@@ -475,6 +493,7 @@ fn compute_defaults(api: &mut Api) {
                     let fields = api.struct_fields(id).unwrap_or_default();
                     fields.iter().all(|f| !f.required || f.nullable)
                 }
+                Definition::Id { .. } => false,
                 Definition::Entity(_) | Definition::Pending => true,
             };
             if default != entry.has_default {

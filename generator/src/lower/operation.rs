@@ -122,6 +122,12 @@ impl<'a> Lowerer<'a> {
             Some(sink.namer.claim(&params_type, ""))
         };
 
+        // The attribute routes (`app/Atro/Core/OpenApiGenerator.php` writes their schemas) say
+        // `string` for every attribute value: their fields are typed by `attribute_field`.
+        self.attribute_route = matches!(
+            path.rsplit('/').next(),
+            Some("attributeValues" | "upsertAttributeValues" | "addAttributes")
+        );
         let body = match self.body_schema(op, &op_pointer)? {
             Some((schema, at)) => {
                 let hint = naming::body_type(&name);
@@ -137,6 +143,7 @@ impl<'a> Lowerer<'a> {
             None => None,
         };
         let mut response = self.response(op, &op_pointer, &name, sink)?;
+        self.attribute_route = false;
         // Attribute writes answer `true`, or `304` when they change nothing (2.2
         // `Base::actionUpsertAttributeValues`, 2.3 `UpsertAttributeValuesHandler` and
         // `DeleteAttributeValuesHandler` let `NotModified` through).
