@@ -246,9 +246,7 @@ async fn entity_specific_routes_are_typed_methods() {
         .await
         .unwrap();
     assert!(
-        values
-            .iter()
-            .any(|v| v.attribute_id.as_deref() == Some(attr_id.as_str())),
+        values.iter().any(|v| v.attribute_id == attr_id),
         "{values:?}"
     );
     let _ = product::filter::name();

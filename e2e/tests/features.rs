@@ -537,18 +537,12 @@ async fn linked_record_lists_through_the_generated_linked_method() {
 /// reports it as `WriteOutcome::NotModified`, not as an error.
 #[tokio::test]
 async fn generated_attribute_writes_report_not_modified() {
-    use atrocore_client::product::UpsertAttributeValuesBodyItem;
-    use atrocore_runtime::WriteOutcome;
+    use atrocore_runtime::{AttributeValue, WriteOutcome};
     let sim = start_with(Faults::default()).await;
     let c = client(&sim, 0);
     let (_weight, colour, _kg) = attributes(&c).await;
     let id = new_product(&c, "Painted").await;
-    let set = |v: &str| {
-        vec![UpsertAttributeValuesBodyItem {
-            value: Some(v.into()),
-            ..UpsertAttributeValuesBodyItem::new(&colour)
-        }]
-    };
+    let set = |v: &str| vec![AttributeValue::new(&colour, v)];
     let first = c
         .product()
         .upsert_attribute_values(&id, &set("red"))
@@ -570,26 +564,18 @@ async fn generated_attribute_writes_report_not_modified() {
     sim.shutdown().await;
 }
 
-/// The raw attribute route answers each value as the attribute's type holds it (the spec says
-/// `string`): a float attribute's number reads as a number, its unit id as a `UnitId`.
+/// The raw attribute routes read and write the runtime's `AttributeValue` in both generations
+/// (the spec says `string` for every value): a float attribute's number reads as a number.
 #[tokio::test]
 async fn raw_attribute_values_keep_their_types() {
-    use atrocore_client::product::UpsertAttributeValuesBodyItem;
-    use atrocore_runtime::AttrValue;
+    use atrocore_runtime::{AttrValue, AttributeValue};
     let sim = start_with(Faults::default()).await;
     let c = client(&sim, 0);
     let (weight, colour, kg) = attributes(&c).await;
     let id = new_product(&c, "Weighed").await;
     let items = [
-        UpsertAttributeValuesBodyItem {
-            value: Some(AttrValue::from(2.5)),
-            value_unit_id: Some(kg.clone()),
-            ..UpsertAttributeValuesBodyItem::new(&weight)
-        },
-        UpsertAttributeValuesBodyItem {
-            value: Some(AttrValue::from("red")),
-            ..UpsertAttributeValuesBodyItem::new(&colour)
-        },
+        AttributeValue::new(&weight, 2.5).unit(&kg),
+        AttributeValue::new(&colour, "red"),
     ];
     c.product()
         .upsert_attribute_values(&id, &items)
@@ -603,14 +589,14 @@ async fn raw_attribute_values_keep_their_types() {
     let of = |a: &AttributeId| {
         values
             .iter()
-            .find(|v| v.attribute_id.as_ref() == Some(a))
+            .find(|v| v.attribute_id == *a)
             .unwrap_or_else(|| panic!("{a} in {values:?}"))
     };
     assert_eq!(
         of(&weight).value.as_ref().and_then(AttrValue::as_f64),
         Some(2.5)
     );
-    assert_eq!(of(&weight).value_unit_id.as_ref(), Some(&kg));
+    assert_eq!(of(&weight).value_unit_id.as_deref(), Some(kg.as_str()));
     assert_eq!(
         of(&colour).value.as_ref().and_then(AttrValue::as_str),
         Some("red")

@@ -158,8 +158,7 @@ async fn reads_by_code_need_an_is_code_field_and_link_ids_must_exist_on_2_3() {
 #[tokio::test]
 async fn attribute_writes_report_not_modified_on_2_3() {
     use atrocore_client_23::product::DeleteAttributeValuesBody;
-    use atrocore_client_23::types::AttributeValuePost;
-    use atrocore_runtime::{Method, WriteOutcome};
+    use atrocore_runtime::{AttributeValue, Method, WriteOutcome};
     // The full 2.3 PIM spec (the small one has no Attribute routes); the crate's Product
     // routes are the same.
     let load =
@@ -192,13 +191,7 @@ async fn attribute_writes_report_not_modified_on_2_3() {
         .unwrap()
         .id
         .unwrap();
-    let set = |v: &str| {
-        vec![AttributeValuePost {
-            attribute_id: attr.clone(),
-            value: Some(v.into()),
-            ..Default::default()
-        }]
-    };
+    let set = |v: &str| vec![AttributeValue::new(attr.as_str(), v)];
     let p = client.product();
     assert_eq!(
         p.upsert_attribute_values(&product, &set("red"))

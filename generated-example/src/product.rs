@@ -2275,7 +2275,7 @@ impl<'a> ProductApi<'a> {
         &self,
         id: &str,
         params: &GetAttributeValuesParams,
-    ) -> ::atrocore_runtime::Operation<Vec<GetAttributeValuesResponseItem>> {
+    ) -> ::atrocore_runtime::Operation<Vec<::atrocore_runtime::AttributeValue>> {
         let mut request = self
             .client
             .request(
@@ -2328,7 +2328,7 @@ impl<'a> ProductApi<'a> {
     pub fn upsert_attribute_values(
         &self,
         id: &str,
-        body: &[UpsertAttributeValuesBodyItem],
+        body: &[::atrocore_runtime::AttributeValue],
     ) -> ::atrocore_runtime::Operation<::atrocore_runtime::WriteOutcome> {
         let request = self
             .client
@@ -2517,86 +2517,6 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductStatus {
         Ok(Self::from(value.as_str()))
     }
 }
-/// Answer of `GET /Product/{id}/attributeValues`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct GetAttributeValuesResponseItem {
-    /// `attributeId`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_id: Option<crate::ids::AttributeId>,
-    /// `type`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-    /// `required`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// `visible`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub visible: Option<bool>,
-    /// `readOnly`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub read_only: Option<bool>,
-    /// `protected`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub protected: Option<bool>,
-    /// `value`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<::atrocore_runtime::AttrValue>,
-    /// `valueName`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_name: Option<String>,
-    /// `valueUnitId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_unit_id: Option<crate::ids::UnitId>,
-    /// `valueUnitName`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_unit_name: Option<String>,
-    /// `valueId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_id: Option<String>,
-    /// `valueIds`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_ids: Option<Vec<String>>,
-    /// `valueNames`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_names: Option<::atrocore_runtime::LinkNames>,
-    /// `valueOptionsData`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_options_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valueOptionData`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_option_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valuePathsData`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_paths_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valueUnitData`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_unit_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valueAllUnits`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valueFrom`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_from: Option<f64>,
-    /// `valueTo`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_to: Option<f64>,
-    /// `valueDeDe`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_de_de: Option<String>,
-    /// `valueFrFr`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_fr_fr: Option<String>,
-}
 /// Request body of `DELETE /Product/{id}/attributeValues`.
 #[derive(
     Debug,
@@ -2648,94 +2568,6 @@ pub struct DeleteAttributeValuesResponse {
 pub struct AddAttributesBody {
     /// `attributeIds`, required
     pub attribute_ids: Vec<crate::ids::AttributeId>,
-}
-/// Request body of `POST /Product/{id}/upsertAttributeValues`, one item.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
-pub struct UpsertAttributeValuesBodyItem {
-    /// `attributeId`, required
-    pub attribute_id: crate::ids::AttributeId,
-    /// `value`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<::atrocore_runtime::AttrValue>,
-    /// `valueName`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_name: Option<String>,
-    /// `valueUnitId`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_unit_id: Option<crate::ids::UnitId>,
-    /// `valueUnitName`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_unit_name: Option<String>,
-    /// `valueId`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_id: Option<String>,
-    /// `valueIds`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_ids: Option<Vec<String>>,
-    /// `valueNames`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_names: Option<::atrocore_runtime::LinkNames>,
-    /// `valueOptionsData`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_options_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valueOptionData`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_option_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valuePathsData`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_paths_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valueUnitData`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_unit_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valueAllUnits`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valueFrom`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_from: Option<f64>,
-    /// `valueTo`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_to: Option<f64>,
-    /// `valueDeDe`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_de_de: Option<String>,
-    /// `valueFrFr`, nullable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_fr_fr: Option<String>,
-}
-impl UpsertAttributeValuesBodyItem {
-    /// A new record with the fields the server requires (`attributeId`); the others are unset. Set them with struct update syntax: `UpsertAttributeValuesBodyItem { field: Some(value), ..UpsertAttributeValuesBodyItem::new(…) }`.
-    pub fn new(
-        attribute_id: impl ::std::convert::Into<crate::ids::AttributeId>,
-    ) -> Self {
-        Self {
-            attribute_id: attribute_id.into(),
-            value: None,
-            value_name: None,
-            value_unit_id: None,
-            value_unit_name: None,
-            value_id: None,
-            value_ids: None,
-            value_names: None,
-            value_options_data: None,
-            value_option_data: None,
-            value_paths_data: None,
-            value_unit_data: None,
-            value_all_units: None,
-            value_from: None,
-            value_to: None,
-            value_de_de: None,
-            value_fr_fr: None,
-        }
-    }
 }
 /// Request body of `POST /Product/action/massRemoveAttribute`.
 #[derive(

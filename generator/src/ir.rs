@@ -380,6 +380,9 @@ pub enum Type {
     Array(Box<Type>),
     /// The typed `_meta` object of the runtime.
     Meta,
+    /// One attribute value of a record (the runtime's `AttributeValue`, what
+    /// `GET /E/{id}/attributeValues` lists and `upsertAttributeValues` takes).
+    AttributeValue,
     /// The value of an attribute on the attribute routes: the runtime's `AttrValue` (null, bool,
     /// number, text, list or object, whatever the attribute's type holds).
     AttrValue,

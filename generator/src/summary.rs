@@ -31,6 +31,7 @@ fn type_text(types: &TypeSpace, t: &Type) -> String {
         Type::Meta => "meta".into(),
         Type::AttributeDefs => "attribute definitions".into(),
         Type::AttrValue => "attribute value".into(),
+        Type::AttributeValue => "attribute value record".into(),
         Type::LinkTo => "link".into(),
         Type::LinkNames => "link names".into(),
         Type::Date => "date".into(),

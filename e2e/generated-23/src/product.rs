@@ -2114,7 +2114,7 @@ impl<'a> ProductApi<'a> {
     pub fn get_attribute_values(
         &self,
         id: &str,
-    ) -> ::atrocore_runtime::Operation<Vec<crate::types::AttributeValue>> {
+    ) -> ::atrocore_runtime::Operation<Vec<::atrocore_runtime::AttributeValue>> {
         let request = self
             .client
             .request(
@@ -2252,7 +2252,7 @@ impl<'a> ProductApi<'a> {
     pub fn upsert_attribute_values(
         &self,
         id: &str,
-        body: &[crate::types::AttributeValuePost],
+        body: &[::atrocore_runtime::AttributeValue],
     ) -> ::atrocore_runtime::Operation<::atrocore_runtime::WriteOutcome> {
         let request = self
             .client

@@ -25,6 +25,7 @@ pub(super) fn ty(cx: Ctx, t: &Type) -> TokenStream {
         Type::Meta => quote!(::atrocore_runtime::Meta),
         Type::AttributeDefs => quote!(::atrocore_runtime::AttributeDefs),
         Type::AttrValue => quote!(::atrocore_runtime::AttrValue),
+        Type::AttributeValue => quote!(::atrocore_runtime::AttributeValue),
         Type::LinkTo => quote!(::atrocore_runtime::LinkTo),
         Type::LinkNames => quote!(::atrocore_runtime::LinkNames),
         Type::Date => quote!(::atrocore_runtime::Date),

@@ -128,7 +128,18 @@ impl<'a> Lowerer<'a> {
             path.rsplit('/').next(),
             Some("attributeValues" | "upsertAttributeValues" | "addAttributes")
         );
+        // The values of a record's attributes are one runtime type in both generations (2.2
+        // `Templates/Controllers/Base.php`, 2.3 `EntityTypeHandlers/GetAttributeValuesHandler.php`
+        // and `UpsertAttributeValuesHandler.php`: the same fields), as the typed
+        // `attributes(id)` API reads and writes them: the route has the same type in both.
+        let record_route = |tail: &str| path.ends_with(&format!("/{{id}}/{tail}"));
+        let values_list = method == Method::Get && record_route("attributeValues");
+        let values_upsert = method == Method::Post && record_route("upsertAttributeValues");
         let body = match self.body_schema(op, &op_pointer)? {
+            Some(_) if values_upsert => Some(Body {
+                ty: Type::Array(Box::new(Type::AttributeValue)),
+                required: true,
+            }),
             Some((schema, at)) => {
                 let hint = naming::body_type(&name);
                 let ty = self.ty(schema, &at, &hint, sink)?;
@@ -142,7 +153,11 @@ impl<'a> Lowerer<'a> {
             }
             None => None,
         };
-        let mut response = self.response(op, &op_pointer, &name, sink)?;
+        let mut response = if values_list {
+            Response::Json(Type::Array(Box::new(Type::AttributeValue)))
+        } else {
+            self.response(op, &op_pointer, &name, sink)?
+        };
         self.attribute_route = false;
         // Attribute writes answer `true`, or `304` when they change nothing (2.2
         // `Base::actionUpsertAttributeValues`, 2.3 `UpsertAttributeValuesHandler` and
