@@ -52,7 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let weight = AttributePost {
                 code: Some("weight".into()),
                 type_: Some("float".into()),
-                measure_id: Some(mass),
+                measure: Some(mass.into()),
                 ..AttributePost::new("Weight", panel.id.ok_or(NO_ID)?, "Product")
             };
             let weight = client.attribute().create(&weight).await?;

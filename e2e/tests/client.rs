@@ -290,7 +290,9 @@ async fn find_or_create_links_from_typed_create_structs() {
     let first = client
         .product()
         .create(&ProductPost {
-            brand: Some(atrocore_runtime::LinkTo::named("Apple")),
+            brand: Some(atrocore_runtime::LinkOne::find(
+                atrocore_runtime::LinkTo::named("Apple"),
+            )),
             ..ProductPost::new("Phone", "P-1")
         })
         .await
@@ -303,7 +305,7 @@ async fn find_or_create_links_from_typed_create_structs() {
     let second = client
         .product()
         .create(&ProductPost {
-            brand: Some(atrocore_runtime::LinkTo::find(
+            brand: Some(atrocore_runtime::LinkOne::find(
                 atrocore_runtime::Lookup::new().field("name", "Apple"),
             )),
             ..ProductPost::new("Tablet", "P-2")
@@ -322,7 +324,9 @@ async fn find_or_create_links_from_typed_create_structs() {
     let third = client
         .product()
         .create(&ProductPost {
-            brand: Some(atrocore_runtime::LinkTo::id(brand_id.clone())),
+            brand: Some(atrocore_runtime::LinkOne::find(
+                atrocore_runtime::LinkTo::id(brand_id.clone()),
+            )),
             ..ProductPost::new("Watch", "P-3")
         })
         .await
@@ -376,7 +380,7 @@ async fn a_brand_code_is_not_an_id_and_a_missing_brand_id_is_a_validation_error(
         .product()
         .create(&ProductPost {
             status: Some("draft".into()),
-            brand_id: Some("no-such-brand".into()),
+            brand: Some(atrocore_runtime::LinkOne::id("no-such-brand")),
             ..ProductPost::new("Phone", "P-1")
         })
         .await
@@ -494,7 +498,7 @@ async fn link_lists_are_typed_list_requests() {
             .product()
             .create(&ProductPost {
                 status: Some("draft".into()),
-                brand_id: (i < 5).then(|| bid.clone()),
+                brand: (i < 5).then(|| bid.clone().into()),
                 ..ProductPost::new(format!("Chair {i}"), format!("C{i}"))
             })
             .await

@@ -45,7 +45,7 @@ async fn new_attribute(
         .create(&AttributePost {
             code: Some(code.into()),
             type_: Some(kind.into()),
-            measure_id,
+            measure: measure_id.map(Into::into),
             ..AttributePost::new(format!("Attr {code}"), panel, "Product")
         })
         .await
@@ -309,7 +309,7 @@ async fn with_meta_gives_option_records_of_extensible_enum_fields() {
         .create(&ExtensibleEnumOptionPost {
             name: Some("Female".into()),
             code: Some("female".into()),
-            extensible_enums_ids: Some(vec!["gender".into()]),
+            extensible_enums: Some(vec!["gender".into()].into()),
             color: Some("#ff00ff".into()),
             ..Default::default()
         })
@@ -483,7 +483,7 @@ async fn linked_record_lists_through_the_generated_linked_method() {
         c.product()
             .create(&ProductPost {
                 status: Some("draft".into()),
-                brand_id: Some(brand.clone()),
+                brand: Some(brand.clone().into()),
                 ..ProductPost::new(name, name)
             })
             .await

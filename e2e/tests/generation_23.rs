@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use atrocore_client_23::Client;
 use atrocore_client_23::brand::{self, BrandField, BrandPatch, BrandPost};
 use atrocore_client_23::product::{ProductPost, ProductStatus};
-use atrocore_runtime::{LinkTo, Patch};
+use atrocore_runtime::{LinkOne, LinkTo};
 use atrocore_sim::{SimConfig, Simulator};
 use futures_util::TryStreamExt;
 use serde_json::Value;
@@ -89,7 +89,7 @@ async fn crud_filters_and_streams_on_2_3() {
     let product = client
         .product()
         .create(&ProductPost {
-            brand: Some(LinkTo::named("Acme Corp")),
+            brand: Some(LinkOne::find(LinkTo::named("Acme Corp"))),
             ..ProductPost::new("Phone", "P-1", ProductStatus::Draft)
         })
         .await
@@ -120,7 +120,7 @@ async fn reads_by_code_need_an_is_code_field_and_link_ids_must_exist_on_2_3() {
     let err = client
         .product()
         .create(&ProductPost {
-            brand_id: Some("no-such-brand".into()),
+            brand: Some(LinkOne::id("no-such-brand")),
             ..ProductPost::new("Phone", "P-1", ProductStatus::Draft)
         })
         .await
@@ -134,7 +134,7 @@ async fn reads_by_code_need_an_is_code_field_and_link_ids_must_exist_on_2_3() {
     let product = client
         .product()
         .create(&ProductPost {
-            brand_id: brand.id.clone(),
+            brand: brand.id.clone().map(Into::into),
             ..ProductPost::new("Phone", "P-1", ProductStatus::Draft)
         })
         .await
@@ -144,7 +144,7 @@ async fn reads_by_code_need_an_is_code_field_and_link_ids_must_exist_on_2_3() {
         .update(
             product.id.as_deref().unwrap(),
             &atrocore_client_23::product::ProductPatch {
-                brand_id: Patch::Set("no-such-brand".into()),
+                brand: Some(LinkOne::id("no-such-brand")),
                 ..Default::default()
             },
         )
@@ -284,7 +284,7 @@ async fn link_lists_on_2_3() {
         client
             .product()
             .create(&ProductPost {
-                brand_id: (i % 2 == 0).then(|| bid.clone()),
+                brand: (i % 2 == 0).then(|| bid.clone().into()),
                 ..ProductPost::new(format!("P{i}"), format!("N{i}"), ProductStatus::Draft)
             })
             .await

@@ -116,7 +116,7 @@ async fn enum_fields_filter_with_their_enum_and_link_names_are_typed() {
     {
         let post = ProductPost {
             status: Some(status),
-            teams_ids: team_id.clone().map(|t| vec![t]),
+            teams: team_id.clone().map(|t| vec![t].into()),
             ..ProductPost::new(format!("P{i}"), format!("N{i}"))
         };
         c.product().create(&post).await.unwrap();

@@ -125,7 +125,7 @@ async fn the_tour_on_2_2() {
         .create(&AttributePost {
             code: Some("weight".into()),
             type_: Some("float".into()),
-            measure_id: Some(mass),
+            measure: Some(mass.into()),
             ..AttributePost::new("Weight", panel, "Product")
         })
         .await

@@ -270,14 +270,26 @@ pub struct AssociatedProductPost {
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::AssociatedProductId>,
-    /// `associatingItemId`, required
+    /// `associatingItem`, required
+    ///
+    /// `associatingItemId` or its find-or-create form `associatingItem`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Product`.
-    pub associating_item_id: crate::ids::ProductId,
-    /// `associatedItemId`, required
+    #[serde(flatten)]
+    pub associating_item: ::atrocore_runtime::LinkOne<
+        crate::ids::ProductId,
+        links::AssociatingItem,
+    >,
+    /// `associatedItem`, required
+    ///
+    /// `associatedItemId` or its find-or-create form `associatedItem`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Product`.
-    pub associated_item_id: crate::ids::ProductId,
+    #[serde(flatten)]
+    pub associated_item: ::atrocore_runtime::LinkOne<
+        crate::ids::ProductId,
+        links::AssociatedItem,
+    >,
     /// `associatingItemImageId`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub associating_item_image_id: Option<String>,
@@ -289,30 +301,21 @@ pub struct AssociatedProductPost {
     /// AtroCore type `int`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
-    /// `associationId`, required
+    /// `association`, required
+    ///
+    /// `associationId` or its find-or-create form `association`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Association`.
-    pub association_id: crate::ids::AssociationId,
+    #[serde(flatten)]
+    pub association: ::atrocore_runtime::LinkOne<
+        crate::ids::AssociationId,
+        links::Association,
+    >,
     /// `sorting`
     ///
     /// AtroCore type `int`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sorting: Option<i64>,
-    /// `associatingItem`
-    ///
-    /// Find-or-create form of `associatingItemId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub associating_item: Option<::atrocore_runtime::LinkTo>,
-    /// `associatedItem`
-    ///
-    /// Find-or-create form of `associatedItemId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub associated_item: Option<::atrocore_runtime::LinkTo>,
-    /// `association`
-    ///
-    /// Find-or-create form of `associationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub association: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -322,24 +325,21 @@ pub struct AssociatedProductPost {
     >,
 }
 impl AssociatedProductPost {
-    /// A new record with the fields the server requires (`associatingItemId`, `associatedItemId`, `associationId`); the others are unset. Set them with struct update syntax: `AssociatedProductPost { field: Some(value), ..AssociatedProductPost::new(…) }`.
+    /// A new record with the fields the server requires (`associatingItem`, `associatedItem`, `association`); the others are unset. Set them with struct update syntax: `AssociatedProductPost { field: Some(value), ..AssociatedProductPost::new(…) }`.
     pub fn new(
-        associating_item_id: impl ::std::convert::Into<crate::ids::ProductId>,
-        associated_item_id: impl ::std::convert::Into<crate::ids::ProductId>,
-        association_id: impl ::std::convert::Into<crate::ids::AssociationId>,
+        associating_item: impl ::std::convert::Into<crate::ids::ProductId>,
+        associated_item: impl ::std::convert::Into<crate::ids::ProductId>,
+        association: impl ::std::convert::Into<crate::ids::AssociationId>,
     ) -> Self {
         Self {
             id: None,
-            associating_item_id: associating_item_id.into(),
-            associated_item_id: associated_item_id.into(),
+            associating_item: ::atrocore_runtime::LinkOne::id(associating_item),
+            associated_item: ::atrocore_runtime::LinkOne::id(associated_item),
             associating_item_image_id: None,
             associated_item_image_id: None,
             amount: None,
-            association_id: association_id.into(),
+            association: ::atrocore_runtime::LinkOne::id(association),
             sorting: None,
-            associating_item: None,
-            associated_item: None,
-            association: None,
             extra: ::atrocore_runtime::serde_json::Map::new(),
         }
     }
@@ -357,16 +357,24 @@ impl AssociatedProductPost {
 #[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct AssociatedProductPatch {
-    /// `associatingItemId`, required
+    /// `associatingItem`, required
+    ///
+    /// `associatingItemId` or its find-or-create form `associatingItem`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Product`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub associating_item_id: Option<crate::ids::ProductId>,
-    /// `associatedItemId`, required
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub associating_item: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::AssociatingItem>,
+    >,
+    /// `associatedItem`, required
+    ///
+    /// `associatedItemId` or its find-or-create form `associatedItem`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Product`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub associated_item_id: Option<crate::ids::ProductId>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub associated_item: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::AssociatedItem>,
+    >,
     /// `associatingItemImageId`
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub associating_item_image_id: ::atrocore_runtime::Patch<String>,
@@ -378,31 +386,20 @@ pub struct AssociatedProductPatch {
     /// AtroCore type `int`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub amount: ::atrocore_runtime::Patch<i64>,
-    /// `associationId`, required
+    /// `association`, required
+    ///
+    /// `associationId` or its find-or-create form `association`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Association`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub association_id: Option<crate::ids::AssociationId>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub association: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::AssociationId, links::Association>,
+    >,
     /// `sorting`
     ///
     /// AtroCore type `int`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sorting: ::atrocore_runtime::Patch<i64>,
-    /// `associatingItem`
-    ///
-    /// Find-or-create form of `associatingItemId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub associating_item: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `associatedItem`
-    ///
-    /// Find-or-create form of `associatedItemId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub associated_item: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `association`
-    ///
-    /// Find-or-create form of `associationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub association: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -784,3 +781,33 @@ pub use crate::types::{
     AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
     MassUpdateBody, RemoveRelationBody, UnlinkParams,
 };
+/// The links the create and update structs hold as one field (ids or find-or-create).
+pub mod links {
+    /// The link `associatedItem`: `associatedItemId` or `associatedItem`.
+    #[derive(Debug)]
+    pub enum AssociatedItem {}
+    impl ::atrocore_runtime::LinkKeys for AssociatedItem {
+        const ID: &'static str = "associatedItemId";
+        const LINK: &'static str = "associatedItem";
+        const FIELDS: &'static [&'static str] = &["associatedItemId", "associatedItem"];
+    }
+    /// The link `associatingItem`: `associatingItemId` or `associatingItem`.
+    #[derive(Debug)]
+    pub enum AssociatingItem {}
+    impl ::atrocore_runtime::LinkKeys for AssociatingItem {
+        const ID: &'static str = "associatingItemId";
+        const LINK: &'static str = "associatingItem";
+        const FIELDS: &'static [&'static str] = &[
+            "associatingItemId",
+            "associatingItem",
+        ];
+    }
+    /// The link `association`: `associationId` or `association`.
+    #[derive(Debug)]
+    pub enum Association {}
+    impl ::atrocore_runtime::LinkKeys for Association {
+        const ID: &'static str = "associationId";
+        const LINK: &'static str = "association";
+        const FIELDS: &'static [&'static str] = &["associationId", "association"];
+    }
+}

@@ -320,10 +320,13 @@ pub struct AssociationPost {
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
-    /// `entityId`, required
+    /// `entity`, required
+    ///
+    /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    pub entity_id: String,
+    #[serde(flatten)]
+    pub entity: ::atrocore_runtime::LinkOne<String, links::Entity>,
     /// `default`
     ///
     /// AtroCore type `bool`.
@@ -354,49 +357,39 @@ pub struct AssociationPost {
     /// AtroCore type `bool`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
-    /// `ownerUserId`, required
+    /// `ownerUser`, required
+    ///
+    /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    pub owner_user_id: crate::ids::UserId,
-    /// `assignedUserId`, required
+    #[serde(flatten)]
+    pub owner_user: ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+    /// `assignedUser`, required
+    ///
+    /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    pub assigned_user_id: crate::ids::UserId,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
-    /// `reverseAssociationId`
-    ///
-    /// Link to `Association`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reverse_association_id: Option<crate::ids::AssociationId>,
-    /// `entity`
-    ///
-    /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entity: Option<::atrocore_runtime::LinkTo>,
-    /// `ownerUser`
-    ///
-    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user: Option<::atrocore_runtime::LinkTo>,
-    /// `assignedUser`
-    ///
-    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user: Option<::atrocore_runtime::LinkTo>,
+    #[serde(flatten)]
+    pub assigned_user: ::atrocore_runtime::LinkOne<
+        crate::ids::UserId,
+        links::AssignedUser,
+    >,
     /// `teams`
     ///
-    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Team`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// `reverseAssociation`
     ///
-    /// Find-or-create form of `reverseAssociationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reverse_association: Option<::atrocore_runtime::LinkTo>,
+    /// `reverseAssociationId` or its find-or-create form `reverseAssociation`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `Association`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub reverse_association: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::AssociationId, links::ReverseAssociation>,
+    >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -406,32 +399,27 @@ pub struct AssociationPost {
     >,
 }
 impl AssociationPost {
-    /// A new record with the fields the server requires (`name`, `entityId`, `ownerUserId`, `assignedUserId`); the others are unset. Set them with struct update syntax: `AssociationPost { field: Some(value), ..AssociationPost::new(…) }`.
+    /// A new record with the fields the server requires (`name`, `entity`, `ownerUser`, `assignedUser`); the others are unset. Set them with struct update syntax: `AssociationPost { field: Some(value), ..AssociationPost::new(…) }`.
     pub fn new(
         name: impl ::std::convert::Into<String>,
-        entity_id: impl ::std::convert::Into<String>,
-        owner_user_id: impl ::std::convert::Into<crate::ids::UserId>,
-        assigned_user_id: impl ::std::convert::Into<crate::ids::UserId>,
+        entity: impl ::std::convert::Into<String>,
+        owner_user: impl ::std::convert::Into<crate::ids::UserId>,
+        assigned_user: impl ::std::convert::Into<crate::ids::UserId>,
     ) -> Self {
         Self {
             id: None,
             name: name.into(),
             name_de_de: None,
             name_fr_fr: None,
-            entity_id: entity_id.into(),
+            entity: ::atrocore_runtime::LinkOne::id(entity),
             default: None,
             code: None,
             description: None,
             description_de_de: None,
             description_fr_fr: None,
             is_active: None,
-            owner_user_id: owner_user_id.into(),
-            assigned_user_id: assigned_user_id.into(),
-            teams_ids: None,
-            reverse_association_id: None,
-            entity: None,
-            owner_user: None,
-            assigned_user: None,
+            owner_user: ::atrocore_runtime::LinkOne::id(owner_user),
+            assigned_user: ::atrocore_runtime::LinkOne::id(assigned_user),
             teams: None,
             reverse_association: None,
             extra: ::atrocore_runtime::serde_json::Map::new(),
@@ -466,11 +454,13 @@ pub struct AssociationPatch {
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `entityId`, required
+    /// `entity`, required
+    ///
+    /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub entity_id: Option<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
     /// `default`
     ///
     /// AtroCore type `bool`.
@@ -501,51 +491,40 @@ pub struct AssociationPatch {
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_active: ::atrocore_runtime::Patch<bool>,
-    /// `ownerUserId`, required
+    /// `ownerUser`, required
+    ///
+    /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<crate::ids::UserId>,
-    /// `assignedUserId`, required
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub owner_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+    >,
+    /// `assignedUser`, required
+    ///
+    /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<crate::ids::UserId>,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<crate::ids::TeamId>>,
-    /// `reverseAssociationId`
-    ///
-    /// Link to `Association`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub reverse_association_id: ::atrocore_runtime::Patch<crate::ids::AssociationId>,
-    /// `entity`
-    ///
-    /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub entity: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `ownerUser`
-    ///
-    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `assignedUser`
-    ///
-    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub assigned_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
+    >,
     /// `teams`
     ///
-    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
+    /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Team`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// `reverseAssociation`
     ///
-    /// Find-or-create form of `reverseAssociationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub reverse_association: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `reverseAssociationId` or its find-or-create form `reverseAssociation`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `Association`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub reverse_association: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::AssociationId, links::ReverseAssociation>,
+    >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -946,3 +925,49 @@ pub use crate::types::{
     AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
     MassUpdateBody, RemoveRelationBody, UnlinkParams,
 };
+/// The links the create and update structs hold as one field (ids or find-or-create).
+pub mod links {
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    #[derive(Debug)]
+    pub enum AssignedUser {}
+    impl ::atrocore_runtime::LinkKeys for AssignedUser {
+        const ID: &'static str = "assignedUserId";
+        const LINK: &'static str = "assignedUser";
+        const FIELDS: &'static [&'static str] = &["assignedUserId", "assignedUser"];
+    }
+    /// The link `entity`: `entityId` or `entity`.
+    #[derive(Debug)]
+    pub enum Entity {}
+    impl ::atrocore_runtime::LinkKeys for Entity {
+        const ID: &'static str = "entityId";
+        const LINK: &'static str = "entity";
+        const FIELDS: &'static [&'static str] = &["entityId", "entity"];
+    }
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    #[derive(Debug)]
+    pub enum OwnerUser {}
+    impl ::atrocore_runtime::LinkKeys for OwnerUser {
+        const ID: &'static str = "ownerUserId";
+        const LINK: &'static str = "ownerUser";
+        const FIELDS: &'static [&'static str] = &["ownerUserId", "ownerUser"];
+    }
+    /// The link `reverseAssociation`: `reverseAssociationId` or `reverseAssociation`.
+    #[derive(Debug)]
+    pub enum ReverseAssociation {}
+    impl ::atrocore_runtime::LinkKeys for ReverseAssociation {
+        const ID: &'static str = "reverseAssociationId";
+        const LINK: &'static str = "reverseAssociation";
+        const FIELDS: &'static [&'static str] = &[
+            "reverseAssociationId",
+            "reverseAssociation",
+        ];
+    }
+    /// The link `teams`: `teamsIds` or `teams`.
+    #[derive(Debug)]
+    pub enum Teams {}
+    impl ::atrocore_runtime::LinkKeys for Teams {
+        const ID: &'static str = "teamsIds";
+        const LINK: &'static str = "teams";
+        const FIELDS: &'static [&'static str] = &["teamsIds", "teams"];
+    }
+}

@@ -769,24 +769,38 @@ pub struct AttributePost {
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
-    /// `attributeGroupId`
+    /// `attributeGroup`
+    ///
+    /// `attributeGroupId` or its find-or-create form `attributeGroup`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `AttributeGroup`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attribute_group_id: Option<crate::ids::AttributeGroupId>,
-    /// `attributePanelId`, required
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub attribute_group: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::AttributeGroupId, links::AttributeGroup>,
+    >,
+    /// `attributePanel`, required
+    ///
+    /// `attributePanelId` or its find-or-create form `attributePanel`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    pub attribute_panel_id: String,
-    /// `extensibleEnumId`
+    #[serde(flatten)]
+    pub attribute_panel: ::atrocore_runtime::LinkOne<String, links::AttributePanel>,
+    /// `extensibleEnum`
+    ///
+    /// `extensibleEnumId` or its find-or-create form `extensibleEnum`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `ExtensibleEnum`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extensible_enum_id: Option<crate::ids::ExtensibleEnumId>,
-    /// `entityId`, required
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub extensible_enum: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::ExtensibleEnumId, links::ExtensibleEnum>,
+    >,
+    /// `entity`, required
+    ///
+    /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    pub entity_id: String,
+    #[serde(flatten)]
+    pub entity: ::atrocore_runtime::LinkOne<String, links::Entity>,
     /// `code`
     ///
     /// AtroCore type `varchar`.
@@ -797,21 +811,31 @@ pub struct AttributePost {
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
-    /// `compositeAttributeId`
+    /// `compositeAttribute`
+    ///
+    /// `compositeAttributeId` or its find-or-create form `compositeAttribute`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Attribute`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub composite_attribute_id: Option<crate::ids::AttributeId>,
-    /// `nestedAttributesIds`
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub composite_attribute: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::AttributeId, links::CompositeAttribute>,
+    >,
+    /// `nestedAttributes`
+    ///
+    /// `nestedAttributesIds` or its find-or-create form `nestedAttributes`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Attribute`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nested_attributes_ids: Option<Vec<crate::ids::AttributeId>>,
-    /// `fileTypeId`
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub nested_attributes: Option<
+        ::atrocore_runtime::LinkMany<crate::ids::AttributeId, links::NestedAttributes>,
+    >,
+    /// `fileType`
+    ///
+    /// `fileTypeId` or its find-or-create form `fileType`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `FileType`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_type_id: Option<String>,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub file_type: Option<::atrocore_runtime::LinkOne<String, links::FileType>>,
     /// `isMultilang`
     ///
     /// AtroCore type `bool`.
@@ -827,11 +851,15 @@ pub struct AttributePost {
     /// AtroCore type `jsonObject`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `measureId`
+    /// `measure`
+    ///
+    /// `measureId` or its find-or-create form `measure`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Measure`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub measure_id: Option<crate::ids::MeasureId>,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub measure: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::MeasureId, links::Measure>,
+    >,
     /// `defaultUnit`
     ///
     /// AtroCore type `varchar`.
@@ -917,11 +945,15 @@ pub struct AttributePost {
     /// AtroCore type `bool`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trim: Option<bool>,
-    /// `htmlSanitizerId`
+    /// `htmlSanitizer`
+    ///
+    /// `htmlSanitizerId` or its find-or-create form `htmlSanitizer`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub html_sanitizer_id: Option<String>,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub html_sanitizer: Option<
+        ::atrocore_runtime::LinkOne<String, links::HtmlSanitizer>,
+    >,
     /// `conditionalRequired`
     ///
     /// AtroCore type `jsonObject`.
@@ -952,101 +984,52 @@ pub struct AttributePost {
     /// AtroCore type `bool`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified_extended_disabled: Option<bool>,
-    /// `channelId`
-    ///
-    /// Link to `Channel`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel_id: Option<crate::ids::ChannelId>,
-    /// `variantSpecificProductsIds`
-    ///
-    /// Links to `Product`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant_specific_products_ids: Option<Vec<crate::ids::ProductId>>,
-    /// `ownerUserId`
-    ///
-    /// Link to `User`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<crate::ids::UserId>,
-    /// `assignedUserId`
-    ///
-    /// Link to `User`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<crate::ids::UserId>,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
-    /// `attributeGroup`
-    ///
-    /// Find-or-create form of `attributeGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attribute_group: Option<::atrocore_runtime::LinkTo>,
-    /// `attributePanel`
-    ///
-    /// Find-or-create form of `attributePanelId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attribute_panel: Option<::atrocore_runtime::LinkTo>,
-    /// `extensibleEnum`
-    ///
-    /// Find-or-create form of `extensibleEnumId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extensible_enum: Option<::atrocore_runtime::LinkTo>,
-    /// `entity`
-    ///
-    /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entity: Option<::atrocore_runtime::LinkTo>,
-    /// `compositeAttribute`
-    ///
-    /// Find-or-create form of `compositeAttributeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub composite_attribute: Option<::atrocore_runtime::LinkTo>,
-    /// `nestedAttributes`
-    ///
-    /// Find-or-create form of `nestedAttributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nested_attributes: Option<Vec<::atrocore_runtime::LinkTo>>,
-    /// `fileType`
-    ///
-    /// Find-or-create form of `fileTypeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_type: Option<::atrocore_runtime::LinkTo>,
-    /// `measure`
-    ///
-    /// Find-or-create form of `measureId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub measure: Option<::atrocore_runtime::LinkTo>,
-    /// `htmlSanitizer`
-    ///
-    /// Find-or-create form of `htmlSanitizerId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub html_sanitizer: Option<::atrocore_runtime::LinkTo>,
     /// `channel`
     ///
-    /// Find-or-create form of `channelId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<::atrocore_runtime::LinkTo>,
+    /// `channelId` or its find-or-create form `channel`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `Channel`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::ChannelId, links::Channel>,
+    >,
     /// `variantSpecificProducts`
     ///
-    /// Find-or-create form of `variantSpecificProductsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant_specific_products: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `variantSpecificProductsIds` or its find-or-create form `variantSpecificProducts`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Product`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub variant_specific_products: Option<
+        ::atrocore_runtime::LinkMany<
+            crate::ids::ProductId,
+            links::VariantSpecificProducts,
+        >,
+    >,
     /// `ownerUser`
     ///
-    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user: Option<::atrocore_runtime::LinkTo>,
+    /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub owner_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+    >,
     /// `assignedUser`
     ///
-    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user: Option<::atrocore_runtime::LinkTo>,
+    /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub assigned_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
+    >,
     /// `teams`
     ///
-    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Team`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -1056,30 +1039,30 @@ pub struct AttributePost {
     >,
 }
 impl AttributePost {
-    /// A new record with the fields the server requires (`name`, `attributePanelId`, `entityId`); the others are unset. Set them with struct update syntax: `AttributePost { field: Some(value), ..AttributePost::new(…) }`.
+    /// A new record with the fields the server requires (`name`, `attributePanel`, `entity`); the others are unset. Set them with struct update syntax: `AttributePost { field: Some(value), ..AttributePost::new(…) }`.
     pub fn new(
         name: impl ::std::convert::Into<String>,
-        attribute_panel_id: impl ::std::convert::Into<String>,
-        entity_id: impl ::std::convert::Into<String>,
+        attribute_panel: impl ::std::convert::Into<String>,
+        entity: impl ::std::convert::Into<String>,
     ) -> Self {
         Self {
             id: None,
             name: name.into(),
             name_de_de: None,
             name_fr_fr: None,
-            attribute_group_id: None,
-            attribute_panel_id: attribute_panel_id.into(),
-            extensible_enum_id: None,
-            entity_id: entity_id.into(),
+            attribute_group: None,
+            attribute_panel: ::atrocore_runtime::LinkOne::id(attribute_panel),
+            extensible_enum: None,
+            entity: ::atrocore_runtime::LinkOne::id(entity),
             code: None,
             type_: None,
-            composite_attribute_id: None,
-            nested_attributes_ids: None,
-            file_type_id: None,
+            composite_attribute: None,
+            nested_attributes: None,
+            file_type: None,
             is_multilang: None,
             pattern: None,
             data: None,
-            measure_id: None,
+            measure: None,
             default_unit: None,
             default_date: None,
             is_required: None,
@@ -1097,27 +1080,13 @@ impl AttributePost {
             use_disabled_textarea_in_view_mode: None,
             not_null: None,
             trim: None,
-            html_sanitizer_id: None,
+            html_sanitizer: None,
             conditional_required: None,
             conditional_read_only: None,
             conditional_protected: None,
             conditional_visible: None,
             conditional_disable_options: None,
             modified_extended_disabled: None,
-            channel_id: None,
-            variant_specific_products_ids: None,
-            owner_user_id: None,
-            assigned_user_id: None,
-            teams_ids: None,
-            attribute_group: None,
-            attribute_panel: None,
-            extensible_enum: None,
-            entity: None,
-            composite_attribute: None,
-            nested_attributes: None,
-            file_type: None,
-            measure: None,
-            html_sanitizer: None,
             channel: None,
             variant_specific_products: None,
             owner_user: None,
@@ -1155,26 +1124,40 @@ pub struct AttributePatch {
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `attributeGroupId`
+    /// `attributeGroup`
+    ///
+    /// `attributeGroupId` or its find-or-create form `attributeGroup`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `AttributeGroup`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_group_id: ::atrocore_runtime::Patch<crate::ids::AttributeGroupId>,
-    /// `attributePanelId`, required
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub attribute_group: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::AttributeGroupId, links::AttributeGroup>,
+    >,
+    /// `attributePanel`, required
+    ///
+    /// `attributePanelId` or its find-or-create form `attributePanel`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_panel_id: Option<String>,
-    /// `extensibleEnumId`
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub attribute_panel: Option<
+        ::atrocore_runtime::LinkOne<String, links::AttributePanel>,
+    >,
+    /// `extensibleEnum`
+    ///
+    /// `extensibleEnumId` or its find-or-create form `extensibleEnum`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `ExtensibleEnum`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub extensible_enum_id: ::atrocore_runtime::Patch<crate::ids::ExtensibleEnumId>,
-    /// `entityId`, required
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub extensible_enum: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::ExtensibleEnumId, links::ExtensibleEnum>,
+    >,
+    /// `entity`, required
+    ///
+    /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub entity_id: Option<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
     /// `code`
     ///
     /// AtroCore type `varchar`.
@@ -1185,21 +1168,31 @@ pub struct AttributePatch {
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
-    /// `compositeAttributeId`
+    /// `compositeAttribute`
+    ///
+    /// `compositeAttributeId` or its find-or-create form `compositeAttribute`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Attribute`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub composite_attribute_id: ::atrocore_runtime::Patch<crate::ids::AttributeId>,
-    /// `nestedAttributesIds`
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub composite_attribute: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::AttributeId, links::CompositeAttribute>,
+    >,
+    /// `nestedAttributes`
+    ///
+    /// `nestedAttributesIds` or its find-or-create form `nestedAttributes`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Attribute`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub nested_attributes_ids: ::atrocore_runtime::Patch<Vec<crate::ids::AttributeId>>,
-    /// `fileTypeId`
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub nested_attributes: Option<
+        ::atrocore_runtime::LinkMany<crate::ids::AttributeId, links::NestedAttributes>,
+    >,
+    /// `fileType`
+    ///
+    /// `fileTypeId` or its find-or-create form `fileType`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `FileType`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub file_type_id: ::atrocore_runtime::Patch<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub file_type: Option<::atrocore_runtime::LinkOne<String, links::FileType>>,
     /// `isMultilang`
     ///
     /// AtroCore type `bool`.
@@ -1215,11 +1208,15 @@ pub struct AttributePatch {
     /// AtroCore type `jsonObject`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `measureId`
+    /// `measure`
+    ///
+    /// `measureId` or its find-or-create form `measure`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Measure`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub measure_id: ::atrocore_runtime::Patch<crate::ids::MeasureId>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub measure: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::MeasureId, links::Measure>,
+    >,
     /// `defaultUnit`
     ///
     /// AtroCore type `varchar`.
@@ -1305,11 +1302,15 @@ pub struct AttributePatch {
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub trim: ::atrocore_runtime::Patch<bool>,
-    /// `htmlSanitizerId`
+    /// `htmlSanitizer`
+    ///
+    /// `htmlSanitizerId` or its find-or-create form `htmlSanitizer`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub html_sanitizer_id: ::atrocore_runtime::Patch<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub html_sanitizer: Option<
+        ::atrocore_runtime::LinkOne<String, links::HtmlSanitizer>,
+    >,
     /// `conditionalRequired`
     ///
     /// AtroCore type `jsonObject`.
@@ -1350,105 +1351,52 @@ pub struct AttributePatch {
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_extended_disabled: ::atrocore_runtime::Patch<bool>,
-    /// `channelId`
-    ///
-    /// Link to `Channel`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub channel_id: ::atrocore_runtime::Patch<crate::ids::ChannelId>,
-    /// `variantSpecificProductsIds`
-    ///
-    /// Links to `Product`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub variant_specific_products_ids: ::atrocore_runtime::Patch<
-        Vec<crate::ids::ProductId>,
-    >,
-    /// `ownerUserId`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
-    /// `assignedUserId`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<crate::ids::TeamId>>,
-    /// `attributeGroup`
-    ///
-    /// Find-or-create form of `attributeGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_group: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `attributePanel`
-    ///
-    /// Find-or-create form of `attributePanelId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute_panel: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `extensibleEnum`
-    ///
-    /// Find-or-create form of `extensibleEnumId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub extensible_enum: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `entity`
-    ///
-    /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub entity: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `compositeAttribute`
-    ///
-    /// Find-or-create form of `compositeAttributeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub composite_attribute: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `nestedAttributes`
-    ///
-    /// Find-or-create form of `nestedAttributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub nested_attributes: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
-    /// `fileType`
-    ///
-    /// Find-or-create form of `fileTypeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub file_type: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `measure`
-    ///
-    /// Find-or-create form of `measureId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub measure: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `htmlSanitizer`
-    ///
-    /// Find-or-create form of `htmlSanitizerId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub html_sanitizer: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `channel`
     ///
-    /// Find-or-create form of `channelId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub channel: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `channelId` or its find-or-create form `channel`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `Channel`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::ChannelId, links::Channel>,
+    >,
     /// `variantSpecificProducts`
     ///
-    /// Find-or-create form of `variantSpecificProductsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub variant_specific_products: ::atrocore_runtime::Patch<
-        Vec<::atrocore_runtime::LinkTo>,
+    /// `variantSpecificProductsIds` or its find-or-create form `variantSpecificProducts`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Product`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub variant_specific_products: Option<
+        ::atrocore_runtime::LinkMany<
+            crate::ids::ProductId,
+            links::VariantSpecificProducts,
+        >,
     >,
     /// `ownerUser`
     ///
-    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub owner_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+    >,
     /// `assignedUser`
     ///
-    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub assigned_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
+    >,
     /// `teams`
     ///
-    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
+    /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Team`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -2213,3 +2161,127 @@ pub use crate::types::{
     AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
     MassUpdateBody, RemoveRelationBody, UnlinkParams,
 };
+/// The links the create and update structs hold as one field (ids or find-or-create).
+pub mod links {
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    #[derive(Debug)]
+    pub enum AssignedUser {}
+    impl ::atrocore_runtime::LinkKeys for AssignedUser {
+        const ID: &'static str = "assignedUserId";
+        const LINK: &'static str = "assignedUser";
+        const FIELDS: &'static [&'static str] = &["assignedUserId", "assignedUser"];
+    }
+    /// The link `attributeGroup`: `attributeGroupId` or `attributeGroup`.
+    #[derive(Debug)]
+    pub enum AttributeGroup {}
+    impl ::atrocore_runtime::LinkKeys for AttributeGroup {
+        const ID: &'static str = "attributeGroupId";
+        const LINK: &'static str = "attributeGroup";
+        const FIELDS: &'static [&'static str] = &["attributeGroupId", "attributeGroup"];
+    }
+    /// The link `attributePanel`: `attributePanelId` or `attributePanel`.
+    #[derive(Debug)]
+    pub enum AttributePanel {}
+    impl ::atrocore_runtime::LinkKeys for AttributePanel {
+        const ID: &'static str = "attributePanelId";
+        const LINK: &'static str = "attributePanel";
+        const FIELDS: &'static [&'static str] = &["attributePanelId", "attributePanel"];
+    }
+    /// The link `channel`: `channelId` or `channel`.
+    #[derive(Debug)]
+    pub enum Channel {}
+    impl ::atrocore_runtime::LinkKeys for Channel {
+        const ID: &'static str = "channelId";
+        const LINK: &'static str = "channel";
+        const FIELDS: &'static [&'static str] = &["channelId", "channel"];
+    }
+    /// The link `compositeAttribute`: `compositeAttributeId` or `compositeAttribute`.
+    #[derive(Debug)]
+    pub enum CompositeAttribute {}
+    impl ::atrocore_runtime::LinkKeys for CompositeAttribute {
+        const ID: &'static str = "compositeAttributeId";
+        const LINK: &'static str = "compositeAttribute";
+        const FIELDS: &'static [&'static str] = &[
+            "compositeAttributeId",
+            "compositeAttribute",
+        ];
+    }
+    /// The link `entity`: `entityId` or `entity`.
+    #[derive(Debug)]
+    pub enum Entity {}
+    impl ::atrocore_runtime::LinkKeys for Entity {
+        const ID: &'static str = "entityId";
+        const LINK: &'static str = "entity";
+        const FIELDS: &'static [&'static str] = &["entityId", "entity"];
+    }
+    /// The link `extensibleEnum`: `extensibleEnumId` or `extensibleEnum`.
+    #[derive(Debug)]
+    pub enum ExtensibleEnum {}
+    impl ::atrocore_runtime::LinkKeys for ExtensibleEnum {
+        const ID: &'static str = "extensibleEnumId";
+        const LINK: &'static str = "extensibleEnum";
+        const FIELDS: &'static [&'static str] = &["extensibleEnumId", "extensibleEnum"];
+    }
+    /// The link `fileType`: `fileTypeId` or `fileType`.
+    #[derive(Debug)]
+    pub enum FileType {}
+    impl ::atrocore_runtime::LinkKeys for FileType {
+        const ID: &'static str = "fileTypeId";
+        const LINK: &'static str = "fileType";
+        const FIELDS: &'static [&'static str] = &["fileTypeId", "fileType"];
+    }
+    /// The link `htmlSanitizer`: `htmlSanitizerId` or `htmlSanitizer`.
+    #[derive(Debug)]
+    pub enum HtmlSanitizer {}
+    impl ::atrocore_runtime::LinkKeys for HtmlSanitizer {
+        const ID: &'static str = "htmlSanitizerId";
+        const LINK: &'static str = "htmlSanitizer";
+        const FIELDS: &'static [&'static str] = &["htmlSanitizerId", "htmlSanitizer"];
+    }
+    /// The link `measure`: `measureId` or `measure`.
+    #[derive(Debug)]
+    pub enum Measure {}
+    impl ::atrocore_runtime::LinkKeys for Measure {
+        const ID: &'static str = "measureId";
+        const LINK: &'static str = "measure";
+        const FIELDS: &'static [&'static str] = &["measureId", "measure"];
+    }
+    /// The link `nestedAttributes`: `nestedAttributesIds` or `nestedAttributes`.
+    #[derive(Debug)]
+    pub enum NestedAttributes {}
+    impl ::atrocore_runtime::LinkKeys for NestedAttributes {
+        const ID: &'static str = "nestedAttributesIds";
+        const LINK: &'static str = "nestedAttributes";
+        const FIELDS: &'static [&'static str] = &[
+            "nestedAttributesIds",
+            "nestedAttributes",
+        ];
+    }
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    #[derive(Debug)]
+    pub enum OwnerUser {}
+    impl ::atrocore_runtime::LinkKeys for OwnerUser {
+        const ID: &'static str = "ownerUserId";
+        const LINK: &'static str = "ownerUser";
+        const FIELDS: &'static [&'static str] = &["ownerUserId", "ownerUser"];
+    }
+    /// The link `teams`: `teamsIds` or `teams`.
+    #[derive(Debug)]
+    pub enum Teams {}
+    impl ::atrocore_runtime::LinkKeys for Teams {
+        const ID: &'static str = "teamsIds";
+        const LINK: &'static str = "teams";
+        const FIELDS: &'static [&'static str] = &["teamsIds", "teams"];
+    }
+    /// The link `variantSpecificProducts`: `variantSpecificProductsIds` or `variantSpecificProducts`.
+    #[derive(Debug)]
+    pub enum VariantSpecificProducts {}
+    impl ::atrocore_runtime::LinkKeys for VariantSpecificProducts {
+        const ID: &'static str = "variantSpecificProductsIds";
+        const LINK: &'static str = "variantSpecificProducts";
+        const FIELDS: &'static [&'static str] = &[
+            "variantSpecificProductsIds",
+            "variantSpecificProducts",
+        ];
+    }
+}

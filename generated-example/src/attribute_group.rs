@@ -319,10 +319,13 @@ pub struct AttributeGroupPost {
     /// AtroCore type `text`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
-    /// `entityId`, required
+    /// `entity`, required
+    ///
+    /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    pub entity_id: String,
+    #[serde(flatten)]
+    pub entity: ::atrocore_runtime::LinkOne<String, links::Entity>,
     /// `code`
     ///
     /// AtroCore type `varchar`, unique.
@@ -338,41 +341,31 @@ pub struct AttributeGroupPost {
     /// AtroCore type `int`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
-    /// `ownerUserId`
-    ///
-    /// Link to `User`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<crate::ids::UserId>,
-    /// `assignedUserId`
-    ///
-    /// Link to `User`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<crate::ids::UserId>,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
-    /// `entity`
-    ///
-    /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entity: Option<::atrocore_runtime::LinkTo>,
     /// `ownerUser`
     ///
-    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user: Option<::atrocore_runtime::LinkTo>,
+    /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub owner_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+    >,
     /// `assignedUser`
     ///
-    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user: Option<::atrocore_runtime::LinkTo>,
+    /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub assigned_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
+    >,
     /// `teams`
     ///
-    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Team`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -382,10 +375,10 @@ pub struct AttributeGroupPost {
     >,
 }
 impl AttributeGroupPost {
-    /// A new record with the fields the server requires (`name`, `entityId`); the others are unset. Set them with struct update syntax: `AttributeGroupPost { field: Some(value), ..AttributeGroupPost::new(…) }`.
+    /// A new record with the fields the server requires (`name`, `entity`); the others are unset. Set them with struct update syntax: `AttributeGroupPost { field: Some(value), ..AttributeGroupPost::new(…) }`.
     pub fn new(
         name: impl ::std::convert::Into<String>,
-        entity_id: impl ::std::convert::Into<String>,
+        entity: impl ::std::convert::Into<String>,
     ) -> Self {
         Self {
             id: None,
@@ -395,14 +388,10 @@ impl AttributeGroupPost {
             description: None,
             description_de_de: None,
             description_fr_fr: None,
-            entity_id: entity_id.into(),
+            entity: ::atrocore_runtime::LinkOne::id(entity),
             code: None,
             is_active: None,
             sort_order: None,
-            owner_user_id: None,
-            assigned_user_id: None,
-            teams_ids: None,
-            entity: None,
             owner_user: None,
             assigned_user: None,
             teams: None,
@@ -453,11 +442,13 @@ pub struct AttributeGroupPatch {
     /// AtroCore type `text`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `entityId`, required
+    /// `entity`, required
+    ///
+    /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub entity_id: Option<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
     /// `code`
     ///
     /// AtroCore type `varchar`, unique.
@@ -473,41 +464,31 @@ pub struct AttributeGroupPatch {
     /// AtroCore type `int`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sort_order: ::atrocore_runtime::Patch<i64>,
-    /// `ownerUserId`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
-    /// `assignedUserId`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<crate::ids::TeamId>>,
-    /// `entity`
-    ///
-    /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub entity: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `ownerUser`
     ///
-    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub owner_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+    >,
     /// `assignedUser`
     ///
-    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub assigned_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
+    >,
     /// `teams`
     ///
-    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
+    /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Team`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -915,3 +896,38 @@ pub use crate::types::{
     AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
     MassUpdateBody, RemoveRelationBody, UnlinkParams,
 };
+/// The links the create and update structs hold as one field (ids or find-or-create).
+pub mod links {
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    #[derive(Debug)]
+    pub enum AssignedUser {}
+    impl ::atrocore_runtime::LinkKeys for AssignedUser {
+        const ID: &'static str = "assignedUserId";
+        const LINK: &'static str = "assignedUser";
+        const FIELDS: &'static [&'static str] = &["assignedUserId", "assignedUser"];
+    }
+    /// The link `entity`: `entityId` or `entity`.
+    #[derive(Debug)]
+    pub enum Entity {}
+    impl ::atrocore_runtime::LinkKeys for Entity {
+        const ID: &'static str = "entityId";
+        const LINK: &'static str = "entity";
+        const FIELDS: &'static [&'static str] = &["entityId", "entity"];
+    }
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    #[derive(Debug)]
+    pub enum OwnerUser {}
+    impl ::atrocore_runtime::LinkKeys for OwnerUser {
+        const ID: &'static str = "ownerUserId";
+        const LINK: &'static str = "ownerUser";
+        const FIELDS: &'static [&'static str] = &["ownerUserId", "ownerUser"];
+    }
+    /// The link `teams`: `teamsIds` or `teams`.
+    #[derive(Debug)]
+    pub enum Teams {}
+    impl ::atrocore_runtime::LinkKeys for Teams {
+        const ID: &'static str = "teamsIds";
+        const LINK: &'static str = "teams";
+        const FIELDS: &'static [&'static str] = &["teamsIds", "teams"];
+    }
+}

@@ -262,10 +262,13 @@ pub struct AttributePanelPost {
     /// AtroCore type `text`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `entityId`, required
+    /// `entity`, required
+    ///
+    /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    pub entity_id: String,
+    #[serde(flatten)]
+    pub entity: ::atrocore_runtime::LinkOne<String, links::Entity>,
     /// `default`
     ///
     /// AtroCore type `bool`.
@@ -275,21 +278,15 @@ pub struct AttributePanelPost {
     ///
     /// AtroCore type `float`.
     pub sort_order: f64,
-    /// `attributesIds`
-    ///
-    /// Links to `Attribute`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attributes_ids: Option<Vec<crate::ids::AttributeId>>,
-    /// `entity`
-    ///
-    /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entity: Option<::atrocore_runtime::LinkTo>,
     /// `attributes`
     ///
-    /// Find-or-create form of `attributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `attributesIds` or its find-or-create form `attributes`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Attribute`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<
+        ::atrocore_runtime::LinkMany<crate::ids::AttributeId, links::Attributes>,
+    >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -299,11 +296,11 @@ pub struct AttributePanelPost {
     >,
 }
 impl AttributePanelPost {
-    /// A new record with the fields the server requires (`name`, `code`, `entityId`, `sortOrder`); the others are unset. Set them with struct update syntax: `AttributePanelPost { field: Some(value), ..AttributePanelPost::new(…) }`.
+    /// A new record with the fields the server requires (`name`, `code`, `entity`, `sortOrder`); the others are unset. Set them with struct update syntax: `AttributePanelPost { field: Some(value), ..AttributePanelPost::new(…) }`.
     pub fn new(
         name: impl ::std::convert::Into<String>,
         code: impl ::std::convert::Into<String>,
-        entity_id: impl ::std::convert::Into<String>,
+        entity: impl ::std::convert::Into<String>,
         sort_order: f64,
     ) -> Self {
         Self {
@@ -313,11 +310,9 @@ impl AttributePanelPost {
             name_fr_fr: None,
             code: code.into(),
             description: None,
-            entity_id: entity_id.into(),
+            entity: ::atrocore_runtime::LinkOne::id(entity),
             default: None,
             sort_order,
-            attributes_ids: None,
-            entity: None,
             attributes: None,
             extra: ::atrocore_runtime::serde_json::Map::new(),
         }
@@ -361,11 +356,13 @@ pub struct AttributePanelPatch {
     /// AtroCore type `text`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
-    /// `entityId`, required
+    /// `entity`, required
+    ///
+    /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub entity_id: Option<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
     /// `default`
     ///
     /// AtroCore type `bool`.
@@ -376,21 +373,15 @@ pub struct AttributePanelPatch {
     /// AtroCore type `float`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<f64>,
-    /// `attributesIds`
-    ///
-    /// Links to `Attribute`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attributes_ids: ::atrocore_runtime::Patch<Vec<crate::ids::AttributeId>>,
-    /// `entity`
-    ///
-    /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub entity: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `attributes`
     ///
-    /// Find-or-create form of `attributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attributes: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
+    /// `attributesIds` or its find-or-create form `attributes`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Attribute`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<
+        ::atrocore_runtime::LinkMany<crate::ids::AttributeId, links::Attributes>,
+    >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -600,5 +591,24 @@ impl<'a> AttributePanelApi<'a> {
 impl ::atrocore_runtime::UpsertPayload<AttributePanel> for AttributePanelPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<AttributePanel>(self)
+    }
+}
+/// The links the create and update structs hold as one field (ids or find-or-create).
+pub mod links {
+    /// The link `attributes`: `attributesIds` or `attributes`.
+    #[derive(Debug)]
+    pub enum Attributes {}
+    impl ::atrocore_runtime::LinkKeys for Attributes {
+        const ID: &'static str = "attributesIds";
+        const LINK: &'static str = "attributes";
+        const FIELDS: &'static [&'static str] = &["attributesIds", "attributes"];
+    }
+    /// The link `entity`: `entityId` or `entity`.
+    #[derive(Debug)]
+    pub enum Entity {}
+    impl ::atrocore_runtime::LinkKeys for Entity {
+        const ID: &'static str = "entityId";
+        const LINK: &'static str = "entity";
+        const FIELDS: &'static [&'static str] = &["entityId", "entity"];
     }
 }

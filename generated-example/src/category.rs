@@ -418,49 +418,44 @@ pub struct CategoryPost {
     /// AtroCore type `bool`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
-    /// `ownerUserId`, required
+    /// `ownerUser`, required
+    ///
+    /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    pub owner_user_id: crate::ids::UserId,
-    /// `assignedUserId`, required
+    #[serde(flatten)]
+    pub owner_user: ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+    /// `assignedUser`, required
+    ///
+    /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    pub assigned_user_id: crate::ids::UserId,
-    /// `teamsIds`
+    #[serde(flatten)]
+    pub assigned_user: ::atrocore_runtime::LinkOne<
+        crate::ids::UserId,
+        links::AssignedUser,
+    >,
+    /// `teams`
+    ///
+    /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
-    /// `parentsIds`
-    ///
-    /// Links to `Category`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parents_ids: Option<Vec<crate::ids::CategoryId>>,
-    /// `ownerUser`
-    ///
-    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user: Option<::atrocore_runtime::LinkTo>,
-    /// `assignedUser`
-    ///
-    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user: Option<::atrocore_runtime::LinkTo>,
-    /// `teams`
-    ///
-    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `parents`
     ///
-    /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parents: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `parentsIds` or its find-or-create form `parents`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Category`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub parents: Option<
+        ::atrocore_runtime::LinkMany<crate::ids::CategoryId, links::Parents>,
+    >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -470,11 +465,11 @@ pub struct CategoryPost {
     >,
 }
 impl CategoryPost {
-    /// A new record with the fields the server requires (`name`, `ownerUserId`, `assignedUserId`); the others are unset. Set them with struct update syntax: `CategoryPost { field: Some(value), ..CategoryPost::new(…) }`.
+    /// A new record with the fields the server requires (`name`, `ownerUser`, `assignedUser`); the others are unset. Set them with struct update syntax: `CategoryPost { field: Some(value), ..CategoryPost::new(…) }`.
     pub fn new(
         name: impl ::std::convert::Into<String>,
-        owner_user_id: impl ::std::convert::Into<crate::ids::UserId>,
-        assigned_user_id: impl ::std::convert::Into<crate::ids::UserId>,
+        owner_user: impl ::std::convert::Into<crate::ids::UserId>,
+        assigned_user: impl ::std::convert::Into<crate::ids::UserId>,
     ) -> Self {
         Self {
             id: None,
@@ -487,14 +482,10 @@ impl CategoryPost {
             code: None,
             main_image_id: None,
             is_active: None,
-            owner_user_id: owner_user_id.into(),
-            assigned_user_id: assigned_user_id.into(),
-            teams_ids: None,
-            sort_order: None,
-            parents_ids: None,
-            owner_user: None,
-            assigned_user: None,
+            owner_user: ::atrocore_runtime::LinkOne::id(owner_user),
+            assigned_user: ::atrocore_runtime::LinkOne::id(assigned_user),
             teams: None,
+            sort_order: None,
             parents: None,
             extra: ::atrocore_runtime::serde_json::Map::new(),
         }
@@ -556,51 +547,45 @@ pub struct CategoryPatch {
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_active: ::atrocore_runtime::Patch<bool>,
-    /// `ownerUserId`, required
+    /// `ownerUser`, required
+    ///
+    /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<crate::ids::UserId>,
-    /// `assignedUserId`, required
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub owner_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+    >,
+    /// `assignedUser`, required
+    ///
+    /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<crate::ids::UserId>,
-    /// `teamsIds`
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub assigned_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
+    >,
+    /// `teams`
+    ///
+    /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<crate::ids::TeamId>>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sort_order: ::atrocore_runtime::Patch<i64>,
-    /// `parentsIds`
-    ///
-    /// Links to `Category`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub parents_ids: ::atrocore_runtime::Patch<Vec<crate::ids::CategoryId>>,
-    /// `ownerUser`
-    ///
-    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `assignedUser`
-    ///
-    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `teams`
-    ///
-    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// `parents`
     ///
-    /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub parents: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
+    /// `parentsIds` or its find-or-create form `parents`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Category`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub parents: Option<
+        ::atrocore_runtime::LinkMany<crate::ids::CategoryId, links::Parents>,
+    >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -1158,3 +1143,38 @@ pub use crate::types::{
     AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
     MassUpdateBody, RemoveRelationBody, UnlinkParams,
 };
+/// The links the create and update structs hold as one field (ids or find-or-create).
+pub mod links {
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    #[derive(Debug)]
+    pub enum AssignedUser {}
+    impl ::atrocore_runtime::LinkKeys for AssignedUser {
+        const ID: &'static str = "assignedUserId";
+        const LINK: &'static str = "assignedUser";
+        const FIELDS: &'static [&'static str] = &["assignedUserId", "assignedUser"];
+    }
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    #[derive(Debug)]
+    pub enum OwnerUser {}
+    impl ::atrocore_runtime::LinkKeys for OwnerUser {
+        const ID: &'static str = "ownerUserId";
+        const LINK: &'static str = "ownerUser";
+        const FIELDS: &'static [&'static str] = &["ownerUserId", "ownerUser"];
+    }
+    /// The link `parents`: `parentsIds` or `parents`.
+    #[derive(Debug)]
+    pub enum Parents {}
+    impl ::atrocore_runtime::LinkKeys for Parents {
+        const ID: &'static str = "parentsIds";
+        const LINK: &'static str = "parents";
+        const FIELDS: &'static [&'static str] = &["parentsIds", "parents"];
+    }
+    /// The link `teams`: `teamsIds` or `teams`.
+    #[derive(Debug)]
+    pub enum Teams {}
+    impl ::atrocore_runtime::LinkKeys for Teams {
+        const ID: &'static str = "teamsIds";
+        const LINK: &'static str = "teams";
+        const FIELDS: &'static [&'static str] = &["teamsIds", "teams"];
+    }
+}

@@ -428,85 +428,73 @@ pub struct ClassificationPost {
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    /// `entityId`, required
+    /// `entity`, required
+    ///
+    /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    pub entity_id: String,
+    #[serde(flatten)]
+    pub entity: ::atrocore_runtime::LinkOne<String, links::Entity>,
     /// `type`
     ///
     /// AtroCore type `enum`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<ClassificationType>,
-    /// `channelId`
+    /// `channel`
+    ///
+    /// `channelId` or its find-or-create form `channel`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Channel`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel_id: Option<crate::ids::ChannelId>,
-    /// `ownerUserId`
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::ChannelId, links::Channel>,
+    >,
+    /// `ownerUser`
+    ///
+    /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<crate::ids::UserId>,
-    /// `assignedUserId`
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub owner_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+    >,
+    /// `assignedUser`
+    ///
+    /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<crate::ids::UserId>,
-    /// `teamsIds`
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub assigned_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
+    >,
+    /// `teams`
+    ///
+    /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
-    /// `productsIds`
-    ///
-    /// Links to `Product`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub products_ids: Option<Vec<crate::ids::ProductId>>,
-    /// `listingsIds`
-    ///
-    /// Links to `Listing`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub listings_ids: Option<Vec<String>>,
-    /// `entity`
-    ///
-    /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entity: Option<::atrocore_runtime::LinkTo>,
-    /// `channel`
-    ///
-    /// Find-or-create form of `channelId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<::atrocore_runtime::LinkTo>,
-    /// `ownerUser`
-    ///
-    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user: Option<::atrocore_runtime::LinkTo>,
-    /// `assignedUser`
-    ///
-    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user: Option<::atrocore_runtime::LinkTo>,
-    /// `teams`
-    ///
-    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `products`
     ///
-    /// Find-or-create form of `productsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub products: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `productsIds` or its find-or-create form `products`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Product`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub products: Option<
+        ::atrocore_runtime::LinkMany<crate::ids::ProductId, links::Products>,
+    >,
     /// `listings`
     ///
-    /// Find-or-create form of `listingsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub listings: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `listingsIds` or its find-or-create form `listings`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Listing`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub listings: Option<::atrocore_runtime::LinkMany<String, links::Listings>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -516,8 +504,8 @@ pub struct ClassificationPost {
     >,
 }
 impl ClassificationPost {
-    /// A new record with the fields the server requires (`entityId`); the others are unset. Set them with struct update syntax: `ClassificationPost { field: Some(value), ..ClassificationPost::new(…) }`.
-    pub fn new(entity_id: impl ::std::convert::Into<String>) -> Self {
+    /// A new record with the fields the server requires (`entity`); the others are unset. Set them with struct update syntax: `ClassificationPost { field: Some(value), ..ClassificationPost::new(…) }`.
+    pub fn new(entity: impl ::std::convert::Into<String>) -> Self {
         Self {
             id: None,
             name: None,
@@ -531,20 +519,13 @@ impl ClassificationPost {
             synonyms_de_de: None,
             synonyms_fr_fr: None,
             code: None,
-            entity_id: entity_id.into(),
+            entity: ::atrocore_runtime::LinkOne::id(entity),
             type_: None,
-            channel_id: None,
-            owner_user_id: None,
-            assigned_user_id: None,
-            teams_ids: None,
-            is_active: None,
-            products_ids: None,
-            listings_ids: None,
-            entity: None,
             channel: None,
             owner_user: None,
             assigned_user: None,
             teams: None,
+            is_active: None,
             products: None,
             listings: None,
             extra: ::atrocore_runtime::serde_json::Map::new(),
@@ -619,86 +600,73 @@ pub struct ClassificationPatch {
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub code: ::atrocore_runtime::Patch<String>,
-    /// `entityId`, required
+    /// `entity`, required
+    ///
+    /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub entity_id: Option<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
     /// `type`, required
     ///
     /// AtroCore type `enum`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<ClassificationType>,
-    /// `channelId`
+    /// `channel`
+    ///
+    /// `channelId` or its find-or-create form `channel`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Channel`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub channel_id: ::atrocore_runtime::Patch<crate::ids::ChannelId>,
-    /// `ownerUserId`
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::ChannelId, links::Channel>,
+    >,
+    /// `ownerUser`
+    ///
+    /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
-    /// `assignedUserId`
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub owner_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+    >,
+    /// `assignedUser`
+    ///
+    /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
-    /// `teamsIds`
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub assigned_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
+    >,
+    /// `teams`
+    ///
+    /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<crate::ids::TeamId>>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_active: ::atrocore_runtime::Patch<bool>,
-    /// `productsIds`
-    ///
-    /// Links to `Product`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub products_ids: ::atrocore_runtime::Patch<Vec<crate::ids::ProductId>>,
-    /// `listingsIds`
-    ///
-    /// Links to `Listing`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub listings_ids: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `entity`
-    ///
-    /// Find-or-create form of `entityId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub entity: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `channel`
-    ///
-    /// Find-or-create form of `channelId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub channel: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `ownerUser`
-    ///
-    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `assignedUser`
-    ///
-    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `teams`
-    ///
-    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// `products`
     ///
-    /// Find-or-create form of `productsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub products: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
+    /// `productsIds` or its find-or-create form `products`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Product`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub products: Option<
+        ::atrocore_runtime::LinkMany<crate::ids::ProductId, links::Products>,
+    >,
     /// `listings`
     ///
-    /// Find-or-create form of `listingsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub listings: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
+    /// `listingsIds` or its find-or-create form `listings`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Listing`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub listings: Option<::atrocore_runtime::LinkMany<String, links::Listings>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -1275,3 +1243,62 @@ pub use crate::types::{
     AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
     MassUpdateBody, RemoveRelationBody, UnlinkParams,
 };
+/// The links the create and update structs hold as one field (ids or find-or-create).
+pub mod links {
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    #[derive(Debug)]
+    pub enum AssignedUser {}
+    impl ::atrocore_runtime::LinkKeys for AssignedUser {
+        const ID: &'static str = "assignedUserId";
+        const LINK: &'static str = "assignedUser";
+        const FIELDS: &'static [&'static str] = &["assignedUserId", "assignedUser"];
+    }
+    /// The link `channel`: `channelId` or `channel`.
+    #[derive(Debug)]
+    pub enum Channel {}
+    impl ::atrocore_runtime::LinkKeys for Channel {
+        const ID: &'static str = "channelId";
+        const LINK: &'static str = "channel";
+        const FIELDS: &'static [&'static str] = &["channelId", "channel"];
+    }
+    /// The link `entity`: `entityId` or `entity`.
+    #[derive(Debug)]
+    pub enum Entity {}
+    impl ::atrocore_runtime::LinkKeys for Entity {
+        const ID: &'static str = "entityId";
+        const LINK: &'static str = "entity";
+        const FIELDS: &'static [&'static str] = &["entityId", "entity"];
+    }
+    /// The link `listings`: `listingsIds` or `listings`.
+    #[derive(Debug)]
+    pub enum Listings {}
+    impl ::atrocore_runtime::LinkKeys for Listings {
+        const ID: &'static str = "listingsIds";
+        const LINK: &'static str = "listings";
+        const FIELDS: &'static [&'static str] = &["listingsIds", "listings"];
+    }
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    #[derive(Debug)]
+    pub enum OwnerUser {}
+    impl ::atrocore_runtime::LinkKeys for OwnerUser {
+        const ID: &'static str = "ownerUserId";
+        const LINK: &'static str = "ownerUser";
+        const FIELDS: &'static [&'static str] = &["ownerUserId", "ownerUser"];
+    }
+    /// The link `products`: `productsIds` or `products`.
+    #[derive(Debug)]
+    pub enum Products {}
+    impl ::atrocore_runtime::LinkKeys for Products {
+        const ID: &'static str = "productsIds";
+        const LINK: &'static str = "products";
+        const FIELDS: &'static [&'static str] = &["productsIds", "products"];
+    }
+    /// The link `teams`: `teamsIds` or `teams`.
+    #[derive(Debug)]
+    pub enum Teams {}
+    impl ::atrocore_runtime::LinkKeys for Teams {
+        const ID: &'static str = "teamsIds";
+        const LINK: &'static str = "teams";
+        const FIELDS: &'static [&'static str] = &["teamsIds", "teams"];
+    }
+}

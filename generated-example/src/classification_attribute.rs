@@ -665,14 +665,26 @@ pub struct ClassificationAttributePost {
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::ClassificationAttributeId>,
-    /// `classificationId`, required
+    /// `classification`, required
+    ///
+    /// `classificationId` or its find-or-create form `classification`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Classification`.
-    pub classification_id: crate::ids::ClassificationId,
-    /// `attributeId`, required
+    #[serde(flatten)]
+    pub classification: ::atrocore_runtime::LinkOne<
+        crate::ids::ClassificationId,
+        links::Classification,
+    >,
+    /// `attribute`, required
+    ///
+    /// `attributeId` or its find-or-create form `attribute`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Attribute`.
-    pub attribute_id: crate::ids::AttributeId,
+    #[serde(flatten)]
+    pub attribute: ::atrocore_runtime::LinkOne<
+        crate::ids::AttributeId,
+        links::Attribute,
+    >,
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
@@ -743,46 +755,31 @@ pub struct ClassificationAttributePost {
     /// AtroCore type `jsonObject`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `ownerUserId`
-    ///
-    /// Link to `User`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<crate::ids::UserId>,
-    /// `assignedUserId`
-    ///
-    /// Link to `User`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<crate::ids::UserId>,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
-    /// `classification`
-    ///
-    /// Find-or-create form of `classificationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub classification: Option<::atrocore_runtime::LinkTo>,
-    /// `attribute`
-    ///
-    /// Find-or-create form of `attributeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attribute: Option<::atrocore_runtime::LinkTo>,
     /// `ownerUser`
     ///
-    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user: Option<::atrocore_runtime::LinkTo>,
+    /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub owner_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+    >,
     /// `assignedUser`
     ///
-    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user: Option<::atrocore_runtime::LinkTo>,
+    /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub assigned_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
+    >,
     /// `teams`
     ///
-    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Team`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -792,15 +789,15 @@ pub struct ClassificationAttributePost {
     >,
 }
 impl ClassificationAttributePost {
-    /// A new record with the fields the server requires (`classificationId`, `attributeId`); the others are unset. Set them with struct update syntax: `ClassificationAttributePost { field: Some(value), ..ClassificationAttributePost::new(…) }`.
+    /// A new record with the fields the server requires (`classification`, `attribute`); the others are unset. Set them with struct update syntax: `ClassificationAttributePost { field: Some(value), ..ClassificationAttributePost::new(…) }`.
     pub fn new(
-        classification_id: impl ::std::convert::Into<crate::ids::ClassificationId>,
-        attribute_id: impl ::std::convert::Into<crate::ids::AttributeId>,
+        classification: impl ::std::convert::Into<crate::ids::ClassificationId>,
+        attribute: impl ::std::convert::Into<crate::ids::AttributeId>,
     ) -> Self {
         Self {
             id: None,
-            classification_id: classification_id.into(),
-            attribute_id: attribute_id.into(),
+            classification: ::atrocore_runtime::LinkOne::id(classification),
+            attribute: ::atrocore_runtime::LinkOne::id(attribute),
             is_required: None,
             is_read_only: None,
             is_protected: None,
@@ -815,11 +812,6 @@ impl ClassificationAttributePost {
             enable_conditional_disable_options: None,
             conditional_disable_options: None,
             data: None,
-            owner_user_id: None,
-            assigned_user_id: None,
-            teams_ids: None,
-            classification: None,
-            attribute: None,
             owner_user: None,
             assigned_user: None,
             teams: None,
@@ -840,16 +832,24 @@ impl ClassificationAttributePost {
 #[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct ClassificationAttributePatch {
-    /// `classificationId`, required
+    /// `classification`, required
+    ///
+    /// `classificationId` or its find-or-create form `classification`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Classification`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub classification_id: Option<crate::ids::ClassificationId>,
-    /// `attributeId`, required
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub classification: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::ClassificationId, links::Classification>,
+    >,
+    /// `attribute`, required
+    ///
+    /// `attributeId` or its find-or-create form `attribute`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Attribute`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_id: Option<crate::ids::AttributeId>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::AttributeId, links::Attribute>,
+    >,
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
@@ -930,46 +930,31 @@ pub struct ClassificationAttributePatch {
     /// AtroCore type `jsonObject`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `ownerUserId`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
-    /// `assignedUserId`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<crate::ids::TeamId>>,
-    /// `classification`
-    ///
-    /// Find-or-create form of `classificationId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub classification: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `attribute`
-    ///
-    /// Find-or-create form of `attributeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub attribute: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `ownerUser`
     ///
-    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub owner_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+    >,
     /// `assignedUser`
     ///
-    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub assigned_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
+    >,
     /// `teams`
     ///
-    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
+    /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Team`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -1645,3 +1630,46 @@ pub use crate::types::{
     AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
     MassUpdateBody, RemoveRelationBody, UnlinkParams,
 };
+/// The links the create and update structs hold as one field (ids or find-or-create).
+pub mod links {
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    #[derive(Debug)]
+    pub enum AssignedUser {}
+    impl ::atrocore_runtime::LinkKeys for AssignedUser {
+        const ID: &'static str = "assignedUserId";
+        const LINK: &'static str = "assignedUser";
+        const FIELDS: &'static [&'static str] = &["assignedUserId", "assignedUser"];
+    }
+    /// The link `attribute`: `attributeId` or `attribute`.
+    #[derive(Debug)]
+    pub enum Attribute {}
+    impl ::atrocore_runtime::LinkKeys for Attribute {
+        const ID: &'static str = "attributeId";
+        const LINK: &'static str = "attribute";
+        const FIELDS: &'static [&'static str] = &["attributeId", "attribute"];
+    }
+    /// The link `classification`: `classificationId` or `classification`.
+    #[derive(Debug)]
+    pub enum Classification {}
+    impl ::atrocore_runtime::LinkKeys for Classification {
+        const ID: &'static str = "classificationId";
+        const LINK: &'static str = "classification";
+        const FIELDS: &'static [&'static str] = &["classificationId", "classification"];
+    }
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    #[derive(Debug)]
+    pub enum OwnerUser {}
+    impl ::atrocore_runtime::LinkKeys for OwnerUser {
+        const ID: &'static str = "ownerUserId";
+        const LINK: &'static str = "ownerUser";
+        const FIELDS: &'static [&'static str] = &["ownerUserId", "ownerUser"];
+    }
+    /// The link `teams`: `teamsIds` or `teams`.
+    #[derive(Debug)]
+    pub enum Teams {}
+    impl ::atrocore_runtime::LinkKeys for Teams {
+        const ID: &'static str = "teamsIds";
+        const LINK: &'static str = "teams";
+        const FIELDS: &'static [&'static str] = &["teamsIds", "teams"];
+    }
+}

@@ -603,26 +603,20 @@ pub struct FilePatch {
     /// AtroCore type `extensibleMultiEnum`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tags: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `folderId`
-    ///
-    /// Link to `Folder`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub folder_id: ::atrocore_runtime::Patch<crate::ids::FolderId>,
-    /// `typeId`
-    ///
-    /// Link to `FileType`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub type_id: ::atrocore_runtime::Patch<String>,
     /// `folder`
     ///
-    /// Find-or-create form of `folderId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub folder: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `folderId` or its find-or-create form `folder`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `Folder`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<::atrocore_runtime::LinkOne<crate::ids::FolderId, links::Folder>>,
     /// `type`
     ///
-    /// Find-or-create form of `typeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub type_: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `typeId` or its find-or-create form `type`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `FileType`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<::atrocore_runtime::LinkOne<String, links::Type>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -1296,3 +1290,22 @@ pub use crate::types::{
     AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
     MassUpdateBody, RemoveRelationBody, UnlinkParams,
 };
+/// The links the create and update structs hold as one field (ids or find-or-create).
+pub mod links {
+    /// The link `folder`: `folderId` or `folder`.
+    #[derive(Debug)]
+    pub enum Folder {}
+    impl ::atrocore_runtime::LinkKeys for Folder {
+        const ID: &'static str = "folderId";
+        const LINK: &'static str = "folder";
+        const FIELDS: &'static [&'static str] = &["folderId", "folder"];
+    }
+    /// The link `type`: `typeId` or `type`.
+    #[derive(Debug)]
+    pub enum Type {}
+    impl ::atrocore_runtime::LinkKeys for Type {
+        const ID: &'static str = "typeId";
+        const LINK: &'static str = "type";
+        const FIELDS: &'static [&'static str] = &["typeId", "type"];
+    }
+}

@@ -285,11 +285,15 @@ pub struct FolderPost {
     /// AtroCore type `text`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `parentsIds`
+    /// `parents`
+    ///
+    /// `parentsIds` or its find-or-create form `parents`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Folder`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parents_ids: Option<Vec<crate::ids::FolderId>>,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub parents: Option<
+        ::atrocore_runtime::LinkMany<crate::ids::FolderId, links::Parents>,
+    >,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
@@ -300,11 +304,6 @@ pub struct FolderPost {
     /// AtroCore type `varchar`, unique.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    /// `parents`
-    ///
-    /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parents: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -320,10 +319,9 @@ impl FolderPost {
             id: None,
             name: name.into(),
             description: None,
-            parents_ids: None,
+            parents: None,
             sort_order: None,
             code: None,
-            parents: None,
             extra: ::atrocore_runtime::serde_json::Map::new(),
         }
     }
@@ -351,11 +349,15 @@ pub struct FolderPatch {
     /// AtroCore type `text`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
-    /// `parentsIds`
+    /// `parents`
+    ///
+    /// `parentsIds` or its find-or-create form `parents`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Folder`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub parents_ids: ::atrocore_runtime::Patch<Vec<crate::ids::FolderId>>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub parents: Option<
+        ::atrocore_runtime::LinkMany<crate::ids::FolderId, links::Parents>,
+    >,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
@@ -366,11 +368,6 @@ pub struct FolderPatch {
     /// AtroCore type `varchar`, unique.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub code: ::atrocore_runtime::Patch<String>,
-    /// `parents`
-    ///
-    /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub parents: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -747,3 +744,14 @@ pub use crate::types::{
     AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
     MassUpdateBody, RemoveRelationBody, UnlinkParams,
 };
+/// The links the create and update structs hold as one field (ids or find-or-create).
+pub mod links {
+    /// The link `parents`: `parentsIds` or `parents`.
+    #[derive(Debug)]
+    pub enum Parents {}
+    impl ::atrocore_runtime::LinkKeys for Parents {
+        const ID: &'static str = "parentsIds";
+        const LINK: &'static str = "parents";
+        const FIELDS: &'static [&'static str] = &["parentsIds", "parents"];
+    }
+}

@@ -741,11 +741,15 @@ pub struct ProductPost {
     /// AtroCore type `wysiwyg`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_description_fr_fr: Option<String>,
-    /// `parentsIds`
+    /// `parents`
+    ///
+    /// `parentsIds` or its find-or-create form `parents`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Product`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parents_ids: Option<Vec<crate::ids::ProductId>>,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub parents: Option<
+        ::atrocore_runtime::LinkMany<crate::ids::ProductId, links::Parents>,
+    >,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
@@ -773,26 +777,36 @@ pub struct ProductPost {
     /// AtroCore type `float`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<f64>,
-    /// `productGroupId`
+    /// `productGroup`
+    ///
+    /// `productGroupId` or its find-or-create form `productGroup`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `ProductGroup`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product_group_id: Option<String>,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub product_group: Option<::atrocore_runtime::LinkOne<String, links::ProductGroup>>,
     /// `customsNumber`
     ///
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customs_number: Option<String>,
-    /// `countryOfOriginId`
+    /// `countryOfOrigin`
+    ///
+    /// `countryOfOriginId` or its find-or-create form `countryOfOrigin`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Country`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country_of_origin_id: Option<crate::ids::CountryId>,
-    /// `defaultSupplierId`
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub country_of_origin: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::CountryId, links::CountryOfOrigin>,
+    >,
+    /// `defaultSupplier`
+    ///
+    /// `defaultSupplierId` or its find-or-create form `defaultSupplier`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Account`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_supplier_id: Option<String>,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub default_supplier: Option<
+        ::atrocore_runtime::LinkOne<String, links::DefaultSupplier>,
+    >,
     /// `mpn`
     ///
     /// AtroCore type `varchar`.
@@ -803,11 +817,13 @@ pub struct ProductPost {
     /// AtroCore type `text`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    /// `brandId`
+    /// `brand`
+    ///
+    /// `brandId` or its find-or-create form `brand`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Brand`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub brand_id: Option<crate::ids::BrandId>,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<::atrocore_runtime::LinkOne<crate::ids::BrandId, links::Brand>>,
     /// `status`
     ///
     /// AtroCore type `enum`.
@@ -836,11 +852,18 @@ pub struct ProductPost {
     /// AtroCore type `jsonObject`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `variantSpecificAttributesIds`
+    /// `variantSpecificAttributes`
+    ///
+    /// `variantSpecificAttributesIds` or its find-or-create form `variantSpecificAttributes`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Attribute`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant_specific_attributes_ids: Option<Vec<crate::ids::AttributeId>>,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub variant_specific_attributes: Option<
+        ::atrocore_runtime::LinkMany<
+            crate::ids::AttributeId,
+            links::VariantSpecificAttributes,
+        >,
+    >,
     /// `isInheritAssignedUser`
     ///
     /// AtroCore type `bool`.
@@ -856,96 +879,61 @@ pub struct ProductPost {
     /// AtroCore type `bool`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_inherit_teams: Option<bool>,
-    /// `ownerUserId`
-    ///
-    /// Link to `User`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<crate::ids::UserId>,
-    /// `assignedUserId`
-    ///
-    /// Link to `User`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<crate::ids::UserId>,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
-    /// `priceUnitId`
-    ///
-    /// Link to `Unit`, measure `currency`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price_unit_id: Option<crate::ids::UnitId>,
-    /// `rrpUnitId`
-    ///
-    /// Link to `Unit`, measure `currency`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rrp_unit_id: Option<crate::ids::UnitId>,
-    /// `classificationsIds`
-    ///
-    /// Links to `Classification`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub classifications_ids: Option<Vec<crate::ids::ClassificationId>>,
-    /// `parents`
-    ///
-    /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parents: Option<Vec<::atrocore_runtime::LinkTo>>,
-    /// `productGroup`
-    ///
-    /// Find-or-create form of `productGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product_group: Option<::atrocore_runtime::LinkTo>,
-    /// `countryOfOrigin`
-    ///
-    /// Find-or-create form of `countryOfOriginId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country_of_origin: Option<::atrocore_runtime::LinkTo>,
-    /// `defaultSupplier`
-    ///
-    /// Find-or-create form of `defaultSupplierId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_supplier: Option<::atrocore_runtime::LinkTo>,
-    /// `brand`
-    ///
-    /// Find-or-create form of `brandId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub brand: Option<::atrocore_runtime::LinkTo>,
-    /// `variantSpecificAttributes`
-    ///
-    /// Find-or-create form of `variantSpecificAttributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant_specific_attributes: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// `ownerUser`
     ///
-    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user: Option<::atrocore_runtime::LinkTo>,
+    /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub owner_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+    >,
     /// `assignedUser`
     ///
-    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user: Option<::atrocore_runtime::LinkTo>,
+    /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub assigned_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
+    >,
     /// `teams`
     ///
-    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Team`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// `priceUnit`
     ///
-    /// Find-or-create form of `priceUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price_unit: Option<::atrocore_runtime::LinkTo>,
+    /// `priceUnitId` or its find-or-create form `priceUnit`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `Unit`, measure `currency`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub price_unit: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::PriceUnit>,
+    >,
     /// `rrpUnit`
     ///
-    /// Find-or-create form of `rrpUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rrp_unit: Option<::atrocore_runtime::LinkTo>,
+    /// `rrpUnitId` or its find-or-create form `rrpUnit`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `Unit`, measure `currency`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub rrp_unit: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::RrpUnit>,
+    >,
     /// `classifications`
     ///
-    /// Find-or-create form of `classificationsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub classifications: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `classificationsIds` or its find-or-create form `classifications`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Classification`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub classifications: Option<
+        ::atrocore_runtime::LinkMany<
+            crate::ids::ClassificationId,
+            links::Classifications,
+        >,
+    >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -971,42 +959,30 @@ impl ProductPost {
             long_description: None,
             long_description_de_de: None,
             long_description_fr_fr: None,
-            parents_ids: None,
+            parents: None,
             sort_order: None,
             image_id: None,
             number: number.into(),
             price: None,
             is_active: None,
             quantity: None,
-            product_group_id: None,
+            product_group: None,
             customs_number: None,
-            country_of_origin_id: None,
-            default_supplier_id: None,
+            country_of_origin: None,
+            default_supplier: None,
             mpn: None,
             note: None,
-            brand_id: None,
+            brand: None,
             status: None,
             ean: None,
             rrp: None,
             tag: None,
             main_image_id: None,
             data: None,
-            variant_specific_attributes_ids: None,
+            variant_specific_attributes: None,
             is_inherit_assigned_user: None,
             is_inherit_owner_user: None,
             is_inherit_teams: None,
-            owner_user_id: None,
-            assigned_user_id: None,
-            teams_ids: None,
-            price_unit_id: None,
-            rrp_unit_id: None,
-            classifications_ids: None,
-            parents: None,
-            product_group: None,
-            country_of_origin: None,
-            default_supplier: None,
-            brand: None,
-            variant_specific_attributes: None,
             owner_user: None,
             assigned_user: None,
             teams: None,
@@ -1075,11 +1051,15 @@ pub struct ProductPatch {
     /// AtroCore type `wysiwyg`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub long_description_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `parentsIds`
+    /// `parents`
+    ///
+    /// `parentsIds` or its find-or-create form `parents`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Product`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub parents_ids: ::atrocore_runtime::Patch<Vec<crate::ids::ProductId>>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub parents: Option<
+        ::atrocore_runtime::LinkMany<crate::ids::ProductId, links::Parents>,
+    >,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
@@ -1108,26 +1088,36 @@ pub struct ProductPatch {
     /// AtroCore type `float`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub quantity: ::atrocore_runtime::Patch<f64>,
-    /// `productGroupId`
+    /// `productGroup`
+    ///
+    /// `productGroupId` or its find-or-create form `productGroup`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `ProductGroup`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub product_group_id: ::atrocore_runtime::Patch<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub product_group: Option<::atrocore_runtime::LinkOne<String, links::ProductGroup>>,
     /// `customsNumber`
     ///
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub customs_number: ::atrocore_runtime::Patch<String>,
-    /// `countryOfOriginId`
+    /// `countryOfOrigin`
+    ///
+    /// `countryOfOriginId` or its find-or-create form `countryOfOrigin`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Country`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub country_of_origin_id: ::atrocore_runtime::Patch<crate::ids::CountryId>,
-    /// `defaultSupplierId`
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub country_of_origin: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::CountryId, links::CountryOfOrigin>,
+    >,
+    /// `defaultSupplier`
+    ///
+    /// `defaultSupplierId` or its find-or-create form `defaultSupplier`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Account`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub default_supplier_id: ::atrocore_runtime::Patch<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub default_supplier: Option<
+        ::atrocore_runtime::LinkOne<String, links::DefaultSupplier>,
+    >,
     /// `mpn`
     ///
     /// AtroCore type `varchar`.
@@ -1138,11 +1128,13 @@ pub struct ProductPatch {
     /// AtroCore type `text`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub note: ::atrocore_runtime::Patch<String>,
-    /// `brandId`
+    /// `brand`
+    ///
+    /// `brandId` or its find-or-create form `brand`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Brand`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub brand_id: ::atrocore_runtime::Patch<crate::ids::BrandId>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<::atrocore_runtime::LinkOne<crate::ids::BrandId, links::Brand>>,
     /// `status`, required
     ///
     /// AtroCore type `enum`.
@@ -1171,12 +1163,17 @@ pub struct ProductPatch {
     /// AtroCore type `jsonObject`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
-    /// `variantSpecificAttributesIds`
+    /// `variantSpecificAttributes`
+    ///
+    /// `variantSpecificAttributesIds` or its find-or-create form `variantSpecificAttributes`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Attribute`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub variant_specific_attributes_ids: ::atrocore_runtime::Patch<
-        Vec<crate::ids::AttributeId>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub variant_specific_attributes: Option<
+        ::atrocore_runtime::LinkMany<
+            crate::ids::AttributeId,
+            links::VariantSpecificAttributes,
+        >,
     >,
     /// `isInheritAssignedUser`
     ///
@@ -1193,100 +1190,61 @@ pub struct ProductPatch {
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_inherit_teams: ::atrocore_runtime::Patch<bool>,
-    /// `ownerUserId`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
-    /// `assignedUserId`
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user_id: ::atrocore_runtime::Patch<crate::ids::UserId>,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<crate::ids::TeamId>>,
-    /// `priceUnitId`
-    ///
-    /// Link to `Unit`, measure `currency`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub price_unit_id: ::atrocore_runtime::Patch<crate::ids::UnitId>,
-    /// `rrpUnitId`
-    ///
-    /// Link to `Unit`, measure `currency`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub rrp_unit_id: ::atrocore_runtime::Patch<crate::ids::UnitId>,
-    /// `classificationsIds`
-    ///
-    /// Links to `Classification`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub classifications_ids: ::atrocore_runtime::Patch<
-        Vec<crate::ids::ClassificationId>,
-    >,
-    /// `parents`
-    ///
-    /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub parents: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
-    /// `productGroup`
-    ///
-    /// Find-or-create form of `productGroupId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub product_group: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `countryOfOrigin`
-    ///
-    /// Find-or-create form of `countryOfOriginId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub country_of_origin: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `defaultSupplier`
-    ///
-    /// Find-or-create form of `defaultSupplierId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub default_supplier: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `brand`
-    ///
-    /// Find-or-create form of `brandId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub brand: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `variantSpecificAttributes`
-    ///
-    /// Find-or-create form of `variantSpecificAttributesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub variant_specific_attributes: ::atrocore_runtime::Patch<
-        Vec<::atrocore_runtime::LinkTo>,
-    >,
     /// `ownerUser`
     ///
-    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub owner_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+    >,
     /// `assignedUser`
     ///
-    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub assigned_user: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
+    >,
     /// `teams`
     ///
-    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
+    /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Team`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// `priceUnit`
     ///
-    /// Find-or-create form of `priceUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub price_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `priceUnitId` or its find-or-create form `priceUnit`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `Unit`, measure `currency`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub price_unit: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::PriceUnit>,
+    >,
     /// `rrpUnit`
     ///
-    /// Find-or-create form of `rrpUnitId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub rrp_unit: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `rrpUnitId` or its find-or-create form `rrpUnit`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `Unit`, measure `currency`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub rrp_unit: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::RrpUnit>,
+    >,
     /// `classifications`
     ///
-    /// Find-or-create form of `classificationsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub classifications: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
+    /// `classificationsIds` or its find-or-create form `classifications`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Classification`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub classifications: Option<
+        ::atrocore_runtime::LinkMany<
+            crate::ids::ClassificationId,
+            links::Classifications,
+        >,
+    >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -2627,3 +2585,114 @@ pub use crate::types::{
     AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
     MassUpdateBody, RemoveRelationBody, UnlinkParams,
 };
+/// The links the create and update structs hold as one field (ids or find-or-create).
+pub mod links {
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    #[derive(Debug)]
+    pub enum AssignedUser {}
+    impl ::atrocore_runtime::LinkKeys for AssignedUser {
+        const ID: &'static str = "assignedUserId";
+        const LINK: &'static str = "assignedUser";
+        const FIELDS: &'static [&'static str] = &["assignedUserId", "assignedUser"];
+    }
+    /// The link `brand`: `brandId` or `brand`.
+    #[derive(Debug)]
+    pub enum Brand {}
+    impl ::atrocore_runtime::LinkKeys for Brand {
+        const ID: &'static str = "brandId";
+        const LINK: &'static str = "brand";
+        const FIELDS: &'static [&'static str] = &["brandId", "brand"];
+    }
+    /// The link `classifications`: `classificationsIds` or `classifications`.
+    #[derive(Debug)]
+    pub enum Classifications {}
+    impl ::atrocore_runtime::LinkKeys for Classifications {
+        const ID: &'static str = "classificationsIds";
+        const LINK: &'static str = "classifications";
+        const FIELDS: &'static [&'static str] = &[
+            "classificationsIds",
+            "classifications",
+        ];
+    }
+    /// The link `countryOfOrigin`: `countryOfOriginId` or `countryOfOrigin`.
+    #[derive(Debug)]
+    pub enum CountryOfOrigin {}
+    impl ::atrocore_runtime::LinkKeys for CountryOfOrigin {
+        const ID: &'static str = "countryOfOriginId";
+        const LINK: &'static str = "countryOfOrigin";
+        const FIELDS: &'static [&'static str] = &[
+            "countryOfOriginId",
+            "countryOfOrigin",
+        ];
+    }
+    /// The link `defaultSupplier`: `defaultSupplierId` or `defaultSupplier`.
+    #[derive(Debug)]
+    pub enum DefaultSupplier {}
+    impl ::atrocore_runtime::LinkKeys for DefaultSupplier {
+        const ID: &'static str = "defaultSupplierId";
+        const LINK: &'static str = "defaultSupplier";
+        const FIELDS: &'static [&'static str] = &[
+            "defaultSupplierId",
+            "defaultSupplier",
+        ];
+    }
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    #[derive(Debug)]
+    pub enum OwnerUser {}
+    impl ::atrocore_runtime::LinkKeys for OwnerUser {
+        const ID: &'static str = "ownerUserId";
+        const LINK: &'static str = "ownerUser";
+        const FIELDS: &'static [&'static str] = &["ownerUserId", "ownerUser"];
+    }
+    /// The link `parents`: `parentsIds` or `parents`.
+    #[derive(Debug)]
+    pub enum Parents {}
+    impl ::atrocore_runtime::LinkKeys for Parents {
+        const ID: &'static str = "parentsIds";
+        const LINK: &'static str = "parents";
+        const FIELDS: &'static [&'static str] = &["parentsIds", "parents"];
+    }
+    /// The link `priceUnit`: `priceUnitId` or `priceUnit`.
+    #[derive(Debug)]
+    pub enum PriceUnit {}
+    impl ::atrocore_runtime::LinkKeys for PriceUnit {
+        const ID: &'static str = "priceUnitId";
+        const LINK: &'static str = "priceUnit";
+        const FIELDS: &'static [&'static str] = &["priceUnitId", "priceUnit"];
+    }
+    /// The link `productGroup`: `productGroupId` or `productGroup`.
+    #[derive(Debug)]
+    pub enum ProductGroup {}
+    impl ::atrocore_runtime::LinkKeys for ProductGroup {
+        const ID: &'static str = "productGroupId";
+        const LINK: &'static str = "productGroup";
+        const FIELDS: &'static [&'static str] = &["productGroupId", "productGroup"];
+    }
+    /// The link `rrpUnit`: `rrpUnitId` or `rrpUnit`.
+    #[derive(Debug)]
+    pub enum RrpUnit {}
+    impl ::atrocore_runtime::LinkKeys for RrpUnit {
+        const ID: &'static str = "rrpUnitId";
+        const LINK: &'static str = "rrpUnit";
+        const FIELDS: &'static [&'static str] = &["rrpUnitId", "rrpUnit"];
+    }
+    /// The link `teams`: `teamsIds` or `teams`.
+    #[derive(Debug)]
+    pub enum Teams {}
+    impl ::atrocore_runtime::LinkKeys for Teams {
+        const ID: &'static str = "teamsIds";
+        const LINK: &'static str = "teams";
+        const FIELDS: &'static [&'static str] = &["teamsIds", "teams"];
+    }
+    /// The link `variantSpecificAttributes`: `variantSpecificAttributesIds` or `variantSpecificAttributes`.
+    #[derive(Debug)]
+    pub enum VariantSpecificAttributes {}
+    impl ::atrocore_runtime::LinkKeys for VariantSpecificAttributes {
+        const ID: &'static str = "variantSpecificAttributesIds";
+        const LINK: &'static str = "variantSpecificAttributes";
+        const FIELDS: &'static [&'static str] = &[
+            "variantSpecificAttributesIds",
+            "variantSpecificAttributes",
+        ];
+    }
+}

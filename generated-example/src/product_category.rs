@@ -185,14 +185,20 @@ pub struct ProductCategoryPost {
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::ProductCategoryId>,
-    /// `productId`, required
+    /// `product`, required
+    ///
+    /// `productId` or its find-or-create form `product`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Product`.
-    pub product_id: crate::ids::ProductId,
-    /// `categoryId`, required
+    #[serde(flatten)]
+    pub product: ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::Product>,
+    /// `category`, required
+    ///
+    /// `categoryId` or its find-or-create form `category`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Category`.
-    pub category_id: crate::ids::CategoryId,
+    #[serde(flatten)]
+    pub category: ::atrocore_runtime::LinkOne<crate::ids::CategoryId, links::Category>,
     /// `sorting`
     ///
     /// AtroCore type `int`.
@@ -203,16 +209,6 @@ pub struct ProductCategoryPost {
     /// AtroCore type `bool`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub main_category: Option<bool>,
-    /// `product`
-    ///
-    /// Find-or-create form of `productId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<::atrocore_runtime::LinkTo>,
-    /// `category`
-    ///
-    /// Find-or-create form of `categoryId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -222,19 +218,17 @@ pub struct ProductCategoryPost {
     >,
 }
 impl ProductCategoryPost {
-    /// A new record with the fields the server requires (`productId`, `categoryId`); the others are unset. Set them with struct update syntax: `ProductCategoryPost { field: Some(value), ..ProductCategoryPost::new(…) }`.
+    /// A new record with the fields the server requires (`product`, `category`); the others are unset. Set them with struct update syntax: `ProductCategoryPost { field: Some(value), ..ProductCategoryPost::new(…) }`.
     pub fn new(
-        product_id: impl ::std::convert::Into<crate::ids::ProductId>,
-        category_id: impl ::std::convert::Into<crate::ids::CategoryId>,
+        product: impl ::std::convert::Into<crate::ids::ProductId>,
+        category: impl ::std::convert::Into<crate::ids::CategoryId>,
     ) -> Self {
         Self {
             id: None,
-            product_id: product_id.into(),
-            category_id: category_id.into(),
+            product: ::atrocore_runtime::LinkOne::id(product),
+            category: ::atrocore_runtime::LinkOne::id(category),
             sorting: None,
             main_category: None,
-            product: None,
-            category: None,
             extra: ::atrocore_runtime::serde_json::Map::new(),
         }
     }
@@ -252,16 +246,24 @@ impl ProductCategoryPost {
 #[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductCategoryPatch {
-    /// `productId`, required
+    /// `product`, required
+    ///
+    /// `productId` or its find-or-create form `product`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Product`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub product_id: Option<crate::ids::ProductId>,
-    /// `categoryId`, required
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub product: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::Product>,
+    >,
+    /// `category`, required
+    ///
+    /// `categoryId` or its find-or-create form `category`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Category`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category_id: Option<crate::ids::CategoryId>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub category: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::CategoryId, links::Category>,
+    >,
     /// `sorting`
     ///
     /// AtroCore type `int`.
@@ -272,16 +274,6 @@ pub struct ProductCategoryPatch {
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub main_category: ::atrocore_runtime::Patch<bool>,
-    /// `product`
-    ///
-    /// Find-or-create form of `productId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub product: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `category`
-    ///
-    /// Find-or-create form of `categoryId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub category: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -569,3 +561,22 @@ pub use crate::types::{
     AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
     MassUpdateBody, RemoveRelationBody, UnlinkParams,
 };
+/// The links the create and update structs hold as one field (ids or find-or-create).
+pub mod links {
+    /// The link `category`: `categoryId` or `category`.
+    #[derive(Debug)]
+    pub enum Category {}
+    impl ::atrocore_runtime::LinkKeys for Category {
+        const ID: &'static str = "categoryId";
+        const LINK: &'static str = "category";
+        const FIELDS: &'static [&'static str] = &["categoryId", "category"];
+    }
+    /// The link `product`: `productId` or `product`.
+    #[derive(Debug)]
+    pub enum Product {}
+    impl ::atrocore_runtime::LinkKeys for Product {
+        const ID: &'static str = "productId";
+        const LINK: &'static str = "product";
+        const FIELDS: &'static [&'static str] = &["productId", "product"];
+    }
+}

@@ -194,14 +194,20 @@ pub struct ProductFilePost {
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::ProductFileId>,
-    /// `fileId`, required
+    /// `file`, required
+    ///
+    /// `fileId` or its find-or-create form `file`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `File`.
-    pub file_id: crate::ids::FileId,
-    /// `productId`, required
+    #[serde(flatten)]
+    pub file: ::atrocore_runtime::LinkOne<crate::ids::FileId, links::File>,
+    /// `product`, required
+    ///
+    /// `productId` or its find-or-create form `product`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Product`.
-    pub product_id: crate::ids::ProductId,
+    #[serde(flatten)]
+    pub product: ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::Product>,
     /// `isMainImage`
     ///
     /// AtroCore type `bool`.
@@ -217,16 +223,6 @@ pub struct ProductFilePost {
     /// AtroCore type `array`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
-    /// `file`
-    ///
-    /// Find-or-create form of `fileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<::atrocore_runtime::LinkTo>,
-    /// `product`
-    ///
-    /// Find-or-create form of `productId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -236,20 +232,18 @@ pub struct ProductFilePost {
     >,
 }
 impl ProductFilePost {
-    /// A new record with the fields the server requires (`fileId`, `productId`); the others are unset. Set them with struct update syntax: `ProductFilePost { field: Some(value), ..ProductFilePost::new(…) }`.
+    /// A new record with the fields the server requires (`file`, `product`); the others are unset. Set them with struct update syntax: `ProductFilePost { field: Some(value), ..ProductFilePost::new(…) }`.
     pub fn new(
-        file_id: impl ::std::convert::Into<crate::ids::FileId>,
-        product_id: impl ::std::convert::Into<crate::ids::ProductId>,
+        file: impl ::std::convert::Into<crate::ids::FileId>,
+        product: impl ::std::convert::Into<crate::ids::ProductId>,
     ) -> Self {
         Self {
             id: None,
-            file_id: file_id.into(),
-            product_id: product_id.into(),
+            file: ::atrocore_runtime::LinkOne::id(file),
+            product: ::atrocore_runtime::LinkOne::id(product),
             is_main_image: None,
             sorting: None,
             tags: None,
-            file: None,
-            product: None,
             extra: ::atrocore_runtime::serde_json::Map::new(),
         }
     }
@@ -267,16 +261,22 @@ impl ProductFilePost {
 #[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductFilePatch {
-    /// `fileId`, required
+    /// `file`, required
+    ///
+    /// `fileId` or its find-or-create form `file`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `File`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_id: Option<crate::ids::FileId>,
-    /// `productId`, required
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub file: Option<::atrocore_runtime::LinkOne<crate::ids::FileId, links::File>>,
+    /// `product`, required
+    ///
+    /// `productId` or its find-or-create form `product`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Product`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub product_id: Option<crate::ids::ProductId>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub product: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::Product>,
+    >,
     /// `isMainImage`
     ///
     /// AtroCore type `bool`.
@@ -292,16 +292,6 @@ pub struct ProductFilePatch {
     /// AtroCore type `array`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tags: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `file`
-    ///
-    /// Find-or-create form of `fileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub file: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `product`
-    ///
-    /// Find-or-create form of `productId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub product: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -568,3 +558,22 @@ pub use crate::types::{
     AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
     MassUpdateBody, RemoveRelationBody, UnlinkParams,
 };
+/// The links the create and update structs hold as one field (ids or find-or-create).
+pub mod links {
+    /// The link `file`: `fileId` or `file`.
+    #[derive(Debug)]
+    pub enum File {}
+    impl ::atrocore_runtime::LinkKeys for File {
+        const ID: &'static str = "fileId";
+        const LINK: &'static str = "file";
+        const FIELDS: &'static [&'static str] = &["fileId", "file"];
+    }
+    /// The link `product`: `productId` or `product`.
+    #[derive(Debug)]
+    pub enum Product {}
+    impl ::atrocore_runtime::LinkKeys for Product {
+        const ID: &'static str = "productId";
+        const LINK: &'static str = "product";
+        const FIELDS: &'static [&'static str] = &["productId", "product"];
+    }
+}

@@ -144,21 +144,18 @@ pub struct TeamPost {
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `rolesIds`
+    /// `roles`
+    ///
+    /// `rolesIds` or its find-or-create form `roles`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Role`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub roles_ids: Option<Vec<String>>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<::atrocore_runtime::LinkMany<String, links::Roles>>,
     /// `languageRestricted`
     ///
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language_restricted: Option<bool>,
-    /// `roles`
-    ///
-    /// Find-or-create form of `rolesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub roles: Option<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -185,21 +182,18 @@ pub struct TeamPatch {
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name: ::atrocore_runtime::Patch<String>,
-    /// `rolesIds`
+    /// `roles`
+    ///
+    /// `rolesIds` or its find-or-create form `roles`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Role`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub roles_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<::atrocore_runtime::LinkMany<String, links::Roles>>,
     /// `languageRestricted`
     ///
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub language_restricted: ::atrocore_runtime::Patch<bool>,
-    /// `roles`
-    ///
-    /// Find-or-create form of `rolesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub roles: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -447,3 +441,14 @@ pub use crate::types::{
     AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
     MassUpdateBody, RemoveRelationBody, UnlinkParams,
 };
+/// The links the create and update structs hold as one field (ids or find-or-create).
+pub mod links {
+    /// The link `roles`: `rolesIds` or `roles`.
+    #[derive(Debug)]
+    pub enum Roles {}
+    impl ::atrocore_runtime::LinkKeys for Roles {
+        const ID: &'static str = "rolesIds";
+        const LINK: &'static str = "roles";
+        const FIELDS: &'static [&'static str] = &["rolesIds", "roles"];
+    }
+}

@@ -320,10 +320,13 @@ pub struct UnitPost {
     /// AtroCore type `text`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
-    /// `measureId`, required
+    /// `measure`, required
+    ///
+    /// `measureId` or its find-or-create form `measure`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Measure`.
-    pub measure_id: crate::ids::MeasureId,
+    #[serde(flatten)]
+    pub measure: ::atrocore_runtime::LinkOne<crate::ids::MeasureId, links::Measure>,
     /// `isMain`
     ///
     /// AtroCore type `bool`.
@@ -334,21 +337,15 @@ pub struct UnitPost {
     /// AtroCore type `float`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multiplier: Option<f64>,
-    /// `convertToId`
-    ///
-    /// Link to `Unit`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub convert_to_id: Option<crate::ids::UnitId>,
-    /// `measure`
-    ///
-    /// Find-or-create form of `measureId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub measure: Option<::atrocore_runtime::LinkTo>,
     /// `convertTo`
     ///
-    /// Find-or-create form of `convertToId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub convert_to: Option<::atrocore_runtime::LinkTo>,
+    /// `convertToId` or its find-or-create form `convertTo`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `Unit`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub convert_to: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::ConvertTo>,
+    >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -358,10 +355,10 @@ pub struct UnitPost {
     >,
 }
 impl UnitPost {
-    /// A new record with the fields the server requires (`name`, `measureId`); the others are unset. Set them with struct update syntax: `UnitPost { field: Some(value), ..UnitPost::new(…) }`.
+    /// A new record with the fields the server requires (`name`, `measure`); the others are unset. Set them with struct update syntax: `UnitPost { field: Some(value), ..UnitPost::new(…) }`.
     pub fn new(
         name: impl ::std::convert::Into<String>,
-        measure_id: impl ::std::convert::Into<crate::ids::MeasureId>,
+        measure: impl ::std::convert::Into<crate::ids::MeasureId>,
     ) -> Self {
         Self {
             id: None,
@@ -374,11 +371,9 @@ impl UnitPost {
             description: None,
             description_de_de: None,
             description_fr_fr: None,
-            measure_id: measure_id.into(),
+            measure: ::atrocore_runtime::LinkOne::id(measure),
             is_main: None,
             multiplier: None,
-            convert_to_id: None,
-            measure: None,
             convert_to: None,
             extra: ::atrocore_runtime::serde_json::Map::new(),
         }
@@ -442,11 +437,15 @@ pub struct UnitPatch {
     /// AtroCore type `text`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `measureId`, required
+    /// `measure`, required
+    ///
+    /// `measureId` or its find-or-create form `measure`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Measure`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub measure_id: Option<crate::ids::MeasureId>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub measure: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::MeasureId, links::Measure>,
+    >,
     /// `isMain`
     ///
     /// AtroCore type `bool`.
@@ -457,21 +456,15 @@ pub struct UnitPatch {
     /// AtroCore type `float`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub multiplier: Option<f64>,
-    /// `convertToId`
-    ///
-    /// Link to `Unit`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub convert_to_id: ::atrocore_runtime::Patch<crate::ids::UnitId>,
-    /// `measure`
-    ///
-    /// Find-or-create form of `measureId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub measure: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `convertTo`
     ///
-    /// Find-or-create form of `convertToId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub convert_to: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `convertToId` or its find-or-create form `convertTo`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `Unit`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub convert_to: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::ConvertTo>,
+    >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -767,3 +760,22 @@ pub use crate::types::{
     AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
     MassUpdateBody, RemoveRelationBody, UnlinkParams,
 };
+/// The links the create and update structs hold as one field (ids or find-or-create).
+pub mod links {
+    /// The link `convertTo`: `convertToId` or `convertTo`.
+    #[derive(Debug)]
+    pub enum ConvertTo {}
+    impl ::atrocore_runtime::LinkKeys for ConvertTo {
+        const ID: &'static str = "convertToId";
+        const LINK: &'static str = "convertTo";
+        const FIELDS: &'static [&'static str] = &["convertToId", "convertTo"];
+    }
+    /// The link `measure`: `measureId` or `measure`.
+    #[derive(Debug)]
+    pub enum Measure {}
+    impl ::atrocore_runtime::LinkKeys for Measure {
+        const ID: &'static str = "measureId";
+        const LINK: &'static str = "measure";
+        const FIELDS: &'static [&'static str] = &["measureId", "measure"];
+    }
+}

@@ -697,21 +697,29 @@ pub struct UserPost {
     /// AtroCore type `varchar`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
-    /// `defaultTeamId`
+    /// `defaultTeam`
+    ///
+    /// `defaultTeamId` or its find-or-create form `defaultTeam`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Team`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_team_id: Option<crate::ids::TeamId>,
-    /// `teamsIds`
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub default_team: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::TeamId, links::DefaultTeam>,
+    >,
+    /// `teams`
+    ///
+    /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<crate::ids::TeamId>>,
-    /// `rolesIds`
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
+    /// `roles`
+    ///
+    /// `rolesIds` or its find-or-create form `roles`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Role`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roles_ids: Option<Vec<String>>,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<::atrocore_runtime::LinkMany<String, links::Roles>>,
     /// `avatarId`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar_id: Option<String>,
@@ -720,26 +728,34 @@ pub struct UserPost {
     /// AtroCore type `extensibleEnum`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
-    /// `layoutProfileId`
+    /// `layoutProfile`
+    ///
+    /// `layoutProfileId` or its find-or-create form `layoutProfile`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `LayoutProfile`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layout_profile_id: Option<String>,
-    /// `localeId`
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub layout_profile: Option<
+        ::atrocore_runtime::LinkOne<String, links::LayoutProfile>,
+    >,
+    /// `locale`
+    ///
+    /// `localeId` or its find-or-create form `locale`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub locale_id: Option<String>,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<::atrocore_runtime::LinkOne<String, links::Locale>>,
     /// `disabledLanguages`
     ///
     /// AtroCore type `jsonArray`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_languages: Option<::atrocore_runtime::serde_json::Value>,
-    /// `styleId`
+    /// `style`
+    ///
+    /// `styleId` or its find-or-create form `style`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub style_id: Option<String>,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<::atrocore_runtime::LinkOne<String, links::Style>>,
     /// `dashboardLayout`
     ///
     /// AtroCore type `jsonArray`.
@@ -780,61 +796,29 @@ pub struct UserPost {
     /// AtroCore type `bool`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receive_notifications: Option<bool>,
-    /// `notificationProfileId`
+    /// `notificationProfile`
+    ///
+    /// `notificationProfileId` or its find-or-create form `notificationProfile`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `NotificationProfile`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notification_profile_id: Option<String>,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub notification_profile: Option<
+        ::atrocore_runtime::LinkOne<String, links::NotificationProfile>,
+    >,
     /// `favoritesList`
     ///
     /// AtroCore type `array`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub favorites_list: Option<Vec<String>>,
-    /// `currentSelectionId`
-    ///
-    /// Link to `Selection`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current_selection_id: Option<String>,
-    /// `defaultTeam`
-    ///
-    /// Find-or-create form of `defaultTeamId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_team: Option<::atrocore_runtime::LinkTo>,
-    /// `teams`
-    ///
-    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
-    /// `roles`
-    ///
-    /// Find-or-create form of `rolesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roles: Option<Vec<::atrocore_runtime::LinkTo>>,
-    /// `layoutProfile`
-    ///
-    /// Find-or-create form of `layoutProfileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layout_profile: Option<::atrocore_runtime::LinkTo>,
-    /// `locale`
-    ///
-    /// Find-or-create form of `localeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub locale: Option<::atrocore_runtime::LinkTo>,
-    /// `style`
-    ///
-    /// Find-or-create form of `styleId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub style: Option<::atrocore_runtime::LinkTo>,
-    /// `notificationProfile`
-    ///
-    /// Find-or-create form of `notificationProfileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notification_profile: Option<::atrocore_runtime::LinkTo>,
     /// `currentSelection`
     ///
-    /// Find-or-create form of `currentSelectionId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current_selection: Option<::atrocore_runtime::LinkTo>,
+    /// `currentSelectionId` or its find-or-create form `currentSelection`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `Selection`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub current_selection: Option<
+        ::atrocore_runtime::LinkOne<String, links::CurrentSelection>,
+    >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -864,15 +848,15 @@ impl UserPost {
             title: None,
             email_address: None,
             phone_number: None,
-            default_team_id: None,
-            teams_ids: None,
-            roles_ids: None,
+            default_team: None,
+            teams: None,
+            roles: None,
             avatar_id: None,
             gender: None,
-            layout_profile_id: None,
-            locale_id: None,
+            layout_profile: None,
+            locale: None,
             disabled_languages: None,
-            style_id: None,
+            style: None,
             dashboard_layout: None,
             dashlets_options: None,
             use_custom_tab_list: None,
@@ -881,16 +865,8 @@ impl UserPost {
             follow_entity_on_assignment: None,
             closed_panel_options: None,
             receive_notifications: None,
-            notification_profile_id: None,
-            favorites_list: None,
-            current_selection_id: None,
-            default_team: None,
-            teams: None,
-            roles: None,
-            layout_profile: None,
-            locale: None,
-            style: None,
             notification_profile: None,
+            favorites_list: None,
             current_selection: None,
             extra: ::atrocore_runtime::serde_json::Map::new(),
         }
@@ -974,21 +950,29 @@ pub struct UserPatch {
     /// AtroCore type `varchar`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub phone_number: ::atrocore_runtime::Patch<String>,
-    /// `defaultTeamId`
+    /// `defaultTeam`
+    ///
+    /// `defaultTeamId` or its find-or-create form `defaultTeam`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Team`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub default_team_id: ::atrocore_runtime::Patch<crate::ids::TeamId>,
-    /// `teamsIds`
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub default_team: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::TeamId, links::DefaultTeam>,
+    >,
+    /// `teams`
+    ///
+    /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<crate::ids::TeamId>>,
-    /// `rolesIds`
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
+    /// `roles`
+    ///
+    /// `rolesIds` or its find-or-create form `roles`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Role`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub roles_ids: ::atrocore_runtime::Patch<Vec<String>>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<::atrocore_runtime::LinkMany<String, links::Roles>>,
     /// `avatarId`
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub avatar_id: ::atrocore_runtime::Patch<String>,
@@ -997,16 +981,22 @@ pub struct UserPatch {
     /// AtroCore type `extensibleEnum`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub gender: ::atrocore_runtime::Patch<String>,
-    /// `layoutProfileId`
+    /// `layoutProfile`
+    ///
+    /// `layoutProfileId` or its find-or-create form `layoutProfile`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `LayoutProfile`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub layout_profile_id: ::atrocore_runtime::Patch<String>,
-    /// `localeId`
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub layout_profile: Option<
+        ::atrocore_runtime::LinkOne<String, links::LayoutProfile>,
+    >,
+    /// `locale`
+    ///
+    /// `localeId` or its find-or-create form `locale`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub locale_id: ::atrocore_runtime::Patch<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<::atrocore_runtime::LinkOne<String, links::Locale>>,
     /// `disabledLanguages`
     ///
     /// AtroCore type `jsonArray`.
@@ -1014,11 +1004,13 @@ pub struct UserPatch {
     pub disabled_languages: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
-    /// `styleId`
+    /// `style`
+    ///
+    /// `styleId` or its find-or-create form `style`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub style_id: ::atrocore_runtime::Patch<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub style: Option<::atrocore_runtime::LinkOne<String, links::Style>>,
     /// `dashboardLayout`
     ///
     /// AtroCore type `jsonArray`.
@@ -1065,61 +1057,29 @@ pub struct UserPatch {
     /// AtroCore type `bool`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub receive_notifications: ::atrocore_runtime::Patch<bool>,
-    /// `notificationProfileId`
+    /// `notificationProfile`
+    ///
+    /// `notificationProfileId` or its find-or-create form `notificationProfile`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `NotificationProfile`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub notification_profile_id: ::atrocore_runtime::Patch<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub notification_profile: Option<
+        ::atrocore_runtime::LinkOne<String, links::NotificationProfile>,
+    >,
     /// `favoritesList`
     ///
     /// AtroCore type `array`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub favorites_list: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `currentSelectionId`
-    ///
-    /// Link to `Selection`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub current_selection_id: ::atrocore_runtime::Patch<String>,
-    /// `defaultTeam`
-    ///
-    /// Find-or-create form of `defaultTeamId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub default_team: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `teams`
-    ///
-    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
-    /// `roles`
-    ///
-    /// Find-or-create form of `rolesIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub roles: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
-    /// `layoutProfile`
-    ///
-    /// Find-or-create form of `layoutProfileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub layout_profile: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `locale`
-    ///
-    /// Find-or-create form of `localeId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub locale: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `style`
-    ///
-    /// Find-or-create form of `styleId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub style: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
-    /// `notificationProfile`
-    ///
-    /// Find-or-create form of `notificationProfileId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub notification_profile: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
     /// `currentSelection`
     ///
-    /// Find-or-create form of `currentSelectionId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub current_selection: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `currentSelectionId` or its find-or-create form `currentSelection`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `Selection`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub current_selection: Option<
+        ::atrocore_runtime::LinkOne<String, links::CurrentSelection>,
+    >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -1810,3 +1770,76 @@ pub use crate::types::{
     AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
     MassUpdateBody, RemoveRelationBody, UnlinkParams,
 };
+/// The links the create and update structs hold as one field (ids or find-or-create).
+pub mod links {
+    /// The link `currentSelection`: `currentSelectionId` or `currentSelection`.
+    #[derive(Debug)]
+    pub enum CurrentSelection {}
+    impl ::atrocore_runtime::LinkKeys for CurrentSelection {
+        const ID: &'static str = "currentSelectionId";
+        const LINK: &'static str = "currentSelection";
+        const FIELDS: &'static [&'static str] = &[
+            "currentSelectionId",
+            "currentSelection",
+        ];
+    }
+    /// The link `defaultTeam`: `defaultTeamId` or `defaultTeam`.
+    #[derive(Debug)]
+    pub enum DefaultTeam {}
+    impl ::atrocore_runtime::LinkKeys for DefaultTeam {
+        const ID: &'static str = "defaultTeamId";
+        const LINK: &'static str = "defaultTeam";
+        const FIELDS: &'static [&'static str] = &["defaultTeamId", "defaultTeam"];
+    }
+    /// The link `layoutProfile`: `layoutProfileId` or `layoutProfile`.
+    #[derive(Debug)]
+    pub enum LayoutProfile {}
+    impl ::atrocore_runtime::LinkKeys for LayoutProfile {
+        const ID: &'static str = "layoutProfileId";
+        const LINK: &'static str = "layoutProfile";
+        const FIELDS: &'static [&'static str] = &["layoutProfileId", "layoutProfile"];
+    }
+    /// The link `locale`: `localeId` or `locale`.
+    #[derive(Debug)]
+    pub enum Locale {}
+    impl ::atrocore_runtime::LinkKeys for Locale {
+        const ID: &'static str = "localeId";
+        const LINK: &'static str = "locale";
+        const FIELDS: &'static [&'static str] = &["localeId", "locale"];
+    }
+    /// The link `notificationProfile`: `notificationProfileId` or `notificationProfile`.
+    #[derive(Debug)]
+    pub enum NotificationProfile {}
+    impl ::atrocore_runtime::LinkKeys for NotificationProfile {
+        const ID: &'static str = "notificationProfileId";
+        const LINK: &'static str = "notificationProfile";
+        const FIELDS: &'static [&'static str] = &[
+            "notificationProfileId",
+            "notificationProfile",
+        ];
+    }
+    /// The link `roles`: `rolesIds` or `roles`.
+    #[derive(Debug)]
+    pub enum Roles {}
+    impl ::atrocore_runtime::LinkKeys for Roles {
+        const ID: &'static str = "rolesIds";
+        const LINK: &'static str = "roles";
+        const FIELDS: &'static [&'static str] = &["rolesIds", "roles"];
+    }
+    /// The link `style`: `styleId` or `style`.
+    #[derive(Debug)]
+    pub enum Style {}
+    impl ::atrocore_runtime::LinkKeys for Style {
+        const ID: &'static str = "styleId";
+        const LINK: &'static str = "style";
+        const FIELDS: &'static [&'static str] = &["styleId", "style"];
+    }
+    /// The link `teams`: `teamsIds` or `teams`.
+    #[derive(Debug)]
+    pub enum Teams {}
+    impl ::atrocore_runtime::LinkKeys for Teams {
+        const ID: &'static str = "teamsIds";
+        const LINK: &'static str = "teams";
+        const FIELDS: &'static [&'static str] = &["teamsIds", "teams"];
+    }
+}

@@ -112,6 +112,10 @@ pub struct Entity {
     pub shared_uses: Vec<String>,
     /// The arena ids of the read, create and patch structs.
     pub ids: EntityTypeIds,
+    /// The key types of the links the create and patch structs hold as one field
+    /// ([`LinkField`]), defined in the module's `links`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub link_keys: Vec<LinkField>,
     /// Named types defined in this module (used by its structs and operations), in output
     /// order.
     pub types: Vec<TypeId>,
@@ -399,21 +403,44 @@ pub enum Type {
     Where,
     /// A named type of the crate: its entry in [`Api::types`].
     Named(TypeId),
+    /// A link of a write body as one field (the runtime's `LinkOne`/`LinkMany`): the ids, or
+    /// the find-or-create form, written in place of `brandId` or `brand`.
+    Link(Box<LinkField>),
+}
+
+/// The one field of a write body that stands for a link's ids and its find-or-create form.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct LinkField {
+    /// The link's key type in the module's `links` (`Brand`).
+    pub keys: String,
+    /// The id key (`brandId`, `teamsIds`).
+    pub id_wire: String,
+    /// The find-or-create key (`brand`, `teams`).
+    pub link_wire: String,
+    /// One id's type (`BrandId`, or `String` when the target is not generated).
+    pub id: Type,
+    /// A to-many link (`LinkMany`).
+    pub many: bool,
 }
 
 impl Type {
-    /// Calls `f` with every type inside this one, itself first (arrays' items, maps' values).
+    /// Calls `f` with every type inside this one, itself first (arrays' items, maps' values,
+    /// link ids).
     pub fn walk(&self, f: &mut impl FnMut(&Type)) {
         f(self);
-        if let Type::Array(inner) | Type::Map(inner) = self {
-            inner.walk(f);
+        match self {
+            Type::Array(inner) | Type::Map(inner) => inner.walk(f),
+            Type::Link(link) => link.id.walk(f),
+            _ => {}
         }
     }
 
     /// Calls `f` with every type inside this one, itself last.
     pub fn walk_mut(&mut self, f: &mut impl FnMut(&mut Type)) {
-        if let Type::Array(inner) | Type::Map(inner) = self {
-            inner.walk_mut(f);
+        match self {
+            Type::Array(inner) | Type::Map(inner) => inner.walk_mut(f),
+            Type::Link(link) => link.id.walk_mut(f),
+            _ => {}
         }
         f(self);
     }
@@ -680,7 +707,7 @@ impl TypeSpace {
     /// Whether a value of `t` has a `Default`.
     pub fn has_default(&self, t: &Type) -> bool {
         match t {
-            Type::Where | Type::Date | Type::DateTime | Type::LinkTo => false,
+            Type::Where | Type::Date | Type::DateTime | Type::LinkTo | Type::Link(_) => false,
             Type::Named(id) => self.get(*id).has_default,
             _ => true,
         }

@@ -147,6 +147,7 @@ pub mod filter;
 mod http;
 mod id;
 mod link;
+mod link_field;
 mod links;
 mod meta;
 mod operation;
@@ -179,6 +180,7 @@ pub use filter::{
 };
 pub use id::{AsId, Id};
 pub use link::{LinkNames, LinkTo, Lookup, Scalar};
+pub use link_field::{LinkKeys, LinkMany, LinkOne, Many, One};
 pub use meta::{Meta, OptionRecords, Permissions};
 pub use operation::Operation;
 pub use outcome::WriteOutcome;

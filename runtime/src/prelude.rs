@@ -18,6 +18,6 @@
 pub use futures_util::{StreamExt, TryStreamExt};
 
 pub use crate::{
-    AttributeValue, Date, DateTime, Error, ErrorKind, Filter, LinkTo, NameConflict, Patch, Result,
-    UpsertItem, UpsertStatus, WriteOutcome,
+    AttributeValue, Date, DateTime, Error, ErrorKind, Filter, LinkMany, LinkOne, LinkTo, Lookup,
+    NameConflict, Patch, Result, UpsertItem, UpsertStatus, WriteOutcome,
 };

@@ -423,46 +423,36 @@ pub struct CategoryPost {
     /// AtroCore type `int`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
-    /// `parentsIds`, nullable
-    ///
-    /// Links to `Category`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parents_ids: Option<Vec<crate::ids::CategoryId>>,
-    /// `ownerUserId`, nullable
-    ///
-    /// Link to `User`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user_id: Option<String>,
-    /// `assignedUserId`, nullable
-    ///
-    /// Link to `User`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user_id: Option<String>,
-    /// `teamsIds`, nullable
-    ///
-    /// Links to `Team`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams_ids: Option<Vec<String>>,
     /// `parents`
     ///
-    /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parents: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `parentsIds` or its find-or-create form `parents`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Category`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub parents: Option<
+        ::atrocore_runtime::LinkMany<crate::ids::CategoryId, links::Parents>,
+    >,
     /// `ownerUser`
     ///
-    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_user: Option<::atrocore_runtime::LinkTo>,
+    /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub owner_user: Option<::atrocore_runtime::LinkOne<String, links::OwnerUser>>,
     /// `assignedUser`
     ///
-    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_user: Option<::atrocore_runtime::LinkTo>,
+    /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub assigned_user: Option<::atrocore_runtime::LinkOne<String, links::AssignedUser>>,
     /// `teams`
     ///
-    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams: Option<Vec<::atrocore_runtime::LinkTo>>,
+    /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Team`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<::atrocore_runtime::LinkMany<String, links::Teams>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -486,10 +476,6 @@ impl CategoryPost {
             main_image_id: None,
             is_active: None,
             sort_order: None,
-            parents_ids: None,
-            owner_user_id: None,
-            assigned_user_id: None,
-            teams_ids: None,
             parents: None,
             owner_user: None,
             assigned_user: None,
@@ -559,46 +545,36 @@ pub struct CategoryPatch {
     /// AtroCore type `int`.
     #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sort_order: ::atrocore_runtime::Patch<i64>,
-    /// `parentsIds`, nullable
-    ///
-    /// Links to `Category`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub parents_ids: ::atrocore_runtime::Patch<Vec<crate::ids::CategoryId>>,
-    /// `ownerUserId`, nullable
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user_id: ::atrocore_runtime::Patch<String>,
-    /// `assignedUserId`, nullable
-    ///
-    /// Link to `User`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user_id: ::atrocore_runtime::Patch<String>,
-    /// `teamsIds`, nullable
-    ///
-    /// Links to `Team`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams_ids: ::atrocore_runtime::Patch<Vec<String>>,
     /// `parents`
     ///
-    /// Find-or-create form of `parentsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub parents: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
+    /// `parentsIds` or its find-or-create form `parents`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Category`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub parents: Option<
+        ::atrocore_runtime::LinkMany<crate::ids::CategoryId, links::Parents>,
+    >,
     /// `ownerUser`
     ///
-    /// Find-or-create form of `ownerUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub owner_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub owner_user: Option<::atrocore_runtime::LinkOne<String, links::OwnerUser>>,
     /// `assignedUser`
     ///
-    /// Find-or-create form of `assignedUserId`: the linked record by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub assigned_user: ::atrocore_runtime::Patch<::atrocore_runtime::LinkTo>,
+    /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
+    ///
+    /// Link to `User`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub assigned_user: Option<::atrocore_runtime::LinkOne<String, links::AssignedUser>>,
     /// `teams`
     ///
-    /// Find-or-create form of `teamsIds`: the linked records by id or by simple field values; the server links the record it finds, creating it when none matches (one level deep).
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
-    pub teams: ::atrocore_runtime::Patch<Vec<::atrocore_runtime::LinkTo>>,
+    /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
+    ///
+    /// Links to `Team`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<::atrocore_runtime::LinkMany<String, links::Teams>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
     #[serde(flatten)]
@@ -1091,3 +1067,38 @@ pub use crate::types::{
     InheritAllFromParentAsyncResponse, InheritFieldBody, InheritLinkBody,
     InheritRelationBody, NotInheritRelationBody,
 };
+/// The links the create and update structs hold as one field (ids or find-or-create).
+pub mod links {
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    #[derive(Debug)]
+    pub enum AssignedUser {}
+    impl ::atrocore_runtime::LinkKeys for AssignedUser {
+        const ID: &'static str = "assignedUserId";
+        const LINK: &'static str = "assignedUser";
+        const FIELDS: &'static [&'static str] = &["assignedUserId", "assignedUser"];
+    }
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    #[derive(Debug)]
+    pub enum OwnerUser {}
+    impl ::atrocore_runtime::LinkKeys for OwnerUser {
+        const ID: &'static str = "ownerUserId";
+        const LINK: &'static str = "ownerUser";
+        const FIELDS: &'static [&'static str] = &["ownerUserId", "ownerUser"];
+    }
+    /// The link `parents`: `parentsIds` or `parents`.
+    #[derive(Debug)]
+    pub enum Parents {}
+    impl ::atrocore_runtime::LinkKeys for Parents {
+        const ID: &'static str = "parentsIds";
+        const LINK: &'static str = "parents";
+        const FIELDS: &'static [&'static str] = &["parentsIds", "parents"];
+    }
+    /// The link `teams`: `teamsIds` or `teams`.
+    #[derive(Debug)]
+    pub enum Teams {}
+    impl ::atrocore_runtime::LinkKeys for Teams {
+        const ID: &'static str = "teamsIds";
+        const LINK: &'static str = "teams";
+        const FIELDS: &'static [&'static str] = &["teamsIds", "teams"];
+    }
+}

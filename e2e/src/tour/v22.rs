@@ -45,7 +45,7 @@ pub async fn run(client: &Client, config: &Config) -> Result<Report> {
     let created = client
         .product()
         .create(&ProductPost {
-            brand: Some(LinkTo::find(brand)),
+            brand: Some(LinkOne::find(brand)),
             ean: Some("4006381333931".into()),
             ..ProductPost::new("Tour chair", "TOUR-1")
         })

@@ -404,6 +404,7 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
     let handle = api_handle(&e.api_type, &format!("`{wire_name}` records"), methods);
     let types = type_defs(cx, &e.types);
     let shared_uses = shared_uses(&e.shared_uses);
+    let links_mod = link_keys_module(&e.link_keys);
     let inner_docs = module_inner_doc(
         &format!("The `{wire_name}` entity: record types, fields, filters and operations."),
         e.doc.as_deref(),
@@ -421,6 +422,36 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
         #params_defs
         #types
         #shared_uses
+        #links_mod
+    }
+}
+
+/// `links`: one key type per link the write structs hold as one field, naming its two keys
+/// for the runtime's `LinkOne`/`LinkMany`.
+fn link_keys_module(keys: &[LinkField]) -> TokenStream {
+    if keys.is_empty() {
+        return TokenStream::new();
+    }
+    let items = keys.iter().map(|k| {
+        let name = ident(&k.keys);
+        let (id, link) = (&k.id_wire, &k.link_wire);
+        let doc = doc_lines(&format!("The link `{link}`: `{id}` or `{link}`."));
+        quote! {
+            #doc
+            #[derive(Debug)]
+            pub enum #name {}
+            impl ::atrocore_runtime::LinkKeys for #name {
+                const ID: &'static str = #id;
+                const LINK: &'static str = #link;
+                const FIELDS: &'static [&'static str] = &[#id, #link];
+            }
+        }
+    });
+    quote! {
+        /// The links the create and update structs hold as one field (ids or find-or-create).
+        pub mod links {
+            #(#items)*
+        }
     }
 }
 

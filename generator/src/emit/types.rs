@@ -32,6 +32,14 @@ pub(super) fn ty(cx: Ctx, t: &Type) -> TokenStream {
         Type::DateTime => quote!(::atrocore_runtime::DateTime),
         Type::Where => quote!(::atrocore_runtime::Where),
         Type::Named(id) => cx.named(*id, false),
+        Type::Link(l) => {
+            let (id, keys) = (ty(cx, &l.id), ident(&l.keys));
+            if l.many {
+                quote!(::atrocore_runtime::LinkMany<#id, links::#keys>)
+            } else {
+                quote!(::atrocore_runtime::LinkOne<#id, links::#keys>)
+            }
+        }
     }
 }
 
@@ -112,7 +120,11 @@ pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream 
         let wire = &f.wire;
         // `rename_all = "camelCase"` on the struct covers most fields (`name_de_de` ↔ `nameDeDe`).
         let mut attrs: Vec<TokenStream> = Vec::new();
-        if serde_camel_case(&f.ident) != f.wire {
+        let link = matches!(f.ty, Type::Link(_));
+        if link {
+            // One field for two keys (`brandId` or `brand`): written in place.
+            attrs.push(quote!(flatten));
+        } else if serde_camel_case(&f.ident) != f.wire {
             attrs.push(quote!(rename = #wire));
         }
         let own_default = !all_default;
@@ -125,6 +137,8 @@ pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream 
         let fdoc = field_doc(f);
         let (field_ty, skip, default) = match s.style {
             StructStyle::Read => (quote!(Option<#t>), Some("Option::is_none"), true),
+            // A link of an update is left out, set, or cleared by its own `clear()`.
+            StructStyle::Patch if link => (quote!(Option<#t>), Some("Option::is_none"), true),
             // A field the instance requires can be set, never cleared: no `Null`.
             StructStyle::Patch if f.required => (quote!(Option<#t>), Some("Option::is_none"), true),
             StructStyle::Patch => (
@@ -196,13 +210,27 @@ pub(super) fn constructor(cx: Ctx, s: &Struct) -> TokenStream {
         let fname = ident(&f.ident);
         if f.required && !f.nullable {
             let t = ty(cx, &f.ty);
-            // Text and ids take anything that converts (`&str`, `String`, a typed id).
+            // Text and ids take anything that converts (`&str`, `String`, a typed id); a link
+            // its id (the find-or-create form is set with struct update syntax).
             let converts = match &f.ty {
-                Type::String => true,
+                Type::String | Type::Link(_) => true,
                 Type::Named(id) => matches!(cx.types.get(*id).def, Definition::Id { .. }),
                 _ => false,
             };
-            let (arg, value) = if converts {
+            let (arg, value) = if let Type::Link(l) = &f.ty {
+                let id = ty(cx, &l.id);
+                if l.many {
+                    (
+                        quote!(#fname: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<#id>>),
+                        quote!(::atrocore_runtime::LinkMany::ids(#fname)),
+                    )
+                } else {
+                    (
+                        quote!(#fname: impl ::std::convert::Into<#id>),
+                        quote!(::atrocore_runtime::LinkOne::id(#fname)),
+                    )
+                }
+            } else if converts {
                 (
                     quote!(#fname: impl ::std::convert::Into<#t>),
                     quote!(#fname.into()),

@@ -147,6 +147,16 @@ impl<'a> Lowerer<'a> {
             .map(|f| f.wire.clone())
             .collect();
         let (has_create, has_patch_struct) = (create.is_some(), patch.is_some());
+        // The link fields of the write structs, one key type per link.
+        let mut link_keys: Vec<LinkField> = Vec::new();
+        for f in create.iter().chain(patch.iter()).flat_map(|s| &s.fields) {
+            if let Type::Link(l) = &f.ty
+                && !link_keys.iter().any(|k| k.keys == l.keys)
+            {
+                link_keys.push((**l).clone());
+            }
+        }
+        link_keys.sort_by(|a, b| a.keys.cmp(&b.keys));
         Ok(Entity {
             name: name.to_owned(),
             module,
@@ -169,6 +179,7 @@ impl<'a> Lowerer<'a> {
             standard,
             operations,
             shared_uses: Vec::new(),
+            link_keys,
             ids: EntityTypeIds {
                 id: self.id_types[name],
                 read: self.entity_struct(name, EntityStruct::Read),

@@ -250,55 +250,71 @@ impl<'a> Lowerer<'a> {
             });
         }
         if matches!(style, StructStyle::Create | StructStyle::Patch) {
-            self.add_find_or_create_links(&mut fields);
+            self.merge_link_fields(&mut fields);
         }
         Ok(fields)
     }
 
-    /// For every link field (`brandId`, `teamsIds`, known from instance metadata) of a create or
-    /// patch body, add the find-or-create form of the link (`brand`, `teams`): an id or simple
-    /// field values per record, resolved by the server (first level only).
-    pub(super) fn add_find_or_create_links(&self, fields: &mut Vec<Field>) {
+    /// Every link field (`brandId`, `teamsIds`, known from instance metadata) of a create or
+    /// patch body becomes one field named after the link (`brand`, `teams`): the runtime's
+    /// `LinkOne`/`LinkMany`, which holds either the ids or the find-or-create form (values the
+    /// server finds the record by, creating it when none matches; one level deep), never both,
+    /// and writes the matching key (`brandId` or `brand`) in place.
+    pub(super) fn merge_link_fields(&self, fields: &mut [Field]) {
         let wires: BTreeSet<String> = fields.iter().map(|f| f.wire.clone()).collect();
-        let mut namer =
-            Namer::with_reserved(fields.iter().map(|f| f.ident.as_str()).chain(["extra"]));
-        let mut added = Vec::new();
-        for f in fields.iter() {
-            let Some(link) = &f.link else { continue };
-            if wires.contains(link) {
+        let mut namer = Namer::with_reserved(
+            fields
+                .iter()
+                .filter(|f| f.link.is_none())
+                .map(|f| f.ident.as_str())
+                .chain(["extra"]),
+        );
+        for f in fields.iter_mut() {
+            let Some(link) = f.link.clone() else { continue };
+            // A spec that also names the link itself keeps both fields as they are.
+            if wires.contains(&link) {
                 continue;
             }
-            let many = matches!(f.ty, Type::Array(_));
-            let ty = if many {
-                Type::Array(Box::new(Type::LinkTo))
-            } else {
-                Type::LinkTo
+            let (id, many) = match &f.ty {
+                Type::Array(item) => ((**item).clone(), true),
+                other => (other.clone(), false),
             };
             let doc = format!(
-                "Find-or-create form of `{}`: {} by id or by simple field values; the server links the \
-                 record it finds, creating it when none matches (one level deep).",
+                "`{}` or its find-or-create form `{link}`: {} by id, or by simple field values the \
+                 server finds {} by (creating {} when none matches).",
                 f.wire,
                 if many {
                     "the linked records"
                 } else {
                     "the linked record"
-                }
+                },
+                if many { "each" } else { "it" },
+                if many { "those" } else { "it" },
             );
-            added.push(Field {
-                wire: link.clone(),
-                ident: namer.claim_snake(link),
-                variant: naming::camel(link),
-                ty,
-                required: false,
+            let ident = namer.claim_snake(&link);
+            *f = Field {
+                ty: Type::Link(Box::new(LinkField {
+                    keys: naming::camel(&link),
+                    id_wire: f.wire.clone(),
+                    link_wire: link.clone(),
+                    id,
+                    many,
+                })),
+                wire: link,
+                ident,
+                variant: f.variant.clone(),
+                required: f.required,
                 nullable: false,
                 read_only: false,
                 kind: FieldKind::Any,
-                doc: Some(doc),
+                doc: Some(match &f.doc {
+                    Some(d) => format!("{doc}\n\n{d}"),
+                    None => doc,
+                }),
                 link: None,
                 boxed: false,
-            });
+            };
         }
-        fields.extend(added);
     }
 
     /// Ids typed by their entity: an entity's own `id`, and the ids of a link to a generated
