@@ -568,7 +568,7 @@ async fn generated_attribute_writes_report_not_modified() {
 /// (the spec says `string` for every value): a float attribute's number reads as a number.
 #[tokio::test]
 async fn raw_attribute_values_keep_their_types() {
-    use atrocore_runtime::{AttrValue, AttributeValue};
+    use atrocore_runtime::{AttrValue, AttributeValue, WriteOutcome};
     let sim = start_with(Faults::default()).await;
     let c = client(&sim, 0);
     let (weight, colour, kg) = attributes(&c).await;
@@ -600,6 +600,28 @@ async fn raw_attribute_values_keep_their_types() {
     assert_eq!(
         of(&colour).value.as_ref().and_then(AttrValue::as_str),
         Some("red")
+    );
+    // Removal reads 2.2's `{count, errors}` as the runtime's `RemovedAttributes`.
+    let remove = atrocore_client::product::DeleteAttributeValuesBody {
+        attribute_ids: vec![colour.clone()],
+    };
+    let removed = c
+        .product()
+        .delete_attribute_values(&id, &remove)
+        .await
+        .unwrap();
+    assert_eq!(
+        (removed.count, removed.outcome),
+        (Some(1), WriteOutcome::Changed)
+    );
+    let again = c
+        .product()
+        .delete_attribute_values(&id, &remove)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.count, again.outcome),
+        (Some(0), WriteOutcome::NotModified)
     );
     sim.shutdown().await;
 }

@@ -209,11 +209,17 @@ async fn attribute_writes_report_not_modified_on_2_3() {
         attribute_ids: vec![attr.clone()],
     };
     assert_eq!(
-        p.delete_attribute_values(&product, &remove).await.unwrap(),
+        p.delete_attribute_values(&product, &remove)
+            .await
+            .unwrap()
+            .outcome,
         WriteOutcome::Changed
     );
     assert_eq!(
-        p.delete_attribute_values(&product, &remove).await.unwrap(),
+        p.delete_attribute_values(&product, &remove)
+            .await
+            .unwrap()
+            .outcome,
         WriteOutcome::NotModified
     );
     sim.shutdown().await;

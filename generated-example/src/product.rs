@@ -2251,7 +2251,7 @@ impl<'a> ProductApi<'a> {
         &self,
         id: &str,
         body: &DeleteAttributeValuesBody,
-    ) -> ::atrocore_runtime::Operation<DeleteAttributeValuesResponse> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::RemovedAttributes> {
         let request = self
             .client
             .request(
@@ -2262,7 +2262,7 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
+        ::atrocore_runtime::Operation::removed_attributes(request)
     }
     /// `POST /Product/{id}/addAttributes`
     pub fn add_attributes(
@@ -2490,26 +2490,6 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductStatus {
 pub struct DeleteAttributeValuesBody {
     /// `attributeIds`, required
     pub attribute_ids: Vec<crate::ids::AttributeId>,
-}
-/// Answer of `DELETE /Product/{id}/attributeValues`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-pub struct DeleteAttributeValuesResponse {
-    /// `count`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    /// `errors`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub errors: Option<Vec<String>>,
 }
 /// Request body of `POST /Product/{id}/addAttributes`.
 #[derive(

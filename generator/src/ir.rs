@@ -360,6 +360,9 @@ pub enum Response {
     /// A write documented as answering `true` whose route lets AtroCore's `NotModified` through:
     /// `304` when nothing changed. Returned as the runtime's `WriteOutcome`.
     WriteOutcome,
+    /// `DELETE /E/{id}/attributeValues`: the runtime's `RemovedAttributes`, whatever the
+    /// generation answers (2.2 `{count, errors}`, 2.3 `true` or `304`).
+    RemovedAttributes,
 }
 
 /// A value type.

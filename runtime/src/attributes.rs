@@ -444,7 +444,7 @@ impl RecordAttributes {
 }
 
 /// Reads the answer of `DELETE …/attributeValues` (`None`: `304 Not Modified`).
-fn removed_from(answer: Option<Value>) -> RemovedAttributes {
+pub(crate) fn removed_from(answer: Option<Value>) -> RemovedAttributes {
     match answer {
         None => RemovedAttributes {
             outcome: WriteOutcome::NotModified,

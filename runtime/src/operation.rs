@@ -108,6 +108,17 @@ impl Operation<WriteOutcome> {
     }
 }
 
+impl Operation<crate::RemovedAttributes> {
+    /// `DELETE …/attributeValues`: 2.2's `{count, errors}`, 2.3's `true`, or `304` when none
+    /// of the attributes was on the record, read as one [`RemovedAttributes`](crate::RemovedAttributes).
+    pub fn removed_attributes(request: RequestBuilder) -> Self {
+        Self {
+            request,
+            decode: send_removed_attributes,
+        }
+    }
+}
+
 impl Operation<Bytes> {
     /// The body of a `2xx` answer as bytes, read whole within the client's size limit.
     pub fn bytes(request: RequestBuilder) -> Self {
@@ -134,6 +145,13 @@ fn send_empty(request: RequestBuilder) -> BoxFuture<()> {
 
 fn send_outcome(request: RequestBuilder) -> BoxFuture<WriteOutcome> {
     Box::pin(request.send_outcome())
+}
+
+fn send_removed_attributes(request: RequestBuilder) -> BoxFuture<crate::RemovedAttributes> {
+    Box::pin(async move {
+        let answer = request.send_json_unless_not_modified().await?;
+        Ok(crate::attributes::removed_from(answer))
+    })
 }
 
 fn send_bytes(request: RequestBuilder) -> BoxFuture<Bytes> {

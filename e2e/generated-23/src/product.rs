@@ -2055,7 +2055,7 @@ impl<'a> ProductApi<'a> {
         &self,
         id: &str,
         body: &DeleteAttributeValuesBody,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::WriteOutcome> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::RemovedAttributes> {
         let request = self
             .client
             .request(
@@ -2066,7 +2066,7 @@ impl<'a> ProductApi<'a> {
                 ),
             );
         let request = request.json(body);
-        ::atrocore_runtime::Operation::outcome(request)
+        ::atrocore_runtime::Operation::removed_attributes(request)
     }
     /// `POST /Product/{id}/inheritAllForChildren`
     pub fn inherit_all_for_children(

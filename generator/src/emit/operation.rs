@@ -132,6 +132,10 @@ pub(super) fn operation(op: &Operation, cx: Ctx) -> (TokenStream, TokenStream) {
         }
         Response::Empty => (quote!(()), quote!(empty)),
         Response::WriteOutcome => (quote!(::atrocore_runtime::WriteOutcome), quote!(outcome)),
+        Response::RemovedAttributes => (
+            quote!(::atrocore_runtime::RemovedAttributes),
+            quote!(removed_attributes),
+        ),
         Response::Bytes => (quote!(::atrocore_runtime::bytes::Bytes), quote!(bytes)),
     };
     let mutable = (!setters.is_empty()).then(|| quote!(mut));

@@ -135,6 +135,7 @@ impl<'a> Lowerer<'a> {
         let record_route = |tail: &str| path.ends_with(&format!("/{{id}}/{tail}"));
         let values_list = method == Method::Get && record_route("attributeValues");
         let values_upsert = method == Method::Post && record_route("upsertAttributeValues");
+        let values_delete = method == Method::Delete && record_route("attributeValues");
         let body = match self.body_schema(op, &op_pointer)? {
             Some(_) if values_upsert => Some(Body {
                 ty: Type::Array(Box::new(Type::AttributeValue)),
@@ -155,6 +156,10 @@ impl<'a> Lowerer<'a> {
         };
         let mut response = if values_list {
             Response::Json(Type::Array(Box::new(Type::AttributeValue)))
+        } else if values_delete {
+            // 2.2 answers `{count, errors}` (`Templates/Controllers/Base.php`), 2.3 `true` or
+            // `304` (`EntityTypeHandlers/DeleteAttributeValuesHandler.php`).
+            Response::RemovedAttributes
         } else {
             self.response(op, &op_pointer, &name, sink)?
         };
