@@ -185,6 +185,15 @@ pub fn module_name(tag: &str) -> String {
 /// The module that holds shared component types.
 pub const TYPES_MODULE: &str = "types";
 
+/// The module inside an entity's module that holds the key types of its write structs' link
+/// fields (`product::links::Brand`).
+pub const LINKS_MODULE: &str = "links";
+
+/// The name of the key type of a write struct's link field (`brand` → `Brand`).
+pub fn link_keys_type(link: &str) -> String {
+    camel(link)
+}
+
 /// The module that holds the entities' typed ids (`ProductId`).
 pub const IDS_MODULE: &str = "ids";
 

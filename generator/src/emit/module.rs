@@ -447,9 +447,10 @@ fn link_keys_module(keys: &[LinkField]) -> TokenStream {
             }
         }
     });
+    let links = ident(crate::naming::LINKS_MODULE);
     quote! {
         /// The links the create and update structs hold as one field (ids or find-or-create).
-        pub mod links {
+        pub mod #links {
             #(#items)*
         }
     }

@@ -34,10 +34,11 @@ pub(super) fn ty(cx: Ctx, t: &Type) -> TokenStream {
         Type::Named(id) => cx.named(*id, false),
         Type::Link(l) => {
             let (id, keys) = (ty(cx, &l.id), ident(&l.keys));
+            let links = ident(crate::naming::LINKS_MODULE);
             if l.many {
-                quote!(::atrocore_runtime::LinkMany<#id, links::#keys>)
+                quote!(::atrocore_runtime::LinkMany<#id, #links::#keys>)
             } else {
-                quote!(::atrocore_runtime::LinkOne<#id, links::#keys>)
+                quote!(::atrocore_runtime::LinkOne<#id, #links::#keys>)
             }
         }
     }

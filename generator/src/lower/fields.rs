@@ -294,7 +294,7 @@ impl<'a> Lowerer<'a> {
             let ident = namer.claim_snake(&link);
             *f = Field {
                 ty: Type::Link(Box::new(LinkField {
-                    keys: naming::camel(&link),
+                    keys: naming::link_keys_type(&link),
                     id_wire: f.wire.clone(),
                     link_wire: link.clone(),
                     id,
