@@ -126,6 +126,7 @@
 //! - Per-entity link routes are also served on 2.3, where the spec documents `/entityRelation`.
 
 mod demo;
+pub mod file_store;
 mod http;
 pub mod model;
 pub mod openapi;
