@@ -27,8 +27,11 @@ pub struct FileDir {
     root: PathBuf,
     /// A folder of an in-memory database, removed with the store.
     _temp: Option<tempfile::TempDir>,
-    next: AtomicU64,
 }
+
+/// Names made in this process so far (one counter for every store: two stores of the same
+/// database in one process never make the same name).
+static NEXT: AtomicU64 = AtomicU64::new(0);
 
 /// A content file written completely, not yet the content of a record: dropping it removes the
 /// file ([`keep`](Self::keep) when the record that names it is committed).
@@ -96,11 +99,7 @@ impl FileDir {
                 (t.path().to_owned(), Some(t))
             }
         };
-        Ok(FileDir {
-            root,
-            _temp: temp,
-            next: AtomicU64::new(0),
-        })
+        Ok(FileDir { root, _temp: temp })
     }
 
     /// A name not used before in this folder (the process, a counter and the clock).
@@ -112,7 +111,7 @@ impl FileDir {
         format!(
             "{}-{}-{nanos}",
             std::process::id(),
-            self.next.fetch_add(1, Ordering::Relaxed)
+            NEXT.fetch_add(1, Ordering::Relaxed)
         )
     }
 
