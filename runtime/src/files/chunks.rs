@@ -10,7 +10,7 @@ use bytes::Bytes;
 use futures_util::{StreamExt, stream};
 use reqwest::Method;
 use serde_json::{Map, Value};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::{ChunkSession, ProgressFn, UploadProgress, UploadedFile, finish, io_error};
 use crate::client::Client;
@@ -20,8 +20,10 @@ use crate::error::{Error, ErrorKind, Result};
 /// Reads chunks in increasing offset order from the upload's source.
 pub(super) enum ChunkReader {
     Bytes(Bytes),
+    /// A file read on the blocking pool straight into each chunk's buffer (no copy through an
+    /// async file's own buffer); `None` only while a read is in flight.
     File {
-        file: tokio::fs::File,
+        file: Option<std::fs::File>,
         pos: u64,
     },
     Stream {
@@ -47,8 +49,9 @@ impl ChunkReader {
             }
             Self::File { file, .. } => {
                 let len = file
+                    .as_ref()
+                    .ok_or_else(|| Error::builder("the file was lost by a failed read"))?
                     .metadata()
-                    .await
                     .map_err(|e| io_error("cannot read the file's size", e))?
                     .len();
                 if len != size {
@@ -88,21 +91,39 @@ impl ChunkReader {
                 Ok(b.slice(s..s + len))
             }
             Self::File { file, pos } => {
-                if *pos != start {
-                    file.seek(io::SeekFrom::Start(start))
-                        .await
-                        .map_err(|e| io_error("cannot seek in the file", e))?;
-                    *pos = start;
-                }
-                let mut buf = vec![0u8; len];
-                file.read_exact(&mut buf).await.map_err(|e| {
+                use std::io::{Read as _, Seek as _};
+                let mut f = file
+                    .take()
+                    .ok_or_else(|| Error::builder("the file was lost by a failed read"))?;
+                let seek = *pos != start;
+                let (f, read) = tokio::task::spawn_blocking(move || {
+                    let read = (|| {
+                        if seek {
+                            f.seek(io::SeekFrom::Start(start))?;
+                        }
+                        let mut buf = vec![0u8; len];
+                        f.read_exact(&mut buf)?;
+                        Ok::<_, io::Error>(buf)
+                    })();
+                    (f, read)
+                })
+                .await
+                .map_err(|e| {
+                    Error::new(ErrorKind::Other)
+                        .with_message("reading the file failed")
+                        .with_source(e)
+                })?;
+                *file = Some(f);
+                let buf = read.map_err(|e| {
+                    // Where the file stands is unknown now: the next read seeks.
+                    *pos = u64::MAX;
                     if e.kind() == io::ErrorKind::UnexpectedEof {
                         short()
                     } else {
                         io_error("cannot read the file", e)
                     }
                 })?;
-                *pos += len as u64;
+                *pos = start + len as u64;
                 Ok(Bytes::from(buf))
             }
             Self::Stream { reader, pos } => {
