@@ -829,6 +829,24 @@ mod tests {
         assert_eq!(c.api_base_path(), "/api/v1");
     }
 
+    /// International domain names work: `url`'s `idna` runs on the unicode-rs back end the
+    /// runtime pins (`idna_adapter` 1.1), not the ASCII-only stub.
+    #[test]
+    fn international_domain_names_become_punycode_origins() {
+        let c = Client::builder("https://Bücher.example/pim")
+            .build()
+            .unwrap();
+        assert_eq!(
+            c.inner.origin.host_str(),
+            Some("xn--bcher-kva.example"),
+            "the host is normalized to its ASCII form"
+        );
+        let same = reqwest::Url::parse("https://xn--bcher-kva.example/pim/api/v1/Product").unwrap();
+        assert!(c.inner.same_origin(&same));
+        let other = reqwest::Url::parse("https://bucher.example/").unwrap();
+        assert!(!c.inner.same_origin(&other));
+    }
+
     #[test]
     fn invalid_urls_are_builder_errors() {
         for url in [

@@ -11,6 +11,7 @@
 //! others get [`UpsertStatus::OutcomeUnknown`]. A batch that still fails is reported as a
 //! [`FailedBatch`] with the input indices it covered; the other batches' results are kept.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::ops::Range;
@@ -237,6 +238,15 @@ impl UpsertItem {
         set("id") || self.key_fields.iter().any(|k| set(k))
     }
 
+    /// About how many bytes the item takes in a request body.
+    fn encoded_size_hint(&self) -> usize {
+        let payload = match &self.payload {
+            Payload::Json { text, .. } => text.get().len(),
+            Payload::Value(_) => 64,
+        };
+        self.entity.len() + payload + 26
+    }
+
     /// The entity's wire name.
     pub fn entity(&self) -> &str {
         &self.entity
@@ -372,42 +382,44 @@ impl UpsertResult {
         }
     }
 
-    /// Reads one result object of the answer; `item` is the input item it belongs to.
-    fn from_wire(index: usize, item_entity: &str, v: Value) -> Result<Self> {
-        let Value::Object(mut o) = v else {
-            return Err(decode_error("an upsert result is not an object"));
-        };
-        let status = o
-            .get("status")
-            .and_then(Value::as_str)
+    /// Reads one result of the answer; `item_entity` is the entity of the input item it
+    /// belongs to.
+    fn from_wire(index: usize, item_entity: &str, w: WireResult<'_>) -> Result<Self> {
+        let status = w
+            .status
+            .as_deref()
             .and_then(UpsertStatus::parse)
             .ok_or_else(|| decode_error("an upsert result has no known `status`"))?;
-        let stored = o
-            .get("stored")
+        let stored = w
+            .stored
+            .as_ref()
             .and_then(Value::as_bool)
             .unwrap_or(status != UpsertStatus::Failed);
-        let mut id = o.get("id").and_then(Value::as_str).map(str::to_owned);
+        let mut id = match w.id {
+            Some(Value::String(id)) => Some(id),
+            _ => None,
+        };
         let mut record = None;
-        let mut entity = item_entity.to_owned();
-        match o.remove("entity") {
-            Some(Value::String(name)) if !name.is_empty() => entity = name,
+        let entity = match w.entity {
+            Some(Value::String(name)) if !name.is_empty() => name,
             Some(rec @ Value::Object(_)) => {
                 if id.is_none() {
                     id = rec.get("id").and_then(Value::as_str).map(str::to_owned);
                 }
                 record = Some(rec);
+                item_entity.to_owned()
             }
-            _ => {}
-        }
-        let mut code = o
-            .get("code")
+            _ => item_entity.to_owned(),
+        };
+        let mut code = w
+            .code
             .and_then(|c| match c {
                 Value::Number(n) => n.as_u64(),
                 Value::String(s) => s.trim().parse().ok(),
                 _ => None,
             })
             .and_then(|c| u16::try_from(c).ok());
-        let message = o.get("message").and_then(Value::as_str).map(|m| {
+        let message = w.message.as_ref().and_then(Value::as_str).map(|m| {
             let (parsed, rest) = split_coded_message(m);
             if code.is_none() {
                 code = parsed;
@@ -424,6 +436,74 @@ impl UpsertResult {
             message,
             code,
         })
+    }
+}
+
+/// One result of an upsert answer as sent, read straight from the answer's text (no map per
+/// result; the status borrowed from the text). Members of an unexpected type are ignored as
+/// before, except a `status` that is not a string (a decode error, as an unknown one is); a
+/// result that is not an object is a decode error.
+#[derive(Default)]
+struct WireResult<'a> {
+    status: Option<Cow<'a, str>>,
+    stored: Option<Value>,
+    /// 2.2: the record; 2.3: the entity name.
+    entity: Option<Value>,
+    id: Option<Value>,
+    message: Option<Value>,
+    code: Option<Value>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for WireResult<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, Visitor};
+
+        #[derive(Deserialize)]
+        #[serde(field_identifier, rename_all = "lowercase")]
+        enum Field {
+            Status,
+            Stored,
+            Entity,
+            Id,
+            Message,
+            Code,
+            #[serde(other)]
+            Other,
+        }
+        /// A string borrowed from the text when it has no escapes.
+        #[derive(Deserialize)]
+        struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+        struct ResultVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for ResultVisitor<'a> {
+            type Value = WireResult<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an upsert result object")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<WireResult<'a>, A::Error> {
+                let mut w = WireResult::default();
+                while let Some(field) = map.next_key::<Field>()? {
+                    match field {
+                        Field::Status => {
+                            w.status = map.next_value::<Option<Text<'de>>>()?.map(|t| t.0)
+                        }
+                        Field::Stored => w.stored = map.next_value()?,
+                        Field::Entity => w.entity = map.next_value()?,
+                        Field::Id => w.id = map.next_value()?,
+                        Field::Message => w.message = map.next_value()?,
+                        Field::Code => w.code = map.next_value()?,
+                        Field::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(w)
+            }
+        }
+        d.deserialize_map(ResultVisitor(std::marker::PhantomData))
     }
 }
 
@@ -592,17 +672,23 @@ impl UpsertRequest {
             batch_size,
             next_index: 0,
         });
-        // Each batch's body is serialized on the blocking pool ahead of its turn (one batch more
-        // than are in flight), so that encoding overlaps the requests instead of preceding each.
+        // Each batch's body is serialized, and whether it may be resent found (a scan of every
+        // item), on the blocking pool ahead of its turn (one batch more than are in flight), so
+        // that this work overlaps the requests instead of preceding each.
         let encoded = batches
             .map(|(start, batch)| async move {
                 let len = batch.len();
                 tokio::task::spawn_blocking(move || {
                     let body = encode_items(batch.iter());
-                    (batch, body)
+                    let safe = batch.iter().all(UpsertItem::is_keyed);
+                    Encoded {
+                        start,
+                        batch,
+                        body,
+                        safe,
+                    }
                 })
                 .await
-                .map(|(batch, body)| (start, batch, body))
                 .map_err(|e| FailedBatch {
                     indices: start..start + len,
                     error: Error::new(ErrorKind::Other)
@@ -614,10 +700,7 @@ impl UpsertRequest {
             .buffered(concurrency + 1);
         let sends = encoded.map(move |encoded| {
             let client = client.clone();
-            async move {
-                let (start, batch, body) = encoded?;
-                send_batch(&client, path, start, batch, body).await
-            }
+            async move { send_batch(&client, path, encoded?).await }
         });
         Box::pin(sends.buffer_unordered(concurrency))
     }
@@ -690,71 +773,91 @@ fn may_have_been_applied(e: &Error) -> bool {
     ) || (e.kind() == ErrorKind::Other && e.status().is_none_or(|s| s >= 500))
 }
 
-/// The JSON body of a request carrying `items`.
-fn encode_items<'a>(items: impl Iterator<Item = &'a UpsertItem>) -> Result<Bytes> {
-    let items: Vec<&UpsertItem> = items.collect();
-    serde_json::to_vec(&items)
-        .map(Bytes::from)
-        .map_err(|e| Error::builder("the upsert items cannot be serialized as JSON").with_source(e))
+/// The JSON body of a request carrying `items` (an array of `{entity, payload}`), written into
+/// one buffer of about the right size.
+fn encode_items<'a>(items: impl Iterator<Item = &'a UpsertItem> + Clone) -> Result<Bytes> {
+    let size: usize = items.clone().map(UpsertItem::encoded_size_hint).sum();
+    let mut body = Vec::with_capacity(size + 2);
+    body.push(b'[');
+    for (n, item) in items.enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        serde_json::to_writer(&mut body, item).map_err(|e| {
+            Error::builder("the upsert items cannot be serialized as JSON").with_source(e)
+        })?;
+    }
+    body.push(b']');
+    Ok(Bytes::from(body))
 }
 
-async fn post_items(
-    client: &Client,
-    path: &str,
-    body: Bytes,
-    count: usize,
+/// A batch ready to send: its first index, items, body and whether it may be sent again.
+struct Encoded {
+    start: usize,
+    batch: Vec<UpsertItem>,
+    body: Result<Bytes>,
     safe: bool,
-) -> Result<Vec<Value>> {
-    let answer: Vec<Value> = client
-        .request(Method::POST, path)
-        .json_bytes(body)
-        .idempotent(safe)
-        .send_json()
-        .await?;
-    if answer.len() != count {
-        return Err(Error::new(ErrorKind::Decode)
-            .with_message(format!(
-                "the upsert answered {} results for {count} items",
-                answer.len(),
-            ))
-            .with_request(&Method::POST, path));
-    }
-    Ok(answer)
 }
 
 /// Sends `items` (input indices and items) in one request, its `body` (their JSON) already
-/// encoded or not yet, and reads one result per item.
+/// encoded or not yet, and reads one result per item straight from the answer's text.
 async fn send_items(
     client: &Client,
     path: &str,
     items: &[(usize, &UpsertItem)],
-    body: Option<Result<Bytes>>,
+    body: Option<Bytes>,
     safe: bool,
 ) -> Result<Vec<UpsertResult>> {
     let body = match body {
-        Some(body) => body?,
+        Some(body) => body,
         None => encode_items(items.iter().map(|(_, item)| *item))?,
     };
-    post_items(client, path, body, items.len(), safe)
-        .await?
-        .into_iter()
+    let answer = client
+        .request(Method::POST, path)
+        .json_bytes(body)
+        .idempotent(safe)
+        .send_bytes()
+        .await?;
+    let wire: Vec<WireResult<'_>> = serde_json::from_slice(&answer)
+        .map_err(|e| Error::decode(e).with_request(&Method::POST, path))?;
+    if wire.len() != items.len() {
+        return Err(Error::new(ErrorKind::Decode)
+            .with_message(format!(
+                "the upsert answered {} results for {} items",
+                wire.len(),
+                items.len()
+            ))
+            .with_request(&Method::POST, path));
+    }
+    wire.into_iter()
         .zip(items)
-        .map(|(v, (i, item))| UpsertResult::from_wire(*i, &item.entity, v))
+        .map(|(w, (i, item))| UpsertResult::from_wire(*i, &item.entity, w))
         .collect::<Result<Vec<_>>>()
         .map_err(|e| e.with_request(&Method::POST, path))
 }
 
-async fn send_batch(
-    client: &Client,
-    path: &str,
-    start: usize,
-    batch: Vec<UpsertItem>,
-    body: Result<Bytes>,
-) -> BatchOutcome {
+/// Sends one batch, its `body` encoded and whether it is `safe` to send again (every item finds
+/// its record again) found on the blocking pool.
+async fn send_batch(client: &Client, path: &str, encoded: Encoded) -> BatchOutcome {
+    let Encoded {
+        start,
+        batch,
+        body,
+        safe,
+    } = encoded;
     let indices = start..start + batch.len();
+    let body = match body {
+        Ok(body) => body,
+        Err(error) => {
+            return Err(FailedBatch {
+                indices,
+                error,
+                may_have_been_applied: false,
+            });
+        }
+    };
     let items: Vec<(usize, &UpsertItem)> = (start..).zip(&batch).collect();
     // Retried by the request core only when every item finds its record again.
-    let safe = batch.iter().all(UpsertItem::is_keyed);
     let error = match send_items(client, path, &items, Some(body), safe).await {
         Ok(results) => return Ok(results),
         Err(e) => e,
@@ -916,9 +1019,16 @@ mod tests {
         assert!(!sets_a_key("not json", &["sku"]));
     }
 
+    /// One result read from its text, as an answer's are.
+    fn result(index: usize, entity: &str, v: Value) -> Result<UpsertResult> {
+        let text = v.to_string();
+        let w: WireResult<'_> = serde_json::from_str(&text).map_err(Error::decode)?;
+        UpsertResult::from_wire(index, entity, w)
+    }
+
     #[test]
     fn reads_22_results() {
-        let ok = UpsertResult::from_wire(
+        let ok = result(
             3,
             "Brand",
             json!({"status": "Created", "stored": true, "entity": {"id": "b1", "name": "A"}}),
@@ -928,7 +1038,7 @@ mod tests {
         assert_eq!(ok.id.as_deref(), Some("b1"));
         assert_eq!(ok.entity, "Brand");
         assert_eq!(ok.record.unwrap()["name"], "A");
-        let failed = UpsertResult::from_wire(
+        let failed = result(
             4,
             "Brand",
             json!({"status": "Failed", "stored": false, "message": "Code: 400. Message: Validation failed. 'Name' is required."}),
@@ -945,7 +1055,7 @@ mod tests {
 
     #[test]
     fn reads_23_results() {
-        let ok = UpsertResult::from_wire(
+        let ok = result(
             0,
             "Brand",
             json!({"status": "NotModified", "stored": true, "entity": "Brand", "id": "b1"}),
@@ -954,7 +1064,7 @@ mod tests {
         assert_eq!(ok.status, UpsertStatus::NotModified);
         assert_eq!(ok.id.as_deref(), Some("b1"));
         assert!(ok.record.is_none());
-        let failed = UpsertResult::from_wire(
+        let failed = result(
             1,
             "Brand",
             json!({"status": "Failed", "stored": false, "entity": "Brand", "message": "Duplicate.", "code": 409}),
@@ -962,7 +1072,26 @@ mod tests {
         .unwrap();
         assert_eq!(failed.code, Some(409));
         assert_eq!(failed.message.as_deref(), Some("Duplicate."));
-        assert!(UpsertResult::from_wire(0, "B", json!({"status": "Weird"})).is_err());
+        assert!(result(0, "B", json!({"status": "Weird"})).is_err());
+        assert!(result(0, "B", json!({"status": 1})).is_err());
+        assert!(result(0, "B", json!(["Created"])).is_err());
+        // Members of another type than expected are ignored.
+        let odd = result(
+            2,
+            "Brand",
+            json!({"status": "Updated", "stored": "yes", "id": 5, "entity": 7, "code": [1], "message": {"a": 1}}),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                odd.stored,
+                odd.id,
+                odd.entity.as_str(),
+                odd.code,
+                odd.message
+            ),
+            (true, None, "Brand", None, None)
+        );
     }
 
     #[test]

@@ -126,6 +126,7 @@
 //! - Per-entity link routes are also served on 2.3, where the spec documents `/entityRelation`.
 
 mod demo;
+pub mod file_store;
 mod http;
 pub mod model;
 pub mod openapi;
@@ -272,7 +273,8 @@ pub struct SimConfig {
     pub users: Vec<SimUser>,
     /// Injected faults; none by default.
     pub faults: Faults,
-    /// SQLite file that survives restarts; in memory when absent.
+    /// SQLite file that survives restarts; in memory when absent. Uploaded file contents live
+    /// beside it in `<db>.files` (in a temporary folder removed on shutdown when absent).
     pub db_path: Option<PathBuf>,
     /// TCP port on 127.0.0.1; 0 picks a free one.
     pub port: u16,

@@ -18,7 +18,8 @@ struct Args {
     /// The instance metadata (JSON) served at the Metadata route.
     #[arg(long)]
     metadata: Option<PathBuf>,
-    /// SQLite file that keeps records across restarts (in memory when absent).
+    /// SQLite file that keeps records across restarts (in memory when absent); file contents
+    /// live beside it in `<db>.files` (in a temporary folder when absent).
     #[arg(long)]
     db: Option<PathBuf>,
     /// Fill the database with demo brands, categories, files and products.

@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use serde_json::Value;
 
 use crate::SimConfig;
+use crate::file_store::FileDir;
 use crate::http::auth::{Auth, Caller};
 use crate::http::faults::FaultState;
 use crate::http::request::Req;
@@ -23,6 +24,8 @@ pub struct App {
     /// The learnt model.
     pub model: Model,
     store: Mutex<Store>,
+    /// File contents and upload chunks, written without the database's lock.
+    pub(crate) files: Arc<FileDir>,
     pub(crate) spec: Arc<Value>,
     pub(crate) spec_text: OnceLock<Bytes>,
     pub(crate) metadata_text: OnceLock<Bytes>,
@@ -58,6 +61,7 @@ impl App {
         App {
             check,
             model,
+            files: store.files().clone(),
             store: Mutex::new(store),
             spec,
             spec_text: OnceLock::new(),

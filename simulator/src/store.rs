@@ -3,12 +3,14 @@
 //! Scalars keep their SQL type (so comparisons in `where` follow column affinity the way a real
 //! database would), arrays and objects are JSON text. Records travel as JSON objects.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, params_from_iter};
 use serde_json::{Map, Value};
 
+use crate::file_store::{Content, FileDir};
 use crate::model::{Entity, Kind, Model};
 
 /// A record as JSON fields.
@@ -19,20 +21,41 @@ pub fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// The SQLite database of one simulator.
+/// The SQLite database of one simulator, and the folder of its file contents and upload chunks
+/// ([`FileDir`]: files on disk, written without the database's lock).
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
+    files: Arc<FileDir>,
 }
 
 /// A storage failure (reported as HTTP 500).
 #[derive(Debug, thiserror::Error)]
-#[error("database error: {0}")]
-pub struct StoreError(#[from] rusqlite::Error);
+pub enum StoreError {
+    /// The database failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A file content or chunk could not be written or read.
+    #[error("file storage error: {0}")]
+    Files(#[from] std::io::Error),
+}
+
+/// Where a file's content is: a file of the store's folder, or (databases of older versions) a
+/// blob in the database.
+#[derive(Debug)]
+pub enum StoredContent {
+    /// A file on disk.
+    File(PathBuf),
+    /// The bytes, from the older `_sim_file_blob` table.
+    Bytes(Vec<u8>),
+}
 
 impl Store {
     /// Opens (or creates) the database and makes sure every entity has its table and columns.
+    /// File contents live in `<path>.files` (created when first written), or in a temporary
+    /// folder removed with the store when the database is in memory.
     pub fn open(path: Option<&Path>, model: &Model) -> Result<Store, StoreError> {
+        let files = Arc::new(FileDir::open(path)?);
         let conn = match path {
             Some(p) => Connection::open(p)?,
             None => Connection::open_in_memory()?,
@@ -43,10 +66,9 @@ impl Store {
                 attribute_id TEXT NOT NULL, data TEXT NOT NULL, seq INTEGER NOT NULL,
                 PRIMARY KEY (entity, record_id, attribute_id));
              CREATE TABLE IF NOT EXISTS _sim_file_blob (id TEXT PRIMARY KEY, bytes BLOB NOT NULL);
+             CREATE TABLE IF NOT EXISTS _sim_file_content (id TEXT PRIMARY KEY, name TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS _sim_rel (entity TEXT NOT NULL, id TEXT NOT NULL, link TEXT NOT NULL,
                 other_id TEXT NOT NULL, PRIMARY KEY (entity, id, link, other_id));
-             CREATE TABLE IF NOT EXISTS _sim_chunk (key TEXT NOT NULL, start INTEGER NOT NULL,
-                bytes BLOB NOT NULL, PRIMARY KEY (key, start));
              CREATE TABLE IF NOT EXISTS _sim_audit (entity TEXT NOT NULL, id TEXT NOT NULL,
                 kind TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (entity, id, kind));",
         )?;
@@ -100,12 +122,18 @@ impl Store {
             )?;
         }
         tx.commit()?;
-        Ok(Store { conn })
+        Ok(Store { conn, files })
     }
 
     /// The raw connection, for queries built elsewhere.
     pub fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// The folder of file contents and upload chunks (shared: chunks are written without the
+    /// database's lock).
+    pub fn files(&self) -> &Arc<FileDir> {
+        &self.files
     }
 
     /// Inserts a record; `rec` must contain `id`. Unknown keys are ignored.
@@ -346,57 +374,60 @@ impl Store {
         Ok(out)
     }
 
-    /// Stores the bytes of a file.
+    /// Stores `bytes` as the content of file `id` (seeding; uploads write their content first
+    /// and name it with [`set_content`](Self::set_content) in the record's transaction).
     pub fn put_blob(&self, id: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT OR REPLACE INTO _sim_file_blob (id, bytes) VALUES (?, ?)",
-            rusqlite::params![id, bytes],
-        )?;
+        let content = self.files.content_from(bytes)?;
+        if let Some(old) = self.set_content(id, &content)? {
+            self.files.remove_content(&old);
+        }
+        content.keep();
         Ok(())
     }
 
-    /// The bytes of a file.
-    pub fn blob(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    /// Makes `content` the content of file `id`; returns the name of the content it replaced
+    /// (remove it once the transaction is committed). The caller keeps `content` after the
+    /// commit.
+    pub fn set_content(&self, id: &str, content: &Content) -> Result<Option<String>, StoreError> {
+        let old =
+            match self
+                .conn
+                .query_row("SELECT name FROM _sim_file_content WHERE id=?", [id], |r| {
+                    r.get::<_, String>(0)
+                }) {
+                Ok(name) => Some(name),
+                Err(rusqlite::Error::QueryReturnedNoRows) => None,
+                Err(e) => return Err(e.into()),
+            };
+        self.conn.execute(
+            "INSERT OR REPLACE INTO _sim_file_content (id, name) VALUES (?, ?)",
+            rusqlite::params![id, content.name()],
+        )?;
+        self.conn
+            .execute("DELETE FROM _sim_file_blob WHERE id=?", [id])?;
+        Ok(old)
+    }
+
+    /// Where the content of file `id` is.
+    pub fn blob(&self, id: &str) -> Result<Option<StoredContent>, StoreError> {
+        match self
+            .conn
+            .query_row("SELECT name FROM _sim_file_content WHERE id=?", [id], |r| {
+                r.get::<_, String>(0)
+            }) {
+            Ok(name) => return Ok(self.files.content_path(&name).map(StoredContent::File)),
+            Err(rusqlite::Error::QueryReturnedNoRows) => {}
+            Err(e) => return Err(e.into()),
+        }
         match self
             .conn
             .query_row("SELECT bytes FROM _sim_file_blob WHERE id=?", [id], |r| {
                 r.get(0)
             }) {
-            Ok(b) => Ok(Some(b)),
+            Ok(b) => Ok(Some(StoredContent::Bytes(b))),
             Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
             Err(e) => Err(e.into()),
         }
-    }
-
-    /// Stores one chunk of an upload (same key and start overwrite), returns all starts so far.
-    pub fn put_chunk(&self, key: &str, start: i64, bytes: &[u8]) -> Result<Vec<i64>, StoreError> {
-        self.conn.execute(
-            "INSERT OR REPLACE INTO _sim_chunk (key, start, bytes) VALUES (?, ?, ?)",
-            rusqlite::params![key, start, bytes],
-        )?;
-        let mut st = self
-            .conn
-            .prepare("SELECT start FROM _sim_chunk WHERE key=? ORDER BY start")?;
-        let starts = st
-            .query_map([key], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(starts)
-    }
-
-    /// Joins the chunks of an upload in offset order and forgets them.
-    pub fn take_chunks(&self, key: &str) -> Result<Vec<u8>, StoreError> {
-        let mut out = Vec::new();
-        {
-            let mut st = self
-                .conn
-                .prepare("SELECT bytes FROM _sim_chunk WHERE key=? ORDER BY start")?;
-            for b in st.query_map([key], |r| r.get::<_, Vec<u8>>(0))? {
-                out.extend_from_slice(&b?);
-            }
-        }
-        self.conn
-            .execute("DELETE FROM _sim_chunk WHERE key=?", [key])?;
-        Ok(out)
     }
 
     /// Attribute values of a record in assignment order: (attribute id, data object).

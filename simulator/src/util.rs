@@ -210,13 +210,6 @@ pub fn mime_for(name: &str) -> &'static str {
     }
 }
 
-/// The MD5 of a file's content, in hex, as AtroCore stores it in `hash`.
-pub fn content_hash(bytes: &[u8]) -> String {
-    // AtroCore stores the MD5 of the content (`Core/FileStorage/LocalStorage.php`, `md5File`).
-    use md5::Digest as _;
-    format!("{:x}", md5::Md5::digest(bytes))
-}
-
 /// True for PHP-ish truthy header/query values (`true`, `1`).
 pub fn truthy(v: Option<&str>) -> bool {
     matches!(

@@ -496,9 +496,13 @@ impl<T> FileUpload<T> {
         let mut reader = match self.source {
             Source::Bytes(b) => ChunkReader::Bytes(b),
             Source::Path(p) => ChunkReader::File {
-                file: tokio::fs::File::open(&p)
-                    .await
-                    .map_err(|e| io_error("cannot open the file", e))?,
+                file: Some(
+                    tokio::fs::File::open(&p)
+                        .await
+                        .map_err(|e| io_error("cannot open the file", e))?
+                        .into_std()
+                        .await,
+                ),
                 pos: 0,
             },
             Source::Reader { reader, .. } => ChunkReader::Stream { reader, pos: 0 },

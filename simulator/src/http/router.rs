@@ -229,9 +229,14 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
             .clone();
         return Ok(([("content-type", "application/json; charset=utf-8")], text).into_response());
     }
-    // Routes that download first (no lock held across the await).
+    // Routes that download or write files first (the lock is taken only around the database).
     if m == Method::POST && segs == ["File"] {
         return files::create_file(app, &req, &caller).await;
+    }
+    if g == Generation::V23 && segs == ["File", "createChunk"] && m == Method::POST {
+        return files::create_chunk(app, &req, &caller, req.json()?)
+            .await
+            .map(|v| json(&v));
     }
     let store = app.store();
     let ctx = Ctx::for_request(app, &store, &caller, &req);
@@ -266,9 +271,6 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
             Method::DELETE => links::relation_unlink(&ctx, &req).map(|v| json(&v)),
             _ => Err(method_not_allowed()),
         };
-    }
-    if g == Generation::V23 && segs == ["File", "createChunk"] && m == Method::POST {
-        return files::create_chunk(&ctx, &req.json()?).map(|v| json(&v));
     }
     let Some(entity) = segs.first().and_then(|n| app.model.entity(n)) else {
         return Err(ApiError::not_found(format!(

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use crate::model::Entity;
 use crate::state::App;
 use crate::state::Ctx;
-use crate::store::Record;
+use crate::store::{Record, StoreError, StoredContent};
 use crate::util::{ApiError, extension, format_ts, mime_for, unix_now};
 
 fn download_url(root: &str, id: &str, name: &str) -> String {
@@ -92,8 +92,41 @@ fn available(s: &Map<String, Value>) -> bool {
     allowed <= 0 || used < allowed
 }
 
-fn bytes_response(bytes: Vec<u8>, mime: &str, name: &str, inline: bool) -> Response {
-    let mut r = (StatusCode::OK, bytes).into_response();
+/// A file's content as an answer: from memory, or streamed from its file on disk in pieces (a
+/// download of a large file never holds it whole).
+fn content_response(
+    content: StoredContent,
+    mime: &str,
+    name: &str,
+    inline: bool,
+) -> Result<Response, ApiError> {
+    let mut r = match content {
+        StoredContent::Bytes(bytes) => (StatusCode::OK, bytes).into_response(),
+        StoredContent::File(path) => {
+            let file = std::fs::File::open(&path).map_err(StoreError::from)?;
+            let len = file.metadata().map_err(StoreError::from)?.len();
+            let pieces = futures_util::stream::unfold(
+                Some(tokio::fs::File::from_std(file)),
+                |file| async move {
+                    use tokio::io::AsyncReadExt as _;
+                    let mut file = file?;
+                    let mut buf = vec![0u8; 256 * 1024];
+                    match file.read(&mut buf).await {
+                        Ok(0) => None,
+                        Ok(n) => {
+                            buf.truncate(n);
+                            Some((Ok(axum::body::Bytes::from(buf)), Some(file)))
+                        }
+                        Err(e) => Some((Err(e), None)),
+                    }
+                },
+            );
+            let mut r = (StatusCode::OK, axum::body::Body::from_stream(pieces)).into_response();
+            r.headers_mut()
+                .insert("content-length", HeaderValue::from(len));
+            r
+        }
+    };
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(mime) {
         h.insert("content-type", v);
@@ -106,14 +139,14 @@ fn bytes_response(bytes: Vec<u8>, mime: &str, name: &str, inline: bool) -> Respo
     if let Ok(v) = HeaderValue::from_str(&disp) {
         h.insert("content-disposition", v);
     }
-    r
+    Ok(r)
 }
 
 fn file_bytes(
     app: &App,
     store: &crate::store::Store,
     file_id: &str,
-) -> Result<(Vec<u8>, String, String), ApiError> {
+) -> Result<(StoredContent, String, String), ApiError> {
     let fe = file_entity(app)?;
     let rec = store
         .get(fe, file_id)?
@@ -139,7 +172,7 @@ pub fn public_download(app: &App, file: &str) -> Result<Response, ApiError> {
     let id = file.split('.').next().unwrap_or_default();
     let store = app.store();
     let (bytes, mime, name) = file_bytes(app, &store, id)?;
-    Ok(bytes_response(bytes, &mime, &name, false))
+    content_response(bytes, &mime, &name, false)
 }
 
 /// `GET /sharings/{id}.{ext}`: the shared file, while the Sharing is available; counts the use.
@@ -168,7 +201,7 @@ pub fn public_sharing(app: &App, file: &str, view: bool) -> Result<Response, Api
         json!(s.get("used").and_then(Value::as_i64).unwrap_or(0) + 1),
     );
     store.update(se, id, &upd)?;
-    Ok(bytes_response(bytes, &mime, &name, view))
+    content_response(bytes, &mime, &name, view)
 }
 
 pub(crate) fn file_entity(app: &App) -> Result<&Entity, ApiError> {

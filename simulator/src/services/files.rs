@@ -6,14 +6,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
+use crate::file_store::{Content, FileDir};
 use crate::http::auth::Caller;
 use crate::http::request::Req;
 use crate::model::Entity;
 use crate::services::file_output::{self, file_entity};
 use crate::services::records::{self, create_record};
 use crate::state::{App, Ctx};
-use crate::store::Record;
-use crate::util::{ApiError, content_hash, decode_data_uri, json, mime_for, now_ts};
+use crate::store::{Record, StoreError};
+use crate::util::{ApiError, decode_data_uri, json, mime_for, now_ts};
 
 const UPLOAD_KEYS: &[&str] = &[
     "fileContents",
@@ -40,13 +41,30 @@ fn check_name(body: &Map<String, Value>) -> Result<(), ApiError> {
     }
 }
 
+/// Runs `f` on the file folder in a blocking thread (file I/O, never under the database lock).
+async fn on_files<T: Send + 'static>(
+    app: &App,
+    f: impl FnOnce(&FileDir) -> std::io::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let files = app.files.clone();
+    tokio::task::spawn_blocking(move || f(&files))
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("file storage task failed: {e}"),
+            )
+        })?
+        .map_err(|e| StoreError::from(e).into())
+}
+
 /// `POST /File`: Base64 content, URL download, or (when `piecesCount` is present) one chunk.
 pub async fn create_file(app: &Arc<App>, req: &Req, caller: &Caller) -> Result<Response, ApiError> {
     let mut body = body_object(req.json()?)?;
     if body.contains_key("piecesCount") {
-        let store = app.store();
-        let ctx = Ctx::for_request(app, &store, caller, req);
-        return create_chunk(&ctx, &Value::Object(body)).map(|v| json(&v));
+        return create_chunk(app, req, caller, Value::Object(body))
+            .await
+            .map(|v| json(&v));
     }
     let (bytes, mime) = if let Some(contents) = body.get("fileContents").and_then(Value::as_str) {
         let (mime, bytes) = decode_data_uri(contents).map_err(ApiError::bad)?;
@@ -91,15 +109,20 @@ pub async fn create_file(app: &Arc<App>, req: &Req, caller: &Caller) -> Result<R
             "Either 'fileContents', 'url' or chunk fields are required.",
         ));
     };
+    // The content is written first, outside the lock; the record only once it is complete.
+    let content = on_files(app, move |files| files.content_from(&bytes)).await?;
     let store = app.store();
     let ctx = Ctx::for_request(app, &store, caller, req);
-    store_new_file(&ctx, body, &bytes, mime).map(|v| json(&v))
+    store_new_file(&ctx, body, content, mime).map(|v| json(&v))
 }
 
+/// Creates the File record of `content` (already written whole): the record and the name of
+/// its content in one transaction, so that there is never a record without its content; when
+/// the record is refused, the transaction rolls back and dropping `content` removes its file.
 fn store_new_file(
     ctx: &Ctx,
     mut body: Map<String, Value>,
-    bytes: &[u8],
+    content: Content,
     mime: Option<String>,
 ) -> Result<Value, ApiError> {
     let e = file_entity(ctx.app)?;
@@ -125,11 +148,21 @@ fn store_new_file(
         }
     };
     set("mimeType", json!(mime));
-    set("fileSize", json!(bytes.len()));
-    set("hash", json!(content_hash(bytes)));
+    set("fileSize", json!(content.size));
+    set("hash", json!(content.md5));
     set("fileMtime", json!(now_ts()));
+    let tx = ctx
+        .store
+        .conn()
+        .unchecked_transaction()
+        .map_err(StoreError::from)?;
     let id = create_record(ctx, e, body, over, true)?;
-    ctx.store.put_blob(&id, bytes)?;
+    let replaced = ctx.store.set_content(&id, &content)?;
+    tx.commit().map_err(StoreError::from)?;
+    content.keep();
+    if let Some(old) = replaced {
+        ctx.app.files.remove_content(&old);
+    }
     let mut out = records::read(ctx, e, &id)?;
     if share {
         out["sharedUrl"] = json!(share_file(ctx, &id)?);
@@ -137,10 +170,18 @@ fn store_new_file(
     Ok(out)
 }
 
-/// One chunk (2.2 `POST /File` with `piecesCount`, 2.3 `POST /File/createChunk`).
-pub fn create_chunk(ctx: &Ctx, body: &Value) -> Result<Value, ApiError> {
-    let e = file_entity(ctx.app)?;
-    let body = body_object(body.clone())?;
+/// One chunk (2.2 `POST /File` with `piecesCount`, 2.3 `POST /File/createChunk`). The chunk is
+/// written to its own file without the database's lock, like `LocalStorage::createChunk`; the
+/// chunk that completes the set claims the chunks (under the lock), assembles them into the
+/// content file by streaming, and only then creates the record.
+pub async fn create_chunk(
+    app: &Arc<App>,
+    req: &Req,
+    caller: &Caller,
+    body: Value,
+) -> Result<Value, ApiError> {
+    let e = file_entity(app)?;
+    let body = body_object(body)?;
     let id = match body.get("id") {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         _ => return Err(ApiError::bad("'id' is required for chunk uploads.")),
@@ -149,42 +190,46 @@ pub fn create_chunk(ctx: &Ctx, body: &Value) -> Result<Value, ApiError> {
         .get("piecesCount")
         .ok_or_else(|| ApiError::bad("'piecesCount' is required for chunk uploads."))?
         .clone();
-    ctx.check_write("File", "create")?;
-    check_name(&body)?;
-    for r in &e.required {
-        if r != "name" && body.get(r).is_none_or(Value::is_null) {
-            return Err(ApiError::bad(format!(
-                "Validation failed. '{r}' is required."
-            )));
+    {
+        let store = app.store();
+        let ctx = Ctx::for_request(app, &store, caller, req);
+        ctx.check_write("File", "create")?;
+        check_name(&body)?;
+        for r in &e.required {
+            if r != "name" && body.get(r).is_none_or(Value::is_null) {
+                return Err(ApiError::bad(format!(
+                    "Validation failed. '{r}' is required."
+                )));
+            }
         }
+        // Every chunk checks the name (`Services/File.php` createEntity 2.2 / createChunk 2.3):
+        // with folder-syncing storage a chunk sent after its file was completed is a 400 here.
+        file_output::validate_item_name(
+            &ctx,
+            e,
+            body.get("name").and_then(Value::as_str).unwrap_or_default(),
+            body.get("folderId").and_then(Value::as_str),
+            None,
+        )?;
     }
     let start = match body.get("start") {
-        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::Number(n)) => n.as_u64(),
         Some(Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     }
-    .filter(|s| *s >= 0)
     .ok_or_else(|| ApiError::bad("'start' must be a non-negative integer."))?;
     let piece = body
         .get("piece")
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::bad("'piece' is required for chunk uploads."))?;
     let (_, bytes) = decode_data_uri(piece).map_err(ApiError::bad)?;
-    // Every chunk checks the name (`Services/File.php` createEntity 2.2 / createChunk 2.3): with
-    // folder-syncing storage a chunk sent after its file was completed is a 400 here.
-    file_output::validate_item_name(
-        ctx,
-        e,
-        body.get("name").and_then(Value::as_str).unwrap_or_default(),
-        body.get("folderId").and_then(Value::as_str),
-        None,
-    )?;
     let key = match body.get("fileUniqueHash") {
         Some(Value::String(h)) if !h.is_empty() => format!("{id}/{h}"),
         Some(Value::Number(h)) => format!("{id}/{h}"),
         _ => id.clone(),
     };
-    let starts = ctx.store.put_chunk(&key, start, &bytes)?;
+    let chunk_key = key.clone();
+    let starts = on_files(app, move |files| files.put_chunk(&chunk_key, start, &bytes)).await?;
     let chunks: Vec<Value> = starts
         .iter()
         .map(|s| Value::String(s.to_string()))
@@ -196,22 +241,40 @@ pub fn create_chunk(ctx: &Ctx, body: &Value) -> Result<Value, ApiError> {
     if !complete {
         return Ok(json!({ "chunks": chunks }));
     }
-    if ctx.store.get(e, &id)?.is_some() {
-        // The record exists (a completing chunk sent twice): creating it again violates the
-        // primary key, which AtroCore answers with a database error. (`{created: true}` comes
-        // only from a NotUnique at completion, a race the simulator's lock rules out.)
-        ctx.store.take_chunks(&key)?;
-        return Err(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!(
-                "SQLSTATE[23505]: Unique violation: duplicate key value (id)=({id}) already exists"
-            ),
-        ));
+    let claimed = {
+        let store = app.store();
+        if store.get(e, &id)?.is_some() {
+            // The record exists (a completing chunk sent twice): creating it again violates the
+            // primary key, which AtroCore answers with a database error.
+            app.files.drop_chunks(&key).map_err(StoreError::from)?;
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!(
+                    "SQLSTATE[23505]: Unique violation: duplicate key value (id)=({id}) already exists"
+                ),
+            ));
+        }
+        app.files.claim_chunks(&key).map_err(StoreError::from)?
+    };
+    // Another chunk completed the set at the same time and creates the file: AtroCore's second
+    // completion fails with NotUnique, answered `{created: true}` with the chunks
+    // (`Services/File.php` 2.2.31 createEntity: `catch (NotUnique $e) { $result['created'] =
+    // true; }`). The same when the record appeared between the claim and the insert.
+    let created = json!({ "created": true, "chunks": chunks });
+    let Some(claimed) = claimed else {
+        return Ok(created);
+    };
+    let content = on_files(app, move |files| files.assemble(claimed)).await?;
+    let store = app.store();
+    let ctx = Ctx::for_request(app, &store, caller, req);
+    match store_new_file(&ctx, body, content, None) {
+        Ok(mut out) => {
+            out["chunks"] = Value::Array(chunks);
+            Ok(out)
+        }
+        Err(_) if store.get(e, &id)?.is_some() => Ok(created),
+        Err(err) => Err(err),
     }
-    let all = ctx.store.take_chunks(&key)?;
-    let mut out = store_new_file(ctx, body, &all, None)?;
-    out["chunks"] = Value::Array(chunks);
-    Ok(out)
 }
 
 fn sharing_entity<'m>(ctx: &Ctx<'m>) -> Result<&'m Entity, ApiError> {

@@ -46,6 +46,10 @@ pub(crate) struct Sizes {
     /// Upsert requests in flight (default 1).
     #[arg(long)]
     concurrency: Option<usize>,
+    /// Run this prebuilt `atrocore-bench` binary instead of building one (to compare two builds
+    /// of the runtime: copy the binary of one aside, then run both).
+    #[arg(long)]
+    bench_bin: Option<PathBuf>,
 }
 
 /// Resolved sizes.
@@ -62,6 +66,7 @@ pub(crate) struct Config {
     pub(super) items: usize,
     pub(super) batch: usize,
     pub(super) concurrency: usize,
+    pub(super) bench_bin: Option<PathBuf>,
 }
 
 impl Sizes {
@@ -89,6 +94,7 @@ impl Sizes {
             items: pick(self.items.map(|v| v as u64), 20_000, 2_000) as usize,
             batch: pick(self.batch.map(|v| v as u64), 1000, 500) as usize,
             concurrency: pick(self.concurrency.map(|v| v as u64), 1, 1) as usize,
+            bench_bin: self.bench_bin.clone(),
         }
     }
 }
@@ -250,7 +256,10 @@ fn peak(lines: &[Value]) -> u64 {
 
 /// Runs the three benchmarks and returns their rows.
 pub(crate) fn run(cfg: &Config) -> Result<Vec<Row>, String> {
-    let exe = build(cfg.smoke)?;
+    let exe = match &cfg.bench_bin {
+        Some(exe) => exe.clone(),
+        None => build(cfg.smoke)?,
+    };
     let server = Server::start(&exe, cfg.records)?;
     let mut rows = Vec::new();
     streams(cfg, &exe, &server, &mut rows)?;
