@@ -180,7 +180,7 @@ pub use filter::{
 };
 pub use id::{AsId, Id};
 pub use link::{LinkNames, LinkTo, Lookup, Scalar};
-pub use link_field::{LinkKeys, LinkMany, LinkOne, Many, One};
+pub use link_field::{Link, LinkForm, LinkKeys, LinkMany, LinkOne, Many, One, ReadLinkForm};
 pub use meta::{Meta, OptionRecords, Permissions};
 pub use operation::Operation;
 pub use outcome::WriteOutcome;

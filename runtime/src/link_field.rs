@@ -54,11 +54,18 @@ pub trait LinkKeys {
     const FIELDS: &'static [&'static str];
 }
 
-/// A to-one link of a write body; `I` is the id type (`BrandId`), `K` the link's [`LinkKeys`].
-pub struct LinkOne<I, K> {
-    value: One<I>,
+/// A link of a write body in one of its forms `V` ([`One`] or [`Many`]), written under the
+/// keys of `K`. Use it as [`LinkOne`] or [`LinkMany`].
+pub struct Link<V, K> {
+    value: V,
     keys: PhantomData<fn() -> K>,
 }
+
+/// A to-one link of a write body; `I` is the id type (`BrandId`), `K` the link's [`LinkKeys`].
+pub type LinkOne<I, K> = Link<One<I>, K>;
+
+/// A to-many link of a write body; `I` is the id type (`TeamId`), `K` the link's [`LinkKeys`].
+pub type LinkMany<I, K> = Link<Many<I>, K>;
 
 /// What a [`LinkOne`] holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,7 +78,30 @@ pub enum One<I> {
     Clear,
 }
 
-impl<I, K> LinkOne<I, K> {
+/// What a [`LinkMany`] holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Many<I> {
+    /// The linked records' ids (`teamsIds`); empty unlinks them all in an update.
+    Ids(Vec<I>),
+    /// The records the server finds (or creates) one by one (`teams`).
+    FindOrCreate(Vec<LinkTo>),
+}
+
+impl<V, K> Link<V, K> {
+    /// What it holds.
+    pub fn value(&self) -> &V {
+        &self.value
+    }
+
+    fn from_value(value: V) -> Self {
+        Link {
+            value,
+            keys: PhantomData,
+        }
+    }
+}
+
+impl<I, K> Link<One<I>, K> {
     /// The record with this id.
     pub fn id(id: impl Into<I>) -> Self {
         Self::from_value(One::Id(id.into()))
@@ -86,116 +116,9 @@ impl<I, K> LinkOne<I, K> {
     pub fn clear() -> Self {
         Self::from_value(One::Clear)
     }
-
-    /// What it holds.
-    pub fn value(&self) -> &One<I> {
-        &self.value
-    }
-
-    fn from_value(value: One<I>) -> Self {
-        LinkOne {
-            value,
-            keys: PhantomData,
-        }
-    }
 }
 
-impl<I, K> From<I> for LinkOne<I, K> {
-    fn from(id: I) -> Self {
-        Self::from_value(One::Id(id))
-    }
-}
-
-impl<I: Clone, K> Clone for LinkOne<I, K> {
-    fn clone(&self) -> Self {
-        Self::from_value(self.value.clone())
-    }
-}
-
-impl<I: PartialEq, K> PartialEq for LinkOne<I, K> {
-    fn eq(&self, other: &Self) -> bool {
-        self.value == other.value
-    }
-}
-
-impl<I: fmt::Debug, K: LinkKeys> fmt::Debug for LinkOne<I, K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.value {
-            One::Id(id) => write!(f, "{}: {id:?}", K::ID),
-            One::FindOrCreate(link) => write!(f, "{}: {link:?}", K::LINK),
-            One::Clear => write!(f, "{}: null", K::ID),
-        }
-    }
-}
-
-impl<I: Serialize, K: LinkKeys> Serialize for LinkOne<I, K> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(1))?;
-        match &self.value {
-            One::Id(id) => map.serialize_entry(K::ID, id)?,
-            One::FindOrCreate(link) => map.serialize_entry(K::LINK, link)?,
-            One::Clear => map.serialize_entry(K::ID, &())?,
-        }
-        map.end()
-    }
-}
-
-impl<'de, I: Deserialize<'de>, K: LinkKeys> Deserialize<'de> for LinkOne<I, K> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct OneVisitor<I, K>(PhantomData<fn() -> (I, K)>);
-        impl<'de, I: Deserialize<'de>, K: LinkKeys> Visitor<'de> for OneVisitor<I, K> {
-            type Value = LinkOne<I, K>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "`{}` or `{}`", K::ID, K::LINK)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut found: Option<One<I>> = None;
-                while let Some(key) = map.next_key::<String>()? {
-                    let value = if key == K::ID {
-                        match map.next_value::<Option<I>>()? {
-                            Some(id) => One::Id(id),
-                            None => One::Clear,
-                        }
-                    } else if key == K::LINK {
-                        One::FindOrCreate(map.next_value()?)
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
-                        continue;
-                    };
-                    if found.is_some() {
-                        return Err(de::Error::custom(format_args!(
-                            "both `{}` and `{}` given for one link",
-                            K::ID,
-                            K::LINK
-                        )));
-                    }
-                    found = Some(value);
-                }
-                found
-                    .map(LinkOne::from_value)
-                    .ok_or_else(|| de::Error::missing_field(K::ID))
-            }
-        }
-        deserializer.deserialize_struct("LinkOne", K::FIELDS, OneVisitor(PhantomData))
-    }
-}
-
-/// A to-many link of a write body; `I` is the id type (`TeamId`), `K` the link's [`LinkKeys`].
-pub struct LinkMany<I, K> {
-    value: Many<I>,
-    keys: PhantomData<fn() -> K>,
-}
-
-/// What a [`LinkMany`] holds.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Many<I> {
-    /// The linked records' ids (`teamsIds`); empty unlinks them all in an update.
-    Ids(Vec<I>),
-    /// The records the server finds (or creates) one by one (`teams`).
-    FindOrCreate(Vec<LinkTo>),
-}
-
-impl<I, K> LinkMany<I, K> {
+impl<I, K> Link<Many<I>, K> {
     /// The records with these ids.
     pub fn ids<T: Into<I>>(ids: impl IntoIterator<Item = T>) -> Self {
         Self::from_value(Many::Ids(ids.into_iter().map(Into::into).collect()))
@@ -207,73 +130,114 @@ impl<I, K> LinkMany<I, K> {
             links.into_iter().map(Into::into).collect(),
         ))
     }
+}
 
-    /// What it holds.
-    pub fn value(&self) -> &Many<I> {
-        &self.value
-    }
-
-    fn from_value(value: Many<I>) -> Self {
-        LinkMany {
-            value,
-            keys: PhantomData,
-        }
+impl<I, K> From<I> for Link<One<I>, K> {
+    fn from(id: I) -> Self {
+        Self::from_value(One::Id(id))
     }
 }
 
-impl<I, K> From<Vec<I>> for LinkMany<I, K> {
+impl<I, K> From<Vec<I>> for Link<Many<I>, K> {
     fn from(ids: Vec<I>) -> Self {
         Self::from_value(Many::Ids(ids))
     }
 }
 
-impl<I: Clone, K> Clone for LinkMany<I, K> {
+impl<V: Clone, K> Clone for Link<V, K> {
     fn clone(&self) -> Self {
         Self::from_value(self.value.clone())
     }
 }
 
-impl<I: PartialEq, K> PartialEq for LinkMany<I, K> {
+impl<V: PartialEq, K> PartialEq for Link<V, K> {
     fn eq(&self, other: &Self) -> bool {
         self.value == other.value
     }
 }
 
-impl<I: fmt::Debug, K: LinkKeys> fmt::Debug for LinkMany<I, K> {
+impl<V: fmt::Debug, K: LinkKeys> fmt::Debug for Link<V, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.value {
-            Many::Ids(ids) => write!(f, "{}: {ids:?}", K::ID),
-            Many::FindOrCreate(links) => write!(f, "{}: {links:?}", K::LINK),
+        write!(f, "{}/{}: {:?}", K::ID, K::LINK, self.value)
+    }
+}
+
+/// How a form of a link is written under one of its two keys.
+pub trait LinkForm {
+    /// Writes the one entry of this value (`brandId: …` or `brand: …`).
+    fn write<M: SerializeMap>(&self, map: &mut M, id: &str, link: &str) -> Result<(), M::Error>;
+}
+
+/// How a form of a link is read from one of its two keys.
+pub trait ReadLinkForm<'de>: Sized {
+    /// Reads the value of the id key.
+    fn read_id<A: MapAccess<'de>>(map: &mut A) -> Result<Self, A::Error>;
+    /// Reads the value of the find-or-create key.
+    fn read_link<A: MapAccess<'de>>(map: &mut A) -> Result<Self, A::Error>;
+}
+
+impl<I: Serialize> LinkForm for One<I> {
+    fn write<M: SerializeMap>(&self, map: &mut M, id: &str, link: &str) -> Result<(), M::Error> {
+        match self {
+            One::Id(value) => map.serialize_entry(id, value),
+            One::FindOrCreate(value) => map.serialize_entry(link, value),
+            One::Clear => map.serialize_entry(id, &()),
         }
     }
 }
 
-impl<I: Serialize, K: LinkKeys> Serialize for LinkMany<I, K> {
+impl<'de, I: Deserialize<'de>> ReadLinkForm<'de> for One<I> {
+    fn read_id<A: MapAccess<'de>>(map: &mut A) -> Result<Self, A::Error> {
+        Ok(map.next_value::<Option<I>>()?.map_or(One::Clear, One::Id))
+    }
+    fn read_link<A: MapAccess<'de>>(map: &mut A) -> Result<Self, A::Error> {
+        map.next_value().map(One::FindOrCreate)
+    }
+}
+
+impl<I: Serialize> LinkForm for Many<I> {
+    fn write<M: SerializeMap>(&self, map: &mut M, id: &str, link: &str) -> Result<(), M::Error> {
+        match self {
+            Many::Ids(value) => map.serialize_entry(id, value),
+            Many::FindOrCreate(value) => map.serialize_entry(link, value),
+        }
+    }
+}
+
+impl<'de, I: Deserialize<'de>> ReadLinkForm<'de> for Many<I> {
+    fn read_id<A: MapAccess<'de>>(map: &mut A) -> Result<Self, A::Error> {
+        Ok(Many::Ids(
+            map.next_value::<Option<Vec<I>>>()?.unwrap_or_default(),
+        ))
+    }
+    fn read_link<A: MapAccess<'de>>(map: &mut A) -> Result<Self, A::Error> {
+        map.next_value().map(Many::FindOrCreate)
+    }
+}
+
+impl<V: LinkForm, K: LinkKeys> Serialize for Link<V, K> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(1))?;
-        match &self.value {
-            Many::Ids(ids) => map.serialize_entry(K::ID, ids)?,
-            Many::FindOrCreate(links) => map.serialize_entry(K::LINK, links)?,
-        }
+        self.value.write(&mut map, K::ID, K::LINK)?;
         map.end()
     }
 }
 
-impl<'de, I: Deserialize<'de>, K: LinkKeys> Deserialize<'de> for LinkMany<I, K> {
+impl<'de, V: ReadLinkForm<'de>, K: LinkKeys> Deserialize<'de> for Link<V, K> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ManyVisitor<I, K>(PhantomData<fn() -> (I, K)>);
-        impl<'de, I: Deserialize<'de>, K: LinkKeys> Visitor<'de> for ManyVisitor<I, K> {
-            type Value = LinkMany<I, K>;
+        struct LinkVisitor<V, K>(PhantomData<fn() -> (V, K)>);
+        impl<'de, V: ReadLinkForm<'de>, K: LinkKeys> Visitor<'de> for LinkVisitor<V, K> {
+            type Value = Link<V, K>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, "`{}` or `{}`", K::ID, K::LINK)
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut found: Option<Many<I>> = None;
+                let mut found: Option<V> = None;
                 while let Some(key) = map.next_key::<String>()? {
                     let value = if key == K::ID {
-                        Many::Ids(map.next_value::<Option<Vec<I>>>()?.unwrap_or_default())
+                        V::read_id(&mut map)?
                     } else if key == K::LINK {
-                        Many::FindOrCreate(map.next_value()?)
+                        V::read_link(&mut map)?
                     } else {
                         map.next_value::<IgnoredAny>()?;
                         continue;
@@ -288,11 +252,11 @@ impl<'de, I: Deserialize<'de>, K: LinkKeys> Deserialize<'de> for LinkMany<I, K> 
                     found = Some(value);
                 }
                 found
-                    .map(LinkMany::from_value)
+                    .map(Link::from_value)
                     .ok_or_else(|| de::Error::missing_field(K::ID))
             }
         }
-        deserializer.deserialize_struct("LinkMany", K::FIELDS, ManyVisitor(PhantomData))
+        deserializer.deserialize_struct("Link", K::FIELDS, LinkVisitor(PhantomData))
     }
 }
 
