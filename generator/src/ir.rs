@@ -396,8 +396,6 @@ pub enum Type {
     /// `attributesDefs` of a flattened record: the runtime's `AttributeDefs` (definitions by
     /// virtual field name; PHP's `[]` reads as none).
     AttributeDefs,
-    /// A linked record for find-or-create: an id or simple field values (the runtime's `LinkTo`).
-    LinkTo,
     /// A date (`Y-m-d`), the runtime's `Date` (from instance metadata).
     Date,
     /// A date and time (`Y-m-d H:i:s`), the runtime's `DateTime` (from instance metadata).
@@ -710,7 +708,7 @@ impl TypeSpace {
     /// Whether a value of `t` has a `Default`.
     pub fn has_default(&self, t: &Type) -> bool {
         match t {
-            Type::Where | Type::Date | Type::DateTime | Type::LinkTo | Type::Link(_) => false,
+            Type::Where | Type::Date | Type::DateTime | Type::Link(_) => false,
             Type::Named(id) => self.get(*id).has_default,
             _ => true,
         }

@@ -34,7 +34,6 @@ fn type_text(types: &TypeSpace, t: &Type) -> String {
         Type::AttributeValue => "attribute value record".into(),
         Type::Link(l) if l.many => format!("links<{}>", type_text(types, &l.id)),
         Type::Link(l) => format!("link<{}>", type_text(types, &l.id)),
-        Type::LinkTo => "link".into(),
         Type::LinkNames => "link names".into(),
         Type::Date => "date".into(),
         Type::DateTime => "datetime".into(),

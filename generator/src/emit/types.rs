@@ -26,7 +26,6 @@ pub(super) fn ty(cx: Ctx, t: &Type) -> TokenStream {
         Type::AttributeDefs => quote!(::atrocore_runtime::AttributeDefs),
         Type::AttrValue => quote!(::atrocore_runtime::AttrValue),
         Type::AttributeValue => quote!(::atrocore_runtime::AttributeValue),
-        Type::LinkTo => quote!(::atrocore_runtime::LinkTo),
         Type::LinkNames => quote!(::atrocore_runtime::LinkNames),
         Type::Date => quote!(::atrocore_runtime::Date),
         Type::DateTime => quote!(::atrocore_runtime::DateTime),
