@@ -623,7 +623,8 @@ impl<'a> AssociatedProductApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<AssociatedProduct>,
+        I::Item: ::atrocore_runtime::UpsertPayload<AssociatedProduct>
+            + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<AssociatedProduct, I>(self.client, items)
     }

@@ -720,7 +720,7 @@ impl<'a> AssociationApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<Association>,
+        I::Item: ::atrocore_runtime::UpsertPayload<Association> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<Association, I>(self.client, items)
     }

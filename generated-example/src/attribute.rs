@@ -1878,7 +1878,7 @@ impl<'a> AttributeApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<Attribute>,
+        I::Item: ::atrocore_runtime::UpsertPayload<Attribute> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<Attribute, I>(self.client, items)
     }

@@ -682,7 +682,7 @@ impl<'a> AttributeGroupApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<AttributeGroup>,
+        I::Item: ::atrocore_runtime::UpsertPayload<AttributeGroup> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<AttributeGroup, I>(self.client, items)
     }

@@ -533,7 +533,7 @@ impl<'a> AttributePanelApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<AttributePanel>,
+        I::Item: ::atrocore_runtime::UpsertPayload<AttributePanel> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<AttributePanel, I>(self.client, items)
     }

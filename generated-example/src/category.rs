@@ -793,7 +793,7 @@ impl<'a> CategoryApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<Category>,
+        I::Item: ::atrocore_runtime::UpsertPayload<Category> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<Category, I>(self.client, items)
     }

@@ -473,7 +473,7 @@ impl<'a> ChannelApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<Channel>,
+        I::Item: ::atrocore_runtime::UpsertPayload<Channel> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<Channel, I>(self.client, items)
     }

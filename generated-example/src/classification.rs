@@ -923,7 +923,7 @@ impl<'a> ClassificationApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<Classification>,
+        I::Item: ::atrocore_runtime::UpsertPayload<Classification> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<Classification, I>(self.client, items)
     }

@@ -1439,7 +1439,8 @@ impl<'a> ClassificationAttributeApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<ClassificationAttribute>,
+        I::Item: ::atrocore_runtime::UpsertPayload<ClassificationAttribute>
+            + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<
             ClassificationAttribute,

@@ -271,7 +271,7 @@ impl<'a> CountryApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<Country>,
+        I::Item: ::atrocore_runtime::UpsertPayload<Country> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<Country, I>(self.client, items)
     }

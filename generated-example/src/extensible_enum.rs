@@ -488,7 +488,7 @@ impl<'a> ExtensibleEnumApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<ExtensibleEnum>,
+        I::Item: ::atrocore_runtime::UpsertPayload<ExtensibleEnum> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<ExtensibleEnum, I>(self.client, items)
     }

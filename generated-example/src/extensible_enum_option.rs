@@ -621,7 +621,8 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<ExtensibleEnumOption>,
+        I::Item: ::atrocore_runtime::UpsertPayload<ExtensibleEnumOption>
+            + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<
             ExtensibleEnumOption,

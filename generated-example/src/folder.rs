@@ -519,7 +519,7 @@ impl<'a> FolderApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<Folder>,
+        I::Item: ::atrocore_runtime::UpsertPayload<Folder> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<Folder, I>(self.client, items)
     }

@@ -404,7 +404,7 @@ impl<'a> MeasureApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<Measure>,
+        I::Item: ::atrocore_runtime::UpsertPayload<Measure> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<Measure, I>(self.client, items)
     }

@@ -1671,7 +1671,7 @@ impl<'a> ProductApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<Product>,
+        I::Item: ::atrocore_runtime::UpsertPayload<Product> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<Product, I>(self.client, items)
     }

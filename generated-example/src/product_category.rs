@@ -403,7 +403,8 @@ impl<'a> ProductCategoryApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<ProductCategory>,
+        I::Item: ::atrocore_runtime::UpsertPayload<ProductCategory>
+            + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<ProductCategory, I>(self.client, items)
     }

@@ -409,7 +409,7 @@ impl<'a> ProductFileApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<ProductFile>,
+        I::Item: ::atrocore_runtime::UpsertPayload<ProductFile> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<ProductFile, I>(self.client, items)
     }

@@ -266,7 +266,7 @@ impl<'a> TeamApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<Team>,
+        I::Item: ::atrocore_runtime::UpsertPayload<Team> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<Team, I>(self.client, items)
     }

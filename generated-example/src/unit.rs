@@ -613,7 +613,7 @@ impl<'a> UnitApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<Unit>,
+        I::Item: ::atrocore_runtime::UpsertPayload<Unit> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<Unit, I>(self.client, items)
     }

@@ -1442,7 +1442,7 @@ impl<'a> UserApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<User>,
+        I::Item: ::atrocore_runtime::UpsertPayload<User> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<User, I>(self.client, items)
     }

@@ -449,7 +449,7 @@ impl<'a> BrandApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<Brand>,
+        I::Item: ::atrocore_runtime::UpsertPayload<Brand> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<Brand, I>(self.client, items)
     }

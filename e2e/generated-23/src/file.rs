@@ -969,7 +969,7 @@ impl<'a> FileApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<File>,
+        I::Item: ::atrocore_runtime::UpsertPayload<File> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<File, I>(self.client, items)
     }

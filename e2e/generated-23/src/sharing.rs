@@ -444,7 +444,7 @@ impl<'a> SharingApi<'a> {
     pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<Sharing>,
+        I::Item: ::atrocore_runtime::UpsertPayload<Sharing> + ::std::marker::Sync,
     {
         ::atrocore_runtime::UpsertRequest::of::<Sharing, I>(self.client, items)
     }

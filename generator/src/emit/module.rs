@@ -237,7 +237,7 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
             pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
             where
                 I: ::std::iter::IntoIterator,
-                I::Item: ::atrocore_runtime::UpsertPayload<#type_name>,
+                I::Item: ::atrocore_runtime::UpsertPayload<#type_name> + ::std::marker::Sync,
             {
                 ::atrocore_runtime::UpsertRequest::of::<#type_name, I>(self.client, items)
             }

@@ -413,15 +413,16 @@ async fn send_batch(client: &Client, path: &str, encoded: Encoded) -> BatchOutco
 
 impl UpsertRequest {
     /// A bulk upsert of typed values of the entity `E` (what a generated `upsert` method calls).
-    /// The items are serialized at once (so they may be borrowed); one that does not serialize
-    /// makes the whole request fail when awaited, before anything is sent.
+    /// The items are serialized at once (so they may be borrowed), on every core for large
+    /// upserts; one that does not serialize makes the whole request fail when awaited, before
+    /// anything is sent.
     pub fn of<E: Entity, I>(client: &Client, items: I) -> UpsertRequest
     where
         I: IntoIterator,
-        I::Item: UpsertPayload<E>,
+        I::Item: UpsertPayload<E> + Sync,
     {
-        let items: Result<Vec<UpsertItem>> = items.into_iter().map(|i| i.upsert_item()).collect();
-        match items {
+        let items: Vec<I::Item> = items.into_iter().collect();
+        match serialize_items(&items) {
             Ok(items) => client.upsert(items),
             Err(e) => UpsertRequest {
                 client: client.clone(),
@@ -432,6 +433,41 @@ impl UpsertRequest {
             },
         }
     }
+}
+
+/// Items from which serializing is spread over the cores (below, threads cost more than they
+/// save).
+const PARALLEL_SERIALIZE_FROM: usize = 4096;
+
+/// Serializes typed items in order; large upserts on scoped threads, one contiguous share each.
+fn serialize_items<E: Entity, T: UpsertPayload<E> + Sync>(items: &[T]) -> Result<Vec<UpsertItem>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len() / (PARALLEL_SERIALIZE_FROM / 2));
+    if items.len() < PARALLEL_SERIALIZE_FROM || workers < 2 {
+        return items.iter().map(UpsertPayload::upsert_item).collect();
+    }
+    let share = items.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = items
+            .chunks(share)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(UpsertPayload::upsert_item)
+                        .collect::<Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for part in parts {
+            match part.join() {
+                Ok(serialized) => out.extend(serialized?),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok(out)
+    })
 }
 
 impl Client {
@@ -479,6 +515,34 @@ mod tests {
         const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
         type Record = Value;
         type Field = BrandField;
+    }
+
+    /// A payload that fails to serialize when its number is 13.
+    struct Numbered(usize);
+    impl UpsertPayload<Brand> for Numbered {
+        fn upsert_item(&self) -> Result<UpsertItem> {
+            if self.0 == 13 {
+                return Err(Error::builder("unlucky"));
+            }
+            UpsertItem::new::<Brand>(&json!({ "code": format!("c{}", self.0) }))
+        }
+    }
+
+    #[test]
+    fn large_upserts_serialize_on_every_core_in_order() {
+        let n = PARALLEL_SERIALIZE_FROM * 2 + 7;
+        let items: Vec<Numbered> = (14..14 + n).map(Numbered).collect();
+        let serialized = serialize_items(&items).unwrap();
+        let codes: Vec<Value> = serialized
+            .iter()
+            .map(|i| i.payload()["code"].clone())
+            .collect();
+        let want: Vec<Value> = (14..14 + n).map(|i| json!(format!("c{i}"))).collect();
+        assert_eq!(codes, want);
+        // One item that does not serialize fails the whole upsert, in whichever share it is.
+        let items: Vec<Numbered> = (0..n).map(Numbered).collect();
+        let err = serialize_items(&items).unwrap_err();
+        assert!(err.to_string().contains("unlucky"), "{err}");
     }
 
     #[test]
