@@ -790,7 +790,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for AssociatedItem {
         const ID: &'static str = "associatedItemId";
         const LINK: &'static str = "associatedItem";
-        const FIELDS: &'static [&'static str] = &["associatedItemId", "associatedItem"];
     }
     /// The link `associatingItem`: `associatingItemId` or `associatingItem`.
     #[derive(Debug)]
@@ -798,10 +797,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for AssociatingItem {
         const ID: &'static str = "associatingItemId";
         const LINK: &'static str = "associatingItem";
-        const FIELDS: &'static [&'static str] = &[
-            "associatingItemId",
-            "associatingItem",
-        ];
     }
     /// The link `association`: `associationId` or `association`.
     #[derive(Debug)]
@@ -809,6 +804,5 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Association {
         const ID: &'static str = "associationId";
         const LINK: &'static str = "association";
-        const FIELDS: &'static [&'static str] = &["associationId", "association"];
     }
 }

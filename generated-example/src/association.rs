@@ -933,7 +933,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for AssignedUser {
         const ID: &'static str = "assignedUserId";
         const LINK: &'static str = "assignedUser";
-        const FIELDS: &'static [&'static str] = &["assignedUserId", "assignedUser"];
     }
     /// The link `entity`: `entityId` or `entity`.
     #[derive(Debug)]
@@ -941,7 +940,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Entity {
         const ID: &'static str = "entityId";
         const LINK: &'static str = "entity";
-        const FIELDS: &'static [&'static str] = &["entityId", "entity"];
     }
     /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
     #[derive(Debug)]
@@ -949,7 +947,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for OwnerUser {
         const ID: &'static str = "ownerUserId";
         const LINK: &'static str = "ownerUser";
-        const FIELDS: &'static [&'static str] = &["ownerUserId", "ownerUser"];
     }
     /// The link `reverseAssociation`: `reverseAssociationId` or `reverseAssociation`.
     #[derive(Debug)]
@@ -957,10 +954,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for ReverseAssociation {
         const ID: &'static str = "reverseAssociationId";
         const LINK: &'static str = "reverseAssociation";
-        const FIELDS: &'static [&'static str] = &[
-            "reverseAssociationId",
-            "reverseAssociation",
-        ];
     }
     /// The link `teams`: `teamsIds` or `teams`.
     #[derive(Debug)]
@@ -968,6 +961,5 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
-        const FIELDS: &'static [&'static str] = &["teamsIds", "teams"];
     }
 }

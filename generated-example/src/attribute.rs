@@ -2169,7 +2169,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for AssignedUser {
         const ID: &'static str = "assignedUserId";
         const LINK: &'static str = "assignedUser";
-        const FIELDS: &'static [&'static str] = &["assignedUserId", "assignedUser"];
     }
     /// The link `attributeGroup`: `attributeGroupId` or `attributeGroup`.
     #[derive(Debug)]
@@ -2177,7 +2176,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for AttributeGroup {
         const ID: &'static str = "attributeGroupId";
         const LINK: &'static str = "attributeGroup";
-        const FIELDS: &'static [&'static str] = &["attributeGroupId", "attributeGroup"];
     }
     /// The link `attributePanel`: `attributePanelId` or `attributePanel`.
     #[derive(Debug)]
@@ -2185,7 +2183,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for AttributePanel {
         const ID: &'static str = "attributePanelId";
         const LINK: &'static str = "attributePanel";
-        const FIELDS: &'static [&'static str] = &["attributePanelId", "attributePanel"];
     }
     /// The link `channel`: `channelId` or `channel`.
     #[derive(Debug)]
@@ -2193,7 +2190,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Channel {
         const ID: &'static str = "channelId";
         const LINK: &'static str = "channel";
-        const FIELDS: &'static [&'static str] = &["channelId", "channel"];
     }
     /// The link `compositeAttribute`: `compositeAttributeId` or `compositeAttribute`.
     #[derive(Debug)]
@@ -2201,10 +2197,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for CompositeAttribute {
         const ID: &'static str = "compositeAttributeId";
         const LINK: &'static str = "compositeAttribute";
-        const FIELDS: &'static [&'static str] = &[
-            "compositeAttributeId",
-            "compositeAttribute",
-        ];
     }
     /// The link `entity`: `entityId` or `entity`.
     #[derive(Debug)]
@@ -2212,7 +2204,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Entity {
         const ID: &'static str = "entityId";
         const LINK: &'static str = "entity";
-        const FIELDS: &'static [&'static str] = &["entityId", "entity"];
     }
     /// The link `extensibleEnum`: `extensibleEnumId` or `extensibleEnum`.
     #[derive(Debug)]
@@ -2220,7 +2211,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for ExtensibleEnum {
         const ID: &'static str = "extensibleEnumId";
         const LINK: &'static str = "extensibleEnum";
-        const FIELDS: &'static [&'static str] = &["extensibleEnumId", "extensibleEnum"];
     }
     /// The link `fileType`: `fileTypeId` or `fileType`.
     #[derive(Debug)]
@@ -2228,7 +2218,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for FileType {
         const ID: &'static str = "fileTypeId";
         const LINK: &'static str = "fileType";
-        const FIELDS: &'static [&'static str] = &["fileTypeId", "fileType"];
     }
     /// The link `htmlSanitizer`: `htmlSanitizerId` or `htmlSanitizer`.
     #[derive(Debug)]
@@ -2236,7 +2225,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for HtmlSanitizer {
         const ID: &'static str = "htmlSanitizerId";
         const LINK: &'static str = "htmlSanitizer";
-        const FIELDS: &'static [&'static str] = &["htmlSanitizerId", "htmlSanitizer"];
     }
     /// The link `measure`: `measureId` or `measure`.
     #[derive(Debug)]
@@ -2244,7 +2232,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Measure {
         const ID: &'static str = "measureId";
         const LINK: &'static str = "measure";
-        const FIELDS: &'static [&'static str] = &["measureId", "measure"];
     }
     /// The link `nestedAttributes`: `nestedAttributesIds` or `nestedAttributes`.
     #[derive(Debug)]
@@ -2252,10 +2239,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for NestedAttributes {
         const ID: &'static str = "nestedAttributesIds";
         const LINK: &'static str = "nestedAttributes";
-        const FIELDS: &'static [&'static str] = &[
-            "nestedAttributesIds",
-            "nestedAttributes",
-        ];
     }
     /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
     #[derive(Debug)]
@@ -2263,7 +2246,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for OwnerUser {
         const ID: &'static str = "ownerUserId";
         const LINK: &'static str = "ownerUser";
-        const FIELDS: &'static [&'static str] = &["ownerUserId", "ownerUser"];
     }
     /// The link `teams`: `teamsIds` or `teams`.
     #[derive(Debug)]
@@ -2271,7 +2253,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
-        const FIELDS: &'static [&'static str] = &["teamsIds", "teams"];
     }
     /// The link `variantSpecificProducts`: `variantSpecificProductsIds` or `variantSpecificProducts`.
     #[derive(Debug)]
@@ -2279,9 +2260,5 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for VariantSpecificProducts {
         const ID: &'static str = "variantSpecificProductsIds";
         const LINK: &'static str = "variantSpecificProducts";
-        const FIELDS: &'static [&'static str] = &[
-            "variantSpecificProductsIds",
-            "variantSpecificProducts",
-        ];
     }
 }

@@ -601,7 +601,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Attributes {
         const ID: &'static str = "attributesIds";
         const LINK: &'static str = "attributes";
-        const FIELDS: &'static [&'static str] = &["attributesIds", "attributes"];
     }
     /// The link `entity`: `entityId` or `entity`.
     #[derive(Debug)]
@@ -609,6 +608,5 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Entity {
         const ID: &'static str = "entityId";
         const LINK: &'static str = "entity";
-        const FIELDS: &'static [&'static str] = &["entityId", "entity"];
     }
 }

@@ -1251,7 +1251,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for AssignedUser {
         const ID: &'static str = "assignedUserId";
         const LINK: &'static str = "assignedUser";
-        const FIELDS: &'static [&'static str] = &["assignedUserId", "assignedUser"];
     }
     /// The link `channel`: `channelId` or `channel`.
     #[derive(Debug)]
@@ -1259,7 +1258,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Channel {
         const ID: &'static str = "channelId";
         const LINK: &'static str = "channel";
-        const FIELDS: &'static [&'static str] = &["channelId", "channel"];
     }
     /// The link `entity`: `entityId` or `entity`.
     #[derive(Debug)]
@@ -1267,7 +1265,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Entity {
         const ID: &'static str = "entityId";
         const LINK: &'static str = "entity";
-        const FIELDS: &'static [&'static str] = &["entityId", "entity"];
     }
     /// The link `listings`: `listingsIds` or `listings`.
     #[derive(Debug)]
@@ -1275,7 +1272,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Listings {
         const ID: &'static str = "listingsIds";
         const LINK: &'static str = "listings";
-        const FIELDS: &'static [&'static str] = &["listingsIds", "listings"];
     }
     /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
     #[derive(Debug)]
@@ -1283,7 +1279,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for OwnerUser {
         const ID: &'static str = "ownerUserId";
         const LINK: &'static str = "ownerUser";
-        const FIELDS: &'static [&'static str] = &["ownerUserId", "ownerUser"];
     }
     /// The link `products`: `productsIds` or `products`.
     #[derive(Debug)]
@@ -1291,7 +1286,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Products {
         const ID: &'static str = "productsIds";
         const LINK: &'static str = "products";
-        const FIELDS: &'static [&'static str] = &["productsIds", "products"];
     }
     /// The link `teams`: `teamsIds` or `teams`.
     #[derive(Debug)]
@@ -1299,6 +1293,5 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
-        const FIELDS: &'static [&'static str] = &["teamsIds", "teams"];
     }
 }

@@ -1639,7 +1639,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for AssignedUser {
         const ID: &'static str = "assignedUserId";
         const LINK: &'static str = "assignedUser";
-        const FIELDS: &'static [&'static str] = &["assignedUserId", "assignedUser"];
     }
     /// The link `attribute`: `attributeId` or `attribute`.
     #[derive(Debug)]
@@ -1647,7 +1646,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Attribute {
         const ID: &'static str = "attributeId";
         const LINK: &'static str = "attribute";
-        const FIELDS: &'static [&'static str] = &["attributeId", "attribute"];
     }
     /// The link `classification`: `classificationId` or `classification`.
     #[derive(Debug)]
@@ -1655,7 +1653,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Classification {
         const ID: &'static str = "classificationId";
         const LINK: &'static str = "classification";
-        const FIELDS: &'static [&'static str] = &["classificationId", "classification"];
     }
     /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
     #[derive(Debug)]
@@ -1663,7 +1660,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for OwnerUser {
         const ID: &'static str = "ownerUserId";
         const LINK: &'static str = "ownerUser";
-        const FIELDS: &'static [&'static str] = &["ownerUserId", "ownerUser"];
     }
     /// The link `teams`: `teamsIds` or `teams`.
     #[derive(Debug)]
@@ -1671,6 +1667,5 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
-        const FIELDS: &'static [&'static str] = &["teamsIds", "teams"];
     }
 }

@@ -858,7 +858,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for AssignedUser {
         const ID: &'static str = "assignedUserId";
         const LINK: &'static str = "assignedUser";
-        const FIELDS: &'static [&'static str] = &["assignedUserId", "assignedUser"];
     }
     /// The link `extensibleEnums`: `extensibleEnumsIds` or `extensibleEnums`.
     #[derive(Debug)]
@@ -866,10 +865,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for ExtensibleEnums {
         const ID: &'static str = "extensibleEnumsIds";
         const LINK: &'static str = "extensibleEnums";
-        const FIELDS: &'static [&'static str] = &[
-            "extensibleEnumsIds",
-            "extensibleEnums",
-        ];
     }
     /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
     #[derive(Debug)]
@@ -877,7 +872,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for OwnerUser {
         const ID: &'static str = "ownerUserId";
         const LINK: &'static str = "ownerUser";
-        const FIELDS: &'static [&'static str] = &["ownerUserId", "ownerUser"];
     }
     /// The link `teams`: `teamsIds` or `teams`.
     #[derive(Debug)]
@@ -885,6 +879,5 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
-        const FIELDS: &'static [&'static str] = &["teamsIds", "teams"];
     }
 }

@@ -1298,7 +1298,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Folder {
         const ID: &'static str = "folderId";
         const LINK: &'static str = "folder";
-        const FIELDS: &'static [&'static str] = &["folderId", "folder"];
     }
     /// The link `type`: `typeId` or `type`.
     #[derive(Debug)]
@@ -1306,6 +1305,5 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Type {
         const ID: &'static str = "typeId";
         const LINK: &'static str = "type";
-        const FIELDS: &'static [&'static str] = &["typeId", "type"];
     }
 }

@@ -752,6 +752,5 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Parents {
         const ID: &'static str = "parentsIds";
         const LINK: &'static str = "parents";
-        const FIELDS: &'static [&'static str] = &["parentsIds", "parents"];
     }
 }

@@ -2573,7 +2573,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for AssignedUser {
         const ID: &'static str = "assignedUserId";
         const LINK: &'static str = "assignedUser";
-        const FIELDS: &'static [&'static str] = &["assignedUserId", "assignedUser"];
     }
     /// The link `brand`: `brandId` or `brand`.
     #[derive(Debug)]
@@ -2581,7 +2580,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Brand {
         const ID: &'static str = "brandId";
         const LINK: &'static str = "brand";
-        const FIELDS: &'static [&'static str] = &["brandId", "brand"];
     }
     /// The link `classifications`: `classificationsIds` or `classifications`.
     #[derive(Debug)]
@@ -2589,10 +2587,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Classifications {
         const ID: &'static str = "classificationsIds";
         const LINK: &'static str = "classifications";
-        const FIELDS: &'static [&'static str] = &[
-            "classificationsIds",
-            "classifications",
-        ];
     }
     /// The link `countryOfOrigin`: `countryOfOriginId` or `countryOfOrigin`.
     #[derive(Debug)]
@@ -2600,10 +2594,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for CountryOfOrigin {
         const ID: &'static str = "countryOfOriginId";
         const LINK: &'static str = "countryOfOrigin";
-        const FIELDS: &'static [&'static str] = &[
-            "countryOfOriginId",
-            "countryOfOrigin",
-        ];
     }
     /// The link `defaultSupplier`: `defaultSupplierId` or `defaultSupplier`.
     #[derive(Debug)]
@@ -2611,10 +2601,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for DefaultSupplier {
         const ID: &'static str = "defaultSupplierId";
         const LINK: &'static str = "defaultSupplier";
-        const FIELDS: &'static [&'static str] = &[
-            "defaultSupplierId",
-            "defaultSupplier",
-        ];
     }
     /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
     #[derive(Debug)]
@@ -2622,7 +2608,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for OwnerUser {
         const ID: &'static str = "ownerUserId";
         const LINK: &'static str = "ownerUser";
-        const FIELDS: &'static [&'static str] = &["ownerUserId", "ownerUser"];
     }
     /// The link `parents`: `parentsIds` or `parents`.
     #[derive(Debug)]
@@ -2630,7 +2615,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Parents {
         const ID: &'static str = "parentsIds";
         const LINK: &'static str = "parents";
-        const FIELDS: &'static [&'static str] = &["parentsIds", "parents"];
     }
     /// The link `priceUnit`: `priceUnitId` or `priceUnit`.
     #[derive(Debug)]
@@ -2638,7 +2622,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for PriceUnit {
         const ID: &'static str = "priceUnitId";
         const LINK: &'static str = "priceUnit";
-        const FIELDS: &'static [&'static str] = &["priceUnitId", "priceUnit"];
     }
     /// The link `productGroup`: `productGroupId` or `productGroup`.
     #[derive(Debug)]
@@ -2646,7 +2629,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for ProductGroup {
         const ID: &'static str = "productGroupId";
         const LINK: &'static str = "productGroup";
-        const FIELDS: &'static [&'static str] = &["productGroupId", "productGroup"];
     }
     /// The link `rrpUnit`: `rrpUnitId` or `rrpUnit`.
     #[derive(Debug)]
@@ -2654,7 +2636,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for RrpUnit {
         const ID: &'static str = "rrpUnitId";
         const LINK: &'static str = "rrpUnit";
-        const FIELDS: &'static [&'static str] = &["rrpUnitId", "rrpUnit"];
     }
     /// The link `teams`: `teamsIds` or `teams`.
     #[derive(Debug)]
@@ -2662,7 +2643,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
-        const FIELDS: &'static [&'static str] = &["teamsIds", "teams"];
     }
     /// The link `variantSpecificAttributes`: `variantSpecificAttributesIds` or `variantSpecificAttributes`.
     #[derive(Debug)]
@@ -2670,9 +2650,5 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for VariantSpecificAttributes {
         const ID: &'static str = "variantSpecificAttributesIds";
         const LINK: &'static str = "variantSpecificAttributes";
-        const FIELDS: &'static [&'static str] = &[
-            "variantSpecificAttributesIds",
-            "variantSpecificAttributes",
-        ];
     }
 }

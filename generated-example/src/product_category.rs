@@ -570,7 +570,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Category {
         const ID: &'static str = "categoryId";
         const LINK: &'static str = "category";
-        const FIELDS: &'static [&'static str] = &["categoryId", "category"];
     }
     /// The link `product`: `productId` or `product`.
     #[derive(Debug)]
@@ -578,6 +577,5 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Product {
         const ID: &'static str = "productId";
         const LINK: &'static str = "product";
-        const FIELDS: &'static [&'static str] = &["productId", "product"];
     }
 }

@@ -566,7 +566,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for File {
         const ID: &'static str = "fileId";
         const LINK: &'static str = "file";
-        const FIELDS: &'static [&'static str] = &["fileId", "file"];
     }
     /// The link `product`: `productId` or `product`.
     #[derive(Debug)]
@@ -574,6 +573,5 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Product {
         const ID: &'static str = "productId";
         const LINK: &'static str = "product";
-        const FIELDS: &'static [&'static str] = &["productId", "product"];
     }
 }

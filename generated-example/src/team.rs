@@ -449,6 +449,5 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Roles {
         const ID: &'static str = "rolesIds";
         const LINK: &'static str = "roles";
-        const FIELDS: &'static [&'static str] = &["rolesIds", "roles"];
     }
 }

@@ -768,7 +768,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for ConvertTo {
         const ID: &'static str = "convertToId";
         const LINK: &'static str = "convertTo";
-        const FIELDS: &'static [&'static str] = &["convertToId", "convertTo"];
     }
     /// The link `measure`: `measureId` or `measure`.
     #[derive(Debug)]
@@ -776,6 +775,5 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Measure {
         const ID: &'static str = "measureId";
         const LINK: &'static str = "measure";
-        const FIELDS: &'static [&'static str] = &["measureId", "measure"];
     }
 }

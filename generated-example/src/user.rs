@@ -1778,10 +1778,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for CurrentSelection {
         const ID: &'static str = "currentSelectionId";
         const LINK: &'static str = "currentSelection";
-        const FIELDS: &'static [&'static str] = &[
-            "currentSelectionId",
-            "currentSelection",
-        ];
     }
     /// The link `defaultTeam`: `defaultTeamId` or `defaultTeam`.
     #[derive(Debug)]
@@ -1789,7 +1785,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for DefaultTeam {
         const ID: &'static str = "defaultTeamId";
         const LINK: &'static str = "defaultTeam";
-        const FIELDS: &'static [&'static str] = &["defaultTeamId", "defaultTeam"];
     }
     /// The link `layoutProfile`: `layoutProfileId` or `layoutProfile`.
     #[derive(Debug)]
@@ -1797,7 +1792,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for LayoutProfile {
         const ID: &'static str = "layoutProfileId";
         const LINK: &'static str = "layoutProfile";
-        const FIELDS: &'static [&'static str] = &["layoutProfileId", "layoutProfile"];
     }
     /// The link `locale`: `localeId` or `locale`.
     #[derive(Debug)]
@@ -1805,7 +1799,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Locale {
         const ID: &'static str = "localeId";
         const LINK: &'static str = "locale";
-        const FIELDS: &'static [&'static str] = &["localeId", "locale"];
     }
     /// The link `notificationProfile`: `notificationProfileId` or `notificationProfile`.
     #[derive(Debug)]
@@ -1813,10 +1806,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for NotificationProfile {
         const ID: &'static str = "notificationProfileId";
         const LINK: &'static str = "notificationProfile";
-        const FIELDS: &'static [&'static str] = &[
-            "notificationProfileId",
-            "notificationProfile",
-        ];
     }
     /// The link `roles`: `rolesIds` or `roles`.
     #[derive(Debug)]
@@ -1824,7 +1813,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Roles {
         const ID: &'static str = "rolesIds";
         const LINK: &'static str = "roles";
-        const FIELDS: &'static [&'static str] = &["rolesIds", "roles"];
     }
     /// The link `style`: `styleId` or `style`.
     #[derive(Debug)]
@@ -1832,7 +1820,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Style {
         const ID: &'static str = "styleId";
         const LINK: &'static str = "style";
-        const FIELDS: &'static [&'static str] = &["styleId", "style"];
     }
     /// The link `teams`: `teamsIds` or `teams`.
     #[derive(Debug)]
@@ -1840,6 +1827,5 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
-        const FIELDS: &'static [&'static str] = &["teamsIds", "teams"];
     }
 }

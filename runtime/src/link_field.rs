@@ -15,7 +15,6 @@
 //! impl LinkKeys for BrandKeys {
 //!     const ID: &'static str = "brandId";
 //!     const LINK: &'static str = "brand";
-//!     const FIELDS: &'static [&'static str] = &["brandId", "brand"];
 //! }
 //! #[derive(serde::Serialize)]
 //! struct ProductPost {
@@ -51,7 +50,7 @@ pub trait LinkKeys {
     /// The find-or-create key (`brand`, `teams`).
     const LINK: &'static str;
     /// Both, id key first (what serde reads from a flattened body).
-    const FIELDS: &'static [&'static str];
+    const FIELDS: &'static [&'static str] = &[Self::ID, Self::LINK];
 }
 
 /// A link of a write body in one of its forms `V` ([`One`] or [`Many`]), written under the
@@ -273,13 +272,11 @@ mod tests {
     impl LinkKeys for BrandKeys {
         const ID: &'static str = "brandId";
         const LINK: &'static str = "brand";
-        const FIELDS: &'static [&'static str] = &["brandId", "brand"];
     }
     struct TeamsKeys;
     impl LinkKeys for TeamsKeys {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
-        const FIELDS: &'static [&'static str] = &["teamsIds", "teams"];
     }
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]

@@ -1650,7 +1650,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Folder {
         const ID: &'static str = "folderId";
         const LINK: &'static str = "folder";
-        const FIELDS: &'static [&'static str] = &["folderId", "folder"];
     }
     /// The link `type`: `typeId` or `type`.
     #[derive(Debug)]
@@ -1658,6 +1657,5 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Type {
         const ID: &'static str = "typeId";
         const LINK: &'static str = "type";
-        const FIELDS: &'static [&'static str] = &["typeId", "type"];
     }
 }

@@ -2536,7 +2536,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for AssignedUser {
         const ID: &'static str = "assignedUserId";
         const LINK: &'static str = "assignedUser";
-        const FIELDS: &'static [&'static str] = &["assignedUserId", "assignedUser"];
     }
     /// The link `brand`: `brandId` or `brand`.
     #[derive(Debug)]
@@ -2544,7 +2543,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Brand {
         const ID: &'static str = "brandId";
         const LINK: &'static str = "brand";
-        const FIELDS: &'static [&'static str] = &["brandId", "brand"];
     }
     /// The link `categories`: `categoriesIds` or `categories`.
     #[derive(Debug)]
@@ -2552,7 +2550,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Categories {
         const ID: &'static str = "categoriesIds";
         const LINK: &'static str = "categories";
-        const FIELDS: &'static [&'static str] = &["categoriesIds", "categories"];
     }
     /// The link `channels`: `channelsIds` or `channels`.
     #[derive(Debug)]
@@ -2560,7 +2557,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Channels {
         const ID: &'static str = "channelsIds";
         const LINK: &'static str = "channels";
-        const FIELDS: &'static [&'static str] = &["channelsIds", "channels"];
     }
     /// The link `classifications`: `classificationsIds` or `classifications`.
     #[derive(Debug)]
@@ -2568,10 +2564,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Classifications {
         const ID: &'static str = "classificationsIds";
         const LINK: &'static str = "classifications";
-        const FIELDS: &'static [&'static str] = &[
-            "classificationsIds",
-            "classifications",
-        ];
     }
     /// The link `countryOfOrigin`: `countryOfOriginId` or `countryOfOrigin`.
     #[derive(Debug)]
@@ -2579,10 +2571,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for CountryOfOrigin {
         const ID: &'static str = "countryOfOriginId";
         const LINK: &'static str = "countryOfOrigin";
-        const FIELDS: &'static [&'static str] = &[
-            "countryOfOriginId",
-            "countryOfOrigin",
-        ];
     }
     /// The link `defaultSupplier`: `defaultSupplierId` or `defaultSupplier`.
     #[derive(Debug)]
@@ -2590,10 +2578,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for DefaultSupplier {
         const ID: &'static str = "defaultSupplierId";
         const LINK: &'static str = "defaultSupplier";
-        const FIELDS: &'static [&'static str] = &[
-            "defaultSupplierId",
-            "defaultSupplier",
-        ];
     }
     /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
     #[derive(Debug)]
@@ -2601,7 +2585,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for OwnerUser {
         const ID: &'static str = "ownerUserId";
         const LINK: &'static str = "ownerUser";
-        const FIELDS: &'static [&'static str] = &["ownerUserId", "ownerUser"];
     }
     /// The link `parents`: `parentsIds` or `parents`.
     #[derive(Debug)]
@@ -2609,7 +2592,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Parents {
         const ID: &'static str = "parentsIds";
         const LINK: &'static str = "parents";
-        const FIELDS: &'static [&'static str] = &["parentsIds", "parents"];
     }
     /// The link `priceUnit`: `priceUnitId` or `priceUnit`.
     #[derive(Debug)]
@@ -2617,7 +2599,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for PriceUnit {
         const ID: &'static str = "priceUnitId";
         const LINK: &'static str = "priceUnit";
-        const FIELDS: &'static [&'static str] = &["priceUnitId", "priceUnit"];
     }
     /// The link `productGroup`: `productGroupId` or `productGroup`.
     #[derive(Debug)]
@@ -2625,7 +2606,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for ProductGroup {
         const ID: &'static str = "productGroupId";
         const LINK: &'static str = "productGroup";
-        const FIELDS: &'static [&'static str] = &["productGroupId", "productGroup"];
     }
     /// The link `rrpUnit`: `rrpUnitId` or `rrpUnit`.
     #[derive(Debug)]
@@ -2633,7 +2613,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for RrpUnit {
         const ID: &'static str = "rrpUnitId";
         const LINK: &'static str = "rrpUnit";
-        const FIELDS: &'static [&'static str] = &["rrpUnitId", "rrpUnit"];
     }
     /// The link `teams`: `teamsIds` or `teams`.
     #[derive(Debug)]
@@ -2641,7 +2620,6 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
-        const FIELDS: &'static [&'static str] = &["teamsIds", "teams"];
     }
     /// The link `variantSpecificAttributes`: `variantSpecificAttributesIds` or `variantSpecificAttributes`.
     #[derive(Debug)]
@@ -2649,9 +2627,5 @@ pub mod links {
     impl ::atrocore_runtime::LinkKeys for VariantSpecificAttributes {
         const ID: &'static str = "variantSpecificAttributesIds";
         const LINK: &'static str = "variantSpecificAttributes";
-        const FIELDS: &'static [&'static str] = &[
-            "variantSpecificAttributesIds",
-            "variantSpecificAttributes",
-        ];
     }
 }

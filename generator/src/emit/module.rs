@@ -443,7 +443,6 @@ fn link_keys_module(keys: &[LinkField]) -> TokenStream {
             impl ::atrocore_runtime::LinkKeys for #name {
                 const ID: &'static str = #id;
                 const LINK: &'static str = #link;
-                const FIELDS: &'static [&'static str] = &[#id, #link];
             }
         }
     });
