@@ -322,8 +322,10 @@ impl<E: Entity> ListRequest<E> {
     }
 
     /// Every matching record, fetched page by page with `offset` (page size
-    /// [`max_size`](Self::max_size), default 200), starting at [`offset`](Self::offset). Only one
-    /// page is held in memory. The stream ends after the first error.
+    /// [`max_size`](Self::max_size), default 200), starting at [`offset`](Self::offset). The
+    /// next page is requested while the current one is decoded and consumed (on a task of its
+    /// own), so at most two pages are held in memory; dropping the stream cancels that request.
+    /// The stream ends after the first error.
     ///
     /// Offset paging is simple and keeps any sort order, but it is not a snapshot: records
     /// created or deleted while paging shift the pages, so a record may be skipped or seen twice,

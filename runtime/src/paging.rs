@@ -1,16 +1,30 @@
 //! The two paging engines behind every stream of records (the typed [`ListRequest`] streams and
 //! the by-name [`DynamicList`] ones): by `offset`, and by keyset on `id`. A [`Pager`] builds the
-//! request of one page; the engines fetch pages one at a time, decode them and decide when to
-//! stop, so only one page is held in memory.
+//! request of one page; one engine ([`PageStream`]) fetches the pages, decodes them and decides
+//! when to stop.
+//!
+//! **Read-ahead.** As soon as a page's answer tells where the next page starts (its `total` and
+//! record count for offset paging, its last `id` for keyset paging, both read before its
+//! records are decoded), the next page is requested on a task of its own. So the server builds
+//! page *k + 1* while this client decodes page *k* and the caller consumes its records. At most
+//! two pages are held: the decoded one and the raw answer of the next. A stream dropped early
+//! cancels the request in flight; it may have reached the server (one extra `GET`).
 //!
 //! [`ListRequest`]: crate::ListRequest
 //! [`DynamicList`]: crate::DynamicList
 
-use futures_util::stream;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::Stream;
 use reqwest::Method;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
+use tracing::Instrument as _;
 
 use crate::entity::{BoxStream, ListResult};
 use crate::error::{Error, ErrorKind, Result};
@@ -33,48 +47,7 @@ where
     R: DeserializeOwned + Send + 'static,
     P: Pager,
 {
-    struct State<R, P> {
-        pager: P,
-        next: u64,
-        page_size: u64,
-        page: std::vec::IntoIter<R>,
-        done: bool,
-    }
-    let state = State {
-        pager,
-        next: start,
-        page_size,
-        page: Vec::new().into_iter(),
-        done: false,
-    };
-    Box::pin(stream::unfold(state, |mut st| async move {
-        loop {
-            if let Some(record) = st.page.next() {
-                return Some((Ok(record), st));
-            }
-            if st.done {
-                return None;
-            }
-            let request = st.pager.offset_page(st.next, st.page_size);
-            match request.send_json::<ListResult<R>>().await {
-                Ok(page) => {
-                    let n = page.list.len() as u64;
-                    st.next += n;
-                    st.done = n == 0
-                        || if page.total >= 0 {
-                            st.next >= page.total as u64
-                        } else {
-                            n < st.page_size
-                        };
-                    st.page = page.list.into_iter();
-                }
-                Err(e) => {
-                    st.done = true;
-                    return Some((Err(e), st));
-                }
-            }
-        }
-    }))
+    Box::pin(PageStream::new(pager, Position::Offset(start), page_size))
 }
 
 /// Every record in `id` order, each page asking for the ids beyond the last one seen (from
@@ -84,145 +57,218 @@ where
     R: DeserializeOwned + Send + 'static,
     P: Pager,
 {
-    struct State<R, P> {
-        pager: P,
-        last_id: Option<String>,
-        page_size: u64,
-        page: std::vec::IntoIter<R>,
-        done: bool,
+    Box::pin(PageStream::new(pager, Position::After(after), page_size))
+}
+
+/// Where the next page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Position {
+    /// Offset paging: the offset of the next page.
+    Offset(u64),
+    /// Keyset paging: the last id seen (none before the first page, unless given).
+    After(Option<String>),
+}
+
+/// A page request running on a task of its own; aborted when dropped.
+struct InFlight(tokio::task::JoinHandle<Result<Bytes>>);
+
+impl InFlight {
+    fn start(request: RequestBuilder) -> Self {
+        let send = request.send_bytes().in_current_span();
+        Self(tokio::spawn(send))
     }
-    let state = State {
-        pager,
-        last_id: after,
-        page_size,
-        page: Vec::new().into_iter(),
-        done: false,
-    };
-    Box::pin(stream::unfold(state, |mut st| async move {
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Future for InFlight {
+    type Output = Result<Bytes>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Bytes>> {
+        Pin::new(&mut self.0).poll(cx).map(|joined| {
+            joined.unwrap_or_else(|e| {
+                Err(Error::new(ErrorKind::Other)
+                    .with_message("the request of a page did not finish")
+                    .with_source(e))
+            })
+        })
+    }
+}
+
+/// The paging engine: the records of the current page, the request of the next one in flight.
+struct PageStream<R, P> {
+    pager: P,
+    page_size: u64,
+    /// Where the page after the last one received starts.
+    position: Position,
+    /// The current page's records not yet yielded.
+    records: std::vec::IntoIter<R>,
+    /// The next page's request, while it runs.
+    in_flight: Option<InFlight>,
+    /// The next page's answer, once it arrived.
+    arrived: Option<Result<Bytes>>,
+    /// Whether the first page was requested (on the first poll: a stream does nothing until
+    /// polled).
+    started: bool,
+}
+
+// No field is pinned structurally (the request in flight is a task handle), so the stream
+// moves freely whatever `R` and `P` are.
+impl<R, P> Unpin for PageStream<R, P> {}
+
+impl<R, P: Pager> PageStream<R, P> {
+    fn new(pager: P, position: Position, page_size: u64) -> Self {
+        Self {
+            pager,
+            page_size,
+            position,
+            records: Vec::new().into_iter(),
+            in_flight: None,
+            arrived: None,
+            started: false,
+        }
+    }
+
+    /// The request of the page at the current position.
+    fn request(&self) -> RequestBuilder {
+        match &self.position {
+            Position::Offset(offset) => self.pager.offset_page(*offset, self.page_size),
+            Position::After(after) => self.pager.keyset_page(after.as_deref(), self.page_size),
+        }
+    }
+
+    fn decode_error(&self, e: serde_json::Error) -> Error {
+        Error::decode(e).with_request(&Method::GET, &self.pager.path())
+    }
+}
+
+impl<R: DeserializeOwned, P: Pager> PageStream<R, P> {
+    /// Takes a page's answer: moves the position past it, requests the next page when there is
+    /// one, then decodes the records.
+    fn accept(&mut self, bytes: &[u8]) -> Result<()> {
+        let page: ListResult<&RawValue> =
+            serde_json::from_slice(bytes).map_err(|e| self.decode_error(e))?;
+        let n = page.list.len() as u64;
+        let full = n >= self.page_size;
+        let (next, more) = match &self.position {
+            Position::Offset(offset) => {
+                let next = offset + n;
+                let more = n > 0
+                    && if page.total >= 0 {
+                        next < page.total as u64
+                    } else {
+                        full
+                    };
+                (Position::Offset(next), more)
+            }
+            Position::After(_) => match page.list.last() {
+                None => (self.position.clone(), false),
+                Some(last) => {
+                    let Some(id) = last_id(last).map_err(|e| self.decode_error(e))? else {
+                        return Err(Error::new(ErrorKind::Decode)
+                            .with_message("keyset paging needs records with a string `id`")
+                            .with_request(&Method::GET, &self.pager.path()));
+                    };
+                    let more = if page.total >= 0 {
+                        n < page.total as u64
+                    } else {
+                        full
+                    };
+                    (Position::After(Some(id)), more)
+                }
+            },
+        };
+        self.position = next;
+        if more {
+            self.in_flight = Some(InFlight::start(self.request()));
+        }
+        let records = page
+            .list
+            .iter()
+            .map(|raw| serde_json::from_str(raw.get()))
+            .collect::<serde_json::Result<Vec<R>>>()
+            .map_err(|e| self.decode_error(e))?;
+        self.records = records.into_iter();
+        Ok(())
+    }
+
+    /// Ends the stream after `error`: the request in flight is cancelled.
+    fn fail(&mut self, error: Error) -> Poll<Option<Result<R>>> {
+        self.in_flight = None;
+        self.arrived = None;
+        self.records = Vec::new().into_iter();
+        Poll::Ready(Some(Err(error)))
+    }
+}
+
+impl<R: DeserializeOwned, P: Pager> Stream for PageStream<R, P> {
+    type Item = Result<R>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<R>>> {
+        let this = &mut *self;
+        if !this.started {
+            this.started = true;
+            this.in_flight = Some(InFlight::start(this.request()));
+        }
         loop {
-            if let Some(record) = st.page.next() {
-                return Some((Ok(record), st));
+            if let Some(in_flight) = &mut this.in_flight {
+                if let Poll::Ready(answer) = Pin::new(in_flight).poll(cx) {
+                    this.in_flight = None;
+                    this.arrived = Some(answer);
+                }
             }
-            if st.done {
-                return None;
+            if let Some(record) = this.records.next() {
+                return Poll::Ready(Some(Ok(record)));
             }
-            let request = st.pager.keyset_page(st.last_id.as_deref(), st.page_size);
-            let page = match request.send_bytes().await {
-                Ok(bytes) => keyset_page::<R>(&bytes)
-                    .map_err(|e| e.with_request(&Method::GET, &st.pager.path())),
-                Err(e) => Err(e),
-            };
-            match page {
-                Ok(page) => {
-                    let n = page.records.len() as u64;
-                    match page.last_id {
-                        None => st.done = true,
-                        Some(None) => {
-                            st.done = true;
-                            let e = Error::new(ErrorKind::Decode)
-                                .with_message("keyset paging needs records with a string `id`")
-                                .with_request(&Method::GET, &st.pager.path());
-                            return Some((Err(e), st));
-                        }
-                        Some(Some(id)) => {
-                            st.last_id = Some(id);
-                            st.done = if page.total >= 0 {
-                                n >= page.total as u64
-                            } else {
-                                n < st.page_size
-                            };
-                        }
+            match this.arrived.take() {
+                Some(Ok(bytes)) => {
+                    if let Err(error) = this.accept(&bytes) {
+                        return this.fail(error);
                     }
-                    st.page = page.records.into_iter();
                 }
-                Err(e) => {
-                    st.done = true;
-                    return Some((Err(e), st));
-                }
+                Some(Err(error)) => return this.fail(error),
+                None if this.in_flight.is_some() => return Poll::Pending,
+                None => return Poll::Ready(None),
             }
         }
-    }))
+    }
 }
 
-/// One keyset page: its records decoded straight into `R` (no `Value` tree in between: the
-/// page is split into raw records first), and the `id` of its last record (`Some(None)` when
-/// that record has no string `id`; `None` for an empty page).
-pub(crate) struct KeysetPage<R> {
-    pub(crate) total: i64,
-    pub(crate) records: Vec<R>,
-    pub(crate) last_id: Option<Option<String>>,
-}
-
-pub(crate) fn keyset_page<R: DeserializeOwned>(bytes: &[u8]) -> Result<KeysetPage<R>> {
+/// The `id` of a raw record: `None` when it has none or it is not a string (keyset paging cannot
+/// go on from such a record).
+fn last_id(record: &RawValue) -> serde_json::Result<Option<String>> {
     #[derive(Deserialize)]
     struct IdOf {
         #[serde(default)]
         id: Option<Value>,
     }
-    let page: ListResult<&serde_json::value::RawValue> =
-        serde_json::from_slice(bytes).map_err(Error::decode)?;
-    let last_id = match page.list.last() {
-        None => None,
-        Some(raw) => {
-            let id = serde_json::from_str::<IdOf>(raw.get())
-                .map_err(Error::decode)?
-                .id;
-            Some(match id {
-                Some(Value::String(s)) => Some(s),
-                _ => None,
-            })
-        }
-    };
-    let records = page
-        .list
-        .iter()
-        .map(|raw| serde_json::from_str(raw.get()))
-        .collect::<serde_json::Result<Vec<R>>>()
-        .map_err(Error::decode)?;
-    Ok(KeysetPage {
-        total: page.total,
-        records,
-        last_id,
+    Ok(match serde_json::from_str::<IdOf>(record.get())?.id {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
     })
 }
 
 #[cfg(test)]
-mod keyset_page_tests {
+mod tests {
     use super::*;
 
-    #[derive(Debug, Deserialize, PartialEq)]
-    struct Rec {
-        id: Option<String>,
-        n: i64,
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_owned()).unwrap()
     }
 
     #[test]
-    fn decodes_records_and_the_last_id() {
-        let page =
-            keyset_page::<Rec>(br#"{"total":5,"list":[{"id":"a","n":1},{"n":2,"id":"b\u0063"}]}"#)
-                .unwrap();
-        assert_eq!(page.total, 5);
+    fn last_ids() {
         assert_eq!(
-            page.records[1],
-            Rec {
-                id: Some("bc".into()),
-                n: 2
-            }
+            last_id(&raw(r#"{"n":2,"id":"b\u0063"}"#)).unwrap(),
+            Some("bc".into())
         );
-        assert_eq!(page.last_id, Some(Some("bc".into())));
-    }
-
-    #[test]
-    fn empty_pages_and_odd_ids() {
-        let empty = keyset_page::<Rec>(br#"{"list":[]}"#).unwrap();
-        assert_eq!((empty.total, empty.last_id), (-1, None));
-        let numeric = keyset_page::<Rec>(br#"{"total":1,"list":[{"id":7,"n":1}]}"#);
-        assert!(
-            numeric.is_err(),
-            "a record that does not decode fails the page"
-        );
-        let page = keyset_page::<Value>(br#"{"total":1,"list":[{"id":7}]}"#).unwrap();
-        assert_eq!(page.last_id, Some(None));
-        assert!(keyset_page::<Rec>(br#"{"total":1,"list":[{"id":"x","n":"no"}]}"#).is_err());
+        assert_eq!(last_id(&raw(r#"{"id":7}"#)).unwrap(), None);
+        assert_eq!(last_id(&raw(r#"{"id":null}"#)).unwrap(), None);
+        assert_eq!(last_id(&raw(r#"{"name":"x"}"#)).unwrap(), None);
+        assert!(last_id(&raw(r#""p1""#)).is_err());
     }
 }

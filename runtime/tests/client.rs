@@ -735,6 +735,90 @@ async fn offset_stream_ends_after_an_error() {
 }
 
 #[tokio::test]
+async fn streams_request_the_next_page_while_the_current_one_is_consumed() {
+    let server = Server::start().await;
+    server.mock.seed_products(45);
+    let client = server.client(ApiGeneration::V2_2);
+    for keyset in [false, true] {
+        let before = server.mock.seen_at("/Product").len();
+        let list = client
+            .list::<Product>()
+            .sort_by(ProductField::Id)
+            .max_size(10);
+        let mut stream = if keyset {
+            list.keyset_stream()
+        } else {
+            list.stream()
+        };
+        let first = stream.try_next().await.unwrap().unwrap();
+        assert_eq!(first.id.as_deref(), Some("p000"));
+        // Nothing more is asked of the stream, yet the second page is on its way.
+        let mut waited = 0;
+        while server.mock.seen_at("/Product").len() < before + 2 && waited < 200 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            waited += 1;
+        }
+        assert_eq!(
+            server.mock.seen_at("/Product").len(),
+            before + 2,
+            "keyset: {keyset}"
+        );
+        // Never more than one page ahead.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(
+            server.mock.seen_at("/Product").len(),
+            before + 2,
+            "keyset: {keyset}"
+        );
+        let rest: Vec<Product> = stream.try_collect().await.unwrap();
+        assert_eq!(rest.len(), 44);
+        assert_eq!(server.mock.seen_at("/Product").len(), before + 5);
+    }
+}
+
+#[tokio::test]
+async fn a_page_that_fails_comes_after_the_records_before_it() {
+    let server = Server::start().await;
+    server.mock.seed_products(25);
+    server.mock.products.lock().unwrap()[14]["name"] = json!(14);
+    let client = server.client(ApiGeneration::V2_2);
+    for keyset in [false, true] {
+        let list = client
+            .list::<Product>()
+            .sort_by(ProductField::Id)
+            .max_size(10);
+        let mut stream = if keyset {
+            list.keyset_stream()
+        } else {
+            list.stream()
+        };
+        let mut ids = Vec::new();
+        let error = loop {
+            match stream.try_next().await {
+                Ok(Some(p)) => ids.push(p.id.unwrap()),
+                Ok(None) => panic!("the broken page was not reported"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(ids.len(), 10, "the first page whole, keyset: {keyset}");
+        assert_eq!(error.kind(), ErrorKind::Decode);
+        assert!(futures_util::StreamExt::next(&mut stream).await.is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_stream_dropped_early_sends_nothing_more() {
+    let server = Server::start().await;
+    server.mock.seed_products(45);
+    let client = server.client(ApiGeneration::V2_2);
+    let mut stream = client.list::<Product>().max_size(10).stream();
+    stream.try_next().await.unwrap();
+    drop(stream);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(server.mock.seen_at("/Product").len() <= 2);
+}
+
+#[tokio::test]
 async fn keyset_stream_pages_by_id() {
     let server = Server::start().await;
     server.mock.seed_products(45);
