@@ -215,11 +215,11 @@ impl<R: DeserializeOwned, P: Pager> Stream for PageStream<R, P> {
             this.in_flight = Some(InFlight::start(this.request()));
         }
         loop {
-            if let Some(in_flight) = &mut this.in_flight {
-                if let Poll::Ready(answer) = Pin::new(in_flight).poll(cx) {
-                    this.in_flight = None;
-                    this.arrived = Some(answer);
-                }
+            if let Some(in_flight) = &mut this.in_flight
+                && let Poll::Ready(answer) = Pin::new(in_flight).poll(cx)
+            {
+                this.in_flight = None;
+                this.arrived = Some(answer);
             }
             if let Some(record) = this.records.next() {
                 return Poll::Ready(Some(Ok(record)));
