@@ -424,6 +424,52 @@ async fn typed_upsert_of_create_structs() {
     assert_eq!(client.brand().list().max_size(1).await.unwrap().total, 1200);
 }
 
+/// A payload that cannot be serialized fails its own batch (nothing of it is sent) and the other
+/// batches go on; the stream yields the outcomes in input order.
+#[tokio::test]
+async fn an_item_that_does_not_serialize_fails_only_its_batch() {
+    use atrocore_client::brand::Brand;
+    use atrocore_runtime::{UpsertItem, UpsertPayload};
+    use futures_util::StreamExt as _;
+    struct Flaky(BrandPost, bool);
+    impl UpsertPayload<Brand> for Flaky {
+        fn upsert_item(&self) -> atrocore_runtime::Result<UpsertItem> {
+            if self.1 {
+                // Not a JSON object: refused by the runtime.
+                UpsertItem::new::<Brand>(&["not", "an", "object"])
+            } else {
+                UpsertPayload::<Brand>::upsert_item(&self.0)
+            }
+        }
+    }
+    let (_sim, client) = start().await;
+    let items: Vec<Flaky> = (0..25)
+        .map(|i| {
+            let post = BrandPost {
+                code: Some(format!("f{i:02}")),
+                ..BrandPost::new(format!("Flaky {i}"))
+            };
+            Flaky(post, i == 12)
+        })
+        .collect();
+    let outcomes: Vec<_> = client
+        .brand()
+        .upsert(&items)
+        .batch_size(10)
+        .stream()
+        .collect()
+        .await;
+    assert_eq!(outcomes.len(), 3);
+    assert_eq!(outcomes[0].as_ref().unwrap().len(), 10);
+    let failed = outcomes[1].as_ref().unwrap_err();
+    assert_eq!(failed.indices, 10..20);
+    assert!(!failed.may_have_been_applied);
+    assert!(failed.error.is_builder(), "{}", failed.error);
+    assert_eq!(outcomes[2].as_ref().unwrap()[0].index, 20);
+    // Batches 1 and 3 stored, nothing of batch 2.
+    assert_eq!(client.brand().list().max_size(1).await.unwrap().total, 15);
+}
+
 /// Typed uploads and downloads through the generated `file()` API (2.2 serves `POST /File`
 /// without documenting it).
 #[tokio::test]

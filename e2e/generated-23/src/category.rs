@@ -778,11 +778,12 @@ impl<'a> CategoryApi<'a> {
     ) -> ::atrocore_runtime::CreateRequest<Category> {
         self.client.create::<Category, CategoryPost>(record)
     }
-    /// Bulk upsert of `Category` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    /// Bulk upsert of `Category` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<Category> + ::std::marker::Sync,
+        I::IntoIter: ::std::marker::Send + 'i,
+        I::Item: ::atrocore_runtime::UpsertPayload<Category>,
     {
         ::atrocore_runtime::UpsertRequest::of::<Category, I>(self.client, items)
     }

@@ -965,11 +965,12 @@ impl<'a> FileApi<'a> {
     pub fn create(&self, record: &FilePost) -> ::atrocore_runtime::CreateRequest<File> {
         self.client.create::<File, FilePost>(record)
     }
-    /// Bulk upsert of `File` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed; batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+    /// Bulk upsert of `File` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
+    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
     where
         I: ::std::iter::IntoIterator,
-        I::Item: ::atrocore_runtime::UpsertPayload<File> + ::std::marker::Sync,
+        I::IntoIter: ::std::marker::Send + 'i,
+        I::Item: ::atrocore_runtime::UpsertPayload<File>,
     {
         ::atrocore_runtime::UpsertRequest::of::<File, I>(self.client, items)
     }

@@ -229,15 +229,18 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
         let doc = doc_lines(&format!(
             "Bulk upsert of `{wire_name}` records (`POST /MassActions/action/upsert` on 2.2, \
              `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique \
-             field finds a record. Items may be owned or borrowed; batching, concurrency and \
-             per-item results are those of the runtime's `UpsertRequest`."
+             field finds a record. Items may be owned or borrowed (the request then borrows \
+             them: each is serialized when its batch is pulled, one batch ahead of the \
+             requests); batching, concurrency and per-item results are those of the runtime's \
+             `UpsertRequest`."
         ));
         methods.extend(quote! {
             #doc
-            pub fn upsert<I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest
+            pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
             where
                 I: ::std::iter::IntoIterator,
-                I::Item: ::atrocore_runtime::UpsertPayload<#type_name> + ::std::marker::Sync,
+                I::IntoIter: ::std::marker::Send + 'i,
+                I::Item: ::atrocore_runtime::UpsertPayload<#type_name>,
             {
                 ::atrocore_runtime::UpsertRequest::of::<#type_name, I>(self.client, items)
             }

@@ -19,7 +19,7 @@ use std::pin::Pin;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt, stream};
+use futures_util::{Stream, StreamExt};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -34,6 +34,7 @@ pub const DEFAULT_UPSERT_BATCH_SIZE: usize = 500;
 
 mod item;
 mod result;
+mod send;
 
 #[cfg(test)]
 use item::*;
@@ -125,16 +126,16 @@ impl UpsertReport {
 /// # Ok(())
 /// # }
 /// ```
-pub struct UpsertRequest {
+pub struct UpsertRequest<'a> {
     client: Client,
-    items: Box<dyn Iterator<Item = UpsertItem> + Send>,
+    /// The items, serialized as their batch is pulled (one batch ahead of the requests): typed
+    /// items may borrow, for `'a`.
+    items: Box<dyn Iterator<Item = Result<UpsertItem>> + Send + 'a>,
     batch_size: usize,
     concurrency: usize,
-    /// An item that could not be turned into JSON: reported when awaited.
-    error: Option<Error>,
 }
 
-impl fmt::Debug for UpsertRequest {
+impl fmt::Debug for UpsertRequest<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UpsertRequest")
             .field("batch_size", &self.batch_size)
@@ -143,7 +144,7 @@ impl fmt::Debug for UpsertRequest {
     }
 }
 
-impl UpsertRequest {
+impl<'a> UpsertRequest<'a> {
     /// Items per request (at least 1); default [`DEFAULT_UPSERT_BATCH_SIZE`]. Use
     /// `usize::MAX` to send everything in one call.
     #[must_use]
@@ -160,75 +161,30 @@ impl UpsertRequest {
     }
 
     /// Sends the batches and yields each one's outcome as it completes (in input order when
-    /// `concurrency` is 1). Items are pulled from the input one batch ahead of the requests (that
-    /// batch is serialized while the others are in flight).
-    pub fn stream(self) -> Pin<Box<dyn Stream<Item = BatchOutcome> + Send>> {
-        let Self {
-            client,
-            items,
-            batch_size,
-            concurrency,
-            error,
-        } = self;
-        if let Some(error) = error {
-            let failed = FailedBatch {
-                indices: 0..0,
-                error,
-                may_have_been_applied: false,
-            };
-            return Box::pin(stream::once(async move { Err(failed) }));
-        }
-        let path = upsert_path(client.generation());
-        let batches = stream::iter(Batches {
-            items,
-            batch_size,
-            next_index: 0,
-        });
-        // Each batch's body is serialized, and whether it may be resent found (a scan of every
-        // item), on the blocking pool ahead of its turn (one batch more than are in flight), so
-        // that this work overlaps the requests instead of preceding each.
-        let encoded = batches
-            .map(|(start, batch)| async move {
-                let len = batch.len();
-                tokio::task::spawn_blocking(move || {
-                    let body = encode_items(batch.iter());
-                    let safe = batch.iter().all(UpsertItem::is_keyed);
-                    Encoded {
-                        start,
-                        batch,
-                        body,
-                        safe,
-                    }
-                })
-                .await
-                .map_err(|e| FailedBatch {
-                    indices: start..start + len,
-                    error: Error::new(ErrorKind::Other)
-                        .with_message("encoding an upsert batch failed")
-                        .with_source(e),
-                    may_have_been_applied: false,
-                })
-            })
-            .buffered(concurrency + 1);
-        let sends = encoded.map(move |encoded| {
-            let client = client.clone();
-            async move { send_batch(&client, path, encoded?).await }
-        });
-        Box::pin(sends.buffer_unordered(concurrency))
+    /// `concurrency` is 1). While requests are in flight (each on a task of its own), the next
+    /// batch is pulled from the input, serialized and encoded, so that this work overlaps the
+    /// server's instead of preceding each request. An item that cannot be serialized fails its
+    /// batch (nothing of it is sent, `may_have_been_applied` is false); the others go on.
+    pub fn stream(self) -> Pin<Box<dyn Stream<Item = BatchOutcome> + Send + 'a>> {
+        Box::pin(send::UpsertStream::new(
+            self.client,
+            self.items,
+            self.batch_size,
+            self.concurrency,
+        ))
     }
 }
 
-impl IntoFuture for UpsertRequest {
+impl<'a> IntoFuture for UpsertRequest<'a> {
     type Output = Result<UpsertReport>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<UpsertReport>> + Send>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<UpsertReport>> + Send + 'a>>;
 
-    /// Sends every batch and collects the report. Fails as a whole only when an item could not
-    /// be serialized (nothing is sent then); request failures are in the report.
+    /// Sends every batch and collects the report. Every failure is in the report: items the
+    /// server rejected, batches whose request failed, and batches holding an item that could
+    /// not be serialized. (The `Result` is kept so that `.await?` code stays valid; it is
+    /// always `Ok`.)
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            if let Some(e) = self.error {
-                return Err(e);
-            }
             let mut report = UpsertReport::default();
             let mut outcomes = self.stream();
             while let Some(outcome) = outcomes.next().await {
@@ -244,247 +200,39 @@ impl IntoFuture for UpsertRequest {
     }
 }
 
-/// The upsert route of a generation.
-fn upsert_path(generation: ApiGeneration) -> &'static str {
-    match generation {
-        ApiGeneration::V2_2 => "/MassActions/action/upsert",
-        _ => "/upsert",
-    }
-}
-
-/// Cuts the item iterator into `(first index, items)` batches.
-struct Batches {
-    items: Box<dyn Iterator<Item = UpsertItem> + Send>,
-    batch_size: usize,
-    next_index: usize,
-}
-
-impl Iterator for Batches {
-    type Item = (usize, Vec<UpsertItem>);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let batch: Vec<UpsertItem> = self
-            .items
-            .by_ref()
-            .take(self.batch_size.min(1 << 20))
-            .collect();
-        if batch.is_empty() {
-            return None;
-        }
-        let start = self.next_index;
-        self.next_index += batch.len();
-        Some((start, batch))
-    }
-}
-
-/// Whether a failed request may have been carried out by the server before it failed.
-fn may_have_been_applied(e: &Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::Server | ErrorKind::Decode
-    ) || (e.kind() == ErrorKind::Other && e.status().is_none_or(|s| s >= 500))
-}
-
-/// The JSON body of a request carrying `items` (an array of `{entity, payload}`), written into
-/// one buffer of about the right size.
-fn encode_items<'a>(items: impl Iterator<Item = &'a UpsertItem> + Clone) -> Result<Bytes> {
-    let size: usize = items.clone().map(UpsertItem::encoded_size_hint).sum();
-    let mut body = Vec::with_capacity(size + 2);
-    body.push(b'[');
-    for (n, item) in items.enumerate() {
-        if n > 0 {
-            body.push(b',');
-        }
-        serde_json::to_writer(&mut body, item).map_err(|e| {
-            Error::builder("the upsert items cannot be serialized as JSON").with_source(e)
-        })?;
-    }
-    body.push(b']');
-    Ok(Bytes::from(body))
-}
-
-/// A batch ready to send: its first index, items, body and whether it may be sent again.
-struct Encoded {
-    start: usize,
-    batch: Vec<UpsertItem>,
-    body: Result<Bytes>,
-    safe: bool,
-}
-
-/// Sends `items` (input indices and items) in one request, its `body` (their JSON) already
-/// encoded or not yet, and reads one result per item straight from the answer's text.
-async fn send_items(
-    client: &Client,
-    path: &str,
-    items: &[(usize, &UpsertItem)],
-    body: Option<Bytes>,
-    safe: bool,
-) -> Result<Vec<UpsertResult>> {
-    let body = match body {
-        Some(body) => body,
-        None => encode_items(items.iter().map(|(_, item)| *item))?,
-    };
-    let answer = client
-        .request(Method::POST, path)
-        .json_bytes(body)
-        .idempotent(safe)
-        .send_bytes()
-        .await?;
-    let wire: Vec<WireResult<'_>> = serde_json::from_slice(&answer)
-        .map_err(|e| Error::decode(e).with_request(&Method::POST, path))?;
-    if wire.len() != items.len() {
-        return Err(Error::new(ErrorKind::Decode)
-            .with_message(format!(
-                "the upsert answered {} results for {} items",
-                wire.len(),
-                items.len()
-            ))
-            .with_request(&Method::POST, path));
-    }
-    wire.into_iter()
-        .zip(items)
-        .map(|(w, (i, item))| UpsertResult::from_wire(*i, &item.entity, w))
-        .collect::<Result<Vec<_>>>()
-        .map_err(|e| e.with_request(&Method::POST, path))
-}
-
-/// Sends one batch, its `body` encoded and whether it is `safe` to send again (every item finds
-/// its record again) found on the blocking pool.
-async fn send_batch(client: &Client, path: &str, encoded: Encoded) -> BatchOutcome {
-    let Encoded {
-        start,
-        batch,
-        body,
-        safe,
-    } = encoded;
-    let indices = start..start + batch.len();
-    let body = match body {
-        Ok(body) => body,
-        Err(error) => {
-            return Err(FailedBatch {
-                indices,
-                error,
-                may_have_been_applied: false,
-            });
-        }
-    };
-    let items: Vec<(usize, &UpsertItem)> = (start..).zip(&batch).collect();
-    // Retried by the request core only when every item finds its record again.
-    let error = match send_items(client, path, &items, Some(body), safe).await {
-        Ok(results) => return Ok(results),
-        Err(e) => e,
-    };
-    let applied = may_have_been_applied(&error);
-    if safe || !applied {
-        return Err(FailedBatch {
-            indices,
-            error,
-            may_have_been_applied: applied,
-        });
-    }
-    // The server may have stored some items: the keyed ones are safe to send again; the others
-    // are not (a second create), so their outcome is unknown.
-    let (keyed, unkeyed): (Vec<_>, Vec<_>) = items.into_iter().partition(|(_, i)| i.is_keyed());
-    tracing::debug!(
-        error = %error,
-        resent = keyed.len(),
-        unknown = unkeyed.len(),
-        "upsert batch failed after it may have been applied"
-    );
-    let mut results: Vec<UpsertResult> = unkeyed
-        .iter()
-        .map(|(i, item)| UpsertResult::outcome_unknown(*i, item, &error))
-        .collect();
-    if !keyed.is_empty() {
-        match send_items(client, path, &keyed, None, true).await {
-            Ok(r) => results.extend(r),
-            Err(error) => {
-                return Err(FailedBatch {
-                    indices,
-                    error,
-                    may_have_been_applied: true,
-                });
-            }
-        }
-    }
-    results.sort_by_key(|r| r.index);
-    Ok(results)
-}
-
-impl UpsertRequest {
+impl<'a> UpsertRequest<'a> {
     /// A bulk upsert of typed values of the entity `E` (what a generated `upsert` method calls).
-    /// The items are serialized at once (so they may be borrowed), on every core for large
-    /// upserts; one that does not serialize makes the whole request fail when awaited, before
-    /// anything is sent.
-    pub fn of<E: Entity, I>(client: &Client, items: I) -> UpsertRequest
+    /// The items may be borrowed: each is serialized when its batch is pulled, one batch ahead
+    /// of the requests.
+    pub fn of<E: Entity, I>(client: &Client, items: I) -> UpsertRequest<'a>
     where
         I: IntoIterator,
-        I::Item: UpsertPayload<E> + Sync,
+        I::IntoIter: Send + 'a,
+        I::Item: UpsertPayload<E>,
     {
-        let items: Vec<I::Item> = items.into_iter().collect();
-        match serialize_items(&items) {
-            Ok(items) => client.upsert(items),
-            Err(e) => UpsertRequest {
-                client: client.clone(),
-                items: Box::new(std::iter::empty()),
-                batch_size: DEFAULT_UPSERT_BATCH_SIZE,
-                concurrency: 1,
-                error: Some(e),
-            },
+        UpsertRequest {
+            client: client.clone(),
+            items: Box::new(items.into_iter().map(|item| item.upsert_item())),
+            batch_size: DEFAULT_UPSERT_BATCH_SIZE,
+            concurrency: 1,
         }
     }
-}
-
-/// Items from which serializing is spread over the cores (below, threads cost more than they
-/// save).
-const PARALLEL_SERIALIZE_FROM: usize = 4096;
-
-/// Serializes typed items in order; large upserts on scoped threads, one contiguous share each.
-fn serialize_items<E: Entity, T: UpsertPayload<E> + Sync>(items: &[T]) -> Result<Vec<UpsertItem>> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len() / (PARALLEL_SERIALIZE_FROM / 2));
-    if items.len() < PARALLEL_SERIALIZE_FROM || workers < 2 {
-        return items.iter().map(UpsertPayload::upsert_item).collect();
-    }
-    let share = items.len().div_ceil(workers);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = items
-            .chunks(share)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(UpsertPayload::upsert_item)
-                        .collect::<Result<Vec<_>>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::with_capacity(items.len());
-        for part in parts {
-            match part.join() {
-                Ok(serialized) => out.extend(serialized?),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        Ok(out)
-    })
 }
 
 impl Client {
     /// A bulk upsert of `items` (anything that turns into [`UpsertItem`]s), sent in batches when
     /// awaited; see [`UpsertRequest`].
-    pub fn upsert<I>(&self, items: I) -> UpsertRequest
+    pub fn upsert<'a, I>(&self, items: I) -> UpsertRequest<'a>
     where
         I: IntoIterator,
-        I::Item: Into<UpsertItem> + 'static,
-        I::IntoIter: Send + 'static,
+        I::Item: Into<UpsertItem>,
+        I::IntoIter: Send + 'a,
     {
         UpsertRequest {
             client: self.clone(),
-            items: Box::new(items.into_iter().map(Into::into)),
+            items: Box::new(items.into_iter().map(|item| Ok(item.into()))),
             batch_size: DEFAULT_UPSERT_BATCH_SIZE,
             concurrency: 1,
-            error: None,
         }
     }
 }
@@ -517,32 +265,15 @@ mod tests {
         type Field = BrandField;
     }
 
-    /// A payload that fails to serialize when its number is 13.
+    /// A payload that fails to serialize when its number is 6.
     struct Numbered(usize);
     impl UpsertPayload<Brand> for Numbered {
         fn upsert_item(&self) -> Result<UpsertItem> {
-            if self.0 == 13 {
+            if self.0 == 6 {
                 return Err(Error::builder("unlucky"));
             }
             UpsertItem::new::<Brand>(&json!({ "code": format!("c{}", self.0) }))
         }
-    }
-
-    #[test]
-    fn large_upserts_serialize_on_every_core_in_order() {
-        let n = PARALLEL_SERIALIZE_FROM * 2 + 7;
-        let items: Vec<Numbered> = (14..14 + n).map(Numbered).collect();
-        let serialized = serialize_items(&items).unwrap();
-        let codes: Vec<Value> = serialized
-            .iter()
-            .map(|i| i.payload()["code"].clone())
-            .collect();
-        let want: Vec<Value> = (14..14 + n).map(|i| json!(format!("c{i}"))).collect();
-        assert_eq!(codes, want);
-        // One item that does not serialize fails the whole upsert, in whichever share it is.
-        let items: Vec<Numbered> = (0..n).map(Numbered).collect();
-        let err = serialize_items(&items).unwrap_err();
-        assert!(err.to_string().contains("unlucky"), "{err}");
     }
 
     #[test]
@@ -673,14 +404,25 @@ mod tests {
     #[test]
     fn batches_cover_every_index_once() {
         let items = (0..7).map(|i| UpsertItem::from_value("B", json!({ "i": i })));
-        let batches: Vec<_> = Batches {
-            items: Box::new(items),
-            batch_size: 3,
-            next_index: 0,
-        }
-        .map(|(s, b)| (s, b.len()))
-        .collect();
-        assert_eq!(batches, [(0, 3), (3, 3), (6, 1)]);
+        let batches: Vec<_> = send::Batches::new(Box::new(items.map(Ok)), 3)
+            .map(|b| (b.indices, b.items.map(|i| i.len()).ok()))
+            .collect();
+        assert_eq!(batches, [(0..3, Some(3)), (3..6, Some(3)), (6..7, Some(1))]);
+        // An item that does not serialize fails its batch only, which still covers its indices.
+        let items = (0..7)
+            .map(Numbered)
+            .map(|n| UpsertPayload::<Brand>::upsert_item(&n));
+        let numbered: Vec<_> = send::Batches::new(Box::new(items), 5)
+            .map(|b| {
+                (
+                    b.indices,
+                    b.items.map(|i| i.len()).map_err(|e| e.to_string()),
+                )
+            })
+            .collect();
+        assert_eq!(numbered[0], (0..5, Ok(5)));
+        assert_eq!(numbered[1].0, 5..7);
+        assert!(numbered[1].1.as_ref().unwrap_err().contains("unlucky"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::report::{Row, median_f64};
 
@@ -477,33 +477,6 @@ fn upsert(cfg: &Config, exe: &Path, server: &Server, rows: &mut Vec<Row>) -> Res
             cpu(base),
             peak(ours) as f64 / MIB as f64,
             peak(base) as f64 / MIB as f64
-        ),
-    ));
-    // The typed items serialized into upsert items: inside the runtime's call (it borrows
-    // them), before the clock for the baseline.
-    let sent: Vec<Value> = ours
-        .iter()
-        .map(|l| {
-            let mut l = l.clone();
-            l["secs"] = json!(num(&l, "secs")? - num(&l, "prepare_secs")?);
-            Ok(l)
-        })
-        .collect::<Result<_, String>>()?;
-    let prepare = median_f64(
-        ours.iter()
-            .filter_map(|l| l["prepare_secs"].as_f64())
-            .collect(),
-    );
-    rows.push(Row::ratio(
-        "upsert .stream(), after serializing".to_owned(),
-        "items/s",
-        rate(&sent, n)?,
-        rate(base, n)?,
-        0.95,
-        format!(
-            "without the {:.0} ms of serializing the typed items, which the baseline does \
-             before its clock",
-            prepare * 1e3
         ),
     ));
     rows.push(Row::breakdown(
