@@ -85,33 +85,38 @@ pub struct GetUserParams {
     pub authorization_token_idletime: Option<i64>,
 }
 /// Answer of `GET /App/user`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetUserResponse {
     /// `authorizationToken`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_token: Option<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetUserResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetUserResponse {
+    const EXPECTING: &'static str = "a `GetUserResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "authorizationToken" => self.authorization_token = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /background`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetBackgroundResponse {
     /// `till`
@@ -130,17 +135,34 @@ pub struct GetBackgroundResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author_link: Option<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetBackgroundResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetBackgroundResponse {
+    const EXPECTING: &'static str = "a `GetBackgroundResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "till" => self.till = map.next_value()?,
+            "imageName" => self.image_name = map.next_value()?,
+            "imagePath" => self.image_path = map.next_value()?,
+            "authorName" => self.author_name = map.next_value()?,
+            "authorLink" => self.author_link = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /background`, property `till`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetBackgroundResponseTill {
     /// `date`
@@ -153,17 +175,32 @@ pub struct GetBackgroundResponseTill {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetBackgroundResponseTill {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetBackgroundResponseTill {
+    const EXPECTING: &'static str = "a `GetBackgroundResponseTill` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "date" => self.date = map.next_value()?,
+            "timezone_type" => self.timezone_type = map.next_value()?,
+            "timezone" => self.timezone = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /App/action/recalculateScriptField`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct RecalculateScriptFieldBody {
     /// `scope`, required
@@ -173,17 +210,32 @@ pub struct RecalculateScriptFieldBody {
     /// `field`, required
     pub field: String,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for RecalculateScriptFieldBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for RecalculateScriptFieldBody {
+    const EXPECTING: &'static str = "a `RecalculateScriptFieldBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "scope" => self.scope = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "field" => self.field = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /App/action/merge`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct MergeBody {
     /// `scope`
@@ -199,17 +251,33 @@ pub struct MergeBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<MergeBodyAttributes>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MergeBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for MergeBody {
+    const EXPECTING: &'static str = "a `MergeBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "scope" => self.scope = map.next_value()?,
+            "targetId" => self.target_id = map.next_value()?,
+            "sourceIds" => self.source_ids = map.next_value()?,
+            "attributes" => self.attributes = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /App/action/merge`, property `attributes`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct MergeBodyAttributes {
     /// `input`
@@ -218,4 +286,26 @@ pub struct MergeBodyAttributes {
     /// `relationshipData`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub relationship_data: Option<::atrocore_runtime::serde_json::Value>,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MergeBodyAttributes {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for MergeBodyAttributes {
+    const EXPECTING: &'static str = "a `MergeBodyAttributes` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "input" => self.input = map.next_value()?,
+            "relationshipData" => self.relationship_data = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
 }

@@ -5,16 +5,8 @@
 
 //! The `AssociatedProduct` entity: record types, fields, filters and operations.
 /// A `AssociatedProduct` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct AssociatedProduct {
     /// `id`
@@ -127,6 +119,71 @@ pub struct AssociatedProduct {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AssociatedProduct {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for AssociatedProduct {
+    const EXPECTING: &'static str = "a `AssociatedProduct` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "_meta" => self.meta = map.next_value()?,
+            "createdAt" => self.created_at = map.next_value()?,
+            "modifiedAt" => self.modified_at = map.next_value()?,
+            "createdById" => self.created_by_id = map.next_value()?,
+            "createdByName" => self.created_by_name = map.next_value()?,
+            "modifiedById" => self.modified_by_id = map.next_value()?,
+            "modifiedByName" => self.modified_by_name = map.next_value()?,
+            "associatingItemId" => self.associating_item_id = map.next_value()?,
+            "associatingItemName" => self.associating_item_name = map.next_value()?,
+            "associatedItemId" => self.associated_item_id = map.next_value()?,
+            "associatedItemName" => self.associated_item_name = map.next_value()?,
+            "associatingItemImageId" => {
+                self.associating_item_image_id = map.next_value()?;
+            }
+            "associatingItemImageName" => {
+                self.associating_item_image_name = map.next_value()?;
+            }
+            "associatedItemImageId" => self.associated_item_image_id = map.next_value()?,
+            "associatedItemImageName" => {
+                self.associated_item_image_name = map.next_value()?;
+            }
+            "amount" => self.amount = map.next_value()?,
+            "associationId" => self.association_id = map.next_value()?,
+            "associationName" => self.association_name = map.next_value()?,
+            "reverseAssociationId" => self.reverse_association_id = map.next_value()?,
+            "reverseAssociationName" => self.reverse_association_name = map.next_value()?,
+            "reverseAssociatedProductId" => {
+                self.reverse_associated_product_id = map.next_value()?;
+            }
+            "reverseAssociatedProductName" => {
+                self.reverse_associated_product_name = map.next_value()?;
+            }
+            "associateEverything" => self.associate_everything = map.next_value()?,
+            "sorting" => self.sorting = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
 }
 /// The fields of `AssociatedProduct`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -5,16 +5,8 @@
 
 //! The `Attribute` entity: record types, fields, filters and operations.
 /// A `Attribute` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct Attribute {
     /// `id`
@@ -392,6 +384,132 @@ pub struct Attribute {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Attribute {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for Attribute {
+    const EXPECTING: &'static str = "a `Attribute` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "_meta" => self.meta = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "nameDeDe" => self.name_de_de = map.next_value()?,
+            "nameFrFr" => self.name_fr_fr = map.next_value()?,
+            "createdAt" => self.created_at = map.next_value()?,
+            "modifiedAt" => self.modified_at = map.next_value()?,
+            "createdById" => self.created_by_id = map.next_value()?,
+            "createdByName" => self.created_by_name = map.next_value()?,
+            "modifiedById" => self.modified_by_id = map.next_value()?,
+            "modifiedByName" => self.modified_by_name = map.next_value()?,
+            "attributeGroupId" => self.attribute_group_id = map.next_value()?,
+            "attributeGroupName" => self.attribute_group_name = map.next_value()?,
+            "attributePanelId" => self.attribute_panel_id = map.next_value()?,
+            "attributePanelName" => self.attribute_panel_name = map.next_value()?,
+            "extensibleEnumId" => self.extensible_enum_id = map.next_value()?,
+            "extensibleEnumName" => self.extensible_enum_name = map.next_value()?,
+            "allowedOptions" => self.allowed_options = map.next_value()?,
+            "entityId" => self.entity_id = map.next_value()?,
+            "entityName" => self.entity_name = map.next_value()?,
+            "code" => self.code = map.next_value()?,
+            "type" => self.type_ = map.next_value()?,
+            "compositeAttributeId" => self.composite_attribute_id = map.next_value()?,
+            "compositeAttributeName" => self.composite_attribute_name = map.next_value()?,
+            "nestedAttributesIds" => self.nested_attributes_ids = map.next_value()?,
+            "nestedAttributesNames" => self.nested_attributes_names = map.next_value()?,
+            "fileTypeId" => self.file_type_id = map.next_value()?,
+            "fileTypeName" => self.file_type_name = map.next_value()?,
+            "isMultilang" => self.is_multilang = map.next_value()?,
+            "pattern" => self.pattern = map.next_value()?,
+            "min" => self.min = map.next_value()?,
+            "max" => self.max = map.next_value()?,
+            "maxLength" => self.max_length = map.next_value()?,
+            "countBytesInsteadOfCharacters" => {
+                self.count_bytes_instead_of_characters = map.next_value()?;
+            }
+            "entityType" => self.entity_type = map.next_value()?,
+            "entityField" => self.entity_field = map.next_value()?,
+            "data" => self.data = map.next_value()?,
+            "measureId" => self.measure_id = map.next_value()?,
+            "measureName" => self.measure_name = map.next_value()?,
+            "defaultUnit" => self.default_unit = map.next_value()?,
+            "defaultDate" => self.default_date = map.next_value()?,
+            "isRequired" => self.is_required = map.next_value()?,
+            "isReadOnly" => self.is_read_only = map.next_value()?,
+            "isProtected" => self.is_protected = map.next_value()?,
+            "sortOrder" => self.sort_order = map.next_value()?,
+            "attributeGroupSortOrder" => {
+                self.attribute_group_sort_order = map.next_value()?;
+            }
+            "tooltip" => self.tooltip = map.next_value()?,
+            "tooltipDeDe" => self.tooltip_de_de = map.next_value()?,
+            "tooltipFrFr" => self.tooltip_fr_fr = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "descriptionDeDe" => self.description_de_de = map.next_value()?,
+            "descriptionFrFr" => self.description_fr_fr = map.next_value()?,
+            "amountOfDigitsAfterComma" => {
+                self.amount_of_digits_after_comma = map.next_value()?;
+            }
+            "useDisabledTextareaInViewMode" => {
+                self.use_disabled_textarea_in_view_mode = map.next_value()?;
+            }
+            "dropdown" => self.dropdown = map.next_value()?,
+            "selectPageSize" => self.select_page_size = map.next_value()?,
+            "allowNullForBool" => self.allow_null_for_bool = map.next_value()?,
+            "notNull" => self.not_null = map.next_value()?,
+            "trim" => self.trim = map.next_value()?,
+            "htmlSanitizerId" => self.html_sanitizer_id = map.next_value()?,
+            "htmlSanitizerName" => self.html_sanitizer_name = map.next_value()?,
+            "fullWidth" => self.full_width = map.next_value()?,
+            "conditionalRequired" => self.conditional_required = map.next_value()?,
+            "conditionalReadOnly" => self.conditional_read_only = map.next_value()?,
+            "conditionalProtected" => self.conditional_protected = map.next_value()?,
+            "conditionalVisible" => self.conditional_visible = map.next_value()?,
+            "conditionalDisableOptions" => {
+                self.conditional_disable_options = map.next_value()?;
+            }
+            "conditionalProperties" => self.conditional_properties = map.next_value()?,
+            "modifiedExtendedDisabled" => {
+                self.modified_extended_disabled = map.next_value()?;
+            }
+            "channelId" => self.channel_id = map.next_value()?,
+            "channelName" => self.channel_name = map.next_value()?,
+            "variantSpecificProductsIds" => {
+                self.variant_specific_products_ids = map.next_value()?;
+            }
+            "variantSpecificProductsNames" => {
+                self.variant_specific_products_names = map.next_value()?;
+            }
+            "ownerUserId" => self.owner_user_id = map.next_value()?,
+            "ownerUserName" => self.owner_user_name = map.next_value()?,
+            "assignedUserId" => self.assigned_user_id = map.next_value()?,
+            "assignedUserName" => self.assigned_user_name = map.next_value()?,
+            "teamsIds" => self.teams_ids = map.next_value()?,
+            "teamsNames" => self.teams_names = map.next_value()?,
+            "bookmarkId" => self.bookmark_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
 }
 /// The fields of `Attribute`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

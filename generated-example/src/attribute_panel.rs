@@ -5,16 +5,8 @@
 
 //! The `AttributePanel` entity: record types, fields, filters and operations.
 /// A `AttributePanel` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct AttributePanel {
     /// `id`
@@ -116,6 +108,56 @@ pub struct AttributePanel {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePanel {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for AttributePanel {
+    const EXPECTING: &'static str = "a `AttributePanel` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "_meta" => self.meta = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "nameDeDe" => self.name_de_de = map.next_value()?,
+            "nameFrFr" => self.name_fr_fr = map.next_value()?,
+            "code" => self.code = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "entityId" => self.entity_id = map.next_value()?,
+            "entityName" => self.entity_name = map.next_value()?,
+            "default" => self.default = map.next_value()?,
+            "sortOrder" => self.sort_order = map.next_value()?,
+            "attributesIds" => self.attributes_ids = map.next_value()?,
+            "attributesNames" => self.attributes_names = map.next_value()?,
+            "createdAt" => self.created_at = map.next_value()?,
+            "modifiedAt" => self.modified_at = map.next_value()?,
+            "createdById" => self.created_by_id = map.next_value()?,
+            "createdByName" => self.created_by_name = map.next_value()?,
+            "modifiedById" => self.modified_by_id = map.next_value()?,
+            "modifiedByName" => self.modified_by_name = map.next_value()?,
+            "bookmarkId" => self.bookmark_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
 }
 /// The fields of `AttributePanel`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -5,16 +5,8 @@
 
 //! The `ClassificationAttribute` entity: record types, fields, filters and operations.
 /// A `ClassificationAttribute` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct ClassificationAttribute {
     /// `id`
@@ -350,6 +342,120 @@ pub struct ClassificationAttribute {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ClassificationAttribute {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for ClassificationAttribute {
+    const EXPECTING: &'static str = "a `ClassificationAttribute` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "_meta" => self.meta = map.next_value()?,
+            "classificationId" => self.classification_id = map.next_value()?,
+            "classificationName" => self.classification_name = map.next_value()?,
+            "attributeId" => self.attribute_id = map.next_value()?,
+            "attributeName" => self.attribute_name = map.next_value()?,
+            "isRequired" => self.is_required = map.next_value()?,
+            "isReadOnly" => self.is_read_only = map.next_value()?,
+            "isProtected" => self.is_protected = map.next_value()?,
+            "isInherited" => self.is_inherited = map.next_value()?,
+            "attributeGroupId" => self.attribute_group_id = map.next_value()?,
+            "attributeFileTypeId" => self.attribute_file_type_id = map.next_value()?,
+            "attributeNotNull" => self.attribute_not_null = map.next_value()?,
+            "attributeIsMultilang" => self.attribute_is_multilang = map.next_value()?,
+            "attributeGroupName" => self.attribute_group_name = map.next_value()?,
+            "sortOrder" => self.sort_order = map.next_value()?,
+            "value" => self.value = map.next_value()?,
+            "valueFrom" => self.value_from = map.next_value()?,
+            "valueTo" => self.value_to = map.next_value()?,
+            "valueCurrency" => self.value_currency = map.next_value()?,
+            "valueUnitId" => self.value_unit_id = map.next_value()?,
+            "valueUnit" => self.value_unit = map.next_value()?,
+            "valueAllUnits" => self.value_all_units = map.next_value()?,
+            "valueUnitData" => self.value_unit_data = map.next_value()?,
+            "valueId" => self.value_id = map.next_value()?,
+            "valueName" => self.value_name = map.next_value()?,
+            "valueOptionData" => self.value_option_data = map.next_value()?,
+            "valuePathsData" => self.value_paths_data = map.next_value()?,
+            "valueIds" => self.value_ids = map.next_value()?,
+            "valueNames" => self.value_names = map.next_value()?,
+            "valueOptionsData" => self.value_options_data = map.next_value()?,
+            "attributeType" => self.attribute_type = map.next_value()?,
+            "attributeEntityType" => self.attribute_entity_type = map.next_value()?,
+            "attributeEntityId" => self.attribute_entity_id = map.next_value()?,
+            "attributeMeasureId" => self.attribute_measure_id = map.next_value()?,
+            "attributeExtensibleEnumId" => {
+                self.attribute_extensible_enum_id = map.next_value()?;
+            }
+            "attributeData" => self.attribute_data = map.next_value()?,
+            "allowedOptions" => self.allowed_options = map.next_value()?,
+            "min" => self.min = map.next_value()?,
+            "max" => self.max = map.next_value()?,
+            "maxLength" => self.max_length = map.next_value()?,
+            "countBytesInsteadOfCharacters" => {
+                self.count_bytes_instead_of_characters = map.next_value()?;
+            }
+            "enableConditionalRequired" => {
+                self.enable_conditional_required = map.next_value()?;
+            }
+            "conditionalRequired" => self.conditional_required = map.next_value()?,
+            "enableConditionalReadOnly" => {
+                self.enable_conditional_read_only = map.next_value()?;
+            }
+            "conditionalReadOnly" => self.conditional_read_only = map.next_value()?,
+            "enableConditionalProtected" => {
+                self.enable_conditional_protected = map.next_value()?;
+            }
+            "conditionalProtected" => self.conditional_protected = map.next_value()?,
+            "enableConditionalVisible" => {
+                self.enable_conditional_visible = map.next_value()?;
+            }
+            "conditionalVisible" => self.conditional_visible = map.next_value()?,
+            "enableConditionalDisableOptions" => {
+                self.enable_conditional_disable_options = map.next_value()?;
+            }
+            "conditionalDisableOptions" => {
+                self.conditional_disable_options = map.next_value()?;
+            }
+            "conditionalProperties" => self.conditional_properties = map.next_value()?,
+            "data" => self.data = map.next_value()?,
+            "createdAt" => self.created_at = map.next_value()?,
+            "modifiedAt" => self.modified_at = map.next_value()?,
+            "createdById" => self.created_by_id = map.next_value()?,
+            "createdByName" => self.created_by_name = map.next_value()?,
+            "modifiedById" => self.modified_by_id = map.next_value()?,
+            "modifiedByName" => self.modified_by_name = map.next_value()?,
+            "ownerUserId" => self.owner_user_id = map.next_value()?,
+            "ownerUserName" => self.owner_user_name = map.next_value()?,
+            "assignedUserId" => self.assigned_user_id = map.next_value()?,
+            "assignedUserName" => self.assigned_user_name = map.next_value()?,
+            "teamsIds" => self.teams_ids = map.next_value()?,
+            "teamsNames" => self.teams_names = map.next_value()?,
+            "attributeNameDeDe" => self.attribute_name_de_de = map.next_value()?,
+            "attributeNameFrFr" => self.attribute_name_fr_fr = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
 }
 /// The fields of `ClassificationAttribute`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

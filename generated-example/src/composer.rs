@@ -135,16 +135,8 @@ pub struct GetLogsParams {
     pub asc: Option<bool>,
 }
 /// Request body of `PUT /Composer/updateModule`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateModuleBody {
     /// `id`, required
@@ -153,17 +145,31 @@ pub struct UpdateModuleBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpdateModuleBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for UpdateModuleBody {
+    const EXPECTING: &'static str = "a `UpdateModuleBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "version" => self.version = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /Composer/list`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetListResponse {
     /// `total`
@@ -173,17 +179,31 @@ pub struct GetListResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetListResponseListItem>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetListResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetListResponse {
+    const EXPECTING: &'static str = "a `GetListResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "total" => self.total = map.next_value()?,
+            "list" => self.list = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /Composer/list`, property `list`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetListResponseListItem {
     /// `id`
@@ -205,51 +225,95 @@ pub struct GetListResponseListItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_composer: Option<bool>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetListResponseListItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetListResponseListItem {
+    const EXPECTING: &'static str = "a `GetListResponseListItem` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "currentVersion" => self.current_version = map.next_value()?,
+            "status" => self.status = map.next_value()?,
+            "isSystem" => self.is_system = map.next_value()?,
+            "isComposer" => self.is_composer = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /Composer/installModule`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct InstallModuleBody {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for InstallModuleBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for InstallModuleBody {
+    const EXPECTING: &'static str = "a `InstallModuleBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /Composer/cancel`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct CancelBody {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for CancelBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for CancelBody {
+    const EXPECTING: &'static str = "a `CancelBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /Composer/logs`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetLogsResponse {
     /// `total`
@@ -259,17 +323,31 @@ pub struct GetLogsResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetLogsResponseListItem>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetLogsResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetLogsResponse {
+    const EXPECTING: &'static str = "a `GetLogsResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "total" => self.total = map.next_value()?,
+            "list" => self.list = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /Composer/logs`, property `list`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetLogsResponseListItem {
     /// `id`
@@ -347,4 +425,49 @@ pub struct GetLogsResponseListItem {
     /// `modifiedByName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetLogsResponseListItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetLogsResponseListItem {
+    const EXPECTING: &'static str = "a `GetLogsResponseListItem` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "_meta" => self.meta = map.next_value()?,
+            "post" => self.post = map.next_value()?,
+            "fieldDefs" => self.field_defs = map.next_value()?,
+            "data" => self.data = map.next_value()?,
+            "type" => self.type_ = map.next_value()?,
+            "parentId" => self.parent_id = map.next_value()?,
+            "parentName" => self.parent_name = map.next_value()?,
+            "relatedType" => self.related_type = map.next_value()?,
+            "relatedId" => self.related_id = map.next_value()?,
+            "relatedName" => self.related_name = map.next_value()?,
+            "relatedEntityData" => self.related_entity_data = map.next_value()?,
+            "attachmentsIds" => self.attachments_ids = map.next_value()?,
+            "attachmentsNames" => self.attachments_names = map.next_value()?,
+            "attachmentsTypes" => self.attachments_types = map.next_value()?,
+            "attachmentsPathsDatas" => self.attachments_paths_datas = map.next_value()?,
+            "createdByGender" => self.created_by_gender = map.next_value()?,
+            "notifiedUserIdList" => self.notified_user_id_list = map.next_value()?,
+            "diff" => self.diff = map.next_value()?,
+            "createdAt" => self.created_at = map.next_value()?,
+            "modifiedAt" => self.modified_at = map.next_value()?,
+            "createdById" => self.created_by_id = map.next_value()?,
+            "createdByName" => self.created_by_name = map.next_value()?,
+            "modifiedById" => self.modified_by_id = map.next_value()?,
+            "modifiedByName" => self.modified_by_name = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
 }

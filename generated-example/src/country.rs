@@ -5,16 +5,8 @@
 
 //! The `Country` entity: record types, fields, filters and operations.
 /// A `Country` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct Country {
     /// `id`
@@ -59,6 +51,43 @@ pub struct Country {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Country {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for Country {
+    const EXPECTING: &'static str = "a `Country` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "_meta" => self.meta = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "code" => self.code = map.next_value()?,
+            "isActive" => self.is_active = map.next_value()?,
+            "eu" => self.eu = map.next_value()?,
+            "bookmarkId" => self.bookmark_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
 }
 /// The fields of `Country`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -172,16 +201,8 @@ impl CountryPost {
     }
 }
 /// Changes to a `Country` record (`PUT /Country/{id}`): fields left `Unchanged` are not sent.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct CountryPatch {
     /// `name`, required
@@ -211,6 +232,40 @@ pub struct CountryPatch {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for CountryPatch {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for CountryPatch {
+    const EXPECTING: &'static str = "a `CountryPatch` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "name" => self.name = map.next_value()?,
+            "code" => self.code = map.next_value()?,
+            "isActive" => self.is_active = map.next_value()?,
+            "eu" => self.eu = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
 }
 /// Typed `where` conditions on `Country` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {

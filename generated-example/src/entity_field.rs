@@ -30,16 +30,8 @@ impl<'a> EntityFieldApi<'a> {
     }
 }
 /// Request body of `POST /EntityField/action/updateOptionCode`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateOptionCodeBody {
     /// `scope`
@@ -54,4 +46,28 @@ pub struct UpdateOptionCodeBody {
     /// `newValue`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_value: Option<String>,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpdateOptionCodeBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for UpdateOptionCodeBody {
+    const EXPECTING: &'static str = "a `UpdateOptionCodeBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "scope" => self.scope = map.next_value()?,
+            "field" => self.field = map.next_value()?,
+            "oldValue" => self.old_value = map.next_value()?,
+            "newValue" => self.new_value = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
 }

@@ -5,16 +5,8 @@
 
 //! The `ExtensibleEnumOption` entity: record types, fields, filters and operations.
 /// A `ExtensibleEnumOption` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct ExtensibleEnumOption {
     /// `id`
@@ -127,6 +119,59 @@ pub struct ExtensibleEnumOption {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ExtensibleEnumOption {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for ExtensibleEnumOption {
+    const EXPECTING: &'static str = "a `ExtensibleEnumOption` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "_meta" => self.meta = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "nameDeDe" => self.name_de_de = map.next_value()?,
+            "nameFrFr" => self.name_fr_fr = map.next_value()?,
+            "code" => self.code = map.next_value()?,
+            "extensibleEnumsIds" => self.extensible_enums_ids = map.next_value()?,
+            "extensibleEnumsNames" => self.extensible_enums_names = map.next_value()?,
+            "color" => self.color = map.next_value()?,
+            "sortOrder" => self.sort_order = map.next_value()?,
+            "createdAt" => self.created_at = map.next_value()?,
+            "modifiedAt" => self.modified_at = map.next_value()?,
+            "createdById" => self.created_by_id = map.next_value()?,
+            "createdByName" => self.created_by_name = map.next_value()?,
+            "modifiedById" => self.modified_by_id = map.next_value()?,
+            "modifiedByName" => self.modified_by_name = map.next_value()?,
+            "ownerUserId" => self.owner_user_id = map.next_value()?,
+            "ownerUserName" => self.owner_user_name = map.next_value()?,
+            "assignedUserId" => self.assigned_user_id = map.next_value()?,
+            "assignedUserName" => self.assigned_user_name = map.next_value()?,
+            "teamsIds" => self.teams_ids = map.next_value()?,
+            "teamsNames" => self.teams_names = map.next_value()?,
+            "bookmarkId" => self.bookmark_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
 }
 /// The fields of `ExtensibleEnumOption`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

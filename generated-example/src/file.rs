@@ -5,16 +5,8 @@
 
 //! The `File` entity: record types, fields, filters and operations.
 /// A `File` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct File {
     /// `id`
@@ -308,6 +300,96 @@ pub struct File {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for File {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for File {
+    const EXPECTING: &'static str = "a `File` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "_meta" => self.meta = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "preview" => self.preview = map.next_value()?,
+            "tags" => self.tags = map.next_value()?,
+            "tagsNames" => self.tags_names = map.next_value()?,
+            "tagsOptionsData" => self.tags_options_data = map.next_value()?,
+            "url" => self.url = map.next_value()?,
+            "hasOpen" => self.has_open = map.next_value()?,
+            "extension" => self.extension = map.next_value()?,
+            "downloadUrl" => self.download_url = map.next_value()?,
+            "mimeType" => self.mime_type = map.next_value()?,
+            "fileSize" => self.file_size = map.next_value()?,
+            "fileMtime" => self.file_mtime = map.next_value()?,
+            "hash" => self.hash = map.next_value()?,
+            "storageId" => self.storage_id = map.next_value()?,
+            "storageName" => self.storage_name = map.next_value()?,
+            "folderId" => self.folder_id = map.next_value()?,
+            "folderName" => self.folder_name = map.next_value()?,
+            "folderPath" => self.folder_path = map.next_value()?,
+            "path" => self.path = map.next_value()?,
+            "thumbnailsPath" => self.thumbnails_path = map.next_value()?,
+            "typeId" => self.type_id = map.next_value()?,
+            "typeName" => self.type_name = map.next_value()?,
+            "uploadUrl" => self.upload_url = map.next_value()?,
+            "remoteUrl" => self.remote_url = map.next_value()?,
+            "files" => self.files = map.next_value()?,
+            "createdAt" => self.created_at = map.next_value()?,
+            "modifiedAt" => self.modified_at = map.next_value()?,
+            "createdById" => self.created_by_id = map.next_value()?,
+            "createdByName" => self.created_by_name = map.next_value()?,
+            "modifiedById" => self.modified_by_id = map.next_value()?,
+            "modifiedByName" => self.modified_by_name = map.next_value()?,
+            "extensionCorrected" => self.extension_corrected = map.next_value()?,
+            "width" => self.width = map.next_value()?,
+            "height" => self.height = map.next_value()?,
+            "size" => self.size = map.next_value()?,
+            "colorSpace" => self.color_space = map.next_value()?,
+            "scanId" => self.scan_id = map.next_value()?,
+            "bookmarkId" => self.bookmark_id = map.next_value()?,
+            "widthUnitId" => self.width_unit_id = map.next_value()?,
+            "widthUnitName" => self.width_unit_name = map.next_value()?,
+            "unitWidth" => self.unit_width = map.next_value()?,
+            "widthAllUnits" => self.width_all_units = map.next_value()?,
+            "widthUnitData" => self.width_unit_data = map.next_value()?,
+            "heightUnitId" => self.height_unit_id = map.next_value()?,
+            "heightUnitName" => self.height_unit_name = map.next_value()?,
+            "unitHeight" => self.unit_height = map.next_value()?,
+            "heightAllUnits" => self.height_all_units = map.next_value()?,
+            "heightUnitData" => self.height_unit_data = map.next_value()?,
+            "sizeUnitId" => self.size_unit_id = map.next_value()?,
+            "sizeUnitName" => self.size_unit_name = map.next_value()?,
+            "unitSize" => self.unit_size = map.next_value()?,
+            "sizeAllUnits" => self.size_all_units = map.next_value()?,
+            "sizeUnitData" => self.size_unit_data = map.next_value()?,
+            "smallThumbnailUrl" => self.small_thumbnail_url = map.next_value()?,
+            "mediumThumbnailUrl" => self.medium_thumbnail_url = map.next_value()?,
+            "largeThumbnailUrl" => self.large_thumbnail_url = map.next_value()?,
+            "smallLogoThumbnailUrl" => self.small_logo_thumbnail_url = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
 }
 /// The fields of `File`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1246,16 +1328,8 @@ impl<'a> FileApi<'a> {
     }
 }
 /// Request body of `PUT /File/action/reupload`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct ReuploadBody {
     /// `reupload`, required
@@ -1270,21 +1344,58 @@ pub struct ReuploadBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pieces_count: Option<i64>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ReuploadBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for ReuploadBody {
+    const EXPECTING: &'static str = "a `ReuploadBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "reupload" => self.reupload = map.next_value()?,
+            "fileContents" => self.file_contents = map.next_value()?,
+            "piece" => self.piece = map.next_value()?,
+            "piecesCount" => self.pieces_count = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /File/action/upload-proxy`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct UploadProxyBody {
     /// `url`, required
     pub url: String,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UploadProxyBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for UploadProxyBody {
+    const EXPECTING: &'static str = "a `UploadProxyBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "url" => self.url = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
 }
 pub use crate::types::{
     AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,

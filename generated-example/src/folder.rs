@@ -5,16 +5,8 @@
 
 //! The `Folder` entity: record types, fields, filters and operations.
 /// A `Folder` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct Folder {
     /// `id`
@@ -136,6 +128,60 @@ pub struct Folder {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Folder {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for Folder {
+    const EXPECTING: &'static str = "a `Folder` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "_meta" => self.meta = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "parentsIds" => self.parents_ids = map.next_value()?,
+            "parentsNames" => self.parents_names = map.next_value()?,
+            "folderPath" => self.folder_path = map.next_value()?,
+            "sortOrder" => self.sort_order = map.next_value()?,
+            "code" => self.code = map.next_value()?,
+            "storageId" => self.storage_id = map.next_value()?,
+            "storageName" => self.storage_name = map.next_value()?,
+            "createdAt" => self.created_at = map.next_value()?,
+            "modifiedAt" => self.modified_at = map.next_value()?,
+            "createdById" => self.created_by_id = map.next_value()?,
+            "createdByName" => self.created_by_name = map.next_value()?,
+            "modifiedById" => self.modified_by_id = map.next_value()?,
+            "modifiedByName" => self.modified_by_name = map.next_value()?,
+            "scanId" => self.scan_id = map.next_value()?,
+            "bookmarkId" => self.bookmark_id = map.next_value()?,
+            "routes" => self.routes = map.next_value()?,
+            "routesNames" => self.routes_names = map.next_value()?,
+            "isRoot" => self.is_root = map.next_value()?,
+            "hasChildren" => self.has_children = map.next_value()?,
+            "inheritedFields" => self.inherited_fields = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
 }
 /// The fields of `Folder`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -33,16 +33,8 @@ pub struct GetTreeParams {
     pub scope: String,
 }
 /// Answer of `GET /LastViewed/action/Tree`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetTreeResponse {
     /// `total`
@@ -52,17 +44,31 @@ pub struct GetTreeResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetTreeResponseListItem>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetTreeResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetTreeResponse {
+    const EXPECTING: &'static str = "a `GetTreeResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "total" => self.total = map.next_value()?,
+            "list" => self.list = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /LastViewed/action/Tree`, property `list`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetTreeResponseListItem {
     /// `id`
@@ -83,4 +89,30 @@ pub struct GetTreeResponseListItem {
     /// `total`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetTreeResponseListItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetTreeResponseListItem {
+    const EXPECTING: &'static str = "a `GetTreeResponseListItem` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "offset" => self.offset = map.next_value()?,
+            "disabled" => self.disabled = map.next_value()?,
+            "load_on_demand" => self.load_on_demand = map.next_value()?,
+            "total" => self.total = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
 }

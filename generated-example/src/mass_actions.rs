@@ -35,16 +35,8 @@ pub struct UpsertParams {
     pub use_queue: Option<bool>,
 }
 /// Request body of `POST /MassActions/action/upsert`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct UpsertBodyItem {
     /// `entity`
@@ -53,6 +45,28 @@ pub struct UpsertBodyItem {
     /// `payload`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payload: Option<::atrocore_runtime::serde_json::Value>,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertBodyItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for UpsertBodyItem {
+    const EXPECTING: &'static str = "a `UpsertBodyItem` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entity" => self.entity = map.next_value()?,
+            "payload" => self.payload = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
 }
 /// Answer of `POST /MassActions/action/upsert`, one item.
 #[derive(

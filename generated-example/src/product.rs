@@ -5,16 +5,8 @@
 
 //! The `Product` entity: record types, fields, filters and operations.
 /// A `Product` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct Product {
     /// `id`
@@ -358,6 +350,114 @@ pub struct Product {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Product {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for Product {
+    const EXPECTING: &'static str = "a `Product` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "_meta" => self.meta = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "nameDeDe" => self.name_de_de = map.next_value()?,
+            "nameFrFr" => self.name_fr_fr = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "descriptionDeDe" => self.description_de_de = map.next_value()?,
+            "descriptionFrFr" => self.description_fr_fr = map.next_value()?,
+            "longDescription" => self.long_description = map.next_value()?,
+            "longDescriptionDeDe" => self.long_description_de_de = map.next_value()?,
+            "longDescriptionFrFr" => self.long_description_fr_fr = map.next_value()?,
+            "createdAt" => self.created_at = map.next_value()?,
+            "modifiedAt" => self.modified_at = map.next_value()?,
+            "createdById" => self.created_by_id = map.next_value()?,
+            "createdByName" => self.created_by_name = map.next_value()?,
+            "modifiedById" => self.modified_by_id = map.next_value()?,
+            "modifiedByName" => self.modified_by_name = map.next_value()?,
+            "parentsIds" => self.parents_ids = map.next_value()?,
+            "parentsNames" => self.parents_names = map.next_value()?,
+            "sortOrder" => self.sort_order = map.next_value()?,
+            "imageId" => self.image_id = map.next_value()?,
+            "imageName" => self.image_name = map.next_value()?,
+            "number" => self.number = map.next_value()?,
+            "price" => self.price = map.next_value()?,
+            "isActive" => self.is_active = map.next_value()?,
+            "quantity" => self.quantity = map.next_value()?,
+            "productGroupId" => self.product_group_id = map.next_value()?,
+            "productGroupName" => self.product_group_name = map.next_value()?,
+            "customsNumber" => self.customs_number = map.next_value()?,
+            "countryOfOriginId" => self.country_of_origin_id = map.next_value()?,
+            "countryOfOriginName" => self.country_of_origin_name = map.next_value()?,
+            "defaultSupplierId" => self.default_supplier_id = map.next_value()?,
+            "defaultSupplierName" => self.default_supplier_name = map.next_value()?,
+            "mpn" => self.mpn = map.next_value()?,
+            "note" => self.note = map.next_value()?,
+            "brandId" => self.brand_id = map.next_value()?,
+            "brandName" => self.brand_name = map.next_value()?,
+            "status" => self.status = map.next_value()?,
+            "ean" => self.ean = map.next_value()?,
+            "rrp" => self.rrp = map.next_value()?,
+            "tag" => self.tag = map.next_value()?,
+            "mainImageId" => self.main_image_id = map.next_value()?,
+            "mainImageName" => self.main_image_name = map.next_value()?,
+            "data" => self.data = map.next_value()?,
+            "variantSpecificAttributesIds" => {
+                self.variant_specific_attributes_ids = map.next_value()?;
+            }
+            "variantSpecificAttributesNames" => {
+                self.variant_specific_attributes_names = map.next_value()?;
+            }
+            "isInheritAssignedUser" => self.is_inherit_assigned_user = map.next_value()?,
+            "isInheritOwnerUser" => self.is_inherit_owner_user = map.next_value()?,
+            "isInheritTeams" => self.is_inherit_teams = map.next_value()?,
+            "ownerUserId" => self.owner_user_id = map.next_value()?,
+            "ownerUserName" => self.owner_user_name = map.next_value()?,
+            "assignedUserId" => self.assigned_user_id = map.next_value()?,
+            "assignedUserName" => self.assigned_user_name = map.next_value()?,
+            "teamsIds" => self.teams_ids = map.next_value()?,
+            "teamsNames" => self.teams_names = map.next_value()?,
+            "bookmarkId" => self.bookmark_id = map.next_value()?,
+            "attributesDefs" => self.attributes_defs = map.next_value()?,
+            "routes" => self.routes = map.next_value()?,
+            "routesNames" => self.routes_names = map.next_value()?,
+            "isRoot" => self.is_root = map.next_value()?,
+            "hasChildren" => self.has_children = map.next_value()?,
+            "inheritedFields" => self.inherited_fields = map.next_value()?,
+            "priceUnitId" => self.price_unit_id = map.next_value()?,
+            "priceUnitName" => self.price_unit_name = map.next_value()?,
+            "unitPrice" => self.unit_price = map.next_value()?,
+            "priceAllUnits" => self.price_all_units = map.next_value()?,
+            "priceUnitData" => self.price_unit_data = map.next_value()?,
+            "rrpUnitId" => self.rrp_unit_id = map.next_value()?,
+            "rrpUnitName" => self.rrp_unit_name = map.next_value()?,
+            "unitRrp" => self.unit_rrp = map.next_value()?,
+            "rrpAllUnits" => self.rrp_all_units = map.next_value()?,
+            "rrpUnitData" => self.rrp_unit_data = map.next_value()?,
+            "classificationsIds" => self.classifications_ids = map.next_value()?,
+            "classificationsNames" => self.classifications_names = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
 }
 /// The fields of `Product`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -2477,48 +2577,66 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductStatus {
     }
 }
 /// Request body of `DELETE /Product/{id}/attributeValues`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteAttributeValuesBody {
     /// `attributeIds`, required
     pub attribute_ids: Vec<crate::ids::AttributeId>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for DeleteAttributeValuesBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for DeleteAttributeValuesBody {
+    const EXPECTING: &'static str = "a `DeleteAttributeValuesBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "attributeIds" => self.attribute_ids = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /Product/{id}/addAttributes`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct AddAttributesBody {
     /// `attributeIds`, required
     pub attribute_ids: Vec<crate::ids::AttributeId>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AddAttributesBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for AddAttributesBody {
+    const EXPECTING: &'static str = "a `AddAttributesBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "attributeIds" => self.attribute_ids = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /Product/action/massRemoveAttribute`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct MassRemoveAttributeBody {
     /// `attributes`
@@ -2528,39 +2646,88 @@ pub struct MassRemoveAttributeBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MassRemoveAttributeBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for MassRemoveAttributeBody {
+    const EXPECTING: &'static str = "a `MassRemoveAttributeBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "attributes" => self.attributes = map.next_value()?,
+            "ids" => self.ids = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /Product/action/massRemoveAttribute`, property `attributes`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct MassRemoveAttributeBodyAttributes {
     /// `ids`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for MassRemoveAttributeBodyAttributes {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for MassRemoveAttributeBodyAttributes {
+    const EXPECTING: &'static str = "a `MassRemoveAttributeBodyAttributes` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "ids" => self.ids = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `PUT /Product/{id}/subscription`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionResponse {
     /// `message`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for SubscriptionResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for SubscriptionResponse {
+    const EXPECTING: &'static str = "a `SubscriptionResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "message" => self.message = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
 }
 pub use crate::types::{
     AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,

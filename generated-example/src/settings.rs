@@ -37,16 +37,8 @@ impl<'a> SettingsApi<'a> {
     }
 }
 /// Request body of `PATCH /Settings`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchBody {
     /// `appId`
@@ -202,4 +194,107 @@ pub struct PatchBody {
     /// `_meta`
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for PatchBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for PatchBody {
+    const EXPECTING: &'static str = "a `PatchBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "appId" => self.app_id = map.next_value()?,
+            "isMultilangActive" => self.is_multilang_active = map.next_value()?,
+            "disableActionHistory" => self.disable_action_history = map.next_value()?,
+            "useCache" => self.use_cache = map.next_value()?,
+            "onlyStableReleases" => self.only_stable_releases = map.next_value()?,
+            "maxConcurrentWorkers" => self.max_concurrent_workers = map.next_value()?,
+            "recordsPerPage" => self.records_per_page = map.next_value()?,
+            "recordsPerPageSmall" => self.records_per_page_small = map.next_value()?,
+            "locale" => self.locale = map.next_value()?,
+            "globalSearchEntityList" => {
+                self.global_search_entity_list = map.next_value()?;
+            }
+            "companyLogoId" => self.company_logo_id = map.next_value()?,
+            "companyLogoName" => self.company_logo_name = map.next_value()?,
+            "faviconId" => self.favicon_id = map.next_value()?,
+            "faviconName" => self.favicon_name = map.next_value()?,
+            "avatarsDisabled" => self.avatars_disabled = map.next_value()?,
+            "adminPanelIframeUrl" => self.admin_panel_iframe_url = map.next_value()?,
+            "displayListViewRecordCount" => {
+                self.display_list_view_record_count = map.next_value()?;
+            }
+            "userThemesDisabled" => self.user_themes_disabled = map.next_value()?,
+            "authTokenLifetime" => self.auth_token_lifetime = map.next_value()?,
+            "authTokenMaxIdleTime" => self.auth_token_max_idle_time = map.next_value()?,
+            "authTokenPreventConcurrent" => {
+                self.auth_token_prevent_concurrent = map.next_value()?;
+            }
+            "dashletsOptions" => self.dashlets_options = map.next_value()?,
+            "siteUrl" => self.site_url = map.next_value()?,
+            "applicationName" => self.application_name = map.next_value()?,
+            "readableDateFormatDisabled" => {
+                self.readable_date_format_disabled = map.next_value()?;
+            }
+            "notificationSoundsDisabled" => {
+                self.notification_sounds_disabled = map.next_value()?;
+            }
+            "aclStrictMode" => self.acl_strict_mode = map.next_value()?,
+            "lastViewedCount" => self.last_viewed_count = map.next_value()?,
+            "adminNotificationsNewVersion" => {
+                self.admin_notifications_new_version = map.next_value()?;
+            }
+            "textFilterUseContainsForVarchar" => {
+                self.text_filter_use_contains_for_varchar = map.next_value()?;
+            }
+            "scopeColorsDisabled" => self.scope_colors_disabled = map.next_value()?,
+            "tabIconsDisabled" => self.tab_icons_disabled = map.next_value()?,
+            "emailAddressIsOptedOutByDefault" => {
+                self.email_address_is_opted_out_by_default = map.next_value()?;
+            }
+            "fileNameRegexPattern" => self.file_name_regex_pattern = map.next_value()?,
+            "passwordRegexPattern" => self.password_regex_pattern = map.next_value()?,
+            "passwordExpireDays" => self.password_expire_days = map.next_value()?,
+            "customStylesheetPath" => self.custom_stylesheet_path = map.next_value()?,
+            "customStylesheet" => self.custom_stylesheet = map.next_value()?,
+            "customHeadCode" => self.custom_head_code = map.next_value()?,
+            "customHeadCodePath" => self.custom_head_code_path = map.next_value()?,
+            "notificationSmtpConnectionId" => {
+                self.notification_smtp_connection_id = map.next_value()?;
+            }
+            "notificationSmtpConnectionName" => {
+                self.notification_smtp_connection_name = map.next_value()?;
+            }
+            "defaultNotificationProfileId" => {
+                self.default_notification_profile_id = map.next_value()?;
+            }
+            "defaultNotificationProfileName" => {
+                self.default_notification_profile_name = map.next_value()?;
+            }
+            "sendOutNotifications" => self.send_out_notifications = map.next_value()?,
+            "defaultStyleId" => self.default_style_id = map.next_value()?,
+            "defaultStyleName" => self.default_style_name = map.next_value()?,
+            "automaticFileExtensionCorrection" => {
+                self.automatic_file_extension_correction = map.next_value()?;
+            }
+            "favoritesIconsDisabled" => self.favorites_icons_disabled = map.next_value()?,
+            "disableToolbarLogo" => self.disable_toolbar_logo = map.next_value()?,
+            "productCanLinkedWithNonLeafCategories" => {
+                self.product_can_linked_with_non_leaf_categories = map.next_value()?;
+            }
+            "behaviorOnCategoryDelete" => {
+                self.behavior_on_category_delete = map.next_value()?;
+            }
+            "_meta" => self.meta = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
 }

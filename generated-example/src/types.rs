@@ -5,16 +5,8 @@
 
 //! Types shared by several routes (the spec's component schemas that are not entities).
 /// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 18 more.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct AddRelationBody {
     /// `ids`
@@ -23,6 +15,28 @@ pub struct AddRelationBody {
     /// `foreignIds`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AddRelationBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for AddRelationBody {
+    const EXPECTING: &'static str = "a `AddRelationBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "ids" => self.ids = map.next_value()?,
+            "foreignIds" => self.foreign_ids = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
 }
 /// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 19 more.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -82,33 +96,38 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
     }
 }
 /// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 19 more.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct LinkBody {
     /// `ids`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for LinkBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for LinkBody {
+    const EXPECTING: &'static str = "a `LinkBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "ids" => self.ids = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 19 more.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct LinkedResponse {
     /// `total`
@@ -118,17 +137,31 @@ pub struct LinkedResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for LinkedResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for LinkedResponse {
+    const EXPECTING: &'static str = "a `LinkedResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "total" => self.total = map.next_value()?,
+            "list" => self.list = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 18 more.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct MassDeleteBody {
     /// `ids`
@@ -138,17 +171,31 @@ pub struct MassDeleteBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MassDeleteBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for MassDeleteBody {
+    const EXPECTING: &'static str = "a `MassDeleteBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "ids" => self.ids = map.next_value()?,
+            "permanently" => self.permanently = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 18 more.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct MassUpdateBody {
     /// `attributes`
@@ -158,17 +205,31 @@ pub struct MassUpdateBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MassUpdateBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for MassUpdateBody {
+    const EXPECTING: &'static str = "a `MassUpdateBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "attributes" => self.attributes = map.next_value()?,
+            "ids" => self.ids = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 18 more.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct RemoveRelationBody {
     /// `ids`
@@ -178,17 +239,31 @@ pub struct RemoveRelationBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for RemoveRelationBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for RemoveRelationBody {
+    const EXPECTING: &'static str = "a `RemoveRelationBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "ids" => self.ids = map.next_value()?,
+            "foreignIds" => self.foreign_ids = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// The spec's `Settings` schema.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct Settings {
     /// `appId`
@@ -345,17 +420,112 @@ pub struct Settings {
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Settings {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for Settings {
+    const EXPECTING: &'static str = "a `Settings` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "appId" => self.app_id = map.next_value()?,
+            "isMultilangActive" => self.is_multilang_active = map.next_value()?,
+            "disableActionHistory" => self.disable_action_history = map.next_value()?,
+            "useCache" => self.use_cache = map.next_value()?,
+            "onlyStableReleases" => self.only_stable_releases = map.next_value()?,
+            "maxConcurrentWorkers" => self.max_concurrent_workers = map.next_value()?,
+            "recordsPerPage" => self.records_per_page = map.next_value()?,
+            "recordsPerPageSmall" => self.records_per_page_small = map.next_value()?,
+            "locale" => self.locale = map.next_value()?,
+            "globalSearchEntityList" => {
+                self.global_search_entity_list = map.next_value()?;
+            }
+            "companyLogoId" => self.company_logo_id = map.next_value()?,
+            "companyLogoName" => self.company_logo_name = map.next_value()?,
+            "faviconId" => self.favicon_id = map.next_value()?,
+            "faviconName" => self.favicon_name = map.next_value()?,
+            "avatarsDisabled" => self.avatars_disabled = map.next_value()?,
+            "adminPanelIframeUrl" => self.admin_panel_iframe_url = map.next_value()?,
+            "displayListViewRecordCount" => {
+                self.display_list_view_record_count = map.next_value()?;
+            }
+            "userThemesDisabled" => self.user_themes_disabled = map.next_value()?,
+            "authTokenLifetime" => self.auth_token_lifetime = map.next_value()?,
+            "authTokenMaxIdleTime" => self.auth_token_max_idle_time = map.next_value()?,
+            "authTokenPreventConcurrent" => {
+                self.auth_token_prevent_concurrent = map.next_value()?;
+            }
+            "dashletsOptions" => self.dashlets_options = map.next_value()?,
+            "siteUrl" => self.site_url = map.next_value()?,
+            "applicationName" => self.application_name = map.next_value()?,
+            "readableDateFormatDisabled" => {
+                self.readable_date_format_disabled = map.next_value()?;
+            }
+            "notificationSoundsDisabled" => {
+                self.notification_sounds_disabled = map.next_value()?;
+            }
+            "aclStrictMode" => self.acl_strict_mode = map.next_value()?,
+            "lastViewedCount" => self.last_viewed_count = map.next_value()?,
+            "adminNotificationsNewVersion" => {
+                self.admin_notifications_new_version = map.next_value()?;
+            }
+            "textFilterUseContainsForVarchar" => {
+                self.text_filter_use_contains_for_varchar = map.next_value()?;
+            }
+            "scopeColorsDisabled" => self.scope_colors_disabled = map.next_value()?,
+            "tabIconsDisabled" => self.tab_icons_disabled = map.next_value()?,
+            "emailAddressIsOptedOutByDefault" => {
+                self.email_address_is_opted_out_by_default = map.next_value()?;
+            }
+            "fileNameRegexPattern" => self.file_name_regex_pattern = map.next_value()?,
+            "passwordRegexPattern" => self.password_regex_pattern = map.next_value()?,
+            "passwordExpireDays" => self.password_expire_days = map.next_value()?,
+            "customStylesheetPath" => self.custom_stylesheet_path = map.next_value()?,
+            "customStylesheet" => self.custom_stylesheet = map.next_value()?,
+            "customHeadCode" => self.custom_head_code = map.next_value()?,
+            "customHeadCodePath" => self.custom_head_code_path = map.next_value()?,
+            "notificationSmtpConnectionId" => {
+                self.notification_smtp_connection_id = map.next_value()?;
+            }
+            "notificationSmtpConnectionName" => {
+                self.notification_smtp_connection_name = map.next_value()?;
+            }
+            "defaultNotificationProfileId" => {
+                self.default_notification_profile_id = map.next_value()?;
+            }
+            "defaultNotificationProfileName" => {
+                self.default_notification_profile_name = map.next_value()?;
+            }
+            "sendOutNotifications" => self.send_out_notifications = map.next_value()?,
+            "defaultStyleId" => self.default_style_id = map.next_value()?,
+            "defaultStyleName" => self.default_style_name = map.next_value()?,
+            "automaticFileExtensionCorrection" => {
+                self.automatic_file_extension_correction = map.next_value()?;
+            }
+            "favoritesIconsDisabled" => self.favorites_icons_disabled = map.next_value()?,
+            "disableToolbarLogo" => self.disable_toolbar_logo = map.next_value()?,
+            "productCanLinkedWithNonLeafCategories" => {
+                self.product_can_linked_with_non_leaf_categories = map.next_value()?;
+            }
+            "behaviorOnCategoryDelete" => {
+                self.behavior_on_category_delete = map.next_value()?;
+            }
+            "_meta" => self.meta = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// The spec's `UserProfile` schema.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct UserProfile {
     /// `id`
@@ -518,6 +688,86 @@ pub struct UserProfile {
     /// `delegatorName`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delegator_name: Option<String>,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserProfile {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for UserProfile {
+    const EXPECTING: &'static str = "a `UserProfile` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "_meta" => self.meta = map.next_value()?,
+            "disableActionHistory" => self.disable_action_history = map.next_value()?,
+            "isAdmin" => self.is_admin = map.next_value()?,
+            "userName" => self.user_name = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "department" => self.department = map.next_value()?,
+            "firstName" => self.first_name = map.next_value()?,
+            "lastName" => self.last_name = map.next_value()?,
+            "isActive" => self.is_active = map.next_value()?,
+            "title" => self.title = map.next_value()?,
+            "emailAddress" => self.email_address = map.next_value()?,
+            "phoneNumber" => self.phone_number = map.next_value()?,
+            "teamsIds" => self.teams_ids = map.next_value()?,
+            "teamsNames" => self.teams_names = map.next_value()?,
+            "rolesIds" => self.roles_ids = map.next_value()?,
+            "rolesNames" => self.roles_names = map.next_value()?,
+            "avatarId" => self.avatar_id = map.next_value()?,
+            "avatarName" => self.avatar_name = map.next_value()?,
+            "gender" => self.gender = map.next_value()?,
+            "genderName" => self.gender_name = map.next_value()?,
+            "genderOptionData" => self.gender_option_data = map.next_value()?,
+            "createdAt" => self.created_at = map.next_value()?,
+            "createdById" => self.created_by_id = map.next_value()?,
+            "createdByName" => self.created_by_name = map.next_value()?,
+            "passwordUpdatedAt" => self.password_updated_at = map.next_value()?,
+            "passwordUpdatedById" => self.password_updated_by_id = map.next_value()?,
+            "passwordUpdatedByName" => self.password_updated_by_name = map.next_value()?,
+            "layoutProfileId" => self.layout_profile_id = map.next_value()?,
+            "layoutProfileName" => self.layout_profile_name = map.next_value()?,
+            "localeId" => self.locale_id = map.next_value()?,
+            "localeName" => self.locale_name = map.next_value()?,
+            "disabledLanguages" => self.disabled_languages = map.next_value()?,
+            "styleId" => self.style_id = map.next_value()?,
+            "styleName" => self.style_name = map.next_value()?,
+            "dashboardLayout" => self.dashboard_layout = map.next_value()?,
+            "dashletsOptions" => self.dashlets_options = map.next_value()?,
+            "useCustomTabList" => self.use_custom_tab_list = map.next_value()?,
+            "followEntityOnStreamPost" => {
+                self.follow_entity_on_stream_post = map.next_value()?;
+            }
+            "followCreatedEntities" => self.follow_created_entities = map.next_value()?,
+            "followEntityOnAssignment" => {
+                self.follow_entity_on_assignment = map.next_value()?;
+            }
+            "closedPanelOptions" => self.closed_panel_options = map.next_value()?,
+            "receiveNotifications" => self.receive_notifications = map.next_value()?,
+            "notificationProfileId" => self.notification_profile_id = map.next_value()?,
+            "notificationProfileName" => {
+                self.notification_profile_name = map.next_value()?;
+            }
+            "lpNavigation" => self.lp_navigation = map.next_value()?,
+            "hideShowFullList" => self.hide_show_full_list = map.next_value()?,
+            "favoritesList" => self.favorites_list = map.next_value()?,
+            "currentSelectionId" => self.current_selection_id = map.next_value()?,
+            "currentSelectionName" => self.current_selection_name = map.next_value()?,
+            "actorId" => self.actor_id = map.next_value()?,
+            "actorName" => self.actor_name = map.next_value()?,
+            "delegatorId" => self.delegator_id = map.next_value()?,
+            "delegatorName" => self.delegator_name = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
 }
 /// Query and header parameters of `linked`, the same on 23 routes (`GET /AssociatedProduct/{id}/{link}`, `GET /Association/{id}/{link}`, …).
 #[derive(Debug, Clone, Default)]

@@ -5,16 +5,8 @@
 
 //! The `Unit` entity: record types, fields, filters and operations.
 /// A `Unit` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct Unit {
     /// `id`
@@ -136,6 +128,60 @@ pub struct Unit {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Unit {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for Unit {
+    const EXPECTING: &'static str = "a `Unit` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "_meta" => self.meta = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "nameDeDe" => self.name_de_de = map.next_value()?,
+            "nameFrFr" => self.name_fr_fr = map.next_value()?,
+            "code" => self.code = map.next_value()?,
+            "symbol" => self.symbol = map.next_value()?,
+            "isActive" => self.is_active = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "descriptionDeDe" => self.description_de_de = map.next_value()?,
+            "descriptionFrFr" => self.description_fr_fr = map.next_value()?,
+            "measureId" => self.measure_id = map.next_value()?,
+            "measureName" => self.measure_name = map.next_value()?,
+            "isMain" => self.is_main = map.next_value()?,
+            "multiplier" => self.multiplier = map.next_value()?,
+            "convertToId" => self.convert_to_id = map.next_value()?,
+            "convertToName" => self.convert_to_name = map.next_value()?,
+            "createdAt" => self.created_at = map.next_value()?,
+            "modifiedAt" => self.modified_at = map.next_value()?,
+            "createdById" => self.created_by_id = map.next_value()?,
+            "createdByName" => self.created_by_name = map.next_value()?,
+            "modifiedById" => self.modified_by_id = map.next_value()?,
+            "modifiedByName" => self.modified_by_name = map.next_value()?,
+            "bookmarkId" => self.bookmark_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
 }
 /// The fields of `Unit`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -5,16 +5,8 @@
 
 //! The `User` entity: record types, fields, filters and operations.
 /// A `User` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
     /// `id`
@@ -326,6 +318,108 @@ pub struct User {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for User {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for User {
+    const EXPECTING: &'static str = "a `User` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "_meta" => self.meta = map.next_value()?,
+            "type" => self.type_ = map.next_value()?,
+            "disableActionHistory" => self.disable_action_history = map.next_value()?,
+            "isAdmin" => self.is_admin = map.next_value()?,
+            "userName" => self.user_name = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "department" => self.department = map.next_value()?,
+            "password" => self.password = map.next_value()?,
+            "passwordConfirm" => self.password_confirm = map.next_value()?,
+            "firstName" => self.first_name = map.next_value()?,
+            "lastName" => self.last_name = map.next_value()?,
+            "isActive" => self.is_active = map.next_value()?,
+            "title" => self.title = map.next_value()?,
+            "emailAddress" => self.email_address = map.next_value()?,
+            "phoneNumber" => self.phone_number = map.next_value()?,
+            "token" => self.token = map.next_value()?,
+            "authTokenId" => self.auth_token_id = map.next_value()?,
+            "authLogRecordId" => self.auth_log_record_id = map.next_value()?,
+            "ipAddress" => self.ip_address = map.next_value()?,
+            "defaultTeamId" => self.default_team_id = map.next_value()?,
+            "defaultTeamName" => self.default_team_name = map.next_value()?,
+            "acceptanceStatus" => self.acceptance_status = map.next_value()?,
+            "teamsIds" => self.teams_ids = map.next_value()?,
+            "teamsNames" => self.teams_names = map.next_value()?,
+            "rolesIds" => self.roles_ids = map.next_value()?,
+            "rolesNames" => self.roles_names = map.next_value()?,
+            "avatarId" => self.avatar_id = map.next_value()?,
+            "avatarName" => self.avatar_name = map.next_value()?,
+            "sendAccessInfo" => self.send_access_info = map.next_value()?,
+            "gender" => self.gender = map.next_value()?,
+            "genderName" => self.gender_name = map.next_value()?,
+            "genderOptionData" => self.gender_option_data = map.next_value()?,
+            "createdAt" => self.created_at = map.next_value()?,
+            "createdById" => self.created_by_id = map.next_value()?,
+            "createdByName" => self.created_by_name = map.next_value()?,
+            "passwordUpdatedAt" => self.password_updated_at = map.next_value()?,
+            "passwordUpdatedById" => self.password_updated_by_id = map.next_value()?,
+            "passwordUpdatedByName" => self.password_updated_by_name = map.next_value()?,
+            "layoutProfileId" => self.layout_profile_id = map.next_value()?,
+            "layoutProfileName" => self.layout_profile_name = map.next_value()?,
+            "localeId" => self.locale_id = map.next_value()?,
+            "localeName" => self.locale_name = map.next_value()?,
+            "disabledLanguages" => self.disabled_languages = map.next_value()?,
+            "styleId" => self.style_id = map.next_value()?,
+            "styleName" => self.style_name = map.next_value()?,
+            "dashboardLayout" => self.dashboard_layout = map.next_value()?,
+            "dashletsOptions" => self.dashlets_options = map.next_value()?,
+            "useCustomTabList" => self.use_custom_tab_list = map.next_value()?,
+            "followEntityOnStreamPost" => {
+                self.follow_entity_on_stream_post = map.next_value()?;
+            }
+            "followCreatedEntities" => self.follow_created_entities = map.next_value()?,
+            "followEntityOnAssignment" => {
+                self.follow_entity_on_assignment = map.next_value()?;
+            }
+            "closedPanelOptions" => self.closed_panel_options = map.next_value()?,
+            "receiveNotifications" => self.receive_notifications = map.next_value()?,
+            "notificationProfileId" => self.notification_profile_id = map.next_value()?,
+            "notificationProfileName" => {
+                self.notification_profile_name = map.next_value()?;
+            }
+            "lpNavigation" => self.lp_navigation = map.next_value()?,
+            "hideShowFullList" => self.hide_show_full_list = map.next_value()?,
+            "favoritesList" => self.favorites_list = map.next_value()?,
+            "currentSelectionId" => self.current_selection_id = map.next_value()?,
+            "currentSelectionName" => self.current_selection_name = map.next_value()?,
+            "actorId" => self.actor_id = map.next_value()?,
+            "actorName" => self.actor_name = map.next_value()?,
+            "delegatorId" => self.delegator_id = map.next_value()?,
+            "delegatorName" => self.delegator_name = map.next_value()?,
+            "bookmarkId" => self.bookmark_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
 }
 /// The fields of `User`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1729,16 +1823,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserType {
     }
 }
 /// Request body of `POST /User/passwordChangeRequest`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordChangeRequestBody {
     /// `userName`, required
@@ -1749,23 +1835,60 @@ pub struct PasswordChangeRequestBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for PasswordChangeRequestBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for PasswordChangeRequestBody {
+    const EXPECTING: &'static str = "a `PasswordChangeRequestBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "userName" => self.user_name = map.next_value()?,
+            "emailAddress" => self.email_address = map.next_value()?,
+            "url" => self.url = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /User/changePasswordByRequest`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangePasswordByRequestBody {
     /// `requestId`, required
     pub request_id: String,
     /// `password`, required
     pub password: String,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ChangePasswordByRequestBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for ChangePasswordByRequestBody {
+    const EXPECTING: &'static str = "a `ChangePasswordByRequestBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "requestId" => self.request_id = map.next_value()?,
+            "password" => self.password = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
 }
 pub use crate::types::{
     AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,

@@ -120,16 +120,8 @@ pub struct GetIdParams {
     pub language: Option<crate::types::Language>,
 }
 /// Request body of `PUT /UserProfile/{id}`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct IdBody {
     /// `disableActionHistory`
@@ -238,5 +230,65 @@ pub struct IdBody {
     /// `currentSelectionId`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_id: Option<String>,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for IdBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for IdBody {
+    const EXPECTING: &'static str = "a `IdBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "disableActionHistory" => self.disable_action_history = map.next_value()?,
+            "isAdmin" => self.is_admin = map.next_value()?,
+            "userName" => self.user_name = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "department" => self.department = map.next_value()?,
+            "firstName" => self.first_name = map.next_value()?,
+            "lastName" => self.last_name = map.next_value()?,
+            "isActive" => self.is_active = map.next_value()?,
+            "title" => self.title = map.next_value()?,
+            "emailAddress" => self.email_address = map.next_value()?,
+            "phoneNumber" => self.phone_number = map.next_value()?,
+            "teamsIds" => self.teams_ids = map.next_value()?,
+            "rolesIds" => self.roles_ids = map.next_value()?,
+            "avatarId" => self.avatar_id = map.next_value()?,
+            "gender" => self.gender = map.next_value()?,
+            "genderName" => self.gender_name = map.next_value()?,
+            "genderOptionData" => self.gender_option_data = map.next_value()?,
+            "passwordUpdatedAt" => self.password_updated_at = map.next_value()?,
+            "passwordUpdatedById" => self.password_updated_by_id = map.next_value()?,
+            "layoutProfileId" => self.layout_profile_id = map.next_value()?,
+            "localeId" => self.locale_id = map.next_value()?,
+            "disabledLanguages" => self.disabled_languages = map.next_value()?,
+            "styleId" => self.style_id = map.next_value()?,
+            "dashboardLayout" => self.dashboard_layout = map.next_value()?,
+            "dashletsOptions" => self.dashlets_options = map.next_value()?,
+            "useCustomTabList" => self.use_custom_tab_list = map.next_value()?,
+            "followEntityOnStreamPost" => {
+                self.follow_entity_on_stream_post = map.next_value()?;
+            }
+            "followCreatedEntities" => self.follow_created_entities = map.next_value()?,
+            "followEntityOnAssignment" => {
+                self.follow_entity_on_assignment = map.next_value()?;
+            }
+            "closedPanelOptions" => self.closed_panel_options = map.next_value()?,
+            "receiveNotifications" => self.receive_notifications = map.next_value()?,
+            "notificationProfileId" => self.notification_profile_id = map.next_value()?,
+            "lpNavigation" => self.lp_navigation = map.next_value()?,
+            "hideShowFullList" => self.hide_show_full_list = map.next_value()?,
+            "favoritesList" => self.favorites_list = map.next_value()?,
+            "currentSelectionId" => self.current_selection_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
 }
 pub use crate::types::{Language, LinkBody, LinkedParams, LinkedResponse, UnlinkParams};

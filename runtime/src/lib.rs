@@ -139,6 +139,8 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod client;
+#[doc(hidden)]
+pub mod decode;
 mod dynamic;
 mod encode;
 mod entity;

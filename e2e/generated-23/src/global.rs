@@ -639,16 +639,8 @@ pub struct GetUserSessionParams {
     pub authorization_token_idletime: Option<i64>,
 }
 /// Request body of `POST /computeEntityScriptField`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct ComputeEntityScriptFieldBody {
     /// `entityName`, required
@@ -658,21 +650,57 @@ pub struct ComputeEntityScriptFieldBody {
     /// `field`, required
     pub field: String,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ComputeEntityScriptFieldBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for ComputeEntityScriptFieldBody {
+    const EXPECTING: &'static str = "a `ComputeEntityScriptFieldBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "field" => self.field = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /destroyAuthToken`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct DestroyAuthTokenBody {
     /// `token`, required
     pub token: String,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for DestroyAuthTokenBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for DestroyAuthTokenBody {
+    const EXPECTING: &'static str = "a `DestroyAuthTokenBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "token" => self.token = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
 }
 /// Values of a parameter of `GET /dynamicActions`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -732,16 +760,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Type {
     }
 }
 /// Answer of `GET /dynamicActions`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetDynamicActionsResponseItem {
     /// `action`
@@ -769,17 +789,37 @@ pub struct GetDynamicActionsResponseItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<GetDynamicActionsResponseItemData>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetDynamicActionsResponseItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetDynamicActionsResponseItem {
+    const EXPECTING: &'static str = "a `GetDynamicActionsResponseItem` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "action" => self.action = map.next_value()?,
+            "label" => self.label = map.next_value()?,
+            "type" => self.type_ = map.next_value()?,
+            "display" => self.display = map.next_value()?,
+            "html" => self.html = map.next_value()?,
+            "tooltip" => self.tooltip = map.next_value()?,
+            "displayField" => self.display_field = map.next_value()?,
+            "data" => self.data = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /dynamicActions`, property `data`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetDynamicActionsResponseItemData {
     /// `action_id`, nullable
@@ -792,17 +832,33 @@ pub struct GetDynamicActionsResponseItemData {
     #[serde(rename = "bookmark_id", skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for GetDynamicActionsResponseItemData {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetDynamicActionsResponseItemData {
+    const EXPECTING: &'static str = "a `GetDynamicActionsResponseItemData` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "action_id" => self.action_id = map.next_value()?,
+            "entity_id" => self.entity_id = map.next_value()?,
+            "bookmark_id" => self.bookmark_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /entityMassDelete`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityMassDeleteBody {
     /// `entityName`, required
@@ -813,17 +869,32 @@ pub struct EntityMassDeleteBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassDeleteBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityMassDeleteBody {
+    const EXPECTING: &'static str = "a `EntityMassDeleteBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "ids" => self.ids = map.next_value()?,
+            "permanently" => self.permanently = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `POST /entityMassDelete`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityMassDeleteResponse {
     /// `deleted`
@@ -833,17 +904,31 @@ pub struct EntityMassDeleteResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassDeleteResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityMassDeleteResponse {
+    const EXPECTING: &'static str = "a `EntityMassDeleteResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "deleted" => self.deleted = map.next_value()?,
+            "errors" => self.errors = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /entityMassDeleteAsync`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityMassDeleteAsyncBody {
     /// `entityName`, required
@@ -854,17 +939,32 @@ pub struct EntityMassDeleteAsyncBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassDeleteAsyncBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityMassDeleteAsyncBody {
+    const EXPECTING: &'static str = "a `EntityMassDeleteAsyncBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "where" => self.where_ = map.next_value()?,
+            "permanently" => self.permanently = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /entityMassDeleteAsync`, property `where`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityMassDeleteAsyncBodyWhereItem {
     /// `type`
@@ -877,33 +977,62 @@ pub struct EntityMassDeleteAsyncBodyWhereItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for EntityMassDeleteAsyncBodyWhereItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityMassDeleteAsyncBodyWhereItem {
+    const EXPECTING: &'static str = "a `EntityMassDeleteAsyncBodyWhereItem` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "type" => self.type_ = map.next_value()?,
+            "attribute" => self.attribute = map.next_value()?,
+            "value" => self.value = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `POST /entityMassDeleteAsync`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityMassDeleteAsyncResponse {
     /// `jobId`, required
     pub job_id: String,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassDeleteAsyncResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityMassDeleteAsyncResponse {
+    const EXPECTING: &'static str = "a `EntityMassDeleteAsyncResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "jobId" => self.job_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `PATCH /entityMassUpdate`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityMassUpdateBody {
     /// `entityName`, required
@@ -913,17 +1042,32 @@ pub struct EntityMassUpdateBody {
     /// `values`, required
     pub values: ::atrocore_runtime::serde_json::Value,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassUpdateBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityMassUpdateBody {
+    const EXPECTING: &'static str = "a `EntityMassUpdateBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "ids" => self.ids = map.next_value()?,
+            "values" => self.values = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `PATCH /entityMassUpdate`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityMassUpdateResponse {
     /// `updated`
@@ -933,17 +1077,31 @@ pub struct EntityMassUpdateResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassUpdateResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityMassUpdateResponse {
+    const EXPECTING: &'static str = "a `EntityMassUpdateResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "updated" => self.updated = map.next_value()?,
+            "errors" => self.errors = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `PATCH /entityMassUpdateAsync`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityMassUpdateAsyncBody {
     /// `entityName`, required
@@ -953,17 +1111,32 @@ pub struct EntityMassUpdateAsyncBody {
     /// `values`, required
     pub values: ::atrocore_runtime::serde_json::Value,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassUpdateAsyncBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityMassUpdateAsyncBody {
+    const EXPECTING: &'static str = "a `EntityMassUpdateAsyncBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "where" => self.where_ = map.next_value()?,
+            "values" => self.values = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `PATCH /entityMassUpdateAsync`, property `where`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityMassUpdateAsyncBodyWhereItem {
     /// `type`
@@ -976,33 +1149,62 @@ pub struct EntityMassUpdateAsyncBodyWhereItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for EntityMassUpdateAsyncBodyWhereItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityMassUpdateAsyncBodyWhereItem {
+    const EXPECTING: &'static str = "a `EntityMassUpdateAsyncBodyWhereItem` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "type" => self.type_ = map.next_value()?,
+            "attribute" => self.attribute = map.next_value()?,
+            "value" => self.value = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `PATCH /entityMassUpdateAsync`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityMassUpdateAsyncResponse {
     /// `jobId`, required
     pub job_id: String,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassUpdateAsyncResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityMassUpdateAsyncResponse {
+    const EXPECTING: &'static str = "a `EntityMassUpdateAsyncResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "jobId" => self.job_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /entityMerge`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityMergeBody {
     /// `entityName`, required
@@ -1015,17 +1217,33 @@ pub struct EntityMergeBody {
     /// `attributes`, required
     pub attributes: ::atrocore_runtime::serde_json::Value,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMergeBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityMergeBody {
+    const EXPECTING: &'static str = "a `EntityMergeBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "sourceIds" => self.source_ids = map.next_value()?,
+            "targetId" => self.target_id = map.next_value()?,
+            "attributes" => self.attributes = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /entityRelation`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetEntityRelationResponse {
     /// `total`
@@ -1035,17 +1253,31 @@ pub struct GetEntityRelationResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetEntityRelationResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetEntityRelationResponse {
+    const EXPECTING: &'static str = "a `GetEntityRelationResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "total" => self.total = map.next_value()?,
+            "list" => self.list = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /entityRelation`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityRelationBody {
     /// `entityName`, required
@@ -1070,17 +1302,37 @@ pub struct EntityRelationBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub should_duplicate_foreign: Option<bool>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRelationBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityRelationBody {
+    const EXPECTING: &'static str = "a `EntityRelationBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "id" => self.id = map.next_value()?,
+            "link" => self.link = map.next_value()?,
+            "ids" => self.ids = map.next_value()?,
+            "massRelate" => self.mass_relate = map.next_value()?,
+            "where" => self.where_ = map.next_value()?,
+            "selectData" => self.select_data = map.next_value()?,
+            "shouldDuplicateForeign" => self.should_duplicate_foreign = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `DELETE /entityRelationBulk`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteEntityRelationBulkBody {
     /// `entityName`, required
@@ -1095,33 +1347,64 @@ pub struct DeleteEntityRelationBulkBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for DeleteEntityRelationBulkBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for DeleteEntityRelationBulkBody {
+    const EXPECTING: &'static str = "a `DeleteEntityRelationBulkBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "link" => self.link = map.next_value()?,
+            "ids" => self.ids = map.next_value()?,
+            "foreignIds" => self.foreign_ids = map.next_value()?,
+            "data" => self.data = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `DELETE /entityRelationBulk`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteEntityRelationBulkResponse {
     /// `message`, required
     pub message: String,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for DeleteEntityRelationBulkResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for DeleteEntityRelationBulkResponse {
+    const EXPECTING: &'static str = "a `DeleteEntityRelationBulkResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "message" => self.message = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /entityRelationBulk`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityRelationBulkBody {
     /// `entityName`, required
@@ -1136,33 +1419,63 @@ pub struct EntityRelationBulkBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRelationBulkBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityRelationBulkBody {
+    const EXPECTING: &'static str = "a `EntityRelationBulkBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "link" => self.link = map.next_value()?,
+            "ids" => self.ids = map.next_value()?,
+            "foreignIds" => self.foreign_ids = map.next_value()?,
+            "data" => self.data = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `POST /entityRelationBulk`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityRelationBulkResponse {
     /// `message`, required
     pub message: String,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRelationBulkResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityRelationBulkResponse {
+    const EXPECTING: &'static str = "a `EntityRelationBulkResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "message" => self.message = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /entityRelationBulkAsync`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityRelationBulkAsyncBody {
     /// `entityName`, required
@@ -1177,33 +1490,64 @@ pub struct EntityRelationBulkAsyncBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRelationBulkAsyncBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityRelationBulkAsyncBody {
+    const EXPECTING: &'static str = "a `EntityRelationBulkAsyncBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "link" => self.link = map.next_value()?,
+            "where" => self.where_ = map.next_value()?,
+            "foreignWhere" => self.foreign_where = map.next_value()?,
+            "data" => self.data = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `POST /entityRelationBulkAsync`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityRelationBulkAsyncResponse {
     /// `jobId`, required
     pub job_id: String,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for EntityRelationBulkAsyncResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityRelationBulkAsyncResponse {
+    const EXPECTING: &'static str = "a `EntityRelationBulkAsyncResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "jobId" => self.job_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `DELETE /entityRelationBulkAsync`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteEntityRelationBulkAsyncBody {
     /// `entityName`, required
@@ -1218,33 +1562,65 @@ pub struct DeleteEntityRelationBulkAsyncBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for DeleteEntityRelationBulkAsyncBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for DeleteEntityRelationBulkAsyncBody {
+    const EXPECTING: &'static str = "a `DeleteEntityRelationBulkAsyncBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "link" => self.link = map.next_value()?,
+            "where" => self.where_ = map.next_value()?,
+            "foreignWhere" => self.foreign_where = map.next_value()?,
+            "data" => self.data = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `DELETE /entityRelationBulkAsync`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteEntityRelationBulkAsyncResponse {
     /// `jobId`, required
     pub job_id: String,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for DeleteEntityRelationBulkAsyncResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for DeleteEntityRelationBulkAsyncResponse {
+    const EXPECTING: &'static str = "a `DeleteEntityRelationBulkAsyncResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "jobId" => self.job_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /entityRestore`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityRestoreBody {
     /// `entityName`, required
@@ -1252,17 +1628,31 @@ pub struct EntityRestoreBody {
     /// `ids`, required
     pub ids: Vec<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRestoreBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityRestoreBody {
+    const EXPECTING: &'static str = "a `EntityRestoreBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "ids" => self.ids = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `POST /entityRestore`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityRestoreResponse {
     /// `restored`
@@ -1272,17 +1662,31 @@ pub struct EntityRestoreResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRestoreResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityRestoreResponse {
+    const EXPECTING: &'static str = "a `EntityRestoreResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "restored" => self.restored = map.next_value()?,
+            "errors" => self.errors = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /entityRestoreAsync`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityRestoreAsyncBody {
     /// `entityName`, required
@@ -1290,17 +1694,31 @@ pub struct EntityRestoreAsyncBody {
     /// `where`, required
     pub where_: Vec<EntityRestoreAsyncBodyWhereItem>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRestoreAsyncBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityRestoreAsyncBody {
+    const EXPECTING: &'static str = "a `EntityRestoreAsyncBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "where" => self.where_ = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /entityRestoreAsync`, property `where`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityRestoreAsyncBodyWhereItem {
     /// `type`
@@ -1313,49 +1731,91 @@ pub struct EntityRestoreAsyncBodyWhereItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for EntityRestoreAsyncBodyWhereItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityRestoreAsyncBodyWhereItem {
+    const EXPECTING: &'static str = "a `EntityRestoreAsyncBodyWhereItem` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "type" => self.type_ = map.next_value()?,
+            "attribute" => self.attribute = map.next_value()?,
+            "value" => self.value = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `POST /entityRestoreAsync`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityRestoreAsyncResponse {
     /// `jobId`, required
     pub job_id: String,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRestoreAsyncResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityRestoreAsyncResponse {
+    const EXPECTING: &'static str = "a `EntityRestoreAsyncResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "jobId" => self.job_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /entityScriptDefaultFields`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityScriptDefaultFieldsBody {
     /// `entityName`, required
     pub entity_name: String,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityScriptDefaultFieldsBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntityScriptDefaultFieldsBody {
+    const EXPECTING: &'static str = "a `EntityScriptDefaultFieldsBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /entityStream`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetEntityStreamResponse {
     /// `total`
@@ -1365,17 +1825,31 @@ pub struct GetEntityStreamResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetEntityStreamResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetEntityStreamResponse {
+    const EXPECTING: &'static str = "a `GetEntityStreamResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "total" => self.total = map.next_value()?,
+            "list" => self.list = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `DELETE /entitySubscription`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteEntitySubscriptionBody {
     /// `entityName`, required
@@ -1393,17 +1867,34 @@ pub struct DeleteEntitySubscriptionBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub by_where: Option<bool>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for DeleteEntitySubscriptionBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for DeleteEntitySubscriptionBody {
+    const EXPECTING: &'static str = "a `DeleteEntitySubscriptionBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "ids" => self.ids = map.next_value()?,
+            "where" => self.where_ = map.next_value()?,
+            "selectData" => self.select_data = map.next_value()?,
+            "byWhere" => self.by_where = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `DELETE /entitySubscription`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteEntitySubscriptionResponse {
     /// `count`
@@ -1413,17 +1904,32 @@ pub struct DeleteEntitySubscriptionResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for DeleteEntitySubscriptionResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for DeleteEntitySubscriptionResponse {
+    const EXPECTING: &'static str = "a `DeleteEntitySubscriptionResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "count" => self.count = map.next_value()?,
+            "ids" => self.ids = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /entitySubscription`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntitySubscriptionBody {
     /// `entityName`, required
@@ -1441,17 +1947,34 @@ pub struct EntitySubscriptionBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub by_where: Option<bool>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntitySubscriptionBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntitySubscriptionBody {
+    const EXPECTING: &'static str = "a `EntitySubscriptionBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "ids" => self.ids = map.next_value()?,
+            "where" => self.where_ = map.next_value()?,
+            "selectData" => self.select_data = map.next_value()?,
+            "byWhere" => self.by_where = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `POST /entitySubscription`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EntitySubscriptionResponse {
     /// `count`
@@ -1461,17 +1984,31 @@ pub struct EntitySubscriptionResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntitySubscriptionResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EntitySubscriptionResponse {
+    const EXPECTING: &'static str = "a `EntitySubscriptionResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "count" => self.count = map.next_value()?,
+            "ids" => self.ids = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /entityTree`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetEntityTreeResponse {
     /// `total`
@@ -1481,17 +2018,31 @@ pub struct GetEntityTreeResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetEntityTreeResponseListItem>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetEntityTreeResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetEntityTreeResponse {
+    const EXPECTING: &'static str = "a `GetEntityTreeResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "total" => self.total = map.next_value()?,
+            "list" => self.list = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /entityTree`, property `list`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetEntityTreeResponseListItem {
     /// `id`
@@ -1519,17 +2070,37 @@ pub struct GetEntityTreeResponseListItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetEntityTreeResponseListItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetEntityTreeResponseListItem {
+    const EXPECTING: &'static str = "a `GetEntityTreeResponseListItem` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "offset" => self.offset = map.next_value()?,
+            "total" => self.total = map.next_value()?,
+            "disabled" => self.disabled = map.next_value()?,
+            "load_on_demand" => self.load_on_demand = map.next_value()?,
+            "scope" => self.scope = map.next_value()?,
+            "children" => self.children = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /evaluateScriptFieldDefault`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EvaluateScriptFieldDefaultBody {
     /// `entityName`, required
@@ -1537,34 +2108,63 @@ pub struct EvaluateScriptFieldDefaultBody {
     /// `field`, required
     pub field: String,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for EvaluateScriptFieldDefaultBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EvaluateScriptFieldDefaultBody {
+    const EXPECTING: &'static str = "a `EvaluateScriptFieldDefaultBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "field" => self.field = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `POST /evaluateScriptFieldDefault`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct EvaluateScriptFieldDefaultResponse {
     /// `default`, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for EvaluateScriptFieldDefaultResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for EvaluateScriptFieldDefaultResponse {
+    const EXPECTING: &'static str = "a `EvaluateScriptFieldDefaultResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "default" => self.default = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /generateScriptAttributesSnippet`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GenerateScriptAttributesSnippetBody {
     /// `entityName`, required
@@ -1572,34 +2172,64 @@ pub struct GenerateScriptAttributesSnippetBody {
     /// `attributesIds`, required
     pub attributes_ids: Vec<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for GenerateScriptAttributesSnippetBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GenerateScriptAttributesSnippetBody {
+    const EXPECTING: &'static str = "a `GenerateScriptAttributesSnippetBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "attributesIds" => self.attributes_ids = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `POST /generateScriptAttributesSnippet`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GenerateScriptAttributesSnippetResponse {
     /// `text`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for GenerateScriptAttributesSnippetResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields
+for GenerateScriptAttributesSnippetResponse {
+    const EXPECTING: &'static str = "a `GenerateScriptAttributesSnippetResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "text" => self.text = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /generateScriptFieldsSnippet`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GenerateScriptFieldsSnippetBody {
     /// `entityName`, required
@@ -1607,34 +2237,63 @@ pub struct GenerateScriptFieldsSnippetBody {
     /// `fields`, required
     pub fields: Vec<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for GenerateScriptFieldsSnippetBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GenerateScriptFieldsSnippetBody {
+    const EXPECTING: &'static str = "a `GenerateScriptFieldsSnippetBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "fields" => self.fields = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `POST /generateScriptFieldsSnippet`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GenerateScriptFieldsSnippetResponse {
     /// `text`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for GenerateScriptFieldsSnippetResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GenerateScriptFieldsSnippetResponse {
+    const EXPECTING: &'static str = "a `GenerateScriptFieldsSnippetResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "text" => self.text = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /globalSearch`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetGlobalSearchResponse {
     /// `count`
@@ -1644,17 +2303,31 @@ pub struct GetGlobalSearchResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetGlobalSearchResponseListItem>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetGlobalSearchResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetGlobalSearchResponse {
+    const EXPECTING: &'static str = "a `GetGlobalSearchResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "count" => self.count = map.next_value()?,
+            "list" => self.list = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /globalSearch`, property `list`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetGlobalSearchResponseListItem {
     /// `id`
@@ -1667,33 +2340,62 @@ pub struct GetGlobalSearchResponseListItem {
     #[serde(rename = "_scope", skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for GetGlobalSearchResponseListItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetGlobalSearchResponseListItem {
+    const EXPECTING: &'static str = "a `GetGlobalSearchResponseListItem` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "_scope" => self.scope = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /jobManagerPause`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct JobManagerPauseBody {
     /// `pause`, required
     pub pause: bool,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for JobManagerPauseBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for JobManagerPauseBody {
+    const EXPECTING: &'static str = "a `JobManagerPauseBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "pause" => self.pause = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /metadata`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetMetadataResponse {
     /// `entityDefs`
@@ -1709,17 +2411,33 @@ pub struct GetMetadataResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app: Option<::atrocore_runtime::serde_json::Value>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetMetadataResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetMetadataResponse {
+    const EXPECTING: &'static str = "a `GetMetadataResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityDefs" => self.entity_defs = map.next_value()?,
+            "clientDefs" => self.client_defs = map.next_value()?,
+            "scopes" => self.scopes = map.next_value()?,
+            "app" => self.app = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /removeAssociates`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct RemoveAssociatesBody {
     /// `entityName`, required
@@ -1732,33 +2450,62 @@ pub struct RemoveAssociatesBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub association_id: Option<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for RemoveAssociatesBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for RemoveAssociatesBody {
+    const EXPECTING: &'static str = "a `RemoveAssociatesBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entityName" => self.entity_name = map.next_value()?,
+            "mainRecordId" => self.main_record_id = map.next_value()?,
+            "relatedRecordId" => self.related_record_id = map.next_value()?,
+            "associationId" => self.association_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /resetDashboard`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct ResetDashboardBody {
     /// `id`, required
     pub id: String,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ResetDashboardBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for ResetDashboardBody {
+    const EXPECTING: &'static str = "a `ResetDashboardBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `POST /resetDashboard`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct ResetDashboardResponse {
     /// `dashboardLayout`, nullable
@@ -1768,23 +2515,59 @@ pub struct ResetDashboardResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ResetDashboardResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for ResetDashboardResponse {
+    const EXPECTING: &'static str = "a `ResetDashboardResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "dashboardLayout" => self.dashboard_layout = map.next_value()?,
+            "dashletsOptions" => self.dashlets_options = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /upsert`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct UpsertBodyItem {
     /// `entity`, required
     pub entity: String,
     /// `payload`, required
     pub payload: ::atrocore_runtime::serde_json::Value,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertBodyItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for UpsertBodyItem {
+    const EXPECTING: &'static str = "a `UpsertBodyItem` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entity" => self.entity = map.next_value()?,
+            "payload" => self.payload = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
 }
 /// Answer of `POST /upsert`, one item.
 #[derive(
@@ -1889,16 +2672,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertResponseItemStat
     }
 }
 /// Request body of `POST /upsertAsync`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct UpsertAsyncBodyItem {
     /// `entity`, required
@@ -1906,33 +2681,60 @@ pub struct UpsertAsyncBodyItem {
     /// `payload`, required
     pub payload: ::atrocore_runtime::serde_json::Value,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertAsyncBodyItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for UpsertAsyncBodyItem {
+    const EXPECTING: &'static str = "a `UpsertAsyncBodyItem` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "entity" => self.entity = map.next_value()?,
+            "payload" => self.payload = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `POST /upsertAsync`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct UpsertAsyncResponse {
     /// `jobId`, required
     pub job_id: String,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertAsyncResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for UpsertAsyncResponse {
+    const EXPECTING: &'static str = "a `UpsertAsyncResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "jobId" => self.job_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /userSession`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetUserSessionResponse {
     /// `authorizationToken`, required
@@ -1955,4 +2757,31 @@ pub struct GetUserSessionResponse {
     /// `appParams`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_params: Option<::atrocore_runtime::serde_json::Value>,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetUserSessionResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetUserSessionResponse {
+    const EXPECTING: &'static str = "a `GetUserSessionResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "authorizationToken" => self.authorization_token = map.next_value()?,
+            "token" => self.token = map.next_value()?,
+            "user" => self.user = map.next_value()?,
+            "acl" => self.acl = map.next_value()?,
+            "preferences" => self.preferences = map.next_value()?,
+            "settings" => self.settings = map.next_value()?,
+            "appParams" => self.app_params = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
 }

@@ -77,16 +77,8 @@ pub struct GetParams {
     pub all_attributes: Option<String>,
 }
 /// Answer of `GET /MatchedRecord`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetResponse {
     /// `total`
@@ -95,4 +87,26 @@ pub struct GetResponse {
     /// `list`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetResponse {
+    const EXPECTING: &'static str = "a `GetResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "total" => self.total = map.next_value()?,
+            "list" => self.list = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
 }

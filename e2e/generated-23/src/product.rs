@@ -5,16 +5,8 @@
 
 //! The `Product` entity: record types, fields, filters and operations.
 /// A `Product` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct Product {
     /// `id`, read-only, nullable
@@ -374,6 +366,118 @@ pub struct Product {
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Product {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for Product {
+    const EXPECTING: &'static str = "a `Product` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "_meta" => self.meta = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "nameDeDe" => self.name_de_de = map.next_value()?,
+            "nameFrFr" => self.name_fr_fr = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "descriptionDeDe" => self.description_de_de = map.next_value()?,
+            "descriptionFrFr" => self.description_fr_fr = map.next_value()?,
+            "longDescription" => self.long_description = map.next_value()?,
+            "longDescriptionDeDe" => self.long_description_de_de = map.next_value()?,
+            "longDescriptionFrFr" => self.long_description_fr_fr = map.next_value()?,
+            "createdAt" => self.created_at = map.next_value()?,
+            "modifiedAt" => self.modified_at = map.next_value()?,
+            "createdById" => self.created_by_id = map.next_value()?,
+            "createdByName" => self.created_by_name = map.next_value()?,
+            "modifiedById" => self.modified_by_id = map.next_value()?,
+            "modifiedByName" => self.modified_by_name = map.next_value()?,
+            "parentsIds" => self.parents_ids = map.next_value()?,
+            "parentsNames" => self.parents_names = map.next_value()?,
+            "sortOrder" => self.sort_order = map.next_value()?,
+            "imageId" => self.image_id = map.next_value()?,
+            "imageName" => self.image_name = map.next_value()?,
+            "number" => self.number = map.next_value()?,
+            "price" => self.price = map.next_value()?,
+            "isActive" => self.is_active = map.next_value()?,
+            "quantity" => self.quantity = map.next_value()?,
+            "productGroupId" => self.product_group_id = map.next_value()?,
+            "productGroupName" => self.product_group_name = map.next_value()?,
+            "customsNumber" => self.customs_number = map.next_value()?,
+            "countryOfOriginId" => self.country_of_origin_id = map.next_value()?,
+            "countryOfOriginName" => self.country_of_origin_name = map.next_value()?,
+            "defaultSupplierId" => self.default_supplier_id = map.next_value()?,
+            "defaultSupplierName" => self.default_supplier_name = map.next_value()?,
+            "mpn" => self.mpn = map.next_value()?,
+            "note" => self.note = map.next_value()?,
+            "brandId" => self.brand_id = map.next_value()?,
+            "brandName" => self.brand_name = map.next_value()?,
+            "status" => self.status = map.next_value()?,
+            "ean" => self.ean = map.next_value()?,
+            "rrp" => self.rrp = map.next_value()?,
+            "tag" => self.tag = map.next_value()?,
+            "mainImageId" => self.main_image_id = map.next_value()?,
+            "mainImageName" => self.main_image_name = map.next_value()?,
+            "data" => self.data = map.next_value()?,
+            "channelsIds" => self.channels_ids = map.next_value()?,
+            "channelsNames" => self.channels_names = map.next_value()?,
+            "variantSpecificAttributesIds" => {
+                self.variant_specific_attributes_ids = map.next_value()?;
+            }
+            "variantSpecificAttributesNames" => {
+                self.variant_specific_attributes_names = map.next_value()?;
+            }
+            "categoriesIds" => self.categories_ids = map.next_value()?,
+            "categoriesNames" => self.categories_names = map.next_value()?,
+            "isInheritAssignedUser" => self.is_inherit_assigned_user = map.next_value()?,
+            "isInheritOwnerUser" => self.is_inherit_owner_user = map.next_value()?,
+            "isInheritTeams" => self.is_inherit_teams = map.next_value()?,
+            "ownerUserId" => self.owner_user_id = map.next_value()?,
+            "ownerUserName" => self.owner_user_name = map.next_value()?,
+            "assignedUserId" => self.assigned_user_id = map.next_value()?,
+            "assignedUserName" => self.assigned_user_name = map.next_value()?,
+            "teamsIds" => self.teams_ids = map.next_value()?,
+            "teamsNames" => self.teams_names = map.next_value()?,
+            "bookmarkId" => self.bookmark_id = map.next_value()?,
+            "attributesDefs" => self.attributes_defs = map.next_value()?,
+            "routes" => self.routes = map.next_value()?,
+            "routesNames" => self.routes_names = map.next_value()?,
+            "isRoot" => self.is_root = map.next_value()?,
+            "hasChildren" => self.has_children = map.next_value()?,
+            "inheritedFields" => self.inherited_fields = map.next_value()?,
+            "priceUnitId" => self.price_unit_id = map.next_value()?,
+            "priceUnitName" => self.price_unit_name = map.next_value()?,
+            "combinedPrice" => self.combined_price = map.next_value()?,
+            "priceAllUnits" => self.price_all_units = map.next_value()?,
+            "priceUnitData" => self.price_unit_data = map.next_value()?,
+            "rrpUnitId" => self.rrp_unit_id = map.next_value()?,
+            "rrpUnitName" => self.rrp_unit_name = map.next_value()?,
+            "combinedRrp" => self.combined_rrp = map.next_value()?,
+            "rrpAllUnits" => self.rrp_all_units = map.next_value()?,
+            "rrpUnitData" => self.rrp_unit_data = map.next_value()?,
+            "classificationsIds" => self.classifications_ids = map.next_value()?,
+            "classificationsNames" => self.classifications_names = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
 }
 /// The fields of `Product`, for `select` and `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -2273,16 +2377,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductStatus {
     }
 }
 /// Answer of `GET /Product/channelStatistics`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetChannelStatisticsResponse {
     /// `total`
@@ -2292,17 +2388,31 @@ pub struct GetChannelStatisticsResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetChannelStatisticsResponseListItem>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetChannelStatisticsResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetChannelStatisticsResponse {
+    const EXPECTING: &'static str = "a `GetChannelStatisticsResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "total" => self.total = map.next_value()?,
+            "list" => self.list = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /Product/channelStatistics`, property `list`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetChannelStatisticsResponseListItem {
     /// `id`
@@ -2321,17 +2431,35 @@ pub struct GetChannelStatisticsResponseListItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_active: Option<i64>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for GetChannelStatisticsResponseListItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetChannelStatisticsResponseListItem {
+    const EXPECTING: &'static str = "a `GetChannelStatisticsResponseListItem` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "products" => self.products = map.next_value()?,
+            "active" => self.active = map.next_value()?,
+            "notActive" => self.not_active = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /Product/massRemoveAttributeAsync`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct MassRemoveAttributeAsyncBody {
     /// `attributeWhere`, required
@@ -2339,34 +2467,62 @@ pub struct MassRemoveAttributeAsyncBody {
     /// `recordWhere`, required
     pub record_where: Vec<::atrocore_runtime::serde_json::Value>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MassRemoveAttributeAsyncBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for MassRemoveAttributeAsyncBody {
+    const EXPECTING: &'static str = "a `MassRemoveAttributeAsyncBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "attributeWhere" => self.attribute_where = map.next_value()?,
+            "recordWhere" => self.record_where = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `POST /Product/massRemoveAttributeAsync`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct MassRemoveAttributeAsyncResponse {
     /// `jobId`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for MassRemoveAttributeAsyncResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for MassRemoveAttributeAsyncResponse {
+    const EXPECTING: &'static str = "a `MassRemoveAttributeAsyncResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "jobId" => self.job_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /Product/productByStatusStatistics`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetProductByStatusStatisticsResponse {
     /// `total`
@@ -2376,17 +2532,32 @@ pub struct GetProductByStatusStatisticsResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetProductByStatusStatisticsResponseListItem>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for GetProductByStatusStatisticsResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetProductByStatusStatisticsResponse {
+    const EXPECTING: &'static str = "a `GetProductByStatusStatisticsResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "total" => self.total = map.next_value()?,
+            "list" => self.list = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /Product/productByStatusStatistics`, property `list`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetProductByStatusStatisticsResponseListItem {
     /// `id`
@@ -2399,17 +2570,34 @@ pub struct GetProductByStatusStatisticsResponseListItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for GetProductByStatusStatisticsResponseListItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields
+for GetProductByStatusStatisticsResponseListItem {
+    const EXPECTING: &'static str = "a `GetProductByStatusStatisticsResponseListItem` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "amount" => self.amount = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /Product/productByTagStatistics`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetProductByTagStatisticsResponse {
     /// `total`
@@ -2419,17 +2607,32 @@ pub struct GetProductByTagStatisticsResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetProductByTagStatisticsResponseListItem>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for GetProductByTagStatisticsResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetProductByTagStatisticsResponse {
+    const EXPECTING: &'static str = "a `GetProductByTagStatisticsResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "total" => self.total = map.next_value()?,
+            "list" => self.list = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /Product/productByTagStatistics`, property `list`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetProductByTagStatisticsResponseListItem {
     /// `id`
@@ -2442,17 +2645,34 @@ pub struct GetProductByTagStatisticsResponseListItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for GetProductByTagStatisticsResponseListItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields
+for GetProductByTagStatisticsResponseListItem {
+    const EXPECTING: &'static str = "a `GetProductByTagStatisticsResponseListItem` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "amount" => self.amount = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /Product/productTypeStatistics`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetProductTypeStatisticsResponse {
     /// `total`
@@ -2462,17 +2682,32 @@ pub struct GetProductTypeStatisticsResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetProductTypeStatisticsResponseListItem>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for GetProductTypeStatisticsResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetProductTypeStatisticsResponse {
+    const EXPECTING: &'static str = "a `GetProductTypeStatisticsResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "total" => self.total = map.next_value()?,
+            "list" => self.list = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Answer of `GET /Product/productTypeStatistics`, property `list`, one item.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetProductTypeStatisticsResponseListItem {
     /// `id`
@@ -2491,37 +2726,90 @@ pub struct GetProductTypeStatisticsResponseListItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_active: Option<i64>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for GetProductTypeStatisticsResponseListItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields
+for GetProductTypeStatisticsResponseListItem {
+    const EXPECTING: &'static str = "a `GetProductTypeStatisticsResponseListItem` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "total" => self.total = map.next_value()?,
+            "active" => self.active = map.next_value()?,
+            "notActive" => self.not_active = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `POST /Product/{id}/addAttributes`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct AddAttributesBody {
     /// `attributeIds`, required
     pub attribute_ids: Vec<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AddAttributesBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for AddAttributesBody {
+    const EXPECTING: &'static str = "a `AddAttributesBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "attributeIds" => self.attribute_ids = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Request body of `DELETE /Product/{id}/attributeValues`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteAttributeValuesBody {
     /// `attributeIds`, required
     pub attribute_ids: Vec<String>,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for DeleteAttributeValuesBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for DeleteAttributeValuesBody {
+    const EXPECTING: &'static str = "a `DeleteAttributeValuesBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "attributeIds" => self.attribute_ids = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
 }
 pub use crate::types::{
     Asc, GetTreeDataParams, GetTreeDataResponse, GetTreeDataResponseTreeItem,

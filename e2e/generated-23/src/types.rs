@@ -62,16 +62,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Asc {
     }
 }
 /// Used by the modules `category`, `product`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetTreeDataResponse {
     /// `total`
@@ -81,17 +73,31 @@ pub struct GetTreeDataResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tree: Option<Vec<GetTreeDataResponseTreeItem>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetTreeDataResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetTreeDataResponse {
+    const EXPECTING: &'static str = "a `GetTreeDataResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "total" => self.total = map.next_value()?,
+            "tree" => self.tree = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Used by the modules `category`, `product`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct GetTreeDataResponseTreeItem {
     /// `id`
@@ -110,33 +116,63 @@ pub struct GetTreeDataResponseTreeItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetTreeDataResponseTreeItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for GetTreeDataResponseTreeItem {
+    const EXPECTING: &'static str = "a `GetTreeDataResponseTreeItem` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "scope" => self.scope = map.next_value()?,
+            "disabled" => self.disabled = map.next_value()?,
+            "children" => self.children = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Used by the modules `category`, `product`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct InheritAllFromParentAsyncBody {
     /// `where`, required
     pub where_: Vec<InheritAllFromParentAsyncBodyWhereItem>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for InheritAllFromParentAsyncBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for InheritAllFromParentAsyncBody {
+    const EXPECTING: &'static str = "a `InheritAllFromParentAsyncBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "where" => self.where_ = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Used by the modules `category`, `product`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct InheritAllFromParentAsyncBodyWhereItem {
     /// `type`
@@ -149,66 +185,123 @@ pub struct InheritAllFromParentAsyncBodyWhereItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for InheritAllFromParentAsyncBodyWhereItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields
+for InheritAllFromParentAsyncBodyWhereItem {
+    const EXPECTING: &'static str = "a `InheritAllFromParentAsyncBodyWhereItem` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "type" => self.type_ = map.next_value()?,
+            "attribute" => self.attribute = map.next_value()?,
+            "value" => self.value = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Used by the modules `category`, `product`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct InheritAllFromParentAsyncResponse {
     /// `jobId`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for InheritAllFromParentAsyncResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for InheritAllFromParentAsyncResponse {
+    const EXPECTING: &'static str = "a `InheritAllFromParentAsyncResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "jobId" => self.job_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Used by the modules `category`, `product`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct InheritFieldBody {
     /// `field`, required
     pub field: String,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for InheritFieldBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for InheritFieldBody {
+    const EXPECTING: &'static str = "a `InheritFieldBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "field" => self.field = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Used by the modules `category`, `product`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct InheritLinkBody {
     /// `link`, required
     pub link: String,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for InheritLinkBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for InheritLinkBody {
+    const EXPECTING: &'static str = "a `InheritLinkBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "link" => self.link = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Used by the modules `category`, `product`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct InheritRelationBody {
     /// `relationName`, required
@@ -216,17 +309,31 @@ pub struct InheritRelationBody {
     /// `relationId`, required
     pub relation_id: String,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for InheritRelationBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for InheritRelationBody {
+    const EXPECTING: &'static str = "a `InheritRelationBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "relationName" => self.relation_name = map.next_value()?,
+            "relationId" => self.relation_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// Used by the modules `category`, `product`.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct NotInheritRelationBody {
     /// `relationName`, required
@@ -234,17 +341,31 @@ pub struct NotInheritRelationBody {
     /// `relationId`, required
     pub relation_id: String,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for NotInheritRelationBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for NotInheritRelationBody {
+    const EXPECTING: &'static str = "a `NotInheritRelationBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "relationName" => self.relation_name = map.next_value()?,
+            "relationId" => self.relation_id = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// The spec's `UserProfile` schema.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct UserProfile {
     /// `id`, read-only, nullable
@@ -414,17 +535,91 @@ pub struct UserProfile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_navigation_path: Option<bool>,
 }
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserProfile {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for UserProfile {
+    const EXPECTING: &'static str = "a `UserProfile` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "id" => self.id = map.next_value()?,
+            "_meta" => self.meta = map.next_value()?,
+            "disableActionHistory" => self.disable_action_history = map.next_value()?,
+            "isAdmin" => self.is_admin = map.next_value()?,
+            "isEntityAdmin" => self.is_entity_admin = map.next_value()?,
+            "isRoleAdmin" => self.is_role_admin = map.next_value()?,
+            "isUserAdmin" => self.is_user_admin = map.next_value()?,
+            "userName" => self.user_name = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "department" => self.department = map.next_value()?,
+            "firstName" => self.first_name = map.next_value()?,
+            "lastName" => self.last_name = map.next_value()?,
+            "isActive" => self.is_active = map.next_value()?,
+            "title" => self.title = map.next_value()?,
+            "emailAddress" => self.email_address = map.next_value()?,
+            "phoneNumber" => self.phone_number = map.next_value()?,
+            "teamsIds" => self.teams_ids = map.next_value()?,
+            "teamsNames" => self.teams_names = map.next_value()?,
+            "rolesIds" => self.roles_ids = map.next_value()?,
+            "rolesNames" => self.roles_names = map.next_value()?,
+            "avatarId" => self.avatar_id = map.next_value()?,
+            "avatarName" => self.avatar_name = map.next_value()?,
+            "gender" => self.gender = map.next_value()?,
+            "createdAt" => self.created_at = map.next_value()?,
+            "createdById" => self.created_by_id = map.next_value()?,
+            "createdByName" => self.created_by_name = map.next_value()?,
+            "passwordUpdatedAt" => self.password_updated_at = map.next_value()?,
+            "passwordUpdatedById" => self.password_updated_by_id = map.next_value()?,
+            "passwordUpdatedByName" => self.password_updated_by_name = map.next_value()?,
+            "layoutProfileId" => self.layout_profile_id = map.next_value()?,
+            "layoutProfileName" => self.layout_profile_name = map.next_value()?,
+            "localeId" => self.locale_id = map.next_value()?,
+            "localeName" => self.locale_name = map.next_value()?,
+            "disabledLanguages" => self.disabled_languages = map.next_value()?,
+            "styleId" => self.style_id = map.next_value()?,
+            "styleName" => self.style_name = map.next_value()?,
+            "dashboardLayout" => self.dashboard_layout = map.next_value()?,
+            "dashletsOptions" => self.dashlets_options = map.next_value()?,
+            "useCustomTabList" => self.use_custom_tab_list = map.next_value()?,
+            "followEntityOnStreamPost" => {
+                self.follow_entity_on_stream_post = map.next_value()?;
+            }
+            "followCreatedEntities" => self.follow_created_entities = map.next_value()?,
+            "followEntityOnAssignment" => {
+                self.follow_entity_on_assignment = map.next_value()?;
+            }
+            "closedPanelOptions" => self.closed_panel_options = map.next_value()?,
+            "receiveNotifications" => self.receive_notifications = map.next_value()?,
+            "notificationProfileId" => self.notification_profile_id = map.next_value()?,
+            "notificationProfileName" => {
+                self.notification_profile_name = map.next_value()?;
+            }
+            "lpNavigation" => self.lp_navigation = map.next_value()?,
+            "hideShowFullList" => self.hide_show_full_list = map.next_value()?,
+            "favoritesList" => self.favorites_list = map.next_value()?,
+            "currentSelectionId" => self.current_selection_id = map.next_value()?,
+            "currentSelectionName" => self.current_selection_name = map.next_value()?,
+            "actorId" => self.actor_id = map.next_value()?,
+            "actorName" => self.actor_name = map.next_value()?,
+            "delegatorId" => self.delegator_id = map.next_value()?,
+            "delegatorName" => self.delegator_name = map.next_value()?,
+            "disableNavigationPath" => self.disable_navigation_path = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 /// The spec's `UserProfilePatch` schema.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
 #[serde(rename_all = "camelCase")]
 pub struct UserProfilePatch {
     /// `disableActionHistory`, nullable
@@ -541,6 +736,68 @@ pub struct UserProfilePatch {
     /// `disableNavigationPath`, nullable
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_navigation_path: Option<bool>,
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserProfilePatch {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::decode::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::decode::DecodeFields for UserProfilePatch {
+    const EXPECTING: &'static str = "a `UserProfilePatch` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "disableActionHistory" => self.disable_action_history = map.next_value()?,
+            "isAdmin" => self.is_admin = map.next_value()?,
+            "isEntityAdmin" => self.is_entity_admin = map.next_value()?,
+            "isRoleAdmin" => self.is_role_admin = map.next_value()?,
+            "isUserAdmin" => self.is_user_admin = map.next_value()?,
+            "userName" => self.user_name = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "department" => self.department = map.next_value()?,
+            "firstName" => self.first_name = map.next_value()?,
+            "lastName" => self.last_name = map.next_value()?,
+            "isActive" => self.is_active = map.next_value()?,
+            "title" => self.title = map.next_value()?,
+            "emailAddress" => self.email_address = map.next_value()?,
+            "phoneNumber" => self.phone_number = map.next_value()?,
+            "teamsIds" => self.teams_ids = map.next_value()?,
+            "rolesIds" => self.roles_ids = map.next_value()?,
+            "avatarId" => self.avatar_id = map.next_value()?,
+            "gender" => self.gender = map.next_value()?,
+            "passwordUpdatedAt" => self.password_updated_at = map.next_value()?,
+            "passwordUpdatedById" => self.password_updated_by_id = map.next_value()?,
+            "layoutProfileId" => self.layout_profile_id = map.next_value()?,
+            "localeId" => self.locale_id = map.next_value()?,
+            "disabledLanguages" => self.disabled_languages = map.next_value()?,
+            "styleId" => self.style_id = map.next_value()?,
+            "dashboardLayout" => self.dashboard_layout = map.next_value()?,
+            "dashletsOptions" => self.dashlets_options = map.next_value()?,
+            "useCustomTabList" => self.use_custom_tab_list = map.next_value()?,
+            "followEntityOnStreamPost" => {
+                self.follow_entity_on_stream_post = map.next_value()?;
+            }
+            "followCreatedEntities" => self.follow_created_entities = map.next_value()?,
+            "followEntityOnAssignment" => {
+                self.follow_entity_on_assignment = map.next_value()?;
+            }
+            "closedPanelOptions" => self.closed_panel_options = map.next_value()?,
+            "receiveNotifications" => self.receive_notifications = map.next_value()?,
+            "notificationProfileId" => self.notification_profile_id = map.next_value()?,
+            "lpNavigation" => self.lp_navigation = map.next_value()?,
+            "hideShowFullList" => self.hide_show_full_list = map.next_value()?,
+            "favoritesList" => self.favorites_list = map.next_value()?,
+            "currentSelectionId" => self.current_selection_id = map.next_value()?,
+            "disableNavigationPath" => self.disable_navigation_path = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
 }
 /// Query and header parameters of `get_tree_data`, the same on 2 routes (`GET /Category/treeData`, `GET /Product/treeData`).
 #[derive(Debug, Clone, Default)]

@@ -69,6 +69,56 @@ pub(super) fn floor(work: &Path, tls: bool) -> Result<Duration, String> {
     Ok(check_crate(&dir, &dir.join("target"), &[])?.cold)
 }
 
+/// The `cargo check` arguments that build our crate in `dir` without TLS (like progenitor's
+/// crate, whose reqwest has none) but with every entity module (`full`, when the crate has
+/// per-entity features: `--no-default-features` alone would drop them all).
+pub(super) fn no_tls_all_entities(dir: &Path) -> Result<Vec<String>, String> {
+    let manifest = dir.join("Cargo.toml");
+    let text =
+        std::fs::read_to_string(&manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    let mut args = vec!["--no-default-features".to_owned()];
+    if text.lines().any(|l| l.starts_with("full = [")) {
+        args.extend(["--features".to_owned(), "full".to_owned()]);
+    }
+    Ok(args)
+}
+
+/// The entities of the "5 entities enabled" goal, as cargo features of a generated crate.
+pub(super) const FIVE_ENTITIES: [&str; 5] = ["user", "team", "file", "folder", "job"];
+
+/// Whether the crate in `dir` has every feature of [`FIVE_ENTITIES`].
+pub(super) fn has_five_entities(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|text| {
+        FIVE_ENTITIES
+            .iter()
+            .all(|f| text.lines().any(|l| l.starts_with(&format!("{f} = ["))))
+    })
+}
+
+/// Cold checks of the dependency floor (no TLS) and of the crate in `dir` with only
+/// [`FIVE_ENTITIES`] (no TLS), alternating, `runs` times each (so that neither always runs on a
+/// warmer machine): every time, floor first then crate, and their medians.
+pub(super) fn floor_vs_five(
+    work: &Path,
+    dir: &Path,
+    target: &Path,
+    runs: u32,
+) -> Result<(Vec<Duration>, Vec<Duration>), String> {
+    let features = FIVE_ENTITIES.join(",");
+    let args = ["--no-default-features", "--features", features.as_str()];
+    let (mut floors, mut five) = (Vec::new(), Vec::new());
+    for run in 0..runs.max(1) {
+        if run % 2 == 0 {
+            floors.push(floor(work, false)?);
+            five.push(check_crate(dir, target, &args)?.cold);
+        } else {
+            five.push(check_crate(dir, target, &args)?.cold);
+            floors.push(floor(work, false)?);
+        }
+    }
+    Ok((floors, five))
+}
+
 /// `cargo xtask bench --compile`: our crates only.
 pub(super) fn print_ours(specs: &[PathBuf], include: &[String]) -> Result<(), String> {
     let root = crate::workspace_root();

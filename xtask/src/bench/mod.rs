@@ -56,6 +56,10 @@ pub(crate) struct BenchArgs {
     /// With --vs: skip the cold/incremental `cargo check` timings (the longest part).
     #[arg(long, requires = "vs")]
     no_compile: bool,
+    /// With --vs: cold checks of the 5-entity crate and of the dependency floor, alternating
+    /// (the medians are shown).
+    #[arg(long, default_value_t = 3, requires = "vs")]
+    cold_runs: u32,
     /// Folder for the anchors and the work files of --vs (default: $ATROCORE_BENCH_CACHE, else
     /// $XDG_CACHE_HOME/atrocore-bench, else ~/.cache/atrocore-bench).
     #[arg(long)]

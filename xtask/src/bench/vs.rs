@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::anchors::{self, Anchor, Skip};
 use super::compile::{self, CheckTimes};
-use super::report::{ms, secs};
+use super::report::{median, ms, secs};
 use super::{BenchArgs, cache_dir, client, generation, report};
 use crate::real_specs::{spec_files, stem};
 
@@ -140,11 +140,10 @@ pub(super) fn run(args: &BenchArgs) -> Result<(), String> {
         );
         for spec in &specs {
             let dir = work.join(stem(spec));
-            let ours = compile::check_crate(
-                &dir.join("ours"),
-                &dir.join("target-ours"),
-                &["--no-default-features"],
-            )?;
+            let ours_args = compile::no_tls_all_entities(&dir.join("ours"))?;
+            let ours_args: Vec<&str> = ours_args.iter().map(String::as_str).collect();
+            let ours =
+                compile::check_crate(&dir.join("ours"), &dir.join("target-ours"), &ours_args)?;
             let theirs: Option<CheckTimes> = match accepted.iter().find(|(s, _)| s == spec) {
                 Some((_, out)) => {
                     match compile::check_crate(out, &dir.join("target-progenitor"), &[]) {
@@ -179,6 +178,44 @@ pub(super) fn run(args: &BenchArgs) -> Result<(), String> {
                 pt,
                 rt
             );
+        }
+        // The goal "5 entities enabled ≤ the floor + 3 s", on the first crate that has them.
+        match specs
+            .iter()
+            .map(|spec| work.join(stem(spec)))
+            .find(|dir| compile::has_five_entities(&dir.join("ours")))
+        {
+            None => skipped.push(format!(
+                "5-entity check: no generated crate has the features {}",
+                compile::FIVE_ENTITIES.join(", ")
+            )),
+            Some(dir) => {
+                let runs = args.cold_runs;
+                println!();
+                println!(
+                    "== cold cargo check with only 5 entities ({}; no TLS) against the dependency \
+                     floor (no TLS), alternating, {runs} runs each, crate {}",
+                    compile::FIVE_ENTITIES.join(", "),
+                    dir.file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+                );
+                let (floors, five) = compile::floor_vs_five(
+                    &work,
+                    &dir.join("ours"),
+                    &dir.join("target-five"),
+                    runs,
+                )?;
+                let list =
+                    |v: &[Duration]| v.iter().map(|d| secs(*d)).collect::<Vec<_>>().join(", ");
+                let (f, c) = (median(floors.clone()), median(five.clone()));
+                println!("floor:      {}  median {}", list(&floors), secs(f));
+                println!("5 entities: {}  median {}", list(&five), secs(c));
+                let over = c.as_secs_f64() - f.as_secs_f64();
+                println!(
+                    "5 entities - floor = {over:+.1} s (goal <= +3.0 s: {})",
+                    if over <= 3.0 { "met" } else { "MISSED" }
+                );
+            }
         }
     }
 
