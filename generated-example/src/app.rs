@@ -85,22 +85,38 @@ pub struct GetUserParams {
     pub authorization_token_idletime: Option<i64>,
 }
 /// Answer of `GET /App/user`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetUserResponse {
     /// `authorizationToken`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_token: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetUserResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetUserResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.authorization_token.is_some() {
+            map.serialize_entry("authorizationToken", &self.authorization_token)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetUserResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetUserResponse {
+impl ::atrocore_runtime::fields::DecodeFields for GetUserResponse {
     const EXPECTING: &'static str = "a `GetUserResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -115,34 +131,58 @@ impl ::atrocore_runtime::decode::DecodeFields for GetUserResponse {
     }
 }
 /// Answer of `GET /background`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetBackgroundResponse {
     /// `till`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub till: Option<GetBackgroundResponseTill>,
     /// `imageName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_name: Option<String>,
     /// `imagePath`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_path: Option<String>,
     /// `authorName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author_name: Option<String>,
     /// `authorLink`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author_link: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetBackgroundResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetBackgroundResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.till.is_some() {
+            map.serialize_entry("till", &self.till)?;
+        }
+        if self.image_name.is_some() {
+            map.serialize_entry("imageName", &self.image_name)?;
+        }
+        if self.image_path.is_some() {
+            map.serialize_entry("imagePath", &self.image_path)?;
+        }
+        if self.author_name.is_some() {
+            map.serialize_entry("authorName", &self.author_name)?;
+        }
+        if self.author_link.is_some() {
+            map.serialize_entry("authorLink", &self.author_link)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetBackgroundResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetBackgroundResponse {
+impl ::atrocore_runtime::fields::DecodeFields for GetBackgroundResponse {
     const EXPECTING: &'static str = "a `GetBackgroundResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -161,28 +201,48 @@ impl ::atrocore_runtime::decode::DecodeFields for GetBackgroundResponse {
     }
 }
 /// Answer of `GET /background`, property `till`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetBackgroundResponseTill {
     /// `date`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
     /// `timezone_type`
-    #[serde(rename = "timezone_type", skip_serializing_if = "Option::is_none")]
     pub timezone_type: Option<i64>,
     /// `timezone`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetBackgroundResponseTill {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetBackgroundResponseTill {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.date.is_some() {
+            map.serialize_entry("date", &self.date)?;
+        }
+        if self.timezone_type.is_some() {
+            map.serialize_entry("timezone_type", &self.timezone_type)?;
+        }
+        if self.timezone.is_some() {
+            map.serialize_entry("timezone", &self.timezone)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetBackgroundResponseTill {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetBackgroundResponseTill {
+impl ::atrocore_runtime::fields::DecodeFields for GetBackgroundResponseTill {
     const EXPECTING: &'static str = "a `GetBackgroundResponseTill` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -199,9 +259,7 @@ impl ::atrocore_runtime::decode::DecodeFields for GetBackgroundResponseTill {
     }
 }
 /// Request body of `POST /App/action/recalculateScriptField`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecalculateScriptFieldBody {
     /// `scope`, required
     pub scope: String,
@@ -210,14 +268,33 @@ pub struct RecalculateScriptFieldBody {
     /// `field`, required
     pub field: String,
 }
+impl ::atrocore_runtime::serde::Serialize for RecalculateScriptFieldBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for RecalculateScriptFieldBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("scope", &self.scope)?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("field", &self.field)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for RecalculateScriptFieldBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for RecalculateScriptFieldBody {
+impl ::atrocore_runtime::fields::DecodeFields for RecalculateScriptFieldBody {
     const EXPECTING: &'static str = "a `RecalculateScriptFieldBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -234,31 +311,53 @@ impl ::atrocore_runtime::decode::DecodeFields for RecalculateScriptFieldBody {
     }
 }
 /// Request body of `POST /App/action/merge`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MergeBody {
     /// `scope`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// `targetId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_id: Option<String>,
     /// `sourceIds`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_ids: Option<Vec<String>>,
     /// `attributes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<MergeBodyAttributes>,
+}
+impl ::atrocore_runtime::serde::Serialize for MergeBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for MergeBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.scope.is_some() {
+            map.serialize_entry("scope", &self.scope)?;
+        }
+        if self.target_id.is_some() {
+            map.serialize_entry("targetId", &self.target_id)?;
+        }
+        if self.source_ids.is_some() {
+            map.serialize_entry("sourceIds", &self.source_ids)?;
+        }
+        if self.attributes.is_some() {
+            map.serialize_entry("attributes", &self.attributes)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MergeBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for MergeBody {
+impl ::atrocore_runtime::fields::DecodeFields for MergeBody {
     const EXPECTING: &'static str = "a `MergeBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -276,25 +375,43 @@ impl ::atrocore_runtime::decode::DecodeFields for MergeBody {
     }
 }
 /// Request body of `POST /App/action/merge`, property `attributes`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MergeBodyAttributes {
     /// `input`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub input: Option<::atrocore_runtime::serde_json::Value>,
     /// `relationshipData`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub relationship_data: Option<::atrocore_runtime::serde_json::Value>,
+}
+impl ::atrocore_runtime::serde::Serialize for MergeBodyAttributes {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for MergeBodyAttributes {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.input.is_some() {
+            map.serialize_entry("input", &self.input)?;
+        }
+        if self.relationship_data.is_some() {
+            map.serialize_entry("relationshipData", &self.relationship_data)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MergeBodyAttributes {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for MergeBodyAttributes {
+impl ::atrocore_runtime::fields::DecodeFields for MergeBodyAttributes {
     const EXPECTING: &'static str = "a `MergeBodyAttributes` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,

@@ -5,129 +5,214 @@
 
 //! The `AssociatedProduct` entity: record types, fields, filters and operations.
 /// A `AssociatedProduct` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssociatedProduct {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::AssociatedProductId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `createdAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `associatingItemId`, required
     ///
     /// Link to `Product`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associating_item_id: Option<crate::ids::ProductId>,
     /// `associatingItemName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associating_item_name: Option<String>,
     /// `associatedItemId`, required
     ///
     /// Link to `Product`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associated_item_id: Option<crate::ids::ProductId>,
     /// `associatedItemName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associated_item_name: Option<String>,
     /// `associatingItemImageId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associating_item_image_id: Option<String>,
     /// `associatingItemImageName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associating_item_image_name: Option<String>,
     /// `associatedItemImageId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associated_item_image_id: Option<String>,
     /// `associatedItemImageName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associated_item_image_name: Option<String>,
     /// `amount`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// `associationId`, required
     ///
     /// Link to `Association`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub association_id: Option<crate::ids::AssociationId>,
     /// `associationName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub association_name: Option<String>,
     /// `reverseAssociationId`
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reverse_association_id: Option<String>,
     /// `reverseAssociationName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reverse_association_name: Option<String>,
     /// `reverseAssociatedProductId`
     ///
     /// Link to `AssociatedProduct`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reverse_associated_product_id: Option<crate::ids::AssociatedProductId>,
     /// `reverseAssociatedProductName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reverse_associated_product_name: Option<String>,
     /// `associateEverything`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associate_everything: Option<bool>,
     /// `sorting`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sorting: Option<i64>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for AssociatedProduct {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for AssociatedProduct {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.modified_at.is_some() {
+            map.serialize_entry("modifiedAt", &self.modified_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.modified_by_id.is_some() {
+            map.serialize_entry("modifiedById", &self.modified_by_id)?;
+        }
+        if self.modified_by_name.is_some() {
+            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
+        }
+        if self.associating_item_id.is_some() {
+            map.serialize_entry("associatingItemId", &self.associating_item_id)?;
+        }
+        if self.associating_item_name.is_some() {
+            map.serialize_entry("associatingItemName", &self.associating_item_name)?;
+        }
+        if self.associated_item_id.is_some() {
+            map.serialize_entry("associatedItemId", &self.associated_item_id)?;
+        }
+        if self.associated_item_name.is_some() {
+            map.serialize_entry("associatedItemName", &self.associated_item_name)?;
+        }
+        if self.associating_item_image_id.is_some() {
+            map.serialize_entry(
+                "associatingItemImageId",
+                &self.associating_item_image_id,
+            )?;
+        }
+        if self.associating_item_image_name.is_some() {
+            map.serialize_entry(
+                "associatingItemImageName",
+                &self.associating_item_image_name,
+            )?;
+        }
+        if self.associated_item_image_id.is_some() {
+            map.serialize_entry(
+                "associatedItemImageId",
+                &self.associated_item_image_id,
+            )?;
+        }
+        if self.associated_item_image_name.is_some() {
+            map.serialize_entry(
+                "associatedItemImageName",
+                &self.associated_item_image_name,
+            )?;
+        }
+        if self.amount.is_some() {
+            map.serialize_entry("amount", &self.amount)?;
+        }
+        if self.association_id.is_some() {
+            map.serialize_entry("associationId", &self.association_id)?;
+        }
+        if self.association_name.is_some() {
+            map.serialize_entry("associationName", &self.association_name)?;
+        }
+        if self.reverse_association_id.is_some() {
+            map.serialize_entry("reverseAssociationId", &self.reverse_association_id)?;
+        }
+        if self.reverse_association_name.is_some() {
+            map.serialize_entry(
+                "reverseAssociationName",
+                &self.reverse_association_name,
+            )?;
+        }
+        if self.reverse_associated_product_id.is_some() {
+            map.serialize_entry(
+                "reverseAssociatedProductId",
+                &self.reverse_associated_product_id,
+            )?;
+        }
+        if self.reverse_associated_product_name.is_some() {
+            map.serialize_entry(
+                "reverseAssociatedProductName",
+                &self.reverse_associated_product_name,
+            )?;
+        }
+        if self.associate_everything.is_some() {
+            map.serialize_entry("associateEverything", &self.associate_everything)?;
+        }
+        if self.sorting.is_some() {
+            map.serialize_entry("sorting", &self.sorting)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AssociatedProduct {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for AssociatedProduct {
+impl ::atrocore_runtime::fields::DecodeFields for AssociatedProduct {
     const EXPECTING: &'static str = "a `AssociatedProduct` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -312,13 +397,7 @@ impl ::atrocore_runtime::Entity for AssociatedProduct {
     type Field = AssociatedProductField;
 }
 /// The fields of a new `AssociatedProduct` record (`POST /AssociatedProduct`).
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(rename_all = "camelCase")]
 pub struct AssociatedProductPost {
@@ -381,6 +460,47 @@ pub struct AssociatedProductPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for AssociatedProductPost {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for AssociatedProductPost {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        self.associating_item.write_entry(map)?;
+        self.associated_item.write_entry(map)?;
+        if self.associating_item_image_id.is_some() {
+            map.serialize_entry(
+                "associatingItemImageId",
+                &self.associating_item_image_id,
+            )?;
+        }
+        if self.associated_item_image_id.is_some() {
+            map.serialize_entry(
+                "associatedItemImageId",
+                &self.associated_item_image_id,
+            )?;
+        }
+        if self.amount.is_some() {
+            map.serialize_entry("amount", &self.amount)?;
+        }
+        self.association.write_entry(map)?;
+        if self.sorting.is_some() {
+            map.serialize_entry("sorting", &self.sorting)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl AssociatedProductPost {
     /// A new record with the fields the server requires (`associatingItem`, `associatedItem`, `association`); the others are unset. Set them with struct update syntax: `AssociatedProductPost { field: Some(value), ..AssociatedProductPost::new(…) }`.
     pub fn new(
@@ -402,24 +522,13 @@ impl AssociatedProductPost {
     }
 }
 /// Changes to a `AssociatedProduct` record (`PUT /AssociatedProduct/{id}`): fields left `Unchanged` are not sent.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssociatedProductPatch {
     /// `associatingItem`, required
     ///
     /// `associatingItemId` or its find-or-create form `associatingItem`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Product`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub associating_item: Option<
         ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::AssociatingItem>,
     >,
@@ -428,42 +537,120 @@ pub struct AssociatedProductPatch {
     /// `associatedItemId` or its find-or-create form `associatedItem`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Product`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub associated_item: Option<
         ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::AssociatedItem>,
     >,
     /// `associatingItemImageId`
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub associating_item_image_id: ::atrocore_runtime::Patch<String>,
     /// `associatedItemImageId`
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub associated_item_image_id: ::atrocore_runtime::Patch<String>,
     /// `amount`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub amount: ::atrocore_runtime::Patch<i64>,
     /// `association`, required
     ///
     /// `associationId` or its find-or-create form `association`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Association`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub association: Option<
         ::atrocore_runtime::LinkOne<crate::ids::AssociationId, links::Association>,
     >,
     /// `sorting`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sorting: ::atrocore_runtime::Patch<i64>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl ::atrocore_runtime::serde::Serialize for AssociatedProductPatch {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for AssociatedProductPatch {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if let ::std::option::Option::Some(link) = &self.associating_item {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.associated_item {
+            link.write_entry(map)?;
+        }
+        if !self.associating_item_image_id.is_unchanged() {
+            map.serialize_entry(
+                "associatingItemImageId",
+                &self.associating_item_image_id,
+            )?;
+        }
+        if !self.associated_item_image_id.is_unchanged() {
+            map.serialize_entry(
+                "associatedItemImageId",
+                &self.associated_item_image_id,
+            )?;
+        }
+        if !self.amount.is_unchanged() {
+            map.serialize_entry("amount", &self.amount)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.association {
+            link.write_entry(map)?;
+        }
+        if !self.sorting.is_unchanged() {
+            map.serialize_entry("sorting", &self.sorting)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AssociatedProductPatch {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::fields::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::fields::DecodeFields for AssociatedProductPatch {
+    const EXPECTING: &'static str = "a `AssociatedProductPatch` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "associatingItemImageId" => {
+                self.associating_item_image_id = map.next_value()?;
+            }
+            "associatedItemImageId" => self.associated_item_image_id = map.next_value()?,
+            "amount" => self.amount = map.next_value()?,
+            "sorting" => self.sorting = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
+    fn finish(&mut self) {
+        self.associating_item = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.associated_item = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.association = ::atrocore_runtime::fields::take_link(&mut self.extra);
+    }
 }
 /// Typed `where` conditions on `AssociatedProduct` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {

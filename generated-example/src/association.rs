@@ -5,152 +5,225 @@
 
 //! The `Association` entity: record types, fields, filters and operations.
 /// A `Association` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Association {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::AssociationId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `entityId`, required
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_id: Option<String>,
     /// `entityName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_name: Option<String>,
     /// `default`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<bool>,
     /// `code`
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `createdAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `ownerUserId`, required
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
     /// `assignedUserId`, required
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
     /// `reverseAssociationId`
     ///
     /// Link to `Association`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reverse_association_id: Option<crate::ids::AssociationId>,
     /// `reverseAssociationName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reverse_association_name: Option<String>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for Association {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for Association {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.name_de_de.is_some() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if self.name_fr_fr.is_some() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if self.entity_id.is_some() {
+            map.serialize_entry("entityId", &self.entity_id)?;
+        }
+        if self.entity_name.is_some() {
+            map.serialize_entry("entityName", &self.entity_name)?;
+        }
+        if self.default.is_some() {
+            map.serialize_entry("default", &self.default)?;
+        }
+        if self.code.is_some() {
+            map.serialize_entry("code", &self.code)?;
+        }
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.description_de_de.is_some() {
+            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
+        }
+        if self.description_fr_fr.is_some() {
+            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
+        }
+        if self.is_active.is_some() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.modified_at.is_some() {
+            map.serialize_entry("modifiedAt", &self.modified_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.modified_by_id.is_some() {
+            map.serialize_entry("modifiedById", &self.modified_by_id)?;
+        }
+        if self.modified_by_name.is_some() {
+            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
+        }
+        if self.owner_user_id.is_some() {
+            map.serialize_entry("ownerUserId", &self.owner_user_id)?;
+        }
+        if self.owner_user_name.is_some() {
+            map.serialize_entry("ownerUserName", &self.owner_user_name)?;
+        }
+        if self.assigned_user_id.is_some() {
+            map.serialize_entry("assignedUserId", &self.assigned_user_id)?;
+        }
+        if self.assigned_user_name.is_some() {
+            map.serialize_entry("assignedUserName", &self.assigned_user_name)?;
+        }
+        if self.teams_ids.is_some() {
+            map.serialize_entry("teamsIds", &self.teams_ids)?;
+        }
+        if self.teams_names.is_some() {
+            map.serialize_entry("teamsNames", &self.teams_names)?;
+        }
+        if self.reverse_association_id.is_some() {
+            map.serialize_entry("reverseAssociationId", &self.reverse_association_id)?;
+        }
+        if self.reverse_association_name.is_some() {
+            map.serialize_entry(
+                "reverseAssociationName",
+                &self.reverse_association_name,
+            )?;
+        }
+        if self.bookmark_id.is_some() {
+            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Association {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for Association {
+impl ::atrocore_runtime::fields::DecodeFields for Association {
     const EXPECTING: &'static str = "a `Association` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -341,13 +414,7 @@ impl ::atrocore_runtime::Entity for Association {
     type Field = AssociationField;
 }
 /// The fields of a new `Association` record (`POST /Association`).
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(rename_all = "camelCase")]
 pub struct AssociationPost {
@@ -448,6 +515,60 @@ pub struct AssociationPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for AssociationPost {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for AssociationPost {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        map.serialize_entry("name", &self.name)?;
+        if self.name_de_de.is_some() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if self.name_fr_fr.is_some() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        self.entity.write_entry(map)?;
+        if self.default.is_some() {
+            map.serialize_entry("default", &self.default)?;
+        }
+        if self.code.is_some() {
+            map.serialize_entry("code", &self.code)?;
+        }
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.description_de_de.is_some() {
+            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
+        }
+        if self.description_fr_fr.is_some() {
+            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
+        }
+        if self.is_active.is_some() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        self.owner_user.write_entry(map)?;
+        self.assigned_user.write_entry(map)?;
+        if let ::std::option::Option::Some(link) = &self.teams {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.reverse_association {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl AssociationPost {
     /// A new record with the fields the server requires (`name`, `entity`, `ownerUser`, `assignedUser`); the others are unset. Set them with struct update syntax: `AssociationPost { field: Some(value), ..AssociationPost::new(…) }`.
     pub fn new(
@@ -477,76 +598,55 @@ impl AssociationPost {
     }
 }
 /// Changes to a `Association` record (`PUT /Association/{id}`): fields left `Unchanged` are not sent.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssociationPatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_de_de: ::atrocore_runtime::Patch<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `entity`, required
     ///
     /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
     /// `default`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub default: ::atrocore_runtime::Patch<bool>,
     /// `code`
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub code: ::atrocore_runtime::Patch<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_de_de: ::atrocore_runtime::Patch<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_active: ::atrocore_runtime::Patch<bool>,
     /// `ownerUser`, required
     ///
     /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
     >,
@@ -555,7 +655,6 @@ pub struct AssociationPatch {
     /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
     >,
@@ -564,24 +663,128 @@ pub struct AssociationPatch {
     /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// `reverseAssociation`
     ///
     /// `reverseAssociationId` or its find-or-create form `reverseAssociation`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Association`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub reverse_association: Option<
         ::atrocore_runtime::LinkOne<crate::ids::AssociationId, links::ReverseAssociation>,
     >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl ::atrocore_runtime::serde::Serialize for AssociationPatch {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for AssociationPatch {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if !self.name_de_de.is_unchanged() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if !self.name_fr_fr.is_unchanged() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.entity {
+            link.write_entry(map)?;
+        }
+        if !self.default.is_unchanged() {
+            map.serialize_entry("default", &self.default)?;
+        }
+        if !self.code.is_unchanged() {
+            map.serialize_entry("code", &self.code)?;
+        }
+        if !self.description.is_unchanged() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if !self.description_de_de.is_unchanged() {
+            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
+        }
+        if !self.description_fr_fr.is_unchanged() {
+            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
+        }
+        if !self.is_active.is_unchanged() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.owner_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.assigned_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.teams {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.reverse_association {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AssociationPatch {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::fields::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::fields::DecodeFields for AssociationPatch {
+    const EXPECTING: &'static str = "a `AssociationPatch` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "name" => self.name = map.next_value()?,
+            "nameDeDe" => self.name_de_de = map.next_value()?,
+            "nameFrFr" => self.name_fr_fr = map.next_value()?,
+            "default" => self.default = map.next_value()?,
+            "code" => self.code = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "descriptionDeDe" => self.description_de_de = map.next_value()?,
+            "descriptionFrFr" => self.description_fr_fr = map.next_value()?,
+            "isActive" => self.is_active = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
+    fn finish(&mut self) {
+        self.entity = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.owner_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.assigned_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.teams = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.reverse_association = ::atrocore_runtime::fields::take_link(
+            &mut self.extra,
+        );
+    }
 }
 /// Typed `where` conditions on `Association` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {

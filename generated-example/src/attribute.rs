@@ -5,394 +5,595 @@
 
 //! The `Attribute` entity: record types, fields, filters and operations.
 /// A `Attribute` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Attribute {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::AttributeId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `createdAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `attributeGroupId`
     ///
     /// Link to `AttributeGroup`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_group_id: Option<crate::ids::AttributeGroupId>,
     /// `attributeGroupName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_group_name: Option<String>,
     /// `attributePanelId`, required
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_panel_id: Option<String>,
     /// `attributePanelName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_panel_name: Option<String>,
     /// `extensibleEnumId`
     ///
     /// Link to `ExtensibleEnum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub extensible_enum_id: Option<crate::ids::ExtensibleEnumId>,
     /// `extensibleEnumName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub extensible_enum_name: Option<String>,
     /// `allowedOptions`
     ///
     /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_options: Option<Vec<String>>,
     /// `entityId`, required
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_id: Option<String>,
     /// `entityName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_name: Option<String>,
     /// `code`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `type`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `compositeAttributeId`
     ///
     /// Link to `Attribute`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub composite_attribute_id: Option<crate::ids::AttributeId>,
     /// `compositeAttributeName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub composite_attribute_name: Option<String>,
     /// `nestedAttributesIds`
     ///
     /// Links to `Attribute`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nested_attributes_ids: Option<Vec<crate::ids::AttributeId>>,
     /// `nestedAttributesNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nested_attributes_names: Option<::atrocore_runtime::LinkNames>,
     /// `fileTypeId`
     ///
     /// Link to `FileType`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_type_id: Option<String>,
     /// `fileTypeName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_type_name: Option<String>,
     /// `isMultilang`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_multilang: Option<bool>,
     /// `pattern`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
     /// `min`
     ///
     /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
     /// `max`
     ///
     /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
     /// `maxLength`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_length: Option<i64>,
     /// `countBytesInsteadOfCharacters`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count_bytes_instead_of_characters: Option<bool>,
     /// `entityType`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_type: Option<String>,
     /// `entityField`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_field: Option<String>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `measureId`
     ///
     /// Link to `Measure`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub measure_id: Option<crate::ids::MeasureId>,
     /// `measureName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub measure_name: Option<String>,
     /// `defaultUnit`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_unit: Option<String>,
     /// `defaultDate`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_date: Option<String>,
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_required: Option<bool>,
     /// `isReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_read_only: Option<bool>,
     /// `isProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_protected: Option<bool>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `attributeGroupSortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_group_sort_order: Option<i64>,
     /// `tooltip`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tooltip: Option<String>,
     /// `tooltipDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tooltip_de_de: Option<String>,
     /// `tooltipFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tooltip_fr_fr: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `amountOfDigitsAfterComma`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_of_digits_after_comma: Option<i64>,
     /// `useDisabledTextareaInViewMode`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_disabled_textarea_in_view_mode: Option<bool>,
     /// `dropdown`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dropdown: Option<bool>,
     /// `selectPageSize`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub select_page_size: Option<i64>,
     /// `allowNullForBool`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_null_for_bool: Option<bool>,
     /// `notNull`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub not_null: Option<bool>,
     /// `trim`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub trim: Option<bool>,
     /// `htmlSanitizerId`
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_sanitizer_id: Option<String>,
     /// `htmlSanitizerName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_sanitizer_name: Option<String>,
     /// `fullWidth`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub full_width: Option<bool>,
     /// `conditionalRequired`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_required: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalReadOnly`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_read_only: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalProtected`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_protected: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalVisible`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_visible: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalDisableOptions`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_disable_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalProperties`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_properties: Option<::atrocore_runtime::serde_json::Value>,
     /// `modifiedExtendedDisabled`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_extended_disabled: Option<bool>,
     /// `channelId`
     ///
     /// Link to `Channel`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<crate::ids::ChannelId>,
     /// `channelName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_name: Option<String>,
     /// `variantSpecificProductsIds`
     ///
     /// Links to `Product`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_products_ids: Option<Vec<crate::ids::ProductId>>,
     /// `variantSpecificProductsNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_products_names: Option<::atrocore_runtime::LinkNames>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for Attribute {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for Attribute {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.name_de_de.is_some() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if self.name_fr_fr.is_some() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.modified_at.is_some() {
+            map.serialize_entry("modifiedAt", &self.modified_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.modified_by_id.is_some() {
+            map.serialize_entry("modifiedById", &self.modified_by_id)?;
+        }
+        if self.modified_by_name.is_some() {
+            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
+        }
+        if self.attribute_group_id.is_some() {
+            map.serialize_entry("attributeGroupId", &self.attribute_group_id)?;
+        }
+        if self.attribute_group_name.is_some() {
+            map.serialize_entry("attributeGroupName", &self.attribute_group_name)?;
+        }
+        if self.attribute_panel_id.is_some() {
+            map.serialize_entry("attributePanelId", &self.attribute_panel_id)?;
+        }
+        if self.attribute_panel_name.is_some() {
+            map.serialize_entry("attributePanelName", &self.attribute_panel_name)?;
+        }
+        if self.extensible_enum_id.is_some() {
+            map.serialize_entry("extensibleEnumId", &self.extensible_enum_id)?;
+        }
+        if self.extensible_enum_name.is_some() {
+            map.serialize_entry("extensibleEnumName", &self.extensible_enum_name)?;
+        }
+        if self.allowed_options.is_some() {
+            map.serialize_entry("allowedOptions", &self.allowed_options)?;
+        }
+        if self.entity_id.is_some() {
+            map.serialize_entry("entityId", &self.entity_id)?;
+        }
+        if self.entity_name.is_some() {
+            map.serialize_entry("entityName", &self.entity_name)?;
+        }
+        if self.code.is_some() {
+            map.serialize_entry("code", &self.code)?;
+        }
+        if self.type_.is_some() {
+            map.serialize_entry("type", &self.type_)?;
+        }
+        if self.composite_attribute_id.is_some() {
+            map.serialize_entry("compositeAttributeId", &self.composite_attribute_id)?;
+        }
+        if self.composite_attribute_name.is_some() {
+            map.serialize_entry(
+                "compositeAttributeName",
+                &self.composite_attribute_name,
+            )?;
+        }
+        if self.nested_attributes_ids.is_some() {
+            map.serialize_entry("nestedAttributesIds", &self.nested_attributes_ids)?;
+        }
+        if self.nested_attributes_names.is_some() {
+            map.serialize_entry("nestedAttributesNames", &self.nested_attributes_names)?;
+        }
+        if self.file_type_id.is_some() {
+            map.serialize_entry("fileTypeId", &self.file_type_id)?;
+        }
+        if self.file_type_name.is_some() {
+            map.serialize_entry("fileTypeName", &self.file_type_name)?;
+        }
+        if self.is_multilang.is_some() {
+            map.serialize_entry("isMultilang", &self.is_multilang)?;
+        }
+        if self.pattern.is_some() {
+            map.serialize_entry("pattern", &self.pattern)?;
+        }
+        if self.min.is_some() {
+            map.serialize_entry("min", &self.min)?;
+        }
+        if self.max.is_some() {
+            map.serialize_entry("max", &self.max)?;
+        }
+        if self.max_length.is_some() {
+            map.serialize_entry("maxLength", &self.max_length)?;
+        }
+        if self.count_bytes_instead_of_characters.is_some() {
+            map.serialize_entry(
+                "countBytesInsteadOfCharacters",
+                &self.count_bytes_instead_of_characters,
+            )?;
+        }
+        if self.entity_type.is_some() {
+            map.serialize_entry("entityType", &self.entity_type)?;
+        }
+        if self.entity_field.is_some() {
+            map.serialize_entry("entityField", &self.entity_field)?;
+        }
+        if self.data.is_some() {
+            map.serialize_entry("data", &self.data)?;
+        }
+        if self.measure_id.is_some() {
+            map.serialize_entry("measureId", &self.measure_id)?;
+        }
+        if self.measure_name.is_some() {
+            map.serialize_entry("measureName", &self.measure_name)?;
+        }
+        if self.default_unit.is_some() {
+            map.serialize_entry("defaultUnit", &self.default_unit)?;
+        }
+        if self.default_date.is_some() {
+            map.serialize_entry("defaultDate", &self.default_date)?;
+        }
+        if self.is_required.is_some() {
+            map.serialize_entry("isRequired", &self.is_required)?;
+        }
+        if self.is_read_only.is_some() {
+            map.serialize_entry("isReadOnly", &self.is_read_only)?;
+        }
+        if self.is_protected.is_some() {
+            map.serialize_entry("isProtected", &self.is_protected)?;
+        }
+        if self.sort_order.is_some() {
+            map.serialize_entry("sortOrder", &self.sort_order)?;
+        }
+        if self.attribute_group_sort_order.is_some() {
+            map.serialize_entry(
+                "attributeGroupSortOrder",
+                &self.attribute_group_sort_order,
+            )?;
+        }
+        if self.tooltip.is_some() {
+            map.serialize_entry("tooltip", &self.tooltip)?;
+        }
+        if self.tooltip_de_de.is_some() {
+            map.serialize_entry("tooltipDeDe", &self.tooltip_de_de)?;
+        }
+        if self.tooltip_fr_fr.is_some() {
+            map.serialize_entry("tooltipFrFr", &self.tooltip_fr_fr)?;
+        }
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.description_de_de.is_some() {
+            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
+        }
+        if self.description_fr_fr.is_some() {
+            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
+        }
+        if self.amount_of_digits_after_comma.is_some() {
+            map.serialize_entry(
+                "amountOfDigitsAfterComma",
+                &self.amount_of_digits_after_comma,
+            )?;
+        }
+        if self.use_disabled_textarea_in_view_mode.is_some() {
+            map.serialize_entry(
+                "useDisabledTextareaInViewMode",
+                &self.use_disabled_textarea_in_view_mode,
+            )?;
+        }
+        if self.dropdown.is_some() {
+            map.serialize_entry("dropdown", &self.dropdown)?;
+        }
+        if self.select_page_size.is_some() {
+            map.serialize_entry("selectPageSize", &self.select_page_size)?;
+        }
+        if self.allow_null_for_bool.is_some() {
+            map.serialize_entry("allowNullForBool", &self.allow_null_for_bool)?;
+        }
+        if self.not_null.is_some() {
+            map.serialize_entry("notNull", &self.not_null)?;
+        }
+        if self.trim.is_some() {
+            map.serialize_entry("trim", &self.trim)?;
+        }
+        if self.html_sanitizer_id.is_some() {
+            map.serialize_entry("htmlSanitizerId", &self.html_sanitizer_id)?;
+        }
+        if self.html_sanitizer_name.is_some() {
+            map.serialize_entry("htmlSanitizerName", &self.html_sanitizer_name)?;
+        }
+        if self.full_width.is_some() {
+            map.serialize_entry("fullWidth", &self.full_width)?;
+        }
+        if self.conditional_required.is_some() {
+            map.serialize_entry("conditionalRequired", &self.conditional_required)?;
+        }
+        if self.conditional_read_only.is_some() {
+            map.serialize_entry("conditionalReadOnly", &self.conditional_read_only)?;
+        }
+        if self.conditional_protected.is_some() {
+            map.serialize_entry("conditionalProtected", &self.conditional_protected)?;
+        }
+        if self.conditional_visible.is_some() {
+            map.serialize_entry("conditionalVisible", &self.conditional_visible)?;
+        }
+        if self.conditional_disable_options.is_some() {
+            map.serialize_entry(
+                "conditionalDisableOptions",
+                &self.conditional_disable_options,
+            )?;
+        }
+        if self.conditional_properties.is_some() {
+            map.serialize_entry("conditionalProperties", &self.conditional_properties)?;
+        }
+        if self.modified_extended_disabled.is_some() {
+            map.serialize_entry(
+                "modifiedExtendedDisabled",
+                &self.modified_extended_disabled,
+            )?;
+        }
+        if self.channel_id.is_some() {
+            map.serialize_entry("channelId", &self.channel_id)?;
+        }
+        if self.channel_name.is_some() {
+            map.serialize_entry("channelName", &self.channel_name)?;
+        }
+        if self.variant_specific_products_ids.is_some() {
+            map.serialize_entry(
+                "variantSpecificProductsIds",
+                &self.variant_specific_products_ids,
+            )?;
+        }
+        if self.variant_specific_products_names.is_some() {
+            map.serialize_entry(
+                "variantSpecificProductsNames",
+                &self.variant_specific_products_names,
+            )?;
+        }
+        if self.owner_user_id.is_some() {
+            map.serialize_entry("ownerUserId", &self.owner_user_id)?;
+        }
+        if self.owner_user_name.is_some() {
+            map.serialize_entry("ownerUserName", &self.owner_user_name)?;
+        }
+        if self.assigned_user_id.is_some() {
+            map.serialize_entry("assignedUserId", &self.assigned_user_id)?;
+        }
+        if self.assigned_user_name.is_some() {
+            map.serialize_entry("assignedUserName", &self.assigned_user_name)?;
+        }
+        if self.teams_ids.is_some() {
+            map.serialize_entry("teamsIds", &self.teams_ids)?;
+        }
+        if self.teams_names.is_some() {
+            map.serialize_entry("teamsNames", &self.teams_names)?;
+        }
+        if self.bookmark_id.is_some() {
+            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Attribute {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for Attribute {
+impl ::atrocore_runtime::fields::DecodeFields for Attribute {
     const EXPECTING: &'static str = "a `Attribute` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -858,13 +1059,7 @@ impl ::atrocore_runtime::Entity for Attribute {
     type Field = AttributeField;
 }
 /// The fields of a new `Attribute` record (`POST /Attribute`).
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(rename_all = "camelCase")]
 pub struct AttributePost {
@@ -1156,6 +1351,170 @@ pub struct AttributePost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for AttributePost {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for AttributePost {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        map.serialize_entry("name", &self.name)?;
+        if self.name_de_de.is_some() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if self.name_fr_fr.is_some() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.attribute_group {
+            link.write_entry(map)?;
+        }
+        self.attribute_panel.write_entry(map)?;
+        if let ::std::option::Option::Some(link) = &self.extensible_enum {
+            link.write_entry(map)?;
+        }
+        self.entity.write_entry(map)?;
+        if self.code.is_some() {
+            map.serialize_entry("code", &self.code)?;
+        }
+        if self.type_.is_some() {
+            map.serialize_entry("type", &self.type_)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.composite_attribute {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.nested_attributes {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.file_type {
+            link.write_entry(map)?;
+        }
+        if self.is_multilang.is_some() {
+            map.serialize_entry("isMultilang", &self.is_multilang)?;
+        }
+        if self.pattern.is_some() {
+            map.serialize_entry("pattern", &self.pattern)?;
+        }
+        if self.data.is_some() {
+            map.serialize_entry("data", &self.data)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.measure {
+            link.write_entry(map)?;
+        }
+        if self.default_unit.is_some() {
+            map.serialize_entry("defaultUnit", &self.default_unit)?;
+        }
+        if self.default_date.is_some() {
+            map.serialize_entry("defaultDate", &self.default_date)?;
+        }
+        if self.is_required.is_some() {
+            map.serialize_entry("isRequired", &self.is_required)?;
+        }
+        if self.is_read_only.is_some() {
+            map.serialize_entry("isReadOnly", &self.is_read_only)?;
+        }
+        if self.is_protected.is_some() {
+            map.serialize_entry("isProtected", &self.is_protected)?;
+        }
+        if self.sort_order.is_some() {
+            map.serialize_entry("sortOrder", &self.sort_order)?;
+        }
+        if self.attribute_group_sort_order.is_some() {
+            map.serialize_entry(
+                "attributeGroupSortOrder",
+                &self.attribute_group_sort_order,
+            )?;
+        }
+        if self.tooltip.is_some() {
+            map.serialize_entry("tooltip", &self.tooltip)?;
+        }
+        if self.tooltip_de_de.is_some() {
+            map.serialize_entry("tooltipDeDe", &self.tooltip_de_de)?;
+        }
+        if self.tooltip_fr_fr.is_some() {
+            map.serialize_entry("tooltipFrFr", &self.tooltip_fr_fr)?;
+        }
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.description_de_de.is_some() {
+            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
+        }
+        if self.description_fr_fr.is_some() {
+            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
+        }
+        if self.amount_of_digits_after_comma.is_some() {
+            map.serialize_entry(
+                "amountOfDigitsAfterComma",
+                &self.amount_of_digits_after_comma,
+            )?;
+        }
+        if self.use_disabled_textarea_in_view_mode.is_some() {
+            map.serialize_entry(
+                "useDisabledTextareaInViewMode",
+                &self.use_disabled_textarea_in_view_mode,
+            )?;
+        }
+        if self.not_null.is_some() {
+            map.serialize_entry("notNull", &self.not_null)?;
+        }
+        if self.trim.is_some() {
+            map.serialize_entry("trim", &self.trim)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.html_sanitizer {
+            link.write_entry(map)?;
+        }
+        if self.conditional_required.is_some() {
+            map.serialize_entry("conditionalRequired", &self.conditional_required)?;
+        }
+        if self.conditional_read_only.is_some() {
+            map.serialize_entry("conditionalReadOnly", &self.conditional_read_only)?;
+        }
+        if self.conditional_protected.is_some() {
+            map.serialize_entry("conditionalProtected", &self.conditional_protected)?;
+        }
+        if self.conditional_visible.is_some() {
+            map.serialize_entry("conditionalVisible", &self.conditional_visible)?;
+        }
+        if self.conditional_disable_options.is_some() {
+            map.serialize_entry(
+                "conditionalDisableOptions",
+                &self.conditional_disable_options,
+            )?;
+        }
+        if self.modified_extended_disabled.is_some() {
+            map.serialize_entry(
+                "modifiedExtendedDisabled",
+                &self.modified_extended_disabled,
+            )?;
+        }
+        if let ::std::option::Option::Some(link) = &self.channel {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.variant_specific_products {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.owner_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.assigned_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.teams {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl AttributePost {
     /// A new record with the fields the server requires (`name`, `attributePanel`, `entity`); the others are unset. Set them with struct update syntax: `AttributePost { field: Some(value), ..AttributePost::new(…) }`.
     pub fn new(
@@ -1215,39 +1574,25 @@ impl AttributePost {
     }
 }
 /// Changes to a `Attribute` record (`PUT /Attribute/{id}`): fields left `Unchanged` are not sent.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttributePatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_de_de: ::atrocore_runtime::Patch<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `attributeGroup`
     ///
     /// `attributeGroupId` or its find-or-create form `attributeGroup`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `AttributeGroup`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub attribute_group: Option<
         ::atrocore_runtime::LinkOne<crate::ids::AttributeGroupId, links::AttributeGroup>,
     >,
@@ -1256,7 +1601,6 @@ pub struct AttributePatch {
     /// `attributePanelId` or its find-or-create form `attributePanel`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub attribute_panel: Option<
         ::atrocore_runtime::LinkOne<String, links::AttributePanel>,
     >,
@@ -1265,7 +1609,6 @@ pub struct AttributePatch {
     /// `extensibleEnumId` or its find-or-create form `extensibleEnum`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `ExtensibleEnum`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub extensible_enum: Option<
         ::atrocore_runtime::LinkOne<crate::ids::ExtensibleEnumId, links::ExtensibleEnum>,
     >,
@@ -1274,24 +1617,20 @@ pub struct AttributePatch {
     /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
     /// `code`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub code: ::atrocore_runtime::Patch<String>,
     /// `type`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `compositeAttribute`
     ///
     /// `compositeAttributeId` or its find-or-create form `compositeAttribute`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Attribute`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub composite_attribute: Option<
         ::atrocore_runtime::LinkOne<crate::ids::AttributeId, links::CompositeAttribute>,
     >,
@@ -1300,7 +1639,6 @@ pub struct AttributePatch {
     /// `nestedAttributesIds` or its find-or-create form `nestedAttributes`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Attribute`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub nested_attributes: Option<
         ::atrocore_runtime::LinkMany<crate::ids::AttributeId, links::NestedAttributes>,
     >,
@@ -1309,172 +1647,142 @@ pub struct AttributePatch {
     /// `fileTypeId` or its find-or-create form `fileType`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `FileType`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub file_type: Option<::atrocore_runtime::LinkOne<String, links::FileType>>,
     /// `isMultilang`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_multilang: ::atrocore_runtime::Patch<bool>,
     /// `pattern`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub pattern: ::atrocore_runtime::Patch<String>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `measure`
     ///
     /// `measureId` or its find-or-create form `measure`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Measure`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub measure: Option<
         ::atrocore_runtime::LinkOne<crate::ids::MeasureId, links::Measure>,
     >,
     /// `defaultUnit`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub default_unit: ::atrocore_runtime::Patch<String>,
     /// `defaultDate`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub default_date: ::atrocore_runtime::Patch<String>,
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_required: ::atrocore_runtime::Patch<bool>,
     /// `isReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_read_only: ::atrocore_runtime::Patch<bool>,
     /// `isProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_protected: ::atrocore_runtime::Patch<bool>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sort_order: ::atrocore_runtime::Patch<i64>,
     /// `attributeGroupSortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub attribute_group_sort_order: ::atrocore_runtime::Patch<i64>,
     /// `tooltip`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tooltip: ::atrocore_runtime::Patch<String>,
     /// `tooltipDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tooltip_de_de: ::atrocore_runtime::Patch<String>,
     /// `tooltipFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tooltip_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_de_de: ::atrocore_runtime::Patch<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `amountOfDigitsAfterComma`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub amount_of_digits_after_comma: ::atrocore_runtime::Patch<i64>,
     /// `useDisabledTextareaInViewMode`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub use_disabled_textarea_in_view_mode: ::atrocore_runtime::Patch<bool>,
     /// `notNull`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub not_null: ::atrocore_runtime::Patch<bool>,
     /// `trim`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub trim: ::atrocore_runtime::Patch<bool>,
     /// `htmlSanitizer`
     ///
     /// `htmlSanitizerId` or its find-or-create form `htmlSanitizer`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub html_sanitizer: Option<
         ::atrocore_runtime::LinkOne<String, links::HtmlSanitizer>,
     >,
     /// `conditionalRequired`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_required: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `conditionalReadOnly`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_read_only: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `conditionalProtected`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_protected: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `conditionalVisible`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_visible: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `conditionalDisableOptions`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_disable_options: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `modifiedExtendedDisabled`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub modified_extended_disabled: ::atrocore_runtime::Patch<bool>,
     /// `channel`
     ///
     /// `channelId` or its find-or-create form `channel`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Channel`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub channel: Option<
         ::atrocore_runtime::LinkOne<crate::ids::ChannelId, links::Channel>,
     >,
@@ -1483,7 +1791,6 @@ pub struct AttributePatch {
     /// `variantSpecificProductsIds` or its find-or-create form `variantSpecificProducts`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Product`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub variant_specific_products: Option<
         ::atrocore_runtime::LinkMany<
             crate::ids::ProductId,
@@ -1495,7 +1802,6 @@ pub struct AttributePatch {
     /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
     >,
@@ -1504,7 +1810,6 @@ pub struct AttributePatch {
     /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
     >,
@@ -1513,15 +1818,271 @@ pub struct AttributePatch {
     /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl ::atrocore_runtime::serde::Serialize for AttributePatch {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for AttributePatch {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if !self.name_de_de.is_unchanged() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if !self.name_fr_fr.is_unchanged() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.attribute_group {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.attribute_panel {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.extensible_enum {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.entity {
+            link.write_entry(map)?;
+        }
+        if !self.code.is_unchanged() {
+            map.serialize_entry("code", &self.code)?;
+        }
+        if self.type_.is_some() {
+            map.serialize_entry("type", &self.type_)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.composite_attribute {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.nested_attributes {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.file_type {
+            link.write_entry(map)?;
+        }
+        if !self.is_multilang.is_unchanged() {
+            map.serialize_entry("isMultilang", &self.is_multilang)?;
+        }
+        if !self.pattern.is_unchanged() {
+            map.serialize_entry("pattern", &self.pattern)?;
+        }
+        if !self.data.is_unchanged() {
+            map.serialize_entry("data", &self.data)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.measure {
+            link.write_entry(map)?;
+        }
+        if !self.default_unit.is_unchanged() {
+            map.serialize_entry("defaultUnit", &self.default_unit)?;
+        }
+        if !self.default_date.is_unchanged() {
+            map.serialize_entry("defaultDate", &self.default_date)?;
+        }
+        if !self.is_required.is_unchanged() {
+            map.serialize_entry("isRequired", &self.is_required)?;
+        }
+        if !self.is_read_only.is_unchanged() {
+            map.serialize_entry("isReadOnly", &self.is_read_only)?;
+        }
+        if !self.is_protected.is_unchanged() {
+            map.serialize_entry("isProtected", &self.is_protected)?;
+        }
+        if !self.sort_order.is_unchanged() {
+            map.serialize_entry("sortOrder", &self.sort_order)?;
+        }
+        if !self.attribute_group_sort_order.is_unchanged() {
+            map.serialize_entry(
+                "attributeGroupSortOrder",
+                &self.attribute_group_sort_order,
+            )?;
+        }
+        if !self.tooltip.is_unchanged() {
+            map.serialize_entry("tooltip", &self.tooltip)?;
+        }
+        if !self.tooltip_de_de.is_unchanged() {
+            map.serialize_entry("tooltipDeDe", &self.tooltip_de_de)?;
+        }
+        if !self.tooltip_fr_fr.is_unchanged() {
+            map.serialize_entry("tooltipFrFr", &self.tooltip_fr_fr)?;
+        }
+        if !self.description.is_unchanged() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if !self.description_de_de.is_unchanged() {
+            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
+        }
+        if !self.description_fr_fr.is_unchanged() {
+            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
+        }
+        if !self.amount_of_digits_after_comma.is_unchanged() {
+            map.serialize_entry(
+                "amountOfDigitsAfterComma",
+                &self.amount_of_digits_after_comma,
+            )?;
+        }
+        if !self.use_disabled_textarea_in_view_mode.is_unchanged() {
+            map.serialize_entry(
+                "useDisabledTextareaInViewMode",
+                &self.use_disabled_textarea_in_view_mode,
+            )?;
+        }
+        if !self.not_null.is_unchanged() {
+            map.serialize_entry("notNull", &self.not_null)?;
+        }
+        if !self.trim.is_unchanged() {
+            map.serialize_entry("trim", &self.trim)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.html_sanitizer {
+            link.write_entry(map)?;
+        }
+        if !self.conditional_required.is_unchanged() {
+            map.serialize_entry("conditionalRequired", &self.conditional_required)?;
+        }
+        if !self.conditional_read_only.is_unchanged() {
+            map.serialize_entry("conditionalReadOnly", &self.conditional_read_only)?;
+        }
+        if !self.conditional_protected.is_unchanged() {
+            map.serialize_entry("conditionalProtected", &self.conditional_protected)?;
+        }
+        if !self.conditional_visible.is_unchanged() {
+            map.serialize_entry("conditionalVisible", &self.conditional_visible)?;
+        }
+        if !self.conditional_disable_options.is_unchanged() {
+            map.serialize_entry(
+                "conditionalDisableOptions",
+                &self.conditional_disable_options,
+            )?;
+        }
+        if !self.modified_extended_disabled.is_unchanged() {
+            map.serialize_entry(
+                "modifiedExtendedDisabled",
+                &self.modified_extended_disabled,
+            )?;
+        }
+        if let ::std::option::Option::Some(link) = &self.channel {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.variant_specific_products {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.owner_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.assigned_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.teams {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePatch {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::fields::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::fields::DecodeFields for AttributePatch {
+    const EXPECTING: &'static str = "a `AttributePatch` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "name" => self.name = map.next_value()?,
+            "nameDeDe" => self.name_de_de = map.next_value()?,
+            "nameFrFr" => self.name_fr_fr = map.next_value()?,
+            "code" => self.code = map.next_value()?,
+            "type" => self.type_ = map.next_value()?,
+            "isMultilang" => self.is_multilang = map.next_value()?,
+            "pattern" => self.pattern = map.next_value()?,
+            "data" => self.data = map.next_value()?,
+            "defaultUnit" => self.default_unit = map.next_value()?,
+            "defaultDate" => self.default_date = map.next_value()?,
+            "isRequired" => self.is_required = map.next_value()?,
+            "isReadOnly" => self.is_read_only = map.next_value()?,
+            "isProtected" => self.is_protected = map.next_value()?,
+            "sortOrder" => self.sort_order = map.next_value()?,
+            "attributeGroupSortOrder" => {
+                self.attribute_group_sort_order = map.next_value()?;
+            }
+            "tooltip" => self.tooltip = map.next_value()?,
+            "tooltipDeDe" => self.tooltip_de_de = map.next_value()?,
+            "tooltipFrFr" => self.tooltip_fr_fr = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "descriptionDeDe" => self.description_de_de = map.next_value()?,
+            "descriptionFrFr" => self.description_fr_fr = map.next_value()?,
+            "amountOfDigitsAfterComma" => {
+                self.amount_of_digits_after_comma = map.next_value()?;
+            }
+            "useDisabledTextareaInViewMode" => {
+                self.use_disabled_textarea_in_view_mode = map.next_value()?;
+            }
+            "notNull" => self.not_null = map.next_value()?,
+            "trim" => self.trim = map.next_value()?,
+            "conditionalRequired" => self.conditional_required = map.next_value()?,
+            "conditionalReadOnly" => self.conditional_read_only = map.next_value()?,
+            "conditionalProtected" => self.conditional_protected = map.next_value()?,
+            "conditionalVisible" => self.conditional_visible = map.next_value()?,
+            "conditionalDisableOptions" => {
+                self.conditional_disable_options = map.next_value()?;
+            }
+            "modifiedExtendedDisabled" => {
+                self.modified_extended_disabled = map.next_value()?;
+            }
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
+    fn finish(&mut self) {
+        self.attribute_group = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.attribute_panel = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.extensible_enum = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.entity = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.composite_attribute = ::atrocore_runtime::fields::take_link(
+            &mut self.extra,
+        );
+        self.nested_attributes = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.file_type = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.measure = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.html_sanitizer = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.channel = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.variant_specific_products = ::atrocore_runtime::fields::take_link(
+            &mut self.extra,
+        );
+        self.owner_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.assigned_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.teams = ::atrocore_runtime::fields::take_link(&mut self.extra);
+    }
 }
 /// Typed `where` conditions on `Attribute` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {

@@ -5,118 +5,172 @@
 
 //! The `AttributePanel` entity: record types, fields, filters and operations.
 /// A `AttributePanel` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttributePanel {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::AttributePanelId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `code`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `entityId`, required
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_id: Option<String>,
     /// `entityName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_name: Option<String>,
     /// `default`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<bool>,
     /// `sortOrder`, required
     ///
     /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<f64>,
     /// `attributesIds`
     ///
     /// Links to `Attribute`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes_ids: Option<Vec<crate::ids::AttributeId>>,
     /// `attributesNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes_names: Option<::atrocore_runtime::LinkNames>,
     /// `createdAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for AttributePanel {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for AttributePanel {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.name_de_de.is_some() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if self.name_fr_fr.is_some() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if self.code.is_some() {
+            map.serialize_entry("code", &self.code)?;
+        }
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.entity_id.is_some() {
+            map.serialize_entry("entityId", &self.entity_id)?;
+        }
+        if self.entity_name.is_some() {
+            map.serialize_entry("entityName", &self.entity_name)?;
+        }
+        if self.default.is_some() {
+            map.serialize_entry("default", &self.default)?;
+        }
+        if self.sort_order.is_some() {
+            map.serialize_entry("sortOrder", &self.sort_order)?;
+        }
+        if self.attributes_ids.is_some() {
+            map.serialize_entry("attributesIds", &self.attributes_ids)?;
+        }
+        if self.attributes_names.is_some() {
+            map.serialize_entry("attributesNames", &self.attributes_names)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.modified_at.is_some() {
+            map.serialize_entry("modifiedAt", &self.modified_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.modified_by_id.is_some() {
+            map.serialize_entry("modifiedById", &self.modified_by_id)?;
+        }
+        if self.modified_by_name.is_some() {
+            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
+        }
+        if self.bookmark_id.is_some() {
+            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePanel {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for AttributePanel {
+impl ::atrocore_runtime::fields::DecodeFields for AttributePanel {
     const EXPECTING: &'static str = "a `AttributePanel` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -266,13 +320,7 @@ impl ::atrocore_runtime::Entity for AttributePanel {
     type Field = AttributePanelField;
 }
 /// The fields of a new `AttributePanel` record (`POST /AttributePanel`).
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(rename_all = "camelCase")]
 pub struct AttributePanelPost {
@@ -337,6 +385,45 @@ pub struct AttributePanelPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for AttributePanelPost {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for AttributePanelPost {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        map.serialize_entry("name", &self.name)?;
+        if self.name_de_de.is_some() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if self.name_fr_fr.is_some() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        map.serialize_entry("code", &self.code)?;
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        self.entity.write_entry(map)?;
+        if self.default.is_some() {
+            map.serialize_entry("default", &self.default)?;
+        }
+        map.serialize_entry("sortOrder", &self.sort_order)?;
+        if let ::std::option::Option::Some(link) = &self.attributes {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl AttributePanelPost {
     /// A new record with the fields the server requires (`name`, `code`, `entity`, `sortOrder`); the others are unset. Set them with struct update syntax: `AttributePanelPost { field: Some(value), ..AttributePanelPost::new(…) }`.
     pub fn new(
@@ -361,76 +448,141 @@ impl AttributePanelPost {
     }
 }
 /// Changes to a `AttributePanel` record (`PUT /AttributePanel/{id}`): fields left `Unchanged` are not sent.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttributePanelPatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_de_de: ::atrocore_runtime::Patch<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `code`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
     /// `entity`, required
     ///
     /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
     /// `default`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub default: ::atrocore_runtime::Patch<bool>,
     /// `sortOrder`, required
     ///
     /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<f64>,
     /// `attributes`
     ///
     /// `attributesIds` or its find-or-create form `attributes`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Attribute`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<
         ::atrocore_runtime::LinkMany<crate::ids::AttributeId, links::Attributes>,
     >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl ::atrocore_runtime::serde::Serialize for AttributePanelPatch {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for AttributePanelPatch {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if !self.name_de_de.is_unchanged() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if !self.name_fr_fr.is_unchanged() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if self.code.is_some() {
+            map.serialize_entry("code", &self.code)?;
+        }
+        if !self.description.is_unchanged() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.entity {
+            link.write_entry(map)?;
+        }
+        if !self.default.is_unchanged() {
+            map.serialize_entry("default", &self.default)?;
+        }
+        if self.sort_order.is_some() {
+            map.serialize_entry("sortOrder", &self.sort_order)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.attributes {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePanelPatch {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::fields::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::fields::DecodeFields for AttributePanelPatch {
+    const EXPECTING: &'static str = "a `AttributePanelPatch` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "name" => self.name = map.next_value()?,
+            "nameDeDe" => self.name_de_de = map.next_value()?,
+            "nameFrFr" => self.name_fr_fr = map.next_value()?,
+            "code" => self.code = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "default" => self.default = map.next_value()?,
+            "sortOrder" => self.sort_order = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
+    fn finish(&mut self) {
+        self.entity = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.attributes = ::atrocore_runtime::fields::take_link(&mut self.extra);
+    }
 }
 /// Typed `where` conditions on `AttributePanel` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {

@@ -5,188 +5,274 @@
 
 //! The `Classification` entity: record types, fields, filters and operations.
 /// A `Classification` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Classification {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::ClassificationId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `release`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub release: Option<String>,
     /// `synonyms`
     ///
     /// AtroCore type `array`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub synonyms: Option<Vec<String>>,
     /// `synonymsDeDe`
     ///
     /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub synonyms_de_de: Option<Vec<String>>,
     /// `synonymsFrFr`
     ///
     /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub synonyms_fr_fr: Option<Vec<String>>,
     /// `code`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `entityId`, required
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_id: Option<String>,
     /// `entityName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_name: Option<String>,
     /// `createdAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `type`, required
     ///
     /// AtroCore type `enum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<ClassificationType>,
     /// `channelId`
     ///
     /// Link to `Channel`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<crate::ids::ChannelId>,
     /// `channelName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_name: Option<String>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `productsIds`
     ///
     /// Links to `Product`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub products_ids: Option<Vec<crate::ids::ProductId>>,
     /// `productsNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub products_names: Option<::atrocore_runtime::LinkNames>,
     /// `listingsIds`
     ///
     /// Links to `Listing`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub listings_ids: Option<Vec<String>>,
     /// `listingsNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub listings_names: Option<::atrocore_runtime::LinkNames>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for Classification {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for Classification {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.name_de_de.is_some() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if self.name_fr_fr.is_some() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.description_de_de.is_some() {
+            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
+        }
+        if self.description_fr_fr.is_some() {
+            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
+        }
+        if self.release.is_some() {
+            map.serialize_entry("release", &self.release)?;
+        }
+        if self.synonyms.is_some() {
+            map.serialize_entry("synonyms", &self.synonyms)?;
+        }
+        if self.synonyms_de_de.is_some() {
+            map.serialize_entry("synonymsDeDe", &self.synonyms_de_de)?;
+        }
+        if self.synonyms_fr_fr.is_some() {
+            map.serialize_entry("synonymsFrFr", &self.synonyms_fr_fr)?;
+        }
+        if self.code.is_some() {
+            map.serialize_entry("code", &self.code)?;
+        }
+        if self.entity_id.is_some() {
+            map.serialize_entry("entityId", &self.entity_id)?;
+        }
+        if self.entity_name.is_some() {
+            map.serialize_entry("entityName", &self.entity_name)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.modified_at.is_some() {
+            map.serialize_entry("modifiedAt", &self.modified_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.modified_by_id.is_some() {
+            map.serialize_entry("modifiedById", &self.modified_by_id)?;
+        }
+        if self.modified_by_name.is_some() {
+            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
+        }
+        if self.type_.is_some() {
+            map.serialize_entry("type", &self.type_)?;
+        }
+        if self.channel_id.is_some() {
+            map.serialize_entry("channelId", &self.channel_id)?;
+        }
+        if self.channel_name.is_some() {
+            map.serialize_entry("channelName", &self.channel_name)?;
+        }
+        if self.owner_user_id.is_some() {
+            map.serialize_entry("ownerUserId", &self.owner_user_id)?;
+        }
+        if self.owner_user_name.is_some() {
+            map.serialize_entry("ownerUserName", &self.owner_user_name)?;
+        }
+        if self.assigned_user_id.is_some() {
+            map.serialize_entry("assignedUserId", &self.assigned_user_id)?;
+        }
+        if self.assigned_user_name.is_some() {
+            map.serialize_entry("assignedUserName", &self.assigned_user_name)?;
+        }
+        if self.teams_ids.is_some() {
+            map.serialize_entry("teamsIds", &self.teams_ids)?;
+        }
+        if self.teams_names.is_some() {
+            map.serialize_entry("teamsNames", &self.teams_names)?;
+        }
+        if self.bookmark_id.is_some() {
+            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
+        }
+        if self.is_active.is_some() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if self.products_ids.is_some() {
+            map.serialize_entry("productsIds", &self.products_ids)?;
+        }
+        if self.products_names.is_some() {
+            map.serialize_entry("productsNames", &self.products_names)?;
+        }
+        if self.listings_ids.is_some() {
+            map.serialize_entry("listingsIds", &self.listings_ids)?;
+        }
+        if self.listings_names.is_some() {
+            map.serialize_entry("listingsNames", &self.listings_names)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Classification {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for Classification {
+impl ::atrocore_runtime::fields::DecodeFields for Classification {
     const EXPECTING: &'static str = "a `Classification` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -416,13 +502,7 @@ impl ::atrocore_runtime::Entity for Classification {
     type Field = ClassificationField;
 }
 /// The fields of a new `Classification` record (`POST /Classification`).
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(rename_all = "camelCase")]
 pub struct ClassificationPost {
@@ -561,6 +641,84 @@ pub struct ClassificationPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for ClassificationPost {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for ClassificationPost {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.name_de_de.is_some() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if self.name_fr_fr.is_some() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.description_de_de.is_some() {
+            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
+        }
+        if self.description_fr_fr.is_some() {
+            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
+        }
+        if self.release.is_some() {
+            map.serialize_entry("release", &self.release)?;
+        }
+        if self.synonyms.is_some() {
+            map.serialize_entry("synonyms", &self.synonyms)?;
+        }
+        if self.synonyms_de_de.is_some() {
+            map.serialize_entry("synonymsDeDe", &self.synonyms_de_de)?;
+        }
+        if self.synonyms_fr_fr.is_some() {
+            map.serialize_entry("synonymsFrFr", &self.synonyms_fr_fr)?;
+        }
+        if self.code.is_some() {
+            map.serialize_entry("code", &self.code)?;
+        }
+        self.entity.write_entry(map)?;
+        if self.type_.is_some() {
+            map.serialize_entry("type", &self.type_)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.channel {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.owner_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.assigned_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.teams {
+            link.write_entry(map)?;
+        }
+        if self.is_active.is_some() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.products {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.listings {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl ClassificationPost {
     /// A new record with the fields the server requires (`entity`); the others are unset. Set them with struct update syntax: `ClassificationPost { field: Some(value), ..ClassificationPost::new(…) }`.
     pub fn new(entity: impl ::std::convert::Into<String>) -> Self {
@@ -591,91 +749,67 @@ impl ClassificationPost {
     }
 }
 /// Changes to a `Classification` record (`PUT /Classification/{id}`): fields left `Unchanged` are not sent.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClassificationPatch {
     /// `name`
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name: ::atrocore_runtime::Patch<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_de_de: ::atrocore_runtime::Patch<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_de_de: ::atrocore_runtime::Patch<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `release`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub release: ::atrocore_runtime::Patch<String>,
     /// `synonyms`
     ///
     /// AtroCore type `array`, multilingual.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub synonyms: ::atrocore_runtime::Patch<Vec<String>>,
     /// `synonymsDeDe`
     ///
     /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub synonyms_de_de: ::atrocore_runtime::Patch<Vec<String>>,
     /// `synonymsFrFr`
     ///
     /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub synonyms_fr_fr: ::atrocore_runtime::Patch<Vec<String>>,
     /// `code`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub code: ::atrocore_runtime::Patch<String>,
     /// `entity`, required
     ///
     /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
     /// `type`, required
     ///
     /// AtroCore type `enum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<ClassificationType>,
     /// `channel`
     ///
     /// `channelId` or its find-or-create form `channel`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Channel`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub channel: Option<
         ::atrocore_runtime::LinkOne<crate::ids::ChannelId, links::Channel>,
     >,
@@ -684,7 +818,6 @@ pub struct ClassificationPatch {
     /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
     >,
@@ -693,7 +826,6 @@ pub struct ClassificationPatch {
     /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
     >,
@@ -702,19 +834,16 @@ pub struct ClassificationPatch {
     /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_active: ::atrocore_runtime::Patch<bool>,
     /// `products`
     ///
     /// `productsIds` or its find-or-create form `products`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Product`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub products: Option<
         ::atrocore_runtime::LinkMany<crate::ids::ProductId, links::Products>,
     >,
@@ -723,15 +852,142 @@ pub struct ClassificationPatch {
     /// `listingsIds` or its find-or-create form `listings`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Listing`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub listings: Option<::atrocore_runtime::LinkMany<String, links::Listings>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl ::atrocore_runtime::serde::Serialize for ClassificationPatch {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for ClassificationPatch {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if !self.name.is_unchanged() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if !self.name_de_de.is_unchanged() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if !self.name_fr_fr.is_unchanged() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if !self.description.is_unchanged() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if !self.description_de_de.is_unchanged() {
+            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
+        }
+        if !self.description_fr_fr.is_unchanged() {
+            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
+        }
+        if !self.release.is_unchanged() {
+            map.serialize_entry("release", &self.release)?;
+        }
+        if !self.synonyms.is_unchanged() {
+            map.serialize_entry("synonyms", &self.synonyms)?;
+        }
+        if !self.synonyms_de_de.is_unchanged() {
+            map.serialize_entry("synonymsDeDe", &self.synonyms_de_de)?;
+        }
+        if !self.synonyms_fr_fr.is_unchanged() {
+            map.serialize_entry("synonymsFrFr", &self.synonyms_fr_fr)?;
+        }
+        if !self.code.is_unchanged() {
+            map.serialize_entry("code", &self.code)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.entity {
+            link.write_entry(map)?;
+        }
+        if self.type_.is_some() {
+            map.serialize_entry("type", &self.type_)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.channel {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.owner_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.assigned_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.teams {
+            link.write_entry(map)?;
+        }
+        if !self.is_active.is_unchanged() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.products {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.listings {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ClassificationPatch {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::fields::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::fields::DecodeFields for ClassificationPatch {
+    const EXPECTING: &'static str = "a `ClassificationPatch` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "name" => self.name = map.next_value()?,
+            "nameDeDe" => self.name_de_de = map.next_value()?,
+            "nameFrFr" => self.name_fr_fr = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "descriptionDeDe" => self.description_de_de = map.next_value()?,
+            "descriptionFrFr" => self.description_fr_fr = map.next_value()?,
+            "release" => self.release = map.next_value()?,
+            "synonyms" => self.synonyms = map.next_value()?,
+            "synonymsDeDe" => self.synonyms_de_de = map.next_value()?,
+            "synonymsFrFr" => self.synonyms_fr_fr = map.next_value()?,
+            "code" => self.code = map.next_value()?,
+            "type" => self.type_ = map.next_value()?,
+            "isActive" => self.is_active = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
+    fn finish(&mut self) {
+        self.entity = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.channel = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.owner_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.assigned_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.teams = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.products = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.listings = ::atrocore_runtime::fields::take_link(&mut self.extra);
+    }
 }
 /// Typed `where` conditions on `Classification` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {

@@ -5,352 +5,526 @@
 
 //! The `ClassificationAttribute` entity: record types, fields, filters and operations.
 /// A `ClassificationAttribute` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClassificationAttribute {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::ClassificationAttributeId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `classificationId`, required
     ///
     /// Link to `Classification`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub classification_id: Option<crate::ids::ClassificationId>,
     /// `classificationName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub classification_name: Option<String>,
     /// `attributeId`, required
     ///
     /// Link to `Attribute`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_id: Option<crate::ids::AttributeId>,
     /// `attributeName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_name: Option<String>,
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_required: Option<bool>,
     /// `isReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_read_only: Option<bool>,
     /// `isProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_protected: Option<bool>,
     /// `isInherited`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherited: Option<bool>,
     /// `attributeGroupId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_group_id: Option<String>,
     /// `attributeFileTypeId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_file_type_id: Option<String>,
     /// `attributeNotNull`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_not_null: Option<bool>,
     /// `attributeIsMultilang`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_is_multilang: Option<bool>,
     /// `attributeGroupName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_group_name: Option<String>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `value`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// `valueFrom`
     ///
     /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_from: Option<f64>,
     /// `valueTo`
     ///
     /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_to: Option<f64>,
     /// `valueCurrency`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_currency: Option<String>,
     /// `valueUnitId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit_id: Option<String>,
     /// `valueUnit`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit: Option<String>,
     /// `valueAllUnits`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueUnitData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_id: Option<String>,
     /// `valueName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_name: Option<String>,
     /// `valueOptionData`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_option_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valuePathsData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_paths_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueIds`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_ids: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueNames`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `valueOptionsData`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_options_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `attributeType`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_type: Option<String>,
     /// `attributeEntityType`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_entity_type: Option<String>,
     /// `attributeEntityId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_entity_id: Option<String>,
     /// `attributeMeasureId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_measure_id: Option<String>,
     /// `attributeExtensibleEnumId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_extensible_enum_id: Option<String>,
     /// `attributeData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `allowedOptions`
     ///
     /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_options: Option<Vec<String>>,
     /// `min`
     ///
     /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
     /// `max`
     ///
     /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
     /// `maxLength`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_length: Option<i64>,
     /// `countBytesInsteadOfCharacters`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count_bytes_instead_of_characters: Option<bool>,
     /// `enableConditionalRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_conditional_required: Option<bool>,
     /// `conditionalRequired`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_required: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_conditional_read_only: Option<bool>,
     /// `conditionalReadOnly`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_read_only: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_conditional_protected: Option<bool>,
     /// `conditionalProtected`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_protected: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalVisible`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_conditional_visible: Option<bool>,
     /// `conditionalVisible`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_visible: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalDisableOptions`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_conditional_disable_options: Option<bool>,
     /// `conditionalDisableOptions`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_disable_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalProperties`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_properties: Option<::atrocore_runtime::serde_json::Value>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `createdAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
     /// `attributeNameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_name_de_de: Option<String>,
     /// `attributeNameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute_name_fr_fr: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for ClassificationAttribute {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for ClassificationAttribute {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        if self.classification_id.is_some() {
+            map.serialize_entry("classificationId", &self.classification_id)?;
+        }
+        if self.classification_name.is_some() {
+            map.serialize_entry("classificationName", &self.classification_name)?;
+        }
+        if self.attribute_id.is_some() {
+            map.serialize_entry("attributeId", &self.attribute_id)?;
+        }
+        if self.attribute_name.is_some() {
+            map.serialize_entry("attributeName", &self.attribute_name)?;
+        }
+        if self.is_required.is_some() {
+            map.serialize_entry("isRequired", &self.is_required)?;
+        }
+        if self.is_read_only.is_some() {
+            map.serialize_entry("isReadOnly", &self.is_read_only)?;
+        }
+        if self.is_protected.is_some() {
+            map.serialize_entry("isProtected", &self.is_protected)?;
+        }
+        if self.is_inherited.is_some() {
+            map.serialize_entry("isInherited", &self.is_inherited)?;
+        }
+        if self.attribute_group_id.is_some() {
+            map.serialize_entry("attributeGroupId", &self.attribute_group_id)?;
+        }
+        if self.attribute_file_type_id.is_some() {
+            map.serialize_entry("attributeFileTypeId", &self.attribute_file_type_id)?;
+        }
+        if self.attribute_not_null.is_some() {
+            map.serialize_entry("attributeNotNull", &self.attribute_not_null)?;
+        }
+        if self.attribute_is_multilang.is_some() {
+            map.serialize_entry("attributeIsMultilang", &self.attribute_is_multilang)?;
+        }
+        if self.attribute_group_name.is_some() {
+            map.serialize_entry("attributeGroupName", &self.attribute_group_name)?;
+        }
+        if self.sort_order.is_some() {
+            map.serialize_entry("sortOrder", &self.sort_order)?;
+        }
+        if self.value.is_some() {
+            map.serialize_entry("value", &self.value)?;
+        }
+        if self.value_from.is_some() {
+            map.serialize_entry("valueFrom", &self.value_from)?;
+        }
+        if self.value_to.is_some() {
+            map.serialize_entry("valueTo", &self.value_to)?;
+        }
+        if self.value_currency.is_some() {
+            map.serialize_entry("valueCurrency", &self.value_currency)?;
+        }
+        if self.value_unit_id.is_some() {
+            map.serialize_entry("valueUnitId", &self.value_unit_id)?;
+        }
+        if self.value_unit.is_some() {
+            map.serialize_entry("valueUnit", &self.value_unit)?;
+        }
+        if self.value_all_units.is_some() {
+            map.serialize_entry("valueAllUnits", &self.value_all_units)?;
+        }
+        if self.value_unit_data.is_some() {
+            map.serialize_entry("valueUnitData", &self.value_unit_data)?;
+        }
+        if self.value_id.is_some() {
+            map.serialize_entry("valueId", &self.value_id)?;
+        }
+        if self.value_name.is_some() {
+            map.serialize_entry("valueName", &self.value_name)?;
+        }
+        if self.value_option_data.is_some() {
+            map.serialize_entry("valueOptionData", &self.value_option_data)?;
+        }
+        if self.value_paths_data.is_some() {
+            map.serialize_entry("valuePathsData", &self.value_paths_data)?;
+        }
+        if self.value_ids.is_some() {
+            map.serialize_entry("valueIds", &self.value_ids)?;
+        }
+        if self.value_names.is_some() {
+            map.serialize_entry("valueNames", &self.value_names)?;
+        }
+        if self.value_options_data.is_some() {
+            map.serialize_entry("valueOptionsData", &self.value_options_data)?;
+        }
+        if self.attribute_type.is_some() {
+            map.serialize_entry("attributeType", &self.attribute_type)?;
+        }
+        if self.attribute_entity_type.is_some() {
+            map.serialize_entry("attributeEntityType", &self.attribute_entity_type)?;
+        }
+        if self.attribute_entity_id.is_some() {
+            map.serialize_entry("attributeEntityId", &self.attribute_entity_id)?;
+        }
+        if self.attribute_measure_id.is_some() {
+            map.serialize_entry("attributeMeasureId", &self.attribute_measure_id)?;
+        }
+        if self.attribute_extensible_enum_id.is_some() {
+            map.serialize_entry(
+                "attributeExtensibleEnumId",
+                &self.attribute_extensible_enum_id,
+            )?;
+        }
+        if self.attribute_data.is_some() {
+            map.serialize_entry("attributeData", &self.attribute_data)?;
+        }
+        if self.allowed_options.is_some() {
+            map.serialize_entry("allowedOptions", &self.allowed_options)?;
+        }
+        if self.min.is_some() {
+            map.serialize_entry("min", &self.min)?;
+        }
+        if self.max.is_some() {
+            map.serialize_entry("max", &self.max)?;
+        }
+        if self.max_length.is_some() {
+            map.serialize_entry("maxLength", &self.max_length)?;
+        }
+        if self.count_bytes_instead_of_characters.is_some() {
+            map.serialize_entry(
+                "countBytesInsteadOfCharacters",
+                &self.count_bytes_instead_of_characters,
+            )?;
+        }
+        if self.enable_conditional_required.is_some() {
+            map.serialize_entry(
+                "enableConditionalRequired",
+                &self.enable_conditional_required,
+            )?;
+        }
+        if self.conditional_required.is_some() {
+            map.serialize_entry("conditionalRequired", &self.conditional_required)?;
+        }
+        if self.enable_conditional_read_only.is_some() {
+            map.serialize_entry(
+                "enableConditionalReadOnly",
+                &self.enable_conditional_read_only,
+            )?;
+        }
+        if self.conditional_read_only.is_some() {
+            map.serialize_entry("conditionalReadOnly", &self.conditional_read_only)?;
+        }
+        if self.enable_conditional_protected.is_some() {
+            map.serialize_entry(
+                "enableConditionalProtected",
+                &self.enable_conditional_protected,
+            )?;
+        }
+        if self.conditional_protected.is_some() {
+            map.serialize_entry("conditionalProtected", &self.conditional_protected)?;
+        }
+        if self.enable_conditional_visible.is_some() {
+            map.serialize_entry(
+                "enableConditionalVisible",
+                &self.enable_conditional_visible,
+            )?;
+        }
+        if self.conditional_visible.is_some() {
+            map.serialize_entry("conditionalVisible", &self.conditional_visible)?;
+        }
+        if self.enable_conditional_disable_options.is_some() {
+            map.serialize_entry(
+                "enableConditionalDisableOptions",
+                &self.enable_conditional_disable_options,
+            )?;
+        }
+        if self.conditional_disable_options.is_some() {
+            map.serialize_entry(
+                "conditionalDisableOptions",
+                &self.conditional_disable_options,
+            )?;
+        }
+        if self.conditional_properties.is_some() {
+            map.serialize_entry("conditionalProperties", &self.conditional_properties)?;
+        }
+        if self.data.is_some() {
+            map.serialize_entry("data", &self.data)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.modified_at.is_some() {
+            map.serialize_entry("modifiedAt", &self.modified_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.modified_by_id.is_some() {
+            map.serialize_entry("modifiedById", &self.modified_by_id)?;
+        }
+        if self.modified_by_name.is_some() {
+            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
+        }
+        if self.owner_user_id.is_some() {
+            map.serialize_entry("ownerUserId", &self.owner_user_id)?;
+        }
+        if self.owner_user_name.is_some() {
+            map.serialize_entry("ownerUserName", &self.owner_user_name)?;
+        }
+        if self.assigned_user_id.is_some() {
+            map.serialize_entry("assignedUserId", &self.assigned_user_id)?;
+        }
+        if self.assigned_user_name.is_some() {
+            map.serialize_entry("assignedUserName", &self.assigned_user_name)?;
+        }
+        if self.teams_ids.is_some() {
+            map.serialize_entry("teamsIds", &self.teams_ids)?;
+        }
+        if self.teams_names.is_some() {
+            map.serialize_entry("teamsNames", &self.teams_names)?;
+        }
+        if self.attribute_name_de_de.is_some() {
+            map.serialize_entry("attributeNameDeDe", &self.attribute_name_de_de)?;
+        }
+        if self.attribute_name_fr_fr.is_some() {
+            map.serialize_entry("attributeNameFrFr", &self.attribute_name_fr_fr)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ClassificationAttribute {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for ClassificationAttribute {
+impl ::atrocore_runtime::fields::DecodeFields for ClassificationAttribute {
     const EXPECTING: &'static str = "a `ClassificationAttribute` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -756,13 +930,7 @@ impl ::atrocore_runtime::Entity for ClassificationAttribute {
     type Field = ClassificationAttributeField;
 }
 /// The fields of a new `ClassificationAttribute` record (`POST /ClassificationAttribute`).
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(rename_all = "camelCase")]
 pub struct ClassificationAttributePost {
@@ -894,6 +1062,97 @@ pub struct ClassificationAttributePost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for ClassificationAttributePost {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for ClassificationAttributePost {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        self.classification.write_entry(map)?;
+        self.attribute.write_entry(map)?;
+        if self.is_required.is_some() {
+            map.serialize_entry("isRequired", &self.is_required)?;
+        }
+        if self.is_read_only.is_some() {
+            map.serialize_entry("isReadOnly", &self.is_read_only)?;
+        }
+        if self.is_protected.is_some() {
+            map.serialize_entry("isProtected", &self.is_protected)?;
+        }
+        if self.enable_conditional_required.is_some() {
+            map.serialize_entry(
+                "enableConditionalRequired",
+                &self.enable_conditional_required,
+            )?;
+        }
+        if self.conditional_required.is_some() {
+            map.serialize_entry("conditionalRequired", &self.conditional_required)?;
+        }
+        if self.enable_conditional_read_only.is_some() {
+            map.serialize_entry(
+                "enableConditionalReadOnly",
+                &self.enable_conditional_read_only,
+            )?;
+        }
+        if self.conditional_read_only.is_some() {
+            map.serialize_entry("conditionalReadOnly", &self.conditional_read_only)?;
+        }
+        if self.enable_conditional_protected.is_some() {
+            map.serialize_entry(
+                "enableConditionalProtected",
+                &self.enable_conditional_protected,
+            )?;
+        }
+        if self.conditional_protected.is_some() {
+            map.serialize_entry("conditionalProtected", &self.conditional_protected)?;
+        }
+        if self.enable_conditional_visible.is_some() {
+            map.serialize_entry(
+                "enableConditionalVisible",
+                &self.enable_conditional_visible,
+            )?;
+        }
+        if self.conditional_visible.is_some() {
+            map.serialize_entry("conditionalVisible", &self.conditional_visible)?;
+        }
+        if self.enable_conditional_disable_options.is_some() {
+            map.serialize_entry(
+                "enableConditionalDisableOptions",
+                &self.enable_conditional_disable_options,
+            )?;
+        }
+        if self.conditional_disable_options.is_some() {
+            map.serialize_entry(
+                "conditionalDisableOptions",
+                &self.conditional_disable_options,
+            )?;
+        }
+        if self.data.is_some() {
+            map.serialize_entry("data", &self.data)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.owner_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.assigned_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.teams {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl ClassificationAttributePost {
     /// A new record with the fields the server requires (`classification`, `attribute`); the others are unset. Set them with struct update syntax: `ClassificationAttributePost { field: Some(value), ..ClassificationAttributePost::new(…) }`.
     pub fn new(
@@ -926,24 +1185,13 @@ impl ClassificationAttributePost {
     }
 }
 /// Changes to a `ClassificationAttribute` record (`PUT /ClassificationAttribute/{id}`): fields left `Unchanged` are not sent.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClassificationAttributePatch {
     /// `classification`, required
     ///
     /// `classificationId` or its find-or-create form `classification`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Classification`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub classification: Option<
         ::atrocore_runtime::LinkOne<crate::ids::ClassificationId, links::Classification>,
     >,
@@ -952,96 +1200,80 @@ pub struct ClassificationAttributePatch {
     /// `attributeId` or its find-or-create form `attribute`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Attribute`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub attribute: Option<
         ::atrocore_runtime::LinkOne<crate::ids::AttributeId, links::Attribute>,
     >,
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_required: ::atrocore_runtime::Patch<bool>,
     /// `isReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_read_only: ::atrocore_runtime::Patch<bool>,
     /// `isProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_protected: ::atrocore_runtime::Patch<bool>,
     /// `enableConditionalRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub enable_conditional_required: ::atrocore_runtime::Patch<bool>,
     /// `conditionalRequired`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_required: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `enableConditionalReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub enable_conditional_read_only: ::atrocore_runtime::Patch<bool>,
     /// `conditionalReadOnly`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_read_only: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `enableConditionalProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub enable_conditional_protected: ::atrocore_runtime::Patch<bool>,
     /// `conditionalProtected`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_protected: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `enableConditionalVisible`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub enable_conditional_visible: ::atrocore_runtime::Patch<bool>,
     /// `conditionalVisible`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_visible: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `enableConditionalDisableOptions`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub enable_conditional_disable_options: ::atrocore_runtime::Patch<bool>,
     /// `conditionalDisableOptions`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub conditional_disable_options: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `ownerUser`
     ///
     /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
     >,
@@ -1050,7 +1282,6 @@ pub struct ClassificationAttributePatch {
     /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
     >,
@@ -1059,15 +1290,168 @@ pub struct ClassificationAttributePatch {
     /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl ::atrocore_runtime::serde::Serialize for ClassificationAttributePatch {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for ClassificationAttributePatch {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if let ::std::option::Option::Some(link) = &self.classification {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.attribute {
+            link.write_entry(map)?;
+        }
+        if !self.is_required.is_unchanged() {
+            map.serialize_entry("isRequired", &self.is_required)?;
+        }
+        if !self.is_read_only.is_unchanged() {
+            map.serialize_entry("isReadOnly", &self.is_read_only)?;
+        }
+        if !self.is_protected.is_unchanged() {
+            map.serialize_entry("isProtected", &self.is_protected)?;
+        }
+        if !self.enable_conditional_required.is_unchanged() {
+            map.serialize_entry(
+                "enableConditionalRequired",
+                &self.enable_conditional_required,
+            )?;
+        }
+        if !self.conditional_required.is_unchanged() {
+            map.serialize_entry("conditionalRequired", &self.conditional_required)?;
+        }
+        if !self.enable_conditional_read_only.is_unchanged() {
+            map.serialize_entry(
+                "enableConditionalReadOnly",
+                &self.enable_conditional_read_only,
+            )?;
+        }
+        if !self.conditional_read_only.is_unchanged() {
+            map.serialize_entry("conditionalReadOnly", &self.conditional_read_only)?;
+        }
+        if !self.enable_conditional_protected.is_unchanged() {
+            map.serialize_entry(
+                "enableConditionalProtected",
+                &self.enable_conditional_protected,
+            )?;
+        }
+        if !self.conditional_protected.is_unchanged() {
+            map.serialize_entry("conditionalProtected", &self.conditional_protected)?;
+        }
+        if !self.enable_conditional_visible.is_unchanged() {
+            map.serialize_entry(
+                "enableConditionalVisible",
+                &self.enable_conditional_visible,
+            )?;
+        }
+        if !self.conditional_visible.is_unchanged() {
+            map.serialize_entry("conditionalVisible", &self.conditional_visible)?;
+        }
+        if !self.enable_conditional_disable_options.is_unchanged() {
+            map.serialize_entry(
+                "enableConditionalDisableOptions",
+                &self.enable_conditional_disable_options,
+            )?;
+        }
+        if !self.conditional_disable_options.is_unchanged() {
+            map.serialize_entry(
+                "conditionalDisableOptions",
+                &self.conditional_disable_options,
+            )?;
+        }
+        if !self.data.is_unchanged() {
+            map.serialize_entry("data", &self.data)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.owner_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.assigned_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.teams {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ClassificationAttributePatch {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::fields::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::fields::DecodeFields for ClassificationAttributePatch {
+    const EXPECTING: &'static str = "a `ClassificationAttributePatch` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "isRequired" => self.is_required = map.next_value()?,
+            "isReadOnly" => self.is_read_only = map.next_value()?,
+            "isProtected" => self.is_protected = map.next_value()?,
+            "enableConditionalRequired" => {
+                self.enable_conditional_required = map.next_value()?;
+            }
+            "conditionalRequired" => self.conditional_required = map.next_value()?,
+            "enableConditionalReadOnly" => {
+                self.enable_conditional_read_only = map.next_value()?;
+            }
+            "conditionalReadOnly" => self.conditional_read_only = map.next_value()?,
+            "enableConditionalProtected" => {
+                self.enable_conditional_protected = map.next_value()?;
+            }
+            "conditionalProtected" => self.conditional_protected = map.next_value()?,
+            "enableConditionalVisible" => {
+                self.enable_conditional_visible = map.next_value()?;
+            }
+            "conditionalVisible" => self.conditional_visible = map.next_value()?,
+            "enableConditionalDisableOptions" => {
+                self.enable_conditional_disable_options = map.next_value()?;
+            }
+            "conditionalDisableOptions" => {
+                self.conditional_disable_options = map.next_value()?;
+            }
+            "data" => self.data = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
+    fn finish(&mut self) {
+        self.classification = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.attribute = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.owner_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.assigned_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.teams = ::atrocore_runtime::fields::take_link(&mut self.extra);
+    }
 }
 /// Typed `where` conditions on `ClassificationAttribute` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {

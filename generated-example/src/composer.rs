@@ -135,24 +135,41 @@ pub struct GetLogsParams {
     pub asc: Option<bool>,
 }
 /// Request body of `PUT /Composer/updateModule`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateModuleBody {
     /// `id`, required
     pub id: String,
     /// `version`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for UpdateModuleBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for UpdateModuleBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        if self.version.is_some() {
+            map.serialize_entry("version", &self.version)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpdateModuleBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for UpdateModuleBody {
+impl ::atrocore_runtime::fields::DecodeFields for UpdateModuleBody {
     const EXPECTING: &'static str = "a `UpdateModuleBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -168,25 +185,43 @@ impl ::atrocore_runtime::decode::DecodeFields for UpdateModuleBody {
     }
 }
 /// Answer of `GET /Composer/list`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetListResponse {
     /// `total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetListResponseListItem>>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetListResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetListResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.total.is_some() {
+            map.serialize_entry("total", &self.total)?;
+        }
+        if self.list.is_some() {
+            map.serialize_entry("list", &self.list)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetListResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetListResponse {
+impl ::atrocore_runtime::fields::DecodeFields for GetListResponse {
     const EXPECTING: &'static str = "a `GetListResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -202,37 +237,63 @@ impl ::atrocore_runtime::decode::DecodeFields for GetListResponse {
     }
 }
 /// Answer of `GET /Composer/list`, property `list`, one item.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetListResponseListItem {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `description`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `currentVersion`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<String>,
     /// `status`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// `isSystem`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_system: Option<bool>,
     /// `isComposer`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_composer: Option<bool>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetListResponseListItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetListResponseListItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.current_version.is_some() {
+            map.serialize_entry("currentVersion", &self.current_version)?;
+        }
+        if self.status.is_some() {
+            map.serialize_entry("status", &self.status)?;
+        }
+        if self.is_system.is_some() {
+            map.serialize_entry("isSystem", &self.is_system)?;
+        }
+        if self.is_composer.is_some() {
+            map.serialize_entry("isComposer", &self.is_composer)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetListResponseListItem {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetListResponseListItem {
+impl ::atrocore_runtime::fields::DecodeFields for GetListResponseListItem {
     const EXPECTING: &'static str = "a `GetListResponseListItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -252,22 +313,38 @@ impl ::atrocore_runtime::decode::DecodeFields for GetListResponseListItem {
     }
 }
 /// Request body of `POST /Composer/installModule`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstallModuleBody {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for InstallModuleBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for InstallModuleBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for InstallModuleBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for InstallModuleBody {
+impl ::atrocore_runtime::fields::DecodeFields for InstallModuleBody {
     const EXPECTING: &'static str = "a `InstallModuleBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -282,22 +359,38 @@ impl ::atrocore_runtime::decode::DecodeFields for InstallModuleBody {
     }
 }
 /// Request body of `POST /Composer/cancel`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CancelBody {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for CancelBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for CancelBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for CancelBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for CancelBody {
+impl ::atrocore_runtime::fields::DecodeFields for CancelBody {
     const EXPECTING: &'static str = "a `CancelBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -312,25 +405,43 @@ impl ::atrocore_runtime::decode::DecodeFields for CancelBody {
     }
 }
 /// Answer of `GET /Composer/logs`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetLogsResponse {
     /// `total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetLogsResponseListItem>>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetLogsResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetLogsResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.total.is_some() {
+            map.serialize_entry("total", &self.total)?;
+        }
+        if self.list.is_some() {
+            map.serialize_entry("list", &self.list)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetLogsResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetLogsResponse {
+impl ::atrocore_runtime::fields::DecodeFields for GetLogsResponse {
     const EXPECTING: &'static str = "a `GetLogsResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -346,94 +457,158 @@ impl ::atrocore_runtime::decode::DecodeFields for GetLogsResponse {
     }
 }
 /// Answer of `GET /Composer/logs`, property `list`, one item.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetLogsResponseListItem {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `_meta`
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `post`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub post: Option<String>,
     /// `fieldDefs`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub field_defs: Option<::atrocore_runtime::serde_json::Value>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `type`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `parentId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
     /// `parentName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_name: Option<String>,
     /// `relatedType`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub related_type: Option<String>,
     /// `relatedId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub related_id: Option<String>,
     /// `relatedName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub related_name: Option<String>,
     /// `relatedEntityData`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub related_entity_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `attachmentsIds`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments_ids: Option<Vec<String>>,
     /// `attachmentsNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `attachmentsTypes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments_types: Option<::atrocore_runtime::serde_json::Value>,
     /// `attachmentsPathsDatas`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments_paths_datas: Option<::atrocore_runtime::serde_json::Value>,
     /// `createdByGender`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_gender: Option<String>,
     /// `notifiedUserIdList`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notified_user_id_list: Option<::atrocore_runtime::serde_json::Value>,
     /// `diff`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<::atrocore_runtime::serde_json::Value>,
     /// `createdAt`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `modifiedAt`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<String>,
     /// `createdById`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetLogsResponseListItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetLogsResponseListItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        if self.post.is_some() {
+            map.serialize_entry("post", &self.post)?;
+        }
+        if self.field_defs.is_some() {
+            map.serialize_entry("fieldDefs", &self.field_defs)?;
+        }
+        if self.data.is_some() {
+            map.serialize_entry("data", &self.data)?;
+        }
+        if self.type_.is_some() {
+            map.serialize_entry("type", &self.type_)?;
+        }
+        if self.parent_id.is_some() {
+            map.serialize_entry("parentId", &self.parent_id)?;
+        }
+        if self.parent_name.is_some() {
+            map.serialize_entry("parentName", &self.parent_name)?;
+        }
+        if self.related_type.is_some() {
+            map.serialize_entry("relatedType", &self.related_type)?;
+        }
+        if self.related_id.is_some() {
+            map.serialize_entry("relatedId", &self.related_id)?;
+        }
+        if self.related_name.is_some() {
+            map.serialize_entry("relatedName", &self.related_name)?;
+        }
+        if self.related_entity_data.is_some() {
+            map.serialize_entry("relatedEntityData", &self.related_entity_data)?;
+        }
+        if self.attachments_ids.is_some() {
+            map.serialize_entry("attachmentsIds", &self.attachments_ids)?;
+        }
+        if self.attachments_names.is_some() {
+            map.serialize_entry("attachmentsNames", &self.attachments_names)?;
+        }
+        if self.attachments_types.is_some() {
+            map.serialize_entry("attachmentsTypes", &self.attachments_types)?;
+        }
+        if self.attachments_paths_datas.is_some() {
+            map.serialize_entry("attachmentsPathsDatas", &self.attachments_paths_datas)?;
+        }
+        if self.created_by_gender.is_some() {
+            map.serialize_entry("createdByGender", &self.created_by_gender)?;
+        }
+        if self.notified_user_id_list.is_some() {
+            map.serialize_entry("notifiedUserIdList", &self.notified_user_id_list)?;
+        }
+        if self.diff.is_some() {
+            map.serialize_entry("diff", &self.diff)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.modified_at.is_some() {
+            map.serialize_entry("modifiedAt", &self.modified_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.modified_by_id.is_some() {
+            map.serialize_entry("modifiedById", &self.modified_by_id)?;
+        }
+        if self.modified_by_name.is_some() {
+            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetLogsResponseListItem {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetLogsResponseListItem {
+impl ::atrocore_runtime::fields::DecodeFields for GetLogsResponseListItem {
     const EXPECTING: &'static str = "a `GetLogsResponseListItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,

@@ -30,31 +30,53 @@ impl<'a> EntityFieldApi<'a> {
     }
 }
 /// Request body of `POST /EntityField/action/updateOptionCode`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateOptionCodeBody {
     /// `scope`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// `field`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// `oldValue`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub old_value: Option<String>,
     /// `newValue`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_value: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for UpdateOptionCodeBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for UpdateOptionCodeBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.scope.is_some() {
+            map.serialize_entry("scope", &self.scope)?;
+        }
+        if self.field.is_some() {
+            map.serialize_entry("field", &self.field)?;
+        }
+        if self.old_value.is_some() {
+            map.serialize_entry("oldValue", &self.old_value)?;
+        }
+        if self.new_value.is_some() {
+            map.serialize_entry("newValue", &self.new_value)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpdateOptionCodeBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for UpdateOptionCodeBody {
+impl ::atrocore_runtime::fields::DecodeFields for UpdateOptionCodeBody {
     const EXPECTING: &'static str = "a `UpdateOptionCodeBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,

@@ -5,138 +5,200 @@
 
 //! The `Folder` entity: record types, fields, filters and operations.
 /// A `Folder` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Folder {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::FolderId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `parentsIds`
     ///
     /// Links to `Folder`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_ids: Option<Vec<crate::ids::FolderId>>,
     /// `parentsNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_names: Option<::atrocore_runtime::LinkNames>,
     /// `folderPath`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_path: Option<::atrocore_runtime::serde_json::Value>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `code`
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `storageId`
     ///
     /// Link to `Storage`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_id: Option<String>,
     /// `storageName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_name: Option<String>,
     /// `createdAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `scanId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scan_id: Option<String>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `routes`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub routes: Option<::atrocore_runtime::serde_json::Value>,
     /// `routesNames`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub routes_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `isRoot`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_root: Option<bool>,
     /// `hasChildren`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_children: Option<bool>,
     /// `inheritedFields`
     ///
     /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub inherited_fields: Option<Vec<String>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for Folder {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for Folder {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.parents_ids.is_some() {
+            map.serialize_entry("parentsIds", &self.parents_ids)?;
+        }
+        if self.parents_names.is_some() {
+            map.serialize_entry("parentsNames", &self.parents_names)?;
+        }
+        if self.folder_path.is_some() {
+            map.serialize_entry("folderPath", &self.folder_path)?;
+        }
+        if self.sort_order.is_some() {
+            map.serialize_entry("sortOrder", &self.sort_order)?;
+        }
+        if self.code.is_some() {
+            map.serialize_entry("code", &self.code)?;
+        }
+        if self.storage_id.is_some() {
+            map.serialize_entry("storageId", &self.storage_id)?;
+        }
+        if self.storage_name.is_some() {
+            map.serialize_entry("storageName", &self.storage_name)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.modified_at.is_some() {
+            map.serialize_entry("modifiedAt", &self.modified_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.modified_by_id.is_some() {
+            map.serialize_entry("modifiedById", &self.modified_by_id)?;
+        }
+        if self.modified_by_name.is_some() {
+            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
+        }
+        if self.scan_id.is_some() {
+            map.serialize_entry("scanId", &self.scan_id)?;
+        }
+        if self.bookmark_id.is_some() {
+            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
+        }
+        if self.routes.is_some() {
+            map.serialize_entry("routes", &self.routes)?;
+        }
+        if self.routes_names.is_some() {
+            map.serialize_entry("routesNames", &self.routes_names)?;
+        }
+        if self.is_root.is_some() {
+            map.serialize_entry("isRoot", &self.is_root)?;
+        }
+        if self.has_children.is_some() {
+            map.serialize_entry("hasChildren", &self.has_children)?;
+        }
+        if self.inherited_fields.is_some() {
+            map.serialize_entry("inheritedFields", &self.inherited_fields)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Folder {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for Folder {
+impl ::atrocore_runtime::fields::DecodeFields for Folder {
     const EXPECTING: &'static str = "a `Folder` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -307,13 +369,7 @@ impl ::atrocore_runtime::Entity for Folder {
     type Field = FolderField;
 }
 /// The fields of a new `Folder` record (`POST /Folder`).
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(rename_all = "camelCase")]
 pub struct FolderPost {
@@ -358,6 +414,39 @@ pub struct FolderPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for FolderPost {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for FolderPost {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        map.serialize_entry("name", &self.name)?;
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.parents {
+            link.write_entry(map)?;
+        }
+        if self.sort_order.is_some() {
+            map.serialize_entry("sortOrder", &self.sort_order)?;
+        }
+        if self.code.is_some() {
+            map.serialize_entry("code", &self.code)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl FolderPost {
     /// A new record with the fields the server requires (`name`); the others are unset. Set them with struct update syntax: `FolderPost { field: Some(value), ..FolderPost::new(…) }`.
     pub fn new(name: impl ::std::convert::Into<String>) -> Self {
@@ -373,54 +462,107 @@ impl FolderPost {
     }
 }
 /// Changes to a `Folder` record (`PUT /Folder/{id}`): fields left `Unchanged` are not sent.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FolderPatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
     /// `parents`
     ///
     /// `parentsIds` or its find-or-create form `parents`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Folder`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub parents: Option<
         ::atrocore_runtime::LinkMany<crate::ids::FolderId, links::Parents>,
     >,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sort_order: ::atrocore_runtime::Patch<i64>,
     /// `code`
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub code: ::atrocore_runtime::Patch<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl ::atrocore_runtime::serde::Serialize for FolderPatch {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for FolderPatch {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if !self.description.is_unchanged() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.parents {
+            link.write_entry(map)?;
+        }
+        if !self.sort_order.is_unchanged() {
+            map.serialize_entry("sortOrder", &self.sort_order)?;
+        }
+        if !self.code.is_unchanged() {
+            map.serialize_entry("code", &self.code)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for FolderPatch {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::fields::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::fields::DecodeFields for FolderPatch {
+    const EXPECTING: &'static str = "a `FolderPatch` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "name" => self.name = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "sortOrder" => self.sort_order = map.next_value()?,
+            "code" => self.code = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
+    fn finish(&mut self) {
+        self.parents = ::atrocore_runtime::fields::take_link(&mut self.extra);
+    }
 }
 /// Typed `where` conditions on `Folder` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {

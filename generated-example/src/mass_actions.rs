@@ -35,25 +35,43 @@ pub struct UpsertParams {
     pub use_queue: Option<bool>,
 }
 /// Request body of `POST /MassActions/action/upsert`, one item.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpsertBodyItem {
     /// `entity`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
     /// `payload`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payload: Option<::atrocore_runtime::serde_json::Value>,
+}
+impl ::atrocore_runtime::serde::Serialize for UpsertBodyItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for UpsertBodyItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.entity.is_some() {
+            map.serialize_entry("entity", &self.entity)?;
+        }
+        if self.payload.is_some() {
+            map.serialize_entry("payload", &self.payload)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertBodyItem {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for UpsertBodyItem {
+impl ::atrocore_runtime::fields::DecodeFields for UpsertBodyItem {
     const EXPECTING: &'static str = "a `UpsertBodyItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -69,13 +87,7 @@ impl ::atrocore_runtime::decode::DecodeFields for UpsertBodyItem {
     }
 }
 /// Answer of `POST /MassActions/action/upsert`, one item.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(rename_all = "camelCase")]
 pub struct UpsertResponseItem {
@@ -89,6 +101,30 @@ pub struct UpsertResponseItem {
     /// `entity`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity: Option<::atrocore_runtime::serde_json::Value>,
+}
+impl ::atrocore_runtime::serde::Serialize for UpsertResponseItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for UpsertResponseItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("status", &self.status)?;
+        map.serialize_entry("stored", &self.stored)?;
+        if self.message.is_some() {
+            map.serialize_entry("message", &self.message)?;
+        }
+        if self.entity.is_some() {
+            map.serialize_entry("entity", &self.entity)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl UpsertResponseItem {
     /// A new record with the fields the server requires (`status`, `stored`); the others are unset. Set them with struct update syntax: `UpsertResponseItem { field: Some(value), ..UpsertResponseItem::new(…) }`.

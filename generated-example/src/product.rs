@@ -5,360 +5,531 @@
 
 //! The `Product` entity: record types, fields, filters and operations.
 /// A `Product` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Product {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::ProductId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `longDescription`
     ///
     /// AtroCore type `wysiwyg`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_description: Option<String>,
     /// `longDescriptionDeDe`
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_description_de_de: Option<String>,
     /// `longDescriptionFrFr`
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_description_fr_fr: Option<String>,
     /// `createdAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `parentsIds`
     ///
     /// Links to `Product`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_ids: Option<Vec<crate::ids::ProductId>>,
     /// `parentsNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_names: Option<::atrocore_runtime::LinkNames>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `imageId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
     /// `imageName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_name: Option<String>,
     /// `number`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
     /// `price`
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<f64>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `quantity`
     ///
     /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<f64>,
     /// `productGroupId`
     ///
     /// Link to `ProductGroup`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_group_id: Option<String>,
     /// `productGroupName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_group_name: Option<String>,
     /// `customsNumber`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customs_number: Option<String>,
     /// `countryOfOriginId`
     ///
     /// Link to `Country`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_of_origin_id: Option<crate::ids::CountryId>,
     /// `countryOfOriginName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_of_origin_name: Option<String>,
     /// `defaultSupplierId`
     ///
     /// Link to `Account`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_supplier_id: Option<String>,
     /// `defaultSupplierName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_supplier_name: Option<String>,
     /// `mpn`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mpn: Option<String>,
     /// `note`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `brandId`
     ///
     /// Link to `Brand`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub brand_id: Option<crate::ids::BrandId>,
     /// `brandName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub brand_name: Option<String>,
     /// `status`, required
     ///
     /// AtroCore type `enum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatus>,
     /// `ean`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ean: Option<String>,
     /// `rrp`
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp: Option<f64>,
     /// `tag`
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<Vec<String>>,
     /// `mainImageId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_image_id: Option<String>,
     /// `mainImageName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_image_name: Option<String>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `variantSpecificAttributesIds`
     ///
     /// Links to `Attribute`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes_ids: Option<Vec<crate::ids::AttributeId>>,
     /// `variantSpecificAttributesNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes_names: Option<::atrocore_runtime::LinkNames>,
     /// `isInheritAssignedUser`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherit_assigned_user: Option<bool>,
     /// `isInheritOwnerUser`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherit_owner_user: Option<bool>,
     /// `isInheritTeams`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherit_teams: Option<bool>,
     /// `ownerUserId`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
     /// `assignedUserId`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `attributesDefs`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes_defs: Option<::atrocore_runtime::AttributeDefs>,
     /// `routes`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub routes: Option<::atrocore_runtime::serde_json::Value>,
     /// `routesNames`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub routes_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `isRoot`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_root: Option<bool>,
     /// `hasChildren`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_children: Option<bool>,
     /// `inheritedFields`
     ///
     /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub inherited_fields: Option<Vec<String>>,
     /// `priceUnitId`
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit_id: Option<crate::ids::UnitId>,
     /// `priceUnitName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit_name: Option<String>,
     /// `unitPrice`
     ///
     /// AtroCore type `varchar`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_price: Option<String>,
     /// `priceAllUnits`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `priceUnitData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `rrpUnitId`
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit_id: Option<crate::ids::UnitId>,
     /// `rrpUnitName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit_name: Option<String>,
     /// `unitRrp`
     ///
     /// AtroCore type `varchar`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_rrp: Option<String>,
     /// `rrpAllUnits`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `rrpUnitData`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `classificationsIds`
     ///
     /// Links to `Classification`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub classifications_ids: Option<Vec<crate::ids::ClassificationId>>,
     /// `classificationsNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub classifications_names: Option<::atrocore_runtime::LinkNames>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for Product {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for Product {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.name_de_de.is_some() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if self.name_fr_fr.is_some() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.description_de_de.is_some() {
+            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
+        }
+        if self.description_fr_fr.is_some() {
+            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
+        }
+        if self.long_description.is_some() {
+            map.serialize_entry("longDescription", &self.long_description)?;
+        }
+        if self.long_description_de_de.is_some() {
+            map.serialize_entry("longDescriptionDeDe", &self.long_description_de_de)?;
+        }
+        if self.long_description_fr_fr.is_some() {
+            map.serialize_entry("longDescriptionFrFr", &self.long_description_fr_fr)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.modified_at.is_some() {
+            map.serialize_entry("modifiedAt", &self.modified_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.modified_by_id.is_some() {
+            map.serialize_entry("modifiedById", &self.modified_by_id)?;
+        }
+        if self.modified_by_name.is_some() {
+            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
+        }
+        if self.parents_ids.is_some() {
+            map.serialize_entry("parentsIds", &self.parents_ids)?;
+        }
+        if self.parents_names.is_some() {
+            map.serialize_entry("parentsNames", &self.parents_names)?;
+        }
+        if self.sort_order.is_some() {
+            map.serialize_entry("sortOrder", &self.sort_order)?;
+        }
+        if self.image_id.is_some() {
+            map.serialize_entry("imageId", &self.image_id)?;
+        }
+        if self.image_name.is_some() {
+            map.serialize_entry("imageName", &self.image_name)?;
+        }
+        if self.number.is_some() {
+            map.serialize_entry("number", &self.number)?;
+        }
+        if self.price.is_some() {
+            map.serialize_entry("price", &self.price)?;
+        }
+        if self.is_active.is_some() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if self.quantity.is_some() {
+            map.serialize_entry("quantity", &self.quantity)?;
+        }
+        if self.product_group_id.is_some() {
+            map.serialize_entry("productGroupId", &self.product_group_id)?;
+        }
+        if self.product_group_name.is_some() {
+            map.serialize_entry("productGroupName", &self.product_group_name)?;
+        }
+        if self.customs_number.is_some() {
+            map.serialize_entry("customsNumber", &self.customs_number)?;
+        }
+        if self.country_of_origin_id.is_some() {
+            map.serialize_entry("countryOfOriginId", &self.country_of_origin_id)?;
+        }
+        if self.country_of_origin_name.is_some() {
+            map.serialize_entry("countryOfOriginName", &self.country_of_origin_name)?;
+        }
+        if self.default_supplier_id.is_some() {
+            map.serialize_entry("defaultSupplierId", &self.default_supplier_id)?;
+        }
+        if self.default_supplier_name.is_some() {
+            map.serialize_entry("defaultSupplierName", &self.default_supplier_name)?;
+        }
+        if self.mpn.is_some() {
+            map.serialize_entry("mpn", &self.mpn)?;
+        }
+        if self.note.is_some() {
+            map.serialize_entry("note", &self.note)?;
+        }
+        if self.brand_id.is_some() {
+            map.serialize_entry("brandId", &self.brand_id)?;
+        }
+        if self.brand_name.is_some() {
+            map.serialize_entry("brandName", &self.brand_name)?;
+        }
+        if self.status.is_some() {
+            map.serialize_entry("status", &self.status)?;
+        }
+        if self.ean.is_some() {
+            map.serialize_entry("ean", &self.ean)?;
+        }
+        if self.rrp.is_some() {
+            map.serialize_entry("rrp", &self.rrp)?;
+        }
+        if self.tag.is_some() {
+            map.serialize_entry("tag", &self.tag)?;
+        }
+        if self.main_image_id.is_some() {
+            map.serialize_entry("mainImageId", &self.main_image_id)?;
+        }
+        if self.main_image_name.is_some() {
+            map.serialize_entry("mainImageName", &self.main_image_name)?;
+        }
+        if self.data.is_some() {
+            map.serialize_entry("data", &self.data)?;
+        }
+        if self.variant_specific_attributes_ids.is_some() {
+            map.serialize_entry(
+                "variantSpecificAttributesIds",
+                &self.variant_specific_attributes_ids,
+            )?;
+        }
+        if self.variant_specific_attributes_names.is_some() {
+            map.serialize_entry(
+                "variantSpecificAttributesNames",
+                &self.variant_specific_attributes_names,
+            )?;
+        }
+        if self.is_inherit_assigned_user.is_some() {
+            map.serialize_entry(
+                "isInheritAssignedUser",
+                &self.is_inherit_assigned_user,
+            )?;
+        }
+        if self.is_inherit_owner_user.is_some() {
+            map.serialize_entry("isInheritOwnerUser", &self.is_inherit_owner_user)?;
+        }
+        if self.is_inherit_teams.is_some() {
+            map.serialize_entry("isInheritTeams", &self.is_inherit_teams)?;
+        }
+        if self.owner_user_id.is_some() {
+            map.serialize_entry("ownerUserId", &self.owner_user_id)?;
+        }
+        if self.owner_user_name.is_some() {
+            map.serialize_entry("ownerUserName", &self.owner_user_name)?;
+        }
+        if self.assigned_user_id.is_some() {
+            map.serialize_entry("assignedUserId", &self.assigned_user_id)?;
+        }
+        if self.assigned_user_name.is_some() {
+            map.serialize_entry("assignedUserName", &self.assigned_user_name)?;
+        }
+        if self.teams_ids.is_some() {
+            map.serialize_entry("teamsIds", &self.teams_ids)?;
+        }
+        if self.teams_names.is_some() {
+            map.serialize_entry("teamsNames", &self.teams_names)?;
+        }
+        if self.bookmark_id.is_some() {
+            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
+        }
+        if self.attributes_defs.is_some() {
+            map.serialize_entry("attributesDefs", &self.attributes_defs)?;
+        }
+        if self.routes.is_some() {
+            map.serialize_entry("routes", &self.routes)?;
+        }
+        if self.routes_names.is_some() {
+            map.serialize_entry("routesNames", &self.routes_names)?;
+        }
+        if self.is_root.is_some() {
+            map.serialize_entry("isRoot", &self.is_root)?;
+        }
+        if self.has_children.is_some() {
+            map.serialize_entry("hasChildren", &self.has_children)?;
+        }
+        if self.inherited_fields.is_some() {
+            map.serialize_entry("inheritedFields", &self.inherited_fields)?;
+        }
+        if self.price_unit_id.is_some() {
+            map.serialize_entry("priceUnitId", &self.price_unit_id)?;
+        }
+        if self.price_unit_name.is_some() {
+            map.serialize_entry("priceUnitName", &self.price_unit_name)?;
+        }
+        if self.unit_price.is_some() {
+            map.serialize_entry("unitPrice", &self.unit_price)?;
+        }
+        if self.price_all_units.is_some() {
+            map.serialize_entry("priceAllUnits", &self.price_all_units)?;
+        }
+        if self.price_unit_data.is_some() {
+            map.serialize_entry("priceUnitData", &self.price_unit_data)?;
+        }
+        if self.rrp_unit_id.is_some() {
+            map.serialize_entry("rrpUnitId", &self.rrp_unit_id)?;
+        }
+        if self.rrp_unit_name.is_some() {
+            map.serialize_entry("rrpUnitName", &self.rrp_unit_name)?;
+        }
+        if self.unit_rrp.is_some() {
+            map.serialize_entry("unitRrp", &self.unit_rrp)?;
+        }
+        if self.rrp_all_units.is_some() {
+            map.serialize_entry("rrpAllUnits", &self.rrp_all_units)?;
+        }
+        if self.rrp_unit_data.is_some() {
+            map.serialize_entry("rrpUnitData", &self.rrp_unit_data)?;
+        }
+        if self.classifications_ids.is_some() {
+            map.serialize_entry("classificationsIds", &self.classifications_ids)?;
+        }
+        if self.classifications_names.is_some() {
+            map.serialize_entry("classificationsNames", &self.classifications_names)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Product {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for Product {
+impl ::atrocore_runtime::fields::DecodeFields for Product {
     const EXPECTING: &'static str = "a `Product` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -782,13 +953,7 @@ impl ::atrocore_runtime::Entity for Product {
     type Field = ProductField;
 }
 /// The fields of a new `Product` record (`POST /Product`).
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(rename_all = "camelCase")]
 pub struct ProductPost {
@@ -1042,6 +1207,142 @@ pub struct ProductPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for ProductPost {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for ProductPost {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        map.serialize_entry("name", &self.name)?;
+        if self.name_de_de.is_some() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if self.name_fr_fr.is_some() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.description_de_de.is_some() {
+            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
+        }
+        if self.description_fr_fr.is_some() {
+            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
+        }
+        if self.long_description.is_some() {
+            map.serialize_entry("longDescription", &self.long_description)?;
+        }
+        if self.long_description_de_de.is_some() {
+            map.serialize_entry("longDescriptionDeDe", &self.long_description_de_de)?;
+        }
+        if self.long_description_fr_fr.is_some() {
+            map.serialize_entry("longDescriptionFrFr", &self.long_description_fr_fr)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.parents {
+            link.write_entry(map)?;
+        }
+        if self.sort_order.is_some() {
+            map.serialize_entry("sortOrder", &self.sort_order)?;
+        }
+        if self.image_id.is_some() {
+            map.serialize_entry("imageId", &self.image_id)?;
+        }
+        map.serialize_entry("number", &self.number)?;
+        if self.price.is_some() {
+            map.serialize_entry("price", &self.price)?;
+        }
+        if self.is_active.is_some() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if self.quantity.is_some() {
+            map.serialize_entry("quantity", &self.quantity)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.product_group {
+            link.write_entry(map)?;
+        }
+        if self.customs_number.is_some() {
+            map.serialize_entry("customsNumber", &self.customs_number)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.country_of_origin {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.default_supplier {
+            link.write_entry(map)?;
+        }
+        if self.mpn.is_some() {
+            map.serialize_entry("mpn", &self.mpn)?;
+        }
+        if self.note.is_some() {
+            map.serialize_entry("note", &self.note)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.brand {
+            link.write_entry(map)?;
+        }
+        if self.status.is_some() {
+            map.serialize_entry("status", &self.status)?;
+        }
+        if self.ean.is_some() {
+            map.serialize_entry("ean", &self.ean)?;
+        }
+        if self.rrp.is_some() {
+            map.serialize_entry("rrp", &self.rrp)?;
+        }
+        if self.tag.is_some() {
+            map.serialize_entry("tag", &self.tag)?;
+        }
+        if self.main_image_id.is_some() {
+            map.serialize_entry("mainImageId", &self.main_image_id)?;
+        }
+        if self.data.is_some() {
+            map.serialize_entry("data", &self.data)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.variant_specific_attributes {
+            link.write_entry(map)?;
+        }
+        if self.is_inherit_assigned_user.is_some() {
+            map.serialize_entry(
+                "isInheritAssignedUser",
+                &self.is_inherit_assigned_user,
+            )?;
+        }
+        if self.is_inherit_owner_user.is_some() {
+            map.serialize_entry("isInheritOwnerUser", &self.is_inherit_owner_user)?;
+        }
+        if self.is_inherit_teams.is_some() {
+            map.serialize_entry("isInheritTeams", &self.is_inherit_teams)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.owner_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.assigned_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.teams {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.price_unit {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.rrp_unit {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.classifications {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl ProductPost {
     /// A new record with the fields the server requires (`name`, `number`); the others are unset. Set them with struct update syntax: `ProductPost { field: Some(value), ..ProductPost::new(…) }`.
     pub fn new(
@@ -1094,118 +1395,89 @@ impl ProductPost {
     }
 }
 /// Changes to a `Product` record (`PUT /Product/{id}`): fields left `Unchanged` are not sent.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProductPatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_de_de: ::atrocore_runtime::Patch<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_de_de: ::atrocore_runtime::Patch<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `longDescription`
     ///
     /// AtroCore type `wysiwyg`, multilingual.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub long_description: ::atrocore_runtime::Patch<String>,
     /// `longDescriptionDeDe`
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub long_description_de_de: ::atrocore_runtime::Patch<String>,
     /// `longDescriptionFrFr`
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub long_description_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `parents`
     ///
     /// `parentsIds` or its find-or-create form `parents`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Product`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub parents: Option<
         ::atrocore_runtime::LinkMany<crate::ids::ProductId, links::Parents>,
     >,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sort_order: ::atrocore_runtime::Patch<i64>,
     /// `imageId`
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub image_id: ::atrocore_runtime::Patch<String>,
     /// `number`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
     /// `price`
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub price: ::atrocore_runtime::Patch<f64>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_active: ::atrocore_runtime::Patch<bool>,
     /// `quantity`
     ///
     /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub quantity: ::atrocore_runtime::Patch<f64>,
     /// `productGroup`
     ///
     /// `productGroupId` or its find-or-create form `productGroup`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `ProductGroup`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub product_group: Option<::atrocore_runtime::LinkOne<String, links::ProductGroup>>,
     /// `customsNumber`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub customs_number: ::atrocore_runtime::Patch<String>,
     /// `countryOfOrigin`
     ///
     /// `countryOfOriginId` or its find-or-create form `countryOfOrigin`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Country`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub country_of_origin: Option<
         ::atrocore_runtime::LinkOne<crate::ids::CountryId, links::CountryOfOrigin>,
     >,
@@ -1214,61 +1486,50 @@ pub struct ProductPatch {
     /// `defaultSupplierId` or its find-or-create form `defaultSupplier`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Account`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub default_supplier: Option<
         ::atrocore_runtime::LinkOne<String, links::DefaultSupplier>,
     >,
     /// `mpn`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub mpn: ::atrocore_runtime::Patch<String>,
     /// `note`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub note: ::atrocore_runtime::Patch<String>,
     /// `brand`
     ///
     /// `brandId` or its find-or-create form `brand`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Brand`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub brand: Option<::atrocore_runtime::LinkOne<crate::ids::BrandId, links::Brand>>,
     /// `status`, required
     ///
     /// AtroCore type `enum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatus>,
     /// `ean`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub ean: ::atrocore_runtime::Patch<String>,
     /// `rrp`
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub rrp: ::atrocore_runtime::Patch<f64>,
     /// `tag`
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tag: ::atrocore_runtime::Patch<Vec<String>>,
     /// `mainImageId`
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub main_image_id: ::atrocore_runtime::Patch<String>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `variantSpecificAttributes`
     ///
     /// `variantSpecificAttributesIds` or its find-or-create form `variantSpecificAttributes`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Attribute`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes: Option<
         ::atrocore_runtime::LinkMany<
             crate::ids::AttributeId,
@@ -1278,24 +1539,20 @@ pub struct ProductPatch {
     /// `isInheritAssignedUser`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_inherit_assigned_user: ::atrocore_runtime::Patch<bool>,
     /// `isInheritOwnerUser`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_inherit_owner_user: ::atrocore_runtime::Patch<bool>,
     /// `isInheritTeams`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_inherit_teams: ::atrocore_runtime::Patch<bool>,
     /// `ownerUser`
     ///
     /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
     >,
@@ -1304,7 +1561,6 @@ pub struct ProductPatch {
     /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
     >,
@@ -1313,14 +1569,12 @@ pub struct ProductPatch {
     /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// `priceUnit`
     ///
     /// `priceUnitId` or its find-or-create form `priceUnit`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub price_unit: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::PriceUnit>,
     >,
@@ -1329,7 +1583,6 @@ pub struct ProductPatch {
     /// `rrpUnitId` or its find-or-create form `rrpUnit`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub rrp_unit: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::RrpUnit>,
     >,
@@ -1338,7 +1591,6 @@ pub struct ProductPatch {
     /// `classificationsIds` or its find-or-create form `classifications`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Classification`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub classifications: Option<
         ::atrocore_runtime::LinkMany<
             crate::ids::ClassificationId,
@@ -1347,11 +1599,220 @@ pub struct ProductPatch {
     >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl ::atrocore_runtime::serde::Serialize for ProductPatch {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for ProductPatch {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if !self.name_de_de.is_unchanged() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if !self.name_fr_fr.is_unchanged() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if !self.description.is_unchanged() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if !self.description_de_de.is_unchanged() {
+            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
+        }
+        if !self.description_fr_fr.is_unchanged() {
+            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
+        }
+        if !self.long_description.is_unchanged() {
+            map.serialize_entry("longDescription", &self.long_description)?;
+        }
+        if !self.long_description_de_de.is_unchanged() {
+            map.serialize_entry("longDescriptionDeDe", &self.long_description_de_de)?;
+        }
+        if !self.long_description_fr_fr.is_unchanged() {
+            map.serialize_entry("longDescriptionFrFr", &self.long_description_fr_fr)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.parents {
+            link.write_entry(map)?;
+        }
+        if !self.sort_order.is_unchanged() {
+            map.serialize_entry("sortOrder", &self.sort_order)?;
+        }
+        if !self.image_id.is_unchanged() {
+            map.serialize_entry("imageId", &self.image_id)?;
+        }
+        if self.number.is_some() {
+            map.serialize_entry("number", &self.number)?;
+        }
+        if !self.price.is_unchanged() {
+            map.serialize_entry("price", &self.price)?;
+        }
+        if !self.is_active.is_unchanged() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if !self.quantity.is_unchanged() {
+            map.serialize_entry("quantity", &self.quantity)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.product_group {
+            link.write_entry(map)?;
+        }
+        if !self.customs_number.is_unchanged() {
+            map.serialize_entry("customsNumber", &self.customs_number)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.country_of_origin {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.default_supplier {
+            link.write_entry(map)?;
+        }
+        if !self.mpn.is_unchanged() {
+            map.serialize_entry("mpn", &self.mpn)?;
+        }
+        if !self.note.is_unchanged() {
+            map.serialize_entry("note", &self.note)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.brand {
+            link.write_entry(map)?;
+        }
+        if self.status.is_some() {
+            map.serialize_entry("status", &self.status)?;
+        }
+        if !self.ean.is_unchanged() {
+            map.serialize_entry("ean", &self.ean)?;
+        }
+        if !self.rrp.is_unchanged() {
+            map.serialize_entry("rrp", &self.rrp)?;
+        }
+        if !self.tag.is_unchanged() {
+            map.serialize_entry("tag", &self.tag)?;
+        }
+        if !self.main_image_id.is_unchanged() {
+            map.serialize_entry("mainImageId", &self.main_image_id)?;
+        }
+        if !self.data.is_unchanged() {
+            map.serialize_entry("data", &self.data)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.variant_specific_attributes {
+            link.write_entry(map)?;
+        }
+        if !self.is_inherit_assigned_user.is_unchanged() {
+            map.serialize_entry(
+                "isInheritAssignedUser",
+                &self.is_inherit_assigned_user,
+            )?;
+        }
+        if !self.is_inherit_owner_user.is_unchanged() {
+            map.serialize_entry("isInheritOwnerUser", &self.is_inherit_owner_user)?;
+        }
+        if !self.is_inherit_teams.is_unchanged() {
+            map.serialize_entry("isInheritTeams", &self.is_inherit_teams)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.owner_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.assigned_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.teams {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.price_unit {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.rrp_unit {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.classifications {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductPatch {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::fields::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::fields::DecodeFields for ProductPatch {
+    const EXPECTING: &'static str = "a `ProductPatch` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "name" => self.name = map.next_value()?,
+            "nameDeDe" => self.name_de_de = map.next_value()?,
+            "nameFrFr" => self.name_fr_fr = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "descriptionDeDe" => self.description_de_de = map.next_value()?,
+            "descriptionFrFr" => self.description_fr_fr = map.next_value()?,
+            "longDescription" => self.long_description = map.next_value()?,
+            "longDescriptionDeDe" => self.long_description_de_de = map.next_value()?,
+            "longDescriptionFrFr" => self.long_description_fr_fr = map.next_value()?,
+            "sortOrder" => self.sort_order = map.next_value()?,
+            "imageId" => self.image_id = map.next_value()?,
+            "number" => self.number = map.next_value()?,
+            "price" => self.price = map.next_value()?,
+            "isActive" => self.is_active = map.next_value()?,
+            "quantity" => self.quantity = map.next_value()?,
+            "customsNumber" => self.customs_number = map.next_value()?,
+            "mpn" => self.mpn = map.next_value()?,
+            "note" => self.note = map.next_value()?,
+            "status" => self.status = map.next_value()?,
+            "ean" => self.ean = map.next_value()?,
+            "rrp" => self.rrp = map.next_value()?,
+            "tag" => self.tag = map.next_value()?,
+            "mainImageId" => self.main_image_id = map.next_value()?,
+            "data" => self.data = map.next_value()?,
+            "isInheritAssignedUser" => self.is_inherit_assigned_user = map.next_value()?,
+            "isInheritOwnerUser" => self.is_inherit_owner_user = map.next_value()?,
+            "isInheritTeams" => self.is_inherit_teams = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
+    fn finish(&mut self) {
+        self.parents = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.product_group = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.country_of_origin = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.default_supplier = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.brand = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.variant_specific_attributes = ::atrocore_runtime::fields::take_link(
+            &mut self.extra,
+        );
+        self.owner_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.assigned_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.teams = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.price_unit = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.rrp_unit = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.classifications = ::atrocore_runtime::fields::take_link(&mut self.extra);
+    }
 }
 /// Typed `where` conditions on `Product` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
@@ -2577,21 +3038,36 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductStatus {
     }
 }
 /// Request body of `DELETE /Product/{id}/attributeValues`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteAttributeValuesBody {
     /// `attributeIds`, required
     pub attribute_ids: Vec<crate::ids::AttributeId>,
+}
+impl ::atrocore_runtime::serde::Serialize for DeleteAttributeValuesBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for DeleteAttributeValuesBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("attributeIds", &self.attribute_ids)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for DeleteAttributeValuesBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for DeleteAttributeValuesBody {
+impl ::atrocore_runtime::fields::DecodeFields for DeleteAttributeValuesBody {
     const EXPECTING: &'static str = "a `DeleteAttributeValuesBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2606,21 +3082,36 @@ impl ::atrocore_runtime::decode::DecodeFields for DeleteAttributeValuesBody {
     }
 }
 /// Request body of `POST /Product/{id}/addAttributes`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddAttributesBody {
     /// `attributeIds`, required
     pub attribute_ids: Vec<crate::ids::AttributeId>,
+}
+impl ::atrocore_runtime::serde::Serialize for AddAttributesBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for AddAttributesBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("attributeIds", &self.attribute_ids)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AddAttributesBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for AddAttributesBody {
+impl ::atrocore_runtime::fields::DecodeFields for AddAttributesBody {
     const EXPECTING: &'static str = "a `AddAttributesBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2635,25 +3126,43 @@ impl ::atrocore_runtime::decode::DecodeFields for AddAttributesBody {
     }
 }
 /// Request body of `POST /Product/action/massRemoveAttribute`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MassRemoveAttributeBody {
     /// `attributes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<MassRemoveAttributeBodyAttributes>,
     /// `ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
+}
+impl ::atrocore_runtime::serde::Serialize for MassRemoveAttributeBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for MassRemoveAttributeBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.attributes.is_some() {
+            map.serialize_entry("attributes", &self.attributes)?;
+        }
+        if self.ids.is_some() {
+            map.serialize_entry("ids", &self.ids)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MassRemoveAttributeBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for MassRemoveAttributeBody {
+impl ::atrocore_runtime::fields::DecodeFields for MassRemoveAttributeBody {
     const EXPECTING: &'static str = "a `MassRemoveAttributeBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2669,23 +3178,39 @@ impl ::atrocore_runtime::decode::DecodeFields for MassRemoveAttributeBody {
     }
 }
 /// Request body of `POST /Product/action/massRemoveAttribute`, property `attributes`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MassRemoveAttributeBodyAttributes {
     /// `ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
+}
+impl ::atrocore_runtime::serde::Serialize for MassRemoveAttributeBodyAttributes {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for MassRemoveAttributeBodyAttributes {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.ids.is_some() {
+            map.serialize_entry("ids", &self.ids)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for MassRemoveAttributeBodyAttributes {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for MassRemoveAttributeBodyAttributes {
+impl ::atrocore_runtime::fields::DecodeFields for MassRemoveAttributeBodyAttributes {
     const EXPECTING: &'static str = "a `MassRemoveAttributeBodyAttributes` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2700,22 +3225,38 @@ impl ::atrocore_runtime::decode::DecodeFields for MassRemoveAttributeBodyAttribu
     }
 }
 /// Answer of `PUT /Product/{id}/subscription`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SubscriptionResponse {
     /// `message`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for SubscriptionResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for SubscriptionResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.message.is_some() {
+            map.serialize_entry("message", &self.message)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for SubscriptionResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for SubscriptionResponse {
+impl ::atrocore_runtime::fields::DecodeFields for SubscriptionResponse {
     const EXPECTING: &'static str = "a `SubscriptionResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,

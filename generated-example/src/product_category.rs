@@ -5,88 +5,130 @@
 
 //! The `ProductCategory` entity: record types, fields, filters and operations.
 /// A `ProductCategory` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProductCategory {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::ProductCategoryId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `createdAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `productId`, required
     ///
     /// Link to `Product`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_id: Option<crate::ids::ProductId>,
     /// `productName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_name: Option<String>,
     /// `categoryId`, required
     ///
     /// Link to `Category`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_id: Option<crate::ids::CategoryId>,
     /// `categoryName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_name: Option<String>,
     /// `sorting`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sorting: Option<i64>,
     /// `mainCategory`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_category: Option<bool>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for ProductCategory {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for ProductCategory {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.modified_at.is_some() {
+            map.serialize_entry("modifiedAt", &self.modified_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.modified_by_id.is_some() {
+            map.serialize_entry("modifiedById", &self.modified_by_id)?;
+        }
+        if self.modified_by_name.is_some() {
+            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
+        }
+        if self.product_id.is_some() {
+            map.serialize_entry("productId", &self.product_id)?;
+        }
+        if self.product_name.is_some() {
+            map.serialize_entry("productName", &self.product_name)?;
+        }
+        if self.category_id.is_some() {
+            map.serialize_entry("categoryId", &self.category_id)?;
+        }
+        if self.category_name.is_some() {
+            map.serialize_entry("categoryName", &self.category_name)?;
+        }
+        if self.sorting.is_some() {
+            map.serialize_entry("sorting", &self.sorting)?;
+        }
+        if self.main_category.is_some() {
+            map.serialize_entry("mainCategory", &self.main_category)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductCategory {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for ProductCategory {
+impl ::atrocore_runtime::fields::DecodeFields for ProductCategory {
     const EXPECTING: &'static str = "a `ProductCategory` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -206,13 +248,7 @@ impl ::atrocore_runtime::Entity for ProductCategory {
     type Field = ProductCategoryField;
 }
 /// The fields of a new `ProductCategory` record (`POST /ProductCategory`).
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(rename_all = "camelCase")]
 pub struct ProductCategoryPost {
@@ -253,6 +289,34 @@ pub struct ProductCategoryPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for ProductCategoryPost {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for ProductCategoryPost {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        self.product.write_entry(map)?;
+        self.category.write_entry(map)?;
+        if self.sorting.is_some() {
+            map.serialize_entry("sorting", &self.sorting)?;
+        }
+        if self.main_category.is_some() {
+            map.serialize_entry("mainCategory", &self.main_category)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl ProductCategoryPost {
     /// A new record with the fields the server requires (`product`, `category`); the others are unset. Set them with struct update syntax: `ProductCategoryPost { field: Some(value), ..ProductCategoryPost::new(…) }`.
     pub fn new(
@@ -270,24 +334,13 @@ impl ProductCategoryPost {
     }
 }
 /// Changes to a `ProductCategory` record (`PUT /ProductCategory/{id}`): fields left `Unchanged` are not sent.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProductCategoryPatch {
     /// `product`, required
     ///
     /// `productId` or its find-or-create form `product`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Product`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub product: Option<
         ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::Product>,
     >,
@@ -296,27 +349,88 @@ pub struct ProductCategoryPatch {
     /// `categoryId` or its find-or-create form `category`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Category`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub category: Option<
         ::atrocore_runtime::LinkOne<crate::ids::CategoryId, links::Category>,
     >,
     /// `sorting`
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sorting: ::atrocore_runtime::Patch<i64>,
     /// `mainCategory`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub main_category: ::atrocore_runtime::Patch<bool>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl ::atrocore_runtime::serde::Serialize for ProductCategoryPatch {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for ProductCategoryPatch {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if let ::std::option::Option::Some(link) = &self.product {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.category {
+            link.write_entry(map)?;
+        }
+        if !self.sorting.is_unchanged() {
+            map.serialize_entry("sorting", &self.sorting)?;
+        }
+        if !self.main_category.is_unchanged() {
+            map.serialize_entry("mainCategory", &self.main_category)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductCategoryPatch {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::fields::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::fields::DecodeFields for ProductCategoryPatch {
+    const EXPECTING: &'static str = "a `ProductCategoryPatch` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "sorting" => self.sorting = map.next_value()?,
+            "mainCategory" => self.main_category = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
+    fn finish(&mut self) {
+        self.product = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.category = ::atrocore_runtime::fields::take_link(&mut self.extra);
+    }
 }
 /// Typed `where` conditions on `ProductCategory` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {

@@ -37,24 +37,17 @@ impl<'a> SettingsApi<'a> {
     }
 }
 /// Request body of `PATCH /Settings`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PatchBody {
     /// `appId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
     /// `isMultilangActive`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_multilang_active: Option<bool>,
     /// `disableActionHistory`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,
     /// `useCache`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_cache: Option<bool>,
     /// `onlyStableReleases`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub only_stable_releases: Option<bool>,
     /// `maxConcurrentWorkers`, required
     pub max_concurrent_workers: i64,
@@ -65,144 +58,313 @@ pub struct PatchBody {
     /// `locale`, required
     pub locale: String,
     /// `globalSearchEntityList`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub global_search_entity_list: Option<Vec<String>>,
     /// `companyLogoId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub company_logo_id: Option<String>,
     /// `companyLogoName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub company_logo_name: Option<String>,
     /// `faviconId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub favicon_id: Option<String>,
     /// `faviconName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub favicon_name: Option<String>,
     /// `avatarsDisabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatars_disabled: Option<bool>,
     /// `adminPanelIframeUrl`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_panel_iframe_url: Option<String>,
     /// `displayListViewRecordCount`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_list_view_record_count: Option<bool>,
     /// `userThemesDisabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_themes_disabled: Option<bool>,
     /// `authTokenLifetime`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token_lifetime: Option<f64>,
     /// `authTokenMaxIdleTime`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token_max_idle_time: Option<f64>,
     /// `authTokenPreventConcurrent`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token_prevent_concurrent: Option<bool>,
     /// `dashletsOptions`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `siteUrl`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_url: Option<String>,
     /// `applicationName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub application_name: Option<String>,
     /// `readableDateFormatDisabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub readable_date_format_disabled: Option<bool>,
     /// `notificationSoundsDisabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_sounds_disabled: Option<bool>,
     /// `aclStrictMode`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub acl_strict_mode: Option<bool>,
     /// `lastViewedCount`, required
     pub last_viewed_count: i64,
     /// `adminNotificationsNewVersion`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_notifications_new_version: Option<bool>,
     /// `textFilterUseContainsForVarchar`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub text_filter_use_contains_for_varchar: Option<bool>,
     /// `scopeColorsDisabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope_colors_disabled: Option<bool>,
     /// `tabIconsDisabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tab_icons_disabled: Option<bool>,
     /// `emailAddressIsOptedOutByDefault`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address_is_opted_out_by_default: Option<bool>,
     /// `fileNameRegexPattern`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_name_regex_pattern: Option<String>,
     /// `passwordRegexPattern`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_regex_pattern: Option<String>,
     /// `passwordExpireDays`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_expire_days: Option<i64>,
     /// `customStylesheetPath`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_stylesheet_path: Option<String>,
     /// `customStylesheet`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_stylesheet: Option<String>,
     /// `customHeadCode`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_head_code: Option<String>,
     /// `customHeadCodePath`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_head_code_path: Option<String>,
     /// `notificationSmtpConnectionId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_smtp_connection_id: Option<String>,
     /// `notificationSmtpConnectionName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_smtp_connection_name: Option<String>,
     /// `defaultNotificationProfileId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_notification_profile_id: Option<String>,
     /// `defaultNotificationProfileName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_notification_profile_name: Option<String>,
     /// `sendOutNotifications`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub send_out_notifications: Option<bool>,
     /// `defaultStyleId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_style_id: Option<String>,
     /// `defaultStyleName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_style_name: Option<String>,
     /// `automaticFileExtensionCorrection`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub automatic_file_extension_correction: Option<bool>,
     /// `favoritesIconsDisabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub favorites_icons_disabled: Option<bool>,
     /// `disableToolbarLogo`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_toolbar_logo: Option<bool>,
     /// `productCanLinkedWithNonLeafCategories`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_can_linked_with_non_leaf_categories: Option<bool>,
     /// `behaviorOnCategoryDelete`, required
     pub behavior_on_category_delete: String,
     /// `_meta`
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
+}
+impl ::atrocore_runtime::serde::Serialize for PatchBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for PatchBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.app_id.is_some() {
+            map.serialize_entry("appId", &self.app_id)?;
+        }
+        if self.is_multilang_active.is_some() {
+            map.serialize_entry("isMultilangActive", &self.is_multilang_active)?;
+        }
+        if self.disable_action_history.is_some() {
+            map.serialize_entry("disableActionHistory", &self.disable_action_history)?;
+        }
+        if self.use_cache.is_some() {
+            map.serialize_entry("useCache", &self.use_cache)?;
+        }
+        if self.only_stable_releases.is_some() {
+            map.serialize_entry("onlyStableReleases", &self.only_stable_releases)?;
+        }
+        map.serialize_entry("maxConcurrentWorkers", &self.max_concurrent_workers)?;
+        map.serialize_entry("recordsPerPage", &self.records_per_page)?;
+        map.serialize_entry("recordsPerPageSmall", &self.records_per_page_small)?;
+        map.serialize_entry("locale", &self.locale)?;
+        if self.global_search_entity_list.is_some() {
+            map.serialize_entry(
+                "globalSearchEntityList",
+                &self.global_search_entity_list,
+            )?;
+        }
+        if self.company_logo_id.is_some() {
+            map.serialize_entry("companyLogoId", &self.company_logo_id)?;
+        }
+        if self.company_logo_name.is_some() {
+            map.serialize_entry("companyLogoName", &self.company_logo_name)?;
+        }
+        if self.favicon_id.is_some() {
+            map.serialize_entry("faviconId", &self.favicon_id)?;
+        }
+        if self.favicon_name.is_some() {
+            map.serialize_entry("faviconName", &self.favicon_name)?;
+        }
+        if self.avatars_disabled.is_some() {
+            map.serialize_entry("avatarsDisabled", &self.avatars_disabled)?;
+        }
+        if self.admin_panel_iframe_url.is_some() {
+            map.serialize_entry("adminPanelIframeUrl", &self.admin_panel_iframe_url)?;
+        }
+        if self.display_list_view_record_count.is_some() {
+            map.serialize_entry(
+                "displayListViewRecordCount",
+                &self.display_list_view_record_count,
+            )?;
+        }
+        if self.user_themes_disabled.is_some() {
+            map.serialize_entry("userThemesDisabled", &self.user_themes_disabled)?;
+        }
+        if self.auth_token_lifetime.is_some() {
+            map.serialize_entry("authTokenLifetime", &self.auth_token_lifetime)?;
+        }
+        if self.auth_token_max_idle_time.is_some() {
+            map.serialize_entry("authTokenMaxIdleTime", &self.auth_token_max_idle_time)?;
+        }
+        if self.auth_token_prevent_concurrent.is_some() {
+            map.serialize_entry(
+                "authTokenPreventConcurrent",
+                &self.auth_token_prevent_concurrent,
+            )?;
+        }
+        if self.dashlets_options.is_some() {
+            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
+        }
+        if self.site_url.is_some() {
+            map.serialize_entry("siteUrl", &self.site_url)?;
+        }
+        if self.application_name.is_some() {
+            map.serialize_entry("applicationName", &self.application_name)?;
+        }
+        if self.readable_date_format_disabled.is_some() {
+            map.serialize_entry(
+                "readableDateFormatDisabled",
+                &self.readable_date_format_disabled,
+            )?;
+        }
+        if self.notification_sounds_disabled.is_some() {
+            map.serialize_entry(
+                "notificationSoundsDisabled",
+                &self.notification_sounds_disabled,
+            )?;
+        }
+        if self.acl_strict_mode.is_some() {
+            map.serialize_entry("aclStrictMode", &self.acl_strict_mode)?;
+        }
+        map.serialize_entry("lastViewedCount", &self.last_viewed_count)?;
+        if self.admin_notifications_new_version.is_some() {
+            map.serialize_entry(
+                "adminNotificationsNewVersion",
+                &self.admin_notifications_new_version,
+            )?;
+        }
+        if self.text_filter_use_contains_for_varchar.is_some() {
+            map.serialize_entry(
+                "textFilterUseContainsForVarchar",
+                &self.text_filter_use_contains_for_varchar,
+            )?;
+        }
+        if self.scope_colors_disabled.is_some() {
+            map.serialize_entry("scopeColorsDisabled", &self.scope_colors_disabled)?;
+        }
+        if self.tab_icons_disabled.is_some() {
+            map.serialize_entry("tabIconsDisabled", &self.tab_icons_disabled)?;
+        }
+        if self.email_address_is_opted_out_by_default.is_some() {
+            map.serialize_entry(
+                "emailAddressIsOptedOutByDefault",
+                &self.email_address_is_opted_out_by_default,
+            )?;
+        }
+        if self.file_name_regex_pattern.is_some() {
+            map.serialize_entry("fileNameRegexPattern", &self.file_name_regex_pattern)?;
+        }
+        if self.password_regex_pattern.is_some() {
+            map.serialize_entry("passwordRegexPattern", &self.password_regex_pattern)?;
+        }
+        if self.password_expire_days.is_some() {
+            map.serialize_entry("passwordExpireDays", &self.password_expire_days)?;
+        }
+        if self.custom_stylesheet_path.is_some() {
+            map.serialize_entry("customStylesheetPath", &self.custom_stylesheet_path)?;
+        }
+        if self.custom_stylesheet.is_some() {
+            map.serialize_entry("customStylesheet", &self.custom_stylesheet)?;
+        }
+        if self.custom_head_code.is_some() {
+            map.serialize_entry("customHeadCode", &self.custom_head_code)?;
+        }
+        if self.custom_head_code_path.is_some() {
+            map.serialize_entry("customHeadCodePath", &self.custom_head_code_path)?;
+        }
+        if self.notification_smtp_connection_id.is_some() {
+            map.serialize_entry(
+                "notificationSmtpConnectionId",
+                &self.notification_smtp_connection_id,
+            )?;
+        }
+        if self.notification_smtp_connection_name.is_some() {
+            map.serialize_entry(
+                "notificationSmtpConnectionName",
+                &self.notification_smtp_connection_name,
+            )?;
+        }
+        if self.default_notification_profile_id.is_some() {
+            map.serialize_entry(
+                "defaultNotificationProfileId",
+                &self.default_notification_profile_id,
+            )?;
+        }
+        if self.default_notification_profile_name.is_some() {
+            map.serialize_entry(
+                "defaultNotificationProfileName",
+                &self.default_notification_profile_name,
+            )?;
+        }
+        if self.send_out_notifications.is_some() {
+            map.serialize_entry("sendOutNotifications", &self.send_out_notifications)?;
+        }
+        if self.default_style_id.is_some() {
+            map.serialize_entry("defaultStyleId", &self.default_style_id)?;
+        }
+        if self.default_style_name.is_some() {
+            map.serialize_entry("defaultStyleName", &self.default_style_name)?;
+        }
+        if self.automatic_file_extension_correction.is_some() {
+            map.serialize_entry(
+                "automaticFileExtensionCorrection",
+                &self.automatic_file_extension_correction,
+            )?;
+        }
+        if self.favorites_icons_disabled.is_some() {
+            map.serialize_entry(
+                "favoritesIconsDisabled",
+                &self.favorites_icons_disabled,
+            )?;
+        }
+        if self.disable_toolbar_logo.is_some() {
+            map.serialize_entry("disableToolbarLogo", &self.disable_toolbar_logo)?;
+        }
+        if self.product_can_linked_with_non_leaf_categories.is_some() {
+            map.serialize_entry(
+                "productCanLinkedWithNonLeafCategories",
+                &self.product_can_linked_with_non_leaf_categories,
+            )?;
+        }
+        map.serialize_entry(
+            "behaviorOnCategoryDelete",
+            &self.behavior_on_category_delete,
+        )?;
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for PatchBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for PatchBody {
+impl ::atrocore_runtime::fields::DecodeFields for PatchBody {
     const EXPECTING: &'static str = "a `PatchBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,

@@ -5,25 +5,43 @@
 
 //! Types shared by several routes (the spec's component schemas that are not entities).
 /// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 18 more.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddRelationBody {
     /// `ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `foreignIds`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
+}
+impl ::atrocore_runtime::serde::Serialize for AddRelationBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for AddRelationBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.ids.is_some() {
+            map.serialize_entry("ids", &self.ids)?;
+        }
+        if self.foreign_ids.is_some() {
+            map.serialize_entry("foreignIds", &self.foreign_ids)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AddRelationBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for AddRelationBody {
+impl ::atrocore_runtime::fields::DecodeFields for AddRelationBody {
     const EXPECTING: &'static str = "a `AddRelationBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -96,22 +114,38 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
     }
 }
 /// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 19 more.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LinkBody {
     /// `ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
+}
+impl ::atrocore_runtime::serde::Serialize for LinkBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for LinkBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.ids.is_some() {
+            map.serialize_entry("ids", &self.ids)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for LinkBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for LinkBody {
+impl ::atrocore_runtime::fields::DecodeFields for LinkBody {
     const EXPECTING: &'static str = "a `LinkBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -126,25 +160,43 @@ impl ::atrocore_runtime::decode::DecodeFields for LinkBody {
     }
 }
 /// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 19 more.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LinkedResponse {
     /// `total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
+}
+impl ::atrocore_runtime::serde::Serialize for LinkedResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for LinkedResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.total.is_some() {
+            map.serialize_entry("total", &self.total)?;
+        }
+        if self.list.is_some() {
+            map.serialize_entry("list", &self.list)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for LinkedResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for LinkedResponse {
+impl ::atrocore_runtime::fields::DecodeFields for LinkedResponse {
     const EXPECTING: &'static str = "a `LinkedResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -160,25 +212,43 @@ impl ::atrocore_runtime::decode::DecodeFields for LinkedResponse {
     }
 }
 /// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 18 more.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MassDeleteBody {
     /// `ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `permanently`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
+}
+impl ::atrocore_runtime::serde::Serialize for MassDeleteBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for MassDeleteBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.ids.is_some() {
+            map.serialize_entry("ids", &self.ids)?;
+        }
+        if self.permanently.is_some() {
+            map.serialize_entry("permanently", &self.permanently)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MassDeleteBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for MassDeleteBody {
+impl ::atrocore_runtime::fields::DecodeFields for MassDeleteBody {
     const EXPECTING: &'static str = "a `MassDeleteBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -194,25 +264,43 @@ impl ::atrocore_runtime::decode::DecodeFields for MassDeleteBody {
     }
 }
 /// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 18 more.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MassUpdateBody {
     /// `attributes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<::atrocore_runtime::serde_json::Value>,
     /// `ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
+}
+impl ::atrocore_runtime::serde::Serialize for MassUpdateBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for MassUpdateBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.attributes.is_some() {
+            map.serialize_entry("attributes", &self.attributes)?;
+        }
+        if self.ids.is_some() {
+            map.serialize_entry("ids", &self.ids)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MassUpdateBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for MassUpdateBody {
+impl ::atrocore_runtime::fields::DecodeFields for MassUpdateBody {
     const EXPECTING: &'static str = "a `MassUpdateBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -228,25 +316,43 @@ impl ::atrocore_runtime::decode::DecodeFields for MassUpdateBody {
     }
 }
 /// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 18 more.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RemoveRelationBody {
     /// `ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `foreignIds`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign_ids: Option<Vec<String>>,
+}
+impl ::atrocore_runtime::serde::Serialize for RemoveRelationBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for RemoveRelationBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.ids.is_some() {
+            map.serialize_entry("ids", &self.ids)?;
+        }
+        if self.foreign_ids.is_some() {
+            map.serialize_entry("foreignIds", &self.foreign_ids)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for RemoveRelationBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for RemoveRelationBody {
+impl ::atrocore_runtime::fields::DecodeFields for RemoveRelationBody {
     const EXPECTING: &'static str = "a `RemoveRelationBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -262,24 +368,17 @@ impl ::atrocore_runtime::decode::DecodeFields for RemoveRelationBody {
     }
 }
 /// The spec's `Settings` schema.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
     /// `appId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
     /// `isMultilangActive`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_multilang_active: Option<bool>,
     /// `disableActionHistory`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,
     /// `useCache`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_cache: Option<bool>,
     /// `onlyStableReleases`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub only_stable_releases: Option<bool>,
     /// `maxConcurrentWorkers`, required
     pub max_concurrent_workers: i64,
@@ -290,144 +389,313 @@ pub struct Settings {
     /// `locale`, required
     pub locale: String,
     /// `globalSearchEntityList`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub global_search_entity_list: Option<Vec<String>>,
     /// `companyLogoId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub company_logo_id: Option<String>,
     /// `companyLogoName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub company_logo_name: Option<String>,
     /// `faviconId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub favicon_id: Option<String>,
     /// `faviconName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub favicon_name: Option<String>,
     /// `avatarsDisabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatars_disabled: Option<bool>,
     /// `adminPanelIframeUrl`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_panel_iframe_url: Option<String>,
     /// `displayListViewRecordCount`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_list_view_record_count: Option<bool>,
     /// `userThemesDisabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_themes_disabled: Option<bool>,
     /// `authTokenLifetime`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token_lifetime: Option<f64>,
     /// `authTokenMaxIdleTime`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token_max_idle_time: Option<f64>,
     /// `authTokenPreventConcurrent`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token_prevent_concurrent: Option<bool>,
     /// `dashletsOptions`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `siteUrl`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_url: Option<String>,
     /// `applicationName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub application_name: Option<String>,
     /// `readableDateFormatDisabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub readable_date_format_disabled: Option<bool>,
     /// `notificationSoundsDisabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_sounds_disabled: Option<bool>,
     /// `aclStrictMode`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub acl_strict_mode: Option<bool>,
     /// `lastViewedCount`, required
     pub last_viewed_count: i64,
     /// `adminNotificationsNewVersion`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_notifications_new_version: Option<bool>,
     /// `textFilterUseContainsForVarchar`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub text_filter_use_contains_for_varchar: Option<bool>,
     /// `scopeColorsDisabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope_colors_disabled: Option<bool>,
     /// `tabIconsDisabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tab_icons_disabled: Option<bool>,
     /// `emailAddressIsOptedOutByDefault`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address_is_opted_out_by_default: Option<bool>,
     /// `fileNameRegexPattern`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_name_regex_pattern: Option<String>,
     /// `passwordRegexPattern`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_regex_pattern: Option<String>,
     /// `passwordExpireDays`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_expire_days: Option<i64>,
     /// `customStylesheetPath`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_stylesheet_path: Option<String>,
     /// `customStylesheet`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_stylesheet: Option<String>,
     /// `customHeadCode`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_head_code: Option<String>,
     /// `customHeadCodePath`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_head_code_path: Option<String>,
     /// `notificationSmtpConnectionId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_smtp_connection_id: Option<String>,
     /// `notificationSmtpConnectionName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_smtp_connection_name: Option<String>,
     /// `defaultNotificationProfileId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_notification_profile_id: Option<String>,
     /// `defaultNotificationProfileName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_notification_profile_name: Option<String>,
     /// `sendOutNotifications`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub send_out_notifications: Option<bool>,
     /// `defaultStyleId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_style_id: Option<String>,
     /// `defaultStyleName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_style_name: Option<String>,
     /// `automaticFileExtensionCorrection`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub automatic_file_extension_correction: Option<bool>,
     /// `favoritesIconsDisabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub favorites_icons_disabled: Option<bool>,
     /// `disableToolbarLogo`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_toolbar_logo: Option<bool>,
     /// `productCanLinkedWithNonLeafCategories`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_can_linked_with_non_leaf_categories: Option<bool>,
     /// `behaviorOnCategoryDelete`, required
     pub behavior_on_category_delete: String,
     /// `_meta`
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
+}
+impl ::atrocore_runtime::serde::Serialize for Settings {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for Settings {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.app_id.is_some() {
+            map.serialize_entry("appId", &self.app_id)?;
+        }
+        if self.is_multilang_active.is_some() {
+            map.serialize_entry("isMultilangActive", &self.is_multilang_active)?;
+        }
+        if self.disable_action_history.is_some() {
+            map.serialize_entry("disableActionHistory", &self.disable_action_history)?;
+        }
+        if self.use_cache.is_some() {
+            map.serialize_entry("useCache", &self.use_cache)?;
+        }
+        if self.only_stable_releases.is_some() {
+            map.serialize_entry("onlyStableReleases", &self.only_stable_releases)?;
+        }
+        map.serialize_entry("maxConcurrentWorkers", &self.max_concurrent_workers)?;
+        map.serialize_entry("recordsPerPage", &self.records_per_page)?;
+        map.serialize_entry("recordsPerPageSmall", &self.records_per_page_small)?;
+        map.serialize_entry("locale", &self.locale)?;
+        if self.global_search_entity_list.is_some() {
+            map.serialize_entry(
+                "globalSearchEntityList",
+                &self.global_search_entity_list,
+            )?;
+        }
+        if self.company_logo_id.is_some() {
+            map.serialize_entry("companyLogoId", &self.company_logo_id)?;
+        }
+        if self.company_logo_name.is_some() {
+            map.serialize_entry("companyLogoName", &self.company_logo_name)?;
+        }
+        if self.favicon_id.is_some() {
+            map.serialize_entry("faviconId", &self.favicon_id)?;
+        }
+        if self.favicon_name.is_some() {
+            map.serialize_entry("faviconName", &self.favicon_name)?;
+        }
+        if self.avatars_disabled.is_some() {
+            map.serialize_entry("avatarsDisabled", &self.avatars_disabled)?;
+        }
+        if self.admin_panel_iframe_url.is_some() {
+            map.serialize_entry("adminPanelIframeUrl", &self.admin_panel_iframe_url)?;
+        }
+        if self.display_list_view_record_count.is_some() {
+            map.serialize_entry(
+                "displayListViewRecordCount",
+                &self.display_list_view_record_count,
+            )?;
+        }
+        if self.user_themes_disabled.is_some() {
+            map.serialize_entry("userThemesDisabled", &self.user_themes_disabled)?;
+        }
+        if self.auth_token_lifetime.is_some() {
+            map.serialize_entry("authTokenLifetime", &self.auth_token_lifetime)?;
+        }
+        if self.auth_token_max_idle_time.is_some() {
+            map.serialize_entry("authTokenMaxIdleTime", &self.auth_token_max_idle_time)?;
+        }
+        if self.auth_token_prevent_concurrent.is_some() {
+            map.serialize_entry(
+                "authTokenPreventConcurrent",
+                &self.auth_token_prevent_concurrent,
+            )?;
+        }
+        if self.dashlets_options.is_some() {
+            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
+        }
+        if self.site_url.is_some() {
+            map.serialize_entry("siteUrl", &self.site_url)?;
+        }
+        if self.application_name.is_some() {
+            map.serialize_entry("applicationName", &self.application_name)?;
+        }
+        if self.readable_date_format_disabled.is_some() {
+            map.serialize_entry(
+                "readableDateFormatDisabled",
+                &self.readable_date_format_disabled,
+            )?;
+        }
+        if self.notification_sounds_disabled.is_some() {
+            map.serialize_entry(
+                "notificationSoundsDisabled",
+                &self.notification_sounds_disabled,
+            )?;
+        }
+        if self.acl_strict_mode.is_some() {
+            map.serialize_entry("aclStrictMode", &self.acl_strict_mode)?;
+        }
+        map.serialize_entry("lastViewedCount", &self.last_viewed_count)?;
+        if self.admin_notifications_new_version.is_some() {
+            map.serialize_entry(
+                "adminNotificationsNewVersion",
+                &self.admin_notifications_new_version,
+            )?;
+        }
+        if self.text_filter_use_contains_for_varchar.is_some() {
+            map.serialize_entry(
+                "textFilterUseContainsForVarchar",
+                &self.text_filter_use_contains_for_varchar,
+            )?;
+        }
+        if self.scope_colors_disabled.is_some() {
+            map.serialize_entry("scopeColorsDisabled", &self.scope_colors_disabled)?;
+        }
+        if self.tab_icons_disabled.is_some() {
+            map.serialize_entry("tabIconsDisabled", &self.tab_icons_disabled)?;
+        }
+        if self.email_address_is_opted_out_by_default.is_some() {
+            map.serialize_entry(
+                "emailAddressIsOptedOutByDefault",
+                &self.email_address_is_opted_out_by_default,
+            )?;
+        }
+        if self.file_name_regex_pattern.is_some() {
+            map.serialize_entry("fileNameRegexPattern", &self.file_name_regex_pattern)?;
+        }
+        if self.password_regex_pattern.is_some() {
+            map.serialize_entry("passwordRegexPattern", &self.password_regex_pattern)?;
+        }
+        if self.password_expire_days.is_some() {
+            map.serialize_entry("passwordExpireDays", &self.password_expire_days)?;
+        }
+        if self.custom_stylesheet_path.is_some() {
+            map.serialize_entry("customStylesheetPath", &self.custom_stylesheet_path)?;
+        }
+        if self.custom_stylesheet.is_some() {
+            map.serialize_entry("customStylesheet", &self.custom_stylesheet)?;
+        }
+        if self.custom_head_code.is_some() {
+            map.serialize_entry("customHeadCode", &self.custom_head_code)?;
+        }
+        if self.custom_head_code_path.is_some() {
+            map.serialize_entry("customHeadCodePath", &self.custom_head_code_path)?;
+        }
+        if self.notification_smtp_connection_id.is_some() {
+            map.serialize_entry(
+                "notificationSmtpConnectionId",
+                &self.notification_smtp_connection_id,
+            )?;
+        }
+        if self.notification_smtp_connection_name.is_some() {
+            map.serialize_entry(
+                "notificationSmtpConnectionName",
+                &self.notification_smtp_connection_name,
+            )?;
+        }
+        if self.default_notification_profile_id.is_some() {
+            map.serialize_entry(
+                "defaultNotificationProfileId",
+                &self.default_notification_profile_id,
+            )?;
+        }
+        if self.default_notification_profile_name.is_some() {
+            map.serialize_entry(
+                "defaultNotificationProfileName",
+                &self.default_notification_profile_name,
+            )?;
+        }
+        if self.send_out_notifications.is_some() {
+            map.serialize_entry("sendOutNotifications", &self.send_out_notifications)?;
+        }
+        if self.default_style_id.is_some() {
+            map.serialize_entry("defaultStyleId", &self.default_style_id)?;
+        }
+        if self.default_style_name.is_some() {
+            map.serialize_entry("defaultStyleName", &self.default_style_name)?;
+        }
+        if self.automatic_file_extension_correction.is_some() {
+            map.serialize_entry(
+                "automaticFileExtensionCorrection",
+                &self.automatic_file_extension_correction,
+            )?;
+        }
+        if self.favorites_icons_disabled.is_some() {
+            map.serialize_entry(
+                "favoritesIconsDisabled",
+                &self.favorites_icons_disabled,
+            )?;
+        }
+        if self.disable_toolbar_logo.is_some() {
+            map.serialize_entry("disableToolbarLogo", &self.disable_toolbar_logo)?;
+        }
+        if self.product_can_linked_with_non_leaf_categories.is_some() {
+            map.serialize_entry(
+                "productCanLinkedWithNonLeafCategories",
+                &self.product_can_linked_with_non_leaf_categories,
+            )?;
+        }
+        map.serialize_entry(
+            "behaviorOnCategoryDelete",
+            &self.behavior_on_category_delete,
+        )?;
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Settings {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for Settings {
+impl ::atrocore_runtime::fields::DecodeFields for Settings {
     const EXPECTING: &'static str = "a `Settings` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -524,179 +792,311 @@ impl ::atrocore_runtime::decode::DecodeFields for Settings {
     }
 }
 /// The spec's `UserProfile` schema.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserProfile {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `_meta`
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `disableActionHistory`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,
     /// `isAdmin`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
     /// `userName`, required
     pub user_name: String,
     /// `name`, required
     pub name: String,
     /// `department`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// `firstName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// `lastName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// `isActive`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `emailAddress`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// `phoneNumber`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// `teamsIds`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `rolesIds`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles_ids: Option<Vec<String>>,
     /// `rolesNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `avatarId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_id: Option<String>,
     /// `avatarName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_name: Option<String>,
     /// `gender`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
     /// `genderName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender_name: Option<String>,
     /// `genderOptionData`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender_option_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `createdAt`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `createdById`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `passwordUpdatedAt`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_at: Option<String>,
     /// `passwordUpdatedById`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by_id: Option<String>,
     /// `passwordUpdatedByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by_name: Option<String>,
     /// `layoutProfileId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub layout_profile_id: Option<String>,
     /// `layoutProfileName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub layout_profile_name: Option<String>,
     /// `localeId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale_id: Option<String>,
     /// `localeName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale_name: Option<String>,
     /// `disabledLanguages`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled_languages: Option<::atrocore_runtime::serde_json::Value>,
     /// `styleId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub style_id: Option<String>,
     /// `styleName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub style_name: Option<String>,
     /// `dashboardLayout`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashboard_layout: Option<::atrocore_runtime::serde_json::Value>,
     /// `dashletsOptions`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `useCustomTabList`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_custom_tab_list: Option<bool>,
     /// `followEntityOnStreamPost`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_stream_post: Option<bool>,
     /// `followCreatedEntities`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_created_entities: Option<bool>,
     /// `followEntityOnAssignment`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_assignment: Option<bool>,
     /// `closedPanelOptions`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_panel_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `receiveNotifications`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub receive_notifications: Option<bool>,
     /// `notificationProfileId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_profile_id: Option<String>,
     /// `notificationProfileName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_profile_name: Option<String>,
     /// `lpNavigation`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lp_navigation: Option<::atrocore_runtime::serde_json::Value>,
     /// `hideShowFullList`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hide_show_full_list: Option<bool>,
     /// `favoritesList`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub favorites_list: Option<Vec<String>>,
     /// `currentSelectionId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_id: Option<String>,
     /// `currentSelectionName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_name: Option<String>,
     /// `actorId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_id: Option<String>,
     /// `actorName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_name: Option<String>,
     /// `delegatorId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delegator_id: Option<String>,
     /// `delegatorName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delegator_name: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for UserProfile {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for UserProfile {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        if self.disable_action_history.is_some() {
+            map.serialize_entry("disableActionHistory", &self.disable_action_history)?;
+        }
+        if self.is_admin.is_some() {
+            map.serialize_entry("isAdmin", &self.is_admin)?;
+        }
+        map.serialize_entry("userName", &self.user_name)?;
+        map.serialize_entry("name", &self.name)?;
+        if self.department.is_some() {
+            map.serialize_entry("department", &self.department)?;
+        }
+        if self.first_name.is_some() {
+            map.serialize_entry("firstName", &self.first_name)?;
+        }
+        if self.last_name.is_some() {
+            map.serialize_entry("lastName", &self.last_name)?;
+        }
+        if self.is_active.is_some() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if self.title.is_some() {
+            map.serialize_entry("title", &self.title)?;
+        }
+        if self.email_address.is_some() {
+            map.serialize_entry("emailAddress", &self.email_address)?;
+        }
+        if self.phone_number.is_some() {
+            map.serialize_entry("phoneNumber", &self.phone_number)?;
+        }
+        if self.teams_ids.is_some() {
+            map.serialize_entry("teamsIds", &self.teams_ids)?;
+        }
+        if self.teams_names.is_some() {
+            map.serialize_entry("teamsNames", &self.teams_names)?;
+        }
+        if self.roles_ids.is_some() {
+            map.serialize_entry("rolesIds", &self.roles_ids)?;
+        }
+        if self.roles_names.is_some() {
+            map.serialize_entry("rolesNames", &self.roles_names)?;
+        }
+        if self.avatar_id.is_some() {
+            map.serialize_entry("avatarId", &self.avatar_id)?;
+        }
+        if self.avatar_name.is_some() {
+            map.serialize_entry("avatarName", &self.avatar_name)?;
+        }
+        if self.gender.is_some() {
+            map.serialize_entry("gender", &self.gender)?;
+        }
+        if self.gender_name.is_some() {
+            map.serialize_entry("genderName", &self.gender_name)?;
+        }
+        if self.gender_option_data.is_some() {
+            map.serialize_entry("genderOptionData", &self.gender_option_data)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.password_updated_at.is_some() {
+            map.serialize_entry("passwordUpdatedAt", &self.password_updated_at)?;
+        }
+        if self.password_updated_by_id.is_some() {
+            map.serialize_entry("passwordUpdatedById", &self.password_updated_by_id)?;
+        }
+        if self.password_updated_by_name.is_some() {
+            map.serialize_entry(
+                "passwordUpdatedByName",
+                &self.password_updated_by_name,
+            )?;
+        }
+        if self.layout_profile_id.is_some() {
+            map.serialize_entry("layoutProfileId", &self.layout_profile_id)?;
+        }
+        if self.layout_profile_name.is_some() {
+            map.serialize_entry("layoutProfileName", &self.layout_profile_name)?;
+        }
+        if self.locale_id.is_some() {
+            map.serialize_entry("localeId", &self.locale_id)?;
+        }
+        if self.locale_name.is_some() {
+            map.serialize_entry("localeName", &self.locale_name)?;
+        }
+        if self.disabled_languages.is_some() {
+            map.serialize_entry("disabledLanguages", &self.disabled_languages)?;
+        }
+        if self.style_id.is_some() {
+            map.serialize_entry("styleId", &self.style_id)?;
+        }
+        if self.style_name.is_some() {
+            map.serialize_entry("styleName", &self.style_name)?;
+        }
+        if self.dashboard_layout.is_some() {
+            map.serialize_entry("dashboardLayout", &self.dashboard_layout)?;
+        }
+        if self.dashlets_options.is_some() {
+            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
+        }
+        if self.use_custom_tab_list.is_some() {
+            map.serialize_entry("useCustomTabList", &self.use_custom_tab_list)?;
+        }
+        if self.follow_entity_on_stream_post.is_some() {
+            map.serialize_entry(
+                "followEntityOnStreamPost",
+                &self.follow_entity_on_stream_post,
+            )?;
+        }
+        if self.follow_created_entities.is_some() {
+            map.serialize_entry("followCreatedEntities", &self.follow_created_entities)?;
+        }
+        if self.follow_entity_on_assignment.is_some() {
+            map.serialize_entry(
+                "followEntityOnAssignment",
+                &self.follow_entity_on_assignment,
+            )?;
+        }
+        if self.closed_panel_options.is_some() {
+            map.serialize_entry("closedPanelOptions", &self.closed_panel_options)?;
+        }
+        if self.receive_notifications.is_some() {
+            map.serialize_entry("receiveNotifications", &self.receive_notifications)?;
+        }
+        if self.notification_profile_id.is_some() {
+            map.serialize_entry("notificationProfileId", &self.notification_profile_id)?;
+        }
+        if self.notification_profile_name.is_some() {
+            map.serialize_entry(
+                "notificationProfileName",
+                &self.notification_profile_name,
+            )?;
+        }
+        if self.lp_navigation.is_some() {
+            map.serialize_entry("lpNavigation", &self.lp_navigation)?;
+        }
+        if self.hide_show_full_list.is_some() {
+            map.serialize_entry("hideShowFullList", &self.hide_show_full_list)?;
+        }
+        if self.favorites_list.is_some() {
+            map.serialize_entry("favoritesList", &self.favorites_list)?;
+        }
+        if self.current_selection_id.is_some() {
+            map.serialize_entry("currentSelectionId", &self.current_selection_id)?;
+        }
+        if self.current_selection_name.is_some() {
+            map.serialize_entry("currentSelectionName", &self.current_selection_name)?;
+        }
+        if self.actor_id.is_some() {
+            map.serialize_entry("actorId", &self.actor_id)?;
+        }
+        if self.actor_name.is_some() {
+            map.serialize_entry("actorName", &self.actor_name)?;
+        }
+        if self.delegator_id.is_some() {
+            map.serialize_entry("delegatorId", &self.delegator_id)?;
+        }
+        if self.delegator_name.is_some() {
+            map.serialize_entry("delegatorName", &self.delegator_name)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserProfile {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for UserProfile {
+impl ::atrocore_runtime::fields::DecodeFields for UserProfile {
     const EXPECTING: &'static str = "a `UserProfile` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,

@@ -5,138 +5,200 @@
 
 //! The `Unit` entity: record types, fields, filters and operations.
 /// A `Unit` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Unit {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::UnitId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `code`
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `symbol`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub symbol: Option<String>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `measureId`, required
     ///
     /// Link to `Measure`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub measure_id: Option<crate::ids::MeasureId>,
     /// `measureName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub measure_name: Option<String>,
     /// `isMain`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_main: Option<bool>,
     /// `multiplier`, required
     ///
     /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub multiplier: Option<f64>,
     /// `convertToId`
     ///
     /// Link to `Unit`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub convert_to_id: Option<crate::ids::UnitId>,
     /// `convertToName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub convert_to_name: Option<String>,
     /// `createdAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for Unit {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for Unit {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.name_de_de.is_some() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if self.name_fr_fr.is_some() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if self.code.is_some() {
+            map.serialize_entry("code", &self.code)?;
+        }
+        if self.symbol.is_some() {
+            map.serialize_entry("symbol", &self.symbol)?;
+        }
+        if self.is_active.is_some() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.description_de_de.is_some() {
+            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
+        }
+        if self.description_fr_fr.is_some() {
+            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
+        }
+        if self.measure_id.is_some() {
+            map.serialize_entry("measureId", &self.measure_id)?;
+        }
+        if self.measure_name.is_some() {
+            map.serialize_entry("measureName", &self.measure_name)?;
+        }
+        if self.is_main.is_some() {
+            map.serialize_entry("isMain", &self.is_main)?;
+        }
+        if self.multiplier.is_some() {
+            map.serialize_entry("multiplier", &self.multiplier)?;
+        }
+        if self.convert_to_id.is_some() {
+            map.serialize_entry("convertToId", &self.convert_to_id)?;
+        }
+        if self.convert_to_name.is_some() {
+            map.serialize_entry("convertToName", &self.convert_to_name)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.modified_at.is_some() {
+            map.serialize_entry("modifiedAt", &self.modified_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.modified_by_id.is_some() {
+            map.serialize_entry("modifiedById", &self.modified_by_id)?;
+        }
+        if self.modified_by_name.is_some() {
+            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
+        }
+        if self.bookmark_id.is_some() {
+            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Unit {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for Unit {
+impl ::atrocore_runtime::fields::DecodeFields for Unit {
     const EXPECTING: &'static str = "a `Unit` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -307,13 +369,7 @@ impl ::atrocore_runtime::Entity for Unit {
     type Field = UnitField;
 }
 /// The fields of a new `Unit` record (`POST /Unit`).
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(rename_all = "camelCase")]
 pub struct UnitPost {
@@ -400,6 +456,61 @@ pub struct UnitPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for UnitPost {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for UnitPost {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        map.serialize_entry("name", &self.name)?;
+        if self.name_de_de.is_some() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if self.name_fr_fr.is_some() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if self.code.is_some() {
+            map.serialize_entry("code", &self.code)?;
+        }
+        if self.symbol.is_some() {
+            map.serialize_entry("symbol", &self.symbol)?;
+        }
+        if self.is_active.is_some() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.description_de_de.is_some() {
+            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
+        }
+        if self.description_fr_fr.is_some() {
+            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
+        }
+        self.measure.write_entry(map)?;
+        if self.is_main.is_some() {
+            map.serialize_entry("isMain", &self.is_main)?;
+        }
+        if self.multiplier.is_some() {
+            map.serialize_entry("multiplier", &self.multiplier)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.convert_to {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl UnitPost {
     /// A new record with the fields the server requires (`name`, `measure`); the others are unset. Set them with struct update syntax: `UnitPost { field: Some(value), ..UnitPost::new(…) }`.
     pub fn new(
@@ -426,98 +537,175 @@ impl UnitPost {
     }
 }
 /// Changes to a `Unit` record (`PUT /Unit/{id}`): fields left `Unchanged` are not sent.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UnitPatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_de_de: ::atrocore_runtime::Patch<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `code`
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub code: ::atrocore_runtime::Patch<String>,
     /// `symbol`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub symbol: ::atrocore_runtime::Patch<String>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_active: ::atrocore_runtime::Patch<bool>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_de_de: ::atrocore_runtime::Patch<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `measure`, required
     ///
     /// `measureId` or its find-or-create form `measure`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Measure`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub measure: Option<
         ::atrocore_runtime::LinkOne<crate::ids::MeasureId, links::Measure>,
     >,
     /// `isMain`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_main: ::atrocore_runtime::Patch<bool>,
     /// `multiplier`, required
     ///
     /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub multiplier: Option<f64>,
     /// `convertTo`
     ///
     /// `convertToId` or its find-or-create form `convertTo`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Unit`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub convert_to: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::ConvertTo>,
     >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl ::atrocore_runtime::serde::Serialize for UnitPatch {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for UnitPatch {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if !self.name_de_de.is_unchanged() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if !self.name_fr_fr.is_unchanged() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if !self.code.is_unchanged() {
+            map.serialize_entry("code", &self.code)?;
+        }
+        if !self.symbol.is_unchanged() {
+            map.serialize_entry("symbol", &self.symbol)?;
+        }
+        if !self.is_active.is_unchanged() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if !self.description.is_unchanged() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if !self.description_de_de.is_unchanged() {
+            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
+        }
+        if !self.description_fr_fr.is_unchanged() {
+            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.measure {
+            link.write_entry(map)?;
+        }
+        if !self.is_main.is_unchanged() {
+            map.serialize_entry("isMain", &self.is_main)?;
+        }
+        if self.multiplier.is_some() {
+            map.serialize_entry("multiplier", &self.multiplier)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.convert_to {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UnitPatch {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::fields::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::fields::DecodeFields for UnitPatch {
+    const EXPECTING: &'static str = "a `UnitPatch` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "name" => self.name = map.next_value()?,
+            "nameDeDe" => self.name_de_de = map.next_value()?,
+            "nameFrFr" => self.name_fr_fr = map.next_value()?,
+            "code" => self.code = map.next_value()?,
+            "symbol" => self.symbol = map.next_value()?,
+            "isActive" => self.is_active = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "descriptionDeDe" => self.description_de_de = map.next_value()?,
+            "descriptionFrFr" => self.description_fr_fr = map.next_value()?,
+            "isMain" => self.is_main = map.next_value()?,
+            "multiplier" => self.multiplier = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
+    fn finish(&mut self) {
+        self.measure = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.convert_to = ::atrocore_runtime::fields::take_link(&mut self.extra);
+    }
 }
 /// Typed `where` conditions on `Unit` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {

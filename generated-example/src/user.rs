@@ -5,328 +5,486 @@
 
 //! The `User` entity: record types, fields, filters and operations.
 /// A `User` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct User {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::UserId>,
     /// `_meta`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `type`
     ///
     /// AtroCore type `enum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<UserType>,
     /// `disableActionHistory`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,
     /// `isAdmin`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
     /// `userName`, required
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `department`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// `password`
     ///
     /// AtroCore type `password`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
     /// `passwordConfirm`
     ///
     /// AtroCore type `password`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_confirm: Option<String>,
     /// `firstName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// `lastName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `title`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `emailAddress`
     ///
     /// AtroCore type `email`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// `phoneNumber`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// `token`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// `authTokenId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token_id: Option<String>,
     /// `authLogRecordId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_log_record_id: Option<String>,
     /// `ipAddress`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
     /// `defaultTeamId`
     ///
     /// Link to `Team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_team_id: Option<crate::ids::TeamId>,
     /// `defaultTeamName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_team_name: Option<String>,
     /// `acceptanceStatus`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub acceptance_status: Option<String>,
     /// `teamsIds`
     ///
     /// Links to `Team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
     /// `rolesIds`
     ///
     /// Links to `Role`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles_ids: Option<Vec<String>>,
     /// `rolesNames`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles_names: Option<::atrocore_runtime::LinkNames>,
     /// `avatarId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_id: Option<String>,
     /// `avatarName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_name: Option<String>,
     /// `sendAccessInfo`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub send_access_info: Option<bool>,
     /// `gender`
     ///
     /// AtroCore type `extensibleEnum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
     /// `genderName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender_name: Option<String>,
     /// `genderOptionData`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender_option_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `createdAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `passwordUpdatedAt`
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_at: Option<::atrocore_runtime::DateTime>,
     /// `passwordUpdatedById`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by_id: Option<crate::ids::UserId>,
     /// `passwordUpdatedByName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by_name: Option<String>,
     /// `layoutProfileId`
     ///
     /// Link to `LayoutProfile`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub layout_profile_id: Option<String>,
     /// `layoutProfileName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub layout_profile_name: Option<String>,
     /// `localeId`
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale_id: Option<String>,
     /// `localeName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale_name: Option<String>,
     /// `disabledLanguages`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled_languages: Option<::atrocore_runtime::serde_json::Value>,
     /// `styleId`
     ///
     /// AtroCore type `link`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub style_id: Option<String>,
     /// `styleName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub style_name: Option<String>,
     /// `dashboardLayout`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashboard_layout: Option<::atrocore_runtime::serde_json::Value>,
     /// `dashletsOptions`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `useCustomTabList`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_custom_tab_list: Option<bool>,
     /// `followEntityOnStreamPost`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_stream_post: Option<bool>,
     /// `followCreatedEntities`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_created_entities: Option<bool>,
     /// `followEntityOnAssignment`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_assignment: Option<bool>,
     /// `closedPanelOptions`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_panel_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `receiveNotifications`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub receive_notifications: Option<bool>,
     /// `notificationProfileId`
     ///
     /// Link to `NotificationProfile`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_profile_id: Option<String>,
     /// `notificationProfileName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_profile_name: Option<String>,
     /// `lpNavigation`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lp_navigation: Option<::atrocore_runtime::serde_json::Value>,
     /// `hideShowFullList`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hide_show_full_list: Option<bool>,
     /// `favoritesList`
     ///
     /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub favorites_list: Option<Vec<String>>,
     /// `currentSelectionId`
     ///
     /// Link to `Selection`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_id: Option<String>,
     /// `currentSelectionName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_name: Option<String>,
     /// `actorId`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_id: Option<crate::ids::UserId>,
     /// `actorName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_name: Option<String>,
     /// `delegatorId`
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delegator_id: Option<crate::ids::UserId>,
     /// `delegatorName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delegator_name: Option<String>,
     /// `bookmarkId`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for User {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for User {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        if self.type_.is_some() {
+            map.serialize_entry("type", &self.type_)?;
+        }
+        if self.disable_action_history.is_some() {
+            map.serialize_entry("disableActionHistory", &self.disable_action_history)?;
+        }
+        if self.is_admin.is_some() {
+            map.serialize_entry("isAdmin", &self.is_admin)?;
+        }
+        if self.user_name.is_some() {
+            map.serialize_entry("userName", &self.user_name)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.department.is_some() {
+            map.serialize_entry("department", &self.department)?;
+        }
+        if self.password.is_some() {
+            map.serialize_entry("password", &self.password)?;
+        }
+        if self.password_confirm.is_some() {
+            map.serialize_entry("passwordConfirm", &self.password_confirm)?;
+        }
+        if self.first_name.is_some() {
+            map.serialize_entry("firstName", &self.first_name)?;
+        }
+        if self.last_name.is_some() {
+            map.serialize_entry("lastName", &self.last_name)?;
+        }
+        if self.is_active.is_some() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if self.title.is_some() {
+            map.serialize_entry("title", &self.title)?;
+        }
+        if self.email_address.is_some() {
+            map.serialize_entry("emailAddress", &self.email_address)?;
+        }
+        if self.phone_number.is_some() {
+            map.serialize_entry("phoneNumber", &self.phone_number)?;
+        }
+        if self.token.is_some() {
+            map.serialize_entry("token", &self.token)?;
+        }
+        if self.auth_token_id.is_some() {
+            map.serialize_entry("authTokenId", &self.auth_token_id)?;
+        }
+        if self.auth_log_record_id.is_some() {
+            map.serialize_entry("authLogRecordId", &self.auth_log_record_id)?;
+        }
+        if self.ip_address.is_some() {
+            map.serialize_entry("ipAddress", &self.ip_address)?;
+        }
+        if self.default_team_id.is_some() {
+            map.serialize_entry("defaultTeamId", &self.default_team_id)?;
+        }
+        if self.default_team_name.is_some() {
+            map.serialize_entry("defaultTeamName", &self.default_team_name)?;
+        }
+        if self.acceptance_status.is_some() {
+            map.serialize_entry("acceptanceStatus", &self.acceptance_status)?;
+        }
+        if self.teams_ids.is_some() {
+            map.serialize_entry("teamsIds", &self.teams_ids)?;
+        }
+        if self.teams_names.is_some() {
+            map.serialize_entry("teamsNames", &self.teams_names)?;
+        }
+        if self.roles_ids.is_some() {
+            map.serialize_entry("rolesIds", &self.roles_ids)?;
+        }
+        if self.roles_names.is_some() {
+            map.serialize_entry("rolesNames", &self.roles_names)?;
+        }
+        if self.avatar_id.is_some() {
+            map.serialize_entry("avatarId", &self.avatar_id)?;
+        }
+        if self.avatar_name.is_some() {
+            map.serialize_entry("avatarName", &self.avatar_name)?;
+        }
+        if self.send_access_info.is_some() {
+            map.serialize_entry("sendAccessInfo", &self.send_access_info)?;
+        }
+        if self.gender.is_some() {
+            map.serialize_entry("gender", &self.gender)?;
+        }
+        if self.gender_name.is_some() {
+            map.serialize_entry("genderName", &self.gender_name)?;
+        }
+        if self.gender_option_data.is_some() {
+            map.serialize_entry("genderOptionData", &self.gender_option_data)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.password_updated_at.is_some() {
+            map.serialize_entry("passwordUpdatedAt", &self.password_updated_at)?;
+        }
+        if self.password_updated_by_id.is_some() {
+            map.serialize_entry("passwordUpdatedById", &self.password_updated_by_id)?;
+        }
+        if self.password_updated_by_name.is_some() {
+            map.serialize_entry(
+                "passwordUpdatedByName",
+                &self.password_updated_by_name,
+            )?;
+        }
+        if self.layout_profile_id.is_some() {
+            map.serialize_entry("layoutProfileId", &self.layout_profile_id)?;
+        }
+        if self.layout_profile_name.is_some() {
+            map.serialize_entry("layoutProfileName", &self.layout_profile_name)?;
+        }
+        if self.locale_id.is_some() {
+            map.serialize_entry("localeId", &self.locale_id)?;
+        }
+        if self.locale_name.is_some() {
+            map.serialize_entry("localeName", &self.locale_name)?;
+        }
+        if self.disabled_languages.is_some() {
+            map.serialize_entry("disabledLanguages", &self.disabled_languages)?;
+        }
+        if self.style_id.is_some() {
+            map.serialize_entry("styleId", &self.style_id)?;
+        }
+        if self.style_name.is_some() {
+            map.serialize_entry("styleName", &self.style_name)?;
+        }
+        if self.dashboard_layout.is_some() {
+            map.serialize_entry("dashboardLayout", &self.dashboard_layout)?;
+        }
+        if self.dashlets_options.is_some() {
+            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
+        }
+        if self.use_custom_tab_list.is_some() {
+            map.serialize_entry("useCustomTabList", &self.use_custom_tab_list)?;
+        }
+        if self.follow_entity_on_stream_post.is_some() {
+            map.serialize_entry(
+                "followEntityOnStreamPost",
+                &self.follow_entity_on_stream_post,
+            )?;
+        }
+        if self.follow_created_entities.is_some() {
+            map.serialize_entry("followCreatedEntities", &self.follow_created_entities)?;
+        }
+        if self.follow_entity_on_assignment.is_some() {
+            map.serialize_entry(
+                "followEntityOnAssignment",
+                &self.follow_entity_on_assignment,
+            )?;
+        }
+        if self.closed_panel_options.is_some() {
+            map.serialize_entry("closedPanelOptions", &self.closed_panel_options)?;
+        }
+        if self.receive_notifications.is_some() {
+            map.serialize_entry("receiveNotifications", &self.receive_notifications)?;
+        }
+        if self.notification_profile_id.is_some() {
+            map.serialize_entry("notificationProfileId", &self.notification_profile_id)?;
+        }
+        if self.notification_profile_name.is_some() {
+            map.serialize_entry(
+                "notificationProfileName",
+                &self.notification_profile_name,
+            )?;
+        }
+        if self.lp_navigation.is_some() {
+            map.serialize_entry("lpNavigation", &self.lp_navigation)?;
+        }
+        if self.hide_show_full_list.is_some() {
+            map.serialize_entry("hideShowFullList", &self.hide_show_full_list)?;
+        }
+        if self.favorites_list.is_some() {
+            map.serialize_entry("favoritesList", &self.favorites_list)?;
+        }
+        if self.current_selection_id.is_some() {
+            map.serialize_entry("currentSelectionId", &self.current_selection_id)?;
+        }
+        if self.current_selection_name.is_some() {
+            map.serialize_entry("currentSelectionName", &self.current_selection_name)?;
+        }
+        if self.actor_id.is_some() {
+            map.serialize_entry("actorId", &self.actor_id)?;
+        }
+        if self.actor_name.is_some() {
+            map.serialize_entry("actorName", &self.actor_name)?;
+        }
+        if self.delegator_id.is_some() {
+            map.serialize_entry("delegatorId", &self.delegator_id)?;
+        }
+        if self.delegator_name.is_some() {
+            map.serialize_entry("delegatorName", &self.delegator_name)?;
+        }
+        if self.bookmark_id.is_some() {
+            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for User {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for User {
+impl ::atrocore_runtime::fields::DecodeFields for User {
     const EXPECTING: &'static str = "a `User` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -713,13 +871,7 @@ impl ::atrocore_runtime::Entity for User {
     type Field = UserField;
 }
 /// The fields of a new `User` record (`POST /User`).
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(rename_all = "camelCase")]
 pub struct UserPost {
@@ -921,6 +1073,127 @@ pub struct UserPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for UserPost {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for UserPost {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.type_.is_some() {
+            map.serialize_entry("type", &self.type_)?;
+        }
+        if self.disable_action_history.is_some() {
+            map.serialize_entry("disableActionHistory", &self.disable_action_history)?;
+        }
+        if self.is_admin.is_some() {
+            map.serialize_entry("isAdmin", &self.is_admin)?;
+        }
+        map.serialize_entry("userName", &self.user_name)?;
+        map.serialize_entry("name", &self.name)?;
+        if self.department.is_some() {
+            map.serialize_entry("department", &self.department)?;
+        }
+        if self.password.is_some() {
+            map.serialize_entry("password", &self.password)?;
+        }
+        if self.first_name.is_some() {
+            map.serialize_entry("firstName", &self.first_name)?;
+        }
+        if self.last_name.is_some() {
+            map.serialize_entry("lastName", &self.last_name)?;
+        }
+        if self.is_active.is_some() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if self.title.is_some() {
+            map.serialize_entry("title", &self.title)?;
+        }
+        if self.email_address.is_some() {
+            map.serialize_entry("emailAddress", &self.email_address)?;
+        }
+        if self.phone_number.is_some() {
+            map.serialize_entry("phoneNumber", &self.phone_number)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.default_team {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.teams {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.roles {
+            link.write_entry(map)?;
+        }
+        if self.avatar_id.is_some() {
+            map.serialize_entry("avatarId", &self.avatar_id)?;
+        }
+        if self.gender.is_some() {
+            map.serialize_entry("gender", &self.gender)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.layout_profile {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.locale {
+            link.write_entry(map)?;
+        }
+        if self.disabled_languages.is_some() {
+            map.serialize_entry("disabledLanguages", &self.disabled_languages)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.style {
+            link.write_entry(map)?;
+        }
+        if self.dashboard_layout.is_some() {
+            map.serialize_entry("dashboardLayout", &self.dashboard_layout)?;
+        }
+        if self.dashlets_options.is_some() {
+            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
+        }
+        if self.use_custom_tab_list.is_some() {
+            map.serialize_entry("useCustomTabList", &self.use_custom_tab_list)?;
+        }
+        if self.follow_entity_on_stream_post.is_some() {
+            map.serialize_entry(
+                "followEntityOnStreamPost",
+                &self.follow_entity_on_stream_post,
+            )?;
+        }
+        if self.follow_created_entities.is_some() {
+            map.serialize_entry("followCreatedEntities", &self.follow_created_entities)?;
+        }
+        if self.follow_entity_on_assignment.is_some() {
+            map.serialize_entry(
+                "followEntityOnAssignment",
+                &self.follow_entity_on_assignment,
+            )?;
+        }
+        if self.closed_panel_options.is_some() {
+            map.serialize_entry("closedPanelOptions", &self.closed_panel_options)?;
+        }
+        if self.receive_notifications.is_some() {
+            map.serialize_entry("receiveNotifications", &self.receive_notifications)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.notification_profile {
+            link.write_entry(map)?;
+        }
+        if self.favorites_list.is_some() {
+            map.serialize_entry("favoritesList", &self.favorites_list)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.current_selection {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl UserPost {
     /// A new record with the fields the server requires (`userName`, `name`); the others are unset. Set them with struct update syntax: `UserPost { field: Some(value), ..UserPost::new(…) }`.
     pub fn new(
@@ -967,89 +1240,65 @@ impl UserPost {
     }
 }
 /// Changes to a `User` record (`PUT /User/{id}`): fields left `Unchanged` are not sent.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserPatch {
     /// `type`
     ///
     /// AtroCore type `enum`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub type_: ::atrocore_runtime::Patch<UserType>,
     /// `disableActionHistory`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub disable_action_history: ::atrocore_runtime::Patch<bool>,
     /// `isAdmin`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_admin: ::atrocore_runtime::Patch<bool>,
     /// `userName`, required
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `department`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub department: ::atrocore_runtime::Patch<String>,
     /// `password`
     ///
     /// AtroCore type `password`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub password: ::atrocore_runtime::Patch<String>,
     /// `firstName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub first_name: ::atrocore_runtime::Patch<String>,
     /// `lastName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub last_name: ::atrocore_runtime::Patch<String>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_active: ::atrocore_runtime::Patch<bool>,
     /// `title`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub title: ::atrocore_runtime::Patch<String>,
     /// `emailAddress`
     ///
     /// AtroCore type `email`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub email_address: ::atrocore_runtime::Patch<String>,
     /// `phoneNumber`
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub phone_number: ::atrocore_runtime::Patch<String>,
     /// `defaultTeam`
     ///
     /// `defaultTeamId` or its find-or-create form `defaultTeam`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Team`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub default_team: Option<
         ::atrocore_runtime::LinkOne<crate::ids::TeamId, links::DefaultTeam>,
     >,
@@ -1058,29 +1307,24 @@ pub struct UserPatch {
     /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// `roles`
     ///
     /// `rolesIds` or its find-or-create form `roles`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Role`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub roles: Option<::atrocore_runtime::LinkMany<String, links::Roles>>,
     /// `avatarId`
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub avatar_id: ::atrocore_runtime::Patch<String>,
     /// `gender`
     ///
     /// AtroCore type `extensibleEnum`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub gender: ::atrocore_runtime::Patch<String>,
     /// `layoutProfile`
     ///
     /// `layoutProfileId` or its find-or-create form `layoutProfile`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `LayoutProfile`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub layout_profile: Option<
         ::atrocore_runtime::LinkOne<String, links::LayoutProfile>,
     >,
@@ -1089,12 +1333,10 @@ pub struct UserPatch {
     /// `localeId` or its find-or-create form `locale`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub locale: Option<::atrocore_runtime::LinkOne<String, links::Locale>>,
     /// `disabledLanguages`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub disabled_languages: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
@@ -1103,84 +1345,264 @@ pub struct UserPatch {
     /// `styleId` or its find-or-create form `style`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub style: Option<::atrocore_runtime::LinkOne<String, links::Style>>,
     /// `dashboardLayout`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub dashboard_layout: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `dashletsOptions`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub dashlets_options: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `useCustomTabList`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub use_custom_tab_list: ::atrocore_runtime::Patch<bool>,
     /// `followEntityOnStreamPost`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub follow_entity_on_stream_post: ::atrocore_runtime::Patch<bool>,
     /// `followCreatedEntities`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub follow_created_entities: ::atrocore_runtime::Patch<bool>,
     /// `followEntityOnAssignment`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub follow_entity_on_assignment: ::atrocore_runtime::Patch<bool>,
     /// `closedPanelOptions`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub closed_panel_options: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
     /// `receiveNotifications`
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub receive_notifications: ::atrocore_runtime::Patch<bool>,
     /// `notificationProfile`
     ///
     /// `notificationProfileId` or its find-or-create form `notificationProfile`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `NotificationProfile`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub notification_profile: Option<
         ::atrocore_runtime::LinkOne<String, links::NotificationProfile>,
     >,
     /// `favoritesList`
     ///
     /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub favorites_list: ::atrocore_runtime::Patch<Vec<String>>,
     /// `currentSelection`
     ///
     /// `currentSelectionId` or its find-or-create form `currentSelection`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Selection`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub current_selection: Option<
         ::atrocore_runtime::LinkOne<String, links::CurrentSelection>,
     >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl ::atrocore_runtime::serde::Serialize for UserPatch {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for UserPatch {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if !self.type_.is_unchanged() {
+            map.serialize_entry("type", &self.type_)?;
+        }
+        if !self.disable_action_history.is_unchanged() {
+            map.serialize_entry("disableActionHistory", &self.disable_action_history)?;
+        }
+        if !self.is_admin.is_unchanged() {
+            map.serialize_entry("isAdmin", &self.is_admin)?;
+        }
+        if self.user_name.is_some() {
+            map.serialize_entry("userName", &self.user_name)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if !self.department.is_unchanged() {
+            map.serialize_entry("department", &self.department)?;
+        }
+        if !self.password.is_unchanged() {
+            map.serialize_entry("password", &self.password)?;
+        }
+        if !self.first_name.is_unchanged() {
+            map.serialize_entry("firstName", &self.first_name)?;
+        }
+        if !self.last_name.is_unchanged() {
+            map.serialize_entry("lastName", &self.last_name)?;
+        }
+        if !self.is_active.is_unchanged() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if !self.title.is_unchanged() {
+            map.serialize_entry("title", &self.title)?;
+        }
+        if !self.email_address.is_unchanged() {
+            map.serialize_entry("emailAddress", &self.email_address)?;
+        }
+        if !self.phone_number.is_unchanged() {
+            map.serialize_entry("phoneNumber", &self.phone_number)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.default_team {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.teams {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.roles {
+            link.write_entry(map)?;
+        }
+        if !self.avatar_id.is_unchanged() {
+            map.serialize_entry("avatarId", &self.avatar_id)?;
+        }
+        if !self.gender.is_unchanged() {
+            map.serialize_entry("gender", &self.gender)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.layout_profile {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.locale {
+            link.write_entry(map)?;
+        }
+        if !self.disabled_languages.is_unchanged() {
+            map.serialize_entry("disabledLanguages", &self.disabled_languages)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.style {
+            link.write_entry(map)?;
+        }
+        if !self.dashboard_layout.is_unchanged() {
+            map.serialize_entry("dashboardLayout", &self.dashboard_layout)?;
+        }
+        if !self.dashlets_options.is_unchanged() {
+            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
+        }
+        if !self.use_custom_tab_list.is_unchanged() {
+            map.serialize_entry("useCustomTabList", &self.use_custom_tab_list)?;
+        }
+        if !self.follow_entity_on_stream_post.is_unchanged() {
+            map.serialize_entry(
+                "followEntityOnStreamPost",
+                &self.follow_entity_on_stream_post,
+            )?;
+        }
+        if !self.follow_created_entities.is_unchanged() {
+            map.serialize_entry("followCreatedEntities", &self.follow_created_entities)?;
+        }
+        if !self.follow_entity_on_assignment.is_unchanged() {
+            map.serialize_entry(
+                "followEntityOnAssignment",
+                &self.follow_entity_on_assignment,
+            )?;
+        }
+        if !self.closed_panel_options.is_unchanged() {
+            map.serialize_entry("closedPanelOptions", &self.closed_panel_options)?;
+        }
+        if !self.receive_notifications.is_unchanged() {
+            map.serialize_entry("receiveNotifications", &self.receive_notifications)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.notification_profile {
+            link.write_entry(map)?;
+        }
+        if !self.favorites_list.is_unchanged() {
+            map.serialize_entry("favoritesList", &self.favorites_list)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.current_selection {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserPatch {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::fields::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::fields::DecodeFields for UserPatch {
+    const EXPECTING: &'static str = "a `UserPatch` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "type" => self.type_ = map.next_value()?,
+            "disableActionHistory" => self.disable_action_history = map.next_value()?,
+            "isAdmin" => self.is_admin = map.next_value()?,
+            "userName" => self.user_name = map.next_value()?,
+            "name" => self.name = map.next_value()?,
+            "department" => self.department = map.next_value()?,
+            "password" => self.password = map.next_value()?,
+            "firstName" => self.first_name = map.next_value()?,
+            "lastName" => self.last_name = map.next_value()?,
+            "isActive" => self.is_active = map.next_value()?,
+            "title" => self.title = map.next_value()?,
+            "emailAddress" => self.email_address = map.next_value()?,
+            "phoneNumber" => self.phone_number = map.next_value()?,
+            "avatarId" => self.avatar_id = map.next_value()?,
+            "gender" => self.gender = map.next_value()?,
+            "disabledLanguages" => self.disabled_languages = map.next_value()?,
+            "dashboardLayout" => self.dashboard_layout = map.next_value()?,
+            "dashletsOptions" => self.dashlets_options = map.next_value()?,
+            "useCustomTabList" => self.use_custom_tab_list = map.next_value()?,
+            "followEntityOnStreamPost" => {
+                self.follow_entity_on_stream_post = map.next_value()?;
+            }
+            "followCreatedEntities" => self.follow_created_entities = map.next_value()?,
+            "followEntityOnAssignment" => {
+                self.follow_entity_on_assignment = map.next_value()?;
+            }
+            "closedPanelOptions" => self.closed_panel_options = map.next_value()?,
+            "receiveNotifications" => self.receive_notifications = map.next_value()?,
+            "favoritesList" => self.favorites_list = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
+    fn finish(&mut self) {
+        self.default_team = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.teams = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.roles = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.layout_profile = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.locale = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.style = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.notification_profile = ::atrocore_runtime::fields::take_link(
+            &mut self.extra,
+        );
+        self.current_selection = ::atrocore_runtime::fields::take_link(&mut self.extra);
+    }
 }
 /// Typed `where` conditions on `User` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
@@ -1823,26 +2245,44 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserType {
     }
 }
 /// Request body of `POST /User/passwordChangeRequest`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PasswordChangeRequestBody {
     /// `userName`, required
     pub user_name: String,
     /// `emailAddress`, required
     pub email_address: String,
     /// `url`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for PasswordChangeRequestBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for PasswordChangeRequestBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("userName", &self.user_name)?;
+        map.serialize_entry("emailAddress", &self.email_address)?;
+        if self.url.is_some() {
+            map.serialize_entry("url", &self.url)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for PasswordChangeRequestBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for PasswordChangeRequestBody {
+impl ::atrocore_runtime::fields::DecodeFields for PasswordChangeRequestBody {
     const EXPECTING: &'static str = "a `PasswordChangeRequestBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1859,23 +2299,39 @@ impl ::atrocore_runtime::decode::DecodeFields for PasswordChangeRequestBody {
     }
 }
 /// Request body of `POST /User/changePasswordByRequest`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChangePasswordByRequestBody {
     /// `requestId`, required
     pub request_id: String,
     /// `password`, required
     pub password: String,
 }
+impl ::atrocore_runtime::serde::Serialize for ChangePasswordByRequestBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for ChangePasswordByRequestBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("requestId", &self.request_id)?;
+        map.serialize_entry("password", &self.password)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ChangePasswordByRequestBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for ChangePasswordByRequestBody {
+impl ::atrocore_runtime::fields::DecodeFields for ChangePasswordByRequestBody {
     const EXPECTING: &'static str = "a `ChangePasswordByRequestBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,

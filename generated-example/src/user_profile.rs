@@ -120,125 +120,215 @@ pub struct GetIdParams {
     pub language: Option<crate::types::Language>,
 }
 /// Request body of `PUT /UserProfile/{id}`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct IdBody {
     /// `disableActionHistory`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,
     /// `isAdmin`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
     /// `userName`, required
     pub user_name: String,
     /// `name`, required
     pub name: String,
     /// `department`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// `firstName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// `lastName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// `isActive`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `emailAddress`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// `phoneNumber`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// `teamsIds`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `rolesIds`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles_ids: Option<Vec<String>>,
     /// `avatarId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_id: Option<String>,
     /// `gender`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
     /// `genderName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender_name: Option<String>,
     /// `genderOptionData`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender_option_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `passwordUpdatedAt`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_at: Option<String>,
     /// `passwordUpdatedById`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by_id: Option<String>,
     /// `layoutProfileId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub layout_profile_id: Option<String>,
     /// `localeId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale_id: Option<String>,
     /// `disabledLanguages`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled_languages: Option<::atrocore_runtime::serde_json::Value>,
     /// `styleId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub style_id: Option<String>,
     /// `dashboardLayout`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashboard_layout: Option<::atrocore_runtime::serde_json::Value>,
     /// `dashletsOptions`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `useCustomTabList`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_custom_tab_list: Option<bool>,
     /// `followEntityOnStreamPost`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_stream_post: Option<bool>,
     /// `followCreatedEntities`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_created_entities: Option<bool>,
     /// `followEntityOnAssignment`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_assignment: Option<bool>,
     /// `closedPanelOptions`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_panel_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `receiveNotifications`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub receive_notifications: Option<bool>,
     /// `notificationProfileId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_profile_id: Option<String>,
     /// `lpNavigation`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lp_navigation: Option<::atrocore_runtime::serde_json::Value>,
     /// `hideShowFullList`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hide_show_full_list: Option<bool>,
     /// `favoritesList`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub favorites_list: Option<Vec<String>>,
     /// `currentSelectionId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_id: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for IdBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for IdBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.disable_action_history.is_some() {
+            map.serialize_entry("disableActionHistory", &self.disable_action_history)?;
+        }
+        if self.is_admin.is_some() {
+            map.serialize_entry("isAdmin", &self.is_admin)?;
+        }
+        map.serialize_entry("userName", &self.user_name)?;
+        map.serialize_entry("name", &self.name)?;
+        if self.department.is_some() {
+            map.serialize_entry("department", &self.department)?;
+        }
+        if self.first_name.is_some() {
+            map.serialize_entry("firstName", &self.first_name)?;
+        }
+        if self.last_name.is_some() {
+            map.serialize_entry("lastName", &self.last_name)?;
+        }
+        if self.is_active.is_some() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if self.title.is_some() {
+            map.serialize_entry("title", &self.title)?;
+        }
+        if self.email_address.is_some() {
+            map.serialize_entry("emailAddress", &self.email_address)?;
+        }
+        if self.phone_number.is_some() {
+            map.serialize_entry("phoneNumber", &self.phone_number)?;
+        }
+        if self.teams_ids.is_some() {
+            map.serialize_entry("teamsIds", &self.teams_ids)?;
+        }
+        if self.roles_ids.is_some() {
+            map.serialize_entry("rolesIds", &self.roles_ids)?;
+        }
+        if self.avatar_id.is_some() {
+            map.serialize_entry("avatarId", &self.avatar_id)?;
+        }
+        if self.gender.is_some() {
+            map.serialize_entry("gender", &self.gender)?;
+        }
+        if self.gender_name.is_some() {
+            map.serialize_entry("genderName", &self.gender_name)?;
+        }
+        if self.gender_option_data.is_some() {
+            map.serialize_entry("genderOptionData", &self.gender_option_data)?;
+        }
+        if self.password_updated_at.is_some() {
+            map.serialize_entry("passwordUpdatedAt", &self.password_updated_at)?;
+        }
+        if self.password_updated_by_id.is_some() {
+            map.serialize_entry("passwordUpdatedById", &self.password_updated_by_id)?;
+        }
+        if self.layout_profile_id.is_some() {
+            map.serialize_entry("layoutProfileId", &self.layout_profile_id)?;
+        }
+        if self.locale_id.is_some() {
+            map.serialize_entry("localeId", &self.locale_id)?;
+        }
+        if self.disabled_languages.is_some() {
+            map.serialize_entry("disabledLanguages", &self.disabled_languages)?;
+        }
+        if self.style_id.is_some() {
+            map.serialize_entry("styleId", &self.style_id)?;
+        }
+        if self.dashboard_layout.is_some() {
+            map.serialize_entry("dashboardLayout", &self.dashboard_layout)?;
+        }
+        if self.dashlets_options.is_some() {
+            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
+        }
+        if self.use_custom_tab_list.is_some() {
+            map.serialize_entry("useCustomTabList", &self.use_custom_tab_list)?;
+        }
+        if self.follow_entity_on_stream_post.is_some() {
+            map.serialize_entry(
+                "followEntityOnStreamPost",
+                &self.follow_entity_on_stream_post,
+            )?;
+        }
+        if self.follow_created_entities.is_some() {
+            map.serialize_entry("followCreatedEntities", &self.follow_created_entities)?;
+        }
+        if self.follow_entity_on_assignment.is_some() {
+            map.serialize_entry(
+                "followEntityOnAssignment",
+                &self.follow_entity_on_assignment,
+            )?;
+        }
+        if self.closed_panel_options.is_some() {
+            map.serialize_entry("closedPanelOptions", &self.closed_panel_options)?;
+        }
+        if self.receive_notifications.is_some() {
+            map.serialize_entry("receiveNotifications", &self.receive_notifications)?;
+        }
+        if self.notification_profile_id.is_some() {
+            map.serialize_entry("notificationProfileId", &self.notification_profile_id)?;
+        }
+        if self.lp_navigation.is_some() {
+            map.serialize_entry("lpNavigation", &self.lp_navigation)?;
+        }
+        if self.hide_show_full_list.is_some() {
+            map.serialize_entry("hideShowFullList", &self.hide_show_full_list)?;
+        }
+        if self.favorites_list.is_some() {
+            map.serialize_entry("favoritesList", &self.favorites_list)?;
+        }
+        if self.current_selection_id.is_some() {
+            map.serialize_entry("currentSelectionId", &self.current_selection_id)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for IdBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for IdBody {
+impl ::atrocore_runtime::fields::DecodeFields for IdBody {
     const EXPECTING: &'static str = "a `IdBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,

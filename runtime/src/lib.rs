@@ -139,12 +139,12 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod client;
-#[doc(hidden)]
-pub mod decode;
 mod dynamic;
 mod encode;
 mod entity;
 mod error;
+#[doc(hidden)]
+pub mod fields;
 pub mod filter;
 mod http;
 mod id;

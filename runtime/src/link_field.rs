@@ -214,10 +214,19 @@ impl<'de, I: Deserialize<'de>> ReadLinkForm<'de> for Many<I> {
     }
 }
 
+impl<V: LinkForm, K: LinkKeys> Link<V, K> {
+    /// Writes the link's one key (`brandId` or `brand`) into the map of the struct that holds it
+    /// (what generated `Serialize` impls call).
+    #[doc(hidden)]
+    pub fn write_entry<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        self.value.write(map, K::ID, K::LINK)
+    }
+}
+
 impl<V: LinkForm, K: LinkKeys> Serialize for Link<V, K> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(1))?;
-        self.value.write(&mut map, K::ID, K::LINK)?;
+        self.write_entry(&mut map)?;
         map.end()
     }
 }

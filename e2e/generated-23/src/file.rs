@@ -5,300 +5,433 @@
 
 //! The `File` entity: record types, fields, filters and operations.
 /// A `File` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct File {
     /// `id`, read-only, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::FileId>,
     /// `_meta`, read-only, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `preview`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<String>,
     /// `tags`, nullable
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `url`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// `hasOpen`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_open: Option<bool>,
     /// `extension`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub extension: Option<String>,
     /// `downloadUrl`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
     /// `mimeType`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
     /// `fileSize`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_size: Option<i64>,
     /// `fileMtime`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_mtime: Option<::atrocore_runtime::DateTime>,
     /// `hash`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
     /// `storageId`, nullable
     ///
     /// Link to `Storage`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_id: Option<String>,
     /// `storageName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_name: Option<String>,
     /// `folderId`, nullable
     ///
     /// Link to `Folder`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_id: Option<String>,
     /// `folderName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_name: Option<String>,
     /// `folderPath`, nullable
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_path: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `path`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// `thumbnailsPath`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnails_path: Option<String>,
     /// `typeId`, nullable
     ///
     /// Link to `FileType`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_id: Option<String>,
     /// `typeName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_name: Option<String>,
     /// `uploadUrl`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub upload_url: Option<String>,
     /// `remoteUrl`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_url: Option<String>,
     /// `files`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<String>,
     /// `createdAt`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`, nullable
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`, nullable
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedByName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `extensionCorrected`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub extension_corrected: Option<bool>,
     /// `width`, nullable
     ///
     /// AtroCore type `float`, measure `dimension`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<f64>,
     /// `height`, nullable
     ///
     /// AtroCore type `float`, measure `dimension`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<f64>,
     /// `size`, nullable
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
     /// `colorSpace`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color_space: Option<String>,
     /// `scanId`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scan_id: Option<String>,
     /// `bookmarkId`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `widthUnitId`, nullable
     ///
     /// Link to `Unit`, measure `dimension`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_id: Option<String>,
     /// `widthUnitName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_name: Option<String>,
     /// `combinedWidth`, nullable
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_width: Option<String>,
     /// `widthAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `widthUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `heightUnitId`, nullable
     ///
     /// Link to `Unit`, measure `dimension`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_id: Option<String>,
     /// `heightUnitName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_name: Option<String>,
     /// `combinedHeight`, nullable
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_height: Option<String>,
     /// `heightAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `heightUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitId`, nullable
     ///
     /// Link to `Unit`, measure `dimension`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_id: Option<String>,
     /// `sizeUnitName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_name: Option<String>,
     /// `combinedSize`, nullable
     ///
     /// AtroCore type `varchar`, measure `dimension`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_size: Option<String>,
     /// `sizeAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `smallThumbnailUrl`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub small_thumbnail_url: Option<String>,
     /// `mediumThumbnailUrl`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub medium_thumbnail_url: Option<String>,
     /// `largeThumbnailUrl`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub large_thumbnail_url: Option<String>,
     /// `smallLogoThumbnailUrl`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub small_logo_thumbnail_url: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for File {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for File {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.preview.is_some() {
+            map.serialize_entry("preview", &self.preview)?;
+        }
+        if self.tags.is_some() {
+            map.serialize_entry("tags", &self.tags)?;
+        }
+        if self.url.is_some() {
+            map.serialize_entry("url", &self.url)?;
+        }
+        if self.has_open.is_some() {
+            map.serialize_entry("hasOpen", &self.has_open)?;
+        }
+        if self.extension.is_some() {
+            map.serialize_entry("extension", &self.extension)?;
+        }
+        if self.download_url.is_some() {
+            map.serialize_entry("downloadUrl", &self.download_url)?;
+        }
+        if self.mime_type.is_some() {
+            map.serialize_entry("mimeType", &self.mime_type)?;
+        }
+        if self.file_size.is_some() {
+            map.serialize_entry("fileSize", &self.file_size)?;
+        }
+        if self.file_mtime.is_some() {
+            map.serialize_entry("fileMtime", &self.file_mtime)?;
+        }
+        if self.hash.is_some() {
+            map.serialize_entry("hash", &self.hash)?;
+        }
+        if self.storage_id.is_some() {
+            map.serialize_entry("storageId", &self.storage_id)?;
+        }
+        if self.storage_name.is_some() {
+            map.serialize_entry("storageName", &self.storage_name)?;
+        }
+        if self.folder_id.is_some() {
+            map.serialize_entry("folderId", &self.folder_id)?;
+        }
+        if self.folder_name.is_some() {
+            map.serialize_entry("folderName", &self.folder_name)?;
+        }
+        if self.folder_path.is_some() {
+            map.serialize_entry("folderPath", &self.folder_path)?;
+        }
+        if self.path.is_some() {
+            map.serialize_entry("path", &self.path)?;
+        }
+        if self.thumbnails_path.is_some() {
+            map.serialize_entry("thumbnailsPath", &self.thumbnails_path)?;
+        }
+        if self.type_id.is_some() {
+            map.serialize_entry("typeId", &self.type_id)?;
+        }
+        if self.type_name.is_some() {
+            map.serialize_entry("typeName", &self.type_name)?;
+        }
+        if self.upload_url.is_some() {
+            map.serialize_entry("uploadUrl", &self.upload_url)?;
+        }
+        if self.remote_url.is_some() {
+            map.serialize_entry("remoteUrl", &self.remote_url)?;
+        }
+        if self.files.is_some() {
+            map.serialize_entry("files", &self.files)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.modified_at.is_some() {
+            map.serialize_entry("modifiedAt", &self.modified_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.modified_by_id.is_some() {
+            map.serialize_entry("modifiedById", &self.modified_by_id)?;
+        }
+        if self.modified_by_name.is_some() {
+            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
+        }
+        if self.extension_corrected.is_some() {
+            map.serialize_entry("extensionCorrected", &self.extension_corrected)?;
+        }
+        if self.width.is_some() {
+            map.serialize_entry("width", &self.width)?;
+        }
+        if self.height.is_some() {
+            map.serialize_entry("height", &self.height)?;
+        }
+        if self.size.is_some() {
+            map.serialize_entry("size", &self.size)?;
+        }
+        if self.color_space.is_some() {
+            map.serialize_entry("colorSpace", &self.color_space)?;
+        }
+        if self.scan_id.is_some() {
+            map.serialize_entry("scanId", &self.scan_id)?;
+        }
+        if self.bookmark_id.is_some() {
+            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
+        }
+        if self.width_unit_id.is_some() {
+            map.serialize_entry("widthUnitId", &self.width_unit_id)?;
+        }
+        if self.width_unit_name.is_some() {
+            map.serialize_entry("widthUnitName", &self.width_unit_name)?;
+        }
+        if self.combined_width.is_some() {
+            map.serialize_entry("combinedWidth", &self.combined_width)?;
+        }
+        if self.width_all_units.is_some() {
+            map.serialize_entry("widthAllUnits", &self.width_all_units)?;
+        }
+        if self.width_unit_data.is_some() {
+            map.serialize_entry("widthUnitData", &self.width_unit_data)?;
+        }
+        if self.height_unit_id.is_some() {
+            map.serialize_entry("heightUnitId", &self.height_unit_id)?;
+        }
+        if self.height_unit_name.is_some() {
+            map.serialize_entry("heightUnitName", &self.height_unit_name)?;
+        }
+        if self.combined_height.is_some() {
+            map.serialize_entry("combinedHeight", &self.combined_height)?;
+        }
+        if self.height_all_units.is_some() {
+            map.serialize_entry("heightAllUnits", &self.height_all_units)?;
+        }
+        if self.height_unit_data.is_some() {
+            map.serialize_entry("heightUnitData", &self.height_unit_data)?;
+        }
+        if self.size_unit_id.is_some() {
+            map.serialize_entry("sizeUnitId", &self.size_unit_id)?;
+        }
+        if self.size_unit_name.is_some() {
+            map.serialize_entry("sizeUnitName", &self.size_unit_name)?;
+        }
+        if self.combined_size.is_some() {
+            map.serialize_entry("combinedSize", &self.combined_size)?;
+        }
+        if self.size_all_units.is_some() {
+            map.serialize_entry("sizeAllUnits", &self.size_all_units)?;
+        }
+        if self.size_unit_data.is_some() {
+            map.serialize_entry("sizeUnitData", &self.size_unit_data)?;
+        }
+        if self.small_thumbnail_url.is_some() {
+            map.serialize_entry("smallThumbnailUrl", &self.small_thumbnail_url)?;
+        }
+        if self.medium_thumbnail_url.is_some() {
+            map.serialize_entry("mediumThumbnailUrl", &self.medium_thumbnail_url)?;
+        }
+        if self.large_thumbnail_url.is_some() {
+            map.serialize_entry("largeThumbnailUrl", &self.large_thumbnail_url)?;
+        }
+        if self.small_logo_thumbnail_url.is_some() {
+            map.serialize_entry(
+                "smallLogoThumbnailUrl",
+                &self.small_logo_thumbnail_url,
+            )?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for File {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for File {
+impl ::atrocore_runtime::fields::DecodeFields for File {
     const EXPECTING: &'static str = "a `File` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -638,13 +771,7 @@ impl ::atrocore_runtime::Entity for File {
     type Field = FileField;
 }
 /// The fields of a new `File` record (`POST /File`).
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(rename_all = "camelCase")]
 pub struct FilePost {
@@ -690,6 +817,42 @@ pub struct FilePost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for FilePost {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for FilePost {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("name", &self.name)?;
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.tags.is_some() {
+            map.serialize_entry("tags", &self.tags)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.folder {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.type_ {
+            link.write_entry(map)?;
+        }
+        if self.file_contents.is_some() {
+            map.serialize_entry("fileContents", &self.file_contents)?;
+        }
+        if self.share.is_some() {
+            map.serialize_entry("share", &self.share)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl FilePost {
     /// A new record with the fields the server requires (`name`); the others are unset. Set them with struct update syntax: `FilePost { field: Some(value), ..FilePost::new(…) }`.
     pub fn new(name: impl ::std::convert::Into<String>) -> Self {
@@ -706,54 +869,107 @@ impl FilePost {
     }
 }
 /// Changes to a `File` record (`PATCH /File/{id}`): fields left `Unchanged` are not sent.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FilePatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
     /// `tags`, nullable
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tags: ::atrocore_runtime::Patch<Vec<String>>,
     /// `folder`
     ///
     /// `folderId` or its find-or-create form `folder`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Folder`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub folder: Option<::atrocore_runtime::LinkOne<String, links::Folder>>,
     /// `type`
     ///
     /// `typeId` or its find-or-create form `type`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `FileType`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub type_: Option<::atrocore_runtime::LinkOne<String, links::Type>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl ::atrocore_runtime::serde::Serialize for FilePatch {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for FilePatch {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if !self.description.is_unchanged() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if !self.tags.is_unchanged() {
+            map.serialize_entry("tags", &self.tags)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.folder {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.type_ {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for FilePatch {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::fields::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::fields::DecodeFields for FilePatch {
+    const EXPECTING: &'static str = "a `FilePatch` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "name" => self.name = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "tags" => self.tags = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
+    fn finish(&mut self) {
+        self.folder = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.type_ = ::atrocore_runtime::fields::take_link(&mut self.extra);
+    }
 }
 /// Typed `where` conditions on `File` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
@@ -1285,199 +1501,335 @@ impl ::atrocore_runtime::UpsertPayload<File> for FilePost {
     }
 }
 /// Request body of `POST /File/createChunk`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateChunkBody {
     /// `id`, required
     pub id: String,
     /// `_meta`, read-only, nullable
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, required
     pub name: String,
     /// `description`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `preview`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<String>,
     /// `tags`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `url`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// `hasOpen`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_open: Option<bool>,
     /// `extension`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub extension: Option<String>,
     /// `downloadUrl`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
     /// `mimeType`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
     /// `fileSize`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_size: Option<i64>,
     /// `fileMtime`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_mtime: Option<String>,
     /// `hash`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
     /// `storageId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_id: Option<String>,
     /// `storageName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_name: Option<String>,
     /// `folderId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_id: Option<String>,
     /// `folderName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_name: Option<String>,
     /// `folderPath`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_path: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `path`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// `thumbnailsPath`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnails_path: Option<String>,
     /// `typeId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_id: Option<String>,
     /// `typeName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_name: Option<String>,
     /// `uploadUrl`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub upload_url: Option<String>,
     /// `remoteUrl`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_url: Option<String>,
     /// `files`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<String>,
     /// `createdAt`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `modifiedAt`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<String>,
     /// `createdById`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedByName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `extensionCorrected`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub extension_corrected: Option<bool>,
     /// `width`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<f64>,
     /// `height`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<f64>,
     /// `size`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
     /// `colorSpace`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color_space: Option<String>,
     /// `scanId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scan_id: Option<String>,
     /// `bookmarkId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `widthUnitId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_id: Option<String>,
     /// `widthUnitName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_name: Option<String>,
     /// `combinedWidth`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_width: Option<String>,
     /// `widthAllUnits`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `widthUnitData`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `heightUnitId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_id: Option<String>,
     /// `heightUnitName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_name: Option<String>,
     /// `combinedHeight`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_height: Option<String>,
     /// `heightAllUnits`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `heightUnitData`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_id: Option<String>,
     /// `sizeUnitName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_name: Option<String>,
     /// `combinedSize`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_size: Option<String>,
     /// `sizeAllUnits`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitData`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `smallThumbnailUrl`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub small_thumbnail_url: Option<String>,
     /// `mediumThumbnailUrl`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub medium_thumbnail_url: Option<String>,
     /// `largeThumbnailUrl`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub large_thumbnail_url: Option<String>,
     /// `smallLogoThumbnailUrl`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub small_logo_thumbnail_url: Option<String>,
     /// `piece`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub piece: Option<String>,
     /// `piecesCount`, required
     pub pieces_count: i64,
     /// `reupload`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reupload: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for CreateChunkBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for CreateChunkBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        map.serialize_entry("name", &self.name)?;
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.preview.is_some() {
+            map.serialize_entry("preview", &self.preview)?;
+        }
+        if self.tags.is_some() {
+            map.serialize_entry("tags", &self.tags)?;
+        }
+        if self.url.is_some() {
+            map.serialize_entry("url", &self.url)?;
+        }
+        if self.has_open.is_some() {
+            map.serialize_entry("hasOpen", &self.has_open)?;
+        }
+        if self.extension.is_some() {
+            map.serialize_entry("extension", &self.extension)?;
+        }
+        if self.download_url.is_some() {
+            map.serialize_entry("downloadUrl", &self.download_url)?;
+        }
+        if self.mime_type.is_some() {
+            map.serialize_entry("mimeType", &self.mime_type)?;
+        }
+        if self.file_size.is_some() {
+            map.serialize_entry("fileSize", &self.file_size)?;
+        }
+        if self.file_mtime.is_some() {
+            map.serialize_entry("fileMtime", &self.file_mtime)?;
+        }
+        if self.hash.is_some() {
+            map.serialize_entry("hash", &self.hash)?;
+        }
+        if self.storage_id.is_some() {
+            map.serialize_entry("storageId", &self.storage_id)?;
+        }
+        if self.storage_name.is_some() {
+            map.serialize_entry("storageName", &self.storage_name)?;
+        }
+        if self.folder_id.is_some() {
+            map.serialize_entry("folderId", &self.folder_id)?;
+        }
+        if self.folder_name.is_some() {
+            map.serialize_entry("folderName", &self.folder_name)?;
+        }
+        if self.folder_path.is_some() {
+            map.serialize_entry("folderPath", &self.folder_path)?;
+        }
+        if self.path.is_some() {
+            map.serialize_entry("path", &self.path)?;
+        }
+        if self.thumbnails_path.is_some() {
+            map.serialize_entry("thumbnailsPath", &self.thumbnails_path)?;
+        }
+        if self.type_id.is_some() {
+            map.serialize_entry("typeId", &self.type_id)?;
+        }
+        if self.type_name.is_some() {
+            map.serialize_entry("typeName", &self.type_name)?;
+        }
+        if self.upload_url.is_some() {
+            map.serialize_entry("uploadUrl", &self.upload_url)?;
+        }
+        if self.remote_url.is_some() {
+            map.serialize_entry("remoteUrl", &self.remote_url)?;
+        }
+        if self.files.is_some() {
+            map.serialize_entry("files", &self.files)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.modified_at.is_some() {
+            map.serialize_entry("modifiedAt", &self.modified_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.modified_by_id.is_some() {
+            map.serialize_entry("modifiedById", &self.modified_by_id)?;
+        }
+        if self.modified_by_name.is_some() {
+            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
+        }
+        if self.extension_corrected.is_some() {
+            map.serialize_entry("extensionCorrected", &self.extension_corrected)?;
+        }
+        if self.width.is_some() {
+            map.serialize_entry("width", &self.width)?;
+        }
+        if self.height.is_some() {
+            map.serialize_entry("height", &self.height)?;
+        }
+        if self.size.is_some() {
+            map.serialize_entry("size", &self.size)?;
+        }
+        if self.color_space.is_some() {
+            map.serialize_entry("colorSpace", &self.color_space)?;
+        }
+        if self.scan_id.is_some() {
+            map.serialize_entry("scanId", &self.scan_id)?;
+        }
+        if self.bookmark_id.is_some() {
+            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
+        }
+        if self.width_unit_id.is_some() {
+            map.serialize_entry("widthUnitId", &self.width_unit_id)?;
+        }
+        if self.width_unit_name.is_some() {
+            map.serialize_entry("widthUnitName", &self.width_unit_name)?;
+        }
+        if self.combined_width.is_some() {
+            map.serialize_entry("combinedWidth", &self.combined_width)?;
+        }
+        if self.width_all_units.is_some() {
+            map.serialize_entry("widthAllUnits", &self.width_all_units)?;
+        }
+        if self.width_unit_data.is_some() {
+            map.serialize_entry("widthUnitData", &self.width_unit_data)?;
+        }
+        if self.height_unit_id.is_some() {
+            map.serialize_entry("heightUnitId", &self.height_unit_id)?;
+        }
+        if self.height_unit_name.is_some() {
+            map.serialize_entry("heightUnitName", &self.height_unit_name)?;
+        }
+        if self.combined_height.is_some() {
+            map.serialize_entry("combinedHeight", &self.combined_height)?;
+        }
+        if self.height_all_units.is_some() {
+            map.serialize_entry("heightAllUnits", &self.height_all_units)?;
+        }
+        if self.height_unit_data.is_some() {
+            map.serialize_entry("heightUnitData", &self.height_unit_data)?;
+        }
+        if self.size_unit_id.is_some() {
+            map.serialize_entry("sizeUnitId", &self.size_unit_id)?;
+        }
+        if self.size_unit_name.is_some() {
+            map.serialize_entry("sizeUnitName", &self.size_unit_name)?;
+        }
+        if self.combined_size.is_some() {
+            map.serialize_entry("combinedSize", &self.combined_size)?;
+        }
+        if self.size_all_units.is_some() {
+            map.serialize_entry("sizeAllUnits", &self.size_all_units)?;
+        }
+        if self.size_unit_data.is_some() {
+            map.serialize_entry("sizeUnitData", &self.size_unit_data)?;
+        }
+        if self.small_thumbnail_url.is_some() {
+            map.serialize_entry("smallThumbnailUrl", &self.small_thumbnail_url)?;
+        }
+        if self.medium_thumbnail_url.is_some() {
+            map.serialize_entry("mediumThumbnailUrl", &self.medium_thumbnail_url)?;
+        }
+        if self.large_thumbnail_url.is_some() {
+            map.serialize_entry("largeThumbnailUrl", &self.large_thumbnail_url)?;
+        }
+        if self.small_logo_thumbnail_url.is_some() {
+            map.serialize_entry(
+                "smallLogoThumbnailUrl",
+                &self.small_logo_thumbnail_url,
+            )?;
+        }
+        if self.piece.is_some() {
+            map.serialize_entry("piece", &self.piece)?;
+        }
+        map.serialize_entry("piecesCount", &self.pieces_count)?;
+        if self.reupload.is_some() {
+            map.serialize_entry("reupload", &self.reupload)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for CreateChunkBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for CreateChunkBody {
+impl ::atrocore_runtime::fields::DecodeFields for CreateChunkBody {
     const EXPECTING: &'static str = "a `CreateChunkBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1552,28 +1904,48 @@ impl ::atrocore_runtime::decode::DecodeFields for CreateChunkBody {
     }
 }
 /// Request body of `POST /File/massDownload`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MassDownloadBody {
     /// `idList`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id_list: Option<Vec<String>>,
     /// `where`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub where_: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `byWhere`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub by_where: Option<bool>,
+}
+impl ::atrocore_runtime::serde::Serialize for MassDownloadBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for MassDownloadBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id_list.is_some() {
+            map.serialize_entry("idList", &self.id_list)?;
+        }
+        if self.where_.is_some() {
+            map.serialize_entry("where", &self.where_)?;
+        }
+        if self.by_where.is_some() {
+            map.serialize_entry("byWhere", &self.by_where)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MassDownloadBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for MassDownloadBody {
+impl ::atrocore_runtime::fields::DecodeFields for MassDownloadBody {
     const EXPECTING: &'static str = "a `MassDownloadBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1590,21 +1962,36 @@ impl ::atrocore_runtime::decode::DecodeFields for MassDownloadBody {
     }
 }
 /// Request body of `POST /File/uploadProxy`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UploadProxyBody {
     /// `url`, required
     pub url: String,
+}
+impl ::atrocore_runtime::serde::Serialize for UploadProxyBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for UploadProxyBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("url", &self.url)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UploadProxyBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for UploadProxyBody {
+impl ::atrocore_runtime::fields::DecodeFields for UploadProxyBody {
     const EXPECTING: &'static str = "a `UploadProxyBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1619,21 +2006,36 @@ impl ::atrocore_runtime::decode::DecodeFields for UploadProxyBody {
     }
 }
 /// Answer of `POST /File/{id}/createSharedUrl`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateSharedUrlResponse {
     /// `sharedUrl`, required
     pub shared_url: String,
+}
+impl ::atrocore_runtime::serde::Serialize for CreateSharedUrlResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for CreateSharedUrlResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("sharedUrl", &self.shared_url)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for CreateSharedUrlResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for CreateSharedUrlResponse {
+impl ::atrocore_runtime::fields::DecodeFields for CreateSharedUrlResponse {
     const EXPECTING: &'static str = "a `CreateSharedUrlResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1648,195 +2050,329 @@ impl ::atrocore_runtime::decode::DecodeFields for CreateSharedUrlResponse {
     }
 }
 /// Request body of `PATCH /File/{id}/reupload`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReuploadBody {
     /// `id`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `_meta`, read-only, nullable
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, required
     pub name: String,
     /// `description`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `preview`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<String>,
     /// `tags`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `url`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// `hasOpen`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_open: Option<bool>,
     /// `extension`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub extension: Option<String>,
     /// `downloadUrl`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
     /// `mimeType`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
     /// `fileSize`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_size: Option<i64>,
     /// `fileMtime`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_mtime: Option<String>,
     /// `hash`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
     /// `storageId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_id: Option<String>,
     /// `storageName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_name: Option<String>,
     /// `folderId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_id: Option<String>,
     /// `folderName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_name: Option<String>,
     /// `folderPath`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_path: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `path`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// `thumbnailsPath`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnails_path: Option<String>,
     /// `typeId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_id: Option<String>,
     /// `typeName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_name: Option<String>,
     /// `uploadUrl`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub upload_url: Option<String>,
     /// `remoteUrl`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_url: Option<String>,
     /// `files`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<String>,
     /// `createdAt`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `modifiedAt`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<String>,
     /// `createdById`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedByName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `extensionCorrected`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub extension_corrected: Option<bool>,
     /// `width`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<f64>,
     /// `height`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<f64>,
     /// `size`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
     /// `colorSpace`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color_space: Option<String>,
     /// `scanId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scan_id: Option<String>,
     /// `bookmarkId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `widthUnitId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_id: Option<String>,
     /// `widthUnitName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_name: Option<String>,
     /// `combinedWidth`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_width: Option<String>,
     /// `widthAllUnits`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `widthUnitData`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `heightUnitId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_id: Option<String>,
     /// `heightUnitName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_name: Option<String>,
     /// `combinedHeight`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_height: Option<String>,
     /// `heightAllUnits`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `heightUnitData`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_id: Option<String>,
     /// `sizeUnitName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_name: Option<String>,
     /// `combinedSize`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_size: Option<String>,
     /// `sizeAllUnits`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitData`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `smallThumbnailUrl`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub small_thumbnail_url: Option<String>,
     /// `mediumThumbnailUrl`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub medium_thumbnail_url: Option<String>,
     /// `largeThumbnailUrl`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub large_thumbnail_url: Option<String>,
     /// `smallLogoThumbnailUrl`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub small_logo_thumbnail_url: Option<String>,
     /// `fileContents`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_contents: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for ReuploadBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for ReuploadBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        map.serialize_entry("name", &self.name)?;
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.preview.is_some() {
+            map.serialize_entry("preview", &self.preview)?;
+        }
+        if self.tags.is_some() {
+            map.serialize_entry("tags", &self.tags)?;
+        }
+        if self.url.is_some() {
+            map.serialize_entry("url", &self.url)?;
+        }
+        if self.has_open.is_some() {
+            map.serialize_entry("hasOpen", &self.has_open)?;
+        }
+        if self.extension.is_some() {
+            map.serialize_entry("extension", &self.extension)?;
+        }
+        if self.download_url.is_some() {
+            map.serialize_entry("downloadUrl", &self.download_url)?;
+        }
+        if self.mime_type.is_some() {
+            map.serialize_entry("mimeType", &self.mime_type)?;
+        }
+        if self.file_size.is_some() {
+            map.serialize_entry("fileSize", &self.file_size)?;
+        }
+        if self.file_mtime.is_some() {
+            map.serialize_entry("fileMtime", &self.file_mtime)?;
+        }
+        if self.hash.is_some() {
+            map.serialize_entry("hash", &self.hash)?;
+        }
+        if self.storage_id.is_some() {
+            map.serialize_entry("storageId", &self.storage_id)?;
+        }
+        if self.storage_name.is_some() {
+            map.serialize_entry("storageName", &self.storage_name)?;
+        }
+        if self.folder_id.is_some() {
+            map.serialize_entry("folderId", &self.folder_id)?;
+        }
+        if self.folder_name.is_some() {
+            map.serialize_entry("folderName", &self.folder_name)?;
+        }
+        if self.folder_path.is_some() {
+            map.serialize_entry("folderPath", &self.folder_path)?;
+        }
+        if self.path.is_some() {
+            map.serialize_entry("path", &self.path)?;
+        }
+        if self.thumbnails_path.is_some() {
+            map.serialize_entry("thumbnailsPath", &self.thumbnails_path)?;
+        }
+        if self.type_id.is_some() {
+            map.serialize_entry("typeId", &self.type_id)?;
+        }
+        if self.type_name.is_some() {
+            map.serialize_entry("typeName", &self.type_name)?;
+        }
+        if self.upload_url.is_some() {
+            map.serialize_entry("uploadUrl", &self.upload_url)?;
+        }
+        if self.remote_url.is_some() {
+            map.serialize_entry("remoteUrl", &self.remote_url)?;
+        }
+        if self.files.is_some() {
+            map.serialize_entry("files", &self.files)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.modified_at.is_some() {
+            map.serialize_entry("modifiedAt", &self.modified_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.modified_by_id.is_some() {
+            map.serialize_entry("modifiedById", &self.modified_by_id)?;
+        }
+        if self.modified_by_name.is_some() {
+            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
+        }
+        if self.extension_corrected.is_some() {
+            map.serialize_entry("extensionCorrected", &self.extension_corrected)?;
+        }
+        if self.width.is_some() {
+            map.serialize_entry("width", &self.width)?;
+        }
+        if self.height.is_some() {
+            map.serialize_entry("height", &self.height)?;
+        }
+        if self.size.is_some() {
+            map.serialize_entry("size", &self.size)?;
+        }
+        if self.color_space.is_some() {
+            map.serialize_entry("colorSpace", &self.color_space)?;
+        }
+        if self.scan_id.is_some() {
+            map.serialize_entry("scanId", &self.scan_id)?;
+        }
+        if self.bookmark_id.is_some() {
+            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
+        }
+        if self.width_unit_id.is_some() {
+            map.serialize_entry("widthUnitId", &self.width_unit_id)?;
+        }
+        if self.width_unit_name.is_some() {
+            map.serialize_entry("widthUnitName", &self.width_unit_name)?;
+        }
+        if self.combined_width.is_some() {
+            map.serialize_entry("combinedWidth", &self.combined_width)?;
+        }
+        if self.width_all_units.is_some() {
+            map.serialize_entry("widthAllUnits", &self.width_all_units)?;
+        }
+        if self.width_unit_data.is_some() {
+            map.serialize_entry("widthUnitData", &self.width_unit_data)?;
+        }
+        if self.height_unit_id.is_some() {
+            map.serialize_entry("heightUnitId", &self.height_unit_id)?;
+        }
+        if self.height_unit_name.is_some() {
+            map.serialize_entry("heightUnitName", &self.height_unit_name)?;
+        }
+        if self.combined_height.is_some() {
+            map.serialize_entry("combinedHeight", &self.combined_height)?;
+        }
+        if self.height_all_units.is_some() {
+            map.serialize_entry("heightAllUnits", &self.height_all_units)?;
+        }
+        if self.height_unit_data.is_some() {
+            map.serialize_entry("heightUnitData", &self.height_unit_data)?;
+        }
+        if self.size_unit_id.is_some() {
+            map.serialize_entry("sizeUnitId", &self.size_unit_id)?;
+        }
+        if self.size_unit_name.is_some() {
+            map.serialize_entry("sizeUnitName", &self.size_unit_name)?;
+        }
+        if self.combined_size.is_some() {
+            map.serialize_entry("combinedSize", &self.combined_size)?;
+        }
+        if self.size_all_units.is_some() {
+            map.serialize_entry("sizeAllUnits", &self.size_all_units)?;
+        }
+        if self.size_unit_data.is_some() {
+            map.serialize_entry("sizeUnitData", &self.size_unit_data)?;
+        }
+        if self.small_thumbnail_url.is_some() {
+            map.serialize_entry("smallThumbnailUrl", &self.small_thumbnail_url)?;
+        }
+        if self.medium_thumbnail_url.is_some() {
+            map.serialize_entry("mediumThumbnailUrl", &self.medium_thumbnail_url)?;
+        }
+        if self.large_thumbnail_url.is_some() {
+            map.serialize_entry("largeThumbnailUrl", &self.large_thumbnail_url)?;
+        }
+        if self.small_logo_thumbnail_url.is_some() {
+            map.serialize_entry(
+                "smallLogoThumbnailUrl",
+                &self.small_logo_thumbnail_url,
+            )?;
+        }
+        if self.file_contents.is_some() {
+            map.serialize_entry("fileContents", &self.file_contents)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ReuploadBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for ReuploadBody {
+impl ::atrocore_runtime::fields::DecodeFields for ReuploadBody {
     const EXPECTING: &'static str = "a `ReuploadBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,

@@ -639,9 +639,7 @@ pub struct GetUserSessionParams {
     pub authorization_token_idletime: Option<i64>,
 }
 /// Request body of `POST /computeEntityScriptField`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ComputeEntityScriptFieldBody {
     /// `entityName`, required
     pub entity_name: String,
@@ -650,14 +648,33 @@ pub struct ComputeEntityScriptFieldBody {
     /// `field`, required
     pub field: String,
 }
+impl ::atrocore_runtime::serde::Serialize for ComputeEntityScriptFieldBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for ComputeEntityScriptFieldBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("field", &self.field)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ComputeEntityScriptFieldBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for ComputeEntityScriptFieldBody {
+impl ::atrocore_runtime::fields::DecodeFields for ComputeEntityScriptFieldBody {
     const EXPECTING: &'static str = "a `ComputeEntityScriptFieldBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -674,21 +691,36 @@ impl ::atrocore_runtime::decode::DecodeFields for ComputeEntityScriptFieldBody {
     }
 }
 /// Request body of `POST /destroyAuthToken`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DestroyAuthTokenBody {
     /// `token`, required
     pub token: String,
+}
+impl ::atrocore_runtime::serde::Serialize for DestroyAuthTokenBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for DestroyAuthTokenBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("token", &self.token)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for DestroyAuthTokenBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for DestroyAuthTokenBody {
+impl ::atrocore_runtime::fields::DecodeFields for DestroyAuthTokenBody {
     const EXPECTING: &'static str = "a `DestroyAuthTokenBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -760,43 +792,73 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Type {
     }
 }
 /// Answer of `GET /dynamicActions`, one item.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetDynamicActionsResponseItem {
     /// `action`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
     /// `label`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// `type`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `display`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub display: Option<String>,
     /// `html`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
     /// `tooltip`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tooltip: Option<String>,
     /// `displayField`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_field: Option<String>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<GetDynamicActionsResponseItemData>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetDynamicActionsResponseItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetDynamicActionsResponseItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.action.is_some() {
+            map.serialize_entry("action", &self.action)?;
+        }
+        if self.label.is_some() {
+            map.serialize_entry("label", &self.label)?;
+        }
+        if self.type_.is_some() {
+            map.serialize_entry("type", &self.type_)?;
+        }
+        if self.display.is_some() {
+            map.serialize_entry("display", &self.display)?;
+        }
+        if self.html.is_some() {
+            map.serialize_entry("html", &self.html)?;
+        }
+        if self.tooltip.is_some() {
+            map.serialize_entry("tooltip", &self.tooltip)?;
+        }
+        if self.display_field.is_some() {
+            map.serialize_entry("displayField", &self.display_field)?;
+        }
+        if self.data.is_some() {
+            map.serialize_entry("data", &self.data)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetDynamicActionsResponseItem {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetDynamicActionsResponseItem {
+impl ::atrocore_runtime::fields::DecodeFields for GetDynamicActionsResponseItem {
     const EXPECTING: &'static str = "a `GetDynamicActionsResponseItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -818,29 +880,49 @@ impl ::atrocore_runtime::decode::DecodeFields for GetDynamicActionsResponseItem 
     }
 }
 /// Answer of `GET /dynamicActions`, property `data`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetDynamicActionsResponseItemData {
     /// `action_id`, nullable
-    #[serde(rename = "action_id", skip_serializing_if = "Option::is_none")]
     pub action_id: Option<String>,
     /// `entity_id`, nullable
-    #[serde(rename = "entity_id", skip_serializing_if = "Option::is_none")]
     pub entity_id: Option<String>,
     /// `bookmark_id`, nullable
-    #[serde(rename = "bookmark_id", skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetDynamicActionsResponseItemData {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetDynamicActionsResponseItemData {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.action_id.is_some() {
+            map.serialize_entry("action_id", &self.action_id)?;
+        }
+        if self.entity_id.is_some() {
+            map.serialize_entry("entity_id", &self.entity_id)?;
+        }
+        if self.bookmark_id.is_some() {
+            map.serialize_entry("bookmark_id", &self.bookmark_id)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for GetDynamicActionsResponseItemData {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetDynamicActionsResponseItemData {
+impl ::atrocore_runtime::fields::DecodeFields for GetDynamicActionsResponseItemData {
     const EXPECTING: &'static str = "a `GetDynamicActionsResponseItemData` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -857,26 +939,44 @@ impl ::atrocore_runtime::decode::DecodeFields for GetDynamicActionsResponseItemD
     }
 }
 /// Request body of `POST /entityMassDelete`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityMassDeleteBody {
     /// `entityName`, required
     pub entity_name: String,
     /// `ids`, required
     pub ids: Vec<String>,
     /// `permanently`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
+}
+impl ::atrocore_runtime::serde::Serialize for EntityMassDeleteBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        map.serialize_entry("ids", &self.ids)?;
+        if self.permanently.is_some() {
+            map.serialize_entry("permanently", &self.permanently)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassDeleteBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityMassDeleteBody {
+impl ::atrocore_runtime::fields::DecodeFields for EntityMassDeleteBody {
     const EXPECTING: &'static str = "a `EntityMassDeleteBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -893,25 +993,43 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityMassDeleteBody {
     }
 }
 /// Answer of `POST /entityMassDelete`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityMassDeleteResponse {
     /// `deleted`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<i64>,
     /// `errors`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
+}
+impl ::atrocore_runtime::serde::Serialize for EntityMassDeleteResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.deleted.is_some() {
+            map.serialize_entry("deleted", &self.deleted)?;
+        }
+        if self.errors.is_some() {
+            map.serialize_entry("errors", &self.errors)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassDeleteResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityMassDeleteResponse {
+impl ::atrocore_runtime::fields::DecodeFields for EntityMassDeleteResponse {
     const EXPECTING: &'static str = "a `EntityMassDeleteResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -927,26 +1045,44 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityMassDeleteResponse {
     }
 }
 /// Request body of `POST /entityMassDeleteAsync`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityMassDeleteAsyncBody {
     /// `entityName`, required
     pub entity_name: String,
     /// `where`, required
     pub where_: Vec<EntityMassDeleteAsyncBodyWhereItem>,
     /// `permanently`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub permanently: Option<bool>,
+}
+impl ::atrocore_runtime::serde::Serialize for EntityMassDeleteAsyncBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteAsyncBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        map.serialize_entry("where", &self.where_)?;
+        if self.permanently.is_some() {
+            map.serialize_entry("permanently", &self.permanently)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassDeleteAsyncBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityMassDeleteAsyncBody {
+impl ::atrocore_runtime::fields::DecodeFields for EntityMassDeleteAsyncBody {
     const EXPECTING: &'static str = "a `EntityMassDeleteAsyncBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -963,29 +1099,49 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityMassDeleteAsyncBody {
     }
 }
 /// Request body of `POST /entityMassDeleteAsync`, property `where`, one item.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityMassDeleteAsyncBodyWhereItem {
     /// `type`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `attribute`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
     /// `value`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
+}
+impl ::atrocore_runtime::serde::Serialize for EntityMassDeleteAsyncBodyWhereItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteAsyncBodyWhereItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.type_.is_some() {
+            map.serialize_entry("type", &self.type_)?;
+        }
+        if self.attribute.is_some() {
+            map.serialize_entry("attribute", &self.attribute)?;
+        }
+        if self.value.is_some() {
+            map.serialize_entry("value", &self.value)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for EntityMassDeleteAsyncBodyWhereItem {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityMassDeleteAsyncBodyWhereItem {
+impl ::atrocore_runtime::fields::DecodeFields for EntityMassDeleteAsyncBodyWhereItem {
     const EXPECTING: &'static str = "a `EntityMassDeleteAsyncBodyWhereItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1002,21 +1158,36 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityMassDeleteAsyncBodyWhere
     }
 }
 /// Answer of `POST /entityMassDeleteAsync`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityMassDeleteAsyncResponse {
     /// `jobId`, required
     pub job_id: String,
+}
+impl ::atrocore_runtime::serde::Serialize for EntityMassDeleteAsyncResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteAsyncResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("jobId", &self.job_id)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassDeleteAsyncResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityMassDeleteAsyncResponse {
+impl ::atrocore_runtime::fields::DecodeFields for EntityMassDeleteAsyncResponse {
     const EXPECTING: &'static str = "a `EntityMassDeleteAsyncResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1031,9 +1202,7 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityMassDeleteAsyncResponse 
     }
 }
 /// Request body of `PATCH /entityMassUpdate`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityMassUpdateBody {
     /// `entityName`, required
     pub entity_name: String,
@@ -1042,14 +1211,33 @@ pub struct EntityMassUpdateBody {
     /// `values`, required
     pub values: ::atrocore_runtime::serde_json::Value,
 }
+impl ::atrocore_runtime::serde::Serialize for EntityMassUpdateBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityMassUpdateBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        map.serialize_entry("ids", &self.ids)?;
+        map.serialize_entry("values", &self.values)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassUpdateBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityMassUpdateBody {
+impl ::atrocore_runtime::fields::DecodeFields for EntityMassUpdateBody {
     const EXPECTING: &'static str = "a `EntityMassUpdateBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1066,25 +1254,43 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityMassUpdateBody {
     }
 }
 /// Answer of `PATCH /entityMassUpdate`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityMassUpdateResponse {
     /// `updated`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<i64>,
     /// `errors`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
+}
+impl ::atrocore_runtime::serde::Serialize for EntityMassUpdateResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityMassUpdateResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.updated.is_some() {
+            map.serialize_entry("updated", &self.updated)?;
+        }
+        if self.errors.is_some() {
+            map.serialize_entry("errors", &self.errors)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassUpdateResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityMassUpdateResponse {
+impl ::atrocore_runtime::fields::DecodeFields for EntityMassUpdateResponse {
     const EXPECTING: &'static str = "a `EntityMassUpdateResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1100,9 +1306,7 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityMassUpdateResponse {
     }
 }
 /// Request body of `PATCH /entityMassUpdateAsync`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityMassUpdateAsyncBody {
     /// `entityName`, required
     pub entity_name: String,
@@ -1111,14 +1315,33 @@ pub struct EntityMassUpdateAsyncBody {
     /// `values`, required
     pub values: ::atrocore_runtime::serde_json::Value,
 }
+impl ::atrocore_runtime::serde::Serialize for EntityMassUpdateAsyncBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityMassUpdateAsyncBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        map.serialize_entry("where", &self.where_)?;
+        map.serialize_entry("values", &self.values)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassUpdateAsyncBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityMassUpdateAsyncBody {
+impl ::atrocore_runtime::fields::DecodeFields for EntityMassUpdateAsyncBody {
     const EXPECTING: &'static str = "a `EntityMassUpdateAsyncBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1135,29 +1358,49 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityMassUpdateAsyncBody {
     }
 }
 /// Request body of `PATCH /entityMassUpdateAsync`, property `where`, one item.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityMassUpdateAsyncBodyWhereItem {
     /// `type`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `attribute`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
     /// `value`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
+}
+impl ::atrocore_runtime::serde::Serialize for EntityMassUpdateAsyncBodyWhereItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityMassUpdateAsyncBodyWhereItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.type_.is_some() {
+            map.serialize_entry("type", &self.type_)?;
+        }
+        if self.attribute.is_some() {
+            map.serialize_entry("attribute", &self.attribute)?;
+        }
+        if self.value.is_some() {
+            map.serialize_entry("value", &self.value)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for EntityMassUpdateAsyncBodyWhereItem {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityMassUpdateAsyncBodyWhereItem {
+impl ::atrocore_runtime::fields::DecodeFields for EntityMassUpdateAsyncBodyWhereItem {
     const EXPECTING: &'static str = "a `EntityMassUpdateAsyncBodyWhereItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1174,21 +1417,36 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityMassUpdateAsyncBodyWhere
     }
 }
 /// Answer of `PATCH /entityMassUpdateAsync`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityMassUpdateAsyncResponse {
     /// `jobId`, required
     pub job_id: String,
+}
+impl ::atrocore_runtime::serde::Serialize for EntityMassUpdateAsyncResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityMassUpdateAsyncResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("jobId", &self.job_id)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassUpdateAsyncResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityMassUpdateAsyncResponse {
+impl ::atrocore_runtime::fields::DecodeFields for EntityMassUpdateAsyncResponse {
     const EXPECTING: &'static str = "a `EntityMassUpdateAsyncResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1203,28 +1461,47 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityMassUpdateAsyncResponse 
     }
 }
 /// Request body of `POST /entityMerge`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityMergeBody {
     /// `entityName`, required
     pub entity_name: String,
     /// `sourceIds`, required
     pub source_ids: Vec<String>,
     /// `targetId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_id: Option<String>,
     /// `attributes`, required
     pub attributes: ::atrocore_runtime::serde_json::Value,
+}
+impl ::atrocore_runtime::serde::Serialize for EntityMergeBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityMergeBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        map.serialize_entry("sourceIds", &self.source_ids)?;
+        if self.target_id.is_some() {
+            map.serialize_entry("targetId", &self.target_id)?;
+        }
+        map.serialize_entry("attributes", &self.attributes)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMergeBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityMergeBody {
+impl ::atrocore_runtime::fields::DecodeFields for EntityMergeBody {
     const EXPECTING: &'static str = "a `EntityMergeBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1242,25 +1519,43 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityMergeBody {
     }
 }
 /// Answer of `GET /entityRelation`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetEntityRelationResponse {
     /// `total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetEntityRelationResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetEntityRelationResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.total.is_some() {
+            map.serialize_entry("total", &self.total)?;
+        }
+        if self.list.is_some() {
+            map.serialize_entry("list", &self.list)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetEntityRelationResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetEntityRelationResponse {
+impl ::atrocore_runtime::fields::DecodeFields for GetEntityRelationResponse {
     const EXPECTING: &'static str = "a `GetEntityRelationResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1276,9 +1571,7 @@ impl ::atrocore_runtime::decode::DecodeFields for GetEntityRelationResponse {
     }
 }
 /// Request body of `POST /entityRelation`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityRelationBody {
     /// `entityName`, required
     pub entity_name: String,
@@ -1287,29 +1580,61 @@ pub struct EntityRelationBody {
     /// `link`, required
     pub link: String,
     /// `ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `massRelate`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mass_relate: Option<bool>,
     /// `where`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub where_: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `selectData`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub select_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `shouldDuplicateForeign`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub should_duplicate_foreign: Option<bool>,
+}
+impl ::atrocore_runtime::serde::Serialize for EntityRelationBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("link", &self.link)?;
+        if self.ids.is_some() {
+            map.serialize_entry("ids", &self.ids)?;
+        }
+        if self.mass_relate.is_some() {
+            map.serialize_entry("massRelate", &self.mass_relate)?;
+        }
+        if self.where_.is_some() {
+            map.serialize_entry("where", &self.where_)?;
+        }
+        if self.select_data.is_some() {
+            map.serialize_entry("selectData", &self.select_data)?;
+        }
+        if self.should_duplicate_foreign.is_some() {
+            map.serialize_entry(
+                "shouldDuplicateForeign",
+                &self.should_duplicate_foreign,
+            )?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRelationBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityRelationBody {
+impl ::atrocore_runtime::fields::DecodeFields for EntityRelationBody {
     const EXPECTING: &'static str = "a `EntityRelationBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1331,9 +1656,7 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityRelationBody {
     }
 }
 /// Request body of `DELETE /entityRelationBulk`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteEntityRelationBulkBody {
     /// `entityName`, required
     pub entity_name: String,
@@ -1344,17 +1667,39 @@ pub struct DeleteEntityRelationBulkBody {
     /// `foreignIds`, required
     pub foreign_ids: Vec<String>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
+}
+impl ::atrocore_runtime::serde::Serialize for DeleteEntityRelationBulkBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for DeleteEntityRelationBulkBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        map.serialize_entry("link", &self.link)?;
+        map.serialize_entry("ids", &self.ids)?;
+        map.serialize_entry("foreignIds", &self.foreign_ids)?;
+        if self.data.is_some() {
+            map.serialize_entry("data", &self.data)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for DeleteEntityRelationBulkBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for DeleteEntityRelationBulkBody {
+impl ::atrocore_runtime::fields::DecodeFields for DeleteEntityRelationBulkBody {
     const EXPECTING: &'static str = "a `DeleteEntityRelationBulkBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1373,22 +1718,37 @@ impl ::atrocore_runtime::decode::DecodeFields for DeleteEntityRelationBulkBody {
     }
 }
 /// Answer of `DELETE /entityRelationBulk`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteEntityRelationBulkResponse {
     /// `message`, required
     pub message: String,
+}
+impl ::atrocore_runtime::serde::Serialize for DeleteEntityRelationBulkResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for DeleteEntityRelationBulkResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("message", &self.message)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for DeleteEntityRelationBulkResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for DeleteEntityRelationBulkResponse {
+impl ::atrocore_runtime::fields::DecodeFields for DeleteEntityRelationBulkResponse {
     const EXPECTING: &'static str = "a `DeleteEntityRelationBulkResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1403,9 +1763,7 @@ impl ::atrocore_runtime::decode::DecodeFields for DeleteEntityRelationBulkRespon
     }
 }
 /// Request body of `POST /entityRelationBulk`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityRelationBulkBody {
     /// `entityName`, required
     pub entity_name: String,
@@ -1416,17 +1774,39 @@ pub struct EntityRelationBulkBody {
     /// `foreignIds`, required
     pub foreign_ids: Vec<String>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
+}
+impl ::atrocore_runtime::serde::Serialize for EntityRelationBulkBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBulkBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        map.serialize_entry("link", &self.link)?;
+        map.serialize_entry("ids", &self.ids)?;
+        map.serialize_entry("foreignIds", &self.foreign_ids)?;
+        if self.data.is_some() {
+            map.serialize_entry("data", &self.data)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRelationBulkBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityRelationBulkBody {
+impl ::atrocore_runtime::fields::DecodeFields for EntityRelationBulkBody {
     const EXPECTING: &'static str = "a `EntityRelationBulkBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1445,21 +1825,36 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityRelationBulkBody {
     }
 }
 /// Answer of `POST /entityRelationBulk`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityRelationBulkResponse {
     /// `message`, required
     pub message: String,
+}
+impl ::atrocore_runtime::serde::Serialize for EntityRelationBulkResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBulkResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("message", &self.message)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRelationBulkResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityRelationBulkResponse {
+impl ::atrocore_runtime::fields::DecodeFields for EntityRelationBulkResponse {
     const EXPECTING: &'static str = "a `EntityRelationBulkResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1474,9 +1869,7 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityRelationBulkResponse {
     }
 }
 /// Request body of `POST /entityRelationBulkAsync`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityRelationBulkAsyncBody {
     /// `entityName`, required
     pub entity_name: String,
@@ -1487,17 +1880,39 @@ pub struct EntityRelationBulkAsyncBody {
     /// `foreignWhere`, required
     pub foreign_where: Vec<::atrocore_runtime::serde_json::Value>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
+}
+impl ::atrocore_runtime::serde::Serialize for EntityRelationBulkAsyncBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBulkAsyncBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        map.serialize_entry("link", &self.link)?;
+        map.serialize_entry("where", &self.where_)?;
+        map.serialize_entry("foreignWhere", &self.foreign_where)?;
+        if self.data.is_some() {
+            map.serialize_entry("data", &self.data)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRelationBulkAsyncBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityRelationBulkAsyncBody {
+impl ::atrocore_runtime::fields::DecodeFields for EntityRelationBulkAsyncBody {
     const EXPECTING: &'static str = "a `EntityRelationBulkAsyncBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1516,22 +1931,37 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityRelationBulkAsyncBody {
     }
 }
 /// Answer of `POST /entityRelationBulkAsync`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityRelationBulkAsyncResponse {
     /// `jobId`, required
     pub job_id: String,
+}
+impl ::atrocore_runtime::serde::Serialize for EntityRelationBulkAsyncResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBulkAsyncResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("jobId", &self.job_id)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for EntityRelationBulkAsyncResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityRelationBulkAsyncResponse {
+impl ::atrocore_runtime::fields::DecodeFields for EntityRelationBulkAsyncResponse {
     const EXPECTING: &'static str = "a `EntityRelationBulkAsyncResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1546,9 +1976,7 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityRelationBulkAsyncRespons
     }
 }
 /// Request body of `DELETE /entityRelationBulkAsync`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteEntityRelationBulkAsyncBody {
     /// `entityName`, required
     pub entity_name: String,
@@ -1559,18 +1987,40 @@ pub struct DeleteEntityRelationBulkAsyncBody {
     /// `foreignWhere`, required
     pub foreign_where: Vec<::atrocore_runtime::serde_json::Value>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
+}
+impl ::atrocore_runtime::serde::Serialize for DeleteEntityRelationBulkAsyncBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for DeleteEntityRelationBulkAsyncBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        map.serialize_entry("link", &self.link)?;
+        map.serialize_entry("where", &self.where_)?;
+        map.serialize_entry("foreignWhere", &self.foreign_where)?;
+        if self.data.is_some() {
+            map.serialize_entry("data", &self.data)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for DeleteEntityRelationBulkAsyncBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for DeleteEntityRelationBulkAsyncBody {
+impl ::atrocore_runtime::fields::DecodeFields for DeleteEntityRelationBulkAsyncBody {
     const EXPECTING: &'static str = "a `DeleteEntityRelationBulkAsyncBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1589,22 +2039,37 @@ impl ::atrocore_runtime::decode::DecodeFields for DeleteEntityRelationBulkAsyncB
     }
 }
 /// Answer of `DELETE /entityRelationBulkAsync`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteEntityRelationBulkAsyncResponse {
     /// `jobId`, required
     pub job_id: String,
+}
+impl ::atrocore_runtime::serde::Serialize for DeleteEntityRelationBulkAsyncResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for DeleteEntityRelationBulkAsyncResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("jobId", &self.job_id)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for DeleteEntityRelationBulkAsyncResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for DeleteEntityRelationBulkAsyncResponse {
+impl ::atrocore_runtime::fields::DecodeFields for DeleteEntityRelationBulkAsyncResponse {
     const EXPECTING: &'static str = "a `DeleteEntityRelationBulkAsyncResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1619,23 +2084,39 @@ impl ::atrocore_runtime::decode::DecodeFields for DeleteEntityRelationBulkAsyncR
     }
 }
 /// Request body of `POST /entityRestore`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityRestoreBody {
     /// `entityName`, required
     pub entity_name: String,
     /// `ids`, required
     pub ids: Vec<String>,
 }
+impl ::atrocore_runtime::serde::Serialize for EntityRestoreBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        map.serialize_entry("ids", &self.ids)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRestoreBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityRestoreBody {
+impl ::atrocore_runtime::fields::DecodeFields for EntityRestoreBody {
     const EXPECTING: &'static str = "a `EntityRestoreBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1651,25 +2132,43 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityRestoreBody {
     }
 }
 /// Answer of `POST /entityRestore`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityRestoreResponse {
     /// `restored`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub restored: Option<i64>,
     /// `errors`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
+}
+impl ::atrocore_runtime::serde::Serialize for EntityRestoreResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.restored.is_some() {
+            map.serialize_entry("restored", &self.restored)?;
+        }
+        if self.errors.is_some() {
+            map.serialize_entry("errors", &self.errors)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRestoreResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityRestoreResponse {
+impl ::atrocore_runtime::fields::DecodeFields for EntityRestoreResponse {
     const EXPECTING: &'static str = "a `EntityRestoreResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1685,23 +2184,39 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityRestoreResponse {
     }
 }
 /// Request body of `POST /entityRestoreAsync`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityRestoreAsyncBody {
     /// `entityName`, required
     pub entity_name: String,
     /// `where`, required
     pub where_: Vec<EntityRestoreAsyncBodyWhereItem>,
 }
+impl ::atrocore_runtime::serde::Serialize for EntityRestoreAsyncBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreAsyncBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        map.serialize_entry("where", &self.where_)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRestoreAsyncBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityRestoreAsyncBody {
+impl ::atrocore_runtime::fields::DecodeFields for EntityRestoreAsyncBody {
     const EXPECTING: &'static str = "a `EntityRestoreAsyncBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1717,29 +2232,49 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityRestoreAsyncBody {
     }
 }
 /// Request body of `POST /entityRestoreAsync`, property `where`, one item.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityRestoreAsyncBodyWhereItem {
     /// `type`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `attribute`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
     /// `value`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
+}
+impl ::atrocore_runtime::serde::Serialize for EntityRestoreAsyncBodyWhereItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreAsyncBodyWhereItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.type_.is_some() {
+            map.serialize_entry("type", &self.type_)?;
+        }
+        if self.attribute.is_some() {
+            map.serialize_entry("attribute", &self.attribute)?;
+        }
+        if self.value.is_some() {
+            map.serialize_entry("value", &self.value)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for EntityRestoreAsyncBodyWhereItem {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityRestoreAsyncBodyWhereItem {
+impl ::atrocore_runtime::fields::DecodeFields for EntityRestoreAsyncBodyWhereItem {
     const EXPECTING: &'static str = "a `EntityRestoreAsyncBodyWhereItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1756,21 +2291,36 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityRestoreAsyncBodyWhereIte
     }
 }
 /// Answer of `POST /entityRestoreAsync`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityRestoreAsyncResponse {
     /// `jobId`, required
     pub job_id: String,
+}
+impl ::atrocore_runtime::serde::Serialize for EntityRestoreAsyncResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreAsyncResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("jobId", &self.job_id)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRestoreAsyncResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityRestoreAsyncResponse {
+impl ::atrocore_runtime::fields::DecodeFields for EntityRestoreAsyncResponse {
     const EXPECTING: &'static str = "a `EntityRestoreAsyncResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1785,21 +2335,36 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityRestoreAsyncResponse {
     }
 }
 /// Request body of `POST /entityScriptDefaultFields`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityScriptDefaultFieldsBody {
     /// `entityName`, required
     pub entity_name: String,
+}
+impl ::atrocore_runtime::serde::Serialize for EntityScriptDefaultFieldsBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntityScriptDefaultFieldsBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityScriptDefaultFieldsBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntityScriptDefaultFieldsBody {
+impl ::atrocore_runtime::fields::DecodeFields for EntityScriptDefaultFieldsBody {
     const EXPECTING: &'static str = "a `EntityScriptDefaultFieldsBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1814,25 +2379,43 @@ impl ::atrocore_runtime::decode::DecodeFields for EntityScriptDefaultFieldsBody 
     }
 }
 /// Answer of `GET /entityStream`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetEntityStreamResponse {
     /// `total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetEntityStreamResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetEntityStreamResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.total.is_some() {
+            map.serialize_entry("total", &self.total)?;
+        }
+        if self.list.is_some() {
+            map.serialize_entry("list", &self.list)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetEntityStreamResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetEntityStreamResponse {
+impl ::atrocore_runtime::fields::DecodeFields for GetEntityStreamResponse {
     const EXPECTING: &'static str = "a `GetEntityStreamResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1848,33 +2431,56 @@ impl ::atrocore_runtime::decode::DecodeFields for GetEntityStreamResponse {
     }
 }
 /// Request body of `DELETE /entitySubscription`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteEntitySubscriptionBody {
     /// `entityName`, required
     pub entity_name: String,
     /// `ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `where`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub where_: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `selectData`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub select_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `byWhere`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub by_where: Option<bool>,
+}
+impl ::atrocore_runtime::serde::Serialize for DeleteEntitySubscriptionBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for DeleteEntitySubscriptionBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        if self.ids.is_some() {
+            map.serialize_entry("ids", &self.ids)?;
+        }
+        if self.where_.is_some() {
+            map.serialize_entry("where", &self.where_)?;
+        }
+        if self.select_data.is_some() {
+            map.serialize_entry("selectData", &self.select_data)?;
+        }
+        if self.by_where.is_some() {
+            map.serialize_entry("byWhere", &self.by_where)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for DeleteEntitySubscriptionBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for DeleteEntitySubscriptionBody {
+impl ::atrocore_runtime::fields::DecodeFields for DeleteEntitySubscriptionBody {
     const EXPECTING: &'static str = "a `DeleteEntitySubscriptionBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1893,26 +2499,44 @@ impl ::atrocore_runtime::decode::DecodeFields for DeleteEntitySubscriptionBody {
     }
 }
 /// Answer of `DELETE /entitySubscription`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteEntitySubscriptionResponse {
     /// `count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
     /// `ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
+}
+impl ::atrocore_runtime::serde::Serialize for DeleteEntitySubscriptionResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for DeleteEntitySubscriptionResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.count.is_some() {
+            map.serialize_entry("count", &self.count)?;
+        }
+        if self.ids.is_some() {
+            map.serialize_entry("ids", &self.ids)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for DeleteEntitySubscriptionResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for DeleteEntitySubscriptionResponse {
+impl ::atrocore_runtime::fields::DecodeFields for DeleteEntitySubscriptionResponse {
     const EXPECTING: &'static str = "a `DeleteEntitySubscriptionResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1928,33 +2552,56 @@ impl ::atrocore_runtime::decode::DecodeFields for DeleteEntitySubscriptionRespon
     }
 }
 /// Request body of `POST /entitySubscription`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntitySubscriptionBody {
     /// `entityName`, required
     pub entity_name: String,
     /// `ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// `where`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub where_: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `selectData`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub select_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `byWhere`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub by_where: Option<bool>,
+}
+impl ::atrocore_runtime::serde::Serialize for EntitySubscriptionBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntitySubscriptionBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        if self.ids.is_some() {
+            map.serialize_entry("ids", &self.ids)?;
+        }
+        if self.where_.is_some() {
+            map.serialize_entry("where", &self.where_)?;
+        }
+        if self.select_data.is_some() {
+            map.serialize_entry("selectData", &self.select_data)?;
+        }
+        if self.by_where.is_some() {
+            map.serialize_entry("byWhere", &self.by_where)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntitySubscriptionBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntitySubscriptionBody {
+impl ::atrocore_runtime::fields::DecodeFields for EntitySubscriptionBody {
     const EXPECTING: &'static str = "a `EntitySubscriptionBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1973,25 +2620,43 @@ impl ::atrocore_runtime::decode::DecodeFields for EntitySubscriptionBody {
     }
 }
 /// Answer of `POST /entitySubscription`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntitySubscriptionResponse {
     /// `count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
     /// `ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
+}
+impl ::atrocore_runtime::serde::Serialize for EntitySubscriptionResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EntitySubscriptionResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.count.is_some() {
+            map.serialize_entry("count", &self.count)?;
+        }
+        if self.ids.is_some() {
+            map.serialize_entry("ids", &self.ids)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntitySubscriptionResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EntitySubscriptionResponse {
+impl ::atrocore_runtime::fields::DecodeFields for EntitySubscriptionResponse {
     const EXPECTING: &'static str = "a `EntitySubscriptionResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2007,25 +2672,43 @@ impl ::atrocore_runtime::decode::DecodeFields for EntitySubscriptionResponse {
     }
 }
 /// Answer of `GET /entityTree`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetEntityTreeResponse {
     /// `total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetEntityTreeResponseListItem>>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetEntityTreeResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetEntityTreeResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.total.is_some() {
+            map.serialize_entry("total", &self.total)?;
+        }
+        if self.list.is_some() {
+            map.serialize_entry("list", &self.list)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetEntityTreeResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetEntityTreeResponse {
+impl ::atrocore_runtime::fields::DecodeFields for GetEntityTreeResponse {
     const EXPECTING: &'static str = "a `GetEntityTreeResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2041,43 +2724,73 @@ impl ::atrocore_runtime::decode::DecodeFields for GetEntityTreeResponse {
     }
 }
 /// Answer of `GET /entityTree`, property `list`, one item.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetEntityTreeResponseListItem {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `offset`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
     /// `total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `disabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
     /// `load_on_demand`
-    #[serde(rename = "load_on_demand", skip_serializing_if = "Option::is_none")]
     pub load_on_demand: Option<bool>,
     /// `scope`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// `children`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<::atrocore_runtime::serde_json::Value>>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetEntityTreeResponseListItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetEntityTreeResponseListItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.offset.is_some() {
+            map.serialize_entry("offset", &self.offset)?;
+        }
+        if self.total.is_some() {
+            map.serialize_entry("total", &self.total)?;
+        }
+        if self.disabled.is_some() {
+            map.serialize_entry("disabled", &self.disabled)?;
+        }
+        if self.load_on_demand.is_some() {
+            map.serialize_entry("load_on_demand", &self.load_on_demand)?;
+        }
+        if self.scope.is_some() {
+            map.serialize_entry("scope", &self.scope)?;
+        }
+        if self.children.is_some() {
+            map.serialize_entry("children", &self.children)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetEntityTreeResponseListItem {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetEntityTreeResponseListItem {
+impl ::atrocore_runtime::fields::DecodeFields for GetEntityTreeResponseListItem {
     const EXPECTING: &'static str = "a `GetEntityTreeResponseListItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2099,24 +2812,40 @@ impl ::atrocore_runtime::decode::DecodeFields for GetEntityTreeResponseListItem 
     }
 }
 /// Request body of `POST /evaluateScriptFieldDefault`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EvaluateScriptFieldDefaultBody {
     /// `entityName`, required
     pub entity_name: String,
     /// `field`, required
     pub field: String,
 }
+impl ::atrocore_runtime::serde::Serialize for EvaluateScriptFieldDefaultBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EvaluateScriptFieldDefaultBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        map.serialize_entry("field", &self.field)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for EvaluateScriptFieldDefaultBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EvaluateScriptFieldDefaultBody {
+impl ::atrocore_runtime::fields::DecodeFields for EvaluateScriptFieldDefaultBody {
     const EXPECTING: &'static str = "a `EvaluateScriptFieldDefaultBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2132,23 +2861,39 @@ impl ::atrocore_runtime::decode::DecodeFields for EvaluateScriptFieldDefaultBody
     }
 }
 /// Answer of `POST /evaluateScriptFieldDefault`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EvaluateScriptFieldDefaultResponse {
     /// `default`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for EvaluateScriptFieldDefaultResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for EvaluateScriptFieldDefaultResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.default.is_some() {
+            map.serialize_entry("default", &self.default)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for EvaluateScriptFieldDefaultResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for EvaluateScriptFieldDefaultResponse {
+impl ::atrocore_runtime::fields::DecodeFields for EvaluateScriptFieldDefaultResponse {
     const EXPECTING: &'static str = "a `EvaluateScriptFieldDefaultResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2163,24 +2908,40 @@ impl ::atrocore_runtime::decode::DecodeFields for EvaluateScriptFieldDefaultResp
     }
 }
 /// Request body of `POST /generateScriptAttributesSnippet`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GenerateScriptAttributesSnippetBody {
     /// `entityName`, required
     pub entity_name: String,
     /// `attributesIds`, required
     pub attributes_ids: Vec<String>,
 }
+impl ::atrocore_runtime::serde::Serialize for GenerateScriptAttributesSnippetBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GenerateScriptAttributesSnippetBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        map.serialize_entry("attributesIds", &self.attributes_ids)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for GenerateScriptAttributesSnippetBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GenerateScriptAttributesSnippetBody {
+impl ::atrocore_runtime::fields::DecodeFields for GenerateScriptAttributesSnippetBody {
     const EXPECTING: &'static str = "a `GenerateScriptAttributesSnippetBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2196,23 +2957,40 @@ impl ::atrocore_runtime::decode::DecodeFields for GenerateScriptAttributesSnippe
     }
 }
 /// Answer of `POST /generateScriptAttributesSnippet`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GenerateScriptAttributesSnippetResponse {
     /// `text`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for GenerateScriptAttributesSnippetResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields
+for GenerateScriptAttributesSnippetResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.text.is_some() {
+            map.serialize_entry("text", &self.text)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for GenerateScriptAttributesSnippetResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields
+impl ::atrocore_runtime::fields::DecodeFields
 for GenerateScriptAttributesSnippetResponse {
     const EXPECTING: &'static str = "a `GenerateScriptAttributesSnippetResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2228,24 +3006,40 @@ for GenerateScriptAttributesSnippetResponse {
     }
 }
 /// Request body of `POST /generateScriptFieldsSnippet`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GenerateScriptFieldsSnippetBody {
     /// `entityName`, required
     pub entity_name: String,
     /// `fields`, required
     pub fields: Vec<String>,
 }
+impl ::atrocore_runtime::serde::Serialize for GenerateScriptFieldsSnippetBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GenerateScriptFieldsSnippetBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        map.serialize_entry("fields", &self.fields)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for GenerateScriptFieldsSnippetBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GenerateScriptFieldsSnippetBody {
+impl ::atrocore_runtime::fields::DecodeFields for GenerateScriptFieldsSnippetBody {
     const EXPECTING: &'static str = "a `GenerateScriptFieldsSnippetBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2261,23 +3055,39 @@ impl ::atrocore_runtime::decode::DecodeFields for GenerateScriptFieldsSnippetBod
     }
 }
 /// Answer of `POST /generateScriptFieldsSnippet`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GenerateScriptFieldsSnippetResponse {
     /// `text`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for GenerateScriptFieldsSnippetResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GenerateScriptFieldsSnippetResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.text.is_some() {
+            map.serialize_entry("text", &self.text)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for GenerateScriptFieldsSnippetResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GenerateScriptFieldsSnippetResponse {
+impl ::atrocore_runtime::fields::DecodeFields for GenerateScriptFieldsSnippetResponse {
     const EXPECTING: &'static str = "a `GenerateScriptFieldsSnippetResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2292,25 +3102,43 @@ impl ::atrocore_runtime::decode::DecodeFields for GenerateScriptFieldsSnippetRes
     }
 }
 /// Answer of `GET /globalSearch`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetGlobalSearchResponse {
     /// `count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
     /// `list`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetGlobalSearchResponseListItem>>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetGlobalSearchResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetGlobalSearchResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.count.is_some() {
+            map.serialize_entry("count", &self.count)?;
+        }
+        if self.list.is_some() {
+            map.serialize_entry("list", &self.list)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetGlobalSearchResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetGlobalSearchResponse {
+impl ::atrocore_runtime::fields::DecodeFields for GetGlobalSearchResponse {
     const EXPECTING: &'static str = "a `GetGlobalSearchResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2326,29 +3154,49 @@ impl ::atrocore_runtime::decode::DecodeFields for GetGlobalSearchResponse {
     }
 }
 /// Answer of `GET /globalSearch`, property `list`, one item.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetGlobalSearchResponseListItem {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `_scope`
-    #[serde(rename = "_scope", skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetGlobalSearchResponseListItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetGlobalSearchResponseListItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.scope.is_some() {
+            map.serialize_entry("_scope", &self.scope)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for GetGlobalSearchResponseListItem {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetGlobalSearchResponseListItem {
+impl ::atrocore_runtime::fields::DecodeFields for GetGlobalSearchResponseListItem {
     const EXPECTING: &'static str = "a `GetGlobalSearchResponseListItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2365,21 +3213,36 @@ impl ::atrocore_runtime::decode::DecodeFields for GetGlobalSearchResponseListIte
     }
 }
 /// Request body of `POST /jobManagerPause`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct JobManagerPauseBody {
     /// `pause`, required
     pub pause: bool,
+}
+impl ::atrocore_runtime::serde::Serialize for JobManagerPauseBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for JobManagerPauseBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("pause", &self.pause)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for JobManagerPauseBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for JobManagerPauseBody {
+impl ::atrocore_runtime::fields::DecodeFields for JobManagerPauseBody {
     const EXPECTING: &'static str = "a `JobManagerPauseBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2394,31 +3257,53 @@ impl ::atrocore_runtime::decode::DecodeFields for JobManagerPauseBody {
     }
 }
 /// Answer of `GET /metadata`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetMetadataResponse {
     /// `entityDefs`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_defs: Option<::atrocore_runtime::serde_json::Value>,
     /// `clientDefs`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_defs: Option<::atrocore_runtime::serde_json::Value>,
     /// `scopes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scopes: Option<::atrocore_runtime::serde_json::Value>,
     /// `app`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app: Option<::atrocore_runtime::serde_json::Value>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetMetadataResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetMetadataResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.entity_defs.is_some() {
+            map.serialize_entry("entityDefs", &self.entity_defs)?;
+        }
+        if self.client_defs.is_some() {
+            map.serialize_entry("clientDefs", &self.client_defs)?;
+        }
+        if self.scopes.is_some() {
+            map.serialize_entry("scopes", &self.scopes)?;
+        }
+        if self.app.is_some() {
+            map.serialize_entry("app", &self.app)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetMetadataResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetMetadataResponse {
+impl ::atrocore_runtime::fields::DecodeFields for GetMetadataResponse {
     const EXPECTING: &'static str = "a `GetMetadataResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2436,9 +3321,7 @@ impl ::atrocore_runtime::decode::DecodeFields for GetMetadataResponse {
     }
 }
 /// Request body of `POST /removeAssociates`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RemoveAssociatesBody {
     /// `entityName`, required
     pub entity_name: String,
@@ -2447,17 +3330,38 @@ pub struct RemoveAssociatesBody {
     /// `relatedRecordId`, required
     pub related_record_id: String,
     /// `associationId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub association_id: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for RemoveAssociatesBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for RemoveAssociatesBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entityName", &self.entity_name)?;
+        map.serialize_entry("mainRecordId", &self.main_record_id)?;
+        map.serialize_entry("relatedRecordId", &self.related_record_id)?;
+        if self.association_id.is_some() {
+            map.serialize_entry("associationId", &self.association_id)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for RemoveAssociatesBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for RemoveAssociatesBody {
+impl ::atrocore_runtime::fields::DecodeFields for RemoveAssociatesBody {
     const EXPECTING: &'static str = "a `RemoveAssociatesBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2475,21 +3379,36 @@ impl ::atrocore_runtime::decode::DecodeFields for RemoveAssociatesBody {
     }
 }
 /// Request body of `POST /resetDashboard`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResetDashboardBody {
     /// `id`, required
     pub id: String,
+}
+impl ::atrocore_runtime::serde::Serialize for ResetDashboardBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for ResetDashboardBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ResetDashboardBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for ResetDashboardBody {
+impl ::atrocore_runtime::fields::DecodeFields for ResetDashboardBody {
     const EXPECTING: &'static str = "a `ResetDashboardBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2504,25 +3423,43 @@ impl ::atrocore_runtime::decode::DecodeFields for ResetDashboardBody {
     }
 }
 /// Answer of `POST /resetDashboard`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResetDashboardResponse {
     /// `dashboardLayout`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashboard_layout: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `dashletsOptions`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
+}
+impl ::atrocore_runtime::serde::Serialize for ResetDashboardResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for ResetDashboardResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.dashboard_layout.is_some() {
+            map.serialize_entry("dashboardLayout", &self.dashboard_layout)?;
+        }
+        if self.dashlets_options.is_some() {
+            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ResetDashboardResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for ResetDashboardResponse {
+impl ::atrocore_runtime::fields::DecodeFields for ResetDashboardResponse {
     const EXPECTING: &'static str = "a `ResetDashboardResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2538,23 +3475,39 @@ impl ::atrocore_runtime::decode::DecodeFields for ResetDashboardResponse {
     }
 }
 /// Request body of `POST /upsert`, one item.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpsertBodyItem {
     /// `entity`, required
     pub entity: String,
     /// `payload`, required
     pub payload: ::atrocore_runtime::serde_json::Value,
 }
+impl ::atrocore_runtime::serde::Serialize for UpsertBodyItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for UpsertBodyItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entity", &self.entity)?;
+        map.serialize_entry("payload", &self.payload)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertBodyItem {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for UpsertBodyItem {
+impl ::atrocore_runtime::fields::DecodeFields for UpsertBodyItem {
     const EXPECTING: &'static str = "a `UpsertBodyItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2570,13 +3523,7 @@ impl ::atrocore_runtime::decode::DecodeFields for UpsertBodyItem {
     }
 }
 /// Answer of `POST /upsert`, one item.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(rename_all = "camelCase")]
 pub struct UpsertResponseItem {
@@ -2593,6 +3540,33 @@ pub struct UpsertResponseItem {
     /// `message`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for UpsertResponseItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for UpsertResponseItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("status", &self.status)?;
+        map.serialize_entry("stored", &self.stored)?;
+        if self.entity.is_some() {
+            map.serialize_entry("entity", &self.entity)?;
+        }
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.message.is_some() {
+            map.serialize_entry("message", &self.message)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl UpsertResponseItem {
     /// A new record with the fields the server requires (`status`, `stored`); the others are unset. Set them with struct update syntax: `UpsertResponseItem { field: Some(value), ..UpsertResponseItem::new(…) }`.
@@ -2672,23 +3646,39 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertResponseItemStat
     }
 }
 /// Request body of `POST /upsertAsync`, one item.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpsertAsyncBodyItem {
     /// `entity`, required
     pub entity: String,
     /// `payload`, required
     pub payload: ::atrocore_runtime::serde_json::Value,
 }
+impl ::atrocore_runtime::serde::Serialize for UpsertAsyncBodyItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for UpsertAsyncBodyItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("entity", &self.entity)?;
+        map.serialize_entry("payload", &self.payload)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertAsyncBodyItem {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for UpsertAsyncBodyItem {
+impl ::atrocore_runtime::fields::DecodeFields for UpsertAsyncBodyItem {
     const EXPECTING: &'static str = "a `UpsertAsyncBodyItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2704,21 +3694,36 @@ impl ::atrocore_runtime::decode::DecodeFields for UpsertAsyncBodyItem {
     }
 }
 /// Answer of `POST /upsertAsync`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpsertAsyncResponse {
     /// `jobId`, required
     pub job_id: String,
+}
+impl ::atrocore_runtime::serde::Serialize for UpsertAsyncResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for UpsertAsyncResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("jobId", &self.job_id)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertAsyncResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for UpsertAsyncResponse {
+impl ::atrocore_runtime::fields::DecodeFields for UpsertAsyncResponse {
     const EXPECTING: &'static str = "a `UpsertAsyncResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2733,39 +3738,66 @@ impl ::atrocore_runtime::decode::DecodeFields for UpsertAsyncResponse {
     }
 }
 /// Answer of `GET /userSession`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetUserSessionResponse {
     /// `authorizationToken`, required
     pub authorization_token: String,
     /// `token`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// `user`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<::atrocore_runtime::serde_json::Value>,
     /// `acl`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub acl: Option<::atrocore_runtime::serde_json::Value>,
     /// `preferences`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub preferences: Option<::atrocore_runtime::serde_json::Value>,
     /// `settings`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<::atrocore_runtime::serde_json::Value>,
     /// `appParams`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_params: Option<::atrocore_runtime::serde_json::Value>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetUserSessionResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetUserSessionResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("authorizationToken", &self.authorization_token)?;
+        if self.token.is_some() {
+            map.serialize_entry("token", &self.token)?;
+        }
+        if self.user.is_some() {
+            map.serialize_entry("user", &self.user)?;
+        }
+        if self.acl.is_some() {
+            map.serialize_entry("acl", &self.acl)?;
+        }
+        if self.preferences.is_some() {
+            map.serialize_entry("preferences", &self.preferences)?;
+        }
+        if self.settings.is_some() {
+            map.serialize_entry("settings", &self.settings)?;
+        }
+        if self.app_params.is_some() {
+            map.serialize_entry("appParams", &self.app_params)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetUserSessionResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetUserSessionResponse {
+impl ::atrocore_runtime::fields::DecodeFields for GetUserSessionResponse {
     const EXPECTING: &'static str = "a `GetUserSessionResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,

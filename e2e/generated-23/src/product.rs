@@ -5,376 +5,555 @@
 
 //! The `Product` entity: record types, fields, filters and operations.
 /// A `Product` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Product {
     /// `id`, read-only, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::ProductId>,
     /// `_meta`, read-only, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nameDeDe`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `longDescription`, nullable
     ///
     /// AtroCore type `wysiwyg`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_description: Option<String>,
     /// `longDescriptionDeDe`, nullable
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_description_de_de: Option<String>,
     /// `longDescriptionFrFr`, nullable
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_description_fr_fr: Option<String>,
     /// `createdAt`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`, nullable
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`, nullable
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedByName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// `parentsIds`, nullable
     ///
     /// Links to `Product`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_ids: Option<Vec<crate::ids::ProductId>>,
     /// `parentsNames`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents_names: Option<::atrocore_runtime::LinkNames>,
     /// `sortOrder`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `imageId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
     /// `imageName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_name: Option<String>,
     /// `number`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
     /// `price`, nullable
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<f64>,
     /// `isActive`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `quantity`, nullable
     ///
     /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<f64>,
     /// `productGroupId`, nullable
     ///
     /// Link to `ProductGroup`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_group_id: Option<String>,
     /// `productGroupName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_group_name: Option<String>,
     /// `customsNumber`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customs_number: Option<String>,
     /// `countryOfOriginId`, nullable
     ///
     /// Link to `Country`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_of_origin_id: Option<String>,
     /// `countryOfOriginName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_of_origin_name: Option<String>,
     /// `defaultSupplierId`, nullable
     ///
     /// Link to `Account`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_supplier_id: Option<String>,
     /// `defaultSupplierName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_supplier_name: Option<String>,
     /// `mpn`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mpn: Option<String>,
     /// `note`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `brandId`, nullable
     ///
     /// Link to `Brand`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub brand_id: Option<crate::ids::BrandId>,
     /// `brandName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub brand_name: Option<String>,
     /// `status`, required
     ///
     /// AtroCore type `enum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatus>,
     /// `ean`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ean: Option<String>,
     /// `rrp`, nullable
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp: Option<f64>,
     /// `tag`, nullable
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<Vec<String>>,
     /// `mainImageId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_image_id: Option<String>,
     /// `mainImageName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub main_image_name: Option<String>,
     /// `data`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `channelsIds`, nullable
     ///
     /// Links to `Channel`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub channels_ids: Option<Vec<String>>,
     /// `channelsNames`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub channels_names: Option<::atrocore_runtime::LinkNames>,
     /// `variantSpecificAttributesIds`, nullable
     ///
     /// Links to `Attribute`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes_ids: Option<Vec<String>>,
     /// `variantSpecificAttributesNames`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes_names: Option<::atrocore_runtime::LinkNames>,
     /// `categoriesIds`, nullable
     ///
     /// Links to `Category`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub categories_ids: Option<Vec<crate::ids::CategoryId>>,
     /// `categoriesNames`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub categories_names: Option<::atrocore_runtime::LinkNames>,
     /// `isInheritAssignedUser`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherit_assigned_user: Option<bool>,
     /// `isInheritOwnerUser`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherit_owner_user: Option<bool>,
     /// `isInheritTeams`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inherit_teams: Option<bool>,
     /// `ownerUserId`, nullable
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<String>,
     /// `ownerUserName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_user_name: Option<String>,
     /// `assignedUserId`, nullable
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_id: Option<String>,
     /// `assignedUserName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_user_name: Option<String>,
     /// `teamsIds`, nullable
     ///
     /// Links to `Team`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
     /// `bookmarkId`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark_id: Option<String>,
     /// `attributesDefs`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes_defs: Option<::atrocore_runtime::AttributeDefs>,
     /// `routes`, read-only, nullable
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub routes: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `routesNames`, nullable
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub routes_names: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `isRoot`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_root: Option<bool>,
     /// `hasChildren`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_children: Option<bool>,
     /// `inheritedFields`, nullable
     ///
     /// AtroCore type `array`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub inherited_fields: Option<Vec<String>>,
     /// `priceUnitId`, nullable
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit_id: Option<String>,
     /// `priceUnitName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit_name: Option<String>,
     /// `combinedPrice`, nullable
     ///
     /// AtroCore type `varchar`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_price: Option<String>,
     /// `priceAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `priceUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `rrpUnitId`, nullable
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit_id: Option<String>,
     /// `rrpUnitName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit_name: Option<String>,
     /// `combinedRrp`, nullable
     ///
     /// AtroCore type `varchar`, measure `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub combined_rrp: Option<String>,
     /// `rrpAllUnits`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_all_units: Option<::atrocore_runtime::serde_json::Value>,
     /// `rrpUnitData`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rrp_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `classificationsIds`, nullable
     ///
     /// Links to `Classification`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub classifications_ids: Option<Vec<String>>,
     /// `classificationsNames`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub classifications_names: Option<::atrocore_runtime::LinkNames>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for Product {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for Product {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.name_de_de.is_some() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if self.name_fr_fr.is_some() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.description_de_de.is_some() {
+            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
+        }
+        if self.description_fr_fr.is_some() {
+            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
+        }
+        if self.long_description.is_some() {
+            map.serialize_entry("longDescription", &self.long_description)?;
+        }
+        if self.long_description_de_de.is_some() {
+            map.serialize_entry("longDescriptionDeDe", &self.long_description_de_de)?;
+        }
+        if self.long_description_fr_fr.is_some() {
+            map.serialize_entry("longDescriptionFrFr", &self.long_description_fr_fr)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.modified_at.is_some() {
+            map.serialize_entry("modifiedAt", &self.modified_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.modified_by_id.is_some() {
+            map.serialize_entry("modifiedById", &self.modified_by_id)?;
+        }
+        if self.modified_by_name.is_some() {
+            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
+        }
+        if self.parents_ids.is_some() {
+            map.serialize_entry("parentsIds", &self.parents_ids)?;
+        }
+        if self.parents_names.is_some() {
+            map.serialize_entry("parentsNames", &self.parents_names)?;
+        }
+        if self.sort_order.is_some() {
+            map.serialize_entry("sortOrder", &self.sort_order)?;
+        }
+        if self.image_id.is_some() {
+            map.serialize_entry("imageId", &self.image_id)?;
+        }
+        if self.image_name.is_some() {
+            map.serialize_entry("imageName", &self.image_name)?;
+        }
+        if self.number.is_some() {
+            map.serialize_entry("number", &self.number)?;
+        }
+        if self.price.is_some() {
+            map.serialize_entry("price", &self.price)?;
+        }
+        if self.is_active.is_some() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if self.quantity.is_some() {
+            map.serialize_entry("quantity", &self.quantity)?;
+        }
+        if self.product_group_id.is_some() {
+            map.serialize_entry("productGroupId", &self.product_group_id)?;
+        }
+        if self.product_group_name.is_some() {
+            map.serialize_entry("productGroupName", &self.product_group_name)?;
+        }
+        if self.customs_number.is_some() {
+            map.serialize_entry("customsNumber", &self.customs_number)?;
+        }
+        if self.country_of_origin_id.is_some() {
+            map.serialize_entry("countryOfOriginId", &self.country_of_origin_id)?;
+        }
+        if self.country_of_origin_name.is_some() {
+            map.serialize_entry("countryOfOriginName", &self.country_of_origin_name)?;
+        }
+        if self.default_supplier_id.is_some() {
+            map.serialize_entry("defaultSupplierId", &self.default_supplier_id)?;
+        }
+        if self.default_supplier_name.is_some() {
+            map.serialize_entry("defaultSupplierName", &self.default_supplier_name)?;
+        }
+        if self.mpn.is_some() {
+            map.serialize_entry("mpn", &self.mpn)?;
+        }
+        if self.note.is_some() {
+            map.serialize_entry("note", &self.note)?;
+        }
+        if self.brand_id.is_some() {
+            map.serialize_entry("brandId", &self.brand_id)?;
+        }
+        if self.brand_name.is_some() {
+            map.serialize_entry("brandName", &self.brand_name)?;
+        }
+        if self.status.is_some() {
+            map.serialize_entry("status", &self.status)?;
+        }
+        if self.ean.is_some() {
+            map.serialize_entry("ean", &self.ean)?;
+        }
+        if self.rrp.is_some() {
+            map.serialize_entry("rrp", &self.rrp)?;
+        }
+        if self.tag.is_some() {
+            map.serialize_entry("tag", &self.tag)?;
+        }
+        if self.main_image_id.is_some() {
+            map.serialize_entry("mainImageId", &self.main_image_id)?;
+        }
+        if self.main_image_name.is_some() {
+            map.serialize_entry("mainImageName", &self.main_image_name)?;
+        }
+        if self.data.is_some() {
+            map.serialize_entry("data", &self.data)?;
+        }
+        if self.channels_ids.is_some() {
+            map.serialize_entry("channelsIds", &self.channels_ids)?;
+        }
+        if self.channels_names.is_some() {
+            map.serialize_entry("channelsNames", &self.channels_names)?;
+        }
+        if self.variant_specific_attributes_ids.is_some() {
+            map.serialize_entry(
+                "variantSpecificAttributesIds",
+                &self.variant_specific_attributes_ids,
+            )?;
+        }
+        if self.variant_specific_attributes_names.is_some() {
+            map.serialize_entry(
+                "variantSpecificAttributesNames",
+                &self.variant_specific_attributes_names,
+            )?;
+        }
+        if self.categories_ids.is_some() {
+            map.serialize_entry("categoriesIds", &self.categories_ids)?;
+        }
+        if self.categories_names.is_some() {
+            map.serialize_entry("categoriesNames", &self.categories_names)?;
+        }
+        if self.is_inherit_assigned_user.is_some() {
+            map.serialize_entry(
+                "isInheritAssignedUser",
+                &self.is_inherit_assigned_user,
+            )?;
+        }
+        if self.is_inherit_owner_user.is_some() {
+            map.serialize_entry("isInheritOwnerUser", &self.is_inherit_owner_user)?;
+        }
+        if self.is_inherit_teams.is_some() {
+            map.serialize_entry("isInheritTeams", &self.is_inherit_teams)?;
+        }
+        if self.owner_user_id.is_some() {
+            map.serialize_entry("ownerUserId", &self.owner_user_id)?;
+        }
+        if self.owner_user_name.is_some() {
+            map.serialize_entry("ownerUserName", &self.owner_user_name)?;
+        }
+        if self.assigned_user_id.is_some() {
+            map.serialize_entry("assignedUserId", &self.assigned_user_id)?;
+        }
+        if self.assigned_user_name.is_some() {
+            map.serialize_entry("assignedUserName", &self.assigned_user_name)?;
+        }
+        if self.teams_ids.is_some() {
+            map.serialize_entry("teamsIds", &self.teams_ids)?;
+        }
+        if self.teams_names.is_some() {
+            map.serialize_entry("teamsNames", &self.teams_names)?;
+        }
+        if self.bookmark_id.is_some() {
+            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
+        }
+        if self.attributes_defs.is_some() {
+            map.serialize_entry("attributesDefs", &self.attributes_defs)?;
+        }
+        if self.routes.is_some() {
+            map.serialize_entry("routes", &self.routes)?;
+        }
+        if self.routes_names.is_some() {
+            map.serialize_entry("routesNames", &self.routes_names)?;
+        }
+        if self.is_root.is_some() {
+            map.serialize_entry("isRoot", &self.is_root)?;
+        }
+        if self.has_children.is_some() {
+            map.serialize_entry("hasChildren", &self.has_children)?;
+        }
+        if self.inherited_fields.is_some() {
+            map.serialize_entry("inheritedFields", &self.inherited_fields)?;
+        }
+        if self.price_unit_id.is_some() {
+            map.serialize_entry("priceUnitId", &self.price_unit_id)?;
+        }
+        if self.price_unit_name.is_some() {
+            map.serialize_entry("priceUnitName", &self.price_unit_name)?;
+        }
+        if self.combined_price.is_some() {
+            map.serialize_entry("combinedPrice", &self.combined_price)?;
+        }
+        if self.price_all_units.is_some() {
+            map.serialize_entry("priceAllUnits", &self.price_all_units)?;
+        }
+        if self.price_unit_data.is_some() {
+            map.serialize_entry("priceUnitData", &self.price_unit_data)?;
+        }
+        if self.rrp_unit_id.is_some() {
+            map.serialize_entry("rrpUnitId", &self.rrp_unit_id)?;
+        }
+        if self.rrp_unit_name.is_some() {
+            map.serialize_entry("rrpUnitName", &self.rrp_unit_name)?;
+        }
+        if self.combined_rrp.is_some() {
+            map.serialize_entry("combinedRrp", &self.combined_rrp)?;
+        }
+        if self.rrp_all_units.is_some() {
+            map.serialize_entry("rrpAllUnits", &self.rrp_all_units)?;
+        }
+        if self.rrp_unit_data.is_some() {
+            map.serialize_entry("rrpUnitData", &self.rrp_unit_data)?;
+        }
+        if self.classifications_ids.is_some() {
+            map.serialize_entry("classificationsIds", &self.classifications_ids)?;
+        }
+        if self.classifications_names.is_some() {
+            map.serialize_entry("classificationsNames", &self.classifications_names)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Product {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for Product {
+impl ::atrocore_runtime::fields::DecodeFields for Product {
     const EXPECTING: &'static str = "a `Product` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -818,13 +997,7 @@ impl ::atrocore_runtime::Entity for Product {
     type Field = ProductField;
 }
 /// The fields of a new `Product` record (`POST /Product`).
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(rename_all = "camelCase")]
 pub struct ProductPost {
@@ -1079,6 +1252,146 @@ pub struct ProductPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for ProductPost {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for ProductPost {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        map.serialize_entry("name", &self.name)?;
+        if self.name_de_de.is_some() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if self.name_fr_fr.is_some() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.description_de_de.is_some() {
+            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
+        }
+        if self.description_fr_fr.is_some() {
+            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
+        }
+        if self.long_description.is_some() {
+            map.serialize_entry("longDescription", &self.long_description)?;
+        }
+        if self.long_description_de_de.is_some() {
+            map.serialize_entry("longDescriptionDeDe", &self.long_description_de_de)?;
+        }
+        if self.long_description_fr_fr.is_some() {
+            map.serialize_entry("longDescriptionFrFr", &self.long_description_fr_fr)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.parents {
+            link.write_entry(map)?;
+        }
+        if self.sort_order.is_some() {
+            map.serialize_entry("sortOrder", &self.sort_order)?;
+        }
+        if self.image_id.is_some() {
+            map.serialize_entry("imageId", &self.image_id)?;
+        }
+        map.serialize_entry("number", &self.number)?;
+        if self.price.is_some() {
+            map.serialize_entry("price", &self.price)?;
+        }
+        if self.is_active.is_some() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if self.quantity.is_some() {
+            map.serialize_entry("quantity", &self.quantity)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.product_group {
+            link.write_entry(map)?;
+        }
+        if self.customs_number.is_some() {
+            map.serialize_entry("customsNumber", &self.customs_number)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.country_of_origin {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.default_supplier {
+            link.write_entry(map)?;
+        }
+        if self.mpn.is_some() {
+            map.serialize_entry("mpn", &self.mpn)?;
+        }
+        if self.note.is_some() {
+            map.serialize_entry("note", &self.note)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.brand {
+            link.write_entry(map)?;
+        }
+        map.serialize_entry("status", &self.status)?;
+        if self.ean.is_some() {
+            map.serialize_entry("ean", &self.ean)?;
+        }
+        if self.rrp.is_some() {
+            map.serialize_entry("rrp", &self.rrp)?;
+        }
+        if self.tag.is_some() {
+            map.serialize_entry("tag", &self.tag)?;
+        }
+        if self.main_image_id.is_some() {
+            map.serialize_entry("mainImageId", &self.main_image_id)?;
+        }
+        if self.data.is_some() {
+            map.serialize_entry("data", &self.data)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.channels {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.variant_specific_attributes {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.categories {
+            link.write_entry(map)?;
+        }
+        if self.is_inherit_assigned_user.is_some() {
+            map.serialize_entry(
+                "isInheritAssignedUser",
+                &self.is_inherit_assigned_user,
+            )?;
+        }
+        if self.is_inherit_owner_user.is_some() {
+            map.serialize_entry("isInheritOwnerUser", &self.is_inherit_owner_user)?;
+        }
+        if self.is_inherit_teams.is_some() {
+            map.serialize_entry("isInheritTeams", &self.is_inherit_teams)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.owner_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.assigned_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.teams {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.price_unit {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.rrp_unit {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.classifications {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl ProductPost {
     /// A new record with the fields the server requires (`name`, `number`, `status`); the others are unset. Set them with struct update syntax: `ProductPost { field: Some(value), ..ProductPost::new(…) }`.
     pub fn new(
@@ -1134,118 +1447,89 @@ impl ProductPost {
     }
 }
 /// Changes to a `Product` record (`PATCH /Product/{id}`): fields left `Unchanged` are not sent.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProductPatch {
     /// `name`, required
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nameDeDe`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_de_de: ::atrocore_runtime::Patch<String>,
     /// `nameFrFr`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
     /// `descriptionDeDe`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_de_de: ::atrocore_runtime::Patch<String>,
     /// `descriptionFrFr`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `longDescription`, nullable
     ///
     /// AtroCore type `wysiwyg`, multilingual.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub long_description: ::atrocore_runtime::Patch<String>,
     /// `longDescriptionDeDe`, nullable
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub long_description_de_de: ::atrocore_runtime::Patch<String>,
     /// `longDescriptionFrFr`, nullable
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub long_description_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `parents`
     ///
     /// `parentsIds` or its find-or-create form `parents`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Product`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub parents: Option<
         ::atrocore_runtime::LinkMany<crate::ids::ProductId, links::Parents>,
     >,
     /// `sortOrder`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub sort_order: ::atrocore_runtime::Patch<i64>,
     /// `imageId`, nullable
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub image_id: ::atrocore_runtime::Patch<String>,
     /// `number`, required
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
     /// `price`, nullable
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub price: ::atrocore_runtime::Patch<f64>,
     /// `isActive`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_active: ::atrocore_runtime::Patch<bool>,
     /// `quantity`, nullable
     ///
     /// AtroCore type `float`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub quantity: ::atrocore_runtime::Patch<f64>,
     /// `productGroup`
     ///
     /// `productGroupId` or its find-or-create form `productGroup`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `ProductGroup`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub product_group: Option<::atrocore_runtime::LinkOne<String, links::ProductGroup>>,
     /// `customsNumber`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub customs_number: ::atrocore_runtime::Patch<String>,
     /// `countryOfOrigin`
     ///
     /// `countryOfOriginId` or its find-or-create form `countryOfOrigin`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Country`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub country_of_origin: Option<
         ::atrocore_runtime::LinkOne<String, links::CountryOfOrigin>,
     >,
@@ -1254,68 +1538,56 @@ pub struct ProductPatch {
     /// `defaultSupplierId` or its find-or-create form `defaultSupplier`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Account`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub default_supplier: Option<
         ::atrocore_runtime::LinkOne<String, links::DefaultSupplier>,
     >,
     /// `mpn`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub mpn: ::atrocore_runtime::Patch<String>,
     /// `note`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub note: ::atrocore_runtime::Patch<String>,
     /// `brand`
     ///
     /// `brandId` or its find-or-create form `brand`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Brand`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub brand: Option<::atrocore_runtime::LinkOne<crate::ids::BrandId, links::Brand>>,
     /// `status`, required
     ///
     /// AtroCore type `enum`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatus>,
     /// `ean`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub ean: ::atrocore_runtime::Patch<String>,
     /// `rrp`, nullable
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub rrp: ::atrocore_runtime::Patch<f64>,
     /// `tag`, nullable
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub tag: ::atrocore_runtime::Patch<Vec<String>>,
     /// `mainImageId`, nullable
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub main_image_id: ::atrocore_runtime::Patch<String>,
     /// `data`, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `channels`
     ///
     /// `channelsIds` or its find-or-create form `channels`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Channel`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub channels: Option<::atrocore_runtime::LinkMany<String, links::Channels>>,
     /// `variantSpecificAttributes`
     ///
     /// `variantSpecificAttributesIds` or its find-or-create form `variantSpecificAttributes`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Attribute`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes: Option<
         ::atrocore_runtime::LinkMany<String, links::VariantSpecificAttributes>,
     >,
@@ -1324,76 +1596,283 @@ pub struct ProductPatch {
     /// `categoriesIds` or its find-or-create form `categories`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Category`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub categories: Option<
         ::atrocore_runtime::LinkMany<crate::ids::CategoryId, links::Categories>,
     >,
     /// `isInheritAssignedUser`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_inherit_assigned_user: ::atrocore_runtime::Patch<bool>,
     /// `isInheritOwnerUser`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_inherit_owner_user: ::atrocore_runtime::Patch<bool>,
     /// `isInheritTeams`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub is_inherit_teams: ::atrocore_runtime::Patch<bool>,
     /// `ownerUser`
     ///
     /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<::atrocore_runtime::LinkOne<String, links::OwnerUser>>,
     /// `assignedUser`
     ///
     /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<::atrocore_runtime::LinkOne<String, links::AssignedUser>>,
     /// `teams`
     ///
     /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub teams: Option<::atrocore_runtime::LinkMany<String, links::Teams>>,
     /// `priceUnit`
     ///
     /// `priceUnitId` or its find-or-create form `priceUnit`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub price_unit: Option<::atrocore_runtime::LinkOne<String, links::PriceUnit>>,
     /// `rrpUnit`
     ///
     /// `rrpUnitId` or its find-or-create form `rrpUnit`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub rrp_unit: Option<::atrocore_runtime::LinkOne<String, links::RrpUnit>>,
     /// `classifications`
     ///
     /// `classificationsIds` or its find-or-create form `classifications`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Classification`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub classifications: Option<
         ::atrocore_runtime::LinkMany<String, links::Classifications>,
     >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
+}
+impl ::atrocore_runtime::serde::Serialize for ProductPatch {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for ProductPatch {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if !self.name_de_de.is_unchanged() {
+            map.serialize_entry("nameDeDe", &self.name_de_de)?;
+        }
+        if !self.name_fr_fr.is_unchanged() {
+            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
+        }
+        if !self.description.is_unchanged() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if !self.description_de_de.is_unchanged() {
+            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
+        }
+        if !self.description_fr_fr.is_unchanged() {
+            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
+        }
+        if !self.long_description.is_unchanged() {
+            map.serialize_entry("longDescription", &self.long_description)?;
+        }
+        if !self.long_description_de_de.is_unchanged() {
+            map.serialize_entry("longDescriptionDeDe", &self.long_description_de_de)?;
+        }
+        if !self.long_description_fr_fr.is_unchanged() {
+            map.serialize_entry("longDescriptionFrFr", &self.long_description_fr_fr)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.parents {
+            link.write_entry(map)?;
+        }
+        if !self.sort_order.is_unchanged() {
+            map.serialize_entry("sortOrder", &self.sort_order)?;
+        }
+        if !self.image_id.is_unchanged() {
+            map.serialize_entry("imageId", &self.image_id)?;
+        }
+        if self.number.is_some() {
+            map.serialize_entry("number", &self.number)?;
+        }
+        if !self.price.is_unchanged() {
+            map.serialize_entry("price", &self.price)?;
+        }
+        if !self.is_active.is_unchanged() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if !self.quantity.is_unchanged() {
+            map.serialize_entry("quantity", &self.quantity)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.product_group {
+            link.write_entry(map)?;
+        }
+        if !self.customs_number.is_unchanged() {
+            map.serialize_entry("customsNumber", &self.customs_number)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.country_of_origin {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.default_supplier {
+            link.write_entry(map)?;
+        }
+        if !self.mpn.is_unchanged() {
+            map.serialize_entry("mpn", &self.mpn)?;
+        }
+        if !self.note.is_unchanged() {
+            map.serialize_entry("note", &self.note)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.brand {
+            link.write_entry(map)?;
+        }
+        if self.status.is_some() {
+            map.serialize_entry("status", &self.status)?;
+        }
+        if !self.ean.is_unchanged() {
+            map.serialize_entry("ean", &self.ean)?;
+        }
+        if !self.rrp.is_unchanged() {
+            map.serialize_entry("rrp", &self.rrp)?;
+        }
+        if !self.tag.is_unchanged() {
+            map.serialize_entry("tag", &self.tag)?;
+        }
+        if !self.main_image_id.is_unchanged() {
+            map.serialize_entry("mainImageId", &self.main_image_id)?;
+        }
+        if !self.data.is_unchanged() {
+            map.serialize_entry("data", &self.data)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.channels {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.variant_specific_attributes {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.categories {
+            link.write_entry(map)?;
+        }
+        if !self.is_inherit_assigned_user.is_unchanged() {
+            map.serialize_entry(
+                "isInheritAssignedUser",
+                &self.is_inherit_assigned_user,
+            )?;
+        }
+        if !self.is_inherit_owner_user.is_unchanged() {
+            map.serialize_entry("isInheritOwnerUser", &self.is_inherit_owner_user)?;
+        }
+        if !self.is_inherit_teams.is_unchanged() {
+            map.serialize_entry("isInheritTeams", &self.is_inherit_teams)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.owner_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.assigned_user {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.teams {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.price_unit {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.rrp_unit {
+            link.write_entry(map)?;
+        }
+        if let ::std::option::Option::Some(link) = &self.classifications {
+            link.write_entry(map)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductPatch {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::fields::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::fields::DecodeFields for ProductPatch {
+    const EXPECTING: &'static str = "a `ProductPatch` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "name" => self.name = map.next_value()?,
+            "nameDeDe" => self.name_de_de = map.next_value()?,
+            "nameFrFr" => self.name_fr_fr = map.next_value()?,
+            "description" => self.description = map.next_value()?,
+            "descriptionDeDe" => self.description_de_de = map.next_value()?,
+            "descriptionFrFr" => self.description_fr_fr = map.next_value()?,
+            "longDescription" => self.long_description = map.next_value()?,
+            "longDescriptionDeDe" => self.long_description_de_de = map.next_value()?,
+            "longDescriptionFrFr" => self.long_description_fr_fr = map.next_value()?,
+            "sortOrder" => self.sort_order = map.next_value()?,
+            "imageId" => self.image_id = map.next_value()?,
+            "number" => self.number = map.next_value()?,
+            "price" => self.price = map.next_value()?,
+            "isActive" => self.is_active = map.next_value()?,
+            "quantity" => self.quantity = map.next_value()?,
+            "customsNumber" => self.customs_number = map.next_value()?,
+            "mpn" => self.mpn = map.next_value()?,
+            "note" => self.note = map.next_value()?,
+            "status" => self.status = map.next_value()?,
+            "ean" => self.ean = map.next_value()?,
+            "rrp" => self.rrp = map.next_value()?,
+            "tag" => self.tag = map.next_value()?,
+            "mainImageId" => self.main_image_id = map.next_value()?,
+            "data" => self.data = map.next_value()?,
+            "isInheritAssignedUser" => self.is_inherit_assigned_user = map.next_value()?,
+            "isInheritOwnerUser" => self.is_inherit_owner_user = map.next_value()?,
+            "isInheritTeams" => self.is_inherit_teams = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+    fn extra_fields(
+        &mut self,
+    ) -> ::std::option::Option<
+        &mut ::atrocore_runtime::serde_json::Map<
+            String,
+            ::atrocore_runtime::serde_json::Value,
+        >,
+    > {
+        ::std::option::Option::Some(&mut self.extra)
+    }
+    fn finish(&mut self) {
+        self.parents = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.product_group = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.country_of_origin = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.default_supplier = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.brand = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.channels = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.variant_specific_attributes = ::atrocore_runtime::fields::take_link(
+            &mut self.extra,
+        );
+        self.categories = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.owner_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.assigned_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.teams = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.price_unit = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.rrp_unit = ::atrocore_runtime::fields::take_link(&mut self.extra);
+        self.classifications = ::atrocore_runtime::fields::take_link(&mut self.extra);
+    }
 }
 /// Typed `where` conditions on `Product` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
@@ -2377,25 +2856,43 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductStatus {
     }
 }
 /// Answer of `GET /Product/channelStatistics`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetChannelStatisticsResponse {
     /// `total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetChannelStatisticsResponseListItem>>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetChannelStatisticsResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetChannelStatisticsResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.total.is_some() {
+            map.serialize_entry("total", &self.total)?;
+        }
+        if self.list.is_some() {
+            map.serialize_entry("list", &self.list)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetChannelStatisticsResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetChannelStatisticsResponse {
+impl ::atrocore_runtime::fields::DecodeFields for GetChannelStatisticsResponse {
     const EXPECTING: &'static str = "a `GetChannelStatisticsResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2411,35 +2908,59 @@ impl ::atrocore_runtime::decode::DecodeFields for GetChannelStatisticsResponse {
     }
 }
 /// Answer of `GET /Product/channelStatistics`, property `list`, one item.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetChannelStatisticsResponseListItem {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `products`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub products: Option<i64>,
     /// `active`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<i64>,
     /// `notActive`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub not_active: Option<i64>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetChannelStatisticsResponseListItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetChannelStatisticsResponseListItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.products.is_some() {
+            map.serialize_entry("products", &self.products)?;
+        }
+        if self.active.is_some() {
+            map.serialize_entry("active", &self.active)?;
+        }
+        if self.not_active.is_some() {
+            map.serialize_entry("notActive", &self.not_active)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for GetChannelStatisticsResponseListItem {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetChannelStatisticsResponseListItem {
+impl ::atrocore_runtime::fields::DecodeFields for GetChannelStatisticsResponseListItem {
     const EXPECTING: &'static str = "a `GetChannelStatisticsResponseListItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2458,23 +2979,39 @@ impl ::atrocore_runtime::decode::DecodeFields for GetChannelStatisticsResponseLi
     }
 }
 /// Request body of `POST /Product/massRemoveAttributeAsync`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MassRemoveAttributeAsyncBody {
     /// `attributeWhere`, required
     pub attribute_where: Vec<::atrocore_runtime::serde_json::Value>,
     /// `recordWhere`, required
     pub record_where: Vec<::atrocore_runtime::serde_json::Value>,
 }
+impl ::atrocore_runtime::serde::Serialize for MassRemoveAttributeAsyncBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for MassRemoveAttributeAsyncBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("attributeWhere", &self.attribute_where)?;
+        map.serialize_entry("recordWhere", &self.record_where)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MassRemoveAttributeAsyncBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for MassRemoveAttributeAsyncBody {
+impl ::atrocore_runtime::fields::DecodeFields for MassRemoveAttributeAsyncBody {
     const EXPECTING: &'static str = "a `MassRemoveAttributeAsyncBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2490,23 +3027,39 @@ impl ::atrocore_runtime::decode::DecodeFields for MassRemoveAttributeAsyncBody {
     }
 }
 /// Answer of `POST /Product/massRemoveAttributeAsync`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MassRemoveAttributeAsyncResponse {
     /// `jobId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for MassRemoveAttributeAsyncResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for MassRemoveAttributeAsyncResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.job_id.is_some() {
+            map.serialize_entry("jobId", &self.job_id)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for MassRemoveAttributeAsyncResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for MassRemoveAttributeAsyncResponse {
+impl ::atrocore_runtime::fields::DecodeFields for MassRemoveAttributeAsyncResponse {
     const EXPECTING: &'static str = "a `MassRemoveAttributeAsyncResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2521,26 +3074,44 @@ impl ::atrocore_runtime::decode::DecodeFields for MassRemoveAttributeAsyncRespon
     }
 }
 /// Answer of `GET /Product/productByStatusStatistics`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetProductByStatusStatisticsResponse {
     /// `total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetProductByStatusStatisticsResponseListItem>>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetProductByStatusStatisticsResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetProductByStatusStatisticsResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.total.is_some() {
+            map.serialize_entry("total", &self.total)?;
+        }
+        if self.list.is_some() {
+            map.serialize_entry("list", &self.list)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for GetProductByStatusStatisticsResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetProductByStatusStatisticsResponse {
+impl ::atrocore_runtime::fields::DecodeFields for GetProductByStatusStatisticsResponse {
     const EXPECTING: &'static str = "a `GetProductByStatusStatisticsResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2556,29 +3127,51 @@ impl ::atrocore_runtime::decode::DecodeFields for GetProductByStatusStatisticsRe
     }
 }
 /// Answer of `GET /Product/productByStatusStatistics`, property `list`, one item.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetProductByStatusStatisticsResponseListItem {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `amount`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
+}
+impl ::atrocore_runtime::serde::Serialize
+for GetProductByStatusStatisticsResponseListItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields
+for GetProductByStatusStatisticsResponseListItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.amount.is_some() {
+            map.serialize_entry("amount", &self.amount)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for GetProductByStatusStatisticsResponseListItem {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields
+impl ::atrocore_runtime::fields::DecodeFields
 for GetProductByStatusStatisticsResponseListItem {
     const EXPECTING: &'static str = "a `GetProductByStatusStatisticsResponseListItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2596,26 +3189,44 @@ for GetProductByStatusStatisticsResponseListItem {
     }
 }
 /// Answer of `GET /Product/productByTagStatistics`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetProductByTagStatisticsResponse {
     /// `total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetProductByTagStatisticsResponseListItem>>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetProductByTagStatisticsResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetProductByTagStatisticsResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.total.is_some() {
+            map.serialize_entry("total", &self.total)?;
+        }
+        if self.list.is_some() {
+            map.serialize_entry("list", &self.list)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for GetProductByTagStatisticsResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetProductByTagStatisticsResponse {
+impl ::atrocore_runtime::fields::DecodeFields for GetProductByTagStatisticsResponse {
     const EXPECTING: &'static str = "a `GetProductByTagStatisticsResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2631,29 +3242,50 @@ impl ::atrocore_runtime::decode::DecodeFields for GetProductByTagStatisticsRespo
     }
 }
 /// Answer of `GET /Product/productByTagStatistics`, property `list`, one item.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetProductByTagStatisticsResponseListItem {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `amount`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetProductByTagStatisticsResponseListItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields
+for GetProductByTagStatisticsResponseListItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.amount.is_some() {
+            map.serialize_entry("amount", &self.amount)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for GetProductByTagStatisticsResponseListItem {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields
+impl ::atrocore_runtime::fields::DecodeFields
 for GetProductByTagStatisticsResponseListItem {
     const EXPECTING: &'static str = "a `GetProductByTagStatisticsResponseListItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2671,26 +3303,44 @@ for GetProductByTagStatisticsResponseListItem {
     }
 }
 /// Answer of `GET /Product/productTypeStatistics`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetProductTypeStatisticsResponse {
     /// `total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `list`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<GetProductTypeStatisticsResponseListItem>>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetProductTypeStatisticsResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetProductTypeStatisticsResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.total.is_some() {
+            map.serialize_entry("total", &self.total)?;
+        }
+        if self.list.is_some() {
+            map.serialize_entry("list", &self.list)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for GetProductTypeStatisticsResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetProductTypeStatisticsResponse {
+impl ::atrocore_runtime::fields::DecodeFields for GetProductTypeStatisticsResponse {
     const EXPECTING: &'static str = "a `GetProductTypeStatisticsResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2706,35 +3356,60 @@ impl ::atrocore_runtime::decode::DecodeFields for GetProductTypeStatisticsRespon
     }
 }
 /// Answer of `GET /Product/productTypeStatistics`, property `list`, one item.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetProductTypeStatisticsResponseListItem {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `active`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<i64>,
     /// `notActive`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub not_active: Option<i64>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetProductTypeStatisticsResponseListItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields
+for GetProductTypeStatisticsResponseListItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.total.is_some() {
+            map.serialize_entry("total", &self.total)?;
+        }
+        if self.active.is_some() {
+            map.serialize_entry("active", &self.active)?;
+        }
+        if self.not_active.is_some() {
+            map.serialize_entry("notActive", &self.not_active)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for GetProductTypeStatisticsResponseListItem {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields
+impl ::atrocore_runtime::fields::DecodeFields
 for GetProductTypeStatisticsResponseListItem {
     const EXPECTING: &'static str = "a `GetProductTypeStatisticsResponseListItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2754,21 +3429,36 @@ for GetProductTypeStatisticsResponseListItem {
     }
 }
 /// Request body of `POST /Product/{id}/addAttributes`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddAttributesBody {
     /// `attributeIds`, required
     pub attribute_ids: Vec<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for AddAttributesBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for AddAttributesBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("attributeIds", &self.attribute_ids)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AddAttributesBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for AddAttributesBody {
+impl ::atrocore_runtime::fields::DecodeFields for AddAttributesBody {
     const EXPECTING: &'static str = "a `AddAttributesBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2783,21 +3473,36 @@ impl ::atrocore_runtime::decode::DecodeFields for AddAttributesBody {
     }
 }
 /// Request body of `DELETE /Product/{id}/attributeValues`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteAttributeValuesBody {
     /// `attributeIds`, required
     pub attribute_ids: Vec<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for DeleteAttributeValuesBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for DeleteAttributeValuesBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("attributeIds", &self.attribute_ids)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for DeleteAttributeValuesBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for DeleteAttributeValuesBody {
+impl ::atrocore_runtime::fields::DecodeFields for DeleteAttributeValuesBody {
     const EXPECTING: &'static str = "a `DeleteAttributeValuesBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,

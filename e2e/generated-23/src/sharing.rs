@@ -5,113 +5,165 @@
 
 //! The `Sharing` entity: record types, fields, filters and operations.
 /// A `Sharing` record as read from the API. Every field is optional: `select` returns only the fields asked for.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sharing {
     /// `id`, read-only, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::SharingId>,
     /// `_meta`, read-only, nullable
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `name`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `active`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// `available`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub available: Option<bool>,
     /// `fileId`, required
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_id: Option<String>,
     /// `fileName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_name: Option<String>,
     /// `validTill`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_till: Option<::atrocore_runtime::DateTime>,
     /// `allowedUsage`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_usage: Option<i64>,
     /// `used`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub used: Option<i64>,
     /// `link`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
     /// `viewLink`, nullable
     ///
     /// AtroCore type `url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub view_link: Option<String>,
     /// `createdAt`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atrocore_runtime::DateTime>,
     /// `modifiedAt`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<::atrocore_runtime::DateTime>,
     /// `createdById`, nullable
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `modifiedById`, nullable
     ///
     /// Link to `User`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_id: Option<String>,
     /// `modifiedByName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by_name: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for Sharing {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for Sharing {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.active.is_some() {
+            map.serialize_entry("active", &self.active)?;
+        }
+        if self.available.is_some() {
+            map.serialize_entry("available", &self.available)?;
+        }
+        if self.file_id.is_some() {
+            map.serialize_entry("fileId", &self.file_id)?;
+        }
+        if self.file_name.is_some() {
+            map.serialize_entry("fileName", &self.file_name)?;
+        }
+        if self.valid_till.is_some() {
+            map.serialize_entry("validTill", &self.valid_till)?;
+        }
+        if self.allowed_usage.is_some() {
+            map.serialize_entry("allowedUsage", &self.allowed_usage)?;
+        }
+        if self.used.is_some() {
+            map.serialize_entry("used", &self.used)?;
+        }
+        if self.link.is_some() {
+            map.serialize_entry("link", &self.link)?;
+        }
+        if self.view_link.is_some() {
+            map.serialize_entry("viewLink", &self.view_link)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.modified_at.is_some() {
+            map.serialize_entry("modifiedAt", &self.modified_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.modified_by_id.is_some() {
+            map.serialize_entry("modifiedById", &self.modified_by_id)?;
+        }
+        if self.modified_by_name.is_some() {
+            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Sharing {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for Sharing {
+impl ::atrocore_runtime::fields::DecodeFields for Sharing {
     const EXPECTING: &'static str = "a `Sharing` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -256,13 +308,7 @@ impl ::atrocore_runtime::Entity for Sharing {
     type Field = SharingField;
 }
 /// The fields of a new `Sharing` record (`POST /Sharing`).
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::atrocore_runtime::serde::Serialize,
-    ::atrocore_runtime::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
 #[serde(crate = "::atrocore_runtime::serde")]
 #[serde(rename_all = "camelCase")]
 pub struct SharingPost {
@@ -306,6 +352,42 @@ pub struct SharingPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for SharingPost {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for SharingPost {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.description.is_some() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if self.active.is_some() {
+            map.serialize_entry("active", &self.active)?;
+        }
+        map.serialize_entry("fileId", &self.file_id)?;
+        if self.valid_till.is_some() {
+            map.serialize_entry("validTill", &self.valid_till)?;
+        }
+        if self.allowed_usage.is_some() {
+            map.serialize_entry("allowedUsage", &self.allowed_usage)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl SharingPost {
     /// A new record with the fields the server requires (`fileId`); the others are unset. Set them with struct update syntax: `SharingPost { field: Some(value), ..SharingPost::new(…) }`.
     pub fn new(file_id: impl ::std::convert::Into<String>) -> Self {
@@ -322,54 +404,80 @@ impl SharingPost {
     }
 }
 /// Changes to a `Sharing` record (`PATCH /Sharing/{id}`): fields left `Unchanged` are not sent.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SharingPatch {
     /// `name`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub name: ::atrocore_runtime::Patch<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub description: ::atrocore_runtime::Patch<String>,
     /// `active`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub active: ::atrocore_runtime::Patch<bool>,
     /// `fileId`
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub file_id: ::atrocore_runtime::Patch<String>,
     /// `validTill`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub valid_till: ::atrocore_runtime::Patch<::atrocore_runtime::DateTime>,
     /// `allowedUsage`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(skip_serializing_if = "::atrocore_runtime::Patch::is_unchanged")]
     pub allowed_usage: ::atrocore_runtime::Patch<i64>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
     >,
 }
+impl ::atrocore_runtime::serde::Serialize for SharingPatch {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for SharingPatch {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if !self.name.is_unchanged() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if !self.description.is_unchanged() {
+            map.serialize_entry("description", &self.description)?;
+        }
+        if !self.active.is_unchanged() {
+            map.serialize_entry("active", &self.active)?;
+        }
+        if !self.file_id.is_unchanged() {
+            map.serialize_entry("fileId", &self.file_id)?;
+        }
+        if !self.valid_till.is_unchanged() {
+            map.serialize_entry("validTill", &self.valid_till)?;
+        }
+        if !self.allowed_usage.is_unchanged() {
+            map.serialize_entry("allowedUsage", &self.allowed_usage)?;
+        }
+        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for SharingPatch {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for SharingPatch {
+impl ::atrocore_runtime::fields::DecodeFields for SharingPatch {
     const EXPECTING: &'static str = "a `SharingPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,

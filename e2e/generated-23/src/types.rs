@@ -62,25 +62,43 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Asc {
     }
 }
 /// Used by the modules `category`, `product`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetTreeDataResponse {
     /// `total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `tree`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tree: Option<Vec<GetTreeDataResponseTreeItem>>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetTreeDataResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetTreeDataResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.total.is_some() {
+            map.serialize_entry("total", &self.total)?;
+        }
+        if self.tree.is_some() {
+            map.serialize_entry("tree", &self.tree)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetTreeDataResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetTreeDataResponse {
+impl ::atrocore_runtime::fields::DecodeFields for GetTreeDataResponse {
     const EXPECTING: &'static str = "a `GetTreeDataResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -96,34 +114,58 @@ impl ::atrocore_runtime::decode::DecodeFields for GetTreeDataResponse {
     }
 }
 /// Used by the modules `category`, `product`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetTreeDataResponseTreeItem {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `scope`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// `disabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
     /// `children`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<::atrocore_runtime::serde_json::Value>>,
+}
+impl ::atrocore_runtime::serde::Serialize for GetTreeDataResponseTreeItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for GetTreeDataResponseTreeItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.scope.is_some() {
+            map.serialize_entry("scope", &self.scope)?;
+        }
+        if self.disabled.is_some() {
+            map.serialize_entry("disabled", &self.disabled)?;
+        }
+        if self.children.is_some() {
+            map.serialize_entry("children", &self.children)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetTreeDataResponseTreeItem {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for GetTreeDataResponseTreeItem {
+impl ::atrocore_runtime::fields::DecodeFields for GetTreeDataResponseTreeItem {
     const EXPECTING: &'static str = "a `GetTreeDataResponseTreeItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -142,21 +184,36 @@ impl ::atrocore_runtime::decode::DecodeFields for GetTreeDataResponseTreeItem {
     }
 }
 /// Used by the modules `category`, `product`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InheritAllFromParentAsyncBody {
     /// `where`, required
     pub where_: Vec<InheritAllFromParentAsyncBodyWhereItem>,
+}
+impl ::atrocore_runtime::serde::Serialize for InheritAllFromParentAsyncBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for InheritAllFromParentAsyncBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("where", &self.where_)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for InheritAllFromParentAsyncBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for InheritAllFromParentAsyncBody {
+impl ::atrocore_runtime::fields::DecodeFields for InheritAllFromParentAsyncBody {
     const EXPECTING: &'static str = "a `InheritAllFromParentAsyncBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -171,29 +228,50 @@ impl ::atrocore_runtime::decode::DecodeFields for InheritAllFromParentAsyncBody 
     }
 }
 /// Used by the modules `category`, `product`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InheritAllFromParentAsyncBodyWhereItem {
     /// `type`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `attribute`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
     /// `value`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<::atrocore_runtime::serde_json::Value>,
+}
+impl ::atrocore_runtime::serde::Serialize for InheritAllFromParentAsyncBodyWhereItem {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields
+for InheritAllFromParentAsyncBodyWhereItem {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.type_.is_some() {
+            map.serialize_entry("type", &self.type_)?;
+        }
+        if self.attribute.is_some() {
+            map.serialize_entry("attribute", &self.attribute)?;
+        }
+        if self.value.is_some() {
+            map.serialize_entry("value", &self.value)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for InheritAllFromParentAsyncBodyWhereItem {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields
+impl ::atrocore_runtime::fields::DecodeFields
 for InheritAllFromParentAsyncBodyWhereItem {
     const EXPECTING: &'static str = "a `InheritAllFromParentAsyncBodyWhereItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -211,23 +289,39 @@ for InheritAllFromParentAsyncBodyWhereItem {
     }
 }
 /// Used by the modules `category`, `product`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InheritAllFromParentAsyncResponse {
     /// `jobId`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for InheritAllFromParentAsyncResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for InheritAllFromParentAsyncResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.job_id.is_some() {
+            map.serialize_entry("jobId", &self.job_id)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
 for InheritAllFromParentAsyncResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for InheritAllFromParentAsyncResponse {
+impl ::atrocore_runtime::fields::DecodeFields for InheritAllFromParentAsyncResponse {
     const EXPECTING: &'static str = "a `InheritAllFromParentAsyncResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -242,21 +336,36 @@ impl ::atrocore_runtime::decode::DecodeFields for InheritAllFromParentAsyncRespo
     }
 }
 /// Used by the modules `category`, `product`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InheritFieldBody {
     /// `field`, required
     pub field: String,
+}
+impl ::atrocore_runtime::serde::Serialize for InheritFieldBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for InheritFieldBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("field", &self.field)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for InheritFieldBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for InheritFieldBody {
+impl ::atrocore_runtime::fields::DecodeFields for InheritFieldBody {
     const EXPECTING: &'static str = "a `InheritFieldBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -271,21 +380,36 @@ impl ::atrocore_runtime::decode::DecodeFields for InheritFieldBody {
     }
 }
 /// Used by the modules `category`, `product`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InheritLinkBody {
     /// `link`, required
     pub link: String,
+}
+impl ::atrocore_runtime::serde::Serialize for InheritLinkBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for InheritLinkBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("link", &self.link)?;
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for InheritLinkBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for InheritLinkBody {
+impl ::atrocore_runtime::fields::DecodeFields for InheritLinkBody {
     const EXPECTING: &'static str = "a `InheritLinkBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -300,23 +424,39 @@ impl ::atrocore_runtime::decode::DecodeFields for InheritLinkBody {
     }
 }
 /// Used by the modules `category`, `product`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InheritRelationBody {
     /// `relationName`, required
     pub relation_name: String,
     /// `relationId`, required
     pub relation_id: String,
 }
+impl ::atrocore_runtime::serde::Serialize for InheritRelationBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for InheritRelationBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("relationName", &self.relation_name)?;
+        map.serialize_entry("relationId", &self.relation_id)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for InheritRelationBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for InheritRelationBody {
+impl ::atrocore_runtime::fields::DecodeFields for InheritRelationBody {
     const EXPECTING: &'static str = "a `InheritRelationBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -332,23 +472,39 @@ impl ::atrocore_runtime::decode::DecodeFields for InheritRelationBody {
     }
 }
 /// Used by the modules `category`, `product`.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NotInheritRelationBody {
     /// `relationName`, required
     pub relation_name: String,
     /// `relationId`, required
     pub relation_id: String,
 }
+impl ::atrocore_runtime::serde::Serialize for NotInheritRelationBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for NotInheritRelationBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("relationName", &self.relation_name)?;
+        map.serialize_entry("relationId", &self.relation_id)?;
+        ::std::result::Result::Ok(())
+    }
+}
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for NotInheritRelationBody {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for NotInheritRelationBody {
+impl ::atrocore_runtime::fields::DecodeFields for NotInheritRelationBody {
     const EXPECTING: &'static str = "a `NotInheritRelationBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -364,185 +520,321 @@ impl ::atrocore_runtime::decode::DecodeFields for NotInheritRelationBody {
     }
 }
 /// The spec's `UserProfile` schema.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserProfile {
     /// `id`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `_meta`, read-only, nullable
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     pub meta: Option<::atrocore_runtime::Meta>,
     /// `disableActionHistory`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,
     /// `isAdmin`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
     /// `isEntityAdmin`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_entity_admin: Option<bool>,
     /// `isRoleAdmin`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_role_admin: Option<bool>,
     /// `isUserAdmin`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_user_admin: Option<bool>,
     /// `userName`, required
     pub user_name: String,
     /// `name`, required
     pub name: String,
     /// `department`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// `firstName`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// `lastName`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// `isActive`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `title`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `emailAddress`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// `phoneNumber`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// `teamsIds`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `rolesIds`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles_ids: Option<Vec<String>>,
     /// `rolesNames`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles_names: Option<::atrocore_runtime::serde_json::Value>,
     /// `avatarId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_id: Option<String>,
     /// `avatarName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_name: Option<String>,
     /// `gender`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
     /// `createdAt`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `createdById`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_id: Option<String>,
     /// `createdByName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
     /// `passwordUpdatedAt`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_at: Option<String>,
     /// `passwordUpdatedById`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by_id: Option<String>,
     /// `passwordUpdatedByName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by_name: Option<String>,
     /// `layoutProfileId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub layout_profile_id: Option<String>,
     /// `layoutProfileName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub layout_profile_name: Option<String>,
     /// `localeId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale_id: Option<String>,
     /// `localeName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale_name: Option<String>,
     /// `disabledLanguages`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled_languages: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `styleId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub style_id: Option<String>,
     /// `styleName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub style_name: Option<String>,
     /// `dashboardLayout`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashboard_layout: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `dashletsOptions`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `useCustomTabList`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_custom_tab_list: Option<bool>,
     /// `followEntityOnStreamPost`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_stream_post: Option<bool>,
     /// `followCreatedEntities`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_created_entities: Option<bool>,
     /// `followEntityOnAssignment`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_assignment: Option<bool>,
     /// `closedPanelOptions`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_panel_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `receiveNotifications`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub receive_notifications: Option<bool>,
     /// `notificationProfileId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_profile_id: Option<String>,
     /// `notificationProfileName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_profile_name: Option<String>,
     /// `lpNavigation`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lp_navigation: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `hideShowFullList`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hide_show_full_list: Option<bool>,
     /// `favoritesList`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub favorites_list: Option<Vec<String>>,
     /// `currentSelectionId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_id: Option<String>,
     /// `currentSelectionName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_name: Option<String>,
     /// `actorId`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_id: Option<String>,
     /// `actorName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_name: Option<String>,
     /// `delegatorId`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delegator_id: Option<String>,
     /// `delegatorName`, read-only, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delegator_name: Option<String>,
     /// `disableNavigationPath`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_navigation_path: Option<bool>,
+}
+impl ::atrocore_runtime::serde::Serialize for UserProfile {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for UserProfile {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.id.is_some() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        if self.meta.is_some() {
+            map.serialize_entry("_meta", &self.meta)?;
+        }
+        if self.disable_action_history.is_some() {
+            map.serialize_entry("disableActionHistory", &self.disable_action_history)?;
+        }
+        if self.is_admin.is_some() {
+            map.serialize_entry("isAdmin", &self.is_admin)?;
+        }
+        if self.is_entity_admin.is_some() {
+            map.serialize_entry("isEntityAdmin", &self.is_entity_admin)?;
+        }
+        if self.is_role_admin.is_some() {
+            map.serialize_entry("isRoleAdmin", &self.is_role_admin)?;
+        }
+        if self.is_user_admin.is_some() {
+            map.serialize_entry("isUserAdmin", &self.is_user_admin)?;
+        }
+        map.serialize_entry("userName", &self.user_name)?;
+        map.serialize_entry("name", &self.name)?;
+        if self.department.is_some() {
+            map.serialize_entry("department", &self.department)?;
+        }
+        if self.first_name.is_some() {
+            map.serialize_entry("firstName", &self.first_name)?;
+        }
+        if self.last_name.is_some() {
+            map.serialize_entry("lastName", &self.last_name)?;
+        }
+        if self.is_active.is_some() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if self.title.is_some() {
+            map.serialize_entry("title", &self.title)?;
+        }
+        if self.email_address.is_some() {
+            map.serialize_entry("emailAddress", &self.email_address)?;
+        }
+        if self.phone_number.is_some() {
+            map.serialize_entry("phoneNumber", &self.phone_number)?;
+        }
+        if self.teams_ids.is_some() {
+            map.serialize_entry("teamsIds", &self.teams_ids)?;
+        }
+        if self.teams_names.is_some() {
+            map.serialize_entry("teamsNames", &self.teams_names)?;
+        }
+        if self.roles_ids.is_some() {
+            map.serialize_entry("rolesIds", &self.roles_ids)?;
+        }
+        if self.roles_names.is_some() {
+            map.serialize_entry("rolesNames", &self.roles_names)?;
+        }
+        if self.avatar_id.is_some() {
+            map.serialize_entry("avatarId", &self.avatar_id)?;
+        }
+        if self.avatar_name.is_some() {
+            map.serialize_entry("avatarName", &self.avatar_name)?;
+        }
+        if self.gender.is_some() {
+            map.serialize_entry("gender", &self.gender)?;
+        }
+        if self.created_at.is_some() {
+            map.serialize_entry("createdAt", &self.created_at)?;
+        }
+        if self.created_by_id.is_some() {
+            map.serialize_entry("createdById", &self.created_by_id)?;
+        }
+        if self.created_by_name.is_some() {
+            map.serialize_entry("createdByName", &self.created_by_name)?;
+        }
+        if self.password_updated_at.is_some() {
+            map.serialize_entry("passwordUpdatedAt", &self.password_updated_at)?;
+        }
+        if self.password_updated_by_id.is_some() {
+            map.serialize_entry("passwordUpdatedById", &self.password_updated_by_id)?;
+        }
+        if self.password_updated_by_name.is_some() {
+            map.serialize_entry(
+                "passwordUpdatedByName",
+                &self.password_updated_by_name,
+            )?;
+        }
+        if self.layout_profile_id.is_some() {
+            map.serialize_entry("layoutProfileId", &self.layout_profile_id)?;
+        }
+        if self.layout_profile_name.is_some() {
+            map.serialize_entry("layoutProfileName", &self.layout_profile_name)?;
+        }
+        if self.locale_id.is_some() {
+            map.serialize_entry("localeId", &self.locale_id)?;
+        }
+        if self.locale_name.is_some() {
+            map.serialize_entry("localeName", &self.locale_name)?;
+        }
+        if self.disabled_languages.is_some() {
+            map.serialize_entry("disabledLanguages", &self.disabled_languages)?;
+        }
+        if self.style_id.is_some() {
+            map.serialize_entry("styleId", &self.style_id)?;
+        }
+        if self.style_name.is_some() {
+            map.serialize_entry("styleName", &self.style_name)?;
+        }
+        if self.dashboard_layout.is_some() {
+            map.serialize_entry("dashboardLayout", &self.dashboard_layout)?;
+        }
+        if self.dashlets_options.is_some() {
+            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
+        }
+        if self.use_custom_tab_list.is_some() {
+            map.serialize_entry("useCustomTabList", &self.use_custom_tab_list)?;
+        }
+        if self.follow_entity_on_stream_post.is_some() {
+            map.serialize_entry(
+                "followEntityOnStreamPost",
+                &self.follow_entity_on_stream_post,
+            )?;
+        }
+        if self.follow_created_entities.is_some() {
+            map.serialize_entry("followCreatedEntities", &self.follow_created_entities)?;
+        }
+        if self.follow_entity_on_assignment.is_some() {
+            map.serialize_entry(
+                "followEntityOnAssignment",
+                &self.follow_entity_on_assignment,
+            )?;
+        }
+        if self.closed_panel_options.is_some() {
+            map.serialize_entry("closedPanelOptions", &self.closed_panel_options)?;
+        }
+        if self.receive_notifications.is_some() {
+            map.serialize_entry("receiveNotifications", &self.receive_notifications)?;
+        }
+        if self.notification_profile_id.is_some() {
+            map.serialize_entry("notificationProfileId", &self.notification_profile_id)?;
+        }
+        if self.notification_profile_name.is_some() {
+            map.serialize_entry(
+                "notificationProfileName",
+                &self.notification_profile_name,
+            )?;
+        }
+        if self.lp_navigation.is_some() {
+            map.serialize_entry("lpNavigation", &self.lp_navigation)?;
+        }
+        if self.hide_show_full_list.is_some() {
+            map.serialize_entry("hideShowFullList", &self.hide_show_full_list)?;
+        }
+        if self.favorites_list.is_some() {
+            map.serialize_entry("favoritesList", &self.favorites_list)?;
+        }
+        if self.current_selection_id.is_some() {
+            map.serialize_entry("currentSelectionId", &self.current_selection_id)?;
+        }
+        if self.current_selection_name.is_some() {
+            map.serialize_entry("currentSelectionName", &self.current_selection_name)?;
+        }
+        if self.actor_id.is_some() {
+            map.serialize_entry("actorId", &self.actor_id)?;
+        }
+        if self.actor_name.is_some() {
+            map.serialize_entry("actorName", &self.actor_name)?;
+        }
+        if self.delegator_id.is_some() {
+            map.serialize_entry("delegatorId", &self.delegator_id)?;
+        }
+        if self.delegator_name.is_some() {
+            map.serialize_entry("delegatorName", &self.delegator_name)?;
+        }
+        if self.disable_navigation_path.is_some() {
+            map.serialize_entry("disableNavigationPath", &self.disable_navigation_path)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserProfile {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for UserProfile {
+impl ::atrocore_runtime::fields::DecodeFields for UserProfile {
     const EXPECTING: &'static str = "a `UserProfile` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
@@ -618,133 +910,229 @@ impl ::atrocore_runtime::decode::DecodeFields for UserProfile {
     }
 }
 /// The spec's `UserProfilePatch` schema.
-#[derive(Debug, Clone, Default, PartialEq, ::atrocore_runtime::serde::Serialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserProfilePatch {
     /// `disableActionHistory`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,
     /// `isAdmin`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
     /// `isEntityAdmin`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_entity_admin: Option<bool>,
     /// `isRoleAdmin`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_role_admin: Option<bool>,
     /// `isUserAdmin`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_user_admin: Option<bool>,
     /// `userName`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `department`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// `firstName`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// `lastName`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// `isActive`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `title`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `emailAddress`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// `phoneNumber`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// `teamsIds`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teams_ids: Option<Vec<String>>,
     /// `rolesIds`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles_ids: Option<Vec<String>>,
     /// `avatarId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_id: Option<String>,
     /// `gender`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
     /// `passwordUpdatedAt`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_at: Option<String>,
     /// `passwordUpdatedById`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_updated_by_id: Option<String>,
     /// `layoutProfileId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub layout_profile_id: Option<String>,
     /// `localeId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale_id: Option<String>,
     /// `disabledLanguages`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled_languages: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `styleId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub style_id: Option<String>,
     /// `dashboardLayout`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashboard_layout: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `dashletsOptions`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `useCustomTabList`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_custom_tab_list: Option<bool>,
     /// `followEntityOnStreamPost`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_stream_post: Option<bool>,
     /// `followCreatedEntities`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_created_entities: Option<bool>,
     /// `followEntityOnAssignment`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_assignment: Option<bool>,
     /// `closedPanelOptions`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_panel_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `receiveNotifications`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub receive_notifications: Option<bool>,
     /// `notificationProfileId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notification_profile_id: Option<String>,
     /// `lpNavigation`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lp_navigation: Option<Vec<::atrocore_runtime::serde_json::Value>>,
     /// `hideShowFullList`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hide_show_full_list: Option<bool>,
     /// `favoritesList`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub favorites_list: Option<Vec<String>>,
     /// `currentSelectionId`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_selection_id: Option<String>,
     /// `disableNavigationPath`, nullable
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_navigation_path: Option<bool>,
+}
+impl ::atrocore_runtime::serde::Serialize for UserProfilePatch {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for UserProfilePatch {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        if self.disable_action_history.is_some() {
+            map.serialize_entry("disableActionHistory", &self.disable_action_history)?;
+        }
+        if self.is_admin.is_some() {
+            map.serialize_entry("isAdmin", &self.is_admin)?;
+        }
+        if self.is_entity_admin.is_some() {
+            map.serialize_entry("isEntityAdmin", &self.is_entity_admin)?;
+        }
+        if self.is_role_admin.is_some() {
+            map.serialize_entry("isRoleAdmin", &self.is_role_admin)?;
+        }
+        if self.is_user_admin.is_some() {
+            map.serialize_entry("isUserAdmin", &self.is_user_admin)?;
+        }
+        if self.user_name.is_some() {
+            map.serialize_entry("userName", &self.user_name)?;
+        }
+        if self.name.is_some() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if self.department.is_some() {
+            map.serialize_entry("department", &self.department)?;
+        }
+        if self.first_name.is_some() {
+            map.serialize_entry("firstName", &self.first_name)?;
+        }
+        if self.last_name.is_some() {
+            map.serialize_entry("lastName", &self.last_name)?;
+        }
+        if self.is_active.is_some() {
+            map.serialize_entry("isActive", &self.is_active)?;
+        }
+        if self.title.is_some() {
+            map.serialize_entry("title", &self.title)?;
+        }
+        if self.email_address.is_some() {
+            map.serialize_entry("emailAddress", &self.email_address)?;
+        }
+        if self.phone_number.is_some() {
+            map.serialize_entry("phoneNumber", &self.phone_number)?;
+        }
+        if self.teams_ids.is_some() {
+            map.serialize_entry("teamsIds", &self.teams_ids)?;
+        }
+        if self.roles_ids.is_some() {
+            map.serialize_entry("rolesIds", &self.roles_ids)?;
+        }
+        if self.avatar_id.is_some() {
+            map.serialize_entry("avatarId", &self.avatar_id)?;
+        }
+        if self.gender.is_some() {
+            map.serialize_entry("gender", &self.gender)?;
+        }
+        if self.password_updated_at.is_some() {
+            map.serialize_entry("passwordUpdatedAt", &self.password_updated_at)?;
+        }
+        if self.password_updated_by_id.is_some() {
+            map.serialize_entry("passwordUpdatedById", &self.password_updated_by_id)?;
+        }
+        if self.layout_profile_id.is_some() {
+            map.serialize_entry("layoutProfileId", &self.layout_profile_id)?;
+        }
+        if self.locale_id.is_some() {
+            map.serialize_entry("localeId", &self.locale_id)?;
+        }
+        if self.disabled_languages.is_some() {
+            map.serialize_entry("disabledLanguages", &self.disabled_languages)?;
+        }
+        if self.style_id.is_some() {
+            map.serialize_entry("styleId", &self.style_id)?;
+        }
+        if self.dashboard_layout.is_some() {
+            map.serialize_entry("dashboardLayout", &self.dashboard_layout)?;
+        }
+        if self.dashlets_options.is_some() {
+            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
+        }
+        if self.use_custom_tab_list.is_some() {
+            map.serialize_entry("useCustomTabList", &self.use_custom_tab_list)?;
+        }
+        if self.follow_entity_on_stream_post.is_some() {
+            map.serialize_entry(
+                "followEntityOnStreamPost",
+                &self.follow_entity_on_stream_post,
+            )?;
+        }
+        if self.follow_created_entities.is_some() {
+            map.serialize_entry("followCreatedEntities", &self.follow_created_entities)?;
+        }
+        if self.follow_entity_on_assignment.is_some() {
+            map.serialize_entry(
+                "followEntityOnAssignment",
+                &self.follow_entity_on_assignment,
+            )?;
+        }
+        if self.closed_panel_options.is_some() {
+            map.serialize_entry("closedPanelOptions", &self.closed_panel_options)?;
+        }
+        if self.receive_notifications.is_some() {
+            map.serialize_entry("receiveNotifications", &self.receive_notifications)?;
+        }
+        if self.notification_profile_id.is_some() {
+            map.serialize_entry("notificationProfileId", &self.notification_profile_id)?;
+        }
+        if self.lp_navigation.is_some() {
+            map.serialize_entry("lpNavigation", &self.lp_navigation)?;
+        }
+        if self.hide_show_full_list.is_some() {
+            map.serialize_entry("hideShowFullList", &self.hide_show_full_list)?;
+        }
+        if self.favorites_list.is_some() {
+            map.serialize_entry("favoritesList", &self.favorites_list)?;
+        }
+        if self.current_selection_id.is_some() {
+            map.serialize_entry("currentSelectionId", &self.current_selection_id)?;
+        }
+        if self.disable_navigation_path.is_some() {
+            map.serialize_entry("disableNavigationPath", &self.disable_navigation_path)?;
+        }
+        ::std::result::Result::Ok(())
+    }
 }
 impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserProfilePatch {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::decode::decode_fields(deserializer)
+        ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::decode::DecodeFields for UserProfilePatch {
+impl ::atrocore_runtime::fields::DecodeFields for UserProfilePatch {
     const EXPECTING: &'static str = "a `UserProfilePatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,

@@ -87,32 +87,74 @@ pub(super) fn derives(default: bool, deserialize: bool) -> TokenStream {
     let default = default.then(|| quote!(Default,));
     let deserialize = deserialize.then(|| quote!(, ::atrocore_runtime::serde::Deserialize));
     quote! {
-        #[derive(
-            Debug, Clone, #default PartialEq,
-            ::atrocore_runtime::serde::Serialize #deserialize
-        )]
+        #[derive(Debug, Clone, #default PartialEq #deserialize)]
+    }
+}
+
+/// The `Serialize` of a struct (every struct: it needs no `Default`): the `statements` that write
+/// its fields into a map, run by the runtime (`atrocore_runtime::fields`). serde's derive wrote
+/// several times as much, for the same output.
+fn encode_impl(s: &Struct, statements: &[TokenStream]) -> TokenStream {
+    let name = ident(&s.name);
+    let map = if statements.is_empty() {
+        quote!(_map)
+    } else {
+        quote!(map)
+    };
+    quote! {
+        impl ::atrocore_runtime::serde::Serialize for #name {
+            fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::atrocore_runtime::fields::encode_fields(self, serializer)
+            }
+        }
+        impl ::atrocore_runtime::fields::EncodeFields for #name {
+            fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+                &self,
+                #map: &mut M,
+            ) -> ::std::result::Result<(), M::Error> {
+                #(#statements)*
+                ::std::result::Result::Ok(())
+            }
+        }
     }
 }
 
 /// Whether a struct gets the runtime's lean `Deserialize` ([`decode_impl`]) instead of serde's
-/// derive: it must start from its `Default`, and every field must be one key (a link field reads
-/// two, `brandId` or `brand`, through its own flattened impl).
+/// derive: it must start from its `Default`; a link field (two keys, `brandId` or `brand`) is
+/// taken out of `extra` at the end, so a struct with links needs one.
 fn lean_decode(s: &Struct, all_default: bool) -> bool {
-    all_default && !s.fields.iter().any(|f| matches!(f.ty, Type::Link(_)))
+    let links = s.fields.iter().any(|f| matches!(f.ty, Type::Link(_)));
+    all_default && (!links || s.style != StructStyle::Plain)
 }
 
 /// The lean `Deserialize` of a struct with a `Default`: a match from wire name to field, driven by
-/// the runtime's map visitor (`atrocore_runtime::decode`); unknown keys go to `extra` when the
+/// the runtime's map visitor (`atrocore_runtime::fields`); unknown keys go to `extra` when the
 /// struct has one. About a tenth of what serde's derive writes, which was half the check time
 /// of a generated crate.
 fn decode_impl(s: &Struct, has_extra: bool) -> TokenStream {
     let name = ident(&s.name);
     let expecting = format!("a `{}` object", s.name);
-    let arms = s.fields.iter().map(|f| {
+    let (links, plain): (Vec<&Field>, Vec<&Field>) =
+        s.fields.iter().partition(|f| matches!(f.ty, Type::Link(_)));
+    let arms = plain.iter().map(|f| {
         let (wire, field) = (&f.wire, ident(&f.ident));
         quote!(#wire => self.#field = map.next_value()?,)
     });
-    let body = if s.fields.is_empty() {
+    let finish = (!links.is_empty()).then(|| {
+        let takes = links.iter().map(|f| {
+            let field = ident(&f.ident);
+            quote!(self.#field = ::atrocore_runtime::fields::take_link(&mut self.extra);)
+        });
+        quote! {
+            fn finish(&mut self) {
+                #(#takes)*
+            }
+        }
+    });
+    let body = if plain.is_empty() {
         quote! {
             let _ = (key, map);
             ::std::result::Result::Ok(false)
@@ -140,10 +182,10 @@ fn decode_impl(s: &Struct, has_extra: bool) -> TokenStream {
             fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
                 deserializer: D,
             ) -> ::std::result::Result<Self, D::Error> {
-                ::atrocore_runtime::decode::decode_fields(deserializer)
+                ::atrocore_runtime::fields::decode_fields(deserializer)
             }
         }
-        impl ::atrocore_runtime::decode::DecodeFields for #name {
+        impl ::atrocore_runtime::fields::DecodeFields for #name {
             const EXPECTING: &'static str = #expecting;
             fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
                 &mut self,
@@ -153,6 +195,7 @@ fn decode_impl(s: &Struct, has_extra: bool) -> TokenStream {
                 #body
             }
             #extra
+            #finish
         }
     }
 }
@@ -181,6 +224,7 @@ pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream 
     // own; with the lean `Deserialize`, neither (they are read by serde's derive only).
     let lean = lean_decode(s, all_default);
     let mut fields = TokenStream::new();
+    let mut encode: Vec<TokenStream> = Vec::new();
     for f in &s.fields {
         let fname = ident(&f.ident);
         let wire = &f.wire;
@@ -228,7 +272,28 @@ pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream 
         if let Some(skip) = skip {
             attrs.push(quote!(skip_serializing_if = #skip));
         }
-        let attr = (!attrs.is_empty()).then(|| quote!(#[serde(#(#attrs),*)]));
+        // What `Serialize` writes: the field's key, unless skipped; a link its own key.
+        encode.push(match (link, skip) {
+            (true, Some(_)) => quote! {
+                if let ::std::option::Option::Some(link) = &self.#fname {
+                    link.write_entry(map)?;
+                }
+            },
+            (true, None) => quote!(self.#fname.write_entry(map)?;),
+            (false, Some("Option::is_none")) => quote! {
+                if self.#fname.is_some() {
+                    map.serialize_entry(#wire, &self.#fname)?;
+                }
+            },
+            (false, Some(_)) => quote! {
+                if !self.#fname.is_unchanged() {
+                    map.serialize_entry(#wire, &self.#fname)?;
+                }
+            },
+            (false, None) => quote!(map.serialize_entry(#wire, &self.#fname)?;),
+        });
+        // Attributes only for serde's `Deserialize` derive, when the struct has it.
+        let attr = (!attrs.is_empty() && !lean).then(|| quote!(#[serde(#(#attrs),*)]));
         fields.extend(quote! {
             #fdoc
             #attr
@@ -236,19 +301,27 @@ pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream 
         });
     }
     let has_extra = s.style != StructStyle::Plain;
-    let extra = match s.style {
-        StructStyle::Plain => TokenStream::new(),
-        _ => quote! {
+    let extra = if has_extra {
+        let flatten = (!lean).then(|| quote!(#[serde(flatten)]));
+        encode.push(quote!(::atrocore_runtime::fields::encode_extra(&self.extra, map)?;));
+        quote! {
             /// Fields the spec does not describe (custom fields of the instance, attribute
             /// fields with `Flatten-Attributes`), kept as received and sent as given.
-            #[serde(flatten)]
+            #flatten
             pub extra: ::atrocore_runtime::serde_json::Map<String, ::atrocore_runtime::serde_json::Value>,
-        },
+        }
+    } else {
+        TokenStream::new()
     };
-    let struct_default = (all_default && !lean).then(|| quote!(#[serde(default)]));
-    let rename_all = (!s.fields.is_empty()).then(|| quote!(#[serde(rename_all = "camelCase")]));
+    // serde's container attributes, for its `Deserialize` derive only.
+    let serde_attrs = (!lean).then(|| {
+        let struct_default = all_default.then(|| quote!(#[serde(default)]));
+        let rename_all = (!s.fields.is_empty()).then(|| quote!(#[serde(rename_all = "camelCase")]));
+        quote!(#serde_crate #struct_default #rename_all)
+    });
     let derive = derives(all_default, !lean);
     let decode = lean.then(|| decode_impl(s, has_extra));
+    let encode = encode_impl(s, &encode);
     // Without a `Default`, a constructor from the required fields (struct update syntax needs a
     // base value).
     let constructor = (matches!(s.style, StructStyle::Create | StructStyle::Plain) && !all_default)
@@ -256,13 +329,12 @@ pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream 
     quote! {
         #doc
         #derive
-        #serde_crate
-        #struct_default
-        #rename_all
+        #serde_attrs
         pub struct #name {
             #fields
             #extra
         }
+        #encode
         #decode
         #constructor
     }
