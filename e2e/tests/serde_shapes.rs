@@ -116,4 +116,9 @@ fn new_records_write_required_fields_and_round_trip() {
     let wire = serde_json::to_value(&brand).unwrap();
     assert_eq!(wire, json!({"name": "Acme", "custom": 1}));
     assert_eq!(serde_json::from_value::<BrandPost>(wire).unwrap(), brand);
+    // A required field must be there; a required link too.
+    let e = serde_json::from_value::<BrandPost>(json!({"code": "x"})).unwrap_err();
+    assert!(e.to_string().contains("missing field `name`"), "{e}");
+    let e = serde_json::from_str::<BrandPost>(r#"{"name": 5}"#).unwrap_err();
+    assert!(e.to_string().contains("expected a string"), "{e}");
 }

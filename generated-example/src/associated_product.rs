@@ -397,21 +397,17 @@ impl ::atrocore_runtime::Entity for AssociatedProduct {
     type Field = AssociatedProductField;
 }
 /// The fields of a new `AssociatedProduct` record (`POST /AssociatedProduct`).
-#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AssociatedProductPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::AssociatedProductId>,
     /// `associatingItem`, required
     ///
     /// `associatingItemId` or its find-or-create form `associatingItem`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Product`.
-    #[serde(flatten)]
     pub associating_item: ::atrocore_runtime::LinkOne<
         crate::ids::ProductId,
         links::AssociatingItem,
@@ -421,28 +417,23 @@ pub struct AssociatedProductPost {
     /// `associatedItemId` or its find-or-create form `associatedItem`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Product`.
-    #[serde(flatten)]
     pub associated_item: ::atrocore_runtime::LinkOne<
         crate::ids::ProductId,
         links::AssociatedItem,
     >,
     /// `associatingItemImageId`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub associating_item_image_id: Option<String>,
     /// `associatedItemImageId`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub associated_item_image_id: Option<String>,
     /// `amount`
     ///
     /// AtroCore type `int`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// `association`, required
     ///
     /// `associationId` or its find-or-create form `association`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Association`.
-    #[serde(flatten)]
     pub association: ::atrocore_runtime::LinkOne<
         crate::ids::AssociationId,
         links::Association,
@@ -450,11 +441,9 @@ pub struct AssociatedProductPost {
     /// `sorting`
     ///
     /// AtroCore type `int`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sorting: Option<i64>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
@@ -499,6 +488,113 @@ impl ::atrocore_runtime::fields::EncodeFields for AssociatedProductPost {
         }
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AssociatedProductPost {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        /// The fields read so far.
+        #[derive(Default)]
+        struct Draft {
+            id: Option<crate::ids::AssociatedProductId>,
+            associating_item: ::std::option::Option<
+                ::atrocore_runtime::LinkOne<
+                    crate::ids::ProductId,
+                    links::AssociatingItem,
+                >,
+            >,
+            associated_item: ::std::option::Option<
+                ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::AssociatedItem>,
+            >,
+            associating_item_image_id: Option<String>,
+            associated_item_image_id: Option<String>,
+            amount: Option<i64>,
+            association: ::std::option::Option<
+                ::atrocore_runtime::LinkOne<
+                    crate::ids::AssociationId,
+                    links::Association,
+                >,
+            >,
+            sorting: Option<i64>,
+            extra: ::atrocore_runtime::serde_json::Map<
+                String,
+                ::atrocore_runtime::serde_json::Value,
+            >,
+        }
+        impl ::atrocore_runtime::fields::DecodeFields for Draft {
+            const EXPECTING: &'static str = "a `AssociatedProductPost` object";
+            fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> ::std::result::Result<bool, A::Error> {
+                match key {
+                    "id" => self.id = map.next_value()?,
+                    "associatingItemImageId" => {
+                        self.associating_item_image_id = map.next_value()?;
+                    }
+                    "associatedItemImageId" => {
+                        self.associated_item_image_id = map.next_value()?;
+                    }
+                    "amount" => self.amount = map.next_value()?,
+                    "sorting" => self.sorting = map.next_value()?,
+                    _ => return ::std::result::Result::Ok(false),
+                }
+                ::std::result::Result::Ok(true)
+            }
+            fn extra_fields(
+                &mut self,
+            ) -> ::std::option::Option<
+                &mut ::atrocore_runtime::serde_json::Map<
+                    String,
+                    ::atrocore_runtime::serde_json::Value,
+                >,
+            > {
+                ::std::option::Option::Some(&mut self.extra)
+            }
+            fn finish(&mut self) {
+                self.associating_item = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.associated_item = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.association = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+            }
+        }
+        let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
+        ::std::result::Result::Ok(Self {
+            id: draft.id,
+            associating_item: draft
+                .associating_item
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "associatingItem",
+                    )
+                })?,
+            associated_item: draft
+                .associated_item
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "associatedItem",
+                    )
+                })?,
+            associating_item_image_id: draft.associating_item_image_id,
+            associated_item_image_id: draft.associated_item_image_id,
+            amount: draft.amount,
+            association: draft
+                .association
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "association",
+                    )
+                })?,
+            sorting: draft.sorting,
+            extra: draft.extra,
+        })
     }
 }
 impl AssociatedProductPost {

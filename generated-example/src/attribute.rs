@@ -1059,14 +1059,11 @@ impl ::atrocore_runtime::Entity for Attribute {
     type Field = AttributeField;
 }
 /// The fields of a new `Attribute` record (`POST /Attribute`).
-#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AttributePost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::AttributeId>,
     /// `name`, required
     ///
@@ -1075,19 +1072,16 @@ pub struct AttributePost {
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `attributeGroup`
     ///
     /// `attributeGroupId` or its find-or-create form `attributeGroup`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `AttributeGroup`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub attribute_group: Option<
         ::atrocore_runtime::LinkOne<crate::ids::AttributeGroupId, links::AttributeGroup>,
     >,
@@ -1096,14 +1090,12 @@ pub struct AttributePost {
     /// `attributePanelId` or its find-or-create form `attributePanel`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(flatten)]
     pub attribute_panel: ::atrocore_runtime::LinkOne<String, links::AttributePanel>,
     /// `extensibleEnum`
     ///
     /// `extensibleEnumId` or its find-or-create form `extensibleEnum`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `ExtensibleEnum`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub extensible_enum: Option<
         ::atrocore_runtime::LinkOne<crate::ids::ExtensibleEnumId, links::ExtensibleEnum>,
     >,
@@ -1112,24 +1104,20 @@ pub struct AttributePost {
     /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(flatten)]
     pub entity: ::atrocore_runtime::LinkOne<String, links::Entity>,
     /// `code`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `type`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `compositeAttribute`
     ///
     /// `compositeAttributeId` or its find-or-create form `compositeAttribute`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Attribute`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub composite_attribute: Option<
         ::atrocore_runtime::LinkOne<crate::ids::AttributeId, links::CompositeAttribute>,
     >,
@@ -1138,7 +1126,6 @@ pub struct AttributePost {
     /// `nestedAttributesIds` or its find-or-create form `nestedAttributes`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Attribute`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub nested_attributes: Option<
         ::atrocore_runtime::LinkMany<crate::ids::AttributeId, links::NestedAttributes>,
     >,
@@ -1147,162 +1134,132 @@ pub struct AttributePost {
     /// `fileTypeId` or its find-or-create form `fileType`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `FileType`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub file_type: Option<::atrocore_runtime::LinkOne<String, links::FileType>>,
     /// `isMultilang`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_multilang: Option<bool>,
     /// `pattern`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `measure`
     ///
     /// `measureId` or its find-or-create form `measure`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Measure`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub measure: Option<
         ::atrocore_runtime::LinkOne<crate::ids::MeasureId, links::Measure>,
     >,
     /// `defaultUnit`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_unit: Option<String>,
     /// `defaultDate`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_date: Option<String>,
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_required: Option<bool>,
     /// `isReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_read_only: Option<bool>,
     /// `isProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_protected: Option<bool>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `attributeGroupSortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribute_group_sort_order: Option<i64>,
     /// `tooltip`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tooltip: Option<String>,
     /// `tooltipDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tooltip_de_de: Option<String>,
     /// `tooltipFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tooltip_fr_fr: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `amountOfDigitsAfterComma`
     ///
     /// AtroCore type `int`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount_of_digits_after_comma: Option<i64>,
     /// `useDisabledTextareaInViewMode`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_disabled_textarea_in_view_mode: Option<bool>,
     /// `notNull`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_null: Option<bool>,
     /// `trim`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trim: Option<bool>,
     /// `htmlSanitizer`
     ///
     /// `htmlSanitizerId` or its find-or-create form `htmlSanitizer`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub html_sanitizer: Option<
         ::atrocore_runtime::LinkOne<String, links::HtmlSanitizer>,
     >,
     /// `conditionalRequired`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_required: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalReadOnly`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_read_only: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalProtected`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_protected: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalVisible`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_visible: Option<::atrocore_runtime::serde_json::Value>,
     /// `conditionalDisableOptions`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_disable_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `modifiedExtendedDisabled`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified_extended_disabled: Option<bool>,
     /// `channel`
     ///
     /// `channelId` or its find-or-create form `channel`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Channel`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<
         ::atrocore_runtime::LinkOne<crate::ids::ChannelId, links::Channel>,
     >,
@@ -1311,7 +1268,6 @@ pub struct AttributePost {
     /// `variantSpecificProductsIds` or its find-or-create form `variantSpecificProducts`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Product`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub variant_specific_products: Option<
         ::atrocore_runtime::LinkMany<
             crate::ids::ProductId,
@@ -1323,7 +1279,6 @@ pub struct AttributePost {
     /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
     >,
@@ -1332,7 +1287,6 @@ pub struct AttributePost {
     /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
     >,
@@ -1341,11 +1295,9 @@ pub struct AttributePost {
     /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
@@ -1513,6 +1465,278 @@ impl ::atrocore_runtime::fields::EncodeFields for AttributePost {
         }
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePost {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        /// The fields read so far.
+        #[derive(Default)]
+        struct Draft {
+            id: Option<crate::ids::AttributeId>,
+            name: ::std::option::Option<String>,
+            name_de_de: Option<String>,
+            name_fr_fr: Option<String>,
+            attribute_group: Option<
+                ::atrocore_runtime::LinkOne<
+                    crate::ids::AttributeGroupId,
+                    links::AttributeGroup,
+                >,
+            >,
+            attribute_panel: ::std::option::Option<
+                ::atrocore_runtime::LinkOne<String, links::AttributePanel>,
+            >,
+            extensible_enum: Option<
+                ::atrocore_runtime::LinkOne<
+                    crate::ids::ExtensibleEnumId,
+                    links::ExtensibleEnum,
+                >,
+            >,
+            entity: ::std::option::Option<
+                ::atrocore_runtime::LinkOne<String, links::Entity>,
+            >,
+            code: Option<String>,
+            type_: Option<String>,
+            composite_attribute: Option<
+                ::atrocore_runtime::LinkOne<
+                    crate::ids::AttributeId,
+                    links::CompositeAttribute,
+                >,
+            >,
+            nested_attributes: Option<
+                ::atrocore_runtime::LinkMany<
+                    crate::ids::AttributeId,
+                    links::NestedAttributes,
+                >,
+            >,
+            file_type: Option<::atrocore_runtime::LinkOne<String, links::FileType>>,
+            is_multilang: Option<bool>,
+            pattern: Option<String>,
+            data: Option<::atrocore_runtime::serde_json::Value>,
+            measure: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::MeasureId, links::Measure>,
+            >,
+            default_unit: Option<String>,
+            default_date: Option<String>,
+            is_required: Option<bool>,
+            is_read_only: Option<bool>,
+            is_protected: Option<bool>,
+            sort_order: Option<i64>,
+            attribute_group_sort_order: Option<i64>,
+            tooltip: Option<String>,
+            tooltip_de_de: Option<String>,
+            tooltip_fr_fr: Option<String>,
+            description: Option<String>,
+            description_de_de: Option<String>,
+            description_fr_fr: Option<String>,
+            amount_of_digits_after_comma: Option<i64>,
+            use_disabled_textarea_in_view_mode: Option<bool>,
+            not_null: Option<bool>,
+            trim: Option<bool>,
+            html_sanitizer: Option<
+                ::atrocore_runtime::LinkOne<String, links::HtmlSanitizer>,
+            >,
+            conditional_required: Option<::atrocore_runtime::serde_json::Value>,
+            conditional_read_only: Option<::atrocore_runtime::serde_json::Value>,
+            conditional_protected: Option<::atrocore_runtime::serde_json::Value>,
+            conditional_visible: Option<::atrocore_runtime::serde_json::Value>,
+            conditional_disable_options: Option<::atrocore_runtime::serde_json::Value>,
+            modified_extended_disabled: Option<bool>,
+            channel: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::ChannelId, links::Channel>,
+            >,
+            variant_specific_products: Option<
+                ::atrocore_runtime::LinkMany<
+                    crate::ids::ProductId,
+                    links::VariantSpecificProducts,
+                >,
+            >,
+            owner_user: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+            >,
+            assigned_user: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
+            >,
+            teams: Option<
+                ::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>,
+            >,
+            extra: ::atrocore_runtime::serde_json::Map<
+                String,
+                ::atrocore_runtime::serde_json::Value,
+            >,
+        }
+        impl ::atrocore_runtime::fields::DecodeFields for Draft {
+            const EXPECTING: &'static str = "a `AttributePost` object";
+            fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> ::std::result::Result<bool, A::Error> {
+                match key {
+                    "id" => self.id = map.next_value()?,
+                    "name" => self.name = map.next_value()?,
+                    "nameDeDe" => self.name_de_de = map.next_value()?,
+                    "nameFrFr" => self.name_fr_fr = map.next_value()?,
+                    "code" => self.code = map.next_value()?,
+                    "type" => self.type_ = map.next_value()?,
+                    "isMultilang" => self.is_multilang = map.next_value()?,
+                    "pattern" => self.pattern = map.next_value()?,
+                    "data" => self.data = map.next_value()?,
+                    "defaultUnit" => self.default_unit = map.next_value()?,
+                    "defaultDate" => self.default_date = map.next_value()?,
+                    "isRequired" => self.is_required = map.next_value()?,
+                    "isReadOnly" => self.is_read_only = map.next_value()?,
+                    "isProtected" => self.is_protected = map.next_value()?,
+                    "sortOrder" => self.sort_order = map.next_value()?,
+                    "attributeGroupSortOrder" => {
+                        self.attribute_group_sort_order = map.next_value()?;
+                    }
+                    "tooltip" => self.tooltip = map.next_value()?,
+                    "tooltipDeDe" => self.tooltip_de_de = map.next_value()?,
+                    "tooltipFrFr" => self.tooltip_fr_fr = map.next_value()?,
+                    "description" => self.description = map.next_value()?,
+                    "descriptionDeDe" => self.description_de_de = map.next_value()?,
+                    "descriptionFrFr" => self.description_fr_fr = map.next_value()?,
+                    "amountOfDigitsAfterComma" => {
+                        self.amount_of_digits_after_comma = map.next_value()?;
+                    }
+                    "useDisabledTextareaInViewMode" => {
+                        self.use_disabled_textarea_in_view_mode = map.next_value()?;
+                    }
+                    "notNull" => self.not_null = map.next_value()?,
+                    "trim" => self.trim = map.next_value()?,
+                    "conditionalRequired" => {
+                        self.conditional_required = map.next_value()?;
+                    }
+                    "conditionalReadOnly" => {
+                        self.conditional_read_only = map.next_value()?;
+                    }
+                    "conditionalProtected" => {
+                        self.conditional_protected = map.next_value()?;
+                    }
+                    "conditionalVisible" => self.conditional_visible = map.next_value()?,
+                    "conditionalDisableOptions" => {
+                        self.conditional_disable_options = map.next_value()?;
+                    }
+                    "modifiedExtendedDisabled" => {
+                        self.modified_extended_disabled = map.next_value()?;
+                    }
+                    _ => return ::std::result::Result::Ok(false),
+                }
+                ::std::result::Result::Ok(true)
+            }
+            fn extra_fields(
+                &mut self,
+            ) -> ::std::option::Option<
+                &mut ::atrocore_runtime::serde_json::Map<
+                    String,
+                    ::atrocore_runtime::serde_json::Value,
+                >,
+            > {
+                ::std::option::Option::Some(&mut self.extra)
+            }
+            fn finish(&mut self) {
+                self.attribute_group = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.attribute_panel = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.extensible_enum = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.entity = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.composite_attribute = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.nested_attributes = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.file_type = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.measure = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.html_sanitizer = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.channel = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.variant_specific_products = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.owner_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.assigned_user = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.teams = ::atrocore_runtime::fields::take_link(&mut self.extra);
+            }
+        }
+        let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
+        ::std::result::Result::Ok(Self {
+            id: draft.id,
+            name: draft
+                .name
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "name",
+                    )
+                })?,
+            name_de_de: draft.name_de_de,
+            name_fr_fr: draft.name_fr_fr,
+            attribute_group: draft.attribute_group,
+            attribute_panel: draft
+                .attribute_panel
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "attributePanel",
+                    )
+                })?,
+            extensible_enum: draft.extensible_enum,
+            entity: draft
+                .entity
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "entity",
+                    )
+                })?,
+            code: draft.code,
+            type_: draft.type_,
+            composite_attribute: draft.composite_attribute,
+            nested_attributes: draft.nested_attributes,
+            file_type: draft.file_type,
+            is_multilang: draft.is_multilang,
+            pattern: draft.pattern,
+            data: draft.data,
+            measure: draft.measure,
+            default_unit: draft.default_unit,
+            default_date: draft.default_date,
+            is_required: draft.is_required,
+            is_read_only: draft.is_read_only,
+            is_protected: draft.is_protected,
+            sort_order: draft.sort_order,
+            attribute_group_sort_order: draft.attribute_group_sort_order,
+            tooltip: draft.tooltip,
+            tooltip_de_de: draft.tooltip_de_de,
+            tooltip_fr_fr: draft.tooltip_fr_fr,
+            description: draft.description,
+            description_de_de: draft.description_de_de,
+            description_fr_fr: draft.description_fr_fr,
+            amount_of_digits_after_comma: draft.amount_of_digits_after_comma,
+            use_disabled_textarea_in_view_mode: draft.use_disabled_textarea_in_view_mode,
+            not_null: draft.not_null,
+            trim: draft.trim,
+            html_sanitizer: draft.html_sanitizer,
+            conditional_required: draft.conditional_required,
+            conditional_read_only: draft.conditional_read_only,
+            conditional_protected: draft.conditional_protected,
+            conditional_visible: draft.conditional_visible,
+            conditional_disable_options: draft.conditional_disable_options,
+            modified_extended_disabled: draft.modified_extended_disabled,
+            channel: draft.channel,
+            variant_specific_products: draft.variant_specific_products,
+            owner_user: draft.owner_user,
+            assigned_user: draft.assigned_user,
+            teams: draft.teams,
+            extra: draft.extra,
+        })
     }
 }
 impl AttributePost {

@@ -389,14 +389,11 @@ impl ::atrocore_runtime::Entity for AttributeGroup {
     type Field = AttributeGroupField;
 }
 /// The fields of a new `AttributeGroup` record (`POST /AttributeGroup`).
-#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AttributeGroupPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::AttributeGroupId>,
     /// `name`, required
     ///
@@ -405,56 +402,46 @@ pub struct AttributeGroupPost {
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `entity`, required
     ///
     /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(flatten)]
     pub entity: ::atrocore_runtime::LinkOne<String, links::Entity>,
     /// `code`
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `ownerUser`
     ///
     /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
     >,
@@ -463,7 +450,6 @@ pub struct AttributeGroupPost {
     /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
     >,
@@ -472,11 +458,9 @@ pub struct AttributeGroupPost {
     /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
@@ -535,6 +519,113 @@ impl ::atrocore_runtime::fields::EncodeFields for AttributeGroupPost {
         }
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributeGroupPost {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        /// The fields read so far.
+        #[derive(Default)]
+        struct Draft {
+            id: Option<crate::ids::AttributeGroupId>,
+            name: ::std::option::Option<String>,
+            name_de_de: Option<String>,
+            name_fr_fr: Option<String>,
+            description: Option<String>,
+            description_de_de: Option<String>,
+            description_fr_fr: Option<String>,
+            entity: ::std::option::Option<
+                ::atrocore_runtime::LinkOne<String, links::Entity>,
+            >,
+            code: Option<String>,
+            is_active: Option<bool>,
+            sort_order: Option<i64>,
+            owner_user: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+            >,
+            assigned_user: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
+            >,
+            teams: Option<
+                ::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>,
+            >,
+            extra: ::atrocore_runtime::serde_json::Map<
+                String,
+                ::atrocore_runtime::serde_json::Value,
+            >,
+        }
+        impl ::atrocore_runtime::fields::DecodeFields for Draft {
+            const EXPECTING: &'static str = "a `AttributeGroupPost` object";
+            fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> ::std::result::Result<bool, A::Error> {
+                match key {
+                    "id" => self.id = map.next_value()?,
+                    "name" => self.name = map.next_value()?,
+                    "nameDeDe" => self.name_de_de = map.next_value()?,
+                    "nameFrFr" => self.name_fr_fr = map.next_value()?,
+                    "description" => self.description = map.next_value()?,
+                    "descriptionDeDe" => self.description_de_de = map.next_value()?,
+                    "descriptionFrFr" => self.description_fr_fr = map.next_value()?,
+                    "code" => self.code = map.next_value()?,
+                    "isActive" => self.is_active = map.next_value()?,
+                    "sortOrder" => self.sort_order = map.next_value()?,
+                    _ => return ::std::result::Result::Ok(false),
+                }
+                ::std::result::Result::Ok(true)
+            }
+            fn extra_fields(
+                &mut self,
+            ) -> ::std::option::Option<
+                &mut ::atrocore_runtime::serde_json::Map<
+                    String,
+                    ::atrocore_runtime::serde_json::Value,
+                >,
+            > {
+                ::std::option::Option::Some(&mut self.extra)
+            }
+            fn finish(&mut self) {
+                self.entity = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.owner_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.assigned_user = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.teams = ::atrocore_runtime::fields::take_link(&mut self.extra);
+            }
+        }
+        let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
+        ::std::result::Result::Ok(Self {
+            id: draft.id,
+            name: draft
+                .name
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "name",
+                    )
+                })?,
+            name_de_de: draft.name_de_de,
+            name_fr_fr: draft.name_fr_fr,
+            description: draft.description,
+            description_de_de: draft.description_de_de,
+            description_fr_fr: draft.description_fr_fr,
+            entity: draft
+                .entity
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "entity",
+                    )
+                })?,
+            code: draft.code,
+            is_active: draft.is_active,
+            sort_order: draft.sort_order,
+            owner_user: draft.owner_user,
+            assigned_user: draft.assigned_user,
+            teams: draft.teams,
+            extra: draft.extra,
+        })
     }
 }
 impl AttributeGroupPost {

@@ -320,14 +320,11 @@ impl ::atrocore_runtime::Entity for AttributePanel {
     type Field = AttributePanelField;
 }
 /// The fields of a new `AttributePanel` record (`POST /AttributePanel`).
-#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AttributePanelPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::AttributePanelId>,
     /// `name`, required
     ///
@@ -336,12 +333,10 @@ pub struct AttributePanelPost {
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `code`, required
     ///
@@ -350,19 +345,16 @@ pub struct AttributePanelPost {
     /// `description`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `entity`, required
     ///
     /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(flatten)]
     pub entity: ::atrocore_runtime::LinkOne<String, links::Entity>,
     /// `default`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<bool>,
     /// `sortOrder`, required
     ///
@@ -373,13 +365,11 @@ pub struct AttributePanelPost {
     /// `attributesIds` or its find-or-create form `attributes`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Attribute`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<
         ::atrocore_runtime::LinkMany<crate::ids::AttributeId, links::Attributes>,
     >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
@@ -422,6 +412,107 @@ impl ::atrocore_runtime::fields::EncodeFields for AttributePanelPost {
         }
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePanelPost {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        /// The fields read so far.
+        #[derive(Default)]
+        struct Draft {
+            id: Option<crate::ids::AttributePanelId>,
+            name: ::std::option::Option<String>,
+            name_de_de: Option<String>,
+            name_fr_fr: Option<String>,
+            code: ::std::option::Option<String>,
+            description: Option<String>,
+            entity: ::std::option::Option<
+                ::atrocore_runtime::LinkOne<String, links::Entity>,
+            >,
+            default: Option<bool>,
+            sort_order: ::std::option::Option<f64>,
+            attributes: Option<
+                ::atrocore_runtime::LinkMany<crate::ids::AttributeId, links::Attributes>,
+            >,
+            extra: ::atrocore_runtime::serde_json::Map<
+                String,
+                ::atrocore_runtime::serde_json::Value,
+            >,
+        }
+        impl ::atrocore_runtime::fields::DecodeFields for Draft {
+            const EXPECTING: &'static str = "a `AttributePanelPost` object";
+            fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> ::std::result::Result<bool, A::Error> {
+                match key {
+                    "id" => self.id = map.next_value()?,
+                    "name" => self.name = map.next_value()?,
+                    "nameDeDe" => self.name_de_de = map.next_value()?,
+                    "nameFrFr" => self.name_fr_fr = map.next_value()?,
+                    "code" => self.code = map.next_value()?,
+                    "description" => self.description = map.next_value()?,
+                    "default" => self.default = map.next_value()?,
+                    "sortOrder" => self.sort_order = map.next_value()?,
+                    _ => return ::std::result::Result::Ok(false),
+                }
+                ::std::result::Result::Ok(true)
+            }
+            fn extra_fields(
+                &mut self,
+            ) -> ::std::option::Option<
+                &mut ::atrocore_runtime::serde_json::Map<
+                    String,
+                    ::atrocore_runtime::serde_json::Value,
+                >,
+            > {
+                ::std::option::Option::Some(&mut self.extra)
+            }
+            fn finish(&mut self) {
+                self.entity = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.attributes = ::atrocore_runtime::fields::take_link(&mut self.extra);
+            }
+        }
+        let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
+        ::std::result::Result::Ok(Self {
+            id: draft.id,
+            name: draft
+                .name
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "name",
+                    )
+                })?,
+            name_de_de: draft.name_de_de,
+            name_fr_fr: draft.name_fr_fr,
+            code: draft
+                .code
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "code",
+                    )
+                })?,
+            description: draft.description,
+            entity: draft
+                .entity
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "entity",
+                    )
+                })?,
+            default: draft.default,
+            sort_order: draft
+                .sort_order
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "sortOrder",
+                    )
+                })?,
+            attributes: draft.attributes,
+            extra: draft.extra,
+        })
     }
 }
 impl AttributePanelPost {

@@ -502,88 +502,71 @@ impl ::atrocore_runtime::Entity for Classification {
     type Field = ClassificationField;
 }
 /// The fields of a new `Classification` record (`POST /Classification`).
-#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClassificationPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::ClassificationId>,
     /// `name`
     ///
     /// AtroCore type `varchar`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `release`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release: Option<String>,
     /// `synonyms`
     ///
     /// AtroCore type `array`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub synonyms: Option<Vec<String>>,
     /// `synonymsDeDe`
     ///
     /// AtroCore type `array`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub synonyms_de_de: Option<Vec<String>>,
     /// `synonymsFrFr`
     ///
     /// AtroCore type `array`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub synonyms_fr_fr: Option<Vec<String>>,
     /// `code`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `entity`, required
     ///
     /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(flatten)]
     pub entity: ::atrocore_runtime::LinkOne<String, links::Entity>,
     /// `type`
     ///
     /// AtroCore type `enum`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<ClassificationType>,
     /// `channel`
     ///
     /// `channelId` or its find-or-create form `channel`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Channel`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<
         ::atrocore_runtime::LinkOne<crate::ids::ChannelId, links::Channel>,
     >,
@@ -592,7 +575,6 @@ pub struct ClassificationPost {
     /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
     >,
@@ -601,7 +583,6 @@ pub struct ClassificationPost {
     /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
     >,
@@ -610,19 +591,16 @@ pub struct ClassificationPost {
     /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `products`
     ///
     /// `productsIds` or its find-or-create form `products`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Product`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub products: Option<
         ::atrocore_runtime::LinkMany<crate::ids::ProductId, links::Products>,
     >,
@@ -631,11 +609,9 @@ pub struct ClassificationPost {
     /// `listingsIds` or its find-or-create form `listings`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Listing`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub listings: Option<::atrocore_runtime::LinkMany<String, links::Listings>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
@@ -717,6 +693,132 @@ impl ::atrocore_runtime::fields::EncodeFields for ClassificationPost {
         }
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ClassificationPost {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        /// The fields read so far.
+        #[derive(Default)]
+        struct Draft {
+            id: Option<crate::ids::ClassificationId>,
+            name: Option<String>,
+            name_de_de: Option<String>,
+            name_fr_fr: Option<String>,
+            description: Option<String>,
+            description_de_de: Option<String>,
+            description_fr_fr: Option<String>,
+            release: Option<String>,
+            synonyms: Option<Vec<String>>,
+            synonyms_de_de: Option<Vec<String>>,
+            synonyms_fr_fr: Option<Vec<String>>,
+            code: Option<String>,
+            entity: ::std::option::Option<
+                ::atrocore_runtime::LinkOne<String, links::Entity>,
+            >,
+            type_: Option<ClassificationType>,
+            channel: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::ChannelId, links::Channel>,
+            >,
+            owner_user: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+            >,
+            assigned_user: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
+            >,
+            teams: Option<
+                ::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>,
+            >,
+            is_active: Option<bool>,
+            products: Option<
+                ::atrocore_runtime::LinkMany<crate::ids::ProductId, links::Products>,
+            >,
+            listings: Option<::atrocore_runtime::LinkMany<String, links::Listings>>,
+            extra: ::atrocore_runtime::serde_json::Map<
+                String,
+                ::atrocore_runtime::serde_json::Value,
+            >,
+        }
+        impl ::atrocore_runtime::fields::DecodeFields for Draft {
+            const EXPECTING: &'static str = "a `ClassificationPost` object";
+            fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> ::std::result::Result<bool, A::Error> {
+                match key {
+                    "id" => self.id = map.next_value()?,
+                    "name" => self.name = map.next_value()?,
+                    "nameDeDe" => self.name_de_de = map.next_value()?,
+                    "nameFrFr" => self.name_fr_fr = map.next_value()?,
+                    "description" => self.description = map.next_value()?,
+                    "descriptionDeDe" => self.description_de_de = map.next_value()?,
+                    "descriptionFrFr" => self.description_fr_fr = map.next_value()?,
+                    "release" => self.release = map.next_value()?,
+                    "synonyms" => self.synonyms = map.next_value()?,
+                    "synonymsDeDe" => self.synonyms_de_de = map.next_value()?,
+                    "synonymsFrFr" => self.synonyms_fr_fr = map.next_value()?,
+                    "code" => self.code = map.next_value()?,
+                    "type" => self.type_ = map.next_value()?,
+                    "isActive" => self.is_active = map.next_value()?,
+                    _ => return ::std::result::Result::Ok(false),
+                }
+                ::std::result::Result::Ok(true)
+            }
+            fn extra_fields(
+                &mut self,
+            ) -> ::std::option::Option<
+                &mut ::atrocore_runtime::serde_json::Map<
+                    String,
+                    ::atrocore_runtime::serde_json::Value,
+                >,
+            > {
+                ::std::option::Option::Some(&mut self.extra)
+            }
+            fn finish(&mut self) {
+                self.entity = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.channel = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.owner_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.assigned_user = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.teams = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.products = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.listings = ::atrocore_runtime::fields::take_link(&mut self.extra);
+            }
+        }
+        let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
+        ::std::result::Result::Ok(Self {
+            id: draft.id,
+            name: draft.name,
+            name_de_de: draft.name_de_de,
+            name_fr_fr: draft.name_fr_fr,
+            description: draft.description,
+            description_de_de: draft.description_de_de,
+            description_fr_fr: draft.description_fr_fr,
+            release: draft.release,
+            synonyms: draft.synonyms,
+            synonyms_de_de: draft.synonyms_de_de,
+            synonyms_fr_fr: draft.synonyms_fr_fr,
+            code: draft.code,
+            entity: draft
+                .entity
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "entity",
+                    )
+                })?,
+            type_: draft.type_,
+            channel: draft.channel,
+            owner_user: draft.owner_user,
+            assigned_user: draft.assigned_user,
+            teams: draft.teams,
+            is_active: draft.is_active,
+            products: draft.products,
+            listings: draft.listings,
+            extra: draft.extra,
+        })
     }
 }
 impl ClassificationPost {

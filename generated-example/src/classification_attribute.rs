@@ -930,21 +930,17 @@ impl ::atrocore_runtime::Entity for ClassificationAttribute {
     type Field = ClassificationAttributeField;
 }
 /// The fields of a new `ClassificationAttribute` record (`POST /ClassificationAttribute`).
-#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClassificationAttributePost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::ClassificationAttributeId>,
     /// `classification`, required
     ///
     /// `classificationId` or its find-or-create form `classification`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Classification`.
-    #[serde(flatten)]
     pub classification: ::atrocore_runtime::LinkOne<
         crate::ids::ClassificationId,
         links::Classification,
@@ -954,7 +950,6 @@ pub struct ClassificationAttributePost {
     /// `attributeId` or its find-or-create form `attribute`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Attribute`.
-    #[serde(flatten)]
     pub attribute: ::atrocore_runtime::LinkOne<
         crate::ids::AttributeId,
         links::Attribute,
@@ -962,79 +957,64 @@ pub struct ClassificationAttributePost {
     /// `isRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_required: Option<bool>,
     /// `isReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_read_only: Option<bool>,
     /// `isProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_protected: Option<bool>,
     /// `enableConditionalRequired`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_conditional_required: Option<bool>,
     /// `conditionalRequired`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_required: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalReadOnly`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_conditional_read_only: Option<bool>,
     /// `conditionalReadOnly`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_read_only: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalProtected`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_conditional_protected: Option<bool>,
     /// `conditionalProtected`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_protected: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalVisible`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_conditional_visible: Option<bool>,
     /// `conditionalVisible`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_visible: Option<::atrocore_runtime::serde_json::Value>,
     /// `enableConditionalDisableOptions`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_conditional_disable_options: Option<bool>,
     /// `conditionalDisableOptions`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_disable_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `ownerUser`
     ///
     /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
     >,
@@ -1043,7 +1023,6 @@ pub struct ClassificationAttributePost {
     /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
     >,
@@ -1052,11 +1031,9 @@ pub struct ClassificationAttributePost {
     /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
@@ -1151,6 +1128,156 @@ impl ::atrocore_runtime::fields::EncodeFields for ClassificationAttributePost {
         }
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ClassificationAttributePost {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        /// The fields read so far.
+        #[derive(Default)]
+        struct Draft {
+            id: Option<crate::ids::ClassificationAttributeId>,
+            classification: ::std::option::Option<
+                ::atrocore_runtime::LinkOne<
+                    crate::ids::ClassificationId,
+                    links::Classification,
+                >,
+            >,
+            attribute: ::std::option::Option<
+                ::atrocore_runtime::LinkOne<crate::ids::AttributeId, links::Attribute>,
+            >,
+            is_required: Option<bool>,
+            is_read_only: Option<bool>,
+            is_protected: Option<bool>,
+            enable_conditional_required: Option<bool>,
+            conditional_required: Option<::atrocore_runtime::serde_json::Value>,
+            enable_conditional_read_only: Option<bool>,
+            conditional_read_only: Option<::atrocore_runtime::serde_json::Value>,
+            enable_conditional_protected: Option<bool>,
+            conditional_protected: Option<::atrocore_runtime::serde_json::Value>,
+            enable_conditional_visible: Option<bool>,
+            conditional_visible: Option<::atrocore_runtime::serde_json::Value>,
+            enable_conditional_disable_options: Option<bool>,
+            conditional_disable_options: Option<::atrocore_runtime::serde_json::Value>,
+            data: Option<::atrocore_runtime::serde_json::Value>,
+            owner_user: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+            >,
+            assigned_user: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
+            >,
+            teams: Option<
+                ::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>,
+            >,
+            extra: ::atrocore_runtime::serde_json::Map<
+                String,
+                ::atrocore_runtime::serde_json::Value,
+            >,
+        }
+        impl ::atrocore_runtime::fields::DecodeFields for Draft {
+            const EXPECTING: &'static str = "a `ClassificationAttributePost` object";
+            fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> ::std::result::Result<bool, A::Error> {
+                match key {
+                    "id" => self.id = map.next_value()?,
+                    "isRequired" => self.is_required = map.next_value()?,
+                    "isReadOnly" => self.is_read_only = map.next_value()?,
+                    "isProtected" => self.is_protected = map.next_value()?,
+                    "enableConditionalRequired" => {
+                        self.enable_conditional_required = map.next_value()?;
+                    }
+                    "conditionalRequired" => {
+                        self.conditional_required = map.next_value()?;
+                    }
+                    "enableConditionalReadOnly" => {
+                        self.enable_conditional_read_only = map.next_value()?;
+                    }
+                    "conditionalReadOnly" => {
+                        self.conditional_read_only = map.next_value()?;
+                    }
+                    "enableConditionalProtected" => {
+                        self.enable_conditional_protected = map.next_value()?;
+                    }
+                    "conditionalProtected" => {
+                        self.conditional_protected = map.next_value()?;
+                    }
+                    "enableConditionalVisible" => {
+                        self.enable_conditional_visible = map.next_value()?;
+                    }
+                    "conditionalVisible" => self.conditional_visible = map.next_value()?,
+                    "enableConditionalDisableOptions" => {
+                        self.enable_conditional_disable_options = map.next_value()?;
+                    }
+                    "conditionalDisableOptions" => {
+                        self.conditional_disable_options = map.next_value()?;
+                    }
+                    "data" => self.data = map.next_value()?,
+                    _ => return ::std::result::Result::Ok(false),
+                }
+                ::std::result::Result::Ok(true)
+            }
+            fn extra_fields(
+                &mut self,
+            ) -> ::std::option::Option<
+                &mut ::atrocore_runtime::serde_json::Map<
+                    String,
+                    ::atrocore_runtime::serde_json::Value,
+                >,
+            > {
+                ::std::option::Option::Some(&mut self.extra)
+            }
+            fn finish(&mut self) {
+                self.classification = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.attribute = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.owner_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.assigned_user = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.teams = ::atrocore_runtime::fields::take_link(&mut self.extra);
+            }
+        }
+        let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
+        ::std::result::Result::Ok(Self {
+            id: draft.id,
+            classification: draft
+                .classification
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "classification",
+                    )
+                })?,
+            attribute: draft
+                .attribute
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "attribute",
+                    )
+                })?,
+            is_required: draft.is_required,
+            is_read_only: draft.is_read_only,
+            is_protected: draft.is_protected,
+            enable_conditional_required: draft.enable_conditional_required,
+            conditional_required: draft.conditional_required,
+            enable_conditional_read_only: draft.enable_conditional_read_only,
+            conditional_read_only: draft.conditional_read_only,
+            enable_conditional_protected: draft.enable_conditional_protected,
+            conditional_protected: draft.conditional_protected,
+            enable_conditional_visible: draft.enable_conditional_visible,
+            conditional_visible: draft.conditional_visible,
+            enable_conditional_disable_options: draft.enable_conditional_disable_options,
+            conditional_disable_options: draft.conditional_disable_options,
+            data: draft.data,
+            owner_user: draft.owner_user,
+            assigned_user: draft.assigned_user,
+            teams: draft.teams,
+            extra: draft.extra,
+        })
     }
 }
 impl ClassificationAttributePost {

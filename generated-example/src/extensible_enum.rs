@@ -295,14 +295,11 @@ impl ::atrocore_runtime::Entity for ExtensibleEnum {
     type Field = ExtensibleEnumField;
 }
 /// The fields of a new `ExtensibleEnum` record (`POST /ExtensibleEnum`).
-#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExtensibleEnumPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::ExtensibleEnumId>,
     /// `name`, required
     ///
@@ -311,19 +308,16 @@ pub struct ExtensibleEnumPost {
     /// `description`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `code`
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `ownerUser`
     ///
     /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
     >,
@@ -332,7 +326,6 @@ pub struct ExtensibleEnumPost {
     /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
     >,
@@ -341,11 +334,9 @@ pub struct ExtensibleEnumPost {
     /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
@@ -385,6 +376,84 @@ impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumPost {
         }
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ExtensibleEnumPost {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        /// The fields read so far.
+        #[derive(Default)]
+        struct Draft {
+            id: Option<crate::ids::ExtensibleEnumId>,
+            name: ::std::option::Option<String>,
+            description: Option<String>,
+            code: Option<String>,
+            owner_user: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+            >,
+            assigned_user: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
+            >,
+            teams: Option<
+                ::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>,
+            >,
+            extra: ::atrocore_runtime::serde_json::Map<
+                String,
+                ::atrocore_runtime::serde_json::Value,
+            >,
+        }
+        impl ::atrocore_runtime::fields::DecodeFields for Draft {
+            const EXPECTING: &'static str = "a `ExtensibleEnumPost` object";
+            fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> ::std::result::Result<bool, A::Error> {
+                match key {
+                    "id" => self.id = map.next_value()?,
+                    "name" => self.name = map.next_value()?,
+                    "description" => self.description = map.next_value()?,
+                    "code" => self.code = map.next_value()?,
+                    _ => return ::std::result::Result::Ok(false),
+                }
+                ::std::result::Result::Ok(true)
+            }
+            fn extra_fields(
+                &mut self,
+            ) -> ::std::option::Option<
+                &mut ::atrocore_runtime::serde_json::Map<
+                    String,
+                    ::atrocore_runtime::serde_json::Value,
+                >,
+            > {
+                ::std::option::Option::Some(&mut self.extra)
+            }
+            fn finish(&mut self) {
+                self.owner_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.assigned_user = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.teams = ::atrocore_runtime::fields::take_link(&mut self.extra);
+            }
+        }
+        let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
+        ::std::result::Result::Ok(Self {
+            id: draft.id,
+            name: draft
+                .name
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "name",
+                    )
+                })?,
+            description: draft.description,
+            code: draft.code,
+            owner_user: draft.owner_user,
+            assigned_user: draft.assigned_user,
+            teams: draft.teams,
+            extra: draft.extra,
+        })
     }
 }
 impl ExtensibleEnumPost {

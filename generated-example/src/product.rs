@@ -953,14 +953,11 @@ impl ::atrocore_runtime::Entity for Product {
     type Field = ProductField;
 }
 /// The fields of a new `Product` record (`POST /Product`).
-#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProductPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::ProductId>,
     /// `name`, required
     ///
@@ -969,59 +966,48 @@ pub struct ProductPost {
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `longDescription`
     ///
     /// AtroCore type `wysiwyg`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_description: Option<String>,
     /// `longDescriptionDeDe`
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_description_de_de: Option<String>,
     /// `longDescriptionFrFr`
     ///
     /// AtroCore type `wysiwyg`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_description_fr_fr: Option<String>,
     /// `parents`
     ///
     /// `parentsIds` or its find-or-create form `parents`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Product`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub parents: Option<
         ::atrocore_runtime::LinkMany<crate::ids::ProductId, links::Parents>,
     >,
     /// `sortOrder`
     ///
     /// AtroCore type `int`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<i64>,
     /// `imageId`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
     /// `number`, required
     ///
@@ -1030,36 +1016,30 @@ pub struct ProductPost {
     /// `price`
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<f64>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `quantity`
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<f64>,
     /// `productGroup`
     ///
     /// `productGroupId` or its find-or-create form `productGroup`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `ProductGroup`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub product_group: Option<::atrocore_runtime::LinkOne<String, links::ProductGroup>>,
     /// `customsNumber`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customs_number: Option<String>,
     /// `countryOfOrigin`
     ///
     /// `countryOfOriginId` or its find-or-create form `countryOfOrigin`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Country`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub country_of_origin: Option<
         ::atrocore_runtime::LinkOne<crate::ids::CountryId, links::CountryOfOrigin>,
     >,
@@ -1068,61 +1048,50 @@ pub struct ProductPost {
     /// `defaultSupplierId` or its find-or-create form `defaultSupplier`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Account`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub default_supplier: Option<
         ::atrocore_runtime::LinkOne<String, links::DefaultSupplier>,
     >,
     /// `mpn`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mpn: Option<String>,
     /// `note`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `brand`
     ///
     /// `brandId` or its find-or-create form `brand`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Brand`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<::atrocore_runtime::LinkOne<crate::ids::BrandId, links::Brand>>,
     /// `status`
     ///
     /// AtroCore type `enum`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatus>,
     /// `ean`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ean: Option<String>,
     /// `rrp`
     ///
     /// AtroCore type `float`, measure `currency`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rrp: Option<f64>,
     /// `tag`
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<Vec<String>>,
     /// `mainImageId`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub main_image_id: Option<String>,
     /// `data`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `variantSpecificAttributes`
     ///
     /// `variantSpecificAttributesIds` or its find-or-create form `variantSpecificAttributes`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Attribute`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub variant_specific_attributes: Option<
         ::atrocore_runtime::LinkMany<
             crate::ids::AttributeId,
@@ -1132,24 +1101,20 @@ pub struct ProductPost {
     /// `isInheritAssignedUser`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_inherit_assigned_user: Option<bool>,
     /// `isInheritOwnerUser`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_inherit_owner_user: Option<bool>,
     /// `isInheritTeams`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_inherit_teams: Option<bool>,
     /// `ownerUser`
     ///
     /// `ownerUserId` or its find-or-create form `ownerUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub owner_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
     >,
@@ -1158,7 +1123,6 @@ pub struct ProductPost {
     /// `assignedUserId` or its find-or-create form `assignedUser`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `User`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub assigned_user: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
     >,
@@ -1167,14 +1131,12 @@ pub struct ProductPost {
     /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// `priceUnit`
     ///
     /// `priceUnitId` or its find-or-create form `priceUnit`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub price_unit: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::PriceUnit>,
     >,
@@ -1183,7 +1145,6 @@ pub struct ProductPost {
     /// `rrpUnitId` or its find-or-create form `rrpUnit`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Unit`, measure `currency`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub rrp_unit: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::RrpUnit>,
     >,
@@ -1192,7 +1153,6 @@ pub struct ProductPost {
     /// `classificationsIds` or its find-or-create form `classifications`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Classification`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub classifications: Option<
         ::atrocore_runtime::LinkMany<
             crate::ids::ClassificationId,
@@ -1201,7 +1161,6 @@ pub struct ProductPost {
     >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
@@ -1341,6 +1300,234 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductPost {
         }
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductPost {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        /// The fields read so far.
+        #[derive(Default)]
+        struct Draft {
+            id: Option<crate::ids::ProductId>,
+            name: ::std::option::Option<String>,
+            name_de_de: Option<String>,
+            name_fr_fr: Option<String>,
+            description: Option<String>,
+            description_de_de: Option<String>,
+            description_fr_fr: Option<String>,
+            long_description: Option<String>,
+            long_description_de_de: Option<String>,
+            long_description_fr_fr: Option<String>,
+            parents: Option<
+                ::atrocore_runtime::LinkMany<crate::ids::ProductId, links::Parents>,
+            >,
+            sort_order: Option<i64>,
+            image_id: Option<String>,
+            number: ::std::option::Option<String>,
+            price: Option<f64>,
+            is_active: Option<bool>,
+            quantity: Option<f64>,
+            product_group: Option<
+                ::atrocore_runtime::LinkOne<String, links::ProductGroup>,
+            >,
+            customs_number: Option<String>,
+            country_of_origin: Option<
+                ::atrocore_runtime::LinkOne<
+                    crate::ids::CountryId,
+                    links::CountryOfOrigin,
+                >,
+            >,
+            default_supplier: Option<
+                ::atrocore_runtime::LinkOne<String, links::DefaultSupplier>,
+            >,
+            mpn: Option<String>,
+            note: Option<String>,
+            brand: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::BrandId, links::Brand>,
+            >,
+            status: Option<ProductStatus>,
+            ean: Option<String>,
+            rrp: Option<f64>,
+            tag: Option<Vec<String>>,
+            main_image_id: Option<String>,
+            data: Option<::atrocore_runtime::serde_json::Value>,
+            variant_specific_attributes: Option<
+                ::atrocore_runtime::LinkMany<
+                    crate::ids::AttributeId,
+                    links::VariantSpecificAttributes,
+                >,
+            >,
+            is_inherit_assigned_user: Option<bool>,
+            is_inherit_owner_user: Option<bool>,
+            is_inherit_teams: Option<bool>,
+            owner_user: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
+            >,
+            assigned_user: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
+            >,
+            teams: Option<
+                ::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>,
+            >,
+            price_unit: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::PriceUnit>,
+            >,
+            rrp_unit: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::RrpUnit>,
+            >,
+            classifications: Option<
+                ::atrocore_runtime::LinkMany<
+                    crate::ids::ClassificationId,
+                    links::Classifications,
+                >,
+            >,
+            extra: ::atrocore_runtime::serde_json::Map<
+                String,
+                ::atrocore_runtime::serde_json::Value,
+            >,
+        }
+        impl ::atrocore_runtime::fields::DecodeFields for Draft {
+            const EXPECTING: &'static str = "a `ProductPost` object";
+            fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> ::std::result::Result<bool, A::Error> {
+                match key {
+                    "id" => self.id = map.next_value()?,
+                    "name" => self.name = map.next_value()?,
+                    "nameDeDe" => self.name_de_de = map.next_value()?,
+                    "nameFrFr" => self.name_fr_fr = map.next_value()?,
+                    "description" => self.description = map.next_value()?,
+                    "descriptionDeDe" => self.description_de_de = map.next_value()?,
+                    "descriptionFrFr" => self.description_fr_fr = map.next_value()?,
+                    "longDescription" => self.long_description = map.next_value()?,
+                    "longDescriptionDeDe" => {
+                        self.long_description_de_de = map.next_value()?;
+                    }
+                    "longDescriptionFrFr" => {
+                        self.long_description_fr_fr = map.next_value()?;
+                    }
+                    "sortOrder" => self.sort_order = map.next_value()?,
+                    "imageId" => self.image_id = map.next_value()?,
+                    "number" => self.number = map.next_value()?,
+                    "price" => self.price = map.next_value()?,
+                    "isActive" => self.is_active = map.next_value()?,
+                    "quantity" => self.quantity = map.next_value()?,
+                    "customsNumber" => self.customs_number = map.next_value()?,
+                    "mpn" => self.mpn = map.next_value()?,
+                    "note" => self.note = map.next_value()?,
+                    "status" => self.status = map.next_value()?,
+                    "ean" => self.ean = map.next_value()?,
+                    "rrp" => self.rrp = map.next_value()?,
+                    "tag" => self.tag = map.next_value()?,
+                    "mainImageId" => self.main_image_id = map.next_value()?,
+                    "data" => self.data = map.next_value()?,
+                    "isInheritAssignedUser" => {
+                        self.is_inherit_assigned_user = map.next_value()?;
+                    }
+                    "isInheritOwnerUser" => {
+                        self.is_inherit_owner_user = map.next_value()?;
+                    }
+                    "isInheritTeams" => self.is_inherit_teams = map.next_value()?,
+                    _ => return ::std::result::Result::Ok(false),
+                }
+                ::std::result::Result::Ok(true)
+            }
+            fn extra_fields(
+                &mut self,
+            ) -> ::std::option::Option<
+                &mut ::atrocore_runtime::serde_json::Map<
+                    String,
+                    ::atrocore_runtime::serde_json::Value,
+                >,
+            > {
+                ::std::option::Option::Some(&mut self.extra)
+            }
+            fn finish(&mut self) {
+                self.parents = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.product_group = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.country_of_origin = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.default_supplier = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.brand = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.variant_specific_attributes = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.owner_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.assigned_user = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.teams = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.price_unit = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.rrp_unit = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.classifications = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+            }
+        }
+        let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
+        ::std::result::Result::Ok(Self {
+            id: draft.id,
+            name: draft
+                .name
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "name",
+                    )
+                })?,
+            name_de_de: draft.name_de_de,
+            name_fr_fr: draft.name_fr_fr,
+            description: draft.description,
+            description_de_de: draft.description_de_de,
+            description_fr_fr: draft.description_fr_fr,
+            long_description: draft.long_description,
+            long_description_de_de: draft.long_description_de_de,
+            long_description_fr_fr: draft.long_description_fr_fr,
+            parents: draft.parents,
+            sort_order: draft.sort_order,
+            image_id: draft.image_id,
+            number: draft
+                .number
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "number",
+                    )
+                })?,
+            price: draft.price,
+            is_active: draft.is_active,
+            quantity: draft.quantity,
+            product_group: draft.product_group,
+            customs_number: draft.customs_number,
+            country_of_origin: draft.country_of_origin,
+            default_supplier: draft.default_supplier,
+            mpn: draft.mpn,
+            note: draft.note,
+            brand: draft.brand,
+            status: draft.status,
+            ean: draft.ean,
+            rrp: draft.rrp,
+            tag: draft.tag,
+            main_image_id: draft.main_image_id,
+            data: draft.data,
+            variant_specific_attributes: draft.variant_specific_attributes,
+            is_inherit_assigned_user: draft.is_inherit_assigned_user,
+            is_inherit_owner_user: draft.is_inherit_owner_user,
+            is_inherit_teams: draft.is_inherit_teams,
+            owner_user: draft.owner_user,
+            assigned_user: draft.assigned_user,
+            teams: draft.teams,
+            price_unit: draft.price_unit,
+            rrp_unit: draft.rrp_unit,
+            classifications: draft.classifications,
+            extra: draft.extra,
+        })
     }
 }
 impl ProductPost {

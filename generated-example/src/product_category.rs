@@ -248,42 +248,34 @@ impl ::atrocore_runtime::Entity for ProductCategory {
     type Field = ProductCategoryField;
 }
 /// The fields of a new `ProductCategory` record (`POST /ProductCategory`).
-#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProductCategoryPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::ProductCategoryId>,
     /// `product`, required
     ///
     /// `productId` or its find-or-create form `product`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Product`.
-    #[serde(flatten)]
     pub product: ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::Product>,
     /// `category`, required
     ///
     /// `categoryId` or its find-or-create form `category`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Category`.
-    #[serde(flatten)]
     pub category: ::atrocore_runtime::LinkOne<crate::ids::CategoryId, links::Category>,
     /// `sorting`
     ///
     /// AtroCore type `int`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sorting: Option<i64>,
     /// `mainCategory`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub main_category: Option<bool>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
@@ -315,6 +307,80 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductCategoryPost {
         }
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductCategoryPost {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        /// The fields read so far.
+        #[derive(Default)]
+        struct Draft {
+            id: Option<crate::ids::ProductCategoryId>,
+            product: ::std::option::Option<
+                ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::Product>,
+            >,
+            category: ::std::option::Option<
+                ::atrocore_runtime::LinkOne<crate::ids::CategoryId, links::Category>,
+            >,
+            sorting: Option<i64>,
+            main_category: Option<bool>,
+            extra: ::atrocore_runtime::serde_json::Map<
+                String,
+                ::atrocore_runtime::serde_json::Value,
+            >,
+        }
+        impl ::atrocore_runtime::fields::DecodeFields for Draft {
+            const EXPECTING: &'static str = "a `ProductCategoryPost` object";
+            fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> ::std::result::Result<bool, A::Error> {
+                match key {
+                    "id" => self.id = map.next_value()?,
+                    "sorting" => self.sorting = map.next_value()?,
+                    "mainCategory" => self.main_category = map.next_value()?,
+                    _ => return ::std::result::Result::Ok(false),
+                }
+                ::std::result::Result::Ok(true)
+            }
+            fn extra_fields(
+                &mut self,
+            ) -> ::std::option::Option<
+                &mut ::atrocore_runtime::serde_json::Map<
+                    String,
+                    ::atrocore_runtime::serde_json::Value,
+                >,
+            > {
+                ::std::option::Option::Some(&mut self.extra)
+            }
+            fn finish(&mut self) {
+                self.product = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.category = ::atrocore_runtime::fields::take_link(&mut self.extra);
+            }
+        }
+        let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
+        ::std::result::Result::Ok(Self {
+            id: draft.id,
+            product: draft
+                .product
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "product",
+                    )
+                })?,
+            category: draft
+                .category
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "category",
+                    )
+                })?,
+            sorting: draft.sorting,
+            main_category: draft.main_category,
+            extra: draft.extra,
+        })
     }
 }
 impl ProductCategoryPost {

@@ -260,47 +260,38 @@ impl ::atrocore_runtime::Entity for ProductFile {
     type Field = ProductFileField;
 }
 /// The fields of a new `ProductFile` record (`POST /ProductFile`).
-#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProductFilePost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::ProductFileId>,
     /// `file`, required
     ///
     /// `fileId` or its find-or-create form `file`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `File`.
-    #[serde(flatten)]
     pub file: ::atrocore_runtime::LinkOne<crate::ids::FileId, links::File>,
     /// `product`, required
     ///
     /// `productId` or its find-or-create form `product`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Product`.
-    #[serde(flatten)]
     pub product: ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::Product>,
     /// `isMainImage`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_main_image: Option<bool>,
     /// `sorting`
     ///
     /// AtroCore type `int`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sorting: Option<i64>,
     /// `tags`
     ///
     /// AtroCore type `array`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
@@ -335,6 +326,83 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductFilePost {
         }
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductFilePost {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        /// The fields read so far.
+        #[derive(Default)]
+        struct Draft {
+            id: Option<crate::ids::ProductFileId>,
+            file: ::std::option::Option<
+                ::atrocore_runtime::LinkOne<crate::ids::FileId, links::File>,
+            >,
+            product: ::std::option::Option<
+                ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::Product>,
+            >,
+            is_main_image: Option<bool>,
+            sorting: Option<i64>,
+            tags: Option<Vec<String>>,
+            extra: ::atrocore_runtime::serde_json::Map<
+                String,
+                ::atrocore_runtime::serde_json::Value,
+            >,
+        }
+        impl ::atrocore_runtime::fields::DecodeFields for Draft {
+            const EXPECTING: &'static str = "a `ProductFilePost` object";
+            fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> ::std::result::Result<bool, A::Error> {
+                match key {
+                    "id" => self.id = map.next_value()?,
+                    "isMainImage" => self.is_main_image = map.next_value()?,
+                    "sorting" => self.sorting = map.next_value()?,
+                    "tags" => self.tags = map.next_value()?,
+                    _ => return ::std::result::Result::Ok(false),
+                }
+                ::std::result::Result::Ok(true)
+            }
+            fn extra_fields(
+                &mut self,
+            ) -> ::std::option::Option<
+                &mut ::atrocore_runtime::serde_json::Map<
+                    String,
+                    ::atrocore_runtime::serde_json::Value,
+                >,
+            > {
+                ::std::option::Option::Some(&mut self.extra)
+            }
+            fn finish(&mut self) {
+                self.file = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.product = ::atrocore_runtime::fields::take_link(&mut self.extra);
+            }
+        }
+        let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
+        ::std::result::Result::Ok(Self {
+            id: draft.id,
+            file: draft
+                .file
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "file",
+                    )
+                })?,
+            product: draft
+                .product
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "product",
+                    )
+                })?,
+            is_main_image: draft.is_main_image,
+            sorting: draft.sorting,
+            tags: draft.tags,
+            extra: draft.extra,
+        })
     }
 }
 impl ProductFilePost {

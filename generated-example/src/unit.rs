@@ -369,14 +369,11 @@ impl ::atrocore_runtime::Entity for Unit {
     type Field = UnitField;
 }
 /// The fields of a new `Unit` record (`POST /Unit`).
-#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UnitPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::UnitId>,
     /// `name`, required
     ///
@@ -385,72 +382,59 @@ pub struct UnitPost {
     /// `nameDeDe`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_de_de: Option<String>,
     /// `nameFrFr`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_fr_fr: Option<String>,
     /// `code`
     ///
     /// AtroCore type `varchar`, unique.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `symbol`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub symbol: Option<String>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `description`
     ///
     /// AtroCore type `text`, multilingual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `descriptionDeDe`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_fr_fr: Option<String>,
     /// `measure`, required
     ///
     /// `measureId` or its find-or-create form `measure`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Measure`.
-    #[serde(flatten)]
     pub measure: ::atrocore_runtime::LinkOne<crate::ids::MeasureId, links::Measure>,
     /// `isMain`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_main: Option<bool>,
     /// `multiplier`
     ///
     /// AtroCore type `float`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multiplier: Option<f64>,
     /// `convertTo`
     ///
     /// `convertToId` or its find-or-create form `convertTo`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Unit`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub convert_to: Option<
         ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::ConvertTo>,
     >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
@@ -509,6 +493,107 @@ impl ::atrocore_runtime::fields::EncodeFields for UnitPost {
         }
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UnitPost {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        /// The fields read so far.
+        #[derive(Default)]
+        struct Draft {
+            id: Option<crate::ids::UnitId>,
+            name: ::std::option::Option<String>,
+            name_de_de: Option<String>,
+            name_fr_fr: Option<String>,
+            code: Option<String>,
+            symbol: Option<String>,
+            is_active: Option<bool>,
+            description: Option<String>,
+            description_de_de: Option<String>,
+            description_fr_fr: Option<String>,
+            measure: ::std::option::Option<
+                ::atrocore_runtime::LinkOne<crate::ids::MeasureId, links::Measure>,
+            >,
+            is_main: Option<bool>,
+            multiplier: Option<f64>,
+            convert_to: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::ConvertTo>,
+            >,
+            extra: ::atrocore_runtime::serde_json::Map<
+                String,
+                ::atrocore_runtime::serde_json::Value,
+            >,
+        }
+        impl ::atrocore_runtime::fields::DecodeFields for Draft {
+            const EXPECTING: &'static str = "a `UnitPost` object";
+            fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> ::std::result::Result<bool, A::Error> {
+                match key {
+                    "id" => self.id = map.next_value()?,
+                    "name" => self.name = map.next_value()?,
+                    "nameDeDe" => self.name_de_de = map.next_value()?,
+                    "nameFrFr" => self.name_fr_fr = map.next_value()?,
+                    "code" => self.code = map.next_value()?,
+                    "symbol" => self.symbol = map.next_value()?,
+                    "isActive" => self.is_active = map.next_value()?,
+                    "description" => self.description = map.next_value()?,
+                    "descriptionDeDe" => self.description_de_de = map.next_value()?,
+                    "descriptionFrFr" => self.description_fr_fr = map.next_value()?,
+                    "isMain" => self.is_main = map.next_value()?,
+                    "multiplier" => self.multiplier = map.next_value()?,
+                    _ => return ::std::result::Result::Ok(false),
+                }
+                ::std::result::Result::Ok(true)
+            }
+            fn extra_fields(
+                &mut self,
+            ) -> ::std::option::Option<
+                &mut ::atrocore_runtime::serde_json::Map<
+                    String,
+                    ::atrocore_runtime::serde_json::Value,
+                >,
+            > {
+                ::std::option::Option::Some(&mut self.extra)
+            }
+            fn finish(&mut self) {
+                self.measure = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.convert_to = ::atrocore_runtime::fields::take_link(&mut self.extra);
+            }
+        }
+        let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
+        ::std::result::Result::Ok(Self {
+            id: draft.id,
+            name: draft
+                .name
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "name",
+                    )
+                })?,
+            name_de_de: draft.name_de_de,
+            name_fr_fr: draft.name_fr_fr,
+            code: draft.code,
+            symbol: draft.symbol,
+            is_active: draft.is_active,
+            description: draft.description,
+            description_de_de: draft.description_de_de,
+            description_fr_fr: draft.description_fr_fr,
+            measure: draft
+                .measure
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "measure",
+                    )
+                })?,
+            is_main: draft.is_main,
+            multiplier: draft.multiplier,
+            convert_to: draft.convert_to,
+            extra: draft.extra,
+        })
     }
 }
 impl UnitPost {

@@ -871,29 +871,23 @@ impl ::atrocore_runtime::Entity for User {
     type Field = UserField;
 }
 /// The fields of a new `User` record (`POST /User`).
-#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserPost {
     /// `id`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::UserId>,
     /// `type`
     ///
     /// AtroCore type `enum`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<UserType>,
     /// `disableActionHistory`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_action_history: Option<bool>,
     /// `isAdmin`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
     /// `userName`, required
     ///
@@ -906,49 +900,40 @@ pub struct UserPost {
     /// `department`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// `password`
     ///
     /// AtroCore type `password`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
     /// `firstName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// `lastName`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// `isActive`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// `title`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `emailAddress`
     ///
     /// AtroCore type `email`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// `phoneNumber`
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// `defaultTeam`
     ///
     /// `defaultTeamId` or its find-or-create form `defaultTeam`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Team`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub default_team: Option<
         ::atrocore_runtime::LinkOne<crate::ids::TeamId, links::DefaultTeam>,
     >,
@@ -957,29 +942,24 @@ pub struct UserPost {
     /// `teamsIds` or its find-or-create form `teams`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Team`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
     /// `roles`
     ///
     /// `rolesIds` or its find-or-create form `roles`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
     ///
     /// Links to `Role`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<::atrocore_runtime::LinkMany<String, links::Roles>>,
     /// `avatarId`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar_id: Option<String>,
     /// `gender`
     ///
     /// AtroCore type `extensibleEnum`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
     /// `layoutProfile`
     ///
     /// `layoutProfileId` or its find-or-create form `layoutProfile`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `LayoutProfile`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub layout_profile: Option<
         ::atrocore_runtime::LinkOne<String, links::LayoutProfile>,
     >,
@@ -988,86 +968,71 @@ pub struct UserPost {
     /// `localeId` or its find-or-create form `locale`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<::atrocore_runtime::LinkOne<String, links::Locale>>,
     /// `disabledLanguages`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_languages: Option<::atrocore_runtime::serde_json::Value>,
     /// `style`
     ///
     /// `styleId` or its find-or-create form `style`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// AtroCore type `link`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub style: Option<::atrocore_runtime::LinkOne<String, links::Style>>,
     /// `dashboardLayout`
     ///
     /// AtroCore type `jsonArray`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dashboard_layout: Option<::atrocore_runtime::serde_json::Value>,
     /// `dashletsOptions`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `useCustomTabList`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_custom_tab_list: Option<bool>,
     /// `followEntityOnStreamPost`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_stream_post: Option<bool>,
     /// `followCreatedEntities`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_created_entities: Option<bool>,
     /// `followEntityOnAssignment`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_entity_on_assignment: Option<bool>,
     /// `closedPanelOptions`
     ///
     /// AtroCore type `jsonObject`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_panel_options: Option<::atrocore_runtime::serde_json::Value>,
     /// `receiveNotifications`
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receive_notifications: Option<bool>,
     /// `notificationProfile`
     ///
     /// `notificationProfileId` or its find-or-create form `notificationProfile`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `NotificationProfile`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub notification_profile: Option<
         ::atrocore_runtime::LinkOne<String, links::NotificationProfile>,
     >,
     /// `favoritesList`
     ///
     /// AtroCore type `array`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub favorites_list: Option<Vec<String>>,
     /// `currentSelection`
     ///
     /// `currentSelectionId` or its find-or-create form `currentSelection`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Selection`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub current_selection: Option<
         ::atrocore_runtime::LinkOne<String, links::CurrentSelection>,
     >,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
@@ -1192,6 +1157,191 @@ impl ::atrocore_runtime::fields::EncodeFields for UserPost {
         }
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserPost {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        /// The fields read so far.
+        #[derive(Default)]
+        struct Draft {
+            id: Option<crate::ids::UserId>,
+            type_: Option<UserType>,
+            disable_action_history: Option<bool>,
+            is_admin: Option<bool>,
+            user_name: ::std::option::Option<String>,
+            name: ::std::option::Option<String>,
+            department: Option<String>,
+            password: Option<String>,
+            first_name: Option<String>,
+            last_name: Option<String>,
+            is_active: Option<bool>,
+            title: Option<String>,
+            email_address: Option<String>,
+            phone_number: Option<String>,
+            default_team: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::TeamId, links::DefaultTeam>,
+            >,
+            teams: Option<
+                ::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>,
+            >,
+            roles: Option<::atrocore_runtime::LinkMany<String, links::Roles>>,
+            avatar_id: Option<String>,
+            gender: Option<String>,
+            layout_profile: Option<
+                ::atrocore_runtime::LinkOne<String, links::LayoutProfile>,
+            >,
+            locale: Option<::atrocore_runtime::LinkOne<String, links::Locale>>,
+            disabled_languages: Option<::atrocore_runtime::serde_json::Value>,
+            style: Option<::atrocore_runtime::LinkOne<String, links::Style>>,
+            dashboard_layout: Option<::atrocore_runtime::serde_json::Value>,
+            dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
+            use_custom_tab_list: Option<bool>,
+            follow_entity_on_stream_post: Option<bool>,
+            follow_created_entities: Option<bool>,
+            follow_entity_on_assignment: Option<bool>,
+            closed_panel_options: Option<::atrocore_runtime::serde_json::Value>,
+            receive_notifications: Option<bool>,
+            notification_profile: Option<
+                ::atrocore_runtime::LinkOne<String, links::NotificationProfile>,
+            >,
+            favorites_list: Option<Vec<String>>,
+            current_selection: Option<
+                ::atrocore_runtime::LinkOne<String, links::CurrentSelection>,
+            >,
+            extra: ::atrocore_runtime::serde_json::Map<
+                String,
+                ::atrocore_runtime::serde_json::Value,
+            >,
+        }
+        impl ::atrocore_runtime::fields::DecodeFields for Draft {
+            const EXPECTING: &'static str = "a `UserPost` object";
+            fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> ::std::result::Result<bool, A::Error> {
+                match key {
+                    "id" => self.id = map.next_value()?,
+                    "type" => self.type_ = map.next_value()?,
+                    "disableActionHistory" => {
+                        self.disable_action_history = map.next_value()?;
+                    }
+                    "isAdmin" => self.is_admin = map.next_value()?,
+                    "userName" => self.user_name = map.next_value()?,
+                    "name" => self.name = map.next_value()?,
+                    "department" => self.department = map.next_value()?,
+                    "password" => self.password = map.next_value()?,
+                    "firstName" => self.first_name = map.next_value()?,
+                    "lastName" => self.last_name = map.next_value()?,
+                    "isActive" => self.is_active = map.next_value()?,
+                    "title" => self.title = map.next_value()?,
+                    "emailAddress" => self.email_address = map.next_value()?,
+                    "phoneNumber" => self.phone_number = map.next_value()?,
+                    "avatarId" => self.avatar_id = map.next_value()?,
+                    "gender" => self.gender = map.next_value()?,
+                    "disabledLanguages" => self.disabled_languages = map.next_value()?,
+                    "dashboardLayout" => self.dashboard_layout = map.next_value()?,
+                    "dashletsOptions" => self.dashlets_options = map.next_value()?,
+                    "useCustomTabList" => self.use_custom_tab_list = map.next_value()?,
+                    "followEntityOnStreamPost" => {
+                        self.follow_entity_on_stream_post = map.next_value()?;
+                    }
+                    "followCreatedEntities" => {
+                        self.follow_created_entities = map.next_value()?;
+                    }
+                    "followEntityOnAssignment" => {
+                        self.follow_entity_on_assignment = map.next_value()?;
+                    }
+                    "closedPanelOptions" => self.closed_panel_options = map.next_value()?,
+                    "receiveNotifications" => {
+                        self.receive_notifications = map.next_value()?;
+                    }
+                    "favoritesList" => self.favorites_list = map.next_value()?,
+                    _ => return ::std::result::Result::Ok(false),
+                }
+                ::std::result::Result::Ok(true)
+            }
+            fn extra_fields(
+                &mut self,
+            ) -> ::std::option::Option<
+                &mut ::atrocore_runtime::serde_json::Map<
+                    String,
+                    ::atrocore_runtime::serde_json::Value,
+                >,
+            > {
+                ::std::option::Option::Some(&mut self.extra)
+            }
+            fn finish(&mut self) {
+                self.default_team = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.teams = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.roles = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.layout_profile = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.locale = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.style = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.notification_profile = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+                self.current_selection = ::atrocore_runtime::fields::take_link(
+                    &mut self.extra,
+                );
+            }
+        }
+        let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
+        ::std::result::Result::Ok(Self {
+            id: draft.id,
+            type_: draft.type_,
+            disable_action_history: draft.disable_action_history,
+            is_admin: draft.is_admin,
+            user_name: draft
+                .user_name
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "userName",
+                    )
+                })?,
+            name: draft
+                .name
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "name",
+                    )
+                })?,
+            department: draft.department,
+            password: draft.password,
+            first_name: draft.first_name,
+            last_name: draft.last_name,
+            is_active: draft.is_active,
+            title: draft.title,
+            email_address: draft.email_address,
+            phone_number: draft.phone_number,
+            default_team: draft.default_team,
+            teams: draft.teams,
+            roles: draft.roles,
+            avatar_id: draft.avatar_id,
+            gender: draft.gender,
+            layout_profile: draft.layout_profile,
+            locale: draft.locale,
+            disabled_languages: draft.disabled_languages,
+            style: draft.style,
+            dashboard_layout: draft.dashboard_layout,
+            dashlets_options: draft.dashlets_options,
+            use_custom_tab_list: draft.use_custom_tab_list,
+            follow_entity_on_stream_post: draft.follow_entity_on_stream_post,
+            follow_created_entities: draft.follow_created_entities,
+            follow_entity_on_assignment: draft.follow_entity_on_assignment,
+            closed_panel_options: draft.closed_panel_options,
+            receive_notifications: draft.receive_notifications,
+            notification_profile: draft.notification_profile,
+            favorites_list: draft.favorites_list,
+            current_selection: draft.current_selection,
+            extra: draft.extra,
+        })
     }
 }
 impl UserPost {

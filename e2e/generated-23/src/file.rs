@@ -771,9 +771,7 @@ impl ::atrocore_runtime::Entity for File {
     type Field = FileField;
 }
 /// The fields of a new `File` record (`POST /File`).
-#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FilePost {
     /// `name`, required
     ///
@@ -782,36 +780,29 @@ pub struct FilePost {
     /// `description`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `tags`, nullable
     ///
     /// AtroCore type `multiEnum`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `folder`
     ///
     /// `folderId` or its find-or-create form `folder`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Folder`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub folder: Option<::atrocore_runtime::LinkOne<String, links::Folder>>,
     /// `type`
     ///
     /// `typeId` or its find-or-create form `type`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `FileType`.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<::atrocore_runtime::LinkOne<String, links::Type>>,
     /// `fileContents`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_contents: Option<String>,
     /// `share`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share: Option<bool>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
@@ -851,6 +842,76 @@ impl ::atrocore_runtime::fields::EncodeFields for FilePost {
         }
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for FilePost {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        /// The fields read so far.
+        #[derive(Default)]
+        struct Draft {
+            name: ::std::option::Option<String>,
+            description: Option<String>,
+            tags: Option<Vec<String>>,
+            folder: Option<::atrocore_runtime::LinkOne<String, links::Folder>>,
+            type_: Option<::atrocore_runtime::LinkOne<String, links::Type>>,
+            file_contents: Option<String>,
+            share: Option<bool>,
+            extra: ::atrocore_runtime::serde_json::Map<
+                String,
+                ::atrocore_runtime::serde_json::Value,
+            >,
+        }
+        impl ::atrocore_runtime::fields::DecodeFields for Draft {
+            const EXPECTING: &'static str = "a `FilePost` object";
+            fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> ::std::result::Result<bool, A::Error> {
+                match key {
+                    "name" => self.name = map.next_value()?,
+                    "description" => self.description = map.next_value()?,
+                    "tags" => self.tags = map.next_value()?,
+                    "fileContents" => self.file_contents = map.next_value()?,
+                    "share" => self.share = map.next_value()?,
+                    _ => return ::std::result::Result::Ok(false),
+                }
+                ::std::result::Result::Ok(true)
+            }
+            fn extra_fields(
+                &mut self,
+            ) -> ::std::option::Option<
+                &mut ::atrocore_runtime::serde_json::Map<
+                    String,
+                    ::atrocore_runtime::serde_json::Value,
+                >,
+            > {
+                ::std::option::Option::Some(&mut self.extra)
+            }
+            fn finish(&mut self) {
+                self.folder = ::atrocore_runtime::fields::take_link(&mut self.extra);
+                self.type_ = ::atrocore_runtime::fields::take_link(&mut self.extra);
+            }
+        }
+        let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
+        ::std::result::Result::Ok(Self {
+            name: draft
+                .name
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "name",
+                    )
+                })?,
+            description: draft.description,
+            tags: draft.tags,
+            folder: draft.folder,
+            type_: draft.type_,
+            file_contents: draft.file_contents,
+            share: draft.share,
+            extra: draft.extra,
+        })
     }
 }
 impl FilePost {

@@ -3523,22 +3523,17 @@ impl ::atrocore_runtime::fields::DecodeFields for UpsertBodyItem {
     }
 }
 /// Answer of `POST /upsert`, one item.
-#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UpsertResponseItem {
     /// `status`, required
     pub status: UpsertResponseItemStatus,
     /// `stored`, required
     pub stored: bool,
     /// `entity`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
     /// `id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `message`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 impl ::atrocore_runtime::serde::Serialize for UpsertResponseItem {
@@ -3566,6 +3561,59 @@ impl ::atrocore_runtime::fields::EncodeFields for UpsertResponseItem {
             map.serialize_entry("message", &self.message)?;
         }
         ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertResponseItem {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        /// The fields read so far.
+        #[derive(Default)]
+        struct Draft {
+            status: ::std::option::Option<UpsertResponseItemStatus>,
+            stored: ::std::option::Option<bool>,
+            entity: Option<String>,
+            id: Option<String>,
+            message: Option<String>,
+        }
+        impl ::atrocore_runtime::fields::DecodeFields for Draft {
+            const EXPECTING: &'static str = "a `UpsertResponseItem` object";
+            fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> ::std::result::Result<bool, A::Error> {
+                match key {
+                    "status" => self.status = map.next_value()?,
+                    "stored" => self.stored = map.next_value()?,
+                    "entity" => self.entity = map.next_value()?,
+                    "id" => self.id = map.next_value()?,
+                    "message" => self.message = map.next_value()?,
+                    _ => return ::std::result::Result::Ok(false),
+                }
+                ::std::result::Result::Ok(true)
+            }
+        }
+        let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
+        ::std::result::Result::Ok(Self {
+            status: draft
+                .status
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "status",
+                    )
+                })?,
+            stored: draft
+                .stored
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "stored",
+                    )
+                })?,
+            entity: draft.entity,
+            id: draft.id,
+            message: draft.message,
+        })
     }
 }
 impl UpsertResponseItem {

@@ -308,45 +308,36 @@ impl ::atrocore_runtime::Entity for Sharing {
     type Field = SharingField;
 }
 /// The fields of a new `Sharing` record (`POST /Sharing`).
-#[derive(Debug, Clone, PartialEq, ::atrocore_runtime::serde::Deserialize)]
-#[serde(crate = "::atrocore_runtime::serde")]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SharingPost {
     /// `id`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::ids::SharingId>,
     /// `name`, nullable
     ///
     /// AtroCore type `varchar`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `description`, nullable
     ///
     /// AtroCore type `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `active`, nullable
     ///
     /// AtroCore type `bool`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// `fileId`, required
     pub file_id: String,
     /// `validTill`, nullable
     ///
     /// AtroCore type `datetime`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_till: Option<::atrocore_runtime::DateTime>,
     /// `allowedUsage`, nullable
     ///
     /// AtroCore type `int`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_usage: Option<i64>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
-    #[serde(flatten)]
     pub extra: ::atrocore_runtime::serde_json::Map<
         String,
         ::atrocore_runtime::serde_json::Value,
@@ -386,6 +377,74 @@ impl ::atrocore_runtime::fields::EncodeFields for SharingPost {
         }
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for SharingPost {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        /// The fields read so far.
+        #[derive(Default)]
+        struct Draft {
+            id: Option<crate::ids::SharingId>,
+            name: Option<String>,
+            description: Option<String>,
+            active: Option<bool>,
+            file_id: ::std::option::Option<String>,
+            valid_till: Option<::atrocore_runtime::DateTime>,
+            allowed_usage: Option<i64>,
+            extra: ::atrocore_runtime::serde_json::Map<
+                String,
+                ::atrocore_runtime::serde_json::Value,
+            >,
+        }
+        impl ::atrocore_runtime::fields::DecodeFields for Draft {
+            const EXPECTING: &'static str = "a `SharingPost` object";
+            fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> ::std::result::Result<bool, A::Error> {
+                match key {
+                    "id" => self.id = map.next_value()?,
+                    "name" => self.name = map.next_value()?,
+                    "description" => self.description = map.next_value()?,
+                    "active" => self.active = map.next_value()?,
+                    "fileId" => self.file_id = map.next_value()?,
+                    "validTill" => self.valid_till = map.next_value()?,
+                    "allowedUsage" => self.allowed_usage = map.next_value()?,
+                    _ => return ::std::result::Result::Ok(false),
+                }
+                ::std::result::Result::Ok(true)
+            }
+            fn extra_fields(
+                &mut self,
+            ) -> ::std::option::Option<
+                &mut ::atrocore_runtime::serde_json::Map<
+                    String,
+                    ::atrocore_runtime::serde_json::Value,
+                >,
+            > {
+                ::std::option::Option::Some(&mut self.extra)
+            }
+        }
+        let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
+        ::std::result::Result::Ok(Self {
+            id: draft.id,
+            name: draft.name,
+            description: draft.description,
+            active: draft.active,
+            file_id: draft
+                .file_id
+                .ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
+                        "fileId",
+                    )
+                })?,
+            valid_till: draft.valid_till,
+            allowed_usage: draft.allowed_usage,
+            extra: draft.extra,
+        })
     }
 }
 impl SharingPost {

@@ -122,30 +122,50 @@ fn encode_impl(s: &Struct, statements: &[TokenStream]) -> TokenStream {
     }
 }
 
-/// Whether a struct gets the runtime's lean `Deserialize` ([`decode_impl`]) instead of serde's
-/// derive: it must start from its `Default`; a link field (two keys, `brandId` or `brand`) is
-/// taken out of `extra` at the end, so a struct with links needs one.
-fn lean_decode(s: &Struct, all_default: bool) -> bool {
-    let links = s.fields.iter().any(|f| matches!(f.ty, Type::Link(_)));
-    all_default && (!links || s.style != StructStyle::Plain)
+/// Whether a struct gets the runtime-driven `Deserialize` ([`decode_impl`]) instead of serde's
+/// derive: every struct but a plain one with a link field (a link's key is taken out of `extra`
+/// at the end, and plain structs have no `extra`).
+fn lean_decode(s: &Struct) -> bool {
+    s.style != StructStyle::Plain || !s.fields.iter().any(|f| matches!(f.ty, Type::Link(_)))
 }
 
-/// The lean `Deserialize` of a struct with a `Default`: a match from wire name to field, driven by
-/// the runtime's map visitor (`atrocore_runtime::fields`); unknown keys go to `extra` when the
-/// struct has one. About a tenth of what serde's derive writes, which was half the check time
-/// of a generated crate.
-fn decode_impl(s: &Struct, has_extra: bool) -> TokenStream {
+/// A field as the `Deserialize` of its struct sees it: its tokens, type, and whether it must be
+/// present (no default: a required field that is not nullable).
+pub(super) struct DecodedField<'a> {
+    field: &'a Field,
+    ty: TokenStream,
+    must: bool,
+}
+
+/// The `Deserialize` of a struct: a `match` from wire name to field, driven by the runtime's map
+/// visitor (`atrocore_runtime::fields`); unknown keys go to `extra` when the struct has one, and
+/// each link field takes its key out of `extra` at the end. A struct with a `Default` is read
+/// in place; one with fields that must be present is read into a draft of `Option`s first (a
+/// type local to the impl), then checked. A fraction of what serde's derive writes, which was
+/// more than half the check time of a generated crate.
+fn decode_impl(
+    s: &Struct,
+    fields: &[DecodedField<'_>],
+    has_extra: bool,
+    all_default: bool,
+) -> TokenStream {
     let name = ident(&s.name);
     let expecting = format!("a `{}` object", s.name);
-    let (links, plain): (Vec<&Field>, Vec<&Field>) =
-        s.fields.iter().partition(|f| matches!(f.ty, Type::Link(_)));
+    let target = if all_default {
+        quote!(#name)
+    } else {
+        quote!(Draft)
+    };
+    let (links, plain): (Vec<&DecodedField<'_>>, Vec<&DecodedField<'_>>) = fields
+        .iter()
+        .partition(|f| matches!(f.field.ty, Type::Link(_)));
     let arms = plain.iter().map(|f| {
-        let (wire, field) = (&f.wire, ident(&f.ident));
+        let (wire, field) = (&f.field.wire, ident(&f.field.ident));
         quote!(#wire => self.#field = map.next_value()?,)
     });
     let finish = (!links.is_empty()).then(|| {
         let takes = links.iter().map(|f| {
-            let field = ident(&f.ident);
+            let field = ident(&f.field.ident);
             quote!(self.#field = ::atrocore_runtime::fields::take_link(&mut self.extra);)
         });
         quote! {
@@ -177,15 +197,8 @@ fn decode_impl(s: &Struct, has_extra: bool) -> TokenStream {
             }
         }
     });
-    quote! {
-        impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::atrocore_runtime::fields::decode_fields(deserializer)
-            }
-        }
-        impl ::atrocore_runtime::fields::DecodeFields for #name {
+    let fields_impl = quote! {
+        impl ::atrocore_runtime::fields::DecodeFields for #target {
             const EXPECTING: &'static str = #expecting;
             fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
                 &mut self,
@@ -196,6 +209,65 @@ fn decode_impl(s: &Struct, has_extra: bool) -> TokenStream {
             }
             #extra
             #finish
+        }
+    };
+    let extra_ty =
+        quote!(::atrocore_runtime::serde_json::Map<String, ::atrocore_runtime::serde_json::Value>);
+    if all_default {
+        return quote! {
+            impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for #name {
+                fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::std::result::Result<Self, D::Error> {
+                    ::atrocore_runtime::fields::decode_fields(deserializer)
+                }
+            }
+            #fields_impl
+        };
+    }
+    let draft_fields = fields.iter().map(|f| {
+        let (field, t) = (ident(&f.field.ident), &f.ty);
+        if f.must {
+            quote!(#field: ::std::option::Option<#t>,)
+        } else {
+            quote!(#field: #t,)
+        }
+    });
+    let inits = fields.iter().map(|f| {
+        let (field, wire) = (ident(&f.field.ident), &f.field.wire);
+        if f.must {
+            quote! {
+                #field: draft.#field.ok_or_else(|| {
+                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(#wire)
+                })?,
+            }
+        } else {
+            quote!(#field: draft.#field,)
+        }
+    });
+    let (draft_extra, init_extra) = if has_extra {
+        (quote!(extra: #extra_ty,), quote!(extra: draft.extra,))
+    } else {
+        (TokenStream::new(), TokenStream::new())
+    };
+    quote! {
+        impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                /// The fields read so far.
+                #[derive(Default)]
+                struct Draft {
+                    #(#draft_fields)*
+                    #draft_extra
+                }
+                #fields_impl
+                let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
+                ::std::result::Result::Ok(Self {
+                    #(#inits)*
+                    #init_extra
+                })
+            }
         }
     }
 }
@@ -222,9 +294,10 @@ pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream 
     let serde_crate = serde_crate();
     // With a `Default`, the struct takes `#[serde(default)]` as a whole and no field needs its
     // own; with the lean `Deserialize`, neither (they are read by serde's derive only).
-    let lean = lean_decode(s, all_default);
+    let lean = lean_decode(s);
     let mut fields = TokenStream::new();
     let mut encode: Vec<TokenStream> = Vec::new();
+    let mut decoded: Vec<DecodedField<'_>> = Vec::new();
     for f in &s.fields {
         let fname = ident(&f.ident);
         let wire = &f.wire;
@@ -272,6 +345,11 @@ pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream 
         if let Some(skip) = skip {
             attrs.push(quote!(skip_serializing_if = #skip));
         }
+        decoded.push(DecodedField {
+            field: f,
+            ty: field_ty.clone(),
+            must: !default,
+        });
         // What `Serialize` writes: the field's key, unless skipped; a link its own key.
         encode.push(match (link, skip) {
             (true, Some(_)) => quote! {
@@ -320,7 +398,7 @@ pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream 
         quote!(#serde_crate #struct_default #rename_all)
     });
     let derive = derives(all_default, !lean);
-    let decode = lean.then(|| decode_impl(s, has_extra));
+    let decode = lean.then(|| decode_impl(s, &decoded, has_extra, all_default));
     let encode = encode_impl(s, &encode);
     // Without a `Default`, a constructor from the required fields (struct update syntax needs a
     // base value).
