@@ -103,9 +103,11 @@ impl ::atrocore_runtime::fields::EncodeFields for GetUserResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.authorization_token.is_some() {
-            map.serialize_entry("authorizationToken", &self.authorization_token)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "authorizationToken",
+            &self.authorization_token,
+        )?;
         ::std::result::Result::Ok(())
     }
 }
@@ -157,21 +159,11 @@ impl ::atrocore_runtime::fields::EncodeFields for GetBackgroundResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.till.is_some() {
-            map.serialize_entry("till", &self.till)?;
-        }
-        if self.image_name.is_some() {
-            map.serialize_entry("imageName", &self.image_name)?;
-        }
-        if self.image_path.is_some() {
-            map.serialize_entry("imagePath", &self.image_path)?;
-        }
-        if self.author_name.is_some() {
-            map.serialize_entry("authorName", &self.author_name)?;
-        }
-        if self.author_link.is_some() {
-            map.serialize_entry("authorLink", &self.author_link)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "till", &self.till)?;
+        ::atrocore_runtime::fields::entry_opt(map, "imageName", &self.image_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "imagePath", &self.image_path)?;
+        ::atrocore_runtime::fields::entry_opt(map, "authorName", &self.author_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "authorLink", &self.author_link)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -223,15 +215,13 @@ impl ::atrocore_runtime::fields::EncodeFields for GetBackgroundResponseTill {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.date.is_some() {
-            map.serialize_entry("date", &self.date)?;
-        }
-        if self.timezone_type.is_some() {
-            map.serialize_entry("timezone_type", &self.timezone_type)?;
-        }
-        if self.timezone.is_some() {
-            map.serialize_entry("timezone", &self.timezone)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "date", &self.date)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "timezone_type",
+            &self.timezone_type,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "timezone", &self.timezone)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -335,18 +325,10 @@ impl ::atrocore_runtime::fields::EncodeFields for MergeBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.scope.is_some() {
-            map.serialize_entry("scope", &self.scope)?;
-        }
-        if self.target_id.is_some() {
-            map.serialize_entry("targetId", &self.target_id)?;
-        }
-        if self.source_ids.is_some() {
-            map.serialize_entry("sourceIds", &self.source_ids)?;
-        }
-        if self.attributes.is_some() {
-            map.serialize_entry("attributes", &self.attributes)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "scope", &self.scope)?;
+        ::atrocore_runtime::fields::entry_opt(map, "targetId", &self.target_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "sourceIds", &self.source_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "attributes", &self.attributes)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -395,12 +377,12 @@ impl ::atrocore_runtime::fields::EncodeFields for MergeBodyAttributes {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.input.is_some() {
-            map.serialize_entry("input", &self.input)?;
-        }
-        if self.relationship_data.is_some() {
-            map.serialize_entry("relationshipData", &self.relationship_data)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "input", &self.input)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "relationshipData",
+            &self.relationship_data,
+        )?;
         ::std::result::Result::Ok(())
     }
 }

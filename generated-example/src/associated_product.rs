@@ -105,102 +105,103 @@ impl ::atrocore_runtime::fields::EncodeFields for AssociatedProduct {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.modified_at.is_some() {
-            map.serialize_entry("modifiedAt", &self.modified_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.modified_by_id.is_some() {
-            map.serialize_entry("modifiedById", &self.modified_by_id)?;
-        }
-        if self.modified_by_name.is_some() {
-            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
-        }
-        if self.associating_item_id.is_some() {
-            map.serialize_entry("associatingItemId", &self.associating_item_id)?;
-        }
-        if self.associating_item_name.is_some() {
-            map.serialize_entry("associatingItemName", &self.associating_item_name)?;
-        }
-        if self.associated_item_id.is_some() {
-            map.serialize_entry("associatedItemId", &self.associated_item_id)?;
-        }
-        if self.associated_item_name.is_some() {
-            map.serialize_entry("associatedItemName", &self.associated_item_name)?;
-        }
-        if self.associating_item_image_id.is_some() {
-            map.serialize_entry(
-                "associatingItemImageId",
-                &self.associating_item_image_id,
-            )?;
-        }
-        if self.associating_item_image_name.is_some() {
-            map.serialize_entry(
-                "associatingItemImageName",
-                &self.associating_item_image_name,
-            )?;
-        }
-        if self.associated_item_image_id.is_some() {
-            map.serialize_entry(
-                "associatedItemImageId",
-                &self.associated_item_image_id,
-            )?;
-        }
-        if self.associated_item_image_name.is_some() {
-            map.serialize_entry(
-                "associatedItemImageName",
-                &self.associated_item_image_name,
-            )?;
-        }
-        if self.amount.is_some() {
-            map.serialize_entry("amount", &self.amount)?;
-        }
-        if self.association_id.is_some() {
-            map.serialize_entry("associationId", &self.association_id)?;
-        }
-        if self.association_name.is_some() {
-            map.serialize_entry("associationName", &self.association_name)?;
-        }
-        if self.reverse_association_id.is_some() {
-            map.serialize_entry("reverseAssociationId", &self.reverse_association_id)?;
-        }
-        if self.reverse_association_name.is_some() {
-            map.serialize_entry(
-                "reverseAssociationName",
-                &self.reverse_association_name,
-            )?;
-        }
-        if self.reverse_associated_product_id.is_some() {
-            map.serialize_entry(
-                "reverseAssociatedProductId",
-                &self.reverse_associated_product_id,
-            )?;
-        }
-        if self.reverse_associated_product_name.is_some() {
-            map.serialize_entry(
-                "reverseAssociatedProductName",
-                &self.reverse_associated_product_name,
-            )?;
-        }
-        if self.associate_everything.is_some() {
-            map.serialize_entry("associateEverything", &self.associate_everything)?;
-        }
-        if self.sorting.is_some() {
-            map.serialize_entry("sorting", &self.sorting)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedById",
+            &self.modified_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedByName",
+            &self.modified_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "associatingItemId",
+            &self.associating_item_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "associatingItemName",
+            &self.associating_item_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "associatedItemId",
+            &self.associated_item_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "associatedItemName",
+            &self.associated_item_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "associatingItemImageId",
+            &self.associating_item_image_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "associatingItemImageName",
+            &self.associating_item_image_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "associatedItemImageId",
+            &self.associated_item_image_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "associatedItemImageName",
+            &self.associated_item_image_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "amount", &self.amount)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "associationId",
+            &self.association_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "associationName",
+            &self.association_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "reverseAssociationId",
+            &self.reverse_association_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "reverseAssociationName",
+            &self.reverse_association_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "reverseAssociatedProductId",
+            &self.reverse_associated_product_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "reverseAssociatedProductName",
+            &self.reverse_associated_product_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "associateEverything",
+            &self.associate_everything,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "sorting", &self.sorting)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -259,15 +260,8 @@ impl ::atrocore_runtime::fields::DecodeFields for AssociatedProduct {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// The fields of `AssociatedProduct`, for `select` and `sortBy`.
@@ -462,30 +456,22 @@ impl ::atrocore_runtime::fields::EncodeFields for AssociatedProductPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
         self.associating_item.write_entry(map)?;
         self.associated_item.write_entry(map)?;
-        if self.associating_item_image_id.is_some() {
-            map.serialize_entry(
-                "associatingItemImageId",
-                &self.associating_item_image_id,
-            )?;
-        }
-        if self.associated_item_image_id.is_some() {
-            map.serialize_entry(
-                "associatedItemImageId",
-                &self.associated_item_image_id,
-            )?;
-        }
-        if self.amount.is_some() {
-            map.serialize_entry("amount", &self.amount)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "associatingItemImageId",
+            &self.associating_item_image_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "associatedItemImageId",
+            &self.associated_item_image_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "amount", &self.amount)?;
         self.association.write_entry(map)?;
-        if self.sorting.is_some() {
-            map.serialize_entry("sorting", &self.sorting)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "sorting", &self.sorting)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -498,29 +484,26 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AssociatedProductPost 
         #[derive(Default)]
         struct Draft {
             id: Option<crate::ids::AssociatedProductId>,
-            associating_item: ::std::option::Option<
+            associating_item: Option<
                 ::atrocore_runtime::LinkOne<
                     crate::ids::ProductId,
                     links::AssociatingItem,
                 >,
             >,
-            associated_item: ::std::option::Option<
+            associated_item: Option<
                 ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::AssociatedItem>,
             >,
             associating_item_image_id: Option<String>,
             associated_item_image_id: Option<String>,
             amount: Option<i64>,
-            association: ::std::option::Option<
+            association: Option<
                 ::atrocore_runtime::LinkOne<
                     crate::ids::AssociationId,
                     links::Association,
                 >,
             >,
             sorting: Option<i64>,
-            extra: ::atrocore_runtime::serde_json::Map<
-                String,
-                ::atrocore_runtime::serde_json::Value,
-            >,
+            extra: ::atrocore_runtime::fields::Extra,
         }
         impl ::atrocore_runtime::fields::DecodeFields for Draft {
             const EXPECTING: &'static str = "a `AssociatedProductPost` object";
@@ -545,13 +528,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AssociatedProductPost 
             }
             fn extra_fields(
                 &mut self,
-            ) -> ::std::option::Option<
-                &mut ::atrocore_runtime::serde_json::Map<
-                    String,
-                    ::atrocore_runtime::serde_json::Value,
-                >,
-            > {
-                ::std::option::Option::Some(&mut self.extra)
+            ) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+                Some(&mut self.extra)
             }
             fn finish(&mut self) {
                 self.associating_item = ::atrocore_runtime::fields::take_link(
@@ -676,33 +654,21 @@ impl ::atrocore_runtime::fields::EncodeFields for AssociatedProductPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(link) = &self.associating_item {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.associated_item {
-            link.write_entry(map)?;
-        }
-        if !self.associating_item_image_id.is_unchanged() {
-            map.serialize_entry(
-                "associatingItemImageId",
-                &self.associating_item_image_id,
-            )?;
-        }
-        if !self.associated_item_image_id.is_unchanged() {
-            map.serialize_entry(
-                "associatedItemImageId",
-                &self.associated_item_image_id,
-            )?;
-        }
-        if !self.amount.is_unchanged() {
-            map.serialize_entry("amount", &self.amount)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.association {
-            link.write_entry(map)?;
-        }
-        if !self.sorting.is_unchanged() {
-            map.serialize_entry("sorting", &self.sorting)?;
-        }
+        ::atrocore_runtime::fields::entry_link(map, &self.associating_item)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.associated_item)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "associatingItemImageId",
+            &self.associating_item_image_id,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "associatedItemImageId",
+            &self.associated_item_image_id,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(map, "amount", &self.amount)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.association)?;
+        ::atrocore_runtime::fields::entry_patch(map, "sorting", &self.sorting)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -732,15 +698,8 @@ impl ::atrocore_runtime::fields::DecodeFields for AssociatedProductPatch {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
     fn finish(&mut self) {
         self.associating_item = ::atrocore_runtime::fields::take_link(&mut self.extra);

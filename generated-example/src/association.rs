@@ -125,93 +125,74 @@ impl ::atrocore_runtime::fields::EncodeFields for Association {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.name_de_de.is_some() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if self.name_fr_fr.is_some() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if self.entity_id.is_some() {
-            map.serialize_entry("entityId", &self.entity_id)?;
-        }
-        if self.entity_name.is_some() {
-            map.serialize_entry("entityName", &self.entity_name)?;
-        }
-        if self.default.is_some() {
-            map.serialize_entry("default", &self.default)?;
-        }
-        if self.code.is_some() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.description_de_de.is_some() {
-            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
-        }
-        if self.description_fr_fr.is_some() {
-            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
-        }
-        if self.is_active.is_some() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.modified_at.is_some() {
-            map.serialize_entry("modifiedAt", &self.modified_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.modified_by_id.is_some() {
-            map.serialize_entry("modifiedById", &self.modified_by_id)?;
-        }
-        if self.modified_by_name.is_some() {
-            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
-        }
-        if self.owner_user_id.is_some() {
-            map.serialize_entry("ownerUserId", &self.owner_user_id)?;
-        }
-        if self.owner_user_name.is_some() {
-            map.serialize_entry("ownerUserName", &self.owner_user_name)?;
-        }
-        if self.assigned_user_id.is_some() {
-            map.serialize_entry("assignedUserId", &self.assigned_user_id)?;
-        }
-        if self.assigned_user_name.is_some() {
-            map.serialize_entry("assignedUserName", &self.assigned_user_name)?;
-        }
-        if self.teams_ids.is_some() {
-            map.serialize_entry("teamsIds", &self.teams_ids)?;
-        }
-        if self.teams_names.is_some() {
-            map.serialize_entry("teamsNames", &self.teams_names)?;
-        }
-        if self.reverse_association_id.is_some() {
-            map.serialize_entry("reverseAssociationId", &self.reverse_association_id)?;
-        }
-        if self.reverse_association_name.is_some() {
-            map.serialize_entry(
-                "reverseAssociationName",
-                &self.reverse_association_name,
-            )?;
-        }
-        if self.bookmark_id.is_some() {
-            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_opt(map, "entityId", &self.entity_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "entityName", &self.entity_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "default", &self.default)?;
+        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionDeDe",
+            &self.description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionFrFr",
+            &self.description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedById",
+            &self.modified_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedByName",
+            &self.modified_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "ownerUserName",
+            &self.owner_user_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "assignedUserId",
+            &self.assigned_user_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "assignedUserName",
+            &self.assigned_user_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "reverseAssociationId",
+            &self.reverse_association_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "reverseAssociationName",
+            &self.reverse_association_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -263,15 +244,8 @@ impl ::atrocore_runtime::fields::DecodeFields for Association {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// The fields of `Association`, for `select` and `sortBy`.
@@ -511,43 +485,29 @@ impl ::atrocore_runtime::fields::EncodeFields for AssociationPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        if self.name_de_de.is_some() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if self.name_fr_fr.is_some() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
         self.entity.write_entry(map)?;
-        if self.default.is_some() {
-            map.serialize_entry("default", &self.default)?;
-        }
-        if self.code.is_some() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.description_de_de.is_some() {
-            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
-        }
-        if self.description_fr_fr.is_some() {
-            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
-        }
-        if self.is_active.is_some() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "default", &self.default)?;
+        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionDeDe",
+            &self.description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionFrFr",
+            &self.description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
         self.owner_user.write_entry(map)?;
         self.assigned_user.write_entry(map)?;
-        if let ::std::option::Option::Some(link) = &self.teams {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.reverse_association {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.reverse_association)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -560,22 +520,20 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AssociationPost {
         #[derive(Default)]
         struct Draft {
             id: Option<crate::ids::AssociationId>,
-            name: ::std::option::Option<String>,
+            name: Option<String>,
             name_de_de: Option<String>,
             name_fr_fr: Option<String>,
-            entity: ::std::option::Option<
-                ::atrocore_runtime::LinkOne<String, links::Entity>,
-            >,
+            entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
             default: Option<bool>,
             code: Option<String>,
             description: Option<String>,
             description_de_de: Option<String>,
             description_fr_fr: Option<String>,
             is_active: Option<bool>,
-            owner_user: ::std::option::Option<
+            owner_user: Option<
                 ::atrocore_runtime::LinkOne<crate::ids::UserId, links::OwnerUser>,
             >,
-            assigned_user: ::std::option::Option<
+            assigned_user: Option<
                 ::atrocore_runtime::LinkOne<crate::ids::UserId, links::AssignedUser>,
             >,
             teams: Option<
@@ -587,10 +545,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AssociationPost {
                     links::ReverseAssociation,
                 >,
             >,
-            extra: ::atrocore_runtime::serde_json::Map<
-                String,
-                ::atrocore_runtime::serde_json::Value,
-            >,
+            extra: ::atrocore_runtime::fields::Extra,
         }
         impl ::atrocore_runtime::fields::DecodeFields for Draft {
             const EXPECTING: &'static str = "a `AssociationPost` object";
@@ -616,13 +571,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AssociationPost {
             }
             fn extra_fields(
                 &mut self,
-            ) -> ::std::option::Option<
-                &mut ::atrocore_runtime::serde_json::Map<
-                    String,
-                    ::atrocore_runtime::serde_json::Value,
-                >,
-            > {
-                ::std::option::Option::Some(&mut self.extra)
+            ) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+                Some(&mut self.extra)
             }
             fn finish(&mut self) {
                 self.entity = ::atrocore_runtime::fields::take_link(&mut self.extra);
@@ -804,48 +754,28 @@ impl ::atrocore_runtime::fields::EncodeFields for AssociationPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if !self.name_de_de.is_unchanged() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if !self.name_fr_fr.is_unchanged() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.entity {
-            link.write_entry(map)?;
-        }
-        if !self.default.is_unchanged() {
-            map.serialize_entry("default", &self.default)?;
-        }
-        if !self.code.is_unchanged() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if !self.description.is_unchanged() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if !self.description_de_de.is_unchanged() {
-            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
-        }
-        if !self.description_fr_fr.is_unchanged() {
-            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
-        }
-        if !self.is_active.is_unchanged() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.owner_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.assigned_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.teams {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.reverse_association {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.entity)?;
+        ::atrocore_runtime::fields::entry_patch(map, "default", &self.default)?;
+        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "descriptionDeDe",
+            &self.description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "descriptionFrFr",
+            &self.description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(map, "isActive", &self.is_active)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.reverse_association)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -878,15 +808,8 @@ impl ::atrocore_runtime::fields::DecodeFields for AssociationPatch {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
     fn finish(&mut self) {
         self.entity = ::atrocore_runtime::fields::take_link(&mut self.extra);

@@ -315,273 +315,234 @@ impl ::atrocore_runtime::fields::EncodeFields for Attribute {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.name_de_de.is_some() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if self.name_fr_fr.is_some() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.modified_at.is_some() {
-            map.serialize_entry("modifiedAt", &self.modified_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.modified_by_id.is_some() {
-            map.serialize_entry("modifiedById", &self.modified_by_id)?;
-        }
-        if self.modified_by_name.is_some() {
-            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
-        }
-        if self.attribute_group_id.is_some() {
-            map.serialize_entry("attributeGroupId", &self.attribute_group_id)?;
-        }
-        if self.attribute_group_name.is_some() {
-            map.serialize_entry("attributeGroupName", &self.attribute_group_name)?;
-        }
-        if self.attribute_panel_id.is_some() {
-            map.serialize_entry("attributePanelId", &self.attribute_panel_id)?;
-        }
-        if self.attribute_panel_name.is_some() {
-            map.serialize_entry("attributePanelName", &self.attribute_panel_name)?;
-        }
-        if self.extensible_enum_id.is_some() {
-            map.serialize_entry("extensibleEnumId", &self.extensible_enum_id)?;
-        }
-        if self.extensible_enum_name.is_some() {
-            map.serialize_entry("extensibleEnumName", &self.extensible_enum_name)?;
-        }
-        if self.allowed_options.is_some() {
-            map.serialize_entry("allowedOptions", &self.allowed_options)?;
-        }
-        if self.entity_id.is_some() {
-            map.serialize_entry("entityId", &self.entity_id)?;
-        }
-        if self.entity_name.is_some() {
-            map.serialize_entry("entityName", &self.entity_name)?;
-        }
-        if self.code.is_some() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if self.composite_attribute_id.is_some() {
-            map.serialize_entry("compositeAttributeId", &self.composite_attribute_id)?;
-        }
-        if self.composite_attribute_name.is_some() {
-            map.serialize_entry(
-                "compositeAttributeName",
-                &self.composite_attribute_name,
-            )?;
-        }
-        if self.nested_attributes_ids.is_some() {
-            map.serialize_entry("nestedAttributesIds", &self.nested_attributes_ids)?;
-        }
-        if self.nested_attributes_names.is_some() {
-            map.serialize_entry("nestedAttributesNames", &self.nested_attributes_names)?;
-        }
-        if self.file_type_id.is_some() {
-            map.serialize_entry("fileTypeId", &self.file_type_id)?;
-        }
-        if self.file_type_name.is_some() {
-            map.serialize_entry("fileTypeName", &self.file_type_name)?;
-        }
-        if self.is_multilang.is_some() {
-            map.serialize_entry("isMultilang", &self.is_multilang)?;
-        }
-        if self.pattern.is_some() {
-            map.serialize_entry("pattern", &self.pattern)?;
-        }
-        if self.min.is_some() {
-            map.serialize_entry("min", &self.min)?;
-        }
-        if self.max.is_some() {
-            map.serialize_entry("max", &self.max)?;
-        }
-        if self.max_length.is_some() {
-            map.serialize_entry("maxLength", &self.max_length)?;
-        }
-        if self.count_bytes_instead_of_characters.is_some() {
-            map.serialize_entry(
-                "countBytesInsteadOfCharacters",
-                &self.count_bytes_instead_of_characters,
-            )?;
-        }
-        if self.entity_type.is_some() {
-            map.serialize_entry("entityType", &self.entity_type)?;
-        }
-        if self.entity_field.is_some() {
-            map.serialize_entry("entityField", &self.entity_field)?;
-        }
-        if self.data.is_some() {
-            map.serialize_entry("data", &self.data)?;
-        }
-        if self.measure_id.is_some() {
-            map.serialize_entry("measureId", &self.measure_id)?;
-        }
-        if self.measure_name.is_some() {
-            map.serialize_entry("measureName", &self.measure_name)?;
-        }
-        if self.default_unit.is_some() {
-            map.serialize_entry("defaultUnit", &self.default_unit)?;
-        }
-        if self.default_date.is_some() {
-            map.serialize_entry("defaultDate", &self.default_date)?;
-        }
-        if self.is_required.is_some() {
-            map.serialize_entry("isRequired", &self.is_required)?;
-        }
-        if self.is_read_only.is_some() {
-            map.serialize_entry("isReadOnly", &self.is_read_only)?;
-        }
-        if self.is_protected.is_some() {
-            map.serialize_entry("isProtected", &self.is_protected)?;
-        }
-        if self.sort_order.is_some() {
-            map.serialize_entry("sortOrder", &self.sort_order)?;
-        }
-        if self.attribute_group_sort_order.is_some() {
-            map.serialize_entry(
-                "attributeGroupSortOrder",
-                &self.attribute_group_sort_order,
-            )?;
-        }
-        if self.tooltip.is_some() {
-            map.serialize_entry("tooltip", &self.tooltip)?;
-        }
-        if self.tooltip_de_de.is_some() {
-            map.serialize_entry("tooltipDeDe", &self.tooltip_de_de)?;
-        }
-        if self.tooltip_fr_fr.is_some() {
-            map.serialize_entry("tooltipFrFr", &self.tooltip_fr_fr)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.description_de_de.is_some() {
-            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
-        }
-        if self.description_fr_fr.is_some() {
-            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
-        }
-        if self.amount_of_digits_after_comma.is_some() {
-            map.serialize_entry(
-                "amountOfDigitsAfterComma",
-                &self.amount_of_digits_after_comma,
-            )?;
-        }
-        if self.use_disabled_textarea_in_view_mode.is_some() {
-            map.serialize_entry(
-                "useDisabledTextareaInViewMode",
-                &self.use_disabled_textarea_in_view_mode,
-            )?;
-        }
-        if self.dropdown.is_some() {
-            map.serialize_entry("dropdown", &self.dropdown)?;
-        }
-        if self.select_page_size.is_some() {
-            map.serialize_entry("selectPageSize", &self.select_page_size)?;
-        }
-        if self.allow_null_for_bool.is_some() {
-            map.serialize_entry("allowNullForBool", &self.allow_null_for_bool)?;
-        }
-        if self.not_null.is_some() {
-            map.serialize_entry("notNull", &self.not_null)?;
-        }
-        if self.trim.is_some() {
-            map.serialize_entry("trim", &self.trim)?;
-        }
-        if self.html_sanitizer_id.is_some() {
-            map.serialize_entry("htmlSanitizerId", &self.html_sanitizer_id)?;
-        }
-        if self.html_sanitizer_name.is_some() {
-            map.serialize_entry("htmlSanitizerName", &self.html_sanitizer_name)?;
-        }
-        if self.full_width.is_some() {
-            map.serialize_entry("fullWidth", &self.full_width)?;
-        }
-        if self.conditional_required.is_some() {
-            map.serialize_entry("conditionalRequired", &self.conditional_required)?;
-        }
-        if self.conditional_read_only.is_some() {
-            map.serialize_entry("conditionalReadOnly", &self.conditional_read_only)?;
-        }
-        if self.conditional_protected.is_some() {
-            map.serialize_entry("conditionalProtected", &self.conditional_protected)?;
-        }
-        if self.conditional_visible.is_some() {
-            map.serialize_entry("conditionalVisible", &self.conditional_visible)?;
-        }
-        if self.conditional_disable_options.is_some() {
-            map.serialize_entry(
-                "conditionalDisableOptions",
-                &self.conditional_disable_options,
-            )?;
-        }
-        if self.conditional_properties.is_some() {
-            map.serialize_entry("conditionalProperties", &self.conditional_properties)?;
-        }
-        if self.modified_extended_disabled.is_some() {
-            map.serialize_entry(
-                "modifiedExtendedDisabled",
-                &self.modified_extended_disabled,
-            )?;
-        }
-        if self.channel_id.is_some() {
-            map.serialize_entry("channelId", &self.channel_id)?;
-        }
-        if self.channel_name.is_some() {
-            map.serialize_entry("channelName", &self.channel_name)?;
-        }
-        if self.variant_specific_products_ids.is_some() {
-            map.serialize_entry(
-                "variantSpecificProductsIds",
-                &self.variant_specific_products_ids,
-            )?;
-        }
-        if self.variant_specific_products_names.is_some() {
-            map.serialize_entry(
-                "variantSpecificProductsNames",
-                &self.variant_specific_products_names,
-            )?;
-        }
-        if self.owner_user_id.is_some() {
-            map.serialize_entry("ownerUserId", &self.owner_user_id)?;
-        }
-        if self.owner_user_name.is_some() {
-            map.serialize_entry("ownerUserName", &self.owner_user_name)?;
-        }
-        if self.assigned_user_id.is_some() {
-            map.serialize_entry("assignedUserId", &self.assigned_user_id)?;
-        }
-        if self.assigned_user_name.is_some() {
-            map.serialize_entry("assignedUserName", &self.assigned_user_name)?;
-        }
-        if self.teams_ids.is_some() {
-            map.serialize_entry("teamsIds", &self.teams_ids)?;
-        }
-        if self.teams_names.is_some() {
-            map.serialize_entry("teamsNames", &self.teams_names)?;
-        }
-        if self.bookmark_id.is_some() {
-            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedById",
+            &self.modified_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedByName",
+            &self.modified_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributeGroupId",
+            &self.attribute_group_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributeGroupName",
+            &self.attribute_group_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributePanelId",
+            &self.attribute_panel_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributePanelName",
+            &self.attribute_panel_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "extensibleEnumId",
+            &self.extensible_enum_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "extensibleEnumName",
+            &self.extensible_enum_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "allowedOptions",
+            &self.allowed_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "entityId", &self.entity_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "entityName", &self.entity_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "compositeAttributeId",
+            &self.composite_attribute_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "compositeAttributeName",
+            &self.composite_attribute_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "nestedAttributesIds",
+            &self.nested_attributes_ids,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "nestedAttributesNames",
+            &self.nested_attributes_names,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "fileTypeId", &self.file_type_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "fileTypeName",
+            &self.file_type_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "isMultilang", &self.is_multilang)?;
+        ::atrocore_runtime::fields::entry_opt(map, "pattern", &self.pattern)?;
+        ::atrocore_runtime::fields::entry_opt(map, "min", &self.min)?;
+        ::atrocore_runtime::fields::entry_opt(map, "max", &self.max)?;
+        ::atrocore_runtime::fields::entry_opt(map, "maxLength", &self.max_length)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "countBytesInsteadOfCharacters",
+            &self.count_bytes_instead_of_characters,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "entityType", &self.entity_type)?;
+        ::atrocore_runtime::fields::entry_opt(map, "entityField", &self.entity_field)?;
+        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
+        ::atrocore_runtime::fields::entry_opt(map, "measureId", &self.measure_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "measureName", &self.measure_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "defaultUnit", &self.default_unit)?;
+        ::atrocore_runtime::fields::entry_opt(map, "defaultDate", &self.default_date)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isRequired", &self.is_required)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isReadOnly", &self.is_read_only)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isProtected", &self.is_protected)?;
+        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributeGroupSortOrder",
+            &self.attribute_group_sort_order,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "tooltip", &self.tooltip)?;
+        ::atrocore_runtime::fields::entry_opt(map, "tooltipDeDe", &self.tooltip_de_de)?;
+        ::atrocore_runtime::fields::entry_opt(map, "tooltipFrFr", &self.tooltip_fr_fr)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionDeDe",
+            &self.description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionFrFr",
+            &self.description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "amountOfDigitsAfterComma",
+            &self.amount_of_digits_after_comma,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "useDisabledTextareaInViewMode",
+            &self.use_disabled_textarea_in_view_mode,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "dropdown", &self.dropdown)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "selectPageSize",
+            &self.select_page_size,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "allowNullForBool",
+            &self.allow_null_for_bool,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "notNull", &self.not_null)?;
+        ::atrocore_runtime::fields::entry_opt(map, "trim", &self.trim)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "htmlSanitizerId",
+            &self.html_sanitizer_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "htmlSanitizerName",
+            &self.html_sanitizer_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "fullWidth", &self.full_width)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalRequired",
+            &self.conditional_required,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalReadOnly",
+            &self.conditional_read_only,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalProtected",
+            &self.conditional_protected,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalVisible",
+            &self.conditional_visible,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalDisableOptions",
+            &self.conditional_disable_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalProperties",
+            &self.conditional_properties,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedExtendedDisabled",
+            &self.modified_extended_disabled,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "channelId", &self.channel_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "channelName", &self.channel_name)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "variantSpecificProductsIds",
+            &self.variant_specific_products_ids,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "variantSpecificProductsNames",
+            &self.variant_specific_products_names,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "ownerUserName",
+            &self.owner_user_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "assignedUserId",
+            &self.assigned_user_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "assignedUserName",
+            &self.assigned_user_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -701,15 +662,8 @@ impl ::atrocore_runtime::fields::DecodeFields for Attribute {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// The fields of `Attribute`, for `select` and `sortBy`.
@@ -1316,153 +1270,96 @@ impl ::atrocore_runtime::fields::EncodeFields for AttributePost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        if self.name_de_de.is_some() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if self.name_fr_fr.is_some() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.attribute_group {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.attribute_group)?;
         self.attribute_panel.write_entry(map)?;
-        if let ::std::option::Option::Some(link) = &self.extensible_enum {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_link(map, &self.extensible_enum)?;
         self.entity.write_entry(map)?;
-        if self.code.is_some() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.composite_attribute {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.nested_attributes {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.file_type {
-            link.write_entry(map)?;
-        }
-        if self.is_multilang.is_some() {
-            map.serialize_entry("isMultilang", &self.is_multilang)?;
-        }
-        if self.pattern.is_some() {
-            map.serialize_entry("pattern", &self.pattern)?;
-        }
-        if self.data.is_some() {
-            map.serialize_entry("data", &self.data)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.measure {
-            link.write_entry(map)?;
-        }
-        if self.default_unit.is_some() {
-            map.serialize_entry("defaultUnit", &self.default_unit)?;
-        }
-        if self.default_date.is_some() {
-            map.serialize_entry("defaultDate", &self.default_date)?;
-        }
-        if self.is_required.is_some() {
-            map.serialize_entry("isRequired", &self.is_required)?;
-        }
-        if self.is_read_only.is_some() {
-            map.serialize_entry("isReadOnly", &self.is_read_only)?;
-        }
-        if self.is_protected.is_some() {
-            map.serialize_entry("isProtected", &self.is_protected)?;
-        }
-        if self.sort_order.is_some() {
-            map.serialize_entry("sortOrder", &self.sort_order)?;
-        }
-        if self.attribute_group_sort_order.is_some() {
-            map.serialize_entry(
-                "attributeGroupSortOrder",
-                &self.attribute_group_sort_order,
-            )?;
-        }
-        if self.tooltip.is_some() {
-            map.serialize_entry("tooltip", &self.tooltip)?;
-        }
-        if self.tooltip_de_de.is_some() {
-            map.serialize_entry("tooltipDeDe", &self.tooltip_de_de)?;
-        }
-        if self.tooltip_fr_fr.is_some() {
-            map.serialize_entry("tooltipFrFr", &self.tooltip_fr_fr)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.description_de_de.is_some() {
-            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
-        }
-        if self.description_fr_fr.is_some() {
-            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
-        }
-        if self.amount_of_digits_after_comma.is_some() {
-            map.serialize_entry(
-                "amountOfDigitsAfterComma",
-                &self.amount_of_digits_after_comma,
-            )?;
-        }
-        if self.use_disabled_textarea_in_view_mode.is_some() {
-            map.serialize_entry(
-                "useDisabledTextareaInViewMode",
-                &self.use_disabled_textarea_in_view_mode,
-            )?;
-        }
-        if self.not_null.is_some() {
-            map.serialize_entry("notNull", &self.not_null)?;
-        }
-        if self.trim.is_some() {
-            map.serialize_entry("trim", &self.trim)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.html_sanitizer {
-            link.write_entry(map)?;
-        }
-        if self.conditional_required.is_some() {
-            map.serialize_entry("conditionalRequired", &self.conditional_required)?;
-        }
-        if self.conditional_read_only.is_some() {
-            map.serialize_entry("conditionalReadOnly", &self.conditional_read_only)?;
-        }
-        if self.conditional_protected.is_some() {
-            map.serialize_entry("conditionalProtected", &self.conditional_protected)?;
-        }
-        if self.conditional_visible.is_some() {
-            map.serialize_entry("conditionalVisible", &self.conditional_visible)?;
-        }
-        if self.conditional_disable_options.is_some() {
-            map.serialize_entry(
-                "conditionalDisableOptions",
-                &self.conditional_disable_options,
-            )?;
-        }
-        if self.modified_extended_disabled.is_some() {
-            map.serialize_entry(
-                "modifiedExtendedDisabled",
-                &self.modified_extended_disabled,
-            )?;
-        }
-        if let ::std::option::Option::Some(link) = &self.channel {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.variant_specific_products {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.owner_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.assigned_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.teams {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.composite_attribute)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.nested_attributes)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.file_type)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isMultilang", &self.is_multilang)?;
+        ::atrocore_runtime::fields::entry_opt(map, "pattern", &self.pattern)?;
+        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.measure)?;
+        ::atrocore_runtime::fields::entry_opt(map, "defaultUnit", &self.default_unit)?;
+        ::atrocore_runtime::fields::entry_opt(map, "defaultDate", &self.default_date)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isRequired", &self.is_required)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isReadOnly", &self.is_read_only)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isProtected", &self.is_protected)?;
+        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributeGroupSortOrder",
+            &self.attribute_group_sort_order,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "tooltip", &self.tooltip)?;
+        ::atrocore_runtime::fields::entry_opt(map, "tooltipDeDe", &self.tooltip_de_de)?;
+        ::atrocore_runtime::fields::entry_opt(map, "tooltipFrFr", &self.tooltip_fr_fr)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionDeDe",
+            &self.description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionFrFr",
+            &self.description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "amountOfDigitsAfterComma",
+            &self.amount_of_digits_after_comma,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "useDisabledTextareaInViewMode",
+            &self.use_disabled_textarea_in_view_mode,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "notNull", &self.not_null)?;
+        ::atrocore_runtime::fields::entry_opt(map, "trim", &self.trim)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.html_sanitizer)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalRequired",
+            &self.conditional_required,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalReadOnly",
+            &self.conditional_read_only,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalProtected",
+            &self.conditional_protected,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalVisible",
+            &self.conditional_visible,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalDisableOptions",
+            &self.conditional_disable_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedExtendedDisabled",
+            &self.modified_extended_disabled,
+        )?;
+        ::atrocore_runtime::fields::entry_link(map, &self.channel)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.variant_specific_products)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -1475,7 +1372,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePost {
         #[derive(Default)]
         struct Draft {
             id: Option<crate::ids::AttributeId>,
-            name: ::std::option::Option<String>,
+            name: Option<String>,
             name_de_de: Option<String>,
             name_fr_fr: Option<String>,
             attribute_group: Option<
@@ -1484,7 +1381,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePost {
                     links::AttributeGroup,
                 >,
             >,
-            attribute_panel: ::std::option::Option<
+            attribute_panel: Option<
                 ::atrocore_runtime::LinkOne<String, links::AttributePanel>,
             >,
             extensible_enum: Option<
@@ -1493,9 +1390,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePost {
                     links::ExtensibleEnum,
                 >,
             >,
-            entity: ::std::option::Option<
-                ::atrocore_runtime::LinkOne<String, links::Entity>,
-            >,
+            entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
             code: Option<String>,
             type_: Option<String>,
             composite_attribute: Option<
@@ -1561,10 +1456,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePost {
             teams: Option<
                 ::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>,
             >,
-            extra: ::atrocore_runtime::serde_json::Map<
-                String,
-                ::atrocore_runtime::serde_json::Value,
-            >,
+            extra: ::atrocore_runtime::fields::Extra,
         }
         impl ::atrocore_runtime::fields::DecodeFields for Draft {
             const EXPECTING: &'static str = "a `AttributePost` object";
@@ -1628,13 +1520,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePost {
             }
             fn extra_fields(
                 &mut self,
-            ) -> ::std::option::Option<
-                &mut ::atrocore_runtime::serde_json::Map<
-                    String,
-                    ::atrocore_runtime::serde_json::Value,
-                >,
-            > {
-                ::std::option::Option::Some(&mut self.extra)
+            ) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+                Some(&mut self.extra)
             }
             fn finish(&mut self) {
                 self.attribute_group = ::atrocore_runtime::fields::take_link(
@@ -2063,156 +1950,103 @@ impl ::atrocore_runtime::fields::EncodeFields for AttributePatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if !self.name_de_de.is_unchanged() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if !self.name_fr_fr.is_unchanged() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.attribute_group {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.attribute_panel {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.extensible_enum {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.entity {
-            link.write_entry(map)?;
-        }
-        if !self.code.is_unchanged() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.composite_attribute {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.nested_attributes {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.file_type {
-            link.write_entry(map)?;
-        }
-        if !self.is_multilang.is_unchanged() {
-            map.serialize_entry("isMultilang", &self.is_multilang)?;
-        }
-        if !self.pattern.is_unchanged() {
-            map.serialize_entry("pattern", &self.pattern)?;
-        }
-        if !self.data.is_unchanged() {
-            map.serialize_entry("data", &self.data)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.measure {
-            link.write_entry(map)?;
-        }
-        if !self.default_unit.is_unchanged() {
-            map.serialize_entry("defaultUnit", &self.default_unit)?;
-        }
-        if !self.default_date.is_unchanged() {
-            map.serialize_entry("defaultDate", &self.default_date)?;
-        }
-        if !self.is_required.is_unchanged() {
-            map.serialize_entry("isRequired", &self.is_required)?;
-        }
-        if !self.is_read_only.is_unchanged() {
-            map.serialize_entry("isReadOnly", &self.is_read_only)?;
-        }
-        if !self.is_protected.is_unchanged() {
-            map.serialize_entry("isProtected", &self.is_protected)?;
-        }
-        if !self.sort_order.is_unchanged() {
-            map.serialize_entry("sortOrder", &self.sort_order)?;
-        }
-        if !self.attribute_group_sort_order.is_unchanged() {
-            map.serialize_entry(
-                "attributeGroupSortOrder",
-                &self.attribute_group_sort_order,
-            )?;
-        }
-        if !self.tooltip.is_unchanged() {
-            map.serialize_entry("tooltip", &self.tooltip)?;
-        }
-        if !self.tooltip_de_de.is_unchanged() {
-            map.serialize_entry("tooltipDeDe", &self.tooltip_de_de)?;
-        }
-        if !self.tooltip_fr_fr.is_unchanged() {
-            map.serialize_entry("tooltipFrFr", &self.tooltip_fr_fr)?;
-        }
-        if !self.description.is_unchanged() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if !self.description_de_de.is_unchanged() {
-            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
-        }
-        if !self.description_fr_fr.is_unchanged() {
-            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
-        }
-        if !self.amount_of_digits_after_comma.is_unchanged() {
-            map.serialize_entry(
-                "amountOfDigitsAfterComma",
-                &self.amount_of_digits_after_comma,
-            )?;
-        }
-        if !self.use_disabled_textarea_in_view_mode.is_unchanged() {
-            map.serialize_entry(
-                "useDisabledTextareaInViewMode",
-                &self.use_disabled_textarea_in_view_mode,
-            )?;
-        }
-        if !self.not_null.is_unchanged() {
-            map.serialize_entry("notNull", &self.not_null)?;
-        }
-        if !self.trim.is_unchanged() {
-            map.serialize_entry("trim", &self.trim)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.html_sanitizer {
-            link.write_entry(map)?;
-        }
-        if !self.conditional_required.is_unchanged() {
-            map.serialize_entry("conditionalRequired", &self.conditional_required)?;
-        }
-        if !self.conditional_read_only.is_unchanged() {
-            map.serialize_entry("conditionalReadOnly", &self.conditional_read_only)?;
-        }
-        if !self.conditional_protected.is_unchanged() {
-            map.serialize_entry("conditionalProtected", &self.conditional_protected)?;
-        }
-        if !self.conditional_visible.is_unchanged() {
-            map.serialize_entry("conditionalVisible", &self.conditional_visible)?;
-        }
-        if !self.conditional_disable_options.is_unchanged() {
-            map.serialize_entry(
-                "conditionalDisableOptions",
-                &self.conditional_disable_options,
-            )?;
-        }
-        if !self.modified_extended_disabled.is_unchanged() {
-            map.serialize_entry(
-                "modifiedExtendedDisabled",
-                &self.modified_extended_disabled,
-            )?;
-        }
-        if let ::std::option::Option::Some(link) = &self.channel {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.variant_specific_products {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.owner_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.assigned_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.teams {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.attribute_group)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.attribute_panel)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.extensible_enum)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.entity)?;
+        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.composite_attribute)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.nested_attributes)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.file_type)?;
+        ::atrocore_runtime::fields::entry_patch(map, "isMultilang", &self.is_multilang)?;
+        ::atrocore_runtime::fields::entry_patch(map, "pattern", &self.pattern)?;
+        ::atrocore_runtime::fields::entry_patch(map, "data", &self.data)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.measure)?;
+        ::atrocore_runtime::fields::entry_patch(map, "defaultUnit", &self.default_unit)?;
+        ::atrocore_runtime::fields::entry_patch(map, "defaultDate", &self.default_date)?;
+        ::atrocore_runtime::fields::entry_patch(map, "isRequired", &self.is_required)?;
+        ::atrocore_runtime::fields::entry_patch(map, "isReadOnly", &self.is_read_only)?;
+        ::atrocore_runtime::fields::entry_patch(map, "isProtected", &self.is_protected)?;
+        ::atrocore_runtime::fields::entry_patch(map, "sortOrder", &self.sort_order)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "attributeGroupSortOrder",
+            &self.attribute_group_sort_order,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(map, "tooltip", &self.tooltip)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "tooltipDeDe",
+            &self.tooltip_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "tooltipFrFr",
+            &self.tooltip_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "descriptionDeDe",
+            &self.description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "descriptionFrFr",
+            &self.description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "amountOfDigitsAfterComma",
+            &self.amount_of_digits_after_comma,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "useDisabledTextareaInViewMode",
+            &self.use_disabled_textarea_in_view_mode,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(map, "notNull", &self.not_null)?;
+        ::atrocore_runtime::fields::entry_patch(map, "trim", &self.trim)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.html_sanitizer)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "conditionalRequired",
+            &self.conditional_required,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "conditionalReadOnly",
+            &self.conditional_read_only,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "conditionalProtected",
+            &self.conditional_protected,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "conditionalVisible",
+            &self.conditional_visible,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "conditionalDisableOptions",
+            &self.conditional_disable_options,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "modifiedExtendedDisabled",
+            &self.modified_extended_disabled,
+        )?;
+        ::atrocore_runtime::fields::entry_link(map, &self.channel)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.variant_specific_products)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -2277,15 +2111,8 @@ impl ::atrocore_runtime::fields::DecodeFields for AttributePatch {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
     fn finish(&mut self) {
         self.attribute_group = ::atrocore_runtime::fields::take_link(&mut self.extra);

@@ -99,66 +99,46 @@ impl ::atrocore_runtime::fields::EncodeFields for AttributePanel {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.name_de_de.is_some() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if self.name_fr_fr.is_some() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if self.code.is_some() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.entity_id.is_some() {
-            map.serialize_entry("entityId", &self.entity_id)?;
-        }
-        if self.entity_name.is_some() {
-            map.serialize_entry("entityName", &self.entity_name)?;
-        }
-        if self.default.is_some() {
-            map.serialize_entry("default", &self.default)?;
-        }
-        if self.sort_order.is_some() {
-            map.serialize_entry("sortOrder", &self.sort_order)?;
-        }
-        if self.attributes_ids.is_some() {
-            map.serialize_entry("attributesIds", &self.attributes_ids)?;
-        }
-        if self.attributes_names.is_some() {
-            map.serialize_entry("attributesNames", &self.attributes_names)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.modified_at.is_some() {
-            map.serialize_entry("modifiedAt", &self.modified_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.modified_by_id.is_some() {
-            map.serialize_entry("modifiedById", &self.modified_by_id)?;
-        }
-        if self.modified_by_name.is_some() {
-            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
-        }
-        if self.bookmark_id.is_some() {
-            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(map, "entityId", &self.entity_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "entityName", &self.entity_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "default", &self.default)?;
+        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributesIds",
+            &self.attributes_ids,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributesNames",
+            &self.attributes_names,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedById",
+            &self.modified_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedByName",
+            &self.modified_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -202,15 +182,8 @@ impl ::atrocore_runtime::fields::DecodeFields for AttributePanel {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// The fields of `AttributePanel`, for `select` and `sortBy`.
@@ -388,28 +361,16 @@ impl ::atrocore_runtime::fields::EncodeFields for AttributePanelPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        if self.name_de_de.is_some() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if self.name_fr_fr.is_some() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
         map.serialize_entry("code", &self.code)?;
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
         self.entity.write_entry(map)?;
-        if self.default.is_some() {
-            map.serialize_entry("default", &self.default)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "default", &self.default)?;
         map.serialize_entry("sortOrder", &self.sort_order)?;
-        if let ::std::option::Option::Some(link) = &self.attributes {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_link(map, &self.attributes)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -422,23 +383,18 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePanelPost {
         #[derive(Default)]
         struct Draft {
             id: Option<crate::ids::AttributePanelId>,
-            name: ::std::option::Option<String>,
+            name: Option<String>,
             name_de_de: Option<String>,
             name_fr_fr: Option<String>,
-            code: ::std::option::Option<String>,
+            code: Option<String>,
             description: Option<String>,
-            entity: ::std::option::Option<
-                ::atrocore_runtime::LinkOne<String, links::Entity>,
-            >,
+            entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
             default: Option<bool>,
-            sort_order: ::std::option::Option<f64>,
+            sort_order: Option<f64>,
             attributes: Option<
                 ::atrocore_runtime::LinkMany<crate::ids::AttributeId, links::Attributes>,
             >,
-            extra: ::atrocore_runtime::serde_json::Map<
-                String,
-                ::atrocore_runtime::serde_json::Value,
-            >,
+            extra: ::atrocore_runtime::fields::Extra,
         }
         impl ::atrocore_runtime::fields::DecodeFields for Draft {
             const EXPECTING: &'static str = "a `AttributePanelPost` object";
@@ -462,13 +418,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePanelPost {
             }
             fn extra_fields(
                 &mut self,
-            ) -> ::std::option::Option<
-                &mut ::atrocore_runtime::serde_json::Map<
-                    String,
-                    ::atrocore_runtime::serde_json::Value,
-                >,
-            > {
-                ::std::option::Option::Some(&mut self.extra)
+            ) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+                Some(&mut self.extra)
             }
             fn finish(&mut self) {
                 self.entity = ::atrocore_runtime::fields::take_link(&mut self.extra);
@@ -603,33 +554,15 @@ impl ::atrocore_runtime::fields::EncodeFields for AttributePanelPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if !self.name_de_de.is_unchanged() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if !self.name_fr_fr.is_unchanged() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if self.code.is_some() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if !self.description.is_unchanged() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.entity {
-            link.write_entry(map)?;
-        }
-        if !self.default.is_unchanged() {
-            map.serialize_entry("default", &self.default)?;
-        }
-        if self.sort_order.is_some() {
-            map.serialize_entry("sortOrder", &self.sort_order)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.attributes {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.entity)?;
+        ::atrocore_runtime::fields::entry_patch(map, "default", &self.default)?;
+        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.attributes)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -660,15 +593,8 @@ impl ::atrocore_runtime::fields::DecodeFields for AttributePanelPatch {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
     fn finish(&mut self) {
         self.entity = ::atrocore_runtime::fields::take_link(&mut self.extra);

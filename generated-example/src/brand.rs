@@ -91,57 +91,43 @@ impl ::atrocore_runtime::fields::EncodeFields for Brand {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.name_de_de.is_some() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if self.name_fr_fr.is_some() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.description_de_de.is_some() {
-            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
-        }
-        if self.description_fr_fr.is_some() {
-            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.modified_at.is_some() {
-            map.serialize_entry("modifiedAt", &self.modified_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.modified_by_id.is_some() {
-            map.serialize_entry("modifiedById", &self.modified_by_id)?;
-        }
-        if self.modified_by_name.is_some() {
-            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
-        }
-        if self.code.is_some() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if self.bookmark_id.is_some() {
-            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
-        }
-        if self.is_active.is_some() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionDeDe",
+            &self.description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionFrFr",
+            &self.description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedById",
+            &self.modified_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedByName",
+            &self.modified_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -182,15 +168,8 @@ impl ::atrocore_runtime::fields::DecodeFields for Brand {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// The fields of `Brand`, for `select` and `sortBy`.
@@ -347,31 +326,23 @@ impl ::atrocore_runtime::fields::EncodeFields for BrandPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        if self.name_de_de.is_some() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if self.name_fr_fr.is_some() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.description_de_de.is_some() {
-            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
-        }
-        if self.description_fr_fr.is_some() {
-            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
-        }
-        if self.code.is_some() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if self.is_active.is_some() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionDeDe",
+            &self.description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionFrFr",
+            &self.description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -384,7 +355,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for BrandPost {
         #[derive(Default)]
         struct Draft {
             id: Option<crate::ids::BrandId>,
-            name: ::std::option::Option<String>,
+            name: Option<String>,
             name_de_de: Option<String>,
             name_fr_fr: Option<String>,
             description: Option<String>,
@@ -392,10 +363,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for BrandPost {
             description_fr_fr: Option<String>,
             code: Option<String>,
             is_active: Option<bool>,
-            extra: ::atrocore_runtime::serde_json::Map<
-                String,
-                ::atrocore_runtime::serde_json::Value,
-            >,
+            extra: ::atrocore_runtime::fields::Extra,
         }
         impl ::atrocore_runtime::fields::DecodeFields for Draft {
             const EXPECTING: &'static str = "a `BrandPost` object";
@@ -420,13 +388,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for BrandPost {
             }
             fn extra_fields(
                 &mut self,
-            ) -> ::std::option::Option<
-                &mut ::atrocore_runtime::serde_json::Map<
-                    String,
-                    ::atrocore_runtime::serde_json::Value,
-                >,
-            > {
-                ::std::option::Option::Some(&mut self.extra)
+            ) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+                Some(&mut self.extra)
             }
         }
         let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
@@ -522,30 +485,22 @@ impl ::atrocore_runtime::fields::EncodeFields for BrandPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if !self.name_de_de.is_unchanged() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if !self.name_fr_fr.is_unchanged() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if !self.description.is_unchanged() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if !self.description_de_de.is_unchanged() {
-            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
-        }
-        if !self.description_fr_fr.is_unchanged() {
-            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
-        }
-        if !self.code.is_unchanged() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if !self.is_active.is_unchanged() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "descriptionDeDe",
+            &self.description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "descriptionFrFr",
+            &self.description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_patch(map, "isActive", &self.is_active)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -577,15 +532,8 @@ impl ::atrocore_runtime::fields::DecodeFields for BrandPatch {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// Typed `where` conditions on `Brand` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.

@@ -153,114 +153,90 @@ impl ::atrocore_runtime::fields::EncodeFields for Classification {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.name_de_de.is_some() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if self.name_fr_fr.is_some() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.description_de_de.is_some() {
-            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
-        }
-        if self.description_fr_fr.is_some() {
-            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
-        }
-        if self.release.is_some() {
-            map.serialize_entry("release", &self.release)?;
-        }
-        if self.synonyms.is_some() {
-            map.serialize_entry("synonyms", &self.synonyms)?;
-        }
-        if self.synonyms_de_de.is_some() {
-            map.serialize_entry("synonymsDeDe", &self.synonyms_de_de)?;
-        }
-        if self.synonyms_fr_fr.is_some() {
-            map.serialize_entry("synonymsFrFr", &self.synonyms_fr_fr)?;
-        }
-        if self.code.is_some() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if self.entity_id.is_some() {
-            map.serialize_entry("entityId", &self.entity_id)?;
-        }
-        if self.entity_name.is_some() {
-            map.serialize_entry("entityName", &self.entity_name)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.modified_at.is_some() {
-            map.serialize_entry("modifiedAt", &self.modified_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.modified_by_id.is_some() {
-            map.serialize_entry("modifiedById", &self.modified_by_id)?;
-        }
-        if self.modified_by_name.is_some() {
-            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
-        }
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if self.channel_id.is_some() {
-            map.serialize_entry("channelId", &self.channel_id)?;
-        }
-        if self.channel_name.is_some() {
-            map.serialize_entry("channelName", &self.channel_name)?;
-        }
-        if self.owner_user_id.is_some() {
-            map.serialize_entry("ownerUserId", &self.owner_user_id)?;
-        }
-        if self.owner_user_name.is_some() {
-            map.serialize_entry("ownerUserName", &self.owner_user_name)?;
-        }
-        if self.assigned_user_id.is_some() {
-            map.serialize_entry("assignedUserId", &self.assigned_user_id)?;
-        }
-        if self.assigned_user_name.is_some() {
-            map.serialize_entry("assignedUserName", &self.assigned_user_name)?;
-        }
-        if self.teams_ids.is_some() {
-            map.serialize_entry("teamsIds", &self.teams_ids)?;
-        }
-        if self.teams_names.is_some() {
-            map.serialize_entry("teamsNames", &self.teams_names)?;
-        }
-        if self.bookmark_id.is_some() {
-            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
-        }
-        if self.is_active.is_some() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
-        if self.products_ids.is_some() {
-            map.serialize_entry("productsIds", &self.products_ids)?;
-        }
-        if self.products_names.is_some() {
-            map.serialize_entry("productsNames", &self.products_names)?;
-        }
-        if self.listings_ids.is_some() {
-            map.serialize_entry("listingsIds", &self.listings_ids)?;
-        }
-        if self.listings_names.is_some() {
-            map.serialize_entry("listingsNames", &self.listings_names)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionDeDe",
+            &self.description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionFrFr",
+            &self.description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "release", &self.release)?;
+        ::atrocore_runtime::fields::entry_opt(map, "synonyms", &self.synonyms)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "synonymsDeDe",
+            &self.synonyms_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "synonymsFrFr",
+            &self.synonyms_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_opt(map, "entityId", &self.entity_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "entityName", &self.entity_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedById",
+            &self.modified_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedByName",
+            &self.modified_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_opt(map, "channelId", &self.channel_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "channelName", &self.channel_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "ownerUserName",
+            &self.owner_user_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "assignedUserId",
+            &self.assigned_user_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "assignedUserName",
+            &self.assigned_user_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
+        ::atrocore_runtime::fields::entry_opt(map, "productsIds", &self.products_ids)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "productsNames",
+            &self.products_names,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "listingsIds", &self.listings_ids)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "listingsNames",
+            &self.listings_names,
+        )?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -320,15 +296,8 @@ impl ::atrocore_runtime::fields::DecodeFields for Classification {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// The fields of `Classification`, for `select` and `sortBy`.
@@ -630,67 +599,43 @@ impl ::atrocore_runtime::fields::EncodeFields for ClassificationPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.name_de_de.is_some() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if self.name_fr_fr.is_some() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.description_de_de.is_some() {
-            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
-        }
-        if self.description_fr_fr.is_some() {
-            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
-        }
-        if self.release.is_some() {
-            map.serialize_entry("release", &self.release)?;
-        }
-        if self.synonyms.is_some() {
-            map.serialize_entry("synonyms", &self.synonyms)?;
-        }
-        if self.synonyms_de_de.is_some() {
-            map.serialize_entry("synonymsDeDe", &self.synonyms_de_de)?;
-        }
-        if self.synonyms_fr_fr.is_some() {
-            map.serialize_entry("synonymsFrFr", &self.synonyms_fr_fr)?;
-        }
-        if self.code.is_some() {
-            map.serialize_entry("code", &self.code)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionDeDe",
+            &self.description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionFrFr",
+            &self.description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "release", &self.release)?;
+        ::atrocore_runtime::fields::entry_opt(map, "synonyms", &self.synonyms)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "synonymsDeDe",
+            &self.synonyms_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "synonymsFrFr",
+            &self.synonyms_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
         self.entity.write_entry(map)?;
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.channel {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.owner_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.assigned_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.teams {
-            link.write_entry(map)?;
-        }
-        if self.is_active.is_some() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.products {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.listings {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.channel)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.products)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.listings)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -714,9 +659,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ClassificationPost {
             synonyms_de_de: Option<Vec<String>>,
             synonyms_fr_fr: Option<Vec<String>>,
             code: Option<String>,
-            entity: ::std::option::Option<
-                ::atrocore_runtime::LinkOne<String, links::Entity>,
-            >,
+            entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
             type_: Option<ClassificationType>,
             channel: Option<
                 ::atrocore_runtime::LinkOne<crate::ids::ChannelId, links::Channel>,
@@ -735,10 +678,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ClassificationPost {
                 ::atrocore_runtime::LinkMany<crate::ids::ProductId, links::Products>,
             >,
             listings: Option<::atrocore_runtime::LinkMany<String, links::Listings>>,
-            extra: ::atrocore_runtime::serde_json::Map<
-                String,
-                ::atrocore_runtime::serde_json::Value,
-            >,
+            extra: ::atrocore_runtime::fields::Extra,
         }
         impl ::atrocore_runtime::fields::DecodeFields for Draft {
             const EXPECTING: &'static str = "a `ClassificationPost` object";
@@ -768,13 +708,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ClassificationPost {
             }
             fn extra_fields(
                 &mut self,
-            ) -> ::std::option::Option<
-                &mut ::atrocore_runtime::serde_json::Map<
-                    String,
-                    ::atrocore_runtime::serde_json::Value,
-                >,
-            > {
-                ::std::option::Option::Some(&mut self.extra)
+            ) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+                Some(&mut self.extra)
             }
             fn finish(&mut self) {
                 self.entity = ::atrocore_runtime::fields::take_link(&mut self.extra);
@@ -975,66 +910,42 @@ impl ::atrocore_runtime::fields::EncodeFields for ClassificationPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if !self.name.is_unchanged() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if !self.name_de_de.is_unchanged() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if !self.name_fr_fr.is_unchanged() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if !self.description.is_unchanged() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if !self.description_de_de.is_unchanged() {
-            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
-        }
-        if !self.description_fr_fr.is_unchanged() {
-            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
-        }
-        if !self.release.is_unchanged() {
-            map.serialize_entry("release", &self.release)?;
-        }
-        if !self.synonyms.is_unchanged() {
-            map.serialize_entry("synonyms", &self.synonyms)?;
-        }
-        if !self.synonyms_de_de.is_unchanged() {
-            map.serialize_entry("synonymsDeDe", &self.synonyms_de_de)?;
-        }
-        if !self.synonyms_fr_fr.is_unchanged() {
-            map.serialize_entry("synonymsFrFr", &self.synonyms_fr_fr)?;
-        }
-        if !self.code.is_unchanged() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.entity {
-            link.write_entry(map)?;
-        }
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.channel {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.owner_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.assigned_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.teams {
-            link.write_entry(map)?;
-        }
-        if !self.is_active.is_unchanged() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.products {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.listings {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_patch(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "descriptionDeDe",
+            &self.description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "descriptionFrFr",
+            &self.description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(map, "release", &self.release)?;
+        ::atrocore_runtime::fields::entry_patch(map, "synonyms", &self.synonyms)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "synonymsDeDe",
+            &self.synonyms_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "synonymsFrFr",
+            &self.synonyms_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.entity)?;
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.channel)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
+        ::atrocore_runtime::fields::entry_patch(map, "isActive", &self.is_active)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.products)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.listings)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -1071,15 +982,8 @@ impl ::atrocore_runtime::fields::DecodeFields for ClassificationPatch {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
     fn finish(&mut self) {
         self.entity = ::atrocore_runtime::fields::take_link(&mut self.extra);

@@ -285,234 +285,238 @@ impl ::atrocore_runtime::fields::EncodeFields for ClassificationAttribute {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.classification_id.is_some() {
-            map.serialize_entry("classificationId", &self.classification_id)?;
-        }
-        if self.classification_name.is_some() {
-            map.serialize_entry("classificationName", &self.classification_name)?;
-        }
-        if self.attribute_id.is_some() {
-            map.serialize_entry("attributeId", &self.attribute_id)?;
-        }
-        if self.attribute_name.is_some() {
-            map.serialize_entry("attributeName", &self.attribute_name)?;
-        }
-        if self.is_required.is_some() {
-            map.serialize_entry("isRequired", &self.is_required)?;
-        }
-        if self.is_read_only.is_some() {
-            map.serialize_entry("isReadOnly", &self.is_read_only)?;
-        }
-        if self.is_protected.is_some() {
-            map.serialize_entry("isProtected", &self.is_protected)?;
-        }
-        if self.is_inherited.is_some() {
-            map.serialize_entry("isInherited", &self.is_inherited)?;
-        }
-        if self.attribute_group_id.is_some() {
-            map.serialize_entry("attributeGroupId", &self.attribute_group_id)?;
-        }
-        if self.attribute_file_type_id.is_some() {
-            map.serialize_entry("attributeFileTypeId", &self.attribute_file_type_id)?;
-        }
-        if self.attribute_not_null.is_some() {
-            map.serialize_entry("attributeNotNull", &self.attribute_not_null)?;
-        }
-        if self.attribute_is_multilang.is_some() {
-            map.serialize_entry("attributeIsMultilang", &self.attribute_is_multilang)?;
-        }
-        if self.attribute_group_name.is_some() {
-            map.serialize_entry("attributeGroupName", &self.attribute_group_name)?;
-        }
-        if self.sort_order.is_some() {
-            map.serialize_entry("sortOrder", &self.sort_order)?;
-        }
-        if self.value.is_some() {
-            map.serialize_entry("value", &self.value)?;
-        }
-        if self.value_from.is_some() {
-            map.serialize_entry("valueFrom", &self.value_from)?;
-        }
-        if self.value_to.is_some() {
-            map.serialize_entry("valueTo", &self.value_to)?;
-        }
-        if self.value_currency.is_some() {
-            map.serialize_entry("valueCurrency", &self.value_currency)?;
-        }
-        if self.value_unit_id.is_some() {
-            map.serialize_entry("valueUnitId", &self.value_unit_id)?;
-        }
-        if self.value_unit.is_some() {
-            map.serialize_entry("valueUnit", &self.value_unit)?;
-        }
-        if self.value_all_units.is_some() {
-            map.serialize_entry("valueAllUnits", &self.value_all_units)?;
-        }
-        if self.value_unit_data.is_some() {
-            map.serialize_entry("valueUnitData", &self.value_unit_data)?;
-        }
-        if self.value_id.is_some() {
-            map.serialize_entry("valueId", &self.value_id)?;
-        }
-        if self.value_name.is_some() {
-            map.serialize_entry("valueName", &self.value_name)?;
-        }
-        if self.value_option_data.is_some() {
-            map.serialize_entry("valueOptionData", &self.value_option_data)?;
-        }
-        if self.value_paths_data.is_some() {
-            map.serialize_entry("valuePathsData", &self.value_paths_data)?;
-        }
-        if self.value_ids.is_some() {
-            map.serialize_entry("valueIds", &self.value_ids)?;
-        }
-        if self.value_names.is_some() {
-            map.serialize_entry("valueNames", &self.value_names)?;
-        }
-        if self.value_options_data.is_some() {
-            map.serialize_entry("valueOptionsData", &self.value_options_data)?;
-        }
-        if self.attribute_type.is_some() {
-            map.serialize_entry("attributeType", &self.attribute_type)?;
-        }
-        if self.attribute_entity_type.is_some() {
-            map.serialize_entry("attributeEntityType", &self.attribute_entity_type)?;
-        }
-        if self.attribute_entity_id.is_some() {
-            map.serialize_entry("attributeEntityId", &self.attribute_entity_id)?;
-        }
-        if self.attribute_measure_id.is_some() {
-            map.serialize_entry("attributeMeasureId", &self.attribute_measure_id)?;
-        }
-        if self.attribute_extensible_enum_id.is_some() {
-            map.serialize_entry(
-                "attributeExtensibleEnumId",
-                &self.attribute_extensible_enum_id,
-            )?;
-        }
-        if self.attribute_data.is_some() {
-            map.serialize_entry("attributeData", &self.attribute_data)?;
-        }
-        if self.allowed_options.is_some() {
-            map.serialize_entry("allowedOptions", &self.allowed_options)?;
-        }
-        if self.min.is_some() {
-            map.serialize_entry("min", &self.min)?;
-        }
-        if self.max.is_some() {
-            map.serialize_entry("max", &self.max)?;
-        }
-        if self.max_length.is_some() {
-            map.serialize_entry("maxLength", &self.max_length)?;
-        }
-        if self.count_bytes_instead_of_characters.is_some() {
-            map.serialize_entry(
-                "countBytesInsteadOfCharacters",
-                &self.count_bytes_instead_of_characters,
-            )?;
-        }
-        if self.enable_conditional_required.is_some() {
-            map.serialize_entry(
-                "enableConditionalRequired",
-                &self.enable_conditional_required,
-            )?;
-        }
-        if self.conditional_required.is_some() {
-            map.serialize_entry("conditionalRequired", &self.conditional_required)?;
-        }
-        if self.enable_conditional_read_only.is_some() {
-            map.serialize_entry(
-                "enableConditionalReadOnly",
-                &self.enable_conditional_read_only,
-            )?;
-        }
-        if self.conditional_read_only.is_some() {
-            map.serialize_entry("conditionalReadOnly", &self.conditional_read_only)?;
-        }
-        if self.enable_conditional_protected.is_some() {
-            map.serialize_entry(
-                "enableConditionalProtected",
-                &self.enable_conditional_protected,
-            )?;
-        }
-        if self.conditional_protected.is_some() {
-            map.serialize_entry("conditionalProtected", &self.conditional_protected)?;
-        }
-        if self.enable_conditional_visible.is_some() {
-            map.serialize_entry(
-                "enableConditionalVisible",
-                &self.enable_conditional_visible,
-            )?;
-        }
-        if self.conditional_visible.is_some() {
-            map.serialize_entry("conditionalVisible", &self.conditional_visible)?;
-        }
-        if self.enable_conditional_disable_options.is_some() {
-            map.serialize_entry(
-                "enableConditionalDisableOptions",
-                &self.enable_conditional_disable_options,
-            )?;
-        }
-        if self.conditional_disable_options.is_some() {
-            map.serialize_entry(
-                "conditionalDisableOptions",
-                &self.conditional_disable_options,
-            )?;
-        }
-        if self.conditional_properties.is_some() {
-            map.serialize_entry("conditionalProperties", &self.conditional_properties)?;
-        }
-        if self.data.is_some() {
-            map.serialize_entry("data", &self.data)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.modified_at.is_some() {
-            map.serialize_entry("modifiedAt", &self.modified_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.modified_by_id.is_some() {
-            map.serialize_entry("modifiedById", &self.modified_by_id)?;
-        }
-        if self.modified_by_name.is_some() {
-            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
-        }
-        if self.owner_user_id.is_some() {
-            map.serialize_entry("ownerUserId", &self.owner_user_id)?;
-        }
-        if self.owner_user_name.is_some() {
-            map.serialize_entry("ownerUserName", &self.owner_user_name)?;
-        }
-        if self.assigned_user_id.is_some() {
-            map.serialize_entry("assignedUserId", &self.assigned_user_id)?;
-        }
-        if self.assigned_user_name.is_some() {
-            map.serialize_entry("assignedUserName", &self.assigned_user_name)?;
-        }
-        if self.teams_ids.is_some() {
-            map.serialize_entry("teamsIds", &self.teams_ids)?;
-        }
-        if self.teams_names.is_some() {
-            map.serialize_entry("teamsNames", &self.teams_names)?;
-        }
-        if self.attribute_name_de_de.is_some() {
-            map.serialize_entry("attributeNameDeDe", &self.attribute_name_de_de)?;
-        }
-        if self.attribute_name_fr_fr.is_some() {
-            map.serialize_entry("attributeNameFrFr", &self.attribute_name_fr_fr)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "classificationId",
+            &self.classification_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "classificationName",
+            &self.classification_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "attributeId", &self.attribute_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributeName",
+            &self.attribute_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "isRequired", &self.is_required)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isReadOnly", &self.is_read_only)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isProtected", &self.is_protected)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isInherited", &self.is_inherited)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributeGroupId",
+            &self.attribute_group_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributeFileTypeId",
+            &self.attribute_file_type_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributeNotNull",
+            &self.attribute_not_null,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributeIsMultilang",
+            &self.attribute_is_multilang,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributeGroupName",
+            &self.attribute_group_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
+        ::atrocore_runtime::fields::entry_opt(map, "valueFrom", &self.value_from)?;
+        ::atrocore_runtime::fields::entry_opt(map, "valueTo", &self.value_to)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "valueCurrency",
+            &self.value_currency,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "valueUnitId", &self.value_unit_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "valueUnit", &self.value_unit)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "valueAllUnits",
+            &self.value_all_units,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "valueUnitData",
+            &self.value_unit_data,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "valueId", &self.value_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "valueName", &self.value_name)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "valueOptionData",
+            &self.value_option_data,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "valuePathsData",
+            &self.value_paths_data,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "valueIds", &self.value_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "valueNames", &self.value_names)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "valueOptionsData",
+            &self.value_options_data,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributeType",
+            &self.attribute_type,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributeEntityType",
+            &self.attribute_entity_type,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributeEntityId",
+            &self.attribute_entity_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributeMeasureId",
+            &self.attribute_measure_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributeExtensibleEnumId",
+            &self.attribute_extensible_enum_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributeData",
+            &self.attribute_data,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "allowedOptions",
+            &self.allowed_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "min", &self.min)?;
+        ::atrocore_runtime::fields::entry_opt(map, "max", &self.max)?;
+        ::atrocore_runtime::fields::entry_opt(map, "maxLength", &self.max_length)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "countBytesInsteadOfCharacters",
+            &self.count_bytes_instead_of_characters,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "enableConditionalRequired",
+            &self.enable_conditional_required,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalRequired",
+            &self.conditional_required,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "enableConditionalReadOnly",
+            &self.enable_conditional_read_only,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalReadOnly",
+            &self.conditional_read_only,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "enableConditionalProtected",
+            &self.enable_conditional_protected,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalProtected",
+            &self.conditional_protected,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "enableConditionalVisible",
+            &self.enable_conditional_visible,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalVisible",
+            &self.conditional_visible,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "enableConditionalDisableOptions",
+            &self.enable_conditional_disable_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalDisableOptions",
+            &self.conditional_disable_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalProperties",
+            &self.conditional_properties,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedById",
+            &self.modified_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedByName",
+            &self.modified_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "ownerUserName",
+            &self.owner_user_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "assignedUserId",
+            &self.assigned_user_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "assignedUserName",
+            &self.assigned_user_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributeNameDeDe",
+            &self.attribute_name_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributeNameFrFr",
+            &self.attribute_name_fr_fr,
+        )?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -620,15 +624,8 @@ impl ::atrocore_runtime::fields::DecodeFields for ClassificationAttribute {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// The fields of `ClassificationAttribute`, for `select` and `sortBy`.
@@ -1052,80 +1049,66 @@ impl ::atrocore_runtime::fields::EncodeFields for ClassificationAttributePost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
         self.classification.write_entry(map)?;
         self.attribute.write_entry(map)?;
-        if self.is_required.is_some() {
-            map.serialize_entry("isRequired", &self.is_required)?;
-        }
-        if self.is_read_only.is_some() {
-            map.serialize_entry("isReadOnly", &self.is_read_only)?;
-        }
-        if self.is_protected.is_some() {
-            map.serialize_entry("isProtected", &self.is_protected)?;
-        }
-        if self.enable_conditional_required.is_some() {
-            map.serialize_entry(
-                "enableConditionalRequired",
-                &self.enable_conditional_required,
-            )?;
-        }
-        if self.conditional_required.is_some() {
-            map.serialize_entry("conditionalRequired", &self.conditional_required)?;
-        }
-        if self.enable_conditional_read_only.is_some() {
-            map.serialize_entry(
-                "enableConditionalReadOnly",
-                &self.enable_conditional_read_only,
-            )?;
-        }
-        if self.conditional_read_only.is_some() {
-            map.serialize_entry("conditionalReadOnly", &self.conditional_read_only)?;
-        }
-        if self.enable_conditional_protected.is_some() {
-            map.serialize_entry(
-                "enableConditionalProtected",
-                &self.enable_conditional_protected,
-            )?;
-        }
-        if self.conditional_protected.is_some() {
-            map.serialize_entry("conditionalProtected", &self.conditional_protected)?;
-        }
-        if self.enable_conditional_visible.is_some() {
-            map.serialize_entry(
-                "enableConditionalVisible",
-                &self.enable_conditional_visible,
-            )?;
-        }
-        if self.conditional_visible.is_some() {
-            map.serialize_entry("conditionalVisible", &self.conditional_visible)?;
-        }
-        if self.enable_conditional_disable_options.is_some() {
-            map.serialize_entry(
-                "enableConditionalDisableOptions",
-                &self.enable_conditional_disable_options,
-            )?;
-        }
-        if self.conditional_disable_options.is_some() {
-            map.serialize_entry(
-                "conditionalDisableOptions",
-                &self.conditional_disable_options,
-            )?;
-        }
-        if self.data.is_some() {
-            map.serialize_entry("data", &self.data)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.owner_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.assigned_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.teams {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "isRequired", &self.is_required)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isReadOnly", &self.is_read_only)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isProtected", &self.is_protected)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "enableConditionalRequired",
+            &self.enable_conditional_required,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalRequired",
+            &self.conditional_required,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "enableConditionalReadOnly",
+            &self.enable_conditional_read_only,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalReadOnly",
+            &self.conditional_read_only,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "enableConditionalProtected",
+            &self.enable_conditional_protected,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalProtected",
+            &self.conditional_protected,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "enableConditionalVisible",
+            &self.enable_conditional_visible,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalVisible",
+            &self.conditional_visible,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "enableConditionalDisableOptions",
+            &self.enable_conditional_disable_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "conditionalDisableOptions",
+            &self.conditional_disable_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -1138,13 +1121,13 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ClassificationAttribut
         #[derive(Default)]
         struct Draft {
             id: Option<crate::ids::ClassificationAttributeId>,
-            classification: ::std::option::Option<
+            classification: Option<
                 ::atrocore_runtime::LinkOne<
                     crate::ids::ClassificationId,
                     links::Classification,
                 >,
             >,
-            attribute: ::std::option::Option<
+            attribute: Option<
                 ::atrocore_runtime::LinkOne<crate::ids::AttributeId, links::Attribute>,
             >,
             is_required: Option<bool>,
@@ -1170,10 +1153,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ClassificationAttribut
             teams: Option<
                 ::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>,
             >,
-            extra: ::atrocore_runtime::serde_json::Map<
-                String,
-                ::atrocore_runtime::serde_json::Value,
-            >,
+            extra: ::atrocore_runtime::fields::Extra,
         }
         impl ::atrocore_runtime::fields::DecodeFields for Draft {
             const EXPECTING: &'static str = "a `ClassificationAttributePost` object";
@@ -1222,13 +1202,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ClassificationAttribut
             }
             fn extra_fields(
                 &mut self,
-            ) -> ::std::option::Option<
-                &mut ::atrocore_runtime::serde_json::Map<
-                    String,
-                    ::atrocore_runtime::serde_json::Value,
-                >,
-            > {
-                ::std::option::Option::Some(&mut self.extra)
+            ) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+                Some(&mut self.extra)
             }
             fn finish(&mut self) {
                 self.classification = ::atrocore_runtime::fields::take_link(
@@ -1438,81 +1413,65 @@ impl ::atrocore_runtime::fields::EncodeFields for ClassificationAttributePatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(link) = &self.classification {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.attribute {
-            link.write_entry(map)?;
-        }
-        if !self.is_required.is_unchanged() {
-            map.serialize_entry("isRequired", &self.is_required)?;
-        }
-        if !self.is_read_only.is_unchanged() {
-            map.serialize_entry("isReadOnly", &self.is_read_only)?;
-        }
-        if !self.is_protected.is_unchanged() {
-            map.serialize_entry("isProtected", &self.is_protected)?;
-        }
-        if !self.enable_conditional_required.is_unchanged() {
-            map.serialize_entry(
-                "enableConditionalRequired",
-                &self.enable_conditional_required,
-            )?;
-        }
-        if !self.conditional_required.is_unchanged() {
-            map.serialize_entry("conditionalRequired", &self.conditional_required)?;
-        }
-        if !self.enable_conditional_read_only.is_unchanged() {
-            map.serialize_entry(
-                "enableConditionalReadOnly",
-                &self.enable_conditional_read_only,
-            )?;
-        }
-        if !self.conditional_read_only.is_unchanged() {
-            map.serialize_entry("conditionalReadOnly", &self.conditional_read_only)?;
-        }
-        if !self.enable_conditional_protected.is_unchanged() {
-            map.serialize_entry(
-                "enableConditionalProtected",
-                &self.enable_conditional_protected,
-            )?;
-        }
-        if !self.conditional_protected.is_unchanged() {
-            map.serialize_entry("conditionalProtected", &self.conditional_protected)?;
-        }
-        if !self.enable_conditional_visible.is_unchanged() {
-            map.serialize_entry(
-                "enableConditionalVisible",
-                &self.enable_conditional_visible,
-            )?;
-        }
-        if !self.conditional_visible.is_unchanged() {
-            map.serialize_entry("conditionalVisible", &self.conditional_visible)?;
-        }
-        if !self.enable_conditional_disable_options.is_unchanged() {
-            map.serialize_entry(
-                "enableConditionalDisableOptions",
-                &self.enable_conditional_disable_options,
-            )?;
-        }
-        if !self.conditional_disable_options.is_unchanged() {
-            map.serialize_entry(
-                "conditionalDisableOptions",
-                &self.conditional_disable_options,
-            )?;
-        }
-        if !self.data.is_unchanged() {
-            map.serialize_entry("data", &self.data)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.owner_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.assigned_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.teams {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_link(map, &self.classification)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.attribute)?;
+        ::atrocore_runtime::fields::entry_patch(map, "isRequired", &self.is_required)?;
+        ::atrocore_runtime::fields::entry_patch(map, "isReadOnly", &self.is_read_only)?;
+        ::atrocore_runtime::fields::entry_patch(map, "isProtected", &self.is_protected)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "enableConditionalRequired",
+            &self.enable_conditional_required,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "conditionalRequired",
+            &self.conditional_required,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "enableConditionalReadOnly",
+            &self.enable_conditional_read_only,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "conditionalReadOnly",
+            &self.conditional_read_only,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "enableConditionalProtected",
+            &self.enable_conditional_protected,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "conditionalProtected",
+            &self.conditional_protected,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "enableConditionalVisible",
+            &self.enable_conditional_visible,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "conditionalVisible",
+            &self.conditional_visible,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "enableConditionalDisableOptions",
+            &self.enable_conditional_disable_options,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "conditionalDisableOptions",
+            &self.conditional_disable_options,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(map, "data", &self.data)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -1562,15 +1521,8 @@ impl ::atrocore_runtime::fields::DecodeFields for ClassificationAttributePatch {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
     fn finish(&mut self) {
         self.classification = ::atrocore_runtime::fields::take_link(&mut self.extra);

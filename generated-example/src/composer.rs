@@ -156,9 +156,7 @@ impl ::atrocore_runtime::fields::EncodeFields for UpdateModuleBody {
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
         map.serialize_entry("id", &self.id)?;
-        if self.version.is_some() {
-            map.serialize_entry("version", &self.version)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "version", &self.version)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -205,12 +203,8 @@ impl ::atrocore_runtime::fields::EncodeFields for GetListResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.total.is_some() {
-            map.serialize_entry("total", &self.total)?;
-        }
-        if self.list.is_some() {
-            map.serialize_entry("list", &self.list)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
+        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -265,24 +259,16 @@ impl ::atrocore_runtime::fields::EncodeFields for GetListResponseListItem {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.current_version.is_some() {
-            map.serialize_entry("currentVersion", &self.current_version)?;
-        }
-        if self.status.is_some() {
-            map.serialize_entry("status", &self.status)?;
-        }
-        if self.is_system.is_some() {
-            map.serialize_entry("isSystem", &self.is_system)?;
-        }
-        if self.is_composer.is_some() {
-            map.serialize_entry("isComposer", &self.is_composer)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "currentVersion",
+            &self.current_version,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "status", &self.status)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isSystem", &self.is_system)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isComposer", &self.is_composer)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -331,9 +317,7 @@ impl ::atrocore_runtime::fields::EncodeFields for InstallModuleBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -377,9 +361,7 @@ impl ::atrocore_runtime::fields::EncodeFields for CancelBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -425,12 +407,8 @@ impl ::atrocore_runtime::fields::EncodeFields for GetLogsResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.total.is_some() {
-            map.serialize_entry("total", &self.total)?;
-        }
-        if self.list.is_some() {
-            map.serialize_entry("list", &self.list)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
+        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -523,81 +501,71 @@ impl ::atrocore_runtime::fields::EncodeFields for GetLogsResponseListItem {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.post.is_some() {
-            map.serialize_entry("post", &self.post)?;
-        }
-        if self.field_defs.is_some() {
-            map.serialize_entry("fieldDefs", &self.field_defs)?;
-        }
-        if self.data.is_some() {
-            map.serialize_entry("data", &self.data)?;
-        }
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if self.parent_id.is_some() {
-            map.serialize_entry("parentId", &self.parent_id)?;
-        }
-        if self.parent_name.is_some() {
-            map.serialize_entry("parentName", &self.parent_name)?;
-        }
-        if self.related_type.is_some() {
-            map.serialize_entry("relatedType", &self.related_type)?;
-        }
-        if self.related_id.is_some() {
-            map.serialize_entry("relatedId", &self.related_id)?;
-        }
-        if self.related_name.is_some() {
-            map.serialize_entry("relatedName", &self.related_name)?;
-        }
-        if self.related_entity_data.is_some() {
-            map.serialize_entry("relatedEntityData", &self.related_entity_data)?;
-        }
-        if self.attachments_ids.is_some() {
-            map.serialize_entry("attachmentsIds", &self.attachments_ids)?;
-        }
-        if self.attachments_names.is_some() {
-            map.serialize_entry("attachmentsNames", &self.attachments_names)?;
-        }
-        if self.attachments_types.is_some() {
-            map.serialize_entry("attachmentsTypes", &self.attachments_types)?;
-        }
-        if self.attachments_paths_datas.is_some() {
-            map.serialize_entry("attachmentsPathsDatas", &self.attachments_paths_datas)?;
-        }
-        if self.created_by_gender.is_some() {
-            map.serialize_entry("createdByGender", &self.created_by_gender)?;
-        }
-        if self.notified_user_id_list.is_some() {
-            map.serialize_entry("notifiedUserIdList", &self.notified_user_id_list)?;
-        }
-        if self.diff.is_some() {
-            map.serialize_entry("diff", &self.diff)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.modified_at.is_some() {
-            map.serialize_entry("modifiedAt", &self.modified_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.modified_by_id.is_some() {
-            map.serialize_entry("modifiedById", &self.modified_by_id)?;
-        }
-        if self.modified_by_name.is_some() {
-            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(map, "post", &self.post)?;
+        ::atrocore_runtime::fields::entry_opt(map, "fieldDefs", &self.field_defs)?;
+        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_opt(map, "parentId", &self.parent_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "parentName", &self.parent_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "relatedType", &self.related_type)?;
+        ::atrocore_runtime::fields::entry_opt(map, "relatedId", &self.related_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "relatedName", &self.related_name)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "relatedEntityData",
+            &self.related_entity_data,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attachmentsIds",
+            &self.attachments_ids,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attachmentsNames",
+            &self.attachments_names,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attachmentsTypes",
+            &self.attachments_types,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attachmentsPathsDatas",
+            &self.attachments_paths_datas,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByGender",
+            &self.created_by_gender,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "notifiedUserIdList",
+            &self.notified_user_id_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "diff", &self.diff)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedById",
+            &self.modified_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedByName",
+            &self.modified_by_name,
+        )?;
         ::std::result::Result::Ok(())
     }
 }

@@ -51,12 +51,8 @@ impl ::atrocore_runtime::fields::EncodeFields for GetDashletNameResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.total.is_some() {
-            map.serialize_entry("total", &self.total)?;
-        }
-        if self.list.is_some() {
-            map.serialize_entry("list", &self.list)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
+        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }

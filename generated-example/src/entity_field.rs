@@ -54,18 +54,10 @@ impl ::atrocore_runtime::fields::EncodeFields for UpdateOptionCodeBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.scope.is_some() {
-            map.serialize_entry("scope", &self.scope)?;
-        }
-        if self.field.is_some() {
-            map.serialize_entry("field", &self.field)?;
-        }
-        if self.old_value.is_some() {
-            map.serialize_entry("oldValue", &self.old_value)?;
-        }
-        if self.new_value.is_some() {
-            map.serialize_entry("newValue", &self.new_value)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "scope", &self.scope)?;
+        ::atrocore_runtime::fields::entry_opt(map, "field", &self.field)?;
+        ::atrocore_runtime::fields::entry_opt(map, "oldValue", &self.old_value)?;
+        ::atrocore_runtime::fields::entry_opt(map, "newValue", &self.new_value)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -89,60 +89,48 @@ impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnum {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.code.is_some() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.modified_at.is_some() {
-            map.serialize_entry("modifiedAt", &self.modified_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.modified_by_id.is_some() {
-            map.serialize_entry("modifiedById", &self.modified_by_id)?;
-        }
-        if self.modified_by_name.is_some() {
-            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
-        }
-        if self.owner_user_id.is_some() {
-            map.serialize_entry("ownerUserId", &self.owner_user_id)?;
-        }
-        if self.owner_user_name.is_some() {
-            map.serialize_entry("ownerUserName", &self.owner_user_name)?;
-        }
-        if self.assigned_user_id.is_some() {
-            map.serialize_entry("assignedUserId", &self.assigned_user_id)?;
-        }
-        if self.assigned_user_name.is_some() {
-            map.serialize_entry("assignedUserName", &self.assigned_user_name)?;
-        }
-        if self.teams_ids.is_some() {
-            map.serialize_entry("teamsIds", &self.teams_ids)?;
-        }
-        if self.teams_names.is_some() {
-            map.serialize_entry("teamsNames", &self.teams_names)?;
-        }
-        if self.bookmark_id.is_some() {
-            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedById",
+            &self.modified_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedByName",
+            &self.modified_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "ownerUserName",
+            &self.owner_user_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "assignedUserId",
+            &self.assigned_user_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "assignedUserName",
+            &self.assigned_user_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -184,15 +172,8 @@ impl ::atrocore_runtime::fields::DecodeFields for ExtensibleEnum {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// The fields of `ExtensibleEnum`, for `select` and `sortBy`.
@@ -355,25 +336,13 @@ impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.code.is_some() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.owner_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.assigned_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.teams {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -386,7 +355,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ExtensibleEnumPost {
         #[derive(Default)]
         struct Draft {
             id: Option<crate::ids::ExtensibleEnumId>,
-            name: ::std::option::Option<String>,
+            name: Option<String>,
             description: Option<String>,
             code: Option<String>,
             owner_user: Option<
@@ -398,10 +367,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ExtensibleEnumPost {
             teams: Option<
                 ::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>,
             >,
-            extra: ::atrocore_runtime::serde_json::Map<
-                String,
-                ::atrocore_runtime::serde_json::Value,
-            >,
+            extra: ::atrocore_runtime::fields::Extra,
         }
         impl ::atrocore_runtime::fields::DecodeFields for Draft {
             const EXPECTING: &'static str = "a `ExtensibleEnumPost` object";
@@ -421,13 +387,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ExtensibleEnumPost {
             }
             fn extra_fields(
                 &mut self,
-            ) -> ::std::option::Option<
-                &mut ::atrocore_runtime::serde_json::Map<
-                    String,
-                    ::atrocore_runtime::serde_json::Value,
-                >,
-            > {
-                ::std::option::Option::Some(&mut self.extra)
+            ) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+                Some(&mut self.extra)
             }
             fn finish(&mut self) {
                 self.owner_user = ::atrocore_runtime::fields::take_link(&mut self.extra);
@@ -528,24 +489,12 @@ impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if !self.description.is_unchanged() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if !self.code.is_unchanged() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.owner_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.assigned_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.teams {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -572,15 +521,8 @@ impl ::atrocore_runtime::fields::DecodeFields for ExtensibleEnumPatch {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
     fn finish(&mut self) {
         self.owner_user = ::atrocore_runtime::fields::take_link(&mut self.extra);

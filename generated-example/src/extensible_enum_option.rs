@@ -107,75 +107,61 @@ impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumOption {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.name_de_de.is_some() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if self.name_fr_fr.is_some() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if self.code.is_some() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if self.extensible_enums_ids.is_some() {
-            map.serialize_entry("extensibleEnumsIds", &self.extensible_enums_ids)?;
-        }
-        if self.extensible_enums_names.is_some() {
-            map.serialize_entry("extensibleEnumsNames", &self.extensible_enums_names)?;
-        }
-        if self.color.is_some() {
-            map.serialize_entry("color", &self.color)?;
-        }
-        if self.sort_order.is_some() {
-            map.serialize_entry("sortOrder", &self.sort_order)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.modified_at.is_some() {
-            map.serialize_entry("modifiedAt", &self.modified_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.modified_by_id.is_some() {
-            map.serialize_entry("modifiedById", &self.modified_by_id)?;
-        }
-        if self.modified_by_name.is_some() {
-            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
-        }
-        if self.owner_user_id.is_some() {
-            map.serialize_entry("ownerUserId", &self.owner_user_id)?;
-        }
-        if self.owner_user_name.is_some() {
-            map.serialize_entry("ownerUserName", &self.owner_user_name)?;
-        }
-        if self.assigned_user_id.is_some() {
-            map.serialize_entry("assignedUserId", &self.assigned_user_id)?;
-        }
-        if self.assigned_user_name.is_some() {
-            map.serialize_entry("assignedUserName", &self.assigned_user_name)?;
-        }
-        if self.teams_ids.is_some() {
-            map.serialize_entry("teamsIds", &self.teams_ids)?;
-        }
-        if self.teams_names.is_some() {
-            map.serialize_entry("teamsNames", &self.teams_names)?;
-        }
-        if self.bookmark_id.is_some() {
-            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "extensibleEnumsIds",
+            &self.extensible_enums_ids,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "extensibleEnumsNames",
+            &self.extensible_enums_names,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "color", &self.color)?;
+        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedById",
+            &self.modified_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedByName",
+            &self.modified_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "ownerUserName",
+            &self.owner_user_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "assignedUserId",
+            &self.assigned_user_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "assignedUserName",
+            &self.assigned_user_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -222,15 +208,8 @@ impl ::atrocore_runtime::fields::DecodeFields for ExtensibleEnumOption {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// The fields of `ExtensibleEnumOption`, for `select` and `sortBy`.
@@ -436,39 +415,17 @@ impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumOptionPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.name_de_de.is_some() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if self.name_fr_fr.is_some() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if self.code.is_some() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.extensible_enums {
-            link.write_entry(map)?;
-        }
-        if self.color.is_some() {
-            map.serialize_entry("color", &self.color)?;
-        }
-        if self.sort_order.is_some() {
-            map.serialize_entry("sortOrder", &self.sort_order)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.owner_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.assigned_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.teams {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.extensible_enums)?;
+        ::atrocore_runtime::fields::entry_opt(map, "color", &self.color)?;
+        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -499,15 +456,8 @@ impl ::atrocore_runtime::fields::DecodeFields for ExtensibleEnumOptionPost {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
     fn finish(&mut self) {
         self.extensible_enums = ::atrocore_runtime::fields::take_link(&mut self.extra);
@@ -596,36 +546,16 @@ impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumOptionPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if !self.name.is_unchanged() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if !self.name_de_de.is_unchanged() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if !self.name_fr_fr.is_unchanged() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if !self.code.is_unchanged() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.extensible_enums {
-            link.write_entry(map)?;
-        }
-        if !self.color.is_unchanged() {
-            map.serialize_entry("color", &self.color)?;
-        }
-        if !self.sort_order.is_unchanged() {
-            map.serialize_entry("sortOrder", &self.sort_order)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.owner_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.assigned_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.teams {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_patch(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.extensible_enums)?;
+        ::atrocore_runtime::fields::entry_patch(map, "color", &self.color)?;
+        ::atrocore_runtime::fields::entry_patch(map, "sortOrder", &self.sort_order)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -655,15 +585,8 @@ impl ::atrocore_runtime::fields::DecodeFields for ExtensibleEnumOptionPatch {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
     fn finish(&mut self) {
         self.extensible_enums = ::atrocore_runtime::fields::take_link(&mut self.extra);

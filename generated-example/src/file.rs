@@ -251,189 +251,146 @@ impl ::atrocore_runtime::fields::EncodeFields for File {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.preview.is_some() {
-            map.serialize_entry("preview", &self.preview)?;
-        }
-        if self.tags.is_some() {
-            map.serialize_entry("tags", &self.tags)?;
-        }
-        if self.tags_names.is_some() {
-            map.serialize_entry("tagsNames", &self.tags_names)?;
-        }
-        if self.tags_options_data.is_some() {
-            map.serialize_entry("tagsOptionsData", &self.tags_options_data)?;
-        }
-        if self.url.is_some() {
-            map.serialize_entry("url", &self.url)?;
-        }
-        if self.has_open.is_some() {
-            map.serialize_entry("hasOpen", &self.has_open)?;
-        }
-        if self.extension.is_some() {
-            map.serialize_entry("extension", &self.extension)?;
-        }
-        if self.download_url.is_some() {
-            map.serialize_entry("downloadUrl", &self.download_url)?;
-        }
-        if self.mime_type.is_some() {
-            map.serialize_entry("mimeType", &self.mime_type)?;
-        }
-        if self.file_size.is_some() {
-            map.serialize_entry("fileSize", &self.file_size)?;
-        }
-        if self.file_mtime.is_some() {
-            map.serialize_entry("fileMtime", &self.file_mtime)?;
-        }
-        if self.hash.is_some() {
-            map.serialize_entry("hash", &self.hash)?;
-        }
-        if self.storage_id.is_some() {
-            map.serialize_entry("storageId", &self.storage_id)?;
-        }
-        if self.storage_name.is_some() {
-            map.serialize_entry("storageName", &self.storage_name)?;
-        }
-        if self.folder_id.is_some() {
-            map.serialize_entry("folderId", &self.folder_id)?;
-        }
-        if self.folder_name.is_some() {
-            map.serialize_entry("folderName", &self.folder_name)?;
-        }
-        if self.folder_path.is_some() {
-            map.serialize_entry("folderPath", &self.folder_path)?;
-        }
-        if self.path.is_some() {
-            map.serialize_entry("path", &self.path)?;
-        }
-        if self.thumbnails_path.is_some() {
-            map.serialize_entry("thumbnailsPath", &self.thumbnails_path)?;
-        }
-        if self.type_id.is_some() {
-            map.serialize_entry("typeId", &self.type_id)?;
-        }
-        if self.type_name.is_some() {
-            map.serialize_entry("typeName", &self.type_name)?;
-        }
-        if self.upload_url.is_some() {
-            map.serialize_entry("uploadUrl", &self.upload_url)?;
-        }
-        if self.remote_url.is_some() {
-            map.serialize_entry("remoteUrl", &self.remote_url)?;
-        }
-        if self.files.is_some() {
-            map.serialize_entry("files", &self.files)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.modified_at.is_some() {
-            map.serialize_entry("modifiedAt", &self.modified_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.modified_by_id.is_some() {
-            map.serialize_entry("modifiedById", &self.modified_by_id)?;
-        }
-        if self.modified_by_name.is_some() {
-            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
-        }
-        if self.extension_corrected.is_some() {
-            map.serialize_entry("extensionCorrected", &self.extension_corrected)?;
-        }
-        if self.width.is_some() {
-            map.serialize_entry("width", &self.width)?;
-        }
-        if self.height.is_some() {
-            map.serialize_entry("height", &self.height)?;
-        }
-        if self.size.is_some() {
-            map.serialize_entry("size", &self.size)?;
-        }
-        if self.color_space.is_some() {
-            map.serialize_entry("colorSpace", &self.color_space)?;
-        }
-        if self.scan_id.is_some() {
-            map.serialize_entry("scanId", &self.scan_id)?;
-        }
-        if self.bookmark_id.is_some() {
-            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
-        }
-        if self.width_unit_id.is_some() {
-            map.serialize_entry("widthUnitId", &self.width_unit_id)?;
-        }
-        if self.width_unit_name.is_some() {
-            map.serialize_entry("widthUnitName", &self.width_unit_name)?;
-        }
-        if self.unit_width.is_some() {
-            map.serialize_entry("unitWidth", &self.unit_width)?;
-        }
-        if self.width_all_units.is_some() {
-            map.serialize_entry("widthAllUnits", &self.width_all_units)?;
-        }
-        if self.width_unit_data.is_some() {
-            map.serialize_entry("widthUnitData", &self.width_unit_data)?;
-        }
-        if self.height_unit_id.is_some() {
-            map.serialize_entry("heightUnitId", &self.height_unit_id)?;
-        }
-        if self.height_unit_name.is_some() {
-            map.serialize_entry("heightUnitName", &self.height_unit_name)?;
-        }
-        if self.unit_height.is_some() {
-            map.serialize_entry("unitHeight", &self.unit_height)?;
-        }
-        if self.height_all_units.is_some() {
-            map.serialize_entry("heightAllUnits", &self.height_all_units)?;
-        }
-        if self.height_unit_data.is_some() {
-            map.serialize_entry("heightUnitData", &self.height_unit_data)?;
-        }
-        if self.size_unit_id.is_some() {
-            map.serialize_entry("sizeUnitId", &self.size_unit_id)?;
-        }
-        if self.size_unit_name.is_some() {
-            map.serialize_entry("sizeUnitName", &self.size_unit_name)?;
-        }
-        if self.unit_size.is_some() {
-            map.serialize_entry("unitSize", &self.unit_size)?;
-        }
-        if self.size_all_units.is_some() {
-            map.serialize_entry("sizeAllUnits", &self.size_all_units)?;
-        }
-        if self.size_unit_data.is_some() {
-            map.serialize_entry("sizeUnitData", &self.size_unit_data)?;
-        }
-        if self.small_thumbnail_url.is_some() {
-            map.serialize_entry("smallThumbnailUrl", &self.small_thumbnail_url)?;
-        }
-        if self.medium_thumbnail_url.is_some() {
-            map.serialize_entry("mediumThumbnailUrl", &self.medium_thumbnail_url)?;
-        }
-        if self.large_thumbnail_url.is_some() {
-            map.serialize_entry("largeThumbnailUrl", &self.large_thumbnail_url)?;
-        }
-        if self.small_logo_thumbnail_url.is_some() {
-            map.serialize_entry(
-                "smallLogoThumbnailUrl",
-                &self.small_logo_thumbnail_url,
-            )?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(map, "preview", &self.preview)?;
+        ::atrocore_runtime::fields::entry_opt(map, "tags", &self.tags)?;
+        ::atrocore_runtime::fields::entry_opt(map, "tagsNames", &self.tags_names)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "tagsOptionsData",
+            &self.tags_options_data,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "url", &self.url)?;
+        ::atrocore_runtime::fields::entry_opt(map, "hasOpen", &self.has_open)?;
+        ::atrocore_runtime::fields::entry_opt(map, "extension", &self.extension)?;
+        ::atrocore_runtime::fields::entry_opt(map, "downloadUrl", &self.download_url)?;
+        ::atrocore_runtime::fields::entry_opt(map, "mimeType", &self.mime_type)?;
+        ::atrocore_runtime::fields::entry_opt(map, "fileSize", &self.file_size)?;
+        ::atrocore_runtime::fields::entry_opt(map, "fileMtime", &self.file_mtime)?;
+        ::atrocore_runtime::fields::entry_opt(map, "hash", &self.hash)?;
+        ::atrocore_runtime::fields::entry_opt(map, "storageId", &self.storage_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "storageName", &self.storage_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "folderId", &self.folder_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "folderName", &self.folder_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "folderPath", &self.folder_path)?;
+        ::atrocore_runtime::fields::entry_opt(map, "path", &self.path)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "thumbnailsPath",
+            &self.thumbnails_path,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "typeId", &self.type_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "typeName", &self.type_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "uploadUrl", &self.upload_url)?;
+        ::atrocore_runtime::fields::entry_opt(map, "remoteUrl", &self.remote_url)?;
+        ::atrocore_runtime::fields::entry_opt(map, "files", &self.files)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedById",
+            &self.modified_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedByName",
+            &self.modified_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "extensionCorrected",
+            &self.extension_corrected,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "width", &self.width)?;
+        ::atrocore_runtime::fields::entry_opt(map, "height", &self.height)?;
+        ::atrocore_runtime::fields::entry_opt(map, "size", &self.size)?;
+        ::atrocore_runtime::fields::entry_opt(map, "colorSpace", &self.color_space)?;
+        ::atrocore_runtime::fields::entry_opt(map, "scanId", &self.scan_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "widthUnitId", &self.width_unit_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "widthUnitName",
+            &self.width_unit_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "unitWidth", &self.unit_width)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "widthAllUnits",
+            &self.width_all_units,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "widthUnitData",
+            &self.width_unit_data,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "heightUnitId",
+            &self.height_unit_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "heightUnitName",
+            &self.height_unit_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "unitHeight", &self.unit_height)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "heightAllUnits",
+            &self.height_all_units,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "heightUnitData",
+            &self.height_unit_data,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "sizeUnitId", &self.size_unit_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "sizeUnitName",
+            &self.size_unit_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "unitSize", &self.unit_size)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "sizeAllUnits",
+            &self.size_all_units,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "sizeUnitData",
+            &self.size_unit_data,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "smallThumbnailUrl",
+            &self.small_thumbnail_url,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "mediumThumbnailUrl",
+            &self.medium_thumbnail_url,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "largeThumbnailUrl",
+            &self.large_thumbnail_url,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "smallLogoThumbnailUrl",
+            &self.small_logo_thumbnail_url,
+        )?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -517,15 +474,8 @@ impl ::atrocore_runtime::fields::DecodeFields for File {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// The fields of `File`, for `select` and `sortBy`.
@@ -841,21 +791,11 @@ impl ::atrocore_runtime::fields::EncodeFields for FilePatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if !self.description.is_unchanged() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if !self.tags.is_unchanged() {
-            map.serialize_entry("tags", &self.tags)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.folder {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.type_ {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_patch(map, "tags", &self.tags)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.folder)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.type_)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -882,15 +822,8 @@ impl ::atrocore_runtime::fields::DecodeFields for FilePatch {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
     fn finish(&mut self) {
         self.folder = ::atrocore_runtime::fields::take_link(&mut self.extra);
@@ -1543,15 +1476,9 @@ impl ::atrocore_runtime::fields::EncodeFields for ReuploadBody {
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
         map.serialize_entry("reupload", &self.reupload)?;
-        if self.file_contents.is_some() {
-            map.serialize_entry("fileContents", &self.file_contents)?;
-        }
-        if self.piece.is_some() {
-            map.serialize_entry("piece", &self.piece)?;
-        }
-        if self.pieces_count.is_some() {
-            map.serialize_entry("piecesCount", &self.pieces_count)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "fileContents", &self.file_contents)?;
+        ::atrocore_runtime::fields::entry_opt(map, "piece", &self.piece)?;
+        ::atrocore_runtime::fields::entry_opt(map, "piecesCount", &self.pieces_count)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -115,78 +115,46 @@ impl ::atrocore_runtime::fields::EncodeFields for Folder {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.parents_ids.is_some() {
-            map.serialize_entry("parentsIds", &self.parents_ids)?;
-        }
-        if self.parents_names.is_some() {
-            map.serialize_entry("parentsNames", &self.parents_names)?;
-        }
-        if self.folder_path.is_some() {
-            map.serialize_entry("folderPath", &self.folder_path)?;
-        }
-        if self.sort_order.is_some() {
-            map.serialize_entry("sortOrder", &self.sort_order)?;
-        }
-        if self.code.is_some() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if self.storage_id.is_some() {
-            map.serialize_entry("storageId", &self.storage_id)?;
-        }
-        if self.storage_name.is_some() {
-            map.serialize_entry("storageName", &self.storage_name)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.modified_at.is_some() {
-            map.serialize_entry("modifiedAt", &self.modified_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.modified_by_id.is_some() {
-            map.serialize_entry("modifiedById", &self.modified_by_id)?;
-        }
-        if self.modified_by_name.is_some() {
-            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
-        }
-        if self.scan_id.is_some() {
-            map.serialize_entry("scanId", &self.scan_id)?;
-        }
-        if self.bookmark_id.is_some() {
-            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
-        }
-        if self.routes.is_some() {
-            map.serialize_entry("routes", &self.routes)?;
-        }
-        if self.routes_names.is_some() {
-            map.serialize_entry("routesNames", &self.routes_names)?;
-        }
-        if self.is_root.is_some() {
-            map.serialize_entry("isRoot", &self.is_root)?;
-        }
-        if self.has_children.is_some() {
-            map.serialize_entry("hasChildren", &self.has_children)?;
-        }
-        if self.inherited_fields.is_some() {
-            map.serialize_entry("inheritedFields", &self.inherited_fields)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(map, "parentsIds", &self.parents_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "parentsNames", &self.parents_names)?;
+        ::atrocore_runtime::fields::entry_opt(map, "folderPath", &self.folder_path)?;
+        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_opt(map, "storageId", &self.storage_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "storageName", &self.storage_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedById",
+            &self.modified_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedByName",
+            &self.modified_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "scanId", &self.scan_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "routes", &self.routes)?;
+        ::atrocore_runtime::fields::entry_opt(map, "routesNames", &self.routes_names)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isRoot", &self.is_root)?;
+        ::atrocore_runtime::fields::entry_opt(map, "hasChildren", &self.has_children)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "inheritedFields",
+            &self.inherited_fields,
+        )?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -234,15 +202,8 @@ impl ::atrocore_runtime::fields::DecodeFields for Folder {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// The fields of `Folder`, for `select` and `sortBy`.
@@ -419,22 +380,12 @@ impl ::atrocore_runtime::fields::EncodeFields for FolderPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.parents {
-            link.write_entry(map)?;
-        }
-        if self.sort_order.is_some() {
-            map.serialize_entry("sortOrder", &self.sort_order)?;
-        }
-        if self.code.is_some() {
-            map.serialize_entry("code", &self.code)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.parents)?;
+        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -447,17 +398,14 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for FolderPost {
         #[derive(Default)]
         struct Draft {
             id: Option<crate::ids::FolderId>,
-            name: ::std::option::Option<String>,
+            name: Option<String>,
             description: Option<String>,
             parents: Option<
                 ::atrocore_runtime::LinkMany<crate::ids::FolderId, links::Parents>,
             >,
             sort_order: Option<i64>,
             code: Option<String>,
-            extra: ::atrocore_runtime::serde_json::Map<
-                String,
-                ::atrocore_runtime::serde_json::Value,
-            >,
+            extra: ::atrocore_runtime::fields::Extra,
         }
         impl ::atrocore_runtime::fields::DecodeFields for Draft {
             const EXPECTING: &'static str = "a `FolderPost` object";
@@ -478,13 +426,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for FolderPost {
             }
             fn extra_fields(
                 &mut self,
-            ) -> ::std::option::Option<
-                &mut ::atrocore_runtime::serde_json::Map<
-                    String,
-                    ::atrocore_runtime::serde_json::Value,
-                >,
-            > {
-                ::std::option::Option::Some(&mut self.extra)
+            ) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+                Some(&mut self.extra)
             }
             fn finish(&mut self) {
                 self.parents = ::atrocore_runtime::fields::take_link(&mut self.extra);
@@ -569,21 +512,11 @@ impl ::atrocore_runtime::fields::EncodeFields for FolderPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if !self.description.is_unchanged() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.parents {
-            link.write_entry(map)?;
-        }
-        if !self.sort_order.is_unchanged() {
-            map.serialize_entry("sortOrder", &self.sort_order)?;
-        }
-        if !self.code.is_unchanged() {
-            map.serialize_entry("code", &self.code)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.parents)?;
+        ::atrocore_runtime::fields::entry_patch(map, "sortOrder", &self.sort_order)?;
+        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -611,15 +544,8 @@ impl ::atrocore_runtime::fields::DecodeFields for FolderPatch {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
     fn finish(&mut self) {
         self.parents = ::atrocore_runtime::fields::take_link(&mut self.extra);

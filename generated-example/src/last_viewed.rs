@@ -53,12 +53,8 @@ impl ::atrocore_runtime::fields::EncodeFields for GetTreeResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.total.is_some() {
-            map.serialize_entry("total", &self.total)?;
-        }
-        if self.list.is_some() {
-            map.serialize_entry("list", &self.list)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
+        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -113,24 +109,16 @@ impl ::atrocore_runtime::fields::EncodeFields for GetTreeResponseListItem {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.offset.is_some() {
-            map.serialize_entry("offset", &self.offset)?;
-        }
-        if self.disabled.is_some() {
-            map.serialize_entry("disabled", &self.disabled)?;
-        }
-        if self.load_on_demand.is_some() {
-            map.serialize_entry("load_on_demand", &self.load_on_demand)?;
-        }
-        if self.total.is_some() {
-            map.serialize_entry("total", &self.total)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "offset", &self.offset)?;
+        ::atrocore_runtime::fields::entry_opt(map, "disabled", &self.disabled)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "load_on_demand",
+            &self.load_on_demand,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -55,12 +55,8 @@ impl ::atrocore_runtime::fields::EncodeFields for UpsertBodyItem {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.entity.is_some() {
-            map.serialize_entry("entity", &self.entity)?;
-        }
-        if self.payload.is_some() {
-            map.serialize_entry("payload", &self.payload)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "entity", &self.entity)?;
+        ::atrocore_runtime::fields::entry_opt(map, "payload", &self.payload)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -113,12 +109,8 @@ impl ::atrocore_runtime::fields::EncodeFields for UpsertResponseItem {
     ) -> ::std::result::Result<(), M::Error> {
         map.serialize_entry("status", &self.status)?;
         map.serialize_entry("stored", &self.stored)?;
-        if self.message.is_some() {
-            map.serialize_entry("message", &self.message)?;
-        }
-        if self.entity.is_some() {
-            map.serialize_entry("entity", &self.entity)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "message", &self.message)?;
+        ::atrocore_runtime::fields::entry_opt(map, "entity", &self.entity)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -129,8 +121,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertResponseItem {
         /// The fields read so far.
         #[derive(Default)]
         struct Draft {
-            status: ::std::option::Option<UpsertResponseItemStatus>,
-            stored: ::std::option::Option<bool>,
+            status: Option<UpsertResponseItemStatus>,
+            stored: Option<bool>,
             message: Option<String>,
             entity: Option<::atrocore_runtime::serde_json::Value>,
         }

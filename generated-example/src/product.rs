@@ -287,237 +287,204 @@ impl ::atrocore_runtime::fields::EncodeFields for Product {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.name_de_de.is_some() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if self.name_fr_fr.is_some() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.description_de_de.is_some() {
-            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
-        }
-        if self.description_fr_fr.is_some() {
-            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
-        }
-        if self.long_description.is_some() {
-            map.serialize_entry("longDescription", &self.long_description)?;
-        }
-        if self.long_description_de_de.is_some() {
-            map.serialize_entry("longDescriptionDeDe", &self.long_description_de_de)?;
-        }
-        if self.long_description_fr_fr.is_some() {
-            map.serialize_entry("longDescriptionFrFr", &self.long_description_fr_fr)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.modified_at.is_some() {
-            map.serialize_entry("modifiedAt", &self.modified_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.modified_by_id.is_some() {
-            map.serialize_entry("modifiedById", &self.modified_by_id)?;
-        }
-        if self.modified_by_name.is_some() {
-            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
-        }
-        if self.parents_ids.is_some() {
-            map.serialize_entry("parentsIds", &self.parents_ids)?;
-        }
-        if self.parents_names.is_some() {
-            map.serialize_entry("parentsNames", &self.parents_names)?;
-        }
-        if self.sort_order.is_some() {
-            map.serialize_entry("sortOrder", &self.sort_order)?;
-        }
-        if self.image_id.is_some() {
-            map.serialize_entry("imageId", &self.image_id)?;
-        }
-        if self.image_name.is_some() {
-            map.serialize_entry("imageName", &self.image_name)?;
-        }
-        if self.number.is_some() {
-            map.serialize_entry("number", &self.number)?;
-        }
-        if self.price.is_some() {
-            map.serialize_entry("price", &self.price)?;
-        }
-        if self.is_active.is_some() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
-        if self.quantity.is_some() {
-            map.serialize_entry("quantity", &self.quantity)?;
-        }
-        if self.product_group_id.is_some() {
-            map.serialize_entry("productGroupId", &self.product_group_id)?;
-        }
-        if self.product_group_name.is_some() {
-            map.serialize_entry("productGroupName", &self.product_group_name)?;
-        }
-        if self.customs_number.is_some() {
-            map.serialize_entry("customsNumber", &self.customs_number)?;
-        }
-        if self.country_of_origin_id.is_some() {
-            map.serialize_entry("countryOfOriginId", &self.country_of_origin_id)?;
-        }
-        if self.country_of_origin_name.is_some() {
-            map.serialize_entry("countryOfOriginName", &self.country_of_origin_name)?;
-        }
-        if self.default_supplier_id.is_some() {
-            map.serialize_entry("defaultSupplierId", &self.default_supplier_id)?;
-        }
-        if self.default_supplier_name.is_some() {
-            map.serialize_entry("defaultSupplierName", &self.default_supplier_name)?;
-        }
-        if self.mpn.is_some() {
-            map.serialize_entry("mpn", &self.mpn)?;
-        }
-        if self.note.is_some() {
-            map.serialize_entry("note", &self.note)?;
-        }
-        if self.brand_id.is_some() {
-            map.serialize_entry("brandId", &self.brand_id)?;
-        }
-        if self.brand_name.is_some() {
-            map.serialize_entry("brandName", &self.brand_name)?;
-        }
-        if self.status.is_some() {
-            map.serialize_entry("status", &self.status)?;
-        }
-        if self.ean.is_some() {
-            map.serialize_entry("ean", &self.ean)?;
-        }
-        if self.rrp.is_some() {
-            map.serialize_entry("rrp", &self.rrp)?;
-        }
-        if self.tag.is_some() {
-            map.serialize_entry("tag", &self.tag)?;
-        }
-        if self.main_image_id.is_some() {
-            map.serialize_entry("mainImageId", &self.main_image_id)?;
-        }
-        if self.main_image_name.is_some() {
-            map.serialize_entry("mainImageName", &self.main_image_name)?;
-        }
-        if self.data.is_some() {
-            map.serialize_entry("data", &self.data)?;
-        }
-        if self.variant_specific_attributes_ids.is_some() {
-            map.serialize_entry(
-                "variantSpecificAttributesIds",
-                &self.variant_specific_attributes_ids,
-            )?;
-        }
-        if self.variant_specific_attributes_names.is_some() {
-            map.serialize_entry(
-                "variantSpecificAttributesNames",
-                &self.variant_specific_attributes_names,
-            )?;
-        }
-        if self.is_inherit_assigned_user.is_some() {
-            map.serialize_entry(
-                "isInheritAssignedUser",
-                &self.is_inherit_assigned_user,
-            )?;
-        }
-        if self.is_inherit_owner_user.is_some() {
-            map.serialize_entry("isInheritOwnerUser", &self.is_inherit_owner_user)?;
-        }
-        if self.is_inherit_teams.is_some() {
-            map.serialize_entry("isInheritTeams", &self.is_inherit_teams)?;
-        }
-        if self.owner_user_id.is_some() {
-            map.serialize_entry("ownerUserId", &self.owner_user_id)?;
-        }
-        if self.owner_user_name.is_some() {
-            map.serialize_entry("ownerUserName", &self.owner_user_name)?;
-        }
-        if self.assigned_user_id.is_some() {
-            map.serialize_entry("assignedUserId", &self.assigned_user_id)?;
-        }
-        if self.assigned_user_name.is_some() {
-            map.serialize_entry("assignedUserName", &self.assigned_user_name)?;
-        }
-        if self.teams_ids.is_some() {
-            map.serialize_entry("teamsIds", &self.teams_ids)?;
-        }
-        if self.teams_names.is_some() {
-            map.serialize_entry("teamsNames", &self.teams_names)?;
-        }
-        if self.bookmark_id.is_some() {
-            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
-        }
-        if self.attributes_defs.is_some() {
-            map.serialize_entry("attributesDefs", &self.attributes_defs)?;
-        }
-        if self.routes.is_some() {
-            map.serialize_entry("routes", &self.routes)?;
-        }
-        if self.routes_names.is_some() {
-            map.serialize_entry("routesNames", &self.routes_names)?;
-        }
-        if self.is_root.is_some() {
-            map.serialize_entry("isRoot", &self.is_root)?;
-        }
-        if self.has_children.is_some() {
-            map.serialize_entry("hasChildren", &self.has_children)?;
-        }
-        if self.inherited_fields.is_some() {
-            map.serialize_entry("inheritedFields", &self.inherited_fields)?;
-        }
-        if self.price_unit_id.is_some() {
-            map.serialize_entry("priceUnitId", &self.price_unit_id)?;
-        }
-        if self.price_unit_name.is_some() {
-            map.serialize_entry("priceUnitName", &self.price_unit_name)?;
-        }
-        if self.unit_price.is_some() {
-            map.serialize_entry("unitPrice", &self.unit_price)?;
-        }
-        if self.price_all_units.is_some() {
-            map.serialize_entry("priceAllUnits", &self.price_all_units)?;
-        }
-        if self.price_unit_data.is_some() {
-            map.serialize_entry("priceUnitData", &self.price_unit_data)?;
-        }
-        if self.rrp_unit_id.is_some() {
-            map.serialize_entry("rrpUnitId", &self.rrp_unit_id)?;
-        }
-        if self.rrp_unit_name.is_some() {
-            map.serialize_entry("rrpUnitName", &self.rrp_unit_name)?;
-        }
-        if self.unit_rrp.is_some() {
-            map.serialize_entry("unitRrp", &self.unit_rrp)?;
-        }
-        if self.rrp_all_units.is_some() {
-            map.serialize_entry("rrpAllUnits", &self.rrp_all_units)?;
-        }
-        if self.rrp_unit_data.is_some() {
-            map.serialize_entry("rrpUnitData", &self.rrp_unit_data)?;
-        }
-        if self.classifications_ids.is_some() {
-            map.serialize_entry("classificationsIds", &self.classifications_ids)?;
-        }
-        if self.classifications_names.is_some() {
-            map.serialize_entry("classificationsNames", &self.classifications_names)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionDeDe",
+            &self.description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionFrFr",
+            &self.description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "longDescription",
+            &self.long_description,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "longDescriptionDeDe",
+            &self.long_description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "longDescriptionFrFr",
+            &self.long_description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedById",
+            &self.modified_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedByName",
+            &self.modified_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "parentsIds", &self.parents_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "parentsNames", &self.parents_names)?;
+        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        ::atrocore_runtime::fields::entry_opt(map, "imageId", &self.image_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "imageName", &self.image_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "number", &self.number)?;
+        ::atrocore_runtime::fields::entry_opt(map, "price", &self.price)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
+        ::atrocore_runtime::fields::entry_opt(map, "quantity", &self.quantity)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "productGroupId",
+            &self.product_group_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "productGroupName",
+            &self.product_group_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "customsNumber",
+            &self.customs_number,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "countryOfOriginId",
+            &self.country_of_origin_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "countryOfOriginName",
+            &self.country_of_origin_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "defaultSupplierId",
+            &self.default_supplier_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "defaultSupplierName",
+            &self.default_supplier_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "mpn", &self.mpn)?;
+        ::atrocore_runtime::fields::entry_opt(map, "note", &self.note)?;
+        ::atrocore_runtime::fields::entry_opt(map, "brandId", &self.brand_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "brandName", &self.brand_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "status", &self.status)?;
+        ::atrocore_runtime::fields::entry_opt(map, "ean", &self.ean)?;
+        ::atrocore_runtime::fields::entry_opt(map, "rrp", &self.rrp)?;
+        ::atrocore_runtime::fields::entry_opt(map, "tag", &self.tag)?;
+        ::atrocore_runtime::fields::entry_opt(map, "mainImageId", &self.main_image_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "mainImageName",
+            &self.main_image_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "variantSpecificAttributesIds",
+            &self.variant_specific_attributes_ids,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "variantSpecificAttributesNames",
+            &self.variant_specific_attributes_names,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "isInheritAssignedUser",
+            &self.is_inherit_assigned_user,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "isInheritOwnerUser",
+            &self.is_inherit_owner_user,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "isInheritTeams",
+            &self.is_inherit_teams,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "ownerUserName",
+            &self.owner_user_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "assignedUserId",
+            &self.assigned_user_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "assignedUserName",
+            &self.assigned_user_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "attributesDefs",
+            &self.attributes_defs,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "routes", &self.routes)?;
+        ::atrocore_runtime::fields::entry_opt(map, "routesNames", &self.routes_names)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isRoot", &self.is_root)?;
+        ::atrocore_runtime::fields::entry_opt(map, "hasChildren", &self.has_children)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "inheritedFields",
+            &self.inherited_fields,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "priceUnitId", &self.price_unit_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "priceUnitName",
+            &self.price_unit_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "unitPrice", &self.unit_price)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "priceAllUnits",
+            &self.price_all_units,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "priceUnitData",
+            &self.price_unit_data,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "rrpUnitId", &self.rrp_unit_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "rrpUnitName", &self.rrp_unit_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "unitRrp", &self.unit_rrp)?;
+        ::atrocore_runtime::fields::entry_opt(map, "rrpAllUnits", &self.rrp_all_units)?;
+        ::atrocore_runtime::fields::entry_opt(map, "rrpUnitData", &self.rrp_unit_data)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "classificationsIds",
+            &self.classifications_ids,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "classificationsNames",
+            &self.classifications_names,
+        )?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -619,15 +586,8 @@ impl ::atrocore_runtime::fields::DecodeFields for Product {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// The fields of `Product`, for `select` and `sortBy`.
@@ -1179,125 +1139,82 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        if self.name_de_de.is_some() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if self.name_fr_fr.is_some() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.description_de_de.is_some() {
-            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
-        }
-        if self.description_fr_fr.is_some() {
-            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
-        }
-        if self.long_description.is_some() {
-            map.serialize_entry("longDescription", &self.long_description)?;
-        }
-        if self.long_description_de_de.is_some() {
-            map.serialize_entry("longDescriptionDeDe", &self.long_description_de_de)?;
-        }
-        if self.long_description_fr_fr.is_some() {
-            map.serialize_entry("longDescriptionFrFr", &self.long_description_fr_fr)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.parents {
-            link.write_entry(map)?;
-        }
-        if self.sort_order.is_some() {
-            map.serialize_entry("sortOrder", &self.sort_order)?;
-        }
-        if self.image_id.is_some() {
-            map.serialize_entry("imageId", &self.image_id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionDeDe",
+            &self.description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionFrFr",
+            &self.description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "longDescription",
+            &self.long_description,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "longDescriptionDeDe",
+            &self.long_description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "longDescriptionFrFr",
+            &self.long_description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_link(map, &self.parents)?;
+        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        ::atrocore_runtime::fields::entry_opt(map, "imageId", &self.image_id)?;
         map.serialize_entry("number", &self.number)?;
-        if self.price.is_some() {
-            map.serialize_entry("price", &self.price)?;
-        }
-        if self.is_active.is_some() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
-        if self.quantity.is_some() {
-            map.serialize_entry("quantity", &self.quantity)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.product_group {
-            link.write_entry(map)?;
-        }
-        if self.customs_number.is_some() {
-            map.serialize_entry("customsNumber", &self.customs_number)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.country_of_origin {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.default_supplier {
-            link.write_entry(map)?;
-        }
-        if self.mpn.is_some() {
-            map.serialize_entry("mpn", &self.mpn)?;
-        }
-        if self.note.is_some() {
-            map.serialize_entry("note", &self.note)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.brand {
-            link.write_entry(map)?;
-        }
-        if self.status.is_some() {
-            map.serialize_entry("status", &self.status)?;
-        }
-        if self.ean.is_some() {
-            map.serialize_entry("ean", &self.ean)?;
-        }
-        if self.rrp.is_some() {
-            map.serialize_entry("rrp", &self.rrp)?;
-        }
-        if self.tag.is_some() {
-            map.serialize_entry("tag", &self.tag)?;
-        }
-        if self.main_image_id.is_some() {
-            map.serialize_entry("mainImageId", &self.main_image_id)?;
-        }
-        if self.data.is_some() {
-            map.serialize_entry("data", &self.data)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.variant_specific_attributes {
-            link.write_entry(map)?;
-        }
-        if self.is_inherit_assigned_user.is_some() {
-            map.serialize_entry(
-                "isInheritAssignedUser",
-                &self.is_inherit_assigned_user,
-            )?;
-        }
-        if self.is_inherit_owner_user.is_some() {
-            map.serialize_entry("isInheritOwnerUser", &self.is_inherit_owner_user)?;
-        }
-        if self.is_inherit_teams.is_some() {
-            map.serialize_entry("isInheritTeams", &self.is_inherit_teams)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.owner_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.assigned_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.teams {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.price_unit {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.rrp_unit {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.classifications {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "price", &self.price)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
+        ::atrocore_runtime::fields::entry_opt(map, "quantity", &self.quantity)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.product_group)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "customsNumber",
+            &self.customs_number,
+        )?;
+        ::atrocore_runtime::fields::entry_link(map, &self.country_of_origin)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.default_supplier)?;
+        ::atrocore_runtime::fields::entry_opt(map, "mpn", &self.mpn)?;
+        ::atrocore_runtime::fields::entry_opt(map, "note", &self.note)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.brand)?;
+        ::atrocore_runtime::fields::entry_opt(map, "status", &self.status)?;
+        ::atrocore_runtime::fields::entry_opt(map, "ean", &self.ean)?;
+        ::atrocore_runtime::fields::entry_opt(map, "rrp", &self.rrp)?;
+        ::atrocore_runtime::fields::entry_opt(map, "tag", &self.tag)?;
+        ::atrocore_runtime::fields::entry_opt(map, "mainImageId", &self.main_image_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.variant_specific_attributes)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "isInheritAssignedUser",
+            &self.is_inherit_assigned_user,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "isInheritOwnerUser",
+            &self.is_inherit_owner_user,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "isInheritTeams",
+            &self.is_inherit_teams,
+        )?;
+        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.price_unit)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.rrp_unit)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.classifications)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -1310,7 +1227,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductPost {
         #[derive(Default)]
         struct Draft {
             id: Option<crate::ids::ProductId>,
-            name: ::std::option::Option<String>,
+            name: Option<String>,
             name_de_de: Option<String>,
             name_fr_fr: Option<String>,
             description: Option<String>,
@@ -1324,7 +1241,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductPost {
             >,
             sort_order: Option<i64>,
             image_id: Option<String>,
-            number: ::std::option::Option<String>,
+            number: Option<String>,
             price: Option<f64>,
             is_active: Option<bool>,
             quantity: Option<f64>,
@@ -1382,10 +1299,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductPost {
                     links::Classifications,
                 >,
             >,
-            extra: ::atrocore_runtime::serde_json::Map<
-                String,
-                ::atrocore_runtime::serde_json::Value,
-            >,
+            extra: ::atrocore_runtime::fields::Extra,
         }
         impl ::atrocore_runtime::fields::DecodeFields for Draft {
             const EXPECTING: &'static str = "a `ProductPost` object";
@@ -1437,13 +1351,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductPost {
             }
             fn extra_fields(
                 &mut self,
-            ) -> ::std::option::Option<
-                &mut ::atrocore_runtime::serde_json::Map<
-                    String,
-                    ::atrocore_runtime::serde_json::Value,
-                >,
-            > {
-                ::std::option::Option::Some(&mut self.extra)
+            ) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+                Some(&mut self.extra)
             }
             fn finish(&mut self) {
                 self.parents = ::atrocore_runtime::fields::take_link(&mut self.extra);
@@ -1804,126 +1713,85 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if !self.name_de_de.is_unchanged() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if !self.name_fr_fr.is_unchanged() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if !self.description.is_unchanged() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if !self.description_de_de.is_unchanged() {
-            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
-        }
-        if !self.description_fr_fr.is_unchanged() {
-            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
-        }
-        if !self.long_description.is_unchanged() {
-            map.serialize_entry("longDescription", &self.long_description)?;
-        }
-        if !self.long_description_de_de.is_unchanged() {
-            map.serialize_entry("longDescriptionDeDe", &self.long_description_de_de)?;
-        }
-        if !self.long_description_fr_fr.is_unchanged() {
-            map.serialize_entry("longDescriptionFrFr", &self.long_description_fr_fr)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.parents {
-            link.write_entry(map)?;
-        }
-        if !self.sort_order.is_unchanged() {
-            map.serialize_entry("sortOrder", &self.sort_order)?;
-        }
-        if !self.image_id.is_unchanged() {
-            map.serialize_entry("imageId", &self.image_id)?;
-        }
-        if self.number.is_some() {
-            map.serialize_entry("number", &self.number)?;
-        }
-        if !self.price.is_unchanged() {
-            map.serialize_entry("price", &self.price)?;
-        }
-        if !self.is_active.is_unchanged() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
-        if !self.quantity.is_unchanged() {
-            map.serialize_entry("quantity", &self.quantity)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.product_group {
-            link.write_entry(map)?;
-        }
-        if !self.customs_number.is_unchanged() {
-            map.serialize_entry("customsNumber", &self.customs_number)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.country_of_origin {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.default_supplier {
-            link.write_entry(map)?;
-        }
-        if !self.mpn.is_unchanged() {
-            map.serialize_entry("mpn", &self.mpn)?;
-        }
-        if !self.note.is_unchanged() {
-            map.serialize_entry("note", &self.note)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.brand {
-            link.write_entry(map)?;
-        }
-        if self.status.is_some() {
-            map.serialize_entry("status", &self.status)?;
-        }
-        if !self.ean.is_unchanged() {
-            map.serialize_entry("ean", &self.ean)?;
-        }
-        if !self.rrp.is_unchanged() {
-            map.serialize_entry("rrp", &self.rrp)?;
-        }
-        if !self.tag.is_unchanged() {
-            map.serialize_entry("tag", &self.tag)?;
-        }
-        if !self.main_image_id.is_unchanged() {
-            map.serialize_entry("mainImageId", &self.main_image_id)?;
-        }
-        if !self.data.is_unchanged() {
-            map.serialize_entry("data", &self.data)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.variant_specific_attributes {
-            link.write_entry(map)?;
-        }
-        if !self.is_inherit_assigned_user.is_unchanged() {
-            map.serialize_entry(
-                "isInheritAssignedUser",
-                &self.is_inherit_assigned_user,
-            )?;
-        }
-        if !self.is_inherit_owner_user.is_unchanged() {
-            map.serialize_entry("isInheritOwnerUser", &self.is_inherit_owner_user)?;
-        }
-        if !self.is_inherit_teams.is_unchanged() {
-            map.serialize_entry("isInheritTeams", &self.is_inherit_teams)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.owner_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.assigned_user {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.teams {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.price_unit {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.rrp_unit {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.classifications {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "descriptionDeDe",
+            &self.description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "descriptionFrFr",
+            &self.description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "longDescription",
+            &self.long_description,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "longDescriptionDeDe",
+            &self.long_description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "longDescriptionFrFr",
+            &self.long_description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_link(map, &self.parents)?;
+        ::atrocore_runtime::fields::entry_patch(map, "sortOrder", &self.sort_order)?;
+        ::atrocore_runtime::fields::entry_patch(map, "imageId", &self.image_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "number", &self.number)?;
+        ::atrocore_runtime::fields::entry_patch(map, "price", &self.price)?;
+        ::atrocore_runtime::fields::entry_patch(map, "isActive", &self.is_active)?;
+        ::atrocore_runtime::fields::entry_patch(map, "quantity", &self.quantity)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.product_group)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "customsNumber",
+            &self.customs_number,
+        )?;
+        ::atrocore_runtime::fields::entry_link(map, &self.country_of_origin)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.default_supplier)?;
+        ::atrocore_runtime::fields::entry_patch(map, "mpn", &self.mpn)?;
+        ::atrocore_runtime::fields::entry_patch(map, "note", &self.note)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.brand)?;
+        ::atrocore_runtime::fields::entry_opt(map, "status", &self.status)?;
+        ::atrocore_runtime::fields::entry_patch(map, "ean", &self.ean)?;
+        ::atrocore_runtime::fields::entry_patch(map, "rrp", &self.rrp)?;
+        ::atrocore_runtime::fields::entry_patch(map, "tag", &self.tag)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "mainImageId",
+            &self.main_image_id,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(map, "data", &self.data)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.variant_specific_attributes)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "isInheritAssignedUser",
+            &self.is_inherit_assigned_user,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "isInheritOwnerUser",
+            &self.is_inherit_owner_user,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "isInheritTeams",
+            &self.is_inherit_teams,
+        )?;
+        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.price_unit)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.rrp_unit)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.classifications)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -1974,15 +1842,8 @@ impl ::atrocore_runtime::fields::DecodeFields for ProductPatch {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
     fn finish(&mut self) {
         self.parents = ::atrocore_runtime::fields::take_link(&mut self.extra);
@@ -3333,12 +3194,8 @@ impl ::atrocore_runtime::fields::EncodeFields for MassRemoveAttributeBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.attributes.is_some() {
-            map.serialize_entry("attributes", &self.attributes)?;
-        }
-        if self.ids.is_some() {
-            map.serialize_entry("ids", &self.ids)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "attributes", &self.attributes)?;
+        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -3383,9 +3240,7 @@ impl ::atrocore_runtime::fields::EncodeFields for MassRemoveAttributeBodyAttribu
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.ids.is_some() {
-            map.serialize_entry("ids", &self.ids)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -3430,9 +3285,7 @@ impl ::atrocore_runtime::fields::EncodeFields for SubscriptionResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.message.is_some() {
-            map.serialize_entry("message", &self.message)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "message", &self.message)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -75,48 +75,32 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductCategory {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.modified_at.is_some() {
-            map.serialize_entry("modifiedAt", &self.modified_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.modified_by_id.is_some() {
-            map.serialize_entry("modifiedById", &self.modified_by_id)?;
-        }
-        if self.modified_by_name.is_some() {
-            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
-        }
-        if self.product_id.is_some() {
-            map.serialize_entry("productId", &self.product_id)?;
-        }
-        if self.product_name.is_some() {
-            map.serialize_entry("productName", &self.product_name)?;
-        }
-        if self.category_id.is_some() {
-            map.serialize_entry("categoryId", &self.category_id)?;
-        }
-        if self.category_name.is_some() {
-            map.serialize_entry("categoryName", &self.category_name)?;
-        }
-        if self.sorting.is_some() {
-            map.serialize_entry("sorting", &self.sorting)?;
-        }
-        if self.main_category.is_some() {
-            map.serialize_entry("mainCategory", &self.main_category)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedById",
+            &self.modified_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedByName",
+            &self.modified_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "productId", &self.product_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "productName", &self.product_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "categoryId", &self.category_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "categoryName", &self.category_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "sorting", &self.sorting)?;
+        ::atrocore_runtime::fields::entry_opt(map, "mainCategory", &self.main_category)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -154,15 +138,8 @@ impl ::atrocore_runtime::fields::DecodeFields for ProductCategory {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// The fields of `ProductCategory`, for `select` and `sortBy`.
@@ -294,17 +271,11 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductCategoryPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
         self.product.write_entry(map)?;
         self.category.write_entry(map)?;
-        if self.sorting.is_some() {
-            map.serialize_entry("sorting", &self.sorting)?;
-        }
-        if self.main_category.is_some() {
-            map.serialize_entry("mainCategory", &self.main_category)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "sorting", &self.sorting)?;
+        ::atrocore_runtime::fields::entry_opt(map, "mainCategory", &self.main_category)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -317,18 +288,15 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductCategoryPost {
         #[derive(Default)]
         struct Draft {
             id: Option<crate::ids::ProductCategoryId>,
-            product: ::std::option::Option<
+            product: Option<
                 ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::Product>,
             >,
-            category: ::std::option::Option<
+            category: Option<
                 ::atrocore_runtime::LinkOne<crate::ids::CategoryId, links::Category>,
             >,
             sorting: Option<i64>,
             main_category: Option<bool>,
-            extra: ::atrocore_runtime::serde_json::Map<
-                String,
-                ::atrocore_runtime::serde_json::Value,
-            >,
+            extra: ::atrocore_runtime::fields::Extra,
         }
         impl ::atrocore_runtime::fields::DecodeFields for Draft {
             const EXPECTING: &'static str = "a `ProductCategoryPost` object";
@@ -347,13 +315,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductCategoryPost {
             }
             fn extra_fields(
                 &mut self,
-            ) -> ::std::option::Option<
-                &mut ::atrocore_runtime::serde_json::Map<
-                    String,
-                    ::atrocore_runtime::serde_json::Value,
-                >,
-            > {
-                ::std::option::Option::Some(&mut self.extra)
+            ) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+                Some(&mut self.extra)
             }
             fn finish(&mut self) {
                 self.product = ::atrocore_runtime::fields::take_link(&mut self.extra);
@@ -446,18 +409,14 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductCategoryPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(link) = &self.product {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.category {
-            link.write_entry(map)?;
-        }
-        if !self.sorting.is_unchanged() {
-            map.serialize_entry("sorting", &self.sorting)?;
-        }
-        if !self.main_category.is_unchanged() {
-            map.serialize_entry("mainCategory", &self.main_category)?;
-        }
+        ::atrocore_runtime::fields::entry_link(map, &self.product)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.category)?;
+        ::atrocore_runtime::fields::entry_patch(map, "sorting", &self.sorting)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "mainCategory",
+            &self.main_category,
+        )?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -483,15 +442,8 @@ impl ::atrocore_runtime::fields::DecodeFields for ProductCategoryPatch {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
     fn finish(&mut self) {
         self.product = ::atrocore_runtime::fields::take_link(&mut self.extra);

@@ -79,51 +79,33 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductFile {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.modified_at.is_some() {
-            map.serialize_entry("modifiedAt", &self.modified_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.modified_by_id.is_some() {
-            map.serialize_entry("modifiedById", &self.modified_by_id)?;
-        }
-        if self.modified_by_name.is_some() {
-            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
-        }
-        if self.file_id.is_some() {
-            map.serialize_entry("fileId", &self.file_id)?;
-        }
-        if self.file_name.is_some() {
-            map.serialize_entry("fileName", &self.file_name)?;
-        }
-        if self.product_id.is_some() {
-            map.serialize_entry("productId", &self.product_id)?;
-        }
-        if self.product_name.is_some() {
-            map.serialize_entry("productName", &self.product_name)?;
-        }
-        if self.is_main_image.is_some() {
-            map.serialize_entry("isMainImage", &self.is_main_image)?;
-        }
-        if self.sorting.is_some() {
-            map.serialize_entry("sorting", &self.sorting)?;
-        }
-        if self.tags.is_some() {
-            map.serialize_entry("tags", &self.tags)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedById",
+            &self.modified_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedByName",
+            &self.modified_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "fileId", &self.file_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "fileName", &self.file_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "productId", &self.product_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "productName", &self.product_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isMainImage", &self.is_main_image)?;
+        ::atrocore_runtime::fields::entry_opt(map, "sorting", &self.sorting)?;
+        ::atrocore_runtime::fields::entry_opt(map, "tags", &self.tags)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -162,15 +144,8 @@ impl ::atrocore_runtime::fields::DecodeFields for ProductFile {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// The fields of `ProductFile`, for `select` and `sortBy`.
@@ -310,20 +285,12 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductFilePost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
         self.file.write_entry(map)?;
         self.product.write_entry(map)?;
-        if self.is_main_image.is_some() {
-            map.serialize_entry("isMainImage", &self.is_main_image)?;
-        }
-        if self.sorting.is_some() {
-            map.serialize_entry("sorting", &self.sorting)?;
-        }
-        if self.tags.is_some() {
-            map.serialize_entry("tags", &self.tags)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "isMainImage", &self.is_main_image)?;
+        ::atrocore_runtime::fields::entry_opt(map, "sorting", &self.sorting)?;
+        ::atrocore_runtime::fields::entry_opt(map, "tags", &self.tags)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -336,19 +303,14 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductFilePost {
         #[derive(Default)]
         struct Draft {
             id: Option<crate::ids::ProductFileId>,
-            file: ::std::option::Option<
-                ::atrocore_runtime::LinkOne<crate::ids::FileId, links::File>,
-            >,
-            product: ::std::option::Option<
+            file: Option<::atrocore_runtime::LinkOne<crate::ids::FileId, links::File>>,
+            product: Option<
                 ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::Product>,
             >,
             is_main_image: Option<bool>,
             sorting: Option<i64>,
             tags: Option<Vec<String>>,
-            extra: ::atrocore_runtime::serde_json::Map<
-                String,
-                ::atrocore_runtime::serde_json::Value,
-            >,
+            extra: ::atrocore_runtime::fields::Extra,
         }
         impl ::atrocore_runtime::fields::DecodeFields for Draft {
             const EXPECTING: &'static str = "a `ProductFilePost` object";
@@ -368,13 +330,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductFilePost {
             }
             fn extra_fields(
                 &mut self,
-            ) -> ::std::option::Option<
-                &mut ::atrocore_runtime::serde_json::Map<
-                    String,
-                    ::atrocore_runtime::serde_json::Value,
-                >,
-            > {
-                ::std::option::Option::Some(&mut self.extra)
+            ) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+                Some(&mut self.extra)
             }
             fn finish(&mut self) {
                 self.file = ::atrocore_runtime::fields::take_link(&mut self.extra);
@@ -471,21 +428,15 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductFilePatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(link) = &self.file {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.product {
-            link.write_entry(map)?;
-        }
-        if !self.is_main_image.is_unchanged() {
-            map.serialize_entry("isMainImage", &self.is_main_image)?;
-        }
-        if !self.sorting.is_unchanged() {
-            map.serialize_entry("sorting", &self.sorting)?;
-        }
-        if !self.tags.is_unchanged() {
-            map.serialize_entry("tags", &self.tags)?;
-        }
+        ::atrocore_runtime::fields::entry_link(map, &self.file)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.product)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "isMainImage",
+            &self.is_main_image,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(map, "sorting", &self.sorting)?;
+        ::atrocore_runtime::fields::entry_patch(map, "tags", &self.tags)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -512,15 +463,8 @@ impl ::atrocore_runtime::fields::DecodeFields for ProductFilePatch {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
     fn finish(&mut self) {
         self.file = ::atrocore_runtime::fields::take_link(&mut self.extra);

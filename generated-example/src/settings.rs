@@ -159,201 +159,226 @@ impl ::atrocore_runtime::fields::EncodeFields for PatchBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.app_id.is_some() {
-            map.serialize_entry("appId", &self.app_id)?;
-        }
-        if self.is_multilang_active.is_some() {
-            map.serialize_entry("isMultilangActive", &self.is_multilang_active)?;
-        }
-        if self.disable_action_history.is_some() {
-            map.serialize_entry("disableActionHistory", &self.disable_action_history)?;
-        }
-        if self.use_cache.is_some() {
-            map.serialize_entry("useCache", &self.use_cache)?;
-        }
-        if self.only_stable_releases.is_some() {
-            map.serialize_entry("onlyStableReleases", &self.only_stable_releases)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "appId", &self.app_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "isMultilangActive",
+            &self.is_multilang_active,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "disableActionHistory",
+            &self.disable_action_history,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "useCache", &self.use_cache)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "onlyStableReleases",
+            &self.only_stable_releases,
+        )?;
         map.serialize_entry("maxConcurrentWorkers", &self.max_concurrent_workers)?;
         map.serialize_entry("recordsPerPage", &self.records_per_page)?;
         map.serialize_entry("recordsPerPageSmall", &self.records_per_page_small)?;
         map.serialize_entry("locale", &self.locale)?;
-        if self.global_search_entity_list.is_some() {
-            map.serialize_entry(
-                "globalSearchEntityList",
-                &self.global_search_entity_list,
-            )?;
-        }
-        if self.company_logo_id.is_some() {
-            map.serialize_entry("companyLogoId", &self.company_logo_id)?;
-        }
-        if self.company_logo_name.is_some() {
-            map.serialize_entry("companyLogoName", &self.company_logo_name)?;
-        }
-        if self.favicon_id.is_some() {
-            map.serialize_entry("faviconId", &self.favicon_id)?;
-        }
-        if self.favicon_name.is_some() {
-            map.serialize_entry("faviconName", &self.favicon_name)?;
-        }
-        if self.avatars_disabled.is_some() {
-            map.serialize_entry("avatarsDisabled", &self.avatars_disabled)?;
-        }
-        if self.admin_panel_iframe_url.is_some() {
-            map.serialize_entry("adminPanelIframeUrl", &self.admin_panel_iframe_url)?;
-        }
-        if self.display_list_view_record_count.is_some() {
-            map.serialize_entry(
-                "displayListViewRecordCount",
-                &self.display_list_view_record_count,
-            )?;
-        }
-        if self.user_themes_disabled.is_some() {
-            map.serialize_entry("userThemesDisabled", &self.user_themes_disabled)?;
-        }
-        if self.auth_token_lifetime.is_some() {
-            map.serialize_entry("authTokenLifetime", &self.auth_token_lifetime)?;
-        }
-        if self.auth_token_max_idle_time.is_some() {
-            map.serialize_entry("authTokenMaxIdleTime", &self.auth_token_max_idle_time)?;
-        }
-        if self.auth_token_prevent_concurrent.is_some() {
-            map.serialize_entry(
-                "authTokenPreventConcurrent",
-                &self.auth_token_prevent_concurrent,
-            )?;
-        }
-        if self.dashlets_options.is_some() {
-            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
-        }
-        if self.site_url.is_some() {
-            map.serialize_entry("siteUrl", &self.site_url)?;
-        }
-        if self.application_name.is_some() {
-            map.serialize_entry("applicationName", &self.application_name)?;
-        }
-        if self.readable_date_format_disabled.is_some() {
-            map.serialize_entry(
-                "readableDateFormatDisabled",
-                &self.readable_date_format_disabled,
-            )?;
-        }
-        if self.notification_sounds_disabled.is_some() {
-            map.serialize_entry(
-                "notificationSoundsDisabled",
-                &self.notification_sounds_disabled,
-            )?;
-        }
-        if self.acl_strict_mode.is_some() {
-            map.serialize_entry("aclStrictMode", &self.acl_strict_mode)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "globalSearchEntityList",
+            &self.global_search_entity_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "companyLogoId",
+            &self.company_logo_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "companyLogoName",
+            &self.company_logo_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "faviconId", &self.favicon_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "faviconName", &self.favicon_name)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "avatarsDisabled",
+            &self.avatars_disabled,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "adminPanelIframeUrl",
+            &self.admin_panel_iframe_url,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "displayListViewRecordCount",
+            &self.display_list_view_record_count,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "userThemesDisabled",
+            &self.user_themes_disabled,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "authTokenLifetime",
+            &self.auth_token_lifetime,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "authTokenMaxIdleTime",
+            &self.auth_token_max_idle_time,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "authTokenPreventConcurrent",
+            &self.auth_token_prevent_concurrent,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "dashletsOptions",
+            &self.dashlets_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "siteUrl", &self.site_url)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "applicationName",
+            &self.application_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "readableDateFormatDisabled",
+            &self.readable_date_format_disabled,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "notificationSoundsDisabled",
+            &self.notification_sounds_disabled,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "aclStrictMode",
+            &self.acl_strict_mode,
+        )?;
         map.serialize_entry("lastViewedCount", &self.last_viewed_count)?;
-        if self.admin_notifications_new_version.is_some() {
-            map.serialize_entry(
-                "adminNotificationsNewVersion",
-                &self.admin_notifications_new_version,
-            )?;
-        }
-        if self.text_filter_use_contains_for_varchar.is_some() {
-            map.serialize_entry(
-                "textFilterUseContainsForVarchar",
-                &self.text_filter_use_contains_for_varchar,
-            )?;
-        }
-        if self.scope_colors_disabled.is_some() {
-            map.serialize_entry("scopeColorsDisabled", &self.scope_colors_disabled)?;
-        }
-        if self.tab_icons_disabled.is_some() {
-            map.serialize_entry("tabIconsDisabled", &self.tab_icons_disabled)?;
-        }
-        if self.email_address_is_opted_out_by_default.is_some() {
-            map.serialize_entry(
-                "emailAddressIsOptedOutByDefault",
-                &self.email_address_is_opted_out_by_default,
-            )?;
-        }
-        if self.file_name_regex_pattern.is_some() {
-            map.serialize_entry("fileNameRegexPattern", &self.file_name_regex_pattern)?;
-        }
-        if self.password_regex_pattern.is_some() {
-            map.serialize_entry("passwordRegexPattern", &self.password_regex_pattern)?;
-        }
-        if self.password_expire_days.is_some() {
-            map.serialize_entry("passwordExpireDays", &self.password_expire_days)?;
-        }
-        if self.custom_stylesheet_path.is_some() {
-            map.serialize_entry("customStylesheetPath", &self.custom_stylesheet_path)?;
-        }
-        if self.custom_stylesheet.is_some() {
-            map.serialize_entry("customStylesheet", &self.custom_stylesheet)?;
-        }
-        if self.custom_head_code.is_some() {
-            map.serialize_entry("customHeadCode", &self.custom_head_code)?;
-        }
-        if self.custom_head_code_path.is_some() {
-            map.serialize_entry("customHeadCodePath", &self.custom_head_code_path)?;
-        }
-        if self.notification_smtp_connection_id.is_some() {
-            map.serialize_entry(
-                "notificationSmtpConnectionId",
-                &self.notification_smtp_connection_id,
-            )?;
-        }
-        if self.notification_smtp_connection_name.is_some() {
-            map.serialize_entry(
-                "notificationSmtpConnectionName",
-                &self.notification_smtp_connection_name,
-            )?;
-        }
-        if self.default_notification_profile_id.is_some() {
-            map.serialize_entry(
-                "defaultNotificationProfileId",
-                &self.default_notification_profile_id,
-            )?;
-        }
-        if self.default_notification_profile_name.is_some() {
-            map.serialize_entry(
-                "defaultNotificationProfileName",
-                &self.default_notification_profile_name,
-            )?;
-        }
-        if self.send_out_notifications.is_some() {
-            map.serialize_entry("sendOutNotifications", &self.send_out_notifications)?;
-        }
-        if self.default_style_id.is_some() {
-            map.serialize_entry("defaultStyleId", &self.default_style_id)?;
-        }
-        if self.default_style_name.is_some() {
-            map.serialize_entry("defaultStyleName", &self.default_style_name)?;
-        }
-        if self.automatic_file_extension_correction.is_some() {
-            map.serialize_entry(
-                "automaticFileExtensionCorrection",
-                &self.automatic_file_extension_correction,
-            )?;
-        }
-        if self.favorites_icons_disabled.is_some() {
-            map.serialize_entry(
-                "favoritesIconsDisabled",
-                &self.favorites_icons_disabled,
-            )?;
-        }
-        if self.disable_toolbar_logo.is_some() {
-            map.serialize_entry("disableToolbarLogo", &self.disable_toolbar_logo)?;
-        }
-        if self.product_can_linked_with_non_leaf_categories.is_some() {
-            map.serialize_entry(
-                "productCanLinkedWithNonLeafCategories",
-                &self.product_can_linked_with_non_leaf_categories,
-            )?;
-        }
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "adminNotificationsNewVersion",
+            &self.admin_notifications_new_version,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "textFilterUseContainsForVarchar",
+            &self.text_filter_use_contains_for_varchar,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "scopeColorsDisabled",
+            &self.scope_colors_disabled,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "tabIconsDisabled",
+            &self.tab_icons_disabled,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "emailAddressIsOptedOutByDefault",
+            &self.email_address_is_opted_out_by_default,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "fileNameRegexPattern",
+            &self.file_name_regex_pattern,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "passwordRegexPattern",
+            &self.password_regex_pattern,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "passwordExpireDays",
+            &self.password_expire_days,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "customStylesheetPath",
+            &self.custom_stylesheet_path,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "customStylesheet",
+            &self.custom_stylesheet,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "customHeadCode",
+            &self.custom_head_code,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "customHeadCodePath",
+            &self.custom_head_code_path,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "notificationSmtpConnectionId",
+            &self.notification_smtp_connection_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "notificationSmtpConnectionName",
+            &self.notification_smtp_connection_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "defaultNotificationProfileId",
+            &self.default_notification_profile_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "defaultNotificationProfileName",
+            &self.default_notification_profile_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "sendOutNotifications",
+            &self.send_out_notifications,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "defaultStyleId",
+            &self.default_style_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "defaultStyleName",
+            &self.default_style_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "automaticFileExtensionCorrection",
+            &self.automatic_file_extension_correction,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "favoritesIconsDisabled",
+            &self.favorites_icons_disabled,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "disableToolbarLogo",
+            &self.disable_toolbar_logo,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "productCanLinkedWithNonLeafCategories",
+            &self.product_can_linked_with_non_leaf_categories,
+        )?;
         map.serialize_entry(
             "behaviorOnCategoryDelete",
             &self.behavior_on_category_delete,
         )?;
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -95,63 +95,37 @@ impl ::atrocore_runtime::fields::EncodeFields for Sharing {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.active.is_some() {
-            map.serialize_entry("active", &self.active)?;
-        }
-        if self.available.is_some() {
-            map.serialize_entry("available", &self.available)?;
-        }
-        if self.file_id.is_some() {
-            map.serialize_entry("fileId", &self.file_id)?;
-        }
-        if self.file_name.is_some() {
-            map.serialize_entry("fileName", &self.file_name)?;
-        }
-        if self.valid_till.is_some() {
-            map.serialize_entry("validTill", &self.valid_till)?;
-        }
-        if self.allowed_usage.is_some() {
-            map.serialize_entry("allowedUsage", &self.allowed_usage)?;
-        }
-        if self.used.is_some() {
-            map.serialize_entry("used", &self.used)?;
-        }
-        if self.link.is_some() {
-            map.serialize_entry("link", &self.link)?;
-        }
-        if self.view_link.is_some() {
-            map.serialize_entry("viewLink", &self.view_link)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.modified_at.is_some() {
-            map.serialize_entry("modifiedAt", &self.modified_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.modified_by_id.is_some() {
-            map.serialize_entry("modifiedById", &self.modified_by_id)?;
-        }
-        if self.modified_by_name.is_some() {
-            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(map, "active", &self.active)?;
+        ::atrocore_runtime::fields::entry_opt(map, "available", &self.available)?;
+        ::atrocore_runtime::fields::entry_opt(map, "fileId", &self.file_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "fileName", &self.file_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "validTill", &self.valid_till)?;
+        ::atrocore_runtime::fields::entry_opt(map, "allowedUsage", &self.allowed_usage)?;
+        ::atrocore_runtime::fields::entry_opt(map, "used", &self.used)?;
+        ::atrocore_runtime::fields::entry_opt(map, "link", &self.link)?;
+        ::atrocore_runtime::fields::entry_opt(map, "viewLink", &self.view_link)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedById",
+            &self.modified_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedByName",
+            &self.modified_by_name,
+        )?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -194,15 +168,8 @@ impl ::atrocore_runtime::fields::DecodeFields for Sharing {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// The fields of `Sharing`, for `select` and `sortBy`.
@@ -356,25 +323,13 @@ impl ::atrocore_runtime::fields::EncodeFields for SharingPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.active.is_some() {
-            map.serialize_entry("active", &self.active)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(map, "active", &self.active)?;
         map.serialize_entry("fileId", &self.file_id)?;
-        if self.valid_till.is_some() {
-            map.serialize_entry("validTill", &self.valid_till)?;
-        }
-        if self.allowed_usage.is_some() {
-            map.serialize_entry("allowedUsage", &self.allowed_usage)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "validTill", &self.valid_till)?;
+        ::atrocore_runtime::fields::entry_opt(map, "allowedUsage", &self.allowed_usage)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -390,13 +345,10 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for SharingPost {
             name: Option<String>,
             description: Option<String>,
             active: Option<bool>,
-            file_id: ::std::option::Option<String>,
+            file_id: Option<String>,
             valid_till: Option<::atrocore_runtime::DateTime>,
             allowed_usage: Option<i64>,
-            extra: ::atrocore_runtime::serde_json::Map<
-                String,
-                ::atrocore_runtime::serde_json::Value,
-            >,
+            extra: ::atrocore_runtime::fields::Extra,
         }
         impl ::atrocore_runtime::fields::DecodeFields for Draft {
             const EXPECTING: &'static str = "a `SharingPost` object";
@@ -419,13 +371,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for SharingPost {
             }
             fn extra_fields(
                 &mut self,
-            ) -> ::std::option::Option<
-                &mut ::atrocore_runtime::serde_json::Map<
-                    String,
-                    ::atrocore_runtime::serde_json::Value,
-                >,
-            > {
-                ::std::option::Option::Some(&mut self.extra)
+            ) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+                Some(&mut self.extra)
             }
         }
         let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
@@ -507,24 +454,16 @@ impl ::atrocore_runtime::fields::EncodeFields for SharingPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if !self.name.is_unchanged() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if !self.description.is_unchanged() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if !self.active.is_unchanged() {
-            map.serialize_entry("active", &self.active)?;
-        }
-        if self.file_id.is_some() {
-            map.serialize_entry("fileId", &self.file_id)?;
-        }
-        if !self.valid_till.is_unchanged() {
-            map.serialize_entry("validTill", &self.valid_till)?;
-        }
-        if !self.allowed_usage.is_unchanged() {
-            map.serialize_entry("allowedUsage", &self.allowed_usage)?;
-        }
+        ::atrocore_runtime::fields::entry_patch(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_patch(map, "active", &self.active)?;
+        ::atrocore_runtime::fields::entry_opt(map, "fileId", &self.file_id)?;
+        ::atrocore_runtime::fields::entry_patch(map, "validTill", &self.valid_till)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "allowedUsage",
+            &self.allowed_usage,
+        )?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -554,15 +493,8 @@ impl ::atrocore_runtime::fields::DecodeFields for SharingPatch {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// Typed `where` conditions on `Sharing` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.

@@ -57,30 +57,18 @@ impl ::atrocore_runtime::fields::EncodeFields for Team {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.roles_ids.is_some() {
-            map.serialize_entry("rolesIds", &self.roles_ids)?;
-        }
-        if self.roles_names.is_some() {
-            map.serialize_entry("rolesNames", &self.roles_names)?;
-        }
-        if self.language_restricted.is_some() {
-            map.serialize_entry("languageRestricted", &self.language_restricted)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.bookmark_id.is_some() {
-            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "rolesIds", &self.roles_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "rolesNames", &self.roles_names)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "languageRestricted",
+            &self.language_restricted,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -112,15 +100,8 @@ impl ::atrocore_runtime::fields::DecodeFields for Team {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// The fields of `Team`, for `select` and `sortBy`.
@@ -222,18 +203,14 @@ impl ::atrocore_runtime::fields::EncodeFields for TeamPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.roles {
-            link.write_entry(map)?;
-        }
-        if self.language_restricted.is_some() {
-            map.serialize_entry("languageRestricted", &self.language_restricted)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.roles)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "languageRestricted",
+            &self.language_restricted,
+        )?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -260,15 +237,8 @@ impl ::atrocore_runtime::fields::DecodeFields for TeamPost {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
     fn finish(&mut self) {
         self.roles = ::atrocore_runtime::fields::take_link(&mut self.extra);
@@ -311,15 +281,13 @@ impl ::atrocore_runtime::fields::EncodeFields for TeamPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if !self.name.is_unchanged() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.roles {
-            link.write_entry(map)?;
-        }
-        if !self.language_restricted.is_unchanged() {
-            map.serialize_entry("languageRestricted", &self.language_restricted)?;
-        }
+        ::atrocore_runtime::fields::entry_patch(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.roles)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "languageRestricted",
+            &self.language_restricted,
+        )?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -345,15 +313,8 @@ impl ::atrocore_runtime::fields::DecodeFields for TeamPatch {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
     fn finish(&mut self) {
         self.roles = ::atrocore_runtime::fields::take_link(&mut self.extra);

@@ -25,12 +25,8 @@ impl ::atrocore_runtime::fields::EncodeFields for AddRelationBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.ids.is_some() {
-            map.serialize_entry("ids", &self.ids)?;
-        }
-        if self.foreign_ids.is_some() {
-            map.serialize_entry("foreignIds", &self.foreign_ids)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "foreignIds", &self.foreign_ids)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -132,9 +128,7 @@ impl ::atrocore_runtime::fields::EncodeFields for LinkBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.ids.is_some() {
-            map.serialize_entry("ids", &self.ids)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -180,12 +174,8 @@ impl ::atrocore_runtime::fields::EncodeFields for LinkedResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.total.is_some() {
-            map.serialize_entry("total", &self.total)?;
-        }
-        if self.list.is_some() {
-            map.serialize_entry("list", &self.list)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
+        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -232,12 +222,8 @@ impl ::atrocore_runtime::fields::EncodeFields for MassDeleteBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.ids.is_some() {
-            map.serialize_entry("ids", &self.ids)?;
-        }
-        if self.permanently.is_some() {
-            map.serialize_entry("permanently", &self.permanently)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "permanently", &self.permanently)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -284,12 +270,8 @@ impl ::atrocore_runtime::fields::EncodeFields for MassUpdateBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.attributes.is_some() {
-            map.serialize_entry("attributes", &self.attributes)?;
-        }
-        if self.ids.is_some() {
-            map.serialize_entry("ids", &self.ids)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "attributes", &self.attributes)?;
+        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -336,12 +318,8 @@ impl ::atrocore_runtime::fields::EncodeFields for RemoveRelationBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.ids.is_some() {
-            map.serialize_entry("ids", &self.ids)?;
-        }
-        if self.foreign_ids.is_some() {
-            map.serialize_entry("foreignIds", &self.foreign_ids)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "foreignIds", &self.foreign_ids)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -490,201 +468,226 @@ impl ::atrocore_runtime::fields::EncodeFields for Settings {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.app_id.is_some() {
-            map.serialize_entry("appId", &self.app_id)?;
-        }
-        if self.is_multilang_active.is_some() {
-            map.serialize_entry("isMultilangActive", &self.is_multilang_active)?;
-        }
-        if self.disable_action_history.is_some() {
-            map.serialize_entry("disableActionHistory", &self.disable_action_history)?;
-        }
-        if self.use_cache.is_some() {
-            map.serialize_entry("useCache", &self.use_cache)?;
-        }
-        if self.only_stable_releases.is_some() {
-            map.serialize_entry("onlyStableReleases", &self.only_stable_releases)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "appId", &self.app_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "isMultilangActive",
+            &self.is_multilang_active,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "disableActionHistory",
+            &self.disable_action_history,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "useCache", &self.use_cache)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "onlyStableReleases",
+            &self.only_stable_releases,
+        )?;
         map.serialize_entry("maxConcurrentWorkers", &self.max_concurrent_workers)?;
         map.serialize_entry("recordsPerPage", &self.records_per_page)?;
         map.serialize_entry("recordsPerPageSmall", &self.records_per_page_small)?;
         map.serialize_entry("locale", &self.locale)?;
-        if self.global_search_entity_list.is_some() {
-            map.serialize_entry(
-                "globalSearchEntityList",
-                &self.global_search_entity_list,
-            )?;
-        }
-        if self.company_logo_id.is_some() {
-            map.serialize_entry("companyLogoId", &self.company_logo_id)?;
-        }
-        if self.company_logo_name.is_some() {
-            map.serialize_entry("companyLogoName", &self.company_logo_name)?;
-        }
-        if self.favicon_id.is_some() {
-            map.serialize_entry("faviconId", &self.favicon_id)?;
-        }
-        if self.favicon_name.is_some() {
-            map.serialize_entry("faviconName", &self.favicon_name)?;
-        }
-        if self.avatars_disabled.is_some() {
-            map.serialize_entry("avatarsDisabled", &self.avatars_disabled)?;
-        }
-        if self.admin_panel_iframe_url.is_some() {
-            map.serialize_entry("adminPanelIframeUrl", &self.admin_panel_iframe_url)?;
-        }
-        if self.display_list_view_record_count.is_some() {
-            map.serialize_entry(
-                "displayListViewRecordCount",
-                &self.display_list_view_record_count,
-            )?;
-        }
-        if self.user_themes_disabled.is_some() {
-            map.serialize_entry("userThemesDisabled", &self.user_themes_disabled)?;
-        }
-        if self.auth_token_lifetime.is_some() {
-            map.serialize_entry("authTokenLifetime", &self.auth_token_lifetime)?;
-        }
-        if self.auth_token_max_idle_time.is_some() {
-            map.serialize_entry("authTokenMaxIdleTime", &self.auth_token_max_idle_time)?;
-        }
-        if self.auth_token_prevent_concurrent.is_some() {
-            map.serialize_entry(
-                "authTokenPreventConcurrent",
-                &self.auth_token_prevent_concurrent,
-            )?;
-        }
-        if self.dashlets_options.is_some() {
-            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
-        }
-        if self.site_url.is_some() {
-            map.serialize_entry("siteUrl", &self.site_url)?;
-        }
-        if self.application_name.is_some() {
-            map.serialize_entry("applicationName", &self.application_name)?;
-        }
-        if self.readable_date_format_disabled.is_some() {
-            map.serialize_entry(
-                "readableDateFormatDisabled",
-                &self.readable_date_format_disabled,
-            )?;
-        }
-        if self.notification_sounds_disabled.is_some() {
-            map.serialize_entry(
-                "notificationSoundsDisabled",
-                &self.notification_sounds_disabled,
-            )?;
-        }
-        if self.acl_strict_mode.is_some() {
-            map.serialize_entry("aclStrictMode", &self.acl_strict_mode)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "globalSearchEntityList",
+            &self.global_search_entity_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "companyLogoId",
+            &self.company_logo_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "companyLogoName",
+            &self.company_logo_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "faviconId", &self.favicon_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "faviconName", &self.favicon_name)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "avatarsDisabled",
+            &self.avatars_disabled,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "adminPanelIframeUrl",
+            &self.admin_panel_iframe_url,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "displayListViewRecordCount",
+            &self.display_list_view_record_count,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "userThemesDisabled",
+            &self.user_themes_disabled,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "authTokenLifetime",
+            &self.auth_token_lifetime,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "authTokenMaxIdleTime",
+            &self.auth_token_max_idle_time,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "authTokenPreventConcurrent",
+            &self.auth_token_prevent_concurrent,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "dashletsOptions",
+            &self.dashlets_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "siteUrl", &self.site_url)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "applicationName",
+            &self.application_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "readableDateFormatDisabled",
+            &self.readable_date_format_disabled,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "notificationSoundsDisabled",
+            &self.notification_sounds_disabled,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "aclStrictMode",
+            &self.acl_strict_mode,
+        )?;
         map.serialize_entry("lastViewedCount", &self.last_viewed_count)?;
-        if self.admin_notifications_new_version.is_some() {
-            map.serialize_entry(
-                "adminNotificationsNewVersion",
-                &self.admin_notifications_new_version,
-            )?;
-        }
-        if self.text_filter_use_contains_for_varchar.is_some() {
-            map.serialize_entry(
-                "textFilterUseContainsForVarchar",
-                &self.text_filter_use_contains_for_varchar,
-            )?;
-        }
-        if self.scope_colors_disabled.is_some() {
-            map.serialize_entry("scopeColorsDisabled", &self.scope_colors_disabled)?;
-        }
-        if self.tab_icons_disabled.is_some() {
-            map.serialize_entry("tabIconsDisabled", &self.tab_icons_disabled)?;
-        }
-        if self.email_address_is_opted_out_by_default.is_some() {
-            map.serialize_entry(
-                "emailAddressIsOptedOutByDefault",
-                &self.email_address_is_opted_out_by_default,
-            )?;
-        }
-        if self.file_name_regex_pattern.is_some() {
-            map.serialize_entry("fileNameRegexPattern", &self.file_name_regex_pattern)?;
-        }
-        if self.password_regex_pattern.is_some() {
-            map.serialize_entry("passwordRegexPattern", &self.password_regex_pattern)?;
-        }
-        if self.password_expire_days.is_some() {
-            map.serialize_entry("passwordExpireDays", &self.password_expire_days)?;
-        }
-        if self.custom_stylesheet_path.is_some() {
-            map.serialize_entry("customStylesheetPath", &self.custom_stylesheet_path)?;
-        }
-        if self.custom_stylesheet.is_some() {
-            map.serialize_entry("customStylesheet", &self.custom_stylesheet)?;
-        }
-        if self.custom_head_code.is_some() {
-            map.serialize_entry("customHeadCode", &self.custom_head_code)?;
-        }
-        if self.custom_head_code_path.is_some() {
-            map.serialize_entry("customHeadCodePath", &self.custom_head_code_path)?;
-        }
-        if self.notification_smtp_connection_id.is_some() {
-            map.serialize_entry(
-                "notificationSmtpConnectionId",
-                &self.notification_smtp_connection_id,
-            )?;
-        }
-        if self.notification_smtp_connection_name.is_some() {
-            map.serialize_entry(
-                "notificationSmtpConnectionName",
-                &self.notification_smtp_connection_name,
-            )?;
-        }
-        if self.default_notification_profile_id.is_some() {
-            map.serialize_entry(
-                "defaultNotificationProfileId",
-                &self.default_notification_profile_id,
-            )?;
-        }
-        if self.default_notification_profile_name.is_some() {
-            map.serialize_entry(
-                "defaultNotificationProfileName",
-                &self.default_notification_profile_name,
-            )?;
-        }
-        if self.send_out_notifications.is_some() {
-            map.serialize_entry("sendOutNotifications", &self.send_out_notifications)?;
-        }
-        if self.default_style_id.is_some() {
-            map.serialize_entry("defaultStyleId", &self.default_style_id)?;
-        }
-        if self.default_style_name.is_some() {
-            map.serialize_entry("defaultStyleName", &self.default_style_name)?;
-        }
-        if self.automatic_file_extension_correction.is_some() {
-            map.serialize_entry(
-                "automaticFileExtensionCorrection",
-                &self.automatic_file_extension_correction,
-            )?;
-        }
-        if self.favorites_icons_disabled.is_some() {
-            map.serialize_entry(
-                "favoritesIconsDisabled",
-                &self.favorites_icons_disabled,
-            )?;
-        }
-        if self.disable_toolbar_logo.is_some() {
-            map.serialize_entry("disableToolbarLogo", &self.disable_toolbar_logo)?;
-        }
-        if self.product_can_linked_with_non_leaf_categories.is_some() {
-            map.serialize_entry(
-                "productCanLinkedWithNonLeafCategories",
-                &self.product_can_linked_with_non_leaf_categories,
-            )?;
-        }
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "adminNotificationsNewVersion",
+            &self.admin_notifications_new_version,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "textFilterUseContainsForVarchar",
+            &self.text_filter_use_contains_for_varchar,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "scopeColorsDisabled",
+            &self.scope_colors_disabled,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "tabIconsDisabled",
+            &self.tab_icons_disabled,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "emailAddressIsOptedOutByDefault",
+            &self.email_address_is_opted_out_by_default,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "fileNameRegexPattern",
+            &self.file_name_regex_pattern,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "passwordRegexPattern",
+            &self.password_regex_pattern,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "passwordExpireDays",
+            &self.password_expire_days,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "customStylesheetPath",
+            &self.custom_stylesheet_path,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "customStylesheet",
+            &self.custom_stylesheet,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "customHeadCode",
+            &self.custom_head_code,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "customHeadCodePath",
+            &self.custom_head_code_path,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "notificationSmtpConnectionId",
+            &self.notification_smtp_connection_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "notificationSmtpConnectionName",
+            &self.notification_smtp_connection_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "defaultNotificationProfileId",
+            &self.default_notification_profile_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "defaultNotificationProfileName",
+            &self.default_notification_profile_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "sendOutNotifications",
+            &self.send_out_notifications,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "defaultStyleId",
+            &self.default_style_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "defaultStyleName",
+            &self.default_style_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "automaticFileExtensionCorrection",
+            &self.automatic_file_extension_correction,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "favoritesIconsDisabled",
+            &self.favorites_icons_disabled,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "disableToolbarLogo",
+            &self.disable_toolbar_logo,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "productCanLinkedWithNonLeafCategories",
+            &self.product_can_linked_with_non_leaf_categories,
+        )?;
         map.serialize_entry(
             "behaviorOnCategoryDelete",
             &self.behavior_on_category_delete,
         )?;
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -916,176 +919,156 @@ impl ::atrocore_runtime::fields::EncodeFields for UserProfile {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.disable_action_history.is_some() {
-            map.serialize_entry("disableActionHistory", &self.disable_action_history)?;
-        }
-        if self.is_admin.is_some() {
-            map.serialize_entry("isAdmin", &self.is_admin)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "disableActionHistory",
+            &self.disable_action_history,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "isAdmin", &self.is_admin)?;
         map.serialize_entry("userName", &self.user_name)?;
         map.serialize_entry("name", &self.name)?;
-        if self.department.is_some() {
-            map.serialize_entry("department", &self.department)?;
-        }
-        if self.first_name.is_some() {
-            map.serialize_entry("firstName", &self.first_name)?;
-        }
-        if self.last_name.is_some() {
-            map.serialize_entry("lastName", &self.last_name)?;
-        }
-        if self.is_active.is_some() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
-        if self.title.is_some() {
-            map.serialize_entry("title", &self.title)?;
-        }
-        if self.email_address.is_some() {
-            map.serialize_entry("emailAddress", &self.email_address)?;
-        }
-        if self.phone_number.is_some() {
-            map.serialize_entry("phoneNumber", &self.phone_number)?;
-        }
-        if self.teams_ids.is_some() {
-            map.serialize_entry("teamsIds", &self.teams_ids)?;
-        }
-        if self.teams_names.is_some() {
-            map.serialize_entry("teamsNames", &self.teams_names)?;
-        }
-        if self.roles_ids.is_some() {
-            map.serialize_entry("rolesIds", &self.roles_ids)?;
-        }
-        if self.roles_names.is_some() {
-            map.serialize_entry("rolesNames", &self.roles_names)?;
-        }
-        if self.avatar_id.is_some() {
-            map.serialize_entry("avatarId", &self.avatar_id)?;
-        }
-        if self.avatar_name.is_some() {
-            map.serialize_entry("avatarName", &self.avatar_name)?;
-        }
-        if self.gender.is_some() {
-            map.serialize_entry("gender", &self.gender)?;
-        }
-        if self.gender_name.is_some() {
-            map.serialize_entry("genderName", &self.gender_name)?;
-        }
-        if self.gender_option_data.is_some() {
-            map.serialize_entry("genderOptionData", &self.gender_option_data)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.password_updated_at.is_some() {
-            map.serialize_entry("passwordUpdatedAt", &self.password_updated_at)?;
-        }
-        if self.password_updated_by_id.is_some() {
-            map.serialize_entry("passwordUpdatedById", &self.password_updated_by_id)?;
-        }
-        if self.password_updated_by_name.is_some() {
-            map.serialize_entry(
-                "passwordUpdatedByName",
-                &self.password_updated_by_name,
-            )?;
-        }
-        if self.layout_profile_id.is_some() {
-            map.serialize_entry("layoutProfileId", &self.layout_profile_id)?;
-        }
-        if self.layout_profile_name.is_some() {
-            map.serialize_entry("layoutProfileName", &self.layout_profile_name)?;
-        }
-        if self.locale_id.is_some() {
-            map.serialize_entry("localeId", &self.locale_id)?;
-        }
-        if self.locale_name.is_some() {
-            map.serialize_entry("localeName", &self.locale_name)?;
-        }
-        if self.disabled_languages.is_some() {
-            map.serialize_entry("disabledLanguages", &self.disabled_languages)?;
-        }
-        if self.style_id.is_some() {
-            map.serialize_entry("styleId", &self.style_id)?;
-        }
-        if self.style_name.is_some() {
-            map.serialize_entry("styleName", &self.style_name)?;
-        }
-        if self.dashboard_layout.is_some() {
-            map.serialize_entry("dashboardLayout", &self.dashboard_layout)?;
-        }
-        if self.dashlets_options.is_some() {
-            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
-        }
-        if self.use_custom_tab_list.is_some() {
-            map.serialize_entry("useCustomTabList", &self.use_custom_tab_list)?;
-        }
-        if self.follow_entity_on_stream_post.is_some() {
-            map.serialize_entry(
-                "followEntityOnStreamPost",
-                &self.follow_entity_on_stream_post,
-            )?;
-        }
-        if self.follow_created_entities.is_some() {
-            map.serialize_entry("followCreatedEntities", &self.follow_created_entities)?;
-        }
-        if self.follow_entity_on_assignment.is_some() {
-            map.serialize_entry(
-                "followEntityOnAssignment",
-                &self.follow_entity_on_assignment,
-            )?;
-        }
-        if self.closed_panel_options.is_some() {
-            map.serialize_entry("closedPanelOptions", &self.closed_panel_options)?;
-        }
-        if self.receive_notifications.is_some() {
-            map.serialize_entry("receiveNotifications", &self.receive_notifications)?;
-        }
-        if self.notification_profile_id.is_some() {
-            map.serialize_entry("notificationProfileId", &self.notification_profile_id)?;
-        }
-        if self.notification_profile_name.is_some() {
-            map.serialize_entry(
-                "notificationProfileName",
-                &self.notification_profile_name,
-            )?;
-        }
-        if self.lp_navigation.is_some() {
-            map.serialize_entry("lpNavigation", &self.lp_navigation)?;
-        }
-        if self.hide_show_full_list.is_some() {
-            map.serialize_entry("hideShowFullList", &self.hide_show_full_list)?;
-        }
-        if self.favorites_list.is_some() {
-            map.serialize_entry("favoritesList", &self.favorites_list)?;
-        }
-        if self.current_selection_id.is_some() {
-            map.serialize_entry("currentSelectionId", &self.current_selection_id)?;
-        }
-        if self.current_selection_name.is_some() {
-            map.serialize_entry("currentSelectionName", &self.current_selection_name)?;
-        }
-        if self.actor_id.is_some() {
-            map.serialize_entry("actorId", &self.actor_id)?;
-        }
-        if self.actor_name.is_some() {
-            map.serialize_entry("actorName", &self.actor_name)?;
-        }
-        if self.delegator_id.is_some() {
-            map.serialize_entry("delegatorId", &self.delegator_id)?;
-        }
-        if self.delegator_name.is_some() {
-            map.serialize_entry("delegatorName", &self.delegator_name)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "department", &self.department)?;
+        ::atrocore_runtime::fields::entry_opt(map, "firstName", &self.first_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "lastName", &self.last_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
+        ::atrocore_runtime::fields::entry_opt(map, "title", &self.title)?;
+        ::atrocore_runtime::fields::entry_opt(map, "emailAddress", &self.email_address)?;
+        ::atrocore_runtime::fields::entry_opt(map, "phoneNumber", &self.phone_number)?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        ::atrocore_runtime::fields::entry_opt(map, "rolesIds", &self.roles_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "rolesNames", &self.roles_names)?;
+        ::atrocore_runtime::fields::entry_opt(map, "avatarId", &self.avatar_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "avatarName", &self.avatar_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "gender", &self.gender)?;
+        ::atrocore_runtime::fields::entry_opt(map, "genderName", &self.gender_name)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "genderOptionData",
+            &self.gender_option_data,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "passwordUpdatedAt",
+            &self.password_updated_at,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "passwordUpdatedById",
+            &self.password_updated_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "passwordUpdatedByName",
+            &self.password_updated_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "layoutProfileId",
+            &self.layout_profile_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "layoutProfileName",
+            &self.layout_profile_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "localeId", &self.locale_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "localeName", &self.locale_name)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "disabledLanguages",
+            &self.disabled_languages,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "styleId", &self.style_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "styleName", &self.style_name)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "dashboardLayout",
+            &self.dashboard_layout,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "dashletsOptions",
+            &self.dashlets_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "useCustomTabList",
+            &self.use_custom_tab_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "followEntityOnStreamPost",
+            &self.follow_entity_on_stream_post,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "followCreatedEntities",
+            &self.follow_created_entities,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "followEntityOnAssignment",
+            &self.follow_entity_on_assignment,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "closedPanelOptions",
+            &self.closed_panel_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "receiveNotifications",
+            &self.receive_notifications,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "notificationProfileId",
+            &self.notification_profile_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "notificationProfileName",
+            &self.notification_profile_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "lpNavigation", &self.lp_navigation)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "hideShowFullList",
+            &self.hide_show_full_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "favoritesList",
+            &self.favorites_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "currentSelectionId",
+            &self.current_selection_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "currentSelectionName",
+            &self.current_selection_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "actorId", &self.actor_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "actorName", &self.actor_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "delegatorId", &self.delegator_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "delegatorName",
+            &self.delegator_name,
+        )?;
         ::std::result::Result::Ok(())
     }
 }

@@ -115,78 +115,54 @@ impl ::atrocore_runtime::fields::EncodeFields for Unit {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.name_de_de.is_some() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if self.name_fr_fr.is_some() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if self.code.is_some() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if self.symbol.is_some() {
-            map.serialize_entry("symbol", &self.symbol)?;
-        }
-        if self.is_active.is_some() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.description_de_de.is_some() {
-            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
-        }
-        if self.description_fr_fr.is_some() {
-            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
-        }
-        if self.measure_id.is_some() {
-            map.serialize_entry("measureId", &self.measure_id)?;
-        }
-        if self.measure_name.is_some() {
-            map.serialize_entry("measureName", &self.measure_name)?;
-        }
-        if self.is_main.is_some() {
-            map.serialize_entry("isMain", &self.is_main)?;
-        }
-        if self.multiplier.is_some() {
-            map.serialize_entry("multiplier", &self.multiplier)?;
-        }
-        if self.convert_to_id.is_some() {
-            map.serialize_entry("convertToId", &self.convert_to_id)?;
-        }
-        if self.convert_to_name.is_some() {
-            map.serialize_entry("convertToName", &self.convert_to_name)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.modified_at.is_some() {
-            map.serialize_entry("modifiedAt", &self.modified_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.modified_by_id.is_some() {
-            map.serialize_entry("modifiedById", &self.modified_by_id)?;
-        }
-        if self.modified_by_name.is_some() {
-            map.serialize_entry("modifiedByName", &self.modified_by_name)?;
-        }
-        if self.bookmark_id.is_some() {
-            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_opt(map, "symbol", &self.symbol)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionDeDe",
+            &self.description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionFrFr",
+            &self.description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "measureId", &self.measure_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "measureName", &self.measure_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isMain", &self.is_main)?;
+        ::atrocore_runtime::fields::entry_opt(map, "multiplier", &self.multiplier)?;
+        ::atrocore_runtime::fields::entry_opt(map, "convertToId", &self.convert_to_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "convertToName",
+            &self.convert_to_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedById",
+            &self.modified_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "modifiedByName",
+            &self.modified_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -234,15 +210,8 @@ impl ::atrocore_runtime::fields::DecodeFields for Unit {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// The fields of `Unit`, for `select` and `sortBy`.
@@ -453,44 +422,28 @@ impl ::atrocore_runtime::fields::EncodeFields for UnitPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        if self.name_de_de.is_some() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if self.name_fr_fr.is_some() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if self.code.is_some() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if self.symbol.is_some() {
-            map.serialize_entry("symbol", &self.symbol)?;
-        }
-        if self.is_active.is_some() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
-        if self.description.is_some() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if self.description_de_de.is_some() {
-            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
-        }
-        if self.description_fr_fr.is_some() {
-            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_opt(map, "symbol", &self.symbol)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
+        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionDeDe",
+            &self.description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "descriptionFrFr",
+            &self.description_fr_fr,
+        )?;
         self.measure.write_entry(map)?;
-        if self.is_main.is_some() {
-            map.serialize_entry("isMain", &self.is_main)?;
-        }
-        if self.multiplier.is_some() {
-            map.serialize_entry("multiplier", &self.multiplier)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.convert_to {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "isMain", &self.is_main)?;
+        ::atrocore_runtime::fields::entry_opt(map, "multiplier", &self.multiplier)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.convert_to)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -503,7 +456,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UnitPost {
         #[derive(Default)]
         struct Draft {
             id: Option<crate::ids::UnitId>,
-            name: ::std::option::Option<String>,
+            name: Option<String>,
             name_de_de: Option<String>,
             name_fr_fr: Option<String>,
             code: Option<String>,
@@ -512,7 +465,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UnitPost {
             description: Option<String>,
             description_de_de: Option<String>,
             description_fr_fr: Option<String>,
-            measure: ::std::option::Option<
+            measure: Option<
                 ::atrocore_runtime::LinkOne<crate::ids::MeasureId, links::Measure>,
             >,
             is_main: Option<bool>,
@@ -520,10 +473,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UnitPost {
             convert_to: Option<
                 ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::ConvertTo>,
             >,
-            extra: ::atrocore_runtime::serde_json::Map<
-                String,
-                ::atrocore_runtime::serde_json::Value,
-            >,
+            extra: ::atrocore_runtime::fields::Extra,
         }
         impl ::atrocore_runtime::fields::DecodeFields for Draft {
             const EXPECTING: &'static str = "a `UnitPost` object";
@@ -551,13 +501,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UnitPost {
             }
             fn extra_fields(
                 &mut self,
-            ) -> ::std::option::Option<
-                &mut ::atrocore_runtime::serde_json::Map<
-                    String,
-                    ::atrocore_runtime::serde_json::Value,
-                >,
-            > {
-                ::std::option::Option::Some(&mut self.extra)
+            ) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+                Some(&mut self.extra)
             }
             fn finish(&mut self) {
                 self.measure = ::atrocore_runtime::fields::take_link(&mut self.extra);
@@ -704,45 +649,27 @@ impl ::atrocore_runtime::fields::EncodeFields for UnitPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if !self.name_de_de.is_unchanged() {
-            map.serialize_entry("nameDeDe", &self.name_de_de)?;
-        }
-        if !self.name_fr_fr.is_unchanged() {
-            map.serialize_entry("nameFrFr", &self.name_fr_fr)?;
-        }
-        if !self.code.is_unchanged() {
-            map.serialize_entry("code", &self.code)?;
-        }
-        if !self.symbol.is_unchanged() {
-            map.serialize_entry("symbol", &self.symbol)?;
-        }
-        if !self.is_active.is_unchanged() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
-        if !self.description.is_unchanged() {
-            map.serialize_entry("description", &self.description)?;
-        }
-        if !self.description_de_de.is_unchanged() {
-            map.serialize_entry("descriptionDeDe", &self.description_de_de)?;
-        }
-        if !self.description_fr_fr.is_unchanged() {
-            map.serialize_entry("descriptionFrFr", &self.description_fr_fr)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.measure {
-            link.write_entry(map)?;
-        }
-        if !self.is_main.is_unchanged() {
-            map.serialize_entry("isMain", &self.is_main)?;
-        }
-        if self.multiplier.is_some() {
-            map.serialize_entry("multiplier", &self.multiplier)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.convert_to {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
+        ::atrocore_runtime::fields::entry_patch(map, "symbol", &self.symbol)?;
+        ::atrocore_runtime::fields::entry_patch(map, "isActive", &self.is_active)?;
+        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "descriptionDeDe",
+            &self.description_de_de,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "descriptionFrFr",
+            &self.description_fr_fr,
+        )?;
+        ::atrocore_runtime::fields::entry_link(map, &self.measure)?;
+        ::atrocore_runtime::fields::entry_patch(map, "isMain", &self.is_main)?;
+        ::atrocore_runtime::fields::entry_opt(map, "multiplier", &self.multiplier)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.convert_to)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -777,15 +704,8 @@ impl ::atrocore_runtime::fields::DecodeFields for UnitPatch {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
     fn finish(&mut self) {
         self.measure = ::atrocore_runtime::fields::take_link(&mut self.extra);

@@ -263,216 +263,192 @@ impl ::atrocore_runtime::fields::EncodeFields for User {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if self.disable_action_history.is_some() {
-            map.serialize_entry("disableActionHistory", &self.disable_action_history)?;
-        }
-        if self.is_admin.is_some() {
-            map.serialize_entry("isAdmin", &self.is_admin)?;
-        }
-        if self.user_name.is_some() {
-            map.serialize_entry("userName", &self.user_name)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.department.is_some() {
-            map.serialize_entry("department", &self.department)?;
-        }
-        if self.password.is_some() {
-            map.serialize_entry("password", &self.password)?;
-        }
-        if self.password_confirm.is_some() {
-            map.serialize_entry("passwordConfirm", &self.password_confirm)?;
-        }
-        if self.first_name.is_some() {
-            map.serialize_entry("firstName", &self.first_name)?;
-        }
-        if self.last_name.is_some() {
-            map.serialize_entry("lastName", &self.last_name)?;
-        }
-        if self.is_active.is_some() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
-        if self.title.is_some() {
-            map.serialize_entry("title", &self.title)?;
-        }
-        if self.email_address.is_some() {
-            map.serialize_entry("emailAddress", &self.email_address)?;
-        }
-        if self.phone_number.is_some() {
-            map.serialize_entry("phoneNumber", &self.phone_number)?;
-        }
-        if self.token.is_some() {
-            map.serialize_entry("token", &self.token)?;
-        }
-        if self.auth_token_id.is_some() {
-            map.serialize_entry("authTokenId", &self.auth_token_id)?;
-        }
-        if self.auth_log_record_id.is_some() {
-            map.serialize_entry("authLogRecordId", &self.auth_log_record_id)?;
-        }
-        if self.ip_address.is_some() {
-            map.serialize_entry("ipAddress", &self.ip_address)?;
-        }
-        if self.default_team_id.is_some() {
-            map.serialize_entry("defaultTeamId", &self.default_team_id)?;
-        }
-        if self.default_team_name.is_some() {
-            map.serialize_entry("defaultTeamName", &self.default_team_name)?;
-        }
-        if self.acceptance_status.is_some() {
-            map.serialize_entry("acceptanceStatus", &self.acceptance_status)?;
-        }
-        if self.teams_ids.is_some() {
-            map.serialize_entry("teamsIds", &self.teams_ids)?;
-        }
-        if self.teams_names.is_some() {
-            map.serialize_entry("teamsNames", &self.teams_names)?;
-        }
-        if self.roles_ids.is_some() {
-            map.serialize_entry("rolesIds", &self.roles_ids)?;
-        }
-        if self.roles_names.is_some() {
-            map.serialize_entry("rolesNames", &self.roles_names)?;
-        }
-        if self.avatar_id.is_some() {
-            map.serialize_entry("avatarId", &self.avatar_id)?;
-        }
-        if self.avatar_name.is_some() {
-            map.serialize_entry("avatarName", &self.avatar_name)?;
-        }
-        if self.send_access_info.is_some() {
-            map.serialize_entry("sendAccessInfo", &self.send_access_info)?;
-        }
-        if self.gender.is_some() {
-            map.serialize_entry("gender", &self.gender)?;
-        }
-        if self.gender_name.is_some() {
-            map.serialize_entry("genderName", &self.gender_name)?;
-        }
-        if self.gender_option_data.is_some() {
-            map.serialize_entry("genderOptionData", &self.gender_option_data)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.password_updated_at.is_some() {
-            map.serialize_entry("passwordUpdatedAt", &self.password_updated_at)?;
-        }
-        if self.password_updated_by_id.is_some() {
-            map.serialize_entry("passwordUpdatedById", &self.password_updated_by_id)?;
-        }
-        if self.password_updated_by_name.is_some() {
-            map.serialize_entry(
-                "passwordUpdatedByName",
-                &self.password_updated_by_name,
-            )?;
-        }
-        if self.layout_profile_id.is_some() {
-            map.serialize_entry("layoutProfileId", &self.layout_profile_id)?;
-        }
-        if self.layout_profile_name.is_some() {
-            map.serialize_entry("layoutProfileName", &self.layout_profile_name)?;
-        }
-        if self.locale_id.is_some() {
-            map.serialize_entry("localeId", &self.locale_id)?;
-        }
-        if self.locale_name.is_some() {
-            map.serialize_entry("localeName", &self.locale_name)?;
-        }
-        if self.disabled_languages.is_some() {
-            map.serialize_entry("disabledLanguages", &self.disabled_languages)?;
-        }
-        if self.style_id.is_some() {
-            map.serialize_entry("styleId", &self.style_id)?;
-        }
-        if self.style_name.is_some() {
-            map.serialize_entry("styleName", &self.style_name)?;
-        }
-        if self.dashboard_layout.is_some() {
-            map.serialize_entry("dashboardLayout", &self.dashboard_layout)?;
-        }
-        if self.dashlets_options.is_some() {
-            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
-        }
-        if self.use_custom_tab_list.is_some() {
-            map.serialize_entry("useCustomTabList", &self.use_custom_tab_list)?;
-        }
-        if self.follow_entity_on_stream_post.is_some() {
-            map.serialize_entry(
-                "followEntityOnStreamPost",
-                &self.follow_entity_on_stream_post,
-            )?;
-        }
-        if self.follow_created_entities.is_some() {
-            map.serialize_entry("followCreatedEntities", &self.follow_created_entities)?;
-        }
-        if self.follow_entity_on_assignment.is_some() {
-            map.serialize_entry(
-                "followEntityOnAssignment",
-                &self.follow_entity_on_assignment,
-            )?;
-        }
-        if self.closed_panel_options.is_some() {
-            map.serialize_entry("closedPanelOptions", &self.closed_panel_options)?;
-        }
-        if self.receive_notifications.is_some() {
-            map.serialize_entry("receiveNotifications", &self.receive_notifications)?;
-        }
-        if self.notification_profile_id.is_some() {
-            map.serialize_entry("notificationProfileId", &self.notification_profile_id)?;
-        }
-        if self.notification_profile_name.is_some() {
-            map.serialize_entry(
-                "notificationProfileName",
-                &self.notification_profile_name,
-            )?;
-        }
-        if self.lp_navigation.is_some() {
-            map.serialize_entry("lpNavigation", &self.lp_navigation)?;
-        }
-        if self.hide_show_full_list.is_some() {
-            map.serialize_entry("hideShowFullList", &self.hide_show_full_list)?;
-        }
-        if self.favorites_list.is_some() {
-            map.serialize_entry("favoritesList", &self.favorites_list)?;
-        }
-        if self.current_selection_id.is_some() {
-            map.serialize_entry("currentSelectionId", &self.current_selection_id)?;
-        }
-        if self.current_selection_name.is_some() {
-            map.serialize_entry("currentSelectionName", &self.current_selection_name)?;
-        }
-        if self.actor_id.is_some() {
-            map.serialize_entry("actorId", &self.actor_id)?;
-        }
-        if self.actor_name.is_some() {
-            map.serialize_entry("actorName", &self.actor_name)?;
-        }
-        if self.delegator_id.is_some() {
-            map.serialize_entry("delegatorId", &self.delegator_id)?;
-        }
-        if self.delegator_name.is_some() {
-            map.serialize_entry("delegatorName", &self.delegator_name)?;
-        }
-        if self.bookmark_id.is_some() {
-            map.serialize_entry("bookmarkId", &self.bookmark_id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "disableActionHistory",
+            &self.disable_action_history,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "isAdmin", &self.is_admin)?;
+        ::atrocore_runtime::fields::entry_opt(map, "userName", &self.user_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "department", &self.department)?;
+        ::atrocore_runtime::fields::entry_opt(map, "password", &self.password)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "passwordConfirm",
+            &self.password_confirm,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "firstName", &self.first_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "lastName", &self.last_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
+        ::atrocore_runtime::fields::entry_opt(map, "title", &self.title)?;
+        ::atrocore_runtime::fields::entry_opt(map, "emailAddress", &self.email_address)?;
+        ::atrocore_runtime::fields::entry_opt(map, "phoneNumber", &self.phone_number)?;
+        ::atrocore_runtime::fields::entry_opt(map, "token", &self.token)?;
+        ::atrocore_runtime::fields::entry_opt(map, "authTokenId", &self.auth_token_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "authLogRecordId",
+            &self.auth_log_record_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "ipAddress", &self.ip_address)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "defaultTeamId",
+            &self.default_team_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "defaultTeamName",
+            &self.default_team_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "acceptanceStatus",
+            &self.acceptance_status,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        ::atrocore_runtime::fields::entry_opt(map, "rolesIds", &self.roles_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "rolesNames", &self.roles_names)?;
+        ::atrocore_runtime::fields::entry_opt(map, "avatarId", &self.avatar_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "avatarName", &self.avatar_name)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "sendAccessInfo",
+            &self.send_access_info,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "gender", &self.gender)?;
+        ::atrocore_runtime::fields::entry_opt(map, "genderName", &self.gender_name)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "genderOptionData",
+            &self.gender_option_data,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "passwordUpdatedAt",
+            &self.password_updated_at,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "passwordUpdatedById",
+            &self.password_updated_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "passwordUpdatedByName",
+            &self.password_updated_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "layoutProfileId",
+            &self.layout_profile_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "layoutProfileName",
+            &self.layout_profile_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "localeId", &self.locale_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "localeName", &self.locale_name)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "disabledLanguages",
+            &self.disabled_languages,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "styleId", &self.style_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "styleName", &self.style_name)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "dashboardLayout",
+            &self.dashboard_layout,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "dashletsOptions",
+            &self.dashlets_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "useCustomTabList",
+            &self.use_custom_tab_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "followEntityOnStreamPost",
+            &self.follow_entity_on_stream_post,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "followCreatedEntities",
+            &self.follow_created_entities,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "followEntityOnAssignment",
+            &self.follow_entity_on_assignment,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "closedPanelOptions",
+            &self.closed_panel_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "receiveNotifications",
+            &self.receive_notifications,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "notificationProfileId",
+            &self.notification_profile_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "notificationProfileName",
+            &self.notification_profile_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "lpNavigation", &self.lp_navigation)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "hideShowFullList",
+            &self.hide_show_full_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "favoritesList",
+            &self.favorites_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "currentSelectionId",
+            &self.current_selection_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "currentSelectionName",
+            &self.current_selection_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "actorId", &self.actor_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "actorName", &self.actor_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "delegatorId", &self.delegator_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "delegatorName",
+            &self.delegator_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -568,15 +544,8 @@ impl ::atrocore_runtime::fields::DecodeFields for User {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
 }
 /// The fields of `User`, for `select` and `sortBy`.
@@ -1051,110 +1020,84 @@ impl ::atrocore_runtime::fields::EncodeFields for UserPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if self.disable_action_history.is_some() {
-            map.serialize_entry("disableActionHistory", &self.disable_action_history)?;
-        }
-        if self.is_admin.is_some() {
-            map.serialize_entry("isAdmin", &self.is_admin)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "disableActionHistory",
+            &self.disable_action_history,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "isAdmin", &self.is_admin)?;
         map.serialize_entry("userName", &self.user_name)?;
         map.serialize_entry("name", &self.name)?;
-        if self.department.is_some() {
-            map.serialize_entry("department", &self.department)?;
-        }
-        if self.password.is_some() {
-            map.serialize_entry("password", &self.password)?;
-        }
-        if self.first_name.is_some() {
-            map.serialize_entry("firstName", &self.first_name)?;
-        }
-        if self.last_name.is_some() {
-            map.serialize_entry("lastName", &self.last_name)?;
-        }
-        if self.is_active.is_some() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
-        if self.title.is_some() {
-            map.serialize_entry("title", &self.title)?;
-        }
-        if self.email_address.is_some() {
-            map.serialize_entry("emailAddress", &self.email_address)?;
-        }
-        if self.phone_number.is_some() {
-            map.serialize_entry("phoneNumber", &self.phone_number)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.default_team {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.teams {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.roles {
-            link.write_entry(map)?;
-        }
-        if self.avatar_id.is_some() {
-            map.serialize_entry("avatarId", &self.avatar_id)?;
-        }
-        if self.gender.is_some() {
-            map.serialize_entry("gender", &self.gender)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.layout_profile {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.locale {
-            link.write_entry(map)?;
-        }
-        if self.disabled_languages.is_some() {
-            map.serialize_entry("disabledLanguages", &self.disabled_languages)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.style {
-            link.write_entry(map)?;
-        }
-        if self.dashboard_layout.is_some() {
-            map.serialize_entry("dashboardLayout", &self.dashboard_layout)?;
-        }
-        if self.dashlets_options.is_some() {
-            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
-        }
-        if self.use_custom_tab_list.is_some() {
-            map.serialize_entry("useCustomTabList", &self.use_custom_tab_list)?;
-        }
-        if self.follow_entity_on_stream_post.is_some() {
-            map.serialize_entry(
-                "followEntityOnStreamPost",
-                &self.follow_entity_on_stream_post,
-            )?;
-        }
-        if self.follow_created_entities.is_some() {
-            map.serialize_entry("followCreatedEntities", &self.follow_created_entities)?;
-        }
-        if self.follow_entity_on_assignment.is_some() {
-            map.serialize_entry(
-                "followEntityOnAssignment",
-                &self.follow_entity_on_assignment,
-            )?;
-        }
-        if self.closed_panel_options.is_some() {
-            map.serialize_entry("closedPanelOptions", &self.closed_panel_options)?;
-        }
-        if self.receive_notifications.is_some() {
-            map.serialize_entry("receiveNotifications", &self.receive_notifications)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.notification_profile {
-            link.write_entry(map)?;
-        }
-        if self.favorites_list.is_some() {
-            map.serialize_entry("favoritesList", &self.favorites_list)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.current_selection {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "department", &self.department)?;
+        ::atrocore_runtime::fields::entry_opt(map, "password", &self.password)?;
+        ::atrocore_runtime::fields::entry_opt(map, "firstName", &self.first_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "lastName", &self.last_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
+        ::atrocore_runtime::fields::entry_opt(map, "title", &self.title)?;
+        ::atrocore_runtime::fields::entry_opt(map, "emailAddress", &self.email_address)?;
+        ::atrocore_runtime::fields::entry_opt(map, "phoneNumber", &self.phone_number)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.default_team)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.roles)?;
+        ::atrocore_runtime::fields::entry_opt(map, "avatarId", &self.avatar_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "gender", &self.gender)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.layout_profile)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.locale)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "disabledLanguages",
+            &self.disabled_languages,
+        )?;
+        ::atrocore_runtime::fields::entry_link(map, &self.style)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "dashboardLayout",
+            &self.dashboard_layout,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "dashletsOptions",
+            &self.dashlets_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "useCustomTabList",
+            &self.use_custom_tab_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "followEntityOnStreamPost",
+            &self.follow_entity_on_stream_post,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "followCreatedEntities",
+            &self.follow_created_entities,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "followEntityOnAssignment",
+            &self.follow_entity_on_assignment,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "closedPanelOptions",
+            &self.closed_panel_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "receiveNotifications",
+            &self.receive_notifications,
+        )?;
+        ::atrocore_runtime::fields::entry_link(map, &self.notification_profile)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "favoritesList",
+            &self.favorites_list,
+        )?;
+        ::atrocore_runtime::fields::entry_link(map, &self.current_selection)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -1170,8 +1113,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserPost {
             type_: Option<UserType>,
             disable_action_history: Option<bool>,
             is_admin: Option<bool>,
-            user_name: ::std::option::Option<String>,
-            name: ::std::option::Option<String>,
+            user_name: Option<String>,
+            name: Option<String>,
             department: Option<String>,
             password: Option<String>,
             first_name: Option<String>,
@@ -1210,10 +1153,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserPost {
             current_selection: Option<
                 ::atrocore_runtime::LinkOne<String, links::CurrentSelection>,
             >,
-            extra: ::atrocore_runtime::serde_json::Map<
-                String,
-                ::atrocore_runtime::serde_json::Value,
-            >,
+            extra: ::atrocore_runtime::fields::Extra,
         }
         impl ::atrocore_runtime::fields::DecodeFields for Draft {
             const EXPECTING: &'static str = "a `UserPost` object";
@@ -1265,13 +1205,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserPost {
             }
             fn extra_fields(
                 &mut self,
-            ) -> ::std::option::Option<
-                &mut ::atrocore_runtime::serde_json::Map<
-                    String,
-                    ::atrocore_runtime::serde_json::Value,
-                >,
-            > {
-                ::std::option::Option::Some(&mut self.extra)
+            ) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+                Some(&mut self.extra)
             }
             fn finish(&mut self) {
                 self.default_team = ::atrocore_runtime::fields::take_link(
@@ -1574,111 +1509,87 @@ impl ::atrocore_runtime::fields::EncodeFields for UserPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if !self.type_.is_unchanged() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if !self.disable_action_history.is_unchanged() {
-            map.serialize_entry("disableActionHistory", &self.disable_action_history)?;
-        }
-        if !self.is_admin.is_unchanged() {
-            map.serialize_entry("isAdmin", &self.is_admin)?;
-        }
-        if self.user_name.is_some() {
-            map.serialize_entry("userName", &self.user_name)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if !self.department.is_unchanged() {
-            map.serialize_entry("department", &self.department)?;
-        }
-        if !self.password.is_unchanged() {
-            map.serialize_entry("password", &self.password)?;
-        }
-        if !self.first_name.is_unchanged() {
-            map.serialize_entry("firstName", &self.first_name)?;
-        }
-        if !self.last_name.is_unchanged() {
-            map.serialize_entry("lastName", &self.last_name)?;
-        }
-        if !self.is_active.is_unchanged() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
-        if !self.title.is_unchanged() {
-            map.serialize_entry("title", &self.title)?;
-        }
-        if !self.email_address.is_unchanged() {
-            map.serialize_entry("emailAddress", &self.email_address)?;
-        }
-        if !self.phone_number.is_unchanged() {
-            map.serialize_entry("phoneNumber", &self.phone_number)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.default_team {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.teams {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.roles {
-            link.write_entry(map)?;
-        }
-        if !self.avatar_id.is_unchanged() {
-            map.serialize_entry("avatarId", &self.avatar_id)?;
-        }
-        if !self.gender.is_unchanged() {
-            map.serialize_entry("gender", &self.gender)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.layout_profile {
-            link.write_entry(map)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.locale {
-            link.write_entry(map)?;
-        }
-        if !self.disabled_languages.is_unchanged() {
-            map.serialize_entry("disabledLanguages", &self.disabled_languages)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.style {
-            link.write_entry(map)?;
-        }
-        if !self.dashboard_layout.is_unchanged() {
-            map.serialize_entry("dashboardLayout", &self.dashboard_layout)?;
-        }
-        if !self.dashlets_options.is_unchanged() {
-            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
-        }
-        if !self.use_custom_tab_list.is_unchanged() {
-            map.serialize_entry("useCustomTabList", &self.use_custom_tab_list)?;
-        }
-        if !self.follow_entity_on_stream_post.is_unchanged() {
-            map.serialize_entry(
-                "followEntityOnStreamPost",
-                &self.follow_entity_on_stream_post,
-            )?;
-        }
-        if !self.follow_created_entities.is_unchanged() {
-            map.serialize_entry("followCreatedEntities", &self.follow_created_entities)?;
-        }
-        if !self.follow_entity_on_assignment.is_unchanged() {
-            map.serialize_entry(
-                "followEntityOnAssignment",
-                &self.follow_entity_on_assignment,
-            )?;
-        }
-        if !self.closed_panel_options.is_unchanged() {
-            map.serialize_entry("closedPanelOptions", &self.closed_panel_options)?;
-        }
-        if !self.receive_notifications.is_unchanged() {
-            map.serialize_entry("receiveNotifications", &self.receive_notifications)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.notification_profile {
-            link.write_entry(map)?;
-        }
-        if !self.favorites_list.is_unchanged() {
-            map.serialize_entry("favoritesList", &self.favorites_list)?;
-        }
-        if let ::std::option::Option::Some(link) = &self.current_selection {
-            link.write_entry(map)?;
-        }
+        ::atrocore_runtime::fields::entry_patch(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "disableActionHistory",
+            &self.disable_action_history,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(map, "isAdmin", &self.is_admin)?;
+        ::atrocore_runtime::fields::entry_opt(map, "userName", &self.user_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_patch(map, "department", &self.department)?;
+        ::atrocore_runtime::fields::entry_patch(map, "password", &self.password)?;
+        ::atrocore_runtime::fields::entry_patch(map, "firstName", &self.first_name)?;
+        ::atrocore_runtime::fields::entry_patch(map, "lastName", &self.last_name)?;
+        ::atrocore_runtime::fields::entry_patch(map, "isActive", &self.is_active)?;
+        ::atrocore_runtime::fields::entry_patch(map, "title", &self.title)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "emailAddress",
+            &self.email_address,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(map, "phoneNumber", &self.phone_number)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.default_team)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.roles)?;
+        ::atrocore_runtime::fields::entry_patch(map, "avatarId", &self.avatar_id)?;
+        ::atrocore_runtime::fields::entry_patch(map, "gender", &self.gender)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.layout_profile)?;
+        ::atrocore_runtime::fields::entry_link(map, &self.locale)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "disabledLanguages",
+            &self.disabled_languages,
+        )?;
+        ::atrocore_runtime::fields::entry_link(map, &self.style)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "dashboardLayout",
+            &self.dashboard_layout,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "dashletsOptions",
+            &self.dashlets_options,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "useCustomTabList",
+            &self.use_custom_tab_list,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "followEntityOnStreamPost",
+            &self.follow_entity_on_stream_post,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "followCreatedEntities",
+            &self.follow_created_entities,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "followEntityOnAssignment",
+            &self.follow_entity_on_assignment,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "closedPanelOptions",
+            &self.closed_panel_options,
+        )?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "receiveNotifications",
+            &self.receive_notifications,
+        )?;
+        ::atrocore_runtime::fields::entry_link(map, &self.notification_profile)?;
+        ::atrocore_runtime::fields::entry_patch(
+            map,
+            "favoritesList",
+            &self.favorites_list,
+        )?;
+        ::atrocore_runtime::fields::entry_link(map, &self.current_selection)?;
         ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
@@ -1731,15 +1642,8 @@ impl ::atrocore_runtime::fields::DecodeFields for UserPatch {
         }
         ::std::result::Result::Ok(true)
     }
-    fn extra_fields(
-        &mut self,
-    ) -> ::std::option::Option<
-        &mut ::atrocore_runtime::serde_json::Map<
-            String,
-            ::atrocore_runtime::serde_json::Value,
-        >,
-    > {
-        ::std::option::Option::Some(&mut self.extra)
+    fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+        Some(&mut self.extra)
     }
     fn finish(&mut self) {
         self.default_team = ::atrocore_runtime::fields::take_link(&mut self.extra);
@@ -2419,9 +2323,7 @@ impl ::atrocore_runtime::fields::EncodeFields for PasswordChangeRequestBody {
     ) -> ::std::result::Result<(), M::Error> {
         map.serialize_entry("userName", &self.user_name)?;
         map.serialize_entry("emailAddress", &self.email_address)?;
-        if self.url.is_some() {
-            map.serialize_entry("url", &self.url)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "url", &self.url)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -208,116 +208,114 @@ impl ::atrocore_runtime::fields::EncodeFields for IdBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.disable_action_history.is_some() {
-            map.serialize_entry("disableActionHistory", &self.disable_action_history)?;
-        }
-        if self.is_admin.is_some() {
-            map.serialize_entry("isAdmin", &self.is_admin)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "disableActionHistory",
+            &self.disable_action_history,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "isAdmin", &self.is_admin)?;
         map.serialize_entry("userName", &self.user_name)?;
         map.serialize_entry("name", &self.name)?;
-        if self.department.is_some() {
-            map.serialize_entry("department", &self.department)?;
-        }
-        if self.first_name.is_some() {
-            map.serialize_entry("firstName", &self.first_name)?;
-        }
-        if self.last_name.is_some() {
-            map.serialize_entry("lastName", &self.last_name)?;
-        }
-        if self.is_active.is_some() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
-        if self.title.is_some() {
-            map.serialize_entry("title", &self.title)?;
-        }
-        if self.email_address.is_some() {
-            map.serialize_entry("emailAddress", &self.email_address)?;
-        }
-        if self.phone_number.is_some() {
-            map.serialize_entry("phoneNumber", &self.phone_number)?;
-        }
-        if self.teams_ids.is_some() {
-            map.serialize_entry("teamsIds", &self.teams_ids)?;
-        }
-        if self.roles_ids.is_some() {
-            map.serialize_entry("rolesIds", &self.roles_ids)?;
-        }
-        if self.avatar_id.is_some() {
-            map.serialize_entry("avatarId", &self.avatar_id)?;
-        }
-        if self.gender.is_some() {
-            map.serialize_entry("gender", &self.gender)?;
-        }
-        if self.gender_name.is_some() {
-            map.serialize_entry("genderName", &self.gender_name)?;
-        }
-        if self.gender_option_data.is_some() {
-            map.serialize_entry("genderOptionData", &self.gender_option_data)?;
-        }
-        if self.password_updated_at.is_some() {
-            map.serialize_entry("passwordUpdatedAt", &self.password_updated_at)?;
-        }
-        if self.password_updated_by_id.is_some() {
-            map.serialize_entry("passwordUpdatedById", &self.password_updated_by_id)?;
-        }
-        if self.layout_profile_id.is_some() {
-            map.serialize_entry("layoutProfileId", &self.layout_profile_id)?;
-        }
-        if self.locale_id.is_some() {
-            map.serialize_entry("localeId", &self.locale_id)?;
-        }
-        if self.disabled_languages.is_some() {
-            map.serialize_entry("disabledLanguages", &self.disabled_languages)?;
-        }
-        if self.style_id.is_some() {
-            map.serialize_entry("styleId", &self.style_id)?;
-        }
-        if self.dashboard_layout.is_some() {
-            map.serialize_entry("dashboardLayout", &self.dashboard_layout)?;
-        }
-        if self.dashlets_options.is_some() {
-            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
-        }
-        if self.use_custom_tab_list.is_some() {
-            map.serialize_entry("useCustomTabList", &self.use_custom_tab_list)?;
-        }
-        if self.follow_entity_on_stream_post.is_some() {
-            map.serialize_entry(
-                "followEntityOnStreamPost",
-                &self.follow_entity_on_stream_post,
-            )?;
-        }
-        if self.follow_created_entities.is_some() {
-            map.serialize_entry("followCreatedEntities", &self.follow_created_entities)?;
-        }
-        if self.follow_entity_on_assignment.is_some() {
-            map.serialize_entry(
-                "followEntityOnAssignment",
-                &self.follow_entity_on_assignment,
-            )?;
-        }
-        if self.closed_panel_options.is_some() {
-            map.serialize_entry("closedPanelOptions", &self.closed_panel_options)?;
-        }
-        if self.receive_notifications.is_some() {
-            map.serialize_entry("receiveNotifications", &self.receive_notifications)?;
-        }
-        if self.notification_profile_id.is_some() {
-            map.serialize_entry("notificationProfileId", &self.notification_profile_id)?;
-        }
-        if self.lp_navigation.is_some() {
-            map.serialize_entry("lpNavigation", &self.lp_navigation)?;
-        }
-        if self.hide_show_full_list.is_some() {
-            map.serialize_entry("hideShowFullList", &self.hide_show_full_list)?;
-        }
-        if self.favorites_list.is_some() {
-            map.serialize_entry("favoritesList", &self.favorites_list)?;
-        }
-        if self.current_selection_id.is_some() {
-            map.serialize_entry("currentSelectionId", &self.current_selection_id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "department", &self.department)?;
+        ::atrocore_runtime::fields::entry_opt(map, "firstName", &self.first_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "lastName", &self.last_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
+        ::atrocore_runtime::fields::entry_opt(map, "title", &self.title)?;
+        ::atrocore_runtime::fields::entry_opt(map, "emailAddress", &self.email_address)?;
+        ::atrocore_runtime::fields::entry_opt(map, "phoneNumber", &self.phone_number)?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "rolesIds", &self.roles_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "avatarId", &self.avatar_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "gender", &self.gender)?;
+        ::atrocore_runtime::fields::entry_opt(map, "genderName", &self.gender_name)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "genderOptionData",
+            &self.gender_option_data,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "passwordUpdatedAt",
+            &self.password_updated_at,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "passwordUpdatedById",
+            &self.password_updated_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "layoutProfileId",
+            &self.layout_profile_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "localeId", &self.locale_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "disabledLanguages",
+            &self.disabled_languages,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "styleId", &self.style_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "dashboardLayout",
+            &self.dashboard_layout,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "dashletsOptions",
+            &self.dashlets_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "useCustomTabList",
+            &self.use_custom_tab_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "followEntityOnStreamPost",
+            &self.follow_entity_on_stream_post,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "followCreatedEntities",
+            &self.follow_created_entities,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "followEntityOnAssignment",
+            &self.follow_entity_on_assignment,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "closedPanelOptions",
+            &self.closed_panel_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "receiveNotifications",
+            &self.receive_notifications,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "notificationProfileId",
+            &self.notification_profile_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "lpNavigation", &self.lp_navigation)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "hideShowFullList",
+            &self.hide_show_full_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "favoritesList",
+            &self.favorites_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "currentSelectionId",
+            &self.current_selection_id,
+        )?;
         ::std::result::Result::Ok(())
     }
 }

@@ -20,11 +20,13 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::Deserialize as _;
+use serde::Serialize;
 use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use crate::link_field::{Link, LinkKeys};
+use crate::Patch;
+use crate::link_field::{Link, LinkForm, LinkKeys};
 
 /// A generated struct written field by field; see the [module](self). Not meant to be
 /// implemented by hand.
@@ -45,6 +47,49 @@ pub fn encode_fields<T: EncodeFields + ?Sized, S: Serializer>(
     value.encode_fields(&mut map)?;
     map.end()
 }
+
+/// Writes an optional field when it is set.
+#[doc(hidden)]
+pub fn entry_opt<M: SerializeMap, T: Serialize>(
+    map: &mut M,
+    key: &'static str,
+    value: &Option<T>,
+) -> Result<(), M::Error> {
+    match value {
+        Some(_) => map.serialize_entry(key, value),
+        None => Ok(()),
+    }
+}
+
+/// Writes an update's field unless it is left unchanged (`null` for [`Patch::Null`]).
+#[doc(hidden)]
+pub fn entry_patch<M: SerializeMap, T: Serialize>(
+    map: &mut M,
+    key: &'static str,
+    value: &Patch<T>,
+) -> Result<(), M::Error> {
+    if value.is_unchanged() {
+        Ok(())
+    } else {
+        map.serialize_entry(key, value)
+    }
+}
+
+/// Writes a link field's one key (`brandId` or `brand`) when it is set.
+#[doc(hidden)]
+pub fn entry_link<M: SerializeMap, V: LinkForm, K: LinkKeys>(
+    map: &mut M,
+    link: &Option<Link<V, K>>,
+) -> Result<(), M::Error> {
+    match link {
+        Some(link) => link.write_entry(map),
+        None => Ok(()),
+    }
+}
+
+/// The type of the `extra` field of generated structs.
+#[doc(hidden)]
+pub type Extra = Map<String, Value>;
 
 /// Writes the `extra` fields of a struct, after its own.
 #[doc(hidden)]

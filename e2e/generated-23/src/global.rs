@@ -824,30 +824,14 @@ impl ::atrocore_runtime::fields::EncodeFields for GetDynamicActionsResponseItem 
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.action.is_some() {
-            map.serialize_entry("action", &self.action)?;
-        }
-        if self.label.is_some() {
-            map.serialize_entry("label", &self.label)?;
-        }
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if self.display.is_some() {
-            map.serialize_entry("display", &self.display)?;
-        }
-        if self.html.is_some() {
-            map.serialize_entry("html", &self.html)?;
-        }
-        if self.tooltip.is_some() {
-            map.serialize_entry("tooltip", &self.tooltip)?;
-        }
-        if self.display_field.is_some() {
-            map.serialize_entry("displayField", &self.display_field)?;
-        }
-        if self.data.is_some() {
-            map.serialize_entry("data", &self.data)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "action", &self.action)?;
+        ::atrocore_runtime::fields::entry_opt(map, "label", &self.label)?;
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_opt(map, "display", &self.display)?;
+        ::atrocore_runtime::fields::entry_opt(map, "html", &self.html)?;
+        ::atrocore_runtime::fields::entry_opt(map, "tooltip", &self.tooltip)?;
+        ::atrocore_runtime::fields::entry_opt(map, "displayField", &self.display_field)?;
+        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -902,15 +886,9 @@ impl ::atrocore_runtime::fields::EncodeFields for GetDynamicActionsResponseItemD
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.action_id.is_some() {
-            map.serialize_entry("action_id", &self.action_id)?;
-        }
-        if self.entity_id.is_some() {
-            map.serialize_entry("entity_id", &self.entity_id)?;
-        }
-        if self.bookmark_id.is_some() {
-            map.serialize_entry("bookmark_id", &self.bookmark_id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "action_id", &self.action_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "entity_id", &self.entity_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "bookmark_id", &self.bookmark_id)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -963,9 +941,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteBody {
     ) -> ::std::result::Result<(), M::Error> {
         map.serialize_entry("entityName", &self.entity_name)?;
         map.serialize_entry("ids", &self.ids)?;
-        if self.permanently.is_some() {
-            map.serialize_entry("permanently", &self.permanently)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "permanently", &self.permanently)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1013,12 +989,8 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.deleted.is_some() {
-            map.serialize_entry("deleted", &self.deleted)?;
-        }
-        if self.errors.is_some() {
-            map.serialize_entry("errors", &self.errors)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "deleted", &self.deleted)?;
+        ::atrocore_runtime::fields::entry_opt(map, "errors", &self.errors)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1069,9 +1041,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteAsyncBody {
     ) -> ::std::result::Result<(), M::Error> {
         map.serialize_entry("entityName", &self.entity_name)?;
         map.serialize_entry("where", &self.where_)?;
-        if self.permanently.is_some() {
-            map.serialize_entry("permanently", &self.permanently)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "permanently", &self.permanently)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1121,15 +1091,9 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteAsyncBodyWhere
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if self.attribute.is_some() {
-            map.serialize_entry("attribute", &self.attribute)?;
-        }
-        if self.value.is_some() {
-            map.serialize_entry("value", &self.value)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_opt(map, "attribute", &self.attribute)?;
+        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1274,12 +1238,8 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityMassUpdateResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.updated.is_some() {
-            map.serialize_entry("updated", &self.updated)?;
-        }
-        if self.errors.is_some() {
-            map.serialize_entry("errors", &self.errors)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "updated", &self.updated)?;
+        ::atrocore_runtime::fields::entry_opt(map, "errors", &self.errors)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1380,15 +1340,9 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityMassUpdateAsyncBodyWhere
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if self.attribute.is_some() {
-            map.serialize_entry("attribute", &self.attribute)?;
-        }
-        if self.value.is_some() {
-            map.serialize_entry("value", &self.value)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_opt(map, "attribute", &self.attribute)?;
+        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1487,9 +1441,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityMergeBody {
     ) -> ::std::result::Result<(), M::Error> {
         map.serialize_entry("entityName", &self.entity_name)?;
         map.serialize_entry("sourceIds", &self.source_ids)?;
-        if self.target_id.is_some() {
-            map.serialize_entry("targetId", &self.target_id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "targetId", &self.target_id)?;
         map.serialize_entry("attributes", &self.attributes)?;
         ::std::result::Result::Ok(())
     }
@@ -1539,12 +1491,8 @@ impl ::atrocore_runtime::fields::EncodeFields for GetEntityRelationResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.total.is_some() {
-            map.serialize_entry("total", &self.total)?;
-        }
-        if self.list.is_some() {
-            map.serialize_entry("list", &self.list)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
+        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1606,24 +1554,15 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBody {
         map.serialize_entry("entityName", &self.entity_name)?;
         map.serialize_entry("id", &self.id)?;
         map.serialize_entry("link", &self.link)?;
-        if self.ids.is_some() {
-            map.serialize_entry("ids", &self.ids)?;
-        }
-        if self.mass_relate.is_some() {
-            map.serialize_entry("massRelate", &self.mass_relate)?;
-        }
-        if self.where_.is_some() {
-            map.serialize_entry("where", &self.where_)?;
-        }
-        if self.select_data.is_some() {
-            map.serialize_entry("selectData", &self.select_data)?;
-        }
-        if self.should_duplicate_foreign.is_some() {
-            map.serialize_entry(
-                "shouldDuplicateForeign",
-                &self.should_duplicate_foreign,
-            )?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "massRelate", &self.mass_relate)?;
+        ::atrocore_runtime::fields::entry_opt(map, "where", &self.where_)?;
+        ::atrocore_runtime::fields::entry_opt(map, "selectData", &self.select_data)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "shouldDuplicateForeign",
+            &self.should_duplicate_foreign,
+        )?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1686,9 +1625,7 @@ impl ::atrocore_runtime::fields::EncodeFields for DeleteEntityRelationBulkBody {
         map.serialize_entry("link", &self.link)?;
         map.serialize_entry("ids", &self.ids)?;
         map.serialize_entry("foreignIds", &self.foreign_ids)?;
-        if self.data.is_some() {
-            map.serialize_entry("data", &self.data)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1793,9 +1730,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBulkBody {
         map.serialize_entry("link", &self.link)?;
         map.serialize_entry("ids", &self.ids)?;
         map.serialize_entry("foreignIds", &self.foreign_ids)?;
-        if self.data.is_some() {
-            map.serialize_entry("data", &self.data)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1899,9 +1834,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBulkAsyncBody {
         map.serialize_entry("link", &self.link)?;
         map.serialize_entry("where", &self.where_)?;
         map.serialize_entry("foreignWhere", &self.foreign_where)?;
-        if self.data.is_some() {
-            map.serialize_entry("data", &self.data)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2006,9 +1939,7 @@ impl ::atrocore_runtime::fields::EncodeFields for DeleteEntityRelationBulkAsyncB
         map.serialize_entry("link", &self.link)?;
         map.serialize_entry("where", &self.where_)?;
         map.serialize_entry("foreignWhere", &self.foreign_where)?;
-        if self.data.is_some() {
-            map.serialize_entry("data", &self.data)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2152,12 +2083,8 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.restored.is_some() {
-            map.serialize_entry("restored", &self.restored)?;
-        }
-        if self.errors.is_some() {
-            map.serialize_entry("errors", &self.errors)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "restored", &self.restored)?;
+        ::atrocore_runtime::fields::entry_opt(map, "errors", &self.errors)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2254,15 +2181,9 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreAsyncBodyWhereIte
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if self.attribute.is_some() {
-            map.serialize_entry("attribute", &self.attribute)?;
-        }
-        if self.value.is_some() {
-            map.serialize_entry("value", &self.value)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_opt(map, "attribute", &self.attribute)?;
+        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2399,12 +2320,8 @@ impl ::atrocore_runtime::fields::EncodeFields for GetEntityStreamResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.total.is_some() {
-            map.serialize_entry("total", &self.total)?;
-        }
-        if self.list.is_some() {
-            map.serialize_entry("list", &self.list)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
+        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2458,18 +2375,10 @@ impl ::atrocore_runtime::fields::EncodeFields for DeleteEntitySubscriptionBody {
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
         map.serialize_entry("entityName", &self.entity_name)?;
-        if self.ids.is_some() {
-            map.serialize_entry("ids", &self.ids)?;
-        }
-        if self.where_.is_some() {
-            map.serialize_entry("where", &self.where_)?;
-        }
-        if self.select_data.is_some() {
-            map.serialize_entry("selectData", &self.select_data)?;
-        }
-        if self.by_where.is_some() {
-            map.serialize_entry("byWhere", &self.by_where)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "where", &self.where_)?;
+        ::atrocore_runtime::fields::entry_opt(map, "selectData", &self.select_data)?;
+        ::atrocore_runtime::fields::entry_opt(map, "byWhere", &self.by_where)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2519,12 +2428,8 @@ impl ::atrocore_runtime::fields::EncodeFields for DeleteEntitySubscriptionRespon
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.count.is_some() {
-            map.serialize_entry("count", &self.count)?;
-        }
-        if self.ids.is_some() {
-            map.serialize_entry("ids", &self.ids)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "count", &self.count)?;
+        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2579,18 +2484,10 @@ impl ::atrocore_runtime::fields::EncodeFields for EntitySubscriptionBody {
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
         map.serialize_entry("entityName", &self.entity_name)?;
-        if self.ids.is_some() {
-            map.serialize_entry("ids", &self.ids)?;
-        }
-        if self.where_.is_some() {
-            map.serialize_entry("where", &self.where_)?;
-        }
-        if self.select_data.is_some() {
-            map.serialize_entry("selectData", &self.select_data)?;
-        }
-        if self.by_where.is_some() {
-            map.serialize_entry("byWhere", &self.by_where)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "where", &self.where_)?;
+        ::atrocore_runtime::fields::entry_opt(map, "selectData", &self.select_data)?;
+        ::atrocore_runtime::fields::entry_opt(map, "byWhere", &self.by_where)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2640,12 +2537,8 @@ impl ::atrocore_runtime::fields::EncodeFields for EntitySubscriptionResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.count.is_some() {
-            map.serialize_entry("count", &self.count)?;
-        }
-        if self.ids.is_some() {
-            map.serialize_entry("ids", &self.ids)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "count", &self.count)?;
+        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2692,12 +2585,8 @@ impl ::atrocore_runtime::fields::EncodeFields for GetEntityTreeResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.total.is_some() {
-            map.serialize_entry("total", &self.total)?;
-        }
-        if self.list.is_some() {
-            map.serialize_entry("list", &self.list)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
+        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2756,30 +2645,18 @@ impl ::atrocore_runtime::fields::EncodeFields for GetEntityTreeResponseListItem 
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.offset.is_some() {
-            map.serialize_entry("offset", &self.offset)?;
-        }
-        if self.total.is_some() {
-            map.serialize_entry("total", &self.total)?;
-        }
-        if self.disabled.is_some() {
-            map.serialize_entry("disabled", &self.disabled)?;
-        }
-        if self.load_on_demand.is_some() {
-            map.serialize_entry("load_on_demand", &self.load_on_demand)?;
-        }
-        if self.scope.is_some() {
-            map.serialize_entry("scope", &self.scope)?;
-        }
-        if self.children.is_some() {
-            map.serialize_entry("children", &self.children)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "offset", &self.offset)?;
+        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
+        ::atrocore_runtime::fields::entry_opt(map, "disabled", &self.disabled)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "load_on_demand",
+            &self.load_on_demand,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "scope", &self.scope)?;
+        ::atrocore_runtime::fields::entry_opt(map, "children", &self.children)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2879,9 +2756,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EvaluateScriptFieldDefaultResp
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.default.is_some() {
-            map.serialize_entry("default", &self.default)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "default", &self.default)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2976,9 +2851,7 @@ for GenerateScriptAttributesSnippetResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.text.is_some() {
-            map.serialize_entry("text", &self.text)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "text", &self.text)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -3073,9 +2946,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GenerateScriptFieldsSnippetRes
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.text.is_some() {
-            map.serialize_entry("text", &self.text)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "text", &self.text)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -3122,12 +2993,8 @@ impl ::atrocore_runtime::fields::EncodeFields for GetGlobalSearchResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.count.is_some() {
-            map.serialize_entry("count", &self.count)?;
-        }
-        if self.list.is_some() {
-            map.serialize_entry("list", &self.list)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "count", &self.count)?;
+        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -3176,15 +3043,9 @@ impl ::atrocore_runtime::fields::EncodeFields for GetGlobalSearchResponseListIte
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.scope.is_some() {
-            map.serialize_entry("_scope", &self.scope)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_scope", &self.scope)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -3281,18 +3142,10 @@ impl ::atrocore_runtime::fields::EncodeFields for GetMetadataResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.entity_defs.is_some() {
-            map.serialize_entry("entityDefs", &self.entity_defs)?;
-        }
-        if self.client_defs.is_some() {
-            map.serialize_entry("clientDefs", &self.client_defs)?;
-        }
-        if self.scopes.is_some() {
-            map.serialize_entry("scopes", &self.scopes)?;
-        }
-        if self.app.is_some() {
-            map.serialize_entry("app", &self.app)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "entityDefs", &self.entity_defs)?;
+        ::atrocore_runtime::fields::entry_opt(map, "clientDefs", &self.client_defs)?;
+        ::atrocore_runtime::fields::entry_opt(map, "scopes", &self.scopes)?;
+        ::atrocore_runtime::fields::entry_opt(map, "app", &self.app)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -3348,9 +3201,11 @@ impl ::atrocore_runtime::fields::EncodeFields for RemoveAssociatesBody {
         map.serialize_entry("entityName", &self.entity_name)?;
         map.serialize_entry("mainRecordId", &self.main_record_id)?;
         map.serialize_entry("relatedRecordId", &self.related_record_id)?;
-        if self.association_id.is_some() {
-            map.serialize_entry("associationId", &self.association_id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "associationId",
+            &self.association_id,
+        )?;
         ::std::result::Result::Ok(())
     }
 }
@@ -3443,12 +3298,16 @@ impl ::atrocore_runtime::fields::EncodeFields for ResetDashboardResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.dashboard_layout.is_some() {
-            map.serialize_entry("dashboardLayout", &self.dashboard_layout)?;
-        }
-        if self.dashlets_options.is_some() {
-            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "dashboardLayout",
+            &self.dashboard_layout,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "dashletsOptions",
+            &self.dashlets_options,
+        )?;
         ::std::result::Result::Ok(())
     }
 }
@@ -3551,15 +3410,9 @@ impl ::atrocore_runtime::fields::EncodeFields for UpsertResponseItem {
     ) -> ::std::result::Result<(), M::Error> {
         map.serialize_entry("status", &self.status)?;
         map.serialize_entry("stored", &self.stored)?;
-        if self.entity.is_some() {
-            map.serialize_entry("entity", &self.entity)?;
-        }
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.message.is_some() {
-            map.serialize_entry("message", &self.message)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "entity", &self.entity)?;
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "message", &self.message)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -3570,8 +3423,8 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertResponseItem {
         /// The fields read so far.
         #[derive(Default)]
         struct Draft {
-            status: ::std::option::Option<UpsertResponseItemStatus>,
-            stored: ::std::option::Option<bool>,
+            status: Option<UpsertResponseItemStatus>,
+            stored: Option<bool>,
             entity: Option<String>,
             id: Option<String>,
             message: Option<String>,
@@ -3817,24 +3670,12 @@ impl ::atrocore_runtime::fields::EncodeFields for GetUserSessionResponse {
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
         map.serialize_entry("authorizationToken", &self.authorization_token)?;
-        if self.token.is_some() {
-            map.serialize_entry("token", &self.token)?;
-        }
-        if self.user.is_some() {
-            map.serialize_entry("user", &self.user)?;
-        }
-        if self.acl.is_some() {
-            map.serialize_entry("acl", &self.acl)?;
-        }
-        if self.preferences.is_some() {
-            map.serialize_entry("preferences", &self.preferences)?;
-        }
-        if self.settings.is_some() {
-            map.serialize_entry("settings", &self.settings)?;
-        }
-        if self.app_params.is_some() {
-            map.serialize_entry("appParams", &self.app_params)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "token", &self.token)?;
+        ::atrocore_runtime::fields::entry_opt(map, "user", &self.user)?;
+        ::atrocore_runtime::fields::entry_opt(map, "acl", &self.acl)?;
+        ::atrocore_runtime::fields::entry_opt(map, "preferences", &self.preferences)?;
+        ::atrocore_runtime::fields::entry_opt(map, "settings", &self.settings)?;
+        ::atrocore_runtime::fields::entry_opt(map, "appParams", &self.app_params)?;
         ::std::result::Result::Ok(())
     }
 }

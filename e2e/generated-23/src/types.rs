@@ -82,12 +82,8 @@ impl ::atrocore_runtime::fields::EncodeFields for GetTreeDataResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.total.is_some() {
-            map.serialize_entry("total", &self.total)?;
-        }
-        if self.tree.is_some() {
-            map.serialize_entry("tree", &self.tree)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
+        ::atrocore_runtime::fields::entry_opt(map, "tree", &self.tree)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -140,21 +136,11 @@ impl ::atrocore_runtime::fields::EncodeFields for GetTreeDataResponseTreeItem {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.scope.is_some() {
-            map.serialize_entry("scope", &self.scope)?;
-        }
-        if self.disabled.is_some() {
-            map.serialize_entry("disabled", &self.disabled)?;
-        }
-        if self.children.is_some() {
-            map.serialize_entry("children", &self.children)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "scope", &self.scope)?;
+        ::atrocore_runtime::fields::entry_opt(map, "disabled", &self.disabled)?;
+        ::atrocore_runtime::fields::entry_opt(map, "children", &self.children)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -251,15 +237,9 @@ for InheritAllFromParentAsyncBodyWhereItem {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if self.attribute.is_some() {
-            map.serialize_entry("attribute", &self.attribute)?;
-        }
-        if self.value.is_some() {
-            map.serialize_entry("value", &self.value)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_opt(map, "attribute", &self.attribute)?;
+        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -307,9 +287,7 @@ impl ::atrocore_runtime::fields::EncodeFields for InheritAllFromParentAsyncRespo
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.job_id.is_some() {
-            map.serialize_entry("jobId", &self.job_id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "jobId", &self.job_id)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -648,182 +626,162 @@ impl ::atrocore_runtime::fields::EncodeFields for UserProfile {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.meta.is_some() {
-            map.serialize_entry("_meta", &self.meta)?;
-        }
-        if self.disable_action_history.is_some() {
-            map.serialize_entry("disableActionHistory", &self.disable_action_history)?;
-        }
-        if self.is_admin.is_some() {
-            map.serialize_entry("isAdmin", &self.is_admin)?;
-        }
-        if self.is_entity_admin.is_some() {
-            map.serialize_entry("isEntityAdmin", &self.is_entity_admin)?;
-        }
-        if self.is_role_admin.is_some() {
-            map.serialize_entry("isRoleAdmin", &self.is_role_admin)?;
-        }
-        if self.is_user_admin.is_some() {
-            map.serialize_entry("isUserAdmin", &self.is_user_admin)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "disableActionHistory",
+            &self.disable_action_history,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "isAdmin", &self.is_admin)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "isEntityAdmin",
+            &self.is_entity_admin,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "isRoleAdmin", &self.is_role_admin)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isUserAdmin", &self.is_user_admin)?;
         map.serialize_entry("userName", &self.user_name)?;
         map.serialize_entry("name", &self.name)?;
-        if self.department.is_some() {
-            map.serialize_entry("department", &self.department)?;
-        }
-        if self.first_name.is_some() {
-            map.serialize_entry("firstName", &self.first_name)?;
-        }
-        if self.last_name.is_some() {
-            map.serialize_entry("lastName", &self.last_name)?;
-        }
-        if self.is_active.is_some() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
-        if self.title.is_some() {
-            map.serialize_entry("title", &self.title)?;
-        }
-        if self.email_address.is_some() {
-            map.serialize_entry("emailAddress", &self.email_address)?;
-        }
-        if self.phone_number.is_some() {
-            map.serialize_entry("phoneNumber", &self.phone_number)?;
-        }
-        if self.teams_ids.is_some() {
-            map.serialize_entry("teamsIds", &self.teams_ids)?;
-        }
-        if self.teams_names.is_some() {
-            map.serialize_entry("teamsNames", &self.teams_names)?;
-        }
-        if self.roles_ids.is_some() {
-            map.serialize_entry("rolesIds", &self.roles_ids)?;
-        }
-        if self.roles_names.is_some() {
-            map.serialize_entry("rolesNames", &self.roles_names)?;
-        }
-        if self.avatar_id.is_some() {
-            map.serialize_entry("avatarId", &self.avatar_id)?;
-        }
-        if self.avatar_name.is_some() {
-            map.serialize_entry("avatarName", &self.avatar_name)?;
-        }
-        if self.gender.is_some() {
-            map.serialize_entry("gender", &self.gender)?;
-        }
-        if self.created_at.is_some() {
-            map.serialize_entry("createdAt", &self.created_at)?;
-        }
-        if self.created_by_id.is_some() {
-            map.serialize_entry("createdById", &self.created_by_id)?;
-        }
-        if self.created_by_name.is_some() {
-            map.serialize_entry("createdByName", &self.created_by_name)?;
-        }
-        if self.password_updated_at.is_some() {
-            map.serialize_entry("passwordUpdatedAt", &self.password_updated_at)?;
-        }
-        if self.password_updated_by_id.is_some() {
-            map.serialize_entry("passwordUpdatedById", &self.password_updated_by_id)?;
-        }
-        if self.password_updated_by_name.is_some() {
-            map.serialize_entry(
-                "passwordUpdatedByName",
-                &self.password_updated_by_name,
-            )?;
-        }
-        if self.layout_profile_id.is_some() {
-            map.serialize_entry("layoutProfileId", &self.layout_profile_id)?;
-        }
-        if self.layout_profile_name.is_some() {
-            map.serialize_entry("layoutProfileName", &self.layout_profile_name)?;
-        }
-        if self.locale_id.is_some() {
-            map.serialize_entry("localeId", &self.locale_id)?;
-        }
-        if self.locale_name.is_some() {
-            map.serialize_entry("localeName", &self.locale_name)?;
-        }
-        if self.disabled_languages.is_some() {
-            map.serialize_entry("disabledLanguages", &self.disabled_languages)?;
-        }
-        if self.style_id.is_some() {
-            map.serialize_entry("styleId", &self.style_id)?;
-        }
-        if self.style_name.is_some() {
-            map.serialize_entry("styleName", &self.style_name)?;
-        }
-        if self.dashboard_layout.is_some() {
-            map.serialize_entry("dashboardLayout", &self.dashboard_layout)?;
-        }
-        if self.dashlets_options.is_some() {
-            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
-        }
-        if self.use_custom_tab_list.is_some() {
-            map.serialize_entry("useCustomTabList", &self.use_custom_tab_list)?;
-        }
-        if self.follow_entity_on_stream_post.is_some() {
-            map.serialize_entry(
-                "followEntityOnStreamPost",
-                &self.follow_entity_on_stream_post,
-            )?;
-        }
-        if self.follow_created_entities.is_some() {
-            map.serialize_entry("followCreatedEntities", &self.follow_created_entities)?;
-        }
-        if self.follow_entity_on_assignment.is_some() {
-            map.serialize_entry(
-                "followEntityOnAssignment",
-                &self.follow_entity_on_assignment,
-            )?;
-        }
-        if self.closed_panel_options.is_some() {
-            map.serialize_entry("closedPanelOptions", &self.closed_panel_options)?;
-        }
-        if self.receive_notifications.is_some() {
-            map.serialize_entry("receiveNotifications", &self.receive_notifications)?;
-        }
-        if self.notification_profile_id.is_some() {
-            map.serialize_entry("notificationProfileId", &self.notification_profile_id)?;
-        }
-        if self.notification_profile_name.is_some() {
-            map.serialize_entry(
-                "notificationProfileName",
-                &self.notification_profile_name,
-            )?;
-        }
-        if self.lp_navigation.is_some() {
-            map.serialize_entry("lpNavigation", &self.lp_navigation)?;
-        }
-        if self.hide_show_full_list.is_some() {
-            map.serialize_entry("hideShowFullList", &self.hide_show_full_list)?;
-        }
-        if self.favorites_list.is_some() {
-            map.serialize_entry("favoritesList", &self.favorites_list)?;
-        }
-        if self.current_selection_id.is_some() {
-            map.serialize_entry("currentSelectionId", &self.current_selection_id)?;
-        }
-        if self.current_selection_name.is_some() {
-            map.serialize_entry("currentSelectionName", &self.current_selection_name)?;
-        }
-        if self.actor_id.is_some() {
-            map.serialize_entry("actorId", &self.actor_id)?;
-        }
-        if self.actor_name.is_some() {
-            map.serialize_entry("actorName", &self.actor_name)?;
-        }
-        if self.delegator_id.is_some() {
-            map.serialize_entry("delegatorId", &self.delegator_id)?;
-        }
-        if self.delegator_name.is_some() {
-            map.serialize_entry("delegatorName", &self.delegator_name)?;
-        }
-        if self.disable_navigation_path.is_some() {
-            map.serialize_entry("disableNavigationPath", &self.disable_navigation_path)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "department", &self.department)?;
+        ::atrocore_runtime::fields::entry_opt(map, "firstName", &self.first_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "lastName", &self.last_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
+        ::atrocore_runtime::fields::entry_opt(map, "title", &self.title)?;
+        ::atrocore_runtime::fields::entry_opt(map, "emailAddress", &self.email_address)?;
+        ::atrocore_runtime::fields::entry_opt(map, "phoneNumber", &self.phone_number)?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        ::atrocore_runtime::fields::entry_opt(map, "rolesIds", &self.roles_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "rolesNames", &self.roles_names)?;
+        ::atrocore_runtime::fields::entry_opt(map, "avatarId", &self.avatar_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "avatarName", &self.avatar_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "gender", &self.gender)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
+        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "createdByName",
+            &self.created_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "passwordUpdatedAt",
+            &self.password_updated_at,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "passwordUpdatedById",
+            &self.password_updated_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "passwordUpdatedByName",
+            &self.password_updated_by_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "layoutProfileId",
+            &self.layout_profile_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "layoutProfileName",
+            &self.layout_profile_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "localeId", &self.locale_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "localeName", &self.locale_name)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "disabledLanguages",
+            &self.disabled_languages,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "styleId", &self.style_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "styleName", &self.style_name)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "dashboardLayout",
+            &self.dashboard_layout,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "dashletsOptions",
+            &self.dashlets_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "useCustomTabList",
+            &self.use_custom_tab_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "followEntityOnStreamPost",
+            &self.follow_entity_on_stream_post,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "followCreatedEntities",
+            &self.follow_created_entities,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "followEntityOnAssignment",
+            &self.follow_entity_on_assignment,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "closedPanelOptions",
+            &self.closed_panel_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "receiveNotifications",
+            &self.receive_notifications,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "notificationProfileId",
+            &self.notification_profile_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "notificationProfileName",
+            &self.notification_profile_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "lpNavigation", &self.lp_navigation)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "hideShowFullList",
+            &self.hide_show_full_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "favoritesList",
+            &self.favorites_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "currentSelectionId",
+            &self.current_selection_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "currentSelectionName",
+            &self.current_selection_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "actorId", &self.actor_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "actorName", &self.actor_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "delegatorId", &self.delegator_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "delegatorName",
+            &self.delegator_name,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "disableNavigationPath",
+            &self.disable_navigation_path,
+        )?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1002,126 +960,120 @@ impl ::atrocore_runtime::fields::EncodeFields for UserProfilePatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.disable_action_history.is_some() {
-            map.serialize_entry("disableActionHistory", &self.disable_action_history)?;
-        }
-        if self.is_admin.is_some() {
-            map.serialize_entry("isAdmin", &self.is_admin)?;
-        }
-        if self.is_entity_admin.is_some() {
-            map.serialize_entry("isEntityAdmin", &self.is_entity_admin)?;
-        }
-        if self.is_role_admin.is_some() {
-            map.serialize_entry("isRoleAdmin", &self.is_role_admin)?;
-        }
-        if self.is_user_admin.is_some() {
-            map.serialize_entry("isUserAdmin", &self.is_user_admin)?;
-        }
-        if self.user_name.is_some() {
-            map.serialize_entry("userName", &self.user_name)?;
-        }
-        if self.name.is_some() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if self.department.is_some() {
-            map.serialize_entry("department", &self.department)?;
-        }
-        if self.first_name.is_some() {
-            map.serialize_entry("firstName", &self.first_name)?;
-        }
-        if self.last_name.is_some() {
-            map.serialize_entry("lastName", &self.last_name)?;
-        }
-        if self.is_active.is_some() {
-            map.serialize_entry("isActive", &self.is_active)?;
-        }
-        if self.title.is_some() {
-            map.serialize_entry("title", &self.title)?;
-        }
-        if self.email_address.is_some() {
-            map.serialize_entry("emailAddress", &self.email_address)?;
-        }
-        if self.phone_number.is_some() {
-            map.serialize_entry("phoneNumber", &self.phone_number)?;
-        }
-        if self.teams_ids.is_some() {
-            map.serialize_entry("teamsIds", &self.teams_ids)?;
-        }
-        if self.roles_ids.is_some() {
-            map.serialize_entry("rolesIds", &self.roles_ids)?;
-        }
-        if self.avatar_id.is_some() {
-            map.serialize_entry("avatarId", &self.avatar_id)?;
-        }
-        if self.gender.is_some() {
-            map.serialize_entry("gender", &self.gender)?;
-        }
-        if self.password_updated_at.is_some() {
-            map.serialize_entry("passwordUpdatedAt", &self.password_updated_at)?;
-        }
-        if self.password_updated_by_id.is_some() {
-            map.serialize_entry("passwordUpdatedById", &self.password_updated_by_id)?;
-        }
-        if self.layout_profile_id.is_some() {
-            map.serialize_entry("layoutProfileId", &self.layout_profile_id)?;
-        }
-        if self.locale_id.is_some() {
-            map.serialize_entry("localeId", &self.locale_id)?;
-        }
-        if self.disabled_languages.is_some() {
-            map.serialize_entry("disabledLanguages", &self.disabled_languages)?;
-        }
-        if self.style_id.is_some() {
-            map.serialize_entry("styleId", &self.style_id)?;
-        }
-        if self.dashboard_layout.is_some() {
-            map.serialize_entry("dashboardLayout", &self.dashboard_layout)?;
-        }
-        if self.dashlets_options.is_some() {
-            map.serialize_entry("dashletsOptions", &self.dashlets_options)?;
-        }
-        if self.use_custom_tab_list.is_some() {
-            map.serialize_entry("useCustomTabList", &self.use_custom_tab_list)?;
-        }
-        if self.follow_entity_on_stream_post.is_some() {
-            map.serialize_entry(
-                "followEntityOnStreamPost",
-                &self.follow_entity_on_stream_post,
-            )?;
-        }
-        if self.follow_created_entities.is_some() {
-            map.serialize_entry("followCreatedEntities", &self.follow_created_entities)?;
-        }
-        if self.follow_entity_on_assignment.is_some() {
-            map.serialize_entry(
-                "followEntityOnAssignment",
-                &self.follow_entity_on_assignment,
-            )?;
-        }
-        if self.closed_panel_options.is_some() {
-            map.serialize_entry("closedPanelOptions", &self.closed_panel_options)?;
-        }
-        if self.receive_notifications.is_some() {
-            map.serialize_entry("receiveNotifications", &self.receive_notifications)?;
-        }
-        if self.notification_profile_id.is_some() {
-            map.serialize_entry("notificationProfileId", &self.notification_profile_id)?;
-        }
-        if self.lp_navigation.is_some() {
-            map.serialize_entry("lpNavigation", &self.lp_navigation)?;
-        }
-        if self.hide_show_full_list.is_some() {
-            map.serialize_entry("hideShowFullList", &self.hide_show_full_list)?;
-        }
-        if self.favorites_list.is_some() {
-            map.serialize_entry("favoritesList", &self.favorites_list)?;
-        }
-        if self.current_selection_id.is_some() {
-            map.serialize_entry("currentSelectionId", &self.current_selection_id)?;
-        }
-        if self.disable_navigation_path.is_some() {
-            map.serialize_entry("disableNavigationPath", &self.disable_navigation_path)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "disableActionHistory",
+            &self.disable_action_history,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "isAdmin", &self.is_admin)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "isEntityAdmin",
+            &self.is_entity_admin,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "isRoleAdmin", &self.is_role_admin)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isUserAdmin", &self.is_user_admin)?;
+        ::atrocore_runtime::fields::entry_opt(map, "userName", &self.user_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "department", &self.department)?;
+        ::atrocore_runtime::fields::entry_opt(map, "firstName", &self.first_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "lastName", &self.last_name)?;
+        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
+        ::atrocore_runtime::fields::entry_opt(map, "title", &self.title)?;
+        ::atrocore_runtime::fields::entry_opt(map, "emailAddress", &self.email_address)?;
+        ::atrocore_runtime::fields::entry_opt(map, "phoneNumber", &self.phone_number)?;
+        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "rolesIds", &self.roles_ids)?;
+        ::atrocore_runtime::fields::entry_opt(map, "avatarId", &self.avatar_id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "gender", &self.gender)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "passwordUpdatedAt",
+            &self.password_updated_at,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "passwordUpdatedById",
+            &self.password_updated_by_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "layoutProfileId",
+            &self.layout_profile_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "localeId", &self.locale_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "disabledLanguages",
+            &self.disabled_languages,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "styleId", &self.style_id)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "dashboardLayout",
+            &self.dashboard_layout,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "dashletsOptions",
+            &self.dashlets_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "useCustomTabList",
+            &self.use_custom_tab_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "followEntityOnStreamPost",
+            &self.follow_entity_on_stream_post,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "followCreatedEntities",
+            &self.follow_created_entities,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "followEntityOnAssignment",
+            &self.follow_entity_on_assignment,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "closedPanelOptions",
+            &self.closed_panel_options,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "receiveNotifications",
+            &self.receive_notifications,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "notificationProfileId",
+            &self.notification_profile_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(map, "lpNavigation", &self.lp_navigation)?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "hideShowFullList",
+            &self.hide_show_full_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "favoritesList",
+            &self.favorites_list,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "currentSelectionId",
+            &self.current_selection_id,
+        )?;
+        ::atrocore_runtime::fields::entry_opt(
+            map,
+            "disableNavigationPath",
+            &self.disable_navigation_path,
+        )?;
         ::std::result::Result::Ok(())
     }
 }

@@ -95,14 +95,10 @@ impl ::atrocore_runtime::fields::EncodeFields for CreateBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("key", &self.key)?;
         map.serialize_entry("type", &self.type_)?;
-        if self.value.is_some() {
-            map.serialize_entry("value", &self.value)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -155,18 +151,10 @@ impl ::atrocore_runtime::fields::EncodeFields for CreateResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.key.is_some() {
-            map.serialize_entry("key", &self.key)?;
-        }
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if self.value.is_some() {
-            map.serialize_entry("value", &self.value)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "key", &self.key)?;
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -215,12 +203,8 @@ impl ::atrocore_runtime::fields::EncodeFields for GetResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.total.is_some() {
-            map.serialize_entry("total", &self.total)?;
-        }
-        if self.list.is_some() {
-            map.serialize_entry("list", &self.list)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
+        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -271,18 +255,10 @@ impl ::atrocore_runtime::fields::EncodeFields for GetResponseListItem {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.key.is_some() {
-            map.serialize_entry("key", &self.key)?;
-        }
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if self.value.is_some() {
-            map.serialize_entry("value", &self.value)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "key", &self.key)?;
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -333,15 +309,9 @@ impl ::atrocore_runtime::fields::EncodeFields for IdBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.key.is_some() {
-            map.serialize_entry("key", &self.key)?;
-        }
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if self.value.is_some() {
-            map.serialize_entry("value", &self.value)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "key", &self.key)?;
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -393,18 +363,10 @@ impl ::atrocore_runtime::fields::EncodeFields for IdResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.key.is_some() {
-            map.serialize_entry("key", &self.key)?;
-        }
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if self.value.is_some() {
-            map.serialize_entry("value", &self.value)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "key", &self.key)?;
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -457,18 +419,10 @@ impl ::atrocore_runtime::fields::EncodeFields for GetIdResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if self.id.is_some() {
-            map.serialize_entry("id", &self.id)?;
-        }
-        if self.key.is_some() {
-            map.serialize_entry("key", &self.key)?;
-        }
-        if self.type_.is_some() {
-            map.serialize_entry("type", &self.type_)?;
-        }
-        if self.value.is_some() {
-            map.serialize_entry("value", &self.value)?;
-        }
+        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        ::atrocore_runtime::fields::entry_opt(map, "key", &self.key)?;
+        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
+        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -190,10 +190,8 @@ fn decode_impl(
     };
     let extra = has_extra.then(|| {
         quote! {
-            fn extra_fields(&mut self) -> ::std::option::Option<
-                &mut ::atrocore_runtime::serde_json::Map<String, ::atrocore_runtime::serde_json::Value>,
-            > {
-                ::std::option::Option::Some(&mut self.extra)
+            fn extra_fields(&mut self) -> Option<&mut ::atrocore_runtime::fields::Extra> {
+                Some(&mut self.extra)
             }
         }
     });
@@ -211,8 +209,7 @@ fn decode_impl(
             #finish
         }
     };
-    let extra_ty =
-        quote!(::atrocore_runtime::serde_json::Map<String, ::atrocore_runtime::serde_json::Value>);
+    let extra_ty = quote!(::atrocore_runtime::fields::Extra);
     if all_default {
         return quote! {
             impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for #name {
@@ -228,7 +225,7 @@ fn decode_impl(
     let draft_fields = fields.iter().map(|f| {
         let (field, t) = (ident(&f.field.ident), &f.ty);
         if f.must {
-            quote!(#field: ::std::option::Option<#t>,)
+            quote!(#field: Option<#t>,)
         } else {
             quote!(#field: #t,)
         }
@@ -351,23 +348,14 @@ pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream 
             must: !default,
         });
         // What `Serialize` writes: the field's key, unless skipped; a link its own key.
+        let fields_mod = quote!(::atrocore_runtime::fields);
         encode.push(match (link, skip) {
-            (true, Some(_)) => quote! {
-                if let ::std::option::Option::Some(link) = &self.#fname {
-                    link.write_entry(map)?;
-                }
-            },
+            (true, Some(_)) => quote!(#fields_mod::entry_link(map, &self.#fname)?;),
             (true, None) => quote!(self.#fname.write_entry(map)?;),
-            (false, Some("Option::is_none")) => quote! {
-                if self.#fname.is_some() {
-                    map.serialize_entry(#wire, &self.#fname)?;
-                }
-            },
-            (false, Some(_)) => quote! {
-                if !self.#fname.is_unchanged() {
-                    map.serialize_entry(#wire, &self.#fname)?;
-                }
-            },
+            (false, Some("Option::is_none")) => {
+                quote!(#fields_mod::entry_opt(map, #wire, &self.#fname)?;)
+            }
+            (false, Some(_)) => quote!(#fields_mod::entry_patch(map, #wire, &self.#fname)?;),
             (false, None) => quote!(map.serialize_entry(#wire, &self.#fname)?;),
         });
         // Attributes only for serde's `Deserialize` derive, when the struct has it.
