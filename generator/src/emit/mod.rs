@@ -42,11 +42,13 @@ fn docs(parts: &[Option<&str>]) -> TokenStream {
 }
 
 mod crate_files;
+mod fields;
 mod module;
 mod operation;
 mod types;
 
 use crate_files::*;
+use fields::*;
 use module::*;
 use operation::*;
 use types::*;

@@ -56,8 +56,8 @@ pub(crate) struct BenchArgs {
     /// With --vs: skip the cold/incremental `cargo check` timings (the longest part).
     #[arg(long, requires = "vs")]
     no_compile: bool,
-    /// With --vs: cold checks of the 5-entity crate and of the dependency floor, alternating
-    /// (the medians are shown).
+    /// With --vs: rounds of cold and touched checks of our crate and progenitor's, and of the
+    /// 5-entity crate and the dependency floor, the order alternating (the medians are shown).
     #[arg(long, default_value_t = 3, requires = "vs")]
     cold_runs: u32,
     /// Folder for the anchors and the work files of --vs (default: $ATROCORE_BENCH_CACHE, else

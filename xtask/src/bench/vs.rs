@@ -123,8 +123,11 @@ pub(super) fn run(args: &BenchArgs) -> Result<(), String> {
         println!();
         println!(
             "== cargo check, cold (empty target dir, dependencies downloaded beforehand) and after \
-             touching src/lib.rs; ours without TLS (--no-default-features) like progenitor's \
-             crate (reqwest without TLS); ratio = ours / progenitor, below 1 = ours is faster"
+             touching src/lib.rs; ours with every entity and without TLS (--no-default-features \
+             --features full) like progenitor's crate (reqwest without TLS); against progenitor \
+             medians of {} rounds, ours and progenitor's alternating; ratio = ours / progenitor, \
+             below 1 = ours is faster",
+            args.cold_runs.max(1)
         );
         let floor_none = compile::floor(&work, false)?;
         let floor_tls = compile::floor(&work, true)?;
@@ -142,23 +145,48 @@ pub(super) fn run(args: &BenchArgs) -> Result<(), String> {
             let dir = work.join(stem(spec));
             let ours_args = compile::no_tls_all_entities(&dir.join("ours"))?;
             let ours_args: Vec<&str> = ours_args.iter().map(String::as_str).collect();
-            let ours =
-                compile::check_crate(&dir.join("ours"), &dir.join("target-ours"), &ours_args)?;
-            let theirs: Option<CheckTimes> = match accepted.iter().find(|(s, _)| s == spec) {
-                Some((_, out)) => {
+            let check_ours =
+                || compile::check_crate(&dir.join("ours"), &dir.join("target-ours"), &ours_args);
+            let prog = accepted.iter().find(|(s, _)| s == spec).map(|(_, out)| out);
+            // Against progenitor: `--cold-runs` rounds, the order alternating from round to
+            // round (neither always on a warmer or busier machine), medians; alone: one run.
+            let rounds = if prog.is_some() {
+                args.cold_runs.max(1)
+            } else {
+                1
+            };
+            let (mut ours_runs, mut prog_runs) = (Vec::new(), Vec::new());
+            let mut prog_failed = false;
+            for round in 0..rounds {
+                let mut check_prog = |runs: &mut Vec<CheckTimes>| {
+                    let Some(out) = prog.filter(|_| !prog_failed) else {
+                        return;
+                    };
                     match compile::check_crate(out, &dir.join("target-progenitor"), &[]) {
-                        Ok(t) => Some(t),
+                        Ok(t) => runs.push(t),
                         Err(e) => {
+                            prog_failed = true;
                             skipped.push(format!(
                                 "cargo check of progenitor's crate for {}: {e}",
                                 stem(spec)
                             ));
-                            None
                         }
                     }
+                };
+                if round % 2 == 0 {
+                    ours_runs.push(check_ours()?);
+                    check_prog(&mut prog_runs);
+                } else {
+                    check_prog(&mut prog_runs);
+                    ours_runs.push(check_ours()?);
                 }
-                None => None,
+            }
+            let medians = |runs: &[CheckTimes]| CheckTimes {
+                cold: median(runs.iter().map(|t| t.cold).collect()),
+                touched: median(runs.iter().map(|t| t.touched).collect()),
             };
+            let ours = medians(&ours_runs);
+            let theirs = (!prog_runs.is_empty() && !prog_failed).then(|| medians(&prog_runs));
             let (pc, rc, pt, rt) = match theirs {
                 Some(t) => (
                     secs(t.cold),
@@ -178,6 +206,20 @@ pub(super) fn run(args: &BenchArgs) -> Result<(), String> {
                 pt,
                 rt
             );
+            if ours_runs.len() > 1 {
+                let list = |runs: &[CheckTimes]| {
+                    runs.iter()
+                        .map(|t| format!("{}/{}", secs(t.cold), secs(t.touched)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                println!(
+                    "  {} rounds, cold/touched: ours {}; progenitor {} (medians above)",
+                    ours_runs.len(),
+                    list(&ours_runs),
+                    list(&prog_runs)
+                );
+            }
         }
         // The goal "5 entities enabled ≤ the floor + 3 s": on the 2.3 core crate (the issue's),
         // else the first crate that has them.
