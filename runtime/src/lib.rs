@@ -196,6 +196,7 @@ mod attributes;
 mod file_names;
 mod files;
 mod sharing;
+mod task;
 mod upsert;
 
 pub use attribute_defs::AttributeDefs;

@@ -24,11 +24,11 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_json::value::RawValue;
-use tracing::Instrument as _;
 
 use crate::entity::{BoxStream, ListResult};
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::RequestBuilder;
+use crate::task::Spawned;
 
 /// Builds the request of one page of a list.
 pub(crate) trait Pager: Clone + Send + 'static {
@@ -70,18 +70,11 @@ enum Position {
 }
 
 /// A page request running on a task of its own; aborted when dropped.
-struct InFlight(tokio::task::JoinHandle<Result<Bytes>>);
+struct InFlight(Spawned<Result<Bytes>>);
 
 impl InFlight {
     fn start(request: RequestBuilder) -> Self {
-        let send = request.send_bytes().in_current_span();
-        Self(tokio::spawn(send))
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.abort();
+        Self(Spawned::spawn(request.send_bytes()))
     }
 }
 

@@ -4,9 +4,8 @@
 use std::collections::VecDeque;
 use std::task::{Context, Poll};
 
-use tracing::Instrument as _;
-
 use super::*;
+use crate::task::Spawned;
 
 /// One batch of the input: the indices it covers and its items, or the error of the first item
 /// that could not be serialized.
@@ -99,13 +98,7 @@ impl Batch {
 /// prepared); aborted when dropped.
 struct Sending {
     indices: Range<usize>,
-    task: tokio::task::JoinHandle<BatchOutcome>,
-}
-
-impl Drop for Sending {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    task: Spawned<BatchOutcome>,
 }
 
 impl Sending {
@@ -179,9 +172,7 @@ impl Stream for UpsertStream<'_> {
             match this.ready.take() {
                 Some(Ok(encoded)) => this.sending.push_back(Sending {
                     indices: encoded.indices.clone(),
-                    task: tokio::spawn(
-                        send_batch(this.client.clone(), this.path, encoded).in_current_span(),
-                    ),
+                    task: Spawned::spawn(send_batch(this.client.clone(), this.path, encoded)),
                 }),
                 Some(Err(failed)) if this.sending.is_empty() => {
                     return Poll::Ready(Some(Err(failed)));
