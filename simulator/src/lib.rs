@@ -99,6 +99,9 @@
 //!   positive operators never match `NULL`, `like` is case-sensitive unless the value holds `%`,
 //!   date operators use the item's `timeZone`; the query string is cut at PHP's
 //!   `max_input_vars` ([`SimConfig::max_input_vars`]).
+//! - Link and unlink requests that name no record answer 500 without a message, as AtroCore's
+//!   `throw new Error()`; `massRelate` with `where` links every match; 2.2 has
+//!   `POST /{E}/action/unlinkAll`, 2.3 `DELETE /entityRelation?…&all=true`.
 //! - File names are unique per folder only with [`SimConfig::unique_file_names`] (a storage
 //!   that syncs folders; the default local storage checks nothing).
 //! - Faults can strike after a write was stored ([`Faults::after_write_drop_rate`]).

@@ -1617,3 +1617,160 @@ async fn links_to_deleted_records_are_empty_on_2_3() {
         }
     }
 }
+
+/// Link and unlink requests as each generation's controller reads them (see `FIDELITY.md`,
+/// "Linking and unlinking"): which keys name the foreign records, a request naming none is a
+/// 500 without a message, `massRelate` links every match of `where`, and unlinking everything.
+#[tokio::test]
+async fn link_and_unlink_requests_by_generation() {
+    for g in BOTH {
+        let h = start(g).await;
+        let p = product(&h, "Phone", "P-1").await;
+        let pid = p["id"].as_str().unwrap().to_string();
+        let mut channels = Vec::new();
+        for name in ["web shop", "web outlet", "print"] {
+            let c = h.post_ok("/Channel", json!({ "name": name })).await;
+            channels.push(c["id"].as_str().unwrap().to_string());
+        }
+        let (web1, web2, print) = (&channels[0], &channels[1], &channels[2]);
+        let channels_of = format!("/Product/{pid}/channels");
+        // Where the request goes and what its body holds, by generation.
+        let link_req = |extra: Value| match g {
+            Gen::V22 => (format!("/Product/{pid}/channels"), extra),
+            Gen::V23 => {
+                let mut body = json!({ "entityName": "Product", "id": pid, "link": "channels" });
+                body.as_object_mut()
+                    .unwrap()
+                    .extend(extra.as_object().unwrap().clone());
+                ("/entityRelation".to_string(), body)
+            }
+        };
+        let unlink_path = |query: &str| match g {
+            Gen::V22 => format!("/Product/{pid}/channels?{query}"),
+            Gen::V23 => {
+                format!("/entityRelation?entityName=Product&id={pid}&link=channels&{query}")
+            }
+        };
+
+        // No foreign record named: `throw new Error()`, a 500 without a message.
+        let (path, body) = link_req(json!({}));
+        let r = h.send(Method::POST, &path, Some(&body), &[]).await;
+        assert_eq!((r.status.as_u16(), r.text.as_str()), (500, ""), "{g:?}");
+        let r = h.send(Method::DELETE, &unlink_path(""), None, &[]).await;
+        assert_eq!((r.status.as_u16(), r.text.as_str()), (500, ""), "{g:?}");
+
+        // 2.2 reads the foreign `id` and `ids`; 2.3 only `ids` (its `id` is the record's own).
+        match g {
+            Gen::V22 => {
+                let (path, body) = link_req(json!({ "id": web1, "ids": [print] }));
+                assert_eq!(
+                    h.send(Method::POST, &path, Some(&body), &[]).await.text,
+                    "true"
+                );
+                assert_eq!(h.get_ok(&channels_of).await["total"], 2);
+            }
+            Gen::V23 => {
+                let (path, body) = link_req(json!({ "ids": [web1, print] }));
+                assert_eq!(
+                    h.send(Method::POST, &path, Some(&body), &[]).await.text,
+                    "true"
+                );
+                assert_eq!(h.get_ok(&channels_of).await["total"], 2);
+                let r = h
+                    .send(
+                        Method::POST,
+                        "/entityRelation",
+                        Some(&json!({ "entityName": "Product", "id": pid, "ids": [web2] })),
+                        &[],
+                    )
+                    .await;
+                assert_eq!(r.status, 400, "no link: {}", r.text);
+                let r = h
+                    .send(
+                        Method::DELETE,
+                        &format!("/entityRelation?entityName=Product&id={pid}&ids={web1}"),
+                        None,
+                        &[],
+                    )
+                    .await;
+                assert_eq!(r.status, 400, "no link: {}", r.text);
+            }
+        }
+        // Unlink by the query's `ids`, then by the body's `id`.
+        let r = h
+            .send(
+                Method::DELETE,
+                &unlink_path(&format!("ids={print}")),
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(r.text, "true", "{g:?}");
+        assert_eq!(h.get_ok(&channels_of).await["total"], 1);
+        let r = h
+            .send(
+                Method::DELETE,
+                &unlink_path(""),
+                Some(&json!({ "id": web1 })),
+                &[],
+            )
+            .await;
+        assert_eq!(r.text, "true", "{g:?}");
+        assert_eq!(h.get_ok(&channels_of).await["total"], 0);
+
+        // `massRelate`: every channel whose name starts with "web"; `where` must be an array.
+        let filter = json!([{ "type": "startsWith", "attribute": "name", "value": "web" }]);
+        let (path, body) = link_req(json!({ "massRelate": true, "where": filter }));
+        assert_eq!(
+            h.send(Method::POST, &path, Some(&body), &[]).await.text,
+            "true"
+        );
+        let names: Vec<String> = h.get_ok(&channels_of).await["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(names.len(), 2, "{g:?}: {names:?}");
+        assert!(names.iter().all(|n| n.starts_with("web")), "{names:?}");
+        let (path, body) = link_req(json!({ "massRelate": true, "where": { "type": "isNull" } }));
+        assert_eq!(
+            h.send(Method::POST, &path, Some(&body), &[]).await.status,
+            400
+        );
+        assert_eq!(h.get_ok(&channels_of).await["total"], 2);
+
+        // Unlink everything.
+        let r = match g {
+            Gen::V22 => {
+                let r = h
+                    .send(
+                        Method::POST,
+                        "/Product/action/unlinkAll",
+                        Some(&json!({ "id": pid })),
+                        &[],
+                    )
+                    .await;
+                assert_eq!(r.status, 400, "no link: {}", r.text);
+                h.send(
+                    Method::POST,
+                    "/Product/action/unlinkAll",
+                    Some(&json!({ "id": pid, "link": "channels" })),
+                    &[],
+                )
+                .await
+            }
+            Gen::V23 => {
+                h.send(Method::DELETE, &unlink_path("all=true"), None, &[])
+                    .await
+            }
+        };
+        assert_eq!(r.text, "true", "{g:?}");
+        assert_eq!(h.get_ok(&channels_of).await["total"], 0);
+        // The channels stay.
+        assert_eq!(
+            h.get_ok(&format!("/Channel/{web2}")).await["name"],
+            "web outlet"
+        );
+    }
+}

@@ -298,6 +298,9 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
         {
             attributes::route(&ctx, entity, segs[1], segs[2], &m, &req)
         }
+        (3, &Method::POST) if g == Generation::V22 && segs[1..] == ["action", "unlinkAll"] => {
+            links::unlink_all(&ctx, entity, &req.json()?).map(|v| json(&v))
+        }
         (3, &Method::POST) if entity.name == "File" && segs[2] == "createSharedUrl" => {
             files::create_shared_url(&ctx, segs[1]).map(|v| json(&v))
         }

@@ -1,15 +1,17 @@
 //! Linked records: per-entity link routes (2.2) and `/entityRelation` (2.3).
 
+use axum::http::StatusCode;
 use rusqlite::types::Value as SqlValue;
 use serde_json::{Value, json};
 
 use crate::http::request::Req;
 use crate::model::{Entity, LinkKind};
+use crate::query::where_sql;
 use crate::services::lists::{list_params, run_list};
 use crate::services::records::{fetch, ids_of, resolve_code, set_m2m};
 use crate::state::Ctx;
 use crate::store::{Record, ident};
-use crate::util::{ApiError, now_ts, truthy};
+use crate::util::{ApiError, now_ts};
 
 /// The ids linked to record `id` through `link`, with the related entity.
 fn linked_condition<'m>(
@@ -185,27 +187,142 @@ fn relate(
     Ok(Value::Bool(true))
 }
 
-/// `POST /E/{id}/{link}` with `{ids}` (or `{id}`).
-pub fn link(ctx: &Ctx, e: &Entity, id: &str, link: &str, body: &Value) -> Result<Value, ApiError> {
-    let ids = body
-        .get("ids")
-        .map(ids_of)
-        .or_else(|| body.get("id").map(ids_of))
-        .unwrap_or_default();
+/// What AtroCore answers when a link or unlink request names no record: `throw new Error()`,
+/// a 500 without a message (2.2.31 `app/Atro/Controllers/AbstractRecordController.php`
+/// `actionCreateLink`/`actionRemoveLink`; 2.3 `app/Atro/Handlers/Global/
+/// EntityRelationCreateHandler.php` and `EntityRelationDeleteHandler.php`).
+fn nothing_to_relate() -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "")
+}
+
+/// PHP's `!empty($v)` for a decoded JSON value.
+fn php_truthy(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
+        Some(Value::String(s)) => !s.is_empty() && s != "0",
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(_)) => true,
+    }
+}
+
+/// `massRelate` with `where`: links every record of the link's target that matches `where`
+/// (both generations hand it to the record service's `linkEntityMass`). `where` must be a JSON
+/// array (`!is_array($data->where)` is a 400); an empty one matches every record.
+fn mass_relate(
+    ctx: &Ctx,
+    e: &Entity,
+    id: &str,
+    link_name: &str,
+    body: &Value,
+) -> Result<Value, ApiError> {
+    let Some(where_ @ Value::Array(_)) = body.get("where") else {
+        return Err(ApiError::bad("Bad Request"));
+    };
+    let link = e.link(link_name).ok_or_else(|| {
+        ApiError::not_found(format!("Link '{link_name}' not found in '{}'.", e.name))
+    })?;
+    let te = link
+        .entity
+        .as_deref()
+        .and_then(|t| ctx.app.model.entity(t))
+        .ok_or_else(|| {
+            ApiError::bad(format!(
+                "Link '{link_name}' is not available in the simulator."
+            ))
+        })?;
+    let filter = where_sql::build_where(&ctx.app.model, te, where_)?;
+    let mut sql = "COALESCE(t.\"deleted\", 0) = 0".to_string();
+    if !filter.sql.is_empty() {
+        sql.push_str(&format!(" AND {}", filter.sql));
+    }
+    let ids = select_ids(ctx, te, &sql, filter.params)?;
     if ids.is_empty() {
-        return Err(ApiError::bad("No 'ids' given."));
+        fetch(ctx, e, id)?;
+        ctx.check_write(&e.name, "edit")?;
+        return Ok(Value::Bool(true));
+    }
+    relate(ctx, e, id, link_name, &ids, true)
+}
+
+/// The ids of the `te` records matching `sql` (over alias `t`), in insertion order.
+fn select_ids(
+    ctx: &Ctx,
+    te: &Entity,
+    sql: &str,
+    params: Vec<SqlValue>,
+) -> Result<Vec<String>, ApiError> {
+    Ok(ctx
+        .store
+        .select(te, sql, params, "t.rowid", None, 0)?
+        .iter()
+        .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect())
+}
+
+/// The foreign ids of a link request's JSON body: `id`, then the members of `ids`.
+fn body_ids(body: &Value) -> Vec<String> {
+    let mut ids = body.get("id").map(ids_of).unwrap_or_default();
+    if let Some(list @ Value::Array(_)) = body.get("ids") {
+        ids.extend(ids_of(list));
+    }
+    ids
+}
+
+/// 2.2 `POST /E/{id}/{link}` with `{id}` and/or `{ids}`, or `{massRelate: true, where}`
+/// (`actionCreateLink`): `true`; nothing named is a 500.
+pub fn link(ctx: &Ctx, e: &Entity, id: &str, link: &str, body: &Value) -> Result<Value, ApiError> {
+    if php_truthy(body.get("massRelate")) {
+        return mass_relate(ctx, e, id, link, body);
+    }
+    let ids = body_ids(body);
+    if ids.is_empty() {
+        return Err(nothing_to_relate());
     }
     relate(ctx, e, id, link, &ids, true)
 }
 
-/// `DELETE /E/{id}/{link}?ids=a,b`.
+/// 2.2 `DELETE /E/{id}/{link}` (`actionRemoveLink`): the ids of the query's `ids` (comma
+/// separated), else the body's `id` and `ids`; `true`; nothing named is a 500.
 pub fn unlink(ctx: &Ctx, e: &Entity, id: &str, link: &str, req: &Req) -> Result<Value, ApiError> {
-    let ids = match req.param_value("ids") {
-        Some(v) => ids_of(&v.to_json()),
-        None => req.json()?.get("ids").map(ids_of).unwrap_or_default(),
+    let ids = match req.param("ids").filter(|s| !s.is_empty()) {
+        Some(list) => list.split(',').map(str::to_string).collect(),
+        None => body_ids(&req.json()?),
     };
     if ids.is_empty() {
-        return Err(ApiError::bad("No 'ids' given."));
+        return Err(nothing_to_relate());
+    }
+    relate(ctx, e, id, link, &ids, false)
+}
+
+/// 2.2 `POST /E/action/unlinkAll` with `{id, link}` (`actionUnlinkAll`): unlinks every record
+/// linked through `link`; `true`. Either key missing is a 400.
+pub fn unlink_all(ctx: &Ctx, e: &Entity, body: &Value) -> Result<Value, ApiError> {
+    let (Some(id), Some(link)) = (body.get("id"), body.get("link")) else {
+        return Err(ApiError::bad("Bad Request"));
+    };
+    let (id, link) = (php_string(id), php_string(link));
+    unlink_every(ctx, e, &id, &link)
+}
+
+/// PHP's `(string)` cast of a decoded JSON scalar.
+fn php_string(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(true) => "1".into(),
+        Value::Null | Value::Bool(false) => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Unlinks every record linked to `id` through `link`.
+fn unlink_every(ctx: &Ctx, e: &Entity, id: &str, link: &str) -> Result<Value, ApiError> {
+    let (te, sql, params) = linked_condition(ctx, e, id, link)?;
+    let ids = select_ids(ctx, te, &sql, params)?;
+    if ids.is_empty() {
+        ctx.check_write(&e.name, "edit")?;
+        return Ok(Value::Bool(true));
     }
     relate(ctx, e, id, link, &ids, false)
 }
@@ -233,44 +350,59 @@ pub fn relation_list(ctx: &Ctx, req: &Req) -> Result<Value, ApiError> {
     linked_list(ctx, e, &resolve_code(ctx, e, id)?, link, req)
 }
 
-/// 2.3 `POST /entityRelation` with `{entityName, id, link, ids | id}`: links records; `true`.
+/// 2.3 `entityName`, `id` and `link` of an `/entityRelation` write, each required (400).
+fn relation_keys<'v>(
+    entity: Option<&'v str>,
+    id: Option<&'v str>,
+    link: Option<&'v str>,
+) -> Result<(&'v str, &'v str, &'v str), ApiError> {
+    match (entity, id, link) {
+        (Some(e), Some(i), Some(l)) if !e.is_empty() && !i.is_empty() && !l.is_empty() => {
+            Ok((e, i, l))
+        }
+        _ => Err(ApiError::bad("Bad Request")),
+    }
+}
+
+/// 2.3 `POST /entityRelation` with `{entityName, id, link, ids}` or `{…, massRelate: true,
+/// where}` (`app/Atro/Handlers/Global/EntityRelationCreateHandler.php`): `true`. Unlike the
+/// 2.2 route, a singular `id` of the foreign record is not read (it is the record's own id
+/// here), so `ids` is the only list; an empty one is a 500.
 pub fn relation_link(ctx: &Ctx, body: &Value) -> Result<Value, ApiError> {
-    let e = relation_target(ctx, body.get("entityName").and_then(Value::as_str))?;
-    let id = body.get("id").and_then(Value::as_str).unwrap_or_default();
-    let link_name = body.get("link").and_then(Value::as_str).unwrap_or_default();
-    let ids = body.get("ids").map(ids_of).unwrap_or_default();
+    let str_of = |k: &str| body.get(k).and_then(Value::as_str);
+    let (entity, id, link_name) =
+        relation_keys(str_of("entityName"), str_of("id"), str_of("link"))?;
+    let e = relation_target(ctx, Some(entity))?;
+    ctx.check_write(&e.name, "edit")?;
+    if php_truthy(body.get("massRelate")) {
+        return mass_relate(ctx, e, id, link_name, body);
+    }
+    let ids = match body.get("ids") {
+        Some(list @ Value::Array(_)) => ids_of(list),
+        _ => Vec::new(),
+    };
     if ids.is_empty() {
-        return Err(ApiError::bad("No 'ids' given."));
+        return Err(nothing_to_relate());
     }
     relate(ctx, e, id, link_name, &ids, true)
 }
 
-/// 2.3 `DELETE /entityRelation?entityName=&id=&link=&ids=a,b` (or `all=true`, or `ids`/`id` in
-/// a JSON body): unlinks records; `true`.
+/// 2.3 `DELETE /entityRelation?entityName=&id=&link=` with `ids=a,b` in the query, or `id`/`ids`
+/// in a JSON body, or `all=true` (`app/Atro/Handlers/Global/EntityRelationDeleteHandler.php`):
+/// `true`; nothing named is a 500.
 pub fn relation_unlink(ctx: &Ctx, req: &Req) -> Result<Value, ApiError> {
-    let e = relation_target(ctx, req.param("entityName"))?;
-    let id = req.param("id").unwrap_or_default();
-    let link_name = req.param("link").unwrap_or_default();
-    let ids = if truthy(req.param("all")) {
-        let (te, sql, params) = linked_condition(ctx, e, id, link_name)?;
-        ctx.store
-            .select(te, &sql, params, "t.rowid", None, 0)?
-            .iter()
-            .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_string))
-            .collect()
-    } else if let Some(v) = req.param_value("ids") {
-        ids_of(&v.to_json())
-    } else {
-        let body = req.json()?;
-        let mut ids = body.get("ids").map(ids_of).unwrap_or_default();
-        ids.extend(body.get("id").map(ids_of).unwrap_or_default());
-        ids
+    let (entity, id, link_name) =
+        relation_keys(req.param("entityName"), req.param("id"), req.param("link"))?;
+    let e = relation_target(ctx, Some(entity))?;
+    if req.param("all").is_some_and(|v| !v.is_empty() && v != "0") {
+        return unlink_every(ctx, e, id, link_name);
+    }
+    let ids = match req.param("ids").filter(|s| !s.is_empty()) {
+        Some(list) => list.split(',').map(str::to_string).collect(),
+        None => body_ids(&req.json()?),
     };
     if ids.is_empty() {
-        if truthy(req.param("all")) {
-            return Ok(Value::Bool(true));
-        }
-        return Err(ApiError::bad("No 'ids' given."));
+        return Err(nothing_to_relate());
     }
     relate(ctx, e, id, link_name, &ids, false)
 }
