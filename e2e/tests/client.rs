@@ -579,7 +579,7 @@ async fn link_lists_are_typed_list_requests() {
 /// Typed link and unlink for each to-many link, read back through the link list.
 #[tokio::test]
 async fn typed_link_and_unlink() {
-    use atrocore_client::category::CategoryPost;
+    use atrocore_client::category::{self, CategoryPost};
     use atrocore_client::product::ProductPost;
     let (_sim, client) = start().await;
     let pid = client
@@ -620,4 +620,31 @@ async fn typed_link_and_unlink() {
         .await
         .unwrap_err();
     assert!(e.is_builder(), "{e}");
+
+    // By filter (`massRelate`): the server links every category named "Off…".
+    client
+        .category()
+        .create(&CategoryPost::new("Garden", "1", "1"))
+        .await
+        .unwrap();
+    client
+        .product()
+        .link_categories_matching(&pid, category::filter::name().starts_with("Off"))
+        .await
+        .unwrap();
+    let mut names: Vec<_> = client
+        .product()
+        .categories(&pid)
+        .await
+        .unwrap()
+        .list
+        .into_iter()
+        .filter_map(|c| c.name)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Home", "Office"]);
+    // Everything at once; the categories stay.
+    client.product().unlink_all_categories(&pid).await.unwrap();
+    assert_eq!(client.product().categories(&pid).await.unwrap().total, 0);
+    assert_eq!(client.category().list().await.unwrap().total, 3);
 }

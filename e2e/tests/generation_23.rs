@@ -312,7 +312,7 @@ async fn link_lists_on_2_3() {
 /// Typed link and unlink on 2.3 (`/entityRelation`).
 #[tokio::test]
 async fn typed_link_and_unlink_on_2_3() {
-    use atrocore_client_23::category::CategoryPost;
+    use atrocore_client_23::category::{self, CategoryPost};
     let sim = Simulator::start(config()).await.unwrap();
     let client = client(&sim);
     let pid = client
@@ -343,6 +343,34 @@ async fn typed_link_and_unlink_on_2_3() {
         .await
         .unwrap();
     assert_eq!(client.product().categories(&pid).await.unwrap().total, 0);
+
+    // By filter (`massRelate` on `/entityRelation`), then everything at once (`all=true`).
+    for name in ["Office chairs", "Garden"] {
+        client
+            .category()
+            .create(&CategoryPost::new(name))
+            .await
+            .unwrap();
+    }
+    client
+        .product()
+        .link_categories_matching(&pid, category::filter::name().starts_with("Office"))
+        .await
+        .unwrap();
+    let mut names: Vec<_> = client
+        .product()
+        .categories(&pid)
+        .await
+        .unwrap()
+        .list
+        .into_iter()
+        .filter_map(|c| c.name)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Office", "Office chairs"]);
+    client.product().unlink_all_categories(&pid).await.unwrap();
+    assert_eq!(client.product().categories(&pid).await.unwrap().total, 0);
+    assert_eq!(client.category().list().await.unwrap().total, 3);
 }
 
 /// Keyset paging on 2.3 while records are created: every record that existed before is seen

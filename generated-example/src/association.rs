@@ -1060,6 +1060,24 @@ impl<'a> AssociationApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Association", id.id_str(), "teams", &ids)
     }
+    /// Links to the `Association` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "team")]
+    pub fn link_teams_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
+        filter: ::atrocore_runtime::Filter<crate::team::Team>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Association", id.id_str(), "teams", &filter.into_where())
+    }
+    /// Unlinks every `Team` record from the `Association` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
+    pub fn unlink_all_teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Association", id.id_str(), "teams")
+    }
     /// The `Association` records linked to the `Association` `id` through `associations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associations(
         &self,
@@ -1087,6 +1105,27 @@ impl<'a> AssociationApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Association", id.id_str(), "associations", &ids)
+    }
+    /// Links to the `Association` `id`, through `associations`, every `Association` record that matches `filter` (the server selects them; an empty filter matches every record).
+    pub fn link_associations_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
+        filter: ::atrocore_runtime::Filter<crate::association::Association>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "Association",
+                id.id_str(),
+                "associations",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `Association` record from the `Association` `id` (`associations`); they stay.
+    pub fn unlink_all_associations(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Association", id.id_str(), "associations")
     }
     /// `GET /Association/{id}/{link}`
     pub fn linked(

@@ -2662,6 +2662,27 @@ impl<'a> AttributeApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Attribute", id.id_str(), "nestedAttributes", &ids)
     }
+    /// Links to the `Attribute` `id`, through `nestedAttributes`, every `Attribute` record that matches `filter` (the server selects them; an empty filter matches every record).
+    pub fn link_nested_attributes_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
+        filter: ::atrocore_runtime::Filter<crate::attribute::Attribute>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "Attribute",
+                id.id_str(),
+                "nestedAttributes",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `Attribute` record from the `Attribute` `id` (`nestedAttributes`); they stay.
+    pub fn unlink_all_nested_attributes(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Attribute", id.id_str(), "nestedAttributes")
+    }
     /// The `ClassificationAttribute` records linked to the `Attribute` `id` through `classificationAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "classification-attribute")]
     pub fn classification_attributes(
@@ -2701,6 +2722,31 @@ impl<'a> AttributeApi<'a> {
         self.client
             .unlink_records("Attribute", id.id_str(), "classificationAttributes", &ids)
     }
+    /// Links to the `Attribute` `id`, through `classificationAttributes`, every `ClassificationAttribute` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "classification-attribute")]
+    pub fn link_classification_attributes_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
+        filter: ::atrocore_runtime::Filter<
+            crate::classification_attribute::ClassificationAttribute,
+        >,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "Attribute",
+                id.id_str(),
+                "classificationAttributes",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `ClassificationAttribute` record from the `Attribute` `id` (`classificationAttributes`); they stay.
+    #[cfg(feature = "classification-attribute")]
+    pub fn unlink_all_classification_attributes(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Attribute", id.id_str(), "classificationAttributes")
+    }
     /// The `Product` records linked to the `Attribute` `id` through `variantSpecificProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product")]
     pub fn variant_specific_products(
@@ -2738,6 +2784,29 @@ impl<'a> AttributeApi<'a> {
         self.client
             .unlink_records("Attribute", id.id_str(), "variantSpecificProducts", &ids)
     }
+    /// Links to the `Attribute` `id`, through `variantSpecificProducts`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "product")]
+    pub fn link_variant_specific_products_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
+        filter: ::atrocore_runtime::Filter<crate::product::Product>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "Attribute",
+                id.id_str(),
+                "variantSpecificProducts",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `Product` record from the `Attribute` `id` (`variantSpecificProducts`); they stay.
+    #[cfg(feature = "product")]
+    pub fn unlink_all_variant_specific_products(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Attribute", id.id_str(), "variantSpecificProducts")
+    }
     /// The `Team` records linked to the `Attribute` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "team")]
     pub fn teams(
@@ -2765,6 +2834,24 @@ impl<'a> AttributeApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Attribute", id.id_str(), "teams", &ids)
+    }
+    /// Links to the `Attribute` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "team")]
+    pub fn link_teams_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
+        filter: ::atrocore_runtime::Filter<crate::team::Team>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Attribute", id.id_str(), "teams", &filter.into_where())
+    }
+    /// Unlinks every `Team` record from the `Attribute` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
+    pub fn unlink_all_teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Attribute", id.id_str(), "teams")
     }
     /// `GET /Attribute/{id}/{link}`
     pub fn linked(

@@ -990,6 +990,29 @@ impl<'a> AttributeGroupApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("AttributeGroup", id.id_str(), "attributes", &ids)
     }
+    /// Links to the `AttributeGroup` `id`, through `attributes`, every `Attribute` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "attribute")]
+    pub fn link_attributes_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
+        filter: ::atrocore_runtime::Filter<crate::attribute::Attribute>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "AttributeGroup",
+                id.id_str(),
+                "attributes",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `Attribute` record from the `AttributeGroup` `id` (`attributes`); they stay.
+    #[cfg(feature = "attribute")]
+    pub fn unlink_all_attributes(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("AttributeGroup", id.id_str(), "attributes")
+    }
     /// The `Team` records linked to the `AttributeGroup` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "team")]
     pub fn teams(
@@ -1017,6 +1040,24 @@ impl<'a> AttributeGroupApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("AttributeGroup", id.id_str(), "teams", &ids)
+    }
+    /// Links to the `AttributeGroup` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "team")]
+    pub fn link_teams_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
+        filter: ::atrocore_runtime::Filter<crate::team::Team>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("AttributeGroup", id.id_str(), "teams", &filter.into_where())
+    }
+    /// Unlinks every `Team` record from the `AttributeGroup` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
+    pub fn unlink_all_teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("AttributeGroup", id.id_str(), "teams")
     }
     /// `GET /AttributeGroup/{id}/{link}`
     pub fn linked(

@@ -799,6 +799,29 @@ impl<'a> AttributePanelApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("AttributePanel", id.id_str(), "attributes", &ids)
     }
+    /// Links to the `AttributePanel` `id`, through `attributes`, every `Attribute` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "attribute")]
+    pub fn link_attributes_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributePanelId>,
+        filter: ::atrocore_runtime::Filter<crate::attribute::Attribute>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "AttributePanel",
+                id.id_str(),
+                "attributes",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `Attribute` record from the `AttributePanel` `id` (`attributes`); they stay.
+    #[cfg(feature = "attribute")]
+    pub fn unlink_all_attributes(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::AttributePanelId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("AttributePanel", id.id_str(), "attributes")
+    }
 }
 impl ::atrocore_runtime::UpsertPayload<AttributePanel> for AttributePanelPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {

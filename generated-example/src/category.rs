@@ -1136,6 +1136,23 @@ impl<'a> CategoryApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Category", id.id_str(), "files", &ids)
     }
+    /// Links to the `Category` `id`, through `files`, every `File` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "file")]
+    pub fn link_files_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+        filter: ::atrocore_runtime::Filter<crate::file::File>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_matching("Category", id.id_str(), "files", &filter.into_where())
+    }
+    /// Unlinks every `File` record from the `Category` `id` (`files`); they stay.
+    #[cfg(feature = "file")]
+    pub fn unlink_all_files(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Category", id.id_str(), "files")
+    }
     /// The `Team` records linked to the `Category` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "team")]
     pub fn teams(
@@ -1164,6 +1181,23 @@ impl<'a> CategoryApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Category", id.id_str(), "teams", &ids)
     }
+    /// Links to the `Category` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "team")]
+    pub fn link_teams_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+        filter: ::atrocore_runtime::Filter<crate::team::Team>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_matching("Category", id.id_str(), "teams", &filter.into_where())
+    }
+    /// Unlinks every `Team` record from the `Category` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
+    pub fn unlink_all_teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Category", id.id_str(), "teams")
+    }
     /// The `Category` records linked to the `Category` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn children(
         &self,
@@ -1190,6 +1224,22 @@ impl<'a> CategoryApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Category", id.id_str(), "children", &ids)
     }
+    /// Links to the `Category` `id`, through `children`, every `Category` record that matches `filter` (the server selects them; an empty filter matches every record).
+    pub fn link_children_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+        filter: ::atrocore_runtime::Filter<crate::category::Category>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Category", id.id_str(), "children", &filter.into_where())
+    }
+    /// Unlinks every `Category` record from the `Category` `id` (`children`); they stay.
+    pub fn unlink_all_children(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Category", id.id_str(), "children")
+    }
     /// The `Category` records linked to the `Category` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
         &self,
@@ -1215,6 +1265,22 @@ impl<'a> CategoryApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Category", id.id_str(), "parents", &ids)
+    }
+    /// Links to the `Category` `id`, through `parents`, every `Category` record that matches `filter` (the server selects them; an empty filter matches every record).
+    pub fn link_parents_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+        filter: ::atrocore_runtime::Filter<crate::category::Category>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Category", id.id_str(), "parents", &filter.into_where())
+    }
+    /// Unlinks every `Category` record from the `Category` `id` (`parents`); they stay.
+    pub fn unlink_all_parents(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Category", id.id_str(), "parents")
     }
     /// The `Product` records linked to the `Category` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product")]
@@ -1245,6 +1311,24 @@ impl<'a> CategoryApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Category", id.id_str(), "products", &ids)
     }
+    /// Links to the `Category` `id`, through `products`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "product")]
+    pub fn link_products_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+        filter: ::atrocore_runtime::Filter<crate::product::Product>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Category", id.id_str(), "products", &filter.into_where())
+    }
+    /// Unlinks every `Product` record from the `Category` `id` (`products`); they stay.
+    #[cfg(feature = "product")]
+    pub fn unlink_all_products(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Category", id.id_str(), "products")
+    }
     /// The `Channel` records linked to the `Category` `id` through `channels`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "channel")]
     pub fn channels(
@@ -1273,6 +1357,24 @@ impl<'a> CategoryApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Category", id.id_str(), "channels", &ids)
+    }
+    /// Links to the `Category` `id`, through `channels`, every `Channel` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "channel")]
+    pub fn link_channels_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+        filter: ::atrocore_runtime::Filter<crate::channel::Channel>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Category", id.id_str(), "channels", &filter.into_where())
+    }
+    /// Unlinks every `Channel` record from the `Category` `id` (`channels`); they stay.
+    #[cfg(feature = "channel")]
+    pub fn unlink_all_channels(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Category", id.id_str(), "channels")
     }
     /// The `ProductCategory` records linked to the `Category` `id` through `categoryProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product-category")]
@@ -1308,6 +1410,29 @@ impl<'a> CategoryApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Category", id.id_str(), "categoryProducts", &ids)
+    }
+    /// Links to the `Category` `id`, through `categoryProducts`, every `ProductCategory` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "product-category")]
+    pub fn link_category_products_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+        filter: ::atrocore_runtime::Filter<crate::product_category::ProductCategory>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "Category",
+                id.id_str(),
+                "categoryProducts",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `ProductCategory` record from the `Category` `id` (`categoryProducts`); they stay.
+    #[cfg(feature = "product-category")]
+    pub fn unlink_all_category_products(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Category", id.id_str(), "categoryProducts")
     }
     /// `GET /Category/{id}/{link}`
     pub fn linked(

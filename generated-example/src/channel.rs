@@ -724,6 +724,24 @@ impl<'a> ChannelApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Channel", id.id_str(), "products", &ids)
     }
+    /// Links to the `Channel` `id`, through `products`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "product")]
+    pub fn link_products_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
+        filter: ::atrocore_runtime::Filter<crate::product::Product>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Channel", id.id_str(), "products", &filter.into_where())
+    }
+    /// Unlinks every `Product` record from the `Channel` `id` (`products`); they stay.
+    #[cfg(feature = "product")]
+    pub fn unlink_all_products(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Channel", id.id_str(), "products")
+    }
     /// The `Category` records linked to the `Channel` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "category")]
     pub fn categories(
@@ -753,6 +771,24 @@ impl<'a> ChannelApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Channel", id.id_str(), "categories", &ids)
     }
+    /// Links to the `Channel` `id`, through `categories`, every `Category` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "category")]
+    pub fn link_categories_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
+        filter: ::atrocore_runtime::Filter<crate::category::Category>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Channel", id.id_str(), "categories", &filter.into_where())
+    }
+    /// Unlinks every `Category` record from the `Channel` `id` (`categories`); they stay.
+    #[cfg(feature = "category")]
+    pub fn unlink_all_categories(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Channel", id.id_str(), "categories")
+    }
     /// The `Attribute` records linked to the `Channel` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "attribute")]
     pub fn attributes(
@@ -781,6 +817,24 @@ impl<'a> ChannelApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Channel", id.id_str(), "attributes", &ids)
+    }
+    /// Links to the `Channel` `id`, through `attributes`, every `Attribute` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "attribute")]
+    pub fn link_attributes_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
+        filter: ::atrocore_runtime::Filter<crate::attribute::Attribute>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Channel", id.id_str(), "attributes", &filter.into_where())
+    }
+    /// Unlinks every `Attribute` record from the `Channel` `id` (`attributes`); they stay.
+    #[cfg(feature = "attribute")]
+    pub fn unlink_all_attributes(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Channel", id.id_str(), "attributes")
     }
     /// The `Classification` records linked to the `Channel` `id` through `classifications`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "classification")]
@@ -816,6 +870,29 @@ impl<'a> ChannelApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Channel", id.id_str(), "classifications", &ids)
+    }
+    /// Links to the `Channel` `id`, through `classifications`, every `Classification` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "classification")]
+    pub fn link_classifications_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
+        filter: ::atrocore_runtime::Filter<crate::classification::Classification>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "Channel",
+                id.id_str(),
+                "classifications",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `Classification` record from the `Channel` `id` (`classifications`); they stay.
+    #[cfg(feature = "classification")]
+    pub fn unlink_all_classifications(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Channel", id.id_str(), "classifications")
     }
     /// `GET /Channel/{id}/{link}`
     pub fn linked(

@@ -1316,6 +1316,31 @@ impl<'a> ClassificationApi<'a> {
                 &ids,
             )
     }
+    /// Links to the `Classification` `id`, through `classificationAttributes`, every `ClassificationAttribute` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "classification-attribute")]
+    pub fn link_classification_attributes_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
+        filter: ::atrocore_runtime::Filter<
+            crate::classification_attribute::ClassificationAttribute,
+        >,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "Classification",
+                id.id_str(),
+                "classificationAttributes",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `ClassificationAttribute` record from the `Classification` `id` (`classificationAttributes`); they stay.
+    #[cfg(feature = "classification-attribute")]
+    pub fn unlink_all_classification_attributes(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Classification", id.id_str(), "classificationAttributes")
+    }
     /// The `Team` records linked to the `Classification` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "team")]
     pub fn teams(
@@ -1343,6 +1368,24 @@ impl<'a> ClassificationApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Classification", id.id_str(), "teams", &ids)
+    }
+    /// Links to the `Classification` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "team")]
+    pub fn link_teams_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
+        filter: ::atrocore_runtime::Filter<crate::team::Team>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Classification", id.id_str(), "teams", &filter.into_where())
+    }
+    /// Unlinks every `Team` record from the `Classification` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
+    pub fn unlink_all_teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Classification", id.id_str(), "teams")
     }
     /// The `Product` records linked to the `Classification` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product")]
@@ -1372,6 +1415,29 @@ impl<'a> ClassificationApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Classification", id.id_str(), "products", &ids)
+    }
+    /// Links to the `Classification` `id`, through `products`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "product")]
+    pub fn link_products_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
+        filter: ::atrocore_runtime::Filter<crate::product::Product>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "Classification",
+                id.id_str(),
+                "products",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `Product` record from the `Classification` `id` (`products`); they stay.
+    #[cfg(feature = "product")]
+    pub fn unlink_all_products(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Classification", id.id_str(), "products")
     }
     /// `GET /Classification/{id}/{link}`
     pub fn linked(

@@ -2064,6 +2064,29 @@ impl<'a> ClassificationAttributeApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("ClassificationAttribute", id.id_str(), "teams", &ids)
     }
+    /// Links to the `ClassificationAttribute` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "team")]
+    pub fn link_teams_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
+        filter: ::atrocore_runtime::Filter<crate::team::Team>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "ClassificationAttribute",
+                id.id_str(),
+                "teams",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `Team` record from the `ClassificationAttribute` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
+    pub fn unlink_all_teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("ClassificationAttribute", id.id_str(), "teams")
+    }
     /// `GET /ClassificationAttribute/{id}/{link}`
     pub fn linked(
         &self,

@@ -455,6 +455,24 @@ impl<'a> CountryApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Country", id.id_str(), "products", &ids)
     }
+    /// Links to the `Country` `id`, through `products`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "product")]
+    pub fn link_products_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CountryId>,
+        filter: ::atrocore_runtime::Filter<crate::product::Product>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Country", id.id_str(), "products", &filter.into_where())
+    }
+    /// Unlinks every `Product` record from the `Country` `id` (`products`); they stay.
+    #[cfg(feature = "product")]
+    pub fn unlink_all_products(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CountryId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Country", id.id_str(), "products")
+    }
     /// `GET /Country/{id}/{link}`
     pub fn linked(
         &self,

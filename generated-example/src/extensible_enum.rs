@@ -738,6 +738,31 @@ impl<'a> ExtensibleEnumApi<'a> {
         self.client
             .unlink_records("ExtensibleEnum", id.id_str(), "extensibleEnumOptions", &ids)
     }
+    /// Links to the `ExtensibleEnum` `id`, through `extensibleEnumOptions`, every `ExtensibleEnumOption` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "extensible-enum-option")]
+    pub fn link_extensible_enum_options_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
+        filter: ::atrocore_runtime::Filter<
+            crate::extensible_enum_option::ExtensibleEnumOption,
+        >,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "ExtensibleEnum",
+                id.id_str(),
+                "extensibleEnumOptions",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `ExtensibleEnumOption` record from the `ExtensibleEnum` `id` (`extensibleEnumOptions`); they stay.
+    #[cfg(feature = "extensible-enum-option")]
+    pub fn unlink_all_extensible_enum_options(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("ExtensibleEnum", id.id_str(), "extensibleEnumOptions")
+    }
     /// The `Attribute` records linked to the `ExtensibleEnum` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "attribute")]
     pub fn attributes(
@@ -769,6 +794,29 @@ impl<'a> ExtensibleEnumApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("ExtensibleEnum", id.id_str(), "attributes", &ids)
     }
+    /// Links to the `ExtensibleEnum` `id`, through `attributes`, every `Attribute` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "attribute")]
+    pub fn link_attributes_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
+        filter: ::atrocore_runtime::Filter<crate::attribute::Attribute>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "ExtensibleEnum",
+                id.id_str(),
+                "attributes",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `Attribute` record from the `ExtensibleEnum` `id` (`attributes`); they stay.
+    #[cfg(feature = "attribute")]
+    pub fn unlink_all_attributes(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("ExtensibleEnum", id.id_str(), "attributes")
+    }
     /// The `Team` records linked to the `ExtensibleEnum` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "team")]
     pub fn teams(
@@ -796,6 +844,24 @@ impl<'a> ExtensibleEnumApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("ExtensibleEnum", id.id_str(), "teams", &ids)
+    }
+    /// Links to the `ExtensibleEnum` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "team")]
+    pub fn link_teams_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
+        filter: ::atrocore_runtime::Filter<crate::team::Team>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("ExtensibleEnum", id.id_str(), "teams", &filter.into_where())
+    }
+    /// Unlinks every `Team` record from the `ExtensibleEnum` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
+    pub fn unlink_all_teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("ExtensibleEnum", id.id_str(), "teams")
     }
     /// `GET /ExtensibleEnum/action/getExtensibleEnumsOptions`
     pub fn get_extensible_enums_options(

@@ -852,6 +852,29 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
         self.client
             .unlink_records("ExtensibleEnumOption", id.id_str(), "extensibleEnums", &ids)
     }
+    /// Links to the `ExtensibleEnumOption` `id`, through `extensibleEnums`, every `ExtensibleEnum` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "extensible-enum")]
+    pub fn link_extensible_enums_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
+        filter: ::atrocore_runtime::Filter<crate::extensible_enum::ExtensibleEnum>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "ExtensibleEnumOption",
+                id.id_str(),
+                "extensibleEnums",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `ExtensibleEnum` record from the `ExtensibleEnumOption` `id` (`extensibleEnums`); they stay.
+    #[cfg(feature = "extensible-enum")]
+    pub fn unlink_all_extensible_enums(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("ExtensibleEnumOption", id.id_str(), "extensibleEnums")
+    }
     /// The `Team` records linked to the `ExtensibleEnumOption` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "team")]
     pub fn teams(
@@ -880,6 +903,29 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("ExtensibleEnumOption", id.id_str(), "teams", &ids)
+    }
+    /// Links to the `ExtensibleEnumOption` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "team")]
+    pub fn link_teams_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
+        filter: ::atrocore_runtime::Filter<crate::team::Team>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "ExtensibleEnumOption",
+                id.id_str(),
+                "teams",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `Team` record from the `ExtensibleEnumOption` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
+    pub fn unlink_all_teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("ExtensibleEnumOption", id.id_str(), "teams")
     }
     /// `GET /ExtensibleEnumOption/{id}/{link}`
     pub fn linked(

@@ -1225,6 +1225,23 @@ impl<'a> FileApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("File", id.id_str(), "products", &ids)
     }
+    /// Links to the `File` `id`, through `products`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "product")]
+    pub fn link_products_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+        filter: ::atrocore_runtime::Filter<crate::product::Product>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_matching("File", id.id_str(), "products", &filter.into_where())
+    }
+    /// Unlinks every `Product` record from the `File` `id` (`products`); they stay.
+    #[cfg(feature = "product")]
+    pub fn unlink_all_products(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("File", id.id_str(), "products")
+    }
     /// The `Category` records linked to the `File` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "category")]
     pub fn categories(
@@ -1254,6 +1271,24 @@ impl<'a> FileApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("File", id.id_str(), "categories", &ids)
     }
+    /// Links to the `File` `id`, through `categories`, every `Category` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "category")]
+    pub fn link_categories_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+        filter: ::atrocore_runtime::Filter<crate::category::Category>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("File", id.id_str(), "categories", &filter.into_where())
+    }
+    /// Unlinks every `Category` record from the `File` `id` (`categories`); they stay.
+    #[cfg(feature = "category")]
+    pub fn unlink_all_categories(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("File", id.id_str(), "categories")
+    }
     /// The `Brand` records linked to the `File` `id` through `brands`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "brand")]
     pub fn brands(
@@ -1281,6 +1316,23 @@ impl<'a> FileApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("File", id.id_str(), "brands", &ids)
+    }
+    /// Links to the `File` `id`, through `brands`, every `Brand` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "brand")]
+    pub fn link_brands_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+        filter: ::atrocore_runtime::Filter<crate::brand::Brand>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_matching("File", id.id_str(), "brands", &filter.into_where())
+    }
+    /// Unlinks every `Brand` record from the `File` `id` (`brands`); they stay.
+    #[cfg(feature = "brand")]
+    pub fn unlink_all_brands(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("File", id.id_str(), "brands")
     }
     /// The `ProductFile` records linked to the `File` `id` through `fileProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product-file")]
@@ -1312,6 +1364,24 @@ impl<'a> FileApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("File", id.id_str(), "fileProducts", &ids)
+    }
+    /// Links to the `File` `id`, through `fileProducts`, every `ProductFile` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "product-file")]
+    pub fn link_file_products_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+        filter: ::atrocore_runtime::Filter<crate::product_file::ProductFile>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("File", id.id_str(), "fileProducts", &filter.into_where())
+    }
+    /// Unlinks every `ProductFile` record from the `File` `id` (`fileProducts`); they stay.
+    #[cfg(feature = "product-file")]
+    pub fn unlink_all_file_products(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("File", id.id_str(), "fileProducts")
     }
     /// `PUT /File/action/reupload`
     pub fn reupload(

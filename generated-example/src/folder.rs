@@ -743,6 +743,22 @@ impl<'a> FolderApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Folder", id.id_str(), "children", &ids)
     }
+    /// Links to the `Folder` `id`, through `children`, every `Folder` record that matches `filter` (the server selects them; an empty filter matches every record).
+    pub fn link_children_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
+        filter: ::atrocore_runtime::Filter<crate::folder::Folder>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Folder", id.id_str(), "children", &filter.into_where())
+    }
+    /// Unlinks every `Folder` record from the `Folder` `id` (`children`); they stay.
+    pub fn unlink_all_children(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Folder", id.id_str(), "children")
+    }
     /// The `Folder` records linked to the `Folder` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
         &self,
@@ -767,6 +783,21 @@ impl<'a> FolderApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Folder", id.id_str(), "parents", &ids)
+    }
+    /// Links to the `Folder` `id`, through `parents`, every `Folder` record that matches `filter` (the server selects them; an empty filter matches every record).
+    pub fn link_parents_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
+        filter: ::atrocore_runtime::Filter<crate::folder::Folder>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_matching("Folder", id.id_str(), "parents", &filter.into_where())
+    }
+    /// Unlinks every `Folder` record from the `Folder` `id` (`parents`); they stay.
+    pub fn unlink_all_parents(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Folder", id.id_str(), "parents")
     }
     /// The `File` records linked to the `Folder` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "file")]
@@ -795,6 +826,23 @@ impl<'a> FolderApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Folder", id.id_str(), "files", &ids)
+    }
+    /// Links to the `Folder` `id`, through `files`, every `File` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "file")]
+    pub fn link_files_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
+        filter: ::atrocore_runtime::Filter<crate::file::File>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_matching("Folder", id.id_str(), "files", &filter.into_where())
+    }
+    /// Unlinks every `File` record from the `Folder` `id` (`files`); they stay.
+    #[cfg(feature = "file")]
+    pub fn unlink_all_files(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Folder", id.id_str(), "files")
     }
     /// `GET /Folder/{id}/{link}`
     pub fn linked(

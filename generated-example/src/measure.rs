@@ -628,6 +628,23 @@ impl<'a> MeasureApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Measure", id.id_str(), "units", &ids)
     }
+    /// Links to the `Measure` `id`, through `units`, every `Unit` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "unit")]
+    pub fn link_units_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
+        filter: ::atrocore_runtime::Filter<crate::unit::Unit>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_matching("Measure", id.id_str(), "units", &filter.into_where())
+    }
+    /// Unlinks every `Unit` record from the `Measure` `id` (`units`); they stay.
+    #[cfg(feature = "unit")]
+    pub fn unlink_all_units(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Measure", id.id_str(), "units")
+    }
     /// The `Attribute` records linked to the `Measure` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "attribute")]
     pub fn attributes(
@@ -656,6 +673,24 @@ impl<'a> MeasureApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Measure", id.id_str(), "attributes", &ids)
+    }
+    /// Links to the `Measure` `id`, through `attributes`, every `Attribute` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "attribute")]
+    pub fn link_attributes_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
+        filter: ::atrocore_runtime::Filter<crate::attribute::Attribute>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Measure", id.id_str(), "attributes", &filter.into_where())
+    }
+    /// Unlinks every `Attribute` record from the `Measure` `id` (`attributes`); they stay.
+    #[cfg(feature = "attribute")]
+    pub fn unlink_all_attributes(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Measure", id.id_str(), "attributes")
     }
     /// `GET /Measure/{id}/{link}`
     pub fn linked(

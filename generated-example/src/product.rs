@@ -2338,6 +2338,22 @@ impl<'a> ProductApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Product", id.id_str(), "children", &ids)
     }
+    /// Links to the `Product` `id`, through `children`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
+    pub fn link_children_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::product::Product>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Product", id.id_str(), "children", &filter.into_where())
+    }
+    /// Unlinks every `Product` record from the `Product` `id` (`children`); they stay.
+    pub fn unlink_all_children(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "children")
+    }
     /// The `Product` records linked to the `Product` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
         &self,
@@ -2362,6 +2378,22 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Product", id.id_str(), "parents", &ids)
+    }
+    /// Links to the `Product` `id`, through `parents`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
+    pub fn link_parents_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::product::Product>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Product", id.id_str(), "parents", &filter.into_where())
+    }
+    /// Unlinks every `Product` record from the `Product` `id` (`parents`); they stay.
+    pub fn unlink_all_parents(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "parents")
     }
     /// The `File` records linked to the `Product` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "file")]
@@ -2390,6 +2422,23 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Product", id.id_str(), "files", &ids)
+    }
+    /// Links to the `Product` `id`, through `files`, every `File` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "file")]
+    pub fn link_files_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::file::File>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_matching("Product", id.id_str(), "files", &filter.into_where())
+    }
+    /// Unlinks every `File` record from the `Product` `id` (`files`); they stay.
+    #[cfg(feature = "file")]
+    pub fn unlink_all_files(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "files")
     }
     /// The `Attribute` records linked to the `Product` `id` through `variantSpecificAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "attribute")]
@@ -2428,6 +2477,29 @@ impl<'a> ProductApi<'a> {
         self.client
             .unlink_records("Product", id.id_str(), "variantSpecificAttributes", &ids)
     }
+    /// Links to the `Product` `id`, through `variantSpecificAttributes`, every `Attribute` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "attribute")]
+    pub fn link_variant_specific_attributes_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::attribute::Attribute>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "Product",
+                id.id_str(),
+                "variantSpecificAttributes",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `Attribute` record from the `Product` `id` (`variantSpecificAttributes`); they stay.
+    #[cfg(feature = "attribute")]
+    pub fn unlink_all_variant_specific_attributes(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "variantSpecificAttributes")
+    }
     /// The `Channel` records linked to the `Product` `id` through `channels`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "channel")]
     pub fn channels(
@@ -2455,6 +2527,24 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Product", id.id_str(), "channels", &ids)
+    }
+    /// Links to the `Product` `id`, through `channels`, every `Channel` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "channel")]
+    pub fn link_channels_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::channel::Channel>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Product", id.id_str(), "channels", &filter.into_where())
+    }
+    /// Unlinks every `Channel` record from the `Product` `id` (`channels`); they stay.
+    #[cfg(feature = "channel")]
+    pub fn unlink_all_channels(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "channels")
     }
     /// The `Category` records linked to the `Product` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "category")]
@@ -2485,6 +2575,24 @@ impl<'a> ProductApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Product", id.id_str(), "categories", &ids)
     }
+    /// Links to the `Product` `id`, through `categories`, every `Category` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "category")]
+    pub fn link_categories_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::category::Category>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Product", id.id_str(), "categories", &filter.into_where())
+    }
+    /// Unlinks every `Category` record from the `Product` `id` (`categories`); they stay.
+    #[cfg(feature = "category")]
+    pub fn unlink_all_categories(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "categories")
+    }
     /// The `User` records linked to the `Product` `id` through `followers`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "user")]
     pub fn followers(
@@ -2512,6 +2620,24 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Product", id.id_str(), "followers", &ids)
+    }
+    /// Links to the `Product` `id`, through `followers`, every `User` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "user")]
+    pub fn link_followers_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::user::User>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Product", id.id_str(), "followers", &filter.into_where())
+    }
+    /// Unlinks every `User` record from the `Product` `id` (`followers`); they stay.
+    #[cfg(feature = "user")]
+    pub fn unlink_all_followers(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "followers")
     }
     /// The `Team` records linked to the `Product` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "team")]
@@ -2541,6 +2667,23 @@ impl<'a> ProductApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Product", id.id_str(), "teams", &ids)
     }
+    /// Links to the `Product` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "team")]
+    pub fn link_teams_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::team::Team>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_matching("Product", id.id_str(), "teams", &filter.into_where())
+    }
+    /// Unlinks every `Team` record from the `Product` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
+    pub fn unlink_all_teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "teams")
+    }
     /// The `Product` records linked to the `Product` `id` through `associatedItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associated_items(
         &self,
@@ -2566,6 +2709,27 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Product", id.id_str(), "associatedItems", &ids)
+    }
+    /// Links to the `Product` `id`, through `associatedItems`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
+    pub fn link_associated_items_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::product::Product>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "Product",
+                id.id_str(),
+                "associatedItems",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `Product` record from the `Product` `id` (`associatedItems`); they stay.
+    pub fn unlink_all_associated_items(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "associatedItems")
     }
     /// The `Product` records linked to the `Product` `id` through `associatingItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associating_items(
@@ -2594,6 +2758,27 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Product", id.id_str(), "associatingItems", &ids)
+    }
+    /// Links to the `Product` `id`, through `associatingItems`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
+    pub fn link_associating_items_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::product::Product>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "Product",
+                id.id_str(),
+                "associatingItems",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `Product` record from the `Product` `id` (`associatingItems`); they stay.
+    pub fn unlink_all_associating_items(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "associatingItems")
     }
     /// The `AssociatedProduct` records linked to the `Product` `id` through `associatedItemRelations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "associated-product")]
@@ -2630,6 +2815,29 @@ impl<'a> ProductApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client
             .unlink_records("Product", id.id_str(), "associatedItemRelations", &ids)
+    }
+    /// Links to the `Product` `id`, through `associatedItemRelations`, every `AssociatedProduct` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "associated-product")]
+    pub fn link_associated_item_relations_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::associated_product::AssociatedProduct>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "Product",
+                id.id_str(),
+                "associatedItemRelations",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `AssociatedProduct` record from the `Product` `id` (`associatedItemRelations`); they stay.
+    #[cfg(feature = "associated-product")]
+    pub fn unlink_all_associated_item_relations(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "associatedItemRelations")
     }
     /// The `AssociatedProduct` records linked to the `Product` `id` through `associatingItemRelations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "associated-product")]
@@ -2668,6 +2876,29 @@ impl<'a> ProductApi<'a> {
         self.client
             .unlink_records("Product", id.id_str(), "associatingItemRelations", &ids)
     }
+    /// Links to the `Product` `id`, through `associatingItemRelations`, every `AssociatedProduct` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "associated-product")]
+    pub fn link_associating_item_relations_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::associated_product::AssociatedProduct>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "Product",
+                id.id_str(),
+                "associatingItemRelations",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `AssociatedProduct` record from the `Product` `id` (`associatingItemRelations`); they stay.
+    #[cfg(feature = "associated-product")]
+    pub fn unlink_all_associating_item_relations(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "associatingItemRelations")
+    }
     /// The `Classification` records linked to the `Product` `id` through `classifications`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "classification")]
     pub fn classifications(
@@ -2703,6 +2934,29 @@ impl<'a> ProductApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Product", id.id_str(), "classifications", &ids)
     }
+    /// Links to the `Product` `id`, through `classifications`, every `Classification` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "classification")]
+    pub fn link_classifications_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::classification::Classification>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "Product",
+                id.id_str(),
+                "classifications",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `Classification` record from the `Product` `id` (`classifications`); they stay.
+    #[cfg(feature = "classification")]
+    pub fn unlink_all_classifications(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "classifications")
+    }
     /// The `ProductFile` records linked to the `Product` `id` through `productFiles`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product-file")]
     pub fn product_files(
@@ -2733,6 +2987,24 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Product", id.id_str(), "productFiles", &ids)
+    }
+    /// Links to the `Product` `id`, through `productFiles`, every `ProductFile` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "product-file")]
+    pub fn link_product_files_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::product_file::ProductFile>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Product", id.id_str(), "productFiles", &filter.into_where())
+    }
+    /// Unlinks every `ProductFile` record from the `Product` `id` (`productFiles`); they stay.
+    #[cfg(feature = "product-file")]
+    pub fn unlink_all_product_files(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "productFiles")
     }
     /// The `ProductCategory` records linked to the `Product` `id` through `productCategories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product-category")]
@@ -2768,6 +3040,29 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Product", id.id_str(), "productCategories", &ids)
+    }
+    /// Links to the `Product` `id`, through `productCategories`, every `ProductCategory` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "product-category")]
+    pub fn link_product_categories_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::product_category::ProductCategory>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "Product",
+                id.id_str(),
+                "productCategories",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `ProductCategory` record from the `Product` `id` (`productCategories`); they stay.
+    #[cfg(feature = "product-category")]
+    pub fn unlink_all_product_categories(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "productCategories")
     }
     /// `GET /Product/{id}/{link}`
     pub fn linked(

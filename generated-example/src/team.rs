@@ -436,6 +436,23 @@ impl<'a> TeamApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Team", id.id_str(), "users", &ids)
     }
+    /// Links to the `Team` `id`, through `users`, every `User` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "user")]
+    pub fn link_users_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::TeamId>,
+        filter: ::atrocore_runtime::Filter<crate::user::User>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_matching("Team", id.id_str(), "users", &filter.into_where())
+    }
+    /// Unlinks every `User` record from the `Team` `id` (`users`); they stay.
+    #[cfg(feature = "user")]
+    pub fn unlink_all_users(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::TeamId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Team", id.id_str(), "users")
+    }
     /// `GET /Team/{id}/{link}`
     pub fn linked(
         &self,

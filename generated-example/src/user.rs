@@ -2064,6 +2064,23 @@ impl<'a> UserApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("User", id.id_str(), "teams", &ids)
     }
+    /// Links to the `User` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "team")]
+    pub fn link_teams_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
+        filter: ::atrocore_runtime::Filter<crate::team::Team>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_matching("User", id.id_str(), "teams", &filter.into_where())
+    }
+    /// Unlinks every `Team` record from the `User` `id` (`teams`); they stay.
+    #[cfg(feature = "team")]
+    pub fn unlink_all_teams(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("User", id.id_str(), "teams")
+    }
     /// The `Product` records linked to the `User` `id` through `followedProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product")]
     pub fn followed_products(
@@ -2092,6 +2109,24 @@ impl<'a> UserApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("User", id.id_str(), "followedProducts", &ids)
+    }
+    /// Links to the `User` `id`, through `followedProducts`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "product")]
+    pub fn link_followed_products_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
+        filter: ::atrocore_runtime::Filter<crate::product::Product>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("User", id.id_str(), "followedProducts", &filter.into_where())
+    }
+    /// Unlinks every `Product` record from the `User` `id` (`followedProducts`); they stay.
+    #[cfg(feature = "product")]
+    pub fn unlink_all_followed_products(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("User", id.id_str(), "followedProducts")
     }
     /// `POST /User/passwordChangeRequest`
     pub fn password_change_request(

@@ -143,6 +143,10 @@ pub struct LinkList {
     pub link_method: String,
     /// Method that unlinks records (`unlink_products`).
     pub unlink_method: String,
+    /// Method that links every target record matching a filter (`link_products_matching`).
+    pub link_matching_method: String,
+    /// Method that unlinks every linked record (`unlink_all_products`).
+    pub unlink_all_method: String,
     /// Wire name of the link (`products`).
     pub link: String,
     /// Target entity's wire name (`Product`).

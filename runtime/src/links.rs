@@ -1,15 +1,18 @@
 //! Linking and unlinking records (to-many links): 2.2 `POST`/`DELETE /{E}/{id}/{link}`, 2.3
-//! `POST`/`DELETE /entityRelation`. Generated crates call these from `link_<link>` /
-//! `unlink_<link>` methods; lists of linked records are [`Client::linked`].
+//! `POST`/`DELETE /entityRelation`; by id, by filter (`massRelate`) and all at once. Generated
+//! crates call these from `link_<link>`, `unlink_<link>`, `link_<link>_matching` and
+//! `unlink_all_<link>` methods; lists of linked records are [`Client::linked`].
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::client::{ApiGeneration, Client};
 use crate::encode::encode_path_segment;
 use crate::error::Error;
+use crate::filter::{Where, server_form};
 use crate::http::execute::check_path_value;
 use crate::operation::Operation;
+use crate::request::RequestBuilder;
 
 impl Client {
     /// Links the `entity` record `id` to the records `ids` through `link`. Linking a record
@@ -22,20 +25,8 @@ impl Client {
         ids: &[S],
     ) -> Operation<()> {
         let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
-        let request = match self.generation() {
-            ApiGeneration::V2_2 => self
-                .request(Method::POST, relation_path(entity, id, link))
-                .json(&json!({ "ids": ids })),
-            _ => {
-                let request = self
-                    .request(Method::POST, "/entityRelation")
-                    .json(&json!({ "entityName": entity, "id": id, "link": link, "ids": ids }));
-                match check_path_value(id) {
-                    Ok(()) => request,
-                    Err(e) => request.fail(e),
-                }
-            }
-        };
+        let body = relation_body(self.generation(), entity, id, link, json!({ "ids": ids }));
+        let request = self.relation_write(entity, id, link).json(&body);
         let request = if ids.is_empty() {
             request.fail(Error::builder("no ids to link"))
         } else {
@@ -53,7 +44,84 @@ impl Client {
         ids: &[S],
     ) -> Operation<()> {
         let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
+        let request = self.relation_delete(entity, id, link);
+        let request = if ids.is_empty() {
+            request.fail(Error::builder("no ids to unlink"))
+        } else {
+            request
+        };
+        // Both generations document `ids` as one comma-separated string.
+        Operation::empty(request.query("ids", ids.join(",")).idempotent(true))
+    }
+}
+
+impl Client {
+    /// Links to the `entity` record `id`, through `link`, every record of the link's target that
+    /// matches `filter` (AtroCore's `massRelate`; 2.2 `POST /{E}/{id}/{link}`, 2.3
+    /// `POST /entityRelation`). The server selects the records: nothing is listed first. An
+    /// empty filter matches, and links, every record of the target. Retried like a read: linking
+    /// again changes nothing.
+    ///
+    /// The filter goes in the JSON body in the server's form (negations pushed down, the
+    /// client's [time zone](crate::ClientBuilder::time_zone) on date-time conditions); a filter
+    /// the server cannot express fails with [`ErrorKind::Query`](crate::ErrorKind::Query) before
+    /// anything is sent.
+    pub fn link_matching(
+        &self,
+        entity: &str,
+        id: &str,
+        link: &str,
+        filter: &Where,
+    ) -> Operation<()> {
+        let request = self.relation_write(entity, id, link);
+        let request = match server_form(filter, self.inner.time_zone.as_deref()) {
+            Ok(w) => request.json(&relation_body(
+                self.generation(),
+                entity,
+                id,
+                link,
+                json!({ "massRelate": true, "where": w.to_json() }),
+            )),
+            Err(e) => request.fail(e),
+        };
+        Operation::empty(request.idempotent(true))
+    }
+
+    /// Unlinks every record linked to the `entity` record `id` through `link`; the records stay
+    /// (2.2 `POST /{E}/action/unlinkAll`, 2.3 `DELETE /entityRelation?…&all=true`). Retried like
+    /// a read: unlinking again changes nothing.
+    pub fn unlink_all(&self, entity: &str, id: &str, link: &str) -> Operation<()> {
         let request = match self.generation() {
+            ApiGeneration::V2_2 => self
+                .request(
+                    Method::POST,
+                    format!("/{}/action/unlinkAll", encode_path_segment(entity)),
+                )
+                .json(&json!({ "id": id, "link": link })),
+            _ => self.relation_delete(entity, id, link).query("all", "true"),
+        };
+        Operation::empty(request.idempotent(true))
+    }
+
+    /// The request that links records: 2.2 `POST /{E}/{id}/{link}`, 2.3 `POST /entityRelation`
+    /// (whose id travels in the body, checked as a path value would be).
+    fn relation_write(&self, entity: &str, id: &str, link: &str) -> RequestBuilder {
+        match self.generation() {
+            ApiGeneration::V2_2 => self.request(Method::POST, relation_path(entity, id, link)),
+            _ => {
+                let request = self.request(Method::POST, "/entityRelation");
+                match check_path_value(id) {
+                    Ok(()) => request,
+                    Err(e) => request.fail(e),
+                }
+            }
+        }
+    }
+
+    /// The request that unlinks records: 2.2 `DELETE /{E}/{id}/{link}`, 2.3
+    /// `DELETE /entityRelation?entityName=&id=&link=`.
+    fn relation_delete(&self, entity: &str, id: &str, link: &str) -> RequestBuilder {
+        match self.generation() {
             ApiGeneration::V2_2 => self.request(Method::DELETE, relation_path(entity, id, link)),
             _ => {
                 let request = self
@@ -66,15 +134,27 @@ impl Client {
                     Err(e) => request.fail(e),
                 }
             }
-        };
-        let request = if ids.is_empty() {
-            request.fail(Error::builder("no ids to unlink"))
-        } else {
-            request
-        };
-        // Both generations document `ids` as one comma-separated string.
-        Operation::empty(request.query("ids", ids.join(",")).idempotent(true))
+        }
     }
+}
+
+/// The JSON body of a link request: `fields` alone on 2.2 (the record and link are in the
+/// path), with `entityName`, `id` and `link` on 2.3.
+fn relation_body(
+    generation: ApiGeneration,
+    entity: &str,
+    id: &str,
+    link: &str,
+    mut fields: Value,
+) -> Value {
+    if generation != ApiGeneration::V2_2
+        && let Some(map) = fields.as_object_mut()
+    {
+        map.insert("entityName".into(), entity.into());
+        map.insert("id".into(), id.into());
+        map.insert("link".into(), link.into());
+    }
+    fields
 }
 
 fn relation_path(entity: &str, id: &str, link: &str) -> String {

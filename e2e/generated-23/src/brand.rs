@@ -695,6 +695,23 @@ impl<'a> BrandApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Brand", id.id_str(), "files", &ids)
     }
+    /// Links to the `Brand` `id`, through `files`, every `File` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "file")]
+    pub fn link_files_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
+        filter: ::atrocore_runtime::Filter<crate::file::File>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_matching("Brand", id.id_str(), "files", &filter.into_where())
+    }
+    /// Unlinks every `File` record from the `Brand` `id` (`files`); they stay.
+    #[cfg(feature = "file")]
+    pub fn unlink_all_files(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Brand", id.id_str(), "files")
+    }
     /// The `Product` records linked to the `Brand` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product")]
     pub fn products(
@@ -722,6 +739,23 @@ impl<'a> BrandApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Brand", id.id_str(), "products", &ids)
+    }
+    /// Links to the `Brand` `id`, through `products`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "product")]
+    pub fn link_products_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
+        filter: ::atrocore_runtime::Filter<crate::product::Product>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_matching("Brand", id.id_str(), "products", &filter.into_where())
+    }
+    /// Unlinks every `Product` record from the `Brand` `id` (`products`); they stay.
+    #[cfg(feature = "product")]
+    pub fn unlink_all_products(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Brand", id.id_str(), "products")
     }
 }
 impl ::atrocore_runtime::UpsertPayload<Brand> for BrandPost {

@@ -1109,6 +1109,23 @@ impl<'a> CategoryApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Category", id.id_str(), "files", &ids)
     }
+    /// Links to the `Category` `id`, through `files`, every `File` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "file")]
+    pub fn link_files_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+        filter: ::atrocore_runtime::Filter<crate::file::File>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_matching("Category", id.id_str(), "files", &filter.into_where())
+    }
+    /// Unlinks every `File` record from the `Category` `id` (`files`); they stay.
+    #[cfg(feature = "file")]
+    pub fn unlink_all_files(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Category", id.id_str(), "files")
+    }
     /// The `Category` records linked to the `Category` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn children(
         &self,
@@ -1135,6 +1152,22 @@ impl<'a> CategoryApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Category", id.id_str(), "children", &ids)
     }
+    /// Links to the `Category` `id`, through `children`, every `Category` record that matches `filter` (the server selects them; an empty filter matches every record).
+    pub fn link_children_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+        filter: ::atrocore_runtime::Filter<crate::category::Category>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Category", id.id_str(), "children", &filter.into_where())
+    }
+    /// Unlinks every `Category` record from the `Category` `id` (`children`); they stay.
+    pub fn unlink_all_children(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Category", id.id_str(), "children")
+    }
     /// The `Category` records linked to the `Category` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
         &self,
@@ -1160,6 +1193,22 @@ impl<'a> CategoryApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Category", id.id_str(), "parents", &ids)
+    }
+    /// Links to the `Category` `id`, through `parents`, every `Category` record that matches `filter` (the server selects them; an empty filter matches every record).
+    pub fn link_parents_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+        filter: ::atrocore_runtime::Filter<crate::category::Category>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Category", id.id_str(), "parents", &filter.into_where())
+    }
+    /// Unlinks every `Category` record from the `Category` `id` (`parents`); they stay.
+    pub fn unlink_all_parents(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Category", id.id_str(), "parents")
     }
     /// The `Product` records linked to the `Category` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product")]
@@ -1189,6 +1238,24 @@ impl<'a> CategoryApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Category", id.id_str(), "products", &ids)
+    }
+    /// Links to the `Category` `id`, through `products`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "product")]
+    pub fn link_products_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+        filter: ::atrocore_runtime::Filter<crate::product::Product>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Category", id.id_str(), "products", &filter.into_where())
+    }
+    /// Unlinks every `Product` record from the `Category` `id` (`products`); they stay.
+    #[cfg(feature = "product")]
+    pub fn unlink_all_products(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Category", id.id_str(), "products")
     }
     /// `POST /Category/inheritAllFromParentAsync`
     pub fn inherit_all_from_parent_async(

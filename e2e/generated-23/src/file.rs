@@ -1353,6 +1353,23 @@ impl<'a> FileApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("File", id.id_str(), "products", &ids)
     }
+    /// Links to the `File` `id`, through `products`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "product")]
+    pub fn link_products_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+        filter: ::atrocore_runtime::Filter<crate::product::Product>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_matching("File", id.id_str(), "products", &filter.into_where())
+    }
+    /// Unlinks every `Product` record from the `File` `id` (`products`); they stay.
+    #[cfg(feature = "product")]
+    pub fn unlink_all_products(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("File", id.id_str(), "products")
+    }
     /// The `Category` records linked to the `File` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "category")]
     pub fn categories(
@@ -1382,6 +1399,24 @@ impl<'a> FileApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("File", id.id_str(), "categories", &ids)
     }
+    /// Links to the `File` `id`, through `categories`, every `Category` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "category")]
+    pub fn link_categories_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+        filter: ::atrocore_runtime::Filter<crate::category::Category>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("File", id.id_str(), "categories", &filter.into_where())
+    }
+    /// Unlinks every `Category` record from the `File` `id` (`categories`); they stay.
+    #[cfg(feature = "category")]
+    pub fn unlink_all_categories(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("File", id.id_str(), "categories")
+    }
     /// The `Brand` records linked to the `File` `id` through `brands`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "brand")]
     pub fn brands(
@@ -1409,6 +1444,23 @@ impl<'a> FileApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("File", id.id_str(), "brands", &ids)
+    }
+    /// Links to the `File` `id`, through `brands`, every `Brand` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "brand")]
+    pub fn link_brands_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+        filter: ::atrocore_runtime::Filter<crate::brand::Brand>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_matching("File", id.id_str(), "brands", &filter.into_where())
+    }
+    /// Unlinks every `Brand` record from the `File` `id` (`brands`); they stay.
+    #[cfg(feature = "brand")]
+    pub fn unlink_all_brands(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("File", id.id_str(), "brands")
     }
     /// `POST /File/createChunk`
     pub fn create_chunk(

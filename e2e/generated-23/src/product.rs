@@ -2420,6 +2420,22 @@ impl<'a> ProductApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Product", id.id_str(), "children", &ids)
     }
+    /// Links to the `Product` `id`, through `children`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
+    pub fn link_children_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::product::Product>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Product", id.id_str(), "children", &filter.into_where())
+    }
+    /// Unlinks every `Product` record from the `Product` `id` (`children`); they stay.
+    pub fn unlink_all_children(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "children")
+    }
     /// The `Product` records linked to the `Product` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn parents(
         &self,
@@ -2444,6 +2460,22 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Product", id.id_str(), "parents", &ids)
+    }
+    /// Links to the `Product` `id`, through `parents`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
+    pub fn link_parents_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::product::Product>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Product", id.id_str(), "parents", &filter.into_where())
+    }
+    /// Unlinks every `Product` record from the `Product` `id` (`parents`); they stay.
+    pub fn unlink_all_parents(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "parents")
     }
     /// The `File` records linked to the `Product` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "file")]
@@ -2472,6 +2504,23 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Product", id.id_str(), "files", &ids)
+    }
+    /// Links to the `Product` `id`, through `files`, every `File` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "file")]
+    pub fn link_files_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::file::File>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.link_matching("Product", id.id_str(), "files", &filter.into_where())
+    }
+    /// Unlinks every `File` record from the `Product` `id` (`files`); they stay.
+    #[cfg(feature = "file")]
+    pub fn unlink_all_files(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "files")
     }
     /// The `Category` records linked to the `Product` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "category")]
@@ -2502,6 +2551,24 @@ impl<'a> ProductApi<'a> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Product", id.id_str(), "categories", &ids)
     }
+    /// Links to the `Product` `id`, through `categories`, every `Category` record that matches `filter` (the server selects them; an empty filter matches every record).
+    #[cfg(feature = "category")]
+    pub fn link_categories_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::category::Category>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching("Product", id.id_str(), "categories", &filter.into_where())
+    }
+    /// Unlinks every `Category` record from the `Product` `id` (`categories`); they stay.
+    #[cfg(feature = "category")]
+    pub fn unlink_all_categories(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "categories")
+    }
     /// The `Product` records linked to the `Product` `id` through `associatedItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associated_items(
         &self,
@@ -2527,6 +2594,27 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Product", id.id_str(), "associatedItems", &ids)
+    }
+    /// Links to the `Product` `id`, through `associatedItems`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
+    pub fn link_associated_items_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::product::Product>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "Product",
+                id.id_str(),
+                "associatedItems",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `Product` record from the `Product` `id` (`associatedItems`); they stay.
+    pub fn unlink_all_associated_items(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "associatedItems")
     }
     /// The `Product` records linked to the `Product` `id` through `associatingItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     pub fn associating_items(
@@ -2555,6 +2643,27 @@ impl<'a> ProductApi<'a> {
     ) -> ::atrocore_runtime::Operation<()> {
         let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
         self.client.unlink_records("Product", id.id_str(), "associatingItems", &ids)
+    }
+    /// Links to the `Product` `id`, through `associatingItems`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
+    pub fn link_associating_items_matching(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+        filter: ::atrocore_runtime::Filter<crate::product::Product>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client
+            .link_matching(
+                "Product",
+                id.id_str(),
+                "associatingItems",
+                &filter.into_where(),
+            )
+    }
+    /// Unlinks every `Product` record from the `Product` `id` (`associatingItems`); they stay.
+    pub fn unlink_all_associating_items(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<()> {
+        self.client.unlink_all("Product", id.id_str(), "associatingItems")
     }
     /// `GET /Product/channelStatistics`
     pub fn get_channel_statistics(

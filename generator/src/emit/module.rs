@@ -357,6 +357,17 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
             "Unlinks the `{}` records `ids` from the `{wire_name}` `id` (`{link}`); they stay.",
             l.target
         ));
+        let link_matching_method = ident(&l.link_matching_method);
+        let unlink_all_method = ident(&l.unlink_all_method);
+        let link_matching_doc = doc_lines(&format!(
+            "Links to the `{wire_name}` `id`, through `{link}`, every `{}` record that matches \
+             `filter` (the server selects them; an empty filter matches every record).",
+            l.target
+        ));
+        let unlink_all_doc = doc_lines(&format!(
+            "Unlinks every `{}` record from the `{wire_name}` `id` (`{link}`); they stay.",
+            l.target
+        ));
         let cfg = cfg_feature(l.target_feature.as_deref());
         let target_id = cx.named(l.target_id, false);
         methods.extend(quote! {
@@ -384,6 +395,20 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
             ) -> ::atrocore_runtime::Operation<()> {
                 let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
                 self.client.unlink_records(#wire_name, id.id_str(), #link, &ids)
+            }
+            #link_matching_doc
+            #cfg
+            pub fn #link_matching_method(
+                &self,
+                id: impl ::atrocore_runtime::AsId<#id_ty>,
+                filter: ::atrocore_runtime::Filter<crate::#module::#ty>,
+            ) -> ::atrocore_runtime::Operation<()> {
+                self.client.link_matching(#wire_name, id.id_str(), #link, &filter.into_where())
+            }
+            #unlink_all_doc
+            #cfg
+            pub fn #unlink_all_method(&self, id: impl ::atrocore_runtime::AsId<#id_ty>) -> ::atrocore_runtime::Operation<()> {
+                self.client.unlink_all(#wire_name, id.id_str(), #link)
             }
         });
     }
