@@ -102,6 +102,10 @@
 //! - Link and unlink requests that name no record answer 500 without a message, as AtroCore's
 //!   `throw new Error()`; `massRelate` with `where` links every match; 2.2 has
 //!   `POST /{E}/action/unlinkAll`, 2.3 `DELETE /entityRelation?…&all=true`.
+//! - Mass update and delete: 2.2 answers `{count, sync, errors}` (its spec says a boolean), 2.3
+//!   `{updated | deleted, errors}` for at most 200 ids and `{jobId}` from the `…Async` routes;
+//!   a selection above 200 records (2.2) or any filter (2.3) runs as a job, which the simulator
+//!   runs at once.
 //! - File names are unique per folder only with [`SimConfig::unique_file_names`] (a storage
 //!   that syncs folders; the default local storage checks nothing).
 //! - Faults can strike after a write was stored ([`Faults::after_write_drop_rate`]).
@@ -116,7 +120,7 @@
 //! - Translated labels: messages capitalise the field name where the server uses its label.
 //! - `language` header/parameter, `totalOnly`, `collectionOnly`, `q`,
 //!   `primaryFilter`, `boolFilterList`, `withRelationships`; sorting by a link sorts by its id.
-//! - Mass update/delete/restore, merge, follow, stream, layouts, i18n, settings, the
+//! - Mass restore, merge, follow, stream, layouts, i18n, settings, the
 //!   `entityRelationBulk*` routes and other administrative routes.
 //! - ACL beyond "read-only on these entities" (teams, owners, field level); edit-conflict
 //!   detection (`_prev` → 409); `Authorization-Token-Idletime`, expired passwords, login limits.

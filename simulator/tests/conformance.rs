@@ -1774,3 +1774,173 @@ async fn link_and_unlink_requests_by_generation() {
         );
     }
 }
+
+async fn description(h: &H, id: &str) -> Value {
+    h.get_ok(&format!("/Brand/{id}")).await["description"].clone()
+}
+
+/// Mass update and delete (see `services/mass.rs`): 2.2's per-entity routes answer
+/// `{count, sync, errors}` (its spec says a boolean), 2.3's global routes `{updated | deleted,
+/// errors}` for ids and `{jobId}` for a filter; a failed record is one error line after a
+/// summary, and counts as selected.
+#[tokio::test]
+async fn mass_update_and_delete_by_generation() {
+    for g in BOTH {
+        let h = start(g).await;
+        let mut ids = Vec::new();
+        for name in ["Alpha", "Arrow", "Beta"] {
+            let b = h.post_ok("/Brand", json!({ "name": name })).await;
+            ids.push(b["id"].as_str().unwrap().to_string());
+        }
+        let starts_with_a = json!([{ "type": "startsWith", "attribute": "name", "value": "A" }]);
+        let (update_method, update_path, delete_path) = match g {
+            Gen::V22 => (
+                Method::PUT,
+                "/Brand/action/massUpdate",
+                "/Brand/action/massDelete",
+            ),
+            Gen::V23 => (Method::PATCH, "/entityMassUpdate", "/entityMassDelete"),
+        };
+        let with_entity = |mut body: Value| {
+            if g == Gen::V23 {
+                body["entityName"] = json!("Brand");
+            }
+            body
+        };
+
+        // By ids, one of them missing: counted, and reported after the summary line.
+        let body = match g {
+            Gen::V22 => {
+                json!({ "attributes": { "description": "one" }, "ids": [ids[2], "nobody"] })
+            }
+            Gen::V23 => json!({ "values": { "description": "one" }, "ids": [ids[2], "nobody"] }),
+        };
+        let r = h
+            .send(
+                update_method.clone(),
+                update_path,
+                Some(&with_entity(body)),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{g:?}: {}", r.text);
+        let v = r.json();
+        let count_key = if g == Gen::V22 { "count" } else { "updated" };
+        assert_eq!(v[count_key], 2, "{g:?}: {v}");
+        let errors = v["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 2, "{v}");
+        assert_eq!(
+            errors[0],
+            "Some record(s) could not be successfully updated."
+        );
+        assert!(
+            errors[1]
+                .as_str()
+                .unwrap()
+                .starts_with("Error for 'nobody': "),
+            "{v}"
+        );
+        assert_eq!(description(&h, &ids[2]).await, "one");
+        if g == Gen::V22 {
+            assert_eq!(v["sync"], true);
+        }
+
+        // Nothing to set: 400.
+        let body = match g {
+            Gen::V22 => json!({ "attributes": {}, "ids": [ids[0]] }),
+            Gen::V23 => json!({ "values": {}, "ids": [ids[0]] }),
+        };
+        let r = h
+            .send(
+                update_method.clone(),
+                update_path,
+                Some(&with_entity(body)),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 400, "{g:?}: {}", r.text);
+
+        // By filter: 2.2 in the request with `byWhere`, 2.3 through the async route and a job.
+        match g {
+            Gen::V22 => {
+                let body = json!({ "attributes": { "description": "a" }, "where": starts_with_a, "byWhere": true });
+                let r = h.send(Method::PUT, update_path, Some(&body), &[]).await;
+                assert_eq!(r.json(), json!({ "count": 2, "sync": true, "errors": [] }));
+                // Without `byWhere` the filter is not read: an empty selection.
+                let body = json!({ "attributes": { "description": "z" }, "where": starts_with_a });
+                let r = h.send(Method::PUT, update_path, Some(&body), &[]).await;
+                assert_eq!(r.json()["count"], 0);
+            }
+            Gen::V23 => {
+                let body = json!({ "entityName": "Brand", "values": { "description": "a" }, "where": starts_with_a });
+                let r = h
+                    .send(Method::PATCH, "/entityMassUpdateAsync", Some(&body), &[])
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text);
+                let job = r.json()["jobId"].as_str().unwrap().to_string();
+                assert_eq!(h.get_ok(&format!("/Job/{job}")).await["status"], "Success");
+                let r = h
+                    .send(
+                        Method::PATCH,
+                        "/entityMassUpdateAsync",
+                        Some(&json!({ "entityName": "Brand", "values": { "description": "a" } })),
+                        &[],
+                    )
+                    .await;
+                assert_eq!(r.status, 400, "no where: {}", r.text);
+                let many: Vec<String> = (0..201).map(|i| format!("id{i}")).collect();
+                let r = h
+                    .send(
+                        Method::PATCH,
+                        update_path,
+                        Some(&json!({ "entityName": "Brand", "values": { "description": "x" }, "ids": many })),
+                        &[],
+                    )
+                    .await;
+                assert_eq!(r.status, 400);
+                assert!(
+                    r.text.starts_with("Too many ids: maximum allowed is 200."),
+                    "{}",
+                    r.text
+                );
+            }
+        }
+        assert_eq!(description(&h, &ids[0]).await, "a");
+        assert_eq!(description(&h, &ids[1]).await, "a");
+        assert_eq!(description(&h, &ids[2]).await, "one");
+
+        // Delete by ids, then by filter; deleted records are gone from reads.
+        let r = h
+            .send(
+                Method::POST,
+                delete_path,
+                Some(&with_entity(json!({ "ids": [ids[2]] }))),
+                &[],
+            )
+            .await;
+        let v = r.json();
+        assert_eq!(v[if g == Gen::V22 { "count" } else { "deleted" }], 1, "{v}");
+        assert_eq!(v["errors"], json!([]));
+        match g {
+            Gen::V22 => {
+                let body = json!({ "where": starts_with_a, "byWhere": true, "permanently": true });
+                let r = h.send(Method::POST, delete_path, Some(&body), &[]).await;
+                assert_eq!(r.json(), json!({ "count": 2, "sync": true, "errors": [] }));
+            }
+            Gen::V23 => {
+                let body = json!({ "entityName": "Brand", "where": starts_with_a });
+                let r = h
+                    .send(Method::POST, "/entityMassDeleteAsync", Some(&body), &[])
+                    .await;
+                assert!(r.json()["jobId"].is_string(), "{}", r.text);
+            }
+        }
+        for id in &ids {
+            let r = h
+                .send(Method::GET, &format!("/Brand/{id}"), None, &[])
+                .await;
+            assert_eq!(r.status, 404, "{g:?} {id}");
+        }
+        assert_eq!(h.get_ok("/Brand").await["total"], 0);
+    }
+}

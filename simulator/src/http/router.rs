@@ -16,7 +16,7 @@ use crate::http::request::Req;
 use crate::http::spec_check::{self, Hit};
 use crate::model::Generation;
 use crate::query::phpqs;
-use crate::services::{attributes, file_output, files, links, lists, records, upsert};
+use crate::services::{attributes, file_output, files, links, lists, mass, records, upsert};
 use crate::state::App;
 use crate::state::Ctx;
 use crate::util::{ApiError, json, truthy};
@@ -264,6 +264,21 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
         }
         return upsert::upsert_via_job(&ctx, &req.json()?).map(|v| json(&v));
     }
+    if g == Generation::V23 {
+        let mass = match segs.as_slice() {
+            ["entityMassUpdate"] => Some((Method::PATCH, true, false)),
+            ["entityMassUpdateAsync"] => Some((Method::PATCH, true, true)),
+            ["entityMassDelete"] => Some((Method::POST, false, false)),
+            ["entityMassDeleteAsync"] => Some((Method::POST, false, true)),
+            _ => None,
+        };
+        if let Some((method, update, run_async)) = mass {
+            if m != method {
+                return Err(method_not_allowed());
+            }
+            return mass::v23(&ctx, update, run_async, &req.json()?).map(|v| json(&v));
+        }
+    }
     if g == Generation::V23 && segs == ["entityRelation"] {
         return match m {
             Method::GET => links::relation_list(&ctx, &req).map(|v| json(&v)),
@@ -297,6 +312,12 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
                 ) =>
         {
             attributes::route(&ctx, entity, segs[1], segs[2], &m, &req)
+        }
+        (3, &Method::PUT) if g == Generation::V22 && segs[1..] == ["action", "massUpdate"] => {
+            mass::v22(&ctx, entity, true, &req.json()?).map(|v| json(&v))
+        }
+        (3, &Method::POST) if g == Generation::V22 && segs[1..] == ["action", "massDelete"] => {
+            mass::v22(&ctx, entity, false, &req.json()?).map(|v| json(&v))
         }
         (3, &Method::POST) if g == Generation::V22 && segs[1..] == ["action", "unlinkAll"] => {
             links::unlink_all(&ctx, entity, &req.json()?).map(|v| json(&v))

@@ -296,6 +296,23 @@ const DEVIATIONS: &[Deviation] = &[
         pointer: "",
         reason: "Value expected to be 'array'",
     },
+    // 2.2 documents the mass actions' answer as a boolean; `Services/Record.php::massRemove`
+    // returns `{count, sync, errors}` (and the mass update, through the same
+    // `executeMassAction`, is modelled alike).
+    Deviation {
+        generation: Some(Generation::V22),
+        method: "POST",
+        template: "/*/action/massDelete",
+        pointer: "",
+        reason: "Value expected to be 'boolean'",
+    },
+    Deviation {
+        generation: Some(Generation::V22),
+        method: "PUT",
+        template: "/*/action/massUpdate",
+        pointer: "",
+        reason: "Value expected to be 'boolean'",
+    },
     // An upsert job keeps the list of items as its payload (`MassActions::upsertViaJob` sets
     // `'payload' => $data`), while jsonObject fields are documented as objects.
     Deviation {

@@ -2,14 +2,17 @@
 //!
 //! Layers, lowest first: `attributes` and `file_output` (read and write per-record extras) ←
 //! `output` (a record's answer shape) ← `records` (CRUD and the checks of a write) ← `lists`
-//! (`GET /E` and linked lists) ← `links`, `upsert`, `files` (flows over records).
+//! (`GET /E` and linked lists) ← `links`, `upsert`, `mass`, `files` (flows over records);
+//! `jobs` (a job record around work run at once) sits beside `records`.
 //! A lower module never calls a higher one.
 
 pub mod attributes;
 pub mod file_output;
 pub mod files;
+pub mod jobs;
 pub mod links;
 pub mod lists;
+pub mod mass;
 pub mod output;
 pub mod records;
 pub mod upsert;

@@ -3,10 +3,11 @@
 use serde_json::{Map, Value, json};
 
 use crate::model::{Entity, Generation};
+use crate::services::jobs::run_as_job;
 use crate::services::records::{coerce, create_record, read, update_record};
 use crate::state::Ctx;
 use crate::store::{Record, ident, to_sql};
-use crate::util::{ApiError, new_id, now_ts};
+use crate::util::ApiError;
 
 fn upsert_lookup(
     ctx: &Ctx,
@@ -202,51 +203,10 @@ pub fn upsert_via_job(ctx: &Ctx, body: &Value) -> Result<Value, ApiError> {
             "Request body must be an array of {entity, payload}.",
         ));
     }
-    let job_id = match ctx.app.model.entity("Job") {
-        Some(je) => {
-            let now = now_ts();
-            let mut rec = Record::new();
-            for (k, v) in [
-                ("name", json!("Action Upsert")),
-                ("type", json!("Upsert")),
-                ("status", json!("Pending")),
-                ("executeTime", json!(now)),
-                ("priority", json!(100)),
-                ("payload", body.clone()),
-            ] {
-                if let Some(f) = je.field(k) {
-                    rec.insert(k.to_string(), coerce(f.kind, k, &v)?);
-                }
-            }
-            let id = new_id(ctx.generation());
-            rec.insert("id".into(), json!(id));
-            rec.insert("deleted".into(), json!(false));
-            rec.insert("createdAt".into(), json!(now));
-            rec.insert("modifiedAt".into(), json!(now));
-            rec.insert("createdById".into(), json!(ctx.caller.user_id));
-            rec.insert("modifiedById".into(), json!(ctx.caller.user_id));
-            if je.field("ownerUserId").is_some() {
-                rec.insert("ownerUserId".into(), json!(ctx.caller.user_id));
-            }
-            ctx.store.insert(je, &rec)?;
-            upsert(ctx, body)?;
-            let mut done = Record::new();
-            for (k, v) in [
-                ("status", json!("Success")),
-                ("startedAt", json!(now)),
-                ("endedAt", json!(now_ts())),
-            ] {
-                if je.field(k).is_some() {
-                    done.insert(k.to_string(), v);
-                }
-            }
-            ctx.store.update(je, &id, &done)?;
-            id
-        }
-        None => {
-            upsert(ctx, body)?;
-            new_id(ctx.generation())
-        }
-    };
+    // `app/Atro/Services/MassActions.php::upsertViaJob`: name "Action Upsert", type "Upsert",
+    // the items as payload.
+    let job_id = run_as_job(ctx, "Action Upsert", "Upsert", body, || {
+        upsert(ctx, body).map(drop)
+    })?;
     Ok(json!({ "jobId": job_id }))
 }
