@@ -408,3 +408,60 @@ async fn keyset_paging_while_records_are_created_on_2_3() {
     assert!(before.is_subset(&unique), "every old record seen");
     assert!(created > 10);
 }
+
+/// Mass update and delete on 2.3: ids through `/entityMassUpdate` / `/entityMassDelete`, a
+/// filter (or more than 200 ids) through the `…Async` routes, whose job the outcome names.
+#[tokio::test]
+async fn mass_update_and_delete_on_2_3() {
+    use atrocore_runtime::Patch;
+    let sim = Simulator::start(config()).await.unwrap();
+    let client = client(&sim);
+    let mut ids = Vec::new();
+    for name in ["Alpha", "Arrow", "Beta"] {
+        let b = client.brand().create(&BrandPost::new(name)).await.unwrap();
+        ids.push(b.id.unwrap());
+    }
+    let changes = BrandPatch {
+        description: Patch::Set("A brand".into()),
+        ..Default::default()
+    };
+    let done = client
+        .brand()
+        .update_matching(brand::filter::name().starts_with("A"), &changes)
+        .await
+        .unwrap();
+    assert!(done.queued && done.job_id.is_some(), "{done:?}");
+    let described = client
+        .brand()
+        .list()
+        .filter(brand::filter::description().equals("A brand"))
+        .await
+        .unwrap();
+    assert_eq!(described.total, 2);
+
+    let done = client
+        .brand()
+        .update_ids(&ids[2..], &changes)
+        .await
+        .unwrap();
+    assert_eq!(done.count, Some(1));
+    assert!(done.is_complete(), "{done:?}");
+
+    // More ids than the synchronous route takes: the async route with an `in` filter.
+    let mut many: Vec<String> = (0..250).map(|i| format!("missing{i}")).collect();
+    many.push(ids[0].to_string());
+    let done = client.brand().delete_ids(&many).await.unwrap();
+    assert!(done.queued, "{done:?}");
+    let left = client.brand().list().await.unwrap();
+    assert_eq!(left.total, 2);
+
+    let done = client
+        .brand()
+        .delete_matching(brand::filter::name().starts_with("Ar"))
+        .await
+        .unwrap();
+    assert!(done.job_id.is_some());
+    let done = client.brand().delete_ids(&ids[2..]).await.unwrap();
+    assert_eq!(done.count, Some(1));
+    assert_eq!(client.brand().list().await.unwrap().total, 0);
+}

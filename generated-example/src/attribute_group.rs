@@ -952,12 +952,64 @@ impl<'a> AttributeGroupApi<'a> {
                 AttributeGroupPatch,
             >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
+    /// Sets the fields of `changes` on every record that matches `filter` (the server
+    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
+    /// in the request and queues a job for more; 2.3 always queues a job.
+    pub fn update_matching(
+        &self,
+        filter: ::atrocore_runtime::Filter<AttributeGroup>,
+        changes: &AttributeGroupPatch,
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
+        self.client
+            .mass_update(
+                "AttributeGroup",
+                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
+                changes,
+            )
+    }
+    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
+    /// more through a job).
+    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>>(
+        &self,
+        ids: &[S],
+        changes: &AttributeGroupPatch,
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
+        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
+        self.client
+            .mass_update(
+                "AttributeGroup",
+                ::atrocore_runtime::MassSelection::Ids(ids),
+                changes,
+            )
+    }
     /// `DELETE /AttributeGroup/{id}`
     pub fn delete(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
     ) -> ::atrocore_runtime::DeleteRequest<AttributeGroup> {
         self.client.delete::<AttributeGroup>(id.id_str())
+    }
+    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
+    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
+    /// the request and queues a job for more; 2.3 always queues a job.
+    pub fn delete_matching(
+        &self,
+        filter: ::atrocore_runtime::Filter<AttributeGroup>,
+    ) -> ::atrocore_runtime::MassDelete {
+        self.client
+            .mass_delete(
+                "AttributeGroup",
+                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
+            )
+    }
+    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
+    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>>(
+        &self,
+        ids: &[S],
+    ) -> ::atrocore_runtime::MassDelete {
+        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
+        self.client
+            .mass_delete("AttributeGroup", ::atrocore_runtime::MassSelection::Ids(ids))
     }
     /// The `Attribute` records linked to the `AttributeGroup` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "attribute")]

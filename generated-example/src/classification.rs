@@ -1260,12 +1260,64 @@ impl<'a> ClassificationApi<'a> {
                 ClassificationPatch,
             >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
+    /// Sets the fields of `changes` on every record that matches `filter` (the server
+    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
+    /// in the request and queues a job for more; 2.3 always queues a job.
+    pub fn update_matching(
+        &self,
+        filter: ::atrocore_runtime::Filter<Classification>,
+        changes: &ClassificationPatch,
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
+        self.client
+            .mass_update(
+                "Classification",
+                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
+                changes,
+            )
+    }
+    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
+    /// more through a job).
+    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::ClassificationId>>(
+        &self,
+        ids: &[S],
+        changes: &ClassificationPatch,
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
+        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
+        self.client
+            .mass_update(
+                "Classification",
+                ::atrocore_runtime::MassSelection::Ids(ids),
+                changes,
+            )
+    }
     /// `DELETE /Classification/{id}`
     pub fn delete(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
     ) -> ::atrocore_runtime::DeleteRequest<Classification> {
         self.client.delete::<Classification>(id.id_str())
+    }
+    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
+    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
+    /// the request and queues a job for more; 2.3 always queues a job.
+    pub fn delete_matching(
+        &self,
+        filter: ::atrocore_runtime::Filter<Classification>,
+    ) -> ::atrocore_runtime::MassDelete {
+        self.client
+            .mass_delete(
+                "Classification",
+                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
+            )
+    }
+    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
+    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::ClassificationId>>(
+        &self,
+        ids: &[S],
+    ) -> ::atrocore_runtime::MassDelete {
+        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
+        self.client
+            .mass_delete("Classification", ::atrocore_runtime::MassSelection::Ids(ids))
     }
     /// The `ClassificationAttribute` records linked to the `Classification` `id` through `classificationAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "classification-attribute")]

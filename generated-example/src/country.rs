@@ -420,12 +420,59 @@ impl<'a> CountryApi<'a> {
                 CountryPatch,
             >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
+    /// Sets the fields of `changes` on every record that matches `filter` (the server
+    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
+    /// in the request and queues a job for more; 2.3 always queues a job.
+    pub fn update_matching(
+        &self,
+        filter: ::atrocore_runtime::Filter<Country>,
+        changes: &CountryPatch,
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
+        self.client
+            .mass_update(
+                "Country",
+                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
+                changes,
+            )
+    }
+    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
+    /// more through a job).
+    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::CountryId>>(
+        &self,
+        ids: &[S],
+        changes: &CountryPatch,
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
+        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
+        self.client
+            .mass_update("Country", ::atrocore_runtime::MassSelection::Ids(ids), changes)
+    }
     /// `DELETE /Country/{id}`
     pub fn delete(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::CountryId>,
     ) -> ::atrocore_runtime::DeleteRequest<Country> {
         self.client.delete::<Country>(id.id_str())
+    }
+    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
+    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
+    /// the request and queues a job for more; 2.3 always queues a job.
+    pub fn delete_matching(
+        &self,
+        filter: ::atrocore_runtime::Filter<Country>,
+    ) -> ::atrocore_runtime::MassDelete {
+        self.client
+            .mass_delete(
+                "Country",
+                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
+            )
+    }
+    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
+    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::CountryId>>(
+        &self,
+        ids: &[S],
+    ) -> ::atrocore_runtime::MassDelete {
+        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
+        self.client.mass_delete("Country", ::atrocore_runtime::MassSelection::Ids(ids))
     }
     /// The `Product` records linked to the `Country` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "product")]

@@ -808,12 +808,67 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
                 ExtensibleEnumOptionPatch,
             >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
     }
+    /// Sets the fields of `changes` on every record that matches `filter` (the server
+    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
+    /// in the request and queues a job for more; 2.3 always queues a job.
+    pub fn update_matching(
+        &self,
+        filter: ::atrocore_runtime::Filter<ExtensibleEnumOption>,
+        changes: &ExtensibleEnumOptionPatch,
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
+        self.client
+            .mass_update(
+                "ExtensibleEnumOption",
+                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
+                changes,
+            )
+    }
+    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
+    /// more through a job).
+    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>>(
+        &self,
+        ids: &[S],
+        changes: &ExtensibleEnumOptionPatch,
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
+        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
+        self.client
+            .mass_update(
+                "ExtensibleEnumOption",
+                ::atrocore_runtime::MassSelection::Ids(ids),
+                changes,
+            )
+    }
     /// `DELETE /ExtensibleEnumOption/{id}`
     pub fn delete(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
     ) -> ::atrocore_runtime::DeleteRequest<ExtensibleEnumOption> {
         self.client.delete::<ExtensibleEnumOption>(id.id_str())
+    }
+    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
+    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
+    /// the request and queues a job for more; 2.3 always queues a job.
+    pub fn delete_matching(
+        &self,
+        filter: ::atrocore_runtime::Filter<ExtensibleEnumOption>,
+    ) -> ::atrocore_runtime::MassDelete {
+        self.client
+            .mass_delete(
+                "ExtensibleEnumOption",
+                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
+            )
+    }
+    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
+    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>>(
+        &self,
+        ids: &[S],
+    ) -> ::atrocore_runtime::MassDelete {
+        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
+        self.client
+            .mass_delete(
+                "ExtensibleEnumOption",
+                ::atrocore_runtime::MassSelection::Ids(ids),
+            )
     }
     /// The `ExtensibleEnum` records linked to the `ExtensibleEnumOption` `id` through `extensibleEnums`: a list request (select, filter, paging, sort, `With-Meta`, streams).
     #[cfg(feature = "extensible-enum")]

@@ -151,6 +151,7 @@ mod id;
 mod link;
 mod link_field;
 mod links;
+mod mass;
 mod meta;
 mod operation;
 mod outcome;
@@ -183,6 +184,7 @@ pub use filter::{
 pub use id::{AsId, Id};
 pub use link::{LinkNames, LinkTo, Lookup, Scalar};
 pub use link_field::{Link, LinkForm, LinkKeys, LinkMany, LinkOne, Many, One, ReadLinkForm};
+pub use mass::{MASS_SYNC_ID_LIMIT, MassDelete, MassOutcome, MassSelection};
 pub use meta::{Meta, OptionRecords, Permissions};
 pub use operation::Operation;
 pub use outcome::WriteOutcome;

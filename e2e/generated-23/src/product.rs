@@ -2379,12 +2379,59 @@ impl<'a> ProductApi<'a> {
                 ProductPatch,
             >(::atrocore_runtime::Method::PATCH, id.id_str(), changes)
     }
+    /// Sets the fields of `changes` on every record that matches `filter` (the server
+    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
+    /// in the request and queues a job for more; 2.3 always queues a job.
+    pub fn update_matching(
+        &self,
+        filter: ::atrocore_runtime::Filter<Product>,
+        changes: &ProductPatch,
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
+        self.client
+            .mass_update(
+                "Product",
+                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
+                changes,
+            )
+    }
+    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
+    /// more through a job).
+    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
+        &self,
+        ids: &[S],
+        changes: &ProductPatch,
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
+        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
+        self.client
+            .mass_update("Product", ::atrocore_runtime::MassSelection::Ids(ids), changes)
+    }
     /// `DELETE /Product/{id}`
     pub fn delete(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::DeleteRequest<Product> {
         self.client.delete::<Product>(id.id_str())
+    }
+    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
+    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
+    /// the request and queues a job for more; 2.3 always queues a job.
+    pub fn delete_matching(
+        &self,
+        filter: ::atrocore_runtime::Filter<Product>,
+    ) -> ::atrocore_runtime::MassDelete {
+        self.client
+            .mass_delete(
+                "Product",
+                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
+            )
+    }
+    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
+    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
+        &self,
+        ids: &[S],
+    ) -> ::atrocore_runtime::MassDelete {
+        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
+        self.client.mass_delete("Product", ::atrocore_runtime::MassSelection::Ids(ids))
     }
     /// The attribute values of the record `id`: list them typed (value by attribute type,
     /// units, per-language values), add, upsert (a no-op is `WriteOutcome::NotModified`)

@@ -316,6 +316,30 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
             pub fn update(&self, id: impl ::atrocore_runtime::AsId<#id_ty>, changes: &#p) -> ::atrocore_runtime::UpdateRequest<#type_name> {
                 self.client.update::<#type_name, #p>(#m, id.id_str(), changes)
             }
+            /// Sets the fields of `changes` on every record that matches `filter` (the server
+            /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
+            /// in the request and queues a job for more; 2.3 always queues a job.
+            pub fn update_matching(
+                &self,
+                filter: ::atrocore_runtime::Filter<#type_name>,
+                changes: &#p,
+            ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
+                self.client.mass_update(
+                    #wire_name,
+                    ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
+                    changes,
+                )
+            }
+            /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
+            /// more through a job).
+            pub fn update_ids<S: ::atrocore_runtime::AsId<#id_ty>>(
+                &self,
+                ids: &[S],
+                changes: &#p,
+            ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
+                let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
+                self.client.mass_update(#wire_name, ::atrocore_runtime::MassSelection::Ids(ids), changes)
+            }
         });
     }
     if let Some(d) = &e.standard.delete {
@@ -324,6 +348,23 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
             #doc
             pub fn delete(&self, id: impl ::atrocore_runtime::AsId<#id_ty>) -> ::atrocore_runtime::DeleteRequest<#type_name> {
                 self.client.delete::<#type_name>(id.id_str())
+            }
+            /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
+            /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
+            /// the request and queues a job for more; 2.3 always queues a job.
+            pub fn delete_matching(
+                &self,
+                filter: ::atrocore_runtime::Filter<#type_name>,
+            ) -> ::atrocore_runtime::MassDelete {
+                self.client.mass_delete(#wire_name, ::atrocore_runtime::MassSelection::Filter(filter.into_where()))
+            }
+            /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
+            pub fn delete_ids<S: ::atrocore_runtime::AsId<#id_ty>>(
+                &self,
+                ids: &[S],
+            ) -> ::atrocore_runtime::MassDelete {
+                let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
+                self.client.mass_delete(#wire_name, ::atrocore_runtime::MassSelection::Ids(ids))
             }
         });
     }
