@@ -80,13 +80,10 @@ pub enum Command {
         /// The record id.
         id: String,
     },
-    /// Deletes one record.
-    Delete {
-        /// The entity.
-        entity: String,
-        /// The record id.
-        id: String,
-    },
+    /// Deletes records: one or more ids, or every record a filter matches (mass delete).
+    Delete(DeleteArgs),
+    /// Sets fields on many records at once: the ids given, or every record a filter matches.
+    Update(UpdateArgs),
     /// Every matching record to a file (keyset paging, resumable).
     Export(ExportArgs),
     /// Creates or updates records from a CSV or JSONL file (bulk upsert).
@@ -135,6 +132,49 @@ pub struct ListArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+}
+
+/// The records a mass action applies to: ids, `--where`, or `--all`.
+#[derive(Debug, Args)]
+pub struct SelectionArgs {
+    /// The entity, e.g. Product.
+    pub entity: String,
+    /// Record ids.
+    #[arg(conflicts_with_all = ["filter", "all"])]
+    pub ids: Vec<String>,
+    /// Every record this filter matches (see `atro list --help`).
+    #[arg(long = "where", short = 'w', conflicts_with = "all")]
+    pub filter: Option<String>,
+    /// Every record of the entity.
+    #[arg(long)]
+    pub all: bool,
+    /// Go ahead with a `--where` or `--all` selection; without it the matching records are
+    /// counted and nothing is changed (exit code 2).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// `atro delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// Which records.
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Remove the records for good instead of moving them to the trash.
+    #[arg(long)]
+    pub permanently: bool,
+}
+
+/// `atro update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Which records.
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// A field to set, `name=value` (typed by the field's kind, like an import cell; an empty
+    /// value sets null); repeat for more fields.
+    #[arg(long = "set", short = 's', value_name = "FIELD=VALUE", required = true)]
+    pub set: Vec<String>,
 }
 
 /// Output formats of `list`.

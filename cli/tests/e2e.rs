@@ -878,3 +878,112 @@ fn a_closed_pipe_is_not_an_error() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn mass_update_and_delete_by_filter_need_yes_and_report_what_they_did() {
+    for generation in Gen::BOTH {
+        let env = Env::start(generation);
+        env.seed_brands(30);
+        let inactive = "not isActive";
+        let total = |expr: &str| list_total(&env.atro(&["list", "Brand", "-w", expr]).ok().stderr);
+        assert_eq!(total(inactive), 10);
+
+        // Without --yes: counted, nothing changed, exit 2.
+        let dry = env
+            .atro(&[
+                "update",
+                "Brand",
+                "-w",
+                inactive,
+                "--set",
+                "description=old",
+            ])
+            .code(2);
+        assert!(
+            dry.stderr
+                .contains("10 Brand records match; nothing changed"),
+            "{}",
+            dry.stderr
+        );
+        assert_eq!(total(r#"description = "old""#), 0);
+
+        let run = env
+            .atro(&[
+                "update",
+                "Brand",
+                "-w",
+                inactive,
+                "--set",
+                "description=old",
+                "--yes",
+            ])
+            .ok();
+        match generation {
+            // 2.2 runs up to 200 records in the request; 2.3 queues a job for a filter.
+            Gen::V22 => assert!(
+                run.stdout.contains("updated 10 Brand records"),
+                "{}",
+                run.stdout
+            ),
+            Gen::V23 => assert!(
+                run.stdout
+                    .contains("queued: the Brand records to be updated by job "),
+                "{}",
+                run.stdout
+            ),
+        }
+        assert_eq!(total(r#"description = "old""#), 10);
+
+        // By ids: one missing id is reported, exit 1.
+        let ids = jsonl_ids(
+            &env.atro(&[
+                "list", "Brand", "-w", "isActive", "-n", "2", "-f", "jsonl", "-s", "name",
+            ])
+            .ok()
+            .stdout,
+        );
+        let run = env
+            .atro(&[
+                "update",
+                "Brand",
+                &ids[0],
+                &ids[1],
+                "nobody",
+                "--set",
+                "isActive=false",
+            ])
+            .code(1);
+        assert!(
+            run.stdout.contains("updated 3 Brand records"),
+            "{}",
+            run.stdout
+        );
+        assert!(run.stderr.contains("Error for 'nobody'"), "{}", run.stderr);
+        assert_eq!(total(inactive), 12);
+
+        // A bad --set value changes nothing.
+        let bad = env
+            .atro(&[
+                "update",
+                "Brand",
+                "--all",
+                "--yes",
+                "--set",
+                "isActive=perhaps",
+            ])
+            .code(2);
+        assert!(bad.stderr.contains("isActive"), "{}", bad.stderr);
+        assert_eq!(total(inactive), 12);
+
+        // Delete by filter; one id keeps the plain delete (a missing record is exit 4).
+        env.atro(&["delete", "Brand", "-w", inactive]).code(2);
+        assert_eq!(total(inactive), 12);
+        env.atro(&["delete", "Brand", "-w", inactive, "--yes"]).ok();
+        assert_eq!(list_total(&env.atro(&["list", "Brand"]).ok().stderr), 18);
+        env.atro(&["delete", "Brand", "nobody"]).code(4);
+        env.atro(&["delete", "Brand"]).code(2);
+        env.atro(&["delete", "Brand", "--all", "--yes", "--permanently"])
+            .ok();
+        assert_eq!(list_total(&env.atro(&["list", "Brand"]).ok().stderr), 0);
+    }
+}

@@ -121,10 +121,10 @@ enum Action {
 }
 
 impl Action {
-    fn verb(&self) -> &'static str {
+    fn word(&self) -> &'static str {
         match self {
-            Action::Update(_) => "Update",
-            Action::Delete { .. } => "Delete",
+            Action::Update(_) => "update",
+            Action::Delete { .. } => "delete",
         }
     }
 }
@@ -200,10 +200,9 @@ impl Client {
         // 2.3 takes a filter, or more ids than its synchronous limit, only on the async route.
         let selection = match selection {
             MassSelection::Ids(ids) if ids.is_empty() => {
-                return self.request(method, path).fail(Error::builder(format!(
-                    "no ids to mass {}",
-                    action.verb().to_lowercase()
-                )));
+                return self
+                    .request(method, path)
+                    .fail(Error::builder(format!("no ids to mass {}", action.word())));
             }
             MassSelection::Ids(ids) if !v22 && ids.len() > MASS_SYNC_ID_LIMIT => {
                 MassSelection::Filter(Where::from(Condition::new("in").attribute("id").value(ids)))

@@ -210,6 +210,19 @@ pub fn mime_for(name: &str) -> &'static str {
     }
 }
 
+/// PHP's `!empty($v)` for a value of a decoded JSON body (`$data->massRelate`, …): false for
+/// absent, `null`, `false`, `0`, `""`, `"0"` and `[]`.
+pub fn php_truthy(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
+        Some(Value::String(s)) => !s.is_empty() && s != "0",
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(_)) => true,
+    }
+}
+
 /// True for PHP-ish truthy header/query values (`true`, `1`).
 pub fn truthy(v: Option<&str>) -> bool {
     matches!(

@@ -5,6 +5,7 @@ mod export;
 mod files;
 mod import;
 mod import_values;
+mod mass;
 mod records;
 #[cfg(feature = "sim")]
 mod sim;
@@ -54,7 +55,8 @@ pub async fn run(cli: Cli) -> CliResult<Exit> {
         Command::Fields { entity } => entities::fields(&mut s, &entity).await,
         Command::List(args) => records::list(&mut s, &args).await,
         Command::Get { entity, id } => records::get(&mut s, &entity, &id).await,
-        Command::Delete { entity, id } => records::delete(&mut s, &entity, &id).await,
+        Command::Delete(args) => mass::delete(&mut s, &args).await,
+        Command::Update(args) => mass::update(&mut s, &args).await,
         Command::Export(args) => export::run(&mut s, &args).await,
         Command::Import(args) => import::run(&mut s, &args).await,
         Command::Upload(args) => files::upload(&s, &args).await,

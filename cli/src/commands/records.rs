@@ -1,4 +1,4 @@
-//! `atro list`, `atro get`, `atro delete`.
+//! `atro list`, `atro get`.
 
 use std::io::Write;
 
@@ -113,14 +113,5 @@ pub async fn get(s: &mut Session, entity: &str, id: &str) -> CliResult<Exit> {
     let record = client.records(&entity).read(id).await?;
     let text = serde_json::to_string_pretty(&record).map_err(|e| CliError::other(e.to_string()))?;
     output::line(text)?;
-    Ok(Exit::Ok)
-}
-
-/// Deletes one record.
-pub async fn delete(s: &mut Session, entity: &str, id: &str) -> CliResult<Exit> {
-    let client = s.client.clone();
-    let entity = s.metadata().await?.entity(entity)?.name.clone();
-    client.records(&entity).delete(id).await?;
-    eprintln!("deleted {entity} {id}");
     Ok(Exit::Ok)
 }

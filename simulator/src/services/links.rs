@@ -11,7 +11,7 @@ use crate::services::lists::{list_params, run_list};
 use crate::services::records::{fetch, ids_of, resolve_code, set_m2m};
 use crate::state::Ctx;
 use crate::store::{Record, ident};
-use crate::util::{ApiError, now_ts};
+use crate::util::{ApiError, now_ts, php_truthy};
 
 /// The ids linked to record `id` through `link`, with the related entity.
 fn linked_condition<'m>(
@@ -193,18 +193,6 @@ fn relate(
 /// EntityRelationCreateHandler.php` and `EntityRelationDeleteHandler.php`).
 fn nothing_to_relate() -> ApiError {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "")
-}
-
-/// PHP's `!empty($v)` for a decoded JSON value.
-fn php_truthy(v: Option<&Value>) -> bool {
-    match v {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
-        Some(Value::String(s)) => !s.is_empty() && s != "0",
-        Some(Value::Array(a)) => !a.is_empty(),
-        Some(Value::Object(_)) => true,
-    }
 }
 
 /// `massRelate` with `where`: links every record of the link's target that matches `where`

@@ -12,12 +12,12 @@
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use crate::model::{Entity, Generation};
+use crate::model::Entity;
 use crate::query::where_sql;
 use crate::services::jobs::run_as_job;
 use crate::services::records::{delete, update_record};
 use crate::state::Ctx;
-use crate::util::ApiError;
+use crate::util::{ApiError, php_truthy};
 
 /// `massUpdateMaxCountWithoutJob` / `massDeleteMaxCountWithoutJob`: their default, 200.
 const MAX_COUNT_WITHOUT_JOB: i64 = 200;
@@ -163,18 +163,6 @@ pub fn execute(
     })
 }
 
-/// PHP's `!empty($v)` for a decoded JSON value.
-fn php_truthy(v: Option<&Value>) -> bool {
-    match v {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
-        Some(Value::String(s)) => !s.is_empty() && s != "0",
-        Some(Value::Array(a)) => !a.is_empty(),
-        Some(Value::Object(_)) => true,
-    }
-}
-
 /// The ids of a body's `ids` when it is an array of strings.
 fn body_ids(body: &Value) -> Option<Vec<String>> {
     body.get("ids")?.as_array().map(|a| {
@@ -221,7 +209,6 @@ pub fn v22(ctx: &Ctx, e: &Entity, update: bool, body: &Value) -> Result<Value, A
 /// answers `{updated | deleted, errors}`) and `PATCH /entityMassUpdateAsync` /
 /// `POST /entityMassDeleteAsync` (`where` required, always a job, answers `{jobId}`).
 pub fn v23(ctx: &Ctx, update: bool, run_async: bool, body: &Value) -> Result<Value, ApiError> {
-    debug_assert_eq!(ctx.generation(), Generation::V23);
     let entity = body
         .get("entityName")
         .filter(|v| php_truthy(Some(v)))
