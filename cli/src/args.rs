@@ -152,6 +152,9 @@ pub struct SelectionArgs {
     /// counted and nothing is changed (exit code 2).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// When the server queues the work as a job, wait until it is done (asking every 2 s).
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// `atro delete`.

@@ -916,6 +916,7 @@ fn mass_update_and_delete_by_filter_need_yes_and_report_what_they_did() {
                 "--set",
                 "description=old",
                 "--yes",
+                "--wait",
             ])
             .ok();
         match generation {
@@ -925,12 +926,15 @@ fn mass_update_and_delete_by_filter_need_yes_and_report_what_they_did() {
                 "{}",
                 run.stdout
             ),
-            Gen::V23 => assert!(
-                run.stdout
-                    .contains("queued: the Brand records to be updated by job "),
-                "{}",
-                run.stdout
-            ),
+            Gen::V23 => {
+                assert!(
+                    run.stdout
+                        .contains("queued: the Brand records to be updated by job "),
+                    "{}",
+                    run.stdout
+                );
+                assert!(run.stdout.contains(" done"), "--wait: {}", run.stdout);
+            }
         }
         assert_eq!(total(r#"description = "old""#), 10);
 

@@ -431,6 +431,20 @@ async fn mass_update_and_delete_on_2_3() {
         .await
         .unwrap();
     assert!(done.queued && done.job_id.is_some(), "{done:?}");
+    let status = client
+        .runtime()
+        .wait_for_mass_action(done.job_id.as_deref().unwrap())
+        .poll_every(std::time::Duration::from_millis(10))
+        .timeout(std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(status.done && status.errors.is_empty(), "{status:?}");
+    let e = client
+        .runtime()
+        .wait_for_mass_action("no-such-job")
+        .await
+        .unwrap_err();
+    assert!(e.is_not_found(), "{e}");
     let described = client
         .brand()
         .list()

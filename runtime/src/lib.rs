@@ -184,7 +184,10 @@ pub use filter::{
 pub use id::{AsId, Id};
 pub use link::{LinkNames, LinkTo, Lookup, Scalar};
 pub use link_field::{Link, LinkForm, LinkKeys, LinkMany, LinkOne, Many, One, ReadLinkForm};
-pub use mass::{MASS_SYNC_ID_LIMIT, MassDelete, MassOutcome, MassSelection};
+pub use mass::{
+    DEFAULT_JOB_POLL, MASS_SYNC_ID_LIMIT, MassActionStatus, MassActionWait, MassDelete,
+    MassOutcome, MassSelection,
+};
 pub use meta::{Meta, OptionRecords, Permissions};
 pub use operation::Operation;
 pub use outcome::WriteOutcome;

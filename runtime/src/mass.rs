@@ -5,6 +5,7 @@
 //! `delete_matching` / `delete_ids`.
 
 use std::future::IntoFuture;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -14,8 +15,9 @@ use serde_json::{Value, json};
 use crate::client::{ApiGeneration, Client};
 use crate::encode::encode_path_segment;
 use crate::entity::BoxFuture;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::filter::{Condition, Where, server_form};
+use crate::http::execute::check_path_value;
 use crate::operation::Operation;
 use crate::request::RequestBuilder;
 
@@ -296,6 +298,125 @@ impl IntoFuture for MassDelete {
     }
 }
 
+/// Where a mass action's job stands (`massActionStatus`, `Services/Job.php::
+/// getMassActionJobStatus`): done when the job and every job it created have finished.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct MassActionStatus {
+    /// The job and the jobs it created have finished (successfully or not).
+    #[serde(default)]
+    pub done: bool,
+    /// The first line of each finished part's message.
+    #[serde(default, rename = "message", deserialize_with = "lines")]
+    pub messages: Vec<String>,
+    /// The other lines of those messages: the records that failed.
+    #[serde(default, deserialize_with = "lines")]
+    pub errors: Vec<String>,
+}
+
+/// The server joins lines with `<br>`; `null` and `""` are no lines.
+fn lines<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
+    let text = Option::<String>::deserialize(d)?.unwrap_or_default();
+    Ok(text
+        .split("<br>")
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+/// How often [`Client::wait_for_mass_action`] asks by default.
+pub const DEFAULT_JOB_POLL: Duration = Duration::from_secs(2);
+
+impl Client {
+    /// Where the mass action job `job_id` stands: 2.2 `GET /Job/action/massActionStatus?id=`,
+    /// 2.3 `GET /Job/{id}/massActionStatus`. A read: retried like one.
+    pub fn mass_action_status(&self, job_id: &str) -> Operation<MassActionStatus> {
+        let request = match self.generation() {
+            ApiGeneration::V2_2 => self
+                .request(Method::GET, "/Job/action/massActionStatus")
+                .query("id", job_id),
+            _ => {
+                let request = self.request(
+                    Method::GET,
+                    format!("/Job/{}/massActionStatus", encode_path_segment(job_id)),
+                );
+                match check_path_value(job_id) {
+                    Ok(()) => request,
+                    Err(e) => request.fail(e),
+                }
+            }
+        };
+        Operation::json(request)
+    }
+
+    /// Asks for the mass action job `job_id`'s status every
+    /// [`poll_every`](MassActionWait::poll_every) (default [`DEFAULT_JOB_POLL`]) until it is
+    /// done, then answers its last status; gives up with [`ErrorKind::Timeout`](crate::ErrorKind)
+    /// after [`timeout`](MassActionWait::timeout), if set.
+    pub fn wait_for_mass_action(&self, job_id: &str) -> MassActionWait {
+        MassActionWait {
+            client: self.clone(),
+            job_id: job_id.to_owned(),
+            poll: DEFAULT_JOB_POLL,
+            timeout: None,
+        }
+    }
+}
+
+/// Waiting for a mass action's job: see [`Client::wait_for_mass_action`].
+#[derive(Debug)]
+#[must_use = "waiting does nothing until it is awaited"]
+pub struct MassActionWait {
+    client: Client,
+    job_id: String,
+    poll: Duration,
+    timeout: Option<Duration>,
+}
+
+impl MassActionWait {
+    /// The pause between two status requests (at least 10 ms).
+    pub fn poll_every(mut self, d: Duration) -> Self {
+        self.poll = d.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Gives up after `d` without the job being done.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
+        self
+    }
+}
+
+impl IntoFuture for MassActionWait {
+    type Output = Result<MassActionStatus>;
+    type IntoFuture = BoxFuture<MassActionStatus>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let started = Instant::now();
+            loop {
+                let status = self.client.mass_action_status(&self.job_id).await?;
+                if status.done {
+                    return Ok(status);
+                }
+                if let Some(limit) = self.timeout {
+                    let left = limit.saturating_sub(started.elapsed());
+                    if left.is_zero() {
+                        return Err(Error::new(ErrorKind::Timeout).with_message(format!(
+                            "the mass action job {} was not done after {limit:?}",
+                            self.job_id
+                        )));
+                    }
+                    tokio::time::sleep(self.poll.min(left)).await;
+                } else {
+                    tokio::time::sleep(self.poll).await;
+                }
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,5 +441,19 @@ mod tests {
         assert_eq!((job.queued, job.job_id.as_deref()), (true, Some("j1")));
         assert!(serde_json::from_str::<MassOutcome>(r#"{"count": "x"}"#).is_err());
         assert!(serde_json::from_str::<MassOutcome>("[]").is_err());
+    }
+
+    #[test]
+    fn a_status_splits_its_lines() {
+        let s: MassActionStatus = serde_json::from_str(
+            r#"{"done": true, "errors": "Error for 'A': x<br>Error for 'B': y", "message": null}"#,
+        )
+        .unwrap();
+        assert!(s.done);
+        assert_eq!(s.errors, ["Error for 'A': x", "Error for 'B': y"]);
+        assert!(s.messages.is_empty());
+        let pending: MassActionStatus =
+            serde_json::from_str(r#"{"done": false, "errors": "", "message": ""}"#).unwrap();
+        assert_eq!(pending, MassActionStatus::default());
     }
 }

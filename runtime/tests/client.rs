@@ -880,3 +880,28 @@ async fn keyset_stream_keeps_the_user_filter() {
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].id.as_deref(), Some("p017"));
 }
+
+/// Waiting for a mass action's job polls its status until done, and gives up at the timeout.
+#[tokio::test]
+async fn waiting_for_a_mass_action_polls_until_done_or_timeout() {
+    let server = Server::start().await;
+    let client = server.client(ApiGeneration::V2_3);
+    let status = client
+        .wait_for_mass_action("soon")
+        .poll_every(Duration::from_millis(10))
+        .await
+        .unwrap();
+    assert!(status.done);
+    assert_eq!(status.errors, ["Error for 'A': locked"]);
+    assert_eq!(server.mock.seen_at("/Job/soon/massActionStatus").len(), 3);
+
+    let e = client
+        .wait_for_mass_action("never")
+        .poll_every(Duration::from_millis(10))
+        .timeout(Duration::from_millis(100))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    let polls = server.mock.seen_at("/Job/never/massActionStatus").len();
+    assert!((3..=15).contains(&polls), "{polls} polls");
+}

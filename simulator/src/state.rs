@@ -45,6 +45,9 @@ pub struct App {
     pub unique_file_names: bool,
     /// What was received, for tests.
     pub(crate) request_log: RequestLog,
+    /// Ids of the jobs run while the model has no `Job` entity (a spec cut without it): their
+    /// status is still answered.
+    pub(crate) untracked_jobs: Mutex<std::collections::HashSet<String>>,
 }
 
 impl App {
@@ -74,6 +77,7 @@ impl App {
             max_input_vars: config.max_input_vars,
             unique_file_names: config.unique_file_names,
             request_log: RequestLog::new(config.request_log),
+            untracked_jobs: Mutex::default(),
         }
     }
 

@@ -1944,3 +1944,73 @@ async fn mass_update_and_delete_by_generation() {
         assert_eq!(h.get_ok("/Brand").await["total"], 0);
     }
 }
+
+/// A mass action's job status (`Services/Job.php::getMassActionJobStatus`): 2.2
+/// `GET /Job/action/massActionStatus?id=`, 2.3 `GET /Job/{id}/massActionStatus`; done once the
+/// job and the jobs it created have finished.
+#[tokio::test]
+async fn mass_action_status_by_generation() {
+    for g in BOTH {
+        let h = start(g).await;
+        let b = h.post_ok("/Brand", json!({ "name": "Alpha" })).await;
+        let status_path = |job: &str| match g {
+            Gen::V22 => format!("/Job/action/massActionStatus?id={job}"),
+            Gen::V23 => format!("/Job/{job}/massActionStatus"),
+        };
+        // A job of each generation: 2.2 a queued upsert, 2.3 an async mass update.
+        let job = match g {
+            Gen::V22 => {
+                let r = h
+                    .send(
+                        Method::POST,
+                        "/MassActions/action/upsert",
+                        Some(&json!([{ "entity": "Brand", "payload": { "id": b["id"], "description": "d" } }])),
+                        &[("Use-Queue", "true")],
+                    )
+                    .await;
+                r.json()["jobId"].as_str().unwrap().to_string()
+            }
+            Gen::V23 => {
+                let body = json!({
+                    "entityName": "Brand", "values": { "description": "d" },
+                    "where": [{ "type": "equals", "attribute": "name", "value": "Alpha" }],
+                });
+                let r = h
+                    .send(Method::PATCH, "/entityMassUpdateAsync", Some(&body), &[])
+                    .await;
+                let job = r.json()["jobId"].as_str().unwrap().to_string();
+                // The job that did the work names its creator.
+                let parts = h.get_ok("/Job?maxSize=50").await;
+                let part = parts["list"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|j| j["type"] == "MassUpdate")
+                    .unwrap_or_else(|| panic!("no MassUpdate job: {parts}"))
+                    .clone();
+                assert_eq!(part["payload"]["creatorId"], job.as_str(), "{part}");
+                assert_eq!(part["status"], "Success");
+                job
+            }
+        };
+        let v = h.get_ok(&status_path(&job)).await;
+        assert_eq!(
+            v,
+            json!({ "done": true, "errors": "", "message": "" }),
+            "{g:?}"
+        );
+        assert_eq!(
+            h.get_ok(&format!("/Brand/{}", b["id"].as_str().unwrap()))
+                .await["description"],
+            "d"
+        );
+        let r = h.send(Method::GET, &status_path("nojob"), None, &[]).await;
+        assert_eq!(r.status, 404, "{g:?}: {}", r.text);
+        if g == Gen::V22 {
+            let r = h
+                .send(Method::GET, "/Job/action/massActionStatus", None, &[])
+                .await;
+            assert_eq!(r.status, 400, "{}", r.text);
+        }
+    }
+}

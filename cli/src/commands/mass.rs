@@ -1,6 +1,7 @@
 //! `atro delete` and `atro update`: the ids given, or every record a `--where` filter (or
 //! `--all`) selects, through the runtime's mass actions. A filter needs `--yes`; without it the
-//! matching records are counted and nothing changes. A queued job is reported by its id.
+//! matching records are counted and nothing changes. A queued job is reported by its id, and
+//! with `--wait` waited for.
 
 use atrocore_runtime::{MassOutcome, MassSelection, Where};
 use serde_json::{Map, Value};
@@ -59,6 +60,32 @@ async fn select(
     Ok(Selected::Go(MassSelection::Filter(filter)))
 }
 
+/// Prints an outcome (see [`report`]); with `--wait`, waits for a queued job first and adds
+/// what its status says.
+async fn finish(
+    s: &Session,
+    args: &SelectionArgs,
+    entity: &str,
+    done_verb: &str,
+    outcome: &MassOutcome,
+) -> CliResult<Exit> {
+    let exit = report(entity, done_verb, outcome);
+    let Some(job) = outcome.job_id.as_deref().filter(|_| args.wait) else {
+        return Ok(exit);
+    };
+    eprintln!("waiting for job {job}…");
+    let status = s.client.wait_for_mass_action(job).await?;
+    println!("job {job} done");
+    for line in status.messages.iter().chain(&status.errors) {
+        eprintln!("{line}");
+    }
+    Ok(if status.errors.is_empty() {
+        exit
+    } else {
+        Exit::Partial
+    })
+}
+
 /// Prints an outcome: what was done, or the job; the per-record errors on stderr (exit 1).
 fn report(entity: &str, done_verb: &str, outcome: &MassOutcome) -> Exit {
     let count = outcome
@@ -104,7 +131,7 @@ pub async fn delete(s: &mut Session, args: &DeleteArgs) -> CliResult<Exit> {
         .mass_delete(&entity.name, selection)
         .permanently(args.permanently)
         .await?;
-    Ok(report(&entity.name, "deleted", &outcome))
+    finish(s, &args.selection, &entity.name, "deleted", &outcome).await
 }
 
 /// `atro update ENTITY ID… --set field=value…` / `--where` / `--all`.
@@ -119,7 +146,7 @@ pub async fn update(s: &mut Session, args: &UpdateArgs) -> CliResult<Exit> {
         .client
         .mass_update(&entity.name, selection, &Value::Object(values))
         .await?;
-    Ok(report(&entity.name, "updated", &outcome))
+    finish(s, &args.selection, &entity.name, "updated", &outcome).await
 }
 
 /// The fields of `--set name=value…`, each typed by its field's kind like an import cell

@@ -258,6 +258,22 @@ async fn handle(State(mock): State<Arc<Mock>>, req: Request) -> Response {
             json_response(v)
         }
         ("DELETE", ["Product", _]) => json_response(json!(true)),
+        // A mass action job: `soon` is done at the third poll, `never` never.
+        ("GET", ["Job", job @ ("soon" | "never"), "massActionStatus"]) => {
+            let polls = mock
+                .seen
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|s| s.path == seen.path)
+                .count();
+            let done = *job == "soon" && polls >= 3;
+            json_response(json!({
+                "done": done,
+                "errors": if done { "Error for 'A': locked" } else { "" },
+                "message": null,
+            }))
+        }
         _ => error(404, "No such route"),
     }
 }

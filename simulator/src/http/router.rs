@@ -16,7 +16,7 @@ use crate::http::request::Req;
 use crate::http::spec_check::{self, Hit};
 use crate::model::Generation;
 use crate::query::phpqs;
-use crate::services::{attributes, file_output, files, links, lists, mass, records, upsert};
+use crate::services::{attributes, file_output, files, jobs, links, lists, mass, records, upsert};
 use crate::state::App;
 use crate::state::Ctx;
 use crate::util::{ApiError, json, truthy};
@@ -286,6 +286,21 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
             Method::DELETE => links::relation_unlink(&ctx, &req).map(|v| json(&v)),
             _ => Err(method_not_allowed()),
         };
+    }
+    // A mass action's status (served even when a cut spec has no `Job` entity).
+    match (g, segs.as_slice()) {
+        (Generation::V22, ["Job", "action", "massActionStatus"]) if m == Method::GET => {
+            // 2.2.31 `Controllers/Job.php::actionMassActionStatus`: no `id` is a 400.
+            return match req.param("id").filter(|id| !id.is_empty()) {
+                Some(id) => jobs::mass_action_status(&ctx, id).map(|v| json(&v)),
+                None => Err(ApiError::bad("Bad Request")),
+            };
+        }
+        (Generation::V23, ["Job", id, "massActionStatus"]) if m == Method::GET => {
+            // 2.3 `Handlers/Job/MassActionStatusHandler.php`.
+            return jobs::mass_action_status(&ctx, id).map(|v| json(&v));
+        }
+        _ => {}
     }
     let Some(entity) = segs.first().and_then(|n| app.model.entity(n)) else {
         return Err(ApiError::not_found(format!(

@@ -2,11 +2,12 @@
 //! The real job manager runs them later; the simulator runs the work at once and records a `Job`
 //! that is already `Success` when a client polls `GET /Job/{id}`.
 
+use rusqlite::types::Value as SqlValue;
 use serde_json::{Value, json};
 
 use crate::services::records::coerce;
 use crate::state::Ctx;
-use crate::store::Record;
+use crate::store::{Record, ident};
 use crate::util::{ApiError, new_id, now_ts};
 
 /// Runs `work`, recorded as a `Job` named `name` of type `job_type` with `payload`; the job's
@@ -20,7 +21,9 @@ pub fn run_as_job(
 ) -> Result<String, ApiError> {
     let Some(je) = ctx.app.model.entity("Job") else {
         work()?;
-        return Ok(new_id(ctx.generation()));
+        let id = new_id(ctx.generation());
+        lock_untracked(ctx).insert(id.clone());
+        return Ok(id);
     };
     let now = now_ts();
     let mut rec = Record::new();
@@ -60,4 +63,65 @@ pub fn run_as_job(
     }
     ctx.store.update(je, &id, &done)?;
     Ok(id)
+}
+
+/// Where a mass action's job stands (`Services/Job.php::getMassActionJobStatus`, both
+/// generations): not done until the job is `Success`; then done when every job it created (its
+/// id as `creatorId` in their payload) is `Success` or `Failed`. Of each finished part's message
+/// the first line goes to `message`, the rest to `errors`, joined with `<br>`.
+pub fn mass_action_status(ctx: &Ctx, job_id: &str) -> Result<Value, ApiError> {
+    let not_found = || ApiError::not_found(format!("Record 'Job' with ID '{job_id}' not found."));
+    let answer = |done: bool, messages: Vec<String>, errors: Vec<String>| {
+        json!({
+            "done": done,
+            "errors": errors.join("\n").trim().replace('\n', "<br>"),
+            "message": messages.join("\n").trim().replace('\n', "<br>"),
+        })
+    };
+    let Some(je) = ctx.app.model.entity("Job") else {
+        return match lock_untracked(ctx).contains(job_id) {
+            true => Ok(answer(true, Vec::new(), Vec::new())),
+            false => Err(not_found()),
+        };
+    };
+    let job = ctx.store.get(je, job_id)?.ok_or_else(not_found)?;
+    if job.get("status").and_then(Value::as_str) != Some("Success") {
+        return Ok(answer(false, Vec::new(), Vec::new()));
+    }
+    let children = ctx.store.select(
+        je,
+        &format!(
+            "COALESCE(t.\"deleted\", 0) = 0 AND t.{} LIKE ?",
+            ident("payload")
+        ),
+        vec![SqlValue::Text(format!("%\"creatorId\":\"{job_id}\"%"))],
+        "t.rowid",
+        None,
+        0,
+    )?;
+    let (mut messages, mut errors) = (Vec::new(), Vec::new());
+    for child in &children {
+        if !matches!(
+            child.get("status").and_then(Value::as_str),
+            Some("Success" | "Failed")
+        ) {
+            return Ok(answer(false, Vec::new(), Vec::new()));
+        }
+        let message = child.get("message").and_then(Value::as_str).unwrap_or("");
+        if !message.is_empty() {
+            let mut lines = message.split('\n');
+            messages.extend(lines.next().map(str::to_owned));
+            errors.extend(lines.map(str::to_owned));
+        }
+    }
+    Ok(answer(true, messages, errors))
+}
+
+fn lock_untracked<'a>(
+    ctx: &'a Ctx,
+) -> std::sync::MutexGuard<'a, std::collections::HashSet<String>> {
+    ctx.app
+        .untracked_jobs
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

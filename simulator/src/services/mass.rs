@@ -144,18 +144,32 @@ pub fn execute(
             job_id: None,
         });
     }
-    let payload =
-        json!({ "ids": ids, "action": action.word(), "entityName": e.name, "total": total });
+    // `MassActionCreator` (`Jobs/MassActionCreator.php`) creates the jobs that do the work, each
+    // with `creatorId` in its payload: `MassUpdate`, or `UniversalMassAction` for a delete. Their
+    // per-record failures become notifications, not job messages.
+    let word = action.word();
+    let payload = json!({ "ids": ids, "action": word, "entityName": e.name, "total": total });
     let job_id = run_as_job(
         ctx,
-        &format!("Create jobs for mass {}", action.word()),
+        &format!("Create jobs for mass {word}"),
         "MassActionCreator",
         &payload,
-        || {
+        || Ok(()),
+    )?;
+    if total > 0 {
+        let part = json!({
+            "creatorId": job_id, "entityType": e.name, "total": total, "ids": ids, "part": 1,
+            "action": word,
+        });
+        let (name, job_type) = match action {
+            Action::Update(_) => (format!("Mass update: {}", e.name), "MassUpdate"),
+            Action::Delete { .. } => (format!("Mass delete: {}", e.name), "UniversalMassAction"),
+        };
+        run_as_job(ctx, &name, job_type, &part, || {
             run(&mut Vec::new());
             Ok(())
-        },
-    )?;
+        })?;
+    }
     Ok(Executed {
         total,
         errors: Vec::new(),
