@@ -101,7 +101,8 @@
 //!   `max_input_vars` ([`SimConfig::max_input_vars`]).
 //! - Link and unlink requests that name no record answer 500 without a message, as AtroCore's
 //!   `throw new Error()`; `massRelate` with `where` links every match; 2.2 has
-//!   `POST /{E}/action/unlinkAll`, 2.3 `DELETE /entityRelation?…&all=true`.
+//!   `POST /{E}/action/unlinkAll`, 2.3 `DELETE /entityRelation?…&all=true`. 2.3 has no
+//!   per-entity link routes (`/{E}/{id}/{link}` is a 404 there), only `/entityRelation`.
 //! - Mass update and delete: 2.2 answers `{count, sync, errors}` (its spec says a boolean), 2.3
 //!   `{updated | deleted, errors}` for at most 200 ids and `{jobId}` from the `…Async` routes;
 //!   a selection above 200 records (2.2) or any filter (2.3) runs as a job, which the simulator
@@ -130,7 +131,6 @@
 //! - Files: thumbnails, `duplicate` detection by hash, `reupload`, `localFileName`, storages,
 //!   folders and file types.
 //! - Attributes: channels, inheritance, attribute groups and panels, unit conversion.
-//! - Per-entity link routes are also served on 2.3, where the spec documents `/entityRelation`.
 
 mod demo;
 pub mod file_store;

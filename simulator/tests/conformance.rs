@@ -645,7 +645,7 @@ async fn find_or_create_links_replays_the_guide() {
             assert_eq!(p3["categoriesNames"].as_object().unwrap().len(), 2);
         }
         assert_eq!(
-            h.get_ok(&format!("/Product/{pid}/categories")).await["total"],
+            h.get_ok(&h.linked_path("Product", pid, "categories")).await["total"],
             2
         );
         let q = "/Product?where[0][type]=isLinked&where[0][attribute]=categories";
@@ -1633,7 +1633,16 @@ async fn link_and_unlink_requests_by_generation() {
             channels.push(c["id"].as_str().unwrap().to_string());
         }
         let (web1, web2, print) = (&channels[0], &channels[1], &channels[2]);
-        let channels_of = format!("/Product/{pid}/channels");
+        let channels_of = h.linked_path("Product", &pid, "channels");
+        // 2.3 has no per-entity link routes.
+        if g == Gen::V23 {
+            for m in [Method::GET, Method::POST, Method::DELETE] {
+                let r = h
+                    .send(m.clone(), &format!("/Product/{pid}/channels"), None, &[])
+                    .await;
+                assert_eq!(r.status, 404, "{m}: {}", r.text);
+            }
+        }
         // Where the request goes and what its body holds, by generation.
         let link_req = |extra: Value| match g {
             Gen::V22 => (format!("/Product/{pid}/channels"), extra),

@@ -340,6 +340,12 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
         (3, &Method::POST) if entity.name == "File" && segs[2] == "createSharedUrl" => {
             files::create_shared_url(&ctx, segs[1]).map(|v| json(&v))
         }
+        // 2.3 has no per-entity link routes: its pipeline (`Core/Factories/HttpPipeline.php`)
+        // routes only the compiled handlers, and `/entityRelation` is the one for links; the
+        // rest falls to `NotFoundMiddleware`.
+        (3, &Method::GET | &Method::POST | &Method::DELETE) if g == Generation::V23 => Err(
+            ApiError::not_found(format!("Route '{}' not found.", req.segs.join("/"))),
+        ),
         (3, &Method::GET) => {
             links::linked_list(&ctx, entity, segs[1], segs[2], &req).map(|v| json(&v))
         }

@@ -204,6 +204,15 @@ impl H {
         r.json()
     }
 
+    /// Where the generation lists the records linked to `entity` `id` through `link`: 2.2
+    /// `/{E}/{id}/{link}`, 2.3 `/entityRelation?…` (it has no per-entity link routes).
+    pub fn linked_path(&self, entity: &str, id: &str, link: &str) -> String {
+        match self.g {
+            Gen::V22 => format!("/{entity}/{id}/{link}"),
+            Gen::V23 => format!("/entityRelation?entityName={entity}&id={id}&link={link}"),
+        }
+    }
+
     /// The update method of the generation (2.2 PUT, 2.3 PATCH).
     pub fn update_method(&self) -> Method {
         match self.g {
