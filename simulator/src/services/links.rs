@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::http::request::Req;
 use crate::model::{Entity, LinkKind};
 use crate::query::where_sql;
-use crate::services::lists::{list_params, run_list};
+use crate::services::lists::{list_params, run_list, select_ids};
 use crate::services::records::{fetch, ids_of, resolve_code, set_m2m};
 use crate::state::Ctx;
 use crate::store::{Record, ident};
@@ -232,21 +232,6 @@ fn mass_relate(
         return Ok(Value::Bool(true));
     }
     relate(ctx, e, id, link_name, &ids, true)
-}
-
-/// The ids of the `te` records matching `sql` (over alias `t`), in insertion order.
-fn select_ids(
-    ctx: &Ctx,
-    te: &Entity,
-    sql: &str,
-    params: Vec<SqlValue>,
-) -> Result<Vec<String>, ApiError> {
-    Ok(ctx
-        .store
-        .select(te, sql, params, "t.rowid", None, 0)?
-        .iter()
-        .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_string))
-        .collect())
 }
 
 /// The foreign ids of a link request's JSON body: `id`, then the members of `ids`.

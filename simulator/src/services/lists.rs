@@ -162,3 +162,18 @@ pub fn list(ctx: &Ctx, e: &Entity, req: &Req) -> Result<Value, ApiError> {
     let p = list_params(ctx, e, req)?;
     run_list(ctx, e, p, None, false)
 }
+
+/// The ids of the `te` records matching `sql` (over alias `t`), in insertion order.
+pub(crate) fn select_ids(
+    ctx: &Ctx,
+    te: &Entity,
+    sql: &str,
+    params: Vec<SqlValue>,
+) -> Result<Vec<String>, ApiError> {
+    Ok(ctx
+        .store
+        .select(te, sql, params, "t.rowid", None, 0)?
+        .iter()
+        .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect())
+}

@@ -15,6 +15,7 @@ use serde_json::{Map, Value, json};
 use crate::model::Entity;
 use crate::query::where_sql;
 use crate::services::jobs::run_as_job;
+use crate::services::lists::select_ids;
 use crate::services::records::{delete, update_record};
 use crate::state::Ctx;
 use crate::util::{ApiError, php_truthy};
@@ -110,11 +111,7 @@ pub fn execute(
             if !filter.sql.is_empty() {
                 sql.push_str(&format!(" AND {}", filter.sql));
             }
-            ctx.store
-                .select(e, &sql, filter.params, "t.rowid", None, 0)?
-                .iter()
-                .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_string))
-                .collect()
+            select_ids(ctx, e, &sql, filter.params)?
         }
     };
     let total = ids.len();
