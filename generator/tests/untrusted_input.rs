@@ -401,3 +401,62 @@ fn yaml_alias_bombs_are_refused() {
         "{err}"
     );
 }
+
+/// Spec prose reaches doc comments inert: in the crate generated from `hostile_prose.json`
+/// (descriptions, summaries, enum values and a property name that hold fenced, indented, quoted
+/// and listed code blocks and HTML), no doc comment holds a code block or raw HTML, as
+/// rustdoc's Markdown parser reads them. (`.ci/run` also runs the crate's doctests:
+/// `xtask/tests/vendoring.rs`.)
+#[test]
+fn spec_prose_in_doc_comments_is_inert() {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/hostile_prose.json"
+    );
+    let spec = Spec::parse(path, &std::fs::read_to_string(path).unwrap()).unwrap();
+    let out = generate(&spec, &Settings::default()).unwrap();
+    let mut blocks = 0;
+    for (file, contents) in &out.files {
+        // Each run of `///` or `//!` lines is one doc comment.
+        let mut comments: Vec<Vec<&str>> = Vec::new();
+        let mut open = false;
+        for line in contents.lines() {
+            let doc = line
+                .trim_start()
+                .strip_prefix("///")
+                .or_else(|| line.trim_start().strip_prefix("//!"));
+            match doc {
+                Some(text) if open => comments.last_mut().unwrap().push(text),
+                Some(text) => comments.push(vec![text]),
+                None => {}
+            }
+            open = doc.is_some();
+        }
+        for comment in comments {
+            let text = comment.join("\n");
+            blocks += 1;
+            // The generator's own example (`lib.rs`) is a code block; none holds spec text.
+            let mut in_code = false;
+            for event in Parser::new_ext(&text, Options::all()) {
+                match &event {
+                    Event::Start(Tag::CodeBlock(_)) => in_code = true,
+                    Event::End(TagEnd::CodeBlock) => in_code = false,
+                    Event::Text(t) if in_code && t.contains("pwned") => {
+                        panic!("{file}: spec text in a code block\n{text}")
+                    }
+                    Event::Html(_) | Event::InlineHtml(_) => {
+                        panic!("{file}: {event:?} in the doc comment\n{text}")
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(blocks > 20, "only {blocks} doc comments");
+    let all: String = out.files.values().map(String::as_str).collect();
+    assert!(
+        all.contains("pwned-name-field"),
+        "the prose is kept, made inert"
+    );
+}

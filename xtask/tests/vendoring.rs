@@ -376,3 +376,48 @@ fn vendored_and_git_crates_build_outside_the_workspace() {
     assert!(manifest.contains(&format!("rev = \"{rev}\"")), "{manifest}");
     cargo_check(&git_client, &target);
 }
+
+/// Spec prose is inert: a spec whose descriptions, summaries and names hold fenced, indented,
+/// quoted and listed code blocks (each would write a `pwned-…` file) gives a crate whose
+/// `cargo test --doc` runs none of them.
+#[test]
+#[ignore = "builds a generated crate and runs its doctests (minutes on a cold cache); .ci/run runs it"]
+fn spec_prose_never_runs_as_a_doctest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("vendoring-target");
+    let out = tmp.path().join("hostile-client");
+    let spec = root().join("generator/tests/fixtures/hostile_prose.json");
+    let o = xtask(&[
+        "generate",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--crate-name",
+        "hostile-client",
+        "--out",
+        out.to_str().unwrap(),
+        "--vendor-runtime",
+        "--standalone",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    std::fs::copy(root().join("Cargo.lock"), out.join("Cargo.lock")).unwrap();
+    let o = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["test", "--doc"])
+        .current_dir(&out)
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .expect("cargo runs");
+    assert!(
+        o.status.success(),
+        "`cargo test --doc` failed:\n{}",
+        text(&o)
+    );
+    let written: Vec<String> = files(&out)
+        .into_keys()
+        .filter(|f| f.contains("pwned"))
+        .collect();
+    assert!(
+        written.is_empty(),
+        "doctests from spec prose ran and wrote {written:?}:\n{}",
+        text(&o)
+    );
+}

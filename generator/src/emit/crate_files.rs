@@ -17,20 +17,28 @@ pub(super) fn lib_rs(api: &Api, settings: &Settings) -> TokenStream {
         .iter()
         .find(|e| e.standard.list.is_some())
         .map(|e| (e.module.clone(), e.field_enum.clone()));
-    let mut crate_doc = format!(
-        "{title}\n\nAPI generation {:?}, base path `{}`. Connect with [`Client::builder`]:\n\n```no_run\n# async fn demo() -> ::atrocore_runtime::Result<()> {{\nlet client = {}::Client::builder(\"https://atrocore.example.com\")\n    .basic_auth(\"api-user\", \"secret\")\n    .build()?;\n",
+    // The title and base path are spec text: one line each, made inert. The example after them
+    // is the generator's own and stays a doctest (`no_run`).
+    let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let about = format!(
+        "{}\n\nAPI generation {:?}, base path `{}`. Connect with [`Client::builder`]:",
+        one_line(&title),
         api.generation,
-        api.base_path,
+        one_line(&api.base_path),
+    );
+    let mut example = format!(
+        "\n```no_run\n# async fn demo() -> ::atrocore_runtime::Result<()> {{\nlet client = {}::Client::builder(\"https://atrocore.example.com\")\n    .basic_auth(\"api-user\", \"secret\")\n    .build()?;\n",
         settings.crate_name.replace('-', "_"),
     );
     if let Some((module, field_enum)) = &example_entity {
-        crate_doc.push_str(&format!(
+        example.push_str(&format!(
             "let page = client\n    .{module}()\n    .list()\n    .select([{krate}::{module}::{field_enum}::ALL[0]])\n    .max_size(10)\n    .await?;\nprintln!(\"{{}} records\", page.total);\n",
             krate = settings.crate_name.replace('-', "_"),
         ));
     }
-    crate_doc.push_str("# Ok(())\n# }\n```");
-    let inner = module_inner_doc(&crate_doc, None);
+    example.push_str("# Ok(())\n# }\n```");
+    let mut inner = module_inner_doc(&about, None);
+    inner.extend(own_inner_doc(&example));
 
     let mut mods = TokenStream::new();
     let mut accessors = TokenStream::new();
@@ -133,7 +141,17 @@ pub(super) fn preamble(settings: &Settings, comment: &str) -> String {
             lines.push(format!("Exclude: {}", settings.filter.exclude.join(",")));
         }
     }
-    lines.iter().map(|l| format!("{comment} {l}\n")).collect()
+    // A control character (a newline in a path, say) would end the comment: replaced.
+    lines
+        .iter()
+        .map(|l| {
+            let l: String = l
+                .chars()
+                .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+                .collect();
+            format!("{comment} {l}\n")
+        })
+        .collect()
 }
 
 pub(super) fn manifest(api: &Api, settings: &Settings) -> String {
@@ -206,6 +224,9 @@ pub(super) fn manifest(api: &Api, settings: &Settings) -> String {
     )
 }
 
+/// A TOML basic string: JSON's escapes are TOML's, but TOML also forbids DEL (U+007F) unescaped.
 pub(super) fn toml_string(s: &str) -> String {
-    serde_json::to_string(s).expect("strings always serialize")
+    serde_json::to_string(s)
+        .expect("strings always serialize")
+        .replace('\u{7f}', "\\u007F")
 }

@@ -21,33 +21,15 @@ fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
-/// One `#[doc]` attribute per line, so prettyplease prints `///` lines.
-fn doc_lines(text: &str) -> TokenStream {
-    let mut out = TokenStream::new();
-    for line in text.trim().lines() {
-        let line = format!(" {}", line.trim_end());
-        out.extend(quote!(#[doc = #line]));
-    }
-    out
-}
-
-fn docs(parts: &[Option<&str>]) -> TokenStream {
-    let text: Vec<&str> = parts
-        .iter()
-        .flatten()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect();
-    doc_lines(&text.join("\n\n"))
-}
-
 mod crate_files;
+mod doc;
 mod fields;
 mod module;
 mod operation;
 mod types;
 
 use crate_files::*;
+use doc::*;
 use fields::*;
 use module::*;
 use operation::*;

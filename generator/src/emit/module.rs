@@ -524,20 +524,6 @@ fn link_keys_module(keys: &[LinkField]) -> TokenStream {
     }
 }
 
-pub(super) fn module_inner_doc(first: &str, more: Option<&str>) -> TokenStream {
-    let mut text = first.to_owned();
-    if let Some(m) = more.map(str::trim).filter(|m| !m.is_empty() && *m != first) {
-        text.push_str("\n\n");
-        text.push_str(m);
-    }
-    text.lines()
-        .map(|l| {
-            let l = format!(" {}", l.trim_end());
-            quote!(#![doc = #l])
-        })
-        .collect()
-}
-
 pub(super) fn group_module(cx: Ctx, g: &Group) -> TokenStream {
     let mut methods = TokenStream::new();
     let mut params_defs = TokenStream::new();
