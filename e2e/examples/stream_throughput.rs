@@ -104,7 +104,7 @@ async fn main() {
 
     let spec = load(&format!("{ROOT}/specs/atrocore-2.2-pim-default.json"));
     let meta = load(&format!(
-        "{ROOT}/../shared/metadata/atrocore-2.2-pim-multilang.metadata.json"
+        "{ROOT}/specs/atrocore-2.2-pim-default.metadata.json"
     ));
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("sim.sqlite");

@@ -24,7 +24,7 @@ fn config() -> SimConfig {
     let spec = SPEC.get_or_init(|| load(&format!("{ROOT}/specs/atrocore-2.2-pim-default.json")));
     let meta = META.get_or_init(|| {
         load(&format!(
-            "{ROOT}/../shared/metadata/atrocore-2.2-pim-multilang.metadata.json"
+            "{ROOT}/specs/atrocore-2.2-pim-default.metadata.json"
         ))
     });
     SimConfig::from_spec_value(spec.clone()).metadata_value(meta.clone())

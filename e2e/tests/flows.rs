@@ -35,19 +35,42 @@ fn config(g: Gen) -> SimConfig {
         [
             load(&format!("{ROOT}/specs/atrocore-2.2-pim-default.json")),
             load(&format!(
-                "{ROOT}/../shared/metadata/atrocore-2.2-pim-multilang.metadata.json"
+                "{ROOT}/specs/atrocore-2.2-pim-default.metadata.json"
             )),
+            load(&format!("{ROOT}/specs/atrocore-2.3-pim-small.json")),
             load(&format!(
-                "{ROOT}/../shared/specs/atrocore-pim-multilang.json"
-            )),
-            load(&format!(
-                "{ROOT}/../shared/metadata/atrocore-pim-multilang.metadata.json"
+                "{ROOT}/specs/atrocore-2.3-pim-small.metadata.json"
             )),
         ]
     });
     match g {
         Gen::V22 => SimConfig::from_spec_value(s22.clone()).metadata_value(m22.clone()),
         Gen::V23 => SimConfig::from_spec_value(s23.clone()).metadata_value(m23.clone()),
+    }
+}
+
+/// Settings for the attribute flows, which need `Attribute`, `Measure` and `Unit` routes: 2.2
+/// has them in the bundled spec; 2.3 only in the full reference spec (outside this repository),
+/// so without it the 2.3 half is skipped (`None`, said on stderr; a failure under `CI=true`).
+fn config_with_attributes(g: Gen) -> Option<SimConfig> {
+    static FULL_23: OnceLock<Option<(Arc<Value>, Arc<Value>)>> = OnceLock::new();
+    match g {
+        Gen::V22 => Some(config(g)),
+        Gen::V23 => {
+            let (spec, meta) = FULL_23
+                .get_or_init(|| {
+                    Some((
+                        Arc::new(atrocore_testkit::reference_json(
+                            "specs/atrocore-pim-multilang.json",
+                        )?),
+                        Arc::new(atrocore_testkit::reference_json(
+                            "metadata/atrocore-pim-multilang.metadata.json",
+                        )?),
+                    ))
+                })
+                .as_ref()?;
+            Some(SimConfig::from_spec_value(spec.clone()).metadata_value(meta.clone()))
+        }
     }
 }
 
@@ -531,7 +554,11 @@ async fn sharing_links_serve_the_file_until_they_expire() {
 #[tokio::test]
 async fn attribute_values_add_upsert_with_units_and_remove() {
     for g in BOTH {
-        let (_sim, c) = start(g, Faults::default()).await;
+        let Some(config) = config_with_attributes(g) else {
+            continue;
+        };
+        let sim = Simulator::start(config).await.unwrap();
+        let c = client(&sim, g, fast_retries());
         let post = |path: &'static str, body: Value| {
             let c = c.clone();
             async move {
@@ -820,7 +847,13 @@ async fn create_until_found(c: &Client, entity: &str, body: Value, field: &str) 
 #[tokio::test]
 async fn creates_and_attribute_writes_whose_answers_are_lost() {
     for g in BOTH {
-        let (_sim, c) = start(g, lost_answers(21)).await;
+        let Some(config) = config_with_attributes(g) else {
+            continue;
+        };
+        let sim = Simulator::start(config.faults(lost_answers(21)))
+            .await
+            .unwrap();
+        let c = client(&sim, g, fast_retries());
         login(&c).await;
         // Creates are never sent twice: an error may hide a stored record, never a second one.
         for i in 0..25 {

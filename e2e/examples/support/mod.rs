@@ -29,7 +29,7 @@ pub async fn connect() -> Result<(Client, Option<Simulator>), Box<dyn std::error
     }
     let spec = std::fs::read(format!("{ROOT}/specs/atrocore-2.2-pim-default.json"))?;
     let meta = std::fs::read(format!(
-        "{ROOT}/../shared/metadata/atrocore-2.2-pim-multilang.metadata.json"
+        "{ROOT}/specs/atrocore-2.2-pim-default.metadata.json"
     ));
     let mut config = SimConfig::from_spec_value(Arc::new(serde_json::from_slice(&spec)?));
     if let Ok(meta) = meta {

@@ -24,7 +24,7 @@ fn docs() -> &'static (Arc<Value>, Arc<Value>) {
         (
             load(&format!("{ROOT}/specs/atrocore-2.2-pim-default.json")),
             load(&format!(
-                "{ROOT}/../shared/metadata/atrocore-2.2-pim-multilang.metadata.json"
+                "{ROOT}/specs/atrocore-2.2-pim-default.metadata.json"
             )),
         )
     })
