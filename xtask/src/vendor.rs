@@ -37,7 +37,11 @@ pub(crate) fn runtime_files(root: &Path) -> Result<Files, String> {
     }
     let manifest = read(&runtime.join("Cargo.toml"))?;
     let workspace = read(&root.join("Cargo.toml"))?;
-    let (manifest, version) = self_contained_manifest(&manifest, &workspace)?;
+    let Manifest {
+        text: manifest,
+        version,
+        dropped,
+    } = self_contained_manifest(&manifest, &workspace)?;
     let mut files = Files::new();
     files.insert(
         format!("{DIR}/Cargo.toml"),
@@ -52,6 +56,11 @@ pub(crate) fn runtime_files(root: &Path) -> Result<Files, String> {
     );
     for rel in source_files(&runtime)? {
         let text = read(&runtime.join(&rel))?;
+        if let Some(name) = dropped.iter().find(|d| text.contains(&d.replace('-', "_"))) {
+            return Err(format!(
+                "runtime/{rel} uses {name}, a workspace crate the vendored manifest leaves out (only tests/ may use it)"
+            ));
+        }
         let from = format!("runtime/{rel}");
         files.insert(
             format!("{DIR}/{rel}"),
@@ -104,9 +113,21 @@ fn source_files(runtime: &Path) -> Result<Vec<String>, String> {
     Ok(found)
 }
 
+/// A vendored manifest.
+#[derive(Debug)]
+struct Manifest {
+    /// The manifest's text, inheriting nothing.
+    text: String,
+    /// The package version.
+    version: String,
+    /// Dev-dependencies on crates of this workspace (by path), left out: they serve the
+    /// runtime's own `tests/`, which are not vendored.
+    dropped: Vec<String>,
+}
+
 /// `member` (a workspace member's manifest) with everything it inherits from `workspace` (the
-/// root manifest) written out; also returns the package version.
-fn self_contained_manifest(member: &str, workspace: &str) -> Result<(String, String), String> {
+/// root manifest) written out.
+fn self_contained_manifest(member: &str, workspace: &str) -> Result<Manifest, String> {
     const MEMBER: &str = "runtime/Cargo.toml";
     let mut doc: DocumentMut = member.parse().map_err(|e| format!("{MEMBER}: {e}"))?;
     let root: DocumentMut = workspace.parse().map_err(|e| format!("Cargo.toml: {e}"))?;
@@ -138,9 +159,10 @@ fn self_contained_manifest(member: &str, workspace: &str) -> Result<(String, Str
         .to_owned();
 
     let ws_deps = ws.get("dependencies").and_then(Item::as_table_like);
+    let mut dropped = Vec::new();
     for name in DEPENDENCY_TABLES {
         if let Some(deps) = doc.get_mut(name).and_then(Item::as_table_like_mut) {
-            resolve_dependencies(deps, ws_deps, name)?;
+            resolve_dependencies(deps, ws_deps, name, &mut dropped)?;
         }
     }
     if let Some(targets) = doc.get_mut("target").and_then(Item::as_table_like_mut) {
@@ -150,7 +172,12 @@ fn self_contained_manifest(member: &str, workspace: &str) -> Result<(String, Str
             };
             for name in DEPENDENCY_TABLES {
                 if let Some(deps) = target.get_mut(name).and_then(Item::as_table_like_mut) {
-                    resolve_dependencies(deps, ws_deps, &format!("target.{cfg}.{name}"))?;
+                    resolve_dependencies(
+                        deps,
+                        ws_deps,
+                        &format!("target.{cfg}.{name}"),
+                        &mut dropped,
+                    )?;
                 }
             }
         }
@@ -197,7 +224,11 @@ fn self_contained_manifest(member: &str, workspace: &str) -> Result<(String, Str
             "{MEMBER}: still mentions `workspace` after resolving the inherited settings; extend xtask/src/vendor.rs"
         ));
     }
-    Ok((text, version))
+    Ok(Manifest {
+        text,
+        version,
+        dropped,
+    })
 }
 
 /// Is `item` `{ workspace = true, … }` (or `key.workspace = true`)?
@@ -218,10 +249,13 @@ fn inheriting_keys(table: &dyn TableLike) -> Vec<String> {
 
 /// Replaces each `dep = { workspace = true, … }` in `deps` by the workspace's entry, with the
 /// member's own keys on top (its `features` added to the workspace's, as cargo does).
+/// A dev-dependency on a crate of this workspace is removed and named in `dropped`; any other
+/// dependency by path is an error.
 fn resolve_dependencies(
     deps: &mut dyn TableLike,
     ws_deps: Option<&dyn TableLike>,
     table: &str,
+    dropped: &mut Vec<String>,
 ) -> Result<(), String> {
     for name in inheriting_keys(deps) {
         let inherited = ws_deps.and_then(|w| w.get(&name)).ok_or(format!(
@@ -250,6 +284,11 @@ fn resolve_dependencies(
                 }
             },
         };
+        if dep.contains_key("path") && table.ends_with("dev-dependencies") {
+            deps.remove(&name);
+            dropped.push(name);
+            continue;
+        }
         if dep.contains_key("path") {
             return Err(format!(
                 "runtime/Cargo.toml: {table}.{name} is a crate of this workspace (by path); a vendored runtime cannot depend on it"
@@ -338,6 +377,7 @@ own = "2"
 
 [dev-dependencies]
 tokio = { workspace = true, features = ["full", "rt"] }
+local.workspace = true
 
 [target.'cfg(unix)'.dependencies]
 bytes.workspace = true
@@ -345,8 +385,14 @@ bytes.workspace = true
 [lints]
 workspace = true
 "#;
-        let (text, version) = self_contained_manifest(member, WORKSPACE).unwrap();
+        let Manifest {
+            text,
+            version,
+            dropped,
+        } = self_contained_manifest(member, WORKSPACE).unwrap();
         assert_eq!(version, "0.3.1");
+        // A workspace crate only the runtime's tests/ use is left out of the copy.
+        assert_eq!(dropped, ["local"]);
         assert_eq!(
             text,
             r#"[package]
