@@ -480,3 +480,53 @@ async fn mass_update_and_delete_on_2_3() {
     assert_eq!(done.count, Some(1));
     assert_eq!(client.brand().list().await.unwrap().total, 0);
 }
+
+/// `count()` sends one list request with `totalOnly=true` and reads `{total}`; an entity the
+/// server does not count (AtroCore's `disabledCountQueryEntityList`: `total` -1 or -2) counts as
+/// `None`, and its streams still deliver every record once: they stop on what the pages say, not
+/// on a count.
+#[tokio::test]
+async fn counts_ask_for_the_total_only_and_streams_need_no_count_on_2_3() {
+    for disabled in [false, true] {
+        let config = if disabled {
+            config().count_disabled(["Brand"])
+        } else {
+            config()
+        };
+        let sim = Simulator::start(config).await.unwrap();
+        let client = client(&sim);
+        for i in 0..7 {
+            client
+                .brand()
+                .create(&BrandPost::new(format!("B{i}")))
+                .await
+                .unwrap();
+        }
+        sim.take_requests();
+        let filter = brand::filter::name().starts_with("B");
+        let n = client.brand().list().filter(filter).count().await.unwrap();
+        assert_eq!(n, (!disabled).then_some(7), "disabled: {disabled}");
+        let sent = sim.take_requests();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].query_value("totalOnly"), Some("true"));
+        assert_eq!(sent[0].query_value("maxSize"), Some("1"));
+        let all: Vec<_> = client
+            .brand()
+            .list()
+            .max_size(3)
+            .stream()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 7, "disabled: {disabled}");
+        let all: Vec<_> = client
+            .brand()
+            .list()
+            .max_size(3)
+            .keyset_stream()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 7, "disabled: {disabled}");
+    }
+}

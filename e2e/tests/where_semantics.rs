@@ -284,7 +284,6 @@ fn a_raw_not_is_ignored_by_the_server() {
 async fn unreadable_filters_are_refused_before_sending() {
     let sim = support::start_with(Default::default()).await;
     let c = support::client(&sim, 0);
-    let before = sim.request_count();
     let ids: Vec<String> = (0..1200).map(|i| format!("id{i}")).collect();
     let e = c
         .product()
@@ -294,6 +293,33 @@ async fn unreadable_filters_are_refused_before_sending() {
         .unwrap_err();
     assert!(e.is_query(), "{e}");
     assert!(e.to_string().contains("1000"), "{e}");
+    // The boundary: PHP's 1000 include the rewrite's `atroq`, so 999 are the client's. With
+    // 2 + 997 variables the last value still reaches the server; one more is refused.
+    let product = c
+        .product()
+        .create(&ProductPost::new("Edge", "E-1"))
+        .await
+        .unwrap();
+    let sent_before = sim.request_count();
+    let mut edge: Vec<String> = (0..996).map(|i| format!("none{i}")).collect();
+    edge.push(product.id.clone().unwrap().into_string());
+    let page = c
+        .product()
+        .list()
+        .filter(p::id().in_(edge.clone()))
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1, "the 999th variable was read");
+    edge.insert(0, "one-more".into());
+    let e = c
+        .product()
+        .list()
+        .filter(p::id().in_(edge))
+        .await
+        .unwrap_err();
+    assert!(e.is_query() && e.to_string().contains("999"), "{e}");
+    assert_eq!(sim.request_count(), sent_before + 1);
+    let before = sim.request_count();
     let e = c
         .product()
         .list()

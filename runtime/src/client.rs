@@ -272,12 +272,18 @@ impl PhpLimits {
     /// Fails when PHP would not read all of `query` (see `main/php_variables.c`: every non-empty
     /// `&`-separated variable counts one, and a variable nested deeper than the limit is dropped
     /// with its whole top-level array).
+    ///
+    /// One of PHP's `max_input_vars` is the web server's: AtroCore's rewrite turns every request
+    /// into `index.php?atroq=<path>&<the client's query>` (`copy/public/.htaccess`,
+    /// `RewriteRule ^(.*)$ index.php?atroq=$1 [L,QSA]`), so the client has one fewer.
     pub(crate) fn check(&self, query: &[(String, String)]) -> Result<()> {
-        if query.len() > self.max_input_vars {
+        let room = self.max_input_vars.saturating_sub(1);
+        if query.len() > room {
             return Err(Error::query(format!(
-                "the query string has {} variables but the server reads at most {} \
-                 (PHP max_input_vars) and would silently drop the rest; shorten the filter or \
-                 raise the limit with ClientBuilder::max_input_vars if the server's php.ini allows more",
+                "the query string has {} variables but the server reads at most {room} of them \
+                 (PHP max_input_vars {}, one taken by the web server's rewrite) and would silently \
+                 drop the rest; shorten the filter or raise the limit with \
+                 ClientBuilder::max_input_vars if the server's php.ini allows more",
                 query.len(),
                 self.max_input_vars
             )));
@@ -644,11 +650,12 @@ impl<T: From<Client>> ClientBuilder<T> {
         self
     }
 
-    /// The server's PHP `max_input_vars` (default 1000, PHP's default). PHP reads only that many
-    /// query variables (each `name[..][..]=value` pair counts one) and silently drops the rest,
-    /// so a long `in` list or a big filter tree would lose conditions; a request with more is
-    /// refused before sending with [`ErrorKind::Query`](crate::ErrorKind::Query). Raise it
-    /// when the instance's `php.ini` does.
+    /// The server's PHP `max_input_vars`, as its `php.ini` says (default 1000, PHP's default).
+    /// PHP reads only that many query variables (each `name[..][..]=value` pair counts one) and
+    /// silently drops the rest, so a long `in` list or a big filter tree would lose conditions.
+    /// One of them is the web server's (AtroCore's rewrite adds `atroq=<path>`), so a request
+    /// with more than `n - 1` is refused before sending with
+    /// [`ErrorKind::Query`](crate::ErrorKind::Query). Raise it when the instance's `php.ini` does.
     #[must_use]
     pub fn max_input_vars(mut self, n: usize) -> Self {
         self.php_limits.max_input_vars = n;

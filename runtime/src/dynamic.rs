@@ -202,10 +202,11 @@ impl DynamicList {
         self
     }
 
-    /// The number of matching records (one request for a page of one record).
-    pub async fn count(self) -> Result<i64> {
-        let page = self.max_size(1).offset(0).select(["id"]).await?;
-        Ok(page.total)
+    /// The number of matching records, without reading them: one `totalOnly=true` request
+    /// (see [`ListRequest::count`](crate::ListRequest::count)). `None` when the server does not
+    /// count this entity's lists.
+    pub async fn count(self) -> Result<Option<u64>> {
+        crate::entity::count_total(self.max_size(1).offset(0).select(["id"]).to_request()).await
     }
 
     /// The plain request, to add parameters or headers this builder does not know.

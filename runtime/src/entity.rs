@@ -58,6 +58,20 @@ fn unknown_total() -> i64 {
     -1
 }
 
+/// The answer of a list asked for `totalOnly=true`: `{"total": n}`.
+#[derive(Deserialize)]
+struct TotalOnly {
+    #[serde(default)]
+    total: Option<i64>,
+}
+
+/// Sends `request` (a list of one record from offset 0) with `totalOnly=true` and reads the
+/// count: `None` when the server sent none or a negative one (it does not count the entity).
+pub(crate) async fn count_total(request: RequestBuilder) -> Result<Option<u64>> {
+    let answer: TotalOnly = request.query("totalOnly", "true").send_json().await?;
+    Ok(answer.total.and_then(|t| u64::try_from(t).ok()))
+}
+
 /// A boxed future, the `IntoFuture` type of the request builders.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
 
@@ -319,6 +333,19 @@ impl<E: Entity> ListRequest<E> {
         self.max_size
             .filter(|&n| n > 0)
             .unwrap_or(DEFAULT_PAGE_SIZE)
+    }
+
+    /// The number of matching records, without reading them: one request with
+    /// `totalOnly=true`, which AtroCore answers with `{"total": n}` alone (2.2
+    /// `Atro/Controllers/AbstractRecordController.php::actionList`, 2.3
+    /// `Atro/Handlers/AbstractHandler.php::buildListResult`; the server still reads a page, so
+    /// it is asked for one record).
+    ///
+    /// `None` when the server does not count this entity: AtroCore's setting
+    /// `disabledCountQueryEntityList` makes its lists answer a `total` of -1 or -2 instead.
+    /// Streams do not depend on the count (see [`stream`](Self::stream)).
+    pub async fn count(self) -> Result<Option<u64>> {
+        count_total(self.max_size(1).offset(0).to_request()).await
     }
 
     /// Every matching record, fetched page by page with `offset` (page size

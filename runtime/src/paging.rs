@@ -10,6 +10,16 @@
 //! two pages are held: the decoded one and the raw answer of the next. A stream dropped early
 //! cancels the request in flight; it may have reached the server (one extra `GET`).
 //!
+//! **When to stop.** A page with no records ends a stream, and so does a `total` that says no
+//! more follow: a count the next position has reached, or `-2` (AtroCore's answer when the
+//! entity is in its `disabledCountQueryEntityList`: nothing after this page). Without a count
+//! (`-1`, AtroCore's "more follow", which it sends only with a full page; or none at all) a full
+//! page asks for the next one. A page that does not
+//! move on is an error naming it, not an endless stream: a keyset page whose last `id` is the
+//! key it was asked to start after (or that holds that key), an offset page with the same
+//! first and last `id` as the page before (a server that ignores `offset`, under a `total` as
+//! large as it likes).
+//!
 //! [`ListRequest`]: crate::ListRequest
 //! [`DynamicList`]: crate::DynamicList
 
@@ -107,6 +117,9 @@ struct PageStream<R, P> {
     /// Whether the first page was requested (on the first poll: a stream does nothing until
     /// polled).
     started: bool,
+    /// Offset paging: where the last page started and its first and last `id`, to notice a
+    /// page that repeats it.
+    last_page: Option<(u64, Option<String>, Option<String>)>,
 }
 
 // No field is pinned structurally (the request in flight is a task handle), so the stream
@@ -123,6 +136,7 @@ impl<R, P: Pager> PageStream<R, P> {
             in_flight: None,
             arrived: None,
             started: false,
+            last_page: None,
         }
     }
 
@@ -137,6 +151,27 @@ impl<R, P: Pager> PageStream<R, P> {
     fn decode_error(&self, e: serde_json::Error) -> Error {
         Error::decode(e).with_request(&Method::GET, &self.pager.path())
     }
+
+    /// A page that does not move the stream on.
+    fn stuck(&self, what: String) -> Error {
+        Error::new(ErrorKind::Decode)
+            .with_message(format!(
+                "{what}; the stream stops here instead of repeating"
+            ))
+            .with_request(&Method::GET, &self.pager.path())
+    }
+}
+
+/// Whether more records follow a page of `n` records, `full` when it holds as many as asked
+/// for, `next` being the position after it (offset paging) or the count of records it read of
+/// the `total` left (keyset paging, where each page's `total` counts what is after its key).
+fn more_follow(n: u64, full: bool, next: u64, total: i64) -> bool {
+    match total {
+        _ if n == 0 => false,
+        -2 => false,
+        t if t >= 0 => next < t as u64,
+        _ => full,
+    }
 }
 
 impl<R: DeserializeOwned, P: Pager> PageStream<R, P> {
@@ -150,15 +185,31 @@ impl<R: DeserializeOwned, P: Pager> PageStream<R, P> {
         let (next, more) = match &self.position {
             Position::Offset(offset) => {
                 let next = offset + n;
-                let more = n > 0
-                    && if page.total >= 0 {
-                        next < page.total as u64
-                    } else {
-                        full
-                    };
-                (Position::Offset(next), more)
+                if let (Some(first), Some(last)) = (page.list.first(), page.list.last()) {
+                    let ids = (
+                        last_id(first).map_err(|e| self.decode_error(e))?,
+                        last_id(last).map_err(|e| self.decode_error(e))?,
+                    );
+                    if let Some((before, first_before, last_before)) = &self.last_page
+                        && ids.0.is_some()
+                        && (&ids.0, &ids.1) == (first_before, last_before)
+                    {
+                        return Err(self.stuck(format!(
+                            "offset paging: the page at offset {offset} holds the same records as \
+                             the page at offset {before} (ids {} to {}): the server does not apply \
+                             `offset`",
+                            ids.0.as_deref().unwrap_or_default(),
+                            ids.1.as_deref().unwrap_or_default(),
+                        )));
+                    }
+                    self.last_page = Some((*offset, ids.0, ids.1));
+                }
+                (
+                    Position::Offset(next),
+                    more_follow(n, full, next, page.total),
+                )
             }
-            Position::After(_) => match page.list.last() {
+            Position::After(after) => match page.list.last() {
                 None => (self.position.clone(), false),
                 Some(last) => {
                     let Some(id) = last_id(last).map_err(|e| self.decode_error(e))? else {
@@ -166,12 +217,23 @@ impl<R: DeserializeOwned, P: Pager> PageStream<R, P> {
                             .with_message("keyset paging needs records with a string `id`")
                             .with_request(&Method::GET, &self.pager.path()));
                     };
-                    let more = if page.total >= 0 {
-                        n < page.total as u64
-                    } else {
-                        full
-                    };
-                    (Position::After(Some(id)), more)
+                    if let Some(key) = after {
+                        let repeats = *key == id
+                            || page
+                                .list
+                                .iter()
+                                .any(|r| last_id(r).ok().flatten().as_deref() == Some(key));
+                        if repeats {
+                            return Err(self.stuck(format!(
+                                "keyset paging: the page after id {key} holds that record again \
+                                 (its last id is {id}): the server does not apply the id condition"
+                            )));
+                        }
+                    }
+                    (
+                        Position::After(Some(id)),
+                        more_follow(n, full, n, page.total),
+                    )
                 }
             },
         };
@@ -251,6 +313,24 @@ mod tests {
 
     fn raw(text: &str) -> Box<RawValue> {
         RawValue::from_string(text.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn when_more_follow() {
+        // A count: until the position reaches it, whatever the page's size.
+        assert!(more_follow(2, false, 2, 5));
+        assert!(!more_follow(5, true, 5, 5));
+        // Counting off: -1 (more follow, with a full page) or none: the page's size decides;
+        // -2 says none follow.
+        assert!(more_follow(3, true, 3, -1));
+        assert!(!more_follow(2, false, 2, -1));
+        assert!(!more_follow(3, true, 3, -2));
+        // No usable total: a full page asks for the next.
+        assert!(more_follow(3, true, 3, -7));
+        assert!(!more_follow(2, false, 2, -7));
+        // An empty page ends the stream whatever `total` claims.
+        assert!(!more_follow(0, false, 0, i64::MAX));
+        assert!(!more_follow(0, false, 0, -1));
     }
 
     #[test]

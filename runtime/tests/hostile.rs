@@ -125,6 +125,20 @@ async fn handle(State(st): State<St>, req: Request) -> Response {
             "id": "f1", "name": "x.txt", "hash": "00000000000000000000000000000000"
         }))
         .into_response(),
+        // Lists that never move on: the same two records whatever `offset` or `where` say,
+        // under a total that never ends (9e18) or says nothing (-5).
+        "/api/v1/Stuck" | "/api/v1/StuckNegative" => {
+            let total: i64 = if path.ends_with("Negative") {
+                -5
+            } else {
+                9_000_000_000_000_000_000
+            };
+            axum::Json(serde_json::json!({
+                "total": total,
+                "list": [{ "id": "a01", "name": "first" }, { "id": "a02", "name": "second" }],
+            }))
+            .into_response()
+        }
         "/api/v1/Ok" | "/api/v1/Collect" | "/files/x.bin" => {
             axum::Json(serde_json::json!({ "ok": true })).into_response()
         }
@@ -441,4 +455,43 @@ async fn without_checksum_the_stored_hash_is_not_compared() {
         .await
         .unwrap();
     assert_eq!(up.id, "f1");
+}
+
+/// A list that does not move on (a server ignoring `offset` under a huge or negative `total`, or
+/// ignoring the keyset condition) ends the stream with an error naming the page, after the
+/// records it did deliver once: never an endless stream (`atro export` would write forever).
+#[tokio::test]
+async fn pages_that_do_not_move_on_end_the_stream_with_an_error() {
+    use futures_util::StreamExt;
+    let server = serve(None).await;
+    let c = client(&server.url, PASSWORD);
+    for entity in ["Stuck", "StuckNegative"] {
+        let items: Vec<_> = c
+            .records(entity)
+            .list()
+            .max_size(2)
+            .stream()
+            .take(50)
+            .collect()
+            .await;
+        assert_eq!(items.len(), 3, "{entity}: two records, then the error");
+        let e = items[2].as_ref().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Decode, "{e}");
+        let text = e.to_string();
+        assert!(
+            text.contains("offset 2") && text.contains("offset 0") && text.contains(entity),
+            "{text}"
+        );
+        let items: Vec<_> = c
+            .records(entity)
+            .list()
+            .max_size(2)
+            .keyset_stream()
+            .take(50)
+            .collect()
+            .await;
+        assert_eq!(items.len(), 3, "{entity}: two records, then the error");
+        let e = items[2].as_ref().unwrap_err();
+        assert!(e.to_string().contains("after id a02"), "{e}");
+    }
 }

@@ -304,6 +304,10 @@ pub struct SimConfig {
     pub unique_file_names: bool,
     /// How many of the last requests [`Simulator::requests`] keeps (default 1000; 0: no log).
     pub request_log: usize,
+    /// AtroCore's `disabledCountQueryEntityList` setting: lists of these entities are not
+    /// counted. Their `total` is -1 when more records follow the page, -2 when none do (also
+    /// for `totalOnly`), as the record service's `findEntities` answers. Empty by default.
+    pub count_disabled: Vec<String>,
 }
 
 impl SimConfig {
@@ -335,6 +339,7 @@ impl SimConfig {
             max_input_vars: 1000,
             unique_file_names: false,
             request_log: 1000,
+            count_disabled: Vec::new(),
         }
     }
 
@@ -402,6 +407,16 @@ impl SimConfig {
     /// the log off).
     pub fn request_log(mut self, capacity: usize) -> SimConfig {
         self.request_log = capacity;
+        self
+    }
+
+    /// Turns counting off for the lists of `entities` (see [`SimConfig::count_disabled`]).
+    pub fn count_disabled<I, S>(mut self, entities: I) -> SimConfig
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.count_disabled = entities.into_iter().map(Into::into).collect();
         self
     }
 

@@ -116,8 +116,6 @@ pub struct Entity {
     pub unique: Vec<String>,
     /// The entity has attribute routes (`/E/{id}/attributeValues`).
     pub has_attributes: bool,
-    /// Default list order: field and ascending flag.
-    pub default_sort: Option<(String, bool)>,
     /// Fields searched by the `textFilter` where type.
     pub text_filter_fields: Vec<String>,
     /// For extensible-enum fields: the field name → the option list id.
@@ -444,19 +442,6 @@ impl Model {
                 unique.push("code".to_string());
             }
             let collection = defs.and_then(|d| d.get("collection"));
-            let default_sort = collection
-                .and_then(|c| c.get("sortBy"))
-                .and_then(Value::as_str)
-                .filter(|s| fields.iter().any(|f| f.name == *s))
-                .map(|s| {
-                    (
-                        s.to_string(),
-                        collection
-                            .and_then(|c| c.get("asc"))
-                            .and_then(Value::as_bool)
-                            .unwrap_or(true),
-                    )
-                });
             let mut text_filter_fields: Vec<String> = collection
                 .and_then(|c| c.get("textFilterFields"))
                 .and_then(Value::as_array)
@@ -483,7 +468,6 @@ impl Model {
                     required,
                     unique,
                     has_attributes: paths.contains_key(&format!("/{name}/{{id}}/attributeValues")),
-                    default_sort,
                     text_filter_fields,
                     enum_lists,
                     enum_options,

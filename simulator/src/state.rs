@@ -43,6 +43,8 @@ pub struct App {
     pub max_input_vars: usize,
     /// File names are unique per folder (a folder-syncing storage).
     pub unique_file_names: bool,
+    /// Entities whose lists are not counted (`total` -1 or -2).
+    pub count_disabled: std::collections::BTreeSet<String>,
     /// What was received, for tests.
     pub(crate) request_log: RequestLog,
     /// Ids of the jobs run while the model has no `Job` entity (a spec cut without it): their
@@ -76,6 +78,7 @@ impl App {
             http: reqwest::Client::new(),
             max_input_vars: config.max_input_vars,
             unique_file_names: config.unique_file_names,
+            count_disabled: config.count_disabled.iter().cloned().collect(),
             request_log: RequestLog::new(config.request_log),
             untracked_jobs: Mutex::default(),
         }

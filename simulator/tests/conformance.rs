@@ -1512,7 +1512,8 @@ async fn unknown_routes_and_methods() {
 }
 
 /// PHP's `max_input_vars`: variables past the limit are dropped silently (php-src
-/// `main/php_variables.c`), so the last values of a long `in` list are lost.
+/// `main/php_variables.c`), so the last values of a long `in` list are lost; the rewrite's
+/// `atroq` is one of them.
 #[tokio::test]
 async fn query_strings_are_cut_at_max_input_vars() {
     if !common::have_specs() {
@@ -1528,10 +1529,11 @@ async fn query_strings_are_cut_at_max_input_vars() {
     let h = start(Gen::V22).await;
     h.post_ok("/Product", json!({ "name": "A", "number": "1" }))
         .await;
-    // 2 + 997 + 1 = 1000 variables: all read.
-    assert_eq!(count(&h, &long_in(997)).await, 1);
-    // 1001 variables: the value `A` is the one PHP drops.
-    assert_eq!(count(&h, &long_in(998)).await, 0);
+    // The web server's rewrite adds one variable (`index.php?atroq=…`, `copy/public/.htaccess`),
+    // so 999 are the client's: 2 + 996 + 1 are all read.
+    assert_eq!(count(&h, &long_in(996)).await, 1);
+    // 1000 of the client's: the value `A` is the one PHP drops.
+    assert_eq!(count(&h, &long_in(997)).await, 0);
     let h = start_with(Gen::V22, config(Gen::V22).max_input_vars(5000)).await;
     h.post_ok("/Product", json!({ "name": "A", "number": "1" }))
         .await;
@@ -2111,5 +2113,152 @@ async fn mass_action_status_by_generation() {
                 .await;
             assert_eq!(r.status, 400, "{}", r.text);
         }
+    }
+}
+
+/// List parameters as `Atro/Core/SelectManagers/Base.php`, the list controllers/handlers and
+/// the record service's `findEntities` read them (2.2.31 and 2.3): the default order is `id`
+/// ascending (not the metadata's `collection` order), an unknown `sortBy` orders nothing, a
+/// link sorts by the linked record's name; `totalOnly` and `collectionOnly` shape the answer;
+/// `maxSize` has no cap and a negative one fails in SQL; with counting disabled `total` is -1
+/// (more follow) or -2 (none do).
+#[tokio::test]
+async fn list_order_shapes_and_sizes_as_atrocore_reads_them() {
+    if !common::have_specs() {
+        return;
+    }
+    for g in BOTH {
+        let h = start(g).await;
+        let mut brands = Vec::new();
+        for name in ["Zeta", "Alpha", "Mid"] {
+            let v = h
+                .post_ok(
+                    "/Brand",
+                    json!({ "name": name, "code": name.to_lowercase() }),
+                )
+                .await;
+            brands.push(v["id"].as_str().unwrap().to_owned());
+        }
+        let mut ids = Vec::new();
+        // Names in an order unlike both the ids' and the insertion order.
+        for (i, (name, brand)) in [("b", 0), ("c", 1), ("a", 2), ("d", 1)].iter().enumerate() {
+            let v = h
+                .post_ok(
+                    "/Product",
+                    json!({ "name": name, "number": format!("n{i}"), "status": "draft", "brandId": brands[*brand] }),
+                )
+                .await;
+            ids.push(v["id"].as_str().unwrap().to_owned());
+        }
+        let names = |v: &Value| -> Vec<String> {
+            v["list"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let list_ids = |v: &Value| -> Vec<String> {
+            v["list"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let mut by_id = ids.clone();
+        by_id.sort();
+        // No sortBy (or an empty one): id ascending; `asc=false` descending.
+        assert_eq!(
+            list_ids(&h.get_ok("/Product?select=id,name").await),
+            by_id,
+            "{g:?}"
+        );
+        assert_eq!(
+            list_ids(&h.get_ok("/Product?select=id,name&sortBy=").await),
+            by_id,
+            "{g:?}"
+        );
+        let mut desc = by_id.clone();
+        desc.reverse();
+        assert_eq!(
+            list_ids(&h.get_ok("/Product?select=id,name&asc=false").await),
+            desc,
+            "{g:?}"
+        );
+        // An unknown field: no ORDER BY (the database's order; here insertion order).
+        assert_eq!(
+            list_ids(&h.get_ok("/Product?select=id,name&sortBy=noSuchField").await),
+            ids,
+            "{g:?}"
+        );
+        // A link sorts by the linked record's name: Alpha (c, d), Mid (a), Zeta (b).
+        let v = h.get_ok("/Product?select=id,name&sortBy=brand").await;
+        let got = names(&v);
+        assert_eq!(got[2..], ["a", "b"], "{g:?}: {got:?}");
+        // totalOnly: the total alone; collectionOnly: the list alone.
+        assert_eq!(
+            h.get_ok("/Product?totalOnly=true").await,
+            json!({ "total": 4 }),
+            "{g:?}"
+        );
+        let v = h.get_ok("/Product?select=id&collectionOnly=true").await;
+        assert!(
+            v.get("total").is_none() && v["list"].as_array().unwrap().len() == 4,
+            "{g:?}: {v}"
+        );
+        // `totalOnly=1` is not `true`: a normal answer.
+        assert!(
+            h.get_ok("/Product?select=id&totalOnly=1")
+                .await
+                .get("list")
+                .is_some()
+        );
+        // maxSize: 0 is the default (200), no cap above it; negative sizes or offsets fail.
+        assert_eq!(
+            h.get_ok("/Product?select=id&maxSize=0").await["list"]
+                .as_array()
+                .unwrap()
+                .len(),
+            4
+        );
+        assert_eq!(
+            h.get_ok("/Product?select=id&maxSize=100000").await["list"]
+                .as_array()
+                .unwrap()
+                .len(),
+            4
+        );
+        for q in ["maxSize=-1", "offset=-1"] {
+            let r = h
+                .send(Method::GET, &format!("/Product?select=id&{q}"), None, &[])
+                .await;
+            assert_eq!(r.status, 500, "{g:?} {q}: {}", r.text);
+        }
+
+        // Counting disabled (`disabledCountQueryEntityList`): -1 while records follow the page,
+        // -2 on the last page, also for totalOnly.
+        let h = start_with(g, config(g).count_disabled(["Brand"])).await;
+        for name in ["A", "B", "C"] {
+            h.post_ok("/Brand", json!({ "name": name, "code": name }))
+                .await;
+        }
+        let v = h.get_ok("/Brand?select=id&maxSize=2").await;
+        assert_eq!(
+            (v["total"].as_i64(), v["list"].as_array().unwrap().len()),
+            (Some(-1), 2),
+            "{g:?}"
+        );
+        let v = h.get_ok("/Brand?select=id&maxSize=2&offset=2").await;
+        assert_eq!(
+            (v["total"].as_i64(), v["list"].as_array().unwrap().len()),
+            (Some(-2), 1),
+            "{g:?}"
+        );
+        assert_eq!(
+            h.get_ok("/Brand?totalOnly=true&maxSize=3").await,
+            json!({ "total": -2 }),
+            "{g:?}"
+        );
     }
 }

@@ -26,8 +26,8 @@ pub async fn entities(s: &mut Session, no_counts: bool) -> CliResult<Exit> {
                 let client = client.clone();
                 async move {
                     let count = match client.records(&name).list().count().await {
-                        Ok(n) if n >= 0 => n.to_string(),
-                        Ok(_) => "?".to_owned(),
+                        Ok(Some(n)) => n.to_string(),
+                        Ok(None) => "? (not counted)".to_owned(),
                         Err(e) if e.is_not_found() => "- (no route)".to_owned(),
                         Err(e) if e.is_forbidden() => "- (forbidden)".to_owned(),
                         Err(e) => format!("- ({})", e.kind()),

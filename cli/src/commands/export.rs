@@ -361,8 +361,8 @@ pub async fn run(s: &mut Session, args: &ExportArgs) -> CliResult<Exit> {
         }
     };
 
-    // The count is of every matching record, those already in a resumed file included.
-    let total = u64::try_from(total).ok();
+    // The count is of every matching record, those already in a resumed file included (none
+    // when the server does not count the entity: the bar then counts up without an end).
     let mut progress = Progress::new("export", Unit::Records, total, already);
     let mut list = client
         .records(&entity.name)

@@ -50,7 +50,8 @@ async fn select(
             .list()
             .filter(filter)
             .count()
-            .await?;
+            .await?
+            .map_or_else(|| "an unknown number of".to_owned(), |n| n.to_string());
         eprintln!(
             "{total} {} records match; nothing changed (add --yes to {verb} them)",
             entity.name

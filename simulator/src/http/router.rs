@@ -38,9 +38,15 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         return ([("content-type", "application/json")], text).into_response();
     }
     // PHP cuts the query at `max_input_vars` with only a warning in its log: the request goes on
-    // with what was parsed so far.
-    let (query, cut) =
-        phpqs::parse_str_limited(parts.uri.query().unwrap_or(""), app.max_input_vars);
+    // with what was parsed so far. One of the variables is the web server's: AtroCore's rewrite
+    // sends every request to `index.php?atroq=<path>` with the client's query appended
+    // (`copy/public/.htaccess`, `RewriteRule ^(.*)$ index.php?atroq=$1 [L,QSA]`; the nginx
+    // configuration of the installation guide does the same with `treoq`), so the client's
+    // query keeps `max_input_vars - 1`.
+    let (query, cut) = phpqs::parse_str_limited(
+        parts.uri.query().unwrap_or(""),
+        app.max_input_vars.saturating_sub(1),
+    );
     if cut {
         tracing::warn!(
             limit = app.max_input_vars,

@@ -29,6 +29,10 @@ pub(crate) struct ListParams {
     order: String,
     filter: where_sql::SqlFilter,
     attrs: AttrSel,
+    /// `totalOnly=true`: the answer is `{total}` alone.
+    total_only: bool,
+    /// `collectionOnly=true`: the answer is `{list}` alone.
+    collection_only: bool,
 }
 
 fn php_int(s: Option<&str>) -> i64 {
@@ -49,37 +53,27 @@ pub(crate) fn list_params(ctx: &Ctx, e: &Entity, req: &Req) -> Result<ListParams
             .filter(|x| !x.is_empty())
             .collect::<Vec<_>>()
     });
-    let offset = php_int(req.param("offset")).max(0);
-    // Negative or non-numeric values (2.3 rejects non-integers in its request validation) are
-    // unconfirmed on 2.2 and fall back to the default here.
+    // Both go to Doctrine DBAL's query builder as they are (`Atro/ORM/DB/RDB/Mapper.php`:
+    // `setFirstResult`, `setMaxResults`): a negative offset makes DBAL 3.2's
+    // `AbstractPlatform::modifyLimitQuery` throw, a negative limit reaches the SQL as
+    // `LIMIT -n`, which MySQL and PostgreSQL refuse. Either way the request fails with a 500.
+    let offset = php_int(req.param("offset"));
+    // `empty()`: absent, "" and "0" mean the default; nothing caps a larger value.
     let mut max_size = php_int(req.param("maxSize"));
-    if max_size <= 0 {
+    if max_size == 0 {
         max_size = DEFAULT_MAX_SIZE;
+    }
+    if offset < 0 || max_size < 0 {
+        return Err(ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("SQL error: LIMIT {max_size} OFFSET {offset}"),
+        ));
     }
     // `asc` is ascending unless given as anything but the exact string `true`: 2.2
     // `$request->get('asc', 'true') === 'true'` (`Espo\Core\Controllers\Record::actionList`),
     // 2.3 `($qp['asc'] ?? 'true') === 'true'` (`AbstractHandler::buildListParams`).
     let asc = req.param("asc").unwrap_or("true") == "true";
-    let sort_col = req.param("sortBy").and_then(|s| {
-        e.field(s)
-            .map(|f| f.name.clone())
-            .or_else(|| e.link(s).and_then(|l| l.column.clone()))
-    });
-    let order = match sort_col {
-        Some(col) => format!(
-            "t.{} {}, t.rowid",
-            ident(&col),
-            if asc { "ASC" } else { "DESC" }
-        ),
-        None => match &e.default_sort {
-            Some((col, asc)) => format!(
-                "t.{} {}, t.rowid",
-                ident(col),
-                if *asc { "ASC" } else { "DESC" }
-            ),
-            None => "t.rowid".to_string(),
-        },
-    };
+    let order = list_order(ctx, e, req.param("sortBy"), asc);
     // A string `where` is JSON: `prepareWhereQuery` strips quoted braces and escapes, then
     // `json_decode`s it; what does not decode becomes `null`, i.e. no filter
     // (2.3 `app/Atro/Handlers/AbstractHandler.php::prepareWhereQuery`, 2.2 the record controller).
@@ -120,7 +114,42 @@ pub(crate) fn list_params(ctx: &Ctx, e: &Entity, req: &Req) -> Result<ListParams
         order,
         filter,
         attrs,
+        // Exactly the string `true`: 2.2 `Atro/Controllers/AbstractRecordController.php::actionList`
+        // (`$request->get('totalOnly') === 'true'`), 2.3 `Handlers/AbstractHandler.php::buildListParams`.
+        total_only: req.param("totalOnly") == Some("true"),
+        collection_only: req.param("collectionOnly") == Some("true"),
     })
+}
+
+/// The `ORDER BY` of a list, as `Atro/Core/SelectManagers/Base.php` (2.2.31 and 2.3) builds it:
+/// no `sortBy` (PHP `empty()`: absent, "" or "0") sorts by `id`, ascending unless `asc` says
+/// otherwise; whatever the entity's `collection` metadata says is the UI's default, not the
+/// API's. A link, file or image field sorts by `<field>Name` (`SelectManagers/Base::order`), the
+/// linked record's name (here a sub-query on the target's `name`). A `sortBy` that names no
+/// field gives no `ORDER BY` at all (`ORM/DB/RDB/Query/QueryConverter.php::getOrderPart` returns
+/// false), nor does a to-many link: the database's own order then, here insertion order. Ties
+/// are broken by insertion order, where MySQL leaves them unspecified.
+fn list_order(ctx: &Ctx, e: &Entity, sort_by: Option<&str>, asc: bool) -> String {
+    let dir = if asc { "ASC" } else { "DESC" };
+    let sort_by = match sort_by {
+        None | Some("" | "0") => "id",
+        Some(s) => s,
+    };
+    if let Some(f) = e.field(sort_by) {
+        return format!("t.{} {dir}, t.rowid", ident(&f.name));
+    }
+    let by_name = e.link(sort_by).and_then(|l| {
+        let column = l.column.as_deref()?;
+        let target = ctx.app.model.entities.get(l.entity.as_deref()?)?;
+        (l.kind == crate::model::LinkKind::BelongsTo && target.field("name").is_some()).then(|| {
+            format!(
+                "(SELECT x.\"name\" FROM {} x WHERE x.\"id\" = t.{}) {dir}, t.rowid",
+                ident(&target.name),
+                ident(column)
+            )
+        })
+    });
+    by_name.unwrap_or_default()
 }
 
 pub(crate) fn run_list(
@@ -140,10 +169,27 @@ pub(crate) fn run_list(
         sql.push_str(&format!(" AND {}", p.filter.sql));
         params.extend(p.filter.params);
     }
-    let total = ctx.store.count(e, &sql, params.clone())?;
-    let rows = ctx
+    // `findEntities` (the record service: atrocore-legacy, last in-tree copy
+    // `app/Espo/Services/Record.php` before commit `b33a0dffc`) reads the page even for
+    // `totalOnly`; for an entity in the `disabledCountQueryEntityList` setting it asks for one
+    // record more than the page instead of counting: `total` is -1 when that record exists
+    // (more follow), -2 when not.
+    let counted = !ctx.app.count_disabled.contains(&e.name);
+    let limit = if counted { p.max_size } else { p.max_size + 1 };
+    let mut rows = ctx
         .store
-        .select(e, &sql, params, &p.order, Some(p.max_size), p.offset)?;
+        .select(e, &sql, params.clone(), &p.order, Some(limit), p.offset)?;
+    let total = if counted {
+        ctx.store.count(e, &sql, params)?
+    } else if rows.len() as i64 > p.max_size {
+        rows.pop();
+        -1
+    } else {
+        -2
+    };
+    if p.total_only {
+        return Ok(json!({ "total": total }));
+    }
     let shape = Shape {
         select: p.select,
         single: false,
@@ -154,6 +200,9 @@ pub(crate) fn run_list(
         .iter()
         .map(|r| output(ctx, e, r, &shape))
         .collect::<Result<Vec<_>, _>>()?;
+    if p.collection_only {
+        return Ok(json!({ "list": list }));
+    }
     Ok(json!({ "total": total, "list": list }))
 }
 
