@@ -95,6 +95,24 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             return r;
         }
     }
+    // `OPTIONS` (a CORS preflight) is answered 200 with nothing, before routing and without
+    // authentication: `Core/Application.php::runApi` (2.2.31 and 2.3) exits early.
+    if method == Method::OPTIONS {
+        return StatusCode::OK.into_response();
+    }
+    // 2.3 routes only GET, POST, PATCH and DELETE (no handler declares another method; updates
+    // are PATCH only, `Core/EntityTypeHandlers/UpdateHandler.php`). Any other method is a route
+    // failure, which `Core/Middleware/AuthMiddleware.php` lets through unauthenticated to
+    // `NotFoundMiddleware`: a 404 with no message, not a 405 (`Core/Factories/HttpPipeline.php`
+    // pipes no method-not-allowed stage). HEAD is left to the router.
+    if app.model.generation == crate::model::Generation::V23
+        && !matches!(
+            method,
+            Method::GET | Method::POST | Method::PATCH | Method::DELETE | Method::HEAD
+        )
+    {
+        return not_routed().into_response();
+    }
     let body = match axum::body::to_bytes(body, 1 << 30).await {
         Ok(b) => b,
         Err(e) => return ApiError::bad(format!("Cannot read request body: {e}.")).into_response(),
@@ -252,7 +270,7 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
     };
     if is_upsert {
         if m != Method::POST {
-            return Err(method_not_allowed());
+            return Err(method_not_allowed_in(g));
         }
         let body = req.json()?;
         // 2.2: `Use-Queue: true` (or `1`) queues a job (`app/Atro/Controllers/MassActions.php`).
@@ -266,7 +284,7 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
     }
     if g == Generation::V23 && segs == ["upsertAsync"] {
         if m != Method::POST {
-            return Err(method_not_allowed());
+            return Err(method_not_allowed_in(g));
         }
         return upsert::upsert_via_job(&ctx, &req.json()?).map(|v| json(&v));
     }
@@ -280,7 +298,7 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
         };
         if let Some((method, update, run_async)) = mass {
             if m != method {
-                return Err(method_not_allowed());
+                return Err(method_not_allowed_in(g));
             }
             return mass::v23(&ctx, update, run_async, &req.json()?).map(|v| json(&v));
         }
@@ -290,7 +308,7 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
             Method::GET => links::relation_list(&ctx, &req).map(|v| json(&v)),
             Method::POST => links::relation_link(&ctx, &req.json()?).map(|v| json(&v)),
             Method::DELETE => links::relation_unlink(&ctx, &req).map(|v| json(&v)),
-            _ => Err(method_not_allowed()),
+            _ => Err(method_not_allowed_in(g)),
         };
     }
     // A mass action's status (served even when a cut spec has no `Job` entity).
@@ -361,7 +379,7 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
         (3, &Method::DELETE) => {
             links::unlink(&ctx, entity, segs[1], segs[2], &req).map(|v| json(&v))
         }
-        (1..=3, _) => Err(method_not_allowed()),
+        (1..=3, _) => Err(method_not_allowed_in(g)),
         _ => Err(ApiError::not_found(format!(
             "Route '{}' not found.",
             req.segs.join("/")
@@ -369,8 +387,22 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
     }
 }
 
-fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.")
+/// A known path with a method it does not take: 2.2 answers 405; on 2.3 it is a route failure
+/// like any other (see [`not_routed`]).
+fn method_not_allowed_in(g: crate::model::Generation) -> ApiError {
+    match g {
+        crate::model::Generation::V22 => {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.")
+        }
+        crate::model::Generation::V23 => not_routed(),
+    }
+}
+
+/// 2.3's answer to a request no route takes: `Core/Middleware/NotFoundMiddleware.php` throws a
+/// `NotFound` without a message, which `ErrorHandlerMiddleware` turns into a 404 with an empty
+/// body and reason.
+fn not_routed() -> ApiError {
+    ApiError::not_found("")
 }
 
 fn token_endpoint(app: &App, req: &Req, caller: &Caller) -> Response {

@@ -728,9 +728,19 @@ pub fn update(ctx: &Ctx, e: &Entity, id: &str, body: Value) -> Result<Value, Api
     read(ctx, e, &id)
 }
 
-/// `DELETE /E/{id}`: soft delete, or for good with the `permanently` header.
+/// `DELETE /E/{id}`: soft delete, or for good with the `permanently` header. A record already
+/// in the trash is deleted for good too, answering `true` like any other: `deleteEntityPermanently`
+/// (`Services/Record.php`, 2.2.31 and 2.3) catches the `NotFound` of the soft delete and goes on
+/// when `markedAsDeleted` finds the row. (That path skips the record's ACL check in the source;
+/// the simulator still applies the user's write permission.)
 pub fn delete(ctx: &Ctx, e: &Entity, id: &str, permanently: bool) -> Result<Value, ApiError> {
-    let rec = fetch(ctx, e, id)?;
+    let rec = if permanently {
+        ctx.store.get_any(e, id)?.ok_or_else(|| {
+            ApiError::not_found(format!("Record '{}' with ID '{id}' not found.", e.name))
+        })?
+    } else {
+        fetch(ctx, e, id)?
+    };
     let id = rec
         .get("id")
         .and_then(Value::as_str)
