@@ -11,7 +11,6 @@
 //! public `store` API (one transaction), then the simulator serves that file over HTTP and the
 //! generated client (`atrocore_client`) streams every `Brand` through the runtime.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use atrocore_client::Client;
@@ -19,43 +18,8 @@ use atrocore_client::brand::BrandField;
 use atrocore_runtime::BoxStream;
 use atrocore_sim::{SimConfig, Simulator};
 use futures_util::TryStreamExt;
-use serde_json::{Value, json};
 
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-
-fn load(path: &str) -> Arc<Value> {
-    let text = std::fs::read(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
-    Arc::new(serde_json::from_slice(&text).expect("JSON"))
-}
-
-fn seed(path: &std::path::Path, spec: &Value, meta: &Value, n: usize) {
-    let model = atrocore_sim::model::Model::from_spec(spec, Some(meta)).expect("model");
-    let store = atrocore_sim::store::Store::open(Some(path), &model).expect("store");
-    let brand = model.entity("Brand").expect("Brand entity");
-    store.conn().execute_batch("BEGIN").expect("begin");
-    for k in 0..n {
-        // Ids in an order unrelated to insertion order, like AtroCore's.
-        let mixed = (k as u64 + 1)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .rotate_left(17);
-        let record = json!({
-            "id": format!("a01{mixed:016x}{k:07}"),
-            "name": format!("Brand {k:06}"),
-            "code": format!("b{k:06}"),
-            "description": "A brand seeded for the stream throughput measurement.",
-            "isActive": k % 3 != 0,
-            "deleted": false,
-            "createdAt": "2026-01-01 00:00:00",
-            "modifiedAt": "2026-01-01 00:00:00",
-            "createdById": "1",
-            "modifiedById": "1",
-        });
-        store
-            .insert(brand, record.as_object().expect("object"))
-            .expect("insert");
-    }
-    store.conn().execute_batch("COMMIT").expect("commit");
-}
+mod support;
 
 async fn drain(stream: BoxStream<atrocore_client::brand::Brand>) -> (usize, Duration) {
     let started = Instant::now();
@@ -102,14 +66,11 @@ async fn main() {
     // `pages-only`: skip the two full streams, time single pages only.
     let streams = args.next().is_none_or(|a| a != "pages-only");
 
-    let spec = load(&format!("{ROOT}/specs/atrocore-2.2-pim-default.json"));
-    let meta = load(&format!(
-        "{ROOT}/specs/atrocore-2.2-pim-default.metadata.json"
-    ));
+    let (spec, meta) = support::default_docs();
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("sim.sqlite");
     let started = Instant::now();
-    seed(&db, &spec, &meta, n);
+    support::seed_brands(&db, &spec, &meta, n);
     println!("seeded {n} brands in {:.2?}", started.elapsed());
 
     let sim = Simulator::start(

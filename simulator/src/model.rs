@@ -125,6 +125,10 @@ pub struct Entity {
     /// 2.3: the field whose value a read accepts in place of the id: the first field marked
     /// `isCode: true` in the metadata (`app/Atro/Services/Record.php::getCodeField`).
     pub code_field: Option<String>,
+    /// The columns of each index the store creates, as AtroCore's schema has them: the
+    /// metadata's `indexes` and `uniqueIndexes`, every unique field and every single-link
+    /// column, each with `deleted` last as the metadata's own indexes have it.
+    pub indexes: Vec<Vec<String>>,
 }
 
 impl Entity {
@@ -458,6 +462,7 @@ impl Model {
             }
             let mut properties: BTreeSet<String> = props.keys().cloned().collect();
             properties.insert("id".to_string());
+            let indexes = indexes_of(&fields, &links, &unique, defs);
             entities.insert(
                 name.clone(),
                 Entity {
@@ -472,6 +477,7 @@ impl Model {
                     enum_lists,
                     enum_options,
                     code_field,
+                    indexes,
                 },
             );
         }
@@ -491,6 +497,53 @@ impl Model {
     pub fn entity(&self, name: &str) -> Option<&Entity> {
         self.entities.get(name)
     }
+}
+
+/// The indexes of an entity (see [`Entity::indexes`]): duplicates and indexes on columns the
+/// store does not have are left out; sorted, so the same model gives the same schema.
+fn indexes_of(
+    fields: &[Field],
+    links: &BTreeMap<String, Link>,
+    unique: &[String],
+    defs: Option<&Value>,
+) -> Vec<Vec<String>> {
+    let stored = |c: &str| fields.iter().any(|f| f.name == c);
+    let mut out: BTreeSet<Vec<String>> = BTreeSet::new();
+    let mut add = |cols: Vec<String>| {
+        let mut cols: Vec<String> = cols.into_iter().filter(|c| c != "deleted").collect();
+        if cols.is_empty() || !cols.iter().all(|c| stored(c)) {
+            return;
+        }
+        if stored("deleted") {
+            cols.push("deleted".to_string());
+        }
+        out.insert(cols);
+    };
+    for key in ["indexes", "uniqueIndexes"] {
+        let Some(map) = defs.and_then(|d| d.get(key)).and_then(Value::as_object) else {
+            continue;
+        };
+        for def in map.values() {
+            // `indexes`: `{"columns": [...]}` in camelCase; `uniqueIndexes`: a list in snake_case.
+            let cols = def.get("columns").unwrap_or(def);
+            if let Some(cols) = cols.as_array() {
+                add(cols
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(crate::util::snake_to_camel)
+                    .collect());
+            }
+        }
+    }
+    for u in unique {
+        add(vec![u.clone()]);
+    }
+    for l in links.values().filter(|l| l.kind == LinkKind::BelongsTo) {
+        if let Some(c) = &l.column {
+            add(vec![c.clone()]);
+        }
+    }
+    out.into_iter().collect()
 }
 
 fn derive_metadata(entities: &BTreeMap<String, Entity>) -> Value {

@@ -52,7 +52,7 @@ fn upsert_lookup(
                 .iter()
                 .filter_map(Value::as_str)
                 .filter(|c| *c != "deleted")
-                .map(camel)
+                .map(crate::util::snake_to_camel)
                 .collect();
             if !fields.is_empty()
                 && fields
@@ -77,22 +77,6 @@ fn upsert_lookup(
         .and_then(|r| r.get("id"))
         .and_then(Value::as_str)
         .map(str::to_string))
-}
-
-fn camel(s: &str) -> String {
-    let mut out = String::new();
-    let mut up = false;
-    for c in s.chars() {
-        if c == '_' {
-            up = true;
-        } else if up {
-            out.extend(c.to_uppercase());
-            up = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Bulk upsert: one result per item, in input order; HTTP 200 even when items fail.
