@@ -66,16 +66,17 @@ async fn keyset_pages(db: &std::path::Path, n: usize, pages: usize, counted: boo
     }
     let sim = Simulator::start(config).await.expect("simulator");
     let client = client(&sim).await;
-    // Keys spread over the id order.
+    // Keys spread over the id order, each with a full page after it (so both databases serve
+    // pages of the same size).
     let ids: Vec<String> = {
-        let step = (n / pages).max(1) as u64;
+        let step = (n.saturating_sub(201) / pages).max(1) as u64;
         let mut ids = Vec::new();
         for k in 0..pages as u64 {
             let page = client
                 .brand()
                 .list()
                 .sort_by(BrandField::Id)
-                .offset((k * step) % n as u64)
+                .offset((k * step) % n.saturating_sub(201).max(1) as u64)
                 .max_size(1)
                 .await
                 .expect("a key");
