@@ -530,3 +530,45 @@ async fn counts_ask_for_the_total_only_and_streams_need_no_count_on_2_3() {
         assert_eq!(all.len(), 7, "disabled: {disabled}");
     }
 }
+
+/// On an instance with "Only one auth token per user", a second client logging in as the same
+/// user revokes the first one's token: the first fails with an error that says so instead of
+/// logging in again (which would revoke the other in turn). More than 10 refused logins make
+/// the server refuse every login with 403: reported as an authentication failure, never retried.
+#[tokio::test]
+async fn revoked_sessions_and_the_failed_login_limit_are_clear_errors_on_2_3() {
+    let sim = Simulator::start(config().auth_token_prevent_concurrent(true))
+        .await
+        .unwrap();
+    let client = |password: &str| {
+        Client::builder(sim.base_url())
+            .basic_auth("admin", password)
+            .build()
+            .unwrap()
+    };
+    let (a, b) = (client("admin"), client("admin"));
+    a.brand().list().max_size(1).await.unwrap();
+    b.brand().list().max_size(1).await.unwrap();
+    sim.take_requests();
+    let e = a.brand().list().max_size(1).await.unwrap_err();
+    assert!(e.is_auth(), "{e}");
+    assert!(
+        e.to_string()
+            .contains("another login as the same user revoked it"),
+        "{e}"
+    );
+    // No login was attempted: the other session still works.
+    assert_eq!(sim.take_requests().len(), 1);
+    b.brand().list().max_size(1).await.unwrap();
+
+    for _ in 0..11 {
+        let e = client("wrong").brand().list().await.unwrap_err();
+        assert!(e.is_auth(), "{e}");
+    }
+    sim.take_requests();
+    let e = client("admin").brand().list().await.unwrap_err();
+    assert!(e.is_auth(), "{e}");
+    assert_eq!(e.status(), Some(403));
+    assert!(e.to_string().contains("too many failed"), "{e}");
+    assert_eq!(sim.take_requests().len(), 1, "one login, not retried");
+}

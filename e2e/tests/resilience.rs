@@ -21,6 +21,8 @@ fn proxied(sim: &Simulator, proxy: &CountingProxy, retry: RetryPolicy) -> Client
         .proxy(atrocore_runtime::Proxy::http(&proxy.url).unwrap())
         .user_agent("atrocore-e2e/1.0")
         .retry_policy(retry)
+        // The simulator expires these tokens within milliseconds, which AtroCore cannot.
+        .revoked_within(Duration::ZERO)
         .build()
         .unwrap()
 }

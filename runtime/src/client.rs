@@ -175,7 +175,14 @@ struct Auth {
     /// not make many attempts, which can lock the account).
     failure: std::sync::Mutex<Option<(Instant, Error)>>,
     failure_ttl: Duration,
+    /// The token of this client's last login, and when it was obtained.
+    logged_in: std::sync::Mutex<Option<(Secret, Instant)>>,
+    /// See [`ClientBuilder::revoked_within`].
+    revoked_within: Duration,
 }
+
+/// The default of [`ClientBuilder::revoked_within`].
+pub const DEFAULT_REVOKED_WITHIN: Duration = Duration::from_secs(30);
 
 impl Auth {
     /// The token to send, logging in first if there is none yet. Concurrent callers wait for the
@@ -192,8 +199,28 @@ impl Auth {
         let token = self
             .login_shared(client, credentials, waiting_since)
             .await?;
+        self.note_login(&token);
         *guard = Some(token.clone());
         Ok(Some(token))
+    }
+
+    fn note_login(&self, token: &Secret) {
+        *self.logged_in.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((token.clone(), Instant::now()));
+    }
+
+    /// Whether `token`, just refused with `401`, came from this client's own login less than
+    /// `revoked_within` ago: then it was not expired but revoked, by another login as the same
+    /// user, on an instance with "Only one auth token per user" (`authTokenPreventConcurrent`:
+    /// a new login deactivates the user's other tokens; atrocore-legacy's `Auth::login`, last
+    /// in-tree copy `app/Espo/Core/Utils/Auth.php` before commit `b33a0dffc`). Logging in again
+    /// would revoke the other session in turn, and so on.
+    fn revoked_by_another_login(&self, token: &Secret) -> bool {
+        self.logged_in
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|(t, at)| t.same(token) && at.elapsed() < self.revoked_within)
     }
 
     /// Logs in, unless a login failed less than `failure_ttl` ago: then that failure again.
@@ -240,6 +267,7 @@ impl Auth {
         let token = self
             .login_shared(client, credentials, waiting_since)
             .await?;
+        self.note_login(&token);
         *guard = Some(token);
         Ok(())
     }
@@ -365,12 +393,36 @@ impl ClientRef {
         let bytes = prepared
             .execute_bytes(self, AuthMode::Basic(credentials))
             .await
-            .map_err(|e| {
-                if e.kind() == ErrorKind::Auth {
+            .map_err(|e| match e.kind() {
+                ErrorKind::Auth => {
                     e.with_message(format!("could not log in as `{}`", credentials.user))
-                } else {
-                    e
                 }
+                // A refused login is an authentication failure, whatever its status. AtroCore
+                // answers 403 "Max failed login attempts exceeded." to every login from an
+                // address with more than `authMaxFailedAttemptNumber` (10) refused logins within
+                // `authFailedAttemptsPeriod` (60 s), before it checks the password
+                // (atrocore-legacy `Auth::checkFailedAttemptsLimit`; last in-tree copy
+                // `app/Espo/Core/Utils/Auth.php` before commit `b33a0dffc`). Never retried.
+                ErrorKind::Forbidden => {
+                    let limit = e
+                        .reason()
+                        .is_some_and(|r| r.contains("Max failed login attempts"));
+                    let message = if limit {
+                        format!(
+                            "could not log in as `{}`: the server refuses logins from this address \
+                             after too many failed ones (AtroCore: more than 10 within 60 s); \
+                             fix the credentials and wait a minute",
+                            credentials.user
+                        )
+                    } else {
+                        format!(
+                            "could not log in as `{}`: the login was refused",
+                            credentials.user
+                        )
+                    };
+                    e.with_kind(ErrorKind::Auth).with_message(message)
+                }
+                _ => e,
             })?;
         // No serde error as source: its message could quote the answer, which holds the token.
         let answer: Answer = serde_json::from_slice(&bytes).map_err(|_| {
@@ -499,6 +551,10 @@ impl Client {
     pub(crate) fn can_renew(&self) -> bool {
         self.inner.auth.can_renew()
     }
+
+    pub(crate) fn token_revoked_by_another_login(&self, token: &Secret) -> bool {
+        self.inner.auth.revoked_by_another_login(token)
+    }
 }
 
 impl fmt::Debug for Client {
@@ -547,6 +603,7 @@ pub struct ClientBuilder<T = Client> {
     time_zone: Option<String>,
     max_response_bytes: usize,
     login_failure_ttl: Duration,
+    revoked_within: Duration,
     _output: PhantomData<fn() -> T>,
 }
 
@@ -570,6 +627,7 @@ impl<T: From<Client>> ClientBuilder<T> {
             time_zone: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             login_failure_ttl: Duration::from_secs(10),
+            revoked_within: DEFAULT_REVOKED_WITHIN,
             _output: PhantomData,
         }
     }
@@ -640,6 +698,19 @@ impl<T: From<Client>> ClientBuilder<T> {
     #[must_use]
     pub fn proxy(mut self, proxy: reqwest::Proxy) -> Self {
         self.proxy = Some(proxy);
+        self
+    }
+
+    /// A token refused (`401`) within this time of the login that gave it is taken as revoked
+    /// by another login as the same user, and the request fails with an error that says so
+    /// instead of logging in again, which would revoke the other session in turn. AtroCore
+    /// revokes like that when "Only one auth token per user" (`authTokenPreventConcurrent`) is
+    /// on; it expires tokens by the hour, from a cron job, so a real expiry is never this quick.
+    /// Default [`DEFAULT_REVOKED_WITHIN`] (30 s); `Duration::ZERO` turns the check off (a test
+    /// server that expires tokens within seconds).
+    #[must_use]
+    pub fn revoked_within(mut self, d: Duration) -> Self {
+        self.revoked_within = d;
         self
     }
 
@@ -783,6 +854,8 @@ impl<T: From<Client>> ClientBuilder<T> {
                     token: Mutex::new(self.token),
                     failure: std::sync::Mutex::new(None),
                     failure_ttl: self.login_failure_ttl,
+                    logged_in: std::sync::Mutex::new(None),
+                    revoked_within: self.revoked_within,
                 },
                 retry: self.retry,
                 timeout: self.timeout,

@@ -168,7 +168,10 @@ pub use serde_json;
 /// What [`Client::upload_reader`] reads from (tokio's `AsyncRead`), for generated crates.
 pub use tokio::io::AsyncRead;
 
-pub use client::{ApiGeneration, Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy};
+pub use client::{
+    ApiGeneration, Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REVOKED_WITHIN,
+    RetryPolicy,
+};
 pub use dynamic::{DynamicList, Records};
 pub use encode::encode_path_segment;
 pub use entity::{

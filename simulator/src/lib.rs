@@ -308,6 +308,19 @@ pub struct SimConfig {
     /// counted. Their `total` is -1 when more records follow the page, -2 when none do (also
     /// for `totalOnly`), as the record service's `findEntities` answers. Empty by default.
     pub count_disabled: Vec<String>,
+    /// AtroCore's "Only one auth token per user" (`authTokenPreventConcurrent`, off by
+    /// default): a login on the token route deactivates the user's other tokens, which then
+    /// answer 401.
+    pub auth_token_prevent_concurrent: bool,
+    /// More than this many refused logins within the period make every login a 403 "Max failed
+    /// login attempts exceeded." until old ones age out; AtroCore's defaults (10, 60 s), `None`
+    /// for no limit.
+    pub failed_login_limit: Option<(usize, Duration)>,
+    /// The period of AtroCore's cron, which expires tokens (`Console/Cron.php`; installations
+    /// run it every minute): an expired token ([`Faults::token_ttl`] or its
+    /// `Authorization-Token-Lifetime`) keeps working until the cron's next run. `None` (the
+    /// default): it stops at once.
+    pub cron_period: Option<Duration>,
 }
 
 impl SimConfig {
@@ -340,6 +353,9 @@ impl SimConfig {
             unique_file_names: false,
             request_log: 1000,
             count_disabled: Vec::new(),
+            auth_token_prevent_concurrent: false,
+            failed_login_limit: Some((10, Duration::from_secs(60))),
+            cron_period: None,
         }
     }
 
@@ -407,6 +423,25 @@ impl SimConfig {
     /// the log off).
     pub fn request_log(mut self, capacity: usize) -> SimConfig {
         self.request_log = capacity;
+        self
+    }
+
+    /// Turns "Only one auth token per user" on or off (see
+    /// [`SimConfig::auth_token_prevent_concurrent`]).
+    pub fn auth_token_prevent_concurrent(mut self, yes: bool) -> SimConfig {
+        self.auth_token_prevent_concurrent = yes;
+        self
+    }
+
+    /// Sets the failed-login limit (see [`SimConfig::failed_login_limit`]).
+    pub fn failed_login_limit(mut self, limit: Option<(usize, Duration)>) -> SimConfig {
+        self.failed_login_limit = limit;
+        self
+    }
+
+    /// Sets the cron period that expires tokens (see [`SimConfig::cron_period`]).
+    pub fn cron_period(mut self, period: Option<Duration>) -> SimConfig {
+        self.cron_period = period;
         self
     }
 

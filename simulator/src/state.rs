@@ -71,7 +71,15 @@ impl App {
             spec,
             spec_text: OnceLock::new(),
             metadata_text: OnceLock::new(),
-            auth: Auth::new(users, &faults),
+            auth: Auth::new(
+                users,
+                &faults,
+                crate::http::auth::AuthSettings {
+                    prevent_concurrent: config.auth_token_prevent_concurrent,
+                    failed_login_limit: config.failed_login_limit,
+                    cron_period: config.cron_period,
+                },
+            ),
             faults: FaultState::new(faults),
             root,
             requests: AtomicU64::new(0),

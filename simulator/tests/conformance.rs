@@ -1467,6 +1467,84 @@ async fn tokens_expire() {
     assert_eq!(h.send(Method::GET, "/Product", None, &[]).await.status, 401);
 }
 
+/// Sessions as atrocore-legacy's `Auth` (last in-tree copy `app/Espo/Core/Utils/Auth.php`
+/// before commit `b33a0dffc`) and `Console/Cron.php` have them: "Only one auth token per user"
+/// deactivates the user's other tokens at each login; more than 10 refused logins within 60 s
+/// make every login a 403 (checked before the credentials; tokens keep working on other
+/// routes); expired tokens work until the cron's next run.
+#[tokio::test]
+async fn sessions_one_token_per_user_failed_login_limit_and_cron_expiry() {
+    if !common::have_specs() {
+        return;
+    }
+    for g in BOTH {
+        for prevent in [false, true] {
+            let h = start_with(g, config(g).auth_token_prevent_concurrent(prevent)).await;
+            let first = h.token.clone();
+            let second = login(&h.c, &h.api, g, "admin", "admin").await.unwrap();
+            assert_ne!(first, second);
+            let status = |t: String| {
+                let h = &h;
+                async move {
+                    h.send_as(&t, Method::GET, "/Product", None, &[])
+                        .await
+                        .status
+                }
+            };
+            assert_eq!(status(second.clone()).await, 200, "{g:?}");
+            assert_eq!(
+                status(first.clone()).await,
+                if prevent { 401 } else { 200 },
+                "{g:?}"
+            );
+            // Another user's login revokes nothing of admin's.
+            login(&h.c, &h.api, g, "reader", "reader").await.unwrap();
+            assert_eq!(status(second).await, 200, "{g:?}");
+        }
+
+        let h = start(g).await;
+        for _ in 0..11 {
+            assert_eq!(login(&h.c, &h.api, g, "admin", "wrong").await, None);
+        }
+        // The 12th login is refused before its (right) password is looked at.
+        let r =
+            h.c.get(format!("{}{}", h.api, common::token_path(g)))
+                .basic_auth("admin", Some("admin"))
+                .send()
+                .await
+                .unwrap();
+        assert_eq!(r.status(), 403, "{g:?}");
+        assert_eq!(
+            r.headers().get("x-status-reason").unwrap(),
+            "Max failed login attempts exceeded."
+        );
+        // Tokens keep working on other routes.
+        assert_eq!(h.send(Method::GET, "/Product", None, &[]).await.status, 200);
+        let h = start_with(g, config(g).failed_login_limit(None)).await;
+        for _ in 0..20 {
+            assert_eq!(login(&h.c, &h.api, g, "admin", "wrong").await, None);
+        }
+        assert!(login(&h.c, &h.api, g, "admin", "admin").await.is_some());
+    }
+
+    // A token past its lifetime works until the cron runs (here every 400 ms).
+    let faults = Faults {
+        token_ttl: Some(Duration::from_millis(50)),
+        ..Faults::default()
+    };
+    let h = start_with(
+        Gen::V23,
+        config(Gen::V23)
+            .faults(faults)
+            .cron_period(Some(Duration::from_millis(400))),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(h.send(Method::GET, "/Product", None, &[]).await.status, 200);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(h.send(Method::GET, "/Product", None, &[]).await.status, 401);
+}
+
 #[tokio::test]
 async fn db_file_survives_restart_and_demo_data() {
     if !common::have_specs() {

@@ -296,6 +296,19 @@ impl Prepared {
                 Ok(response) => {
                     let status = response.status();
                     if status == StatusCode::UNAUTHORIZED
+                        && let (Some(c), Some(t)) = (session, token.as_ref())
+                        && c.token_revoked_by_another_login(t)
+                    {
+                        return Err(error_from_response(response).await.with_message(
+                            "the token of this client's login moments ago was refused: another \
+                             login as the same user revoked it (the instance allows one token per \
+                             user, AtroCore's \"Only one auth token per user\" setting); not \
+                             logging in again, which would revoke the other session in turn: give \
+                             each process its own API user, or share one token \
+                             (ClientBuilder::token)",
+                        ));
+                    }
+                    if status == StatusCode::UNAUTHORIZED
                         && !renewed
                         && let Some(c) = session
                         && c.can_renew()

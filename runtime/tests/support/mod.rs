@@ -152,6 +152,9 @@ impl Server {
             .basic_auth(USER, PASSWORD)
             .retry_policy(fast_retries(3))
             .timeout(Duration::from_secs(5))
+            // The mock refuses tokens right after issuing them, which AtroCore does only
+            // after another login revoked them (tested in e2e against the simulator).
+            .revoked_within(Duration::ZERO)
             .build()
             .unwrap()
     }

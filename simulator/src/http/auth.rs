@@ -1,7 +1,7 @@
 //! Authentication as AtroCore does it: Basic credentials, tokens from the token endpoint
 //! (`Authorization-Token: base64(userName:token)`), and token expiry.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -26,6 +26,22 @@ pub struct Auth {
     tokens: Mutex<HashMap<String, Token>>,
     max_uses: Option<u64>,
     ttl: Option<Duration>,
+    settings: AuthSettings,
+    /// When the simulator started: the cron's ticks count from here.
+    started: Instant,
+    /// When logins were refused, oldest first (within the failed-login period).
+    denied: Mutex<VecDeque<Instant>>,
+}
+
+/// AtroCore's authentication settings the simulator models (see [`crate::SimConfig`]).
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// "Only one auth token per user" (`authTokenPreventConcurrent`).
+    pub prevent_concurrent: bool,
+    /// `authMaxFailedAttemptNumber` and `authFailedAttemptsPeriod`; `None` turns the limit off.
+    pub failed_login_limit: Option<(usize, Duration)>,
+    /// The period of AtroCore's cron, which expires tokens; `None`: at once.
+    pub cron_period: Option<Duration>,
 }
 
 /// An authenticated caller.
@@ -61,12 +77,61 @@ fn unauthorized() -> ApiError {
 
 impl Auth {
     /// Sets up users and the token expiry faults.
-    pub fn new(users: Vec<SimUser>, faults: &Faults) -> Auth {
+    pub fn new(users: Vec<SimUser>, faults: &Faults, settings: AuthSettings) -> Auth {
         Auth {
             users,
             tokens: Mutex::new(HashMap::new()),
             max_uses: faults.token_max_requests,
             ttl: faults.token_ttl,
+            settings,
+            started: Instant::now(),
+            denied: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Before a login (the token route): 403 "Max failed login attempts exceeded." when more
+    /// than the allowed refused logins happened within the period, checked before the
+    /// credentials (atrocore-legacy `Auth::checkFailedAttemptsLimit`: defaults 10 and
+    /// `'60 seconds'`, counted by client address, strictly more than the maximum; the refused
+    /// attempt itself is not recorded). All the simulator's clients are one address.
+    pub fn check_login_limit(&self) -> Result<(), ApiError> {
+        let Some((max, period)) = self.settings.failed_login_limit else {
+            return Ok(());
+        };
+        let mut denied = self.denied.lock().unwrap_or_else(|p| p.into_inner());
+        while denied.front().is_some_and(|t| t.elapsed() > period) {
+            denied.pop_front();
+        }
+        if denied.len() > max {
+            return Err(ApiError::forbidden("Max failed login attempts exceeded."));
+        }
+        Ok(())
+    }
+
+    /// Records a refused login (wrong credentials on the token route).
+    pub fn note_denied_login(&self) {
+        self.denied
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(Instant::now());
+    }
+
+    /// Whether a token that expires at `deadline` is still accepted: with a cron period, until
+    /// the cron's first run at or after the deadline (`Console/Cron.php::authTokenControl`
+    /// deactivates expired tokens; nothing checks expiry per request).
+    fn expired(&self, deadline: Instant) -> bool {
+        let now = Instant::now();
+        match self.settings.cron_period.filter(|p| !p.is_zero()) {
+            None => now > deadline,
+            Some(period) => {
+                let since = deadline.saturating_duration_since(self.started).as_nanos();
+                let ticks = since.div_ceil(period.as_nanos());
+                let run = self.started
+                    + Duration::from_nanos(
+                        u64::try_from(ticks.saturating_mul(period.as_nanos())).unwrap_or(u64::MAX),
+                    );
+                now >= run
+            }
         }
     }
 
@@ -150,7 +215,7 @@ impl Auth {
             t.uses += 1;
             let expired_by_uses = self.max_uses.is_some_and(|m| t.uses > m);
             let ttl = t.lifetime.or(self.ttl);
-            let expired_by_time = ttl.is_some_and(|d| t.issued.elapsed() > d);
+            let expired_by_time = ttl.is_some_and(|d| self.expired(t.issued + d));
             if expired_by_uses || expired_by_time {
                 tokens.remove(&token);
                 return Err(unauthorized());
@@ -179,18 +244,22 @@ impl Auth {
         let lifetime = lifetime_hours
             .filter(|h| *h > 0)
             .map(|h| Duration::from_secs(h.saturating_mul(3600)));
-        self.tokens
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(
-                token.clone(),
-                Token {
-                    user,
-                    issued: Instant::now(),
-                    uses: 0,
-                    lifetime,
-                },
-            );
+        let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        // "Only one auth token per user": a new login deactivates all the user's other tokens
+        // (atrocore-legacy `Auth::preventConcurrent`, called by `login()` before it creates a
+        // token; last in-tree copy `app/Espo/Core/Utils/Auth.php` before commit `b33a0dffc`).
+        if self.settings.prevent_concurrent {
+            tokens.retain(|_, t| t.user != user);
+        }
+        tokens.insert(
+            token.clone(),
+            Token {
+                user,
+                issued: Instant::now(),
+                uses: 0,
+                lifetime,
+            },
+        );
         token
     }
 

@@ -226,7 +226,25 @@ fn dropped_connection() -> Response {
 
 async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Response, ApiError> {
     let g = app.model.generation;
-    let caller = app.auth.authenticate(&req.headers)?;
+    // The login route checks the failed-login limit before the credentials, and counts the
+    // refused ones (see `Auth::check_login_limit`).
+    let login = req.method == Method::GET
+        && match g {
+            Generation::V22 => req.segs == ["App", "user"],
+            Generation::V23 => req.segs == ["userSession"],
+        };
+    if login {
+        app.auth.check_login_limit()?;
+    }
+    let caller = match app.auth.authenticate(&req.headers) {
+        Ok(c) => c,
+        Err(e) => {
+            if login {
+                app.auth.note_denied_login();
+            }
+            return Err(e);
+        }
+    };
     // Like the real pipeline: routing (404), authentication (401), then validation (400).
     if app.check.validate_requests
         && let Some(hit) = hit
