@@ -572,3 +572,59 @@ async fn revoked_sessions_and_the_failed_login_limit_are_clear_errors_on_2_3() {
     assert!(e.to_string().contains("too many failed"), "{e}");
     assert_eq!(sim.take_requests().len(), 1, "one login, not retried");
 }
+
+/// 2.3 checks its own answers after the route ran (`Core/Middleware/ApiValidationMiddleware.php`):
+/// a mismatch is a 400 for a write that was stored. The runtime reports it as
+/// `AnswerRejected` (may have been applied), never as a rejected request; an upsert's items
+/// without a key are `OutcomeUnknown`, and a batch of keyed ones is reported as possibly applied.
+#[tokio::test]
+async fn answers_refused_after_a_write_are_not_reported_as_rejected_on_2_3() {
+    use atrocore_runtime::UpsertStatus;
+    use atrocore_sim::Faults;
+    let refuse = Faults {
+        after_write_invalid_answer_rate: 1.0,
+        ..Faults::default()
+    };
+    let sim = Simulator::start(config().faults(refuse.clone()))
+        .await
+        .unwrap();
+    let client = client(&sim);
+    let e = client
+        .brand()
+        .create(&BrandPost::new("Stored"))
+        .await
+        .unwrap_err();
+    assert!(e.is_answer_rejected() && e.may_have_been_applied(), "{e}");
+    assert!(!e.is_validation(), "{e}");
+    assert!(e.reason().unwrap().contains("for Response ["), "{e}");
+
+    let keyed = BrandPost {
+        code: Some("keyed".into()),
+        ..BrandPost::new("Keyed")
+    };
+    let unkeyed = BrandPost::new("Unkeyed");
+    // Items without a key cannot be sent again (a second create): their outcome is unknown.
+    let report = client.brand().upsert([&unkeyed]).await.unwrap();
+    assert_eq!(report.count(UpsertStatus::OutcomeUnknown), 1, "{report:?}");
+    // A keyed item is sent again on its own; when its answer is refused again, the batch is
+    // reported as failed after it may have been applied, not as rejected.
+    let report = client.brand().upsert([&keyed, &unkeyed]).await.unwrap();
+    assert_eq!(report.failed_batches.len(), 1, "{report:?}");
+    assert_eq!(report.failed_batches[0].indices, 0..2);
+    assert!(report.failed_batches[0].may_have_been_applied);
+    assert!(report.failed_batches[0].error.is_answer_rejected());
+
+    // Everything was stored.
+    sim.set_faults(Faults::default());
+    let names: Vec<String> = client
+        .brand()
+        .list()
+        .stream()
+        .map_ok(|b| b.name.unwrap_or_default())
+        .try_collect()
+        .await
+        .unwrap();
+    for name in ["Stored", "Keyed", "Unkeyed"] {
+        assert!(names.iter().any(|n| n == name), "{name}: {names:?}");
+    }
+}

@@ -55,6 +55,12 @@ pub enum ErrorKind {
     /// `max_input_nesting_level` (PHP would drop the rest silently), or a `where` uses an
     /// operator the runtime does not know (AtroCore would skip it silently).
     Query,
+    /// `400` for the server's own answer, not for the request: AtroCore 2.3 checks every answer
+    /// against its spec after the route ran (`Core/Middleware/ApiValidationMiddleware.php`, no
+    /// transaction around it) and sends this instead when they disagree. A write was carried
+    /// out: the change is most likely stored. [`Error::reason`] holds the validator's message
+    /// (`… for Response [post /{entityName} 200] …`).
+    AnswerRejected,
 }
 
 impl ErrorKind {
@@ -87,6 +93,10 @@ impl ErrorKind {
             Self::Builder => "invalid setup",
             Self::Other => "request failed",
             Self::Query => "request not sent: the server would not read it as meant",
+            Self::AnswerRejected => {
+                "the server carried the request out, then refused its own answer (the change is \
+                 likely stored)"
+            }
         }
     }
 }
@@ -177,7 +187,13 @@ impl Error {
     }
 
     pub(crate) fn from_status(status: u16, reason: Option<String>) -> Self {
-        let mut e = Self::new(ErrorKind::from_status(status));
+        // league/openapi-psr7-validator names what it checked: `Request [get /x]` for a request,
+        // `Response [get /x 200]` for an answer.
+        let kind = match (status, reason.as_deref()) {
+            (400, Some(r)) if r.contains("for Response [") => ErrorKind::AnswerRejected,
+            _ => ErrorKind::from_status(status),
+        };
+        let mut e = Self::new(kind);
         e.inner.status = Some(status);
         e.inner.reason = reason;
         e
@@ -310,6 +326,27 @@ impl Error {
     /// `409 Conflict`.
     pub fn is_conflict(&self) -> bool {
         self.inner.kind == ErrorKind::Conflict
+    }
+
+    /// A `400` for the server's own answer ([`ErrorKind::AnswerRejected`]): the request was
+    /// carried out.
+    pub fn is_answer_rejected(&self) -> bool {
+        self.kind() == ErrorKind::AnswerRejected
+    }
+
+    /// Whether the server may have carried the request out before it failed: the connection
+    /// broke or timed out after sending, a `5xx`, an answer that could not be read, or an answer
+    /// the server refused after the route ran ([`ErrorKind::AnswerRejected`]). Such a write must
+    /// not be repeated blindly unless it is idempotent.
+    pub fn may_have_been_applied(&self) -> bool {
+        matches!(
+            self.kind(),
+            ErrorKind::Transport
+                | ErrorKind::Timeout
+                | ErrorKind::Server
+                | ErrorKind::Decode
+                | ErrorKind::AnswerRejected
+        ) || (self.kind() == ErrorKind::Other && self.status().is_none_or(|s| s >= 500))
     }
 
     /// A `5xx` status.

@@ -263,6 +263,12 @@ pub struct Faults {
     pub after_write_drop_rate: f64,
     /// Share of writes answered with 503 after they were carried out (0.0–1.0).
     pub after_write_error_rate: f64,
+    /// 2.3: share of writes whose answer fails the server's own check against the spec, after
+    /// the write was carried out (0.0–1.0): `Core/Middleware/ApiValidationMiddleware.php`
+    /// validates every answer after the handler ran, with no transaction around it, and a
+    /// mismatch becomes a 400 whose message names the response (`… for Response [post
+    /// /{entityName} 200] …`). Happens on a real server whenever an answer and the spec disagree.
+    pub after_write_invalid_answer_rate: f64,
     /// A token stops working after this many authenticated requests.
     pub token_max_requests: Option<u64>,
     /// A token stops working this long after it was issued.

@@ -7,7 +7,8 @@
 //! sent twice, so a batch of such items is retried like a `GET` (see
 //! [`RetryPolicy`](crate::RetryPolicy)). An item without either would be created twice, so a
 //! batch holding one is never sent again: when its request fails after the server may have acted
-//! (a dropped connection, a timeout, a `5xx`), the keyed items are re-sent on their own and the
+//! (a dropped connection, a timeout, a `5xx`, or 2.3 refusing its own answer after the route
+//! ran: [`ErrorKind::AnswerRejected`]), the keyed items are re-sent on their own and the
 //! others get [`UpsertStatus::OutcomeUnknown`]. A batch that still fails is reported as a
 //! [`FailedBatch`] with the input indices it covered; the other batches' results are kept.
 
@@ -50,7 +51,8 @@ pub struct FailedBatch {
     /// Why the request failed.
     pub error: Error,
     /// Whether the server may have stored some items before the request failed (a dropped
-    /// connection, a timeout, a `5xx`), rather than rejecting the request as a whole.
+    /// connection, a timeout, a `5xx`, an answer 2.3 refused after the route ran:
+    /// [`Error::may_have_been_applied`]), rather than rejecting the request as a whole.
     pub may_have_been_applied: bool,
 }
 

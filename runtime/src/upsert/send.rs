@@ -217,14 +217,6 @@ fn upsert_path(generation: ApiGeneration) -> &'static str {
     }
 }
 
-/// Whether a failed request may have been carried out by the server before it failed.
-fn may_have_been_applied(e: &Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::Server | ErrorKind::Decode
-    ) || (e.kind() == ErrorKind::Other && e.status().is_none_or(|s| s >= 500))
-}
-
 /// The JSON body of a request carrying `items` (an array of `{entity, payload}`), written into
 /// one buffer of about the right size.
 fn encode_items<'a>(items: impl Iterator<Item = &'a UpsertItem> + Clone) -> Result<Bytes> {
@@ -295,7 +287,7 @@ async fn send_batch(client: Client, path: &'static str, encoded: Encoded) -> Bat
         Ok(results) => return Ok(results),
         Err(e) => e,
     };
-    let applied = may_have_been_applied(&error);
+    let applied = error.may_have_been_applied();
     if safe || !applied {
         return Err(FailedBatch {
             indices,

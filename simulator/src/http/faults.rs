@@ -19,6 +19,8 @@ pub enum Fault {
     Error,
     /// Answer 429.
     Throttle,
+    /// Answer 400: the answer failed the server's response validation (2.3).
+    InvalidAnswer,
 }
 
 /// The fault settings with their seeded random generator; replaceable while serving
@@ -73,14 +75,21 @@ impl FaultState {
     /// dropped (`Some(Fault::Drop)`) or a 503 instead of the answer (`Some(Fault::Error)`).
     pub fn after_write(&self) -> Option<Fault> {
         let (f, rng) = &mut *self.lock();
-        if f.after_write_drop_rate <= 0.0 && f.after_write_error_rate <= 0.0 {
+        let (drop, error, invalid) = (
+            f.after_write_drop_rate,
+            f.after_write_error_rate,
+            f.after_write_invalid_answer_rate,
+        );
+        if drop <= 0.0 && error <= 0.0 && invalid <= 0.0 {
             return None;
         }
         let x: f64 = rng.random();
-        if x < f.after_write_drop_rate {
+        if x < drop {
             Some(Fault::Drop)
-        } else if x < f.after_write_drop_rate + f.after_write_error_rate {
+        } else if x < drop + error {
             Some(Fault::Error)
+        } else if x < drop + error + invalid {
+            Some(Fault::InvalidAnswer)
         } else {
             None
         }

@@ -75,7 +75,8 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         tokio::time::sleep(latency).await;
     }
     match app.faults.next() {
-        Fault::None => {}
+        // (An invalid answer only follows a write: `FaultState::after_write`.)
+        Fault::None | Fault::InvalidAnswer => {}
         Fault::Drop => return dropped_connection(),
         Fault::Error => {
             return ApiError::new(
@@ -144,6 +145,18 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     if is_write && resp.status().is_success() {
         match app.faults.after_write() {
             Some(Fault::Drop) => return dropped_connection(),
+            Some(Fault::InvalidAnswer) if app.model.generation == Generation::V23 => {
+                // The message league/openapi-psr7-validator gives a response that does not match
+                // (`Core/Http/Validator.php::validateHandlerResponse` → `BadRequest`).
+                let route = hit.as_ref().map_or("/", |h| h.template.as_str());
+                return ApiError::bad(format!(
+                    "Body does not match schema for content-type \"application/json\" for \
+                     Response [{} {route} 200], Keyword validation failed: Data must match schema \
+                     (injected)",
+                    method.as_str().to_ascii_lowercase()
+                ))
+                .into_response();
+            }
             Some(_) => {
                 return ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
