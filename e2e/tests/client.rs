@@ -807,3 +807,28 @@ async fn revoked_sessions_and_the_failed_login_limit_are_clear_errors() {
     assert!(e.to_string().contains("too many failed"), "{e}");
     assert_eq!(sim.take_requests().len(), 1, "one login, not retried");
 }
+
+/// AtroCore's unique-constraint message carries HTML for its web UI (a "Details" link and the
+/// database's message in a hidden `<textarea>`): the error reads as text, and the message as sent
+/// stays reachable.
+#[tokio::test]
+async fn html_in_server_messages_reads_as_text() {
+    let (sim, client) = start().await;
+    let post = BrandPost {
+        code: Some("dup".into()),
+        ..BrandPost::new("A")
+    };
+    client.brand().create(&post).await.unwrap();
+    let e = client.brand().create(&post).await.unwrap_err();
+    assert!(e.is_validation(), "{e}");
+    let reason = e.reason().unwrap();
+    assert!(!reason.contains('<'), "{reason}");
+    assert!(
+        reason.contains("Details: SQLSTATE[23000]") && reason.contains("Duplicate entry 'dup'"),
+        "{reason}"
+    );
+    assert!(!e.to_string().contains("<textarea"), "{e}");
+    assert!(e.raw_reason().unwrap().contains("<textarea"));
+    let sent = sim.take_requests();
+    assert_eq!(sent.last().unwrap().status, Some(400));
+}

@@ -138,7 +138,10 @@ struct Inner {
     method: Option<Method>,
     path: Option<String>,
     status: Option<u16>,
+    /// The reason as a person reads it (see `reason.rs`).
     reason: Option<String>,
+    /// The reason as the server sent it (capped).
+    raw_reason: Option<String>,
     message: Option<Cow<'static, str>>,
     password_expired: bool,
     source: Option<BoxError>,
@@ -153,6 +156,7 @@ impl Error {
                 path: None,
                 status: None,
                 reason: None,
+                raw_reason: None,
                 message: None,
                 password_expired: false,
                 source: None,
@@ -175,6 +179,7 @@ impl Error {
                 path: i.path.clone(),
                 status: i.status,
                 reason: i.reason.clone(),
+                raw_reason: i.raw_reason.clone(),
                 message: i.message.clone(),
                 password_expired: i.password_expired,
                 source: None,
@@ -195,7 +200,11 @@ impl Error {
         };
         let mut e = Self::new(kind);
         e.inner.status = Some(status);
-        e.inner.reason = reason;
+        e.inner.reason = reason
+            .as_deref()
+            .map(crate::reason::readable)
+            .filter(|r| !r.is_empty());
+        e.inner.raw_reason = reason;
         e
     }
 
@@ -281,10 +290,18 @@ impl Error {
         self.inner.status
     }
 
-    /// AtroCore's explanation: the `X-Status-Reason` header, else the plain-text body (trimmed,
-    /// at most 512 bytes).
+    /// AtroCore's explanation (the `X-Status-Reason` header, else the body; at most 512 bytes) as
+    /// text a person reads: the HTML some messages carry for AtroCore's web UI removed (a
+    /// unique-constraint violation's hidden database message kept after `Details:`), control
+    /// characters and line breaks as single spaces. Safe to print on a terminal.
     pub fn reason(&self) -> Option<&str> {
         self.inner.reason.as_deref()
+    }
+
+    /// The reason exactly as the server sent it (trimmed, at most 512 bytes): HTML and control
+    /// characters included. Prefer [`reason`](Self::reason) for anything a person reads.
+    pub fn raw_reason(&self) -> Option<&str> {
+        self.inner.raw_reason.as_deref()
     }
 
     /// The method of the failed request.

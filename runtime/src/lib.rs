@@ -157,6 +157,7 @@ mod operation;
 mod outcome;
 mod paging;
 mod patch;
+mod reason;
 mod request;
 mod rng;
 mod time;

@@ -58,23 +58,21 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::NOT_MODIFIED {
             return StatusCode::NOT_MODIFIED.into_response();
         }
+        // `Core/Http/Response/ErrorResponse.php` (2.3): the message is the body, typed
+        // `text/html; charset=utf-8`, and the `X-Status-Reason` header, where control characters
+        // but the tab become spaces (`[\x00-\x08\x0A-\x1F\x7F]`) and UTF-8 stays as it is.
+        // (2.2's legacy output sends the same header and body under Slim's default `text/html`.)
         let reason: String = self
             .message
             .chars()
-            .map(|c| {
-                if c.is_ascii() && !c.is_ascii_control() {
-                    c
-                } else {
-                    ' '
-                }
-            })
+            .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
             .collect();
         let mut r = (self.status, self.message).into_response();
         r.headers_mut().insert(
             "content-type",
-            HeaderValue::from_static("text/plain; charset=utf-8"),
+            HeaderValue::from_static("text/html; charset=utf-8"),
         );
-        if let Ok(v) = HeaderValue::from_str(&reason) {
+        if let Ok(v) = HeaderValue::from_bytes(reason.as_bytes()) {
             r.headers_mut().insert("x-status-reason", v);
         }
         r

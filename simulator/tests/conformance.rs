@@ -1627,6 +1627,18 @@ async fn unknown_routes_and_methods() {
             .unwrap();
         assert_eq!(r.status(), 200, "{g:?}");
     }
+    // Errors as `Core/Http/Response/ErrorResponse.php` sends them: `text/html; charset=utf-8`,
+    // the message as body and in `X-Status-Reason`, UTF-8 kept, control characters as spaces.
+    let body = json!({ "name": "Größe\nneu", "code": "größe" });
+    h.post_ok("/Brand", body.clone()).await;
+    let r = h.send(Method::POST, "/Brand", Some(&body), &[]).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.headers["content-type"], "text/html; charset=utf-8");
+    let reason = String::from_utf8(r.headers["x-status-reason"].as_bytes().to_vec()).unwrap();
+    assert!(
+        reason.contains("'größe'") && !reason.contains('\n'),
+        "{reason}"
+    );
     // 2.2 keeps its 405.
     let h = start(Gen::V22).await;
     assert_eq!(
