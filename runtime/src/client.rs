@@ -1,6 +1,7 @@
 //! [`Client`] and [`ClientBuilder`]: connection settings, the retry policy, and the shared
 //! token cache (one login for all clones and tasks, renewed once on `401`).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -802,6 +803,13 @@ impl<T: From<Client>> ClientBuilder<T> {
                 "the instance URL must not have a query or fragment",
             ));
         }
+        // Credentials in the URL would reach `Debug`, `base_url()`, logs and error labels.
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(Error::builder(
+                "the instance URL must not hold a user name or password (they would show \
+                 wherever the URL does): pass them with basic_auth",
+            ));
+        }
         let base = self
             .api_base_path
             .unwrap_or_else(|| self.generation.default_base_path().to_owned());
@@ -870,10 +878,29 @@ impl<T: From<Client>> ClientBuilder<T> {
     }
 }
 
+/// `url` with any `user:password@` replaced by `[redacted]@`, for `Debug` before `build`
+/// refuses it.
+fn without_user_info(url: &str) -> Cow<'_, str> {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return Cow::Borrowed(url);
+    };
+    let authority_end = url[scheme_end..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| scheme_end + i);
+    match url[scheme_end..authority_end].rfind('@') {
+        Some(at) => Cow::Owned(format!(
+            "{}[redacted]{}",
+            &url[..scheme_end],
+            &url[scheme_end + at..]
+        )),
+        None => Cow::Borrowed(url),
+    }
+}
+
 impl<T> fmt::Debug for ClientBuilder<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("atrocore_runtime::ClientBuilder")
-            .field("instance_url", &self.instance_url)
+            .field("instance_url", &without_user_info(&self.instance_url))
             .field("api_base_path", &self.api_base_path)
             .field("generation", &self.generation)
             .field("credentials", &self.credentials)
@@ -891,6 +918,35 @@ impl<T> fmt::Debug for ClientBuilder<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Credentials in the instance URL are refused, and never printed on the way there.
+    #[test]
+    fn credentials_in_the_instance_url_are_refused_and_not_shown() {
+        for url in [
+            "https://api:s3cret@pim.example.com",
+            "https://s3cret@pim.example.com/",
+            "http://api:@pim.example.com:8080/x",
+        ] {
+            let builder = Client::builder(url);
+            let debug = format!("{builder:?}");
+            assert!(
+                !debug.contains("s3cret") && !debug.contains("api:"),
+                "{debug}"
+            );
+            let e = builder.build().unwrap_err();
+            assert!(e.is_builder(), "{e}");
+            assert!(e.to_string().contains("basic_auth"), "{e}");
+            assert!(!e.to_string().contains("s3cret") && !format!("{e:?}").contains("s3cret"));
+        }
+        assert_eq!(
+            without_user_info("https://a:b@h.example/p@q"),
+            "https://[redacted]@h.example/p@q"
+        );
+        assert_eq!(
+            without_user_info("https://h.example/p@q"),
+            "https://h.example/p@q"
+        );
+    }
 
     #[test]
     fn base_url_joins_root_and_base_path() {

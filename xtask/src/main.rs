@@ -393,7 +393,14 @@ fn command_line(args: &GenerateArgs, is_default: bool) -> String {
         opt("vendor-runtime", None);
     }
     if let Some(url) = &args.runtime_git {
-        opt("runtime-git", Some(url.clone()));
+        // Checked to hold no secret (`git_url`); redacted all the same over http(s), where user
+        // info is never needed (over ssh, `git@` is the account and stays).
+        let shown = if url.starts_with("http://") || url.starts_with("https://") {
+            fetch::redact(url)
+        } else {
+            url.clone()
+        };
+        opt("runtime-git", Some(shown));
     }
     if let Some(rev) = &args.rev {
         opt("rev", Some(rev.clone()));
@@ -576,9 +583,12 @@ fn git_url(url: &str) -> Result<String, String> {
             parsed.scheme()
         ));
     }
-    if parsed.password().is_some() {
+    // Over http(s) a user name alone is a secret too (`https://TOKEN@github.com/…` is how
+    // GitHub tokens are passed); over ssh `git@host` is the account, not a secret.
+    let http = matches!(parsed.scheme(), "https" | "http");
+    if parsed.password().is_some() || (http && !parsed.username().is_empty()) {
         return Err(format!(
-            "--runtime-git {}: the URL holds a password, which would be written into Cargo.toml; configure git's credential helper (or cargo's net.git-fetch-with-cli) instead",
+            "--runtime-git {}: the URL holds credentials, which would be written into Cargo.toml; configure git's credential helper (or cargo's net.git-fetch-with-cli) instead",
             fetch::redact(url)
         ));
     }

@@ -245,7 +245,7 @@ fn the_git_dependency_and_conflicting_options() {
     assert!(!out.join("vendor").exists());
 
     let out_s = out.to_str().unwrap();
-    let refused: [(&[&str], &str); 7] = [
+    let refused: [(&[&str], &str); 8] = [
         (
             &["--vendor-runtime", "--runtime-version", "0.1"],
             "cannot be used with",
@@ -275,7 +275,12 @@ fn the_git_dependency_and_conflicting_options() {
         (&["--runtime-git", "not a url"], "not a URL"),
         (
             &["--runtime-git", "https://me:s3cret@git.example.com/r.git"],
-            "holds a password",
+            "holds credentials",
+        ),
+        // A token as the user name (how GitHub tokens go into URLs) is a secret too.
+        (
+            &["--runtime-git", "https://s3cret@github.com/o/r.git"],
+            "holds credentials",
         ),
     ];
     for (extra, expected) in refused {
