@@ -327,6 +327,9 @@ pub struct SimConfig {
     /// `Authorization-Token-Lifetime`) keeps working until the cron's next run. `None` (the
     /// default): it stops at once.
     pub cron_period: Option<Duration>,
+    /// The largest request body read, in bytes (default 256 MiB; PHP's `post_max_size` plays
+    /// this part on a real server): a larger one is answered 413 without being read whole.
+    pub max_body_bytes: usize,
 }
 
 impl SimConfig {
@@ -362,6 +365,7 @@ impl SimConfig {
             auth_token_prevent_concurrent: false,
             failed_login_limit: Some((10, Duration::from_secs(60))),
             cron_period: None,
+            max_body_bytes: 256 << 20,
         }
     }
 
@@ -442,6 +446,12 @@ impl SimConfig {
     /// Sets the failed-login limit (see [`SimConfig::failed_login_limit`]).
     pub fn failed_login_limit(mut self, limit: Option<(usize, Duration)>) -> SimConfig {
         self.failed_login_limit = limit;
+        self
+    }
+
+    /// Sets the largest request body read (see [`SimConfig::max_body_bytes`]).
+    pub fn max_body_bytes(mut self, n: usize) -> SimConfig {
+        self.max_body_bytes = n;
         self
     }
 

@@ -28,8 +28,6 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// What replaces a secret.
 pub const REDACTED: &str = "[redacted]";
 
-/// The largest body the layer reads (the router's own limit).
-const READ_LIMIT: usize = 1 << 30;
 
 /// One request the simulator received.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -66,6 +64,9 @@ pub enum LoggedBody {
         /// Bytes received.
         len: usize,
     },
+    /// Not read: the request was refused before its body (not addressed to a loopback name,
+    /// unknown credentials, or larger than [`SimConfig::max_body_bytes`](crate::SimConfig)).
+    Unread,
 }
 
 impl LoggedRequest {
@@ -153,14 +154,45 @@ impl RequestLog {
 /// The axum layer: logs each request with its outcome, then hands it on unchanged.
 pub(crate) async fn record(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, READ_LIMIT).await {
-        Ok(b) => b,
-        Err(e) => {
-            return crate::util::ApiError::bad(format!("Cannot read request body: {e}."))
+    // What the router refuses before reading a body is passed on unread (see
+    // `http::admission::admitted`); the rest is read up to the router's own limit.
+    let (bytes, logged) = if crate::http::admission::admitted(&app, &parts.headers, parts.uri.path())
+    {
+        match axum::body::to_bytes(body, app.max_body_bytes).await {
+            Ok(b) => {
+                let logged = logged_body(&b);
+                (Body::from(b), logged)
+            }
+            Err(_) => {
+                let mut entry = entry_of(&parts, LoggedBody::Unread);
+                let response = crate::util::ApiError::new(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "The request body is larger than {} bytes (SimConfig::max_body_bytes).",
+                        app.max_body_bytes
+                    ),
+                )
                 .into_response();
+                entry.status = Some(response.status().as_u16());
+                app.request_log.push(entry);
+                return response;
+            }
         }
+    } else {
+        (body, LoggedBody::Unread)
     };
-    let mut entry = LoggedRequest {
+    let mut entry = entry_of(&parts, logged);
+    let response = next.run(Request::from_parts(parts, bytes)).await;
+    if response.extensions().get::<Dropped>().is_none() {
+        entry.status = Some(response.status().as_u16());
+    }
+    app.request_log.push(entry);
+    response
+}
+
+/// The log entry of a request, before its outcome.
+fn entry_of(parts: &axum::http::request::Parts, body: LoggedBody) -> LoggedRequest {
+    LoggedRequest {
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         query: query_pairs(parts.uri.query().unwrap_or("")),
@@ -172,17 +204,9 @@ pub(crate) async fn record(State(app): State<Arc<App>>, request: Request, next: 
                 (k.as_str().to_owned(), redact_header(k.as_str(), &value))
             })
             .collect(),
-        body: logged_body(&bytes),
+        body,
         status: None,
-    };
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
-    if response.extensions().get::<Dropped>().is_none() {
-        entry.status = Some(response.status().as_u16());
     }
-    app.request_log.push(entry);
-    response
 }
 
 fn is_secret_name(name: &str) -> bool {

@@ -43,6 +43,8 @@ pub struct App {
     pub max_input_vars: usize,
     /// File names are unique per folder (a folder-syncing storage).
     pub unique_file_names: bool,
+    /// The largest request body read (413 above it).
+    pub max_body_bytes: usize,
     /// Entities whose lists are not counted (`total` -1 or -2).
     pub count_disabled: std::collections::BTreeSet<String>,
     /// What was received, for tests.
@@ -87,6 +89,7 @@ impl App {
             max_input_vars: config.max_input_vars,
             unique_file_names: config.unique_file_names,
             count_disabled: config.count_disabled.iter().cloned().collect(),
+            max_body_bytes: config.max_body_bytes,
             request_log: RequestLog::new(config.request_log),
             untracked_jobs: Mutex::default(),
         }

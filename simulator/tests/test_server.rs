@@ -200,3 +200,60 @@ async fn faults_can_change_while_serving_and_are_logged() {
         .unwrap();
     assert!(quiet.requests().is_empty());
 }
+
+/// A simulator on a fixed port with well-known users must not be an open door: requests
+/// addressed to a name other than a loopback one (DNS rebinding from a page in a browser) are
+/// refused, credentials are checked before a body is read, and bodies are capped.
+#[tokio::test]
+async fn only_loopback_names_authenticated_callers_and_capped_bodies() {
+    use std::time::Duration;
+    let sim = Simulator::start(config_22().max_body_bytes(4096))
+        .await
+        .unwrap();
+    let c = reqwest::Client::new();
+    let api = sim.api_url();
+    let r = c
+        .get(format!("{api}/Brand"))
+        .basic_auth("admin", Some("admin"))
+        .header("host", "attacker.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let port = sim.addr().port();
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        let r = c
+            .get(format!("{api}/Brand"))
+            .basic_auth("admin", Some("admin"))
+            .header("host", host.as_str())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{host}");
+    }
+
+    // An unauthenticated upload that never ends is refused at once, unread.
+    let endless = futures_util::stream::unfold((), |()| async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        Some((Ok::<_, std::io::Error>(vec![b'x'; 1 << 16]), ()))
+    });
+    let r = tokio::time::timeout(
+        Duration::from_secs(10),
+        c.post(format!("{api}/Brand"))
+            .body(reqwest::Body::wrap_stream(endless))
+            .send(),
+    )
+    .await
+    .expect("answered without reading the body");
+    assert_eq!(r.unwrap().status(), 401);
+
+    // An authenticated body above the cap: 413.
+    let r = c
+        .post(format!("{api}/Brand"))
+        .basic_auth("admin", Some("admin"))
+        .body(vec![b' '; 10_000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+}

@@ -193,6 +193,32 @@ impl Auth {
         )
     }
 
+    /// Whether the request carries credentials this server knows (a token it issued, or a
+    /// user's name and password), without counting a use of the token: the check made before
+    /// its body is read.
+    pub fn recognizes(&self, headers: &HeaderMap) -> bool {
+        if let Some(raw) = headers.get("authorization-token") {
+            let Ok(raw) = raw.to_str() else {
+                return false;
+            };
+            let raw = raw.trim();
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(raw.as_bytes())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok());
+            let token = decoded
+                .as_deref()
+                .and_then(|d| d.split_once(':'))
+                .map_or(raw, |(_, t)| t);
+            return self
+                .tokens
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains_key(token);
+        }
+        matches!(self.basic(headers), Some(Ok(_)))
+    }
+
     /// Authenticates a request by `Authorization-Token` or Basic credentials.
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         if let Some(raw) = headers.get("authorization-token") {

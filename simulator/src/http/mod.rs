@@ -1,6 +1,7 @@
 //! The HTTP layer: router and dispatch, parsed requests, authentication, faults, spec checks.
 //! Handlers call the services; nothing below calls back up.
 
+pub(crate) mod admission;
 pub mod auth;
 pub mod faults;
 pub mod request;

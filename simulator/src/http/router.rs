@@ -10,6 +10,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::http::admission;
 use crate::http::auth::{Auth, Caller};
 use crate::http::faults::Fault;
 use crate::http::request::Req;
@@ -28,6 +29,13 @@ pub fn router(app: Arc<App>) -> Router {
 
 async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
+    if !admission::loopback_host(&parts.headers) {
+        return ApiError::forbidden(
+            "The simulator answers only requests addressed to a loopback name (127.0.0.1, \
+             localhost, [::1]).",
+        )
+        .into_response();
+    }
     let path = parts.uri.path().to_string();
     let method = parts.method.clone();
     if method == Method::GET && path == "/openapi.json" {
@@ -114,9 +122,24 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     {
         return not_routed().into_response();
     }
-    let body = match axum::body::to_bytes(body, 1 << 30).await {
+    // Credentials before the body: an unauthenticated request is refused without reading what
+    // it sends (the full check, with token use counting, is `route`'s). The login route reads
+    // no body and counts refused logins itself.
+    if !admission::admitted(&app, &parts.headers, &path) {
+        return ApiError::new(StatusCode::UNAUTHORIZED, "Unauthorized").into_response();
+    }
+    let body = match axum::body::to_bytes(body, app.max_body_bytes).await {
         Ok(b) => b,
-        Err(e) => return ApiError::bad(format!("Cannot read request body: {e}.")).into_response(),
+        Err(_) => {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "The request body is larger than {} bytes (SimConfig::max_body_bytes).",
+                    app.max_body_bytes
+                ),
+            )
+            .into_response();
+        }
     };
     let segs: Vec<String> = rest
         .split('/')
