@@ -155,6 +155,15 @@ pub struct SelectionArgs {
     /// When the server queues the work as a job, wait until it is done (asking every 2 s).
     #[arg(long)]
     pub wait: bool,
+    /// With --wait: give up after this many seconds (the job goes on; a job only runs while the
+    /// server's cron does, so a stopped cron would keep `--wait` waiting forever).
+    #[arg(
+        long,
+        default_value_t = 1800,
+        requires = "wait",
+        value_name = "SECONDS"
+    )]
+    pub wait_timeout: u64,
 }
 
 /// `atro delete`.

@@ -991,3 +991,41 @@ fn mass_update_and_delete_by_filter_need_yes_and_report_what_they_did() {
         assert_eq!(list_total(&env.atro(&["list", "Brand"]).ok().stderr), 0);
     }
 }
+
+/// `--wait` gives up after `--wait-timeout` when the job does not finish (AtroCore runs jobs from
+/// its cron: a stopped cron keeps them pending), saying so, with the timeout's exit code (5).
+#[test]
+fn wait_gives_up_after_the_wait_timeout() {
+    let env = support::Env::start_config(Gen::V23, |c| c.cron_stopped(true));
+    env.seed_brands(5);
+    let run = env
+        .atro(&[
+            "update",
+            "Brand",
+            "--all",
+            "--set",
+            "description=x",
+            "--yes",
+            "--wait",
+            "--wait-timeout",
+            "1",
+        ])
+        .code(5);
+    assert!(
+        run.stderr.contains("not done after 1 s (--wait-timeout)"),
+        "{}",
+        run.stderr
+    );
+    // --wait-timeout needs --wait.
+    env.atro(&[
+        "update",
+        "Brand",
+        "--all",
+        "--set",
+        "description=x",
+        "--yes",
+        "--wait-timeout",
+        "1",
+    ])
+    .code(2);
+}

@@ -330,6 +330,9 @@ pub struct SimConfig {
     /// The largest request body read, in bytes (default 256 MiB; PHP's `post_max_size` plays
     /// this part on a real server): a larger one is answered 413 without being read whole.
     pub max_body_bytes: usize,
+    /// AtroCore's cron is not running: jobs the server queues (queued upserts, mass actions)
+    /// stay `Pending` and their work is not done (default false: they run at once).
+    pub cron_stopped: bool,
 }
 
 impl SimConfig {
@@ -366,6 +369,7 @@ impl SimConfig {
             failed_login_limit: Some((10, Duration::from_secs(60))),
             cron_period: None,
             max_body_bytes: 256 << 20,
+            cron_stopped: false,
         }
     }
 
@@ -446,6 +450,12 @@ impl SimConfig {
     /// Sets the failed-login limit (see [`SimConfig::failed_login_limit`]).
     pub fn failed_login_limit(mut self, limit: Option<(usize, Duration)>) -> SimConfig {
         self.failed_login_limit = limit;
+        self
+    }
+
+    /// Stops or starts AtroCore's cron (see [`SimConfig::cron_stopped`]).
+    pub fn cron_stopped(mut self, yes: bool) -> SimConfig {
+        self.cron_stopped = yes;
         self
     }
 

@@ -28,7 +28,6 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// What replaces a secret.
 pub const REDACTED: &str = "[redacted]";
 
-
 /// One request the simulator received.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LoggedRequest {
@@ -156,31 +155,31 @@ pub(crate) async fn record(State(app): State<Arc<App>>, request: Request, next: 
     let (parts, body) = request.into_parts();
     // What the router refuses before reading a body is passed on unread (see
     // `http::admission::admitted`); the rest is read up to the router's own limit.
-    let (bytes, logged) = if crate::http::admission::admitted(&app, &parts.headers, parts.uri.path())
-    {
-        match axum::body::to_bytes(body, app.max_body_bytes).await {
-            Ok(b) => {
-                let logged = logged_body(&b);
-                (Body::from(b), logged)
+    let (bytes, logged) =
+        if crate::http::admission::admitted(&app, &parts.headers, parts.uri.path()) {
+            match axum::body::to_bytes(body, app.max_body_bytes).await {
+                Ok(b) => {
+                    let logged = logged_body(&b);
+                    (Body::from(b), logged)
+                }
+                Err(_) => {
+                    let mut entry = entry_of(&parts, LoggedBody::Unread);
+                    let response = crate::util::ApiError::new(
+                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        format!(
+                            "The request body is larger than {} bytes (SimConfig::max_body_bytes).",
+                            app.max_body_bytes
+                        ),
+                    )
+                    .into_response();
+                    entry.status = Some(response.status().as_u16());
+                    app.request_log.push(entry);
+                    return response;
+                }
             }
-            Err(_) => {
-                let mut entry = entry_of(&parts, LoggedBody::Unread);
-                let response = crate::util::ApiError::new(
-                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                    format!(
-                        "The request body is larger than {} bytes (SimConfig::max_body_bytes).",
-                        app.max_body_bytes
-                    ),
-                )
-                .into_response();
-                entry.status = Some(response.status().as_u16());
-                app.request_log.push(entry);
-                return response;
-            }
-        }
-    } else {
-        (body, LoggedBody::Unread)
-    };
+        } else {
+            (body, LoggedBody::Unread)
+        };
     let mut entry = entry_of(&parts, logged);
     let response = next.run(Request::from_parts(parts, bytes)).await;
     if response.extensions().get::<Dropped>().is_none() {

@@ -45,13 +45,15 @@ pub struct App {
     pub unique_file_names: bool,
     /// The largest request body read (413 above it).
     pub max_body_bytes: usize,
+    /// Queued jobs stay `Pending` (AtroCore's cron is not running).
+    pub cron_stopped: bool,
     /// Entities whose lists are not counted (`total` -1 or -2).
     pub count_disabled: std::collections::BTreeSet<String>,
     /// What was received, for tests.
     pub(crate) request_log: RequestLog,
     /// Ids of the jobs run while the model has no `Job` entity (a spec cut without it): their
     /// status is still answered.
-    pub(crate) untracked_jobs: Mutex<std::collections::HashSet<String>>,
+    pub(crate) untracked_jobs: Mutex<std::collections::HashMap<String, bool>>,
 }
 
 impl App {
@@ -90,6 +92,7 @@ impl App {
             unique_file_names: config.unique_file_names,
             count_disabled: config.count_disabled.iter().cloned().collect(),
             max_body_bytes: config.max_body_bytes,
+            cron_stopped: config.cron_stopped,
             request_log: RequestLog::new(config.request_log),
             untracked_jobs: Mutex::default(),
         }

@@ -75,7 +75,22 @@ async fn finish(
         return Ok(exit);
     };
     eprintln!("waiting for job {job}…");
-    let status = s.client.wait_for_mass_action(job).await?;
+    let status = s
+        .client
+        .wait_for_mass_action(job)
+        .timeout(std::time::Duration::from_secs(args.wait_timeout))
+        .await
+        .map_err(|e| {
+            if e.is_timeout() {
+                CliError::from(e).context(format!(
+                    "job {job} not done after {} s (--wait-timeout); it goes on on the server \
+                     (is its cron running?)",
+                    args.wait_timeout
+                ))
+            } else {
+                CliError::from(e)
+            }
+        })?;
     println!("job {job} done");
     for line in status.messages.iter().chain(&status.errors) {
         eprintln!("{line}");

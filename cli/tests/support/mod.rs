@@ -64,15 +64,18 @@ impl Env {
 
     /// The simulator with injected faults (latency, errors).
     pub fn start_with(generation: Gen, faults: Faults) -> Env {
+        Self::start_config(generation, |c| c.faults(faults))
+    }
+
+    /// The simulator with settings of the test's own.
+    pub fn start_config(generation: Gen, settings: impl FnOnce(SimConfig) -> SimConfig) -> Env {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
         let (spec, meta) = generation.files();
-        let config = SimConfig::from_spec_value(load(spec))
-            .metadata_value(load(meta))
-            .faults(faults);
+        let config = settings(SimConfig::from_spec_value(load(spec)).metadata_value(load(meta)));
         let sim = rt
             .block_on(Simulator::start(config))
             .expect("simulator starts");

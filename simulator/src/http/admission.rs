@@ -38,4 +38,3 @@ pub(crate) fn admitted(app: &App, headers: &axum::http::HeaderMap, path: &str) -
         .is_some_and(|rest| rest == login);
     loopback_host(headers) && (is_login || app.auth.recognizes(headers))
 }
-

@@ -20,9 +20,13 @@ pub fn run_as_job(
     work: impl FnOnce() -> Result<(), ApiError>,
 ) -> Result<String, ApiError> {
     let Some(je) = ctx.app.model.entity("Job") else {
-        work()?;
+        // Done at once, unless the cron is stopped (see below): then pending for good.
+        let done = !ctx.app.cron_stopped;
+        if done {
+            work()?;
+        }
         let id = new_id(ctx.generation());
-        lock_untracked(ctx).insert(id.clone());
+        lock_untracked(ctx).insert(id.clone(), done);
         return Ok(id);
     };
     let now = now_ts();
@@ -50,6 +54,11 @@ pub fn run_as_job(
         rec.insert("ownerUserId".into(), json!(ctx.caller.user_id));
     }
     ctx.store.insert(je, &rec)?;
+    // AtroCore's job manager runs jobs from its cron: with the cron stopped they stay `Pending`
+    // and their work is not done.
+    if ctx.app.cron_stopped {
+        return Ok(id);
+    }
     work()?;
     let mut done = Record::new();
     for (k, v) in [
@@ -79,9 +88,9 @@ pub fn mass_action_status(ctx: &Ctx, job_id: &str) -> Result<Value, ApiError> {
         })
     };
     let Some(je) = ctx.app.model.entity("Job") else {
-        return match lock_untracked(ctx).contains(job_id) {
-            true => Ok(answer(true, Vec::new(), Vec::new())),
-            false => Err(not_found()),
+        return match lock_untracked(ctx).get(job_id) {
+            Some(done) => Ok(answer(*done, Vec::new(), Vec::new())),
+            None => Err(not_found()),
         };
     };
     let job = ctx.store.get(je, job_id)?.ok_or_else(not_found)?;
@@ -119,7 +128,7 @@ pub fn mass_action_status(ctx: &Ctx, job_id: &str) -> Result<Value, ApiError> {
 
 fn lock_untracked<'a>(
     ctx: &'a Ctx,
-) -> std::sync::MutexGuard<'a, std::collections::HashSet<String>> {
+) -> std::sync::MutexGuard<'a, std::collections::HashMap<String, bool>> {
     ctx.app
         .untracked_jobs
         .lock()
