@@ -15,11 +15,20 @@ use std::path::{Path, PathBuf};
 const HOW: &str =
     "AtroCore's reference specs, not in this repository: ../shared or ATROCORE_SHARED, see README";
 
-/// The workspace root (the folder holding this crate).
-fn workspace_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the test kit lives in the workspace")
+/// The workspace root: the nearest folder with a `Cargo.lock` above the package whose test runs
+/// (cargo sets `CARGO_MANIFEST_DIR` for a test process), read at run time so that an artifact
+/// built from another checkout never points at that checkout; else this crate's parent.
+fn workspace_root() -> PathBuf {
+    let built_in = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| built_in.to_path_buf(), PathBuf::from);
+    start
+        .ancestors()
+        .find(|d| d.join("Cargo.lock").is_file())
+        .map_or_else(
+            || built_in.parent().unwrap_or(built_in).to_path_buf(),
+            Path::to_path_buf,
+        )
 }
 
 /// The folder of the reference specs and metadata: `ATROCORE_SHARED`, else `../shared` beside

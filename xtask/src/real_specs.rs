@@ -16,15 +16,24 @@ pub(crate) struct CheckArgs {
     /// Run `cargo check` only (no clippy).
     #[arg(long)]
     no_clippy: bool,
-    /// Folder with the specs (default: ../shared/specs).
+    /// Folder with the specs (default: $ATROCORE_SHARED/specs, else ../shared/specs).
     #[arg(long)]
     specs: Option<PathBuf>,
+}
+
+/// The folder of AtroCore's reference documents: `ATROCORE_SHARED`, else `../shared` beside the
+/// workspace (as the tests find it: `atrocore-testkit`).
+pub(crate) fn shared_dir() -> PathBuf {
+    match std::env::var_os("ATROCORE_SHARED") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => workspace_root().join("../shared"),
+    }
 }
 
 pub(crate) fn spec_files(dir: Option<&Path>, only: Option<&str>) -> Result<Vec<PathBuf>, String> {
     let dir = dir
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| workspace_root().join("../shared/specs"));
+        .unwrap_or_else(|| shared_dir().join("specs"));
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -38,7 +38,8 @@ pub(crate) struct BenchArgs {
     /// Only specs whose file name contains this text.
     #[arg(long)]
     only: Option<String>,
-    /// Folder with the specs (default: ../shared/specs; metadata from ../shared/metadata).
+    /// Folder with the specs (default: $ATROCORE_SHARED/specs, else ../shared/specs; metadata from
+    /// the `metadata` folder beside it).
     #[arg(long)]
     specs: Option<PathBuf>,
     /// Generate only these entities (comma-separated) when timing compiles.
