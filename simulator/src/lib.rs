@@ -333,6 +333,11 @@ pub struct SimConfig {
     /// AtroCore's cron is not running: jobs the server queues (queued upserts, mass actions)
     /// stay `Pending` and their work is not done (default false: they run at once).
     pub cron_stopped: bool,
+    /// The AtroCore release modelled where releases of one generation differ (`2.3.13`,
+    /// `2.3.16-beta14`, …); default: the spec's `info.version`, which AtroCore's spec generator
+    /// sets to the core's version. What depends on it: reads by code arrived in 2.3.14
+    /// (`2.3.14-rc2`: `Services/Record.php::resolveIdByCode`); before, `GET /E/{code}` is a 404.
+    pub atrocore_version: Option<String>,
 }
 
 impl SimConfig {
@@ -370,6 +375,7 @@ impl SimConfig {
             cron_period: None,
             max_body_bytes: 256 << 20,
             cron_stopped: false,
+            atrocore_version: None,
         }
     }
 
@@ -450,6 +456,12 @@ impl SimConfig {
     /// Sets the failed-login limit (see [`SimConfig::failed_login_limit`]).
     pub fn failed_login_limit(mut self, limit: Option<(usize, Duration)>) -> SimConfig {
         self.failed_login_limit = limit;
+        self
+    }
+
+    /// Models the AtroCore release `version` (see [`SimConfig::atrocore_version`]).
+    pub fn atrocore_version(mut self, version: impl Into<String>) -> SimConfig {
+        self.atrocore_version = Some(version.into());
         self
     }
 

@@ -32,6 +32,13 @@ struct Args {
     /// pointer and reason.
     #[arg(long)]
     validate_responses: bool,
+    /// The AtroCore release to model where releases differ (e.g. 2.3.13: no reads by code);
+    /// default: the spec's info.version.
+    #[arg(long, value_name = "VERSION")]
+    atrocore_version: Option<String>,
+    /// "Only one auth token per user": a login revokes the user's other tokens.
+    #[arg(long)]
+    one_token_per_user: bool,
 }
 
 #[tokio::main]
@@ -48,6 +55,10 @@ async fn main() {
     if let Some(db) = &args.db {
         config = config.db_path(db);
     }
+    if let Some(v) = &args.atrocore_version {
+        config = config.atrocore_version(v);
+    }
+    config = config.auth_token_prevent_concurrent(args.one_token_per_user);
     let sim = match Simulator::start(config).await {
         Ok(s) => s,
         Err(e) => {

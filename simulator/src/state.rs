@@ -47,6 +47,8 @@ pub struct App {
     pub max_body_bytes: usize,
     /// Queued jobs stay `Pending` (AtroCore's cron is not running).
     pub cron_stopped: bool,
+    /// The modelled AtroCore release as (major, minor, patch).
+    pub version: (u32, u32, u32),
     /// Entities whose lists are not counted (`total` -1 or -2).
     pub count_disabled: std::collections::BTreeSet<String>,
     /// What was received, for tests.
@@ -67,6 +69,13 @@ impl App {
         check: SpecCheck,
     ) -> App {
         let (users, faults) = (config.users.clone(), config.faults.clone());
+        let version = release(
+            config
+                .atrocore_version
+                .as_deref()
+                .or_else(|| spec.pointer("/info/version").and_then(Value::as_str)),
+            model.generation,
+        );
         App {
             check,
             model,
@@ -93,6 +102,7 @@ impl App {
             count_disabled: config.count_disabled.iter().cloned().collect(),
             max_body_bytes: config.max_body_bytes,
             cron_stopped: config.cron_stopped,
+            version,
             request_log: RequestLog::new(config.request_log),
             untracked_jobs: Mutex::default(),
         }
@@ -170,4 +180,17 @@ impl<'a> Ctx<'a> {
             )))
         }
     }
+}
+
+/// `"2.3.16-beta14"` → `(2, 3, 16)`; what cannot be read is the newest release the generation's
+/// reference specs come from (2.2.31, 2.3.16).
+fn release(version: Option<&str>, generation: crate::model::Generation) -> (u32, u32, u32) {
+    let parsed = version.and_then(|v| {
+        let mut parts = v.trim().split(['.', '-']).map(|p| p.parse::<u32>().ok());
+        Some((parts.next()??, parts.next()??, parts.next()??))
+    });
+    parsed.unwrap_or(match generation {
+        crate::model::Generation::V22 => (2, 2, 31),
+        crate::model::Generation::V23 => (2, 3, 16),
+    })
 }

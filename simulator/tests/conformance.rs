@@ -1176,6 +1176,15 @@ async fn read_by_code_only_on_2_3_reads_through_the_is_code_field() {
         (json!(1), json!(2))
     );
     assert_eq!(h.get_ok("/Selection/2").await["id"], second["id"]);
+    // 2.3.13, the latest release, predates reads by code (2.3.14-rc2): a 404.
+    let old = start_with(Gen::V23, config(Gen::V23).atrocore_version("2.3.13")).await;
+    old.post_ok("/Selection", json!({ "type": "single" })).await;
+    assert_eq!(
+        old.send(Method::GET, "/Selection/1", None, &[])
+            .await
+            .status,
+        404
+    );
     for (m, path) in [
         (Method::GET, "/Selection/abc"),
         (Method::GET, "/Selection/9"),

@@ -613,7 +613,11 @@ pub(crate) fn resolve_code(ctx: &Ctx, e: &Entity, id: &str) -> Result<String, Ap
     let Some(code) = e.code_field.as_deref().and_then(|c| e.field(c)) else {
         return Ok(id.to_string());
     };
-    if ctx.generation() != Generation::V23 || ctx.store.get(e, id)?.is_some() {
+    // Reads by code arrived in 2.3.14 (`2.3.14-rc2`; absent from 2.3.13).
+    if ctx.generation() != Generation::V23
+        || ctx.app.version < (2, 3, 14)
+        || ctx.store.get(e, id)?.is_some()
+    {
         return Ok(id.to_string());
     }
     // An `int`/`autoincrement` code matches only a numeric id (PHP `is_numeric`, then `(int)`).
