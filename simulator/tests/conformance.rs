@@ -1071,11 +1071,14 @@ async fn attributes_simple_endpoints_and_flattened_format() {
                 &[],
             )
             .await;
-        // 2.2 `Services/Attribute.php::addAttributeValue`: no matching attribute → `false`.
-        match g {
-            Gen::V22 => assert_eq!((r.status.as_u16(), r.json()), (200, json!(false))),
-            Gen::V23 => assert_eq!(r.status, 404),
-        }
+        // No id names an attribute: `true` in both (2.2 `Services/Attribute.php::addAttributeValue`
+        // tests `empty()` of a collection object, never empty; 2.3 drops the unknown ids,
+        // `getAttributeIdsByIdOrCode`, and catches the `NotModified`), and nothing is added.
+        assert_eq!((r.status.as_u16(), r.json()), (200, json!(true)), "{g:?}");
+        assert_eq!(
+            h.get_ok(&format!("{base}/attributeValues")).await,
+            json!([])
+        );
     }
 }
 

@@ -59,6 +59,23 @@ fn attr_def(ctx: &Ctx, id: &str) -> Result<Option<AttrDef>, ApiError> {
     }))
 }
 
+/// The ids of the attributes of entity `e` that `values` name by id or by code (`systemName`),
+/// as `Repositories/Attribute.php::getAttributeIdsByIdOrCode` finds them (2.3): values naming
+/// no attribute of this entity are dropped silently.
+fn ids_by_id_or_code(ctx: &Ctx, e: &Entity, values: &[String]) -> Result<Vec<String>, ApiError> {
+    Ok(all_attr_defs(ctx)?
+        .into_iter()
+        .filter(|d| {
+            d.rec
+                .get("entityId")
+                .and_then(Value::as_str)
+                .is_none_or(|entity| entity == e.name)
+        })
+        .filter(|d| values.iter().any(|v| *v == d.id || *v == d.key))
+        .map(|d| d.id)
+        .collect())
+}
+
 fn all_attr_defs(ctx: &Ctx) -> Result<Vec<AttrDef>, ApiError> {
     let ae = attribute_entity(ctx)?;
     let rows = ctx.store.select(
@@ -157,12 +174,9 @@ pub fn route(
                 // removing nothing answers 304. Otherwise `true`: the server checks its answers
                 // against the route's `boolean` schema (`ApiValidationMiddleware`).
                 Generation::V23 => {
-                    let defs = all_attr_defs(ctx)?;
                     let mut removed = false;
-                    for a in &ids {
-                        if let Some(def) = defs.iter().find(|d| &d.id == a || &d.key == a) {
-                            removed |= ctx.store.delete_attr_value(&e.name, id, &def.id)?;
-                        }
+                    for a in ids_by_id_or_code(ctx, e, &ids)? {
+                        removed |= ctx.store.delete_attr_value(&e.name, id, &a)?;
                     }
                     if !removed {
                         return Err(ApiError::not_modified());
@@ -176,23 +190,25 @@ pub fn route(
             let ids = non_empty(ids_from(&req.json()?)?)?;
             match ctx.generation() {
                 // 2.2 `Services/Attribute.php::addAttributeValue`: ids that name no attribute are
-                // skipped, none at all answers `false`; an attribute already on the record is
-                // ignored (its unique-constraint error is caught), so the answer is `true`.
+                // skipped; an attribute already on the record is ignored (its unique-constraint
+                // error is caught). The answer is `true` even when no id names an attribute: the
+                // `empty($attributes)` guard tests the collection `find()` returns, an object,
+                // which PHP never finds empty.
                 Generation::V22 => {
-                    let mut matched = false;
                     for a in ids {
                         if attr_def(ctx, &a)?.is_some() {
-                            matched = true;
                             assign(ctx, e, id, &a)?;
                         }
                     }
-                    Ok(json(&Value::Bool(matched)))
+                    Ok(json(&Value::Bool(true)))
                 }
-                // 2.3 `Core/EntityTypeHandlers/AddAttributesHandler.php`: catches `NotModified`
-                // and answers `true`; attributes already present are skipped
-                // (`ORM/DB/RDB/Mapper.php::upsertAttributes` checks `hasAttributeValue`).
+                // 2.3 `Core/EntityTypeHandlers/AddAttributesHandler.php`: the ids go to
+                // `updateEntity` as `__attributes`, resolved by id or code among the entity's
+                // attributes (`Core/AttributeFieldConverter.php` →
+                // `getAttributeIdsByIdOrCode`: the others are dropped); `NotModified` (nothing
+                // to add) is caught, so the answer is `true` whatever the ids named.
                 Generation::V23 => {
-                    for a in ids {
+                    for a in ids_by_id_or_code(ctx, e, &ids)? {
                         assign(ctx, e, id, &a)?;
                     }
                     Ok(json(&Value::Bool(true)))
@@ -416,16 +432,13 @@ pub fn apply_flat_input(
         .iter()
         .flat_map(|d| [(d.key.as_str(), d), (d.id.as_str(), d)])
         .collect();
-    for a in list("__attributes") {
-        let def = by_key
-            .get(a.as_str())
-            .ok_or_else(|| ApiError::not_found(format!("Attribute '{a}' not found.")))?;
-        changed |= assign(ctx, e, id, &def.id)?;
+    // By id or code among the entity's attributes; what names none is dropped
+    // (`Core/AttributeFieldConverter.php`, `getAttributeIdsByIdOrCode`).
+    for a in ids_by_id_or_code(ctx, e, &list("__attributes"))? {
+        changed |= assign(ctx, e, id, &a)?;
     }
-    for a in list("__attributesToRemove") {
-        if let Some(def) = by_key.get(a.as_str()) {
-            changed |= ctx.store.delete_attr_value(&e.name, id, &def.id)?;
-        }
+    for a in ids_by_id_or_code(ctx, e, &list("__attributesToRemove"))? {
+        changed |= ctx.store.delete_attr_value(&e.name, id, &a)?;
     }
     for (k, v) in body {
         if k.starts_with("__") || e.field(k).is_some() || e.link(k).is_some() {
