@@ -201,6 +201,20 @@ pub fn v22(ctx: &Ctx, e: &Entity, update: bool, body: &Value) -> Result<Value, A
         }
     };
     let by_where = body.get("where").is_some() && php_truthy(body.get("byWhere"));
+    // A delete naming both `ids` and `where` + `byWhere` fails: `executeMassAction`
+    // (`Services/Record.php`, 2.2.31) takes the ids but, `where` being set, merges the select
+    // parameters of the `where` branch, which never ran: `array_merge(null, …)` is a TypeError
+    // on PHP 8, a 500 (up to `massDeleteMaxCountWithoutJob` ids; above, a job is queued).
+    if !update
+        && by_where
+        && body_ids(body)
+            .is_some_and(|ids| !ids.is_empty() && ids.len() as i64 <= MAX_COUNT_WITHOUT_JOB)
+    {
+        return Err(ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "array_merge(): Argument #1 ($array) must be of type array, null given",
+        ));
+    }
     // `executeMassAction` takes a non-empty `ids` array first, then `where`; neither is an
     // empty selection.
     let selection = match body_ids(body).filter(|ids| !ids.is_empty()) {
