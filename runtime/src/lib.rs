@@ -157,6 +157,7 @@ mod operation;
 mod outcome;
 mod paging;
 mod patch;
+mod php_limits;
 mod reason;
 mod request;
 mod rng;
