@@ -37,6 +37,16 @@ pub fn cell(v: Option<&Value>) -> String {
     }
 }
 
+/// [`cell`] for a terminal table: server text must not drive the terminal, so control
+/// characters (an escape sequence's `ESC`, a carriage return) become spaces; line breaks stay
+/// (the table shows them as lines of the cell).
+pub fn terminal_cell(v: Option<&Value>) -> String {
+    cell(v)
+        .chars()
+        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .collect()
+}
+
 /// The columns to show: the selection when given (with `id` first), else the keys of the first
 /// record (for a table, only a few that name the record).
 pub fn columns(select: &[String], records: &[Value], for_table: bool) -> Vec<String> {
@@ -88,7 +98,7 @@ pub fn write_records(
                 .set_content_arrangement(ContentArrangement::Dynamic)
                 .set_header(cols.iter());
             for r in records {
-                table.add_row(cols.iter().map(|c| cell(r.get(c))));
+                table.add_row(cols.iter().map(|c| terminal_cell(r.get(c))));
             }
             written(writeln!(out, "{table}"))?;
         }
@@ -176,5 +186,13 @@ mod tests {
             "{table}"
         );
         assert!(!table.contains("sortOrder"), "{table}");
+    }
+
+    #[test]
+    fn terminal_cells_carry_no_control_characters() {
+        let v = serde_json::json!("red\u{1b}[2J\rtext\nline two");
+        assert_eq!(terminal_cell(Some(&v)), "red [2J text\nline two");
+        // CSV keeps the value as it is.
+        assert_eq!(cell(Some(&v)), "red\u{1b}[2J\rtext\nline two");
     }
 }

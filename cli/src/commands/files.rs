@@ -184,11 +184,16 @@ pub async fn upload(s: &Session, args: &UploadArgs) -> CliResult<Exit> {
     }
 }
 
-/// A file name from the server reduced to its last component; `None` when nothing usable
-/// remains (`..`, empty).
+/// A file name from the server reduced to its last component, control characters dropped;
+/// `None` when that is not a plain name to create here (empty, `.`, `..`, a hidden file's
+/// leading dot, or a `:`, which names a drive or a stream on Windows): the caller names the file
+/// by its id instead.
 fn safe_name(name: &str) -> Option<String> {
-    let last = name.rsplit(['/', '\\']).next()?.trim();
-    (!last.is_empty() && last != "." && last != "..").then(|| last.to_owned())
+    let last = name.rsplit(['/', '\\']).next()?;
+    let cleaned: String = last.chars().filter(|c| !c.is_control()).collect();
+    let cleaned = cleaned.trim();
+    (!cleaned.is_empty() && !cleaned.starts_with('.') && !cleaned.contains(':'))
+        .then(|| cleaned.to_owned())
 }
 
 /// Saves the content of the File `id`.
@@ -227,5 +232,14 @@ mod tests {
         assert_eq!(safe_name("..\\x.bin").as_deref(), Some("x.bin"));
         assert_eq!(safe_name(".."), None);
         assert_eq!(safe_name("dir/"), None);
+        // Hidden files, drives and streams, and terminal escapes.
+        assert_eq!(safe_name(".bashrc"), None);
+        assert_eq!(safe_name("../.ssh"), None);
+        assert_eq!(safe_name("C:evil.txt"), None);
+        assert_eq!(safe_name("report.txt:hidden"), None);
+        assert_eq!(
+            safe_name("re\u{1b}[31mport\r.txt").as_deref(),
+            Some("re[31mport.txt")
+        );
     }
 }
