@@ -61,14 +61,31 @@ pub(crate) fn stem(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Generate a standalone crate for `spec_path` into `out`.
+/// The instance metadata that goes with a spec, if present: `../metadata/<stem>.metadata.json`
+/// beside a reference spec's folder (`../shared/specs` → `../shared/metadata`), or
+/// `metadata/<stem>.json` beside a fixture.
+pub(crate) fn metadata_for(spec: &Path) -> Option<PathBuf> {
+    let dir = spec.parent()?;
+    let beside_folder = dir
+        .parent()
+        .map(|p| p.join("metadata").join(format!("{}.metadata.json", stem(spec))));
+    let beside_fixture = dir.join("metadata").join(format!("{}.json", stem(spec)));
+    beside_folder
+        .into_iter()
+        .chain([beside_fixture])
+        .find(|p| p.is_file())
+}
+
+/// Generate a standalone crate for `spec_path` (with `metadata` when given) into `out`.
 pub(crate) fn generate_into(
     spec_path: &Path,
+    metadata: Option<&Path>,
     out: &Path,
     include: &[String],
 ) -> Result<Duration, String> {
     let source = SourceArgs {
         spec: Some(spec_path.to_path_buf()),
+        metadata: metadata.map(Path::to_path_buf),
         include: include.to_vec(),
         ..SourceArgs::default()
     };
@@ -102,7 +119,8 @@ pub(crate) fn check(args: CheckArgs) -> Result<(), String> {
     let mut rows = Vec::new();
     for spec in spec_files(args.specs.as_deref(), args.only.as_deref())? {
         let out = work.join(stem(&spec));
-        let gen_time = generate_into(&spec, &out, &[])?;
+        // With the instance metadata when there is some, as users are told to generate.
+        let gen_time = generate_into(&spec, metadata_for(&spec).as_deref(), &out, &[])?;
         let check_args: Vec<&str> = if args.no_clippy {
             vec!["check", "--all-targets", "--quiet"]
         } else {

@@ -129,7 +129,7 @@ pub(super) fn print_ours(specs: &[PathBuf], include: &[String]) -> Result<(), St
         let work = root.join("target/bench-compile").join(stem(spec));
         let _ = std::fs::remove_dir_all(&work);
         let out = work.join("crate");
-        generate_into(spec, &out, include)?;
+        generate_into(spec, None, &out, include)?;
         let t = check_crate(&out, &work.join("target"), &[])?;
         println!(
             "{:<30} cold {:>6.1} s, touched {:>5.1} s",

@@ -10,15 +10,9 @@ use atrocore_codegen::RuntimeDependency;
 use atrocore_codegen::spec::Spec;
 
 use super::report::{median, ms};
+use crate::real_specs::metadata_for;
 use crate::real_specs::stem;
 use crate::{Loaded, SourceArgs, settings_for};
-
-/// The instance metadata beside a real spec: `../metadata/<stem>.metadata.json`, if present.
-pub(super) fn metadata_for(spec: &Path) -> Option<PathBuf> {
-    let dir = spec.parent()?.parent()?.join("metadata");
-    let path = dir.join(format!("{}.metadata.json", stem(spec)));
-    path.is_file().then_some(path)
-}
 
 /// Medians of one spec's stages.
 struct Stages {
