@@ -66,9 +66,10 @@ pub(crate) fn stem(p: &Path) -> String {
 /// `metadata/<stem>.json` beside a fixture.
 pub(crate) fn metadata_for(spec: &Path) -> Option<PathBuf> {
     let dir = spec.parent()?;
-    let beside_folder = dir
-        .parent()
-        .map(|p| p.join("metadata").join(format!("{}.metadata.json", stem(spec))));
+    let beside_folder = dir.parent().map(|p| {
+        p.join("metadata")
+            .join(format!("{}.metadata.json", stem(spec)))
+    });
     let beside_fixture = dir.join("metadata").join(format!("{}.json", stem(spec)));
     beside_folder
         .into_iter()
