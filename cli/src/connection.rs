@@ -183,12 +183,24 @@ async fn probe(client: &Client, with_password: bool) -> Result<(), atrocore_runt
 /// Refuses URLs that carry credentials (they would end up in shell history and logs) and
 /// anything that is not an http(s) URL, without repeating the URL.
 fn check_url(url: &str) -> CliResult<()> {
-    let parsed = url::Url::parse(url.trim())
-        .map_err(|e| CliError::usage(format!("the instance URL is not a URL ({e})")))?;
+    let url = url.trim();
+    // `127.0.0.1:8080` or `pim.example.com` lack only the scheme: say which to add (never
+    // echoing what may hold credentials).
+    let hint = || {
+        if url.contains("://") || url.contains('@') || url.is_empty() {
+            return String::new();
+        }
+        let local = url.starts_with("localhost") || url.starts_with("127.") || url.starts_with('[');
+        let scheme = if local { "http" } else { "https" };
+        format!(": add the scheme, e.g. {scheme}://{url}")
+    };
+    let parsed = url::Url::parse(url)
+        .map_err(|e| CliError::usage(format!("the instance URL is not a URL ({e}){}", hint())))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(CliError::usage(
-            "the instance URL must start with http:// or https://",
-        ));
+        return Err(CliError::usage(format!(
+            "the instance URL must start with http:// or https://{}",
+            hint()
+        )));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(CliError::usage(
@@ -202,6 +214,19 @@ fn check_url(url: &str) -> CliResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_without_a_scheme_say_which_to_add() {
+        let e = check_url("127.0.0.1:8080").unwrap_err();
+        assert!(e.message.contains("http://127.0.0.1:8080"), "{e}");
+        let e = check_url("localhost:8080").unwrap_err();
+        assert!(e.message.contains("http://localhost:8080"), "{e}");
+        let e = check_url("pim.example.com").unwrap_err();
+        assert!(e.message.contains("https://pim.example.com"), "{e}");
+        let e = check_url("bob:hunter2@pim.example.com").unwrap_err();
+        assert!(!e.message.contains("hunter2"), "{e}");
+        assert!(check_url("https://pim.example.com").is_ok());
+    }
 
     #[test]
     fn urls_with_credentials_are_refused_without_echo() {
