@@ -27,6 +27,15 @@ impl Generation {
         }
     }
 
+    /// The path segments of the login (token) route under the API base: 2.2 `App/user`, 2.3
+    /// `userSession`.
+    pub fn login_route(self) -> &'static [&'static str] {
+        match self {
+            Generation::V22 => &["App", "user"],
+            Generation::V23 => &["userSession"],
+        }
+    }
+
     /// A short label, `2.2` or `2.3`.
     pub fn label(self) -> &'static str {
         match self {

@@ -2,7 +2,6 @@
 //! knows (or to the login route). Checked before a body is read, by the router and by the
 //! request log's layer.
 
-use crate::model::Generation;
 use crate::state::App;
 
 /// Whether the request is addressed to a loopback name (`127.0.0.1`, `localhost`, `[::1]`, any
@@ -29,12 +28,10 @@ pub(crate) fn loopback_host(headers: &axum::http::HeaderMap) -> bool {
 /// the login route (no body) or carries credentials the server knows. Anything else is refused
 /// before its body is read.
 pub(crate) fn admitted(app: &App, headers: &axum::http::HeaderMap, path: &str) -> bool {
-    let login = match app.model.generation {
-        Generation::V22 => "/App/user",
-        Generation::V23 => "/userSession",
-    };
+    let g = app.model.generation;
     let is_login = path
-        .strip_prefix(app.model.generation.api_base())
-        .is_some_and(|rest| rest == login);
+        .strip_prefix(g.api_base())
+        .and_then(|rest| rest.strip_prefix('/'))
+        .is_some_and(|rest| rest.split('/').eq(g.login_route().iter().copied()));
     loopback_host(headers) && (is_login || app.auth.recognizes(headers))
 }

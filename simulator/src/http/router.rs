@@ -264,11 +264,7 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
     let g = app.model.generation;
     // The login route checks the failed-login limit before the credentials, and counts the
     // refused ones (see `Auth::check_login_limit`).
-    let login = req.method == Method::GET
-        && match g {
-            Generation::V22 => req.segs == ["App", "user"],
-            Generation::V23 => req.segs == ["userSession"],
-        };
+    let login = req.method == Method::GET && req.segs == g.login_route();
     if login {
         app.auth.check_login_limit()?;
     }
@@ -289,11 +285,7 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
     }
     let segs: Vec<&str> = req.segs.iter().map(String::as_str).collect();
     let m = req.method.clone();
-    let is_token_route = match g {
-        Generation::V22 => segs == ["App", "user"],
-        Generation::V23 => segs == ["userSession"],
-    };
-    if is_token_route && m == Method::GET {
+    if login {
         return Ok(token_endpoint(app, &req, &caller));
     }
     let is_metadata = match g {
