@@ -71,6 +71,20 @@ pub struct Delegation {
     pub delegator_name: String,
 }
 
+/// An `Authorization-Token` value: base64 of `userName:token` (the user name and the token), or
+/// a bare token.
+fn split_token(raw: &str) -> (Option<String>, String) {
+    let raw = raw.trim();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(raw.as_bytes())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok());
+    match decoded.as_deref().and_then(|d| d.split_once(':')) {
+        Some((n, t)) => (Some(n.to_string()), t.to_string()),
+        None => (None, raw.to_string()),
+    }
+}
+
 fn unauthorized() -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "Unauthorized")
 }
@@ -201,20 +215,12 @@ impl Auth {
             let Ok(raw) = raw.to_str() else {
                 return false;
             };
-            let raw = raw.trim();
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(raw.as_bytes())
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok());
-            let token = decoded
-                .as_deref()
-                .and_then(|d| d.split_once(':'))
-                .map_or(raw, |(_, t)| t);
+            let (_, token) = split_token(raw);
             return self
                 .tokens
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .contains_key(token);
+                .contains_key(&token);
         }
         matches!(self.basic(headers), Some(Ok(_)))
     }
@@ -222,15 +228,8 @@ impl Auth {
     /// Authenticates a request by `Authorization-Token` or Basic credentials.
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         if let Some(raw) = headers.get("authorization-token") {
-            let raw = raw.to_str().map_err(|_| unauthorized())?.trim().to_string();
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(raw.as_bytes())
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok());
-            let (name, token) = match decoded.as_deref().and_then(|d| d.split_once(':')) {
-                Some((n, t)) => (Some(n.to_string()), t.to_string()),
-                None => (None, raw),
-            };
+            let raw = raw.to_str().map_err(|_| unauthorized())?;
+            let (name, token) = split_token(raw);
             let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
             let Some(t) = tokens.get_mut(&token) else {
                 return Err(unauthorized());
