@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use atrocore_client::Client;
 use atrocore_client::brand::{self, BrandField, BrandPatch, BrandPost};
-use atrocore_client::product::{self, AddAttributesBody, ProductPost};
+use atrocore_client::product::{self, ProductPost};
 use atrocore_runtime::{Filter, Patch};
 use atrocore_sim::{SimConfig, SimUser, Simulator};
 use futures_util::TryStreamExt;
@@ -232,22 +232,10 @@ async fn entity_specific_routes_are_typed_methods() {
         .await
         .unwrap();
     let attr_id = attr["id"].as_str().unwrap().to_owned();
-    let added = client
-        .product()
-        .add_attributes(
-            &id,
-            &AddAttributesBody {
-                attribute_ids: vec![attr_id.as_str().into()],
-            },
-        )
-        .await
-        .unwrap();
+    let attributes = client.product().attributes(&id);
+    let added = attributes.add([attr_id.as_str()]).await.unwrap();
     assert!(added);
-    let values = client
-        .product()
-        .get_attribute_values(&id, &Default::default())
-        .await
-        .unwrap();
+    let values = attributes.list().await.unwrap();
     assert!(
         values.iter().any(|v| v.attribute_id == attr_id),
         "{values:?}"
@@ -604,14 +592,15 @@ async fn typed_link_and_unlink() {
             .unwrap();
         cats.push(c.id.unwrap());
     }
-    client.product().link_categories(&pid, &cats).await.unwrap();
+    client.product().categories(&pid).add(&cats).await.unwrap();
     let linked = client.product().categories(&pid).await.unwrap();
     assert_eq!(linked.total, 2);
     // The other side sees it too.
     assert_eq!(client.category().products(&cats[0]).await.unwrap().total, 1);
     client
         .product()
-        .unlink_categories(&pid, &cats[..1])
+        .categories(&pid)
+        .remove(&cats[..1])
         .await
         .unwrap();
     let left = client.product().categories(&pid).await.unwrap();
@@ -619,7 +608,8 @@ async fn typed_link_and_unlink() {
     assert_eq!(left.list[0].id.as_deref(), Some(cats[1].as_str()));
     let e = client
         .product()
-        .link_categories::<&str>(&pid, &[])
+        .categories(&pid)
+        .add::<&str>(&[])
         .await
         .unwrap_err();
     assert!(e.is_builder(), "{e}");
@@ -632,7 +622,8 @@ async fn typed_link_and_unlink() {
         .unwrap();
     client
         .product()
-        .link_categories_matching(&pid, category::filter::name().starts_with("Off"))
+        .categories(&pid)
+        .add_matching(category::filter::name().starts_with("Off"))
         .await
         .unwrap();
     let mut names: Vec<_> = client
@@ -647,7 +638,7 @@ async fn typed_link_and_unlink() {
     names.sort();
     assert_eq!(names, ["Home", "Office"]);
     // Everything at once; the categories stay.
-    client.product().unlink_all_categories(&pid).await.unwrap();
+    client.product().categories(&pid).clear().await.unwrap();
     assert_eq!(client.product().categories(&pid).await.unwrap().total, 0);
     assert_eq!(client.category().list().await.unwrap().total, 3);
 }

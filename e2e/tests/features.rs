@@ -13,7 +13,7 @@ use atrocore_client::brand::{self, BrandField, BrandPost};
 use atrocore_client::extensible_enum_option::ExtensibleEnumOptionPost;
 use atrocore_client::ids::{AttributeId, MeasureId, ProductId, UnitId};
 use atrocore_client::measure::MeasurePost;
-use atrocore_client::product::{self, LinkedParams, ProductPatch, ProductPost};
+use atrocore_client::product::{self, ProductPatch, ProductPost};
 use atrocore_client::unit::UnitPost;
 use atrocore_client::user::UserPost;
 use atrocore_runtime::{AttributeChanges, Filter, FlatAttributes, OptionRecords};
@@ -462,7 +462,7 @@ async fn keyset_stream_sees_every_survivor_while_records_are_deleted() {
 }
 
 #[tokio::test]
-async fn linked_record_lists_through_the_generated_linked_method() {
+async fn linked_record_lists_through_the_runtime_by_link_name() {
     let sim = start_with(Faults::default()).await;
     let c = client(&sim, 0);
     let acme = c
@@ -490,18 +490,15 @@ async fn linked_record_lists_through_the_generated_linked_method() {
             .unwrap();
     }
     // has-many: the products of a brand.
+    // By the link's name, for links the metadata did not type (the generated link lists
+    // call the same).
     let linked = c
-        .brand()
-        .linked(&acme, "products", &Default::default())
+        .runtime()
+        .linked::<product::Product>("Brand", &acme, "products")
         .await
         .unwrap();
-    assert_eq!(linked.total, Some(3));
-    let mut names: Vec<_> = linked
-        .list
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|p| p["name"].as_str().map(str::to_owned))
-        .collect();
+    assert_eq!(linked.total, 3);
+    let mut names: Vec<_> = linked.list.into_iter().filter_map(|p| p.name).collect();
     names.sort();
     assert_eq!(names, ["P1", "P2", "P4"]);
 
@@ -517,17 +514,17 @@ async fn linked_record_lists_through_the_generated_linked_method() {
         .id
         .unwrap();
     let brand_of = c
-        .product()
-        .linked(&p3, "brand", &LinkedParams::default())
+        .runtime()
+        .linked::<atrocore_client::brand::Brand>("Product", &p3, "brand")
         .await
         .unwrap();
-    assert_eq!(brand_of.total, Some(1));
-    assert_eq!(brand_of.list.unwrap()[0]["id"], json!(other));
+    assert_eq!(brand_of.total, 1);
+    assert_eq!(brand_of.list[0].id.as_ref(), Some(&other));
 
     // An unknown link is a clear 404.
     let err = c
-        .brand()
-        .linked(&acme, "nope", &Default::default())
+        .runtime()
+        .linked::<product::Product>("Brand", &acme, "nope")
         .await
         .unwrap_err();
     assert!(err.is_not_found(), "{err}");
@@ -545,29 +542,32 @@ async fn generated_attribute_writes_report_not_modified() {
     let set = |v: &str| vec![AttributeValue::new(&colour, v)];
     let first = c
         .product()
-        .upsert_attribute_values(&id, &set("red"))
+        .attributes(&id)
+        .upsert(&set("red"))
         .await
         .unwrap();
     assert_eq!(first, WriteOutcome::Changed);
     let again = c
         .product()
-        .upsert_attribute_values(&id, &set("red"))
+        .attributes(&id)
+        .upsert(&set("red"))
         .await
         .unwrap();
     assert_eq!(again, WriteOutcome::NotModified);
     let changed = c
         .product()
-        .upsert_attribute_values(&id, &set("blue"))
+        .attributes(&id)
+        .upsert(&set("blue"))
         .await
         .unwrap();
     assert_eq!(changed, WriteOutcome::Changed);
     sim.shutdown().await;
 }
 
-/// The raw attribute routes read and write the runtime's `AttributeValue` in both generations
+/// Attribute values are the runtime's `AttributeValue` in both generations
 /// (the spec says `string` for every value): a float attribute's number reads as a number.
 #[tokio::test]
-async fn raw_attribute_values_keep_their_types() {
+async fn attribute_values_keep_their_types() {
     use atrocore_runtime::{AttrValue, AttributeValue, WriteOutcome};
     let sim = start_with(Faults::default()).await;
     let c = client(&sim, 0);
@@ -577,15 +577,8 @@ async fn raw_attribute_values_keep_their_types() {
         AttributeValue::new(&weight, 2.5).unit(&kg),
         AttributeValue::new(&colour, "red"),
     ];
-    c.product()
-        .upsert_attribute_values(&id, &items)
-        .await
-        .unwrap();
-    let values = c
-        .product()
-        .get_attribute_values(&id, &Default::default())
-        .await
-        .unwrap();
+    c.product().attributes(&id).upsert(&items).await.unwrap();
+    let values = c.product().attributes(&id).list().await.unwrap();
     let of = |a: &AttributeId| {
         values
             .iter()
@@ -602,12 +595,10 @@ async fn raw_attribute_values_keep_their_types() {
         Some("red")
     );
     // Removal reads 2.2's `{count, errors}` as the runtime's `RemovedAttributes`.
-    let remove = atrocore_client::product::DeleteAttributeValuesBody {
-        attribute_ids: vec![colour.clone()],
-    };
     let removed = c
         .product()
-        .delete_attribute_values(&id, &remove)
+        .attributes(&id)
+        .remove([colour.clone()])
         .await
         .unwrap();
     assert_eq!(
@@ -616,7 +607,8 @@ async fn raw_attribute_values_keep_their_types() {
     );
     let again = c
         .product()
-        .delete_attribute_values(&id, &remove)
+        .attributes(&id)
+        .remove([colour.clone()])
         .await
         .unwrap();
     assert_eq!(

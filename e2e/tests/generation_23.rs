@@ -157,10 +157,9 @@ async fn reads_by_code_need_an_is_code_field_and_link_ids_must_exist_on_2_3() {
 }
 
 /// 2.3 attribute writes that change nothing (upsert, removal) are answered 304; the generated
-/// methods report `WriteOutcome::NotModified`.
+/// attribute calls report `WriteOutcome::NotModified`.
 #[tokio::test]
 async fn attribute_writes_report_not_modified_on_2_3() {
-    use atrocore_client_23::product::DeleteAttributeValuesBody;
     use atrocore_runtime::{AttributeValue, Method, WriteOutcome};
     // The full 2.3 PIM reference spec (the small one has no Attribute routes); the crate's
     // Product routes are the same.
@@ -196,34 +195,19 @@ async fn attribute_writes_report_not_modified_on_2_3() {
         .id
         .unwrap();
     let set = |v: &str| vec![AttributeValue::new(attr.as_str(), v)];
-    let p = client.product();
+    let p = client.product().attributes(&product);
+    assert_eq!(p.upsert(&set("red")).await.unwrap(), WriteOutcome::Changed);
     assert_eq!(
-        p.upsert_attribute_values(&product, &set("red"))
-            .await
-            .unwrap(),
-        WriteOutcome::Changed
-    );
-    assert_eq!(
-        p.upsert_attribute_values(&product, &set("red"))
-            .await
-            .unwrap(),
+        p.upsert(&set("red")).await.unwrap(),
         WriteOutcome::NotModified
     );
-    let remove = DeleteAttributeValuesBody {
-        attribute_ids: vec![attr.clone()],
-    };
+    let remove = [attr.clone()];
     assert_eq!(
-        p.delete_attribute_values(&product, &remove)
-            .await
-            .unwrap()
-            .outcome,
+        p.remove(remove.clone()).await.unwrap().outcome,
         WriteOutcome::Changed
     );
     assert_eq!(
-        p.delete_attribute_values(&product, &remove)
-            .await
-            .unwrap()
-            .outcome,
+        p.remove(remove).await.unwrap().outcome,
         WriteOutcome::NotModified
     );
     sim.shutdown().await;
@@ -337,13 +321,15 @@ async fn typed_link_and_unlink_on_2_3() {
         .unwrap();
     client
         .product()
-        .link_categories(&pid, &[&cid])
+        .categories(&pid)
+        .add(&[&cid])
         .await
         .unwrap();
     assert_eq!(client.product().categories(&pid).await.unwrap().total, 1);
     client
         .product()
-        .unlink_categories(&pid, &[&cid])
+        .categories(&pid)
+        .remove(&[&cid])
         .await
         .unwrap();
     assert_eq!(client.product().categories(&pid).await.unwrap().total, 0);
@@ -358,7 +344,8 @@ async fn typed_link_and_unlink_on_2_3() {
     }
     client
         .product()
-        .link_categories_matching(&pid, category::filter::name().starts_with("Office"))
+        .categories(&pid)
+        .add_matching(category::filter::name().starts_with("Office"))
         .await
         .unwrap();
     let mut names: Vec<_> = client
@@ -372,7 +359,7 @@ async fn typed_link_and_unlink_on_2_3() {
         .collect();
     names.sort();
     assert_eq!(names, ["Office", "Office chairs"]);
-    client.product().unlink_all_categories(&pid).await.unwrap();
+    client.product().categories(&pid).clear().await.unwrap();
     assert_eq!(client.product().categories(&pid).await.unwrap().total, 0);
     assert_eq!(client.category().list().await.unwrap().total, 3);
 }

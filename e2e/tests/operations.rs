@@ -85,7 +85,8 @@ async fn generated_routes_give_their_plain_request_and_check_before_sending() {
     let before = sim.request_count();
     let err = c
         .brand()
-        .link_products(brand_id, &[] as &[&str])
+        .products(brand_id)
+        .add(&[] as &[&str])
         .header("X-Trace", "1")
         .await
         .unwrap_err();

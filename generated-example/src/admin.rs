@@ -14,12 +14,16 @@ impl<'a> AdminApi<'a> {
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
         Self { client }
     }
+    /// The spec is corrected here: AtroCore answers the SQL statements as plain text (sent as `application/json`) (2.2.31 app/Atro/Controllers/Admin.php::actionGetSchemaDiff).
+    ///
     /// `GET /Admin/getSchemaDiff`
-    pub fn get_schema_diff(&self) -> ::atrocore_runtime::Operation<()> {
+    pub fn get_schema_diff(
+        &self,
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::bytes::Bytes> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::GET, "/Admin/getSchemaDiff");
-        ::atrocore_runtime::Operation::empty(request)
+        ::atrocore_runtime::Operation::bytes(request)
     }
     /// `POST /Admin/clearCache`
     pub fn clear_cache(&self) -> ::atrocore_runtime::Operation<bool> {

@@ -389,6 +389,7 @@ impl ::atrocore_runtime::Entity for AssociatedProduct {
     const NAME: &'static str = "AssociatedProduct";
     type Record = AssociatedProduct;
     type Field = AssociatedProductField;
+    type Id = crate::ids::AssociatedProductId;
 }
 /// The fields of a new `AssociatedProduct` record (`POST /AssociatedProduct`).
 #[derive(Debug, Clone, PartialEq)]
@@ -890,212 +891,46 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("reverseAssociatedProduct")
     }
 }
-/// Operations on `AssociatedProduct` records; get one from [`crate::Client`].
+/// Operations on `AssociatedProduct` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /AssociatedProduct`
+/// - `read`: `GET /AssociatedProduct/{id}`
+/// - `create`: `POST /AssociatedProduct`
+/// - `update`: `PUT /AssociatedProduct/{id}`
+/// - `delete`: `DELETE /AssociatedProduct/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /AssociatedProduct/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /AssociatedProduct/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /AssociatedProduct/{id}/{link}`: `remove` of a link list
+/// - `PUT /AssociatedProduct/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /AssociatedProduct/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct AssociatedProductApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, AssociatedProduct>,
+}
+impl<'a> ::std::ops::Deref for AssociatedProductApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, AssociatedProduct>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> AssociatedProductApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /AssociatedProduct`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<AssociatedProduct> {
-        self.client.list::<AssociatedProduct>()
-    }
-    /// `GET /AssociatedProduct/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AssociatedProductId>,
-    ) -> ::atrocore_runtime::ReadRequest<AssociatedProduct> {
-        self.client.read::<AssociatedProduct>(id.id_str())
-    }
-    /// `POST /AssociatedProduct`
-    pub fn create(
-        &self,
-        record: &AssociatedProductPost,
-    ) -> ::atrocore_runtime::CreateRequest<AssociatedProduct> {
-        self.client.create::<AssociatedProduct, AssociatedProductPost>(record)
-    }
-    /// Bulk upsert of `AssociatedProduct` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<AssociatedProduct>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<AssociatedProduct, I>(self.client, items)
-    }
-    /// `PUT /AssociatedProduct/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AssociatedProductId>,
-        changes: &AssociatedProductPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<AssociatedProduct> {
-        self.client
-            .update::<
-                AssociatedProduct,
-                AssociatedProductPatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<AssociatedProduct>,
-        changes: &AssociatedProductPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "AssociatedProduct",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::AssociatedProductId>>(
-        &self,
-        ids: &[S],
-        changes: &AssociatedProductPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update(
-                "AssociatedProduct",
-                ::atrocore_runtime::MassSelection::Ids(ids),
-                changes,
-            )
-    }
-    /// `DELETE /AssociatedProduct/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AssociatedProductId>,
-    ) -> ::atrocore_runtime::DeleteRequest<AssociatedProduct> {
-        self.client.delete::<AssociatedProduct>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<AssociatedProduct>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "AssociatedProduct",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::AssociatedProductId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_delete(
-                "AssociatedProduct",
-                ::atrocore_runtime::MassSelection::Ids(ids),
-            )
-    }
-    /// `GET /AssociatedProduct/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/AssociatedProduct/{}/{}",
-                    ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /AssociatedProduct/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/AssociatedProduct/{}/{}",
-                    ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /AssociatedProduct/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/AssociatedProduct/{}/{}",
-                    ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /AssociatedProduct/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::PUT,
-                "/AssociatedProduct/action/massUpdate",
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /AssociatedProduct/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                "/AssociatedProduct/action/massDelete",
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /AssociatedProduct/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -1108,12 +943,14 @@ impl<'a> AssociatedProductApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /AssociatedProduct/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -1127,32 +964,39 @@ impl<'a> AssociatedProductApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for AssociatedProduct {
+    type Create = AssociatedProductPost;
+}
+impl ::atrocore_runtime::Updatable for AssociatedProduct {
+    type Patch = AssociatedProductPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for AssociatedProduct {}
 impl ::atrocore_runtime::UpsertPayload<AssociatedProduct> for AssociatedProductPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<AssociatedProduct>(self)
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `associatedItem`: `associatedItemId` or `associatedItem`.
+    /// The link `associatedItem`: `associatedItemId` or `associatedItem` in a write struct.
     #[derive(Debug)]
     pub enum AssociatedItem {}
     impl ::atrocore_runtime::LinkKeys for AssociatedItem {
         const ID: &'static str = "associatedItemId";
         const LINK: &'static str = "associatedItem";
     }
-    /// The link `associatingItem`: `associatingItemId` or `associatingItem`.
+    /// The link `associatingItem`: `associatingItemId` or `associatingItem` in a write struct.
     #[derive(Debug)]
     pub enum AssociatingItem {}
     impl ::atrocore_runtime::LinkKeys for AssociatingItem {
         const ID: &'static str = "associatingItemId";
         const LINK: &'static str = "associatingItem";
     }
-    /// The link `association`: `associationId` or `association`.
+    /// The link `association`: `associationId` or `association` in a write struct.
     #[derive(Debug)]
     pub enum Association {}
     impl ::atrocore_runtime::LinkKeys for Association {

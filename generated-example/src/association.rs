@@ -386,6 +386,7 @@ impl ::atrocore_runtime::Entity for Association {
     const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = Association;
     type Field = AssociationField;
+    type Id = crate::ids::AssociationId;
 }
 /// The fields of a new `Association` record (`POST /Association`).
 #[derive(Debug, Clone, PartialEq)]
@@ -976,295 +977,64 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("reverseAssociation")
     }
 }
-/// Operations on `Association` records; get one from [`crate::Client`].
+/// Operations on `Association` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /Association`
+/// - `read`: `GET /Association/{id}`
+/// - `create`: `POST /Association`
+/// - `update`: `PUT /Association/{id}`
+/// - `delete`: `DELETE /Association/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /Association/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /Association/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /Association/{id}/{link}`: `remove` of a link list
+/// - `PUT /Association/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /Association/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct AssociationApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, Association>,
+}
+impl<'a> ::std::ops::Deref for AssociationApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, Association>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> AssociationApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /Association`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<Association> {
-        self.client.list::<Association>()
-    }
-    /// `GET /Association/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
-    ) -> ::atrocore_runtime::ReadRequest<Association> {
-        self.client.read::<Association>(id.id_str())
-    }
-    /// `POST /Association`
-    pub fn create(
-        &self,
-        record: &AssociationPost,
-    ) -> ::atrocore_runtime::CreateRequest<Association> {
-        self.client.create::<Association, AssociationPost>(record)
-    }
-    /// Bulk upsert of `Association` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<Association>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<Association, I>(self.client, items)
-    }
-    /// `PUT /Association/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
-        changes: &AssociationPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<Association> {
-        self.client
-            .update::<
-                Association,
-                AssociationPatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Association>,
-        changes: &AssociationPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "Association",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::AssociationId>>(
-        &self,
-        ids: &[S],
-        changes: &AssociationPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update(
-                "Association",
-                ::atrocore_runtime::MassSelection::Ids(ids),
-                changes,
-            )
-    }
-    /// `DELETE /Association/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
-    ) -> ::atrocore_runtime::DeleteRequest<Association> {
-        self.client.delete::<Association>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Association>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "Association",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::AssociationId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_delete("Association", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// The `Team` records linked to the `Association` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Team` records linked to the `Association` `id` through `teams`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "team")]
     pub fn teams(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client.linked::<crate::team::Team>("Association", id.id_str(), "teams")
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team, links::Teams> {
+        self.handle.linked(id)
     }
-    /// Links the `Team` records `ids` to the `Association` `id` through `teams`.
-    #[cfg(feature = "team")]
-    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Association", id.id_str(), "teams", &ids)
-    }
-    /// Unlinks the `Team` records `ids` from the `Association` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Association", id.id_str(), "teams", &ids)
-    }
-    /// Links to the `Association` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "team")]
-    pub fn link_teams_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
-        filter: ::atrocore_runtime::Filter<crate::team::Team>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Association", id.id_str(), "teams", &filter.into_where())
-    }
-    /// Unlinks every `Team` record from the `Association` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_all_teams(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Association", id.id_str(), "teams")
-    }
-    /// The `Association` records linked to the `Association` `id` through `associations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Association` records linked to the `Association` `id` through `associations`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     pub fn associations(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::association::Association> {
-        self.client
-            .linked::<
-                crate::association::Association,
-            >("Association", id.id_str(), "associations")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::association::Association,
+        links::Associations,
+    > {
+        self.handle.linked(id)
     }
-    /// Links the `Association` records `ids` to the `Association` `id` through `associations`.
-    pub fn link_associations<S: ::atrocore_runtime::AsId<crate::ids::AssociationId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Association", id.id_str(), "associations", &ids)
-    }
-    /// Unlinks the `Association` records `ids` from the `Association` `id` (`associations`); they stay.
-    pub fn unlink_associations<S: ::atrocore_runtime::AsId<crate::ids::AssociationId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Association", id.id_str(), "associations", &ids)
-    }
-    /// Links to the `Association` `id`, through `associations`, every `Association` record that matches `filter` (the server selects them; an empty filter matches every record).
-    pub fn link_associations_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
-        filter: ::atrocore_runtime::Filter<crate::association::Association>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "Association",
-                id.id_str(),
-                "associations",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `Association` record from the `Association` `id` (`associations`); they stay.
-    pub fn unlink_all_associations(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AssociationId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Association", id.id_str(), "associations")
-    }
-    /// `GET /Association/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/Association/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Association/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/Association/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /Association/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/Association/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /Association/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::PUT, "/Association/action/massUpdate");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Association/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::POST, "/Association/action/massDelete");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /Association/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -1277,12 +1047,14 @@ impl<'a> AssociationApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /Association/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -1296,50 +1068,71 @@ impl<'a> AssociationApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for Association {
+    type Create = AssociationPost;
+}
+impl ::atrocore_runtime::Updatable for Association {
+    type Patch = AssociationPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for Association {}
 impl ::atrocore_runtime::UpsertPayload<Association> for AssociationPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<Association>(self)
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser` in a write struct.
     #[derive(Debug)]
     pub enum AssignedUser {}
     impl ::atrocore_runtime::LinkKeys for AssignedUser {
         const ID: &'static str = "assignedUserId";
         const LINK: &'static str = "assignedUser";
     }
-    /// The link `entity`: `entityId` or `entity`.
+    /// The link `associations`; to many `Association` records.
+    #[derive(Debug)]
+    pub enum Associations {}
+    impl ::atrocore_runtime::ToManyLink for Associations {
+        type Source = super::Association;
+        type Target = crate::association::Association;
+        const NAME: &'static str = "associations";
+    }
+    /// The link `entity`: `entityId` or `entity` in a write struct.
     #[derive(Debug)]
     pub enum Entity {}
     impl ::atrocore_runtime::LinkKeys for Entity {
         const ID: &'static str = "entityId";
         const LINK: &'static str = "entity";
     }
-    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser` in a write struct.
     #[derive(Debug)]
     pub enum OwnerUser {}
     impl ::atrocore_runtime::LinkKeys for OwnerUser {
         const ID: &'static str = "ownerUserId";
         const LINK: &'static str = "ownerUser";
     }
-    /// The link `reverseAssociation`: `reverseAssociationId` or `reverseAssociation`.
+    /// The link `reverseAssociation`: `reverseAssociationId` or `reverseAssociation` in a write struct.
     #[derive(Debug)]
     pub enum ReverseAssociation {}
     impl ::atrocore_runtime::LinkKeys for ReverseAssociation {
         const ID: &'static str = "reverseAssociationId";
         const LINK: &'static str = "reverseAssociation";
     }
-    /// The link `teams`: `teamsIds` or `teams`.
+    /// The link `teams`: `teamsIds` or `teams` in a write struct; to many `Team` records.
     #[derive(Debug)]
     pub enum Teams {}
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
+    }
+    #[cfg(feature = "team")]
+    impl ::atrocore_runtime::ToManyLink for Teams {
+        type Source = super::Association;
+        type Target = crate::team::Team;
+        const NAME: &'static str = "teams";
     }
 }

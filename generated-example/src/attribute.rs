@@ -1011,6 +1011,7 @@ impl ::atrocore_runtime::Entity for Attribute {
     const NAME: &'static str = "Attribute";
     type Record = Attribute;
     type Field = AttributeField;
+    type Id = crate::ids::AttributeId;
 }
 /// The fields of a new `Attribute` record (`POST /Attribute`).
 #[derive(Debug, Clone, PartialEq)]
@@ -2576,420 +2577,86 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("teams")
     }
 }
-/// Operations on `Attribute` records; get one from [`crate::Client`].
+/// Operations on `Attribute` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /Attribute`
+/// - `read`: `GET /Attribute/{id}`
+/// - `create`: `POST /Attribute`
+/// - `update`: `PUT /Attribute/{id}`
+/// - `delete`: `DELETE /Attribute/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /Attribute/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /Attribute/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /Attribute/{id}/{link}`: `remove` of a link list
+/// - `PUT /Attribute/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /Attribute/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct AttributeApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, Attribute>,
+}
+impl<'a> ::std::ops::Deref for AttributeApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, Attribute>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> AttributeApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /Attribute`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<Attribute> {
-        self.client.list::<Attribute>()
-    }
-    /// `GET /Attribute/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-    ) -> ::atrocore_runtime::ReadRequest<Attribute> {
-        self.client.read::<Attribute>(id.id_str())
-    }
-    /// `POST /Attribute`
-    pub fn create(
-        &self,
-        record: &AttributePost,
-    ) -> ::atrocore_runtime::CreateRequest<Attribute> {
-        self.client.create::<Attribute, AttributePost>(record)
-    }
-    /// Bulk upsert of `Attribute` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<Attribute>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<Attribute, I>(self.client, items)
-    }
-    /// `PUT /Attribute/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-        changes: &AttributePatch,
-    ) -> ::atrocore_runtime::UpdateRequest<Attribute> {
-        self.client
-            .update::<
-                Attribute,
-                AttributePatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Attribute>,
-        changes: &AttributePatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "Attribute",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
-        &self,
-        ids: &[S],
-        changes: &AttributePatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update(
-                "Attribute",
-                ::atrocore_runtime::MassSelection::Ids(ids),
-                changes,
-            )
-    }
-    /// `DELETE /Attribute/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-    ) -> ::atrocore_runtime::DeleteRequest<Attribute> {
-        self.client.delete::<Attribute>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Attribute>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "Attribute",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client.mass_delete("Attribute", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// The `Attribute` records linked to the `Attribute` `id` through `nestedAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Attribute` records linked to the `Attribute` `id` through `nestedAttributes`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     pub fn nested_attributes(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
-        self.client
-            .linked::<
-                crate::attribute::Attribute,
-            >("Attribute", id.id_str(), "nestedAttributes")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::attribute::Attribute,
+        links::NestedAttributes,
+    > {
+        self.handle.linked(id)
     }
-    /// Links the `Attribute` records `ids` to the `Attribute` `id` through `nestedAttributes`.
-    pub fn link_nested_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Attribute", id.id_str(), "nestedAttributes", &ids)
-    }
-    /// Unlinks the `Attribute` records `ids` from the `Attribute` `id` (`nestedAttributes`); they stay.
-    pub fn unlink_nested_attributes<
-        S: ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Attribute", id.id_str(), "nestedAttributes", &ids)
-    }
-    /// Links to the `Attribute` `id`, through `nestedAttributes`, every `Attribute` record that matches `filter` (the server selects them; an empty filter matches every record).
-    pub fn link_nested_attributes_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-        filter: ::atrocore_runtime::Filter<crate::attribute::Attribute>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "Attribute",
-                id.id_str(),
-                "nestedAttributes",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `Attribute` record from the `Attribute` `id` (`nestedAttributes`); they stay.
-    pub fn unlink_all_nested_attributes(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Attribute", id.id_str(), "nestedAttributes")
-    }
-    /// The `ClassificationAttribute` records linked to the `Attribute` `id` through `classificationAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `ClassificationAttribute` records linked to the `Attribute` `id` through `classificationAttributes`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "classification-attribute")]
     pub fn classification_attributes(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
     ) -> ::atrocore_runtime::ListRequest<
         crate::classification_attribute::ClassificationAttribute,
+        links::ClassificationAttributes,
     > {
-        self.client
-            .linked::<
-                crate::classification_attribute::ClassificationAttribute,
-            >("Attribute", id.id_str(), "classificationAttributes")
+        self.handle.linked(id)
     }
-    /// Links the `ClassificationAttribute` records `ids` to the `Attribute` `id` through `classificationAttributes`.
-    #[cfg(feature = "classification-attribute")]
-    pub fn link_classification_attributes<
-        S: ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client
-            .link_records("Attribute", id.id_str(), "classificationAttributes", &ids)
-    }
-    /// Unlinks the `ClassificationAttribute` records `ids` from the `Attribute` `id` (`classificationAttributes`); they stay.
-    #[cfg(feature = "classification-attribute")]
-    pub fn unlink_classification_attributes<
-        S: ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client
-            .unlink_records("Attribute", id.id_str(), "classificationAttributes", &ids)
-    }
-    /// Links to the `Attribute` `id`, through `classificationAttributes`, every `ClassificationAttribute` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "classification-attribute")]
-    pub fn link_classification_attributes_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-        filter: ::atrocore_runtime::Filter<
-            crate::classification_attribute::ClassificationAttribute,
-        >,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "Attribute",
-                id.id_str(),
-                "classificationAttributes",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `ClassificationAttribute` record from the `Attribute` `id` (`classificationAttributes`); they stay.
-    #[cfg(feature = "classification-attribute")]
-    pub fn unlink_all_classification_attributes(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Attribute", id.id_str(), "classificationAttributes")
-    }
-    /// The `Product` records linked to the `Attribute` `id` through `variantSpecificProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Product` records linked to the `Attribute` `id` through `variantSpecificProducts`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "product")]
     pub fn variant_specific_products(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client
-            .linked::<
-                crate::product::Product,
-            >("Attribute", id.id_str(), "variantSpecificProducts")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::product::Product,
+        links::VariantSpecificProducts,
+    > {
+        self.handle.linked(id)
     }
-    /// Links the `Product` records `ids` to the `Attribute` `id` through `variantSpecificProducts`.
-    #[cfg(feature = "product")]
-    pub fn link_variant_specific_products<
-        S: ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client
-            .link_records("Attribute", id.id_str(), "variantSpecificProducts", &ids)
-    }
-    /// Unlinks the `Product` records `ids` from the `Attribute` `id` (`variantSpecificProducts`); they stay.
-    #[cfg(feature = "product")]
-    pub fn unlink_variant_specific_products<
-        S: ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client
-            .unlink_records("Attribute", id.id_str(), "variantSpecificProducts", &ids)
-    }
-    /// Links to the `Attribute` `id`, through `variantSpecificProducts`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "product")]
-    pub fn link_variant_specific_products_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-        filter: ::atrocore_runtime::Filter<crate::product::Product>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "Attribute",
-                id.id_str(),
-                "variantSpecificProducts",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `Product` record from the `Attribute` `id` (`variantSpecificProducts`); they stay.
-    #[cfg(feature = "product")]
-    pub fn unlink_all_variant_specific_products(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Attribute", id.id_str(), "variantSpecificProducts")
-    }
-    /// The `Team` records linked to the `Attribute` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Team` records linked to the `Attribute` `id` through `teams`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "team")]
     pub fn teams(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client.linked::<crate::team::Team>("Attribute", id.id_str(), "teams")
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team, links::Teams> {
+        self.handle.linked(id)
     }
-    /// Links the `Team` records `ids` to the `Attribute` `id` through `teams`.
-    #[cfg(feature = "team")]
-    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Attribute", id.id_str(), "teams", &ids)
-    }
-    /// Unlinks the `Team` records `ids` from the `Attribute` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Attribute", id.id_str(), "teams", &ids)
-    }
-    /// Links to the `Attribute` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "team")]
-    pub fn link_teams_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-        filter: ::atrocore_runtime::Filter<crate::team::Team>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Attribute", id.id_str(), "teams", &filter.into_where())
-    }
-    /// Unlinks every `Team` record from the `Attribute` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_all_teams(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Attribute", id.id_str(), "teams")
-    }
-    /// `GET /Attribute/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/Attribute/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Attribute/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/Attribute/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /Attribute/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/Attribute/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /Attribute/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::PUT, "/Attribute/action/massUpdate");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Attribute/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::POST, "/Attribute/action/massDelete");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /Attribute/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -3002,12 +2669,14 @@ impl<'a> AttributeApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /Attribute/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -3021,113 +2690,146 @@ impl<'a> AttributeApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for Attribute {
+    type Create = AttributePost;
+}
+impl ::atrocore_runtime::Updatable for Attribute {
+    type Patch = AttributePatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for Attribute {}
 impl ::atrocore_runtime::UpsertPayload<Attribute> for AttributePost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<Attribute>(self)
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser` in a write struct.
     #[derive(Debug)]
     pub enum AssignedUser {}
     impl ::atrocore_runtime::LinkKeys for AssignedUser {
         const ID: &'static str = "assignedUserId";
         const LINK: &'static str = "assignedUser";
     }
-    /// The link `attributeGroup`: `attributeGroupId` or `attributeGroup`.
+    /// The link `attributeGroup`: `attributeGroupId` or `attributeGroup` in a write struct.
     #[derive(Debug)]
     pub enum AttributeGroup {}
     impl ::atrocore_runtime::LinkKeys for AttributeGroup {
         const ID: &'static str = "attributeGroupId";
         const LINK: &'static str = "attributeGroup";
     }
-    /// The link `attributePanel`: `attributePanelId` or `attributePanel`.
+    /// The link `attributePanel`: `attributePanelId` or `attributePanel` in a write struct.
     #[derive(Debug)]
     pub enum AttributePanel {}
     impl ::atrocore_runtime::LinkKeys for AttributePanel {
         const ID: &'static str = "attributePanelId";
         const LINK: &'static str = "attributePanel";
     }
-    /// The link `channel`: `channelId` or `channel`.
+    /// The link `channel`: `channelId` or `channel` in a write struct.
     #[derive(Debug)]
     pub enum Channel {}
     impl ::atrocore_runtime::LinkKeys for Channel {
         const ID: &'static str = "channelId";
         const LINK: &'static str = "channel";
     }
-    /// The link `compositeAttribute`: `compositeAttributeId` or `compositeAttribute`.
+    /// The link `classificationAttributes`; to many `ClassificationAttribute` records.
+    #[derive(Debug)]
+    pub enum ClassificationAttributes {}
+    #[cfg(feature = "classification-attribute")]
+    impl ::atrocore_runtime::ToManyLink for ClassificationAttributes {
+        type Source = super::Attribute;
+        type Target = crate::classification_attribute::ClassificationAttribute;
+        const NAME: &'static str = "classificationAttributes";
+    }
+    /// The link `compositeAttribute`: `compositeAttributeId` or `compositeAttribute` in a write struct.
     #[derive(Debug)]
     pub enum CompositeAttribute {}
     impl ::atrocore_runtime::LinkKeys for CompositeAttribute {
         const ID: &'static str = "compositeAttributeId";
         const LINK: &'static str = "compositeAttribute";
     }
-    /// The link `entity`: `entityId` or `entity`.
+    /// The link `entity`: `entityId` or `entity` in a write struct.
     #[derive(Debug)]
     pub enum Entity {}
     impl ::atrocore_runtime::LinkKeys for Entity {
         const ID: &'static str = "entityId";
         const LINK: &'static str = "entity";
     }
-    /// The link `extensibleEnum`: `extensibleEnumId` or `extensibleEnum`.
+    /// The link `extensibleEnum`: `extensibleEnumId` or `extensibleEnum` in a write struct.
     #[derive(Debug)]
     pub enum ExtensibleEnum {}
     impl ::atrocore_runtime::LinkKeys for ExtensibleEnum {
         const ID: &'static str = "extensibleEnumId";
         const LINK: &'static str = "extensibleEnum";
     }
-    /// The link `fileType`: `fileTypeId` or `fileType`.
+    /// The link `fileType`: `fileTypeId` or `fileType` in a write struct.
     #[derive(Debug)]
     pub enum FileType {}
     impl ::atrocore_runtime::LinkKeys for FileType {
         const ID: &'static str = "fileTypeId";
         const LINK: &'static str = "fileType";
     }
-    /// The link `htmlSanitizer`: `htmlSanitizerId` or `htmlSanitizer`.
+    /// The link `htmlSanitizer`: `htmlSanitizerId` or `htmlSanitizer` in a write struct.
     #[derive(Debug)]
     pub enum HtmlSanitizer {}
     impl ::atrocore_runtime::LinkKeys for HtmlSanitizer {
         const ID: &'static str = "htmlSanitizerId";
         const LINK: &'static str = "htmlSanitizer";
     }
-    /// The link `measure`: `measureId` or `measure`.
+    /// The link `measure`: `measureId` or `measure` in a write struct.
     #[derive(Debug)]
     pub enum Measure {}
     impl ::atrocore_runtime::LinkKeys for Measure {
         const ID: &'static str = "measureId";
         const LINK: &'static str = "measure";
     }
-    /// The link `nestedAttributes`: `nestedAttributesIds` or `nestedAttributes`.
+    /// The link `nestedAttributes`: `nestedAttributesIds` or `nestedAttributes` in a write struct; to many `Attribute` records.
     #[derive(Debug)]
     pub enum NestedAttributes {}
     impl ::atrocore_runtime::LinkKeys for NestedAttributes {
         const ID: &'static str = "nestedAttributesIds";
         const LINK: &'static str = "nestedAttributes";
     }
-    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    impl ::atrocore_runtime::ToManyLink for NestedAttributes {
+        type Source = super::Attribute;
+        type Target = crate::attribute::Attribute;
+        const NAME: &'static str = "nestedAttributes";
+    }
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser` in a write struct.
     #[derive(Debug)]
     pub enum OwnerUser {}
     impl ::atrocore_runtime::LinkKeys for OwnerUser {
         const ID: &'static str = "ownerUserId";
         const LINK: &'static str = "ownerUser";
     }
-    /// The link `teams`: `teamsIds` or `teams`.
+    /// The link `teams`: `teamsIds` or `teams` in a write struct; to many `Team` records.
     #[derive(Debug)]
     pub enum Teams {}
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
     }
-    /// The link `variantSpecificProducts`: `variantSpecificProductsIds` or `variantSpecificProducts`.
+    #[cfg(feature = "team")]
+    impl ::atrocore_runtime::ToManyLink for Teams {
+        type Source = super::Attribute;
+        type Target = crate::team::Team;
+        const NAME: &'static str = "teams";
+    }
+    /// The link `variantSpecificProducts`: `variantSpecificProductsIds` or `variantSpecificProducts` in a write struct; to many `Product` records.
     #[derive(Debug)]
     pub enum VariantSpecificProducts {}
     impl ::atrocore_runtime::LinkKeys for VariantSpecificProducts {
         const ID: &'static str = "variantSpecificProductsIds";
         const LINK: &'static str = "variantSpecificProducts";
+    }
+    #[cfg(feature = "product")]
+    impl ::atrocore_runtime::ToManyLink for VariantSpecificProducts {
+        type Source = super::Attribute;
+        type Target = crate::product::Product;
+        const NAME: &'static str = "variantSpecificProducts";
     }
 }

@@ -360,6 +360,7 @@ impl ::atrocore_runtime::Entity for AttributeGroup {
     const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = AttributeGroup;
     type Field = AttributeGroupField;
+    type Id = crate::ids::AttributeGroupId;
 }
 /// The fields of a new `AttributeGroup` record (`POST /AttributeGroup`).
 #[derive(Debug, Clone, PartialEq)]
@@ -903,306 +904,65 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("teams")
     }
 }
-/// Operations on `AttributeGroup` records; get one from [`crate::Client`].
+/// Operations on `AttributeGroup` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /AttributeGroup`
+/// - `read`: `GET /AttributeGroup/{id}`
+/// - `create`: `POST /AttributeGroup`
+/// - `update`: `PUT /AttributeGroup/{id}`
+/// - `delete`: `DELETE /AttributeGroup/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /AttributeGroup/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /AttributeGroup/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /AttributeGroup/{id}/{link}`: `remove` of a link list
+/// - `PUT /AttributeGroup/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /AttributeGroup/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct AttributeGroupApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, AttributeGroup>,
+}
+impl<'a> ::std::ops::Deref for AttributeGroupApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, AttributeGroup>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> AttributeGroupApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /AttributeGroup`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<AttributeGroup> {
-        self.client.list::<AttributeGroup>()
-    }
-    /// `GET /AttributeGroup/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
-    ) -> ::atrocore_runtime::ReadRequest<AttributeGroup> {
-        self.client.read::<AttributeGroup>(id.id_str())
-    }
-    /// `POST /AttributeGroup`
-    pub fn create(
-        &self,
-        record: &AttributeGroupPost,
-    ) -> ::atrocore_runtime::CreateRequest<AttributeGroup> {
-        self.client.create::<AttributeGroup, AttributeGroupPost>(record)
-    }
-    /// Bulk upsert of `AttributeGroup` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<AttributeGroup>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<AttributeGroup, I>(self.client, items)
-    }
-    /// `PUT /AttributeGroup/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
-        changes: &AttributeGroupPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<AttributeGroup> {
-        self.client
-            .update::<
-                AttributeGroup,
-                AttributeGroupPatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<AttributeGroup>,
-        changes: &AttributeGroupPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "AttributeGroup",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>>(
-        &self,
-        ids: &[S],
-        changes: &AttributeGroupPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update(
-                "AttributeGroup",
-                ::atrocore_runtime::MassSelection::Ids(ids),
-                changes,
-            )
-    }
-    /// `DELETE /AttributeGroup/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
-    ) -> ::atrocore_runtime::DeleteRequest<AttributeGroup> {
-        self.client.delete::<AttributeGroup>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<AttributeGroup>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "AttributeGroup",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_delete("AttributeGroup", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// The `Attribute` records linked to the `AttributeGroup` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Attribute` records linked to the `AttributeGroup` `id` through `attributes`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "attribute")]
     pub fn attributes(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
-        self.client
-            .linked::<
-                crate::attribute::Attribute,
-            >("AttributeGroup", id.id_str(), "attributes")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::attribute::Attribute,
+        links::Attributes,
+    > {
+        self.handle.linked(id)
     }
-    /// Links the `Attribute` records `ids` to the `AttributeGroup` `id` through `attributes`.
-    #[cfg(feature = "attribute")]
-    pub fn link_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("AttributeGroup", id.id_str(), "attributes", &ids)
-    }
-    /// Unlinks the `Attribute` records `ids` from the `AttributeGroup` `id` (`attributes`); they stay.
-    #[cfg(feature = "attribute")]
-    pub fn unlink_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("AttributeGroup", id.id_str(), "attributes", &ids)
-    }
-    /// Links to the `AttributeGroup` `id`, through `attributes`, every `Attribute` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "attribute")]
-    pub fn link_attributes_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
-        filter: ::atrocore_runtime::Filter<crate::attribute::Attribute>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "AttributeGroup",
-                id.id_str(),
-                "attributes",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `Attribute` record from the `AttributeGroup` `id` (`attributes`); they stay.
-    #[cfg(feature = "attribute")]
-    pub fn unlink_all_attributes(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("AttributeGroup", id.id_str(), "attributes")
-    }
-    /// The `Team` records linked to the `AttributeGroup` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Team` records linked to the `AttributeGroup` `id` through `teams`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "team")]
     pub fn teams(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client.linked::<crate::team::Team>("AttributeGroup", id.id_str(), "teams")
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team, links::Teams> {
+        self.handle.linked(id)
     }
-    /// Links the `Team` records `ids` to the `AttributeGroup` `id` through `teams`.
-    #[cfg(feature = "team")]
-    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("AttributeGroup", id.id_str(), "teams", &ids)
-    }
-    /// Unlinks the `Team` records `ids` from the `AttributeGroup` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("AttributeGroup", id.id_str(), "teams", &ids)
-    }
-    /// Links to the `AttributeGroup` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "team")]
-    pub fn link_teams_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
-        filter: ::atrocore_runtime::Filter<crate::team::Team>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("AttributeGroup", id.id_str(), "teams", &filter.into_where())
-    }
-    /// Unlinks every `Team` record from the `AttributeGroup` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_all_teams(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributeGroupId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("AttributeGroup", id.id_str(), "teams")
-    }
-    /// `GET /AttributeGroup/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/AttributeGroup/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /AttributeGroup/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/AttributeGroup/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /AttributeGroup/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/AttributeGroup/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /AttributeGroup/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::PUT,
-                "/AttributeGroup/action/massUpdate",
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /AttributeGroup/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                "/AttributeGroup/action/massDelete",
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /AttributeGroup/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -1215,12 +975,14 @@ impl<'a> AttributeGroupApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /AttributeGroup/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -1234,43 +996,65 @@ impl<'a> AttributeGroupApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for AttributeGroup {
+    type Create = AttributeGroupPost;
+}
+impl ::atrocore_runtime::Updatable for AttributeGroup {
+    type Patch = AttributeGroupPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for AttributeGroup {}
 impl ::atrocore_runtime::UpsertPayload<AttributeGroup> for AttributeGroupPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<AttributeGroup>(self)
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser` in a write struct.
     #[derive(Debug)]
     pub enum AssignedUser {}
     impl ::atrocore_runtime::LinkKeys for AssignedUser {
         const ID: &'static str = "assignedUserId";
         const LINK: &'static str = "assignedUser";
     }
-    /// The link `entity`: `entityId` or `entity`.
+    /// The link `attributes`; to many `Attribute` records.
+    #[derive(Debug)]
+    pub enum Attributes {}
+    #[cfg(feature = "attribute")]
+    impl ::atrocore_runtime::ToManyLink for Attributes {
+        type Source = super::AttributeGroup;
+        type Target = crate::attribute::Attribute;
+        const NAME: &'static str = "attributes";
+    }
+    /// The link `entity`: `entityId` or `entity` in a write struct.
     #[derive(Debug)]
     pub enum Entity {}
     impl ::atrocore_runtime::LinkKeys for Entity {
         const ID: &'static str = "entityId";
         const LINK: &'static str = "entity";
     }
-    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser` in a write struct.
     #[derive(Debug)]
     pub enum OwnerUser {}
     impl ::atrocore_runtime::LinkKeys for OwnerUser {
         const ID: &'static str = "ownerUserId";
         const LINK: &'static str = "ownerUser";
     }
-    /// The link `teams`: `teamsIds` or `teams`.
+    /// The link `teams`: `teamsIds` or `teams` in a write struct; to many `Team` records.
     #[derive(Debug)]
     pub enum Teams {}
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
+    }
+    #[cfg(feature = "team")]
+    impl ::atrocore_runtime::ToManyLink for Teams {
+        type Source = super::AttributeGroup;
+        type Target = crate::team::Team;
+        const NAME: &'static str = "teams";
     }
 }

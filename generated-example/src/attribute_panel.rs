@@ -291,6 +291,7 @@ impl ::atrocore_runtime::Entity for AttributePanel {
     const NAME: &'static str = "AttributePanel";
     type Record = AttributePanel;
     type Field = AttributePanelField;
+    type Id = crate::ids::AttributePanelId;
 }
 /// The fields of a new `AttributePanel` record (`POST /AttributePanel`).
 #[derive(Debug, Clone, PartialEq)]
@@ -712,184 +713,70 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("modifiedBy")
     }
 }
-/// Operations on `AttributePanel` records; get one from [`crate::Client`].
+/// Operations on `AttributePanel` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /AttributePanel`
+/// - `read`: `GET /AttributePanel/{id}`
+/// - `create`: `POST /AttributePanel`
+/// - `update`: `PUT /AttributePanel/{id}`
+/// - `delete`: `DELETE /AttributePanel/{id}`
 #[derive(Debug, Clone, Copy)]
 pub struct AttributePanelApi<'a> {
-    client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, AttributePanel>,
+}
+impl<'a> ::std::ops::Deref for AttributePanelApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, AttributePanel>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> AttributePanelApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /AttributePanel`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<AttributePanel> {
-        self.client.list::<AttributePanel>()
-    }
-    /// `GET /AttributePanel/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributePanelId>,
-    ) -> ::atrocore_runtime::ReadRequest<AttributePanel> {
-        self.client.read::<AttributePanel>(id.id_str())
-    }
-    /// `POST /AttributePanel`
-    pub fn create(
-        &self,
-        record: &AttributePanelPost,
-    ) -> ::atrocore_runtime::CreateRequest<AttributePanel> {
-        self.client.create::<AttributePanel, AttributePanelPost>(record)
-    }
-    /// Bulk upsert of `AttributePanel` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<AttributePanel>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<AttributePanel, I>(self.client, items)
-    }
-    /// `PUT /AttributePanel/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributePanelId>,
-        changes: &AttributePanelPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<AttributePanel> {
-        self.client
-            .update::<
-                AttributePanel,
-                AttributePanelPatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<AttributePanel>,
-        changes: &AttributePanelPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "AttributePanel",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::AttributePanelId>>(
-        &self,
-        ids: &[S],
-        changes: &AttributePanelPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update(
-                "AttributePanel",
-                ::atrocore_runtime::MassSelection::Ids(ids),
-                changes,
-            )
-    }
-    /// `DELETE /AttributePanel/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributePanelId>,
-    ) -> ::atrocore_runtime::DeleteRequest<AttributePanel> {
-        self.client.delete::<AttributePanel>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<AttributePanel>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "AttributePanel",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::AttributePanelId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_delete("AttributePanel", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// The `Attribute` records linked to the `AttributePanel` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Attribute` records linked to the `AttributePanel` `id` through `attributes`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "attribute")]
     pub fn attributes(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::AttributePanelId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
-        self.client
-            .linked::<
-                crate::attribute::Attribute,
-            >("AttributePanel", id.id_str(), "attributes")
-    }
-    /// Links the `Attribute` records `ids` to the `AttributePanel` `id` through `attributes`.
-    #[cfg(feature = "attribute")]
-    pub fn link_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributePanelId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("AttributePanel", id.id_str(), "attributes", &ids)
-    }
-    /// Unlinks the `Attribute` records `ids` from the `AttributePanel` `id` (`attributes`); they stay.
-    #[cfg(feature = "attribute")]
-    pub fn unlink_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributePanelId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("AttributePanel", id.id_str(), "attributes", &ids)
-    }
-    /// Links to the `AttributePanel` `id`, through `attributes`, every `Attribute` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "attribute")]
-    pub fn link_attributes_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributePanelId>,
-        filter: ::atrocore_runtime::Filter<crate::attribute::Attribute>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "AttributePanel",
-                id.id_str(),
-                "attributes",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `Attribute` record from the `AttributePanel` `id` (`attributes`); they stay.
-    #[cfg(feature = "attribute")]
-    pub fn unlink_all_attributes(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::AttributePanelId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("AttributePanel", id.id_str(), "attributes")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::attribute::Attribute,
+        links::Attributes,
+    > {
+        self.handle.linked(id)
     }
 }
+impl ::atrocore_runtime::Creatable for AttributePanel {
+    type Create = AttributePanelPost;
+}
+impl ::atrocore_runtime::Updatable for AttributePanel {
+    type Patch = AttributePanelPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for AttributePanel {}
 impl ::atrocore_runtime::UpsertPayload<AttributePanel> for AttributePanelPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<AttributePanel>(self)
     }
 }
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `attributes`: `attributesIds` or `attributes`.
+    /// The link `attributes`: `attributesIds` or `attributes` in a write struct; to many `Attribute` records.
     #[derive(Debug)]
     pub enum Attributes {}
     impl ::atrocore_runtime::LinkKeys for Attributes {
         const ID: &'static str = "attributesIds";
         const LINK: &'static str = "attributes";
     }
-    /// The link `entity`: `entityId` or `entity`.
+    #[cfg(feature = "attribute")]
+    impl ::atrocore_runtime::ToManyLink for Attributes {
+        type Source = super::AttributePanel;
+        type Target = crate::attribute::Attribute;
+        const NAME: &'static str = "attributes";
+    }
+    /// The link `entity`: `entityId` or `entity` in a write struct.
     #[derive(Debug)]
     pub enum Entity {}
     impl ::atrocore_runtime::LinkKeys for Entity {

@@ -266,6 +266,7 @@ impl ::atrocore_runtime::Entity for Brand {
     const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = Brand;
     type Field = BrandField;
+    type Id = crate::ids::BrandId;
 }
 /// The fields of a new `Brand` record (`POST /Brand`).
 #[derive(Debug, Clone, PartialEq)]
@@ -611,285 +612,62 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("modifiedBy")
     }
 }
-/// Operations on `Brand` records; get one from [`crate::Client`].
+/// Operations on `Brand` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /Brand`
+/// - `read`: `GET /Brand/{id}`
+/// - `create`: `POST /Brand`
+/// - `update`: `PUT /Brand/{id}`
+/// - `delete`: `DELETE /Brand/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /Brand/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /Brand/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /Brand/{id}/{link}`: `remove` of a link list
+/// - `PUT /Brand/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /Brand/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct BrandApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, Brand>,
+}
+impl<'a> ::std::ops::Deref for BrandApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, Brand>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> BrandApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /Brand`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<Brand> {
-        self.client.list::<Brand>()
-    }
-    /// `GET /Brand/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
-    ) -> ::atrocore_runtime::ReadRequest<Brand> {
-        self.client.read::<Brand>(id.id_str())
-    }
-    /// `POST /Brand`
-    pub fn create(
-        &self,
-        record: &BrandPost,
-    ) -> ::atrocore_runtime::CreateRequest<Brand> {
-        self.client.create::<Brand, BrandPost>(record)
-    }
-    /// Bulk upsert of `Brand` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<Brand>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<Brand, I>(self.client, items)
-    }
-    /// `PUT /Brand/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
-        changes: &BrandPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<Brand> {
-        self.client
-            .update::<
-                Brand,
-                BrandPatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Brand>,
-        changes: &BrandPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "Brand",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::BrandId>>(
-        &self,
-        ids: &[S],
-        changes: &BrandPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update("Brand", ::atrocore_runtime::MassSelection::Ids(ids), changes)
-    }
-    /// `DELETE /Brand/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
-    ) -> ::atrocore_runtime::DeleteRequest<Brand> {
-        self.client.delete::<Brand>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Brand>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "Brand",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::BrandId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client.mass_delete("Brand", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// The `File` records linked to the `Brand` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `File` records linked to the `Brand` `id` through `files`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "file")]
     pub fn files(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::file::File> {
-        self.client.linked::<crate::file::File>("Brand", id.id_str(), "files")
+    ) -> ::atrocore_runtime::ListRequest<crate::file::File, links::Files> {
+        self.handle.linked(id)
     }
-    /// Links the `File` records `ids` to the `Brand` `id` through `files`.
-    #[cfg(feature = "file")]
-    pub fn link_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Brand", id.id_str(), "files", &ids)
-    }
-    /// Unlinks the `File` records `ids` from the `Brand` `id` (`files`); they stay.
-    #[cfg(feature = "file")]
-    pub fn unlink_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Brand", id.id_str(), "files", &ids)
-    }
-    /// Links to the `Brand` `id`, through `files`, every `File` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "file")]
-    pub fn link_files_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
-        filter: ::atrocore_runtime::Filter<crate::file::File>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_matching("Brand", id.id_str(), "files", &filter.into_where())
-    }
-    /// Unlinks every `File` record from the `Brand` `id` (`files`); they stay.
-    #[cfg(feature = "file")]
-    pub fn unlink_all_files(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Brand", id.id_str(), "files")
-    }
-    /// The `Product` records linked to the `Brand` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Product` records linked to the `Brand` `id` through `products`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "product")]
     pub fn products(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Brand", id.id_str(), "products")
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product, links::Products> {
+        self.handle.linked(id)
     }
-    /// Links the `Product` records `ids` to the `Brand` `id` through `products`.
-    #[cfg(feature = "product")]
-    pub fn link_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Brand", id.id_str(), "products", &ids)
-    }
-    /// Unlinks the `Product` records `ids` from the `Brand` `id` (`products`); they stay.
-    #[cfg(feature = "product")]
-    pub fn unlink_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Brand", id.id_str(), "products", &ids)
-    }
-    /// Links to the `Brand` `id`, through `products`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "product")]
-    pub fn link_products_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
-        filter: ::atrocore_runtime::Filter<crate::product::Product>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_matching("Brand", id.id_str(), "products", &filter.into_where())
-    }
-    /// Unlinks every `Product` record from the `Brand` `id` (`products`); they stay.
-    #[cfg(feature = "product")]
-    pub fn unlink_all_products(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::BrandId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Brand", id.id_str(), "products")
-    }
-    /// `GET /Brand/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/Brand/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Brand/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/Brand/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /Brand/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/Brand/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /Brand/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::PUT, "/Brand/action/massUpdate");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Brand/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::POST, "/Brand/action/massDelete");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /Brand/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -901,12 +679,14 @@ impl<'a> BrandApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /Brand/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -919,12 +699,40 @@ impl<'a> BrandApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for Brand {
+    type Create = BrandPost;
+}
+impl ::atrocore_runtime::Updatable for Brand {
+    type Patch = BrandPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for Brand {}
 impl ::atrocore_runtime::UpsertPayload<Brand> for BrandPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<Brand>(self)
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
+/// The entity's links as types: for the write structs' link fields and the link lists.
+pub mod links {
+    /// The link `files`; to many `File` records.
+    #[derive(Debug)]
+    pub enum Files {}
+    #[cfg(feature = "file")]
+    impl ::atrocore_runtime::ToManyLink for Files {
+        type Source = super::Brand;
+        type Target = crate::file::File;
+        const NAME: &'static str = "files";
+    }
+    /// The link `products`; to many `Product` records.
+    #[derive(Debug)]
+    pub enum Products {}
+    #[cfg(feature = "product")]
+    impl ::atrocore_runtime::ToManyLink for Products {
+        type Source = super::Brand;
+        type Target = crate::product::Product;
+        const NAME: &'static str = "products";
+    }
+}

@@ -468,6 +468,7 @@ impl ::atrocore_runtime::Entity for Category {
     const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = Category;
     type Field = CategoryField;
+    type Id = crate::ids::CategoryId;
 }
 /// The fields of a new `Category` record (`POST /Category`).
 #[derive(Debug, Clone, PartialEq)]
@@ -1052,525 +1053,103 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("parents")
     }
 }
-/// Operations on `Category` records; get one from [`crate::Client`].
+/// Operations on `Category` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /Category`
+/// - `read`: `GET /Category/{id}`
+/// - `create`: `POST /Category`
+/// - `update`: `PUT /Category/{id}`
+/// - `delete`: `DELETE /Category/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /Category/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /Category/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /Category/{id}/{link}`: `remove` of a link list
+/// - `PUT /Category/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /Category/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct CategoryApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, Category>,
+}
+impl<'a> ::std::ops::Deref for CategoryApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, Category>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> CategoryApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /Category`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<Category> {
-        self.client.list::<Category>()
-    }
-    /// `GET /Category/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::ReadRequest<Category> {
-        self.client.read::<Category>(id.id_str())
-    }
-    /// `POST /Category`
-    pub fn create(
-        &self,
-        record: &CategoryPost,
-    ) -> ::atrocore_runtime::CreateRequest<Category> {
-        self.client.create::<Category, CategoryPost>(record)
-    }
-    /// Bulk upsert of `Category` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<Category>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<Category, I>(self.client, items)
-    }
-    /// `PUT /Category/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        changes: &CategoryPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<Category> {
-        self.client
-            .update::<
-                Category,
-                CategoryPatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Category>,
-        changes: &CategoryPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "Category",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        ids: &[S],
-        changes: &CategoryPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update(
-                "Category",
-                ::atrocore_runtime::MassSelection::Ids(ids),
-                changes,
-            )
-    }
-    /// `DELETE /Category/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::DeleteRequest<Category> {
-        self.client.delete::<Category>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Category>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "Category",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client.mass_delete("Category", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// The `File` records linked to the `Category` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `File` records linked to the `Category` `id` through `files`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "file")]
     pub fn files(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::file::File> {
-        self.client.linked::<crate::file::File>("Category", id.id_str(), "files")
+    ) -> ::atrocore_runtime::ListRequest<crate::file::File, links::Files> {
+        self.handle.linked(id)
     }
-    /// Links the `File` records `ids` to the `Category` `id` through `files`.
-    #[cfg(feature = "file")]
-    pub fn link_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Category", id.id_str(), "files", &ids)
-    }
-    /// Unlinks the `File` records `ids` from the `Category` `id` (`files`); they stay.
-    #[cfg(feature = "file")]
-    pub fn unlink_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Category", id.id_str(), "files", &ids)
-    }
-    /// Links to the `Category` `id`, through `files`, every `File` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "file")]
-    pub fn link_files_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        filter: ::atrocore_runtime::Filter<crate::file::File>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_matching("Category", id.id_str(), "files", &filter.into_where())
-    }
-    /// Unlinks every `File` record from the `Category` `id` (`files`); they stay.
-    #[cfg(feature = "file")]
-    pub fn unlink_all_files(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Category", id.id_str(), "files")
-    }
-    /// The `Team` records linked to the `Category` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Team` records linked to the `Category` `id` through `teams`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "team")]
     pub fn teams(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client.linked::<crate::team::Team>("Category", id.id_str(), "teams")
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team, links::Teams> {
+        self.handle.linked(id)
     }
-    /// Links the `Team` records `ids` to the `Category` `id` through `teams`.
-    #[cfg(feature = "team")]
-    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Category", id.id_str(), "teams", &ids)
-    }
-    /// Unlinks the `Team` records `ids` from the `Category` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Category", id.id_str(), "teams", &ids)
-    }
-    /// Links to the `Category` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "team")]
-    pub fn link_teams_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        filter: ::atrocore_runtime::Filter<crate::team::Team>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_matching("Category", id.id_str(), "teams", &filter.into_where())
-    }
-    /// Unlinks every `Team` record from the `Category` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_all_teams(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Category", id.id_str(), "teams")
-    }
-    /// The `Category` records linked to the `Category` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Category` records linked to the `Category` `id` through `children`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     pub fn children(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
-        self.client
-            .linked::<crate::category::Category>("Category", id.id_str(), "children")
+    ) -> ::atrocore_runtime::ListRequest<crate::category::Category, links::Children> {
+        self.handle.linked(id)
     }
-    /// Links the `Category` records `ids` to the `Category` `id` through `children`.
-    pub fn link_children<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Category", id.id_str(), "children", &ids)
-    }
-    /// Unlinks the `Category` records `ids` from the `Category` `id` (`children`); they stay.
-    pub fn unlink_children<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Category", id.id_str(), "children", &ids)
-    }
-    /// Links to the `Category` `id`, through `children`, every `Category` record that matches `filter` (the server selects them; an empty filter matches every record).
-    pub fn link_children_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        filter: ::atrocore_runtime::Filter<crate::category::Category>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Category", id.id_str(), "children", &filter.into_where())
-    }
-    /// Unlinks every `Category` record from the `Category` `id` (`children`); they stay.
-    pub fn unlink_all_children(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Category", id.id_str(), "children")
-    }
-    /// The `Category` records linked to the `Category` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Category` records linked to the `Category` `id` through `parents`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     pub fn parents(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
-        self.client
-            .linked::<crate::category::Category>("Category", id.id_str(), "parents")
+    ) -> ::atrocore_runtime::ListRequest<crate::category::Category, links::Parents> {
+        self.handle.linked(id)
     }
-    /// Links the `Category` records `ids` to the `Category` `id` through `parents`.
-    pub fn link_parents<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Category", id.id_str(), "parents", &ids)
-    }
-    /// Unlinks the `Category` records `ids` from the `Category` `id` (`parents`); they stay.
-    pub fn unlink_parents<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Category", id.id_str(), "parents", &ids)
-    }
-    /// Links to the `Category` `id`, through `parents`, every `Category` record that matches `filter` (the server selects them; an empty filter matches every record).
-    pub fn link_parents_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        filter: ::atrocore_runtime::Filter<crate::category::Category>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Category", id.id_str(), "parents", &filter.into_where())
-    }
-    /// Unlinks every `Category` record from the `Category` `id` (`parents`); they stay.
-    pub fn unlink_all_parents(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Category", id.id_str(), "parents")
-    }
-    /// The `Product` records linked to the `Category` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Product` records linked to the `Category` `id` through `products`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "product")]
     pub fn products(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client
-            .linked::<crate::product::Product>("Category", id.id_str(), "products")
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product, links::Products> {
+        self.handle.linked(id)
     }
-    /// Links the `Product` records `ids` to the `Category` `id` through `products`.
-    #[cfg(feature = "product")]
-    pub fn link_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Category", id.id_str(), "products", &ids)
-    }
-    /// Unlinks the `Product` records `ids` from the `Category` `id` (`products`); they stay.
-    #[cfg(feature = "product")]
-    pub fn unlink_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Category", id.id_str(), "products", &ids)
-    }
-    /// Links to the `Category` `id`, through `products`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "product")]
-    pub fn link_products_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        filter: ::atrocore_runtime::Filter<crate::product::Product>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Category", id.id_str(), "products", &filter.into_where())
-    }
-    /// Unlinks every `Product` record from the `Category` `id` (`products`); they stay.
-    #[cfg(feature = "product")]
-    pub fn unlink_all_products(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Category", id.id_str(), "products")
-    }
-    /// The `Channel` records linked to the `Category` `id` through `channels`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Channel` records linked to the `Category` `id` through `channels`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "channel")]
     pub fn channels(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::channel::Channel> {
-        self.client
-            .linked::<crate::channel::Channel>("Category", id.id_str(), "channels")
+    ) -> ::atrocore_runtime::ListRequest<crate::channel::Channel, links::Channels> {
+        self.handle.linked(id)
     }
-    /// Links the `Channel` records `ids` to the `Category` `id` through `channels`.
-    #[cfg(feature = "channel")]
-    pub fn link_channels<S: ::atrocore_runtime::AsId<crate::ids::ChannelId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Category", id.id_str(), "channels", &ids)
-    }
-    /// Unlinks the `Channel` records `ids` from the `Category` `id` (`channels`); they stay.
-    #[cfg(feature = "channel")]
-    pub fn unlink_channels<S: ::atrocore_runtime::AsId<crate::ids::ChannelId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Category", id.id_str(), "channels", &ids)
-    }
-    /// Links to the `Category` `id`, through `channels`, every `Channel` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "channel")]
-    pub fn link_channels_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        filter: ::atrocore_runtime::Filter<crate::channel::Channel>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Category", id.id_str(), "channels", &filter.into_where())
-    }
-    /// Unlinks every `Channel` record from the `Category` `id` (`channels`); they stay.
-    #[cfg(feature = "channel")]
-    pub fn unlink_all_channels(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Category", id.id_str(), "channels")
-    }
-    /// The `ProductCategory` records linked to the `Category` `id` through `categoryProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `ProductCategory` records linked to the `Category` `id` through `categoryProducts`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "product-category")]
     pub fn category_products(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product_category::ProductCategory> {
-        self.client
-            .linked::<
-                crate::product_category::ProductCategory,
-            >("Category", id.id_str(), "categoryProducts")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::product_category::ProductCategory,
+        links::CategoryProducts,
+    > {
+        self.handle.linked(id)
     }
-    /// Links the `ProductCategory` records `ids` to the `Category` `id` through `categoryProducts`.
-    #[cfg(feature = "product-category")]
-    pub fn link_category_products<
-        S: ::atrocore_runtime::AsId<crate::ids::ProductCategoryId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Category", id.id_str(), "categoryProducts", &ids)
-    }
-    /// Unlinks the `ProductCategory` records `ids` from the `Category` `id` (`categoryProducts`); they stay.
-    #[cfg(feature = "product-category")]
-    pub fn unlink_category_products<
-        S: ::atrocore_runtime::AsId<crate::ids::ProductCategoryId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Category", id.id_str(), "categoryProducts", &ids)
-    }
-    /// Links to the `Category` `id`, through `categoryProducts`, every `ProductCategory` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "product-category")]
-    pub fn link_category_products_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        filter: ::atrocore_runtime::Filter<crate::product_category::ProductCategory>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "Category",
-                id.id_str(),
-                "categoryProducts",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `ProductCategory` record from the `Category` `id` (`categoryProducts`); they stay.
-    #[cfg(feature = "product-category")]
-    pub fn unlink_all_category_products(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Category", id.id_str(), "categoryProducts")
-    }
-    /// `GET /Category/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/Category/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Category/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/Category/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /Category/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/Category/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /Category/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::PUT, "/Category/action/massUpdate");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Category/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::POST, "/Category/action/massDelete");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /Category/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -1583,12 +1162,14 @@ impl<'a> CategoryApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /Category/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -1602,43 +1183,105 @@ impl<'a> CategoryApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for Category {
+    type Create = CategoryPost;
+}
+impl ::atrocore_runtime::Updatable for Category {
+    type Patch = CategoryPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for Category {}
 impl ::atrocore_runtime::UpsertPayload<Category> for CategoryPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<Category>(self)
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser` in a write struct.
     #[derive(Debug)]
     pub enum AssignedUser {}
     impl ::atrocore_runtime::LinkKeys for AssignedUser {
         const ID: &'static str = "assignedUserId";
         const LINK: &'static str = "assignedUser";
     }
-    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    /// The link `categoryProducts`; to many `ProductCategory` records.
+    #[derive(Debug)]
+    pub enum CategoryProducts {}
+    #[cfg(feature = "product-category")]
+    impl ::atrocore_runtime::ToManyLink for CategoryProducts {
+        type Source = super::Category;
+        type Target = crate::product_category::ProductCategory;
+        const NAME: &'static str = "categoryProducts";
+    }
+    /// The link `channels`; to many `Channel` records.
+    #[derive(Debug)]
+    pub enum Channels {}
+    #[cfg(feature = "channel")]
+    impl ::atrocore_runtime::ToManyLink for Channels {
+        type Source = super::Category;
+        type Target = crate::channel::Channel;
+        const NAME: &'static str = "channels";
+    }
+    /// The link `children`; to many `Category` records.
+    #[derive(Debug)]
+    pub enum Children {}
+    impl ::atrocore_runtime::ToManyLink for Children {
+        type Source = super::Category;
+        type Target = crate::category::Category;
+        const NAME: &'static str = "children";
+    }
+    /// The link `files`; to many `File` records.
+    #[derive(Debug)]
+    pub enum Files {}
+    #[cfg(feature = "file")]
+    impl ::atrocore_runtime::ToManyLink for Files {
+        type Source = super::Category;
+        type Target = crate::file::File;
+        const NAME: &'static str = "files";
+    }
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser` in a write struct.
     #[derive(Debug)]
     pub enum OwnerUser {}
     impl ::atrocore_runtime::LinkKeys for OwnerUser {
         const ID: &'static str = "ownerUserId";
         const LINK: &'static str = "ownerUser";
     }
-    /// The link `parents`: `parentsIds` or `parents`.
+    /// The link `parents`: `parentsIds` or `parents` in a write struct; to many `Category` records.
     #[derive(Debug)]
     pub enum Parents {}
     impl ::atrocore_runtime::LinkKeys for Parents {
         const ID: &'static str = "parentsIds";
         const LINK: &'static str = "parents";
     }
-    /// The link `teams`: `teamsIds` or `teams`.
+    impl ::atrocore_runtime::ToManyLink for Parents {
+        type Source = super::Category;
+        type Target = crate::category::Category;
+        const NAME: &'static str = "parents";
+    }
+    /// The link `products`; to many `Product` records.
+    #[derive(Debug)]
+    pub enum Products {}
+    #[cfg(feature = "product")]
+    impl ::atrocore_runtime::ToManyLink for Products {
+        type Source = super::Category;
+        type Target = crate::product::Product;
+        const NAME: &'static str = "products";
+    }
+    /// The link `teams`: `teamsIds` or `teams` in a write struct; to many `Team` records.
     #[derive(Debug)]
     pub enum Teams {}
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
+    }
+    #[cfg(feature = "team")]
+    impl ::atrocore_runtime::ToManyLink for Teams {
+        type Source = super::Category;
+        type Target = crate::team::Team;
+        const NAME: &'static str = "teams";
     }
 }

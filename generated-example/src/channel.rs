@@ -276,6 +276,7 @@ impl ::atrocore_runtime::Entity for Channel {
     const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = Channel;
     type Field = ChannelField;
+    type Id = crate::ids::ChannelId;
 }
 /// The fields of a new `Channel` record (`POST /Channel`).
 #[derive(Debug, Clone, PartialEq)]
@@ -640,393 +641,84 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("modifiedBy")
     }
 }
-/// Operations on `Channel` records; get one from [`crate::Client`].
+/// Operations on `Channel` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /Channel`
+/// - `read`: `GET /Channel/{id}`
+/// - `create`: `POST /Channel`
+/// - `update`: `PUT /Channel/{id}`
+/// - `delete`: `DELETE /Channel/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /Channel/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /Channel/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /Channel/{id}/{link}`: `remove` of a link list
+/// - `PUT /Channel/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /Channel/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct ChannelApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, Channel>,
+}
+impl<'a> ::std::ops::Deref for ChannelApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, Channel>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> ChannelApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /Channel`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<Channel> {
-        self.client.list::<Channel>()
-    }
-    /// `GET /Channel/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-    ) -> ::atrocore_runtime::ReadRequest<Channel> {
-        self.client.read::<Channel>(id.id_str())
-    }
-    /// `POST /Channel`
-    pub fn create(
-        &self,
-        record: &ChannelPost,
-    ) -> ::atrocore_runtime::CreateRequest<Channel> {
-        self.client.create::<Channel, ChannelPost>(record)
-    }
-    /// Bulk upsert of `Channel` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<Channel>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<Channel, I>(self.client, items)
-    }
-    /// `PUT /Channel/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-        changes: &ChannelPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<Channel> {
-        self.client
-            .update::<
-                Channel,
-                ChannelPatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Channel>,
-        changes: &ChannelPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "Channel",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::ChannelId>>(
-        &self,
-        ids: &[S],
-        changes: &ChannelPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update("Channel", ::atrocore_runtime::MassSelection::Ids(ids), changes)
-    }
-    /// `DELETE /Channel/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-    ) -> ::atrocore_runtime::DeleteRequest<Channel> {
-        self.client.delete::<Channel>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Channel>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "Channel",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::ChannelId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client.mass_delete("Channel", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// The `Product` records linked to the `Channel` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Product` records linked to the `Channel` `id` through `products`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "product")]
     pub fn products(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Channel", id.id_str(), "products")
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product, links::Products> {
+        self.handle.linked(id)
     }
-    /// Links the `Product` records `ids` to the `Channel` `id` through `products`.
-    #[cfg(feature = "product")]
-    pub fn link_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Channel", id.id_str(), "products", &ids)
-    }
-    /// Unlinks the `Product` records `ids` from the `Channel` `id` (`products`); they stay.
-    #[cfg(feature = "product")]
-    pub fn unlink_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Channel", id.id_str(), "products", &ids)
-    }
-    /// Links to the `Channel` `id`, through `products`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "product")]
-    pub fn link_products_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-        filter: ::atrocore_runtime::Filter<crate::product::Product>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Channel", id.id_str(), "products", &filter.into_where())
-    }
-    /// Unlinks every `Product` record from the `Channel` `id` (`products`); they stay.
-    #[cfg(feature = "product")]
-    pub fn unlink_all_products(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Channel", id.id_str(), "products")
-    }
-    /// The `Category` records linked to the `Channel` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Category` records linked to the `Channel` `id` through `categories`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "category")]
     pub fn categories(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
-        self.client
-            .linked::<crate::category::Category>("Channel", id.id_str(), "categories")
+    ) -> ::atrocore_runtime::ListRequest<crate::category::Category, links::Categories> {
+        self.handle.linked(id)
     }
-    /// Links the `Category` records `ids` to the `Channel` `id` through `categories`.
-    #[cfg(feature = "category")]
-    pub fn link_categories<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Channel", id.id_str(), "categories", &ids)
-    }
-    /// Unlinks the `Category` records `ids` from the `Channel` `id` (`categories`); they stay.
-    #[cfg(feature = "category")]
-    pub fn unlink_categories<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Channel", id.id_str(), "categories", &ids)
-    }
-    /// Links to the `Channel` `id`, through `categories`, every `Category` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "category")]
-    pub fn link_categories_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-        filter: ::atrocore_runtime::Filter<crate::category::Category>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Channel", id.id_str(), "categories", &filter.into_where())
-    }
-    /// Unlinks every `Category` record from the `Channel` `id` (`categories`); they stay.
-    #[cfg(feature = "category")]
-    pub fn unlink_all_categories(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Channel", id.id_str(), "categories")
-    }
-    /// The `Attribute` records linked to the `Channel` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Attribute` records linked to the `Channel` `id` through `attributes`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "attribute")]
     pub fn attributes(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
-        self.client
-            .linked::<crate::attribute::Attribute>("Channel", id.id_str(), "attributes")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::attribute::Attribute,
+        links::Attributes,
+    > {
+        self.handle.linked(id)
     }
-    /// Links the `Attribute` records `ids` to the `Channel` `id` through `attributes`.
-    #[cfg(feature = "attribute")]
-    pub fn link_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Channel", id.id_str(), "attributes", &ids)
-    }
-    /// Unlinks the `Attribute` records `ids` from the `Channel` `id` (`attributes`); they stay.
-    #[cfg(feature = "attribute")]
-    pub fn unlink_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Channel", id.id_str(), "attributes", &ids)
-    }
-    /// Links to the `Channel` `id`, through `attributes`, every `Attribute` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "attribute")]
-    pub fn link_attributes_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-        filter: ::atrocore_runtime::Filter<crate::attribute::Attribute>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Channel", id.id_str(), "attributes", &filter.into_where())
-    }
-    /// Unlinks every `Attribute` record from the `Channel` `id` (`attributes`); they stay.
-    #[cfg(feature = "attribute")]
-    pub fn unlink_all_attributes(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Channel", id.id_str(), "attributes")
-    }
-    /// The `Classification` records linked to the `Channel` `id` through `classifications`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Classification` records linked to the `Channel` `id` through `classifications`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "classification")]
     pub fn classifications(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::classification::Classification> {
-        self.client
-            .linked::<
-                crate::classification::Classification,
-            >("Channel", id.id_str(), "classifications")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::classification::Classification,
+        links::Classifications,
+    > {
+        self.handle.linked(id)
     }
-    /// Links the `Classification` records `ids` to the `Channel` `id` through `classifications`.
-    #[cfg(feature = "classification")]
-    pub fn link_classifications<
-        S: ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Channel", id.id_str(), "classifications", &ids)
-    }
-    /// Unlinks the `Classification` records `ids` from the `Channel` `id` (`classifications`); they stay.
-    #[cfg(feature = "classification")]
-    pub fn unlink_classifications<
-        S: ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Channel", id.id_str(), "classifications", &ids)
-    }
-    /// Links to the `Channel` `id`, through `classifications`, every `Classification` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "classification")]
-    pub fn link_classifications_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-        filter: ::atrocore_runtime::Filter<crate::classification::Classification>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "Channel",
-                id.id_str(),
-                "classifications",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `Classification` record from the `Channel` `id` (`classifications`); they stay.
-    #[cfg(feature = "classification")]
-    pub fn unlink_all_classifications(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ChannelId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Channel", id.id_str(), "classifications")
-    }
-    /// `GET /Channel/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/Channel/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Channel/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/Channel/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /Channel/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/Channel/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /Channel/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::PUT, "/Channel/action/massUpdate");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Channel/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::POST, "/Channel/action/massDelete");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /Channel/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -1038,12 +730,14 @@ impl<'a> ChannelApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /Channel/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -1056,12 +750,58 @@ impl<'a> ChannelApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for Channel {
+    type Create = ChannelPost;
+}
+impl ::atrocore_runtime::Updatable for Channel {
+    type Patch = ChannelPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for Channel {}
 impl ::atrocore_runtime::UpsertPayload<Channel> for ChannelPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<Channel>(self)
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
+/// The entity's links as types: for the write structs' link fields and the link lists.
+pub mod links {
+    /// The link `attributes`; to many `Attribute` records.
+    #[derive(Debug)]
+    pub enum Attributes {}
+    #[cfg(feature = "attribute")]
+    impl ::atrocore_runtime::ToManyLink for Attributes {
+        type Source = super::Channel;
+        type Target = crate::attribute::Attribute;
+        const NAME: &'static str = "attributes";
+    }
+    /// The link `categories`; to many `Category` records.
+    #[derive(Debug)]
+    pub enum Categories {}
+    #[cfg(feature = "category")]
+    impl ::atrocore_runtime::ToManyLink for Categories {
+        type Source = super::Channel;
+        type Target = crate::category::Category;
+        const NAME: &'static str = "categories";
+    }
+    /// The link `classifications`; to many `Classification` records.
+    #[derive(Debug)]
+    pub enum Classifications {}
+    #[cfg(feature = "classification")]
+    impl ::atrocore_runtime::ToManyLink for Classifications {
+        type Source = super::Channel;
+        type Target = crate::classification::Classification;
+        const NAME: &'static str = "classifications";
+    }
+    /// The link `products`; to many `Product` records.
+    #[derive(Debug)]
+    pub enum Products {}
+    #[cfg(feature = "product")]
+    impl ::atrocore_runtime::ToManyLink for Products {
+        type Source = super::Channel;
+        type Target = crate::product::Product;
+        const NAME: &'static str = "products";
+    }
+}

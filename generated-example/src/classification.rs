@@ -469,6 +469,7 @@ impl ::atrocore_runtime::Entity for Classification {
     const NAME: &'static str = "Classification";
     type Record = Classification;
     type Field = ClassificationField;
+    type Id = crate::ids::ClassificationId;
 }
 /// The fields of a new `Classification` record (`POST /Classification`).
 #[derive(Debug, Clone, PartialEq)]
@@ -1211,378 +1212,73 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("listings")
     }
 }
-/// Operations on `Classification` records; get one from [`crate::Client`].
+/// Operations on `Classification` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /Classification`
+/// - `read`: `GET /Classification/{id}`
+/// - `create`: `POST /Classification`
+/// - `update`: `PUT /Classification/{id}`
+/// - `delete`: `DELETE /Classification/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /Classification/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /Classification/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /Classification/{id}/{link}`: `remove` of a link list
+/// - `PUT /Classification/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /Classification/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct ClassificationApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, Classification>,
+}
+impl<'a> ::std::ops::Deref for ClassificationApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, Classification>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> ClassificationApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /Classification`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<Classification> {
-        self.client.list::<Classification>()
-    }
-    /// `GET /Classification/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-    ) -> ::atrocore_runtime::ReadRequest<Classification> {
-        self.client.read::<Classification>(id.id_str())
-    }
-    /// `POST /Classification`
-    pub fn create(
-        &self,
-        record: &ClassificationPost,
-    ) -> ::atrocore_runtime::CreateRequest<Classification> {
-        self.client.create::<Classification, ClassificationPost>(record)
-    }
-    /// Bulk upsert of `Classification` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<Classification>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<Classification, I>(self.client, items)
-    }
-    /// `PUT /Classification/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-        changes: &ClassificationPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<Classification> {
-        self.client
-            .update::<
-                Classification,
-                ClassificationPatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Classification>,
-        changes: &ClassificationPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "Classification",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::ClassificationId>>(
-        &self,
-        ids: &[S],
-        changes: &ClassificationPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update(
-                "Classification",
-                ::atrocore_runtime::MassSelection::Ids(ids),
-                changes,
-            )
-    }
-    /// `DELETE /Classification/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-    ) -> ::atrocore_runtime::DeleteRequest<Classification> {
-        self.client.delete::<Classification>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Classification>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "Classification",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::ClassificationId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_delete("Classification", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// The `ClassificationAttribute` records linked to the `Classification` `id` through `classificationAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `ClassificationAttribute` records linked to the `Classification` `id` through `classificationAttributes`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "classification-attribute")]
     pub fn classification_attributes(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
     ) -> ::atrocore_runtime::ListRequest<
         crate::classification_attribute::ClassificationAttribute,
+        links::ClassificationAttributes,
     > {
-        self.client
-            .linked::<
-                crate::classification_attribute::ClassificationAttribute,
-            >("Classification", id.id_str(), "classificationAttributes")
+        self.handle.linked(id)
     }
-    /// Links the `ClassificationAttribute` records `ids` to the `Classification` `id` through `classificationAttributes`.
-    #[cfg(feature = "classification-attribute")]
-    pub fn link_classification_attributes<
-        S: ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client
-            .link_records(
-                "Classification",
-                id.id_str(),
-                "classificationAttributes",
-                &ids,
-            )
-    }
-    /// Unlinks the `ClassificationAttribute` records `ids` from the `Classification` `id` (`classificationAttributes`); they stay.
-    #[cfg(feature = "classification-attribute")]
-    pub fn unlink_classification_attributes<
-        S: ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client
-            .unlink_records(
-                "Classification",
-                id.id_str(),
-                "classificationAttributes",
-                &ids,
-            )
-    }
-    /// Links to the `Classification` `id`, through `classificationAttributes`, every `ClassificationAttribute` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "classification-attribute")]
-    pub fn link_classification_attributes_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-        filter: ::atrocore_runtime::Filter<
-            crate::classification_attribute::ClassificationAttribute,
-        >,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "Classification",
-                id.id_str(),
-                "classificationAttributes",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `ClassificationAttribute` record from the `Classification` `id` (`classificationAttributes`); they stay.
-    #[cfg(feature = "classification-attribute")]
-    pub fn unlink_all_classification_attributes(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Classification", id.id_str(), "classificationAttributes")
-    }
-    /// The `Team` records linked to the `Classification` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Team` records linked to the `Classification` `id` through `teams`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "team")]
     pub fn teams(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client.linked::<crate::team::Team>("Classification", id.id_str(), "teams")
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team, links::Teams> {
+        self.handle.linked(id)
     }
-    /// Links the `Team` records `ids` to the `Classification` `id` through `teams`.
-    #[cfg(feature = "team")]
-    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Classification", id.id_str(), "teams", &ids)
-    }
-    /// Unlinks the `Team` records `ids` from the `Classification` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Classification", id.id_str(), "teams", &ids)
-    }
-    /// Links to the `Classification` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "team")]
-    pub fn link_teams_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-        filter: ::atrocore_runtime::Filter<crate::team::Team>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Classification", id.id_str(), "teams", &filter.into_where())
-    }
-    /// Unlinks every `Team` record from the `Classification` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_all_teams(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Classification", id.id_str(), "teams")
-    }
-    /// The `Product` records linked to the `Classification` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Product` records linked to the `Classification` `id` through `products`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "product")]
     pub fn products(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client
-            .linked::<crate::product::Product>("Classification", id.id_str(), "products")
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product, links::Products> {
+        self.handle.linked(id)
     }
-    /// Links the `Product` records `ids` to the `Classification` `id` through `products`.
-    #[cfg(feature = "product")]
-    pub fn link_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Classification", id.id_str(), "products", &ids)
-    }
-    /// Unlinks the `Product` records `ids` from the `Classification` `id` (`products`); they stay.
-    #[cfg(feature = "product")]
-    pub fn unlink_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Classification", id.id_str(), "products", &ids)
-    }
-    /// Links to the `Classification` `id`, through `products`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "product")]
-    pub fn link_products_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-        filter: ::atrocore_runtime::Filter<crate::product::Product>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "Classification",
-                id.id_str(),
-                "products",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `Product` record from the `Classification` `id` (`products`); they stay.
-    #[cfg(feature = "product")]
-    pub fn unlink_all_products(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Classification", id.id_str(), "products")
-    }
-    /// `GET /Classification/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/Classification/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Classification/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/Classification/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /Classification/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/Classification/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /Classification/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::PUT,
-                "/Classification/action/massUpdate",
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Classification/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                "/Classification/action/massDelete",
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /Classification/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -1595,12 +1291,14 @@ impl<'a> ClassificationApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /Classification/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -1614,6 +1312,14 @@ impl<'a> ClassificationApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for Classification {
+    type Create = ClassificationPost;
+}
+impl ::atrocore_runtime::Updatable for Classification {
+    type Patch = ClassificationPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for Classification {}
 impl ::atrocore_runtime::UpsertPayload<Classification> for ClassificationPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<Classification>(self)
@@ -1679,58 +1385,78 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ClassificationType {
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser` in a write struct.
     #[derive(Debug)]
     pub enum AssignedUser {}
     impl ::atrocore_runtime::LinkKeys for AssignedUser {
         const ID: &'static str = "assignedUserId";
         const LINK: &'static str = "assignedUser";
     }
-    /// The link `channel`: `channelId` or `channel`.
+    /// The link `channel`: `channelId` or `channel` in a write struct.
     #[derive(Debug)]
     pub enum Channel {}
     impl ::atrocore_runtime::LinkKeys for Channel {
         const ID: &'static str = "channelId";
         const LINK: &'static str = "channel";
     }
-    /// The link `entity`: `entityId` or `entity`.
+    /// The link `classificationAttributes`; to many `ClassificationAttribute` records.
+    #[derive(Debug)]
+    pub enum ClassificationAttributes {}
+    #[cfg(feature = "classification-attribute")]
+    impl ::atrocore_runtime::ToManyLink for ClassificationAttributes {
+        type Source = super::Classification;
+        type Target = crate::classification_attribute::ClassificationAttribute;
+        const NAME: &'static str = "classificationAttributes";
+    }
+    /// The link `entity`: `entityId` or `entity` in a write struct.
     #[derive(Debug)]
     pub enum Entity {}
     impl ::atrocore_runtime::LinkKeys for Entity {
         const ID: &'static str = "entityId";
         const LINK: &'static str = "entity";
     }
-    /// The link `listings`: `listingsIds` or `listings`.
+    /// The link `listings`: `listingsIds` or `listings` in a write struct.
     #[derive(Debug)]
     pub enum Listings {}
     impl ::atrocore_runtime::LinkKeys for Listings {
         const ID: &'static str = "listingsIds";
         const LINK: &'static str = "listings";
     }
-    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser` in a write struct.
     #[derive(Debug)]
     pub enum OwnerUser {}
     impl ::atrocore_runtime::LinkKeys for OwnerUser {
         const ID: &'static str = "ownerUserId";
         const LINK: &'static str = "ownerUser";
     }
-    /// The link `products`: `productsIds` or `products`.
+    /// The link `products`: `productsIds` or `products` in a write struct; to many `Product` records.
     #[derive(Debug)]
     pub enum Products {}
     impl ::atrocore_runtime::LinkKeys for Products {
         const ID: &'static str = "productsIds";
         const LINK: &'static str = "products";
     }
-    /// The link `teams`: `teamsIds` or `teams`.
+    #[cfg(feature = "product")]
+    impl ::atrocore_runtime::ToManyLink for Products {
+        type Source = super::Classification;
+        type Target = crate::product::Product;
+        const NAME: &'static str = "products";
+    }
+    /// The link `teams`: `teamsIds` or `teams` in a write struct; to many `Team` records.
     #[derive(Debug)]
     pub enum Teams {}
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
+    }
+    #[cfg(feature = "team")]
+    impl ::atrocore_runtime::ToManyLink for Teams {
+        type Source = super::Classification;
+        type Target = crate::team::Team;
+        const NAME: &'static str = "teams";
     }
 }

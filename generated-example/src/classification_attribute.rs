@@ -925,6 +925,7 @@ impl ::atrocore_runtime::Entity for ClassificationAttribute {
     const NAME: &'static str = "ClassificationAttribute";
     type Record = ClassificationAttribute;
     type Field = ClassificationAttributeField;
+    type Id = crate::ids::ClassificationAttributeId;
 }
 /// The fields of a new `ClassificationAttribute` record (`POST /ClassificationAttribute`).
 #[derive(Debug, Clone, PartialEq)]
@@ -1975,269 +1976,54 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("teams")
     }
 }
-/// Operations on `ClassificationAttribute` records; get one from [`crate::Client`].
+/// Operations on `ClassificationAttribute` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /ClassificationAttribute`
+/// - `read`: `GET /ClassificationAttribute/{id}`
+/// - `create`: `POST /ClassificationAttribute`
+/// - `update`: `PUT /ClassificationAttribute/{id}`
+/// - `delete`: `DELETE /ClassificationAttribute/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /ClassificationAttribute/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /ClassificationAttribute/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /ClassificationAttribute/{id}/{link}`: `remove` of a link list
+/// - `PUT /ClassificationAttribute/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /ClassificationAttribute/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct ClassificationAttributeApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, ClassificationAttribute>,
+}
+impl<'a> ::std::ops::Deref for ClassificationAttributeApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, ClassificationAttribute>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> ClassificationAttributeApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /ClassificationAttribute`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<ClassificationAttribute> {
-        self.client.list::<ClassificationAttribute>()
-    }
-    /// `GET /ClassificationAttribute/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
-    ) -> ::atrocore_runtime::ReadRequest<ClassificationAttribute> {
-        self.client.read::<ClassificationAttribute>(id.id_str())
-    }
-    /// `POST /ClassificationAttribute`
-    pub fn create(
-        &self,
-        record: &ClassificationAttributePost,
-    ) -> ::atrocore_runtime::CreateRequest<ClassificationAttribute> {
-        self.client
-            .create::<ClassificationAttribute, ClassificationAttributePost>(record)
-    }
-    /// Bulk upsert of `ClassificationAttribute` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<ClassificationAttribute>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<
-            ClassificationAttribute,
-            I,
-        >(self.client, items)
-    }
-    /// `PUT /ClassificationAttribute/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
-        changes: &ClassificationAttributePatch,
-    ) -> ::atrocore_runtime::UpdateRequest<ClassificationAttribute> {
-        self.client
-            .update::<
-                ClassificationAttribute,
-                ClassificationAttributePatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<ClassificationAttribute>,
-        changes: &ClassificationAttributePatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "ClassificationAttribute",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<
-        S: ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
-    >(
-        &self,
-        ids: &[S],
-        changes: &ClassificationAttributePatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update(
-                "ClassificationAttribute",
-                ::atrocore_runtime::MassSelection::Ids(ids),
-                changes,
-            )
-    }
-    /// `DELETE /ClassificationAttribute/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
-    ) -> ::atrocore_runtime::DeleteRequest<ClassificationAttribute> {
-        self.client.delete::<ClassificationAttribute>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<ClassificationAttribute>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "ClassificationAttribute",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<
-        S: ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
-    >(&self, ids: &[S]) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_delete(
-                "ClassificationAttribute",
-                ::atrocore_runtime::MassSelection::Ids(ids),
-            )
-    }
-    /// The `Team` records linked to the `ClassificationAttribute` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Team` records linked to the `ClassificationAttribute` `id` through `teams`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "team")]
     pub fn teams(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client
-            .linked::<crate::team::Team>("ClassificationAttribute", id.id_str(), "teams")
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team, links::Teams> {
+        self.handle.linked(id)
     }
-    /// Links the `Team` records `ids` to the `ClassificationAttribute` `id` through `teams`.
-    #[cfg(feature = "team")]
-    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("ClassificationAttribute", id.id_str(), "teams", &ids)
-    }
-    /// Unlinks the `Team` records `ids` from the `ClassificationAttribute` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("ClassificationAttribute", id.id_str(), "teams", &ids)
-    }
-    /// Links to the `ClassificationAttribute` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "team")]
-    pub fn link_teams_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
-        filter: ::atrocore_runtime::Filter<crate::team::Team>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "ClassificationAttribute",
-                id.id_str(),
-                "teams",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `Team` record from the `ClassificationAttribute` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_all_teams(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ClassificationAttributeId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("ClassificationAttribute", id.id_str(), "teams")
-    }
-    /// `GET /ClassificationAttribute/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/ClassificationAttribute/{}/{}",
-                    ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /ClassificationAttribute/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/ClassificationAttribute/{}/{}",
-                    ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /ClassificationAttribute/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/ClassificationAttribute/{}/{}",
-                    ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /ClassificationAttribute/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::PUT,
-                "/ClassificationAttribute/action/massUpdate",
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /ClassificationAttribute/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                "/ClassificationAttribute/action/massDelete",
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /ClassificationAttribute/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -2250,12 +2036,14 @@ impl<'a> ClassificationAttributeApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /ClassificationAttribute/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -2269,6 +2057,14 @@ impl<'a> ClassificationAttributeApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for ClassificationAttribute {
+    type Create = ClassificationAttributePost;
+}
+impl ::atrocore_runtime::Updatable for ClassificationAttribute {
+    type Patch = ClassificationAttributePatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for ClassificationAttribute {}
 impl ::atrocore_runtime::UpsertPayload<ClassificationAttribute>
 for ClassificationAttributePost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
@@ -2276,44 +2072,49 @@ for ClassificationAttributePost {
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser` in a write struct.
     #[derive(Debug)]
     pub enum AssignedUser {}
     impl ::atrocore_runtime::LinkKeys for AssignedUser {
         const ID: &'static str = "assignedUserId";
         const LINK: &'static str = "assignedUser";
     }
-    /// The link `attribute`: `attributeId` or `attribute`.
+    /// The link `attribute`: `attributeId` or `attribute` in a write struct.
     #[derive(Debug)]
     pub enum Attribute {}
     impl ::atrocore_runtime::LinkKeys for Attribute {
         const ID: &'static str = "attributeId";
         const LINK: &'static str = "attribute";
     }
-    /// The link `classification`: `classificationId` or `classification`.
+    /// The link `classification`: `classificationId` or `classification` in a write struct.
     #[derive(Debug)]
     pub enum Classification {}
     impl ::atrocore_runtime::LinkKeys for Classification {
         const ID: &'static str = "classificationId";
         const LINK: &'static str = "classification";
     }
-    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser` in a write struct.
     #[derive(Debug)]
     pub enum OwnerUser {}
     impl ::atrocore_runtime::LinkKeys for OwnerUser {
         const ID: &'static str = "ownerUserId";
         const LINK: &'static str = "ownerUser";
     }
-    /// The link `teams`: `teamsIds` or `teams`.
+    /// The link `teams`: `teamsIds` or `teams` in a write struct; to many `Team` records.
     #[derive(Debug)]
     pub enum Teams {}
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
+    }
+    #[cfg(feature = "team")]
+    impl ::atrocore_runtime::ToManyLink for Teams {
+        type Source = super::ClassificationAttribute;
+        type Target = crate::team::Team;
+        const NAME: &'static str = "teams";
     }
 }

@@ -150,6 +150,7 @@ impl ::atrocore_runtime::Entity for Country {
     const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = Country;
     type Field = CountryField;
+    type Id = crate::ids::CountryId;
 }
 /// The fields of a new `Country` record (`POST /Country`).
 #[derive(Debug, Clone, PartialEq)]
@@ -371,241 +372,54 @@ pub mod filter {
         ::atrocore_runtime::TextField::new("bookmarkId")
     }
 }
-/// Operations on `Country` records; get one from [`crate::Client`].
+/// Operations on `Country` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /Country`
+/// - `read`: `GET /Country/{id}`
+/// - `create`: `POST /Country`
+/// - `update`: `PUT /Country/{id}`
+/// - `delete`: `DELETE /Country/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /Country/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /Country/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /Country/{id}/{link}`: `remove` of a link list
+/// - `PUT /Country/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /Country/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct CountryApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, Country>,
+}
+impl<'a> ::std::ops::Deref for CountryApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, Country>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> CountryApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /Country`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<Country> {
-        self.client.list::<Country>()
-    }
-    /// `GET /Country/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CountryId>,
-    ) -> ::atrocore_runtime::ReadRequest<Country> {
-        self.client.read::<Country>(id.id_str())
-    }
-    /// `POST /Country`
-    pub fn create(
-        &self,
-        record: &CountryPost,
-    ) -> ::atrocore_runtime::CreateRequest<Country> {
-        self.client.create::<Country, CountryPost>(record)
-    }
-    /// Bulk upsert of `Country` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<Country>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<Country, I>(self.client, items)
-    }
-    /// `PUT /Country/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CountryId>,
-        changes: &CountryPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<Country> {
-        self.client
-            .update::<
-                Country,
-                CountryPatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Country>,
-        changes: &CountryPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "Country",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::CountryId>>(
-        &self,
-        ids: &[S],
-        changes: &CountryPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update("Country", ::atrocore_runtime::MassSelection::Ids(ids), changes)
-    }
-    /// `DELETE /Country/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CountryId>,
-    ) -> ::atrocore_runtime::DeleteRequest<Country> {
-        self.client.delete::<Country>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Country>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "Country",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::CountryId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client.mass_delete("Country", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// The `Product` records linked to the `Country` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Product` records linked to the `Country` `id` through `products`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "product")]
     pub fn products(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::CountryId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Country", id.id_str(), "products")
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product, links::Products> {
+        self.handle.linked(id)
     }
-    /// Links the `Product` records `ids` to the `Country` `id` through `products`.
-    #[cfg(feature = "product")]
-    pub fn link_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CountryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Country", id.id_str(), "products", &ids)
-    }
-    /// Unlinks the `Product` records `ids` from the `Country` `id` (`products`); they stay.
-    #[cfg(feature = "product")]
-    pub fn unlink_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CountryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Country", id.id_str(), "products", &ids)
-    }
-    /// Links to the `Country` `id`, through `products`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "product")]
-    pub fn link_products_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CountryId>,
-        filter: ::atrocore_runtime::Filter<crate::product::Product>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Country", id.id_str(), "products", &filter.into_where())
-    }
-    /// Unlinks every `Product` record from the `Country` `id` (`products`); they stay.
-    #[cfg(feature = "product")]
-    pub fn unlink_all_products(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CountryId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Country", id.id_str(), "products")
-    }
-    /// `GET /Country/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/Country/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Country/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/Country/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /Country/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/Country/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /Country/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::PUT, "/Country/action/massUpdate");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Country/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::POST, "/Country/action/massDelete");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /Country/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -617,12 +431,14 @@ impl<'a> CountryApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /Country/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -635,12 +451,31 @@ impl<'a> CountryApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for Country {
+    type Create = CountryPost;
+}
+impl ::atrocore_runtime::Updatable for Country {
+    type Patch = CountryPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for Country {}
 impl ::atrocore_runtime::UpsertPayload<Country> for CountryPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<Country>(self)
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
+/// The entity's links as types: for the write structs' link fields and the link lists.
+pub mod links {
+    /// The link `products`; to many `Product` records.
+    #[derive(Debug)]
+    pub enum Products {}
+    #[cfg(feature = "product")]
+    impl ::atrocore_runtime::ToManyLink for Products {
+        type Source = super::Country;
+        type Target = crate::product::Product;
+        const NAME: &'static str = "products";
+    }
+}

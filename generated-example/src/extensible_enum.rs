@@ -274,6 +274,7 @@ impl ::atrocore_runtime::Entity for ExtensibleEnum {
     const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = ExtensibleEnum;
     type Field = ExtensibleEnumField;
+    type Id = crate::ids::ExtensibleEnumId;
 }
 /// The fields of a new `ExtensibleEnum` record (`POST /ExtensibleEnum`).
 #[derive(Debug, Clone, PartialEq)]
@@ -643,277 +644,67 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("teams")
     }
 }
-/// Operations on `ExtensibleEnum` records; get one from [`crate::Client`].
+/// Operations on `ExtensibleEnum` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /ExtensibleEnum`
+/// - `read`: `GET /ExtensibleEnum/{id}`
+/// - `create`: `POST /ExtensibleEnum`
+/// - `update`: `PUT /ExtensibleEnum/{id}`
+/// - `delete`: `DELETE /ExtensibleEnum/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /ExtensibleEnum/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /ExtensibleEnum/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /ExtensibleEnum/{id}/{link}`: `remove` of a link list
+/// - `PUT /ExtensibleEnum/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /ExtensibleEnum/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct ExtensibleEnumApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, ExtensibleEnum>,
+}
+impl<'a> ::std::ops::Deref for ExtensibleEnumApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, ExtensibleEnum>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> ExtensibleEnumApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /ExtensibleEnum`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<ExtensibleEnum> {
-        self.client.list::<ExtensibleEnum>()
-    }
-    /// `GET /ExtensibleEnum/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-    ) -> ::atrocore_runtime::ReadRequest<ExtensibleEnum> {
-        self.client.read::<ExtensibleEnum>(id.id_str())
-    }
-    /// `POST /ExtensibleEnum`
-    pub fn create(
-        &self,
-        record: &ExtensibleEnumPost,
-    ) -> ::atrocore_runtime::CreateRequest<ExtensibleEnum> {
-        self.client.create::<ExtensibleEnum, ExtensibleEnumPost>(record)
-    }
-    /// Bulk upsert of `ExtensibleEnum` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<ExtensibleEnum>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<ExtensibleEnum, I>(self.client, items)
-    }
-    /// `PUT /ExtensibleEnum/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-        changes: &ExtensibleEnumPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<ExtensibleEnum> {
-        self.client
-            .update::<
-                ExtensibleEnum,
-                ExtensibleEnumPatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<ExtensibleEnum>,
-        changes: &ExtensibleEnumPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "ExtensibleEnum",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>>(
-        &self,
-        ids: &[S],
-        changes: &ExtensibleEnumPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update(
-                "ExtensibleEnum",
-                ::atrocore_runtime::MassSelection::Ids(ids),
-                changes,
-            )
-    }
-    /// `DELETE /ExtensibleEnum/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-    ) -> ::atrocore_runtime::DeleteRequest<ExtensibleEnum> {
-        self.client.delete::<ExtensibleEnum>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<ExtensibleEnum>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "ExtensibleEnum",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_delete("ExtensibleEnum", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// The `ExtensibleEnumOption` records linked to the `ExtensibleEnum` `id` through `extensibleEnumOptions`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `ExtensibleEnumOption` records linked to the `ExtensibleEnum` `id` through `extensibleEnumOptions`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "extensible-enum-option")]
     pub fn extensible_enum_options(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
     ) -> ::atrocore_runtime::ListRequest<
         crate::extensible_enum_option::ExtensibleEnumOption,
+        links::ExtensibleEnumOptions,
     > {
-        self.client
-            .linked::<
-                crate::extensible_enum_option::ExtensibleEnumOption,
-            >("ExtensibleEnum", id.id_str(), "extensibleEnumOptions")
+        self.handle.linked(id)
     }
-    /// Links the `ExtensibleEnumOption` records `ids` to the `ExtensibleEnum` `id` through `extensibleEnumOptions`.
-    #[cfg(feature = "extensible-enum-option")]
-    pub fn link_extensible_enum_options<
-        S: ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client
-            .link_records("ExtensibleEnum", id.id_str(), "extensibleEnumOptions", &ids)
-    }
-    /// Unlinks the `ExtensibleEnumOption` records `ids` from the `ExtensibleEnum` `id` (`extensibleEnumOptions`); they stay.
-    #[cfg(feature = "extensible-enum-option")]
-    pub fn unlink_extensible_enum_options<
-        S: ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client
-            .unlink_records("ExtensibleEnum", id.id_str(), "extensibleEnumOptions", &ids)
-    }
-    /// Links to the `ExtensibleEnum` `id`, through `extensibleEnumOptions`, every `ExtensibleEnumOption` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "extensible-enum-option")]
-    pub fn link_extensible_enum_options_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-        filter: ::atrocore_runtime::Filter<
-            crate::extensible_enum_option::ExtensibleEnumOption,
-        >,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "ExtensibleEnum",
-                id.id_str(),
-                "extensibleEnumOptions",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `ExtensibleEnumOption` record from the `ExtensibleEnum` `id` (`extensibleEnumOptions`); they stay.
-    #[cfg(feature = "extensible-enum-option")]
-    pub fn unlink_all_extensible_enum_options(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("ExtensibleEnum", id.id_str(), "extensibleEnumOptions")
-    }
-    /// The `Attribute` records linked to the `ExtensibleEnum` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Attribute` records linked to the `ExtensibleEnum` `id` through `attributes`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "attribute")]
     pub fn attributes(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
-        self.client
-            .linked::<
-                crate::attribute::Attribute,
-            >("ExtensibleEnum", id.id_str(), "attributes")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::attribute::Attribute,
+        links::Attributes,
+    > {
+        self.handle.linked(id)
     }
-    /// Links the `Attribute` records `ids` to the `ExtensibleEnum` `id` through `attributes`.
-    #[cfg(feature = "attribute")]
-    pub fn link_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("ExtensibleEnum", id.id_str(), "attributes", &ids)
-    }
-    /// Unlinks the `Attribute` records `ids` from the `ExtensibleEnum` `id` (`attributes`); they stay.
-    #[cfg(feature = "attribute")]
-    pub fn unlink_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("ExtensibleEnum", id.id_str(), "attributes", &ids)
-    }
-    /// Links to the `ExtensibleEnum` `id`, through `attributes`, every `Attribute` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "attribute")]
-    pub fn link_attributes_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-        filter: ::atrocore_runtime::Filter<crate::attribute::Attribute>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "ExtensibleEnum",
-                id.id_str(),
-                "attributes",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `Attribute` record from the `ExtensibleEnum` `id` (`attributes`); they stay.
-    #[cfg(feature = "attribute")]
-    pub fn unlink_all_attributes(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("ExtensibleEnum", id.id_str(), "attributes")
-    }
-    /// The `Team` records linked to the `ExtensibleEnum` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Team` records linked to the `ExtensibleEnum` `id` through `teams`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "team")]
     pub fn teams(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client.linked::<crate::team::Team>("ExtensibleEnum", id.id_str(), "teams")
-    }
-    /// Links the `Team` records `ids` to the `ExtensibleEnum` `id` through `teams`.
-    #[cfg(feature = "team")]
-    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("ExtensibleEnum", id.id_str(), "teams", &ids)
-    }
-    /// Unlinks the `Team` records `ids` from the `ExtensibleEnum` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("ExtensibleEnum", id.id_str(), "teams", &ids)
-    }
-    /// Links to the `ExtensibleEnum` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "team")]
-    pub fn link_teams_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-        filter: ::atrocore_runtime::Filter<crate::team::Team>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("ExtensibleEnum", id.id_str(), "teams", &filter.into_where())
-    }
-    /// Unlinks every `Team` record from the `ExtensibleEnum` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_all_teams(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("ExtensibleEnum", id.id_str(), "teams")
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team, links::Teams> {
+        self.handle.linked(id)
     }
     /// `GET /ExtensibleEnum/action/getExtensibleEnumsOptions`
     pub fn get_extensible_enums_options(
@@ -927,98 +718,14 @@ impl<'a> ExtensibleEnumApi<'a> {
             );
         ::atrocore_runtime::Operation::json(request)
     }
-    /// `GET /ExtensibleEnum/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/ExtensibleEnum/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /ExtensibleEnum/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/ExtensibleEnum/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /ExtensibleEnum/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/ExtensibleEnum/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /ExtensibleEnum/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::PUT,
-                "/ExtensibleEnum/action/massUpdate",
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /ExtensibleEnum/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                "/ExtensibleEnum/action/massDelete",
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /ExtensibleEnum/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -1031,12 +738,14 @@ impl<'a> ExtensibleEnumApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /ExtensibleEnum/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -1050,36 +759,67 @@ impl<'a> ExtensibleEnumApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for ExtensibleEnum {
+    type Create = ExtensibleEnumPost;
+}
+impl ::atrocore_runtime::Updatable for ExtensibleEnum {
+    type Patch = ExtensibleEnumPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for ExtensibleEnum {}
 impl ::atrocore_runtime::UpsertPayload<ExtensibleEnum> for ExtensibleEnumPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<ExtensibleEnum>(self)
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser` in a write struct.
     #[derive(Debug)]
     pub enum AssignedUser {}
     impl ::atrocore_runtime::LinkKeys for AssignedUser {
         const ID: &'static str = "assignedUserId";
         const LINK: &'static str = "assignedUser";
     }
-    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    /// The link `attributes`; to many `Attribute` records.
+    #[derive(Debug)]
+    pub enum Attributes {}
+    #[cfg(feature = "attribute")]
+    impl ::atrocore_runtime::ToManyLink for Attributes {
+        type Source = super::ExtensibleEnum;
+        type Target = crate::attribute::Attribute;
+        const NAME: &'static str = "attributes";
+    }
+    /// The link `extensibleEnumOptions`; to many `ExtensibleEnumOption` records.
+    #[derive(Debug)]
+    pub enum ExtensibleEnumOptions {}
+    #[cfg(feature = "extensible-enum-option")]
+    impl ::atrocore_runtime::ToManyLink for ExtensibleEnumOptions {
+        type Source = super::ExtensibleEnum;
+        type Target = crate::extensible_enum_option::ExtensibleEnumOption;
+        const NAME: &'static str = "extensibleEnumOptions";
+    }
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser` in a write struct.
     #[derive(Debug)]
     pub enum OwnerUser {}
     impl ::atrocore_runtime::LinkKeys for OwnerUser {
         const ID: &'static str = "ownerUserId";
         const LINK: &'static str = "ownerUser";
     }
-    /// The link `teams`: `teamsIds` or `teams`.
+    /// The link `teams`: `teamsIds` or `teams` in a write struct; to many `Team` records.
     #[derive(Debug)]
     pub enum Teams {}
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
+    }
+    #[cfg(feature = "team")]
+    impl ::atrocore_runtime::ToManyLink for Teams {
+        type Source = super::ExtensibleEnum;
+        type Target = crate::team::Team;
+        const NAME: &'static str = "teams";
     }
 }

@@ -330,6 +330,7 @@ impl ::atrocore_runtime::Entity for ExtensibleEnumOption {
     const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = ExtensibleEnumOption;
     type Field = ExtensibleEnumOptionField;
+    type Id = crate::ids::ExtensibleEnumOptionId;
 }
 /// The fields of a new `ExtensibleEnumOption` record (`POST /ExtensibleEnumOption`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -756,327 +757,65 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("teams")
     }
 }
-/// Operations on `ExtensibleEnumOption` records; get one from [`crate::Client`].
+/// Operations on `ExtensibleEnumOption` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /ExtensibleEnumOption`
+/// - `read`: `GET /ExtensibleEnumOption/{id}`
+/// - `create`: `POST /ExtensibleEnumOption`
+/// - `update`: `PUT /ExtensibleEnumOption/{id}`
+/// - `delete`: `DELETE /ExtensibleEnumOption/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /ExtensibleEnumOption/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /ExtensibleEnumOption/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /ExtensibleEnumOption/{id}/{link}`: `remove` of a link list
+/// - `PUT /ExtensibleEnumOption/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /ExtensibleEnumOption/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct ExtensibleEnumOptionApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, ExtensibleEnumOption>,
+}
+impl<'a> ::std::ops::Deref for ExtensibleEnumOptionApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, ExtensibleEnumOption>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> ExtensibleEnumOptionApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /ExtensibleEnumOption`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<ExtensibleEnumOption> {
-        self.client.list::<ExtensibleEnumOption>()
-    }
-    /// `GET /ExtensibleEnumOption/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
-    ) -> ::atrocore_runtime::ReadRequest<ExtensibleEnumOption> {
-        self.client.read::<ExtensibleEnumOption>(id.id_str())
-    }
-    /// `POST /ExtensibleEnumOption`
-    pub fn create(
-        &self,
-        record: &ExtensibleEnumOptionPost,
-    ) -> ::atrocore_runtime::CreateRequest<ExtensibleEnumOption> {
-        self.client.create::<ExtensibleEnumOption, ExtensibleEnumOptionPost>(record)
-    }
-    /// Bulk upsert of `ExtensibleEnumOption` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<ExtensibleEnumOption>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<
-            ExtensibleEnumOption,
-            I,
-        >(self.client, items)
-    }
-    /// `PUT /ExtensibleEnumOption/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
-        changes: &ExtensibleEnumOptionPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<ExtensibleEnumOption> {
-        self.client
-            .update::<
-                ExtensibleEnumOption,
-                ExtensibleEnumOptionPatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<ExtensibleEnumOption>,
-        changes: &ExtensibleEnumOptionPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "ExtensibleEnumOption",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>>(
-        &self,
-        ids: &[S],
-        changes: &ExtensibleEnumOptionPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update(
-                "ExtensibleEnumOption",
-                ::atrocore_runtime::MassSelection::Ids(ids),
-                changes,
-            )
-    }
-    /// `DELETE /ExtensibleEnumOption/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
-    ) -> ::atrocore_runtime::DeleteRequest<ExtensibleEnumOption> {
-        self.client.delete::<ExtensibleEnumOption>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<ExtensibleEnumOption>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "ExtensibleEnumOption",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_delete(
-                "ExtensibleEnumOption",
-                ::atrocore_runtime::MassSelection::Ids(ids),
-            )
-    }
-    /// The `ExtensibleEnum` records linked to the `ExtensibleEnumOption` `id` through `extensibleEnums`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `ExtensibleEnum` records linked to the `ExtensibleEnumOption` `id` through `extensibleEnums`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "extensible-enum")]
     pub fn extensible_enums(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::extensible_enum::ExtensibleEnum> {
-        self.client
-            .linked::<
-                crate::extensible_enum::ExtensibleEnum,
-            >("ExtensibleEnumOption", id.id_str(), "extensibleEnums")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::extensible_enum::ExtensibleEnum,
+        links::ExtensibleEnums,
+    > {
+        self.handle.linked(id)
     }
-    /// Links the `ExtensibleEnum` records `ids` to the `ExtensibleEnumOption` `id` through `extensibleEnums`.
-    #[cfg(feature = "extensible-enum")]
-    pub fn link_extensible_enums<
-        S: ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client
-            .link_records("ExtensibleEnumOption", id.id_str(), "extensibleEnums", &ids)
-    }
-    /// Unlinks the `ExtensibleEnum` records `ids` from the `ExtensibleEnumOption` `id` (`extensibleEnums`); they stay.
-    #[cfg(feature = "extensible-enum")]
-    pub fn unlink_extensible_enums<
-        S: ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client
-            .unlink_records("ExtensibleEnumOption", id.id_str(), "extensibleEnums", &ids)
-    }
-    /// Links to the `ExtensibleEnumOption` `id`, through `extensibleEnums`, every `ExtensibleEnum` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "extensible-enum")]
-    pub fn link_extensible_enums_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
-        filter: ::atrocore_runtime::Filter<crate::extensible_enum::ExtensibleEnum>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "ExtensibleEnumOption",
-                id.id_str(),
-                "extensibleEnums",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `ExtensibleEnum` record from the `ExtensibleEnumOption` `id` (`extensibleEnums`); they stay.
-    #[cfg(feature = "extensible-enum")]
-    pub fn unlink_all_extensible_enums(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("ExtensibleEnumOption", id.id_str(), "extensibleEnums")
-    }
-    /// The `Team` records linked to the `ExtensibleEnumOption` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Team` records linked to the `ExtensibleEnumOption` `id` through `teams`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "team")]
     pub fn teams(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client
-            .linked::<crate::team::Team>("ExtensibleEnumOption", id.id_str(), "teams")
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team, links::Teams> {
+        self.handle.linked(id)
     }
-    /// Links the `Team` records `ids` to the `ExtensibleEnumOption` `id` through `teams`.
-    #[cfg(feature = "team")]
-    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("ExtensibleEnumOption", id.id_str(), "teams", &ids)
-    }
-    /// Unlinks the `Team` records `ids` from the `ExtensibleEnumOption` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("ExtensibleEnumOption", id.id_str(), "teams", &ids)
-    }
-    /// Links to the `ExtensibleEnumOption` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "team")]
-    pub fn link_teams_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
-        filter: ::atrocore_runtime::Filter<crate::team::Team>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "ExtensibleEnumOption",
-                id.id_str(),
-                "teams",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `Team` record from the `ExtensibleEnumOption` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_all_teams(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ExtensibleEnumOptionId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("ExtensibleEnumOption", id.id_str(), "teams")
-    }
-    /// `GET /ExtensibleEnumOption/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/ExtensibleEnumOption/{}/{}",
-                    ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /ExtensibleEnumOption/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/ExtensibleEnumOption/{}/{}",
-                    ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /ExtensibleEnumOption/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/ExtensibleEnumOption/{}/{}",
-                    ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /ExtensibleEnumOption/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::PUT,
-                "/ExtensibleEnumOption/action/massUpdate",
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /ExtensibleEnumOption/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                "/ExtensibleEnumOption/action/massDelete",
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /ExtensibleEnumOption/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -1089,12 +828,14 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /ExtensibleEnumOption/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -1108,6 +849,14 @@ impl<'a> ExtensibleEnumOptionApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for ExtensibleEnumOption {
+    type Create = ExtensibleEnumOptionPost;
+}
+impl ::atrocore_runtime::Updatable for ExtensibleEnumOption {
+    type Patch = ExtensibleEnumOptionPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for ExtensibleEnumOption {}
 impl ::atrocore_runtime::UpsertPayload<ExtensibleEnumOption>
 for ExtensibleEnumOptionPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
@@ -1115,37 +864,48 @@ for ExtensibleEnumOptionPost {
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser` in a write struct.
     #[derive(Debug)]
     pub enum AssignedUser {}
     impl ::atrocore_runtime::LinkKeys for AssignedUser {
         const ID: &'static str = "assignedUserId";
         const LINK: &'static str = "assignedUser";
     }
-    /// The link `extensibleEnums`: `extensibleEnumsIds` or `extensibleEnums`.
+    /// The link `extensibleEnums`: `extensibleEnumsIds` or `extensibleEnums` in a write struct; to many `ExtensibleEnum` records.
     #[derive(Debug)]
     pub enum ExtensibleEnums {}
     impl ::atrocore_runtime::LinkKeys for ExtensibleEnums {
         const ID: &'static str = "extensibleEnumsIds";
         const LINK: &'static str = "extensibleEnums";
     }
-    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    #[cfg(feature = "extensible-enum")]
+    impl ::atrocore_runtime::ToManyLink for ExtensibleEnums {
+        type Source = super::ExtensibleEnumOption;
+        type Target = crate::extensible_enum::ExtensibleEnum;
+        const NAME: &'static str = "extensibleEnums";
+    }
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser` in a write struct.
     #[derive(Debug)]
     pub enum OwnerUser {}
     impl ::atrocore_runtime::LinkKeys for OwnerUser {
         const ID: &'static str = "ownerUserId";
         const LINK: &'static str = "ownerUser";
     }
-    /// The link `teams`: `teamsIds` or `teams`.
+    /// The link `teams`: `teamsIds` or `teams` in a write struct; to many `Team` records.
     #[derive(Debug)]
     pub enum Teams {}
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
+    }
+    #[cfg(feature = "team")]
+    impl ::atrocore_runtime::ToManyLink for Teams {
+        type Source = super::ExtensibleEnumOption;
+        type Target = crate::team::Team;
+        const NAME: &'static str = "teams";
     }
 }

@@ -743,6 +743,7 @@ impl ::atrocore_runtime::Entity for File {
     const NAME: &'static str = "File";
     type Record = File;
     type Field = FileField;
+    type Id = crate::ids::FileId;
 }
 /// Changes to a `File` record (`PUT /File/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -1103,332 +1104,71 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("sizeUnit")
     }
 }
-/// Operations on `File` records; get one from [`crate::Client`].
+/// Operations on `File` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /File`
+/// - `read`: `GET /File/{id}`
+/// - `update`: `PUT /File/{id}`
+/// - `delete`: `DELETE /File/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /File/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /File/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /File/{id}/{link}`: `remove` of a link list
+/// - `PUT /File/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /File/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct FileApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, File>,
+}
+impl<'a> ::std::ops::Deref for FileApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, File>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> FileApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /File`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<File> {
-        self.client.list::<File>()
-    }
-    /// `GET /File/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-    ) -> ::atrocore_runtime::ReadRequest<File> {
-        self.client.read::<File>(id.id_str())
-    }
-    /// Uploads `content` as the file `name` (Base64, or chunks above the threshold); the
-    /// upload answers the created `File`. Set fields (`folderId`, …) with `.fields(&FilePost)`
-    /// or `.field(..)`, the name-conflict policy with `.on_name_conflict(..)`.
-    pub fn upload_bytes(
-        &self,
-        name: impl ::std::convert::Into<::std::string::String>,
-        content: impl ::std::convert::Into<::atrocore_runtime::bytes::Bytes>,
-    ) -> ::atrocore_runtime::FileUpload<File> {
-        self.client.upload_bytes(name, content).typed::<File>()
-    }
-    /// Uploads the file at `path`, streamed from disk in chunks when large (resumable,
-    /// with progress); answers the created `File`.
-    pub fn upload_path(
-        &self,
-        path: impl ::std::convert::AsRef<::std::path::Path>,
-    ) -> ::atrocore_runtime::FileUpload<File> {
-        self.client.upload_path(path).typed::<File>()
-    }
-    /// Uploads `len` bytes read from `reader` as the file `name`; answers the created
-    /// `File`.
-    pub fn upload_reader<R>(
-        &self,
-        name: impl ::std::convert::Into<::std::string::String>,
-        reader: R,
-        len: u64,
-    ) -> ::atrocore_runtime::FileUpload<File>
-    where
-        R: ::atrocore_runtime::AsyncRead + ::std::marker::Send + ::std::marker::Unpin
-            + 'static,
-    {
-        self.client.upload_reader(name, reader, len).typed::<File>()
-    }
-    /// Has the server download `url`; answers the created `File`.
-    pub fn upload_url(
-        &self,
-        url: impl ::std::convert::Into<::std::string::String>,
-    ) -> ::atrocore_runtime::FileUpload<File> {
-        self.client.upload_url(url).typed::<File>()
-    }
-    /// A public sharing link to the file `id` (name, expiry, allowed usage): answers the
-    /// runtime's typed `SharedLink`.
-    pub fn share(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-    ) -> ::atrocore_runtime::ShareRequest {
-        self.client.share_file(id.id_str())
-    }
-    /// Streams the content of the file `id` (`.bytes()`, `.save(path)`, or as a stream).
-    pub async fn download(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-    ) -> ::atrocore_runtime::Result<::atrocore_runtime::FileDownload> {
-        self.client.download_file(id.id_str()).await
-    }
-    /// `PUT /File/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-        changes: &FilePatch,
-    ) -> ::atrocore_runtime::UpdateRequest<File> {
-        self.client
-            .update::<
-                File,
-                FilePatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<File>,
-        changes: &FilePatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "File",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
-        &self,
-        ids: &[S],
-        changes: &FilePatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update("File", ::atrocore_runtime::MassSelection::Ids(ids), changes)
-    }
-    /// `DELETE /File/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-    ) -> ::atrocore_runtime::DeleteRequest<File> {
-        self.client.delete::<File>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<File>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "File",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client.mass_delete("File", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// The `Product` records linked to the `File` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Product` records linked to the `File` `id` through `products`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "product")]
     pub fn products(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("File", id.id_str(), "products")
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product, links::Products> {
+        self.handle.linked(id)
     }
-    /// Links the `Product` records `ids` to the `File` `id` through `products`.
-    #[cfg(feature = "product")]
-    pub fn link_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("File", id.id_str(), "products", &ids)
-    }
-    /// Unlinks the `Product` records `ids` from the `File` `id` (`products`); they stay.
-    #[cfg(feature = "product")]
-    pub fn unlink_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("File", id.id_str(), "products", &ids)
-    }
-    /// Links to the `File` `id`, through `products`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "product")]
-    pub fn link_products_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-        filter: ::atrocore_runtime::Filter<crate::product::Product>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_matching("File", id.id_str(), "products", &filter.into_where())
-    }
-    /// Unlinks every `Product` record from the `File` `id` (`products`); they stay.
-    #[cfg(feature = "product")]
-    pub fn unlink_all_products(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("File", id.id_str(), "products")
-    }
-    /// The `Category` records linked to the `File` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Category` records linked to the `File` `id` through `categories`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "category")]
     pub fn categories(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
-        self.client
-            .linked::<crate::category::Category>("File", id.id_str(), "categories")
+    ) -> ::atrocore_runtime::ListRequest<crate::category::Category, links::Categories> {
+        self.handle.linked(id)
     }
-    /// Links the `Category` records `ids` to the `File` `id` through `categories`.
-    #[cfg(feature = "category")]
-    pub fn link_categories<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("File", id.id_str(), "categories", &ids)
-    }
-    /// Unlinks the `Category` records `ids` from the `File` `id` (`categories`); they stay.
-    #[cfg(feature = "category")]
-    pub fn unlink_categories<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("File", id.id_str(), "categories", &ids)
-    }
-    /// Links to the `File` `id`, through `categories`, every `Category` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "category")]
-    pub fn link_categories_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-        filter: ::atrocore_runtime::Filter<crate::category::Category>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("File", id.id_str(), "categories", &filter.into_where())
-    }
-    /// Unlinks every `Category` record from the `File` `id` (`categories`); they stay.
-    #[cfg(feature = "category")]
-    pub fn unlink_all_categories(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("File", id.id_str(), "categories")
-    }
-    /// The `Brand` records linked to the `File` `id` through `brands`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Brand` records linked to the `File` `id` through `brands`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "brand")]
     pub fn brands(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::brand::Brand> {
-        self.client.linked::<crate::brand::Brand>("File", id.id_str(), "brands")
+    ) -> ::atrocore_runtime::ListRequest<crate::brand::Brand, links::Brands> {
+        self.handle.linked(id)
     }
-    /// Links the `Brand` records `ids` to the `File` `id` through `brands`.
-    #[cfg(feature = "brand")]
-    pub fn link_brands<S: ::atrocore_runtime::AsId<crate::ids::BrandId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("File", id.id_str(), "brands", &ids)
-    }
-    /// Unlinks the `Brand` records `ids` from the `File` `id` (`brands`); they stay.
-    #[cfg(feature = "brand")]
-    pub fn unlink_brands<S: ::atrocore_runtime::AsId<crate::ids::BrandId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("File", id.id_str(), "brands", &ids)
-    }
-    /// Links to the `File` `id`, through `brands`, every `Brand` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "brand")]
-    pub fn link_brands_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-        filter: ::atrocore_runtime::Filter<crate::brand::Brand>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_matching("File", id.id_str(), "brands", &filter.into_where())
-    }
-    /// Unlinks every `Brand` record from the `File` `id` (`brands`); they stay.
-    #[cfg(feature = "brand")]
-    pub fn unlink_all_brands(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("File", id.id_str(), "brands")
-    }
-    /// The `ProductFile` records linked to the `File` `id` through `fileProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `ProductFile` records linked to the `File` `id` through `fileProducts`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "product-file")]
     pub fn file_products(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product_file::ProductFile> {
-        self.client
-            .linked::<
-                crate::product_file::ProductFile,
-            >("File", id.id_str(), "fileProducts")
-    }
-    /// Links the `ProductFile` records `ids` to the `File` `id` through `fileProducts`.
-    #[cfg(feature = "product-file")]
-    pub fn link_file_products<S: ::atrocore_runtime::AsId<crate::ids::ProductFileId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("File", id.id_str(), "fileProducts", &ids)
-    }
-    /// Unlinks the `ProductFile` records `ids` from the `File` `id` (`fileProducts`); they stay.
-    #[cfg(feature = "product-file")]
-    pub fn unlink_file_products<S: ::atrocore_runtime::AsId<crate::ids::ProductFileId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("File", id.id_str(), "fileProducts", &ids)
-    }
-    /// Links to the `File` `id`, through `fileProducts`, every `ProductFile` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "product-file")]
-    pub fn link_file_products_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-        filter: ::atrocore_runtime::Filter<crate::product_file::ProductFile>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("File", id.id_str(), "fileProducts", &filter.into_where())
-    }
-    /// Unlinks every `ProductFile` record from the `File` `id` (`fileProducts`); they stay.
-    #[cfg(feature = "product-file")]
-    pub fn unlink_all_file_products(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("File", id.id_str(), "fileProducts")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::product_file::ProductFile,
+        links::FileProducts,
+    > {
+        self.handle.linked(id)
     }
     /// `PUT /File/action/reupload`
     pub fn reupload(
@@ -1441,92 +1181,14 @@ impl<'a> FileApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
-    /// `GET /File/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/File/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /File/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/File/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /File/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/File/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /File/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::PUT, "/File/action/massUpdate");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /File/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::POST, "/File/action/massDelete");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /File/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -1538,12 +1200,14 @@ impl<'a> FileApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /File/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -1567,6 +1231,12 @@ impl<'a> FileApi<'a> {
         ::atrocore_runtime::Operation::bytes(request)
     }
 }
+impl ::atrocore_runtime::Updatable for File {
+    type Patch = FilePatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for File {}
+impl ::atrocore_runtime::HoldsFiles for File {}
 /// Request body of `PUT /File/action/reupload`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReuploadBody {
@@ -1668,19 +1338,54 @@ impl ::atrocore_runtime::fields::DecodeFields for UploadProxyBody {
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `folder`: `folderId` or `folder`.
+    /// The link `brands`; to many `Brand` records.
+    #[derive(Debug)]
+    pub enum Brands {}
+    #[cfg(feature = "brand")]
+    impl ::atrocore_runtime::ToManyLink for Brands {
+        type Source = super::File;
+        type Target = crate::brand::Brand;
+        const NAME: &'static str = "brands";
+    }
+    /// The link `categories`; to many `Category` records.
+    #[derive(Debug)]
+    pub enum Categories {}
+    #[cfg(feature = "category")]
+    impl ::atrocore_runtime::ToManyLink for Categories {
+        type Source = super::File;
+        type Target = crate::category::Category;
+        const NAME: &'static str = "categories";
+    }
+    /// The link `fileProducts`; to many `ProductFile` records.
+    #[derive(Debug)]
+    pub enum FileProducts {}
+    #[cfg(feature = "product-file")]
+    impl ::atrocore_runtime::ToManyLink for FileProducts {
+        type Source = super::File;
+        type Target = crate::product_file::ProductFile;
+        const NAME: &'static str = "fileProducts";
+    }
+    /// The link `folder`: `folderId` or `folder` in a write struct.
     #[derive(Debug)]
     pub enum Folder {}
     impl ::atrocore_runtime::LinkKeys for Folder {
         const ID: &'static str = "folderId";
         const LINK: &'static str = "folder";
     }
-    /// The link `type`: `typeId` or `type`.
+    /// The link `products`; to many `Product` records.
+    #[derive(Debug)]
+    pub enum Products {}
+    #[cfg(feature = "product")]
+    impl ::atrocore_runtime::ToManyLink for Products {
+        type Source = super::File;
+        type Target = crate::product::Product;
+        const NAME: &'static str = "products";
+    }
+    /// The link `type`: `typeId` or `type` in a write struct.
     #[derive(Debug)]
     pub enum Type {}
     impl ::atrocore_runtime::LinkKeys for Type {

@@ -328,6 +328,7 @@ impl ::atrocore_runtime::Entity for Folder {
     const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = Folder;
     type Field = FolderField;
+    type Id = crate::ids::FolderId;
 }
 /// The fields of a new `Folder` record (`POST /Folder`).
 #[derive(Debug, Clone, PartialEq)]
@@ -662,321 +663,68 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("modifiedBy")
     }
 }
-/// Operations on `Folder` records; get one from [`crate::Client`].
+/// Operations on `Folder` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /Folder`
+/// - `read`: `GET /Folder/{id}`
+/// - `create`: `POST /Folder`
+/// - `update`: `PUT /Folder/{id}`
+/// - `delete`: `DELETE /Folder/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /Folder/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /Folder/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /Folder/{id}/{link}`: `remove` of a link list
+/// - `PUT /Folder/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /Folder/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct FolderApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, Folder>,
+}
+impl<'a> ::std::ops::Deref for FolderApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, Folder>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> FolderApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /Folder`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<Folder> {
-        self.client.list::<Folder>()
-    }
-    /// `GET /Folder/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
-    ) -> ::atrocore_runtime::ReadRequest<Folder> {
-        self.client.read::<Folder>(id.id_str())
-    }
-    /// `POST /Folder`
-    pub fn create(
-        &self,
-        record: &FolderPost,
-    ) -> ::atrocore_runtime::CreateRequest<Folder> {
-        self.client.create::<Folder, FolderPost>(record)
-    }
-    /// Bulk upsert of `Folder` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<Folder>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<Folder, I>(self.client, items)
-    }
-    /// `PUT /Folder/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
-        changes: &FolderPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<Folder> {
-        self.client
-            .update::<
-                Folder,
-                FolderPatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Folder>,
-        changes: &FolderPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "Folder",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::FolderId>>(
-        &self,
-        ids: &[S],
-        changes: &FolderPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update("Folder", ::atrocore_runtime::MassSelection::Ids(ids), changes)
-    }
-    /// `DELETE /Folder/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
-    ) -> ::atrocore_runtime::DeleteRequest<Folder> {
-        self.client.delete::<Folder>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Folder>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "Folder",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::FolderId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client.mass_delete("Folder", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// The `Folder` records linked to the `Folder` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Folder` records linked to the `Folder` `id` through `children`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     pub fn children(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::folder::Folder> {
-        self.client.linked::<crate::folder::Folder>("Folder", id.id_str(), "children")
+    ) -> ::atrocore_runtime::ListRequest<crate::folder::Folder, links::Children> {
+        self.handle.linked(id)
     }
-    /// Links the `Folder` records `ids` to the `Folder` `id` through `children`.
-    pub fn link_children<S: ::atrocore_runtime::AsId<crate::ids::FolderId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Folder", id.id_str(), "children", &ids)
-    }
-    /// Unlinks the `Folder` records `ids` from the `Folder` `id` (`children`); they stay.
-    pub fn unlink_children<S: ::atrocore_runtime::AsId<crate::ids::FolderId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Folder", id.id_str(), "children", &ids)
-    }
-    /// Links to the `Folder` `id`, through `children`, every `Folder` record that matches `filter` (the server selects them; an empty filter matches every record).
-    pub fn link_children_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
-        filter: ::atrocore_runtime::Filter<crate::folder::Folder>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Folder", id.id_str(), "children", &filter.into_where())
-    }
-    /// Unlinks every `Folder` record from the `Folder` `id` (`children`); they stay.
-    pub fn unlink_all_children(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Folder", id.id_str(), "children")
-    }
-    /// The `Folder` records linked to the `Folder` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Folder` records linked to the `Folder` `id` through `parents`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     pub fn parents(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::folder::Folder> {
-        self.client.linked::<crate::folder::Folder>("Folder", id.id_str(), "parents")
+    ) -> ::atrocore_runtime::ListRequest<crate::folder::Folder, links::Parents> {
+        self.handle.linked(id)
     }
-    /// Links the `Folder` records `ids` to the `Folder` `id` through `parents`.
-    pub fn link_parents<S: ::atrocore_runtime::AsId<crate::ids::FolderId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Folder", id.id_str(), "parents", &ids)
-    }
-    /// Unlinks the `Folder` records `ids` from the `Folder` `id` (`parents`); they stay.
-    pub fn unlink_parents<S: ::atrocore_runtime::AsId<crate::ids::FolderId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Folder", id.id_str(), "parents", &ids)
-    }
-    /// Links to the `Folder` `id`, through `parents`, every `Folder` record that matches `filter` (the server selects them; an empty filter matches every record).
-    pub fn link_parents_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
-        filter: ::atrocore_runtime::Filter<crate::folder::Folder>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_matching("Folder", id.id_str(), "parents", &filter.into_where())
-    }
-    /// Unlinks every `Folder` record from the `Folder` `id` (`parents`); they stay.
-    pub fn unlink_all_parents(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Folder", id.id_str(), "parents")
-    }
-    /// The `File` records linked to the `Folder` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `File` records linked to the `Folder` `id` through `files`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "file")]
     pub fn files(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::file::File> {
-        self.client.linked::<crate::file::File>("Folder", id.id_str(), "files")
+    ) -> ::atrocore_runtime::ListRequest<crate::file::File, links::Files> {
+        self.handle.linked(id)
     }
-    /// Links the `File` records `ids` to the `Folder` `id` through `files`.
-    #[cfg(feature = "file")]
-    pub fn link_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Folder", id.id_str(), "files", &ids)
-    }
-    /// Unlinks the `File` records `ids` from the `Folder` `id` (`files`); they stay.
-    #[cfg(feature = "file")]
-    pub fn unlink_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Folder", id.id_str(), "files", &ids)
-    }
-    /// Links to the `Folder` `id`, through `files`, every `File` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "file")]
-    pub fn link_files_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
-        filter: ::atrocore_runtime::Filter<crate::file::File>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_matching("Folder", id.id_str(), "files", &filter.into_where())
-    }
-    /// Unlinks every `File` record from the `Folder` `id` (`files`); they stay.
-    #[cfg(feature = "file")]
-    pub fn unlink_all_files(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::FolderId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Folder", id.id_str(), "files")
-    }
-    /// `GET /Folder/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/Folder/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Folder/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/Folder/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /Folder/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/Folder/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /Folder/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::PUT, "/Folder/action/massUpdate");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Folder/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::POST, "/Folder/action/massDelete");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /Folder/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -988,12 +736,14 @@ impl<'a> FolderApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /Folder/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -1006,22 +756,51 @@ impl<'a> FolderApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for Folder {
+    type Create = FolderPost;
+}
+impl ::atrocore_runtime::Updatable for Folder {
+    type Patch = FolderPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for Folder {}
 impl ::atrocore_runtime::UpsertPayload<Folder> for FolderPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<Folder>(self)
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `parents`: `parentsIds` or `parents`.
+    /// The link `children`; to many `Folder` records.
+    #[derive(Debug)]
+    pub enum Children {}
+    impl ::atrocore_runtime::ToManyLink for Children {
+        type Source = super::Folder;
+        type Target = crate::folder::Folder;
+        const NAME: &'static str = "children";
+    }
+    /// The link `files`; to many `File` records.
+    #[derive(Debug)]
+    pub enum Files {}
+    #[cfg(feature = "file")]
+    impl ::atrocore_runtime::ToManyLink for Files {
+        type Source = super::Folder;
+        type Target = crate::file::File;
+        const NAME: &'static str = "files";
+    }
+    /// The link `parents`: `parentsIds` or `parents` in a write struct; to many `Folder` records.
     #[derive(Debug)]
     pub enum Parents {}
     impl ::atrocore_runtime::LinkKeys for Parents {
         const ID: &'static str = "parentsIds";
         const LINK: &'static str = "parents";
+    }
+    impl ::atrocore_runtime::ToManyLink for Parents {
+        type Source = super::Folder;
+        type Target = crate::folder::Folder;
+        const NAME: &'static str = "parents";
     }
 }

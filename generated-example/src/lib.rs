@@ -76,7 +76,6 @@ pub mod dashlet;
 pub mod entity_field;
 pub mod i18n;
 pub mod last_viewed;
-pub mod mass_actions;
 pub mod metadata;
 pub mod settings;
 pub mod user_profile;
@@ -263,10 +262,6 @@ impl Client {
     /// The `LastViewed` routes.
     pub fn last_viewed(&self) -> last_viewed::LastViewedApi<'_> {
         last_viewed::LastViewedApi::new(&self.inner)
-    }
-    /// The `MassActions` routes.
-    pub fn mass_actions(&self) -> mass_actions::MassActionsApi<'_> {
-        mass_actions::MassActionsApi::new(&self.inner)
     }
     /// The `Metadata` routes.
     pub fn metadata(&self) -> metadata::MetadataApi<'_> {

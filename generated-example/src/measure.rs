@@ -242,6 +242,7 @@ impl ::atrocore_runtime::Entity for Measure {
     const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = Measure;
     type Field = MeasureField;
+    type Id = crate::ids::MeasureId;
 }
 /// The fields of a new `Measure` record (`POST /Measure`).
 #[derive(Debug, Clone, PartialEq)]
@@ -544,287 +545,65 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("modifiedBy")
     }
 }
-/// Operations on `Measure` records; get one from [`crate::Client`].
+/// Operations on `Measure` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /Measure`
+/// - `read`: `GET /Measure/{id}`
+/// - `create`: `POST /Measure`
+/// - `update`: `PUT /Measure/{id}`
+/// - `delete`: `DELETE /Measure/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /Measure/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /Measure/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /Measure/{id}/{link}`: `remove` of a link list
+/// - `PUT /Measure/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /Measure/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct MeasureApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, Measure>,
+}
+impl<'a> ::std::ops::Deref for MeasureApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, Measure>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> MeasureApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /Measure`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<Measure> {
-        self.client.list::<Measure>()
-    }
-    /// `GET /Measure/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
-    ) -> ::atrocore_runtime::ReadRequest<Measure> {
-        self.client.read::<Measure>(id.id_str())
-    }
-    /// `POST /Measure`
-    pub fn create(
-        &self,
-        record: &MeasurePost,
-    ) -> ::atrocore_runtime::CreateRequest<Measure> {
-        self.client.create::<Measure, MeasurePost>(record)
-    }
-    /// Bulk upsert of `Measure` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<Measure>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<Measure, I>(self.client, items)
-    }
-    /// `PUT /Measure/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
-        changes: &MeasurePatch,
-    ) -> ::atrocore_runtime::UpdateRequest<Measure> {
-        self.client
-            .update::<
-                Measure,
-                MeasurePatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Measure>,
-        changes: &MeasurePatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "Measure",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::MeasureId>>(
-        &self,
-        ids: &[S],
-        changes: &MeasurePatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update("Measure", ::atrocore_runtime::MassSelection::Ids(ids), changes)
-    }
-    /// `DELETE /Measure/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
-    ) -> ::atrocore_runtime::DeleteRequest<Measure> {
-        self.client.delete::<Measure>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Measure>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "Measure",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::MeasureId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client.mass_delete("Measure", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// The `Unit` records linked to the `Measure` `id` through `units`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Unit` records linked to the `Measure` `id` through `units`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "unit")]
     pub fn units(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::unit::Unit> {
-        self.client.linked::<crate::unit::Unit>("Measure", id.id_str(), "units")
+    ) -> ::atrocore_runtime::ListRequest<crate::unit::Unit, links::Units> {
+        self.handle.linked(id)
     }
-    /// Links the `Unit` records `ids` to the `Measure` `id` through `units`.
-    #[cfg(feature = "unit")]
-    pub fn link_units<S: ::atrocore_runtime::AsId<crate::ids::UnitId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Measure", id.id_str(), "units", &ids)
-    }
-    /// Unlinks the `Unit` records `ids` from the `Measure` `id` (`units`); they stay.
-    #[cfg(feature = "unit")]
-    pub fn unlink_units<S: ::atrocore_runtime::AsId<crate::ids::UnitId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Measure", id.id_str(), "units", &ids)
-    }
-    /// Links to the `Measure` `id`, through `units`, every `Unit` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "unit")]
-    pub fn link_units_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
-        filter: ::atrocore_runtime::Filter<crate::unit::Unit>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_matching("Measure", id.id_str(), "units", &filter.into_where())
-    }
-    /// Unlinks every `Unit` record from the `Measure` `id` (`units`); they stay.
-    #[cfg(feature = "unit")]
-    pub fn unlink_all_units(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Measure", id.id_str(), "units")
-    }
-    /// The `Attribute` records linked to the `Measure` `id` through `attributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Attribute` records linked to the `Measure` `id` through `attributes`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "attribute")]
     pub fn attributes(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
-        self.client
-            .linked::<crate::attribute::Attribute>("Measure", id.id_str(), "attributes")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::attribute::Attribute,
+        links::Attributes,
+    > {
+        self.handle.linked(id)
     }
-    /// Links the `Attribute` records `ids` to the `Measure` `id` through `attributes`.
-    #[cfg(feature = "attribute")]
-    pub fn link_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Measure", id.id_str(), "attributes", &ids)
-    }
-    /// Unlinks the `Attribute` records `ids` from the `Measure` `id` (`attributes`); they stay.
-    #[cfg(feature = "attribute")]
-    pub fn unlink_attributes<S: ::atrocore_runtime::AsId<crate::ids::AttributeId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Measure", id.id_str(), "attributes", &ids)
-    }
-    /// Links to the `Measure` `id`, through `attributes`, every `Attribute` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "attribute")]
-    pub fn link_attributes_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
-        filter: ::atrocore_runtime::Filter<crate::attribute::Attribute>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Measure", id.id_str(), "attributes", &filter.into_where())
-    }
-    /// Unlinks every `Attribute` record from the `Measure` `id` (`attributes`); they stay.
-    #[cfg(feature = "attribute")]
-    pub fn unlink_all_attributes(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::MeasureId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Measure", id.id_str(), "attributes")
-    }
-    /// `GET /Measure/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/Measure/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Measure/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/Measure/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /Measure/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/Measure/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /Measure/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::PUT, "/Measure/action/massUpdate");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Measure/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::POST, "/Measure/action/massDelete");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /Measure/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -836,12 +615,14 @@ impl<'a> MeasureApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /Measure/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -854,6 +635,14 @@ impl<'a> MeasureApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for Measure {
+    type Create = MeasurePost;
+}
+impl ::atrocore_runtime::Updatable for Measure {
+    type Patch = MeasurePatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for Measure {}
 impl ::atrocore_runtime::UpsertPayload<Measure> for MeasurePost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<Measure>(self)
@@ -917,6 +706,26 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MeasureDisplayFormat {
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
+/// The entity's links as types: for the write structs' link fields and the link lists.
+pub mod links {
+    /// The link `attributes`; to many `Attribute` records.
+    #[derive(Debug)]
+    pub enum Attributes {}
+    #[cfg(feature = "attribute")]
+    impl ::atrocore_runtime::ToManyLink for Attributes {
+        type Source = super::Measure;
+        type Target = crate::attribute::Attribute;
+        const NAME: &'static str = "attributes";
+    }
+    /// The link `units`; to many `Unit` records.
+    #[derive(Debug)]
+    pub enum Units {}
+    #[cfg(feature = "unit")]
+    impl ::atrocore_runtime::ToManyLink for Units {
+        type Source = super::Measure;
+        type Target = crate::unit::Unit;
+        const NAME: &'static str = "units";
+    }
+}

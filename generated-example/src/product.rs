@@ -911,6 +911,7 @@ impl ::atrocore_runtime::Entity for Product {
     const NAME: &'static str = "Product";
     type Record = Product;
     type Field = ProductField;
+    type Id = crate::ids::ProductId;
 }
 /// The fields of a new `Product` record (`POST /Product`).
 #[derive(Debug, Clone, PartialEq)]
@@ -2248,1009 +2249,181 @@ impl Product {
         )
     }
 }
-/// Operations on `Product` records; get one from [`crate::Client`].
+/// Operations on `Product` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /Product`
+/// - `read`: `GET /Product/{id}`
+/// - `create`: `POST /Product`
+/// - `update`: `PUT /Product/{id}`
+/// - `delete`: `DELETE /Product/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /Product/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /Product/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /Product/{id}/{link}`: `remove` of a link list
+/// - `PUT /Product/action/massUpdate`: `update_matching` and `update_ids`
+/// - `GET /Product/{id}/attributeValues`: `attributes(id).list()`
+/// - `DELETE /Product/{id}/attributeValues`: `attributes(id).remove(..)`
+/// - `POST /Product/{id}/addAttributes`: `attributes(id).add(..)`
+/// - `POST /Product/{id}/upsertAttributeValues`: `attributes(id).upsert(..)`
+/// - `POST /Product/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct ProductApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, Product>,
+}
+impl<'a> ::std::ops::Deref for ProductApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, Product>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> ProductApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /Product`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<Product> {
-        self.client.list::<Product>()
-    }
-    /// `GET /Product/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ReadRequest<Product> {
-        self.client.read::<Product>(id.id_str())
-    }
-    /// `POST /Product`
-    pub fn create(
-        &self,
-        record: &ProductPost,
-    ) -> ::atrocore_runtime::CreateRequest<Product> {
-        self.client.create::<Product, ProductPost>(record)
-    }
-    /// Bulk upsert of `Product` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<Product>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<Product, I>(self.client, items)
-    }
-    /// `PUT /Product/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        changes: &ProductPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<Product> {
-        self.client
-            .update::<
-                Product,
-                ProductPatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Product>,
-        changes: &ProductPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "Product",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        ids: &[S],
-        changes: &ProductPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update("Product", ::atrocore_runtime::MassSelection::Ids(ids), changes)
-    }
-    /// `DELETE /Product/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::DeleteRequest<Product> {
-        self.client.delete::<Product>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Product>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "Product",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client.mass_delete("Product", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// The attribute values of the record `id`: list them typed (value by attribute type,
-    /// units, per-language values), add, upsert (a no-op is `WriteOutcome::NotModified`)
-    /// and remove attributes.
-    pub fn attributes(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::RecordAttributes {
-        self.client.attributes::<Product>(id.id_str())
-    }
-    /// The `Product` records linked to the `Product` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Product` records linked to the `Product` `id` through `children`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     pub fn children(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Product", id.id_str(), "children")
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product, links::Children> {
+        self.handle.linked(id)
     }
-    /// Links the `Product` records `ids` to the `Product` `id` through `children`.
-    pub fn link_children<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "children", &ids)
-    }
-    /// Unlinks the `Product` records `ids` from the `Product` `id` (`children`); they stay.
-    pub fn unlink_children<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Product", id.id_str(), "children", &ids)
-    }
-    /// Links to the `Product` `id`, through `children`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
-    pub fn link_children_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::product::Product>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Product", id.id_str(), "children", &filter.into_where())
-    }
-    /// Unlinks every `Product` record from the `Product` `id` (`children`); they stay.
-    pub fn unlink_all_children(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "children")
-    }
-    /// The `Product` records linked to the `Product` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Product` records linked to the `Product` `id` through `parents`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     pub fn parents(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Product", id.id_str(), "parents")
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product, links::Parents> {
+        self.handle.linked(id)
     }
-    /// Links the `Product` records `ids` to the `Product` `id` through `parents`.
-    pub fn link_parents<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "parents", &ids)
-    }
-    /// Unlinks the `Product` records `ids` from the `Product` `id` (`parents`); they stay.
-    pub fn unlink_parents<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Product", id.id_str(), "parents", &ids)
-    }
-    /// Links to the `Product` `id`, through `parents`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
-    pub fn link_parents_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::product::Product>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Product", id.id_str(), "parents", &filter.into_where())
-    }
-    /// Unlinks every `Product` record from the `Product` `id` (`parents`); they stay.
-    pub fn unlink_all_parents(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "parents")
-    }
-    /// The `File` records linked to the `Product` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `File` records linked to the `Product` `id` through `files`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "file")]
     pub fn files(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::file::File> {
-        self.client.linked::<crate::file::File>("Product", id.id_str(), "files")
+    ) -> ::atrocore_runtime::ListRequest<crate::file::File, links::Files> {
+        self.handle.linked(id)
     }
-    /// Links the `File` records `ids` to the `Product` `id` through `files`.
-    #[cfg(feature = "file")]
-    pub fn link_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "files", &ids)
-    }
-    /// Unlinks the `File` records `ids` from the `Product` `id` (`files`); they stay.
-    #[cfg(feature = "file")]
-    pub fn unlink_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Product", id.id_str(), "files", &ids)
-    }
-    /// Links to the `Product` `id`, through `files`, every `File` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "file")]
-    pub fn link_files_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::file::File>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_matching("Product", id.id_str(), "files", &filter.into_where())
-    }
-    /// Unlinks every `File` record from the `Product` `id` (`files`); they stay.
-    #[cfg(feature = "file")]
-    pub fn unlink_all_files(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "files")
-    }
-    /// The `Attribute` records linked to the `Product` `id` through `variantSpecificAttributes`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Attribute` records linked to the `Product` `id` through `variantSpecificAttributes`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "attribute")]
     pub fn variant_specific_attributes(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::attribute::Attribute> {
-        self.client
-            .linked::<
-                crate::attribute::Attribute,
-            >("Product", id.id_str(), "variantSpecificAttributes")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::attribute::Attribute,
+        links::VariantSpecificAttributes,
+    > {
+        self.handle.linked(id)
     }
-    /// Links the `Attribute` records `ids` to the `Product` `id` through `variantSpecificAttributes`.
-    #[cfg(feature = "attribute")]
-    pub fn link_variant_specific_attributes<
-        S: ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client
-            .link_records("Product", id.id_str(), "variantSpecificAttributes", &ids)
-    }
-    /// Unlinks the `Attribute` records `ids` from the `Product` `id` (`variantSpecificAttributes`); they stay.
-    #[cfg(feature = "attribute")]
-    pub fn unlink_variant_specific_attributes<
-        S: ::atrocore_runtime::AsId<crate::ids::AttributeId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client
-            .unlink_records("Product", id.id_str(), "variantSpecificAttributes", &ids)
-    }
-    /// Links to the `Product` `id`, through `variantSpecificAttributes`, every `Attribute` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "attribute")]
-    pub fn link_variant_specific_attributes_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::attribute::Attribute>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "Product",
-                id.id_str(),
-                "variantSpecificAttributes",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `Attribute` record from the `Product` `id` (`variantSpecificAttributes`); they stay.
-    #[cfg(feature = "attribute")]
-    pub fn unlink_all_variant_specific_attributes(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "variantSpecificAttributes")
-    }
-    /// The `Channel` records linked to the `Product` `id` through `channels`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Channel` records linked to the `Product` `id` through `channels`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "channel")]
     pub fn channels(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::channel::Channel> {
-        self.client.linked::<crate::channel::Channel>("Product", id.id_str(), "channels")
+    ) -> ::atrocore_runtime::ListRequest<crate::channel::Channel, links::Channels> {
+        self.handle.linked(id)
     }
-    /// Links the `Channel` records `ids` to the `Product` `id` through `channels`.
-    #[cfg(feature = "channel")]
-    pub fn link_channels<S: ::atrocore_runtime::AsId<crate::ids::ChannelId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "channels", &ids)
-    }
-    /// Unlinks the `Channel` records `ids` from the `Product` `id` (`channels`); they stay.
-    #[cfg(feature = "channel")]
-    pub fn unlink_channels<S: ::atrocore_runtime::AsId<crate::ids::ChannelId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Product", id.id_str(), "channels", &ids)
-    }
-    /// Links to the `Product` `id`, through `channels`, every `Channel` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "channel")]
-    pub fn link_channels_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::channel::Channel>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Product", id.id_str(), "channels", &filter.into_where())
-    }
-    /// Unlinks every `Channel` record from the `Product` `id` (`channels`); they stay.
-    #[cfg(feature = "channel")]
-    pub fn unlink_all_channels(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "channels")
-    }
-    /// The `Category` records linked to the `Product` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Category` records linked to the `Product` `id` through `categories`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "category")]
     pub fn categories(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
-        self.client
-            .linked::<crate::category::Category>("Product", id.id_str(), "categories")
+    ) -> ::atrocore_runtime::ListRequest<crate::category::Category, links::Categories> {
+        self.handle.linked(id)
     }
-    /// Links the `Category` records `ids` to the `Product` `id` through `categories`.
-    #[cfg(feature = "category")]
-    pub fn link_categories<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "categories", &ids)
-    }
-    /// Unlinks the `Category` records `ids` from the `Product` `id` (`categories`); they stay.
-    #[cfg(feature = "category")]
-    pub fn unlink_categories<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Product", id.id_str(), "categories", &ids)
-    }
-    /// Links to the `Product` `id`, through `categories`, every `Category` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "category")]
-    pub fn link_categories_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::category::Category>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Product", id.id_str(), "categories", &filter.into_where())
-    }
-    /// Unlinks every `Category` record from the `Product` `id` (`categories`); they stay.
-    #[cfg(feature = "category")]
-    pub fn unlink_all_categories(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "categories")
-    }
-    /// The `User` records linked to the `Product` `id` through `followers`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `User` records linked to the `Product` `id` through `followers`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "user")]
     pub fn followers(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::user::User> {
-        self.client.linked::<crate::user::User>("Product", id.id_str(), "followers")
+    ) -> ::atrocore_runtime::ListRequest<crate::user::User, links::Followers> {
+        self.handle.linked(id)
     }
-    /// Links the `User` records `ids` to the `Product` `id` through `followers`.
-    #[cfg(feature = "user")]
-    pub fn link_followers<S: ::atrocore_runtime::AsId<crate::ids::UserId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "followers", &ids)
-    }
-    /// Unlinks the `User` records `ids` from the `Product` `id` (`followers`); they stay.
-    #[cfg(feature = "user")]
-    pub fn unlink_followers<S: ::atrocore_runtime::AsId<crate::ids::UserId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Product", id.id_str(), "followers", &ids)
-    }
-    /// Links to the `Product` `id`, through `followers`, every `User` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "user")]
-    pub fn link_followers_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::user::User>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Product", id.id_str(), "followers", &filter.into_where())
-    }
-    /// Unlinks every `User` record from the `Product` `id` (`followers`); they stay.
-    #[cfg(feature = "user")]
-    pub fn unlink_all_followers(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "followers")
-    }
-    /// The `Team` records linked to the `Product` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Team` records linked to the `Product` `id` through `teams`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "team")]
     pub fn teams(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client.linked::<crate::team::Team>("Product", id.id_str(), "teams")
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team, links::Teams> {
+        self.handle.linked(id)
     }
-    /// Links the `Team` records `ids` to the `Product` `id` through `teams`.
-    #[cfg(feature = "team")]
-    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "teams", &ids)
-    }
-    /// Unlinks the `Team` records `ids` from the `Product` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Product", id.id_str(), "teams", &ids)
-    }
-    /// Links to the `Product` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "team")]
-    pub fn link_teams_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::team::Team>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_matching("Product", id.id_str(), "teams", &filter.into_where())
-    }
-    /// Unlinks every `Team` record from the `Product` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_all_teams(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "teams")
-    }
-    /// The `Product` records linked to the `Product` `id` through `associatedItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Product` records linked to the `Product` `id` through `associatedItems`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     pub fn associated_items(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client
-            .linked::<crate::product::Product>("Product", id.id_str(), "associatedItems")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::product::Product,
+        links::AssociatedItems,
+    > {
+        self.handle.linked(id)
     }
-    /// Links the `Product` records `ids` to the `Product` `id` through `associatedItems`.
-    pub fn link_associated_items<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "associatedItems", &ids)
-    }
-    /// Unlinks the `Product` records `ids` from the `Product` `id` (`associatedItems`); they stay.
-    pub fn unlink_associated_items<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Product", id.id_str(), "associatedItems", &ids)
-    }
-    /// Links to the `Product` `id`, through `associatedItems`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
-    pub fn link_associated_items_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::product::Product>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "Product",
-                id.id_str(),
-                "associatedItems",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `Product` record from the `Product` `id` (`associatedItems`); they stay.
-    pub fn unlink_all_associated_items(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "associatedItems")
-    }
-    /// The `Product` records linked to the `Product` `id` through `associatingItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Product` records linked to the `Product` `id` through `associatingItems`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     pub fn associating_items(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client
-            .linked::<
-                crate::product::Product,
-            >("Product", id.id_str(), "associatingItems")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::product::Product,
+        links::AssociatingItems,
+    > {
+        self.handle.linked(id)
     }
-    /// Links the `Product` records `ids` to the `Product` `id` through `associatingItems`.
-    pub fn link_associating_items<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "associatingItems", &ids)
-    }
-    /// Unlinks the `Product` records `ids` from the `Product` `id` (`associatingItems`); they stay.
-    pub fn unlink_associating_items<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Product", id.id_str(), "associatingItems", &ids)
-    }
-    /// Links to the `Product` `id`, through `associatingItems`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
-    pub fn link_associating_items_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::product::Product>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "Product",
-                id.id_str(),
-                "associatingItems",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `Product` record from the `Product` `id` (`associatingItems`); they stay.
-    pub fn unlink_all_associating_items(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "associatingItems")
-    }
-    /// The `AssociatedProduct` records linked to the `Product` `id` through `associatedItemRelations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `AssociatedProduct` records linked to the `Product` `id` through `associatedItemRelations`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "associated-product")]
     pub fn associated_item_relations(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::associated_product::AssociatedProduct> {
-        self.client
-            .linked::<
-                crate::associated_product::AssociatedProduct,
-            >("Product", id.id_str(), "associatedItemRelations")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::associated_product::AssociatedProduct,
+        links::AssociatedItemRelations,
+    > {
+        self.handle.linked(id)
     }
-    /// Links the `AssociatedProduct` records `ids` to the `Product` `id` through `associatedItemRelations`.
-    #[cfg(feature = "associated-product")]
-    pub fn link_associated_item_relations<
-        S: ::atrocore_runtime::AsId<crate::ids::AssociatedProductId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "associatedItemRelations", &ids)
-    }
-    /// Unlinks the `AssociatedProduct` records `ids` from the `Product` `id` (`associatedItemRelations`); they stay.
-    #[cfg(feature = "associated-product")]
-    pub fn unlink_associated_item_relations<
-        S: ::atrocore_runtime::AsId<crate::ids::AssociatedProductId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client
-            .unlink_records("Product", id.id_str(), "associatedItemRelations", &ids)
-    }
-    /// Links to the `Product` `id`, through `associatedItemRelations`, every `AssociatedProduct` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "associated-product")]
-    pub fn link_associated_item_relations_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::associated_product::AssociatedProduct>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "Product",
-                id.id_str(),
-                "associatedItemRelations",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `AssociatedProduct` record from the `Product` `id` (`associatedItemRelations`); they stay.
-    #[cfg(feature = "associated-product")]
-    pub fn unlink_all_associated_item_relations(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "associatedItemRelations")
-    }
-    /// The `AssociatedProduct` records linked to the `Product` `id` through `associatingItemRelations`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `AssociatedProduct` records linked to the `Product` `id` through `associatingItemRelations`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "associated-product")]
     pub fn associating_item_relations(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::associated_product::AssociatedProduct> {
-        self.client
-            .linked::<
-                crate::associated_product::AssociatedProduct,
-            >("Product", id.id_str(), "associatingItemRelations")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::associated_product::AssociatedProduct,
+        links::AssociatingItemRelations,
+    > {
+        self.handle.linked(id)
     }
-    /// Links the `AssociatedProduct` records `ids` to the `Product` `id` through `associatingItemRelations`.
-    #[cfg(feature = "associated-product")]
-    pub fn link_associating_item_relations<
-        S: ::atrocore_runtime::AsId<crate::ids::AssociatedProductId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client
-            .link_records("Product", id.id_str(), "associatingItemRelations", &ids)
-    }
-    /// Unlinks the `AssociatedProduct` records `ids` from the `Product` `id` (`associatingItemRelations`); they stay.
-    #[cfg(feature = "associated-product")]
-    pub fn unlink_associating_item_relations<
-        S: ::atrocore_runtime::AsId<crate::ids::AssociatedProductId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client
-            .unlink_records("Product", id.id_str(), "associatingItemRelations", &ids)
-    }
-    /// Links to the `Product` `id`, through `associatingItemRelations`, every `AssociatedProduct` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "associated-product")]
-    pub fn link_associating_item_relations_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::associated_product::AssociatedProduct>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "Product",
-                id.id_str(),
-                "associatingItemRelations",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `AssociatedProduct` record from the `Product` `id` (`associatingItemRelations`); they stay.
-    #[cfg(feature = "associated-product")]
-    pub fn unlink_all_associating_item_relations(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "associatingItemRelations")
-    }
-    /// The `Classification` records linked to the `Product` `id` through `classifications`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Classification` records linked to the `Product` `id` through `classifications`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "classification")]
     pub fn classifications(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::classification::Classification> {
-        self.client
-            .linked::<
-                crate::classification::Classification,
-            >("Product", id.id_str(), "classifications")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::classification::Classification,
+        links::Classifications,
+    > {
+        self.handle.linked(id)
     }
-    /// Links the `Classification` records `ids` to the `Product` `id` through `classifications`.
-    #[cfg(feature = "classification")]
-    pub fn link_classifications<
-        S: ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "classifications", &ids)
-    }
-    /// Unlinks the `Classification` records `ids` from the `Product` `id` (`classifications`); they stay.
-    #[cfg(feature = "classification")]
-    pub fn unlink_classifications<
-        S: ::atrocore_runtime::AsId<crate::ids::ClassificationId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Product", id.id_str(), "classifications", &ids)
-    }
-    /// Links to the `Product` `id`, through `classifications`, every `Classification` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "classification")]
-    pub fn link_classifications_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::classification::Classification>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "Product",
-                id.id_str(),
-                "classifications",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `Classification` record from the `Product` `id` (`classifications`); they stay.
-    #[cfg(feature = "classification")]
-    pub fn unlink_all_classifications(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "classifications")
-    }
-    /// The `ProductFile` records linked to the `Product` `id` through `productFiles`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `ProductFile` records linked to the `Product` `id` through `productFiles`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "product-file")]
     pub fn product_files(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product_file::ProductFile> {
-        self.client
-            .linked::<
-                crate::product_file::ProductFile,
-            >("Product", id.id_str(), "productFiles")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::product_file::ProductFile,
+        links::ProductFiles,
+    > {
+        self.handle.linked(id)
     }
-    /// Links the `ProductFile` records `ids` to the `Product` `id` through `productFiles`.
-    #[cfg(feature = "product-file")]
-    pub fn link_product_files<S: ::atrocore_runtime::AsId<crate::ids::ProductFileId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "productFiles", &ids)
-    }
-    /// Unlinks the `ProductFile` records `ids` from the `Product` `id` (`productFiles`); they stay.
-    #[cfg(feature = "product-file")]
-    pub fn unlink_product_files<S: ::atrocore_runtime::AsId<crate::ids::ProductFileId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Product", id.id_str(), "productFiles", &ids)
-    }
-    /// Links to the `Product` `id`, through `productFiles`, every `ProductFile` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "product-file")]
-    pub fn link_product_files_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::product_file::ProductFile>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Product", id.id_str(), "productFiles", &filter.into_where())
-    }
-    /// Unlinks every `ProductFile` record from the `Product` `id` (`productFiles`); they stay.
-    #[cfg(feature = "product-file")]
-    pub fn unlink_all_product_files(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "productFiles")
-    }
-    /// The `ProductCategory` records linked to the `Product` `id` through `productCategories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `ProductCategory` records linked to the `Product` `id` through `productCategories`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "product-category")]
     pub fn product_categories(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product_category::ProductCategory> {
-        self.client
-            .linked::<
-                crate::product_category::ProductCategory,
-            >("Product", id.id_str(), "productCategories")
-    }
-    /// Links the `ProductCategory` records `ids` to the `Product` `id` through `productCategories`.
-    #[cfg(feature = "product-category")]
-    pub fn link_product_categories<
-        S: ::atrocore_runtime::AsId<crate::ids::ProductCategoryId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "productCategories", &ids)
-    }
-    /// Unlinks the `ProductCategory` records `ids` from the `Product` `id` (`productCategories`); they stay.
-    #[cfg(feature = "product-category")]
-    pub fn unlink_product_categories<
-        S: ::atrocore_runtime::AsId<crate::ids::ProductCategoryId>,
-    >(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Product", id.id_str(), "productCategories", &ids)
-    }
-    /// Links to the `Product` `id`, through `productCategories`, every `ProductCategory` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "product-category")]
-    pub fn link_product_categories_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::product_category::ProductCategory>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "Product",
-                id.id_str(),
-                "productCategories",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `ProductCategory` record from the `Product` `id` (`productCategories`); they stay.
-    #[cfg(feature = "product-category")]
-    pub fn unlink_all_product_categories(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "productCategories")
-    }
-    /// `GET /Product/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/Product/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Product/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/Product/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /Product/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/Product/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /Product/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::PUT, "/Product/action/massUpdate");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `GET /Product/{id}/attributeValues`
-    pub fn get_attribute_values(
-        &self,
-        id: &str,
-        params: &GetAttributeValuesParams,
-    ) -> ::atrocore_runtime::Operation<Vec<::atrocore_runtime::AttributeValue>> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/Product/{}/attributeValues",
-                    ::atrocore_runtime::encode_path_segment(id)
-                ),
-            );
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /Product/{id}/attributeValues`
-    pub fn delete_attribute_values(
-        &self,
-        id: &str,
-        body: &DeleteAttributeValuesBody,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::RemovedAttributes> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/Product/{}/attributeValues",
-                    ::atrocore_runtime::encode_path_segment(id)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::removed_attributes(request)
-    }
-    /// `POST /Product/{id}/addAttributes`
-    pub fn add_attributes(
-        &self,
-        id: &str,
-        body: &AddAttributesBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/Product/{}/addAttributes",
-                    ::atrocore_runtime::encode_path_segment(id)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Product/{id}/upsertAttributeValues`
-    pub fn upsert_attribute_values(
-        &self,
-        id: &str,
-        body: &[::atrocore_runtime::AttributeValue],
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::WriteOutcome> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/Product/{}/upsertAttributeValues",
-                    ::atrocore_runtime::encode_path_segment(id)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::outcome(request)
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::product_category::ProductCategory,
+        links::ProductCategories,
+    > {
+        self.handle.linked(id)
     }
     /// `POST /Product/action/massRemoveAttribute`
     pub fn mass_remove_attribute(
@@ -3266,23 +2439,14 @@ impl<'a> ProductApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
-    /// `POST /Product/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::POST, "/Product/action/massDelete");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /Product/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -3294,12 +2458,14 @@ impl<'a> ProductApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /Product/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -3311,15 +2477,14 @@ impl<'a> ProductApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
-    /// `PUT /Product/{id}/subscription`
-    pub fn subscription(
-        &self,
-        id: &str,
-    ) -> ::atrocore_runtime::Operation<SubscriptionResponse> {
+    /// The spec is corrected here: AtroCore routes `PATCH` (a `PUT` is not found) and answers a boolean, not `{message}` (2.2.31 app/Atro/Resources/routes.json (`/:controller/:id/subscription`, patch), app/Atro/Controllers/AbstractRecordController.php::actionFollow).
+    ///
+    /// `PATCH /Product/{id}/subscription`
+    pub fn subscription(&self, id: &str) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
-                ::atrocore_runtime::Method::PUT,
+                ::atrocore_runtime::Method::PATCH,
                 ::std::format!(
                     "/Product/{}/subscription",
                     ::atrocore_runtime::encode_path_segment(id)
@@ -3341,16 +2506,19 @@ impl<'a> ProductApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for Product {
+    type Create = ProductPost;
+}
+impl ::atrocore_runtime::Updatable for Product {
+    type Patch = ProductPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for Product {}
+impl ::atrocore_runtime::HasAttributes for Product {}
 impl ::atrocore_runtime::UpsertPayload<Product> for ProductPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<Product>(self)
     }
-}
-/// Query and header parameters of `get_attribute_values` (`GET /Product/{id}/attributeValues`).
-#[derive(Debug, Clone, Default)]
-pub struct GetAttributeValuesParams {
-    /// `language` (header)
-    pub language: Option<crate::types::Language>,
 }
 /// The options of `Product.status` on the instance (from its metadata).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -3425,94 +2593,6 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductStatus {
             deserializer,
         )?;
         Ok(Self::from(value.as_str()))
-    }
-}
-/// Request body of `DELETE /Product/{id}/attributeValues`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DeleteAttributeValuesBody {
-    /// `attributeIds`, required
-    pub attribute_ids: Vec<crate::ids::AttributeId>,
-}
-impl ::atrocore_runtime::serde::Serialize for DeleteAttributeValuesBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
-impl ::atrocore_runtime::fields::EncodeFields for DeleteAttributeValuesBody {
-    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("attributeIds", &self.attribute_ids)?;
-        ::std::result::Result::Ok(())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for DeleteAttributeValuesBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
-impl ::atrocore_runtime::fields::DecodeFields for DeleteAttributeValuesBody {
-    const EXPECTING: &'static str = "a `DeleteAttributeValuesBody` object";
-    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> ::std::result::Result<bool, A::Error> {
-        match key {
-            "attributeIds" => self.attribute_ids = map.next_value()?,
-            _ => return ::std::result::Result::Ok(false),
-        }
-        ::std::result::Result::Ok(true)
-    }
-}
-/// Request body of `POST /Product/{id}/addAttributes`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AddAttributesBody {
-    /// `attributeIds`, required
-    pub attribute_ids: Vec<crate::ids::AttributeId>,
-}
-impl ::atrocore_runtime::serde::Serialize for AddAttributesBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
-impl ::atrocore_runtime::fields::EncodeFields for AddAttributesBody {
-    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("attributeIds", &self.attribute_ids)?;
-        ::std::result::Result::Ok(())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AddAttributesBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
-impl ::atrocore_runtime::fields::DecodeFields for AddAttributesBody {
-    const EXPECTING: &'static str = "a `AddAttributesBody` object";
-    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> ::std::result::Result<bool, A::Error> {
-        match key {
-            "attributeIds" => self.attribute_ids = map.next_value()?,
-            _ => return ::std::result::Result::Ok(false),
-        }
-        ::std::result::Result::Ok(true)
     }
 }
 /// Request body of `POST /Product/action/massRemoveAttribute`.
@@ -3653,93 +2733,211 @@ impl ::atrocore_runtime::fields::DecodeFields for SubscriptionResponse {
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser` in a write struct.
     #[derive(Debug)]
     pub enum AssignedUser {}
     impl ::atrocore_runtime::LinkKeys for AssignedUser {
         const ID: &'static str = "assignedUserId";
         const LINK: &'static str = "assignedUser";
     }
-    /// The link `brand`: `brandId` or `brand`.
+    /// The link `associatedItemRelations`; to many `AssociatedProduct` records.
+    #[derive(Debug)]
+    pub enum AssociatedItemRelations {}
+    #[cfg(feature = "associated-product")]
+    impl ::atrocore_runtime::ToManyLink for AssociatedItemRelations {
+        type Source = super::Product;
+        type Target = crate::associated_product::AssociatedProduct;
+        const NAME: &'static str = "associatedItemRelations";
+    }
+    /// The link `associatedItems`; to many `Product` records.
+    #[derive(Debug)]
+    pub enum AssociatedItems {}
+    impl ::atrocore_runtime::ToManyLink for AssociatedItems {
+        type Source = super::Product;
+        type Target = crate::product::Product;
+        const NAME: &'static str = "associatedItems";
+    }
+    /// The link `associatingItemRelations`; to many `AssociatedProduct` records.
+    #[derive(Debug)]
+    pub enum AssociatingItemRelations {}
+    #[cfg(feature = "associated-product")]
+    impl ::atrocore_runtime::ToManyLink for AssociatingItemRelations {
+        type Source = super::Product;
+        type Target = crate::associated_product::AssociatedProduct;
+        const NAME: &'static str = "associatingItemRelations";
+    }
+    /// The link `associatingItems`; to many `Product` records.
+    #[derive(Debug)]
+    pub enum AssociatingItems {}
+    impl ::atrocore_runtime::ToManyLink for AssociatingItems {
+        type Source = super::Product;
+        type Target = crate::product::Product;
+        const NAME: &'static str = "associatingItems";
+    }
+    /// The link `brand`: `brandId` or `brand` in a write struct.
     #[derive(Debug)]
     pub enum Brand {}
     impl ::atrocore_runtime::LinkKeys for Brand {
         const ID: &'static str = "brandId";
         const LINK: &'static str = "brand";
     }
-    /// The link `classifications`: `classificationsIds` or `classifications`.
+    /// The link `categories`; to many `Category` records.
+    #[derive(Debug)]
+    pub enum Categories {}
+    #[cfg(feature = "category")]
+    impl ::atrocore_runtime::ToManyLink for Categories {
+        type Source = super::Product;
+        type Target = crate::category::Category;
+        const NAME: &'static str = "categories";
+    }
+    /// The link `channels`; to many `Channel` records.
+    #[derive(Debug)]
+    pub enum Channels {}
+    #[cfg(feature = "channel")]
+    impl ::atrocore_runtime::ToManyLink for Channels {
+        type Source = super::Product;
+        type Target = crate::channel::Channel;
+        const NAME: &'static str = "channels";
+    }
+    /// The link `children`; to many `Product` records.
+    #[derive(Debug)]
+    pub enum Children {}
+    impl ::atrocore_runtime::ToManyLink for Children {
+        type Source = super::Product;
+        type Target = crate::product::Product;
+        const NAME: &'static str = "children";
+    }
+    /// The link `classifications`: `classificationsIds` or `classifications` in a write struct; to many `Classification` records.
     #[derive(Debug)]
     pub enum Classifications {}
     impl ::atrocore_runtime::LinkKeys for Classifications {
         const ID: &'static str = "classificationsIds";
         const LINK: &'static str = "classifications";
     }
-    /// The link `countryOfOrigin`: `countryOfOriginId` or `countryOfOrigin`.
+    #[cfg(feature = "classification")]
+    impl ::atrocore_runtime::ToManyLink for Classifications {
+        type Source = super::Product;
+        type Target = crate::classification::Classification;
+        const NAME: &'static str = "classifications";
+    }
+    /// The link `countryOfOrigin`: `countryOfOriginId` or `countryOfOrigin` in a write struct.
     #[derive(Debug)]
     pub enum CountryOfOrigin {}
     impl ::atrocore_runtime::LinkKeys for CountryOfOrigin {
         const ID: &'static str = "countryOfOriginId";
         const LINK: &'static str = "countryOfOrigin";
     }
-    /// The link `defaultSupplier`: `defaultSupplierId` or `defaultSupplier`.
+    /// The link `defaultSupplier`: `defaultSupplierId` or `defaultSupplier` in a write struct.
     #[derive(Debug)]
     pub enum DefaultSupplier {}
     impl ::atrocore_runtime::LinkKeys for DefaultSupplier {
         const ID: &'static str = "defaultSupplierId";
         const LINK: &'static str = "defaultSupplier";
     }
-    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    /// The link `files`; to many `File` records.
+    #[derive(Debug)]
+    pub enum Files {}
+    #[cfg(feature = "file")]
+    impl ::atrocore_runtime::ToManyLink for Files {
+        type Source = super::Product;
+        type Target = crate::file::File;
+        const NAME: &'static str = "files";
+    }
+    /// The link `followers`; to many `User` records.
+    #[derive(Debug)]
+    pub enum Followers {}
+    #[cfg(feature = "user")]
+    impl ::atrocore_runtime::ToManyLink for Followers {
+        type Source = super::Product;
+        type Target = crate::user::User;
+        const NAME: &'static str = "followers";
+    }
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser` in a write struct.
     #[derive(Debug)]
     pub enum OwnerUser {}
     impl ::atrocore_runtime::LinkKeys for OwnerUser {
         const ID: &'static str = "ownerUserId";
         const LINK: &'static str = "ownerUser";
     }
-    /// The link `parents`: `parentsIds` or `parents`.
+    /// The link `parents`: `parentsIds` or `parents` in a write struct; to many `Product` records.
     #[derive(Debug)]
     pub enum Parents {}
     impl ::atrocore_runtime::LinkKeys for Parents {
         const ID: &'static str = "parentsIds";
         const LINK: &'static str = "parents";
     }
-    /// The link `priceUnit`: `priceUnitId` or `priceUnit`.
+    impl ::atrocore_runtime::ToManyLink for Parents {
+        type Source = super::Product;
+        type Target = crate::product::Product;
+        const NAME: &'static str = "parents";
+    }
+    /// The link `priceUnit`: `priceUnitId` or `priceUnit` in a write struct.
     #[derive(Debug)]
     pub enum PriceUnit {}
     impl ::atrocore_runtime::LinkKeys for PriceUnit {
         const ID: &'static str = "priceUnitId";
         const LINK: &'static str = "priceUnit";
     }
-    /// The link `productGroup`: `productGroupId` or `productGroup`.
+    /// The link `productCategories`; to many `ProductCategory` records.
+    #[derive(Debug)]
+    pub enum ProductCategories {}
+    #[cfg(feature = "product-category")]
+    impl ::atrocore_runtime::ToManyLink for ProductCategories {
+        type Source = super::Product;
+        type Target = crate::product_category::ProductCategory;
+        const NAME: &'static str = "productCategories";
+    }
+    /// The link `productFiles`; to many `ProductFile` records.
+    #[derive(Debug)]
+    pub enum ProductFiles {}
+    #[cfg(feature = "product-file")]
+    impl ::atrocore_runtime::ToManyLink for ProductFiles {
+        type Source = super::Product;
+        type Target = crate::product_file::ProductFile;
+        const NAME: &'static str = "productFiles";
+    }
+    /// The link `productGroup`: `productGroupId` or `productGroup` in a write struct.
     #[derive(Debug)]
     pub enum ProductGroup {}
     impl ::atrocore_runtime::LinkKeys for ProductGroup {
         const ID: &'static str = "productGroupId";
         const LINK: &'static str = "productGroup";
     }
-    /// The link `rrpUnit`: `rrpUnitId` or `rrpUnit`.
+    /// The link `rrpUnit`: `rrpUnitId` or `rrpUnit` in a write struct.
     #[derive(Debug)]
     pub enum RrpUnit {}
     impl ::atrocore_runtime::LinkKeys for RrpUnit {
         const ID: &'static str = "rrpUnitId";
         const LINK: &'static str = "rrpUnit";
     }
-    /// The link `teams`: `teamsIds` or `teams`.
+    /// The link `teams`: `teamsIds` or `teams` in a write struct; to many `Team` records.
     #[derive(Debug)]
     pub enum Teams {}
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
     }
-    /// The link `variantSpecificAttributes`: `variantSpecificAttributesIds` or `variantSpecificAttributes`.
+    #[cfg(feature = "team")]
+    impl ::atrocore_runtime::ToManyLink for Teams {
+        type Source = super::Product;
+        type Target = crate::team::Team;
+        const NAME: &'static str = "teams";
+    }
+    /// The link `variantSpecificAttributes`: `variantSpecificAttributesIds` or `variantSpecificAttributes` in a write struct; to many `Attribute` records.
     #[derive(Debug)]
     pub enum VariantSpecificAttributes {}
     impl ::atrocore_runtime::LinkKeys for VariantSpecificAttributes {
         const ID: &'static str = "variantSpecificAttributesIds";
         const LINK: &'static str = "variantSpecificAttributes";
+    }
+    #[cfg(feature = "attribute")]
+    impl ::atrocore_runtime::ToManyLink for VariantSpecificAttributes {
+        type Source = super::Product;
+        type Target = crate::attribute::Attribute;
+        const NAME: &'static str = "variantSpecificAttributes";
     }
 }

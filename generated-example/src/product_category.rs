@@ -223,6 +223,7 @@ impl ::atrocore_runtime::Entity for ProductCategory {
     const NAME: &'static str = "ProductCategory";
     type Record = ProductCategory;
     type Field = ProductCategoryField;
+    type Id = crate::ids::ProductCategoryId;
 }
 /// The fields of a new `ProductCategory` record (`POST /ProductCategory`).
 #[derive(Debug, Clone, PartialEq)]
@@ -539,209 +540,46 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("category")
     }
 }
-/// Operations on `ProductCategory` records; get one from [`crate::Client`].
+/// Operations on `ProductCategory` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /ProductCategory`
+/// - `read`: `GET /ProductCategory/{id}`
+/// - `create`: `POST /ProductCategory`
+/// - `update`: `PUT /ProductCategory/{id}`
+/// - `delete`: `DELETE /ProductCategory/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /ProductCategory/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /ProductCategory/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /ProductCategory/{id}/{link}`: `remove` of a link list
+/// - `PUT /ProductCategory/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /ProductCategory/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct ProductCategoryApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, ProductCategory>,
+}
+impl<'a> ::std::ops::Deref for ProductCategoryApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, ProductCategory>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> ProductCategoryApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /ProductCategory`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<ProductCategory> {
-        self.client.list::<ProductCategory>()
-    }
-    /// `GET /ProductCategory/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductCategoryId>,
-    ) -> ::atrocore_runtime::ReadRequest<ProductCategory> {
-        self.client.read::<ProductCategory>(id.id_str())
-    }
-    /// `POST /ProductCategory`
-    pub fn create(
-        &self,
-        record: &ProductCategoryPost,
-    ) -> ::atrocore_runtime::CreateRequest<ProductCategory> {
-        self.client.create::<ProductCategory, ProductCategoryPost>(record)
-    }
-    /// Bulk upsert of `ProductCategory` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<ProductCategory>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<ProductCategory, I>(self.client, items)
-    }
-    /// `PUT /ProductCategory/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductCategoryId>,
-        changes: &ProductCategoryPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<ProductCategory> {
-        self.client
-            .update::<
-                ProductCategory,
-                ProductCategoryPatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<ProductCategory>,
-        changes: &ProductCategoryPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "ProductCategory",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::ProductCategoryId>>(
-        &self,
-        ids: &[S],
-        changes: &ProductCategoryPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update(
-                "ProductCategory",
-                ::atrocore_runtime::MassSelection::Ids(ids),
-                changes,
-            )
-    }
-    /// `DELETE /ProductCategory/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductCategoryId>,
-    ) -> ::atrocore_runtime::DeleteRequest<ProductCategory> {
-        self.client.delete::<ProductCategory>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<ProductCategory>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "ProductCategory",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::ProductCategoryId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_delete("ProductCategory", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// `GET /ProductCategory/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/ProductCategory/{}/{}",
-                    ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /ProductCategory/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/ProductCategory/{}/{}",
-                    ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /ProductCategory/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/ProductCategory/{}/{}",
-                    ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /ProductCategory/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::PUT,
-                "/ProductCategory/action/massUpdate",
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /ProductCategory/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                "/ProductCategory/action/massDelete",
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /ProductCategory/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -754,12 +592,14 @@ impl<'a> ProductCategoryApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /ProductCategory/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -773,25 +613,32 @@ impl<'a> ProductCategoryApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for ProductCategory {
+    type Create = ProductCategoryPost;
+}
+impl ::atrocore_runtime::Updatable for ProductCategory {
+    type Patch = ProductCategoryPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for ProductCategory {}
 impl ::atrocore_runtime::UpsertPayload<ProductCategory> for ProductCategoryPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<ProductCategory>(self)
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `category`: `categoryId` or `category`.
+    /// The link `category`: `categoryId` or `category` in a write struct.
     #[derive(Debug)]
     pub enum Category {}
     impl ::atrocore_runtime::LinkKeys for Category {
         const ID: &'static str = "categoryId";
         const LINK: &'static str = "category";
     }
-    /// The link `product`: `productId` or `product`.
+    /// The link `product`: `productId` or `product` in a write struct.
     #[derive(Debug)]
     pub enum Product {}
     impl ::atrocore_runtime::LinkKeys for Product {

@@ -233,6 +233,7 @@ impl ::atrocore_runtime::Entity for ProductFile {
     const NAME: &'static str = "ProductFile";
     type Record = ProductFile;
     type Field = ProductFileField;
+    type Id = crate::ids::ProductFileId;
 }
 /// The fields of a new `ProductFile` record (`POST /ProductFile`).
 #[derive(Debug, Clone, PartialEq)]
@@ -548,200 +549,46 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("product")
     }
 }
-/// Operations on `ProductFile` records; get one from [`crate::Client`].
+/// Operations on `ProductFile` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /ProductFile`
+/// - `read`: `GET /ProductFile/{id}`
+/// - `create`: `POST /ProductFile`
+/// - `update`: `PUT /ProductFile/{id}`
+/// - `delete`: `DELETE /ProductFile/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /ProductFile/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /ProductFile/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /ProductFile/{id}/{link}`: `remove` of a link list
+/// - `PUT /ProductFile/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /ProductFile/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct ProductFileApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, ProductFile>,
+}
+impl<'a> ::std::ops::Deref for ProductFileApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, ProductFile>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> ProductFileApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /ProductFile`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<ProductFile> {
-        self.client.list::<ProductFile>()
-    }
-    /// `GET /ProductFile/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductFileId>,
-    ) -> ::atrocore_runtime::ReadRequest<ProductFile> {
-        self.client.read::<ProductFile>(id.id_str())
-    }
-    /// `POST /ProductFile`
-    pub fn create(
-        &self,
-        record: &ProductFilePost,
-    ) -> ::atrocore_runtime::CreateRequest<ProductFile> {
-        self.client.create::<ProductFile, ProductFilePost>(record)
-    }
-    /// Bulk upsert of `ProductFile` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<ProductFile>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<ProductFile, I>(self.client, items)
-    }
-    /// `PUT /ProductFile/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductFileId>,
-        changes: &ProductFilePatch,
-    ) -> ::atrocore_runtime::UpdateRequest<ProductFile> {
-        self.client
-            .update::<
-                ProductFile,
-                ProductFilePatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<ProductFile>,
-        changes: &ProductFilePatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "ProductFile",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::ProductFileId>>(
-        &self,
-        ids: &[S],
-        changes: &ProductFilePatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update(
-                "ProductFile",
-                ::atrocore_runtime::MassSelection::Ids(ids),
-                changes,
-            )
-    }
-    /// `DELETE /ProductFile/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductFileId>,
-    ) -> ::atrocore_runtime::DeleteRequest<ProductFile> {
-        self.client.delete::<ProductFile>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<ProductFile>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "ProductFile",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::ProductFileId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_delete("ProductFile", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// `GET /ProductFile/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/ProductFile/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /ProductFile/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/ProductFile/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /ProductFile/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/ProductFile/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /ProductFile/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::PUT, "/ProductFile/action/massUpdate");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /ProductFile/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::POST, "/ProductFile/action/massDelete");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /ProductFile/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -754,12 +601,14 @@ impl<'a> ProductFileApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /ProductFile/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -773,25 +622,32 @@ impl<'a> ProductFileApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for ProductFile {
+    type Create = ProductFilePost;
+}
+impl ::atrocore_runtime::Updatable for ProductFile {
+    type Patch = ProductFilePatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for ProductFile {}
 impl ::atrocore_runtime::UpsertPayload<ProductFile> for ProductFilePost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<ProductFile>(self)
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `file`: `fileId` or `file`.
+    /// The link `file`: `fileId` or `file` in a write struct.
     #[derive(Debug)]
     pub enum File {}
     impl ::atrocore_runtime::LinkKeys for File {
         const ID: &'static str = "fileId";
         const LINK: &'static str = "file";
     }
-    /// The link `product`: `productId` or `product`.
+    /// The link `product`: `productId` or `product` in a write struct.
     #[derive(Debug)]
     pub enum Product {}
     impl ::atrocore_runtime::LinkKeys for Product {

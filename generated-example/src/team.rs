@@ -161,6 +161,7 @@ impl ::atrocore_runtime::Entity for Team {
     const NAME: &'static str = "Team";
     type Record = Team;
     type Field = TeamField;
+    type Id = crate::ids::TeamId;
 }
 /// The fields of a new `Team` record (`POST /Team`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -355,237 +356,54 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("roles")
     }
 }
-/// Operations on `Team` records; get one from [`crate::Client`].
+/// Operations on `Team` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /Team`
+/// - `read`: `GET /Team/{id}`
+/// - `create`: `POST /Team`
+/// - `update`: `PUT /Team/{id}`
+/// - `delete`: `DELETE /Team/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /Team/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /Team/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /Team/{id}/{link}`: `remove` of a link list
+/// - `PUT /Team/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /Team/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct TeamApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, Team>,
+}
+impl<'a> ::std::ops::Deref for TeamApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, Team>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> TeamApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /Team`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<Team> {
-        self.client.list::<Team>()
-    }
-    /// `GET /Team/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::TeamId>,
-    ) -> ::atrocore_runtime::ReadRequest<Team> {
-        self.client.read::<Team>(id.id_str())
-    }
-    /// `POST /Team`
-    pub fn create(&self, record: &TeamPost) -> ::atrocore_runtime::CreateRequest<Team> {
-        self.client.create::<Team, TeamPost>(record)
-    }
-    /// Bulk upsert of `Team` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<Team>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<Team, I>(self.client, items)
-    }
-    /// `PUT /Team/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::TeamId>,
-        changes: &TeamPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<Team> {
-        self.client
-            .update::<
-                Team,
-                TeamPatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Team>,
-        changes: &TeamPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "Team",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        ids: &[S],
-        changes: &TeamPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update("Team", ::atrocore_runtime::MassSelection::Ids(ids), changes)
-    }
-    /// `DELETE /Team/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::TeamId>,
-    ) -> ::atrocore_runtime::DeleteRequest<Team> {
-        self.client.delete::<Team>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Team>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "Team",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client.mass_delete("Team", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// The `User` records linked to the `Team` `id` through `users`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `User` records linked to the `Team` `id` through `users`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "user")]
     pub fn users(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::TeamId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::user::User> {
-        self.client.linked::<crate::user::User>("Team", id.id_str(), "users")
+    ) -> ::atrocore_runtime::ListRequest<crate::user::User, links::Users> {
+        self.handle.linked(id)
     }
-    /// Links the `User` records `ids` to the `Team` `id` through `users`.
-    #[cfg(feature = "user")]
-    pub fn link_users<S: ::atrocore_runtime::AsId<crate::ids::UserId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::TeamId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Team", id.id_str(), "users", &ids)
-    }
-    /// Unlinks the `User` records `ids` from the `Team` `id` (`users`); they stay.
-    #[cfg(feature = "user")]
-    pub fn unlink_users<S: ::atrocore_runtime::AsId<crate::ids::UserId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::TeamId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Team", id.id_str(), "users", &ids)
-    }
-    /// Links to the `Team` `id`, through `users`, every `User` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "user")]
-    pub fn link_users_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::TeamId>,
-        filter: ::atrocore_runtime::Filter<crate::user::User>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_matching("Team", id.id_str(), "users", &filter.into_where())
-    }
-    /// Unlinks every `User` record from the `Team` `id` (`users`); they stay.
-    #[cfg(feature = "user")]
-    pub fn unlink_all_users(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::TeamId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Team", id.id_str(), "users")
-    }
-    /// `GET /Team/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/Team/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Team/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/Team/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /Team/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/Team/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /Team/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::PUT, "/Team/action/massUpdate");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Team/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::POST, "/Team/action/massDelete");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /Team/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -597,12 +415,14 @@ impl<'a> TeamApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /Team/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -615,22 +435,38 @@ impl<'a> TeamApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for Team {
+    type Create = TeamPost;
+}
+impl ::atrocore_runtime::Updatable for Team {
+    type Patch = TeamPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for Team {}
 impl ::atrocore_runtime::UpsertPayload<Team> for TeamPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<Team>(self)
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `roles`: `rolesIds` or `roles`.
+    /// The link `roles`: `rolesIds` or `roles` in a write struct.
     #[derive(Debug)]
     pub enum Roles {}
     impl ::atrocore_runtime::LinkKeys for Roles {
         const ID: &'static str = "rolesIds";
         const LINK: &'static str = "roles";
+    }
+    /// The link `users`; to many `User` records.
+    #[derive(Debug)]
+    pub enum Users {}
+    #[cfg(feature = "user")]
+    impl ::atrocore_runtime::ToManyLink for Users {
+        type Source = super::Team;
+        type Target = crate::user::User;
+        const NAME: &'static str = "users";
     }
 }

@@ -52,164 +52,13 @@ impl ::atrocore_runtime::fields::DecodeFields for AddRelationBody {
         ::std::result::Result::Ok(true)
     }
 }
-/// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 19 more.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Language {
-    /// `de_DE`
-    DeDe,
-    /// `fr_FR`
-    FrFr,
-    /// A value this client does not know (the server may add values).
-    Other(String),
-}
-impl Language {
-    /// The wire value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::DeDe => "de_DE",
-            Self::FrFr => "fr_FR",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for Language {
-    fn from(value: &str) -> Self {
-        match value {
-            "de_DE" => Self::DeDe,
-            "fr_FR" => Self::FrFr,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl ::std::fmt::Display for Language {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::atrocore_runtime::EnumValue for Language {
-    fn wire_value(&self) -> &str {
-        self.as_str()
-    }
-}
-impl ::atrocore_runtime::serde::Serialize for Language {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        Ok(Self::from(value.as_str()))
-    }
-}
-/// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 19 more.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LinkBody {
-    /// `ids`
-    pub ids: Option<Vec<String>>,
-}
-impl ::atrocore_runtime::serde::Serialize for LinkBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
-impl ::atrocore_runtime::fields::EncodeFields for LinkBody {
-    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
-        ::std::result::Result::Ok(())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for LinkBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
-impl ::atrocore_runtime::fields::DecodeFields for LinkBody {
-    const EXPECTING: &'static str = "a `LinkBody` object";
-    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> ::std::result::Result<bool, A::Error> {
-        match key {
-            "ids" => self.ids = map.next_value()?,
-            _ => return ::std::result::Result::Ok(false),
-        }
-        ::std::result::Result::Ok(true)
-    }
-}
-/// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 19 more.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LinkedResponse {
-    /// `total`
-    pub total: Option<i64>,
-    /// `list`
-    pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
-}
-impl ::atrocore_runtime::serde::Serialize for LinkedResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
-impl ::atrocore_runtime::fields::EncodeFields for LinkedResponse {
-    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
-        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
-        ::std::result::Result::Ok(())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for LinkedResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
-impl ::atrocore_runtime::fields::DecodeFields for LinkedResponse {
-    const EXPECTING: &'static str = "a `LinkedResponse` object";
-    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> ::std::result::Result<bool, A::Error> {
-        match key {
-            "total" => self.total = map.next_value()?,
-            "list" => self.list = map.next_value()?,
-            _ => return ::std::result::Result::Ok(false),
-        }
-        ::std::result::Result::Ok(true)
-    }
-}
 /// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 18 more.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct MassDeleteBody {
-    /// `ids`
-    pub ids: Option<Vec<String>>,
-    /// `permanently`
-    pub permanently: Option<bool>,
+pub struct AddRelationResponse {
+    /// `message`, required
+    pub message: String,
 }
-impl ::atrocore_runtime::serde::Serialize for MassDeleteBody {
+impl ::atrocore_runtime::serde::Serialize for AddRelationResponse {
     fn serialize<S: ::atrocore_runtime::serde::Serializer>(
         &self,
         serializer: S,
@@ -217,81 +66,31 @@ impl ::atrocore_runtime::serde::Serialize for MassDeleteBody {
         ::atrocore_runtime::fields::encode_fields(self, serializer)
     }
 }
-impl ::atrocore_runtime::fields::EncodeFields for MassDeleteBody {
+impl ::atrocore_runtime::fields::EncodeFields for AddRelationResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "permanently", &self.permanently)?;
+        map.serialize_entry("message", &self.message)?;
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MassDeleteBody {
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AddRelationResponse {
     fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         ::atrocore_runtime::fields::decode_fields(deserializer)
     }
 }
-impl ::atrocore_runtime::fields::DecodeFields for MassDeleteBody {
-    const EXPECTING: &'static str = "a `MassDeleteBody` object";
+impl ::atrocore_runtime::fields::DecodeFields for AddRelationResponse {
+    const EXPECTING: &'static str = "a `AddRelationResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
         &mut self,
         key: &str,
         map: &mut A,
     ) -> ::std::result::Result<bool, A::Error> {
         match key {
-            "ids" => self.ids = map.next_value()?,
-            "permanently" => self.permanently = map.next_value()?,
-            _ => return ::std::result::Result::Ok(false),
-        }
-        ::std::result::Result::Ok(true)
-    }
-}
-/// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 18 more.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct MassUpdateBody {
-    /// `attributes`
-    pub attributes: Option<::atrocore_runtime::serde_json::Value>,
-    /// `ids`
-    pub ids: Option<Vec<String>>,
-}
-impl ::atrocore_runtime::serde::Serialize for MassUpdateBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
-impl ::atrocore_runtime::fields::EncodeFields for MassUpdateBody {
-    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "attributes", &self.attributes)?;
-        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
-        ::std::result::Result::Ok(())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MassUpdateBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
-impl ::atrocore_runtime::fields::DecodeFields for MassUpdateBody {
-    const EXPECTING: &'static str = "a `MassUpdateBody` object";
-    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> ::std::result::Result<bool, A::Error> {
-        match key {
-            "attributes" => self.attributes = map.next_value()?,
-            "ids" => self.ids = map.next_value()?,
+            "message" => self.message = map.next_value()?,
             _ => return ::std::result::Result::Ok(false),
         }
         ::std::result::Result::Ok(true)
@@ -340,6 +139,50 @@ impl ::atrocore_runtime::fields::DecodeFields for RemoveRelationBody {
         match key {
             "ids" => self.ids = map.next_value()?,
             "foreignIds" => self.foreign_ids = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
+/// Used by the modules `associated_product`, `association`, `attribute`, `attribute_group` and 18 more.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RemoveRelationResponse {
+    /// `message`, required
+    pub message: String,
+}
+impl ::atrocore_runtime::serde::Serialize for RemoveRelationResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for RemoveRelationResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        map.serialize_entry("message", &self.message)?;
+        ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for RemoveRelationResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::fields::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::fields::DecodeFields for RemoveRelationResponse {
+    const EXPECTING: &'static str = "a `RemoveRelationResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "message" => self.message = map.next_value()?,
             _ => return ::std::result::Result::Ok(false),
         }
         ::std::result::Result::Ok(true)
@@ -1151,18 +994,4 @@ impl ::atrocore_runtime::fields::DecodeFields for UserProfile {
         }
         ::std::result::Result::Ok(true)
     }
-}
-/// Query and header parameters of `linked`, the same on 23 routes (`GET /AssociatedProduct/{id}/{link}`, `GET /Association/{id}/{link}`, …).
-#[derive(Debug, Clone, Default)]
-pub struct LinkedParams {
-    /// `timezone` (query)
-    pub timezone: Option<String>,
-    /// `language` (header)
-    pub language: Option<Language>,
-}
-/// Query and header parameters of `unlink`, the same on 23 routes (`DELETE /AssociatedProduct/{id}/{link}`, `DELETE /Association/{id}/{link}`, …).
-#[derive(Debug, Clone, Default)]
-pub struct UnlinkParams {
-    /// `ids` (query, required)
-    pub ids: Vec<String>,
 }

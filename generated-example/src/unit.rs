@@ -336,6 +336,7 @@ impl ::atrocore_runtime::Entity for Unit {
     const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = Unit;
     type Field = UnitField;
+    type Id = crate::ids::UnitId;
 }
 /// The fields of a new `Unit` record (`POST /Unit`).
 #[derive(Debug, Clone, PartialEq)]
@@ -823,192 +824,46 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("modifiedBy")
     }
 }
-/// Operations on `Unit` records; get one from [`crate::Client`].
+/// Operations on `Unit` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /Unit`
+/// - `read`: `GET /Unit/{id}`
+/// - `create`: `POST /Unit`
+/// - `update`: `PUT /Unit/{id}`
+/// - `delete`: `DELETE /Unit/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /Unit/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /Unit/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /Unit/{id}/{link}`: `remove` of a link list
+/// - `PUT /Unit/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /Unit/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct UnitApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, Unit>,
+}
+impl<'a> ::std::ops::Deref for UnitApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, Unit>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> UnitApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /Unit`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<Unit> {
-        self.client.list::<Unit>()
-    }
-    /// `GET /Unit/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::UnitId>,
-    ) -> ::atrocore_runtime::ReadRequest<Unit> {
-        self.client.read::<Unit>(id.id_str())
-    }
-    /// `POST /Unit`
-    pub fn create(&self, record: &UnitPost) -> ::atrocore_runtime::CreateRequest<Unit> {
-        self.client.create::<Unit, UnitPost>(record)
-    }
-    /// Bulk upsert of `Unit` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<Unit>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<Unit, I>(self.client, items)
-    }
-    /// `PUT /Unit/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::UnitId>,
-        changes: &UnitPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<Unit> {
-        self.client
-            .update::<
-                Unit,
-                UnitPatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Unit>,
-        changes: &UnitPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "Unit",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::UnitId>>(
-        &self,
-        ids: &[S],
-        changes: &UnitPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update("Unit", ::atrocore_runtime::MassSelection::Ids(ids), changes)
-    }
-    /// `DELETE /Unit/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::UnitId>,
-    ) -> ::atrocore_runtime::DeleteRequest<Unit> {
-        self.client.delete::<Unit>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Unit>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "Unit",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::UnitId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client.mass_delete("Unit", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// `GET /Unit/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/Unit/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Unit/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/Unit/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /Unit/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/Unit/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /Unit/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::PUT, "/Unit/action/massUpdate");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Unit/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::POST, "/Unit/action/massDelete");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /Unit/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -1020,12 +875,14 @@ impl<'a> UnitApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /Unit/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -1038,25 +895,32 @@ impl<'a> UnitApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for Unit {
+    type Create = UnitPost;
+}
+impl ::atrocore_runtime::Updatable for Unit {
+    type Patch = UnitPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for Unit {}
 impl ::atrocore_runtime::UpsertPayload<Unit> for UnitPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<Unit>(self)
     }
 }
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `convertTo`: `convertToId` or `convertTo`.
+    /// The link `convertTo`: `convertToId` or `convertTo` in a write struct.
     #[derive(Debug)]
     pub enum ConvertTo {}
     impl ::atrocore_runtime::LinkKeys for ConvertTo {
         const ID: &'static str = "convertToId";
         const LINK: &'static str = "convertTo";
     }
-    /// The link `measure`: `measureId` or `measure`.
+    /// The link `measure`: `measureId` or `measure` in a write struct.
     #[derive(Debug)]
     pub enum Measure {}
     impl ::atrocore_runtime::LinkKeys for Measure {

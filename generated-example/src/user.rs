@@ -838,6 +838,7 @@ impl ::atrocore_runtime::Entity for User {
     const UNIQUE_FIELDS: &'static [&'static str] = &["userName"];
     type Record = User;
     type Field = UserField;
+    type Id = crate::ids::UserId;
 }
 /// The fields of a new `User` record (`POST /User`).
 #[derive(Debug, Clone, PartialEq)]
@@ -1983,197 +1984,56 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("delegator")
     }
 }
-/// Operations on `User` records; get one from [`crate::Client`].
+/// Operations on `User` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /User`
+/// - `read`: `GET /User/{id}`
+/// - `create`: `POST /User`
+/// - `update`: `PUT /User/{id}`
+/// - `delete`: `DELETE /User/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `GET /User/{id}/{link}`: the link lists (`product().files(id)`) and the runtime's `Client::linked`
+/// - `POST /User/{id}/{link}`: `add` and `add_matching` of a link list
+/// - `DELETE /User/{id}/{link}`: `remove` of a link list
+/// - `PUT /User/action/massUpdate`: `update_matching` and `update_ids`
+/// - `POST /User/action/massDelete`: `delete_matching` and `delete_ids`
 #[derive(Debug, Clone, Copy)]
 pub struct UserApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, User>,
+}
+impl<'a> ::std::ops::Deref for UserApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, User>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> UserApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /User`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<User> {
-        self.client.list::<User>()
-    }
-    /// `GET /User/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
-    ) -> ::atrocore_runtime::ReadRequest<User> {
-        self.client.read::<User>(id.id_str())
-    }
-    /// `POST /User`
-    pub fn create(&self, record: &UserPost) -> ::atrocore_runtime::CreateRequest<User> {
-        self.client.create::<User, UserPost>(record)
-    }
-    /// Bulk upsert of `User` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<User>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<User, I>(self.client, items)
-    }
-    /// `PUT /User/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
-        changes: &UserPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<User> {
-        self.client
-            .update::<
-                User,
-                UserPatch,
-            >(::atrocore_runtime::Method::PUT, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<User>,
-        changes: &UserPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "User",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::UserId>>(
-        &self,
-        ids: &[S],
-        changes: &UserPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update("User", ::atrocore_runtime::MassSelection::Ids(ids), changes)
-    }
-    /// `DELETE /User/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
-    ) -> ::atrocore_runtime::DeleteRequest<User> {
-        self.client.delete::<User>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<User>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "User",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::UserId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client.mass_delete("User", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// The `Team` records linked to the `User` `id` through `teams`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Team` records linked to the `User` `id` through `teams`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "team")]
     pub fn teams(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::team::Team> {
-        self.client.linked::<crate::team::Team>("User", id.id_str(), "teams")
+    ) -> ::atrocore_runtime::ListRequest<crate::team::Team, links::Teams> {
+        self.handle.linked(id)
     }
-    /// Links the `Team` records `ids` to the `User` `id` through `teams`.
-    #[cfg(feature = "team")]
-    pub fn link_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("User", id.id_str(), "teams", &ids)
-    }
-    /// Unlinks the `Team` records `ids` from the `User` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_teams<S: ::atrocore_runtime::AsId<crate::ids::TeamId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("User", id.id_str(), "teams", &ids)
-    }
-    /// Links to the `User` `id`, through `teams`, every `Team` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "team")]
-    pub fn link_teams_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
-        filter: ::atrocore_runtime::Filter<crate::team::Team>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_matching("User", id.id_str(), "teams", &filter.into_where())
-    }
-    /// Unlinks every `Team` record from the `User` `id` (`teams`); they stay.
-    #[cfg(feature = "team")]
-    pub fn unlink_all_teams(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("User", id.id_str(), "teams")
-    }
-    /// The `Product` records linked to the `User` `id` through `followedProducts`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Product` records linked to the `User` `id` through `followedProducts`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "product")]
     pub fn followed_products(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client
-            .linked::<crate::product::Product>("User", id.id_str(), "followedProducts")
-    }
-    /// Links the `Product` records `ids` to the `User` `id` through `followedProducts`.
-    #[cfg(feature = "product")]
-    pub fn link_followed_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("User", id.id_str(), "followedProducts", &ids)
-    }
-    /// Unlinks the `Product` records `ids` from the `User` `id` (`followedProducts`); they stay.
-    #[cfg(feature = "product")]
-    pub fn unlink_followed_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("User", id.id_str(), "followedProducts", &ids)
-    }
-    /// Links to the `User` `id`, through `followedProducts`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "product")]
-    pub fn link_followed_products_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
-        filter: ::atrocore_runtime::Filter<crate::product::Product>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("User", id.id_str(), "followedProducts", &filter.into_where())
-    }
-    /// Unlinks every `Product` record from the `User` `id` (`followedProducts`); they stay.
-    #[cfg(feature = "product")]
-    pub fn unlink_all_followed_products(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::UserId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("User", id.id_str(), "followedProducts")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::product::Product,
+        links::FollowedProducts,
+    > {
+        self.handle.linked(id)
     }
     /// `POST /User/passwordChangeRequest`
     pub fn password_change_request(
@@ -2186,103 +2046,27 @@ impl<'a> UserApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{url}`, not a boolean (2.2.31 app/Atro/Controllers/User.php::actionChangePasswordByRequest).
+    ///
     /// `POST /User/changePasswordByRequest`
     pub fn change_password_by_request(
         &self,
         body: &ChangePasswordByRequestBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<ChangePasswordByRequestResponse> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/User/changePasswordByRequest");
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
-    /// `GET /User/{id}/{link}`
-    pub fn linked(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/User/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_opt("timezone", params.timezone.as_ref());
-        request = request.header_opt("language", params.language.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /User/{id}/{link}`
-    pub fn link(
-        &self,
-        id: &str,
-        link: &str,
-        body: &crate::types::LinkBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/User/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /User/{id}/{link}`
-    pub fn unlink(
-        &self,
-        id: &str,
-        link: &str,
-        params: &crate::types::UnlinkParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/User/{}/{}", ::atrocore_runtime::encode_path_segment(id),
-                    ::atrocore_runtime::encode_path_segment(link)
-                ),
-            );
-        request = request.query_serialized("ids", &params.ids);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PUT /User/action/massUpdate`
-    pub fn mass_update(
-        &self,
-        body: &crate::types::MassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::PUT, "/User/action/massUpdate");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /User/action/massDelete`
-    pub fn mass_delete(
-        &self,
-        body: &crate::types::MassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::POST, "/User/action/massDelete");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was related), not a boolean (2.2.31 app/Atro/Services/MassActions.php::addRelation).
+    ///
     /// `POST /User/{link}/relation`
     pub fn add_relation(
         &self,
         link: &str,
         body: &crate::types::AddRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::AddRelationResponse> {
         let request = self
             .client
             .request(
@@ -2294,12 +2078,14 @@ impl<'a> UserApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `{message}` (an HTML summary of what was unrelated), not a boolean (2.2.31 app/Atro/Services/MassActions.php::removeRelation).
+    ///
     /// `DELETE /User/{link}/relation`
     pub fn remove_relation(
         &self,
         link: &str,
         body: &crate::types::RemoveRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
+    ) -> ::atrocore_runtime::Operation<crate::types::RemoveRelationResponse> {
         let request = self
             .client
             .request(
@@ -2312,6 +2098,14 @@ impl<'a> UserApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for User {
+    type Create = UserPost;
+}
+impl ::atrocore_runtime::Updatable for User {
+    type Patch = UserPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PUT;
+}
+impl ::atrocore_runtime::Deletable for User {}
 impl ::atrocore_runtime::UpsertPayload<User> for UserPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<User>(self)
@@ -2480,66 +2274,125 @@ impl ::atrocore_runtime::fields::DecodeFields for ChangePasswordByRequestBody {
         ::std::result::Result::Ok(true)
     }
 }
+/// Part of `POST /User/changePasswordByRequest`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChangePasswordByRequestResponse {
+    /// `url`, nullable
+    pub url: Option<String>,
+}
+impl ::atrocore_runtime::serde::Serialize for ChangePasswordByRequestResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for ChangePasswordByRequestResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        ::atrocore_runtime::fields::entry_opt(map, "url", &self.url)?;
+        ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
+for ChangePasswordByRequestResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::fields::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::fields::DecodeFields for ChangePasswordByRequestResponse {
+    const EXPECTING: &'static str = "a `ChangePasswordByRequestResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "url" => self.url = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
 pub use crate::types::{
-    AddRelationBody, Language, LinkBody, LinkedParams, LinkedResponse, MassDeleteBody,
-    MassUpdateBody, RemoveRelationBody, UnlinkParams,
+    AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `currentSelection`: `currentSelectionId` or `currentSelection`.
+    /// The link `currentSelection`: `currentSelectionId` or `currentSelection` in a write struct.
     #[derive(Debug)]
     pub enum CurrentSelection {}
     impl ::atrocore_runtime::LinkKeys for CurrentSelection {
         const ID: &'static str = "currentSelectionId";
         const LINK: &'static str = "currentSelection";
     }
-    /// The link `defaultTeam`: `defaultTeamId` or `defaultTeam`.
+    /// The link `defaultTeam`: `defaultTeamId` or `defaultTeam` in a write struct.
     #[derive(Debug)]
     pub enum DefaultTeam {}
     impl ::atrocore_runtime::LinkKeys for DefaultTeam {
         const ID: &'static str = "defaultTeamId";
         const LINK: &'static str = "defaultTeam";
     }
-    /// The link `layoutProfile`: `layoutProfileId` or `layoutProfile`.
+    /// The link `followedProducts`; to many `Product` records.
+    #[derive(Debug)]
+    pub enum FollowedProducts {}
+    #[cfg(feature = "product")]
+    impl ::atrocore_runtime::ToManyLink for FollowedProducts {
+        type Source = super::User;
+        type Target = crate::product::Product;
+        const NAME: &'static str = "followedProducts";
+    }
+    /// The link `layoutProfile`: `layoutProfileId` or `layoutProfile` in a write struct.
     #[derive(Debug)]
     pub enum LayoutProfile {}
     impl ::atrocore_runtime::LinkKeys for LayoutProfile {
         const ID: &'static str = "layoutProfileId";
         const LINK: &'static str = "layoutProfile";
     }
-    /// The link `locale`: `localeId` or `locale`.
+    /// The link `locale`: `localeId` or `locale` in a write struct.
     #[derive(Debug)]
     pub enum Locale {}
     impl ::atrocore_runtime::LinkKeys for Locale {
         const ID: &'static str = "localeId";
         const LINK: &'static str = "locale";
     }
-    /// The link `notificationProfile`: `notificationProfileId` or `notificationProfile`.
+    /// The link `notificationProfile`: `notificationProfileId` or `notificationProfile` in a write struct.
     #[derive(Debug)]
     pub enum NotificationProfile {}
     impl ::atrocore_runtime::LinkKeys for NotificationProfile {
         const ID: &'static str = "notificationProfileId";
         const LINK: &'static str = "notificationProfile";
     }
-    /// The link `roles`: `rolesIds` or `roles`.
+    /// The link `roles`: `rolesIds` or `roles` in a write struct.
     #[derive(Debug)]
     pub enum Roles {}
     impl ::atrocore_runtime::LinkKeys for Roles {
         const ID: &'static str = "rolesIds";
         const LINK: &'static str = "roles";
     }
-    /// The link `style`: `styleId` or `style`.
+    /// The link `style`: `styleId` or `style` in a write struct.
     #[derive(Debug)]
     pub enum Style {}
     impl ::atrocore_runtime::LinkKeys for Style {
         const ID: &'static str = "styleId";
         const LINK: &'static str = "style";
     }
-    /// The link `teams`: `teamsIds` or `teams`.
+    /// The link `teams`: `teamsIds` or `teams` in a write struct; to many `Team` records.
     #[derive(Debug)]
     pub enum Teams {}
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
+    }
+    #[cfg(feature = "team")]
+    impl ::atrocore_runtime::ToManyLink for Teams {
+        type Source = super::User;
+        type Target = crate::team::Team;
+        const NAME: &'static str = "teams";
     }
 }

@@ -55,8 +55,8 @@ impl<'a> UserProfileApi<'a> {
         &self,
         id: &str,
         link: &str,
-        params: &crate::types::LinkedParams,
-    ) -> ::atrocore_runtime::Operation<crate::types::LinkedResponse> {
+        params: &LinkedParams,
+    ) -> ::atrocore_runtime::Operation<LinkedResponse> {
         let mut request = self
             .client
             .request(
@@ -75,7 +75,7 @@ impl<'a> UserProfileApi<'a> {
         &self,
         id: &str,
         link: &str,
-        body: &crate::types::LinkBody,
+        body: &LinkBody,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
@@ -94,7 +94,7 @@ impl<'a> UserProfileApi<'a> {
         &self,
         id: &str,
         link: &str,
-        params: &crate::types::UnlinkParams,
+        params: &UnlinkParams,
     ) -> ::atrocore_runtime::Operation<bool> {
         let mut request = self
             .client
@@ -117,7 +117,78 @@ pub struct GetIdParams {
     /// `With-Meta` (header)
     pub with_meta: Option<bool>,
     /// `language` (header)
-    pub language: Option<crate::types::Language>,
+    pub language: Option<Language>,
+}
+/// Query and header parameters of `linked` (`GET /UserProfile/{id}/{link}`).
+#[derive(Debug, Clone, Default)]
+pub struct LinkedParams {
+    /// `timezone` (query)
+    pub timezone: Option<String>,
+    /// `language` (header)
+    pub language: Option<Language>,
+}
+/// Query and header parameters of `unlink` (`DELETE /UserProfile/{id}/{link}`).
+#[derive(Debug, Clone, Default)]
+pub struct UnlinkParams {
+    /// `ids` (query, required)
+    pub ids: Vec<String>,
+}
+/// Values of a parameter of `GET /UserProfile/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Language {
+    /// `de_DE`
+    DeDe,
+    /// `fr_FR`
+    FrFr,
+    /// A value this client does not know (the server may add values).
+    Other(String),
+}
+impl Language {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::DeDe => "de_DE",
+            Self::FrFr => "fr_FR",
+            Self::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for Language {
+    fn from(value: &str) -> Self {
+        match value {
+            "de_DE" => Self::DeDe,
+            "fr_FR" => Self::FrFr,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::fmt::Display for Language {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::atrocore_runtime::EnumValue for Language {
+    fn wire_value(&self) -> &str {
+        self.as_str()
+    }
+}
+impl ::atrocore_runtime::serde::Serialize for Language {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        Ok(Self::from(value.as_str()))
+    }
 }
 /// Request body of `PUT /UserProfile/{id}`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -379,4 +450,95 @@ impl ::atrocore_runtime::fields::DecodeFields for IdBody {
         ::std::result::Result::Ok(true)
     }
 }
-pub use crate::types::{Language, LinkBody, LinkedParams, LinkedResponse, UnlinkParams};
+/// Answer of `GET /UserProfile/{id}/{link}`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LinkedResponse {
+    /// `total`
+    pub total: Option<i64>,
+    /// `list`
+    pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
+}
+impl ::atrocore_runtime::serde::Serialize for LinkedResponse {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for LinkedResponse {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
+        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
+        ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for LinkedResponse {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::fields::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::fields::DecodeFields for LinkedResponse {
+    const EXPECTING: &'static str = "a `LinkedResponse` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "total" => self.total = map.next_value()?,
+            "list" => self.list = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}
+/// Request body of `POST /UserProfile/{id}/{link}`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LinkBody {
+    /// `ids`
+    pub ids: Option<Vec<String>>,
+}
+impl ::atrocore_runtime::serde::Serialize for LinkBody {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::atrocore_runtime::fields::encode_fields(self, serializer)
+    }
+}
+impl ::atrocore_runtime::fields::EncodeFields for LinkBody {
+    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::std::result::Result<(), M::Error> {
+        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
+        ::std::result::Result::Ok(())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for LinkBody {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::atrocore_runtime::fields::decode_fields(deserializer)
+    }
+}
+impl ::atrocore_runtime::fields::DecodeFields for LinkBody {
+    const EXPECTING: &'static str = "a `LinkBody` object";
+    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> ::std::result::Result<bool, A::Error> {
+        match key {
+            "ids" => self.ids = map.next_value()?,
+            _ => return ::std::result::Result::Ok(false),
+        }
+        ::std::result::Result::Ok(true)
+    }
+}

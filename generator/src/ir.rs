@@ -106,6 +106,10 @@ pub struct Entity {
     pub standard: StandardOps,
     /// Every other route tagged with the entity.
     pub operations: Vec<Operation>,
+    /// Routes tagged with the entity that the runtime serves typed (`lower/covered.rs`): not
+    /// emitted as methods, listed in the handle's doc.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub runtime_routes: Vec<RuntimeRoute>,
     /// Shared types (in `types`) this module's routes use, re-exported here so that
     /// `module::Name` paths keep working.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -137,16 +141,12 @@ pub struct EntityTypeIds {
 /// A to-many link listed as records of its target entity.
 #[derive(Debug, Clone, Serialize)]
 pub struct LinkList {
-    /// Method name (`products`).
+    /// Method name (`products`): it answers the runtime's `ListRequest` over the link, which
+    /// also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     pub method: String,
-    /// Method that links records (`link_products`).
-    pub link_method: String,
-    /// Method that unlinks records (`unlink_products`).
-    pub unlink_method: String,
-    /// Method that links every target record matching a filter (`link_products_matching`).
-    pub link_matching_method: String,
-    /// Method that unlinks every linked record (`unlink_all_products`).
-    pub unlink_all_method: String,
+    /// The link's type in the module's `links` (`Products`), implementing the runtime's
+    /// `ToManyLink` (and `LinkKeys` when a write struct holds the link).
+    pub marker: String,
     /// Wire name of the link (`products`).
     pub link: String,
     /// Target entity's wire name (`Product`).
@@ -161,6 +161,15 @@ pub struct LinkList {
     /// only with it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_feature: Option<String>,
+}
+
+/// A route of the spec that the runtime serves, and what a user calls for it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuntimeRoute {
+    /// `POST /Product/action/massDelete` style line.
+    pub route: String,
+    /// The runtime call that covers it, as the doc names it.
+    pub by: String,
 }
 
 /// The five standard routes of an entity, with their paths' methods.
@@ -200,6 +209,9 @@ pub struct Group {
     pub doc: Option<String>,
     /// The routes.
     pub operations: Vec<Operation>,
+    /// Routes of the group the runtime serves typed: not emitted, listed in the handle's doc.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub runtime_routes: Vec<RuntimeRoute>,
     /// Shared types (in `types`) this module's routes use, re-exported here so that
     /// `module::Name` paths keep working.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -56,13 +56,17 @@ fn repeated_types_are_defined_once_in_every_real_spec() {
                     .filter(|f| !["src/types.rs", "src/ids.rs"].contains(&f.as_str()))
                     .filter(|f| **f != entity_module)
                     .collect();
+                // One module of its own is fine (2.2's `UserProfile` group keeps the raw link
+                // routes no entity handle covers); two copies are not.
                 assert!(
-                    elsewhere.is_empty(),
+                    elsewhere.len() <= usize::from(!files.iter().any(|f| f == "src/types.rs")),
                     "{name}: `{ty}` also defined in {elsewhere:?}"
                 );
             }
         }
-        // 2.2 specs repeat these per entity; 2.3 has generic routes (`/entityRelation`).
+        // 2.2 specs repeat these per entity (the link and mass routes the runtime serves are
+        // not generated: the `language` enum and the relation bodies remain); 2.3 has generic
+        // routes (`/entityRelation`).
         assert!(
             !name.contains("2.2")
                 || REPEATED
@@ -71,7 +75,7 @@ fn repeated_types_are_defined_once_in_every_real_spec() {
                         .get(**t)
                         .is_some_and(|f| f.iter().any(|f| f == "src/types.rs")))
                     .count()
-                    >= 4,
+                    >= 2,
             "{name}: the repeated types were expected in this spec"
         );
         // The entity modules keep the old paths.

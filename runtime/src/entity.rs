@@ -34,6 +34,9 @@ pub trait Entity: Send + Sync + 'static {
     type Record: DeserializeOwned + Send + 'static;
     /// The enum of the entity's fields, for `select` and `sortBy`.
     type Field: EntityField;
+    /// The type of a record's id: `Id<M>` over the entity's marker in the generated crate's
+    /// `ids` module (`ids::ProductId`), so one entity's id is not taken for another's.
+    type Id: Send + Sync + 'static;
 }
 
 /// Implemented by each generated field enum.
@@ -113,7 +116,11 @@ fn flag(on: bool) -> Option<&'static str> {
 ///     .await?;
 /// println!("{} of {}", page.list.len(), page.total);
 /// ```
-pub struct ListRequest<E> {
+///
+/// `L` is `()` for the records of `E`, or the [`ToManyLink`](crate::ToManyLink) the list runs through for
+/// the records linked to one record (`client.product().files(id)`): such a list also links and
+/// unlinks (`add`, `remove`, `add_matching`, `clear`).
+pub struct ListRequest<E, L = ()> {
     client: Client,
     select: Vec<Cow<'static, str>>,
     filter: Where,
@@ -129,19 +136,25 @@ pub struct ListRequest<E> {
     /// Records linked to another record, rather than all records of `E`.
     linked: Option<Linked>,
     timeout: Option<Duration>,
-    _entity: PhantomData<fn() -> E>,
+    _entity: PhantomData<fn() -> (E, L)>,
 }
 
 /// The record a linked list starts from.
 #[derive(Debug, Clone)]
-struct Linked {
-    entity: &'static str,
-    id: String,
-    link: &'static str,
+pub(crate) struct Linked {
+    pub(crate) entity: &'static str,
+    pub(crate) id: String,
+    pub(crate) link: &'static str,
 }
 
 impl<E: Entity> ListRequest<E> {
     pub(crate) fn new(client: Client) -> Self {
+        Self::unlinked(client)
+    }
+}
+
+impl<E: Entity, L: 'static> ListRequest<E, L> {
+    fn unlinked(client: Client) -> Self {
         Self {
             client,
             select: Vec::new(),
@@ -170,7 +183,7 @@ impl<E: Entity> ListRequest<E> {
         id: &str,
         link: &'static str,
     ) -> Self {
-        let mut request = Self::new(client);
+        let mut request = Self::unlinked(client);
         request.linked = Some(Linked {
             entity,
             id: id.to_owned(),
@@ -329,6 +342,14 @@ impl<E: Entity> ListRequest<E> {
             .timeout_opt(self.timeout)
     }
 
+    pub(crate) fn linked_record(&self) -> Option<&Linked> {
+        self.linked.as_ref()
+    }
+
+    pub(crate) fn client_ref(&self) -> &Client {
+        &self.client
+    }
+
     fn page_size(&self) -> u64 {
         self.max_size
             .filter(|&n| n > 0)
@@ -398,7 +419,7 @@ impl<E: Entity> ListRequest<E> {
     }
 }
 
-impl<E: Entity> Pager for ListRequest<E> {
+impl<E: Entity, L: 'static> Pager for ListRequest<E, L> {
     fn offset_page(&self, offset: u64, size: u64) -> RequestBuilder {
         let mut request = self.clone();
         request.offset = Some(offset);
@@ -427,7 +448,7 @@ impl<E: Entity> Pager for ListRequest<E> {
     }
 }
 
-impl<E> Clone for ListRequest<E> {
+impl<E, L> Clone for ListRequest<E, L> {
     fn clone(&self) -> Self {
         Self {
             client: self.client.clone(),
@@ -449,7 +470,7 @@ impl<E> Clone for ListRequest<E> {
     }
 }
 
-impl<E> fmt::Debug for ListRequest<E> {
+impl<E, L> fmt::Debug for ListRequest<E, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ListRequest")
             .field("select", &self.select)
@@ -468,7 +489,7 @@ impl<E> fmt::Debug for ListRequest<E> {
     }
 }
 
-impl<E: Entity> IntoFuture for ListRequest<E> {
+impl<E: Entity, L: 'static> IntoFuture for ListRequest<E, L> {
     type Output = Result<ListResult<E::Record>>;
     type IntoFuture = BoxFuture<ListResult<E::Record>>;
     fn into_future(self) -> Self::IntoFuture {

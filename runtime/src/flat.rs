@@ -401,7 +401,7 @@ fn is_language_suffix(s: &str) -> bool {
 /// # #[derive(serde::Deserialize)] struct Product { }
 /// # #[derive(Clone, Copy)] enum ProductField { Id }
 /// # impl EntityField for ProductField { fn name(self) -> &'static str { "id" } }
-/// # impl Entity for Product { const NAME: &'static str = "Product"; type Record = serde_json::Value; type Field = ProductField; }
+/// # impl Entity for Product { const NAME: &'static str = "Product"; type Record = serde_json::Value; type Field = ProductField; type Id = atrocore_runtime::Id<Product>; }
 /// # async fn demo(client: atrocore_runtime::Client) -> atrocore_runtime::Result<()> {
 /// use atrocore_runtime::{AttributeChanges, FlatAttributes, Method};
 ///

@@ -28,6 +28,7 @@
 //!     const NAME: &'static str = "Product";
 //!     type Record = Product;
 //!     type Field = ProductField;
+//!     type Id = atrocore_runtime::Id<Product>;
 //! }
 //! ```
 //!
@@ -63,7 +64,7 @@
 //! # #[derive(Debug, serde::Deserialize)] pub struct Product { }
 //! # #[derive(Debug, Clone, Copy)] pub enum ProductField { Name }
 //! # impl atrocore_runtime::EntityField for ProductField { fn name(self) -> &'static str { "name" } }
-//! # impl atrocore_runtime::Entity for Product { const NAME: &'static str = "Product"; type Record = Product; type Field = ProductField; }
+//! # impl atrocore_runtime::Entity for Product { const NAME: &'static str = "Product"; type Record = Product; type Field = ProductField; type Id = atrocore_runtime::Id<Product>; }
 //! # async fn demo(client: atrocore_runtime::Client) -> atrocore_runtime::Result<()> {
 //! use atrocore_runtime::{BoolField, Filter, NumberField, TextField};
 //!
@@ -93,7 +94,7 @@
 //! # #[derive(Debug, serde::Deserialize)] pub struct Product { name: Option<String> }
 //! # #[derive(Debug, Clone, Copy)] pub enum ProductField { Name }
 //! # impl atrocore_runtime::EntityField for ProductField { fn name(self) -> &'static str { "name" } }
-//! # impl atrocore_runtime::Entity for Product { const NAME: &'static str = "Product"; type Record = Product; type Field = ProductField; }
+//! # impl atrocore_runtime::Entity for Product { const NAME: &'static str = "Product"; type Record = Product; type Field = ProductField; type Id = atrocore_runtime::Id<Product>; }
 //! # async fn demo(client: atrocore_runtime::Client) -> atrocore_runtime::Result<()> {
 //! use futures_util::TryStreamExt;
 //!
@@ -122,7 +123,7 @@
 //! # #[derive(Debug, serde::Deserialize)] pub struct Product { #[serde(rename = "_meta")] meta: Option<atrocore_runtime::Meta> }
 //! # #[derive(Debug, Clone, Copy)] pub enum ProductField { Name }
 //! # impl atrocore_runtime::EntityField for ProductField { fn name(self) -> &'static str { "name" } }
-//! # impl atrocore_runtime::Entity for Product { const NAME: &'static str = "Product"; type Record = Product; type Field = ProductField; }
+//! # impl atrocore_runtime::Entity for Product { const NAME: &'static str = "Product"; type Record = Product; type Field = ProductField; type Id = atrocore_runtime::Id<Product>; }
 //! # async fn demo(client: atrocore_runtime::Client) -> atrocore_runtime::Result<()> {
 //! use atrocore_runtime::OptionRecords;
 //!
@@ -150,7 +151,7 @@
 //! # #[derive(Debug, serde::Deserialize, serde::Serialize)] pub struct Product { #[serde(flatten)] extra: serde_json::Map<String, serde_json::Value> }
 //! # #[derive(Debug, Clone, Copy)] pub enum ProductField { Name }
 //! # impl atrocore_runtime::EntityField for ProductField { fn name(self) -> &'static str { "name" } }
-//! # impl atrocore_runtime::Entity for Product { const NAME: &'static str = "Product"; type Record = Product; type Field = ProductField; }
+//! # impl atrocore_runtime::Entity for Product { const NAME: &'static str = "Product"; type Record = Product; type Field = ProductField; type Id = atrocore_runtime::Id<Product>; }
 //! # async fn demo(client: atrocore_runtime::Client) -> atrocore_runtime::Result<()> {
 //! use atrocore_runtime::{AttributeChanges, FlatAttributes, Method};
 //!
@@ -188,7 +189,7 @@
 //! # #[derive(Debug, serde::Deserialize)] pub struct Product { }
 //! # #[derive(Debug, Clone, Copy)] pub enum ProductField { Name }
 //! # impl atrocore_runtime::EntityField for ProductField { fn name(self) -> &'static str { "name" } }
-//! # impl atrocore_runtime::Entity for Product { const NAME: &'static str = "Product"; type Record = Product; type Field = ProductField; }
+//! # impl atrocore_runtime::Entity for Product { const NAME: &'static str = "Product"; type Record = Product; type Field = ProductField; type Id = atrocore_runtime::Id<Product>; }
 //! # async fn demo() -> atrocore_runtime::Result<()> {
 //! use std::time::Duration;
 //! use atrocore_runtime::{Client, ErrorKind, Method, RetryPolicy};

@@ -46,7 +46,7 @@
 //! # impl EntityField for BrandField {
 //! #     fn name(self) -> &'static str { match self { Self::Id => "id", Self::Name => "name" } }
 //! # }
-//! # impl Entity for Brand { const NAME: &'static str = "Brand"; type Record = Brand; type Field = BrandField; }
+//! # impl Entity for Brand { const NAME: &'static str = "Brand"; type Record = Brand; type Field = BrandField; type Id = atrocore_runtime::Id<Brand>; }
 //! use atrocore_runtime::{Filter, TextField, Method, Patch};
 //! use futures_util::TryStreamExt;
 //!
@@ -146,6 +146,7 @@ mod error;
 #[doc(hidden)]
 pub mod fields;
 pub mod filter;
+mod handler;
 mod http;
 mod id;
 mod link;
@@ -186,9 +187,11 @@ pub use filter::{
     DateTimeField, EnumField, EnumValue, Filter, LinkField, NumberField, NumberValue, TextField,
     Where, WhereValue, and, not, or,
 };
+pub use handler::{Creatable, Deletable, EntityHandle, HasAttributes, HoldsFiles, Updatable};
 pub use id::{AsId, Id};
 pub use link::{LinkNames, LinkTo, Lookup, Scalar};
 pub use link_field::{Link, LinkForm, LinkKeys, LinkMany, LinkOne, Many, One, ReadLinkForm};
+pub use links::ToManyLink;
 pub use mass::{
     DEFAULT_JOB_POLL, MASS_SYNC_ID_LIMIT, MassActionStatus, MassActionWait, MassDelete,
     MassOutcome, MassSelection,

@@ -1,16 +1,18 @@
 //! Linking and unlinking records (to-many links): 2.2 `POST`/`DELETE /{E}/{id}/{link}`, 2.3
-//! `POST`/`DELETE /entityRelation`; by id, by filter (`massRelate`) and all at once. Generated
-//! crates call these from `link_<link>`, `unlink_<link>`, `link_<link>_matching` and
-//! `unlink_all_<link>` methods; lists of linked records are [`Client::linked`].
+//! `POST`/`DELETE /entityRelation`; by id, by filter (`massRelate`) and all at once. A generated
+//! link method (`product().files(id)`) answers the list of linked records typed by its
+//! [`ToManyLink`], whose `add`, `remove`, `add_matching` and `clear` call these.
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::client::{ApiGeneration, Client};
 use crate::encode::encode_path_segment;
+use crate::entity::{Entity, Linked, ListRequest};
 use crate::error::Error;
-use crate::filter::{Where, server_form};
+use crate::filter::{Filter, Where, server_form};
 use crate::http::execute::check_path_value;
+use crate::id::AsId;
 use crate::operation::Operation;
 use crate::request::RequestBuilder;
 
@@ -164,4 +166,62 @@ fn relation_path(entity: &str, id: &str, link: &str) -> String {
         encode_path_segment(id),
         encode_path_segment(link)
     )
+}
+
+/// A to-many link of an entity, as a type: generated crates define one per link in each entity
+/// module's `links` (`product::links::Files`), so the list of linked records and the calls that
+/// link and unlink know the link's name, where it starts and what it points to.
+pub trait ToManyLink: 'static {
+    /// The entity the link starts from (`Product`).
+    type Source: Entity;
+    /// The entity of the linked records (`File`).
+    type Target: Entity;
+    /// The link's wire name (`"files"`).
+    const NAME: &'static str;
+}
+
+impl<L: ToManyLink> ListRequest<L::Target, L> {
+    /// The records linked to the record `id` of `L::Source` through `L` (what a generated link
+    /// method such as `product().files(id)` returns).
+    pub fn through(client: &Client, id: impl AsId<<L::Source as Entity>::Id>) -> Self {
+        Self::linked(client.clone(), L::Source::NAME, id.id_str(), L::NAME)
+    }
+
+    fn source(&self) -> (&Client, &Linked) {
+        let linked = self
+            .linked_record()
+            .expect("a ListRequest over a Link is always made by `through`");
+        (self.client_ref(), linked)
+    }
+
+    /// Links the records `ids` to the record this list starts from (2.2
+    /// `POST /{E}/{id}/{link}`, 2.3 `POST /entityRelation`). Linking a record that is already
+    /// linked changes nothing, so the call is retried like a read. The list's own options
+    /// (filter, select, …) play no part.
+    pub fn add<S: AsId<<L::Target as Entity>::Id>>(&self, ids: &[S]) -> Operation<()> {
+        let (client, l) = self.source();
+        let ids: Vec<&str> = ids.iter().map(AsId::id_str).collect();
+        client.link_records(l.entity, &l.id, l.link, &ids)
+    }
+
+    /// Unlinks the records `ids` from the record this list starts from; they stay.
+    pub fn remove<S: AsId<<L::Target as Entity>::Id>>(&self, ids: &[S]) -> Operation<()> {
+        let (client, l) = self.source();
+        let ids: Vec<&str> = ids.iter().map(AsId::id_str).collect();
+        client.unlink_records(l.entity, &l.id, l.link, &ids)
+    }
+
+    /// Links every record of the target that matches `filter` (AtroCore's `massRelate`: the
+    /// server selects them; an empty filter matches every record), as
+    /// [`Client::link_matching`].
+    pub fn add_matching(&self, filter: Filter<L::Target>) -> Operation<()> {
+        let (client, l) = self.source();
+        client.link_matching(l.entity, &l.id, l.link, &filter.into_where())
+    }
+
+    /// Unlinks every linked record; they stay, as [`Client::unlink_all`].
+    pub fn clear(&self) -> Operation<()> {
+        let (client, l) = self.source();
+        client.unlink_all(l.entity, &l.id, l.link)
+    }
 }

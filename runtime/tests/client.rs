@@ -42,6 +42,7 @@ impl Entity for Product {
     const NAME: &'static str = "Product";
     type Record = Product;
     type Field = ProductField;
+    type Id = atrocore_runtime::Id<Product>;
 }
 
 const NAME: TextField<Product> = TextField::new("name");

@@ -468,6 +468,7 @@ impl ::atrocore_runtime::Entity for Category {
     const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
     type Record = Category;
     type Field = CategoryField;
+    type Id = crate::ids::CategoryId;
 }
 /// The fields of a new `Category` record (`POST /Category`).
 #[derive(Debug, Clone, PartialEq)]
@@ -1025,288 +1026,60 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("teams")
     }
 }
-/// Operations on `Category` records; get one from [`crate::Client`].
+/// Operations on `Category` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /Category`
+/// - `read`: `GET /Category/{id}`
+/// - `create`: `POST /Category`
+/// - `update`: `PATCH /Category/{id}`
+/// - `delete`: `DELETE /Category/{id}`
 #[derive(Debug, Clone, Copy)]
 pub struct CategoryApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, Category>,
+}
+impl<'a> ::std::ops::Deref for CategoryApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, Category>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> CategoryApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /Category`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<Category> {
-        self.client.list::<Category>()
-    }
-    /// `GET /Category/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::ReadRequest<Category> {
-        self.client.read::<Category>(id.id_str())
-    }
-    /// `POST /Category`
-    pub fn create(
-        &self,
-        record: &CategoryPost,
-    ) -> ::atrocore_runtime::CreateRequest<Category> {
-        self.client.create::<Category, CategoryPost>(record)
-    }
-    /// Bulk upsert of `Category` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<Category>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<Category, I>(self.client, items)
-    }
-    /// `PATCH /Category/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        changes: &CategoryPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<Category> {
-        self.client
-            .update::<
-                Category,
-                CategoryPatch,
-            >(::atrocore_runtime::Method::PATCH, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Category>,
-        changes: &CategoryPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "Category",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        ids: &[S],
-        changes: &CategoryPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update(
-                "Category",
-                ::atrocore_runtime::MassSelection::Ids(ids),
-                changes,
-            )
-    }
-    /// `DELETE /Category/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::DeleteRequest<Category> {
-        self.client.delete::<Category>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Category>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "Category",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client.mass_delete("Category", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// The `File` records linked to the `Category` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `File` records linked to the `Category` `id` through `files`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "file")]
     pub fn files(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::file::File> {
-        self.client.linked::<crate::file::File>("Category", id.id_str(), "files")
+    ) -> ::atrocore_runtime::ListRequest<crate::file::File, links::Files> {
+        self.handle.linked(id)
     }
-    /// Links the `File` records `ids` to the `Category` `id` through `files`.
-    #[cfg(feature = "file")]
-    pub fn link_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Category", id.id_str(), "files", &ids)
-    }
-    /// Unlinks the `File` records `ids` from the `Category` `id` (`files`); they stay.
-    #[cfg(feature = "file")]
-    pub fn unlink_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Category", id.id_str(), "files", &ids)
-    }
-    /// Links to the `Category` `id`, through `files`, every `File` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "file")]
-    pub fn link_files_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        filter: ::atrocore_runtime::Filter<crate::file::File>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_matching("Category", id.id_str(), "files", &filter.into_where())
-    }
-    /// Unlinks every `File` record from the `Category` `id` (`files`); they stay.
-    #[cfg(feature = "file")]
-    pub fn unlink_all_files(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Category", id.id_str(), "files")
-    }
-    /// The `Category` records linked to the `Category` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Category` records linked to the `Category` `id` through `children`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     pub fn children(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
-        self.client
-            .linked::<crate::category::Category>("Category", id.id_str(), "children")
+    ) -> ::atrocore_runtime::ListRequest<crate::category::Category, links::Children> {
+        self.handle.linked(id)
     }
-    /// Links the `Category` records `ids` to the `Category` `id` through `children`.
-    pub fn link_children<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Category", id.id_str(), "children", &ids)
-    }
-    /// Unlinks the `Category` records `ids` from the `Category` `id` (`children`); they stay.
-    pub fn unlink_children<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Category", id.id_str(), "children", &ids)
-    }
-    /// Links to the `Category` `id`, through `children`, every `Category` record that matches `filter` (the server selects them; an empty filter matches every record).
-    pub fn link_children_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        filter: ::atrocore_runtime::Filter<crate::category::Category>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Category", id.id_str(), "children", &filter.into_where())
-    }
-    /// Unlinks every `Category` record from the `Category` `id` (`children`); they stay.
-    pub fn unlink_all_children(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Category", id.id_str(), "children")
-    }
-    /// The `Category` records linked to the `Category` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Category` records linked to the `Category` `id` through `parents`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     pub fn parents(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
-        self.client
-            .linked::<crate::category::Category>("Category", id.id_str(), "parents")
+    ) -> ::atrocore_runtime::ListRequest<crate::category::Category, links::Parents> {
+        self.handle.linked(id)
     }
-    /// Links the `Category` records `ids` to the `Category` `id` through `parents`.
-    pub fn link_parents<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Category", id.id_str(), "parents", &ids)
-    }
-    /// Unlinks the `Category` records `ids` from the `Category` `id` (`parents`); they stay.
-    pub fn unlink_parents<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Category", id.id_str(), "parents", &ids)
-    }
-    /// Links to the `Category` `id`, through `parents`, every `Category` record that matches `filter` (the server selects them; an empty filter matches every record).
-    pub fn link_parents_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        filter: ::atrocore_runtime::Filter<crate::category::Category>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Category", id.id_str(), "parents", &filter.into_where())
-    }
-    /// Unlinks every `Category` record from the `Category` `id` (`parents`); they stay.
-    pub fn unlink_all_parents(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Category", id.id_str(), "parents")
-    }
-    /// The `Product` records linked to the `Category` `id` through `products`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Product` records linked to the `Category` `id` through `products`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "product")]
     pub fn products(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client
-            .linked::<crate::product::Product>("Category", id.id_str(), "products")
-    }
-    /// Links the `Product` records `ids` to the `Category` `id` through `products`.
-    #[cfg(feature = "product")]
-    pub fn link_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Category", id.id_str(), "products", &ids)
-    }
-    /// Unlinks the `Product` records `ids` from the `Category` `id` (`products`); they stay.
-    #[cfg(feature = "product")]
-    pub fn unlink_products<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Category", id.id_str(), "products", &ids)
-    }
-    /// Links to the `Category` `id`, through `products`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "product")]
-    pub fn link_products_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-        filter: ::atrocore_runtime::Filter<crate::product::Product>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Category", id.id_str(), "products", &filter.into_where())
-    }
-    /// Unlinks every `Product` record from the `Category` `id` (`products`); they stay.
-    #[cfg(feature = "product")]
-    pub fn unlink_all_products(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Category", id.id_str(), "products")
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product, links::Products> {
+        self.handle.linked(id)
     }
     /// `POST /Category/inheritAllFromParentAsync`
     pub fn inherit_all_from_parent_async(
@@ -1450,6 +1223,14 @@ impl<'a> CategoryApi<'a> {
         ::atrocore_runtime::Operation::json(request)
     }
 }
+impl ::atrocore_runtime::Creatable for Category {
+    type Create = CategoryPost;
+}
+impl ::atrocore_runtime::Updatable for Category {
+    type Patch = CategoryPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PATCH;
+}
+impl ::atrocore_runtime::Deletable for Category {}
 impl ::atrocore_runtime::UpsertPayload<Category> for CategoryPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<Category>(self)
@@ -1461,30 +1242,61 @@ pub use crate::types::{
     InheritAllFromParentAsyncResponse, InheritFieldBody, InheritLinkBody,
     InheritRelationBody, NotInheritRelationBody,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser` in a write struct.
     #[derive(Debug)]
     pub enum AssignedUser {}
     impl ::atrocore_runtime::LinkKeys for AssignedUser {
         const ID: &'static str = "assignedUserId";
         const LINK: &'static str = "assignedUser";
     }
-    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    /// The link `children`; to many `Category` records.
+    #[derive(Debug)]
+    pub enum Children {}
+    impl ::atrocore_runtime::ToManyLink for Children {
+        type Source = super::Category;
+        type Target = crate::category::Category;
+        const NAME: &'static str = "children";
+    }
+    /// The link `files`; to many `File` records.
+    #[derive(Debug)]
+    pub enum Files {}
+    #[cfg(feature = "file")]
+    impl ::atrocore_runtime::ToManyLink for Files {
+        type Source = super::Category;
+        type Target = crate::file::File;
+        const NAME: &'static str = "files";
+    }
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser` in a write struct.
     #[derive(Debug)]
     pub enum OwnerUser {}
     impl ::atrocore_runtime::LinkKeys for OwnerUser {
         const ID: &'static str = "ownerUserId";
         const LINK: &'static str = "ownerUser";
     }
-    /// The link `parents`: `parentsIds` or `parents`.
+    /// The link `parents`: `parentsIds` or `parents` in a write struct; to many `Category` records.
     #[derive(Debug)]
     pub enum Parents {}
     impl ::atrocore_runtime::LinkKeys for Parents {
         const ID: &'static str = "parentsIds";
         const LINK: &'static str = "parents";
     }
-    /// The link `teams`: `teamsIds` or `teams`.
+    impl ::atrocore_runtime::ToManyLink for Parents {
+        type Source = super::Category;
+        type Target = crate::category::Category;
+        const NAME: &'static str = "parents";
+    }
+    /// The link `products`; to many `Product` records.
+    #[derive(Debug)]
+    pub enum Products {}
+    #[cfg(feature = "product")]
+    impl ::atrocore_runtime::ToManyLink for Products {
+        type Source = super::Category;
+        type Target = crate::product::Product;
+        const NAME: &'static str = "products";
+    }
+    /// The link `teams`: `teamsIds` or `teams` in a write struct.
     #[derive(Debug)]
     pub enum Teams {}
     impl ::atrocore_runtime::LinkKeys for Teams {

@@ -5,6 +5,14 @@
 
 //! Routes tagged `Global` that belong to no entity.
 /// Operations on the `Global` routes; get one from [`crate::Client`].
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `POST /entityMassDelete`: `delete_matching` and `delete_ids` of an entity
+/// - `PATCH /entityMassUpdate`: `update_matching` and `update_ids` of an entity
+/// - `GET /entityRelation`: the link lists (`product().files(id)`)
+/// - `DELETE /entityRelation`: `remove` and `clear` of a link list
+/// - `POST /entityRelation`: `add` and `add_matching` of a link list
+/// - `POST /upsert`: `upsert` of an entity
 #[derive(Debug, Clone, Copy)]
 pub struct GlobalApi<'a> {
     client: &'a ::atrocore_runtime::Client,
@@ -35,16 +43,18 @@ impl<'a> GlobalApi<'a> {
             .request(::atrocore_runtime::Method::POST, "/clearCache");
         ::atrocore_runtime::Operation::json(request)
     }
+    /// The spec is corrected here: AtroCore answers `true`; the spec declares no answer (2.3.16-beta14 app/Atro/Handlers/Global/ComputeEntityScriptFieldHandler.php).
+    ///
     /// `POST /computeEntityScriptField`
     pub fn compute_entity_script_field(
         &self,
         body: &ComputeEntityScriptFieldBody,
-    ) -> ::atrocore_runtime::Operation<()> {
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/computeEntityScriptField");
         let request = request.json(body);
-        ::atrocore_runtime::Operation::empty(request)
+        ::atrocore_runtime::Operation::json(request)
     }
     /// `POST /destroyAuthToken`
     pub fn destroy_auth_token(
@@ -83,17 +93,6 @@ impl<'a> GlobalApi<'a> {
         request = request.query("id", &params.id);
         ::atrocore_runtime::Operation::json(request)
     }
-    /// `POST /entityMassDelete`
-    pub fn entity_mass_delete(
-        &self,
-        body: &EntityMassDeleteBody,
-    ) -> ::atrocore_runtime::Operation<EntityMassDeleteResponse> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::POST, "/entityMassDelete");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
     /// `POST /entityMassDeleteAsync`
     pub fn entity_mass_delete_async(
         &self,
@@ -102,17 +101,6 @@ impl<'a> GlobalApi<'a> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/entityMassDeleteAsync");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `PATCH /entityMassUpdate`
-    pub fn entity_mass_update(
-        &self,
-        body: &EntityMassUpdateBody,
-    ) -> ::atrocore_runtime::Operation<EntityMassUpdateResponse> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::PATCH, "/entityMassUpdate");
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
@@ -135,54 +123,6 @@ impl<'a> GlobalApi<'a> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/entityMerge");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `GET /entityRelation`
-    pub fn get_entity_relation(
-        &self,
-        params: &GetEntityRelationParams,
-    ) -> ::atrocore_runtime::Operation<GetEntityRelationResponse> {
-        let mut request = self
-            .client
-            .request(::atrocore_runtime::Method::GET, "/entityRelation");
-        request = request.query("entityName", &params.entity_name);
-        request = request.query("id", &params.id);
-        request = request.query("link", &params.link);
-        request = request.query_opt("offset", params.offset.as_ref());
-        request = request.query_opt("maxSize", params.max_size.as_ref());
-        request = request.query_opt("sortBy", params.sort_by.as_ref());
-        if let Some(value) = &params.asc {
-            request = request.query_json("asc", value);
-        }
-        if let Some(value) = &params.where_ {
-            request = request.filter("where", value);
-        }
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /entityRelation`
-    pub fn delete_entity_relation(
-        &self,
-        params: &DeleteEntityRelationParams,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let mut request = self
-            .client
-            .request(::atrocore_runtime::Method::DELETE, "/entityRelation");
-        request = request.query("entityName", &params.entity_name);
-        request = request.query("id", &params.id);
-        request = request.query("link", &params.link);
-        request = request.query_opt("ids", params.ids.as_ref());
-        request = request.query_opt("all", params.all.as_ref());
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /entityRelation`
-    pub fn entity_relation(
-        &self,
-        body: &EntityRelationBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(::atrocore_runtime::Method::POST, "/entityRelation");
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
@@ -468,15 +408,6 @@ impl<'a> GlobalApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
-    /// `POST /upsert`
-    pub fn upsert(
-        &self,
-        body: &[UpsertBodyItem],
-    ) -> ::atrocore_runtime::Operation<Vec<UpsertResponseItem>> {
-        let request = self.client.request(::atrocore_runtime::Method::POST, "/upsert");
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
     /// `POST /upsertAsync`
     pub fn upsert_async(
         &self,
@@ -533,40 +464,6 @@ pub struct GetEntityDuplicateValuesParams {
     pub entity_name: String,
     /// `id` (query, required)
     pub id: String,
-}
-/// Query and header parameters of `get_entity_relation` (`GET /entityRelation`).
-#[derive(Debug, Clone, Default)]
-pub struct GetEntityRelationParams {
-    /// `entityName` (query, required)
-    pub entity_name: String,
-    /// `id` (query, required)
-    pub id: String,
-    /// `link` (query, required)
-    pub link: String,
-    /// `offset` (query)
-    pub offset: Option<i64>,
-    /// `maxSize` (query)
-    pub max_size: Option<i64>,
-    /// `sortBy` (query)
-    pub sort_by: Option<String>,
-    /// `asc` (query)
-    pub asc: Option<::atrocore_runtime::serde_json::Value>,
-    /// `where` (query)
-    pub where_: Option<::atrocore_runtime::Where>,
-}
-/// Query and header parameters of `delete_entity_relation` (`DELETE /entityRelation`).
-#[derive(Debug, Clone, Default)]
-pub struct DeleteEntityRelationParams {
-    /// `entityName` (query, required)
-    pub entity_name: String,
-    /// `id` (query, required)
-    pub id: String,
-    /// `link` (query, required)
-    pub link: String,
-    /// `ids` (query)
-    pub ids: Option<String>,
-    /// `all` (query)
-    pub all: Option<bool>,
 }
 /// Query and header parameters of `get_entity_stream` (`GET /entityStream`).
 #[derive(Debug, Clone, Default)]
@@ -916,106 +813,6 @@ impl ::atrocore_runtime::fields::DecodeFields for GetDynamicActionsResponseItemD
         ::std::result::Result::Ok(true)
     }
 }
-/// Request body of `POST /entityMassDelete`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EntityMassDeleteBody {
-    /// `entityName`, required
-    pub entity_name: String,
-    /// `ids`, required
-    pub ids: Vec<String>,
-    /// `permanently`
-    pub permanently: Option<bool>,
-}
-impl ::atrocore_runtime::serde::Serialize for EntityMassDeleteBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
-impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteBody {
-    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("entityName", &self.entity_name)?;
-        map.serialize_entry("ids", &self.ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "permanently", &self.permanently)?;
-        ::std::result::Result::Ok(())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassDeleteBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
-impl ::atrocore_runtime::fields::DecodeFields for EntityMassDeleteBody {
-    const EXPECTING: &'static str = "a `EntityMassDeleteBody` object";
-    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> ::std::result::Result<bool, A::Error> {
-        match key {
-            "entityName" => self.entity_name = map.next_value()?,
-            "ids" => self.ids = map.next_value()?,
-            "permanently" => self.permanently = map.next_value()?,
-            _ => return ::std::result::Result::Ok(false),
-        }
-        ::std::result::Result::Ok(true)
-    }
-}
-/// Answer of `POST /entityMassDelete`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EntityMassDeleteResponse {
-    /// `deleted`
-    pub deleted: Option<i64>,
-    /// `errors`
-    pub errors: Option<Vec<String>>,
-}
-impl ::atrocore_runtime::serde::Serialize for EntityMassDeleteResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
-impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteResponse {
-    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "deleted", &self.deleted)?;
-        ::atrocore_runtime::fields::entry_opt(map, "errors", &self.errors)?;
-        ::std::result::Result::Ok(())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassDeleteResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
-impl ::atrocore_runtime::fields::DecodeFields for EntityMassDeleteResponse {
-    const EXPECTING: &'static str = "a `EntityMassDeleteResponse` object";
-    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> ::std::result::Result<bool, A::Error> {
-        match key {
-            "deleted" => self.deleted = map.next_value()?,
-            "errors" => self.errors = map.next_value()?,
-            _ => return ::std::result::Result::Ok(false),
-        }
-        ::std::result::Result::Ok(true)
-    }
-}
 /// Request body of `POST /entityMassDeleteAsync`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityMassDeleteAsyncBody {
@@ -1160,106 +957,6 @@ impl ::atrocore_runtime::fields::DecodeFields for EntityMassDeleteAsyncResponse 
     ) -> ::std::result::Result<bool, A::Error> {
         match key {
             "jobId" => self.job_id = map.next_value()?,
-            _ => return ::std::result::Result::Ok(false),
-        }
-        ::std::result::Result::Ok(true)
-    }
-}
-/// Request body of `PATCH /entityMassUpdate`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EntityMassUpdateBody {
-    /// `entityName`, required
-    pub entity_name: String,
-    /// `ids`, required
-    pub ids: Vec<String>,
-    /// `values`, required
-    pub values: ::atrocore_runtime::serde_json::Value,
-}
-impl ::atrocore_runtime::serde::Serialize for EntityMassUpdateBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
-impl ::atrocore_runtime::fields::EncodeFields for EntityMassUpdateBody {
-    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("entityName", &self.entity_name)?;
-        map.serialize_entry("ids", &self.ids)?;
-        map.serialize_entry("values", &self.values)?;
-        ::std::result::Result::Ok(())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassUpdateBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
-impl ::atrocore_runtime::fields::DecodeFields for EntityMassUpdateBody {
-    const EXPECTING: &'static str = "a `EntityMassUpdateBody` object";
-    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> ::std::result::Result<bool, A::Error> {
-        match key {
-            "entityName" => self.entity_name = map.next_value()?,
-            "ids" => self.ids = map.next_value()?,
-            "values" => self.values = map.next_value()?,
-            _ => return ::std::result::Result::Ok(false),
-        }
-        ::std::result::Result::Ok(true)
-    }
-}
-/// Answer of `PATCH /entityMassUpdate`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EntityMassUpdateResponse {
-    /// `updated`
-    pub updated: Option<i64>,
-    /// `errors`
-    pub errors: Option<Vec<String>>,
-}
-impl ::atrocore_runtime::serde::Serialize for EntityMassUpdateResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
-impl ::atrocore_runtime::fields::EncodeFields for EntityMassUpdateResponse {
-    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "updated", &self.updated)?;
-        ::atrocore_runtime::fields::entry_opt(map, "errors", &self.errors)?;
-        ::std::result::Result::Ok(())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassUpdateResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
-impl ::atrocore_runtime::fields::DecodeFields for EntityMassUpdateResponse {
-    const EXPECTING: &'static str = "a `EntityMassUpdateResponse` object";
-    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> ::std::result::Result<bool, A::Error> {
-        match key {
-            "updated" => self.updated = map.next_value()?,
-            "errors" => self.errors = map.next_value()?,
             _ => return ::std::result::Result::Ok(false),
         }
         ::std::result::Result::Ok(true)
@@ -1465,130 +1162,6 @@ impl ::atrocore_runtime::fields::DecodeFields for EntityMergeBody {
             "sourceIds" => self.source_ids = map.next_value()?,
             "targetId" => self.target_id = map.next_value()?,
             "attributes" => self.attributes = map.next_value()?,
-            _ => return ::std::result::Result::Ok(false),
-        }
-        ::std::result::Result::Ok(true)
-    }
-}
-/// Answer of `GET /entityRelation`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct GetEntityRelationResponse {
-    /// `total`
-    pub total: Option<i64>,
-    /// `list`
-    pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
-}
-impl ::atrocore_runtime::serde::Serialize for GetEntityRelationResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
-impl ::atrocore_runtime::fields::EncodeFields for GetEntityRelationResponse {
-    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
-        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
-        ::std::result::Result::Ok(())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetEntityRelationResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
-impl ::atrocore_runtime::fields::DecodeFields for GetEntityRelationResponse {
-    const EXPECTING: &'static str = "a `GetEntityRelationResponse` object";
-    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> ::std::result::Result<bool, A::Error> {
-        match key {
-            "total" => self.total = map.next_value()?,
-            "list" => self.list = map.next_value()?,
-            _ => return ::std::result::Result::Ok(false),
-        }
-        ::std::result::Result::Ok(true)
-    }
-}
-/// Request body of `POST /entityRelation`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EntityRelationBody {
-    /// `entityName`, required
-    pub entity_name: String,
-    /// `id`, required
-    pub id: String,
-    /// `link`, required
-    pub link: String,
-    /// `ids`
-    pub ids: Option<Vec<String>>,
-    /// `massRelate`
-    pub mass_relate: Option<bool>,
-    /// `where`
-    pub where_: Option<Vec<::atrocore_runtime::serde_json::Value>>,
-    /// `selectData`
-    pub select_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `shouldDuplicateForeign`
-    pub should_duplicate_foreign: Option<bool>,
-}
-impl ::atrocore_runtime::serde::Serialize for EntityRelationBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
-impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBody {
-    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("entityName", &self.entity_name)?;
-        map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("link", &self.link)?;
-        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "massRelate", &self.mass_relate)?;
-        ::atrocore_runtime::fields::entry_opt(map, "where", &self.where_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "selectData", &self.select_data)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "shouldDuplicateForeign",
-            &self.should_duplicate_foreign,
-        )?;
-        ::std::result::Result::Ok(())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRelationBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
-impl ::atrocore_runtime::fields::DecodeFields for EntityRelationBody {
-    const EXPECTING: &'static str = "a `EntityRelationBody` object";
-    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> ::std::result::Result<bool, A::Error> {
-        match key {
-            "entityName" => self.entity_name = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "link" => self.link = map.next_value()?,
-            "ids" => self.ids = map.next_value()?,
-            "massRelate" => self.mass_relate = map.next_value()?,
-            "where" => self.where_ = map.next_value()?,
-            "selectData" => self.select_data = map.next_value()?,
-            "shouldDuplicateForeign" => self.should_duplicate_foreign = map.next_value()?,
             _ => return ::std::result::Result::Ok(false),
         }
         ::std::result::Result::Ok(true)
@@ -3331,219 +2904,6 @@ impl ::atrocore_runtime::fields::DecodeFields for ResetDashboardResponse {
             _ => return ::std::result::Result::Ok(false),
         }
         ::std::result::Result::Ok(true)
-    }
-}
-/// Request body of `POST /upsert`, one item.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct UpsertBodyItem {
-    /// `entity`, required
-    pub entity: String,
-    /// `payload`, required
-    pub payload: ::atrocore_runtime::serde_json::Value,
-}
-impl ::atrocore_runtime::serde::Serialize for UpsertBodyItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
-impl ::atrocore_runtime::fields::EncodeFields for UpsertBodyItem {
-    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("entity", &self.entity)?;
-        map.serialize_entry("payload", &self.payload)?;
-        ::std::result::Result::Ok(())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertBodyItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
-impl ::atrocore_runtime::fields::DecodeFields for UpsertBodyItem {
-    const EXPECTING: &'static str = "a `UpsertBodyItem` object";
-    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> ::std::result::Result<bool, A::Error> {
-        match key {
-            "entity" => self.entity = map.next_value()?,
-            "payload" => self.payload = map.next_value()?,
-            _ => return ::std::result::Result::Ok(false),
-        }
-        ::std::result::Result::Ok(true)
-    }
-}
-/// Answer of `POST /upsert`, one item.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UpsertResponseItem {
-    /// `status`, required
-    pub status: UpsertResponseItemStatus,
-    /// `stored`, required
-    pub stored: bool,
-    /// `entity`
-    pub entity: Option<String>,
-    /// `id`
-    pub id: Option<String>,
-    /// `message`
-    pub message: Option<String>,
-}
-impl ::atrocore_runtime::serde::Serialize for UpsertResponseItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
-impl ::atrocore_runtime::fields::EncodeFields for UpsertResponseItem {
-    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("status", &self.status)?;
-        map.serialize_entry("stored", &self.stored)?;
-        ::atrocore_runtime::fields::entry_opt(map, "entity", &self.entity)?;
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "message", &self.message)?;
-        ::std::result::Result::Ok(())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertResponseItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        /// The fields read so far.
-        #[derive(Default)]
-        struct Draft {
-            status: Option<UpsertResponseItemStatus>,
-            stored: Option<bool>,
-            entity: Option<String>,
-            id: Option<String>,
-            message: Option<String>,
-        }
-        impl ::atrocore_runtime::fields::DecodeFields for Draft {
-            const EXPECTING: &'static str = "a `UpsertResponseItem` object";
-            fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
-                &mut self,
-                key: &str,
-                map: &mut A,
-            ) -> ::std::result::Result<bool, A::Error> {
-                match key {
-                    "status" => self.status = map.next_value()?,
-                    "stored" => self.stored = map.next_value()?,
-                    "entity" => self.entity = map.next_value()?,
-                    "id" => self.id = map.next_value()?,
-                    "message" => self.message = map.next_value()?,
-                    _ => return ::std::result::Result::Ok(false),
-                }
-                ::std::result::Result::Ok(true)
-            }
-        }
-        let draft: Draft = ::atrocore_runtime::fields::decode_fields(deserializer)?;
-        ::std::result::Result::Ok(Self {
-            status: draft
-                .status
-                .ok_or_else(|| {
-                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
-                        "status",
-                    )
-                })?,
-            stored: draft
-                .stored
-                .ok_or_else(|| {
-                    <D::Error as ::atrocore_runtime::serde::de::Error>::missing_field(
-                        "stored",
-                    )
-                })?,
-            entity: draft.entity,
-            id: draft.id,
-            message: draft.message,
-        })
-    }
-}
-impl UpsertResponseItem {
-    /// A new record with the fields the server requires (`status`, `stored`); the others are unset. Set them with struct update syntax: `UpsertResponseItem { field: Some(value), ..UpsertResponseItem::new(…) }`.
-    pub fn new(status: UpsertResponseItemStatus, stored: bool) -> Self {
-        Self {
-            status,
-            stored,
-            entity: None,
-            id: None,
-            message: None,
-        }
-    }
-}
-/// Answer of `POST /upsert`, property `status`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum UpsertResponseItemStatus {
-    /// `Created`
-    Created,
-    /// `Updated`
-    Updated,
-    /// `NotModified`
-    NotModified,
-    /// `Failed`
-    Failed,
-    /// A value this client does not know (the server may add values).
-    Other(String),
-}
-impl UpsertResponseItemStatus {
-    /// The wire value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Created => "Created",
-            Self::Updated => "Updated",
-            Self::NotModified => "NotModified",
-            Self::Failed => "Failed",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for UpsertResponseItemStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "Created" => Self::Created,
-            "Updated" => Self::Updated,
-            "NotModified" => Self::NotModified,
-            "Failed" => Self::Failed,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl ::std::fmt::Display for UpsertResponseItemStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::atrocore_runtime::EnumValue for UpsertResponseItemStatus {
-    fn wire_value(&self) -> &str {
-        self.as_str()
-    }
-}
-impl ::atrocore_runtime::serde::Serialize for UpsertResponseItemStatus {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertResponseItemStatus {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        Ok(Self::from(value.as_str()))
     }
 }
 /// Request body of `POST /upsertAsync`, one item.

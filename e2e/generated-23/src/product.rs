@@ -963,6 +963,7 @@ impl ::atrocore_runtime::Entity for Product {
     const NAME: &'static str = "Product";
     type Record = Product;
     type Field = ProductField;
+    type Id = crate::ids::ProductId;
 }
 /// The fields of a new `Product` record (`POST /Product`).
 #[derive(Debug, Clone, PartialEq)]
@@ -2330,387 +2331,86 @@ impl Product {
         )
     }
 }
-/// Operations on `Product` records; get one from [`crate::Client`].
+/// Operations on `Product` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /Product`
+/// - `read`: `GET /Product/{id}`
+/// - `create`: `POST /Product`
+/// - `update`: `PATCH /Product/{id}`
+/// - `delete`: `DELETE /Product/{id}`
+///
+/// Routes of the spec served by the runtime (one route, one type):
+/// - `POST /Product/{id}/addAttributes`: `attributes(id).add(..)`
+/// - `GET /Product/{id}/attributeValues`: `attributes(id).list()`
+/// - `DELETE /Product/{id}/attributeValues`: `attributes(id).remove(..)`
+/// - `POST /Product/{id}/upsertAttributeValues`: `attributes(id).upsert(..)`
 #[derive(Debug, Clone, Copy)]
 pub struct ProductApi<'a> {
     client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, Product>,
+}
+impl<'a> ::std::ops::Deref for ProductApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, Product>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> ProductApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
-    /// `GET /Product`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<Product> {
-        self.client.list::<Product>()
-    }
-    /// `GET /Product/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ReadRequest<Product> {
-        self.client.read::<Product>(id.id_str())
-    }
-    /// `POST /Product`
-    pub fn create(
-        &self,
-        record: &ProductPost,
-    ) -> ::atrocore_runtime::CreateRequest<Product> {
-        self.client.create::<Product, ProductPost>(record)
-    }
-    /// Bulk upsert of `Product` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<Product>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<Product, I>(self.client, items)
-    }
-    /// `PATCH /Product/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        changes: &ProductPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<Product> {
-        self.client
-            .update::<
-                Product,
-                ProductPatch,
-            >(::atrocore_runtime::Method::PATCH, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Product>,
-        changes: &ProductPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "Product",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        ids: &[S],
-        changes: &ProductPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update("Product", ::atrocore_runtime::MassSelection::Ids(ids), changes)
-    }
-    /// `DELETE /Product/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::DeleteRequest<Product> {
-        self.client.delete::<Product>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Product>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "Product",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client.mass_delete("Product", ::atrocore_runtime::MassSelection::Ids(ids))
-    }
-    /// The attribute values of the record `id`: list them typed (value by attribute type,
-    /// units, per-language values), add, upsert (a no-op is `WriteOutcome::NotModified`)
-    /// and remove attributes.
-    pub fn attributes(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::RecordAttributes {
-        self.client.attributes::<Product>(id.id_str())
-    }
-    /// The `Product` records linked to the `Product` `id` through `children`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Product` records linked to the `Product` `id` through `children`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     pub fn children(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Product", id.id_str(), "children")
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product, links::Children> {
+        self.handle.linked(id)
     }
-    /// Links the `Product` records `ids` to the `Product` `id` through `children`.
-    pub fn link_children<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "children", &ids)
-    }
-    /// Unlinks the `Product` records `ids` from the `Product` `id` (`children`); they stay.
-    pub fn unlink_children<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Product", id.id_str(), "children", &ids)
-    }
-    /// Links to the `Product` `id`, through `children`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
-    pub fn link_children_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::product::Product>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Product", id.id_str(), "children", &filter.into_where())
-    }
-    /// Unlinks every `Product` record from the `Product` `id` (`children`); they stay.
-    pub fn unlink_all_children(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "children")
-    }
-    /// The `Product` records linked to the `Product` `id` through `parents`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Product` records linked to the `Product` `id` through `parents`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     pub fn parents(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client.linked::<crate::product::Product>("Product", id.id_str(), "parents")
+    ) -> ::atrocore_runtime::ListRequest<crate::product::Product, links::Parents> {
+        self.handle.linked(id)
     }
-    /// Links the `Product` records `ids` to the `Product` `id` through `parents`.
-    pub fn link_parents<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "parents", &ids)
-    }
-    /// Unlinks the `Product` records `ids` from the `Product` `id` (`parents`); they stay.
-    pub fn unlink_parents<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Product", id.id_str(), "parents", &ids)
-    }
-    /// Links to the `Product` `id`, through `parents`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
-    pub fn link_parents_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::product::Product>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Product", id.id_str(), "parents", &filter.into_where())
-    }
-    /// Unlinks every `Product` record from the `Product` `id` (`parents`); they stay.
-    pub fn unlink_all_parents(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "parents")
-    }
-    /// The `File` records linked to the `Product` `id` through `files`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `File` records linked to the `Product` `id` through `files`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "file")]
     pub fn files(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::file::File> {
-        self.client.linked::<crate::file::File>("Product", id.id_str(), "files")
+    ) -> ::atrocore_runtime::ListRequest<crate::file::File, links::Files> {
+        self.handle.linked(id)
     }
-    /// Links the `File` records `ids` to the `Product` `id` through `files`.
-    #[cfg(feature = "file")]
-    pub fn link_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "files", &ids)
-    }
-    /// Unlinks the `File` records `ids` from the `Product` `id` (`files`); they stay.
-    #[cfg(feature = "file")]
-    pub fn unlink_files<S: ::atrocore_runtime::AsId<crate::ids::FileId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Product", id.id_str(), "files", &ids)
-    }
-    /// Links to the `Product` `id`, through `files`, every `File` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "file")]
-    pub fn link_files_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::file::File>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.link_matching("Product", id.id_str(), "files", &filter.into_where())
-    }
-    /// Unlinks every `File` record from the `Product` `id` (`files`); they stay.
-    #[cfg(feature = "file")]
-    pub fn unlink_all_files(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "files")
-    }
-    /// The `Category` records linked to the `Product` `id` through `categories`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Category` records linked to the `Product` `id` through `categories`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     #[cfg(feature = "category")]
     pub fn categories(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::category::Category> {
-        self.client
-            .linked::<crate::category::Category>("Product", id.id_str(), "categories")
+    ) -> ::atrocore_runtime::ListRequest<crate::category::Category, links::Categories> {
+        self.handle.linked(id)
     }
-    /// Links the `Category` records `ids` to the `Product` `id` through `categories`.
-    #[cfg(feature = "category")]
-    pub fn link_categories<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "categories", &ids)
-    }
-    /// Unlinks the `Category` records `ids` from the `Product` `id` (`categories`); they stay.
-    #[cfg(feature = "category")]
-    pub fn unlink_categories<S: ::atrocore_runtime::AsId<crate::ids::CategoryId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Product", id.id_str(), "categories", &ids)
-    }
-    /// Links to the `Product` `id`, through `categories`, every `Category` record that matches `filter` (the server selects them; an empty filter matches every record).
-    #[cfg(feature = "category")]
-    pub fn link_categories_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::category::Category>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching("Product", id.id_str(), "categories", &filter.into_where())
-    }
-    /// Unlinks every `Category` record from the `Product` `id` (`categories`); they stay.
-    #[cfg(feature = "category")]
-    pub fn unlink_all_categories(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "categories")
-    }
-    /// The `Product` records linked to the `Product` `id` through `associatedItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Product` records linked to the `Product` `id` through `associatedItems`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     pub fn associated_items(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client
-            .linked::<crate::product::Product>("Product", id.id_str(), "associatedItems")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::product::Product,
+        links::AssociatedItems,
+    > {
+        self.handle.linked(id)
     }
-    /// Links the `Product` records `ids` to the `Product` `id` through `associatedItems`.
-    pub fn link_associated_items<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "associatedItems", &ids)
-    }
-    /// Unlinks the `Product` records `ids` from the `Product` `id` (`associatedItems`); they stay.
-    pub fn unlink_associated_items<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Product", id.id_str(), "associatedItems", &ids)
-    }
-    /// Links to the `Product` `id`, through `associatedItems`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
-    pub fn link_associated_items_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::product::Product>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "Product",
-                id.id_str(),
-                "associatedItems",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `Product` record from the `Product` `id` (`associatedItems`); they stay.
-    pub fn unlink_all_associated_items(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "associatedItems")
-    }
-    /// The `Product` records linked to the `Product` `id` through `associatingItems`: a list request (select, filter, paging, sort, `With-Meta`, streams).
+    /// The `Product` records linked to the `Product` `id` through `associatingItems`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
     pub fn associating_items(
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::ListRequest<crate::product::Product> {
-        self.client
-            .linked::<
-                crate::product::Product,
-            >("Product", id.id_str(), "associatingItems")
-    }
-    /// Links the `Product` records `ids` to the `Product` `id` through `associatingItems`.
-    pub fn link_associating_items<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.link_records("Product", id.id_str(), "associatingItems", &ids)
-    }
-    /// Unlinks the `Product` records `ids` from the `Product` `id` (`associatingItems`); they stay.
-    pub fn unlink_associating_items<S: ::atrocore_runtime::AsId<crate::ids::ProductId>>(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        ids: &[S],
-    ) -> ::atrocore_runtime::Operation<()> {
-        let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-        self.client.unlink_records("Product", id.id_str(), "associatingItems", &ids)
-    }
-    /// Links to the `Product` `id`, through `associatingItems`, every `Product` record that matches `filter` (the server selects them; an empty filter matches every record).
-    pub fn link_associating_items_matching(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-        filter: ::atrocore_runtime::Filter<crate::product::Product>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client
-            .link_matching(
-                "Product",
-                id.id_str(),
-                "associatingItems",
-                &filter.into_where(),
-            )
-    }
-    /// Unlinks every `Product` record from the `Product` `id` (`associatingItems`); they stay.
-    pub fn unlink_all_associating_items(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
-    ) -> ::atrocore_runtime::Operation<()> {
-        self.client.unlink_all("Product", id.id_str(), "associatingItems")
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::product::Product,
+        links::AssociatingItems,
+    > {
+        self.handle.linked(id)
     }
     /// `GET /Product/channelStatistics`
     pub fn get_channel_statistics(
@@ -2801,58 +2501,6 @@ impl<'a> ProductApi<'a> {
         request = request.query_opt("sortBy", params.sort_by.as_ref());
         request = request.query_opt("asc", params.asc.as_ref());
         ::atrocore_runtime::Operation::json(request)
-    }
-    /// `POST /Product/{id}/addAttributes`
-    pub fn add_attributes(
-        &self,
-        id: &str,
-        body: &AddAttributesBody,
-    ) -> ::atrocore_runtime::Operation<bool> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/Product/{}/addAttributes",
-                    ::atrocore_runtime::encode_path_segment(id)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `GET /Product/{id}/attributeValues`
-    pub fn get_attribute_values(
-        &self,
-        id: &str,
-    ) -> ::atrocore_runtime::Operation<Vec<::atrocore_runtime::AttributeValue>> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::GET,
-                ::std::format!(
-                    "/Product/{}/attributeValues",
-                    ::atrocore_runtime::encode_path_segment(id)
-                ),
-            );
-        ::atrocore_runtime::Operation::json(request)
-    }
-    /// `DELETE /Product/{id}/attributeValues`
-    pub fn delete_attribute_values(
-        &self,
-        id: &str,
-        body: &DeleteAttributeValuesBody,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::RemovedAttributes> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::DELETE,
-                ::std::format!(
-                    "/Product/{}/attributeValues",
-                    ::atrocore_runtime::encode_path_segment(id)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::removed_attributes(request)
     }
     /// `POST /Product/{id}/inheritAllForChildren`
     pub fn inherit_all_for_children(
@@ -2958,25 +2606,16 @@ impl<'a> ProductApi<'a> {
         let request = request.json(body);
         ::atrocore_runtime::Operation::json(request)
     }
-    /// `POST /Product/{id}/upsertAttributeValues`
-    pub fn upsert_attribute_values(
-        &self,
-        id: &str,
-        body: &[::atrocore_runtime::AttributeValue],
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::WriteOutcome> {
-        let request = self
-            .client
-            .request(
-                ::atrocore_runtime::Method::POST,
-                ::std::format!(
-                    "/Product/{}/upsertAttributeValues",
-                    ::atrocore_runtime::encode_path_segment(id)
-                ),
-            );
-        let request = request.json(body);
-        ::atrocore_runtime::Operation::outcome(request)
-    }
 }
+impl ::atrocore_runtime::Creatable for Product {
+    type Create = ProductPost;
+}
+impl ::atrocore_runtime::Updatable for Product {
+    type Patch = ProductPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PATCH;
+}
+impl ::atrocore_runtime::Deletable for Product {}
+impl ::atrocore_runtime::HasAttributes for Product {}
 impl ::atrocore_runtime::UpsertPayload<Product> for ProductPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<Product>(self)
@@ -3580,194 +3219,150 @@ for GetProductTypeStatisticsResponseListItem {
         ::std::result::Result::Ok(true)
     }
 }
-/// Request body of `POST /Product/{id}/addAttributes`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AddAttributesBody {
-    /// `attributeIds`, required
-    pub attribute_ids: Vec<String>,
-}
-impl ::atrocore_runtime::serde::Serialize for AddAttributesBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
-impl ::atrocore_runtime::fields::EncodeFields for AddAttributesBody {
-    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("attributeIds", &self.attribute_ids)?;
-        ::std::result::Result::Ok(())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AddAttributesBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
-impl ::atrocore_runtime::fields::DecodeFields for AddAttributesBody {
-    const EXPECTING: &'static str = "a `AddAttributesBody` object";
-    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> ::std::result::Result<bool, A::Error> {
-        match key {
-            "attributeIds" => self.attribute_ids = map.next_value()?,
-            _ => return ::std::result::Result::Ok(false),
-        }
-        ::std::result::Result::Ok(true)
-    }
-}
-/// Request body of `DELETE /Product/{id}/attributeValues`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DeleteAttributeValuesBody {
-    /// `attributeIds`, required
-    pub attribute_ids: Vec<String>,
-}
-impl ::atrocore_runtime::serde::Serialize for DeleteAttributeValuesBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
-impl ::atrocore_runtime::fields::EncodeFields for DeleteAttributeValuesBody {
-    fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("attributeIds", &self.attribute_ids)?;
-        ::std::result::Result::Ok(())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for DeleteAttributeValuesBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
-impl ::atrocore_runtime::fields::DecodeFields for DeleteAttributeValuesBody {
-    const EXPECTING: &'static str = "a `DeleteAttributeValuesBody` object";
-    fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> ::std::result::Result<bool, A::Error> {
-        match key {
-            "attributeIds" => self.attribute_ids = map.next_value()?,
-            _ => return ::std::result::Result::Ok(false),
-        }
-        ::std::result::Result::Ok(true)
-    }
-}
 pub use crate::types::{
     Asc, GetTreeDataParams, GetTreeDataResponse, GetTreeDataResponseTreeItem,
     InheritAllFromParentAsyncBody, InheritAllFromParentAsyncBodyWhereItem,
     InheritAllFromParentAsyncResponse, InheritFieldBody, InheritLinkBody,
     InheritRelationBody, NotInheritRelationBody,
 };
-/// The links the create and update structs hold as one field (ids or find-or-create).
+/// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
-    /// The link `assignedUser`: `assignedUserId` or `assignedUser`.
+    /// The link `assignedUser`: `assignedUserId` or `assignedUser` in a write struct.
     #[derive(Debug)]
     pub enum AssignedUser {}
     impl ::atrocore_runtime::LinkKeys for AssignedUser {
         const ID: &'static str = "assignedUserId";
         const LINK: &'static str = "assignedUser";
     }
-    /// The link `brand`: `brandId` or `brand`.
+    /// The link `associatedItems`; to many `Product` records.
+    #[derive(Debug)]
+    pub enum AssociatedItems {}
+    impl ::atrocore_runtime::ToManyLink for AssociatedItems {
+        type Source = super::Product;
+        type Target = crate::product::Product;
+        const NAME: &'static str = "associatedItems";
+    }
+    /// The link `associatingItems`; to many `Product` records.
+    #[derive(Debug)]
+    pub enum AssociatingItems {}
+    impl ::atrocore_runtime::ToManyLink for AssociatingItems {
+        type Source = super::Product;
+        type Target = crate::product::Product;
+        const NAME: &'static str = "associatingItems";
+    }
+    /// The link `brand`: `brandId` or `brand` in a write struct.
     #[derive(Debug)]
     pub enum Brand {}
     impl ::atrocore_runtime::LinkKeys for Brand {
         const ID: &'static str = "brandId";
         const LINK: &'static str = "brand";
     }
-    /// The link `categories`: `categoriesIds` or `categories`.
+    /// The link `categories`: `categoriesIds` or `categories` in a write struct; to many `Category` records.
     #[derive(Debug)]
     pub enum Categories {}
     impl ::atrocore_runtime::LinkKeys for Categories {
         const ID: &'static str = "categoriesIds";
         const LINK: &'static str = "categories";
     }
-    /// The link `channels`: `channelsIds` or `channels`.
+    #[cfg(feature = "category")]
+    impl ::atrocore_runtime::ToManyLink for Categories {
+        type Source = super::Product;
+        type Target = crate::category::Category;
+        const NAME: &'static str = "categories";
+    }
+    /// The link `channels`: `channelsIds` or `channels` in a write struct.
     #[derive(Debug)]
     pub enum Channels {}
     impl ::atrocore_runtime::LinkKeys for Channels {
         const ID: &'static str = "channelsIds";
         const LINK: &'static str = "channels";
     }
-    /// The link `classifications`: `classificationsIds` or `classifications`.
+    /// The link `children`; to many `Product` records.
+    #[derive(Debug)]
+    pub enum Children {}
+    impl ::atrocore_runtime::ToManyLink for Children {
+        type Source = super::Product;
+        type Target = crate::product::Product;
+        const NAME: &'static str = "children";
+    }
+    /// The link `classifications`: `classificationsIds` or `classifications` in a write struct.
     #[derive(Debug)]
     pub enum Classifications {}
     impl ::atrocore_runtime::LinkKeys for Classifications {
         const ID: &'static str = "classificationsIds";
         const LINK: &'static str = "classifications";
     }
-    /// The link `countryOfOrigin`: `countryOfOriginId` or `countryOfOrigin`.
+    /// The link `countryOfOrigin`: `countryOfOriginId` or `countryOfOrigin` in a write struct.
     #[derive(Debug)]
     pub enum CountryOfOrigin {}
     impl ::atrocore_runtime::LinkKeys for CountryOfOrigin {
         const ID: &'static str = "countryOfOriginId";
         const LINK: &'static str = "countryOfOrigin";
     }
-    /// The link `defaultSupplier`: `defaultSupplierId` or `defaultSupplier`.
+    /// The link `defaultSupplier`: `defaultSupplierId` or `defaultSupplier` in a write struct.
     #[derive(Debug)]
     pub enum DefaultSupplier {}
     impl ::atrocore_runtime::LinkKeys for DefaultSupplier {
         const ID: &'static str = "defaultSupplierId";
         const LINK: &'static str = "defaultSupplier";
     }
-    /// The link `ownerUser`: `ownerUserId` or `ownerUser`.
+    /// The link `files`; to many `File` records.
+    #[derive(Debug)]
+    pub enum Files {}
+    #[cfg(feature = "file")]
+    impl ::atrocore_runtime::ToManyLink for Files {
+        type Source = super::Product;
+        type Target = crate::file::File;
+        const NAME: &'static str = "files";
+    }
+    /// The link `ownerUser`: `ownerUserId` or `ownerUser` in a write struct.
     #[derive(Debug)]
     pub enum OwnerUser {}
     impl ::atrocore_runtime::LinkKeys for OwnerUser {
         const ID: &'static str = "ownerUserId";
         const LINK: &'static str = "ownerUser";
     }
-    /// The link `parents`: `parentsIds` or `parents`.
+    /// The link `parents`: `parentsIds` or `parents` in a write struct; to many `Product` records.
     #[derive(Debug)]
     pub enum Parents {}
     impl ::atrocore_runtime::LinkKeys for Parents {
         const ID: &'static str = "parentsIds";
         const LINK: &'static str = "parents";
     }
-    /// The link `priceUnit`: `priceUnitId` or `priceUnit`.
+    impl ::atrocore_runtime::ToManyLink for Parents {
+        type Source = super::Product;
+        type Target = crate::product::Product;
+        const NAME: &'static str = "parents";
+    }
+    /// The link `priceUnit`: `priceUnitId` or `priceUnit` in a write struct.
     #[derive(Debug)]
     pub enum PriceUnit {}
     impl ::atrocore_runtime::LinkKeys for PriceUnit {
         const ID: &'static str = "priceUnitId";
         const LINK: &'static str = "priceUnit";
     }
-    /// The link `productGroup`: `productGroupId` or `productGroup`.
+    /// The link `productGroup`: `productGroupId` or `productGroup` in a write struct.
     #[derive(Debug)]
     pub enum ProductGroup {}
     impl ::atrocore_runtime::LinkKeys for ProductGroup {
         const ID: &'static str = "productGroupId";
         const LINK: &'static str = "productGroup";
     }
-    /// The link `rrpUnit`: `rrpUnitId` or `rrpUnit`.
+    /// The link `rrpUnit`: `rrpUnitId` or `rrpUnit` in a write struct.
     #[derive(Debug)]
     pub enum RrpUnit {}
     impl ::atrocore_runtime::LinkKeys for RrpUnit {
         const ID: &'static str = "rrpUnitId";
         const LINK: &'static str = "rrpUnit";
     }
-    /// The link `teams`: `teamsIds` or `teams`.
+    /// The link `teams`: `teamsIds` or `teams` in a write struct.
     #[derive(Debug)]
     pub enum Teams {}
     impl ::atrocore_runtime::LinkKeys for Teams {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
     }
-    /// The link `variantSpecificAttributes`: `variantSpecificAttributesIds` or `variantSpecificAttributes`.
+    /// The link `variantSpecificAttributes`: `variantSpecificAttributesIds` or `variantSpecificAttributes` in a write struct.
     #[derive(Debug)]
     pub enum VariantSpecificAttributes {}
     impl ::atrocore_runtime::LinkKeys for VariantSpecificAttributes {

@@ -273,6 +273,7 @@ impl ::atrocore_runtime::Entity for Sharing {
     const NAME: &'static str = "Sharing";
     type Record = Sharing;
     type Field = SharingField;
+    type Id = crate::ids::SharingId;
 }
 /// The fields of a new `Sharing` record (`POST /Sharing`).
 #[derive(Debug, Clone, PartialEq)]
@@ -580,110 +581,38 @@ pub mod filter {
         ::atrocore_runtime::LinkField::new("modifiedBy")
     }
 }
-/// Operations on `Sharing` records; get one from [`crate::Client`].
+/// Operations on `Sharing` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
+/// - `list`: `GET /Sharing`
+/// - `read`: `GET /Sharing/{id}`
+/// - `create`: `POST /Sharing`
+/// - `update`: `PATCH /Sharing/{id}`
+/// - `delete`: `DELETE /Sharing/{id}`
 #[derive(Debug, Clone, Copy)]
 pub struct SharingApi<'a> {
-    client: &'a ::atrocore_runtime::Client,
+    handle: ::atrocore_runtime::EntityHandle<'a, Sharing>,
+}
+impl<'a> ::std::ops::Deref for SharingApi<'a> {
+    type Target = ::atrocore_runtime::EntityHandle<'a, Sharing>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
 }
 impl<'a> SharingApi<'a> {
     /// Wrap a runtime client.
     pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
-        Self { client }
-    }
-    /// `GET /Sharing`
-    pub fn list(&self) -> ::atrocore_runtime::ListRequest<Sharing> {
-        self.client.list::<Sharing>()
-    }
-    /// `GET /Sharing/{id}`
-    pub fn read(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::SharingId>,
-    ) -> ::atrocore_runtime::ReadRequest<Sharing> {
-        self.client.read::<Sharing>(id.id_str())
-    }
-    /// `POST /Sharing`
-    pub fn create(
-        &self,
-        record: &SharingPost,
-    ) -> ::atrocore_runtime::CreateRequest<Sharing> {
-        self.client.create::<Sharing, SharingPost>(record)
-    }
-    /// Bulk upsert of `Sharing` records (`POST /MassActions/action/upsert` on 2.2, `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique field finds a record. Items may be owned or borrowed (the request then borrows them: each is serialized when its batch is pulled, one batch ahead of the requests); batching, concurrency and per-item results are those of the runtime's `UpsertRequest`.
-    pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-    where
-        I: ::std::iter::IntoIterator,
-        I::IntoIter: ::std::marker::Send + 'i,
-        I::Item: ::atrocore_runtime::UpsertPayload<Sharing>,
-    {
-        ::atrocore_runtime::UpsertRequest::of::<Sharing, I>(self.client, items)
-    }
-    /// `PATCH /Sharing/{id}`
-    pub fn update(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::SharingId>,
-        changes: &SharingPatch,
-    ) -> ::atrocore_runtime::UpdateRequest<Sharing> {
-        self.client
-            .update::<
-                Sharing,
-                SharingPatch,
-            >(::atrocore_runtime::Method::PATCH, id.id_str(), changes)
-    }
-    /// Sets the fields of `changes` on every record that matches `filter` (the server
-    /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-    /// in the request and queues a job for more; 2.3 always queues a job.
-    pub fn update_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Sharing>,
-        changes: &SharingPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        self.client
-            .mass_update(
-                "Sharing",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                changes,
-            )
-    }
-    /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-    /// more through a job).
-    pub fn update_ids<S: ::atrocore_runtime::AsId<crate::ids::SharingId>>(
-        &self,
-        ids: &[S],
-        changes: &SharingPatch,
-    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client
-            .mass_update("Sharing", ::atrocore_runtime::MassSelection::Ids(ids), changes)
-    }
-    /// `DELETE /Sharing/{id}`
-    pub fn delete(
-        &self,
-        id: impl ::atrocore_runtime::AsId<crate::ids::SharingId>,
-    ) -> ::atrocore_runtime::DeleteRequest<Sharing> {
-        self.client.delete::<Sharing>(id.id_str())
-    }
-    /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-    /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-    /// the request and queues a job for more; 2.3 always queues a job.
-    pub fn delete_matching(
-        &self,
-        filter: ::atrocore_runtime::Filter<Sharing>,
-    ) -> ::atrocore_runtime::MassDelete {
-        self.client
-            .mass_delete(
-                "Sharing",
-                ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-            )
-    }
-    /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-    pub fn delete_ids<S: ::atrocore_runtime::AsId<crate::ids::SharingId>>(
-        &self,
-        ids: &[S],
-    ) -> ::atrocore_runtime::MassDelete {
-        let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-        self.client.mass_delete("Sharing", ::atrocore_runtime::MassSelection::Ids(ids))
+        Self {
+            handle: ::atrocore_runtime::EntityHandle::new(client),
+        }
     }
 }
+impl ::atrocore_runtime::Creatable for Sharing {
+    type Create = SharingPost;
+}
+impl ::atrocore_runtime::Updatable for Sharing {
+    type Patch = SharingPatch;
+    const UPDATE_METHOD: ::atrocore_runtime::Method = ::atrocore_runtime::Method::PATCH;
+}
+impl ::atrocore_runtime::Deletable for Sharing {}
 impl ::atrocore_runtime::UpsertPayload<Sharing> for SharingPost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<Sharing>(self)

@@ -100,10 +100,7 @@ pub async fn run(client: &Client, config: &Config) -> Result<Report> {
         .on_name_conflict(NameConflict::Rename)
         .on_progress(move |p| progress(p.bytes_done, p.total_bytes))
         .await?;
-    client
-        .product()
-        .link_files(&product_id, &[&file.id])
-        .await?;
+    client.product().files(&product_id).add(&[&file.id]).await?;
     let attached = client.product().files(&product_id).await?.total;
 
     // Attributes: set the measured one with its unit, then read them all back typed.

@@ -22,10 +22,16 @@ pub(super) fn shared_uses(names: &[String]) -> TokenStream {
     quote!(pub use crate::#types::{#(#names),*};)
 }
 
-pub(super) fn api_handle(api_type: &str, what: &str, methods: TokenStream) -> TokenStream {
+pub(super) fn api_handle(
+    api_type: &str,
+    what: &str,
+    covered: &[RuntimeRoute],
+    methods: TokenStream,
+) -> TokenStream {
     let name = ident(api_type);
     let doc = doc_lines(&format!(
-        "Operations on {what}; get one from [`crate::Client`]."
+        "Operations on {what}; get one from [`crate::Client`].{}",
+        runtime_routes(covered)
     ));
     quote! {
         #doc
@@ -154,6 +160,7 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
             #unique_fields
             type Record = #type_name;
             type Field = #field_enum;
+            type Id = #id_ty;
         }
     };
 
@@ -193,58 +200,18 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
         }
     };
 
-    let mut methods = TokenStream::new();
-    if let Some(d) = &e.standard.list {
-        let doc = op_doc_tokens(d);
-        methods.extend(quote! {
-            #doc
-            pub fn list(&self) -> ::atrocore_runtime::ListRequest<#type_name> {
-                self.client.list::<#type_name>()
-            }
-        });
-    }
-    if let Some(d) = &e.standard.read {
-        let doc = op_doc_tokens(d);
-        methods.extend(quote! {
-            #doc
-            pub fn read(&self, id: impl ::atrocore_runtime::AsId<#id_ty>) -> ::atrocore_runtime::ReadRequest<#type_name> {
-                self.client.read::<#type_name>(id.id_str())
-            }
-        });
-    }
-    if let (Some(d), Some(c)) = (&e.standard.create, &e.create) {
-        let doc = op_doc_tokens(d);
-        let c = ident(&c.name);
-        methods.extend(quote! {
-            #doc
-            pub fn create(&self, record: &#c) -> ::atrocore_runtime::CreateRequest<#type_name> {
-                self.client.create::<#type_name, #c>(record)
-            }
-        });
-    }
-    // Every entity with a create struct can be bulk-upserted (the route is global).
+    // What every entity does is the runtime's `EntityHandle`; the entity says which of it
+    // applies through the capability traits, and the handle below adds its links and routes.
+    let mut capabilities = TokenStream::new();
     let mut payload_impls = TokenStream::new();
     if let Some(c) = &e.create {
         let c = ident(&c.name);
-        let doc = doc_lines(&format!(
-            "Bulk upsert of `{wire_name}` records (`POST /MassActions/action/upsert` on 2.2, \
-             `POST /upsert` on 2.3): each item is created, or updated when its `id` or a unique \
-             field finds a record. Items may be owned or borrowed (the request then borrows \
-             them: each is serialized when its batch is pulled, one batch ahead of the \
-             requests); batching, concurrency and per-item results are those of the runtime's \
-             `UpsertRequest`."
-        ));
-        methods.extend(quote! {
-            #doc
-            pub fn upsert<'i, I>(&self, items: I) -> ::atrocore_runtime::UpsertRequest<'i>
-            where
-                I: ::std::iter::IntoIterator,
-                I::IntoIter: ::std::marker::Send + 'i,
-                I::Item: ::atrocore_runtime::UpsertPayload<#type_name>,
-            {
-                ::atrocore_runtime::UpsertRequest::of::<#type_name, I>(self.client, items)
+        capabilities.extend(quote! {
+            impl ::atrocore_runtime::Creatable for #type_name {
+                type Create = #c;
             }
         });
+        // Every entity with a create struct can be bulk-upserted (the route is global).
         payload_impls.extend(quote! {
             impl ::atrocore_runtime::UpsertPayload<#type_name> for #c {
                 fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
@@ -253,203 +220,44 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
             }
         });
     }
-    if e.holds_files {
-        methods.extend(quote! {
-            /// Uploads `content` as the file `name` (Base64, or chunks above the threshold); the
-            /// upload answers the created `File`. Set fields (`folderId`, …) with `.fields(&FilePost)`
-            /// or `.field(..)`, the name-conflict policy with `.on_name_conflict(..)`.
-            pub fn upload_bytes(
-                &self,
-                name: impl ::std::convert::Into<::std::string::String>,
-                content: impl ::std::convert::Into<::atrocore_runtime::bytes::Bytes>,
-            ) -> ::atrocore_runtime::FileUpload<#type_name> {
-                self.client.upload_bytes(name, content).typed::<#type_name>()
-            }
-            /// Uploads the file at `path`, streamed from disk in chunks when large (resumable,
-            /// with progress); answers the created `File`.
-            pub fn upload_path(
-                &self,
-                path: impl ::std::convert::AsRef<::std::path::Path>,
-            ) -> ::atrocore_runtime::FileUpload<#type_name> {
-                self.client.upload_path(path).typed::<#type_name>()
-            }
-            /// Uploads `len` bytes read from `reader` as the file `name`; answers the created
-            /// `File`.
-            pub fn upload_reader<R>(
-                &self,
-                name: impl ::std::convert::Into<::std::string::String>,
-                reader: R,
-                len: u64,
-            ) -> ::atrocore_runtime::FileUpload<#type_name>
-            where
-                R: ::atrocore_runtime::AsyncRead + ::std::marker::Send + ::std::marker::Unpin + 'static,
-            {
-                self.client.upload_reader(name, reader, len).typed::<#type_name>()
-            }
-            /// Has the server download `url`; answers the created `File`.
-            pub fn upload_url(
-                &self,
-                url: impl ::std::convert::Into<::std::string::String>,
-            ) -> ::atrocore_runtime::FileUpload<#type_name> {
-                self.client.upload_url(url).typed::<#type_name>()
-            }
-            /// A public sharing link to the file `id` (name, expiry, allowed usage): answers the
-            /// runtime's typed `SharedLink`.
-            pub fn share(&self, id: impl ::atrocore_runtime::AsId<#id_ty>) -> ::atrocore_runtime::ShareRequest {
-                self.client.share_file(id.id_str())
-            }
-            /// Streams the content of the file `id` (`.bytes()`, `.save(path)`, or as a stream).
-            pub async fn download(
-                &self,
-                id: impl ::atrocore_runtime::AsId<#id_ty>,
-            ) -> ::atrocore_runtime::Result<::atrocore_runtime::FileDownload> {
-                self.client.download_file(id.id_str()).await
-            }
-        });
-    }
-    if let (Some((m, d)), Some(p)) = (&e.standard.update, &e.patch) {
-        let doc = op_doc_tokens(d);
+    if let (Some((m, _)), Some(p)) = (&e.standard.update, &e.patch) {
         let p = ident(&p.name);
         let m = method_tokens(*m);
-        methods.extend(quote! {
-            #doc
-            pub fn update(&self, id: impl ::atrocore_runtime::AsId<#id_ty>, changes: &#p) -> ::atrocore_runtime::UpdateRequest<#type_name> {
-                self.client.update::<#type_name, #p>(#m, id.id_str(), changes)
-            }
-            /// Sets the fields of `changes` on every record that matches `filter` (the server
-            /// selects them; an empty filter matches every record). 2.2 runs up to 200 records
-            /// in the request and queues a job for more; 2.3 always queues a job.
-            pub fn update_matching(
-                &self,
-                filter: ::atrocore_runtime::Filter<#type_name>,
-                changes: &#p,
-            ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-                self.client.mass_update(
-                    #wire_name,
-                    ::atrocore_runtime::MassSelection::Filter(filter.into_where()),
-                    changes,
-                )
-            }
-            /// Sets the fields of `changes` on the records `ids` (up to 200 in the request,
-            /// more through a job).
-            pub fn update_ids<S: ::atrocore_runtime::AsId<#id_ty>>(
-                &self,
-                ids: &[S],
-                changes: &#p,
-            ) -> ::atrocore_runtime::Operation<::atrocore_runtime::MassOutcome> {
-                let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-                self.client.mass_update(#wire_name, ::atrocore_runtime::MassSelection::Ids(ids), changes)
+        capabilities.extend(quote! {
+            impl ::atrocore_runtime::Updatable for #type_name {
+                type Patch = #p;
+                const UPDATE_METHOD: ::atrocore_runtime::Method = #m;
             }
         });
     }
-    if let Some(d) = &e.standard.delete {
-        let doc = op_doc_tokens(d);
-        methods.extend(quote! {
-            #doc
-            pub fn delete(&self, id: impl ::atrocore_runtime::AsId<#id_ty>) -> ::atrocore_runtime::DeleteRequest<#type_name> {
-                self.client.delete::<#type_name>(id.id_str())
-            }
-            /// Deletes every record that matches `filter` (to the trash; `.permanently(true)`
-            /// for good). An empty filter matches every record. 2.2 runs up to 200 records in
-            /// the request and queues a job for more; 2.3 always queues a job.
-            pub fn delete_matching(
-                &self,
-                filter: ::atrocore_runtime::Filter<#type_name>,
-            ) -> ::atrocore_runtime::MassDelete {
-                self.client.mass_delete(#wire_name, ::atrocore_runtime::MassSelection::Filter(filter.into_where()))
-            }
-            /// Deletes the records `ids` (to the trash; `.permanently(true)` for good).
-            pub fn delete_ids<S: ::atrocore_runtime::AsId<#id_ty>>(
-                &self,
-                ids: &[S],
-            ) -> ::atrocore_runtime::MassDelete {
-                let ids = ids.iter().map(|id| id.id_str().to_owned()).collect();
-                self.client.mass_delete(#wire_name, ::atrocore_runtime::MassSelection::Ids(ids))
-            }
-        });
+    let markers = [
+        (e.standard.delete.is_some(), quote!(Deletable)),
+        (e.has_attributes, quote!(HasAttributes)),
+        (e.holds_files, quote!(HoldsFiles)),
+    ];
+    for (_, t) in markers.iter().filter(|(on, _)| *on) {
+        capabilities.extend(quote!(impl ::atrocore_runtime::#t for #type_name {}));
     }
-    if e.has_attributes {
-        methods.extend(quote! {
-            /// The attribute values of the record `id`: list them typed (value by attribute type,
-            /// units, per-language values), add, upsert (a no-op is `WriteOutcome::NotModified`)
-            /// and remove attributes.
-            pub fn attributes(&self, id: impl ::atrocore_runtime::AsId<#id_ty>) -> ::atrocore_runtime::RecordAttributes {
-                self.client.attributes::<#type_name>(id.id_str())
-            }
-        });
-    }
+
+    let mut methods = TokenStream::new();
+    let links = ident(crate::naming::LINKS_MODULE);
     for l in &e.link_lists {
         let method = ident(&l.method);
-        let module = ident(&l.target_module);
-        let ty = ident(&l.target_type);
-        let link = &l.link;
+        let marker = ident(&l.marker);
         let doc = doc_lines(&format!(
-            "The `{}` records linked to the `{wire_name}` `id` through `{link}`: a list request \
-             (select, filter, paging, sort, `With-Meta`, streams).",
-            l.target
-        ));
-        let link_method = ident(&l.link_method);
-        let unlink_method = ident(&l.unlink_method);
-        let link_doc = doc_lines(&format!(
-            "Links the `{}` records `ids` to the `{wire_name}` `id` through `{link}`.",
-            l.target
-        ));
-        let unlink_doc = doc_lines(&format!(
-            "Unlinks the `{}` records `ids` from the `{wire_name}` `id` (`{link}`); they stay.",
-            l.target
-        ));
-        let link_matching_method = ident(&l.link_matching_method);
-        let unlink_all_method = ident(&l.unlink_all_method);
-        let link_matching_doc = doc_lines(&format!(
-            "Links to the `{wire_name}` `id`, through `{link}`, every `{}` record that matches \
-             `filter` (the server selects them; an empty filter matches every record).",
-            l.target
-        ));
-        let unlink_all_doc = doc_lines(&format!(
-            "Unlinks every `{}` record from the `{wire_name}` `id` (`{link}`); they stay.",
-            l.target
+            "The `{}` records linked to the `{wire_name}` `id` through `{}`: a list request \
+             (select, filter, paging, sort, streams) that also links and unlinks (`add`, \
+             `remove`, `add_matching`, `clear`).",
+            l.target, l.link
         ));
         let cfg = cfg_feature(l.target_feature.as_deref());
-        let target_id = cx.named(l.target_id, false);
+        let module = ident(&l.target_module);
+        let ty = ident(&l.target_type);
         methods.extend(quote! {
             #doc
             #cfg
-            pub fn #method(&self, id: impl ::atrocore_runtime::AsId<#id_ty>) -> ::atrocore_runtime::ListRequest<crate::#module::#ty> {
-                self.client.linked::<crate::#module::#ty>(#wire_name, id.id_str(), #link)
-            }
-            #link_doc
-            #cfg
-            pub fn #link_method<S: ::atrocore_runtime::AsId<#target_id>>(
-                &self,
-                id: impl ::atrocore_runtime::AsId<#id_ty>,
-                ids: &[S],
-            ) -> ::atrocore_runtime::Operation<()> {
-                let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-                self.client.link_records(#wire_name, id.id_str(), #link, &ids)
-            }
-            #unlink_doc
-            #cfg
-            pub fn #unlink_method<S: ::atrocore_runtime::AsId<#target_id>>(
-                &self,
-                id: impl ::atrocore_runtime::AsId<#id_ty>,
-                ids: &[S],
-            ) -> ::atrocore_runtime::Operation<()> {
-                let ids: Vec<&str> = ids.iter().map(::atrocore_runtime::AsId::id_str).collect();
-                self.client.unlink_records(#wire_name, id.id_str(), #link, &ids)
-            }
-            #link_matching_doc
-            #cfg
-            pub fn #link_matching_method(
-                &self,
-                id: impl ::atrocore_runtime::AsId<#id_ty>,
-                filter: ::atrocore_runtime::Filter<crate::#module::#ty>,
-            ) -> ::atrocore_runtime::Operation<()> {
-                self.client.link_matching(#wire_name, id.id_str(), #link, &filter.into_where())
-            }
-            #unlink_all_doc
-            #cfg
-            pub fn #unlink_all_method(&self, id: impl ::atrocore_runtime::AsId<#id_ty>) -> ::atrocore_runtime::Operation<()> {
-                self.client.unlink_all(#wire_name, id.id_str(), #link)
+            pub fn #method(&self, id: impl ::atrocore_runtime::AsId<#id_ty>) -> ::atrocore_runtime::ListRequest<crate::#module::#ty, #links::#marker> {
+                self.handle.linked(id)
             }
         });
     }
@@ -470,10 +278,10 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
             }
         }
     });
-    let handle = api_handle(&e.api_type, &format!("`{wire_name}` records"), methods);
+    let handle = entity_handle(e, &type_name, methods);
     let types = type_defs(cx, &e.types);
     let shared_uses = shared_uses(&e.shared_uses);
-    let links_mod = link_keys_module(&e.link_keys);
+    let links_mod = links_module(&type_name, &e.link_keys, &e.link_lists);
     let inner_docs = module_inner_doc(
         &format!("The `{wire_name}` entity: record types, fields, filters and operations."),
         e.doc.as_deref(),
@@ -487,6 +295,7 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
         #filter_mod
         #flat_view
         #handle
+        #capabilities
         #payload_impls
         #params_defs
         #types
@@ -495,29 +304,136 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
     }
 }
 
-/// `links`: one key type per link the write structs hold as one field, naming its two keys
-/// for the runtime's `LinkOne`/`LinkMany`.
-fn link_keys_module(keys: &[LinkField]) -> TokenStream {
-    if keys.is_empty() {
+/// The entity's handle: the runtime's `EntityHandle` (what every entity does, reached through
+/// `Deref`) plus `methods` (its links and the routes no handler covers). Its doc lists the
+/// standard routes with the spec's words for them.
+fn entity_handle(e: &Entity, type_name: &Ident, methods: TokenStream) -> TokenStream {
+    let name = ident(&e.api_type);
+    let wire_name = &e.name;
+    let s = &e.standard;
+    let standard = [
+        (s.list.as_ref(), "list"),
+        (s.read.as_ref(), "read"),
+        (s.create.as_ref(), "create"),
+        (s.update.as_ref().map(|(_, d)| d), "update"),
+        (s.delete.as_ref(), "delete"),
+    ];
+    let mut text = format!(
+        "Operations on `{wire_name}` records; get one from [`crate::Client`]. What every entity \
+         does comes from the runtime's `EntityHandle`, which this dereferences to:"
+    );
+    for (d, method) in standard.iter().filter_map(|(d, m)| d.map(|d| (d, m))) {
+        text.push_str(&format!("\n- `{method}`: `{}`", d.route));
+        if let Some(t) = d.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            text.push_str(&format!(", {}", t.replace('\n', " ")));
+        }
+    }
+    text.push_str(&runtime_routes(&e.runtime_routes));
+    let doc = doc_lines(&text);
+    // The generated routes send through the client; without them the handle is all there is.
+    let (client_field, client_init) = if e.operations.is_empty() {
+        (TokenStream::new(), TokenStream::new())
+    } else {
+        (
+            quote!(client: &'a ::atrocore_runtime::Client,),
+            quote!(client,),
+        )
+    };
+    quote! {
+        #doc
+        #[derive(Debug, Clone, Copy)]
+        pub struct #name<'a> {
+            #client_field
+            handle: ::atrocore_runtime::EntityHandle<'a, #type_name>,
+        }
+        impl<'a> ::std::ops::Deref for #name<'a> {
+            type Target = ::atrocore_runtime::EntityHandle<'a, #type_name>;
+            fn deref(&self) -> &Self::Target {
+                &self.handle
+            }
+        }
+        impl<'a> #name<'a> {
+            /// Wrap a runtime client.
+            pub fn new(client: &'a ::atrocore_runtime::Client) -> Self {
+                Self { #client_init handle: ::atrocore_runtime::EntityHandle::new(client) }
+            }
+            #methods
+        }
+    }
+}
+
+/// The doc paragraph that lists the routes the runtime serves instead of a generated method.
+fn runtime_routes(routes: &[RuntimeRoute]) -> String {
+    if routes.is_empty() {
+        return String::new();
+    }
+    let mut text = "\n\nRoutes of the spec served by the runtime (one route, one type):".to_owned();
+    for r in routes {
+        text.push_str(&format!("\n- `{}`: {}", r.route, r.by));
+    }
+    text
+}
+
+/// `links`: one type per link, named after it: the links the write structs hold as one field
+/// name their two keys for the runtime's `LinkOne`/`LinkMany` (`LinkKeys`); the to-many links
+/// with a generated target are the runtime's `ToManyLink` (the handle's link lists).
+fn links_module(source: &Ident, keys: &[LinkField], lists: &[LinkList]) -> TokenStream {
+    let mut markers: BTreeMap<&str, (Option<&LinkField>, Option<&LinkList>)> = BTreeMap::new();
+    for k in keys {
+        markers.entry(&k.keys).or_default().0 = Some(k);
+    }
+    for l in lists {
+        markers.entry(&l.marker).or_default().1 = Some(l);
+    }
+    if markers.is_empty() {
         return TokenStream::new();
     }
-    let items = keys.iter().map(|k| {
-        let name = ident(&k.keys);
-        let (id, link) = (&k.id_wire, &k.link_wire);
-        let doc = doc_lines(&format!("The link `{link}`: `{id}` or `{link}`."));
+    let items = markers.iter().map(|(name, (k, l))| {
+        let name = ident(name);
+        let what = match (k, l) {
+            (Some(k), _) => format!(
+                "The link `{}`: `{}` or `{}` in a write struct",
+                k.link_wire, k.id_wire, k.link_wire
+            ),
+            (None, Some(l)) => format!("The link `{}`", l.link),
+            (None, None) => unreachable!("every marker comes from a key or a list"),
+        };
+        let doc = doc_lines(&match l {
+            Some(l) => format!("{what}; to many `{}` records.", l.target),
+            None => format!("{what}."),
+        });
+        let keys_impl = k.map(|k| {
+            let (id, link) = (&k.id_wire, &k.link_wire);
+            quote! {
+                impl ::atrocore_runtime::LinkKeys for #name {
+                    const ID: &'static str = #id;
+                    const LINK: &'static str = #link;
+                }
+            }
+        });
+        let list_impl = l.map(|l| {
+            let cfg = cfg_feature(l.target_feature.as_deref());
+            let (module, ty, link) = (ident(&l.target_module), ident(&l.target_type), &l.link);
+            quote! {
+                #cfg
+                impl ::atrocore_runtime::ToManyLink for #name {
+                    type Source = super::#source;
+                    type Target = crate::#module::#ty;
+                    const NAME: &'static str = #link;
+                }
+            }
+        });
         quote! {
             #doc
             #[derive(Debug)]
             pub enum #name {}
-            impl ::atrocore_runtime::LinkKeys for #name {
-                const ID: &'static str = #id;
-                const LINK: &'static str = #link;
-            }
+            #keys_impl
+            #list_impl
         }
     });
     let links = ident(crate::naming::LINKS_MODULE);
     quote! {
-        /// The links the create and update structs hold as one field (ids or find-or-create).
+        /// The entity's links as types: for the write structs' link fields and the link lists.
         pub mod #links {
             #(#items)*
         }
@@ -532,7 +448,12 @@ pub(super) fn group_module(cx: Ctx, g: &Group) -> TokenStream {
         methods.extend(m);
         params_defs.extend(p);
     }
-    let handle = api_handle(&g.api_type, &format!("the `{}` routes", g.tag), methods);
+    let handle = api_handle(
+        &g.api_type,
+        &format!("the `{}` routes", g.tag),
+        &g.runtime_routes,
+        methods,
+    );
     let types = type_defs(cx, &g.types);
     let shared_uses = shared_uses(&g.shared_uses);
     let inner_docs = module_inner_doc(

@@ -113,6 +113,7 @@ impl<'a> Lowerer<'a> {
             "upsert",
             "new",
             "client",
+            "linked",
             "upload_bytes",
             "upload_path",
             "upload_reader",
@@ -130,7 +131,15 @@ impl<'a> Lowerer<'a> {
             namer.claim("attributes", "_");
         }
         let mut operations = Vec::new();
+        let mut runtime_routes = Vec::new();
         for (path, method, op) in rest {
+            if let Some(by) = covered::entity_route(name, &path, method, has_attributes) {
+                runtime_routes.push(RuntimeRoute {
+                    route: format!("{} {path}", method.as_str()),
+                    by: by.to_owned(),
+                });
+                continue;
+            }
             operations.push(self.operation(name, &path, method, op, &mut namer, &mut sink)?);
         }
         let link_lists = self.link_lists(name, &mut namer);
@@ -182,6 +191,7 @@ impl<'a> Lowerer<'a> {
             patch,
             standard,
             operations,
+            runtime_routes,
             shared_uses: Vec::new(),
             link_keys,
             ids: EntityTypeIds {
@@ -208,7 +218,15 @@ impl<'a> Lowerer<'a> {
         let mut sink = Sink::new(&module, &[&api_type]);
         let mut namer = Namer::with_reserved(["new", "client"]);
         let mut operations = Vec::new();
+        let mut runtime_routes = Vec::new();
         for (path, method, op) in ops {
+            if let Some(by) = covered::global_route(path, *method) {
+                runtime_routes.push(RuntimeRoute {
+                    route: format!("{} {path}", method.as_str()),
+                    by: by.to_owned(),
+                });
+                continue;
+            }
             operations.push(self.operation(tag, path, *method, op, &mut namer, &mut sink)?);
         }
         Ok(Group {
@@ -217,6 +235,7 @@ impl<'a> Lowerer<'a> {
             api_type,
             doc: self.tag_docs.get(tag).cloned(),
             operations,
+            runtime_routes,
             shared_uses: Vec::new(),
             types: sink.ids,
         })

@@ -33,16 +33,9 @@ impl<'a> Lowerer<'a> {
                 continue;
             };
             let method = namer.claim_snake(link);
-            let link_method = namer.claim_snake(&format!("link_{link}"));
-            let unlink_method = namer.claim_snake(&format!("unlink_{link}"));
-            let link_matching_method = namer.claim_snake(&format!("link_{link}_matching"));
-            let unlink_all_method = namer.claim_snake(&format!("unlink_all_{link}"));
             out.push(LinkList {
                 method,
-                link_method,
-                unlink_method,
-                link_matching_method,
-                unlink_all_method,
+                marker: naming::link_keys_type(link),
                 link: link.clone(),
                 target: target.to_owned(),
                 target_module: module.clone(),

@@ -22,7 +22,9 @@ use crate::select::select_entities;
 use crate::spec::{Spec, escape_pointer_token};
 use crate::{Error, Settings};
 
+mod covered;
 mod entity;
+mod errata;
 mod fields;
 mod metadata;
 mod operation;
@@ -377,7 +379,12 @@ impl<'a> Lowerer<'a> {
             if self.entities.contains(tag) {
                 entities.push(self.entity(tag, ops)?);
             } else {
-                groups.push(self.group(tag, ops)?);
+                // A group whose every route the runtime serves (2.2 `MassActions`: the bulk
+                // upsert) has nothing left to generate.
+                let group = self.group(tag, ops)?;
+                if !group.operations.is_empty() {
+                    groups.push(group);
+                }
             }
         }
         // Entities whose routes carry another tag still get their module.

@@ -175,12 +175,41 @@ impl<'a> Lowerer<'a> {
         if attribute_write && matches!(response, Response::Json(Type::Boolean)) {
             response = Response::WriteOutcome;
         }
+        // Where the spec says something AtroCore does not do, the server wins (`errata.rs`).
+        let mut method = method;
+        let mut doc_note = None;
+        if let Some(e) = errata::find(
+            self.generation,
+            method,
+            path,
+            self.entity_modules.contains_key(tag),
+        ) {
+            method = e.send.unwrap_or(method);
+            response = match &e.answer {
+                errata::Answer::Json(schema) => {
+                    let at = format!("{op_pointer}/responses (corrected: {})", e.source);
+                    Response::Json(self.ty(schema, &at, &naming::response_type(&name), sink)?)
+                }
+                errata::Answer::Bytes => Response::Bytes,
+            };
+            doc_note = Some(format!(
+                "The spec is corrected here: {} ({}).",
+                e.note, e.source
+            ));
+        }
+        let mut doc = Self::op_doc(op, method, path);
+        if let Some(note) = doc_note {
+            doc.text = Some(match doc.text.take() {
+                Some(t) => format!("{t}\n\n{note}"),
+                None => note,
+            });
+        }
         Ok(Operation {
             name,
             method,
             path: path.to_owned(),
             path_parts,
-            doc: Self::op_doc(op, method, path),
+            doc,
             params,
             params_type,
             params_shared: false,

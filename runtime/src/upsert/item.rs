@@ -14,7 +14,7 @@ use super::*;
 /// # #[derive(serde::Deserialize)] struct Brand;
 /// # #[derive(Clone, Copy)] struct BrandField;
 /// # impl EntityField for BrandField { fn name(self) -> &'static str { "id" } }
-/// # impl Entity for Brand { const NAME: &'static str = "Brand"; type Record = Brand; type Field = BrandField; }
+/// # impl Entity for Brand { const NAME: &'static str = "Brand"; type Record = Brand; type Field = BrandField; type Id = atrocore_runtime::Id<Brand>; }
 /// # #[derive(serde::Serialize)] struct BrandPost { code: String, name: String }
 ///
 /// # fn main() -> atrocore_runtime::Result<()> {

@@ -265,6 +265,7 @@ mod tests {
         const UNIQUE_FIELDS: &'static [&'static str] = &["code"];
         type Record = Value;
         type Field = BrandField;
+        type Id = crate::Id<Brand>;
     }
 
     /// A payload that fails to serialize when its number is 6.
