@@ -103,11 +103,8 @@ impl ::atrocore_runtime::fields::EncodeFields for GetUserResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "authorizationToken",
-            &self.authorization_token,
-        )?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "authorizationToken", &self.authorization_token)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -159,11 +156,12 @@ impl ::atrocore_runtime::fields::EncodeFields for GetBackgroundResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "till", &self.till)?;
-        ::atrocore_runtime::fields::entry_opt(map, "imageName", &self.image_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "imagePath", &self.image_path)?;
-        ::atrocore_runtime::fields::entry_opt(map, "authorName", &self.author_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "authorLink", &self.author_link)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "till", &self.till)?;
+        fields::entry_opt(map, "imageName", &self.image_name)?;
+        fields::entry_opt(map, "imagePath", &self.image_path)?;
+        fields::entry_opt(map, "authorName", &self.author_name)?;
+        fields::entry_opt(map, "authorLink", &self.author_link)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -215,13 +213,10 @@ impl ::atrocore_runtime::fields::EncodeFields for GetBackgroundResponseTill {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "date", &self.date)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "timezone_type",
-            &self.timezone_type,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "timezone", &self.timezone)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "date", &self.date)?;
+        fields::entry_opt(map, "timezone_type", &self.timezone_type)?;
+        fields::entry_opt(map, "timezone", &self.timezone)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -325,10 +320,11 @@ impl ::atrocore_runtime::fields::EncodeFields for MergeBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "scope", &self.scope)?;
-        ::atrocore_runtime::fields::entry_opt(map, "targetId", &self.target_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sourceIds", &self.source_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "attributes", &self.attributes)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "scope", &self.scope)?;
+        fields::entry_opt(map, "targetId", &self.target_id)?;
+        fields::entry_opt(map, "sourceIds", &self.source_ids)?;
+        fields::entry_opt(map, "attributes", &self.attributes)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -377,12 +373,9 @@ impl ::atrocore_runtime::fields::EncodeFields for MergeBodyAttributes {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "input", &self.input)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "relationshipData",
-            &self.relationship_data,
-        )?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "input", &self.input)?;
+        fields::entry_opt(map, "relationshipData", &self.relationship_data)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -7,43 +7,27 @@
 /// A `AssociatedProduct` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssociatedProduct {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::AssociatedProductId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `createdAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`
-    ///
-    /// Link to `User`.
+    /// `createdById`: Link to `User`.
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     pub created_by_name: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
+    /// `modifiedById`: Link to `User`.
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     pub modified_by_name: Option<String>,
-    /// `associatingItemId`, required
-    ///
-    /// Link to `Product`.
+    /// `associatingItemId`, required: Link to `Product`.
     pub associating_item_id: Option<crate::ids::ProductId>,
     /// `associatingItemName`
     pub associating_item_name: Option<String>,
-    /// `associatedItemId`, required
-    ///
-    /// Link to `Product`.
+    /// `associatedItemId`, required: Link to `Product`.
     pub associated_item_id: Option<crate::ids::ProductId>,
     /// `associatedItemName`
     pub associated_item_name: Option<String>,
@@ -55,35 +39,23 @@ pub struct AssociatedProduct {
     pub associated_item_image_id: Option<String>,
     /// `associatedItemImageName`
     pub associated_item_image_name: Option<String>,
-    /// `amount`
-    ///
-    /// AtroCore type `int`.
+    /// `amount`: AtroCore type `int`.
     pub amount: Option<i64>,
-    /// `associationId`, required
-    ///
-    /// Link to `Association`.
+    /// `associationId`, required: Link to `Association`.
     pub association_id: Option<crate::ids::AssociationId>,
     /// `associationName`
     pub association_name: Option<String>,
-    /// `reverseAssociationId`
-    ///
-    /// AtroCore type `link`.
+    /// `reverseAssociationId`: AtroCore type `link`.
     pub reverse_association_id: Option<String>,
     /// `reverseAssociationName`
     pub reverse_association_name: Option<String>,
-    /// `reverseAssociatedProductId`
-    ///
-    /// Link to `AssociatedProduct`.
+    /// `reverseAssociatedProductId`: Link to `AssociatedProduct`.
     pub reverse_associated_product_id: Option<crate::ids::AssociatedProductId>,
     /// `reverseAssociatedProductName`
     pub reverse_associated_product_name: Option<String>,
-    /// `associateEverything`
-    ///
-    /// AtroCore type `bool`.
+    /// `associateEverything`: AtroCore type `bool`.
     pub associate_everything: Option<bool>,
-    /// `sorting`
-    ///
-    /// AtroCore type `int`.
+    /// `sorting`: AtroCore type `int`.
     pub sorting: Option<i64>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -105,104 +77,57 @@ impl ::atrocore_runtime::fields::EncodeFields for AssociatedProduct {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "associatingItemId",
-            &self.associating_item_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "associatingItemName",
-            &self.associating_item_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "associatedItemId",
-            &self.associated_item_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "associatedItemName",
-            &self.associated_item_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "associatingItemId", &self.associating_item_id)?;
+        fields::entry_opt(map, "associatingItemName", &self.associating_item_name)?;
+        fields::entry_opt(map, "associatedItemId", &self.associated_item_id)?;
+        fields::entry_opt(map, "associatedItemName", &self.associated_item_name)?;
+        fields::entry_opt(
             map,
             "associatingItemImageId",
             &self.associating_item_image_id,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "associatingItemImageName",
             &self.associating_item_image_name,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "associatedItemImageId",
-            &self.associated_item_image_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "associatedItemImageId", &self.associated_item_image_id)?;
+        fields::entry_opt(
             map,
             "associatedItemImageName",
             &self.associated_item_image_name,
         )?;
-        ::atrocore_runtime::fields::entry_opt(map, "amount", &self.amount)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "associationId",
-            &self.association_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "associationName",
-            &self.association_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "reverseAssociationId",
-            &self.reverse_association_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "amount", &self.amount)?;
+        fields::entry_opt(map, "associationId", &self.association_id)?;
+        fields::entry_opt(map, "associationName", &self.association_name)?;
+        fields::entry_opt(map, "reverseAssociationId", &self.reverse_association_id)?;
+        fields::entry_opt(
             map,
             "reverseAssociationName",
             &self.reverse_association_name,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "reverseAssociatedProductId",
             &self.reverse_associated_product_id,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "reverseAssociatedProductName",
             &self.reverse_associated_product_name,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "associateEverything",
-            &self.associate_everything,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "sorting", &self.sorting)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "associateEverything", &self.associate_everything)?;
+        fields::entry_opt(map, "sorting", &self.sorting)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -394,9 +319,7 @@ impl ::atrocore_runtime::Entity for AssociatedProduct {
 /// The fields of a new `AssociatedProduct` record (`POST /AssociatedProduct`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssociatedProductPost {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::AssociatedProductId>,
     /// `associatingItem`, required
     ///
@@ -420,9 +343,7 @@ pub struct AssociatedProductPost {
     pub associating_item_image_id: Option<String>,
     /// `associatedItemImageId`
     pub associated_item_image_id: Option<String>,
-    /// `amount`
-    ///
-    /// AtroCore type `int`.
+    /// `amount`: AtroCore type `int`.
     pub amount: Option<i64>,
     /// `association`, required
     ///
@@ -433,9 +354,7 @@ pub struct AssociatedProductPost {
         crate::ids::AssociationId,
         links::Association,
     >,
-    /// `sorting`
-    ///
-    /// AtroCore type `int`.
+    /// `sorting`: AtroCore type `int`.
     pub sorting: Option<i64>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -457,23 +376,20 @@ impl ::atrocore_runtime::fields::EncodeFields for AssociatedProductPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         self.associating_item.write_entry(map)?;
         self.associated_item.write_entry(map)?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "associatingItemImageId",
             &self.associating_item_image_id,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "associatedItemImageId",
-            &self.associated_item_image_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "amount", &self.amount)?;
+        fields::entry_opt(map, "associatedItemImageId", &self.associated_item_image_id)?;
+        fields::entry_opt(map, "amount", &self.amount)?;
         self.association.write_entry(map)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sorting", &self.sorting)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "sorting", &self.sorting)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -619,9 +535,7 @@ pub struct AssociatedProductPatch {
     pub associating_item_image_id: ::atrocore_runtime::Patch<String>,
     /// `associatedItemImageId`
     pub associated_item_image_id: ::atrocore_runtime::Patch<String>,
-    /// `amount`
-    ///
-    /// AtroCore type `int`.
+    /// `amount`: AtroCore type `int`.
     pub amount: ::atrocore_runtime::Patch<i64>,
     /// `association`, required
     ///
@@ -631,9 +545,7 @@ pub struct AssociatedProductPatch {
     pub association: Option<
         ::atrocore_runtime::LinkOne<crate::ids::AssociationId, links::Association>,
     >,
-    /// `sorting`
-    ///
-    /// AtroCore type `int`.
+    /// `sorting`: AtroCore type `int`.
     pub sorting: ::atrocore_runtime::Patch<i64>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -655,22 +567,23 @@ impl ::atrocore_runtime::fields::EncodeFields for AssociatedProductPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_link(map, &self.associating_item)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.associated_item)?;
-        ::atrocore_runtime::fields::entry_patch(
+        use ::atrocore_runtime::fields;
+        fields::entry_link(map, &self.associating_item)?;
+        fields::entry_link(map, &self.associated_item)?;
+        fields::entry_patch(
             map,
             "associatingItemImageId",
             &self.associating_item_image_id,
         )?;
-        ::atrocore_runtime::fields::entry_patch(
+        fields::entry_patch(
             map,
             "associatedItemImageId",
             &self.associated_item_image_id,
         )?;
-        ::atrocore_runtime::fields::entry_patch(map, "amount", &self.amount)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.association)?;
-        ::atrocore_runtime::fields::entry_patch(map, "sorting", &self.sorting)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_patch(map, "amount", &self.amount)?;
+        fields::entry_link(map, &self.association)?;
+        fields::entry_patch(map, "sorting", &self.sorting)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -7,103 +7,61 @@
 /// A `Association` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Association {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::AssociationId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `entityId`, required
-    ///
-    /// AtroCore type `link`.
+    /// `entityId`, required: AtroCore type `link`.
     pub entity_id: Option<String>,
     /// `entityName`
     pub entity_name: Option<String>,
-    /// `default`
-    ///
-    /// AtroCore type `bool`.
+    /// `default`: AtroCore type `bool`.
     pub default: Option<bool>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: Option<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: Option<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: Option<bool>,
-    /// `createdAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`
-    ///
-    /// Link to `User`.
+    /// `createdById`: Link to `User`.
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     pub created_by_name: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
+    /// `modifiedById`: Link to `User`.
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     pub modified_by_name: Option<String>,
-    /// `ownerUserId`, required
-    ///
-    /// Link to `User`.
+    /// `ownerUserId`, required: Link to `User`.
     pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
     pub owner_user_name: Option<String>,
-    /// `assignedUserId`, required
-    ///
-    /// Link to `User`.
+    /// `assignedUserId`, required: Link to `User`.
     pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
     pub assigned_user_name: Option<String>,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
+    /// `teamsIds`: Links to `Team`.
     pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
-    /// `reverseAssociationId`
-    ///
-    /// Link to `Association`.
+    /// `reverseAssociationId`: Link to `Association`.
     pub reverse_association_id: Option<crate::ids::AssociationId>,
     /// `reverseAssociationName`
     pub reverse_association_name: Option<String>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `bookmarkId`: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -125,75 +83,40 @@ impl ::atrocore_runtime::fields::EncodeFields for Association {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "entityId", &self.entity_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "entityName", &self.entity_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "default", &self.default)?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "ownerUserName",
-            &self.owner_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserId",
-            &self.assigned_user_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserName",
-            &self.assigned_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "reverseAssociationId",
-            &self.reverse_association_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "entityId", &self.entity_id)?;
+        fields::entry_opt(map, "entityName", &self.entity_name)?;
+        fields::entry_opt(map, "default", &self.default)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_opt(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
+        fields::entry_opt(map, "ownerUserName", &self.owner_user_name)?;
+        fields::entry_opt(map, "assignedUserId", &self.assigned_user_id)?;
+        fields::entry_opt(map, "assignedUserName", &self.assigned_user_name)?;
+        fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        fields::entry_opt(map, "reverseAssociationId", &self.reverse_association_id)?;
+        fields::entry_opt(
             map,
             "reverseAssociationName",
             &self.reverse_association_name,
         )?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -391,21 +314,13 @@ impl ::atrocore_runtime::Entity for Association {
 /// The fields of a new `Association` record (`POST /Association`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssociationPost {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::AssociationId>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: String,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
     /// `entity`, required
     ///
@@ -413,29 +328,17 @@ pub struct AssociationPost {
     ///
     /// AtroCore type `link`.
     pub entity: ::atrocore_runtime::LinkOne<String, links::Entity>,
-    /// `default`
-    ///
-    /// AtroCore type `bool`.
+    /// `default`: AtroCore type `bool`.
     pub default: Option<bool>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: Option<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: Option<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: Option<bool>,
     /// `ownerUser`, required
     ///
@@ -486,30 +389,23 @@ impl ::atrocore_runtime::fields::EncodeFields for AssociationPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
         self.entity.write_entry(map)?;
-        ::atrocore_runtime::fields::entry_opt(map, "default", &self.default)?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "default", &self.default)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_opt(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
         self.owner_user.write_entry(map)?;
         self.assigned_user.write_entry(map)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.reverse_association)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::entry_link(map, &self.reverse_association)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -663,17 +559,11 @@ impl AssociationPost {
 /// Changes to a `Association` record (`PUT /Association/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssociationPatch {
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: ::atrocore_runtime::Patch<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `entity`, required
     ///
@@ -681,29 +571,17 @@ pub struct AssociationPatch {
     ///
     /// AtroCore type `link`.
     pub entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
-    /// `default`
-    ///
-    /// AtroCore type `bool`.
+    /// `default`: AtroCore type `bool`.
     pub default: ::atrocore_runtime::Patch<bool>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: ::atrocore_runtime::Patch<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: ::atrocore_runtime::Patch<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: ::atrocore_runtime::Patch<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: ::atrocore_runtime::Patch<bool>,
     /// `ownerUser`, required
     ///
@@ -755,29 +633,22 @@ impl ::atrocore_runtime::fields::EncodeFields for AssociationPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.entity)?;
-        ::atrocore_runtime::fields::entry_patch(map, "default", &self.default)?;
-        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.reverse_association)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_link(map, &self.entity)?;
+        fields::entry_patch(map, "default", &self.default)?;
+        fields::entry_patch(map, "code", &self.code)?;
+        fields::entry_patch(map, "description", &self.description)?;
+        fields::entry_patch(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_patch(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_patch(map, "isActive", &self.is_active)?;
+        fields::entry_link(map, &self.owner_user)?;
+        fields::entry_link(map, &self.assigned_user)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::entry_link(map, &self.reverse_association)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }

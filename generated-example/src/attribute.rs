@@ -7,293 +7,165 @@
 /// A `Attribute` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Attribute {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::AttributeId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `createdAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`
-    ///
-    /// Link to `User`.
+    /// `createdById`: Link to `User`.
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     pub created_by_name: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
+    /// `modifiedById`: Link to `User`.
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     pub modified_by_name: Option<String>,
-    /// `attributeGroupId`
-    ///
-    /// Link to `AttributeGroup`.
+    /// `attributeGroupId`: Link to `AttributeGroup`.
     pub attribute_group_id: Option<crate::ids::AttributeGroupId>,
     /// `attributeGroupName`
     pub attribute_group_name: Option<String>,
-    /// `attributePanelId`, required
-    ///
-    /// AtroCore type `link`.
+    /// `attributePanelId`, required: AtroCore type `link`.
     pub attribute_panel_id: Option<String>,
     /// `attributePanelName`
     pub attribute_panel_name: Option<String>,
-    /// `extensibleEnumId`
-    ///
-    /// Link to `ExtensibleEnum`.
+    /// `extensibleEnumId`: Link to `ExtensibleEnum`.
     pub extensible_enum_id: Option<crate::ids::ExtensibleEnumId>,
     /// `extensibleEnumName`
     pub extensible_enum_name: Option<String>,
-    /// `allowedOptions`
-    ///
-    /// AtroCore type `array`.
+    /// `allowedOptions`: AtroCore type `array`.
     pub allowed_options: Option<Vec<String>>,
-    /// `entityId`, required
-    ///
-    /// AtroCore type `link`.
+    /// `entityId`, required: AtroCore type `link`.
     pub entity_id: Option<String>,
     /// `entityName`
     pub entity_name: Option<String>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`.
+    /// `code`: AtroCore type `varchar`.
     pub code: Option<String>,
-    /// `type`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `type`, required: AtroCore type `varchar`.
     pub type_: Option<String>,
-    /// `compositeAttributeId`
-    ///
-    /// Link to `Attribute`.
+    /// `compositeAttributeId`: Link to `Attribute`.
     pub composite_attribute_id: Option<crate::ids::AttributeId>,
     /// `compositeAttributeName`
     pub composite_attribute_name: Option<String>,
-    /// `nestedAttributesIds`
-    ///
-    /// Links to `Attribute`.
+    /// `nestedAttributesIds`: Links to `Attribute`.
     pub nested_attributes_ids: Option<Vec<crate::ids::AttributeId>>,
     /// `nestedAttributesNames`
     pub nested_attributes_names: Option<::atrocore_runtime::LinkNames>,
-    /// `fileTypeId`
-    ///
-    /// Link to `FileType`.
+    /// `fileTypeId`: Link to `FileType`.
     pub file_type_id: Option<String>,
     /// `fileTypeName`
     pub file_type_name: Option<String>,
-    /// `isMultilang`
-    ///
-    /// AtroCore type `bool`.
+    /// `isMultilang`: AtroCore type `bool`.
     pub is_multilang: Option<bool>,
-    /// `pattern`
-    ///
-    /// AtroCore type `varchar`.
+    /// `pattern`: AtroCore type `varchar`.
     pub pattern: Option<String>,
-    /// `min`
-    ///
-    /// AtroCore type `float`.
+    /// `min`: AtroCore type `float`.
     pub min: Option<f64>,
-    /// `max`
-    ///
-    /// AtroCore type `float`.
+    /// `max`: AtroCore type `float`.
     pub max: Option<f64>,
-    /// `maxLength`
-    ///
-    /// AtroCore type `int`.
+    /// `maxLength`: AtroCore type `int`.
     pub max_length: Option<i64>,
-    /// `countBytesInsteadOfCharacters`
-    ///
-    /// AtroCore type `bool`.
+    /// `countBytesInsteadOfCharacters`: AtroCore type `bool`.
     pub count_bytes_instead_of_characters: Option<bool>,
-    /// `entityType`
-    ///
-    /// AtroCore type `varchar`.
+    /// `entityType`: AtroCore type `varchar`.
     pub entity_type: Option<String>,
-    /// `entityField`
-    ///
-    /// AtroCore type `varchar`.
+    /// `entityField`: AtroCore type `varchar`.
     pub entity_field: Option<String>,
-    /// `data`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `data`: AtroCore type `jsonObject`.
     pub data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `measureId`
-    ///
-    /// Link to `Measure`.
+    /// `measureId`: Link to `Measure`.
     pub measure_id: Option<crate::ids::MeasureId>,
     /// `measureName`
     pub measure_name: Option<String>,
-    /// `defaultUnit`
-    ///
-    /// AtroCore type `varchar`.
+    /// `defaultUnit`: AtroCore type `varchar`.
     pub default_unit: Option<String>,
-    /// `defaultDate`
-    ///
-    /// AtroCore type `varchar`.
+    /// `defaultDate`: AtroCore type `varchar`.
     pub default_date: Option<String>,
-    /// `isRequired`
-    ///
-    /// AtroCore type `bool`.
+    /// `isRequired`: AtroCore type `bool`.
     pub is_required: Option<bool>,
-    /// `isReadOnly`
-    ///
-    /// AtroCore type `bool`.
+    /// `isReadOnly`: AtroCore type `bool`.
     pub is_read_only: Option<bool>,
-    /// `isProtected`
-    ///
-    /// AtroCore type `bool`.
+    /// `isProtected`: AtroCore type `bool`.
     pub is_protected: Option<bool>,
-    /// `sortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`: AtroCore type `int`.
     pub sort_order: Option<i64>,
-    /// `attributeGroupSortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `attributeGroupSortOrder`: AtroCore type `int`.
     pub attribute_group_sort_order: Option<i64>,
-    /// `tooltip`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `tooltip`: AtroCore type `text`, multilingual.
     pub tooltip: Option<String>,
-    /// `tooltipDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `tooltipDeDe`: AtroCore type `text`.
     pub tooltip_de_de: Option<String>,
-    /// `tooltipFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `tooltipFrFr`: AtroCore type `text`.
     pub tooltip_fr_fr: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: Option<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: Option<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
-    /// `amountOfDigitsAfterComma`
-    ///
-    /// AtroCore type `int`.
+    /// `amountOfDigitsAfterComma`: AtroCore type `int`.
     pub amount_of_digits_after_comma: Option<i64>,
-    /// `useDisabledTextareaInViewMode`
-    ///
-    /// AtroCore type `bool`.
+    /// `useDisabledTextareaInViewMode`: AtroCore type `bool`.
     pub use_disabled_textarea_in_view_mode: Option<bool>,
-    /// `dropdown`
-    ///
-    /// AtroCore type `bool`.
+    /// `dropdown`: AtroCore type `bool`.
     pub dropdown: Option<bool>,
-    /// `selectPageSize`
-    ///
-    /// AtroCore type `int`.
+    /// `selectPageSize`: AtroCore type `int`.
     pub select_page_size: Option<i64>,
-    /// `allowNullForBool`
-    ///
-    /// AtroCore type `bool`.
+    /// `allowNullForBool`: AtroCore type `bool`.
     pub allow_null_for_bool: Option<bool>,
-    /// `notNull`
-    ///
-    /// AtroCore type `bool`.
+    /// `notNull`: AtroCore type `bool`.
     pub not_null: Option<bool>,
-    /// `trim`
-    ///
-    /// AtroCore type `bool`.
+    /// `trim`: AtroCore type `bool`.
     pub trim: Option<bool>,
-    /// `htmlSanitizerId`
-    ///
-    /// AtroCore type `link`.
+    /// `htmlSanitizerId`: AtroCore type `link`.
     pub html_sanitizer_id: Option<String>,
     /// `htmlSanitizerName`
     pub html_sanitizer_name: Option<String>,
-    /// `fullWidth`
-    ///
-    /// AtroCore type `bool`.
+    /// `fullWidth`: AtroCore type `bool`.
     pub full_width: Option<bool>,
-    /// `conditionalRequired`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalRequired`: AtroCore type `jsonObject`.
     pub conditional_required: Option<::atrocore_runtime::serde_json::Value>,
-    /// `conditionalReadOnly`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalReadOnly`: AtroCore type `jsonObject`.
     pub conditional_read_only: Option<::atrocore_runtime::serde_json::Value>,
-    /// `conditionalProtected`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalProtected`: AtroCore type `jsonObject`.
     pub conditional_protected: Option<::atrocore_runtime::serde_json::Value>,
-    /// `conditionalVisible`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalVisible`: AtroCore type `jsonObject`.
     pub conditional_visible: Option<::atrocore_runtime::serde_json::Value>,
-    /// `conditionalDisableOptions`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `conditionalDisableOptions`: AtroCore type `jsonArray`.
     pub conditional_disable_options: Option<::atrocore_runtime::serde_json::Value>,
-    /// `conditionalProperties`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalProperties`: AtroCore type `jsonObject`.
     pub conditional_properties: Option<::atrocore_runtime::serde_json::Value>,
-    /// `modifiedExtendedDisabled`
-    ///
-    /// AtroCore type `bool`.
+    /// `modifiedExtendedDisabled`: AtroCore type `bool`.
     pub modified_extended_disabled: Option<bool>,
-    /// `channelId`
-    ///
-    /// Link to `Channel`.
+    /// `channelId`: Link to `Channel`.
     pub channel_id: Option<crate::ids::ChannelId>,
     /// `channelName`
     pub channel_name: Option<String>,
-    /// `variantSpecificProductsIds`
-    ///
-    /// Links to `Product`.
+    /// `variantSpecificProductsIds`: Links to `Product`.
     pub variant_specific_products_ids: Option<Vec<crate::ids::ProductId>>,
     /// `variantSpecificProductsNames`
     pub variant_specific_products_names: Option<::atrocore_runtime::LinkNames>,
-    /// `ownerUserId`
-    ///
-    /// Link to `User`.
+    /// `ownerUserId`: Link to `User`.
     pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
     pub owner_user_name: Option<String>,
-    /// `assignedUserId`
-    ///
-    /// Link to `User`.
+    /// `assignedUserId`: Link to `User`.
     pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
     pub assigned_user_name: Option<String>,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
+    /// `teamsIds`: Links to `Team`.
     pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `bookmarkId`: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -315,235 +187,124 @@ impl ::atrocore_runtime::fields::EncodeFields for Attribute {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributeGroupId",
-            &self.attribute_group_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributeGroupName",
-            &self.attribute_group_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributePanelId",
-            &self.attribute_panel_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributePanelName",
-            &self.attribute_panel_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "extensibleEnumId",
-            &self.extensible_enum_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "extensibleEnumName",
-            &self.extensible_enum_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "allowedOptions",
-            &self.allowed_options,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "entityId", &self.entity_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "entityName", &self.entity_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "compositeAttributeId",
-            &self.composite_attribute_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "attributeGroupId", &self.attribute_group_id)?;
+        fields::entry_opt(map, "attributeGroupName", &self.attribute_group_name)?;
+        fields::entry_opt(map, "attributePanelId", &self.attribute_panel_id)?;
+        fields::entry_opt(map, "attributePanelName", &self.attribute_panel_name)?;
+        fields::entry_opt(map, "extensibleEnumId", &self.extensible_enum_id)?;
+        fields::entry_opt(map, "extensibleEnumName", &self.extensible_enum_name)?;
+        fields::entry_opt(map, "allowedOptions", &self.allowed_options)?;
+        fields::entry_opt(map, "entityId", &self.entity_id)?;
+        fields::entry_opt(map, "entityName", &self.entity_name)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_opt(map, "compositeAttributeId", &self.composite_attribute_id)?;
+        fields::entry_opt(
             map,
             "compositeAttributeName",
             &self.composite_attribute_name,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "nestedAttributesIds",
-            &self.nested_attributes_ids,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "nestedAttributesNames",
-            &self.nested_attributes_names,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "fileTypeId", &self.file_type_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "fileTypeName",
-            &self.file_type_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "isMultilang", &self.is_multilang)?;
-        ::atrocore_runtime::fields::entry_opt(map, "pattern", &self.pattern)?;
-        ::atrocore_runtime::fields::entry_opt(map, "min", &self.min)?;
-        ::atrocore_runtime::fields::entry_opt(map, "max", &self.max)?;
-        ::atrocore_runtime::fields::entry_opt(map, "maxLength", &self.max_length)?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "nestedAttributesIds", &self.nested_attributes_ids)?;
+        fields::entry_opt(map, "nestedAttributesNames", &self.nested_attributes_names)?;
+        fields::entry_opt(map, "fileTypeId", &self.file_type_id)?;
+        fields::entry_opt(map, "fileTypeName", &self.file_type_name)?;
+        fields::entry_opt(map, "isMultilang", &self.is_multilang)?;
+        fields::entry_opt(map, "pattern", &self.pattern)?;
+        fields::entry_opt(map, "min", &self.min)?;
+        fields::entry_opt(map, "max", &self.max)?;
+        fields::entry_opt(map, "maxLength", &self.max_length)?;
+        fields::entry_opt(
             map,
             "countBytesInsteadOfCharacters",
             &self.count_bytes_instead_of_characters,
         )?;
-        ::atrocore_runtime::fields::entry_opt(map, "entityType", &self.entity_type)?;
-        ::atrocore_runtime::fields::entry_opt(map, "entityField", &self.entity_field)?;
-        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
-        ::atrocore_runtime::fields::entry_opt(map, "measureId", &self.measure_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "measureName", &self.measure_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "defaultUnit", &self.default_unit)?;
-        ::atrocore_runtime::fields::entry_opt(map, "defaultDate", &self.default_date)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isRequired", &self.is_required)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isReadOnly", &self.is_read_only)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isProtected", &self.is_protected)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "entityType", &self.entity_type)?;
+        fields::entry_opt(map, "entityField", &self.entity_field)?;
+        fields::entry_opt(map, "data", &self.data)?;
+        fields::entry_opt(map, "measureId", &self.measure_id)?;
+        fields::entry_opt(map, "measureName", &self.measure_name)?;
+        fields::entry_opt(map, "defaultUnit", &self.default_unit)?;
+        fields::entry_opt(map, "defaultDate", &self.default_date)?;
+        fields::entry_opt(map, "isRequired", &self.is_required)?;
+        fields::entry_opt(map, "isReadOnly", &self.is_read_only)?;
+        fields::entry_opt(map, "isProtected", &self.is_protected)?;
+        fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        fields::entry_opt(
             map,
             "attributeGroupSortOrder",
             &self.attribute_group_sort_order,
         )?;
-        ::atrocore_runtime::fields::entry_opt(map, "tooltip", &self.tooltip)?;
-        ::atrocore_runtime::fields::entry_opt(map, "tooltipDeDe", &self.tooltip_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "tooltipFrFr", &self.tooltip_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "tooltip", &self.tooltip)?;
+        fields::entry_opt(map, "tooltipDeDe", &self.tooltip_de_de)?;
+        fields::entry_opt(map, "tooltipFrFr", &self.tooltip_fr_fr)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_opt(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_opt(
             map,
             "amountOfDigitsAfterComma",
             &self.amount_of_digits_after_comma,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "useDisabledTextareaInViewMode",
             &self.use_disabled_textarea_in_view_mode,
         )?;
-        ::atrocore_runtime::fields::entry_opt(map, "dropdown", &self.dropdown)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "selectPageSize",
-            &self.select_page_size,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "allowNullForBool",
-            &self.allow_null_for_bool,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "notNull", &self.not_null)?;
-        ::atrocore_runtime::fields::entry_opt(map, "trim", &self.trim)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "htmlSanitizerId",
-            &self.html_sanitizer_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "htmlSanitizerName",
-            &self.html_sanitizer_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "fullWidth", &self.full_width)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "conditionalRequired",
-            &self.conditional_required,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "conditionalReadOnly",
-            &self.conditional_read_only,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "conditionalProtected",
-            &self.conditional_protected,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "conditionalVisible",
-            &self.conditional_visible,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "dropdown", &self.dropdown)?;
+        fields::entry_opt(map, "selectPageSize", &self.select_page_size)?;
+        fields::entry_opt(map, "allowNullForBool", &self.allow_null_for_bool)?;
+        fields::entry_opt(map, "notNull", &self.not_null)?;
+        fields::entry_opt(map, "trim", &self.trim)?;
+        fields::entry_opt(map, "htmlSanitizerId", &self.html_sanitizer_id)?;
+        fields::entry_opt(map, "htmlSanitizerName", &self.html_sanitizer_name)?;
+        fields::entry_opt(map, "fullWidth", &self.full_width)?;
+        fields::entry_opt(map, "conditionalRequired", &self.conditional_required)?;
+        fields::entry_opt(map, "conditionalReadOnly", &self.conditional_read_only)?;
+        fields::entry_opt(map, "conditionalProtected", &self.conditional_protected)?;
+        fields::entry_opt(map, "conditionalVisible", &self.conditional_visible)?;
+        fields::entry_opt(
             map,
             "conditionalDisableOptions",
             &self.conditional_disable_options,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "conditionalProperties",
-            &self.conditional_properties,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "conditionalProperties", &self.conditional_properties)?;
+        fields::entry_opt(
             map,
             "modifiedExtendedDisabled",
             &self.modified_extended_disabled,
         )?;
-        ::atrocore_runtime::fields::entry_opt(map, "channelId", &self.channel_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "channelName", &self.channel_name)?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "channelId", &self.channel_id)?;
+        fields::entry_opt(map, "channelName", &self.channel_name)?;
+        fields::entry_opt(
             map,
             "variantSpecificProductsIds",
             &self.variant_specific_products_ids,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "variantSpecificProductsNames",
             &self.variant_specific_products_names,
         )?;
-        ::atrocore_runtime::fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "ownerUserName",
-            &self.owner_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserId",
-            &self.assigned_user_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserName",
-            &self.assigned_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
+        fields::entry_opt(map, "ownerUserName", &self.owner_user_name)?;
+        fields::entry_opt(map, "assignedUserId", &self.assigned_user_id)?;
+        fields::entry_opt(map, "assignedUserName", &self.assigned_user_name)?;
+        fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1016,21 +777,13 @@ impl ::atrocore_runtime::Entity for Attribute {
 /// The fields of a new `Attribute` record (`POST /Attribute`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttributePost {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::AttributeId>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: String,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
     /// `attributeGroup`
     ///
@@ -1060,13 +813,9 @@ pub struct AttributePost {
     ///
     /// AtroCore type `link`.
     pub entity: ::atrocore_runtime::LinkOne<String, links::Entity>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`.
+    /// `code`: AtroCore type `varchar`.
     pub code: Option<String>,
-    /// `type`
-    ///
-    /// AtroCore type `varchar`.
+    /// `type`: AtroCore type `varchar`.
     pub type_: Option<String>,
     /// `compositeAttribute`
     ///
@@ -1090,17 +839,11 @@ pub struct AttributePost {
     ///
     /// Link to `FileType`.
     pub file_type: Option<::atrocore_runtime::LinkOne<String, links::FileType>>,
-    /// `isMultilang`
-    ///
-    /// AtroCore type `bool`.
+    /// `isMultilang`: AtroCore type `bool`.
     pub is_multilang: Option<bool>,
-    /// `pattern`
-    ///
-    /// AtroCore type `varchar`.
+    /// `pattern`: AtroCore type `varchar`.
     pub pattern: Option<String>,
-    /// `data`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `data`: AtroCore type `jsonObject`.
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `measure`
     ///
@@ -1110,73 +853,39 @@ pub struct AttributePost {
     pub measure: Option<
         ::atrocore_runtime::LinkOne<crate::ids::MeasureId, links::Measure>,
     >,
-    /// `defaultUnit`
-    ///
-    /// AtroCore type `varchar`.
+    /// `defaultUnit`: AtroCore type `varchar`.
     pub default_unit: Option<String>,
-    /// `defaultDate`
-    ///
-    /// AtroCore type `varchar`.
+    /// `defaultDate`: AtroCore type `varchar`.
     pub default_date: Option<String>,
-    /// `isRequired`
-    ///
-    /// AtroCore type `bool`.
+    /// `isRequired`: AtroCore type `bool`.
     pub is_required: Option<bool>,
-    /// `isReadOnly`
-    ///
-    /// AtroCore type `bool`.
+    /// `isReadOnly`: AtroCore type `bool`.
     pub is_read_only: Option<bool>,
-    /// `isProtected`
-    ///
-    /// AtroCore type `bool`.
+    /// `isProtected`: AtroCore type `bool`.
     pub is_protected: Option<bool>,
-    /// `sortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`: AtroCore type `int`.
     pub sort_order: Option<i64>,
-    /// `attributeGroupSortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `attributeGroupSortOrder`: AtroCore type `int`.
     pub attribute_group_sort_order: Option<i64>,
-    /// `tooltip`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `tooltip`: AtroCore type `text`, multilingual.
     pub tooltip: Option<String>,
-    /// `tooltipDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `tooltipDeDe`: AtroCore type `text`.
     pub tooltip_de_de: Option<String>,
-    /// `tooltipFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `tooltipFrFr`: AtroCore type `text`.
     pub tooltip_fr_fr: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: Option<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: Option<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
-    /// `amountOfDigitsAfterComma`
-    ///
-    /// AtroCore type `int`.
+    /// `amountOfDigitsAfterComma`: AtroCore type `int`.
     pub amount_of_digits_after_comma: Option<i64>,
-    /// `useDisabledTextareaInViewMode`
-    ///
-    /// AtroCore type `bool`.
+    /// `useDisabledTextareaInViewMode`: AtroCore type `bool`.
     pub use_disabled_textarea_in_view_mode: Option<bool>,
-    /// `notNull`
-    ///
-    /// AtroCore type `bool`.
+    /// `notNull`: AtroCore type `bool`.
     pub not_null: Option<bool>,
-    /// `trim`
-    ///
-    /// AtroCore type `bool`.
+    /// `trim`: AtroCore type `bool`.
     pub trim: Option<bool>,
     /// `htmlSanitizer`
     ///
@@ -1186,29 +895,17 @@ pub struct AttributePost {
     pub html_sanitizer: Option<
         ::atrocore_runtime::LinkOne<String, links::HtmlSanitizer>,
     >,
-    /// `conditionalRequired`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalRequired`: AtroCore type `jsonObject`.
     pub conditional_required: Option<::atrocore_runtime::serde_json::Value>,
-    /// `conditionalReadOnly`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalReadOnly`: AtroCore type `jsonObject`.
     pub conditional_read_only: Option<::atrocore_runtime::serde_json::Value>,
-    /// `conditionalProtected`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalProtected`: AtroCore type `jsonObject`.
     pub conditional_protected: Option<::atrocore_runtime::serde_json::Value>,
-    /// `conditionalVisible`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalVisible`: AtroCore type `jsonObject`.
     pub conditional_visible: Option<::atrocore_runtime::serde_json::Value>,
-    /// `conditionalDisableOptions`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `conditionalDisableOptions`: AtroCore type `jsonArray`.
     pub conditional_disable_options: Option<::atrocore_runtime::serde_json::Value>,
-    /// `modifiedExtendedDisabled`
-    ///
-    /// AtroCore type `bool`.
+    /// `modifiedExtendedDisabled`: AtroCore type `bool`.
     pub modified_extended_disabled: Option<bool>,
     /// `channel`
     ///
@@ -1271,97 +968,74 @@ impl ::atrocore_runtime::fields::EncodeFields for AttributePost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.attribute_group)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_link(map, &self.attribute_group)?;
         self.attribute_panel.write_entry(map)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.extensible_enum)?;
+        fields::entry_link(map, &self.extensible_enum)?;
         self.entity.write_entry(map)?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.composite_attribute)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.nested_attributes)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.file_type)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isMultilang", &self.is_multilang)?;
-        ::atrocore_runtime::fields::entry_opt(map, "pattern", &self.pattern)?;
-        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.measure)?;
-        ::atrocore_runtime::fields::entry_opt(map, "defaultUnit", &self.default_unit)?;
-        ::atrocore_runtime::fields::entry_opt(map, "defaultDate", &self.default_date)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isRequired", &self.is_required)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isReadOnly", &self.is_read_only)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isProtected", &self.is_protected)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_link(map, &self.composite_attribute)?;
+        fields::entry_link(map, &self.nested_attributes)?;
+        fields::entry_link(map, &self.file_type)?;
+        fields::entry_opt(map, "isMultilang", &self.is_multilang)?;
+        fields::entry_opt(map, "pattern", &self.pattern)?;
+        fields::entry_opt(map, "data", &self.data)?;
+        fields::entry_link(map, &self.measure)?;
+        fields::entry_opt(map, "defaultUnit", &self.default_unit)?;
+        fields::entry_opt(map, "defaultDate", &self.default_date)?;
+        fields::entry_opt(map, "isRequired", &self.is_required)?;
+        fields::entry_opt(map, "isReadOnly", &self.is_read_only)?;
+        fields::entry_opt(map, "isProtected", &self.is_protected)?;
+        fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        fields::entry_opt(
             map,
             "attributeGroupSortOrder",
             &self.attribute_group_sort_order,
         )?;
-        ::atrocore_runtime::fields::entry_opt(map, "tooltip", &self.tooltip)?;
-        ::atrocore_runtime::fields::entry_opt(map, "tooltipDeDe", &self.tooltip_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "tooltipFrFr", &self.tooltip_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "tooltip", &self.tooltip)?;
+        fields::entry_opt(map, "tooltipDeDe", &self.tooltip_de_de)?;
+        fields::entry_opt(map, "tooltipFrFr", &self.tooltip_fr_fr)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_opt(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_opt(
             map,
             "amountOfDigitsAfterComma",
             &self.amount_of_digits_after_comma,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "useDisabledTextareaInViewMode",
             &self.use_disabled_textarea_in_view_mode,
         )?;
-        ::atrocore_runtime::fields::entry_opt(map, "notNull", &self.not_null)?;
-        ::atrocore_runtime::fields::entry_opt(map, "trim", &self.trim)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.html_sanitizer)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "conditionalRequired",
-            &self.conditional_required,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "conditionalReadOnly",
-            &self.conditional_read_only,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "conditionalProtected",
-            &self.conditional_protected,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "conditionalVisible",
-            &self.conditional_visible,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "notNull", &self.not_null)?;
+        fields::entry_opt(map, "trim", &self.trim)?;
+        fields::entry_link(map, &self.html_sanitizer)?;
+        fields::entry_opt(map, "conditionalRequired", &self.conditional_required)?;
+        fields::entry_opt(map, "conditionalReadOnly", &self.conditional_read_only)?;
+        fields::entry_opt(map, "conditionalProtected", &self.conditional_protected)?;
+        fields::entry_opt(map, "conditionalVisible", &self.conditional_visible)?;
+        fields::entry_opt(
             map,
             "conditionalDisableOptions",
             &self.conditional_disable_options,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "modifiedExtendedDisabled",
             &self.modified_extended_disabled,
         )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.channel)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.variant_specific_products)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_link(map, &self.channel)?;
+        fields::entry_link(map, &self.variant_specific_products)?;
+        fields::entry_link(map, &self.owner_user)?;
+        fields::entry_link(map, &self.assigned_user)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1688,17 +1362,11 @@ impl AttributePost {
 /// Changes to a `Attribute` record (`PUT /Attribute/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttributePatch {
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: ::atrocore_runtime::Patch<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `attributeGroup`
     ///
@@ -1730,13 +1398,9 @@ pub struct AttributePatch {
     ///
     /// AtroCore type `link`.
     pub entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`.
+    /// `code`: AtroCore type `varchar`.
     pub code: ::atrocore_runtime::Patch<String>,
-    /// `type`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `type`, required: AtroCore type `varchar`.
     pub type_: Option<String>,
     /// `compositeAttribute`
     ///
@@ -1760,17 +1424,11 @@ pub struct AttributePatch {
     ///
     /// Link to `FileType`.
     pub file_type: Option<::atrocore_runtime::LinkOne<String, links::FileType>>,
-    /// `isMultilang`
-    ///
-    /// AtroCore type `bool`.
+    /// `isMultilang`: AtroCore type `bool`.
     pub is_multilang: ::atrocore_runtime::Patch<bool>,
-    /// `pattern`
-    ///
-    /// AtroCore type `varchar`.
+    /// `pattern`: AtroCore type `varchar`.
     pub pattern: ::atrocore_runtime::Patch<String>,
-    /// `data`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `data`: AtroCore type `jsonObject`.
     pub data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `measure`
     ///
@@ -1780,73 +1438,39 @@ pub struct AttributePatch {
     pub measure: Option<
         ::atrocore_runtime::LinkOne<crate::ids::MeasureId, links::Measure>,
     >,
-    /// `defaultUnit`
-    ///
-    /// AtroCore type `varchar`.
+    /// `defaultUnit`: AtroCore type `varchar`.
     pub default_unit: ::atrocore_runtime::Patch<String>,
-    /// `defaultDate`
-    ///
-    /// AtroCore type `varchar`.
+    /// `defaultDate`: AtroCore type `varchar`.
     pub default_date: ::atrocore_runtime::Patch<String>,
-    /// `isRequired`
-    ///
-    /// AtroCore type `bool`.
+    /// `isRequired`: AtroCore type `bool`.
     pub is_required: ::atrocore_runtime::Patch<bool>,
-    /// `isReadOnly`
-    ///
-    /// AtroCore type `bool`.
+    /// `isReadOnly`: AtroCore type `bool`.
     pub is_read_only: ::atrocore_runtime::Patch<bool>,
-    /// `isProtected`
-    ///
-    /// AtroCore type `bool`.
+    /// `isProtected`: AtroCore type `bool`.
     pub is_protected: ::atrocore_runtime::Patch<bool>,
-    /// `sortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`: AtroCore type `int`.
     pub sort_order: ::atrocore_runtime::Patch<i64>,
-    /// `attributeGroupSortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `attributeGroupSortOrder`: AtroCore type `int`.
     pub attribute_group_sort_order: ::atrocore_runtime::Patch<i64>,
-    /// `tooltip`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `tooltip`: AtroCore type `text`, multilingual.
     pub tooltip: ::atrocore_runtime::Patch<String>,
-    /// `tooltipDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `tooltipDeDe`: AtroCore type `text`.
     pub tooltip_de_de: ::atrocore_runtime::Patch<String>,
-    /// `tooltipFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `tooltipFrFr`: AtroCore type `text`.
     pub tooltip_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: ::atrocore_runtime::Patch<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: ::atrocore_runtime::Patch<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `amountOfDigitsAfterComma`
-    ///
-    /// AtroCore type `int`.
+    /// `amountOfDigitsAfterComma`: AtroCore type `int`.
     pub amount_of_digits_after_comma: ::atrocore_runtime::Patch<i64>,
-    /// `useDisabledTextareaInViewMode`
-    ///
-    /// AtroCore type `bool`.
+    /// `useDisabledTextareaInViewMode`: AtroCore type `bool`.
     pub use_disabled_textarea_in_view_mode: ::atrocore_runtime::Patch<bool>,
-    /// `notNull`
-    ///
-    /// AtroCore type `bool`.
+    /// `notNull`: AtroCore type `bool`.
     pub not_null: ::atrocore_runtime::Patch<bool>,
-    /// `trim`
-    ///
-    /// AtroCore type `bool`.
+    /// `trim`: AtroCore type `bool`.
     pub trim: ::atrocore_runtime::Patch<bool>,
     /// `htmlSanitizer`
     ///
@@ -1856,39 +1480,27 @@ pub struct AttributePatch {
     pub html_sanitizer: Option<
         ::atrocore_runtime::LinkOne<String, links::HtmlSanitizer>,
     >,
-    /// `conditionalRequired`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalRequired`: AtroCore type `jsonObject`.
     pub conditional_required: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
-    /// `conditionalReadOnly`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalReadOnly`: AtroCore type `jsonObject`.
     pub conditional_read_only: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
-    /// `conditionalProtected`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalProtected`: AtroCore type `jsonObject`.
     pub conditional_protected: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
-    /// `conditionalVisible`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalVisible`: AtroCore type `jsonObject`.
     pub conditional_visible: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
-    /// `conditionalDisableOptions`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `conditionalDisableOptions`: AtroCore type `jsonArray`.
     pub conditional_disable_options: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
-    /// `modifiedExtendedDisabled`
-    ///
-    /// AtroCore type `bool`.
+    /// `modifiedExtendedDisabled`: AtroCore type `bool`.
     pub modified_extended_disabled: ::atrocore_runtime::Patch<bool>,
     /// `channel`
     ///
@@ -1951,104 +1563,73 @@ impl ::atrocore_runtime::fields::EncodeFields for AttributePatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.attribute_group)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.attribute_panel)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.extensible_enum)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.entity)?;
-        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.composite_attribute)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.nested_attributes)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.file_type)?;
-        ::atrocore_runtime::fields::entry_patch(map, "isMultilang", &self.is_multilang)?;
-        ::atrocore_runtime::fields::entry_patch(map, "pattern", &self.pattern)?;
-        ::atrocore_runtime::fields::entry_patch(map, "data", &self.data)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.measure)?;
-        ::atrocore_runtime::fields::entry_patch(map, "defaultUnit", &self.default_unit)?;
-        ::atrocore_runtime::fields::entry_patch(map, "defaultDate", &self.default_date)?;
-        ::atrocore_runtime::fields::entry_patch(map, "isRequired", &self.is_required)?;
-        ::atrocore_runtime::fields::entry_patch(map, "isReadOnly", &self.is_read_only)?;
-        ::atrocore_runtime::fields::entry_patch(map, "isProtected", &self.is_protected)?;
-        ::atrocore_runtime::fields::entry_patch(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_patch(
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_link(map, &self.attribute_group)?;
+        fields::entry_link(map, &self.attribute_panel)?;
+        fields::entry_link(map, &self.extensible_enum)?;
+        fields::entry_link(map, &self.entity)?;
+        fields::entry_patch(map, "code", &self.code)?;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_link(map, &self.composite_attribute)?;
+        fields::entry_link(map, &self.nested_attributes)?;
+        fields::entry_link(map, &self.file_type)?;
+        fields::entry_patch(map, "isMultilang", &self.is_multilang)?;
+        fields::entry_patch(map, "pattern", &self.pattern)?;
+        fields::entry_patch(map, "data", &self.data)?;
+        fields::entry_link(map, &self.measure)?;
+        fields::entry_patch(map, "defaultUnit", &self.default_unit)?;
+        fields::entry_patch(map, "defaultDate", &self.default_date)?;
+        fields::entry_patch(map, "isRequired", &self.is_required)?;
+        fields::entry_patch(map, "isReadOnly", &self.is_read_only)?;
+        fields::entry_patch(map, "isProtected", &self.is_protected)?;
+        fields::entry_patch(map, "sortOrder", &self.sort_order)?;
+        fields::entry_patch(
             map,
             "attributeGroupSortOrder",
             &self.attribute_group_sort_order,
         )?;
-        ::atrocore_runtime::fields::entry_patch(map, "tooltip", &self.tooltip)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "tooltipDeDe",
-            &self.tooltip_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "tooltipFrFr",
-            &self.tooltip_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
+        fields::entry_patch(map, "tooltip", &self.tooltip)?;
+        fields::entry_patch(map, "tooltipDeDe", &self.tooltip_de_de)?;
+        fields::entry_patch(map, "tooltipFrFr", &self.tooltip_fr_fr)?;
+        fields::entry_patch(map, "description", &self.description)?;
+        fields::entry_patch(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_patch(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_patch(
             map,
             "amountOfDigitsAfterComma",
             &self.amount_of_digits_after_comma,
         )?;
-        ::atrocore_runtime::fields::entry_patch(
+        fields::entry_patch(
             map,
             "useDisabledTextareaInViewMode",
             &self.use_disabled_textarea_in_view_mode,
         )?;
-        ::atrocore_runtime::fields::entry_patch(map, "notNull", &self.not_null)?;
-        ::atrocore_runtime::fields::entry_patch(map, "trim", &self.trim)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.html_sanitizer)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "conditionalRequired",
-            &self.conditional_required,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "conditionalReadOnly",
-            &self.conditional_read_only,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "conditionalProtected",
-            &self.conditional_protected,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "conditionalVisible",
-            &self.conditional_visible,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
+        fields::entry_patch(map, "notNull", &self.not_null)?;
+        fields::entry_patch(map, "trim", &self.trim)?;
+        fields::entry_link(map, &self.html_sanitizer)?;
+        fields::entry_patch(map, "conditionalRequired", &self.conditional_required)?;
+        fields::entry_patch(map, "conditionalReadOnly", &self.conditional_read_only)?;
+        fields::entry_patch(map, "conditionalProtected", &self.conditional_protected)?;
+        fields::entry_patch(map, "conditionalVisible", &self.conditional_visible)?;
+        fields::entry_patch(
             map,
             "conditionalDisableOptions",
             &self.conditional_disable_options,
         )?;
-        ::atrocore_runtime::fields::entry_patch(
+        fields::entry_patch(
             map,
             "modifiedExtendedDisabled",
             &self.modified_extended_disabled,
         )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.channel)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.variant_specific_products)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_link(map, &self.channel)?;
+        fields::entry_link(map, &self.variant_specific_products)?;
+        fields::entry_link(map, &self.owner_user)?;
+        fields::entry_link(map, &self.assigned_user)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }

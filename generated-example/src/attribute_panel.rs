@@ -7,77 +7,45 @@
 /// A `AttributePanel` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttributePanel {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::AttributePanelId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `code`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `code`, required: AtroCore type `varchar`.
     pub code: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`.
+    /// `description`: AtroCore type `text`.
     pub description: Option<String>,
-    /// `entityId`, required
-    ///
-    /// AtroCore type `link`.
+    /// `entityId`, required: AtroCore type `link`.
     pub entity_id: Option<String>,
     /// `entityName`
     pub entity_name: Option<String>,
-    /// `default`
-    ///
-    /// AtroCore type `bool`.
+    /// `default`: AtroCore type `bool`.
     pub default: Option<bool>,
-    /// `sortOrder`, required
-    ///
-    /// AtroCore type `float`.
+    /// `sortOrder`, required: AtroCore type `float`.
     pub sort_order: Option<f64>,
-    /// `attributesIds`
-    ///
-    /// Links to `Attribute`.
+    /// `attributesIds`: Links to `Attribute`.
     pub attributes_ids: Option<Vec<crate::ids::AttributeId>>,
     /// `attributesNames`
     pub attributes_names: Option<::atrocore_runtime::LinkNames>,
-    /// `createdAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`
-    ///
-    /// Link to `User`.
+    /// `createdById`: Link to `User`.
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     pub created_by_name: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
+    /// `modifiedById`: Link to `User`.
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     pub modified_by_name: Option<String>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `bookmarkId`: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -99,47 +67,28 @@ impl ::atrocore_runtime::fields::EncodeFields for AttributePanel {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(map, "entityId", &self.entity_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "entityName", &self.entity_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "default", &self.default)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributesIds",
-            &self.attributes_ids,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributesNames",
-            &self.attributes_names,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "entityId", &self.entity_id)?;
+        fields::entry_opt(map, "entityName", &self.entity_name)?;
+        fields::entry_opt(map, "default", &self.default)?;
+        fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        fields::entry_opt(map, "attributesIds", &self.attributes_ids)?;
+        fields::entry_opt(map, "attributesNames", &self.attributes_names)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -296,29 +245,17 @@ impl ::atrocore_runtime::Entity for AttributePanel {
 /// The fields of a new `AttributePanel` record (`POST /AttributePanel`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttributePanelPost {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::AttributePanelId>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: String,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `code`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `code`, required: AtroCore type `varchar`.
     pub code: String,
-    /// `description`
-    ///
-    /// AtroCore type `text`.
+    /// `description`: AtroCore type `text`.
     pub description: Option<String>,
     /// `entity`, required
     ///
@@ -326,13 +263,9 @@ pub struct AttributePanelPost {
     ///
     /// AtroCore type `link`.
     pub entity: ::atrocore_runtime::LinkOne<String, links::Entity>,
-    /// `default`
-    ///
-    /// AtroCore type `bool`.
+    /// `default`: AtroCore type `bool`.
     pub default: Option<bool>,
-    /// `sortOrder`, required
-    ///
-    /// AtroCore type `float`.
+    /// `sortOrder`, required: AtroCore type `float`.
     pub sort_order: f64,
     /// `attributes`
     ///
@@ -362,17 +295,18 @@ impl ::atrocore_runtime::fields::EncodeFields for AttributePanelPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
         map.serialize_entry("code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "description", &self.description)?;
         self.entity.write_entry(map)?;
-        ::atrocore_runtime::fields::entry_opt(map, "default", &self.default)?;
+        fields::entry_opt(map, "default", &self.default)?;
         map.serialize_entry("sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.attributes)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_link(map, &self.attributes)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -493,25 +427,15 @@ impl AttributePanelPost {
 /// Changes to a `AttributePanel` record (`PUT /AttributePanel/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttributePanelPatch {
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: ::atrocore_runtime::Patch<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `code`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `code`, required: AtroCore type `varchar`.
     pub code: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`.
+    /// `description`: AtroCore type `text`.
     pub description: ::atrocore_runtime::Patch<String>,
     /// `entity`, required
     ///
@@ -519,13 +443,9 @@ pub struct AttributePanelPatch {
     ///
     /// AtroCore type `link`.
     pub entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
-    /// `default`
-    ///
-    /// AtroCore type `bool`.
+    /// `default`: AtroCore type `bool`.
     pub default: ::atrocore_runtime::Patch<bool>,
-    /// `sortOrder`, required
-    ///
-    /// AtroCore type `float`.
+    /// `sortOrder`, required: AtroCore type `float`.
     pub sort_order: Option<f64>,
     /// `attributes`
     ///
@@ -555,16 +475,17 @@ impl ::atrocore_runtime::fields::EncodeFields for AttributePanelPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.entity)?;
-        ::atrocore_runtime::fields::entry_patch(map, "default", &self.default)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.attributes)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_patch(map, "description", &self.description)?;
+        fields::entry_link(map, &self.entity)?;
+        fields::entry_patch(map, "default", &self.default)?;
+        fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        fields::entry_link(map, &self.attributes)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }

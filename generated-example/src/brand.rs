@@ -7,69 +7,39 @@
 /// A `Brand` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Brand {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::BrandId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: Option<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: Option<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
-    /// `createdAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`
-    ///
-    /// Link to `User`.
+    /// `createdById`: Link to `User`.
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     pub created_by_name: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
+    /// `modifiedById`: Link to `User`.
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     pub modified_by_name: Option<String>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: Option<String>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `bookmarkId`: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: Option<bool>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -91,44 +61,25 @@ impl ::atrocore_runtime::fields::EncodeFields for Brand {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_opt(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -271,41 +222,23 @@ impl ::atrocore_runtime::Entity for Brand {
 /// The fields of a new `Brand` record (`POST /Brand`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BrandPost {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::BrandId>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: String,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: Option<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: Option<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: Option<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: Option<bool>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -327,24 +260,17 @@ impl ::atrocore_runtime::fields::EncodeFields for BrandPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_opt(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -434,37 +360,21 @@ impl BrandPost {
 /// Changes to a `Brand` record (`PUT /Brand/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BrandPatch {
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: ::atrocore_runtime::Patch<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: ::atrocore_runtime::Patch<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: ::atrocore_runtime::Patch<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: ::atrocore_runtime::Patch<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: ::atrocore_runtime::Patch<bool>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -486,23 +396,16 @@ impl ::atrocore_runtime::fields::EncodeFields for BrandPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_patch(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_patch(map, "description", &self.description)?;
+        fields::entry_patch(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_patch(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_patch(map, "code", &self.code)?;
+        fields::entry_patch(map, "isActive", &self.is_active)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -7,133 +7,77 @@
 /// A `Category` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Category {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::CategoryId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: Option<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: Option<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: Option<String>,
     /// `mainImageId`
     pub main_image_id: Option<String>,
     /// `mainImageName`
     pub main_image_name: Option<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: Option<bool>,
-    /// `createdAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`
-    ///
-    /// Link to `User`.
+    /// `createdById`: Link to `User`.
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     pub created_by_name: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
+    /// `modifiedById`: Link to `User`.
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     pub modified_by_name: Option<String>,
-    /// `ownerUserId`, required
-    ///
-    /// Link to `User`.
+    /// `ownerUserId`, required: Link to `User`.
     pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
     pub owner_user_name: Option<String>,
-    /// `assignedUserId`, required
-    ///
-    /// Link to `User`.
+    /// `assignedUserId`, required: Link to `User`.
     pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
     pub assigned_user_name: Option<String>,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
+    /// `teamsIds`: Links to `Team`.
     pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
-    /// `sortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`: AtroCore type `int`.
     pub sort_order: Option<i64>,
-    /// `_position`
-    ///
-    /// AtroCore type `varchar`.
+    /// `_position`: AtroCore type `varchar`.
     pub position: Option<String>,
-    /// `_target`
-    ///
-    /// AtroCore type `varchar`.
+    /// `_target`: AtroCore type `varchar`.
     pub target: Option<String>,
-    /// `childrenCount`
-    ///
-    /// AtroCore type `int`.
+    /// `childrenCount`: AtroCore type `int`.
     pub children_count: Option<i64>,
-    /// `hasChildren`
-    ///
-    /// AtroCore type `bool`.
+    /// `hasChildren`: AtroCore type `bool`.
     pub has_children: Option<bool>,
-    /// `parentsIds`
-    ///
-    /// Links to `Category`.
+    /// `parentsIds`: Links to `Category`.
     pub parents_ids: Option<Vec<crate::ids::CategoryId>>,
     /// `parentsNames`
     pub parents_names: Option<::atrocore_runtime::LinkNames>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `bookmarkId`: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
-    /// `routes`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `routes`: AtroCore type `jsonArray`.
     pub routes: Option<::atrocore_runtime::serde_json::Value>,
-    /// `routesNames`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `routesNames`: AtroCore type `jsonArray`.
     pub routes_names: Option<::atrocore_runtime::serde_json::Value>,
-    /// `isRoot`
-    ///
-    /// AtroCore type `bool`.
+    /// `isRoot`: AtroCore type `bool`.
     pub is_root: Option<bool>,
-    /// `inheritedFields`
-    ///
-    /// AtroCore type `array`.
+    /// `inheritedFields`: AtroCore type `array`.
     pub inherited_fields: Option<Vec<String>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -155,87 +99,44 @@ impl ::atrocore_runtime::fields::EncodeFields for Category {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "mainImageId", &self.main_image_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "mainImageName",
-            &self.main_image_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "ownerUserName",
-            &self.owner_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserId",
-            &self.assigned_user_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserName",
-            &self.assigned_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_position", &self.position)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_target", &self.target)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "childrenCount",
-            &self.children_count,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "hasChildren", &self.has_children)?;
-        ::atrocore_runtime::fields::entry_opt(map, "parentsIds", &self.parents_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "parentsNames", &self.parents_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "routes", &self.routes)?;
-        ::atrocore_runtime::fields::entry_opt(map, "routesNames", &self.routes_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isRoot", &self.is_root)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "inheritedFields",
-            &self.inherited_fields,
-        )?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_opt(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "mainImageId", &self.main_image_id)?;
+        fields::entry_opt(map, "mainImageName", &self.main_image_name)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
+        fields::entry_opt(map, "ownerUserName", &self.owner_user_name)?;
+        fields::entry_opt(map, "assignedUserId", &self.assigned_user_id)?;
+        fields::entry_opt(map, "assignedUserName", &self.assigned_user_name)?;
+        fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        fields::entry_opt(map, "_position", &self.position)?;
+        fields::entry_opt(map, "_target", &self.target)?;
+        fields::entry_opt(map, "childrenCount", &self.children_count)?;
+        fields::entry_opt(map, "hasChildren", &self.has_children)?;
+        fields::entry_opt(map, "parentsIds", &self.parents_ids)?;
+        fields::entry_opt(map, "parentsNames", &self.parents_names)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::entry_opt(map, "routes", &self.routes)?;
+        fields::entry_opt(map, "routesNames", &self.routes_names)?;
+        fields::entry_opt(map, "isRoot", &self.is_root)?;
+        fields::entry_opt(map, "inheritedFields", &self.inherited_fields)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -473,43 +374,25 @@ impl ::atrocore_runtime::Entity for Category {
 /// The fields of a new `Category` record (`POST /Category`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CategoryPost {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::CategoryId>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: String,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: Option<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: Option<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: Option<String>,
     /// `mainImageId`
     pub main_image_id: Option<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: Option<bool>,
     /// `ownerUser`, required
     ///
@@ -532,9 +415,7 @@ pub struct CategoryPost {
     ///
     /// Links to `Team`.
     pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
-    /// `sortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`: AtroCore type `int`.
     pub sort_order: Option<i64>,
     /// `parents`
     ///
@@ -564,30 +445,23 @@ impl ::atrocore_runtime::fields::EncodeFields for CategoryPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "mainImageId", &self.main_image_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_opt(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "mainImageId", &self.main_image_id)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
         self.owner_user.write_entry(map)?;
         self.assigned_user.write_entry(map)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.parents)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        fields::entry_link(map, &self.parents)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -729,39 +603,23 @@ impl CategoryPost {
 /// Changes to a `Category` record (`PUT /Category/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CategoryPatch {
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: ::atrocore_runtime::Patch<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: ::atrocore_runtime::Patch<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: ::atrocore_runtime::Patch<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: ::atrocore_runtime::Patch<String>,
     /// `mainImageId`
     pub main_image_id: ::atrocore_runtime::Patch<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: ::atrocore_runtime::Patch<bool>,
     /// `ownerUser`, required
     ///
@@ -785,9 +643,7 @@ pub struct CategoryPatch {
     ///
     /// Links to `Team`.
     pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
-    /// `sortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`: AtroCore type `int`.
     pub sort_order: ::atrocore_runtime::Patch<i64>,
     /// `parents`
     ///
@@ -817,33 +673,22 @@ impl ::atrocore_runtime::fields::EncodeFields for CategoryPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "mainImageId",
-            &self.main_image_id,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::entry_patch(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.parents)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_patch(map, "description", &self.description)?;
+        fields::entry_patch(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_patch(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_patch(map, "code", &self.code)?;
+        fields::entry_patch(map, "mainImageId", &self.main_image_id)?;
+        fields::entry_patch(map, "isActive", &self.is_active)?;
+        fields::entry_link(map, &self.owner_user)?;
+        fields::entry_link(map, &self.assigned_user)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::entry_patch(map, "sortOrder", &self.sort_order)?;
+        fields::entry_link(map, &self.parents)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }

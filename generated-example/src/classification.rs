@@ -7,129 +7,75 @@
 /// A `Classification` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Classification {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::ClassificationId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `name`
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: Option<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: Option<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
-    /// `release`
-    ///
-    /// AtroCore type `varchar`.
+    /// `release`: AtroCore type `varchar`.
     pub release: Option<String>,
-    /// `synonyms`
-    ///
-    /// AtroCore type `array`, multilingual.
+    /// `synonyms`: AtroCore type `array`, multilingual.
     pub synonyms: Option<Vec<String>>,
-    /// `synonymsDeDe`
-    ///
-    /// AtroCore type `array`.
+    /// `synonymsDeDe`: AtroCore type `array`.
     pub synonyms_de_de: Option<Vec<String>>,
-    /// `synonymsFrFr`
-    ///
-    /// AtroCore type `array`.
+    /// `synonymsFrFr`: AtroCore type `array`.
     pub synonyms_fr_fr: Option<Vec<String>>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`.
+    /// `code`: AtroCore type `varchar`.
     pub code: Option<String>,
-    /// `entityId`, required
-    ///
-    /// AtroCore type `link`.
+    /// `entityId`, required: AtroCore type `link`.
     pub entity_id: Option<String>,
     /// `entityName`
     pub entity_name: Option<String>,
-    /// `createdAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`
-    ///
-    /// Link to `User`.
+    /// `createdById`: Link to `User`.
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     pub created_by_name: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
+    /// `modifiedById`: Link to `User`.
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     pub modified_by_name: Option<String>,
-    /// `type`, required
-    ///
-    /// AtroCore type `enum`.
+    /// `type`, required: AtroCore type `enum`.
     pub type_: Option<ClassificationType>,
-    /// `channelId`
-    ///
-    /// Link to `Channel`.
+    /// `channelId`: Link to `Channel`.
     pub channel_id: Option<crate::ids::ChannelId>,
     /// `channelName`
     pub channel_name: Option<String>,
-    /// `ownerUserId`
-    ///
-    /// Link to `User`.
+    /// `ownerUserId`: Link to `User`.
     pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
     pub owner_user_name: Option<String>,
-    /// `assignedUserId`
-    ///
-    /// Link to `User`.
+    /// `assignedUserId`: Link to `User`.
     pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
     pub assigned_user_name: Option<String>,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
+    /// `teamsIds`: Links to `Team`.
     pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `bookmarkId`: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: Option<bool>,
-    /// `productsIds`
-    ///
-    /// Links to `Product`.
+    /// `productsIds`: Links to `Product`.
     pub products_ids: Option<Vec<crate::ids::ProductId>>,
     /// `productsNames`
     pub products_names: Option<::atrocore_runtime::LinkNames>,
-    /// `listingsIds`
-    ///
-    /// Links to `Listing`.
+    /// `listingsIds`: Links to `Listing`.
     pub listings_ids: Option<Vec<String>>,
     /// `listingsNames`
     pub listings_names: Option<::atrocore_runtime::LinkNames>,
@@ -153,91 +99,44 @@ impl ::atrocore_runtime::fields::EncodeFields for Classification {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "release", &self.release)?;
-        ::atrocore_runtime::fields::entry_opt(map, "synonyms", &self.synonyms)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "synonymsDeDe",
-            &self.synonyms_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "synonymsFrFr",
-            &self.synonyms_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "entityId", &self.entity_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "entityName", &self.entity_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "channelId", &self.channel_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "channelName", &self.channel_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "ownerUserName",
-            &self.owner_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserId",
-            &self.assigned_user_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserName",
-            &self.assigned_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "productsIds", &self.products_ids)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "productsNames",
-            &self.products_names,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "listingsIds", &self.listings_ids)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "listingsNames",
-            &self.listings_names,
-        )?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_opt(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_opt(map, "release", &self.release)?;
+        fields::entry_opt(map, "synonyms", &self.synonyms)?;
+        fields::entry_opt(map, "synonymsDeDe", &self.synonyms_de_de)?;
+        fields::entry_opt(map, "synonymsFrFr", &self.synonyms_fr_fr)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "entityId", &self.entity_id)?;
+        fields::entry_opt(map, "entityName", &self.entity_name)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_opt(map, "channelId", &self.channel_id)?;
+        fields::entry_opt(map, "channelName", &self.channel_name)?;
+        fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
+        fields::entry_opt(map, "ownerUserName", &self.owner_user_name)?;
+        fields::entry_opt(map, "assignedUserId", &self.assigned_user_id)?;
+        fields::entry_opt(map, "assignedUserName", &self.assigned_user_name)?;
+        fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "productsIds", &self.products_ids)?;
+        fields::entry_opt(map, "productsNames", &self.products_names)?;
+        fields::entry_opt(map, "listingsIds", &self.listings_ids)?;
+        fields::entry_opt(map, "listingsNames", &self.listings_names)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -474,53 +373,29 @@ impl ::atrocore_runtime::Entity for Classification {
 /// The fields of a new `Classification` record (`POST /Classification`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassificationPost {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::ClassificationId>,
-    /// `name`
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: Option<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: Option<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
-    /// `release`
-    ///
-    /// AtroCore type `varchar`.
+    /// `release`: AtroCore type `varchar`.
     pub release: Option<String>,
-    /// `synonyms`
-    ///
-    /// AtroCore type `array`, multilingual.
+    /// `synonyms`: AtroCore type `array`, multilingual.
     pub synonyms: Option<Vec<String>>,
-    /// `synonymsDeDe`
-    ///
-    /// AtroCore type `array`.
+    /// `synonymsDeDe`: AtroCore type `array`.
     pub synonyms_de_de: Option<Vec<String>>,
-    /// `synonymsFrFr`
-    ///
-    /// AtroCore type `array`.
+    /// `synonymsFrFr`: AtroCore type `array`.
     pub synonyms_fr_fr: Option<Vec<String>>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`.
+    /// `code`: AtroCore type `varchar`.
     pub code: Option<String>,
     /// `entity`, required
     ///
@@ -528,9 +403,7 @@ pub struct ClassificationPost {
     ///
     /// AtroCore type `link`.
     pub entity: ::atrocore_runtime::LinkOne<String, links::Entity>,
-    /// `type`
-    ///
-    /// AtroCore type `enum`.
+    /// `type`: AtroCore type `enum`.
     pub type_: Option<ClassificationType>,
     /// `channel`
     ///
@@ -562,9 +435,7 @@ pub struct ClassificationPost {
     ///
     /// Links to `Team`.
     pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: Option<bool>,
     /// `products`
     ///
@@ -600,44 +471,29 @@ impl ::atrocore_runtime::fields::EncodeFields for ClassificationPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "release", &self.release)?;
-        ::atrocore_runtime::fields::entry_opt(map, "synonyms", &self.synonyms)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "synonymsDeDe",
-            &self.synonyms_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "synonymsFrFr",
-            &self.synonyms_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_opt(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_opt(map, "release", &self.release)?;
+        fields::entry_opt(map, "synonyms", &self.synonyms)?;
+        fields::entry_opt(map, "synonymsDeDe", &self.synonyms_de_de)?;
+        fields::entry_opt(map, "synonymsFrFr", &self.synonyms_fr_fr)?;
+        fields::entry_opt(map, "code", &self.code)?;
         self.entity.write_entry(map)?;
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.channel)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.products)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.listings)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_link(map, &self.channel)?;
+        fields::entry_link(map, &self.owner_user)?;
+        fields::entry_link(map, &self.assigned_user)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_link(map, &self.products)?;
+        fields::entry_link(map, &self.listings)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -789,49 +645,27 @@ impl ClassificationPost {
 /// Changes to a `Classification` record (`PUT /Classification/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClassificationPatch {
-    /// `name`
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`: AtroCore type `varchar`, multilingual.
     pub name: ::atrocore_runtime::Patch<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: ::atrocore_runtime::Patch<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: ::atrocore_runtime::Patch<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: ::atrocore_runtime::Patch<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `release`
-    ///
-    /// AtroCore type `varchar`.
+    /// `release`: AtroCore type `varchar`.
     pub release: ::atrocore_runtime::Patch<String>,
-    /// `synonyms`
-    ///
-    /// AtroCore type `array`, multilingual.
+    /// `synonyms`: AtroCore type `array`, multilingual.
     pub synonyms: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `synonymsDeDe`
-    ///
-    /// AtroCore type `array`.
+    /// `synonymsDeDe`: AtroCore type `array`.
     pub synonyms_de_de: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `synonymsFrFr`
-    ///
-    /// AtroCore type `array`.
+    /// `synonymsFrFr`: AtroCore type `array`.
     pub synonyms_fr_fr: ::atrocore_runtime::Patch<Vec<String>>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`.
+    /// `code`: AtroCore type `varchar`.
     pub code: ::atrocore_runtime::Patch<String>,
     /// `entity`, required
     ///
@@ -839,9 +673,7 @@ pub struct ClassificationPatch {
     ///
     /// AtroCore type `link`.
     pub entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
-    /// `type`, required
-    ///
-    /// AtroCore type `enum`.
+    /// `type`, required: AtroCore type `enum`.
     pub type_: Option<ClassificationType>,
     /// `channel`
     ///
@@ -873,9 +705,7 @@ pub struct ClassificationPatch {
     ///
     /// Links to `Team`.
     pub teams: Option<::atrocore_runtime::LinkMany<crate::ids::TeamId, links::Teams>>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: ::atrocore_runtime::Patch<bool>,
     /// `products`
     ///
@@ -911,43 +741,28 @@ impl ::atrocore_runtime::fields::EncodeFields for ClassificationPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_patch(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(map, "release", &self.release)?;
-        ::atrocore_runtime::fields::entry_patch(map, "synonyms", &self.synonyms)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "synonymsDeDe",
-            &self.synonyms_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "synonymsFrFr",
-            &self.synonyms_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.entity)?;
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.channel)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::entry_patch(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.products)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.listings)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_patch(map, "name", &self.name)?;
+        fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_patch(map, "description", &self.description)?;
+        fields::entry_patch(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_patch(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_patch(map, "release", &self.release)?;
+        fields::entry_patch(map, "synonyms", &self.synonyms)?;
+        fields::entry_patch(map, "synonymsDeDe", &self.synonyms_de_de)?;
+        fields::entry_patch(map, "synonymsFrFr", &self.synonyms_fr_fr)?;
+        fields::entry_patch(map, "code", &self.code)?;
+        fields::entry_link(map, &self.entity)?;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_link(map, &self.channel)?;
+        fields::entry_link(map, &self.owner_user)?;
+        fields::entry_link(map, &self.assigned_user)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::entry_patch(map, "isActive", &self.is_active)?;
+        fields::entry_link(map, &self.products)?;
+        fields::entry_link(map, &self.listings)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }

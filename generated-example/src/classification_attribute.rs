@@ -7,263 +7,141 @@
 /// A `ClassificationAttribute` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClassificationAttribute {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::ClassificationAttributeId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `classificationId`, required
-    ///
-    /// Link to `Classification`.
+    /// `classificationId`, required: Link to `Classification`.
     pub classification_id: Option<crate::ids::ClassificationId>,
     /// `classificationName`
     pub classification_name: Option<String>,
-    /// `attributeId`, required
-    ///
-    /// Link to `Attribute`.
+    /// `attributeId`, required: Link to `Attribute`.
     pub attribute_id: Option<crate::ids::AttributeId>,
     /// `attributeName`
     pub attribute_name: Option<String>,
-    /// `isRequired`
-    ///
-    /// AtroCore type `bool`.
+    /// `isRequired`: AtroCore type `bool`.
     pub is_required: Option<bool>,
-    /// `isReadOnly`
-    ///
-    /// AtroCore type `bool`.
+    /// `isReadOnly`: AtroCore type `bool`.
     pub is_read_only: Option<bool>,
-    /// `isProtected`
-    ///
-    /// AtroCore type `bool`.
+    /// `isProtected`: AtroCore type `bool`.
     pub is_protected: Option<bool>,
-    /// `isInherited`
-    ///
-    /// AtroCore type `bool`.
+    /// `isInherited`: AtroCore type `bool`.
     pub is_inherited: Option<bool>,
-    /// `attributeGroupId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `attributeGroupId`: AtroCore type `varchar`.
     pub attribute_group_id: Option<String>,
-    /// `attributeFileTypeId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `attributeFileTypeId`: AtroCore type `varchar`.
     pub attribute_file_type_id: Option<String>,
-    /// `attributeNotNull`
-    ///
-    /// AtroCore type `bool`.
+    /// `attributeNotNull`: AtroCore type `bool`.
     pub attribute_not_null: Option<bool>,
-    /// `attributeIsMultilang`
-    ///
-    /// AtroCore type `bool`.
+    /// `attributeIsMultilang`: AtroCore type `bool`.
     pub attribute_is_multilang: Option<bool>,
-    /// `attributeGroupName`
-    ///
-    /// AtroCore type `varchar`.
+    /// `attributeGroupName`: AtroCore type `varchar`.
     pub attribute_group_name: Option<String>,
-    /// `sortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`: AtroCore type `int`.
     pub sort_order: Option<i64>,
-    /// `value`
-    ///
-    /// AtroCore type `text`.
+    /// `value`: AtroCore type `text`.
     pub value: Option<String>,
-    /// `valueFrom`
-    ///
-    /// AtroCore type `float`.
+    /// `valueFrom`: AtroCore type `float`.
     pub value_from: Option<f64>,
-    /// `valueTo`
-    ///
-    /// AtroCore type `float`.
+    /// `valueTo`: AtroCore type `float`.
     pub value_to: Option<f64>,
-    /// `valueCurrency`
-    ///
-    /// AtroCore type `varchar`.
+    /// `valueCurrency`: AtroCore type `varchar`.
     pub value_currency: Option<String>,
-    /// `valueUnitId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `valueUnitId`: AtroCore type `varchar`.
     pub value_unit_id: Option<String>,
-    /// `valueUnit`
-    ///
-    /// AtroCore type `varchar`.
+    /// `valueUnit`: AtroCore type `varchar`.
     pub value_unit: Option<String>,
-    /// `valueAllUnits`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `valueAllUnits`: AtroCore type `jsonObject`.
     pub value_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valueUnitData`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `valueUnitData`: AtroCore type `jsonObject`.
     pub value_unit_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valueId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `valueId`: AtroCore type `varchar`.
     pub value_id: Option<String>,
-    /// `valueName`
-    ///
-    /// AtroCore type `varchar`.
+    /// `valueName`: AtroCore type `varchar`.
     pub value_name: Option<String>,
-    /// `valueOptionData`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `valueOptionData`: AtroCore type `jsonArray`.
     pub value_option_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valuePathsData`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `valuePathsData`: AtroCore type `jsonObject`.
     pub value_paths_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valueIds`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `valueIds`: AtroCore type `jsonArray`.
     pub value_ids: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valueNames`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `valueNames`: AtroCore type `jsonObject`.
     pub value_names: Option<::atrocore_runtime::serde_json::Value>,
-    /// `valueOptionsData`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `valueOptionsData`: AtroCore type `jsonArray`.
     pub value_options_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `attributeType`
-    ///
-    /// AtroCore type `varchar`.
+    /// `attributeType`: AtroCore type `varchar`.
     pub attribute_type: Option<String>,
-    /// `attributeEntityType`
-    ///
-    /// AtroCore type `varchar`.
+    /// `attributeEntityType`: AtroCore type `varchar`.
     pub attribute_entity_type: Option<String>,
-    /// `attributeEntityId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `attributeEntityId`: AtroCore type `varchar`.
     pub attribute_entity_id: Option<String>,
-    /// `attributeMeasureId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `attributeMeasureId`: AtroCore type `varchar`.
     pub attribute_measure_id: Option<String>,
-    /// `attributeExtensibleEnumId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `attributeExtensibleEnumId`: AtroCore type `varchar`.
     pub attribute_extensible_enum_id: Option<String>,
-    /// `attributeData`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `attributeData`: AtroCore type `jsonObject`.
     pub attribute_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `allowedOptions`
-    ///
-    /// AtroCore type `array`.
+    /// `allowedOptions`: AtroCore type `array`.
     pub allowed_options: Option<Vec<String>>,
-    /// `min`
-    ///
-    /// AtroCore type `float`.
+    /// `min`: AtroCore type `float`.
     pub min: Option<f64>,
-    /// `max`
-    ///
-    /// AtroCore type `float`.
+    /// `max`: AtroCore type `float`.
     pub max: Option<f64>,
-    /// `maxLength`
-    ///
-    /// AtroCore type `int`.
+    /// `maxLength`: AtroCore type `int`.
     pub max_length: Option<i64>,
-    /// `countBytesInsteadOfCharacters`
-    ///
-    /// AtroCore type `bool`.
+    /// `countBytesInsteadOfCharacters`: AtroCore type `bool`.
     pub count_bytes_instead_of_characters: Option<bool>,
-    /// `enableConditionalRequired`
-    ///
-    /// AtroCore type `bool`.
+    /// `enableConditionalRequired`: AtroCore type `bool`.
     pub enable_conditional_required: Option<bool>,
-    /// `conditionalRequired`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalRequired`: AtroCore type `jsonObject`.
     pub conditional_required: Option<::atrocore_runtime::serde_json::Value>,
-    /// `enableConditionalReadOnly`
-    ///
-    /// AtroCore type `bool`.
+    /// `enableConditionalReadOnly`: AtroCore type `bool`.
     pub enable_conditional_read_only: Option<bool>,
-    /// `conditionalReadOnly`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalReadOnly`: AtroCore type `jsonObject`.
     pub conditional_read_only: Option<::atrocore_runtime::serde_json::Value>,
-    /// `enableConditionalProtected`
-    ///
-    /// AtroCore type `bool`.
+    /// `enableConditionalProtected`: AtroCore type `bool`.
     pub enable_conditional_protected: Option<bool>,
-    /// `conditionalProtected`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalProtected`: AtroCore type `jsonObject`.
     pub conditional_protected: Option<::atrocore_runtime::serde_json::Value>,
-    /// `enableConditionalVisible`
-    ///
-    /// AtroCore type `bool`.
+    /// `enableConditionalVisible`: AtroCore type `bool`.
     pub enable_conditional_visible: Option<bool>,
-    /// `conditionalVisible`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalVisible`: AtroCore type `jsonObject`.
     pub conditional_visible: Option<::atrocore_runtime::serde_json::Value>,
-    /// `enableConditionalDisableOptions`
-    ///
-    /// AtroCore type `bool`.
+    /// `enableConditionalDisableOptions`: AtroCore type `bool`.
     pub enable_conditional_disable_options: Option<bool>,
-    /// `conditionalDisableOptions`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `conditionalDisableOptions`: AtroCore type `jsonArray`.
     pub conditional_disable_options: Option<::atrocore_runtime::serde_json::Value>,
-    /// `conditionalProperties`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalProperties`: AtroCore type `jsonObject`.
     pub conditional_properties: Option<::atrocore_runtime::serde_json::Value>,
-    /// `data`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `data`: AtroCore type `jsonObject`.
     pub data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `createdAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`
-    ///
-    /// Link to `User`.
+    /// `createdById`: Link to `User`.
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     pub created_by_name: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
+    /// `modifiedById`: Link to `User`.
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     pub modified_by_name: Option<String>,
-    /// `ownerUserId`
-    ///
-    /// Link to `User`.
+    /// `ownerUserId`: Link to `User`.
     pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
     pub owner_user_name: Option<String>,
-    /// `assignedUserId`
-    ///
-    /// Link to `User`.
+    /// `assignedUserId`: Link to `User`.
     pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
     pub assigned_user_name: Option<String>,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
+    /// `teamsIds`: Links to `Team`.
     pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
-    /// `attributeNameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `attributeNameDeDe`: AtroCore type `varchar`.
     pub attribute_name_de_de: Option<String>,
-    /// `attributeNameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `attributeNameFrFr`: AtroCore type `varchar`.
     pub attribute_name_fr_fr: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -285,239 +163,108 @@ impl ::atrocore_runtime::fields::EncodeFields for ClassificationAttribute {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "classificationId",
-            &self.classification_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "classificationName",
-            &self.classification_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "attributeId", &self.attribute_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributeName",
-            &self.attribute_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "isRequired", &self.is_required)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isReadOnly", &self.is_read_only)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isProtected", &self.is_protected)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isInherited", &self.is_inherited)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributeGroupId",
-            &self.attribute_group_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributeFileTypeId",
-            &self.attribute_file_type_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributeNotNull",
-            &self.attribute_not_null,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributeIsMultilang",
-            &self.attribute_is_multilang,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributeGroupName",
-            &self.attribute_group_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
-        ::atrocore_runtime::fields::entry_opt(map, "valueFrom", &self.value_from)?;
-        ::atrocore_runtime::fields::entry_opt(map, "valueTo", &self.value_to)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "valueCurrency",
-            &self.value_currency,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "valueUnitId", &self.value_unit_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "valueUnit", &self.value_unit)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "valueAllUnits",
-            &self.value_all_units,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "valueUnitData",
-            &self.value_unit_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "valueId", &self.value_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "valueName", &self.value_name)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "valueOptionData",
-            &self.value_option_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "valuePathsData",
-            &self.value_paths_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "valueIds", &self.value_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "valueNames", &self.value_names)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "valueOptionsData",
-            &self.value_options_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributeType",
-            &self.attribute_type,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributeEntityType",
-            &self.attribute_entity_type,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributeEntityId",
-            &self.attribute_entity_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributeMeasureId",
-            &self.attribute_measure_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "classificationId", &self.classification_id)?;
+        fields::entry_opt(map, "classificationName", &self.classification_name)?;
+        fields::entry_opt(map, "attributeId", &self.attribute_id)?;
+        fields::entry_opt(map, "attributeName", &self.attribute_name)?;
+        fields::entry_opt(map, "isRequired", &self.is_required)?;
+        fields::entry_opt(map, "isReadOnly", &self.is_read_only)?;
+        fields::entry_opt(map, "isProtected", &self.is_protected)?;
+        fields::entry_opt(map, "isInherited", &self.is_inherited)?;
+        fields::entry_opt(map, "attributeGroupId", &self.attribute_group_id)?;
+        fields::entry_opt(map, "attributeFileTypeId", &self.attribute_file_type_id)?;
+        fields::entry_opt(map, "attributeNotNull", &self.attribute_not_null)?;
+        fields::entry_opt(map, "attributeIsMultilang", &self.attribute_is_multilang)?;
+        fields::entry_opt(map, "attributeGroupName", &self.attribute_group_name)?;
+        fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        fields::entry_opt(map, "value", &self.value)?;
+        fields::entry_opt(map, "valueFrom", &self.value_from)?;
+        fields::entry_opt(map, "valueTo", &self.value_to)?;
+        fields::entry_opt(map, "valueCurrency", &self.value_currency)?;
+        fields::entry_opt(map, "valueUnitId", &self.value_unit_id)?;
+        fields::entry_opt(map, "valueUnit", &self.value_unit)?;
+        fields::entry_opt(map, "valueAllUnits", &self.value_all_units)?;
+        fields::entry_opt(map, "valueUnitData", &self.value_unit_data)?;
+        fields::entry_opt(map, "valueId", &self.value_id)?;
+        fields::entry_opt(map, "valueName", &self.value_name)?;
+        fields::entry_opt(map, "valueOptionData", &self.value_option_data)?;
+        fields::entry_opt(map, "valuePathsData", &self.value_paths_data)?;
+        fields::entry_opt(map, "valueIds", &self.value_ids)?;
+        fields::entry_opt(map, "valueNames", &self.value_names)?;
+        fields::entry_opt(map, "valueOptionsData", &self.value_options_data)?;
+        fields::entry_opt(map, "attributeType", &self.attribute_type)?;
+        fields::entry_opt(map, "attributeEntityType", &self.attribute_entity_type)?;
+        fields::entry_opt(map, "attributeEntityId", &self.attribute_entity_id)?;
+        fields::entry_opt(map, "attributeMeasureId", &self.attribute_measure_id)?;
+        fields::entry_opt(
             map,
             "attributeExtensibleEnumId",
             &self.attribute_extensible_enum_id,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributeData",
-            &self.attribute_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "allowedOptions",
-            &self.allowed_options,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "min", &self.min)?;
-        ::atrocore_runtime::fields::entry_opt(map, "max", &self.max)?;
-        ::atrocore_runtime::fields::entry_opt(map, "maxLength", &self.max_length)?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "attributeData", &self.attribute_data)?;
+        fields::entry_opt(map, "allowedOptions", &self.allowed_options)?;
+        fields::entry_opt(map, "min", &self.min)?;
+        fields::entry_opt(map, "max", &self.max)?;
+        fields::entry_opt(map, "maxLength", &self.max_length)?;
+        fields::entry_opt(
             map,
             "countBytesInsteadOfCharacters",
             &self.count_bytes_instead_of_characters,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "enableConditionalRequired",
             &self.enable_conditional_required,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "conditionalRequired",
-            &self.conditional_required,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "conditionalRequired", &self.conditional_required)?;
+        fields::entry_opt(
             map,
             "enableConditionalReadOnly",
             &self.enable_conditional_read_only,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "conditionalReadOnly",
-            &self.conditional_read_only,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "conditionalReadOnly", &self.conditional_read_only)?;
+        fields::entry_opt(
             map,
             "enableConditionalProtected",
             &self.enable_conditional_protected,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "conditionalProtected",
-            &self.conditional_protected,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "conditionalProtected", &self.conditional_protected)?;
+        fields::entry_opt(
             map,
             "enableConditionalVisible",
             &self.enable_conditional_visible,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "conditionalVisible",
-            &self.conditional_visible,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "conditionalVisible", &self.conditional_visible)?;
+        fields::entry_opt(
             map,
             "enableConditionalDisableOptions",
             &self.enable_conditional_disable_options,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "conditionalDisableOptions",
             &self.conditional_disable_options,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "conditionalProperties",
-            &self.conditional_properties,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "ownerUserName",
-            &self.owner_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserId",
-            &self.assigned_user_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserName",
-            &self.assigned_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributeNameDeDe",
-            &self.attribute_name_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributeNameFrFr",
-            &self.attribute_name_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "conditionalProperties", &self.conditional_properties)?;
+        fields::entry_opt(map, "data", &self.data)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
+        fields::entry_opt(map, "ownerUserName", &self.owner_user_name)?;
+        fields::entry_opt(map, "assignedUserId", &self.assigned_user_id)?;
+        fields::entry_opt(map, "assignedUserName", &self.assigned_user_name)?;
+        fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        fields::entry_opt(map, "attributeNameDeDe", &self.attribute_name_de_de)?;
+        fields::entry_opt(map, "attributeNameFrFr", &self.attribute_name_fr_fr)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -930,9 +677,7 @@ impl ::atrocore_runtime::Entity for ClassificationAttribute {
 /// The fields of a new `ClassificationAttribute` record (`POST /ClassificationAttribute`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassificationAttributePost {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::ClassificationAttributeId>,
     /// `classification`, required
     ///
@@ -952,61 +697,33 @@ pub struct ClassificationAttributePost {
         crate::ids::AttributeId,
         links::Attribute,
     >,
-    /// `isRequired`
-    ///
-    /// AtroCore type `bool`.
+    /// `isRequired`: AtroCore type `bool`.
     pub is_required: Option<bool>,
-    /// `isReadOnly`
-    ///
-    /// AtroCore type `bool`.
+    /// `isReadOnly`: AtroCore type `bool`.
     pub is_read_only: Option<bool>,
-    /// `isProtected`
-    ///
-    /// AtroCore type `bool`.
+    /// `isProtected`: AtroCore type `bool`.
     pub is_protected: Option<bool>,
-    /// `enableConditionalRequired`
-    ///
-    /// AtroCore type `bool`.
+    /// `enableConditionalRequired`: AtroCore type `bool`.
     pub enable_conditional_required: Option<bool>,
-    /// `conditionalRequired`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalRequired`: AtroCore type `jsonObject`.
     pub conditional_required: Option<::atrocore_runtime::serde_json::Value>,
-    /// `enableConditionalReadOnly`
-    ///
-    /// AtroCore type `bool`.
+    /// `enableConditionalReadOnly`: AtroCore type `bool`.
     pub enable_conditional_read_only: Option<bool>,
-    /// `conditionalReadOnly`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalReadOnly`: AtroCore type `jsonObject`.
     pub conditional_read_only: Option<::atrocore_runtime::serde_json::Value>,
-    /// `enableConditionalProtected`
-    ///
-    /// AtroCore type `bool`.
+    /// `enableConditionalProtected`: AtroCore type `bool`.
     pub enable_conditional_protected: Option<bool>,
-    /// `conditionalProtected`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalProtected`: AtroCore type `jsonObject`.
     pub conditional_protected: Option<::atrocore_runtime::serde_json::Value>,
-    /// `enableConditionalVisible`
-    ///
-    /// AtroCore type `bool`.
+    /// `enableConditionalVisible`: AtroCore type `bool`.
     pub enable_conditional_visible: Option<bool>,
-    /// `conditionalVisible`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalVisible`: AtroCore type `jsonObject`.
     pub conditional_visible: Option<::atrocore_runtime::serde_json::Value>,
-    /// `enableConditionalDisableOptions`
-    ///
-    /// AtroCore type `bool`.
+    /// `enableConditionalDisableOptions`: AtroCore type `bool`.
     pub enable_conditional_disable_options: Option<bool>,
-    /// `conditionalDisableOptions`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `conditionalDisableOptions`: AtroCore type `jsonArray`.
     pub conditional_disable_options: Option<::atrocore_runtime::serde_json::Value>,
-    /// `data`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `data`: AtroCore type `jsonObject`.
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `ownerUser`
     ///
@@ -1050,67 +767,52 @@ impl ::atrocore_runtime::fields::EncodeFields for ClassificationAttributePost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         self.classification.write_entry(map)?;
         self.attribute.write_entry(map)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isRequired", &self.is_required)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isReadOnly", &self.is_read_only)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isProtected", &self.is_protected)?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "isRequired", &self.is_required)?;
+        fields::entry_opt(map, "isReadOnly", &self.is_read_only)?;
+        fields::entry_opt(map, "isProtected", &self.is_protected)?;
+        fields::entry_opt(
             map,
             "enableConditionalRequired",
             &self.enable_conditional_required,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "conditionalRequired",
-            &self.conditional_required,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "conditionalRequired", &self.conditional_required)?;
+        fields::entry_opt(
             map,
             "enableConditionalReadOnly",
             &self.enable_conditional_read_only,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "conditionalReadOnly",
-            &self.conditional_read_only,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "conditionalReadOnly", &self.conditional_read_only)?;
+        fields::entry_opt(
             map,
             "enableConditionalProtected",
             &self.enable_conditional_protected,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "conditionalProtected",
-            &self.conditional_protected,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "conditionalProtected", &self.conditional_protected)?;
+        fields::entry_opt(
             map,
             "enableConditionalVisible",
             &self.enable_conditional_visible,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "conditionalVisible",
-            &self.conditional_visible,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "conditionalVisible", &self.conditional_visible)?;
+        fields::entry_opt(
             map,
             "enableConditionalDisableOptions",
             &self.enable_conditional_disable_options,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "conditionalDisableOptions",
             &self.conditional_disable_options,
         )?;
-        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "data", &self.data)?;
+        fields::entry_link(map, &self.owner_user)?;
+        fields::entry_link(map, &self.assigned_user)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1306,71 +1008,43 @@ pub struct ClassificationAttributePatch {
     pub attribute: Option<
         ::atrocore_runtime::LinkOne<crate::ids::AttributeId, links::Attribute>,
     >,
-    /// `isRequired`
-    ///
-    /// AtroCore type `bool`.
+    /// `isRequired`: AtroCore type `bool`.
     pub is_required: ::atrocore_runtime::Patch<bool>,
-    /// `isReadOnly`
-    ///
-    /// AtroCore type `bool`.
+    /// `isReadOnly`: AtroCore type `bool`.
     pub is_read_only: ::atrocore_runtime::Patch<bool>,
-    /// `isProtected`
-    ///
-    /// AtroCore type `bool`.
+    /// `isProtected`: AtroCore type `bool`.
     pub is_protected: ::atrocore_runtime::Patch<bool>,
-    /// `enableConditionalRequired`
-    ///
-    /// AtroCore type `bool`.
+    /// `enableConditionalRequired`: AtroCore type `bool`.
     pub enable_conditional_required: ::atrocore_runtime::Patch<bool>,
-    /// `conditionalRequired`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalRequired`: AtroCore type `jsonObject`.
     pub conditional_required: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
-    /// `enableConditionalReadOnly`
-    ///
-    /// AtroCore type `bool`.
+    /// `enableConditionalReadOnly`: AtroCore type `bool`.
     pub enable_conditional_read_only: ::atrocore_runtime::Patch<bool>,
-    /// `conditionalReadOnly`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalReadOnly`: AtroCore type `jsonObject`.
     pub conditional_read_only: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
-    /// `enableConditionalProtected`
-    ///
-    /// AtroCore type `bool`.
+    /// `enableConditionalProtected`: AtroCore type `bool`.
     pub enable_conditional_protected: ::atrocore_runtime::Patch<bool>,
-    /// `conditionalProtected`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalProtected`: AtroCore type `jsonObject`.
     pub conditional_protected: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
-    /// `enableConditionalVisible`
-    ///
-    /// AtroCore type `bool`.
+    /// `enableConditionalVisible`: AtroCore type `bool`.
     pub enable_conditional_visible: ::atrocore_runtime::Patch<bool>,
-    /// `conditionalVisible`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `conditionalVisible`: AtroCore type `jsonObject`.
     pub conditional_visible: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
-    /// `enableConditionalDisableOptions`
-    ///
-    /// AtroCore type `bool`.
+    /// `enableConditionalDisableOptions`: AtroCore type `bool`.
     pub enable_conditional_disable_options: ::atrocore_runtime::Patch<bool>,
-    /// `conditionalDisableOptions`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `conditionalDisableOptions`: AtroCore type `jsonArray`.
     pub conditional_disable_options: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
-    /// `data`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `data`: AtroCore type `jsonObject`.
     pub data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `ownerUser`
     ///
@@ -1414,66 +1088,51 @@ impl ::atrocore_runtime::fields::EncodeFields for ClassificationAttributePatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_link(map, &self.classification)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.attribute)?;
-        ::atrocore_runtime::fields::entry_patch(map, "isRequired", &self.is_required)?;
-        ::atrocore_runtime::fields::entry_patch(map, "isReadOnly", &self.is_read_only)?;
-        ::atrocore_runtime::fields::entry_patch(map, "isProtected", &self.is_protected)?;
-        ::atrocore_runtime::fields::entry_patch(
+        use ::atrocore_runtime::fields;
+        fields::entry_link(map, &self.classification)?;
+        fields::entry_link(map, &self.attribute)?;
+        fields::entry_patch(map, "isRequired", &self.is_required)?;
+        fields::entry_patch(map, "isReadOnly", &self.is_read_only)?;
+        fields::entry_patch(map, "isProtected", &self.is_protected)?;
+        fields::entry_patch(
             map,
             "enableConditionalRequired",
             &self.enable_conditional_required,
         )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "conditionalRequired",
-            &self.conditional_required,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
+        fields::entry_patch(map, "conditionalRequired", &self.conditional_required)?;
+        fields::entry_patch(
             map,
             "enableConditionalReadOnly",
             &self.enable_conditional_read_only,
         )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "conditionalReadOnly",
-            &self.conditional_read_only,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
+        fields::entry_patch(map, "conditionalReadOnly", &self.conditional_read_only)?;
+        fields::entry_patch(
             map,
             "enableConditionalProtected",
             &self.enable_conditional_protected,
         )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "conditionalProtected",
-            &self.conditional_protected,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
+        fields::entry_patch(map, "conditionalProtected", &self.conditional_protected)?;
+        fields::entry_patch(
             map,
             "enableConditionalVisible",
             &self.enable_conditional_visible,
         )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "conditionalVisible",
-            &self.conditional_visible,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
+        fields::entry_patch(map, "conditionalVisible", &self.conditional_visible)?;
+        fields::entry_patch(
             map,
             "enableConditionalDisableOptions",
             &self.enable_conditional_disable_options,
         )?;
-        ::atrocore_runtime::fields::entry_patch(
+        fields::entry_patch(
             map,
             "conditionalDisableOptions",
             &self.conditional_disable_options,
         )?;
-        ::atrocore_runtime::fields::entry_patch(map, "data", &self.data)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_patch(map, "data", &self.data)?;
+        fields::entry_link(map, &self.owner_user)?;
+        fields::entry_link(map, &self.assigned_user)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -155,8 +155,9 @@ impl ::atrocore_runtime::fields::EncodeFields for UpdateModuleBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
+        use ::atrocore_runtime::fields;
         map.serialize_entry("id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "version", &self.version)?;
+        fields::entry_opt(map, "version", &self.version)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -203,8 +204,9 @@ impl ::atrocore_runtime::fields::EncodeFields for GetListResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
-        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "total", &self.total)?;
+        fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -259,16 +261,13 @@ impl ::atrocore_runtime::fields::EncodeFields for GetListResponseListItem {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "currentVersion",
-            &self.current_version,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "status", &self.status)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isSystem", &self.is_system)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isComposer", &self.is_composer)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "currentVersion", &self.current_version)?;
+        fields::entry_opt(map, "status", &self.status)?;
+        fields::entry_opt(map, "isSystem", &self.is_system)?;
+        fields::entry_opt(map, "isComposer", &self.is_composer)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -317,7 +316,8 @@ impl ::atrocore_runtime::fields::EncodeFields for InstallModuleBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -361,7 +361,8 @@ impl ::atrocore_runtime::fields::EncodeFields for CancelBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -407,8 +408,9 @@ impl ::atrocore_runtime::fields::EncodeFields for GetLogsResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
-        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "total", &self.total)?;
+        fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -501,71 +503,32 @@ impl ::atrocore_runtime::fields::EncodeFields for GetLogsResponseListItem {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "post", &self.post)?;
-        ::atrocore_runtime::fields::entry_opt(map, "fieldDefs", &self.field_defs)?;
-        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "parentId", &self.parent_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "parentName", &self.parent_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "relatedType", &self.related_type)?;
-        ::atrocore_runtime::fields::entry_opt(map, "relatedId", &self.related_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "relatedName", &self.related_name)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "relatedEntityData",
-            &self.related_entity_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attachmentsIds",
-            &self.attachments_ids,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attachmentsNames",
-            &self.attachments_names,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attachmentsTypes",
-            &self.attachments_types,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attachmentsPathsDatas",
-            &self.attachments_paths_datas,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByGender",
-            &self.created_by_gender,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "notifiedUserIdList",
-            &self.notified_user_id_list,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "diff", &self.diff)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "post", &self.post)?;
+        fields::entry_opt(map, "fieldDefs", &self.field_defs)?;
+        fields::entry_opt(map, "data", &self.data)?;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_opt(map, "parentId", &self.parent_id)?;
+        fields::entry_opt(map, "parentName", &self.parent_name)?;
+        fields::entry_opt(map, "relatedType", &self.related_type)?;
+        fields::entry_opt(map, "relatedId", &self.related_id)?;
+        fields::entry_opt(map, "relatedName", &self.related_name)?;
+        fields::entry_opt(map, "relatedEntityData", &self.related_entity_data)?;
+        fields::entry_opt(map, "attachmentsIds", &self.attachments_ids)?;
+        fields::entry_opt(map, "attachmentsNames", &self.attachments_names)?;
+        fields::entry_opt(map, "attachmentsTypes", &self.attachments_types)?;
+        fields::entry_opt(map, "attachmentsPathsDatas", &self.attachments_paths_datas)?;
+        fields::entry_opt(map, "createdByGender", &self.created_by_gender)?;
+        fields::entry_opt(map, "notifiedUserIdList", &self.notified_user_id_list)?;
+        fields::entry_opt(map, "diff", &self.diff)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -7,33 +7,19 @@
 /// A `Country` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Country {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::CountryId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, required: AtroCore type `varchar`.
     pub name: Option<String>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: Option<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: Option<bool>,
-    /// `eu`
-    ///
-    /// AtroCore type `bool`.
+    /// `eu`: AtroCore type `bool`.
     pub eu: Option<bool>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `bookmarkId`: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -55,14 +41,15 @@ impl ::atrocore_runtime::fields::EncodeFields for Country {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "eu", &self.eu)?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "eu", &self.eu)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -155,25 +142,15 @@ impl ::atrocore_runtime::Entity for Country {
 /// The fields of a new `Country` record (`POST /Country`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CountryPost {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::CountryId>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, required: AtroCore type `varchar`.
     pub name: String,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: Option<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: Option<bool>,
-    /// `eu`
-    ///
-    /// AtroCore type `bool`.
+    /// `eu`: AtroCore type `bool`.
     pub eu: Option<bool>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -195,12 +172,13 @@ impl ::atrocore_runtime::fields::EncodeFields for CountryPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "eu", &self.eu)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "eu", &self.eu)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -274,21 +252,13 @@ impl CountryPost {
 /// Changes to a `Country` record (`PUT /Country/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CountryPatch {
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, required: AtroCore type `varchar`.
     pub name: Option<String>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: ::atrocore_runtime::Patch<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: ::atrocore_runtime::Patch<bool>,
-    /// `eu`
-    ///
-    /// AtroCore type `bool`.
+    /// `eu`: AtroCore type `bool`.
     pub eu: ::atrocore_runtime::Patch<bool>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -310,11 +280,12 @@ impl ::atrocore_runtime::fields::EncodeFields for CountryPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_patch(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_patch(map, "eu", &self.eu)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_patch(map, "code", &self.code)?;
+        fields::entry_patch(map, "isActive", &self.is_active)?;
+        fields::entry_patch(map, "eu", &self.eu)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -54,10 +54,11 @@ impl ::atrocore_runtime::fields::EncodeFields for UpdateOptionCodeBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "scope", &self.scope)?;
-        ::atrocore_runtime::fields::entry_opt(map, "field", &self.field)?;
-        ::atrocore_runtime::fields::entry_opt(map, "oldValue", &self.old_value)?;
-        ::atrocore_runtime::fields::entry_opt(map, "newValue", &self.new_value)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "scope", &self.scope)?;
+        fields::entry_opt(map, "field", &self.field)?;
+        fields::entry_opt(map, "oldValue", &self.old_value)?;
+        fields::entry_opt(map, "newValue", &self.new_value)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -7,67 +7,41 @@
 /// A `ExtensibleEnum` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExtensibleEnum {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::ExtensibleEnumId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, required: AtroCore type `varchar`.
     pub name: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`.
+    /// `description`: AtroCore type `text`.
     pub description: Option<String>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: Option<String>,
-    /// `createdAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`
-    ///
-    /// Link to `User`.
+    /// `createdById`: Link to `User`.
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     pub created_by_name: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
+    /// `modifiedById`: Link to `User`.
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     pub modified_by_name: Option<String>,
-    /// `ownerUserId`
-    ///
-    /// Link to `User`.
+    /// `ownerUserId`: Link to `User`.
     pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
     pub owner_user_name: Option<String>,
-    /// `assignedUserId`
-    ///
-    /// Link to `User`.
+    /// `assignedUserId`: Link to `User`.
     pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
     pub assigned_user_name: Option<String>,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
+    /// `teamsIds`: Links to `Team`.
     pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `bookmarkId`: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -89,49 +63,26 @@ impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnum {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "ownerUserName",
-            &self.owner_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserId",
-            &self.assigned_user_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserName",
-            &self.assigned_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
+        fields::entry_opt(map, "ownerUserName", &self.owner_user_name)?;
+        fields::entry_opt(map, "assignedUserId", &self.assigned_user_id)?;
+        fields::entry_opt(map, "assignedUserName", &self.assigned_user_name)?;
+        fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -279,21 +230,13 @@ impl ::atrocore_runtime::Entity for ExtensibleEnum {
 /// The fields of a new `ExtensibleEnum` record (`POST /ExtensibleEnum`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExtensibleEnumPost {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::ExtensibleEnumId>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, required: AtroCore type `varchar`.
     pub name: String,
-    /// `description`
-    ///
-    /// AtroCore type `text`.
+    /// `description`: AtroCore type `text`.
     pub description: Option<String>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: Option<String>,
     /// `ownerUser`
     ///
@@ -337,14 +280,15 @@ impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_link(map, &self.owner_user)?;
+        fields::entry_link(map, &self.assigned_user)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -436,17 +380,11 @@ impl ExtensibleEnumPost {
 /// Changes to a `ExtensibleEnum` record (`PUT /ExtensibleEnum/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExtensibleEnumPatch {
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, required: AtroCore type `varchar`.
     pub name: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`.
+    /// `description`: AtroCore type `text`.
     pub description: ::atrocore_runtime::Patch<String>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: ::atrocore_runtime::Patch<String>,
     /// `ownerUser`
     ///
@@ -490,13 +428,14 @@ impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_patch(map, "description", &self.description)?;
+        fields::entry_patch(map, "code", &self.code)?;
+        fields::entry_link(map, &self.owner_user)?;
+        fields::entry_link(map, &self.assigned_user)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -7,85 +7,51 @@
 /// A `ExtensibleEnumOption` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExtensibleEnumOption {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::ExtensibleEnumOptionId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `name`
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: Option<String>,
-    /// `extensibleEnumsIds`
-    ///
-    /// Links to `ExtensibleEnum`.
+    /// `extensibleEnumsIds`: Links to `ExtensibleEnum`.
     pub extensible_enums_ids: Option<Vec<crate::ids::ExtensibleEnumId>>,
     /// `extensibleEnumsNames`
     pub extensible_enums_names: Option<::atrocore_runtime::LinkNames>,
-    /// `color`
-    ///
-    /// AtroCore type `color`.
+    /// `color`: AtroCore type `color`.
     pub color: Option<String>,
-    /// `sortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`: AtroCore type `int`.
     pub sort_order: Option<i64>,
-    /// `createdAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`
-    ///
-    /// Link to `User`.
+    /// `createdById`: Link to `User`.
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     pub created_by_name: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
+    /// `modifiedById`: Link to `User`.
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     pub modified_by_name: Option<String>,
-    /// `ownerUserId`
-    ///
-    /// Link to `User`.
+    /// `ownerUserId`: Link to `User`.
     pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
     pub owner_user_name: Option<String>,
-    /// `assignedUserId`
-    ///
-    /// Link to `User`.
+    /// `assignedUserId`: Link to `User`.
     pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
     pub assigned_user_name: Option<String>,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
+    /// `teamsIds`: Links to `Team`.
     pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `bookmarkId`: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -107,62 +73,31 @@ impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumOption {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "extensibleEnumsIds",
-            &self.extensible_enums_ids,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "extensibleEnumsNames",
-            &self.extensible_enums_names,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "color", &self.color)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "ownerUserName",
-            &self.owner_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserId",
-            &self.assigned_user_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserName",
-            &self.assigned_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "extensibleEnumsIds", &self.extensible_enums_ids)?;
+        fields::entry_opt(map, "extensibleEnumsNames", &self.extensible_enums_names)?;
+        fields::entry_opt(map, "color", &self.color)?;
+        fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
+        fields::entry_opt(map, "ownerUserName", &self.owner_user_name)?;
+        fields::entry_opt(map, "assignedUserId", &self.assigned_user_id)?;
+        fields::entry_opt(map, "assignedUserName", &self.assigned_user_name)?;
+        fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -335,25 +270,15 @@ impl ::atrocore_runtime::Entity for ExtensibleEnumOption {
 /// The fields of a new `ExtensibleEnumOption` record (`POST /ExtensibleEnumOption`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExtensibleEnumOptionPost {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::ExtensibleEnumOptionId>,
-    /// `name`
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: Option<String>,
     /// `extensibleEnums`
     ///
@@ -366,13 +291,9 @@ pub struct ExtensibleEnumOptionPost {
             links::ExtensibleEnums,
         >,
     >,
-    /// `color`
-    ///
-    /// AtroCore type `color`.
+    /// `color`: AtroCore type `color`.
     pub color: Option<String>,
-    /// `sortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`: AtroCore type `int`.
     pub sort_order: Option<i64>,
     /// `ownerUser`
     ///
@@ -416,18 +337,19 @@ impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumOptionPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.extensible_enums)?;
-        ::atrocore_runtime::fields::entry_opt(map, "color", &self.color)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_link(map, &self.extensible_enums)?;
+        fields::entry_opt(map, "color", &self.color)?;
+        fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        fields::entry_link(map, &self.owner_user)?;
+        fields::entry_link(map, &self.assigned_user)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -470,21 +392,13 @@ impl ::atrocore_runtime::fields::DecodeFields for ExtensibleEnumOptionPost {
 /// Changes to a `ExtensibleEnumOption` record (`PUT /ExtensibleEnumOption/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExtensibleEnumOptionPatch {
-    /// `name`
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`: AtroCore type `varchar`, multilingual.
     pub name: ::atrocore_runtime::Patch<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: ::atrocore_runtime::Patch<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: ::atrocore_runtime::Patch<String>,
     /// `extensibleEnums`
     ///
@@ -497,13 +411,9 @@ pub struct ExtensibleEnumOptionPatch {
             links::ExtensibleEnums,
         >,
     >,
-    /// `color`
-    ///
-    /// AtroCore type `color`.
+    /// `color`: AtroCore type `color`.
     pub color: ::atrocore_runtime::Patch<String>,
-    /// `sortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`: AtroCore type `int`.
     pub sort_order: ::atrocore_runtime::Patch<i64>,
     /// `ownerUser`
     ///
@@ -547,17 +457,18 @@ impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumOptionPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_patch(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.extensible_enums)?;
-        ::atrocore_runtime::fields::entry_patch(map, "color", &self.color)?;
-        ::atrocore_runtime::fields::entry_patch(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_patch(map, "name", &self.name)?;
+        fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_patch(map, "code", &self.code)?;
+        fields::entry_link(map, &self.extensible_enums)?;
+        fields::entry_patch(map, "color", &self.color)?;
+        fields::entry_patch(map, "sortOrder", &self.sort_order)?;
+        fields::entry_link(map, &self.owner_user)?;
+        fields::entry_link(map, &self.assigned_user)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -7,229 +7,125 @@
 /// A `File` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct File {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::FileId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, required: AtroCore type `varchar`.
     pub name: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`.
+    /// `description`: AtroCore type `text`.
     pub description: Option<String>,
-    /// `preview`
-    ///
-    /// AtroCore type `varchar`.
+    /// `preview`: AtroCore type `varchar`.
     pub preview: Option<String>,
-    /// `tags`
-    ///
-    /// AtroCore type `extensibleMultiEnum`.
+    /// `tags`: AtroCore type `extensibleMultiEnum`.
     pub tags: Option<Vec<String>>,
-    /// `tagsNames`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `tagsNames`: AtroCore type `jsonArray`.
     pub tags_names: Option<::atrocore_runtime::serde_json::Value>,
-    /// `tagsOptionsData`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `tagsOptionsData`: AtroCore type `jsonArray`.
     pub tags_options_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `url`
-    ///
-    /// AtroCore type `varchar`.
+    /// `url`: AtroCore type `varchar`.
     pub url: Option<String>,
-    /// `hasOpen`
-    ///
-    /// AtroCore type `bool`.
+    /// `hasOpen`: AtroCore type `bool`.
     pub has_open: Option<bool>,
-    /// `extension`
-    ///
-    /// AtroCore type `varchar`.
+    /// `extension`: AtroCore type `varchar`.
     pub extension: Option<String>,
-    /// `downloadUrl`
-    ///
-    /// AtroCore type `varchar`.
+    /// `downloadUrl`: AtroCore type `varchar`.
     pub download_url: Option<String>,
-    /// `mimeType`
-    ///
-    /// AtroCore type `varchar`.
+    /// `mimeType`: AtroCore type `varchar`.
     pub mime_type: Option<String>,
-    /// `fileSize`
-    ///
-    /// AtroCore type `int`.
+    /// `fileSize`: AtroCore type `int`.
     pub file_size: Option<i64>,
-    /// `fileMtime`
-    ///
-    /// AtroCore type `datetime`.
+    /// `fileMtime`: AtroCore type `datetime`.
     pub file_mtime: Option<::atrocore_runtime::DateTime>,
-    /// `hash`
-    ///
-    /// AtroCore type `varchar`.
+    /// `hash`: AtroCore type `varchar`.
     pub hash: Option<String>,
-    /// `storageId`
-    ///
-    /// Link to `Storage`.
+    /// `storageId`: Link to `Storage`.
     pub storage_id: Option<String>,
     /// `storageName`
     pub storage_name: Option<String>,
-    /// `folderId`
-    ///
-    /// Link to `Folder`.
+    /// `folderId`: Link to `Folder`.
     pub folder_id: Option<crate::ids::FolderId>,
     /// `folderName`
     pub folder_name: Option<String>,
-    /// `folderPath`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `folderPath`: AtroCore type `jsonObject`.
     pub folder_path: Option<::atrocore_runtime::serde_json::Value>,
-    /// `path`
-    ///
-    /// AtroCore type `varchar`.
+    /// `path`: AtroCore type `varchar`.
     pub path: Option<String>,
-    /// `thumbnailsPath`
-    ///
-    /// AtroCore type `text`.
+    /// `thumbnailsPath`: AtroCore type `text`.
     pub thumbnails_path: Option<String>,
-    /// `typeId`
-    ///
-    /// Link to `FileType`.
+    /// `typeId`: Link to `FileType`.
     pub type_id: Option<String>,
     /// `typeName`
     pub type_name: Option<String>,
-    /// `uploadUrl`
-    ///
-    /// AtroCore type `varchar`.
+    /// `uploadUrl`: AtroCore type `varchar`.
     pub upload_url: Option<String>,
-    /// `remoteUrl`
-    ///
-    /// AtroCore type `varchar`.
+    /// `remoteUrl`: AtroCore type `varchar`.
     pub remote_url: Option<String>,
-    /// `files`
-    ///
-    /// AtroCore type `varchar`.
+    /// `files`: AtroCore type `varchar`.
     pub files: Option<String>,
-    /// `createdAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`
-    ///
-    /// Link to `User`.
+    /// `createdById`: Link to `User`.
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     pub created_by_name: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
+    /// `modifiedById`: Link to `User`.
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     pub modified_by_name: Option<String>,
-    /// `extensionCorrected`
-    ///
-    /// AtroCore type `bool`.
+    /// `extensionCorrected`: AtroCore type `bool`.
     pub extension_corrected: Option<bool>,
-    /// `width`
-    ///
-    /// AtroCore type `float`, measure `dimension`.
+    /// `width`: AtroCore type `float`, measure `dimension`.
     pub width: Option<f64>,
-    /// `height`
-    ///
-    /// AtroCore type `float`, measure `dimension`.
+    /// `height`: AtroCore type `float`, measure `dimension`.
     pub height: Option<f64>,
-    /// `size`
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
+    /// `size`: AtroCore type `varchar`, measure `dimension`.
     pub size: Option<String>,
-    /// `colorSpace`
-    ///
-    /// AtroCore type `varchar`.
+    /// `colorSpace`: AtroCore type `varchar`.
     pub color_space: Option<String>,
-    /// `scanId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `scanId`: AtroCore type `varchar`.
     pub scan_id: Option<String>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `bookmarkId`: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
-    /// `widthUnitId`
-    ///
-    /// Link to `Unit`, measure `dimension`.
+    /// `widthUnitId`: Link to `Unit`, measure `dimension`.
     pub width_unit_id: Option<crate::ids::UnitId>,
     /// `widthUnitName`
     pub width_unit_name: Option<String>,
-    /// `unitWidth`
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
+    /// `unitWidth`: AtroCore type `varchar`, measure `dimension`.
     pub unit_width: Option<String>,
-    /// `widthAllUnits`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `widthAllUnits`: AtroCore type `jsonObject`.
     pub width_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `widthUnitData`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `widthUnitData`: AtroCore type `jsonObject`.
     pub width_unit_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `heightUnitId`
-    ///
-    /// Link to `Unit`, measure `dimension`.
+    /// `heightUnitId`: Link to `Unit`, measure `dimension`.
     pub height_unit_id: Option<crate::ids::UnitId>,
     /// `heightUnitName`
     pub height_unit_name: Option<String>,
-    /// `unitHeight`
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
+    /// `unitHeight`: AtroCore type `varchar`, measure `dimension`.
     pub unit_height: Option<String>,
-    /// `heightAllUnits`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `heightAllUnits`: AtroCore type `jsonObject`.
     pub height_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `heightUnitData`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `heightUnitData`: AtroCore type `jsonObject`.
     pub height_unit_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `sizeUnitId`
-    ///
-    /// Link to `Unit`, measure `dimension`.
+    /// `sizeUnitId`: Link to `Unit`, measure `dimension`.
     pub size_unit_id: Option<crate::ids::UnitId>,
     /// `sizeUnitName`
     pub size_unit_name: Option<String>,
-    /// `unitSize`
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
+    /// `unitSize`: AtroCore type `varchar`, measure `dimension`.
     pub unit_size: Option<String>,
-    /// `sizeAllUnits`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `sizeAllUnits`: AtroCore type `jsonObject`.
     pub size_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `sizeUnitData`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `sizeUnitData`: AtroCore type `jsonObject`.
     pub size_unit_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `smallThumbnailUrl`
-    ///
-    /// AtroCore type `varchar`.
+    /// `smallThumbnailUrl`: AtroCore type `varchar`.
     pub small_thumbnail_url: Option<String>,
-    /// `mediumThumbnailUrl`
-    ///
-    /// AtroCore type `varchar`.
+    /// `mediumThumbnailUrl`: AtroCore type `varchar`.
     pub medium_thumbnail_url: Option<String>,
-    /// `largeThumbnailUrl`
-    ///
-    /// AtroCore type `varchar`.
+    /// `largeThumbnailUrl`: AtroCore type `varchar`.
     pub large_thumbnail_url: Option<String>,
-    /// `smallLogoThumbnailUrl`
-    ///
-    /// AtroCore type `varchar`.
+    /// `smallLogoThumbnailUrl`: AtroCore type `varchar`.
     pub small_logo_thumbnail_url: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -251,147 +147,68 @@ impl ::atrocore_runtime::fields::EncodeFields for File {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(map, "preview", &self.preview)?;
-        ::atrocore_runtime::fields::entry_opt(map, "tags", &self.tags)?;
-        ::atrocore_runtime::fields::entry_opt(map, "tagsNames", &self.tags_names)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "tagsOptionsData",
-            &self.tags_options_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "url", &self.url)?;
-        ::atrocore_runtime::fields::entry_opt(map, "hasOpen", &self.has_open)?;
-        ::atrocore_runtime::fields::entry_opt(map, "extension", &self.extension)?;
-        ::atrocore_runtime::fields::entry_opt(map, "downloadUrl", &self.download_url)?;
-        ::atrocore_runtime::fields::entry_opt(map, "mimeType", &self.mime_type)?;
-        ::atrocore_runtime::fields::entry_opt(map, "fileSize", &self.file_size)?;
-        ::atrocore_runtime::fields::entry_opt(map, "fileMtime", &self.file_mtime)?;
-        ::atrocore_runtime::fields::entry_opt(map, "hash", &self.hash)?;
-        ::atrocore_runtime::fields::entry_opt(map, "storageId", &self.storage_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "storageName", &self.storage_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "folderId", &self.folder_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "folderName", &self.folder_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "folderPath", &self.folder_path)?;
-        ::atrocore_runtime::fields::entry_opt(map, "path", &self.path)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "thumbnailsPath",
-            &self.thumbnails_path,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "typeId", &self.type_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "typeName", &self.type_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "uploadUrl", &self.upload_url)?;
-        ::atrocore_runtime::fields::entry_opt(map, "remoteUrl", &self.remote_url)?;
-        ::atrocore_runtime::fields::entry_opt(map, "files", &self.files)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "extensionCorrected",
-            &self.extension_corrected,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "width", &self.width)?;
-        ::atrocore_runtime::fields::entry_opt(map, "height", &self.height)?;
-        ::atrocore_runtime::fields::entry_opt(map, "size", &self.size)?;
-        ::atrocore_runtime::fields::entry_opt(map, "colorSpace", &self.color_space)?;
-        ::atrocore_runtime::fields::entry_opt(map, "scanId", &self.scan_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "widthUnitId", &self.width_unit_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "widthUnitName",
-            &self.width_unit_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "unitWidth", &self.unit_width)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "widthAllUnits",
-            &self.width_all_units,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "widthUnitData",
-            &self.width_unit_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "heightUnitId",
-            &self.height_unit_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "heightUnitName",
-            &self.height_unit_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "unitHeight", &self.unit_height)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "heightAllUnits",
-            &self.height_all_units,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "heightUnitData",
-            &self.height_unit_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "sizeUnitId", &self.size_unit_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "sizeUnitName",
-            &self.size_unit_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "unitSize", &self.unit_size)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "sizeAllUnits",
-            &self.size_all_units,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "sizeUnitData",
-            &self.size_unit_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "smallThumbnailUrl",
-            &self.small_thumbnail_url,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "mediumThumbnailUrl",
-            &self.medium_thumbnail_url,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "largeThumbnailUrl",
-            &self.large_thumbnail_url,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "smallLogoThumbnailUrl",
-            &self.small_logo_thumbnail_url,
-        )?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "preview", &self.preview)?;
+        fields::entry_opt(map, "tags", &self.tags)?;
+        fields::entry_opt(map, "tagsNames", &self.tags_names)?;
+        fields::entry_opt(map, "tagsOptionsData", &self.tags_options_data)?;
+        fields::entry_opt(map, "url", &self.url)?;
+        fields::entry_opt(map, "hasOpen", &self.has_open)?;
+        fields::entry_opt(map, "extension", &self.extension)?;
+        fields::entry_opt(map, "downloadUrl", &self.download_url)?;
+        fields::entry_opt(map, "mimeType", &self.mime_type)?;
+        fields::entry_opt(map, "fileSize", &self.file_size)?;
+        fields::entry_opt(map, "fileMtime", &self.file_mtime)?;
+        fields::entry_opt(map, "hash", &self.hash)?;
+        fields::entry_opt(map, "storageId", &self.storage_id)?;
+        fields::entry_opt(map, "storageName", &self.storage_name)?;
+        fields::entry_opt(map, "folderId", &self.folder_id)?;
+        fields::entry_opt(map, "folderName", &self.folder_name)?;
+        fields::entry_opt(map, "folderPath", &self.folder_path)?;
+        fields::entry_opt(map, "path", &self.path)?;
+        fields::entry_opt(map, "thumbnailsPath", &self.thumbnails_path)?;
+        fields::entry_opt(map, "typeId", &self.type_id)?;
+        fields::entry_opt(map, "typeName", &self.type_name)?;
+        fields::entry_opt(map, "uploadUrl", &self.upload_url)?;
+        fields::entry_opt(map, "remoteUrl", &self.remote_url)?;
+        fields::entry_opt(map, "files", &self.files)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "extensionCorrected", &self.extension_corrected)?;
+        fields::entry_opt(map, "width", &self.width)?;
+        fields::entry_opt(map, "height", &self.height)?;
+        fields::entry_opt(map, "size", &self.size)?;
+        fields::entry_opt(map, "colorSpace", &self.color_space)?;
+        fields::entry_opt(map, "scanId", &self.scan_id)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::entry_opt(map, "widthUnitId", &self.width_unit_id)?;
+        fields::entry_opt(map, "widthUnitName", &self.width_unit_name)?;
+        fields::entry_opt(map, "unitWidth", &self.unit_width)?;
+        fields::entry_opt(map, "widthAllUnits", &self.width_all_units)?;
+        fields::entry_opt(map, "widthUnitData", &self.width_unit_data)?;
+        fields::entry_opt(map, "heightUnitId", &self.height_unit_id)?;
+        fields::entry_opt(map, "heightUnitName", &self.height_unit_name)?;
+        fields::entry_opt(map, "unitHeight", &self.unit_height)?;
+        fields::entry_opt(map, "heightAllUnits", &self.height_all_units)?;
+        fields::entry_opt(map, "heightUnitData", &self.height_unit_data)?;
+        fields::entry_opt(map, "sizeUnitId", &self.size_unit_id)?;
+        fields::entry_opt(map, "sizeUnitName", &self.size_unit_name)?;
+        fields::entry_opt(map, "unitSize", &self.unit_size)?;
+        fields::entry_opt(map, "sizeAllUnits", &self.size_all_units)?;
+        fields::entry_opt(map, "sizeUnitData", &self.size_unit_data)?;
+        fields::entry_opt(map, "smallThumbnailUrl", &self.small_thumbnail_url)?;
+        fields::entry_opt(map, "mediumThumbnailUrl", &self.medium_thumbnail_url)?;
+        fields::entry_opt(map, "largeThumbnailUrl", &self.large_thumbnail_url)?;
+        fields::entry_opt(map, "smallLogoThumbnailUrl", &self.small_logo_thumbnail_url)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -748,17 +565,11 @@ impl ::atrocore_runtime::Entity for File {
 /// Changes to a `File` record (`PUT /File/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FilePatch {
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, required: AtroCore type `varchar`.
     pub name: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`.
+    /// `description`: AtroCore type `text`.
     pub description: ::atrocore_runtime::Patch<String>,
-    /// `tags`
-    ///
-    /// AtroCore type `extensibleMultiEnum`.
+    /// `tags`: AtroCore type `extensibleMultiEnum`.
     pub tags: ::atrocore_runtime::Patch<Vec<String>>,
     /// `folder`
     ///
@@ -792,12 +603,13 @@ impl ::atrocore_runtime::fields::EncodeFields for FilePatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_patch(map, "tags", &self.tags)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.folder)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.type_)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_patch(map, "description", &self.description)?;
+        fields::entry_patch(map, "tags", &self.tags)?;
+        fields::entry_link(map, &self.folder)?;
+        fields::entry_link(map, &self.type_)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1262,10 +1074,11 @@ impl ::atrocore_runtime::fields::EncodeFields for ReuploadBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
+        use ::atrocore_runtime::fields;
         map.serialize_entry("reupload", &self.reupload)?;
-        ::atrocore_runtime::fields::entry_opt(map, "fileContents", &self.file_contents)?;
-        ::atrocore_runtime::fields::entry_opt(map, "piece", &self.piece)?;
-        ::atrocore_runtime::fields::entry_opt(map, "piecesCount", &self.pieces_count)?;
+        fields::entry_opt(map, "fileContents", &self.file_contents)?;
+        fields::entry_opt(map, "piece", &self.piece)?;
+        fields::entry_opt(map, "piecesCount", &self.pieces_count)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -7,93 +7,53 @@
 /// A `Folder` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Folder {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::FolderId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, required: AtroCore type `varchar`.
     pub name: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`.
+    /// `description`: AtroCore type `text`.
     pub description: Option<String>,
-    /// `parentsIds`
-    ///
-    /// Links to `Folder`.
+    /// `parentsIds`: Links to `Folder`.
     pub parents_ids: Option<Vec<crate::ids::FolderId>>,
     /// `parentsNames`
     pub parents_names: Option<::atrocore_runtime::LinkNames>,
-    /// `folderPath`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `folderPath`: AtroCore type `jsonObject`.
     pub folder_path: Option<::atrocore_runtime::serde_json::Value>,
-    /// `sortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`: AtroCore type `int`.
     pub sort_order: Option<i64>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: Option<String>,
-    /// `storageId`
-    ///
-    /// Link to `Storage`.
+    /// `storageId`: Link to `Storage`.
     pub storage_id: Option<String>,
     /// `storageName`
     pub storage_name: Option<String>,
-    /// `createdAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`
-    ///
-    /// Link to `User`.
+    /// `createdById`: Link to `User`.
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     pub created_by_name: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
+    /// `modifiedById`: Link to `User`.
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     pub modified_by_name: Option<String>,
-    /// `scanId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `scanId`: AtroCore type `varchar`.
     pub scan_id: Option<String>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `bookmarkId`: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
-    /// `routes`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `routes`: AtroCore type `jsonArray`.
     pub routes: Option<::atrocore_runtime::serde_json::Value>,
-    /// `routesNames`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `routesNames`: AtroCore type `jsonArray`.
     pub routes_names: Option<::atrocore_runtime::serde_json::Value>,
-    /// `isRoot`
-    ///
-    /// AtroCore type `bool`.
+    /// `isRoot`: AtroCore type `bool`.
     pub is_root: Option<bool>,
-    /// `hasChildren`
-    ///
-    /// AtroCore type `bool`.
+    /// `hasChildren`: AtroCore type `bool`.
     pub has_children: Option<bool>,
-    /// `inheritedFields`
-    ///
-    /// AtroCore type `array`.
+    /// `inheritedFields`: AtroCore type `array`.
     pub inherited_fields: Option<Vec<String>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -115,47 +75,32 @@ impl ::atrocore_runtime::fields::EncodeFields for Folder {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(map, "parentsIds", &self.parents_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "parentsNames", &self.parents_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "folderPath", &self.folder_path)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "storageId", &self.storage_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "storageName", &self.storage_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "scanId", &self.scan_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "routes", &self.routes)?;
-        ::atrocore_runtime::fields::entry_opt(map, "routesNames", &self.routes_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isRoot", &self.is_root)?;
-        ::atrocore_runtime::fields::entry_opt(map, "hasChildren", &self.has_children)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "inheritedFields",
-            &self.inherited_fields,
-        )?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "parentsIds", &self.parents_ids)?;
+        fields::entry_opt(map, "parentsNames", &self.parents_names)?;
+        fields::entry_opt(map, "folderPath", &self.folder_path)?;
+        fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "storageId", &self.storage_id)?;
+        fields::entry_opt(map, "storageName", &self.storage_name)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "scanId", &self.scan_id)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::entry_opt(map, "routes", &self.routes)?;
+        fields::entry_opt(map, "routesNames", &self.routes_names)?;
+        fields::entry_opt(map, "isRoot", &self.is_root)?;
+        fields::entry_opt(map, "hasChildren", &self.has_children)?;
+        fields::entry_opt(map, "inheritedFields", &self.inherited_fields)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -333,17 +278,11 @@ impl ::atrocore_runtime::Entity for Folder {
 /// The fields of a new `Folder` record (`POST /Folder`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FolderPost {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::FolderId>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, required: AtroCore type `varchar`.
     pub name: String,
-    /// `description`
-    ///
-    /// AtroCore type `text`.
+    /// `description`: AtroCore type `text`.
     pub description: Option<String>,
     /// `parents`
     ///
@@ -353,13 +292,9 @@ pub struct FolderPost {
     pub parents: Option<
         ::atrocore_runtime::LinkMany<crate::ids::FolderId, links::Parents>,
     >,
-    /// `sortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`: AtroCore type `int`.
     pub sort_order: Option<i64>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -381,13 +316,14 @@ impl ::atrocore_runtime::fields::EncodeFields for FolderPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.parents)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_link(map, &self.parents)?;
+        fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -469,13 +405,9 @@ impl FolderPost {
 /// Changes to a `Folder` record (`PUT /Folder/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FolderPatch {
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, required: AtroCore type `varchar`.
     pub name: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`.
+    /// `description`: AtroCore type `text`.
     pub description: ::atrocore_runtime::Patch<String>,
     /// `parents`
     ///
@@ -485,13 +417,9 @@ pub struct FolderPatch {
     pub parents: Option<
         ::atrocore_runtime::LinkMany<crate::ids::FolderId, links::Parents>,
     >,
-    /// `sortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`: AtroCore type `int`.
     pub sort_order: ::atrocore_runtime::Patch<i64>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: ::atrocore_runtime::Patch<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -513,12 +441,13 @@ impl ::atrocore_runtime::fields::EncodeFields for FolderPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.parents)?;
-        ::atrocore_runtime::fields::entry_patch(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_patch(map, "description", &self.description)?;
+        fields::entry_link(map, &self.parents)?;
+        fields::entry_patch(map, "sortOrder", &self.sort_order)?;
+        fields::entry_patch(map, "code", &self.code)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -53,8 +53,9 @@ impl ::atrocore_runtime::fields::EncodeFields for GetTreeResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
-        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "total", &self.total)?;
+        fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -109,16 +110,13 @@ impl ::atrocore_runtime::fields::EncodeFields for GetTreeResponseListItem {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "offset", &self.offset)?;
-        ::atrocore_runtime::fields::entry_opt(map, "disabled", &self.disabled)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "load_on_demand",
-            &self.load_on_demand,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "offset", &self.offset)?;
+        fields::entry_opt(map, "disabled", &self.disabled)?;
+        fields::entry_opt(map, "load_on_demand", &self.load_on_demand)?;
+        fields::entry_opt(map, "total", &self.total)?;
         ::std::result::Result::Ok(())
     }
 }

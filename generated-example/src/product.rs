@@ -7,263 +7,151 @@
 /// A `Product` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Product {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::ProductId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: Option<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: Option<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
-    /// `longDescription`
-    ///
-    /// AtroCore type `wysiwyg`, multilingual.
+    /// `longDescription`: AtroCore type `wysiwyg`, multilingual.
     pub long_description: Option<String>,
-    /// `longDescriptionDeDe`
-    ///
-    /// AtroCore type `wysiwyg`.
+    /// `longDescriptionDeDe`: AtroCore type `wysiwyg`.
     pub long_description_de_de: Option<String>,
-    /// `longDescriptionFrFr`
-    ///
-    /// AtroCore type `wysiwyg`.
+    /// `longDescriptionFrFr`: AtroCore type `wysiwyg`.
     pub long_description_fr_fr: Option<String>,
-    /// `createdAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`
-    ///
-    /// Link to `User`.
+    /// `createdById`: Link to `User`.
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     pub created_by_name: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
+    /// `modifiedById`: Link to `User`.
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     pub modified_by_name: Option<String>,
-    /// `parentsIds`
-    ///
-    /// Links to `Product`.
+    /// `parentsIds`: Links to `Product`.
     pub parents_ids: Option<Vec<crate::ids::ProductId>>,
     /// `parentsNames`
     pub parents_names: Option<::atrocore_runtime::LinkNames>,
-    /// `sortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`: AtroCore type `int`.
     pub sort_order: Option<i64>,
     /// `imageId`
     pub image_id: Option<String>,
     /// `imageName`
     pub image_name: Option<String>,
-    /// `number`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `number`, required: AtroCore type `varchar`.
     pub number: Option<String>,
-    /// `price`
-    ///
-    /// AtroCore type `float`, measure `currency`.
+    /// `price`: AtroCore type `float`, measure `currency`.
     pub price: Option<f64>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: Option<bool>,
-    /// `quantity`
-    ///
-    /// AtroCore type `float`.
+    /// `quantity`: AtroCore type `float`.
     pub quantity: Option<f64>,
-    /// `productGroupId`
-    ///
-    /// Link to `ProductGroup`.
+    /// `productGroupId`: Link to `ProductGroup`.
     pub product_group_id: Option<String>,
     /// `productGroupName`
     pub product_group_name: Option<String>,
-    /// `customsNumber`
-    ///
-    /// AtroCore type `varchar`.
+    /// `customsNumber`: AtroCore type `varchar`.
     pub customs_number: Option<String>,
-    /// `countryOfOriginId`
-    ///
-    /// Link to `Country`.
+    /// `countryOfOriginId`: Link to `Country`.
     pub country_of_origin_id: Option<crate::ids::CountryId>,
     /// `countryOfOriginName`
     pub country_of_origin_name: Option<String>,
-    /// `defaultSupplierId`
-    ///
-    /// Link to `Account`.
+    /// `defaultSupplierId`: Link to `Account`.
     pub default_supplier_id: Option<String>,
     /// `defaultSupplierName`
     pub default_supplier_name: Option<String>,
-    /// `mpn`
-    ///
-    /// AtroCore type `varchar`.
+    /// `mpn`: AtroCore type `varchar`.
     pub mpn: Option<String>,
-    /// `note`
-    ///
-    /// AtroCore type `text`.
+    /// `note`: AtroCore type `text`.
     pub note: Option<String>,
-    /// `brandId`
-    ///
-    /// Link to `Brand`.
+    /// `brandId`: Link to `Brand`.
     pub brand_id: Option<crate::ids::BrandId>,
     /// `brandName`
     pub brand_name: Option<String>,
-    /// `status`, required
-    ///
-    /// AtroCore type `enum`.
+    /// `status`, required: AtroCore type `enum`.
     pub status: Option<ProductStatus>,
-    /// `ean`
-    ///
-    /// AtroCore type `varchar`.
+    /// `ean`: AtroCore type `varchar`.
     pub ean: Option<String>,
-    /// `rrp`
-    ///
-    /// AtroCore type `float`, measure `currency`.
+    /// `rrp`: AtroCore type `float`, measure `currency`.
     pub rrp: Option<f64>,
-    /// `tag`
-    ///
-    /// AtroCore type `multiEnum`.
+    /// `tag`: AtroCore type `multiEnum`.
     pub tag: Option<Vec<String>>,
     /// `mainImageId`
     pub main_image_id: Option<String>,
     /// `mainImageName`
     pub main_image_name: Option<String>,
-    /// `data`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `data`: AtroCore type `jsonObject`.
     pub data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `variantSpecificAttributesIds`
-    ///
-    /// Links to `Attribute`.
+    /// `variantSpecificAttributesIds`: Links to `Attribute`.
     pub variant_specific_attributes_ids: Option<Vec<crate::ids::AttributeId>>,
     /// `variantSpecificAttributesNames`
     pub variant_specific_attributes_names: Option<::atrocore_runtime::LinkNames>,
-    /// `isInheritAssignedUser`
-    ///
-    /// AtroCore type `bool`.
+    /// `isInheritAssignedUser`: AtroCore type `bool`.
     pub is_inherit_assigned_user: Option<bool>,
-    /// `isInheritOwnerUser`
-    ///
-    /// AtroCore type `bool`.
+    /// `isInheritOwnerUser`: AtroCore type `bool`.
     pub is_inherit_owner_user: Option<bool>,
-    /// `isInheritTeams`
-    ///
-    /// AtroCore type `bool`.
+    /// `isInheritTeams`: AtroCore type `bool`.
     pub is_inherit_teams: Option<bool>,
-    /// `ownerUserId`
-    ///
-    /// Link to `User`.
+    /// `ownerUserId`: Link to `User`.
     pub owner_user_id: Option<crate::ids::UserId>,
     /// `ownerUserName`
     pub owner_user_name: Option<String>,
-    /// `assignedUserId`
-    ///
-    /// Link to `User`.
+    /// `assignedUserId`: Link to `User`.
     pub assigned_user_id: Option<crate::ids::UserId>,
     /// `assignedUserName`
     pub assigned_user_name: Option<String>,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
+    /// `teamsIds`: Links to `Team`.
     pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `bookmarkId`: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
-    /// `attributesDefs`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `attributesDefs`: AtroCore type `jsonObject`.
     pub attributes_defs: Option<::atrocore_runtime::AttributeDefs>,
-    /// `routes`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `routes`: AtroCore type `jsonArray`.
     pub routes: Option<::atrocore_runtime::serde_json::Value>,
-    /// `routesNames`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `routesNames`: AtroCore type `jsonArray`.
     pub routes_names: Option<::atrocore_runtime::serde_json::Value>,
-    /// `isRoot`
-    ///
-    /// AtroCore type `bool`.
+    /// `isRoot`: AtroCore type `bool`.
     pub is_root: Option<bool>,
-    /// `hasChildren`
-    ///
-    /// AtroCore type `bool`.
+    /// `hasChildren`: AtroCore type `bool`.
     pub has_children: Option<bool>,
-    /// `inheritedFields`
-    ///
-    /// AtroCore type `array`.
+    /// `inheritedFields`: AtroCore type `array`.
     pub inherited_fields: Option<Vec<String>>,
-    /// `priceUnitId`
-    ///
-    /// Link to `Unit`, measure `currency`.
+    /// `priceUnitId`: Link to `Unit`, measure `currency`.
     pub price_unit_id: Option<crate::ids::UnitId>,
     /// `priceUnitName`
     pub price_unit_name: Option<String>,
-    /// `unitPrice`
-    ///
-    /// AtroCore type `varchar`, measure `currency`.
+    /// `unitPrice`: AtroCore type `varchar`, measure `currency`.
     pub unit_price: Option<String>,
-    /// `priceAllUnits`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `priceAllUnits`: AtroCore type `jsonObject`.
     pub price_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `priceUnitData`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `priceUnitData`: AtroCore type `jsonObject`.
     pub price_unit_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `rrpUnitId`
-    ///
-    /// Link to `Unit`, measure `currency`.
+    /// `rrpUnitId`: Link to `Unit`, measure `currency`.
     pub rrp_unit_id: Option<crate::ids::UnitId>,
     /// `rrpUnitName`
     pub rrp_unit_name: Option<String>,
-    /// `unitRrp`
-    ///
-    /// AtroCore type `varchar`, measure `currency`.
+    /// `unitRrp`: AtroCore type `varchar`, measure `currency`.
     pub unit_rrp: Option<String>,
-    /// `rrpAllUnits`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `rrpAllUnits`: AtroCore type `jsonObject`.
     pub rrp_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `rrpUnitData`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `rrpUnitData`: AtroCore type `jsonObject`.
     pub rrp_unit_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `classificationsIds`
-    ///
-    /// Links to `Classification`.
+    /// `classificationsIds`: Links to `Classification`.
     pub classifications_ids: Option<Vec<crate::ids::ClassificationId>>,
     /// `classificationsNames`
     pub classifications_names: Option<::atrocore_runtime::LinkNames>,
@@ -287,205 +175,90 @@ impl ::atrocore_runtime::fields::EncodeFields for Product {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "longDescription",
-            &self.long_description,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "longDescriptionDeDe",
-            &self.long_description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "longDescriptionFrFr",
-            &self.long_description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "parentsIds", &self.parents_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "parentsNames", &self.parents_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_opt(map, "imageId", &self.image_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "imageName", &self.image_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "number", &self.number)?;
-        ::atrocore_runtime::fields::entry_opt(map, "price", &self.price)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "quantity", &self.quantity)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "productGroupId",
-            &self.product_group_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "productGroupName",
-            &self.product_group_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "customsNumber",
-            &self.customs_number,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "countryOfOriginId",
-            &self.country_of_origin_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "countryOfOriginName",
-            &self.country_of_origin_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "defaultSupplierId",
-            &self.default_supplier_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "defaultSupplierName",
-            &self.default_supplier_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "mpn", &self.mpn)?;
-        ::atrocore_runtime::fields::entry_opt(map, "note", &self.note)?;
-        ::atrocore_runtime::fields::entry_opt(map, "brandId", &self.brand_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "brandName", &self.brand_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "status", &self.status)?;
-        ::atrocore_runtime::fields::entry_opt(map, "ean", &self.ean)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rrp", &self.rrp)?;
-        ::atrocore_runtime::fields::entry_opt(map, "tag", &self.tag)?;
-        ::atrocore_runtime::fields::entry_opt(map, "mainImageId", &self.main_image_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "mainImageName",
-            &self.main_image_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
-        ::atrocore_runtime::fields::entry_opt(
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_opt(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_opt(map, "longDescription", &self.long_description)?;
+        fields::entry_opt(map, "longDescriptionDeDe", &self.long_description_de_de)?;
+        fields::entry_opt(map, "longDescriptionFrFr", &self.long_description_fr_fr)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "parentsIds", &self.parents_ids)?;
+        fields::entry_opt(map, "parentsNames", &self.parents_names)?;
+        fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        fields::entry_opt(map, "imageId", &self.image_id)?;
+        fields::entry_opt(map, "imageName", &self.image_name)?;
+        fields::entry_opt(map, "number", &self.number)?;
+        fields::entry_opt(map, "price", &self.price)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "quantity", &self.quantity)?;
+        fields::entry_opt(map, "productGroupId", &self.product_group_id)?;
+        fields::entry_opt(map, "productGroupName", &self.product_group_name)?;
+        fields::entry_opt(map, "customsNumber", &self.customs_number)?;
+        fields::entry_opt(map, "countryOfOriginId", &self.country_of_origin_id)?;
+        fields::entry_opt(map, "countryOfOriginName", &self.country_of_origin_name)?;
+        fields::entry_opt(map, "defaultSupplierId", &self.default_supplier_id)?;
+        fields::entry_opt(map, "defaultSupplierName", &self.default_supplier_name)?;
+        fields::entry_opt(map, "mpn", &self.mpn)?;
+        fields::entry_opt(map, "note", &self.note)?;
+        fields::entry_opt(map, "brandId", &self.brand_id)?;
+        fields::entry_opt(map, "brandName", &self.brand_name)?;
+        fields::entry_opt(map, "status", &self.status)?;
+        fields::entry_opt(map, "ean", &self.ean)?;
+        fields::entry_opt(map, "rrp", &self.rrp)?;
+        fields::entry_opt(map, "tag", &self.tag)?;
+        fields::entry_opt(map, "mainImageId", &self.main_image_id)?;
+        fields::entry_opt(map, "mainImageName", &self.main_image_name)?;
+        fields::entry_opt(map, "data", &self.data)?;
+        fields::entry_opt(
             map,
             "variantSpecificAttributesIds",
             &self.variant_specific_attributes_ids,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "variantSpecificAttributesNames",
             &self.variant_specific_attributes_names,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "isInheritAssignedUser",
-            &self.is_inherit_assigned_user,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "isInheritOwnerUser",
-            &self.is_inherit_owner_user,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "isInheritTeams",
-            &self.is_inherit_teams,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "ownerUserName",
-            &self.owner_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserId",
-            &self.assigned_user_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserName",
-            &self.assigned_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributesDefs",
-            &self.attributes_defs,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "routes", &self.routes)?;
-        ::atrocore_runtime::fields::entry_opt(map, "routesNames", &self.routes_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isRoot", &self.is_root)?;
-        ::atrocore_runtime::fields::entry_opt(map, "hasChildren", &self.has_children)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "inheritedFields",
-            &self.inherited_fields,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "priceUnitId", &self.price_unit_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "priceUnitName",
-            &self.price_unit_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "unitPrice", &self.unit_price)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "priceAllUnits",
-            &self.price_all_units,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "priceUnitData",
-            &self.price_unit_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "rrpUnitId", &self.rrp_unit_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rrpUnitName", &self.rrp_unit_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "unitRrp", &self.unit_rrp)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rrpAllUnits", &self.rrp_all_units)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rrpUnitData", &self.rrp_unit_data)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "classificationsIds",
-            &self.classifications_ids,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "classificationsNames",
-            &self.classifications_names,
-        )?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "isInheritAssignedUser", &self.is_inherit_assigned_user)?;
+        fields::entry_opt(map, "isInheritOwnerUser", &self.is_inherit_owner_user)?;
+        fields::entry_opt(map, "isInheritTeams", &self.is_inherit_teams)?;
+        fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
+        fields::entry_opt(map, "ownerUserName", &self.owner_user_name)?;
+        fields::entry_opt(map, "assignedUserId", &self.assigned_user_id)?;
+        fields::entry_opt(map, "assignedUserName", &self.assigned_user_name)?;
+        fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::entry_opt(map, "attributesDefs", &self.attributes_defs)?;
+        fields::entry_opt(map, "routes", &self.routes)?;
+        fields::entry_opt(map, "routesNames", &self.routes_names)?;
+        fields::entry_opt(map, "isRoot", &self.is_root)?;
+        fields::entry_opt(map, "hasChildren", &self.has_children)?;
+        fields::entry_opt(map, "inheritedFields", &self.inherited_fields)?;
+        fields::entry_opt(map, "priceUnitId", &self.price_unit_id)?;
+        fields::entry_opt(map, "priceUnitName", &self.price_unit_name)?;
+        fields::entry_opt(map, "unitPrice", &self.unit_price)?;
+        fields::entry_opt(map, "priceAllUnits", &self.price_all_units)?;
+        fields::entry_opt(map, "priceUnitData", &self.price_unit_data)?;
+        fields::entry_opt(map, "rrpUnitId", &self.rrp_unit_id)?;
+        fields::entry_opt(map, "rrpUnitName", &self.rrp_unit_name)?;
+        fields::entry_opt(map, "unitRrp", &self.unit_rrp)?;
+        fields::entry_opt(map, "rrpAllUnits", &self.rrp_all_units)?;
+        fields::entry_opt(map, "rrpUnitData", &self.rrp_unit_data)?;
+        fields::entry_opt(map, "classificationsIds", &self.classifications_ids)?;
+        fields::entry_opt(map, "classificationsNames", &self.classifications_names)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -916,45 +689,25 @@ impl ::atrocore_runtime::Entity for Product {
 /// The fields of a new `Product` record (`POST /Product`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductPost {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::ProductId>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: String,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: Option<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: Option<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
-    /// `longDescription`
-    ///
-    /// AtroCore type `wysiwyg`, multilingual.
+    /// `longDescription`: AtroCore type `wysiwyg`, multilingual.
     pub long_description: Option<String>,
-    /// `longDescriptionDeDe`
-    ///
-    /// AtroCore type `wysiwyg`.
+    /// `longDescriptionDeDe`: AtroCore type `wysiwyg`.
     pub long_description_de_de: Option<String>,
-    /// `longDescriptionFrFr`
-    ///
-    /// AtroCore type `wysiwyg`.
+    /// `longDescriptionFrFr`: AtroCore type `wysiwyg`.
     pub long_description_fr_fr: Option<String>,
     /// `parents`
     ///
@@ -964,27 +717,17 @@ pub struct ProductPost {
     pub parents: Option<
         ::atrocore_runtime::LinkMany<crate::ids::ProductId, links::Parents>,
     >,
-    /// `sortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`: AtroCore type `int`.
     pub sort_order: Option<i64>,
     /// `imageId`
     pub image_id: Option<String>,
-    /// `number`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `number`, required: AtroCore type `varchar`.
     pub number: String,
-    /// `price`
-    ///
-    /// AtroCore type `float`, measure `currency`.
+    /// `price`: AtroCore type `float`, measure `currency`.
     pub price: Option<f64>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: Option<bool>,
-    /// `quantity`
-    ///
-    /// AtroCore type `float`.
+    /// `quantity`: AtroCore type `float`.
     pub quantity: Option<f64>,
     /// `productGroup`
     ///
@@ -992,9 +735,7 @@ pub struct ProductPost {
     ///
     /// Link to `ProductGroup`.
     pub product_group: Option<::atrocore_runtime::LinkOne<String, links::ProductGroup>>,
-    /// `customsNumber`
-    ///
-    /// AtroCore type `varchar`.
+    /// `customsNumber`: AtroCore type `varchar`.
     pub customs_number: Option<String>,
     /// `countryOfOrigin`
     ///
@@ -1012,13 +753,9 @@ pub struct ProductPost {
     pub default_supplier: Option<
         ::atrocore_runtime::LinkOne<String, links::DefaultSupplier>,
     >,
-    /// `mpn`
-    ///
-    /// AtroCore type `varchar`.
+    /// `mpn`: AtroCore type `varchar`.
     pub mpn: Option<String>,
-    /// `note`
-    ///
-    /// AtroCore type `text`.
+    /// `note`: AtroCore type `text`.
     pub note: Option<String>,
     /// `brand`
     ///
@@ -1026,27 +763,17 @@ pub struct ProductPost {
     ///
     /// Link to `Brand`.
     pub brand: Option<::atrocore_runtime::LinkOne<crate::ids::BrandId, links::Brand>>,
-    /// `status`
-    ///
-    /// AtroCore type `enum`.
+    /// `status`: AtroCore type `enum`.
     pub status: Option<ProductStatus>,
-    /// `ean`
-    ///
-    /// AtroCore type `varchar`.
+    /// `ean`: AtroCore type `varchar`.
     pub ean: Option<String>,
-    /// `rrp`
-    ///
-    /// AtroCore type `float`, measure `currency`.
+    /// `rrp`: AtroCore type `float`, measure `currency`.
     pub rrp: Option<f64>,
-    /// `tag`
-    ///
-    /// AtroCore type `multiEnum`.
+    /// `tag`: AtroCore type `multiEnum`.
     pub tag: Option<Vec<String>>,
     /// `mainImageId`
     pub main_image_id: Option<String>,
-    /// `data`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `data`: AtroCore type `jsonObject`.
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `variantSpecificAttributes`
     ///
@@ -1059,17 +786,11 @@ pub struct ProductPost {
             links::VariantSpecificAttributes,
         >,
     >,
-    /// `isInheritAssignedUser`
-    ///
-    /// AtroCore type `bool`.
+    /// `isInheritAssignedUser`: AtroCore type `bool`.
     pub is_inherit_assigned_user: Option<bool>,
-    /// `isInheritOwnerUser`
-    ///
-    /// AtroCore type `bool`.
+    /// `isInheritOwnerUser`: AtroCore type `bool`.
     pub is_inherit_owner_user: Option<bool>,
-    /// `isInheritTeams`
-    ///
-    /// AtroCore type `bool`.
+    /// `isInheritTeams`: AtroCore type `bool`.
     pub is_inherit_teams: Option<bool>,
     /// `ownerUser`
     ///
@@ -1140,83 +861,48 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "longDescription",
-            &self.long_description,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "longDescriptionDeDe",
-            &self.long_description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "longDescriptionFrFr",
-            &self.long_description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.parents)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_opt(map, "imageId", &self.image_id)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_opt(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_opt(map, "longDescription", &self.long_description)?;
+        fields::entry_opt(map, "longDescriptionDeDe", &self.long_description_de_de)?;
+        fields::entry_opt(map, "longDescriptionFrFr", &self.long_description_fr_fr)?;
+        fields::entry_link(map, &self.parents)?;
+        fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        fields::entry_opt(map, "imageId", &self.image_id)?;
         map.serialize_entry("number", &self.number)?;
-        ::atrocore_runtime::fields::entry_opt(map, "price", &self.price)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "quantity", &self.quantity)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.product_group)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "customsNumber",
-            &self.customs_number,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.country_of_origin)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.default_supplier)?;
-        ::atrocore_runtime::fields::entry_opt(map, "mpn", &self.mpn)?;
-        ::atrocore_runtime::fields::entry_opt(map, "note", &self.note)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.brand)?;
-        ::atrocore_runtime::fields::entry_opt(map, "status", &self.status)?;
-        ::atrocore_runtime::fields::entry_opt(map, "ean", &self.ean)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rrp", &self.rrp)?;
-        ::atrocore_runtime::fields::entry_opt(map, "tag", &self.tag)?;
-        ::atrocore_runtime::fields::entry_opt(map, "mainImageId", &self.main_image_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.variant_specific_attributes)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "isInheritAssignedUser",
-            &self.is_inherit_assigned_user,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "isInheritOwnerUser",
-            &self.is_inherit_owner_user,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "isInheritTeams",
-            &self.is_inherit_teams,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.price_unit)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.rrp_unit)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.classifications)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "price", &self.price)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "quantity", &self.quantity)?;
+        fields::entry_link(map, &self.product_group)?;
+        fields::entry_opt(map, "customsNumber", &self.customs_number)?;
+        fields::entry_link(map, &self.country_of_origin)?;
+        fields::entry_link(map, &self.default_supplier)?;
+        fields::entry_opt(map, "mpn", &self.mpn)?;
+        fields::entry_opt(map, "note", &self.note)?;
+        fields::entry_link(map, &self.brand)?;
+        fields::entry_opt(map, "status", &self.status)?;
+        fields::entry_opt(map, "ean", &self.ean)?;
+        fields::entry_opt(map, "rrp", &self.rrp)?;
+        fields::entry_opt(map, "tag", &self.tag)?;
+        fields::entry_opt(map, "mainImageId", &self.main_image_id)?;
+        fields::entry_opt(map, "data", &self.data)?;
+        fields::entry_link(map, &self.variant_specific_attributes)?;
+        fields::entry_opt(map, "isInheritAssignedUser", &self.is_inherit_assigned_user)?;
+        fields::entry_opt(map, "isInheritOwnerUser", &self.is_inherit_owner_user)?;
+        fields::entry_opt(map, "isInheritTeams", &self.is_inherit_teams)?;
+        fields::entry_link(map, &self.owner_user)?;
+        fields::entry_link(map, &self.assigned_user)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::entry_link(map, &self.price_unit)?;
+        fields::entry_link(map, &self.rrp_unit)?;
+        fields::entry_link(map, &self.classifications)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1494,41 +1180,23 @@ impl ProductPost {
 /// Changes to a `Product` record (`PUT /Product/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProductPatch {
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: ::atrocore_runtime::Patch<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: ::atrocore_runtime::Patch<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: ::atrocore_runtime::Patch<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `longDescription`
-    ///
-    /// AtroCore type `wysiwyg`, multilingual.
+    /// `longDescription`: AtroCore type `wysiwyg`, multilingual.
     pub long_description: ::atrocore_runtime::Patch<String>,
-    /// `longDescriptionDeDe`
-    ///
-    /// AtroCore type `wysiwyg`.
+    /// `longDescriptionDeDe`: AtroCore type `wysiwyg`.
     pub long_description_de_de: ::atrocore_runtime::Patch<String>,
-    /// `longDescriptionFrFr`
-    ///
-    /// AtroCore type `wysiwyg`.
+    /// `longDescriptionFrFr`: AtroCore type `wysiwyg`.
     pub long_description_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `parents`
     ///
@@ -1538,27 +1206,17 @@ pub struct ProductPatch {
     pub parents: Option<
         ::atrocore_runtime::LinkMany<crate::ids::ProductId, links::Parents>,
     >,
-    /// `sortOrder`
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`: AtroCore type `int`.
     pub sort_order: ::atrocore_runtime::Patch<i64>,
     /// `imageId`
     pub image_id: ::atrocore_runtime::Patch<String>,
-    /// `number`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `number`, required: AtroCore type `varchar`.
     pub number: Option<String>,
-    /// `price`
-    ///
-    /// AtroCore type `float`, measure `currency`.
+    /// `price`: AtroCore type `float`, measure `currency`.
     pub price: ::atrocore_runtime::Patch<f64>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: ::atrocore_runtime::Patch<bool>,
-    /// `quantity`
-    ///
-    /// AtroCore type `float`.
+    /// `quantity`: AtroCore type `float`.
     pub quantity: ::atrocore_runtime::Patch<f64>,
     /// `productGroup`
     ///
@@ -1566,9 +1224,7 @@ pub struct ProductPatch {
     ///
     /// Link to `ProductGroup`.
     pub product_group: Option<::atrocore_runtime::LinkOne<String, links::ProductGroup>>,
-    /// `customsNumber`
-    ///
-    /// AtroCore type `varchar`.
+    /// `customsNumber`: AtroCore type `varchar`.
     pub customs_number: ::atrocore_runtime::Patch<String>,
     /// `countryOfOrigin`
     ///
@@ -1586,13 +1242,9 @@ pub struct ProductPatch {
     pub default_supplier: Option<
         ::atrocore_runtime::LinkOne<String, links::DefaultSupplier>,
     >,
-    /// `mpn`
-    ///
-    /// AtroCore type `varchar`.
+    /// `mpn`: AtroCore type `varchar`.
     pub mpn: ::atrocore_runtime::Patch<String>,
-    /// `note`
-    ///
-    /// AtroCore type `text`.
+    /// `note`: AtroCore type `text`.
     pub note: ::atrocore_runtime::Patch<String>,
     /// `brand`
     ///
@@ -1600,27 +1252,17 @@ pub struct ProductPatch {
     ///
     /// Link to `Brand`.
     pub brand: Option<::atrocore_runtime::LinkOne<crate::ids::BrandId, links::Brand>>,
-    /// `status`, required
-    ///
-    /// AtroCore type `enum`.
+    /// `status`, required: AtroCore type `enum`.
     pub status: Option<ProductStatus>,
-    /// `ean`
-    ///
-    /// AtroCore type `varchar`.
+    /// `ean`: AtroCore type `varchar`.
     pub ean: ::atrocore_runtime::Patch<String>,
-    /// `rrp`
-    ///
-    /// AtroCore type `float`, measure `currency`.
+    /// `rrp`: AtroCore type `float`, measure `currency`.
     pub rrp: ::atrocore_runtime::Patch<f64>,
-    /// `tag`
-    ///
-    /// AtroCore type `multiEnum`.
+    /// `tag`: AtroCore type `multiEnum`.
     pub tag: ::atrocore_runtime::Patch<Vec<String>>,
     /// `mainImageId`
     pub main_image_id: ::atrocore_runtime::Patch<String>,
-    /// `data`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `data`: AtroCore type `jsonObject`.
     pub data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `variantSpecificAttributes`
     ///
@@ -1633,17 +1275,11 @@ pub struct ProductPatch {
             links::VariantSpecificAttributes,
         >,
     >,
-    /// `isInheritAssignedUser`
-    ///
-    /// AtroCore type `bool`.
+    /// `isInheritAssignedUser`: AtroCore type `bool`.
     pub is_inherit_assigned_user: ::atrocore_runtime::Patch<bool>,
-    /// `isInheritOwnerUser`
-    ///
-    /// AtroCore type `bool`.
+    /// `isInheritOwnerUser`: AtroCore type `bool`.
     pub is_inherit_owner_user: ::atrocore_runtime::Patch<bool>,
-    /// `isInheritTeams`
-    ///
-    /// AtroCore type `bool`.
+    /// `isInheritTeams`: AtroCore type `bool`.
     pub is_inherit_teams: ::atrocore_runtime::Patch<bool>,
     /// `ownerUser`
     ///
@@ -1714,86 +1350,51 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "longDescription",
-            &self.long_description,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "longDescriptionDeDe",
-            &self.long_description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "longDescriptionFrFr",
-            &self.long_description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.parents)?;
-        ::atrocore_runtime::fields::entry_patch(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_patch(map, "imageId", &self.image_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "number", &self.number)?;
-        ::atrocore_runtime::fields::entry_patch(map, "price", &self.price)?;
-        ::atrocore_runtime::fields::entry_patch(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_patch(map, "quantity", &self.quantity)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.product_group)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "customsNumber",
-            &self.customs_number,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.country_of_origin)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.default_supplier)?;
-        ::atrocore_runtime::fields::entry_patch(map, "mpn", &self.mpn)?;
-        ::atrocore_runtime::fields::entry_patch(map, "note", &self.note)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.brand)?;
-        ::atrocore_runtime::fields::entry_opt(map, "status", &self.status)?;
-        ::atrocore_runtime::fields::entry_patch(map, "ean", &self.ean)?;
-        ::atrocore_runtime::fields::entry_patch(map, "rrp", &self.rrp)?;
-        ::atrocore_runtime::fields::entry_patch(map, "tag", &self.tag)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "mainImageId",
-            &self.main_image_id,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(map, "data", &self.data)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.variant_specific_attributes)?;
-        ::atrocore_runtime::fields::entry_patch(
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_patch(map, "description", &self.description)?;
+        fields::entry_patch(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_patch(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_patch(map, "longDescription", &self.long_description)?;
+        fields::entry_patch(map, "longDescriptionDeDe", &self.long_description_de_de)?;
+        fields::entry_patch(map, "longDescriptionFrFr", &self.long_description_fr_fr)?;
+        fields::entry_link(map, &self.parents)?;
+        fields::entry_patch(map, "sortOrder", &self.sort_order)?;
+        fields::entry_patch(map, "imageId", &self.image_id)?;
+        fields::entry_opt(map, "number", &self.number)?;
+        fields::entry_patch(map, "price", &self.price)?;
+        fields::entry_patch(map, "isActive", &self.is_active)?;
+        fields::entry_patch(map, "quantity", &self.quantity)?;
+        fields::entry_link(map, &self.product_group)?;
+        fields::entry_patch(map, "customsNumber", &self.customs_number)?;
+        fields::entry_link(map, &self.country_of_origin)?;
+        fields::entry_link(map, &self.default_supplier)?;
+        fields::entry_patch(map, "mpn", &self.mpn)?;
+        fields::entry_patch(map, "note", &self.note)?;
+        fields::entry_link(map, &self.brand)?;
+        fields::entry_opt(map, "status", &self.status)?;
+        fields::entry_patch(map, "ean", &self.ean)?;
+        fields::entry_patch(map, "rrp", &self.rrp)?;
+        fields::entry_patch(map, "tag", &self.tag)?;
+        fields::entry_patch(map, "mainImageId", &self.main_image_id)?;
+        fields::entry_patch(map, "data", &self.data)?;
+        fields::entry_link(map, &self.variant_specific_attributes)?;
+        fields::entry_patch(
             map,
             "isInheritAssignedUser",
             &self.is_inherit_assigned_user,
         )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "isInheritOwnerUser",
-            &self.is_inherit_owner_user,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "isInheritTeams",
-            &self.is_inherit_teams,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.price_unit)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.rrp_unit)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.classifications)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_patch(map, "isInheritOwnerUser", &self.is_inherit_owner_user)?;
+        fields::entry_patch(map, "isInheritTeams", &self.is_inherit_teams)?;
+        fields::entry_link(map, &self.owner_user)?;
+        fields::entry_link(map, &self.assigned_user)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::entry_link(map, &self.price_unit)?;
+        fields::entry_link(map, &self.rrp_unit)?;
+        fields::entry_link(map, &self.classifications)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2616,8 +2217,9 @@ impl ::atrocore_runtime::fields::EncodeFields for MassRemoveAttributeBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "attributes", &self.attributes)?;
-        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "attributes", &self.attributes)?;
+        fields::entry_opt(map, "ids", &self.ids)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2662,7 +2264,8 @@ impl ::atrocore_runtime::fields::EncodeFields for MassRemoveAttributeBodyAttribu
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "ids", &self.ids)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2707,7 +2310,8 @@ impl ::atrocore_runtime::fields::EncodeFields for SubscriptionResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "message", &self.message)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "message", &self.message)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -7,53 +7,33 @@
 /// A `ProductCategory` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProductCategory {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::ProductCategoryId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `createdAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`
-    ///
-    /// Link to `User`.
+    /// `createdById`: Link to `User`.
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     pub created_by_name: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
+    /// `modifiedById`: Link to `User`.
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     pub modified_by_name: Option<String>,
-    /// `productId`, required
-    ///
-    /// Link to `Product`.
+    /// `productId`, required: Link to `Product`.
     pub product_id: Option<crate::ids::ProductId>,
     /// `productName`
     pub product_name: Option<String>,
-    /// `categoryId`, required
-    ///
-    /// Link to `Category`.
+    /// `categoryId`, required: Link to `Category`.
     pub category_id: Option<crate::ids::CategoryId>,
     /// `categoryName`
     pub category_name: Option<String>,
-    /// `sorting`
-    ///
-    /// AtroCore type `int`.
+    /// `sorting`: AtroCore type `int`.
     pub sorting: Option<i64>,
-    /// `mainCategory`
-    ///
-    /// AtroCore type `bool`.
+    /// `mainCategory`: AtroCore type `bool`.
     pub main_category: Option<bool>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -75,33 +55,22 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductCategory {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "productId", &self.product_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "productName", &self.product_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "categoryId", &self.category_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "categoryName", &self.category_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sorting", &self.sorting)?;
-        ::atrocore_runtime::fields::entry_opt(map, "mainCategory", &self.main_category)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "productId", &self.product_id)?;
+        fields::entry_opt(map, "productName", &self.product_name)?;
+        fields::entry_opt(map, "categoryId", &self.category_id)?;
+        fields::entry_opt(map, "categoryName", &self.category_name)?;
+        fields::entry_opt(map, "sorting", &self.sorting)?;
+        fields::entry_opt(map, "mainCategory", &self.main_category)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -228,9 +197,7 @@ impl ::atrocore_runtime::Entity for ProductCategory {
 /// The fields of a new `ProductCategory` record (`POST /ProductCategory`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductCategoryPost {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::ProductCategoryId>,
     /// `product`, required
     ///
@@ -244,13 +211,9 @@ pub struct ProductCategoryPost {
     ///
     /// Link to `Category`.
     pub category: ::atrocore_runtime::LinkOne<crate::ids::CategoryId, links::Category>,
-    /// `sorting`
-    ///
-    /// AtroCore type `int`.
+    /// `sorting`: AtroCore type `int`.
     pub sorting: Option<i64>,
-    /// `mainCategory`
-    ///
-    /// AtroCore type `bool`.
+    /// `mainCategory`: AtroCore type `bool`.
     pub main_category: Option<bool>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -272,12 +235,13 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductCategoryPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         self.product.write_entry(map)?;
         self.category.write_entry(map)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sorting", &self.sorting)?;
-        ::atrocore_runtime::fields::entry_opt(map, "mainCategory", &self.main_category)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "sorting", &self.sorting)?;
+        fields::entry_opt(map, "mainCategory", &self.main_category)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -382,13 +346,9 @@ pub struct ProductCategoryPatch {
     pub category: Option<
         ::atrocore_runtime::LinkOne<crate::ids::CategoryId, links::Category>,
     >,
-    /// `sorting`
-    ///
-    /// AtroCore type `int`.
+    /// `sorting`: AtroCore type `int`.
     pub sorting: ::atrocore_runtime::Patch<i64>,
-    /// `mainCategory`
-    ///
-    /// AtroCore type `bool`.
+    /// `mainCategory`: AtroCore type `bool`.
     pub main_category: ::atrocore_runtime::Patch<bool>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -410,15 +370,12 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductCategoryPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_link(map, &self.product)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.category)?;
-        ::atrocore_runtime::fields::entry_patch(map, "sorting", &self.sorting)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "mainCategory",
-            &self.main_category,
-        )?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_link(map, &self.product)?;
+        fields::entry_link(map, &self.category)?;
+        fields::entry_patch(map, "sorting", &self.sorting)?;
+        fields::entry_patch(map, "mainCategory", &self.main_category)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }

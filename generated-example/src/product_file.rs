@@ -7,57 +7,35 @@
 /// A `ProductFile` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProductFile {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::ProductFileId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `createdAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`
-    ///
-    /// Link to `User`.
+    /// `createdById`: Link to `User`.
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     pub created_by_name: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
+    /// `modifiedById`: Link to `User`.
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     pub modified_by_name: Option<String>,
-    /// `fileId`, required
-    ///
-    /// Link to `File`.
+    /// `fileId`, required: Link to `File`.
     pub file_id: Option<crate::ids::FileId>,
     /// `fileName`
     pub file_name: Option<String>,
-    /// `productId`, required
-    ///
-    /// Link to `Product`.
+    /// `productId`, required: Link to `Product`.
     pub product_id: Option<crate::ids::ProductId>,
     /// `productName`
     pub product_name: Option<String>,
-    /// `isMainImage`
-    ///
-    /// AtroCore type `bool`.
+    /// `isMainImage`: AtroCore type `bool`.
     pub is_main_image: Option<bool>,
-    /// `sorting`
-    ///
-    /// AtroCore type `int`.
+    /// `sorting`: AtroCore type `int`.
     pub sorting: Option<i64>,
-    /// `tags`
-    ///
-    /// AtroCore type `array`.
+    /// `tags`: AtroCore type `array`.
     pub tags: Option<Vec<String>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -79,34 +57,23 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductFile {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "fileId", &self.file_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "fileName", &self.file_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "productId", &self.product_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "productName", &self.product_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isMainImage", &self.is_main_image)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sorting", &self.sorting)?;
-        ::atrocore_runtime::fields::entry_opt(map, "tags", &self.tags)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "fileId", &self.file_id)?;
+        fields::entry_opt(map, "fileName", &self.file_name)?;
+        fields::entry_opt(map, "productId", &self.product_id)?;
+        fields::entry_opt(map, "productName", &self.product_name)?;
+        fields::entry_opt(map, "isMainImage", &self.is_main_image)?;
+        fields::entry_opt(map, "sorting", &self.sorting)?;
+        fields::entry_opt(map, "tags", &self.tags)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -238,9 +205,7 @@ impl ::atrocore_runtime::Entity for ProductFile {
 /// The fields of a new `ProductFile` record (`POST /ProductFile`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductFilePost {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::ProductFileId>,
     /// `file`, required
     ///
@@ -254,17 +219,11 @@ pub struct ProductFilePost {
     ///
     /// Link to `Product`.
     pub product: ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::Product>,
-    /// `isMainImage`
-    ///
-    /// AtroCore type `bool`.
+    /// `isMainImage`: AtroCore type `bool`.
     pub is_main_image: Option<bool>,
-    /// `sorting`
-    ///
-    /// AtroCore type `int`.
+    /// `sorting`: AtroCore type `int`.
     pub sorting: Option<i64>,
-    /// `tags`
-    ///
-    /// AtroCore type `array`.
+    /// `tags`: AtroCore type `array`.
     pub tags: Option<Vec<String>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -286,13 +245,14 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductFilePost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         self.file.write_entry(map)?;
         self.product.write_entry(map)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isMainImage", &self.is_main_image)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sorting", &self.sorting)?;
-        ::atrocore_runtime::fields::entry_opt(map, "tags", &self.tags)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "isMainImage", &self.is_main_image)?;
+        fields::entry_opt(map, "sorting", &self.sorting)?;
+        fields::entry_opt(map, "tags", &self.tags)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -397,17 +357,11 @@ pub struct ProductFilePatch {
     pub product: Option<
         ::atrocore_runtime::LinkOne<crate::ids::ProductId, links::Product>,
     >,
-    /// `isMainImage`
-    ///
-    /// AtroCore type `bool`.
+    /// `isMainImage`: AtroCore type `bool`.
     pub is_main_image: ::atrocore_runtime::Patch<bool>,
-    /// `sorting`
-    ///
-    /// AtroCore type `int`.
+    /// `sorting`: AtroCore type `int`.
     pub sorting: ::atrocore_runtime::Patch<i64>,
-    /// `tags`
-    ///
-    /// AtroCore type `array`.
+    /// `tags`: AtroCore type `array`.
     pub tags: ::atrocore_runtime::Patch<Vec<String>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -429,16 +383,13 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductFilePatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_link(map, &self.file)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.product)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "isMainImage",
-            &self.is_main_image,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(map, "sorting", &self.sorting)?;
-        ::atrocore_runtime::fields::entry_patch(map, "tags", &self.tags)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_link(map, &self.file)?;
+        fields::entry_link(map, &self.product)?;
+        fields::entry_patch(map, "isMainImage", &self.is_main_image)?;
+        fields::entry_patch(map, "sorting", &self.sorting)?;
+        fields::entry_patch(map, "tags", &self.tags)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }

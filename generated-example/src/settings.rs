@@ -159,217 +159,114 @@ impl ::atrocore_runtime::fields::EncodeFields for PatchBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "appId", &self.app_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "isMultilangActive",
-            &self.is_multilang_active,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "disableActionHistory",
-            &self.disable_action_history,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "useCache", &self.use_cache)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "onlyStableReleases",
-            &self.only_stable_releases,
-        )?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "appId", &self.app_id)?;
+        fields::entry_opt(map, "isMultilangActive", &self.is_multilang_active)?;
+        fields::entry_opt(map, "disableActionHistory", &self.disable_action_history)?;
+        fields::entry_opt(map, "useCache", &self.use_cache)?;
+        fields::entry_opt(map, "onlyStableReleases", &self.only_stable_releases)?;
         map.serialize_entry("maxConcurrentWorkers", &self.max_concurrent_workers)?;
         map.serialize_entry("recordsPerPage", &self.records_per_page)?;
         map.serialize_entry("recordsPerPageSmall", &self.records_per_page_small)?;
         map.serialize_entry("locale", &self.locale)?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "globalSearchEntityList",
             &self.global_search_entity_list,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "companyLogoId",
-            &self.company_logo_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "companyLogoName",
-            &self.company_logo_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "faviconId", &self.favicon_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "faviconName", &self.favicon_name)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "avatarsDisabled",
-            &self.avatars_disabled,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "adminPanelIframeUrl",
-            &self.admin_panel_iframe_url,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "companyLogoId", &self.company_logo_id)?;
+        fields::entry_opt(map, "companyLogoName", &self.company_logo_name)?;
+        fields::entry_opt(map, "faviconId", &self.favicon_id)?;
+        fields::entry_opt(map, "faviconName", &self.favicon_name)?;
+        fields::entry_opt(map, "avatarsDisabled", &self.avatars_disabled)?;
+        fields::entry_opt(map, "adminPanelIframeUrl", &self.admin_panel_iframe_url)?;
+        fields::entry_opt(
             map,
             "displayListViewRecordCount",
             &self.display_list_view_record_count,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "userThemesDisabled",
-            &self.user_themes_disabled,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "authTokenLifetime",
-            &self.auth_token_lifetime,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "authTokenMaxIdleTime",
-            &self.auth_token_max_idle_time,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "userThemesDisabled", &self.user_themes_disabled)?;
+        fields::entry_opt(map, "authTokenLifetime", &self.auth_token_lifetime)?;
+        fields::entry_opt(map, "authTokenMaxIdleTime", &self.auth_token_max_idle_time)?;
+        fields::entry_opt(
             map,
             "authTokenPreventConcurrent",
             &self.auth_token_prevent_concurrent,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "dashletsOptions",
-            &self.dashlets_options,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "siteUrl", &self.site_url)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "applicationName",
-            &self.application_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "dashletsOptions", &self.dashlets_options)?;
+        fields::entry_opt(map, "siteUrl", &self.site_url)?;
+        fields::entry_opt(map, "applicationName", &self.application_name)?;
+        fields::entry_opt(
             map,
             "readableDateFormatDisabled",
             &self.readable_date_format_disabled,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "notificationSoundsDisabled",
             &self.notification_sounds_disabled,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "aclStrictMode",
-            &self.acl_strict_mode,
-        )?;
+        fields::entry_opt(map, "aclStrictMode", &self.acl_strict_mode)?;
         map.serialize_entry("lastViewedCount", &self.last_viewed_count)?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "adminNotificationsNewVersion",
             &self.admin_notifications_new_version,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "textFilterUseContainsForVarchar",
             &self.text_filter_use_contains_for_varchar,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "scopeColorsDisabled",
-            &self.scope_colors_disabled,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "tabIconsDisabled",
-            &self.tab_icons_disabled,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "scopeColorsDisabled", &self.scope_colors_disabled)?;
+        fields::entry_opt(map, "tabIconsDisabled", &self.tab_icons_disabled)?;
+        fields::entry_opt(
             map,
             "emailAddressIsOptedOutByDefault",
             &self.email_address_is_opted_out_by_default,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "fileNameRegexPattern",
-            &self.file_name_regex_pattern,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "passwordRegexPattern",
-            &self.password_regex_pattern,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "passwordExpireDays",
-            &self.password_expire_days,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "customStylesheetPath",
-            &self.custom_stylesheet_path,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "customStylesheet",
-            &self.custom_stylesheet,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "customHeadCode",
-            &self.custom_head_code,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "customHeadCodePath",
-            &self.custom_head_code_path,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "fileNameRegexPattern", &self.file_name_regex_pattern)?;
+        fields::entry_opt(map, "passwordRegexPattern", &self.password_regex_pattern)?;
+        fields::entry_opt(map, "passwordExpireDays", &self.password_expire_days)?;
+        fields::entry_opt(map, "customStylesheetPath", &self.custom_stylesheet_path)?;
+        fields::entry_opt(map, "customStylesheet", &self.custom_stylesheet)?;
+        fields::entry_opt(map, "customHeadCode", &self.custom_head_code)?;
+        fields::entry_opt(map, "customHeadCodePath", &self.custom_head_code_path)?;
+        fields::entry_opt(
             map,
             "notificationSmtpConnectionId",
             &self.notification_smtp_connection_id,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "notificationSmtpConnectionName",
             &self.notification_smtp_connection_name,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "defaultNotificationProfileId",
             &self.default_notification_profile_id,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "defaultNotificationProfileName",
             &self.default_notification_profile_name,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "sendOutNotifications",
-            &self.send_out_notifications,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "defaultStyleId",
-            &self.default_style_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "defaultStyleName",
-            &self.default_style_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "sendOutNotifications", &self.send_out_notifications)?;
+        fields::entry_opt(map, "defaultStyleId", &self.default_style_id)?;
+        fields::entry_opt(map, "defaultStyleName", &self.default_style_name)?;
+        fields::entry_opt(
             map,
             "automaticFileExtensionCorrection",
             &self.automatic_file_extension_correction,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "favoritesIconsDisabled",
             &self.favorites_icons_disabled,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "disableToolbarLogo",
-            &self.disable_toolbar_logo,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "disableToolbarLogo", &self.disable_toolbar_logo)?;
+        fields::entry_opt(
             map,
             "productCanLinkedWithNonLeafCategories",
             &self.product_can_linked_with_non_leaf_categories,
@@ -378,7 +275,7 @@ impl ::atrocore_runtime::fields::EncodeFields for PatchBody {
             "behaviorOnCategoryDelete",
             &self.behavior_on_category_delete,
         )?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
         ::std::result::Result::Ok(())
     }
 }

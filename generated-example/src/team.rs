@@ -7,35 +7,21 @@
 /// A `Team` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Team {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::TeamId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `name`
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`: AtroCore type `varchar`.
     pub name: Option<String>,
-    /// `rolesIds`
-    ///
-    /// Links to `Role`.
+    /// `rolesIds`: Links to `Role`.
     pub roles_ids: Option<Vec<String>>,
     /// `rolesNames`
     pub roles_names: Option<::atrocore_runtime::LinkNames>,
-    /// `languageRestricted`
-    ///
-    /// AtroCore type `bool`.
+    /// `languageRestricted`: AtroCore type `bool`.
     pub language_restricted: Option<bool>,
-    /// `createdAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `bookmarkId`: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -57,19 +43,16 @@ impl ::atrocore_runtime::fields::EncodeFields for Team {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rolesIds", &self.roles_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rolesNames", &self.roles_names)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "languageRestricted",
-            &self.language_restricted,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "rolesIds", &self.roles_ids)?;
+        fields::entry_opt(map, "rolesNames", &self.roles_names)?;
+        fields::entry_opt(map, "languageRestricted", &self.language_restricted)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -166,13 +149,9 @@ impl ::atrocore_runtime::Entity for Team {
 /// The fields of a new `Team` record (`POST /Team`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TeamPost {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::TeamId>,
-    /// `name`
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`: AtroCore type `varchar`.
     pub name: Option<String>,
     /// `roles`
     ///
@@ -180,9 +159,7 @@ pub struct TeamPost {
     ///
     /// Links to `Role`.
     pub roles: Option<::atrocore_runtime::LinkMany<String, links::Roles>>,
-    /// `languageRestricted`
-    ///
-    /// AtroCore type `bool`.
+    /// `languageRestricted`: AtroCore type `bool`.
     pub language_restricted: Option<bool>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -204,15 +181,12 @@ impl ::atrocore_runtime::fields::EncodeFields for TeamPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.roles)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "languageRestricted",
-            &self.language_restricted,
-        )?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_link(map, &self.roles)?;
+        fields::entry_opt(map, "languageRestricted", &self.language_restricted)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -248,9 +222,7 @@ impl ::atrocore_runtime::fields::DecodeFields for TeamPost {
 /// Changes to a `Team` record (`PUT /Team/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TeamPatch {
-    /// `name`
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`: AtroCore type `varchar`.
     pub name: ::atrocore_runtime::Patch<String>,
     /// `roles`
     ///
@@ -258,9 +230,7 @@ pub struct TeamPatch {
     ///
     /// Links to `Role`.
     pub roles: Option<::atrocore_runtime::LinkMany<String, links::Roles>>,
-    /// `languageRestricted`
-    ///
-    /// AtroCore type `bool`.
+    /// `languageRestricted`: AtroCore type `bool`.
     pub language_restricted: ::atrocore_runtime::Patch<bool>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -282,14 +252,11 @@ impl ::atrocore_runtime::fields::EncodeFields for TeamPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_patch(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.roles)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "languageRestricted",
-            &self.language_restricted,
-        )?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_patch(map, "name", &self.name)?;
+        fields::entry_link(map, &self.roles)?;
+        fields::entry_patch(map, "languageRestricted", &self.language_restricted)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -25,8 +25,9 @@ impl ::atrocore_runtime::fields::EncodeFields for AddRelationBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "foreignIds", &self.foreign_ids)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "ids", &self.ids)?;
+        fields::entry_opt(map, "foreignIds", &self.foreign_ids)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -117,8 +118,9 @@ impl ::atrocore_runtime::fields::EncodeFields for RemoveRelationBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "foreignIds", &self.foreign_ids)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "ids", &self.ids)?;
+        fields::entry_opt(map, "foreignIds", &self.foreign_ids)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -311,217 +313,114 @@ impl ::atrocore_runtime::fields::EncodeFields for Settings {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "appId", &self.app_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "isMultilangActive",
-            &self.is_multilang_active,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "disableActionHistory",
-            &self.disable_action_history,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "useCache", &self.use_cache)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "onlyStableReleases",
-            &self.only_stable_releases,
-        )?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "appId", &self.app_id)?;
+        fields::entry_opt(map, "isMultilangActive", &self.is_multilang_active)?;
+        fields::entry_opt(map, "disableActionHistory", &self.disable_action_history)?;
+        fields::entry_opt(map, "useCache", &self.use_cache)?;
+        fields::entry_opt(map, "onlyStableReleases", &self.only_stable_releases)?;
         map.serialize_entry("maxConcurrentWorkers", &self.max_concurrent_workers)?;
         map.serialize_entry("recordsPerPage", &self.records_per_page)?;
         map.serialize_entry("recordsPerPageSmall", &self.records_per_page_small)?;
         map.serialize_entry("locale", &self.locale)?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "globalSearchEntityList",
             &self.global_search_entity_list,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "companyLogoId",
-            &self.company_logo_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "companyLogoName",
-            &self.company_logo_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "faviconId", &self.favicon_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "faviconName", &self.favicon_name)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "avatarsDisabled",
-            &self.avatars_disabled,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "adminPanelIframeUrl",
-            &self.admin_panel_iframe_url,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "companyLogoId", &self.company_logo_id)?;
+        fields::entry_opt(map, "companyLogoName", &self.company_logo_name)?;
+        fields::entry_opt(map, "faviconId", &self.favicon_id)?;
+        fields::entry_opt(map, "faviconName", &self.favicon_name)?;
+        fields::entry_opt(map, "avatarsDisabled", &self.avatars_disabled)?;
+        fields::entry_opt(map, "adminPanelIframeUrl", &self.admin_panel_iframe_url)?;
+        fields::entry_opt(
             map,
             "displayListViewRecordCount",
             &self.display_list_view_record_count,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "userThemesDisabled",
-            &self.user_themes_disabled,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "authTokenLifetime",
-            &self.auth_token_lifetime,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "authTokenMaxIdleTime",
-            &self.auth_token_max_idle_time,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "userThemesDisabled", &self.user_themes_disabled)?;
+        fields::entry_opt(map, "authTokenLifetime", &self.auth_token_lifetime)?;
+        fields::entry_opt(map, "authTokenMaxIdleTime", &self.auth_token_max_idle_time)?;
+        fields::entry_opt(
             map,
             "authTokenPreventConcurrent",
             &self.auth_token_prevent_concurrent,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "dashletsOptions",
-            &self.dashlets_options,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "siteUrl", &self.site_url)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "applicationName",
-            &self.application_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "dashletsOptions", &self.dashlets_options)?;
+        fields::entry_opt(map, "siteUrl", &self.site_url)?;
+        fields::entry_opt(map, "applicationName", &self.application_name)?;
+        fields::entry_opt(
             map,
             "readableDateFormatDisabled",
             &self.readable_date_format_disabled,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "notificationSoundsDisabled",
             &self.notification_sounds_disabled,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "aclStrictMode",
-            &self.acl_strict_mode,
-        )?;
+        fields::entry_opt(map, "aclStrictMode", &self.acl_strict_mode)?;
         map.serialize_entry("lastViewedCount", &self.last_viewed_count)?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "adminNotificationsNewVersion",
             &self.admin_notifications_new_version,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "textFilterUseContainsForVarchar",
             &self.text_filter_use_contains_for_varchar,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "scopeColorsDisabled",
-            &self.scope_colors_disabled,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "tabIconsDisabled",
-            &self.tab_icons_disabled,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "scopeColorsDisabled", &self.scope_colors_disabled)?;
+        fields::entry_opt(map, "tabIconsDisabled", &self.tab_icons_disabled)?;
+        fields::entry_opt(
             map,
             "emailAddressIsOptedOutByDefault",
             &self.email_address_is_opted_out_by_default,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "fileNameRegexPattern",
-            &self.file_name_regex_pattern,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "passwordRegexPattern",
-            &self.password_regex_pattern,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "passwordExpireDays",
-            &self.password_expire_days,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "customStylesheetPath",
-            &self.custom_stylesheet_path,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "customStylesheet",
-            &self.custom_stylesheet,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "customHeadCode",
-            &self.custom_head_code,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "customHeadCodePath",
-            &self.custom_head_code_path,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "fileNameRegexPattern", &self.file_name_regex_pattern)?;
+        fields::entry_opt(map, "passwordRegexPattern", &self.password_regex_pattern)?;
+        fields::entry_opt(map, "passwordExpireDays", &self.password_expire_days)?;
+        fields::entry_opt(map, "customStylesheetPath", &self.custom_stylesheet_path)?;
+        fields::entry_opt(map, "customStylesheet", &self.custom_stylesheet)?;
+        fields::entry_opt(map, "customHeadCode", &self.custom_head_code)?;
+        fields::entry_opt(map, "customHeadCodePath", &self.custom_head_code_path)?;
+        fields::entry_opt(
             map,
             "notificationSmtpConnectionId",
             &self.notification_smtp_connection_id,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "notificationSmtpConnectionName",
             &self.notification_smtp_connection_name,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "defaultNotificationProfileId",
             &self.default_notification_profile_id,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "defaultNotificationProfileName",
             &self.default_notification_profile_name,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "sendOutNotifications",
-            &self.send_out_notifications,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "defaultStyleId",
-            &self.default_style_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "defaultStyleName",
-            &self.default_style_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "sendOutNotifications", &self.send_out_notifications)?;
+        fields::entry_opt(map, "defaultStyleId", &self.default_style_id)?;
+        fields::entry_opt(map, "defaultStyleName", &self.default_style_name)?;
+        fields::entry_opt(
             map,
             "automaticFileExtensionCorrection",
             &self.automatic_file_extension_correction,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "favoritesIconsDisabled",
             &self.favorites_icons_disabled,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "disableToolbarLogo",
-            &self.disable_toolbar_logo,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "disableToolbarLogo", &self.disable_toolbar_logo)?;
+        fields::entry_opt(
             map,
             "productCanLinkedWithNonLeafCategories",
             &self.product_can_linked_with_non_leaf_categories,
@@ -530,7 +429,7 @@ impl ::atrocore_runtime::fields::EncodeFields for Settings {
             "behaviorOnCategoryDelete",
             &self.behavior_on_category_delete,
         )?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -762,156 +661,73 @@ impl ::atrocore_runtime::fields::EncodeFields for UserProfile {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "disableActionHistory",
-            &self.disable_action_history,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "isAdmin", &self.is_admin)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "disableActionHistory", &self.disable_action_history)?;
+        fields::entry_opt(map, "isAdmin", &self.is_admin)?;
         map.serialize_entry("userName", &self.user_name)?;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "department", &self.department)?;
-        ::atrocore_runtime::fields::entry_opt(map, "firstName", &self.first_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "lastName", &self.last_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "title", &self.title)?;
-        ::atrocore_runtime::fields::entry_opt(map, "emailAddress", &self.email_address)?;
-        ::atrocore_runtime::fields::entry_opt(map, "phoneNumber", &self.phone_number)?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rolesIds", &self.roles_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rolesNames", &self.roles_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "avatarId", &self.avatar_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "avatarName", &self.avatar_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "gender", &self.gender)?;
-        ::atrocore_runtime::fields::entry_opt(map, "genderName", &self.gender_name)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "genderOptionData",
-            &self.gender_option_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "passwordUpdatedAt",
-            &self.password_updated_at,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "passwordUpdatedById",
-            &self.password_updated_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "passwordUpdatedByName",
-            &self.password_updated_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "layoutProfileId",
-            &self.layout_profile_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "layoutProfileName",
-            &self.layout_profile_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "localeId", &self.locale_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "localeName", &self.locale_name)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "disabledLanguages",
-            &self.disabled_languages,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "styleId", &self.style_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "styleName", &self.style_name)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "dashboardLayout",
-            &self.dashboard_layout,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "dashletsOptions",
-            &self.dashlets_options,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "useCustomTabList",
-            &self.use_custom_tab_list,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "department", &self.department)?;
+        fields::entry_opt(map, "firstName", &self.first_name)?;
+        fields::entry_opt(map, "lastName", &self.last_name)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "title", &self.title)?;
+        fields::entry_opt(map, "emailAddress", &self.email_address)?;
+        fields::entry_opt(map, "phoneNumber", &self.phone_number)?;
+        fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        fields::entry_opt(map, "rolesIds", &self.roles_ids)?;
+        fields::entry_opt(map, "rolesNames", &self.roles_names)?;
+        fields::entry_opt(map, "avatarId", &self.avatar_id)?;
+        fields::entry_opt(map, "avatarName", &self.avatar_name)?;
+        fields::entry_opt(map, "gender", &self.gender)?;
+        fields::entry_opt(map, "genderName", &self.gender_name)?;
+        fields::entry_opt(map, "genderOptionData", &self.gender_option_data)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "passwordUpdatedAt", &self.password_updated_at)?;
+        fields::entry_opt(map, "passwordUpdatedById", &self.password_updated_by_id)?;
+        fields::entry_opt(map, "passwordUpdatedByName", &self.password_updated_by_name)?;
+        fields::entry_opt(map, "layoutProfileId", &self.layout_profile_id)?;
+        fields::entry_opt(map, "layoutProfileName", &self.layout_profile_name)?;
+        fields::entry_opt(map, "localeId", &self.locale_id)?;
+        fields::entry_opt(map, "localeName", &self.locale_name)?;
+        fields::entry_opt(map, "disabledLanguages", &self.disabled_languages)?;
+        fields::entry_opt(map, "styleId", &self.style_id)?;
+        fields::entry_opt(map, "styleName", &self.style_name)?;
+        fields::entry_opt(map, "dashboardLayout", &self.dashboard_layout)?;
+        fields::entry_opt(map, "dashletsOptions", &self.dashlets_options)?;
+        fields::entry_opt(map, "useCustomTabList", &self.use_custom_tab_list)?;
+        fields::entry_opt(
             map,
             "followEntityOnStreamPost",
             &self.follow_entity_on_stream_post,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "followCreatedEntities",
-            &self.follow_created_entities,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "followCreatedEntities", &self.follow_created_entities)?;
+        fields::entry_opt(
             map,
             "followEntityOnAssignment",
             &self.follow_entity_on_assignment,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "closedPanelOptions",
-            &self.closed_panel_options,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "receiveNotifications",
-            &self.receive_notifications,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "notificationProfileId",
-            &self.notification_profile_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "closedPanelOptions", &self.closed_panel_options)?;
+        fields::entry_opt(map, "receiveNotifications", &self.receive_notifications)?;
+        fields::entry_opt(map, "notificationProfileId", &self.notification_profile_id)?;
+        fields::entry_opt(
             map,
             "notificationProfileName",
             &self.notification_profile_name,
         )?;
-        ::atrocore_runtime::fields::entry_opt(map, "lpNavigation", &self.lp_navigation)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "hideShowFullList",
-            &self.hide_show_full_list,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "favoritesList",
-            &self.favorites_list,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "currentSelectionId",
-            &self.current_selection_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "currentSelectionName",
-            &self.current_selection_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "actorId", &self.actor_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "actorName", &self.actor_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "delegatorId", &self.delegator_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "delegatorName",
-            &self.delegator_name,
-        )?;
+        fields::entry_opt(map, "lpNavigation", &self.lp_navigation)?;
+        fields::entry_opt(map, "hideShowFullList", &self.hide_show_full_list)?;
+        fields::entry_opt(map, "favoritesList", &self.favorites_list)?;
+        fields::entry_opt(map, "currentSelectionId", &self.current_selection_id)?;
+        fields::entry_opt(map, "currentSelectionName", &self.current_selection_name)?;
+        fields::entry_opt(map, "actorId", &self.actor_id)?;
+        fields::entry_opt(map, "actorName", &self.actor_name)?;
+        fields::entry_opt(map, "delegatorId", &self.delegator_id)?;
+        fields::entry_opt(map, "delegatorName", &self.delegator_name)?;
         ::std::result::Result::Ok(())
     }
 }

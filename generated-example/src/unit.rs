@@ -7,93 +7,53 @@
 /// A `Unit` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Unit {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::UnitId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: Option<String>,
-    /// `symbol`
-    ///
-    /// AtroCore type `varchar`.
+    /// `symbol`: AtroCore type `varchar`.
     pub symbol: Option<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: Option<bool>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: Option<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: Option<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
-    /// `measureId`, required
-    ///
-    /// Link to `Measure`.
+    /// `measureId`, required: Link to `Measure`.
     pub measure_id: Option<crate::ids::MeasureId>,
     /// `measureName`
     pub measure_name: Option<String>,
-    /// `isMain`
-    ///
-    /// AtroCore type `bool`.
+    /// `isMain`: AtroCore type `bool`.
     pub is_main: Option<bool>,
-    /// `multiplier`, required
-    ///
-    /// AtroCore type `float`.
+    /// `multiplier`, required: AtroCore type `float`.
     pub multiplier: Option<f64>,
-    /// `convertToId`
-    ///
-    /// Link to `Unit`.
+    /// `convertToId`: Link to `Unit`.
     pub convert_to_id: Option<crate::ids::UnitId>,
     /// `convertToName`
     pub convert_to_name: Option<String>,
-    /// `createdAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`
-    ///
-    /// Link to `User`.
+    /// `createdById`: Link to `User`.
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     pub created_by_name: Option<String>,
-    /// `modifiedById`
-    ///
-    /// Link to `User`.
+    /// `modifiedById`: Link to `User`.
     pub modified_by_id: Option<crate::ids::UserId>,
     /// `modifiedByName`
     pub modified_by_name: Option<String>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `bookmarkId`: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -115,55 +75,32 @@ impl ::atrocore_runtime::fields::EncodeFields for Unit {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "symbol", &self.symbol)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "measureId", &self.measure_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "measureName", &self.measure_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isMain", &self.is_main)?;
-        ::atrocore_runtime::fields::entry_opt(map, "multiplier", &self.multiplier)?;
-        ::atrocore_runtime::fields::entry_opt(map, "convertToId", &self.convert_to_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "convertToName",
-            &self.convert_to_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "symbol", &self.symbol)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_opt(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_opt(map, "measureId", &self.measure_id)?;
+        fields::entry_opt(map, "measureName", &self.measure_name)?;
+        fields::entry_opt(map, "isMain", &self.is_main)?;
+        fields::entry_opt(map, "multiplier", &self.multiplier)?;
+        fields::entry_opt(map, "convertToId", &self.convert_to_id)?;
+        fields::entry_opt(map, "convertToName", &self.convert_to_name)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -341,45 +278,25 @@ impl ::atrocore_runtime::Entity for Unit {
 /// The fields of a new `Unit` record (`POST /Unit`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnitPost {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::UnitId>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: String,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: Option<String>,
-    /// `symbol`
-    ///
-    /// AtroCore type `varchar`.
+    /// `symbol`: AtroCore type `varchar`.
     pub symbol: Option<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: Option<bool>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: Option<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: Option<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
     /// `measure`, required
     ///
@@ -387,13 +304,9 @@ pub struct UnitPost {
     ///
     /// Link to `Measure`.
     pub measure: ::atrocore_runtime::LinkOne<crate::ids::MeasureId, links::Measure>,
-    /// `isMain`
-    ///
-    /// AtroCore type `bool`.
+    /// `isMain`: AtroCore type `bool`.
     pub is_main: Option<bool>,
-    /// `multiplier`
-    ///
-    /// AtroCore type `float`.
+    /// `multiplier`: AtroCore type `float`.
     pub multiplier: Option<f64>,
     /// `convertTo`
     ///
@@ -423,29 +336,22 @@ impl ::atrocore_runtime::fields::EncodeFields for UnitPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "symbol", &self.symbol)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "symbol", &self.symbol)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_opt(map, "descriptionFrFr", &self.description_fr_fr)?;
         self.measure.write_entry(map)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isMain", &self.is_main)?;
-        ::atrocore_runtime::fields::entry_opt(map, "multiplier", &self.multiplier)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.convert_to)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "isMain", &self.is_main)?;
+        fields::entry_opt(map, "multiplier", &self.multiplier)?;
+        fields::entry_link(map, &self.convert_to)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -570,41 +476,23 @@ impl UnitPost {
 /// Changes to a `Unit` record (`PUT /Unit/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UnitPatch {
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`: AtroCore type `varchar`.
     pub name_de_de: ::atrocore_runtime::Patch<String>,
-    /// `nameFrFr`
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `code`
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`: AtroCore type `varchar`, unique.
     pub code: ::atrocore_runtime::Patch<String>,
-    /// `symbol`
-    ///
-    /// AtroCore type `varchar`.
+    /// `symbol`: AtroCore type `varchar`.
     pub symbol: ::atrocore_runtime::Patch<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: ::atrocore_runtime::Patch<bool>,
-    /// `description`
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`: AtroCore type `text`, multilingual.
     pub description: ::atrocore_runtime::Patch<String>,
-    /// `descriptionDeDe`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`: AtroCore type `text`.
     pub description_de_de: ::atrocore_runtime::Patch<String>,
-    /// `descriptionFrFr`
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `measure`, required
     ///
@@ -614,13 +502,9 @@ pub struct UnitPatch {
     pub measure: Option<
         ::atrocore_runtime::LinkOne<crate::ids::MeasureId, links::Measure>,
     >,
-    /// `isMain`
-    ///
-    /// AtroCore type `bool`.
+    /// `isMain`: AtroCore type `bool`.
     pub is_main: ::atrocore_runtime::Patch<bool>,
-    /// `multiplier`, required
-    ///
-    /// AtroCore type `float`.
+    /// `multiplier`, required: AtroCore type `float`.
     pub multiplier: Option<f64>,
     /// `convertTo`
     ///
@@ -650,28 +534,21 @@ impl ::atrocore_runtime::fields::EncodeFields for UnitPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_patch(map, "symbol", &self.symbol)?;
-        ::atrocore_runtime::fields::entry_patch(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.measure)?;
-        ::atrocore_runtime::fields::entry_patch(map, "isMain", &self.is_main)?;
-        ::atrocore_runtime::fields::entry_opt(map, "multiplier", &self.multiplier)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.convert_to)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_patch(map, "code", &self.code)?;
+        fields::entry_patch(map, "symbol", &self.symbol)?;
+        fields::entry_patch(map, "isActive", &self.is_active)?;
+        fields::entry_patch(map, "description", &self.description)?;
+        fields::entry_patch(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_patch(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_link(map, &self.measure)?;
+        fields::entry_patch(map, "isMain", &self.is_main)?;
+        fields::entry_opt(map, "multiplier", &self.multiplier)?;
+        fields::entry_link(map, &self.convert_to)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -7,105 +7,57 @@
 /// A `User` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct User {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::UserId>,
-    /// `_meta`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `type`
-    ///
-    /// AtroCore type `enum`.
+    /// `type`: AtroCore type `enum`.
     pub type_: Option<UserType>,
-    /// `disableActionHistory`
-    ///
-    /// AtroCore type `bool`.
+    /// `disableActionHistory`: AtroCore type `bool`.
     pub disable_action_history: Option<bool>,
-    /// `isAdmin`
-    ///
-    /// AtroCore type `bool`.
+    /// `isAdmin`: AtroCore type `bool`.
     pub is_admin: Option<bool>,
-    /// `userName`, required
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `userName`, required: AtroCore type `varchar`, unique.
     pub user_name: Option<String>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, required: AtroCore type `varchar`.
     pub name: Option<String>,
-    /// `department`
-    ///
-    /// AtroCore type `varchar`.
+    /// `department`: AtroCore type `varchar`.
     pub department: Option<String>,
-    /// `password`
-    ///
-    /// AtroCore type `password`.
+    /// `password`: AtroCore type `password`.
     pub password: Option<String>,
-    /// `passwordConfirm`
-    ///
-    /// AtroCore type `password`.
+    /// `passwordConfirm`: AtroCore type `password`.
     pub password_confirm: Option<String>,
-    /// `firstName`
-    ///
-    /// AtroCore type `varchar`.
+    /// `firstName`: AtroCore type `varchar`.
     pub first_name: Option<String>,
-    /// `lastName`
-    ///
-    /// AtroCore type `varchar`.
+    /// `lastName`: AtroCore type `varchar`.
     pub last_name: Option<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: Option<bool>,
-    /// `title`
-    ///
-    /// AtroCore type `varchar`.
+    /// `title`: AtroCore type `varchar`.
     pub title: Option<String>,
-    /// `emailAddress`
-    ///
-    /// AtroCore type `email`.
+    /// `emailAddress`: AtroCore type `email`.
     pub email_address: Option<String>,
-    /// `phoneNumber`
-    ///
-    /// AtroCore type `varchar`.
+    /// `phoneNumber`: AtroCore type `varchar`.
     pub phone_number: Option<String>,
-    /// `token`
-    ///
-    /// AtroCore type `varchar`.
+    /// `token`: AtroCore type `varchar`.
     pub token: Option<String>,
-    /// `authTokenId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `authTokenId`: AtroCore type `varchar`.
     pub auth_token_id: Option<String>,
-    /// `authLogRecordId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `authLogRecordId`: AtroCore type `varchar`.
     pub auth_log_record_id: Option<String>,
-    /// `ipAddress`
-    ///
-    /// AtroCore type `varchar`.
+    /// `ipAddress`: AtroCore type `varchar`.
     pub ip_address: Option<String>,
-    /// `defaultTeamId`
-    ///
-    /// Link to `Team`.
+    /// `defaultTeamId`: Link to `Team`.
     pub default_team_id: Option<crate::ids::TeamId>,
     /// `defaultTeamName`
     pub default_team_name: Option<String>,
-    /// `acceptanceStatus`
-    ///
-    /// AtroCore type `varchar`.
+    /// `acceptanceStatus`: AtroCore type `varchar`.
     pub acceptance_status: Option<String>,
-    /// `teamsIds`
-    ///
-    /// Links to `Team`.
+    /// `teamsIds`: Links to `Team`.
     pub teams_ids: Option<Vec<crate::ids::TeamId>>,
     /// `teamsNames`
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
-    /// `rolesIds`
-    ///
-    /// Links to `Role`.
+    /// `rolesIds`: Links to `Role`.
     pub roles_ids: Option<Vec<String>>,
     /// `rolesNames`
     pub roles_names: Option<::atrocore_runtime::LinkNames>,
@@ -113,135 +65,79 @@ pub struct User {
     pub avatar_id: Option<String>,
     /// `avatarName`
     pub avatar_name: Option<String>,
-    /// `sendAccessInfo`
-    ///
-    /// AtroCore type `bool`.
+    /// `sendAccessInfo`: AtroCore type `bool`.
     pub send_access_info: Option<bool>,
-    /// `gender`
-    ///
-    /// AtroCore type `extensibleEnum`.
+    /// `gender`: AtroCore type `extensibleEnum`.
     pub gender: Option<String>,
-    /// `genderName`
-    ///
-    /// AtroCore type `varchar`.
+    /// `genderName`: AtroCore type `varchar`.
     pub gender_name: Option<String>,
-    /// `genderOptionData`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `genderOptionData`: AtroCore type `jsonArray`.
     pub gender_option_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `createdAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`
-    ///
-    /// Link to `User`.
+    /// `createdById`: Link to `User`.
     pub created_by_id: Option<crate::ids::UserId>,
     /// `createdByName`
     pub created_by_name: Option<String>,
-    /// `passwordUpdatedAt`
-    ///
-    /// AtroCore type `datetime`.
+    /// `passwordUpdatedAt`: AtroCore type `datetime`.
     pub password_updated_at: Option<::atrocore_runtime::DateTime>,
-    /// `passwordUpdatedById`
-    ///
-    /// Link to `User`.
+    /// `passwordUpdatedById`: Link to `User`.
     pub password_updated_by_id: Option<crate::ids::UserId>,
     /// `passwordUpdatedByName`
     pub password_updated_by_name: Option<String>,
-    /// `layoutProfileId`
-    ///
-    /// Link to `LayoutProfile`.
+    /// `layoutProfileId`: Link to `LayoutProfile`.
     pub layout_profile_id: Option<String>,
     /// `layoutProfileName`
     pub layout_profile_name: Option<String>,
-    /// `localeId`
-    ///
-    /// AtroCore type `link`.
+    /// `localeId`: AtroCore type `link`.
     pub locale_id: Option<String>,
     /// `localeName`
     pub locale_name: Option<String>,
-    /// `disabledLanguages`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `disabledLanguages`: AtroCore type `jsonArray`.
     pub disabled_languages: Option<::atrocore_runtime::serde_json::Value>,
-    /// `styleId`
-    ///
-    /// AtroCore type `link`.
+    /// `styleId`: AtroCore type `link`.
     pub style_id: Option<String>,
     /// `styleName`
     pub style_name: Option<String>,
-    /// `dashboardLayout`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `dashboardLayout`: AtroCore type `jsonArray`.
     pub dashboard_layout: Option<::atrocore_runtime::serde_json::Value>,
-    /// `dashletsOptions`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `dashletsOptions`: AtroCore type `jsonObject`.
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
-    /// `useCustomTabList`
-    ///
-    /// AtroCore type `bool`.
+    /// `useCustomTabList`: AtroCore type `bool`.
     pub use_custom_tab_list: Option<bool>,
-    /// `followEntityOnStreamPost`
-    ///
-    /// AtroCore type `bool`.
+    /// `followEntityOnStreamPost`: AtroCore type `bool`.
     pub follow_entity_on_stream_post: Option<bool>,
-    /// `followCreatedEntities`
-    ///
-    /// AtroCore type `bool`.
+    /// `followCreatedEntities`: AtroCore type `bool`.
     pub follow_created_entities: Option<bool>,
-    /// `followEntityOnAssignment`
-    ///
-    /// AtroCore type `bool`.
+    /// `followEntityOnAssignment`: AtroCore type `bool`.
     pub follow_entity_on_assignment: Option<bool>,
-    /// `closedPanelOptions`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `closedPanelOptions`: AtroCore type `jsonObject`.
     pub closed_panel_options: Option<::atrocore_runtime::serde_json::Value>,
-    /// `receiveNotifications`
-    ///
-    /// AtroCore type `bool`.
+    /// `receiveNotifications`: AtroCore type `bool`.
     pub receive_notifications: Option<bool>,
-    /// `notificationProfileId`
-    ///
-    /// Link to `NotificationProfile`.
+    /// `notificationProfileId`: Link to `NotificationProfile`.
     pub notification_profile_id: Option<String>,
     /// `notificationProfileName`
     pub notification_profile_name: Option<String>,
-    /// `lpNavigation`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `lpNavigation`: AtroCore type `jsonObject`.
     pub lp_navigation: Option<::atrocore_runtime::serde_json::Value>,
-    /// `hideShowFullList`
-    ///
-    /// AtroCore type `bool`.
+    /// `hideShowFullList`: AtroCore type `bool`.
     pub hide_show_full_list: Option<bool>,
-    /// `favoritesList`
-    ///
-    /// AtroCore type `array`.
+    /// `favoritesList`: AtroCore type `array`.
     pub favorites_list: Option<Vec<String>>,
-    /// `currentSelectionId`
-    ///
-    /// Link to `Selection`.
+    /// `currentSelectionId`: Link to `Selection`.
     pub current_selection_id: Option<String>,
     /// `currentSelectionName`
     pub current_selection_name: Option<String>,
-    /// `actorId`
-    ///
-    /// Link to `User`.
+    /// `actorId`: Link to `User`.
     pub actor_id: Option<crate::ids::UserId>,
     /// `actorName`
     pub actor_name: Option<String>,
-    /// `delegatorId`
-    ///
-    /// Link to `User`.
+    /// `delegatorId`: Link to `User`.
     pub delegator_id: Option<crate::ids::UserId>,
     /// `delegatorName`
     pub delegator_name: Option<String>,
-    /// `bookmarkId`
-    ///
-    /// AtroCore type `varchar`.
+    /// `bookmarkId`: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -263,193 +159,86 @@ impl ::atrocore_runtime::fields::EncodeFields for User {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "disableActionHistory",
-            &self.disable_action_history,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "isAdmin", &self.is_admin)?;
-        ::atrocore_runtime::fields::entry_opt(map, "userName", &self.user_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "department", &self.department)?;
-        ::atrocore_runtime::fields::entry_opt(map, "password", &self.password)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "passwordConfirm",
-            &self.password_confirm,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "firstName", &self.first_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "lastName", &self.last_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "title", &self.title)?;
-        ::atrocore_runtime::fields::entry_opt(map, "emailAddress", &self.email_address)?;
-        ::atrocore_runtime::fields::entry_opt(map, "phoneNumber", &self.phone_number)?;
-        ::atrocore_runtime::fields::entry_opt(map, "token", &self.token)?;
-        ::atrocore_runtime::fields::entry_opt(map, "authTokenId", &self.auth_token_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "authLogRecordId",
-            &self.auth_log_record_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "ipAddress", &self.ip_address)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "defaultTeamId",
-            &self.default_team_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "defaultTeamName",
-            &self.default_team_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "acceptanceStatus",
-            &self.acceptance_status,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rolesIds", &self.roles_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rolesNames", &self.roles_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "avatarId", &self.avatar_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "avatarName", &self.avatar_name)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "sendAccessInfo",
-            &self.send_access_info,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "gender", &self.gender)?;
-        ::atrocore_runtime::fields::entry_opt(map, "genderName", &self.gender_name)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "genderOptionData",
-            &self.gender_option_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "passwordUpdatedAt",
-            &self.password_updated_at,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "passwordUpdatedById",
-            &self.password_updated_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "passwordUpdatedByName",
-            &self.password_updated_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "layoutProfileId",
-            &self.layout_profile_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "layoutProfileName",
-            &self.layout_profile_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "localeId", &self.locale_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "localeName", &self.locale_name)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "disabledLanguages",
-            &self.disabled_languages,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "styleId", &self.style_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "styleName", &self.style_name)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "dashboardLayout",
-            &self.dashboard_layout,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "dashletsOptions",
-            &self.dashlets_options,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "useCustomTabList",
-            &self.use_custom_tab_list,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_opt(map, "disableActionHistory", &self.disable_action_history)?;
+        fields::entry_opt(map, "isAdmin", &self.is_admin)?;
+        fields::entry_opt(map, "userName", &self.user_name)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "department", &self.department)?;
+        fields::entry_opt(map, "password", &self.password)?;
+        fields::entry_opt(map, "passwordConfirm", &self.password_confirm)?;
+        fields::entry_opt(map, "firstName", &self.first_name)?;
+        fields::entry_opt(map, "lastName", &self.last_name)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "title", &self.title)?;
+        fields::entry_opt(map, "emailAddress", &self.email_address)?;
+        fields::entry_opt(map, "phoneNumber", &self.phone_number)?;
+        fields::entry_opt(map, "token", &self.token)?;
+        fields::entry_opt(map, "authTokenId", &self.auth_token_id)?;
+        fields::entry_opt(map, "authLogRecordId", &self.auth_log_record_id)?;
+        fields::entry_opt(map, "ipAddress", &self.ip_address)?;
+        fields::entry_opt(map, "defaultTeamId", &self.default_team_id)?;
+        fields::entry_opt(map, "defaultTeamName", &self.default_team_name)?;
+        fields::entry_opt(map, "acceptanceStatus", &self.acceptance_status)?;
+        fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        fields::entry_opt(map, "rolesIds", &self.roles_ids)?;
+        fields::entry_opt(map, "rolesNames", &self.roles_names)?;
+        fields::entry_opt(map, "avatarId", &self.avatar_id)?;
+        fields::entry_opt(map, "avatarName", &self.avatar_name)?;
+        fields::entry_opt(map, "sendAccessInfo", &self.send_access_info)?;
+        fields::entry_opt(map, "gender", &self.gender)?;
+        fields::entry_opt(map, "genderName", &self.gender_name)?;
+        fields::entry_opt(map, "genderOptionData", &self.gender_option_data)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "passwordUpdatedAt", &self.password_updated_at)?;
+        fields::entry_opt(map, "passwordUpdatedById", &self.password_updated_by_id)?;
+        fields::entry_opt(map, "passwordUpdatedByName", &self.password_updated_by_name)?;
+        fields::entry_opt(map, "layoutProfileId", &self.layout_profile_id)?;
+        fields::entry_opt(map, "layoutProfileName", &self.layout_profile_name)?;
+        fields::entry_opt(map, "localeId", &self.locale_id)?;
+        fields::entry_opt(map, "localeName", &self.locale_name)?;
+        fields::entry_opt(map, "disabledLanguages", &self.disabled_languages)?;
+        fields::entry_opt(map, "styleId", &self.style_id)?;
+        fields::entry_opt(map, "styleName", &self.style_name)?;
+        fields::entry_opt(map, "dashboardLayout", &self.dashboard_layout)?;
+        fields::entry_opt(map, "dashletsOptions", &self.dashlets_options)?;
+        fields::entry_opt(map, "useCustomTabList", &self.use_custom_tab_list)?;
+        fields::entry_opt(
             map,
             "followEntityOnStreamPost",
             &self.follow_entity_on_stream_post,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "followCreatedEntities",
-            &self.follow_created_entities,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "followCreatedEntities", &self.follow_created_entities)?;
+        fields::entry_opt(
             map,
             "followEntityOnAssignment",
             &self.follow_entity_on_assignment,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "closedPanelOptions",
-            &self.closed_panel_options,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "receiveNotifications",
-            &self.receive_notifications,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "notificationProfileId",
-            &self.notification_profile_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "closedPanelOptions", &self.closed_panel_options)?;
+        fields::entry_opt(map, "receiveNotifications", &self.receive_notifications)?;
+        fields::entry_opt(map, "notificationProfileId", &self.notification_profile_id)?;
+        fields::entry_opt(
             map,
             "notificationProfileName",
             &self.notification_profile_name,
         )?;
-        ::atrocore_runtime::fields::entry_opt(map, "lpNavigation", &self.lp_navigation)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "hideShowFullList",
-            &self.hide_show_full_list,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "favoritesList",
-            &self.favorites_list,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "currentSelectionId",
-            &self.current_selection_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "currentSelectionName",
-            &self.current_selection_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "actorId", &self.actor_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "actorName", &self.actor_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "delegatorId", &self.delegator_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "delegatorName",
-            &self.delegator_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "lpNavigation", &self.lp_navigation)?;
+        fields::entry_opt(map, "hideShowFullList", &self.hide_show_full_list)?;
+        fields::entry_opt(map, "favoritesList", &self.favorites_list)?;
+        fields::entry_opt(map, "currentSelectionId", &self.current_selection_id)?;
+        fields::entry_opt(map, "currentSelectionName", &self.current_selection_name)?;
+        fields::entry_opt(map, "actorId", &self.actor_id)?;
+        fields::entry_opt(map, "actorName", &self.actor_name)?;
+        fields::entry_opt(map, "delegatorId", &self.delegator_id)?;
+        fields::entry_opt(map, "delegatorName", &self.delegator_name)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -843,61 +632,33 @@ impl ::atrocore_runtime::Entity for User {
 /// The fields of a new `User` record (`POST /User`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserPost {
-    /// `id`
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`: AtroCore type `varchar`.
     pub id: Option<crate::ids::UserId>,
-    /// `type`
-    ///
-    /// AtroCore type `enum`.
+    /// `type`: AtroCore type `enum`.
     pub type_: Option<UserType>,
-    /// `disableActionHistory`
-    ///
-    /// AtroCore type `bool`.
+    /// `disableActionHistory`: AtroCore type `bool`.
     pub disable_action_history: Option<bool>,
-    /// `isAdmin`
-    ///
-    /// AtroCore type `bool`.
+    /// `isAdmin`: AtroCore type `bool`.
     pub is_admin: Option<bool>,
-    /// `userName`, required
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `userName`, required: AtroCore type `varchar`, unique.
     pub user_name: String,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, required: AtroCore type `varchar`.
     pub name: String,
-    /// `department`
-    ///
-    /// AtroCore type `varchar`.
+    /// `department`: AtroCore type `varchar`.
     pub department: Option<String>,
-    /// `password`
-    ///
-    /// AtroCore type `password`.
+    /// `password`: AtroCore type `password`.
     pub password: Option<String>,
-    /// `firstName`
-    ///
-    /// AtroCore type `varchar`.
+    /// `firstName`: AtroCore type `varchar`.
     pub first_name: Option<String>,
-    /// `lastName`
-    ///
-    /// AtroCore type `varchar`.
+    /// `lastName`: AtroCore type `varchar`.
     pub last_name: Option<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: Option<bool>,
-    /// `title`
-    ///
-    /// AtroCore type `varchar`.
+    /// `title`: AtroCore type `varchar`.
     pub title: Option<String>,
-    /// `emailAddress`
-    ///
-    /// AtroCore type `email`.
+    /// `emailAddress`: AtroCore type `email`.
     pub email_address: Option<String>,
-    /// `phoneNumber`
-    ///
-    /// AtroCore type `varchar`.
+    /// `phoneNumber`: AtroCore type `varchar`.
     pub phone_number: Option<String>,
     /// `defaultTeam`
     ///
@@ -921,9 +682,7 @@ pub struct UserPost {
     pub roles: Option<::atrocore_runtime::LinkMany<String, links::Roles>>,
     /// `avatarId`
     pub avatar_id: Option<String>,
-    /// `gender`
-    ///
-    /// AtroCore type `extensibleEnum`.
+    /// `gender`: AtroCore type `extensibleEnum`.
     pub gender: Option<String>,
     /// `layoutProfile`
     ///
@@ -939,9 +698,7 @@ pub struct UserPost {
     ///
     /// AtroCore type `link`.
     pub locale: Option<::atrocore_runtime::LinkOne<String, links::Locale>>,
-    /// `disabledLanguages`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `disabledLanguages`: AtroCore type `jsonArray`.
     pub disabled_languages: Option<::atrocore_runtime::serde_json::Value>,
     /// `style`
     ///
@@ -949,37 +706,21 @@ pub struct UserPost {
     ///
     /// AtroCore type `link`.
     pub style: Option<::atrocore_runtime::LinkOne<String, links::Style>>,
-    /// `dashboardLayout`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `dashboardLayout`: AtroCore type `jsonArray`.
     pub dashboard_layout: Option<::atrocore_runtime::serde_json::Value>,
-    /// `dashletsOptions`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `dashletsOptions`: AtroCore type `jsonObject`.
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
-    /// `useCustomTabList`
-    ///
-    /// AtroCore type `bool`.
+    /// `useCustomTabList`: AtroCore type `bool`.
     pub use_custom_tab_list: Option<bool>,
-    /// `followEntityOnStreamPost`
-    ///
-    /// AtroCore type `bool`.
+    /// `followEntityOnStreamPost`: AtroCore type `bool`.
     pub follow_entity_on_stream_post: Option<bool>,
-    /// `followCreatedEntities`
-    ///
-    /// AtroCore type `bool`.
+    /// `followCreatedEntities`: AtroCore type `bool`.
     pub follow_created_entities: Option<bool>,
-    /// `followEntityOnAssignment`
-    ///
-    /// AtroCore type `bool`.
+    /// `followEntityOnAssignment`: AtroCore type `bool`.
     pub follow_entity_on_assignment: Option<bool>,
-    /// `closedPanelOptions`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `closedPanelOptions`: AtroCore type `jsonObject`.
     pub closed_panel_options: Option<::atrocore_runtime::serde_json::Value>,
-    /// `receiveNotifications`
-    ///
-    /// AtroCore type `bool`.
+    /// `receiveNotifications`: AtroCore type `bool`.
     pub receive_notifications: Option<bool>,
     /// `notificationProfile`
     ///
@@ -989,9 +730,7 @@ pub struct UserPost {
     pub notification_profile: Option<
         ::atrocore_runtime::LinkOne<String, links::NotificationProfile>,
     >,
-    /// `favoritesList`
-    ///
-    /// AtroCore type `array`.
+    /// `favoritesList`: AtroCore type `array`.
     pub favorites_list: Option<Vec<String>>,
     /// `currentSelection`
     ///
@@ -1021,85 +760,50 @@ impl ::atrocore_runtime::fields::EncodeFields for UserPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "disableActionHistory",
-            &self.disable_action_history,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "isAdmin", &self.is_admin)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_opt(map, "disableActionHistory", &self.disable_action_history)?;
+        fields::entry_opt(map, "isAdmin", &self.is_admin)?;
         map.serialize_entry("userName", &self.user_name)?;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "department", &self.department)?;
-        ::atrocore_runtime::fields::entry_opt(map, "password", &self.password)?;
-        ::atrocore_runtime::fields::entry_opt(map, "firstName", &self.first_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "lastName", &self.last_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "title", &self.title)?;
-        ::atrocore_runtime::fields::entry_opt(map, "emailAddress", &self.email_address)?;
-        ::atrocore_runtime::fields::entry_opt(map, "phoneNumber", &self.phone_number)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.default_team)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.roles)?;
-        ::atrocore_runtime::fields::entry_opt(map, "avatarId", &self.avatar_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "gender", &self.gender)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.layout_profile)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.locale)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "disabledLanguages",
-            &self.disabled_languages,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.style)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "dashboardLayout",
-            &self.dashboard_layout,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "dashletsOptions",
-            &self.dashlets_options,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "useCustomTabList",
-            &self.use_custom_tab_list,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "department", &self.department)?;
+        fields::entry_opt(map, "password", &self.password)?;
+        fields::entry_opt(map, "firstName", &self.first_name)?;
+        fields::entry_opt(map, "lastName", &self.last_name)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "title", &self.title)?;
+        fields::entry_opt(map, "emailAddress", &self.email_address)?;
+        fields::entry_opt(map, "phoneNumber", &self.phone_number)?;
+        fields::entry_link(map, &self.default_team)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::entry_link(map, &self.roles)?;
+        fields::entry_opt(map, "avatarId", &self.avatar_id)?;
+        fields::entry_opt(map, "gender", &self.gender)?;
+        fields::entry_link(map, &self.layout_profile)?;
+        fields::entry_link(map, &self.locale)?;
+        fields::entry_opt(map, "disabledLanguages", &self.disabled_languages)?;
+        fields::entry_link(map, &self.style)?;
+        fields::entry_opt(map, "dashboardLayout", &self.dashboard_layout)?;
+        fields::entry_opt(map, "dashletsOptions", &self.dashlets_options)?;
+        fields::entry_opt(map, "useCustomTabList", &self.use_custom_tab_list)?;
+        fields::entry_opt(
             map,
             "followEntityOnStreamPost",
             &self.follow_entity_on_stream_post,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "followCreatedEntities",
-            &self.follow_created_entities,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "followCreatedEntities", &self.follow_created_entities)?;
+        fields::entry_opt(
             map,
             "followEntityOnAssignment",
             &self.follow_entity_on_assignment,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "closedPanelOptions",
-            &self.closed_panel_options,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "receiveNotifications",
-            &self.receive_notifications,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.notification_profile)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "favoritesList",
-            &self.favorites_list,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.current_selection)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "closedPanelOptions", &self.closed_panel_options)?;
+        fields::entry_opt(map, "receiveNotifications", &self.receive_notifications)?;
+        fields::entry_link(map, &self.notification_profile)?;
+        fields::entry_opt(map, "favoritesList", &self.favorites_list)?;
+        fields::entry_link(map, &self.current_selection)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1328,57 +1032,31 @@ impl UserPost {
 /// Changes to a `User` record (`PUT /User/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserPatch {
-    /// `type`
-    ///
-    /// AtroCore type `enum`.
+    /// `type`: AtroCore type `enum`.
     pub type_: ::atrocore_runtime::Patch<UserType>,
-    /// `disableActionHistory`
-    ///
-    /// AtroCore type `bool`.
+    /// `disableActionHistory`: AtroCore type `bool`.
     pub disable_action_history: ::atrocore_runtime::Patch<bool>,
-    /// `isAdmin`
-    ///
-    /// AtroCore type `bool`.
+    /// `isAdmin`: AtroCore type `bool`.
     pub is_admin: ::atrocore_runtime::Patch<bool>,
-    /// `userName`, required
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `userName`, required: AtroCore type `varchar`, unique.
     pub user_name: Option<String>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, required: AtroCore type `varchar`.
     pub name: Option<String>,
-    /// `department`
-    ///
-    /// AtroCore type `varchar`.
+    /// `department`: AtroCore type `varchar`.
     pub department: ::atrocore_runtime::Patch<String>,
-    /// `password`
-    ///
-    /// AtroCore type `password`.
+    /// `password`: AtroCore type `password`.
     pub password: ::atrocore_runtime::Patch<String>,
-    /// `firstName`
-    ///
-    /// AtroCore type `varchar`.
+    /// `firstName`: AtroCore type `varchar`.
     pub first_name: ::atrocore_runtime::Patch<String>,
-    /// `lastName`
-    ///
-    /// AtroCore type `varchar`.
+    /// `lastName`: AtroCore type `varchar`.
     pub last_name: ::atrocore_runtime::Patch<String>,
-    /// `isActive`
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`: AtroCore type `bool`.
     pub is_active: ::atrocore_runtime::Patch<bool>,
-    /// `title`
-    ///
-    /// AtroCore type `varchar`.
+    /// `title`: AtroCore type `varchar`.
     pub title: ::atrocore_runtime::Patch<String>,
-    /// `emailAddress`
-    ///
-    /// AtroCore type `email`.
+    /// `emailAddress`: AtroCore type `email`.
     pub email_address: ::atrocore_runtime::Patch<String>,
-    /// `phoneNumber`
-    ///
-    /// AtroCore type `varchar`.
+    /// `phoneNumber`: AtroCore type `varchar`.
     pub phone_number: ::atrocore_runtime::Patch<String>,
     /// `defaultTeam`
     ///
@@ -1402,9 +1080,7 @@ pub struct UserPatch {
     pub roles: Option<::atrocore_runtime::LinkMany<String, links::Roles>>,
     /// `avatarId`
     pub avatar_id: ::atrocore_runtime::Patch<String>,
-    /// `gender`
-    ///
-    /// AtroCore type `extensibleEnum`.
+    /// `gender`: AtroCore type `extensibleEnum`.
     pub gender: ::atrocore_runtime::Patch<String>,
     /// `layoutProfile`
     ///
@@ -1420,9 +1096,7 @@ pub struct UserPatch {
     ///
     /// AtroCore type `link`.
     pub locale: Option<::atrocore_runtime::LinkOne<String, links::Locale>>,
-    /// `disabledLanguages`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `disabledLanguages`: AtroCore type `jsonArray`.
     pub disabled_languages: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
@@ -1432,43 +1106,27 @@ pub struct UserPatch {
     ///
     /// AtroCore type `link`.
     pub style: Option<::atrocore_runtime::LinkOne<String, links::Style>>,
-    /// `dashboardLayout`
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `dashboardLayout`: AtroCore type `jsonArray`.
     pub dashboard_layout: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
-    /// `dashletsOptions`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `dashletsOptions`: AtroCore type `jsonObject`.
     pub dashlets_options: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
-    /// `useCustomTabList`
-    ///
-    /// AtroCore type `bool`.
+    /// `useCustomTabList`: AtroCore type `bool`.
     pub use_custom_tab_list: ::atrocore_runtime::Patch<bool>,
-    /// `followEntityOnStreamPost`
-    ///
-    /// AtroCore type `bool`.
+    /// `followEntityOnStreamPost`: AtroCore type `bool`.
     pub follow_entity_on_stream_post: ::atrocore_runtime::Patch<bool>,
-    /// `followCreatedEntities`
-    ///
-    /// AtroCore type `bool`.
+    /// `followCreatedEntities`: AtroCore type `bool`.
     pub follow_created_entities: ::atrocore_runtime::Patch<bool>,
-    /// `followEntityOnAssignment`
-    ///
-    /// AtroCore type `bool`.
+    /// `followEntityOnAssignment`: AtroCore type `bool`.
     pub follow_entity_on_assignment: ::atrocore_runtime::Patch<bool>,
-    /// `closedPanelOptions`
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `closedPanelOptions`: AtroCore type `jsonObject`.
     pub closed_panel_options: ::atrocore_runtime::Patch<
         ::atrocore_runtime::serde_json::Value,
     >,
-    /// `receiveNotifications`
-    ///
-    /// AtroCore type `bool`.
+    /// `receiveNotifications`: AtroCore type `bool`.
     pub receive_notifications: ::atrocore_runtime::Patch<bool>,
     /// `notificationProfile`
     ///
@@ -1478,9 +1136,7 @@ pub struct UserPatch {
     pub notification_profile: Option<
         ::atrocore_runtime::LinkOne<String, links::NotificationProfile>,
     >,
-    /// `favoritesList`
-    ///
-    /// AtroCore type `array`.
+    /// `favoritesList`: AtroCore type `array`.
     pub favorites_list: ::atrocore_runtime::Patch<Vec<String>>,
     /// `currentSelection`
     ///
@@ -1510,88 +1166,53 @@ impl ::atrocore_runtime::fields::EncodeFields for UserPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_patch(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "disableActionHistory",
-            &self.disable_action_history,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(map, "isAdmin", &self.is_admin)?;
-        ::atrocore_runtime::fields::entry_opt(map, "userName", &self.user_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "department", &self.department)?;
-        ::atrocore_runtime::fields::entry_patch(map, "password", &self.password)?;
-        ::atrocore_runtime::fields::entry_patch(map, "firstName", &self.first_name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "lastName", &self.last_name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_patch(map, "title", &self.title)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "emailAddress",
-            &self.email_address,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(map, "phoneNumber", &self.phone_number)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.default_team)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.roles)?;
-        ::atrocore_runtime::fields::entry_patch(map, "avatarId", &self.avatar_id)?;
-        ::atrocore_runtime::fields::entry_patch(map, "gender", &self.gender)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.layout_profile)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.locale)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "disabledLanguages",
-            &self.disabled_languages,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.style)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "dashboardLayout",
-            &self.dashboard_layout,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "dashletsOptions",
-            &self.dashlets_options,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "useCustomTabList",
-            &self.use_custom_tab_list,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
+        use ::atrocore_runtime::fields;
+        fields::entry_patch(map, "type", &self.type_)?;
+        fields::entry_patch(map, "disableActionHistory", &self.disable_action_history)?;
+        fields::entry_patch(map, "isAdmin", &self.is_admin)?;
+        fields::entry_opt(map, "userName", &self.user_name)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_patch(map, "department", &self.department)?;
+        fields::entry_patch(map, "password", &self.password)?;
+        fields::entry_patch(map, "firstName", &self.first_name)?;
+        fields::entry_patch(map, "lastName", &self.last_name)?;
+        fields::entry_patch(map, "isActive", &self.is_active)?;
+        fields::entry_patch(map, "title", &self.title)?;
+        fields::entry_patch(map, "emailAddress", &self.email_address)?;
+        fields::entry_patch(map, "phoneNumber", &self.phone_number)?;
+        fields::entry_link(map, &self.default_team)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::entry_link(map, &self.roles)?;
+        fields::entry_patch(map, "avatarId", &self.avatar_id)?;
+        fields::entry_patch(map, "gender", &self.gender)?;
+        fields::entry_link(map, &self.layout_profile)?;
+        fields::entry_link(map, &self.locale)?;
+        fields::entry_patch(map, "disabledLanguages", &self.disabled_languages)?;
+        fields::entry_link(map, &self.style)?;
+        fields::entry_patch(map, "dashboardLayout", &self.dashboard_layout)?;
+        fields::entry_patch(map, "dashletsOptions", &self.dashlets_options)?;
+        fields::entry_patch(map, "useCustomTabList", &self.use_custom_tab_list)?;
+        fields::entry_patch(
             map,
             "followEntityOnStreamPost",
             &self.follow_entity_on_stream_post,
         )?;
-        ::atrocore_runtime::fields::entry_patch(
+        fields::entry_patch(
             map,
             "followCreatedEntities",
             &self.follow_created_entities,
         )?;
-        ::atrocore_runtime::fields::entry_patch(
+        fields::entry_patch(
             map,
             "followEntityOnAssignment",
             &self.follow_entity_on_assignment,
         )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "closedPanelOptions",
-            &self.closed_panel_options,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "receiveNotifications",
-            &self.receive_notifications,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.notification_profile)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "favoritesList",
-            &self.favorites_list,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.current_selection)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_patch(map, "closedPanelOptions", &self.closed_panel_options)?;
+        fields::entry_patch(map, "receiveNotifications", &self.receive_notifications)?;
+        fields::entry_link(map, &self.notification_profile)?;
+        fields::entry_patch(map, "favoritesList", &self.favorites_list)?;
+        fields::entry_link(map, &self.current_selection)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2197,9 +1818,10 @@ impl ::atrocore_runtime::fields::EncodeFields for PasswordChangeRequestBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
+        use ::atrocore_runtime::fields;
         map.serialize_entry("userName", &self.user_name)?;
         map.serialize_entry("emailAddress", &self.email_address)?;
-        ::atrocore_runtime::fields::entry_opt(map, "url", &self.url)?;
+        fields::entry_opt(map, "url", &self.url)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2293,7 +1915,8 @@ impl ::atrocore_runtime::fields::EncodeFields for ChangePasswordByRequestRespons
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "url", &self.url)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "url", &self.url)?;
         ::std::result::Result::Ok(())
     }
 }

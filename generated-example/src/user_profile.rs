@@ -279,114 +279,51 @@ impl ::atrocore_runtime::fields::EncodeFields for IdBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "disableActionHistory",
-            &self.disable_action_history,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "isAdmin", &self.is_admin)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "disableActionHistory", &self.disable_action_history)?;
+        fields::entry_opt(map, "isAdmin", &self.is_admin)?;
         map.serialize_entry("userName", &self.user_name)?;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "department", &self.department)?;
-        ::atrocore_runtime::fields::entry_opt(map, "firstName", &self.first_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "lastName", &self.last_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "title", &self.title)?;
-        ::atrocore_runtime::fields::entry_opt(map, "emailAddress", &self.email_address)?;
-        ::atrocore_runtime::fields::entry_opt(map, "phoneNumber", &self.phone_number)?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rolesIds", &self.roles_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "avatarId", &self.avatar_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "gender", &self.gender)?;
-        ::atrocore_runtime::fields::entry_opt(map, "genderName", &self.gender_name)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "genderOptionData",
-            &self.gender_option_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "passwordUpdatedAt",
-            &self.password_updated_at,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "passwordUpdatedById",
-            &self.password_updated_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "layoutProfileId",
-            &self.layout_profile_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "localeId", &self.locale_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "disabledLanguages",
-            &self.disabled_languages,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "styleId", &self.style_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "dashboardLayout",
-            &self.dashboard_layout,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "dashletsOptions",
-            &self.dashlets_options,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "useCustomTabList",
-            &self.use_custom_tab_list,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "department", &self.department)?;
+        fields::entry_opt(map, "firstName", &self.first_name)?;
+        fields::entry_opt(map, "lastName", &self.last_name)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "title", &self.title)?;
+        fields::entry_opt(map, "emailAddress", &self.email_address)?;
+        fields::entry_opt(map, "phoneNumber", &self.phone_number)?;
+        fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        fields::entry_opt(map, "rolesIds", &self.roles_ids)?;
+        fields::entry_opt(map, "avatarId", &self.avatar_id)?;
+        fields::entry_opt(map, "gender", &self.gender)?;
+        fields::entry_opt(map, "genderName", &self.gender_name)?;
+        fields::entry_opt(map, "genderOptionData", &self.gender_option_data)?;
+        fields::entry_opt(map, "passwordUpdatedAt", &self.password_updated_at)?;
+        fields::entry_opt(map, "passwordUpdatedById", &self.password_updated_by_id)?;
+        fields::entry_opt(map, "layoutProfileId", &self.layout_profile_id)?;
+        fields::entry_opt(map, "localeId", &self.locale_id)?;
+        fields::entry_opt(map, "disabledLanguages", &self.disabled_languages)?;
+        fields::entry_opt(map, "styleId", &self.style_id)?;
+        fields::entry_opt(map, "dashboardLayout", &self.dashboard_layout)?;
+        fields::entry_opt(map, "dashletsOptions", &self.dashlets_options)?;
+        fields::entry_opt(map, "useCustomTabList", &self.use_custom_tab_list)?;
+        fields::entry_opt(
             map,
             "followEntityOnStreamPost",
             &self.follow_entity_on_stream_post,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "followCreatedEntities",
-            &self.follow_created_entities,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "followCreatedEntities", &self.follow_created_entities)?;
+        fields::entry_opt(
             map,
             "followEntityOnAssignment",
             &self.follow_entity_on_assignment,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "closedPanelOptions",
-            &self.closed_panel_options,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "receiveNotifications",
-            &self.receive_notifications,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "notificationProfileId",
-            &self.notification_profile_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "lpNavigation", &self.lp_navigation)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "hideShowFullList",
-            &self.hide_show_full_list,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "favoritesList",
-            &self.favorites_list,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "currentSelectionId",
-            &self.current_selection_id,
-        )?;
+        fields::entry_opt(map, "closedPanelOptions", &self.closed_panel_options)?;
+        fields::entry_opt(map, "receiveNotifications", &self.receive_notifications)?;
+        fields::entry_opt(map, "notificationProfileId", &self.notification_profile_id)?;
+        fields::entry_opt(map, "lpNavigation", &self.lp_navigation)?;
+        fields::entry_opt(map, "hideShowFullList", &self.hide_show_full_list)?;
+        fields::entry_opt(map, "favoritesList", &self.favorites_list)?;
+        fields::entry_opt(map, "currentSelectionId", &self.current_selection_id)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -471,8 +408,9 @@ impl ::atrocore_runtime::fields::EncodeFields for LinkedResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
-        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "total", &self.total)?;
+        fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -517,7 +455,8 @@ impl ::atrocore_runtime::fields::EncodeFields for LinkBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "ids", &self.ids)?;
         ::std::result::Result::Ok(())
     }
 }

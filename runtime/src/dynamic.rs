@@ -175,6 +175,7 @@ impl DynamicList {
 
     /// At most this many records per request (`maxSize`), the page size of the streams.
     #[must_use]
+    #[doc(alias = "limit")]
     pub fn max_size(mut self, max_size: u64) -> Self {
         self.max_size = Some(max_size);
         self
@@ -189,6 +190,8 @@ impl DynamicList {
 
     /// Ascending (`true`, the default) or descending.
     #[must_use]
+    #[doc(alias = "desc")]
+    #[doc(alias = "order")]
     pub fn asc(mut self, asc: bool) -> Self {
         self.asc = Some(asc);
         self

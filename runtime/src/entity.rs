@@ -226,6 +226,7 @@ impl<E: Entity, L: 'static> ListRequest<E, L> {
     /// At most this many records (`maxSize`; AtroCore caps it, often at 200). Also the page size
     /// of [`stream`](Self::stream) and [`keyset_stream`](Self::keyset_stream).
     #[must_use]
+    #[doc(alias = "limit")]
     pub fn max_size(mut self, max_size: u64) -> Self {
         self.max_size = Some(max_size);
         self
@@ -247,6 +248,8 @@ impl<E: Entity, L: 'static> ListRequest<E, L> {
 
     /// Ascending (`true`, AtroCore's default) or descending.
     #[must_use]
+    #[doc(alias = "desc")]
+    #[doc(alias = "order")]
     pub fn asc(mut self, asc: bool) -> Self {
         self.asc = Some(asc);
         self

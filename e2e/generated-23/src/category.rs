@@ -7,133 +7,77 @@
 /// A `Category` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Category {
-    /// `id`, read-only, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`, read-only, nullable: AtroCore type `varchar`.
     pub id: Option<crate::ids::CategoryId>,
-    /// `_meta`, read-only, nullable
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`, read-only, nullable: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`, nullable: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`, nullable: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `description`, nullable
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`, nullable: AtroCore type `text`, multilingual.
     pub description: Option<String>,
-    /// `descriptionDeDe`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`, nullable: AtroCore type `text`.
     pub description_de_de: Option<String>,
-    /// `descriptionFrFr`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`, nullable: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
-    /// `code`, nullable
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`, nullable: AtroCore type `varchar`, unique.
     pub code: Option<String>,
     /// `mainImageId`, nullable
     pub main_image_id: Option<String>,
     /// `mainImageName`, read-only, nullable
     pub main_image_name: Option<String>,
-    /// `isActive`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`, nullable: AtroCore type `bool`.
     pub is_active: Option<bool>,
-    /// `createdAt`, nullable
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`, nullable: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`, nullable
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`, nullable: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`, nullable
-    ///
-    /// Link to `User`.
+    /// `createdById`, nullable: Link to `User`.
     pub created_by_id: Option<String>,
     /// `createdByName`, read-only, nullable
     pub created_by_name: Option<String>,
-    /// `modifiedById`, nullable
-    ///
-    /// Link to `User`.
+    /// `modifiedById`, nullable: Link to `User`.
     pub modified_by_id: Option<String>,
     /// `modifiedByName`, read-only, nullable
     pub modified_by_name: Option<String>,
-    /// `sortOrder`, nullable
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`, nullable: AtroCore type `int`.
     pub sort_order: Option<i64>,
-    /// `_position`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `_position`, nullable: AtroCore type `varchar`.
     pub position: Option<String>,
-    /// `_target`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `_target`, nullable: AtroCore type `varchar`.
     pub target: Option<String>,
-    /// `childrenCount`, nullable
-    ///
-    /// AtroCore type `int`.
+    /// `childrenCount`, nullable: AtroCore type `int`.
     pub children_count: Option<i64>,
-    /// `hasChildren`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `hasChildren`, nullable: AtroCore type `bool`.
     pub has_children: Option<bool>,
-    /// `parentsIds`, nullable
-    ///
-    /// Links to `Category`.
+    /// `parentsIds`, nullable: Links to `Category`.
     pub parents_ids: Option<Vec<crate::ids::CategoryId>>,
     /// `parentsNames`, read-only, nullable
     pub parents_names: Option<::atrocore_runtime::LinkNames>,
-    /// `ownerUserId`, nullable
-    ///
-    /// Link to `User`.
+    /// `ownerUserId`, nullable: Link to `User`.
     pub owner_user_id: Option<String>,
     /// `ownerUserName`, read-only, nullable
     pub owner_user_name: Option<String>,
-    /// `assignedUserId`, nullable
-    ///
-    /// Link to `User`.
+    /// `assignedUserId`, nullable: Link to `User`.
     pub assigned_user_id: Option<String>,
     /// `assignedUserName`, read-only, nullable
     pub assigned_user_name: Option<String>,
-    /// `teamsIds`, nullable
-    ///
-    /// Links to `Team`.
+    /// `teamsIds`, nullable: Links to `Team`.
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`, read-only, nullable
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
-    /// `bookmarkId`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `bookmarkId`, nullable: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
-    /// `routes`, read-only, nullable
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `routes`, read-only, nullable: AtroCore type `jsonArray`.
     pub routes: Option<Vec<::atrocore_runtime::serde_json::Value>>,
-    /// `routesNames`, nullable
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `routesNames`, nullable: AtroCore type `jsonArray`.
     pub routes_names: Option<Vec<::atrocore_runtime::serde_json::Value>>,
-    /// `isRoot`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `isRoot`, nullable: AtroCore type `bool`.
     pub is_root: Option<bool>,
-    /// `inheritedFields`, nullable
-    ///
-    /// AtroCore type `array`.
+    /// `inheritedFields`, nullable: AtroCore type `array`.
     pub inherited_fields: Option<Vec<String>>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -155,87 +99,44 @@ impl ::atrocore_runtime::fields::EncodeFields for Category {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "mainImageId", &self.main_image_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "mainImageName",
-            &self.main_image_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_position", &self.position)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_target", &self.target)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "childrenCount",
-            &self.children_count,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "hasChildren", &self.has_children)?;
-        ::atrocore_runtime::fields::entry_opt(map, "parentsIds", &self.parents_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "parentsNames", &self.parents_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "ownerUserName",
-            &self.owner_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserId",
-            &self.assigned_user_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserName",
-            &self.assigned_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "routes", &self.routes)?;
-        ::atrocore_runtime::fields::entry_opt(map, "routesNames", &self.routes_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isRoot", &self.is_root)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "inheritedFields",
-            &self.inherited_fields,
-        )?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_opt(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "mainImageId", &self.main_image_id)?;
+        fields::entry_opt(map, "mainImageName", &self.main_image_name)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        fields::entry_opt(map, "_position", &self.position)?;
+        fields::entry_opt(map, "_target", &self.target)?;
+        fields::entry_opt(map, "childrenCount", &self.children_count)?;
+        fields::entry_opt(map, "hasChildren", &self.has_children)?;
+        fields::entry_opt(map, "parentsIds", &self.parents_ids)?;
+        fields::entry_opt(map, "parentsNames", &self.parents_names)?;
+        fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
+        fields::entry_opt(map, "ownerUserName", &self.owner_user_name)?;
+        fields::entry_opt(map, "assignedUserId", &self.assigned_user_id)?;
+        fields::entry_opt(map, "assignedUserName", &self.assigned_user_name)?;
+        fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::entry_opt(map, "routes", &self.routes)?;
+        fields::entry_opt(map, "routesNames", &self.routes_names)?;
+        fields::entry_opt(map, "isRoot", &self.is_root)?;
+        fields::entry_opt(map, "inheritedFields", &self.inherited_fields)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -473,47 +374,27 @@ impl ::atrocore_runtime::Entity for Category {
 /// The fields of a new `Category` record (`POST /Category`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CategoryPost {
-    /// `id`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`, nullable: AtroCore type `varchar`.
     pub id: Option<crate::ids::CategoryId>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: String,
-    /// `nameDeDe`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`, nullable: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`, nullable: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `description`, nullable
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`, nullable: AtroCore type `text`, multilingual.
     pub description: Option<String>,
-    /// `descriptionDeDe`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`, nullable: AtroCore type `text`.
     pub description_de_de: Option<String>,
-    /// `descriptionFrFr`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`, nullable: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
-    /// `code`, nullable
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`, nullable: AtroCore type `varchar`, unique.
     pub code: Option<String>,
     /// `mainImageId`, nullable
     pub main_image_id: Option<String>,
-    /// `isActive`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`, nullable: AtroCore type `bool`.
     pub is_active: Option<bool>,
-    /// `sortOrder`, nullable
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`, nullable: AtroCore type `int`.
     pub sort_order: Option<i64>,
     /// `parents`
     ///
@@ -561,30 +442,23 @@ impl ::atrocore_runtime::fields::EncodeFields for CategoryPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_opt(map, "mainImageId", &self.main_image_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.parents)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_opt(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_opt(map, "code", &self.code)?;
+        fields::entry_opt(map, "mainImageId", &self.main_image_id)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        fields::entry_link(map, &self.parents)?;
+        fields::entry_link(map, &self.owner_user)?;
+        fields::entry_link(map, &self.assigned_user)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -706,43 +580,25 @@ impl CategoryPost {
 /// Changes to a `Category` record (`PATCH /Category/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CategoryPatch {
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`, nullable: AtroCore type `varchar`.
     pub name_de_de: ::atrocore_runtime::Patch<String>,
-    /// `nameFrFr`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`, nullable: AtroCore type `varchar`.
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `description`, nullable
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`, nullable: AtroCore type `text`, multilingual.
     pub description: ::atrocore_runtime::Patch<String>,
-    /// `descriptionDeDe`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`, nullable: AtroCore type `text`.
     pub description_de_de: ::atrocore_runtime::Patch<String>,
-    /// `descriptionFrFr`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`, nullable: AtroCore type `text`.
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `code`, nullable
-    ///
-    /// AtroCore type `varchar`, unique.
+    /// `code`, nullable: AtroCore type `varchar`, unique.
     pub code: ::atrocore_runtime::Patch<String>,
     /// `mainImageId`, nullable
     pub main_image_id: ::atrocore_runtime::Patch<String>,
-    /// `isActive`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`, nullable: AtroCore type `bool`.
     pub is_active: ::atrocore_runtime::Patch<bool>,
-    /// `sortOrder`, nullable
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`, nullable: AtroCore type `int`.
     pub sort_order: ::atrocore_runtime::Patch<i64>,
     /// `parents`
     ///
@@ -790,33 +646,22 @@ impl ::atrocore_runtime::fields::EncodeFields for CategoryPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(map, "code", &self.code)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "mainImageId",
-            &self.main_image_id,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_patch(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.parents)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_patch(map, "description", &self.description)?;
+        fields::entry_patch(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_patch(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_patch(map, "code", &self.code)?;
+        fields::entry_patch(map, "mainImageId", &self.main_image_id)?;
+        fields::entry_patch(map, "isActive", &self.is_active)?;
+        fields::entry_patch(map, "sortOrder", &self.sort_order)?;
+        fields::entry_link(map, &self.parents)?;
+        fields::entry_link(map, &self.owner_user)?;
+        fields::entry_link(map, &self.assigned_user)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -7,221 +7,121 @@
 /// A `File` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct File {
-    /// `id`, read-only, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`, read-only, nullable: AtroCore type `varchar`.
     pub id: Option<crate::ids::FileId>,
-    /// `_meta`, read-only, nullable
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`, read-only, nullable: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, required: AtroCore type `varchar`.
     pub name: Option<String>,
-    /// `description`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `description`, nullable: AtroCore type `text`.
     pub description: Option<String>,
-    /// `preview`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `preview`, nullable: AtroCore type `varchar`.
     pub preview: Option<String>,
-    /// `tags`, nullable
-    ///
-    /// AtroCore type `multiEnum`.
+    /// `tags`, nullable: AtroCore type `multiEnum`.
     pub tags: Option<Vec<String>>,
-    /// `url`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `url`, nullable: AtroCore type `varchar`.
     pub url: Option<String>,
-    /// `hasOpen`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `hasOpen`, nullable: AtroCore type `bool`.
     pub has_open: Option<bool>,
-    /// `extension`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `extension`, nullable: AtroCore type `varchar`.
     pub extension: Option<String>,
-    /// `downloadUrl`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `downloadUrl`, nullable: AtroCore type `varchar`.
     pub download_url: Option<String>,
-    /// `mimeType`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `mimeType`, nullable: AtroCore type `varchar`.
     pub mime_type: Option<String>,
-    /// `fileSize`, nullable
-    ///
-    /// AtroCore type `int`.
+    /// `fileSize`, nullable: AtroCore type `int`.
     pub file_size: Option<i64>,
-    /// `fileMtime`, nullable
-    ///
-    /// AtroCore type `datetime`.
+    /// `fileMtime`, nullable: AtroCore type `datetime`.
     pub file_mtime: Option<::atrocore_runtime::DateTime>,
-    /// `hash`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `hash`, nullable: AtroCore type `varchar`.
     pub hash: Option<String>,
-    /// `storageId`, nullable
-    ///
-    /// Link to `Storage`.
+    /// `storageId`, nullable: Link to `Storage`.
     pub storage_id: Option<String>,
     /// `storageName`, read-only, nullable
     pub storage_name: Option<String>,
-    /// `folderId`, nullable
-    ///
-    /// Link to `Folder`.
+    /// `folderId`, nullable: Link to `Folder`.
     pub folder_id: Option<String>,
     /// `folderName`, read-only, nullable
     pub folder_name: Option<String>,
-    /// `folderPath`, nullable
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `folderPath`, nullable: AtroCore type `jsonArray`.
     pub folder_path: Option<Vec<::atrocore_runtime::serde_json::Value>>,
-    /// `path`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `path`, nullable: AtroCore type `varchar`.
     pub path: Option<String>,
-    /// `thumbnailsPath`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `thumbnailsPath`, nullable: AtroCore type `text`.
     pub thumbnails_path: Option<String>,
-    /// `typeId`, nullable
-    ///
-    /// Link to `FileType`.
+    /// `typeId`, nullable: Link to `FileType`.
     pub type_id: Option<String>,
     /// `typeName`, read-only, nullable
     pub type_name: Option<String>,
-    /// `uploadUrl`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `uploadUrl`, nullable: AtroCore type `varchar`.
     pub upload_url: Option<String>,
-    /// `remoteUrl`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `remoteUrl`, nullable: AtroCore type `varchar`.
     pub remote_url: Option<String>,
-    /// `files`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `files`, nullable: AtroCore type `varchar`.
     pub files: Option<String>,
-    /// `createdAt`, nullable
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`, nullable: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`, nullable
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`, nullable: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`, nullable
-    ///
-    /// Link to `User`.
+    /// `createdById`, nullable: Link to `User`.
     pub created_by_id: Option<String>,
     /// `createdByName`, read-only, nullable
     pub created_by_name: Option<String>,
-    /// `modifiedById`, nullable
-    ///
-    /// Link to `User`.
+    /// `modifiedById`, nullable: Link to `User`.
     pub modified_by_id: Option<String>,
     /// `modifiedByName`, read-only, nullable
     pub modified_by_name: Option<String>,
-    /// `extensionCorrected`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `extensionCorrected`, nullable: AtroCore type `bool`.
     pub extension_corrected: Option<bool>,
-    /// `width`, nullable
-    ///
-    /// AtroCore type `float`, measure `dimension`.
+    /// `width`, nullable: AtroCore type `float`, measure `dimension`.
     pub width: Option<f64>,
-    /// `height`, nullable
-    ///
-    /// AtroCore type `float`, measure `dimension`.
+    /// `height`, nullable: AtroCore type `float`, measure `dimension`.
     pub height: Option<f64>,
-    /// `size`, nullable
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
+    /// `size`, nullable: AtroCore type `varchar`, measure `dimension`.
     pub size: Option<String>,
-    /// `colorSpace`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `colorSpace`, nullable: AtroCore type `varchar`.
     pub color_space: Option<String>,
-    /// `scanId`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `scanId`, nullable: AtroCore type `varchar`.
     pub scan_id: Option<String>,
-    /// `bookmarkId`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `bookmarkId`, nullable: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
-    /// `widthUnitId`, nullable
-    ///
-    /// Link to `Unit`, measure `dimension`.
+    /// `widthUnitId`, nullable: Link to `Unit`, measure `dimension`.
     pub width_unit_id: Option<String>,
     /// `widthUnitName`, read-only, nullable
     pub width_unit_name: Option<String>,
-    /// `combinedWidth`, nullable
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
+    /// `combinedWidth`, nullable: AtroCore type `varchar`, measure `dimension`.
     pub combined_width: Option<String>,
-    /// `widthAllUnits`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `widthAllUnits`, nullable: AtroCore type `jsonObject`.
     pub width_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `widthUnitData`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `widthUnitData`, nullable: AtroCore type `jsonObject`.
     pub width_unit_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `heightUnitId`, nullable
-    ///
-    /// Link to `Unit`, measure `dimension`.
+    /// `heightUnitId`, nullable: Link to `Unit`, measure `dimension`.
     pub height_unit_id: Option<String>,
     /// `heightUnitName`, read-only, nullable
     pub height_unit_name: Option<String>,
-    /// `combinedHeight`, nullable
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
+    /// `combinedHeight`, nullable: AtroCore type `varchar`, measure `dimension`.
     pub combined_height: Option<String>,
-    /// `heightAllUnits`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `heightAllUnits`, nullable: AtroCore type `jsonObject`.
     pub height_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `heightUnitData`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `heightUnitData`, nullable: AtroCore type `jsonObject`.
     pub height_unit_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `sizeUnitId`, nullable
-    ///
-    /// Link to `Unit`, measure `dimension`.
+    /// `sizeUnitId`, nullable: Link to `Unit`, measure `dimension`.
     pub size_unit_id: Option<String>,
     /// `sizeUnitName`, read-only, nullable
     pub size_unit_name: Option<String>,
-    /// `combinedSize`, nullable
-    ///
-    /// AtroCore type `varchar`, measure `dimension`.
+    /// `combinedSize`, nullable: AtroCore type `varchar`, measure `dimension`.
     pub combined_size: Option<String>,
-    /// `sizeAllUnits`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `sizeAllUnits`, nullable: AtroCore type `jsonObject`.
     pub size_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `sizeUnitData`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `sizeUnitData`, nullable: AtroCore type `jsonObject`.
     pub size_unit_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `smallThumbnailUrl`, nullable
-    ///
-    /// AtroCore type `url`.
+    /// `smallThumbnailUrl`, nullable: AtroCore type `url`.
     pub small_thumbnail_url: Option<String>,
-    /// `mediumThumbnailUrl`, nullable
-    ///
-    /// AtroCore type `url`.
+    /// `mediumThumbnailUrl`, nullable: AtroCore type `url`.
     pub medium_thumbnail_url: Option<String>,
-    /// `largeThumbnailUrl`, nullable
-    ///
-    /// AtroCore type `url`.
+    /// `largeThumbnailUrl`, nullable: AtroCore type `url`.
     pub large_thumbnail_url: Option<String>,
-    /// `smallLogoThumbnailUrl`, nullable
-    ///
-    /// AtroCore type `url`.
+    /// `smallLogoThumbnailUrl`, nullable: AtroCore type `url`.
     pub small_logo_thumbnail_url: Option<String>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -243,149 +143,66 @@ impl ::atrocore_runtime::fields::EncodeFields for File {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(map, "preview", &self.preview)?;
-        ::atrocore_runtime::fields::entry_opt(map, "tags", &self.tags)?;
-        ::atrocore_runtime::fields::entry_opt(map, "url", &self.url)?;
-        ::atrocore_runtime::fields::entry_opt(map, "hasOpen", &self.has_open)?;
-        ::atrocore_runtime::fields::entry_opt(map, "extension", &self.extension)?;
-        ::atrocore_runtime::fields::entry_opt(map, "downloadUrl", &self.download_url)?;
-        ::atrocore_runtime::fields::entry_opt(map, "mimeType", &self.mime_type)?;
-        ::atrocore_runtime::fields::entry_opt(map, "fileSize", &self.file_size)?;
-        ::atrocore_runtime::fields::entry_opt(map, "fileMtime", &self.file_mtime)?;
-        ::atrocore_runtime::fields::entry_opt(map, "hash", &self.hash)?;
-        ::atrocore_runtime::fields::entry_opt(map, "storageId", &self.storage_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "storageName", &self.storage_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "folderId", &self.folder_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "folderName", &self.folder_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "folderPath", &self.folder_path)?;
-        ::atrocore_runtime::fields::entry_opt(map, "path", &self.path)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "thumbnailsPath",
-            &self.thumbnails_path,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "typeId", &self.type_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "typeName", &self.type_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "uploadUrl", &self.upload_url)?;
-        ::atrocore_runtime::fields::entry_opt(map, "remoteUrl", &self.remote_url)?;
-        ::atrocore_runtime::fields::entry_opt(map, "files", &self.files)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "extensionCorrected",
-            &self.extension_corrected,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "width", &self.width)?;
-        ::atrocore_runtime::fields::entry_opt(map, "height", &self.height)?;
-        ::atrocore_runtime::fields::entry_opt(map, "size", &self.size)?;
-        ::atrocore_runtime::fields::entry_opt(map, "colorSpace", &self.color_space)?;
-        ::atrocore_runtime::fields::entry_opt(map, "scanId", &self.scan_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "widthUnitId", &self.width_unit_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "widthUnitName",
-            &self.width_unit_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "combinedWidth",
-            &self.combined_width,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "widthAllUnits",
-            &self.width_all_units,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "widthUnitData",
-            &self.width_unit_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "heightUnitId",
-            &self.height_unit_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "heightUnitName",
-            &self.height_unit_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "combinedHeight",
-            &self.combined_height,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "heightAllUnits",
-            &self.height_all_units,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "heightUnitData",
-            &self.height_unit_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "sizeUnitId", &self.size_unit_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "sizeUnitName",
-            &self.size_unit_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "combinedSize", &self.combined_size)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "sizeAllUnits",
-            &self.size_all_units,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "sizeUnitData",
-            &self.size_unit_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "smallThumbnailUrl",
-            &self.small_thumbnail_url,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "mediumThumbnailUrl",
-            &self.medium_thumbnail_url,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "largeThumbnailUrl",
-            &self.large_thumbnail_url,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "smallLogoThumbnailUrl",
-            &self.small_logo_thumbnail_url,
-        )?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "preview", &self.preview)?;
+        fields::entry_opt(map, "tags", &self.tags)?;
+        fields::entry_opt(map, "url", &self.url)?;
+        fields::entry_opt(map, "hasOpen", &self.has_open)?;
+        fields::entry_opt(map, "extension", &self.extension)?;
+        fields::entry_opt(map, "downloadUrl", &self.download_url)?;
+        fields::entry_opt(map, "mimeType", &self.mime_type)?;
+        fields::entry_opt(map, "fileSize", &self.file_size)?;
+        fields::entry_opt(map, "fileMtime", &self.file_mtime)?;
+        fields::entry_opt(map, "hash", &self.hash)?;
+        fields::entry_opt(map, "storageId", &self.storage_id)?;
+        fields::entry_opt(map, "storageName", &self.storage_name)?;
+        fields::entry_opt(map, "folderId", &self.folder_id)?;
+        fields::entry_opt(map, "folderName", &self.folder_name)?;
+        fields::entry_opt(map, "folderPath", &self.folder_path)?;
+        fields::entry_opt(map, "path", &self.path)?;
+        fields::entry_opt(map, "thumbnailsPath", &self.thumbnails_path)?;
+        fields::entry_opt(map, "typeId", &self.type_id)?;
+        fields::entry_opt(map, "typeName", &self.type_name)?;
+        fields::entry_opt(map, "uploadUrl", &self.upload_url)?;
+        fields::entry_opt(map, "remoteUrl", &self.remote_url)?;
+        fields::entry_opt(map, "files", &self.files)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "extensionCorrected", &self.extension_corrected)?;
+        fields::entry_opt(map, "width", &self.width)?;
+        fields::entry_opt(map, "height", &self.height)?;
+        fields::entry_opt(map, "size", &self.size)?;
+        fields::entry_opt(map, "colorSpace", &self.color_space)?;
+        fields::entry_opt(map, "scanId", &self.scan_id)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::entry_opt(map, "widthUnitId", &self.width_unit_id)?;
+        fields::entry_opt(map, "widthUnitName", &self.width_unit_name)?;
+        fields::entry_opt(map, "combinedWidth", &self.combined_width)?;
+        fields::entry_opt(map, "widthAllUnits", &self.width_all_units)?;
+        fields::entry_opt(map, "widthUnitData", &self.width_unit_data)?;
+        fields::entry_opt(map, "heightUnitId", &self.height_unit_id)?;
+        fields::entry_opt(map, "heightUnitName", &self.height_unit_name)?;
+        fields::entry_opt(map, "combinedHeight", &self.combined_height)?;
+        fields::entry_opt(map, "heightAllUnits", &self.height_all_units)?;
+        fields::entry_opt(map, "heightUnitData", &self.height_unit_data)?;
+        fields::entry_opt(map, "sizeUnitId", &self.size_unit_id)?;
+        fields::entry_opt(map, "sizeUnitName", &self.size_unit_name)?;
+        fields::entry_opt(map, "combinedSize", &self.combined_size)?;
+        fields::entry_opt(map, "sizeAllUnits", &self.size_all_units)?;
+        fields::entry_opt(map, "sizeUnitData", &self.size_unit_data)?;
+        fields::entry_opt(map, "smallThumbnailUrl", &self.small_thumbnail_url)?;
+        fields::entry_opt(map, "mediumThumbnailUrl", &self.medium_thumbnail_url)?;
+        fields::entry_opt(map, "largeThumbnailUrl", &self.large_thumbnail_url)?;
+        fields::entry_opt(map, "smallLogoThumbnailUrl", &self.small_logo_thumbnail_url)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -732,17 +549,11 @@ impl ::atrocore_runtime::Entity for File {
 /// The fields of a new `File` record (`POST /File`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FilePost {
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, required: AtroCore type `varchar`.
     pub name: String,
-    /// `description`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `description`, nullable: AtroCore type `text`.
     pub description: Option<String>,
-    /// `tags`, nullable
-    ///
-    /// AtroCore type `multiEnum`.
+    /// `tags`, nullable: AtroCore type `multiEnum`.
     pub tags: Option<Vec<String>>,
     /// `folder`
     ///
@@ -780,14 +591,15 @@ impl ::atrocore_runtime::fields::EncodeFields for FilePost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
+        use ::atrocore_runtime::fields;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(map, "tags", &self.tags)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.folder)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.type_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "fileContents", &self.file_contents)?;
-        ::atrocore_runtime::fields::entry_opt(map, "share", &self.share)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "tags", &self.tags)?;
+        fields::entry_link(map, &self.folder)?;
+        fields::entry_link(map, &self.type_)?;
+        fields::entry_opt(map, "fileContents", &self.file_contents)?;
+        fields::entry_opt(map, "share", &self.share)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -871,17 +683,11 @@ impl FilePost {
 /// Changes to a `File` record (`PATCH /File/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FilePatch {
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, required: AtroCore type `varchar`.
     pub name: Option<String>,
-    /// `description`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `description`, nullable: AtroCore type `text`.
     pub description: ::atrocore_runtime::Patch<String>,
-    /// `tags`, nullable
-    ///
-    /// AtroCore type `multiEnum`.
+    /// `tags`, nullable: AtroCore type `multiEnum`.
     pub tags: ::atrocore_runtime::Patch<Vec<String>>,
     /// `folder`
     ///
@@ -915,12 +721,13 @@ impl ::atrocore_runtime::fields::EncodeFields for FilePatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_patch(map, "tags", &self.tags)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.folder)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.type_)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_patch(map, "description", &self.description)?;
+        fields::entry_patch(map, "tags", &self.tags)?;
+        fields::entry_link(map, &self.folder)?;
+        fields::entry_link(map, &self.type_)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1490,151 +1297,68 @@ impl ::atrocore_runtime::fields::EncodeFields for CreateChunkBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
+        use ::atrocore_runtime::fields;
         map.serialize_entry("id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(map, "preview", &self.preview)?;
-        ::atrocore_runtime::fields::entry_opt(map, "tags", &self.tags)?;
-        ::atrocore_runtime::fields::entry_opt(map, "url", &self.url)?;
-        ::atrocore_runtime::fields::entry_opt(map, "hasOpen", &self.has_open)?;
-        ::atrocore_runtime::fields::entry_opt(map, "extension", &self.extension)?;
-        ::atrocore_runtime::fields::entry_opt(map, "downloadUrl", &self.download_url)?;
-        ::atrocore_runtime::fields::entry_opt(map, "mimeType", &self.mime_type)?;
-        ::atrocore_runtime::fields::entry_opt(map, "fileSize", &self.file_size)?;
-        ::atrocore_runtime::fields::entry_opt(map, "fileMtime", &self.file_mtime)?;
-        ::atrocore_runtime::fields::entry_opt(map, "hash", &self.hash)?;
-        ::atrocore_runtime::fields::entry_opt(map, "storageId", &self.storage_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "storageName", &self.storage_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "folderId", &self.folder_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "folderName", &self.folder_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "folderPath", &self.folder_path)?;
-        ::atrocore_runtime::fields::entry_opt(map, "path", &self.path)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "thumbnailsPath",
-            &self.thumbnails_path,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "typeId", &self.type_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "typeName", &self.type_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "uploadUrl", &self.upload_url)?;
-        ::atrocore_runtime::fields::entry_opt(map, "remoteUrl", &self.remote_url)?;
-        ::atrocore_runtime::fields::entry_opt(map, "files", &self.files)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "extensionCorrected",
-            &self.extension_corrected,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "width", &self.width)?;
-        ::atrocore_runtime::fields::entry_opt(map, "height", &self.height)?;
-        ::atrocore_runtime::fields::entry_opt(map, "size", &self.size)?;
-        ::atrocore_runtime::fields::entry_opt(map, "colorSpace", &self.color_space)?;
-        ::atrocore_runtime::fields::entry_opt(map, "scanId", &self.scan_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "widthUnitId", &self.width_unit_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "widthUnitName",
-            &self.width_unit_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "combinedWidth",
-            &self.combined_width,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "widthAllUnits",
-            &self.width_all_units,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "widthUnitData",
-            &self.width_unit_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "heightUnitId",
-            &self.height_unit_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "heightUnitName",
-            &self.height_unit_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "combinedHeight",
-            &self.combined_height,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "heightAllUnits",
-            &self.height_all_units,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "heightUnitData",
-            &self.height_unit_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "sizeUnitId", &self.size_unit_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "sizeUnitName",
-            &self.size_unit_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "combinedSize", &self.combined_size)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "sizeAllUnits",
-            &self.size_all_units,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "sizeUnitData",
-            &self.size_unit_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "smallThumbnailUrl",
-            &self.small_thumbnail_url,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "mediumThumbnailUrl",
-            &self.medium_thumbnail_url,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "largeThumbnailUrl",
-            &self.large_thumbnail_url,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "smallLogoThumbnailUrl",
-            &self.small_logo_thumbnail_url,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "piece", &self.piece)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "preview", &self.preview)?;
+        fields::entry_opt(map, "tags", &self.tags)?;
+        fields::entry_opt(map, "url", &self.url)?;
+        fields::entry_opt(map, "hasOpen", &self.has_open)?;
+        fields::entry_opt(map, "extension", &self.extension)?;
+        fields::entry_opt(map, "downloadUrl", &self.download_url)?;
+        fields::entry_opt(map, "mimeType", &self.mime_type)?;
+        fields::entry_opt(map, "fileSize", &self.file_size)?;
+        fields::entry_opt(map, "fileMtime", &self.file_mtime)?;
+        fields::entry_opt(map, "hash", &self.hash)?;
+        fields::entry_opt(map, "storageId", &self.storage_id)?;
+        fields::entry_opt(map, "storageName", &self.storage_name)?;
+        fields::entry_opt(map, "folderId", &self.folder_id)?;
+        fields::entry_opt(map, "folderName", &self.folder_name)?;
+        fields::entry_opt(map, "folderPath", &self.folder_path)?;
+        fields::entry_opt(map, "path", &self.path)?;
+        fields::entry_opt(map, "thumbnailsPath", &self.thumbnails_path)?;
+        fields::entry_opt(map, "typeId", &self.type_id)?;
+        fields::entry_opt(map, "typeName", &self.type_name)?;
+        fields::entry_opt(map, "uploadUrl", &self.upload_url)?;
+        fields::entry_opt(map, "remoteUrl", &self.remote_url)?;
+        fields::entry_opt(map, "files", &self.files)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "extensionCorrected", &self.extension_corrected)?;
+        fields::entry_opt(map, "width", &self.width)?;
+        fields::entry_opt(map, "height", &self.height)?;
+        fields::entry_opt(map, "size", &self.size)?;
+        fields::entry_opt(map, "colorSpace", &self.color_space)?;
+        fields::entry_opt(map, "scanId", &self.scan_id)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::entry_opt(map, "widthUnitId", &self.width_unit_id)?;
+        fields::entry_opt(map, "widthUnitName", &self.width_unit_name)?;
+        fields::entry_opt(map, "combinedWidth", &self.combined_width)?;
+        fields::entry_opt(map, "widthAllUnits", &self.width_all_units)?;
+        fields::entry_opt(map, "widthUnitData", &self.width_unit_data)?;
+        fields::entry_opt(map, "heightUnitId", &self.height_unit_id)?;
+        fields::entry_opt(map, "heightUnitName", &self.height_unit_name)?;
+        fields::entry_opt(map, "combinedHeight", &self.combined_height)?;
+        fields::entry_opt(map, "heightAllUnits", &self.height_all_units)?;
+        fields::entry_opt(map, "heightUnitData", &self.height_unit_data)?;
+        fields::entry_opt(map, "sizeUnitId", &self.size_unit_id)?;
+        fields::entry_opt(map, "sizeUnitName", &self.size_unit_name)?;
+        fields::entry_opt(map, "combinedSize", &self.combined_size)?;
+        fields::entry_opt(map, "sizeAllUnits", &self.size_all_units)?;
+        fields::entry_opt(map, "sizeUnitData", &self.size_unit_data)?;
+        fields::entry_opt(map, "smallThumbnailUrl", &self.small_thumbnail_url)?;
+        fields::entry_opt(map, "mediumThumbnailUrl", &self.medium_thumbnail_url)?;
+        fields::entry_opt(map, "largeThumbnailUrl", &self.large_thumbnail_url)?;
+        fields::entry_opt(map, "smallLogoThumbnailUrl", &self.small_logo_thumbnail_url)?;
+        fields::entry_opt(map, "piece", &self.piece)?;
         map.serialize_entry("piecesCount", &self.pieces_count)?;
-        ::atrocore_runtime::fields::entry_opt(map, "reupload", &self.reupload)?;
+        fields::entry_opt(map, "reupload", &self.reupload)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1742,9 +1466,10 @@ impl ::atrocore_runtime::fields::EncodeFields for MassDownloadBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "idList", &self.id_list)?;
-        ::atrocore_runtime::fields::entry_opt(map, "where", &self.where_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "byWhere", &self.by_where)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "idList", &self.id_list)?;
+        fields::entry_opt(map, "where", &self.where_)?;
+        fields::entry_opt(map, "byWhere", &self.by_where)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1994,149 +1719,66 @@ impl ::atrocore_runtime::fields::EncodeFields for ReuploadBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(map, "preview", &self.preview)?;
-        ::atrocore_runtime::fields::entry_opt(map, "tags", &self.tags)?;
-        ::atrocore_runtime::fields::entry_opt(map, "url", &self.url)?;
-        ::atrocore_runtime::fields::entry_opt(map, "hasOpen", &self.has_open)?;
-        ::atrocore_runtime::fields::entry_opt(map, "extension", &self.extension)?;
-        ::atrocore_runtime::fields::entry_opt(map, "downloadUrl", &self.download_url)?;
-        ::atrocore_runtime::fields::entry_opt(map, "mimeType", &self.mime_type)?;
-        ::atrocore_runtime::fields::entry_opt(map, "fileSize", &self.file_size)?;
-        ::atrocore_runtime::fields::entry_opt(map, "fileMtime", &self.file_mtime)?;
-        ::atrocore_runtime::fields::entry_opt(map, "hash", &self.hash)?;
-        ::atrocore_runtime::fields::entry_opt(map, "storageId", &self.storage_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "storageName", &self.storage_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "folderId", &self.folder_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "folderName", &self.folder_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "folderPath", &self.folder_path)?;
-        ::atrocore_runtime::fields::entry_opt(map, "path", &self.path)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "thumbnailsPath",
-            &self.thumbnails_path,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "typeId", &self.type_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "typeName", &self.type_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "uploadUrl", &self.upload_url)?;
-        ::atrocore_runtime::fields::entry_opt(map, "remoteUrl", &self.remote_url)?;
-        ::atrocore_runtime::fields::entry_opt(map, "files", &self.files)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "extensionCorrected",
-            &self.extension_corrected,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "width", &self.width)?;
-        ::atrocore_runtime::fields::entry_opt(map, "height", &self.height)?;
-        ::atrocore_runtime::fields::entry_opt(map, "size", &self.size)?;
-        ::atrocore_runtime::fields::entry_opt(map, "colorSpace", &self.color_space)?;
-        ::atrocore_runtime::fields::entry_opt(map, "scanId", &self.scan_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "widthUnitId", &self.width_unit_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "widthUnitName",
-            &self.width_unit_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "combinedWidth",
-            &self.combined_width,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "widthAllUnits",
-            &self.width_all_units,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "widthUnitData",
-            &self.width_unit_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "heightUnitId",
-            &self.height_unit_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "heightUnitName",
-            &self.height_unit_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "combinedHeight",
-            &self.combined_height,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "heightAllUnits",
-            &self.height_all_units,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "heightUnitData",
-            &self.height_unit_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "sizeUnitId", &self.size_unit_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "sizeUnitName",
-            &self.size_unit_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "combinedSize", &self.combined_size)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "sizeAllUnits",
-            &self.size_all_units,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "sizeUnitData",
-            &self.size_unit_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "smallThumbnailUrl",
-            &self.small_thumbnail_url,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "mediumThumbnailUrl",
-            &self.medium_thumbnail_url,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "largeThumbnailUrl",
-            &self.large_thumbnail_url,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "smallLogoThumbnailUrl",
-            &self.small_logo_thumbnail_url,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "fileContents", &self.file_contents)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "preview", &self.preview)?;
+        fields::entry_opt(map, "tags", &self.tags)?;
+        fields::entry_opt(map, "url", &self.url)?;
+        fields::entry_opt(map, "hasOpen", &self.has_open)?;
+        fields::entry_opt(map, "extension", &self.extension)?;
+        fields::entry_opt(map, "downloadUrl", &self.download_url)?;
+        fields::entry_opt(map, "mimeType", &self.mime_type)?;
+        fields::entry_opt(map, "fileSize", &self.file_size)?;
+        fields::entry_opt(map, "fileMtime", &self.file_mtime)?;
+        fields::entry_opt(map, "hash", &self.hash)?;
+        fields::entry_opt(map, "storageId", &self.storage_id)?;
+        fields::entry_opt(map, "storageName", &self.storage_name)?;
+        fields::entry_opt(map, "folderId", &self.folder_id)?;
+        fields::entry_opt(map, "folderName", &self.folder_name)?;
+        fields::entry_opt(map, "folderPath", &self.folder_path)?;
+        fields::entry_opt(map, "path", &self.path)?;
+        fields::entry_opt(map, "thumbnailsPath", &self.thumbnails_path)?;
+        fields::entry_opt(map, "typeId", &self.type_id)?;
+        fields::entry_opt(map, "typeName", &self.type_name)?;
+        fields::entry_opt(map, "uploadUrl", &self.upload_url)?;
+        fields::entry_opt(map, "remoteUrl", &self.remote_url)?;
+        fields::entry_opt(map, "files", &self.files)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "extensionCorrected", &self.extension_corrected)?;
+        fields::entry_opt(map, "width", &self.width)?;
+        fields::entry_opt(map, "height", &self.height)?;
+        fields::entry_opt(map, "size", &self.size)?;
+        fields::entry_opt(map, "colorSpace", &self.color_space)?;
+        fields::entry_opt(map, "scanId", &self.scan_id)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::entry_opt(map, "widthUnitId", &self.width_unit_id)?;
+        fields::entry_opt(map, "widthUnitName", &self.width_unit_name)?;
+        fields::entry_opt(map, "combinedWidth", &self.combined_width)?;
+        fields::entry_opt(map, "widthAllUnits", &self.width_all_units)?;
+        fields::entry_opt(map, "widthUnitData", &self.width_unit_data)?;
+        fields::entry_opt(map, "heightUnitId", &self.height_unit_id)?;
+        fields::entry_opt(map, "heightUnitName", &self.height_unit_name)?;
+        fields::entry_opt(map, "combinedHeight", &self.combined_height)?;
+        fields::entry_opt(map, "heightAllUnits", &self.height_all_units)?;
+        fields::entry_opt(map, "heightUnitData", &self.height_unit_data)?;
+        fields::entry_opt(map, "sizeUnitId", &self.size_unit_id)?;
+        fields::entry_opt(map, "sizeUnitName", &self.size_unit_name)?;
+        fields::entry_opt(map, "combinedSize", &self.combined_size)?;
+        fields::entry_opt(map, "sizeAllUnits", &self.size_all_units)?;
+        fields::entry_opt(map, "sizeUnitData", &self.size_unit_data)?;
+        fields::entry_opt(map, "smallThumbnailUrl", &self.small_thumbnail_url)?;
+        fields::entry_opt(map, "mediumThumbnailUrl", &self.medium_thumbnail_url)?;
+        fields::entry_opt(map, "largeThumbnailUrl", &self.large_thumbnail_url)?;
+        fields::entry_opt(map, "smallLogoThumbnailUrl", &self.small_logo_thumbnail_url)?;
+        fields::entry_opt(map, "fileContents", &self.file_contents)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -721,14 +721,15 @@ impl ::atrocore_runtime::fields::EncodeFields for GetDynamicActionsResponseItem 
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "action", &self.action)?;
-        ::atrocore_runtime::fields::entry_opt(map, "label", &self.label)?;
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "display", &self.display)?;
-        ::atrocore_runtime::fields::entry_opt(map, "html", &self.html)?;
-        ::atrocore_runtime::fields::entry_opt(map, "tooltip", &self.tooltip)?;
-        ::atrocore_runtime::fields::entry_opt(map, "displayField", &self.display_field)?;
-        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "action", &self.action)?;
+        fields::entry_opt(map, "label", &self.label)?;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_opt(map, "display", &self.display)?;
+        fields::entry_opt(map, "html", &self.html)?;
+        fields::entry_opt(map, "tooltip", &self.tooltip)?;
+        fields::entry_opt(map, "displayField", &self.display_field)?;
+        fields::entry_opt(map, "data", &self.data)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -783,9 +784,10 @@ impl ::atrocore_runtime::fields::EncodeFields for GetDynamicActionsResponseItemD
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "action_id", &self.action_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "entity_id", &self.entity_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmark_id", &self.bookmark_id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "action_id", &self.action_id)?;
+        fields::entry_opt(map, "entity_id", &self.entity_id)?;
+        fields::entry_opt(map, "bookmark_id", &self.bookmark_id)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -836,9 +838,10 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteAsyncBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
+        use ::atrocore_runtime::fields;
         map.serialize_entry("entityName", &self.entity_name)?;
         map.serialize_entry("where", &self.where_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "permanently", &self.permanently)?;
+        fields::entry_opt(map, "permanently", &self.permanently)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -888,9 +891,10 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteAsyncBodyWhere
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "attribute", &self.attribute)?;
-        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_opt(map, "attribute", &self.attribute)?;
+        fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1037,9 +1041,10 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityMassUpdateAsyncBodyWhere
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "attribute", &self.attribute)?;
-        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_opt(map, "attribute", &self.attribute)?;
+        fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1136,9 +1141,10 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityMergeBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
+        use ::atrocore_runtime::fields;
         map.serialize_entry("entityName", &self.entity_name)?;
         map.serialize_entry("sourceIds", &self.source_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "targetId", &self.target_id)?;
+        fields::entry_opt(map, "targetId", &self.target_id)?;
         map.serialize_entry("attributes", &self.attributes)?;
         ::std::result::Result::Ok(())
     }
@@ -1194,11 +1200,12 @@ impl ::atrocore_runtime::fields::EncodeFields for DeleteEntityRelationBulkBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
+        use ::atrocore_runtime::fields;
         map.serialize_entry("entityName", &self.entity_name)?;
         map.serialize_entry("link", &self.link)?;
         map.serialize_entry("ids", &self.ids)?;
         map.serialize_entry("foreignIds", &self.foreign_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
+        fields::entry_opt(map, "data", &self.data)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1299,11 +1306,12 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBulkBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
+        use ::atrocore_runtime::fields;
         map.serialize_entry("entityName", &self.entity_name)?;
         map.serialize_entry("link", &self.link)?;
         map.serialize_entry("ids", &self.ids)?;
         map.serialize_entry("foreignIds", &self.foreign_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
+        fields::entry_opt(map, "data", &self.data)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1403,11 +1411,12 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBulkAsyncBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
+        use ::atrocore_runtime::fields;
         map.serialize_entry("entityName", &self.entity_name)?;
         map.serialize_entry("link", &self.link)?;
         map.serialize_entry("where", &self.where_)?;
         map.serialize_entry("foreignWhere", &self.foreign_where)?;
-        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
+        fields::entry_opt(map, "data", &self.data)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1508,11 +1517,12 @@ impl ::atrocore_runtime::fields::EncodeFields for DeleteEntityRelationBulkAsyncB
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
+        use ::atrocore_runtime::fields;
         map.serialize_entry("entityName", &self.entity_name)?;
         map.serialize_entry("link", &self.link)?;
         map.serialize_entry("where", &self.where_)?;
         map.serialize_entry("foreignWhere", &self.foreign_where)?;
-        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
+        fields::entry_opt(map, "data", &self.data)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1656,8 +1666,9 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "restored", &self.restored)?;
-        ::atrocore_runtime::fields::entry_opt(map, "errors", &self.errors)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "restored", &self.restored)?;
+        fields::entry_opt(map, "errors", &self.errors)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1754,9 +1765,10 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreAsyncBodyWhereIte
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "attribute", &self.attribute)?;
-        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_opt(map, "attribute", &self.attribute)?;
+        fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1893,8 +1905,9 @@ impl ::atrocore_runtime::fields::EncodeFields for GetEntityStreamResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
-        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "total", &self.total)?;
+        fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1947,11 +1960,12 @@ impl ::atrocore_runtime::fields::EncodeFields for DeleteEntitySubscriptionBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
+        use ::atrocore_runtime::fields;
         map.serialize_entry("entityName", &self.entity_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "where", &self.where_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "selectData", &self.select_data)?;
-        ::atrocore_runtime::fields::entry_opt(map, "byWhere", &self.by_where)?;
+        fields::entry_opt(map, "ids", &self.ids)?;
+        fields::entry_opt(map, "where", &self.where_)?;
+        fields::entry_opt(map, "selectData", &self.select_data)?;
+        fields::entry_opt(map, "byWhere", &self.by_where)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2001,8 +2015,9 @@ impl ::atrocore_runtime::fields::EncodeFields for DeleteEntitySubscriptionRespon
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "count", &self.count)?;
-        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "count", &self.count)?;
+        fields::entry_opt(map, "ids", &self.ids)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2056,11 +2071,12 @@ impl ::atrocore_runtime::fields::EncodeFields for EntitySubscriptionBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
+        use ::atrocore_runtime::fields;
         map.serialize_entry("entityName", &self.entity_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "where", &self.where_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "selectData", &self.select_data)?;
-        ::atrocore_runtime::fields::entry_opt(map, "byWhere", &self.by_where)?;
+        fields::entry_opt(map, "ids", &self.ids)?;
+        fields::entry_opt(map, "where", &self.where_)?;
+        fields::entry_opt(map, "selectData", &self.select_data)?;
+        fields::entry_opt(map, "byWhere", &self.by_where)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2110,8 +2126,9 @@ impl ::atrocore_runtime::fields::EncodeFields for EntitySubscriptionResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "count", &self.count)?;
-        ::atrocore_runtime::fields::entry_opt(map, "ids", &self.ids)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "count", &self.count)?;
+        fields::entry_opt(map, "ids", &self.ids)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2158,8 +2175,9 @@ impl ::atrocore_runtime::fields::EncodeFields for GetEntityTreeResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
-        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "total", &self.total)?;
+        fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2218,18 +2236,15 @@ impl ::atrocore_runtime::fields::EncodeFields for GetEntityTreeResponseListItem 
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "offset", &self.offset)?;
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
-        ::atrocore_runtime::fields::entry_opt(map, "disabled", &self.disabled)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "load_on_demand",
-            &self.load_on_demand,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "scope", &self.scope)?;
-        ::atrocore_runtime::fields::entry_opt(map, "children", &self.children)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "offset", &self.offset)?;
+        fields::entry_opt(map, "total", &self.total)?;
+        fields::entry_opt(map, "disabled", &self.disabled)?;
+        fields::entry_opt(map, "load_on_demand", &self.load_on_demand)?;
+        fields::entry_opt(map, "scope", &self.scope)?;
+        fields::entry_opt(map, "children", &self.children)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2329,7 +2344,8 @@ impl ::atrocore_runtime::fields::EncodeFields for EvaluateScriptFieldDefaultResp
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "default", &self.default)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "default", &self.default)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2424,7 +2440,8 @@ for GenerateScriptAttributesSnippetResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "text", &self.text)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "text", &self.text)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2519,7 +2536,8 @@ impl ::atrocore_runtime::fields::EncodeFields for GenerateScriptFieldsSnippetRes
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "text", &self.text)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "text", &self.text)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2566,8 +2584,9 @@ impl ::atrocore_runtime::fields::EncodeFields for GetGlobalSearchResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "count", &self.count)?;
-        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "count", &self.count)?;
+        fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2616,9 +2635,10 @@ impl ::atrocore_runtime::fields::EncodeFields for GetGlobalSearchResponseListIte
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_scope", &self.scope)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "_scope", &self.scope)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2715,10 +2735,11 @@ impl ::atrocore_runtime::fields::EncodeFields for GetMetadataResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "entityDefs", &self.entity_defs)?;
-        ::atrocore_runtime::fields::entry_opt(map, "clientDefs", &self.client_defs)?;
-        ::atrocore_runtime::fields::entry_opt(map, "scopes", &self.scopes)?;
-        ::atrocore_runtime::fields::entry_opt(map, "app", &self.app)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "entityDefs", &self.entity_defs)?;
+        fields::entry_opt(map, "clientDefs", &self.client_defs)?;
+        fields::entry_opt(map, "scopes", &self.scopes)?;
+        fields::entry_opt(map, "app", &self.app)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2771,14 +2792,11 @@ impl ::atrocore_runtime::fields::EncodeFields for RemoveAssociatesBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
+        use ::atrocore_runtime::fields;
         map.serialize_entry("entityName", &self.entity_name)?;
         map.serialize_entry("mainRecordId", &self.main_record_id)?;
         map.serialize_entry("relatedRecordId", &self.related_record_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "associationId",
-            &self.association_id,
-        )?;
+        fields::entry_opt(map, "associationId", &self.association_id)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2871,16 +2889,9 @@ impl ::atrocore_runtime::fields::EncodeFields for ResetDashboardResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "dashboardLayout",
-            &self.dashboard_layout,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "dashletsOptions",
-            &self.dashlets_options,
-        )?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "dashboardLayout", &self.dashboard_layout)?;
+        fields::entry_opt(map, "dashletsOptions", &self.dashlets_options)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -3029,13 +3040,14 @@ impl ::atrocore_runtime::fields::EncodeFields for GetUserSessionResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
+        use ::atrocore_runtime::fields;
         map.serialize_entry("authorizationToken", &self.authorization_token)?;
-        ::atrocore_runtime::fields::entry_opt(map, "token", &self.token)?;
-        ::atrocore_runtime::fields::entry_opt(map, "user", &self.user)?;
-        ::atrocore_runtime::fields::entry_opt(map, "acl", &self.acl)?;
-        ::atrocore_runtime::fields::entry_opt(map, "preferences", &self.preferences)?;
-        ::atrocore_runtime::fields::entry_opt(map, "settings", &self.settings)?;
-        ::atrocore_runtime::fields::entry_opt(map, "appParams", &self.app_params)?;
+        fields::entry_opt(map, "token", &self.token)?;
+        fields::entry_opt(map, "user", &self.user)?;
+        fields::entry_opt(map, "acl", &self.acl)?;
+        fields::entry_opt(map, "preferences", &self.preferences)?;
+        fields::entry_opt(map, "settings", &self.settings)?;
+        fields::entry_opt(map, "appParams", &self.app_params)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -7,275 +7,159 @@
 /// A `Product` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Product {
-    /// `id`, read-only, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`, read-only, nullable: AtroCore type `varchar`.
     pub id: Option<crate::ids::ProductId>,
-    /// `_meta`, read-only, nullable
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`, read-only, nullable: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`, nullable: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`, nullable: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `description`, nullable
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`, nullable: AtroCore type `text`, multilingual.
     pub description: Option<String>,
-    /// `descriptionDeDe`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`, nullable: AtroCore type `text`.
     pub description_de_de: Option<String>,
-    /// `descriptionFrFr`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`, nullable: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
-    /// `longDescription`, nullable
-    ///
-    /// AtroCore type `wysiwyg`, multilingual.
+    /// `longDescription`, nullable: AtroCore type `wysiwyg`, multilingual.
     pub long_description: Option<String>,
-    /// `longDescriptionDeDe`, nullable
-    ///
-    /// AtroCore type `wysiwyg`.
+    /// `longDescriptionDeDe`, nullable: AtroCore type `wysiwyg`.
     pub long_description_de_de: Option<String>,
-    /// `longDescriptionFrFr`, nullable
-    ///
-    /// AtroCore type `wysiwyg`.
+    /// `longDescriptionFrFr`, nullable: AtroCore type `wysiwyg`.
     pub long_description_fr_fr: Option<String>,
-    /// `createdAt`, nullable
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`, nullable: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`, nullable
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`, nullable: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`, nullable
-    ///
-    /// Link to `User`.
+    /// `createdById`, nullable: Link to `User`.
     pub created_by_id: Option<String>,
     /// `createdByName`, read-only, nullable
     pub created_by_name: Option<String>,
-    /// `modifiedById`, nullable
-    ///
-    /// Link to `User`.
+    /// `modifiedById`, nullable: Link to `User`.
     pub modified_by_id: Option<String>,
     /// `modifiedByName`, read-only, nullable
     pub modified_by_name: Option<String>,
-    /// `parentsIds`, nullable
-    ///
-    /// Links to `Product`.
+    /// `parentsIds`, nullable: Links to `Product`.
     pub parents_ids: Option<Vec<crate::ids::ProductId>>,
     /// `parentsNames`, read-only, nullable
     pub parents_names: Option<::atrocore_runtime::LinkNames>,
-    /// `sortOrder`, nullable
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`, nullable: AtroCore type `int`.
     pub sort_order: Option<i64>,
     /// `imageId`, nullable
     pub image_id: Option<String>,
     /// `imageName`, read-only, nullable
     pub image_name: Option<String>,
-    /// `number`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `number`, required: AtroCore type `varchar`.
     pub number: Option<String>,
-    /// `price`, nullable
-    ///
-    /// AtroCore type `float`, measure `currency`.
+    /// `price`, nullable: AtroCore type `float`, measure `currency`.
     pub price: Option<f64>,
-    /// `isActive`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`, nullable: AtroCore type `bool`.
     pub is_active: Option<bool>,
-    /// `quantity`, nullable
-    ///
-    /// AtroCore type `float`.
+    /// `quantity`, nullable: AtroCore type `float`.
     pub quantity: Option<f64>,
-    /// `productGroupId`, nullable
-    ///
-    /// Link to `ProductGroup`.
+    /// `productGroupId`, nullable: Link to `ProductGroup`.
     pub product_group_id: Option<String>,
     /// `productGroupName`, read-only, nullable
     pub product_group_name: Option<String>,
-    /// `customsNumber`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `customsNumber`, nullable: AtroCore type `varchar`.
     pub customs_number: Option<String>,
-    /// `countryOfOriginId`, nullable
-    ///
-    /// Link to `Country`.
+    /// `countryOfOriginId`, nullable: Link to `Country`.
     pub country_of_origin_id: Option<String>,
     /// `countryOfOriginName`, read-only, nullable
     pub country_of_origin_name: Option<String>,
-    /// `defaultSupplierId`, nullable
-    ///
-    /// Link to `Account`.
+    /// `defaultSupplierId`, nullable: Link to `Account`.
     pub default_supplier_id: Option<String>,
     /// `defaultSupplierName`, read-only, nullable
     pub default_supplier_name: Option<String>,
-    /// `mpn`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `mpn`, nullable: AtroCore type `varchar`.
     pub mpn: Option<String>,
-    /// `note`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `note`, nullable: AtroCore type `text`.
     pub note: Option<String>,
-    /// `brandId`, nullable
-    ///
-    /// Link to `Brand`.
+    /// `brandId`, nullable: Link to `Brand`.
     pub brand_id: Option<crate::ids::BrandId>,
     /// `brandName`, read-only, nullable
     pub brand_name: Option<String>,
-    /// `status`, required
-    ///
-    /// AtroCore type `enum`.
+    /// `status`, required: AtroCore type `enum`.
     pub status: Option<ProductStatus>,
-    /// `ean`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `ean`, nullable: AtroCore type `varchar`.
     pub ean: Option<String>,
-    /// `rrp`, nullable
-    ///
-    /// AtroCore type `float`, measure `currency`.
+    /// `rrp`, nullable: AtroCore type `float`, measure `currency`.
     pub rrp: Option<f64>,
-    /// `tag`, nullable
-    ///
-    /// AtroCore type `multiEnum`.
+    /// `tag`, nullable: AtroCore type `multiEnum`.
     pub tag: Option<Vec<String>>,
     /// `mainImageId`, nullable
     pub main_image_id: Option<String>,
     /// `mainImageName`, read-only, nullable
     pub main_image_name: Option<String>,
-    /// `data`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `data`, nullable: AtroCore type `jsonObject`.
     pub data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `channelsIds`, nullable
-    ///
-    /// Links to `Channel`.
+    /// `channelsIds`, nullable: Links to `Channel`.
     pub channels_ids: Option<Vec<String>>,
     /// `channelsNames`, read-only, nullable
     pub channels_names: Option<::atrocore_runtime::LinkNames>,
-    /// `variantSpecificAttributesIds`, nullable
-    ///
-    /// Links to `Attribute`.
+    /// `variantSpecificAttributesIds`, nullable: Links to `Attribute`.
     pub variant_specific_attributes_ids: Option<Vec<String>>,
     /// `variantSpecificAttributesNames`, read-only, nullable
     pub variant_specific_attributes_names: Option<::atrocore_runtime::LinkNames>,
-    /// `categoriesIds`, nullable
-    ///
-    /// Links to `Category`.
+    /// `categoriesIds`, nullable: Links to `Category`.
     pub categories_ids: Option<Vec<crate::ids::CategoryId>>,
     /// `categoriesNames`, read-only, nullable
     pub categories_names: Option<::atrocore_runtime::LinkNames>,
-    /// `isInheritAssignedUser`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `isInheritAssignedUser`, nullable: AtroCore type `bool`.
     pub is_inherit_assigned_user: Option<bool>,
-    /// `isInheritOwnerUser`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `isInheritOwnerUser`, nullable: AtroCore type `bool`.
     pub is_inherit_owner_user: Option<bool>,
-    /// `isInheritTeams`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `isInheritTeams`, nullable: AtroCore type `bool`.
     pub is_inherit_teams: Option<bool>,
-    /// `ownerUserId`, nullable
-    ///
-    /// Link to `User`.
+    /// `ownerUserId`, nullable: Link to `User`.
     pub owner_user_id: Option<String>,
     /// `ownerUserName`, read-only, nullable
     pub owner_user_name: Option<String>,
-    /// `assignedUserId`, nullable
-    ///
-    /// Link to `User`.
+    /// `assignedUserId`, nullable: Link to `User`.
     pub assigned_user_id: Option<String>,
     /// `assignedUserName`, read-only, nullable
     pub assigned_user_name: Option<String>,
-    /// `teamsIds`, nullable
-    ///
-    /// Links to `Team`.
+    /// `teamsIds`, nullable: Links to `Team`.
     pub teams_ids: Option<Vec<String>>,
     /// `teamsNames`, read-only, nullable
     pub teams_names: Option<::atrocore_runtime::LinkNames>,
-    /// `bookmarkId`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `bookmarkId`, nullable: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
-    /// `attributesDefs`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `attributesDefs`, nullable: AtroCore type `jsonObject`.
     pub attributes_defs: Option<::atrocore_runtime::AttributeDefs>,
-    /// `routes`, read-only, nullable
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `routes`, read-only, nullable: AtroCore type `jsonArray`.
     pub routes: Option<Vec<::atrocore_runtime::serde_json::Value>>,
-    /// `routesNames`, nullable
-    ///
-    /// AtroCore type `jsonArray`.
+    /// `routesNames`, nullable: AtroCore type `jsonArray`.
     pub routes_names: Option<Vec<::atrocore_runtime::serde_json::Value>>,
-    /// `isRoot`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `isRoot`, nullable: AtroCore type `bool`.
     pub is_root: Option<bool>,
-    /// `hasChildren`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `hasChildren`, nullable: AtroCore type `bool`.
     pub has_children: Option<bool>,
-    /// `inheritedFields`, nullable
-    ///
-    /// AtroCore type `array`.
+    /// `inheritedFields`, nullable: AtroCore type `array`.
     pub inherited_fields: Option<Vec<String>>,
-    /// `priceUnitId`, nullable
-    ///
-    /// Link to `Unit`, measure `currency`.
+    /// `priceUnitId`, nullable: Link to `Unit`, measure `currency`.
     pub price_unit_id: Option<String>,
     /// `priceUnitName`, read-only, nullable
     pub price_unit_name: Option<String>,
-    /// `combinedPrice`, nullable
-    ///
-    /// AtroCore type `varchar`, measure `currency`.
+    /// `combinedPrice`, nullable: AtroCore type `varchar`, measure `currency`.
     pub combined_price: Option<String>,
-    /// `priceAllUnits`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `priceAllUnits`, nullable: AtroCore type `jsonObject`.
     pub price_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `priceUnitData`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `priceUnitData`, nullable: AtroCore type `jsonObject`.
     pub price_unit_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `rrpUnitId`, nullable
-    ///
-    /// Link to `Unit`, measure `currency`.
+    /// `rrpUnitId`, nullable: Link to `Unit`, measure `currency`.
     pub rrp_unit_id: Option<String>,
     /// `rrpUnitName`, read-only, nullable
     pub rrp_unit_name: Option<String>,
-    /// `combinedRrp`, nullable
-    ///
-    /// AtroCore type `varchar`, measure `currency`.
+    /// `combinedRrp`, nullable: AtroCore type `varchar`, measure `currency`.
     pub combined_rrp: Option<String>,
-    /// `rrpAllUnits`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `rrpAllUnits`, nullable: AtroCore type `jsonObject`.
     pub rrp_all_units: Option<::atrocore_runtime::serde_json::Value>,
-    /// `rrpUnitData`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `rrpUnitData`, nullable: AtroCore type `jsonObject`.
     pub rrp_unit_data: Option<::atrocore_runtime::serde_json::Value>,
-    /// `classificationsIds`, nullable
-    ///
-    /// Links to `Classification`.
+    /// `classificationsIds`, nullable: Links to `Classification`.
     pub classifications_ids: Option<Vec<String>>,
     /// `classificationsNames`, read-only, nullable
     pub classifications_names: Option<::atrocore_runtime::LinkNames>,
@@ -299,225 +183,94 @@ impl ::atrocore_runtime::fields::EncodeFields for Product {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "longDescription",
-            &self.long_description,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "longDescriptionDeDe",
-            &self.long_description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "longDescriptionFrFr",
-            &self.long_description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "parentsIds", &self.parents_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "parentsNames", &self.parents_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_opt(map, "imageId", &self.image_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "imageName", &self.image_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "number", &self.number)?;
-        ::atrocore_runtime::fields::entry_opt(map, "price", &self.price)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "quantity", &self.quantity)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "productGroupId",
-            &self.product_group_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "productGroupName",
-            &self.product_group_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "customsNumber",
-            &self.customs_number,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "countryOfOriginId",
-            &self.country_of_origin_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "countryOfOriginName",
-            &self.country_of_origin_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "defaultSupplierId",
-            &self.default_supplier_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "defaultSupplierName",
-            &self.default_supplier_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "mpn", &self.mpn)?;
-        ::atrocore_runtime::fields::entry_opt(map, "note", &self.note)?;
-        ::atrocore_runtime::fields::entry_opt(map, "brandId", &self.brand_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "brandName", &self.brand_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "status", &self.status)?;
-        ::atrocore_runtime::fields::entry_opt(map, "ean", &self.ean)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rrp", &self.rrp)?;
-        ::atrocore_runtime::fields::entry_opt(map, "tag", &self.tag)?;
-        ::atrocore_runtime::fields::entry_opt(map, "mainImageId", &self.main_image_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "mainImageName",
-            &self.main_image_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
-        ::atrocore_runtime::fields::entry_opt(map, "channelsIds", &self.channels_ids)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "channelsNames",
-            &self.channels_names,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_opt(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_opt(map, "longDescription", &self.long_description)?;
+        fields::entry_opt(map, "longDescriptionDeDe", &self.long_description_de_de)?;
+        fields::entry_opt(map, "longDescriptionFrFr", &self.long_description_fr_fr)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::entry_opt(map, "parentsIds", &self.parents_ids)?;
+        fields::entry_opt(map, "parentsNames", &self.parents_names)?;
+        fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        fields::entry_opt(map, "imageId", &self.image_id)?;
+        fields::entry_opt(map, "imageName", &self.image_name)?;
+        fields::entry_opt(map, "number", &self.number)?;
+        fields::entry_opt(map, "price", &self.price)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "quantity", &self.quantity)?;
+        fields::entry_opt(map, "productGroupId", &self.product_group_id)?;
+        fields::entry_opt(map, "productGroupName", &self.product_group_name)?;
+        fields::entry_opt(map, "customsNumber", &self.customs_number)?;
+        fields::entry_opt(map, "countryOfOriginId", &self.country_of_origin_id)?;
+        fields::entry_opt(map, "countryOfOriginName", &self.country_of_origin_name)?;
+        fields::entry_opt(map, "defaultSupplierId", &self.default_supplier_id)?;
+        fields::entry_opt(map, "defaultSupplierName", &self.default_supplier_name)?;
+        fields::entry_opt(map, "mpn", &self.mpn)?;
+        fields::entry_opt(map, "note", &self.note)?;
+        fields::entry_opt(map, "brandId", &self.brand_id)?;
+        fields::entry_opt(map, "brandName", &self.brand_name)?;
+        fields::entry_opt(map, "status", &self.status)?;
+        fields::entry_opt(map, "ean", &self.ean)?;
+        fields::entry_opt(map, "rrp", &self.rrp)?;
+        fields::entry_opt(map, "tag", &self.tag)?;
+        fields::entry_opt(map, "mainImageId", &self.main_image_id)?;
+        fields::entry_opt(map, "mainImageName", &self.main_image_name)?;
+        fields::entry_opt(map, "data", &self.data)?;
+        fields::entry_opt(map, "channelsIds", &self.channels_ids)?;
+        fields::entry_opt(map, "channelsNames", &self.channels_names)?;
+        fields::entry_opt(
             map,
             "variantSpecificAttributesIds",
             &self.variant_specific_attributes_ids,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(
             map,
             "variantSpecificAttributesNames",
             &self.variant_specific_attributes_names,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "categoriesIds",
-            &self.categories_ids,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "categoriesNames",
-            &self.categories_names,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "isInheritAssignedUser",
-            &self.is_inherit_assigned_user,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "isInheritOwnerUser",
-            &self.is_inherit_owner_user,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "isInheritTeams",
-            &self.is_inherit_teams,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "ownerUserName",
-            &self.owner_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserId",
-            &self.assigned_user_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "assignedUserName",
-            &self.assigned_user_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "attributesDefs",
-            &self.attributes_defs,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "routes", &self.routes)?;
-        ::atrocore_runtime::fields::entry_opt(map, "routesNames", &self.routes_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isRoot", &self.is_root)?;
-        ::atrocore_runtime::fields::entry_opt(map, "hasChildren", &self.has_children)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "inheritedFields",
-            &self.inherited_fields,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "priceUnitId", &self.price_unit_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "priceUnitName",
-            &self.price_unit_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "combinedPrice",
-            &self.combined_price,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "priceAllUnits",
-            &self.price_all_units,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "priceUnitData",
-            &self.price_unit_data,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "rrpUnitId", &self.rrp_unit_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rrpUnitName", &self.rrp_unit_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "combinedRrp", &self.combined_rrp)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rrpAllUnits", &self.rrp_all_units)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rrpUnitData", &self.rrp_unit_data)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "classificationsIds",
-            &self.classifications_ids,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "classificationsNames",
-            &self.classifications_names,
-        )?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "categoriesIds", &self.categories_ids)?;
+        fields::entry_opt(map, "categoriesNames", &self.categories_names)?;
+        fields::entry_opt(map, "isInheritAssignedUser", &self.is_inherit_assigned_user)?;
+        fields::entry_opt(map, "isInheritOwnerUser", &self.is_inherit_owner_user)?;
+        fields::entry_opt(map, "isInheritTeams", &self.is_inherit_teams)?;
+        fields::entry_opt(map, "ownerUserId", &self.owner_user_id)?;
+        fields::entry_opt(map, "ownerUserName", &self.owner_user_name)?;
+        fields::entry_opt(map, "assignedUserId", &self.assigned_user_id)?;
+        fields::entry_opt(map, "assignedUserName", &self.assigned_user_name)?;
+        fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        fields::entry_opt(map, "bookmarkId", &self.bookmark_id)?;
+        fields::entry_opt(map, "attributesDefs", &self.attributes_defs)?;
+        fields::entry_opt(map, "routes", &self.routes)?;
+        fields::entry_opt(map, "routesNames", &self.routes_names)?;
+        fields::entry_opt(map, "isRoot", &self.is_root)?;
+        fields::entry_opt(map, "hasChildren", &self.has_children)?;
+        fields::entry_opt(map, "inheritedFields", &self.inherited_fields)?;
+        fields::entry_opt(map, "priceUnitId", &self.price_unit_id)?;
+        fields::entry_opt(map, "priceUnitName", &self.price_unit_name)?;
+        fields::entry_opt(map, "combinedPrice", &self.combined_price)?;
+        fields::entry_opt(map, "priceAllUnits", &self.price_all_units)?;
+        fields::entry_opt(map, "priceUnitData", &self.price_unit_data)?;
+        fields::entry_opt(map, "rrpUnitId", &self.rrp_unit_id)?;
+        fields::entry_opt(map, "rrpUnitName", &self.rrp_unit_name)?;
+        fields::entry_opt(map, "combinedRrp", &self.combined_rrp)?;
+        fields::entry_opt(map, "rrpAllUnits", &self.rrp_all_units)?;
+        fields::entry_opt(map, "rrpUnitData", &self.rrp_unit_data)?;
+        fields::entry_opt(map, "classificationsIds", &self.classifications_ids)?;
+        fields::entry_opt(map, "classificationsNames", &self.classifications_names)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -968,45 +721,25 @@ impl ::atrocore_runtime::Entity for Product {
 /// The fields of a new `Product` record (`POST /Product`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductPost {
-    /// `id`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`, nullable: AtroCore type `varchar`.
     pub id: Option<crate::ids::ProductId>,
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: String,
-    /// `nameDeDe`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`, nullable: AtroCore type `varchar`.
     pub name_de_de: Option<String>,
-    /// `nameFrFr`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`, nullable: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `description`, nullable
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`, nullable: AtroCore type `text`, multilingual.
     pub description: Option<String>,
-    /// `descriptionDeDe`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`, nullable: AtroCore type `text`.
     pub description_de_de: Option<String>,
-    /// `descriptionFrFr`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`, nullable: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
-    /// `longDescription`, nullable
-    ///
-    /// AtroCore type `wysiwyg`, multilingual.
+    /// `longDescription`, nullable: AtroCore type `wysiwyg`, multilingual.
     pub long_description: Option<String>,
-    /// `longDescriptionDeDe`, nullable
-    ///
-    /// AtroCore type `wysiwyg`.
+    /// `longDescriptionDeDe`, nullable: AtroCore type `wysiwyg`.
     pub long_description_de_de: Option<String>,
-    /// `longDescriptionFrFr`, nullable
-    ///
-    /// AtroCore type `wysiwyg`.
+    /// `longDescriptionFrFr`, nullable: AtroCore type `wysiwyg`.
     pub long_description_fr_fr: Option<String>,
     /// `parents`
     ///
@@ -1016,27 +749,17 @@ pub struct ProductPost {
     pub parents: Option<
         ::atrocore_runtime::LinkMany<crate::ids::ProductId, links::Parents>,
     >,
-    /// `sortOrder`, nullable
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`, nullable: AtroCore type `int`.
     pub sort_order: Option<i64>,
     /// `imageId`, nullable
     pub image_id: Option<String>,
-    /// `number`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `number`, required: AtroCore type `varchar`.
     pub number: String,
-    /// `price`, nullable
-    ///
-    /// AtroCore type `float`, measure `currency`.
+    /// `price`, nullable: AtroCore type `float`, measure `currency`.
     pub price: Option<f64>,
-    /// `isActive`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`, nullable: AtroCore type `bool`.
     pub is_active: Option<bool>,
-    /// `quantity`, nullable
-    ///
-    /// AtroCore type `float`.
+    /// `quantity`, nullable: AtroCore type `float`.
     pub quantity: Option<f64>,
     /// `productGroup`
     ///
@@ -1044,9 +767,7 @@ pub struct ProductPost {
     ///
     /// Link to `ProductGroup`.
     pub product_group: Option<::atrocore_runtime::LinkOne<String, links::ProductGroup>>,
-    /// `customsNumber`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `customsNumber`, nullable: AtroCore type `varchar`.
     pub customs_number: Option<String>,
     /// `countryOfOrigin`
     ///
@@ -1064,13 +785,9 @@ pub struct ProductPost {
     pub default_supplier: Option<
         ::atrocore_runtime::LinkOne<String, links::DefaultSupplier>,
     >,
-    /// `mpn`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `mpn`, nullable: AtroCore type `varchar`.
     pub mpn: Option<String>,
-    /// `note`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `note`, nullable: AtroCore type `text`.
     pub note: Option<String>,
     /// `brand`
     ///
@@ -1078,27 +795,17 @@ pub struct ProductPost {
     ///
     /// Link to `Brand`.
     pub brand: Option<::atrocore_runtime::LinkOne<crate::ids::BrandId, links::Brand>>,
-    /// `status`, required
-    ///
-    /// AtroCore type `enum`.
+    /// `status`, required: AtroCore type `enum`.
     pub status: ProductStatus,
-    /// `ean`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `ean`, nullable: AtroCore type `varchar`.
     pub ean: Option<String>,
-    /// `rrp`, nullable
-    ///
-    /// AtroCore type `float`, measure `currency`.
+    /// `rrp`, nullable: AtroCore type `float`, measure `currency`.
     pub rrp: Option<f64>,
-    /// `tag`, nullable
-    ///
-    /// AtroCore type `multiEnum`.
+    /// `tag`, nullable: AtroCore type `multiEnum`.
     pub tag: Option<Vec<String>>,
     /// `mainImageId`, nullable
     pub main_image_id: Option<String>,
-    /// `data`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `data`, nullable: AtroCore type `jsonObject`.
     pub data: Option<::atrocore_runtime::serde_json::Value>,
     /// `channels`
     ///
@@ -1122,17 +829,11 @@ pub struct ProductPost {
     pub categories: Option<
         ::atrocore_runtime::LinkMany<crate::ids::CategoryId, links::Categories>,
     >,
-    /// `isInheritAssignedUser`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `isInheritAssignedUser`, nullable: AtroCore type `bool`.
     pub is_inherit_assigned_user: Option<bool>,
-    /// `isInheritOwnerUser`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `isInheritOwnerUser`, nullable: AtroCore type `bool`.
     pub is_inherit_owner_user: Option<bool>,
-    /// `isInheritTeams`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `isInheritTeams`, nullable: AtroCore type `bool`.
     pub is_inherit_teams: Option<bool>,
     /// `ownerUser`
     ///
@@ -1192,85 +893,50 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "longDescription",
-            &self.long_description,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "longDescriptionDeDe",
-            &self.long_description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "longDescriptionFrFr",
-            &self.long_description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.parents)?;
-        ::atrocore_runtime::fields::entry_opt(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_opt(map, "imageId", &self.image_id)?;
+        fields::entry_opt(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_opt(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_opt(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_opt(map, "longDescription", &self.long_description)?;
+        fields::entry_opt(map, "longDescriptionDeDe", &self.long_description_de_de)?;
+        fields::entry_opt(map, "longDescriptionFrFr", &self.long_description_fr_fr)?;
+        fields::entry_link(map, &self.parents)?;
+        fields::entry_opt(map, "sortOrder", &self.sort_order)?;
+        fields::entry_opt(map, "imageId", &self.image_id)?;
         map.serialize_entry("number", &self.number)?;
-        ::atrocore_runtime::fields::entry_opt(map, "price", &self.price)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "quantity", &self.quantity)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.product_group)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "customsNumber",
-            &self.customs_number,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.country_of_origin)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.default_supplier)?;
-        ::atrocore_runtime::fields::entry_opt(map, "mpn", &self.mpn)?;
-        ::atrocore_runtime::fields::entry_opt(map, "note", &self.note)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.brand)?;
+        fields::entry_opt(map, "price", &self.price)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "quantity", &self.quantity)?;
+        fields::entry_link(map, &self.product_group)?;
+        fields::entry_opt(map, "customsNumber", &self.customs_number)?;
+        fields::entry_link(map, &self.country_of_origin)?;
+        fields::entry_link(map, &self.default_supplier)?;
+        fields::entry_opt(map, "mpn", &self.mpn)?;
+        fields::entry_opt(map, "note", &self.note)?;
+        fields::entry_link(map, &self.brand)?;
         map.serialize_entry("status", &self.status)?;
-        ::atrocore_runtime::fields::entry_opt(map, "ean", &self.ean)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rrp", &self.rrp)?;
-        ::atrocore_runtime::fields::entry_opt(map, "tag", &self.tag)?;
-        ::atrocore_runtime::fields::entry_opt(map, "mainImageId", &self.main_image_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "data", &self.data)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.channels)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.variant_specific_attributes)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.categories)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "isInheritAssignedUser",
-            &self.is_inherit_assigned_user,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "isInheritOwnerUser",
-            &self.is_inherit_owner_user,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "isInheritTeams",
-            &self.is_inherit_teams,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.price_unit)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.rrp_unit)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.classifications)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "ean", &self.ean)?;
+        fields::entry_opt(map, "rrp", &self.rrp)?;
+        fields::entry_opt(map, "tag", &self.tag)?;
+        fields::entry_opt(map, "mainImageId", &self.main_image_id)?;
+        fields::entry_opt(map, "data", &self.data)?;
+        fields::entry_link(map, &self.channels)?;
+        fields::entry_link(map, &self.variant_specific_attributes)?;
+        fields::entry_link(map, &self.categories)?;
+        fields::entry_opt(map, "isInheritAssignedUser", &self.is_inherit_assigned_user)?;
+        fields::entry_opt(map, "isInheritOwnerUser", &self.is_inherit_owner_user)?;
+        fields::entry_opt(map, "isInheritTeams", &self.is_inherit_teams)?;
+        fields::entry_link(map, &self.owner_user)?;
+        fields::entry_link(map, &self.assigned_user)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::entry_link(map, &self.price_unit)?;
+        fields::entry_link(map, &self.rrp_unit)?;
+        fields::entry_link(map, &self.classifications)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -1548,41 +1214,23 @@ impl ProductPost {
 /// Changes to a `Product` record (`PATCH /Product/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProductPatch {
-    /// `name`, required
-    ///
-    /// AtroCore type `varchar`, multilingual.
+    /// `name`, required: AtroCore type `varchar`, multilingual.
     pub name: Option<String>,
-    /// `nameDeDe`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameDeDe`, nullable: AtroCore type `varchar`.
     pub name_de_de: ::atrocore_runtime::Patch<String>,
-    /// `nameFrFr`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `nameFrFr`, nullable: AtroCore type `varchar`.
     pub name_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `description`, nullable
-    ///
-    /// AtroCore type `text`, multilingual.
+    /// `description`, nullable: AtroCore type `text`, multilingual.
     pub description: ::atrocore_runtime::Patch<String>,
-    /// `descriptionDeDe`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionDeDe`, nullable: AtroCore type `text`.
     pub description_de_de: ::atrocore_runtime::Patch<String>,
-    /// `descriptionFrFr`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `descriptionFrFr`, nullable: AtroCore type `text`.
     pub description_fr_fr: ::atrocore_runtime::Patch<String>,
-    /// `longDescription`, nullable
-    ///
-    /// AtroCore type `wysiwyg`, multilingual.
+    /// `longDescription`, nullable: AtroCore type `wysiwyg`, multilingual.
     pub long_description: ::atrocore_runtime::Patch<String>,
-    /// `longDescriptionDeDe`, nullable
-    ///
-    /// AtroCore type `wysiwyg`.
+    /// `longDescriptionDeDe`, nullable: AtroCore type `wysiwyg`.
     pub long_description_de_de: ::atrocore_runtime::Patch<String>,
-    /// `longDescriptionFrFr`, nullable
-    ///
-    /// AtroCore type `wysiwyg`.
+    /// `longDescriptionFrFr`, nullable: AtroCore type `wysiwyg`.
     pub long_description_fr_fr: ::atrocore_runtime::Patch<String>,
     /// `parents`
     ///
@@ -1592,27 +1240,17 @@ pub struct ProductPatch {
     pub parents: Option<
         ::atrocore_runtime::LinkMany<crate::ids::ProductId, links::Parents>,
     >,
-    /// `sortOrder`, nullable
-    ///
-    /// AtroCore type `int`.
+    /// `sortOrder`, nullable: AtroCore type `int`.
     pub sort_order: ::atrocore_runtime::Patch<i64>,
     /// `imageId`, nullable
     pub image_id: ::atrocore_runtime::Patch<String>,
-    /// `number`, required
-    ///
-    /// AtroCore type `varchar`.
+    /// `number`, required: AtroCore type `varchar`.
     pub number: Option<String>,
-    /// `price`, nullable
-    ///
-    /// AtroCore type `float`, measure `currency`.
+    /// `price`, nullable: AtroCore type `float`, measure `currency`.
     pub price: ::atrocore_runtime::Patch<f64>,
-    /// `isActive`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `isActive`, nullable: AtroCore type `bool`.
     pub is_active: ::atrocore_runtime::Patch<bool>,
-    /// `quantity`, nullable
-    ///
-    /// AtroCore type `float`.
+    /// `quantity`, nullable: AtroCore type `float`.
     pub quantity: ::atrocore_runtime::Patch<f64>,
     /// `productGroup`
     ///
@@ -1620,9 +1258,7 @@ pub struct ProductPatch {
     ///
     /// Link to `ProductGroup`.
     pub product_group: Option<::atrocore_runtime::LinkOne<String, links::ProductGroup>>,
-    /// `customsNumber`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `customsNumber`, nullable: AtroCore type `varchar`.
     pub customs_number: ::atrocore_runtime::Patch<String>,
     /// `countryOfOrigin`
     ///
@@ -1640,13 +1276,9 @@ pub struct ProductPatch {
     pub default_supplier: Option<
         ::atrocore_runtime::LinkOne<String, links::DefaultSupplier>,
     >,
-    /// `mpn`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `mpn`, nullable: AtroCore type `varchar`.
     pub mpn: ::atrocore_runtime::Patch<String>,
-    /// `note`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `note`, nullable: AtroCore type `text`.
     pub note: ::atrocore_runtime::Patch<String>,
     /// `brand`
     ///
@@ -1654,27 +1286,17 @@ pub struct ProductPatch {
     ///
     /// Link to `Brand`.
     pub brand: Option<::atrocore_runtime::LinkOne<crate::ids::BrandId, links::Brand>>,
-    /// `status`, required
-    ///
-    /// AtroCore type `enum`.
+    /// `status`, required: AtroCore type `enum`.
     pub status: Option<ProductStatus>,
-    /// `ean`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `ean`, nullable: AtroCore type `varchar`.
     pub ean: ::atrocore_runtime::Patch<String>,
-    /// `rrp`, nullable
-    ///
-    /// AtroCore type `float`, measure `currency`.
+    /// `rrp`, nullable: AtroCore type `float`, measure `currency`.
     pub rrp: ::atrocore_runtime::Patch<f64>,
-    /// `tag`, nullable
-    ///
-    /// AtroCore type `multiEnum`.
+    /// `tag`, nullable: AtroCore type `multiEnum`.
     pub tag: ::atrocore_runtime::Patch<Vec<String>>,
     /// `mainImageId`, nullable
     pub main_image_id: ::atrocore_runtime::Patch<String>,
-    /// `data`, nullable
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `data`, nullable: AtroCore type `jsonObject`.
     pub data: ::atrocore_runtime::Patch<::atrocore_runtime::serde_json::Value>,
     /// `channels`
     ///
@@ -1698,17 +1320,11 @@ pub struct ProductPatch {
     pub categories: Option<
         ::atrocore_runtime::LinkMany<crate::ids::CategoryId, links::Categories>,
     >,
-    /// `isInheritAssignedUser`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `isInheritAssignedUser`, nullable: AtroCore type `bool`.
     pub is_inherit_assigned_user: ::atrocore_runtime::Patch<bool>,
-    /// `isInheritOwnerUser`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `isInheritOwnerUser`, nullable: AtroCore type `bool`.
     pub is_inherit_owner_user: ::atrocore_runtime::Patch<bool>,
-    /// `isInheritTeams`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `isInheritTeams`, nullable: AtroCore type `bool`.
     pub is_inherit_teams: ::atrocore_runtime::Patch<bool>,
     /// `ownerUser`
     ///
@@ -1768,88 +1384,53 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
-        ::atrocore_runtime::fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
-        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "descriptionDeDe",
-            &self.description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "descriptionFrFr",
-            &self.description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "longDescription",
-            &self.long_description,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "longDescriptionDeDe",
-            &self.long_description_de_de,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "longDescriptionFrFr",
-            &self.long_description_fr_fr,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.parents)?;
-        ::atrocore_runtime::fields::entry_patch(map, "sortOrder", &self.sort_order)?;
-        ::atrocore_runtime::fields::entry_patch(map, "imageId", &self.image_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "number", &self.number)?;
-        ::atrocore_runtime::fields::entry_patch(map, "price", &self.price)?;
-        ::atrocore_runtime::fields::entry_patch(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_patch(map, "quantity", &self.quantity)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.product_group)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "customsNumber",
-            &self.customs_number,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.country_of_origin)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.default_supplier)?;
-        ::atrocore_runtime::fields::entry_patch(map, "mpn", &self.mpn)?;
-        ::atrocore_runtime::fields::entry_patch(map, "note", &self.note)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.brand)?;
-        ::atrocore_runtime::fields::entry_opt(map, "status", &self.status)?;
-        ::atrocore_runtime::fields::entry_patch(map, "ean", &self.ean)?;
-        ::atrocore_runtime::fields::entry_patch(map, "rrp", &self.rrp)?;
-        ::atrocore_runtime::fields::entry_patch(map, "tag", &self.tag)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "mainImageId",
-            &self.main_image_id,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(map, "data", &self.data)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.channels)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.variant_specific_attributes)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.categories)?;
-        ::atrocore_runtime::fields::entry_patch(
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_patch(map, "nameDeDe", &self.name_de_de)?;
+        fields::entry_patch(map, "nameFrFr", &self.name_fr_fr)?;
+        fields::entry_patch(map, "description", &self.description)?;
+        fields::entry_patch(map, "descriptionDeDe", &self.description_de_de)?;
+        fields::entry_patch(map, "descriptionFrFr", &self.description_fr_fr)?;
+        fields::entry_patch(map, "longDescription", &self.long_description)?;
+        fields::entry_patch(map, "longDescriptionDeDe", &self.long_description_de_de)?;
+        fields::entry_patch(map, "longDescriptionFrFr", &self.long_description_fr_fr)?;
+        fields::entry_link(map, &self.parents)?;
+        fields::entry_patch(map, "sortOrder", &self.sort_order)?;
+        fields::entry_patch(map, "imageId", &self.image_id)?;
+        fields::entry_opt(map, "number", &self.number)?;
+        fields::entry_patch(map, "price", &self.price)?;
+        fields::entry_patch(map, "isActive", &self.is_active)?;
+        fields::entry_patch(map, "quantity", &self.quantity)?;
+        fields::entry_link(map, &self.product_group)?;
+        fields::entry_patch(map, "customsNumber", &self.customs_number)?;
+        fields::entry_link(map, &self.country_of_origin)?;
+        fields::entry_link(map, &self.default_supplier)?;
+        fields::entry_patch(map, "mpn", &self.mpn)?;
+        fields::entry_patch(map, "note", &self.note)?;
+        fields::entry_link(map, &self.brand)?;
+        fields::entry_opt(map, "status", &self.status)?;
+        fields::entry_patch(map, "ean", &self.ean)?;
+        fields::entry_patch(map, "rrp", &self.rrp)?;
+        fields::entry_patch(map, "tag", &self.tag)?;
+        fields::entry_patch(map, "mainImageId", &self.main_image_id)?;
+        fields::entry_patch(map, "data", &self.data)?;
+        fields::entry_link(map, &self.channels)?;
+        fields::entry_link(map, &self.variant_specific_attributes)?;
+        fields::entry_link(map, &self.categories)?;
+        fields::entry_patch(
             map,
             "isInheritAssignedUser",
             &self.is_inherit_assigned_user,
         )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "isInheritOwnerUser",
-            &self.is_inherit_owner_user,
-        )?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "isInheritTeams",
-            &self.is_inherit_teams,
-        )?;
-        ::atrocore_runtime::fields::entry_link(map, &self.owner_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.assigned_user)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.teams)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.price_unit)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.rrp_unit)?;
-        ::atrocore_runtime::fields::entry_link(map, &self.classifications)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_patch(map, "isInheritOwnerUser", &self.is_inherit_owner_user)?;
+        fields::entry_patch(map, "isInheritTeams", &self.is_inherit_teams)?;
+        fields::entry_link(map, &self.owner_user)?;
+        fields::entry_link(map, &self.assigned_user)?;
+        fields::entry_link(map, &self.teams)?;
+        fields::entry_link(map, &self.price_unit)?;
+        fields::entry_link(map, &self.rrp_unit)?;
+        fields::entry_link(map, &self.classifications)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2717,8 +2298,9 @@ impl ::atrocore_runtime::fields::EncodeFields for GetChannelStatisticsResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
-        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "total", &self.total)?;
+        fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2771,11 +2353,12 @@ impl ::atrocore_runtime::fields::EncodeFields for GetChannelStatisticsResponseLi
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "products", &self.products)?;
-        ::atrocore_runtime::fields::entry_opt(map, "active", &self.active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "notActive", &self.not_active)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "products", &self.products)?;
+        fields::entry_opt(map, "active", &self.active)?;
+        fields::entry_opt(map, "notActive", &self.not_active)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2872,7 +2455,8 @@ impl ::atrocore_runtime::fields::EncodeFields for MassRemoveAttributeAsyncRespon
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "jobId", &self.job_id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "jobId", &self.job_id)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2919,8 +2503,9 @@ impl ::atrocore_runtime::fields::EncodeFields for GetProductByStatusStatisticsRe
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
-        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "total", &self.total)?;
+        fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -2972,9 +2557,10 @@ for GetProductByStatusStatisticsResponseListItem {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "amount", &self.amount)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "amount", &self.amount)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -3024,8 +2610,9 @@ impl ::atrocore_runtime::fields::EncodeFields for GetProductByTagStatisticsRespo
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
-        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "total", &self.total)?;
+        fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -3076,9 +2663,10 @@ for GetProductByTagStatisticsResponseListItem {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "amount", &self.amount)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "amount", &self.amount)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -3128,8 +2716,9 @@ impl ::atrocore_runtime::fields::EncodeFields for GetProductTypeStatisticsRespon
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
-        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "total", &self.total)?;
+        fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -3184,11 +2773,12 @@ for GetProductTypeStatisticsResponseListItem {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
-        ::atrocore_runtime::fields::entry_opt(map, "active", &self.active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "notActive", &self.not_active)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "total", &self.total)?;
+        fields::entry_opt(map, "active", &self.active)?;
+        fields::entry_opt(map, "notActive", &self.not_active)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -7,71 +7,41 @@
 /// A `Sharing` record as read from the API. Every field is optional: `select` returns only the fields asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sharing {
-    /// `id`, read-only, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`, read-only, nullable: AtroCore type `varchar`.
     pub id: Option<crate::ids::SharingId>,
-    /// `_meta`, read-only, nullable
-    ///
-    /// AtroCore type `jsonObject`.
+    /// `_meta`, read-only, nullable: AtroCore type `jsonObject`.
     pub meta: Option<::atrocore_runtime::Meta>,
-    /// `name`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, nullable: AtroCore type `varchar`.
     pub name: Option<String>,
-    /// `description`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `description`, nullable: AtroCore type `text`.
     pub description: Option<String>,
-    /// `active`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `active`, nullable: AtroCore type `bool`.
     pub active: Option<bool>,
-    /// `available`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `available`, nullable: AtroCore type `bool`.
     pub available: Option<bool>,
     /// `fileId`, required
     pub file_id: Option<String>,
     /// `fileName`, read-only, nullable
     pub file_name: Option<String>,
-    /// `validTill`, nullable
-    ///
-    /// AtroCore type `datetime`.
+    /// `validTill`, nullable: AtroCore type `datetime`.
     pub valid_till: Option<::atrocore_runtime::DateTime>,
-    /// `allowedUsage`, nullable
-    ///
-    /// AtroCore type `int`.
+    /// `allowedUsage`, nullable: AtroCore type `int`.
     pub allowed_usage: Option<i64>,
-    /// `used`, nullable
-    ///
-    /// AtroCore type `int`.
+    /// `used`, nullable: AtroCore type `int`.
     pub used: Option<i64>,
-    /// `link`, nullable
-    ///
-    /// AtroCore type `url`.
+    /// `link`, nullable: AtroCore type `url`.
     pub link: Option<String>,
-    /// `viewLink`, nullable
-    ///
-    /// AtroCore type `url`.
+    /// `viewLink`, nullable: AtroCore type `url`.
     pub view_link: Option<String>,
-    /// `createdAt`, nullable
-    ///
-    /// AtroCore type `datetime`.
+    /// `createdAt`, nullable: AtroCore type `datetime`.
     pub created_at: Option<::atrocore_runtime::DateTime>,
-    /// `modifiedAt`, nullable
-    ///
-    /// AtroCore type `datetime`.
+    /// `modifiedAt`, nullable: AtroCore type `datetime`.
     pub modified_at: Option<::atrocore_runtime::DateTime>,
-    /// `createdById`, nullable
-    ///
-    /// Link to `User`.
+    /// `createdById`, nullable: Link to `User`.
     pub created_by_id: Option<String>,
     /// `createdByName`, read-only, nullable
     pub created_by_name: Option<String>,
-    /// `modifiedById`, nullable
-    ///
-    /// Link to `User`.
+    /// `modifiedById`, nullable: Link to `User`.
     pub modified_by_id: Option<String>,
     /// `modifiedByName`, read-only, nullable
     pub modified_by_name: Option<String>,
@@ -95,38 +65,27 @@ impl ::atrocore_runtime::fields::EncodeFields for Sharing {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(map, "active", &self.active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "available", &self.available)?;
-        ::atrocore_runtime::fields::entry_opt(map, "fileId", &self.file_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "fileName", &self.file_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "validTill", &self.valid_till)?;
-        ::atrocore_runtime::fields::entry_opt(map, "allowedUsage", &self.allowed_usage)?;
-        ::atrocore_runtime::fields::entry_opt(map, "used", &self.used)?;
-        ::atrocore_runtime::fields::entry_opt(map, "link", &self.link)?;
-        ::atrocore_runtime::fields::entry_opt(map, "viewLink", &self.view_link)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedById",
-            &self.modified_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "modifiedByName",
-            &self.modified_by_name,
-        )?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "active", &self.active)?;
+        fields::entry_opt(map, "available", &self.available)?;
+        fields::entry_opt(map, "fileId", &self.file_id)?;
+        fields::entry_opt(map, "fileName", &self.file_name)?;
+        fields::entry_opt(map, "validTill", &self.valid_till)?;
+        fields::entry_opt(map, "allowedUsage", &self.allowed_usage)?;
+        fields::entry_opt(map, "used", &self.used)?;
+        fields::entry_opt(map, "link", &self.link)?;
+        fields::entry_opt(map, "viewLink", &self.view_link)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "modifiedAt", &self.modified_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "modifiedById", &self.modified_by_id)?;
+        fields::entry_opt(map, "modifiedByName", &self.modified_by_name)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -278,31 +237,19 @@ impl ::atrocore_runtime::Entity for Sharing {
 /// The fields of a new `Sharing` record (`POST /Sharing`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SharingPost {
-    /// `id`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `id`, nullable: AtroCore type `varchar`.
     pub id: Option<crate::ids::SharingId>,
-    /// `name`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, nullable: AtroCore type `varchar`.
     pub name: Option<String>,
-    /// `description`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `description`, nullable: AtroCore type `text`.
     pub description: Option<String>,
-    /// `active`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `active`, nullable: AtroCore type `bool`.
     pub active: Option<bool>,
     /// `fileId`, required
     pub file_id: String,
-    /// `validTill`, nullable
-    ///
-    /// AtroCore type `datetime`.
+    /// `validTill`, nullable: AtroCore type `datetime`.
     pub valid_till: Option<::atrocore_runtime::DateTime>,
-    /// `allowedUsage`, nullable
-    ///
-    /// AtroCore type `int`.
+    /// `allowedUsage`, nullable: AtroCore type `int`.
     pub allowed_usage: Option<i64>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -324,14 +271,15 @@ impl ::atrocore_runtime::fields::EncodeFields for SharingPost {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_opt(map, "active", &self.active)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "description", &self.description)?;
+        fields::entry_opt(map, "active", &self.active)?;
         map.serialize_entry("fileId", &self.file_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "validTill", &self.valid_till)?;
-        ::atrocore_runtime::fields::entry_opt(map, "allowedUsage", &self.allowed_usage)?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        fields::entry_opt(map, "validTill", &self.valid_till)?;
+        fields::entry_opt(map, "allowedUsage", &self.allowed_usage)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -413,27 +361,17 @@ impl SharingPost {
 /// Changes to a `Sharing` record (`PATCH /Sharing/{id}`): fields left `Unchanged` are not sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SharingPatch {
-    /// `name`, nullable
-    ///
-    /// AtroCore type `varchar`.
+    /// `name`, nullable: AtroCore type `varchar`.
     pub name: ::atrocore_runtime::Patch<String>,
-    /// `description`, nullable
-    ///
-    /// AtroCore type `text`.
+    /// `description`, nullable: AtroCore type `text`.
     pub description: ::atrocore_runtime::Patch<String>,
-    /// `active`, nullable
-    ///
-    /// AtroCore type `bool`.
+    /// `active`, nullable: AtroCore type `bool`.
     pub active: ::atrocore_runtime::Patch<bool>,
     /// `fileId`
     pub file_id: ::atrocore_runtime::Patch<String>,
-    /// `validTill`, nullable
-    ///
-    /// AtroCore type `datetime`.
+    /// `validTill`, nullable: AtroCore type `datetime`.
     pub valid_till: ::atrocore_runtime::Patch<::atrocore_runtime::DateTime>,
-    /// `allowedUsage`, nullable
-    ///
-    /// AtroCore type `int`.
+    /// `allowedUsage`, nullable: AtroCore type `int`.
     pub allowed_usage: ::atrocore_runtime::Patch<i64>,
     /// Fields the spec does not describe (custom fields of the instance, attribute
     /// fields with `Flatten-Attributes`), kept as received and sent as given.
@@ -455,17 +393,14 @@ impl ::atrocore_runtime::fields::EncodeFields for SharingPatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_patch(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_patch(map, "description", &self.description)?;
-        ::atrocore_runtime::fields::entry_patch(map, "active", &self.active)?;
-        ::atrocore_runtime::fields::entry_patch(map, "fileId", &self.file_id)?;
-        ::atrocore_runtime::fields::entry_patch(map, "validTill", &self.valid_till)?;
-        ::atrocore_runtime::fields::entry_patch(
-            map,
-            "allowedUsage",
-            &self.allowed_usage,
-        )?;
-        ::atrocore_runtime::fields::encode_extra(&self.extra, map)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_patch(map, "name", &self.name)?;
+        fields::entry_patch(map, "description", &self.description)?;
+        fields::entry_patch(map, "active", &self.active)?;
+        fields::entry_patch(map, "fileId", &self.file_id)?;
+        fields::entry_patch(map, "validTill", &self.valid_till)?;
+        fields::entry_patch(map, "allowedUsage", &self.allowed_usage)?;
+        fields::encode_extra(&self.extra, map)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -101,8 +101,9 @@ impl ::atrocore_runtime::fields::EncodeFields for GetResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
-        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "total", &self.total)?;
+        fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -149,8 +150,9 @@ impl ::atrocore_runtime::fields::EncodeFields for GetScopeResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
-        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "total", &self.total)?;
+        fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }

@@ -82,8 +82,9 @@ impl ::atrocore_runtime::fields::EncodeFields for GetTreeDataResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
-        ::atrocore_runtime::fields::entry_opt(map, "tree", &self.tree)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "total", &self.total)?;
+        fields::entry_opt(map, "tree", &self.tree)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -136,11 +137,12 @@ impl ::atrocore_runtime::fields::EncodeFields for GetTreeDataResponseTreeItem {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "scope", &self.scope)?;
-        ::atrocore_runtime::fields::entry_opt(map, "disabled", &self.disabled)?;
-        ::atrocore_runtime::fields::entry_opt(map, "children", &self.children)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "scope", &self.scope)?;
+        fields::entry_opt(map, "disabled", &self.disabled)?;
+        fields::entry_opt(map, "children", &self.children)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -237,9 +239,10 @@ for InheritAllFromParentAsyncBodyWhereItem {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "attribute", &self.attribute)?;
-        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_opt(map, "attribute", &self.attribute)?;
+        fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -287,7 +290,8 @@ impl ::atrocore_runtime::fields::EncodeFields for InheritAllFromParentAsyncRespo
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "jobId", &self.job_id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "jobId", &self.job_id)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -626,162 +630,75 @@ impl ::atrocore_runtime::fields::EncodeFields for UserProfile {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "_meta", &self.meta)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "disableActionHistory",
-            &self.disable_action_history,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "isAdmin", &self.is_admin)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "isEntityAdmin",
-            &self.is_entity_admin,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "isRoleAdmin", &self.is_role_admin)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isUserAdmin", &self.is_user_admin)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "_meta", &self.meta)?;
+        fields::entry_opt(map, "disableActionHistory", &self.disable_action_history)?;
+        fields::entry_opt(map, "isAdmin", &self.is_admin)?;
+        fields::entry_opt(map, "isEntityAdmin", &self.is_entity_admin)?;
+        fields::entry_opt(map, "isRoleAdmin", &self.is_role_admin)?;
+        fields::entry_opt(map, "isUserAdmin", &self.is_user_admin)?;
         map.serialize_entry("userName", &self.user_name)?;
         map.serialize_entry("name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "department", &self.department)?;
-        ::atrocore_runtime::fields::entry_opt(map, "firstName", &self.first_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "lastName", &self.last_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "title", &self.title)?;
-        ::atrocore_runtime::fields::entry_opt(map, "emailAddress", &self.email_address)?;
-        ::atrocore_runtime::fields::entry_opt(map, "phoneNumber", &self.phone_number)?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsNames", &self.teams_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rolesIds", &self.roles_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rolesNames", &self.roles_names)?;
-        ::atrocore_runtime::fields::entry_opt(map, "avatarId", &self.avatar_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "avatarName", &self.avatar_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "gender", &self.gender)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdAt", &self.created_at)?;
-        ::atrocore_runtime::fields::entry_opt(map, "createdById", &self.created_by_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "createdByName",
-            &self.created_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "passwordUpdatedAt",
-            &self.password_updated_at,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "passwordUpdatedById",
-            &self.password_updated_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "passwordUpdatedByName",
-            &self.password_updated_by_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "layoutProfileId",
-            &self.layout_profile_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "layoutProfileName",
-            &self.layout_profile_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "localeId", &self.locale_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "localeName", &self.locale_name)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "disabledLanguages",
-            &self.disabled_languages,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "styleId", &self.style_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "styleName", &self.style_name)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "dashboardLayout",
-            &self.dashboard_layout,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "dashletsOptions",
-            &self.dashlets_options,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "useCustomTabList",
-            &self.use_custom_tab_list,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "department", &self.department)?;
+        fields::entry_opt(map, "firstName", &self.first_name)?;
+        fields::entry_opt(map, "lastName", &self.last_name)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "title", &self.title)?;
+        fields::entry_opt(map, "emailAddress", &self.email_address)?;
+        fields::entry_opt(map, "phoneNumber", &self.phone_number)?;
+        fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        fields::entry_opt(map, "teamsNames", &self.teams_names)?;
+        fields::entry_opt(map, "rolesIds", &self.roles_ids)?;
+        fields::entry_opt(map, "rolesNames", &self.roles_names)?;
+        fields::entry_opt(map, "avatarId", &self.avatar_id)?;
+        fields::entry_opt(map, "avatarName", &self.avatar_name)?;
+        fields::entry_opt(map, "gender", &self.gender)?;
+        fields::entry_opt(map, "createdAt", &self.created_at)?;
+        fields::entry_opt(map, "createdById", &self.created_by_id)?;
+        fields::entry_opt(map, "createdByName", &self.created_by_name)?;
+        fields::entry_opt(map, "passwordUpdatedAt", &self.password_updated_at)?;
+        fields::entry_opt(map, "passwordUpdatedById", &self.password_updated_by_id)?;
+        fields::entry_opt(map, "passwordUpdatedByName", &self.password_updated_by_name)?;
+        fields::entry_opt(map, "layoutProfileId", &self.layout_profile_id)?;
+        fields::entry_opt(map, "layoutProfileName", &self.layout_profile_name)?;
+        fields::entry_opt(map, "localeId", &self.locale_id)?;
+        fields::entry_opt(map, "localeName", &self.locale_name)?;
+        fields::entry_opt(map, "disabledLanguages", &self.disabled_languages)?;
+        fields::entry_opt(map, "styleId", &self.style_id)?;
+        fields::entry_opt(map, "styleName", &self.style_name)?;
+        fields::entry_opt(map, "dashboardLayout", &self.dashboard_layout)?;
+        fields::entry_opt(map, "dashletsOptions", &self.dashlets_options)?;
+        fields::entry_opt(map, "useCustomTabList", &self.use_custom_tab_list)?;
+        fields::entry_opt(
             map,
             "followEntityOnStreamPost",
             &self.follow_entity_on_stream_post,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "followCreatedEntities",
-            &self.follow_created_entities,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "followCreatedEntities", &self.follow_created_entities)?;
+        fields::entry_opt(
             map,
             "followEntityOnAssignment",
             &self.follow_entity_on_assignment,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "closedPanelOptions",
-            &self.closed_panel_options,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "receiveNotifications",
-            &self.receive_notifications,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "notificationProfileId",
-            &self.notification_profile_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "closedPanelOptions", &self.closed_panel_options)?;
+        fields::entry_opt(map, "receiveNotifications", &self.receive_notifications)?;
+        fields::entry_opt(map, "notificationProfileId", &self.notification_profile_id)?;
+        fields::entry_opt(
             map,
             "notificationProfileName",
             &self.notification_profile_name,
         )?;
-        ::atrocore_runtime::fields::entry_opt(map, "lpNavigation", &self.lp_navigation)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "hideShowFullList",
-            &self.hide_show_full_list,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "favoritesList",
-            &self.favorites_list,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "currentSelectionId",
-            &self.current_selection_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "currentSelectionName",
-            &self.current_selection_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "actorId", &self.actor_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "actorName", &self.actor_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "delegatorId", &self.delegator_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "delegatorName",
-            &self.delegator_name,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "disableNavigationPath",
-            &self.disable_navigation_path,
-        )?;
+        fields::entry_opt(map, "lpNavigation", &self.lp_navigation)?;
+        fields::entry_opt(map, "hideShowFullList", &self.hide_show_full_list)?;
+        fields::entry_opt(map, "favoritesList", &self.favorites_list)?;
+        fields::entry_opt(map, "currentSelectionId", &self.current_selection_id)?;
+        fields::entry_opt(map, "currentSelectionName", &self.current_selection_name)?;
+        fields::entry_opt(map, "actorId", &self.actor_id)?;
+        fields::entry_opt(map, "actorName", &self.actor_name)?;
+        fields::entry_opt(map, "delegatorId", &self.delegator_id)?;
+        fields::entry_opt(map, "delegatorName", &self.delegator_name)?;
+        fields::entry_opt(map, "disableNavigationPath", &self.disable_navigation_path)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -960,120 +877,53 @@ impl ::atrocore_runtime::fields::EncodeFields for UserProfilePatch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "disableActionHistory",
-            &self.disable_action_history,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "isAdmin", &self.is_admin)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "isEntityAdmin",
-            &self.is_entity_admin,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "isRoleAdmin", &self.is_role_admin)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isUserAdmin", &self.is_user_admin)?;
-        ::atrocore_runtime::fields::entry_opt(map, "userName", &self.user_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "name", &self.name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "department", &self.department)?;
-        ::atrocore_runtime::fields::entry_opt(map, "firstName", &self.first_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "lastName", &self.last_name)?;
-        ::atrocore_runtime::fields::entry_opt(map, "isActive", &self.is_active)?;
-        ::atrocore_runtime::fields::entry_opt(map, "title", &self.title)?;
-        ::atrocore_runtime::fields::entry_opt(map, "emailAddress", &self.email_address)?;
-        ::atrocore_runtime::fields::entry_opt(map, "phoneNumber", &self.phone_number)?;
-        ::atrocore_runtime::fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "rolesIds", &self.roles_ids)?;
-        ::atrocore_runtime::fields::entry_opt(map, "avatarId", &self.avatar_id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "gender", &self.gender)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "passwordUpdatedAt",
-            &self.password_updated_at,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "passwordUpdatedById",
-            &self.password_updated_by_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "layoutProfileId",
-            &self.layout_profile_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "localeId", &self.locale_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "disabledLanguages",
-            &self.disabled_languages,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "styleId", &self.style_id)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "dashboardLayout",
-            &self.dashboard_layout,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "dashletsOptions",
-            &self.dashlets_options,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "useCustomTabList",
-            &self.use_custom_tab_list,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "disableActionHistory", &self.disable_action_history)?;
+        fields::entry_opt(map, "isAdmin", &self.is_admin)?;
+        fields::entry_opt(map, "isEntityAdmin", &self.is_entity_admin)?;
+        fields::entry_opt(map, "isRoleAdmin", &self.is_role_admin)?;
+        fields::entry_opt(map, "isUserAdmin", &self.is_user_admin)?;
+        fields::entry_opt(map, "userName", &self.user_name)?;
+        fields::entry_opt(map, "name", &self.name)?;
+        fields::entry_opt(map, "department", &self.department)?;
+        fields::entry_opt(map, "firstName", &self.first_name)?;
+        fields::entry_opt(map, "lastName", &self.last_name)?;
+        fields::entry_opt(map, "isActive", &self.is_active)?;
+        fields::entry_opt(map, "title", &self.title)?;
+        fields::entry_opt(map, "emailAddress", &self.email_address)?;
+        fields::entry_opt(map, "phoneNumber", &self.phone_number)?;
+        fields::entry_opt(map, "teamsIds", &self.teams_ids)?;
+        fields::entry_opt(map, "rolesIds", &self.roles_ids)?;
+        fields::entry_opt(map, "avatarId", &self.avatar_id)?;
+        fields::entry_opt(map, "gender", &self.gender)?;
+        fields::entry_opt(map, "passwordUpdatedAt", &self.password_updated_at)?;
+        fields::entry_opt(map, "passwordUpdatedById", &self.password_updated_by_id)?;
+        fields::entry_opt(map, "layoutProfileId", &self.layout_profile_id)?;
+        fields::entry_opt(map, "localeId", &self.locale_id)?;
+        fields::entry_opt(map, "disabledLanguages", &self.disabled_languages)?;
+        fields::entry_opt(map, "styleId", &self.style_id)?;
+        fields::entry_opt(map, "dashboardLayout", &self.dashboard_layout)?;
+        fields::entry_opt(map, "dashletsOptions", &self.dashlets_options)?;
+        fields::entry_opt(map, "useCustomTabList", &self.use_custom_tab_list)?;
+        fields::entry_opt(
             map,
             "followEntityOnStreamPost",
             &self.follow_entity_on_stream_post,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "followCreatedEntities",
-            &self.follow_created_entities,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
+        fields::entry_opt(map, "followCreatedEntities", &self.follow_created_entities)?;
+        fields::entry_opt(
             map,
             "followEntityOnAssignment",
             &self.follow_entity_on_assignment,
         )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "closedPanelOptions",
-            &self.closed_panel_options,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "receiveNotifications",
-            &self.receive_notifications,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "notificationProfileId",
-            &self.notification_profile_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(map, "lpNavigation", &self.lp_navigation)?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "hideShowFullList",
-            &self.hide_show_full_list,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "favoritesList",
-            &self.favorites_list,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "currentSelectionId",
-            &self.current_selection_id,
-        )?;
-        ::atrocore_runtime::fields::entry_opt(
-            map,
-            "disableNavigationPath",
-            &self.disable_navigation_path,
-        )?;
+        fields::entry_opt(map, "closedPanelOptions", &self.closed_panel_options)?;
+        fields::entry_opt(map, "receiveNotifications", &self.receive_notifications)?;
+        fields::entry_opt(map, "notificationProfileId", &self.notification_profile_id)?;
+        fields::entry_opt(map, "lpNavigation", &self.lp_navigation)?;
+        fields::entry_opt(map, "hideShowFullList", &self.hide_show_full_list)?;
+        fields::entry_opt(map, "favoritesList", &self.favorites_list)?;
+        fields::entry_opt(map, "currentSelectionId", &self.current_selection_id)?;
+        fields::entry_opt(map, "disableNavigationPath", &self.disable_navigation_path)?;
         ::std::result::Result::Ok(())
     }
 }

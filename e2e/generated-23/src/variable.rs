@@ -95,10 +95,11 @@ impl ::atrocore_runtime::fields::EncodeFields for CreateBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
         map.serialize_entry("key", &self.key)?;
         map.serialize_entry("type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
+        fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -151,10 +152,11 @@ impl ::atrocore_runtime::fields::EncodeFields for CreateResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "key", &self.key)?;
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "key", &self.key)?;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -203,8 +205,9 @@ impl ::atrocore_runtime::fields::EncodeFields for GetResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "total", &self.total)?;
-        ::atrocore_runtime::fields::entry_opt(map, "list", &self.list)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "total", &self.total)?;
+        fields::entry_opt(map, "list", &self.list)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -255,10 +258,11 @@ impl ::atrocore_runtime::fields::EncodeFields for GetResponseListItem {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "key", &self.key)?;
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "key", &self.key)?;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -309,9 +313,10 @@ impl ::atrocore_runtime::fields::EncodeFields for IdBody {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "key", &self.key)?;
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "key", &self.key)?;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -363,10 +368,11 @@ impl ::atrocore_runtime::fields::EncodeFields for IdResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "key", &self.key)?;
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "key", &self.key)?;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }
@@ -419,10 +425,11 @@ impl ::atrocore_runtime::fields::EncodeFields for GetIdResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        ::atrocore_runtime::fields::entry_opt(map, "id", &self.id)?;
-        ::atrocore_runtime::fields::entry_opt(map, "key", &self.key)?;
-        ::atrocore_runtime::fields::entry_opt(map, "type", &self.type_)?;
-        ::atrocore_runtime::fields::entry_opt(map, "value", &self.value)?;
+        use ::atrocore_runtime::fields;
+        fields::entry_opt(map, "id", &self.id)?;
+        fields::entry_opt(map, "key", &self.key)?;
+        fields::entry_opt(map, "type", &self.type_)?;
+        fields::entry_opt(map, "value", &self.value)?;
         ::std::result::Result::Ok(())
     }
 }

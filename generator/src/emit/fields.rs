@@ -14,6 +14,18 @@ pub(super) fn encode_impl(s: &Struct, statements: &[TokenStream]) -> TokenStream
     } else {
         quote!(map)
     };
+    // The statements name the runtime's `fields` module shortly (one line each, mostly).
+    let uses_fields = statements.iter().any(|t| {
+        t.clone()
+            .into_iter()
+            .next()
+            .is_some_and(|tt| tt.to_string() == "fields")
+    });
+    let import = uses_fields.then(|| {
+        quote!(
+            use ::atrocore_runtime::fields;
+        )
+    });
     quote! {
         impl ::atrocore_runtime::serde::Serialize for #name {
             fn serialize<S: ::atrocore_runtime::serde::Serializer>(
@@ -28,6 +40,7 @@ pub(super) fn encode_impl(s: &Struct, statements: &[TokenStream]) -> TokenStream
                 &self,
                 #map: &mut M,
             ) -> ::std::result::Result<(), M::Error> {
+                #import
                 #(#statements)*
                 ::std::result::Result::Ok(())
             }

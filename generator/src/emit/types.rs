@@ -91,6 +91,9 @@ pub(super) fn derives(default: bool, deserialize: bool) -> TokenStream {
     }
 }
 
+/// A field's doc: its wire name and notes, then what the spec or the metadata says of it, on
+/// the same line when that is one line (most fields: "`name`, required: AtroCore type
+/// `varchar`.").
 pub(super) fn field_doc(f: &Field) -> TokenStream {
     let mut notes = vec![format!("`{}`", f.wire)];
     if f.required {
@@ -103,7 +106,10 @@ pub(super) fn field_doc(f: &Field) -> TokenStream {
         notes.push("nullable".into());
     }
     let summary = notes.join(", ");
-    docs(&[Some(&summary), f.doc.as_deref()])
+    match f.doc.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) if !d.contains('\n') => docs(&[Some(&format!("{summary}: {d}"))]),
+        other => docs(&[Some(&summary), other]),
+    }
 }
 
 /// A struct in the given style; `all_default`: it has a `Default` (the arena's answer).
@@ -170,7 +176,8 @@ pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream 
             must: !default,
         });
         // What `Serialize` writes: the field's key, unless skipped; a link its own key.
-        let fields_mod = quote!(::atrocore_runtime::fields);
+        // (`fields` is the runtime's module, imported by `encode_impl`.)
+        let fields_mod = quote!(fields);
         encode.push(match (link, skip) {
             (true, Some(_)) => quote!(#fields_mod::entry_link(map, &self.#fname)?;),
             (true, None) => quote!(self.#fname.write_entry(map)?;),
@@ -191,7 +198,7 @@ pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream 
     let has_extra = s.style != StructStyle::Plain;
     let extra = if has_extra {
         let flatten = (!lean).then(|| quote!(#[serde(flatten)]));
-        encode.push(quote!(::atrocore_runtime::fields::encode_extra(&self.extra, map)?;));
+        encode.push(quote!(fields::encode_extra(&self.extra, map)?;));
         quote! {
             /// Fields the spec does not describe (custom fields of the instance, attribute
             /// fields with `Flatten-Attributes`), kept as received and sent as given.

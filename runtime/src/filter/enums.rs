@@ -36,11 +36,13 @@ impl<E, V: EnumValue> EnumField<E, V> {
     }
 
     /// Equal to `value` (`equals`).
+    #[doc(alias = "eq")]
     pub fn equals(&self, value: V) -> Filter<E> {
         self.text.equals(value.wire_value())
     }
 
     /// Not equal to `value` (`notEquals`).
+    #[doc(alias = "ne")]
     pub fn not_equals(&self, value: V) -> Filter<E> {
         self.text.not_equals(value.wire_value())
     }

@@ -135,10 +135,12 @@ field_handle! {
 
 impl<E> TextField<E> {
     /// Equal to `value` (`equals`).
+    #[doc(alias = "eq")]
     pub fn equals(&self, value: impl Into<String>) -> Filter<E> {
         self.cond_value("equals", text(value))
     }
     /// Not equal to `value` (`notEquals`).
+    #[doc(alias = "ne")]
     pub fn not_equals(&self, value: impl Into<String>) -> Filter<E> {
         self.cond_value("notEquals", text(value))
     }
@@ -183,10 +185,12 @@ field_handle! {
 
 impl<E> NumberField<E> {
     /// Equal to `value`.
+    #[doc(alias = "eq")]
     pub fn equals(&self, value: impl Into<NumberValue>) -> Filter<E> {
         self.cond_value("equals", value.into().0)
     }
     /// Not equal to `value`.
+    #[doc(alias = "ne")]
     pub fn not_equals(&self, value: impl Into<NumberValue>) -> Filter<E> {
         self.cond_value("notEquals", value.into().0)
     }
@@ -238,6 +242,7 @@ impl<E> BoolField<E> {
         self.cond("isFalse")
     }
     /// The flag equals `value` (`isTrue` or `isFalse`).
+    #[doc(alias = "eq")]
     pub fn equals(&self, value: bool) -> Filter<E> {
         if value {
             self.is_true()
@@ -411,10 +416,12 @@ impl<E> LinkField<E> {
         self.cond("isNotLinked")
     }
     /// Equal to the id `id` (`equals`).
+    #[doc(alias = "eq")]
     pub fn equals(&self, id: impl Into<String>) -> Filter<E> {
         self.cond_value("equals", text(id))
     }
     /// Not equal to the id `id` (`notEquals`).
+    #[doc(alias = "ne")]
     pub fn not_equals(&self, id: impl Into<String>) -> Filter<E> {
         self.cond_value("notEquals", text(id))
     }
@@ -460,10 +467,12 @@ field_handle! {
 
 impl<E> AnyField<E> {
     /// Equal to `value`.
+    #[doc(alias = "eq")]
     pub fn equals(&self, value: impl Into<WhereValue>) -> Filter<E> {
         self.cond_value("equals", value.into())
     }
     /// Not equal to `value`.
+    #[doc(alias = "ne")]
     pub fn not_equals(&self, value: impl Into<WhereValue>) -> Filter<E> {
         self.cond_value("notEquals", value.into())
     }
@@ -519,10 +528,12 @@ impl<E> AttributeFilter<E> {
     }
 
     /// Equal to `value`.
+    #[doc(alias = "eq")]
     pub fn equals(self, value: impl Into<WhereValue>) -> Filter<E> {
         self.op("equals", value)
     }
     /// Not equal to `value`.
+    #[doc(alias = "ne")]
     pub fn not_equals(self, value: impl Into<WhereValue>) -> Filter<E> {
         self.op("notEquals", value)
     }
