@@ -2081,27 +2081,33 @@ impl<'a> ProductApi<'a> {
     /// The spec is corrected here: AtroCore routes `PATCH` (a `PUT` is not found) and answers a boolean, not `{message}` (2.2.31 app/Atro/Resources/routes.json (`/:controller/:id/subscription`, patch), app/Atro/Controllers/AbstractRecordController.php::actionFollow).
     ///
     /// `PATCH /Product/{id}/subscription`
-    pub fn subscription(&self, id: &str) -> ::atrocore_runtime::Operation<bool> {
+    pub fn subscription(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
                 ::atrocore_runtime::Method::PATCH,
                 ::std::format!(
                     "/Product/{}/subscription",
-                    ::atrocore_runtime::encode_path_segment(id)
+                    ::atrocore_runtime::encode_path_segment(id.id_str())
                 ),
             );
         ::atrocore_runtime::Operation::json(request)
     }
     /// `DELETE /Product/{id}/subscription`
-    pub fn delete_subscription(&self, id: &str) -> ::atrocore_runtime::Operation<bool> {
+    pub fn delete_subscription(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
             .request(
                 ::atrocore_runtime::Method::DELETE,
                 ::std::format!(
                     "/Product/{}/subscription",
-                    ::atrocore_runtime::encode_path_segment(id)
+                    ::atrocore_runtime::encode_path_segment(id.id_str())
                 ),
             );
         ::atrocore_runtime::Operation::json(request)

@@ -966,7 +966,7 @@ impl<'a> CategoryApi<'a> {
     /// `POST /Category/{id}/inheritAllForChildren`
     pub fn inherit_all_for_children(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
@@ -974,7 +974,7 @@ impl<'a> CategoryApi<'a> {
                 ::atrocore_runtime::Method::POST,
                 ::std::format!(
                     "/Category/{}/inheritAllForChildren",
-                    ::atrocore_runtime::encode_path_segment(id)
+                    ::atrocore_runtime::encode_path_segment(id.id_str())
                 ),
             );
         ::atrocore_runtime::Operation::json(request)
@@ -982,7 +982,7 @@ impl<'a> CategoryApi<'a> {
     /// `POST /Category/{id}/inheritAllFromParent`
     pub fn inherit_all_from_parent(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
@@ -990,7 +990,7 @@ impl<'a> CategoryApi<'a> {
                 ::atrocore_runtime::Method::POST,
                 ::std::format!(
                     "/Category/{}/inheritAllFromParent",
-                    ::atrocore_runtime::encode_path_segment(id)
+                    ::atrocore_runtime::encode_path_segment(id.id_str())
                 ),
             );
         ::atrocore_runtime::Operation::json(request)
@@ -998,7 +998,7 @@ impl<'a> CategoryApi<'a> {
     /// `POST /Category/{id}/inheritField`
     pub fn inherit_field(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         body: &crate::types::InheritFieldBody,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
@@ -1007,7 +1007,7 @@ impl<'a> CategoryApi<'a> {
                 ::atrocore_runtime::Method::POST,
                 ::std::format!(
                     "/Category/{}/inheritField",
-                    ::atrocore_runtime::encode_path_segment(id)
+                    ::atrocore_runtime::encode_path_segment(id.id_str())
                 ),
             );
         let request = request.json(body);
@@ -1016,7 +1016,7 @@ impl<'a> CategoryApi<'a> {
     /// `POST /Category/{id}/inheritLink`
     pub fn inherit_link(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         body: &crate::types::InheritLinkBody,
     ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let request = self
@@ -1025,7 +1025,7 @@ impl<'a> CategoryApi<'a> {
                 ::atrocore_runtime::Method::POST,
                 ::std::format!(
                     "/Category/{}/inheritLink",
-                    ::atrocore_runtime::encode_path_segment(id)
+                    ::atrocore_runtime::encode_path_segment(id.id_str())
                 ),
             );
         let request = request.json(body);
@@ -1034,7 +1034,7 @@ impl<'a> CategoryApi<'a> {
     /// `POST /Category/{id}/inheritRelation`
     pub fn inherit_relation(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         body: &crate::types::InheritRelationBody,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
@@ -1043,7 +1043,7 @@ impl<'a> CategoryApi<'a> {
                 ::atrocore_runtime::Method::POST,
                 ::std::format!(
                     "/Category/{}/inheritRelation",
-                    ::atrocore_runtime::encode_path_segment(id)
+                    ::atrocore_runtime::encode_path_segment(id.id_str())
                 ),
             );
         let request = request.json(body);
@@ -1052,7 +1052,7 @@ impl<'a> CategoryApi<'a> {
     /// `POST /Category/{id}/notInheritRelation`
     pub fn not_inherit_relation(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::CategoryId>,
         body: &crate::types::NotInheritRelationBody,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
@@ -1061,7 +1061,7 @@ impl<'a> CategoryApi<'a> {
                 ::atrocore_runtime::Method::POST,
                 ::std::format!(
                     "/Category/{}/notInheritRelation",
-                    ::atrocore_runtime::encode_path_segment(id)
+                    ::atrocore_runtime::encode_path_segment(id.id_str())
                 ),
             );
         let request = request.json(body);

@@ -1113,7 +1113,7 @@ impl<'a> FileApi<'a> {
     /// `POST /File/{id}/createSharedUrl`
     pub fn create_shared_url(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
     ) -> ::atrocore_runtime::Operation<CreateSharedUrlResponse> {
         let request = self
             .client
@@ -1121,7 +1121,7 @@ impl<'a> FileApi<'a> {
                 ::atrocore_runtime::Method::POST,
                 ::std::format!(
                     "/File/{}/createSharedUrl",
-                    ::atrocore_runtime::encode_path_segment(id)
+                    ::atrocore_runtime::encode_path_segment(id.id_str())
                 ),
             );
         ::atrocore_runtime::Operation::json(request)
@@ -1129,7 +1129,7 @@ impl<'a> FileApi<'a> {
     /// `PATCH /File/{id}/reupload`
     pub fn reupload(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::FileId>,
         body: &ReuploadBody,
     ) -> ::atrocore_runtime::Operation<File> {
         let request = self
@@ -1137,7 +1137,8 @@ impl<'a> FileApi<'a> {
             .request(
                 ::atrocore_runtime::Method::PATCH,
                 ::std::format!(
-                    "/File/{}/reupload", ::atrocore_runtime::encode_path_segment(id)
+                    "/File/{}/reupload", ::atrocore_runtime::encode_path_segment(id
+                    .id_str())
                 ),
             );
         let request = request.json(body);

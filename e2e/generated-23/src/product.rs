@@ -2086,7 +2086,7 @@ impl<'a> ProductApi<'a> {
     /// `POST /Product/{id}/inheritAllForChildren`
     pub fn inherit_all_for_children(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
@@ -2094,7 +2094,7 @@ impl<'a> ProductApi<'a> {
                 ::atrocore_runtime::Method::POST,
                 ::std::format!(
                     "/Product/{}/inheritAllForChildren",
-                    ::atrocore_runtime::encode_path_segment(id)
+                    ::atrocore_runtime::encode_path_segment(id.id_str())
                 ),
             );
         ::atrocore_runtime::Operation::json(request)
@@ -2102,7 +2102,7 @@ impl<'a> ProductApi<'a> {
     /// `POST /Product/{id}/inheritAllFromParent`
     pub fn inherit_all_from_parent(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
             .client
@@ -2110,7 +2110,7 @@ impl<'a> ProductApi<'a> {
                 ::atrocore_runtime::Method::POST,
                 ::std::format!(
                     "/Product/{}/inheritAllFromParent",
-                    ::atrocore_runtime::encode_path_segment(id)
+                    ::atrocore_runtime::encode_path_segment(id.id_str())
                 ),
             );
         ::atrocore_runtime::Operation::json(request)
@@ -2118,7 +2118,7 @@ impl<'a> ProductApi<'a> {
     /// `POST /Product/{id}/inheritField`
     pub fn inherit_field(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         body: &crate::types::InheritFieldBody,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
@@ -2127,7 +2127,7 @@ impl<'a> ProductApi<'a> {
                 ::atrocore_runtime::Method::POST,
                 ::std::format!(
                     "/Product/{}/inheritField",
-                    ::atrocore_runtime::encode_path_segment(id)
+                    ::atrocore_runtime::encode_path_segment(id.id_str())
                 ),
             );
         let request = request.json(body);
@@ -2136,7 +2136,7 @@ impl<'a> ProductApi<'a> {
     /// `POST /Product/{id}/inheritLink`
     pub fn inherit_link(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         body: &crate::types::InheritLinkBody,
     ) -> ::atrocore_runtime::Operation<::atrocore_runtime::serde_json::Value> {
         let request = self
@@ -2144,8 +2144,8 @@ impl<'a> ProductApi<'a> {
             .request(
                 ::atrocore_runtime::Method::POST,
                 ::std::format!(
-                    "/Product/{}/inheritLink",
-                    ::atrocore_runtime::encode_path_segment(id)
+                    "/Product/{}/inheritLink", ::atrocore_runtime::encode_path_segment(id
+                    .id_str())
                 ),
             );
         let request = request.json(body);
@@ -2154,7 +2154,7 @@ impl<'a> ProductApi<'a> {
     /// `POST /Product/{id}/inheritRelation`
     pub fn inherit_relation(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         body: &crate::types::InheritRelationBody,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
@@ -2163,7 +2163,7 @@ impl<'a> ProductApi<'a> {
                 ::atrocore_runtime::Method::POST,
                 ::std::format!(
                     "/Product/{}/inheritRelation",
-                    ::atrocore_runtime::encode_path_segment(id)
+                    ::atrocore_runtime::encode_path_segment(id.id_str())
                 ),
             );
         let request = request.json(body);
@@ -2172,7 +2172,7 @@ impl<'a> ProductApi<'a> {
     /// `POST /Product/{id}/notInheritRelation`
     pub fn not_inherit_relation(
         &self,
-        id: &str,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
         body: &crate::types::NotInheritRelationBody,
     ) -> ::atrocore_runtime::Operation<bool> {
         let request = self
@@ -2181,7 +2181,7 @@ impl<'a> ProductApi<'a> {
                 ::atrocore_runtime::Method::POST,
                 ::std::format!(
                     "/Product/{}/notInheritRelation",
-                    ::atrocore_runtime::encode_path_segment(id)
+                    ::atrocore_runtime::encode_path_segment(id.id_str())
                 ),
             );
         let request = request.json(body);

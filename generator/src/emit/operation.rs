@@ -39,6 +39,10 @@ pub(super) fn operation(op: &Operation, cx: Ctx) -> (TokenStream, TokenStream) {
                 if *t == Type::Integer {
                     args.push(quote!(#i: i64));
                     fmt_args.push(quote!(#i));
+                } else if let Type::Named(id) = t {
+                    let id_ty = cx.named(*id, false);
+                    args.push(quote!(#i: impl ::atrocore_runtime::AsId<#id_ty>));
+                    fmt_args.push(quote!(::atrocore_runtime::encode_path_segment(#i.id_str())));
                 } else {
                     args.push(quote!(#i: &str));
                     fmt_args.push(quote!(::atrocore_runtime::encode_path_segment(#i)));

@@ -69,7 +69,13 @@ impl<'a> Lowerer<'a> {
                 PathPart::Literal(l) => PathSegment::Literal(l.clone()),
                 PathPart::Param(wire) => PathSegment::Param {
                     ident: arg_iter.next().unwrap_or_else(|| naming::snake(wire)),
-                    ty: path_params.get(wire).cloned().unwrap_or(Type::String),
+                    // An entity's own `{id}` takes its id type (`impl AsId<ProductId>`).
+                    ty: match (wire.as_str(), self.id_types.get(tag)) {
+                        ("id", Some(id)) if path.starts_with(&format!("/{tag}/")) => {
+                            Type::Named(*id)
+                        }
+                        _ => path_params.get(wire).cloned().unwrap_or(Type::String),
+                    },
                     wire: wire.clone(),
                 },
             })
