@@ -220,9 +220,20 @@ impl Error {
             ErrorKind::Transport
         };
         let connect = e.is_connect();
+        // The host and port, never the rest of the URL (user info, path, query).
+        let host = e.url().and_then(|u| {
+            let host = u.host_str()?;
+            Some(match u.port_or_known_default() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_owned(),
+            })
+        });
         let mut err = Self::new(kind).with_source(e.without_url());
         if connect && kind == ErrorKind::Transport {
-            err = err.with_message("could not connect");
+            err = err.with_message(match host {
+                Some(h) => format!("could not connect to {h}"),
+                None => "could not connect".to_owned(),
+            });
         }
         err
     }
