@@ -325,7 +325,9 @@ fn entity_handle(e: &Entity, type_name: &Ident, methods: TokenStream) -> TokenSt
     for (d, method) in standard.iter().filter_map(|(d, m)| d.map(|d| (d, m))) {
         text.push_str(&format!("\n- `{method}`: `{}`", d.route));
         if let Some(t) = d.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            text.push_str(&format!(", {}", t.replace('\n', " ")));
+            // One line inside the list item, whatever breaks the spec's text holds (CR, U+2028…).
+            let one_line: Vec<&str> = t.split_whitespace().collect();
+            text.push_str(&format!(", {}", one_line.join(" ")));
         }
     }
     text.push_str(&runtime_routes(&e.runtime_routes));
