@@ -15,6 +15,8 @@ struct Covered {
     shape: &'static str,
     /// What covers it, as the doc names it.
     by: &'static str,
+    /// Covered only where the entity has `attributes(id)`.
+    attributes: bool,
 }
 
 /// Below each entity's path (2.2 `Atro/Controllers/AbstractRecordController.php` and
@@ -25,51 +27,61 @@ const ENTITY_ROUTES: &[Covered] = &[
         method: Method::Get,
         shape: "/{}/{}",
         by: "the link lists (`product().files(id)`) and the runtime's `Client::linked`",
+        attributes: false,
     },
     Covered {
         method: Method::Post,
         shape: "/{}/{}",
         by: "`add` and `add_matching` of a link list",
+        attributes: false,
     },
     Covered {
         method: Method::Delete,
         shape: "/{}/{}",
         by: "`remove` of a link list",
+        attributes: false,
     },
     Covered {
         method: Method::Post,
         shape: "/action/unlinkAll",
         by: "`clear` of a link list",
+        attributes: false,
     },
     Covered {
         method: Method::Put,
         shape: "/action/massUpdate",
         by: "`update_matching` and `update_ids`",
+        attributes: false,
     },
     Covered {
         method: Method::Post,
         shape: "/action/massDelete",
         by: "`delete_matching` and `delete_ids`",
+        attributes: false,
     },
     Covered {
         method: Method::Get,
         shape: "/{}/attributeValues",
         by: "`attributes(id).list()`",
+        attributes: true,
     },
     Covered {
         method: Method::Delete,
         shape: "/{}/attributeValues",
         by: "`attributes(id).remove(..)`",
+        attributes: true,
     },
     Covered {
         method: Method::Post,
         shape: "/{}/addAttributes",
         by: "`attributes(id).add(..)`",
+        attributes: true,
     },
     Covered {
         method: Method::Post,
         shape: "/{}/upsertAttributeValues",
         by: "`attributes(id).upsert(..)`",
+        attributes: true,
     },
 ];
 
@@ -80,36 +92,43 @@ const GLOBAL_ROUTES: &[Covered] = &[
         method: Method::Get,
         shape: "/entityRelation",
         by: "the link lists (`product().files(id)`)",
+        attributes: false,
     },
     Covered {
         method: Method::Post,
         shape: "/entityRelation",
         by: "`add` and `add_matching` of a link list",
+        attributes: false,
     },
     Covered {
         method: Method::Delete,
         shape: "/entityRelation",
         by: "`remove` and `clear` of a link list",
+        attributes: false,
     },
     Covered {
         method: Method::Patch,
         shape: "/entityMassUpdate",
         by: "`update_matching` and `update_ids` of an entity",
+        attributes: false,
     },
     Covered {
         method: Method::Post,
         shape: "/entityMassDelete",
         by: "`delete_matching` and `delete_ids` of an entity",
+        attributes: false,
     },
     Covered {
         method: Method::Post,
         shape: "/upsert",
         by: "`upsert` of an entity",
+        attributes: false,
     },
     Covered {
         method: Method::Post,
         shape: "/MassActions/action/upsert",
         by: "`upsert` of an entity",
+        attributes: false,
     },
 ];
 
@@ -148,7 +167,7 @@ pub(super) fn entity_route(
     ENTITY_ROUTES
         .iter()
         .find(|c| c.method == method && c.shape == shape)
-        .filter(|c| has_attributes || !c.by.starts_with("`attributes(id)"))
+        .filter(|c| has_attributes || !c.attributes)
         .map(|c| c.by)
 }
 
