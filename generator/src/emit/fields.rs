@@ -7,20 +7,19 @@ use super::*;
 /// The `Serialize` of a struct (every struct: it needs no `Default`): the `statements` that write
 /// its fields into a map, run by the runtime (`atrocore_runtime::fields`). serde's derive wrote
 /// several times as much, for the same output.
-pub(super) fn encode_impl(s: &Struct, statements: &[TokenStream]) -> TokenStream {
+/// `uses_fields`: a statement names the runtime's `fields` module, which is then imported (so
+/// each statement stays short: one line, mostly).
+pub(super) fn encode_impl(
+    s: &Struct,
+    statements: &[TokenStream],
+    uses_fields: bool,
+) -> TokenStream {
     let name = ident(&s.name);
     let map = if statements.is_empty() {
         quote!(_map)
     } else {
         quote!(map)
     };
-    // The statements name the runtime's `fields` module shortly (one line each, mostly).
-    let uses_fields = statements.iter().any(|t| {
-        t.clone()
-            .into_iter()
-            .next()
-            .is_some_and(|tt| tt.to_string() == "fields")
-    });
     let import = uses_fields.then(|| {
         quote!(
             use ::atrocore_runtime::fields;

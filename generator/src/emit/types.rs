@@ -122,6 +122,8 @@ pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream 
     let lean = lean_decode(s);
     let mut fields = TokenStream::new();
     let mut encode: Vec<TokenStream> = Vec::new();
+    // Whether a statement names the runtime's `fields` module (`encode_impl` imports it then).
+    let mut uses_fields = false;
     let mut decoded: Vec<DecodedField<'_>> = Vec::new();
     for f in &s.fields {
         let fname = ident(&f.ident);
@@ -178,6 +180,7 @@ pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream 
         // What `Serialize` writes: the field's key, unless skipped; a link its own key.
         // (`fields` is the runtime's module, imported by `encode_impl`.)
         let fields_mod = quote!(fields);
+        uses_fields |= skip.is_some();
         encode.push(match (link, skip) {
             (true, Some(_)) => quote!(#fields_mod::entry_link(map, &self.#fname)?;),
             (true, None) => quote!(self.#fname.write_entry(map)?;),
@@ -198,6 +201,7 @@ pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream 
     let has_extra = s.style != StructStyle::Plain;
     let extra = if has_extra {
         let flatten = (!lean).then(|| quote!(#[serde(flatten)]));
+        uses_fields = true;
         encode.push(quote!(fields::encode_extra(&self.extra, map)?;));
         quote! {
             /// Fields the spec does not describe (custom fields of the instance, attribute
@@ -216,7 +220,7 @@ pub(super) fn struct_def(cx: Ctx, s: &Struct, all_default: bool) -> TokenStream 
     });
     let derive = derives(all_default, !lean);
     let decode = lean.then(|| decode_impl(s, &decoded, has_extra, all_default));
-    let encode = encode_impl(s, &encode);
+    let encode = encode_impl(s, &encode, uses_fields);
     // Without a `Default`, a constructor from the required fields (struct update syntax needs a
     // base value).
     let constructor = (matches!(s.style, StructStyle::Create | StructStyle::Plain) && !all_default)
