@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::ir::*;
-use crate::lower::TYPES_MODULE;
+use crate::naming::TYPES_MODULE;
 
 /// Moves the repeated types and params structs of `api` to `types`.
 pub fn share_repeated(api: &mut Api) {

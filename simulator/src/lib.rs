@@ -571,7 +571,7 @@ impl Simulator {
         if app.request_log.enabled() {
             router = router.layer(axum::middleware::from_fn_with_state(
                 app.clone(),
-                request_log::record,
+                http::record::record,
             ));
         }
         let task = tokio::spawn(async move {

@@ -1,7 +1,7 @@
 //! The request log: what the simulator received, for tests to assert on
 //! ([`Simulator::requests`](crate::Simulator::requests)).
 //!
-//! An axum layer around the whole router records every request (API routes, the spec, public
+//! An axum layer around the whole router (`http::record`) records every request (API routes, the spec, public
 //! downloads; faulted ones included) with its outcome. The log is bounded: it keeps the last
 //! [`SimConfig::request_log`](crate::SimConfig::request_log) requests (the oldest are dropped),
 //! and a body only up to [`BODY_LIMIT`] bytes. Secrets are never kept: the values of
@@ -10,17 +10,12 @@
 //! `password`, `secret` or `token` are replaced by [`REDACTED`].
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::query::phpqs;
-use crate::state::App;
 
 /// Bodies up to this many bytes are kept (parsed as JSON); larger ones only by their length.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -128,7 +123,7 @@ impl RequestLog {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn push(&self, entry: LoggedRequest) {
+    pub(crate) fn push(&self, entry: LoggedRequest) {
         if self.capacity == 0 {
             return;
         }
@@ -150,47 +145,8 @@ impl RequestLog {
     }
 }
 
-/// The axum layer: logs each request with its outcome, then hands it on unchanged.
-pub(crate) async fn record(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    // What the router refuses before reading a body is passed on unread (see
-    // `http::admission::admitted`); the rest is read up to the router's own limit.
-    let (bytes, logged) =
-        if crate::http::admission::admitted(&app, &parts.headers, parts.uri.path()) {
-            match axum::body::to_bytes(body, app.max_body_bytes).await {
-                Ok(b) => {
-                    let logged = logged_body(&b);
-                    (Body::from(b), logged)
-                }
-                Err(_) => {
-                    let mut entry = entry_of(&parts, LoggedBody::Unread);
-                    let response = crate::util::ApiError::new(
-                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                        format!(
-                            "The request body is larger than {} bytes (SimConfig::max_body_bytes).",
-                            app.max_body_bytes
-                        ),
-                    )
-                    .into_response();
-                    entry.status = Some(response.status().as_u16());
-                    app.request_log.push(entry);
-                    return response;
-                }
-            }
-        } else {
-            (body, LoggedBody::Unread)
-        };
-    let mut entry = entry_of(&parts, logged);
-    let response = next.run(Request::from_parts(parts, bytes)).await;
-    if response.extensions().get::<Dropped>().is_none() {
-        entry.status = Some(response.status().as_u16());
-    }
-    app.request_log.push(entry);
-    response
-}
-
 /// The log entry of a request, before its outcome.
-fn entry_of(parts: &axum::http::request::Parts, body: LoggedBody) -> LoggedRequest {
+pub(crate) fn entry_of(parts: &axum::http::request::Parts, body: LoggedBody) -> LoggedRequest {
     LoggedRequest {
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
@@ -246,7 +202,7 @@ fn query_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn logged_body(bytes: &[u8]) -> LoggedBody {
+pub(crate) fn logged_body(bytes: &[u8]) -> LoggedBody {
     if bytes.is_empty() {
         return LoggedBody::Empty;
     }

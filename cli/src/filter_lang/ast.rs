@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::Span;
-use super::lexer::{is_name, is_number};
+use super::lexer::{is_keyword, is_name, is_number};
 
 /// A filter expression. `And` and `Or` hold at least two members, none of the same kind (the
 /// parser flattens `a and (b and c)`).
@@ -315,9 +315,7 @@ fn write_quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Target::Field(name) if is_name(name) && !super::parser::is_keyword(name) => {
-                f.write_str(name)
-            }
+            Target::Field(name) if is_name(name) && !is_keyword(name) => f.write_str(name),
             Target::Field(name) => write!(f, "`{name}`"),
             Target::Attr { id, language } => {
                 if is_name(id) {

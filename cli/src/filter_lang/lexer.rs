@@ -2,6 +2,17 @@
 
 use super::{LangError, Span};
 
+const KEYWORDS: &[&str] = &[
+    "and", "or", "not", "is", "null", "true", "false", "empty", "linked", "like", "contains",
+    "starts", "ends", "with", "in", "between", "on", "before", "after", "older", "than", "last",
+    "next", "current", "days", "today", "past", "future", "ever",
+];
+
+/// Whether `name` is a keyword of the language (and must be written in backticks as a field).
+pub fn is_keyword(name: &str) -> bool {
+    KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(name))
+}
+
 /// One token.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Tok {

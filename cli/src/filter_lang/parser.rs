@@ -20,19 +20,8 @@
 //! Keywords are case-insensitive; a field named like a keyword is written in backticks.
 
 use super::ast::{CmpOp, Cond, DateOp, DaysOp, Expr, Lit, Period, Target, Test, TextOp};
-use super::lexer::{Tok, lex};
+use super::lexer::{Tok, is_keyword, lex};
 use super::{LangError, Span};
-
-const KEYWORDS: &[&str] = &[
-    "and", "or", "not", "is", "null", "true", "false", "empty", "linked", "like", "contains",
-    "starts", "ends", "with", "in", "between", "on", "before", "after", "older", "than", "last",
-    "next", "current", "days", "today", "past", "future", "ever",
-];
-
-/// Whether `name` is a keyword of the language (and must be written in backticks as a field).
-pub fn is_keyword(name: &str) -> bool {
-    KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(name))
-}
 
 const EXPECTED_TEST: &str = "a test: = != < <= > >= like, contains, starts with, ends with, \
      in (…), between … and …, is [not] null, is true/false, on/before/after DATE, \

@@ -4,7 +4,8 @@ use proptest::prelude::*;
 
 use super::Span;
 use super::ast::{CmpOp, Cond, DateOp, DaysOp, Expr, Lit, Period, Target, Test, TextOp};
-use super::parser::{is_keyword, parse};
+use super::lexer::is_keyword;
+use super::parser::parse;
 
 fn name() -> impl Strategy<Value = String> {
     prop_oneof![

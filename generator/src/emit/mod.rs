@@ -11,7 +11,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 use crate::ir::*;
-use crate::lower::TYPES_MODULE;
+use crate::naming::TYPES_MODULE;
 use crate::{Error, RuntimeDependency, Settings};
 
 /// The files of a generated crate, by path relative to the crate root.

@@ -4,6 +4,7 @@
 pub(crate) mod admission;
 pub mod auth;
 pub mod faults;
+pub(crate) mod record;
 pub mod request;
 pub mod router;
 pub mod spec_check;
