@@ -3,386 +3,23 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::future::Future;
 use std::marker::PhantomData;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::header::HeaderValue;
-use serde::Serialize;
 use tokio::sync::Mutex;
 
-use crate::entity::{
-    CreateRequest, DeleteRequest, Entity, ListRequest, ReadRequest, UpdateRequest,
-};
-use crate::error::{Error, ErrorKind, Result};
-use crate::http::execute::{AuthMode, Prepared, Resend, Target, redirect_policy};
+use crate::error::{Error, Result};
+use crate::http::config::Settings;
+pub use crate::http::config::{ApiGeneration, DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy};
+use crate::http::execute::redirect_policy;
+use crate::http::secret::{Credentials, Secret};
+pub use crate::http::session::DEFAULT_REVOKED_WITHIN;
+use crate::http::session::{Auth, ClientRef};
 use crate::php_limits::PhpLimits;
 use crate::request::RequestBuilder;
-
-/// Which AtroCore API generation a spec (and so a generated client) comes from.
-///
-/// The generations differ in the API base path (`/api/v1` and `/api`) and the route that turns
-/// credentials into a token (`GET /App/user` and `GET /userSession`).
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ApiGeneration {
-    /// AtroCore 2.2.x: base path `/api/v1`, token from `GET /App/user`.
-    V2_2,
-    /// AtroCore 2.3.x: base path `/api`, token from `GET /userSession`.
-    V2_3,
-}
-
-impl ApiGeneration {
-    /// The API base path of this generation's specs.
-    pub fn default_base_path(self) -> &'static str {
-        match self {
-            Self::V2_2 => "/api/v1",
-            Self::V2_3 => "/api",
-        }
-    }
-
-    /// The route, relative to the base path, that exchanges credentials for a token.
-    pub fn token_path(self) -> &'static str {
-        match self {
-            Self::V2_2 => "/App/user",
-            Self::V2_3 => "/userSession",
-        }
-    }
-}
-
-/// When and how often failed requests are retried, with exponential backoff and full jitter.
-///
-/// Only *safe* requests are retried: `GET`, `HEAD`, `OPTIONS`, and requests marked with
-/// [`RequestBuilder::idempotent`]. They are retried after a connection failure, a timeout, a
-/// transport error, `429 Too Many Requests` (waiting as long as its `Retry-After` says), and
-/// `502`, `503`, `504`. The wait before retry `n` (from 0) is a random duration between zero and
-/// `min(max_backoff, base_backoff * 2^n)`.
-///
-/// ```
-/// use std::time::Duration;
-/// use atrocore_runtime::RetryPolicy;
-///
-/// let patient = RetryPolicy { max_retries: 6, max_backoff: Duration::from_secs(30), ..RetryPolicy::default() };
-/// let never = RetryPolicy::none();
-/// # let _ = (patient, never);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt; `0` disables retries. Default 3.
-    pub max_retries: u32,
-    /// The backoff ceiling of the first retry; doubles with each retry. Default 200 ms.
-    pub base_backoff: Duration,
-    /// The largest backoff ceiling. Default 10 s.
-    pub max_backoff: Duration,
-    /// The longest `Retry-After` to honour; a `429` asking for longer is returned as an error
-    /// at once. Default 60 s.
-    pub max_retry_after: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_retries: 3,
-            base_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(10),
-            max_retry_after: Duration::from_secs(60),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// No retries at all.
-    pub fn none() -> Self {
-        Self {
-            max_retries: 0,
-            ..Self::default()
-        }
-    }
-
-    /// A random wait before retry number `retry` (0-based): full jitter below the exponential
-    /// ceiling.
-    pub(crate) fn backoff(&self, retry: u32) -> Duration {
-        let factor = 1u32.checked_shl(retry.min(31)).unwrap_or(u32::MAX);
-        let ceiling = self
-            .base_backoff
-            .checked_mul(factor)
-            .unwrap_or(self.max_backoff)
-            .min(self.max_backoff);
-        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
-        if nanos == 0 {
-            return Duration::ZERO;
-        }
-        Duration::from_nanos(crate::rng::range_inclusive(0, nanos))
-    }
-}
-
-/// A password or token: never printed.
-#[derive(Clone)]
-pub(crate) struct Secret(Arc<str>);
-
-impl Secret {
-    pub(crate) fn new(s: impl Into<String>) -> Self {
-        Self(Arc::from(s.into()))
-    }
-
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// The value as a header value flagged sensitive (kept out of HTTP/2 header tables).
-    pub(crate) fn header_value(&self) -> Result<HeaderValue> {
-        let mut v = HeaderValue::from_str(&self.0)
-            .map_err(|_| Error::builder("the token is not a valid header value"))?;
-        v.set_sensitive(true);
-        Ok(v)
-    }
-
-    pub(crate) fn same(&self, other: &Secret) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-/// User name and password, exchanged for a token.
-#[derive(Clone)]
-pub(crate) struct Credentials {
-    pub(crate) user: String,
-    pub(crate) password: Secret,
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("user", &self.user)
-            .field("password", &self.password)
-            .finish()
-    }
-}
-
-/// The token cache, shared by every clone of a [`Client`].
-struct Auth {
-    credentials: Option<Credentials>,
-    token: Mutex<Option<Secret>>,
-    /// The last failed login and when it failed. Callers that were waiting for that attempt get
-    /// its error instead of an attempt of their own; when the credentials were refused (`401`,
-    /// `403`), so does every caller within `failure_ttl` (many tasks with a wrong password must
-    /// not make many attempts, which can lock the account).
-    failure: std::sync::Mutex<Option<(Instant, Error)>>,
-    failure_ttl: Duration,
-    /// The token of this client's last login, and when it was obtained.
-    logged_in: std::sync::Mutex<Option<(Secret, Instant)>>,
-    /// See [`ClientBuilder::revoked_within`].
-    revoked_within: Duration,
-}
-
-/// The default of [`ClientBuilder::revoked_within`].
-pub const DEFAULT_REVOKED_WITHIN: Duration = Duration::from_secs(30);
-
-impl Auth {
-    /// The token to send, logging in first if there is none yet. Concurrent callers wait for the
-    /// one login in progress (the lock is held across it), so there is exactly one.
-    async fn current(&self, client: &ClientRef) -> Result<Option<Secret>> {
-        let waiting_since = Instant::now();
-        let mut guard = self.token.lock().await;
-        if let Some(t) = &*guard {
-            return Ok(Some(t.clone()));
-        }
-        let Some(credentials) = &self.credentials else {
-            return Ok(None);
-        };
-        let token = self
-            .login_shared(client, credentials, waiting_since)
-            .await?;
-        self.note_login(&token);
-        *guard = Some(token.clone());
-        Ok(Some(token))
-    }
-
-    fn note_login(&self, token: &Secret) {
-        *self.logged_in.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((token.clone(), Instant::now()));
-    }
-
-    /// Whether `token`, just refused with `401`, came from this client's own login less than
-    /// `revoked_within` ago: then it was not expired but revoked, by another login as the same
-    /// user, on an instance with "Only one auth token per user" (`authTokenPreventConcurrent`:
-    /// a new login deactivates the user's other tokens; atrocore-legacy's `Auth::login`, last
-    /// in-tree copy `app/Espo/Core/Utils/Auth.php` before commit `b33a0dffc`). Logging in again
-    /// would revoke the other session in turn, and so on.
-    fn revoked_by_another_login(&self, token: &Secret) -> bool {
-        self.logged_in
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .is_some_and(|(t, at)| t.same(token) && at.elapsed() < self.revoked_within)
-    }
-
-    /// Logs in, unless a login failed less than `failure_ttl` ago: then that failure again.
-    /// Called with the token lock held, so concurrent callers share one attempt.
-    async fn login_shared(
-        &self,
-        client: &ClientRef,
-        credentials: &Credentials,
-        waiting_since: Instant,
-    ) -> Result<Secret> {
-        if let Some((at, e)) = &*self.failure.lock().unwrap_or_else(|p| p.into_inner()) {
-            let refused = e.is_auth() || e.is_forbidden();
-            let waited_for_it = *at >= waiting_since;
-            if waited_for_it || (refused && at.elapsed() < self.failure_ttl) {
-                return Err(e.duplicate());
-            }
-        }
-        match client.login(credentials).await {
-            Ok(token) => {
-                *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = None;
-                Ok(token)
-            }
-            Err(e) => {
-                *self.failure.lock().unwrap_or_else(|p| p.into_inner()) =
-                    Some((Instant::now(), e.duplicate()));
-                Err(e)
-            }
-        }
-    }
-
-    /// After a `401` with `stale`: log in again, unless another task already did.
-    async fn renew(&self, client: &ClientRef, stale: Option<&Secret>) -> Result<()> {
-        let Some(credentials) = &self.credentials else {
-            return Ok(());
-        };
-        let waiting_since = Instant::now();
-        let mut guard = self.token.lock().await;
-        match (&*guard, stale) {
-            (Some(current), Some(stale)) if !current.same(stale) => return Ok(()),
-            (Some(_), None) => return Ok(()),
-            _ => {}
-        }
-        *guard = None;
-        let token = self
-            .login_shared(client, credentials, waiting_since)
-            .await?;
-        self.note_login(&token);
-        *guard = Some(token);
-        Ok(())
-    }
-
-    fn can_renew(&self) -> bool {
-        self.credentials.is_some()
-    }
-}
-
-/// The largest answer read whole when not set: 64 MiB.
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
-
-/// What every clone of a [`Client`] shares.
-pub(crate) struct ClientRef {
-    pub(crate) http: reqwest::Client,
-    /// Instance root plus API base path, without a trailing slash.
-    pub(crate) base_url: String,
-    pub(crate) api_base_path: String,
-    pub(crate) generation: ApiGeneration,
-    auth: Auth,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) timeout: Option<Duration>,
-    /// Sent per request when the user brought their own reqwest client and set a user agent.
-    pub(crate) user_agent: Option<HeaderValue>,
-    /// The server's PHP input limits, checked before every request.
-    pub(crate) php_limits: PhpLimits,
-    /// The default `timeZone` of date-time filter conditions.
-    pub(crate) time_zone: Option<String>,
-    /// Most bytes of an answer read whole (JSON).
-    pub(crate) max_response_bytes: usize,
-    /// The origin of the instance: the only one a token is sent to.
-    origin: reqwest::Url,
-}
-
-impl ClientRef {
-    /// Whether `url` is on the instance's origin (scheme, host and port).
-    pub(crate) fn same_origin(&self, url: &reqwest::Url) -> bool {
-        url.origin() == self.origin.origin()
-    }
-
-    /// Exchanges credentials for a token at the generation's token route. (Boxed: sending a
-    /// request may log in, so the future types would otherwise contain themselves.)
-    fn login<'a>(
-        &'a self,
-        credentials: &'a Credentials,
-    ) -> Pin<Box<dyn Future<Output = Result<Secret>> + Send + 'a>> {
-        Box::pin(self.login_inner(credentials))
-    }
-
-    async fn login_inner(&self, credentials: &Credentials) -> Result<Secret> {
-        #[derive(serde::Deserialize)]
-        struct Answer {
-            #[serde(rename = "authorizationToken")]
-            authorization_token: String,
-        }
-        let path = self.generation.token_path();
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("Authorization-Token-Only", HeaderValue::from_static("true"));
-        let prepared = Prepared {
-            method: Method::GET,
-            target: Target::Api(path.to_owned()),
-            query: Vec::new(),
-            headers,
-            body: None,
-            // Never sent again after a 401 or a 429.
-            resend: Resend::Login,
-            extra_retries: 0,
-            timeout: None,
-        };
-        tracing::debug!(user = %credentials.user, path, "logging in to AtroCore");
-        let bytes = prepared
-            .execute_bytes(self, AuthMode::Basic(credentials))
-            .await
-            .map_err(|e| match e.kind() {
-                ErrorKind::Auth => {
-                    e.with_message(format!("could not log in as `{}`", credentials.user))
-                }
-                // A refused login is an authentication failure, whatever its status. AtroCore
-                // answers 403 "Max failed login attempts exceeded." to every login from an
-                // address with more than `authMaxFailedAttemptNumber` (10) refused logins within
-                // `authFailedAttemptsPeriod` (60 s), before it checks the password
-                // (atrocore-legacy `Auth::checkFailedAttemptsLimit`; last in-tree copy
-                // `app/Espo/Core/Utils/Auth.php` before commit `b33a0dffc`). Never retried.
-                ErrorKind::Forbidden => {
-                    let limit = e
-                        .reason()
-                        .is_some_and(|r| r.contains("Max failed login attempts"));
-                    let message = if limit {
-                        format!(
-                            "could not log in as `{}`: the server refuses logins from this address \
-                             after too many failed ones (AtroCore: more than 10 within 60 s); \
-                             fix the credentials and wait a minute",
-                            credentials.user
-                        )
-                    } else {
-                        format!(
-                            "could not log in as `{}`: the login was refused",
-                            credentials.user
-                        )
-                    };
-                    e.with_kind(ErrorKind::Auth).with_message(message)
-                }
-                _ => e,
-            })?;
-        // No serde error as source: its message could quote the answer, which holds the token.
-        let answer: Answer = serde_json::from_slice(&bytes).map_err(|_| {
-            Error::new(ErrorKind::Decode)
-                .with_message("the token route answered without `authorizationToken`")
-                .with_request(&Method::GET, path)
-        })?;
-        Ok(Secret::new(answer.authorization_token))
-    }
-}
 
 /// A client of one AtroCore instance: settings, connection pool and token cache.
 ///
@@ -419,49 +56,7 @@ impl Client {
     /// `path` must already be percent-encoded: build it with
     /// [`encode_path_segment`](crate::encode_path_segment) for each parameter.
     pub fn request(&self, method: Method, path: impl Into<String>) -> RequestBuilder {
-        RequestBuilder::new(self.clone(), method, path.into())
-    }
-
-    /// Lists records of `E`: `GET /{E}`.
-    pub fn list<E: Entity>(&self) -> ListRequest<E> {
-        ListRequest::new(self.clone())
-    }
-
-    /// The `E` records linked to the `entity` record `id` through `link` (generated crates call
-    /// it from their link methods, e.g. `brand().products(id)`).
-    pub fn linked<E: Entity>(
-        &self,
-        entity: &'static str,
-        id: &str,
-        link: &'static str,
-    ) -> ListRequest<E> {
-        ListRequest::linked(self.clone(), entity, id, link)
-    }
-
-    /// Reads one record of `E`: `GET /{E}/{id}`.
-    pub fn read<E: Entity>(&self, id: &str) -> ReadRequest<E> {
-        ReadRequest::new(self.clone(), id)
-    }
-
-    /// Creates a record of `E` from `body`: `POST /{E}`.
-    pub fn create<E: Entity, B: Serialize + ?Sized>(&self, body: &B) -> CreateRequest<E> {
-        CreateRequest::new(self.clone(), body)
-    }
-
-    /// Updates the record `id` of `E` with the fields of `body`: `PUT` (2.2 specs) or `PATCH`
-    /// (2.3) `/{E}/{id}`.
-    pub fn update<E: Entity, B: Serialize + ?Sized>(
-        &self,
-        method: Method,
-        id: &str,
-        body: &B,
-    ) -> UpdateRequest<E> {
-        UpdateRequest::new(self.clone(), method, id, body)
-    }
-
-    /// Deletes the record `id` of `E`: `DELETE /{E}/{id}`; resolves to AtroCore's `true`.
-    pub fn delete<E: Entity>(&self, id: &str) -> DeleteRequest<E> {
-        DeleteRequest::new(self.clone(), id)
+        RequestBuilder::new(self.inner.clone(), method, path.into())
     }
 
     /// Logs in now if this client has credentials and no token yet; otherwise does nothing.
@@ -488,22 +83,6 @@ impl Client {
     /// The retry policy.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
-    }
-
-    pub(crate) async fn current_token(&self) -> Result<Option<Secret>> {
-        self.inner.auth.current(&self.inner).await
-    }
-
-    pub(crate) async fn renew_token(&self, stale: Option<&Secret>) -> Result<()> {
-        self.inner.auth.renew(&self.inner, stale).await
-    }
-
-    pub(crate) fn can_renew(&self) -> bool {
-        self.inner.auth.can_renew()
-    }
-
-    pub(crate) fn token_revoked_by_another_login(&self, token: &Secret) -> bool {
-        self.inner.auth.revoked_by_another_login(token)
     }
 }
 
@@ -802,10 +381,19 @@ impl<T: From<Client>> ClientBuilder<T> {
         };
         let client = Client {
             inner: Arc::new(ClientRef {
-                http,
-                base_url,
-                api_base_path,
-                generation: self.generation,
+                settings: Settings {
+                    http,
+                    base_url,
+                    api_base_path,
+                    generation: self.generation,
+                    retry: self.retry,
+                    timeout: self.timeout,
+                    user_agent,
+                    php_limits: self.php_limits,
+                    time_zone: self.time_zone,
+                    max_response_bytes: self.max_response_bytes,
+                    origin,
+                },
                 auth: Auth {
                     credentials: self.credentials,
                     token: Mutex::new(self.token),
@@ -814,13 +402,6 @@ impl<T: From<Client>> ClientBuilder<T> {
                     logged_in: std::sync::Mutex::new(None),
                     revoked_within: self.revoked_within,
                 },
-                retry: self.retry,
-                timeout: self.timeout,
-                user_agent,
-                php_limits: self.php_limits,
-                time_zone: self.time_zone,
-                max_response_bytes: self.max_response_bytes,
-                origin,
             }),
         };
         Ok(T::from(client))

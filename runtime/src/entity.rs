@@ -3,13 +3,11 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::future::{Future, IntoFuture};
+use std::future::IntoFuture;
 use std::marker::PhantomData;
-use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::Stream;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -45,22 +43,6 @@ pub trait EntityField: Copy + Send + Sync + 'static {
     fn name(self) -> &'static str;
 }
 
-/// The answer of `GET /{E}`: the number of matching records and one page of them.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct ListResult<T> {
-    /// How many records match the filter in all; `-1` when unknown (AtroCore may send a negative
-    /// number when it did not count, and a missing `total` is read as `-1`).
-    #[serde(default = "unknown_total")]
-    pub total: i64,
-    /// This page.
-    #[serde(default = "Vec::new")]
-    pub list: Vec<T>,
-}
-
-fn unknown_total() -> i64 {
-    -1
-}
-
 /// The answer of a list asked for `totalOnly=true`: `{"total": n}`.
 #[derive(Deserialize)]
 struct TotalOnly {
@@ -75,12 +57,7 @@ pub(crate) async fn count_total(request: RequestBuilder) -> Result<Option<u64>> 
     Ok(answer.total.and_then(|t| u64::try_from(t).ok()))
 }
 
-/// A boxed future, the `IntoFuture` type of the request builders.
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
-
-/// A boxed stream of records, as returned by [`ListRequest::stream`] and
-/// [`ListRequest::keyset_stream`] (boxed so that it is `Unpin` and has a name).
-pub type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T>> + Send + 'static>>;
+pub use crate::paging::{BoxFuture, BoxStream, ListResult};
 
 /// Page size of the streams when none is set.
 pub const DEFAULT_PAGE_SIZE: u64 = 200;
@@ -97,6 +74,52 @@ fn serialize_body<B: Serialize + ?Sized>(body: &B) -> Result<Bytes> {
 
 fn flag(on: bool) -> Option<&'static str> {
     on.then_some("true")
+}
+
+/// The typed entry points of the records of an entity (generated crates reach them through the
+/// entity handle, `EntityHandle`).
+impl Client {
+    /// Lists records of `E`: `GET /{E}`.
+    pub fn list<E: Entity>(&self) -> ListRequest<E> {
+        ListRequest::new(self.clone())
+    }
+
+    /// The `E` records linked to the `entity` record `id` through `link` (generated crates call
+    /// it from their link methods, e.g. `brand().products(id)`).
+    pub fn linked<E: Entity>(
+        &self,
+        entity: &'static str,
+        id: &str,
+        link: &'static str,
+    ) -> ListRequest<E> {
+        ListRequest::linked(self.clone(), entity, id, link)
+    }
+
+    /// Reads one record of `E`: `GET /{E}/{id}`.
+    pub fn read<E: Entity>(&self, id: &str) -> ReadRequest<E> {
+        ReadRequest::new(self.clone(), id)
+    }
+
+    /// Creates a record of `E` from `body`: `POST /{E}`.
+    pub fn create<E: Entity, B: Serialize + ?Sized>(&self, body: &B) -> CreateRequest<E> {
+        CreateRequest::new(self.clone(), body)
+    }
+
+    /// Updates the record `id` of `E` with the fields of `body`: `PUT` (2.2 specs) or `PATCH`
+    /// (2.3) `/{E}/{id}`.
+    pub fn update<E: Entity, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        id: &str,
+        body: &B,
+    ) -> UpdateRequest<E> {
+        UpdateRequest::new(self.clone(), method, id, body)
+    }
+
+    /// Deletes the record `id` of `E`: `DELETE /{E}/{id}`; resolves to AtroCore's `true`.
+    pub fn delete<E: Entity>(&self, id: &str) -> DeleteRequest<E> {
+        DeleteRequest::new(self.clone(), id)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -30,15 +30,37 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures_util::Stream;
 use reqwest::Method;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::entity::{BoxStream, ListResult};
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::RequestBuilder;
 use crate::task::Spawned;
+
+/// The answer of `GET /{E}`: the number of matching records and one page of them.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ListResult<T> {
+    /// How many records match the filter in all; `-1` when unknown (AtroCore may send a negative
+    /// number when it did not count, and a missing `total` is read as `-1`).
+    #[serde(default = "unknown_total")]
+    pub total: i64,
+    /// This page.
+    #[serde(default = "Vec::new")]
+    pub list: Vec<T>,
+}
+
+fn unknown_total() -> i64 {
+    -1
+}
+
+/// A boxed future, the `IntoFuture` type of the request builders.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
+
+/// A boxed stream of records, as returned by [`ListRequest::stream`](crate::ListRequest::stream) and
+/// [`ListRequest::keyset_stream`](crate::ListRequest::keyset_stream) (boxed so that it is `Unpin` and has a name).
+pub type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T>> + Send + 'static>>;
 
 /// Builds the request of one page of a list.
 pub(crate) trait Pager: Clone + Send + 'static {

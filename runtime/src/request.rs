@@ -2,6 +2,7 @@
 //! ([`crate::http`]).
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -10,12 +11,12 @@ use reqwest::{Method, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::client::Client;
 use crate::encode::php_query_pairs;
 use crate::error::{Error, Result};
 use crate::filter::Where;
 use crate::http::body::RequestBody;
 use crate::http::execute::{AuthMode, Prepared, Resend, Target};
+use crate::http::session::ClientRef;
 use crate::outcome::WriteOutcome;
 
 /// A request to any route of the API, built by [`Client::request`] and sent by one of the
@@ -42,7 +43,7 @@ use crate::outcome::WriteOutcome;
 /// # }
 /// ```
 pub struct RequestBuilder {
-    client: Client,
+    client: Arc<ClientRef>,
     method: Method,
     path: String,
     query: Vec<(String, String)>,
@@ -54,7 +55,7 @@ pub struct RequestBuilder {
 }
 
 impl RequestBuilder {
-    pub(crate) fn new(client: Client, method: Method, path: String) -> Self {
+    pub(crate) fn new(client: Arc<ClientRef>, method: Method, path: String) -> Self {
         Self {
             client,
             method,
@@ -132,7 +133,7 @@ impl RequestBuilder {
     /// [`ErrorKind::Query`](crate::ErrorKind::Query) before anything is sent.
     #[must_use]
     pub fn filter(self, name: &str, w: &Where) -> Self {
-        match crate::filter::server_form(w, self.client.inner.time_zone.as_deref()) {
+        match crate::filter::server_form(w, self.client.time_zone.as_deref()) {
             Ok(w) => self.query_json(name, &w.to_json()),
             Err(e) => self.fail(e),
         }
@@ -227,7 +228,7 @@ impl RequestBuilder {
     }
 
     /// Retries on top of the client's `max_retries` (file chunks).
-    pub(crate) fn into_prepared(self, extra_retries: u32) -> Result<(Client, Prepared)> {
+    pub(crate) fn into_prepared(self, extra_retries: u32) -> Result<(Arc<ClientRef>, Prepared)> {
         if let Some(e) = self.error {
             return Err(e.with_request(&self.method, &self.path));
         }
@@ -258,9 +259,7 @@ impl RequestBuilder {
     /// [`Error`]. The body is not read (nor limited in size).
     pub async fn send(self) -> Result<Response> {
         let (client, prepared) = self.into_prepared(0)?;
-        prepared
-            .execute(&client.inner, AuthMode::Session(&client))
-            .await
+        prepared.execute(&client, AuthMode::Session(&*client)).await
     }
 
     /// Sends the request and decodes the JSON body of a `2xx` answer as `T`.
@@ -306,7 +305,7 @@ impl RequestBuilder {
     pub(crate) async fn send_bytes_with_retries(self, extra_retries: u32) -> Result<Bytes> {
         let (client, prepared) = self.into_prepared(extra_retries)?;
         prepared
-            .execute_bytes(&client.inner, AuthMode::Session(&client))
+            .execute_bytes(&client, AuthMode::Session(&*client))
             .await
     }
 }
@@ -344,6 +343,7 @@ impl fmt::Debug for RequestBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::Client;
 
     fn assert_send<T: Send>(_: &T) {}
 

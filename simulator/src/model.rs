@@ -539,7 +539,7 @@ fn indexes_of(
                 add(cols
                     .iter()
                     .filter_map(Value::as_str)
-                    .map(crate::util::snake_to_camel)
+                    .map(snake_to_camel)
                     .collect());
             }
         }
@@ -603,4 +603,21 @@ fn derive_metadata(entities: &BTreeMap<String, Entity>) -> Value {
         );
     }
     json!({ "entityDefs": defs, "scopes": scopes })
+}
+
+/// `snake_case` → `camelCase` (metadata index columns are column names, fields camelCase).
+pub(crate) fn snake_to_camel(s: &str) -> String {
+    let mut out = String::new();
+    let mut up = false;
+    for c in s.chars() {
+        if c == '_' {
+            up = true;
+        } else if up {
+            out.extend(c.to_uppercase());
+            up = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -229,23 +229,6 @@ pub fn truthy(v: Option<&str>) -> bool {
     )
 }
 
-/// `snake_case` → `camelCase` (metadata index columns are column names, fields camelCase).
-pub(crate) fn snake_to_camel(s: &str) -> String {
-    let mut out = String::new();
-    let mut up = false;
-    for c in s.chars() {
-        if c == '_' {
-            up = true;
-        } else if up {
-            out.extend(c.to_uppercase());
-            up = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

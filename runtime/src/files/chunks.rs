@@ -12,7 +12,8 @@ use reqwest::Method;
 use serde_json::{Map, Value};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::{ChunkSession, ProgressFn, UploadProgress, UploadedFile, finish, io_error};
+use super::download::io_error;
+use super::uploaded::{ChunkSession, ProgressFn, UploadProgress, UploadedFile, finish};
 use crate::client::Client;
 use crate::encode::encode_path_segment;
 use crate::error::{Error, ErrorKind, Result};

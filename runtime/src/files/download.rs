@@ -12,7 +12,6 @@ use reqwest::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
 use serde_json::Value;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use super::io_error;
 use crate::client::Client;
 use crate::encode::encode_path_segment;
 use crate::error::{Error, ErrorKind, Result};
@@ -93,7 +92,7 @@ impl Client {
         };
         // The token goes only to the instance's origin (the core checks it).
         let mode = if auth {
-            AuthMode::Session(self)
+            AuthMode::Session(&*self.inner)
         } else {
             AuthMode::Anonymous
         };
@@ -267,4 +266,11 @@ impl Stream for FileDownload {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.stream.as_mut().poll_next(cx)
     }
+}
+
+/// An I/O failure while reading a source or writing a file, as a runtime error.
+pub(super) fn io_error(message: &'static str, e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Builder)
+        .with_message(message)
+        .with_source(e)
 }

@@ -14,7 +14,6 @@
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
-use std::io;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -24,21 +23,24 @@ use base64::Engine as _;
 use bytes::Bytes;
 
 use reqwest::Method;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::io::AsyncRead;
 
 use crate::client::{ApiGeneration, Client};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::file_names::{NameConflict, NameDecision, decide};
 
 mod chunks;
 mod download;
+mod uploaded;
 
 use chunks::{ChunkPlan, ChunkReader};
 pub use download::FileDownload;
-use download::download_url_of;
+use download::io_error;
+pub use uploaded::{ChunkSession, UploadProgress, UploadedFile};
+use uploaded::{ProgressFn, finish};
 
 /// Chunk size when none is set: 4 MiB.
 pub const DEFAULT_CHUNK_SIZE: usize = 4 << 20;
@@ -58,117 +60,6 @@ pub enum UploadMethod {
     /// Chunks, whatever the size (an empty file still goes in one Base64 request).
     Chunked,
 }
-
-/// Where a chunked upload stands, passed to the [progress callback](FileUpload::on_progress)
-/// after each chunk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UploadProgress {
-    /// Bytes the server holds so far (sent in this run or found stored).
-    pub bytes_done: u64,
-    /// The file size.
-    pub total_bytes: u64,
-    /// Chunks the server holds so far.
-    pub chunks_done: u64,
-    /// Chunks found already stored (a resumed upload) and not sent again.
-    pub chunks_skipped: u64,
-    /// `piecesCount`.
-    pub chunks_total: u64,
-}
-
-/// The identity of a chunked upload: the File `id` and `fileUniqueHash` sent with every chunk.
-///
-/// Uploading again with the same session (and the same file and chunk size) resumes: chunks the
-/// server already holds are skipped. It serializes, so it can be saved across runs.
-///
-/// ```
-/// use atrocore_runtime::ChunkSession;
-///
-/// let session = ChunkSession::new();
-/// let saved = serde_json::to_string(&session).unwrap();
-/// let restored: ChunkSession = serde_json::from_str(&saved).unwrap();
-/// assert_eq!(session, restored);
-/// assert_eq!(ChunkSession::with_id("a01abc").file_id(), "a01abc");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct ChunkSession {
-    #[serde(rename = "id")]
-    file_id: String,
-    #[serde(rename = "fileUniqueHash")]
-    unique_hash: String,
-}
-
-impl Default for ChunkSession {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ChunkSession {
-    /// A new session with a random File id and hash.
-    pub fn new() -> Self {
-        Self::with_id(random_id())
-    }
-
-    /// A new session for the File id `file_id` (the record the upload creates).
-    pub fn with_id(file_id: impl Into<String>) -> Self {
-        Self {
-            file_id: file_id.into(),
-            unique_hash: crate::rng::range_inclusive(10_000_000, 99_999_999_999).to_string(),
-        }
-    }
-
-    /// The id of the File record the upload creates.
-    pub fn file_id(&self) -> &str {
-        &self.file_id
-    }
-
-    /// The `fileUniqueHash` naming the server's chunk folder.
-    pub fn unique_hash(&self) -> &str {
-        &self.unique_hash
-    }
-}
-
-/// An AtroCore-like record id: `a01` and 24 lower-case letters and digits.
-fn random_id() -> String {
-    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut s = String::from("a01");
-    for _ in 0..24 {
-        s.push(char::from(
-            ALPHABET[crate::rng::range_inclusive(0, ALPHABET.len() as u64 - 1) as usize],
-        ));
-    }
-    s
-}
-
-/// The result of an upload: the File record the server created, as JSON or (from a generated
-/// crate's `file()` API) as its typed `File`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UploadedFile<T = Value> {
-    /// The File record's id.
-    pub id: String,
-    /// The File record as the server returned it.
-    pub record: T,
-    /// The public link, when [`share`](FileUpload::share) was set.
-    pub shared_url: Option<String>,
-    /// Chunks sent by this run (0 for Base64 and URL uploads).
-    pub chunks_sent: u64,
-    /// Chunks found already stored on the server and skipped (a resumed upload).
-    pub chunks_skipped: u64,
-}
-
-impl UploadedFile<Value> {
-    /// The record as a typed struct, e.g. a generated crate's `File`.
-    pub fn record_as<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
-        T::deserialize(&self.record).map_err(Error::decode)
-    }
-
-    /// The `downloadUrl` (or `url`) field of the record, when present.
-    pub fn download_url(&self) -> Option<&str> {
-        download_url_of(&self.record)
-    }
-}
-
-type ProgressFn = Arc<dyn Fn(&UploadProgress) + Send + Sync>;
 
 enum Source {
     Bytes(Bytes),
@@ -571,41 +462,12 @@ impl<T: DeserializeOwned + Send + 'static> IntoFuture for FileUpload<T> {
     }
 }
 
-fn io_error(message: &'static str, e: io::Error) -> Error {
-    Error::new(ErrorKind::Builder)
-        .with_message(message)
-        .with_source(e)
-}
-
 /// The chunk route of a generation.
 fn chunk_path(generation: ApiGeneration) -> &'static str {
     match generation {
         ApiGeneration::V2_2 => "/File",
         _ => "/File/createChunk",
     }
-}
-
-/// The upload result from the File record the server answered.
-fn finish(record: Value, sent: u64, skipped: u64) -> Result<UploadedFile> {
-    let id = record
-        .get("id")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            Error::new(ErrorKind::Decode).with_message("the upload answer has no File `id`")
-        })?;
-    let shared_url = record
-        .get("sharedUrl")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
-    Ok(UploadedFile {
-        id,
-        record,
-        shared_url,
-        chunks_sent: sent,
-        chunks_skipped: skipped,
-    })
 }
 
 /// Serializes `fields` as a JSON object with one more string member `key` holding a Base64 data
@@ -710,6 +572,7 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
+    use super::uploaded::random_id;
     use super::*;
 
     #[test]

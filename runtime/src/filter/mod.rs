@@ -28,7 +28,6 @@ pub use handles::{
 };
 pub(crate) use server_form::server_form;
 pub use tree::{Condition, Where, WhereValue};
-pub(crate) use typed::set_time_zone;
 pub use typed::{Filter, and, not, or};
 
 #[cfg(test)]

@@ -20,7 +20,7 @@
 //! `not` is sent unchanged; one with an operator the server does not know (which it would skip
 //! silently, `getWherePart`'s `default` branch) is an error before sending.
 
-use super::{Condition, Where, WhereValue};
+use super::tree::{Condition, Where, WhereValue};
 use crate::error::{Error, Result};
 
 pub(crate) const KNOWN_OPERATORS: &[&str] = &[
@@ -154,7 +154,7 @@ pub(crate) fn server_form(w: &Where, time_zone: Option<&str>) -> Result<Where> {
         Some(tz) => {
             let mut conditions = w.conditions().to_vec();
             for c in &mut conditions {
-                super::set_time_zone(c, tz);
+                super::typed::set_time_zone(c, tz);
             }
             zoned = Where::from(conditions);
             &zoned

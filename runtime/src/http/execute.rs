@@ -1,5 +1,7 @@
 //! The only send loop of the runtime.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
@@ -8,19 +10,37 @@ use reqwest::{Method, Response, StatusCode};
 use tracing::Instrument;
 
 use super::body::{RequestBody, error_from_response, read_limited};
+use super::config::Settings;
 use super::retry_after;
-use crate::client::{Client, ClientRef, Credentials, Secret};
+use super::secret::{Credentials, Secret};
 use crate::error::{Error, Result};
 
 /// How a request authenticates.
 pub(crate) enum AuthMode<'a> {
     /// The client's token (logging in first if needed), renewed once on `401`; sent only to the
     /// instance's own origin.
-    Session(&'a Client),
+    Session(&'a dyn Tokens),
     /// Basic credentials: the login request itself.
     Basic(&'a Credentials),
     /// Nothing (public links).
     Anonymous,
+}
+
+/// Where a session's token comes from (the session above this layer: `session.rs`), so that the
+/// send loop can log in, and again once on `401`, without knowing how.
+pub(crate) trait Tokens: Send + Sync {
+    /// The token to send, logging in first if there is none yet.
+    fn current(&self) -> Pin<Box<dyn Future<Output = Result<Option<Secret>>> + Send + '_>>;
+    /// After a `401` with `stale`: log in again, unless another task already did.
+    fn renew<'a>(
+        &'a self,
+        stale: Option<&'a Secret>,
+    ) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
+    /// Whether there are credentials to log in again with.
+    fn can_renew(&self) -> bool;
+    /// Whether `token`, just refused, came from this session's own login moments ago (revoked
+    /// by another login as the same user).
+    fn revoked_by_another_login(&self, token: &Secret) -> bool;
 }
 
 /// After which failures a request may be sent again.
@@ -131,7 +151,7 @@ impl Prepared {
         e.with_request(&self.method, self.label())
     }
 
-    fn url(&self, client: &ClientRef) -> Result<reqwest::Url> {
+    fn url(&self, client: &Settings) -> Result<reqwest::Url> {
         client.php_limits.check(&self.query)?;
         let mut url = match &self.target {
             Target::Api(path) => {
@@ -155,7 +175,7 @@ impl Prepared {
 
     fn build(
         &self,
-        client: &ClientRef,
+        client: &Settings,
         url: &reqwest::Url,
         auth: &AuthMode<'_>,
         token: Option<&Secret>,
@@ -194,7 +214,7 @@ impl Prepared {
 
     /// Sends until success or a final failure and returns the answer, its body unread (a
     /// download streams it). See [`execute_bytes`](Self::execute_bytes) for buffered answers.
-    pub(crate) async fn execute(&self, client: &ClientRef, auth: AuthMode<'_>) -> Result<Response> {
+    pub(crate) async fn execute(&self, client: &Settings, auth: AuthMode<'_>) -> Result<Response> {
         match self.traced(client, auth, false).await? {
             Output::Stream(r) => Ok(r),
             Output::Bytes(_) => unreachable!("streamed requests return the response"),
@@ -205,7 +225,7 @@ impl Prepared {
     /// size limit; a safe request whose answer is cut short is sent again.
     pub(crate) async fn execute_bytes(
         &self,
-        client: &ClientRef,
+        client: &Settings,
         auth: AuthMode<'_>,
     ) -> Result<Bytes> {
         match self.traced(client, auth, true).await? {
@@ -217,7 +237,7 @@ impl Prepared {
     /// One tracing span per request: method, path, status, attempts and duration.
     async fn traced(
         &self,
-        client: &ClientRef,
+        client: &Settings,
         auth: AuthMode<'_>,
         buffered: bool,
     ) -> Result<Output> {
@@ -258,7 +278,7 @@ impl Prepared {
 
     async fn run(
         &self,
-        client: &ClientRef,
+        client: &Settings,
         auth: AuthMode<'_>,
         span: &tracing::Span,
         buffered: bool,
@@ -278,7 +298,7 @@ impl Prepared {
             attempt += 1;
             span.record("attempt", attempt);
             let token = match session {
-                Some(c) => c.current_token().await?,
+                Some(c) => c.current().await?,
                 None => None,
             };
             let request = self.build(client, &url, &auth, token.as_ref())?;
@@ -297,7 +317,7 @@ impl Prepared {
                     let status = response.status();
                     if status == StatusCode::UNAUTHORIZED
                         && let (Some(c), Some(t)) = (session, token.as_ref())
-                        && c.token_revoked_by_another_login(t)
+                        && c.revoked_by_another_login(t)
                     {
                         return Err(error_from_response(response).await.with_message(
                             "the token of this client's login moments ago was refused: another \
@@ -316,7 +336,7 @@ impl Prepared {
                         renewed = true;
                         drop(response);
                         tracing::debug!(attempt, "401: logging in again, then replaying once");
-                        c.renew_token(token.as_ref()).await?;
+                        c.renew(token.as_ref()).await?;
                         continue;
                     }
                     let wait = response

@@ -1,7 +1,15 @@
 //! [`UpsertItem`]: one record to upsert, its payload kept as JSON text, and what makes it safe
 //! to send twice.
 
-use super::*;
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::entity::Entity;
+use crate::error::{Error, Result};
 
 /// One record to create or update: the entity's wire name and the fields to store.
 ///

@@ -12,23 +12,15 @@
 //! others get [`UpsertStatus::OutcomeUnknown`]. A batch that still fails is reported as a
 //! [`FailedBatch`] with the input indices it covered; the other batches' results are kept.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::future::{Future, IntoFuture};
-use std::ops::Range;
 use std::pin::Pin;
-use std::sync::OnceLock;
 
-use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use reqwest::Method;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use serde_json::value::RawValue;
 
-use crate::client::{ApiGeneration, Client};
+use crate::client::Client;
 use crate::entity::Entity;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 
 /// Items per request when [`UpsertRequest::batch_size`] is not set.
 pub const DEFAULT_UPSERT_BATCH_SIZE: usize = 500;
@@ -40,24 +32,7 @@ mod send;
 #[cfg(test)]
 use item::*;
 pub use item::{UpsertItem, UpsertPayload};
-use result::*;
-pub use result::{UpsertResult, UpsertStatus};
-
-/// A batch whose request failed (after the retries allowed): none of its items has a result.
-#[derive(Debug)]
-pub struct FailedBatch {
-    /// The input indices the batch covered.
-    pub indices: Range<usize>,
-    /// Why the request failed.
-    pub error: Error,
-    /// Whether the server may have stored some items before the request failed (a dropped
-    /// connection, a timeout, a `5xx`, an answer 2.3 refused after the route ran:
-    /// [`Error::may_have_been_applied`]), rather than rejecting the request as a whole.
-    pub may_have_been_applied: bool,
-}
-
-/// The outcome of one batch, as yielded by [`UpsertRequest::stream`].
-pub type BatchOutcome = std::result::Result<Vec<UpsertResult>, FailedBatch>;
+pub use result::{BatchOutcome, FailedBatch, UpsertResult, UpsertStatus};
 
 /// Everything a bulk upsert did: per-item results in input order and the batches that failed.
 #[derive(Debug, Default)]
@@ -241,8 +216,11 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
+    use super::result::*;
     use super::*;
-    use serde_json::json;
+    use crate::error::Error;
+    use serde::Serialize;
+    use serde_json::{Value, json};
 
     #[derive(Serialize)]
     struct Post {

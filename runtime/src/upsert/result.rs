@@ -1,7 +1,15 @@
 //! What the server answers per item: [`UpsertStatus`], [`UpsertResult`], read straight from the
 //! answer's text.
 
-use super::*;
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::item::UpsertItem;
+use crate::error::{Error, ErrorKind, Result};
 
 /// What AtroCore did with one item.
 #[non_exhaustive]
@@ -247,3 +255,19 @@ pub(super) fn split_coded_message(m: &str) -> (Option<u16>, &str) {
 pub(super) fn decode_error(message: &'static str) -> Error {
     Error::new(ErrorKind::Decode).with_message(message)
 }
+
+/// A batch whose request failed (after the retries allowed): none of its items has a result.
+#[derive(Debug)]
+pub struct FailedBatch {
+    /// The input indices the batch covered.
+    pub indices: Range<usize>,
+    /// Why the request failed.
+    pub error: Error,
+    /// Whether the server may have stored some items before the request failed (a dropped
+    /// connection, a timeout, a `5xx`, an answer 2.3 refused after the route ran:
+    /// [`Error::may_have_been_applied`]), rather than rejecting the request as a whole.
+    pub may_have_been_applied: bool,
+}
+
+/// The outcome of one batch, as yielded by [`UpsertRequest::stream`].
+pub type BatchOutcome = std::result::Result<Vec<UpsertResult>, FailedBatch>;

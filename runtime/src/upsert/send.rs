@@ -4,7 +4,18 @@
 use std::collections::VecDeque;
 use std::task::{Context, Poll};
 
-use super::*;
+use std::future::Future;
+use std::ops::Range;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use reqwest::Method;
+
+use super::item::UpsertItem;
+use super::result::*;
+use crate::client::{ApiGeneration, Client};
+use crate::error::{Error, ErrorKind, Result};
 use crate::task::Spawned;
 
 /// One batch of the input: the indices it covers and its items, or the error of the first item

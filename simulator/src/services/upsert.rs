@@ -52,7 +52,7 @@ fn upsert_lookup(
                 .iter()
                 .filter_map(Value::as_str)
                 .filter(|c| *c != "deleted")
-                .map(crate::util::snake_to_camel)
+                .map(crate::model::snake_to_camel)
                 .collect();
             if !fields.is_empty()
                 && fields

@@ -77,7 +77,14 @@ pub(crate) fn run(args: BenchArgs) -> Result<(), String> {
     if args.client {
         let cfg = args.sizes.resolve(args.smoke);
         let rows = client::run(&cfg)?;
-        report::print_client(&rows, &cfg);
+        report::print_client(
+            &rows,
+            &report::ClientRun {
+                smoke: cfg.smoke,
+                runs: cfg.runs,
+                upload_runs: cfg.upload_runs,
+            },
+        );
         return Ok(());
     }
     let specs = crate::real_specs::spec_files(args.specs.as_deref(), args.only.as_deref())?;

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use super::client::Config;
-
 /// The median (upper median for an even count); zero for no values.
 pub(super) fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -84,8 +82,16 @@ impl Row {
     }
 }
 
+/// How the client rows were measured, for the table's heading.
+pub(crate) struct ClientRun {
+    /// Tiny sizes, one run, a debug build: a correctness check, not a measurement.
+    pub(crate) smoke: bool,
+    pub(crate) runs: u32,
+    pub(crate) upload_runs: u32,
+}
+
 /// Prints the client rows as a table.
-pub(crate) fn print_client(rows: &[Row], cfg: &Config) {
+pub(crate) fn print_client(rows: &[Row], cfg: &ClientRun) {
     println!();
     if cfg.smoke {
         println!(

@@ -268,7 +268,14 @@ pub(super) fn run(args: &BenchArgs) -> Result<(), String> {
     println!("== client overhead");
     let cfg = args.sizes.resolve(false);
     let rows = client::run(&cfg)?;
-    report::print_client(&rows, &cfg);
+    report::print_client(
+        &rows,
+        &report::ClientRun {
+            smoke: cfg.smoke,
+            runs: cfg.runs,
+            upload_runs: cfg.upload_runs,
+        },
+    );
 
     println!();
     if skipped.is_empty() {
