@@ -3,7 +3,7 @@
 use comfy_table::{Table, presets};
 use futures_util::{StreamExt, stream};
 
-use super::Session;
+use super::session::Session;
 use crate::exit::{CliResult, Exit};
 use crate::output;
 

@@ -13,8 +13,8 @@ use std::path::Path;
 use futures_util::TryStreamExt;
 use serde_json::Value;
 
-use super::Session;
 use super::records::{check_names, compile_where, display_columns};
+use super::session::Session;
 use crate::args::{ExportArgs, FileFormat};
 use crate::exit::{CliError, CliResult, Exit};
 use crate::output::cell;

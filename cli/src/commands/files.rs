@@ -14,7 +14,7 @@ use atrocore_runtime::{ChunkSession, NameConflict};
 use futures_util::{StreamExt, stream};
 use indicatif::MultiProgress;
 
-use super::Session;
+use super::session::Session;
 use crate::args::{OnConflict, UploadArgs};
 use crate::exit::{CliError, CliResult, Exit};
 use crate::output;

@@ -6,9 +6,9 @@
 use atrocore_runtime::{MassOutcome, MassSelection, Where};
 use serde_json::{Map, Value};
 
-use super::Session;
 use super::import_values::{self, Column};
 use super::records::compile_where;
+use super::session::Session;
 use crate::args::{DeleteArgs, SelectionArgs, UpdateArgs};
 use crate::exit::{CliError, CliResult, Exit};
 use crate::metadata::Entity;

@@ -7,41 +7,13 @@ mod import;
 mod import_values;
 mod mass;
 mod records;
+mod session;
 #[cfg(feature = "sim")]
 mod sim;
 
-use atrocore_runtime::Client;
-
 use crate::args::{Cli, Command};
-use crate::connection::Settings;
 use crate::exit::{CliResult, Exit};
-use crate::metadata::Metadata;
-
-/// A connected client and, once read, the instance's metadata.
-pub struct Session {
-    /// The logged-in client.
-    pub client: Client,
-    metadata: Option<Metadata>,
-}
-
-impl Session {
-    async fn open(cli: &Cli) -> CliResult<Session> {
-        let settings = Settings::resolve(&cli.connection)?;
-        let client = settings.connect().await?;
-        Ok(Session {
-            client,
-            metadata: None,
-        })
-    }
-
-    /// The instance's metadata (read once).
-    pub async fn metadata(&mut self) -> CliResult<&Metadata> {
-        if self.metadata.is_none() {
-            self.metadata = Some(Metadata::fetch(&self.client).await?);
-        }
-        Ok(self.metadata.get_or_insert_with(Metadata::default))
-    }
-}
+pub use session::Session;
 
 /// Runs the command; the exit code of a command that finished (0, or 1 for partial failure).
 pub async fn run(cli: Cli) -> CliResult<Exit> {

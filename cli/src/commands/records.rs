@@ -4,7 +4,7 @@ use std::io::Write;
 
 use atrocore_runtime::Where;
 
-use super::Session;
+use super::session::Session;
 use crate::args::ListArgs;
 use crate::exit::{CliError, CliResult, Exit};
 use crate::filter_lang;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::Span;
+use super::error::Span;
 use super::lexer::{is_keyword, is_name, is_number};
 
 /// A filter expression. `And` and `Or` hold at least two members, none of the same kind (the

@@ -1,6 +1,6 @@
 //! Tokens of the filter language, each with its byte span in the input.
 
-use super::{LangError, Span};
+use super::error::{LangError, Span};
 
 const KEYWORDS: &[&str] = &[
     "and", "or", "not", "is", "null", "true", "false", "empty", "linked", "like", "contains",

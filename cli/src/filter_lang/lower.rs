@@ -10,7 +10,7 @@ use atrocore_runtime::{Condition, Date, DateTime, Where, WhereValue};
 use serde_json::Number;
 
 use super::ast::{CmpOp, Cond, DateOp, DaysOp, Expr, Lit, Target, Test, TextOp};
-use super::{LangError, Span};
+use super::error::{LangError, Span};
 use crate::metadata::{Entity, Field, Kind};
 
 /// The `where` for `expr` on records of `entity`.

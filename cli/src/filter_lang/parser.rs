@@ -20,8 +20,8 @@
 //! Keywords are case-insensitive; a field named like a keyword is written in backticks.
 
 use super::ast::{CmpOp, Cond, DateOp, DaysOp, Expr, Lit, Period, Target, Test, TextOp};
+use super::error::{LangError, Span};
 use super::lexer::{Tok, is_keyword, lex};
-use super::{LangError, Span};
 
 const EXPECTED_TEST: &str = "a test: = != < <= > >= like, contains, starts with, ends with, \
      in (…), between … and …, is [not] null, is true/false, on/before/after DATE, \

@@ -2,8 +2,8 @@
 
 use proptest::prelude::*;
 
-use super::Span;
 use super::ast::{CmpOp, Cond, DateOp, DaysOp, Expr, Lit, Period, Target, Test, TextOp};
+use super::error::Span;
 use super::lexer::is_keyword;
 use super::parser::parse;
 

@@ -1,7 +1,9 @@
 //! The crate around the modules: `lib.rs` (the `Client` with one accessor per module), the
 //! manifest (runtime source, TLS and per-entity features) and the preamble of every file.
 
-use super::*;
+use super::ctx::*;
+use super::doc::*;
+use super::module::*;
 
 pub(super) fn lib_rs(api: &Api, settings: &Settings) -> TokenStream {
     let title = format!(

@@ -2,7 +2,7 @@
 //! the runtime's `fields` module instead of serde's derives (which took more than half of a
 //! generated crate's check time).
 
-use super::*;
+use super::ctx::*;
 
 /// The `Serialize` of a struct (every struct: it needs no `Default`): the `statements` that write
 /// its fields into a map, run by the runtime (`atrocore_runtime::fields`). serde's derive wrote

@@ -5,23 +5,11 @@
 //! unqualified names are prelude items (`Option`, `String`, `Vec`, the derivable traits):
 //! `naming` forbids generated types to take those names, so nothing can shadow them.
 
-use std::collections::BTreeMap;
-
-use proc_macro2::{Ident, Span, TokenStream};
-use quote::quote;
-
-use crate::ir::*;
-use crate::naming::TYPES_MODULE;
-use crate::{Error, RuntimeDependency, Settings};
-
 /// The files of a generated crate, by path relative to the crate root.
 pub type Files = BTreeMap<String, String>;
 
-fn ident(name: &str) -> Ident {
-    Ident::new(name, Span::call_site())
-}
-
 mod crate_files;
+mod ctx;
 mod doc;
 mod fields;
 mod module;
@@ -29,44 +17,11 @@ mod operation;
 mod types;
 
 use crate_files::*;
+use ctx::*;
 use doc::*;
-use fields::*;
 use module::*;
 use operation::*;
 use types::*;
-
-/// What emitting into one module needs besides its IR: the type arena, and the module the
-/// tokens go into (its own types are named plainly, others by their `crate::` path).
-#[derive(Clone, Copy)]
-pub(super) struct Ctx<'a> {
-    types: &'a TypeSpace,
-    here: &'a str,
-}
-
-impl Api {
-    fn ctx<'a>(&'a self, here: &'a str) -> Ctx<'a> {
-        Ctx {
-            types: &self.types,
-            here,
-        }
-    }
-}
-
-impl Ctx<'_> {
-    /// The path of a named type from this module (`nested`: from a module inside it).
-    fn named(&self, id: TypeId, nested: bool) -> TokenStream {
-        let entry = self.types.get(id);
-        let name = ident(&entry.name);
-        match (entry.module == self.here, nested) {
-            (true, false) => quote!(#name),
-            (true, true) => quote!(super::#name),
-            (false, _) => {
-                let m = ident(&entry.module);
-                quote!(crate::#m::#name)
-            }
-        }
-    }
-}
 
 /// Format tokens as a Rust file with the preamble.
 fn format_file(path: &str, tokens: TokenStream, preamble: &str) -> Result<String, Error> {

@@ -1,7 +1,10 @@
 //! A module file: an entity's (record structs, field enum, filters, API handle with CRUD, upsert,
 //! files, attributes, link lists and routes) or a route group's.
 
-use super::*;
+use super::ctx::*;
+use super::doc::*;
+use super::operation::*;
+use super::types::*;
 
 /// `#[cfg(feature = "…")]` for code that exists only with an entity's feature.
 pub(super) fn cfg_feature(feature: Option<&str>) -> TokenStream {

@@ -1,6 +1,8 @@
 //! One route: its method on the module's API handle (an `Operation<T>`) and its params struct.
 
-use super::*;
+use super::ctx::*;
+use super::doc::*;
+use super::types::*;
 
 pub(super) fn method_tokens(m: Method) -> TokenStream {
     match m {

@@ -1,7 +1,9 @@
 //! Type definitions: Rust types of IR types, structs (read, create with its constructor, patch,
 //! plain), enums that keep unknown values.
 
-use super::*;
+use super::ctx::*;
+use super::doc::*;
+use super::fields::*;
 
 /// Rust type tokens for an IR type.
 pub(super) fn ty(cx: Ctx, t: &Type) -> TokenStream {

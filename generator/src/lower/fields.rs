@@ -1,6 +1,7 @@
 //! Object schemas to struct fields: request bodies, properties (`allOf` merged), instance
 //! metadata applied, server-computed fields kept out of writes, find-or-create link fields.
 
+use super::metadata::MetaField;
 use super::*;
 
 impl<'a> Lowerer<'a> {

@@ -30,8 +30,6 @@ mod metadata;
 mod operation;
 mod schema;
 
-use metadata::MetaField;
-
 /// Lower a spec to the IR (the entities chosen by `settings.filter`, see [`select_entities`]).
 pub fn lower(spec: &Spec, settings: &Settings) -> Result<Api, Error> {
     let all = entity_names(spec);
