@@ -10,51 +10,13 @@ use serde_json::Value;
 
 use crate::exit::{CliError, CliResult, Exit};
 
-/// What a field holds, as far as filters and imports care.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Text of any sort (`varchar`, `text`, `email`, `url`, `enum`, …).
-    Text,
-    /// Whole numbers (`int`, `autoincrement`).
-    Int,
-    /// Numbers (`float`).
-    Float,
-    /// `bool`.
-    Bool,
-    /// `date` (`YYYY-MM-DD`).
-    Date,
-    /// `datetime` (`YYYY-MM-DD HH:MM:SS`).
-    DateTime,
-    /// One linked record (`link`, `file`): its id is in `<field>Id`.
-    Link,
-    /// Many linked records (`linkMultiple`): ids in `<field>Ids`.
-    LinkMultiple,
-    /// A list of values (`array`, `multiEnum`, `extensibleMultiEnum`).
-    Array,
-    /// JSON (`jsonObject`, `jsonArray`).
-    Json,
-    /// Anything else (`linkParent`, `foreign`, unknown types): passed through unchecked.
-    Other,
-}
+use atrocore_kinds::FieldType;
+/// How a field is handled: the model the generator shares (`atrocore-kinds`).
+pub use atrocore_kinds::Kind;
 
-impl Kind {
-    fn of(ty: &str) -> Kind {
-        match ty {
-            "varchar" | "text" | "wysiwyg" | "markdown" | "email" | "url" | "color" | "enum"
-            | "extensibleEnum" | "password" | "phone" | "multiLanguage" | "varcharMultiLang"
-            | "textMultiLang" => Kind::Text,
-            "int" | "autoincrement" => Kind::Int,
-            "float" | "currency" => Kind::Float,
-            "bool" => Kind::Bool,
-            "date" => Kind::Date,
-            "datetime" => Kind::DateTime,
-            "link" | "file" | "asset" | "image" => Kind::Link,
-            "linkMultiple" => Kind::LinkMultiple,
-            "array" | "multiEnum" | "extensibleMultiEnum" | "arrayMultiLang" => Kind::Array,
-            "jsonObject" | "jsonArray" => Kind::Json,
-            _ => Kind::Other,
-        }
-    }
+/// The kind of the metadata type `ty`.
+fn kind_of(ty: &str) -> Kind {
+    FieldType::parse(ty).kind()
 }
 
 /// One field of an entity.
@@ -221,7 +183,7 @@ impl Metadata {
                             .map(str::to_owned)
                             .collect()
                     });
-                    let kind = Kind::of(&ty);
+                    let kind = kind_of(&ty);
                     fields.insert(
                         fname.clone(),
                         Field {

@@ -19,6 +19,7 @@ const CRATES: &[&str] = &[
     "simulator/src",
     "cli/src",
     "testkit/src",
+    "kinds/src",
     "xtask/src",
     "bench/src",
 ];

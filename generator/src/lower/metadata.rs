@@ -67,7 +67,7 @@ impl<'a> Lowerer<'a> {
                 .map(str::to_owned)
         };
         if let Some(d) = def(wire) {
-            let field_type = MetaType::of(d);
+            let field_type = meta_type(d);
             let link_target = matches!(field_type, MetaType::Link | MetaType::LinkMultiple)
                 .then(|| target(wire))
                 .flatten();
@@ -80,7 +80,7 @@ impl<'a> Lowerer<'a> {
         }
         for (suffix, expected) in [("Ids", MetaType::LinkMultiple), ("Id", MetaType::Link)] {
             if let Some(link) = wire.strip_suffix(suffix)
-                && let Some(d) = def(link).filter(|d| MetaType::of(d) == expected)
+                && let Some(d) = def(link).filter(|d| meta_type(d) == expected)
             {
                 return Some(MetaField {
                     def: d.clone(),
@@ -107,12 +107,12 @@ impl<'a> Lowerer<'a> {
         if fields.get(wire).is_some() {
             return false;
         }
-        let kind_of = |name: &str| fields.get(name).map(MetaType::of);
+        let kind_of = |name: &str| fields.get(name).map(meta_type);
         match (wire.strip_suffix("Names"), wire.strip_suffix("Name")) {
             (Some(link), _) => kind_of(link) == Some(MetaType::LinkMultiple),
             (None, Some(link)) => matches!(
                 kind_of(link),
-                Some(MetaType::Link | MetaType::File | MetaType::Image | MetaType::Asset)
+                Some(t) if t == MetaType::Link || t.is_file()
             ),
             _ => false,
         }
@@ -151,80 +151,13 @@ impl<'a> Lowerer<'a> {
     }
 }
 
-/// The `type` of a field in the instance metadata (`entityDefs.E.fields.f.type`); the kinds the
-/// generator treats alike share a variant's arm, the rest are kept by name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum MetaType {
-    Varchar,
-    Text,
-    Wysiwyg,
-    Markdown,
-    Email,
-    Url,
-    Enum,
-    ExtensibleEnum,
-    MultiEnum,
-    ExtensibleMultiEnum,
-    Array,
-    Bool,
-    Int,
-    Float,
-    Date,
-    DateTime,
-    Link,
-    LinkMultiple,
-    File,
-    Image,
-    Asset,
-    /// Any other type (`jsonObject`, `color`, `password`, `linkParent`, …), or none.
-    Other(String),
-}
+/// The `type` of a field in the instance metadata (`entityDefs.E.fields.f.type`): the model
+/// the CLI shares (`atrocore-kinds`).
+pub(super) use atrocore_kinds::FieldType as MetaType;
 
-/// Wire names of the known types.
-const META_TYPES: &[(&str, MetaType)] = &[
-    ("varchar", MetaType::Varchar),
-    ("text", MetaType::Text),
-    ("wysiwyg", MetaType::Wysiwyg),
-    ("markdown", MetaType::Markdown),
-    ("email", MetaType::Email),
-    ("url", MetaType::Url),
-    ("enum", MetaType::Enum),
-    ("extensibleEnum", MetaType::ExtensibleEnum),
-    ("multiEnum", MetaType::MultiEnum),
-    ("extensibleMultiEnum", MetaType::ExtensibleMultiEnum),
-    ("array", MetaType::Array),
-    ("bool", MetaType::Bool),
-    ("int", MetaType::Int),
-    ("float", MetaType::Float),
-    ("date", MetaType::Date),
-    ("datetime", MetaType::DateTime),
-    ("link", MetaType::Link),
-    ("linkMultiple", MetaType::LinkMultiple),
-    ("file", MetaType::File),
-    ("image", MetaType::Image),
-    ("asset", MetaType::Asset),
-];
-
-impl MetaType {
-    /// The type of a field definition.
-    pub(super) fn of(def: &Value) -> MetaType {
-        let name = def.get("type").and_then(Value::as_str).unwrap_or("");
-        META_TYPES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or_else(|| MetaType::Other(name.to_owned()), |(_, t)| t.clone())
-    }
-
-    /// The wire name (`linkMultiple`).
-    pub(super) fn as_str(&self) -> &str {
-        match self {
-            MetaType::Other(name) => name,
-            known => META_TYPES
-                .iter()
-                .find(|(_, t)| t == known)
-                .map_or("", |(n, _)| n),
-        }
-    }
+/// The type of a field definition.
+pub(super) fn meta_type(def: &Value) -> MetaType {
+    MetaType::parse(def.get("type").and_then(Value::as_str).unwrap_or(""))
 }
 
 /// A field's definition in the instance metadata.
@@ -239,23 +172,18 @@ pub(super) struct MetaField {
 }
 
 impl MetaField {
+    /// The filter kind of the field, from the kind both the generator and the CLI give its
+    /// type (`atrocore_kinds::Kind`); `None` for JSON and the rest (the spec's type decides).
     pub(super) fn kind(&self) -> Option<FieldKind> {
-        use MetaType as M;
-        Some(match self.field_type {
-            M::Date => FieldKind::Date,
-            M::DateTime => FieldKind::DateTime,
-            M::Link | M::LinkMultiple => FieldKind::Link,
-            M::Array | M::MultiEnum | M::ExtensibleMultiEnum => FieldKind::Array,
-            M::Bool => FieldKind::Bool,
-            M::Int | M::Float => FieldKind::Number,
-            M::Varchar
-            | M::Text
-            | M::Wysiwyg
-            | M::Enum
-            | M::ExtensibleEnum
-            | M::Email
-            | M::Url
-            | M::Markdown => FieldKind::Text,
+        use atrocore_kinds::Kind as K;
+        Some(match self.field_type.kind() {
+            K::Text => FieldKind::Text,
+            K::Int | K::Float => FieldKind::Number,
+            K::Bool => FieldKind::Bool,
+            K::Date => FieldKind::Date,
+            K::DateTime => FieldKind::DateTime,
+            K::Link | K::LinkMultiple => FieldKind::Link,
+            K::Array => FieldKind::Array,
             _ => return None,
         })
     }
@@ -305,18 +233,18 @@ impl MetaField {
 
 #[cfg(test)]
 mod tests {
-    use super::MetaType;
+    use super::{MetaType, meta_type};
 
     #[test]
-    fn meta_types_round_trip() {
-        for (name, ty) in super::META_TYPES {
-            let def = serde_json::json!({ "type": name });
-            assert_eq!(&MetaType::of(&def), ty);
-            assert_eq!(ty.as_str(), *name);
-        }
-        let other = MetaType::of(&serde_json::json!({ "type": "jsonObject" }));
-        assert_eq!(other, MetaType::Other("jsonObject".into()));
-        assert_eq!(other.as_str(), "jsonObject");
-        assert_eq!(MetaType::of(&serde_json::json!({})).as_str(), "");
+    fn a_definition_s_type_is_read_by_the_shared_model() {
+        let def = |t: serde_json::Value| meta_type(&serde_json::json!({ "type": t }));
+        assert_eq!(def("linkMultiple".into()), MetaType::LinkMultiple);
+        assert_eq!(
+            def("rgbTriplet".into()),
+            MetaType::Other("rgbTriplet".into())
+        );
+        assert_eq!(meta_type(&serde_json::json!({})).as_str(), "");
+        // Not text: a number is no type name.
+        assert_eq!(def(5.into()).as_str(), "");
     }
 }
