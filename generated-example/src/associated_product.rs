@@ -45,8 +45,8 @@ pub struct AssociatedProduct {
     pub association_id: Option<crate::ids::AssociationId>,
     /// `associationName`
     pub association_name: Option<String>,
-    /// `reverseAssociationId`: AtroCore type `link`.
-    pub reverse_association_id: Option<String>,
+    /// `reverseAssociationId`: Link to `Association`.
+    pub reverse_association_id: Option<crate::ids::AssociationId>,
     /// `reverseAssociationName`
     pub reverse_association_name: Option<String>,
     /// `reverseAssociatedProductId`: Link to `AssociatedProduct`.

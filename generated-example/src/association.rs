@@ -17,7 +17,7 @@ pub struct Association {
     pub name_de_de: Option<String>,
     /// `nameFrFr`: AtroCore type `varchar`.
     pub name_fr_fr: Option<String>,
-    /// `entityId`, required: AtroCore type `link`.
+    /// `entityId`, required: Link to `Entity`.
     pub entity_id: Option<String>,
     /// `entityName`
     pub entity_name: Option<String>,
@@ -326,7 +326,7 @@ pub struct AssociationPost {
     ///
     /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
-    /// AtroCore type `link`.
+    /// Link to `Entity`.
     pub entity: ::atrocore_runtime::LinkOne<String, links::Entity>,
     /// `default`: AtroCore type `bool`.
     pub default: Option<bool>,
@@ -569,7 +569,7 @@ pub struct AssociationPatch {
     ///
     /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
-    /// AtroCore type `link`.
+    /// Link to `Entity`.
     pub entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
     /// `default`: AtroCore type `bool`.
     pub default: ::atrocore_runtime::Patch<bool>,

@@ -33,8 +33,8 @@ pub struct Attribute {
     pub attribute_group_id: Option<crate::ids::AttributeGroupId>,
     /// `attributeGroupName`
     pub attribute_group_name: Option<String>,
-    /// `attributePanelId`, required: AtroCore type `link`.
-    pub attribute_panel_id: Option<String>,
+    /// `attributePanelId`, required: Link to `AttributePanel`.
+    pub attribute_panel_id: Option<crate::ids::AttributePanelId>,
     /// `attributePanelName`
     pub attribute_panel_name: Option<String>,
     /// `extensibleEnumId`: Link to `ExtensibleEnum`.
@@ -43,14 +43,14 @@ pub struct Attribute {
     pub extensible_enum_name: Option<String>,
     /// `allowedOptions`: AtroCore type `array`.
     pub allowed_options: Option<Vec<String>>,
-    /// `entityId`, required: AtroCore type `link`.
+    /// `entityId`, required: Link to `Entity`.
     pub entity_id: Option<String>,
     /// `entityName`
     pub entity_name: Option<String>,
     /// `code`: AtroCore type `varchar`.
     pub code: Option<String>,
     /// `type`, required: AtroCore type `varchar`.
-    pub type_: Option<String>,
+    pub type_: Option<AttributeType>,
     /// `compositeAttributeId`: Link to `Attribute`.
     pub composite_attribute_id: Option<crate::ids::AttributeId>,
     /// `compositeAttributeName`
@@ -125,7 +125,7 @@ pub struct Attribute {
     pub not_null: Option<bool>,
     /// `trim`: AtroCore type `bool`.
     pub trim: Option<bool>,
-    /// `htmlSanitizerId`: AtroCore type `link`.
+    /// `htmlSanitizerId`: Link to `HtmlSanitizer`.
     pub html_sanitizer_id: Option<String>,
     /// `htmlSanitizerName`
     pub html_sanitizer_name: Option<String>,
@@ -797,8 +797,11 @@ pub struct AttributePost {
     ///
     /// `attributePanelId` or its find-or-create form `attributePanel`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
-    /// AtroCore type `link`.
-    pub attribute_panel: ::atrocore_runtime::LinkOne<String, links::AttributePanel>,
+    /// Link to `AttributePanel`.
+    pub attribute_panel: ::atrocore_runtime::LinkOne<
+        crate::ids::AttributePanelId,
+        links::AttributePanel,
+    >,
     /// `extensibleEnum`
     ///
     /// `extensibleEnumId` or its find-or-create form `extensibleEnum`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
@@ -811,12 +814,12 @@ pub struct AttributePost {
     ///
     /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
-    /// AtroCore type `link`.
+    /// Link to `Entity`.
     pub entity: ::atrocore_runtime::LinkOne<String, links::Entity>,
     /// `code`: AtroCore type `varchar`.
     pub code: Option<String>,
     /// `type`: AtroCore type `varchar`.
-    pub type_: Option<String>,
+    pub type_: Option<AttributeType>,
     /// `compositeAttribute`
     ///
     /// `compositeAttributeId` or its find-or-create form `compositeAttribute`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
@@ -891,7 +894,7 @@ pub struct AttributePost {
     ///
     /// `htmlSanitizerId` or its find-or-create form `htmlSanitizer`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
-    /// AtroCore type `link`.
+    /// Link to `HtmlSanitizer`.
     pub html_sanitizer: Option<
         ::atrocore_runtime::LinkOne<String, links::HtmlSanitizer>,
     >,
@@ -1057,7 +1060,10 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePost {
                 >,
             >,
             attribute_panel: Option<
-                ::atrocore_runtime::LinkOne<String, links::AttributePanel>,
+                ::atrocore_runtime::LinkOne<
+                    crate::ids::AttributePanelId,
+                    links::AttributePanel,
+                >,
             >,
             extensible_enum: Option<
                 ::atrocore_runtime::LinkOne<
@@ -1067,7 +1073,7 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePost {
             >,
             entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
             code: Option<String>,
-            type_: Option<String>,
+            type_: Option<AttributeType>,
             composite_attribute: Option<
                 ::atrocore_runtime::LinkOne<
                     crate::ids::AttributeId,
@@ -1305,7 +1311,7 @@ impl AttributePost {
     /// A new record with the fields the server requires (`name`, `attributePanel`, `entity`); the others are unset. Set them with struct update syntax: `AttributePost { field: Some(value), ..AttributePost::new(…) }`.
     pub fn new(
         name: impl ::std::convert::Into<String>,
-        attribute_panel: impl ::std::convert::Into<String>,
+        attribute_panel: impl ::std::convert::Into<crate::ids::AttributePanelId>,
         entity: impl ::std::convert::Into<String>,
     ) -> Self {
         Self {
@@ -1380,9 +1386,9 @@ pub struct AttributePatch {
     ///
     /// `attributePanelId` or its find-or-create form `attributePanel`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
-    /// AtroCore type `link`.
+    /// Link to `AttributePanel`.
     pub attribute_panel: Option<
-        ::atrocore_runtime::LinkOne<String, links::AttributePanel>,
+        ::atrocore_runtime::LinkOne<crate::ids::AttributePanelId, links::AttributePanel>,
     >,
     /// `extensibleEnum`
     ///
@@ -1396,12 +1402,12 @@ pub struct AttributePatch {
     ///
     /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
-    /// AtroCore type `link`.
+    /// Link to `Entity`.
     pub entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
     /// `code`: AtroCore type `varchar`.
     pub code: ::atrocore_runtime::Patch<String>,
     /// `type`, required: AtroCore type `varchar`.
-    pub type_: Option<String>,
+    pub type_: Option<AttributeType>,
     /// `compositeAttribute`
     ///
     /// `compositeAttributeId` or its find-or-create form `compositeAttribute`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
@@ -1476,7 +1482,7 @@ pub struct AttributePatch {
     ///
     /// `htmlSanitizerId` or its find-or-create form `htmlSanitizer`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
-    /// AtroCore type `link`.
+    /// Link to `HtmlSanitizer`.
     pub html_sanitizer: Option<
         ::atrocore_runtime::LinkOne<String, links::HtmlSanitizer>,
     >,
@@ -1812,8 +1818,11 @@ pub mod filter {
         ::atrocore_runtime::TextField::new("code")
     }
     /// Conditions on `type`.
-    pub const fn type_() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("type")
+    pub const fn type_() -> ::atrocore_runtime::EnumField<
+        super::Attribute,
+        super::AttributeType,
+    > {
+        ::atrocore_runtime::EnumField::new("type")
     }
     /// Conditions on `compositeAttributeId`.
     pub const fn composite_attribute_id() -> ::atrocore_runtime::TextField<
@@ -2282,6 +2291,137 @@ impl ::atrocore_runtime::Deletable for Attribute {}
 impl ::atrocore_runtime::UpsertPayload<Attribute> for AttributePost {
     fn upsert_item(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::UpsertItem> {
         ::atrocore_runtime::UpsertItem::new::<Attribute>(self)
+    }
+}
+/// The attribute types of the instance (the keys of its metadata's `attributes`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AttributeType {
+    /// `array`
+    Array,
+    /// `bool`
+    Bool,
+    /// `composite`
+    Composite,
+    /// `date`
+    Date,
+    /// `datetime`
+    Datetime,
+    /// `extensibleEnum`
+    ExtensibleEnum,
+    /// `extensibleMultiEnum`
+    ExtensibleMultiEnum,
+    /// `file`
+    File,
+    /// `float`
+    Float,
+    /// `int`
+    Int,
+    /// `link`
+    Link,
+    /// `linkMultiple`
+    LinkMultiple,
+    /// `markdown`
+    Markdown,
+    /// `rangeFloat`
+    RangeFloat,
+    /// `rangeInt`
+    RangeInt,
+    /// `text`
+    Text,
+    /// `url`
+    Url,
+    /// `varchar`
+    Varchar,
+    /// `wysiwyg`
+    Wysiwyg,
+    /// A value this client does not know (the server may add values).
+    Other(String),
+}
+impl AttributeType {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Array => "array",
+            Self::Bool => "bool",
+            Self::Composite => "composite",
+            Self::Date => "date",
+            Self::Datetime => "datetime",
+            Self::ExtensibleEnum => "extensibleEnum",
+            Self::ExtensibleMultiEnum => "extensibleMultiEnum",
+            Self::File => "file",
+            Self::Float => "float",
+            Self::Int => "int",
+            Self::Link => "link",
+            Self::LinkMultiple => "linkMultiple",
+            Self::Markdown => "markdown",
+            Self::RangeFloat => "rangeFloat",
+            Self::RangeInt => "rangeInt",
+            Self::Text => "text",
+            Self::Url => "url",
+            Self::Varchar => "varchar",
+            Self::Wysiwyg => "wysiwyg",
+            Self::Other(value) => value,
+        }
+    }
+}
+/// The field's default value on the instance.
+impl Default for AttributeType {
+    fn default() -> Self {
+        Self::Text
+    }
+}
+impl From<&str> for AttributeType {
+    fn from(value: &str) -> Self {
+        match value {
+            "array" => Self::Array,
+            "bool" => Self::Bool,
+            "composite" => Self::Composite,
+            "date" => Self::Date,
+            "datetime" => Self::Datetime,
+            "extensibleEnum" => Self::ExtensibleEnum,
+            "extensibleMultiEnum" => Self::ExtensibleMultiEnum,
+            "file" => Self::File,
+            "float" => Self::Float,
+            "int" => Self::Int,
+            "link" => Self::Link,
+            "linkMultiple" => Self::LinkMultiple,
+            "markdown" => Self::Markdown,
+            "rangeFloat" => Self::RangeFloat,
+            "rangeInt" => Self::RangeInt,
+            "text" => Self::Text,
+            "url" => Self::Url,
+            "varchar" => Self::Varchar,
+            "wysiwyg" => Self::Wysiwyg,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::fmt::Display for AttributeType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::atrocore_runtime::EnumValue for AttributeType {
+    fn wire_value(&self) -> &str {
+        self.as_str()
+    }
+}
+impl ::atrocore_runtime::serde::Serialize for AttributeType {
+    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributeType {
+    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        Ok(Self::from(value.as_str()))
     }
 }
 pub use crate::types::{

@@ -23,7 +23,7 @@ pub struct AttributeGroup {
     pub description_de_de: Option<String>,
     /// `descriptionFrFr`: AtroCore type `text`.
     pub description_fr_fr: Option<String>,
-    /// `entityId`, required: AtroCore type `link`.
+    /// `entityId`, required: Link to `Entity`.
     pub entity_id: Option<String>,
     /// `entityName`
     pub entity_name: Option<String>,
@@ -312,7 +312,7 @@ pub struct AttributeGroupPost {
     ///
     /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
-    /// AtroCore type `link`.
+    /// Link to `Entity`.
     pub entity: ::atrocore_runtime::LinkOne<String, links::Entity>,
     /// `code`: AtroCore type `varchar`, unique.
     pub code: Option<String>,
@@ -522,7 +522,7 @@ pub struct AttributeGroupPatch {
     ///
     /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
-    /// AtroCore type `link`.
+    /// Link to `Entity`.
     pub entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
     /// `code`: AtroCore type `varchar`, unique.
     pub code: ::atrocore_runtime::Patch<String>,

@@ -21,7 +21,7 @@ pub struct AttributePanel {
     pub code: Option<String>,
     /// `description`: AtroCore type `text`.
     pub description: Option<String>,
-    /// `entityId`, required: AtroCore type `link`.
+    /// `entityId`, required: Link to `Entity`.
     pub entity_id: Option<String>,
     /// `entityName`
     pub entity_name: Option<String>,
@@ -261,7 +261,7 @@ pub struct AttributePanelPost {
     ///
     /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
-    /// AtroCore type `link`.
+    /// Link to `Entity`.
     pub entity: ::atrocore_runtime::LinkOne<String, links::Entity>,
     /// `default`: AtroCore type `bool`.
     pub default: Option<bool>,
@@ -441,7 +441,7 @@ pub struct AttributePanelPatch {
     ///
     /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
-    /// AtroCore type `link`.
+    /// Link to `Entity`.
     pub entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
     /// `default`: AtroCore type `bool`.
     pub default: ::atrocore_runtime::Patch<bool>,

@@ -33,7 +33,7 @@ pub struct Classification {
     pub synonyms_fr_fr: Option<Vec<String>>,
     /// `code`: AtroCore type `varchar`.
     pub code: Option<String>,
-    /// `entityId`, required: AtroCore type `link`.
+    /// `entityId`, required: Link to `Entity`.
     pub entity_id: Option<String>,
     /// `entityName`
     pub entity_name: Option<String>,
@@ -401,7 +401,7 @@ pub struct ClassificationPost {
     ///
     /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
-    /// AtroCore type `link`.
+    /// Link to `Entity`.
     pub entity: ::atrocore_runtime::LinkOne<String, links::Entity>,
     /// `type`: AtroCore type `enum`.
     pub type_: Option<ClassificationType>,
@@ -671,7 +671,7 @@ pub struct ClassificationPatch {
     ///
     /// `entityId` or its find-or-create form `entity`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
-    /// AtroCore type `link`.
+    /// Link to `Entity`.
     pub entity: Option<::atrocore_runtime::LinkOne<String, links::Entity>>,
     /// `type`, required: AtroCore type `enum`.
     pub type_: Option<ClassificationType>,

@@ -89,13 +89,13 @@ pub struct User {
     pub layout_profile_id: Option<String>,
     /// `layoutProfileName`
     pub layout_profile_name: Option<String>,
-    /// `localeId`: AtroCore type `link`.
+    /// `localeId`: Link to `Locale`.
     pub locale_id: Option<String>,
     /// `localeName`
     pub locale_name: Option<String>,
     /// `disabledLanguages`: AtroCore type `jsonArray`.
     pub disabled_languages: Option<::atrocore_runtime::serde_json::Value>,
-    /// `styleId`: AtroCore type `link`.
+    /// `styleId`: Link to `Style`.
     pub style_id: Option<String>,
     /// `styleName`
     pub style_name: Option<String>,
@@ -696,7 +696,7 @@ pub struct UserPost {
     ///
     /// `localeId` or its find-or-create form `locale`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
-    /// AtroCore type `link`.
+    /// Link to `Locale`.
     pub locale: Option<::atrocore_runtime::LinkOne<String, links::Locale>>,
     /// `disabledLanguages`: AtroCore type `jsonArray`.
     pub disabled_languages: Option<::atrocore_runtime::serde_json::Value>,
@@ -704,7 +704,7 @@ pub struct UserPost {
     ///
     /// `styleId` or its find-or-create form `style`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
-    /// AtroCore type `link`.
+    /// Link to `Style`.
     pub style: Option<::atrocore_runtime::LinkOne<String, links::Style>>,
     /// `dashboardLayout`: AtroCore type `jsonArray`.
     pub dashboard_layout: Option<::atrocore_runtime::serde_json::Value>,
@@ -1094,7 +1094,7 @@ pub struct UserPatch {
     ///
     /// `localeId` or its find-or-create form `locale`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
-    /// AtroCore type `link`.
+    /// Link to `Locale`.
     pub locale: Option<::atrocore_runtime::LinkOne<String, links::Locale>>,
     /// `disabledLanguages`: AtroCore type `jsonArray`.
     pub disabled_languages: ::atrocore_runtime::Patch<
@@ -1104,7 +1104,7 @@ pub struct UserPatch {
     ///
     /// `styleId` or its find-or-create form `style`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
-    /// AtroCore type `link`.
+    /// Link to `Style`.
     pub style: Option<::atrocore_runtime::LinkOne<String, links::Style>>,
     /// `dashboardLayout`: AtroCore type `jsonArray`.
     pub dashboard_layout: ::atrocore_runtime::Patch<

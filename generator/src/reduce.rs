@@ -146,7 +146,8 @@ fn strip(v: &mut Value, in_properties: bool) {
 }
 
 /// Cut instance metadata down to what the generator reads (`entityDefs` fields, links and
-/// unique indexes) for the entities `spec_reduced` still has.
+/// unique indexes) for the entities `spec_reduced` still has, and the attribute types
+/// (`attributes`, the values of `Attribute.type`).
 pub fn reduce_metadata(metadata: &Value, spec_reduced: &Spec) -> Value {
     let keep: BTreeSet<String> = entity_names(spec_reduced).into_iter().collect();
     let mut defs = Map::new();
@@ -161,5 +162,9 @@ pub fn reduce_metadata(metadata: &Value, spec_reduced: &Spec) -> Value {
             defs.insert(name.clone(), Value::Object(cut));
         }
     }
-    serde_json::json!({ "entityDefs": defs })
+    let mut cut = serde_json::json!({ "entityDefs": defs });
+    if let Some(types) = metadata.get("attributes") {
+        cut["attributes"] = types.clone();
+    }
+    cut
 }

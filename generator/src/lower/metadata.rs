@@ -59,15 +59,18 @@ impl<'a> Lowerer<'a> {
             "/entityDefs/{}/links",
             escape_pointer_token(entity)
         ));
+        // The link's target: its `links` entry, else the field definition's own `entity`
+        // (`Attribute.attributePanel` names its target only there).
         let target = |link: &str| {
             links
                 .and_then(|l| l.get(link))
                 .and_then(|l| l.get("entity"))
+                .or_else(|| def(link).and_then(|d| d.get("entity")))
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         };
         if let Some(d) = def(wire) {
-            let field_type = meta_type(d);
+            let field_type = field_type_of(d);
             let link_target = matches!(field_type, MetaType::Link | MetaType::LinkMultiple)
                 .then(|| target(wire))
                 .flatten();
@@ -80,7 +83,7 @@ impl<'a> Lowerer<'a> {
         }
         for (suffix, expected) in [("Ids", MetaType::LinkMultiple), ("Id", MetaType::Link)] {
             if let Some(link) = wire.strip_suffix(suffix)
-                && let Some(d) = def(link).filter(|d| meta_type(d) == expected)
+                && let Some(d) = def(link).filter(|d| field_type_of(d) == expected)
             {
                 return Some(MetaField {
                     def: d.clone(),
@@ -107,7 +110,7 @@ impl<'a> Lowerer<'a> {
         if fields.get(wire).is_some() {
             return false;
         }
-        let kind_of = |name: &str| fields.get(name).map(meta_type);
+        let kind_of = |name: &str| fields.get(name).map(field_type_of);
         match (wire.strip_suffix("Names"), wire.strip_suffix("Name")) {
             (Some(link), _) => kind_of(link) == Some(MetaType::LinkMultiple),
             (None, Some(link)) => matches!(
@@ -146,6 +149,26 @@ impl<'a> Lowerer<'a> {
                 }
                 _ => spec_ty,
             },
+            // An attribute's `type` is a `varchar` in `entityDefs`, but its values are the
+            // instance's attribute types: the keys of the metadata's `attributes`
+            // (`app/Atro/Resources/metadata/attributes/*.json`, and those of modules).
+            _ if entity == "Attribute" && wire == "type" => {
+                let Some(types) = self
+                    .metadata
+                    .and_then(|meta| meta.get("attributes"))
+                    .and_then(Value::as_object)
+                    .filter(|t| !t.is_empty())
+                else {
+                    return spec_ty;
+                };
+                let values: Vec<&str> = types.keys().map(String::as_str).collect();
+                let hint = naming::nested_type(entity, wire);
+                let default = m.def.get("default").and_then(Value::as_str);
+                let doc = "The attribute types of the instance (the keys of its metadata's \
+                           `attributes`)."
+                    .to_owned();
+                self.inline_enum(&values, Some(doc), default, &hint, sink)
+            }
             _ => spec_ty,
         }
     }
@@ -156,7 +179,7 @@ impl<'a> Lowerer<'a> {
 pub(super) use atrocore_kinds::FieldType as MetaType;
 
 /// The type of a field definition.
-pub(super) fn meta_type(def: &Value) -> MetaType {
+pub(super) fn field_type_of(def: &Value) -> MetaType {
     MetaType::parse(def.get("type").and_then(Value::as_str).unwrap_or(""))
 }
 
@@ -233,17 +256,17 @@ impl MetaField {
 
 #[cfg(test)]
 mod tests {
-    use super::{MetaType, meta_type};
+    use super::{MetaType, field_type_of};
 
     #[test]
     fn a_definition_s_type_is_read_by_the_shared_model() {
-        let def = |t: serde_json::Value| meta_type(&serde_json::json!({ "type": t }));
+        let def = |t: serde_json::Value| field_type_of(&serde_json::json!({ "type": t }));
         assert_eq!(def("linkMultiple".into()), MetaType::LinkMultiple);
         assert_eq!(
             def("rgbTriplet".into()),
             MetaType::Other("rgbTriplet".into())
         );
-        assert_eq!(meta_type(&serde_json::json!({})).as_str(), "");
+        assert_eq!(field_type_of(&serde_json::json!({})).as_str(), "");
         // Not text: a number is no type name.
         assert_eq!(def(5.into()).as_str(), "");
     }
