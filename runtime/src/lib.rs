@@ -154,6 +154,7 @@ mod link_field;
 mod links;
 mod mass;
 mod meta;
+mod object_map;
 mod operation;
 mod outcome;
 mod paging;
@@ -197,6 +198,7 @@ pub use mass::{
     MassOutcome, MassSelection,
 };
 pub use meta::{Meta, OptionRecords, Permissions};
+pub use object_map::ObjectMap;
 pub use operation::Operation;
 pub use outcome::WriteOutcome;
 pub use patch::Patch;

@@ -196,7 +196,7 @@ impl<'a> GlobalApi<'a> {
     pub fn entity_script_default_fields(
         &self,
         body: &EntityScriptDefaultFieldsBody,
-    ) -> ::atrocore_runtime::Operation<::std::collections::BTreeMap<String, String>> {
+    ) -> ::atrocore_runtime::Operation<::atrocore_runtime::ObjectMap<String>> {
         let request = self
             .client
             .request(::atrocore_runtime::Method::POST, "/entityScriptDefaultFields");

@@ -16,9 +16,10 @@ pub(super) fn ty(cx: Ctx, t: &Type) -> TokenStream {
         Type::Map(v) if **v == Type::Json => {
             quote!(::atrocore_runtime::serde_json::Map<String, ::atrocore_runtime::serde_json::Value>)
         }
+        // PHP sends an empty object as `[]`: the runtime's map reads both.
         Type::Map(v) => {
             let v = ty(cx, v);
-            quote!(::std::collections::BTreeMap<String, #v>)
+            quote!(::atrocore_runtime::ObjectMap<#v>)
         }
         Type::Array(item) => {
             let item = ty(cx, item);
