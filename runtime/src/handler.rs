@@ -55,6 +55,9 @@ pub trait HasAttributes: Entity {}
 /// AtroCore's `File` entity: records that are uploaded, shared and downloaded.
 pub trait HoldsFiles: Entity {}
 
+/// An upload of a file entity: its record and id typed (`FileUpload<File, FileId>`).
+pub type Upload<E> = FileUpload<<E as Entity>::Record, <E as Entity>::Id>;
+
 /// The operations on the records of `E`; a generated `ProductApi` dereferences to
 /// `EntityHandle<'_, Product>`.
 pub struct EntityHandle<'a, E> {
@@ -199,35 +202,46 @@ impl<'a, E: HasAttributes> EntityHandle<'a, E> {
     }
 }
 
-impl<'a, E: HoldsFiles> EntityHandle<'a, E> {
+impl<'a, E: HoldsFiles> EntityHandle<'a, E>
+where
+    E::Id: From<String>,
+{
     /// Uploads `content` as the file `name` (Base64, or chunks above the threshold); the upload
     /// answers the created record. Set fields (`folderId`, …) with `.fields(&FilePost)` or
     /// `.field(..)`, the name-conflict policy with `.on_name_conflict(..)`.
-    pub fn upload_bytes(
-        &self,
-        name: impl Into<String>,
-        content: impl Into<Bytes>,
-    ) -> FileUpload<E> {
-        self.client.upload_bytes(name, content).typed::<E>()
+    pub fn upload_bytes(&self, name: impl Into<String>, content: impl Into<Bytes>) -> Upload<E> {
+        self.client
+            .upload_bytes(name, content)
+            .typed::<E::Record>()
+            .typed_id::<E::Id>()
     }
 
     /// Uploads the file at `path`, streamed from disk in chunks when large (resumable, with
     /// progress); answers the created record.
-    pub fn upload_path(&self, path: impl AsRef<Path>) -> FileUpload<E> {
-        self.client.upload_path(path).typed::<E>()
+    pub fn upload_path(&self, path: impl AsRef<Path>) -> Upload<E> {
+        self.client
+            .upload_path(path)
+            .typed::<E::Record>()
+            .typed_id::<E::Id>()
     }
 
     /// Uploads `len` bytes read from `reader` as the file `name`; answers the created record.
-    pub fn upload_reader<R>(&self, name: impl Into<String>, reader: R, len: u64) -> FileUpload<E>
+    pub fn upload_reader<R>(&self, name: impl Into<String>, reader: R, len: u64) -> Upload<E>
     where
         R: AsyncRead + Send + Unpin + 'static,
     {
-        self.client.upload_reader(name, reader, len).typed::<E>()
+        self.client
+            .upload_reader(name, reader, len)
+            .typed::<E::Record>()
+            .typed_id::<E::Id>()
     }
 
     /// Has the server download `url`; answers the created record.
-    pub fn upload_url(&self, url: impl Into<String>) -> FileUpload<E> {
-        self.client.upload_url(url).typed::<E>()
+    pub fn upload_url(&self, url: impl Into<String>) -> Upload<E> {
+        self.client
+            .upload_url(url)
+            .typed::<E::Record>()
+            .typed_id::<E::Id>()
     }
 
     /// A public sharing link to the file `id` (name, expiry, allowed usage): answers the typed

@@ -138,7 +138,7 @@ pub async fn run(client: &Client, config: &Config) -> Result<Report> {
         ean_cleared: updated.ean.is_none(),
         upsert_ok: upsert.count(UpsertStatus::Created) + upsert.count(UpsertStatus::Updated),
         upsert_failed: failed,
-        file_id: file.id,
+        file_id: file.id.into_string(),
         file_size: file.record.file_size,
         attached,
         weight,

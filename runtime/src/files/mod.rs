@@ -113,7 +113,7 @@ impl fmt::Debug for Source {
 /// # Ok(())
 /// # }
 /// ```
-pub struct FileUpload<T = Value> {
+pub struct FileUpload<T = Value, I = String> {
     client: Client,
     name: Option<String>,
     source: Source,
@@ -130,10 +130,10 @@ pub struct FileUpload<T = Value> {
     on_conflict: NameConflict,
     checksum: bool,
     error: Option<Error>,
-    _record: PhantomData<fn() -> T>,
+    _record: PhantomData<fn() -> (T, I)>,
 }
 
-impl<T> fmt::Debug for FileUpload<T> {
+impl<T, I> fmt::Debug for FileUpload<T, I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FileUpload")
             .field("name", &self.name)
@@ -176,9 +176,18 @@ impl FileUpload {
     }
 }
 
-impl<T> FileUpload<T> {
+impl<T, I> FileUpload<T, I> {
     /// The same upload, its File record read as `U` (a generated crate's `File`) when awaited.
-    pub fn typed<U>(self) -> FileUpload<U> {
+    pub fn typed<U>(self) -> FileUpload<U, I> {
+        self.retyped()
+    }
+
+    /// The same upload, the File record's id read as `J` (a generated crate's `FileId`).
+    pub fn typed_id<J>(self) -> FileUpload<T, J> {
+        self.retyped()
+    }
+
+    fn retyped<U, J>(self) -> FileUpload<U, J> {
         FileUpload {
             client: self.client,
             name: self.name,
@@ -442,9 +451,11 @@ impl<T> FileUpload<T> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static> IntoFuture for FileUpload<T> {
-    type Output = Result<UploadedFile<T>>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<UploadedFile<T>>> + Send>>;
+impl<T: DeserializeOwned + Send + 'static, I: From<String> + Send + 'static> IntoFuture
+    for FileUpload<T, I>
+{
+    type Output = Result<UploadedFile<T, I>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<UploadedFile<T, I>>> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
@@ -452,7 +463,7 @@ impl<T: DeserializeOwned + Send + 'static> IntoFuture for FileUpload<T> {
             let record = T::deserialize(&up.record)
                 .map_err(|e| Error::decode(e).with_request(&Method::POST, "/File"))?;
             Ok(UploadedFile {
-                id: up.id,
+                id: I::from(up.id),
                 record,
                 shared_url: up.shared_url,
                 chunks_sent: up.chunks_sent,

@@ -90,11 +90,11 @@ pub(super) fn random_id() -> String {
 }
 
 /// The result of an upload: the File record the server created, as JSON or (from a generated
-/// crate's `file()` API) as its typed `File`.
+/// crate's `file()` API) as its typed `File` with its typed id (`FileId`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct UploadedFile<T = Value> {
+pub struct UploadedFile<T = Value, I = String> {
     /// The File record's id.
-    pub id: String,
+    pub id: I,
     /// The File record as the server returned it.
     pub record: T,
     /// The public link, when [`share`](crate::FileUpload::share) was set.
