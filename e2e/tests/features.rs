@@ -645,3 +645,50 @@ async fn generated_attributes_and_flat_view() {
     assert_eq!(flat.value("colour"), Some(&json!("red")));
     sim.shutdown().await;
 }
+
+/// The `language` header: `main` or an input language of the instance (multilingual fields read
+/// in it, the language variants left out); anything else, even the main language's own code, is
+/// AtroCore's 400 "No such language is available." (`AbstractService::getHeaderLanguage`).
+#[tokio::test]
+async fn the_language_header_reads_multilingual_fields_in_one_language() {
+    let sim = start_with(Faults::default()).await;
+    let c = client(&sim, 0);
+    let id = c
+        .product()
+        .create(&ProductPost {
+            name_de_de: Some("Stuhl".into()),
+            status: Some("draft".into()),
+            ..ProductPost::new("Chair", "C-1")
+        })
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let plain = c.product().read(&id).await.unwrap();
+    assert_eq!(
+        (plain.name.as_deref(), plain.name_de_de.as_deref()),
+        (Some("Chair"), Some("Stuhl"))
+    );
+    let german = c.product().read(&id).language("de_DE").await.unwrap();
+    assert_eq!(
+        (german.name.as_deref(), german.name_de_de.as_deref()),
+        (Some("Stuhl"), None)
+    );
+    let main = c.product().read(&id).language("main").await.unwrap();
+    assert_eq!(
+        (main.name.as_deref(), main.name_de_de.as_deref()),
+        (Some("Chair"), None)
+    );
+    let listed = c.product().list().language("de_DE").await.unwrap();
+    assert_eq!(listed.list[0].name.as_deref(), Some("Stuhl"));
+    for unknown in ["en_US", "de_de", "xx"] {
+        let err = c.product().read(&id).language(unknown).await.unwrap_err();
+        assert_eq!(err.status(), Some(400), "{unknown}: {err}");
+        assert_eq!(
+            err.reason(),
+            Some("No such language is available."),
+            "{unknown}"
+        );
+    }
+    sim.shutdown().await;
+}

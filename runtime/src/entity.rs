@@ -312,7 +312,10 @@ impl<E: Entity, L: 'static> ListRequest<E, L> {
         self
     }
 
-    /// Values of multilingual fields in this language (header `language`, e.g. `de_DE`).
+    /// Values of multilingual fields in this language (header `language`): `main`, or one of
+    /// the instance's input languages (`de_DE`); the language variants (`nameDeDe`) are then left
+    /// out. Any other value, the main language's own code included, is AtroCore's `400`
+    /// "No such language is available.".
     #[must_use]
     pub fn language(mut self, language: &str) -> Self {
         self.language = Some(language.to_owned());
@@ -566,7 +569,8 @@ impl<E: Entity> ReadRequest<E> {
         self
     }
 
-    /// Values of multilingual fields in this language (header `language`).
+    /// Values of multilingual fields in this language (header `language`): `main` or an input
+    /// language of the instance (see [`ListRequest::language`]).
     #[must_use]
     pub fn language(mut self, language: &str) -> Self {
         self.language = Some(language.to_owned());

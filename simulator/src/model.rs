@@ -163,6 +163,8 @@ pub struct Model {
     pub metadata: Value,
     /// Whether the metadata came from a real instance (else derived from the spec).
     pub metadata_given: bool,
+    /// The input languages (`de_DE`, …), besides `main`.
+    pub input_languages: std::collections::BTreeSet<String>,
 }
 
 /// A problem with the spec given to the simulator.
@@ -494,11 +496,13 @@ impl Model {
             Some(m) => (m.clone(), true),
             None => (derive_metadata(&entities), false),
         };
+        let input_languages = input_languages(&metadata);
         Ok(Model {
             generation,
             entities,
             metadata,
             metadata_given,
+            input_languages,
         })
     }
 
@@ -603,6 +607,27 @@ fn derive_metadata(entities: &BTreeMap<String, Entity>) -> Value {
         );
     }
     json!({ "entityDefs": defs, "scopes": scopes })
+}
+
+/// The instance's input languages: the locales of its language variant fields
+/// (`multilangLocale` in `entityDefs`; AtroCore's `inputLanguageList`, filled from the
+/// `Language` records of role `additional`).
+fn input_languages(metadata: &Value) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let Some(entities) = metadata.get("entityDefs").and_then(Value::as_object) else {
+        return out;
+    };
+    for def in entities.values() {
+        let Some(fields) = def.get("fields").and_then(Value::as_object) else {
+            continue;
+        };
+        for f in fields.values() {
+            if let Some(locale) = f.get("multilangLocale").and_then(Value::as_str) {
+                out.insert(locale.to_owned());
+            }
+        }
+    }
+    out
 }
 
 /// `snake_case` → `camelCase` (metadata index columns are column names, fields camelCase).

@@ -128,6 +128,7 @@ impl App {
             caller: &caller,
             with_meta: false,
             flatten: false,
+            language: None,
         })
     }
 
@@ -150,6 +151,8 @@ pub struct Ctx<'a> {
     pub with_meta: bool,
     /// `Flatten-Attributes` was sent.
     pub flatten: bool,
+    /// The `language` header (`services::language`).
+    pub language: Option<String>,
 }
 
 impl<'a> Ctx<'a> {
@@ -167,6 +170,7 @@ impl<'a> Ctx<'a> {
             caller,
             with_meta: truthy(req.header("with-meta")),
             flatten: truthy(req.header("flatten-attributes")),
+            language: req.header("language").map(str::to_owned),
         }
     }
 

@@ -10,6 +10,7 @@ pub mod attributes;
 pub mod file_output;
 pub mod files;
 pub mod jobs;
+pub mod language;
 pub mod links;
 pub mod lists;
 pub mod mass;
