@@ -692,3 +692,48 @@ async fn the_language_header_reads_multilingual_fields_in_one_language() {
     }
     sim.shutdown().await;
 }
+
+/// The `timezone` query parameter moves date-times of the output from UTC to the zone (AtroCore's
+/// `Record::modifyEntityFieldsByTimezone`); an unknown zone is a 400 with PHP's message.
+#[tokio::test]
+async fn the_timezone_parameter_moves_output_date_times() {
+    use atrocore_runtime::Method;
+    let sim = start_with(Faults::default()).await;
+    let c = client(&sim, 0);
+    let id = c
+        .brand()
+        .create(&BrandPost::new("Acme"))
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let path = format!("/Brand/{id}");
+    let read = |zone: Option<&'static str>| {
+        let request = c.runtime().request(Method::GET, path.clone());
+        let request = match zone {
+            Some(z) => request.query("timezone", z),
+            None => request,
+        };
+        request.send_json::<Value>()
+    };
+    let utc = read(None).await.unwrap();
+    let tokyo = read(Some("Asia/Tokyo")).await.unwrap();
+    // Read as written (the runtime would take it for UTC).
+    let at = |v: &Value| {
+        v["createdAt"]
+            .as_str()
+            .unwrap()
+            .parse::<atrocore_runtime::DateTime>()
+            .unwrap()
+            .unix_seconds()
+    };
+    // Tokyo is UTC+9 all year: the same instant written nine hours later.
+    assert_eq!(at(&tokyo) - at(&utc), 9 * 3600);
+    let err = read(Some("Mars/Olympus")).await.unwrap_err();
+    assert_eq!(err.status(), Some(400));
+    assert_eq!(
+        err.reason(),
+        Some("DateTimeZone::__construct(): Unknown or bad timezone (Mars/Olympus)")
+    );
+    sim.shutdown().await;
+}

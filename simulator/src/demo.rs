@@ -59,6 +59,7 @@ pub fn seed(app: &App) -> Result<(), StoreError> {
         with_meta: false,
         flatten: false,
         language: None,
+        timezone: None,
     };
     let brands: Vec<String> = (1..=20)
         .filter_map(|i| make(&ctx, "Brand", i, obj(json!({ "name": format!("Brand {i}"), "code": format!("brand-{i}"), "isActive": true }))))

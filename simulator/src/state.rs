@@ -129,6 +129,7 @@ impl App {
             with_meta: false,
             flatten: false,
             language: None,
+            timezone: None,
         })
     }
 
@@ -153,6 +154,8 @@ pub struct Ctx<'a> {
     pub flatten: bool,
     /// The `language` header (`services::language`).
     pub language: Option<String>,
+    /// The `timezone` query parameter (`services::timezone`).
+    pub timezone: Option<String>,
 }
 
 impl<'a> Ctx<'a> {
@@ -171,6 +174,7 @@ impl<'a> Ctx<'a> {
             with_meta: truthy(req.header("with-meta")),
             flatten: truthy(req.header("flatten-attributes")),
             language: req.header("language").map(str::to_owned),
+            timezone: req.param("timezone").map(str::to_owned),
         }
     }
 

@@ -16,4 +16,5 @@ pub mod lists;
 pub mod mass;
 pub mod output;
 pub mod records;
+pub mod timezone;
 pub mod upsert;

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::model::{Entity, LinkKind};
 use crate::services::attributes::{self, AttrSel};
-use crate::services::{file_output, language};
+use crate::services::{file_output, language, timezone};
 use crate::state::Ctx;
 use crate::store::Record;
 use crate::util::ApiError;
@@ -81,6 +81,7 @@ pub fn output(ctx: &Ctx, e: &Entity, rec: &Record, shape: &Shape) -> Result<Valu
     }
     file_output::decorate(ctx, e, &mut out)?;
     language::apply(ctx, &e.name, &mut out)?;
+    timezone::apply(ctx, e, &mut out)?;
     let mut keep_extra: BTreeSet<String> = BTreeSet::new();
     if ctx.flatten && e.has_attributes {
         let sel = if shape.single {
