@@ -4,12 +4,11 @@
 //! and the crate holds one copy.
 //!
 //! A type is shared when every module that defines it under its name defines it the same way
-//! (docs aside), it appears in at least two modules, `types` does not hold another type of that
+//! (docs aside: compared by a structural `Key`, never by serializing the IR), it appears in at least two modules, `types` does not hold another type of that
 //! name, and every type it refers to is shared too. Runs on the finished IR, after boxing.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
-
-use serde_json::Value;
 
 use crate::ir::*;
 use crate::naming::TYPES_MODULE;
@@ -48,34 +47,130 @@ fn shared_params_of(ops: &[Operation]) -> impl Iterator<Item = String> + '_ {
         .filter_map(|op| op.params_type.clone())
 }
 
-/// Everything about a value but its docs, for comparing definitions; a named type inside is
-/// compared by name, and as local when it lives in `owner`'s module.
-fn shape<T: serde::Serialize>(value: &T, types: &TypeSpace, owner: &str) -> Value {
-    fn strip(v: &mut Value, types: &TypeSpace, owner: &str) {
-        match v {
-            Value::Object(map) => {
-                map.remove("doc");
-                if let (1, Some(Value::Number(n))) = (map.len(), map.get("Named"))
-                    && let Some(i) = n.as_u64()
-                {
-                    let entry = types.get(TypeId(i as usize));
-                    let name = if entry.module == owner {
-                        entry.name.clone()
-                    } else {
-                        format!("{}::{}", entry.module, entry.name)
-                    };
-                    map.insert("Named".into(), Value::String(name));
-                    return;
-                }
-                map.values_mut().for_each(|v| strip(v, types, owner));
-            }
-            Value::Array(items) => items.iter_mut().for_each(|v| strip(v, types, owner)),
-            _ => {}
+/// A definition without its docs: what two copies must share to be one type. Named types
+/// inside are compared by name, plainly when they live in `owner`'s module (so two modules'
+/// local copies compare equal) and with their module otherwise.
+#[derive(Debug, PartialEq, Eq)]
+enum Key {
+    Struct {
+        style: StructStyle,
+        fields: Vec<FieldKey>,
+    },
+    Enum {
+        variants: Vec<(String, String)>,
+        default: Option<String>,
+    },
+    Params(Vec<ParamKey>),
+    /// Not in the arena (an entity's own struct).
+    Missing,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct FieldKey {
+    wire: String,
+    ident: String,
+    variant: String,
+    ty: TypeKey,
+    required: bool,
+    nullable: bool,
+    read_only: bool,
+    kind: FieldKind,
+    boxed: bool,
+    link: Option<String>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct ParamKey {
+    wire: String,
+    ident: String,
+    location: ParamLocation,
+    ty: TypeKey,
+    required: bool,
+    encoding: ParamEncoding,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum TypeKey {
+    Plain(Type),
+    Named(String),
+    Array(Box<TypeKey>),
+    Map(Box<TypeKey>),
+    Link {
+        keys: String,
+        id_wire: String,
+        link_wire: String,
+        id: Box<TypeKey>,
+        many: bool,
+    },
+}
+
+fn type_key(t: &Type, types: &TypeSpace, owner: &str) -> TypeKey {
+    let key = |t: &Type| Box::new(type_key(t, types, owner));
+    match t {
+        Type::Named(id) => {
+            let entry = types.get(*id);
+            TypeKey::Named(if entry.module == owner {
+                entry.name.clone()
+            } else {
+                format!("{}::{}", entry.module, entry.name)
+            })
         }
+        Type::Array(item) => TypeKey::Array(key(item)),
+        Type::Map(value) => TypeKey::Map(key(value)),
+        Type::Link(l) => TypeKey::Link {
+            keys: l.keys.clone(),
+            id_wire: l.id_wire.clone(),
+            link_wire: l.link_wire.clone(),
+            id: key(&l.id),
+            many: l.many,
+        },
+        other => TypeKey::Plain(other.clone()),
     }
-    let mut v = serde_json::to_value(value).expect("the IR serializes");
-    strip(&mut v, types, owner);
-    v
+}
+
+fn def_key(def: Option<&TypeDef>, types: &TypeSpace, owner: &str) -> Key {
+    match def {
+        Some(TypeDef::Struct(s)) => Key::Struct {
+            style: s.style,
+            fields: s
+                .fields
+                .iter()
+                .map(|f| FieldKey {
+                    wire: f.wire.clone(),
+                    ident: f.ident.clone(),
+                    variant: f.variant.clone(),
+                    ty: type_key(&f.ty, types, owner),
+                    required: f.required,
+                    nullable: f.nullable,
+                    read_only: f.read_only,
+                    kind: f.kind,
+                    boxed: f.boxed,
+                    link: f.link.clone(),
+                })
+                .collect(),
+        },
+        Some(TypeDef::Enum(e)) => Key::Enum {
+            variants: e.variants.clone(),
+            default: e.default.clone(),
+        },
+        None => Key::Missing,
+    }
+}
+
+fn params_key(params: &[Param], types: &TypeSpace) -> Key {
+    Key::Params(
+        params
+            .iter()
+            .map(|p| ParamKey {
+                wire: p.wire.clone(),
+                ident: p.ident.clone(),
+                location: p.location,
+                ty: type_key(&p.ty, types, ""),
+                required: p.required,
+                encoding: p.encoding,
+            })
+            .collect(),
+    )
 }
 
 /// The types each module defines, by module name (entities, then groups).
@@ -93,7 +188,7 @@ fn owners_types(api: &Api) -> Vec<(String, Vec<TypeId>)> {
 
 /// A type name several modules define: its shape, the copies, whether all agree.
 struct Copies {
-    shape: Value,
+    shape: Key,
     ids: Vec<(String, TypeId)>,
     same: bool,
 }
@@ -101,8 +196,8 @@ struct Copies {
 /// Moves the repeated type definitions; answers, by module, the names it moved out of it.
 fn share_type_defs(api: &mut Api) -> BTreeMap<String, BTreeSet<String>> {
     let types = &api.types;
-    let def_shape = |id: TypeId, owner: &str| shape(&types.def(id), types, owner);
-    let taken: BTreeMap<String, (TypeId, Value)> = api
+    let def_shape = |id: TypeId, owner: &str| def_key(types.def(id), types, owner);
+    let taken: BTreeMap<String, (TypeId, Key)> = api
         .shared_types
         .iter()
         .map(|id| {
@@ -116,14 +211,18 @@ fn share_type_defs(api: &mut Api) -> BTreeMap<String, BTreeSet<String>> {
     for (module, ids) in owners_types(api) {
         for id in ids {
             let sh = def_shape(id, &module);
-            let entry = seen
-                .entry(types.get(id).name.clone())
-                .or_insert_with(|| Copies {
-                    shape: sh.clone(),
+            let entry = match seen.entry(types.get(id).name.clone()) {
+                Entry::Occupied(o) => {
+                    let entry = o.into_mut();
+                    entry.same &= entry.shape == sh;
+                    entry
+                }
+                Entry::Vacant(v) => v.insert(Copies {
+                    shape: sh,
                     ids: Vec::new(),
                     same: true,
-                });
-            entry.same &= entry.shape == sh;
+                }),
+            };
             entry.ids.push((module.clone(), id));
         }
     }
@@ -230,15 +329,21 @@ fn share_params(api: &mut Api) {
         let Some(name) = &op.params_type else {
             continue;
         };
-        let sh = shape(&op.params, &api.types, "");
-        let entry = seen.entry(name.clone()).or_insert_with(|| Candidate {
-            shape: sh.clone(),
-            routes: Vec::new(),
-            same: true,
-            params: op.params.clone(),
-            op: op.name.clone(),
-        });
-        entry.same &= entry.shape == sh;
+        let sh = params_key(&op.params, &api.types);
+        let entry = match seen.entry(name.clone()) {
+            Entry::Occupied(o) => {
+                let entry = o.into_mut();
+                entry.same &= entry.shape == sh;
+                entry
+            }
+            Entry::Vacant(v) => v.insert(Candidate {
+                shape: sh,
+                routes: Vec::new(),
+                same: true,
+                params: op.params.clone(),
+                op: op.name.clone(),
+            }),
+        };
         entry.routes.push(op.doc.route.clone());
     }
     let shared: BTreeMap<String, Candidate> = seen
@@ -282,7 +387,7 @@ fn share_params(api: &mut Api) {
 
 /// A params struct seen on routes: its shape, the routes, whether all agree, the first copy.
 struct Candidate {
-    shape: Value,
+    shape: Key,
     routes: Vec<String>,
     same: bool,
     params: Vec<Param>,
