@@ -24,6 +24,8 @@ pub struct Cli {
 }
 
 /// Where the instance is and who we are.
+// These doc comments are the `--help` text, shown as plain text: a URL stays bare.
+#[allow(rustdoc::bare_urls)]
 #[derive(Debug, Args, Clone, Default)]
 pub struct ConnectionArgs {
     /// The instance's web root, e.g. https://pim.example.com [env: ATROCORE_URL].

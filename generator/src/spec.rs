@@ -128,7 +128,8 @@ impl Spec {
 
     /// Follow `$ref`s from `value` (found at `pointer`) until a non-reference; returns the target
     /// and its pointer. Sibling keys of a `$ref` (an AtroCore habit: `description`, `nullable`)
-    /// are reported by [`Spec::ref_siblings`]; the target itself is returned unchanged.
+    /// are left to the caller, which reads them from `value` itself (`lower` lets a sibling
+    /// `description` document the reference); the target itself is returned unchanged.
     pub fn resolve<'a>(
         &'a self,
         value: &'a Value,

@@ -314,7 +314,7 @@ impl<T: From<Client>> ClientBuilder<T> {
 
     /// Checks the settings and builds the client.
     ///
-    /// Fails with [`ErrorKind::Builder`] when the instance URL is not an `http(s)` URL, or the
+    /// Fails with [`ErrorKind::Builder`](crate::ErrorKind::Builder) when the instance URL is not an `http(s)` URL, or the
     /// HTTP client cannot be set up. No request is sent: credentials are checked on first use
     /// (or by [`Client::login`]).
     pub fn build(self) -> Result<T> {

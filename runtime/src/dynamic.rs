@@ -252,7 +252,7 @@ impl DynamicList {
     /// `id > last id seen`), starting after [`after_id`](Self::after_id) when set: the same
     /// contract as [`ListRequest::keyset_stream`](crate::ListRequest::keyset_stream) (every
     /// record that exists throughout is seen exactly once; a sort by another field is an
-    /// [`ErrorKind::Builder`] error; descending with `asc(false)`).
+    /// [`ErrorKind::Builder`](crate::ErrorKind::Builder) error; descending with `asc(false)`).
     pub fn keyset_stream(self) -> BoxStream<Value> {
         let mut request = self;
         let path = format!("/{}", request.entity);

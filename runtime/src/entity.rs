@@ -422,7 +422,7 @@ impl<E: Entity, L: 'static> ListRequest<E, L> {
     /// The pages follow `id`: ascending, or descending with [`asc(false)`](Self::asc) and
     /// [`sort_by`](Self::sort_by)`(id)`. A sort by another field cannot be kept (a page boundary
     /// inside a run of equal values would skip or repeat records), so the stream then yields one
-    /// [`ErrorKind::Builder`] error instead of silently changing the order: use
+    /// [`ErrorKind::Builder`](crate::ErrorKind::Builder) error instead of silently changing the order: use
     /// [`stream`](Self::stream) for that order. [`offset`](Self::offset) is ignored; `id` is added
     /// to [`select`](Self::select) when a selection is given. Ids compare as strings, in the
     /// database's collation, which is also the order of `sortBy=id`.

@@ -19,7 +19,7 @@ use crate::http::execute::{AuthMode, Prepared, Resend, Target};
 use crate::http::session::ClientRef;
 use crate::outcome::WriteOutcome;
 
-/// A request to any route of the API, built by [`Client::request`] and sent by one of the
+/// A request to any route of the API, built by [`Client::request`](crate::Client::request) and sent by one of the
 /// `send_*` methods.
 ///
 /// Every setter consumes and returns the builder. Setters that can fail (an invalid header

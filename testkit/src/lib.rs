@@ -4,7 +4,7 @@
 //! The reference documents (`specs/*.json`, `metadata/*.metadata.json`, produced by AtroCore's
 //! own spec generator for real instances) are not part of this repository: they live in the
 //! folder named by `ATROCORE_SHARED`, else in `../shared` beside the workspace. A test that
-//! needs one calls [`reference`]; when the file is missing the test prints one line naming it
+//! needs one calls [`reference`](fn@reference); when the file is missing the test prints one line naming it
 //! and returns, so `cargo test --workspace` passes on a fresh clone, except under `CI=true`
 //! (this project's CI), where a missing file fails the test: CI never skips silently.
 #![deny(missing_docs, missing_debug_implementations)]
@@ -60,7 +60,7 @@ pub fn reference(rel: &str) -> Option<PathBuf> {
     None
 }
 
-/// The reference folder itself, when it holds `specs/` (see [`reference`] for what happens
+/// The reference folder itself, when it holds `specs/` (see [`reference`](fn@reference) for what happens
 /// when it does not).
 #[track_caller]
 pub fn reference_dir() -> Option<PathBuf> {
@@ -72,7 +72,7 @@ pub fn reference_dir() -> Option<PathBuf> {
     None
 }
 
-/// Reads and parses the reference JSON document `rel`, or `None` as [`reference`] does.
+/// Reads and parses the reference JSON document `rel`, or `None` as [`reference`](fn@reference) does.
 ///
 /// # Panics
 /// When the file exists but is not JSON, or is missing under `CI=true`.

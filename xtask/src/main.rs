@@ -147,7 +147,7 @@ struct GenerateArgs {
     /// With --runtime-git: the commit (or tag, or branch) to build.
     #[arg(long, requires = "runtime_git", value_name = "REV")]
     rev: Option<String>,
-    /// Add an empty [workspace] so the crate builds on its own inside another workspace.
+    /// Add an empty `[workspace]` table so the crate builds on its own inside another workspace.
     #[arg(long)]
     standalone: bool,
     /// Do not write: fail when the output folder differs.

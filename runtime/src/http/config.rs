@@ -41,7 +41,7 @@ impl ApiGeneration {
 /// When and how often failed requests are retried, with exponential backoff and full jitter.
 ///
 /// Only *safe* requests are retried: `GET`, `HEAD`, `OPTIONS`, and requests marked with
-/// [`RequestBuilder::idempotent`]. They are retried after a connection failure, a timeout, a
+/// [`RequestBuilder::idempotent`](crate::RequestBuilder::idempotent). They are retried after a connection failure, a timeout, a
 /// transport error, `429 Too Many Requests` (waiting as long as its `Retry-After` says), and
 /// `502`, `503`, `504`. The wait before retry `n` (from 0) is a random duration between zero and
 /// `min(max_backoff, base_backoff * 2^n)`.

@@ -33,7 +33,7 @@ pub(crate) struct Auth {
     pub(crate) revoked_within: Duration,
 }
 
-/// The default of [`ClientBuilder::revoked_within`].
+/// The default of [`ClientBuilder::revoked_within`](crate::ClientBuilder::revoked_within).
 pub const DEFAULT_REVOKED_WITHIN: Duration = Duration::from_secs(30);
 
 impl Auth {

@@ -269,5 +269,5 @@ pub struct FailedBatch {
     pub may_have_been_applied: bool,
 }
 
-/// The outcome of one batch, as yielded by [`UpsertRequest::stream`].
+/// The outcome of one batch, as yielded by [`UpsertRequest::stream`](crate::UpsertRequest::stream).
 pub type BatchOutcome = std::result::Result<Vec<UpsertResult>, FailedBatch>;
