@@ -21,6 +21,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// `401 Unauthorized`, as AtroCore words a refused authentication.
+    pub fn unauthorized_default() -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "Unauthorized")
+    }
+
     /// Builds an error with a status and message.
     pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError {

@@ -122,11 +122,24 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     {
         return not_routed().into_response();
     }
+    let segs: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(phpqs::urldecode_path)
+        .collect();
     // Credentials before the body: an unauthenticated request is refused without reading what
     // it sends (the full check, with token use counting, is `route`'s). The login route reads
     // no body and counts refused logins itself.
     if !admission::admitted(&app, &parts.headers, &path) {
-        return ApiError::new(StatusCode::UNAUTHORIZED, "Unauthorized").into_response();
+        // 2.3 routes first: a request no route matches skips authentication
+        // (`Core/Middleware/AuthMiddleware.php` hands a route failure on) and ends in
+        // `NotFoundMiddleware`: 404 with no message, whatever its credentials.
+        if app.model.generation == crate::model::Generation::V23
+            && app.check.find(&app.spec, &method, &segs).is_none()
+        {
+            return not_routed().into_response();
+        }
+        return unauthorized(app.model.generation, ApiError::unauthorized_default());
     }
     let body = match axum::body::to_bytes(body, app.max_body_bytes).await {
         Ok(b) => b,
@@ -141,11 +154,6 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             .into_response();
         }
     };
-    let segs: Vec<String> = rest
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(phpqs::urldecode_path)
-        .collect();
     let req = Req {
         method,
         segs,
@@ -159,6 +167,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let has_select = req.param_value("select").is_some();
     let resp = match route(&app, req, hit.as_ref()).await {
         Ok(r) => r,
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => unauthorized(app.model.generation, e),
         Err(e) => e.into_response(),
     };
     let is_write = matches!(
@@ -478,4 +487,15 @@ fn token_endpoint(app: &App, req: &Req, caller: &Caller) -> Response {
         "settings": {},
         "appParams": {},
     }))
+}
+
+/// A refused authentication. 2.3 answers `Core/Http/Response/ErrorResponse.php`'s `401
+/// Unauthorized` (text/html, the message as body and `X-Status-Reason`); 2.2 a bare `401` with
+/// an empty body and no reason (atrocore-legacy `Api\Auth::processUnauthorized`; last in-tree
+/// copy `app/Espo/Core/Utils/Api/Auth.php` before commit `b33a0dffc`).
+fn unauthorized(g: Generation, e: ApiError) -> Response {
+    match g {
+        Generation::V22 => StatusCode::UNAUTHORIZED.into_response(),
+        Generation::V23 => e.into_response(),
+    }
 }
