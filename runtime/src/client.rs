@@ -195,7 +195,10 @@ impl<T: From<Client>> ClientBuilder<T> {
         self
     }
 
-    /// The time limit of each attempt of a request, from sending to the end of the answer.
+    /// The time limit of each attempt of a request, from sending to the end of the answer. A
+    /// download is the exception: the limit holds until its headers arrive and then for each
+    /// wait for more of its body, so a long healthy transfer is never cut while a stalled one
+    /// fails.
     #[must_use]
     pub fn timeout(mut self, d: Duration) -> Self {
         self.timeout = Some(d);

@@ -251,6 +251,7 @@ impl RequestBuilder {
                 },
                 extra_retries,
                 timeout: self.timeout,
+                idle_body: false,
             },
         ))
     }

@@ -102,6 +102,33 @@ async fn handle(State(st): State<St>, req: Request) -> Response {
         "/api/v1/Redirect/home" => {
             (StatusCode::FOUND, [("location", "/api/v1/Ok".to_owned())]).into_response()
         }
+        // A healthy but slow transfer: six pieces, 300 ms apart.
+        "/files/slow.bin" => {
+            let body = Body::from_stream(stream::unfold(0, |step| async move {
+                if step == 6 {
+                    return None;
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                Some((
+                    Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; 1000])),
+                    step + 1,
+                ))
+            }));
+            Response::new(body)
+        }
+        // A transfer that stalls after its first piece.
+        "/files/stalled.bin" => {
+            let body = Body::from_stream(stream::unfold(0, |step| async move {
+                match step {
+                    0 => Some((Ok::<_, std::io::Error>(Bytes::from_static(b"first")), 1)),
+                    _ => {
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                        None
+                    }
+                }
+            }));
+            Response::new(body)
+        }
         "/files/cut.bin" => {
             // The headers and a first piece go out; then the connection breaks.
             let body = Body::from_stream(stream::unfold(0, |step| async move {
@@ -426,6 +453,38 @@ async fn a_download_cut_short_leaves_no_file_behind() {
     ok.save(&target).await.unwrap();
     assert_eq!(std::fs::read(&target).unwrap(), br#"{"ok":true}"#);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A download is limited by how long the next piece takes (the client's per-attempt timeout),
+/// never by how long the whole transfer takes: a 1.8 s healthy transfer under a 1 s timeout
+/// completes, a stalled one fails within about the timeout.
+#[tokio::test]
+async fn downloads_time_out_when_idle_not_when_long() {
+    let api = serve(None).await;
+    let c = Client::builder(&api.url)
+        .generation(ApiGeneration::V2_2)
+        .timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let slow = c
+        .download_url(&format!("{}/files/slow.bin", api.url))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(slow.len(), 6000);
+    let started = std::time::Instant::now();
+    let err = c
+        .download_url(&format!("{}/files/stalled.bin", api.url))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    assert!(err.to_string().contains("stalled"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
 }
 
 #[tokio::test]

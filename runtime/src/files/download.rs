@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::Path;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -89,6 +90,7 @@ impl Client {
             resend: Resend::Safe,
             extra_retries: 0,
             timeout: None,
+            idle_body: true,
         };
         // The token goes only to the instance's origin (the core checks it).
         let mode = if auth {
@@ -97,7 +99,11 @@ impl Client {
             AuthMode::Anonymous
         };
         let response = prepared.execute(&self.inner, mode).await?;
-        Ok(FileDownload::from_response(response, shown))
+        Ok(FileDownload::from_response(
+            response,
+            shown,
+            self.inner.timeout,
+        ))
     }
 }
 
@@ -136,7 +142,10 @@ impl fmt::Debug for FileDownload {
 }
 
 impl FileDownload {
-    fn from_response(resp: reqwest::Response, url: String) -> Self {
+    /// The download of `resp`'s body. `idle`: the longest wait for the next piece (the client's
+    /// per-attempt timeout); the transfer as a whole has no limit, so a long healthy download
+    /// is never cut, while a stalled one fails with a timeout.
+    fn from_response(resp: reqwest::Response, url: String, idle: Option<Duration>) -> Self {
         let headers = resp.headers();
         let text = |h| {
             headers
@@ -153,9 +162,31 @@ impl FileDownload {
                 .map(|n| n.trim_matches('"').to_owned())
         });
         let shown = url.clone();
-        let stream = resp
-            .bytes_stream()
-            .map(move |r| r.map_err(|e| Error::body_cut(e).with_request(&Method::GET, &shown)));
+        let body = Box::pin(resp.bytes_stream());
+        let stream = futures_util::stream::unfold(Some(body), move |body| {
+            let shown = shown.clone();
+            async move {
+                let mut body = body?;
+                let next = match idle {
+                    Some(t) => match tokio::time::timeout(t, body.next()).await {
+                        Ok(next) => next,
+                        Err(_) => {
+                            let e = Error::new(ErrorKind::Timeout)
+                                .with_message(format!(
+                                    "no data for {} s: the download stalled",
+                                    t.as_secs_f64()
+                                ))
+                                .with_request(&Method::GET, &shown);
+                            return Some((Err(e), None));
+                        }
+                    },
+                    None => body.next().await,
+                };
+                let piece =
+                    next?.map_err(|e| Error::body_cut(e).with_request(&Method::GET, &shown));
+                Some((piece, Some(body)))
+            }
+        });
         Self {
             content_length,
             content_type,

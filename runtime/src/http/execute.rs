@@ -13,7 +13,7 @@ use super::body::{RequestBody, error_from_response, read_limited};
 use super::config::Settings;
 use super::retry_after;
 use super::secret::{Credentials, Secret};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// How a request authenticates.
 pub(crate) enum AuthMode<'a> {
@@ -75,6 +75,10 @@ pub(crate) struct Prepared {
     /// Retries allowed on top of the client's `max_retries` (file chunks).
     pub(crate) extra_retries: u32,
     pub(crate) timeout: Option<std::time::Duration>,
+    /// A streamed answer whose body the timeout limits per wait, not as a whole (downloads):
+    /// the timeout then holds until the headers arrive, and the reader applies it to each
+    /// piece (`files/download.rs`).
+    pub(crate) idle_body: bool,
 }
 
 /// What a successful request gives.
@@ -173,12 +177,15 @@ impl Prepared {
         Ok(url)
     }
 
+    /// The request of one attempt, limited as a whole by the timeout, but for an `idle_body`
+    /// answer, which is limited only until its headers arrive (`run`).
     fn build(
         &self,
         client: &Settings,
         url: &reqwest::Url,
         auth: &AuthMode<'_>,
         token: Option<&Secret>,
+        buffered: bool,
     ) -> Result<reqwest::Request> {
         let mut req = client
             .http
@@ -206,7 +213,9 @@ impl Prepared {
                 .header(CONTENT_LENGTH, body.len())
                 .body(body.for_attempt());
         }
-        if let Some(t) = self.timeout.or(client.timeout) {
+        if let Some(t) = self.timeout.or(client.timeout)
+            && (buffered || !self.idle_body)
+        {
             req = req.timeout(t);
         }
         req.build().map_err(Error::from_reqwest)
@@ -301,8 +310,19 @@ impl Prepared {
                 Some(c) => c.current().await?,
                 None => None,
             };
-            let request = self.build(client, &url, &auth, token.as_ref())?;
-            let error = match client.http.execute(request).await {
+            let request = self.build(client, &url, &auth, token.as_ref(), buffered)?;
+            let sent = client.http.execute(request);
+            let header_limit = self.timeout.or(client.timeout);
+            let answer = match header_limit.filter(|_| self.idle_body && !buffered) {
+                // Streamed with an idle limit: the timeout covers the wait for the headers.
+                Some(t) => match tokio::time::timeout(t, sent).await {
+                    Ok(answer) => answer.map_err(Error::from_reqwest),
+                    Err(_) => Err(Error::new(ErrorKind::Timeout)
+                        .with_message(format!("no answer within {} s", t.as_secs_f64()))),
+                },
+                None => sent.await.map_err(Error::from_reqwest),
+            };
+            let error = match answer {
                 Ok(response) if response.status().is_success() => {
                     if !buffered {
                         return Ok(Output::Stream(response));
@@ -385,7 +405,7 @@ impl Prepared {
                     }
                     return Err(error);
                 }
-                Err(e) => Error::from_reqwest(e),
+                Err(e) => e,
             };
             let resend = match self.resend {
                 Resend::Never => false,

@@ -193,6 +193,7 @@ impl ClientRef {
             resend: Resend::Login,
             extra_retries: 0,
             timeout: None,
+            idle_body: false,
         };
         tracing::debug!(user = %credentials.user, path, "logging in to AtroCore");
         let bytes = prepared
