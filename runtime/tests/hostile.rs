@@ -26,6 +26,8 @@ struct Seen {
     /// Bytes of the huge answer actually written.
     huge_sent: AtomicUsize,
     attempts: AtomicUsize,
+    /// Requests of the flaky downloads so far.
+    downloads: AtomicUsize,
 }
 
 impl Seen {
@@ -101,6 +103,68 @@ async fn handle(State(st): State<St>, req: Request) -> Response {
             .into_response(),
         "/api/v1/Redirect/home" => {
             (StatusCode::FOUND, [("location", "/api/v1/Ok".to_owned())]).into_response()
+        }
+        // The first request of each is cut after 100 KiB; the next ones answer in full (no
+        // ranges, as AtroCore's `/downloads/` entry point) or, for `ranged.bin`, the rest of a
+        // `Range` when `If-Range` names the current version.
+        "/files/flaky.bin" | "/files/ranged.bin" => {
+            let content: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+            let first = seen.downloads.fetch_add(1, Ordering::SeqCst) % 2 == 0;
+            let ranged = path.ends_with("ranged.bin");
+            let from = req
+                .headers()
+                .get("range")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|r| r.strip_prefix("bytes="))
+                .and_then(|r| r.trim_end_matches('-').parse::<usize>().ok())
+                .filter(|_| {
+                    ranged
+                        && req.headers().get("if-range").and_then(|v| v.to_str().ok())
+                            == Some("\"v1\"")
+                });
+            let (status, body) = match from {
+                Some(from) => (StatusCode::PARTIAL_CONTENT, content[from..].to_vec()),
+                None => (StatusCode::OK, content.clone()),
+            };
+            let total = content.len();
+            let length = body.len();
+            let stream_body = if first {
+                let head = Bytes::from(body[..100 << 10].to_vec());
+                Body::from_stream(stream::unfold(0, move |step| {
+                    let head = head.clone();
+                    async move {
+                        match step {
+                            0 => Some((Ok(head), 1)),
+                            1 => {
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                                let cut =
+                                    std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cut");
+                                Some((Err(cut), 2))
+                            }
+                            _ => None,
+                        }
+                    }
+                }))
+            } else {
+                Body::from(body)
+            };
+            let mut r = Response::new(stream_body);
+            *r.status_mut() = status;
+            let h = r.headers_mut();
+            h.insert("content-length", length.to_string().parse().unwrap());
+            if ranged {
+                h.insert("accept-ranges", "bytes".parse().unwrap());
+                h.insert("etag", "\"v1\"".parse().unwrap());
+            }
+            if let Some(from) = from {
+                h.insert(
+                    "content-range",
+                    format!("bytes {from}-{}/{total}", total - 1)
+                        .parse()
+                        .unwrap(),
+                );
+            }
+            r
         }
         // A healthy but slow transfer: six pieces, 300 ms apart.
         "/files/slow.bin" => {
@@ -485,6 +549,44 @@ async fn downloads_time_out_when_idle_not_when_long() {
     assert!(err.is_timeout(), "{err}");
     assert!(err.to_string().contains("stalled"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// `save` asks again after a cut: from the start where the server serves whole files only
+/// (AtroCore's `/downloads/`), from where it stopped where it takes ranges for this version.
+#[tokio::test]
+async fn a_cut_download_is_saved_whole_by_asking_again() {
+    let api = serve(None).await;
+    let c = client(&api.url, PASSWORD);
+    let expected: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let dir = std::env::temp_dir().join(format!("atrocore-resume-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["flaky.bin", "ranged.bin"] {
+        let target = dir.join(name);
+        let url = format!("{}/files/{name}", api.url);
+        let n = c
+            .download_url(&url)
+            .await
+            .unwrap()
+            .save(&target)
+            .await
+            .unwrap();
+        assert_eq!(n, expected.len() as u64, "{name}");
+        assert_eq!(std::fs::read(&target).unwrap(), expected, "{name}");
+    }
+    // The ranged one asked for the rest only, naming the version it had.
+    let ranged: Vec<HeaderMap> = api
+        .seen
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(p, _)| p == "/files/ranged.bin")
+        .map(|(_, h)| h.clone())
+        .collect();
+    assert_eq!(ranged.len(), 2);
+    assert_eq!(ranged[1]["range"], format!("bytes={}-", 100 << 10).as_str());
+    assert_eq!(ranged[1]["if-range"], "\"v1\"");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]

@@ -62,6 +62,18 @@ impl Client {
     /// GET of an absolute or root-relative URL, with retries for transport errors and
     /// retryable statuses; with `auth`, the token goes along to the instance's own origin.
     pub(crate) async fn fetch_url(&self, url: &str, auth: bool) -> Result<FileDownload> {
+        self.fetch_from(url, auth, None).await
+    }
+
+    /// [`fetch_url`](Self::fetch_url) from byte `from` on, when `resume` says where and which
+    /// version (`Range` with `If-Range`: a server that cannot, or whose file changed, answers
+    /// the whole content with `200`).
+    async fn fetch_from(
+        &self,
+        url: &str,
+        auth: bool,
+        resume: Option<&Resume>,
+    ) -> Result<FileDownload> {
         let root = self.instance_root();
         let full = if url.starts_with("http://") || url.starts_with("https://") {
             url.to_owned()
@@ -78,6 +90,16 @@ impl Client {
                 .with_source(e)
                 .with_request(&Method::GET, &shown)
         })?;
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(r) = resume
+            && let (Ok(range), Ok(validator)) = (
+                reqwest::header::HeaderValue::from_str(&format!("bytes={}-", r.from)),
+                reqwest::header::HeaderValue::from_str(&r.validator),
+            )
+        {
+            headers.insert(reqwest::header::RANGE, range);
+            headers.insert(reqwest::header::IF_RANGE, validator);
+        }
         let prepared = Prepared {
             method: Method::GET,
             target: Target::Url {
@@ -85,7 +107,7 @@ impl Client {
                 shown: shown.clone(),
             },
             query: Vec::new(),
-            headers: reqwest::header::HeaderMap::new(),
+            headers,
             body: None,
             resend: Resend::Safe,
             extra_retries: 0,
@@ -99,11 +121,13 @@ impl Client {
             AuthMode::Anonymous
         };
         let response = prepared.execute(&self.inner, mode).await?;
-        Ok(FileDownload::from_response(
-            response,
-            shown,
-            self.inner.timeout,
-        ))
+        let mut download = FileDownload::from_response(response, shown, self.inner.timeout);
+        download.again = Some(Again {
+            client: self.clone(),
+            url: full,
+            auth,
+        });
+        Ok(download)
     }
 }
 
@@ -128,6 +152,28 @@ pub struct FileDownload {
     file_name: Option<String>,
     url: String,
     stream: Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>,
+    /// The answer is the rest of the content from a `Range` (`206`).
+    partial: bool,
+    /// Where a partial answer starts (`Content-Range`).
+    range_start: Option<u64>,
+    /// The content's version (`ETag`, else `Last-Modified`) when the server takes ranges
+    /// (`Accept-Ranges: bytes`): what a resumed request names in `If-Range`.
+    validator: Option<String>,
+    /// How to ask again, for [`save`](Self::save) after a cut.
+    again: Option<Again>,
+}
+
+/// The request of a download, to send again.
+struct Again {
+    client: Client,
+    url: String,
+    auth: bool,
+}
+
+/// Where a download resumes: from byte `from` of the version `validator`.
+struct Resume {
+    from: u64,
+    validator: String,
 }
 
 impl fmt::Debug for FileDownload {
@@ -154,6 +200,20 @@ impl FileDownload {
                 .map(str::to_owned)
         };
         let content_length = text(CONTENT_LENGTH).and_then(|v| v.trim().parse().ok());
+        let partial = resp.status() == reqwest::StatusCode::PARTIAL_CONTENT;
+        let range_start = text(reqwest::header::CONTENT_RANGE).and_then(|r| {
+            r.strip_prefix("bytes ")?
+                .split('-')
+                .next()?
+                .trim()
+                .parse()
+                .ok()
+        });
+        let validator = text(reqwest::header::ACCEPT_RANGES)
+            .filter(|r| r.split(',').any(|u| u.trim().eq_ignore_ascii_case("bytes")))
+            .and_then(|_| {
+                text(reqwest::header::ETAG).or_else(|| text(reqwest::header::LAST_MODIFIED))
+            });
         let content_type = text(CONTENT_TYPE);
         let file_name = text(CONTENT_DISPOSITION).and_then(|d| {
             d.split(';')
@@ -193,6 +253,10 @@ impl FileDownload {
             file_name,
             url,
             stream: Box::pin(stream),
+            partial,
+            range_start,
+            validator,
+            again: None,
         }
     }
 
@@ -242,6 +306,13 @@ impl FileDownload {
     /// Writes the content to the file at `path`; returns the number of bytes. The content goes
     /// to a temporary file beside it, renamed to `path` only once complete: an interrupted
     /// download never leaves a partial file under the final name (nor replaces an older one).
+    ///
+    /// A transfer cut short (a dropped connection, a stall past the timeout) is asked for again,
+    /// up to the client's `max_retries` times: from where it stopped when the server takes
+    /// ranges for this version of the content (`Accept-Ranges: bytes` with an `ETag` or
+    /// `Last-Modified`, sent back in `If-Range`), else from the start, the partial copy
+    /// discarded. AtroCore's own `/downloads/` entry point streams the whole file every time
+    /// (`app/Atro/EntryPoints/Download.php`), so there a download starts over.
     pub async fn save(self, path: impl AsRef<Path>) -> Result<u64> {
         let path = path.as_ref();
         let name = path
@@ -259,7 +330,7 @@ impl FileDownload {
                 .open(&temp)
                 .await
                 .map_err(|e| io_error("cannot create the download file", e))?;
-            let n = self.write_to(&mut file).await?;
+            let n = self.write_resuming(&mut file).await?;
             file.sync_all()
                 .await
                 .map_err(|e| io_error("cannot write the download", e))?;
@@ -274,6 +345,69 @@ impl FileDownload {
             let _ = tokio::fs::remove_file(&temp).await;
         }
         result
+    }
+
+    /// Writes the content to `file`, asking again after a cut (see [`save`](Self::save)).
+    async fn write_resuming(mut self, file: &mut tokio::fs::File) -> Result<u64> {
+        use tokio::io::AsyncSeekExt;
+        let mut written = 0u64;
+        let mut tries = 0u32;
+        loop {
+            let cut = loop {
+                match self.stream.next().await {
+                    None => return Ok(written),
+                    Some(Ok(piece)) => {
+                        file.write_all(&piece)
+                            .await
+                            .map_err(|e| io_error("cannot write the download", e))?;
+                        written += piece.len() as u64;
+                    }
+                    Some(Err(e)) => break e,
+                }
+            };
+            let Some(again) = self.again.take() else {
+                return Err(cut);
+            };
+            let transient = cut.is_transport() || cut.is_timeout();
+            if !transient || tries >= again.client.retry_policy().max_retries {
+                return Err(cut);
+            }
+            tries += 1;
+            let resume = self.validator.take().map(|validator| Resume {
+                from: written,
+                validator,
+            });
+            tracing::debug!(
+                written,
+                tries,
+                ranged = resume.is_some(),
+                "download cut: asking again"
+            );
+            let next = again
+                .client
+                .fetch_from(&again.url, again.auth, resume.as_ref())
+                .await?;
+            if next.partial && next.range_start != Some(written) {
+                return Err(Error::new(ErrorKind::Decode)
+                    .with_message(format!(
+                        "the server resumed the download at {}, not at byte {written}",
+                        next.range_start
+                            .map_or("an unknown byte".to_owned(), |s| format!("byte {s}"))
+                    ))
+                    .with_request(&Method::GET, &next.url));
+            }
+            if !next.partial {
+                // The whole content again: start over.
+                file.set_len(0)
+                    .await
+                    .map_err(|e| io_error("cannot write the download", e))?;
+                file.seek(std::io::SeekFrom::Start(0))
+                    .await
+                    .map_err(|e| io_error("cannot write the download", e))?;
+                written = 0;
+            }
+            self = next;
+        }
     }
 
     /// Whether the content equals `expected`, compared piece by piece as it arrives.
