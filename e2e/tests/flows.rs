@@ -330,6 +330,7 @@ async fn chunked_upload_from_path_in_parallel_with_progress() {
         assert_eq!(up.record["name"], "big.bin");
         assert_eq!(up.chunks_sent, 16, "{g:?}");
         assert_eq!(up.chunks_skipped, 0);
+        assert!(up.verified, "{g:?}");
         let seen = seen.lock().unwrap().clone();
         assert_eq!(seen.len(), 16);
         assert!(
@@ -411,6 +412,8 @@ async fn interrupted_upload_resumes_and_skips_stored_chunks() {
         assert_eq!(resumed.id, session.file_id());
         assert!(resumed.chunks_skipped >= 4, "{g:?}: {resumed:?}");
         assert_eq!(resumed.chunks_sent + resumed.chunks_skipped, 16);
+        // The skipped chunks were hashed locally: the whole content is verified.
+        assert!(resumed.verified, "{g:?}: {resumed:?}");
         assert_eq!(downloaded(&c, &resumed.id).await, data, "{g:?}");
     }
 }

@@ -388,7 +388,9 @@ impl ChunkPlan {
                     Value::Number(n) => n.as_u64(),
                     _ => None,
                 };
-                if let Some(off) = off.filter(|o| *o < self.size) {
+                // Only the offsets this plan sends: chunk-aligned and inside the file (a chunk
+                // folder left by an upload of another chunk size must not pass for this one's).
+                if let Some(off) = off.filter(|o| *o < self.size && o % self.chunk_size == 0) {
                     st.stored.insert(off);
                 }
             }
@@ -522,14 +524,16 @@ impl ChunkPlan {
                 ))
                 .with_request(&Method::POST, self.path));
         }
-        check_md5(&record, md5.as_deref()).map_err(|e| e.with_request(&Method::POST, self.path))?;
-        finish(record, st.sent, st.skipped)
+        let verified = check_md5(&record, md5.as_deref())
+            .map_err(|e| e.with_request(&Method::POST, self.path))?;
+        finish(record, st.sent, st.skipped, verified)
     }
 }
 
 /// Compares the server's `hash` of the assembled file (AtroCore stores the content's MD5:
-/// `Core/FileStorage/LocalStorage.php`) with the MD5 of what was sent, when both are known.
-pub(super) fn check_md5(record: &Value, sent: Option<&str>) -> Result<()> {
+/// `Core/FileStorage/LocalStorage.php`) with the MD5 of what was sent, when both are known;
+/// answers whether they were (the content verified), an error when they differ.
+pub(super) fn check_md5(record: &Value, sent: Option<&str>) -> Result<bool> {
     let stored = record
         .get("hash")
         .and_then(Value::as_str)
@@ -540,12 +544,13 @@ pub(super) fn check_md5(record: &Value, sent: Option<&str>) -> Result<()> {
                 "the server's copy differs from the source: MD5 {stored}, sent {sent}"
             )))
         }
-        _ => Ok(()),
+        (Some(_), Some(_)) => Ok(true),
+        _ => Ok(false),
     }
 }
 
-/// The source read in order, hashed on the way (MD5, what AtroCore stores) as long as the reads
-/// are contiguous from the start; a resume that skips stored chunks has no digest.
+/// The source read in order, hashed on the way (MD5, what AtroCore stores); the chunks a resume
+/// skips are read and hashed too, so the digest always covers the whole content.
 ///
 /// The hashing runs on a thread of the blocking pool, fed the chunks in order: chunk `n` is
 /// hashed while the next ones are read and sent, instead of delaying each chunk's send by its
@@ -590,6 +595,9 @@ impl Hashed {
     }
 
     pub(super) async fn read_at(&mut self, start: u64, len: usize) -> Result<Bytes> {
+        // Chunks a resumed upload skips (the server holds them) are still read and hashed
+        // here, so the MD5 covers every byte and a mixed copy on the server is caught.
+        self.hash_up_to(start, len.max(1)).await?;
         let data = self.reader.read_at(start, len).await?;
         if start == self.upto {
             if let Some(pipe) = &self.md5
@@ -610,9 +618,26 @@ impl Hashed {
         self.reader.ensure_end(size).await
     }
 
-    /// The hex MD5 of the whole content, if all `size` bytes were read in order (waits for the
-    /// hashing to catch up).
+    /// Reads and hashes the source from where the hash stands up to `end`, in pieces of at most
+    /// `piece` bytes (the chunks skipped by a resume).
+    async fn hash_up_to(&mut self, end: u64, piece: usize) -> Result<()> {
+        while self.md5.is_some() && self.upto < end {
+            let len = usize::try_from(end - self.upto).map_or(piece, |gap| gap.min(piece));
+            let data = self.reader.read_at(self.upto, len).await?;
+            if let Some(pipe) = &self.md5
+                && pipe.chunks.send(data.clone()).await.is_err()
+            {
+                tracing::debug!("the MD5 thread stopped");
+            }
+            self.upto += data.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// The hex MD5 of the whole content (the chunks a resume skipped read and hashed here),
+    /// waiting for the hashing to catch up.
     pub(super) async fn md5(&mut self, size: u64) -> Result<Option<String>> {
+        self.hash_up_to(size, 4 << 20).await?;
         let Some(Md5Pipe { chunks, digest }) = self.md5.take() else {
             return Ok(None);
         };
@@ -657,8 +682,8 @@ mod tests {
         assert!(r.read_at(98, 5).await.is_err(), "short read");
     }
 
-    /// The digest of chunks hashed on the blocking pool is the MD5 of the whole content; a
-    /// resume that skips a chunk has none.
+    /// The digest of chunks hashed on the blocking pool is the MD5 of the whole content, also
+    /// for a resume that skips chunks.
     #[tokio::test]
     async fn hashed_reads_give_the_md5_of_the_content_in_order() {
         let data = Bytes::from(b"The quick brown fox jumps over the lazy dog".to_vec());
@@ -676,18 +701,26 @@ mod tests {
         );
         assert_eq!(r.md5(43).await.unwrap(), None, "taken once");
 
+        // A resume skips the chunks the server holds: they are still read and hashed here, so
+        // the digest covers every byte (a mixed copy on the server is caught).
         let mut skipped = Hashed::new(ChunkReader::Bytes(data.clone()), true);
         skipped.read_at(0, 10).await.unwrap();
         skipped.read_at(20, 10).await.unwrap();
-        assert_eq!(skipped.md5(43).await.unwrap(), None);
-
+        assert_eq!(
+            skipped.md5(43).await.unwrap().as_deref(),
+            Some("9e107d9d372bb6826bd81d3542a419d6")
+        );
+        let mut tail = Hashed::new(ChunkReader::Bytes(data.clone()), true);
+        tail.read_at(0, 10).await.unwrap();
+        assert_eq!(
+            tail.md5(43).await.unwrap().as_deref(),
+            Some("9e107d9d372bb6826bd81d3542a419d6"),
+            "the chunks after the last one sent are read too"
+        );
+        // A source shorter than its announced size is an error, not a digest of less.
         let mut short = Hashed::new(ChunkReader::Bytes(data.clone()), true);
         short.read_at(0, 10).await.unwrap();
-        assert_eq!(
-            short.md5(43).await.unwrap(),
-            None,
-            "not every byte was read"
-        );
+        assert!(short.md5(50).await.is_err());
 
         let mut off = Hashed::new(ChunkReader::Bytes(data), false);
         off.read_at(0, 43).await.unwrap();

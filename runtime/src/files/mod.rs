@@ -362,7 +362,7 @@ impl<T, I> FileUpload<T, I> {
         let folder = self.fields.get("folderId").and_then(Value::as_str);
         let name = match decide(&self.client, self.on_conflict, &name, folder).await? {
             NameDecision::Upload(name) => name,
-            NameDecision::Existing(record) => return finish(record, 0, 0),
+            NameDecision::Existing(record) => return finish(record, 0, 0, false),
         };
         let mut base = self.fields.clone();
         base.insert("name".into(), Value::String(name.clone()));
@@ -378,7 +378,7 @@ impl<T, I> FileUpload<T, I> {
                     .json(&base)
                     .send_json()
                     .await?;
-                return finish(record, 0, 0);
+                return finish(record, 0, 0, false);
             }
             Source::Bytes(b) => b.len() as u64,
             Source::Path(p) => tokio::fs::metadata(p)
@@ -429,9 +429,9 @@ impl<T, I> FileUpload<T, I> {
                 .json_bytes(body)
                 .send_json()
                 .await?;
-            chunks::check_md5(&record, md5.as_deref())
+            let verified = chunks::check_md5(&record, md5.as_deref())
                 .map_err(|e| e.with_request(&Method::POST, "/File"))?;
-            return finish(record, 0, 0);
+            return finish(record, 0, 0, verified);
         }
         let path = chunk_path(self.client.generation());
         let plan = ChunkPlan {
@@ -468,6 +468,7 @@ impl<T: DeserializeOwned + Send + 'static, I: From<String> + Send + 'static> Int
                 shared_url: up.shared_url,
                 chunks_sent: up.chunks_sent,
                 chunks_skipped: up.chunks_skipped,
+                verified: up.verified,
             })
         })
     }

@@ -103,6 +103,10 @@ pub struct UploadedFile<T = Value, I = String> {
     pub chunks_sent: u64,
     /// Chunks found already stored on the server and skipped (a resumed upload).
     pub chunks_skipped: u64,
+    /// The server's MD5 of the stored file (`hash`) was compared with the MD5 of the whole
+    /// source and matched. `false` when there was nothing to compare: no `hash` in the answer,
+    /// `checksum(false)`, or a URL upload (the server fetched the content).
+    pub verified: bool,
 }
 
 impl UploadedFile<Value> {
@@ -120,7 +124,12 @@ impl UploadedFile<Value> {
 pub(super) type ProgressFn = Arc<dyn Fn(&UploadProgress) + Send + Sync>;
 
 /// The upload result from the File record the server answered.
-pub(super) fn finish(record: Value, sent: u64, skipped: u64) -> Result<UploadedFile> {
+pub(super) fn finish(
+    record: Value,
+    sent: u64,
+    skipped: u64,
+    verified: bool,
+) -> Result<UploadedFile> {
     let id = record
         .get("id")
         .and_then(Value::as_str)
@@ -139,5 +148,6 @@ pub(super) fn finish(record: Value, sent: u64, skipped: u64) -> Result<UploadedF
         shared_url,
         chunks_sent: sent,
         chunks_skipped: skipped,
+        verified,
     })
 }
