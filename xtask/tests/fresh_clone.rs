@@ -34,10 +34,22 @@ fn readme_test_command() -> Vec<String> {
 fn a_fresh_clone_passes_the_readme_test_command() {
     let command = readme_test_command();
     assert_eq!(command[0], "cargo", "{command:?}");
-    // In the OS temp folder: no `../shared` beside the clone.
-    let tmp = tempfile::tempdir().unwrap();
-    let clone = tmp.path().join("atrocore-rs");
-    assert!(!tmp.path().join("shared").exists());
+    // The workspace's target folder: the dependencies are built already (cargo does not hold
+    // its lock while tests run).
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root().join("target"), std::path::PathBuf::from);
+    // The clone lives in the target folder (no `../shared` beside it) and stays there after
+    // the run: cargo keys the workspace's crates by their path inside the workspace and their
+    // freshness by file times, so a later build of the main checkout may reuse the clone's test
+    // binaries, which name the clone's folder (`CARGO_MANIFEST_DIR`). A removed temporary
+    // folder made them fail to find their fixtures.
+    let parent = target.join("fresh-clone");
+    let clone = parent.join("atrocore-rs");
+    if clone.exists() {
+        std::fs::remove_dir_all(&clone).unwrap();
+    }
+    std::fs::create_dir_all(&parent).unwrap();
+    assert!(!parent.join("shared").exists());
     let o = Command::new("git")
         .args(["clone", "--quiet", "--no-hardlinks"])
         .arg(root())
@@ -45,10 +57,6 @@ fn a_fresh_clone_passes_the_readme_test_command() {
         .output()
         .expect("git runs");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    // The workspace's target folder: the dependencies are built already (cargo does not hold
-    // its lock while tests run); the clone's own crates build anew, being at another path.
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root().join("target"), std::path::PathBuf::from);
     let o = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(&command[1..])
         .current_dir(&clone)
