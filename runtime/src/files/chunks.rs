@@ -382,18 +382,11 @@ impl ChunkPlan {
             return;
         };
         if let Some(Value::Array(chunks)) = o.get("chunks") {
-            for c in chunks {
-                let off = match c {
-                    Value::String(s) => s.trim().parse().ok(),
-                    Value::Number(n) => n.as_u64(),
-                    _ => None,
-                };
-                // Only the offsets this plan sends: chunk-aligned and inside the file (a chunk
-                // folder left by an upload of another chunk size must not pass for this one's).
-                if let Some(off) = off.filter(|o| *o < self.size && o % self.chunk_size == 0) {
-                    st.stored.insert(off);
-                }
-            }
+            st.stored.extend(
+                chunks
+                    .iter()
+                    .filter_map(|c| stored_offset(c, self.size, self.chunk_size)),
+            );
         }
         if o.get("created").and_then(Value::as_bool) == Some(true) && !o.contains_key("id") {
             st.created = true;
@@ -528,6 +521,18 @@ impl ChunkPlan {
             .map_err(|e| e.with_request(&Method::POST, self.path))?;
         finish(record, st.sent, st.skipped, verified)
     }
+}
+
+/// An offset of a chunk answer's `chunks` that this upload sends: a number (or numeric text)
+/// that is chunk-aligned and inside the file. A chunk folder left by an upload of another chunk
+/// size must not pass for this one's.
+fn stored_offset(c: &Value, size: u64, chunk_size: u64) -> Option<u64> {
+    let off = match c {
+        Value::String(s) => s.trim().parse().ok(),
+        Value::Number(n) => n.as_u64(),
+        _ => None,
+    }?;
+    (off < size && chunk_size > 0 && off % chunk_size == 0).then_some(off)
 }
 
 /// Compares the server's `hash` of the assembled file (AtroCore stores the content's MD5:
@@ -680,6 +685,20 @@ mod tests {
         assert_eq!(&r.read_at(50, 5).await.unwrap()[..], &[50, 51, 52, 53, 54]);
         assert!(r.read_at(10, 5).await.is_err(), "no going back");
         assert!(r.read_at(98, 5).await.is_err(), "short read");
+    }
+
+    #[test]
+    fn only_chunk_aligned_offsets_inside_the_file_count_as_stored() {
+        use serde_json::json;
+        let at = |v: Value| stored_offset(&v, 250, 100);
+        assert_eq!(at(json!(0)), Some(0));
+        assert_eq!(at(json!("200")), Some(200));
+        assert_eq!(at(json!(" 100 ")), Some(100));
+        assert_eq!(at(json!(150)), None, "another chunk size's offset");
+        assert_eq!(at(json!(300)), None, "past the end");
+        assert_eq!(at(json!(-100)), None);
+        assert_eq!(at(json!("x")), None);
+        assert_eq!(stored_offset(&json!(0), 250, 0), None);
     }
 
     /// The digest of chunks hashed on the blocking pool is the MD5 of the whole content, also
