@@ -35,13 +35,14 @@ use std::future::IntoFuture;
 use reqwest::Method;
 use serde_json::Value;
 
+use crate::changes::{ChangeFeed, Watermark};
 use crate::client::Client;
 use crate::encode::encode_path_segment;
 use crate::entity::{BoxFuture, BoxStream, DEFAULT_PAGE_SIZE, ListResult};
 use crate::error::{Error, Result};
-use crate::filter::{Condition, Where};
+use crate::filter::Where;
 use crate::http::execute::check_path_value;
-use crate::paging::{self, Pager};
+use crate::paging::{self, PageSpec, Pager};
 use crate::request::RequestBuilder;
 
 impl Client {
@@ -274,30 +275,41 @@ impl DynamicList {
         let (after, page_size) = (request.after_id.take(), request.page_size());
         paging::keyset_stream(request, after, page_size)
     }
+    /// The changes to the matching records since `watermark`, exactly once, in
+    /// `(modifiedAt, id)` order: the same contract as
+    /// [`ListRequest::changes_since`](crate::ListRequest::changes_since).
+    pub fn changes_since(self, watermark: &Watermark) -> ChangeFeed<Value> {
+        let mut request = self;
+        for field in ["id", "modifiedAt"] {
+            if !request.select.is_empty() && !request.select.iter().any(|s| s == field) {
+                request.select.push(field.to_owned());
+            }
+        }
+        request.offset = None;
+        request.after_id = None;
+        let sort_by = request.sort_by.take();
+        let page_size = request.page_size();
+        ChangeFeed::new(Box::new(request), watermark, page_size, sort_by.as_deref())
+    }
 }
 
 impl Pager for DynamicList {
-    fn offset_page(&self, offset: u64, size: u64) -> RequestBuilder {
+    fn page(&self, spec: PageSpec) -> RequestBuilder {
         let mut request = self.clone();
-        request.offset = Some(offset);
-        request.max_size = Some(size);
+        request.max_size = Some(spec.size);
+        if spec.offset.is_some() {
+            request.offset = spec.offset;
+        }
+        if let Some((field, ascending)) = spec.sort {
+            request.sort_by = Some(field.to_owned());
+            request.asc = Some(ascending);
+        }
+        request.filter.extend(spec.conditions);
         request.to_request()
     }
 
-    fn keyset_page(&self, after: Option<&str>, size: u64) -> RequestBuilder {
-        let mut request = self.clone();
-        request.max_size = Some(size);
-        if let Some(last) = after {
-            let beyond = if request.asc == Some(false) {
-                "lessThan"
-            } else {
-                "greaterThan"
-            };
-            request
-                .filter
-                .push(Condition::new(beyond).attribute("id").value(last));
-        }
-        request.to_request()
+    fn descending(&self) -> bool {
+        self.asc == Some(false)
     }
 
     fn path(&self) -> String {

@@ -12,11 +12,12 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::changes::{ChangeFeed, Watermark};
 use crate::client::Client;
 use crate::encode::encode_path_segment;
 use crate::error::{Error, Result};
-use crate::filter::{Condition, Filter, Where};
-use crate::paging::{self, Pager};
+use crate::filter::{Filter, Where};
+use crate::paging::{self, PageSpec, Pager};
 use crate::request::RequestBuilder;
 
 /// Implemented by each generated record type (the read struct of an entity, e.g. `Product`).
@@ -446,30 +447,61 @@ impl<E: Entity, L: 'static> ListRequest<E, L> {
         let page_size = request.page_size();
         paging::keyset_stream(request, None, page_size)
     }
+    /// The changes to the matching records since `watermark`: every record created,
+    /// modified or deleted after it, exactly once, in `(modifiedAt, id)` order, each with the
+    /// watermark to persist after it (see [`changes`](crate::changes) for how, and for what
+    /// AtroCore does not stamp). The filter, selection (plus `id` and `modifiedAt`) and page
+    /// size ([`max_size`](Self::max_size)) of this list apply; a sort other than by
+    /// `modifiedAt` is an [`ErrorKind::Builder`](crate::ErrorKind::Builder) error.
+    ///
+    /// ```no_run
+    /// # use atrocore_runtime::{Client, Entity, Watermark, Change};
+    /// # async fn demo<E: Entity>(client: Client, saved: Watermark) -> atrocore_runtime::Result<()>
+    /// # where E::Record: std::fmt::Debug {
+    /// use futures_util::TryStreamExt;
+    ///
+    /// let mut feed = client.list::<E>().max_size(500).changes_since(&saved).stream();
+    /// while let Some(change) = feed.try_next().await? {
+    ///     match &change {
+    ///         Change::Modified { record, .. } => println!("send {record:?}"),
+    ///         Change::Deleted { record, .. } => println!("remove {record:?}"),
+    ///     }
+    ///     let _persist_me = change.watermark();
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn changes_since(self, watermark: &Watermark) -> ChangeFeed<E::Record> {
+        let mut request = self;
+        for field in ["id", "modifiedAt"] {
+            if !request.select.is_empty() && !request.select.iter().any(|s| s == field) {
+                request.select.push(Cow::Borrowed(field));
+            }
+        }
+        request.offset = None;
+        let sort_by = request.sort_by.take();
+        let page_size = request.page_size();
+        ChangeFeed::new(Box::new(request), watermark, page_size, sort_by.as_deref())
+    }
 }
 
 impl<E: Entity, L: 'static> Pager for ListRequest<E, L> {
-    fn offset_page(&self, offset: u64, size: u64) -> RequestBuilder {
+    fn page(&self, spec: PageSpec) -> RequestBuilder {
         let mut request = self.clone();
-        request.offset = Some(offset);
-        request.max_size = Some(size);
+        request.max_size = Some(spec.size);
+        if spec.offset.is_some() {
+            request.offset = spec.offset;
+        }
+        if let Some((field, ascending)) = spec.sort {
+            request.sort_by = Some(Cow::Borrowed(field));
+            request.asc = Some(ascending);
+        }
+        request.filter.extend(spec.conditions);
         request.to_request()
     }
 
-    fn keyset_page(&self, after: Option<&str>, size: u64) -> RequestBuilder {
-        let mut request = self.clone();
-        request.max_size = Some(size);
-        if let Some(last) = after {
-            let beyond = if request.asc == Some(false) {
-                "lessThan"
-            } else {
-                "greaterThan"
-            };
-            request
-                .filter
-                .push(Condition::new(beyond).attribute("id").value(last));
-        }
-        request.to_request()
+    fn descending(&self) -> bool {
+        self.asc == Some(false)
     }
 
     fn path(&self) -> String {

@@ -18,6 +18,7 @@ use serde::Serialize;
 use tokio::io::AsyncRead;
 
 use crate::attributes::RecordAttributes;
+use crate::changes::{ChangeFeed, Watermark};
 use crate::client::Client;
 use crate::entity::{
     CreateRequest, DeleteRequest, Entity, ListRequest, ReadRequest, UpdateRequest,
@@ -100,6 +101,15 @@ impl<'a, E: Entity> EntityHandle<'a, E> {
     #[doc(alias = "search")]
     pub fn list(&self) -> ListRequest<E> {
         self.client.list::<E>()
+    }
+
+    /// The changes to the records of `E` since `watermark`, exactly once, in `(modifiedAt, id)`
+    /// order; `list()….changes_since(…)` filters and selects first. See
+    /// [`ListRequest::changes_since`].
+    #[doc(alias = "sync")]
+    #[doc(alias = "delta")]
+    pub fn changes_since(&self, watermark: &Watermark) -> ChangeFeed<E::Record> {
+        self.list().changes_since(watermark)
     }
 
     /// `GET /E/{id}`: one record.

@@ -138,6 +138,7 @@
 //! ```
 #![deny(missing_docs, missing_debug_implementations)]
 
+pub mod changes;
 mod client;
 mod dynamic;
 mod encode;
@@ -172,6 +173,7 @@ pub use serde_json;
 /// What [`Client::upload_reader`] reads from (tokio's `AsyncRead`), for generated crates.
 pub use tokio::io::AsyncRead;
 
+pub use changes::{Change, ChangeFeed, Watermark};
 pub use client::{
     ApiGeneration, Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REVOKED_WITHIN,
     RetryPolicy,

@@ -26,9 +26,9 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::SystemTime;
 
-use bytes::Bytes;
-use futures_util::Stream;
+use futures_util::{Stream, TryStreamExt};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -36,6 +36,8 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::filter::Condition;
+use crate::http::execute::Buffered;
 use crate::request::RequestBuilder;
 use crate::task::Spawned;
 
@@ -62,13 +64,70 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>
 /// [`ListRequest::keyset_stream`](crate::ListRequest::keyset_stream) (boxed so that it is `Unpin` and has a name).
 pub type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T>> + Send + 'static>>;
 
-/// Builds the request of one page of a list.
-pub(crate) trait Pager: Clone + Send + 'static {
-    /// The page of `size` records starting at `offset`, in the list's own order.
-    fn offset_page(&self, offset: u64, size: u64) -> RequestBuilder;
-    /// The page of `size` records sorted by `id`, after the record `after` (in the list's
-    /// direction) when given.
-    fn keyset_page(&self, after: Option<&str>, size: u64) -> RequestBuilder;
+/// What one page of a list asks for, on top of the list's own parameters.
+pub(crate) struct PageSpec {
+    /// `maxSize`.
+    pub(crate) size: u64,
+    /// `offset`, when set.
+    pub(crate) offset: Option<u64>,
+    /// `sortBy` and `asc`, replacing the list's own when set.
+    pub(crate) sort: Option<(&'static str, bool)>,
+    /// Conditions added (with `and`) to the list's filter.
+    pub(crate) conditions: Vec<Condition>,
+}
+
+impl PageSpec {
+    pub(crate) fn new(size: u64) -> Self {
+        Self {
+            size,
+            offset: None,
+            sort: None,
+            conditions: Vec::new(),
+        }
+    }
+}
+
+/// A list whose pages a stream requests: the typed [`ListRequest`] and the by-name
+/// [`DynamicList`].
+///
+/// [`ListRequest`]: crate::ListRequest
+/// [`DynamicList`]: crate::DynamicList
+pub(crate) trait Pager: Send + 'static {
+    /// The request of one page.
+    fn page(&self, spec: PageSpec) -> RequestBuilder;
+    /// Whether the list's own order is descending (`asc=false`).
+    fn descending(&self) -> bool;
+    /// The route, for errors.
+    fn path(&self) -> String;
+}
+
+/// One page's answer, its records still raw.
+pub(crate) struct Page<'a> {
+    /// The answer's `total` (`-1` when absent).
+    pub(crate) total: i64,
+    /// The records.
+    pub(crate) list: Vec<&'a RawValue>,
+    /// The server's clock when it answered (`Date`), when it said.
+    pub(crate) date: Option<SystemTime>,
+}
+
+/// What a walk takes from a page: which records to yield, in which order, each with a key (the
+/// position after it), and whether another page follows.
+pub(crate) struct Step<K> {
+    pub(crate) take: Vec<(usize, K)>,
+    pub(crate) more: bool,
+}
+
+/// A way through a list, page by page: the request of the next page, and what to take from
+/// each answer. Offset paging and keyset paging are walks; so is the change feed.
+pub(crate) trait Walk: Send + 'static {
+    /// What each record yields beside it (the offset and keyset walks: nothing; the change
+    /// feed: the watermark after it).
+    type Key: Send + 'static;
+    /// The request of the next page.
+    fn request(&self) -> RequestBuilder;
+    /// Moves past a page's answer. An error ends the stream.
+    fn take(&mut self, page: &Page<'_>) -> Result<Step<Self::Key>>;
     /// The route, for errors.
     fn path(&self) -> String;
 }
@@ -79,41 +138,182 @@ where
     R: DeserializeOwned + Send + 'static,
     P: Pager,
 {
-    Box::pin(PageStream::new(pager, Position::Offset(start), page_size))
+    let walk = OffsetWalk {
+        pager,
+        size: page_size,
+        offset: start,
+        last_page: None,
+    };
+    Box::pin(PageStream::<R, _>::new(walk).map_ok(|((), r)| r))
 }
 
-/// Every record in `id` order, each page asking for the ids beyond the last one seen (from
-/// `after` when given). The stream ends after an error.
+/// Every record in `id` order (the list's direction), each page asking for the ids beyond the
+/// last one seen (from `after` when given). The stream ends after an error.
 pub(crate) fn keyset_stream<R, P>(pager: P, after: Option<String>, page_size: u64) -> BoxStream<R>
 where
     R: DeserializeOwned + Send + 'static,
     P: Pager,
 {
-    Box::pin(PageStream::new(pager, Position::After(after), page_size))
+    let walk = KeysetWalk {
+        pager,
+        size: page_size,
+        after,
+    };
+    Box::pin(PageStream::<R, _>::new(walk).map_ok(|((), r)| r))
 }
 
-/// Where the next page starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Position {
-    /// Offset paging: the offset of the next page.
-    Offset(u64),
-    /// Keyset paging: the last id seen (none before the first page, unless given).
-    After(Option<String>),
+/// An error of the answer at `path`.
+pub(crate) fn decode_error(path: &str, e: serde_json::Error) -> Error {
+    Error::decode(e).with_request(&Method::GET, path)
+}
+
+/// A page that does not move the stream on.
+pub(crate) fn stuck(path: &str, what: String) -> Error {
+    Error::new(ErrorKind::Decode)
+        .with_message(format!(
+            "{what}; the stream stops here instead of repeating"
+        ))
+        .with_request(&Method::GET, path)
+}
+
+/// Offset paging.
+struct OffsetWalk<P> {
+    pager: P,
+    size: u64,
+    /// Where the next page starts.
+    offset: u64,
+    /// Where the last page started and its first and last `id`, to notice a page that repeats
+    /// it.
+    last_page: Option<(u64, Option<String>, Option<String>)>,
+}
+
+impl<P: Pager> Walk for OffsetWalk<P> {
+    type Key = ();
+
+    fn request(&self) -> RequestBuilder {
+        let mut spec = PageSpec::new(self.size);
+        spec.offset = Some(self.offset);
+        self.pager.page(spec)
+    }
+
+    fn take(&mut self, page: &Page<'_>) -> Result<Step<()>> {
+        let path = self.pager.path();
+        let n = page.list.len() as u64;
+        let offset = self.offset;
+        if let (Some(first), Some(last)) = (page.list.first(), page.list.last()) {
+            let ids = (
+                last_id(first).map_err(|e| decode_error(&path, e))?,
+                last_id(last).map_err(|e| decode_error(&path, e))?,
+            );
+            if let Some((before, first_before, last_before)) = &self.last_page
+                && ids.0.is_some()
+                && (&ids.0, &ids.1) == (first_before, last_before)
+            {
+                return Err(stuck(
+                    &path,
+                    format!(
+                        "offset paging: the page at offset {offset} holds the same records as the \
+                         page at offset {before} (ids {} to {}): the server does not apply \
+                         `offset`",
+                        ids.0.as_deref().unwrap_or_default(),
+                        ids.1.as_deref().unwrap_or_default(),
+                    ),
+                ));
+            }
+            self.last_page = Some((offset, ids.0, ids.1));
+        }
+        self.offset = offset + n;
+        Ok(Step {
+            take: (0..page.list.len()).map(|i| (i, ())).collect(),
+            more: more_follow(n, n >= self.size, self.offset, page.total),
+        })
+    }
+
+    fn path(&self) -> String {
+        self.pager.path()
+    }
+}
+
+/// Keyset paging on `id`.
+struct KeysetWalk<P> {
+    pager: P,
+    size: u64,
+    /// The last id seen (none before the first page, unless given).
+    after: Option<String>,
+}
+
+impl<P: Pager> Walk for KeysetWalk<P> {
+    type Key = ();
+
+    fn request(&self) -> RequestBuilder {
+        let mut spec = PageSpec::new(self.size);
+        if let Some(last) = &self.after {
+            let beyond = if self.pager.descending() {
+                "lessThan"
+            } else {
+                "greaterThan"
+            };
+            spec.conditions
+                .push(Condition::new(beyond).attribute("id").value(last.as_str()));
+        }
+        self.pager.page(spec)
+    }
+
+    fn take(&mut self, page: &Page<'_>) -> Result<Step<()>> {
+        let path = self.pager.path();
+        let Some(last) = page.list.last() else {
+            return Ok(Step {
+                take: Vec::new(),
+                more: false,
+            });
+        };
+        let Some(id) = last_id(last).map_err(|e| decode_error(&path, e))? else {
+            return Err(Error::new(ErrorKind::Decode)
+                .with_message("keyset paging needs records with a string `id`")
+                .with_request(&Method::GET, &path));
+        };
+        if let Some(key) = &self.after {
+            let repeats = *key == id
+                || page
+                    .list
+                    .iter()
+                    .any(|r| last_id(r).ok().flatten().as_deref() == Some(key));
+            if repeats {
+                return Err(stuck(
+                    &path,
+                    format!(
+                        "keyset paging: the page after id {key} holds that record again (its last \
+                         id is {id}): the server does not apply the id condition"
+                    ),
+                ));
+            }
+        }
+        let n = page.list.len() as u64;
+        self.after = Some(id);
+        Ok(Step {
+            take: (0..page.list.len()).map(|i| (i, ())).collect(),
+            more: more_follow(n, n >= self.size, n, page.total),
+        })
+    }
+
+    fn path(&self) -> String {
+        self.pager.path()
+    }
 }
 
 /// A page request running on a task of its own; aborted when dropped.
-struct InFlight(Spawned<Result<Bytes>>);
+struct InFlight(Spawned<Result<Buffered>>);
 
 impl InFlight {
     fn start(request: RequestBuilder) -> Self {
-        Self(Spawned::spawn(request.send_bytes()))
+        Self(Spawned::spawn(request.send_buffered()))
     }
 }
 
 impl Future for InFlight {
-    type Output = Result<Bytes>;
+    type Output = Result<Buffered>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Bytes>> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Buffered>> {
         Pin::new(&mut self.0).poll(cx).map(|joined| {
             joined.unwrap_or_else(|e| {
                 Err(Error::new(ErrorKind::Other)
@@ -125,69 +325,39 @@ impl Future for InFlight {
 }
 
 /// The paging engine: the records of the current page, the request of the next one in flight.
-struct PageStream<R, P> {
-    pager: P,
-    page_size: u64,
-    /// Where the page after the last one received starts.
-    position: Position,
+pub(crate) struct PageStream<R, W: Walk> {
+    walk: W,
     /// The current page's records not yet yielded.
-    records: std::vec::IntoIter<R>,
+    records: std::vec::IntoIter<(W::Key, R)>,
     /// The next page's request, while it runs.
     in_flight: Option<InFlight>,
     /// The next page's answer, once it arrived.
-    arrived: Option<Result<Bytes>>,
+    arrived: Option<Result<Buffered>>,
     /// Whether the first page was requested (on the first poll: a stream does nothing until
     /// polled).
     started: bool,
-    /// Offset paging: where the last page started and its first and last `id`, to notice a
-    /// page that repeats it.
-    last_page: Option<(u64, Option<String>, Option<String>)>,
 }
 
 // No field is pinned structurally (the request in flight is a task handle), so the stream
-// moves freely whatever `R` and `P` are.
-impl<R, P> Unpin for PageStream<R, P> {}
+// moves freely whatever `R` and `W` are.
+impl<R, W: Walk> Unpin for PageStream<R, W> {}
 
-impl<R, P: Pager> PageStream<R, P> {
-    fn new(pager: P, position: Position, page_size: u64) -> Self {
+impl<R, W: Walk> PageStream<R, W> {
+    pub(crate) fn new(walk: W) -> Self {
         Self {
-            pager,
-            page_size,
-            position,
+            walk,
             records: Vec::new().into_iter(),
             in_flight: None,
             arrived: None,
             started: false,
-            last_page: None,
         }
-    }
-
-    /// The request of the page at the current position.
-    fn request(&self) -> RequestBuilder {
-        match &self.position {
-            Position::Offset(offset) => self.pager.offset_page(*offset, self.page_size),
-            Position::After(after) => self.pager.keyset_page(after.as_deref(), self.page_size),
-        }
-    }
-
-    fn decode_error(&self, e: serde_json::Error) -> Error {
-        Error::decode(e).with_request(&Method::GET, &self.pager.path())
-    }
-
-    /// A page that does not move the stream on.
-    fn stuck(&self, what: String) -> Error {
-        Error::new(ErrorKind::Decode)
-            .with_message(format!(
-                "{what}; the stream stops here instead of repeating"
-            ))
-            .with_request(&Method::GET, &self.pager.path())
     }
 }
 
 /// Whether more records follow a page of `n` records, `full` when it holds as many as asked
 /// for, `next` being the position after it (offset paging) or the count of records it read of
 /// the `total` left (keyset paging, where each page's `total` counts what is after its key).
-fn more_follow(n: u64, full: bool, next: u64, total: i64) -> bool {
+pub(crate) fn more_follow(n: u64, full: bool, next: u64, total: i64) -> bool {
     match total {
         _ if n == 0 => false,
         -2 => false,
@@ -196,85 +366,34 @@ fn more_follow(n: u64, full: bool, next: u64, total: i64) -> bool {
     }
 }
 
-impl<R: DeserializeOwned, P: Pager> PageStream<R, P> {
-    /// Takes a page's answer: moves the position past it, requests the next page when there is
-    /// one, then decodes the records.
-    fn accept(&mut self, bytes: &[u8]) -> Result<()> {
-        let page: ListResult<&RawValue> =
-            serde_json::from_slice(bytes).map_err(|e| self.decode_error(e))?;
-        let n = page.list.len() as u64;
-        let full = n >= self.page_size;
-        let (next, more) = match &self.position {
-            Position::Offset(offset) => {
-                let next = offset + n;
-                if let (Some(first), Some(last)) = (page.list.first(), page.list.last()) {
-                    let ids = (
-                        last_id(first).map_err(|e| self.decode_error(e))?,
-                        last_id(last).map_err(|e| self.decode_error(e))?,
-                    );
-                    if let Some((before, first_before, last_before)) = &self.last_page
-                        && ids.0.is_some()
-                        && (&ids.0, &ids.1) == (first_before, last_before)
-                    {
-                        return Err(self.stuck(format!(
-                            "offset paging: the page at offset {offset} holds the same records as \
-                             the page at offset {before} (ids {} to {}): the server does not apply \
-                             `offset`",
-                            ids.0.as_deref().unwrap_or_default(),
-                            ids.1.as_deref().unwrap_or_default(),
-                        )));
-                    }
-                    self.last_page = Some((*offset, ids.0, ids.1));
-                }
-                (
-                    Position::Offset(next),
-                    more_follow(n, full, next, page.total),
-                )
-            }
-            Position::After(after) => match page.list.last() {
-                None => (self.position.clone(), false),
-                Some(last) => {
-                    let Some(id) = last_id(last).map_err(|e| self.decode_error(e))? else {
-                        return Err(Error::new(ErrorKind::Decode)
-                            .with_message("keyset paging needs records with a string `id`")
-                            .with_request(&Method::GET, &self.pager.path()));
-                    };
-                    if let Some(key) = after {
-                        let repeats = *key == id
-                            || page
-                                .list
-                                .iter()
-                                .any(|r| last_id(r).ok().flatten().as_deref() == Some(key));
-                        if repeats {
-                            return Err(self.stuck(format!(
-                                "keyset paging: the page after id {key} holds that record again \
-                                 (its last id is {id}): the server does not apply the id condition"
-                            )));
-                        }
-                    }
-                    (
-                        Position::After(Some(id)),
-                        more_follow(n, full, n, page.total),
-                    )
-                }
-            },
+impl<R: DeserializeOwned, W: Walk> PageStream<R, W> {
+    /// Takes a page's answer: moves the walk past it, requests the next page when there is one,
+    /// then decodes the records taken.
+    fn accept(&mut self, answer: &Buffered) -> Result<()> {
+        let path = self.walk.path();
+        let parsed: ListResult<&RawValue> =
+            serde_json::from_slice(&answer.body).map_err(|e| decode_error(&path, e))?;
+        let page = Page {
+            total: parsed.total,
+            list: parsed.list,
+            date: answer.date,
         };
-        self.position = next;
-        if more {
-            self.in_flight = Some(InFlight::start(self.request()));
+        let step = self.walk.take(&page)?;
+        if step.more {
+            self.in_flight = Some(InFlight::start(self.walk.request()));
         }
-        let records = page
-            .list
-            .iter()
-            .map(|raw| serde_json::from_str(raw.get()))
-            .collect::<serde_json::Result<Vec<R>>>()
-            .map_err(|e| self.decode_error(e))?;
+        let records = step
+            .take
+            .into_iter()
+            .map(|(i, key)| serde_json::from_str(page.list[i].get()).map(|r| (key, r)))
+            .collect::<serde_json::Result<Vec<_>>>()
+            .map_err(|e| decode_error(&path, e))?;
         self.records = records.into_iter();
         Ok(())
     }
 
     /// Ends the stream after `error`: the request in flight is cancelled.
-    fn fail(&mut self, error: Error) -> Poll<Option<Result<R>>> {
+    fn fail(&mut self, error: Error) -> Poll<Option<<Self as Stream>::Item>> {
         self.in_flight = None;
         self.arrived = None;
         self.records = Vec::new().into_iter();
@@ -282,14 +401,14 @@ impl<R: DeserializeOwned, P: Pager> PageStream<R, P> {
     }
 }
 
-impl<R: DeserializeOwned, P: Pager> Stream for PageStream<R, P> {
-    type Item = Result<R>;
+impl<R: DeserializeOwned, W: Walk> Stream for PageStream<R, W> {
+    type Item = Result<(W::Key, R)>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<R>>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         if !this.started {
             this.started = true;
-            this.in_flight = Some(InFlight::start(this.request()));
+            this.in_flight = Some(InFlight::start(this.walk.request()));
         }
         loop {
             if let Some(in_flight) = &mut this.in_flight
@@ -302,8 +421,8 @@ impl<R: DeserializeOwned, P: Pager> Stream for PageStream<R, P> {
                 return Poll::Ready(Some(Ok(record)));
             }
             match this.arrived.take() {
-                Some(Ok(bytes)) => {
-                    if let Err(error) = this.accept(&bytes) {
+                Some(Ok(answer)) => {
+                    if let Err(error) = this.accept(&answer) {
                         return this.fail(error);
                     }
                 }
@@ -317,7 +436,7 @@ impl<R: DeserializeOwned, P: Pager> Stream for PageStream<R, P> {
 
 /// The `id` of a raw record: `None` when it has none or it is not a string (keyset paging cannot
 /// go on from such a record).
-fn last_id(record: &RawValue) -> serde_json::Result<Option<String>> {
+pub(crate) fn last_id(record: &RawValue) -> serde_json::Result<Option<String>> {
     #[derive(Deserialize)]
     struct IdOf {
         #[serde(default)]

@@ -303,6 +303,15 @@ impl RequestBuilder {
         self.send_bytes_with_retries(0).await
     }
 
+    /// Like [`send_bytes`](Self::send_bytes), with the server's clock from the answer's `Date`
+    /// header (the change feed's horizon).
+    pub(crate) async fn send_buffered(self) -> Result<crate::http::execute::Buffered> {
+        let (client, prepared) = self.into_prepared(0)?;
+        prepared
+            .execute_buffered(&client, AuthMode::Session(&*client))
+            .await
+    }
+
     pub(crate) async fn send_bytes_with_retries(self, extra_retries: u32) -> Result<Bytes> {
         let (client, prepared) = self.into_prepared(extra_retries)?;
         prepared

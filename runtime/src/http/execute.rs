@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
-use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, USER_AGENT};
+use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, DATE, HeaderMap, USER_AGENT};
 use reqwest::{Method, Response, StatusCode};
 use tracing::Instrument;
 
@@ -86,7 +86,14 @@ enum Output {
     /// The answer, its body not read yet.
     Stream(Response),
     /// The whole body, read within the client's size limit.
-    Bytes(Bytes),
+    Bytes(Buffered),
+}
+
+/// A whole answer body with the server's clock when it answered (its `Date` header, when it
+/// sent a valid one).
+pub(crate) struct Buffered {
+    pub(crate) body: Bytes,
+    pub(crate) date: Option<SystemTime>,
 }
 
 /// Statuses worth retrying for a safe request.
@@ -238,6 +245,18 @@ impl Prepared {
         auth: AuthMode<'_>,
     ) -> Result<Bytes> {
         match self.traced(client, auth, true).await? {
+            Output::Bytes(b) => Ok(b.body),
+            Output::Stream(_) => unreachable!("buffered requests return the body"),
+        }
+    }
+
+    /// Like [`execute_bytes`](Self::execute_bytes), with the answer's `Date`.
+    pub(crate) async fn execute_buffered(
+        &self,
+        client: &Settings,
+        auth: AuthMode<'_>,
+    ) -> Result<Buffered> {
+        match self.traced(client, auth, true).await? {
             Output::Bytes(b) => Ok(b),
             Output::Stream(_) => unreachable!("buffered requests return the body"),
         }
@@ -327,8 +346,13 @@ impl Prepared {
                     if !buffered {
                         return Ok(Output::Stream(response));
                     }
+                    let date = response
+                        .headers()
+                        .get(DATE)
+                        .and_then(|d| d.to_str().ok())
+                        .and_then(|d| httpdate::parse_http_date(d).ok());
                     match read_limited(response, client.max_response_bytes).await {
-                        Ok(body) => return Ok(Output::Bytes(body)),
+                        Ok(body) => return Ok(Output::Bytes(Buffered { body, date })),
                         // Cut short: a transport error, retried below for safe requests.
                         Err(e) => e,
                     }
