@@ -1,11 +1,12 @@
-//! The two paging engines behind every stream of records (the typed [`ListRequest`] streams and
-//! the by-name [`DynamicList`] ones): by `offset`, and by keyset on `id`. A [`Pager`] builds the
-//! request of one page; one engine ([`PageStream`]) fetches the pages, decodes them and decides
-//! when to stop.
+//! The paging engine behind every stream of records (the typed [`ListRequest`] streams, the
+//! by-name [`DynamicList`] ones and the change feed): a [`Walk`] says which page to ask for next
+//! and what to take from each answer (offset paging, keyset paging on `id`, and the feed's walk
+//! in `crate::changes`); a [`Pager`] builds the request of one page; one engine
+//! ([`PageStream`]) fetches the pages, decodes what the walk takes and stops when it says so.
 //!
-//! **Read-ahead.** As soon as a page's answer tells where the next page starts (its `total` and
-//! record count for offset paging, its last `id` for keyset paging, both read before its
-//! records are decoded), the next page is requested on a task of its own. So the server builds
+//! **Read-ahead.** As soon as the walk has read a page's answer (its `total` and record count
+//! for offset paging, its last `id` for keyset paging, read before the records are decoded),
+//! the next page is requested on a task of its own. So the server builds
 //! page *k + 1* while this client decodes page *k* and the caller consumes its records. At most
 //! two pages are held: the decoded one and the raw answer of the next. A stream dropped early
 //! cancels the request in flight; it may have reached the server (one extra `GET`).

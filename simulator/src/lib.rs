@@ -132,6 +132,7 @@
 //!   folders and file types.
 //! - Attributes: channels, inheritance, attribute groups and panels, unit conversion.
 
+pub mod clock;
 mod demo;
 pub mod file_store;
 mod http;
@@ -625,6 +626,11 @@ impl Simulator {
     /// (`METHOD template: at pointer: reason`); empty when all answers matched.
     pub fn response_violations(&self) -> Vec<String> {
         self.app.check.violations()
+    }
+
+    /// The simulator's clock (stamps and `Date` headers): freeze, set or move it in a test.
+    pub fn clock(&self) -> &clock::Clock {
+        &self.app.clock
     }
 
     /// Stops serving and waits until the server task has ended.

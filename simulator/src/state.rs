@@ -51,6 +51,8 @@ pub struct App {
     pub version: (u32, u32, u32),
     /// Entities whose lists are not counted (`total` -1 or -2).
     pub count_disabled: std::collections::BTreeSet<String>,
+    /// What stamps and `Date` headers read.
+    pub clock: crate::clock::Clock,
     /// What was received, for tests.
     pub(crate) request_log: RequestLog,
     /// Ids of the jobs run while the model has no `Job` entity (a spec cut without it): their
@@ -100,6 +102,7 @@ impl App {
             max_input_vars: config.max_input_vars,
             unique_file_names: config.unique_file_names,
             count_disabled: config.count_disabled.iter().cloned().collect(),
+            clock: crate::clock::Clock::default(),
             max_body_bytes: config.max_body_bytes,
             cron_stopped: config.cron_stopped,
             version,
@@ -159,6 +162,26 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
+    /// The simulator's time as AtroCore stamps it (`Y-m-d H:i:s`, UTC).
+    pub fn now_ts(&self) -> String {
+        crate::util::format_ts(self.app.clock.now())
+    }
+
+    /// Stamps the record `id` of `e` as saved now by the caller: what `RDB::save` does to a
+    /// record whose save went through `updateEntity`
+    /// (`app/Atro/Core/ORM/Repositories/RDB.php::save`, 2.2.31 and 2.3.13), even when only its
+    /// attribute values changed.
+    pub fn stamp(&self, e: &crate::model::Entity, id: &str) -> Result<(), crate::util::ApiError> {
+        let mut upd = crate::store::Record::new();
+        upd.insert("modifiedAt".into(), Value::String(self.now_ts()));
+        upd.insert(
+            "modifiedById".into(),
+            Value::String(self.caller.user_id.clone()),
+        );
+        self.store.update(e, id, &upd)?;
+        Ok(())
+    }
+
     /// The generation being served.
     pub fn generation(&self) -> Generation {
         self.app.model.generation

@@ -93,14 +93,6 @@ pub fn json(v: &Value) -> Response {
         .into_response()
 }
 
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 /// Formats Unix seconds as AtroCore's `Y-m-d H:i:s` (UTC).
 pub fn format_ts(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
@@ -121,11 +113,6 @@ pub fn format_ts(secs: i64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-/// The current time as `Y-m-d H:i:s`.
-pub fn now_ts() -> String {
-    format_ts(unix_now())
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(1);

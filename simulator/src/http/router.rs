@@ -24,7 +24,25 @@ use crate::util::{ApiError, json, truthy};
 
 /// The axum router: one fallback handler that routes by hand (entities come from the spec).
 pub fn router(app: Arc<App>) -> Router {
-    Router::new().fallback(handle).with_state(app)
+    Router::new()
+        .fallback(handle)
+        .layer(axum::middleware::map_response_with_state(
+            app.clone(),
+            dated,
+        ))
+        .with_state(app)
+}
+
+/// Every answer's `Date` is the simulator's clock (`Clock`), as a web server's is the clock
+/// AtroCore stamps records with.
+async fn dated(State(app): State<Arc<App>>, mut response: Response) -> Response {
+    let date = httpdate::fmt_http_date(app.clock.system_time());
+    if let Ok(value) = axum::http::HeaderValue::from_str(&date) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::DATE, value);
+    }
+    response
 }
 
 async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {

@@ -33,6 +33,9 @@ pub struct SqlFilter {
     pub sql: String,
     /// Parameters for the `?` placeholders, in order.
     pub params: Vec<SqlValue>,
+    /// The bool filters named by top-level `{type: bool, value: [names]}` items
+    /// (`app/Atro/Core/SelectManagers/Base.php::where` applies them at the top level only).
+    pub bool_filters: Vec<String>,
 }
 
 /// Why a `where` cannot be run: a bad request (400) or what AtroCore answers with a database
@@ -75,7 +78,16 @@ pub fn build_where(model: &Model, e: &Entity, where_: &Value) -> Result<SqlFilte
         params: Vec::new(),
     };
     let mut parts = Vec::new();
+    let mut bool_filters = Vec::new();
     for c in items {
+        if c.get("type").and_then(Value::as_str) == Some("bool") {
+            let names = c
+                .get("value")
+                .map(|v| Builder::list(Some(v)))
+                .unwrap_or_default();
+            bool_filters.extend(names.iter().filter_map(|n| n.as_str().map(str::to_string)));
+            continue;
+        }
         if let Some(p) = b.cond(c, false)? {
             parts.push(p);
         }
@@ -83,6 +95,7 @@ pub fn build_where(model: &Model, e: &Entity, where_: &Value) -> Result<SqlFilte
     Ok(SqlFilter {
         sql: join(&parts, "AND", "1"),
         params: b.params,
+        bool_filters,
     })
 }
 

@@ -181,6 +181,9 @@ pub fn route(
                     if !removed {
                         return Err(ApiError::not_modified());
                     }
+                    // Saved through `updateEntity`, so stamped (2.2 removes the values
+                    // directly, `Repositories/Attribute.php::removeAttributeValue`: no stamp).
+                    ctx.stamp(e, id)?;
                     Ok(json(&json!(true)))
                 }
             }
@@ -208,8 +211,14 @@ pub fn route(
                 // `getAttributeIdsByIdOrCode`: the others are dropped); `NotModified` (nothing
                 // to add) is caught, so the answer is `true` whatever the ids named.
                 Generation::V23 => {
+                    let mut added = false;
                     for a in ids_by_id_or_code(ctx, e, &ids)? {
-                        assign(ctx, e, id, &a)?;
+                        added |= assign(ctx, e, id, &a)?;
+                    }
+                    // A save through `updateEntity` stamps the record (2.2 inserts the values
+                    // directly, `Repositories/Attribute.php::addAttributeValue`: no stamp).
+                    if added {
+                        ctx.stamp(e, id)?;
                     }
                     Ok(json(&Value::Bool(true)))
                 }
@@ -252,6 +261,8 @@ pub fn route(
             if !changed {
                 return Err(ApiError::not_modified());
             }
+            // `updateEntity` saves the record, so stamps it.
+            ctx.stamp(e, id)?;
             Ok(json(&Value::Bool(true)))
         }
         _ => Err(ApiError::new(

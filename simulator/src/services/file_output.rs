@@ -9,7 +9,7 @@ use crate::model::Entity;
 use crate::state::App;
 use crate::state::Ctx;
 use crate::store::{Record, StoreError, StoredContent};
-use crate::util::{ApiError, extension, format_ts, mime_for, unix_now};
+use crate::util::{ApiError, extension, format_ts, mime_for};
 
 fn download_url(root: &str, id: &str, name: &str) -> String {
     format!("{root}/downloads/{id}.{}", extension(name))
@@ -48,7 +48,10 @@ pub fn decorate(ctx: &Ctx, e: &Entity, out: &mut Map<String, Value>) -> Result<(
                 .unwrap_or_default()
                 .to_string();
             let link = format!("{root}/sharings/{id}.{}", extension(&fname));
-            out.insert("available".into(), json!(available(out)));
+            out.insert(
+                "available".into(),
+                json!(available(out, ctx.app.clock.now())),
+            );
             out.insert("viewLink".into(), json!(format!("{link}?view=1")));
             out.insert("link".into(), json!(link));
             out.insert(
@@ -77,13 +80,13 @@ pub fn decorate(ctx: &Ctx, e: &Entity, out: &mut Map<String, Value>) -> Result<(
     Ok(())
 }
 
-fn available(s: &Map<String, Value>) -> bool {
+fn available(s: &Map<String, Value>, now: i64) -> bool {
     if s.get("active") == Some(&Value::Bool(false)) {
         return false;
     }
     if let Some(till) = s.get("validTill").and_then(Value::as_str)
         && !till.is_empty()
-        && till < format_ts(unix_now()).as_str()
+        && till < format_ts(now).as_str()
     {
         return false;
     }
@@ -186,7 +189,7 @@ pub fn public_sharing(app: &App, file: &str, view: bool) -> Result<Response, Api
     let s = store
         .get(se, id)?
         .ok_or_else(|| ApiError::not_found("Sharing not found."))?;
-    if !available(&s) {
+    if !available(&s, app.clock.now()) {
         return Err(ApiError::not_found("Sharing not found."));
     }
     let fid = s

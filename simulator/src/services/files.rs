@@ -14,7 +14,7 @@ use crate::services::file_output::{self, file_entity};
 use crate::services::records::{self, create_record};
 use crate::state::{App, Ctx};
 use crate::store::{Record, StoreError};
-use crate::util::{ApiError, decode_data_uri, json, mime_for, now_ts};
+use crate::util::{ApiError, decode_data_uri, json, mime_for};
 
 const UPLOAD_KEYS: &[&str] = &[
     "fileContents",
@@ -150,7 +150,7 @@ fn store_new_file(
     set("mimeType", json!(mime));
     set("fileSize", json!(content.size));
     set("hash", json!(content.md5));
-    set("fileMtime", json!(now_ts()));
+    set("fileMtime", json!(ctx.now_ts()));
     let tx = ctx
         .store
         .conn()

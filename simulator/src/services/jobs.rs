@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::services::records::coerce;
 use crate::state::Ctx;
 use crate::store::{Record, ident};
-use crate::util::{ApiError, new_id, now_ts};
+use crate::util::{ApiError, new_id};
 
 /// Runs `work`, recorded as a `Job` named `name` of type `job_type` with `payload`; the job's
 /// id (a fresh id when the instance has no `Job` entity).
@@ -29,7 +29,7 @@ pub fn run_as_job(
         lock_untracked(ctx).insert(id.clone(), done);
         return Ok(id);
     };
-    let now = now_ts();
+    let now = ctx.now_ts();
     let mut rec = Record::new();
     for (k, v) in [
         ("name", json!(name)),
@@ -64,7 +64,7 @@ pub fn run_as_job(
     for (k, v) in [
         ("status", json!("Success")),
         ("startedAt", json!(now)),
-        ("endedAt", json!(now_ts())),
+        ("endedAt", json!(ctx.now_ts())),
     ] {
         if je.field(k).is_some() {
             done.insert(k.to_string(), v);

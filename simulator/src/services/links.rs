@@ -11,7 +11,7 @@ use crate::services::lists::{list_params, run_list, select_ids};
 use crate::services::records::{fetch, ids_of, resolve_code, set_m2m};
 use crate::state::Ctx;
 use crate::store::{Record, ident};
-use crate::util::{ApiError, now_ts, php_truthy};
+use crate::util::{ApiError, php_truthy};
 
 /// The ids linked to record `id` through `link`, with the related entity.
 fn linked_condition<'m>(
@@ -107,7 +107,7 @@ fn relate(
         .and_then(Value::as_str)
         .unwrap_or(id)
         .to_string();
-    let now = Value::String(now_ts());
+    let now = Value::String(ctx.now_ts());
     if let Some(col) = &link.column {
         let mut upd = Record::new();
         match link.kind {
@@ -182,6 +182,10 @@ fn relate(
                 upd.insert(col.clone(), json!(cur));
             }
         }
+        // The foreign record is saved, so stamped (`RDB::relate` of a has-many link saves it:
+        // atrocore-legacy, last in-tree copy `app/Espo/ORM/Repositories/RDB.php` before commit
+        // `b33a0dffc`; `app/Atro/Core/ORM/Repositories/RDB.php::save` stamps `modifiedAt`).
+        upd.insert("modifiedAt".into(), now.clone());
         ctx.store.update(te, other, &upd)?;
     }
     Ok(Value::Bool(true))

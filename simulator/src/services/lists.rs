@@ -33,6 +33,10 @@ pub(crate) struct ListParams {
     total_only: bool,
     /// `collectionOnly=true`: the answer is `{list}` alone.
     collection_only: bool,
+    /// The bool filter `onlyDeleted` (in `where` or `boolFilterList`): the deleted records
+    /// instead of the others (`app/Atro/Core/SelectManagers/Base.php::boolFilterOnlyDeleted`,
+    /// 2.2.31 and 2.3.13: `withDeleted` plus `deleted = true`).
+    only_deleted: bool,
 }
 
 fn php_int(s: Option<&str>) -> i64 {
@@ -107,7 +111,21 @@ pub(crate) fn list_params(ctx: &Ctx, e: &Entity, req: &Req) -> Result<ListParams
     } else {
         AttrSel::None
     };
+    // `boolFilterList[]=…` (2.2 `AbstractController::fetchListParamsFromRequest`, 2.3
+    // `AbstractHandler::buildListParams`) and `{type: bool}` items of `where` name the same
+    // filters; of them only `onlyDeleted` changes what a list holds here.
+    let listed = match req.param_value("boolFilterList") {
+        Some(v) => match v.to_json() {
+            Value::Array(a) => a,
+            Value::Object(o) => o.into_iter().map(|(_, v)| v).collect(),
+            other => vec![other],
+        },
+        None => Vec::new(),
+    };
+    let only_deleted = filter.bool_filters.iter().any(|f| f == "onlyDeleted")
+        || listed.iter().any(|f| f.as_str() == Some("onlyDeleted"));
     Ok(ListParams {
+        only_deleted,
         select,
         offset,
         max_size,
@@ -159,7 +177,12 @@ pub(crate) fn run_list(
     extra: Option<(String, Vec<SqlValue>)>,
     linked: bool,
 ) -> Result<Value, ApiError> {
-    let mut sql = "COALESCE(t.\"deleted\", 0) = 0".to_string();
+    let mut sql = if p.only_deleted {
+        "COALESCE(t.\"deleted\", 0) = 1"
+    } else {
+        "COALESCE(t.\"deleted\", 0) = 0"
+    }
+    .to_string();
     let mut params = Vec::new();
     if let Some((x, xp)) = extra {
         sql.push_str(&format!(" AND ({x})"));

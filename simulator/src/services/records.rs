@@ -10,7 +10,7 @@ use crate::services::file_output;
 use crate::services::output::{Shape, audit_entry, output};
 use crate::state::Ctx;
 use crate::store::{Record, ident, to_sql};
-use crate::util::{ApiError, new_id, now_ts};
+use crate::util::{ApiError, new_id};
 
 const SYSTEM_FIELDS: &[&str] = &[
     "deleted",
@@ -561,7 +561,7 @@ pub fn create_record(
             None,
         )?;
     }
-    let now = now_ts();
+    let now = ctx.now_ts();
     rec.insert("id".into(), Value::String(id.clone()));
     rec.insert("deleted".into(), Value::Bool(false));
     rec.insert("createdAt".into(), Value::String(now.clone()));
@@ -702,7 +702,7 @@ pub(crate) fn update_record(
     }
     let changed = !rec.is_empty();
     if changed || attr_changed {
-        rec.insert("modifiedAt".into(), Value::String(now_ts()));
+        rec.insert("modifiedAt".into(), Value::String(ctx.now_ts()));
         rec.insert(
             "modifiedById".into(),
             Value::String(ctx.caller.user_id.clone()),
@@ -756,7 +756,7 @@ pub fn delete(ctx: &Ctx, e: &Entity, id: &str, permanently: bool) -> Result<Valu
     } else {
         let mut upd = Record::new();
         upd.insert("deleted".into(), Value::Bool(true));
-        upd.insert("modifiedAt".into(), Value::String(now_ts()));
+        upd.insert("modifiedAt".into(), Value::String(ctx.now_ts()));
         ctx.store.update(e, &id, &upd)?;
     }
     Ok(Value::Bool(true))
