@@ -232,8 +232,23 @@ pub struct ExportArgs {
     pub output: PathBuf,
     /// Continue an interrupted export: keep the file's complete records and fetch the ones after
     /// its last id.
-    #[arg(long, conflicts_with = "force")]
+    #[arg(long, conflicts_with_all = ["force", "since_state"])]
     pub resume: bool,
+    /// Write only the changes (created, modified, deleted records, each with a `_change`
+    /// column) since the state saved in this file, and save the new state there after a
+    /// complete run (a missing file: every record). An interrupted run resumes when run again.
+    #[arg(long, value_name = "FILE")]
+    pub since_state: Option<PathBuf>,
+    /// With --since-state: deliver changes once they are this many seconds old by the server's
+    /// clock (saves still running, clock steps; above 60 where link changes stamp records
+    /// through AtroCore's "modified extended relations").
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 10,
+        requires = "since_state"
+    )]
+    pub settle: u64,
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,

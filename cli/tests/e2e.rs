@@ -1029,3 +1029,143 @@ fn wait_gives_up_after_the_wait_timeout() {
     ])
     .code(2);
 }
+
+/// `export --since-state`: a first run writes every record, the next ones only what changed
+/// (deletions marked), the state moves only after a complete run, and a run killed midway
+/// resumes with the same command: each change written once.
+#[test]
+fn export_since_state_writes_each_change_once_and_resumes() {
+    for generation in Gen::BOTH {
+        let env = Env::start(generation);
+        let sim = env.sim.as_ref().unwrap();
+        sim.clock().freeze_at(1_780_000_000);
+        env.seed_brands(40);
+        sim.clock().advance(1);
+        let feed = |out: &str| {
+            env.atro(&[
+                "export",
+                "Brand",
+                "--since-state",
+                "brand.state",
+                "--settle",
+                "0",
+                "--page-size",
+                "7",
+                "-o",
+                out,
+            ])
+        };
+        let lines = |out: &str| -> Vec<Value> {
+            read(&env.path(out))
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect()
+        };
+        let first = feed("c1.jsonl").ok();
+        assert!(
+            first.stderr.contains("exported 40 changes (0 deletions)"),
+            "{}",
+            first.stderr
+        );
+        assert_eq!(lines("c1.jsonl").len(), 40);
+        assert!(lines("c1.jsonl").iter().all(|r| r["_change"] == "modified"));
+        assert!(!env.path("brand.state.partial").exists());
+
+        // Two renames and a deletion.
+        let client = env.client();
+        let ids = jsonl_ids(&read(&env.path("c1.jsonl")));
+        env.rt.block_on(async {
+            for id in &ids[..2] {
+                let method = match client.generation() {
+                    atrocore_runtime::ApiGeneration::V2_2 => atrocore_runtime::Method::PUT,
+                    _ => atrocore_runtime::Method::PATCH,
+                };
+                client
+                    .request(method, format!("/Brand/{id}"))
+                    .json(&serde_json::json!({"name": format!("Renamed {id}")}))
+                    .send_empty()
+                    .await
+                    .unwrap();
+            }
+            assert!(client.records("Brand").delete(&ids[2]).await.unwrap());
+        });
+        // Not settled yet (same second): nothing, and the state stays.
+        let none = feed("c2.jsonl").ok();
+        assert!(
+            none.stderr.contains("exported 0 changes"),
+            "{}",
+            none.stderr
+        );
+        sim.clock().advance(1);
+        // An output holding changes is not overwritten without --force.
+        let refused = feed("c1.jsonl").code(2);
+        assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
+        feed("c2.jsonl").ok();
+        let second = lines("c2.jsonl");
+        let changes: Vec<(&str, &str)> = second
+            .iter()
+            .map(|r| (r["id"].as_str().unwrap(), r["_change"].as_str().unwrap()))
+            .collect();
+        assert_eq!(changes.len(), 3, "{changes:?}");
+        assert!(changes.contains(&(ids[0].as_str(), "modified")));
+        assert!(changes.contains(&(ids[1].as_str(), "modified")));
+        assert_eq!(
+            changes[2],
+            (ids[2].as_str(), "deleted"),
+            "deletions come last"
+        );
+
+        // A run killed midway resumes with the same command.
+        env.seed_brands_from(1_000, 150);
+        sim.clock().advance(1);
+        let before = read(&env.path("brand.state"));
+        sim.set_faults(atrocore_sim::Faults {
+            latency: std::time::Duration::from_millis(40),
+            ..Default::default()
+        });
+        let args = [
+            "export",
+            "Brand",
+            "--since-state",
+            "brand.state",
+            "--settle",
+            "0",
+            "--page-size",
+            "5",
+            "-o",
+            "c3.jsonl",
+        ];
+        let mut child = env.cmd(&args).spawn().unwrap();
+        // Killed once some pages are in the file.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let written = || {
+            std::fs::read_to_string(env.path("c3.jsonl"))
+                .map(|t| t.lines().count())
+                .unwrap_or(0)
+        };
+        while written() < 20 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        child.kill().unwrap();
+        let _ = child.wait();
+        assert!(env.path("brand.state.partial").exists());
+        assert_eq!(
+            read(&env.path("brand.state")),
+            before,
+            "the state moves only when done"
+        );
+        sim.set_faults(atrocore_sim::Faults::default());
+        let resumed = env.atro(&args).ok();
+        assert!(
+            resumed.stderr.contains("(150 in the file)"),
+            "{}",
+            resumed.stderr
+        );
+        let third = jsonl_ids(&read(&env.path("c3.jsonl")));
+        let mut unique = third.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!((third.len(), unique.len()), (150, 150), "{generation:?}");
+        assert!(!env.path("brand.state.partial").exists());
+    }
+}

@@ -6,8 +6,8 @@
 //! the interruption is removed), and continues after the last kept id: nothing is lost or
 //! written twice, since the keyset stream asks only for ids after it.
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use futures_util::TryStreamExt;
@@ -15,19 +15,10 @@ use serde_json::Value;
 
 use super::records::{check_names, compile_where, display_columns};
 use super::session::Session;
+use super::sink::{Sink, format_of};
 use crate::args::{ExportArgs, FileFormat};
 use crate::exit::{CliError, CliResult, Exit};
-use crate::output::cell;
 use crate::progress::{Progress, Unit};
-
-/// The format named by a file's extension.
-pub fn format_of(path: &Path) -> Option<FileFormat> {
-    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-        "csv" => Some(FileFormat::Csv),
-        "jsonl" | "ndjson" => Some(FileFormat::Jsonl),
-        _ => None,
-    }
-}
 
 /// Where an interrupted export stands.
 #[derive(Debug, PartialEq)]
@@ -196,83 +187,6 @@ fn ends_line(path: &Path, pos: u64) -> CliResult<bool> {
     Ok(b[0] == b'\n')
 }
 
-enum Sink {
-    Jsonl(BufWriter<File>),
-    Csv {
-        writer: Box<csv::Writer<File>>,
-        columns: Option<Vec<String>>,
-        warned: bool,
-    },
-}
-
-impl Sink {
-    fn write(&mut self, record: &Value) -> CliResult<()> {
-        let io = |e: std::io::Error| CliError::other(format!("cannot write the export: {e}"));
-        match self {
-            Sink::Jsonl(w) => {
-                serde_json::to_writer(&mut *w, record)
-                    .map_err(|e| CliError::other(e.to_string()))?;
-                w.write_all(b"\n").map_err(io)
-            }
-            Sink::Csv {
-                writer,
-                columns,
-                warned,
-            } => {
-                let csv_err = |e: csv::Error| CliError::other(format!("cannot write CSV: {e}"));
-                let cols = match columns {
-                    Some(c) => c,
-                    None => {
-                        // No header yet (a new file without --select): the first record's fields.
-                        let mut c = vec!["id".to_owned()];
-                        if let Some(o) = record.as_object() {
-                            c.extend(o.keys().filter(|k| *k != "id").cloned());
-                        }
-                        writer.write_record(&c).map_err(csv_err)?;
-                        columns.insert(c)
-                    }
-                };
-                if !*warned && let Some(o) = record.as_object() {
-                    let extra: Vec<&str> = o
-                        .keys()
-                        .filter(|k| !cols.contains(k))
-                        .map(String::as_str)
-                        .collect();
-                    if !extra.is_empty() {
-                        *warned = true;
-                        eprintln!(
-                            "note: fields not in the CSV header are not written: {}",
-                            extra.join(", ")
-                        );
-                    }
-                }
-                writer
-                    .write_record(cols.iter().map(|c| cell(record.get(c))))
-                    .map_err(csv_err)
-            }
-        }
-    }
-
-    fn flush(&mut self) -> CliResult<()> {
-        let r = match self {
-            Sink::Jsonl(w) => w.flush(),
-            Sink::Csv { writer, .. } => writer.flush(),
-        };
-        r.map_err(|e| CliError::other(format!("cannot write the export: {e}")))
-    }
-
-    fn sync(self) -> CliResult<()> {
-        let file = match self {
-            Sink::Jsonl(w) => w.into_inner().map_err(|e| e.into_error())?,
-            Sink::Csv { writer, .. } => writer
-                .into_inner()
-                .map_err(|e| CliError::other(format!("cannot write the export: {}", e.error())))?,
-        };
-        file.sync_all()?;
-        Ok(())
-    }
-}
-
 /// Runs the export.
 pub async fn run(s: &mut Session, args: &ExportArgs) -> CliResult<Exit> {
     let path = args.output.as_path();
@@ -332,34 +246,12 @@ pub async fn run(s: &mut Session, args: &ExportArgs) -> CliResult<Exit> {
         .count()
         .await?;
 
-    // Open the file: cut to the complete records, or empty.
-    let file = OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| CliError::other(format!("cannot open {}: {e}", path.display())))?;
-    let keep = point.as_ref().map_or(0, |p| p.keep_len);
-    file.set_len(keep)?;
-    drop(file);
-    let file = OpenOptions::new().append(true).open(path)?;
-    let mut sink = match format {
-        FileFormat::Jsonl => Sink::Jsonl(BufWriter::new(file)),
-        FileFormat::Csv => {
-            let mut writer = Box::new(csv::Writer::from_writer(file));
-            let header_written = keep > 0;
-            if let (Some(c), false) = (&columns, header_written) {
-                writer
-                    .write_record(c)
-                    .map_err(|e| CliError::other(format!("cannot write CSV: {e}")))?;
-            }
-            Sink::Csv {
-                writer,
-                columns,
-                warned: false,
-            }
-        }
-    };
+    let mut sink = Sink::open(
+        path,
+        format,
+        columns,
+        point.as_ref().map_or(0, |p| p.keep_len),
+    )?;
 
     // The count is of every matching record, those already in a resumed file included (none
     // when the server does not count the entity: the bar then counts up without an end).
@@ -415,6 +307,8 @@ pub async fn run(s: &mut Session, args: &ExportArgs) -> CliResult<Exit> {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
     use super::*;
 
     fn file_with(bytes: &[u8]) -> tempfile::NamedTempFile {

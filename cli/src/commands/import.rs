@@ -14,9 +14,9 @@ use atrocore_runtime::{UpsertItem, UpsertStatus};
 use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
 
-use super::export::format_of;
 use super::import_values::{Column, cell_value, column, missing_required, put, put_json};
 use super::session::Session;
+use super::sink::format_of;
 use crate::args::{FileFormat, ImportArgs};
 use crate::exit::{CliError, CliResult, Exit, code_of};
 use crate::metadata::Entity;

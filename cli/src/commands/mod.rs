@@ -1,5 +1,6 @@
 //! One module per command; [`run`] dispatches.
 
+mod changes;
 mod entities;
 mod export;
 mod files;
@@ -10,6 +11,7 @@ mod records;
 mod session;
 #[cfg(feature = "sim")]
 mod sim;
+mod sink;
 
 use crate::args::{Cli, Command};
 use crate::exit::{CliResult, Exit};
@@ -29,7 +31,10 @@ pub async fn run(cli: Cli) -> CliResult<Exit> {
         Command::Get { entity, id } => records::get(&mut s, &entity, &id).await,
         Command::Delete(args) => mass::delete(&mut s, &args).await,
         Command::Update(args) => mass::update(&mut s, &args).await,
-        Command::Export(args) => export::run(&mut s, &args).await,
+        Command::Export(args) => match &args.since_state {
+            Some(state) => changes::run(&mut s, &args, state).await,
+            None => export::run(&mut s, &args).await,
+        },
         Command::Import(args) => import::run(&mut s, &args).await,
         Command::Upload(args) => files::upload(&s, &args).await,
         Command::Download { id, output, force } => {

@@ -128,7 +128,12 @@ impl Env {
     /// Creates `n` brands `Brand 000000`… (`code` b000000…; every third inactive) through the
     /// runtime's bulk upsert.
     pub fn seed_brands(&self, n: usize) {
-        let items: Vec<UpsertItem> = (0..n)
+        self.seed_brands_from(0, n);
+    }
+
+    /// Like [`seed_brands`](Self::seed_brands), numbered from `first`.
+    pub fn seed_brands_from(&self, first: usize, n: usize) {
+        let items: Vec<UpsertItem> = (first..first + n)
             .map(|k| {
                 UpsertItem::from_value(
                     "Brand",
