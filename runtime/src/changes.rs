@@ -19,8 +19,9 @@
 //! - the records after a timestamp are read by `modifiedAt > t`, `modifiedAt < horizon`, sorted
 //!   by `modifiedAt`. Of a full page, the records before its last timestamp are complete groups
 //!   (every record stamped earlier sorts before the page's end) and are delivered, sorted by
-//!   id; the last timestamp's group is then read as a tie group. A page that is not full, or
-//!   that reaches the horizon, ends the walk.
+//!   id; the next page starts at the last timestamp (`modifiedAt >= t`), which it then holds
+//!   whole, or, when that timestamp fills the whole page, its group is read as a tie group. A
+//!   page that is not full, or that reaches the horizon, ends the walk.
 //!
 //! Deletions are a second walk of the same shape over `onlyDeleted`, up to the same horizon,
 //! after the first. Every change carries the watermark after it; a run resumed from any of them
@@ -260,14 +261,21 @@ enum Kind {
 enum Phase {
     /// The records stamped `at`, by id after `after`.
     Tie { at: DateTime, after: Option<String> },
-    /// The records stamped after `after` (all, when none), by `modifiedAt`.
-    Forward { after: Option<DateTime> },
+    /// The records stamped after `after` (at or after, when `inclusive`; all, when none), by
+    /// `modifiedAt`.
+    Forward {
+        after: Option<DateTime>,
+        inclusive: bool,
+    },
 }
 
 impl Phase {
     fn from_mark(mark: Option<&Mark>) -> Self {
         match mark {
-            None => Phase::Forward { after: None },
+            None => Phase::Forward {
+                after: None,
+                inclusive: false,
+            },
             Some(m) => Phase::Tie {
                 at: m.at,
                 after: m.id.clone(),
@@ -400,9 +408,10 @@ impl Walk for FeedWalk {
                     );
                 }
             }
-            Phase::Forward { after } => {
+            Phase::Forward { after, inclusive } => {
                 spec.sort = Some(("modifiedAt", true));
                 match after {
+                    Some(t) if *inclusive => spec.conditions.push(at("greaterThanOrEquals", *t)),
                     Some(t) => spec.conditions.push(at("greaterThan", *t)),
                     // Records never stamped (written around AtroCore) are not changes.
                     None => spec
@@ -434,7 +443,7 @@ impl Walk for FeedWalk {
             Phase::Tie { at, after } => {
                 if at >= horizon {
                     // The group is not settled yet: nothing more in this run.
-                    self.phase = Phase::Forward { after: None };
+                    self.phase = Phase::from_mark(None);
                     let more = self.walk_done();
                     return Ok(Step {
                         take: Vec::new(),
@@ -461,18 +470,23 @@ impl Walk for FeedWalk {
                 self.phase = if full {
                     Phase::Tie { at, after: last }
                 } else {
-                    Phase::Forward { after: Some(at) }
+                    Phase::Forward {
+                        after: Some(at),
+                        inclusive: false,
+                    }
                 };
                 Ok(Step { take, more: true })
             }
-            Phase::Forward { after } => {
+            Phase::Forward { after, inclusive } => {
                 let mut previous = after;
                 let mut cut = keys.len();
                 for (i, (id, t)) in keys.iter().enumerate() {
-                    if after.is_some_and(|a| *t <= a) || previous.is_some_and(|p| *t < p) {
+                    let before_start = after.is_some_and(|a| *t < a || (*t == a && !inclusive));
+                    if before_start || previous.is_some_and(|p| *t < p) {
                         return Err(self.error(format!(
-                            "asked for the records stamped after {} by modifiedAt, the server \
-                             sent {id} stamped {t} out of that order",
+                            "asked for the records stamped {} {} by modifiedAt, the server sent \
+                             {id} stamped {t} out of that order",
+                            if inclusive { "from" } else { "after" },
                             after.map(|a| a.to_string()).unwrap_or_default()
                         )));
                     }
@@ -486,18 +500,26 @@ impl Walk for FeedWalk {
                 // Within a timestamp, by id (the server leaves ties in any order).
                 order.sort_by(|&a, &b| (keys[a].1, &keys[a].0).cmp(&(keys[b].1, &keys[b].0)));
                 if full && !reached_horizon {
-                    // The last timestamp's group may go on past this page: read it by id.
+                    // The last timestamp's group may go on past this page: the next page starts
+                    // at it, or, when it fills this whole page, it is read by id.
                     let last_at = keys[keys.len() - 1].1;
                     order.retain(|&i| keys[i].1 < last_at);
-                    let take = self.deliver(&keys, order);
-                    self.phase = Phase::Tie {
-                        at: last_at,
-                        after: None,
+                    self.phase = if keys[0].1 == last_at {
+                        Phase::Tie {
+                            at: last_at,
+                            after: None,
+                        }
+                    } else {
+                        Phase::Forward {
+                            after: Some(last_at),
+                            inclusive: true,
+                        }
                     };
+                    let take = self.deliver(&keys, order);
                     return Ok(Step { take, more: true });
                 }
                 let take = self.deliver(&keys, order);
-                self.phase = Phase::Forward { after: None };
+                self.phase = Phase::from_mark(None);
                 let more = self.walk_done();
                 Ok(Step { take, more })
             }
