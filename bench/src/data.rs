@@ -58,6 +58,18 @@ pub(crate) fn product_id(k: u64) -> String {
     format!("p{:016x}", (k + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
+/// When the `k`-th product was last modified, in Unix seconds: most records one a second, and
+/// one in ten in ten bulk writes of a thousand records sharing a second (a bulk upsert's tie
+/// groups), so a change feed meets both.
+pub(crate) fn product_modified(k: u64) -> i64 {
+    const BASE: i64 = 1_767_225_600; // 2026-01-01 00:00:00 UTC
+    if k.is_multiple_of(10) {
+        BASE + 10_007 * ((k / 10) % 10) as i64
+    } else {
+        BASE + k as i64
+    }
+}
+
 /// The `k`-th product as a 2.2 instance answers it in a list: every field, nulls included.
 pub(crate) fn product_record(k: u64) -> serde_json::Value {
     let statuses = ["draft", "prepared", "reviewed", "notReady", "ready"];
@@ -74,7 +86,7 @@ pub(crate) fn product_record(k: u64) -> serde_json::Value {
         "longDescriptionFrFr": null,
         "deleted": false,
         "createdAt": "2026-01-01 10:00:00",
-        "modifiedAt": "2026-01-02 11:30:00",
+        "modifiedAt": atrocore_client::runtime::DateTime::from_unix_seconds(product_modified(k)).to_string(),
         "createdById": "1",
         "createdByName": "Admin",
         "modifiedById": "1",

@@ -21,6 +21,8 @@ pub(crate) enum Role {
     StreamOffset,
     /// Generated client: `product().list().keyset_stream()`.
     StreamKeyset,
+    /// Generated client: `product().changes_since(beginning)`, every product once.
+    Changes,
     /// Baseline: reqwest + serde_json, offset pages.
     RawStreamOffset,
     /// Baseline: reqwest + serde_json, keyset pages.
@@ -89,6 +91,7 @@ pub(crate) fn run(args: ClientArgs) -> Result<(), String> {
         match args.role {
             Role::StreamOffset => stream::runtime(&args, false).await,
             Role::StreamKeyset => stream::runtime(&args, true).await,
+            Role::Changes => stream::changes(&args).await,
             Role::RawStreamOffset => stream::raw(&args, false).await,
             Role::RawStreamKeyset => stream::raw(&args, true).await,
             Role::Upload => upload::runtime(&args, true).await,
