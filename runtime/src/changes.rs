@@ -45,6 +45,7 @@ use serde_json::value::RawValue;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::filter::{Condition, WhereValue};
+use crate::json_keys::{self, Member};
 use crate::paging::{BoxStream, Page, PageSpec, PageStream, Pager, Step, Walk, decode_error};
 use crate::request::RequestBuilder;
 use crate::time::DateTime;
@@ -356,6 +357,13 @@ impl FeedWalk {
         page.list
             .iter()
             .map(|raw: &&RawValue| {
+                // The fast path: both plain strings, read without parsing the record.
+                if let Some([Member::Text(id), Member::Text(at)]) =
+                    json_keys::top_level(raw.get(), ["id", "modifiedAt"])
+                    && let Ok(at) = at.parse::<DateTime>()
+                {
+                    return Ok((id.to_owned(), at));
+                }
                 let key: Key =
                     serde_json::from_str(raw.get()).map_err(|e| decode_error(&path, e))?;
                 match key.modified_at {

@@ -150,6 +150,7 @@ pub mod filter;
 mod handler;
 mod http;
 mod id;
+mod json_keys;
 mod link;
 mod link_field;
 mod links;
