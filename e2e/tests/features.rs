@@ -737,3 +737,51 @@ async fn the_timezone_parameter_moves_output_date_times() {
     );
     sim.shutdown().await;
 }
+
+/// What the change feed sees of attribute values on 2.2: a value written through
+/// `upsertAttributeValues` goes through `updateEntity`, which stamps the product, so the feed
+/// delivers it again; assigning an attribute (`addAttributes`) writes the value table directly
+/// and stamps nothing, so the feed does not.
+#[tokio::test]
+async fn the_change_feed_sees_attribute_value_writes_not_assignments() {
+    use atrocore_runtime::{AttributeValue, Watermark};
+    use futures_util::TryStreamExt;
+    let sim = start_with(Faults::default()).await;
+    sim.clock().freeze_at(1_780_000_000);
+    let c = client(&sim, 0);
+    let (weight, colour, kg) = attributes(&c).await;
+    let id = new_product(&c, "Chair").await;
+    sim.clock().advance(1);
+    let feed = |from: Watermark| {
+        c.product()
+            .changes_since(&from)
+            .settle(std::time::Duration::ZERO)
+            .stream()
+    };
+    let changes: Vec<_> = feed(Watermark::beginning()).try_collect().await.unwrap();
+    assert_eq!(changes.len(), 1);
+    let mark = changes[0].watermark().clone();
+
+    c.product()
+        .attributes(&id)
+        .upsert(&[AttributeValue::new(&weight, 2.5).unit(&kg)])
+        .await
+        .unwrap();
+    sim.clock().advance(1);
+    let changes: Vec<_> = feed(mark).try_collect().await.unwrap();
+    assert_eq!(changes.len(), 1, "the value write stamped the product");
+    assert_eq!(changes[0].record().id.as_ref(), Some(&id));
+    let mark = changes[0].watermark().clone();
+
+    c.product()
+        .attributes(&id)
+        .add([colour.as_str()])
+        .await
+        .unwrap();
+    sim.clock().advance(1);
+    let changes: Vec<_> = feed(mark).try_collect().await.unwrap();
+    assert!(
+        changes.is_empty(),
+        "2.2 assigns without a stamp: {changes:?}"
+    );
+}

@@ -134,7 +134,10 @@ mod tests {
             ])
         );
         assert_eq!(
-            top_level(r#"{"id":"a\u0031","modifiedAt":null}"#, ["id", "modifiedAt"]),
+            top_level(
+                r#"{"id":"a\u0031","modifiedAt":null}"#,
+                ["id", "modifiedAt"]
+            ),
             Some([Member::Other, Member::Other])
         );
         assert_eq!(top_level(r#"["id"]"#, ["id"]), None);
