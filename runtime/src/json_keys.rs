@@ -41,14 +41,14 @@ pub(crate) fn top_level<'a, const N: usize>(
                     let name = &json[start..end];
                     key = names.iter().position(|n| *n == name);
                     expect_key = false;
-                } else if depth == 1 {
-                    if let Some(k) = key.take() {
-                        found[k] = if escaped {
-                            Member::Other
-                        } else {
-                            Member::Text(&json[start..end])
-                        };
-                    }
+                } else if depth == 1
+                    && let Some(k) = key.take()
+                {
+                    found[k] = if escaped {
+                        Member::Other
+                    } else {
+                        Member::Text(&json[start..end])
+                    };
                 }
                 i = end + 1;
             }
