@@ -405,6 +405,7 @@ impl<T: From<Client>> ClientBuilder<T> {
                     logged_in: std::sync::Mutex::new(None),
                     revoked_within: self.revoked_within,
                 },
+                attribute_ids: std::sync::Mutex::new(None),
             }),
         };
         Ok(T::from(client))

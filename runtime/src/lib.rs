@@ -210,6 +210,7 @@ pub use time::{Date, DateTime, ParseDateError};
 
 // Bulk upsert, files, sharing and attribute values (see each type for examples).
 mod attribute_defs;
+mod attribute_index;
 mod attributes;
 mod file_names;
 mod files;

@@ -4,13 +4,13 @@
 //! [`ToManyLink`], whose `add`, `remove`, `add_matching` and `clear` call these.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::client::{ApiGeneration, Client};
 use crate::encode::encode_path_segment;
 use crate::entity::{Entity, Linked, ListRequest};
 use crate::error::Error;
-use crate::filter::{Filter, Where, server_form};
+use crate::filter::{Filter, Where};
 use crate::http::execute::check_path_value;
 use crate::id::AsId;
 use crate::operation::Operation;
@@ -27,7 +27,9 @@ impl Client {
         ids: &[S],
     ) -> Operation<()> {
         let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
-        let body = relation_body(self.generation(), entity, id, link, json!({ "ids": ids }));
+        let mut fields = Map::new();
+        fields.insert("ids".into(), json!(ids));
+        let body = relation_body(self.generation(), entity, id, link, fields);
         let request = self.relation_write(entity, id, link).json(&body);
         let request = if ids.is_empty() {
             request.fail(Error::builder("no ids to link"))
@@ -76,16 +78,10 @@ impl Client {
         filter: &Where,
     ) -> Operation<()> {
         let request = self.relation_write(entity, id, link);
-        let request = match server_form(filter, self.inner.time_zone.as_deref()) {
-            Ok(w) => request.json(&relation_body(
-                self.generation(),
-                entity,
-                id,
-                link,
-                json!({ "massRelate": true, "where": w.to_json() }),
-            )),
-            Err(e) => request.fail(e),
-        };
+        let mut fields = Map::new();
+        fields.insert("massRelate".into(), Value::Bool(true));
+        let body = relation_body(self.generation(), entity, id, link, fields);
+        let request = request.json_with_where(body, filter);
         Operation::empty(request.idempotent(true))
     }
 
@@ -147,14 +143,12 @@ fn relation_body(
     entity: &str,
     id: &str,
     link: &str,
-    mut fields: Value,
-) -> Value {
-    if generation != ApiGeneration::V2_2
-        && let Some(map) = fields.as_object_mut()
-    {
-        map.insert("entityName".into(), entity.into());
-        map.insert("id".into(), id.into());
-        map.insert("link".into(), link.into());
+    mut fields: Map<String, Value>,
+) -> Map<String, Value> {
+    if generation != ApiGeneration::V2_2 {
+        fields.insert("entityName".into(), entity.into());
+        fields.insert("id".into(), id.into());
+        fields.insert("link".into(), link.into());
     }
     fields
 }

@@ -16,7 +16,7 @@ use crate::client::{ApiGeneration, Client};
 use crate::encode::encode_path_segment;
 use crate::entity::BoxFuture;
 use crate::error::{Error, ErrorKind, Result};
-use crate::filter::{Condition, Where, server_form};
+use crate::filter::{Condition, Where};
 use crate::http::execute::check_path_value;
 use crate::operation::Operation;
 use crate::request::RequestBuilder;
@@ -220,15 +220,13 @@ impl Client {
         if !v22 {
             body.insert("entityName".into(), entity.into());
         }
+        let mut filter = None;
         match selection {
             MassSelection::Ids(ids) => {
                 body.insert("ids".into(), json!(ids));
             }
-            MassSelection::Filter(filter) => {
-                match server_form(&filter, self.inner.time_zone.as_deref()) {
-                    Ok(w) => body.insert("where".into(), w.to_json()),
-                    Err(e) => return request.fail(e),
-                };
+            MassSelection::Filter(w) => {
+                filter = Some(w);
                 // 2.2 reads `where` only with `byWhere` (`AbstractRecordController::
                 // actionMassUpdate`/`actionMassDelete`).
                 if v22 {
@@ -246,7 +244,10 @@ impl Client {
                 }
             }
         }
-        request.json(&body)
+        match filter {
+            Some(w) => request.json_with_where(body, &w),
+            None => request.json(&body),
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! ([`crate::http`]).
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use reqwest::{Method, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::attribute_index;
 use crate::encode::php_query_pairs;
 use crate::error::{Error, Result};
 use crate::filter::Where;
@@ -52,6 +54,11 @@ pub struct RequestBuilder {
     idempotent: Option<bool>,
     timeout: Option<Duration>,
     error: Option<Error>,
+    /// Filters naming attributes by code: encoded once the codes are resolved to ids, when
+    /// the request is sent.
+    by_code: Vec<(String, Where)>,
+    /// A JSON body whose `where` names attributes by code, completed likewise.
+    body_by_code: Option<(serde_json::Map<String, serde_json::Value>, Where)>,
 }
 
 impl RequestBuilder {
@@ -66,6 +73,8 @@ impl RequestBuilder {
             idempotent: None,
             timeout: None,
             error: None,
+            by_code: Vec::new(),
+            body_by_code: None,
         }
     }
 
@@ -132,7 +141,11 @@ impl RequestBuilder {
     /// operator it does not know, makes the request fail with
     /// [`ErrorKind::Query`](crate::ErrorKind::Query) before anything is sent.
     #[must_use]
-    pub fn filter(self, name: &str, w: &Where) -> Self {
+    pub fn filter(mut self, name: &str, w: &Where) -> Self {
+        if !w.attribute_codes().is_empty() {
+            self.by_code.push((name.to_owned(), w.clone()));
+            return self;
+        }
         match crate::filter::server_form(w, self.client.time_zone.as_deref()) {
             Ok(w) => self.query_json(name, &w.to_json()),
             Err(e) => self.fail(e),
@@ -259,8 +272,11 @@ impl RequestBuilder {
     /// Sends the request and returns the answer of a `2xx` status; any other status is an
     /// [`Error`]. The body is not read (nor limited in size).
     pub async fn send(self) -> Result<Response> {
-        let (client, prepared) = self.into_prepared(0)?;
-        prepared.execute(&client, AuthMode::Session(&*client)).await
+        self.with_codes(|b| async move {
+            let (client, prepared) = b.into_prepared(0)?;
+            prepared.execute(&client, AuthMode::Session(&*client)).await
+        })
+        .await
     }
 
     /// Sends the request and decodes the JSON body of a `2xx` answer as `T`.
@@ -306,17 +322,124 @@ impl RequestBuilder {
     /// Like [`send_bytes`](Self::send_bytes), with the server's clock from the answer's `Date`
     /// header (the change feed's horizon).
     pub(crate) async fn send_buffered(self) -> Result<crate::http::execute::Buffered> {
-        let (client, prepared) = self.into_prepared(0)?;
-        prepared
-            .execute_buffered(&client, AuthMode::Session(&*client))
-            .await
+        self.with_codes(|b| async move {
+            let (client, prepared) = b.into_prepared(0)?;
+            prepared
+                .execute_buffered(&client, AuthMode::Session(&*client))
+                .await
+        })
+        .await
     }
 
     pub(crate) async fn send_bytes_with_retries(self, extra_retries: u32) -> Result<Bytes> {
-        let (client, prepared) = self.into_prepared(extra_retries)?;
-        prepared
-            .execute_bytes(&client, AuthMode::Session(&*client))
-            .await
+        self.with_codes(move |b| async move {
+            let (client, prepared) = b.into_prepared(extra_retries)?;
+            prepared
+                .execute_bytes(&client, AuthMode::Session(&*client))
+                .await
+        })
+        .await
+    }
+
+    /// Sends with `send`, after resolving the attribute codes of its filters (if any) to ids;
+    /// when the server then says an attribute does not exist (the index is stale: an
+    /// attribute deleted and made anew), the index is read again and the request sent once
+    /// more.
+    async fn with_codes<T, F, Fut>(self, send: F) -> Result<T>
+    where
+        F: Fn(RequestBuilder) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        if (self.by_code.is_empty() && self.body_by_code.is_none()) || self.error.is_some() {
+            return send(self).await;
+        }
+        let again = self.clone_unsent();
+        match send(self.resolve_codes(false).await?).await {
+            Err(e) if attribute_index::names_unknown_attribute(&e) => {
+                send(again.resolve_codes(true).await?).await
+            }
+            answer => answer,
+        }
+    }
+
+    /// The filters by attribute code encoded with ids from the client's index (read again
+    /// when `refresh`, or when a code is missing from it).
+    async fn resolve_codes(mut self, refresh: bool) -> Result<Self> {
+        let mut pending = std::mem::take(&mut self.by_code);
+        let body = self.body_by_code.take();
+        if let Some((_, w)) = &body {
+            pending.push((String::new(), w.clone()));
+        }
+        let mut index = attribute_index::index(&self.client, refresh).await?;
+        let mut refreshed = refresh;
+        for (name, w) in pending {
+            let resolved = loop {
+                match w.resolve_codes(&|entity, code| {
+                    index.get(&(entity.to_owned(), code.to_owned())).cloned()
+                }) {
+                    Ok(w) => break w,
+                    Err(_) if !refreshed => {
+                        index = attribute_index::index(&self.client, true).await?;
+                        refreshed = true;
+                    }
+                    Err((entity, code)) => {
+                        let e = Error::builder(format!(
+                            "the instance has no attribute `{code}` of {entity} (looked up by {} \
+                             among its attributes): was it renamed, or is the crate generated \
+                             from another instance's attributes?",
+                            match self.client.generation {
+                                crate::ApiGeneration::V2_2 => "code",
+                                _ => "system name",
+                            }
+                        ))
+                        .with_request(&self.method, &self.path);
+                        return Err(e);
+                    }
+                }
+            };
+            self = match (&body, name.is_empty()) {
+                (Some((fields, _)), true) => self.json_with_where(fields.clone(), &resolved),
+                _ => self.filter(&name, &resolved),
+            };
+        }
+        Ok(self)
+    }
+
+    /// Sets a JSON body of `fields` plus `where` (the filter in its server form, attribute
+    /// codes resolved when the request is sent): the body of mass actions and `massRelate`.
+    pub(crate) fn json_with_where(
+        mut self,
+        mut fields: serde_json::Map<String, serde_json::Value>,
+        w: &Where,
+    ) -> Self {
+        if !w.attribute_codes().is_empty() {
+            self.body_by_code = Some((fields, w.clone()));
+            return self;
+        }
+        match crate::filter::server_form(w, self.client.time_zone.as_deref()) {
+            Ok(w) => {
+                fields.insert("where".into(), w.to_json());
+                self.json(&fields)
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// A copy of a builder that has no error yet, to send again.
+    fn clone_unsent(&self) -> Self {
+        Self {
+            client: self.client.clone(),
+            method: self.method.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            headers: self.headers.clone(),
+            body: self.body.clone(),
+            idempotent: self.idempotent,
+            timeout: self.timeout,
+            error: None,
+            by_code: self.by_code.clone(),
+            body_by_code: self.body_by_code.clone(),
+        }
     }
 }
 

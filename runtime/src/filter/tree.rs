@@ -29,7 +29,57 @@ pub struct Where {
     conditions: Vec<Condition>,
 }
 
+/// Visits every condition of a tree, groups' members included.
+fn each_condition_mut(conditions: &mut [Condition], f: &mut dyn FnMut(&mut Condition)) {
+    for c in conditions {
+        f(c);
+        if let Some(WhereValue::Conditions(members)) = &mut c.value {
+            each_condition_mut(members, f);
+        }
+    }
+}
+
 impl Where {
+    /// The `(entity, code)` of every attribute condition by code (see
+    /// [`Condition::attribute_code`]).
+    pub(crate) fn attribute_codes(&self) -> std::collections::BTreeSet<(String, String)> {
+        let mut found = std::collections::BTreeSet::new();
+        let mut copy = self.conditions().to_vec();
+        each_condition_mut(&mut copy, &mut |c| {
+            if let (Some(entity), Some(code)) = (&c.attribute_of, &c.attribute) {
+                found.insert((entity.clone(), code.clone()));
+            }
+        });
+        found
+    }
+
+    /// Replaces each attribute code by the id `id_of(entity, code)` gives; the first code it
+    /// has none for is the error.
+    pub(crate) fn resolve_codes(
+        &self,
+        id_of: &dyn Fn(&str, &str) -> Option<String>,
+    ) -> std::result::Result<Where, (String, String)> {
+        let mut conditions = self.conditions().to_vec();
+        let mut missing = None;
+        each_condition_mut(&mut conditions, &mut |c| {
+            if let (Some(entity), Some(code)) = (&c.attribute_of, &c.attribute) {
+                match id_of(entity, code) {
+                    Some(id) => {
+                        c.attribute = Some(id);
+                        c.attribute_of = None;
+                    }
+                    None => {
+                        missing.get_or_insert_with(|| (entity.clone(), code.clone()));
+                    }
+                }
+            }
+        });
+        match missing {
+            Some(m) => Err(m),
+            None => Ok(Where::from(conditions)),
+        }
+    }
+
     /// An empty `where`: matches every record, and sends nothing.
     pub fn new() -> Self {
         Self::default()
@@ -169,6 +219,11 @@ pub struct Condition {
     pub value: Option<WhereValue>,
     /// `attribute` names an attribute rather than a field (sent as `isAttribute=1`).
     pub is_attribute: bool,
+    /// When set, `attribute` is the code (2.2) or system name (2.3) of an attribute of this
+    /// entity (its wire name), resolved to the attribute's id before the request is sent:
+    /// AtroCore finds the attribute of a `where` item by id only
+    /// (`app/Atro/Core/AttributeFieldConverter.php::getWherePart`, both generations).
+    pub attribute_of: Option<String>,
     /// Any other keys, sent as given (for example `language` for a multilingual attribute, or
     /// `dateTime`).
     pub extra: Map<String, Value>,
@@ -182,6 +237,7 @@ impl Condition {
             attribute: None,
             value: None,
             is_attribute: false,
+            attribute_of: None,
             extra: Map::new(),
         }
     }
@@ -204,6 +260,16 @@ impl Condition {
     #[must_use]
     pub fn is_attribute(mut self, is_attribute: bool) -> Self {
         self.is_attribute = is_attribute;
+        self
+    }
+
+    /// Names an attribute of `entity` by its code (2.2) or system name (2.3); the request
+    /// resolves it to the attribute's id before it is sent (one lookup per client, cached).
+    #[must_use]
+    pub fn attribute_code(mut self, entity: impl Into<String>, code: impl Into<String>) -> Self {
+        self.attribute = Some(code.into());
+        self.is_attribute = true;
+        self.attribute_of = Some(entity.into());
         self
     }
 
@@ -309,6 +375,7 @@ impl Condition {
             attribute,
             value,
             is_attribute,
+            attribute_of: None,
             extra: m,
         })
     }

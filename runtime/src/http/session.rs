@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -134,7 +135,12 @@ impl Auth {
 pub(crate) struct ClientRef {
     pub(crate) settings: Settings,
     pub(crate) auth: Auth,
+    /// Attribute ids by `(entity, code)`, once read (`attribute_index.rs`).
+    pub(crate) attribute_ids: std::sync::Mutex<Option<Arc<AttributeIds>>>,
 }
+
+/// Attribute ids by `(entity wire name, code)`.
+pub(crate) type AttributeIds = std::collections::BTreeMap<(String, String), String>;
 
 impl Deref for ClientRef {
     type Target = Settings;
@@ -165,6 +171,19 @@ impl Tokens for ClientRef {
 }
 
 impl ClientRef {
+    /// The attribute index, when read.
+    pub(crate) fn attribute_ids(&self) -> Option<Arc<AttributeIds>> {
+        self.attribute_ids
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Keeps the attribute index.
+    pub(crate) fn set_attribute_ids(&self, ids: Arc<AttributeIds>) {
+        *self.attribute_ids.lock().unwrap_or_else(|e| e.into_inner()) = Some(ids);
+    }
+
     /// Exchanges credentials for a token at the generation's token route. (Boxed: sending a
     /// request may log in, so the future types would otherwise contain themselves.)
     fn login<'a>(
