@@ -785,3 +785,100 @@ async fn the_change_feed_sees_attribute_value_writes_not_assignments() {
         "2.2 assigns without a stamp: {changes:?}"
     );
 }
+
+/// Typed attribute handles by code: writes (a patch of flattened fields), filters (codes
+/// resolved to ids when sent, once per client) and reads; the same handles on a second
+/// instance whose attribute ids differ; an attribute deleted and made anew (a stale index) is
+/// found again; a code the instance lacks is a clear error.
+#[tokio::test]
+async fn typed_attribute_handles_are_portable_across_instances() {
+    use atrocore_runtime::typed_attributes::{Attr, kind};
+    const WEIGHT: Attr<product::Product, kind::Float> = Attr::new("weight");
+    const COLOUR: Attr<product::Product, kind::Text> = Attr::new("colour");
+    const MISSING: Attr<product::Product, kind::Bool> = Attr::new("organic");
+
+    let mut seen_ids = Vec::new();
+    for instance in 0..2 {
+        let sim = start_with(Faults::default()).await;
+        let c = client(&sim, 0);
+        if instance == 1 {
+            // Other ids on the second instance: an unrelated attribute first.
+            let panel = c
+                .attribute_panel()
+                .create(&AttributePanelPost::new("Other", "other", "Product", 1.0))
+                .await
+                .unwrap()
+                .id
+                .unwrap();
+            new_attribute(&c, &panel, "extra", "varchar", None).await;
+        }
+        let (weight, _colour, kg) = attributes(&c).await;
+        seen_ids.push(weight.to_string());
+        let light = new_product(&c, "Light").await;
+        let heavy = new_product(&c, "Heavy").await;
+        for (id, w, colour) in [(&light, 1.5, "red"), (&heavy, 4.0, "blue")] {
+            let saved = c
+                .product()
+                .set_attributes(
+                    id,
+                    &WEIGHT.set_with_unit(w, kg.as_str()).and(COLOUR.set(colour)),
+                )
+                .await
+                .unwrap();
+            let flat = FlatAttributes::from_record(&saved).unwrap();
+            assert_eq!(WEIGHT.get(&flat).unwrap(), Some(w));
+            assert_eq!(WEIGHT.unit_id(&flat), Some(kg.as_str()));
+        }
+        sim.take_requests();
+        let found = c
+            .product()
+            .list()
+            .filter(WEIGHT.greater_than(2.0) & COLOUR.equals("blue"))
+            .await
+            .unwrap();
+        assert_eq!(found.total, 1);
+        assert_eq!(found.list[0].id.as_ref(), Some(&heavy));
+        // The index was read once; a second filter reads it from the client.
+        c.product()
+            .list()
+            .filter(WEIGHT.less_than(2.0))
+            .await
+            .unwrap();
+        let reads = sim
+            .take_requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/Attribute"))
+            .count();
+        assert_eq!(reads, 1);
+
+        // Deleted and made anew under the same code: a new id, found on the next request.
+        c.attribute().delete(&weight).await.unwrap();
+        let panel = c
+            .attribute_panel()
+            .list()
+            .await
+            .unwrap()
+            .list
+            .remove(0)
+            .id
+            .unwrap();
+        new_attribute(&c, &panel, "weight", "float", None).await;
+        let none = c
+            .product()
+            .list()
+            .filter(WEIGHT.greater_than(2.0))
+            .await
+            .unwrap();
+        assert_eq!(none.total, 0, "the new attribute has no values yet");
+
+        let e = c
+            .product()
+            .list()
+            .filter(MISSING.is_true())
+            .await
+            .unwrap_err();
+        assert!(e.is_builder(), "{e}");
+        assert!(e.to_string().contains("`organic`"), "{e}");
+    }
+    assert_ne!(seen_ids[0], seen_ids[1], "the instances' ids differ");
+}

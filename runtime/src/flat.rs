@@ -364,7 +364,7 @@ impl<'a> FlatAttribute<'a> {
 }
 
 /// `de_DE` → `DeDe`, `en_US` → `EnUs`: the suffix AtroCore gives per-language fields.
-fn language_suffix(language: &str) -> String {
+pub(crate) fn language_suffix(language: &str) -> String {
     language
         .split(['_', '-'])
         .filter(|p| !p.is_empty())
@@ -511,6 +511,15 @@ impl AttributeChanges {
     {
         self.remove
             .extend(attribute_ids.into_iter().map(Into::into));
+        self
+    }
+
+    /// These changes and then `other`'s (a field both set takes `other`'s value).
+    #[must_use]
+    pub fn and(mut self, other: AttributeChanges) -> Self {
+        self.add.extend(other.add);
+        self.fields.extend(other.fields);
+        self.remove.extend(other.remove);
         self
     }
 

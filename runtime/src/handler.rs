@@ -210,6 +210,26 @@ impl<'a, E: HasAttributes> EntityHandle<'a, E> {
     pub fn attributes(&self, id: impl AsId<E::Id>) -> RecordAttributes {
         self.client.attributes::<E>(id.id_str())
     }
+
+    /// Writes attribute values of the record `id` by code (a patch of flattened fields, sent
+    /// with `Flatten-Attributes`: the answer holds every attribute value); a value written
+    /// assigns the attribute when the record lacks it. Build `changes` with the typed
+    /// handles of a generated crate (`attr::weight().set(2.5).and(attr::colour().set(…))`)
+    /// or [`AttributeChanges`](crate::AttributeChanges) by hand.
+    pub fn set_attributes(
+        &self,
+        id: impl AsId<E::Id>,
+        changes: &crate::AttributeChanges,
+    ) -> UpdateRequest<E> {
+        // 2.2 updates with `PUT`, 2.3 with `PATCH` (both take a partial body).
+        let method = match self.client.generation() {
+            crate::ApiGeneration::V2_2 => Method::PUT,
+            _ => Method::PATCH,
+        };
+        self.client
+            .update::<E, crate::AttributeChanges>(method, id.id_str(), changes)
+            .flatten_attributes(true)
+    }
 }
 
 impl<'a, E: HoldsFiles> EntityHandle<'a, E>

@@ -166,6 +166,7 @@ mod reason;
 mod request;
 mod rng;
 mod time;
+pub mod typed_attributes;
 
 pub use bytes;
 pub use reqwest::Method;

@@ -45,7 +45,7 @@ impl<E> Filter<E> {
         }
     }
 
-    pub(super) fn one(condition: Condition) -> Self {
+    pub(crate) fn one(condition: Condition) -> Self {
         Self::from_conditions(vec![condition])
     }
 

@@ -36,6 +36,9 @@ pub struct SqlFilter {
     /// The bool filters named by top-level `{type: bool, value: [names]}` items
     /// (`app/Atro/Core/SelectManagers/Base.php::where` applies them at the top level only).
     pub bool_filters: Vec<String>,
+    /// The attribute ids of `isAttribute` conditions (suffixes `UnitId`, `From`, `To`, `Id`,
+    /// `PrefixId` removed), which must name existing attributes.
+    pub attribute_ids: Vec<String>,
 }
 
 /// Why a `where` cannot be run: a bad request (400) or what AtroCore answers with a database
@@ -76,6 +79,7 @@ pub fn build_where(model: &Model, e: &Entity, where_: &Value) -> Result<SqlFilte
         model,
         e,
         params: Vec::new(),
+        attribute_ids: Vec::new(),
     };
     let mut parts = Vec::new();
     let mut bool_filters = Vec::new();
@@ -96,6 +100,7 @@ pub fn build_where(model: &Model, e: &Entity, where_: &Value) -> Result<SqlFilte
         sql: join(&parts, "AND", "1"),
         params: b.params,
         bool_filters,
+        attribute_ids: b.attribute_ids,
     })
 }
 
@@ -133,6 +138,8 @@ struct Builder<'a> {
     model: &'a Model,
     e: &'a Entity,
     params: Vec<SqlValue>,
+    /// The attribute ids the conditions name (`isAttribute`).
+    attribute_ids: Vec<String>,
 }
 
 /// A value expression to compare, and how to convert compared values.
@@ -189,8 +196,14 @@ impl Builder<'_> {
         }
     }
 
-    fn target(&self, cond: &Value, attr: &str) -> Option<Target> {
+    fn target(&mut self, cond: &Value, attr: &str) -> Option<Target> {
         if truthy(cond.get("isAttribute")) {
+            // `AttributeFieldConverter::getAttributeIdFromFieldName`.
+            let id = ["PrefixId", "UnitId", "From", "To", "Id"]
+                .iter()
+                .find_map(|s| attr.strip_suffix(s))
+                .unwrap_or(attr);
+            self.attribute_ids.push(id.to_owned());
             return Some(Target {
                 expr: format!(
                     "(SELECT json_extract(av.data, '$.value') FROM _sim_attr_value av \

@@ -99,6 +99,18 @@ pub(crate) fn list_params(ctx: &Ctx, e: &Entity, req: &Req) -> Result<ListParams
         }
         Some(w) => where_sql::build_where(&ctx.app.model, e, &w.to_json())?,
     };
+    // An attribute condition names an attribute by id, which must exist: `The attribute "…"
+    // does not exist.` (`app/Atro/Core/AttributeFieldConverter.php::getWherePart`, 2.2.31 and
+    // 2.3.13; a code is not looked up).
+    if let Some(ae) = ctx.app.model.entity("Attribute") {
+        for id in &filter.attribute_ids {
+            if ctx.store.get(ae, id)?.is_none() {
+                return Err(ApiError::bad(format!(
+                    "The attribute \"{id}\" does not exist."
+                )));
+            }
+        }
+    }
     let attrs = if truthy(req.param("allAttributes")) {
         AttrSel::All
     } else if let Some(a) = req.param("attributes") {
