@@ -882,3 +882,114 @@ async fn typed_attribute_handles_are_portable_across_instances() {
     }
     assert_ne!(seen_ids[0], seen_ids[1], "the instances' ids differ");
 }
+
+/// The typed attributes of the generated crate (from the bundled definitions,
+/// `specs/atrocore-2.2-pim-default.attributes.json`) against a simulator seeded with the same
+/// file: set, filter, read and bulk-upsert attribute values with no ids or strings in user
+/// code but the units'.
+#[tokio::test]
+async fn typed_attributes_of_the_generated_crate() {
+    use atrocore_client::product::attr::{self, Colour, Materials};
+    use atrocore_runtime::{Date, UpsertStatus};
+    let sim = start_with(Faults::default()).await;
+    let definitions: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../specs/atrocore-2.2-pim-default.attributes.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(sim.seed_attributes(&definitions).unwrap(), 11);
+    let kg = definitions["attributes"][0]["units"][0]["id"]
+        .as_str()
+        .unwrap();
+    let c = client(&sim, 0);
+    let chair = new_product(&c, "Chair").await;
+    let table = new_product(&c, "Table").await;
+    let changes = attr::weight()
+        .set_with_unit(7.5, kg)
+        .and(attr::colour().set(Colour::NaturalOak))
+        .and(attr::materials().set([Materials::Wood, Materials::Wool]))
+        .and(attr::care_instructions().set("Dry clean"))
+        .and(
+            attr::care_instructions()
+                .language("de_DE")
+                .set("Chemisch reinigen"),
+        )
+        .and(attr::organic().set(true))
+        .and(attr::release_date().set(Date::new(2026, 3, 1).unwrap()));
+    let saved = c.product().set_attributes(&chair, &changes).await.unwrap();
+    let values = attr::Values::of(&saved.flat_attributes()).unwrap();
+    assert_eq!(values.weight, Some(7.5));
+    assert_eq!(values.colour, Some(Colour::NaturalOak));
+    assert_eq!(
+        values.materials,
+        Some(vec![Materials::Wood, Materials::Wool])
+    );
+    assert_eq!(values.care_instructions.as_deref(), Some("Dry clean"));
+    assert_eq!(values.organic, Some(true));
+    assert_eq!(values.release_date, Date::new(2026, 3, 1));
+    assert_eq!(values.height, None);
+    assert_eq!(
+        attr::care_instructions()
+            .language("de_DE")
+            .get(&saved.flat_attributes())
+            .unwrap()
+            .as_deref(),
+        Some("Chemisch reinigen")
+    );
+    c.product()
+        .set_attributes(
+            &table,
+            &attr::weight()
+                .set_with_unit(30.0, kg)
+                .and(attr::colour().set(Colour::Red)),
+        )
+        .await
+        .unwrap();
+
+    // Filters by code, resolved to the seeded ids.
+    let heavy_oak = c
+        .product()
+        .list()
+        .filter(attr::weight().greater_than(5.0) & attr::colour().equals(Colour::NaturalOak))
+        .await
+        .unwrap();
+    assert_eq!(heavy_oak.total, 1);
+    assert_eq!(heavy_oak.list[0].id.as_ref(), Some(&chair));
+    let organic = c
+        .product()
+        .list()
+        .filter(attr::organic().is_true())
+        .await
+        .unwrap();
+    assert_eq!(organic.total, 1);
+
+    // Records made by a bulk upsert, then their values set by code.
+    let posts: Vec<ProductPost> = (0..3)
+        .map(|i| ProductPost {
+            status: Some("draft".into()),
+            ..ProductPost::new(format!("Stool {i}"), format!("N-stool-{i}"))
+        })
+        .collect();
+    let report = c.product().upsert(&posts).await.unwrap();
+    assert_eq!(report.count(UpsertStatus::Created), 3, "{report:?}");
+    for (i, r) in report.results.iter().enumerate() {
+        let id = r.id.clone().unwrap();
+        let changes = attr::warranty_years()
+            .set(i as i64 + 1)
+            .and(attr::colour().set(Colour::Blue));
+        c.product()
+            .set_attributes(id.as_str(), &changes)
+            .await
+            .unwrap();
+    }
+    let blue = c
+        .product()
+        .list()
+        .filter(attr::colour().equals(Colour::Blue) & attr::warranty_years().greater_than(1))
+        .await
+        .unwrap();
+    assert_eq!(blue.total, 2);
+}

@@ -2551,3 +2551,162 @@ pub mod links {
         const NAME: &'static str = "variantSpecificAttributes";
     }
 }
+pub mod attr {
+    //! The `Product` attributes of the instance the crate was generated from, by code: filters (`attr::weight().greater_than(2.5)`), writes (`set`, sent with `set_attributes`) and reads (`Values::of`, or a handle's `get`) from a record read with `.flatten_attributes(true)`. Codes are looked up on the instance a client talks to, so the crate works against any instance with the same attribute codes.
+    #[allow(unused_imports)]
+    use ::atrocore_runtime::typed_attributes::{Attr, AttrOption, kind};
+    /// `weight` (float, measure `Mass`): Weight (group Logistics).
+    pub const fn weight() -> Attr<super::Product, kind::Float> {
+        Attr::new("weight")
+    }
+    /// `height` (float, measure `Length`): Height (group Dimensions).
+    pub const fn height() -> Attr<super::Product, kind::Float> {
+        Attr::new("height")
+    }
+    /// `warrantyYears` (int): Warranty (years) (group Service).
+    pub const fn warranty_years() -> Attr<super::Product, kind::Int> {
+        Attr::new("warrantyYears")
+    }
+    /// The options of `colour`.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub enum Colour {
+        /// `a01kopt0red000000000000000001`: Red.
+        Red,
+        /// `a01kopt0b1ue00000000000000001`: Blue.
+        Blue,
+        /// `a01kopt0nat00000000000000001`: Natural oak.
+        NaturalOak,
+        /// An option the crate was not generated with.
+        Other(::std::string::String),
+    }
+    impl AttrOption for Colour {
+        fn wire(&self) -> &str {
+            match self {
+                Self::Red => "a01kopt0red000000000000000001",
+                Self::Blue => "a01kopt0b1ue00000000000000001",
+                Self::NaturalOak => "a01kopt0nat00000000000000001",
+                Self::Other(other) => other,
+            }
+        }
+        fn from_wire(wire: &str) -> Self {
+            match wire {
+                "a01kopt0red000000000000000001" => Self::Red,
+                "a01kopt0b1ue00000000000000001" => Self::Blue,
+                "a01kopt0nat00000000000000001" => Self::NaturalOak,
+                other => Self::Other(other.to_owned()),
+            }
+        }
+    }
+    /// `colour` (extensibleEnum): Colour (group Appearance).
+    pub const fn colour() -> Attr<super::Product, kind::Enum<Colour>> {
+        Attr::new("colour")
+    }
+    /// The options of `materials`.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub enum Materials {
+        /// `a01kopt0wood0000000000000001`: Wood.
+        Wood,
+        /// `a01kopt0stee10000000000000001`: Steel.
+        Steel,
+        /// `a01kopt0woo10000000000000001`: Wool.
+        Wool,
+        /// An option the crate was not generated with.
+        Other(::std::string::String),
+    }
+    impl AttrOption for Materials {
+        fn wire(&self) -> &str {
+            match self {
+                Self::Wood => "a01kopt0wood0000000000000001",
+                Self::Steel => "a01kopt0stee10000000000000001",
+                Self::Wool => "a01kopt0woo10000000000000001",
+                Self::Other(other) => other,
+            }
+        }
+        fn from_wire(wire: &str) -> Self {
+            match wire {
+                "a01kopt0wood0000000000000001" => Self::Wood,
+                "a01kopt0stee10000000000000001" => Self::Steel,
+                "a01kopt0woo10000000000000001" => Self::Wool,
+                other => Self::Other(other.to_owned()),
+            }
+        }
+    }
+    /// `materials` (extensibleMultiEnum): Materials (group Appearance).
+    pub const fn materials() -> Attr<super::Product, kind::MultiEnum<Materials>> {
+        Attr::new("materials")
+    }
+    /// `careInstructions` (text, multilingual): Care instructions (group Service).
+    pub const fn care_instructions() -> Attr<super::Product, kind::Text> {
+        Attr::new("careInstructions")
+    }
+    /// `organic` (bool): Organic (group Compliance).
+    pub const fn organic() -> Attr<super::Product, kind::Bool> {
+        Attr::new("organic")
+    }
+    /// `releaseDate` (date): Release date (group Lifecycle).
+    pub const fn release_date() -> Attr<super::Product, kind::Date> {
+        Attr::new("releaseDate")
+    }
+    /// `lastAudit` (datetime): Last audit (group Compliance).
+    pub const fn last_audit() -> Attr<super::Product, kind::DateTime> {
+        Attr::new("lastAudit")
+    }
+    /// `seoTitle` (varchar, multilingual): SEO title (group Marketing).
+    pub const fn seo_title() -> Attr<super::Product, kind::Text> {
+        Attr::new("seoTitle")
+    }
+    /// `seatDepth` (rangeFloat, measure `Length`): Seat depth (group Dimensions).
+    pub const fn seat_depth() -> Attr<super::Product, kind::Untyped> {
+        Attr::new("seatDepth")
+    }
+    /// A record's attribute values by attribute (`None`: the record lacks the attribute
+    /// or has no value; multilingual ones in the main language).
+    #[derive(Debug, Clone, Default, PartialEq)]
+    #[non_exhaustive]
+    pub struct Values {
+        /// The value of `weight` (see [`weight`]).
+        pub weight: ::std::option::Option<f64>,
+        /// The value of `height` (see [`height`]).
+        pub height: ::std::option::Option<f64>,
+        /// The value of `warrantyYears` (see [`warranty_years`]).
+        pub warranty_years: ::std::option::Option<i64>,
+        /// The value of `colour` (see [`colour`]).
+        pub colour: ::std::option::Option<Colour>,
+        /// The value of `materials` (see [`materials`]).
+        pub materials: ::std::option::Option<::std::vec::Vec<Materials>>,
+        /// The value of `careInstructions` (see [`care_instructions`]).
+        pub care_instructions: ::std::option::Option<::std::string::String>,
+        /// The value of `organic` (see [`organic`]).
+        pub organic: ::std::option::Option<bool>,
+        /// The value of `releaseDate` (see [`release_date`]).
+        pub release_date: ::std::option::Option<::atrocore_runtime::Date>,
+        /// The value of `lastAudit` (see [`last_audit`]).
+        pub last_audit: ::std::option::Option<::atrocore_runtime::DateTime>,
+        /// The value of `seoTitle` (see [`seo_title`]).
+        pub seo_title: ::std::option::Option<::std::string::String>,
+        /// The value of `seatDepth` (see [`seat_depth`]).
+        pub seat_depth: ::std::option::Option<::atrocore_runtime::serde_json::Value>,
+    }
+    impl Values {
+        /// The values of a record read with `.flatten_attributes(true)`; an error names
+        /// an attribute whose value does not have the type the crate was generated
+        /// with.
+        pub fn of(
+            flat: &::atrocore_runtime::FlatAttributes,
+        ) -> ::atrocore_runtime::Result<Self> {
+            Ok(Self {
+                weight: weight().get(flat)?,
+                height: height().get(flat)?,
+                warranty_years: warranty_years().get(flat)?,
+                colour: colour().get(flat)?,
+                materials: materials().get(flat)?,
+                care_instructions: care_instructions().get(flat)?,
+                organic: organic().get(flat)?,
+                release_date: release_date().get(flat)?,
+                last_audit: last_audit().get(flat)?,
+                seo_title: seo_title().get(flat)?,
+                seat_depth: seat_depth().get(flat),
+            })
+        }
+    }
+}

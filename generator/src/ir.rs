@@ -45,9 +45,13 @@ pub struct Api {
     pub warnings: Vec<Warning>,
 }
 
-/// A spec problem the generator absorbed, located by JSON pointer.
+/// A problem the generator absorbed, located by JSON pointer into the spec (or into the file
+/// `origin` names).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Warning {
+    /// The file the pointer is into, when not the spec (the attribute definitions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     /// JSON pointer into the spec.
     pub pointer: String,
     /// What was wrong and what was done.
@@ -79,6 +83,10 @@ pub struct Entity {
     /// `attributes(id)` (the runtime's `RecordAttributes`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub has_attributes: bool,
+    /// The instance's attributes of this entity (from `--attributes`): typed handles in the
+    /// module `attr`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<TypedAttribute>,
     /// The read struct carries `attributesDefs` (a `Value`): it gets a `flat_attributes()`
     /// accessor for the `Flatten-Attributes` view.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -836,4 +844,63 @@ impl Api {
             }
         }
     }
+}
+
+/// One attribute of an entity from the instance's attribute definitions.
+#[derive(Debug, Clone, Serialize)]
+pub struct TypedAttribute {
+    /// The key of its values (2.2 `code`, 2.3 `systemName`).
+    pub code: String,
+    /// Its handle's function in `attr` (and field of `attr::Values`).
+    pub function: String,
+    /// One line: code, type, measure, label.
+    pub doc: String,
+    /// Per-language values.
+    pub multilingual: bool,
+    /// What its handle types.
+    pub kind: AttributeKind,
+}
+
+/// The value kind of a typed attribute (the runtime's `typed_attributes::kind`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub enum AttributeKind {
+    /// `float`.
+    Float,
+    /// `int`.
+    Int,
+    /// `bool`.
+    Bool,
+    /// Text types.
+    Text,
+    /// `date`.
+    Date,
+    /// `datetime`.
+    DateTime,
+    /// One option of a list: an enum `type_name` in `attr`.
+    Enum {
+        /// The enum's name.
+        type_name: String,
+        /// Its options.
+        options: Vec<AttributeOption>,
+    },
+    /// Options of a list.
+    MultiEnum {
+        /// The enum's name.
+        type_name: String,
+        /// Its options.
+        options: Vec<AttributeOption>,
+    },
+    /// JSON values.
+    Untyped,
+}
+
+/// An option of a list attribute.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AttributeOption {
+    /// What the server stores.
+    pub wire: String,
+    /// The enum variant.
+    pub variant: String,
+    /// Its label.
+    pub label: Option<String>,
 }

@@ -124,6 +124,18 @@ pub struct Settings {
     pub standalone_workspace: bool,
     /// The instance's metadata (`GET …/Metadata`), for real field kinds (dates, links, enums).
     pub metadata: Option<Value>,
+    /// The instance's attribute definitions, for typed attribute handles per entity.
+    pub attributes: Option<AttributeDefinitions>,
+}
+
+/// The instance's attribute definitions (the file `generate --fetch-attributes` writes; its
+/// shape is in the docs of `lower/attributes.rs`) and where they were read from (for errors).
+#[derive(Debug, Clone)]
+pub struct AttributeDefinitions {
+    /// The file's path or URL, as errors name it.
+    pub origin: String,
+    /// Its contents.
+    pub file: Value,
 }
 
 impl Default for Settings {
@@ -136,6 +148,7 @@ impl Default for Settings {
             command: "cargo xtask generate".into(),
             standalone_workspace: false,
             metadata: None,
+            attributes: None,
         }
     }
 }

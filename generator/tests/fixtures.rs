@@ -19,8 +19,21 @@ fn check(path: &std::path::Path) {
     let metadata = std::fs::read_to_string(&metadata_path)
         .ok()
         .map(|t| serde_json::from_str(&t).unwrap());
+    // Attribute definitions likewise, in `fixtures/attributes/<stem>.json`.
+    let attributes_path = path
+        .parent()
+        .unwrap()
+        .join("attributes")
+        .join(format!("{stem}.json"));
+    let attributes = std::fs::read_to_string(&attributes_path).ok().map(|t| {
+        atrocore_codegen::AttributeDefinitions {
+            origin: format!("tests/fixtures/attributes/{stem}.json"),
+            file: serde_json::from_str(&t).unwrap(),
+        }
+    });
     let settings = Settings {
         metadata,
+        attributes,
         spec_label: format!("tests/fixtures/{name}"),
         command: "cargo test -p atrocore-codegen --test fixtures".into(),
         ..Settings::default()

@@ -74,6 +74,119 @@ impl Simulator {
         })
     }
 
+    /// Seeds the attribute definitions of a file in the generator's format (what `cargo
+    /// xtask generate --fetch-attributes --save-attributes FILE` writes, or the one bundled
+    /// with a spec): an attribute panel, the measures and units named, the option lists (2.2
+    /// extensible enums with the options' ids as their values; 2.3 options inline) and each
+    /// `Attribute` with its id, keyed by `code` (2.2) or `systemName` (2.3). Returns how many
+    /// attributes it made; a record the simulator refuses is an error naming it.
+    pub fn seed_attributes(&self, definitions: &Value) -> Result<usize, SeedError> {
+        let v22 = self.generation() == crate::model::Generation::V22;
+        let text = |d: &Value, k: &str| d.get(k).and_then(Value::as_str).map(str::to_owned);
+        let defs = definitions
+            .get("attributes")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        // Only the fields the simulator's entity has (the file is the same for both
+        // generations).
+        let keep = |entity: &str, v: Value| -> Value {
+            let Some(e) = self.app.model.entity(entity) else {
+                return v;
+            };
+            let mut m = v.as_object().cloned().unwrap_or_default();
+            m.retain(|k, _| k == "id" || e.field(k).is_some() || e.link(k).is_some());
+            Value::Object(m)
+        };
+        let mut panels = std::collections::BTreeMap::new();
+        let mut measures = std::collections::BTreeMap::new();
+        for d in &defs {
+            let entity = text(d, "entity").unwrap_or_default();
+            if !panels.contains_key(&entity) {
+                let panel = self.seed(
+                    "AttributePanel",
+                    [keep(
+                        "AttributePanel",
+                        serde_json::json!({"name": "Main", "code": format!("main{entity}"),
+                            "entityId": entity, "sortOrder": 0}),
+                    )],
+                )?;
+                panels.insert(entity.clone(), text(&panel[0], "id").unwrap_or_default());
+            }
+            let mut attribute = serde_json::json!({
+                "id": text(d, "id"),
+                "name": text(d, "name").or_else(|| text(d, "code")),
+                "type": text(d, "type"),
+                "entityId": entity,
+                "attributePanelId": panels[&entity],
+                "isMultilang": d.get("multilingual").and_then(Value::as_bool).unwrap_or(false),
+            });
+            let code = if v22 { "code" } else { "systemName" };
+            attribute[code] = serde_json::json!(text(d, "code"));
+            if let Some(m) = text(d, "measure") {
+                if !measures.contains_key(&m) {
+                    let measure =
+                        self.seed("Measure", [keep("Measure", serde_json::json!({"name": m}))])?;
+                    let id = text(&measure[0], "id").unwrap_or_default();
+                    let units: Vec<Value> = d
+                        .get("units")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .map(|u| {
+                            keep(
+                                "Unit",
+                                serde_json::json!({"id": text(u, "id"), "name": text(u, "name"),
+                                    "code": text(u, "code"), "measureId": id, "multiplier": 1.0}),
+                            )
+                        })
+                        .collect();
+                    self.seed("Unit", units)?;
+                    measures.insert(m.clone(), id);
+                }
+                attribute["measureId"] = serde_json::json!(measures[&m]);
+            }
+            let options: Vec<(String, String)> = d
+                .get("options")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|o| {
+                    let value = text(o, "value")?;
+                    Some((value.clone(), text(o, "label").unwrap_or(value)))
+                })
+                .collect();
+            if !options.is_empty() {
+                if v22 {
+                    let list = self.seed(
+                        "ExtensibleEnum",
+                        [keep(
+                            "ExtensibleEnum",
+                            serde_json::json!({"name": format!("{} options", text(d, "code").unwrap_or_default())}),
+                        )],
+                    )?;
+                    let list_id = text(&list[0], "id").unwrap_or_default();
+                    self.seed(
+                        "ExtensibleEnumOption",
+                        options.iter().map(|(id, label)| {
+                            keep(
+                                "ExtensibleEnumOption",
+                                serde_json::json!({"id": id, "name": label,
+                                    "extensibleEnumsIds": [list_id]}),
+                            )
+                        }),
+                    )?;
+                    attribute["extensibleEnumId"] = serde_json::json!(list_id);
+                } else {
+                    attribute["options"] =
+                        serde_json::json!(options.iter().map(|(v, _)| v).collect::<Vec<_>>());
+                }
+            }
+            self.seed("Attribute", [keep("Attribute", attribute)])?;
+        }
+        Ok(defs.len())
+    }
+
     /// Replaces the injected faults while serving (latency, dropped connections, 503 and 429
     /// answers, lost write answers), the random generator seeded anew from `faults.seed`. The
     /// token limits (`token_max_requests`, `token_ttl`) stay as the simulator started.

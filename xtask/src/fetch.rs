@@ -257,6 +257,123 @@ pub(crate) fn metadata(source: &Source, spec: &Spec) -> Result<serde_json::Value
         .map_err(|e| format!("GET {}: the answer is not JSON: {e}", redact(url.as_str())))
 }
 
+/// The instance's attribute definitions in the generator's file format (see
+/// `generator/src/lower/attributes.rs`): every `Attribute` record (2.2 keyed by `code`, or its
+/// id when it has none; 2.3 by `systemName`), with the options of its list (2.3: the
+/// attribute's `options`, labelled by `translatedOptions`; 2.2: the options of its extensible
+/// enum, `GET /ExtensibleEnum/action/getExtensibleEnumOptions`, stored as option ids), sorted
+/// by entity and code so that a saved copy diffs well.
+pub(crate) fn attributes(source: &Source, spec: &Spec) -> Result<serde_json::Value, String> {
+    use serde_json::{Value, json};
+    if matches!(source.auth, Auth::None) {
+        return Err(
+            "--fetch-attributes needs credentials: --user/--password (or ATROCORE_PASSWORD) or --token (or ATROCORE_TOKEN)"
+                .into(),
+        );
+    }
+    let (generation, base, _) = atrocore_codegen::lower::generation(spec);
+    let v22 = generation == atrocore_codegen::ir::Generation::V2_2;
+    let root = source
+        .url
+        .path()
+        .trim_end_matches("/openapi.json")
+        .to_owned();
+    let api = |route: &str, query: &[(&str, String)]| -> Result<Value, String> {
+        let mut url = source.url.clone();
+        url.set_path(&format!("{root}{base}{route}"));
+        url.query_pairs_mut().clear().extend_pairs(query);
+        let text = get(&url, &source.auth)?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("GET {}: the answer is not JSON: {e}", redact(url.as_str())))
+    };
+    const PAGE: usize = 200;
+    let mut records = Vec::new();
+    loop {
+        let page = api(
+            "/Attribute",
+            &[
+                ("maxSize", PAGE.to_string()),
+                ("offset", records.len().to_string()),
+                ("sortBy", "id".into()),
+                ("asc", "true".into()),
+            ],
+        )?;
+        let list = page["list"].as_array().cloned().unwrap_or_default();
+        let n = list.len();
+        records.extend(list);
+        if n < PAGE {
+            break;
+        }
+    }
+    let text = |r: &Value, k: &str| {
+        r.get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let mut enum_options: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+    let mut out = Vec::new();
+    for r in &records {
+        let (Some(id), Some(entity), Some(type_)) =
+            (text(r, "id"), text(r, "entityId"), text(r, "type"))
+        else {
+            continue;
+        };
+        let code = if v22 {
+            text(r, "code").unwrap_or_else(|| id.clone())
+        } else {
+            text(r, "systemName").unwrap_or_else(|| id.clone())
+        };
+        let mut options = Vec::new();
+        if v22 && let Some(list) = text(r, "extensibleEnumId") {
+            if !enum_options.contains_key(&list) {
+                let answer = api(
+                    "/ExtensibleEnum/action/getExtensibleEnumOptions",
+                    &[("extensibleEnumId", list.clone())],
+                )?;
+                let items = answer
+                    .as_array()
+                    .cloned()
+                    .or_else(|| answer["list"].as_array().cloned())
+                    .unwrap_or_default();
+                let opts = items
+                    .iter()
+                    .filter_map(|o| Some(json!({"value": text(o, "id")?, "label": text(o, "name").or_else(|| text(o, "code"))})))
+                    .collect();
+                enum_options.insert(list.clone(), opts);
+            }
+            options = enum_options[&list].clone();
+        } else if let Some(list) = r.get("options").and_then(Value::as_array) {
+            options = list
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|o| json!({"value": o, "label": r.pointer(&format!("/translatedOptions/{o}")).and_then(Value::as_str).unwrap_or(o)}))
+                .collect();
+        }
+        let mut def = json!({"id": id, "entity": entity, "code": code, "type": type_});
+        if let Some(n) = text(r, "name") {
+            def["name"] = json!(n);
+        }
+        if r.get("isMultilang").and_then(Value::as_bool) == Some(true) {
+            def["multilingual"] = json!(true);
+        }
+        if let Some(m) = text(r, "measureName").or_else(|| text(r, "measureId")) {
+            def["measure"] = json!(m);
+        }
+        if let Some(g) = text(r, "attributeGroupName") {
+            def["group"] = json!(g);
+        }
+        if !options.is_empty() {
+            def["options"] = json!(options);
+        }
+        out.push(def);
+    }
+    out.sort_by(|a, b| {
+        (a["entity"].as_str(), a["code"].as_str()).cmp(&(b["entity"].as_str(), b["code"].as_str()))
+    });
+    Ok(json!({ "attributes": out }))
+}
+
 fn base64(input: &str) -> String {
     const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let bytes = input.as_bytes();

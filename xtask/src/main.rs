@@ -29,6 +29,8 @@ pub struct Example {
     pub spec: &'static str,
     /// The instance metadata, cut to the same entities.
     pub metadata: &'static str,
+    /// The instance's attribute definitions, when the example has typed attributes.
+    pub attributes: Option<&'static str>,
     /// The crate folder.
     pub out: &'static str,
     /// The package name.
@@ -41,12 +43,14 @@ pub const EXAMPLES: [Example; 2] = [
     Example {
         spec: "specs/atrocore-2.2-pim-default.json",
         metadata: "specs/atrocore-2.2-pim-default.metadata.json",
+        attributes: Some("specs/atrocore-2.2-pim-default.attributes.json"),
         out: "generated-example",
         crate_name: "atrocore-client",
     },
     Example {
         spec: "specs/atrocore-2.3-pim-small.json",
         metadata: "specs/atrocore-2.3-pim-small.metadata.json",
+        attributes: None,
         out: "e2e/generated-23",
         crate_name: "atrocore-client-23",
     },
@@ -99,6 +103,17 @@ pub(crate) struct SourceArgs {
     /// With --url and credentials: fetch the instance's metadata too.
     #[arg(long, requires = "url")]
     fetch_metadata: bool,
+    /// The instance's attribute definitions (the file --fetch-attributes saves): typed
+    /// attribute handles per entity.
+    #[arg(long, conflicts_with = "fetch_attributes")]
+    attributes: Option<PathBuf>,
+    /// With --url and credentials: read the instance's attribute definitions too.
+    #[arg(long, requires = "url")]
+    fetch_attributes: bool,
+    /// With --fetch-attributes: also save the definitions to this file (for --attributes, the
+    /// simulator and reviews).
+    #[arg(long, requires = "fetch_attributes")]
+    save_attributes: Option<PathBuf>,
     /// Only these entities (comma-separated).
     #[arg(long, value_delimiter = ',')]
     include: Vec<String>,
@@ -246,6 +261,7 @@ impl GenerateArgs {
             source: SourceArgs {
                 spec: Some(root.join(ex.spec)),
                 metadata: Some(root.join(ex.metadata)),
+                attributes: ex.attributes.map(|a| root.join(a)),
                 ..SourceArgs::default()
             },
             out: Some(root.join(ex.out)),
@@ -268,6 +284,7 @@ pub(crate) struct Loaded {
     pub spec: Spec,
     pub label: String,
     pub metadata: Option<serde_json::Value>,
+    pub attributes: Option<atrocore_codegen::AttributeDefinitions>,
 }
 
 pub(crate) fn load(source: &SourceArgs) -> Result<Loaded, String> {
@@ -310,10 +327,35 @@ pub(crate) fn load(source: &SourceArgs) -> Result<Loaded, String> {
         }
         (None, false) => None,
     };
+    let attributes = match (&source.attributes, source.fetch_attributes) {
+        (Some(path), _) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Some(atrocore_codegen::AttributeDefinitions {
+                origin: display_path(path, &root),
+                file: serde_json::from_str(&text)
+                    .map_err(|e| format!("{}: invalid JSON: {e}", path.display()))?,
+            })
+        }
+        (None, true) => {
+            let remote = remote.as_ref().expect("clap requires --url");
+            let file = fetch::attributes(remote, &spec)?;
+            if let Some(path) = &source.save_attributes {
+                let text = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())? + "\n";
+                std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+            Some(atrocore_codegen::AttributeDefinitions {
+                origin: format!("{} (attributes)", remote.shown()),
+                file,
+            })
+        }
+        (None, false) => None,
+    };
     Ok(Loaded {
         spec,
         label,
         metadata,
+        attributes,
     })
 }
 
@@ -364,6 +406,12 @@ fn command_line(args: &GenerateArgs, is_default: bool) -> String {
     }
     if args.source.fetch_metadata {
         opt("fetch-metadata", None);
+    }
+    if let Some(attributes) = &args.source.attributes {
+        opt("attributes", Some(display_path(attributes, &root)));
+    }
+    if args.source.fetch_attributes {
+        opt("fetch-attributes", None);
     }
     if !args.source.include.is_empty() {
         opt("include", Some(args.source.include.join(",")));
@@ -436,6 +484,7 @@ pub(crate) fn settings_for(
         command,
         standalone_workspace: standalone,
         metadata: loaded.metadata.clone(),
+        attributes: loaded.attributes.clone(),
     }
 }
 
@@ -520,7 +569,8 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
     let gen_time = start.elapsed();
     report_selection(&generated.selection, &loaded.label);
     for w in &generated.api.warnings {
-        eprintln!("warning: {}#{}: {}", loaded.label, w.pointer, w.message);
+        let origin = w.origin.as_deref().unwrap_or(&loaded.label);
+        eprintln!("warning: {origin}#{}: {}", w.pointer, w.message);
     }
     if args.check {
         let problems = output::check(&out, &generated.files)?;

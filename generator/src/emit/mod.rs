@@ -8,6 +8,7 @@
 /// The files of a generated crate, by path relative to the crate root.
 pub type Files = BTreeMap<String, String>;
 
+mod attributes;
 mod crate_files;
 mod ctx;
 mod doc;

@@ -1,6 +1,7 @@
 //! A module file: an entity's (record structs, field enum, filters, API handle with CRUD, upsert,
 //! files, attributes, link lists and routes) or a route group's.
 
+use super::attributes::attr_module;
 use super::ctx::*;
 use super::doc::*;
 use super::operation::*;
@@ -285,6 +286,7 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
     let types = type_defs(cx, &e.types);
     let shared_uses = shared_uses(&e.shared_uses);
     let links_mod = links_module(&type_name, &e.link_keys, &e.link_lists);
+    let attr_mod = attr_module(e);
     let inner_docs = module_inner_doc(
         &format!("The `{wire_name}` entity: record types, fields, filters and operations."),
         e.doc.as_deref(),
@@ -304,6 +306,7 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
         #types
         #shared_uses
         #links_mod
+        #attr_mod
     }
 }
 

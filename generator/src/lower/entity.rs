@@ -180,6 +180,7 @@ impl<'a> Lowerer<'a> {
             holds_files: name == "File",
             link_lists,
             has_attributes,
+            attributes: Vec::new(),
             flat_attributes,
             type_name,
             field_enum,

@@ -22,6 +22,7 @@ use crate::select::select_entities;
 use crate::spec::{Spec, escape_pointer_token};
 use crate::{Error, Settings};
 
+mod attributes;
 mod covered;
 mod entity;
 mod errata;
@@ -44,11 +45,46 @@ pub fn lower_entities(
     entities: BTreeSet<String>,
 ) -> Result<Api, Error> {
     let mut api = Lowerer::new(spec, settings, entities).run()?;
+    if let Some(defs) = &settings.attributes {
+        attach_attributes(&mut api, defs)?;
+    }
     crate::boxing::box_cycles(&mut api);
     crate::share::share_repeated(&mut api);
     crate::features::assign_features(&mut api);
     compute_defaults(&mut api);
     Ok(api)
+}
+
+/// The typed attributes of `defs` on the entities that have attribute values (the spec's
+/// `/E/{id}/attributeValues`); the others' are left out with a warning.
+fn attach_attributes(api: &mut Api, defs: &crate::AttributeDefinitions) -> Result<(), Error> {
+    let names: Vec<&str> = api.entities.iter().map(|e| e.name.as_str()).collect();
+    let mut warnings = Vec::new();
+    let mut by_entity = attributes::lower(&defs.file, &defs.origin, &names, &mut warnings)?;
+    for e in &mut api.entities {
+        let Some(attrs) = by_entity.remove(&e.name) else {
+            continue;
+        };
+        if e.has_attributes {
+            e.attributes = attrs;
+        } else {
+            warnings.push(Warning {
+                origin: None,
+                pointer: format!("/paths/~1{}~1{{id}}~1attributeValues", e.name),
+                message: format!(
+                    "the spec has no attribute routes for {}, so its {} attributes in {} get no \
+                     typed handles",
+                    e.name,
+                    attrs.len(),
+                    defs.origin
+                ),
+            });
+        }
+    }
+    api.warnings.extend(warnings);
+    api.warnings.sort();
+    api.warnings.dedup();
+    Ok(())
 }
 
 /// The module that holds shared component types.
@@ -101,6 +137,7 @@ pub fn generation(spec: &Spec) -> (Generation, String, Option<Warning>) {
                 .map(str::to_owned)
                 .unwrap_or_else(|| default.to_owned());
             let warning = Warning {
+                origin: None,
                 pointer: "/servers".into(),
                 message: format!(
                     "base path {other:?} is not AtroCore's `/api/v1` (2.2) or `/api` (2.3); using {path:?} with the {generation:?} token route"
@@ -295,6 +332,7 @@ impl<'a> Lowerer<'a> {
 
     fn warn(&mut self, pointer: &str, message: impl Into<String>) {
         self.warnings.insert(Warning {
+            origin: None,
             pointer: pointer.to_owned(),
             message: message.into(),
         });

@@ -468,6 +468,29 @@ pub fn apply_flat_input(
                 k.strip_suffix(suffix)
                     .and_then(|b| by_key.get(b))
                     .map(|d| (*d, field.to_string()))
+            })
+            // `<key>DeDe`: the value in an input language of a multilingual attribute
+            // (`app/Atro/Core/AttributeFieldTypes/TextType.php`, `VarcharType.php`: one
+            // `<key><Lang>` field per input language).
+            .or_else(|| {
+                ctx.app.model.input_languages.iter().find_map(|locale| {
+                    let lang: String = locale
+                        .split('_')
+                        .map(|p| {
+                            let mut c = p.chars();
+                            c.next()
+                                .map(|f| {
+                                    f.to_ascii_uppercase().to_string()
+                                        + &c.as_str().to_ascii_lowercase()
+                                })
+                                .unwrap_or_default()
+                        })
+                        .collect();
+                    k.strip_suffix(lang.as_str())
+                        .and_then(|b| by_key.get(b))
+                        .filter(|d| d.rec.get("isMultilang") == Some(&Value::Bool(true)))
+                        .map(|d| (*d, format!("value{lang}")))
+                })
             });
             match found {
                 Some(x) => x,

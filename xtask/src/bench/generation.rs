@@ -59,6 +59,7 @@ fn stages(spec_path: &Path, iterations: u32) -> Result<Stages, String> {
             spec,
             label: stem(spec_path),
             metadata,
+            attributes: None,
         };
         let settings = settings_for(
             &loaded,
