@@ -993,3 +993,51 @@ async fn typed_attributes_of_the_generated_crate() {
         .unwrap();
     assert_eq!(blue.total, 2);
 }
+
+/// `check_schema`: the simulator serves the metadata and attributes the example crate was
+/// generated with, so nothing differs; an attribute added and one deleted on the instance are
+/// reported, the deletion as breaking.
+#[tokio::test]
+async fn check_schema_reports_attribute_drift() {
+    use atrocore_runtime::schema::{Change, Item};
+    let sim = start_with(Faults::default()).await;
+    let definitions: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../specs/atrocore-2.2-pim-default.attributes.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    sim.seed_attributes(&definitions).unwrap();
+    let c = client(&sim, 0);
+    let drift = c.check_schema().await.unwrap();
+    assert!(drift.is_empty(), "{drift}");
+
+    let organic = definitions["attributes"][6]["id"].as_str().unwrap();
+    assert_eq!(definitions["attributes"][6]["code"], "organic");
+    c.attribute().delete(organic).await.unwrap();
+    let panel = c
+        .attribute_panel()
+        .list()
+        .await
+        .unwrap()
+        .list
+        .remove(0)
+        .id
+        .unwrap();
+    new_attribute(&c, &panel, "voltage", "int", None).await;
+    let drift = c.check_schema().await.unwrap();
+    let shown: Vec<String> = drift.differences.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "Product.organic (attribute): removed from the instance (bool)",
+            "Product.voltage (attribute): added on the instance (int)",
+        ]
+    );
+    assert!(drift.differences.iter().all(|d| d.item == Item::Attribute));
+    let breaking: Vec<_> = drift.breaking().collect();
+    assert_eq!(breaking.len(), 1);
+    assert!(matches!(breaking[0].change, Change::Removed { .. }));
+}

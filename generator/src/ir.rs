@@ -83,6 +83,11 @@ pub struct Entity {
     /// `attributes(id)` (the runtime's `RecordAttributes`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub has_attributes: bool,
+    /// The entity's fields and their AtroCore types in the instance metadata the crate was
+    /// generated with (sorted by name; empty without metadata): the crate's `SCHEMA`, which
+    /// `check_schema` compares with the live instance.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub schema_fields: Vec<(String, String)>,
     /// The instance's attributes of this entity (from `--attributes`): typed handles in the
     /// module `attr`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -855,6 +860,8 @@ pub struct TypedAttribute {
     pub function: String,
     /// One line: code, type, measure, label.
     pub doc: String,
+    /// AtroCore's attribute type (`float`, `extensibleEnum`, …).
+    pub atrocore_type: String,
     /// Per-language values.
     pub multilingual: bool,
     /// What its handle types.

@@ -165,6 +165,7 @@ mod php_limits;
 mod reason;
 mod request;
 mod rng;
+pub mod schema;
 mod time;
 pub mod typed_attributes;
 

@@ -39,10 +39,12 @@ fn a_fresh_clone_passes_the_readme_test_command() {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| root().join("target"), std::path::PathBuf::from);
     // The clone lives in the target folder (no `../shared` beside it) and stays there after
-    // the run: cargo keys the workspace's crates by their path inside the workspace and their
-    // freshness by file times, so a later build of the main checkout may reuse the clone's test
-    // binaries, which name the clone's folder (`CARGO_MANIFEST_DIR`). A removed temporary
-    // folder made them fail to find their fixtures.
+    // the run. Cargo keys the workspace's crates by their path inside the workspace and checks
+    // their freshness by the times of the files of their last build: after the clone's build,
+    // the main checkout's would reuse the clone's artifacts (older sources, test binaries that
+    // name the clone's folder) however its own files changed. So the workspace crates'
+    // fingerprints are removed after the run (`forget_workspace_builds`): the next build of the
+    // main checkout compiles them again; the dependencies stay built.
     let parent = target.join("fresh-clone");
     let clone = parent.join("atrocore-rs");
     if clone.exists() {
@@ -66,6 +68,7 @@ fn a_fresh_clone_passes_the_readme_test_command() {
         .env_remove("ATROCORE_SHARED")
         .output()
         .expect("cargo runs");
+    forget_workspace_builds(&target);
     let stderr = String::from_utf8_lossy(&o.stderr);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -82,4 +85,45 @@ fn a_fresh_clone_passes_the_readme_test_command() {
         "the tests that need the reference specs say they skipped:\n{stderr}"
     );
     eprintln!("{} tests skipped in the fresh clone", skipped.len());
+}
+
+/// Removes the build fingerprints of the workspace's own packages from `target`, so that the
+/// next build compiles them from the main checkout (see the test).
+fn forget_workspace_builds(target: &std::path::Path) {
+    let o = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
+        .current_dir(root())
+        .output()
+        .expect("cargo runs");
+    let metadata: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    let names: Vec<String> = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["name"].as_str().map(|n| format!("{n}-")))
+        .collect();
+    for profile in std::fs::read_dir(target).into_iter().flatten().flatten() {
+        let fingerprints = profile.path().join(".fingerprint");
+        for entry in std::fs::read_dir(&fingerprints)
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // `atrocore-cli-<hash>`: the package name, then the hash (no other dash).
+            let ours = names.iter().any(|n| {
+                name.strip_prefix(n.as_str())
+                    .is_some_and(|hash| !hash.contains('-'))
+            });
+            if ours {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
 }

@@ -79,6 +79,22 @@ pub(super) fn lib_rs(api: &Api, settings: &Settings) -> TokenStream {
         mods.extend(quote!(pub mod #m;));
     }
     let base_path = &api.base_path;
+    let schema_entities = api.entities.iter().map(|e| {
+        let name = e.name.as_str();
+        let fields = e.schema_fields.iter().map(|(f, t)| quote!((#f, #t)));
+        let attributes = e
+            .attributes
+            .iter()
+            .map(|a| (a.code.as_str(), a.atrocore_type.as_str()))
+            .map(|(c, t)| quote!((#c, #t)));
+        quote! {
+            ::atrocore_runtime::schema::EntitySchema {
+                name: #name,
+                fields: &[#(#fields),*],
+                attributes: &[#(#attributes),*],
+            }
+        }
+    });
     quote! {
         #inner
         #![warn(missing_docs)]
@@ -90,6 +106,13 @@ pub(super) fn lib_rs(api: &Api, settings: &Settings) -> TokenStream {
         pub const API_BASE_PATH: &str = #base_path;
         /// The API generation of the spec this crate was generated from.
         pub const GENERATION: ::atrocore_runtime::ApiGeneration = #generation;
+
+        /// The fields (from the instance metadata) and attributes (from the attribute
+        /// definitions) this crate was generated with, per entity: what
+        /// [`Client::check_schema`] compares with the live instance.
+        pub const SCHEMA: ::atrocore_runtime::schema::Schema = ::atrocore_runtime::schema::Schema {
+            entities: &[#(#schema_entities),*],
+        };
 
         /// A client for this API: a runtime client plus one accessor per entity and route group.
         /// Cheap to clone.
@@ -120,6 +143,13 @@ pub(super) fn lib_rs(api: &Api, settings: &Settings) -> TokenStream {
             /// credentials: an error of kind `Auth` for a `401`.
             pub async fn login(&self) -> ::atrocore_runtime::Result<()> {
                 self.inner.login().await
+            }
+            /// What changed on the instance since this crate was generated: fields and
+            /// attributes of its entities added, removed or changed in type (see
+            /// [`SCHEMA`]); an application can check at start-up and refuse to run on
+            /// `breaking()` differences.
+            pub async fn check_schema(&self) -> ::atrocore_runtime::Result<::atrocore_runtime::schema::SchemaDrift> {
+                self.inner.check_schema(&SCHEMA).await
             }
             #accessors
         }

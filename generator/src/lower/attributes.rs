@@ -193,6 +193,7 @@ pub(crate) fn lower(
             }
             doc.push('.');
             attrs.push(TypedAttribute {
+                atrocore_type: def.type_,
                 code: def.code,
                 function,
                 doc,

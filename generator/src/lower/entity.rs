@@ -180,6 +180,7 @@ impl<'a> Lowerer<'a> {
             holds_files: name == "File",
             link_lists,
             has_attributes,
+            schema_fields: self.schema_fields(name),
             attributes: Vec::new(),
             flat_attributes,
             type_name,

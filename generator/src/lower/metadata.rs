@@ -47,6 +47,29 @@ impl<'a> Lowerer<'a> {
         out
     }
 
+    /// Every field of `entity` in the instance metadata with its type, sorted by name (what
+    /// the generated `SCHEMA` records).
+    pub(super) fn schema_fields(&self, entity: &str) -> Vec<(String, String)> {
+        let Some(fields) = self
+            .metadata
+            .and_then(|m| {
+                m.pointer(&format!(
+                    "/entityDefs/{}/fields",
+                    escape_pointer_token(entity)
+                ))
+            })
+            .and_then(Value::as_object)
+        else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, String)> = fields
+            .iter()
+            .filter_map(|(name, def)| Some((name.clone(), def.get("type")?.as_str()?.to_owned())))
+            .collect();
+        out.sort();
+        out
+    }
+
     /// What the instance metadata says about the spec field `wire` of `entity`: the field
     /// itself, or the link behind `brandId` / `teamsIds` (the spec flattens links to ids).
     pub(super) fn meta_field(&self, entity: &str, wire: &str) -> Option<MetaField> {
