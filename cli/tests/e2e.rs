@@ -1169,3 +1169,27 @@ fn export_since_state_writes_each_change_once_and_resumes() {
         assert!(!env.path("brand.state.partial").exists());
     }
 }
+
+/// `atro fields E` lists the entity's attributes after its fields: code, type, multilingual,
+/// measure, name (2.2: the example's bundled definitions seeded into the simulator).
+#[test]
+fn fields_lists_attributes_with_their_types() {
+    let env = Env::start(Gen::V22);
+    let definitions: Value = serde_json::from_str(&read(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../specs/atrocore-2.2-pim-default.attributes.json"
+    ))))
+    .unwrap();
+    env.sim.as_ref().unwrap().seed_attributes(&definitions).unwrap();
+    let run = env.atro(&["fields", "Product"]).ok();
+    let line = |code: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.contains(&format!(" {code} ")))
+            .unwrap_or_else(|| panic!("no line for {code} in\n{}", run.stdout))
+            .to_owned()
+    };
+    assert!(line("weight").contains("float") && line("weight").contains("Mass"));
+    assert!(line("colour").contains("extensibleEnum"));
+    assert!(line("careInstructions").contains("yes"), "multilingual");
+}

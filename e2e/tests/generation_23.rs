@@ -528,3 +528,105 @@ async fn answers_refused_after_a_write_are_not_reported_as_rejected_on_2_3() {
         assert!(names.iter().any(|n| n == name), "{name}: {names:?}");
     }
 }
+
+/// Typed attribute handles on 2.3: codes are `systemName`s, resolved to ids when a filter is
+/// sent; values written as flattened fields and read back typed; attributes of the 2.2
+/// example's definitions file seeded into a 2.3 simulator (the file's format is the same for
+/// both generations; 2.3 has no extensible enums, so those are left out).
+#[tokio::test]
+async fn typed_attribute_handles_on_2_3() {
+    use atrocore_client_23::product::Product;
+    use atrocore_runtime::typed_attributes::{Attr, kind};
+    use atrocore_runtime::{AttributeChanges, FlatAttributes, Method};
+    // The full 2.3 PIM reference spec (the small one has no Attribute routes).
+    let Some(spec) = atrocore_testkit::reference_json("specs/atrocore-pim-multilang.json") else {
+        return;
+    };
+    let Some(meta) =
+        atrocore_testkit::reference_json("metadata/atrocore-pim-multilang.metadata.json")
+    else {
+        return;
+    };
+    let full = SimConfig::from_spec_value(Arc::new(spec)).metadata_value(Arc::new(meta));
+    let sim = Simulator::start(full).await.unwrap();
+    let definitions: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{ROOT}/specs/atrocore-2.2-pim-default.attributes.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    // The kinds both generations have (2.3 has no extensible enums).
+    let kept: Vec<Value> = definitions["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| {
+            ["weight", "careInstructions", "organic"].contains(&d["code"].as_str().unwrap())
+        })
+        .cloned()
+        .collect();
+    assert_eq!(
+        sim.seed_attributes(&serde_json::json!({ "attributes": kept }))
+            .unwrap(),
+        3
+    );
+    const WEIGHT: Attr<Product, kind::Float> = Attr::new("weight");
+    const CARE: Attr<Product, kind::Text> = Attr::new("careInstructions");
+    const ORGANIC: Attr<Product, kind::Bool> = Attr::new("organic");
+    let client = client(&sim);
+    let mut ids = Vec::new();
+    for (name, weight, organic) in [("Light", 1.0, true), ("Heavy", 9.0, false)] {
+        let id = client
+            .product()
+            .create(&ProductPost::new(
+                name,
+                format!("N-{name}"),
+                ProductStatus::Draft,
+            ))
+            .await
+            .unwrap()
+            .id
+            .unwrap();
+        let changes: AttributeChanges = WEIGHT
+            .set(weight)
+            .and(ORGANIC.set(organic))
+            .and(CARE.language("de_DE").set(format!("{name} pflegen")));
+        let saved = client
+            .runtime()
+            .update::<Product, _>(Method::PATCH, id.as_str(), &changes)
+            .flatten_attributes(true)
+            .await
+            .unwrap();
+        let flat = FlatAttributes::from_record(&saved).unwrap();
+        assert_eq!(WEIGHT.get(&flat).unwrap(), Some(weight));
+        assert_eq!(ORGANIC.get(&flat).unwrap(), Some(organic));
+        assert_eq!(
+            CARE.language("de_DE").get(&flat).unwrap(),
+            Some(format!("{name} pflegen"))
+        );
+        ids.push(id);
+    }
+    let heavy = client
+        .product()
+        .list()
+        .filter(WEIGHT.greater_than(5.0) & ORGANIC.is_false())
+        .await
+        .unwrap();
+    assert_eq!(heavy.total, 1);
+    assert_eq!(heavy.list[0].id.as_ref(), Some(&ids[1]));
+    let sent = sim.take_requests();
+    let lookups: Vec<_> = sent
+        .iter()
+        .filter(|r| r.path.ends_with("/Attribute"))
+        .collect();
+    assert_eq!(lookups.len(), 1);
+    assert!(
+        lookups[0]
+            .query_value("select")
+            .unwrap_or_default()
+            .contains("systemName"),
+        "2.3 names attributes by systemName"
+    );
+    sim.shutdown().await;
+}

@@ -70,6 +70,75 @@ pub async fn fields(s: &mut Session, entity: &str) -> CliResult<Exit> {
             f.link_entity.as_deref().unwrap_or(""),
         ]);
     }
+    let (name, with_attributes) = (e.name.clone(), meta.entities.contains_key("Attribute"));
     output::line(table)?;
+    if with_attributes {
+        attributes(s, &name).await?;
+    }
     Ok(Exit::Ok)
+}
+
+/// The attributes of `entity` (AtroCore's `Attribute` records): code (2.2 `code`, 2.3
+/// `systemName`; the id when it has none), type, multilingual, measure, name. What the typed
+/// attributes of a generated crate and `attr:CODE` in `--where` name them by.
+async fn attributes(s: &mut Session, entity: &str) -> CliResult<()> {
+    use atrocore_runtime::{ApiGeneration, Condition, Where};
+    let code = match s.client.generation() {
+        ApiGeneration::V2_2 => "code",
+        _ => "systemName",
+    };
+    let list = s
+        .client
+        .records("Attribute")
+        .list()
+        .filter(Where::from(
+            Condition::new("equals").attribute("entityId").value(entity),
+        ))
+        .select(["id", code, "type", "isMultilang", "measureName", "name"].map(str::to_owned))
+        .max_size(200)
+        .keyset_stream();
+    let found: Vec<serde_json::Value> = match list.collect::<Vec<_>>().await.into_iter().collect() {
+        Ok(found) => found,
+        // A user who may not read attributes still gets the fields.
+        Err(e) if e.is_forbidden() || e.is_not_found() => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    if found.is_empty() {
+        return Ok(());
+    }
+    let text = |r: &serde_json::Value, k: &str| r[k].as_str().unwrap_or_default().to_owned();
+    let mut table = Table::new();
+    table.load_preset(presets::UTF8_FULL_CONDENSED).set_header([
+        "attribute",
+        "type",
+        "multilingual",
+        "measure",
+        "name",
+    ]);
+    let mut rows: Vec<[String; 5]> = found
+        .iter()
+        .map(|r| {
+            let key = Some(text(r, code))
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| text(r, "id"));
+            let ml = if r["isMultilang"].as_bool() == Some(true) {
+                "yes"
+            } else {
+                ""
+            };
+            [
+                key,
+                text(r, "type"),
+                ml.to_owned(),
+                text(r, "measureName"),
+                text(r, "name"),
+            ]
+        })
+        .collect();
+    rows.sort();
+    for row in rows {
+        table.add_row(row);
+    }
+    output::line(table)?;
+    Ok(())
 }

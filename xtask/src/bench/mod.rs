@@ -15,6 +15,7 @@
 //! side-by-side run), [`report`] (medians and tables).
 
 mod anchors;
+mod attributes;
 mod client;
 mod compile;
 mod generation;
@@ -48,6 +49,10 @@ pub(crate) struct BenchArgs {
     /// Run the client-overhead benchmarks (streaming, chunked upload, bulk upsert).
     #[arg(long)]
     client: bool,
+    /// What typed attributes cost: generation and `cargo check` of the default crate with
+    /// 200 attributes against without.
+    #[arg(long, conflicts_with_all = ["client", "compile", "vs"])]
+    attributes: bool,
     /// With --client: tiny sizes, one run, a debug build; checks correctness only (CI).
     #[arg(long, requires = "client")]
     smoke: bool,
@@ -73,6 +78,9 @@ pub(crate) struct BenchArgs {
 pub(crate) fn run(args: BenchArgs) -> Result<(), String> {
     if args.vs {
         return vs::run(&args);
+    }
+    if args.attributes {
+        return attributes::run(args.iterations, 3);
     }
     if args.client {
         let cfg = args.sizes.resolve(args.smoke);
