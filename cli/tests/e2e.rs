@@ -1180,7 +1180,11 @@ fn fields_lists_attributes_with_their_types() {
         "/../specs/atrocore-2.2-pim-default.attributes.json"
     ))))
     .unwrap();
-    env.sim.as_ref().unwrap().seed_attributes(&definitions).unwrap();
+    env.sim
+        .as_ref()
+        .unwrap()
+        .seed_attributes(&definitions)
+        .unwrap();
     let run = env.atro(&["fields", "Product"]).ok();
     let line = |code: &str| {
         run.stdout

@@ -28,12 +28,21 @@ pub struct Schema {
 pub struct EntitySchema {
     /// The wire name.
     pub name: &'static str,
-    /// Fields and their AtroCore types (`varchar`, `link`, …), from the metadata; empty when
-    /// the crate was generated without metadata (fields are then not compared).
-    pub fields: &'static [(&'static str, &'static str)],
-    /// Attributes by code and their types; empty when generated without attribute
-    /// definitions (attributes are then not compared).
-    pub attributes: &'static [(&'static str, &'static str)],
+    /// Fields and their AtroCore types, from the metadata, as `name:type` items separated by
+    /// commas (`"createdAt:datetime,name:varchar"`: one line of generated code per entity);
+    /// empty when the crate was generated without metadata (fields are then not compared).
+    pub fields: &'static str,
+    /// Attributes by code and their types, likewise (`"weight:float"`); empty when generated
+    /// without attribute definitions (attributes are then not compared).
+    pub attributes: &'static str,
+}
+
+/// The `name:type` items of an [`EntitySchema`] list.
+fn items(list: &'static str) -> Vec<(&'static str, &'static str)> {
+    list.split(',')
+        .filter(|i| !i.is_empty())
+        .map(|i| i.split_once(':').unwrap_or((i, "")))
+        .collect()
 }
 
 /// What a difference is about.
@@ -201,7 +210,13 @@ impl Client {
                             .collect()
                     })
                     .unwrap_or_default();
-                compare(e.name, Item::Field, e.fields, &found, &mut differences);
+                compare(
+                    e.name,
+                    Item::Field,
+                    &items(e.fields),
+                    &found,
+                    &mut differences,
+                );
             }
         }
         if expected.entities.iter().any(|e| !e.attributes.is_empty()) {
@@ -215,7 +230,7 @@ impl Client {
                 compare(
                     e.name,
                     Item::Attribute,
-                    e.attributes,
+                    &items(e.attributes),
                     &found,
                     &mut differences,
                 );

@@ -81,17 +81,25 @@ pub(super) fn lib_rs(api: &Api, settings: &Settings) -> TokenStream {
     let base_path = &api.base_path;
     let schema_entities = api.entities.iter().map(|e| {
         let name = e.name.as_str();
-        let fields = e.schema_fields.iter().map(|(f, t)| quote!((#f, #t)));
-        let attributes = e
-            .attributes
-            .iter()
-            .map(|a| (a.code.as_str(), a.atrocore_type.as_str()))
-            .map(|(c, t)| quote!((#c, #t)));
+        // `name:type,…` (names and types are identifiers: no `:` or `,` in them).
+        let list = |items: Vec<String>| items.join(",");
+        let fields = list(
+            e.schema_fields
+                .iter()
+                .map(|(f, t)| format!("{f}:{t}"))
+                .collect(),
+        );
+        let attributes = list(
+            e.attributes
+                .iter()
+                .map(|a| format!("{}:{}", a.code, a.atrocore_type))
+                .collect(),
+        );
         quote! {
             ::atrocore_runtime::schema::EntitySchema {
                 name: #name,
-                fields: &[#(#fields),*],
-                attributes: &[#(#attributes),*],
+                fields: #fields,
+                attributes: #attributes,
             }
         }
     });
