@@ -885,21 +885,14 @@ async fn typed_attribute_handles_are_portable_across_instances() {
 
 /// The typed attributes of the generated crate (from the bundled definitions,
 /// `specs/atrocore-2.2-pim-default.attributes.json`) against a simulator seeded with the same
-/// file: set, filter, read and bulk-upsert attribute values with no ids or strings in user
-/// code but the units'.
+/// file: set, filter and read attribute values (also of records a bulk upsert made) with no
+/// ids or strings in user code but the units'.
 #[tokio::test]
 async fn typed_attributes_of_the_generated_crate() {
     use atrocore_client::product::attr::{self, Colour, Materials};
     use atrocore_runtime::{Date, UpsertStatus};
     let sim = start_with(Faults::default()).await;
-    let definitions: Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../specs/atrocore-2.2-pim-default.attributes.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let definitions = support::bundled_attributes();
     assert_eq!(sim.seed_attributes(&definitions).unwrap(), 11);
     let kg = definitions["attributes"][0]["units"][0]["id"]
         .as_str()
@@ -1001,14 +994,7 @@ async fn typed_attributes_of_the_generated_crate() {
 async fn check_schema_reports_attribute_drift() {
     use atrocore_runtime::schema::{Change, Item};
     let sim = start_with(Faults::default()).await;
-    let definitions: Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../specs/atrocore-2.2-pim-default.attributes.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let definitions = support::bundled_attributes();
     sim.seed_attributes(&definitions).unwrap();
     let c = client(&sim, 0);
     let drift = c.check_schema().await.unwrap();
