@@ -33,7 +33,10 @@ fn docs() -> &'static (Arc<Value>, Arc<Value>) {
 /// The attribute definitions bundled with the default spec (what the example crate's typed
 /// attributes were generated from; `Simulator::seed_attributes` takes them).
 pub fn bundled_attributes() -> Value {
-    (*load(&format!("{ROOT}/specs/atrocore-2.2-pim-default.attributes.json"))).clone()
+    (*load(&format!(
+        "{ROOT}/specs/atrocore-2.2-pim-default.attributes.json"
+    )))
+    .clone()
 }
 
 /// Simulator settings for the default spec and its metadata.
