@@ -230,6 +230,11 @@ pub struct ExportArgs {
     /// The file to write.
     #[arg(short, long)]
     pub output: PathBuf,
+    /// Attribute values to add, by code (2.2 `code`, 2.3 `systemName`) or id, comma-separated:
+    /// one column per attribute named by its code (JSONL also carries units, `<code>UnitId`,
+    /// and languages, `<code>DeDe`).
+    #[arg(long, value_delimiter = ',')]
+    pub attributes: Vec<String>,
     /// Continue an interrupted export: keep the file's complete records and fetch the ones after
     /// its last id.
     #[arg(long, conflicts_with_all = ["force", "since_state"])]

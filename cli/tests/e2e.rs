@@ -1196,4 +1196,60 @@ fn fields_lists_attributes_with_their_types() {
     assert!(line("weight").contains("float") && line("weight").contains("Mass"));
     assert!(line("colour").contains("extensibleEnum"));
     assert!(line("careInstructions").contains("yes"), "multilingual");
+
+    // Values by code: a filter (`attr:CODE`, resolved to the attribute's id) and an export with
+    // attribute columns.
+    let client = env.client();
+    env.rt.block_on(async {
+        for (name, weight) in [("Light", 1.5), ("Heavy", 9.0)] {
+            let product: Value = client
+                .request(atrocore_runtime::Method::POST, "/Product")
+                .json(&serde_json::json!({"name": name, "number": format!("N-{name}"), "status": "draft"}))
+                .send_json()
+                .await
+                .unwrap();
+            let id = product["id"].as_str().unwrap();
+            client
+                .request(atrocore_runtime::Method::PUT, format!("/Product/{id}"))
+                .header("Flatten-Attributes", "true")
+                .json(&serde_json::json!({"weight": weight}))
+                .send_empty()
+                .await
+                .unwrap();
+        }
+    });
+    let heavy = env
+        .atro(&["list", "Product", "--where", "attr:weight > 5"])
+        .ok();
+    assert_eq!(list_total(&heavy.stderr), 1, "{}", heavy.stderr);
+    let unknown = env.atro(&["list", "Product", "--where", "attr:volume > 5"]);
+    assert_ne!(unknown.code, 0);
+    assert!(unknown.stderr.contains("`volume`"), "{}", unknown.stderr);
+    env.atro(&[
+        "export",
+        "Product",
+        "--select",
+        "name",
+        "--attributes",
+        "weight,colour",
+        "-o",
+        "p.csv",
+    ])
+    .ok();
+    let mut csv = csv::Reader::from_path(env.path("p.csv")).unwrap();
+    assert_eq!(
+        csv.headers().unwrap(),
+        vec!["id", "name", "weight", "colour"]
+    );
+    let rows: Vec<(String, String)> = csv
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[1].to_owned(), r[2].to_owned())
+        })
+        .collect();
+    assert!(
+        rows.contains(&("Heavy".to_owned(), "9.0".to_owned())),
+        "{rows:?}"
+    );
 }

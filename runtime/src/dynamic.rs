@@ -89,6 +89,7 @@ impl Records {
             sort_by: None,
             asc: None,
             after_id: None,
+            attributes: Vec::new(),
         }
     }
 
@@ -135,6 +136,8 @@ pub struct DynamicList {
     sort_by: Option<String>,
     asc: Option<bool>,
     after_id: Option<String>,
+    /// Attribute values to add to each record, by id or code (`attributes=`).
+    attributes: Vec<String>,
 }
 
 impl fmt::Debug for DynamicList {
@@ -148,6 +151,7 @@ impl fmt::Debug for DynamicList {
             .field("sort_by", &self.sort_by)
             .field("asc", &self.asc)
             .field("after_id", &self.after_id)
+            .field("attributes", &self.attributes)
             .finish_non_exhaustive()
     }
 }
@@ -189,6 +193,17 @@ impl DynamicList {
         self
     }
 
+    /// Adds these attributes' values to each record (`attributes=`, by attribute id or code:
+    /// 2.2 `code`, 2.3 `systemName`; sent with `Flatten-Attributes`), as fields keyed by code (`weight`, `weightUnitId`, …; see
+    /// [`FlatAttributes`](crate::FlatAttributes)): 2.2
+    /// `app/Atro/Controllers/AbstractRecordController.php::actionList`, 2.3
+    /// `app/Atro/Handlers/AbstractHandler.php::buildListParams`.
+    #[must_use]
+    pub fn attributes<S: Into<String>>(mut self, codes: impl IntoIterator<Item = S>) -> Self {
+        self.attributes.extend(codes.into_iter().map(Into::into));
+        self
+    }
+
     /// Ascending (`true`, the default) or descending.
     #[must_use]
     #[doc(alias = "desc")]
@@ -226,8 +241,14 @@ impl DynamicList {
             Err(e) => request.fail(e),
         };
         let select = (!self.select.is_empty()).then(|| self.select.join(","));
+        let attributes = (!self.attributes.is_empty()).then(|| self.attributes.join(","));
+        // The values come as fields of the record with `Flatten-Attributes`, which AtroCore's
+        // own web UI sends with every request (`client/src/app.js`).
+        let flatten = attributes.is_some().then_some("true");
         request
             .query_opt("select", select)
+            .query_opt("attributes", attributes)
+            .header_opt("Flatten-Attributes", flatten)
             .filter("where", &self.filter)
             .query_opt("offset", self.offset)
             .query_opt("maxSize", self.max_size)

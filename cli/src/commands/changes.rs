@@ -185,7 +185,14 @@ pub async fn run(s: &mut Session, args: &ExportArgs, state_path: &Path) -> CliRe
             .collect();
         columns = Some(header);
     }
-    let mut sink = Sink::open(path, format, columns, keep)?;
+    if let (Some(c), 0) = (columns.as_mut(), keep) {
+        for a in &args.attributes {
+            if !c.contains(a) {
+                c.insert(c.len() - 1, a.clone());
+            }
+        }
+    }
+    let mut sink = Sink::open(path, format, columns, args.attributes.clone(), keep)?;
     let mut mark = Checkpoint {
         output: path.to_path_buf(),
         keep_len: keep,
@@ -199,6 +206,7 @@ pub async fn run(s: &mut Session, args: &ExportArgs, state_path: &Path) -> CliRe
         .records(&entity.name)
         .list()
         .filter(filter)
+        .attributes(args.attributes.clone())
         .max_size(args.page_size.max(1));
     if !args.select.is_empty() {
         list = list.select(args.select.clone());

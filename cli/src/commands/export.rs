@@ -246,10 +246,18 @@ pub async fn run(s: &mut Session, args: &ExportArgs) -> CliResult<Exit> {
         .count()
         .await?;
 
+    if let Some(c) = columns.as_mut() {
+        for a in &args.attributes {
+            if !c.contains(a) {
+                c.push(a.clone());
+            }
+        }
+    }
     let mut sink = Sink::open(
         path,
         format,
         columns,
+        args.attributes.clone(),
         point.as_ref().map_or(0, |p| p.keep_len),
     )?;
 
@@ -260,6 +268,7 @@ pub async fn run(s: &mut Session, args: &ExportArgs) -> CliResult<Exit> {
         .records(&entity.name)
         .list()
         .filter(filter)
+        .attributes(args.attributes.clone())
         .max_size(args.page_size.max(1));
     if !select.is_empty() {
         list = list.select(select);

@@ -26,6 +26,9 @@ pub(super) enum Sink {
     Csv {
         writer: Box<csv::Writer<File>>,
         columns: Option<Vec<String>>,
+        /// Columns a header made from the first record gets too (attribute codes a record may
+        /// lack).
+        also: Vec<String>,
         warned: bool,
     },
 }
@@ -33,11 +36,12 @@ pub(super) enum Sink {
 impl Sink {
     /// Opens `path` for writing `format`, cut to its first `keep` bytes (complete records of an
     /// interrupted run, or nothing); a new CSV file gets its header when the columns are known
-    /// (otherwise from the first record).
+    /// (otherwise from the first record, plus `also`).
     pub(super) fn open(
         path: &Path,
         format: FileFormat,
         columns: Option<Vec<String>>,
+        also: Vec<String>,
         keep: u64,
     ) -> CliResult<Sink> {
         let file = OpenOptions::new()
@@ -61,6 +65,7 @@ impl Sink {
                 Sink::Csv {
                     writer,
                     columns,
+                    also,
                     warned: false,
                 }
             }
@@ -78,6 +83,7 @@ impl Sink {
             Sink::Csv {
                 writer,
                 columns,
+                also,
                 warned,
             } => {
                 let csv_err = |e: csv::Error| CliError::other(format!("cannot write CSV: {e}"));
@@ -88,6 +94,11 @@ impl Sink {
                         let mut c = vec!["id".to_owned()];
                         if let Some(o) = record.as_object() {
                             c.extend(o.keys().filter(|k| *k != "id").cloned());
+                        }
+                        for a in also.iter() {
+                            if !c.contains(a) {
+                                c.push(a.clone());
+                            }
                         }
                         writer.write_record(&c).map_err(csv_err)?;
                         columns.insert(c)

@@ -40,7 +40,7 @@ fn lower_expr(expr: &Expr, entity: &Entity) -> Result<Condition, LangError> {
                 field_condition(field, c)?
             }
             Target::Attr { id, language } => {
-                let mut cond = attribute_condition(id, c)?;
+                let mut cond = attribute_condition(&entity.name, id, c)?;
                 if let Some(l) = language {
                     cond = cond.with("language", l.as_str());
                 }
@@ -400,9 +400,11 @@ fn compare(cx: &Ctx<'_>, op: CmpOp, lit: &Lit) -> Result<Condition, LangError> {
 }
 
 /// An attribute condition: no metadata to check against, so numbers stay numbers and the rest
-/// is text.
-fn attribute_condition(id: &str, cond: &Cond) -> Result<Condition, LangError> {
-    let base = |op: &str| Condition::new(op).attribute(id).is_attribute(true);
+/// is text. `id` is the attribute's id or code (2.2 `code`, 2.3 `systemName`): the client
+/// resolves it to the id when the request is sent (AtroCore filters attributes by id only), and
+/// a name the instance has no attribute for is an error naming it.
+fn attribute_condition(entity: &str, id: &str, cond: &Cond) -> Result<Condition, LangError> {
+    let base = |op: &str| Condition::new(op).attribute_code(entity, id);
     let value = |lit: &Lit| -> WhereValue {
         match lit {
             Lit::Num(_) => number(lit).map_or_else(|| lit.text().into(), WhereValue::Number),

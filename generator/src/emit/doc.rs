@@ -161,9 +161,23 @@ fn inline(s: &str, out: &mut String) {
             }
             b'`' => {
                 let run = b[i..].iter().take_while(|c| **c == b'`').count();
-                let end = closing_run(&b[i + run..], run).map_or(i + run, |e| i + run + e + run);
-                out.push_str(&s[i..end]);
-                i = end;
+                match closing_run(&b[i + run..], run) {
+                    // A code span within the line: copied as it is.
+                    Some(e) => {
+                        let end = i + run + e + run;
+                        out.push_str(&s[i..end]);
+                        i = end;
+                    }
+                    // A run that closes nothing on this line would open a span closed on a
+                    // later line, which would leave what lies between those lines' spans
+                    // outside any span (raw HTML included): escaped.
+                    None => {
+                        for _ in 0..run {
+                            out.push_str("\\`");
+                        }
+                        i += run;
+                    }
+                }
             }
             b'<' => {
                 let after = &s[i + 1..];
@@ -292,6 +306,8 @@ mod tests {
         assert_eq!(inert("a < b, 1 <= 2"), "a < b, 1 <= 2");
         assert_eq!(inert("---\n* * *"), "---\n***");
         assert_eq!(inert("x\u{7f}y\u{1b}[31m"), "xy[31m");
+        // A backtick run that closes nothing on its line would pair with one on a later line.
+        assert_eq!(inert("a```\na```<!-->```"), "a\\`\\`\\`\na```<!-->```");
     }
 
     /// Text built from the characters that make Markdown blocks and HTML.

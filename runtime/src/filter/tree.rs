@@ -43,13 +43,21 @@ impl Where {
     /// The `(entity, code)` of every attribute condition by code (see
     /// [`Condition::attribute_code`]).
     pub(crate) fn attribute_codes(&self) -> std::collections::BTreeSet<(String, String)> {
-        let mut found = std::collections::BTreeSet::new();
-        let mut copy = self.conditions().to_vec();
-        each_condition_mut(&mut copy, &mut |c| {
-            if let (Some(entity), Some(code)) = (&c.attribute_of, &c.attribute) {
-                found.insert((entity.clone(), code.clone()));
+        fn visit(
+            conditions: &[Condition],
+            found: &mut std::collections::BTreeSet<(String, String)>,
+        ) {
+            for c in conditions {
+                if let (Some(entity), Some(code)) = (&c.attribute_of, &c.attribute) {
+                    found.insert((entity.clone(), code.clone()));
+                }
+                if let Some(WhereValue::Conditions(members)) = &c.value {
+                    visit(members, found);
+                }
             }
-        });
+        }
+        let mut found = std::collections::BTreeSet::new();
+        visit(self.conditions(), &mut found);
         found
     }
 

@@ -62,7 +62,11 @@ fn attr_def(ctx: &Ctx, id: &str) -> Result<Option<AttrDef>, ApiError> {
 /// The ids of the attributes of entity `e` that `values` name by id or by code (`systemName`),
 /// as `Repositories/Attribute.php::getAttributeIdsByIdOrCode` finds them (2.3): values naming
 /// no attribute of this entity are dropped silently.
-fn ids_by_id_or_code(ctx: &Ctx, e: &Entity, values: &[String]) -> Result<Vec<String>, ApiError> {
+pub(crate) fn ids_by_id_or_code(
+    ctx: &Ctx,
+    e: &Entity,
+    values: &[String],
+) -> Result<Vec<String>, ApiError> {
     Ok(all_attr_defs(ctx)?
         .into_iter()
         .filter(|d| {

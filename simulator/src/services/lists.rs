@@ -114,12 +114,20 @@ pub(crate) fn list_params(ctx: &Ctx, e: &Entity, req: &Req) -> Result<ListParams
     let attrs = if truthy(req.param("allAttributes")) {
         AttrSel::All
     } else if let Some(a) = req.param("attributes") {
-        AttrSel::Some(
-            a.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect(),
-        )
+        // By id or code (2.2 `code`, 2.3 `systemName`):
+        // `AttributeFieldConverter::getAttributesRowsByIds` (2.2.31 and 2.3.13).
+        let named: Vec<String> = a
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if ctx.app.model.entity("Attribute").is_some() {
+            AttrSel::Some(crate::services::attributes::ids_by_id_or_code(
+                ctx, e, &named,
+            )?)
+        } else {
+            AttrSel::Some(named)
+        }
     } else {
         AttrSel::None
     };
