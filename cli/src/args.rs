@@ -288,6 +288,11 @@ pub struct ImportArgs {
     /// Skip columns that are not fields of the entity instead of refusing the file.
     #[arg(long)]
     pub ignore_unknown: bool,
+    /// Columns (CSV) or keys (JSONL) that are attribute values by code (2.2 `code`, 2.3
+    /// `systemName`), comma-separated, as `atro export --attributes` writes them; a CSV header
+    /// `attr:CODE` is one too.
+    #[arg(long, value_delimiter = ',')]
+    pub attributes: Vec<String>,
 }
 
 /// What to do when the folder holds a file of the same name.

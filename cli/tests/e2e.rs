@@ -1252,4 +1252,30 @@ fn fields_lists_attributes_with_their_types() {
         rows.contains(&("Heavy".to_owned(), "9.0".to_owned())),
         "{rows:?}"
     );
+
+    // Imported back: `attr:CODE` headers, or the export's own columns named by --attributes.
+    std::fs::write(
+        env.path("new.csv"),
+        "name,number,status,attr:weight\nStool,N-stool,draft,3.5\n",
+    )
+    .unwrap();
+    env.atro(&["import", "Product", "new.csv"]).ok();
+    let over_three = env
+        .atro(&["list", "Product", "--where", "attr:weight > 3"])
+        .ok();
+    assert_eq!(list_total(&over_three.stderr), 2, "{}", over_three.stderr);
+    let text = read(&env.path("p.csv")).replace(",9.0,", ",1.0,");
+    std::fs::write(env.path("p.csv"), text).unwrap();
+    env.atro(&[
+        "import",
+        "Product",
+        "p.csv",
+        "--attributes",
+        "weight,colour",
+    ])
+    .ok();
+    let over_three = env
+        .atro(&["list", "Product", "--where", "attr:weight > 3"])
+        .ok();
+    assert_eq!(list_total(&over_three.stderr), 1, "{}", over_three.stderr);
 }

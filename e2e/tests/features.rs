@@ -885,8 +885,8 @@ async fn typed_attribute_handles_are_portable_across_instances() {
 
 /// The typed attributes of the generated crate (from the bundled definitions,
 /// `specs/atrocore-2.2-pim-default.attributes.json`) against a simulator seeded with the same
-/// file: set, filter and read attribute values (also of records a bulk upsert made) with no
-/// ids or strings in user code but the units'.
+/// file: set, filter, read and bulk-upsert attribute values with no ids or strings in user
+/// code but the units'.
 #[tokio::test]
 async fn typed_attributes_of_the_generated_crate() {
     use atrocore_client::product::attr::{self, Colour, Materials};
@@ -959,25 +959,28 @@ async fn typed_attributes_of_the_generated_crate() {
         .unwrap();
     assert_eq!(organic.total, 1);
 
-    // Records made by a bulk upsert, then their values set by code.
+    // A bulk upsert with attribute values: the typed changes in the create structs' `extra`,
+    // sent with `Flatten-Attributes` as AtroCore's web UI sends every request.
     let posts: Vec<ProductPost> = (0..3)
-        .map(|i| ProductPost {
-            status: Some("draft".into()),
-            ..ProductPost::new(format!("Stool {i}"), format!("N-stool-{i}"))
+        .map(|i| {
+            let mut post = ProductPost {
+                status: Some("draft".into()),
+                ..ProductPost::new(format!("Stool {i}"), format!("N-stool-{i}"))
+            };
+            attr::warranty_years()
+                .set(i + 1)
+                .and(attr::colour().set(Colour::Blue))
+                .apply_to(&mut post.extra);
+            post
         })
         .collect();
-    let report = c.product().upsert(&posts).await.unwrap();
+    let report = c
+        .product()
+        .upsert(&posts)
+        .flatten_attributes(true)
+        .await
+        .unwrap();
     assert_eq!(report.count(UpsertStatus::Created), 3, "{report:?}");
-    for (i, r) in report.results.iter().enumerate() {
-        let id = r.id.clone().unwrap();
-        let changes = attr::warranty_years()
-            .set(i as i64 + 1)
-            .and(attr::colour().set(Colour::Blue));
-        c.product()
-            .set_attributes(id.as_str(), &changes)
-            .await
-            .unwrap();
-    }
     let blue = c
         .product()
         .list()

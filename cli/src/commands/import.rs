@@ -14,7 +14,9 @@ use atrocore_runtime::{UpsertItem, UpsertStatus};
 use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
 
-use super::import_values::{Column, cell_value, column, missing_required, put, put_json};
+use super::import_values::{
+    Column, attribute_column, cell_value, column, missing_required, put, put_json,
+};
 use super::session::Session;
 use super::sink::format_of;
 use crate::args::{FileFormat, ImportArgs};
@@ -50,6 +52,8 @@ enum Reader {
         line: u64,
         entity: Entity,
         ignore_unknown: bool,
+        /// Keys that are attribute values.
+        attributes: Vec<String>,
     },
 }
 
@@ -59,6 +63,7 @@ impl Reader {
         format: FileFormat,
         entity: &Entity,
         ignore_unknown: bool,
+        attributes: &[String],
     ) -> CliResult<(Reader, Vec<String>)> {
         let file = File::open(path)
             .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
@@ -72,6 +77,10 @@ impl Reader {
                 let mut columns = Vec::new();
                 let mut unknown = Vec::new();
                 for h in headers.iter() {
+                    if let Some(a) = attribute_column(h.trim(), attributes, true) {
+                        columns.push(a);
+                        continue;
+                    }
                     match column(entity, h.trim()) {
                         Ok(c) => columns.push(c),
                         Err(msg) if ignore_unknown => {
@@ -105,6 +114,7 @@ impl Reader {
                     line: 0,
                     entity: entity.clone(),
                     ignore_unknown,
+                    attributes: attributes.to_vec(),
                 },
                 Vec::new(),
             )),
@@ -143,6 +153,7 @@ impl Reader {
                 line,
                 entity,
                 ignore_unknown,
+                attributes,
             } => loop {
                 let Some(text) = lines.next() else {
                     return Ok(None);
@@ -154,7 +165,7 @@ impl Reader {
                 }
                 let row = match serde_json::from_str::<Value>(&text) {
                     Ok(v @ Value::Object(_)) => {
-                        let payload = json_payload(entity, &v, *ignore_unknown);
+                        let payload = json_payload(entity, &v, *ignore_unknown, attributes);
                         Row {
                             line: *line,
                             raw: Raw::Json(v),
@@ -202,9 +213,14 @@ fn json_payload(
     entity: &Entity,
     v: &Value,
     ignore_unknown: bool,
+    attributes: &[String],
 ) -> Result<Map<String, Value>, String> {
     let mut m = Map::new();
     for (k, value) in v.as_object().into_iter().flatten() {
+        if let Some(a) = attribute_column(k, attributes, false) {
+            put_json(&mut m, &a, value)?;
+            continue;
+        }
         let col = match column(entity, k) {
             Ok(c) => c,
             Err(_) if ignore_unknown => continue,
@@ -330,7 +346,17 @@ pub async fn run(s: &mut Session, args: &ImportArgs) -> CliResult<Exit> {
         })?;
     let client = s.client.clone();
     let entity = s.metadata().await?.entity(&args.entity)?.clone();
-    let (mut reader, headers) = Reader::open(&args.file, format, &entity, args.ignore_unknown)?;
+    let (mut reader, headers) = Reader::open(
+        &args.file,
+        format,
+        &entity,
+        args.ignore_unknown,
+        &args.attributes,
+    )?;
+    // Attribute values go as flattened fields, which AtroCore reads with `Flatten-Attributes`.
+    let flatten = !args.attributes.is_empty()
+        || matches!(&reader, Reader::Csv { columns, .. }
+            if columns.iter().any(|c| matches!(c, Column::Attribute(_))));
     let rejects_path = args
         .rejects
         .clone()
@@ -441,6 +467,7 @@ pub async fn run(s: &mut Session, args: &ImportArgs) -> CliResult<Exit> {
     let mut progress = Progress::new("import", Unit::Records, None, 0);
     let mut outcomes = client
         .upsert(items)
+        .flatten_attributes(flatten)
         .batch_size(args.batch_size.max(1))
         .concurrency(args.concurrency.max(1))
         .stream();

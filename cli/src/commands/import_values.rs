@@ -29,6 +29,37 @@ pub enum Column {
     },
     /// Not written (read-only field, derived label, or unknown with `--ignore-unknown`).
     Skip,
+    /// An attribute value by code (a CSV header `attr:CODE`, or a name given to
+    /// `--attributes`): written as the flattened field `CODE` (the import then sends
+    /// `Flatten-Attributes`); a number, `true`/`false`, or text.
+    Attribute(String),
+}
+
+/// The attribute column `name` names: `attr:CODE` (CSV headers), or a name in `listed`.
+pub fn attribute_column(name: &str, listed: &[String], prefix: bool) -> Option<Column> {
+    match name.strip_prefix("attr:") {
+        Some(code) if prefix && !code.is_empty() => Some(Column::Attribute(code.to_owned())),
+        _ => listed
+            .iter()
+            .any(|l| l == name)
+            .then(|| Column::Attribute(name.to_owned())),
+    }
+}
+
+/// An attribute cell: no metadata says its kind, so a number stays a number, `true`/`false`
+/// a flag, the rest text.
+fn attribute_value(text: &str) -> Value {
+    if let Ok(i) = text.parse::<i64>() {
+        return Value::from(i);
+    }
+    if let Some(n) = text.parse::<f64>().ok().filter(|f| f.is_finite()) {
+        return Value::from(n);
+    }
+    match text {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        _ => Value::String(text.to_owned()),
+    }
 }
 
 /// What `name` means for `entity`; `Err` for a name that is not a field (with suggestions).
@@ -201,6 +232,9 @@ pub fn put(payload: &mut Map<String, Value>, col: &Column, value: Value) -> Resu
         Column::Field(f) => {
             payload.insert(f.name.clone(), value);
         }
+        Column::Attribute(code) => {
+            payload.insert(code.clone(), value);
+        }
         Column::LinkIds(f) => {
             if payload.contains_key(&f.name) {
                 return Err(format!("`{}` is given both by id and by lookup", f.name));
@@ -248,6 +282,7 @@ pub fn cell_value(col: &Column, text: &str) -> Result<Option<Value>, String> {
         Column::Id => Value::String(text.to_owned()),
         Column::Field(f) | Column::LinkIds(f) => from_text(f, text)?,
         Column::Lookup { .. } => Value::String(text.to_owned()),
+        Column::Attribute(_) => attribute_value(text),
     }))
 }
 
@@ -262,6 +297,7 @@ pub fn put_json(payload: &mut Map<String, Value>, col: &Column, v: &Value) -> Re
             _ => return Err(format!("`id` must be a string, found {v}")),
         },
         Column::Field(f) => from_json(f, v)?,
+        Column::Attribute(_) => v.clone(),
         Column::LinkIds(f) => {
             let lookups = match v {
                 Value::Object(_) => f.kind == Kind::Link,

@@ -110,6 +110,7 @@ pub struct UpsertRequest<'a> {
     items: Box<dyn Iterator<Item = Result<UpsertItem>> + Send + 'a>,
     batch_size: usize,
     concurrency: usize,
+    flatten_attributes: bool,
 }
 
 impl fmt::Debug for UpsertRequest<'_> {
@@ -117,6 +118,7 @@ impl fmt::Debug for UpsertRequest<'_> {
         f.debug_struct("UpsertRequest")
             .field("batch_size", &self.batch_size)
             .field("concurrency", &self.concurrency)
+            .field("flatten_attributes", &self.flatten_attributes)
             .finish_non_exhaustive()
     }
 }
@@ -137,6 +139,15 @@ impl<'a> UpsertRequest<'a> {
         self
     }
 
+    /// Sends the batches with `Flatten-Attributes: true`, as AtroCore's web UI sends every
+    /// request: items may then carry attribute values as flattened fields by code (a typed
+    /// handle's `set(…)` applied to a create struct's `extra`, or `AttributeChanges`).
+    #[must_use]
+    pub fn flatten_attributes(mut self, on: bool) -> Self {
+        self.flatten_attributes = on;
+        self
+    }
+
     /// Sends the batches and yields each one's outcome as it completes (in input order when
     /// `concurrency` is 1). While requests are in flight (each on a task of its own), the next
     /// batch is pulled from the input, serialized and encoded, so that this work overlaps the
@@ -148,6 +159,7 @@ impl<'a> UpsertRequest<'a> {
             self.items,
             self.batch_size,
             self.concurrency,
+            self.flatten_attributes,
         ))
     }
 }
@@ -192,6 +204,7 @@ impl<'a> UpsertRequest<'a> {
             items: Box::new(items.into_iter().map(|item| item.upsert_item())),
             batch_size: DEFAULT_UPSERT_BATCH_SIZE,
             concurrency: 1,
+            flatten_attributes: false,
         }
     }
 }
@@ -210,6 +223,7 @@ impl Client {
             items: Box::new(items.into_iter().map(|item| Ok(item.into()))),
             batch_size: DEFAULT_UPSERT_BATCH_SIZE,
             concurrency: 1,
+            flatten_attributes: false,
         }
     }
 }

@@ -132,7 +132,7 @@ impl Sending {
 /// one batch prepared ahead of them.
 pub(super) struct UpsertStream<'a> {
     client: Client,
-    path: &'static str,
+    route: Route,
     batches: Batches<'a>,
     concurrency: usize,
     /// The next batch, encoded (or failed) while the requests run.
@@ -148,9 +148,13 @@ impl<'a> UpsertStream<'a> {
         items: Box<dyn Iterator<Item = Result<UpsertItem>> + Send + 'a>,
         batch_size: usize,
         concurrency: usize,
+        flatten_attributes: bool,
     ) -> Self {
         Self {
-            path: upsert_path(client.generation()),
+            route: Route {
+                path: upsert_path(client.generation()),
+                flatten_attributes,
+            },
             client,
             batches: Batches::new(items, batch_size),
             concurrency: concurrency.max(1),
@@ -183,7 +187,7 @@ impl Stream for UpsertStream<'_> {
             match this.ready.take() {
                 Some(Ok(encoded)) => this.sending.push_back(Sending {
                     indices: encoded.indices.clone(),
-                    task: Spawned::spawn(send_batch(this.client.clone(), this.path, encoded)),
+                    task: Spawned::spawn(send_batch(this.client.clone(), this.route, encoded)),
                 }),
                 Some(Err(failed)) if this.sending.is_empty() => {
                     return Poll::Ready(Some(Err(failed)));
@@ -220,6 +224,14 @@ impl Stream for UpsertStream<'_> {
     }
 }
 
+/// Where a batch goes: the upsert route, and whether the items carry attribute values as
+/// flattened fields (sent with `Flatten-Attributes`).
+#[derive(Debug, Clone, Copy)]
+struct Route {
+    path: &'static str,
+    flatten_attributes: bool,
+}
+
 /// The upsert route of a generation.
 fn upsert_path(generation: ApiGeneration) -> &'static str {
     match generation {
@@ -250,17 +262,22 @@ fn encode_items<'a>(items: impl Iterator<Item = &'a UpsertItem> + Clone) -> Resu
 /// encoded or not yet, and reads one result per item straight from the answer's text.
 async fn send_items(
     client: &Client,
-    path: &str,
+    route: Route,
     items: &[(usize, &UpsertItem)],
     body: Option<Bytes>,
     safe: bool,
 ) -> Result<Vec<UpsertResult>> {
+    let path = route.path;
     let body = match body {
         Some(body) => body,
         None => encode_items(items.iter().map(|(_, item)| *item))?,
     };
     let answer = client
         .request(Method::POST, path)
+        .header_opt(
+            "Flatten-Attributes",
+            route.flatten_attributes.then_some("true"),
+        )
         .json_bytes(body)
         .idempotent(safe)
         .send_bytes()
@@ -284,7 +301,7 @@ async fn send_items(
 }
 
 /// Sends one encoded batch.
-async fn send_batch(client: Client, path: &'static str, encoded: Encoded) -> BatchOutcome {
+async fn send_batch(client: Client, route: Route, encoded: Encoded) -> BatchOutcome {
     let Encoded {
         indices,
         items: batch,
@@ -294,7 +311,7 @@ async fn send_batch(client: Client, path: &'static str, encoded: Encoded) -> Bat
     let client = &client;
     let items: Vec<(usize, &UpsertItem)> = (indices.start..).zip(&batch).collect();
     // Retried by the request core only when every item finds its record again.
-    let error = match send_items(client, path, &items, Some(body), safe).await {
+    let error = match send_items(client, route, &items, Some(body), safe).await {
         Ok(results) => return Ok(results),
         Err(e) => e,
     };
@@ -320,7 +337,7 @@ async fn send_batch(client: Client, path: &'static str, encoded: Encoded) -> Bat
         .map(|(i, item)| UpsertResult::outcome_unknown(*i, item, &error))
         .collect();
     if !keyed.is_empty() {
-        match send_items(client, path, &keyed, None, true).await {
+        match send_items(client, route, &keyed, None, true).await {
             Ok(r) => results.extend(r),
             Err(error) => {
                 return Err(FailedBatch {
