@@ -400,10 +400,7 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
         _ => {}
     }
     let Some(entity) = segs.first().and_then(|n| app.model.entity(n)) else {
-        return Err(ApiError::not_found(format!(
-            "Route '{}' not found.",
-            req.segs.join("/")
-        )));
+        return Err(route_not_found(g, &req.segs));
     };
     match (segs.len(), &m) {
         (1, &Method::GET) => lists::list(&ctx, entity, &req).map(|v| json(&v)),
@@ -440,9 +437,9 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
         // 2.3 has no per-entity link routes: its pipeline (`Core/Factories/HttpPipeline.php`)
         // routes only the compiled handlers, and `/entityRelation` is the one for links; the
         // rest falls to `NotFoundMiddleware`.
-        (3, &Method::GET | &Method::POST | &Method::DELETE) if g == Generation::V23 => Err(
-            ApiError::not_found(format!("Route '{}' not found.", req.segs.join("/"))),
-        ),
+        (3, &Method::GET | &Method::POST | &Method::DELETE) if g == Generation::V23 => {
+            Err(not_routed())
+        }
         (3, &Method::GET) => {
             links::linked_list(&ctx, entity, segs[1], segs[2], &req).map(|v| json(&v))
         }
@@ -453,10 +450,18 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
             links::unlink(&ctx, entity, segs[1], segs[2], &req).map(|v| json(&v))
         }
         (1..=3, _) => Err(method_not_allowed_in(g)),
-        _ => Err(ApiError::not_found(format!(
-            "Route '{}' not found.",
-            req.segs.join("/")
-        ))),
+        _ => Err(route_not_found(g, &req.segs)),
+    }
+}
+
+/// No route takes the path: 2.2's router names it; 2.3's pipeline ends in
+/// `NotFoundMiddleware` (see [`not_routed`]), authenticated or not.
+fn route_not_found(g: crate::model::Generation, segs: &[String]) -> ApiError {
+    match g {
+        crate::model::Generation::V22 => {
+            ApiError::not_found(format!("Route '{}' not found.", segs.join("/")))
+        }
+        crate::model::Generation::V23 => not_routed(),
     }
 }
 
