@@ -151,6 +151,13 @@ fn import_reports_bad_rows_by_line_and_exits_1() {
                      imp6,Imported 6,perhaps,x\n";
         std::fs::write(env.path("brands.csv"), input).unwrap();
 
+        // The reject file never replaces the input.
+        let refused = env
+            .atro(&["import", "Brand", "brands.csv", "--rejects", "./brands.csv"])
+            .code(2);
+        assert!(refused.stderr.contains("--rejects"), "{}", refused.stderr);
+        assert_eq!(read(&env.path("brands.csv")), input);
+
         let dry = env
             .atro(&["import", "Brand", "brands.csv", "--dry-run"])
             .code(1);

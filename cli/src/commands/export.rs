@@ -156,12 +156,14 @@ pub fn scan_csv(path: &Path) -> CliResult<ResumePoint> {
         }
     }
     if let Some((start, rec)) = last {
+        // Only the last record's bytes are read back, not the whole export.
         let tail = {
-            let bytes = std::fs::read(path)?;
+            use std::io::{Read, Seek, SeekFrom};
+            let mut f = File::open(path)?;
+            f.seek(SeekFrom::Start(start))?;
+            let mut bytes = Vec::new();
+            f.read_to_end(&mut bytes)?;
             bytes
-                .get(start as usize..)
-                .map(<[u8]>::to_vec)
-                .unwrap_or_default()
         };
         if rec.len() == columns.len() && csv_bytes(&rec).is_some_and(|b| b == tail) {
             point.count += 1;

@@ -361,6 +361,18 @@ pub async fn run(s: &mut Session, args: &ImportArgs) -> CliResult<Exit> {
         .rejects
         .clone()
         .unwrap_or_else(|| default_rejects(&args.file, format));
+    // The reject file is replaced: never the input itself.
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same(&rejects_path, &args.file) {
+        return Err(CliError::usage(format!(
+            "--rejects names the input file {}: it would be replaced by the rejected rows; name \
+             another file",
+            args.file.display()
+        )));
+    }
     let _ = std::fs::remove_file(&rejects_path);
     let mut rejects = Rejects {
         path: rejects_path,
@@ -542,6 +554,9 @@ pub async fn run(s: &mut Session, args: &ImportArgs) -> CliResult<Exit> {
                 (None, None) => {}
             }
         }
+        // The rejects of each batch are on disk before the next: an interrupted import keeps
+        // them.
+        rejects.finish()?;
         if outcome.is_none() {
             break;
         }
