@@ -27,6 +27,14 @@ fn config() -> SimConfig {
     SimConfig::from_spec_value(spec.clone()).metadata_value(meta.clone())
 }
 
+/// The full 2.3 PIM reference spec and its metadata (the small spec has no Attribute routes;
+/// the crate's Product routes are the same); `None`, the test skipping, without `../shared`.
+fn full_pim_config() -> Option<SimConfig> {
+    let spec = atrocore_testkit::reference_json("specs/atrocore-pim-multilang.json")?;
+    let meta = atrocore_testkit::reference_json("metadata/atrocore-pim-multilang.metadata.json")?;
+    Some(SimConfig::from_spec_value(Arc::new(spec)).metadata_value(Arc::new(meta)))
+}
+
 /// The generated 2.3 client logged in as the simulator's admin.
 fn client(sim: &Simulator) -> Client {
     Client::builder(sim.base_url())
@@ -161,17 +169,9 @@ async fn reads_by_code_need_an_is_code_field_and_link_ids_must_exist_on_2_3() {
 #[tokio::test]
 async fn attribute_writes_report_not_modified_on_2_3() {
     use atrocore_runtime::{AttributeValue, Method, WriteOutcome};
-    // The full 2.3 PIM reference spec (the small one has no Attribute routes); the crate's
-    // Product routes are the same.
-    let Some(spec) = atrocore_testkit::reference_json("specs/atrocore-pim-multilang.json") else {
+    let Some(full) = full_pim_config() else {
         return;
     };
-    let Some(meta) =
-        atrocore_testkit::reference_json("metadata/atrocore-pim-multilang.metadata.json")
-    else {
-        return;
-    };
-    let full = SimConfig::from_spec_value(Arc::new(spec)).metadata_value(Arc::new(meta));
     let sim = Simulator::start(full).await.unwrap();
     let client = client(&sim);
     let attr: Value = client
@@ -538,16 +538,9 @@ async fn typed_attribute_handles_on_2_3() {
     use atrocore_client_23::product::Product;
     use atrocore_runtime::typed_attributes::{Attr, kind};
     use atrocore_runtime::{AttributeChanges, FlatAttributes, Method};
-    // The full 2.3 PIM reference spec (the small one has no Attribute routes).
-    let Some(spec) = atrocore_testkit::reference_json("specs/atrocore-pim-multilang.json") else {
+    let Some(full) = full_pim_config() else {
         return;
     };
-    let Some(meta) =
-        atrocore_testkit::reference_json("metadata/atrocore-pim-multilang.metadata.json")
-    else {
-        return;
-    };
-    let full = SimConfig::from_spec_value(Arc::new(spec)).metadata_value(Arc::new(meta));
     let sim = Simulator::start(full).await.unwrap();
     let definitions: Value = serde_json::from_str(
         &std::fs::read_to_string(format!(

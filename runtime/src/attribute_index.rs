@@ -23,12 +23,13 @@ use crate::http::session::{AttributeIds, ClientRef};
 /// Attributes per page of the index's requests.
 const PAGE: usize = 200;
 
-/// The id of every attribute by `(entity, code)`; an attribute without a code (2.2) is also
-/// found by `(entity, id)`, which is the key AtroCore gives its values then.
-pub(crate) async fn index(client: &Arc<ClientRef>, refresh: bool) -> Result<Arc<AttributeIds>> {
-    if !refresh && let Some(ids) = client.attribute_ids() {
-        return Ok(ids);
-    }
+/// Every attribute as `(id, entity, code, record)`: keyset pages of `/Attribute` selecting
+/// `id`, `entityId`, the code (2.2 `code`, 2.3 `systemName`) and `also`. The code is `None` for
+/// an attribute without one (2.2), whose values AtroCore then keys by its id.
+pub(crate) async fn read_all(
+    client: &Arc<ClientRef>,
+    also: &[&str],
+) -> Result<Vec<(String, String, Option<String>, Value)>> {
     let code = match client.generation {
         ApiGeneration::V2_2 => "code",
         _ => "systemName",
@@ -38,11 +39,16 @@ pub(crate) async fn index(client: &Arc<ClientRef>, refresh: bool) -> Result<Arc<
         #[serde(default)]
         list: Vec<Value>,
     }
-    let mut ids = AttributeIds::new();
+    let mut select = format!("id,entityId,{code}");
+    for field in also {
+        select.push(',');
+        select.push_str(field);
+    }
+    let mut out = Vec::new();
     let mut after: Option<String> = None;
     loop {
         let mut query = vec![
-            ("select".to_owned(), format!("id,entityId,{code}")),
+            ("select".to_owned(), select.clone()),
             ("maxSize".to_owned(), PAGE.to_string()),
             ("sortBy".to_owned(), "id".to_owned()),
             ("asc".to_owned(), "true".to_owned()),
@@ -68,20 +74,37 @@ pub(crate) async fn index(client: &Arc<ClientRef>, refresh: bool) -> Result<Arc<
         let page: Page = serde_json::from_slice(&bytes)
             .map_err(|e| Error::decode(e).with_request(&Method::GET, "/Attribute"))?;
         let n = page.list.len();
-        for a in &page.list {
-            let text = |k: &str| a.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+        for a in page.list {
+            let text = |k: &str| {
+                a.get(k)
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+            };
             let (Some(id), Some(entity)) = (text("id"), text("entityId")) else {
                 continue;
             };
-            ids.insert((entity.to_owned(), id.to_owned()), id.to_owned());
-            if let Some(c) = text(code) {
-                ids.insert((entity.to_owned(), c.to_owned()), id.to_owned());
-            }
-            after = Some(id.to_owned());
+            after = Some(id.clone());
+            out.push((id, entity, text(code), a));
         }
         if n < PAGE {
-            break;
+            return Ok(out);
         }
+    }
+}
+
+/// The id of every attribute by `(entity, code)`; an attribute without a code (2.2) is also
+/// found by `(entity, id)`, which is the key AtroCore gives its values then.
+pub(crate) async fn index(client: &Arc<ClientRef>, refresh: bool) -> Result<Arc<AttributeIds>> {
+    if !refresh && let Some(ids) = client.attribute_ids() {
+        return Ok(ids);
+    }
+    let mut ids = AttributeIds::new();
+    for (id, entity, code, _) in read_all(client, &[]).await? {
+        if let Some(c) = code {
+            ids.insert((entity.clone(), c), id.clone());
+        }
+        ids.insert((entity, id.clone()), id);
     }
     let ids = Arc::new(ids);
     client.set_attribute_ids(ids.clone());

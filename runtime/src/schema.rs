@@ -12,6 +12,7 @@ use std::fmt;
 use reqwest::Method;
 use serde_json::Value;
 
+use crate::attribute_index;
 use crate::client::Client;
 use crate::error::Result;
 use crate::http::config::ApiGeneration;
@@ -241,50 +242,17 @@ impl Client {
     }
 
     /// Every attribute's type by entity and code (2.2 `code`, or the id when it has none; 2.3
-    /// `systemName`), by keyset pages of `/Attribute`.
+    /// `systemName`).
     async fn live_attributes(&self) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
-        const PAGE: usize = 200;
-        let code = match self.generation() {
-            ApiGeneration::V2_2 => "code",
-            _ => "systemName",
-        };
         let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        let mut after: Option<String> = None;
-        loop {
-            let mut w = crate::filter::Where::new();
-            if let Some(last) = &after {
-                w.push(
-                    crate::filter::Condition::new("greaterThan")
-                        .attribute("id")
-                        .value(last.as_str()),
-                );
-            }
-            let page: Value = self
-                .request(Method::GET, "/Attribute")
-                .query("select", format!("id,entityId,type,{code}"))
-                .query("maxSize", PAGE)
-                .query("sortBy", "id")
-                .query("asc", "true")
-                .filter("where", &w)
-                .send_json()
-                .await?;
-            let list = page["list"].as_array().cloned().unwrap_or_default();
-            for a in &list {
-                let text = |k: &str| a.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
-                let (Some(id), Some(entity), Some(ty)) =
-                    (text("id"), text("entityId"), text("type"))
-                else {
-                    continue;
-                };
-                out.entry(entity.to_owned())
+        for (id, entity, code, record) in attribute_index::read_all(&self.inner, &["type"]).await? {
+            if let Some(ty) = record.get("type").and_then(Value::as_str) {
+                out.entry(entity)
                     .or_default()
-                    .insert(text(code).unwrap_or(id).to_owned(), ty.to_owned());
-                after = Some(id.to_owned());
-            }
-            if list.len() < PAGE {
-                return Ok(out);
+                    .insert(code.unwrap_or(id), ty.to_owned());
             }
         }
+        Ok(out)
     }
 }
 
