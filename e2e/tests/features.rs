@@ -884,24 +884,53 @@ async fn typed_attribute_handles_are_portable_across_instances() {
 }
 
 /// The typed attributes of the generated crate (from the bundled definitions,
-/// `specs/atrocore-2.2-pim-default.attributes.json`) against a simulator seeded with the same
-/// file: set, filter, read and bulk-upsert attribute values with no ids or strings in user
-/// code but the units'.
+/// `specs/atrocore-2.2-pim-default.attributes.json`): set, filter, read and bulk-upsert
+/// attribute values with no ids or strings in user code, on a simulator seeded with the same
+/// file (the instance the crate was generated from) and on one whose every id differs
+/// (attributes, list options, units): handles carry codes, resolved on the instance a client
+/// talks to.
 #[tokio::test]
 async fn typed_attributes_of_the_generated_crate() {
-    use atrocore_client::product::attr::{self, Colour, Materials};
+    for instance in ["generated from", "other ids"] {
+        let definitions = support::bundled_attributes();
+        let definitions = if instance == "other ids" {
+            with_other_ids(definitions)
+        } else {
+            definitions
+        };
+        typed_attribute_tour(&definitions, instance).await;
+    }
+}
+
+/// `definitions` with every id (attributes, options, units) replaced by another.
+fn with_other_ids(mut definitions: Value) -> Value {
+    let other = |v: &mut Value| {
+        let id = v.as_str().unwrap().to_owned();
+        *v = json!(format!("b{}", &id[1..]));
+    };
+    for a in definitions["attributes"].as_array_mut().unwrap() {
+        other(&mut a["id"]);
+        for o in a["options"].as_array_mut().into_iter().flatten() {
+            other(&mut o["value"]);
+        }
+        for u in a["units"].as_array_mut().into_iter().flatten() {
+            other(&mut u["id"]);
+        }
+    }
+    definitions
+}
+
+async fn typed_attribute_tour(definitions: &Value, instance: &str) {
+    use atrocore_client::product::attr::{self, Colour, MassUnit, Materials};
+    use atrocore_runtime::typed_attributes::Range;
     use atrocore_runtime::{Date, UpsertStatus};
     let sim = start_with(Faults::default()).await;
-    let definitions = support::bundled_attributes();
-    assert_eq!(sim.seed_attributes(&definitions).unwrap(), 11);
-    let kg = definitions["attributes"][0]["units"][0]["id"]
-        .as_str()
-        .unwrap();
+    assert_eq!(sim.seed_attributes(definitions).unwrap(), 11);
     let c = client(&sim, 0);
     let chair = new_product(&c, "Chair").await;
     let table = new_product(&c, "Table").await;
     let changes = attr::weight()
-        .set_with_unit(7.5, kg)
+        .set_with_unit(7.5, MassUnit::Kg)
         .and(attr::colour().set(Colour::NaturalOak))
         .and(attr::materials().set([Materials::Wood, Materials::Wool]))
         .and(attr::care_instructions().set("Dry clean"))
@@ -911,11 +940,24 @@ async fn typed_attributes_of_the_generated_crate() {
                 .set("Chemisch reinigen"),
         )
         .and(attr::organic().set(true))
-        .and(attr::release_date().set(Date::new(2026, 3, 1).unwrap()));
+        .and(attr::release_date().set(Date::new(2026, 3, 1).unwrap()))
+        .and(attr::seat_depth().set(Some(40.0), Some(55.5)));
     let saved = c.product().set_attributes(&chair, &changes).await.unwrap();
     let values = attr::Values::of(&saved.flat_attributes()).unwrap();
-    assert_eq!(values.weight, Some(7.5));
-    assert_eq!(values.colour, Some(Colour::NaturalOak));
+    assert_eq!(values.weight, Some(7.5), "{instance}");
+    assert_eq!(
+        attr::weight().unit::<MassUnit>(&saved.flat_attributes()),
+        Some(MassUnit::Kg),
+        "{instance}"
+    );
+    assert_eq!(values.colour, Some(Colour::NaturalOak), "{instance}");
+    assert_eq!(
+        values.seat_depth,
+        Some(Range {
+            from: Some(40.0),
+            to: Some(55.5)
+        })
+    );
     assert_eq!(
         values.materials,
         Some(vec![Materials::Wood, Materials::Wool])
@@ -936,7 +978,7 @@ async fn typed_attributes_of_the_generated_crate() {
         .set_attributes(
             &table,
             &attr::weight()
-                .set_with_unit(30.0, kg)
+                .set_with_unit(30.0, MassUnit::G)
                 .and(attr::colour().set(Colour::Red)),
         )
         .await
@@ -949,7 +991,7 @@ async fn typed_attributes_of_the_generated_crate() {
         .filter(attr::weight().greater_than(5.0) & attr::colour().equals(Colour::NaturalOak))
         .await
         .unwrap();
-    assert_eq!(heavy_oak.total, 1);
+    assert_eq!(heavy_oak.total, 1, "{instance}");
     assert_eq!(heavy_oak.list[0].id.as_ref(), Some(&chair));
     let organic = c
         .product()
@@ -987,7 +1029,59 @@ async fn typed_attributes_of_the_generated_crate() {
         .filter(attr::colour().equals(Colour::Blue) & attr::warranty_years().greater_than(1))
         .await
         .unwrap();
-    assert_eq!(blue.total, 2);
+    assert_eq!(blue.total, 2, "{instance}");
+    let light = c
+        .product()
+        .list()
+        .filter(attr::colour().in_([Colour::Red, Colour::Blue]))
+        .await
+        .unwrap();
+    assert_eq!(light.total, 4, "{instance}");
+    let woolly = c
+        .product()
+        .list()
+        .filter(attr::materials().any_of([Materials::Wool]))
+        .await
+        .unwrap();
+    assert_eq!(woolly.total, 1, "{instance}");
+
+    // What the instance stores is its own ids.
+    let stored = c
+        .product()
+        .read(&table)
+        .flatten_attributes(true)
+        .await
+        .unwrap();
+    let option = definitions["attributes"][3]["options"][0]["value"].as_str();
+    assert_eq!(stored.extra["colour"].as_str(), option, "{instance}");
+    let gram = definitions["attributes"][0]["units"][1]["id"].as_str();
+    assert_eq!(stored.extra["weightUnitId"].as_str(), gram, "{instance}");
+
+    // An option whose code the instance lacks: a clear error naming it, nothing sent.
+    let oak = definitions["attributes"][3]["options"][2]["value"]
+        .as_str()
+        .unwrap();
+    let patch = atrocore_client::extensible_enum_option::ExtensibleEnumOptionPatch {
+        code: atrocore_runtime::Patch::Set("oak".into()),
+        ..Default::default()
+    };
+    c.extensible_enum_option()
+        .update(oak, &patch)
+        .await
+        .unwrap();
+    let fresh = client(&sim, 0);
+    let e = fresh
+        .product()
+        .list()
+        .filter(attr::colour().equals(Colour::NaturalOak))
+        .await
+        .unwrap_err();
+    assert!(e.is_builder(), "{e}");
+    assert!(
+        e.to_string()
+            .contains("no list option with the code `naturalOak`"),
+        "{e}"
+    );
 }
 
 /// `check_schema`: the simulator serves the metadata and attributes the example crate was

@@ -2554,10 +2554,95 @@ pub mod links {
 pub mod attr {
     //! The `Product` attributes of the instance the crate was generated from, by code: filters (`attr::weight().greater_than(2.5)`), writes (`set`, sent with `set_attributes`) and reads (`Values::of`, or a handle's `get`) from a record read with `.flatten_attributes(true)`. Codes are looked up on the instance a client talks to, so the crate works against any instance with the same attribute codes.
     #[allow(unused_imports)]
-    use ::atrocore_runtime::typed_attributes::{Attr, AttrOption, kind};
+    use ::atrocore_runtime::typed_attributes::{Attr, AttrOption, CodeOf, kind};
+    /// The units of `weight`'s measure.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub enum MassUnit {
+        /// code `kg`: Kilogram.
+        Kg,
+        /// code `g`: Gram.
+        G,
+        /// An option the crate was not generated with.
+        Other(::std::string::String),
+    }
+    impl AttrOption for MassUnit {
+        fn wire(&self) -> &str {
+            match self {
+                Self::Kg => "kg",
+                Self::G => "g",
+                Self::Other(other) => other,
+            }
+        }
+        fn from_wire(wire: &str) -> Self {
+            match wire {
+                "kg" => Self::Kg,
+                "g" => Self::G,
+                other => Self::Other(other.to_owned()),
+            }
+        }
+        fn code_of(&self) -> ::std::option::Option<CodeOf> {
+            match self {
+                Self::Kg | Self::G => ::std::option::Option::Some(CodeOf::Unit),
+                _ => ::std::option::Option::None,
+            }
+        }
+        fn from_label(label: &str) -> ::std::option::Option<Self> {
+            match label {
+                "Kilogram" => ::std::option::Option::Some(Self::Kg),
+                "Gram" => ::std::option::Option::Some(Self::G),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<MassUnit>
+    for ::atrocore_runtime::typed_attributes::UnitRef {
+        fn from(unit: MassUnit) -> Self {
+            Self::of(&unit)
+        }
+    }
     /// `weight` (float, measure `Mass`): Weight (group Logistics).
     pub const fn weight() -> Attr<super::Product, kind::Float> {
         Attr::new("weight")
+    }
+    /// The units of `height`'s measure.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub enum LengthUnit {
+        /// code `cm`: Centimetre.
+        Cm,
+        /// An option the crate was not generated with.
+        Other(::std::string::String),
+    }
+    impl AttrOption for LengthUnit {
+        fn wire(&self) -> &str {
+            match self {
+                Self::Cm => "cm",
+                Self::Other(other) => other,
+            }
+        }
+        fn from_wire(wire: &str) -> Self {
+            match wire {
+                "cm" => Self::Cm,
+                other => Self::Other(other.to_owned()),
+            }
+        }
+        fn code_of(&self) -> ::std::option::Option<CodeOf> {
+            match self {
+                Self::Cm => ::std::option::Option::Some(CodeOf::Unit),
+                _ => ::std::option::Option::None,
+            }
+        }
+        fn from_label(label: &str) -> ::std::option::Option<Self> {
+            match label {
+                "Centimetre" => ::std::option::Option::Some(Self::Cm),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<LengthUnit>
+    for ::atrocore_runtime::typed_attributes::UnitRef {
+        fn from(unit: LengthUnit) -> Self {
+            Self::of(&unit)
+        }
     }
     /// `height` (float, measure `Length`): Height (group Dimensions).
     pub const fn height() -> Attr<super::Product, kind::Float> {
@@ -2570,11 +2655,11 @@ pub mod attr {
     /// The options of `colour`.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
     pub enum Colour {
-        /// `a01kopt0red000000000000000001`: Red.
+        /// code `red`: Red.
         Red,
-        /// `a01kopt0b1ue00000000000000001`: Blue.
+        /// code `blue`: Blue.
         Blue,
-        /// `a01kopt0nat00000000000000001`: Natural oak.
+        /// code `naturalOak`: Natural oak.
         NaturalOak,
         /// An option the crate was not generated with.
         Other(::std::string::String),
@@ -2582,18 +2667,34 @@ pub mod attr {
     impl AttrOption for Colour {
         fn wire(&self) -> &str {
             match self {
-                Self::Red => "a01kopt0red000000000000000001",
-                Self::Blue => "a01kopt0b1ue00000000000000001",
-                Self::NaturalOak => "a01kopt0nat00000000000000001",
+                Self::Red => "red",
+                Self::Blue => "blue",
+                Self::NaturalOak => "naturalOak",
                 Self::Other(other) => other,
             }
         }
         fn from_wire(wire: &str) -> Self {
             match wire {
-                "a01kopt0red000000000000000001" => Self::Red,
-                "a01kopt0b1ue00000000000000001" => Self::Blue,
-                "a01kopt0nat00000000000000001" => Self::NaturalOak,
+                "red" => Self::Red,
+                "blue" => Self::Blue,
+                "naturalOak" => Self::NaturalOak,
                 other => Self::Other(other.to_owned()),
+            }
+        }
+        fn code_of(&self) -> ::std::option::Option<CodeOf> {
+            match self {
+                Self::Red | Self::Blue | Self::NaturalOak => {
+                    ::std::option::Option::Some(CodeOf::EnumOption)
+                }
+                _ => ::std::option::Option::None,
+            }
+        }
+        fn from_label(label: &str) -> ::std::option::Option<Self> {
+            match label {
+                "Red" => ::std::option::Option::Some(Self::Red),
+                "Blue" => ::std::option::Option::Some(Self::Blue),
+                "Natural oak" => ::std::option::Option::Some(Self::NaturalOak),
+                _ => ::std::option::Option::None,
             }
         }
     }
@@ -2604,11 +2705,11 @@ pub mod attr {
     /// The options of `materials`.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
     pub enum Materials {
-        /// `a01kopt0wood0000000000000001`: Wood.
+        /// code `wood`: Wood.
         Wood,
-        /// `a01kopt0stee10000000000000001`: Steel.
+        /// code `steel`: Steel.
         Steel,
-        /// `a01kopt0woo10000000000000001`: Wool.
+        /// code `wool`: Wool.
         Wool,
         /// An option the crate was not generated with.
         Other(::std::string::String),
@@ -2616,18 +2717,34 @@ pub mod attr {
     impl AttrOption for Materials {
         fn wire(&self) -> &str {
             match self {
-                Self::Wood => "a01kopt0wood0000000000000001",
-                Self::Steel => "a01kopt0stee10000000000000001",
-                Self::Wool => "a01kopt0woo10000000000000001",
+                Self::Wood => "wood",
+                Self::Steel => "steel",
+                Self::Wool => "wool",
                 Self::Other(other) => other,
             }
         }
         fn from_wire(wire: &str) -> Self {
             match wire {
-                "a01kopt0wood0000000000000001" => Self::Wood,
-                "a01kopt0stee10000000000000001" => Self::Steel,
-                "a01kopt0woo10000000000000001" => Self::Wool,
+                "wood" => Self::Wood,
+                "steel" => Self::Steel,
+                "wool" => Self::Wool,
                 other => Self::Other(other.to_owned()),
+            }
+        }
+        fn code_of(&self) -> ::std::option::Option<CodeOf> {
+            match self {
+                Self::Wood | Self::Steel | Self::Wool => {
+                    ::std::option::Option::Some(CodeOf::EnumOption)
+                }
+                _ => ::std::option::Option::None,
+            }
+        }
+        fn from_label(label: &str) -> ::std::option::Option<Self> {
+            match label {
+                "Wood" => ::std::option::Option::Some(Self::Wood),
+                "Steel" => ::std::option::Option::Some(Self::Steel),
+                "Wool" => ::std::option::Option::Some(Self::Wool),
+                _ => ::std::option::Option::None,
             }
         }
     }
@@ -2656,7 +2773,7 @@ pub mod attr {
         Attr::new("seoTitle")
     }
     /// `seatDepth` (rangeFloat, measure `Length`): Seat depth (group Dimensions).
-    pub const fn seat_depth() -> Attr<super::Product, kind::Untyped> {
+    pub const fn seat_depth() -> Attr<super::Product, kind::RangeFloat> {
         Attr::new("seatDepth")
     }
     /// A record's attribute values by attribute (`None`: the record lacks the attribute
@@ -2685,7 +2802,9 @@ pub mod attr {
         /// The value of `seoTitle` (see [`seo_title`]).
         pub seo_title: ::std::option::Option<::std::string::String>,
         /// The value of `seatDepth` (see [`seat_depth`]).
-        pub seat_depth: ::std::option::Option<::atrocore_runtime::serde_json::Value>,
+        pub seat_depth: ::std::option::Option<
+            ::atrocore_runtime::typed_attributes::Range<f64>,
+        >,
     }
     impl Values {
         /// The values of a record read with `.flatten_attributes(true)`; an error names
@@ -2705,7 +2824,7 @@ pub mod attr {
                 release_date: release_date().get(flat)?,
                 last_audit: last_audit().get(flat)?,
                 seo_title: seo_title().get(flat)?,
-                seat_depth: seat_depth().get(flat),
+                seat_depth: seat_depth().get(flat)?,
             })
         }
     }

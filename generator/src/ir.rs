@@ -866,6 +866,20 @@ pub struct TypedAttribute {
     pub multilingual: bool,
     /// What its handle types.
     pub kind: AttributeKind,
+    /// The units of its measure, when the definitions list them.
+    pub units: Option<UnitList>,
+}
+
+/// The units of a measure: an enum in `attr`, declared by the first attribute of the entity
+/// with that measure.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct UnitList {
+    /// The enum's name (`MassUnit`).
+    pub type_name: String,
+    /// Whether this attribute's module item declares it (the first one of the measure).
+    pub declared_here: bool,
+    /// The units, as options (named by code when they have one).
+    pub units: Vec<AttributeOption>,
 }
 
 /// The value kind of a typed attribute (the runtime's `typed_attributes::kind`).
@@ -897,6 +911,10 @@ pub enum AttributeKind {
         /// Its options.
         options: Vec<AttributeOption>,
     },
+    /// `rangeFloat`: two bounds.
+    RangeFloat,
+    /// `rangeInt`: two bounds.
+    RangeInt,
     /// JSON values.
     Untyped,
 }
@@ -904,10 +922,16 @@ pub enum AttributeKind {
 /// An option of a list attribute.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct AttributeOption {
-    /// What the server stores.
+    /// What the server stores, or the record's code when `by_code`.
     pub wire: String,
     /// The enum variant.
     pub variant: String,
     /// Its label.
     pub label: Option<String>,
+    /// `wire` is the code of a record (a 2.2 extensible enum option, a unit), resolved to its
+    /// id on the instance when sent.
+    pub by_code: bool,
+    /// The label a stored id is read back by (set when `by_code` and no other option of the
+    /// list has the same label).
+    pub read_label: Option<String>,
 }

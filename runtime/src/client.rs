@@ -406,6 +406,7 @@ impl<T: From<Client>> ClientBuilder<T> {
                     revoked_within: self.revoked_within,
                 },
                 attribute_ids: std::sync::Mutex::new(None),
+                code_ids: std::sync::Mutex::new(Default::default()),
             }),
         };
         Ok(T::from(client))

@@ -140,6 +140,7 @@
 
 pub mod changes;
 mod client;
+mod code_refs;
 mod dynamic;
 mod encode;
 mod entity;

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::attribute_index;
+use crate::code_refs;
 use crate::encode::php_query_pairs;
 use crate::error::{Error, Result};
 use crate::filter::Where;
@@ -142,7 +143,7 @@ impl RequestBuilder {
     /// [`ErrorKind::Query`](crate::ErrorKind::Query) before anything is sent.
     #[must_use]
     pub fn filter(mut self, name: &str, w: &Where) -> Self {
-        if !w.attribute_codes().is_empty() {
+        if resolved_when_sent(w) {
             self.by_code.push((name.to_owned(), w.clone()));
             return self;
         }
@@ -350,7 +351,11 @@ impl RequestBuilder {
         F: Fn(RequestBuilder) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        if (self.by_code.is_empty() && self.body_by_code.is_none()) || self.error.is_some() {
+        let body_refs =
+            matches!(&self.body, Some(RequestBody::Json(b)) if code_refs::may_hold_references(b));
+        if (self.by_code.is_empty() && self.body_by_code.is_none() && !body_refs)
+            || self.error.is_some()
+        {
             return send(self).await;
         }
         let again = self.clone_unsent();
@@ -370,20 +375,26 @@ impl RequestBuilder {
         if let Some((_, w)) = &body {
             pending.push((String::new(), w.clone()));
         }
-        let mut index = attribute_index::index(&self.client, refresh).await?;
+        let mut index = Arc::new(Default::default());
+        if pending.iter().any(|(_, w)| !w.attribute_codes().is_empty()) {
+            index = attribute_index::index(&self.client, refresh).await?;
+        }
         let mut refreshed = refresh;
         for (name, w) in pending {
-            let resolved = loop {
-                match w.resolve_codes(&|entity, code| {
-                    index.get(&(entity.to_owned(), code.to_owned())).cloned()
-                }) {
-                    Ok(w) => break w,
-                    Err(_) if !refreshed => {
-                        index = attribute_index::index(&self.client, true).await?;
-                        refreshed = true;
-                    }
-                    Err((entity, code)) => {
-                        let e = Error::builder(format!(
+            let resolved = if w.attribute_codes().is_empty() {
+                w
+            } else {
+                loop {
+                    match w.resolve_codes(&|entity, code| {
+                        index.get(&(entity.to_owned(), code.to_owned())).cloned()
+                    }) {
+                        Ok(w) => break w,
+                        Err(_) if !refreshed => {
+                            index = attribute_index::index(&self.client, true).await?;
+                            refreshed = true;
+                        }
+                        Err((entity, code)) => {
+                            let e = Error::builder(format!(
                             "the instance has no attribute `{code}` of {entity} (looked up by {} \
                              among its attributes): was it renamed, or is the crate generated \
                              from another instance's attributes?",
@@ -393,14 +404,37 @@ impl RequestBuilder {
                             }
                         ))
                         .with_request(&self.method, &self.path);
-                        return Err(e);
+                            return Err(e);
+                        }
                     }
                 }
+            };
+            let refs = code_refs::in_where(&resolved);
+            let resolved = if refs.is_empty() {
+                resolved
+            } else {
+                let ids = code_refs::resolve(&self.client, &refs)
+                    .await
+                    .map_err(|e| e.with_request(&self.method, &self.path))?;
+                code_refs::replace_in_where(&resolved, &ids)
             };
             self = match (&body, name.is_empty()) {
                 (Some((fields, _)), true) => self.json_with_where(fields.clone(), &resolved),
                 _ => self.filter(&name, &resolved),
             };
+        }
+        if let Some(RequestBody::Json(bytes)) = &self.body
+            && code_refs::may_hold_references(bytes)
+            && let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(bytes)
+        {
+            let refs = code_refs::in_json(&json);
+            if !refs.is_empty() {
+                let ids = code_refs::resolve(&self.client, &refs)
+                    .await
+                    .map_err(|e| e.with_request(&self.method, &self.path))?;
+                code_refs::replace_in_json(&mut json, &ids);
+                self = self.json(&json);
+            }
         }
         Ok(self)
     }
@@ -412,7 +446,7 @@ impl RequestBuilder {
         mut fields: serde_json::Map<String, serde_json::Value>,
         w: &Where,
     ) -> Self {
-        if !w.attribute_codes().is_empty() {
+        if resolved_when_sent(w) {
             self.body_by_code = Some((fields, w.clone()));
             return self;
         }
@@ -471,6 +505,12 @@ impl fmt::Debug for RequestBuilder {
             .field("error", &self.error)
             .finish_non_exhaustive()
     }
+}
+
+/// Whether a filter names attributes by code or holds references by code
+/// (`code_refs.rs`): it is encoded when the request is sent, once they are resolved.
+fn resolved_when_sent(w: &Where) -> bool {
+    !w.attribute_codes().is_empty() || !code_refs::in_where(w).is_empty()
 }
 
 #[cfg(test)]

@@ -83,18 +83,138 @@ pub mod kind {
     /// Options of a list: 2.3 `multiEnum`, 2.2 `extensibleMultiEnum`.
     #[derive(Debug)]
     pub struct MultiEnum<O>(PhantomData<O>);
+    /// `rangeFloat`: two `f64` bounds (`<code>From`, `<code>To`), with a unit when measured.
+    #[derive(Debug)]
+    pub struct RangeFloat;
+    /// `rangeInt`: two `i64` bounds, with a unit when measured.
+    #[derive(Debug)]
+    pub struct RangeInt;
     /// A type the generator does not know (a module's own): JSON values.
     #[derive(Debug)]
     pub struct Untyped;
 }
 
-/// An option of an enum attribute: generated enums implement it, with an `Other` variant for
-/// options added to the instance after the crate was generated.
+pub use crate::code_refs::CodeOf;
+
+/// An option of an enum attribute (or a unit of a measure): generated enums implement it, with
+/// an `Other` variant for options added to the instance after the crate was generated.
+///
+/// Most options are sent as stored (2.3 `enum` options are codes already). The options of a
+/// 2.2 extensible enum are records whose ids differ between instances; when they have codes,
+/// the generated enum names them by code ([`code_of`](Self::code_of) is
+/// [`CodeOf::EnumOption`]), a request sends a reference that the runtime replaces by the
+/// option's id on the instance the client talks to, and a record's stored id is read back by
+/// the option's code (`<code>OptionData`) or label (`<code>Name`, `<code>Names`; 2.2.31
+/// `Core/AttributeFieldTypes/ExtensibleEnumType.php::convert`). Units work the same way
+/// ([`CodeOf::Unit`]).
 pub trait AttrOption: Sized {
-    /// What the server stores and sends.
+    /// What the server stores, or the code of the record when [`code_of`](Self::code_of) is
+    /// set.
     fn wire(&self) -> &str;
     /// The option `wire` names (`Other` when the crate does not know it).
     fn from_wire(wire: &str) -> Self;
+    /// Whether [`wire`](Self::wire) is the code of a record of this kind, resolved to its id on
+    /// the instance when sent (`None`: sent as is, the default).
+    fn code_of(&self) -> Option<CodeOf> {
+        None
+    }
+    /// The option with this label, when the crate knows exactly one (to read a stored id of
+    /// an option named by code; `None` by default).
+    fn from_label(label: &str) -> Option<Self> {
+        let _ = label;
+        None
+    }
+}
+
+/// What an option is sent as: its wire value, or a reference to its code.
+fn option_json<O: AttrOption>(o: &O) -> Value {
+    match o.code_of() {
+        Some(of) => crate::code_refs::reference(of, o.wire()),
+        None => Value::String(o.wire().to_owned()),
+    }
+}
+
+/// [`option_json`] as a `where` operand.
+fn option_where<O: AttrOption>(o: &O) -> WhereValue {
+    match option_json(o) {
+        Value::Object(m) => WhereValue::Object(m),
+        Value::String(s) => WhereValue::String(s),
+        other => WhereValue::String(other.to_string()),
+    }
+}
+
+/// The option a record stores as `stored`: by its wire value, else by the code in `data`
+/// (`OptionData`) or by `label`, for options named by code whose stored value is an id.
+fn read_option<O: AttrOption>(stored: &str, data: Option<&Value>, label: Option<&str>) -> O {
+    let o = O::from_wire(stored);
+    if o.code_of().is_some() {
+        return o;
+    }
+    if let Some(code) = data.and_then(|d| d.get("code")).and_then(Value::as_str) {
+        let by_code = O::from_wire(code);
+        if by_code.code_of().is_some() {
+            return by_code;
+        }
+    }
+    label.and_then(O::from_label).unwrap_or(o)
+}
+
+/// A unit: its id on an instance, or its code (`Unit.code`, unique on an instance), resolved
+/// to the id when sent. Generated unit enums convert into it; a `&str` or `String` is an id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnitRef {
+    /// The unit's id.
+    Id(String),
+    /// The unit's code.
+    Code(std::borrow::Cow<'static, str>),
+}
+
+impl UnitRef {
+    /// The unit with code `code`.
+    pub const fn code(code: &'static str) -> Self {
+        UnitRef::Code(std::borrow::Cow::Borrowed(code))
+    }
+
+    /// The unit a generated unit enum's variant names: by code when it has one, else by id.
+    pub fn of<U: AttrOption>(unit: &U) -> Self {
+        match unit.code_of() {
+            Some(_) => UnitRef::Code(unit.wire().to_owned().into()),
+            None => UnitRef::Id(unit.wire().to_owned()),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        match self {
+            UnitRef::Id(id) => Value::String(id.clone()),
+            UnitRef::Code(code) => crate::code_refs::reference(CodeOf::Unit, code),
+        }
+    }
+}
+
+impl From<&str> for UnitRef {
+    fn from(id: &str) -> Self {
+        UnitRef::Id(id.to_owned())
+    }
+}
+
+impl From<String> for UnitRef {
+    fn from(id: String) -> Self {
+        UnitRef::Id(id)
+    }
+}
+
+impl From<&String> for UnitRef {
+    fn from(id: &String) -> Self {
+        UnitRef::Id(id.clone())
+    }
+}
+
+/// The unit of the attribute `code`'s value in a record, as a generated unit enum `U` (by
+/// the unit's id, else its name, `<code>UnitName`).
+pub fn unit_of<U: AttrOption>(flat: &FlatAttributes, code: &str) -> Option<U> {
+    let attr = flat.get(code)?;
+    let id = attr.unit_id()?;
+    Some(read_option(id, None, attr.unit_name()))
 }
 
 /// One attribute of `E`, of kind `K`; see the module docs.
@@ -256,17 +376,23 @@ ordered!(kind::DateTime, DateTime, |d: DateTime| WhereValue::String(
 macro_rules! measured {
     ($kind:ty, $value:ty) => {
         impl<E: Entity> Attr<E, $kind> {
-            /// Sets the value and its unit (a `Unit` id of the attribute's measure).
+            /// Sets the value and its unit (of the attribute's measure: a generated unit
+            /// enum's variant, found by code on the instance, or a `Unit` id).
             pub fn set_with_unit(
                 &self,
                 value: $value,
-                unit_id: impl Into<String>,
+                unit: impl Into<UnitRef>,
             ) -> AttributeChanges {
-                self.set(value).unit(self.code, unit_id)
+                self.set(value)
+                    .field(format!("{}UnitId", self.code), unit.into().to_json())
             }
             /// The unit (`Unit` id) of a record's value.
             pub fn unit_id<'f>(&self, flat: &'f FlatAttributes) -> Option<&'f str> {
                 flat.get(self.code)?.unit_id()
+            }
+            /// The unit of a record's value as a generated unit enum (`attr::MassUnit`).
+            pub fn unit<U: AttrOption>(&self, flat: &FlatAttributes) -> Option<U> {
+                unit_of(flat, self.code)
             }
             /// The record's value.
             pub fn get(&self, flat: &FlatAttributes) -> Result<Option<$value>> {
@@ -278,6 +404,73 @@ macro_rules! measured {
 
 measured!(kind::Float, f64);
 measured!(kind::Int, i64);
+
+/// The value of a range attribute: its bounds (either may be absent).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Range<T> {
+    /// The lower bound (`<code>From`).
+    pub from: Option<T>,
+    /// The upper bound (`<code>To`).
+    pub to: Option<T>,
+}
+
+/// Writes and reads of range attributes (2.2.31 `Core/AttributeFieldTypes/RangeIntType.php`:
+/// the bounds are the virtual fields `<code>From` and `<code>To`, the unit `<code>UnitId`).
+macro_rules! ranged {
+    ($kind:ty, $value:ty) => {
+        impl<E: Entity> Attr<E, $kind> {
+            /// Sets the bounds (`None`: cleared).
+            pub fn set(&self, from: Option<$value>, to: Option<$value>) -> AttributeChanges {
+                AttributeChanges::new().range(self.code, from, to)
+            }
+            /// Sets the bounds and their unit (a generated unit enum's variant or a `Unit` id).
+            pub fn set_with_unit(
+                &self,
+                from: Option<$value>,
+                to: Option<$value>,
+                unit: impl Into<UnitRef>,
+            ) -> AttributeChanges {
+                self.set(from, to)
+                    .field(format!("{}UnitId", self.code), unit.into().to_json())
+            }
+            /// The unit (`Unit` id) of a record's value.
+            pub fn unit_id<'f>(&self, flat: &'f FlatAttributes) -> Option<&'f str> {
+                flat.get(self.code)?.unit_id()
+            }
+            /// The unit of a record's value as a generated unit enum.
+            pub fn unit<U: AttrOption>(&self, flat: &FlatAttributes) -> Option<U> {
+                unit_of(flat, self.code)
+            }
+            /// The record's bounds; `None` when it has neither.
+            pub fn get(&self, flat: &FlatAttributes) -> Result<Option<Range<$value>>> {
+                let Some(attr) = flat.get(self.code) else {
+                    return Ok(None);
+                };
+                let bound = |suffix: &str| -> Result<Option<$value>> {
+                    match attr.field(suffix) {
+                        None | Some(Value::Null) => Ok(None),
+                        Some(v) => serde_json::from_value(v.clone()).map(Some).map_err(|e| {
+                            crate::Error::decode(e).with_message(format!(
+                                "attribute `{}{suffix}` of {}: the value does not have the \
+                                 type the crate was generated with",
+                                self.code,
+                                E::NAME
+                            ))
+                        }),
+                    }
+                };
+                let range = Range {
+                    from: bound("From")?,
+                    to: bound("To")?,
+                };
+                Ok((range.from.is_some() || range.to.is_some()).then_some(range))
+            }
+        }
+    };
+}
+
+ranged!(kind::RangeFloat, f64);
+ranged!(kind::RangeInt, i64);
 
 impl<E: Entity> Attr<E, kind::Date> {
     /// The record's value.
@@ -357,36 +550,42 @@ impl<E: Entity> Attr<E, kind::Text> {
 impl<E: Entity, O: AttrOption> Attr<E, kind::Enum<O>> {
     /// The option `value`.
     pub fn equals(&self, value: O) -> Filter<E> {
-        self.cond("equals", Some(value.wire().into()))
+        self.cond("equals", Some(option_where(&value)))
     }
     /// Another option than `value` (a record without a value is not matched).
     pub fn not_equals(&self, value: O) -> Filter<E> {
-        self.cond("notEquals", Some(value.wire().into()))
+        self.cond("notEquals", Some(option_where(&value)))
     }
     /// One of `values`.
     pub fn in_(&self, values: impl IntoIterator<Item = O>) -> Filter<E> {
-        let list = values.into_iter().map(|o| o.wire().into()).collect();
+        let list = values.into_iter().map(|o| option_where(&o)).collect();
         self.cond("in", Some(WhereValue::List(list)))
     }
     /// Sets the option.
     pub fn set(&self, value: O) -> AttributeChanges {
-        AttributeChanges::new().field(self.field(), value.wire())
+        AttributeChanges::new().field(self.field(), option_json(&value))
     }
     /// The record's option.
     pub fn get(&self, flat: &FlatAttributes) -> Result<Option<O>> {
-        Ok(self.decoded::<String>(flat)?.map(|w| O::from_wire(&w)))
+        let Some(stored) = self.decoded::<String>(flat)? else {
+            return Ok(None);
+        };
+        let attr = flat.get(self.code);
+        let data = attr.and_then(|a| a.field("OptionData"));
+        let label = attr.and_then(|a| a.field("Name")).and_then(Value::as_str);
+        Ok(Some(read_option(&stored, data, label)))
     }
 }
 
 impl<E: Entity, O: AttrOption> Attr<E, kind::MultiEnum<O>> {
     /// Holds at least one of `values` (`arrayAnyOf`).
     pub fn any_of(&self, values: impl IntoIterator<Item = O>) -> Filter<E> {
-        let list = values.into_iter().map(|o| o.wire().into()).collect();
+        let list = values.into_iter().map(|o| option_where(&o)).collect();
         self.cond("arrayAnyOf", Some(WhereValue::List(list)))
     }
     /// Holds none of `values` (`arrayNoneOf`).
     pub fn none_of(&self, values: impl IntoIterator<Item = O>) -> Filter<E> {
-        let list = values.into_iter().map(|o| o.wire().into()).collect();
+        let list = values.into_iter().map(|o| option_where(&o)).collect();
         self.cond("arrayNoneOf", Some(WhereValue::List(list)))
     }
     /// Holds no option (`arrayIsEmpty`).
@@ -395,14 +594,34 @@ impl<E: Entity, O: AttrOption> Attr<E, kind::MultiEnum<O>> {
     }
     /// Sets the options.
     pub fn set(&self, values: impl IntoIterator<Item = O>) -> AttributeChanges {
-        let list: Vec<Value> = values.into_iter().map(|o| o.wire().into()).collect();
+        let list: Vec<Value> = values.into_iter().map(|o| option_json(&o)).collect();
         AttributeChanges::new().field(self.field(), list)
     }
     /// The record's options.
     pub fn get(&self, flat: &FlatAttributes) -> Result<Option<Vec<O>>> {
-        Ok(self
-            .decoded::<Vec<String>>(flat)?
-            .map(|ws| ws.iter().map(|w| O::from_wire(w)).collect()))
+        let Some(stored) = self.decoded::<Vec<String>>(flat)? else {
+            return Ok(None);
+        };
+        let attr = flat.get(self.code);
+        // 2.2: `<code>OptionsData` (a list of options with `id` and `code`) and `<code>Names`
+        // (labels by id).
+        let data = attr
+            .and_then(|a| a.field("OptionsData"))
+            .and_then(Value::as_array);
+        let names = attr.and_then(|a| a.field("Names"));
+        Ok(Some(
+            stored
+                .iter()
+                .map(|id| {
+                    let d = data.and_then(|list| {
+                        list.iter()
+                            .find(|o| o.get("id").and_then(Value::as_str) == Some(id))
+                    });
+                    let label = names.and_then(|n| n.get(id)).and_then(Value::as_str);
+                    read_option(id, d, label)
+                })
+                .collect(),
+        ))
     }
 }
 

@@ -146,14 +146,18 @@ impl Simulator {
                 }
                 attribute["measureId"] = serde_json::json!(measures[&m]);
             }
-            let options: Vec<(String, String)> = d
+            let options: Vec<(String, String, Option<String>)> = d
                 .get("options")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
                 .filter_map(|o| {
                     let value = text(o, "value")?;
-                    Some((value.clone(), text(o, "label").unwrap_or(value)))
+                    Some((
+                        value.clone(),
+                        text(o, "label").unwrap_or(value),
+                        text(o, "code"),
+                    ))
                 })
                 .collect();
             if !options.is_empty() {
@@ -168,10 +172,10 @@ impl Simulator {
                     let list_id = text(&list[0], "id").unwrap_or_default();
                     self.seed(
                         "ExtensibleEnumOption",
-                        options.iter().map(|(id, label)| {
+                        options.iter().map(|(id, label, code)| {
                             keep(
                                 "ExtensibleEnumOption",
-                                serde_json::json!({"id": id, "name": label,
+                                serde_json::json!({"id": id, "name": label, "code": code,
                                     "extensibleEnumsIds": [list_id]}),
                             )
                         }),
@@ -179,7 +183,7 @@ impl Simulator {
                     attribute["extensibleEnumId"] = serde_json::json!(list_id);
                 } else {
                     attribute["options"] =
-                        serde_json::json!(options.iter().map(|(v, _)| v).collect::<Vec<_>>());
+                        serde_json::json!(options.iter().map(|(v, _, _)| v).collect::<Vec<_>>());
                 }
             }
             self.seed("Attribute", [keep("Attribute", attribute)])?;

@@ -261,7 +261,8 @@ pub(crate) fn metadata(source: &Source, spec: &Spec) -> Result<serde_json::Value
 /// `generator/src/lower/attributes.rs`): every `Attribute` record (2.2 keyed by `code`, or its
 /// id when it has none; 2.3 by `systemName`), with the options of its list (2.3: the
 /// attribute's `options`, labelled by `translatedOptions`; 2.2: the options of its extensible
-/// enum, `GET /ExtensibleEnum/action/getExtensibleEnumOptions`, stored as option ids), sorted
+/// enum, `GET /ExtensibleEnum/action/getExtensibleEnumOptions`, stored as option ids with
+/// their codes, by which the generated enums name them), sorted
 /// by entity and code so that a saved copy diffs well.
 pub(crate) fn attributes(source: &Source, spec: &Spec) -> Result<serde_json::Value, String> {
     use serde_json::{Value, json};
@@ -338,7 +339,13 @@ pub(crate) fn attributes(source: &Source, spec: &Spec) -> Result<serde_json::Val
                     .unwrap_or_default();
                 let opts = items
                     .iter()
-                    .filter_map(|o| Some(json!({"value": text(o, "id")?, "label": text(o, "name").or_else(|| text(o, "code"))})))
+                    .filter_map(|o| {
+                        let mut option = json!({"value": text(o, "id")?, "label": text(o, "name").or_else(|| text(o, "code"))});
+                        if let Some(code) = text(o, "code") {
+                            option["code"] = json!(code);
+                        }
+                        Some(option)
+                    })
                     .collect();
                 enum_options.insert(list.clone(), opts);
             }

@@ -28,20 +28,55 @@ pub(super) fn attr_module(e: &Entity) -> TokenStream {
                 (quote!(kind::DateTime), quote!(::atrocore_runtime::DateTime))
             }
             AttributeKind::Enum { type_name, options } => {
-                items.extend(option_enum(code, type_name, options));
+                items.extend(option_enum(
+                    &format!("The options of `{code}`."),
+                    type_name,
+                    options,
+                    quote!(CodeOf::EnumOption),
+                ));
                 let t = ident(type_name);
                 (quote!(kind::Enum<#t>), quote!(#t))
             }
             AttributeKind::MultiEnum { type_name, options } => {
-                items.extend(option_enum(code, type_name, options));
+                items.extend(option_enum(
+                    &format!("The options of `{code}`."),
+                    type_name,
+                    options,
+                    quote!(CodeOf::EnumOption),
+                ));
                 let t = ident(type_name);
                 (quote!(kind::MultiEnum<#t>), quote!(::std::vec::Vec<#t>))
             }
+            AttributeKind::RangeFloat => (
+                quote!(kind::RangeFloat),
+                quote!(::atrocore_runtime::typed_attributes::Range<f64>),
+            ),
+            AttributeKind::RangeInt => (
+                quote!(kind::RangeInt),
+                quote!(::atrocore_runtime::typed_attributes::Range<i64>),
+            ),
             AttributeKind::Untyped => (
                 quote!(kind::Untyped),
                 quote!(::atrocore_runtime::serde_json::Value),
             ),
         };
+        if let Some(units) = a.units.as_ref().filter(|u| u.declared_here) {
+            let measure_doc = format!("The units of `{code}`'s measure.");
+            items.extend(option_enum(
+                &measure_doc,
+                &units.type_name,
+                &units.units,
+                quote!(CodeOf::Unit),
+            ));
+            let t = ident(&units.type_name);
+            items.extend(quote! {
+                impl ::std::convert::From<#t> for ::atrocore_runtime::typed_attributes::UnitRef {
+                    fn from(unit: #t) -> Self {
+                        Self::of(&unit)
+                    }
+                }
+            });
+        }
         items.extend(quote! {
             #doc
             pub const fn #function() -> Attr<super::#entity, #kind> {
@@ -71,7 +106,7 @@ pub(super) fn attr_module(e: &Entity) -> TokenStream {
         pub mod attr {
             #module_doc
             #[allow(unused_imports)]
-            use ::atrocore_runtime::typed_attributes::{Attr, AttrOption, kind};
+            use ::atrocore_runtime::typed_attributes::{Attr, AttrOption, CodeOf, kind};
 
             #items
 
@@ -95,18 +130,62 @@ pub(super) fn attr_module(e: &Entity) -> TokenStream {
     }
 }
 
-/// The enum of an option list, with `Other` for options the crate does not know.
-fn option_enum(code: &str, type_name: &str, options: &[AttributeOption]) -> TokenStream {
+/// The enum of an option list (or of a measure's units), with `Other` for options the crate
+/// does not know; options named by code are references to records of `code_of`.
+fn option_enum(
+    doc: &str,
+    type_name: &str,
+    options: &[AttributeOption],
+    code_of: TokenStream,
+) -> TokenStream {
     let t = ident(type_name);
-    let doc = doc_lines(&format!("The options of `{code}`."));
+    let doc = doc_lines(doc);
     let variants = options.iter().map(|o| {
         let v = ident(&o.variant);
+        let what = if o.by_code { "code " } else { "" };
         let d = doc_lines(&match &o.label {
-            Some(l) if *l != o.wire => format!("`{}`: {l}.", o.wire),
-            _ => format!("`{}`.", o.wire),
+            Some(l) if *l != o.wire => format!("{what}`{}`: {l}.", o.wire),
+            _ => format!("{what}`{}`.", o.wire),
         });
         quote!(#d #v,)
     });
+    let by_code: Vec<_> = options
+        .iter()
+        .filter(|o| o.by_code)
+        .map(|o| ident(&o.variant))
+        .collect();
+    let code_of_fn = if by_code.is_empty() {
+        TokenStream::new()
+    } else {
+        quote! {
+            fn code_of(&self) -> ::std::option::Option<CodeOf> {
+                match self {
+                    #(Self::#by_code)|* => ::std::option::Option::Some(#code_of),
+                    _ => ::std::option::Option::None,
+                }
+            }
+        }
+    };
+    let labels: Vec<_> = options
+        .iter()
+        .filter_map(|o| {
+            let l = o.read_label.as_deref()?;
+            let v = ident(&o.variant);
+            Some(quote!(#l => ::std::option::Option::Some(Self::#v),))
+        })
+        .collect();
+    let from_label_fn = if labels.is_empty() {
+        TokenStream::new()
+    } else {
+        quote! {
+            fn from_label(label: &str) -> ::std::option::Option<Self> {
+                match label {
+                    #(#labels)*
+                    _ => ::std::option::Option::None,
+                }
+            }
+        }
+    };
     let wires = options.iter().map(|o| {
         let (v, w) = (ident(&o.variant), o.wire.as_str());
         quote!(Self::#v => #w,)
@@ -138,6 +217,9 @@ fn option_enum(code: &str, type_name: &str, options: &[AttributeOption]) -> Toke
                     other => Self::Other(other.to_owned()),
                 }
             }
+
+            #code_of_fn
+            #from_label_fn
         }
     }
 }

@@ -14,8 +14,10 @@
 //! `code` is the attribute's key in flattened records and patches (2.2 `code`, 2.3
 //! `systemName`); `type` one of AtroCore's attribute types (`app/Atro/Resources/metadata/
 //! attributes/*.json`); an option's `value` is what the server stores (2.3 `enum`: the option
-//! itself; 2.2 `extensibleEnum`: the option's id). A type this generator does not know is kept
-//! as an untyped value, with a warning.
+//! itself; 2.2 `extensibleEnum`: the option's id) and its `code` (2.2: `ExtensibleEnumOption.code`,
+//! unique on an instance) what the generated enum names it by when present, so that the crate
+//! works on instances whose option ids differ; a unit's `code` likewise. A type this generator
+//! does not know is kept as an untyped value, with a warning.
 
 use std::collections::BTreeMap;
 
@@ -23,7 +25,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::Error;
-use crate::ir::{AttributeKind, AttributeOption, TypedAttribute, Warning};
+use crate::ir::{AttributeKind, AttributeOption, TypedAttribute, UnitList, Warning};
 use crate::naming;
 
 /// One attribute of the definitions file.
@@ -53,10 +55,9 @@ struct Definition {
     /// The options of a list.
     #[serde(default)]
     options: Vec<OptionDefinition>,
-    /// The units of its measure (`{id, name, code}`; for the simulator, which seeds them).
+    /// The units of its measure (the simulator seeds them too).
     #[serde(default)]
-    #[allow(dead_code)]
-    units: Vec<Value>,
+    units: Vec<UnitDefinition>,
     /// Its attribute group (informative).
     #[serde(default)]
     group: Option<String>,
@@ -68,6 +69,22 @@ struct OptionDefinition {
     value: String,
     #[serde(default)]
     label: Option<String>,
+    /// 2.2: the option's code (`ExtensibleEnumOption.code`).
+    #[serde(default)]
+    code: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnitDefinition {
+    /// The unit's id on the instance the file was read from.
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    /// `Unit.code`, unique on an instance.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 /// AtroCore's attribute types that have a typed handle, and the ones kept untyped on purpose.
@@ -89,7 +106,9 @@ fn kind_of(type_: &str) -> Option<Option<AttributeKind>> {
             options: Vec::new(),
         },
         // Known, with values of several fields or of another shape: untyped handles.
-        "array" | "rangeInt" | "rangeFloat" | "link" | "linkMultiple" | "file" | "composite" => {
+        "rangeFloat" => AttributeKind::RangeFloat,
+        "rangeInt" => AttributeKind::RangeInt,
+        "array" | "link" | "linkMultiple" | "file" | "composite" => {
             return Some(None);
         }
         _ => return None,
@@ -150,17 +169,28 @@ pub(crate) fn lower(
         // the struct's constructor.
         let functions = naming::field_names(defs.iter().map(|(d, _)| d.code.as_str()), &["of"]);
         // The module's own items and imports.
-        let mut types = naming::Namer::with_reserved(["Values", "Attr", "AttrOption"]);
+        let mut types = naming::Namer::with_reserved([
+            "Values",
+            "Attr",
+            "AttrOption",
+            "CodeOf",
+            "UnitRef",
+            "Range",
+        ]);
+        // Unit enums by measure, named on first use.
+        let mut unit_types: BTreeMap<String, String> = BTreeMap::new();
         let mut attrs = Vec::new();
         for ((def, pointer), function) in defs.into_iter().zip(functions) {
+            // Options are named by code where AtroCore stores ids (2.2 extensible enums).
+            let by_code = def.type_.starts_with("extensible");
             let kind = match kind_of(&def.type_) {
                 Some(Some(AttributeKind::Enum { .. })) => AttributeKind::Enum {
                     type_name: types.claim_camel(&def.code),
-                    options: options(&def.options),
+                    options: options(&def.options, by_code),
                 },
                 Some(Some(AttributeKind::MultiEnum { .. })) => AttributeKind::MultiEnum {
                     type_name: types.claim_camel(&def.code),
-                    options: options(&def.options),
+                    options: options(&def.options, by_code),
                 },
                 Some(Some(k)) => k,
                 Some(None) => AttributeKind::Untyped,
@@ -192,6 +222,32 @@ pub(crate) fn lower(
                 doc.push_str(&format!(" (group {g})"));
             }
             doc.push('.');
+            let units = match (&def.measure, def.units.is_empty()) {
+                (Some(measure), false) => {
+                    let declared_here = !unit_types.contains_key(measure);
+                    let type_name = unit_types
+                        .entry(measure.clone())
+                        .or_insert_with(|| types.claim_camel(&format!("{measure} unit")))
+                        .clone();
+                    let as_options: Vec<OptionDefinition> = def
+                        .units
+                        .iter()
+                        .filter_map(|u| {
+                            Some(OptionDefinition {
+                                value: u.id.clone().or_else(|| u.code.clone())?,
+                                label: u.name.clone(),
+                                code: u.code.clone(),
+                            })
+                        })
+                        .collect();
+                    Some(UnitList {
+                        type_name,
+                        declared_here,
+                        units: unit_options(&as_options),
+                    })
+                }
+                _ => None,
+            };
             attrs.push(TypedAttribute {
                 atrocore_type: def.type_,
                 code: def.code,
@@ -199,6 +255,7 @@ pub(crate) fn lower(
                 doc,
                 multilingual: def.multilingual,
                 kind,
+                units,
             });
         }
         out.insert(entity, attrs);
@@ -206,26 +263,64 @@ pub(crate) fn lower(
     Ok(out)
 }
 
-fn options(defs: &[OptionDefinition]) -> Vec<AttributeOption> {
-    // One variant per stored value (the first one's label wins).
-    let mut seen = std::collections::BTreeSet::new();
-    let defs: Vec<&OptionDefinition> = defs.iter().filter(|o| seen.insert(&o.value)).collect();
+/// The options of a list; with `by_code`, those with a code are named by it.
+fn options(defs: &[OptionDefinition], by_code: bool) -> Vec<AttributeOption> {
     // Variants from the labels (readable) or the values; `Other` holds the unknown ones.
-    let names = naming::variant_names(
-        defs.iter().map(|o| {
-            o.label
-                .as_deref()
-                .filter(|l| !l.trim().is_empty())
-                .unwrap_or(&o.value)
-        }),
-        &["Other"],
-    );
+    named(defs, by_code, |o| {
+        o.label
+            .as_deref()
+            .filter(|l| !l.trim().is_empty())
+            .unwrap_or(&o.value)
+    })
+}
+
+/// The units of a measure, named by code (variants from the codes: `Kg`, `Cm`).
+fn unit_options(defs: &[OptionDefinition]) -> Vec<AttributeOption> {
+    named(defs, true, |o| {
+        o.code
+            .as_deref()
+            .or(o.label.as_deref())
+            .filter(|l| !l.trim().is_empty())
+            .unwrap_or(&o.value)
+    })
+}
+
+fn named(
+    defs: &[OptionDefinition],
+    by_code: bool,
+    name: impl Fn(&OptionDefinition) -> &str,
+) -> Vec<AttributeOption> {
+    let code_of = |o: &OptionDefinition| {
+        o.code
+            .as_deref()
+            .filter(|c| by_code && !c.trim().is_empty())
+            .map(str::to_owned)
+    };
+    // One variant per wire value (the first one's label wins).
+    let mut seen = std::collections::BTreeSet::new();
+    let defs: Vec<&OptionDefinition> = defs
+        .iter()
+        .filter(|o| seen.insert(code_of(o).unwrap_or_else(|| o.value.clone())))
+        .collect();
+    let names = naming::variant_names(defs.iter().map(|o| name(o)), &["Other"]);
+    let label = |o: &OptionDefinition| o.label.clone().filter(|l| !l.trim().is_empty());
+    let mut label_count: BTreeMap<String, usize> = BTreeMap::new();
+    for o in &defs {
+        if let Some(l) = label(o) {
+            *label_count.entry(l).or_default() += 1;
+        }
+    }
     defs.iter()
         .zip(names)
-        .map(|(o, variant)| AttributeOption {
-            wire: o.value.clone(),
-            variant,
-            label: o.label.clone().filter(|l| !l.trim().is_empty()),
+        .map(|(o, variant)| {
+            let code = code_of(o);
+            AttributeOption {
+                by_code: code.is_some(),
+                read_label: label(o).filter(|l| code.is_some() && label_count[l] == 1),
+                wire: code.unwrap_or_else(|| o.value.clone()),
+                variant,
+                label: label(o),
+            }
         })
         .collect()
 }

@@ -137,6 +137,8 @@ pub(crate) struct ClientRef {
     pub(crate) auth: Auth,
     /// Attribute ids by `(entity, code)`, once read (`attribute_index.rs`).
     pub(crate) attribute_ids: std::sync::Mutex<Option<Arc<AttributeIds>>>,
+    /// Ids of list options and units by code, as looked up (`code_refs.rs`).
+    pub(crate) code_ids: std::sync::Mutex<crate::code_refs::Ids>,
 }
 
 /// Attribute ids by `(entity wire name, code)`.

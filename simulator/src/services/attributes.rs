@@ -122,6 +122,14 @@ fn unit_name(ctx: &Ctx, unit_id: &str) -> Value {
         .unwrap_or(Value::Null)
 }
 
+fn option_name(ctx: &Ctx, option_id: &str) -> Value {
+    ctx.app
+        .model
+        .entity("ExtensibleEnumOption")
+        .and_then(|o| ctx.store.name_of(o, option_id))
+        .unwrap_or(Value::Null)
+}
+
 fn ids_from(body: &Value) -> Result<Vec<String>, ApiError> {
     body.get("attributeIds")
         .and_then(Value::as_array)
@@ -396,6 +404,29 @@ pub fn flatten_into(
         if let Some(u) = data.get("valueUnitId").and_then(Value::as_str) {
             out.insert(format!("{key}UnitName"), unit_name(ctx, u));
             keys.insert(format!("{key}UnitName"));
+        }
+        // 2.2 extensible enums: the option's name beside its id (`<key>Name`), and the names
+        // of a multi-enum's options by id (`<key>Names`) (2.2.31
+        // `Core/AttributeFieldTypes/ExtensibleEnumType.php::convert`,
+        // `ExtensibleMultiEnumType.php::convert`).
+        match (
+            def.rec.get("type").and_then(Value::as_str),
+            data.get("value"),
+        ) {
+            (Some("extensibleEnum"), Some(Value::String(option))) => {
+                out.insert(format!("{key}Name"), option_name(ctx, option));
+                keys.insert(format!("{key}Name"));
+            }
+            (Some("extensibleMultiEnum"), Some(Value::Array(options))) if !options.is_empty() => {
+                let names: Map<String, Value> = options
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|o| (o.to_owned(), option_name(ctx, o)))
+                    .collect();
+                out.insert(format!("{key}Names"), Value::Object(names));
+                keys.insert(format!("{key}Names"));
+            }
+            _ => {}
         }
         for (k, v) in &data {
             if let Some(lang) = k
