@@ -529,97 +529,166 @@ async fn answers_refused_after_a_write_are_not_reported_as_rejected_on_2_3() {
     }
 }
 
-/// Typed attribute handles on 2.3: codes are `systemName`s, resolved to ids when a filter is
-/// sent; values written as flattened fields and read back typed; attributes of the 2.2
-/// example's definitions file seeded into a 2.3 simulator (the file's format is the same for
-/// both generations; 2.3 has no extensible enums, so those are left out).
+/// The generated 2.3 crate's typed attributes (from `specs/atrocore-2.3-pim-small.attributes.json`)
+/// against a simulator seeded with the same file and against one whose ids differ: codes are
+/// `systemName`s, resolved to ids when a filter is sent (one index read); `enum` options are
+/// codes already, units are named by code; set, filter, read and bulk-upsert with no ids or
+/// strings in user code.
 #[tokio::test]
-async fn typed_attribute_handles_on_2_3() {
-    use atrocore_client_23::product::Product;
-    use atrocore_runtime::typed_attributes::{Attr, kind};
-    use atrocore_runtime::{AttributeChanges, FlatAttributes, Method};
-    let Some(full) = full_pim_config() else {
-        return;
-    };
-    let sim = Simulator::start(full).await.unwrap();
-    let definitions: Value = serde_json::from_str(
+async fn typed_attributes_of_the_generated_2_3_crate() {
+    use atrocore_client_23::product::attr::{self, Colour, LengthUnit, MassUnit, Materials};
+    use atrocore_runtime::typed_attributes::Range;
+    use atrocore_runtime::{Date, UpsertStatus};
+    let file: Value = serde_json::from_str(
         &std::fs::read_to_string(format!(
-            "{ROOT}/specs/atrocore-2.2-pim-default.attributes.json"
+            "{ROOT}/specs/atrocore-2.3-pim-small.attributes.json"
         ))
         .unwrap(),
     )
     .unwrap();
-    // The kinds both generations have (2.3 has no extensible enums).
-    let kept: Vec<Value> = definitions["attributes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| {
-            ["weight", "careInstructions", "organic"].contains(&d["code"].as_str().unwrap())
-        })
-        .cloned()
-        .collect();
-    assert_eq!(
-        sim.seed_attributes(&serde_json::json!({ "attributes": kept }))
-            .unwrap(),
-        3
-    );
-    const WEIGHT: Attr<Product, kind::Float> = Attr::new("weight");
-    const CARE: Attr<Product, kind::Text> = Attr::new("careInstructions");
-    const ORGANIC: Attr<Product, kind::Bool> = Attr::new("organic");
-    let client = client(&sim);
-    let mut ids = Vec::new();
-    for (name, weight, organic) in [("Light", 1.0, true), ("Heavy", 9.0, false)] {
-        let id = client
+    for instance in ["generated from", "other ids"] {
+        let mut definitions = file.clone();
+        if instance == "other ids" {
+            for a in definitions["attributes"].as_array_mut().unwrap() {
+                let id = a["id"].as_str().unwrap().replacen("a01", "b02", 1);
+                a["id"] = Value::from(id);
+                for u in a["units"].as_array_mut().into_iter().flatten() {
+                    let id = u["id"].as_str().unwrap().replacen("a01", "b02", 1);
+                    u["id"] = Value::from(id);
+                }
+            }
+        }
+        let sim = Simulator::start(config()).await.unwrap();
+        assert_eq!(sim.seed_attributes(&definitions).unwrap(), 8);
+        let client = client(&sim);
+        let mut ids = Vec::new();
+        for (name, weight, organic, colour) in [
+            ("Light", 1.0, true, Colour::Red),
+            ("Heavy", 9.0, false, Colour::NaturalOak),
+        ] {
+            let id = client
+                .product()
+                .create(&ProductPost::new(
+                    name,
+                    format!("N-{name}"),
+                    ProductStatus::Draft,
+                ))
+                .await
+                .unwrap()
+                .id
+                .unwrap();
+            let changes = attr::weight()
+                .set_with_unit(weight, MassUnit::Kg)
+                .and(attr::organic().set(organic))
+                .and(attr::colour().set(colour.clone()))
+                .and(attr::materials().set([Materials::Wood, Materials::Steel]))
+                .and(attr::release_date().set(Date::new(2026, 5, 1).unwrap()))
+                .and(attr::seat_depth().set_with_unit(Some(40.0), Some(45.0), LengthUnit::Cm))
+                .and(
+                    attr::care_instructions()
+                        .language("de_DE")
+                        .set(format!("{name} pflegen")),
+                );
+            let saved = client
+                .product()
+                .set_attributes(&id, &changes)
+                .await
+                .unwrap();
+            let flat = saved.flat_attributes();
+            let values = attr::Values::of(&flat).unwrap();
+            assert_eq!(values.weight, Some(weight), "{instance}");
+            assert_eq!(attr::weight().unit::<MassUnit>(&flat), Some(MassUnit::Kg));
+            assert_eq!(values.organic, Some(organic));
+            assert_eq!(values.colour, Some(colour));
+            assert_eq!(
+                values.materials,
+                Some(vec![Materials::Wood, Materials::Steel])
+            );
+            assert_eq!(values.release_date, Date::new(2026, 5, 1));
+            assert_eq!(
+                values.seat_depth,
+                Some(Range {
+                    from: Some(40.0),
+                    to: Some(45.0)
+                })
+            );
+            assert_eq!(
+                attr::care_instructions()
+                    .language("de_DE")
+                    .get(&flat)
+                    .unwrap(),
+                Some(format!("{name} pflegen"))
+            );
+            ids.push(id);
+        }
+        sim.take_requests();
+        let heavy = client
             .product()
-            .create(&ProductPost::new(
-                name,
-                format!("N-{name}"),
-                ProductStatus::Draft,
-            ))
+            .list()
+            .filter(attr::weight().greater_than(5.0) & attr::organic().is_false())
             .await
-            .unwrap()
-            .id
             .unwrap();
-        let changes: AttributeChanges = WEIGHT
-            .set(weight)
-            .and(ORGANIC.set(organic))
-            .and(CARE.language("de_DE").set(format!("{name} pflegen")));
-        let saved = client
-            .runtime()
-            .update::<Product, _>(Method::PATCH, id.as_str(), &changes)
+        assert_eq!(heavy.total, 1, "{instance}");
+        assert_eq!(heavy.list[0].id.as_ref(), Some(&ids[1]));
+        let oak = client
+            .product()
+            .list()
+            .filter(attr::colour().equals(Colour::NaturalOak))
+            .await
+            .unwrap();
+        assert_eq!(oak.total, 1, "{instance}");
+        let sent = sim.take_requests();
+        let lookups: Vec<_> = sent
+            .iter()
+            .filter(|r| r.path.ends_with("/Attribute"))
+            .collect();
+        assert_eq!(lookups.len(), 1, "one index read per client");
+        assert!(
+            lookups[0]
+                .query_value("select")
+                .unwrap_or_default()
+                .contains("systemName"),
+            "2.3 names attributes by systemName"
+        );
+
+        // A bulk upsert with attribute values in the create structs' `extra`.
+        let posts: Vec<ProductPost> = (0..3)
+            .map(|i| {
+                let mut post = ProductPost::new(
+                    format!("Stool {i}"),
+                    format!("N-stool-{i}"),
+                    ProductStatus::Draft,
+                );
+                attr::warranty_years()
+                    .set(i + 1)
+                    .and(attr::colour().set(Colour::Blue))
+                    .and(attr::weight().set_with_unit(500.0, MassUnit::G))
+                    .apply_to(&mut post.extra);
+                post
+            })
+            .collect();
+        let report = client
+            .product()
+            .upsert(&posts)
             .flatten_attributes(true)
             .await
             .unwrap();
-        let flat = FlatAttributes::from_record(&saved).unwrap();
-        assert_eq!(WEIGHT.get(&flat).unwrap(), Some(weight));
-        assert_eq!(ORGANIC.get(&flat).unwrap(), Some(organic));
-        assert_eq!(
-            CARE.language("de_DE").get(&flat).unwrap(),
-            Some(format!("{name} pflegen"))
-        );
-        ids.push(id);
+        assert_eq!(report.count(UpsertStatus::Created), 3, "{report:?}");
+        let blue = client
+            .product()
+            .list()
+            .filter(attr::colour().equals(Colour::Blue) & attr::warranty_years().greater_than(1))
+            .await
+            .unwrap();
+        assert_eq!(blue.total, 2, "{instance}");
+        let gram = definitions["attributes"][0]["units"][1]["id"].as_str();
+        let stored = client
+            .product()
+            .read(blue.list[0].id.as_ref().unwrap())
+            .flatten_attributes(true)
+            .await
+            .unwrap();
+        assert_eq!(stored.extra["weightUnitId"].as_str(), gram, "{instance}");
+        sim.shutdown().await;
     }
-    let heavy = client
-        .product()
-        .list()
-        .filter(WEIGHT.greater_than(5.0) & ORGANIC.is_false())
-        .await
-        .unwrap();
-    assert_eq!(heavy.total, 1);
-    assert_eq!(heavy.list[0].id.as_ref(), Some(&ids[1]));
-    let sent = sim.take_requests();
-    let lookups: Vec<_> = sent
-        .iter()
-        .filter(|r| r.path.ends_with("/Attribute"))
-        .collect();
-    assert_eq!(lookups.len(), 1);
-    assert!(
-        lookups[0]
-            .query_value("select")
-            .unwrap_or_default()
-            .contains("systemName"),
-        "2.3 names attributes by systemName"
-    );
-    sim.shutdown().await;
 }

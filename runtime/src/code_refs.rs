@@ -196,7 +196,7 @@ pub(crate) async fn resolve(
     {
         let known = client.code_ids.lock().unwrap_or_else(|e| e.into_inner());
         for key in wanted {
-            if !known.contains_key(key) {
+            if !known.contains_key(&(key.0.entity(), key.1.clone())) {
                 missing.entry(key.0).or_default().push(key.1.clone());
             }
         }
@@ -215,7 +215,7 @@ pub(crate) async fn resolve(
             }
             let mut known = client.code_ids.lock().unwrap_or_else(|e| e.into_inner());
             for (code, id) in found {
-                known.insert((of, code), id);
+                known.insert((of.entity(), code), id);
             }
         }
     }
@@ -223,7 +223,7 @@ pub(crate) async fn resolve(
     Ok(Arc::new(
         wanted
             .iter()
-            .filter_map(|k| Some((k.clone(), known.get(k)?.clone())))
+            .filter_map(|k| Some((k.clone(), known.get(&(k.0.entity(), k.1.clone()))?.clone())))
             .collect(),
     ))
 }

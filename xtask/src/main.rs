@@ -50,7 +50,7 @@ pub const EXAMPLES: [Example; 2] = [
     Example {
         spec: "specs/atrocore-2.3-pim-small.json",
         metadata: "specs/atrocore-2.3-pim-small.metadata.json",
-        attributes: None,
+        attributes: Some("specs/atrocore-2.3-pim-small.attributes.json"),
         out: "e2e/generated-23",
         crate_name: "atrocore-client-23",
     },

@@ -86,7 +86,7 @@ pub struct File {
     /// `bookmarkId`, nullable: AtroCore type `varchar`.
     pub bookmark_id: Option<String>,
     /// `widthUnitId`, nullable: Link to `Unit`, measure `dimension`.
-    pub width_unit_id: Option<String>,
+    pub width_unit_id: Option<crate::ids::UnitId>,
     /// `widthUnitName`, read-only, nullable
     pub width_unit_name: Option<String>,
     /// `combinedWidth`, nullable: AtroCore type `varchar`, measure `dimension`.
@@ -96,7 +96,7 @@ pub struct File {
     /// `widthUnitData`, nullable: AtroCore type `jsonObject`.
     pub width_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `heightUnitId`, nullable: Link to `Unit`, measure `dimension`.
-    pub height_unit_id: Option<String>,
+    pub height_unit_id: Option<crate::ids::UnitId>,
     /// `heightUnitName`, read-only, nullable
     pub height_unit_name: Option<String>,
     /// `combinedHeight`, nullable: AtroCore type `varchar`, measure `dimension`.
@@ -106,7 +106,7 @@ pub struct File {
     /// `heightUnitData`, nullable: AtroCore type `jsonObject`.
     pub height_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `sizeUnitId`, nullable: Link to `Unit`, measure `dimension`.
-    pub size_unit_id: Option<String>,
+    pub size_unit_id: Option<crate::ids::UnitId>,
     /// `sizeUnitName`, read-only, nullable
     pub size_unit_name: Option<String>,
     /// `combinedSize`, nullable: AtroCore type `varchar`, measure `dimension`.

@@ -4,6 +4,16 @@
 // Entities: all
 
 //! Typed record ids: one type per entity (`ProductId`), so that the id of one entity's record cannot be passed where another's is expected. On the wire they are the plain strings AtroCore sends; convert with `ProductId::from("…")`, `id.as_str()`, or use `&id` as a `&str`.
+/// Marks the ids of `Attribute` records: the `E` of [`AttributeId`].
+#[derive(Debug)]
+pub enum Attribute {}
+/// The id of one `Attribute` record.
+pub type AttributeId = ::atrocore_runtime::Id<Attribute>;
+/// Marks the ids of `AttributePanel` records: the `E` of [`AttributePanelId`].
+#[derive(Debug)]
+pub enum AttributePanel {}
+/// The id of one `AttributePanel` record.
+pub type AttributePanelId = ::atrocore_runtime::Id<AttributePanel>;
 /// Marks the ids of `Brand` records: the `E` of [`BrandId`].
 #[derive(Debug)]
 pub enum Brand {}
@@ -19,6 +29,11 @@ pub type CategoryId = ::atrocore_runtime::Id<Category>;
 pub enum File {}
 /// The id of one `File` record.
 pub type FileId = ::atrocore_runtime::Id<File>;
+/// Marks the ids of `Measure` records: the `E` of [`MeasureId`].
+#[derive(Debug)]
+pub enum Measure {}
+/// The id of one `Measure` record.
+pub type MeasureId = ::atrocore_runtime::Id<Measure>;
 /// Marks the ids of `Product` records: the `E` of [`ProductId`].
 #[derive(Debug)]
 pub enum Product {}
@@ -29,3 +44,8 @@ pub type ProductId = ::atrocore_runtime::Id<Product>;
 pub enum Sharing {}
 /// The id of one `Sharing` record.
 pub type SharingId = ::atrocore_runtime::Id<Sharing>;
+/// Marks the ids of `Unit` records: the `E` of [`UnitId`].
+#[derive(Debug)]
+pub enum Unit {}
+/// The id of one `Unit` record.
+pub type UnitId = ::atrocore_runtime::Id<Unit>;

@@ -13,9 +13,9 @@
 //!     .basic_auth("api-user", "secret")
 //!     .build()?;
 //! let page = client
-//!     .brand()
+//!     .attribute()
 //!     .list()
-//!     .select([atrocore_client_23::brand::BrandField::ALL[0]])
+//!     .select([atrocore_client_23::attribute::AttributeField::ALL[0]])
 //!     .max_size(10)
 //!     .await?;
 //! println!("{} records", page.total);
@@ -23,16 +23,24 @@
 //! # }
 //! ```
 #![warn(missing_docs)]
+#[cfg(feature = "attribute")]
+pub mod attribute;
+#[cfg(feature = "attribute-panel")]
+pub mod attribute_panel;
 #[cfg(feature = "brand")]
 pub mod brand;
 #[cfg(feature = "category")]
 pub mod category;
 #[cfg(feature = "file")]
 pub mod file;
+#[cfg(feature = "measure")]
+pub mod measure;
 #[cfg(feature = "product")]
 pub mod product;
 #[cfg(feature = "sharing")]
 pub mod sharing;
+#[cfg(feature = "unit")]
+pub mod unit;
 pub mod dashlet;
 pub mod global;
 pub mod last_viewed;
@@ -53,6 +61,16 @@ pub const GENERATION: ::atrocore_runtime::ApiGeneration = ::atrocore_runtime::Ap
 pub const SCHEMA: ::atrocore_runtime::schema::Schema = ::atrocore_runtime::schema::Schema {
     entities: &[
         ::atrocore_runtime::schema::EntitySchema {
+            name: "Attribute",
+            fields: "_meta:jsonObject,allowNullForBool:bool,amountOfDigitsAfterComma:int,assignedUser:link,attributeGroup:link,attributeGroupSortOrder:int,attributePanel:link,bookmarkId:varchar,channel:link,classificationAttributes:linkMultiple,compositeAttribute:link,conditionalDisableOptions:jsonArray,conditionalProperties:jsonObject,conditionalProtected:jsonObject,conditionalReadOnly:jsonObject,conditionalRequired:jsonObject,conditionalVisible:jsonObject,countBytesInsteadOfCharacters:bool,created:datetime,createdAt:datetime,createdBy:link,data:jsonObject,defaultDate:varchar,defaultUnit:varchar,description:text,descriptionDeDe:text,descriptionFrFr:text,dropdown:bool,duplicateIgnore:bool,entity:link,entityField:varchar,entityType:varchar,fileType:link,fullWidth:bool,htmlSanitizer:link,id:varchar,isMultilang:bool,isProtected:bool,isReadOnly:bool,isRequired:bool,max:float,maxLength:int,measure:link,min:float,modified:datetime,modifiedAt:datetime,modifiedBy:link,modifiedExtendedDisabled:bool,name:varchar,nameDeDe:varchar,nameFrFr:varchar,nestedAttributes:linkMultiple,notNull:bool,optionColors:array,options:array,ownerUser:link,pattern:varchar,prefixEnabled:bool,selectPageSize:int,sortOrder:int,systemName:varchar,teams:linkMultiple,tooltip:text,tooltipDeDe:text,tooltipFrFr:text,translatedOptions:jsonObject,trim:bool,type:varchar,useDisabledTextareaInViewMode:bool,variantSpecificProducts:linkMultiple",
+            attributes: "",
+        },
+        ::atrocore_runtime::schema::EntitySchema {
+            name: "AttributePanel",
+            fields: "_meta:jsonObject,attributes:linkMultiple,bookmarkId:varchar,code:varchar,created:datetime,createdAt:datetime,createdBy:link,default:bool,description:text,entity:link,id:varchar,modified:datetime,modifiedAt:datetime,modifiedBy:link,name:varchar,nameDeDe:varchar,nameFrFr:varchar,sortOrder:float",
+            attributes: "",
+        },
+        ::atrocore_runtime::schema::EntitySchema {
             name: "Brand",
             fields: "_meta:jsonObject,bookmarkId:varchar,code:varchar,created:datetime,createdAt:datetime,createdBy:link,description:text,descriptionDeDe:text,descriptionFrFr:text,files:linkMultiple,id:varchar,isActive:bool,modified:datetime,modifiedAt:datetime,modifiedBy:link,name:varchar,nameDeDe:varchar,nameFrFr:varchar,products:linkMultiple",
             attributes: "",
@@ -68,13 +86,23 @@ pub const SCHEMA: ::atrocore_runtime::schema::Schema = ::atrocore_runtime::schem
             attributes: "",
         },
         ::atrocore_runtime::schema::EntitySchema {
+            name: "Measure",
+            fields: "_meta:jsonObject,attributes:linkMultiple,bookmarkId:varchar,code:varchar,created:datetime,createdAt:datetime,createdBy:link,description:text,displayFormat:enum,id:varchar,modified:datetime,modifiedAt:datetime,modifiedBy:link,name:varchar,nameDeDe:varchar,nameFrFr:varchar,units:linkMultiple",
+            attributes: "",
+        },
+        ::atrocore_runtime::schema::EntitySchema {
             name: "Product",
             fields: "_meta:jsonObject,assignedUser:link,associatedItemRelations:linkMultiple,associatedItems:linkMultiple,associatingItemRelations:linkMultiple,associatingItems:linkMultiple,attributesDefs:jsonObject,bookmarkId:varchar,brand:link,categories:linkMultiple,channels:linkMultiple,children:linkMultiple,classifications:linkMultiple,combinedPrice:varchar,combinedRrp:varchar,contentItems:linkMultiple,countryOfOrigin:link,created:datetime,createdAt:datetime,createdBy:link,customsNumber:varchar,data:jsonObject,defaultSupplier:link,description:text,descriptionDeDe:text,descriptionFrFr:text,ean:varchar,files:linkMultiple,followers:linkMultiple,hasChildren:bool,id:varchar,image:file,inheritedFields:array,isActive:bool,isInheritAssignedUser:bool,isInheritOwnerUser:bool,isInheritTeams:bool,isRoot:bool,listings:linkMultiple,longDescription:wysiwyg,longDescriptionDeDe:wysiwyg,longDescriptionFrFr:wysiwyg,mainImage:file,modified:datetime,modifiedAt:datetime,modifiedBy:link,mpn:varchar,name:varchar,nameDeDe:varchar,nameFrFr:varchar,note:text,number:varchar,ownerUser:link,parent:link,parents:linkMultiple,price:float,priceAllUnits:jsonObject,priceUnit:link,priceUnitData:jsonObject,productAttributeValues:linkMultiple,productCategories:linkMultiple,productChannels:linkMultiple,productFiles:linkMultiple,productGroup:link,quantity:float,routes:jsonArray,routesNames:jsonArray,rrp:float,rrpAllUnits:jsonObject,rrpUnit:link,rrpUnitData:jsonObject,sortOrder:int,status:enum,tag:multiEnum,teams:linkMultiple,variantSpecificAttributes:linkMultiple",
-            attributes: "",
+            attributes: "weight:float,warrantyYears:int,colour:enum,materials:multiEnum,careInstructions:text,organic:bool,releaseDate:date,seatDepth:rangeFloat",
         },
         ::atrocore_runtime::schema::EntitySchema {
             name: "Sharing",
             fields: "_meta:jsonObject,active:bool,allowedUsage:int,available:bool,created:datetime,createdAt:datetime,createdBy:link,description:text,file:file,id:varchar,link:url,modified:datetime,modifiedAt:datetime,modifiedBy:link,name:varchar,used:int,validTill:datetime,viewLink:url",
+            attributes: "",
+        },
+        ::atrocore_runtime::schema::EntitySchema {
+            name: "Unit",
+            fields: "_meta:jsonObject,bookmarkId:varchar,code:varchar,convertTo:link,created:datetime,createdAt:datetime,createdBy:link,description:text,descriptionDeDe:text,descriptionFrFr:text,id:varchar,isActive:bool,isMain:bool,measure:link,modified:datetime,modifiedAt:datetime,modifiedBy:link,multiplier:float,name:varchar,nameDeDe:varchar,nameFrFr:varchar,symbol:varchar",
             attributes: "",
         },
     ],
@@ -118,6 +146,16 @@ impl Client {
     ) -> ::atrocore_runtime::Result<::atrocore_runtime::schema::SchemaDrift> {
         self.inner.check_schema(&SCHEMA).await
     }
+    /// Operations on `Attribute` records.
+    #[cfg(feature = "attribute")]
+    pub fn attribute(&self) -> attribute::AttributeApi<'_> {
+        attribute::AttributeApi::new(&self.inner)
+    }
+    /// Operations on `AttributePanel` records.
+    #[cfg(feature = "attribute-panel")]
+    pub fn attribute_panel(&self) -> attribute_panel::AttributePanelApi<'_> {
+        attribute_panel::AttributePanelApi::new(&self.inner)
+    }
     /// Operations on `Brand` records.
     #[cfg(feature = "brand")]
     pub fn brand(&self) -> brand::BrandApi<'_> {
@@ -133,6 +171,11 @@ impl Client {
     pub fn file(&self) -> file::FileApi<'_> {
         file::FileApi::new(&self.inner)
     }
+    /// Operations on `Measure` records.
+    #[cfg(feature = "measure")]
+    pub fn measure(&self) -> measure::MeasureApi<'_> {
+        measure::MeasureApi::new(&self.inner)
+    }
     /// Operations on `Product` records.
     #[cfg(feature = "product")]
     pub fn product(&self) -> product::ProductApi<'_> {
@@ -142,6 +185,11 @@ impl Client {
     #[cfg(feature = "sharing")]
     pub fn sharing(&self) -> sharing::SharingApi<'_> {
         sharing::SharingApi::new(&self.inner)
+    }
+    /// Operations on `Unit` records.
+    #[cfg(feature = "unit")]
+    pub fn unit(&self) -> unit::UnitApi<'_> {
+        unit::UnitApi::new(&self.inner)
     }
     /// The `Dashlet` routes.
     pub fn dashlet(&self) -> dashlet::DashletApi<'_> {

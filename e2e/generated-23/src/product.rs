@@ -100,7 +100,7 @@ pub struct Product {
     /// `channelsNames`, read-only, nullable
     pub channels_names: Option<::atrocore_runtime::LinkNames>,
     /// `variantSpecificAttributesIds`, nullable: Links to `Attribute`.
-    pub variant_specific_attributes_ids: Option<Vec<String>>,
+    pub variant_specific_attributes_ids: Option<Vec<crate::ids::AttributeId>>,
     /// `variantSpecificAttributesNames`, read-only, nullable
     pub variant_specific_attributes_names: Option<::atrocore_runtime::LinkNames>,
     /// `categoriesIds`, nullable: Links to `Category`.
@@ -140,7 +140,7 @@ pub struct Product {
     /// `inheritedFields`, nullable: AtroCore type `array`.
     pub inherited_fields: Option<Vec<String>>,
     /// `priceUnitId`, nullable: Link to `Unit`, measure `currency`.
-    pub price_unit_id: Option<String>,
+    pub price_unit_id: Option<crate::ids::UnitId>,
     /// `priceUnitName`, read-only, nullable
     pub price_unit_name: Option<String>,
     /// `combinedPrice`, nullable: AtroCore type `varchar`, measure `currency`.
@@ -150,7 +150,7 @@ pub struct Product {
     /// `priceUnitData`, nullable: AtroCore type `jsonObject`.
     pub price_unit_data: Option<::atrocore_runtime::serde_json::Value>,
     /// `rrpUnitId`, nullable: Link to `Unit`, measure `currency`.
-    pub rrp_unit_id: Option<String>,
+    pub rrp_unit_id: Option<crate::ids::UnitId>,
     /// `rrpUnitName`, read-only, nullable
     pub rrp_unit_name: Option<String>,
     /// `combinedRrp`, nullable: AtroCore type `varchar`, measure `currency`.
@@ -819,7 +819,10 @@ pub struct ProductPost {
     ///
     /// Links to `Attribute`.
     pub variant_specific_attributes: Option<
-        ::atrocore_runtime::LinkMany<String, links::VariantSpecificAttributes>,
+        ::atrocore_runtime::LinkMany<
+            crate::ids::AttributeId,
+            links::VariantSpecificAttributes,
+        >,
     >,
     /// `categories`
     ///
@@ -858,13 +861,17 @@ pub struct ProductPost {
     /// `priceUnitId` or its find-or-create form `priceUnit`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Unit`, measure `currency`.
-    pub price_unit: Option<::atrocore_runtime::LinkOne<String, links::PriceUnit>>,
+    pub price_unit: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::PriceUnit>,
+    >,
     /// `rrpUnit`
     ///
     /// `rrpUnitId` or its find-or-create form `rrpUnit`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Unit`, measure `currency`.
-    pub rrp_unit: Option<::atrocore_runtime::LinkOne<String, links::RrpUnit>>,
+    pub rrp_unit: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::RrpUnit>,
+    >,
     /// `classifications`
     ///
     /// `classificationsIds` or its find-or-create form `classifications`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
@@ -989,7 +996,10 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductPost {
             data: Option<::atrocore_runtime::serde_json::Value>,
             channels: Option<::atrocore_runtime::LinkMany<String, links::Channels>>,
             variant_specific_attributes: Option<
-                ::atrocore_runtime::LinkMany<String, links::VariantSpecificAttributes>,
+                ::atrocore_runtime::LinkMany<
+                    crate::ids::AttributeId,
+                    links::VariantSpecificAttributes,
+                >,
             >,
             categories: Option<
                 ::atrocore_runtime::LinkMany<crate::ids::CategoryId, links::Categories>,
@@ -1002,8 +1012,12 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductPost {
                 ::atrocore_runtime::LinkOne<String, links::AssignedUser>,
             >,
             teams: Option<::atrocore_runtime::LinkMany<String, links::Teams>>,
-            price_unit: Option<::atrocore_runtime::LinkOne<String, links::PriceUnit>>,
-            rrp_unit: Option<::atrocore_runtime::LinkOne<String, links::RrpUnit>>,
+            price_unit: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::PriceUnit>,
+            >,
+            rrp_unit: Option<
+                ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::RrpUnit>,
+            >,
             classifications: Option<
                 ::atrocore_runtime::LinkMany<String, links::Classifications>,
             >,
@@ -1310,7 +1324,10 @@ pub struct ProductPatch {
     ///
     /// Links to `Attribute`.
     pub variant_specific_attributes: Option<
-        ::atrocore_runtime::LinkMany<String, links::VariantSpecificAttributes>,
+        ::atrocore_runtime::LinkMany<
+            crate::ids::AttributeId,
+            links::VariantSpecificAttributes,
+        >,
     >,
     /// `categories`
     ///
@@ -1349,13 +1366,17 @@ pub struct ProductPatch {
     /// `priceUnitId` or its find-or-create form `priceUnit`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Unit`, measure `currency`.
-    pub price_unit: Option<::atrocore_runtime::LinkOne<String, links::PriceUnit>>,
+    pub price_unit: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::PriceUnit>,
+    >,
     /// `rrpUnit`
     ///
     /// `rrpUnitId` or its find-or-create form `rrpUnit`: the linked record by id, or by simple field values the server finds it by (creating it when none matches).
     ///
     /// Link to `Unit`, measure `currency`.
-    pub rrp_unit: Option<::atrocore_runtime::LinkOne<String, links::RrpUnit>>,
+    pub rrp_unit: Option<
+        ::atrocore_runtime::LinkOne<crate::ids::UnitId, links::RrpUnit>,
+    >,
     /// `classifications`
     ///
     /// `classificationsIds` or its find-or-create form `classifications`: the linked records by id, or by simple field values the server finds each by (creating those when none matches).
@@ -1963,6 +1984,17 @@ impl<'a> ProductApi<'a> {
         &self,
         id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
     ) -> ::atrocore_runtime::ListRequest<crate::file::File, links::Files> {
+        self.handle.linked(id)
+    }
+    /// The `Attribute` records linked to the `Product` `id` through `variantSpecificAttributes`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
+    #[cfg(feature = "attribute")]
+    pub fn variant_specific_attributes(
+        &self,
+        id: impl ::atrocore_runtime::AsId<crate::ids::ProductId>,
+    ) -> ::atrocore_runtime::ListRequest<
+        crate::attribute::Attribute,
+        links::VariantSpecificAttributes,
+    > {
         self.handle.linked(id)
     }
     /// The `Category` records linked to the `Product` `id` through `categories`: a list request (select, filter, paging, sort, streams) that also links and unlinks (`add`, `remove`, `add_matching`, `clear`).
@@ -2952,11 +2984,242 @@ pub mod links {
         const ID: &'static str = "teamsIds";
         const LINK: &'static str = "teams";
     }
-    /// The link `variantSpecificAttributes`: `variantSpecificAttributesIds` or `variantSpecificAttributes` in a write struct.
+    /// The link `variantSpecificAttributes`: `variantSpecificAttributesIds` or `variantSpecificAttributes` in a write struct; to many `Attribute` records.
     #[derive(Debug)]
     pub enum VariantSpecificAttributes {}
     impl ::atrocore_runtime::LinkKeys for VariantSpecificAttributes {
         const ID: &'static str = "variantSpecificAttributesIds";
         const LINK: &'static str = "variantSpecificAttributes";
+    }
+    #[cfg(feature = "attribute")]
+    impl ::atrocore_runtime::ToManyLink for VariantSpecificAttributes {
+        type Source = super::Product;
+        type Target = crate::attribute::Attribute;
+        const NAME: &'static str = "variantSpecificAttributes";
+    }
+}
+pub mod attr {
+    //! The `Product` attributes of the instance the crate was generated from, by code: filters (`attr::weight().greater_than(2.5)`), writes (`set`, sent with `set_attributes`) and reads (`Values::of`, or a handle's `get`) from a record read with `.flatten_attributes(true)`. Codes are looked up on the instance a client talks to, so the crate works against any instance with the same attribute codes.
+    #[allow(unused_imports)]
+    use ::atrocore_runtime::typed_attributes::{Attr, AttrOption, CodeOf, kind};
+    /// The units of `weight`'s measure.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub enum MassUnit {
+        /// code `kg`: Kilogram.
+        Kg,
+        /// code `g`: Gram.
+        G,
+        /// An option the crate was not generated with.
+        Other(::std::string::String),
+    }
+    impl AttrOption for MassUnit {
+        fn wire(&self) -> &str {
+            match self {
+                Self::Kg => "kg",
+                Self::G => "g",
+                Self::Other(other) => other,
+            }
+        }
+        fn from_wire(wire: &str) -> Self {
+            match wire {
+                "kg" => Self::Kg,
+                "g" => Self::G,
+                other => Self::Other(other.to_owned()),
+            }
+        }
+        fn code_of(&self) -> ::std::option::Option<CodeOf> {
+            match self {
+                Self::Kg | Self::G => ::std::option::Option::Some(CodeOf::Unit),
+                _ => ::std::option::Option::None,
+            }
+        }
+        fn from_label(label: &str) -> ::std::option::Option<Self> {
+            match label {
+                "Kilogram" => ::std::option::Option::Some(Self::Kg),
+                "Gram" => ::std::option::Option::Some(Self::G),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<MassUnit>
+    for ::atrocore_runtime::typed_attributes::UnitRef {
+        fn from(unit: MassUnit) -> Self {
+            Self::of(&unit)
+        }
+    }
+    /// `weight` (float, measure `Mass`): Weight (group Logistics).
+    pub const fn weight() -> Attr<super::Product, kind::Float> {
+        Attr::new("weight")
+    }
+    /// `warrantyYears` (int): Warranty (years) (group Service).
+    pub const fn warranty_years() -> Attr<super::Product, kind::Int> {
+        Attr::new("warrantyYears")
+    }
+    /// The options of `colour`.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub enum Colour {
+        /// `red`: Red.
+        Red,
+        /// `blue`: Blue.
+        Blue,
+        /// `naturalOak`: Natural oak.
+        NaturalOak,
+        /// An option the crate was not generated with.
+        Other(::std::string::String),
+    }
+    impl AttrOption for Colour {
+        fn wire(&self) -> &str {
+            match self {
+                Self::Red => "red",
+                Self::Blue => "blue",
+                Self::NaturalOak => "naturalOak",
+                Self::Other(other) => other,
+            }
+        }
+        fn from_wire(wire: &str) -> Self {
+            match wire {
+                "red" => Self::Red,
+                "blue" => Self::Blue,
+                "naturalOak" => Self::NaturalOak,
+                other => Self::Other(other.to_owned()),
+            }
+        }
+    }
+    /// `colour` (enum): Colour (group Appearance).
+    pub const fn colour() -> Attr<super::Product, kind::Enum<Colour>> {
+        Attr::new("colour")
+    }
+    /// The options of `materials`.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub enum Materials {
+        /// `wood`: Wood.
+        Wood,
+        /// `steel`: Steel.
+        Steel,
+        /// `wool`: Wool.
+        Wool,
+        /// An option the crate was not generated with.
+        Other(::std::string::String),
+    }
+    impl AttrOption for Materials {
+        fn wire(&self) -> &str {
+            match self {
+                Self::Wood => "wood",
+                Self::Steel => "steel",
+                Self::Wool => "wool",
+                Self::Other(other) => other,
+            }
+        }
+        fn from_wire(wire: &str) -> Self {
+            match wire {
+                "wood" => Self::Wood,
+                "steel" => Self::Steel,
+                "wool" => Self::Wool,
+                other => Self::Other(other.to_owned()),
+            }
+        }
+    }
+    /// `materials` (multiEnum): Materials (group Appearance).
+    pub const fn materials() -> Attr<super::Product, kind::MultiEnum<Materials>> {
+        Attr::new("materials")
+    }
+    /// `careInstructions` (text, multilingual): Care instructions (group Service).
+    pub const fn care_instructions() -> Attr<super::Product, kind::Text> {
+        Attr::new("careInstructions")
+    }
+    /// `organic` (bool): Organic (group Certification).
+    pub const fn organic() -> Attr<super::Product, kind::Bool> {
+        Attr::new("organic")
+    }
+    /// `releaseDate` (date): Release date (group Marketing).
+    pub const fn release_date() -> Attr<super::Product, kind::Date> {
+        Attr::new("releaseDate")
+    }
+    /// The units of `seatDepth`'s measure.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub enum LengthUnit {
+        /// code `cm`: Centimetre.
+        Cm,
+        /// An option the crate was not generated with.
+        Other(::std::string::String),
+    }
+    impl AttrOption for LengthUnit {
+        fn wire(&self) -> &str {
+            match self {
+                Self::Cm => "cm",
+                Self::Other(other) => other,
+            }
+        }
+        fn from_wire(wire: &str) -> Self {
+            match wire {
+                "cm" => Self::Cm,
+                other => Self::Other(other.to_owned()),
+            }
+        }
+        fn code_of(&self) -> ::std::option::Option<CodeOf> {
+            match self {
+                Self::Cm => ::std::option::Option::Some(CodeOf::Unit),
+                _ => ::std::option::Option::None,
+            }
+        }
+        fn from_label(label: &str) -> ::std::option::Option<Self> {
+            match label {
+                "Centimetre" => ::std::option::Option::Some(Self::Cm),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<LengthUnit>
+    for ::atrocore_runtime::typed_attributes::UnitRef {
+        fn from(unit: LengthUnit) -> Self {
+            Self::of(&unit)
+        }
+    }
+    /// `seatDepth` (rangeFloat, measure `Length`): Seat depth (group Dimensions).
+    pub const fn seat_depth() -> Attr<super::Product, kind::RangeFloat> {
+        Attr::new("seatDepth")
+    }
+    /// A record's attribute values by attribute (`None`: the record lacks the attribute
+    /// or has no value; multilingual ones in the main language).
+    #[derive(Debug, Clone, Default, PartialEq)]
+    #[non_exhaustive]
+    pub struct Values {
+        /// The value of `weight` (see [`weight`]).
+        pub weight: ::std::option::Option<f64>,
+        /// The value of `warrantyYears` (see [`warranty_years`]).
+        pub warranty_years: ::std::option::Option<i64>,
+        /// The value of `colour` (see [`colour`]).
+        pub colour: ::std::option::Option<Colour>,
+        /// The value of `materials` (see [`materials`]).
+        pub materials: ::std::option::Option<::std::vec::Vec<Materials>>,
+        /// The value of `careInstructions` (see [`care_instructions`]).
+        pub care_instructions: ::std::option::Option<::std::string::String>,
+        /// The value of `organic` (see [`organic`]).
+        pub organic: ::std::option::Option<bool>,
+        /// The value of `releaseDate` (see [`release_date`]).
+        pub release_date: ::std::option::Option<::atrocore_runtime::Date>,
+        /// The value of `seatDepth` (see [`seat_depth`]).
+        pub seat_depth: ::std::option::Option<
+            ::atrocore_runtime::typed_attributes::Range<f64>,
+        >,
+    }
+    impl Values {
+        /// The values of a record read with `.flatten_attributes(true)`; an error names
+        /// an attribute whose value does not have the type the crate was generated
+        /// with.
+        pub fn of(
+            flat: &::atrocore_runtime::FlatAttributes,
+        ) -> ::atrocore_runtime::Result<Self> {
+            Ok(Self {
+                weight: weight().get(flat)?,
+                warranty_years: warranty_years().get(flat)?,
+                colour: colour().get(flat)?,
+                materials: materials().get(flat)?,
+                care_instructions: care_instructions().get(flat)?,
+                organic: organic().get(flat)?,
+                release_date: release_date().get(flat)?,
+                seat_depth: seat_depth().get(flat)?,
+            })
+        }
     }
 }

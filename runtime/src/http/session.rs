@@ -137,12 +137,15 @@ pub(crate) struct ClientRef {
     pub(crate) auth: Auth,
     /// Attribute ids by `(entity, code)`, once read (`attribute_index.rs`).
     pub(crate) attribute_ids: std::sync::Mutex<Option<Arc<AttributeIds>>>,
-    /// Ids of list options and units by code, as looked up (`code_refs.rs`).
-    pub(crate) code_ids: std::sync::Mutex<crate::code_refs::Ids>,
+    /// Ids of list options and units by `(entity, code)`, as looked up (`code_refs.rs`).
+    pub(crate) code_ids: std::sync::Mutex<CodeIds>,
 }
 
 /// Attribute ids by `(entity wire name, code)`.
 pub(crate) type AttributeIds = std::collections::BTreeMap<(String, String), String>;
+
+/// Record ids by `(entity wire name, code)` (options, units).
+pub(crate) type CodeIds = std::collections::BTreeMap<(&'static str, String), String>;
 
 impl Deref for ClientRef {
     type Target = Settings;
