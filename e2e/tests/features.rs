@@ -1054,7 +1054,12 @@ async fn typed_attribute_tour(definitions: &Value, instance: &str) {
         .unwrap();
     let option = definitions["attributes"][3]["options"][0]["value"].as_str();
     assert_eq!(stored.extra["colour"].as_str(), option, "{instance}");
-    let gram = definitions["attributes"][0]["units"][1]["id"].as_str();
+    let gram = definitions["attributes"][0]["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["code"] == "g")
+        .and_then(|u| u["id"].as_str());
     assert_eq!(stored.extra["weightUnitId"].as_str(), gram, "{instance}");
 
     // An option whose code the instance lacks: a clear error naming it, nothing sent.

@@ -681,7 +681,12 @@ async fn typed_attributes_of_the_generated_2_3_crate() {
             .await
             .unwrap();
         assert_eq!(blue.total, 2, "{instance}");
-        let gram = definitions["attributes"][0]["units"][1]["id"].as_str();
+        let gram = definitions["attributes"][0]["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["code"] == "g")
+            .and_then(|u| u["id"].as_str());
         let stored = client
             .product()
             .read(blue.list[0].id.as_ref().unwrap())

@@ -2555,102 +2555,9 @@ pub mod attr {
     //! The `Product` attributes of the instance the crate was generated from, by code: filters (`attr::weight().greater_than(2.5)`), writes (`set`, sent with `set_attributes`) and reads (`Values::of`, or a handle's `get`) from a record read with `.flatten_attributes(true)`. Codes are looked up on the instance a client talks to, so the crate works against any instance with the same attribute codes.
     #[allow(unused_imports)]
     use ::atrocore_runtime::typed_attributes::{Attr, AttrOption, CodeOf, kind};
-    /// The units of `weight`'s measure.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-    pub enum MassUnit {
-        /// code `kg`: Kilogram.
-        Kg,
-        /// code `g`: Gram.
-        G,
-        /// An option the crate was not generated with.
-        Other(::std::string::String),
-    }
-    impl AttrOption for MassUnit {
-        fn wire(&self) -> &str {
-            match self {
-                Self::Kg => "kg",
-                Self::G => "g",
-                Self::Other(other) => other,
-            }
-        }
-        fn from_wire(wire: &str) -> Self {
-            match wire {
-                "kg" => Self::Kg,
-                "g" => Self::G,
-                other => Self::Other(other.to_owned()),
-            }
-        }
-        fn code_of(&self) -> ::std::option::Option<CodeOf> {
-            match self {
-                Self::Kg | Self::G => ::std::option::Option::Some(CodeOf::Unit),
-                _ => ::std::option::Option::None,
-            }
-        }
-        fn from_label(label: &str) -> ::std::option::Option<Self> {
-            match label {
-                "Kilogram" => ::std::option::Option::Some(Self::Kg),
-                "Gram" => ::std::option::Option::Some(Self::G),
-                _ => ::std::option::Option::None,
-            }
-        }
-    }
-    impl ::std::convert::From<MassUnit>
-    for ::atrocore_runtime::typed_attributes::UnitRef {
-        fn from(unit: MassUnit) -> Self {
-            Self::of(&unit)
-        }
-    }
-    /// `weight` (float, measure `Mass`): Weight (group Logistics).
-    pub const fn weight() -> Attr<super::Product, kind::Float> {
-        Attr::new("weight")
-    }
-    /// The units of `height`'s measure.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-    pub enum LengthUnit {
-        /// code `cm`: Centimetre.
-        Cm,
-        /// An option the crate was not generated with.
-        Other(::std::string::String),
-    }
-    impl AttrOption for LengthUnit {
-        fn wire(&self) -> &str {
-            match self {
-                Self::Cm => "cm",
-                Self::Other(other) => other,
-            }
-        }
-        fn from_wire(wire: &str) -> Self {
-            match wire {
-                "cm" => Self::Cm,
-                other => Self::Other(other.to_owned()),
-            }
-        }
-        fn code_of(&self) -> ::std::option::Option<CodeOf> {
-            match self {
-                Self::Cm => ::std::option::Option::Some(CodeOf::Unit),
-                _ => ::std::option::Option::None,
-            }
-        }
-        fn from_label(label: &str) -> ::std::option::Option<Self> {
-            match label {
-                "Centimetre" => ::std::option::Option::Some(Self::Cm),
-                _ => ::std::option::Option::None,
-            }
-        }
-    }
-    impl ::std::convert::From<LengthUnit>
-    for ::atrocore_runtime::typed_attributes::UnitRef {
-        fn from(unit: LengthUnit) -> Self {
-            Self::of(&unit)
-        }
-    }
-    /// `height` (float, measure `Length`): Height (group Dimensions).
-    pub const fn height() -> Attr<super::Product, kind::Float> {
-        Attr::new("height")
-    }
-    /// `warrantyYears` (int): Warranty (years) (group Service).
-    pub const fn warranty_years() -> Attr<super::Product, kind::Int> {
-        Attr::new("warrantyYears")
+    /// `careInstructions` (text, multilingual): Care instructions (group Service).
+    pub const fn care_instructions() -> Attr<super::Product, kind::Text> {
+        Attr::new("careInstructions")
     }
     /// The options of `colour`.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -2702,6 +2609,54 @@ pub mod attr {
     pub const fn colour() -> Attr<super::Product, kind::Enum<Colour>> {
         Attr::new("colour")
     }
+    /// The units of `height`'s measure.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub enum LengthUnit {
+        /// code `cm`: Centimetre.
+        Cm,
+        /// An option the crate was not generated with.
+        Other(::std::string::String),
+    }
+    impl AttrOption for LengthUnit {
+        fn wire(&self) -> &str {
+            match self {
+                Self::Cm => "cm",
+                Self::Other(other) => other,
+            }
+        }
+        fn from_wire(wire: &str) -> Self {
+            match wire {
+                "cm" => Self::Cm,
+                other => Self::Other(other.to_owned()),
+            }
+        }
+        fn code_of(&self) -> ::std::option::Option<CodeOf> {
+            match self {
+                Self::Cm => ::std::option::Option::Some(CodeOf::Unit),
+                _ => ::std::option::Option::None,
+            }
+        }
+        fn from_label(label: &str) -> ::std::option::Option<Self> {
+            match label {
+                "Centimetre" => ::std::option::Option::Some(Self::Cm),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<LengthUnit>
+    for ::atrocore_runtime::typed_attributes::UnitRef {
+        fn from(unit: LengthUnit) -> Self {
+            Self::of(&unit)
+        }
+    }
+    /// `height` (float, measure `Length`): Height (group Dimensions).
+    pub const fn height() -> Attr<super::Product, kind::Float> {
+        Attr::new("height")
+    }
+    /// `lastAudit` (datetime): Last audit (group Compliance).
+    pub const fn last_audit() -> Attr<super::Product, kind::DateTime> {
+        Attr::new("lastAudit")
+    }
     /// The options of `materials`.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
     pub enum Materials {
@@ -2752,10 +2707,6 @@ pub mod attr {
     pub const fn materials() -> Attr<super::Product, kind::MultiEnum<Materials>> {
         Attr::new("materials")
     }
-    /// `careInstructions` (text, multilingual): Care instructions (group Service).
-    pub const fn care_instructions() -> Attr<super::Product, kind::Text> {
-        Attr::new("careInstructions")
-    }
     /// `organic` (bool): Organic (group Compliance).
     pub const fn organic() -> Attr<super::Product, kind::Bool> {
         Attr::new("organic")
@@ -2764,47 +2715,96 @@ pub mod attr {
     pub const fn release_date() -> Attr<super::Product, kind::Date> {
         Attr::new("releaseDate")
     }
-    /// `lastAudit` (datetime): Last audit (group Compliance).
-    pub const fn last_audit() -> Attr<super::Product, kind::DateTime> {
-        Attr::new("lastAudit")
+    /// `seatDepth` (rangeFloat, measure `Length`): Seat depth (group Dimensions).
+    pub const fn seat_depth() -> Attr<super::Product, kind::RangeFloat> {
+        Attr::new("seatDepth")
     }
     /// `seoTitle` (varchar, multilingual): SEO title (group Marketing).
     pub const fn seo_title() -> Attr<super::Product, kind::Text> {
         Attr::new("seoTitle")
     }
-    /// `seatDepth` (rangeFloat, measure `Length`): Seat depth (group Dimensions).
-    pub const fn seat_depth() -> Attr<super::Product, kind::RangeFloat> {
-        Attr::new("seatDepth")
+    /// `warrantyYears` (int): Warranty (years) (group Service).
+    pub const fn warranty_years() -> Attr<super::Product, kind::Int> {
+        Attr::new("warrantyYears")
+    }
+    /// The units of `weight`'s measure.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub enum MassUnit {
+        /// code `g`: Gram.
+        G,
+        /// code `kg`: Kilogram.
+        Kg,
+        /// An option the crate was not generated with.
+        Other(::std::string::String),
+    }
+    impl AttrOption for MassUnit {
+        fn wire(&self) -> &str {
+            match self {
+                Self::G => "g",
+                Self::Kg => "kg",
+                Self::Other(other) => other,
+            }
+        }
+        fn from_wire(wire: &str) -> Self {
+            match wire {
+                "g" => Self::G,
+                "kg" => Self::Kg,
+                other => Self::Other(other.to_owned()),
+            }
+        }
+        fn code_of(&self) -> ::std::option::Option<CodeOf> {
+            match self {
+                Self::G | Self::Kg => ::std::option::Option::Some(CodeOf::Unit),
+                _ => ::std::option::Option::None,
+            }
+        }
+        fn from_label(label: &str) -> ::std::option::Option<Self> {
+            match label {
+                "Gram" => ::std::option::Option::Some(Self::G),
+                "Kilogram" => ::std::option::Option::Some(Self::Kg),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<MassUnit>
+    for ::atrocore_runtime::typed_attributes::UnitRef {
+        fn from(unit: MassUnit) -> Self {
+            Self::of(&unit)
+        }
+    }
+    /// `weight` (float, measure `Mass`): Weight (group Logistics).
+    pub const fn weight() -> Attr<super::Product, kind::Float> {
+        Attr::new("weight")
     }
     /// A record's attribute values by attribute (`None`: the record lacks the attribute
     /// or has no value; multilingual ones in the main language).
     #[derive(Debug, Clone, Default, PartialEq)]
     #[non_exhaustive]
     pub struct Values {
-        /// The value of `weight` (see [`weight`]).
-        pub weight: ::std::option::Option<f64>,
-        /// The value of `height` (see [`height`]).
-        pub height: ::std::option::Option<f64>,
-        /// The value of `warrantyYears` (see [`warranty_years`]).
-        pub warranty_years: ::std::option::Option<i64>,
-        /// The value of `colour` (see [`colour`]).
-        pub colour: ::std::option::Option<Colour>,
-        /// The value of `materials` (see [`materials`]).
-        pub materials: ::std::option::Option<::std::vec::Vec<Materials>>,
         /// The value of `careInstructions` (see [`care_instructions`]).
         pub care_instructions: ::std::option::Option<::std::string::String>,
+        /// The value of `colour` (see [`colour`]).
+        pub colour: ::std::option::Option<Colour>,
+        /// The value of `height` (see [`height`]).
+        pub height: ::std::option::Option<f64>,
+        /// The value of `lastAudit` (see [`last_audit`]).
+        pub last_audit: ::std::option::Option<::atrocore_runtime::DateTime>,
+        /// The value of `materials` (see [`materials`]).
+        pub materials: ::std::option::Option<::std::vec::Vec<Materials>>,
         /// The value of `organic` (see [`organic`]).
         pub organic: ::std::option::Option<bool>,
         /// The value of `releaseDate` (see [`release_date`]).
         pub release_date: ::std::option::Option<::atrocore_runtime::Date>,
-        /// The value of `lastAudit` (see [`last_audit`]).
-        pub last_audit: ::std::option::Option<::atrocore_runtime::DateTime>,
-        /// The value of `seoTitle` (see [`seo_title`]).
-        pub seo_title: ::std::option::Option<::std::string::String>,
         /// The value of `seatDepth` (see [`seat_depth`]).
         pub seat_depth: ::std::option::Option<
             ::atrocore_runtime::typed_attributes::Range<f64>,
         >,
+        /// The value of `seoTitle` (see [`seo_title`]).
+        pub seo_title: ::std::option::Option<::std::string::String>,
+        /// The value of `warrantyYears` (see [`warranty_years`]).
+        pub warranty_years: ::std::option::Option<i64>,
+        /// The value of `weight` (see [`weight`]).
+        pub weight: ::std::option::Option<f64>,
     }
     impl Values {
         /// The values of a record read with `.flatten_attributes(true)`; an error names
@@ -2814,17 +2814,17 @@ pub mod attr {
             flat: &::atrocore_runtime::FlatAttributes,
         ) -> ::atrocore_runtime::Result<Self> {
             Ok(Self {
-                weight: weight().get(flat)?,
-                height: height().get(flat)?,
-                warranty_years: warranty_years().get(flat)?,
-                colour: colour().get(flat)?,
-                materials: materials().get(flat)?,
                 care_instructions: care_instructions().get(flat)?,
+                colour: colour().get(flat)?,
+                height: height().get(flat)?,
+                last_audit: last_audit().get(flat)?,
+                materials: materials().get(flat)?,
                 organic: organic().get(flat)?,
                 release_date: release_date().get(flat)?,
-                last_audit: last_audit().get(flat)?,
-                seo_title: seo_title().get(flat)?,
                 seat_depth: seat_depth().get(flat)?,
+                seo_title: seo_title().get(flat)?,
+                warranty_years: warranty_years().get(flat)?,
+                weight: weight().get(flat)?,
             })
         }
     }

@@ -1,11 +1,12 @@
-//! A compact description of the generated API (entities, fields, operations) written next to
-//! the crate as `api.json`, so a later run can tell a reviewer what changed in the API.
+//! A compact description of the generated API (entities, fields, typed attributes, operations)
+//! written next to the crate as `api.json`, so a later run can tell a reviewer what changed in
+//! the API.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ir::{Api, Operation, Type, TypeSpace};
+use crate::ir::{Api, AttributeKind, Operation, Type, TypeSpace, TypedAttribute};
 
 /// File name of the summary in the generated crate.
 pub const FILE: &str = "api.json";
@@ -17,6 +18,28 @@ pub struct Summary {
     pub entities: BTreeMap<String, BTreeMap<String, String>>,
     /// Module tag → route (`GET /X/{id}`) → Rust method name.
     pub operations: BTreeMap<String, BTreeMap<String, String>>,
+    /// Entity → attribute code → type text (AtroCore type, languages, options, units): the
+    /// typed attributes of `--attributes` (absent from summaries without them).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// What a typed attribute's handle depends on, as one line.
+fn attribute_text(a: &TypedAttribute) -> String {
+    let mut text = a.atrocore_type.clone();
+    if a.multilingual {
+        text.push_str(", multilingual");
+    }
+    if let AttributeKind::Enum { options, .. } | AttributeKind::MultiEnum { options, .. } = &a.kind
+    {
+        let wires: Vec<&str> = options.iter().map(|o| o.wire.as_str()).collect();
+        text.push_str(&format!(", options [{}]", wires.join(", ")));
+    }
+    if let Some(units) = &a.units {
+        let wires: Vec<&str> = units.units.iter().map(|o| o.wire.as_str()).collect();
+        text.push_str(&format!(", units [{}]", wires.join(", ")));
+    }
+    text
 }
 
 fn type_text(types: &TypeSpace, t: &Type) -> String {
@@ -67,6 +90,15 @@ impl Summary {
                 })
                 .collect();
             s.entities.insert(e.name.clone(), fields);
+            if !e.attributes.is_empty() {
+                s.attributes.insert(
+                    e.name.clone(),
+                    e.attributes
+                        .iter()
+                        .map(|a| (a.code.clone(), attribute_text(a)))
+                        .collect(),
+                );
+            }
             let mut routes: BTreeMap<String, String> = ops(&e.operations).collect();
             let st = &e.standard;
             for (doc, name) in [
@@ -120,6 +152,25 @@ impl Summary {
                     |field, b, a, out| {
                         if b != a {
                             out.push(format!("~ field {name}.{field}: {b} -> {a}"));
+                        }
+                    },
+                );
+            },
+        );
+        diff_maps(
+            &old.attributes,
+            &self.attributes,
+            "attributes of",
+            &mut out,
+            |entity, before, after, out| {
+                diff_maps(
+                    before,
+                    after,
+                    &format!("attribute {entity}."),
+                    out,
+                    |code, b, a, out| {
+                        if b != a {
+                            out.push(format!("~ attribute {entity}.{code}: {b} -> {a}"));
                         }
                     },
                 );
@@ -201,6 +252,22 @@ mod tests {
             "Brand".into(),
             [("GET /Brand".into(), "list".into())].into(),
         );
+        old.attributes.insert(
+            "Product".into(),
+            [
+                ("colour".into(), "enum, options [red, blue]".into()),
+                ("organic".into(), "bool".into()),
+            ]
+            .into(),
+        );
+        new.attributes.insert(
+            "Product".into(),
+            [
+                ("colour".into(), "enum, options [red, blue, green]".into()),
+                ("weight".into(), "float, units [kg]".into()),
+            ]
+            .into(),
+        );
         let changes = new.changes_since(&old);
         assert_eq!(
             changes,
@@ -209,8 +276,14 @@ mod tests {
                 "+ field Brand.y",
                 "- field Brand.x",
                 "- entity Gone",
+                "~ attribute Product.colour: enum, options [red, blue] -> enum, options [red, blue, green]",
+                "+ attribute Product.weight",
+                "- attribute Product.organic",
                 "+ module Brand",
             ]
         );
+        // Summaries written before attributes were summarised still read.
+        let older = r#"{"entities": {}, "operations": {}}"#;
+        assert_eq!(Summary::from_json(older).unwrap().attributes.len(), 0);
     }
 }

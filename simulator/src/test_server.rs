@@ -100,6 +100,7 @@ impl Simulator {
         };
         let mut panels = std::collections::BTreeMap::new();
         let mut measures = std::collections::BTreeMap::new();
+        let mut groups = std::collections::BTreeMap::new();
         for d in &defs {
             let entity = text(d, "entity").unwrap_or_default();
             if !panels.contains_key(&entity) {
@@ -123,6 +124,22 @@ impl Simulator {
             });
             let code = if v22 { "code" } else { "systemName" };
             attribute[code] = serde_json::json!(text(d, "code"));
+            if let Some(g) = text(d, "group")
+                && self.app.model.entity("AttributeGroup").is_some()
+            {
+                if !groups.contains_key(&g) {
+                    let group = self.seed(
+                        "AttributeGroup",
+                        [keep(
+                            "AttributeGroup",
+                            serde_json::json!({"name": g, "code": g.to_lowercase().replace(' ', "_"),
+                                "entityId": entity}),
+                        )],
+                    )?;
+                    groups.insert(g.clone(), text(&group[0], "id").unwrap_or_default());
+                }
+                attribute["attributeGroupId"] = serde_json::json!(groups[&g]);
+            }
             if let Some(m) = text(d, "measure") {
                 if !measures.contains_key(&m) {
                     let measure =
@@ -172,11 +189,11 @@ impl Simulator {
                     let list_id = text(&list[0], "id").unwrap_or_default();
                     self.seed(
                         "ExtensibleEnumOption",
-                        options.iter().map(|(id, label, code)| {
+                        options.iter().enumerate().map(|(i, (id, label, code))| {
                             keep(
                                 "ExtensibleEnumOption",
                                 serde_json::json!({"id": id, "name": label, "code": code,
-                                    "extensibleEnumsIds": [list_id]}),
+                                    "sortOrder": i, "extensibleEnumsIds": [list_id]}),
                             )
                         }),
                     )?;

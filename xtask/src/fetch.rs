@@ -261,7 +261,7 @@ pub(crate) fn metadata(source: &Source, spec: &Spec) -> Result<serde_json::Value
 /// `generator/src/lower/attributes.rs`): every `Attribute` record (2.2 keyed by `code`, or its
 /// id when it has none; 2.3 by `systemName`), with the options of its list (2.3: the
 /// attribute's `options`, labelled by `translatedOptions`; 2.2: the options of its extensible
-/// enum, `GET /ExtensibleEnum/action/getExtensibleEnumOptions`, stored as option ids with
+/// enum, `GET /ExtensibleEnum/action/getExtensibleEnumsOptions`, stored as option ids with
 /// their codes, by which the generated enums name them), sorted
 /// by entity and code so that a saved copy diffs well.
 pub(crate) fn attributes(source: &Source, spec: &Spec) -> Result<serde_json::Value, String> {
@@ -312,7 +312,96 @@ pub(crate) fn attributes(source: &Source, spec: &Spec) -> Result<serde_json::Val
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
     };
+    // 2.2: the options of every extensible enum the attributes use, by list id, in one
+    // request per 50 lists (`GET /ExtensibleEnum/action/getExtensibleEnumsOptions`, 2.2.31
+    // `Controllers/ExtensibleEnum.php`: a JSON array of ids; each option `{id, code, name, …}`
+    // in the list's order).
     let mut enum_options: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+    if v22 {
+        let lists: std::collections::BTreeSet<String> = records
+            .iter()
+            .filter_map(|r| text(r, "extensibleEnumId"))
+            .collect();
+        let lists: Vec<String> = lists.into_iter().collect();
+        for chunk in lists.chunks(50) {
+            let answer = api(
+                "/ExtensibleEnum/action/getExtensibleEnumsOptions",
+                &[("extensibleEnumIds", json!(chunk).to_string())],
+            )?;
+            for list in chunk {
+                let items = answer[list.as_str()]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let opts = items
+                    .iter()
+                    .filter_map(|o| {
+                        let mut option = json!({"value": text(o, "id")?, "label": text(o, "name").or_else(|| text(o, "code"))});
+                        if let Some(code) = text(o, "code") {
+                            option["code"] = json!(code);
+                        }
+                        Some(option)
+                    })
+                    .collect();
+                enum_options.insert(list.clone(), opts);
+            }
+        }
+    }
+    // The units of the measures the attributes use (`Unit.code` names them in generated
+    // crates): every `Unit` (instances have few), by pages of `/Unit`.
+    let measures: std::collections::BTreeSet<String> = records
+        .iter()
+        .filter_map(|r| text(r, "measureId"))
+        .collect();
+    let mut units: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+    if !measures.is_empty() {
+        let mut offset = 0;
+        loop {
+            let page = api(
+                "/Unit",
+                &[
+                    ("select", "id,name,code,measureId".to_owned()),
+                    ("maxSize", PAGE.to_string()),
+                    ("offset", offset.to_string()),
+                    ("sortBy", "id".into()),
+                    ("asc", "true".into()),
+                ],
+            )?;
+            let list = page["list"].as_array().cloned().unwrap_or_default();
+            offset += list.len();
+            for u in &list {
+                let (Some(id), Some(measure)) = (text(u, "id"), text(u, "measureId")) else {
+                    continue;
+                };
+                if !measures.contains(&measure) {
+                    continue;
+                }
+                let mut unit = json!({"id": id});
+                for k in ["name", "code"] {
+                    if let Some(v) = text(u, k) {
+                        unit[k] = json!(v);
+                    }
+                }
+                units.entry(measure).or_default().push(unit);
+            }
+            if list.len() < PAGE {
+                break;
+            }
+        }
+    }
+    // By code (then name): the same order on every instance set up alike, whatever the ids.
+    for list in units.values_mut() {
+        list.sort_by(|a, b| {
+            let key = |u: &Value| {
+                (
+                    u["code"].as_str().unwrap_or_default().to_owned(),
+                    u["name"].as_str().unwrap_or_default().to_owned(),
+                    u["id"].as_str().unwrap_or_default().to_owned(),
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+    }
     let mut out = Vec::new();
     for r in &records {
         let (Some(id), Some(entity), Some(type_)) =
@@ -327,29 +416,7 @@ pub(crate) fn attributes(source: &Source, spec: &Spec) -> Result<serde_json::Val
         };
         let mut options = Vec::new();
         if v22 && let Some(list) = text(r, "extensibleEnumId") {
-            if !enum_options.contains_key(&list) {
-                let answer = api(
-                    "/ExtensibleEnum/action/getExtensibleEnumOptions",
-                    &[("extensibleEnumId", list.clone())],
-                )?;
-                let items = answer
-                    .as_array()
-                    .cloned()
-                    .or_else(|| answer["list"].as_array().cloned())
-                    .unwrap_or_default();
-                let opts = items
-                    .iter()
-                    .filter_map(|o| {
-                        let mut option = json!({"value": text(o, "id")?, "label": text(o, "name").or_else(|| text(o, "code"))});
-                        if let Some(code) = text(o, "code") {
-                            option["code"] = json!(code);
-                        }
-                        Some(option)
-                    })
-                    .collect();
-                enum_options.insert(list.clone(), opts);
-            }
-            options = enum_options[&list].clone();
+            options = enum_options.get(&list).cloned().unwrap_or_default();
         } else if let Some(list) = r.get("options").and_then(Value::as_array) {
             options = list
                 .iter()
@@ -366,6 +433,9 @@ pub(crate) fn attributes(source: &Source, spec: &Spec) -> Result<serde_json::Val
         }
         if let Some(m) = text(r, "measureName").or_else(|| text(r, "measureId")) {
             def["measure"] = json!(m);
+            if let Some(list) = text(r, "measureId").and_then(|m| units.get(&m)) {
+                def["units"] = json!(list);
+            }
         }
         if let Some(g) = text(r, "attributeGroupName") {
             def["group"] = json!(g);

@@ -114,6 +114,12 @@ pub(crate) struct SourceArgs {
     /// simulator and reviews).
     #[arg(long, requires = "fetch_attributes")]
     save_attributes: Option<PathBuf>,
+    /// With --url: keep what was fetched in this folder (`spec.json`, and `metadata.json` and
+    /// `attributes.json` when fetched), to generate from again with --spec/--metadata/
+    /// --attributes and to start the simulator with in tests. Written only when everything
+    /// was fetched.
+    #[arg(long, requires = "url", value_name = "DIR")]
+    save_spec: Option<PathBuf>,
     /// Only these entities (comma-separated).
     #[arg(long, value_delimiter = ',')]
     include: Vec<String>,
@@ -293,12 +299,12 @@ pub(crate) fn load(source: &SourceArgs) -> Result<Loaded, String> {
         Some(url) => Some(fetch::Source::new(url, fetch::Auth::from_args(source)?)?),
         None => None,
     };
+    let mut fetched_spec = None;
     let (spec, label) = if let Some(remote) = &remote {
         let (text, spec_url) = fetch::spec(remote)?;
-        (
-            Spec::parse(spec_url.clone(), &text).map_err(|e| e.to_string())?,
-            spec_url,
-        )
+        let spec = Spec::parse(spec_url.clone(), &text).map_err(|e| e.to_string())?;
+        fetched_spec = Some(text);
+        (spec, spec_url)
     } else {
         let path = source
             .spec
@@ -351,12 +357,53 @@ pub(crate) fn load(source: &SourceArgs) -> Result<Loaded, String> {
         }
         (None, false) => None,
     };
+    if let (Some(dir), Some(text)) = (&source.save_spec, &fetched_spec) {
+        save_fetched(
+            dir,
+            text,
+            metadata.as_ref().filter(|_| source.fetch_metadata),
+            attributes.as_ref().filter(|_| source.fetch_attributes),
+        )?;
+    }
     Ok(Loaded {
         spec,
         label,
         metadata,
         attributes,
     })
+}
+
+/// `--save-spec`: the fetched spec as served (`spec.json`, or `spec.yaml` for a YAML one), and
+/// the fetched metadata and attribute definitions, each written whole (temporary file, then
+/// rename).
+fn save_fetched(
+    dir: &Path,
+    spec: &str,
+    metadata: Option<&serde_json::Value>,
+    attributes: Option<&atrocore_codegen::AttributeDefinitions>,
+) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let spec_name = if spec.trim_start().starts_with('{') {
+        "spec.json"
+    } else {
+        "spec.yaml"
+    };
+    let pretty = |v: &serde_json::Value| -> Result<String, String> {
+        Ok(serde_json::to_string_pretty(v).map_err(|e| e.to_string())? + "\n")
+    };
+    let mut files = vec![(spec_name, spec.to_owned())];
+    if let Some(m) = metadata {
+        files.push(("metadata.json", pretty(m)?));
+    }
+    if let Some(a) = attributes {
+        files.push(("attributes.json", pretty(&a.file)?));
+    }
+    for (name, text) in files {
+        let path = dir.join(name);
+        output::write_file_atomic(&path, text.as_bytes())?;
+        eprintln!("saved {}", path.display());
+    }
+    Ok(())
 }
 
 /// A path as written in preambles: relative to the workspace when inside it, else its file name
@@ -533,11 +580,14 @@ fn generate(args: GenerateArgs) -> Result<(), String> {
     let start = Instant::now();
     let root = workspace_root();
     let is_default = args.example;
+    let Some(out) = args.out.clone() else {
+        return Err(
+            "--out is required with --spec or --url: the folder of the crate to write \
+             (plain `cargo xtask generate` regenerates this repository's checked-in examples)"
+                .into(),
+        );
+    };
     let loaded = load(&args.source)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| root.join(EXAMPLES[0].out));
     let runtime = if args.vendor_runtime {
         RuntimeDependency::Path(vendor::DIR.into())
     } else if let Some(url) = &args.runtime_git {

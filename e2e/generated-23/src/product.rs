@@ -3002,58 +3002,9 @@ pub mod attr {
     //! The `Product` attributes of the instance the crate was generated from, by code: filters (`attr::weight().greater_than(2.5)`), writes (`set`, sent with `set_attributes`) and reads (`Values::of`, or a handle's `get`) from a record read with `.flatten_attributes(true)`. Codes are looked up on the instance a client talks to, so the crate works against any instance with the same attribute codes.
     #[allow(unused_imports)]
     use ::atrocore_runtime::typed_attributes::{Attr, AttrOption, CodeOf, kind};
-    /// The units of `weight`'s measure.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-    pub enum MassUnit {
-        /// code `kg`: Kilogram.
-        Kg,
-        /// code `g`: Gram.
-        G,
-        /// An option the crate was not generated with.
-        Other(::std::string::String),
-    }
-    impl AttrOption for MassUnit {
-        fn wire(&self) -> &str {
-            match self {
-                Self::Kg => "kg",
-                Self::G => "g",
-                Self::Other(other) => other,
-            }
-        }
-        fn from_wire(wire: &str) -> Self {
-            match wire {
-                "kg" => Self::Kg,
-                "g" => Self::G,
-                other => Self::Other(other.to_owned()),
-            }
-        }
-        fn code_of(&self) -> ::std::option::Option<CodeOf> {
-            match self {
-                Self::Kg | Self::G => ::std::option::Option::Some(CodeOf::Unit),
-                _ => ::std::option::Option::None,
-            }
-        }
-        fn from_label(label: &str) -> ::std::option::Option<Self> {
-            match label {
-                "Kilogram" => ::std::option::Option::Some(Self::Kg),
-                "Gram" => ::std::option::Option::Some(Self::G),
-                _ => ::std::option::Option::None,
-            }
-        }
-    }
-    impl ::std::convert::From<MassUnit>
-    for ::atrocore_runtime::typed_attributes::UnitRef {
-        fn from(unit: MassUnit) -> Self {
-            Self::of(&unit)
-        }
-    }
-    /// `weight` (float, measure `Mass`): Weight (group Logistics).
-    pub const fn weight() -> Attr<super::Product, kind::Float> {
-        Attr::new("weight")
-    }
-    /// `warrantyYears` (int): Warranty (years) (group Service).
-    pub const fn warranty_years() -> Attr<super::Product, kind::Int> {
-        Attr::new("warrantyYears")
+    /// `careInstructions` (text, multilingual): Care instructions (group Service).
+    pub const fn care_instructions() -> Attr<super::Product, kind::Text> {
+        Attr::new("careInstructions")
     }
     /// The options of `colour`.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -3123,10 +3074,6 @@ pub mod attr {
     pub const fn materials() -> Attr<super::Product, kind::MultiEnum<Materials>> {
         Attr::new("materials")
     }
-    /// `careInstructions` (text, multilingual): Care instructions (group Service).
-    pub const fn care_instructions() -> Attr<super::Product, kind::Text> {
-        Attr::new("careInstructions")
-    }
     /// `organic` (bool): Organic (group Certification).
     pub const fn organic() -> Attr<super::Product, kind::Bool> {
         Attr::new("organic")
@@ -3179,21 +3126,70 @@ pub mod attr {
     pub const fn seat_depth() -> Attr<super::Product, kind::RangeFloat> {
         Attr::new("seatDepth")
     }
+    /// `warrantyYears` (int): Warranty (years) (group Service).
+    pub const fn warranty_years() -> Attr<super::Product, kind::Int> {
+        Attr::new("warrantyYears")
+    }
+    /// The units of `weight`'s measure.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub enum MassUnit {
+        /// code `g`: Gram.
+        G,
+        /// code `kg`: Kilogram.
+        Kg,
+        /// An option the crate was not generated with.
+        Other(::std::string::String),
+    }
+    impl AttrOption for MassUnit {
+        fn wire(&self) -> &str {
+            match self {
+                Self::G => "g",
+                Self::Kg => "kg",
+                Self::Other(other) => other,
+            }
+        }
+        fn from_wire(wire: &str) -> Self {
+            match wire {
+                "g" => Self::G,
+                "kg" => Self::Kg,
+                other => Self::Other(other.to_owned()),
+            }
+        }
+        fn code_of(&self) -> ::std::option::Option<CodeOf> {
+            match self {
+                Self::G | Self::Kg => ::std::option::Option::Some(CodeOf::Unit),
+                _ => ::std::option::Option::None,
+            }
+        }
+        fn from_label(label: &str) -> ::std::option::Option<Self> {
+            match label {
+                "Gram" => ::std::option::Option::Some(Self::G),
+                "Kilogram" => ::std::option::Option::Some(Self::Kg),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<MassUnit>
+    for ::atrocore_runtime::typed_attributes::UnitRef {
+        fn from(unit: MassUnit) -> Self {
+            Self::of(&unit)
+        }
+    }
+    /// `weight` (float, measure `Mass`): Weight (group Logistics).
+    pub const fn weight() -> Attr<super::Product, kind::Float> {
+        Attr::new("weight")
+    }
     /// A record's attribute values by attribute (`None`: the record lacks the attribute
     /// or has no value; multilingual ones in the main language).
     #[derive(Debug, Clone, Default, PartialEq)]
     #[non_exhaustive]
     pub struct Values {
-        /// The value of `weight` (see [`weight`]).
-        pub weight: ::std::option::Option<f64>,
-        /// The value of `warrantyYears` (see [`warranty_years`]).
-        pub warranty_years: ::std::option::Option<i64>,
+        /// The value of `careInstructions` (see [`care_instructions`]).
+        pub care_instructions: ::std::option::Option<::std::string::String>,
         /// The value of `colour` (see [`colour`]).
         pub colour: ::std::option::Option<Colour>,
         /// The value of `materials` (see [`materials`]).
         pub materials: ::std::option::Option<::std::vec::Vec<Materials>>,
-        /// The value of `careInstructions` (see [`care_instructions`]).
-        pub care_instructions: ::std::option::Option<::std::string::String>,
         /// The value of `organic` (see [`organic`]).
         pub organic: ::std::option::Option<bool>,
         /// The value of `releaseDate` (see [`release_date`]).
@@ -3202,6 +3198,10 @@ pub mod attr {
         pub seat_depth: ::std::option::Option<
             ::atrocore_runtime::typed_attributes::Range<f64>,
         >,
+        /// The value of `warrantyYears` (see [`warranty_years`]).
+        pub warranty_years: ::std::option::Option<i64>,
+        /// The value of `weight` (see [`weight`]).
+        pub weight: ::std::option::Option<f64>,
     }
     impl Values {
         /// The values of a record read with `.flatten_attributes(true)`; an error names
@@ -3211,14 +3211,14 @@ pub mod attr {
             flat: &::atrocore_runtime::FlatAttributes,
         ) -> ::atrocore_runtime::Result<Self> {
             Ok(Self {
-                weight: weight().get(flat)?,
-                warranty_years: warranty_years().get(flat)?,
+                care_instructions: care_instructions().get(flat)?,
                 colour: colour().get(flat)?,
                 materials: materials().get(flat)?,
-                care_instructions: care_instructions().get(flat)?,
                 organic: organic().get(flat)?,
                 release_date: release_date().get(flat)?,
                 seat_depth: seat_depth().get(flat)?,
+                warranty_years: warranty_years().get(flat)?,
+                weight: weight().get(flat)?,
             })
         }
     }

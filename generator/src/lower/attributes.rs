@@ -164,7 +164,10 @@ pub(crate) fn lower(
         same.push((def, pointer));
     }
     let mut out = BTreeMap::new();
-    for (entity, defs) in by_entity {
+    for (entity, mut defs) in by_entity {
+        // By code: the output does not depend on the file's order (a file fetched from an
+        // instance is sorted so; one written by hand need not be).
+        defs.sort_by(|a, b| a.0.code.cmp(&b.0.code));
         // Function names (and the fields of the values struct): unique, `values` kept for
         // the struct's constructor.
         let functions = naming::field_names(defs.iter().map(|(d, _)| d.code.as_str()), &["of"]);

@@ -422,6 +422,13 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
         {
             attributes::route(&ctx, entity, segs[1], segs[2], &m, &req)
         }
+        (3, &Method::GET)
+            if g == Generation::V22
+                && entity.name == "ExtensibleEnum"
+                && segs[1..] == ["action", "getExtensibleEnumsOptions"] =>
+        {
+            links::extensible_enums_options(&ctx, &req).map(|v| json(&v))
+        }
         (3, &Method::PUT) if g == Generation::V22 && segs[1..] == ["action", "massUpdate"] => {
             mass::v22(&ctx, entity, true, &req.json()?).map(|v| json(&v))
         }

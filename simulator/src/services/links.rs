@@ -14,7 +14,7 @@ use crate::store::{Record, ident};
 use crate::util::{ApiError, php_truthy};
 
 /// The ids linked to record `id` through `link`, with the related entity.
-fn linked_condition<'m>(
+pub(crate) fn linked_condition<'m>(
     ctx: &Ctx<'m>,
     e: &Entity,
     id: &str,
@@ -382,4 +382,64 @@ pub fn relation_unlink(ctx: &Ctx, req: &Req) -> Result<Value, ApiError> {
         return Err(nothing_to_relate());
     }
     relate(ctx, e, id, link_name, &ids, false)
+}
+
+/// 2.2 `GET /ExtensibleEnum/action/getExtensibleEnumsOptions?extensibleEnumIds=…` (a JSON
+/// array, or a PHP array): the options of each list by list id, each option `{id, code, color,
+/// name, sortOrder, sorting, preparedName}` in the list's order; an unknown list has `[]`, no
+/// ids is a 400 (2.2.31 `Controllers/ExtensibleEnum.php::actionGetExtensibleEnumsOptions`,
+/// `Services/ExtensibleEnum.php`, `Repositories/ExtensibleEnumOption.php::getPreparedOptions`).
+pub fn extensible_enums_options(ctx: &Ctx, req: &Req) -> Result<Value, ApiError> {
+    use crate::query::phpqs::PhpValue;
+    let ids: Vec<String> = match req.param_value("extensibleEnumIds") {
+        Some(PhpValue::Str(text)) => serde_json::from_str::<Vec<Value>>(text)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        Some(PhpValue::Arr(items)) => items
+            .iter()
+            .filter_map(|(_, v)| match v {
+                PhpValue::Str(s) => Some(s.clone()),
+                PhpValue::Arr(_) => None,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    if ids.is_empty() {
+        return Err(ApiError::bad("Bad Request"));
+    }
+    let lists = ctx
+        .app
+        .model
+        .entity("ExtensibleEnum")
+        .ok_or_else(|| ApiError::bad("Entity 'ExtensibleEnum' is not available."))?;
+    let mut out = serde_json::Map::new();
+    for id in ids {
+        if out.contains_key(&id) {
+            continue;
+        }
+        let mut options = Vec::new();
+        if ctx.store.get(lists, &id)?.is_some() {
+            let (oe, sql, params) = linked_condition(ctx, lists, &id, "extensibleEnumOptions")?;
+            let rows = ctx.store.select(
+                oe,
+                &format!("({sql}) AND t.\"deleted\" = 0"),
+                params,
+                "t.\"sortOrder\", t.\"id\"",
+                None,
+                0,
+            )?;
+            for (i, o) in rows.iter().enumerate() {
+                let name = o.get("name").cloned().unwrap_or(Value::Null);
+                options.push(json!({
+                    "id": o.get("id"), "code": o.get("code"), "color": o.get("color"),
+                    "name": name, "sortOrder": o.get("sortOrder"), "sorting": i,
+                    "preparedName": name,
+                }));
+            }
+        }
+        out.insert(id, Value::Array(options));
+    }
+    Ok(Value::Object(out))
 }
