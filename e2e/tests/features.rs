@@ -921,7 +921,7 @@ fn with_other_ids(mut definitions: Value) -> Value {
 }
 
 async fn typed_attribute_tour(definitions: &Value, instance: &str) {
-    use atrocore_client::product::attr::{self, Colour, MassUnit, Materials};
+    use atrocore_client::product::attr::{self, Colour, LengthUnit, MassUnit, Materials};
     use atrocore_runtime::typed_attributes::Range;
     use atrocore_runtime::{Date, UpsertStatus};
     let sim = start_with(Faults::default()).await;
@@ -1061,6 +1061,45 @@ async fn typed_attribute_tour(definitions: &Value, instance: &str) {
         .find(|u| u["code"] == "g")
         .and_then(|u| u["id"].as_str());
     assert_eq!(stored.extra["weightUnitId"].as_str(), gram, "{instance}");
+
+    // The attribute-values route with typed items: attributes, options and units by code.
+    c.product()
+        .attributes(&table)
+        .upsert(&[
+            attr::height().value(80.0).unit(LengthUnit::Cm),
+            attr::colour().value(Colour::NaturalOak),
+            attr::materials().value([Materials::Steel]),
+            attr::care_instructions()
+                .language("de_DE")
+                .value("Feucht abwischen"),
+            attr::seat_depth().value(Some(41.0), None),
+        ])
+        .await
+        .unwrap();
+    let flat = c
+        .product()
+        .read(&table)
+        .flatten_attributes(true)
+        .await
+        .unwrap()
+        .flat_attributes();
+    let values = attr::Values::of(&flat).unwrap();
+    assert_eq!(values.height, Some(80.0), "{instance}");
+    assert_eq!(
+        attr::height().unit::<LengthUnit>(&flat),
+        Some(LengthUnit::Cm)
+    );
+    assert_eq!(values.colour, Some(Colour::NaturalOak), "{instance}");
+    assert_eq!(values.materials, Some(vec![Materials::Steel]));
+    assert_eq!(
+        attr::care_instructions()
+            .language("de_DE")
+            .get(&flat)
+            .unwrap()
+            .as_deref(),
+        Some("Feucht abwischen")
+    );
+    assert_eq!(values.seat_depth.and_then(|r| r.from), Some(41.0));
 
     // An option whose code the instance lacks: a clear error naming it, nothing sent.
     let oak = definitions["attributes"][3]["options"][2]["value"]

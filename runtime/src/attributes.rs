@@ -219,6 +219,11 @@ pub struct AttributeValue {
     /// Every other field: per-language values (`valueDeDe`), option data, …
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// Input fields set by typed handles as references by code (`attributeId`,
+    /// `valueUnitId`), sent in place of the fields above and resolved to ids when sent
+    /// (`code_refs.rs`).
+    #[serde(skip)]
+    by_code: Map<String, Value>,
 }
 
 impl AttributeValue {
@@ -231,10 +236,32 @@ impl AttributeValue {
         }
     }
 
-    /// Sets the unit id of a measured value.
+    /// A value of the attribute of `entity` with `code` (2.2 `code`, 2.3 `systemName`), which
+    /// the request resolves to the attribute's id on the instance when it is sent; typed
+    /// attribute handles make these (`attr::weight().value(2.5)`).
+    pub fn by_code(entity: &str, code: &str, value: impl Into<AttrValue>) -> Self {
+        let mut v = Self::new(code, value);
+        v.by_code.insert(
+            "attributeId".into(),
+            crate::code_refs::attribute_reference(entity, code),
+        );
+        v
+    }
+
+    /// Sets the unit of a measured value: a `Unit` id, or a generated unit enum's variant
+    /// (`MassUnit::Kg`, found by code on the instance when sent).
     #[must_use]
-    pub fn unit(mut self, unit_id: impl Into<String>) -> Self {
-        self.value_unit_id = Some(unit_id.into());
+    pub fn unit(mut self, unit: impl Into<crate::code_refs::UnitRef>) -> Self {
+        match unit.into() {
+            crate::code_refs::UnitRef::Id(id) => {
+                self.by_code.remove("valueUnitId");
+                self.value_unit_id = Some(id);
+            }
+            code => {
+                self.value_unit_id = None;
+                self.by_code.insert("valueUnitId".into(), code.to_json());
+            }
+        }
         self
     }
 
@@ -280,6 +307,9 @@ impl AttributeValue {
             if is_language_value(k) {
                 m.insert(k.clone(), v.clone());
             }
+        }
+        for (k, v) in &self.by_code {
+            m.insert(k.clone(), v.clone());
         }
         Ok(Value::Object(m))
     }

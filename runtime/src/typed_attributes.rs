@@ -48,6 +48,7 @@ use std::marker::PhantomData;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::attributes::{AttrValue, AttributeValue};
 use crate::entity::Entity;
 use crate::error::Result;
 use crate::filter::{Condition, Filter, WhereValue};
@@ -94,7 +95,7 @@ pub mod kind {
     pub struct Untyped;
 }
 
-pub use crate::code_refs::CodeOf;
+pub use crate::code_refs::{CodeOf, UnitRef};
 
 /// An option of an enum attribute (or a unit of a measure): generated enums implement it, with
 /// an `Other` variant for options added to the instance after the crate was generated.
@@ -159,53 +160,13 @@ fn read_option<O: AttrOption>(stored: &str, data: Option<&Value>, label: Option<
     label.and_then(O::from_label).unwrap_or(o)
 }
 
-/// A unit: its id on an instance, or its code (`Unit.code`, unique on an instance), resolved
-/// to the id when sent. Generated unit enums convert into it; a `&str` or `String` is an id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UnitRef {
-    /// The unit's id.
-    Id(String),
-    /// The unit's code.
-    Code(std::borrow::Cow<'static, str>),
-}
-
 impl UnitRef {
-    /// The unit with code `code`.
-    pub const fn code(code: &'static str) -> Self {
-        UnitRef::Code(std::borrow::Cow::Borrowed(code))
-    }
-
     /// The unit a generated unit enum's variant names: by code when it has one, else by id.
     pub fn of<U: AttrOption>(unit: &U) -> Self {
         match unit.code_of() {
             Some(_) => UnitRef::Code(unit.wire().to_owned().into()),
             None => UnitRef::Id(unit.wire().to_owned()),
         }
-    }
-
-    fn to_json(&self) -> Value {
-        match self {
-            UnitRef::Id(id) => Value::String(id.clone()),
-            UnitRef::Code(code) => crate::code_refs::reference(CodeOf::Unit, code),
-        }
-    }
-}
-
-impl From<&str> for UnitRef {
-    fn from(id: &str) -> Self {
-        UnitRef::Id(id.to_owned())
-    }
-}
-
-impl From<String> for UnitRef {
-    fn from(id: String) -> Self {
-        UnitRef::Id(id)
-    }
-}
-
-impl From<&String> for UnitRef {
-    fn from(id: &String) -> Self {
-        UnitRef::Id(id.clone())
     }
 }
 
@@ -295,6 +256,19 @@ impl<E: Entity, K> Attr<E, K> {
         AttributeChanges::new().field(self.field(), Value::Null)
     }
 
+    /// An item of `attributes(id).upsert(…)` (the attribute-values route) by code: the
+    /// value in the handle's language, if any, else the main one.
+    fn item(&self, value: Value) -> AttributeValue {
+        match self.language {
+            Some(l) => {
+                let mut v = AttributeValue::by_code(E::NAME, self.code, AttrValue::Null);
+                v.value = None;
+                v.localized(format!("value{}", language_suffix(l)), value)
+            }
+            None => AttributeValue::by_code(E::NAME, self.code, value),
+        }
+    }
+
     /// The raw flattened value of a record, when it has this attribute.
     pub fn raw<'f>(&self, flat: &'f FlatAttributes) -> Option<&'f Value> {
         let attr = flat.get(self.code)?;
@@ -359,6 +333,10 @@ macro_rules! ordered {
             pub fn set(&self, value: $value) -> AttributeChanges {
                 AttributeChanges::new().field(self.field(), $into(value).to_json())
             }
+            /// The value as an item of `attributes(id).upsert(…)`.
+            pub fn value(&self, value: $value) -> AttributeValue {
+                self.item($into(value).to_json())
+            }
         }
     };
 }
@@ -422,6 +400,18 @@ macro_rules! ranged {
             /// Sets the bounds (`None`: cleared).
             pub fn set(&self, from: Option<$value>, to: Option<$value>) -> AttributeChanges {
                 AttributeChanges::new().range(self.code, from, to)
+            }
+            /// The bounds as an item of `attributes(id).upsert(…)`.
+            pub fn value(&self, from: Option<$value>, to: Option<$value>) -> AttributeValue {
+                let mut v = AttributeValue::by_code(E::NAME, self.code, crate::AttrValue::Null);
+                v.value = None;
+                let number = |b: $value| match Value::from(b) {
+                    Value::Number(n) => Some(n),
+                    _ => None,
+                };
+                v.value_from = from.and_then(number);
+                v.value_to = to.and_then(number);
+                v
             }
             /// Sets the bounds and their unit (a generated unit enum's variant or a `Unit` id).
             pub fn set_with_unit(
@@ -499,6 +489,10 @@ impl<E: Entity> Attr<E, kind::Bool> {
     pub fn set(&self, value: bool) -> AttributeChanges {
         AttributeChanges::new().field(self.field(), value)
     }
+    /// The value as an item of `attributes(id).upsert(…)`.
+    pub fn value(&self, value: bool) -> AttributeValue {
+        self.item(Value::Bool(value))
+    }
     /// The record's value.
     pub fn get(&self, flat: &FlatAttributes) -> Result<Option<bool>> {
         self.decoded(flat)
@@ -541,6 +535,11 @@ impl<E: Entity> Attr<E, kind::Text> {
     pub fn set(&self, value: impl Into<String>) -> AttributeChanges {
         AttributeChanges::new().field(self.field(), value.into())
     }
+    /// The value (in the handle's language, if any) as an item of
+    /// `attributes(id).upsert(…)`.
+    pub fn value(&self, value: impl Into<String>) -> AttributeValue {
+        self.item(Value::String(value.into()))
+    }
     /// The record's value (in the handle's language, if any).
     pub fn get(&self, flat: &FlatAttributes) -> Result<Option<String>> {
         self.decoded(flat)
@@ -564,6 +563,10 @@ impl<E: Entity, O: AttrOption> Attr<E, kind::Enum<O>> {
     /// Sets the option.
     pub fn set(&self, value: O) -> AttributeChanges {
         AttributeChanges::new().field(self.field(), option_json(&value))
+    }
+    /// The option as an item of `attributes(id).upsert(…)`.
+    pub fn value(&self, value: O) -> AttributeValue {
+        self.item(option_json(&value))
     }
     /// The record's option.
     pub fn get(&self, flat: &FlatAttributes) -> Result<Option<O>> {
@@ -596,6 +599,12 @@ impl<E: Entity, O: AttrOption> Attr<E, kind::MultiEnum<O>> {
     pub fn set(&self, values: impl IntoIterator<Item = O>) -> AttributeChanges {
         let list: Vec<Value> = values.into_iter().map(|o| option_json(&o)).collect();
         AttributeChanges::new().field(self.field(), list)
+    }
+    /// The options as an item of `attributes(id).upsert(…)`.
+    pub fn value(&self, values: impl IntoIterator<Item = O>) -> AttributeValue {
+        self.item(Value::Array(
+            values.into_iter().map(|o| option_json(&o)).collect(),
+        ))
     }
     /// The record's options.
     pub fn get(&self, flat: &FlatAttributes) -> Result<Option<Vec<O>>> {
@@ -633,6 +642,10 @@ impl<E: Entity> Attr<E, kind::Untyped> {
     /// Sets the value.
     pub fn set(&self, value: impl Into<Value>) -> AttributeChanges {
         AttributeChanges::new().field(self.field(), value)
+    }
+    /// The value as an item of `attributes(id).upsert(…)`.
+    pub fn value(&self, value: impl Into<Value>) -> AttributeValue {
+        self.item(value.into())
     }
     /// The record's value.
     pub fn get(&self, flat: &FlatAttributes) -> Option<Value> {
