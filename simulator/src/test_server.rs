@@ -199,8 +199,17 @@ impl Simulator {
                     )?;
                     attribute["extensibleEnumId"] = serde_json::json!(list_id);
                 } else {
+                    // 2.3: the option codes, and their labels (`Repositories/Attribute.php`
+                    // keeps them as translations; the record shows them as
+                    // `translatedOptions`).
                     attribute["options"] =
                         serde_json::json!(options.iter().map(|(v, _, _)| v).collect::<Vec<_>>());
+                    attribute["translatedOptions"] = Value::Object(
+                        options
+                            .iter()
+                            .map(|(v, label, _)| (v.clone(), Value::from(label.clone())))
+                            .collect(),
+                    );
                 }
             }
             self.seed("Attribute", [keep("Attribute", attribute)])?;

@@ -21,8 +21,11 @@ fn other_ids(mut definitions: Value) -> Value {
     let other = |v: &mut Value| *v = Value::from(format!("z{}", &v.as_str().unwrap()[1..]));
     for a in definitions["attributes"].as_array_mut().unwrap() {
         other(&mut a["id"]);
-        for o in a["options"].as_array_mut().into_iter().flatten() {
-            other(&mut o["value"]);
+        // 2.2 option values are ids; 2.3 ones are the options' codes, the same everywhere.
+        if a["type"].as_str().unwrap().starts_with("extensible") {
+            for o in a["options"].as_array_mut().into_iter().flatten() {
+                other(&mut o["value"]);
+            }
         }
         for u in a["units"].as_array_mut().into_iter().flatten() {
             other(&mut u["id"]);
@@ -74,14 +77,21 @@ fn attr_module(crate_dir: &Path) -> String {
 }
 
 #[test]
-fn definitions_fetched_from_an_instance_generate_the_same_typed_attributes() {
-    let spec = read(&format!("{ROOT}/specs/atrocore-2.2-pim-default.json"));
-    let metadata = read(&format!(
-        "{ROOT}/specs/atrocore-2.2-pim-default.metadata.json"
-    ));
-    let bundled = read(&format!(
-        "{ROOT}/specs/atrocore-2.2-pim-default.attributes.json"
-    ));
+fn definitions_fetched_from_a_2_2_instance_generate_the_same_typed_attributes() {
+    fetch_and_compare("atrocore-2.2-pim-default", "generated-example", "2.2");
+}
+
+#[test]
+fn definitions_fetched_from_a_2_3_instance_generate_the_same_typed_attributes() {
+    fetch_and_compare("atrocore-2.3-pim-small", "e2e/generated-23", "2.3");
+}
+
+/// Generates from a simulator serving `specs/<name>.json` with `<name>.attributes.json` seeded
+/// under other ids, and compares with the checked-in crate `example`.
+fn fetch_and_compare(name: &str, example: &str, generation: &str) {
+    let spec = read(&format!("{ROOT}/specs/{name}.json"));
+    let metadata = read(&format!("{ROOT}/specs/{name}.metadata.json"));
+    let bundled = read(&format!("{ROOT}/specs/{name}.attributes.json"));
     let seeded = other_ids(bundled.clone());
 
     // The simulator on a thread of its own, serving until the test is done.
@@ -103,7 +113,7 @@ fn definitions_fetched_from_an_instance_generate_the_same_typed_attributes() {
     });
     let url = url_rx.recv().unwrap();
 
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fetch-attributes");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fetch-attributes-{generation}"));
     let _ = std::fs::remove_dir_all(&dir);
     let (saved, out) = (dir.join("saved"), dir.join("crate"));
     let run = Command::new(env!("CARGO_BIN_EXE_xtask"))
@@ -133,17 +143,28 @@ fn definitions_fetched_from_an_instance_generate_the_same_typed_attributes() {
         .iter()
         .find(|a| a["code"] == "colour")
         .unwrap();
+    let option = colour["options"][0]["value"].as_str().unwrap();
+    // 2.2 stores option ids (the instance's own); 2.3 the options' codes.
+    assert_eq!(
+        option.starts_with('z'),
+        generation == "2.2",
+        "the instance's option values: {colour}"
+    );
+    let weight = fetched["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "weight")
+        .unwrap();
     assert!(
-        colour["options"][0]["value"]
-            .as_str()
-            .unwrap()
-            .starts_with('z'),
-        "the instance's own option ids: {colour}"
+        weight["id"].as_str().unwrap().starts_with('z')
+            && weight["units"][0]["id"].as_str().unwrap().starts_with('z'),
+        "the instance's own ids: {weight}"
     );
 
     // The crate generated from it has the example's typed attributes, to the byte.
     assert_eq!(
         attr_module(&out),
-        attr_module(&Path::new(ROOT).join("generated-example"))
+        attr_module(&Path::new(ROOT).join(example))
     );
 }

@@ -30,7 +30,7 @@ pub struct Attribute {
     /// `modifiedByName`, read-only, nullable
     pub modified_by_name: Option<String>,
     /// `attributeGroupId`, nullable: Link to `AttributeGroup`.
-    pub attribute_group_id: Option<String>,
+    pub attribute_group_id: Option<crate::ids::AttributeGroupId>,
     /// `attributeGroupName`, read-only, nullable
     pub attribute_group_name: Option<String>,
     /// `attributePanelId`, required: Link to `AttributePanel`.
@@ -807,7 +807,7 @@ pub struct AttributePost {
     ///
     /// Link to `AttributeGroup`.
     pub attribute_group: Option<
-        ::atrocore_runtime::LinkOne<String, links::AttributeGroup>,
+        ::atrocore_runtime::LinkOne<crate::ids::AttributeGroupId, links::AttributeGroup>,
     >,
     /// `attributePanel`, required
     ///
@@ -1061,7 +1061,10 @@ impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePost {
             name_de_de: Option<String>,
             name_fr_fr: Option<String>,
             attribute_group: Option<
-                ::atrocore_runtime::LinkOne<String, links::AttributeGroup>,
+                ::atrocore_runtime::LinkOne<
+                    crate::ids::AttributeGroupId,
+                    links::AttributeGroup,
+                >,
             >,
             attribute_panel: Option<
                 ::atrocore_runtime::LinkOne<
@@ -1391,7 +1394,7 @@ pub struct AttributePatch {
     ///
     /// Link to `AttributeGroup`.
     pub attribute_group: Option<
-        ::atrocore_runtime::LinkOne<String, links::AttributeGroup>,
+        ::atrocore_runtime::LinkOne<crate::ids::AttributeGroupId, links::AttributeGroup>,
     >,
     /// `attributePanel`, required
     ///

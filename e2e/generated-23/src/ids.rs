@@ -9,6 +9,11 @@
 pub enum Attribute {}
 /// The id of one `Attribute` record.
 pub type AttributeId = ::atrocore_runtime::Id<Attribute>;
+/// Marks the ids of `AttributeGroup` records: the `E` of [`AttributeGroupId`].
+#[derive(Debug)]
+pub enum AttributeGroup {}
+/// The id of one `AttributeGroup` record.
+pub type AttributeGroupId = ::atrocore_runtime::Id<AttributeGroup>;
 /// Marks the ids of `AttributePanel` records: the `E` of [`AttributePanelId`].
 #[derive(Debug)]
 pub enum AttributePanel {}

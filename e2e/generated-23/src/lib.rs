@@ -25,6 +25,8 @@
 #![warn(missing_docs)]
 #[cfg(feature = "attribute")]
 pub mod attribute;
+#[cfg(feature = "attribute-group")]
+pub mod attribute_group;
 #[cfg(feature = "attribute-panel")]
 pub mod attribute_panel;
 #[cfg(feature = "brand")]
@@ -63,6 +65,11 @@ pub const SCHEMA: ::atrocore_runtime::schema::Schema = ::atrocore_runtime::schem
         ::atrocore_runtime::schema::EntitySchema {
             name: "Attribute",
             fields: "_meta:jsonObject,allowNullForBool:bool,amountOfDigitsAfterComma:int,assignedUser:link,attributeGroup:link,attributeGroupSortOrder:int,attributePanel:link,bookmarkId:varchar,channel:link,classificationAttributes:linkMultiple,compositeAttribute:link,conditionalDisableOptions:jsonArray,conditionalProperties:jsonObject,conditionalProtected:jsonObject,conditionalReadOnly:jsonObject,conditionalRequired:jsonObject,conditionalVisible:jsonObject,countBytesInsteadOfCharacters:bool,created:datetime,createdAt:datetime,createdBy:link,data:jsonObject,defaultDate:varchar,defaultUnit:varchar,description:text,descriptionDeDe:text,descriptionFrFr:text,dropdown:bool,duplicateIgnore:bool,entity:link,entityField:varchar,entityType:varchar,fileType:link,fullWidth:bool,htmlSanitizer:link,id:varchar,isMultilang:bool,isProtected:bool,isReadOnly:bool,isRequired:bool,max:float,maxLength:int,measure:link,min:float,modified:datetime,modifiedAt:datetime,modifiedBy:link,modifiedExtendedDisabled:bool,name:varchar,nameDeDe:varchar,nameFrFr:varchar,nestedAttributes:linkMultiple,notNull:bool,optionColors:array,options:array,ownerUser:link,pattern:varchar,prefixEnabled:bool,selectPageSize:int,sortOrder:int,systemName:varchar,teams:linkMultiple,tooltip:text,tooltipDeDe:text,tooltipFrFr:text,translatedOptions:jsonObject,trim:bool,type:varchar,useDisabledTextareaInViewMode:bool,variantSpecificProducts:linkMultiple",
+            attributes: "",
+        },
+        ::atrocore_runtime::schema::EntitySchema {
+            name: "AttributeGroup",
+            fields: "_meta:jsonObject,assignedUser:link,attributes:linkMultiple,bookmarkId:varchar,code:varchar,created:datetime,createdAt:datetime,createdBy:link,description:text,descriptionDeDe:text,descriptionFrFr:text,entity:link,id:varchar,isActive:bool,modified:datetime,modifiedAt:datetime,modifiedBy:link,name:varchar,nameDeDe:varchar,nameFrFr:varchar,ownerUser:link,sortOrder:int,teams:linkMultiple",
             attributes: "",
         },
         ::atrocore_runtime::schema::EntitySchema {
@@ -150,6 +157,11 @@ impl Client {
     #[cfg(feature = "attribute")]
     pub fn attribute(&self) -> attribute::AttributeApi<'_> {
         attribute::AttributeApi::new(&self.inner)
+    }
+    /// Operations on `AttributeGroup` records.
+    #[cfg(feature = "attribute-group")]
+    pub fn attribute_group(&self) -> attribute_group::AttributeGroupApi<'_> {
+        attribute_group::AttributeGroupApi::new(&self.inner)
     }
     /// Operations on `AttributePanel` records.
     #[cfg(feature = "attribute-panel")]
