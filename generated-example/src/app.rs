@@ -90,14 +90,7 @@ pub struct GetUserResponse {
     /// `authorizationToken`
     pub authorization_token: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetUserResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetUserResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetUserResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -108,13 +101,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetUserResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetUserResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetUserResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetUserResponse {
     const EXPECTING: &'static str = "a `GetUserResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -143,14 +130,7 @@ pub struct GetBackgroundResponse {
     /// `authorLink`
     pub author_link: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetBackgroundResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetBackgroundResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetBackgroundResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -165,13 +145,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetBackgroundResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetBackgroundResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetBackgroundResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetBackgroundResponse {
     const EXPECTING: &'static str = "a `GetBackgroundResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -200,14 +174,7 @@ pub struct GetBackgroundResponseTill {
     /// `timezone`
     pub timezone: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetBackgroundResponseTill {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetBackgroundResponseTill);
 impl ::atrocore_runtime::fields::EncodeFields for GetBackgroundResponseTill {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -220,13 +187,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetBackgroundResponseTill {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetBackgroundResponseTill {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetBackgroundResponseTill);
 impl ::atrocore_runtime::fields::DecodeFields for GetBackgroundResponseTill {
     const EXPECTING: &'static str = "a `GetBackgroundResponseTill` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -253,14 +214,7 @@ pub struct RecalculateScriptFieldBody {
     /// `field`, required
     pub field: String,
 }
-impl ::atrocore_runtime::serde::Serialize for RecalculateScriptFieldBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(RecalculateScriptFieldBody);
 impl ::atrocore_runtime::fields::EncodeFields for RecalculateScriptFieldBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -272,13 +226,7 @@ impl ::atrocore_runtime::fields::EncodeFields for RecalculateScriptFieldBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for RecalculateScriptFieldBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(RecalculateScriptFieldBody);
 impl ::atrocore_runtime::fields::DecodeFields for RecalculateScriptFieldBody {
     const EXPECTING: &'static str = "a `RecalculateScriptFieldBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -307,14 +255,7 @@ pub struct MergeBody {
     /// `attributes`
     pub attributes: Option<MergeBodyAttributes>,
 }
-impl ::atrocore_runtime::serde::Serialize for MergeBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(MergeBody);
 impl ::atrocore_runtime::fields::EncodeFields for MergeBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -328,13 +269,7 @@ impl ::atrocore_runtime::fields::EncodeFields for MergeBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MergeBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(MergeBody);
 impl ::atrocore_runtime::fields::DecodeFields for MergeBody {
     const EXPECTING: &'static str = "a `MergeBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -360,14 +295,7 @@ pub struct MergeBodyAttributes {
     /// `relationshipData`
     pub relationship_data: Option<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for MergeBodyAttributes {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(MergeBodyAttributes);
 impl ::atrocore_runtime::fields::EncodeFields for MergeBodyAttributes {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -379,13 +307,7 @@ impl ::atrocore_runtime::fields::EncodeFields for MergeBodyAttributes {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MergeBodyAttributes {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(MergeBodyAttributes);
 impl ::atrocore_runtime::fields::DecodeFields for MergeBodyAttributes {
     const EXPECTING: &'static str = "a `MergeBodyAttributes` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(

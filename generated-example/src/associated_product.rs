@@ -64,14 +64,7 @@ pub struct AssociatedProduct {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for AssociatedProduct {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(AssociatedProduct);
 impl ::atrocore_runtime::fields::EncodeFields for AssociatedProduct {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -131,13 +124,7 @@ impl ::atrocore_runtime::fields::EncodeFields for AssociatedProduct {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AssociatedProduct {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(AssociatedProduct);
 impl ::atrocore_runtime::fields::DecodeFields for AssociatedProduct {
     const EXPECTING: &'static str = "a `AssociatedProduct` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -363,14 +350,7 @@ pub struct AssociatedProductPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for AssociatedProductPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(AssociatedProductPost);
 impl ::atrocore_runtime::fields::EncodeFields for AssociatedProductPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -554,14 +534,7 @@ pub struct AssociatedProductPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for AssociatedProductPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(AssociatedProductPatch);
 impl ::atrocore_runtime::fields::EncodeFields for AssociatedProductPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -587,13 +560,7 @@ impl ::atrocore_runtime::fields::EncodeFields for AssociatedProductPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AssociatedProductPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(AssociatedProductPatch);
 impl ::atrocore_runtime::fields::DecodeFields for AssociatedProductPatch {
     const EXPECTING: &'static str = "a `AssociatedProductPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -623,144 +590,69 @@ impl ::atrocore_runtime::fields::DecodeFields for AssociatedProductPatch {
 }
 /// Typed `where` conditions on `AssociatedProduct` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::AssociatedProduct> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `associatingItemId`.
-    pub const fn associating_item_id() -> ::atrocore_runtime::TextField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::TextField::new("associatingItemId")
-    }
-    /// Conditions on `associatingItemName`.
-    pub const fn associating_item_name() -> ::atrocore_runtime::TextField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::TextField::new("associatingItemName")
-    }
-    /// Conditions on `associatedItemId`.
-    pub const fn associated_item_id() -> ::atrocore_runtime::TextField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::TextField::new("associatedItemId")
-    }
-    /// Conditions on `associatedItemName`.
-    pub const fn associated_item_name() -> ::atrocore_runtime::TextField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::TextField::new("associatedItemName")
-    }
-    /// Conditions on `associatingItemImageId`.
-    pub const fn associating_item_image_id() -> ::atrocore_runtime::TextField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::TextField::new("associatingItemImageId")
-    }
-    /// Conditions on `associatingItemImageName`.
-    pub const fn associating_item_image_name() -> ::atrocore_runtime::TextField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::TextField::new("associatingItemImageName")
-    }
-    /// Conditions on `associatedItemImageId`.
-    pub const fn associated_item_image_id() -> ::atrocore_runtime::TextField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::TextField::new("associatedItemImageId")
-    }
-    /// Conditions on `associatedItemImageName`.
-    pub const fn associated_item_image_name() -> ::atrocore_runtime::TextField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::TextField::new("associatedItemImageName")
-    }
-    /// Conditions on `amount`.
-    pub const fn amount() -> ::atrocore_runtime::NumberField<super::AssociatedProduct> {
-        ::atrocore_runtime::NumberField::new("amount")
-    }
-    /// Conditions on `associationId`.
-    pub const fn association_id() -> ::atrocore_runtime::TextField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::TextField::new("associationId")
-    }
-    /// Conditions on `associationName`.
-    pub const fn association_name() -> ::atrocore_runtime::TextField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::TextField::new("associationName")
-    }
-    /// Conditions on `reverseAssociationId`.
-    pub const fn reverse_association_id() -> ::atrocore_runtime::TextField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::TextField::new("reverseAssociationId")
-    }
-    /// Conditions on `reverseAssociationName`.
-    pub const fn reverse_association_name() -> ::atrocore_runtime::TextField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::TextField::new("reverseAssociationName")
-    }
-    /// Conditions on `reverseAssociatedProductId`.
-    pub const fn reverse_associated_product_id() -> ::atrocore_runtime::TextField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::TextField::new("reverseAssociatedProductId")
-    }
-    /// Conditions on `reverseAssociatedProductName`.
-    pub const fn reverse_associated_product_name() -> ::atrocore_runtime::TextField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::TextField::new("reverseAssociatedProductName")
-    }
-    /// Conditions on `associateEverything`.
-    pub const fn associate_everything() -> ::atrocore_runtime::BoolField<
-        super::AssociatedProduct,
-    > {
-        ::atrocore_runtime::BoolField::new("associateEverything")
-    }
-    /// Conditions on `sorting`.
-    pub const fn sorting() -> ::atrocore_runtime::NumberField<super::AssociatedProduct> {
-        ::atrocore_runtime::NumberField::new("sorting")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::AssociatedProduct, id, TextField, "id");
+    field_filter!(super::AssociatedProduct, created_at, DateTimeField, "createdAt");
+    field_filter!(super::AssociatedProduct, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::AssociatedProduct, created_by_id, TextField, "createdById");
+    field_filter!(super::AssociatedProduct, created_by_name, TextField, "createdByName");
+    field_filter!(super::AssociatedProduct, modified_by_id, TextField, "modifiedById");
+    field_filter!(
+        super::AssociatedProduct, modified_by_name, TextField, "modifiedByName"
+    );
+    field_filter!(
+        super::AssociatedProduct, associating_item_id, TextField, "associatingItemId"
+    );
+    field_filter!(
+        super::AssociatedProduct, associating_item_name, TextField, "associatingItemName"
+    );
+    field_filter!(
+        super::AssociatedProduct, associated_item_id, TextField, "associatedItemId"
+    );
+    field_filter!(
+        super::AssociatedProduct, associated_item_name, TextField, "associatedItemName"
+    );
+    field_filter!(
+        super::AssociatedProduct, associating_item_image_id, TextField,
+        "associatingItemImageId"
+    );
+    field_filter!(
+        super::AssociatedProduct, associating_item_image_name, TextField,
+        "associatingItemImageName"
+    );
+    field_filter!(
+        super::AssociatedProduct, associated_item_image_id, TextField,
+        "associatedItemImageId"
+    );
+    field_filter!(
+        super::AssociatedProduct, associated_item_image_name, TextField,
+        "associatedItemImageName"
+    );
+    field_filter!(super::AssociatedProduct, amount, NumberField, "amount");
+    field_filter!(super::AssociatedProduct, association_id, TextField, "associationId");
+    field_filter!(
+        super::AssociatedProduct, association_name, TextField, "associationName"
+    );
+    field_filter!(
+        super::AssociatedProduct, reverse_association_id, TextField,
+        "reverseAssociationId"
+    );
+    field_filter!(
+        super::AssociatedProduct, reverse_association_name, TextField,
+        "reverseAssociationName"
+    );
+    field_filter!(
+        super::AssociatedProduct, reverse_associated_product_id, TextField,
+        "reverseAssociatedProductId"
+    );
+    field_filter!(
+        super::AssociatedProduct, reverse_associated_product_name, TextField,
+        "reverseAssociatedProductName"
+    );
+    field_filter!(
+        super::AssociatedProduct, associate_everything, BoolField, "associateEverything"
+    );
+    field_filter!(super::AssociatedProduct, sorting, NumberField, "sorting");
     /// Link conditions on `createdBy` (`linkedWith`, `isLinked`, …); ids are compared on `createdById`.
     pub const fn created_by() -> ::atrocore_runtime::LinkField<
         super::AssociatedProduct,

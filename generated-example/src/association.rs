@@ -70,14 +70,7 @@ pub struct Association {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for Association {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(Association);
 impl ::atrocore_runtime::fields::EncodeFields for Association {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -120,13 +113,7 @@ impl ::atrocore_runtime::fields::EncodeFields for Association {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Association {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(Association);
 impl ::atrocore_runtime::fields::DecodeFields for Association {
     const EXPECTING: &'static str = "a `Association` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -376,14 +363,7 @@ pub struct AssociationPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for AssociationPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(AssociationPost);
 impl ::atrocore_runtime::fields::EncodeFields for AssociationPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -620,14 +600,7 @@ pub struct AssociationPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for AssociationPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(AssociationPatch);
 impl ::atrocore_runtime::fields::EncodeFields for AssociationPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -652,13 +625,7 @@ impl ::atrocore_runtime::fields::EncodeFields for AssociationPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AssociationPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(AssociationPatch);
 impl ::atrocore_runtime::fields::DecodeFields for AssociationPatch {
     const EXPECTING: &'static str = "a `AssociationPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -695,128 +662,38 @@ impl ::atrocore_runtime::fields::DecodeFields for AssociationPatch {
 }
 /// Typed `where` conditions on `Association` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::Association> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::Association> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `nameDeDe`.
-    pub const fn name_de_de() -> ::atrocore_runtime::TextField<super::Association> {
-        ::atrocore_runtime::TextField::new("nameDeDe")
-    }
-    /// Conditions on `nameFrFr`.
-    pub const fn name_fr_fr() -> ::atrocore_runtime::TextField<super::Association> {
-        ::atrocore_runtime::TextField::new("nameFrFr")
-    }
-    /// Conditions on `entityId`.
-    pub const fn entity_id() -> ::atrocore_runtime::TextField<super::Association> {
-        ::atrocore_runtime::TextField::new("entityId")
-    }
-    /// Conditions on `entityName`.
-    pub const fn entity_name() -> ::atrocore_runtime::TextField<super::Association> {
-        ::atrocore_runtime::TextField::new("entityName")
-    }
-    /// Conditions on `default`.
-    pub const fn default() -> ::atrocore_runtime::BoolField<super::Association> {
-        ::atrocore_runtime::BoolField::new("default")
-    }
-    /// Conditions on `code`.
-    pub const fn code() -> ::atrocore_runtime::TextField<super::Association> {
-        ::atrocore_runtime::TextField::new("code")
-    }
-    /// Conditions on `description`.
-    pub const fn description() -> ::atrocore_runtime::TextField<super::Association> {
-        ::atrocore_runtime::TextField::new("description")
-    }
-    /// Conditions on `descriptionDeDe`.
-    pub const fn description_de_de() -> ::atrocore_runtime::TextField<
-        super::Association,
-    > {
-        ::atrocore_runtime::TextField::new("descriptionDeDe")
-    }
-    /// Conditions on `descriptionFrFr`.
-    pub const fn description_fr_fr() -> ::atrocore_runtime::TextField<
-        super::Association,
-    > {
-        ::atrocore_runtime::TextField::new("descriptionFrFr")
-    }
-    /// Conditions on `isActive`.
-    pub const fn is_active() -> ::atrocore_runtime::BoolField<super::Association> {
-        ::atrocore_runtime::BoolField::new("isActive")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<super::Association> {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<super::Association> {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<super::Association> {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<super::Association> {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<super::Association> {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<
-        super::Association,
-    > {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `ownerUserId`.
-    pub const fn owner_user_id() -> ::atrocore_runtime::TextField<super::Association> {
-        ::atrocore_runtime::TextField::new("ownerUserId")
-    }
-    /// Conditions on `ownerUserName`.
-    pub const fn owner_user_name() -> ::atrocore_runtime::TextField<super::Association> {
-        ::atrocore_runtime::TextField::new("ownerUserName")
-    }
-    /// Conditions on `assignedUserId`.
-    pub const fn assigned_user_id() -> ::atrocore_runtime::TextField<
-        super::Association,
-    > {
-        ::atrocore_runtime::TextField::new("assignedUserId")
-    }
-    /// Conditions on `assignedUserName`.
-    pub const fn assigned_user_name() -> ::atrocore_runtime::TextField<
-        super::Association,
-    > {
-        ::atrocore_runtime::TextField::new("assignedUserName")
-    }
-    /// Conditions on `teamsIds`.
-    pub const fn teams_ids() -> ::atrocore_runtime::AnyField<super::Association> {
-        ::atrocore_runtime::AnyField::new("teamsIds")
-    }
-    /// Conditions on `teamsNames`.
-    pub const fn teams_names() -> ::atrocore_runtime::AnyField<super::Association> {
-        ::atrocore_runtime::AnyField::new("teamsNames")
-    }
-    /// Conditions on `reverseAssociationId`.
-    pub const fn reverse_association_id() -> ::atrocore_runtime::TextField<
-        super::Association,
-    > {
-        ::atrocore_runtime::TextField::new("reverseAssociationId")
-    }
-    /// Conditions on `reverseAssociationName`.
-    pub const fn reverse_association_name() -> ::atrocore_runtime::TextField<
-        super::Association,
-    > {
-        ::atrocore_runtime::TextField::new("reverseAssociationName")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<super::Association> {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::Association, id, TextField, "id");
+    field_filter!(super::Association, name, TextField, "name");
+    field_filter!(super::Association, name_de_de, TextField, "nameDeDe");
+    field_filter!(super::Association, name_fr_fr, TextField, "nameFrFr");
+    field_filter!(super::Association, entity_id, TextField, "entityId");
+    field_filter!(super::Association, entity_name, TextField, "entityName");
+    field_filter!(super::Association, default, BoolField, "default");
+    field_filter!(super::Association, code, TextField, "code");
+    field_filter!(super::Association, description, TextField, "description");
+    field_filter!(super::Association, description_de_de, TextField, "descriptionDeDe");
+    field_filter!(super::Association, description_fr_fr, TextField, "descriptionFrFr");
+    field_filter!(super::Association, is_active, BoolField, "isActive");
+    field_filter!(super::Association, created_at, DateTimeField, "createdAt");
+    field_filter!(super::Association, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::Association, created_by_id, TextField, "createdById");
+    field_filter!(super::Association, created_by_name, TextField, "createdByName");
+    field_filter!(super::Association, modified_by_id, TextField, "modifiedById");
+    field_filter!(super::Association, modified_by_name, TextField, "modifiedByName");
+    field_filter!(super::Association, owner_user_id, TextField, "ownerUserId");
+    field_filter!(super::Association, owner_user_name, TextField, "ownerUserName");
+    field_filter!(super::Association, assigned_user_id, TextField, "assignedUserId");
+    field_filter!(super::Association, assigned_user_name, TextField, "assignedUserName");
+    field_filter!(super::Association, teams_ids, AnyField, "teamsIds");
+    field_filter!(super::Association, teams_names, AnyField, "teamsNames");
+    field_filter!(
+        super::Association, reverse_association_id, TextField, "reverseAssociationId"
+    );
+    field_filter!(
+        super::Association, reverse_association_name, TextField, "reverseAssociationName"
+    );
+    field_filter!(super::Association, bookmark_id, TextField, "bookmarkId");
     /// Link conditions on `entity` (`linkedWith`, `isLinked`, …); ids are compared on `entityId`.
     pub const fn entity() -> ::atrocore_runtime::LinkField<super::Association> {
         ::atrocore_runtime::LinkField::new("entity")

@@ -48,14 +48,7 @@ pub struct Brand {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for Brand {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(Brand);
 impl ::atrocore_runtime::fields::EncodeFields for Brand {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -83,13 +76,7 @@ impl ::atrocore_runtime::fields::EncodeFields for Brand {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Brand {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(Brand);
 impl ::atrocore_runtime::fields::DecodeFields for Brand {
     const EXPECTING: &'static str = "a `Brand` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -247,14 +234,7 @@ pub struct BrandPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for BrandPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(BrandPost);
 impl ::atrocore_runtime::fields::EncodeFields for BrandPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -383,14 +363,7 @@ pub struct BrandPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for BrandPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(BrandPatch);
 impl ::atrocore_runtime::fields::EncodeFields for BrandPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -409,13 +382,7 @@ impl ::atrocore_runtime::fields::EncodeFields for BrandPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for BrandPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(BrandPatch);
 impl ::atrocore_runtime::fields::DecodeFields for BrandPatch {
     const EXPECTING: &'static str = "a `BrandPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -442,70 +409,23 @@ impl ::atrocore_runtime::fields::DecodeFields for BrandPatch {
 }
 /// Typed `where` conditions on `Brand` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::Brand> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::Brand> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `nameDeDe`.
-    pub const fn name_de_de() -> ::atrocore_runtime::TextField<super::Brand> {
-        ::atrocore_runtime::TextField::new("nameDeDe")
-    }
-    /// Conditions on `nameFrFr`.
-    pub const fn name_fr_fr() -> ::atrocore_runtime::TextField<super::Brand> {
-        ::atrocore_runtime::TextField::new("nameFrFr")
-    }
-    /// Conditions on `description`.
-    pub const fn description() -> ::atrocore_runtime::TextField<super::Brand> {
-        ::atrocore_runtime::TextField::new("description")
-    }
-    /// Conditions on `descriptionDeDe`.
-    pub const fn description_de_de() -> ::atrocore_runtime::TextField<super::Brand> {
-        ::atrocore_runtime::TextField::new("descriptionDeDe")
-    }
-    /// Conditions on `descriptionFrFr`.
-    pub const fn description_fr_fr() -> ::atrocore_runtime::TextField<super::Brand> {
-        ::atrocore_runtime::TextField::new("descriptionFrFr")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<super::Brand> {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<super::Brand> {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<super::Brand> {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<super::Brand> {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<super::Brand> {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<super::Brand> {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `code`.
-    pub const fn code() -> ::atrocore_runtime::TextField<super::Brand> {
-        ::atrocore_runtime::TextField::new("code")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<super::Brand> {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
-    /// Conditions on `isActive`.
-    pub const fn is_active() -> ::atrocore_runtime::BoolField<super::Brand> {
-        ::atrocore_runtime::BoolField::new("isActive")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::Brand, id, TextField, "id");
+    field_filter!(super::Brand, name, TextField, "name");
+    field_filter!(super::Brand, name_de_de, TextField, "nameDeDe");
+    field_filter!(super::Brand, name_fr_fr, TextField, "nameFrFr");
+    field_filter!(super::Brand, description, TextField, "description");
+    field_filter!(super::Brand, description_de_de, TextField, "descriptionDeDe");
+    field_filter!(super::Brand, description_fr_fr, TextField, "descriptionFrFr");
+    field_filter!(super::Brand, created_at, DateTimeField, "createdAt");
+    field_filter!(super::Brand, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::Brand, created_by_id, TextField, "createdById");
+    field_filter!(super::Brand, created_by_name, TextField, "createdByName");
+    field_filter!(super::Brand, modified_by_id, TextField, "modifiedById");
+    field_filter!(super::Brand, modified_by_name, TextField, "modifiedByName");
+    field_filter!(super::Brand, code, TextField, "code");
+    field_filter!(super::Brand, bookmark_id, TextField, "bookmarkId");
+    field_filter!(super::Brand, is_active, BoolField, "isActive");
     /// Link conditions on `createdBy` (`linkedWith`, `isLinked`, …); ids are compared on `createdById`.
     pub const fn created_by() -> ::atrocore_runtime::LinkField<super::Brand> {
         ::atrocore_runtime::LinkField::new("createdBy")

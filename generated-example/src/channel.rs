@@ -50,14 +50,7 @@ pub struct Channel {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for Channel {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(Channel);
 impl ::atrocore_runtime::fields::EncodeFields for Channel {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -86,13 +79,7 @@ impl ::atrocore_runtime::fields::EncodeFields for Channel {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Channel {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(Channel);
 impl ::atrocore_runtime::fields::DecodeFields for Channel {
     const EXPECTING: &'static str = "a `Channel` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -257,14 +244,7 @@ pub struct ChannelPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ChannelPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ChannelPost);
 impl ::atrocore_runtime::fields::EncodeFields for ChannelPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -400,14 +380,7 @@ pub struct ChannelPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ChannelPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ChannelPatch);
 impl ::atrocore_runtime::fields::EncodeFields for ChannelPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -427,13 +400,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ChannelPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ChannelPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ChannelPatch);
 impl ::atrocore_runtime::fields::DecodeFields for ChannelPatch {
     const EXPECTING: &'static str = "a `ChannelPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -461,74 +428,24 @@ impl ::atrocore_runtime::fields::DecodeFields for ChannelPatch {
 }
 /// Typed `where` conditions on `Channel` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::Channel> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::Channel> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `nameDeDe`.
-    pub const fn name_de_de() -> ::atrocore_runtime::TextField<super::Channel> {
-        ::atrocore_runtime::TextField::new("nameDeDe")
-    }
-    /// Conditions on `nameFrFr`.
-    pub const fn name_fr_fr() -> ::atrocore_runtime::TextField<super::Channel> {
-        ::atrocore_runtime::TextField::new("nameFrFr")
-    }
-    /// Conditions on `description`.
-    pub const fn description() -> ::atrocore_runtime::TextField<super::Channel> {
-        ::atrocore_runtime::TextField::new("description")
-    }
-    /// Conditions on `descriptionDeDe`.
-    pub const fn description_de_de() -> ::atrocore_runtime::TextField<super::Channel> {
-        ::atrocore_runtime::TextField::new("descriptionDeDe")
-    }
-    /// Conditions on `descriptionFrFr`.
-    pub const fn description_fr_fr() -> ::atrocore_runtime::TextField<super::Channel> {
-        ::atrocore_runtime::TextField::new("descriptionFrFr")
-    }
-    /// Conditions on `locales`.
-    pub const fn locales() -> ::atrocore_runtime::TextField<super::Channel> {
-        ::atrocore_runtime::TextField::new("locales")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<super::Channel> {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<super::Channel> {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<super::Channel> {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<super::Channel> {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<super::Channel> {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<super::Channel> {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `code`.
-    pub const fn code() -> ::atrocore_runtime::TextField<super::Channel> {
-        ::atrocore_runtime::TextField::new("code")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<super::Channel> {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
-    /// Conditions on `isActive`.
-    pub const fn is_active() -> ::atrocore_runtime::BoolField<super::Channel> {
-        ::atrocore_runtime::BoolField::new("isActive")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::Channel, id, TextField, "id");
+    field_filter!(super::Channel, name, TextField, "name");
+    field_filter!(super::Channel, name_de_de, TextField, "nameDeDe");
+    field_filter!(super::Channel, name_fr_fr, TextField, "nameFrFr");
+    field_filter!(super::Channel, description, TextField, "description");
+    field_filter!(super::Channel, description_de_de, TextField, "descriptionDeDe");
+    field_filter!(super::Channel, description_fr_fr, TextField, "descriptionFrFr");
+    field_filter!(super::Channel, locales, TextField, "locales");
+    field_filter!(super::Channel, created_at, DateTimeField, "createdAt");
+    field_filter!(super::Channel, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::Channel, created_by_id, TextField, "createdById");
+    field_filter!(super::Channel, created_by_name, TextField, "createdByName");
+    field_filter!(super::Channel, modified_by_id, TextField, "modifiedById");
+    field_filter!(super::Channel, modified_by_name, TextField, "modifiedByName");
+    field_filter!(super::Channel, code, TextField, "code");
+    field_filter!(super::Channel, bookmark_id, TextField, "bookmarkId");
+    field_filter!(super::Channel, is_active, BoolField, "isActive");
     /// Link conditions on `createdBy` (`linkedWith`, `isLinked`, …); ids are compared on `createdById`.
     pub const fn created_by() -> ::atrocore_runtime::LinkField<super::Channel> {
         ::atrocore_runtime::LinkField::new("createdBy")

@@ -86,14 +86,7 @@ pub struct Classification {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for Classification {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(Classification);
 impl ::atrocore_runtime::fields::EncodeFields for Classification {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -140,13 +133,7 @@ impl ::atrocore_runtime::fields::EncodeFields for Classification {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Classification {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(Classification);
 impl ::atrocore_runtime::fields::DecodeFields for Classification {
     const EXPECTING: &'static str = "a `Classification` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -458,14 +445,7 @@ pub struct ClassificationPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ClassificationPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ClassificationPost);
 impl ::atrocore_runtime::fields::EncodeFields for ClassificationPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -728,14 +708,7 @@ pub struct ClassificationPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ClassificationPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ClassificationPatch);
 impl ::atrocore_runtime::fields::EncodeFields for ClassificationPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -766,13 +739,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ClassificationPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ClassificationPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ClassificationPatch);
 impl ::atrocore_runtime::fields::DecodeFields for ClassificationPatch {
     const EXPECTING: &'static str = "a `ClassificationPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -813,181 +780,50 @@ impl ::atrocore_runtime::fields::DecodeFields for ClassificationPatch {
 }
 /// Typed `where` conditions on `Classification` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::Classification> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::Classification> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `nameDeDe`.
-    pub const fn name_de_de() -> ::atrocore_runtime::TextField<super::Classification> {
-        ::atrocore_runtime::TextField::new("nameDeDe")
-    }
-    /// Conditions on `nameFrFr`.
-    pub const fn name_fr_fr() -> ::atrocore_runtime::TextField<super::Classification> {
-        ::atrocore_runtime::TextField::new("nameFrFr")
-    }
-    /// Conditions on `description`.
-    pub const fn description() -> ::atrocore_runtime::TextField<super::Classification> {
-        ::atrocore_runtime::TextField::new("description")
-    }
-    /// Conditions on `descriptionDeDe`.
-    pub const fn description_de_de() -> ::atrocore_runtime::TextField<
-        super::Classification,
-    > {
-        ::atrocore_runtime::TextField::new("descriptionDeDe")
-    }
-    /// Conditions on `descriptionFrFr`.
-    pub const fn description_fr_fr() -> ::atrocore_runtime::TextField<
-        super::Classification,
-    > {
-        ::atrocore_runtime::TextField::new("descriptionFrFr")
-    }
-    /// Conditions on `release`.
-    pub const fn release() -> ::atrocore_runtime::TextField<super::Classification> {
-        ::atrocore_runtime::TextField::new("release")
-    }
-    /// Conditions on `synonyms`.
-    pub const fn synonyms() -> ::atrocore_runtime::ArrayField<super::Classification> {
-        ::atrocore_runtime::ArrayField::new("synonyms")
-    }
-    /// Conditions on `synonymsDeDe`.
-    pub const fn synonyms_de_de() -> ::atrocore_runtime::ArrayField<
-        super::Classification,
-    > {
-        ::atrocore_runtime::ArrayField::new("synonymsDeDe")
-    }
-    /// Conditions on `synonymsFrFr`.
-    pub const fn synonyms_fr_fr() -> ::atrocore_runtime::ArrayField<
-        super::Classification,
-    > {
-        ::atrocore_runtime::ArrayField::new("synonymsFrFr")
-    }
-    /// Conditions on `code`.
-    pub const fn code() -> ::atrocore_runtime::TextField<super::Classification> {
-        ::atrocore_runtime::TextField::new("code")
-    }
-    /// Conditions on `entityId`.
-    pub const fn entity_id() -> ::atrocore_runtime::TextField<super::Classification> {
-        ::atrocore_runtime::TextField::new("entityId")
-    }
-    /// Conditions on `entityName`.
-    pub const fn entity_name() -> ::atrocore_runtime::TextField<super::Classification> {
-        ::atrocore_runtime::TextField::new("entityName")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<
-        super::Classification,
-    > {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<
-        super::Classification,
-    > {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<
-        super::Classification,
-    > {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<
-        super::Classification,
-    > {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<
-        super::Classification,
-    > {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<
-        super::Classification,
-    > {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `type`.
-    pub const fn type_() -> ::atrocore_runtime::EnumField<
-        super::Classification,
-        super::ClassificationType,
-    > {
-        ::atrocore_runtime::EnumField::new("type")
-    }
-    /// Conditions on `channelId`.
-    pub const fn channel_id() -> ::atrocore_runtime::TextField<super::Classification> {
-        ::atrocore_runtime::TextField::new("channelId")
-    }
-    /// Conditions on `channelName`.
-    pub const fn channel_name() -> ::atrocore_runtime::TextField<super::Classification> {
-        ::atrocore_runtime::TextField::new("channelName")
-    }
-    /// Conditions on `ownerUserId`.
-    pub const fn owner_user_id() -> ::atrocore_runtime::TextField<
-        super::Classification,
-    > {
-        ::atrocore_runtime::TextField::new("ownerUserId")
-    }
-    /// Conditions on `ownerUserName`.
-    pub const fn owner_user_name() -> ::atrocore_runtime::TextField<
-        super::Classification,
-    > {
-        ::atrocore_runtime::TextField::new("ownerUserName")
-    }
-    /// Conditions on `assignedUserId`.
-    pub const fn assigned_user_id() -> ::atrocore_runtime::TextField<
-        super::Classification,
-    > {
-        ::atrocore_runtime::TextField::new("assignedUserId")
-    }
-    /// Conditions on `assignedUserName`.
-    pub const fn assigned_user_name() -> ::atrocore_runtime::TextField<
-        super::Classification,
-    > {
-        ::atrocore_runtime::TextField::new("assignedUserName")
-    }
-    /// Conditions on `teamsIds`.
-    pub const fn teams_ids() -> ::atrocore_runtime::AnyField<super::Classification> {
-        ::atrocore_runtime::AnyField::new("teamsIds")
-    }
-    /// Conditions on `teamsNames`.
-    pub const fn teams_names() -> ::atrocore_runtime::AnyField<super::Classification> {
-        ::atrocore_runtime::AnyField::new("teamsNames")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<super::Classification> {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
-    /// Conditions on `isActive`.
-    pub const fn is_active() -> ::atrocore_runtime::BoolField<super::Classification> {
-        ::atrocore_runtime::BoolField::new("isActive")
-    }
-    /// Conditions on `productsIds`.
-    pub const fn products_ids() -> ::atrocore_runtime::AnyField<super::Classification> {
-        ::atrocore_runtime::AnyField::new("productsIds")
-    }
-    /// Conditions on `productsNames`.
-    pub const fn products_names() -> ::atrocore_runtime::AnyField<
-        super::Classification,
-    > {
-        ::atrocore_runtime::AnyField::new("productsNames")
-    }
-    /// Conditions on `listingsIds`.
-    pub const fn listings_ids() -> ::atrocore_runtime::AnyField<super::Classification> {
-        ::atrocore_runtime::AnyField::new("listingsIds")
-    }
-    /// Conditions on `listingsNames`.
-    pub const fn listings_names() -> ::atrocore_runtime::AnyField<
-        super::Classification,
-    > {
-        ::atrocore_runtime::AnyField::new("listingsNames")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::Classification, id, TextField, "id");
+    field_filter!(super::Classification, name, TextField, "name");
+    field_filter!(super::Classification, name_de_de, TextField, "nameDeDe");
+    field_filter!(super::Classification, name_fr_fr, TextField, "nameFrFr");
+    field_filter!(super::Classification, description, TextField, "description");
+    field_filter!(
+        super::Classification, description_de_de, TextField, "descriptionDeDe"
+    );
+    field_filter!(
+        super::Classification, description_fr_fr, TextField, "descriptionFrFr"
+    );
+    field_filter!(super::Classification, release, TextField, "release");
+    field_filter!(super::Classification, synonyms, ArrayField, "synonyms");
+    field_filter!(super::Classification, synonyms_de_de, ArrayField, "synonymsDeDe");
+    field_filter!(super::Classification, synonyms_fr_fr, ArrayField, "synonymsFrFr");
+    field_filter!(super::Classification, code, TextField, "code");
+    field_filter!(super::Classification, entity_id, TextField, "entityId");
+    field_filter!(super::Classification, entity_name, TextField, "entityName");
+    field_filter!(super::Classification, created_at, DateTimeField, "createdAt");
+    field_filter!(super::Classification, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::Classification, created_by_id, TextField, "createdById");
+    field_filter!(super::Classification, created_by_name, TextField, "createdByName");
+    field_filter!(super::Classification, modified_by_id, TextField, "modifiedById");
+    field_filter!(super::Classification, modified_by_name, TextField, "modifiedByName");
+    field_filter!(
+        super::Classification, type_, EnumField(super::ClassificationType), "type"
+    );
+    field_filter!(super::Classification, channel_id, TextField, "channelId");
+    field_filter!(super::Classification, channel_name, TextField, "channelName");
+    field_filter!(super::Classification, owner_user_id, TextField, "ownerUserId");
+    field_filter!(super::Classification, owner_user_name, TextField, "ownerUserName");
+    field_filter!(super::Classification, assigned_user_id, TextField, "assignedUserId");
+    field_filter!(
+        super::Classification, assigned_user_name, TextField, "assignedUserName"
+    );
+    field_filter!(super::Classification, teams_ids, AnyField, "teamsIds");
+    field_filter!(super::Classification, teams_names, AnyField, "teamsNames");
+    field_filter!(super::Classification, bookmark_id, TextField, "bookmarkId");
+    field_filter!(super::Classification, is_active, BoolField, "isActive");
+    field_filter!(super::Classification, products_ids, AnyField, "productsIds");
+    field_filter!(super::Classification, products_names, AnyField, "productsNames");
+    field_filter!(super::Classification, listings_ids, AnyField, "listingsIds");
+    field_filter!(super::Classification, listings_names, AnyField, "listingsNames");
     /// Link conditions on `entity` (`linkedWith`, `isLinked`, …); ids are compared on `entityId`.
     pub const fn entity() -> ::atrocore_runtime::LinkField<super::Classification> {
         ::atrocore_runtime::LinkField::new("entity")
@@ -1171,34 +1007,7 @@ impl From<&str> for ClassificationType {
         }
     }
 }
-impl ::std::fmt::Display for ClassificationType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::atrocore_runtime::EnumValue for ClassificationType {
-    fn wire_value(&self) -> &str {
-        self.as_str()
-    }
-}
-impl ::atrocore_runtime::serde::Serialize for ClassificationType {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ClassificationType {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        Ok(Self::from(value.as_str()))
-    }
-}
+::atrocore_runtime::wire_enum!(ClassificationType);
 pub use crate::types::{
     AddRelationBody, AddRelationResponse, RemoveRelationBody, RemoveRelationResponse,
 };

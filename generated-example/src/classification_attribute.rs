@@ -150,14 +150,7 @@ pub struct ClassificationAttribute {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ClassificationAttribute {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ClassificationAttribute);
 impl ::atrocore_runtime::fields::EncodeFields for ClassificationAttribute {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -268,13 +261,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ClassificationAttribute {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ClassificationAttribute {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ClassificationAttribute);
 impl ::atrocore_runtime::fields::DecodeFields for ClassificationAttribute {
     const EXPECTING: &'static str = "a `ClassificationAttribute` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -754,14 +741,7 @@ pub struct ClassificationAttributePost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ClassificationAttributePost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ClassificationAttributePost);
 impl ::atrocore_runtime::fields::EncodeFields for ClassificationAttributePost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1075,14 +1055,7 @@ pub struct ClassificationAttributePatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ClassificationAttributePatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ClassificationAttributePatch);
 impl ::atrocore_runtime::fields::EncodeFields for ClassificationAttributePatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1136,13 +1109,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ClassificationAttributePatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ClassificationAttributePatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ClassificationAttributePatch);
 impl ::atrocore_runtime::fields::DecodeFields for ClassificationAttributePatch {
     const EXPECTING: &'static str = "a `ClassificationAttributePatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1194,404 +1161,194 @@ impl ::atrocore_runtime::fields::DecodeFields for ClassificationAttributePatch {
 }
 /// Typed `where` conditions on `ClassificationAttribute` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::ClassificationAttribute> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `classificationId`.
-    pub const fn classification_id() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("classificationId")
-    }
-    /// Conditions on `classificationName`.
-    pub const fn classification_name() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("classificationName")
-    }
-    /// Conditions on `attributeId`.
-    pub const fn attribute_id() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("attributeId")
-    }
-    /// Conditions on `attributeName`.
-    pub const fn attribute_name() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("attributeName")
-    }
-    /// Conditions on `isRequired`.
-    pub const fn is_required() -> ::atrocore_runtime::BoolField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::BoolField::new("isRequired")
-    }
-    /// Conditions on `isReadOnly`.
-    pub const fn is_read_only() -> ::atrocore_runtime::BoolField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::BoolField::new("isReadOnly")
-    }
-    /// Conditions on `isProtected`.
-    pub const fn is_protected() -> ::atrocore_runtime::BoolField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::BoolField::new("isProtected")
-    }
-    /// Conditions on `isInherited`.
-    pub const fn is_inherited() -> ::atrocore_runtime::BoolField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::BoolField::new("isInherited")
-    }
-    /// Conditions on `attributeGroupId`.
-    pub const fn attribute_group_id() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("attributeGroupId")
-    }
-    /// Conditions on `attributeFileTypeId`.
-    pub const fn attribute_file_type_id() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("attributeFileTypeId")
-    }
-    /// Conditions on `attributeNotNull`.
-    pub const fn attribute_not_null() -> ::atrocore_runtime::BoolField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::BoolField::new("attributeNotNull")
-    }
-    /// Conditions on `attributeIsMultilang`.
-    pub const fn attribute_is_multilang() -> ::atrocore_runtime::BoolField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::BoolField::new("attributeIsMultilang")
-    }
-    /// Conditions on `attributeGroupName`.
-    pub const fn attribute_group_name() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("attributeGroupName")
-    }
-    /// Conditions on `sortOrder`.
-    pub const fn sort_order() -> ::atrocore_runtime::NumberField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::NumberField::new("sortOrder")
-    }
-    /// Conditions on `value`.
-    pub const fn value() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("value")
-    }
-    /// Conditions on `valueFrom`.
-    pub const fn value_from() -> ::atrocore_runtime::NumberField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::NumberField::new("valueFrom")
-    }
-    /// Conditions on `valueTo`.
-    pub const fn value_to() -> ::atrocore_runtime::NumberField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::NumberField::new("valueTo")
-    }
-    /// Conditions on `valueCurrency`.
-    pub const fn value_currency() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("valueCurrency")
-    }
-    /// Conditions on `valueUnitId`.
-    pub const fn value_unit_id() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("valueUnitId")
-    }
-    /// Conditions on `valueUnit`.
-    pub const fn value_unit() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("valueUnit")
-    }
-    /// Conditions on `valueAllUnits`.
-    pub const fn value_all_units() -> ::atrocore_runtime::AnyField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::AnyField::new("valueAllUnits")
-    }
-    /// Conditions on `valueUnitData`.
-    pub const fn value_unit_data() -> ::atrocore_runtime::AnyField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::AnyField::new("valueUnitData")
-    }
-    /// Conditions on `valueId`.
-    pub const fn value_id() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("valueId")
-    }
-    /// Conditions on `valueName`.
-    pub const fn value_name() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("valueName")
-    }
-    /// Conditions on `valueOptionData`.
-    pub const fn value_option_data() -> ::atrocore_runtime::AnyField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::AnyField::new("valueOptionData")
-    }
-    /// Conditions on `valuePathsData`.
-    pub const fn value_paths_data() -> ::atrocore_runtime::AnyField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::AnyField::new("valuePathsData")
-    }
-    /// Conditions on `valueIds`.
-    pub const fn value_ids() -> ::atrocore_runtime::AnyField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::AnyField::new("valueIds")
-    }
-    /// Conditions on `valueNames`.
-    pub const fn value_names() -> ::atrocore_runtime::AnyField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::AnyField::new("valueNames")
-    }
-    /// Conditions on `valueOptionsData`.
-    pub const fn value_options_data() -> ::atrocore_runtime::AnyField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::AnyField::new("valueOptionsData")
-    }
-    /// Conditions on `attributeType`.
-    pub const fn attribute_type() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("attributeType")
-    }
-    /// Conditions on `attributeEntityType`.
-    pub const fn attribute_entity_type() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("attributeEntityType")
-    }
-    /// Conditions on `attributeEntityId`.
-    pub const fn attribute_entity_id() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("attributeEntityId")
-    }
-    /// Conditions on `attributeMeasureId`.
-    pub const fn attribute_measure_id() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("attributeMeasureId")
-    }
-    /// Conditions on `attributeExtensibleEnumId`.
-    pub const fn attribute_extensible_enum_id() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("attributeExtensibleEnumId")
-    }
-    /// Conditions on `attributeData`.
-    pub const fn attribute_data() -> ::atrocore_runtime::AnyField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::AnyField::new("attributeData")
-    }
-    /// Conditions on `allowedOptions`.
-    pub const fn allowed_options() -> ::atrocore_runtime::ArrayField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::ArrayField::new("allowedOptions")
-    }
-    /// Conditions on `min`.
-    pub const fn min() -> ::atrocore_runtime::NumberField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::NumberField::new("min")
-    }
-    /// Conditions on `max`.
-    pub const fn max() -> ::atrocore_runtime::NumberField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::NumberField::new("max")
-    }
-    /// Conditions on `maxLength`.
-    pub const fn max_length() -> ::atrocore_runtime::NumberField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::NumberField::new("maxLength")
-    }
-    /// Conditions on `countBytesInsteadOfCharacters`.
-    pub const fn count_bytes_instead_of_characters() -> ::atrocore_runtime::BoolField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::BoolField::new("countBytesInsteadOfCharacters")
-    }
-    /// Conditions on `enableConditionalRequired`.
-    pub const fn enable_conditional_required() -> ::atrocore_runtime::BoolField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::BoolField::new("enableConditionalRequired")
-    }
-    /// Conditions on `conditionalRequired`.
-    pub const fn conditional_required() -> ::atrocore_runtime::AnyField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::AnyField::new("conditionalRequired")
-    }
-    /// Conditions on `enableConditionalReadOnly`.
-    pub const fn enable_conditional_read_only() -> ::atrocore_runtime::BoolField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::BoolField::new("enableConditionalReadOnly")
-    }
-    /// Conditions on `conditionalReadOnly`.
-    pub const fn conditional_read_only() -> ::atrocore_runtime::AnyField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::AnyField::new("conditionalReadOnly")
-    }
-    /// Conditions on `enableConditionalProtected`.
-    pub const fn enable_conditional_protected() -> ::atrocore_runtime::BoolField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::BoolField::new("enableConditionalProtected")
-    }
-    /// Conditions on `conditionalProtected`.
-    pub const fn conditional_protected() -> ::atrocore_runtime::AnyField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::AnyField::new("conditionalProtected")
-    }
-    /// Conditions on `enableConditionalVisible`.
-    pub const fn enable_conditional_visible() -> ::atrocore_runtime::BoolField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::BoolField::new("enableConditionalVisible")
-    }
-    /// Conditions on `conditionalVisible`.
-    pub const fn conditional_visible() -> ::atrocore_runtime::AnyField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::AnyField::new("conditionalVisible")
-    }
-    /// Conditions on `enableConditionalDisableOptions`.
-    pub const fn enable_conditional_disable_options() -> ::atrocore_runtime::BoolField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::BoolField::new("enableConditionalDisableOptions")
-    }
-    /// Conditions on `conditionalDisableOptions`.
-    pub const fn conditional_disable_options() -> ::atrocore_runtime::AnyField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::AnyField::new("conditionalDisableOptions")
-    }
-    /// Conditions on `conditionalProperties`.
-    pub const fn conditional_properties() -> ::atrocore_runtime::AnyField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::AnyField::new("conditionalProperties")
-    }
-    /// Conditions on `data`.
-    pub const fn data() -> ::atrocore_runtime::AnyField<super::ClassificationAttribute> {
-        ::atrocore_runtime::AnyField::new("data")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `ownerUserId`.
-    pub const fn owner_user_id() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("ownerUserId")
-    }
-    /// Conditions on `ownerUserName`.
-    pub const fn owner_user_name() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("ownerUserName")
-    }
-    /// Conditions on `assignedUserId`.
-    pub const fn assigned_user_id() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("assignedUserId")
-    }
-    /// Conditions on `assignedUserName`.
-    pub const fn assigned_user_name() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("assignedUserName")
-    }
-    /// Conditions on `teamsIds`.
-    pub const fn teams_ids() -> ::atrocore_runtime::AnyField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::AnyField::new("teamsIds")
-    }
-    /// Conditions on `teamsNames`.
-    pub const fn teams_names() -> ::atrocore_runtime::AnyField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::AnyField::new("teamsNames")
-    }
-    /// Conditions on `attributeNameDeDe`.
-    pub const fn attribute_name_de_de() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("attributeNameDeDe")
-    }
-    /// Conditions on `attributeNameFrFr`.
-    pub const fn attribute_name_fr_fr() -> ::atrocore_runtime::TextField<
-        super::ClassificationAttribute,
-    > {
-        ::atrocore_runtime::TextField::new("attributeNameFrFr")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::ClassificationAttribute, id, TextField, "id");
+    field_filter!(
+        super::ClassificationAttribute, classification_id, TextField, "classificationId"
+    );
+    field_filter!(
+        super::ClassificationAttribute, classification_name, TextField,
+        "classificationName"
+    );
+    field_filter!(
+        super::ClassificationAttribute, attribute_id, TextField, "attributeId"
+    );
+    field_filter!(
+        super::ClassificationAttribute, attribute_name, TextField, "attributeName"
+    );
+    field_filter!(super::ClassificationAttribute, is_required, BoolField, "isRequired");
+    field_filter!(super::ClassificationAttribute, is_read_only, BoolField, "isReadOnly");
+    field_filter!(
+        super::ClassificationAttribute, is_protected, BoolField, "isProtected"
+    );
+    field_filter!(
+        super::ClassificationAttribute, is_inherited, BoolField, "isInherited"
+    );
+    field_filter!(
+        super::ClassificationAttribute, attribute_group_id, TextField, "attributeGroupId"
+    );
+    field_filter!(
+        super::ClassificationAttribute, attribute_file_type_id, TextField,
+        "attributeFileTypeId"
+    );
+    field_filter!(
+        super::ClassificationAttribute, attribute_not_null, BoolField, "attributeNotNull"
+    );
+    field_filter!(
+        super::ClassificationAttribute, attribute_is_multilang, BoolField,
+        "attributeIsMultilang"
+    );
+    field_filter!(
+        super::ClassificationAttribute, attribute_group_name, TextField,
+        "attributeGroupName"
+    );
+    field_filter!(super::ClassificationAttribute, sort_order, NumberField, "sortOrder");
+    field_filter!(super::ClassificationAttribute, value, TextField, "value");
+    field_filter!(super::ClassificationAttribute, value_from, NumberField, "valueFrom");
+    field_filter!(super::ClassificationAttribute, value_to, NumberField, "valueTo");
+    field_filter!(
+        super::ClassificationAttribute, value_currency, TextField, "valueCurrency"
+    );
+    field_filter!(
+        super::ClassificationAttribute, value_unit_id, TextField, "valueUnitId"
+    );
+    field_filter!(super::ClassificationAttribute, value_unit, TextField, "valueUnit");
+    field_filter!(
+        super::ClassificationAttribute, value_all_units, AnyField, "valueAllUnits"
+    );
+    field_filter!(
+        super::ClassificationAttribute, value_unit_data, AnyField, "valueUnitData"
+    );
+    field_filter!(super::ClassificationAttribute, value_id, TextField, "valueId");
+    field_filter!(super::ClassificationAttribute, value_name, TextField, "valueName");
+    field_filter!(
+        super::ClassificationAttribute, value_option_data, AnyField, "valueOptionData"
+    );
+    field_filter!(
+        super::ClassificationAttribute, value_paths_data, AnyField, "valuePathsData"
+    );
+    field_filter!(super::ClassificationAttribute, value_ids, AnyField, "valueIds");
+    field_filter!(super::ClassificationAttribute, value_names, AnyField, "valueNames");
+    field_filter!(
+        super::ClassificationAttribute, value_options_data, AnyField, "valueOptionsData"
+    );
+    field_filter!(
+        super::ClassificationAttribute, attribute_type, TextField, "attributeType"
+    );
+    field_filter!(
+        super::ClassificationAttribute, attribute_entity_type, TextField,
+        "attributeEntityType"
+    );
+    field_filter!(
+        super::ClassificationAttribute, attribute_entity_id, TextField,
+        "attributeEntityId"
+    );
+    field_filter!(
+        super::ClassificationAttribute, attribute_measure_id, TextField,
+        "attributeMeasureId"
+    );
+    field_filter!(
+        super::ClassificationAttribute, attribute_extensible_enum_id, TextField,
+        "attributeExtensibleEnumId"
+    );
+    field_filter!(
+        super::ClassificationAttribute, attribute_data, AnyField, "attributeData"
+    );
+    field_filter!(
+        super::ClassificationAttribute, allowed_options, ArrayField, "allowedOptions"
+    );
+    field_filter!(super::ClassificationAttribute, min, NumberField, "min");
+    field_filter!(super::ClassificationAttribute, max, NumberField, "max");
+    field_filter!(super::ClassificationAttribute, max_length, NumberField, "maxLength");
+    field_filter!(
+        super::ClassificationAttribute, count_bytes_instead_of_characters, BoolField,
+        "countBytesInsteadOfCharacters"
+    );
+    field_filter!(
+        super::ClassificationAttribute, enable_conditional_required, BoolField,
+        "enableConditionalRequired"
+    );
+    field_filter!(
+        super::ClassificationAttribute, conditional_required, AnyField,
+        "conditionalRequired"
+    );
+    field_filter!(
+        super::ClassificationAttribute, enable_conditional_read_only, BoolField,
+        "enableConditionalReadOnly"
+    );
+    field_filter!(
+        super::ClassificationAttribute, conditional_read_only, AnyField,
+        "conditionalReadOnly"
+    );
+    field_filter!(
+        super::ClassificationAttribute, enable_conditional_protected, BoolField,
+        "enableConditionalProtected"
+    );
+    field_filter!(
+        super::ClassificationAttribute, conditional_protected, AnyField,
+        "conditionalProtected"
+    );
+    field_filter!(
+        super::ClassificationAttribute, enable_conditional_visible, BoolField,
+        "enableConditionalVisible"
+    );
+    field_filter!(
+        super::ClassificationAttribute, conditional_visible, AnyField,
+        "conditionalVisible"
+    );
+    field_filter!(
+        super::ClassificationAttribute, enable_conditional_disable_options, BoolField,
+        "enableConditionalDisableOptions"
+    );
+    field_filter!(
+        super::ClassificationAttribute, conditional_disable_options, AnyField,
+        "conditionalDisableOptions"
+    );
+    field_filter!(
+        super::ClassificationAttribute, conditional_properties, AnyField,
+        "conditionalProperties"
+    );
+    field_filter!(super::ClassificationAttribute, data, AnyField, "data");
+    field_filter!(
+        super::ClassificationAttribute, created_at, DateTimeField, "createdAt"
+    );
+    field_filter!(
+        super::ClassificationAttribute, modified_at, DateTimeField, "modifiedAt"
+    );
+    field_filter!(
+        super::ClassificationAttribute, created_by_id, TextField, "createdById"
+    );
+    field_filter!(
+        super::ClassificationAttribute, created_by_name, TextField, "createdByName"
+    );
+    field_filter!(
+        super::ClassificationAttribute, modified_by_id, TextField, "modifiedById"
+    );
+    field_filter!(
+        super::ClassificationAttribute, modified_by_name, TextField, "modifiedByName"
+    );
+    field_filter!(
+        super::ClassificationAttribute, owner_user_id, TextField, "ownerUserId"
+    );
+    field_filter!(
+        super::ClassificationAttribute, owner_user_name, TextField, "ownerUserName"
+    );
+    field_filter!(
+        super::ClassificationAttribute, assigned_user_id, TextField, "assignedUserId"
+    );
+    field_filter!(
+        super::ClassificationAttribute, assigned_user_name, TextField, "assignedUserName"
+    );
+    field_filter!(super::ClassificationAttribute, teams_ids, AnyField, "teamsIds");
+    field_filter!(super::ClassificationAttribute, teams_names, AnyField, "teamsNames");
+    field_filter!(
+        super::ClassificationAttribute, attribute_name_de_de, TextField,
+        "attributeNameDeDe"
+    );
+    field_filter!(
+        super::ClassificationAttribute, attribute_name_fr_fr, TextField,
+        "attributeNameFrFr"
+    );
     /// Link conditions on `classification` (`linkedWith`, `isLinked`, …); ids are compared on `classificationId`.
     pub const fn classification() -> ::atrocore_runtime::LinkField<
         super::ClassificationAttribute,

@@ -142,14 +142,7 @@ pub struct UpdateModuleBody {
     /// `version`
     pub version: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for UpdateModuleBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(UpdateModuleBody);
 impl ::atrocore_runtime::fields::EncodeFields for UpdateModuleBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -161,13 +154,7 @@ impl ::atrocore_runtime::fields::EncodeFields for UpdateModuleBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpdateModuleBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(UpdateModuleBody);
 impl ::atrocore_runtime::fields::DecodeFields for UpdateModuleBody {
     const EXPECTING: &'static str = "a `UpdateModuleBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -191,14 +178,7 @@ pub struct GetListResponse {
     /// `list`
     pub list: Option<Vec<GetListResponseListItem>>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetListResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetListResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetListResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -210,13 +190,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetListResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetListResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetListResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetListResponse {
     const EXPECTING: &'static str = "a `GetListResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -248,14 +222,7 @@ pub struct GetListResponseListItem {
     /// `isComposer`
     pub is_composer: Option<bool>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetListResponseListItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetListResponseListItem);
 impl ::atrocore_runtime::fields::EncodeFields for GetListResponseListItem {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -271,13 +238,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetListResponseListItem {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetListResponseListItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetListResponseListItem);
 impl ::atrocore_runtime::fields::DecodeFields for GetListResponseListItem {
     const EXPECTING: &'static str = "a `GetListResponseListItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -303,14 +264,7 @@ pub struct InstallModuleBody {
     /// `id`
     pub id: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for InstallModuleBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(InstallModuleBody);
 impl ::atrocore_runtime::fields::EncodeFields for InstallModuleBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -321,13 +275,7 @@ impl ::atrocore_runtime::fields::EncodeFields for InstallModuleBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for InstallModuleBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(InstallModuleBody);
 impl ::atrocore_runtime::fields::DecodeFields for InstallModuleBody {
     const EXPECTING: &'static str = "a `InstallModuleBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -348,14 +296,7 @@ pub struct CancelBody {
     /// `id`
     pub id: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for CancelBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(CancelBody);
 impl ::atrocore_runtime::fields::EncodeFields for CancelBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -366,13 +307,7 @@ impl ::atrocore_runtime::fields::EncodeFields for CancelBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for CancelBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(CancelBody);
 impl ::atrocore_runtime::fields::DecodeFields for CancelBody {
     const EXPECTING: &'static str = "a `CancelBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -395,14 +330,7 @@ pub struct GetLogsResponse {
     /// `list`
     pub list: Option<Vec<GetLogsResponseListItem>>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetLogsResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetLogsResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetLogsResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -414,13 +342,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetLogsResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetLogsResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetLogsResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetLogsResponse {
     const EXPECTING: &'static str = "a `GetLogsResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -490,14 +412,7 @@ pub struct GetLogsResponseListItem {
     /// `modifiedByName`
     pub modified_by_name: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetLogsResponseListItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetLogsResponseListItem);
 impl ::atrocore_runtime::fields::EncodeFields for GetLogsResponseListItem {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -532,13 +447,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetLogsResponseListItem {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetLogsResponseListItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetLogsResponseListItem);
 impl ::atrocore_runtime::fields::DecodeFields for GetLogsResponseListItem {
     const EXPECTING: &'static str = "a `GetLogsResponseListItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(

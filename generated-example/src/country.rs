@@ -28,14 +28,7 @@ pub struct Country {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for Country {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(Country);
 impl ::atrocore_runtime::fields::EncodeFields for Country {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -53,13 +46,7 @@ impl ::atrocore_runtime::fields::EncodeFields for Country {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Country {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(Country);
 impl ::atrocore_runtime::fields::DecodeFields for Country {
     const EXPECTING: &'static str = "a `Country` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -159,14 +146,7 @@ pub struct CountryPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for CountryPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(CountryPost);
 impl ::atrocore_runtime::fields::EncodeFields for CountryPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -267,14 +247,7 @@ pub struct CountryPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for CountryPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(CountryPatch);
 impl ::atrocore_runtime::fields::EncodeFields for CountryPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -289,13 +262,7 @@ impl ::atrocore_runtime::fields::EncodeFields for CountryPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for CountryPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(CountryPatch);
 impl ::atrocore_runtime::fields::DecodeFields for CountryPatch {
     const EXPECTING: &'static str = "a `CountryPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -318,30 +285,13 @@ impl ::atrocore_runtime::fields::DecodeFields for CountryPatch {
 }
 /// Typed `where` conditions on `Country` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::Country> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::Country> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `code`.
-    pub const fn code() -> ::atrocore_runtime::TextField<super::Country> {
-        ::atrocore_runtime::TextField::new("code")
-    }
-    /// Conditions on `isActive`.
-    pub const fn is_active() -> ::atrocore_runtime::BoolField<super::Country> {
-        ::atrocore_runtime::BoolField::new("isActive")
-    }
-    /// Conditions on `eu`.
-    pub const fn eu() -> ::atrocore_runtime::BoolField<super::Country> {
-        ::atrocore_runtime::BoolField::new("eu")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<super::Country> {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::Country, id, TextField, "id");
+    field_filter!(super::Country, name, TextField, "name");
+    field_filter!(super::Country, code, TextField, "code");
+    field_filter!(super::Country, is_active, BoolField, "isActive");
+    field_filter!(super::Country, eu, BoolField, "eu");
+    field_filter!(super::Country, bookmark_id, TextField, "bookmarkId");
 }
 /// Operations on `Country` records; get one from [`crate::Client`]. What every entity does comes from the runtime's `EntityHandle`, which this dereferences to:
 /// - `list`: `GET /Country`

@@ -38,14 +38,7 @@ pub struct GetDashletNameResponse {
     /// `list`
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetDashletNameResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetDashletNameResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetDashletNameResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -57,13 +50,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetDashletNameResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetDashletNameResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetDashletNameResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetDashletNameResponse {
     const EXPECTING: &'static str = "a `GetDashletNameResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(

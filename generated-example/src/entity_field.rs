@@ -41,14 +41,7 @@ pub struct UpdateOptionCodeBody {
     /// `newValue`
     pub new_value: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for UpdateOptionCodeBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(UpdateOptionCodeBody);
 impl ::atrocore_runtime::fields::EncodeFields for UpdateOptionCodeBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -62,13 +55,7 @@ impl ::atrocore_runtime::fields::EncodeFields for UpdateOptionCodeBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpdateOptionCodeBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(UpdateOptionCodeBody);
 impl ::atrocore_runtime::fields::DecodeFields for UpdateOptionCodeBody {
     const EXPECTING: &'static str = "a `UpdateOptionCodeBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(

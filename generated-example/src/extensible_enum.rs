@@ -50,14 +50,7 @@ pub struct ExtensibleEnum {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ExtensibleEnum {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ExtensibleEnum);
 impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnum {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -86,13 +79,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnum {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ExtensibleEnum {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ExtensibleEnum);
 impl ::atrocore_runtime::fields::DecodeFields for ExtensibleEnum {
     const EXPECTING: &'static str = "a `ExtensibleEnum` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -267,14 +254,7 @@ pub struct ExtensibleEnumPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ExtensibleEnumPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ExtensibleEnumPost);
 impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -415,14 +395,7 @@ pub struct ExtensibleEnumPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ExtensibleEnumPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ExtensibleEnumPatch);
 impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -439,13 +412,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ExtensibleEnumPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ExtensibleEnumPatch);
 impl ::atrocore_runtime::fields::DecodeFields for ExtensibleEnumPatch {
     const EXPECTING: &'static str = "a `ExtensibleEnumPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -472,94 +439,26 @@ impl ::atrocore_runtime::fields::DecodeFields for ExtensibleEnumPatch {
 }
 /// Typed `where` conditions on `ExtensibleEnum` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::ExtensibleEnum> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::ExtensibleEnum> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `description`.
-    pub const fn description() -> ::atrocore_runtime::TextField<super::ExtensibleEnum> {
-        ::atrocore_runtime::TextField::new("description")
-    }
-    /// Conditions on `code`.
-    pub const fn code() -> ::atrocore_runtime::TextField<super::ExtensibleEnum> {
-        ::atrocore_runtime::TextField::new("code")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<
-        super::ExtensibleEnum,
-    > {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<
-        super::ExtensibleEnum,
-    > {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnum,
-    > {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnum,
-    > {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnum,
-    > {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnum,
-    > {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `ownerUserId`.
-    pub const fn owner_user_id() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnum,
-    > {
-        ::atrocore_runtime::TextField::new("ownerUserId")
-    }
-    /// Conditions on `ownerUserName`.
-    pub const fn owner_user_name() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnum,
-    > {
-        ::atrocore_runtime::TextField::new("ownerUserName")
-    }
-    /// Conditions on `assignedUserId`.
-    pub const fn assigned_user_id() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnum,
-    > {
-        ::atrocore_runtime::TextField::new("assignedUserId")
-    }
-    /// Conditions on `assignedUserName`.
-    pub const fn assigned_user_name() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnum,
-    > {
-        ::atrocore_runtime::TextField::new("assignedUserName")
-    }
-    /// Conditions on `teamsIds`.
-    pub const fn teams_ids() -> ::atrocore_runtime::AnyField<super::ExtensibleEnum> {
-        ::atrocore_runtime::AnyField::new("teamsIds")
-    }
-    /// Conditions on `teamsNames`.
-    pub const fn teams_names() -> ::atrocore_runtime::AnyField<super::ExtensibleEnum> {
-        ::atrocore_runtime::AnyField::new("teamsNames")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<super::ExtensibleEnum> {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::ExtensibleEnum, id, TextField, "id");
+    field_filter!(super::ExtensibleEnum, name, TextField, "name");
+    field_filter!(super::ExtensibleEnum, description, TextField, "description");
+    field_filter!(super::ExtensibleEnum, code, TextField, "code");
+    field_filter!(super::ExtensibleEnum, created_at, DateTimeField, "createdAt");
+    field_filter!(super::ExtensibleEnum, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::ExtensibleEnum, created_by_id, TextField, "createdById");
+    field_filter!(super::ExtensibleEnum, created_by_name, TextField, "createdByName");
+    field_filter!(super::ExtensibleEnum, modified_by_id, TextField, "modifiedById");
+    field_filter!(super::ExtensibleEnum, modified_by_name, TextField, "modifiedByName");
+    field_filter!(super::ExtensibleEnum, owner_user_id, TextField, "ownerUserId");
+    field_filter!(super::ExtensibleEnum, owner_user_name, TextField, "ownerUserName");
+    field_filter!(super::ExtensibleEnum, assigned_user_id, TextField, "assignedUserId");
+    field_filter!(
+        super::ExtensibleEnum, assigned_user_name, TextField, "assignedUserName"
+    );
+    field_filter!(super::ExtensibleEnum, teams_ids, AnyField, "teamsIds");
+    field_filter!(super::ExtensibleEnum, teams_names, AnyField, "teamsNames");
+    field_filter!(super::ExtensibleEnum, bookmark_id, TextField, "bookmarkId");
     /// Link conditions on `createdBy` (`linkedWith`, `isLinked`, …); ids are compared on `createdById`.
     pub const fn created_by() -> ::atrocore_runtime::LinkField<super::ExtensibleEnum> {
         ::atrocore_runtime::LinkField::new("createdBy")

@@ -60,14 +60,7 @@ pub struct ExtensibleEnumOption {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ExtensibleEnumOption {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ExtensibleEnumOption);
 impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumOption {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -101,13 +94,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumOption {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ExtensibleEnumOption {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ExtensibleEnumOption);
 impl ::atrocore_runtime::fields::DecodeFields for ExtensibleEnumOption {
     const EXPECTING: &'static str = "a `ExtensibleEnumOption` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -324,14 +311,7 @@ pub struct ExtensibleEnumOptionPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ExtensibleEnumOptionPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ExtensibleEnumOptionPost);
 impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumOptionPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -353,13 +333,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumOptionPost {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ExtensibleEnumOptionPost {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ExtensibleEnumOptionPost);
 impl ::atrocore_runtime::fields::DecodeFields for ExtensibleEnumOptionPost {
     const EXPECTING: &'static str = "a `ExtensibleEnumOptionPost` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -444,14 +418,7 @@ pub struct ExtensibleEnumOptionPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ExtensibleEnumOptionPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ExtensibleEnumOptionPatch);
 impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumOptionPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -472,13 +439,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ExtensibleEnumOptionPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ExtensibleEnumOptionPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ExtensibleEnumOptionPatch);
 impl ::atrocore_runtime::fields::DecodeFields for ExtensibleEnumOptionPatch {
     const EXPECTING: &'static str = "a `ExtensibleEnumOptionPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -509,130 +470,46 @@ impl ::atrocore_runtime::fields::DecodeFields for ExtensibleEnumOptionPatch {
 }
 /// Typed `where` conditions on `ExtensibleEnumOption` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::ExtensibleEnumOption> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::ExtensibleEnumOption> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `nameDeDe`.
-    pub const fn name_de_de() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnumOption,
-    > {
-        ::atrocore_runtime::TextField::new("nameDeDe")
-    }
-    /// Conditions on `nameFrFr`.
-    pub const fn name_fr_fr() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnumOption,
-    > {
-        ::atrocore_runtime::TextField::new("nameFrFr")
-    }
-    /// Conditions on `code`.
-    pub const fn code() -> ::atrocore_runtime::TextField<super::ExtensibleEnumOption> {
-        ::atrocore_runtime::TextField::new("code")
-    }
-    /// Conditions on `extensibleEnumsIds`.
-    pub const fn extensible_enums_ids() -> ::atrocore_runtime::AnyField<
-        super::ExtensibleEnumOption,
-    > {
-        ::atrocore_runtime::AnyField::new("extensibleEnumsIds")
-    }
-    /// Conditions on `extensibleEnumsNames`.
-    pub const fn extensible_enums_names() -> ::atrocore_runtime::AnyField<
-        super::ExtensibleEnumOption,
-    > {
-        ::atrocore_runtime::AnyField::new("extensibleEnumsNames")
-    }
-    /// Conditions on `color`.
-    pub const fn color() -> ::atrocore_runtime::TextField<super::ExtensibleEnumOption> {
-        ::atrocore_runtime::TextField::new("color")
-    }
-    /// Conditions on `sortOrder`.
-    pub const fn sort_order() -> ::atrocore_runtime::NumberField<
-        super::ExtensibleEnumOption,
-    > {
-        ::atrocore_runtime::NumberField::new("sortOrder")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<
-        super::ExtensibleEnumOption,
-    > {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<
-        super::ExtensibleEnumOption,
-    > {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnumOption,
-    > {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnumOption,
-    > {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnumOption,
-    > {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnumOption,
-    > {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `ownerUserId`.
-    pub const fn owner_user_id() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnumOption,
-    > {
-        ::atrocore_runtime::TextField::new("ownerUserId")
-    }
-    /// Conditions on `ownerUserName`.
-    pub const fn owner_user_name() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnumOption,
-    > {
-        ::atrocore_runtime::TextField::new("ownerUserName")
-    }
-    /// Conditions on `assignedUserId`.
-    pub const fn assigned_user_id() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnumOption,
-    > {
-        ::atrocore_runtime::TextField::new("assignedUserId")
-    }
-    /// Conditions on `assignedUserName`.
-    pub const fn assigned_user_name() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnumOption,
-    > {
-        ::atrocore_runtime::TextField::new("assignedUserName")
-    }
-    /// Conditions on `teamsIds`.
-    pub const fn teams_ids() -> ::atrocore_runtime::AnyField<
-        super::ExtensibleEnumOption,
-    > {
-        ::atrocore_runtime::AnyField::new("teamsIds")
-    }
-    /// Conditions on `teamsNames`.
-    pub const fn teams_names() -> ::atrocore_runtime::AnyField<
-        super::ExtensibleEnumOption,
-    > {
-        ::atrocore_runtime::AnyField::new("teamsNames")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<
-        super::ExtensibleEnumOption,
-    > {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::ExtensibleEnumOption, id, TextField, "id");
+    field_filter!(super::ExtensibleEnumOption, name, TextField, "name");
+    field_filter!(super::ExtensibleEnumOption, name_de_de, TextField, "nameDeDe");
+    field_filter!(super::ExtensibleEnumOption, name_fr_fr, TextField, "nameFrFr");
+    field_filter!(super::ExtensibleEnumOption, code, TextField, "code");
+    field_filter!(
+        super::ExtensibleEnumOption, extensible_enums_ids, AnyField, "extensibleEnumsIds"
+    );
+    field_filter!(
+        super::ExtensibleEnumOption, extensible_enums_names, AnyField,
+        "extensibleEnumsNames"
+    );
+    field_filter!(super::ExtensibleEnumOption, color, TextField, "color");
+    field_filter!(super::ExtensibleEnumOption, sort_order, NumberField, "sortOrder");
+    field_filter!(super::ExtensibleEnumOption, created_at, DateTimeField, "createdAt");
+    field_filter!(super::ExtensibleEnumOption, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::ExtensibleEnumOption, created_by_id, TextField, "createdById");
+    field_filter!(
+        super::ExtensibleEnumOption, created_by_name, TextField, "createdByName"
+    );
+    field_filter!(
+        super::ExtensibleEnumOption, modified_by_id, TextField, "modifiedById"
+    );
+    field_filter!(
+        super::ExtensibleEnumOption, modified_by_name, TextField, "modifiedByName"
+    );
+    field_filter!(super::ExtensibleEnumOption, owner_user_id, TextField, "ownerUserId");
+    field_filter!(
+        super::ExtensibleEnumOption, owner_user_name, TextField, "ownerUserName"
+    );
+    field_filter!(
+        super::ExtensibleEnumOption, assigned_user_id, TextField, "assignedUserId"
+    );
+    field_filter!(
+        super::ExtensibleEnumOption, assigned_user_name, TextField, "assignedUserName"
+    );
+    field_filter!(super::ExtensibleEnumOption, teams_ids, AnyField, "teamsIds");
+    field_filter!(super::ExtensibleEnumOption, teams_names, AnyField, "teamsNames");
+    field_filter!(super::ExtensibleEnumOption, bookmark_id, TextField, "bookmarkId");
     /// Link conditions on `extensibleEnums` (`linkedWith`, `isLinked`, …); ids are compared on `extensibleEnumsIds`.
     pub const fn extensible_enums() -> ::atrocore_runtime::LinkField<
         super::ExtensibleEnumOption,

@@ -62,14 +62,7 @@ pub struct Folder {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for Folder {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(Folder);
 impl ::atrocore_runtime::fields::EncodeFields for Folder {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -104,13 +97,7 @@ impl ::atrocore_runtime::fields::EncodeFields for Folder {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Folder {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(Folder);
 impl ::atrocore_runtime::fields::DecodeFields for Folder {
     const EXPECTING: &'static str = "a `Folder` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -303,14 +290,7 @@ pub struct FolderPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for FolderPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(FolderPost);
 impl ::atrocore_runtime::fields::EncodeFields for FolderPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -428,14 +408,7 @@ pub struct FolderPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for FolderPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(FolderPatch);
 impl ::atrocore_runtime::fields::EncodeFields for FolderPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -451,13 +424,7 @@ impl ::atrocore_runtime::fields::EncodeFields for FolderPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for FolderPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(FolderPatch);
 impl ::atrocore_runtime::fields::DecodeFields for FolderPatch {
     const EXPECTING: &'static str = "a `FolderPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -483,98 +450,30 @@ impl ::atrocore_runtime::fields::DecodeFields for FolderPatch {
 }
 /// Typed `where` conditions on `Folder` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::Folder> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::Folder> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `description`.
-    pub const fn description() -> ::atrocore_runtime::TextField<super::Folder> {
-        ::atrocore_runtime::TextField::new("description")
-    }
-    /// Conditions on `parentsIds`.
-    pub const fn parents_ids() -> ::atrocore_runtime::AnyField<super::Folder> {
-        ::atrocore_runtime::AnyField::new("parentsIds")
-    }
-    /// Conditions on `parentsNames`.
-    pub const fn parents_names() -> ::atrocore_runtime::AnyField<super::Folder> {
-        ::atrocore_runtime::AnyField::new("parentsNames")
-    }
-    /// Conditions on `folderPath`.
-    pub const fn folder_path() -> ::atrocore_runtime::AnyField<super::Folder> {
-        ::atrocore_runtime::AnyField::new("folderPath")
-    }
-    /// Conditions on `sortOrder`.
-    pub const fn sort_order() -> ::atrocore_runtime::NumberField<super::Folder> {
-        ::atrocore_runtime::NumberField::new("sortOrder")
-    }
-    /// Conditions on `code`.
-    pub const fn code() -> ::atrocore_runtime::TextField<super::Folder> {
-        ::atrocore_runtime::TextField::new("code")
-    }
-    /// Conditions on `storageId`.
-    pub const fn storage_id() -> ::atrocore_runtime::TextField<super::Folder> {
-        ::atrocore_runtime::TextField::new("storageId")
-    }
-    /// Conditions on `storageName`.
-    pub const fn storage_name() -> ::atrocore_runtime::TextField<super::Folder> {
-        ::atrocore_runtime::TextField::new("storageName")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<super::Folder> {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<super::Folder> {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<super::Folder> {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<super::Folder> {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<super::Folder> {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<super::Folder> {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `scanId`.
-    pub const fn scan_id() -> ::atrocore_runtime::TextField<super::Folder> {
-        ::atrocore_runtime::TextField::new("scanId")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<super::Folder> {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
-    /// Conditions on `routes`.
-    pub const fn routes() -> ::atrocore_runtime::AnyField<super::Folder> {
-        ::atrocore_runtime::AnyField::new("routes")
-    }
-    /// Conditions on `routesNames`.
-    pub const fn routes_names() -> ::atrocore_runtime::AnyField<super::Folder> {
-        ::atrocore_runtime::AnyField::new("routesNames")
-    }
-    /// Conditions on `isRoot`.
-    pub const fn is_root() -> ::atrocore_runtime::BoolField<super::Folder> {
-        ::atrocore_runtime::BoolField::new("isRoot")
-    }
-    /// Conditions on `hasChildren`.
-    pub const fn has_children() -> ::atrocore_runtime::BoolField<super::Folder> {
-        ::atrocore_runtime::BoolField::new("hasChildren")
-    }
-    /// Conditions on `inheritedFields`.
-    pub const fn inherited_fields() -> ::atrocore_runtime::ArrayField<super::Folder> {
-        ::atrocore_runtime::ArrayField::new("inheritedFields")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::Folder, id, TextField, "id");
+    field_filter!(super::Folder, name, TextField, "name");
+    field_filter!(super::Folder, description, TextField, "description");
+    field_filter!(super::Folder, parents_ids, AnyField, "parentsIds");
+    field_filter!(super::Folder, parents_names, AnyField, "parentsNames");
+    field_filter!(super::Folder, folder_path, AnyField, "folderPath");
+    field_filter!(super::Folder, sort_order, NumberField, "sortOrder");
+    field_filter!(super::Folder, code, TextField, "code");
+    field_filter!(super::Folder, storage_id, TextField, "storageId");
+    field_filter!(super::Folder, storage_name, TextField, "storageName");
+    field_filter!(super::Folder, created_at, DateTimeField, "createdAt");
+    field_filter!(super::Folder, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::Folder, created_by_id, TextField, "createdById");
+    field_filter!(super::Folder, created_by_name, TextField, "createdByName");
+    field_filter!(super::Folder, modified_by_id, TextField, "modifiedById");
+    field_filter!(super::Folder, modified_by_name, TextField, "modifiedByName");
+    field_filter!(super::Folder, scan_id, TextField, "scanId");
+    field_filter!(super::Folder, bookmark_id, TextField, "bookmarkId");
+    field_filter!(super::Folder, routes, AnyField, "routes");
+    field_filter!(super::Folder, routes_names, AnyField, "routesNames");
+    field_filter!(super::Folder, is_root, BoolField, "isRoot");
+    field_filter!(super::Folder, has_children, BoolField, "hasChildren");
+    field_filter!(super::Folder, inherited_fields, ArrayField, "inheritedFields");
     /// Link conditions on `parents` (`linkedWith`, `isLinked`, …); ids are compared on `parentsIds`.
     pub const fn parents() -> ::atrocore_runtime::LinkField<super::Folder> {
         ::atrocore_runtime::LinkField::new("parents")

@@ -40,14 +40,7 @@ pub struct GetTreeResponse {
     /// `list`
     pub list: Option<Vec<GetTreeResponseListItem>>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetTreeResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetTreeResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetTreeResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -59,13 +52,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetTreeResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetTreeResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetTreeResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetTreeResponse {
     const EXPECTING: &'static str = "a `GetTreeResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -97,14 +84,7 @@ pub struct GetTreeResponseListItem {
     /// `total`
     pub total: Option<i64>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetTreeResponseListItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetTreeResponseListItem);
 impl ::atrocore_runtime::fields::EncodeFields for GetTreeResponseListItem {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -120,13 +100,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetTreeResponseListItem {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetTreeResponseListItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetTreeResponseListItem);
 impl ::atrocore_runtime::fields::DecodeFields for GetTreeResponseListItem {
     const EXPECTING: &'static str = "a `GetTreeResponseListItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(

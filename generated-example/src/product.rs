@@ -162,14 +162,7 @@ pub struct Product {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for Product {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(Product);
 impl ::atrocore_runtime::fields::EncodeFields for Product {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -262,13 +255,7 @@ impl ::atrocore_runtime::fields::EncodeFields for Product {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Product {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(Product);
 impl ::atrocore_runtime::fields::DecodeFields for Product {
     const EXPECTING: &'static str = "a `Product` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -848,14 +835,7 @@ pub struct ProductPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ProductPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ProductPost);
 impl ::atrocore_runtime::fields::EncodeFields for ProductPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1337,14 +1317,7 @@ pub struct ProductPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ProductPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ProductPatch);
 impl ::atrocore_runtime::fields::EncodeFields for ProductPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1398,13 +1371,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ProductPatch);
 impl ::atrocore_runtime::fields::DecodeFields for ProductPatch {
     const EXPECTING: &'static str = "a `ProductPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1466,321 +1433,100 @@ impl ::atrocore_runtime::fields::DecodeFields for ProductPatch {
 }
 /// Typed `where` conditions on `Product` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `nameDeDe`.
-    pub const fn name_de_de() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("nameDeDe")
-    }
-    /// Conditions on `nameFrFr`.
-    pub const fn name_fr_fr() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("nameFrFr")
-    }
-    /// Conditions on `description`.
-    pub const fn description() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("description")
-    }
-    /// Conditions on `descriptionDeDe`.
-    pub const fn description_de_de() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("descriptionDeDe")
-    }
-    /// Conditions on `descriptionFrFr`.
-    pub const fn description_fr_fr() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("descriptionFrFr")
-    }
-    /// Conditions on `longDescription`.
-    pub const fn long_description() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("longDescription")
-    }
-    /// Conditions on `longDescriptionDeDe`.
-    pub const fn long_description_de_de() -> ::atrocore_runtime::TextField<
-        super::Product,
-    > {
-        ::atrocore_runtime::TextField::new("longDescriptionDeDe")
-    }
-    /// Conditions on `longDescriptionFrFr`.
-    pub const fn long_description_fr_fr() -> ::atrocore_runtime::TextField<
-        super::Product,
-    > {
-        ::atrocore_runtime::TextField::new("longDescriptionFrFr")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<super::Product> {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<super::Product> {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `parentsIds`.
-    pub const fn parents_ids() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("parentsIds")
-    }
-    /// Conditions on `parentsNames`.
-    pub const fn parents_names() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("parentsNames")
-    }
-    /// Conditions on `sortOrder`.
-    pub const fn sort_order() -> ::atrocore_runtime::NumberField<super::Product> {
-        ::atrocore_runtime::NumberField::new("sortOrder")
-    }
-    /// Conditions on `imageId`.
-    pub const fn image_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("imageId")
-    }
-    /// Conditions on `imageName`.
-    pub const fn image_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("imageName")
-    }
-    /// Conditions on `number`.
-    pub const fn number() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("number")
-    }
-    /// Conditions on `price`.
-    pub const fn price() -> ::atrocore_runtime::NumberField<super::Product> {
-        ::atrocore_runtime::NumberField::new("price")
-    }
-    /// Conditions on `isActive`.
-    pub const fn is_active() -> ::atrocore_runtime::BoolField<super::Product> {
-        ::atrocore_runtime::BoolField::new("isActive")
-    }
-    /// Conditions on `quantity`.
-    pub const fn quantity() -> ::atrocore_runtime::NumberField<super::Product> {
-        ::atrocore_runtime::NumberField::new("quantity")
-    }
-    /// Conditions on `productGroupId`.
-    pub const fn product_group_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("productGroupId")
-    }
-    /// Conditions on `productGroupName`.
-    pub const fn product_group_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("productGroupName")
-    }
-    /// Conditions on `customsNumber`.
-    pub const fn customs_number() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("customsNumber")
-    }
-    /// Conditions on `countryOfOriginId`.
-    pub const fn country_of_origin_id() -> ::atrocore_runtime::TextField<
-        super::Product,
-    > {
-        ::atrocore_runtime::TextField::new("countryOfOriginId")
-    }
-    /// Conditions on `countryOfOriginName`.
-    pub const fn country_of_origin_name() -> ::atrocore_runtime::TextField<
-        super::Product,
-    > {
-        ::atrocore_runtime::TextField::new("countryOfOriginName")
-    }
-    /// Conditions on `defaultSupplierId`.
-    pub const fn default_supplier_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("defaultSupplierId")
-    }
-    /// Conditions on `defaultSupplierName`.
-    pub const fn default_supplier_name() -> ::atrocore_runtime::TextField<
-        super::Product,
-    > {
-        ::atrocore_runtime::TextField::new("defaultSupplierName")
-    }
-    /// Conditions on `mpn`.
-    pub const fn mpn() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("mpn")
-    }
-    /// Conditions on `note`.
-    pub const fn note() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("note")
-    }
-    /// Conditions on `brandId`.
-    pub const fn brand_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("brandId")
-    }
-    /// Conditions on `brandName`.
-    pub const fn brand_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("brandName")
-    }
-    /// Conditions on `status`.
-    pub const fn status() -> ::atrocore_runtime::EnumField<
-        super::Product,
-        super::ProductStatus,
-    > {
-        ::atrocore_runtime::EnumField::new("status")
-    }
-    /// Conditions on `ean`.
-    pub const fn ean() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("ean")
-    }
-    /// Conditions on `rrp`.
-    pub const fn rrp() -> ::atrocore_runtime::NumberField<super::Product> {
-        ::atrocore_runtime::NumberField::new("rrp")
-    }
-    /// Conditions on `tag`.
-    pub const fn tag() -> ::atrocore_runtime::ArrayField<super::Product> {
-        ::atrocore_runtime::ArrayField::new("tag")
-    }
-    /// Conditions on `mainImageId`.
-    pub const fn main_image_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("mainImageId")
-    }
-    /// Conditions on `mainImageName`.
-    pub const fn main_image_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("mainImageName")
-    }
-    /// Conditions on `data`.
-    pub const fn data() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("data")
-    }
-    /// Conditions on `variantSpecificAttributesIds`.
-    pub const fn variant_specific_attributes_ids() -> ::atrocore_runtime::AnyField<
-        super::Product,
-    > {
-        ::atrocore_runtime::AnyField::new("variantSpecificAttributesIds")
-    }
-    /// Conditions on `variantSpecificAttributesNames`.
-    pub const fn variant_specific_attributes_names() -> ::atrocore_runtime::AnyField<
-        super::Product,
-    > {
-        ::atrocore_runtime::AnyField::new("variantSpecificAttributesNames")
-    }
-    /// Conditions on `isInheritAssignedUser`.
-    pub const fn is_inherit_assigned_user() -> ::atrocore_runtime::BoolField<
-        super::Product,
-    > {
-        ::atrocore_runtime::BoolField::new("isInheritAssignedUser")
-    }
-    /// Conditions on `isInheritOwnerUser`.
-    pub const fn is_inherit_owner_user() -> ::atrocore_runtime::BoolField<
-        super::Product,
-    > {
-        ::atrocore_runtime::BoolField::new("isInheritOwnerUser")
-    }
-    /// Conditions on `isInheritTeams`.
-    pub const fn is_inherit_teams() -> ::atrocore_runtime::BoolField<super::Product> {
-        ::atrocore_runtime::BoolField::new("isInheritTeams")
-    }
-    /// Conditions on `ownerUserId`.
-    pub const fn owner_user_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("ownerUserId")
-    }
-    /// Conditions on `ownerUserName`.
-    pub const fn owner_user_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("ownerUserName")
-    }
-    /// Conditions on `assignedUserId`.
-    pub const fn assigned_user_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("assignedUserId")
-    }
-    /// Conditions on `assignedUserName`.
-    pub const fn assigned_user_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("assignedUserName")
-    }
-    /// Conditions on `teamsIds`.
-    pub const fn teams_ids() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("teamsIds")
-    }
-    /// Conditions on `teamsNames`.
-    pub const fn teams_names() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("teamsNames")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
-    /// Conditions on `attributesDefs`.
-    pub const fn attributes_defs() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("attributesDefs")
-    }
-    /// Conditions on `routes`.
-    pub const fn routes() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("routes")
-    }
-    /// Conditions on `routesNames`.
-    pub const fn routes_names() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("routesNames")
-    }
-    /// Conditions on `isRoot`.
-    pub const fn is_root() -> ::atrocore_runtime::BoolField<super::Product> {
-        ::atrocore_runtime::BoolField::new("isRoot")
-    }
-    /// Conditions on `hasChildren`.
-    pub const fn has_children() -> ::atrocore_runtime::BoolField<super::Product> {
-        ::atrocore_runtime::BoolField::new("hasChildren")
-    }
-    /// Conditions on `inheritedFields`.
-    pub const fn inherited_fields() -> ::atrocore_runtime::ArrayField<super::Product> {
-        ::atrocore_runtime::ArrayField::new("inheritedFields")
-    }
-    /// Conditions on `priceUnitId`.
-    pub const fn price_unit_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("priceUnitId")
-    }
-    /// Conditions on `priceUnitName`.
-    pub const fn price_unit_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("priceUnitName")
-    }
-    /// Conditions on `unitPrice`.
-    pub const fn unit_price() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("unitPrice")
-    }
-    /// Conditions on `priceAllUnits`.
-    pub const fn price_all_units() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("priceAllUnits")
-    }
-    /// Conditions on `priceUnitData`.
-    pub const fn price_unit_data() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("priceUnitData")
-    }
-    /// Conditions on `rrpUnitId`.
-    pub const fn rrp_unit_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("rrpUnitId")
-    }
-    /// Conditions on `rrpUnitName`.
-    pub const fn rrp_unit_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("rrpUnitName")
-    }
-    /// Conditions on `unitRrp`.
-    pub const fn unit_rrp() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("unitRrp")
-    }
-    /// Conditions on `rrpAllUnits`.
-    pub const fn rrp_all_units() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("rrpAllUnits")
-    }
-    /// Conditions on `rrpUnitData`.
-    pub const fn rrp_unit_data() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("rrpUnitData")
-    }
-    /// Conditions on `classificationsIds`.
-    pub const fn classifications_ids() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("classificationsIds")
-    }
-    /// Conditions on `classificationsNames`.
-    pub const fn classifications_names() -> ::atrocore_runtime::AnyField<
-        super::Product,
-    > {
-        ::atrocore_runtime::AnyField::new("classificationsNames")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::Product, id, TextField, "id");
+    field_filter!(super::Product, name, TextField, "name");
+    field_filter!(super::Product, name_de_de, TextField, "nameDeDe");
+    field_filter!(super::Product, name_fr_fr, TextField, "nameFrFr");
+    field_filter!(super::Product, description, TextField, "description");
+    field_filter!(super::Product, description_de_de, TextField, "descriptionDeDe");
+    field_filter!(super::Product, description_fr_fr, TextField, "descriptionFrFr");
+    field_filter!(super::Product, long_description, TextField, "longDescription");
+    field_filter!(
+        super::Product, long_description_de_de, TextField, "longDescriptionDeDe"
+    );
+    field_filter!(
+        super::Product, long_description_fr_fr, TextField, "longDescriptionFrFr"
+    );
+    field_filter!(super::Product, created_at, DateTimeField, "createdAt");
+    field_filter!(super::Product, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::Product, created_by_id, TextField, "createdById");
+    field_filter!(super::Product, created_by_name, TextField, "createdByName");
+    field_filter!(super::Product, modified_by_id, TextField, "modifiedById");
+    field_filter!(super::Product, modified_by_name, TextField, "modifiedByName");
+    field_filter!(super::Product, parents_ids, AnyField, "parentsIds");
+    field_filter!(super::Product, parents_names, AnyField, "parentsNames");
+    field_filter!(super::Product, sort_order, NumberField, "sortOrder");
+    field_filter!(super::Product, image_id, TextField, "imageId");
+    field_filter!(super::Product, image_name, TextField, "imageName");
+    field_filter!(super::Product, number, TextField, "number");
+    field_filter!(super::Product, price, NumberField, "price");
+    field_filter!(super::Product, is_active, BoolField, "isActive");
+    field_filter!(super::Product, quantity, NumberField, "quantity");
+    field_filter!(super::Product, product_group_id, TextField, "productGroupId");
+    field_filter!(super::Product, product_group_name, TextField, "productGroupName");
+    field_filter!(super::Product, customs_number, TextField, "customsNumber");
+    field_filter!(super::Product, country_of_origin_id, TextField, "countryOfOriginId");
+    field_filter!(
+        super::Product, country_of_origin_name, TextField, "countryOfOriginName"
+    );
+    field_filter!(super::Product, default_supplier_id, TextField, "defaultSupplierId");
+    field_filter!(
+        super::Product, default_supplier_name, TextField, "defaultSupplierName"
+    );
+    field_filter!(super::Product, mpn, TextField, "mpn");
+    field_filter!(super::Product, note, TextField, "note");
+    field_filter!(super::Product, brand_id, TextField, "brandId");
+    field_filter!(super::Product, brand_name, TextField, "brandName");
+    field_filter!(super::Product, status, EnumField(super::ProductStatus), "status");
+    field_filter!(super::Product, ean, TextField, "ean");
+    field_filter!(super::Product, rrp, NumberField, "rrp");
+    field_filter!(super::Product, tag, ArrayField, "tag");
+    field_filter!(super::Product, main_image_id, TextField, "mainImageId");
+    field_filter!(super::Product, main_image_name, TextField, "mainImageName");
+    field_filter!(super::Product, data, AnyField, "data");
+    field_filter!(
+        super::Product, variant_specific_attributes_ids, AnyField,
+        "variantSpecificAttributesIds"
+    );
+    field_filter!(
+        super::Product, variant_specific_attributes_names, AnyField,
+        "variantSpecificAttributesNames"
+    );
+    field_filter!(
+        super::Product, is_inherit_assigned_user, BoolField, "isInheritAssignedUser"
+    );
+    field_filter!(
+        super::Product, is_inherit_owner_user, BoolField, "isInheritOwnerUser"
+    );
+    field_filter!(super::Product, is_inherit_teams, BoolField, "isInheritTeams");
+    field_filter!(super::Product, owner_user_id, TextField, "ownerUserId");
+    field_filter!(super::Product, owner_user_name, TextField, "ownerUserName");
+    field_filter!(super::Product, assigned_user_id, TextField, "assignedUserId");
+    field_filter!(super::Product, assigned_user_name, TextField, "assignedUserName");
+    field_filter!(super::Product, teams_ids, AnyField, "teamsIds");
+    field_filter!(super::Product, teams_names, AnyField, "teamsNames");
+    field_filter!(super::Product, bookmark_id, TextField, "bookmarkId");
+    field_filter!(super::Product, attributes_defs, AnyField, "attributesDefs");
+    field_filter!(super::Product, routes, AnyField, "routes");
+    field_filter!(super::Product, routes_names, AnyField, "routesNames");
+    field_filter!(super::Product, is_root, BoolField, "isRoot");
+    field_filter!(super::Product, has_children, BoolField, "hasChildren");
+    field_filter!(super::Product, inherited_fields, ArrayField, "inheritedFields");
+    field_filter!(super::Product, price_unit_id, TextField, "priceUnitId");
+    field_filter!(super::Product, price_unit_name, TextField, "priceUnitName");
+    field_filter!(super::Product, unit_price, TextField, "unitPrice");
+    field_filter!(super::Product, price_all_units, AnyField, "priceAllUnits");
+    field_filter!(super::Product, price_unit_data, AnyField, "priceUnitData");
+    field_filter!(super::Product, rrp_unit_id, TextField, "rrpUnitId");
+    field_filter!(super::Product, rrp_unit_name, TextField, "rrpUnitName");
+    field_filter!(super::Product, unit_rrp, TextField, "unitRrp");
+    field_filter!(super::Product, rrp_all_units, AnyField, "rrpAllUnits");
+    field_filter!(super::Product, rrp_unit_data, AnyField, "rrpUnitData");
+    field_filter!(super::Product, classifications_ids, AnyField, "classificationsIds");
+    field_filter!(
+        super::Product, classifications_names, AnyField, "classificationsNames"
+    );
     /// Link conditions on `createdBy` (`linkedWith`, `isLinked`, …); ids are compared on `createdById`.
     pub const fn created_by() -> ::atrocore_runtime::LinkField<super::Product> {
         ::atrocore_runtime::LinkField::new("createdBy")
@@ -2174,34 +1920,7 @@ impl From<&str> for ProductStatus {
         }
     }
 }
-impl ::std::fmt::Display for ProductStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::atrocore_runtime::EnumValue for ProductStatus {
-    fn wire_value(&self) -> &str {
-        self.as_str()
-    }
-}
-impl ::atrocore_runtime::serde::Serialize for ProductStatus {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductStatus {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        Ok(Self::from(value.as_str()))
-    }
-}
+::atrocore_runtime::wire_enum!(ProductStatus);
 /// Request body of `POST /Product/action/massRemoveAttribute`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MassRemoveAttributeBody {
@@ -2210,14 +1929,7 @@ pub struct MassRemoveAttributeBody {
     /// `ids`
     pub ids: Option<Vec<String>>,
 }
-impl ::atrocore_runtime::serde::Serialize for MassRemoveAttributeBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(MassRemoveAttributeBody);
 impl ::atrocore_runtime::fields::EncodeFields for MassRemoveAttributeBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2229,13 +1941,7 @@ impl ::atrocore_runtime::fields::EncodeFields for MassRemoveAttributeBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MassRemoveAttributeBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(MassRemoveAttributeBody);
 impl ::atrocore_runtime::fields::DecodeFields for MassRemoveAttributeBody {
     const EXPECTING: &'static str = "a `MassRemoveAttributeBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2257,14 +1963,7 @@ pub struct MassRemoveAttributeBodyAttributes {
     /// `ids`
     pub ids: Option<Vec<String>>,
 }
-impl ::atrocore_runtime::serde::Serialize for MassRemoveAttributeBodyAttributes {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(MassRemoveAttributeBodyAttributes);
 impl ::atrocore_runtime::fields::EncodeFields for MassRemoveAttributeBodyAttributes {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2275,14 +1974,7 @@ impl ::atrocore_runtime::fields::EncodeFields for MassRemoveAttributeBodyAttribu
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for MassRemoveAttributeBodyAttributes {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(MassRemoveAttributeBodyAttributes);
 impl ::atrocore_runtime::fields::DecodeFields for MassRemoveAttributeBodyAttributes {
     const EXPECTING: &'static str = "a `MassRemoveAttributeBodyAttributes` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2303,14 +1995,7 @@ pub struct SubscriptionResponse {
     /// `message`
     pub message: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for SubscriptionResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(SubscriptionResponse);
 impl ::atrocore_runtime::fields::EncodeFields for SubscriptionResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2321,13 +2006,7 @@ impl ::atrocore_runtime::fields::EncodeFields for SubscriptionResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for SubscriptionResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(SubscriptionResponse);
 impl ::atrocore_runtime::fields::DecodeFields for SubscriptionResponse {
     const EXPECTING: &'static str = "a `SubscriptionResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(

@@ -42,14 +42,7 @@ pub struct ProductCategory {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ProductCategory {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ProductCategory);
 impl ::atrocore_runtime::fields::EncodeFields for ProductCategory {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -74,13 +67,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductCategory {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductCategory {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ProductCategory);
 impl ::atrocore_runtime::fields::DecodeFields for ProductCategory {
     const EXPECTING: &'static str = "a `ProductCategory` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -222,14 +209,7 @@ pub struct ProductCategoryPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ProductCategoryPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ProductCategoryPost);
 impl ::atrocore_runtime::fields::EncodeFields for ProductCategoryPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -357,14 +337,7 @@ pub struct ProductCategoryPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ProductCategoryPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ProductCategoryPatch);
 impl ::atrocore_runtime::fields::EncodeFields for ProductCategoryPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -379,13 +352,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductCategoryPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductCategoryPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ProductCategoryPatch);
 impl ::atrocore_runtime::fields::DecodeFields for ProductCategoryPatch {
     const EXPECTING: &'static str = "a `ProductCategoryPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -410,76 +377,20 @@ impl ::atrocore_runtime::fields::DecodeFields for ProductCategoryPatch {
 }
 /// Typed `where` conditions on `ProductCategory` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::ProductCategory> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<
-        super::ProductCategory,
-    > {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<
-        super::ProductCategory,
-    > {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<
-        super::ProductCategory,
-    > {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<
-        super::ProductCategory,
-    > {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<
-        super::ProductCategory,
-    > {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<
-        super::ProductCategory,
-    > {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `productId`.
-    pub const fn product_id() -> ::atrocore_runtime::TextField<super::ProductCategory> {
-        ::atrocore_runtime::TextField::new("productId")
-    }
-    /// Conditions on `productName`.
-    pub const fn product_name() -> ::atrocore_runtime::TextField<
-        super::ProductCategory,
-    > {
-        ::atrocore_runtime::TextField::new("productName")
-    }
-    /// Conditions on `categoryId`.
-    pub const fn category_id() -> ::atrocore_runtime::TextField<super::ProductCategory> {
-        ::atrocore_runtime::TextField::new("categoryId")
-    }
-    /// Conditions on `categoryName`.
-    pub const fn category_name() -> ::atrocore_runtime::TextField<
-        super::ProductCategory,
-    > {
-        ::atrocore_runtime::TextField::new("categoryName")
-    }
-    /// Conditions on `sorting`.
-    pub const fn sorting() -> ::atrocore_runtime::NumberField<super::ProductCategory> {
-        ::atrocore_runtime::NumberField::new("sorting")
-    }
-    /// Conditions on `mainCategory`.
-    pub const fn main_category() -> ::atrocore_runtime::BoolField<
-        super::ProductCategory,
-    > {
-        ::atrocore_runtime::BoolField::new("mainCategory")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::ProductCategory, id, TextField, "id");
+    field_filter!(super::ProductCategory, created_at, DateTimeField, "createdAt");
+    field_filter!(super::ProductCategory, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::ProductCategory, created_by_id, TextField, "createdById");
+    field_filter!(super::ProductCategory, created_by_name, TextField, "createdByName");
+    field_filter!(super::ProductCategory, modified_by_id, TextField, "modifiedById");
+    field_filter!(super::ProductCategory, modified_by_name, TextField, "modifiedByName");
+    field_filter!(super::ProductCategory, product_id, TextField, "productId");
+    field_filter!(super::ProductCategory, product_name, TextField, "productName");
+    field_filter!(super::ProductCategory, category_id, TextField, "categoryId");
+    field_filter!(super::ProductCategory, category_name, TextField, "categoryName");
+    field_filter!(super::ProductCategory, sorting, NumberField, "sorting");
+    field_filter!(super::ProductCategory, main_category, BoolField, "mainCategory");
     /// Link conditions on `createdBy` (`linkedWith`, `isLinked`, …); ids are compared on `createdById`.
     pub const fn created_by() -> ::atrocore_runtime::LinkField<super::ProductCategory> {
         ::atrocore_runtime::LinkField::new("createdBy")

@@ -44,14 +44,7 @@ pub struct ProductFile {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ProductFile {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ProductFile);
 impl ::atrocore_runtime::fields::EncodeFields for ProductFile {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -77,13 +70,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductFile {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductFile {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ProductFile);
 impl ::atrocore_runtime::fields::DecodeFields for ProductFile {
     const EXPECTING: &'static str = "a `ProductFile` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -232,14 +219,7 @@ pub struct ProductFilePost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ProductFilePost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ProductFilePost);
 impl ::atrocore_runtime::fields::EncodeFields for ProductFilePost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -370,14 +350,7 @@ pub struct ProductFilePatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ProductFilePatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ProductFilePatch);
 impl ::atrocore_runtime::fields::EncodeFields for ProductFilePatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -393,13 +366,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductFilePatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductFilePatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ProductFilePatch);
 impl ::atrocore_runtime::fields::DecodeFields for ProductFilePatch {
     const EXPECTING: &'static str = "a `ProductFilePatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -425,64 +392,21 @@ impl ::atrocore_runtime::fields::DecodeFields for ProductFilePatch {
 }
 /// Typed `where` conditions on `ProductFile` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::ProductFile> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<super::ProductFile> {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<super::ProductFile> {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<super::ProductFile> {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<super::ProductFile> {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<super::ProductFile> {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<
-        super::ProductFile,
-    > {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `fileId`.
-    pub const fn file_id() -> ::atrocore_runtime::TextField<super::ProductFile> {
-        ::atrocore_runtime::TextField::new("fileId")
-    }
-    /// Conditions on `fileName`.
-    pub const fn file_name() -> ::atrocore_runtime::TextField<super::ProductFile> {
-        ::atrocore_runtime::TextField::new("fileName")
-    }
-    /// Conditions on `productId`.
-    pub const fn product_id() -> ::atrocore_runtime::TextField<super::ProductFile> {
-        ::atrocore_runtime::TextField::new("productId")
-    }
-    /// Conditions on `productName`.
-    pub const fn product_name() -> ::atrocore_runtime::TextField<super::ProductFile> {
-        ::atrocore_runtime::TextField::new("productName")
-    }
-    /// Conditions on `isMainImage`.
-    pub const fn is_main_image() -> ::atrocore_runtime::BoolField<super::ProductFile> {
-        ::atrocore_runtime::BoolField::new("isMainImage")
-    }
-    /// Conditions on `sorting`.
-    pub const fn sorting() -> ::atrocore_runtime::NumberField<super::ProductFile> {
-        ::atrocore_runtime::NumberField::new("sorting")
-    }
-    /// Conditions on `tags`.
-    pub const fn tags() -> ::atrocore_runtime::ArrayField<super::ProductFile> {
-        ::atrocore_runtime::ArrayField::new("tags")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::ProductFile, id, TextField, "id");
+    field_filter!(super::ProductFile, created_at, DateTimeField, "createdAt");
+    field_filter!(super::ProductFile, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::ProductFile, created_by_id, TextField, "createdById");
+    field_filter!(super::ProductFile, created_by_name, TextField, "createdByName");
+    field_filter!(super::ProductFile, modified_by_id, TextField, "modifiedById");
+    field_filter!(super::ProductFile, modified_by_name, TextField, "modifiedByName");
+    field_filter!(super::ProductFile, file_id, TextField, "fileId");
+    field_filter!(super::ProductFile, file_name, TextField, "fileName");
+    field_filter!(super::ProductFile, product_id, TextField, "productId");
+    field_filter!(super::ProductFile, product_name, TextField, "productName");
+    field_filter!(super::ProductFile, is_main_image, BoolField, "isMainImage");
+    field_filter!(super::ProductFile, sorting, NumberField, "sorting");
+    field_filter!(super::ProductFile, tags, ArrayField, "tags");
     /// Link conditions on `createdBy` (`linkedWith`, `isLinked`, …); ids are compared on `createdById`.
     pub const fn created_by() -> ::atrocore_runtime::LinkField<super::ProductFile> {
         ::atrocore_runtime::LinkField::new("createdBy")

@@ -146,14 +146,7 @@ pub struct PatchBody {
     /// `_meta`
     pub meta: Option<::atrocore_runtime::Meta>,
 }
-impl ::atrocore_runtime::serde::Serialize for PatchBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(PatchBody);
 impl ::atrocore_runtime::fields::EncodeFields for PatchBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -279,13 +272,7 @@ impl ::atrocore_runtime::fields::EncodeFields for PatchBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for PatchBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(PatchBody);
 impl ::atrocore_runtime::fields::DecodeFields for PatchBody {
     const EXPECTING: &'static str = "a `PatchBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(

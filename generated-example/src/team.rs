@@ -30,14 +30,7 @@ pub struct Team {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for Team {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(Team);
 impl ::atrocore_runtime::fields::EncodeFields for Team {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -56,13 +49,7 @@ impl ::atrocore_runtime::fields::EncodeFields for Team {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Team {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(Team);
 impl ::atrocore_runtime::fields::DecodeFields for Team {
     const EXPECTING: &'static str = "a `Team` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -168,14 +155,7 @@ pub struct TeamPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for TeamPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(TeamPost);
 impl ::atrocore_runtime::fields::EncodeFields for TeamPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -190,13 +170,7 @@ impl ::atrocore_runtime::fields::EncodeFields for TeamPost {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for TeamPost {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(TeamPost);
 impl ::atrocore_runtime::fields::DecodeFields for TeamPost {
     const EXPECTING: &'static str = "a `TeamPost` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -239,14 +213,7 @@ pub struct TeamPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for TeamPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(TeamPatch);
 impl ::atrocore_runtime::fields::EncodeFields for TeamPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -260,13 +227,7 @@ impl ::atrocore_runtime::fields::EncodeFields for TeamPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for TeamPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(TeamPatch);
 impl ::atrocore_runtime::fields::DecodeFields for TeamPatch {
     const EXPECTING: &'static str = "a `TeamPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -290,34 +251,14 @@ impl ::atrocore_runtime::fields::DecodeFields for TeamPatch {
 }
 /// Typed `where` conditions on `Team` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::Team> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::Team> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `rolesIds`.
-    pub const fn roles_ids() -> ::atrocore_runtime::AnyField<super::Team> {
-        ::atrocore_runtime::AnyField::new("rolesIds")
-    }
-    /// Conditions on `rolesNames`.
-    pub const fn roles_names() -> ::atrocore_runtime::AnyField<super::Team> {
-        ::atrocore_runtime::AnyField::new("rolesNames")
-    }
-    /// Conditions on `languageRestricted`.
-    pub const fn language_restricted() -> ::atrocore_runtime::BoolField<super::Team> {
-        ::atrocore_runtime::BoolField::new("languageRestricted")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<super::Team> {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<super::Team> {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::Team, id, TextField, "id");
+    field_filter!(super::Team, name, TextField, "name");
+    field_filter!(super::Team, roles_ids, AnyField, "rolesIds");
+    field_filter!(super::Team, roles_names, AnyField, "rolesNames");
+    field_filter!(super::Team, language_restricted, BoolField, "languageRestricted");
+    field_filter!(super::Team, created_at, DateTimeField, "createdAt");
+    field_filter!(super::Team, bookmark_id, TextField, "bookmarkId");
     /// Link conditions on `roles` (`linkedWith`, `isLinked`, …); ids are compared on `rolesIds`.
     pub const fn roles() -> ::atrocore_runtime::LinkField<super::Team> {
         ::atrocore_runtime::LinkField::new("roles")

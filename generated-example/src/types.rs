@@ -12,14 +12,7 @@ pub struct AddRelationBody {
     /// `foreignIds`
     pub foreign_ids: Option<Vec<String>>,
 }
-impl ::atrocore_runtime::serde::Serialize for AddRelationBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(AddRelationBody);
 impl ::atrocore_runtime::fields::EncodeFields for AddRelationBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -31,13 +24,7 @@ impl ::atrocore_runtime::fields::EncodeFields for AddRelationBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AddRelationBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(AddRelationBody);
 impl ::atrocore_runtime::fields::DecodeFields for AddRelationBody {
     const EXPECTING: &'static str = "a `AddRelationBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -59,14 +46,7 @@ pub struct AddRelationResponse {
     /// `message`, required
     pub message: String,
 }
-impl ::atrocore_runtime::serde::Serialize for AddRelationResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(AddRelationResponse);
 impl ::atrocore_runtime::fields::EncodeFields for AddRelationResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -76,13 +56,7 @@ impl ::atrocore_runtime::fields::EncodeFields for AddRelationResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AddRelationResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(AddRelationResponse);
 impl ::atrocore_runtime::fields::DecodeFields for AddRelationResponse {
     const EXPECTING: &'static str = "a `AddRelationResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -105,14 +79,7 @@ pub struct RemoveRelationBody {
     /// `foreignIds`
     pub foreign_ids: Option<Vec<String>>,
 }
-impl ::atrocore_runtime::serde::Serialize for RemoveRelationBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(RemoveRelationBody);
 impl ::atrocore_runtime::fields::EncodeFields for RemoveRelationBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -124,13 +91,7 @@ impl ::atrocore_runtime::fields::EncodeFields for RemoveRelationBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for RemoveRelationBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(RemoveRelationBody);
 impl ::atrocore_runtime::fields::DecodeFields for RemoveRelationBody {
     const EXPECTING: &'static str = "a `RemoveRelationBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -152,14 +113,7 @@ pub struct RemoveRelationResponse {
     /// `message`, required
     pub message: String,
 }
-impl ::atrocore_runtime::serde::Serialize for RemoveRelationResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(RemoveRelationResponse);
 impl ::atrocore_runtime::fields::EncodeFields for RemoveRelationResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -169,13 +123,7 @@ impl ::atrocore_runtime::fields::EncodeFields for RemoveRelationResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for RemoveRelationResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(RemoveRelationResponse);
 impl ::atrocore_runtime::fields::DecodeFields for RemoveRelationResponse {
     const EXPECTING: &'static str = "a `RemoveRelationResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -300,14 +248,7 @@ pub struct Settings {
     /// `_meta`
     pub meta: Option<::atrocore_runtime::Meta>,
 }
-impl ::atrocore_runtime::serde::Serialize for Settings {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(Settings);
 impl ::atrocore_runtime::fields::EncodeFields for Settings {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -433,13 +374,7 @@ impl ::atrocore_runtime::fields::EncodeFields for Settings {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Settings {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(Settings);
 impl ::atrocore_runtime::fields::DecodeFields for Settings {
     const EXPECTING: &'static str = "a `Settings` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -648,14 +583,7 @@ pub struct UserProfile {
     /// `delegatorName`
     pub delegator_name: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for UserProfile {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(UserProfile);
 impl ::atrocore_runtime::fields::EncodeFields for UserProfile {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -731,13 +659,7 @@ impl ::atrocore_runtime::fields::EncodeFields for UserProfile {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserProfile {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(UserProfile);
 impl ::atrocore_runtime::fields::DecodeFields for UserProfile {
     const EXPECTING: &'static str = "a `UserProfile` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(

@@ -62,14 +62,7 @@ pub struct Unit {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for Unit {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(Unit);
 impl ::atrocore_runtime::fields::EncodeFields for Unit {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -104,13 +97,7 @@ impl ::atrocore_runtime::fields::EncodeFields for Unit {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Unit {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(Unit);
 impl ::atrocore_runtime::fields::DecodeFields for Unit {
     const EXPECTING: &'static str = "a `Unit` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -323,14 +310,7 @@ pub struct UnitPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for UnitPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(UnitPost);
 impl ::atrocore_runtime::fields::EncodeFields for UnitPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -521,14 +501,7 @@ pub struct UnitPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for UnitPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(UnitPatch);
 impl ::atrocore_runtime::fields::EncodeFields for UnitPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -552,13 +525,7 @@ impl ::atrocore_runtime::fields::EncodeFields for UnitPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UnitPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(UnitPatch);
 impl ::atrocore_runtime::fields::DecodeFields for UnitPatch {
     const EXPECTING: &'static str = "a `UnitPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -592,98 +559,30 @@ impl ::atrocore_runtime::fields::DecodeFields for UnitPatch {
 }
 /// Typed `where` conditions on `Unit` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::Unit> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::Unit> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `nameDeDe`.
-    pub const fn name_de_de() -> ::atrocore_runtime::TextField<super::Unit> {
-        ::atrocore_runtime::TextField::new("nameDeDe")
-    }
-    /// Conditions on `nameFrFr`.
-    pub const fn name_fr_fr() -> ::atrocore_runtime::TextField<super::Unit> {
-        ::atrocore_runtime::TextField::new("nameFrFr")
-    }
-    /// Conditions on `code`.
-    pub const fn code() -> ::atrocore_runtime::TextField<super::Unit> {
-        ::atrocore_runtime::TextField::new("code")
-    }
-    /// Conditions on `symbol`.
-    pub const fn symbol() -> ::atrocore_runtime::TextField<super::Unit> {
-        ::atrocore_runtime::TextField::new("symbol")
-    }
-    /// Conditions on `isActive`.
-    pub const fn is_active() -> ::atrocore_runtime::BoolField<super::Unit> {
-        ::atrocore_runtime::BoolField::new("isActive")
-    }
-    /// Conditions on `description`.
-    pub const fn description() -> ::atrocore_runtime::TextField<super::Unit> {
-        ::atrocore_runtime::TextField::new("description")
-    }
-    /// Conditions on `descriptionDeDe`.
-    pub const fn description_de_de() -> ::atrocore_runtime::TextField<super::Unit> {
-        ::atrocore_runtime::TextField::new("descriptionDeDe")
-    }
-    /// Conditions on `descriptionFrFr`.
-    pub const fn description_fr_fr() -> ::atrocore_runtime::TextField<super::Unit> {
-        ::atrocore_runtime::TextField::new("descriptionFrFr")
-    }
-    /// Conditions on `measureId`.
-    pub const fn measure_id() -> ::atrocore_runtime::TextField<super::Unit> {
-        ::atrocore_runtime::TextField::new("measureId")
-    }
-    /// Conditions on `measureName`.
-    pub const fn measure_name() -> ::atrocore_runtime::TextField<super::Unit> {
-        ::atrocore_runtime::TextField::new("measureName")
-    }
-    /// Conditions on `isMain`.
-    pub const fn is_main() -> ::atrocore_runtime::BoolField<super::Unit> {
-        ::atrocore_runtime::BoolField::new("isMain")
-    }
-    /// Conditions on `multiplier`.
-    pub const fn multiplier() -> ::atrocore_runtime::NumberField<super::Unit> {
-        ::atrocore_runtime::NumberField::new("multiplier")
-    }
-    /// Conditions on `convertToId`.
-    pub const fn convert_to_id() -> ::atrocore_runtime::TextField<super::Unit> {
-        ::atrocore_runtime::TextField::new("convertToId")
-    }
-    /// Conditions on `convertToName`.
-    pub const fn convert_to_name() -> ::atrocore_runtime::TextField<super::Unit> {
-        ::atrocore_runtime::TextField::new("convertToName")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<super::Unit> {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<super::Unit> {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<super::Unit> {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<super::Unit> {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<super::Unit> {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<super::Unit> {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<super::Unit> {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::Unit, id, TextField, "id");
+    field_filter!(super::Unit, name, TextField, "name");
+    field_filter!(super::Unit, name_de_de, TextField, "nameDeDe");
+    field_filter!(super::Unit, name_fr_fr, TextField, "nameFrFr");
+    field_filter!(super::Unit, code, TextField, "code");
+    field_filter!(super::Unit, symbol, TextField, "symbol");
+    field_filter!(super::Unit, is_active, BoolField, "isActive");
+    field_filter!(super::Unit, description, TextField, "description");
+    field_filter!(super::Unit, description_de_de, TextField, "descriptionDeDe");
+    field_filter!(super::Unit, description_fr_fr, TextField, "descriptionFrFr");
+    field_filter!(super::Unit, measure_id, TextField, "measureId");
+    field_filter!(super::Unit, measure_name, TextField, "measureName");
+    field_filter!(super::Unit, is_main, BoolField, "isMain");
+    field_filter!(super::Unit, multiplier, NumberField, "multiplier");
+    field_filter!(super::Unit, convert_to_id, TextField, "convertToId");
+    field_filter!(super::Unit, convert_to_name, TextField, "convertToName");
+    field_filter!(super::Unit, created_at, DateTimeField, "createdAt");
+    field_filter!(super::Unit, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::Unit, created_by_id, TextField, "createdById");
+    field_filter!(super::Unit, created_by_name, TextField, "createdByName");
+    field_filter!(super::Unit, modified_by_id, TextField, "modifiedById");
+    field_filter!(super::Unit, modified_by_name, TextField, "modifiedByName");
+    field_filter!(super::Unit, bookmark_id, TextField, "bookmarkId");
     /// Link conditions on `measure` (`linkedWith`, `isLinked`, …); ids are compared on `measureId`.
     pub const fn measure() -> ::atrocore_runtime::LinkField<super::Unit> {
         ::atrocore_runtime::LinkField::new("measure")

@@ -146,14 +146,7 @@ pub struct User {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for User {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(User);
 impl ::atrocore_runtime::fields::EncodeFields for User {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -242,13 +235,7 @@ impl ::atrocore_runtime::fields::EncodeFields for User {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for User {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(User);
 impl ::atrocore_runtime::fields::DecodeFields for User {
     const EXPECTING: &'static str = "a `User` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -747,14 +734,7 @@ pub struct UserPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for UserPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(UserPost);
 impl ::atrocore_runtime::fields::EncodeFields for UserPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1153,14 +1133,7 @@ pub struct UserPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for UserPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(UserPatch);
 impl ::atrocore_runtime::fields::EncodeFields for UserPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1216,13 +1189,7 @@ impl ::atrocore_runtime::fields::EncodeFields for UserPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(UserPatch);
 impl ::atrocore_runtime::fields::DecodeFields for UserPatch {
     const EXPECTING: &'static str = "a `UserPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1282,280 +1249,88 @@ impl ::atrocore_runtime::fields::DecodeFields for UserPatch {
 }
 /// Typed `where` conditions on `User` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `type`.
-    pub const fn type_() -> ::atrocore_runtime::EnumField<super::User, super::UserType> {
-        ::atrocore_runtime::EnumField::new("type")
-    }
-    /// Conditions on `disableActionHistory`.
-    pub const fn disable_action_history() -> ::atrocore_runtime::BoolField<super::User> {
-        ::atrocore_runtime::BoolField::new("disableActionHistory")
-    }
-    /// Conditions on `isAdmin`.
-    pub const fn is_admin() -> ::atrocore_runtime::BoolField<super::User> {
-        ::atrocore_runtime::BoolField::new("isAdmin")
-    }
-    /// Conditions on `userName`.
-    pub const fn user_name() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("userName")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `department`.
-    pub const fn department() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("department")
-    }
-    /// Conditions on `password`.
-    pub const fn password() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("password")
-    }
-    /// Conditions on `passwordConfirm`.
-    pub const fn password_confirm() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("passwordConfirm")
-    }
-    /// Conditions on `firstName`.
-    pub const fn first_name() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("firstName")
-    }
-    /// Conditions on `lastName`.
-    pub const fn last_name() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("lastName")
-    }
-    /// Conditions on `isActive`.
-    pub const fn is_active() -> ::atrocore_runtime::BoolField<super::User> {
-        ::atrocore_runtime::BoolField::new("isActive")
-    }
-    /// Conditions on `title`.
-    pub const fn title() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("title")
-    }
-    /// Conditions on `emailAddress`.
-    pub const fn email_address() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("emailAddress")
-    }
-    /// Conditions on `phoneNumber`.
-    pub const fn phone_number() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("phoneNumber")
-    }
-    /// Conditions on `token`.
-    pub const fn token() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("token")
-    }
-    /// Conditions on `authTokenId`.
-    pub const fn auth_token_id() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("authTokenId")
-    }
-    /// Conditions on `authLogRecordId`.
-    pub const fn auth_log_record_id() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("authLogRecordId")
-    }
-    /// Conditions on `ipAddress`.
-    pub const fn ip_address() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("ipAddress")
-    }
-    /// Conditions on `defaultTeamId`.
-    pub const fn default_team_id() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("defaultTeamId")
-    }
-    /// Conditions on `defaultTeamName`.
-    pub const fn default_team_name() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("defaultTeamName")
-    }
-    /// Conditions on `acceptanceStatus`.
-    pub const fn acceptance_status() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("acceptanceStatus")
-    }
-    /// Conditions on `teamsIds`.
-    pub const fn teams_ids() -> ::atrocore_runtime::AnyField<super::User> {
-        ::atrocore_runtime::AnyField::new("teamsIds")
-    }
-    /// Conditions on `teamsNames`.
-    pub const fn teams_names() -> ::atrocore_runtime::AnyField<super::User> {
-        ::atrocore_runtime::AnyField::new("teamsNames")
-    }
-    /// Conditions on `rolesIds`.
-    pub const fn roles_ids() -> ::atrocore_runtime::AnyField<super::User> {
-        ::atrocore_runtime::AnyField::new("rolesIds")
-    }
-    /// Conditions on `rolesNames`.
-    pub const fn roles_names() -> ::atrocore_runtime::AnyField<super::User> {
-        ::atrocore_runtime::AnyField::new("rolesNames")
-    }
-    /// Conditions on `avatarId`.
-    pub const fn avatar_id() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("avatarId")
-    }
-    /// Conditions on `avatarName`.
-    pub const fn avatar_name() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("avatarName")
-    }
-    /// Conditions on `sendAccessInfo`.
-    pub const fn send_access_info() -> ::atrocore_runtime::BoolField<super::User> {
-        ::atrocore_runtime::BoolField::new("sendAccessInfo")
-    }
-    /// Conditions on `gender`.
-    pub const fn gender() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("gender")
-    }
-    /// Conditions on `genderName`.
-    pub const fn gender_name() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("genderName")
-    }
-    /// Conditions on `genderOptionData`.
-    pub const fn gender_option_data() -> ::atrocore_runtime::AnyField<super::User> {
-        ::atrocore_runtime::AnyField::new("genderOptionData")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<super::User> {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `passwordUpdatedAt`.
-    pub const fn password_updated_at() -> ::atrocore_runtime::DateTimeField<
-        super::User,
-    > {
-        ::atrocore_runtime::DateTimeField::new("passwordUpdatedAt")
-    }
-    /// Conditions on `passwordUpdatedById`.
-    pub const fn password_updated_by_id() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("passwordUpdatedById")
-    }
-    /// Conditions on `passwordUpdatedByName`.
-    pub const fn password_updated_by_name() -> ::atrocore_runtime::TextField<
-        super::User,
-    > {
-        ::atrocore_runtime::TextField::new("passwordUpdatedByName")
-    }
-    /// Conditions on `layoutProfileId`.
-    pub const fn layout_profile_id() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("layoutProfileId")
-    }
-    /// Conditions on `layoutProfileName`.
-    pub const fn layout_profile_name() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("layoutProfileName")
-    }
-    /// Conditions on `localeId`.
-    pub const fn locale_id() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("localeId")
-    }
-    /// Conditions on `localeName`.
-    pub const fn locale_name() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("localeName")
-    }
-    /// Conditions on `disabledLanguages`.
-    pub const fn disabled_languages() -> ::atrocore_runtime::AnyField<super::User> {
-        ::atrocore_runtime::AnyField::new("disabledLanguages")
-    }
-    /// Conditions on `styleId`.
-    pub const fn style_id() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("styleId")
-    }
-    /// Conditions on `styleName`.
-    pub const fn style_name() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("styleName")
-    }
-    /// Conditions on `dashboardLayout`.
-    pub const fn dashboard_layout() -> ::atrocore_runtime::AnyField<super::User> {
-        ::atrocore_runtime::AnyField::new("dashboardLayout")
-    }
-    /// Conditions on `dashletsOptions`.
-    pub const fn dashlets_options() -> ::atrocore_runtime::AnyField<super::User> {
-        ::atrocore_runtime::AnyField::new("dashletsOptions")
-    }
-    /// Conditions on `useCustomTabList`.
-    pub const fn use_custom_tab_list() -> ::atrocore_runtime::BoolField<super::User> {
-        ::atrocore_runtime::BoolField::new("useCustomTabList")
-    }
-    /// Conditions on `followEntityOnStreamPost`.
-    pub const fn follow_entity_on_stream_post() -> ::atrocore_runtime::BoolField<
-        super::User,
-    > {
-        ::atrocore_runtime::BoolField::new("followEntityOnStreamPost")
-    }
-    /// Conditions on `followCreatedEntities`.
-    pub const fn follow_created_entities() -> ::atrocore_runtime::BoolField<
-        super::User,
-    > {
-        ::atrocore_runtime::BoolField::new("followCreatedEntities")
-    }
-    /// Conditions on `followEntityOnAssignment`.
-    pub const fn follow_entity_on_assignment() -> ::atrocore_runtime::BoolField<
-        super::User,
-    > {
-        ::atrocore_runtime::BoolField::new("followEntityOnAssignment")
-    }
-    /// Conditions on `closedPanelOptions`.
-    pub const fn closed_panel_options() -> ::atrocore_runtime::AnyField<super::User> {
-        ::atrocore_runtime::AnyField::new("closedPanelOptions")
-    }
-    /// Conditions on `receiveNotifications`.
-    pub const fn receive_notifications() -> ::atrocore_runtime::BoolField<super::User> {
-        ::atrocore_runtime::BoolField::new("receiveNotifications")
-    }
-    /// Conditions on `notificationProfileId`.
-    pub const fn notification_profile_id() -> ::atrocore_runtime::TextField<
-        super::User,
-    > {
-        ::atrocore_runtime::TextField::new("notificationProfileId")
-    }
-    /// Conditions on `notificationProfileName`.
-    pub const fn notification_profile_name() -> ::atrocore_runtime::TextField<
-        super::User,
-    > {
-        ::atrocore_runtime::TextField::new("notificationProfileName")
-    }
-    /// Conditions on `lpNavigation`.
-    pub const fn lp_navigation() -> ::atrocore_runtime::AnyField<super::User> {
-        ::atrocore_runtime::AnyField::new("lpNavigation")
-    }
-    /// Conditions on `hideShowFullList`.
-    pub const fn hide_show_full_list() -> ::atrocore_runtime::BoolField<super::User> {
-        ::atrocore_runtime::BoolField::new("hideShowFullList")
-    }
-    /// Conditions on `favoritesList`.
-    pub const fn favorites_list() -> ::atrocore_runtime::ArrayField<super::User> {
-        ::atrocore_runtime::ArrayField::new("favoritesList")
-    }
-    /// Conditions on `currentSelectionId`.
-    pub const fn current_selection_id() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("currentSelectionId")
-    }
-    /// Conditions on `currentSelectionName`.
-    pub const fn current_selection_name() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("currentSelectionName")
-    }
-    /// Conditions on `actorId`.
-    pub const fn actor_id() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("actorId")
-    }
-    /// Conditions on `actorName`.
-    pub const fn actor_name() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("actorName")
-    }
-    /// Conditions on `delegatorId`.
-    pub const fn delegator_id() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("delegatorId")
-    }
-    /// Conditions on `delegatorName`.
-    pub const fn delegator_name() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("delegatorName")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<super::User> {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::User, id, TextField, "id");
+    field_filter!(super::User, type_, EnumField(super::UserType), "type");
+    field_filter!(
+        super::User, disable_action_history, BoolField, "disableActionHistory"
+    );
+    field_filter!(super::User, is_admin, BoolField, "isAdmin");
+    field_filter!(super::User, user_name, TextField, "userName");
+    field_filter!(super::User, name, TextField, "name");
+    field_filter!(super::User, department, TextField, "department");
+    field_filter!(super::User, password, TextField, "password");
+    field_filter!(super::User, password_confirm, TextField, "passwordConfirm");
+    field_filter!(super::User, first_name, TextField, "firstName");
+    field_filter!(super::User, last_name, TextField, "lastName");
+    field_filter!(super::User, is_active, BoolField, "isActive");
+    field_filter!(super::User, title, TextField, "title");
+    field_filter!(super::User, email_address, TextField, "emailAddress");
+    field_filter!(super::User, phone_number, TextField, "phoneNumber");
+    field_filter!(super::User, token, TextField, "token");
+    field_filter!(super::User, auth_token_id, TextField, "authTokenId");
+    field_filter!(super::User, auth_log_record_id, TextField, "authLogRecordId");
+    field_filter!(super::User, ip_address, TextField, "ipAddress");
+    field_filter!(super::User, default_team_id, TextField, "defaultTeamId");
+    field_filter!(super::User, default_team_name, TextField, "defaultTeamName");
+    field_filter!(super::User, acceptance_status, TextField, "acceptanceStatus");
+    field_filter!(super::User, teams_ids, AnyField, "teamsIds");
+    field_filter!(super::User, teams_names, AnyField, "teamsNames");
+    field_filter!(super::User, roles_ids, AnyField, "rolesIds");
+    field_filter!(super::User, roles_names, AnyField, "rolesNames");
+    field_filter!(super::User, avatar_id, TextField, "avatarId");
+    field_filter!(super::User, avatar_name, TextField, "avatarName");
+    field_filter!(super::User, send_access_info, BoolField, "sendAccessInfo");
+    field_filter!(super::User, gender, TextField, "gender");
+    field_filter!(super::User, gender_name, TextField, "genderName");
+    field_filter!(super::User, gender_option_data, AnyField, "genderOptionData");
+    field_filter!(super::User, created_at, DateTimeField, "createdAt");
+    field_filter!(super::User, created_by_id, TextField, "createdById");
+    field_filter!(super::User, created_by_name, TextField, "createdByName");
+    field_filter!(super::User, password_updated_at, DateTimeField, "passwordUpdatedAt");
+    field_filter!(super::User, password_updated_by_id, TextField, "passwordUpdatedById");
+    field_filter!(
+        super::User, password_updated_by_name, TextField, "passwordUpdatedByName"
+    );
+    field_filter!(super::User, layout_profile_id, TextField, "layoutProfileId");
+    field_filter!(super::User, layout_profile_name, TextField, "layoutProfileName");
+    field_filter!(super::User, locale_id, TextField, "localeId");
+    field_filter!(super::User, locale_name, TextField, "localeName");
+    field_filter!(super::User, disabled_languages, AnyField, "disabledLanguages");
+    field_filter!(super::User, style_id, TextField, "styleId");
+    field_filter!(super::User, style_name, TextField, "styleName");
+    field_filter!(super::User, dashboard_layout, AnyField, "dashboardLayout");
+    field_filter!(super::User, dashlets_options, AnyField, "dashletsOptions");
+    field_filter!(super::User, use_custom_tab_list, BoolField, "useCustomTabList");
+    field_filter!(
+        super::User, follow_entity_on_stream_post, BoolField, "followEntityOnStreamPost"
+    );
+    field_filter!(
+        super::User, follow_created_entities, BoolField, "followCreatedEntities"
+    );
+    field_filter!(
+        super::User, follow_entity_on_assignment, BoolField, "followEntityOnAssignment"
+    );
+    field_filter!(super::User, closed_panel_options, AnyField, "closedPanelOptions");
+    field_filter!(super::User, receive_notifications, BoolField, "receiveNotifications");
+    field_filter!(
+        super::User, notification_profile_id, TextField, "notificationProfileId"
+    );
+    field_filter!(
+        super::User, notification_profile_name, TextField, "notificationProfileName"
+    );
+    field_filter!(super::User, lp_navigation, AnyField, "lpNavigation");
+    field_filter!(super::User, hide_show_full_list, BoolField, "hideShowFullList");
+    field_filter!(super::User, favorites_list, ArrayField, "favoritesList");
+    field_filter!(super::User, current_selection_id, TextField, "currentSelectionId");
+    field_filter!(
+        super::User, current_selection_name, TextField, "currentSelectionName"
+    );
+    field_filter!(super::User, actor_id, TextField, "actorId");
+    field_filter!(super::User, actor_name, TextField, "actorName");
+    field_filter!(super::User, delegator_id, TextField, "delegatorId");
+    field_filter!(super::User, delegator_name, TextField, "delegatorName");
+    field_filter!(super::User, bookmark_id, TextField, "bookmarkId");
     /// Link conditions on `defaultTeam` (`linkedWith`, `isLinked`, …); ids are compared on `defaultTeamId`.
     pub const fn default_team() -> ::atrocore_runtime::LinkField<super::User> {
         ::atrocore_runtime::LinkField::new("defaultTeam")
@@ -1767,34 +1542,7 @@ impl From<&str> for UserType {
         }
     }
 }
-impl ::std::fmt::Display for UserType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::atrocore_runtime::EnumValue for UserType {
-    fn wire_value(&self) -> &str {
-        self.as_str()
-    }
-}
-impl ::atrocore_runtime::serde::Serialize for UserType {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserType {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        Ok(Self::from(value.as_str()))
-    }
-}
+::atrocore_runtime::wire_enum!(UserType);
 /// Request body of `POST /User/passwordChangeRequest`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PasswordChangeRequestBody {
@@ -1805,14 +1553,7 @@ pub struct PasswordChangeRequestBody {
     /// `url`
     pub url: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for PasswordChangeRequestBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(PasswordChangeRequestBody);
 impl ::atrocore_runtime::fields::EncodeFields for PasswordChangeRequestBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1825,13 +1566,7 @@ impl ::atrocore_runtime::fields::EncodeFields for PasswordChangeRequestBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for PasswordChangeRequestBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(PasswordChangeRequestBody);
 impl ::atrocore_runtime::fields::DecodeFields for PasswordChangeRequestBody {
     const EXPECTING: &'static str = "a `PasswordChangeRequestBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1856,14 +1591,7 @@ pub struct ChangePasswordByRequestBody {
     /// `password`, required
     pub password: String,
 }
-impl ::atrocore_runtime::serde::Serialize for ChangePasswordByRequestBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ChangePasswordByRequestBody);
 impl ::atrocore_runtime::fields::EncodeFields for ChangePasswordByRequestBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1874,13 +1602,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ChangePasswordByRequestBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ChangePasswordByRequestBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ChangePasswordByRequestBody);
 impl ::atrocore_runtime::fields::DecodeFields for ChangePasswordByRequestBody {
     const EXPECTING: &'static str = "a `ChangePasswordByRequestBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1902,14 +1624,7 @@ pub struct ChangePasswordByRequestResponse {
     /// `url`, nullable
     pub url: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for ChangePasswordByRequestResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ChangePasswordByRequestResponse);
 impl ::atrocore_runtime::fields::EncodeFields for ChangePasswordByRequestResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1920,14 +1635,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ChangePasswordByRequestRespons
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for ChangePasswordByRequestResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ChangePasswordByRequestResponse);
 impl ::atrocore_runtime::fields::DecodeFields for ChangePasswordByRequestResponse {
     const EXPECTING: &'static str = "a `ChangePasswordByRequestResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(

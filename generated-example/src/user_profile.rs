@@ -162,34 +162,7 @@ impl From<&str> for Language {
         }
     }
 }
-impl ::std::fmt::Display for Language {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::atrocore_runtime::EnumValue for Language {
-    fn wire_value(&self) -> &str {
-        self.as_str()
-    }
-}
-impl ::atrocore_runtime::serde::Serialize for Language {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Language {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        Ok(Self::from(value.as_str()))
-    }
-}
+::atrocore_runtime::wire_enum!(Language);
 /// Request body of `PUT /UserProfile/{id}`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IdBody {
@@ -266,14 +239,7 @@ pub struct IdBody {
     /// `currentSelectionId`
     pub current_selection_id: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for IdBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(IdBody);
 impl ::atrocore_runtime::fields::EncodeFields for IdBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -327,13 +293,7 @@ impl ::atrocore_runtime::fields::EncodeFields for IdBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for IdBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(IdBody);
 impl ::atrocore_runtime::fields::DecodeFields for IdBody {
     const EXPECTING: &'static str = "a `IdBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -395,14 +355,7 @@ pub struct LinkedResponse {
     /// `list`
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
-impl ::atrocore_runtime::serde::Serialize for LinkedResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(LinkedResponse);
 impl ::atrocore_runtime::fields::EncodeFields for LinkedResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -414,13 +367,7 @@ impl ::atrocore_runtime::fields::EncodeFields for LinkedResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for LinkedResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(LinkedResponse);
 impl ::atrocore_runtime::fields::DecodeFields for LinkedResponse {
     const EXPECTING: &'static str = "a `LinkedResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -442,14 +389,7 @@ pub struct LinkBody {
     /// `ids`
     pub ids: Option<Vec<String>>,
 }
-impl ::atrocore_runtime::serde::Serialize for LinkBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(LinkBody);
 impl ::atrocore_runtime::fields::EncodeFields for LinkBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -460,13 +400,7 @@ impl ::atrocore_runtime::fields::EncodeFields for LinkBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for LinkBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(LinkBody);
 impl ::atrocore_runtime::fields::DecodeFields for LinkBody {
     const EXPECTING: &'static str = "a `LinkBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(

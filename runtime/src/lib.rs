@@ -155,6 +155,7 @@ mod json_keys;
 mod link;
 mod link_field;
 mod links;
+mod macros;
 mod mass;
 mod meta;
 mod object_map;

@@ -178,14 +178,7 @@ pub struct Attribute {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for Attribute {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(Attribute);
 impl ::atrocore_runtime::fields::EncodeFields for Attribute {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -314,13 +307,7 @@ impl ::atrocore_runtime::fields::EncodeFields for Attribute {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Attribute {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(Attribute);
 impl ::atrocore_runtime::fields::DecodeFields for Attribute {
     const EXPECTING: &'static str = "a `Attribute` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -964,14 +951,7 @@ pub struct AttributePost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for AttributePost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(AttributePost);
 impl ::atrocore_runtime::fields::EncodeFields for AttributePost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1560,14 +1540,7 @@ pub struct AttributePatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for AttributePatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(AttributePatch);
 impl ::atrocore_runtime::fields::EncodeFields for AttributePatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1644,13 +1617,7 @@ impl ::atrocore_runtime::fields::EncodeFields for AttributePatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(AttributePatch);
 impl ::atrocore_runtime::fields::DecodeFields for AttributePatch {
     const EXPECTING: &'static str = "a `AttributePatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1731,383 +1698,132 @@ impl ::atrocore_runtime::fields::DecodeFields for AttributePatch {
 }
 /// Typed `where` conditions on `Attribute` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `nameDeDe`.
-    pub const fn name_de_de() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("nameDeDe")
-    }
-    /// Conditions on `nameFrFr`.
-    pub const fn name_fr_fr() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("nameFrFr")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<super::Attribute> {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<super::Attribute> {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `attributeGroupId`.
-    pub const fn attribute_group_id() -> ::atrocore_runtime::TextField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::TextField::new("attributeGroupId")
-    }
-    /// Conditions on `attributeGroupName`.
-    pub const fn attribute_group_name() -> ::atrocore_runtime::TextField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::TextField::new("attributeGroupName")
-    }
-    /// Conditions on `attributePanelId`.
-    pub const fn attribute_panel_id() -> ::atrocore_runtime::TextField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::TextField::new("attributePanelId")
-    }
-    /// Conditions on `attributePanelName`.
-    pub const fn attribute_panel_name() -> ::atrocore_runtime::TextField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::TextField::new("attributePanelName")
-    }
-    /// Conditions on `entityId`.
-    pub const fn entity_id() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("entityId")
-    }
-    /// Conditions on `entityName`.
-    pub const fn entity_name() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("entityName")
-    }
-    /// Conditions on `systemName`.
-    pub const fn system_name() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("systemName")
-    }
-    /// Conditions on `type`.
-    pub const fn type_() -> ::atrocore_runtime::EnumField<
-        super::Attribute,
-        super::AttributeType,
-    > {
-        ::atrocore_runtime::EnumField::new("type")
-    }
-    /// Conditions on `compositeAttributeId`.
-    pub const fn composite_attribute_id() -> ::atrocore_runtime::TextField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::TextField::new("compositeAttributeId")
-    }
-    /// Conditions on `compositeAttributeName`.
-    pub const fn composite_attribute_name() -> ::atrocore_runtime::TextField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::TextField::new("compositeAttributeName")
-    }
-    /// Conditions on `nestedAttributesIds`.
-    pub const fn nested_attributes_ids() -> ::atrocore_runtime::AnyField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::AnyField::new("nestedAttributesIds")
-    }
-    /// Conditions on `nestedAttributesNames`.
-    pub const fn nested_attributes_names() -> ::atrocore_runtime::AnyField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::AnyField::new("nestedAttributesNames")
-    }
-    /// Conditions on `fileTypeId`.
-    pub const fn file_type_id() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("fileTypeId")
-    }
-    /// Conditions on `fileTypeName`.
-    pub const fn file_type_name() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("fileTypeName")
-    }
-    /// Conditions on `isMultilang`.
-    pub const fn is_multilang() -> ::atrocore_runtime::BoolField<super::Attribute> {
-        ::atrocore_runtime::BoolField::new("isMultilang")
-    }
-    /// Conditions on `pattern`.
-    pub const fn pattern() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("pattern")
-    }
-    /// Conditions on `options`.
-    pub const fn options() -> ::atrocore_runtime::ArrayField<super::Attribute> {
-        ::atrocore_runtime::ArrayField::new("options")
-    }
-    /// Conditions on `optionColors`.
-    pub const fn option_colors() -> ::atrocore_runtime::ArrayField<super::Attribute> {
-        ::atrocore_runtime::ArrayField::new("optionColors")
-    }
-    /// Conditions on `translatedOptions`.
-    pub const fn translated_options() -> ::atrocore_runtime::AnyField<super::Attribute> {
-        ::atrocore_runtime::AnyField::new("translatedOptions")
-    }
-    /// Conditions on `min`.
-    pub const fn min() -> ::atrocore_runtime::NumberField<super::Attribute> {
-        ::atrocore_runtime::NumberField::new("min")
-    }
-    /// Conditions on `max`.
-    pub const fn max() -> ::atrocore_runtime::NumberField<super::Attribute> {
-        ::atrocore_runtime::NumberField::new("max")
-    }
-    /// Conditions on `maxLength`.
-    pub const fn max_length() -> ::atrocore_runtime::NumberField<super::Attribute> {
-        ::atrocore_runtime::NumberField::new("maxLength")
-    }
-    /// Conditions on `countBytesInsteadOfCharacters`.
-    pub const fn count_bytes_instead_of_characters() -> ::atrocore_runtime::BoolField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::BoolField::new("countBytesInsteadOfCharacters")
-    }
-    /// Conditions on `entityType`.
-    pub const fn entity_type() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("entityType")
-    }
-    /// Conditions on `entityField`.
-    pub const fn entity_field() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("entityField")
-    }
-    /// Conditions on `data`.
-    pub const fn data() -> ::atrocore_runtime::AnyField<super::Attribute> {
-        ::atrocore_runtime::AnyField::new("data")
-    }
-    /// Conditions on `measureId`.
-    pub const fn measure_id() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("measureId")
-    }
-    /// Conditions on `measureName`.
-    pub const fn measure_name() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("measureName")
-    }
-    /// Conditions on `prefixEnabled`.
-    pub const fn prefix_enabled() -> ::atrocore_runtime::BoolField<super::Attribute> {
-        ::atrocore_runtime::BoolField::new("prefixEnabled")
-    }
-    /// Conditions on `defaultUnit`.
-    pub const fn default_unit() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("defaultUnit")
-    }
-    /// Conditions on `defaultDate`.
-    pub const fn default_date() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("defaultDate")
-    }
-    /// Conditions on `isRequired`.
-    pub const fn is_required() -> ::atrocore_runtime::BoolField<super::Attribute> {
-        ::atrocore_runtime::BoolField::new("isRequired")
-    }
-    /// Conditions on `isReadOnly`.
-    pub const fn is_read_only() -> ::atrocore_runtime::BoolField<super::Attribute> {
-        ::atrocore_runtime::BoolField::new("isReadOnly")
-    }
-    /// Conditions on `isProtected`.
-    pub const fn is_protected() -> ::atrocore_runtime::BoolField<super::Attribute> {
-        ::atrocore_runtime::BoolField::new("isProtected")
-    }
-    /// Conditions on `sortOrder`.
-    pub const fn sort_order() -> ::atrocore_runtime::NumberField<super::Attribute> {
-        ::atrocore_runtime::NumberField::new("sortOrder")
-    }
-    /// Conditions on `attributeGroupSortOrder`.
-    pub const fn attribute_group_sort_order() -> ::atrocore_runtime::NumberField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::NumberField::new("attributeGroupSortOrder")
-    }
-    /// Conditions on `tooltip`.
-    pub const fn tooltip() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("tooltip")
-    }
-    /// Conditions on `tooltipDeDe`.
-    pub const fn tooltip_de_de() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("tooltipDeDe")
-    }
-    /// Conditions on `tooltipFrFr`.
-    pub const fn tooltip_fr_fr() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("tooltipFrFr")
-    }
-    /// Conditions on `description`.
-    pub const fn description() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("description")
-    }
-    /// Conditions on `descriptionDeDe`.
-    pub const fn description_de_de() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("descriptionDeDe")
-    }
-    /// Conditions on `descriptionFrFr`.
-    pub const fn description_fr_fr() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("descriptionFrFr")
-    }
-    /// Conditions on `amountOfDigitsAfterComma`.
-    pub const fn amount_of_digits_after_comma() -> ::atrocore_runtime::NumberField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::NumberField::new("amountOfDigitsAfterComma")
-    }
-    /// Conditions on `useDisabledTextareaInViewMode`.
-    pub const fn use_disabled_textarea_in_view_mode() -> ::atrocore_runtime::BoolField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::BoolField::new("useDisabledTextareaInViewMode")
-    }
-    /// Conditions on `dropdown`.
-    pub const fn dropdown() -> ::atrocore_runtime::BoolField<super::Attribute> {
-        ::atrocore_runtime::BoolField::new("dropdown")
-    }
-    /// Conditions on `selectPageSize`.
-    pub const fn select_page_size() -> ::atrocore_runtime::NumberField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::NumberField::new("selectPageSize")
-    }
-    /// Conditions on `allowNullForBool`.
-    pub const fn allow_null_for_bool() -> ::atrocore_runtime::BoolField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::BoolField::new("allowNullForBool")
-    }
-    /// Conditions on `notNull`.
-    pub const fn not_null() -> ::atrocore_runtime::BoolField<super::Attribute> {
-        ::atrocore_runtime::BoolField::new("notNull")
-    }
-    /// Conditions on `trim`.
-    pub const fn trim() -> ::atrocore_runtime::BoolField<super::Attribute> {
-        ::atrocore_runtime::BoolField::new("trim")
-    }
-    /// Conditions on `htmlSanitizerId`.
-    pub const fn html_sanitizer_id() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("htmlSanitizerId")
-    }
-    /// Conditions on `htmlSanitizerName`.
-    pub const fn html_sanitizer_name() -> ::atrocore_runtime::TextField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::TextField::new("htmlSanitizerName")
-    }
-    /// Conditions on `fullWidth`.
-    pub const fn full_width() -> ::atrocore_runtime::BoolField<super::Attribute> {
-        ::atrocore_runtime::BoolField::new("fullWidth")
-    }
-    /// Conditions on `conditionalRequired`.
-    pub const fn conditional_required() -> ::atrocore_runtime::AnyField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::AnyField::new("conditionalRequired")
-    }
-    /// Conditions on `conditionalReadOnly`.
-    pub const fn conditional_read_only() -> ::atrocore_runtime::AnyField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::AnyField::new("conditionalReadOnly")
-    }
-    /// Conditions on `conditionalProtected`.
-    pub const fn conditional_protected() -> ::atrocore_runtime::AnyField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::AnyField::new("conditionalProtected")
-    }
-    /// Conditions on `conditionalVisible`.
-    pub const fn conditional_visible() -> ::atrocore_runtime::AnyField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::AnyField::new("conditionalVisible")
-    }
-    /// Conditions on `conditionalDisableOptions`.
-    pub const fn conditional_disable_options() -> ::atrocore_runtime::ArrayField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::ArrayField::new("conditionalDisableOptions")
-    }
-    /// Conditions on `conditionalProperties`.
-    pub const fn conditional_properties() -> ::atrocore_runtime::AnyField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::AnyField::new("conditionalProperties")
-    }
-    /// Conditions on `modifiedExtendedDisabled`.
-    pub const fn modified_extended_disabled() -> ::atrocore_runtime::BoolField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::BoolField::new("modifiedExtendedDisabled")
-    }
-    /// Conditions on `duplicateIgnore`.
-    pub const fn duplicate_ignore() -> ::atrocore_runtime::BoolField<super::Attribute> {
-        ::atrocore_runtime::BoolField::new("duplicateIgnore")
-    }
-    /// Conditions on `channelId`.
-    pub const fn channel_id() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("channelId")
-    }
-    /// Conditions on `channelName`.
-    pub const fn channel_name() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("channelName")
-    }
-    /// Conditions on `variantSpecificProductsIds`.
-    pub const fn variant_specific_products_ids() -> ::atrocore_runtime::AnyField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::AnyField::new("variantSpecificProductsIds")
-    }
-    /// Conditions on `variantSpecificProductsNames`.
-    pub const fn variant_specific_products_names() -> ::atrocore_runtime::AnyField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::AnyField::new("variantSpecificProductsNames")
-    }
-    /// Conditions on `ownerUserId`.
-    pub const fn owner_user_id() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("ownerUserId")
-    }
-    /// Conditions on `ownerUserName`.
-    pub const fn owner_user_name() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("ownerUserName")
-    }
-    /// Conditions on `assignedUserId`.
-    pub const fn assigned_user_id() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("assignedUserId")
-    }
-    /// Conditions on `assignedUserName`.
-    pub const fn assigned_user_name() -> ::atrocore_runtime::TextField<
-        super::Attribute,
-    > {
-        ::atrocore_runtime::TextField::new("assignedUserName")
-    }
-    /// Conditions on `teamsIds`.
-    pub const fn teams_ids() -> ::atrocore_runtime::AnyField<super::Attribute> {
-        ::atrocore_runtime::AnyField::new("teamsIds")
-    }
-    /// Conditions on `teamsNames`.
-    pub const fn teams_names() -> ::atrocore_runtime::AnyField<super::Attribute> {
-        ::atrocore_runtime::AnyField::new("teamsNames")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<super::Attribute> {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::Attribute, id, TextField, "id");
+    field_filter!(super::Attribute, name, TextField, "name");
+    field_filter!(super::Attribute, name_de_de, TextField, "nameDeDe");
+    field_filter!(super::Attribute, name_fr_fr, TextField, "nameFrFr");
+    field_filter!(super::Attribute, created_at, DateTimeField, "createdAt");
+    field_filter!(super::Attribute, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::Attribute, created_by_id, TextField, "createdById");
+    field_filter!(super::Attribute, created_by_name, TextField, "createdByName");
+    field_filter!(super::Attribute, modified_by_id, TextField, "modifiedById");
+    field_filter!(super::Attribute, modified_by_name, TextField, "modifiedByName");
+    field_filter!(super::Attribute, attribute_group_id, TextField, "attributeGroupId");
+    field_filter!(
+        super::Attribute, attribute_group_name, TextField, "attributeGroupName"
+    );
+    field_filter!(super::Attribute, attribute_panel_id, TextField, "attributePanelId");
+    field_filter!(
+        super::Attribute, attribute_panel_name, TextField, "attributePanelName"
+    );
+    field_filter!(super::Attribute, entity_id, TextField, "entityId");
+    field_filter!(super::Attribute, entity_name, TextField, "entityName");
+    field_filter!(super::Attribute, system_name, TextField, "systemName");
+    field_filter!(super::Attribute, type_, EnumField(super::AttributeType), "type");
+    field_filter!(
+        super::Attribute, composite_attribute_id, TextField, "compositeAttributeId"
+    );
+    field_filter!(
+        super::Attribute, composite_attribute_name, TextField, "compositeAttributeName"
+    );
+    field_filter!(
+        super::Attribute, nested_attributes_ids, AnyField, "nestedAttributesIds"
+    );
+    field_filter!(
+        super::Attribute, nested_attributes_names, AnyField, "nestedAttributesNames"
+    );
+    field_filter!(super::Attribute, file_type_id, TextField, "fileTypeId");
+    field_filter!(super::Attribute, file_type_name, TextField, "fileTypeName");
+    field_filter!(super::Attribute, is_multilang, BoolField, "isMultilang");
+    field_filter!(super::Attribute, pattern, TextField, "pattern");
+    field_filter!(super::Attribute, options, ArrayField, "options");
+    field_filter!(super::Attribute, option_colors, ArrayField, "optionColors");
+    field_filter!(super::Attribute, translated_options, AnyField, "translatedOptions");
+    field_filter!(super::Attribute, min, NumberField, "min");
+    field_filter!(super::Attribute, max, NumberField, "max");
+    field_filter!(super::Attribute, max_length, NumberField, "maxLength");
+    field_filter!(
+        super::Attribute, count_bytes_instead_of_characters, BoolField,
+        "countBytesInsteadOfCharacters"
+    );
+    field_filter!(super::Attribute, entity_type, TextField, "entityType");
+    field_filter!(super::Attribute, entity_field, TextField, "entityField");
+    field_filter!(super::Attribute, data, AnyField, "data");
+    field_filter!(super::Attribute, measure_id, TextField, "measureId");
+    field_filter!(super::Attribute, measure_name, TextField, "measureName");
+    field_filter!(super::Attribute, prefix_enabled, BoolField, "prefixEnabled");
+    field_filter!(super::Attribute, default_unit, TextField, "defaultUnit");
+    field_filter!(super::Attribute, default_date, TextField, "defaultDate");
+    field_filter!(super::Attribute, is_required, BoolField, "isRequired");
+    field_filter!(super::Attribute, is_read_only, BoolField, "isReadOnly");
+    field_filter!(super::Attribute, is_protected, BoolField, "isProtected");
+    field_filter!(super::Attribute, sort_order, NumberField, "sortOrder");
+    field_filter!(
+        super::Attribute, attribute_group_sort_order, NumberField,
+        "attributeGroupSortOrder"
+    );
+    field_filter!(super::Attribute, tooltip, TextField, "tooltip");
+    field_filter!(super::Attribute, tooltip_de_de, TextField, "tooltipDeDe");
+    field_filter!(super::Attribute, tooltip_fr_fr, TextField, "tooltipFrFr");
+    field_filter!(super::Attribute, description, TextField, "description");
+    field_filter!(super::Attribute, description_de_de, TextField, "descriptionDeDe");
+    field_filter!(super::Attribute, description_fr_fr, TextField, "descriptionFrFr");
+    field_filter!(
+        super::Attribute, amount_of_digits_after_comma, NumberField,
+        "amountOfDigitsAfterComma"
+    );
+    field_filter!(
+        super::Attribute, use_disabled_textarea_in_view_mode, BoolField,
+        "useDisabledTextareaInViewMode"
+    );
+    field_filter!(super::Attribute, dropdown, BoolField, "dropdown");
+    field_filter!(super::Attribute, select_page_size, NumberField, "selectPageSize");
+    field_filter!(super::Attribute, allow_null_for_bool, BoolField, "allowNullForBool");
+    field_filter!(super::Attribute, not_null, BoolField, "notNull");
+    field_filter!(super::Attribute, trim, BoolField, "trim");
+    field_filter!(super::Attribute, html_sanitizer_id, TextField, "htmlSanitizerId");
+    field_filter!(super::Attribute, html_sanitizer_name, TextField, "htmlSanitizerName");
+    field_filter!(super::Attribute, full_width, BoolField, "fullWidth");
+    field_filter!(
+        super::Attribute, conditional_required, AnyField, "conditionalRequired"
+    );
+    field_filter!(
+        super::Attribute, conditional_read_only, AnyField, "conditionalReadOnly"
+    );
+    field_filter!(
+        super::Attribute, conditional_protected, AnyField, "conditionalProtected"
+    );
+    field_filter!(super::Attribute, conditional_visible, AnyField, "conditionalVisible");
+    field_filter!(
+        super::Attribute, conditional_disable_options, ArrayField,
+        "conditionalDisableOptions"
+    );
+    field_filter!(
+        super::Attribute, conditional_properties, AnyField, "conditionalProperties"
+    );
+    field_filter!(
+        super::Attribute, modified_extended_disabled, BoolField,
+        "modifiedExtendedDisabled"
+    );
+    field_filter!(super::Attribute, duplicate_ignore, BoolField, "duplicateIgnore");
+    field_filter!(super::Attribute, channel_id, TextField, "channelId");
+    field_filter!(super::Attribute, channel_name, TextField, "channelName");
+    field_filter!(
+        super::Attribute, variant_specific_products_ids, AnyField,
+        "variantSpecificProductsIds"
+    );
+    field_filter!(
+        super::Attribute, variant_specific_products_names, AnyField,
+        "variantSpecificProductsNames"
+    );
+    field_filter!(super::Attribute, owner_user_id, TextField, "ownerUserId");
+    field_filter!(super::Attribute, owner_user_name, TextField, "ownerUserName");
+    field_filter!(super::Attribute, assigned_user_id, TextField, "assignedUserId");
+    field_filter!(super::Attribute, assigned_user_name, TextField, "assignedUserName");
+    field_filter!(super::Attribute, teams_ids, AnyField, "teamsIds");
+    field_filter!(super::Attribute, teams_names, AnyField, "teamsNames");
+    field_filter!(super::Attribute, bookmark_id, TextField, "bookmarkId");
     /// Link conditions on `createdBy` (`linkedWith`, `isLinked`, …); ids are compared on `createdById`.
     pub const fn created_by() -> ::atrocore_runtime::LinkField<super::Attribute> {
         ::atrocore_runtime::LinkField::new("createdBy")
@@ -2356,34 +2072,7 @@ impl From<&str> for AttributeType {
         }
     }
 }
-impl ::std::fmt::Display for AttributeType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::atrocore_runtime::EnumValue for AttributeType {
-    fn wire_value(&self) -> &str {
-        self.as_str()
-    }
-}
-impl ::atrocore_runtime::serde::Serialize for AttributeType {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributeType {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        Ok(Self::from(value.as_str()))
-    }
-}
+::atrocore_runtime::wire_enum!(AttributeType);
 /// The entity's links as types: for the write structs' link fields and the link lists.
 pub mod links {
     /// The link `assignedUser`: `assignedUserId` or `assignedUser` in a write struct.

@@ -66,14 +66,7 @@ pub struct AttributeGroup {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for AttributeGroup {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(AttributeGroup);
 impl ::atrocore_runtime::fields::EncodeFields for AttributeGroup {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -110,13 +103,7 @@ impl ::atrocore_runtime::fields::EncodeFields for AttributeGroup {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributeGroup {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(AttributeGroup);
 impl ::atrocore_runtime::fields::DecodeFields for AttributeGroup {
     const EXPECTING: &'static str = "a `AttributeGroup` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -345,14 +332,7 @@ pub struct AttributeGroupPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for AttributeGroupPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(AttributeGroupPost);
 impl ::atrocore_runtime::fields::EncodeFields for AttributeGroupPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -547,14 +527,7 @@ pub struct AttributeGroupPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for AttributeGroupPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(AttributeGroupPatch);
 impl ::atrocore_runtime::fields::EncodeFields for AttributeGroupPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -578,13 +551,7 @@ impl ::atrocore_runtime::fields::EncodeFields for AttributeGroupPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributeGroupPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(AttributeGroupPatch);
 impl ::atrocore_runtime::fields::DecodeFields for AttributeGroupPatch {
     const EXPECTING: &'static str = "a `AttributeGroupPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -618,130 +585,38 @@ impl ::atrocore_runtime::fields::DecodeFields for AttributeGroupPatch {
 }
 /// Typed `where` conditions on `AttributeGroup` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::AttributeGroup> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::AttributeGroup> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `nameDeDe`.
-    pub const fn name_de_de() -> ::atrocore_runtime::TextField<super::AttributeGroup> {
-        ::atrocore_runtime::TextField::new("nameDeDe")
-    }
-    /// Conditions on `nameFrFr`.
-    pub const fn name_fr_fr() -> ::atrocore_runtime::TextField<super::AttributeGroup> {
-        ::atrocore_runtime::TextField::new("nameFrFr")
-    }
-    /// Conditions on `description`.
-    pub const fn description() -> ::atrocore_runtime::TextField<super::AttributeGroup> {
-        ::atrocore_runtime::TextField::new("description")
-    }
-    /// Conditions on `descriptionDeDe`.
-    pub const fn description_de_de() -> ::atrocore_runtime::TextField<
-        super::AttributeGroup,
-    > {
-        ::atrocore_runtime::TextField::new("descriptionDeDe")
-    }
-    /// Conditions on `descriptionFrFr`.
-    pub const fn description_fr_fr() -> ::atrocore_runtime::TextField<
-        super::AttributeGroup,
-    > {
-        ::atrocore_runtime::TextField::new("descriptionFrFr")
-    }
-    /// Conditions on `entityId`.
-    pub const fn entity_id() -> ::atrocore_runtime::TextField<super::AttributeGroup> {
-        ::atrocore_runtime::TextField::new("entityId")
-    }
-    /// Conditions on `entityName`.
-    pub const fn entity_name() -> ::atrocore_runtime::TextField<super::AttributeGroup> {
-        ::atrocore_runtime::TextField::new("entityName")
-    }
-    /// Conditions on `code`.
-    pub const fn code() -> ::atrocore_runtime::TextField<super::AttributeGroup> {
-        ::atrocore_runtime::TextField::new("code")
-    }
-    /// Conditions on `isActive`.
-    pub const fn is_active() -> ::atrocore_runtime::BoolField<super::AttributeGroup> {
-        ::atrocore_runtime::BoolField::new("isActive")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<
-        super::AttributeGroup,
-    > {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<
-        super::AttributeGroup,
-    > {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<
-        super::AttributeGroup,
-    > {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<
-        super::AttributeGroup,
-    > {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<
-        super::AttributeGroup,
-    > {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<
-        super::AttributeGroup,
-    > {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `sortOrder`.
-    pub const fn sort_order() -> ::atrocore_runtime::NumberField<super::AttributeGroup> {
-        ::atrocore_runtime::NumberField::new("sortOrder")
-    }
-    /// Conditions on `ownerUserId`.
-    pub const fn owner_user_id() -> ::atrocore_runtime::TextField<
-        super::AttributeGroup,
-    > {
-        ::atrocore_runtime::TextField::new("ownerUserId")
-    }
-    /// Conditions on `ownerUserName`.
-    pub const fn owner_user_name() -> ::atrocore_runtime::TextField<
-        super::AttributeGroup,
-    > {
-        ::atrocore_runtime::TextField::new("ownerUserName")
-    }
-    /// Conditions on `assignedUserId`.
-    pub const fn assigned_user_id() -> ::atrocore_runtime::TextField<
-        super::AttributeGroup,
-    > {
-        ::atrocore_runtime::TextField::new("assignedUserId")
-    }
-    /// Conditions on `assignedUserName`.
-    pub const fn assigned_user_name() -> ::atrocore_runtime::TextField<
-        super::AttributeGroup,
-    > {
-        ::atrocore_runtime::TextField::new("assignedUserName")
-    }
-    /// Conditions on `teamsIds`.
-    pub const fn teams_ids() -> ::atrocore_runtime::AnyField<super::AttributeGroup> {
-        ::atrocore_runtime::AnyField::new("teamsIds")
-    }
-    /// Conditions on `teamsNames`.
-    pub const fn teams_names() -> ::atrocore_runtime::AnyField<super::AttributeGroup> {
-        ::atrocore_runtime::AnyField::new("teamsNames")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<super::AttributeGroup> {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::AttributeGroup, id, TextField, "id");
+    field_filter!(super::AttributeGroup, name, TextField, "name");
+    field_filter!(super::AttributeGroup, name_de_de, TextField, "nameDeDe");
+    field_filter!(super::AttributeGroup, name_fr_fr, TextField, "nameFrFr");
+    field_filter!(super::AttributeGroup, description, TextField, "description");
+    field_filter!(
+        super::AttributeGroup, description_de_de, TextField, "descriptionDeDe"
+    );
+    field_filter!(
+        super::AttributeGroup, description_fr_fr, TextField, "descriptionFrFr"
+    );
+    field_filter!(super::AttributeGroup, entity_id, TextField, "entityId");
+    field_filter!(super::AttributeGroup, entity_name, TextField, "entityName");
+    field_filter!(super::AttributeGroup, code, TextField, "code");
+    field_filter!(super::AttributeGroup, is_active, BoolField, "isActive");
+    field_filter!(super::AttributeGroup, created_at, DateTimeField, "createdAt");
+    field_filter!(super::AttributeGroup, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::AttributeGroup, created_by_id, TextField, "createdById");
+    field_filter!(super::AttributeGroup, created_by_name, TextField, "createdByName");
+    field_filter!(super::AttributeGroup, modified_by_id, TextField, "modifiedById");
+    field_filter!(super::AttributeGroup, modified_by_name, TextField, "modifiedByName");
+    field_filter!(super::AttributeGroup, sort_order, NumberField, "sortOrder");
+    field_filter!(super::AttributeGroup, owner_user_id, TextField, "ownerUserId");
+    field_filter!(super::AttributeGroup, owner_user_name, TextField, "ownerUserName");
+    field_filter!(super::AttributeGroup, assigned_user_id, TextField, "assignedUserId");
+    field_filter!(
+        super::AttributeGroup, assigned_user_name, TextField, "assignedUserName"
+    );
+    field_filter!(super::AttributeGroup, teams_ids, AnyField, "teamsIds");
+    field_filter!(super::AttributeGroup, teams_names, AnyField, "teamsNames");
+    field_filter!(super::AttributeGroup, bookmark_id, TextField, "bookmarkId");
     /// Link conditions on `entity` (`linkedWith`, `isLinked`, …); ids are compared on `entityId`.
     pub const fn entity() -> ::atrocore_runtime::LinkField<super::AttributeGroup> {
         ::atrocore_runtime::LinkField::new("entity")

@@ -54,14 +54,7 @@ pub struct AttributePanel {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for AttributePanel {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(AttributePanel);
 impl ::atrocore_runtime::fields::EncodeFields for AttributePanel {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -92,13 +85,7 @@ impl ::atrocore_runtime::fields::EncodeFields for AttributePanel {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePanel {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(AttributePanel);
 impl ::atrocore_runtime::fields::DecodeFields for AttributePanel {
     const EXPECTING: &'static str = "a `AttributePanel` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -282,14 +269,7 @@ pub struct AttributePanelPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for AttributePanelPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(AttributePanelPost);
 impl ::atrocore_runtime::fields::EncodeFields for AttributePanelPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -462,14 +442,7 @@ pub struct AttributePanelPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for AttributePanelPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(AttributePanelPatch);
 impl ::atrocore_runtime::fields::EncodeFields for AttributePanelPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -489,13 +462,7 @@ impl ::atrocore_runtime::fields::EncodeFields for AttributePanelPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for AttributePanelPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(AttributePanelPatch);
 impl ::atrocore_runtime::fields::DecodeFields for AttributePanelPatch {
     const EXPECTING: &'static str = "a `AttributePanelPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -525,98 +492,26 @@ impl ::atrocore_runtime::fields::DecodeFields for AttributePanelPatch {
 }
 /// Typed `where` conditions on `AttributePanel` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::AttributePanel> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::AttributePanel> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `nameDeDe`.
-    pub const fn name_de_de() -> ::atrocore_runtime::TextField<super::AttributePanel> {
-        ::atrocore_runtime::TextField::new("nameDeDe")
-    }
-    /// Conditions on `nameFrFr`.
-    pub const fn name_fr_fr() -> ::atrocore_runtime::TextField<super::AttributePanel> {
-        ::atrocore_runtime::TextField::new("nameFrFr")
-    }
-    /// Conditions on `code`.
-    pub const fn code() -> ::atrocore_runtime::TextField<super::AttributePanel> {
-        ::atrocore_runtime::TextField::new("code")
-    }
-    /// Conditions on `description`.
-    pub const fn description() -> ::atrocore_runtime::TextField<super::AttributePanel> {
-        ::atrocore_runtime::TextField::new("description")
-    }
-    /// Conditions on `entityId`.
-    pub const fn entity_id() -> ::atrocore_runtime::TextField<super::AttributePanel> {
-        ::atrocore_runtime::TextField::new("entityId")
-    }
-    /// Conditions on `entityName`.
-    pub const fn entity_name() -> ::atrocore_runtime::TextField<super::AttributePanel> {
-        ::atrocore_runtime::TextField::new("entityName")
-    }
-    /// Conditions on `default`.
-    pub const fn default() -> ::atrocore_runtime::BoolField<super::AttributePanel> {
-        ::atrocore_runtime::BoolField::new("default")
-    }
-    /// Conditions on `sortOrder`.
-    pub const fn sort_order() -> ::atrocore_runtime::NumberField<super::AttributePanel> {
-        ::atrocore_runtime::NumberField::new("sortOrder")
-    }
-    /// Conditions on `attributesIds`.
-    pub const fn attributes_ids() -> ::atrocore_runtime::AnyField<
-        super::AttributePanel,
-    > {
-        ::atrocore_runtime::AnyField::new("attributesIds")
-    }
-    /// Conditions on `attributesNames`.
-    pub const fn attributes_names() -> ::atrocore_runtime::AnyField<
-        super::AttributePanel,
-    > {
-        ::atrocore_runtime::AnyField::new("attributesNames")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<
-        super::AttributePanel,
-    > {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<
-        super::AttributePanel,
-    > {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<
-        super::AttributePanel,
-    > {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<
-        super::AttributePanel,
-    > {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<
-        super::AttributePanel,
-    > {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<
-        super::AttributePanel,
-    > {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<super::AttributePanel> {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::AttributePanel, id, TextField, "id");
+    field_filter!(super::AttributePanel, name, TextField, "name");
+    field_filter!(super::AttributePanel, name_de_de, TextField, "nameDeDe");
+    field_filter!(super::AttributePanel, name_fr_fr, TextField, "nameFrFr");
+    field_filter!(super::AttributePanel, code, TextField, "code");
+    field_filter!(super::AttributePanel, description, TextField, "description");
+    field_filter!(super::AttributePanel, entity_id, TextField, "entityId");
+    field_filter!(super::AttributePanel, entity_name, TextField, "entityName");
+    field_filter!(super::AttributePanel, default, BoolField, "default");
+    field_filter!(super::AttributePanel, sort_order, NumberField, "sortOrder");
+    field_filter!(super::AttributePanel, attributes_ids, AnyField, "attributesIds");
+    field_filter!(super::AttributePanel, attributes_names, AnyField, "attributesNames");
+    field_filter!(super::AttributePanel, created_at, DateTimeField, "createdAt");
+    field_filter!(super::AttributePanel, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::AttributePanel, created_by_id, TextField, "createdById");
+    field_filter!(super::AttributePanel, created_by_name, TextField, "createdByName");
+    field_filter!(super::AttributePanel, modified_by_id, TextField, "modifiedById");
+    field_filter!(super::AttributePanel, modified_by_name, TextField, "modifiedByName");
+    field_filter!(super::AttributePanel, bookmark_id, TextField, "bookmarkId");
     /// Link conditions on `entity` (`linkedWith`, `isLinked`, …); ids are compared on `entityId`.
     pub const fn entity() -> ::atrocore_runtime::LinkField<super::AttributePanel> {
         ::atrocore_runtime::LinkField::new("entity")

@@ -86,14 +86,7 @@ pub struct Category {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for Category {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(Category);
 impl ::atrocore_runtime::fields::EncodeFields for Category {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -140,13 +133,7 @@ impl ::atrocore_runtime::fields::EncodeFields for Category {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Category {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(Category);
 impl ::atrocore_runtime::fields::DecodeFields for Category {
     const EXPECTING: &'static str = "a `Category` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -429,14 +416,7 @@ pub struct CategoryPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for CategoryPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(CategoryPost);
 impl ::atrocore_runtime::fields::EncodeFields for CategoryPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -633,14 +613,7 @@ pub struct CategoryPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for CategoryPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(CategoryPatch);
 impl ::atrocore_runtime::fields::EncodeFields for CategoryPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -665,13 +638,7 @@ impl ::atrocore_runtime::fields::EncodeFields for CategoryPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for CategoryPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(CategoryPatch);
 impl ::atrocore_runtime::fields::DecodeFields for CategoryPatch {
     const EXPECTING: &'static str = "a `CategoryPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -706,146 +673,42 @@ impl ::atrocore_runtime::fields::DecodeFields for CategoryPatch {
 }
 /// Typed `where` conditions on `Category` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `nameDeDe`.
-    pub const fn name_de_de() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("nameDeDe")
-    }
-    /// Conditions on `nameFrFr`.
-    pub const fn name_fr_fr() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("nameFrFr")
-    }
-    /// Conditions on `description`.
-    pub const fn description() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("description")
-    }
-    /// Conditions on `descriptionDeDe`.
-    pub const fn description_de_de() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("descriptionDeDe")
-    }
-    /// Conditions on `descriptionFrFr`.
-    pub const fn description_fr_fr() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("descriptionFrFr")
-    }
-    /// Conditions on `code`.
-    pub const fn code() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("code")
-    }
-    /// Conditions on `mainImageId`.
-    pub const fn main_image_id() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("mainImageId")
-    }
-    /// Conditions on `mainImageName`.
-    pub const fn main_image_name() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("mainImageName")
-    }
-    /// Conditions on `isActive`.
-    pub const fn is_active() -> ::atrocore_runtime::BoolField<super::Category> {
-        ::atrocore_runtime::BoolField::new("isActive")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<super::Category> {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<super::Category> {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `sortOrder`.
-    pub const fn sort_order() -> ::atrocore_runtime::NumberField<super::Category> {
-        ::atrocore_runtime::NumberField::new("sortOrder")
-    }
-    /// Conditions on `_position`.
-    pub const fn position() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("_position")
-    }
-    /// Conditions on `_target`.
-    pub const fn target() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("_target")
-    }
-    /// Conditions on `childrenCount`.
-    pub const fn children_count() -> ::atrocore_runtime::NumberField<super::Category> {
-        ::atrocore_runtime::NumberField::new("childrenCount")
-    }
-    /// Conditions on `hasChildren`.
-    pub const fn has_children() -> ::atrocore_runtime::BoolField<super::Category> {
-        ::atrocore_runtime::BoolField::new("hasChildren")
-    }
-    /// Conditions on `parentsIds`.
-    pub const fn parents_ids() -> ::atrocore_runtime::AnyField<super::Category> {
-        ::atrocore_runtime::AnyField::new("parentsIds")
-    }
-    /// Conditions on `parentsNames`.
-    pub const fn parents_names() -> ::atrocore_runtime::AnyField<super::Category> {
-        ::atrocore_runtime::AnyField::new("parentsNames")
-    }
-    /// Conditions on `ownerUserId`.
-    pub const fn owner_user_id() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("ownerUserId")
-    }
-    /// Conditions on `ownerUserName`.
-    pub const fn owner_user_name() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("ownerUserName")
-    }
-    /// Conditions on `assignedUserId`.
-    pub const fn assigned_user_id() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("assignedUserId")
-    }
-    /// Conditions on `assignedUserName`.
-    pub const fn assigned_user_name() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("assignedUserName")
-    }
-    /// Conditions on `teamsIds`.
-    pub const fn teams_ids() -> ::atrocore_runtime::AnyField<super::Category> {
-        ::atrocore_runtime::AnyField::new("teamsIds")
-    }
-    /// Conditions on `teamsNames`.
-    pub const fn teams_names() -> ::atrocore_runtime::AnyField<super::Category> {
-        ::atrocore_runtime::AnyField::new("teamsNames")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<super::Category> {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
-    /// Conditions on `routes`.
-    pub const fn routes() -> ::atrocore_runtime::ArrayField<super::Category> {
-        ::atrocore_runtime::ArrayField::new("routes")
-    }
-    /// Conditions on `routesNames`.
-    pub const fn routes_names() -> ::atrocore_runtime::ArrayField<super::Category> {
-        ::atrocore_runtime::ArrayField::new("routesNames")
-    }
-    /// Conditions on `isRoot`.
-    pub const fn is_root() -> ::atrocore_runtime::BoolField<super::Category> {
-        ::atrocore_runtime::BoolField::new("isRoot")
-    }
-    /// Conditions on `inheritedFields`.
-    pub const fn inherited_fields() -> ::atrocore_runtime::ArrayField<super::Category> {
-        ::atrocore_runtime::ArrayField::new("inheritedFields")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::Category, id, TextField, "id");
+    field_filter!(super::Category, name, TextField, "name");
+    field_filter!(super::Category, name_de_de, TextField, "nameDeDe");
+    field_filter!(super::Category, name_fr_fr, TextField, "nameFrFr");
+    field_filter!(super::Category, description, TextField, "description");
+    field_filter!(super::Category, description_de_de, TextField, "descriptionDeDe");
+    field_filter!(super::Category, description_fr_fr, TextField, "descriptionFrFr");
+    field_filter!(super::Category, code, TextField, "code");
+    field_filter!(super::Category, main_image_id, TextField, "mainImageId");
+    field_filter!(super::Category, main_image_name, TextField, "mainImageName");
+    field_filter!(super::Category, is_active, BoolField, "isActive");
+    field_filter!(super::Category, created_at, DateTimeField, "createdAt");
+    field_filter!(super::Category, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::Category, created_by_id, TextField, "createdById");
+    field_filter!(super::Category, created_by_name, TextField, "createdByName");
+    field_filter!(super::Category, modified_by_id, TextField, "modifiedById");
+    field_filter!(super::Category, modified_by_name, TextField, "modifiedByName");
+    field_filter!(super::Category, sort_order, NumberField, "sortOrder");
+    field_filter!(super::Category, position, TextField, "_position");
+    field_filter!(super::Category, target, TextField, "_target");
+    field_filter!(super::Category, children_count, NumberField, "childrenCount");
+    field_filter!(super::Category, has_children, BoolField, "hasChildren");
+    field_filter!(super::Category, parents_ids, AnyField, "parentsIds");
+    field_filter!(super::Category, parents_names, AnyField, "parentsNames");
+    field_filter!(super::Category, owner_user_id, TextField, "ownerUserId");
+    field_filter!(super::Category, owner_user_name, TextField, "ownerUserName");
+    field_filter!(super::Category, assigned_user_id, TextField, "assignedUserId");
+    field_filter!(super::Category, assigned_user_name, TextField, "assignedUserName");
+    field_filter!(super::Category, teams_ids, AnyField, "teamsIds");
+    field_filter!(super::Category, teams_names, AnyField, "teamsNames");
+    field_filter!(super::Category, bookmark_id, TextField, "bookmarkId");
+    field_filter!(super::Category, routes, ArrayField, "routes");
+    field_filter!(super::Category, routes_names, ArrayField, "routesNames");
+    field_filter!(super::Category, is_root, BoolField, "isRoot");
+    field_filter!(super::Category, inherited_fields, ArrayField, "inheritedFields");
     /// Link conditions on `createdBy` (`linkedWith`, `isLinked`, …); ids are compared on `createdById`.
     pub const fn created_by() -> ::atrocore_runtime::LinkField<super::Category> {
         ::atrocore_runtime::LinkField::new("createdBy")

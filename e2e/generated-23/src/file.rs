@@ -130,14 +130,7 @@ pub struct File {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for File {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(File);
 impl ::atrocore_runtime::fields::EncodeFields for File {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -206,13 +199,7 @@ impl ::atrocore_runtime::fields::EncodeFields for File {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for File {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(File);
 impl ::atrocore_runtime::fields::DecodeFields for File {
     const EXPECTING: &'static str = "a `File` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -578,14 +565,7 @@ pub struct FilePost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for FilePost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(FilePost);
 impl ::atrocore_runtime::fields::EncodeFields for FilePost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -708,14 +688,7 @@ pub struct FilePatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for FilePatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(FilePatch);
 impl ::atrocore_runtime::fields::EncodeFields for FilePatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -731,13 +704,7 @@ impl ::atrocore_runtime::fields::EncodeFields for FilePatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for FilePatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(FilePatch);
 impl ::atrocore_runtime::fields::DecodeFields for FilePatch {
     const EXPECTING: &'static str = "a `FilePatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -763,236 +730,66 @@ impl ::atrocore_runtime::fields::DecodeFields for FilePatch {
 }
 /// Typed `where` conditions on `File` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `description`.
-    pub const fn description() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("description")
-    }
-    /// Conditions on `preview`.
-    pub const fn preview() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("preview")
-    }
-    /// Conditions on `tags`.
-    pub const fn tags() -> ::atrocore_runtime::ArrayField<super::File> {
-        ::atrocore_runtime::ArrayField::new("tags")
-    }
-    /// Conditions on `url`.
-    pub const fn url() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("url")
-    }
-    /// Conditions on `hasOpen`.
-    pub const fn has_open() -> ::atrocore_runtime::BoolField<super::File> {
-        ::atrocore_runtime::BoolField::new("hasOpen")
-    }
-    /// Conditions on `extension`.
-    pub const fn extension() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("extension")
-    }
-    /// Conditions on `downloadUrl`.
-    pub const fn download_url() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("downloadUrl")
-    }
-    /// Conditions on `mimeType`.
-    pub const fn mime_type() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("mimeType")
-    }
-    /// Conditions on `fileSize`.
-    pub const fn file_size() -> ::atrocore_runtime::NumberField<super::File> {
-        ::atrocore_runtime::NumberField::new("fileSize")
-    }
-    /// Conditions on `fileMtime`.
-    pub const fn file_mtime() -> ::atrocore_runtime::DateTimeField<super::File> {
-        ::atrocore_runtime::DateTimeField::new("fileMtime")
-    }
-    /// Conditions on `hash`.
-    pub const fn hash() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("hash")
-    }
-    /// Conditions on `storageId`.
-    pub const fn storage_id() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("storageId")
-    }
-    /// Conditions on `storageName`.
-    pub const fn storage_name() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("storageName")
-    }
-    /// Conditions on `folderId`.
-    pub const fn folder_id() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("folderId")
-    }
-    /// Conditions on `folderName`.
-    pub const fn folder_name() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("folderName")
-    }
-    /// Conditions on `folderPath`.
-    pub const fn folder_path() -> ::atrocore_runtime::ArrayField<super::File> {
-        ::atrocore_runtime::ArrayField::new("folderPath")
-    }
-    /// Conditions on `path`.
-    pub const fn path() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("path")
-    }
-    /// Conditions on `thumbnailsPath`.
-    pub const fn thumbnails_path() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("thumbnailsPath")
-    }
-    /// Conditions on `typeId`.
-    pub const fn type_id() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("typeId")
-    }
-    /// Conditions on `typeName`.
-    pub const fn type_name() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("typeName")
-    }
-    /// Conditions on `uploadUrl`.
-    pub const fn upload_url() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("uploadUrl")
-    }
-    /// Conditions on `remoteUrl`.
-    pub const fn remote_url() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("remoteUrl")
-    }
-    /// Conditions on `files`.
-    pub const fn files() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("files")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<super::File> {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<super::File> {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `extensionCorrected`.
-    pub const fn extension_corrected() -> ::atrocore_runtime::BoolField<super::File> {
-        ::atrocore_runtime::BoolField::new("extensionCorrected")
-    }
-    /// Conditions on `width`.
-    pub const fn width() -> ::atrocore_runtime::NumberField<super::File> {
-        ::atrocore_runtime::NumberField::new("width")
-    }
-    /// Conditions on `height`.
-    pub const fn height() -> ::atrocore_runtime::NumberField<super::File> {
-        ::atrocore_runtime::NumberField::new("height")
-    }
-    /// Conditions on `size`.
-    pub const fn size() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("size")
-    }
-    /// Conditions on `colorSpace`.
-    pub const fn color_space() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("colorSpace")
-    }
-    /// Conditions on `scanId`.
-    pub const fn scan_id() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("scanId")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
-    /// Conditions on `widthUnitId`.
-    pub const fn width_unit_id() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("widthUnitId")
-    }
-    /// Conditions on `widthUnitName`.
-    pub const fn width_unit_name() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("widthUnitName")
-    }
-    /// Conditions on `combinedWidth`.
-    pub const fn combined_width() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("combinedWidth")
-    }
-    /// Conditions on `widthAllUnits`.
-    pub const fn width_all_units() -> ::atrocore_runtime::AnyField<super::File> {
-        ::atrocore_runtime::AnyField::new("widthAllUnits")
-    }
-    /// Conditions on `widthUnitData`.
-    pub const fn width_unit_data() -> ::atrocore_runtime::AnyField<super::File> {
-        ::atrocore_runtime::AnyField::new("widthUnitData")
-    }
-    /// Conditions on `heightUnitId`.
-    pub const fn height_unit_id() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("heightUnitId")
-    }
-    /// Conditions on `heightUnitName`.
-    pub const fn height_unit_name() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("heightUnitName")
-    }
-    /// Conditions on `combinedHeight`.
-    pub const fn combined_height() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("combinedHeight")
-    }
-    /// Conditions on `heightAllUnits`.
-    pub const fn height_all_units() -> ::atrocore_runtime::AnyField<super::File> {
-        ::atrocore_runtime::AnyField::new("heightAllUnits")
-    }
-    /// Conditions on `heightUnitData`.
-    pub const fn height_unit_data() -> ::atrocore_runtime::AnyField<super::File> {
-        ::atrocore_runtime::AnyField::new("heightUnitData")
-    }
-    /// Conditions on `sizeUnitId`.
-    pub const fn size_unit_id() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("sizeUnitId")
-    }
-    /// Conditions on `sizeUnitName`.
-    pub const fn size_unit_name() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("sizeUnitName")
-    }
-    /// Conditions on `combinedSize`.
-    pub const fn combined_size() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("combinedSize")
-    }
-    /// Conditions on `sizeAllUnits`.
-    pub const fn size_all_units() -> ::atrocore_runtime::AnyField<super::File> {
-        ::atrocore_runtime::AnyField::new("sizeAllUnits")
-    }
-    /// Conditions on `sizeUnitData`.
-    pub const fn size_unit_data() -> ::atrocore_runtime::AnyField<super::File> {
-        ::atrocore_runtime::AnyField::new("sizeUnitData")
-    }
-    /// Conditions on `smallThumbnailUrl`.
-    pub const fn small_thumbnail_url() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("smallThumbnailUrl")
-    }
-    /// Conditions on `mediumThumbnailUrl`.
-    pub const fn medium_thumbnail_url() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("mediumThumbnailUrl")
-    }
-    /// Conditions on `largeThumbnailUrl`.
-    pub const fn large_thumbnail_url() -> ::atrocore_runtime::TextField<super::File> {
-        ::atrocore_runtime::TextField::new("largeThumbnailUrl")
-    }
-    /// Conditions on `smallLogoThumbnailUrl`.
-    pub const fn small_logo_thumbnail_url() -> ::atrocore_runtime::TextField<
-        super::File,
-    > {
-        ::atrocore_runtime::TextField::new("smallLogoThumbnailUrl")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::File, id, TextField, "id");
+    field_filter!(super::File, name, TextField, "name");
+    field_filter!(super::File, description, TextField, "description");
+    field_filter!(super::File, preview, TextField, "preview");
+    field_filter!(super::File, tags, ArrayField, "tags");
+    field_filter!(super::File, url, TextField, "url");
+    field_filter!(super::File, has_open, BoolField, "hasOpen");
+    field_filter!(super::File, extension, TextField, "extension");
+    field_filter!(super::File, download_url, TextField, "downloadUrl");
+    field_filter!(super::File, mime_type, TextField, "mimeType");
+    field_filter!(super::File, file_size, NumberField, "fileSize");
+    field_filter!(super::File, file_mtime, DateTimeField, "fileMtime");
+    field_filter!(super::File, hash, TextField, "hash");
+    field_filter!(super::File, storage_id, TextField, "storageId");
+    field_filter!(super::File, storage_name, TextField, "storageName");
+    field_filter!(super::File, folder_id, TextField, "folderId");
+    field_filter!(super::File, folder_name, TextField, "folderName");
+    field_filter!(super::File, folder_path, ArrayField, "folderPath");
+    field_filter!(super::File, path, TextField, "path");
+    field_filter!(super::File, thumbnails_path, TextField, "thumbnailsPath");
+    field_filter!(super::File, type_id, TextField, "typeId");
+    field_filter!(super::File, type_name, TextField, "typeName");
+    field_filter!(super::File, upload_url, TextField, "uploadUrl");
+    field_filter!(super::File, remote_url, TextField, "remoteUrl");
+    field_filter!(super::File, files, TextField, "files");
+    field_filter!(super::File, created_at, DateTimeField, "createdAt");
+    field_filter!(super::File, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::File, created_by_id, TextField, "createdById");
+    field_filter!(super::File, created_by_name, TextField, "createdByName");
+    field_filter!(super::File, modified_by_id, TextField, "modifiedById");
+    field_filter!(super::File, modified_by_name, TextField, "modifiedByName");
+    field_filter!(super::File, extension_corrected, BoolField, "extensionCorrected");
+    field_filter!(super::File, width, NumberField, "width");
+    field_filter!(super::File, height, NumberField, "height");
+    field_filter!(super::File, size, TextField, "size");
+    field_filter!(super::File, color_space, TextField, "colorSpace");
+    field_filter!(super::File, scan_id, TextField, "scanId");
+    field_filter!(super::File, bookmark_id, TextField, "bookmarkId");
+    field_filter!(super::File, width_unit_id, TextField, "widthUnitId");
+    field_filter!(super::File, width_unit_name, TextField, "widthUnitName");
+    field_filter!(super::File, combined_width, TextField, "combinedWidth");
+    field_filter!(super::File, width_all_units, AnyField, "widthAllUnits");
+    field_filter!(super::File, width_unit_data, AnyField, "widthUnitData");
+    field_filter!(super::File, height_unit_id, TextField, "heightUnitId");
+    field_filter!(super::File, height_unit_name, TextField, "heightUnitName");
+    field_filter!(super::File, combined_height, TextField, "combinedHeight");
+    field_filter!(super::File, height_all_units, AnyField, "heightAllUnits");
+    field_filter!(super::File, height_unit_data, AnyField, "heightUnitData");
+    field_filter!(super::File, size_unit_id, TextField, "sizeUnitId");
+    field_filter!(super::File, size_unit_name, TextField, "sizeUnitName");
+    field_filter!(super::File, combined_size, TextField, "combinedSize");
+    field_filter!(super::File, size_all_units, AnyField, "sizeAllUnits");
+    field_filter!(super::File, size_unit_data, AnyField, "sizeUnitData");
+    field_filter!(super::File, small_thumbnail_url, TextField, "smallThumbnailUrl");
+    field_filter!(super::File, medium_thumbnail_url, TextField, "mediumThumbnailUrl");
+    field_filter!(super::File, large_thumbnail_url, TextField, "largeThumbnailUrl");
+    field_filter!(
+        super::File, small_logo_thumbnail_url, TextField, "smallLogoThumbnailUrl"
+    );
     /// Link conditions on `storage` (`linkedWith`, `isLinked`, …); ids are compared on `storageId`.
     pub const fn storage() -> ::atrocore_runtime::LinkField<super::File> {
         ::atrocore_runtime::LinkField::new("storage")
@@ -1285,14 +1082,7 @@ pub struct CreateChunkBody {
     /// `reupload`
     pub reupload: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for CreateChunkBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(CreateChunkBody);
 impl ::atrocore_runtime::fields::EncodeFields for CreateChunkBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1363,13 +1153,7 @@ impl ::atrocore_runtime::fields::EncodeFields for CreateChunkBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for CreateChunkBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(CreateChunkBody);
 impl ::atrocore_runtime::fields::DecodeFields for CreateChunkBody {
     const EXPECTING: &'static str = "a `CreateChunkBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1454,14 +1238,7 @@ pub struct MassDownloadBody {
     /// `byWhere`
     pub by_where: Option<bool>,
 }
-impl ::atrocore_runtime::serde::Serialize for MassDownloadBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(MassDownloadBody);
 impl ::atrocore_runtime::fields::EncodeFields for MassDownloadBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1474,13 +1251,7 @@ impl ::atrocore_runtime::fields::EncodeFields for MassDownloadBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MassDownloadBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(MassDownloadBody);
 impl ::atrocore_runtime::fields::DecodeFields for MassDownloadBody {
     const EXPECTING: &'static str = "a `MassDownloadBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1503,14 +1274,7 @@ pub struct UploadProxyBody {
     /// `url`, required
     pub url: String,
 }
-impl ::atrocore_runtime::serde::Serialize for UploadProxyBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(UploadProxyBody);
 impl ::atrocore_runtime::fields::EncodeFields for UploadProxyBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1520,13 +1284,7 @@ impl ::atrocore_runtime::fields::EncodeFields for UploadProxyBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UploadProxyBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(UploadProxyBody);
 impl ::atrocore_runtime::fields::DecodeFields for UploadProxyBody {
     const EXPECTING: &'static str = "a `UploadProxyBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1547,14 +1305,7 @@ pub struct CreateSharedUrlResponse {
     /// `sharedUrl`, required
     pub shared_url: String,
 }
-impl ::atrocore_runtime::serde::Serialize for CreateSharedUrlResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(CreateSharedUrlResponse);
 impl ::atrocore_runtime::fields::EncodeFields for CreateSharedUrlResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1564,13 +1315,7 @@ impl ::atrocore_runtime::fields::EncodeFields for CreateSharedUrlResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for CreateSharedUrlResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(CreateSharedUrlResponse);
 impl ::atrocore_runtime::fields::DecodeFields for CreateSharedUrlResponse {
     const EXPECTING: &'static str = "a `CreateSharedUrlResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1707,14 +1452,7 @@ pub struct ReuploadBody {
     /// `fileContents`
     pub file_contents: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for ReuploadBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ReuploadBody);
 impl ::atrocore_runtime::fields::EncodeFields for ReuploadBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1783,13 +1521,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ReuploadBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ReuploadBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ReuploadBody);
 impl ::atrocore_runtime::fields::DecodeFields for ReuploadBody {
     const EXPECTING: &'static str = "a `ReuploadBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(

@@ -545,14 +545,7 @@ pub struct ComputeEntityScriptFieldBody {
     /// `field`, required
     pub field: String,
 }
-impl ::atrocore_runtime::serde::Serialize for ComputeEntityScriptFieldBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ComputeEntityScriptFieldBody);
 impl ::atrocore_runtime::fields::EncodeFields for ComputeEntityScriptFieldBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -564,13 +557,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ComputeEntityScriptFieldBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ComputeEntityScriptFieldBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ComputeEntityScriptFieldBody);
 impl ::atrocore_runtime::fields::DecodeFields for ComputeEntityScriptFieldBody {
     const EXPECTING: &'static str = "a `ComputeEntityScriptFieldBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -593,14 +580,7 @@ pub struct DestroyAuthTokenBody {
     /// `token`, required
     pub token: String,
 }
-impl ::atrocore_runtime::serde::Serialize for DestroyAuthTokenBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(DestroyAuthTokenBody);
 impl ::atrocore_runtime::fields::EncodeFields for DestroyAuthTokenBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -610,13 +590,7 @@ impl ::atrocore_runtime::fields::EncodeFields for DestroyAuthTokenBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for DestroyAuthTokenBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(DestroyAuthTokenBody);
 impl ::atrocore_runtime::fields::DecodeFields for DestroyAuthTokenBody {
     const EXPECTING: &'static str = "a `DestroyAuthTokenBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -660,34 +634,7 @@ impl From<&str> for Type {
         }
     }
 }
-impl ::std::fmt::Display for Type {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::atrocore_runtime::EnumValue for Type {
-    fn wire_value(&self) -> &str {
-        self.as_str()
-    }
-}
-impl ::atrocore_runtime::serde::Serialize for Type {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Type {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        Ok(Self::from(value.as_str()))
-    }
-}
+::atrocore_runtime::wire_enum!(Type);
 /// Answer of `GET /dynamicActions`, one item.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetDynamicActionsResponseItem {
@@ -708,14 +655,7 @@ pub struct GetDynamicActionsResponseItem {
     /// `data`
     pub data: Option<GetDynamicActionsResponseItemData>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetDynamicActionsResponseItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetDynamicActionsResponseItem);
 impl ::atrocore_runtime::fields::EncodeFields for GetDynamicActionsResponseItem {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -733,13 +673,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetDynamicActionsResponseItem 
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetDynamicActionsResponseItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetDynamicActionsResponseItem);
 impl ::atrocore_runtime::fields::DecodeFields for GetDynamicActionsResponseItem {
     const EXPECTING: &'static str = "a `GetDynamicActionsResponseItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -771,14 +705,7 @@ pub struct GetDynamicActionsResponseItemData {
     /// `bookmark_id`, nullable
     pub bookmark_id: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetDynamicActionsResponseItemData {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetDynamicActionsResponseItemData);
 impl ::atrocore_runtime::fields::EncodeFields for GetDynamicActionsResponseItemData {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -791,14 +718,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetDynamicActionsResponseItemD
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for GetDynamicActionsResponseItemData {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetDynamicActionsResponseItemData);
 impl ::atrocore_runtime::fields::DecodeFields for GetDynamicActionsResponseItemData {
     const EXPECTING: &'static str = "a `GetDynamicActionsResponseItemData` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -825,14 +745,7 @@ pub struct EntityMassDeleteAsyncBody {
     /// `permanently`
     pub permanently: Option<bool>,
 }
-impl ::atrocore_runtime::serde::Serialize for EntityMassDeleteAsyncBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntityMassDeleteAsyncBody);
 impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteAsyncBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -845,13 +758,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteAsyncBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassDeleteAsyncBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntityMassDeleteAsyncBody);
 impl ::atrocore_runtime::fields::DecodeFields for EntityMassDeleteAsyncBody {
     const EXPECTING: &'static str = "a `EntityMassDeleteAsyncBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -878,14 +785,7 @@ pub struct EntityMassDeleteAsyncBodyWhereItem {
     /// `value`
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for EntityMassDeleteAsyncBodyWhereItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntityMassDeleteAsyncBodyWhereItem);
 impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteAsyncBodyWhereItem {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -898,14 +798,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteAsyncBodyWhere
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for EntityMassDeleteAsyncBodyWhereItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntityMassDeleteAsyncBodyWhereItem);
 impl ::atrocore_runtime::fields::DecodeFields for EntityMassDeleteAsyncBodyWhereItem {
     const EXPECTING: &'static str = "a `EntityMassDeleteAsyncBodyWhereItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -928,14 +821,7 @@ pub struct EntityMassDeleteAsyncResponse {
     /// `jobId`, required
     pub job_id: String,
 }
-impl ::atrocore_runtime::serde::Serialize for EntityMassDeleteAsyncResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntityMassDeleteAsyncResponse);
 impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteAsyncResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -945,13 +831,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityMassDeleteAsyncResponse 
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassDeleteAsyncResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntityMassDeleteAsyncResponse);
 impl ::atrocore_runtime::fields::DecodeFields for EntityMassDeleteAsyncResponse {
     const EXPECTING: &'static str = "a `EntityMassDeleteAsyncResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -976,14 +856,7 @@ pub struct EntityMassUpdateAsyncBody {
     /// `values`, required
     pub values: ::atrocore_runtime::serde_json::Value,
 }
-impl ::atrocore_runtime::serde::Serialize for EntityMassUpdateAsyncBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntityMassUpdateAsyncBody);
 impl ::atrocore_runtime::fields::EncodeFields for EntityMassUpdateAsyncBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -995,13 +868,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityMassUpdateAsyncBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassUpdateAsyncBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntityMassUpdateAsyncBody);
 impl ::atrocore_runtime::fields::DecodeFields for EntityMassUpdateAsyncBody {
     const EXPECTING: &'static str = "a `EntityMassUpdateAsyncBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1028,14 +895,7 @@ pub struct EntityMassUpdateAsyncBodyWhereItem {
     /// `value`
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for EntityMassUpdateAsyncBodyWhereItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntityMassUpdateAsyncBodyWhereItem);
 impl ::atrocore_runtime::fields::EncodeFields for EntityMassUpdateAsyncBodyWhereItem {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1048,14 +908,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityMassUpdateAsyncBodyWhere
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for EntityMassUpdateAsyncBodyWhereItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntityMassUpdateAsyncBodyWhereItem);
 impl ::atrocore_runtime::fields::DecodeFields for EntityMassUpdateAsyncBodyWhereItem {
     const EXPECTING: &'static str = "a `EntityMassUpdateAsyncBodyWhereItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1078,14 +931,7 @@ pub struct EntityMassUpdateAsyncResponse {
     /// `jobId`, required
     pub job_id: String,
 }
-impl ::atrocore_runtime::serde::Serialize for EntityMassUpdateAsyncResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntityMassUpdateAsyncResponse);
 impl ::atrocore_runtime::fields::EncodeFields for EntityMassUpdateAsyncResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1095,13 +941,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityMassUpdateAsyncResponse 
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMassUpdateAsyncResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntityMassUpdateAsyncResponse);
 impl ::atrocore_runtime::fields::DecodeFields for EntityMassUpdateAsyncResponse {
     const EXPECTING: &'static str = "a `EntityMassUpdateAsyncResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1128,14 +968,7 @@ pub struct EntityMergeBody {
     /// `attributes`, required
     pub attributes: ::atrocore_runtime::serde_json::Value,
 }
-impl ::atrocore_runtime::serde::Serialize for EntityMergeBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntityMergeBody);
 impl ::atrocore_runtime::fields::EncodeFields for EntityMergeBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1149,13 +982,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityMergeBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityMergeBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntityMergeBody);
 impl ::atrocore_runtime::fields::DecodeFields for EntityMergeBody {
     const EXPECTING: &'static str = "a `EntityMergeBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1187,14 +1014,7 @@ pub struct DeleteEntityRelationBulkBody {
     /// `data`
     pub data: Option<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for DeleteEntityRelationBulkBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(DeleteEntityRelationBulkBody);
 impl ::atrocore_runtime::fields::EncodeFields for DeleteEntityRelationBulkBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1209,13 +1029,7 @@ impl ::atrocore_runtime::fields::EncodeFields for DeleteEntityRelationBulkBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for DeleteEntityRelationBulkBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(DeleteEntityRelationBulkBody);
 impl ::atrocore_runtime::fields::DecodeFields for DeleteEntityRelationBulkBody {
     const EXPECTING: &'static str = "a `DeleteEntityRelationBulkBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1240,14 +1054,7 @@ pub struct DeleteEntityRelationBulkResponse {
     /// `message`, required
     pub message: String,
 }
-impl ::atrocore_runtime::serde::Serialize for DeleteEntityRelationBulkResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(DeleteEntityRelationBulkResponse);
 impl ::atrocore_runtime::fields::EncodeFields for DeleteEntityRelationBulkResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1257,14 +1064,7 @@ impl ::atrocore_runtime::fields::EncodeFields for DeleteEntityRelationBulkRespon
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for DeleteEntityRelationBulkResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(DeleteEntityRelationBulkResponse);
 impl ::atrocore_runtime::fields::DecodeFields for DeleteEntityRelationBulkResponse {
     const EXPECTING: &'static str = "a `DeleteEntityRelationBulkResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1293,14 +1093,7 @@ pub struct EntityRelationBulkBody {
     /// `data`
     pub data: Option<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for EntityRelationBulkBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntityRelationBulkBody);
 impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBulkBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1315,13 +1108,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBulkBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRelationBulkBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntityRelationBulkBody);
 impl ::atrocore_runtime::fields::DecodeFields for EntityRelationBulkBody {
     const EXPECTING: &'static str = "a `EntityRelationBulkBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1346,14 +1133,7 @@ pub struct EntityRelationBulkResponse {
     /// `message`, required
     pub message: String,
 }
-impl ::atrocore_runtime::serde::Serialize for EntityRelationBulkResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntityRelationBulkResponse);
 impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBulkResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1363,13 +1143,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBulkResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRelationBulkResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntityRelationBulkResponse);
 impl ::atrocore_runtime::fields::DecodeFields for EntityRelationBulkResponse {
     const EXPECTING: &'static str = "a `EntityRelationBulkResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1398,14 +1172,7 @@ pub struct EntityRelationBulkAsyncBody {
     /// `data`
     pub data: Option<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for EntityRelationBulkAsyncBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntityRelationBulkAsyncBody);
 impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBulkAsyncBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1420,13 +1187,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBulkAsyncBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRelationBulkAsyncBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntityRelationBulkAsyncBody);
 impl ::atrocore_runtime::fields::DecodeFields for EntityRelationBulkAsyncBody {
     const EXPECTING: &'static str = "a `EntityRelationBulkAsyncBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1451,14 +1212,7 @@ pub struct EntityRelationBulkAsyncResponse {
     /// `jobId`, required
     pub job_id: String,
 }
-impl ::atrocore_runtime::serde::Serialize for EntityRelationBulkAsyncResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntityRelationBulkAsyncResponse);
 impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBulkAsyncResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1468,14 +1222,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityRelationBulkAsyncRespons
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for EntityRelationBulkAsyncResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntityRelationBulkAsyncResponse);
 impl ::atrocore_runtime::fields::DecodeFields for EntityRelationBulkAsyncResponse {
     const EXPECTING: &'static str = "a `EntityRelationBulkAsyncResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1504,14 +1251,7 @@ pub struct DeleteEntityRelationBulkAsyncBody {
     /// `data`
     pub data: Option<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for DeleteEntityRelationBulkAsyncBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(DeleteEntityRelationBulkAsyncBody);
 impl ::atrocore_runtime::fields::EncodeFields for DeleteEntityRelationBulkAsyncBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1526,14 +1266,7 @@ impl ::atrocore_runtime::fields::EncodeFields for DeleteEntityRelationBulkAsyncB
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for DeleteEntityRelationBulkAsyncBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(DeleteEntityRelationBulkAsyncBody);
 impl ::atrocore_runtime::fields::DecodeFields for DeleteEntityRelationBulkAsyncBody {
     const EXPECTING: &'static str = "a `DeleteEntityRelationBulkAsyncBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1558,14 +1291,7 @@ pub struct DeleteEntityRelationBulkAsyncResponse {
     /// `jobId`, required
     pub job_id: String,
 }
-impl ::atrocore_runtime::serde::Serialize for DeleteEntityRelationBulkAsyncResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(DeleteEntityRelationBulkAsyncResponse);
 impl ::atrocore_runtime::fields::EncodeFields for DeleteEntityRelationBulkAsyncResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1575,14 +1301,7 @@ impl ::atrocore_runtime::fields::EncodeFields for DeleteEntityRelationBulkAsyncR
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for DeleteEntityRelationBulkAsyncResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(DeleteEntityRelationBulkAsyncResponse);
 impl ::atrocore_runtime::fields::DecodeFields for DeleteEntityRelationBulkAsyncResponse {
     const EXPECTING: &'static str = "a `DeleteEntityRelationBulkAsyncResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1605,14 +1324,7 @@ pub struct EntityRestoreBody {
     /// `ids`, required
     pub ids: Vec<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for EntityRestoreBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntityRestoreBody);
 impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1623,13 +1335,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRestoreBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntityRestoreBody);
 impl ::atrocore_runtime::fields::DecodeFields for EntityRestoreBody {
     const EXPECTING: &'static str = "a `EntityRestoreBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1653,14 +1359,7 @@ pub struct EntityRestoreResponse {
     /// `errors`
     pub errors: Option<Vec<String>>,
 }
-impl ::atrocore_runtime::serde::Serialize for EntityRestoreResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntityRestoreResponse);
 impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1672,13 +1371,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRestoreResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntityRestoreResponse);
 impl ::atrocore_runtime::fields::DecodeFields for EntityRestoreResponse {
     const EXPECTING: &'static str = "a `EntityRestoreResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1702,14 +1395,7 @@ pub struct EntityRestoreAsyncBody {
     /// `where`, required
     pub where_: Vec<EntityRestoreAsyncBodyWhereItem>,
 }
-impl ::atrocore_runtime::serde::Serialize for EntityRestoreAsyncBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntityRestoreAsyncBody);
 impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreAsyncBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1720,13 +1406,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreAsyncBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRestoreAsyncBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntityRestoreAsyncBody);
 impl ::atrocore_runtime::fields::DecodeFields for EntityRestoreAsyncBody {
     const EXPECTING: &'static str = "a `EntityRestoreAsyncBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1752,14 +1432,7 @@ pub struct EntityRestoreAsyncBodyWhereItem {
     /// `value`
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for EntityRestoreAsyncBodyWhereItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntityRestoreAsyncBodyWhereItem);
 impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreAsyncBodyWhereItem {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1772,14 +1445,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreAsyncBodyWhereIte
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for EntityRestoreAsyncBodyWhereItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntityRestoreAsyncBodyWhereItem);
 impl ::atrocore_runtime::fields::DecodeFields for EntityRestoreAsyncBodyWhereItem {
     const EXPECTING: &'static str = "a `EntityRestoreAsyncBodyWhereItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1802,14 +1468,7 @@ pub struct EntityRestoreAsyncResponse {
     /// `jobId`, required
     pub job_id: String,
 }
-impl ::atrocore_runtime::serde::Serialize for EntityRestoreAsyncResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntityRestoreAsyncResponse);
 impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreAsyncResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1819,13 +1478,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityRestoreAsyncResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityRestoreAsyncResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntityRestoreAsyncResponse);
 impl ::atrocore_runtime::fields::DecodeFields for EntityRestoreAsyncResponse {
     const EXPECTING: &'static str = "a `EntityRestoreAsyncResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1846,14 +1499,7 @@ pub struct EntityScriptDefaultFieldsBody {
     /// `entityName`, required
     pub entity_name: String,
 }
-impl ::atrocore_runtime::serde::Serialize for EntityScriptDefaultFieldsBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntityScriptDefaultFieldsBody);
 impl ::atrocore_runtime::fields::EncodeFields for EntityScriptDefaultFieldsBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1863,13 +1509,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntityScriptDefaultFieldsBody 
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntityScriptDefaultFieldsBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntityScriptDefaultFieldsBody);
 impl ::atrocore_runtime::fields::DecodeFields for EntityScriptDefaultFieldsBody {
     const EXPECTING: &'static str = "a `EntityScriptDefaultFieldsBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1892,14 +1532,7 @@ pub struct GetEntityStreamResponse {
     /// `list`
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetEntityStreamResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetEntityStreamResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetEntityStreamResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1911,13 +1544,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetEntityStreamResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetEntityStreamResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetEntityStreamResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetEntityStreamResponse {
     const EXPECTING: &'static str = "a `GetEntityStreamResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1947,14 +1574,7 @@ pub struct DeleteEntitySubscriptionBody {
     /// `byWhere`
     pub by_where: Option<bool>,
 }
-impl ::atrocore_runtime::serde::Serialize for DeleteEntitySubscriptionBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(DeleteEntitySubscriptionBody);
 impl ::atrocore_runtime::fields::EncodeFields for DeleteEntitySubscriptionBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1969,13 +1589,7 @@ impl ::atrocore_runtime::fields::EncodeFields for DeleteEntitySubscriptionBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for DeleteEntitySubscriptionBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(DeleteEntitySubscriptionBody);
 impl ::atrocore_runtime::fields::DecodeFields for DeleteEntitySubscriptionBody {
     const EXPECTING: &'static str = "a `DeleteEntitySubscriptionBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2002,14 +1616,7 @@ pub struct DeleteEntitySubscriptionResponse {
     /// `ids`
     pub ids: Option<Vec<String>>,
 }
-impl ::atrocore_runtime::serde::Serialize for DeleteEntitySubscriptionResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(DeleteEntitySubscriptionResponse);
 impl ::atrocore_runtime::fields::EncodeFields for DeleteEntitySubscriptionResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2021,14 +1628,7 @@ impl ::atrocore_runtime::fields::EncodeFields for DeleteEntitySubscriptionRespon
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for DeleteEntitySubscriptionResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(DeleteEntitySubscriptionResponse);
 impl ::atrocore_runtime::fields::DecodeFields for DeleteEntitySubscriptionResponse {
     const EXPECTING: &'static str = "a `DeleteEntitySubscriptionResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2058,14 +1658,7 @@ pub struct EntitySubscriptionBody {
     /// `byWhere`
     pub by_where: Option<bool>,
 }
-impl ::atrocore_runtime::serde::Serialize for EntitySubscriptionBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntitySubscriptionBody);
 impl ::atrocore_runtime::fields::EncodeFields for EntitySubscriptionBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2080,13 +1673,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntitySubscriptionBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntitySubscriptionBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntitySubscriptionBody);
 impl ::atrocore_runtime::fields::DecodeFields for EntitySubscriptionBody {
     const EXPECTING: &'static str = "a `EntitySubscriptionBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2113,14 +1700,7 @@ pub struct EntitySubscriptionResponse {
     /// `ids`
     pub ids: Option<Vec<String>>,
 }
-impl ::atrocore_runtime::serde::Serialize for EntitySubscriptionResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EntitySubscriptionResponse);
 impl ::atrocore_runtime::fields::EncodeFields for EntitySubscriptionResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2132,13 +1712,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EntitySubscriptionResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for EntitySubscriptionResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EntitySubscriptionResponse);
 impl ::atrocore_runtime::fields::DecodeFields for EntitySubscriptionResponse {
     const EXPECTING: &'static str = "a `EntitySubscriptionResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2162,14 +1736,7 @@ pub struct GetEntityTreeResponse {
     /// `list`
     pub list: Option<Vec<GetEntityTreeResponseListItem>>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetEntityTreeResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetEntityTreeResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetEntityTreeResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2181,13 +1748,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetEntityTreeResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetEntityTreeResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetEntityTreeResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetEntityTreeResponse {
     const EXPECTING: &'static str = "a `GetEntityTreeResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2223,14 +1784,7 @@ pub struct GetEntityTreeResponseListItem {
     /// `children`
     pub children: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetEntityTreeResponseListItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetEntityTreeResponseListItem);
 impl ::atrocore_runtime::fields::EncodeFields for GetEntityTreeResponseListItem {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2248,13 +1802,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetEntityTreeResponseListItem 
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetEntityTreeResponseListItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetEntityTreeResponseListItem);
 impl ::atrocore_runtime::fields::DecodeFields for GetEntityTreeResponseListItem {
     const EXPECTING: &'static str = "a `GetEntityTreeResponseListItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2284,14 +1832,7 @@ pub struct EvaluateScriptFieldDefaultBody {
     /// `field`, required
     pub field: String,
 }
-impl ::atrocore_runtime::serde::Serialize for EvaluateScriptFieldDefaultBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EvaluateScriptFieldDefaultBody);
 impl ::atrocore_runtime::fields::EncodeFields for EvaluateScriptFieldDefaultBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2302,14 +1843,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EvaluateScriptFieldDefaultBody
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for EvaluateScriptFieldDefaultBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EvaluateScriptFieldDefaultBody);
 impl ::atrocore_runtime::fields::DecodeFields for EvaluateScriptFieldDefaultBody {
     const EXPECTING: &'static str = "a `EvaluateScriptFieldDefaultBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2331,14 +1865,7 @@ pub struct EvaluateScriptFieldDefaultResponse {
     /// `default`, nullable
     pub default: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for EvaluateScriptFieldDefaultResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(EvaluateScriptFieldDefaultResponse);
 impl ::atrocore_runtime::fields::EncodeFields for EvaluateScriptFieldDefaultResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2349,14 +1876,7 @@ impl ::atrocore_runtime::fields::EncodeFields for EvaluateScriptFieldDefaultResp
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for EvaluateScriptFieldDefaultResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(EvaluateScriptFieldDefaultResponse);
 impl ::atrocore_runtime::fields::DecodeFields for EvaluateScriptFieldDefaultResponse {
     const EXPECTING: &'static str = "a `EvaluateScriptFieldDefaultResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2379,14 +1899,7 @@ pub struct GenerateScriptAttributesSnippetBody {
     /// `attributesIds`, required
     pub attributes_ids: Vec<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for GenerateScriptAttributesSnippetBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GenerateScriptAttributesSnippetBody);
 impl ::atrocore_runtime::fields::EncodeFields for GenerateScriptAttributesSnippetBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2397,14 +1910,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GenerateScriptAttributesSnippe
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for GenerateScriptAttributesSnippetBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GenerateScriptAttributesSnippetBody);
 impl ::atrocore_runtime::fields::DecodeFields for GenerateScriptAttributesSnippetBody {
     const EXPECTING: &'static str = "a `GenerateScriptAttributesSnippetBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2426,14 +1932,7 @@ pub struct GenerateScriptAttributesSnippetResponse {
     /// `text`
     pub text: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for GenerateScriptAttributesSnippetResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GenerateScriptAttributesSnippetResponse);
 impl ::atrocore_runtime::fields::EncodeFields
 for GenerateScriptAttributesSnippetResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
@@ -2445,14 +1944,7 @@ for GenerateScriptAttributesSnippetResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for GenerateScriptAttributesSnippetResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GenerateScriptAttributesSnippetResponse);
 impl ::atrocore_runtime::fields::DecodeFields
 for GenerateScriptAttributesSnippetResponse {
     const EXPECTING: &'static str = "a `GenerateScriptAttributesSnippetResponse` object";
@@ -2476,14 +1968,7 @@ pub struct GenerateScriptFieldsSnippetBody {
     /// `fields`, required
     pub fields: Vec<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for GenerateScriptFieldsSnippetBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GenerateScriptFieldsSnippetBody);
 impl ::atrocore_runtime::fields::EncodeFields for GenerateScriptFieldsSnippetBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2494,14 +1979,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GenerateScriptFieldsSnippetBod
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for GenerateScriptFieldsSnippetBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GenerateScriptFieldsSnippetBody);
 impl ::atrocore_runtime::fields::DecodeFields for GenerateScriptFieldsSnippetBody {
     const EXPECTING: &'static str = "a `GenerateScriptFieldsSnippetBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2523,14 +2001,7 @@ pub struct GenerateScriptFieldsSnippetResponse {
     /// `text`
     pub text: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for GenerateScriptFieldsSnippetResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GenerateScriptFieldsSnippetResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GenerateScriptFieldsSnippetResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2541,14 +2012,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GenerateScriptFieldsSnippetRes
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for GenerateScriptFieldsSnippetResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GenerateScriptFieldsSnippetResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GenerateScriptFieldsSnippetResponse {
     const EXPECTING: &'static str = "a `GenerateScriptFieldsSnippetResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2571,14 +2035,7 @@ pub struct GetGlobalSearchResponse {
     /// `list`
     pub list: Option<Vec<GetGlobalSearchResponseListItem>>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetGlobalSearchResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetGlobalSearchResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetGlobalSearchResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2590,13 +2047,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetGlobalSearchResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetGlobalSearchResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetGlobalSearchResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetGlobalSearchResponse {
     const EXPECTING: &'static str = "a `GetGlobalSearchResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2622,14 +2073,7 @@ pub struct GetGlobalSearchResponseListItem {
     /// `_scope`
     pub scope: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetGlobalSearchResponseListItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetGlobalSearchResponseListItem);
 impl ::atrocore_runtime::fields::EncodeFields for GetGlobalSearchResponseListItem {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2642,14 +2086,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetGlobalSearchResponseListIte
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for GetGlobalSearchResponseListItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetGlobalSearchResponseListItem);
 impl ::atrocore_runtime::fields::DecodeFields for GetGlobalSearchResponseListItem {
     const EXPECTING: &'static str = "a `GetGlobalSearchResponseListItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2672,14 +2109,7 @@ pub struct JobManagerPauseBody {
     /// `pause`, required
     pub pause: bool,
 }
-impl ::atrocore_runtime::serde::Serialize for JobManagerPauseBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(JobManagerPauseBody);
 impl ::atrocore_runtime::fields::EncodeFields for JobManagerPauseBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2689,13 +2119,7 @@ impl ::atrocore_runtime::fields::EncodeFields for JobManagerPauseBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for JobManagerPauseBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(JobManagerPauseBody);
 impl ::atrocore_runtime::fields::DecodeFields for JobManagerPauseBody {
     const EXPECTING: &'static str = "a `JobManagerPauseBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2722,14 +2146,7 @@ pub struct GetMetadataResponse {
     /// `app`
     pub app: Option<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetMetadataResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetMetadataResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetMetadataResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2743,13 +2160,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetMetadataResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetMetadataResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetMetadataResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetMetadataResponse {
     const EXPECTING: &'static str = "a `GetMetadataResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2779,14 +2190,7 @@ pub struct RemoveAssociatesBody {
     /// `associationId`
     pub association_id: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for RemoveAssociatesBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(RemoveAssociatesBody);
 impl ::atrocore_runtime::fields::EncodeFields for RemoveAssociatesBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2800,13 +2204,7 @@ impl ::atrocore_runtime::fields::EncodeFields for RemoveAssociatesBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for RemoveAssociatesBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(RemoveAssociatesBody);
 impl ::atrocore_runtime::fields::DecodeFields for RemoveAssociatesBody {
     const EXPECTING: &'static str = "a `RemoveAssociatesBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2830,14 +2228,7 @@ pub struct ResetDashboardBody {
     /// `id`, required
     pub id: String,
 }
-impl ::atrocore_runtime::serde::Serialize for ResetDashboardBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ResetDashboardBody);
 impl ::atrocore_runtime::fields::EncodeFields for ResetDashboardBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2847,13 +2238,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ResetDashboardBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ResetDashboardBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ResetDashboardBody);
 impl ::atrocore_runtime::fields::DecodeFields for ResetDashboardBody {
     const EXPECTING: &'static str = "a `ResetDashboardBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2876,14 +2261,7 @@ pub struct ResetDashboardResponse {
     /// `dashletsOptions`, nullable
     pub dashlets_options: Option<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for ResetDashboardResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ResetDashboardResponse);
 impl ::atrocore_runtime::fields::EncodeFields for ResetDashboardResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2895,13 +2273,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ResetDashboardResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ResetDashboardResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ResetDashboardResponse);
 impl ::atrocore_runtime::fields::DecodeFields for ResetDashboardResponse {
     const EXPECTING: &'static str = "a `ResetDashboardResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2925,14 +2297,7 @@ pub struct UpsertAsyncBodyItem {
     /// `payload`, required
     pub payload: ::atrocore_runtime::serde_json::Value,
 }
-impl ::atrocore_runtime::serde::Serialize for UpsertAsyncBodyItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(UpsertAsyncBodyItem);
 impl ::atrocore_runtime::fields::EncodeFields for UpsertAsyncBodyItem {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2943,13 +2308,7 @@ impl ::atrocore_runtime::fields::EncodeFields for UpsertAsyncBodyItem {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertAsyncBodyItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(UpsertAsyncBodyItem);
 impl ::atrocore_runtime::fields::DecodeFields for UpsertAsyncBodyItem {
     const EXPECTING: &'static str = "a `UpsertAsyncBodyItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2971,14 +2330,7 @@ pub struct UpsertAsyncResponse {
     /// `jobId`, required
     pub job_id: String,
 }
-impl ::atrocore_runtime::serde::Serialize for UpsertAsyncResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(UpsertAsyncResponse);
 impl ::atrocore_runtime::fields::EncodeFields for UpsertAsyncResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2988,13 +2340,7 @@ impl ::atrocore_runtime::fields::EncodeFields for UpsertAsyncResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UpsertAsyncResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(UpsertAsyncResponse);
 impl ::atrocore_runtime::fields::DecodeFields for UpsertAsyncResponse {
     const EXPECTING: &'static str = "a `UpsertAsyncResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -3027,14 +2373,7 @@ pub struct GetUserSessionResponse {
     /// `appParams`
     pub app_params: Option<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetUserSessionResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetUserSessionResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetUserSessionResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -3051,13 +2390,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetUserSessionResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetUserSessionResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetUserSessionResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetUserSessionResponse {
     const EXPECTING: &'static str = "a `GetUserSessionResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(

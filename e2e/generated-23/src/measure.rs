@@ -44,14 +44,7 @@ pub struct Measure {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for Measure {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(Measure);
 impl ::atrocore_runtime::fields::EncodeFields for Measure {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -77,13 +70,7 @@ impl ::atrocore_runtime::fields::EncodeFields for Measure {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Measure {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(Measure);
 impl ::atrocore_runtime::fields::DecodeFields for Measure {
     const EXPECTING: &'static str = "a `Measure` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -227,14 +214,7 @@ pub struct MeasurePost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for MeasurePost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(MeasurePost);
 impl ::atrocore_runtime::fields::EncodeFields for MeasurePost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -349,14 +329,7 @@ pub struct MeasurePatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for MeasurePatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(MeasurePatch);
 impl ::atrocore_runtime::fields::EncodeFields for MeasurePatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -373,13 +346,7 @@ impl ::atrocore_runtime::fields::EncodeFields for MeasurePatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MeasurePatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(MeasurePatch);
 impl ::atrocore_runtime::fields::DecodeFields for MeasurePatch {
     const EXPECTING: &'static str = "a `MeasurePatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -404,65 +371,24 @@ impl ::atrocore_runtime::fields::DecodeFields for MeasurePatch {
 }
 /// Typed `where` conditions on `Measure` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::Measure> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::Measure> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `nameDeDe`.
-    pub const fn name_de_de() -> ::atrocore_runtime::TextField<super::Measure> {
-        ::atrocore_runtime::TextField::new("nameDeDe")
-    }
-    /// Conditions on `nameFrFr`.
-    pub const fn name_fr_fr() -> ::atrocore_runtime::TextField<super::Measure> {
-        ::atrocore_runtime::TextField::new("nameFrFr")
-    }
-    /// Conditions on `code`.
-    pub const fn code() -> ::atrocore_runtime::TextField<super::Measure> {
-        ::atrocore_runtime::TextField::new("code")
-    }
-    /// Conditions on `description`.
-    pub const fn description() -> ::atrocore_runtime::TextField<super::Measure> {
-        ::atrocore_runtime::TextField::new("description")
-    }
-    /// Conditions on `displayFormat`.
-    pub const fn display_format() -> ::atrocore_runtime::EnumField<
-        super::Measure,
-        super::MeasureDisplayFormat,
-    > {
-        ::atrocore_runtime::EnumField::new("displayFormat")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<super::Measure> {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<super::Measure> {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<super::Measure> {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<super::Measure> {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<super::Measure> {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<super::Measure> {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<super::Measure> {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::Measure, id, TextField, "id");
+    field_filter!(super::Measure, name, TextField, "name");
+    field_filter!(super::Measure, name_de_de, TextField, "nameDeDe");
+    field_filter!(super::Measure, name_fr_fr, TextField, "nameFrFr");
+    field_filter!(super::Measure, code, TextField, "code");
+    field_filter!(super::Measure, description, TextField, "description");
+    field_filter!(
+        super::Measure, display_format, EnumField(super::MeasureDisplayFormat),
+        "displayFormat"
+    );
+    field_filter!(super::Measure, created_at, DateTimeField, "createdAt");
+    field_filter!(super::Measure, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::Measure, created_by_id, TextField, "createdById");
+    field_filter!(super::Measure, created_by_name, TextField, "createdByName");
+    field_filter!(super::Measure, modified_by_id, TextField, "modifiedById");
+    field_filter!(super::Measure, modified_by_name, TextField, "modifiedByName");
+    field_filter!(super::Measure, bookmark_id, TextField, "bookmarkId");
     /// Link conditions on `createdBy` (`linkedWith`, `isLinked`, …); ids are compared on `createdById`.
     pub const fn created_by() -> ::atrocore_runtime::LinkField<super::Measure> {
         ::atrocore_runtime::LinkField::new("createdBy")
@@ -575,34 +501,7 @@ impl From<&str> for MeasureDisplayFormat {
         }
     }
 }
-impl ::std::fmt::Display for MeasureDisplayFormat {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::atrocore_runtime::EnumValue for MeasureDisplayFormat {
-    fn wire_value(&self) -> &str {
-        self.as_str()
-    }
-}
-impl ::atrocore_runtime::serde::Serialize for MeasureDisplayFormat {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MeasureDisplayFormat {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        Ok(Self::from(value.as_str()))
-    }
-}
+::atrocore_runtime::wire_enum!(MeasureDisplayFormat);
 /// Answer of `GET /Measure/{id}/measureWithUnits`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetMeasureWithUnitsResponse {
@@ -639,14 +538,7 @@ pub struct GetMeasureWithUnitsResponse {
     /// `units`
     pub units: Option<Vec<crate::unit::Unit>>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetMeasureWithUnitsResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetMeasureWithUnitsResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetMeasureWithUnitsResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -672,13 +564,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetMeasureWithUnitsResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetMeasureWithUnitsResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetMeasureWithUnitsResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetMeasureWithUnitsResponse {
     const EXPECTING: &'static str = "a `GetMeasureWithUnitsResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(

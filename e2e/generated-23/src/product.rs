@@ -170,14 +170,7 @@ pub struct Product {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for Product {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(Product);
 impl ::atrocore_runtime::fields::EncodeFields for Product {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -274,13 +267,7 @@ impl ::atrocore_runtime::fields::EncodeFields for Product {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Product {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(Product);
 impl ::atrocore_runtime::fields::DecodeFields for Product {
     const EXPECTING: &'static str = "a `Product` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -887,14 +874,7 @@ pub struct ProductPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ProductPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ProductPost);
 impl ::atrocore_runtime::fields::EncodeFields for ProductPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1392,14 +1372,7 @@ pub struct ProductPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for ProductPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(ProductPatch);
 impl ::atrocore_runtime::fields::EncodeFields for ProductPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -1455,13 +1428,7 @@ impl ::atrocore_runtime::fields::EncodeFields for ProductPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(ProductPatch);
 impl ::atrocore_runtime::fields::DecodeFields for ProductPatch {
     const EXPECTING: &'static str = "a `ProductPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -1525,337 +1492,104 @@ impl ::atrocore_runtime::fields::DecodeFields for ProductPatch {
 }
 /// Typed `where` conditions on `Product` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `nameDeDe`.
-    pub const fn name_de_de() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("nameDeDe")
-    }
-    /// Conditions on `nameFrFr`.
-    pub const fn name_fr_fr() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("nameFrFr")
-    }
-    /// Conditions on `description`.
-    pub const fn description() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("description")
-    }
-    /// Conditions on `descriptionDeDe`.
-    pub const fn description_de_de() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("descriptionDeDe")
-    }
-    /// Conditions on `descriptionFrFr`.
-    pub const fn description_fr_fr() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("descriptionFrFr")
-    }
-    /// Conditions on `longDescription`.
-    pub const fn long_description() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("longDescription")
-    }
-    /// Conditions on `longDescriptionDeDe`.
-    pub const fn long_description_de_de() -> ::atrocore_runtime::TextField<
-        super::Product,
-    > {
-        ::atrocore_runtime::TextField::new("longDescriptionDeDe")
-    }
-    /// Conditions on `longDescriptionFrFr`.
-    pub const fn long_description_fr_fr() -> ::atrocore_runtime::TextField<
-        super::Product,
-    > {
-        ::atrocore_runtime::TextField::new("longDescriptionFrFr")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<super::Product> {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<super::Product> {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
-    /// Conditions on `parentsIds`.
-    pub const fn parents_ids() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("parentsIds")
-    }
-    /// Conditions on `parentsNames`.
-    pub const fn parents_names() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("parentsNames")
-    }
-    /// Conditions on `sortOrder`.
-    pub const fn sort_order() -> ::atrocore_runtime::NumberField<super::Product> {
-        ::atrocore_runtime::NumberField::new("sortOrder")
-    }
-    /// Conditions on `imageId`.
-    pub const fn image_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("imageId")
-    }
-    /// Conditions on `imageName`.
-    pub const fn image_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("imageName")
-    }
-    /// Conditions on `number`.
-    pub const fn number() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("number")
-    }
-    /// Conditions on `price`.
-    pub const fn price() -> ::atrocore_runtime::NumberField<super::Product> {
-        ::atrocore_runtime::NumberField::new("price")
-    }
-    /// Conditions on `isActive`.
-    pub const fn is_active() -> ::atrocore_runtime::BoolField<super::Product> {
-        ::atrocore_runtime::BoolField::new("isActive")
-    }
-    /// Conditions on `quantity`.
-    pub const fn quantity() -> ::atrocore_runtime::NumberField<super::Product> {
-        ::atrocore_runtime::NumberField::new("quantity")
-    }
-    /// Conditions on `productGroupId`.
-    pub const fn product_group_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("productGroupId")
-    }
-    /// Conditions on `productGroupName`.
-    pub const fn product_group_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("productGroupName")
-    }
-    /// Conditions on `customsNumber`.
-    pub const fn customs_number() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("customsNumber")
-    }
-    /// Conditions on `countryOfOriginId`.
-    pub const fn country_of_origin_id() -> ::atrocore_runtime::TextField<
-        super::Product,
-    > {
-        ::atrocore_runtime::TextField::new("countryOfOriginId")
-    }
-    /// Conditions on `countryOfOriginName`.
-    pub const fn country_of_origin_name() -> ::atrocore_runtime::TextField<
-        super::Product,
-    > {
-        ::atrocore_runtime::TextField::new("countryOfOriginName")
-    }
-    /// Conditions on `defaultSupplierId`.
-    pub const fn default_supplier_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("defaultSupplierId")
-    }
-    /// Conditions on `defaultSupplierName`.
-    pub const fn default_supplier_name() -> ::atrocore_runtime::TextField<
-        super::Product,
-    > {
-        ::atrocore_runtime::TextField::new("defaultSupplierName")
-    }
-    /// Conditions on `mpn`.
-    pub const fn mpn() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("mpn")
-    }
-    /// Conditions on `note`.
-    pub const fn note() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("note")
-    }
-    /// Conditions on `brandId`.
-    pub const fn brand_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("brandId")
-    }
-    /// Conditions on `brandName`.
-    pub const fn brand_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("brandName")
-    }
-    /// Conditions on `status`.
-    pub const fn status() -> ::atrocore_runtime::EnumField<
-        super::Product,
-        super::ProductStatus,
-    > {
-        ::atrocore_runtime::EnumField::new("status")
-    }
-    /// Conditions on `ean`.
-    pub const fn ean() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("ean")
-    }
-    /// Conditions on `rrp`.
-    pub const fn rrp() -> ::atrocore_runtime::NumberField<super::Product> {
-        ::atrocore_runtime::NumberField::new("rrp")
-    }
-    /// Conditions on `tag`.
-    pub const fn tag() -> ::atrocore_runtime::ArrayField<super::Product> {
-        ::atrocore_runtime::ArrayField::new("tag")
-    }
-    /// Conditions on `mainImageId`.
-    pub const fn main_image_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("mainImageId")
-    }
-    /// Conditions on `mainImageName`.
-    pub const fn main_image_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("mainImageName")
-    }
-    /// Conditions on `data`.
-    pub const fn data() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("data")
-    }
-    /// Conditions on `channelsIds`.
-    pub const fn channels_ids() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("channelsIds")
-    }
-    /// Conditions on `channelsNames`.
-    pub const fn channels_names() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("channelsNames")
-    }
-    /// Conditions on `variantSpecificAttributesIds`.
-    pub const fn variant_specific_attributes_ids() -> ::atrocore_runtime::AnyField<
-        super::Product,
-    > {
-        ::atrocore_runtime::AnyField::new("variantSpecificAttributesIds")
-    }
-    /// Conditions on `variantSpecificAttributesNames`.
-    pub const fn variant_specific_attributes_names() -> ::atrocore_runtime::AnyField<
-        super::Product,
-    > {
-        ::atrocore_runtime::AnyField::new("variantSpecificAttributesNames")
-    }
-    /// Conditions on `categoriesIds`.
-    pub const fn categories_ids() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("categoriesIds")
-    }
-    /// Conditions on `categoriesNames`.
-    pub const fn categories_names() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("categoriesNames")
-    }
-    /// Conditions on `isInheritAssignedUser`.
-    pub const fn is_inherit_assigned_user() -> ::atrocore_runtime::BoolField<
-        super::Product,
-    > {
-        ::atrocore_runtime::BoolField::new("isInheritAssignedUser")
-    }
-    /// Conditions on `isInheritOwnerUser`.
-    pub const fn is_inherit_owner_user() -> ::atrocore_runtime::BoolField<
-        super::Product,
-    > {
-        ::atrocore_runtime::BoolField::new("isInheritOwnerUser")
-    }
-    /// Conditions on `isInheritTeams`.
-    pub const fn is_inherit_teams() -> ::atrocore_runtime::BoolField<super::Product> {
-        ::atrocore_runtime::BoolField::new("isInheritTeams")
-    }
-    /// Conditions on `ownerUserId`.
-    pub const fn owner_user_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("ownerUserId")
-    }
-    /// Conditions on `ownerUserName`.
-    pub const fn owner_user_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("ownerUserName")
-    }
-    /// Conditions on `assignedUserId`.
-    pub const fn assigned_user_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("assignedUserId")
-    }
-    /// Conditions on `assignedUserName`.
-    pub const fn assigned_user_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("assignedUserName")
-    }
-    /// Conditions on `teamsIds`.
-    pub const fn teams_ids() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("teamsIds")
-    }
-    /// Conditions on `teamsNames`.
-    pub const fn teams_names() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("teamsNames")
-    }
-    /// Conditions on `bookmarkId`.
-    pub const fn bookmark_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("bookmarkId")
-    }
-    /// Conditions on `attributesDefs`.
-    pub const fn attributes_defs() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("attributesDefs")
-    }
-    /// Conditions on `routes`.
-    pub const fn routes() -> ::atrocore_runtime::ArrayField<super::Product> {
-        ::atrocore_runtime::ArrayField::new("routes")
-    }
-    /// Conditions on `routesNames`.
-    pub const fn routes_names() -> ::atrocore_runtime::ArrayField<super::Product> {
-        ::atrocore_runtime::ArrayField::new("routesNames")
-    }
-    /// Conditions on `isRoot`.
-    pub const fn is_root() -> ::atrocore_runtime::BoolField<super::Product> {
-        ::atrocore_runtime::BoolField::new("isRoot")
-    }
-    /// Conditions on `hasChildren`.
-    pub const fn has_children() -> ::atrocore_runtime::BoolField<super::Product> {
-        ::atrocore_runtime::BoolField::new("hasChildren")
-    }
-    /// Conditions on `inheritedFields`.
-    pub const fn inherited_fields() -> ::atrocore_runtime::ArrayField<super::Product> {
-        ::atrocore_runtime::ArrayField::new("inheritedFields")
-    }
-    /// Conditions on `priceUnitId`.
-    pub const fn price_unit_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("priceUnitId")
-    }
-    /// Conditions on `priceUnitName`.
-    pub const fn price_unit_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("priceUnitName")
-    }
-    /// Conditions on `combinedPrice`.
-    pub const fn combined_price() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("combinedPrice")
-    }
-    /// Conditions on `priceAllUnits`.
-    pub const fn price_all_units() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("priceAllUnits")
-    }
-    /// Conditions on `priceUnitData`.
-    pub const fn price_unit_data() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("priceUnitData")
-    }
-    /// Conditions on `rrpUnitId`.
-    pub const fn rrp_unit_id() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("rrpUnitId")
-    }
-    /// Conditions on `rrpUnitName`.
-    pub const fn rrp_unit_name() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("rrpUnitName")
-    }
-    /// Conditions on `combinedRrp`.
-    pub const fn combined_rrp() -> ::atrocore_runtime::TextField<super::Product> {
-        ::atrocore_runtime::TextField::new("combinedRrp")
-    }
-    /// Conditions on `rrpAllUnits`.
-    pub const fn rrp_all_units() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("rrpAllUnits")
-    }
-    /// Conditions on `rrpUnitData`.
-    pub const fn rrp_unit_data() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("rrpUnitData")
-    }
-    /// Conditions on `classificationsIds`.
-    pub const fn classifications_ids() -> ::atrocore_runtime::AnyField<super::Product> {
-        ::atrocore_runtime::AnyField::new("classificationsIds")
-    }
-    /// Conditions on `classificationsNames`.
-    pub const fn classifications_names() -> ::atrocore_runtime::AnyField<
-        super::Product,
-    > {
-        ::atrocore_runtime::AnyField::new("classificationsNames")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::Product, id, TextField, "id");
+    field_filter!(super::Product, name, TextField, "name");
+    field_filter!(super::Product, name_de_de, TextField, "nameDeDe");
+    field_filter!(super::Product, name_fr_fr, TextField, "nameFrFr");
+    field_filter!(super::Product, description, TextField, "description");
+    field_filter!(super::Product, description_de_de, TextField, "descriptionDeDe");
+    field_filter!(super::Product, description_fr_fr, TextField, "descriptionFrFr");
+    field_filter!(super::Product, long_description, TextField, "longDescription");
+    field_filter!(
+        super::Product, long_description_de_de, TextField, "longDescriptionDeDe"
+    );
+    field_filter!(
+        super::Product, long_description_fr_fr, TextField, "longDescriptionFrFr"
+    );
+    field_filter!(super::Product, created_at, DateTimeField, "createdAt");
+    field_filter!(super::Product, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::Product, created_by_id, TextField, "createdById");
+    field_filter!(super::Product, created_by_name, TextField, "createdByName");
+    field_filter!(super::Product, modified_by_id, TextField, "modifiedById");
+    field_filter!(super::Product, modified_by_name, TextField, "modifiedByName");
+    field_filter!(super::Product, parents_ids, AnyField, "parentsIds");
+    field_filter!(super::Product, parents_names, AnyField, "parentsNames");
+    field_filter!(super::Product, sort_order, NumberField, "sortOrder");
+    field_filter!(super::Product, image_id, TextField, "imageId");
+    field_filter!(super::Product, image_name, TextField, "imageName");
+    field_filter!(super::Product, number, TextField, "number");
+    field_filter!(super::Product, price, NumberField, "price");
+    field_filter!(super::Product, is_active, BoolField, "isActive");
+    field_filter!(super::Product, quantity, NumberField, "quantity");
+    field_filter!(super::Product, product_group_id, TextField, "productGroupId");
+    field_filter!(super::Product, product_group_name, TextField, "productGroupName");
+    field_filter!(super::Product, customs_number, TextField, "customsNumber");
+    field_filter!(super::Product, country_of_origin_id, TextField, "countryOfOriginId");
+    field_filter!(
+        super::Product, country_of_origin_name, TextField, "countryOfOriginName"
+    );
+    field_filter!(super::Product, default_supplier_id, TextField, "defaultSupplierId");
+    field_filter!(
+        super::Product, default_supplier_name, TextField, "defaultSupplierName"
+    );
+    field_filter!(super::Product, mpn, TextField, "mpn");
+    field_filter!(super::Product, note, TextField, "note");
+    field_filter!(super::Product, brand_id, TextField, "brandId");
+    field_filter!(super::Product, brand_name, TextField, "brandName");
+    field_filter!(super::Product, status, EnumField(super::ProductStatus), "status");
+    field_filter!(super::Product, ean, TextField, "ean");
+    field_filter!(super::Product, rrp, NumberField, "rrp");
+    field_filter!(super::Product, tag, ArrayField, "tag");
+    field_filter!(super::Product, main_image_id, TextField, "mainImageId");
+    field_filter!(super::Product, main_image_name, TextField, "mainImageName");
+    field_filter!(super::Product, data, AnyField, "data");
+    field_filter!(super::Product, channels_ids, AnyField, "channelsIds");
+    field_filter!(super::Product, channels_names, AnyField, "channelsNames");
+    field_filter!(
+        super::Product, variant_specific_attributes_ids, AnyField,
+        "variantSpecificAttributesIds"
+    );
+    field_filter!(
+        super::Product, variant_specific_attributes_names, AnyField,
+        "variantSpecificAttributesNames"
+    );
+    field_filter!(super::Product, categories_ids, AnyField, "categoriesIds");
+    field_filter!(super::Product, categories_names, AnyField, "categoriesNames");
+    field_filter!(
+        super::Product, is_inherit_assigned_user, BoolField, "isInheritAssignedUser"
+    );
+    field_filter!(
+        super::Product, is_inherit_owner_user, BoolField, "isInheritOwnerUser"
+    );
+    field_filter!(super::Product, is_inherit_teams, BoolField, "isInheritTeams");
+    field_filter!(super::Product, owner_user_id, TextField, "ownerUserId");
+    field_filter!(super::Product, owner_user_name, TextField, "ownerUserName");
+    field_filter!(super::Product, assigned_user_id, TextField, "assignedUserId");
+    field_filter!(super::Product, assigned_user_name, TextField, "assignedUserName");
+    field_filter!(super::Product, teams_ids, AnyField, "teamsIds");
+    field_filter!(super::Product, teams_names, AnyField, "teamsNames");
+    field_filter!(super::Product, bookmark_id, TextField, "bookmarkId");
+    field_filter!(super::Product, attributes_defs, AnyField, "attributesDefs");
+    field_filter!(super::Product, routes, ArrayField, "routes");
+    field_filter!(super::Product, routes_names, ArrayField, "routesNames");
+    field_filter!(super::Product, is_root, BoolField, "isRoot");
+    field_filter!(super::Product, has_children, BoolField, "hasChildren");
+    field_filter!(super::Product, inherited_fields, ArrayField, "inheritedFields");
+    field_filter!(super::Product, price_unit_id, TextField, "priceUnitId");
+    field_filter!(super::Product, price_unit_name, TextField, "priceUnitName");
+    field_filter!(super::Product, combined_price, TextField, "combinedPrice");
+    field_filter!(super::Product, price_all_units, AnyField, "priceAllUnits");
+    field_filter!(super::Product, price_unit_data, AnyField, "priceUnitData");
+    field_filter!(super::Product, rrp_unit_id, TextField, "rrpUnitId");
+    field_filter!(super::Product, rrp_unit_name, TextField, "rrpUnitName");
+    field_filter!(super::Product, combined_rrp, TextField, "combinedRrp");
+    field_filter!(super::Product, rrp_all_units, AnyField, "rrpAllUnits");
+    field_filter!(super::Product, rrp_unit_data, AnyField, "rrpUnitData");
+    field_filter!(super::Product, classifications_ids, AnyField, "classificationsIds");
+    field_filter!(
+        super::Product, classifications_names, AnyField, "classificationsNames"
+    );
     /// Link conditions on `createdBy` (`linkedWith`, `isLinked`, …); ids are compared on `createdById`.
     pub const fn created_by() -> ::atrocore_runtime::LinkField<super::Product> {
         ::atrocore_runtime::LinkField::new("createdBy")
@@ -2281,34 +2015,7 @@ impl From<&str> for ProductStatus {
         }
     }
 }
-impl ::std::fmt::Display for ProductStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::atrocore_runtime::EnumValue for ProductStatus {
-    fn wire_value(&self) -> &str {
-        self.as_str()
-    }
-}
-impl ::atrocore_runtime::serde::Serialize for ProductStatus {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for ProductStatus {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        Ok(Self::from(value.as_str()))
-    }
-}
+::atrocore_runtime::wire_enum!(ProductStatus);
 /// Answer of `GET /Product/channelStatistics`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetChannelStatisticsResponse {
@@ -2317,14 +2024,7 @@ pub struct GetChannelStatisticsResponse {
     /// `list`
     pub list: Option<Vec<GetChannelStatisticsResponseListItem>>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetChannelStatisticsResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetChannelStatisticsResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetChannelStatisticsResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2336,13 +2036,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetChannelStatisticsResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetChannelStatisticsResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetChannelStatisticsResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetChannelStatisticsResponse {
     const EXPECTING: &'static str = "a `GetChannelStatisticsResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2372,14 +2066,7 @@ pub struct GetChannelStatisticsResponseListItem {
     /// `notActive`
     pub not_active: Option<i64>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetChannelStatisticsResponseListItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetChannelStatisticsResponseListItem);
 impl ::atrocore_runtime::fields::EncodeFields for GetChannelStatisticsResponseListItem {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2394,14 +2081,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetChannelStatisticsResponseLi
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for GetChannelStatisticsResponseListItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetChannelStatisticsResponseListItem);
 impl ::atrocore_runtime::fields::DecodeFields for GetChannelStatisticsResponseListItem {
     const EXPECTING: &'static str = "a `GetChannelStatisticsResponseListItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2428,14 +2108,7 @@ pub struct MassRemoveAttributeAsyncBody {
     /// `recordWhere`, required
     pub record_where: Vec<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for MassRemoveAttributeAsyncBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(MassRemoveAttributeAsyncBody);
 impl ::atrocore_runtime::fields::EncodeFields for MassRemoveAttributeAsyncBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2446,13 +2119,7 @@ impl ::atrocore_runtime::fields::EncodeFields for MassRemoveAttributeAsyncBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for MassRemoveAttributeAsyncBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(MassRemoveAttributeAsyncBody);
 impl ::atrocore_runtime::fields::DecodeFields for MassRemoveAttributeAsyncBody {
     const EXPECTING: &'static str = "a `MassRemoveAttributeAsyncBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2474,14 +2141,7 @@ pub struct MassRemoveAttributeAsyncResponse {
     /// `jobId`
     pub job_id: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for MassRemoveAttributeAsyncResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(MassRemoveAttributeAsyncResponse);
 impl ::atrocore_runtime::fields::EncodeFields for MassRemoveAttributeAsyncResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2492,14 +2152,7 @@ impl ::atrocore_runtime::fields::EncodeFields for MassRemoveAttributeAsyncRespon
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for MassRemoveAttributeAsyncResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(MassRemoveAttributeAsyncResponse);
 impl ::atrocore_runtime::fields::DecodeFields for MassRemoveAttributeAsyncResponse {
     const EXPECTING: &'static str = "a `MassRemoveAttributeAsyncResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2522,14 +2175,7 @@ pub struct GetProductByStatusStatisticsResponse {
     /// `list`
     pub list: Option<Vec<GetProductByStatusStatisticsResponseListItem>>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetProductByStatusStatisticsResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetProductByStatusStatisticsResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetProductByStatusStatisticsResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2541,14 +2187,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetProductByStatusStatisticsRe
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for GetProductByStatusStatisticsResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetProductByStatusStatisticsResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetProductByStatusStatisticsResponse {
     const EXPECTING: &'static str = "a `GetProductByStatusStatisticsResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2574,15 +2213,7 @@ pub struct GetProductByStatusStatisticsResponseListItem {
     /// `amount`
     pub amount: Option<i64>,
 }
-impl ::atrocore_runtime::serde::Serialize
-for GetProductByStatusStatisticsResponseListItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetProductByStatusStatisticsResponseListItem);
 impl ::atrocore_runtime::fields::EncodeFields
 for GetProductByStatusStatisticsResponseListItem {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
@@ -2596,14 +2227,7 @@ for GetProductByStatusStatisticsResponseListItem {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for GetProductByStatusStatisticsResponseListItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetProductByStatusStatisticsResponseListItem);
 impl ::atrocore_runtime::fields::DecodeFields
 for GetProductByStatusStatisticsResponseListItem {
     const EXPECTING: &'static str = "a `GetProductByStatusStatisticsResponseListItem` object";
@@ -2629,14 +2253,7 @@ pub struct GetProductByTagStatisticsResponse {
     /// `list`
     pub list: Option<Vec<GetProductByTagStatisticsResponseListItem>>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetProductByTagStatisticsResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetProductByTagStatisticsResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetProductByTagStatisticsResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2648,14 +2265,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetProductByTagStatisticsRespo
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for GetProductByTagStatisticsResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetProductByTagStatisticsResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetProductByTagStatisticsResponse {
     const EXPECTING: &'static str = "a `GetProductByTagStatisticsResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2681,14 +2291,7 @@ pub struct GetProductByTagStatisticsResponseListItem {
     /// `amount`
     pub amount: Option<i64>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetProductByTagStatisticsResponseListItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetProductByTagStatisticsResponseListItem);
 impl ::atrocore_runtime::fields::EncodeFields
 for GetProductByTagStatisticsResponseListItem {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
@@ -2702,14 +2305,7 @@ for GetProductByTagStatisticsResponseListItem {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for GetProductByTagStatisticsResponseListItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetProductByTagStatisticsResponseListItem);
 impl ::atrocore_runtime::fields::DecodeFields
 for GetProductByTagStatisticsResponseListItem {
     const EXPECTING: &'static str = "a `GetProductByTagStatisticsResponseListItem` object";
@@ -2735,14 +2331,7 @@ pub struct GetProductTypeStatisticsResponse {
     /// `list`
     pub list: Option<Vec<GetProductTypeStatisticsResponseListItem>>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetProductTypeStatisticsResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetProductTypeStatisticsResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetProductTypeStatisticsResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -2754,14 +2343,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetProductTypeStatisticsRespon
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for GetProductTypeStatisticsResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetProductTypeStatisticsResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetProductTypeStatisticsResponse {
     const EXPECTING: &'static str = "a `GetProductTypeStatisticsResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -2791,14 +2373,7 @@ pub struct GetProductTypeStatisticsResponseListItem {
     /// `notActive`
     pub not_active: Option<i64>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetProductTypeStatisticsResponseListItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetProductTypeStatisticsResponseListItem);
 impl ::atrocore_runtime::fields::EncodeFields
 for GetProductTypeStatisticsResponseListItem {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
@@ -2814,14 +2389,7 @@ for GetProductTypeStatisticsResponseListItem {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for GetProductTypeStatisticsResponseListItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetProductTypeStatisticsResponseListItem);
 impl ::atrocore_runtime::fields::DecodeFields
 for GetProductTypeStatisticsResponseListItem {
     const EXPECTING: &'static str = "a `GetProductTypeStatisticsResponseListItem` object";

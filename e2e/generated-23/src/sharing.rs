@@ -52,14 +52,7 @@ pub struct Sharing {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for Sharing {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(Sharing);
 impl ::atrocore_runtime::fields::EncodeFields for Sharing {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -89,13 +82,7 @@ impl ::atrocore_runtime::fields::EncodeFields for Sharing {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Sharing {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(Sharing);
 impl ::atrocore_runtime::fields::DecodeFields for Sharing {
     const EXPECTING: &'static str = "a `Sharing` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -258,14 +245,7 @@ pub struct SharingPost {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for SharingPost {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(SharingPost);
 impl ::atrocore_runtime::fields::EncodeFields for SharingPost {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -380,14 +360,7 @@ pub struct SharingPatch {
         ::atrocore_runtime::serde_json::Value,
     >,
 }
-impl ::atrocore_runtime::serde::Serialize for SharingPatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(SharingPatch);
 impl ::atrocore_runtime::fields::EncodeFields for SharingPatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -404,13 +377,7 @@ impl ::atrocore_runtime::fields::EncodeFields for SharingPatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for SharingPatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(SharingPatch);
 impl ::atrocore_runtime::fields::DecodeFields for SharingPatch {
     const EXPECTING: &'static str = "a `SharingPatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -435,78 +402,25 @@ impl ::atrocore_runtime::fields::DecodeFields for SharingPatch {
 }
 /// Typed `where` conditions on `Sharing` fields: `filter::name().like("%x%")`; combine with `and`, `or`, `not`.
 pub mod filter {
-    /// Conditions on `id`.
-    pub const fn id() -> ::atrocore_runtime::TextField<super::Sharing> {
-        ::atrocore_runtime::TextField::new("id")
-    }
-    /// Conditions on `name`.
-    pub const fn name() -> ::atrocore_runtime::TextField<super::Sharing> {
-        ::atrocore_runtime::TextField::new("name")
-    }
-    /// Conditions on `description`.
-    pub const fn description() -> ::atrocore_runtime::TextField<super::Sharing> {
-        ::atrocore_runtime::TextField::new("description")
-    }
-    /// Conditions on `active`.
-    pub const fn active() -> ::atrocore_runtime::BoolField<super::Sharing> {
-        ::atrocore_runtime::BoolField::new("active")
-    }
-    /// Conditions on `available`.
-    pub const fn available() -> ::atrocore_runtime::BoolField<super::Sharing> {
-        ::atrocore_runtime::BoolField::new("available")
-    }
-    /// Conditions on `fileId`.
-    pub const fn file_id() -> ::atrocore_runtime::TextField<super::Sharing> {
-        ::atrocore_runtime::TextField::new("fileId")
-    }
-    /// Conditions on `fileName`.
-    pub const fn file_name() -> ::atrocore_runtime::TextField<super::Sharing> {
-        ::atrocore_runtime::TextField::new("fileName")
-    }
-    /// Conditions on `validTill`.
-    pub const fn valid_till() -> ::atrocore_runtime::DateTimeField<super::Sharing> {
-        ::atrocore_runtime::DateTimeField::new("validTill")
-    }
-    /// Conditions on `allowedUsage`.
-    pub const fn allowed_usage() -> ::atrocore_runtime::NumberField<super::Sharing> {
-        ::atrocore_runtime::NumberField::new("allowedUsage")
-    }
-    /// Conditions on `used`.
-    pub const fn used() -> ::atrocore_runtime::NumberField<super::Sharing> {
-        ::atrocore_runtime::NumberField::new("used")
-    }
-    /// Conditions on `link`.
-    pub const fn link() -> ::atrocore_runtime::TextField<super::Sharing> {
-        ::atrocore_runtime::TextField::new("link")
-    }
-    /// Conditions on `viewLink`.
-    pub const fn view_link() -> ::atrocore_runtime::TextField<super::Sharing> {
-        ::atrocore_runtime::TextField::new("viewLink")
-    }
-    /// Conditions on `createdAt`.
-    pub const fn created_at() -> ::atrocore_runtime::DateTimeField<super::Sharing> {
-        ::atrocore_runtime::DateTimeField::new("createdAt")
-    }
-    /// Conditions on `modifiedAt`.
-    pub const fn modified_at() -> ::atrocore_runtime::DateTimeField<super::Sharing> {
-        ::atrocore_runtime::DateTimeField::new("modifiedAt")
-    }
-    /// Conditions on `createdById`.
-    pub const fn created_by_id() -> ::atrocore_runtime::TextField<super::Sharing> {
-        ::atrocore_runtime::TextField::new("createdById")
-    }
-    /// Conditions on `createdByName`.
-    pub const fn created_by_name() -> ::atrocore_runtime::TextField<super::Sharing> {
-        ::atrocore_runtime::TextField::new("createdByName")
-    }
-    /// Conditions on `modifiedById`.
-    pub const fn modified_by_id() -> ::atrocore_runtime::TextField<super::Sharing> {
-        ::atrocore_runtime::TextField::new("modifiedById")
-    }
-    /// Conditions on `modifiedByName`.
-    pub const fn modified_by_name() -> ::atrocore_runtime::TextField<super::Sharing> {
-        ::atrocore_runtime::TextField::new("modifiedByName")
-    }
+    use ::atrocore_runtime::field_filter;
+    field_filter!(super::Sharing, id, TextField, "id");
+    field_filter!(super::Sharing, name, TextField, "name");
+    field_filter!(super::Sharing, description, TextField, "description");
+    field_filter!(super::Sharing, active, BoolField, "active");
+    field_filter!(super::Sharing, available, BoolField, "available");
+    field_filter!(super::Sharing, file_id, TextField, "fileId");
+    field_filter!(super::Sharing, file_name, TextField, "fileName");
+    field_filter!(super::Sharing, valid_till, DateTimeField, "validTill");
+    field_filter!(super::Sharing, allowed_usage, NumberField, "allowedUsage");
+    field_filter!(super::Sharing, used, NumberField, "used");
+    field_filter!(super::Sharing, link, TextField, "link");
+    field_filter!(super::Sharing, view_link, TextField, "viewLink");
+    field_filter!(super::Sharing, created_at, DateTimeField, "createdAt");
+    field_filter!(super::Sharing, modified_at, DateTimeField, "modifiedAt");
+    field_filter!(super::Sharing, created_by_id, TextField, "createdById");
+    field_filter!(super::Sharing, created_by_name, TextField, "createdByName");
+    field_filter!(super::Sharing, modified_by_id, TextField, "modifiedById");
+    field_filter!(super::Sharing, modified_by_name, TextField, "modifiedByName");
     /// Link conditions on `createdBy` (`linkedWith`, `isLinked`, …); ids are compared on `createdById`.
     pub const fn created_by() -> ::atrocore_runtime::LinkField<super::Sharing> {
         ::atrocore_runtime::LinkField::new("createdBy")

@@ -88,14 +88,7 @@ pub struct GetResponse {
     /// `list`
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -107,13 +100,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetResponse {
     const EXPECTING: &'static str = "a `GetResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -137,14 +124,7 @@ pub struct GetScopeResponse {
     /// `list`
     pub list: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetScopeResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetScopeResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetScopeResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -156,13 +136,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetScopeResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetScopeResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetScopeResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetScopeResponse {
     const EXPECTING: &'static str = "a `GetScopeResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(

@@ -33,34 +33,7 @@ impl From<&str> for Asc {
         }
     }
 }
-impl ::std::fmt::Display for Asc {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::atrocore_runtime::EnumValue for Asc {
-    fn wire_value(&self) -> &str {
-        self.as_str()
-    }
-}
-impl ::atrocore_runtime::serde::Serialize for Asc {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for Asc {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        Ok(Self::from(value.as_str()))
-    }
-}
+::atrocore_runtime::wire_enum!(Asc);
 /// Used by the modules `category`, `product`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetTreeDataResponse {
@@ -69,14 +42,7 @@ pub struct GetTreeDataResponse {
     /// `tree`
     pub tree: Option<Vec<GetTreeDataResponseTreeItem>>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetTreeDataResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetTreeDataResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetTreeDataResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -88,13 +54,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetTreeDataResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetTreeDataResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetTreeDataResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetTreeDataResponse {
     const EXPECTING: &'static str = "a `GetTreeDataResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -124,14 +84,7 @@ pub struct GetTreeDataResponseTreeItem {
     /// `children`
     pub children: Option<Vec<::atrocore_runtime::serde_json::Value>>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetTreeDataResponseTreeItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetTreeDataResponseTreeItem);
 impl ::atrocore_runtime::fields::EncodeFields for GetTreeDataResponseTreeItem {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -146,13 +99,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetTreeDataResponseTreeItem {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetTreeDataResponseTreeItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetTreeDataResponseTreeItem);
 impl ::atrocore_runtime::fields::DecodeFields for GetTreeDataResponseTreeItem {
     const EXPECTING: &'static str = "a `GetTreeDataResponseTreeItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -177,14 +124,7 @@ pub struct InheritAllFromParentAsyncBody {
     /// `where`, required
     pub where_: Vec<InheritAllFromParentAsyncBodyWhereItem>,
 }
-impl ::atrocore_runtime::serde::Serialize for InheritAllFromParentAsyncBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(InheritAllFromParentAsyncBody);
 impl ::atrocore_runtime::fields::EncodeFields for InheritAllFromParentAsyncBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -194,13 +134,7 @@ impl ::atrocore_runtime::fields::EncodeFields for InheritAllFromParentAsyncBody 
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for InheritAllFromParentAsyncBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(InheritAllFromParentAsyncBody);
 impl ::atrocore_runtime::fields::DecodeFields for InheritAllFromParentAsyncBody {
     const EXPECTING: &'static str = "a `InheritAllFromParentAsyncBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -225,14 +159,7 @@ pub struct InheritAllFromParentAsyncBodyWhereItem {
     /// `value`
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for InheritAllFromParentAsyncBodyWhereItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(InheritAllFromParentAsyncBodyWhereItem);
 impl ::atrocore_runtime::fields::EncodeFields
 for InheritAllFromParentAsyncBodyWhereItem {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
@@ -246,14 +173,7 @@ for InheritAllFromParentAsyncBodyWhereItem {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for InheritAllFromParentAsyncBodyWhereItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(InheritAllFromParentAsyncBodyWhereItem);
 impl ::atrocore_runtime::fields::DecodeFields
 for InheritAllFromParentAsyncBodyWhereItem {
     const EXPECTING: &'static str = "a `InheritAllFromParentAsyncBodyWhereItem` object";
@@ -277,14 +197,7 @@ pub struct InheritAllFromParentAsyncResponse {
     /// `jobId`
     pub job_id: Option<String>,
 }
-impl ::atrocore_runtime::serde::Serialize for InheritAllFromParentAsyncResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(InheritAllFromParentAsyncResponse);
 impl ::atrocore_runtime::fields::EncodeFields for InheritAllFromParentAsyncResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -295,14 +208,7 @@ impl ::atrocore_runtime::fields::EncodeFields for InheritAllFromParentAsyncRespo
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de>
-for InheritAllFromParentAsyncResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(InheritAllFromParentAsyncResponse);
 impl ::atrocore_runtime::fields::DecodeFields for InheritAllFromParentAsyncResponse {
     const EXPECTING: &'static str = "a `InheritAllFromParentAsyncResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -323,14 +229,7 @@ pub struct InheritFieldBody {
     /// `field`, required
     pub field: String,
 }
-impl ::atrocore_runtime::serde::Serialize for InheritFieldBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(InheritFieldBody);
 impl ::atrocore_runtime::fields::EncodeFields for InheritFieldBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -340,13 +239,7 @@ impl ::atrocore_runtime::fields::EncodeFields for InheritFieldBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for InheritFieldBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(InheritFieldBody);
 impl ::atrocore_runtime::fields::DecodeFields for InheritFieldBody {
     const EXPECTING: &'static str = "a `InheritFieldBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -367,14 +260,7 @@ pub struct InheritLinkBody {
     /// `link`, required
     pub link: String,
 }
-impl ::atrocore_runtime::serde::Serialize for InheritLinkBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(InheritLinkBody);
 impl ::atrocore_runtime::fields::EncodeFields for InheritLinkBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -384,13 +270,7 @@ impl ::atrocore_runtime::fields::EncodeFields for InheritLinkBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for InheritLinkBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(InheritLinkBody);
 impl ::atrocore_runtime::fields::DecodeFields for InheritLinkBody {
     const EXPECTING: &'static str = "a `InheritLinkBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -413,14 +293,7 @@ pub struct InheritRelationBody {
     /// `relationId`, required
     pub relation_id: String,
 }
-impl ::atrocore_runtime::serde::Serialize for InheritRelationBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(InheritRelationBody);
 impl ::atrocore_runtime::fields::EncodeFields for InheritRelationBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -431,13 +304,7 @@ impl ::atrocore_runtime::fields::EncodeFields for InheritRelationBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for InheritRelationBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(InheritRelationBody);
 impl ::atrocore_runtime::fields::DecodeFields for InheritRelationBody {
     const EXPECTING: &'static str = "a `InheritRelationBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -461,14 +328,7 @@ pub struct NotInheritRelationBody {
     /// `relationId`, required
     pub relation_id: String,
 }
-impl ::atrocore_runtime::serde::Serialize for NotInheritRelationBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(NotInheritRelationBody);
 impl ::atrocore_runtime::fields::EncodeFields for NotInheritRelationBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -479,13 +339,7 @@ impl ::atrocore_runtime::fields::EncodeFields for NotInheritRelationBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for NotInheritRelationBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(NotInheritRelationBody);
 impl ::atrocore_runtime::fields::DecodeFields for NotInheritRelationBody {
     const EXPECTING: &'static str = "a `NotInheritRelationBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -617,14 +471,7 @@ pub struct UserProfile {
     /// `disableNavigationPath`, nullable
     pub disable_navigation_path: Option<bool>,
 }
-impl ::atrocore_runtime::serde::Serialize for UserProfile {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(UserProfile);
 impl ::atrocore_runtime::fields::EncodeFields for UserProfile {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -702,13 +549,7 @@ impl ::atrocore_runtime::fields::EncodeFields for UserProfile {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserProfile {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(UserProfile);
 impl ::atrocore_runtime::fields::DecodeFields for UserProfile {
     const EXPECTING: &'static str = "a `UserProfile` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -864,14 +705,7 @@ pub struct UserProfilePatch {
     /// `disableNavigationPath`, nullable
     pub disable_navigation_path: Option<bool>,
 }
-impl ::atrocore_runtime::serde::Serialize for UserProfilePatch {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(UserProfilePatch);
 impl ::atrocore_runtime::fields::EncodeFields for UserProfilePatch {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -927,13 +761,7 @@ impl ::atrocore_runtime::fields::EncodeFields for UserProfilePatch {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for UserProfilePatch {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(UserProfilePatch);
 impl ::atrocore_runtime::fields::DecodeFields for UserProfilePatch {
     const EXPECTING: &'static str = "a `UserProfilePatch` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(

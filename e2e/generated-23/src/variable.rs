@@ -82,14 +82,7 @@ pub struct CreateBody {
     /// `value`
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for CreateBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(CreateBody);
 impl ::atrocore_runtime::fields::EncodeFields for CreateBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -103,13 +96,7 @@ impl ::atrocore_runtime::fields::EncodeFields for CreateBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for CreateBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(CreateBody);
 impl ::atrocore_runtime::fields::DecodeFields for CreateBody {
     const EXPECTING: &'static str = "a `CreateBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -139,14 +126,7 @@ pub struct CreateResponse {
     /// `value`
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for CreateResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(CreateResponse);
 impl ::atrocore_runtime::fields::EncodeFields for CreateResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -160,13 +140,7 @@ impl ::atrocore_runtime::fields::EncodeFields for CreateResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for CreateResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(CreateResponse);
 impl ::atrocore_runtime::fields::DecodeFields for CreateResponse {
     const EXPECTING: &'static str = "a `CreateResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -192,14 +166,7 @@ pub struct GetResponse {
     /// `list`
     pub list: Option<Vec<GetResponseListItem>>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -211,13 +178,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetResponse {
     const EXPECTING: &'static str = "a `GetResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -245,14 +206,7 @@ pub struct GetResponseListItem {
     /// `value`
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetResponseListItem {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetResponseListItem);
 impl ::atrocore_runtime::fields::EncodeFields for GetResponseListItem {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -266,13 +220,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetResponseListItem {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetResponseListItem {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetResponseListItem);
 impl ::atrocore_runtime::fields::DecodeFields for GetResponseListItem {
     const EXPECTING: &'static str = "a `GetResponseListItem` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -300,14 +248,7 @@ pub struct IdBody {
     /// `value`
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for IdBody {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(IdBody);
 impl ::atrocore_runtime::fields::EncodeFields for IdBody {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -320,13 +261,7 @@ impl ::atrocore_runtime::fields::EncodeFields for IdBody {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for IdBody {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(IdBody);
 impl ::atrocore_runtime::fields::DecodeFields for IdBody {
     const EXPECTING: &'static str = "a `IdBody` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -355,14 +290,7 @@ pub struct IdResponse {
     /// `value`
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for IdResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(IdResponse);
 impl ::atrocore_runtime::fields::EncodeFields for IdResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -376,13 +304,7 @@ impl ::atrocore_runtime::fields::EncodeFields for IdResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for IdResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(IdResponse);
 impl ::atrocore_runtime::fields::DecodeFields for IdResponse {
     const EXPECTING: &'static str = "a `IdResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(
@@ -412,14 +334,7 @@ pub struct GetIdResponse {
     /// `value`
     pub value: Option<::atrocore_runtime::serde_json::Value>,
 }
-impl ::atrocore_runtime::serde::Serialize for GetIdResponse {
-    fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::atrocore_runtime::fields::encode_fields(self, serializer)
-    }
-}
+::atrocore_runtime::serialize_fields!(GetIdResponse);
 impl ::atrocore_runtime::fields::EncodeFields for GetIdResponse {
     fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
         &self,
@@ -433,13 +348,7 @@ impl ::atrocore_runtime::fields::EncodeFields for GetIdResponse {
         ::std::result::Result::Ok(())
     }
 }
-impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for GetIdResponse {
-    fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::atrocore_runtime::fields::decode_fields(deserializer)
-    }
-}
+::atrocore_runtime::deserialize_fields!(GetIdResponse);
 impl ::atrocore_runtime::fields::DecodeFields for GetIdResponse {
     const EXPECTING: &'static str = "a `GetIdResponse` object";
     fn decode_field<'de, A: ::atrocore_runtime::serde::de::MapAccess<'de>>(

@@ -26,14 +26,7 @@ pub(super) fn encode_impl(
         )
     });
     quote! {
-        impl ::atrocore_runtime::serde::Serialize for #name {
-            fn serialize<S: ::atrocore_runtime::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::atrocore_runtime::fields::encode_fields(self, serializer)
-            }
-        }
+        ::atrocore_runtime::serialize_fields!(#name);
         impl ::atrocore_runtime::fields::EncodeFields for #name {
             fn encode_fields<M: ::atrocore_runtime::serde::ser::SerializeMap>(
                 &self,
@@ -137,13 +130,7 @@ pub(super) fn decode_impl(
     let extra_ty = quote!(::atrocore_runtime::fields::Extra);
     if all_default {
         return quote! {
-            impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for #name {
-                fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> ::std::result::Result<Self, D::Error> {
-                    ::atrocore_runtime::fields::decode_fields(deserializer)
-                }
-            }
+            ::atrocore_runtime::deserialize_fields!(#name);
             #fields_impl
         };
     }

@@ -53,6 +53,8 @@ pub(super) fn api_handle(
     }
 }
 
+/// A field's filter function, one line: the runtime's `field_filter!` with the field's handle
+/// (an enum field's takes the enum).
 pub(super) fn filter_fn(cx: Ctx, entity_type: &Ident, f: &Field) -> TokenStream {
     let name = ident(&f.ident);
     let wire = &f.wire;
@@ -66,24 +68,16 @@ pub(super) fn filter_fn(cx: Ctx, entity_type: &Ident, f: &Field) -> TokenStream 
         FieldKind::Array => quote!(ArrayField),
         FieldKind::Any => quote!(AnyField),
     };
-    let doc = doc_lines(&format!("Conditions on `{wire}`."));
     // A field whose values are a generated enum takes that enum, not strings.
-    if let (FieldKind::Enum, Type::Named(id)) = (f.kind, &f.ty) {
+    let handle = match (f.kind, &f.ty) {
         // The filter functions sit in a module inside the entity's.
-        let value = cx.named(*id, true);
-        return quote! {
-            #doc
-            pub const fn #name() -> ::atrocore_runtime::EnumField<super::#entity_type, #value> {
-                ::atrocore_runtime::EnumField::new(#wire)
-            }
-        };
-    }
-    quote! {
-        #doc
-        pub const fn #name() -> ::atrocore_runtime::#handle<super::#entity_type> {
-            ::atrocore_runtime::#handle::new(#wire)
+        (FieldKind::Enum, Type::Named(id)) => {
+            let value = cx.named(*id, true);
+            quote!(EnumField(#value))
         }
-    }
+        _ => handle,
+    };
+    quote!(field_filter!(super::#entity_type, #name, #handle, #wire);)
 }
 
 pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
@@ -200,6 +194,7 @@ pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
     let filter_mod = quote! {
         #filter_doc
         pub mod filter {
+            use ::atrocore_runtime::field_filter;
             #(#filters)*
         }
     };

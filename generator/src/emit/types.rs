@@ -370,27 +370,7 @@ pub(super) fn enum_def(e: &Enum) -> TokenStream {
                 }
             }
         }
-        impl ::std::fmt::Display for #name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::atrocore_runtime::EnumValue for #name {
-            fn wire_value(&self) -> &str {
-                self.as_str()
-            }
-        }
-        impl ::atrocore_runtime::serde::Serialize for #name {
-            fn serialize<S: ::atrocore_runtime::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::atrocore_runtime::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::atrocore_runtime::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = <String as ::atrocore_runtime::serde::Deserialize>::deserialize(deserializer)?;
-                Ok(Self::from(value.as_str()))
-            }
-        }
+        ::atrocore_runtime::wire_enum!(#name);
     }
 }
 
