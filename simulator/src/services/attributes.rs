@@ -165,7 +165,11 @@ pub fn route(
     match (action, m) {
         ("attributeValues", &Method::GET) => Ok(json(&Value::Array(values(ctx, e, id)?))),
         ("attributeValues", &Method::DELETE) => {
-            ctx.check_write(&e.name, "edit")?;
+            ctx.check_record(
+                e,
+                &crate::services::records::fetch(ctx, e, id)?,
+                crate::roles::Action::Edit,
+            )?;
             let ids = non_empty(ids_from(&req.json()?)?)?;
             match ctx.generation() {
                 // 2.2 `Core/Templates/Controllers/Base.php::actionDeleteAttributeValues` →
@@ -201,7 +205,11 @@ pub fn route(
             }
         }
         ("addAttributes", &Method::POST) => {
-            ctx.check_write(&e.name, "edit")?;
+            ctx.check_record(
+                e,
+                &crate::services::records::fetch(ctx, e, id)?,
+                crate::roles::Action::Edit,
+            )?;
             let ids = non_empty(ids_from(&req.json()?)?)?;
             match ctx.generation() {
                 // 2.2 `Services/Attribute.php::addAttributeValue`: ids that name no attribute are
@@ -237,7 +245,11 @@ pub fn route(
             }
         }
         ("upsertAttributeValues", &Method::POST) => {
-            ctx.check_write(&e.name, "edit")?;
+            ctx.check_record(
+                e,
+                &crate::services::records::fetch(ctx, e, id)?,
+                crate::roles::Action::Edit,
+            )?;
             let body = req.json()?;
             let items = body.as_array().ok_or_else(|| {
                 ApiError::bad("Request body must be an array of attribute values.")
