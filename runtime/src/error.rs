@@ -144,6 +144,10 @@ struct Inner {
     raw_reason: Option<String>,
     message: Option<Cow<'static, str>>,
     password_expired: bool,
+    /// The entity the request addressed (path or `entityName`), kept for a `403`.
+    entity: Option<String>,
+    /// The fields the request's `where` named, kept for a `403`.
+    filter_fields: Vec<String>,
     source: Option<BoxError>,
 }
 
@@ -159,6 +163,8 @@ impl Error {
                 raw_reason: None,
                 message: None,
                 password_expired: false,
+                entity: None,
+                filter_fields: Vec::new(),
                 source: None,
             }),
         }
@@ -182,6 +188,8 @@ impl Error {
                 raw_reason: i.raw_reason.clone(),
                 message: i.message.clone(),
                 password_expired: i.password_expired,
+                entity: i.entity.clone(),
+                filter_fields: i.filter_fields.clone(),
                 source: None,
             }),
         }
@@ -286,6 +294,43 @@ impl Error {
         self
     }
 
+    /// For a `403`: what the refused request addressed. AtroCore's refusals carry no message at
+    /// all (every check throws a message-less `Forbidden`: 2.2 and 2.3 alike, see
+    /// `simulator/FIDELITY.md`, "Permissions"), so the error names the entity itself and, for a
+    /// request with a `where`, the fields it filters on (a filter on a field the role may not
+    /// read is refused the same way, `Core/SelectManagers/Base.php::checkWhere`).
+    pub(crate) fn with_refused(
+        mut self,
+        entity: Option<String>,
+        filter_fields: Vec<String>,
+    ) -> Self {
+        if self.inner.kind != ErrorKind::Forbidden {
+            return self;
+        }
+        self.inner.entity = entity;
+        self.inner.filter_fields = filter_fields;
+        if self.inner.message.is_none()
+            && self.inner.reason.is_none()
+            && let Some(e) = &self.inner.entity
+        {
+            let mut m = format!("the user's role does not allow this on `{e}`");
+            if !self.inner.filter_fields.is_empty() {
+                let names: Vec<String> = self
+                    .inner
+                    .filter_fields
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect();
+                m.push_str(&format!(
+                    ", or does not allow reading a field the filter names ({})",
+                    names.join(", ")
+                ));
+            }
+            self.inner.message = Some(m.into());
+        }
+        self
+    }
+
     pub(crate) fn with_password_expired(mut self, expired: bool) -> Self {
         self.inner.password_expired = expired;
         self
@@ -324,6 +369,21 @@ impl Error {
     /// its query string.
     pub fn path(&self) -> Option<&str> {
         self.inner.path.as_deref()
+    }
+
+    /// For a `403 Forbidden`: the entity the refused request addressed (`Product` for
+    /// `PATCH /Product/{id}`, the `entityName` of 2.3's `/entityMassUpdate` or
+    /// `/entityRelation`). AtroCore's refusals say nothing themselves (empty body and
+    /// `X-Status-Reason`), so this comes from the request; `None` for other errors.
+    pub fn entity(&self) -> Option<&str> {
+        self.inner.entity.as_deref()
+    }
+
+    /// For a `403 Forbidden`: the fields the refused request's `where` names (a filter on a
+    /// field the role may not read is refused as a whole, without saying which); empty for
+    /// other errors and requests without a filter.
+    pub fn filter_fields(&self) -> &[String] {
+        &self.inner.filter_fields
     }
 
     /// The request or the connection attempt timed out.
@@ -410,6 +470,65 @@ impl Error {
     }
 }
 
+/// The entity a request addresses: the first path segment when it is an entity name (capital
+/// first letter: `/Product/x`, `/Product/action/massUpdate`), else the `entityName` of the query
+/// or of a JSON body (2.3's `/entityMassUpdate`, `/entityRelation`).
+pub(crate) fn addressed_entity(
+    path: &str,
+    query: &[(String, String)],
+    body: Option<&serde_json::Value>,
+) -> Option<String> {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    if first.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return Some(first.to_owned());
+    }
+    query
+        .iter()
+        .find(|(k, _)| k == "entityName")
+        .map(|(_, v)| v.clone())
+        .or_else(|| body?.get("entityName")?.as_str().map(str::to_owned))
+        .filter(|e| !e.is_empty())
+}
+
+/// The fields a request's `where` names: `where[…][attribute]` (or `[field]`) query variables,
+/// and the `attribute`/`field` members anywhere in a JSON body's `where`; in order, once each.
+pub(crate) fn filter_fields(
+    query: &[(String, String)],
+    body: Option<&serde_json::Value>,
+) -> Vec<String> {
+    fn push(out: &mut Vec<String>, name: &str) {
+        if !name.is_empty() && !out.iter().any(|n| n == name) {
+            out.push(name.to_owned());
+        }
+    }
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            serde_json::Value::Object(o) => {
+                for k in ["attribute", "field"] {
+                    if let Some(n) = o.get(k).and_then(serde_json::Value::as_str) {
+                        push(out, n);
+                    }
+                }
+                if let Some(inner) = o.get("value") {
+                    walk(inner, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (k, v) in query {
+        if k.starts_with("where[") && (k.ends_with("[attribute]") || k.ends_with("[field]")) {
+            push(&mut out, v);
+        }
+    }
+    if let Some(w) = body.and_then(|b| b.get("where")) {
+        walk(w, &mut out);
+    }
+    out
+}
+
 /// The path without query string or fragment.
 fn strip_query(path: &str) -> &str {
     let end = path.find(['?', '#']).unwrap_or(path.len());
@@ -454,6 +573,12 @@ impl fmt::Debug for Error {
         }
         if i.password_expired {
             d.field("password_expired", &true);
+        }
+        if let Some(e) = &i.entity {
+            d.field("entity", e);
+        }
+        if !i.filter_fields.is_empty() {
+            d.field("filter_fields", &i.filter_fields);
         }
         if let Some(s) = &i.source {
             d.field("source", s);
@@ -521,6 +646,56 @@ mod tests {
         assert_eq!(e.path(), Some("/Product/x"));
         assert!(e.is_not_found());
         assert_eq!(e.status(), Some(404));
+    }
+
+    #[test]
+    fn a_refusal_names_the_entity_and_the_filtered_fields() {
+        // AtroCore's 403 has neither body nor reason: the request says what was refused.
+        let query = vec![
+            ("where[0][type]".to_owned(), "or".to_owned()),
+            ("where[0][value][0][attribute]".to_owned(), "mpn".to_owned()),
+            ("where[0][value][1][field]".to_owned(), "brand".to_owned()),
+            ("select".to_owned(), "name".to_owned()),
+        ];
+        let e = Error::from_status(403, None)
+            .with_refused(
+                addressed_entity("/Product", &query, None),
+                filter_fields(&query, None),
+            )
+            .with_request(&Method::GET, "/Product");
+        assert_eq!(e.entity(), Some("Product"));
+        assert_eq!(e.filter_fields(), ["mpn", "brand"]);
+        assert_eq!(
+            e.to_string(),
+            "GET /Product: 403 Forbidden: the user's role does not allow this on `Product`, or \
+             does not allow reading a field the filter names (`mpn`, `brand`)"
+        );
+        // 2.3's global routes name the entity in the body.
+        let body = serde_json::json!({
+            "entityName": "Brand", "where": [{"type": "equals", "attribute": "code", "value": "x"}]
+        });
+        let e = Error::from_status(403, None)
+            .with_refused(
+                addressed_entity("/entityMassUpdateAsync", &[], Some(&body)),
+                filter_fields(&[], Some(&body)),
+            )
+            .with_request(&Method::PATCH, "/entityMassUpdateAsync");
+        assert_eq!(e.entity(), Some("Brand"));
+        assert!(e.to_string().contains("on `Brand`"), "{e}");
+        assert!(e.to_string().contains("(`code`)"), "{e}");
+        let e = Error::from_status(403, None)
+            .with_refused(addressed_entity("/Brand/x", &[], None), Vec::new())
+            .with_request(&Method::DELETE, "/Brand/x");
+        assert_eq!(
+            e.to_string(),
+            "DELETE /Brand/x: 403 Forbidden: the user's role does not allow this on `Brand`"
+        );
+        // A 403 with a message keeps it; other statuses get nothing.
+        let e = Error::from_status(403, Some("Max failed login attempts exceeded.".into()))
+            .with_refused(Some("App".into()), Vec::new());
+        assert!(!e.to_string().contains("role"), "{e}");
+        let e = Error::from_status(404, None).with_refused(Some("Brand".into()), Vec::new());
+        assert_eq!(e.entity(), None);
     }
 
     #[test]

@@ -423,7 +423,12 @@ async fn reason_prefers_the_header_then_the_body() {
     let e = get(&client, "/Faulty").await.unwrap_err();
     assert!(e.is_forbidden());
     assert_eq!(e.reason(), None);
-    assert_eq!(e.to_string(), "GET /Faulty: 403 Forbidden");
+    // AtroCore's refusals carry no message: the error names the entity from the request.
+    assert_eq!(e.entity(), Some("Faulty"));
+    assert_eq!(
+        e.to_string(),
+        "GET /Faulty: 403 Forbidden: the user's role does not allow this on `Faulty`"
+    );
 
     // A 401 with Password-Expired: the re-login succeeds, the replay gets the normal answer.
     let v = get(&client, "/Faulty").await.unwrap();

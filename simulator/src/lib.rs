@@ -140,6 +140,7 @@ pub mod model;
 pub mod openapi;
 pub mod query;
 pub mod request_log;
+mod roles;
 mod services;
 mod state;
 pub mod store;
@@ -159,6 +160,7 @@ use tokio::task::JoinHandle;
 
 pub use model::Generation;
 pub use request_log::{LoggedBody, LoggedRequest};
+pub use roles::{AccessLevel, Action, EntityAccess, FieldAccess, SimRole};
 pub use test_server::SeedError;
 
 /// Where a JSON document (spec or metadata) comes from.
@@ -185,16 +187,39 @@ impl JsonSource {
 }
 
 /// A user the simulator accepts.
+///
+/// Administrators may do everything; every other user acts within its [`SimRole`]: entity-level
+/// access (`create`, and `read`/`edit`/`delete`/`stream` on all, the user's own, or no records)
+/// and field-level `read`/`edit` denials, enforced as AtroCore does (see `FIDELITY.md`,
+/// "Permissions"). Configure users with [`SimConfig::users`]:
+///
+/// ```
+/// use atrocore_sim::{EntityAccess, FieldAccess, SimConfig, SimRole, SimUser};
+/// let config = SimConfig::from_spec_path("specs/atrocore-2.2-pim-default.json").users(vec![
+///     SimUser::admin("admin", "admin"),
+///     // Read-only on products, full access elsewhere.
+///     SimUser::limited("reader", "reader", ["Product"]),
+///     // No brands at all, product prices hidden.
+///     SimUser::with_role(
+///         "clerk",
+///         "secret",
+///         SimRole::new()
+///             .entity("Brand", EntityAccess::NONE)
+///             .field("Product", "price", FieldAccess::HIDDEN),
+///     ),
+/// ]);
+/// # let _ = config;
+/// ```
 #[derive(Debug, Clone)]
 pub struct SimUser {
     /// Login name.
     pub user_name: String,
     /// Password for Basic authentication.
     pub password: String,
-    /// Administrators may do everything.
+    /// Administrators may do everything; the role does not apply to them.
     pub is_admin: bool,
-    /// Entities this user may read but not create, update or delete (`*` = all entities).
-    pub read_only: Vec<String>,
+    /// What a non-admin user may do.
+    pub role: SimRole,
     /// A delegated session: this user acts on behalf of the user with this name (records get that
     /// user as creator/modifier, `_meta.audit` names both).
     pub on_behalf_of: Option<String>,
@@ -207,22 +232,42 @@ impl SimUser {
             user_name: user_name.into(),
             password: password.into(),
             is_admin: true,
-            read_only: Vec::new(),
+            role: SimRole::new(),
             on_behalf_of: None,
         }
     }
 
-    /// A non-admin user, read-only on the given entities (`"*"` = all) and read-write elsewhere.
+    /// A non-admin user, read-only on the given entities (`"*"` = all) and with full access
+    /// elsewhere: a shorthand for [`SimUser::with_role`] with [`EntityAccess::READ_ONLY`] on
+    /// those entities.
     pub fn limited(
         user_name: impl Into<String>,
         password: impl Into<String>,
         read_only: impl IntoIterator<Item = impl Into<String>>,
     ) -> SimUser {
+        let mut role = SimRole::new();
+        for e in read_only {
+            let e: String = e.into();
+            role = if e == "*" {
+                role.others(EntityAccess::READ_ONLY)
+            } else {
+                role.entity(e, EntityAccess::READ_ONLY)
+            };
+        }
+        SimUser::with_role(user_name, password, role)
+    }
+
+    /// A non-admin user with `role`.
+    pub fn with_role(
+        user_name: impl Into<String>,
+        password: impl Into<String>,
+        role: SimRole,
+    ) -> SimUser {
         SimUser {
             user_name: user_name.into(),
             password: password.into(),
             is_admin: false,
-            read_only: read_only.into_iter().map(Into::into).collect(),
+            role,
             on_behalf_of: None,
         }
     }
@@ -233,9 +278,18 @@ impl SimUser {
         self
     }
 
-    /// Whether this user may change records of `entity`.
+    /// The user's access to `entity` (everything for an administrator).
+    pub fn access(&self, entity: &str) -> EntityAccess {
+        if self.is_admin {
+            EntityAccess::FULL
+        } else {
+            self.role.access(entity)
+        }
+    }
+
+    /// Whether this user may change (edit) some records of `entity`.
     pub fn can_write(&self, entity: &str) -> bool {
-        self.is_admin || !self.read_only.iter().any(|e| e == "*" || e == entity)
+        self.access(entity).edit.any()
     }
 }
 
@@ -283,7 +337,8 @@ pub struct SimConfig {
     pub spec: JsonSource,
     /// The instance metadata (`GET /Metadata`); derived from the spec when absent.
     pub metadata: Option<JsonSource>,
-    /// Accepted users; default `admin`/`admin` (admin) and `reader`/`reader` (read-only everywhere).
+    /// Accepted users, each with its role ([`SimUser`]); default `admin`/`admin` (admin) and
+    /// `reader`/`reader` (read-only everywhere).
     pub users: Vec<SimUser>,
     /// Injected faults; none by default.
     pub faults: Faults,

@@ -13,10 +13,15 @@ use crate::http::auth::{Auth, Caller};
 use crate::http::faults::FaultState;
 use crate::http::request::Req;
 use crate::http::spec_check::SpecCheck;
+use crate::model::Entity;
 use crate::model::{Generation, Model};
 use crate::request_log::RequestLog;
+use crate::roles::{AccessLevel, Action};
+use crate::store::Record;
 use crate::store::Store;
 use crate::util::{ApiError, truthy};
+use rusqlite::types::Value as SqlValue;
+use std::collections::BTreeSet;
 
 /// Everything a running simulator shares between requests.
 #[derive(Debug)]
@@ -201,14 +206,148 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Fails with 403 unless the caller may change records of `entity`.
-    pub fn check_write(&self, entity: &str, action: &str) -> Result<(), ApiError> {
-        if self.caller.user.can_write(entity) {
+    /// Fails with 403 unless the caller's role allows `action` on some records of `entity`: the
+    /// scope-level check of AtroCore's handlers and controllers (`$this->getAcl()->check($name,
+    /// 'edit')`; `own` and `team` pass, `Acl/Base.php::checkScope` without an entity). The body is
+    /// empty: every such check throws a message-less `Forbidden` (`Core/Exceptions/Forbidden.php`,
+    /// code 403), e.g. 2.3 `Core/EntityTypeHandlers/ListHandler.php`, 2.2
+    /// `Controllers/AbstractRecordController.php::actionList`.
+    pub fn check_scope(&self, entity: &str, action: Action) -> Result<(), ApiError> {
+        if self.caller.user.access(entity).level(action).any() {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!(
-                "No '{action}' access to '{entity}'."
-            )))
+            Err(ApiError::forbidden(""))
+        }
+    }
+
+    /// Whether the caller's role allows `action` on the record `rec` of `e`: `all` always, `own`
+    /// and `team` when the caller owns it (the simulator has no teams), `no` never
+    /// (`Acl/Base.php::checkScope` with the entity; atrocore-legacy, last in-tree copy before
+    /// `b33a0dffc`).
+    pub fn allows_record(&self, e: &Entity, rec: &Record, action: Action) -> bool {
+        match self.caller.user.access(&e.name).level(action) {
+            AccessLevel::All => true,
+            AccessLevel::Own | AccessLevel::Team => self.is_owner(rec),
+            AccessLevel::No => false,
+        }
+    }
+
+    /// Fails with the message-less 403 unless [`Ctx::allows_record`]: the record service's
+    /// `$this->getAcl()->check($entity, 'read' | 'edit' | 'delete')` (atrocore-legacy,
+    /// `Services/Record.php::getEntity`, `updateEntity`, `deleteEntity`, `linkEntity`).
+    pub fn check_record(&self, e: &Entity, rec: &Record, action: Action) -> Result<(), ApiError> {
+        if self.allows_record(e, rec, action) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(""))
+        }
+    }
+
+    /// The caller owns `rec`: its `ownerUserId`, `assignedUserId` or `createdById` is the
+    /// caller (`Acl/Base.php::checkIsOwner`, atrocore-legacy).
+    pub fn is_owner(&self, rec: &Record) -> bool {
+        let me = self.caller.user_id.as_str();
+        ["ownerUserId", "assignedUserId", "createdById"]
+            .iter()
+            .any(|k| rec.get(*k).and_then(Value::as_str) == Some(me))
+    }
+
+    /// The SQL (over alias `t`) that limits a list of `e` to the records the caller may read:
+    /// none for `all`; for `own` (and `team`, there being no teams) `ownerUserId` or
+    /// `assignedUserId` is the caller, or `createdById` when the entity has neither; for `no`
+    /// nothing matches (`Core/SelectManagers/Base.php::access`, `accessOnlyOwn`,
+    /// `applyAccessOnlyTeam`, `accessNo`, 2.2.31 and 2.3.13).
+    pub fn read_access_sql(&self, e: &Entity) -> Option<(String, Vec<SqlValue>)> {
+        match self.caller.user.access(&e.name).read {
+            AccessLevel::All => None,
+            AccessLevel::No => Some(("t.\"id\" IS NULL".into(), Vec::new())),
+            AccessLevel::Own | AccessLevel::Team => {
+                let mut cols: Vec<&str> = ["ownerUserId", "assignedUserId"]
+                    .into_iter()
+                    .filter(|c| e.field(c).is_some())
+                    .collect();
+                if cols.is_empty() && e.field("createdById").is_some() {
+                    cols.push("createdById");
+                }
+                if cols.is_empty() {
+                    return Some(("t.\"id\" IS NULL".into(), Vec::new()));
+                }
+                let me = SqlValue::Text(self.caller.user_id.clone());
+                let sql = cols
+                    .iter()
+                    .map(|c| format!("t.{} = ?", crate::store::ident(c)))
+                    .collect::<Vec<_>>()
+                    .join(" OR ");
+                Some((format!("({sql})"), vec![me; cols.len()]))
+            }
+        }
+    }
+
+    /// The fields of `e` the caller's role refuses for reading (`read`) or editing (`!read`)
+    /// (`Acl/Table.php::getScopeForbiddenFieldList`, atrocore-legacy). Empty for administrators.
+    pub fn forbidden_fields(&self, e: &Entity, read: bool) -> BTreeSet<String> {
+        if self.caller.user.is_admin {
+            return BTreeSet::new();
+        }
+        self.caller.user.role.forbidden_fields(&e.name, read)
+    }
+
+    /// The attributes (JSON keys) of those fields (`getScopeForbiddenAttributeList`): a
+    /// link's `<link>Id` and `<link>Name` besides the field, a multilingual field's variants.
+    pub fn forbidden_attributes(&self, e: &Entity, read: bool) -> BTreeSet<String> {
+        self.forbidden_fields(e, read)
+            .iter()
+            .flat_map(|f| crate::roles::field_attributes(e, f))
+            .collect()
+    }
+
+    /// Fails with the message-less 403 when `where` names a field the caller may not read:
+    /// every item's `attribute` (or `field`) is looked up among the forbidden attributes, or for
+    /// `isLinked`, `isNotLinked`, `linkedWith`, `notLinkedWith` among the forbidden fields, and
+    /// an array `value` is searched the same way (`Core/SelectManagers/Base.php::checkWhere`,
+    /// 2.2.31 and 2.3.13, run by `getSelectParams` with `$checkWherePermission` for lists and
+    /// mass actions).
+    pub fn check_where(&self, e: &Entity, where_: &Value) -> Result<(), ApiError> {
+        let fields = self.forbidden_fields(e, true);
+        if fields.is_empty() {
+            return Ok(());
+        }
+        let attributes = self.forbidden_attributes(e, true);
+        fn walk(items: &Value, fields: &BTreeSet<String>, attributes: &BTreeSet<String>) -> bool {
+            let list: Vec<&Value> = match items {
+                Value::Array(a) => a.iter().collect(),
+                Value::Object(o) => o.values().collect(),
+                _ => return false,
+            };
+            list.into_iter().any(|w| {
+                let Some(o) = w.as_object() else {
+                    return false;
+                };
+                let name = o
+                    .get("attribute")
+                    .or_else(|| o.get("field"))
+                    .and_then(Value::as_str);
+                let linked = matches!(
+                    o.get("type").and_then(Value::as_str),
+                    Some("isLinked" | "isNotLinked" | "linkedWith" | "notLinkedWith")
+                );
+                let refused = name.is_some_and(|n| {
+                    if linked {
+                        fields.contains(n)
+                    } else {
+                        attributes.contains(n)
+                    }
+                });
+                refused
+                    || o.get("value").is_some_and(|v| {
+                        (v.is_array() || v.is_object()) && walk(v, fields, attributes)
+                    })
+            })
+        }
+        if walk(where_, &fields, &attributes) {
+            Err(ApiError::forbidden(""))
+        } else {
+            Ok(())
         }
     }
 }

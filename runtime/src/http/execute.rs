@@ -159,6 +159,22 @@ impl Prepared {
     }
 
     fn fail(&self, e: Error) -> Error {
+        let e = if e.is_forbidden() && e.status() == Some(403) {
+            let body = match &self.body {
+                Some(RequestBody::Json(b)) => serde_json::from_slice::<serde_json::Value>(b).ok(),
+                _ => None,
+            };
+            let path = match &self.target {
+                Target::Api(p) => p.as_str(),
+                Target::Url { .. } => "",
+            };
+            e.with_refused(
+                crate::error::addressed_entity(path, &self.query, body.as_ref()),
+                crate::error::filter_fields(&self.query, body.as_ref()),
+            )
+        } else {
+            e
+        };
         e.with_request(&self.method, self.label())
     }
 

@@ -104,6 +104,16 @@ fn all_attr_defs(ctx: &Ctx) -> Result<Vec<AttrDef>, ApiError> {
         .collect())
 }
 
+/// The record's `edit` check of the attribute writes (they go through `updateEntity`: 2.3
+/// `Core/EntityTypeHandlers/{UpsertAttributeValues,AddAttributes,DeleteAttributeValues}Handler.php`;
+/// atrocore-legacy `Services/Record.php::updateEntity`).
+fn check_edit(ctx: &Ctx, e: &Entity, id: &str) -> Result<(), ApiError> {
+    match ctx.store.get(e, id)? {
+        Some(rec) => ctx.check_record(e, &rec, crate::roles::Action::Edit),
+        None => Ok(()),
+    }
+}
+
 fn ensure_record(ctx: &Ctx, e: &Entity, id: &str) -> Result<(), ApiError> {
     if ctx.store.get(e, id)?.is_none() {
         return Err(ApiError::not_found(format!(
@@ -165,7 +175,7 @@ pub fn route(
     match (action, m) {
         ("attributeValues", &Method::GET) => Ok(json(&Value::Array(values(ctx, e, id)?))),
         ("attributeValues", &Method::DELETE) => {
-            ctx.check_write(&e.name, "edit")?;
+            check_edit(ctx, e, id)?;
             let ids = non_empty(ids_from(&req.json()?)?)?;
             match ctx.generation() {
                 // 2.2 `Core/Templates/Controllers/Base.php::actionDeleteAttributeValues` →
@@ -201,7 +211,7 @@ pub fn route(
             }
         }
         ("addAttributes", &Method::POST) => {
-            ctx.check_write(&e.name, "edit")?;
+            check_edit(ctx, e, id)?;
             let ids = non_empty(ids_from(&req.json()?)?)?;
             match ctx.generation() {
                 // 2.2 `Services/Attribute.php::addAttributeValue`: ids that name no attribute are
@@ -237,7 +247,7 @@ pub fn route(
             }
         }
         ("upsertAttributeValues", &Method::POST) => {
-            ctx.check_write(&e.name, "edit")?;
+            check_edit(ctx, e, id)?;
             let body = req.json()?;
             let items = body.as_array().ok_or_else(|| {
                 ApiError::bad("Request body must be an array of attribute values.")

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::http::request::Req;
 use crate::model::{Entity, LinkKind};
 use crate::query::where_sql;
+use crate::roles::Action;
 use crate::services::lists::{list_params, run_list, select_ids};
 use crate::services::records::{fetch, ids_of, resolve_code, set_m2m};
 use crate::state::Ctx;
@@ -84,7 +85,13 @@ pub fn linked_list(
     link: &str,
     req: &Req,
 ) -> Result<Value, ApiError> {
+    // `findLinkedEntities` (atrocore-legacy `Services/Record.php`): the record's own `read`
+    // check, then the linked entity's scope `read` check, both a 403 with an empty body.
+    if let Some(rec) = ctx.store.get(e, id)? {
+        ctx.check_record(e, &rec, Action::Read)?;
+    }
     let (te, sql, params) = linked_condition(ctx, e, id, link)?;
+    ctx.check_scope(&te.name, Action::Read)?;
     let p = list_params(ctx, te, req)?;
     run_list(ctx, te, p, Some((sql, params)), true)
 }
@@ -97,11 +104,28 @@ fn relate(
     ids: &[String],
     add: bool,
 ) -> Result<Value, ApiError> {
+    // `linkEntity` / `unlinkEntity` (atrocore-legacy `Services/Record.php`): the record's
+    // `edit` check, then, for a to-many link, each foreign record's `edit` check (403, empty
+    // body). (A belongs-to link goes through `updateEntity` there, which checks the record
+    // only; a one-to-many link through the foreign record's `updateEntity`.)
     let rec = fetch(ctx, e, id)?;
-    ctx.check_write(&e.name, "edit")?;
+    ctx.check_record(e, &rec, Action::Edit)?;
     let link = e.link(link_name).ok_or_else(|| {
         ApiError::not_found(format!("Link '{link_name}' not found in '{}'.", e.name))
     })?;
+    let to_many = link.kind == LinkKind::HasMany;
+    if let Some(te) = link
+        .entity
+        .as_deref()
+        .and_then(|t| ctx.app.model.entity(t))
+        .filter(|_| to_many)
+    {
+        for fid in ids {
+            if let Some(foreign) = ctx.store.get(te, fid)? {
+                ctx.check_record(te, &foreign, Action::Edit)?;
+            }
+        }
+    }
     let id = rec
         .get("id")
         .and_then(Value::as_str)
@@ -224,15 +248,26 @@ fn mass_relate(
                 "Link '{link_name}' is not available in the simulator."
             ))
         })?;
+    // `linkEntityMass` (atrocore-legacy): the record's `edit` check, the linked entity's scope
+    // `edit` check, then the foreign service's select parameters: its `where` checked for
+    // unreadable fields, its rows limited to the readable ones.
+    let rec = fetch(ctx, e, id)?;
+    ctx.check_record(e, &rec, Action::Edit)?;
+    ctx.check_scope(&te.name, Action::Edit)?;
+    ctx.check_where(te, where_)?;
     let filter = where_sql::build_where(&ctx.app.model, te, where_)?;
     let mut sql = "COALESCE(t.\"deleted\", 0) = 0".to_string();
+    let mut params = Vec::new();
+    if let Some((x, xp)) = ctx.read_access_sql(te) {
+        sql.push_str(&format!(" AND {x}"));
+        params.extend(xp);
+    }
     if !filter.sql.is_empty() {
         sql.push_str(&format!(" AND {}", filter.sql));
+        params.extend(filter.params);
     }
-    let ids = select_ids(ctx, te, &sql, filter.params)?;
+    let ids = select_ids(ctx, te, &sql, params)?;
     if ids.is_empty() {
-        fetch(ctx, e, id)?;
-        ctx.check_write(&e.name, "edit")?;
         return Ok(Value::Bool(true));
     }
     relate(ctx, e, id, link_name, &ids, true)
@@ -296,9 +331,14 @@ fn php_string(v: &Value) -> String {
 /// Unlinks every record linked to `id` through `link`.
 fn unlink_every(ctx: &Ctx, e: &Entity, id: &str, link: &str) -> Result<Value, ApiError> {
     let (te, sql, params) = linked_condition(ctx, e, id, link)?;
+    // `unlinkAll` (atrocore-legacy): the record's `edit` check, then the linked entity's scope
+    // `edit` check.
+    if let Some(rec) = ctx.store.get(e, id)? {
+        ctx.check_record(e, &rec, Action::Edit)?;
+    }
+    ctx.check_scope(&te.name, Action::Edit)?;
     let ids = select_ids(ctx, te, &sql, params)?;
     if ids.is_empty() {
-        ctx.check_write(&e.name, "edit")?;
         return Ok(Value::Bool(true));
     }
     relate(ctx, e, id, link, &ids, false)
@@ -350,7 +390,8 @@ pub fn relation_link(ctx: &Ctx, body: &Value) -> Result<Value, ApiError> {
     let (entity, id, link_name) =
         relation_keys(str_of("entityName"), str_of("id"), str_of("link"))?;
     let e = relation_target(ctx, Some(entity))?;
-    ctx.check_write(&e.name, "edit")?;
+    // `EntityRelationCreateHandler.php`: the scope `edit` check first.
+    ctx.check_scope(&e.name, Action::Edit)?;
     if php_truthy(body.get("massRelate")) {
         return mass_relate(ctx, e, id, link_name, body);
     }

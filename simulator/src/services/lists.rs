@@ -92,12 +92,19 @@ pub(crate) fn list_params(ctx: &Ctx, e: &Entity, req: &Req) -> Result<ListParams
                 .replace("\\t", "");
             match serde_json::from_str::<Value>(&cleaned) {
                 Ok(w @ (Value::Array(_) | Value::Object(_))) => {
+                    ctx.check_where(e, &w)?;
                     where_sql::build_where(&ctx.app.model, e, &w)?
                 }
                 _ => where_sql::SqlFilter::default(),
             }
         }
-        Some(w) => where_sql::build_where(&ctx.app.model, e, &w.to_json())?,
+        // `getSelectParams($params, true, true)`: a `where` naming a field the role may not read
+        // is a 403 with an empty body (`Core/SelectManagers/Base.php::checkWhere`).
+        Some(w) => {
+            let w = w.to_json();
+            ctx.check_where(e, &w)?;
+            where_sql::build_where(&ctx.app.model, e, &w)?
+        }
     };
     // An attribute condition names an attribute by id, which must exist: `The attribute "…"
     // does not exist.` (`app/Atro/Core/AttributeFieldConverter.php::getWherePart`, 2.2.31 and
@@ -208,6 +215,11 @@ pub(crate) fn run_list(
         sql.push_str(&format!(" AND ({x})"));
         params.extend(xp);
     }
+    // The role's read level limits the rows (`Core/SelectManagers/Base.php::access`).
+    if let Some((x, xp)) = ctx.read_access_sql(e) {
+        sql.push_str(&format!(" AND {x}"));
+        params.extend(xp);
+    }
     if !p.filter.sql.is_empty() {
         sql.push_str(&format!(" AND {}", p.filter.sql));
         params.extend(p.filter.params);
@@ -250,7 +262,12 @@ pub(crate) fn run_list(
 }
 
 /// `GET /E`: `{total, list}` with select, paging, order and `where`.
+///
+/// The scope-level `read` check comes first: without it the list is a 403 with an empty body
+/// (2.2 `Controllers/AbstractRecordController.php::actionList`, 2.3
+/// `Core/EntityTypeHandlers/ListHandler.php`); `own` lists the caller's records only.
 pub fn list(ctx: &Ctx, e: &Entity, req: &Req) -> Result<Value, ApiError> {
+    ctx.check_scope(&e.name, crate::roles::Action::Read)?;
     let p = list_params(ctx, e, req)?;
     run_list(ctx, e, p, None, false)
 }

@@ -62,7 +62,9 @@ impl Action {
                 if ctx.store.get_any(e, id)?.is_none() {
                     return delete(ctx, e, id, true).map(drop);
                 }
-                ctx.check_write(&e.name, "delete")?;
+                if let Some(rec) = ctx.store.get_any(e, id)? {
+                    ctx.check_record(e, &rec, crate::roles::Action::Delete)?;
+                }
                 ctx.store.purge(e, id).map_err(ApiError::from)
             }
             Action::Delete { permanently } => delete(ctx, e, id, *permanently).map(drop),
@@ -102,16 +104,27 @@ pub fn execute(
     let ids = match selection {
         Selection::Ids(ids) => ids,
         Selection::Where(w) => {
+            // `getSelectParams(['where' => …], true, true)`: the `where` is checked for fields
+            // the role may not read (403 for the whole request) and the selection is limited to
+            // the records the role may read (`Core/SelectManagers/Base.php::checkWhere`,
+            // `access`).
+            ctx.check_where(e, &w)?;
             let filter = where_sql::build_where(&ctx.app.model, e, &w)?;
             // A permanent delete selects trashed records too (`withDeleted`).
             let mut sql = match action {
                 Action::Delete { permanently: true } => "1".to_string(),
                 _ => "COALESCE(t.\"deleted\", 0) = 0".to_string(),
             };
+            let mut params = Vec::new();
+            if let Some((access, p)) = ctx.read_access_sql(e) {
+                sql.push_str(&format!(" AND {access}"));
+                params.extend(p);
+            }
             if !filter.sql.is_empty() {
                 sql.push_str(&format!(" AND {}", filter.sql));
+                params.extend(filter.params);
             }
-            select_ids(ctx, e, &sql, filter.params)?
+            select_ids(ctx, e, &sql, params)?
         }
     };
     let total = ids.len();
@@ -189,13 +202,14 @@ fn body_ids(body: &Value) -> Option<Vec<String>> {
 /// `{count, sync, errors}` (`Services/Record.php::massRemove`; the spec documents a boolean).
 pub fn v22(ctx: &Ctx, e: &Entity, update: bool, body: &Value) -> Result<Value, ApiError> {
     let action = if update {
-        ctx.check_write(&e.name, "edit")?;
+        // `actionMassUpdate` / `actionMassDelete` check the scope first (403, empty body).
+        ctx.check_scope(&e.name, crate::roles::Action::Edit)?;
         match body.get("attributes") {
             Some(Value::Object(m)) if !m.is_empty() => Action::Update(m.clone()),
             _ => return Err(ApiError::bad("Bad Request")),
         }
     } else {
-        ctx.check_write(&e.name, "delete")?;
+        ctx.check_scope(&e.name, crate::roles::Action::Delete)?;
         Action::Delete {
             permanently: php_truthy(body.get("permanently")),
         }
@@ -255,7 +269,16 @@ pub fn v23(ctx: &Ctx, update: bool, run_async: bool, body: &Value) -> Result<Val
         .model
         .entity(entity)
         .ok_or_else(|| ApiError::not_found(format!("Entity '{entity}' not found.")))?;
-    ctx.check_write(&e.name, if update { "edit" } else { "delete" })?;
+    // `Handlers/Global/Mass{Update,Delete}[Async]Handler.php`: the scope check (403, empty
+    // body); each record's own check then fails that record only (one error line).
+    ctx.check_scope(
+        &e.name,
+        if update {
+            crate::roles::Action::Edit
+        } else {
+            crate::roles::Action::Delete
+        },
+    )?;
     let action = match values {
         Some(v) => Action::Update(v),
         None => Action::Delete {

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value, json};
 
 use crate::model::{Entity, LinkKind};
+use crate::roles::Action;
 use crate::services::attributes::{self, AttrSel};
 use crate::services::{file_output, language, timezone};
 use crate::state::Ctx;
@@ -91,6 +92,13 @@ pub fn output(ctx: &Ctx, e: &Entity, rec: &Record, shape: &Shape) -> Result<Valu
         };
         keep_extra = attributes::flatten_into(ctx, e, &id, &mut out, &sel, shape.single)?;
     }
+    // `prepareEntityForOutput` clears every attribute of the fields the role may not read
+    // (`getScopeForbiddenAttributeList($entityType, 'read')`; atrocore-legacy, last in-tree
+    // copy `app/Espo/Services/Record.php` before `b33a0dffc`): the keys are absent, in reads,
+    // lists (whatever `select` asks for) and the answers of writes.
+    for a in ctx.forbidden_attributes(e, true) {
+        out.remove(&a);
+    }
     if let Some(select) = &shape.select {
         let wanted: BTreeSet<&str> = select.iter().map(String::as_str).collect();
         out.retain(|k, _| {
@@ -108,8 +116,13 @@ pub fn output(ctx: &Ctx, e: &Entity, rec: &Record, shape: &Shape) -> Result<Valu
         });
     }
     if ctx.with_meta {
-        let w = ctx.caller.user.can_write(&e.name);
-        let mut perms = json!({ "edit": w, "delete": w, "stream": true });
+        // The role's answer for this record (own/team: the caller's records only).
+        let w = ctx.allows_record(e, rec, Action::Edit);
+        let mut perms = json!({
+            "edit": w,
+            "delete": ctx.allows_record(e, rec, Action::Delete),
+            "stream": ctx.allows_record(e, rec, Action::Stream),
+        });
         if shape.linked {
             perms["unlink"] = json!(w);
         }

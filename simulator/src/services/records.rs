@@ -5,6 +5,7 @@ use rusqlite::types::Value as SqlValue;
 use serde_json::{Map, Value, json};
 
 use crate::model::{Entity, Generation, Kind, LinkKind};
+use crate::roles::Action;
 use crate::services::attributes::{self};
 use crate::services::file_output;
 use crate::services::output::{Shape, audit_entry, output};
@@ -489,6 +490,17 @@ fn check_unique(ctx: &Ctx, e: &Entity, rec: &Record, self_id: &str) -> Result<()
     Ok(())
 }
 
+/// Removes from a create or update body what the caller's role may not edit, silently: the
+/// attributes of every field with `edit: no` (`filterInput` unsets
+/// `getScopeForbiddenAttributeList($entityType, 'edit')`; atrocore-legacy, last in-tree copy
+/// `app/Espo/Services/Record.php` before `b33a0dffc`), and the field's own key (a find-or-create
+/// link object).
+pub(crate) fn drop_uneditable(ctx: &Ctx, e: &Entity, body: &mut Map<String, Value>) {
+    for a in ctx.forbidden_attributes(e, false) {
+        body.remove(&a);
+    }
+}
+
 /// Copies the writable fields of `body` into a record, converting their types.
 fn input_fields(e: &Entity, body: &Map<String, Value>, out: &mut Record) -> Result<(), ApiError> {
     for f in &e.fields {
@@ -510,7 +522,10 @@ pub fn create_record(
     overrides: Record,
     resolve: bool,
 ) -> Result<String, ApiError> {
-    ctx.check_write(&e.name, "create")?;
+    // The service's own check (atrocore-legacy `Services/Record.php::createEntity`; the 2.2
+    // controller and the 2.3 `CreateHandler` check the same first): `create` is yes or no.
+    ctx.check_scope(&e.name, Action::Create)?;
+    drop_uneditable(ctx, e, &mut body);
     // `resolve`: the body comes from a client (links are resolved and their ids checked).
     let pending = if resolve {
         let pending = resolve_links(ctx, e, &mut body)?;
@@ -525,6 +540,14 @@ pub fn create_record(
         rec.insert(k, v);
     }
     apply_defaults(ctx, e, &mut rec);
+    // `setOwnerAndAssignedUser` (atrocore-legacy `Services/Record.php`, on create and update):
+    // an empty `ownerUserId` / `assignedUserId` becomes the caller, which is what makes a
+    // record the caller's own for the `own` access level. (Modelled on create only.)
+    for k in ["ownerUserId", "assignedUserId"] {
+        if e.field(k).is_some() && rec.get(k).is_none_or(|v| v.is_null() || v == "") {
+            rec.insert(k.into(), Value::String(ctx.caller.user_id.clone()));
+        }
+    }
     // `autoincrement` fields (`Cluster.number`, `Selection.number`) are numbered by the
     // database, whatever the input says (read-only in the spec).
     for f in e
@@ -592,7 +615,7 @@ pub fn create_record(
 pub fn create(ctx: &Ctx, e: &Entity, body: Value, resolve: bool) -> Result<Value, ApiError> {
     let body = body_object(body)?;
     let id = create_record(ctx, e, body, Record::new(), resolve)?;
-    read(ctx, e, &id)
+    read_unchecked(ctx, e, &id)
 }
 
 /// The record `id` of `e` (not deleted), or 404. Ids only: only a read resolves codes
@@ -647,13 +670,27 @@ pub(crate) fn resolve_code(ctx: &Ctx, e: &Entity, id: &str) -> Result<String, Ap
         .to_string())
 }
 
-/// `GET /E/{id}`.
+/// `GET /E/{id}`: 404 for an unknown id, then the record-level `read` check (403, empty body:
+/// atrocore-legacy `Services/Record.php::getEntity`, called by 2.2
+/// `AbstractRecordController::actionRead` and 2.3 `Core/EntityTypeHandlers/ReadHandler.php`;
+/// neither checks the scope first).
 pub fn read(ctx: &Ctx, e: &Entity, id: &str) -> Result<Value, ApiError> {
     let rec = fetch(ctx, e, &resolve_code(ctx, e, id)?)?;
+    ctx.check_record(e, &rec, Action::Read)?;
+    output_record(ctx, e, &rec)
+}
+
+/// A record as a single-record answer (no access check: what a write answers).
+pub(crate) fn read_unchecked(ctx: &Ctx, e: &Entity, id: &str) -> Result<Value, ApiError> {
+    let rec = fetch(ctx, e, id)?;
+    output_record(ctx, e, &rec)
+}
+
+fn output_record(ctx: &Ctx, e: &Entity, rec: &Record) -> Result<Value, ApiError> {
     output(
         ctx,
         e,
-        &rec,
+        rec,
         &Shape {
             single: true,
             ..Shape::default()
@@ -674,7 +711,11 @@ pub(crate) fn update_record(
         .and_then(Value::as_str)
         .unwrap_or(id)
         .to_string();
-    ctx.check_write(&e.name, "edit")?;
+    // `updateEntity` (atrocore-legacy `Services/Record.php`): `filterInput` drops what the role
+    // may not edit, then the record-level `edit` check (own/team: the caller's records only),
+    // then `isEntityUpdated` (304 when nothing is left to change).
+    drop_uneditable(ctx, e, &mut body);
+    ctx.check_record(e, &existing, Action::Edit)?;
     let pending = resolve_links(ctx, e, &mut body)?;
     check_link_ids(ctx, e, &body, &pending)?;
     let mut attr_changed = apply_pending(ctx, e, &id, pending)?;
@@ -723,13 +764,18 @@ pub(crate) fn same(a: &Value, b: &Value) -> bool {
 
 /// `PUT`/`PATCH /E/{id}`: partial update; returns the record, or 304 when nothing changes
 /// (`updateEntity` throws `NotModified` unless `isEntityUpdated`; unknown fields do not count).
+///
+/// The scope-level `edit` check comes first, before the record is looked up (2.2
+/// `Controllers/AbstractRecordController.php::actionUpdate`, 2.3
+/// `Core/EntityTypeHandlers/UpdateHandler.php`): without it even an unknown id is a 403.
 pub fn update(ctx: &Ctx, e: &Entity, id: &str, body: Value) -> Result<Value, ApiError> {
+    ctx.check_scope(&e.name, Action::Edit)?;
     let body = body_object(body)?;
     let (id, changed) = update_record(ctx, e, id, body)?;
     if !changed {
         return Err(ApiError::not_modified());
     }
-    read(ctx, e, &id)
+    read_unchecked(ctx, e, &id)
 }
 
 /// `DELETE /E/{id}`: soft delete, or for good with the `permanently` header. A record already
@@ -750,7 +796,10 @@ pub fn delete(ctx: &Ctx, e: &Entity, id: &str, permanently: bool) -> Result<Valu
         .and_then(Value::as_str)
         .unwrap_or(id)
         .to_string();
-    ctx.check_write(&e.name, "delete")?;
+    // The record-level `delete` check after the look-up (atrocore-legacy
+    // `Services/Record.php::deleteEntity`; no scope check in 2.2 `actionDelete` or 2.3
+    // `DeleteHandler`): an unknown id is a 404 whatever the role.
+    ctx.check_record(e, &rec, Action::Delete)?;
     if permanently {
         ctx.store.purge(e, &id)?;
     } else {

@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use crate::model::{Entity, Generation};
 use crate::services::jobs::run_as_job;
-use crate::services::records::{coerce, create_record, read, update_record};
+use crate::services::records::{coerce, create_record, read_unchecked, update_record};
 use crate::state::Ctx;
 use crate::store::{Record, ident, to_sql};
 use crate::util::ApiError;
@@ -121,7 +121,7 @@ pub fn upsert(ctx: &Ctx, body: &Value) -> Result<Value, ApiError> {
                         .model
                         .entity(&entity_name)
                         .ok_or_else(|| ApiError::bad("entity"))?;
-                    json!({ "status": status, "stored": true, "entity": read(ctx, e, &id)? })
+                    json!({ "status": status, "stored": true, "entity": read_unchecked(ctx, e, &id)? })
                 }
             }
             (Ok((status, id)), Generation::V23) => {
