@@ -327,6 +327,10 @@ pub struct UploadArgs {
     /// Chunks of one file in flight at once.
     #[arg(long, default_value_t = 3)]
     pub parallel_chunks: usize,
+    /// Replace the content of this existing File record instead of creating one (AtroCore's
+    /// reupload: the record keeps its id and links; one path only).
+    #[arg(long, value_name = "ID", conflicts_with_all = ["folder", "on_conflict"])]
+    pub replace: Option<String>,
 }
 
 /// `atro sim`.

@@ -367,6 +367,27 @@ fn upload_then_download_is_byte_identical() {
         // Downloading over an existing file needs --force.
         env.atro(&["download", &ids[1].0, "-o", "copy-small.txt"])
             .code(2);
+        // --replace: new content (in chunks here) for the record, which keeps its id.
+        let replaced = env
+            .atro(&[
+                "upload",
+                "big.bin",
+                "--replace",
+                &ids[1].0,
+                "--chunk-kib",
+                "64",
+            ])
+            .ok();
+        assert!(
+            replaced.stdout.starts_with(&ids[1].0),
+            "{}",
+            replaced.stdout
+        );
+        env.atro(&["download", &ids[1].0, "-o", "replaced.bin"])
+            .ok();
+        assert_eq!(std::fs::read(env.path("replaced.bin")).unwrap(), big);
+        env.atro(&["upload", "big.bin", "small.txt", "--replace", &ids[1].0])
+            .code(2);
     }
 }
 

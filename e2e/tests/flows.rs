@@ -310,6 +310,61 @@ async fn base64_and_url_uploads_download_byte_identical() {
     }
 }
 
+/// A reupload replaces the content of an existing File record, which keeps its id: Base64 (2.2
+/// `PUT /File/action/reupload`, 2.3 `PATCH /File/{id}/reupload`), chunks (the chunk route
+/// with `reupload`) and a URL; an unknown id is a 404 and nothing is created.
+#[tokio::test]
+async fn reupload_replaces_the_content_of_a_file_record() {
+    for g in BOTH {
+        let (_sim, c) = start(g, Faults::default()).await;
+        let first = c
+            .upload_bytes("report.txt", b"first version".to_vec())
+            .field("description", "kept")
+            .await
+            .unwrap();
+        let replaced = c
+            .upload_bytes("report-v2.txt", b"second version, longer".to_vec())
+            .replacing(first.id.clone())
+            .await
+            .unwrap();
+        assert_eq!(replaced.id, first.id, "{g:?}");
+        assert!(replaced.verified, "the answer's hash is the new content's");
+        assert_eq!(replaced.record["name"], "report-v2.txt");
+        assert_eq!(replaced.record["description"], "kept");
+        assert_eq!(replaced.record["fileSize"], 22);
+        assert_eq!(
+            downloaded(&c, &first.id).await,
+            b"second version, longer",
+            "{g:?}"
+        );
+
+        // In chunks.
+        let data = content(120_000, 7);
+        let chunked = c
+            .upload_bytes("report-v3.bin", data.clone())
+            .method(UploadMethod::Chunked)
+            .chunk_size(50_000)
+            .replacing(first.id.clone())
+            .await
+            .unwrap();
+        assert_eq!(chunked.id, first.id, "{g:?}");
+        assert!(chunked.chunks_sent >= 3);
+        assert!(chunked.verified);
+        assert_eq!(downloaded(&c, &first.id).await, data, "{g:?}");
+
+        let total = c.records("File").list().await.unwrap().total;
+        assert_eq!(total, 1, "a reupload creates no record: {g:?}");
+
+        let e = c
+            .upload_bytes("x.txt", b"x".to_vec())
+            .replacing("nope")
+            .await
+            .unwrap_err();
+        assert!(e.is_not_found(), "{g:?}: {e}");
+        assert_eq!(c.records("File").list().await.unwrap().total, 1);
+    }
+}
+
 #[tokio::test]
 async fn chunked_upload_from_path_in_parallel_with_progress() {
     let dir = tempfile::tempdir().unwrap();

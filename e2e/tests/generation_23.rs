@@ -260,6 +260,16 @@ async fn typed_file_uploads_on_2_3() {
         .await
         .unwrap();
     assert_eq!(&back[..], &data[..]);
+
+    // A reupload through the generated file API keeps the record and its typed id.
+    let again = client
+        .file()
+        .upload_bytes("data-v2.bin", b"new".to_vec())
+        .replacing(&up.id)
+        .await
+        .unwrap();
+    assert_eq!(again.id, up.id);
+    assert_eq!(again.record.name.as_deref(), Some("data-v2.bin"));
 }
 
 /// Link lists on 2.3 go through `GET /entityRelation`.

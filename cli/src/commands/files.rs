@@ -79,6 +79,11 @@ pub async fn upload(s: &Session, args: &UploadArgs) -> CliResult<Exit> {
             return Err(CliError::usage(format!("{} is not a file", p.display())));
         }
     }
+    if args.replace.is_some() && args.paths.len() != 1 {
+        return Err(CliError::usage(
+            "--replace takes one file: the new content of that File record",
+        ));
+    }
     let policy = match args.on_conflict {
         OnConflict::Fail => NameConflict::Fail,
         OnConflict::Reuse => NameConflict::Reuse,
@@ -91,6 +96,7 @@ pub async fn upload(s: &Session, args: &UploadArgs) -> CliResult<Exit> {
             let client = s.client.clone();
             let multi = multi.clone();
             let folder = args.folder.clone();
+            let replace = args.replace.clone();
             let parallel = args.parallel_chunks.max(1);
             async move {
                 let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
@@ -104,7 +110,12 @@ pub async fn upload(s: &Session, args: &UploadArgs) -> CliResult<Exit> {
                     Unit::Bytes,
                     Some(size),
                 )));
-                let state = session_file(client.base_url(), &path, folder.as_deref(), chunk);
+                // A reupload resumes apart from an upload of the same file.
+                let place = match &replace {
+                    Some(id) => Some(format!("replace:{id}")),
+                    None => folder.clone(),
+                };
+                let state = session_file(client.base_url(), &path, place.as_deref(), chunk);
                 let (session, resumed) = load_session(state.as_deref());
                 save_session(state.as_deref(), &session);
                 let shown = progress.clone();
@@ -121,6 +132,9 @@ pub async fn upload(s: &Session, args: &UploadArgs) -> CliResult<Exit> {
                     });
                 if let Some(f) = &folder {
                     upload = upload.field("folderId", f.as_str());
+                }
+                if let Some(id) = &replace {
+                    upload = upload.replacing(id.as_str());
                 }
                 let result = upload.await;
                 let bar = progress

@@ -159,7 +159,11 @@ impl ChunkReader {
 /// Everything one chunked upload needs.
 pub(super) struct ChunkPlan {
     pub(super) client: Client,
+    pub(super) method: Method,
     pub(super) path: &'static str,
+    /// A reupload: the record exists before the upload completes, so a lost completing answer
+    /// cannot be told from the record (the chunk is sent again).
+    pub(super) replacing: bool,
     pub(super) base: Map<String, Value>,
     pub(super) session: ChunkSession,
     pub(super) size: u64,
@@ -223,8 +227,12 @@ impl ChunkPlan {
         m
     }
 
-    /// The file record, if the server has created it (a `404` is `None`).
+    /// The file record, if the server has created it (a `404` is `None`; never for a
+    /// reupload, whose record exists all along).
     async fn created_record(&self) -> Result<Option<Value>> {
+        if self.replacing {
+            return Ok(None);
+        }
         let path = format!("/File/{}", encode_path_segment(&self.session.file_id));
         match self
             .client
@@ -281,7 +289,7 @@ impl ChunkPlan {
 
     fn decode_answer(&self, body: &[u8]) -> Result<Value> {
         serde_json::from_slice(body)
-            .map_err(|e| Error::decode(e).with_request(&Method::POST, self.path))
+            .map_err(|e| Error::decode(e).with_request(&self.method, self.path))
     }
 
     /// The completing chunk: sent once per attempt; after a failure that may have reached the
@@ -372,7 +380,7 @@ impl ChunkPlan {
         };
         Ok(self
             .client
-            .request(Method::POST, self.path)
+            .request(self.method.clone(), self.path)
             .json_stream(total, make))
     }
 
@@ -504,7 +512,7 @@ impl ChunkPlan {
                         st.stored.len(),
                         count
                     ))
-                    .with_request(&Method::POST, self.path)
+                    .with_request(&self.method, self.path)
             })?,
         };
         if let Some(stored_size) = record.get("fileSize").and_then(Value::as_u64)
@@ -515,10 +523,10 @@ impl ChunkPlan {
                     "the server stored {stored_size} bytes of a {}-byte file",
                     self.size
                 ))
-                .with_request(&Method::POST, self.path));
+                .with_request(&self.method, self.path));
         }
         let verified = check_md5(&record, md5.as_deref())
-            .map_err(|e| e.with_request(&Method::POST, self.path))?;
+            .map_err(|e| e.with_request(&self.method, self.path))?;
         finish(record, st.sent, st.skipped, verified)
     }
 }

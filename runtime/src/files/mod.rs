@@ -129,6 +129,8 @@ pub struct FileUpload<T = Value, I = String> {
     progress: Option<ProgressFn>,
     on_conflict: NameConflict,
     checksum: bool,
+    /// A reupload: the File record whose content this replaces.
+    replacing: Option<String>,
     error: Option<Error>,
     _record: PhantomData<fn() -> (T, I)>,
 }
@@ -148,6 +150,7 @@ impl<T, I> fmt::Debug for FileUpload<T, I> {
             .field("session", &self.session)
             .field("on_conflict", &self.on_conflict)
             .field("checksum", &self.checksum)
+            .field("replacing", &self.replacing)
             .finish_non_exhaustive()
     }
 }
@@ -170,6 +173,7 @@ impl FileUpload {
             progress: None,
             on_conflict: NameConflict::default(),
             checksum: true,
+            replacing: None,
             error: None,
             _record: PhantomData,
         }
@@ -204,6 +208,7 @@ impl<T, I> FileUpload<T, I> {
             progress: self.progress,
             on_conflict: self.on_conflict,
             checksum: self.checksum,
+            replacing: self.replacing,
             error: self.error,
             _record: PhantomData,
         }
@@ -329,6 +334,18 @@ impl<T, I> FileUpload<T, I> {
         self
     }
 
+    /// Makes this a reupload: the content replaces that of the existing File record `id`,
+    /// which keeps its id (and its links); its name becomes the upload's name, its type, size
+    /// and hash the new content's. AtroCore's `reupload` (2.2 `PUT /File/action/reupload`,
+    /// 2.3 `PATCH /File/{id}/reupload`; chunks carry `reupload` to the chunk route): the File
+    /// scope's `edit` right is needed, an unknown id is a 404. The name-conflict policy does
+    /// not apply (the record keeps its place).
+    #[must_use]
+    pub fn replacing(mut self, id: impl Into<String>) -> Self {
+        self.replacing = Some(id.into());
+        self
+    }
+
     /// Calls `f` after each chunk (and once for skipped chunks when resuming).
     #[must_use]
     pub fn on_progress(mut self, f: impl Fn(&UploadProgress) + Send + Sync + 'static) -> Self {
@@ -360,21 +377,33 @@ impl<T, I> FileUpload<T, I> {
             return Err(Error::builder("a file upload needs a name"));
         }
         let folder = self.fields.get("folderId").and_then(Value::as_str);
-        let name = match decide(&self.client, self.on_conflict, &name, folder).await? {
-            NameDecision::Upload(name) => name,
-            NameDecision::Existing(record) => return finish(record, 0, 0, false),
+        let name = match &self.replacing {
+            Some(id) if id.trim().is_empty() => {
+                return Err(Error::builder("a reupload needs the id of a File record"));
+            }
+            Some(_) => name,
+            None => match decide(&self.client, self.on_conflict, &name, folder).await? {
+                NameDecision::Upload(name) => name,
+                NameDecision::Existing(record) => return finish(record, 0, 0, false),
+            },
         };
         let mut base = self.fields.clone();
         base.insert("name".into(), Value::String(name.clone()));
         if self.share {
             base.insert("share".into(), Value::Bool(true));
         }
+        if let Some(id) = &self.replacing {
+            base.insert("reupload".into(), Value::String(id.clone()));
+        }
+        // Where a one-request upload goes: `POST /File`, or a reupload's route.
+        let (single_method, single_path) =
+            single_route(self.client.generation(), self.replacing.as_deref());
         let size = match &self.source {
             Source::Url(url) => {
                 base.insert("url".into(), Value::String(url.clone()));
                 let record: Value = self
                     .client
-                    .request(Method::POST, "/File")
+                    .request(single_method, &single_path)
                     .json(&base)
                     .send_json()
                     .await?;
@@ -425,18 +454,20 @@ impl<T, I> FileUpload<T, I> {
             drop(content);
             let record: Value = self
                 .client
-                .request(Method::POST, "/File")
+                .request(single_method.clone(), &single_path)
                 .json_bytes(body)
                 .send_json()
                 .await?;
             let verified = chunks::check_md5(&record, md5.as_deref())
-                .map_err(|e| e.with_request(&Method::POST, "/File"))?;
+                .map_err(|e| e.with_request(&single_method, &single_path))?;
             return finish(record, 0, 0, verified);
         }
-        let path = chunk_path(self.client.generation());
+        let (method, path) = chunk_route(self.client.generation(), self.replacing.is_some());
         let plan = ChunkPlan {
             client: self.client,
+            method,
             path,
+            replacing: self.replacing.is_some(),
             base,
             session: self.session,
             size,
@@ -474,11 +505,27 @@ impl<T: DeserializeOwned + Send + 'static, I: From<String> + Send + 'static> Int
     }
 }
 
-/// The chunk route of a generation.
-fn chunk_path(generation: ApiGeneration) -> &'static str {
-    match generation {
-        ApiGeneration::V2_2 => "/File",
-        _ => "/File/createChunk",
+/// The chunk route of a generation: 2.2 `POST /File` (a reupload's chunks `PUT
+/// /File/action/reupload`: `POST /File` checks the `create` right, the reupload action `edit`,
+/// `Controllers/File.php`), 2.3 `POST /File/createChunk` (with `reupload` in the body).
+fn chunk_route(generation: ApiGeneration, replacing: bool) -> (Method, &'static str) {
+    match (generation, replacing) {
+        (ApiGeneration::V2_2, false) => (Method::POST, "/File"),
+        (ApiGeneration::V2_2, true) => (Method::PUT, "/File/action/reupload"),
+        _ => (Method::POST, "/File/createChunk"),
+    }
+}
+
+/// The route of a one-request upload: `POST /File`, or a reupload's (2.2 `PUT
+/// /File/action/reupload`, 2.3 `PATCH /File/{id}/reupload`).
+fn single_route(generation: ApiGeneration, replacing: Option<&str>) -> (Method, String) {
+    match (generation, replacing) {
+        (_, None) => (Method::POST, "/File".to_owned()),
+        (ApiGeneration::V2_2, Some(_)) => (Method::PUT, "/File/action/reupload".to_owned()),
+        (_, Some(id)) => (
+            Method::PATCH,
+            format!("/File/{}/reupload", crate::encode_path_segment(id)),
+        ),
     }
 }
 

@@ -330,6 +330,19 @@ async fn route(app: &Arc<App>, req: Req, hit: Option<&Hit<'_>>) -> Result<Respon
     if m == Method::POST && segs == ["File"] {
         return files::create_file(app, &req, &caller).await;
     }
+    // Reuploads: new content for an existing File record (2.2 `Resources/routes.json`
+    // `/File/action/reupload` (PUT), 2.3 `Handlers/File/FileReuploadHandler.php` (PATCH)).
+    if g == Generation::V22 && segs == ["File", "action", "reupload"] && m == Method::PUT {
+        return files::reupload(app, &req, &caller, None).await;
+    }
+    if g == Generation::V23
+        && segs.len() == 3
+        && segs[0] == "File"
+        && segs[2] == "reupload"
+        && m == Method::PATCH
+    {
+        return files::reupload(app, &req, &caller, Some(segs[1])).await;
+    }
     if g == Generation::V23 && segs == ["File", "createChunk"] && m == Method::POST {
         return files::create_chunk(app, &req, &caller, req.json()?)
             .await

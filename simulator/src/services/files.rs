@@ -60,7 +60,48 @@ async fn on_files<T: Send + 'static>(
 
 /// `POST /File`: Base64 content, URL download, or (when `piecesCount` is present) one chunk.
 pub async fn create_file(app: &Arc<App>, req: &Req, caller: &Caller) -> Result<Response, ApiError> {
+    let body = body_object(req.json()?)?;
+    upload(app, req, caller, body, None).await
+}
+
+/// A reupload: new content for the File record `reupload` names (2.2
+/// `PUT /File/action/reupload`, body `{reupload, fileContents | url | piece…}`; 2.3
+/// `PATCH /File/{id}/reupload`, `Handlers/File/FileReuploadHandler.php`). Both go through the
+/// service's `createEntity` with `reupload` set, so Base64, URL and chunks all work
+/// (`Services/File.php::createFileEntity`: the record is updated, not created, 2.2.31 and
+/// 2.3.13). No `reupload` is a 400; the File scope's `edit` right is checked
+/// (`Controllers/File.php::actionReupload`, 2.3 `Services/File.php::reuploadEntity`); an
+/// unknown id is the update's 404.
+pub async fn reupload(
+    app: &Arc<App>,
+    req: &Req,
+    caller: &Caller,
+    id: Option<&str>,
+) -> Result<Response, ApiError> {
     let mut body = body_object(req.json()?)?;
+    if let Some(id) = id {
+        body.insert("reupload".into(), Value::String(id.to_owned()));
+    }
+    let target = match body.get("reupload") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        _ => return Err(ApiError::bad("Bad Request")),
+    };
+    {
+        let store = app.store();
+        let ctx = Ctx::for_request(app, &store, caller, req);
+        ctx.check_scope("File", crate::roles::Action::Edit)?;
+    }
+    upload(app, req, caller, body, Some(target)).await
+}
+
+/// An upload of new content: a new File record, or the content of `replace`.
+async fn upload(
+    app: &Arc<App>,
+    req: &Req,
+    caller: &Caller,
+    mut body: Map<String, Value>,
+    replace: Option<String>,
+) -> Result<Response, ApiError> {
     if body.contains_key("piecesCount") {
         return create_chunk(app, req, caller, Value::Object(body))
             .await
@@ -70,7 +111,7 @@ pub async fn create_file(app: &Arc<App>, req: &Req, caller: &Caller) -> Result<R
         let (mime, bytes) = decode_data_uri(contents).map_err(ApiError::bad)?;
         (bytes, mime)
     } else if let Some(url) = body.get("url").and_then(Value::as_str).map(str::to_string) {
-        if !body.contains_key("name") {
+        if !body.contains_key("name") && replace.is_none() {
             let base = url
                 .split(['?', '#'])
                 .next()
@@ -81,7 +122,9 @@ pub async fn create_file(app: &Arc<App>, req: &Req, caller: &Caller) -> Result<R
                 .to_string();
             body.insert("name".into(), Value::String(base));
         }
-        check_name(&body)?;
+        if replace.is_none() {
+            check_name(&body)?;
+        }
         let resp = app
             .http
             .get(&url)
@@ -113,7 +156,63 @@ pub async fn create_file(app: &Arc<App>, req: &Req, caller: &Caller) -> Result<R
     let content = on_files(app, move |files| files.content_from(&bytes)).await?;
     let store = app.store();
     let ctx = Ctx::for_request(app, &store, caller, req);
-    store_new_file(&ctx, body, content, mime).map(|v| json(&v))
+    match replace {
+        Some(id) => store_replaced_file(&ctx, &id, body, content, mime).map(|v| json(&v)),
+        None => store_new_file(&ctx, body, content, mime).map(|v| json(&v)),
+    }
+}
+
+/// The content, type, size and hash of `content` (written whole) for the File record `id`,
+/// with the other fields of `body` (a new `name`, …) updated as an update would: in one
+/// transaction, the old content removed after it; the record as read back is the answer.
+fn store_replaced_file(
+    ctx: &Ctx,
+    id: &str,
+    mut body: Map<String, Value>,
+    content: Content,
+    mime: Option<String>,
+) -> Result<Value, ApiError> {
+    let e = file_entity(ctx.app)?;
+    let existing = records::fetch(ctx, e, id)?;
+    for k in UPLOAD_KEYS {
+        body.remove(*k);
+    }
+    body.remove("id");
+    let name = body
+        .get("name")
+        .or_else(|| existing.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let mime = mime
+        .filter(|m| !m.is_empty() && m != "application/octet-stream")
+        .unwrap_or_else(|| mime_for(&name).to_string());
+    let tx = ctx
+        .store
+        .conn()
+        .unchecked_transaction()
+        .map_err(StoreError::from)?;
+    let (id, _) = records::update_record(ctx, e, id, body)?;
+    let mut over = Record::new();
+    for (k, v) in [
+        ("mimeType", json!(mime)),
+        ("fileSize", json!(content.size)),
+        ("hash", json!(content.md5)),
+        ("fileMtime", json!(ctx.now_ts())),
+        ("modifiedAt", json!(ctx.now_ts())),
+    ] {
+        if e.field(k).is_some() {
+            over.insert(k.to_string(), v);
+        }
+    }
+    ctx.store.update(e, &id, &over)?;
+    let replaced = ctx.store.set_content(&id, &content)?;
+    tx.commit().map_err(StoreError::from)?;
+    content.keep();
+    if let Some(old) = replaced {
+        ctx.app.files.remove_content(&old);
+    }
+    records::read_unchecked(ctx, e, &id)
 }
 
 /// Creates the File record of `content` (already written whole): the record and the name of
@@ -182,6 +281,12 @@ pub async fn create_chunk(
 ) -> Result<Value, ApiError> {
     let e = file_entity(app)?;
     let body = body_object(body)?;
+    // A chunk of a reupload (`reupload` names the record whose content it replaces, 2.3
+    // `Handlers/File/FileChunkHandler.php`; 2.2 through `PUT /File/action/reupload`).
+    let replace = match body.get("reupload") {
+        Some(Value::String(r)) if !r.is_empty() => Some(r.clone()),
+        _ => None,
+    };
     let id = match body.get("id") {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         _ => return Err(ApiError::bad("'id' is required for chunk uploads.")),
@@ -193,7 +298,13 @@ pub async fn create_chunk(
     {
         let store = app.store();
         let ctx = Ctx::for_request(app, &store, caller, req);
-        ctx.check_scope("File", crate::roles::Action::Create)?;
+        match &replace {
+            Some(target) => {
+                ctx.check_scope("File", crate::roles::Action::Edit)?;
+                records::fetch(&ctx, e, target)?;
+            }
+            None => ctx.check_scope("File", crate::roles::Action::Create)?,
+        }
         check_name(&body)?;
         for r in &e.required {
             if r != "name" && body.get(r).is_none_or(Value::is_null) {
@@ -209,7 +320,7 @@ pub async fn create_chunk(
             e,
             body.get("name").and_then(Value::as_str).unwrap_or_default(),
             body.get("folderId").and_then(Value::as_str),
-            None,
+            replace.as_deref(),
         )?;
     }
     let start = match body.get("start") {
@@ -243,7 +354,7 @@ pub async fn create_chunk(
     }
     let claimed = {
         let store = app.store();
-        if store.get(e, &id)?.is_some() {
+        if replace.is_none() && store.get(e, &id)?.is_some() {
             // The record exists (a completing chunk sent twice): creating it again violates the
             // primary key, which AtroCore answers with a database error.
             app.files.drop_chunks(&key).map_err(StoreError::from)?;
@@ -267,6 +378,11 @@ pub async fn create_chunk(
     let content = on_files(app, move |files| files.assemble(claimed)).await?;
     let store = app.store();
     let ctx = Ctx::for_request(app, &store, caller, req);
+    if let Some(target) = &replace {
+        let mut out = store_replaced_file(&ctx, target, body, content, None)?;
+        out["chunks"] = Value::Array(chunks);
+        return Ok(out);
+    }
     match store_new_file(&ctx, body, content, None) {
         Ok(mut out) => {
             out["chunks"] = Value::Array(chunks);
