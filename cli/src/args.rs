@@ -67,11 +67,18 @@ pub enum Command {
         /// Names only (no count requests).
         #[arg(long)]
         no_counts: bool,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
     },
-    /// Fields of an entity: name, kind, required, unique, link target.
+    /// Fields of an entity: name, kind, required, unique, link target; and its attributes.
     Fields {
         /// The entity, e.g. Product.
         entity: String,
+        /// Output format (besides the table, one row per field and attribute:
+        /// `name,kind,required,unique,readOnly,linkTo,attribute,multilingual,measure,label`).
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
     },
     /// Records of an entity.
     List(ListArgs),
@@ -102,6 +109,13 @@ pub enum Command {
         /// Overwrite an existing file.
         #[arg(long)]
         force: bool,
+    },
+    /// Prints the shell completion script for `shell` (e.g. `atro completions bash >
+    /// ~/.local/share/bash-completion/completions/atro`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
     /// Runs the AtroCore simulator (a stand-in server on SQLite) until interrupted.
     #[cfg(feature = "sim")]

@@ -350,8 +350,25 @@ fn upload_then_download_is_byte_identical() {
             .map(|d| d.count())
             .unwrap_or(0);
         assert_eq!(left, 0);
-        // Uploading the same name again: fail (default), reuse, rename.
-        env.atro(&["upload", "small.txt"]).code(5);
+        // Uploading the same name again: fail (default), reuse, rename. The refusal speaks in
+        // this command's flags, once.
+        let refused = env.atro(&["upload", "small.txt"]).code(5);
+        assert!(
+            refused.stderr.contains("--on-conflict reuse"),
+            "{}",
+            refused.stderr
+        );
+        assert!(
+            !refused.stderr.contains("NameConflict"),
+            "{}",
+            refused.stderr
+        );
+        assert_eq!(
+            refused.stderr.matches("already exists").count(),
+            1,
+            "{}",
+            refused.stderr
+        );
         let reused = env
             .atro(&["upload", "small.txt", "--on-conflict", "reuse"])
             .ok();
@@ -367,6 +384,9 @@ fn upload_then_download_is_byte_identical() {
         // Downloading over an existing file needs --force.
         env.atro(&["download", &ids[1].0, "-o", "copy-small.txt"])
             .code(2);
+        // `-o -`: the content on standard output.
+        let piped = env.atro(&["download", &ids[1].0, "-o", "-"]).ok();
+        assert_eq!(piped.stdout, "hello atro\n");
         // --replace: new content (in chunks here) for the record, which keeps its id.
         let replaced = env
             .atro(&[
@@ -1306,4 +1326,57 @@ fn fields_lists_attributes_with_their_types() {
         .atro(&["list", "Product", "--where", "attr:weight > 3"])
         .ok();
     assert_eq!(list_total(&over_three.stderr), 1, "{}", over_three.stderr);
+}
+
+/// Listings for scripts and the shell: `-f json` on `entities` and `fields`, `-o -` for
+/// exports, completion scripts.
+#[test]
+fn json_listings_stdout_exports_and_completions() {
+    for generation in Gen::BOTH {
+        let env = Env::start(generation);
+        env.seed_brands(3);
+        let entities = env.atro(&["entities", "-f", "json", "--no-counts"]).ok();
+        let list: Value = serde_json::from_str(&entities.stdout).unwrap();
+        assert!(
+            list.as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["entity"] == "Brand"),
+            "{generation:?}: {}",
+            entities.stdout
+        );
+        let counted = env.atro(&["entities", "-f", "jsonl"]).ok();
+        let brand: Value = counted
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|e| e["entity"] == "Brand")
+            .unwrap();
+        assert_eq!(brand["records"], 3, "{generation:?}");
+        let fields = env.atro(&["fields", "Brand", "-f", "json"]).ok();
+        let fields: Value = serde_json::from_str(&fields.stdout).unwrap();
+        let name = fields
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == "name")
+            .unwrap();
+        assert_eq!(name["attribute"], false);
+        assert!(name["kind"].is_string());
+
+        let exported = env
+            .atro(&["export", "Brand", "-f", "jsonl", "-o", "-"])
+            .ok();
+        assert_eq!(exported.stdout.lines().count(), 3, "{generation:?}");
+        assert!(
+            !exported.stdout.contains("exported"),
+            "the summary goes to stderr"
+        );
+        env.atro(&["export", "Brand", "-o", "-"]).code(2);
+        assert!(!env.path("-").exists(), "no file named `-`");
+    }
+    let env = Env::start(Gen::V22);
+    let bash = env.atro(&["completions", "bash"]).ok();
+    assert!(bash.stdout.contains("_atro"), "{}", bash.stdout);
+    assert!(bash.stdout.contains("export"));
 }

@@ -106,6 +106,12 @@ fn line(change: Change<Value>) -> Value {
 /// Runs `atro export … --since-state state`.
 pub async fn run(s: &mut Session, args: &ExportArgs, state_path: &Path) -> CliResult<Exit> {
     let path = args.output.as_path();
+    if super::files::is_stdout(path) {
+        // The checkpoint records how many bytes of the output are complete: a file's.
+        return Err(CliError::usage(
+            "--since-state writes a file it can resume: -o - (standard output) cannot be used",
+        ));
+    }
     let format = args.format.or_else(|| format_of(path)).ok_or_else(|| {
         CliError::usage(format!(
             "cannot tell the format from the name {}: pass --format csv or --format jsonl",

@@ -193,10 +193,14 @@ fn ends_line(path: &Path, pos: u64) -> CliResult<bool> {
 pub async fn run(s: &mut Session, args: &ExportArgs) -> CliResult<Exit> {
     let path = args.output.as_path();
     let format = args.format.or_else(|| format_of(path)).ok_or_else(|| {
-        CliError::usage(format!(
-            "cannot tell the format from the name {}: pass --format csv or --format jsonl",
-            path.display()
-        ))
+        CliError::usage(if super::files::is_stdout(path) {
+            "standard output (-o -) has no extension: pass --format csv or --format jsonl".into()
+        } else {
+            format!(
+                "cannot tell the format from the name {}: pass --format csv or --format jsonl",
+                path.display()
+            )
+        })
     })?;
     let client = s.client.clone();
     let entity = s.metadata().await?.entity(&args.entity)?.clone();
@@ -210,7 +214,17 @@ pub async fn run(s: &mut Session, args: &ExportArgs) -> CliResult<Exit> {
         s
     };
 
-    let existing = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let to_stdout = super::files::is_stdout(path);
+    if to_stdout && args.resume {
+        return Err(CliError::usage(
+            "--resume needs a file: standard output (-o -) cannot be continued",
+        ));
+    }
+    let existing = if to_stdout {
+        0
+    } else {
+        std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+    };
     if existing > 0 && !args.resume && !args.force {
         return Err(CliError::usage(format!(
             "{} exists: pass --resume to continue it or --force to overwrite it",
@@ -297,11 +311,15 @@ pub async fn run(s: &mut Session, args: &ExportArgs) -> CliResult<Exit> {
         Ok(()) => {
             sink.sync()?;
             progress.finish();
-            eprintln!(
-                "exported {written} records to {} ({} in the file)",
-                path.display(),
-                already + written
-            );
+            if to_stdout {
+                eprintln!("exported {written} records to standard output");
+            } else {
+                eprintln!(
+                    "exported {written} records to {} ({} in the file)",
+                    path.display(),
+                    already + written
+                );
+            }
             Ok(Exit::Ok)
         }
         Err(e) => {

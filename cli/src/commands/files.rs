@@ -165,7 +165,17 @@ pub async fn upload(s: &Session, args: &UploadArgs) -> CliResult<Exit> {
                     }
                     Err(e) => {
                         bar.abandon();
-                        Err(CliError::from(e))
+                        let conflict = e.kind() == atrocore_runtime::ErrorKind::Conflict;
+                        let mut e = CliError::from(e);
+                        if conflict {
+                            // In the terms of this command, not of the library's API.
+                            e.message = e.message.replace(
+                                "upload with NameConflict::Reuse or NameConflict::Rename",
+                                "pass --on-conflict reuse (use that file) or --on-conflict \
+                                 rename (upload as `name (1).ext`)",
+                            );
+                        }
+                        Err(e)
                     }
                 };
                 (path, out)
@@ -175,11 +185,15 @@ pub async fn upload(s: &Session, args: &UploadArgs) -> CliResult<Exit> {
         .collect()
         .await;
     let mut failed = Vec::new();
+    let one = args.paths.len() == 1;
     for (path, r) in results {
         match r {
             Ok((id, name, _)) => output::line(format_args!("{id}\t{name}\t{}", path.display()))?,
             Err(e) => {
-                eprintln!("atro: {}: {}", path.display(), e.message);
+                // One file: its error is the command's, printed once by `main`.
+                if !one {
+                    eprintln!("atro: {}: {}", path.display(), e.message);
+                }
                 failed.push(e);
             }
         }
@@ -210,7 +224,12 @@ fn safe_name(name: &str) -> Option<String> {
         .then(|| cleaned.to_owned())
 }
 
-/// Saves the content of the File `id`.
+/// Whether an output path is `-`: standard output, as shells expect.
+pub(crate) fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Saves the content of the File `id` (to standard output with `-o -`).
 pub async fn download(
     s: &Session,
     id: &str,
@@ -218,6 +237,14 @@ pub async fn download(
     force: bool,
 ) -> CliResult<Exit> {
     let dl = s.client.download_file(id).await?;
+    if output.is_some_and(is_stdout) {
+        // `-o -`: the content to standard output, nothing else there.
+        let mut out = tokio::io::stdout();
+        let n = dl.write_to(&mut out).await?;
+        tokio::io::AsyncWriteExt::flush(&mut out).await?;
+        eprintln!("wrote {n} bytes to standard output");
+        return Ok(Exit::Ok);
+    }
     let server_name = dl.file_name().and_then(safe_name);
     let target = match output {
         Some(p) if p.is_dir() => p.join(server_name.unwrap_or_else(|| id.to_owned())),

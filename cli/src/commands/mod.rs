@@ -19,14 +19,22 @@ pub use session::Session;
 
 /// Runs the command; the exit code of a command that finished (0, or 1 for partial failure).
 pub async fn run(cli: Cli) -> CliResult<Exit> {
+    if let Command::Completions { shell } = &cli.command {
+        // Needs no instance: the script is made from the argument definitions.
+        use clap::CommandFactory;
+        clap_complete::generate(*shell, &mut Cli::command(), "atro", &mut std::io::stdout());
+        return Ok(Exit::Ok);
+    }
     #[cfg(feature = "sim")]
     if let Command::Sim(args) = &cli.command {
         return sim::run(args).await;
     }
     let mut s = Session::open(&cli).await?;
     match cli.command {
-        Command::Entities { no_counts } => entities::entities(&mut s, no_counts).await,
-        Command::Fields { entity } => entities::fields(&mut s, &entity).await,
+        Command::Entities { no_counts, format } => {
+            entities::entities(&mut s, no_counts, format).await
+        }
+        Command::Fields { entity, format } => entities::fields(&mut s, &entity, format).await,
         Command::List(args) => records::list(&mut s, &args).await,
         Command::Get { entity, id } => records::get(&mut s, &entity, &id).await,
         Command::Delete(args) => mass::delete(&mut s, &args).await,
@@ -42,5 +50,6 @@ pub async fn run(cli: Cli) -> CliResult<Exit> {
         }
         #[cfg(feature = "sim")]
         Command::Sim(_) => Ok(Exit::Ok),
+        Command::Completions { .. } => Ok(Exit::Ok),
     }
 }

@@ -20,11 +20,33 @@ pub(super) fn format_of(path: &Path) -> Option<FileFormat> {
     }
 }
 
+/// Where an export goes: a file, or standard output (`-o -`).
+pub(super) enum Out {
+    File(File),
+    Stdout(std::io::Stdout),
+}
+
+impl Write for Out {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Out::File(f) => f.write(buf),
+            Out::Stdout(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Out::File(f) => f.flush(),
+            Out::Stdout(s) => s.flush(),
+        }
+    }
+}
+
 /// An export file being written: JSONL, or CSV with its columns.
 pub(super) enum Sink {
-    Jsonl(BufWriter<File>),
+    Jsonl(BufWriter<Out>),
     Csv {
-        writer: Box<csv::Writer<File>>,
+        writer: Box<csv::Writer<Out>>,
         columns: Option<Vec<String>>,
         /// Columns a header made from the first record gets too (attribute codes a record may
         /// lack).
@@ -44,15 +66,19 @@ impl Sink {
         also: Vec<String>,
         keep: u64,
     ) -> CliResult<Sink> {
-        let file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| CliError::other(format!("cannot open {}: {e}", path.display())))?;
-        file.set_len(keep)?;
-        drop(file);
-        let file = OpenOptions::new().append(true).open(path)?;
+        let file = if super::files::is_stdout(path) {
+            Out::Stdout(std::io::stdout())
+        } else {
+            let file = OpenOptions::new()
+                .create(true)
+                .write(true)
+                .truncate(false)
+                .open(path)
+                .map_err(|e| CliError::other(format!("cannot open {}: {e}", path.display())))?;
+            file.set_len(keep)?;
+            drop(file);
+            Out::File(OpenOptions::new().append(true).open(path)?)
+        };
         Ok(match format {
             FileFormat::Jsonl => Sink::Jsonl(BufWriter::new(file)),
             FileFormat::Csv => {
@@ -140,7 +166,9 @@ impl Sink {
                 .into_inner()
                 .map_err(|e| CliError::other(format!("cannot write the export: {}", e.error())))?,
         };
-        file.sync_all()?;
+        if let Out::File(f) = file {
+            f.sync_all()?;
+        }
         Ok(())
     }
 }
