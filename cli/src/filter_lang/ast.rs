@@ -29,6 +29,8 @@ pub struct Cond {
     pub test: Test,
     /// Where the target is in the input (for errors found against the metadata).
     pub span: Span,
+    /// Where the test's values are, in order (for errors about a value).
+    pub values: Vec<Span>,
 }
 
 /// A field of the entity, or a PIM attribute.

@@ -241,9 +241,35 @@ pub fn lex(input: &str) -> Result<Vec<(Tok, Span)>, LangError> {
                 out.push((tok, span));
             }
             other => {
+                // The usual slips of people who write other languages' filters.
+                let doubled = input[start + other.len_utf8()..].starts_with(other);
+                let (width, hint) = match other {
+                    '&' => (
+                        if doubled { 2 } else { 1 },
+                        ": write `and` (a and b)".to_owned(),
+                    ),
+                    '|' => (
+                        if doubled { 2 } else { 1 },
+                        ": write `or` (a or b)".to_owned(),
+                    ),
+                    '%' => {
+                        // An unquoted LIKE pattern: suggest the whole pattern in quotes.
+                        let end = input[start..]
+                            .find(|c: char| c.is_whitespace() || c == ')')
+                            .map_or(input.len(), |n| start + n);
+                        (
+                            1,
+                            format!(
+                                ": a pattern with % goes in quotes, e.g. like \"{}\"",
+                                &input[start..end]
+                            ),
+                        )
+                    }
+                    _ => (other.len_utf8(), String::new()),
+                };
                 return Err(LangError::new(
-                    Span::new(start, start + other.len_utf8()),
-                    format!("unexpected character `{other}`"),
+                    Span::new(start, start + width),
+                    format!("unexpected character `{other}`{hint}"),
                 ));
             }
         }
@@ -390,6 +416,15 @@ mod tests {
         assert!(e.message.contains("escape"), "{}", e.message);
         let e = lex("a # b").unwrap_err();
         assert_eq!(e.span, Span::new(2, 3));
+        // Slips with a hint.
+        let e = lex("a && b").unwrap_err();
+        assert_eq!(e.span, Span::new(2, 4));
+        assert!(e.message.contains("write `and`"), "{}", e.message);
+        let e = lex("a || b").unwrap_err();
+        assert!(e.message.contains("write `or`"), "{}", e.message);
+        let e = lex("name like %chair% and x").unwrap_err();
+        assert_eq!(e.span, Span::new(10, 11));
+        assert!(e.message.contains("like \"%chair%\""), "{}", e.message);
         assert!(lex("attr: = 1").is_err());
     }
 

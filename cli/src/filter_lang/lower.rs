@@ -74,11 +74,23 @@ fn boolean(lit: &Lit) -> Option<bool> {
 struct Ctx<'a> {
     field: &'a Field,
     span: Span,
+    /// The test's values and where they are.
+    values: Vec<(&'a Lit, Span)>,
 }
 
 impl Ctx<'_> {
     fn err(&self, message: impl Into<String>) -> LangError {
         LangError::new(self.span, message)
+    }
+
+    /// An error about the value `lit`: the caret goes under it.
+    fn value_err(&self, lit: &Lit, message: impl Into<String>) -> LangError {
+        let span = self
+            .values
+            .iter()
+            .find(|(l, _)| *l == lit)
+            .map_or(self.span, |(_, s)| *s);
+        LangError::new(span, message)
     }
 
     /// "`sortOrder` is an int field".
@@ -91,13 +103,17 @@ impl Ctx<'_> {
     }
 
     fn num(&self, lit: &Lit) -> Result<WhereValue, LangError> {
-        let n = number(lit)
-            .ok_or_else(|| self.err(format!("{}: expected a number, found {lit}", self.is())))?;
+        let n = number(lit).ok_or_else(|| {
+            self.value_err(
+                lit,
+                format!("{}: expected a number, found {lit}", self.is()),
+            )
+        })?;
         if self.field.kind == Kind::Int && !n.is_i64() {
-            return Err(self.err(format!(
-                "{}: expected a whole number, found {lit}",
-                self.is()
-            )));
+            return Err(self.value_err(
+                lit,
+                format!("{}: expected a whole number, found {lit}", self.is()),
+            ));
         }
         Ok(WhereValue::Number(n))
     }
@@ -119,11 +135,14 @@ impl Ctx<'_> {
             && !options.is_empty()
             && !options.iter().any(|o| o == lit.text())
         {
-            return Err(self.err(format!(
-                "`{}` has no option {lit}; options: {}",
-                self.field.name,
-                options.join(", ")
-            )));
+            return Err(self.value_err(
+                lit,
+                format!(
+                    "`{}` has no option {lit}; options: {}",
+                    self.field.name,
+                    options.join(", ")
+                ),
+            ));
         }
         Ok(())
     }
@@ -143,7 +162,10 @@ impl Ctx<'_> {
         } else {
             "a date (2024-05-01)"
         };
-        Err(self.err(format!("{}: expected {expected}, found {lit}", self.is())))
+        Err(self.value_err(
+            lit,
+            format!("{}: expected {expected}, found {lit}", self.is()),
+        ))
     }
 
     /// A day operator on the field (`dateTime: true` on date-time fields).
@@ -162,9 +184,16 @@ impl Ctx<'_> {
 }
 
 fn field_condition(field: &Field, cond: &Cond) -> Result<Condition, LangError> {
+    let lits: Vec<&Lit> = match &cond.test {
+        Test::Cmp(_, l) | Test::Text { value: l, .. } | Test::Date(_, l) => vec![l],
+        Test::In { values, .. } => values.iter().collect(),
+        Test::Between(a, b) => vec![a, b],
+        _ => Vec::new(),
+    };
     let cx = Ctx {
         field,
         span: cond.span,
+        values: lits.into_iter().zip(cond.values.iter().copied()).collect(),
     };
     let name = field.name.as_str();
     let id = field.id_name();
@@ -342,7 +371,10 @@ fn compare(cx: &Ctx<'_>, op: CmpOp, lit: &Lit) -> Result<Condition, LangError> {
         Kind::Bool => {
             only_equality("number, text and date fields; a bool field takes = and !=")?;
             let b = boolean(lit).ok_or_else(|| {
-                cx.err(format!("{}: expected true or false, found {lit}", cx.is()))
+                cx.value_err(
+                    lit,
+                    format!("{}: expected true or false, found {lit}", cx.is()),
+                )
             })?;
             let is = on(if b { "isTrue" } else { "isFalse" }, name);
             // `!= true` includes the records without a value: the complement, which the
@@ -569,17 +601,18 @@ mod tests {
         fails("isActive and nme = 1", 14, "did you mean `name`");
         fails(
             "name = a and sortOrder > abc",
-            14,
+            26,
             "expected a number, found abc",
         );
-        fails("sortOrder = 1.5", 1, "whole number");
+        fails("sortOrder = 1.5", 13, "whole number");
+        fails("sortOrder in (1, 2.5)", 18, "whole number");
         fails("name", 1, "bool field");
         fails("sortOrder like \"1%\"", 1, "text matching fits text fields");
-        fails("status = drafts", 1, "options: draft, ready");
-        fails("releaseDate on yesterday", 1, "expected a date");
+        fails("status = drafts", 10, "options: draft, ready");
+        fails("releaseDate on yesterday", 16, "expected a date");
         fails("name in last 7 days", 1, "date and date-time fields");
         fails("brand > x", 1, "a link takes = and !=");
         fails("attr:x is empty", 1, "not available for attributes");
-        fails("isActive = maybe", 1, "expected true or false");
+        fails("isActive = maybe", 12, "expected true or false");
     }
 }

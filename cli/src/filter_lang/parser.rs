@@ -30,12 +30,18 @@ const EXPECTED_TEST: &str = "a test: = != < <= > >= like, contains, starts with,
 struct Parser {
     toks: Vec<(Tok, Span)>,
     pos: usize,
+    /// The spans of the values the condition being read has taken so far.
+    values: Vec<Span>,
 }
 
 /// Parses a filter expression.
 pub fn parse(input: &str) -> Result<Expr, LangError> {
     let toks = lex(input)?;
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        values: Vec::new(),
+    };
     if matches!(p.peek(), Tok::End) {
         return Err(LangError::new(
             p.span(),
@@ -172,10 +178,29 @@ impl Parser {
                 let span = self.bump().1;
                 (Target::Attr { id, language }, span)
             }
+            // `brand.name = "Acme"`: AtroCore filters a link by the linked record's id only.
+            Tok::Word(w) if w.contains('.') && !w.starts_with('.') => {
+                let link = w.split('.').next().unwrap_or_default();
+                return Err(LangError::new(
+                    self.span(),
+                    format!(
+                        "`{w}`: a link's fields cannot be filtered on; links compare ids: \
+                         `{link} = ID` (or `{link}Id = ID`), with the id from e.g. `atro list \
+                         <Entity> --where 'name = \"…\"' --select id`"
+                    ),
+                ));
+            }
             _ => return Err(self.unexpected("a field name, attr:…, `not` or `(`")),
         };
+        self.values.clear();
         let test = self.test()?;
-        Ok(Expr::Cond(Cond { target, test, span }))
+        let values = std::mem::take(&mut self.values);
+        Ok(Expr::Cond(Cond {
+            target,
+            test,
+            span,
+            values,
+        }))
     }
 
     fn value(&mut self) -> Result<Lit, LangError> {
@@ -186,7 +211,8 @@ impl Parser {
             Tok::Word(w) => Lit::Word(w.clone()),
             _ => return Err(self.unexpected("a value (\"text\", a number or a word)")),
         };
-        self.bump();
+        let span = self.bump().1;
+        self.values.push(span);
         Ok(lit)
     }
 
@@ -416,6 +442,7 @@ mod tests {
             target: Target::Field(name.into()),
             test,
             span: Span::new(0, 0),
+            values: Vec::new(),
         })
     }
 
@@ -427,6 +454,7 @@ mod tests {
             Expr::Not(m) => Expr::Not(Box::new(shape(m))),
             Expr::Cond(c) => Expr::Cond(Cond {
                 span: Span::new(0, 0),
+                values: Vec::new(),
                 ..c.clone()
             }),
         }
@@ -585,6 +613,7 @@ mod tests {
                 },
                 test: Test::Cmp(CmpOp::Gt, Lit::Num("2.5".into())),
                 span: Span::new(0, 0),
+                values: Vec::new(),
             })
         );
         assert_eq!(
@@ -617,5 +646,10 @@ mod tests {
         fails("", 1, "empty");
         fails("x in last -1 days", 11, "whole number");
         fails("a = 1 b = 2", 7, "expected `and`, `or` or the end");
+        fails(
+            "isActive and brand.name = \"Acme\"",
+            14,
+            "links compare ids: `brand = ID`",
+        );
     }
 }

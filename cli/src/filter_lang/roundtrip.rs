@@ -89,6 +89,7 @@ fn cond() -> impl Strategy<Value = Expr> {
             target,
             test,
             span: Span::new(0, 0),
+            values: Vec::new(),
         })
     })
 }
@@ -121,6 +122,7 @@ fn normal(e: Expr) -> Expr {
         Expr::Not(m) => Expr::Not(Box::new(normal(*m))),
         Expr::Cond(c) => Expr::Cond(Cond {
             span: Span::new(0, 0),
+            values: Vec::new(),
             ..c
         }),
     }
