@@ -25,9 +25,25 @@
 ///     assert_eq!(w.into_where().to_json()[0]["attribute"], "name");
 /// }
 /// ```
+///
+/// The doc comment says the wire name; a generated module passes it as a last argument
+/// (`doc = "…"`, already escaped) when the name holds anything but letters, digits and `_`,
+/// so that no spec text reaches a doc comment unescaped.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! field_filter {
+    ($entity:ty, $name:ident, $handle:ident ($value:ty), $wire:literal, doc = $doc:literal) => {
+        #[doc = $doc]
+        pub const fn $name() -> $crate::$handle<$entity, $value> {
+            $crate::$handle::new($wire)
+        }
+    };
+    ($entity:ty, $name:ident, $handle:ident, $wire:literal, doc = $doc:literal) => {
+        #[doc = $doc]
+        pub const fn $name() -> $crate::$handle<$entity> {
+            $crate::$handle::new($wire)
+        }
+    };
     ($entity:ty, $name:ident, $handle:ident ($value:ty), $wire:literal) => {
         #[doc = concat!("Conditions on `", $wire, "`.")]
         pub const fn $name() -> $crate::$handle<$entity, $value> {

@@ -77,7 +77,14 @@ pub(super) fn filter_fn(cx: Ctx, entity_type: &Ident, f: &Field) -> TokenStream 
         }
         _ => handle,
     };
-    quote!(field_filter!(super::#entity_type, #name, #handle, #wire);)
+    // A plain name goes into the macro's doc as is; any other is escaped here first (spec
+    // text never reaches a doc comment raw).
+    if wire.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        quote!(field_filter!(super::#entity_type, #name, #handle, #wire);)
+    } else {
+        let doc = inert(&format!("Conditions on `{wire}`."));
+        quote!(field_filter!(super::#entity_type, #name, #handle, #wire, doc = #doc);)
+    }
 }
 
 pub(super) fn entity_module(cx: Ctx, e: &Entity) -> TokenStream {
