@@ -274,6 +274,12 @@ pub struct ExportArgs {
     /// Records per request.
     #[arg(long, default_value_t = 200)]
     pub page_size: u64,
+    /// CSV: the field delimiter, one character or `tab` (`;` for a German or French Excel).
+    #[arg(long, value_name = "CHAR", default_value = ",")]
+    pub delimiter: String,
+    /// CSV: start with a UTF-8 byte-order mark, which Excel needs to read the file as UTF-8.
+    #[arg(long)]
+    pub bom: bool,
 }
 
 /// `atro import`.
@@ -293,6 +299,14 @@ pub struct ImportArgs {
     /// Where failed rows go (default: FILE with `.rejects` before the extension).
     #[arg(long)]
     pub rejects: Option<PathBuf>,
+    /// CSV: the field delimiter, one character or `tab` (default: `,`, `;` or tab, whichever
+    /// the header line uses).
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// CSV: the text encoding, e.g. `windows-1252` (default: a byte-order mark's, else UTF-8,
+    /// else Windows-1252 as a German or French Excel saves).
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
     /// Records per upsert request.
     #[arg(long, default_value_t = 200)]
     pub batch_size: usize,

@@ -1380,3 +1380,57 @@ fn json_listings_stdout_exports_and_completions() {
     assert!(bash.stdout.contains("_atro"), "{}", bash.stdout);
     assert!(bash.stdout.contains("export"));
 }
+
+/// CSV as spreadsheets write it: a German Excel's `;`-separated Windows-1252 file imports
+/// (delimiter and encoding detected, the reject file written alike), and an export for Excel
+/// (`--delimiter ';' --bom`) reads back the same.
+#[test]
+fn csv_from_and_for_excel() {
+    for generation in Gen::BOTH {
+        let env = Env::start(generation);
+        // "name;description" rows in Windows-1252: ü = 0xFC, ß = 0xDF.
+        std::fs::write(
+            env.path("de.csv"),
+            b"name;description\nM\xfcller AG;S\xfc\xdfwaren\n;no name\n",
+        )
+        .unwrap();
+        let run = env.atro(&["import", "Brand", "de.csv"]).code(1);
+        assert!(run.stderr.contains("Windows-1252"), "{}", run.stderr);
+        let listed = env
+            .atro(&[
+                "list",
+                "Brand",
+                "-f",
+                "jsonl",
+                "--select",
+                "name,description",
+            ])
+            .ok();
+        assert!(listed.stdout.contains("\"Müller AG\""), "{}", listed.stdout);
+        assert!(listed.stdout.contains("Süßwaren"), "{}", listed.stdout);
+        let rejects = std::fs::read_to_string(env.path("de.rejects.csv")).unwrap();
+        assert!(
+            rejects.starts_with("line;error;name;description"),
+            "{rejects}"
+        );
+
+        env.atro(&[
+            "export",
+            "Brand",
+            "-o",
+            "excel.csv",
+            "--select",
+            "name,description",
+            "--delimiter",
+            ";",
+            "--bom",
+        ])
+        .ok();
+        let bytes = std::fs::read(env.path("excel.csv")).unwrap();
+        assert!(bytes.starts_with("\u{feff}id;name;description".as_bytes()));
+        // Back in: the mark and the delimiter are recognised (the ids make it an update).
+        env.atro(&["import", "Brand", "excel.csv"]).ok();
+        env.atro(&["import", "Brand", "excel.csv", "--delimiter", ","])
+            .code(2);
+    }
+}

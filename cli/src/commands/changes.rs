@@ -198,7 +198,14 @@ pub async fn run(s: &mut Session, args: &ExportArgs, state_path: &Path) -> CliRe
             }
         }
     }
-    let mut sink = Sink::open(path, format, columns, args.attributes.clone(), keep)?;
+    let mut sink = Sink::open(
+        path,
+        format,
+        columns,
+        args.attributes.clone(),
+        keep,
+        super::sink::CsvOut::of(args)?,
+    )?;
     let mut mark = Checkpoint {
         output: path.to_path_buf(),
         keep_len: keep,

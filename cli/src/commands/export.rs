@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::records::{check_names, compile_where, display_columns};
 use super::session::Session;
-use super::sink::{Sink, format_of};
+use super::sink::{CsvOut, Sink, format_of};
 use crate::args::{ExportArgs, FileFormat};
 use crate::exit::{CliError, CliResult, Exit};
 use crate::progress::{Progress, Unit};
@@ -95,11 +95,12 @@ fn csv_bytes(record: &csv::ByteRecord) -> Option<Vec<u8>> {
 /// Reads a CSV export back: the header must name an `id` column; the last record is kept only
 /// when the file ends with exactly the bytes this tool writes for it (a record cut inside a
 /// quoted field could otherwise pass for a complete one).
-pub fn scan_csv(path: &Path) -> CliResult<ResumePoint> {
+pub fn scan_csv(path: &Path, delimiter: u8) -> CliResult<ResumePoint> {
     let text_len = std::fs::metadata(path)?.len();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
+        .delimiter(delimiter)
         .from_path(path)
         .map_err(|e| bad_file(path, e))?;
     let empty = ResumePoint {
@@ -117,9 +118,18 @@ pub fn scan_csv(path: &Path) -> CliResult<ResumePoint> {
     if header.is_empty() || header_end > text_len || !ends_line(path, header_end)? {
         return Ok(empty);
     }
+    // A byte-order mark (`--bom`) is not part of the first column's name.
     let columns: Vec<String> = header
         .iter()
-        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .enumerate()
+        .map(|(i, c)| {
+            let c = if i == 0 {
+                c.strip_prefix("\u{feff}".as_bytes()).unwrap_or(c)
+            } else {
+                c
+            };
+            String::from_utf8_lossy(c).into_owned()
+        })
         .collect();
     let Some(id_col) = columns.iter().position(|c| c == "id") else {
         return Err(bad_file(path, "its header has no `id` column"));
@@ -234,7 +244,7 @@ pub async fn run(s: &mut Session, args: &ExportArgs) -> CliResult<Exit> {
     let point = if args.resume && existing > 0 {
         Some(match format {
             FileFormat::Jsonl => scan_jsonl(path)?,
-            FileFormat::Csv => scan_csv(path)?,
+            FileFormat::Csv => scan_csv(path, CsvOut::of(args)?.delimiter)?,
         })
     } else {
         None
@@ -275,6 +285,7 @@ pub async fn run(s: &mut Session, args: &ExportArgs) -> CliResult<Exit> {
         columns,
         args.attributes.clone(),
         point.as_ref().map_or(0, |p| p.keep_len),
+        CsvOut::of(args)?,
     )?;
 
     // The count is of every matching record, those already in a resumed file included (none
@@ -365,7 +376,7 @@ mod tests {
     fn csv_keeps_complete_records_only() {
         let full = b"id,name\na1,\"x\ny\"\na2,plain\n";
         let f = file_with(full);
-        let p = scan_csv(f.path()).unwrap();
+        let p = scan_csv(f.path(), b',').unwrap();
         assert_eq!(
             (p.count, p.last_id.as_deref(), p.keep_len),
             (2, Some("a2"), full.len() as u64)
@@ -373,18 +384,18 @@ mod tests {
         assert_eq!(p.columns.unwrap(), ["id", "name"]);
         // Cut inside a quoted field, right after an embedded newline: dropped.
         let cut = b"id,name\na1,plain\na2,\"x\n";
-        let p = scan_csv(file_with(cut).path()).unwrap();
+        let p = scan_csv(file_with(cut).path(), b',').unwrap();
         assert_eq!(
             (p.count, p.last_id.as_deref(), p.keep_len),
             (1, Some("a1"), 17)
         );
         // Cut before the line end.
-        let p = scan_csv(file_with(b"id,name\na1,plain\na2,pl").path()).unwrap();
+        let p = scan_csv(file_with(b"id,name\na1,plain\na2,pl").path(), b',').unwrap();
         assert_eq!((p.count, p.keep_len), (1, 17));
         // Only part of the header.
-        let p = scan_csv(file_with(b"id,na").path()).unwrap();
+        let p = scan_csv(file_with(b"id,na").path(), b',').unwrap();
         assert_eq!((p.count, p.keep_len, p.columns), (0, 0, None));
-        assert!(scan_csv(file_with(b"name\nx\n").path()).is_err());
+        assert!(scan_csv(file_with(b"name\nx\n").path(), b',').is_err());
     }
 
     #[test]

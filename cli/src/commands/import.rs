@@ -14,6 +14,7 @@ use atrocore_runtime::{UpsertItem, UpsertStatus};
 use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
 
+use super::csv_dialect::{self, Dialect};
 use super::import_values::{
     Column, attribute_column, cell_value, column, missing_required, put, put_json,
 };
@@ -44,7 +45,7 @@ struct Row {
 /// Reads rows and turns them into payloads.
 enum Reader {
     Csv {
-        reader: csv::Reader<File>,
+        reader: csv::Reader<Box<dyn std::io::Read + Send>>,
         columns: Vec<Column>,
     },
     Jsonl {
@@ -61,15 +62,19 @@ impl Reader {
     fn open(
         path: &Path,
         format: FileFormat,
+        dialect: Option<&Dialect>,
         entity: &Entity,
         ignore_unknown: bool,
         attributes: &[String],
     ) -> CliResult<(Reader, Vec<String>)> {
         let file = File::open(path)
             .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
-        match format {
-            FileFormat::Csv => {
-                let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
+        match (format, dialect) {
+            (FileFormat::Csv, Some(dialect)) => {
+                let mut reader = csv::ReaderBuilder::new()
+                    .flexible(true)
+                    .delimiter(dialect.delimiter)
+                    .from_reader(csv_dialect::reader(path, dialect)?);
                 let headers = reader
                     .headers()
                     .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?
@@ -108,7 +113,8 @@ impl Reader {
                 let names = headers.iter().map(str::to_owned).collect();
                 Ok((Reader::Csv { reader, columns }, names))
             }
-            FileFormat::Jsonl => Ok((
+            (FileFormat::Csv, None) => Err(CliError::other("a CSV file needs its dialect")),
+            (FileFormat::Jsonl, _) => Ok((
                 Reader::Jsonl {
                     lines: BufReader::new(file).lines(),
                     line: 0,
@@ -235,6 +241,8 @@ fn json_payload(
 struct Rejects {
     path: PathBuf,
     format: FileFormat,
+    /// The input's CSV delimiter: the rejects open as the input did.
+    delimiter: u8,
     headers: Vec<String>,
     out: Option<Box<dyn Write + Send>>,
     count: u64,
@@ -249,7 +257,9 @@ impl Rejects {
             })?;
             let mut w: Box<dyn Write + Send> = Box::new(BufWriter::new(file));
             if self.format == FileFormat::Csv {
-                let mut header = csv::Writer::from_writer(Vec::new());
+                let mut header = csv::WriterBuilder::new()
+                    .delimiter(self.delimiter)
+                    .from_writer(Vec::new());
                 let mut cols = vec!["line".to_owned(), "error".to_owned()];
                 cols.extend(self.headers.iter().cloned());
                 header
@@ -270,7 +280,9 @@ impl Rejects {
         self.count += 1;
         match self.format {
             FileFormat::Csv => {
-                let mut w = csv::Writer::from_writer(Vec::new());
+                let mut w = csv::WriterBuilder::new()
+                    .delimiter(self.delimiter)
+                    .from_writer(Vec::new());
                 let mut cells = vec![line.to_string(), message.to_owned()];
                 match raw {
                     Raw::Csv(r) => cells.extend(r.iter().map(str::to_owned)),
@@ -346,9 +358,24 @@ pub async fn run(s: &mut Session, args: &ImportArgs) -> CliResult<Exit> {
         })?;
     let client = s.client.clone();
     let entity = s.metadata().await?.entity(&args.entity)?.clone();
+    let dialect = match format {
+        FileFormat::Csv => Some(csv_dialect::detect(
+            &args.file,
+            args.delimiter
+                .as_deref()
+                .map(csv_dialect::parse_delimiter)
+                .transpose()?,
+            args.encoding
+                .as_deref()
+                .map(csv_dialect::parse_encoding)
+                .transpose()?,
+        )?),
+        FileFormat::Jsonl => None,
+    };
     let (mut reader, headers) = Reader::open(
         &args.file,
         format,
+        dialect.as_ref(),
         &entity,
         args.ignore_unknown,
         &args.attributes,
@@ -377,6 +404,7 @@ pub async fn run(s: &mut Session, args: &ImportArgs) -> CliResult<Exit> {
     let mut rejects = Rejects {
         path: rejects_path,
         format,
+        delimiter: dialect.map_or(b',', |d| d.delimiter),
         headers,
         out: None,
         count: 0,

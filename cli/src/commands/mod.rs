@@ -1,6 +1,7 @@
 //! One module per command; [`run`] dispatches.
 
 mod changes;
+mod csv_dialect;
 mod entities;
 mod export;
 mod files;

@@ -20,6 +20,24 @@ pub(super) fn format_of(path: &Path) -> Option<FileFormat> {
     }
 }
 
+/// How a CSV export is written: its delimiter, and whether it starts with a UTF-8 byte-order
+/// mark (Excel reads UTF-8 only with one).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CsvOut {
+    pub delimiter: u8,
+    pub bom: bool,
+}
+
+impl CsvOut {
+    /// From `--delimiter` and `--bom`.
+    pub(super) fn of(args: &crate::args::ExportArgs) -> CliResult<CsvOut> {
+        Ok(CsvOut {
+            delimiter: super::csv_dialect::parse_delimiter(&args.delimiter)?,
+            bom: args.bom,
+        })
+    }
+}
+
 /// Where an export goes: a file, or standard output (`-o -`).
 pub(super) enum Out {
     File(File),
@@ -65,6 +83,7 @@ impl Sink {
         columns: Option<Vec<String>>,
         also: Vec<String>,
         keep: u64,
+        csv: CsvOut,
     ) -> CliResult<Sink> {
         let file = if super::files::is_stdout(path) {
             Out::Stdout(std::io::stdout())
@@ -82,7 +101,15 @@ impl Sink {
         Ok(match format {
             FileFormat::Jsonl => Sink::Jsonl(BufWriter::new(file)),
             FileFormat::Csv => {
-                let mut writer = Box::new(csv::Writer::from_writer(file));
+                let mut file = file;
+                if csv.bom && keep == 0 {
+                    file.write_all("\u{feff}".as_bytes())?;
+                }
+                let mut writer = Box::new(
+                    csv::WriterBuilder::new()
+                        .delimiter(csv.delimiter)
+                        .from_writer(file),
+                );
                 if let (Some(c), 0) = (&columns, keep) {
                     writer
                         .write_record(c)
