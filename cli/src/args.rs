@@ -29,22 +29,28 @@ pub struct Cli {
 #[derive(Debug, Args, Clone, Default)]
 pub struct ConnectionArgs {
     /// The instance's web root, e.g. https://pim.example.com [env: ATROCORE_URL].
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Connection")]
     pub url: Option<String>,
     /// The user name [env: ATROCORE_USER]; the password comes from ATROCORE_PASSWORD.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Connection")]
     pub user: Option<String>,
     /// The API generation; detected from the instance when not given.
-    #[arg(long, value_enum, global = true)]
+    #[arg(long, value_enum, global = true, help_heading = "Connection")]
     pub generation: Option<GenerationArg>,
     /// A named profile of the config file.
-    #[arg(long, short = 'P', env = "ATRO_PROFILE", global = true)]
+    #[arg(
+        long,
+        short = 'P',
+        env = "ATRO_PROFILE",
+        global = true,
+        help_heading = "Connection"
+    )]
     pub profile: Option<String>,
     /// The config file with the profiles (default: the user's config folder, atro/config.toml).
-    #[arg(long, env = "ATRO_CONFIG", global = true)]
+    #[arg(long, env = "ATRO_CONFIG", global = true, help_heading = "Connection")]
     pub config: Option<PathBuf>,
     /// Seconds one request may take.
-    #[arg(long, default_value_t = 60, global = true)]
+    #[arg(long, default_value_t = 60, global = true, help_heading = "Connection")]
     pub timeout: u64,
 }
 
