@@ -313,6 +313,13 @@ pub struct ImportArgs {
     /// else Windows-1252 as a German or French Excel saves).
     #[arg(long, value_name = "NAME")]
     pub encoding: Option<String>,
+    /// Continue an interrupted import after the rows it handled (FILE.import-progress says
+    /// which); rows without an id or unique field are then not created twice.
+    #[arg(long, conflicts_with_all = ["restart", "dry_run"])]
+    pub resume: bool,
+    /// Import every row again although an interrupted import of the file left a progress log.
+    #[arg(long)]
+    pub restart: bool,
     /// Records per upsert request.
     #[arg(long, default_value_t = 200)]
     pub batch_size: usize,

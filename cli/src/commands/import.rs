@@ -252,11 +252,18 @@ impl Rejects {
     fn write(&mut self, line: u64, raw: &Raw, message: &str) -> CliResult<()> {
         let io = |e: std::io::Error| CliError::other(format!("cannot write the reject file: {e}"));
         if self.out.is_none() {
-            let file = File::create(&self.path).map_err(|e| {
-                CliError::other(format!("cannot create {}: {e}", self.path.display()))
-            })?;
+            // Appended to: a resumed import adds to the earlier run's rejects (a new import
+            // removed the old file first).
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .map_err(|e| {
+                    CliError::other(format!("cannot create {}: {e}", self.path.display()))
+                })?;
+            let fresh = file.metadata().map_or(true, |m| m.len() == 0);
             let mut w: Box<dyn Write + Send> = Box::new(BufWriter::new(file));
-            if self.format == FileFormat::Csv {
+            if self.format == FileFormat::Csv && fresh {
                 let mut header = csv::WriterBuilder::new()
                     .delimiter(self.delimiter)
                     .from_writer(Vec::new());
@@ -335,6 +342,55 @@ struct Shared {
     refused: Vec<(u64, Raw, String)>,
     read_error: Option<String>,
     rows: u64,
+    /// The line of the last row read.
+    last_line: u64,
+}
+
+/// `FILE.import-progress`: every input line before `before` was handled (stored, refused or
+/// rejected) by an import of this file as it was (size and modification time); written after
+/// every batch, removed after a complete run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct ProgressLog {
+    entity: String,
+    size: u64,
+    modified: u64,
+    before: u64,
+}
+
+impl ProgressLog {
+    fn path(input: &Path) -> PathBuf {
+        let mut p = input.as_os_str().to_owned();
+        p.push(".import-progress");
+        PathBuf::from(p)
+    }
+
+    fn of(input: &Path, entity: &str, before: u64) -> CliResult<ProgressLog> {
+        let meta = std::fs::metadata(input)?;
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        Ok(ProgressLog {
+            entity: entity.to_owned(),
+            size: meta.len(),
+            modified,
+            before,
+        })
+    }
+
+    fn read(input: &Path) -> Option<ProgressLog> {
+        serde_json::from_slice(&std::fs::read(Self::path(input)).ok()?).ok()
+    }
+
+    /// Written whole (a temporary file, then renamed).
+    fn save(&self, input: &Path) -> CliResult<()> {
+        let path = Self::path(input);
+        let tmp = path.with_extension("import-progress.tmp");
+        std::fs::write(&tmp, serde_json::to_vec(self).unwrap_or_default())?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(())
+    }
 }
 
 #[derive(Default)]
@@ -400,7 +456,48 @@ pub async fn run(s: &mut Session, args: &ImportArgs) -> CliResult<Exit> {
             args.file.display()
         )));
     }
-    let _ = std::fs::remove_file(&rejects_path);
+    // An interrupted import left a progress log: continue after it (--resume) or start over
+    // (--restart); never both silently.
+    let earlier = ProgressLog::read(&args.file);
+    let skip_before = match (&earlier, args.resume, args.restart || args.dry_run) {
+        (Some(log), true, _) => {
+            let now = ProgressLog::of(&args.file, &entity.name, log.before)?;
+            if now != *log {
+                return Err(CliError::usage(format!(
+                    "{} changed since the import that left {} (or was for another entity): \
+                     pass --restart to import every row",
+                    args.file.display(),
+                    ProgressLog::path(&args.file).display()
+                )));
+            }
+            eprintln!(
+                "resuming: the rows before line {} were handled by the earlier run",
+                log.before
+            );
+            log.before
+        }
+        (None, true, _) => {
+            return Err(CliError::usage(format!(
+                "nothing to resume: {} has no progress log ({})",
+                args.file.display(),
+                ProgressLog::path(&args.file).display()
+            )));
+        }
+        (Some(log), false, false) => {
+            return Err(CliError::usage(format!(
+                "an earlier import of {} stopped before line {} ({}): pass --resume to continue \
+                 after the rows it handled, or --restart to import every row again",
+                args.file.display(),
+                log.before,
+                ProgressLog::path(&args.file).display()
+            )));
+        }
+        _ => 0,
+    };
+    // A resumed import adds to the earlier run's rejects.
+    if skip_before == 0 {
+        let _ = std::fs::remove_file(&rejects_path);
+    }
     let mut rejects = Rejects {
         path: rejects_path,
         format,
@@ -481,6 +578,8 @@ pub async fn run(s: &mut Session, args: &ImportArgs) -> CliResult<Exit> {
         std::iter::from_fn(move || {
             loop {
                 let row = match reader.next_row() {
+                    // Handled by the run that is resumed.
+                    Ok(Some(row)) if row.line < skip_before => continue,
                     Ok(Some(row)) => check(row),
                     Ok(None) => return None,
                     Err(e) => {
@@ -490,6 +589,7 @@ pub async fn run(s: &mut Session, args: &ImportArgs) -> CliResult<Exit> {
                 };
                 let mut st = lock(&shared);
                 st.rows += 1;
+                st.last_line = row.line;
                 match row.payload {
                     Ok(payload) => {
                         st.pending.insert(index, (row.line, row.raw));
@@ -583,15 +683,26 @@ pub async fn run(s: &mut Session, args: &ImportArgs) -> CliResult<Exit> {
             }
         }
         // The rejects of each batch are on disk before the next: an interrupted import keeps
-        // them.
+        // them; then the progress log says which lines are handled (those before the first
+        // row still in flight).
         rejects.finish()?;
         if outcome.is_none() {
             break;
         }
+        let before = {
+            let st = lock(&shared);
+            st.pending
+                .values()
+                .map(|(line, _)| *line)
+                .min()
+                .unwrap_or(st.last_line + 1)
+        };
+        ProgressLog::of(&args.file, &entity.name, before.max(skip_before))?.save(&args.file)?;
     }
     rejects.finish()?;
     progress.finish();
     if let Some(e) = lock(&shared).read_error.take() {
+        // The log stays: the rows before the unreadable one are handled.
         return Err(CliError::other(format!(
             "reading {} stopped: {e} (created {}, updated {}, unchanged {}, failed {})",
             args.file.display(),
@@ -601,6 +712,8 @@ pub async fn run(s: &mut Session, args: &ImportArgs) -> CliResult<Exit> {
             summary.failed
         )));
     }
+    // Every row was handled: nothing to resume.
+    let _ = std::fs::remove_file(ProgressLog::path(&args.file));
     output::line(format_args!(
         "created {}, updated {}, unchanged {}, failed {}",
         summary.created, summary.updated, summary.unchanged, summary.failed
