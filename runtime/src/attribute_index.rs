@@ -34,11 +34,6 @@ pub(crate) async fn read_all(
         ApiGeneration::V2_2 => "code",
         _ => "systemName",
     };
-    #[derive(Deserialize)]
-    struct Page {
-        #[serde(default)]
-        list: Vec<Value>,
-    }
     let mut select = format!("id,entityId,{code}");
     for field in also {
         select.push(',');
@@ -57,24 +52,9 @@ pub(crate) async fn read_all(
             let w = json!([{ "type": "greaterThan", "attribute": "id", "value": last }]);
             php_query_pairs("where", &w, &mut query);
         }
-        let prepared = Prepared {
-            method: Method::GET,
-            target: Target::Api("/Attribute".to_owned()),
-            query,
-            headers: Default::default(),
-            body: None,
-            resend: Resend::Safe,
-            extra_retries: 0,
-            timeout: None,
-            idle_body: false,
-        };
-        let bytes = prepared
-            .execute_bytes(client, AuthMode::Session(&**client))
-            .await?;
-        let page: Page = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::decode(e).with_request(&Method::GET, "/Attribute"))?;
-        let n = page.list.len();
-        for a in page.list {
+        let list = list_page(client, "/Attribute", query).await?;
+        let n = list.len();
+        for a in list {
             let text = |k: &str| {
                 a.get(k)
                     .and_then(Value::as_str)
@@ -115,4 +95,35 @@ pub(crate) async fn index(client: &Arc<ClientRef>, refresh: bool) -> Result<Arc<
 /// stale): a 400 `The attribute "…" does not exist.`
 pub(crate) fn names_unknown_attribute(e: &Error) -> bool {
     e.status() == Some(400) && e.to_string().contains("does not exist")
+}
+
+/// `GET path?query` of a list route, as the records of its `list` (the requests the runtime
+/// makes on its own behalf: the attribute index, code lookups).
+pub(crate) async fn list_page(
+    client: &Arc<ClientRef>,
+    path: &str,
+    query: Vec<(String, String)>,
+) -> Result<Vec<Value>> {
+    #[derive(Deserialize)]
+    struct Page {
+        #[serde(default)]
+        list: Vec<Value>,
+    }
+    let prepared = Prepared {
+        method: Method::GET,
+        target: Target::Api(path.to_owned()),
+        query,
+        headers: Default::default(),
+        body: None,
+        resend: Resend::Safe,
+        extra_retries: 0,
+        timeout: None,
+        idle_body: false,
+    };
+    let bytes = prepared
+        .execute_bytes(client, AuthMode::Session(&**client))
+        .await?;
+    let page: Page = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::decode(e).with_request(&Method::GET, path))?;
+    Ok(page.list)
 }

@@ -17,14 +17,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use reqwest::Method;
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::encode::php_query_pairs;
 use crate::error::{Error, Result};
 use crate::filter::{Condition, Where, WhereValue};
-use crate::http::execute::{AuthMode, Prepared, Resend, Target};
 use crate::http::session::ClientRef;
 
 /// The key of a reference's code.
@@ -327,36 +324,15 @@ async fn lookup(
     of: CodeOf,
     codes: &[String],
 ) -> Result<BTreeMap<String, String>> {
-    #[derive(Deserialize)]
-    struct Page {
-        #[serde(default)]
-        list: Vec<Value>,
-    }
-    let path = format!("/{}", of.entity());
     let mut query = vec![
         ("select".to_owned(), "id,code".to_owned()),
         ("maxSize".to_owned(), (codes.len() + 1).to_string()),
     ];
     let w = json!([{ "type": "in", "attribute": "code", "value": codes }]);
     php_query_pairs("where", &w, &mut query);
-    let prepared = Prepared {
-        method: Method::GET,
-        target: Target::Api(path.clone()),
-        query,
-        headers: Default::default(),
-        body: None,
-        resend: Resend::Safe,
-        extra_retries: 0,
-        timeout: None,
-        idle_body: false,
-    };
-    let bytes = prepared
-        .execute_bytes(client, AuthMode::Session(&**client))
-        .await?;
-    let page: Page = serde_json::from_slice(&bytes)
-        .map_err(|e| Error::decode(e).with_request(&Method::GET, &path))?;
-    Ok(page
-        .list
+    let list =
+        crate::attribute_index::list_page(client, &format!("/{}", of.entity()), query).await?;
+    Ok(list
         .iter()
         .filter_map(|r| {
             let text = |k: &str| r.get(k)?.as_str().filter(|s| !s.is_empty());

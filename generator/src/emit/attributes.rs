@@ -27,7 +27,8 @@ pub(super) fn attr_module(e: &Entity) -> TokenStream {
             AttributeKind::DateTime => {
                 (quote!(kind::DateTime), quote!(::atrocore_runtime::DateTime))
             }
-            AttributeKind::Enum { type_name, options } => {
+            AttributeKind::Enum { type_name, options }
+            | AttributeKind::MultiEnum { type_name, options } => {
                 items.extend(option_enum(
                     &format!("The options of `{code}`."),
                     type_name,
@@ -35,17 +36,11 @@ pub(super) fn attr_module(e: &Entity) -> TokenStream {
                     quote!(CodeOf::EnumOption),
                 ));
                 let t = ident(type_name);
-                (quote!(kind::Enum<#t>), quote!(#t))
-            }
-            AttributeKind::MultiEnum { type_name, options } => {
-                items.extend(option_enum(
-                    &format!("The options of `{code}`."),
-                    type_name,
-                    options,
-                    quote!(CodeOf::EnumOption),
-                ));
-                let t = ident(type_name);
-                (quote!(kind::MultiEnum<#t>), quote!(::std::vec::Vec<#t>))
+                if matches!(a.kind, AttributeKind::Enum { .. }) {
+                    (quote!(kind::Enum<#t>), quote!(#t))
+                } else {
+                    (quote!(kind::MultiEnum<#t>), quote!(::std::vec::Vec<#t>))
+                }
             }
             AttributeKind::RangeFloat => (
                 quote!(kind::RangeFloat),
