@@ -184,26 +184,15 @@ fn store_replaced_file(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let mime = mime
-        .filter(|m| !m.is_empty() && m != "application/octet-stream")
-        .unwrap_or_else(|| mime_for(&name).to_string());
     let tx = ctx
         .store
         .conn()
         .unchecked_transaction()
         .map_err(StoreError::from)?;
     let (id, _) = records::update_record(ctx, e, id, body)?;
-    let mut over = Record::new();
-    for (k, v) in [
-        ("mimeType", json!(mime)),
-        ("fileSize", json!(content.size)),
-        ("hash", json!(content.md5)),
-        ("fileMtime", json!(ctx.now_ts())),
-        ("modifiedAt", json!(ctx.now_ts())),
-    ] {
-        if e.field(k).is_some() {
-            over.insert(k.to_string(), v);
-        }
+    let mut over = content_fields(ctx, e, &name, mime, &content);
+    if e.field("modifiedAt").is_some() {
+        over.insert("modifiedAt".into(), json!(ctx.now_ts()));
     }
     ctx.store.update(e, &id, &over)?;
     let replaced = ctx.store.set_content(&id, &content)?;
@@ -213,6 +202,30 @@ fn store_replaced_file(
         ctx.app.files.remove_content(&old);
     }
     records::read_unchecked(ctx, e, &id)
+}
+
+/// The fields a File record takes from its content: type (the one sent, else from the name),
+/// size, MD5 hash and time (those the entity has).
+fn content_fields(
+    ctx: &Ctx,
+    e: &Entity,
+    name: &str,
+    mime: Option<String>,
+    content: &Content,
+) -> Record {
+    let mime = mime
+        .filter(|m| !m.is_empty() && m != "application/octet-stream")
+        .unwrap_or_else(|| mime_for(name).to_string());
+    [
+        ("mimeType", json!(mime)),
+        ("fileSize", json!(content.size)),
+        ("hash", json!(content.md5)),
+        ("fileMtime", json!(ctx.now_ts())),
+    ]
+    .into_iter()
+    .filter(|(k, _)| e.field(k).is_some())
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
 }
 
 /// Creates the File record of `content` (already written whole): the record and the name of
@@ -237,19 +250,7 @@ fn store_new_file(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let mime = mime
-        .filter(|m| !m.is_empty() && m != "application/octet-stream")
-        .unwrap_or_else(|| mime_for(&name).to_string());
-    let mut over = Record::new();
-    let mut set = |k: &str, v: Value| {
-        if e.field(k).is_some() {
-            over.insert(k.to_string(), v);
-        }
-    };
-    set("mimeType", json!(mime));
-    set("fileSize", json!(content.size));
-    set("hash", json!(content.md5));
-    set("fileMtime", json!(ctx.now_ts()));
+    let over = content_fields(ctx, e, &name, mime, &content);
     let tx = ctx
         .store
         .conn()
